@@ -1,0 +1,218 @@
+//! Command-line arguments (binary only): raw values and help text. They become a
+//! validated `Config` in one place, `Common::config`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use neardup::{BlockMode, Config, Format};
+use std::path::PathBuf;
+
+const EXIT_TABLE: &str = "\
+Exit status:
+  0  finished
+  1  finished, duplication over a threshold (reserved for `check`)
+  2  error: bad arguments, unreadable or malformed input, failed write
+
+Examples:
+  neardup scan article.txt              report repeated blocks
+  neardup clean article.txt | less      cleaned text on stdout, summary on stderr
+  neardup clean corpus/ --out-dir out/  mirror a tree, report on stdout
+  neardup scan --json docs.jsonl        the report as one JSON document";
+
+/// Find near-duplicate text: paragraphs repeated inside a document and blocks
+/// syndicated across documents. Keeps the first copy of everything, drops the
+/// repeats byte-exactly, and reports where each repeat was first seen.
+#[derive(Parser, Debug)]
+#[command(name = "neardup", version, after_help = EXIT_TABLE)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Report repeated blocks; write nothing else.
+    Scan(ScanArgs),
+    /// Write the inputs without their repeated blocks, plus the report.
+    ///
+    /// Cleaned text goes to standard output for a single input (or JSON Lines
+    /// inputs), to FILE with -o, or to a mirror of the input tree with --out-dir.
+    /// The report goes to --report FILE if given, else to standard output when the
+    /// cleaned text goes to files; with cleaned text on standard output, a
+    /// one-line summary goes to standard error.
+    Clean(CleanArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args, Debug)]
+pub struct CleanArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Write all cleaned output to this file.
+    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+    /// Write one cleaned file per input under DIR, mirroring the input tree.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Write the report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum BlocksArg {
+    Auto,
+    Lines,
+    Paragraphs,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum FormatArg {
+    Auto,
+    Text,
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct Common {
+    /// Files or directories to read; `-` reads standard input. Directories are
+    /// walked recursively in sorted order, skipping hidden entries.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Input format: `auto` treats *.jsonl and *.ndjson as JSON Lines.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+    /// JSON Lines field holding the text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_field: String,
+    /// JSON Lines field holding the document id (else file:line).
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    pub id_field: String,
+
+    /// How documents are cut into blocks.
+    ///
+    /// `auto` uses paragraphs (separated by blank lines) where a document has
+    /// any, and lines where it has none.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub blocks: BlocksArg,
+    /// Words per shingle.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub shingle: usize,
+    /// Fraction of a block's shingles that must be found in one earlier block.
+    #[arg(long, default_value_t = 0.8, value_name = "FRACTION")]
+    pub block_threshold: f64,
+    /// Blocks with fewer words are only matched exactly and kept, unless they
+    /// continue a repeated run.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub min_words: usize,
+    /// Remove short repeated blocks too.
+    #[arg(long)]
+    pub drop_short: bool,
+    /// Longest unrepeated stretch (in blocks) inside one repeated run.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub max_gap: usize,
+    /// Seed of every hash.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Read files with NUL bytes as text instead of skipping them as binary.
+    #[arg(long)]
+    pub text: bool,
+    /// Memory-map files (the default).
+    #[arg(long, overrides_with = "no_mmap")]
+    pub mmap: bool,
+    /// Read files instead of memory-mapping them.
+    #[arg(long, overrides_with = "mmap", hide = true)]
+    pub no_mmap: bool,
+    /// Worker threads; 0 uses every core.
+    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+
+    /// Print the report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// Shared blocks listed in the text report.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// Print timings to standard error.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Print nothing to standard error but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+impl Common {
+    /// The validated run configuration.
+    pub fn config(&self) -> neardup::Result<Config> {
+        let config = Config {
+            blocks: match self.blocks {
+                BlocksArg::Auto => BlockMode::Auto,
+                BlocksArg::Lines => BlockMode::Lines,
+                BlocksArg::Paragraphs => BlockMode::Paragraphs,
+            },
+            format: match self.format {
+                FormatArg::Auto => Format::Auto,
+                FormatArg::Text => Format::Text,
+                FormatArg::Jsonl => Format::Jsonl,
+            },
+            text_field: self.text_field.clone(),
+            id_field: self.id_field.clone(),
+            shingle: self.shingle,
+            block_threshold: self.block_threshold,
+            min_words: self.min_words,
+            drop_short: self.drop_short,
+            max_gap: self.max_gap,
+            seed: self.seed,
+            text: self.text,
+            mmap: !self.no_mmap,
+            threads: if self.threads == 0 {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            } else {
+                self.threads
+            },
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn common(args: &[&str]) -> Common {
+        let mut full = vec!["neardup", "scan"];
+        full.extend_from_slice(args);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Scan(s) => s.common,
+            Command::Clean(_) => unreachable!("parsed scan"),
+        }
+    }
+
+    #[test]
+    fn defaults_resolve() {
+        let config = common(&["a.txt"]).config().unwrap();
+        assert_eq!(config.shingle, 5);
+        assert!(config.mmap);
+        assert!(config.threads >= 1);
+    }
+
+    #[test]
+    fn last_mmap_flag_wins() {
+        assert!(!common(&["--mmap", "--no-mmap", "a"]).config().unwrap().mmap);
+        assert!(common(&["--no-mmap", "--mmap", "a"]).config().unwrap().mmap);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(common(&["--block-threshold", "1.5", "a"]).config().is_err());
+        assert!(common(&["--shingle", "0", "a"]).config().is_err());
+        assert_eq!(common(&["-j", "3", "a"]).config().unwrap().threads, 3);
+    }
+}

@@ -1,0 +1,272 @@
+//! Which blocks repeat an earlier block, exactly or nearly.
+//!
+//! Blocks are visited once, in input order (document, then offset), and each is
+//! compared only with *representatives*: earlier blocks that were not themselves
+//! repeats. That is leader clustering in input order: a block joins the first copy
+//! it resembles, never a chain of weak links, and the first copy of everything is
+//! kept. Two look-ups answer "does this block repeat something?":
+//!
+//! 1. **Exact**: the xxh3-128 of the normalized word sequence, mapped to the
+//!    representative it resolved to. This also catches copies with changed quotes,
+//!    dashes, case or spacing, since those vanish in normalization.
+//! 2. **Near** (blocks of at least `min_words` words): an inverted index from
+//!    shingle hash to the representatives holding it. Walking the block's shingles
+//!    counts, for every representative, how many of them it shares, which *is* the
+//!    containment |S(b) ∩ S(r)| / |S(b)| of Broder (1997), computed exactly rather
+//!    than estimated. The representative with the highest containment at or above
+//!    the threshold wins (ties: the earliest).
+//!
+//! Why containment and not Jaccard: a block quoted inside a longer paragraph, or a
+//! paragraph cut short by a scraper, is fully contained in its source but has a low
+//! Jaccard. Why an exact index and not MinHash for blocks: blocks are short (tens
+//! of shingles), so an estimate from a sketch would be coarse exactly where the
+//! decision is made, and the index holds one entry per distinct shingle of the
+//! representatives, which is what must be remembered anyway. A posting list stops
+//! growing at [`POSTING_CAP`] entries; since lists grow in input order, the
+//! earliest copies are always found, and later ones stay findable through their
+//! rarer shingles.
+
+use crate::config::Config;
+use crate::shingle::Sketch;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The longest posting list of one shingle.
+pub const POSTING_CAP: u32 = 64;
+
+/// What the detector found for one block.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Match {
+    /// The block has no words to compare.
+    Empty,
+    /// Not a repeat: the block is the first copy of its text.
+    Unique,
+    /// The block repeats an earlier one.
+    Repeat {
+        /// Global index of the first copy (a representative).
+        source: usize,
+        /// Containment of this block's shingles in the source's, 1.0 for exact.
+        similarity: f64,
+        /// Whether the normalized texts are identical.
+        exact: bool,
+    },
+}
+
+/// Hasher for keys that are already xxh3 hashes: passes their bits through.
+#[derive(Default)]
+pub struct HashedKey(u64);
+
+impl Hasher for HashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+    fn write_u128(&mut self, n: u128) {
+        // Truncation keeps the low, well-mixed half of an xxh3-128 key.
+        #[allow(clippy::cast_possible_truncation)]
+        let low = n as u64;
+        self.0 ^= low;
+    }
+    fn write_u32(&mut self, n: u32) {
+        // Representatives' ids are small and dense: spread them.
+        self.0 ^= u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<HashedKey>>;
+
+/// What the exact index remembers of the first block with a given text.
+#[derive(Clone, Copy)]
+struct ExactEntry {
+    source: u32,
+    similarity: f64,
+    exact: bool,
+}
+
+/// The detector's state: grows with the representatives seen so far.
+#[derive(Default)]
+pub struct Detector {
+    exact: Map<u128, ExactEntry>,
+    /// shingle -> (head of its posting list in `arena`, list length)
+    postings: Map<u64, (u32, u32)>,
+    /// (representative, next entry or u32::MAX)
+    arena: Vec<(u32, u32)>,
+    counts: Map<u32, u32>,
+    next_id: usize,
+}
+
+impl Detector {
+    /// An empty detector.
+    #[must_use]
+    pub fn new() -> Detector {
+        Detector::default()
+    }
+
+    /// Decides the next block in input order. Blocks must be pushed in order;
+    /// ids are their positions in that order.
+    ///
+    /// # Panics
+    /// If more than `u32::MAX` blocks are pushed.
+    pub fn push(&mut self, sketch: &Sketch, config: &Config) -> Match {
+        let id = u32::try_from(self.next_id).expect("fewer than 2^32 blocks");
+        self.next_id += 1;
+        if sketch.words == 0 {
+            return Match::Empty;
+        }
+        if let Some(entry) = self.exact.get(&sketch.exact) {
+            return Match::Repeat {
+                source: entry.source as usize,
+                similarity: entry.similarity,
+                exact: entry.exact,
+            };
+        }
+        if sketch.words >= config.min_words {
+            if let Some((source, similarity)) = self.best_container(sketch, config) {
+                self.exact.insert(
+                    sketch.exact,
+                    ExactEntry {
+                        source,
+                        similarity,
+                        exact: false,
+                    },
+                );
+                return Match::Repeat {
+                    source: source as usize,
+                    similarity,
+                    exact: false,
+                };
+            }
+            self.index(id, &sketch.shingles);
+        }
+        self.exact.insert(
+            sketch.exact,
+            ExactEntry {
+                source: id,
+                similarity: 1.0,
+                exact: true,
+            },
+        );
+        Match::Unique
+    }
+
+    fn best_container(&mut self, sketch: &Sketch, config: &Config) -> Option<(u32, f64)> {
+        self.counts.clear();
+        for shingle in &sketch.shingles {
+            if let Some(&(mut at, _)) = self.postings.get(shingle) {
+                while at != u32::MAX {
+                    let (rep, next) = self.arena[at as usize];
+                    *self.counts.entry(rep).or_insert(0) += 1;
+                    at = next;
+                }
+            }
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let total = sketch.shingles.len() as f64;
+        self.counts
+            .iter()
+            .map(|(&rep, &count)| (rep, f64::from(count) / total))
+            .filter(|&(_, sim)| sim >= config.block_threshold)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    }
+
+    fn index(&mut self, id: u32, shingles: &[u64]) {
+        for &shingle in shingles {
+            let slot = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
+            let entry = self.postings.entry(shingle).or_insert((u32::MAX, 0));
+            if entry.1 >= POSTING_CAP {
+                continue;
+            }
+            // Lists are prepended; the cap, not the order, decides who is listed.
+            self.arena.push((id, entry.0));
+            *entry = (slot, entry.1 + 1);
+        }
+    }
+}
+
+/// Runs the detector over every block, in order.
+#[must_use]
+pub fn detect(sketches: &[Sketch], config: &Config) -> Vec<Match> {
+    let mut detector = Detector::new();
+    sketches.iter().map(|s| detector.push(s, config)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(texts: &[&str], config: &Config) -> Vec<Match> {
+        let sketches: Vec<Sketch> = texts
+            .iter()
+            .map(|t| Sketch::new(t, config.shingle, config.seed))
+            .collect();
+        detect(&sketches, config)
+    }
+
+    const A: &str = "The quick brown fox jumps over the lazy dog near the river bank today";
+    const B: &str = "An entirely different sentence about markets and prices rising in spring again";
+
+    #[test]
+    fn exact_and_normalized_copies_point_to_the_first() {
+        let config = Config::default();
+        let m = run(&[A, B, &A.to_uppercase(), A], &config);
+        assert_eq!(m[0], Match::Unique);
+        assert_eq!(m[1], Match::Unique);
+        for later in &m[2..] {
+            assert_eq!(
+                *later,
+                Match::Repeat {
+                    source: 0,
+                    similarity: 1.0,
+                    exact: true
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn near_copy_found_by_containment() {
+        let config = Config::default();
+        // One word changed at the very end: 10 of 11 shingles survive.
+        let edited = A.replace("today", "yesterday");
+        let m = run(&[A, &edited], &config);
+        let Match::Repeat {
+            source, similarity, ..
+        } = m[1]
+        else {
+            panic!("not a repeat: {:?}", m[1]);
+        };
+        assert_eq!(source, 0);
+        assert!((similarity - 10.0 / 11.0).abs() < 1e-9);
+        // A truncated copy is fully contained in its source.
+        let cut = "The quick brown fox jumps over the lazy dog near the";
+        assert!(matches!(run(&[A, cut], &config)[1], Match::Repeat { similarity, .. } if similarity == 1.0));
+    }
+
+    #[test]
+    fn short_blocks_only_match_exactly() {
+        let config = Config::default();
+        let m = run(&["Advertisement", "advertisement!", "Advert"], &config);
+        assert_eq!(m[0], Match::Unique);
+        assert!(matches!(m[1], Match::Repeat { source: 0, .. }));
+        assert_eq!(m[2], Match::Unique);
+    }
+
+    #[test]
+    fn repeats_of_repeats_point_to_the_representative() {
+        let config = Config {
+            block_threshold: 0.5,
+            ..Config::default()
+        };
+        let v1 = A.replace("today", "tonight");
+        let m = run(&[A, &v1, &v1], &config);
+        assert!(matches!(m[1], Match::Repeat { source: 0, exact: false, .. }));
+        assert_eq!(m[2], m[1]);
+    }
+}

@@ -1,0 +1,77 @@
+//! Errors of the library. Every variant names the input (and the line or byte
+//! offset) it is about, so a message is useful without a backtrace.
+
+use std::path::PathBuf;
+
+/// Anything that can go wrong while reading inputs or writing outputs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input path or an output path could not be opened, read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file that failed.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input is not valid UTF-8.
+    #[error("{}:{line}: invalid UTF-8 at byte offset {offset}", path.display())]
+    InvalidUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first bad byte.
+        line: usize,
+        /// 0-based byte offset of the first bad byte in the file.
+        offset: usize,
+    },
+    /// The input holds no bytes at all.
+    #[error("{}: input is empty (0 bytes)", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The input holds a NUL byte, so it is taken for a binary file.
+    #[error("{}: binary file (NUL byte at byte offset {offset}); pass --text to read it anyway", path.display())]
+    Binary {
+        /// The file.
+        path: PathBuf,
+        /// 0-based offset of the first NUL byte.
+        offset: usize,
+    },
+    /// The input starts with a UTF-16 byte-order mark.
+    #[error("{}: UTF-16 text ({endian} byte-order mark) is not supported; convert it to UTF-8 first", path.display())]
+    Utf16 {
+        /// The file.
+        path: PathBuf,
+        /// "little-endian" or "big-endian".
+        endian: &'static str,
+    },
+    /// A JSON Lines record is malformed or lacks the text field.
+    #[error("{}:{line}: {message}", path.display())]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the record.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The command line asks for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! Reading inputs: paths and `-`, directory walks, memory maps, the binary and
+//! encoding policy, and JSON Lines records.
+//!
+//! Policy (also in the README): a directory is walked recursively in byte order
+//! of names, skipping hidden entries (names starting with `.`) and symbolic links
+//! to directories; a file given by name is always read. Bytes are never decoded
+//! into anything but UTF-8: invalid UTF-8 is an error naming the line and byte
+//! offset, a UTF-16 byte-order mark is refused by name, and a NUL byte marks a
+//! binary file, refused unless `--text`. An empty file is an error.
+
+use crate::config::{Config, Format};
+use crate::error::{Error, Result};
+use crate::jsonl;
+use rayon::prelude::*;
+use std::fs::File;
+use std::io::Read;
+use std::ops::{Deref, Range};
+use std::path::{Path, PathBuf};
+
+/// One input file as named on the command line or found by a walk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputPath {
+    /// The path to open; `-` is standard input.
+    pub path: PathBuf,
+    /// The path relative to the directory it was found in (its file name when it
+    /// was named directly); `--out-dir` mirrors it.
+    pub relative: PathBuf,
+}
+
+impl InputPath {
+    /// Whether this is standard input.
+    #[must_use]
+    pub fn is_stdin(&self) -> bool {
+        self.path.as_os_str() == "-"
+    }
+}
+
+/// Expands the command line's paths: files as given, directories walked in
+/// sorted order, `-` for standard input.
+///
+/// # Errors
+/// A path that does not exist or a directory that cannot be listed.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<InputPath>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            out.push(InputPath {
+                path: path.clone(),
+                relative: PathBuf::from("stdin"),
+            });
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            walk(path, Path::new(""), &mut out)?;
+        } else {
+            let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
+            out.push(InputPath {
+                path: path.clone(),
+                relative: name,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, relative: &Path, out: &mut Vec<InputPath>) -> Result<()> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        entries.push(entry.file_name());
+    }
+    entries.sort();
+    for name in entries {
+        if name.as_encoded_bytes().first() == Some(&b'.') {
+            continue;
+        }
+        let path = dir.join(&name);
+        let rel = relative.join(&name);
+        let link = std::fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
+        if link.is_dir() {
+            walk(&path, &rel, out)?;
+        } else if link.file_type().is_symlink() {
+            // Links to files are read; links to directories are not followed,
+            // which also rules out link loops.
+            if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                out.push(InputPath {
+                    path,
+                    relative: rel,
+                });
+            }
+        } else if link.is_file() {
+            out.push(InputPath {
+                path,
+                relative: rel,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The bytes of one input: a read-only memory map or an owned buffer. Both give
+/// the same bytes, so the answer never depends on which was used.
+pub enum Data {
+    /// A memory-mapped regular file.
+    Mapped(memmap2::Mmap),
+    /// Bytes read into memory (standard input, pipes, or `--no-mmap`).
+    Owned(Vec<u8>),
+}
+
+impl Deref for Data {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Data::Mapped(map) => map,
+            Data::Owned(bytes) => bytes,
+        }
+    }
+}
+
+/// A loaded input file.
+pub struct Source {
+    /// Where it came from.
+    pub input: InputPath,
+    /// Text or JSON Lines (never `Auto`).
+    pub format: Format,
+    /// Its bytes, checked to be UTF-8.
+    pub data: Data,
+}
+
+impl Source {
+    /// The whole input as text.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.data).expect("inputs are checked to be UTF-8 when loaded")
+    }
+}
+
+/// Where a JSON Lines document sits in its file.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// 1-based line of the record.
+    pub line: usize,
+    /// Byte range of the raw JSON string holding the text, within the file.
+    pub text_value: Range<usize>,
+}
+
+/// One document: a whole text file or one JSON Lines record.
+pub struct Document {
+    /// The id: the id field, else `file:line` for records, the path for files.
+    pub id: String,
+    /// Index of its source in [`Corpus::sources`].
+    pub source: usize,
+    /// Set for JSON Lines records.
+    pub record: Option<Record>,
+    /// The decoded text of a record; `None` means the whole source.
+    owned: Option<String>,
+}
+
+/// Every input, loaded, with its documents in input order.
+pub struct Corpus {
+    /// The input files in command-line and walk order.
+    pub sources: Vec<Source>,
+    /// The documents in input order: by source, then by line.
+    pub documents: Vec<Document>,
+}
+
+impl Corpus {
+    /// The text of a document.
+    #[must_use]
+    pub fn text<'a>(&'a self, doc: &'a Document) -> &'a str {
+        match &doc.owned {
+            Some(text) => text,
+            None => self.sources[doc.source].text(),
+        }
+    }
+
+    /// A corpus of in-memory texts, one document each, for library use.
+    pub fn from_texts<I, S, T>(texts: I) -> Corpus
+    where
+        I: IntoIterator<Item = (S, T)>,
+        S: Into<String>,
+        T: Into<String>,
+    {
+        let mut corpus = Corpus {
+            sources: Vec::new(),
+            documents: Vec::new(),
+        };
+        for (id, text) in texts {
+            let id = id.into();
+            corpus.documents.push(Document {
+                id: id.clone(),
+                source: corpus.sources.len(),
+                record: None,
+                owned: None,
+            });
+            corpus.sources.push(Source {
+                input: InputPath {
+                    path: PathBuf::from(&id),
+                    relative: PathBuf::from(&id),
+                },
+                format: Format::Text,
+                data: Data::Owned(text.into().into_bytes()),
+            });
+        }
+        corpus
+    }
+
+    /// Loads every input in parallel, keeping input order. Every input is tried;
+    /// all errors are returned, in input order, when any input fails.
+    ///
+    /// # Errors
+    /// One entry per input that could not be read or parsed.
+    pub fn load(inputs: Vec<InputPath>, config: &Config) -> Result<Corpus, Vec<Error>> {
+        let loaded: Vec<Result<(Source, Vec<Document>)>> = inputs
+            .into_par_iter()
+            .map(|input| {
+                let source = load_source(input, config)?;
+                let docs = documents(&source, config)?;
+                Ok((source, docs))
+            })
+            .collect();
+        let mut corpus = Corpus {
+            sources: Vec::new(),
+            documents: Vec::new(),
+        };
+        let mut errors = Vec::new();
+        for item in loaded {
+            match item {
+                Ok((source, docs)) => {
+                    let index = corpus.sources.len();
+                    corpus
+                        .documents
+                        .extend(docs.into_iter().map(|d| Document { source: index, ..d }));
+                    corpus.sources.push(source);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(corpus)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn resolve_format(input: &InputPath, config: &Config) -> Format {
+    match config.format {
+        Format::Auto => {
+            let name = input.path.to_string_lossy();
+            if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+                Format::Jsonl
+            } else {
+                Format::Text
+            }
+        }
+        other => other,
+    }
+}
+
+fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
+    let path = &input.path;
+    if input.is_stdin() {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        return Ok(Data::Owned(bytes));
+    }
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+        ));
+    }
+    if config.mmap && meta.is_file() && meta.len() > 0 {
+        // SAFETY: the map is read-only and private to this process. If another
+        // process truncates or rewrites the file while it is mapped, reads may
+        // see the new bytes or fault (SIGBUS); that is the documented risk of
+        // memory maps, as in ripgrep, and --no-mmap avoids it.
+        #[allow(unsafe_code)]
+        let mapped = unsafe { memmap2::Mmap::map(&file) };
+        if let Ok(map) = mapped {
+            return Ok(Data::Mapped(map));
+        }
+        // Mapping can fail on special file systems: fall back to reading.
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(Data::Owned(bytes))
+}
+
+fn display_path(input: &InputPath) -> PathBuf {
+    if input.is_stdin() {
+        PathBuf::from("<stdin>")
+    } else {
+        input.path.clone()
+    }
+}
+
+fn load_source(input: InputPath, config: &Config) -> Result<Source> {
+    let data = read_data(&input, config)?;
+    let path = display_path(&input);
+    let format = resolve_format(&input, config);
+    check_bytes(&path, &data, format == Format::Text && !config.text)?;
+    Ok(Source {
+        input,
+        format,
+        data,
+    })
+}
+
+/// Applies the encoding policy to an input's bytes.
+fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
+    if bytes.is_empty() {
+        return Err(Error::Empty {
+            path: path.to_owned(),
+        });
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let endian = if bytes[0] == 0xFF {
+            "little-endian"
+        } else {
+            "big-endian"
+        };
+        return Err(Error::Utf16 {
+            path: path.to_owned(),
+            endian,
+        });
+    }
+    if refuse_binary {
+        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+            return Err(Error::Binary {
+                path: path.to_owned(),
+                offset,
+            });
+        }
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let offset = e.valid_up_to();
+        return Err(Error::InvalidUtf8 {
+            path: path.to_owned(),
+            line: line_at(bytes, offset),
+            offset,
+        });
+    }
+    Ok(())
+}
+
+/// 1-based line number of a byte offset.
+fn line_at(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+fn documents(source: &Source, config: &Config) -> Result<Vec<Document>> {
+    let path = display_path(&source.input);
+    if source.format == Format::Text {
+        return Ok(vec![Document {
+            id: path.display().to_string(),
+            source: 0,
+            record: None,
+            owned: None,
+        }]);
+    }
+    let text = source.text();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (number, line) in text.split_inclusive('\n').enumerate() {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        if !body.trim().is_empty() {
+            lines.push((number + 1, start, body));
+        }
+        start += line.len();
+    }
+    lines
+        .into_par_iter()
+        .map(|(line, start, body)| {
+            let parsed = jsonl::parse(body, &config.text_field, &config.id_field).map_err(
+                |message| Error::Record {
+                    path: path.clone(),
+                    line,
+                    message,
+                },
+            )?;
+            let id = parsed
+                .id
+                .unwrap_or_else(|| format!("{}:{line}", path.display()));
+            Ok(Document {
+                id,
+                source: 0,
+                record: Some(Record {
+                    line,
+                    text_value: start + parsed.text_value.start..start + parsed.text_value.end,
+                }),
+                owned: Some(parsed.text),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_errors_name_the_place() {
+        let p = Path::new("f.txt");
+        let err = check_bytes(p, b"ok\nbad \xff here", true).unwrap_err();
+        assert_eq!(err.to_string(), "f.txt:2: invalid UTF-8 at byte offset 7");
+        let err = check_bytes(p, b"a\0b", true).unwrap_err();
+        assert!(err.to_string().contains("NUL byte at byte offset 1"));
+        assert!(check_bytes(p, b"a\0b", false).is_ok());
+        assert!(check_bytes(p, b"\xff\xfea\0", false)
+            .unwrap_err()
+            .to_string()
+            .contains("UTF-16"));
+        assert_eq!(
+            check_bytes(p, b"", true).unwrap_err().to_string(),
+            "f.txt: input is empty (0 bytes)"
+        );
+    }
+}

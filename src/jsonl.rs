@@ -1,0 +1,206 @@
+//! JSON Lines records: where the text and id fields sit in a line, so the cleaned
+//! text can be spliced back without touching any other byte of the record.
+
+use std::ops::Range;
+
+/// Top-level fields of one valid JSON object: raw key span and raw value span.
+/// The caller checks validity first (with serde_json), so this scanner only has
+/// to find boundaries, not to report errors; on anything unexpected it stops.
+fn fields(line: &[u8]) -> Vec<(Range<usize>, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut i = skip_ws(line, 0);
+    if line.get(i) != Some(&b'{') {
+        return out;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(line, i);
+        match line.get(i) {
+            Some(b'"') => {}
+            _ => return out,
+        }
+        let key = i..scan_string(line, i);
+        i = skip_ws(line, key.end);
+        if line.get(i) != Some(&b':') {
+            return out;
+        }
+        i = skip_ws(line, i + 1);
+        let value = i..scan_value(line, i);
+        i = skip_ws(line, value.end);
+        out.push((key, value));
+        match line.get(i) {
+            Some(b',') => i += 1,
+            _ => return out,
+        }
+    }
+}
+
+fn skip_ws(line: &[u8], mut i: usize) -> usize {
+    while matches!(line.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    i
+}
+
+/// `line[start]` is a quote; returns the index after the closing quote.
+fn scan_string(line: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < line.len() {
+        match line[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    line.len()
+}
+
+fn scan_value(line: &[u8], start: usize) -> usize {
+    match line.get(start) {
+        Some(b'"') => scan_string(line, start),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < line.len() {
+                match line[i] {
+                    b'"' => {
+                        i = scan_string(line, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            line.len()
+        }
+        _ => {
+            let mut i = start;
+            while i < line.len() && !matches!(line[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+            {
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
+    let raw = &line[raw];
+    if !raw.contains('\\') {
+        return &raw[1..raw.len() - 1] == name;
+    }
+    serde_json::from_str::<String>(raw).is_ok_and(|k| k == name)
+}
+
+/// A parsed record: its text and id, and where the raw text value sits in the line.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The decoded text field.
+    pub text: String,
+    /// The id field as a string (a non-string id is shown as its JSON), if present.
+    pub id: Option<String>,
+    /// Byte range of the raw JSON string of the text field within the line.
+    pub text_value: Range<usize>,
+}
+
+/// Parses one JSON Lines record. The error is a message without location; the
+/// caller adds file and line.
+///
+/// # Errors
+/// When the line is not a JSON object, or the text field is missing or not a string.
+pub fn parse(line: &str, text_field: &str, id_field: &str) -> Result<Parsed, String> {
+    serde_json::from_str::<serde::de::IgnoredAny>(line)
+        .map_err(|e| format!("invalid JSON: {e}"))?;
+    if !line.trim_start().starts_with('{') {
+        return Err("invalid record: expected a JSON object".into());
+    }
+    let mut text_value = None;
+    let mut id_value = None;
+    // Later duplicates win, as in serde_json's own maps.
+    for (key, value) in fields(line.as_bytes()) {
+        if key_is(line, key.clone(), text_field) {
+            text_value = Some(value);
+        } else if key_is(line, key, id_field) {
+            id_value = Some(value);
+        }
+    }
+    let Some(text_value) = text_value else {
+        return Err(format!("record has no {text_field:?} field"));
+    };
+    let raw = &line[text_value.clone()];
+    let text = match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => {
+            return Err(format!(
+                "field {text_field:?} is {}, not a string",
+                kind(&other)
+            ))
+        }
+        Err(e) => return Err(format!("field {text_field:?}: {e}")),
+    };
+    let id = id_value.map(|range| {
+        let raw = &line[range];
+        match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => raw.to_owned(),
+        }
+    });
+    Ok(Parsed {
+        text,
+        id,
+        text_value,
+    })
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_text_and_id_among_nested_fields() {
+        let line = r#"{"meta":{"text":"no","a":[1,"}"]},"id":17, "text" : "He said \"hi\"\n", "z":null}"#;
+        let p = parse(line, "text", "id").unwrap();
+        assert_eq!(p.text, "He said \"hi\"\n");
+        assert_eq!(p.id.as_deref(), Some("17"));
+        assert_eq!(&line[p.text_value.clone()], r#""He said \"hi\"\n""#);
+    }
+
+    #[test]
+    fn escaped_keys_match() {
+        let p = parse(r#"{"t\u0065xt":"x"}"#, "text", "id").unwrap();
+        assert_eq!(p.text, "x");
+        assert_eq!(p.id, None);
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        assert!(parse("{\"text\": 3}", "text", "id")
+            .unwrap_err()
+            .contains("is a number, not a string"));
+        assert!(parse("{\"body\": \"x\"}", "text", "id")
+            .unwrap_err()
+            .contains("no \"text\" field"));
+        assert!(parse("{\"text\": \"x\"", "text", "id")
+            .unwrap_err()
+            .starts_with("invalid JSON"));
+        assert!(parse("[1]", "text", "id").unwrap_err().contains("JSON object"));
+    }
+}

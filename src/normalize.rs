@@ -1,0 +1,167 @@
+//! The text used for hashing, never for output.
+//!
+//! `normalize` applies, in order: Unicode NFKC (full-width forms, ligatures and
+//! compatibility characters become their plain forms), case folding, folding of
+//! curly and angle quotes to `'` and `"` and of every dash and minus sign to `-`,
+//! and collapsing of white space to single spaces with none at either end. It is
+//! idempotent. `tokens` then cuts the normalized text into words: pieces between
+//! spaces with punctuation trimmed from both ends, where every character of a
+//! script written without spaces between words (Han, kana, Thai, Lao, Khmer,
+//! Myanmar) is a word of its own, so such text is shingled by characters.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalizes `text` for hashing (see the module documentation).
+#[must_use]
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    if text.is_ascii() {
+        push_collapsed(&mut out, text.chars().map(|c| c.to_ascii_lowercase()));
+        return out;
+    }
+    // Case folding can leave text that is no longer in NFKC (and NFKC can undo a
+    // fold), so fold between two NFKC passes: the result is then a fixed point.
+    let folded: String = text.nfkc().flat_map(fold_char).collect();
+    let renormalized = folded.nfkc().flat_map(fold_char);
+    push_collapsed(&mut out, renormalized);
+    out
+}
+
+/// Case, quote and dash folding of one character.
+fn fold_char(c: char) -> impl Iterator<Item = char> {
+    let single = match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' => Some('\''),
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' | '\u{2039}' | '\u{203A}' | '\u{301D}' | '\u{301E}' => Some('"'),
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => Some('-'),
+        // Full case folding differs from lowercasing in these two.
+        '\u{03C2}' => Some('\u{03C3}'),
+        _ => None,
+    };
+    let (first, rest): (char, Option<std::char::ToLowercase>) = match (single, c) {
+        (Some(s), _) => (s, None),
+        (None, '\u{00DF}' | '\u{1E9E}') => ('s', None),
+        (None, c) => {
+            let mut lower = c.to_lowercase();
+            let first = lower.next().unwrap_or(c);
+            (first, Some(lower))
+        }
+    };
+    let second = matches!(c, '\u{00DF}' | '\u{1E9E}').then_some('s');
+    std::iter::once(first)
+        .chain(second)
+        .chain(rest.into_iter().flatten())
+}
+
+fn push_collapsed(out: &mut String, chars: impl Iterator<Item = char>) {
+    let mut pending_space = false;
+    for c in chars {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+}
+
+/// Whether `c` belongs to a script written without spaces between words.
+#[must_use]
+pub fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF          // Thai, Lao
+        | 0x1000..=0x109F        // Myanmar
+        | 0x1780..=0x17FF        // Khmer
+        | 0x3040..=0x30FF        // Hiragana, Katakana
+        | 0x31F0..=0x31FF        // Katakana extensions
+        | 0x3400..=0x4DBF        // CJK extension A
+        | 0x4E00..=0x9FFF        // CJK unified ideographs
+        | 0xF900..=0xFAFF        // CJK compatibility ideographs
+        | 0x20000..=0x3134F      // CJK extensions B-G
+    )
+}
+
+fn trim_punctuation(word: &str) -> &str {
+    word.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+/// Appends the words of normalized text to `out`.
+pub fn tokens<'a>(normalized: &'a str, out: &mut Vec<&'a str>) {
+    for piece in normalized.split(' ') {
+        let word = trim_punctuation(piece);
+        if word.is_empty() {
+            continue;
+        }
+        if word.is_ascii() || !word.chars().any(is_unspaced_script) {
+            out.push(word);
+            continue;
+        }
+        let mut run_start = None;
+        for (i, c) in word.char_indices() {
+            if is_unspaced_script(c) {
+                if let Some(start) = run_start.take() {
+                    push_trimmed(out, &word[start..i]);
+                }
+                out.push(&word[i..i + c.len_utf8()]);
+            } else if run_start.is_none() {
+                run_start = Some(i);
+            }
+        }
+        if let Some(start) = run_start {
+            push_trimmed(out, &word[start..]);
+        }
+    }
+}
+
+fn push_trimmed<'a>(out: &mut Vec<&'a str>, word: &'a str) {
+    let word = trim_punctuation(word);
+    if !word.is_empty() {
+        out.push(word);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        let normalized = normalize(text);
+        let mut out = Vec::new();
+        tokens(&normalized, &mut out);
+        out.into_iter().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn folds_quotes_dashes_case_and_space() {
+        assert_eq!(
+            normalize("  \u{201C}Iraq\u{2019}s\u{201D}\t\u{2014} THE  End\n"),
+            "\"iraq's\" - the end"
+        );
+        assert_eq!(normalize("Stra\u{00DF}e \u{FB01}ne \u{FF21}"), "strasse fine a");
+    }
+
+    #[test]
+    fn words_drop_edge_punctuation() {
+        assert_eq!(
+            words("\u{2014} Lloyd J. Austin III (@SecDef) August 8, 2023"),
+            ["lloyd", "j", "austin", "iii", "secdef", "august", "8", "2023"]
+        );
+        assert_eq!(words("Iraq's U.S.-led"), ["iraq's", "u.s.-led"]);
+    }
+
+    #[test]
+    fn unspaced_scripts_give_one_word_per_character() {
+        assert_eq!(words("東京タワー、Tokyo!"), ["東", "京", "タ", "ワ", "ー", "tokyo"]);
+    }
+
+    #[test]
+    fn idempotent_on_tricky_text() {
+        for text in ["\u{1E9E}\u{03A3}", "\u{0130}stanbul", "\u{FB03}x \u{2126}", "a\u{0301}"] {
+            let once = normalize(text);
+            assert_eq!(normalize(&once), once, "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Cleaned output: the kept spans of each document, byte for byte, written to a
+//! temporary file beside the destination and renamed over it only when complete,
+//! so an interrupted run never leaves a half-written file under the final name.
+
+use crate::config::Format;
+use crate::error::{Error, Result};
+use crate::input::Corpus;
+use crate::pipeline::Analysis;
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Where `clean` writes.
+#[derive(Clone, Debug)]
+pub enum Destination {
+    /// Standard output.
+    Stdout,
+    /// One file for everything.
+    File(PathBuf),
+    /// One file per input, mirroring the input tree.
+    Dir(PathBuf),
+}
+
+/// The cleaned text of one document: its kept blocks, concatenated.
+#[must_use]
+pub fn cleaned_text(text: &str, analysis: &Analysis, doc: usize) -> String {
+    let start = analysis.doc_start[doc];
+    let mut out = String::with_capacity(text.len());
+    for (i, block) in analysis.blocks[doc].iter().enumerate() {
+        if !analysis.dropped[start + i] {
+            out.push_str(&text[block.span.clone()]);
+        }
+    }
+    out
+}
+
+/// Documents of each source, as index ranges (documents are in source order).
+fn docs_by_source(corpus: &Corpus) -> Vec<Range<usize>> {
+    let mut ranges = vec![0..0; corpus.sources.len()];
+    for (i, doc) in corpus.documents.iter().enumerate() {
+        let r = &mut ranges[doc.source];
+        if r.start == r.end {
+            *r = i..i + 1;
+        } else {
+            r.end = i + 1;
+        }
+    }
+    ranges
+}
+
+/// Writes the cleaned form of one source.
+///
+/// # Errors
+/// The writer's errors.
+pub fn write_source(
+    corpus: &Corpus,
+    analysis: &Analysis,
+    source: usize,
+    docs: Range<usize>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let src = &corpus.sources[source];
+    if src.format == Format::Text {
+        for doc in docs {
+            let text = corpus.text(&corpus.documents[doc]);
+            let start = analysis.doc_start[doc];
+            for (i, block) in analysis.blocks[doc].iter().enumerate() {
+                if !analysis.dropped[start + i] {
+                    out.write_all(&text.as_bytes()[block.span.clone()])?;
+                }
+            }
+        }
+        return Ok(());
+    }
+    // JSON Lines: every byte of the file is copied, except the raw text value of
+    // records that lost blocks, which is replaced by the cleaned text's JSON.
+    let data: &[u8] = &src.data;
+    let mut at = 0;
+    for doc in docs {
+        if !analysis.changes(doc) {
+            continue;
+        }
+        let document = &corpus.documents[doc];
+        let record = document.record.as_ref().expect("JSON Lines documents have records");
+        out.write_all(&data[at..record.text_value.start])?;
+        let cleaned = cleaned_text(corpus.text(document), analysis, doc);
+        let json = serde_json::to_string(&cleaned).expect("strings always serialize");
+        out.write_all(json.as_bytes())?;
+        at = record.text_value.end;
+    }
+    out.write_all(&data[at..])
+}
+
+/// Checks where `clean` may write, before anything is written.
+///
+/// # Errors
+/// A [`Error::Usage`] when several text files would be run together on one
+/// stream, when two inputs map to one output, or when an output is an input.
+pub fn plan(corpus: &Corpus, destination: &Destination) -> Result<Vec<(PathBuf, usize)>> {
+    let inputs: Vec<PathBuf> = corpus
+        .sources
+        .iter()
+        .filter(|s| !s.input.is_stdin())
+        .filter_map(|s| s.input.path.canonicalize().ok())
+        .collect();
+    let refuse_input = |path: &Path| -> Result<()> {
+        if let Some(canon) = canonical_target(path) {
+            if inputs.contains(&canon) {
+                return Err(Error::Usage(format!(
+                    "{}: output path is also an input; refusing to overwrite it",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    };
+    match destination {
+        Destination::Stdout | Destination::File(_) => {
+            let text_sources = corpus
+                .sources
+                .iter()
+                .filter(|s| s.format == Format::Text)
+                .count();
+            if corpus.sources.len() > 1 && text_sources > 0 {
+                return Err(Error::Usage(format!(
+                    "{} inputs include text files, which one output would run together; use --out-dir DIR",
+                    corpus.sources.len()
+                )));
+            }
+            if let Destination::File(path) = destination {
+                refuse_input(path)?;
+            }
+            Ok(Vec::new())
+        }
+        Destination::Dir(dir) => {
+            let mut planned: Vec<(PathBuf, usize)> = Vec::new();
+            for (i, source) in corpus.sources.iter().enumerate() {
+                let target = dir.join(&source.input.relative);
+                if let Some((_, other)) = planned.iter().find(|(p, _)| *p == target) {
+                    return Err(Error::Usage(format!(
+                        "{} and {} would both be written to {}",
+                        corpus.sources[*other].input.path.display(),
+                        source.input.path.display(),
+                        target.display()
+                    )));
+                }
+                refuse_input(&target)?;
+                planned.push((target, i));
+            }
+            Ok(planned)
+        }
+    }
+}
+
+/// The canonical path a (maybe not yet existing) file would have.
+fn canonical_target(path: &Path) -> Option<PathBuf> {
+    if let Ok(canon) = path.canonicalize() {
+        return Some(canon);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(parent.canonicalize().ok()?.join(path.file_name()?))
+}
+
+/// Writes `fill`'s bytes to `path` atomically: into a temporary file in the same
+/// directory, flushed and synced, then renamed over `path`.
+///
+/// # Errors
+/// Creating, writing or renaming fails; the temporary file is then removed.
+pub fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".neardup-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, e))?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
+        fill(&mut buffered).map_err(|e| Error::io(path, e))?;
+        buffered.flush().map_err(|e| Error::io(path, e))?;
+    }
+    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes the cleaned corpus to its destination.
+///
+/// # Errors
+/// See [`plan`] and [`write_atomically`]; writing to standard output returns its
+/// I/O error as is (a closed pipe is the caller's to treat as success).
+pub fn write(corpus: &Corpus, analysis: &Analysis, destination: &Destination) -> Result<()> {
+    let planned = plan(corpus, destination)?;
+    let ranges = docs_by_source(corpus);
+    match destination {
+        Destination::Stdout => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            for (source, docs) in ranges.iter().enumerate() {
+                write_source(corpus, analysis, source, docs.clone(), &mut out)
+                    .map_err(|e| Error::io("<stdout>", e))?;
+            }
+            out.flush().map_err(|e| Error::io("<stdout>", e))
+        }
+        Destination::File(path) => write_atomically(path, |out| {
+            for (source, docs) in ranges.iter().enumerate() {
+                write_source(corpus, analysis, source, docs.clone(), out)?;
+            }
+            Ok(())
+        }),
+        Destination::Dir(_) => {
+            for (path, source) in planned {
+                write_atomically(&path, |out| {
+                    write_source(corpus, analysis, source, ranges[source].clone(), out)
+                })?;
+            }
+            Ok(())
+        }
+    }
+}

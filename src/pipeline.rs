@@ -1,0 +1,121 @@
+//! The only place where stages meet: segment and sketch every document in
+//! parallel, detect repeats in input order, decide runs in parallel.
+
+use crate::config::Config;
+use crate::decide::{decide, BlockFacts, DocDecision};
+use crate::detect::{detect, Match};
+use crate::input::Corpus;
+use crate::segment::{segment, Block};
+use crate::shingle::Sketch;
+use rayon::prelude::*;
+
+/// Everything the block engine found, indexed by document and by global block
+/// index (blocks numbered in input order across all documents).
+pub struct Analysis {
+    /// Each document's blocks.
+    pub blocks: Vec<Vec<Block>>,
+    /// Global index of each document's first block, plus the total at the end.
+    pub doc_start: Vec<usize>,
+    /// Document of each global block.
+    pub doc_of: Vec<u32>,
+    /// Words per global block, after normalization.
+    pub words: Vec<usize>,
+    /// Exact key per global block.
+    pub exact: Vec<u128>,
+    /// The detector's verdict per global block.
+    pub matches: Vec<Match>,
+    /// Runs and kept short repeats per document.
+    pub decisions: Vec<DocDecision>,
+    /// Whether each global block is left out of the cleaned output.
+    pub dropped: Vec<bool>,
+}
+
+impl Analysis {
+    /// Global index of block `i` of document `doc`.
+    #[must_use]
+    pub fn global(&self, doc: usize, i: usize) -> usize {
+        self.doc_start[doc] + i
+    }
+
+    /// The document and block of a global index.
+    #[must_use]
+    pub fn block(&self, global: usize) -> (usize, &Block) {
+        let doc = self.doc_of[global] as usize;
+        (doc, &self.blocks[doc][global - self.doc_start[doc]])
+    }
+
+    /// Whether any block of `doc` is dropped.
+    #[must_use]
+    pub fn changes(&self, doc: usize) -> bool {
+        self.dropped[self.doc_start[doc]..self.doc_start[doc + 1]]
+            .iter()
+            .any(|&d| d)
+    }
+}
+
+/// Runs the block engine over a loaded corpus. The answer depends only on the
+/// corpus and the config, never on the number of threads.
+///
+/// # Panics
+/// If the corpus has more than 2^32 documents.
+#[must_use]
+pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
+    let per_doc: Vec<(Vec<Block>, Vec<Sketch>)> = corpus
+        .documents
+        .par_iter()
+        .map(|doc| {
+            let text = corpus.text(doc);
+            let blocks = segment(text, config.blocks);
+            let sketches = blocks
+                .iter()
+                .map(|b| Sketch::new(&text[b.content.clone()], config.shingle, config.seed))
+                .collect();
+            (blocks, sketches)
+        })
+        .collect();
+    let mut blocks = Vec::with_capacity(per_doc.len());
+    let mut sketches = Vec::new();
+    let mut doc_start = Vec::with_capacity(per_doc.len() + 1);
+    let mut doc_of = Vec::new();
+    for (doc, (b, s)) in per_doc.into_iter().enumerate() {
+        doc_start.push(sketches.len());
+        let doc = u32::try_from(doc).expect("fewer than 2^32 documents");
+        doc_of.extend(std::iter::repeat(doc).take(b.len()));
+        blocks.push(b);
+        sketches.extend(s);
+    }
+    doc_start.push(sketches.len());
+    let matches = detect(&sketches, config);
+    let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();
+    let exact: Vec<u128> = sketches.iter().map(|s| s.exact).collect();
+    drop(sketches);
+    let facts = BlockFacts {
+        matches: &matches,
+        words: &words,
+        exact: &exact,
+        doc_of: &doc_of,
+        doc_start: &doc_start,
+    };
+    let decisions: Vec<DocDecision> = (0..blocks.len())
+        .into_par_iter()
+        .map(|doc| decide(doc, &facts, config))
+        .collect();
+    let mut dropped = vec![false; matches.len()];
+    for decision in &decisions {
+        for run in &decision.runs {
+            for pair in &run.pairs {
+                dropped[pair.block] = true;
+            }
+        }
+    }
+    Analysis {
+        blocks,
+        doc_start,
+        doc_of,
+        words,
+        exact,
+        matches,
+        decisions,
+        dropped,
+    }
+}

@@ -1,0 +1,670 @@
+//! The duplication report: serde wire types for `--json`, built from the
+//! analysis, and the human-readable rendering of the same data.
+//!
+//! # JSON schema (version 1)
+//! One object; every array is sorted as stated, so the same input gives the same
+//! bytes. Offsets are 0-based half-open `[start, end)` pairs; lines are 1-based
+//! inclusive `[first, last]`. Offsets of JSON Lines documents are into the decoded
+//! text field.
+//! - `schema_version` (1), `tool` {`name`, `version`}, `command` (`scan`/`clean`)
+//! - `parameters`: everything that changes the answer, the `seed` included
+//! - `inputs[]` in input order: `path`, `format`, `documents`, `bytes`
+//! - `summary`: `documents`, `documents_with_repeats`, `blocks`, `removed_blocks`,
+//!   `short_repeats_kept`, `runs`, `bytes`, `removed_bytes`, `removed_ratio`
+//! - `documents[]` (those with any repeat, in input order): `document`
+//!   {`index`, `id`, `path`, `line`}, `bytes`, `blocks`, `removed_blocks`,
+//!   `removed_bytes`, `runs[]`, `short_repeats[]`
+//! - a run: `lines`, `blocks`, `bytes`, `source` (a document), `source_lines`,
+//!   `similarity` {`min`, `mean`}, `exact`, `interruptions[]` {`lines`, `blocks`,
+//!   `bytes`}, `removals[]`
+//! - a removal (also each short repeat): `repeat` and `first_copy`, each
+//!   {`document`, `bytes`, `chars`, `lines`} where `bytes`/`chars` cover the
+//!   block's span (its text, line break and following blank lines: removing
+//!   exactly these bytes gives the cleaned text) and `lines` its text; then
+//!   `similarity` (containment, 1 for exact), `exact`, `removed`
+//! - `syndicated[]`: blocks found in two or more documents, by `documents`
+//!   descending, then `copies` descending, then input order: `first_copy`,
+//!   `documents`, `copies`, `words`, `short`, `text` (the first 100 characters)
+
+use crate::config::Config;
+use crate::decide::Pair;
+use crate::input::Corpus;
+use crate::pipeline::Analysis;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+/// Version of the JSON report's layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole report.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub command: String,
+    pub parameters: Parameters,
+    pub inputs: Vec<InputReport>,
+    pub summary: Summary,
+    pub documents: Vec<DocReport>,
+    pub syndicated: Vec<Syndicated>,
+}
+
+/// Name and version of the program that wrote the report.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+/// The settings that shaped the answer.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Parameters {
+    pub blocks: String,
+    pub format: String,
+    pub text_field: String,
+    pub id_field: String,
+    pub normalization: String,
+    pub shingle_words: usize,
+    pub measure: String,
+    pub block_threshold: f64,
+    pub min_words: usize,
+    pub drop_short: bool,
+    pub max_gap: usize,
+    pub seed: u64,
+}
+
+/// One input file.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct InputReport {
+    pub path: String,
+    pub format: String,
+    pub documents: usize,
+    pub bytes: usize,
+}
+
+/// Totals over the corpus.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Summary {
+    pub documents: usize,
+    pub documents_with_repeats: usize,
+    pub blocks: usize,
+    pub removed_blocks: usize,
+    pub short_repeats_kept: usize,
+    pub runs: usize,
+    pub bytes: usize,
+    pub removed_bytes: usize,
+    pub removed_ratio: f64,
+}
+
+/// Which document.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DocRef {
+    /// 0-based position in input order.
+    pub index: usize,
+    /// The document's id.
+    pub id: String,
+    /// The file it came from.
+    pub path: String,
+    /// JSON Lines: the record's line in the file.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<usize>,
+}
+
+/// A block's place.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Place {
+    pub document: DocRef,
+    pub bytes: [usize; 2],
+    pub chars: [usize; 2],
+    pub lines: [usize; 2],
+}
+
+/// One repeated block and its first copy.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Removal {
+    pub repeat: Place,
+    pub first_copy: Place,
+    pub similarity: f64,
+    pub exact: bool,
+    pub removed: bool,
+}
+
+/// Unrepeated blocks inside a run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Interruption {
+    pub lines: [usize; 2],
+    pub blocks: usize,
+    pub bytes: usize,
+}
+
+/// Lowest and mean similarity of a run's blocks.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Similarity {
+    pub min: f64,
+    pub mean: f64,
+}
+
+/// A run of repeated blocks.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct RunReport {
+    pub lines: [usize; 2],
+    pub blocks: usize,
+    pub bytes: usize,
+    pub source: DocRef,
+    pub source_lines: [usize; 2],
+    pub similarity: Similarity,
+    pub exact: bool,
+    pub interruptions: Vec<Interruption>,
+    pub removals: Vec<Removal>,
+}
+
+/// One document with repeats.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct DocReport {
+    pub document: DocRef,
+    pub bytes: usize,
+    pub blocks: usize,
+    pub removed_blocks: usize,
+    pub removed_bytes: usize,
+    pub runs: Vec<RunReport>,
+    pub short_repeats: Vec<Removal>,
+}
+
+/// A block found in several documents.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct Syndicated {
+    pub first_copy: Place,
+    pub documents: usize,
+    pub copies: usize,
+    pub words: usize,
+    pub short: bool,
+    pub text: String,
+}
+
+/// Byte offset to character offset, with a checkpoint every 4 KiB so that many
+/// look-ups into one long document stay linear.
+struct CharIndex<'t> {
+    text: &'t str,
+    checkpoints: Vec<usize>,
+}
+
+const CHECKPOINT: usize = 4096;
+
+impl<'t> CharIndex<'t> {
+    fn new(text: &'t str) -> Self {
+        let bytes = text.as_bytes();
+        let mut checkpoints = Vec::with_capacity(bytes.len() / CHECKPOINT + 1);
+        let mut chars = 0;
+        checkpoints.push(0);
+        for chunk in bytes.chunks(CHECKPOINT) {
+            chars += count_chars(chunk);
+            checkpoints.push(chars);
+        }
+        CharIndex { text, checkpoints }
+    }
+
+    fn chars_before(&self, byte: usize) -> usize {
+        let slot = byte / CHECKPOINT;
+        self.checkpoints[slot] + count_chars(&self.text.as_bytes()[slot * CHECKPOINT..byte])
+    }
+}
+
+/// Characters in a byte slice of UTF-8: bytes that are not continuation bytes.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+struct Builder<'a> {
+    corpus: &'a Corpus,
+    analysis: &'a Analysis,
+    char_indexes: HashMap<usize, CharIndex<'a>>,
+}
+
+impl<'a> Builder<'a> {
+    fn doc_ref(&self, doc: usize) -> DocRef {
+        let d = &self.corpus.documents[doc];
+        let source = &self.corpus.sources[d.source];
+        DocRef {
+            index: doc,
+            id: d.id.clone(),
+            path: if source.input.is_stdin() {
+                "<stdin>".into()
+            } else {
+                source.input.path.display().to_string()
+            },
+            line: d.record.as_ref().map(|r| r.line),
+        }
+    }
+
+    fn place(&mut self, global: usize) -> Place {
+        let (doc, block) = self.analysis.block(global);
+        let (span, lines) = (block.span.clone(), [block.first_line, block.last_line]);
+        let corpus = self.corpus;
+        let index = self
+            .char_indexes
+            .entry(doc)
+            .or_insert_with(|| CharIndex::new(corpus.text(&corpus.documents[doc])));
+        let chars = [index.chars_before(span.start), index.chars_before(span.end)];
+        Place {
+            document: self.doc_ref(doc),
+            bytes: [span.start, span.end],
+            chars,
+            lines,
+        }
+    }
+
+    fn removal(&mut self, pair: &Pair) -> Removal {
+        Removal {
+            repeat: self.place(pair.block),
+            first_copy: self.place(pair.source),
+            similarity: round(pair.similarity),
+            exact: pair.exact,
+            removed: self.analysis.dropped[pair.block],
+        }
+    }
+
+    fn span_len(&self, global: usize) -> usize {
+        self.analysis.block(global).1.span.len()
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        round(part as f64 / whole as f64)
+    }
+}
+
+/// Builds the report of a finished analysis.
+#[must_use]
+#[allow(clippy::too_many_lines)]
+pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &str) -> Report {
+    let mut b = Builder {
+        corpus,
+        analysis,
+        char_indexes: HashMap::new(),
+    };
+    let mut documents = Vec::new();
+    let mut runs_total = 0;
+    let mut short_total = 0;
+    // source block -> (documents holding it or a copy, copies)
+    let mut shared: BTreeMap<usize, (BTreeSet<usize>, usize)> = BTreeMap::new();
+    for (doc, decision) in analysis.decisions.iter().enumerate() {
+        let all_pairs = decision
+            .runs
+            .iter()
+            .flat_map(|r| r.pairs.iter())
+            .chain(decision.kept_short.iter());
+        for pair in all_pairs {
+            let entry = shared.entry(pair.source).or_default();
+            entry.0.insert(analysis.doc_of[pair.source] as usize);
+            entry.0.insert(doc);
+            entry.1 += 1;
+        }
+        if decision.runs.is_empty() && decision.kept_short.is_empty() {
+            continue;
+        }
+        let mut runs = Vec::new();
+        for run in &decision.runs {
+            let first = run.pairs.first().expect("runs are never empty");
+            let last = run.pairs.last().expect("runs are never empty");
+            let source_doc = analysis.doc_of[first.source] as usize;
+            let (src_first, src_last) = run
+                .pairs
+                .iter()
+                .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.source), hi.max(p.source)));
+            let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
+            #[allow(clippy::cast_precision_loss)]
+            let mean = sims.iter().sum::<f64>() / sims.len() as f64;
+            let interruptions = run
+                .interruptions
+                .iter()
+                .map(|r| Interruption {
+                    lines: [
+                        analysis.block(r.start).1.first_line,
+                        analysis.block(r.end - 1).1.last_line,
+                    ],
+                    blocks: r.len(),
+                    bytes: r.clone().map(|g| b.span_len(g)).sum(),
+                })
+                .collect();
+            runs.push(RunReport {
+                lines: [
+                    analysis.block(first.block).1.first_line,
+                    analysis.block(last.block).1.last_line,
+                ],
+                blocks: run.pairs.len(),
+                bytes: run.pairs.iter().map(|p| b.span_len(p.block)).sum(),
+                source: b.doc_ref(source_doc),
+                source_lines: [
+                    analysis.block(src_first).1.first_line,
+                    analysis.block(src_last).1.last_line,
+                ],
+                similarity: Similarity {
+                    min: round(sims.iter().copied().fold(f64::INFINITY, f64::min)),
+                    mean: round(mean),
+                },
+                exact: run.pairs.iter().all(|p| p.exact),
+                interruptions,
+                removals: run.pairs.iter().map(|p| b.removal(p)).collect(),
+            });
+        }
+        runs_total += runs.len();
+        short_total += decision.kept_short.len();
+        let range = analysis.doc_start[doc]..analysis.doc_start[doc + 1];
+        let removed: Vec<usize> = range.clone().filter(|&g| analysis.dropped[g]).collect();
+        documents.push(DocReport {
+            document: b.doc_ref(doc),
+            bytes: corpus.text(&corpus.documents[doc]).len(),
+            blocks: range.len(),
+            removed_blocks: removed.len(),
+            removed_bytes: removed.iter().map(|&g| b.span_len(g)).sum(),
+            runs,
+            short_repeats: decision.kept_short.iter().map(|p| b.removal(p)).collect(),
+        });
+    }
+    let mut syndicated: Vec<Syndicated> = shared
+        .into_iter()
+        .filter(|(_, (docs, _))| docs.len() >= 2)
+        .map(|(source, (docs, copies))| {
+            let (doc, block) = analysis.block(source);
+            let text = corpus.text(&corpus.documents[doc]);
+            let preview: String = text[block.content.clone()]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .take(100)
+                .collect();
+            Syndicated {
+                first_copy: b.place(source),
+                documents: docs.len(),
+                copies,
+                words: analysis.words[source],
+                short: analysis.words[source] < config.min_words,
+                text: preview,
+            }
+        })
+        .collect();
+    syndicated.sort_by(|x, y| {
+        y.documents
+            .cmp(&x.documents)
+            .then(y.copies.cmp(&x.copies))
+            .then(x.first_copy.document.index.cmp(&y.first_copy.document.index))
+            .then(x.first_copy.bytes.cmp(&y.first_copy.bytes))
+    });
+    let total_bytes: usize = corpus
+        .documents
+        .iter()
+        .map(|d| corpus.text(d).len())
+        .sum();
+    let removed_bytes: usize = documents.iter().map(|d| d.removed_bytes).sum();
+    let summary = Summary {
+        documents: corpus.documents.len(),
+        documents_with_repeats: documents.len(),
+        blocks: analysis.dropped.len(),
+        removed_blocks: analysis.dropped.iter().filter(|&&d| d).count(),
+        short_repeats_kept: short_total,
+        runs: runs_total,
+        bytes: total_bytes,
+        removed_bytes,
+        removed_ratio: ratio(removed_bytes, total_bytes),
+    };
+    let inputs = corpus
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| InputReport {
+            path: if s.input.is_stdin() {
+                "<stdin>".into()
+            } else {
+                s.input.path.display().to_string()
+            },
+            format: format!("{:?}", s.format).to_lowercase(),
+            documents: corpus.documents.iter().filter(|d| d.source == i).count(),
+            bytes: s.data.len(),
+        })
+        .collect();
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        command: command.into(),
+        parameters: Parameters {
+            blocks: format!("{:?}", config.blocks).to_lowercase(),
+            format: format!("{:?}", config.format).to_lowercase(),
+            text_field: config.text_field.clone(),
+            id_field: config.id_field.clone(),
+            normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
+            shingle_words: config.shingle,
+            measure: "containment".into(),
+            block_threshold: config.block_threshold,
+            min_words: config.min_words,
+            drop_short: config.drop_short,
+            max_gap: config.max_gap,
+            seed: config.seed,
+        },
+        inputs,
+        summary,
+        documents,
+        syndicated,
+    }
+}
+
+/// `1234567` as `1,234,567`.
+#[must_use]
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        return "0%".into();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let p = part as f64 * 100.0 / whole as f64;
+    format!("{p:.1}%")
+}
+
+fn lines(range: [usize; 2]) -> String {
+    if range[0] == range[1] {
+        format!("line {}", range[0])
+    } else {
+        format!("lines {}-{}", range[0], range[1])
+    }
+}
+
+fn doc_label(doc: &DocRef) -> String {
+    match doc.line {
+        Some(line) => format!("{}:{line} [{}]", doc.path, doc.id),
+        None => doc.path.clone(),
+    }
+}
+
+/// `n word` or `n words`.
+#[must_use]
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{} {word}s", thousands(n))
+    }
+}
+
+/// Renders the report for people: one paragraph per document with repeats, the
+/// most shared blocks, and the totals. `top` limits the shared blocks listed.
+#[must_use]
+pub fn render_text(report: &Report, top: usize) -> String {
+    let mut out = String::new();
+    for doc in &report.documents {
+        let _ = writeln!(
+            out,
+            "{}: {} of {} repeat earlier text; {} of {} bytes ({}) removed",
+            doc_label(&doc.document),
+            thousands(doc.removed_blocks),
+            plural(doc.blocks, "block"),
+            thousands(doc.removed_bytes),
+            thousands(doc.bytes),
+            percent(doc.removed_bytes, doc.bytes),
+        );
+        for run in &doc.runs {
+            let source = if run.source.index == doc.document.index {
+                String::new()
+            } else {
+                format!("{} ", run.source.id)
+            };
+            let similarity = if run.exact {
+                "exact".to_owned()
+            } else if (run.similarity.min - run.similarity.mean).abs() < 1e-9 {
+                format!("similarity {:.2}", run.similarity.min)
+            } else {
+                format!(
+                    "similarity {:.2}-{:.2} (mean {:.2})",
+                    run.similarity.min,
+                    run.removals
+                        .iter()
+                        .map(|r| r.similarity)
+                        .fold(0.0, f64::max),
+                    run.similarity.mean
+                )
+            };
+            let _ = writeln!(
+                out,
+                "  {} repeat {}{}: {}, {} bytes, {}",
+                lines(run.lines),
+                source,
+                lines(run.source_lines),
+                plural(run.blocks, "block"),
+                thousands(run.bytes),
+                similarity,
+            );
+            for gap in &run.interruptions {
+                let _ = writeln!(
+                    out,
+                    "    {} inside the run are not repeated ({}, kept)",
+                    lines(gap.lines),
+                    plural(gap.blocks, "block"),
+                );
+            }
+        }
+        if !doc.short_repeats.is_empty() {
+            let shown: Vec<String> = doc
+                .short_repeats
+                .iter()
+                .take(5)
+                .map(|r| r.repeat.lines[0].to_string())
+                .collect();
+            let more = doc.short_repeats.len().saturating_sub(5);
+            let _ = writeln!(
+                out,
+                "  {} too short to judge repeat earlier text, kept (line {}{}; --drop-short removes them)",
+                plural(doc.short_repeats.len(), "block"),
+                shown.join(", "),
+                if more > 0 {
+                    format!(", +{more} more")
+                } else {
+                    String::new()
+                },
+            );
+        }
+    }
+    let shared: Vec<&Syndicated> = report.syndicated.iter().take(top).collect();
+    if !shared.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nBlocks shared by the most documents ({} of {} shown):",
+            shared.len(),
+            thousands(report.syndicated.len())
+        );
+        for s in shared {
+            let _ = writeln!(
+                out,
+                "  {:>5} docs, {:>5} copies  first in {} {}{}\n                             \"{}\"",
+                thousands(s.documents),
+                thousands(s.copies),
+                s.first_copy.document.id,
+                lines(s.first_copy.lines),
+                if s.short { " (short, kept)" } else { "" },
+                s.text,
+            );
+        }
+    }
+    let s = &report.summary;
+    if !report.documents.is_empty() || !report.syndicated.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{} ({} with repeats), {}: {} removed in {}, {} of {} bytes ({}) removed; {} kept",
+        plural(s.documents, "document"),
+        thousands(s.documents_with_repeats),
+        plural(s.blocks, "block"),
+        thousands(s.removed_blocks),
+        plural(s.runs, "run"),
+        thousands(s.removed_bytes),
+        thousands(s.bytes),
+        percent(s.removed_bytes, s.bytes),
+        plural(s.short_repeats_kept, "short repeat"),
+    );
+    let p = &report.parameters;
+    let _ = writeln!(
+        out,
+        "settings: blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}",
+        p.blocks, p.shingle_words, p.block_threshold, p.min_words, p.seed
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(7680), "7,680");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(percent(3412, 7680), "44.4%");
+        assert_eq!(lines([3, 3]), "line 3");
+    }
+
+    #[test]
+    fn char_index_counts_multibyte_text() {
+        let text = "a\u{2019}b".repeat(3000);
+        let index = CharIndex::new(&text);
+        for byte in [0, 1, 4, 5, 5000, 9000, text.len()] {
+            if text.is_char_boundary(byte) {
+                assert_eq!(index.chars_before(byte), text[..byte].chars().count());
+            }
+        }
+    }
+}

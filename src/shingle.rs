@@ -1,0 +1,106 @@
+//! Word n-gram shingles hashed with seeded xxh3.
+//!
+//! Each word is hashed once (xxh3-64 with the seed); a shingle is the xxh3-64 of
+//! the concatenated hashes of its `n` words, and the exact key of a block is the
+//! xxh3-128 of all its word hashes. Hashing word hashes instead of text keeps the
+//! cost per shingle constant whatever the word lengths.
+
+use crate::normalize::{normalize, tokens};
+use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed};
+
+/// What the detector needs to know about one block's text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sketch {
+    /// Number of words after normalization.
+    pub words: usize,
+    /// Hash of the whole normalized word sequence: equal keys mean equal text
+    /// (up to normalization).
+    pub exact: u128,
+    /// Distinct shingle hashes, sorted ascending. A text with fewer than `n`
+    /// words has one shingle of all its words; a text without words has none.
+    pub shingles: Vec<u64>,
+}
+
+impl Sketch {
+    /// Sketches `text`: normalize, cut into words, hash `n`-word shingles.
+    #[must_use]
+    pub fn new(text: &str, n: usize, seed: u64) -> Sketch {
+        let normalized = normalize(text);
+        let mut words = Vec::new();
+        tokens(&normalized, &mut words);
+        Sketch::from_words(&words, n, seed)
+    }
+
+    /// Sketches an already tokenized word sequence.
+    #[must_use]
+    pub fn from_words(words: &[&str], n: usize, seed: u64) -> Sketch {
+        let mut bytes = Vec::with_capacity(words.len() * 8);
+        for word in words {
+            bytes.extend_from_slice(&xxh3_64_with_seed(word.as_bytes(), seed).to_le_bytes());
+        }
+        let exact = xxh3_128_with_seed(&bytes, seed);
+        let width = n.max(1).min(words.len()) * 8;
+        let mut shingles: Vec<u64> = if words.is_empty() {
+            Vec::new()
+        } else {
+            bytes
+                .windows(width)
+                .step_by(8)
+                .map(|w| xxh3_64_with_seed(w, seed))
+                .collect()
+        };
+        shingles.sort_unstable();
+        shingles.dedup();
+        Sketch {
+            words: words.len(),
+            exact,
+            shingles,
+        }
+    }
+}
+
+/// Size of the intersection of two sorted, deduplicated hash lists.
+#[must_use]
+pub fn intersection(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut count) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                count += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shingle_counts() {
+        let s = Sketch::new("one two three four five six seven", 5, 1);
+        assert_eq!((s.words, s.shingles.len()), (7, 3));
+        let short = Sketch::new("one two", 5, 1);
+        assert_eq!(short.shingles.len(), 1);
+        assert!(Sketch::new(" -- ", 5, 1).shingles.is_empty());
+    }
+
+    #[test]
+    fn normalization_makes_equal_keys() {
+        let a = Sketch::new("\u{201C}Hello,\u{201D} she said \u{2014} twice.", 3, 7);
+        let b = Sketch::new("\"hello,\"   She said - twice.", 3, 7);
+        assert_eq!(a, b);
+        assert_ne!(a.exact, Sketch::new("hello she said twice", 3, 8).exact);
+    }
+
+    #[test]
+    fn intersection_counts_common_hashes() {
+        assert_eq!(intersection(&[1, 3, 5, 7], &[2, 3, 7, 9]), 2);
+        assert_eq!(intersection(&[], &[1]), 0);
+    }
+}
