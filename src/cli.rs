@@ -101,8 +101,8 @@ pub struct Common {
     #[arg(long, value_enum, default_value = "auto")]
     pub blocks: BlocksArg,
     /// Words per shingle.
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    pub shingle: usize,
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub block_shingle: usize,
     /// Fraction of a block's shingles that must be found in one earlier block.
     #[arg(long, default_value_t = 0.8, value_name = "FRACTION")]
     pub block_threshold: f64,
@@ -163,7 +163,7 @@ impl Common {
             },
             text_field: self.text_field.clone(),
             id_field: self.id_field.clone(),
-            shingle: self.shingle,
+            block_shingle: self.block_shingle,
             block_threshold: self.block_threshold,
             min_words: self.min_words,
             drop_short: self.drop_short,
@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn defaults_resolve() {
         let config = common(&["a.txt"]).config().unwrap();
-        assert_eq!(config.shingle, 5);
+        assert_eq!(config.block_shingle, 3);
         assert!(config.mmap);
         assert!(config.threads >= 1);
     }
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         assert!(common(&["--block-threshold", "1.5", "a"]).config().is_err());
-        assert!(common(&["--shingle", "0", "a"]).config().is_err());
+        assert!(common(&["--block-shingle", "0", "a"]).config().is_err());
         assert_eq!(common(&["-j", "3", "a"]).config().unwrap().threads, 3);
     }
 }

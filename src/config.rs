@@ -41,7 +41,7 @@ pub struct Config {
     /// JSON Lines: the field holding the document id.
     pub id_field: String,
     /// Words per shingle.
-    pub shingle: usize,
+    pub block_shingle: usize,
     /// A block is a near copy when at least this fraction of its shingles is found
     /// in one earlier block (containment).
     pub block_threshold: f64,
@@ -72,7 +72,7 @@ impl Default for Config {
             format: Format::Auto,
             text_field: "text".into(),
             id_field: "id".into(),
-            shingle: 5,
+            block_shingle: 3,
             block_threshold: 0.8,
             min_words: 8,
             drop_short: false,
@@ -91,8 +91,8 @@ impl Config {
     /// # Errors
     /// A [`Error::Usage`] naming the first bad value.
     pub fn validate(&self) -> Result<()> {
-        if self.shingle == 0 {
-            return Err(Error::Usage("--shingle must be at least 1".into()));
+        if self.block_shingle == 0 {
+            return Err(Error::Usage("--block-shingle must be at least 1".into()));
         }
         if !(self.block_threshold > 0.0 && self.block_threshold <= 1.0) {
             return Err(Error::Usage(format!(

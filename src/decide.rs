@@ -12,7 +12,8 @@
 //! repeated "Advertisement" line or a refrain is reported but kept. Inside a run
 //! context decides: a short block that continues the run, and is identical to the
 //! block that follows the run's source, is part of the copied run and is dropped
-//! with it. `drop_short` drops every short repeat.
+//! with it, and so is one just before a run that is identical to the block just
+//! before the run's source. `drop_short` drops every short repeat.
 
 use crate::config::Config;
 use crate::detect::Match;
@@ -78,7 +79,7 @@ pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecisio
         } = facts.matches[g]
         else {
             if open.last().is_some_and(|last| g - last.block >= gap) {
-                close(&mut open, &mut out);
+                close(&mut open, &mut out, facts);
             }
             continue;
         };
@@ -115,25 +116,44 @@ pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecisio
             }
         }
         if judged {
-            close(&mut open, &mut out);
+            close(&mut open, &mut out, facts);
             open.push(pair);
         } else {
             // Not judged alone and not vouched for by a run: an interruption.
             out.kept_short.push(pair);
             if open.last().is_some_and(|last| g - last.block >= gap) {
-                close(&mut open, &mut out);
+                close(&mut open, &mut out, facts);
             }
         }
     }
-    close(&mut open, &mut out);
+    close(&mut open, &mut out, facts);
     out
 }
 
-fn close(open: &mut Vec<Pair>, out: &mut DocDecision) {
+/// Ends a run. Short repeats just before it join it when they mirror the blocks
+/// just before its source (a repeated headline or dateline above a copied body).
+fn close(open: &mut Vec<Pair>, out: &mut DocDecision, facts: &BlockFacts<'_>) {
     if open.is_empty() {
         return;
     }
-    let pairs = std::mem::take(open);
+    let mut pairs = std::mem::take(open);
+    while let (Some(short), Some(first)) = (out.kept_short.last(), pairs.first()) {
+        let mirrors = short.block + 1 == first.block
+            && first.source > 0
+            && facts.doc_of[first.source - 1] == facts.doc_of[first.source]
+            && facts.exact[first.source - 1] == facts.exact[short.block];
+        if !mirrors {
+            break;
+        }
+        let pair = Pair {
+            block: short.block,
+            source: first.source - 1,
+            similarity: 1.0,
+            exact: true,
+        };
+        out.kept_short.pop();
+        pairs.insert(0, pair);
+    }
     let interruptions = pairs
         .windows(2)
         .filter(|w| w[1].block > w[0].block + 1)

@@ -204,7 +204,7 @@ mod tests {
     fn run(texts: &[&str], config: &Config) -> Vec<Match> {
         let sketches: Vec<Sketch> = texts
             .iter()
-            .map(|t| Sketch::new(t, config.shingle, config.seed))
+            .map(|t| Sketch::new(t, config.block_shingle, config.seed))
             .collect();
         detect(&sketches, config)
     }
@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn near_copy_found_by_containment() {
         let config = Config::default();
-        // One word changed at the very end: 10 of 11 shingles survive.
+        // One word changed at the very end: 11 of 12 three-word shingles survive.
         let edited = A.replace("today", "yesterday");
         let m = run(&[A, &edited], &config);
         let Match::Repeat {
@@ -243,7 +243,7 @@ mod tests {
             panic!("not a repeat: {:?}", m[1]);
         };
         assert_eq!(source, 0);
-        assert!((similarity - 10.0 / 11.0).abs() < 1e-9);
+        assert!((similarity - 11.0 / 12.0).abs() < 1e-9);
         // A truncated copy is fully contained in its source.
         let cut = "The quick brown fox jumps over the lazy dog near the";
         assert!(matches!(run(&[A, cut], &config)[1], Match::Repeat { similarity, .. } if similarity == 1.0));

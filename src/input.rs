@@ -36,23 +36,33 @@ impl InputPath {
 }
 
 /// Expands the command line's paths: files as given, directories walked in
-/// sorted order, `-` for standard input.
-///
-/// # Errors
-/// A path that does not exist or a directory that cannot be listed.
-pub fn expand(paths: &[PathBuf]) -> Result<Vec<InputPath>> {
+/// sorted order, `-` for standard input. Every path is tried: the inputs found
+/// come with one error per path that does not exist or directory that cannot
+/// be listed.
+#[must_use]
+pub fn expand(paths: &[PathBuf]) -> (Vec<InputPath>, Vec<Error>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for path in paths {
+        if let Err(e) = expand_one(path, &mut out) {
+            errors.push(e);
+        }
+    }
+    (out, errors)
+}
+
+fn expand_one(path: &PathBuf, out: &mut Vec<InputPath>) -> Result<()> {
+    {
         if path.as_os_str() == "-" {
             out.push(InputPath {
                 path: path.clone(),
                 relative: PathBuf::from("stdin"),
             });
-            continue;
+            return Ok(());
         }
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.is_dir() {
-            walk(path, Path::new(""), &mut out)?;
+            walk(path, Path::new(""), out)?;
         } else {
             let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
             out.push(InputPath {
@@ -61,7 +71,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<InputPath>> {
             });
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn walk(dir: &Path, relative: &Path, out: &mut Vec<InputPath>) -> Result<()> {

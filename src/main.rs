@@ -65,16 +65,12 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
         print_error(&"`-` (standard input) can be given only once");
         return ExitStatus::Error;
     }
-    let inputs = match neardup::input::expand(&common.paths) {
-        Ok(i) => i,
-        Err(e) => {
-            print_error(&e);
-            return ExitStatus::Error;
-        }
-    };
+    // Every input is tried and every failure reported before giving up.
+    let (inputs, mut errors) = neardup::input::expand(&common.paths);
     let corpus = match Corpus::load(inputs, config) {
-        Ok(c) => c,
-        Err(errors) => {
+        Ok(c) if errors.is_empty() => c,
+        loaded => {
+            errors.extend(loaded.err().unwrap_or_default());
             for e in &errors {
                 print_error(e);
             }

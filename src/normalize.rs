@@ -4,10 +4,10 @@
 //! compatibility characters become their plain forms), case folding, folding of
 //! curly and angle quotes to `'` and `"` and of every dash and minus sign to `-`,
 //! and collapsing of white space to single spaces with none at either end. It is
-//! idempotent. `tokens` then cuts the normalized text into words: pieces between
-//! spaces with punctuation trimmed from both ends, where every character of a
-//! script written without spaces between words (Han, kana, Thai, Lao, Khmer,
-//! Myanmar) is a word of its own, so such text is shingled by characters.
+//! idempotent. `tokens` then cuts the normalized text into words: runs of
+//! letters, digits and combining marks, where every character of a script
+//! written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar)
+//! is a word of its own, so such text is shingled by characters.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -84,42 +84,41 @@ pub fn is_unspaced_script(c: char) -> bool {
     )
 }
 
-fn trim_punctuation(word: &str) -> &str {
-    word.trim_matches(|c: char| !c.is_alphanumeric())
+/// Whether `c` is part of a word: letters, digits and combining marks (so that
+/// scripts with vowel signs, such as Devanagari, keep their words whole).
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)
 }
 
-/// Appends the words of normalized text to `out`.
+/// Appends the words of normalized text to `out`: maximal runs of word
+/// characters, where each character of an unspaced script is a word of its own.
+/// Punctuation separates words, so `U.S.-Russia`, `U.S.- Russia` and
+/// `U.S. Russia` give the same words.
 pub fn tokens<'a>(normalized: &'a str, out: &mut Vec<&'a str>) {
-    for piece in normalized.split(' ') {
-        let word = trim_punctuation(piece);
-        if word.is_empty() {
+    if normalized.is_ascii() {
+        out.extend(
+            normalized
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty()),
+        );
+        return;
+    }
+    let mut start = None;
+    for (i, c) in normalized.char_indices() {
+        let unspaced = is_unspaced_script(c);
+        if is_word_char(c) && !unspaced {
+            start.get_or_insert(i);
             continue;
         }
-        if word.is_ascii() || !word.chars().any(is_unspaced_script) {
-            out.push(word);
-            continue;
+        if let Some(s) = start.take() {
+            out.push(&normalized[s..i]);
         }
-        let mut run_start = None;
-        for (i, c) in word.char_indices() {
-            if is_unspaced_script(c) {
-                if let Some(start) = run_start.take() {
-                    push_trimmed(out, &word[start..i]);
-                }
-                out.push(&word[i..i + c.len_utf8()]);
-            } else if run_start.is_none() {
-                run_start = Some(i);
-            }
-        }
-        if let Some(start) = run_start {
-            push_trimmed(out, &word[start..]);
+        if unspaced && is_word_char(c) {
+            out.push(&normalized[i..i + c.len_utf8()]);
         }
     }
-}
-
-fn push_trimmed<'a>(out: &mut Vec<&'a str>, word: &'a str) {
-    let word = trim_punctuation(word);
-    if !word.is_empty() {
-        out.push(word);
+    if let Some(s) = start {
+        out.push(&normalized[s..]);
     }
 }
 
@@ -149,7 +148,10 @@ mod tests {
             words("\u{2014} Lloyd J. Austin III (@SecDef) August 8, 2023"),
             ["lloyd", "j", "austin", "iii", "secdef", "august", "8", "2023"]
         );
-        assert_eq!(words("Iraq's U.S.-led"), ["iraq's", "u.s.-led"]);
+        assert_eq!(words("Iraq\u{2019}s U.S.-led"), ["iraq", "s", "u", "s", "led"]);
+        assert_eq!(words("U.S.- Russia"), words("U.S.-Russia"));
+        let hindi = "\u{0928}\u{092E}\u{0938}\u{094D}\u{0924}\u{0947}";
+        assert_eq!(words(&format!("{hindi}, x")), [hindi, "x"]);
     }
 
     #[test]

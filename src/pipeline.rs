@@ -68,7 +68,7 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
             let blocks = segment(text, config.blocks);
             let sketches = blocks
                 .iter()
-                .map(|b| Sketch::new(&text[b.content.clone()], config.shingle, config.seed))
+                .map(|b| Sketch::new(&text[b.content.clone()], config.block_shingle, config.seed))
                 .collect();
             (blocks, sketches)
         })

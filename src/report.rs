@@ -8,6 +8,7 @@
 //! text field.
 //! - `schema_version` (1), `tool` {`name`, `version`}, `command` (`scan`/`clean`)
 //! - `parameters`: everything that changes the answer, the `seed` included
+//!   (`block_shingle` is the words per shingle, `measure` is `containment`)
 //! - `inputs[]` in input order: `path`, `format`, `documents`, `bytes`
 //! - `summary`: `documents`, `documents_with_repeats`, `blocks`, `removed_blocks`,
 //!   `short_repeats_kept`, `runs`, `bytes`, `removed_bytes`, `removed_ratio`
@@ -24,7 +25,8 @@
 //!   `similarity` (containment, 1 for exact), `exact`, `removed`
 //! - `syndicated[]`: blocks found in two or more documents, by `documents`
 //!   descending, then `copies` descending, then input order: `first_copy`,
-//!   `documents`, `copies`, `words`, `short`, `text` (the first 100 characters)
+//!   `documents`, `copies` (the first copy included), `removed` (copies removed),
+//!   `words`, `short`, `text` (the first 100 characters)
 
 use crate::config::Config;
 use crate::decide::Pair;
@@ -68,7 +70,7 @@ pub struct Parameters {
     pub text_field: String,
     pub id_field: String,
     pub normalization: String,
-    pub shingle_words: usize,
+    pub block_shingle: usize,
     pub measure: String,
     pub block_threshold: f64,
     pub min_words: usize,
@@ -189,6 +191,7 @@ pub struct Syndicated {
     pub first_copy: Place,
     pub documents: usize,
     pub copies: usize,
+    pub removed: usize,
     pub words: usize,
     pub short: bool,
     pub text: String,
@@ -306,8 +309,8 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
     let mut documents = Vec::new();
     let mut runs_total = 0;
     let mut short_total = 0;
-    // source block -> (documents holding it or a copy, copies)
-    let mut shared: BTreeMap<usize, (BTreeSet<usize>, usize)> = BTreeMap::new();
+    // source block -> (documents holding it or a copy, copies, copies removed)
+    let mut shared: BTreeMap<usize, (BTreeSet<usize>, usize, usize)> = BTreeMap::new();
     for (doc, decision) in analysis.decisions.iter().enumerate() {
         let all_pairs = decision
             .runs
@@ -319,6 +322,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             entry.0.insert(analysis.doc_of[pair.source] as usize);
             entry.0.insert(doc);
             entry.1 += 1;
+            entry.2 += usize::from(analysis.dropped[pair.block]);
         }
         if decision.runs.is_empty() && decision.kept_short.is_empty() {
             continue;
@@ -384,8 +388,8 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
     }
     let mut syndicated: Vec<Syndicated> = shared
         .into_iter()
-        .filter(|(_, (docs, _))| docs.len() >= 2)
-        .map(|(source, (docs, copies))| {
+        .filter(|(_, (docs, _, _))| docs.len() >= 2)
+        .map(|(source, (docs, copies, removed))| {
             let (doc, block) = analysis.block(source);
             let text = corpus.text(&corpus.documents[doc]);
             let preview: String = text[block.content.clone()]
@@ -398,7 +402,8 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             Syndicated {
                 first_copy: b.place(source),
                 documents: docs.len(),
-                copies,
+                copies: copies + 1,
+                removed,
                 words: analysis.words[source],
                 short: analysis.words[source] < config.min_words,
                 text: preview,
@@ -457,7 +462,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             text_field: config.text_field.clone(),
             id_field: config.id_field.clone(),
             normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
-            shingle_words: config.shingle,
+            block_shingle: config.block_shingle,
             measure: "containment".into(),
             block_threshold: config.block_threshold,
             min_words: config.min_words,
@@ -503,6 +508,24 @@ fn lines(range: [usize; 2]) -> String {
     }
 }
 
+fn ellipsize(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// The id of a JSON Lines document, the path of a file.
+fn short_label(doc: &DocRef) -> &str {
+    if doc.line.is_some() {
+        &doc.id
+    } else {
+        &doc.path
+    }
+}
+
 fn doc_label(doc: &DocRef) -> String {
     match doc.line {
         Some(line) => format!("{}:{line} [{}]", doc.path, doc.id),
@@ -540,7 +563,7 @@ pub fn render_text(report: &Report, top: usize) -> String {
             let source = if run.source.index == doc.document.index {
                 String::new()
             } else {
-                format!("{} ", run.source.id)
+                format!("{} ", short_label(&run.source))
             };
             let similarity = if run.exact {
                 "exact".to_owned()
@@ -570,8 +593,9 @@ pub fn render_text(report: &Report, top: usize) -> String {
             for gap in &run.interruptions {
                 let _ = writeln!(
                     out,
-                    "    {} inside the run are not repeated ({}, kept)",
+                    "    {} inside the run {} not repeated ({}, kept)",
                     lines(gap.lines),
+                    if gap.lines[0] == gap.lines[1] { "is" } else { "are" },
                     plural(gap.blocks, "block"),
                 );
             }
@@ -597,26 +621,39 @@ pub fn render_text(report: &Report, top: usize) -> String {
             );
         }
     }
-    let shared: Vec<&Syndicated> = report.syndicated.iter().take(top).collect();
-    if !shared.is_empty() {
+    let long: Vec<&Syndicated> = report.syndicated.iter().filter(|s| !s.short).collect();
+    if !long.is_empty() {
+        let shown = long.len().min(top);
         let _ = writeln!(
             out,
-            "\nBlocks shared by the most documents ({} of {} shown):",
-            shared.len(),
-            thousands(report.syndicated.len())
+            "\nBlocks shared by the most documents ({shown} of {} shown):",
+            thousands(long.len())
         );
-        for s in shared {
+        for s in &long[..shown] {
             let _ = writeln!(
                 out,
-                "  {:>5} docs, {:>5} copies  first in {} {}{}\n                             \"{}\"",
+                "  {:>5} docs {:>5} copies  first in {} {}: \"{}\"",
                 thousands(s.documents),
                 thousands(s.copies),
-                s.first_copy.document.id,
+                short_label(&s.first_copy.document),
                 lines(s.first_copy.lines),
-                if s.short { " (short, kept)" } else { "" },
-                s.text,
+                ellipsize(&s.text, 60),
             );
         }
+    }
+    let short: Vec<String> = report
+        .syndicated
+        .iter()
+        .filter(|s| s.short)
+        .take(top)
+        .map(|s| format!("\"{}\" ({})", ellipsize(&s.text, 30), thousands(s.documents)))
+        .collect();
+    if !short.is_empty() {
+        let _ = writeln!(
+            out,
+            "Short blocks shared by the most documents: {}",
+            short.join(", ")
+        );
     }
     let s = &report.summary;
     if !report.documents.is_empty() || !report.syndicated.is_empty() {
@@ -639,7 +676,7 @@ pub fn render_text(report: &Report, top: usize) -> String {
     let _ = writeln!(
         out,
         "settings: blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}",
-        p.blocks, p.shingle_words, p.block_threshold, p.min_words, p.seed
+        p.blocks, p.block_shingle, p.block_threshold, p.min_words, p.seed
     );
     out
 }

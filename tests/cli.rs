@@ -1,0 +1,348 @@
+//! What a user of the command line sees: the seed article, syndication across
+//! files, JSON Lines round trips, and bad input.
+
+use crate::util::{assert_bytes_eq, data_dir, run, run_with_stdin, tempdir, tree};
+use serde_json::Value;
+use std::path::Path;
+
+fn seed_dir() -> std::path::PathBuf {
+    data_dir().join("seed")
+}
+
+/// Lines `from..=to` (1-based) of `text`, each with its own line break.
+fn line_range(text: &str, from: usize, to: usize) -> String {
+    text.split_inclusive('\n')
+        .skip(from - 1)
+        .take(to + 1 - from)
+        .collect()
+}
+
+#[test]
+fn seed_clean_prints_lines_1_to_16_and_18_to_19_byte_for_byte() {
+    let article = std::fs::read_to_string(seed_dir().join("article.txt")).unwrap();
+    assert_eq!(article.lines().count(), 32);
+    let expected = line_range(&article, 1, 16) + &line_range(&article, 18, 19);
+    for threads in ["1", "2"] {
+        let out = run(&seed_dir(), &["clean", "--threads", threads, "article.txt"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_bytes_eq(&out.stdout, expected.as_bytes(), "cleaned article");
+        assert!(out.stderr.contains("removed 14 of 32 blocks"), "{out:?}");
+    }
+}
+
+#[test]
+fn seed_scan_reports_one_run_with_the_tweet_inside() {
+    let out = run(&seed_dir(), &["scan", "article.txt"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = out.stdout_str();
+    assert!(
+        text.contains("lines 17-32 repeat lines 3-16: 14 blocks, 3,456 bytes, exact"),
+        "{text}"
+    );
+    assert!(text.contains("lines 18-19 inside the run are not repeated (2 blocks, kept)"));
+    let runs = text.lines().filter(|l| l.starts_with("  lines ")).count();
+    assert_eq!(runs, 1, "one run only:\n{text}");
+}
+
+#[test]
+fn seed_json_says_the_same_and_offsets_point_at_equal_text() {
+    let out = run(&seed_dir(), &["scan", "--json", "article.txt"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: neardup::report::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.schema_version, 1);
+    assert_eq!(report.parameters.seed, 42);
+    assert_eq!(report.documents.len(), 1);
+    let doc = &report.documents[0];
+    assert_eq!(doc.runs.len(), 1);
+    let run = &doc.runs[0];
+    assert_eq!((run.lines, run.source_lines, run.blocks), ([17, 32], [3, 16], 14));
+    assert_eq!(run.interruptions.len(), 1);
+    assert_eq!((run.interruptions[0].lines, run.interruptions[0].blocks), ([18, 19], 2));
+    assert_eq!(report.summary.removed_bytes, 3456);
+    let article = std::fs::read_to_string(seed_dir().join("article.txt")).unwrap();
+    let chars: Vec<char> = article.chars().collect();
+    for removal in &run.removals {
+        assert!(removal.exact && removal.removed);
+        let (r, s) = (&removal.repeat, &removal.first_copy);
+        let by_bytes = |p: &neardup::report::Place| article[p.bytes[0]..p.bytes[1]].trim_end().to_owned();
+        let by_chars = |p: &neardup::report::Place| {
+            chars[p.chars[0]..p.chars[1]].iter().collect::<String>().trim_end().to_owned()
+        };
+        assert_eq!(by_bytes(r), by_bytes(s));
+        assert_eq!(by_chars(r), by_bytes(r));
+        assert_eq!(article.lines().nth(r.lines[0] - 1).unwrap(), by_bytes(r));
+    }
+}
+
+#[test]
+fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
+    let case = data_dir().join("syndication");
+    let out = run(&case, &["scan", "--json", "wire"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: neardup::report::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let footer = report
+        .syndicated
+        .iter()
+        .find(|s| s.text.starts_with("Copyright 2026 Example Wire"))
+        .expect("the footer is syndicated");
+    assert_eq!((footer.documents, footer.copies), (3, 3));
+    assert_eq!(footer.first_copy.document.path, "wire/a-original.txt");
+    let repost = report
+        .documents
+        .iter()
+        .find(|d| d.document.path == "wire/b-repost.txt")
+        .unwrap();
+    // Three body paragraphs (one edited) and the footer, as one run around the
+    // repost's own paragraph; header, byline and own paragraph stay.
+    assert_eq!(repost.removed_blocks, 4);
+    assert_eq!(repost.runs.len(), 1);
+    let body = &repost.runs[0];
+    assert_eq!(body.source.path, "wire/a-original.txt");
+    assert_eq!((body.lines, body.source_lines), ([5, 13], [3, 11]));
+    assert_eq!(body.interruptions[0].lines, [11, 11]);
+    assert!(!body.exact && body.similarity.min < 1.0);
+    // Cleaning keeps every unique paragraph of every file, byte for byte.
+    let dir = tempdir();
+    let out = run(&case, &["clean", "--out-dir", dir.path().to_str().unwrap(), "wire"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let cleaned = std::fs::read_to_string(dir.path().join("b-repost.txt")).unwrap();
+    assert_eq!(
+        cleaned,
+        "Riverside park gets green light\n\nPosted by the Evening Herald staff\n\n\
+         Local business owners told the Herald they expect more visitors to the riverfront once the park opens.\n\n"
+    );
+    let original = std::fs::read(case.join("wire/a-original.txt")).unwrap();
+    assert_eq!(std::fs::read(dir.path().join("a-original.txt")).unwrap(), original);
+    // The report went to stdout because the text went to files.
+    assert!(out.stdout_str().contains("wire/b-repost.txt: 4 of 7 blocks repeat earlier text"));
+}
+
+#[test]
+fn jsonl_stays_jsonl_with_only_the_text_field_changed() {
+    let case = data_dir().join("jsonl");
+    let input = std::fs::read_to_string(case.join("docs.jsonl")).unwrap();
+    let out = run(&case, &["clean", "docs.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let cleaned = out.stdout_str();
+    let (before, after): (Vec<&str>, Vec<&str>) = (input.lines().collect(), cleaned.lines().collect());
+    assert_eq!(before.len(), after.len());
+    // Unchanged records are copied byte for byte.
+    assert_eq!(before[0], after[0]);
+    assert_eq!(before[3], after[3]);
+    // The exact copy loses everything but nothing else of the record changes.
+    let copy: Value = serde_json::from_str(after[2]).unwrap();
+    assert_eq!(copy["text"], "");
+    assert!(after[2].starts_with(r#"{"id": "wire-3", "source": "wire", "text": "#));
+    // The blog post keeps its own lines; other fields are untouched bytes.
+    let blog: Value = serde_json::from_str(after[1]).unwrap();
+    assert_eq!(
+        blog["text"],
+        "Weekend ferry update\n\nTravellers should still expect queues at the \u{e9}tang terminal on Saturday morning."
+    );
+    assert!(after[1].ends_with(r#", "id": 2, "source":"blog"}"#));
+    // Ids: the id field whatever its type, else file:line.
+    let report = run(&case, &["scan", "--json", "docs.jsonl"]);
+    let report: neardup::report::Report = serde_json::from_slice(&report.stdout).unwrap();
+    let ids: Vec<&str> = report.documents.iter().map(|d| d.document.id.as_str()).collect();
+    assert_eq!(ids, ["2", "wire-3"]);
+    assert_eq!(report.documents[0].document.line, Some(2));
+    assert_eq!(report.inputs[0].documents, 4);
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let article = std::fs::read(seed_dir().join("article.txt")).unwrap();
+    let out = run_with_stdin(&seed_dir(), &["clean", "-"], Some(&article));
+    let file = run(&seed_dir(), &["clean", "article.txt"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_bytes_eq(&out.stdout, &file.stdout, "stdin vs file");
+    let jsonl = b"{\"text\":\"one two three four five six seven eight\"}\n{\"text\":\"one two three four five six seven eight\"}\n";
+    let out = run_with_stdin(&seed_dir(), &["scan", "--format", "jsonl", "-"], Some(jsonl));
+    assert!(out.stdout_str().contains("<stdin>:2 [<stdin>:2]: 1 of 1 block repeat"), "{out:?}");
+}
+
+#[test]
+fn short_blocks_are_reported_and_kept_unless_asked() {
+    let case = data_dir().join("short-blocks");
+    let page = std::fs::read_to_string(case.join("page.txt")).unwrap();
+    let out = run(&case, &["clean", "page.txt"]);
+    assert_bytes_eq(&out.stdout, page.as_bytes(), "short blocks kept");
+    let scan = run(&case, &["scan", "page.txt"]).stdout_str();
+    assert!(scan.contains("2 blocks too short to judge repeat earlier text, kept"), "{scan}");
+    let out = run(&case, &["clean", "--drop-short", "page.txt"]);
+    assert_eq!(
+        out.stdout_str(),
+        page.replacen("Advertisement\n\nShare\n\n", "", 1)
+    );
+}
+
+#[test]
+fn crlf_and_lone_cr_are_kept_byte_for_byte() {
+    let case = data_dir().join("crlf");
+    let out = run(&case, &["clean", "windows.txt"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_bytes_eq(
+        &out.stdout,
+        b"Line one of a windows file with enough words to judge.\r\nSecond line, also long enough to count as a block here.\r\nA final line that ends with a lone carriage return now.\rLast.",
+        "crlf",
+    );
+}
+
+#[test]
+fn unspaced_scripts_are_compared_by_characters() {
+    let case = data_dir().join("cjk");
+    let out = run(&case, &["scan", "--json", "news.txt"]);
+    let report: neardup::report::Report = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &report.documents[0].runs[0];
+    assert_eq!((run.lines, run.source_lines), ([5, 5], [1, 1]));
+    // Character offsets differ from byte offsets in CJK text.
+    let removal = &run.removals[0];
+    assert!(removal.repeat.chars[0] < removal.repeat.bytes[0]);
+}
+
+fn assert_error(out: &crate::util::Output, needle: &str) {
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        out.stderr.starts_with("neardup: ") && out.stderr.contains(needle),
+        "expected {needle:?} in stderr: {out:?}"
+    );
+}
+
+/// Runs `clean -o out.txt` on bad input in `dir` and checks that an existing
+/// output file is left alone.
+fn clean_keeps_output(dir: &Path, input: &str, needle: &str) {
+    let out_file = dir.join("out.txt");
+    std::fs::write(&out_file, "previous output\n").unwrap();
+    let out = run(dir, &["clean", "-o", "out.txt", input]);
+    assert_error(&out, needle);
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "previous output\n");
+}
+
+#[test]
+fn missing_file_is_an_error_naming_it() {
+    let dir = tempdir();
+    assert_error(&run(dir.path(), &["scan", "nope.txt"]), "nope.txt: No such file or directory");
+    clean_keeps_output(dir.path(), "nope.txt", "nope.txt");
+}
+
+#[test]
+fn unreadable_file_is_an_error_naming_it() {
+    let dir = tempdir();
+    // Root reads any file whatever its mode, so use one the kernel refuses to read.
+    let path = Path::new("/proc/self/mem");
+    if path.exists() {
+        assert_error(&run(dir.path(), &["scan", "--no-mmap", "/proc/self/mem"]), "/proc/self/mem: ");
+    }
+    let file = dir.path().join("locked.txt");
+    std::fs::write(&file, "text").unwrap();
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false);
+    if !is_root {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+        assert_error(&run(dir.path(), &["scan", "locked.txt"]), "locked.txt: Permission denied");
+    }
+}
+
+#[test]
+fn invalid_utf8_names_file_line_and_offset() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("bad.txt"), b"fine line\nanother\nbroken \xC3\x28 here\n").unwrap();
+    assert_error(
+        &run(dir.path(), &["scan", "bad.txt"]),
+        "bad.txt:3: invalid UTF-8 at byte offset 25",
+    );
+    clean_keeps_output(dir.path(), "bad.txt", "bad.txt:3");
+}
+
+#[test]
+fn empty_file_is_an_error() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("empty.txt"), b"").unwrap();
+    assert_error(&run(dir.path(), &["scan", "empty.txt"]), "empty.txt: input is empty");
+    clean_keeps_output(dir.path(), "empty.txt", "empty.txt: input is empty");
+}
+
+#[test]
+fn malformed_json_line_names_file_and_line() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("docs.jsonl"),
+        "{\"id\":1,\"text\":\"fine\"}\n{\"id\":2,\"text\":\"broken}\n",
+    )
+    .unwrap();
+    assert_error(&run(dir.path(), &["scan", "docs.jsonl"]), "docs.jsonl:2: invalid JSON: EOF while parsing");
+    clean_keeps_output(dir.path(), "docs.jsonl", "docs.jsonl:2");
+    std::fs::write(dir.path().join("docs.jsonl"), "{\"id\":1,\"body\":\"x\"}\n").unwrap();
+    assert_error(&run(dir.path(), &["scan", "docs.jsonl"]), "docs.jsonl:1: record has no \"text\" field");
+    std::fs::write(dir.path().join("docs.jsonl"), "{\"text\":[\"x\"]}\n").unwrap();
+    assert_error(&run(dir.path(), &["scan", "docs.jsonl"]), "docs.jsonl:1: field \"text\" is an array, not a string");
+}
+
+#[test]
+fn every_bad_input_is_reported_not_just_the_first() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("good.txt"), "fine\n").unwrap();
+    std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+    std::fs::write(dir.path().join("bad.jsonl"), "{\"text\": 1}\n").unwrap();
+    let out = run(dir.path(), &["scan", "missing.txt", "good.txt", "empty.txt", "bad.jsonl"]);
+    assert_error(&out, "missing.txt");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{out:?}");
+    assert!(lines[1].contains("empty.txt") && lines[2].contains("bad.jsonl:1"), "{out:?}");
+}
+
+#[test]
+fn output_that_is_an_input_is_refused() {
+    let dir = tempdir();
+    let text = "same line with enough words to be judged here\nsame line with enough words to be judged here\n";
+    std::fs::write(dir.path().join("a.txt"), text).unwrap();
+    let out = run(dir.path(), &["clean", "-o", "./a.txt", "a.txt"]);
+    assert_error(&out, "a.txt: output path is also an input");
+    assert_eq!(std::fs::read_to_string(dir.path().join("a.txt")).unwrap(), text);
+    let out = run(dir.path(), &["clean", "--out-dir", ".", "a.txt"]);
+    assert_error(&out, "output path is also an input");
+}
+
+#[test]
+fn several_text_files_need_an_out_dir() {
+    let out = run(&data_dir().join("syndication"), &["clean", "wire"]);
+    assert_error(&out, "use --out-dir DIR");
+}
+
+#[test]
+fn clean_writes_no_temporary_files_next_to_the_output() {
+    let dir = tempdir();
+    let out = run(&seed_dir(), &["clean", "-o", dir.path().join("a.txt").to_str().unwrap(), "--report", dir.path().join("r.json").to_str().unwrap(), "--json", "article.txt"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let names: Vec<String> = tree(dir.path()).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["a.txt", "r.json"]);
+    let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["command"], "clean");
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    let dir = tempdir();
+    let mut big = String::new();
+    for i in 0..40_000 {
+        big.push_str(&format!("row {i} alpha {i} beta {i} gamma {i} delta {i} end\n"));
+    }
+    std::fs::write(dir.path().join("big.txt"), &big).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["clean", "big.txt"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,0 +1,109 @@
+//! Property tests of the library: spans tile the input, normalization is
+//! idempotent, and the answer does not depend on the thread count.
+
+use neardup::config::BlockMode;
+use neardup::normalize::normalize;
+use neardup::segment::segment;
+use neardup::{Config, Corpus};
+use proptest::prelude::*;
+
+fn text_strategy() -> impl Strategy<Value = String> {
+    // Lines of words, blank lines, CR, CRLF, tabs and non-ASCII, mixed.
+    proptest::collection::vec(
+        prop_oneof![
+            Just("\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("\r".to_owned()),
+            Just(" \t".to_owned()),
+            Just("\u{2014}\u{201C}".to_owned()),
+            "[a-c ]{0,12}",
+            "\\PC{0,6}",
+        ],
+        0..40,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #[test]
+    fn spans_tile_the_input(text in text_strategy()) {
+        for mode in [BlockMode::Auto, BlockMode::Lines, BlockMode::Paragraphs] {
+            let blocks = segment(&text, mode);
+            let mut at = 0;
+            for b in &blocks {
+                prop_assert_eq!(b.span.start, at);
+                prop_assert!(b.span.end > b.span.start);
+                prop_assert!(b.content.start >= b.span.start && b.content.end <= b.span.end);
+                prop_assert!(b.first_line <= b.last_line);
+                at = b.span.end;
+            }
+            prop_assert_eq!(at, text.len());
+            let joined: String = blocks.iter().map(|b| &text[b.span.clone()]).collect();
+            prop_assert_eq!(&joined, &text);
+        }
+    }
+
+    #[test]
+    fn normalize_is_idempotent(text in "\\PC{0,40}") {
+        let once = normalize(&text);
+        prop_assert_eq!(normalize(&once), once);
+    }
+
+    #[test]
+    fn same_answer_at_any_thread_count(
+        docs in proptest::collection::vec(
+            proptest::collection::vec(0usize..6, 1..8), 1..6)
+    ) {
+        // Documents built from a small pool of paragraphs repeat each other a lot.
+        let pool = [
+            "the council approved the budget after a long debate on tuesday night",
+            "rain is expected across the region for the rest of the week forecasters said",
+            "the council approved the budget after a long debate on monday night",
+            "Advertisement",
+            "shares rose sharply in early trading as investors welcomed the news",
+            "the team won its third straight game with a late goal in extra time",
+        ];
+        let texts: Vec<(String, String)> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, ids)| {
+                let body: Vec<&str> = ids.iter().map(|&j| pool[j]).collect();
+                (format!("d{i}"), body.join("\n\n"))
+            })
+            .collect();
+        let corpus = Corpus::from_texts(texts.clone());
+        let config = Config::default();
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        let a = one.install(|| neardup::analyze(&corpus, &config));
+        let b = four.install(|| neardup::analyze(&corpus, &config));
+        prop_assert_eq!(&a.dropped, &b.dropped);
+        prop_assert_eq!(&a.decisions, &b.decisions);
+        // Cleaning never adds bytes and keeps the first copy of every paragraph.
+        for (doc, (_, text)) in texts.iter().enumerate() {
+            let cleaned = neardup::output::cleaned_text(text, &a, doc);
+            prop_assert!(cleaned.len() <= text.len());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (doc, (_, text)) in texts.iter().enumerate() {
+            for block in neardup::segment::segment(text, BlockMode::Auto) {
+                seen.insert(normalize(&text[block.content.clone()]));
+            }
+            let _ = doc;
+        }
+        let mut kept = std::collections::BTreeSet::new();
+        for (doc, (_, text)) in texts.iter().enumerate() {
+            let cleaned = neardup::output::cleaned_text(text, &a, doc);
+            for block in neardup::segment::segment(&cleaned, BlockMode::Paragraphs) {
+                kept.insert(normalize(&cleaned[block.content.clone()]));
+            }
+        }
+        // Exact copies vanish, near copies may too, but nothing is lost that had
+        // no copy: every paragraph is kept at least once or has a near copy kept.
+        for paragraph in &seen {
+            let near = pool.iter().map(|p| normalize(p)).filter(|p| p != paragraph);
+            prop_assert!(kept.contains(paragraph) || near.into_iter().any(|p| kept.contains(&p)),
+                "{} lost", paragraph);
+        }
+    }
+}
