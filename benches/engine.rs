@@ -1,1 +1,175 @@
-fn main(){}
+//! Criterion benches, one group per stage plus the whole block pass.
+//!
+//! Inputs are the seed article from `data/` and a seeded synthetic corpus in
+//! which a third of the paragraphs repeat earlier ones (some with an edited
+//! word). Set `NEARDUP_BENCH_JSONL=path/to/docs.jsonl` to add a real corpus.
+#![allow(
+    missing_docs,
+    clippy::cast_possible_truncation,
+    clippy::items_after_statements
+)]
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use neardup::config::BlockMode;
+use neardup::segment::segment;
+use neardup::shingle::Sketch;
+use neardup::{Config, Corpus};
+use std::hint::black_box;
+
+/// A seeded pseudo-random corpus: `docs` documents of about 12 paragraphs.
+fn synthetic(docs: usize, seed: u64) -> Vec<(String, String)> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        state >> 33
+    };
+    const WORDS: [&str; 32] = [
+        "the",
+        "council",
+        "said",
+        "on",
+        "tuesday",
+        "that",
+        "new",
+        "plans",
+        "for",
+        "river",
+        "park",
+        "would",
+        "cost",
+        "more",
+        "than",
+        "expected",
+        "and",
+        "residents",
+        "were",
+        "asked",
+        "to",
+        "comment",
+        "before",
+        "vote",
+        "in",
+        "march",
+        "while",
+        "officials",
+        "warned",
+        "of",
+        "delays",
+        "again",
+    ];
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut out = Vec::with_capacity(docs);
+    for d in 0..docs {
+        let mut body = Vec::new();
+        for _ in 0..12 {
+            let reuse = !paragraphs.is_empty() && next() % 3 == 0;
+            let para = if reuse {
+                let i = (next() as usize) % paragraphs.len();
+                let mut p = paragraphs[i].clone();
+                if next() % 2 == 0 {
+                    p.push_str(" indeed");
+                }
+                p
+            } else {
+                let len = 20 + (next() % 40) as usize;
+                let words: Vec<&str> = (0..len)
+                    .map(|_| WORDS[(next() as usize) % WORDS.len()])
+                    .collect();
+                let p = words.join(" ");
+                paragraphs.push(p.clone());
+                p
+            };
+            body.push(para);
+        }
+        out.push((format!("doc-{d}"), body.join("\n\n")));
+    }
+    out
+}
+
+fn seed_article() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/article.txt"))
+        .expect("data/article.txt")
+}
+
+fn real_corpus() -> Option<(String, Vec<(String, String)>)> {
+    let path = std::env::var("NEARDUP_BENCH_JSONL").ok()?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    let docs = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            Some((i.to_string(), v.get("text")?.as_str()?.to_owned()))
+        })
+        .collect();
+    Some((path, docs))
+}
+
+fn bench_segment(c: &mut Criterion) {
+    let article = seed_article().repeat(100);
+    let mut group = c.benchmark_group("segment");
+    group.throughput(Throughput::Bytes(article.len() as u64));
+    for mode in [BlockMode::Lines, BlockMode::Paragraphs] {
+        group.bench_with_input(
+            BenchmarkId::new(format!("{mode:?}"), "article x100"),
+            &article,
+            |b, t| {
+                b.iter(|| segment(black_box(t), mode));
+            },
+        );
+    }
+    group.finish();
+}
+
+fn bench_shingle(c: &mut Criterion) {
+    let article = seed_article();
+    let blocks = segment(&article, BlockMode::Auto);
+    let mut group = c.benchmark_group("shingle");
+    group.throughput(Throughput::Bytes(article.len() as u64));
+    group.bench_function("article blocks, 3 words", |b| {
+        b.iter(|| {
+            blocks
+                .iter()
+                .map(|bl| {
+                    Sketch::new(black_box(&article[bl.content.clone()]), 3, 42)
+                        .shingles
+                        .len()
+                })
+                .sum::<usize>()
+        });
+    });
+    let ascii = synthetic(20, 7)
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    group.throughput(Throughput::Bytes(ascii.len() as u64));
+    group.bench_function("synthetic ascii, 3 words", |b| {
+        b.iter(|| Sketch::new(black_box(&ascii), 3, 42).shingles.len());
+    });
+    group.finish();
+}
+
+fn bench_block_pass(c: &mut Criterion) {
+    let config = Config::default();
+    let mut group = c.benchmark_group("block pass");
+    group.sample_size(10);
+    let mut corpora = vec![("synthetic 2,000 docs".to_owned(), synthetic(2000, 42))];
+    if let Some((name, docs)) = real_corpus() {
+        corpora.push((name, docs));
+    }
+    for (name, docs) in corpora {
+        let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();
+        let corpus = Corpus::from_texts(docs);
+        group.throughput(Throughput::Bytes(bytes as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| neardup::analyze(black_box(&corpus), &config).dropped.len());
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_segment, bench_shingle, bench_block_pass);
+criterion_main!(benches);

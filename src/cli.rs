@@ -52,7 +52,12 @@ pub struct CleanArgs {
     #[command(flatten)]
     pub common: Common,
     /// Write all cleaned output to this file.
-    #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "out_dir")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        conflicts_with = "out_dir"
+    )]
     pub output: Option<PathBuf>,
     /// Write one cleaned file per input under DIR, mirroring the input tree.
     #[arg(long, value_name = "DIR")]
@@ -90,7 +95,7 @@ pub struct Common {
     /// JSON Lines field holding the text.
     #[arg(long, default_value = "text", value_name = "NAME")]
     pub text_field: String,
-    /// JSON Lines field holding the document id (else file:line).
+    /// JSON Lines field holding the document id (else `file:line`).
     #[arg(long, default_value = "id", value_name = "NAME")]
     pub id_field: String,
 

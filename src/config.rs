@@ -101,7 +101,9 @@ impl Config {
             )));
         }
         if self.text_field.is_empty() || self.id_field.is_empty() {
-            return Err(Error::Usage("--text-field and --id-field must not be empty".into()));
+            return Err(Error::Usage(
+                "--text-field and --id-field must not be empty".into(),
+            ));
         }
         Ok(())
     }

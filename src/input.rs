@@ -391,13 +391,14 @@ fn documents(source: &Source, config: &Config) -> Result<Vec<Document>> {
     lines
         .into_par_iter()
         .map(|(line, start, body)| {
-            let parsed = jsonl::parse(body, &config.text_field, &config.id_field).map_err(
-                |message| Error::Record {
-                    path: path.clone(),
-                    line,
-                    message,
-                },
-            )?;
+            let parsed =
+                jsonl::parse(body, &config.text_field, &config.id_field).map_err(|message| {
+                    Error::Record {
+                        path: path.clone(),
+                        line,
+                        message,
+                    }
+                })?;
             let id = parsed
                 .id
                 .unwrap_or_else(|| format!("{}:{line}", path.display()));

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 /// Top-level fields of one valid JSON object: raw key span and raw value span.
-/// The caller checks validity first (with serde_json), so this scanner only has
+/// The caller checks validity first (with `serde_json`), so this scanner only has
 /// to find boundaries, not to report errors; on anything unexpected it stops.
 fn fields(line: &[u8]) -> Vec<(Range<usize>, Range<usize>)> {
     let mut out = Vec::new();
@@ -82,7 +82,8 @@ fn scan_value(line: &[u8], start: usize) -> usize {
         }
         _ => {
             let mut i = start;
-            while i < line.len() && !matches!(line[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+            while i < line.len()
+                && !matches!(line[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
             {
                 i += 1;
             }
@@ -176,7 +177,8 @@ mod tests {
 
     #[test]
     fn finds_text_and_id_among_nested_fields() {
-        let line = r#"{"meta":{"text":"no","a":[1,"}"]},"id":17, "text" : "He said \"hi\"\n", "z":null}"#;
+        let line =
+            r#"{"meta":{"text":"no","a":[1,"}"]},"id":17, "text" : "He said \"hi\"\n", "z":null}"#;
         let p = parse(line, "text", "id").unwrap();
         assert_eq!(p.text, "He said \"hi\"\n");
         assert_eq!(p.id.as_deref(), Some("17"));
@@ -201,6 +203,8 @@ mod tests {
         assert!(parse("{\"text\": \"x\"", "text", "id")
             .unwrap_err()
             .starts_with("invalid JSON"));
-        assert!(parse("[1]", "text", "id").unwrap_err().contains("JSON object"));
+        assert!(parse("[1]", "text", "id")
+            .unwrap_err()
+            .contains("JSON object"));
     }
 }

@@ -93,14 +93,15 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
     }
     let rendered = render(&report, common);
     let status = match (&report_file, &destination) {
-        (Some(path), _) => match output::write_atomically(path, |w| w.write_all(rendered.as_bytes()))
-        {
-            Ok(()) => ExitStatus::Success,
-            Err(e) => {
-                print_error(&e);
-                ExitStatus::Error
+        (Some(path), _) => {
+            match output::write_atomically(path, |w| w.write_all(rendered.as_bytes())) {
+                Ok(()) => ExitStatus::Success,
+                Err(e) => {
+                    print_error(&e);
+                    ExitStatus::Error
+                }
             }
-        },
+        }
         (None, Some(Destination::Stdout)) => {
             if !common.quiet {
                 let s = &report.summary;
@@ -126,7 +127,7 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
             "neardup: {} documents, {mb:.1} MB: read {:.2}s, analyze {:.2}s, total {:.2}s ({:.1} MB/s, {} threads)",
             report.summary.documents,
             loaded.as_secs_f64(),
-            (analyzed - loaded).as_secs_f64(),
+            analyzed.saturating_sub(loaded).as_secs_f64(),
             total.as_secs_f64(),
             mb / total.as_secs_f64().max(1e-9),
             config.threads,

@@ -139,7 +139,10 @@ mod tests {
             normalize("  \u{201C}Iraq\u{2019}s\u{201D}\t\u{2014} THE  End\n"),
             "\"iraq's\" - the end"
         );
-        assert_eq!(normalize("Stra\u{00DF}e \u{FB01}ne \u{FF21}"), "strasse fine a");
+        assert_eq!(
+            normalize("Stra\u{00DF}e \u{FB01}ne \u{FF21}"),
+            "strasse fine a"
+        );
     }
 
     #[test]
@@ -148,7 +151,10 @@ mod tests {
             words("\u{2014} Lloyd J. Austin III (@SecDef) August 8, 2023"),
             ["lloyd", "j", "austin", "iii", "secdef", "august", "8", "2023"]
         );
-        assert_eq!(words("Iraq\u{2019}s U.S.-led"), ["iraq", "s", "u", "s", "led"]);
+        assert_eq!(
+            words("Iraq\u{2019}s U.S.-led"),
+            ["iraq", "s", "u", "s", "led"]
+        );
         assert_eq!(words("U.S.- Russia"), words("U.S.-Russia"));
         let hindi = "\u{0928}\u{092E}\u{0938}\u{094D}\u{0924}\u{0947}";
         assert_eq!(words(&format!("{hindi}, x")), [hindi, "x"]);
@@ -156,12 +162,20 @@ mod tests {
 
     #[test]
     fn unspaced_scripts_give_one_word_per_character() {
-        assert_eq!(words("東京タワー、Tokyo!"), ["東", "京", "タ", "ワ", "ー", "tokyo"]);
+        assert_eq!(
+            words("東京タワー、Tokyo!"),
+            ["東", "京", "タ", "ワ", "ー", "tokyo"]
+        );
     }
 
     #[test]
     fn idempotent_on_tricky_text() {
-        for text in ["\u{1E9E}\u{03A3}", "\u{0130}stanbul", "\u{FB03}x \u{2126}", "a\u{0301}"] {
+        for text in [
+            "\u{1E9E}\u{03A3}",
+            "\u{0130}stanbul",
+            "\u{FB03}x \u{2126}",
+            "a\u{0301}",
+        ] {
             let once = normalize(text);
             assert_eq!(normalize(&once), once, "{text:?}");
         }

@@ -81,7 +81,10 @@ pub fn write_source(
             continue;
         }
         let document = &corpus.documents[doc];
-        let record = document.record.as_ref().expect("JSON Lines documents have records");
+        let record = document
+            .record
+            .as_ref()
+            .expect("JSON Lines documents have records");
         out.write_all(&data[at..record.text_value.start])?;
         let cleaned = cleaned_text(corpus.text(document), analysis, doc);
         let json = serde_json::to_string(&cleaned).expect("strings always serialize");

@@ -80,7 +80,7 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
     for (doc, (b, s)) in per_doc.into_iter().enumerate() {
         doc_start.push(sketches.len());
         let doc = u32::try_from(doc).expect("fewer than 2^32 documents");
-        doc_of.extend(std::iter::repeat(doc).take(b.len()));
+        doc_of.extend(std::iter::repeat_n(doc, b.len()));
         blocks.push(b);
         sketches.extend(s);
     }

@@ -236,7 +236,7 @@ struct Builder<'a> {
     char_indexes: HashMap<usize, CharIndex<'a>>,
 }
 
-impl<'a> Builder<'a> {
+impl Builder<'_> {
     fn doc_ref(&self, doc: usize) -> DocRef {
         let d = &self.corpus.documents[doc];
         let source = &self.corpus.sources[d.source];
@@ -332,10 +332,9 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             let first = run.pairs.first().expect("runs are never empty");
             let last = run.pairs.last().expect("runs are never empty");
             let source_doc = analysis.doc_of[first.source] as usize;
-            let (src_first, src_last) = run
-                .pairs
-                .iter()
-                .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.source), hi.max(p.source)));
+            let (src_first, src_last) = run.pairs.iter().fold((usize::MAX, 0), |(lo, hi), p| {
+                (lo.min(p.source), hi.max(p.source))
+            });
             let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
             #[allow(clippy::cast_precision_loss)]
             let mean = sims.iter().sum::<f64>() / sims.len() as f64;
@@ -414,14 +413,15 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         y.documents
             .cmp(&x.documents)
             .then(y.copies.cmp(&x.copies))
-            .then(x.first_copy.document.index.cmp(&y.first_copy.document.index))
+            .then(
+                x.first_copy
+                    .document
+                    .index
+                    .cmp(&y.first_copy.document.index),
+            )
             .then(x.first_copy.bytes.cmp(&y.first_copy.bytes))
     });
-    let total_bytes: usize = corpus
-        .documents
-        .iter()
-        .map(|d| corpus.text(d).len())
-        .sum();
+    let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text(d).len()).sum();
     let removed_bytes: usize = documents.iter().map(|d| d.removed_bytes).sum();
     let summary = Summary {
         documents: corpus.documents.len(),
@@ -546,6 +546,7 @@ pub fn plural(n: usize, word: &str) -> String {
 /// Renders the report for people: one paragraph per document with repeats, the
 /// most shared blocks, and the totals. `top` limits the shared blocks listed.
 #[must_use]
+#[allow(clippy::too_many_lines)]
 pub fn render_text(report: &Report, top: usize) -> String {
     let mut out = String::new();
     for doc in &report.documents {
@@ -565,20 +566,18 @@ pub fn render_text(report: &Report, top: usize) -> String {
             } else {
                 format!("{} ", short_label(&run.source))
             };
+            let max = run
+                .removals
+                .iter()
+                .map(|r| r.similarity)
+                .fold(0.0, f64::max);
+            let (low, high) = (format!("{:.2}", run.similarity.min), format!("{max:.2}"));
             let similarity = if run.exact {
                 "exact".to_owned()
-            } else if (run.similarity.min - run.similarity.mean).abs() < 1e-9 {
-                format!("similarity {:.2}", run.similarity.min)
+            } else if low == high {
+                format!("similarity {low}")
             } else {
-                format!(
-                    "similarity {:.2}-{:.2} (mean {:.2})",
-                    run.similarity.min,
-                    run.removals
-                        .iter()
-                        .map(|r| r.similarity)
-                        .fold(0.0, f64::max),
-                    run.similarity.mean
-                )
+                format!("similarity {low}-{high} (mean {:.2})", run.similarity.mean)
             };
             let _ = writeln!(
                 out,
@@ -595,7 +594,11 @@ pub fn render_text(report: &Report, top: usize) -> String {
                     out,
                     "    {} inside the run {} not repeated ({}, kept)",
                     lines(gap.lines),
-                    if gap.lines[0] == gap.lines[1] { "is" } else { "are" },
+                    if gap.lines[0] == gap.lines[1] {
+                        "is"
+                    } else {
+                        "are"
+                    },
                     plural(gap.blocks, "block"),
                 );
             }
@@ -646,7 +649,13 @@ pub fn render_text(report: &Report, top: usize) -> String {
         .iter()
         .filter(|s| s.short)
         .take(top)
-        .map(|s| format!("\"{}\" ({})", ellipsize(&s.text, 30), thousands(s.documents)))
+        .map(|s| {
+            format!(
+                "\"{}\" ({})",
+                ellipsize(&s.text, 30),
+                thousands(s.documents)
+            )
+        })
         .collect();
     if !short.is_empty() {
         let _ = writeln!(

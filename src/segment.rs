@@ -135,7 +135,7 @@ pub fn segment(text: &str, mode: BlockMode) -> Vec<Block> {
 mod tests {
     use super::*;
 
-    fn contents<'a>(text: &'a str, mode: BlockMode) -> Vec<&'a str> {
+    fn contents(text: &str, mode: BlockMode) -> Vec<&str> {
         segment(text, mode)
             .iter()
             .map(|b| &text[b.content.clone()])

@@ -55,18 +55,29 @@ fn seed_json_says_the_same_and_offsets_point_at_equal_text() {
     let doc = &report.documents[0];
     assert_eq!(doc.runs.len(), 1);
     let run = &doc.runs[0];
-    assert_eq!((run.lines, run.source_lines, run.blocks), ([17, 32], [3, 16], 14));
+    assert_eq!(
+        (run.lines, run.source_lines, run.blocks),
+        ([17, 32], [3, 16], 14)
+    );
     assert_eq!(run.interruptions.len(), 1);
-    assert_eq!((run.interruptions[0].lines, run.interruptions[0].blocks), ([18, 19], 2));
+    assert_eq!(
+        (run.interruptions[0].lines, run.interruptions[0].blocks),
+        ([18, 19], 2)
+    );
     assert_eq!(report.summary.removed_bytes, 3456);
     let article = std::fs::read_to_string(seed_dir().join("article.txt")).unwrap();
     let chars: Vec<char> = article.chars().collect();
     for removal in &run.removals {
         assert!(removal.exact && removal.removed);
         let (r, s) = (&removal.repeat, &removal.first_copy);
-        let by_bytes = |p: &neardup::report::Place| article[p.bytes[0]..p.bytes[1]].trim_end().to_owned();
+        let by_bytes =
+            |p: &neardup::report::Place| article[p.bytes[0]..p.bytes[1]].trim_end().to_owned();
         let by_chars = |p: &neardup::report::Place| {
-            chars[p.chars[0]..p.chars[1]].iter().collect::<String>().trim_end().to_owned()
+            chars[p.chars[0]..p.chars[1]]
+                .iter()
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
         };
         assert_eq!(by_bytes(r), by_bytes(s));
         assert_eq!(by_chars(r), by_bytes(r));
@@ -87,23 +98,26 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
         .expect("the footer is syndicated");
     assert_eq!((footer.documents, footer.copies), (3, 3));
     assert_eq!(footer.first_copy.document.path, "wire/a-original.txt");
-    let repost = report
+    let reposted = report
         .documents
         .iter()
         .find(|d| d.document.path == "wire/b-repost.txt")
         .unwrap();
     // Three body paragraphs (one edited) and the footer, as one run around the
     // repost's own paragraph; header, byline and own paragraph stay.
-    assert_eq!(repost.removed_blocks, 4);
-    assert_eq!(repost.runs.len(), 1);
-    let body = &repost.runs[0];
+    assert_eq!(reposted.removed_blocks, 4);
+    assert_eq!(reposted.runs.len(), 1);
+    let body = &reposted.runs[0];
     assert_eq!(body.source.path, "wire/a-original.txt");
     assert_eq!((body.lines, body.source_lines), ([5, 13], [3, 11]));
     assert_eq!(body.interruptions[0].lines, [11, 11]);
     assert!(!body.exact && body.similarity.min < 1.0);
     // Cleaning keeps every unique paragraph of every file, byte for byte.
     let dir = tempdir();
-    let out = run(&case, &["clean", "--out-dir", dir.path().to_str().unwrap(), "wire"]);
+    let out = run(
+        &case,
+        &["clean", "--out-dir", dir.path().to_str().unwrap(), "wire"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let cleaned = std::fs::read_to_string(dir.path().join("b-repost.txt")).unwrap();
     assert_eq!(
@@ -112,9 +126,14 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
          Local business owners told the Herald they expect more visitors to the riverfront once the park opens.\n\n"
     );
     let original = std::fs::read(case.join("wire/a-original.txt")).unwrap();
-    assert_eq!(std::fs::read(dir.path().join("a-original.txt")).unwrap(), original);
+    assert_eq!(
+        std::fs::read(dir.path().join("a-original.txt")).unwrap(),
+        original
+    );
     // The report went to stdout because the text went to files.
-    assert!(out.stdout_str().contains("wire/b-repost.txt: 4 of 7 blocks repeat earlier text"));
+    assert!(out
+        .stdout_str()
+        .contains("wire/b-repost.txt: 4 of 7 blocks repeat earlier text"));
 }
 
 #[test]
@@ -124,7 +143,8 @@ fn jsonl_stays_jsonl_with_only_the_text_field_changed() {
     let out = run(&case, &["clean", "docs.jsonl"]);
     assert_eq!(out.code, 0, "{out:?}");
     let cleaned = out.stdout_str();
-    let (before, after): (Vec<&str>, Vec<&str>) = (input.lines().collect(), cleaned.lines().collect());
+    let (before, after): (Vec<&str>, Vec<&str>) =
+        (input.lines().collect(), cleaned.lines().collect());
     assert_eq!(before.len(), after.len());
     // Unchanged records are copied byte for byte.
     assert_eq!(before[0], after[0]);
@@ -143,7 +163,11 @@ fn jsonl_stays_jsonl_with_only_the_text_field_changed() {
     // Ids: the id field whatever its type, else file:line.
     let report = run(&case, &["scan", "--json", "docs.jsonl"]);
     let report: neardup::report::Report = serde_json::from_slice(&report.stdout).unwrap();
-    let ids: Vec<&str> = report.documents.iter().map(|d| d.document.id.as_str()).collect();
+    let ids: Vec<&str> = report
+        .documents
+        .iter()
+        .map(|d| d.document.id.as_str())
+        .collect();
     assert_eq!(ids, ["2", "wire-3"]);
     assert_eq!(report.documents[0].document.line, Some(2));
     assert_eq!(report.inputs[0].documents, 4);
@@ -157,8 +181,16 @@ fn stdin_is_read_with_dash() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_bytes_eq(&out.stdout, &file.stdout, "stdin vs file");
     let jsonl = b"{\"text\":\"one two three four five six seven eight\"}\n{\"text\":\"one two three four five six seven eight\"}\n";
-    let out = run_with_stdin(&seed_dir(), &["scan", "--format", "jsonl", "-"], Some(jsonl));
-    assert!(out.stdout_str().contains("<stdin>:2 [<stdin>:2]: 1 of 1 block repeat"), "{out:?}");
+    let out = run_with_stdin(
+        &seed_dir(),
+        &["scan", "--format", "jsonl", "-"],
+        Some(jsonl),
+    );
+    assert!(
+        out.stdout_str()
+            .contains("<stdin>:2 [<stdin>:2]: 1 of 1 block repeat"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -168,7 +200,10 @@ fn short_blocks_are_reported_and_kept_unless_asked() {
     let out = run(&case, &["clean", "page.txt"]);
     assert_bytes_eq(&out.stdout, page.as_bytes(), "short blocks kept");
     let scan = run(&case, &["scan", "page.txt"]).stdout_str();
-    assert!(scan.contains("2 blocks too short to judge repeat earlier text, kept"), "{scan}");
+    assert!(
+        scan.contains("2 blocks too short to judge repeat earlier text, kept"),
+        "{scan}"
+    );
     let out = run(&case, &["clean", "--drop-short", "page.txt"]);
     assert_eq!(
         out.stdout_str(),
@@ -216,13 +251,19 @@ fn clean_keeps_output(dir: &Path, input: &str, needle: &str) {
     std::fs::write(&out_file, "previous output\n").unwrap();
     let out = run(dir, &["clean", "-o", "out.txt", input]);
     assert_error(&out, needle);
-    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "previous output\n");
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap(),
+        "previous output\n"
+    );
 }
 
 #[test]
 fn missing_file_is_an_error_naming_it() {
     let dir = tempdir();
-    assert_error(&run(dir.path(), &["scan", "nope.txt"]), "nope.txt: No such file or directory");
+    assert_error(
+        &run(dir.path(), &["scan", "nope.txt"]),
+        "nope.txt: No such file or directory",
+    );
     clean_keeps_output(dir.path(), "nope.txt", "nope.txt");
 }
 
@@ -232,24 +273,35 @@ fn unreadable_file_is_an_error_naming_it() {
     // Root reads any file whatever its mode, so use one the kernel refuses to read.
     let path = Path::new("/proc/self/mem");
     if path.exists() {
-        assert_error(&run(dir.path(), &["scan", "--no-mmap", "/proc/self/mem"]), "/proc/self/mem: ");
+        assert_error(
+            &run(dir.path(), &["scan", "--no-mmap", "/proc/self/mem"]),
+            "/proc/self/mem: ",
+        );
     }
     let file = dir.path().join("locked.txt");
     std::fs::write(&file, "text").unwrap();
-    let is_root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false);
+    let is_root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    });
     if !is_root {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
-        assert_error(&run(dir.path(), &["scan", "locked.txt"]), "locked.txt: Permission denied");
+        assert_error(
+            &run(dir.path(), &["scan", "locked.txt"]),
+            "locked.txt: Permission denied",
+        );
     }
 }
 
 #[test]
 fn invalid_utf8_names_file_line_and_offset() {
     let dir = tempdir();
-    std::fs::write(dir.path().join("bad.txt"), b"fine line\nanother\nbroken \xC3\x28 here\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.txt"),
+        b"fine line\nanother\nbroken \xC3\x28 here\n",
+    )
+    .unwrap();
     assert_error(
         &run(dir.path(), &["scan", "bad.txt"]),
         "bad.txt:3: invalid UTF-8 at byte offset 25",
@@ -261,7 +313,10 @@ fn invalid_utf8_names_file_line_and_offset() {
 fn empty_file_is_an_error() {
     let dir = tempdir();
     std::fs::write(dir.path().join("empty.txt"), b"").unwrap();
-    assert_error(&run(dir.path(), &["scan", "empty.txt"]), "empty.txt: input is empty");
+    assert_error(
+        &run(dir.path(), &["scan", "empty.txt"]),
+        "empty.txt: input is empty",
+    );
     clean_keeps_output(dir.path(), "empty.txt", "empty.txt: input is empty");
 }
 
@@ -273,12 +328,21 @@ fn malformed_json_line_names_file_and_line() {
         "{\"id\":1,\"text\":\"fine\"}\n{\"id\":2,\"text\":\"broken}\n",
     )
     .unwrap();
-    assert_error(&run(dir.path(), &["scan", "docs.jsonl"]), "docs.jsonl:2: invalid JSON: EOF while parsing");
+    assert_error(
+        &run(dir.path(), &["scan", "docs.jsonl"]),
+        "docs.jsonl:2: invalid JSON: EOF while parsing",
+    );
     clean_keeps_output(dir.path(), "docs.jsonl", "docs.jsonl:2");
     std::fs::write(dir.path().join("docs.jsonl"), "{\"id\":1,\"body\":\"x\"}\n").unwrap();
-    assert_error(&run(dir.path(), &["scan", "docs.jsonl"]), "docs.jsonl:1: record has no \"text\" field");
+    assert_error(
+        &run(dir.path(), &["scan", "docs.jsonl"]),
+        "docs.jsonl:1: record has no \"text\" field",
+    );
     std::fs::write(dir.path().join("docs.jsonl"), "{\"text\":[\"x\"]}\n").unwrap();
-    assert_error(&run(dir.path(), &["scan", "docs.jsonl"]), "docs.jsonl:1: field \"text\" is an array, not a string");
+    assert_error(
+        &run(dir.path(), &["scan", "docs.jsonl"]),
+        "docs.jsonl:1: field \"text\" is an array, not a string",
+    );
 }
 
 #[test]
@@ -287,11 +351,17 @@ fn every_bad_input_is_reported_not_just_the_first() {
     std::fs::write(dir.path().join("good.txt"), "fine\n").unwrap();
     std::fs::write(dir.path().join("empty.txt"), "").unwrap();
     std::fs::write(dir.path().join("bad.jsonl"), "{\"text\": 1}\n").unwrap();
-    let out = run(dir.path(), &["scan", "missing.txt", "good.txt", "empty.txt", "bad.jsonl"]);
+    let out = run(
+        dir.path(),
+        &["scan", "missing.txt", "good.txt", "empty.txt", "bad.jsonl"],
+    );
     assert_error(&out, "missing.txt");
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{out:?}");
-    assert!(lines[1].contains("empty.txt") && lines[2].contains("bad.jsonl:1"), "{out:?}");
+    assert!(
+        lines[1].contains("empty.txt") && lines[2].contains("bad.jsonl:1"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -301,7 +371,10 @@ fn output_that_is_an_input_is_refused() {
     std::fs::write(dir.path().join("a.txt"), text).unwrap();
     let out = run(dir.path(), &["clean", "-o", "./a.txt", "a.txt"]);
     assert_error(&out, "a.txt: output path is also an input");
-    assert_eq!(std::fs::read_to_string(dir.path().join("a.txt")).unwrap(), text);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        text
+    );
     let out = run(dir.path(), &["clean", "--out-dir", ".", "a.txt"]);
     assert_error(&out, "output path is also an input");
 }
@@ -315,11 +388,23 @@ fn several_text_files_need_an_out_dir() {
 #[test]
 fn clean_writes_no_temporary_files_next_to_the_output() {
     let dir = tempdir();
-    let out = run(&seed_dir(), &["clean", "-o", dir.path().join("a.txt").to_str().unwrap(), "--report", dir.path().join("r.json").to_str().unwrap(), "--json", "article.txt"]);
+    let out = run(
+        &seed_dir(),
+        &[
+            "clean",
+            "-o",
+            dir.path().join("a.txt").to_str().unwrap(),
+            "--report",
+            dir.path().join("r.json").to_str().unwrap(),
+            "--json",
+            "article.txt",
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let names: Vec<String> = tree(dir.path()).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["a.txt", "r.json"]);
-    let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
     assert_eq!(report["command"], "clean");
 }
 
@@ -328,7 +413,8 @@ fn closed_pipe_ends_quietly() {
     let dir = tempdir();
     let mut big = String::new();
     for i in 0..40_000 {
-        big.push_str(&format!("row {i} alpha {i} beta {i} gamma {i} delta {i} end\n"));
+        use std::fmt::Write as _;
+        let _ = writeln!(big, "row {i} alpha {i} beta {i} gamma {i} delta {i} end");
     }
     std::fs::write(dir.path().join("big.txt"), &big).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
@@ -344,5 +430,9 @@ fn closed_pipe_ends_quietly() {
     drop(stdout);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

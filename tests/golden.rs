@@ -13,7 +13,12 @@ use std::path::Path;
 
 pub fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
-        .map(|s| s.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect())
+        .map(|s| {
+            s.lines()
+                .map(str::to_owned)
+                .filter(|l| !l.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -29,7 +34,10 @@ pub fn cases() -> Vec<std::path::PathBuf> {
 }
 
 /// Runs scan, scan --json and clean --out-dir for one case with extra flags.
-pub fn outputs(case: &Path, extra: &[&str]) -> (Vec<u8>, Vec<u8>, Vec<(String, Vec<u8>)>) {
+/// Scan report, JSON report and cleaned tree of one run.
+pub type Outputs = (Vec<u8>, Vec<u8>, Vec<(String, Vec<u8>)>);
+
+pub fn outputs(case: &Path, extra: &[&str]) -> Outputs {
     let mut args = lines(&case.join("args"));
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let inputs = lines(&case.join("paths"));
@@ -76,8 +84,16 @@ fn golden_cases() {
         }
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let read = |f: &str| std::fs::read(case.join(f)).unwrap_or_default();
-        assert_bytes_eq(&report, &read("expected.report"), &format!("{name}: report"));
-        assert_bytes_eq(&json, &read("expected.json"), &format!("{name}: JSON report"));
+        assert_bytes_eq(
+            &report,
+            &read("expected.report"),
+            &format!("{name}: report"),
+        );
+        assert_bytes_eq(
+            &json,
+            &read("expected.json"),
+            &format!("{name}: JSON report"),
+        );
         let expected = tree(&expected_dir);
         let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
         assert_eq!(names(&cleaned), names(&expected), "{name}: cleaned files");

@@ -63,7 +63,9 @@ pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output
 
 /// The directory of test inputs.
 pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("data")
 }
 
 /// A fresh temporary directory.
@@ -101,11 +103,10 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// Asserts equal bytes, showing both as text when they differ.
 #[track_caller]
 pub fn assert_bytes_eq(actual: &[u8], expected: &[u8], what: &str) {
-    if actual != expected {
-        panic!(
-            "{what} differs\n--- expected\n{}\n--- actual\n{}",
-            String::from_utf8_lossy(expected),
-            String::from_utf8_lossy(actual)
-        );
-    }
+    assert!(
+        actual == expected,
+        "{what} differs\n--- expected\n{}\n--- actual\n{}",
+        String::from_utf8_lossy(expected),
+        String::from_utf8_lossy(actual)
+    );
 }
