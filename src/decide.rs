@@ -1,32 +1,45 @@
 //! What to keep: repeated blocks are grouped into runs that mirror a run of
 //! earlier blocks, and the blocks of each run are dropped.
 //!
-//! A run is a sequence of repeated blocks of one document whose sources lie in
-//! one earlier document, in increasing order, with at most `max_gap` unrepeated
-//! blocks between two of its blocks on either side (so a tweet embedded between
-//! two copies of a body is an interruption of one run, not a break into unrelated
-//! pairs). The idea follows the merging of adjacent duplicate spans in
-//! deduplicate-text-datasets' `collect`, at block rather than byte granularity.
+//! Every repeated block belongs to the cluster of its first copy. A run is a
+//! sequence of repeated blocks of one document aligned with blocks of the same
+//! clusters in one earlier place (the run's *source*: another document, or
+//! earlier in the same one), in increasing order on both sides, with at most
+//! `max_gap` unaligned blocks between two aligned ones on either side. So a tweet
+//! embedded between two copies of a body is an interruption of one run, and a
+//! re-sent story is one run against the story it copies, even when some of its
+//! paragraphs were first seen somewhere else. This follows the merging of
+//! adjacent duplicate spans in deduplicate-text-datasets' `collect`, at block
+//! rather than byte granularity.
+//!
+//! A run starts at a repeated block that is long enough to judge. Its source is
+//! chosen among the earlier copies of that block (the first copy and the 16 most
+//! recent ones) as the one that aligns the most blocks, ties going to the earlier
+//! copy, so the choice depends only on the input.
 //!
 //! Short blocks (fewer than `min_words` words) are too short to judge alone: a
 //! repeated "Advertisement" line or a refrain is reported but kept. Inside a run
-//! context decides: a short block that continues the run, and is identical to the
-//! block that follows the run's source, is part of the copied run and is dropped
-//! with it, and so is one just before a run that is identical to the block just
-//! before the run's source. `drop_short` drops every short repeat.
+//! context decides: a short block right after a run's block that repeats the
+//! block right after the source's, or right before a run's first block that
+//! repeats the block right before the source's, is part of the copied run and is
+//! dropped with it. `drop_short` judges short blocks like long ones.
 
 use crate::config::Config;
 use crate::detect::Match;
+use std::collections::HashMap;
 use std::ops::Range;
 
-/// One repeated block and the block it repeats.
+/// One repeated block, its first copy and the block it is aligned with.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pair {
     /// Global index of the repeated block.
     pub block: usize,
     /// Global index of its first copy.
     pub source: usize,
-    /// Containment of the block in its source, 1.0 when exact.
+    /// Global index of the copy it is aligned with in the run's source (the
+    /// first copy itself, or a later copy of it).
+    pub mirror: usize,
+    /// Containment of the block in its first copy, 1.0 when exact.
     pub similarity: f64,
     /// Normalized texts are identical.
     pub exact: bool,
@@ -56,111 +69,143 @@ pub struct BlockFacts<'a> {
     pub matches: &'a [Match],
     /// Words per global block.
     pub words: &'a [usize],
-    /// Exact key per global block.
-    pub exact: &'a [u128],
+    /// Cluster (global index of the first copy) per global block.
+    pub cluster: &'a [usize],
+    /// Members of every cluster with two or more, ascending.
+    pub members: &'a HashMap<usize, Vec<usize>>,
     /// Document of each global block.
     pub doc_of: &'a [u32],
     /// Global index of each document's first block, plus the total at the end.
     pub doc_start: &'a [usize],
 }
 
-/// Groups one document's repeats into runs.
-#[must_use]
-pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecision {
-    let mut out = DocDecision::default();
-    let mut open: Vec<Pair> = Vec::new();
-    let gap = config.max_gap + 1;
-    for g in facts.doc_start[doc]..facts.doc_start[doc + 1] {
-        let judged = facts.words[g] >= config.min_words || config.drop_short;
+/// How many recent earlier copies are tried as a run's source, besides the first.
+const RECENT_COPIES: usize = 16;
+
+impl BlockFacts<'_> {
+    fn judged(&self, g: usize, config: &Config) -> bool {
+        self.words[g] >= config.min_words || config.drop_short
+    }
+
+    fn doc_end(&self, g: usize) -> usize {
+        self.doc_start[self.doc_of[g] as usize + 1]
+    }
+
+    fn pair(&self, block: usize, mirror: usize) -> Pair {
         let Match::Repeat {
             source,
             similarity,
             exact,
-        } = facts.matches[g]
+        } = self.matches[block]
         else {
-            if open.last().is_some_and(|last| g - last.block >= gap) {
-                close(&mut open, &mut out, facts);
-            }
-            continue;
+            unreachable!("pairs are made of repeats only");
         };
-        let pair = Pair {
-            block: g,
+        Pair {
+            block,
             source,
+            mirror,
             similarity,
             exact,
-        };
-        if let Some(&last) = open.last() {
-            let extends = judged
-                && facts.doc_of[source] == facts.doc_of[last.source]
-                && source > last.source
-                && source - last.source <= gap
-                && g - last.block <= gap;
-            if extends {
-                open.push(pair);
-                continue;
-            }
-            // A short block identical to the block that follows the run's source.
-            let next = last.source + 1;
-            let continues = !judged
-                && g == last.block + 1
-                && facts.doc_of.get(next) == Some(&facts.doc_of[last.source])
-                && facts.exact[next] == facts.exact[g];
-            if continues {
-                open.push(Pair {
-                    block: g,
-                    source: next,
-                    similarity: 1.0,
-                    exact: true,
-                });
-                continue;
-            }
-        }
-        if judged {
-            close(&mut open, &mut out, facts);
-            open.push(pair);
-        } else {
-            // Not judged alone and not vouched for by a run: an interruption.
-            out.kept_short.push(pair);
-            if open.last().is_some_and(|last| g - last.block >= gap) {
-                close(&mut open, &mut out, facts);
-            }
         }
     }
-    close(&mut open, &mut out, facts);
-    out
+
+    /// Greedy alignment of the blocks from `g0` on with the blocks from `q0` on.
+    fn align(&self, g0: usize, q0: usize, end: usize, config: &Config) -> Vec<Pair> {
+        let gap = config.max_gap + 1;
+        let source_end = self.doc_end(q0);
+        let mut pairs = vec![self.pair(g0, q0)];
+        let (mut lg, mut lq) = (g0, q0);
+        for g in g0 + 1..end {
+            if g - lg > gap {
+                break;
+            }
+            if !matches!(self.matches[g], Match::Repeat { .. }) {
+                continue;
+            }
+            let judged = self.judged(g, config);
+            let limit = if judged { lq + gap } else { lq + 1 };
+            let found = (lq + 1..=limit.min(source_end - 1))
+                .find(|&q| q < g && self.cluster[q] == self.cluster[g]);
+            match found {
+                Some(q) if judged || g == lg + 1 => {
+                    pairs.push(self.pair(g, q));
+                    (lg, lq) = (g, q);
+                }
+                _ if judged => break,
+                _ => {}
+            }
+        }
+        pairs
+    }
+
+    /// Earlier copies of block `g` worth trying as the start of its run's source.
+    fn start_candidates(&self, g: usize) -> Vec<usize> {
+        let cluster = self.cluster[g];
+        let Some(members) = self.members.get(&cluster) else {
+            return vec![cluster];
+        };
+        let before = members.partition_point(|&m| m < g);
+        let mut out = vec![members[0]];
+        out.extend(&members[before.saturating_sub(RECENT_COPIES).max(1)..before]);
+        out
+    }
 }
 
-/// Ends a run. Short repeats just before it join it when they mirror the blocks
-/// just before its source (a repeated headline or dateline above a copied body).
-fn close(open: &mut Vec<Pair>, out: &mut DocDecision, facts: &BlockFacts<'_>) {
-    if open.is_empty() {
-        return;
-    }
-    let mut pairs = std::mem::take(open);
-    while let (Some(short), Some(first)) = (out.kept_short.last(), pairs.first()) {
-        let mirrors = short.block + 1 == first.block
-            && first.source > 0
-            && facts.doc_of[first.source - 1] == facts.doc_of[first.source]
-            && facts.exact[first.source - 1] == facts.exact[short.block];
-        if !mirrors {
-            break;
+/// Groups one document's repeats into runs.
+#[must_use]
+pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecision {
+    let blocks = facts.doc_start[doc]..facts.doc_start[doc + 1];
+    let mut out = DocDecision::default();
+    let mut in_run = vec![false; blocks.len()];
+    let mut g = blocks.start;
+    let mut previous_end = blocks.start;
+    while g < blocks.end {
+        if !matches!(facts.matches[g], Match::Repeat { .. }) || !facts.judged(g, config) {
+            g += 1;
+            continue;
         }
-        let pair = Pair {
-            block: short.block,
-            source: first.source - 1,
-            similarity: 1.0,
-            exact: true,
-        };
-        out.kept_short.pop();
-        pairs.insert(0, pair);
+        let mut best: Vec<Pair> = Vec::new();
+        for q in facts.start_candidates(g) {
+            let pairs = facts.align(g, q, blocks.end, config);
+            if pairs.len() > best.len() {
+                best = pairs;
+            }
+        }
+        // Short repeats just before the run that mirror the blocks just before
+        // its source belong to the copied run.
+        while let Some(first) = best.first().copied() {
+            let (b, m) = (first.block, first.mirror);
+            let mirrors = b > previous_end
+                && m > 0
+                && facts.doc_of[m - 1] == facts.doc_of[m]
+                && matches!(facts.matches[b - 1], Match::Repeat { .. })
+                && facts.cluster[b - 1] == facts.cluster[m - 1]
+                && m - 1 < b - 1;
+            if !mirrors {
+                break;
+            }
+            best.insert(0, facts.pair(b - 1, m - 1));
+        }
+        let last = best.last().expect("a run has its first block").block;
+        for pair in &best {
+            in_run[pair.block - blocks.start] = true;
+        }
+        let interruptions = best
+            .windows(2)
+            .filter(|w| w[1].block > w[0].block + 1)
+            .map(|w| w[0].block + 1..w[1].block)
+            .collect();
+        out.runs.push(Run {
+            pairs: best,
+            interruptions,
+        });
+        g = last + 1;
+        previous_end = g;
     }
-    let interruptions = pairs
-        .windows(2)
-        .filter(|w| w[1].block > w[0].block + 1)
-        .map(|w| w[0].block + 1..w[1].block)
-        .collect();
-    out.runs.push(Run {
-        pairs,
-        interruptions,
-    });
+    for g in blocks.clone() {
+        if !in_run[g - blocks.start] && matches!(facts.matches[g], Match::Repeat { .. }) {
+            out.kept_short.push(facts.pair(g, facts.cluster[g]));
+        }
+    }
+    out
 }

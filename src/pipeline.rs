@@ -8,6 +8,7 @@ use crate::input::Corpus;
 use crate::segment::{segment, Block};
 use crate::shingle::Sketch;
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Everything the block engine found, indexed by document and by global block
 /// index (blocks numbered in input order across all documents).
@@ -20,8 +21,6 @@ pub struct Analysis {
     pub doc_of: Vec<u32>,
     /// Words per global block, after normalization.
     pub words: Vec<usize>,
-    /// Exact key per global block.
-    pub exact: Vec<u128>,
     /// The detector's verdict per global block.
     pub matches: Vec<Match>,
     /// Runs and kept short repeats per document.
@@ -87,12 +86,29 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
     doc_start.push(sketches.len());
     let matches = detect(&sketches, config);
     let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();
-    let exact: Vec<u128> = sketches.iter().map(|s| s.exact).collect();
     drop(sketches);
+    let cluster: Vec<usize> = matches
+        .iter()
+        .enumerate()
+        .map(|(g, m)| match m {
+            Match::Repeat { source, .. } => *source,
+            _ => g,
+        })
+        .collect();
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (g, m) in matches.iter().enumerate() {
+        if let Match::Repeat { source, .. } = m {
+            members
+                .entry(*source)
+                .or_insert_with(|| vec![*source])
+                .push(g);
+        }
+    }
     let facts = BlockFacts {
         matches: &matches,
         words: &words,
-        exact: &exact,
+        cluster: &cluster,
+        members: &members,
         doc_of: &doc_of,
         doc_start: &doc_start,
     };
@@ -113,9 +129,44 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
         doc_start,
         doc_of,
         words,
-        exact,
         matches,
         decisions,
         dropped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P1: &str = "the council approved the new budget after a long debate on tuesday";
+    const P2: &str = "rain is expected across the region for the rest of the week";
+
+    #[test]
+    fn a_copied_document_is_one_run_against_the_copy_it_mirrors() {
+        // X and Y hold the first copies; A combines them with a short sign-off;
+        // B is a copy of A and should be reported as one run against A.
+        let a = format!("{P1}\n\n{P2}\n\nReuter\n");
+        let corpus = Corpus::from_texts([
+            ("x", P1.to_owned()),
+            ("y", P2.to_owned()),
+            ("a", a.clone()),
+            ("b", a),
+        ]);
+        let analysis = analyze(&corpus, &Config::default());
+        let b = &analysis.decisions[3];
+        assert_eq!(b.runs.len(), 1, "{b:?}");
+        let run = &b.runs[0];
+        assert_eq!(run.pairs.len(), 3);
+        for (i, pair) in run.pairs.iter().enumerate() {
+            assert_eq!(pair.mirror, analysis.global(2, i));
+        }
+        // First copies stay where the text was first seen.
+        assert_eq!(run.pairs[0].source, analysis.global(0, 0));
+        assert_eq!(run.pairs[1].source, analysis.global(1, 0));
+        assert!(b.kept_short.is_empty());
+        // In A the short sign-off has no run to vouch for it and is only reported.
+        assert_eq!(analysis.decisions[2].runs.len(), 2);
+        assert!(analysis.decisions[2].kept_short.is_empty());
     }
 }

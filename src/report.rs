@@ -18,11 +18,13 @@
 //! - a run: `lines`, `blocks`, `bytes`, `source` (a document), `source_lines`,
 //!   `similarity` {`min`, `mean`}, `exact`, `interruptions[]` {`lines`, `blocks`,
 //!   `bytes`}, `removals[]`
-//! - a removal (also each short repeat): `repeat` and `first_copy`, each
+//! - a removal (also each short repeat): `repeat`, `first_copy` (the earliest
+//!   copy of its text) and `aligned_with` (the block of the run's source it
+//!   mirrors: the first copy or a later copy of it), each
 //!   {`document`, `bytes`, `chars`, `lines`} where `bytes`/`chars` cover the
 //!   block's span (its text, line break and following blank lines: removing
 //!   exactly these bytes gives the cleaned text) and `lines` its text; then
-//!   `similarity` (containment, 1 for exact), `exact`, `removed`
+//!   `similarity` (containment in the first copy, 1 for exact), `exact`, `removed`
 //! - `syndicated[]`: blocks found in two or more documents, by `documents`
 //!   descending, then `copies` descending, then input order: `first_copy`,
 //!   `documents`, `copies` (the first copy included), `removed` (copies removed),
@@ -134,6 +136,7 @@ pub struct Place {
 pub struct Removal {
     pub repeat: Place,
     pub first_copy: Place,
+    pub aligned_with: Place,
     pub similarity: f64,
     pub exact: bool,
     pub removed: bool,
@@ -273,6 +276,7 @@ impl Builder<'_> {
         Removal {
             repeat: self.place(pair.block),
             first_copy: self.place(pair.source),
+            aligned_with: self.place(pair.mirror),
             similarity: round(pair.similarity),
             exact: pair.exact,
             removed: self.analysis.dropped[pair.block],
@@ -331,10 +335,8 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         for run in &decision.runs {
             let first = run.pairs.first().expect("runs are never empty");
             let last = run.pairs.last().expect("runs are never empty");
-            let source_doc = analysis.doc_of[first.source] as usize;
-            let (src_first, src_last) = run.pairs.iter().fold((usize::MAX, 0), |(lo, hi), p| {
-                (lo.min(p.source), hi.max(p.source))
-            });
+            let source_doc = analysis.doc_of[first.mirror] as usize;
+            let (src_first, src_last) = (first.mirror, last.mirror);
             let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
             #[allow(clippy::cast_precision_loss)]
             let mean = sims.iter().sum::<f64>() / sims.len() as f64;

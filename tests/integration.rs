@@ -1,6 +1,7 @@
 //! End-to-end tests of the `neardup` binary and property tests of the library.
 
 mod cli;
+mod corpora;
 mod determinism;
 mod golden;
 mod props;
