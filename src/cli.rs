@@ -8,7 +8,7 @@ use std::path::PathBuf;
 const EXIT_TABLE: &str = "\
 Exit status:
   0  finished
-  1  finished, duplication over a threshold (reserved for `check`)
+  1  finished, duplication over a threshold (scan and clean never exit 1)
   2  error: bad arguments, unreadable or malformed input, failed write
 
 Examples:
@@ -125,7 +125,7 @@ pub struct Common {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
-    /// Read files with NUL bytes as text instead of skipping them as binary.
+    /// Read files with NUL bytes as text instead of refusing them as binary.
     #[arg(long)]
     pub text: bool,
     /// Memory-map files (the default).

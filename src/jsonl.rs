@@ -117,8 +117,15 @@ pub struct Parsed {
 /// # Errors
 /// When the line is not a JSON object, or the text field is missing or not a string.
 pub fn parse(line: &str, text_field: &str, id_field: &str) -> Result<Parsed, String> {
-    serde_json::from_str::<serde::de::IgnoredAny>(line)
-        .map_err(|e| format!("invalid JSON: {e}"))?;
+    serde_json::from_str::<serde::de::IgnoredAny>(line).map_err(|e| {
+        // serde_json says "at line 1 column N"; the line is the record's, so
+        // only the column is news.
+        let message = e.to_string();
+        let what = message
+            .rfind(" at line ")
+            .map_or(message.as_str(), |at| &message[..at]);
+        format!("invalid JSON at column {}: {what}", e.column())
+    })?;
     if !line.trim_start().starts_with('{') {
         return Err("invalid record: expected a JSON object".into());
     }

@@ -123,11 +123,15 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
         let total = started.elapsed();
         #[allow(clippy::cast_precision_loss)]
         let mb = report.summary.bytes as f64 / 1e6;
+        let t = analysis.timings;
         eprintln!(
-            "neardup: {} documents, {mb:.1} MB: read {:.2}s, analyze {:.2}s, total {:.2}s ({:.1} MB/s, {} threads)",
+            "neardup: {} documents, {mb:.1} MB: read {:.3}s, sketch {:.3}s, detect {:.3}s, decide {:.3}s, report and write {:.3}s, total {:.3}s ({:.1} MB/s, {} threads)",
             report.summary.documents,
             loaded.as_secs_f64(),
-            analyzed.saturating_sub(loaded).as_secs_f64(),
+            t.sketch.as_secs_f64(),
+            t.detect.as_secs_f64(),
+            t.decide.as_secs_f64(),
+            total.saturating_sub(analyzed).as_secs_f64(),
             total.as_secs_f64(),
             mb / total.as_secs_f64().max(1e-9),
             config.threads,

@@ -9,7 +9,7 @@
 //! written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar)
 //! is a word of its own, so such text is shingled by characters.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Normalizes `text` for hashing (see the module documentation).
 #[must_use]
@@ -21,9 +21,18 @@ pub fn normalize(text: &str) -> String {
     }
     // Case folding can leave text that is no longer in NFKC (and NFKC can undo a
     // fold), so fold between two NFKC passes: the result is then a fixed point.
-    let folded: String = text.nfkc().flat_map(fold_char).collect();
-    let renormalized = folded.nfkc().flat_map(fold_char);
-    push_collapsed(&mut out, renormalized);
+    // Most text is already in NFKC (curly quotes and dashes are), and the quick
+    // check (UAX #15) skips a pass whenever it can say so.
+    let folded: String = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text.chars().flat_map(fold_char).collect()
+    } else {
+        text.nfkc().flat_map(fold_char).collect()
+    };
+    if is_nfkc_quick(folded.chars()) == IsNormalized::Yes {
+        push_collapsed(&mut out, folded.chars().flat_map(fold_char));
+    } else {
+        push_collapsed(&mut out, folded.nfkc().flat_map(fold_char));
+    }
     out
 }
 

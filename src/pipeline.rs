@@ -27,6 +27,19 @@ pub struct Analysis {
     pub decisions: Vec<DocDecision>,
     /// Whether each global block is left out of the cleaned output.
     pub dropped: Vec<bool>,
+    /// Wall time of each stage, for `-v` (never part of the report).
+    pub timings: Timings,
+}
+
+/// Wall time of the engine's stages.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    /// Segmentation, normalization and shingling (parallel).
+    pub sketch: std::time::Duration,
+    /// The sequential detection pass.
+    pub detect: std::time::Duration,
+    /// Runs and keep decisions (parallel).
+    pub decide: std::time::Duration,
 }
 
 impl Analysis {
@@ -59,6 +72,8 @@ impl Analysis {
 /// If the corpus has more than 2^32 documents.
 #[must_use]
 pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
+    let started = std::time::Instant::now();
+    let mut timings = Timings::default();
     let per_doc: Vec<(Vec<Block>, Vec<Sketch>)> = corpus
         .documents
         .par_iter()
@@ -84,7 +99,9 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
         sketches.extend(s);
     }
     doc_start.push(sketches.len());
+    timings.sketch = started.elapsed();
     let matches = detect(&sketches, config);
+    timings.detect = started.elapsed() - timings.sketch;
     let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();
     drop(sketches);
     let cluster: Vec<usize> = matches
@@ -116,6 +133,7 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
         .into_par_iter()
         .map(|doc| decide(doc, &facts, config))
         .collect();
+    timings.decide = started.elapsed() - timings.sketch - timings.detect;
     let mut dropped = vec![false; matches.len()];
     for decision in &decisions {
         for run in &decision.runs {
@@ -132,6 +150,7 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
         matches,
         decisions,
         dropped,
+        timings,
     }
 }
 

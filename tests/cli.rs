@@ -330,7 +330,7 @@ fn malformed_json_line_names_file_and_line() {
     .unwrap();
     assert_error(
         &run(dir.path(), &["scan", "docs.jsonl"]),
-        "docs.jsonl:2: invalid JSON: EOF while parsing",
+        "docs.jsonl:2: invalid JSON at column 23: EOF while parsing a string",
     );
     clean_keeps_output(dir.path(), "docs.jsonl", "docs.jsonl:2");
     std::fs::write(dir.path().join("docs.jsonl"), "{\"id\":1,\"body\":\"x\"}\n").unwrap();
