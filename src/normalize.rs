@@ -14,57 +14,46 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 /// Normalizes `text` for hashing (see the module documentation).
 #[must_use]
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
     if text.is_ascii() {
-        push_collapsed(&mut out, text.chars().map(|c| c.to_ascii_lowercase()));
-        return out;
+        // Bytes are characters here: lowercase and collapse in one tight loop.
+        let mut bytes = Vec::with_capacity(text.len());
+        let mut pending_space = false;
+        for &b in text.as_bytes() {
+            if b.is_ascii_whitespace() || b == 0x0B {
+                pending_space = !bytes.is_empty();
+            } else {
+                if pending_space {
+                    bytes.push(b' ');
+                    pending_space = false;
+                }
+                bytes.push(b.to_ascii_lowercase());
+            }
+        }
+        return String::from_utf8(bytes).expect("ASCII in, ASCII out");
     }
-    // Case folding can leave text that is no longer in NFKC (and NFKC can undo a
-    // fold), so fold between two NFKC passes: the result is then a fixed point.
-    // Most text is already in NFKC (curly quotes and dashes are), and the quick
-    // check (UAX #15) skips a pass whenever it can say so.
-    let folded: String = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        text.chars().flat_map(fold_char).collect()
+    // NFKC, then folding. Folding is idempotent but can leave text that is no
+    // longer in NFKC, so a second NFKC and fold follow when needed: the result
+    // is a fixed point. Most text is already in NFKC (curly quotes and dashes
+    // are), and the quick check (UAX #15) skips the passes it can.
+    let mut out = String::with_capacity(text.len());
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        fold_collapse(&mut out, text.chars());
     } else {
-        text.nfkc().flat_map(fold_char).collect()
-    };
-    if is_nfkc_quick(folded.chars()) == IsNormalized::Yes {
-        push_collapsed(&mut out, folded.chars().flat_map(fold_char));
-    } else {
-        push_collapsed(&mut out, folded.nfkc().flat_map(fold_char));
+        fold_collapse(&mut out, text.nfkc());
+    }
+    if is_nfkc_quick(out.chars()) != IsNormalized::Yes {
+        let again: String = out.nfkc().collect();
+        out.clear();
+        fold_collapse(&mut out, again.chars());
     }
     out
 }
 
-/// Case, quote and dash folding of one character.
-fn fold_char(c: char) -> impl Iterator<Item = char> {
-    let single = match c {
-        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' => Some('\''),
-        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
-        | '\u{00BB}' | '\u{2039}' | '\u{203A}' | '\u{301D}' | '\u{301E}' => Some('"'),
-        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => Some('-'),
-        // Full case folding differs from lowercasing in these two.
-        '\u{03C2}' => Some('\u{03C3}'),
-        _ => None,
-    };
-    let (first, rest): (char, Option<std::char::ToLowercase>) = match (single, c) {
-        (Some(s), _) => (s, None),
-        (None, '\u{00DF}' | '\u{1E9E}') => ('s', None),
-        (None, c) => {
-            let mut lower = c.to_lowercase();
-            let first = lower.next().unwrap_or(c);
-            (first, Some(lower))
-        }
-    };
-    let second = matches!(c, '\u{00DF}' | '\u{1E9E}').then_some('s');
-    std::iter::once(first)
-        .chain(second)
-        .chain(rest.into_iter().flatten())
-}
-
-fn push_collapsed(out: &mut String, chars: impl Iterator<Item = char>) {
+/// Appends `chars` case-, quote- and dash-folded, with white space collapsed to
+/// single spaces and none at either end.
+fn fold_collapse(out: &mut String, chars: impl Iterator<Item = char>) {
     let mut pending_space = false;
-    for c in chars {
+    let mut push = |out: &mut String, c: char| {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
         } else {
@@ -73,6 +62,33 @@ fn push_collapsed(out: &mut String, chars: impl Iterator<Item = char>) {
                 pending_space = false;
             }
             out.push(c);
+        }
+    };
+    for c in chars {
+        if c.is_ascii() {
+            push(out, c.to_ascii_lowercase());
+            continue;
+        }
+        match c {
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' => {
+                push(out, '\'');
+            }
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+            | '\u{00BB}' | '\u{2039}' | '\u{203A}' | '\u{301D}' | '\u{301E}' => push(out, '"'),
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => {
+                push(out, '-');
+            }
+            // Full case folding differs from lowercasing in these.
+            '\u{03C2}' => push(out, '\u{03C3}'),
+            '\u{00DF}' | '\u{1E9E}' => {
+                push(out, 's');
+                push(out, 's');
+            }
+            _ => {
+                for lower in c.to_lowercase() {
+                    push(out, lower);
+                }
+            }
         }
     }
 }
