@@ -200,17 +200,25 @@ pub struct Syndicated {
     pub text: String,
 }
 
-/// Byte offset to character offset, with a checkpoint every 4 KiB so that many
-/// look-ups into one long document stay linear.
+/// Byte offset to character offset, with a checkpoint every 256 bytes so that
+/// many look-ups into one long document stay cheap; ASCII needs none.
 struct CharIndex<'t> {
     text: &'t str,
     checkpoints: Vec<usize>,
+    ascii: bool,
 }
 
-const CHECKPOINT: usize = 4096;
+const CHECKPOINT: usize = 256;
 
 impl<'t> CharIndex<'t> {
     fn new(text: &'t str) -> Self {
+        if text.is_ascii() {
+            return CharIndex {
+                text,
+                checkpoints: Vec::new(),
+                ascii: true,
+            };
+        }
         let bytes = text.as_bytes();
         let mut checkpoints = Vec::with_capacity(bytes.len() / CHECKPOINT + 1);
         let mut chars = 0;
@@ -219,10 +227,17 @@ impl<'t> CharIndex<'t> {
             chars += count_chars(chunk);
             checkpoints.push(chars);
         }
-        CharIndex { text, checkpoints }
+        CharIndex {
+            text,
+            checkpoints,
+            ascii: false,
+        }
     }
 
     fn chars_before(&self, byte: usize) -> usize {
+        if self.ascii {
+            return byte;
+        }
         let slot = byte / CHECKPOINT;
         self.checkpoints[slot] + count_chars(&self.text.as_bytes()[slot * CHECKPOINT..byte])
     }
@@ -709,7 +724,7 @@ mod tests {
     fn char_index_counts_multibyte_text() {
         let text = "a\u{2019}b".repeat(3000);
         let index = CharIndex::new(&text);
-        for byte in [0, 1, 4, 5, 5000, 9000, text.len()] {
+        for byte in [0, 1, 4, 5, 255, 256, 257, 5000, 9000, text.len()] {
             if text.is_char_boundary(byte) {
                 assert_eq!(index.chars_before(byte), text[..byte].chars().count());
             }
