@@ -100,8 +100,10 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
     }
     doc_start.push(sketches.len());
     timings.sketch = started.elapsed();
+    let started = std::time::Instant::now();
     let matches = detect(&sketches, config);
-    timings.detect = started.elapsed() - timings.sketch;
+    timings.detect = started.elapsed();
+    let started = std::time::Instant::now();
     let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();
     drop(sketches);
     let cluster: Vec<usize> = matches
@@ -133,7 +135,7 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
         .into_par_iter()
         .map(|doc| decide(doc, &facts, config))
         .collect();
-    timings.decide = started.elapsed() - timings.sketch - timings.detect;
+    timings.decide = started.elapsed();
     let mut dropped = vec![false; matches.len()];
     for decision in &decisions {
         for run in &decision.runs {
