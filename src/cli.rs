@@ -2,6 +2,7 @@
 //! validated `Config` in one place, `Common::config`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use neardup::config::{Keep, Level, Measure, Method};
 use neardup::{BlockMode, Config, Format};
 use std::path::PathBuf;
 
@@ -75,6 +76,25 @@ pub enum BlocksArg {
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum LevelArg {
+    Blocks,
+    Docs,
+    Both,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum MethodArg {
+    Minhash,
+    Simhash,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum MeasureArg {
+    Jaccard,
+    Containment,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
 pub enum FormatArg {
     Auto,
     Text,
@@ -125,6 +145,49 @@ pub struct Common {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
+    /// What to detect: repeated blocks, near-duplicate documents, or both.
+    ///
+    /// With `both`, near-duplicate documents are dropped whole and repeated
+    /// blocks are removed from the documents that are kept.
+    #[arg(long, value_enum, default_value = "both")]
+    pub level: LevelArg,
+    /// How candidate document pairs are found.
+    #[arg(long, value_enum, default_value = "minhash")]
+    pub method: MethodArg,
+    /// Similarity two documents need to be near duplicates.
+    #[arg(long, default_value_t = 0.8, value_name = "FRACTION")]
+    pub threshold: f64,
+    /// How document pairs are verified on their shingle sets.
+    ///
+    /// `jaccard`: |A∩B| / |A∪B|. `containment`: |A∩B| / min(|A|, |B|), for copies
+    /// that were truncated, extended or had their body pasted twice.
+    #[arg(long, value_enum, default_value = "jaccard")]
+    pub measure: MeasureArg,
+    /// Words per document shingle.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub doc_shingle: usize,
+    /// MinHash slots per document.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub num_perm: usize,
+    /// LSH bands (with --rows); by default the best banding for --threshold.
+    #[arg(long, requires = "rows", value_name = "N")]
+    pub bands: Option<usize>,
+    /// LSH rows per band (with --bands).
+    #[arg(long, requires = "bands", value_name = "N")]
+    pub rows: Option<usize>,
+    /// SimHash: largest Hamming distance between candidate fingerprints.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub hamming: u32,
+    /// Which document of a near-duplicate cluster to keep: first, longest,
+    /// newest:FIELD or max:FIELD (JSON Lines fields).
+    #[arg(long, default_value = "first", value_name = "POLICY")]
+    pub keep: String,
+    /// Keep every document; add neardup_cluster, neardup_cluster_size,
+    /// neardup_representative, neardup_similarity and neardup_duplicate to
+    /// each JSON Lines record of the cleaned output.
+    #[arg(long)]
+    pub annotate: bool,
+
     /// Read files with NUL bytes as text instead of refusing them as binary.
     #[arg(long)]
     pub text: bool,
@@ -174,6 +237,26 @@ impl Common {
             drop_short: self.drop_short,
             max_gap: self.max_gap,
             seed: self.seed,
+            level: match self.level {
+                LevelArg::Blocks => Level::Blocks,
+                LevelArg::Docs => Level::Docs,
+                LevelArg::Both => Level::Both,
+            },
+            method: match self.method {
+                MethodArg::Minhash => Method::Minhash,
+                MethodArg::Simhash => Method::Simhash,
+            },
+            doc_shingle: self.doc_shingle,
+            num_perm: self.num_perm,
+            threshold: self.threshold,
+            banding: self.bands.zip(self.rows),
+            hamming: self.hamming,
+            measure: match self.measure {
+                MeasureArg::Jaccard => Measure::Jaccard,
+                MeasureArg::Containment => Measure::Containment,
+            },
+            keep: Keep::parse(&self.keep)?,
+            annotate: self.annotate,
             text: self.text,
             mmap: !self.no_mmap,
             threads: if self.threads == 0 {
@@ -212,6 +295,20 @@ mod tests {
     fn last_mmap_flag_wins() {
         assert!(!common(&["--mmap", "--no-mmap", "a"]).config().unwrap().mmap);
         assert!(common(&["--no-mmap", "--mmap", "a"]).config().unwrap().mmap);
+    }
+
+    #[test]
+    fn document_level_flags() {
+        let config = common(&["--bands", "20", "--rows", "5", "--keep", "newest:date", "a"])
+            .config()
+            .unwrap();
+        assert_eq!(config.banding, Some((20, 5)));
+        assert_eq!(config.keep, Keep::Newest("date".into()));
+        assert!(common(&["--keep", "oldest", "a"]).config().is_err());
+        assert!(common(&["--bands", "300", "--rows", "1", "a"])
+            .config()
+            .is_err());
+        assert!(Cli::try_parse_from(["neardup", "scan", "--bands", "3", "a"]).is_err());
     }
 
     #[test]

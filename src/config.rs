@@ -27,10 +27,97 @@ pub enum Format {
     Jsonl,
 }
 
+/// Which levels of duplication are detected and removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Repeated blocks only.
+    Blocks,
+    /// Near-duplicate documents only.
+    Docs,
+    /// Near-duplicate documents are dropped whole, then repeated blocks are
+    /// removed from the documents that are kept.
+    Both,
+}
+
+/// How candidate document pairs are found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// MinHash signatures with LSH banding.
+    Minhash,
+    /// SimHash fingerprints within a Hamming distance.
+    Simhash,
+}
+
+/// How a candidate document pair is verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    /// |A ∩ B| / |A ∪ B|.
+    Jaccard,
+    /// |A ∩ B| / min(|A|, |B|): catches truncated, extended or doubled copies.
+    Containment,
+}
+
+/// Which document of a near-duplicate cluster is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    /// The first in input order.
+    First,
+    /// The one with the most bytes of text.
+    Longest,
+    /// The greatest value of a JSON Lines field, dates as ISO strings or
+    /// numbers (`newest:FIELD`).
+    Newest(String),
+    /// The greatest number in a JSON Lines field (`max:FIELD`).
+    Max(String),
+}
+
+impl Keep {
+    /// Parses `first`, `longest`, `newest:FIELD` or `max:FIELD`.
+    ///
+    /// # Errors
+    /// A [`Error::Usage`] for anything else.
+    pub fn parse(text: &str) -> Result<Keep> {
+        match text.split_once(':') {
+            None if text == "first" => Ok(Keep::First),
+            None if text == "longest" => Ok(Keep::Longest),
+            Some(("newest", field)) if !field.is_empty() => Ok(Keep::Newest(field.to_owned())),
+            Some(("max", field)) if !field.is_empty() => Ok(Keep::Max(field.to_owned())),
+            _ => Err(Error::Usage(format!(
+                "--keep takes first, longest, newest:FIELD or max:FIELD, not {text:?}"
+            ))),
+        }
+    }
+
+    /// The JSON Lines field the policy reads, if any.
+    #[must_use]
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Keep::Newest(f) | Keep::Max(f) => Some(f),
+            Keep::First | Keep::Longest => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Keep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Keep::First => f.write_str("first"),
+            Keep::Longest => f.write_str("longest"),
+            Keep::Newest(field) => write!(f, "newest:{field}"),
+            Keep::Max(field) => write!(f, "max:{field}"),
+        }
+    }
+}
+
 /// Every setting that changes the answer, plus a few that only change how it is
 /// computed (threads, mmap). Built by the binary from its arguments, or by library
 /// users directly from [`Config::default`].
 #[derive(Clone, Debug, Serialize)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct Config {
     /// Block segmentation.
     pub blocks: BlockMode,
@@ -55,6 +142,26 @@ pub struct Config {
     pub max_gap: usize,
     /// Seed of every hash.
     pub seed: u64,
+    /// Levels detected.
+    pub level: Level,
+    /// Document candidates: MinHash or SimHash.
+    pub method: Method,
+    /// Words per document shingle.
+    pub doc_shingle: usize,
+    /// MinHash slots.
+    pub num_perm: usize,
+    /// Document similarity threshold (Jaccard or containment).
+    pub threshold: f64,
+    /// LSH bands and rows; `None` picks the optimal banding for the threshold.
+    pub banding: Option<(usize, usize)>,
+    /// SimHash: largest Hamming distance of candidate fingerprints.
+    pub hamming: u32,
+    /// Verification measure of document pairs.
+    pub measure: Measure,
+    /// Which document of a cluster is kept.
+    pub keep: Keep,
+    /// Keep every document and annotate JSON Lines records with their cluster.
+    pub annotate: bool,
     /// Read files that contain NUL bytes.
     pub text: bool,
     /// Memory-map regular files instead of reading them (same answer).
@@ -78,6 +185,16 @@ impl Default for Config {
             drop_short: false,
             max_gap: 3,
             seed: 42,
+            level: Level::Both,
+            method: Method::Minhash,
+            doc_shingle: 5,
+            num_perm: 256,
+            threshold: 0.8,
+            banding: None,
+            hamming: 3,
+            measure: Measure::Jaccard,
+            keep: Keep::First,
+            annotate: false,
             text: false,
             mmap: true,
             threads: 0,
@@ -99,6 +216,29 @@ impl Config {
                 "--block-threshold must be in (0, 1], got {}",
                 self.block_threshold
             )));
+        }
+        if self.doc_shingle == 0 {
+            return Err(Error::Usage("--doc-shingle must be at least 1".into()));
+        }
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            return Err(Error::Usage(format!(
+                "--threshold must be in (0, 1], got {}",
+                self.threshold
+            )));
+        }
+        if self.num_perm == 0 || self.num_perm > 4096 {
+            return Err(Error::Usage("--num-perm must be from 1 to 4096".into()));
+        }
+        if let Some((bands, rows)) = self.banding {
+            if bands == 0 || rows == 0 || bands * rows > self.num_perm {
+                return Err(Error::Usage(format!(
+                    "--bands {bands} x --rows {rows} must be at least 1 x 1 and at most --num-perm {}",
+                    self.num_perm
+                )));
+            }
+        }
+        if self.hamming > 20 {
+            return Err(Error::Usage("--hamming must be at most 20".into()));
         }
         if self.text_field.is_empty() || self.id_field.is_empty() {
             return Err(Error::Usage(

@@ -48,6 +48,8 @@ pub const POSTING_CAP: u32 = 64;
 pub enum Match {
     /// The block has no words to compare.
     Empty,
+    /// Not examined: its document is a near duplicate handled at document level.
+    Skipped,
     /// Not a repeat: the block is the first copy of its text.
     Unique,
     /// The block repeats an earlier one.
@@ -230,11 +232,23 @@ impl Detector {
     }
 }
 
-/// Runs the detector over every block, in order.
+/// Runs the detector over every block, in order; blocks with `skip` set are
+/// [`Match::Skipped`] and are neither repeats nor first copies.
 #[must_use]
-pub fn detect(sketches: &[Sketch], config: &Config) -> Vec<Match> {
+pub fn detect(sketches: &[Sketch], skip: &[bool], config: &Config) -> Vec<Match> {
     let mut detector = Detector::new();
-    sketches.iter().map(|s| detector.push(s, config)).collect()
+    sketches
+        .iter()
+        .zip(skip)
+        .map(|(s, &skip)| {
+            if skip {
+                detector.next_id += 1;
+                Match::Skipped
+            } else {
+                detector.push(s, config)
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -246,7 +260,7 @@ mod tests {
             .iter()
             .map(|t| Sketch::new(t, config.block_shingle, config.seed))
             .collect();
-        detect(&sketches, config)
+        detect(&sketches, &vec![false; sketches.len()], config)
     }
 
     const A: &str = "The quick brown fox jumps over the lazy dog near the river bank today";

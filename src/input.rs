@@ -153,6 +153,12 @@ pub struct Record {
     pub line: usize,
     /// Byte range of the raw JSON string holding the text, within the file.
     pub text_value: Range<usize>,
+    /// Byte range of the record's object, without its line terminator.
+    pub body: Range<usize>,
+    /// Where the record's line ends, terminator included.
+    pub line_end: usize,
+    /// The value of the keep policy's field, when one is asked for.
+    pub keep: Option<crate::jsonl::FieldValue>,
 }
 
 /// One document: a whole text file or one JSON Lines record.
@@ -384,20 +390,19 @@ fn documents(source: &Source, config: &Config) -> Result<Vec<Document>> {
         let body = line.strip_suffix('\n').unwrap_or(line);
         let body = body.strip_suffix('\r').unwrap_or(body);
         if !body.trim().is_empty() {
-            lines.push((number + 1, start, body));
+            lines.push((number + 1, start, body, start + line.len()));
         }
         start += line.len();
     }
+    let keep_field = config.keep.field();
     lines
         .into_par_iter()
-        .map(|(line, start, body)| {
-            let parsed =
-                jsonl::parse(body, &config.text_field, &config.id_field).map_err(|message| {
-                    Error::Record {
-                        path: path.clone(),
-                        line,
-                        message,
-                    }
+        .map(|(line, start, body, line_end)| {
+            let parsed = jsonl::parse(body, &config.text_field, &config.id_field, keep_field)
+                .map_err(|message| Error::Record {
+                    path: path.clone(),
+                    line,
+                    message,
                 })?;
             let id = parsed
                 .id
@@ -408,6 +413,9 @@ fn documents(source: &Source, config: &Config) -> Result<Vec<Document>> {
                 record: Some(Record {
                     line,
                     text_value: start + parsed.text_value.start..start + parsed.text_value.end,
+                    body: start..start + body.len(),
+                    line_end,
+                    keep: parsed.keep,
                 }),
                 owned: Some(parsed.text),
             })

@@ -100,6 +100,33 @@ fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
     serde_json::from_str::<String>(raw).is_ok_and(|k| k == name)
 }
 
+/// The value of a field a keep policy compares (`--keep newest:FIELD`).
+/// Ordered: missing < numbers < strings; strings that hold a number count as one.
+#[derive(Clone, Debug, PartialEq, PartialOrd)]
+pub enum FieldValue {
+    /// Missing, null, or not a number or string.
+    Missing,
+    /// A number (or a string holding one).
+    Number(f64),
+    /// Any other string (ISO dates compare correctly as strings).
+    Text(String),
+}
+
+impl FieldValue {
+    fn from_raw(raw: &str) -> FieldValue {
+        match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(serde_json::Value::Number(n)) => {
+                n.as_f64().map_or(FieldValue::Missing, FieldValue::Number)
+            }
+            Ok(serde_json::Value::String(s)) => match s.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => FieldValue::Number(n),
+                _ => FieldValue::Text(s),
+            },
+            _ => FieldValue::Missing,
+        }
+    }
+}
+
 /// A parsed record: its text and id, and where the raw text value sits in the line.
 #[derive(Debug)]
 pub struct Parsed {
@@ -109,6 +136,8 @@ pub struct Parsed {
     pub id: Option<String>,
     /// Byte range of the raw JSON string of the text field within the line.
     pub text_value: Range<usize>,
+    /// The keep policy's field, when one was asked for.
+    pub keep: Option<FieldValue>,
 }
 
 /// Parses one JSON Lines record. The error is a message without location; the
@@ -116,7 +145,12 @@ pub struct Parsed {
 ///
 /// # Errors
 /// When the line is not a JSON object, or the text field is missing or not a string.
-pub fn parse(line: &str, text_field: &str, id_field: &str) -> Result<Parsed, String> {
+pub fn parse(
+    line: &str,
+    text_field: &str,
+    id_field: &str,
+    keep_field: Option<&str>,
+) -> Result<Parsed, String> {
     serde_json::from_str::<serde::de::IgnoredAny>(line).map_err(|e| {
         // serde_json says "at line 1 column N"; the line is the record's, so
         // only the column is news.
@@ -131,12 +165,18 @@ pub fn parse(line: &str, text_field: &str, id_field: &str) -> Result<Parsed, Str
     }
     let mut text_value = None;
     let mut id_value = None;
+    let mut keep_value = None;
     // Later duplicates win, as in serde_json's own maps.
     for (key, value) in fields(line.as_bytes()) {
         if key_is(line, key.clone(), text_field) {
             text_value = Some(value);
-        } else if key_is(line, key, id_field) {
-            id_value = Some(value);
+        } else {
+            if key_is(line, key.clone(), id_field) {
+                id_value = Some(value.clone());
+            }
+            if keep_field.is_some_and(|f| key_is(line, key, f)) {
+                keep_value = Some(value);
+            }
         }
     }
     let Some(text_value) = text_value else {
@@ -160,10 +200,16 @@ pub fn parse(line: &str, text_field: &str, id_field: &str) -> Result<Parsed, Str
             _ => raw.to_owned(),
         }
     });
+    let keep = keep_field.map(|_| {
+        keep_value.map_or(FieldValue::Missing, |range| {
+            FieldValue::from_raw(&line[range])
+        })
+    });
     Ok(Parsed {
         text,
         id,
         text_value,
+        keep,
     })
 }
 
@@ -186,31 +232,44 @@ mod tests {
     fn finds_text_and_id_among_nested_fields() {
         let line =
             r#"{"meta":{"text":"no","a":[1,"}"]},"id":17, "text" : "He said \"hi\"\n", "z":null}"#;
-        let p = parse(line, "text", "id").unwrap();
+        let p = parse(line, "text", "id", None).unwrap();
         assert_eq!(p.text, "He said \"hi\"\n");
         assert_eq!(p.id.as_deref(), Some("17"));
         assert_eq!(&line[p.text_value.clone()], r#""He said \"hi\"\n""#);
     }
 
     #[test]
+    fn keep_fields_compare_numbers_and_dates() {
+        let p = parse(r#"{"text":"x","t":"2018-07-16"}"#, "text", "id", Some("t")).unwrap();
+        assert_eq!(p.keep, Some(FieldValue::Text("2018-07-16".into())));
+        let q = parse(r#"{"text":"x","t":"2018-07-15"}"#, "text", "id", Some("t")).unwrap();
+        assert!(q.keep < p.keep);
+        let n = parse(r#"{"text":"x","t":" 12 "}"#, "text", "id", Some("t")).unwrap();
+        assert_eq!(n.keep, Some(FieldValue::Number(12.0)));
+        let m = parse(r#"{"text":"x"}"#, "text", "id", Some("t")).unwrap();
+        assert_eq!(m.keep, Some(FieldValue::Missing));
+        assert!(m.keep < n.keep && n.keep < p.keep);
+    }
+
+    #[test]
     fn escaped_keys_match() {
-        let p = parse(r#"{"t\u0065xt":"x"}"#, "text", "id").unwrap();
+        let p = parse(r#"{"t\u0065xt":"x"}"#, "text", "id", None).unwrap();
         assert_eq!(p.text, "x");
         assert_eq!(p.id, None);
     }
 
     #[test]
     fn errors_say_what_is_wrong() {
-        assert!(parse("{\"text\": 3}", "text", "id")
+        assert!(parse("{\"text\": 3}", "text", "id", None)
             .unwrap_err()
             .contains("is a number, not a string"));
-        assert!(parse("{\"body\": \"x\"}", "text", "id")
+        assert!(parse("{\"body\": \"x\"}", "text", "id", None)
             .unwrap_err()
             .contains("no \"text\" field"));
-        assert!(parse("{\"text\": \"x\"", "text", "id")
+        assert!(parse("{\"text\": \"x\"", "text", "id", None)
             .unwrap_err()
             .starts_with("invalid JSON"));
-        assert!(parse("[1]", "text", "id")
+        assert!(parse("[1]", "text", "id", None)
             .unwrap_err()
             .contains("JSON object"));
     }

@@ -32,10 +32,12 @@
 //! assert!(cleaned.ends_with("A tweet in between.\n"));
 //! ```
 
+pub mod cluster;
 pub mod config;
 pub mod decide;
 pub mod detect;
 pub mod error;
+pub mod index;
 pub mod input;
 pub mod jsonl;
 pub mod normalize;
@@ -44,6 +46,7 @@ pub mod pipeline;
 pub mod report;
 pub mod segment;
 pub mod shingle;
+pub mod sketch;
 
 pub use config::{BlockMode, Config, Format};
 pub use error::{Error, Result};

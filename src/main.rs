@@ -83,7 +83,7 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
     let command = if clean.is_some() { "clean" } else { "scan" };
     let report = report::build(&corpus, &analysis, config, command);
     if let Some(destination) = &destination {
-        if let Err(e) = output::write(&corpus, &analysis, destination) {
+        if let Err(e) = output::write(&corpus, &analysis, destination, config.annotate) {
             if is_broken_pipe(&e) {
                 return ExitStatus::Success;
             }
@@ -125,10 +125,11 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
         let mb = report.summary.bytes as f64 / 1e6;
         let t = analysis.timings;
         eprintln!(
-            "neardup: {} documents, {mb:.1} MB: read {:.3}s, sketch {:.3}s, detect {:.3}s, decide {:.3}s, report and write {:.3}s, total {:.3}s ({:.1} MB/s, {} threads)",
+            "neardup: {} documents, {mb:.1} MB: read {:.3}s, sketch {:.3}s, documents {:.3}s, blocks {:.3}s, runs {:.3}s, report and write {:.3}s, total {:.3}s ({:.1} MB/s, {} threads)",
             report.summary.documents,
             loaded.as_secs_f64(),
             t.sketch.as_secs_f64(),
+            t.documents.as_secs_f64(),
             t.detect.as_secs_f64(),
             t.decide.as_secs_f64(),
             total.saturating_sub(analyzed).as_secs_f64(),

@@ -57,11 +57,15 @@ pub fn write_source(
     analysis: &Analysis,
     source: usize,
     docs: Range<usize>,
+    annotate: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let src = &corpus.sources[source];
     if src.format == Format::Text {
         for doc in docs {
+            if analysis.doc_dropped[doc] {
+                continue;
+            }
             let text = corpus.text(&corpus.documents[doc]);
             let start = analysis.doc_start[doc];
             for (i, block) in analysis.blocks[doc].iter().enumerate() {
@@ -72,26 +76,74 @@ pub fn write_source(
         }
         return Ok(());
     }
-    // JSON Lines: every byte of the file is copied, except the raw text value of
-    // records that lost blocks, which is replaced by the cleaned text's JSON.
+    // JSON Lines: every byte of the file is copied, except the lines of records
+    // dropped whole, the raw text value of records that lost blocks (replaced by
+    // the cleaned text's JSON) and, with --annotate, the fields added at the end
+    // of each record.
     let data: &[u8] = &src.data;
     let mut at = 0;
     for doc in docs {
-        if !analysis.changes(doc) {
-            continue;
-        }
         let document = &corpus.documents[doc];
         let record = document
             .record
             .as_ref()
             .expect("JSON Lines documents have records");
-        out.write_all(&data[at..record.text_value.start])?;
-        let cleaned = cleaned_text(corpus.text(document), analysis, doc);
-        let json = serde_json::to_string(&cleaned).expect("strings always serialize");
-        out.write_all(json.as_bytes())?;
-        at = record.text_value.end;
+        if analysis.doc_dropped[doc] {
+            out.write_all(&data[at..record.body.start])?;
+            at = record.line_end;
+            continue;
+        }
+        if analysis.changes(doc) {
+            out.write_all(&data[at..record.text_value.start])?;
+            let cleaned = cleaned_text(corpus.text(document), analysis, doc);
+            let json = serde_json::to_string(&cleaned).expect("strings always serialize");
+            out.write_all(json.as_bytes())?;
+            at = record.text_value.end;
+        }
+        if annotate {
+            let close = data[record.body.clone()]
+                .iter()
+                .rposition(|&b| b == b'}')
+                .expect("records are JSON objects")
+                + record.body.start;
+            out.write_all(&data[at..close])?;
+            out.write_all(annotation(corpus, analysis, doc).as_bytes())?;
+            at = close;
+        }
     }
     out.write_all(&data[at..])
+}
+
+/// The fields `--annotate` adds to a record, with a leading comma.
+fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
+    let level = &analysis.doc_level;
+    let value = match level.cluster_of.get(doc).copied().flatten() {
+        Some(index) => {
+            let cluster = &level.clusters[index];
+            let similarity = cluster
+                .members
+                .iter()
+                .find(|(m, _)| *m == doc)
+                .map_or(1.0, |(_, s)| *s);
+            serde_json::json!({
+                "neardup_cluster": cluster.representative,
+                "neardup_cluster_size": cluster.members.len(),
+                "neardup_representative": corpus.documents[cluster.representative].id,
+                "neardup_similarity": (similarity * 10_000.0).round() / 10_000.0,
+                "neardup_duplicate": cluster.kept != doc,
+            })
+        }
+        None => serde_json::json!({
+            "neardup_cluster": null,
+            "neardup_cluster_size": 1,
+            "neardup_representative": null,
+            "neardup_similarity": null,
+            "neardup_duplicate": false,
+        }),
+    };
+    // serde_json's map keeps keys sorted, so the bytes are stable.
+    let object = value.to_string();
+    format!(", {}", &object[1..object.len() - 1])
 }
 
 /// Checks where `clean` may write, before anything is written.
@@ -99,7 +151,19 @@ pub fn write_source(
 /// # Errors
 /// A [`Error::Usage`] when several text files would be run together on one
 /// stream, when two inputs map to one output, or when an output is an input.
-pub fn plan(corpus: &Corpus, destination: &Destination) -> Result<Vec<(PathBuf, usize)>> {
+pub fn plan(
+    corpus: &Corpus,
+    destination: &Destination,
+    annotate: bool,
+) -> Result<Vec<(PathBuf, usize)>> {
+    if annotate {
+        if let Some(text) = corpus.sources.iter().find(|s| s.format == Format::Text) {
+            return Err(Error::Usage(format!(
+                "{}: --annotate adds fields to JSON Lines records; this input is plain text",
+                text.input.path.display()
+            )));
+        }
+    }
     let inputs: Vec<PathBuf> = corpus
         .sources
         .iter()
@@ -201,29 +265,41 @@ pub fn write_atomically(
 /// # Errors
 /// See [`plan`] and [`write_atomically`]; writing to standard output returns its
 /// I/O error as is (a closed pipe is the caller's to treat as success).
-pub fn write(corpus: &Corpus, analysis: &Analysis, destination: &Destination) -> Result<()> {
-    let planned = plan(corpus, destination)?;
+pub fn write(
+    corpus: &Corpus,
+    analysis: &Analysis,
+    destination: &Destination,
+    annotate: bool,
+) -> Result<()> {
+    let planned = plan(corpus, destination, annotate)?;
     let ranges = docs_by_source(corpus);
     match destination {
         Destination::Stdout => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
             for (source, docs) in ranges.iter().enumerate() {
-                write_source(corpus, analysis, source, docs.clone(), &mut out)
+                write_source(corpus, analysis, source, docs.clone(), annotate, &mut out)
                     .map_err(|e| Error::io("<stdout>", e))?;
             }
             out.flush().map_err(|e| Error::io("<stdout>", e))
         }
         Destination::File(path) => write_atomically(path, |out| {
             for (source, docs) in ranges.iter().enumerate() {
-                write_source(corpus, analysis, source, docs.clone(), out)?;
+                write_source(corpus, analysis, source, docs.clone(), annotate, out)?;
             }
             Ok(())
         }),
         Destination::Dir(_) => {
             for (path, source) in planned {
+                let docs = ranges[source].clone();
+                // A text file that is a near duplicate of another is not written.
+                if corpus.sources[source].format == Format::Text
+                    && docs.clone().all(|d| analysis.doc_dropped[d])
+                {
+                    continue;
+                }
                 write_atomically(&path, |out| {
-                    write_source(corpus, analysis, source, ranges[source].clone(), out)
+                    write_source(corpus, analysis, source, docs, annotate, out)
                 })?;
             }
             Ok(())

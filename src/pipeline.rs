@@ -1,14 +1,17 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::config::Config;
+use crate::cluster::{cluster, Candidates, DocLevel, DocSketch};
+use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect, Match};
 use crate::input::Corpus;
+use crate::normalize::{normalize, tokens};
 use crate::segment::{segment, Block};
-use crate::shingle::Sketch;
+use crate::shingle::{as_bytes, shingles_of, word_hashes, Sketch};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::time::Instant;
 
 /// Everything the block engine found, indexed by document and by global block
 /// index (blocks numbered in input order across all documents).
@@ -25,8 +28,16 @@ pub struct Analysis {
     pub matches: Vec<Match>,
     /// Runs and kept short repeats per document.
     pub decisions: Vec<DocDecision>,
-    /// Whether each global block is left out of the cleaned output.
+    /// Whether each global block is removed as a repeat (blocks of documents
+    /// dropped whole are not counted here: see `doc_dropped`).
     pub dropped: Vec<bool>,
+    /// The document level's clusters (empty at `--level blocks`).
+    pub doc_level: DocLevel,
+    /// Whether each document is left out of the output whole (never with
+    /// `--annotate`, which only marks duplicates).
+    pub doc_dropped: Vec<bool>,
+    /// How document candidates were generated, when the document level ran.
+    pub candidates: Option<Candidates>,
     /// Wall time of each stage, for `-v` (never part of the report).
     pub timings: Timings,
 }
@@ -34,8 +45,10 @@ pub struct Analysis {
 /// Wall time of the engine's stages.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Timings {
-    /// Segmentation, normalization and shingling (parallel).
+    /// Segmentation, normalization, shingling and document sketches (parallel).
     pub sketch: std::time::Duration,
+    /// Document candidates, verification and clusters.
+    pub documents: std::time::Duration,
     /// The sequential detection pass.
     pub detect: std::time::Duration,
     /// Runs and keep decisions (parallel).
@@ -56,7 +69,7 @@ impl Analysis {
         (doc, &self.blocks[doc][global - self.doc_start[doc]])
     }
 
-    /// Whether any block of `doc` is dropped.
+    /// Whether any block of `doc` is dropped (the document itself may be kept).
     #[must_use]
     pub fn changes(&self, doc: usize) -> bool {
         self.dropped[self.doc_start[doc]..self.doc_start[doc + 1]]
@@ -65,48 +78,102 @@ impl Analysis {
     }
 }
 
-/// Runs the block engine over a loaded corpus. The answer depends only on the
-/// corpus and the config, never on the number of threads.
+/// Runs both levels over a loaded corpus. The answer depends only on the corpus
+/// and the config, never on the number of threads.
 ///
 /// # Panics
 /// If the corpus has more than 2^32 documents.
 #[must_use]
+#[allow(clippy::too_many_lines)]
 pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let mut timings = Timings::default();
-    let per_doc: Vec<(Vec<Block>, Vec<Sketch>)> = corpus
+    let with_docs = config.level != Level::Blocks;
+    let with_blocks = config.level != Level::Docs;
+    let candidates = with_docs.then(|| Candidates::new(config));
+    let per_doc: Vec<(Vec<Block>, Vec<Sketch>, DocSketch)> = corpus
         .documents
         .par_iter()
         .map(|doc| {
             let text = corpus.text(doc);
             let blocks = segment(text, config.blocks);
+            let mut doc_words: Vec<u64> = Vec::new();
             let sketches = blocks
                 .iter()
-                .map(|b| Sketch::new(&text[b.content.clone()], config.block_shingle, config.seed))
+                .map(|b| {
+                    let normalized = normalize(&text[b.content.clone()]);
+                    let mut words = Vec::new();
+                    tokens(&normalized, &mut words);
+                    let hashes = word_hashes(&words, config.seed);
+                    let sketch =
+                        Sketch::from_word_hashes(&hashes, config.block_shingle, config.seed);
+                    if with_docs {
+                        doc_words.extend_from_slice(&hashes);
+                    }
+                    sketch
+                })
                 .collect();
-            (blocks, sketches)
+            let doc_sketch = candidates.as_ref().map_or_else(DocSketch::default, |c| {
+                let shingles = shingles_of(&as_bytes(&doc_words), config.doc_shingle, config.seed);
+                c.sketch(shingles, config.seed)
+            });
+            (blocks, sketches, doc_sketch)
         })
         .collect();
     let mut blocks = Vec::with_capacity(per_doc.len());
     let mut sketches = Vec::new();
+    let mut doc_sketches = Vec::with_capacity(per_doc.len());
     let mut doc_start = Vec::with_capacity(per_doc.len() + 1);
     let mut doc_of = Vec::new();
-    for (doc, (b, s)) in per_doc.into_iter().enumerate() {
+    for (doc, (b, s, d)) in per_doc.into_iter().enumerate() {
         doc_start.push(sketches.len());
         let doc = u32::try_from(doc).expect("fewer than 2^32 documents");
         doc_of.extend(std::iter::repeat_n(doc, b.len()));
         blocks.push(b);
         sketches.extend(s);
+        doc_sketches.push(d);
     }
     doc_start.push(sketches.len());
     timings.sketch = started.elapsed();
-    let started = std::time::Instant::now();
-    let matches = detect(&sketches, config);
+
+    let started = Instant::now();
+    let n = corpus.documents.len();
+    let doc_level = match &candidates {
+        Some(c) => {
+            let sizes: Vec<usize> = corpus
+                .documents
+                .iter()
+                .map(|d| corpus.text(d).len())
+                .collect();
+            let keep_values: Vec<_> = corpus
+                .documents
+                .iter()
+                .map(|d| d.record.as_ref().and_then(|r| r.keep.clone()))
+                .collect();
+            cluster(&doc_sketches, c, config, &sizes, &keep_values)
+        }
+        None => DocLevel {
+            cluster_of: vec![None; n],
+            dropped: vec![false; n],
+            ..DocLevel::default()
+        },
+    };
+    drop(doc_sketches);
+    timings.documents = started.elapsed();
+
+    let started = Instant::now();
+    // Documents dropped whole (or, with --annotate, marked as such) take no part
+    // in the block level: their blocks are neither repeats nor first copies.
+    let skip: Vec<bool> = doc_of
+        .iter()
+        .map(|&d| !with_blocks || doc_level.dropped[d as usize])
+        .collect();
+    let matches = detect(&sketches, &skip, config);
     timings.detect = started.elapsed();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();
     drop(sketches);
-    let cluster: Vec<usize> = matches
+    let cluster_ids: Vec<usize> = matches
         .iter()
         .enumerate()
         .map(|(g, m)| match m {
@@ -126,7 +193,7 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
     let facts = BlockFacts {
         matches: &matches,
         words: &words,
-        cluster: &cluster,
+        cluster: &cluster_ids,
         members: &members,
         doc_of: &doc_of,
         doc_start: &doc_start,
@@ -144,6 +211,11 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
             }
         }
     }
+    let doc_dropped = if config.annotate {
+        vec![false; n]
+    } else {
+        doc_level.dropped.clone()
+    };
     Analysis {
         blocks,
         doc_start,
@@ -152,6 +224,9 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
         matches,
         decisions,
         dropped,
+        doc_level,
+        doc_dropped,
+        candidates,
         timings,
     }
 }
@@ -174,7 +249,12 @@ mod tests {
             ("a", a.clone()),
             ("b", a),
         ]);
-        let analysis = analyze(&corpus, &Config::default());
+        // The block level alone: at both levels B is dropped whole as a copy of A.
+        let config = Config {
+            level: Level::Blocks,
+            ..Config::default()
+        };
+        let analysis = analyze(&corpus, &config);
         let b = &analysis.decisions[3];
         assert_eq!(b.runs.len(), 1, "{b:?}");
         let run = &b.runs[0];
@@ -189,5 +269,8 @@ mod tests {
         // In A the short sign-off has no run to vouch for it and is only reported.
         assert_eq!(analysis.decisions[2].runs.len(), 2);
         assert!(analysis.decisions[2].kept_short.is_empty());
+        let both = analyze(&corpus, &Config::default());
+        assert_eq!(both.doc_dropped, [false, false, false, true]);
+        assert!(both.decisions[3].runs.is_empty());
     }
 }

@@ -30,7 +30,8 @@
 //!   `documents`, `copies` (the first copy included), `removed` (copies removed),
 //!   `words`, `short`, `text` (the first 100 characters)
 
-use crate::config::Config;
+use crate::cluster::Candidates;
+use crate::config::{Config, Method};
 use crate::decide::Pair;
 use crate::input::Corpus;
 use crate::pipeline::Analysis;
@@ -51,6 +52,8 @@ pub struct Report {
     pub parameters: Parameters,
     pub inputs: Vec<InputReport>,
     pub summary: Summary,
+    /// The document level (`null` at `--level blocks`).
+    pub near_duplicates: Option<NearDuplicates>,
     pub documents: Vec<DocReport>,
     pub syndicated: Vec<Syndicated>,
 }
@@ -79,6 +82,74 @@ pub struct Parameters {
     pub drop_short: bool,
     pub max_gap: usize,
     pub seed: u64,
+    pub level: String,
+    pub documents: DocParameters,
+}
+
+/// The document level's settings.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct DocParameters {
+    pub method: String,
+    pub doc_shingle: usize,
+    pub threshold: f64,
+    pub measure: String,
+    /// MinHash: slots, bands, rows; `null` for SimHash.
+    pub num_perm: Option<usize>,
+    pub bands: Option<usize>,
+    pub rows: Option<usize>,
+    /// SimHash: the Hamming distance; `null` for MinHash.
+    pub hamming: Option<u32>,
+    pub keep: String,
+    pub annotate: bool,
+}
+
+/// The document level's findings.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct NearDuplicates {
+    /// MinHash: the chance that a pair at each Jaccard becomes a candidate.
+    pub candidate_probability: Vec<CandidateProbability>,
+    pub candidate_pairs: usize,
+    pub verified_pairs: usize,
+    pub clusters: usize,
+    /// Members of clusters that are not the kept one.
+    pub duplicate_documents: usize,
+    /// Documents left out of the output (0 with `--annotate`).
+    pub dropped_documents: usize,
+    pub dropped_bytes: usize,
+    /// Every cluster, largest first (then by id).
+    pub cluster_list: Vec<ClusterReport>,
+}
+
+/// One point of the LSH S-curve.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct CandidateProbability {
+    pub jaccard: f64,
+    pub probability: f64,
+}
+
+/// A cluster of near-duplicate documents.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct ClusterReport {
+    /// The representative's document index: stable from run to run.
+    pub id: usize,
+    pub size: usize,
+    pub representative: DocRef,
+    pub kept: DocRef,
+    /// In input order, the representative first.
+    pub members: Vec<ClusterMember>,
+}
+
+/// A cluster member and its similarity to the representative.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[allow(missing_docs)]
+pub struct ClusterMember {
+    pub document: DocRef,
+    pub similarity: f64,
+    pub kept: bool,
 }
 
 /// One input file.
@@ -96,12 +167,18 @@ pub struct InputReport {
 #[allow(missing_docs)]
 pub struct Summary {
     pub documents: usize,
+    pub dropped_documents: usize,
     pub documents_with_repeats: usize,
     pub blocks: usize,
     pub removed_blocks: usize,
     pub short_repeats_kept: usize,
     pub runs: usize,
     pub bytes: usize,
+    /// Bytes of documents dropped whole.
+    pub dropped_document_bytes: usize,
+    /// Bytes of repeated blocks removed from kept documents.
+    pub removed_block_bytes: usize,
+    /// Both of the above.
     pub removed_bytes: usize,
     pub removed_ratio: f64,
 }
@@ -439,15 +516,23 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             .then(x.first_copy.bytes.cmp(&y.first_copy.bytes))
     });
     let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text(d).len()).sum();
-    let removed_bytes: usize = documents.iter().map(|d| d.removed_bytes).sum();
+    let removed_block_bytes: usize = documents.iter().map(|d| d.removed_bytes).sum();
+    let near_duplicates = near_duplicates(&b);
+    let (dropped_documents, dropped_document_bytes) = near_duplicates
+        .as_ref()
+        .map_or((0, 0), |n| (n.dropped_documents, n.dropped_bytes));
+    let removed_bytes = removed_block_bytes + dropped_document_bytes;
     let summary = Summary {
         documents: corpus.documents.len(),
+        dropped_documents,
         documents_with_repeats: documents.len(),
         blocks: analysis.dropped.len(),
         removed_blocks: analysis.dropped.iter().filter(|&&d| d).count(),
         short_repeats_kept: short_total,
         runs: runs_total,
         bytes: total_bytes,
+        dropped_document_bytes,
+        removed_block_bytes,
         removed_bytes,
         removed_ratio: ratio(removed_bytes, total_bytes),
     };
@@ -486,12 +571,82 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             drop_short: config.drop_short,
             max_gap: config.max_gap,
             seed: config.seed,
+            level: format!("{:?}", config.level).to_lowercase(),
+            documents: DocParameters {
+                method: format!("{:?}", config.method).to_lowercase(),
+                doc_shingle: config.doc_shingle,
+                threshold: config.threshold,
+                measure: format!("{:?}", config.measure).to_lowercase(),
+                num_perm: (config.method == Method::Minhash).then_some(config.num_perm),
+                bands: match &analysis.candidates {
+                    Some(Candidates::Minhash { banding, .. }) => Some(banding.bands),
+                    _ => config.banding.map(|b| b.0),
+                },
+                rows: match &analysis.candidates {
+                    Some(Candidates::Minhash { banding, .. }) => Some(banding.rows),
+                    _ => config.banding.map(|b| b.1),
+                },
+                hamming: (config.method == Method::Simhash).then_some(config.hamming),
+                keep: config.keep.to_string(),
+                annotate: config.annotate,
+            },
         },
         inputs,
         summary,
+        near_duplicates,
         documents,
         syndicated,
     }
+}
+
+/// The document level's part of the report.
+fn near_duplicates(b: &Builder<'_>) -> Option<NearDuplicates> {
+    let candidates = b.analysis.candidates.as_ref()?;
+    let level = &b.analysis.doc_level;
+    let candidate_probability = match candidates {
+        Candidates::Minhash { banding, .. } => [0.5, 0.7, 0.8, 0.9, 0.95]
+            .iter()
+            .map(|&j| CandidateProbability {
+                jaccard: j,
+                probability: round(banding.probability(j)),
+            })
+            .collect(),
+        Candidates::Simhash { .. } => Vec::new(),
+    };
+    let size = |d: usize| b.corpus.text(&b.corpus.documents[d]).len();
+    let mut cluster_list: Vec<ClusterReport> = level
+        .clusters
+        .iter()
+        .map(|c| ClusterReport {
+            id: c.representative,
+            size: c.members.len(),
+            representative: b.doc_ref(c.representative),
+            kept: b.doc_ref(c.kept),
+            members: c
+                .members
+                .iter()
+                .map(|&(m, similarity)| ClusterMember {
+                    document: b.doc_ref(m),
+                    similarity: round(similarity),
+                    kept: m == c.kept,
+                })
+                .collect(),
+        })
+        .collect();
+    cluster_list.sort_by(|x, y| y.size.cmp(&x.size).then(x.id.cmp(&y.id)));
+    let dropped: Vec<usize> = (0..b.analysis.doc_dropped.len())
+        .filter(|&d| b.analysis.doc_dropped[d])
+        .collect();
+    Some(NearDuplicates {
+        candidate_probability,
+        candidate_pairs: level.candidate_pairs,
+        verified_pairs: level.verified_pairs,
+        clusters: level.clusters.len(),
+        duplicate_documents: level.dropped.iter().filter(|&&d| d).count(),
+        dropped_documents: dropped.len(),
+        dropped_bytes: dropped.iter().map(|&d| size(d)).sum(),
+        cluster_list,
+    })
 }
 
 /// `1234567` as `1,234,567`.
@@ -550,6 +705,83 @@ fn doc_label(doc: &DocRef) -> String {
     }
 }
 
+fn render_near_duplicates(out: &mut String, near: &NearDuplicates, p: &DocParameters, top: usize) {
+    let method = match (p.num_perm, p.bands, p.rows, p.hamming) {
+        (Some(slots), Some(bands), Some(rows), _) => {
+            format!("MinHash {slots} slots, {bands} bands x {rows} rows")
+        }
+        (_, _, _, Some(k)) => format!("SimHash, Hamming <= {k}"),
+        _ => String::new(),
+    };
+    if near.clusters == 0 {
+        let _ = writeln!(
+            out,
+            "Near-duplicate documents: none ({method}, {} >= {} on {}-word shingles; {} candidate pairs)\n",
+            p.measure,
+            p.threshold,
+            p.doc_shingle,
+            thousands(near.candidate_pairs),
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Near-duplicate documents: {}, {}, {} dropped ({} bytes); {method}, {} >= {} on {}-word shingles",
+        plural(near.clusters, "cluster"),
+        plural(near.duplicate_documents, "duplicate"),
+        thousands(near.dropped_documents),
+        thousands(near.dropped_bytes),
+        p.measure,
+        p.threshold,
+        p.doc_shingle,
+    );
+    if !near.candidate_probability.is_empty() {
+        let curve: Vec<String> = near
+            .candidate_probability
+            .iter()
+            .map(|c| format!("J={:.2} {:.1}%", c.jaccard, c.probability * 100.0))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  chance a pair becomes a candidate: {}; {} candidate pairs, {} verified",
+            curve.join(", "),
+            thousands(near.candidate_pairs),
+            thousands(near.verified_pairs),
+        );
+    }
+    for c in near.cluster_list.iter().take(top) {
+        let others: Vec<String> = c
+            .members
+            .iter()
+            .filter(|m| !m.kept)
+            .take(4)
+            .map(|m| format!("{} ({:.2})", short_label(&m.document), m.similarity))
+            .collect();
+        let more = (c.size - 1).saturating_sub(others.len());
+        let _ = writeln!(
+            out,
+            "  {:>4} docs: keeps {}; {} {}{}",
+            c.size,
+            doc_label(&c.kept),
+            if p.annotate { "marks" } else { "drops" },
+            others.join(", "),
+            if more > 0 {
+                format!(", +{more} more")
+            } else {
+                String::new()
+            },
+        );
+    }
+    if near.cluster_list.len() > top {
+        let _ = writeln!(
+            out,
+            "  ({} more clusters in --json)",
+            thousands(near.cluster_list.len() - top)
+        );
+    }
+    out.push('\n');
+}
+
 /// `n word` or `n words`.
 #[must_use]
 pub fn plural(n: usize, word: &str) -> String {
@@ -566,10 +798,18 @@ pub fn plural(n: usize, word: &str) -> String {
 #[allow(clippy::too_many_lines)]
 pub fn render_text(report: &Report, top: usize) -> String {
     let mut out = String::new();
+    // One document cannot be a near duplicate: say nothing of that level then.
+    if let Some(near) = report
+        .near_duplicates
+        .as_ref()
+        .filter(|_| report.summary.documents > 1)
+    {
+        render_near_duplicates(&mut out, near, &report.parameters.documents, top);
+    }
     for doc in &report.documents {
         let _ = writeln!(
             out,
-            "{}: {} of {} repeat earlier text; {} of {} bytes ({}) removed",
+            "{}: {} of {} removed as repeats of earlier text, {} of {} bytes ({})",
             doc_label(&doc.document),
             thousands(doc.removed_blocks),
             plural(doc.blocks, "block"),
@@ -687,8 +927,9 @@ pub fn render_text(report: &Report, top: usize) -> String {
     }
     let _ = writeln!(
         out,
-        "{} ({} with repeats), {}: {} removed in {}, {} of {} bytes ({}) removed; {} kept",
+        "{} ({} dropped as near duplicates, {} with repeated blocks), {}: {} removed in {}, {} of {} bytes ({}) removed; {} kept",
         plural(s.documents, "document"),
+        thousands(s.dropped_documents),
         thousands(s.documents_with_repeats),
         plural(s.blocks, "block"),
         thousands(s.removed_blocks),
@@ -701,8 +942,8 @@ pub fn render_text(report: &Report, top: usize) -> String {
     let p = &report.parameters;
     let _ = writeln!(
         out,
-        "settings: blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}",
-        p.blocks, p.block_shingle, p.block_threshold, p.min_words, p.seed
+        "settings: level {}, blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}",
+        p.level, p.blocks, p.block_shingle, p.block_threshold, p.min_words, p.seed
     );
     out
 }

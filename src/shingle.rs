@@ -34,29 +34,52 @@ impl Sketch {
     /// Sketches an already tokenized word sequence.
     #[must_use]
     pub fn from_words(words: &[&str], n: usize, seed: u64) -> Sketch {
-        let mut bytes = Vec::with_capacity(words.len() * 8);
-        for word in words {
-            bytes.extend_from_slice(&xxh3_64_with_seed(word.as_bytes(), seed).to_le_bytes());
-        }
-        let exact = xxh3_128_with_seed(&bytes, seed);
-        let width = n.max(1).min(words.len()) * 8;
-        let mut shingles: Vec<u64> = if words.is_empty() {
-            Vec::new()
-        } else {
-            bytes
-                .windows(width)
-                .step_by(8)
-                .map(|w| xxh3_64_with_seed(w, seed))
-                .collect()
-        };
+        Sketch::from_word_hashes(&word_hashes(words, seed), n, seed)
+    }
+
+    /// Sketches a sequence of word hashes (see [`word_hashes`]).
+    #[must_use]
+    pub fn from_word_hashes(hashes: &[u64], n: usize, seed: u64) -> Sketch {
+        let bytes = as_bytes(hashes);
+        let mut shingles = shingles_of(&bytes, n, seed);
         shingles.sort_unstable();
         shingles.dedup();
         Sketch {
-            words: words.len(),
-            exact,
+            words: hashes.len(),
+            exact: xxh3_128_with_seed(&bytes, seed),
             shingles,
         }
     }
+}
+
+/// The seeded xxh3-64 of every word.
+#[must_use]
+pub fn word_hashes(words: &[&str], seed: u64) -> Vec<u64> {
+    words
+        .iter()
+        .map(|w| xxh3_64_with_seed(w.as_bytes(), seed))
+        .collect()
+}
+
+/// Word hashes as little-endian bytes, the input of shingle hashing.
+#[must_use]
+pub fn as_bytes(hashes: &[u64]) -> Vec<u8> {
+    hashes.iter().flat_map(|h| h.to_le_bytes()).collect()
+}
+
+/// The `n`-word shingle hashes of word-hash bytes, in text order with repeats
+/// (fewer than `n` words give one shingle of all of them; none give none).
+#[must_use]
+pub fn shingles_of(bytes: &[u8], n: usize, seed: u64) -> Vec<u64> {
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let width = (n.max(1) * 8).min(bytes.len());
+    bytes
+        .windows(width)
+        .step_by(8)
+        .map(|w| xxh3_64_with_seed(w, seed))
+        .collect()
 }
 
 /// Size of the intersection of two sorted, deduplicated hash lists.

@@ -133,14 +133,14 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
     // The report went to stdout because the text went to files.
     assert!(out
         .stdout_str()
-        .contains("wire/b-repost.txt: 4 of 7 blocks repeat earlier text"));
+        .contains("wire/b-repost.txt: 4 of 7 blocks removed as repeats of earlier text"));
 }
 
 #[test]
 fn jsonl_stays_jsonl_with_only_the_text_field_changed() {
     let case = data_dir().join("jsonl");
     let input = std::fs::read_to_string(case.join("docs.jsonl")).unwrap();
-    let out = run(&case, &["clean", "docs.jsonl"]);
+    let out = run(&case, &["clean", "--level", "blocks", "docs.jsonl"]);
     assert_eq!(out.code, 0, "{out:?}");
     let cleaned = out.stdout_str();
     let (before, after): (Vec<&str>, Vec<&str>) =
@@ -160,8 +160,16 @@ fn jsonl_stays_jsonl_with_only_the_text_field_changed() {
         "Weekend ferry update\n\nTravellers should still expect queues at the \u{e9}tang terminal on Saturday morning."
     );
     assert!(after[1].ends_with(r#", "id": 2, "source":"blog"}"#));
+    // At both levels the exact copy is dropped whole: its line is gone and
+    // every other line is as before.
+    let both = run(&case, &["clean", "docs.jsonl"]).stdout_str();
+    let lines: Vec<&str> = both.lines().collect();
+    assert_eq!(lines, [before[0], after[1], before[3]]);
     // Ids: the id field whatever its type, else file:line.
-    let report = run(&case, &["scan", "--json", "docs.jsonl"]);
+    let report = run(
+        &case,
+        &["scan", "--level", "blocks", "--json", "docs.jsonl"],
+    );
     let report: neardup::report::Report = serde_json::from_slice(&report.stdout).unwrap();
     let ids: Vec<&str> = report
         .documents
@@ -183,12 +191,12 @@ fn stdin_is_read_with_dash() {
     let jsonl = b"{\"text\":\"one two three four five six seven eight\"}\n{\"text\":\"one two three four five six seven eight\"}\n";
     let out = run_with_stdin(
         &seed_dir(),
-        &["scan", "--format", "jsonl", "-"],
+        &["scan", "--level", "blocks", "--format", "jsonl", "-"],
         Some(jsonl),
     );
     assert!(
         out.stdout_str()
-            .contains("<stdin>:2 [<stdin>:2]: 1 of 1 block repeat"),
+            .contains("<stdin>:2 [<stdin>:2]: 1 of 1 block removed"),
         "{out:?}"
     );
 }

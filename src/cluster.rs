@@ -1,0 +1,311 @@
+//! Document level: near-duplicate documents clustered in input order.
+//!
+//! Sketches (MinHash bands or SimHash tables, see [`crate::index`]) propose
+//! candidate pairs. Documents are then visited once in input order; a document
+//! joins a cluster only when its real shingle set passes the measure against the
+//! cluster's *representative* (its first document), never through a chain of
+//! weak links: A ~ B and B ~ C do not put C with A unless C ~ A. A candidate
+//! that is itself a member stands for its representative, so one band shared
+//! with any member is enough to be compared with the representative. Cluster
+//! ids are the representatives' document indexes, so they do not change from
+//! run to run; which member is kept follows `--keep`, ties going to the earliest.
+
+use crate::config::{Config, Keep, Measure, Method};
+use crate::index::lsh::Banding;
+use crate::index::{candidate_pairs, permuted};
+use crate::jsonl::FieldValue;
+use crate::shingle::intersection;
+use crate::sketch::{minhash, simhash};
+
+/// What the document level needs to know about one document.
+#[derive(Clone, Debug, Default)]
+pub struct DocSketch {
+    /// Distinct shingle hashes, sorted.
+    pub shingles: Vec<u64>,
+    /// One candidate key per table (LSH band or SimHash table).
+    pub keys: Vec<u64>,
+}
+
+/// How candidates are generated, resolved from the config.
+#[derive(Clone, Debug)]
+pub enum Candidates {
+    /// MinHash with `slots` slots, banded.
+    Minhash {
+        /// Signature length.
+        slots: usize,
+        /// Bands × rows.
+        banding: Banding,
+    },
+    /// SimHash fingerprints within `hamming` bits, in permuted tables.
+    Simhash {
+        /// Largest Hamming distance.
+        hamming: u32,
+        /// Table masks.
+        masks: Vec<u64>,
+    },
+}
+
+impl Candidates {
+    /// Resolves the method and its parameters.
+    #[must_use]
+    pub fn new(config: &Config) -> Candidates {
+        match config.method {
+            Method::Minhash => Candidates::Minhash {
+                slots: config.num_perm,
+                banding: config.banding.map_or_else(
+                    || Banding::optimal(config.threshold, config.num_perm),
+                    |(bands, rows)| Banding { bands, rows },
+                ),
+            },
+            Method::Simhash => Candidates::Simhash {
+                hamming: config.hamming,
+                masks: permuted::table_masks(config.hamming),
+            },
+        }
+    }
+
+    /// Number of keys per document.
+    #[must_use]
+    pub fn tables(&self) -> usize {
+        match self {
+            Candidates::Minhash { banding, .. } => banding.bands,
+            Candidates::Simhash { masks, .. } => masks.len(),
+        }
+    }
+
+    /// Sketches a document from its shingle hashes in text order (repeats kept).
+    #[must_use]
+    pub fn sketch(&self, mut shingles: Vec<u64>, seed: u64) -> DocSketch {
+        shingles.sort_unstable();
+        let mut keys = Vec::with_capacity(self.tables());
+        match self {
+            Candidates::Minhash { slots, banding } => {
+                shingles.dedup();
+                if !shingles.is_empty() {
+                    let signature = minhash::signature(&shingles, *slots, seed);
+                    banding.keys(&signature, seed, &mut keys);
+                }
+            }
+            Candidates::Simhash { masks, .. } => {
+                if !shingles.is_empty() {
+                    let fingerprint = simhash::fingerprint(&shingles, seed);
+                    permuted::keys(fingerprint, masks, &mut keys);
+                }
+                shingles.dedup();
+            }
+        }
+        DocSketch { shingles, keys }
+    }
+}
+
+/// Similarity of two sorted shingle sets under `measure`.
+#[must_use]
+pub fn similarity(a: &[u64], b: &[u64], measure: Measure) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let common = intersection(a, b) as f64;
+    match measure {
+        Measure::Jaccard => common / (a.len() as f64 + b.len() as f64 - common),
+        Measure::Containment => common / a.len().min(b.len()) as f64,
+    }
+}
+
+/// A cluster of two or more near-duplicate documents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    /// The representative: the cluster's first document, and its id.
+    pub representative: usize,
+    /// Every member (the representative included) with its similarity to the
+    /// representative, in input order.
+    pub members: Vec<(usize, f64)>,
+    /// The member that is kept.
+    pub kept: usize,
+}
+
+/// The document level's answer.
+#[derive(Clone, Debug, Default)]
+pub struct DocLevel {
+    /// Clusters of two or more, ordered by representative.
+    pub clusters: Vec<Cluster>,
+    /// Per document: `Some(cluster index)` when it is in a cluster.
+    pub cluster_of: Vec<Option<usize>>,
+    /// Per document: dropped as a near duplicate of the kept member.
+    pub dropped: Vec<bool>,
+    /// Candidate pairs the sketches proposed.
+    pub candidate_pairs: usize,
+    /// Pairs compared on their real shingle sets.
+    pub verified_pairs: usize,
+}
+
+/// Clusters documents. `sizes` and `keep_values` feed the keep policy.
+#[must_use]
+pub fn cluster(
+    sketches: &[DocSketch],
+    candidates: &Candidates,
+    config: &Config,
+    sizes: &[usize],
+    keep_values: &[Option<FieldValue>],
+) -> DocLevel {
+    let n = sketches.len();
+    let tables = candidates.tables();
+    let skip: Vec<bool> = sketches.iter().map(|s| s.keys.len() != tables).collect();
+    let keys: Vec<u64> = sketches
+        .iter()
+        .flat_map(|s| {
+            if s.keys.len() == tables {
+                s.keys.clone()
+            } else {
+                vec![0; tables]
+            }
+        })
+        .collect();
+    let mut pairs = candidate_pairs(&keys, tables, &skip);
+    let candidate_count = pairs.len();
+    // Group by the later document.
+    pairs.sort_unstable_by_key(|&(a, b)| (b, a));
+    let mut rep_of: Vec<Option<(usize, f64)>> = vec![None; n];
+    let mut verified = 0;
+    let mut reps = Vec::new();
+    for group in pairs.chunk_by(|x, y| x.1 == y.1) {
+        let d = group[0].1 as usize;
+        reps.clear();
+        reps.extend(
+            group
+                .iter()
+                .map(|&(c, _)| rep_of[c as usize].map_or(c as usize, |(r, _)| r)),
+        );
+        reps.sort_unstable();
+        reps.dedup();
+        let mut best: Option<(usize, f64)> = None;
+        for &r in &reps {
+            verified += 1;
+            let sim = similarity(&sketches[d].shingles, &sketches[r].shingles, config.measure);
+            if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
+                best = Some((r, sim));
+            }
+        }
+        rep_of[d] = best;
+    }
+    let mut clusters: Vec<Cluster> = Vec::new();
+    let mut cluster_of = vec![None; n];
+    let mut index_of_rep = std::collections::HashMap::new();
+    for d in 0..n {
+        if let Some((r, sim)) = rep_of[d] {
+            let index = *index_of_rep.entry(r).or_insert_with(|| {
+                clusters.push(Cluster {
+                    representative: r,
+                    members: vec![(r, 1.0)],
+                    kept: r,
+                });
+                clusters.len() - 1
+            });
+            clusters[index].members.push((d, sim));
+            cluster_of[r] = Some(index);
+            cluster_of[d] = Some(index);
+        }
+    }
+    let mut dropped = vec![false; n];
+    for c in &mut clusters {
+        c.kept = choose(&c.members, &config.keep, sizes, keep_values);
+        for &(m, _) in &c.members {
+            dropped[m] = m != c.kept;
+        }
+    }
+    DocLevel {
+        clusters,
+        cluster_of,
+        dropped,
+        candidate_pairs: candidate_count,
+        verified_pairs: verified,
+    }
+}
+
+/// The member a keep policy keeps; ties go to the earliest.
+fn choose(
+    members: &[(usize, f64)],
+    keep: &Keep,
+    sizes: &[usize],
+    keep_values: &[Option<FieldValue>],
+) -> usize {
+    let mut best = members[0].0;
+    for &(m, _) in &members[1..] {
+        let better = match keep {
+            Keep::First => false,
+            Keep::Longest => sizes[m] > sizes[best],
+            Keep::Newest(_) | Keep::Max(_) => {
+                let (a, b) = (&keep_values[m], &keep_values[best]);
+                a.as_ref()
+                    .zip(b.as_ref())
+                    .is_some_and(|(a, b)| a.partial_cmp(b) == Some(std::cmp::Ordering::Greater))
+            }
+        };
+        if better {
+            best = m;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str, candidates: &Candidates, config: &Config) -> DocSketch {
+        let words: Vec<&str> = text.split(' ').collect();
+        let hashes: Vec<u64> = words
+            .windows(config.doc_shingle.min(words.len()))
+            .map(|w| xxhash_rust::xxh3::xxh3_64(w.join(" ").as_bytes()))
+            .collect();
+        candidates.sketch(hashes, config.seed)
+    }
+
+    fn text(seed: usize, len: usize) -> String {
+        (0..len)
+            .map(|i| format!("w{}", (i * 7919 + seed * 104_729) % 10_007))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn verified_clusters_without_chains() {
+        let config = Config::default();
+        let cands = Candidates::new(&config);
+        let base = text(1, 300);
+        let mut near = base.clone();
+        near.push_str(" extra words at the very end");
+        let other = text(2, 300);
+        let docs: Vec<DocSketch> = [base.as_str(), other.as_str(), near.as_str(), base.as_str()]
+            .iter()
+            .map(|t| doc(t, &cands, &config))
+            .collect();
+        let sizes = vec![300; 4];
+        let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None, None]);
+        assert_eq!(level.clusters.len(), 1);
+        let c = &level.clusters[0];
+        assert_eq!(c.representative, 0);
+        assert_eq!(c.members.iter().map(|m| m.0).collect::<Vec<_>>(), [0, 2, 3]);
+        assert_eq!(level.dropped, [false, false, true, true]);
+    }
+
+    #[test]
+    fn keep_policies_pick_their_member() {
+        let members = [(0, 1.0), (3, 0.9), (5, 0.95)];
+        let sizes = [10, 0, 0, 30, 0, 30];
+        assert_eq!(choose(&members, &Keep::First, &sizes, &[]), 0);
+        assert_eq!(choose(&members, &Keep::Longest, &sizes, &[]), 3);
+        let values: Vec<Option<FieldValue>> = [1.0, 0.0, 0.0, 5.0, 0.0, 7.0]
+            .iter()
+            .map(|&v| Some(FieldValue::Number(v)))
+            .collect();
+        assert_eq!(choose(&members, &Keep::Max("n".into()), &sizes, &values), 5);
+    }
+
+    #[test]
+    fn measures() {
+        let a = [1, 2, 3, 4];
+        let b = [3, 4, 5, 6, 7, 8, 9, 10];
+        assert!((similarity(&a, &b, Measure::Jaccard) - 0.2).abs() < 1e-12);
+        assert!((similarity(&a, &b, Measure::Containment) - 0.5).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,83 @@
+//! Candidate generation: documents whose sketches share a key become candidate
+//! pairs, to be verified on their real shingle sets.
+//!
+//! - [`lsh`]: MinHash signatures cut into bands (Indyk and Motwani 1998;
+//!   Leskovec, Rajaraman and Ullman, *Mining of Massive Datasets*, ch. 3).
+//! - [`permuted`]: SimHash fingerprints in permuted tables (Manku, Jain and
+//!   Das Sarma 2007).
+//!
+//! Both reduce to "a key per (document, table)"; [`candidate_pairs`] turns keys
+//! into pairs deterministically: per table, sort (key, document) and pair each
+//! document with earlier documents of its bucket.
+
+pub mod lsh;
+pub mod permuted;
+
+use rayon::prelude::*;
+
+/// In one bucket, a document is paired with this many of the earliest members
+/// and this many of the latest ones before it. A bucket of boilerplate shared by
+/// thousands of documents then costs linear, not quadratic, time; the earliest
+/// members are the likely cluster representatives.
+pub const BUCKET_FIRST: usize = 8;
+/// See [`BUCKET_FIRST`].
+pub const BUCKET_RECENT: usize = 8;
+
+/// Candidate pairs `(earlier, later)` from `keys[d * tables + t]`, sorted and
+/// deduplicated. Documents with `skip[d]` set take part in no pair.
+#[must_use]
+pub fn candidate_pairs(keys: &[u64], tables: usize, skip: &[bool]) -> Vec<(u32, u32)> {
+    let docs = skip.len();
+    let mut pairs: Vec<(u32, u32)> = (0..tables)
+        .into_par_iter()
+        .flat_map_iter(|t| {
+            let mut bucketed: Vec<(u64, u32)> = (0..docs)
+                .filter(|&d| !skip[d])
+                .map(|d| {
+                    let doc = u32::try_from(d).expect("fewer than 2^32 documents");
+                    (keys[d * tables + t], doc)
+                })
+                .collect();
+            bucketed.sort_unstable();
+            let mut out = Vec::new();
+            for group in bucketed.chunk_by(|a, b| a.0 == b.0) {
+                for (i, &(_, later)) in group.iter().enumerate().skip(1) {
+                    let before = &group[..i];
+                    let first = before.len().min(BUCKET_FIRST);
+                    let recent = before.len().saturating_sub(BUCKET_RECENT).max(first);
+                    for &(_, earlier) in before[..first].iter().chain(&before[recent..]) {
+                        out.push((earlier, later));
+                    }
+                }
+            }
+            out.into_iter()
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_come_from_shared_keys_only() {
+        // 4 documents, 2 tables.
+        let keys = [1, 10, 2, 20, 1, 30, 3, 20];
+        let pairs = candidate_pairs(&keys, 2, &[false; 4]);
+        assert_eq!(pairs, [(0, 2), (1, 3)]);
+        let pairs = candidate_pairs(&keys, 2, &[true, false, false, false]);
+        assert_eq!(pairs, [(1, 3)]);
+    }
+
+    #[test]
+    fn big_buckets_stay_linear() {
+        let n = 1000;
+        let keys = vec![7u64; n];
+        let pairs = candidate_pairs(&keys, 1, &vec![false; n]);
+        assert!(pairs.len() <= n * (BUCKET_FIRST + BUCKET_RECENT));
+        assert!(pairs.contains(&(0, 999)) && pairs.contains(&(998, 999)));
+    }
+}
