@@ -220,6 +220,7 @@ fn brute_force_pairs(sets: &[Vec<u64>], t: f64) -> Vec<(usize, usize)> {
 /// Ma and Srikant 2007): documents in increasing size, shingles in hash order;
 /// two sets with J >= t share a shingle among the first |x| - ceil(t|x|) + 1 of
 /// each. Checked against the brute force on bbc-news.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn prefix_join_pairs(sets: &[Vec<u64>], t: f64) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..sets.len()).filter(|&d| !sets[d].is_empty()).collect();
     order.sort_by_key(|&d| (sets[d].len(), d));
