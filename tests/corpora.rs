@@ -252,7 +252,10 @@ fn prefix_join_pairs(sets: &[Vec<u64>], t: f64) -> Vec<(usize, usize)> {
 }
 
 /// Precision and recall of the document level against exact pairs.
-fn evaluate_documents(name: &str, exact: fn(&[Vec<u64>], f64) -> Vec<(usize, usize)>) {
+/// An exact all-pairs join: sets and threshold in, pairs `(a, b)`, `a < b` out.
+type Join = fn(&[Vec<u64>], f64) -> Vec<(usize, usize)>;
+
+fn evaluate_documents(name: &str, exact: Join) {
     let config = Config {
         level: Level::Docs,
         ..Config::default()
