@@ -143,7 +143,7 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
 
 fn render(report: &Report, common: &cli::Common) -> String {
     if common.json {
-        let mut s = serde_json::to_string_pretty(report).expect("reports always serialize");
+        let mut s = serde_json::to_string(report).expect("reports always serialize");
         s.push('\n');
         s
     } else {

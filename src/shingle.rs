@@ -64,7 +64,11 @@ pub fn word_hashes(words: &[&str], seed: u64) -> Vec<u64> {
 /// Word hashes as little-endian bytes, the input of shingle hashing.
 #[must_use]
 pub fn as_bytes(hashes: &[u64]) -> Vec<u8> {
-    hashes.iter().flat_map(|h| h.to_le_bytes()).collect()
+    let mut bytes = Vec::with_capacity(hashes.len() * 8);
+    for h in hashes {
+        bytes.extend_from_slice(&h.to_le_bytes());
+    }
+    bytes
 }
 
 /// The `n`-word shingle hashes of word-hash bytes, in text order with repeats
