@@ -171,5 +171,68 @@ fn bench_block_pass(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_segment, bench_shingle, bench_block_pass);
+fn doc_sets(docs: &[(String, String)]) -> Vec<Vec<u64>> {
+    docs.iter()
+        .map(|(_, text)| {
+            let normalized = neardup::normalize::normalize(text);
+            let mut words = Vec::new();
+            neardup::normalize::tokens(&normalized, &mut words);
+            let hashes = neardup::shingle::word_hashes(&words, 42);
+            neardup::shingle::shingles_of(&neardup::shingle::as_bytes(&hashes), 5, 42)
+        })
+        .collect()
+}
+
+fn bench_documents(c: &mut Criterion) {
+    let docs = synthetic(2000, 9);
+    let sets = doc_sets(&docs);
+    let shingles: usize = sets.iter().map(Vec::len).sum();
+    let mut group = c.benchmark_group("documents");
+    group.throughput(Throughput::Elements(shingles as u64));
+    let mut sorted: Vec<Vec<u64>> = sets.clone();
+    for s in &mut sorted {
+        s.sort_unstable();
+        s.dedup();
+    }
+    group.bench_function("minhash 256 slots (one permutation)", |b| {
+        b.iter(|| {
+            sorted
+                .iter()
+                .map(|s| neardup::sketch::minhash::signature(black_box(s), 256, 42)[0])
+                .fold(0u64, u64::wrapping_add)
+        });
+    });
+    group.bench_function("simhash 64 bits", |b| {
+        b.iter(|| {
+            sorted
+                .iter()
+                .map(|s| neardup::sketch::simhash::fingerprint(black_box(s), 42))
+                .fold(0u64, u64::wrapping_add)
+        });
+    });
+    let config = Config::default();
+    let candidates = neardup::cluster::Candidates::new(&config);
+    let sketches: Vec<_> = sets
+        .iter()
+        .map(|s| candidates.sketch(s.clone(), 42))
+        .collect();
+    let sizes = vec![0; sketches.len()];
+    let keep = vec![None; sketches.len()];
+    group.bench_function("LSH candidates + verify + cluster, 2,000 docs", |b| {
+        b.iter(|| {
+            neardup::cluster::cluster(black_box(&sketches), &candidates, &config, &sizes, &keep)
+                .clusters
+                .len()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_segment,
+    bench_shingle,
+    bench_documents,
+    bench_block_pass
+);
 criterion_main!(benches);

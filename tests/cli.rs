@@ -444,3 +444,113 @@ fn closed_pipe_ends_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_text_file_that_copies_another_is_not_written() {
+    let dir = tempdir();
+    let story = "A first paragraph with enough words to be a real paragraph of news.\n\n\
+                 A second paragraph that is also long enough to count for something.\n";
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    std::fs::write(dir.path().join("in/a.txt"), story).unwrap();
+    std::fs::write(dir.path().join("in/b.txt"), story.replace("first", "First")).unwrap();
+    std::fs::write(
+        dir.path().join("in/c.txt"),
+        "Something else entirely, unrelated.\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["clean", "--out-dir", "out", "in"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let names: Vec<String> = tree(&dir.path().join("out"))
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["a.txt", "c.txt"]);
+    let report = out.stdout_str();
+    assert!(
+        report.contains("keeps in/a.txt; drops in/b.txt (1.00)"),
+        "{report}"
+    );
+    // At the block level alone, b.txt is written without its repeated paragraphs.
+    let out = run(
+        dir.path(),
+        &["clean", "--level", "blocks", "--out-dir", "out2", "in"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out2/b.txt")).unwrap(),
+        ""
+    );
+}
+
+#[test]
+fn annotate_needs_json_lines() {
+    let out = run(&seed_dir(), &["clean", "--annotate", "article.txt"]);
+    assert_error(
+        &out,
+        "article.txt: --annotate adds fields to JSON Lines records",
+    );
+}
+
+#[test]
+fn annotate_keeps_every_record_and_marks_duplicates() {
+    let case = data_dir().join("near-duplicate-docs");
+    let input = std::fs::read_to_string(case.join("docs.jsonl")).unwrap();
+    let out = run(
+        &case,
+        &["clean", "--annotate", "--level", "docs", "docs.jsonl"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<Value> = out
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), input.lines().count());
+    let by_id = |id: &str| lines.iter().find(|v| v["id"] == id).unwrap();
+    assert_eq!(by_id("herald-ferry")["neardup_duplicate"], true);
+    assert_eq!(
+        by_id("herald-ferry")["neardup_representative"],
+        "wire-ferry"
+    );
+    assert_eq!(by_id("wire-ferry")["neardup_duplicate"], false);
+    assert_eq!(by_id("wire-ferry")["neardup_cluster_size"], 2);
+    assert_eq!(by_id("blog-bridge-review")["neardup_cluster"], Value::Null);
+    // The text and every other field are unchanged.
+    for (before, after) in input.lines().zip(&lines) {
+        let before: Value = serde_json::from_str(before).unwrap();
+        for key in ["id", "text", "group", "date"] {
+            assert_eq!(before.get(key), after.get(key));
+        }
+    }
+}
+
+#[test]
+fn keep_longest_and_max_field_choose_the_kept_copy() {
+    let case = data_dir().join("near-duplicate-docs");
+    let report = |args: &[&str]| -> Value {
+        let mut full = vec!["scan", "--json", "--level", "docs"];
+        full.extend_from_slice(args);
+        full.push("docs.jsonl");
+        serde_json::from_slice(&run(&case, &full).stdout).unwrap()
+    };
+    let kept = |r: &Value| -> Vec<String> {
+        r["near_duplicates"]["cluster_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["kept"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        kept(&report(&[])),
+        ["wire-ferry", "wire-storm", "wire-bridge"]
+    );
+    assert_eq!(
+        kept(&report(&["--keep", "longest"])),
+        ["herald-ferry", "radio-storm", "aggregator-bridge"]
+    );
+    assert_eq!(
+        kept(&report(&["--keep", "newest:date"])),
+        ["herald-ferry", "radio-storm", "aggregator-bridge"]
+    );
+}
