@@ -10,8 +10,16 @@
 //! - `parameters`: everything that changes the answer, the `seed` included
 //!   (`block_shingle` is the words per shingle, `measure` is `containment`)
 //! - `inputs[]` in input order: `path`, `format`, `documents`, `bytes`
-//! - `summary`: `documents`, `documents_with_repeats`, `blocks`, `removed_blocks`,
-//!   `short_repeats_kept`, `runs`, `bytes`, `removed_bytes`, `removed_ratio`
+//! - `summary`: `documents`, `dropped_documents`, `documents_with_repeats`,
+//!   `blocks`, `removed_blocks`, `short_repeats_kept`, `runs`, `bytes`,
+//!   `dropped_document_bytes`, `removed_block_bytes`, `removed_bytes` (both),
+//!   `removed_ratio`
+//! - `near_duplicates` (`null` at `--level blocks`): `candidate_probability[]`
+//!   {`jaccard`, `probability`} (MinHash), `candidate_pairs`, `verified_pairs`,
+//!   `clusters`, `duplicate_documents`, `dropped_documents`, `dropped_bytes`,
+//!   `cluster_list[]` (largest first, then by id): `id` (the representative's
+//!   index), `size`, `representative`, `kept`, `members[]` {`document`,
+//!   `similarity` to the representative, `kept`}
 //! - `documents[]` (those with any repeat, in input order): `document`
 //!   {`index`, `id`, `path`, `line`}, `bytes`, `blocks`, `removed_blocks`,
 //!   `removed_bytes`, `runs[]`, `short_repeats[]`
