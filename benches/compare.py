@@ -217,10 +217,11 @@ def main():
         else:
             from_disk = subprocess.run(
                 [PY, "-c", "import datasets,sys,json; d=datasets.load_from_disk(sys.argv[1]);"
-                 " print(json.dumps(d['id']))", out], capture_output=True, text=True)
+                 " d=d['train'] if isinstance(d, datasets.DatasetDict) else d;"
+                 " print(json.dumps(list(d['id'])))", out], capture_output=True, text=True)
             kept = set(json.loads(from_disk.stdout)) if from_disk.returncode == 0 else None
             if kept is None:
-                failed[name] = "could not read its output"
+                failed[name] = "could not read its output: " + from_disk.stderr.strip()[-200:]
                 continue
             # text-dedup only says what it kept: group each dropped document with
             # nothing (its pairs cannot be scored), but the dropped set compares.
