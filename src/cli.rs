@@ -8,15 +8,17 @@ use std::path::PathBuf;
 
 const EXIT_TABLE: &str = "\
 Exit status:
-  0  finished
-  1  finished, duplication over a threshold (scan and clean never exit 1)
+  0  finished (check: every share within its limit, or --exit-zero)
+  1  check only: a share of duplication over its limit
   2  error: bad arguments, unreadable or malformed input, failed write
+     (errors win over 1)
 
 Examples:
   neardup scan article.txt              report repeated blocks
   neardup clean article.txt | less      cleaned text on stdout, summary on stderr
   neardup clean corpus/ --out-dir out/  mirror a tree, report on stdout
-  neardup scan --json docs.jsonl        the report as one JSON document";
+  neardup scan --json docs.jsonl        the report as one JSON document
+  neardup check --max-dup-docs 5% --max-dup-bytes 10% --format github batch.jsonl";
 
 /// Find near-duplicate text: paragraphs repeated inside a document and blocks
 /// syndicated across documents. Keeps the first copy of everything, drops the
@@ -40,6 +42,42 @@ pub enum Command {
     /// cleaned text goes to files; with cleaned text on standard output, a
     /// one-line summary goes to standard error.
     Clean(CleanArgs),
+    /// Scan and fail (exit 1) when duplication is over a limit: for CI.
+    ///
+    /// Limits are shares, as `5%` or `0.05`: of documents that are near
+    /// duplicates, of blocks removed as repeats, of bytes removed (documents and
+    /// blocks). With no limit given, any duplicate document or repeated byte
+    /// fails the check. The report says which limit failed and by how much.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Largest share of near-duplicate documents.
+    #[arg(long, value_name = "SHARE")]
+    pub max_dup_docs: Option<String>,
+    /// Largest share of blocks removed as repeats.
+    #[arg(long, value_name = "SHARE")]
+    pub max_dup_blocks: Option<String>,
+    /// Largest share of bytes removed (near-duplicate documents and repeated blocks).
+    #[arg(long, value_name = "SHARE")]
+    pub max_dup_bytes: Option<String>,
+    /// Exit 0 even when a limit is exceeded (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Report format: text, json, or github (annotations and a Markdown summary).
+    /// `--format github` means the same.
+    #[arg(long, value_enum)]
+    pub output_format: Option<OutputFormatArg>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormatArg {
+    Text,
+    Json,
+    Github,
 }
 
 #[derive(Args, Debug)]
@@ -94,11 +132,13 @@ pub enum MeasureArg {
     Containment,
 }
 
-#[derive(Copy, Clone, Debug, ValueEnum)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Auto,
     Text,
     Jsonl,
+    /// `check` only: GitHub Actions output (inputs are then read as with auto).
+    Github,
 }
 
 #[derive(Args, Debug)]
@@ -109,7 +149,8 @@ pub struct Common {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Input format: `auto` treats *.jsonl and *.ndjson as JSON Lines.
+    /// Input format: `auto` treats *.jsonl and *.ndjson as JSON Lines
+    /// (`github` is `check --output-format github`).
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
     /// JSON Lines field holding the text.
@@ -225,7 +266,7 @@ impl Common {
                 BlocksArg::Paragraphs => BlockMode::Paragraphs,
             },
             format: match self.format {
-                FormatArg::Auto => Format::Auto,
+                FormatArg::Auto | FormatArg::Github => Format::Auto,
                 FormatArg::Text => Format::Text,
                 FormatArg::Jsonl => Format::Jsonl,
             },
@@ -279,7 +320,7 @@ mod tests {
         full.extend_from_slice(args);
         match Cli::try_parse_from(full).unwrap().command {
             Command::Scan(s) => s.common,
-            Command::Clean(_) => unreachable!("parsed scan"),
+            Command::Clean(_) | Command::Check(_) => unreachable!("parsed scan"),
         }
     }
 

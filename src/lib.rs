@@ -32,6 +32,7 @@
 //! assert!(cleaned.ends_with("A tweet in between.\n"));
 //! ```
 
+pub mod check;
 pub mod cluster;
 pub mod config;
 pub mod decide;

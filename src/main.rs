@@ -5,7 +5,7 @@ mod cli;
 use clap::Parser;
 use neardup::output::{self, Destination};
 use neardup::report::{self, Report};
-use neardup::{Config, Corpus, Error, ExitStatus};
+use neardup::{check, Config, Corpus, Error, ExitStatus};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,8 +13,9 @@ use std::time::Instant;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let status = match &cli.command {
-        cli::Command::Scan(args) => run(&args.common, None),
-        cli::Command::Clean(args) => run(&args.common, Some(args)),
+        cli::Command::Scan(args) => run(&args.common, Mode::Scan),
+        cli::Command::Clean(args) => run(&args.common, Mode::Clean(args)),
+        cli::Command::Check(args) => run(&args.common, Mode::Check(args)),
     };
     status.into()
 }
@@ -28,7 +29,29 @@ fn is_broken_pipe(err: &Error) -> bool {
     matches!(err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-fn run(common: &cli::Common, clean: Option<&cli::CleanArgs>) -> ExitStatus {
+/// What the command does besides analysing.
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    Scan,
+    Clean(&'a cli::CleanArgs),
+    Check(&'a cli::CheckArgs),
+}
+
+fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
+    if common.format == cli::FormatArg::Github && !matches!(mode, Mode::Check(_)) {
+        print_error(&"--format github is a report format of `neardup check`");
+        return ExitStatus::Error;
+    }
+    let limits = match mode {
+        Mode::Check(args) => match limits(args) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                print_error(&e);
+                return ExitStatus::Error;
+            }
+        },
+        _ => None,
+    };
     let config = match common.config() {
         Ok(c) => c,
         Err(e) => {
@@ -46,10 +69,38 @@ fn run(common: &cli::Common, clean: Option<&cli::CleanArgs>) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    pool.install(|| execute(common, clean, &config))
+    let clean = match mode {
+        Mode::Clean(args) => Some(args),
+        _ => None,
+    };
+    let check = match mode {
+        Mode::Check(args) => Some((args, limits.unwrap_or_default())),
+        _ => None,
+    };
+    pool.install(|| execute(common, clean, check, &config))
 }
 
-fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config) -> ExitStatus {
+fn limits(args: &cli::CheckArgs) -> neardup::Result<check::Limits> {
+    let share = |flag: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|v| check::parse_share(flag, v))
+            .transpose()
+    };
+    Ok(check::Limits {
+        dup_docs: share("--max-dup-docs", &args.max_dup_docs)?,
+        dup_blocks: share("--max-dup-blocks", &args.max_dup_blocks)?,
+        dup_bytes: share("--max-dup-bytes", &args.max_dup_bytes)?,
+    })
+}
+
+#[allow(clippy::too_many_lines)]
+fn execute(
+    common: &cli::Common,
+    clean: Option<&cli::CleanArgs>,
+    check: Option<(&cli::CheckArgs, check::Limits)>,
+    config: &Config,
+) -> ExitStatus {
     let started = Instant::now();
     let destination = clean.map(|c| match (&c.output, &c.out_dir) {
         (Some(file), _) => Destination::File(file.clone()),
@@ -80,8 +131,20 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
     let loaded = started.elapsed();
     let analysis = neardup::analyze(&corpus, config);
     let analyzed = started.elapsed();
-    let command = if clean.is_some() { "clean" } else { "scan" };
-    let report = report::build(&corpus, &analysis, config, command);
+    let command = match (clean, check) {
+        (Some(_), _) => "clean",
+        (_, Some(_)) => "check",
+        _ => "scan",
+    };
+    let mut report = report::build(&corpus, &analysis, config, command);
+    let mut status = ExitStatus::Success;
+    if let Some((args, limits)) = check {
+        let verdict = check::evaluate(&report, limits);
+        if !verdict.passed && !args.exit_zero {
+            status = ExitStatus::Duplicates;
+        }
+        report.check = Some(verdict);
+    }
     if let Some(destination) = &destination {
         if let Err(e) = output::write(&corpus, &analysis, destination, config.annotate) {
             if is_broken_pipe(&e) {
@@ -91,8 +154,8 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
             return ExitStatus::Error;
         }
     }
-    let rendered = render(&report, common);
-    let status = match (&report_file, &destination) {
+    let rendered = render(&report, common, check.map(|(a, _)| a));
+    let written = match (&report_file, &destination) {
         (Some(path), _) => {
             match output::write_atomically(path, |w| w.write_all(rendered.as_bytes())) {
                 Ok(()) => ExitStatus::Success,
@@ -106,7 +169,9 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
             if !common.quiet {
                 let s = &report.summary;
                 eprintln!(
-                    "neardup: removed {} of {} blocks, {} of {} bytes ({}, {} kept)",
+                    "neardup: dropped {} near-duplicate {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
+                    report::thousands(s.dropped_documents),
+                    if s.dropped_documents == 1 { "document" } else { "documents" },
                     report::thousands(s.removed_blocks),
                     report::thousands(s.blocks),
                     report::thousands(s.removed_bytes),
@@ -119,6 +184,9 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
         }
         (None, _) => print_stdout(&rendered),
     };
+    if written == ExitStatus::Error {
+        status = ExitStatus::Error;
+    }
     if common.verbose && !common.quiet {
         let total = started.elapsed();
         #[allow(clippy::cast_precision_loss)]
@@ -141,13 +209,26 @@ fn execute(common: &cli::Common, clean: Option<&cli::CleanArgs>, config: &Config
     status
 }
 
-fn render(report: &Report, common: &cli::Common) -> String {
-    if common.json {
+fn render(report: &Report, common: &cli::Common, check: Option<&cli::CheckArgs>) -> String {
+    let github = common.format == cli::FormatArg::Github
+        || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Github);
+    let json =
+        common.json || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Json);
+    if github {
+        if let Some(verdict) = &report.check {
+            return check::render_github(report, verdict);
+        }
+    }
+    if json {
         let mut s = serde_json::to_string(report).expect("reports always serialize");
         s.push('\n');
         s
     } else {
-        report::render_text(report, common.top)
+        let mut text = report::render_text(report, common.top);
+        if let Some(verdict) = &report.check {
+            text.push_str(&check::render_text(verdict));
+        }
+        text
     }
 }
 

@@ -64,6 +64,9 @@ pub struct Report {
     pub near_duplicates: Option<NearDuplicates>,
     pub documents: Vec<DocReport>,
     pub syndicated: Vec<Syndicated>,
+    /// `neardup check` only: the shares measured against their limits.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub check: Option<crate::check::CheckReport>,
 }
 
 /// Name and version of the program that wrote the report.
@@ -604,6 +607,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         near_duplicates,
         documents,
         syndicated,
+        check: None,
     }
 }
 
@@ -680,7 +684,9 @@ fn percent(part: usize, whole: usize) -> String {
     format!("{p:.1}%")
 }
 
-fn lines(range: [usize; 2]) -> String {
+/// `line 3` or `lines 3-7`.
+#[must_use]
+pub fn lines(range: [usize; 2]) -> String {
     if range[0] == range[1] {
         format!("line {}", range[0])
     } else {
@@ -697,6 +703,13 @@ fn ellipsize(text: &str, max: usize) -> String {
     }
 }
 
+/// File and line for a CI annotation about a document: a record's line, or
+/// line 1 of a text file.
+#[must_use]
+pub fn doc_label_for_annotation(doc: &DocRef) -> (String, usize) {
+    (doc.path.clone(), doc.line.unwrap_or(1))
+}
+
 /// The id of a JSON Lines document, the path of a file.
 fn short_label(doc: &DocRef) -> &str {
     if doc.line.is_some() {
@@ -706,7 +719,9 @@ fn short_label(doc: &DocRef) -> &str {
     }
 }
 
-fn doc_label(doc: &DocRef) -> String {
+/// How a document is named in text: `path` or `path:line [id]`.
+#[must_use]
+pub fn doc_label(doc: &DocRef) -> String {
     match doc.line {
         Some(line) => format!("{}:{line} [{}]", doc.path, doc.id),
         None => doc.path.clone(),

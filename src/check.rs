@@ -1,0 +1,304 @@
+//! `neardup check`: duplication measured against thresholds, for CI.
+//!
+//! Three shares can be limited: duplicate documents (near duplicates dropped or
+//! marked at the document level, over all documents), repeated blocks (removed
+//! blocks over all blocks) and repeated bytes (bytes of dropped documents and
+//! removed blocks over all bytes). A share over its limit fails the check (exit
+//! 1). With no limit given, any duplicate document or repeated byte fails it.
+
+use crate::error::{Error, Result};
+use crate::report::{doc_label_for_annotation, Report};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// The limits a check enforces, as fractions (0.05 for 5%).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Limits {
+    /// Largest share of duplicate documents.
+    pub dup_docs: Option<f64>,
+    /// Largest share of repeated blocks.
+    pub dup_blocks: Option<f64>,
+    /// Largest share of repeated bytes.
+    pub dup_bytes: Option<f64>,
+}
+
+/// Parses `5%`, `0.05` or `5.5 %` into a fraction.
+///
+/// # Errors
+/// A [`Error::Usage`] naming the flag when the value is not a share in [0, 1].
+pub fn parse_share(flag: &str, text: &str) -> Result<f64> {
+    let trimmed = text.trim();
+    let (number, scale) = match trimmed.strip_suffix('%') {
+        Some(n) => (n.trim(), 100.0),
+        None => (trimmed, 1.0),
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 && v / scale <= 1.0 => Ok(v / scale),
+        _ => Err(Error::Usage(format!(
+            "{flag} takes a share such as 5% or 0.05, not {text:?}"
+        ))),
+    }
+}
+
+/// One measured share and its limit.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Measurement {
+    /// `duplicate_documents`, `repeated_blocks` or `repeated_bytes`.
+    pub name: String,
+    /// What is counted.
+    pub count: usize,
+    /// Out of how many.
+    pub total: usize,
+    /// `count / total`, rounded to 4 decimals.
+    pub share: f64,
+    /// The limit, as a fraction.
+    pub limit: f64,
+    /// Whether the share is within the limit.
+    pub passed: bool,
+}
+
+/// The check's verdict, part of the JSON report.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CheckReport {
+    /// Every limited share.
+    pub measurements: Vec<Measurement>,
+    /// All within their limits.
+    pub passed: bool,
+}
+
+fn share(count: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        ((count as f64 / total as f64) * 10_000.0).round() / 10_000.0
+    }
+}
+
+/// Measures a report against limits.
+#[must_use]
+pub fn evaluate(report: &Report, limits: Limits) -> CheckReport {
+    let s = &report.summary;
+    let duplicate_documents = report
+        .near_duplicates
+        .as_ref()
+        .map_or(0, |n| n.duplicate_documents);
+    let none_given = limits == Limits::default();
+    let rows = [
+        (
+            "duplicate_documents",
+            duplicate_documents,
+            s.documents,
+            limits.dup_docs.or(none_given.then_some(0.0)),
+        ),
+        (
+            "repeated_blocks",
+            s.removed_blocks,
+            s.blocks,
+            limits.dup_blocks,
+        ),
+        (
+            "repeated_bytes",
+            s.removed_bytes,
+            s.bytes,
+            limits.dup_bytes.or(none_given.then_some(0.0)),
+        ),
+    ];
+    let measurements: Vec<Measurement> = rows
+        .into_iter()
+        .filter_map(|(name, count, total, limit)| {
+            let limit = limit?;
+            // Compare exact counts, not rounded shares: 0 of n is within 0%.
+            let passed = count as f64 <= limit * total as f64 + 1e-9;
+            Some(Measurement {
+                name: name.to_owned(),
+                count,
+                total,
+                share: share(count, total),
+                limit,
+                passed,
+            })
+        })
+        .collect();
+    let passed = measurements.iter().all(|m| m.passed);
+    CheckReport {
+        measurements,
+        passed,
+    }
+}
+
+fn label(name: &str) -> &str {
+    match name {
+        "duplicate_documents" => "duplicate documents",
+        "repeated_blocks" => "repeated blocks",
+        _ => "repeated bytes",
+    }
+}
+
+fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// The human verdict: one line per limit, saying which failed and by how much.
+#[must_use]
+pub fn render_text(check: &CheckReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\ncheck {}",
+        if check.passed { "passed" } else { "FAILED" }
+    );
+    for m in &check.measurements {
+        let verdict = if m.passed {
+            format!("within {}", percent(m.limit))
+        } else {
+            format!(
+                "over {} by {:.1} points",
+                percent(m.limit),
+                (m.share - m.limit) * 100.0
+            )
+        };
+        let _ = writeln!(
+            out,
+            "  {}: {} ({} of {}), {verdict}",
+            label(&m.name),
+            percent(m.share),
+            m.count,
+            m.total
+        );
+    }
+    out
+}
+
+/// Escapes a GitHub workflow command's message (`%`, CR, LF).
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a GitHub workflow command's property (also `:` and `,`).
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions output: a `::warning` annotation per repeated run and per
+/// near-duplicate document (file and line of the repeat, with its source), an
+/// `::error` per failed limit, then a Markdown summary for `$GITHUB_STEP_SUMMARY`.
+#[must_use]
+pub fn render_github(report: &Report, check: &CheckReport) -> String {
+    let mut out = String::new();
+    if let Some(near) = &report.near_duplicates {
+        for cluster in &near.cluster_list {
+            for member in cluster.members.iter().filter(|m| !m.kept) {
+                let (file, line) = doc_label_for_annotation(&member.document);
+                let _ = writeln!(
+                    out,
+                    "::warning file={},line={line},title={}::{}",
+                    escape_property(&file),
+                    escape_property("neardup: near-duplicate document"),
+                    escape_data(&format!(
+                        "{} is a near duplicate of {} (similarity {:.2})",
+                        member.document.id,
+                        crate::report::doc_label(&cluster.kept),
+                        member.similarity
+                    )),
+                );
+            }
+        }
+    }
+    for doc in &report.documents {
+        let (file, record_line) = doc_label_for_annotation(&doc.document);
+        for run in &doc.runs {
+            // For a text file the run's own lines; for a JSON Lines record, its line.
+            let (line, end) = if doc.document.line.is_some() {
+                (record_line, record_line)
+            } else {
+                (run.lines[0], run.lines[1])
+            };
+            let source = if run.source.index == doc.document.index {
+                "earlier in the same document".to_owned()
+            } else {
+                crate::report::doc_label(&run.source)
+            };
+            let _ = writeln!(
+                out,
+                "::warning file={},line={line},endLine={end},title={}::{}",
+                escape_property(&file),
+                escape_property("neardup: repeated text"),
+                escape_data(&format!(
+                    "{} repeat {} of {source}: {}, {} bytes, similarity {:.2}",
+                    crate::report::lines(run.lines),
+                    crate::report::lines(run.source_lines),
+                    crate::report::plural(run.blocks, "block"),
+                    run.bytes,
+                    run.similarity.min
+                )),
+            );
+        }
+    }
+    for m in check.measurements.iter().filter(|m| !m.passed) {
+        let _ = writeln!(
+            out,
+            "::error title={}::{}",
+            escape_property("neardup check failed"),
+            escape_data(&format!(
+                "{} {} ({} of {}) is over the limit of {}",
+                label(&m.name),
+                percent(m.share),
+                m.count,
+                m.total,
+                percent(m.limit)
+            )),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n### neardup check: {}\n",
+        if check.passed { "passed" } else { "failed" }
+    );
+    let _ = writeln!(out, "| measure | share | count | limit | result |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---|");
+    for m in &check.measurements {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} of {} | {} | {} |",
+            label(&m.name),
+            percent(m.share),
+            m.count,
+            m.total,
+            percent(m.limit),
+            if m.passed {
+                "within".to_owned()
+            } else {
+                format!("over by {:.1} points", (m.share - m.limit) * 100.0)
+            }
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_parse_as_percent_or_fraction() {
+        assert!((parse_share("--max-dup-docs", "5%").unwrap() - 0.05).abs() < 1e-12);
+        assert!((parse_share("--max-dup-docs", "0.05").unwrap() - 0.05).abs() < 1e-12);
+        assert!((parse_share("--max-dup-docs", " 12.5 %").unwrap() - 0.125).abs() < 1e-12);
+        assert!(parse_share("--max-dup-docs", "150%").is_err());
+        assert!(parse_share("--max-dup-docs", "-1").is_err());
+        assert!(parse_share("--max-dup-docs", "five").is_err());
+    }
+
+    #[test]
+    fn workflow_commands_are_escaped() {
+        assert_eq!(escape_data("50% done\nnext"), "50%25 done%0Anext");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+}

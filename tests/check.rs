@@ -1,0 +1,96 @@
+//! `neardup check`: exit codes, the GitHub output and the JSON summary, as
+//! golden files beside the near-duplicate-docs case (`UPDATE_GOLDEN=1` rewrites).
+
+use crate::util::{assert_bytes_eq, data_dir, run};
+use serde_json::Value;
+
+fn golden(name: &str, actual: &[u8]) {
+    let path = data_dir().join("near-duplicate-docs").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_default();
+    assert_bytes_eq(actual, &expected, name);
+}
+
+fn check(args: &[&str]) -> crate::util::Output {
+    let mut full = vec!["check"];
+    full.extend_from_slice(args);
+    full.push("docs.jsonl");
+    run(&data_dir().join("near-duplicate-docs"), &full)
+}
+
+#[test]
+fn exit_codes_follow_the_limits() {
+    // 3 of 7 documents are near duplicates; 59.8% of the bytes go.
+    assert_eq!(check(&[]).code, 1, "no limit: any duplicate fails");
+    assert_eq!(check(&["--max-dup-docs", "50%"]).code, 0);
+    assert_eq!(check(&["--max-dup-docs", "40%"]).code, 1);
+    assert_eq!(check(&["--max-dup-docs", "0.43"]).code, 0);
+    assert_eq!(
+        check(&["--max-dup-docs", "50%", "--max-dup-bytes", "50%"]).code,
+        1
+    );
+    assert_eq!(check(&["--max-dup-blocks", "10%"]).code, 0);
+    assert_eq!(check(&["--exit-zero"]).code, 0);
+    // Errors win over duplicates, --exit-zero or not.
+    assert_eq!(check(&["--max-dup-docs", "five"]).code, 2);
+    let missing = run(&data_dir(), &["check", "--exit-zero", "nope.jsonl"]);
+    assert_eq!(missing.code, 2);
+}
+
+#[test]
+fn text_verdict_says_which_limit_failed_and_by_how_much() {
+    let out = check(&["--max-dup-docs", "10%", "--max-dup-bytes", "70%"]);
+    let text = out.stdout_str();
+    assert!(text.contains("check FAILED"), "{text}");
+    assert!(
+        text.contains("duplicate documents: 42.9% (3 of 7), over 10% by 32.9 points"),
+        "{text}"
+    );
+    assert!(
+        text.contains("repeated bytes: 59.8% (3207 of 5365), within 70%"),
+        "{text}"
+    );
+}
+
+#[test]
+fn github_output_is_golden() {
+    let out = check(&["--format", "github", "--max-dup-docs", "10%"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    golden("check.github", &out.stdout);
+    let same = check(&["--output-format", "github", "--max-dup-docs", "10%"]);
+    assert_bytes_eq(&same.stdout, &out.stdout, "--output-format github");
+    let text = out.stdout_str();
+    assert!(
+        text.starts_with("::warning file=docs.jsonl,line=3,"),
+        "{text}"
+    );
+    assert!(text.contains("::error title=neardup check failed::duplicate documents 42.9%25"));
+    assert!(text.contains("| duplicate documents | 42.9% | 3 of 7 | 10% | over by 32.9 points |"));
+}
+
+#[test]
+fn json_summary_is_golden_and_stable() {
+    let out = check(&[
+        "--output-format",
+        "json",
+        "--max-dup-docs",
+        "50%",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    golden("check.json", &out.stdout);
+    let again = check(&["--json", "--max-dup-docs", "50%", "--threads", "2"]);
+    assert_bytes_eq(&again.stdout, &out.stdout, "JSON at 1 and 2 threads");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["command"], "check");
+    assert_eq!(report["check"]["passed"], true);
+    assert_eq!(
+        report["check"]["measurements"][0]["name"],
+        "duplicate_documents"
+    );
+    assert_eq!(report["check"]["measurements"][0]["count"], 3);
+}
