@@ -2,7 +2,7 @@
 //! validated `Config` in one place, `Common::config`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use neardup::config::{Keep, Level, Measure, Method};
+use neardup::config::{Keep, Level, Measure, Method, OnError};
 use neardup::{BlockMode, Config, Format};
 use std::path::PathBuf;
 
@@ -114,6 +114,12 @@ pub enum BlocksArg {
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum OnErrorArg {
+    Fail,
+    Skip,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
 pub enum LevelArg {
     Blocks,
     Docs,
@@ -153,6 +159,16 @@ pub struct Common {
     /// (`github` is `check --output-format github`).
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
+    /// Include pattern for directory walks, matched against the path relative to
+    /// the directory (e.g. '**/*.jsonl.zst'); repeat for several. Files named on
+    /// the command line are always read.
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
+    /// What a bad input or record does: `fail` stops the run (exit 2, nothing
+    /// written); `skip` passes over it, lists it in the report and copies a bad
+    /// JSON Lines record to the output unchanged.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_error: OnErrorArg,
     /// JSON Lines field holding the text.
     #[arg(long, default_value = "text", value_name = "NAME")]
     pub text_field: String,
@@ -298,6 +314,11 @@ impl Common {
             },
             keep: Keep::parse(&self.keep)?,
             annotate: self.annotate,
+            on_error: match self.on_error {
+                OnErrorArg::Fail => OnError::Fail,
+                OnErrorArg::Skip => OnError::Skip,
+            },
+            glob: self.glob.clone(),
             text: self.text,
             mmap: !self.no_mmap,
             threads: if self.threads == 0 {

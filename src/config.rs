@@ -27,6 +27,17 @@ pub enum Format {
     Jsonl,
 }
 
+/// What a bad input or record does to the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Stop: report every error and exit 2 without writing anything.
+    Fail,
+    /// Skip it, count it and list it in the report; malformed JSON Lines records
+    /// are copied to the output unchanged.
+    Skip,
+}
+
 /// Which levels of duplication are detected and removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -162,6 +173,10 @@ pub struct Config {
     pub keep: Keep,
     /// Keep every document and annotate JSON Lines records with their cluster.
     pub annotate: bool,
+    /// What bad inputs and records do.
+    pub on_error: OnError,
+    /// Include patterns for directory walks.
+    pub glob: Vec<String>,
     /// Read files that contain NUL bytes.
     pub text: bool,
     /// Memory-map regular files instead of reading them (same answer).
@@ -195,6 +210,8 @@ impl Default for Config {
             measure: Measure::Jaccard,
             keep: Keep::First,
             annotate: false,
+            on_error: OnError::Fail,
+            glob: Vec::new(),
             text: false,
             mmap: true,
             threads: 0,

@@ -58,6 +58,18 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A compressed input could not be decoded.
+    #[error("{}: truncated or corrupt {format} stream after {decoded} decompressed bytes: {message}", path.display())]
+    Decompress {
+        /// The file.
+        path: PathBuf,
+        /// `gzip` or `zstd`.
+        format: &'static str,
+        /// Bytes decoded before the failure.
+        decoded: usize,
+        /// The decoder's message.
+        message: String,
+    },
     /// The command line asks for something that cannot be done.
     #[error("{0}")]
     Usage(String),

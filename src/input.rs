@@ -8,7 +8,8 @@
 //! offset, a UTF-16 byte-order mark is refused by name, and a NUL byte marks a
 //! binary file, refused unless `--text`. An empty file is an error.
 
-use crate::config::{Config, Format};
+use crate::compress::Compression;
+use crate::config::{Config, Format, OnError};
 use crate::error::{Error, Result};
 use crate::jsonl;
 use rayon::prelude::*;
@@ -38,17 +39,47 @@ impl InputPath {
 /// Expands the command line's paths: files as given, directories walked in
 /// sorted order, `-` for standard input. Every path is tried: the inputs found
 /// come with one error per path that does not exist or directory that cannot
-/// be listed.
+/// be listed. With `globs`, a walk keeps only files whose path relative to the
+/// walked directory matches one of them (files named directly are always read).
 #[must_use]
-pub fn expand(paths: &[PathBuf]) -> (Vec<InputPath>, Vec<Error>) {
+pub fn expand(paths: &[PathBuf], globs: &[String]) -> (Vec<InputPath>, Vec<Error>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
+    let filter = match glob_set(globs) {
+        Ok(f) => f,
+        Err(e) => return (out, vec![e]),
+    };
     for path in paths {
+        let start = out.len();
+        let walked = path.as_os_str() != "-" && path.is_dir();
         if let Err(e) = expand_one(path, &mut out) {
             errors.push(e);
         }
+        if let (Some(filter), true) = (&filter, walked) {
+            let mut kept: Vec<InputPath> = out.drain(start..).collect();
+            kept.retain(|i| filter.is_match(&i.relative));
+            out.extend(kept);
+        }
     }
     (out, errors)
+}
+
+fn glob_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for glob in globs {
+        let compiled = globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| Error::Usage(format!("--glob {glob:?}: {e}")))?;
+        builder.add(compiled);
+    }
+    builder
+        .build()
+        .map(Some)
+        .map_err(|e| Error::Usage(format!("--glob: {e}")))
 }
 
 fn expand_one(path: &PathBuf, out: &mut Vec<InputPath>) -> Result<()> {
@@ -179,6 +210,9 @@ pub struct Corpus {
     pub sources: Vec<Source>,
     /// The documents in input order: by source, then by line.
     pub documents: Vec<Document>,
+    /// What was passed over: binary files, and with `--on-error skip` unreadable
+    /// files and malformed records (whose lines are copied to the output as they are).
+    pub skipped: Vec<Error>,
 }
 
 impl Corpus {
@@ -201,6 +235,7 @@ impl Corpus {
         let mut corpus = Corpus {
             sources: Vec::new(),
             documents: Vec::new(),
+            skipped: Vec::new(),
         };
         for (id, text) in texts {
             let id = id.into();
@@ -228,28 +263,34 @@ impl Corpus {
     /// # Errors
     /// One entry per input that could not be read or parsed.
     pub fn load(inputs: Vec<InputPath>, config: &Config) -> Result<Corpus, Vec<Error>> {
-        let loaded: Vec<Result<(Source, Vec<Document>)>> = inputs
+        type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
+        let loaded: Vec<Loaded> = inputs
             .into_par_iter()
             .map(|input| {
                 let source = load_source(input, config)?;
-                let docs = documents(&source, config)?;
-                Ok((source, docs))
+                let (docs, bad) = documents(&source, config)?;
+                Ok((source, docs, bad))
             })
             .collect();
         let mut corpus = Corpus {
             sources: Vec::new(),
             documents: Vec::new(),
+            skipped: Vec::new(),
         };
         let mut errors = Vec::new();
         for item in loaded {
             match item {
-                Ok((source, docs)) => {
+                Ok((source, docs, bad)) => {
                     let index = corpus.sources.len();
                     corpus
                         .documents
                         .extend(docs.into_iter().map(|d| Document { source: index, ..d }));
                     corpus.sources.push(source);
+                    corpus.skipped.extend(bad);
                 }
+                // Binary files are skipped with a warning, whatever --on-error says.
+                Err(e @ Error::Binary { .. }) => corpus.skipped.push(e),
+                Err(e) if config.on_error == OnError::Skip => corpus.skipped.push(e),
                 Err(e) => errors.push(e),
             }
         }
@@ -264,7 +305,7 @@ impl Corpus {
 fn resolve_format(input: &InputPath, config: &Config) -> Format {
     match config.format {
         Format::Auto => {
-            let name = input.path.to_string_lossy();
+            let name = Compression::strip(&input.path).to_string_lossy();
             if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
                 Format::Jsonl
             } else {
@@ -320,8 +361,15 @@ fn display_path(input: &InputPath) -> PathBuf {
 }
 
 fn load_source(input: InputPath, config: &Config) -> Result<Source> {
-    let data = read_data(&input, config)?;
+    let mut data = read_data(&input, config)?;
     let path = display_path(&input);
+    let compression = match Compression::from_name(&input.path) {
+        Compression::None => Compression::sniff(&data),
+        named => named,
+    };
+    if compression != Compression::None {
+        data = Data::Owned(crate::compress::decompress(&path, &data, compression)?);
+    }
     let format = resolve_format(&input, config);
     check_bytes(&path, &data, format == Format::Text && !config.text)?;
     Ok(Source {
@@ -373,15 +421,17 @@ fn line_at(bytes: &[u8], offset: usize) -> usize {
     bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-fn documents(source: &Source, config: &Config) -> Result<Vec<Document>> {
+/// The documents of a source, and the records skipped with `--on-error skip`.
+fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Error>)> {
     let path = display_path(&source.input);
     if source.format == Format::Text {
-        return Ok(vec![Document {
+        let doc = Document {
             id: path.display().to_string(),
             source: 0,
             record: None,
             owned: None,
-        }]);
+        };
+        return Ok((vec![doc], Vec::new()));
     }
     let text = source.text();
     let mut lines = Vec::new();
@@ -395,7 +445,7 @@ fn documents(source: &Source, config: &Config) -> Result<Vec<Document>> {
         start += line.len();
     }
     let keep_field = config.keep.field();
-    lines
+    let parsed: Vec<Result<Document>> = lines
         .into_par_iter()
         .map(|(line, start, body, line_end)| {
             let parsed = jsonl::parse(body, &config.text_field, &config.id_field, keep_field)
@@ -420,7 +470,17 @@ fn documents(source: &Source, config: &Config) -> Result<Vec<Document>> {
                 owned: Some(parsed.text),
             })
         })
-        .collect()
+        .collect();
+    let mut docs = Vec::with_capacity(parsed.len());
+    let mut bad = Vec::new();
+    for item in parsed {
+        match item {
+            Ok(doc) => docs.push(doc),
+            Err(e) if config.on_error == OnError::Skip => bad.push(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((docs, bad))
 }
 
 #[cfg(test)]

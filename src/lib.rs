@@ -34,6 +34,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod compress;
 pub mod config;
 pub mod decide;
 pub mod detect;

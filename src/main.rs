@@ -117,7 +117,7 @@ fn execute(
         return ExitStatus::Error;
     }
     // Every input is tried and every failure reported before giving up.
-    let (inputs, mut errors) = neardup::input::expand(&common.paths);
+    let (inputs, mut errors) = neardup::input::expand(&common.paths, &config.glob);
     let corpus = match Corpus::load(inputs, config) {
         Ok(c) if errors.is_empty() => c,
         loaded => {
@@ -128,6 +128,11 @@ fn execute(
             return ExitStatus::Error;
         }
     };
+    if !common.quiet {
+        for skipped in &corpus.skipped {
+            eprintln!("neardup: warning: skipped {skipped}");
+        }
+    }
     let loaded = started.elapsed();
     let analysis = neardup::analyze(&corpus, config);
     let analyzed = started.elapsed();

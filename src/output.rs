@@ -2,6 +2,7 @@
 //! temporary file beside the destination and renamed over it only when complete,
 //! so an interrupted run never leaves a half-written file under the final name.
 
+use crate::compress::{Compression, Encoder};
 use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::input::Corpus;
@@ -260,6 +261,22 @@ pub fn write_atomically(
     Ok(())
 }
 
+/// Like [`write_atomically`], compressing as the file name says (`.gz`, `.zst`).
+///
+/// # Errors
+/// See [`write_atomically`].
+pub fn write_compressed(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let compression = Compression::from_name(path);
+    write_atomically(path, |out| {
+        let mut encoder = Encoder::new(out, compression)?;
+        fill(&mut encoder)?;
+        encoder.finish()
+    })
+}
+
 /// Writes the cleaned corpus to its destination.
 ///
 /// # Errors
@@ -283,7 +300,7 @@ pub fn write(
             }
             out.flush().map_err(|e| Error::io("<stdout>", e))
         }
-        Destination::File(path) => write_atomically(path, |out| {
+        Destination::File(path) => write_compressed(path, |out| {
             for (source, docs) in ranges.iter().enumerate() {
                 write_source(corpus, analysis, source, docs.clone(), annotate, out)?;
             }
@@ -298,7 +315,7 @@ pub fn write(
                 {
                     continue;
                 }
-                write_atomically(&path, |out| {
+                write_compressed(&path, |out| {
                     write_source(corpus, analysis, source, docs, annotate, out)
                 })?;
             }

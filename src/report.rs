@@ -33,6 +33,10 @@
 //!   block's span (its text, line break and following blank lines: removing
 //!   exactly these bytes gives the cleaned text) and `lines` its text; then
 //!   `similarity` (containment in the first copy, 1 for exact), `exact`, `removed`
+//! - `skipped[]`: inputs and records passed over, as error messages naming the
+//!   file and line (binary files; with `--on-error skip`, bad files and records)
+//! - `check` (`neardup check` only): `measurements[]` {`name`, `count`, `total`,
+//!   `share`, `limit`, `passed`} and `passed`
 //! - `syndicated[]`: blocks found in two or more documents, by `documents`
 //!   descending, then `copies` descending, then input order: `first_copy`,
 //!   `documents`, `copies` (the first copy included), `removed` (copies removed),
@@ -64,6 +68,9 @@ pub struct Report {
     pub near_duplicates: Option<NearDuplicates>,
     pub documents: Vec<DocReport>,
     pub syndicated: Vec<Syndicated>,
+    /// Inputs and records passed over (binary files; with `--on-error skip`,
+    /// unreadable files and malformed records), each as its error message.
+    pub skipped: Vec<String>,
     /// `neardup check` only: the shares measured against their limits.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub check: Option<crate::check::CheckReport>,
@@ -607,6 +614,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         near_duplicates,
         documents,
         syndicated,
+        skipped: corpus.skipped.iter().map(ToString::to_string).collect(),
         check: None,
     }
 }
@@ -944,8 +952,21 @@ pub fn render_text(report: &Report, top: usize) -> String {
             short.join(", ")
         );
     }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSkipped {}:",
+            plural(report.skipped.len(), "input or record")
+        );
+        for skipped in report.skipped.iter().take(top) {
+            let _ = writeln!(out, "  {skipped}");
+        }
+        if report.skipped.len() > top {
+            let _ = writeln!(out, "  (+{} more in --json)", report.skipped.len() - top);
+        }
+    }
     let s = &report.summary;
-    if !report.documents.is_empty() || !report.syndicated.is_empty() {
+    if !report.documents.is_empty() || !report.syndicated.is_empty() || !report.skipped.is_empty() {
         out.push('\n');
     }
     let _ = writeln!(

@@ -554,3 +554,147 @@ fn keep_longest_and_max_field_choose_the_kept_copy() {
         ["herald-ferry", "radio-storm", "aggregator-bridge"]
     );
 }
+
+#[test]
+fn compressed_inputs_and_outputs_follow_their_names() {
+    use std::io::Write as _;
+    let dir = tempdir();
+    let jsonl = std::fs::read(data_dir().join("near-duplicate-docs/docs.jsonl")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&jsonl).unwrap();
+    std::fs::write(dir.path().join("docs.jsonl.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("docs.jsonl.zst"),
+        zstd::encode_all(&jsonl[..], 3).unwrap(),
+    )
+    .unwrap();
+    let plain = run(
+        &data_dir().join("near-duplicate-docs"),
+        &["clean", "-q", "docs.jsonl"],
+    );
+    for name in ["docs.jsonl.gz", "docs.jsonl.zst"] {
+        let out = run(dir.path(), &["clean", "-q", name]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_bytes_eq(&out.stdout, &plain.stdout, name);
+    }
+    // The output is compressed as its name says.
+    let out = run(
+        dir.path(),
+        &["clean", "-q", "docs.jsonl.gz", "-o", "clean.jsonl.zst"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let packed = std::fs::read(dir.path().join("clean.jsonl.zst")).unwrap();
+    assert_eq!(zstd::decode_all(&packed[..]).unwrap(), plain.stdout);
+    // A truncated stream is an error naming the file, and nothing is written.
+    let gz = std::fs::read(dir.path().join("docs.jsonl.gz")).unwrap();
+    std::fs::write(dir.path().join("cut.jsonl.gz"), &gz[..gz.len() / 2]).unwrap();
+    assert_error(
+        &run(
+            dir.path(),
+            &["clean", "cut.jsonl.gz", "-o", "cut-clean.jsonl"],
+        ),
+        "cut.jsonl.gz: truncated or corrupt gzip stream",
+    );
+    assert!(!dir.path().join("cut-clean.jsonl").exists());
+}
+
+#[test]
+fn glob_filters_directory_walks() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.path().join("in/sub")).unwrap();
+    std::fs::write(
+        dir.path().join("in/a.txt"),
+        "first file with some words in it\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("in/sub/b.txt"),
+        "second file with other words\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("in/sub/c.md"),
+        "third file, not text by glob\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "--json", "--glob", "**/*.txt", "in"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["in/a.txt", "in/sub/b.txt"]);
+    assert_error(
+        &run(dir.path(), &["scan", "--glob", "[", "in"]),
+        "--glob \"[\"",
+    );
+}
+
+#[test]
+fn binary_files_are_skipped_with_a_warning() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("a.txt"), "a text file with enough words\n").unwrap();
+    std::fs::write(dir.path().join("b.bin"), b"PK\x03\x04\x00\x00binary").unwrap();
+    let out = run(dir.path(), &["scan", "--json", "."]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("warning: skipped ./b.bin: binary file (NUL byte at byte offset 4)"),
+        "{out:?}"
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 1);
+    assert_eq!(report["skipped"].as_array().unwrap().len(), 1);
+    let out = run(dir.path(), &["scan", "--text", "--json", "b.bin"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn on_error_skip_lists_bad_records_and_keeps_their_lines() {
+    let dir = tempdir();
+    let input = "{\"id\":1,\"text\":\"a line of text that is long enough to be judged here\"}\n\
+                 {\"id\":2,\"text\":broken}\n\
+                 {\"id\":3,\"text\":\"a line of text that is long enough to be judged here\"}\n\
+                 {\"id\":4,\"text\":\"something new and different from the others entirely\"}\n";
+    std::fs::write(dir.path().join("docs.jsonl"), input).unwrap();
+    std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+    assert_error(
+        &run(dir.path(), &["clean", "docs.jsonl"]),
+        "docs.jsonl:2: invalid JSON",
+    );
+    let out = run(dir.path(), &["clean", "--on-error", "skip", "docs.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("warning: skipped docs.jsonl:2: invalid JSON"),
+        "{out:?}"
+    );
+    let lines: Vec<&str> = input.lines().collect();
+    assert_eq!(
+        out.stdout_str(),
+        format!("{}\n{}\n{}\n", lines[0], lines[1], lines[3])
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "scan",
+            "--json",
+            "--on-error",
+            "skip",
+            "docs.jsonl",
+            "empty.txt",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(skipped[0].starts_with("docs.jsonl:2: invalid JSON"));
+    assert!(skipped[1].starts_with("empty.txt: input is empty"));
+}

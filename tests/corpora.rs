@@ -34,7 +34,7 @@ fn load_with(name: &str, config: &Config) -> Option<(Corpus, Analysis)> {
         eprintln!("skipping: {} is not here", path.display());
         return None;
     }
-    let (inputs, errors) = expand(&[path]);
+    let (inputs, errors) = expand(&[path], &[]);
     assert!(errors.is_empty());
     let corpus = Corpus::load(inputs, config).expect("the corpus loads");
     let analysis = neardup::analyze(&corpus, config);

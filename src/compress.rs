@@ -1,0 +1,170 @@
+//! Compressed inputs and outputs: gzip (`.gz`) and Zstandard (`.zst`, `.zstd`),
+//! chosen by the file name, and for inputs also by the magic bytes (so a
+//! compressed stream on standard input is read too).
+
+use crate::error::{Error, Result};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// A compression format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (RFC 1952), multi-member streams included.
+    Gzip,
+    /// Zstandard, multi-frame streams included.
+    Zstd,
+}
+
+impl Compression {
+    /// The format a file name asks for.
+    #[must_use]
+    pub fn from_name(path: &Path) -> Compression {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("gz" | "gzip") => Compression::Gzip,
+            Some("zst" | "zstd") => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+
+    /// The format the first bytes show.
+    #[must_use]
+    pub fn sniff(bytes: &[u8]) -> Compression {
+        if bytes.starts_with(&[0x1F, 0x8B]) {
+            Compression::Gzip
+        } else if bytes.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// The name without its compression extension (`a.jsonl.gz` -> `a.jsonl`).
+    #[must_use]
+    pub fn strip(path: &Path) -> &Path {
+        match Compression::from_name(path) {
+            Compression::None => path,
+            _ => path.file_stem().map_or(path, Path::new),
+        }
+    }
+}
+
+/// Decompresses a whole input. A truncated or corrupt stream is an error that
+/// names the file and how far decoding got.
+pub fn decompress(path: &Path, bytes: &[u8], compression: Compression) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    let result = match compression {
+        Compression::None => {
+            out.extend_from_slice(bytes);
+            Ok(0)
+        }
+        Compression::Gzip => flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out),
+        Compression::Zstd => zstd::stream::read::Decoder::with_buffer(bytes)
+            .and_then(|mut d| d.read_to_end(&mut out)),
+    };
+    match result {
+        Ok(_) => Ok(out),
+        Err(e) => Err(Error::Decompress {
+            path: path.to_owned(),
+            format: if compression == Compression::Gzip {
+                "gzip"
+            } else {
+                "zstd"
+            },
+            decoded: out.len(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Wraps a writer so that what is written is compressed; `finish` must be called.
+pub enum Encoder<'a> {
+    /// No compression.
+    Plain(&'a mut dyn Write),
+    /// gzip at the default level.
+    Gzip(flate2::write::GzEncoder<&'a mut dyn Write>),
+    /// Zstandard at level 3.
+    Zstd(zstd::stream::write::Encoder<'static, &'a mut dyn Write>),
+}
+
+impl<'a> Encoder<'a> {
+    /// An encoder of `compression` over `out`.
+    pub fn new(out: &'a mut dyn Write, compression: Compression) -> std::io::Result<Encoder<'a>> {
+        Ok(match compression {
+            Compression::None => Encoder::Plain(out),
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                out,
+                flate2::Compression::default(),
+            )),
+            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(out, 3)?),
+        })
+    }
+
+    /// Writes the compressed stream's end.
+    pub fn finish(self) -> std::io::Result<()> {
+        match self {
+            Encoder::Plain(out) => out.flush(),
+            Encoder::Gzip(e) => e.finish()?.flush(),
+            Encoder::Zstd(e) => e.finish()?.flush(),
+        }
+    }
+}
+
+impl Write for Encoder<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Encoder::Plain(out) => out.write(buf),
+            Encoder::Gzip(e) => e.write(buf),
+            Encoder::Zstd(e) => e.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Encoder::Plain(out) => out.flush(),
+            Encoder::Gzip(e) => e.flush(),
+            Encoder::Zstd(e) => e.flush(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(compression: Compression) {
+        let text = b"{\"text\":\"hello\"}\n".repeat(1000);
+        let mut packed = Vec::new();
+        {
+            let mut sink: &mut dyn Write = &mut packed;
+            let mut enc = Encoder::new(&mut sink, compression).unwrap();
+            enc.write_all(&text).unwrap();
+            enc.finish().unwrap();
+        }
+        assert_eq!(Compression::sniff(&packed), compression);
+        let path = Path::new("x");
+        assert_eq!(decompress(path, &packed, compression).unwrap(), text);
+        let cut = &packed[..packed.len() / 2];
+        let err = decompress(path, cut, compression).unwrap_err().to_string();
+        assert!(err.starts_with("x: truncated or corrupt"), "{err}");
+    }
+
+    #[test]
+    fn gzip_and_zstd_round_trip_and_truncation_is_an_error() {
+        round_trip(Compression::Gzip);
+        round_trip(Compression::Zstd);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            Compression::from_name(Path::new("a.jsonl.zst")),
+            Compression::Zstd
+        );
+        assert_eq!(
+            Compression::strip(Path::new("dir/a.jsonl.gz")),
+            Path::new("a.jsonl")
+        );
+        assert_eq!(Compression::strip(Path::new("a.txt")), Path::new("a.txt"));
+    }
+}
