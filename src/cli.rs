@@ -113,6 +113,13 @@ pub enum BlocksArg {
     Paragraphs,
 }
 
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    Never,
+    Auto,
+    Always,
+}
+
 #[derive(Copy, Clone, Debug, ValueEnum)]
 pub enum OnErrorArg {
     Fail,
@@ -264,6 +271,10 @@ pub struct Common {
     /// Shared blocks listed in the text report.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+    /// Progress bar on standard error: `auto` shows it when standard error is a
+    /// terminal. It never reaches standard output or the report.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
     /// Print timings to standard error.
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -235,12 +235,21 @@ impl Detector {
 /// Runs the detector over every block, in order; blocks with `skip` set are
 /// [`Match::Skipped`] and are neither repeats nor first copies.
 #[must_use]
-pub fn detect(sketches: &[Sketch], skip: &[bool], config: &Config) -> Vec<Match> {
+pub fn detect(
+    sketches: &[Sketch],
+    skip: &[bool],
+    config: &Config,
+    progress: &dyn crate::pipeline::Progress,
+) -> Vec<Match> {
     let mut detector = Detector::new();
     sketches
         .iter()
         .zip(skip)
-        .map(|(s, &skip)| {
+        .enumerate()
+        .map(|(i, (s, &skip))| {
+            if i % 4096 == 4095 {
+                progress.advance(4096);
+            }
             if skip {
                 detector.next_id += 1;
                 Match::Skipped
@@ -260,7 +269,12 @@ mod tests {
             .iter()
             .map(|t| Sketch::new(t, config.block_shingle, config.seed))
             .collect();
-        detect(&sketches, &vec![false; sketches.len()], config)
+        detect(
+            &sketches,
+            &vec![false; sketches.len()],
+            config,
+            &crate::pipeline::Silent,
+        )
     }
 
     const A: &str = "The quick brown fox jumps over the lazy dog near the river bank today";

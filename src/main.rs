@@ -6,7 +6,7 @@ use clap::Parser;
 use neardup::output::{self, Destination};
 use neardup::report::{self, Report};
 use neardup::{check, Config, Corpus, Error, ExitStatus};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -18,6 +18,109 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => run(&args.common, Mode::Check(args)),
     };
     status.into()
+}
+
+/// The progress bar on standard error (hidden unless asked for or on a terminal).
+struct ProgressBar(indicatif::ProgressBar);
+
+impl ProgressBar {
+    fn new(common: &cli::Common) -> ProgressBar {
+        let show = !common.quiet
+            && match common.progress {
+                cli::ProgressArg::Never => false,
+                cli::ProgressArg::Always => true,
+                cli::ProgressArg::Auto => std::io::stderr().is_terminal(),
+            };
+        let bar = if !show {
+            indicatif::ProgressBar::hidden()
+        } else if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::with_draw_target(
+                Some(0),
+                indicatif::ProgressDrawTarget::stderr(),
+            )
+        } else {
+            // `--progress always` into a file or pipe: indicatif draws only to
+            // terminals, so hand it a plain stderr that takes ANSI codes as given.
+            indicatif::ProgressBar::with_draw_target(
+                Some(0),
+                indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 4),
+            )
+        };
+        ProgressBar(bar)
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Standard error as a terminal of 80 columns, for `--progress always`.
+#[derive(Debug)]
+struct PlainStderr;
+
+impl indicatif::TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 {
+            eprint!("\x1b[{n}A");
+        }
+        Ok(())
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 {
+            eprint!("\x1b[{n}B");
+        }
+        Ok(())
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 {
+            eprint!("\x1b[{n}C");
+        }
+        Ok(())
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        if n > 0 {
+            eprint!("\x1b[{n}D");
+        }
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        eprintln!("{s}");
+        Ok(())
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        eprint!("{s}");
+        Ok(())
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        eprint!("\r\x1b[2K");
+        Ok(())
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl neardup::pipeline::Progress for ProgressBar {
+    fn stage(&self, name: &'static str, total: u64, bytes: bool) {
+        let template = if bytes {
+            "{msg:>10} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
+        } else {
+            "{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({percent}%) ETA {eta}"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            self.0.set_style(style);
+        }
+        self.0.set_message(name);
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
 }
 
 /// Prints an error once, as `neardup: message`.
@@ -134,7 +237,9 @@ fn execute(
         }
     }
     let loaded = started.elapsed();
-    let analysis = neardup::analyze(&corpus, config);
+    let bar = ProgressBar::new(common);
+    let analysis = neardup::pipeline::analyze_with_progress(&corpus, config, &bar);
+    bar.finish();
     let analyzed = started.elapsed();
     let command = match (clean, check) {
         (Some(_), _) => "clean",

@@ -78,19 +78,51 @@ impl Analysis {
     }
 }
 
+/// Where the engine reports how far it got (a progress bar in the binary).
+/// Calls come from several threads; nothing of it reaches the answer.
+pub trait Progress: Sync {
+    /// A stage begins, with `total` units of work (bytes or items).
+    fn stage(&self, name: &'static str, total: u64, bytes: bool);
+    /// `n` more units are done.
+    fn advance(&self, n: u64);
+}
+
+/// No progress reporting.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn stage(&self, _: &'static str, _: u64, _: bool) {}
+    fn advance(&self, _: u64) {}
+}
+
 /// Runs both levels over a loaded corpus. The answer depends only on the corpus
 /// and the config, never on the number of threads.
 ///
 /// # Panics
 /// If the corpus has more than 2^32 documents.
 #[must_use]
-#[allow(clippy::too_many_lines)]
 pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
+    analyze_with_progress(corpus, config, &Silent)
+}
+
+/// [`analyze`], reporting progress.
+///
+/// # Panics
+/// If the corpus has more than 2^32 documents.
+#[must_use]
+#[allow(clippy::too_many_lines)]
+pub fn analyze_with_progress(
+    corpus: &Corpus,
+    config: &Config,
+    progress: &dyn Progress,
+) -> Analysis {
     let started = Instant::now();
     let mut timings = Timings::default();
     let with_docs = config.level != Level::Blocks;
     let with_blocks = config.level != Level::Docs;
     let candidates = with_docs.then(|| Candidates::new(config));
+    let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text(d).len()).sum();
+    progress.stage("sketching", total_bytes as u64, true);
     let per_doc: Vec<(Vec<Block>, Vec<Sketch>, DocSketch)> = corpus
         .documents
         .par_iter()
@@ -117,6 +149,7 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
                 let shingles = shingles_of(&as_bytes(&doc_words), config.doc_shingle, config.seed);
                 c.sketch(shingles, config.seed)
             });
+            progress.advance(text.len() as u64);
             (blocks, sketches, doc_sketch)
         })
         .collect();
@@ -138,6 +171,7 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
 
     let started = Instant::now();
     let n = corpus.documents.len();
+    progress.stage("documents", 0, false);
     let doc_level = match &candidates {
         Some(c) => {
             let sizes: Vec<usize> = corpus
@@ -168,7 +202,8 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
         .iter()
         .map(|&d| !with_blocks || doc_level.dropped[d as usize])
         .collect();
-    let matches = detect(&sketches, &skip, config);
+    progress.stage("blocks", sketches.len() as u64, false);
+    let matches = detect(&sketches, &skip, config, progress);
     timings.detect = started.elapsed();
     let started = Instant::now();
     let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();

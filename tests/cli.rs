@@ -698,3 +698,29 @@ fn on_error_skip_lists_bad_records_and_keeps_their_lines() {
     assert!(skipped[0].starts_with("docs.jsonl:2: invalid JSON"));
     assert!(skipped[1].starts_with("empty.txt: input is empty"));
 }
+
+#[test]
+fn progress_goes_to_stderr_only() {
+    let case = data_dir().join("near-duplicate-docs");
+    let with = run(
+        &case,
+        &["scan", "--json", "--progress", "always", "docs.jsonl"],
+    );
+    let without = run(
+        &case,
+        &["scan", "--json", "--progress", "never", "docs.jsonl"],
+    );
+    assert_eq!(with.code, 0, "{with:?}");
+    assert_bytes_eq(
+        &with.stdout,
+        &without.stdout,
+        "report with and without progress",
+    );
+    assert!(with.stderr.contains("sketching"), "{with:?}");
+    assert!(without.stderr.is_empty(), "{without:?}");
+    let quiet = run(
+        &case,
+        &["scan", "--progress", "always", "--quiet", "docs.jsonl"],
+    );
+    assert!(quiet.stderr.is_empty(), "{quiet:?}");
+}
