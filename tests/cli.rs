@@ -724,3 +724,72 @@ fn progress_goes_to_stderr_only() {
     );
     assert!(quiet.stderr.is_empty(), "{quiet:?}");
 }
+
+#[test]
+fn utf16_is_refused_by_name() {
+    let dir = tempdir();
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in "hello".encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(dir.path().join("u16.txt"), bytes).unwrap();
+    assert_error(
+        &run(dir.path(), &["scan", "u16.txt"]),
+        "u16.txt: UTF-16 text (little-endian byte-order mark)",
+    );
+}
+
+#[test]
+fn directory_symlink_loops_end() {
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    std::fs::write(dir.path().join("in/a.txt"), "some text here for a block\n").unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("in/loop")).unwrap();
+    let out = run(dir.path(), &["scan", "--json", "in"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_full_disk_is_a_write_error() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["clean", "article.txt"])
+        .current_dir(seed_dir())
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+}
+
+#[test]
+fn crlf_jsonl_records_keep_their_line_ends() {
+    let dir = tempdir();
+    let input = "{\"id\":1,\"text\":\"one paragraph that is long enough to be judged\\n\\none paragraph that is long enough to be judged\"}\r\n{\"id\":2,\"text\":\"x\"}\r\n";
+    std::fs::write(dir.path().join("w.jsonl"), input).unwrap();
+    let out = run(dir.path(), &["clean", "-q", "w.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout_str(),
+        "{\"id\":1,\"text\":\"one paragraph that is long enough to be judged\\n\\n\"}\r\n{\"id\":2,\"text\":\"x\"}\r\n"
+    );
+}
+
+#[test]
+#[ignore = "heavy: run by .ci/run in release mode"]
+fn a_100_mb_single_line_is_one_block() {
+    let dir = tempdir();
+    let line = "word ".repeat(20_000_000);
+    std::fs::write(dir.path().join("long.txt"), &line).unwrap();
+    let out = run(dir.path(), &["scan", "--json", "long.txt"]);
+    assert_eq!(out.code, 0, "{:?}", out.stderr);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["blocks"], 1);
+    assert_eq!(report["summary"]["bytes"], 100_000_000);
+}

@@ -107,3 +107,95 @@ proptest! {
         }
     }
 }
+
+/// JSON Lines-ish text from fragments that reach the reader's corners: escapes,
+/// nested objects, wrong types, CRLF, blank lines, truncated records.
+fn jsonl_strategy() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just(b"{\"text\":\"".to_vec()),
+            Just(b"\"}\n".to_vec()),
+            Just(b"\"}\r\n".to_vec()),
+            Just(
+                b"{\"id\":1,\"meta\":{\"text\":[1,{}]},\"text\":\"a\\nb\\\"c\\u00e9\"}\n".to_vec()
+            ),
+            Just(b"{\"text\":3}\n".to_vec()),
+            Just(b"\n\n".to_vec()),
+            Just(b"\\ud800".to_vec()),
+            Just(b"\xff\xfe".to_vec()),
+            Just(b"\x00".to_vec()),
+            "[a-z \\n]{0,20}".prop_map(String::into_bytes),
+        ],
+        0..20,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+/// Loads `bytes` as a file named `name` the way the binary would, and checks
+/// that whatever loads tiles into blocks, analyzes and writes without panicking.
+fn load_and_run(
+    name: &str,
+    bytes: &[u8],
+    on_error: neardup::config::OnError,
+) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let config = Config {
+        on_error,
+        ..Config::default()
+    };
+    let (inputs, errors) = neardup::input::expand(&[path], &[]);
+    prop_assert!(errors.is_empty());
+    let Ok(corpus) = Corpus::load(inputs, &config) else {
+        return Ok(());
+    };
+    let analysis = neardup::analyze(&corpus, &config);
+    for (doc, d) in corpus.documents.iter().enumerate() {
+        let text = corpus.text(d);
+        let mut at = 0;
+        for block in &analysis.blocks[doc] {
+            prop_assert_eq!(block.span.start, at);
+            at = block.span.end;
+        }
+        prop_assert_eq!(at, text.len());
+    }
+    for (source, _) in corpus.sources.iter().enumerate() {
+        let docs: Vec<usize> = (0..corpus.documents.len())
+            .filter(|&d| corpus.documents[d].source == source)
+            .collect();
+        let range = docs.first().copied().unwrap_or(0)..docs.last().map_or(0, |d| d + 1);
+        let mut out = Vec::new();
+        neardup::output::write_source(&corpus, &analysis, source, range, false, &mut out).unwrap();
+        prop_assert!(
+            std::str::from_utf8(&out).is_ok()
+                || corpus.sources[source].format == neardup::Format::Jsonl
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_as_text(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        load_and_run("input.txt", &bytes, neardup::config::OnError::Fail)?;
+    }
+
+    #[test]
+    fn arbitrary_jsonl_never_panics(bytes in jsonl_strategy()) {
+        load_and_run("input.jsonl", &bytes, neardup::config::OnError::Fail)?;
+        load_and_run("input.jsonl", &bytes, neardup::config::OnError::Skip)?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_as_compressed(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let mut gz = vec![0x1F, 0x8B];
+        gz.extend_from_slice(&bytes);
+        load_and_run("input.jsonl.gz", &gz, neardup::config::OnError::Fail)?;
+        let mut zst = vec![0x28, 0xB5, 0x2F, 0xFD];
+        zst.extend_from_slice(&bytes);
+        load_and_run("input.txt.zst", &zst, neardup::config::OnError::Fail)?;
+    }
+}
