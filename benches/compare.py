@@ -48,6 +48,14 @@ def shingles(text, n=5):
     return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
 docs = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
 edges = []
+def leader(sketch, lsh):
+    for i, d in enumerate(docs):
+        m = sketch(d["text"])
+        hits = lsh.query(m)
+        if hits:
+            edges.append((min(hits), i))
+        else:
+            lsh.insert(i, m)
 '''
 EPILOGUE = r'''
 json.dump(edges, open(sys.argv[2], "w"))
@@ -55,27 +63,19 @@ json.dump(edges, open(sys.argv[2], "w"))
 RUNNERS = {
     "datasketch": r'''
 from datasketch import MinHash, MinHashLSH
-lsh = MinHashLSH(threshold=0.8, num_perm=256)
-for i, d in enumerate(docs):
+def sketch(text):
     m = MinHash(num_perm=256, seed=42)
-    m.update_batch([s.encode() for s in shingles(d["text"])])
-    hits = lsh.query(m)
-    if hits:
-        edges.append((min(hits), i))
-    else:
-        lsh.insert(i, m)
+    m.update_batch([s.encode() for s in shingles(text)])
+    return m
+leader(sketch, MinHashLSH(threshold=0.8, num_perm=256))
 ''',
     "rensa": r'''
 from rensa import RMinHash, RMinHashLSH
-lsh = RMinHashLSH(threshold=0.8, num_perm=256, num_bands=32)
-for i, d in enumerate(docs):
+def sketch(text):
     m = RMinHash(num_perm=256, seed=42)
-    m.update(list(shingles(d["text"])))
-    hits = lsh.query(m)
-    if hits:
-        edges.append((min(hits), i))
-    else:
-        lsh.insert(i, m)
+    m.update(list(shingles(text)))
+    return m
+leader(sketch, RMinHashLSH(threshold=0.8, num_perm=256, num_bands=32))
 ''',
     "gaoya": r'''
 from gaoya.minhash import MinHashStringIndex

@@ -143,6 +143,11 @@ fn percent(x: f64) -> String {
     }
 }
 
+/// How far a share is over its limit, in percentage points.
+fn points_over(m: &Measurement) -> String {
+    format!("{:.1} points", (m.share - m.limit) * 100.0)
+}
+
 /// The human verdict: one line per limit, saying which failed and by how much.
 #[must_use]
 pub fn render_text(check: &CheckReport) -> String {
@@ -156,11 +161,7 @@ pub fn render_text(check: &CheckReport) -> String {
         let verdict = if m.passed {
             format!("within {}", percent(m.limit))
         } else {
-            format!(
-                "over {} by {:.1} points",
-                percent(m.limit),
-                (m.share - m.limit) * 100.0
-            )
+            format!("over {} by {}", percent(m.limit), points_over(m))
         };
         let _ = writeln!(
             out,
@@ -275,7 +276,7 @@ pub fn render_github(report: &Report, check: &CheckReport) -> String {
             if m.passed {
                 "within".to_owned()
             } else {
-                format!("over by {:.1} points", (m.share - m.limit) * 100.0)
+                format!("over by {}", points_over(m))
             }
         );
     }

@@ -54,6 +54,15 @@ impl ProgressBar {
     }
 }
 
+/// Moves the cursor `n` places with the ANSI sequence ending in `code`.
+#[allow(clippy::unnecessary_wraps)]
+fn csi(n: usize, code: char) -> std::io::Result<()> {
+    if n > 0 {
+        eprint!("\x1b[{n}{code}");
+    }
+    Ok(())
+}
+
 /// Standard error as a terminal of 80 columns, for `--progress always`.
 #[derive(Debug)]
 struct PlainStderr;
@@ -63,28 +72,16 @@ impl indicatif::TermLike for PlainStderr {
         80
     }
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 {
-            eprint!("\x1b[{n}A");
-        }
-        Ok(())
+        csi(n, 'A')
     }
     fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 {
-            eprint!("\x1b[{n}B");
-        }
-        Ok(())
+        csi(n, 'B')
     }
     fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 {
-            eprint!("\x1b[{n}C");
-        }
-        Ok(())
+        csi(n, 'C')
     }
     fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        if n > 0 {
-            eprint!("\x1b[{n}D");
-        }
-        Ok(())
+        csi(n, 'D')
     }
     fn write_line(&self, s: &str) -> std::io::Result<()> {
         eprintln!("{s}");
