@@ -793,3 +793,46 @@ fn a_100_mb_single_line_is_one_block() {
     assert_eq!(report["summary"]["blocks"], 1);
     assert_eq!(report["summary"]["bytes"], 100_000_000);
 }
+
+#[test]
+fn a_killed_run_leaves_the_old_output_or_the_whole_new_one() {
+    let dir = tempdir();
+    let mut big = String::new();
+    for i in 0..150_000 {
+        use std::fmt::Write as _;
+        let _ = writeln!(big, "{{\"id\":{i},\"text\":\"row {i} alpha {i} beta {i} gamma {i} delta {i} and some more words to write\"}}");
+    }
+    std::fs::write(dir.path().join("big.jsonl"), &big).unwrap();
+    std::fs::write(dir.path().join("out.jsonl"), "old output\n").unwrap();
+    let complete = run(
+        dir.path(),
+        &["clean", "-q", "--level", "blocks", "big.jsonl"],
+    )
+    .stdout;
+    for delay_ms in [50, 150, 400] {
+        std::fs::write(dir.path().join("out.jsonl"), "old output\n").unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args([
+                "clean",
+                "-q",
+                "--level",
+                "blocks",
+                "-o",
+                "out.jsonl",
+                "big.jsonl",
+            ])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = std::fs::read(dir.path().join("out.jsonl")).unwrap();
+        assert!(
+            now == b"old output\n" || now == complete,
+            "after {delay_ms} ms: {} bytes, neither the old nor the new output",
+            now.len()
+        );
+    }
+}
