@@ -38,6 +38,9 @@ pub struct Analysis {
     pub doc_dropped: Vec<bool>,
     /// How document candidates were generated, when the document level ran.
     pub candidates: Option<Candidates>,
+    /// (block, first copy) for blocks of documents dropped whole whose text is
+    /// exactly that of a first copy: counted as copies in the shared-block list.
+    pub copies_in_dropped: Vec<(usize, usize)>,
     /// Wall time of each stage, for `-v` (never part of the report).
     pub timings: Timings,
 }
@@ -206,6 +209,22 @@ pub fn analyze_with_progress(
     let matches = detect(&sketches, &skip, config, progress);
     timings.detect = started.elapsed();
     let started = Instant::now();
+    // Blocks of documents dropped whole took no part in detection; those whose
+    // text is exactly that of a first copy still count as its copies when the
+    // report says how many documents share a block.
+    let mut first_by_key: HashMap<u128, usize> = HashMap::new();
+    for (g, m) in matches.iter().enumerate() {
+        if matches!(m, Match::Unique) {
+            first_by_key.entry(sketches[g].exact).or_insert(g);
+        }
+    }
+    let copies_in_dropped: Vec<(usize, usize)> = matches
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(m, Match::Skipped))
+        .filter_map(|(g, _)| first_by_key.get(&sketches[g].exact).map(|&f| (g, f)))
+        .collect();
+    drop(first_by_key);
     let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();
     drop(sketches);
     let cluster_ids: Vec<usize> = matches
@@ -262,6 +281,7 @@ pub fn analyze_with_progress(
         doc_level,
         doc_dropped,
         candidates,
+        copies_in_dropped,
         timings,
     }
 }

@@ -38,7 +38,9 @@
 //! - `check` (`neardup check` only): `measurements[]` {`name`, `count`, `total`,
 //!   `share`, `limit`, `passed`} and `passed`
 //! - `syndicated[]`: blocks found in two or more documents, by `documents`
-//!   descending, then `copies` descending, then input order: `first_copy`,
+//!   descending, then `copies` descending, then input order (a document dropped
+//!   whole as a near duplicate counts where it holds an exact copy of a block
+//!   that two kept documents share): `first_copy`,
 //!   `documents`, `copies` (the first copy included), `removed` (copies removed),
 //!   `words`, `short`, `text` (the first 100 characters)
 
@@ -496,6 +498,18 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             runs,
             short_repeats: decision.kept_short.iter().map(|p| b.removal(p)).collect(),
         });
+    }
+    // Documents dropped whole count toward blocks already shared by two kept
+    // documents: a paragraph merely repeated in a near-duplicate copy of its own
+    // document is document-level duplication, reported as such above.
+    for &(block, first) in &analysis.copies_in_dropped {
+        let Some(entry) = shared.get_mut(&first).filter(|e| e.0.len() >= 2) else {
+            continue;
+        };
+        entry.0.insert(analysis.doc_of[block] as usize);
+        entry.1 += 1;
+        // The copy is gone with its document.
+        entry.2 += 1;
     }
     let mut syndicated: Vec<Syndicated> = shared
         .into_iter()
