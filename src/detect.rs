@@ -109,10 +109,6 @@ pub struct Detector {
     postings: Map<u64, (u32, u32)>,
     /// (representative, next entry or `u32::MAX`)
     arena: Vec<(u32, u32)>,
-    /// Every representative's sorted shingles, back to back.
-    rep_shingles: Vec<u64>,
-    /// representative -> its range in `rep_shingles`
-    rep_range: Map<u32, (usize, usize)>,
     /// Scratch space reused between blocks.
     order: Vec<(u32, u64, u32)>,
     candidates: Vec<u32>,
@@ -126,13 +122,17 @@ impl Detector {
         Detector::default()
     }
 
-    /// Decides the next block in input order. Blocks must be pushed in order;
-    /// ids are their positions in that order.
+    /// Decides block `sketches[next]`, the next block in input order. Blocks must
+    /// be pushed in order; ids are their positions in `sketches`, where the
+    /// representatives' shingles are read back for verification (so they are
+    /// never copied).
     ///
     /// # Panics
-    /// If more than `u32::MAX` blocks are pushed.
-    pub fn push(&mut self, sketch: &Sketch, config: &Config) -> Match {
+    /// If more than `u32::MAX` blocks are pushed, or `sketches` is shorter than
+    /// the blocks pushed.
+    pub fn push(&mut self, sketches: &[Sketch], config: &Config) -> Match {
         let id = u32::try_from(self.next_id).expect("fewer than 2^32 blocks");
+        let sketch = &sketches[self.next_id];
         self.next_id += 1;
         if sketch.words == 0 {
             return Match::Empty;
@@ -145,7 +145,7 @@ impl Detector {
             };
         }
         if sketch.words >= config.min_words {
-            if let Some((source, similarity)) = self.best_container(sketch, config) {
+            if let Some((source, similarity)) = self.best_container(sketch, sketches, config) {
                 self.exact.insert(
                     sketch.exact,
                     ExactEntry {
@@ -173,7 +173,12 @@ impl Detector {
         Match::Unique
     }
 
-    fn best_container(&mut self, sketch: &Sketch, config: &Config) -> Option<(u32, f64)> {
+    fn best_container(
+        &mut self,
+        sketch: &Sketch,
+        sketches: &[Sketch],
+        config: &Config,
+    ) -> Option<(u32, f64)> {
         let n = sketch.shingles.len();
         #[allow(
             clippy::cast_possible_truncation,
@@ -205,8 +210,7 @@ impl Detector {
         self.candidates.dedup();
         let mut best: Option<(u32, usize)> = None;
         for &rep in &self.candidates {
-            let (start, end) = self.rep_range[&rep];
-            let common = intersection(&sketch.shingles, &self.rep_shingles[start..end]);
+            let common = intersection(&sketch.shingles, &sketches[rep as usize].shingles);
             // Candidates are in id order, so `>` keeps the earliest on ties.
             if common >= need && best.is_none_or(|(_, c)| common > c) {
                 best = Some((rep, common));
@@ -216,9 +220,6 @@ impl Detector {
     }
 
     fn index(&mut self, id: u32, shingles: &[u64]) {
-        let start = self.rep_shingles.len();
-        self.rep_shingles.extend_from_slice(shingles);
-        self.rep_range.insert(id, (start, self.rep_shingles.len()));
         for &shingle in shingles {
             let slot = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
             let entry = self.postings.entry(shingle).or_insert((u32::MAX, 0));
@@ -242,11 +243,9 @@ pub fn detect(
     progress: &dyn crate::pipeline::Progress,
 ) -> Vec<Match> {
     let mut detector = Detector::new();
-    sketches
-        .iter()
-        .zip(skip)
+    skip.iter()
         .enumerate()
-        .map(|(i, (s, &skip))| {
+        .map(|(i, &skip)| {
             if i % 4096 == 4095 {
                 progress.advance(4096);
             }
@@ -254,7 +253,7 @@ pub fn detect(
                 detector.next_id += 1;
                 Match::Skipped
             } else {
-                detector.push(s, config)
+                detector.push(sketches, config)
             }
         })
         .collect()
