@@ -105,7 +105,8 @@ struct ExactEntry {
 #[derive(Default)]
 pub struct Detector {
     exact: Map<u128, ExactEntry>,
-    /// shingle -> (head of its posting list in `arena`, list length)
+    /// shingle -> (the representative when the list has one entry, else the head
+    /// of its list in `arena`; list length)
     postings: Map<u64, (u32, u32)>,
     /// (representative, next entry or `u32::MAX`)
     arena: Vec<(u32, u32)>,
@@ -198,7 +199,12 @@ impl Detector {
         }
         self.order.sort_unstable();
         self.candidates.clear();
-        for &(_, _, head) in &self.order[..probe] {
+        for &(len, _, head) in &self.order[..probe] {
+            if len == 1 {
+                // A lone representative is kept in the map itself.
+                self.candidates.push(head);
+                continue;
+            }
             let mut at = head;
             while at != u32::MAX {
                 let (rep, next) = self.arena[at as usize];
@@ -221,14 +227,25 @@ impl Detector {
 
     fn index(&mut self, id: u32, shingles: &[u64]) {
         for &shingle in shingles {
-            let slot = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
             let entry = self.postings.entry(shingle).or_insert((u32::MAX, 0));
-            if entry.1 >= POSTING_CAP {
-                continue;
+            match entry.1 {
+                // Most shingles belong to one representative: keep it in the map
+                // and spend no list entry on it.
+                0 => *entry = (id, 1),
+                1 => {
+                    let first = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
+                    self.arena.push((entry.0, u32::MAX));
+                    self.arena.push((id, first));
+                    *entry = (first + 1, 2);
+                }
+                len if len >= POSTING_CAP => {}
+                len => {
+                    // Lists are prepended; the cap, not the order, decides who is listed.
+                    let slot = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
+                    self.arena.push((id, entry.0));
+                    *entry = (slot, len + 1);
+                }
             }
-            // Lists are prepended; the cap, not the order, decides who is listed.
-            self.arena.push((id, entry.0));
-            *entry = (slot, entry.1 + 1);
         }
     }
 }
