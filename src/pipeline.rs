@@ -140,8 +140,15 @@ pub fn analyze_with_progress(
                     let mut words = Vec::new();
                     tokens(&normalized, &mut words);
                     let hashes = word_hashes(&words, config.seed);
-                    let sketch =
-                        Sketch::from_word_hashes(&hashes, config.block_shingle, config.seed);
+                    // At --level docs blocks are never compared: count their words only.
+                    let sketch = if with_blocks {
+                        Sketch::from_word_hashes(&hashes, config.block_shingle, config.seed)
+                    } else {
+                        Sketch {
+                            words: hashes.len(),
+                            ..Sketch::default()
+                        }
+                    };
                     if with_docs {
                         doc_words.extend_from_slice(&hashes);
                     }
