@@ -13,6 +13,7 @@ use crate::config::{Config, Format, OnError};
 use crate::error::{Error, Result};
 use crate::jsonl;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::ops::{Deref, Range};
@@ -198,10 +199,10 @@ pub struct Document {
     pub id: String,
     /// Index of its source in [`Corpus::sources`].
     pub source: usize,
-    /// Set for JSON Lines records.
+    /// Set for JSON Lines records; `None` means the whole source is the text.
     pub record: Option<Record>,
-    /// The decoded text of a record; `None` means the whole source.
-    owned: Option<String>,
+    /// Bytes of the (decoded) text.
+    pub len: usize,
 }
 
 /// Every input, loaded, with its documents in input order.
@@ -216,13 +217,34 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// The text of a document.
+    /// The text of a document. A record's text is decoded from its JSON string
+    /// each time it is asked for (borrowed when the string has no escapes), so
+    /// the corpus holds the input once, not twice.
     #[must_use]
-    pub fn text<'a>(&'a self, doc: &'a Document) -> &'a str {
-        match &doc.owned {
-            Some(text) => text,
-            None => self.sources[doc.source].text(),
+    pub fn text<'a>(&'a self, doc: &'a Document) -> Cow<'a, str> {
+        let source = &self.sources[doc.source];
+        match &doc.record {
+            None => Cow::Borrowed(source.text()),
+            Some(record) => {
+                // Only the record's own bytes are checked again, not the whole file.
+                let raw = std::str::from_utf8(&source.data[record.text_value.clone()])
+                    .expect("inputs are checked to be UTF-8 when loaded");
+                if raw.contains('\\') {
+                    Cow::Owned(
+                        serde_json::from_str::<String>(raw)
+                            .expect("the text field was decoded when the input was loaded"),
+                    )
+                } else {
+                    Cow::Borrowed(&raw[1..raw.len() - 1])
+                }
+            }
         }
+    }
+
+    /// Bytes of a document's text, without decoding it.
+    #[must_use]
+    pub fn text_len(&self, doc: &Document) -> usize {
+        doc.len
     }
 
     /// A corpus of in-memory texts, one document each, for library use.
@@ -239,11 +261,12 @@ impl Corpus {
         };
         for (id, text) in texts {
             let id = id.into();
+            let bytes = text.into().into_bytes();
             corpus.documents.push(Document {
                 id: id.clone(),
                 source: corpus.sources.len(),
                 record: None,
-                owned: None,
+                len: bytes.len(),
             });
             corpus.sources.push(Source {
                 input: InputPath {
@@ -251,7 +274,7 @@ impl Corpus {
                     relative: PathBuf::from(&id),
                 },
                 format: Format::Text,
-                data: Data::Owned(text.into().into_bytes()),
+                data: Data::Owned(bytes),
             });
         }
         corpus
@@ -429,7 +452,7 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
             id: path.display().to_string(),
             source: 0,
             record: None,
-            owned: None,
+            len: source.data.len(),
         };
         return Ok((vec![doc], Vec::new()));
     }
@@ -467,7 +490,7 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
                     line_end,
                     keep: parsed.keep,
                 }),
-                owned: Some(parsed.text),
+                len: parsed.text.len(),
             })
         })
         .collect();

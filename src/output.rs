@@ -67,7 +67,7 @@ pub fn write_source(
             if analysis.doc_dropped[doc] {
                 continue;
             }
-            let text = corpus.text(&corpus.documents[doc]);
+            let text: &str = &corpus.text(&corpus.documents[doc]);
             let start = analysis.doc_start[doc];
             for (i, block) in analysis.blocks[doc].iter().enumerate() {
                 if !analysis.dropped[start + i] {
@@ -96,7 +96,7 @@ pub fn write_source(
         }
         if analysis.changes(doc) {
             out.write_all(&data[at..record.text_value.start])?;
-            let cleaned = cleaned_text(corpus.text(document), analysis, doc);
+            let cleaned = cleaned_text(&corpus.text(document), analysis, doc);
             let json = serde_json::to_string(&cleaned).expect("strings always serialize");
             out.write_all(json.as_bytes())?;
             at = record.text_value.end;

@@ -124,13 +124,13 @@ pub fn analyze_with_progress(
     let with_docs = config.level != Level::Blocks;
     let with_blocks = config.level != Level::Docs;
     let candidates = with_docs.then(|| Candidates::new(config));
-    let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text(d).len()).sum();
+    let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text_len(d)).sum();
     progress.stage("sketching", total_bytes as u64, true);
     let per_doc: Vec<(Vec<Block>, Vec<Sketch>, DocSketch)> = corpus
         .documents
         .par_iter()
         .map(|doc| {
-            let text = corpus.text(doc);
+            let text: &str = &corpus.text(doc);
             let blocks = segment(text, config.blocks);
             let mut doc_words: Vec<u64> = Vec::new();
             let sketches = blocks
@@ -187,7 +187,7 @@ pub fn analyze_with_progress(
             let sizes: Vec<usize> = corpus
                 .documents
                 .iter()
-                .map(|d| corpus.text(d).len())
+                .map(|d| corpus.text_len(d))
                 .collect();
             let keep_values: Vec<_> = corpus
                 .documents

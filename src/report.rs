@@ -300,7 +300,7 @@ pub struct Syndicated {
 /// Byte offset to character offset, with a checkpoint every 256 bytes so that
 /// many look-ups into one long document stay cheap; ASCII needs none.
 struct CharIndex<'t> {
-    text: &'t str,
+    text: std::borrow::Cow<'t, str>,
     checkpoints: Vec<usize>,
     ascii: bool,
 }
@@ -308,7 +308,7 @@ struct CharIndex<'t> {
 const CHECKPOINT: usize = 256;
 
 impl<'t> CharIndex<'t> {
-    fn new(text: &'t str) -> Self {
+    fn new(text: std::borrow::Cow<'t, str>) -> Self {
         if text.is_ascii() {
             return CharIndex {
                 text,
@@ -491,7 +491,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         let removed: Vec<usize> = range.clone().filter(|&g| analysis.dropped[g]).collect();
         documents.push(DocReport {
             document: b.doc_ref(doc),
-            bytes: corpus.text(&corpus.documents[doc]).len(),
+            bytes: corpus.text_len(&corpus.documents[doc]),
             blocks: range.len(),
             removed_blocks: removed.len(),
             removed_bytes: removed.iter().map(|&g| b.span_len(g)).sum(),
@@ -516,7 +516,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         .filter(|(_, (docs, _, _))| docs.len() >= 2)
         .map(|(source, (docs, copies, removed))| {
             let (doc, block) = analysis.block(source);
-            let text = corpus.text(&corpus.documents[doc]);
+            let text: &str = &corpus.text(&corpus.documents[doc]);
             let preview: String = text[block.content.clone()]
                 .split_whitespace()
                 .collect::<Vec<_>>()
@@ -547,7 +547,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             )
             .then(x.first_copy.bytes.cmp(&y.first_copy.bytes))
     });
-    let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text(d).len()).sum();
+    let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text_len(d)).sum();
     let removed_block_bytes: usize = documents.iter().map(|d| d.removed_bytes).sum();
     let near_duplicates = near_duplicates(&b);
     let (dropped_documents, dropped_document_bytes) = near_duplicates
@@ -647,7 +647,7 @@ fn near_duplicates(b: &Builder<'_>) -> Option<NearDuplicates> {
             .collect(),
         Candidates::Simhash { .. } => Vec::new(),
     };
-    let size = |d: usize| b.corpus.text(&b.corpus.documents[d]).len();
+    let size = |d: usize| b.corpus.text_len(&b.corpus.documents[d]);
     let mut cluster_list: Vec<ClusterReport> = level
         .clusters
         .iter()
@@ -1022,7 +1022,7 @@ mod tests {
     #[test]
     fn char_index_counts_multibyte_text() {
         let text = "a\u{2019}b".repeat(3000);
-        let index = CharIndex::new(&text);
+        let index = CharIndex::new(std::borrow::Cow::Borrowed(&text));
         for byte in [0, 1, 4, 5, 255, 256, 257, 5000, 9000, text.len()] {
             if text.is_char_boundary(byte) {
                 assert_eq!(index.chars_before(byte), text[..byte].chars().count());

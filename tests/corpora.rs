@@ -54,7 +54,7 @@ fn check_invariants(corpus: &Corpus, analysis: &Analysis) {
                 pair.block
             );
         }
-        let text = corpus.text(&corpus.documents[doc]);
+        let text: &str = &corpus.text(&corpus.documents[doc]);
         let cleaned = neardup::output::cleaned_text(text, analysis, doc);
         let mut expected = String::new();
         for (i, block) in analysis.blocks[doc].iter().enumerate() {
@@ -91,7 +91,7 @@ fn check_exact_groups(name: &str, corpus: &Corpus, analysis: &Analysis) -> (usiz
         docs.sort_unstable();
         for &doc in &docs[1..] {
             later += 1;
-            let text = corpus.text(&corpus.documents[doc]);
+            let text: &str = &corpus.text(&corpus.documents[doc]);
             let cleaned = neardup::output::cleaned_text(text, analysis, doc);
             let normalized = normalize(&cleaned);
             let mut words = Vec::new();
@@ -110,7 +110,7 @@ fn shared_paragraph_recall(corpus: &Corpus, analysis: &Analysis) -> (usize, usiz
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let (mut repeats, mut removed) = (0, 0);
     for (doc, d) in corpus.documents.iter().enumerate() {
-        let text = corpus.text(d);
+        let text: &str = &corpus.text(d);
         for (i, block) in analysis.blocks[doc].iter().enumerate() {
             let g = analysis.global(doc, i);
             let norm = normalize(&text[block.content.clone()]);
@@ -266,7 +266,7 @@ fn evaluate_documents(name: &str, exact: Join) {
     let sets: Vec<Vec<u64>> = corpus
         .documents
         .iter()
-        .map(|d| doc_shingles(corpus.text(d), &config))
+        .map(|d| doc_shingles(&corpus.text(d), &config))
         .collect();
     let truth = exact(&sets, config.threshold);
     let level = &analysis.doc_level;
@@ -315,7 +315,7 @@ fn prefix_join_agrees_with_brute_force() {
     let sets: Vec<Vec<u64>> = corpus
         .documents
         .iter()
-        .map(|d| doc_shingles(corpus.text(d), &config))
+        .map(|d| doc_shingles(&corpus.text(d), &config))
         .collect();
     for t in [0.5, 0.8] {
         assert_eq!(

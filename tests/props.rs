@@ -152,7 +152,7 @@ fn load_and_run(
     };
     let analysis = neardup::analyze(&corpus, &config);
     for (doc, d) in corpus.documents.iter().enumerate() {
-        let text = corpus.text(d);
+        let text: &str = &corpus.text(d);
         let mut at = 0;
         for block in &analysis.blocks[doc] {
             prop_assert_eq!(block.span.start, at);
