@@ -120,12 +120,16 @@ fn is_word_char(c: char) -> bool {
 /// Punctuation separates words, so `U.S.-Russia`, `U.S.- Russia` and
 /// `U.S. Russia` give the same words.
 pub fn tokens<'a>(normalized: &'a str, out: &mut Vec<&'a str>) {
+    for_each_word(normalized, |w| out.push(w));
+}
+
+/// Calls `f` with each word of normalized text, in order (see [`tokens`]).
+pub fn for_each_word<'a>(normalized: &'a str, mut f: impl FnMut(&'a str)) {
     if normalized.is_ascii() {
-        out.extend(
-            normalized
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty()),
-        );
+        normalized
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .for_each(f);
         return;
     }
     let mut start = None;
@@ -136,14 +140,14 @@ pub fn tokens<'a>(normalized: &'a str, out: &mut Vec<&'a str>) {
             continue;
         }
         if let Some(s) = start.take() {
-            out.push(&normalized[s..i]);
+            f(&normalized[s..i]);
         }
         if unspaced && is_word_char(c) {
-            out.push(&normalized[i..i + c.len_utf8()]);
+            f(&normalized[i..i + c.len_utf8()]);
         }
     }
     if let Some(s) = start {
-        out.push(&normalized[s..]);
+        f(&normalized[s..]);
     }
 }
 

@@ -6,12 +6,13 @@ use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect, Match};
 use crate::input::Corpus;
-use crate::normalize::{normalize, tokens};
+use crate::normalize::{for_each_word, normalize};
 use crate::segment::{segment, Block};
-use crate::shingle::{as_bytes, shingles_of, word_hashes, Sketch};
+use crate::shingle::{as_bytes, shingles_of, Sketch};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::time::Instant;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Everything the block engine found, indexed by document and by global block
 /// index (blocks numbered in input order across all documents).
@@ -133,28 +134,34 @@ pub fn analyze_with_progress(
             let text: &str = &corpus.text(doc);
             let blocks = segment(text, config.blocks);
             let mut doc_words: Vec<u64> = Vec::new();
-            let sketches = blocks
-                .iter()
-                .map(|b| {
-                    let normalized = normalize(&text[b.content.clone()]);
-                    let mut words = Vec::new();
-                    tokens(&normalized, &mut words);
-                    let hashes = word_hashes(&words, config.seed);
-                    // At --level docs blocks are never compared: count their words only.
-                    let sketch = if with_blocks {
-                        Sketch::from_word_hashes(&hashes, config.block_shingle, config.seed)
-                    } else {
-                        Sketch {
-                            words: hashes.len(),
-                            ..Sketch::default()
-                        }
-                    };
-                    if with_docs {
-                        doc_words.extend_from_slice(&hashes);
+            // Buffers reused from block to block of the document.
+            let mut hashes: Vec<u64> = Vec::new();
+            let mut bytes: Vec<u8> = Vec::new();
+            let mut sketches = Vec::with_capacity(blocks.len());
+            for b in &blocks {
+                let normalized = normalize(&text[b.content.clone()]);
+                hashes.clear();
+                for_each_word(&normalized, |w| {
+                    hashes.push(xxh3_64_with_seed(w.as_bytes(), config.seed));
+                });
+                // At --level docs blocks are never compared: count their words only.
+                sketches.push(if with_blocks {
+                    Sketch::from_word_hashes_with(
+                        &hashes,
+                        config.block_shingle,
+                        config.seed,
+                        &mut bytes,
+                    )
+                } else {
+                    Sketch {
+                        words: hashes.len(),
+                        ..Sketch::default()
                     }
-                    sketch
-                })
-                .collect();
+                });
+                if with_docs {
+                    doc_words.extend_from_slice(&hashes);
+                }
+            }
             let doc_sketch = candidates.as_ref().map_or_else(DocSketch::default, |c| {
                 let shingles = shingles_of(&as_bytes(&doc_words), config.doc_shingle, config.seed);
                 c.sketch(shingles, config.seed)

@@ -40,13 +40,28 @@ impl Sketch {
     /// Sketches a sequence of word hashes (see [`word_hashes`]).
     #[must_use]
     pub fn from_word_hashes(hashes: &[u64], n: usize, seed: u64) -> Sketch {
-        let bytes = as_bytes(hashes);
-        let mut shingles = shingles_of(&bytes, n, seed);
+        Sketch::from_word_hashes_with(hashes, n, seed, &mut Vec::new())
+    }
+
+    /// [`Sketch::from_word_hashes`] with a scratch buffer reused between calls.
+    #[must_use]
+    pub fn from_word_hashes_with(
+        hashes: &[u64],
+        n: usize,
+        seed: u64,
+        bytes: &mut Vec<u8>,
+    ) -> Sketch {
+        bytes.clear();
+        for h in hashes {
+            bytes.extend_from_slice(&h.to_le_bytes());
+        }
+        let bytes = &bytes[..];
+        let mut shingles = shingles_of(bytes, n, seed);
         shingles.sort_unstable();
         shingles.dedup();
         Sketch {
             words: hashes.len(),
-            exact: xxh3_128_with_seed(&bytes, seed),
+            exact: xxh3_128_with_seed(bytes, seed),
             shingles,
         }
     }
