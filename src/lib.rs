@@ -1,21 +1,28 @@
 //! # neardup
 //!
-//! Finds near-duplicate text — paragraphs repeated inside a document and blocks
-//! syndicated across documents — keeps the first copy of each and writes the
-//! text back without the repeats, every kept byte unchanged, with a report that
-//! says where each removed block was first seen.
+//! Finds near-duplicate text — paragraphs repeated inside a document, blocks
+//! syndicated across documents, and whole documents that are near copies of
+//! each other — in one pass; keeps the first copy of each and writes the text
+//! back without the repeats, every kept byte unchanged, with a report that says
+//! where each removed block or document was first seen.
 //!
 //! ```text
-//! input ──► segment ──► normalize ──► shingle ──► detect ──► decide ──► output
-//! files,    blocks =    NFKC, case,   word        exact key  runs of    kept spans,
-//! JSONL,    byte spans  quotes,       n-grams,    + shingle  repeats,   temp file
-//! stdin     (tile the   dashes,       seeded      index:     first copy + rename;
-//!           input)      spaces        xxh3        containment kept      report
+//! input ──► segment ──► normalize ──► shingle ──┬─► documents ─────────► drop near-duplicate
+//! files,    blocks =    NFKC, case,   word       │   MinHash/LSH or        documents whole
+//! JSONL,    byte spans  quotes,       n-grams,   │   SimHash candidates,   (cluster::cluster)
+//! .gz/.zst, (tile the   dashes,       seeded     │   verified vs. the
+//! stdin     input)      spaces        xxh3       │   representative
+//!                                                └─► blocks of kept ─────► runs of repeats,
+//!                                                    documents: exact key  first copy kept
+//!                                                    + shingle index,      (decide) ──► output:
+//!                                                    containment (detect)  kept spans, temp
+//!                                                                          file + rename; report
 //! ```
 //!
-//! Segmentation, normalization and hashing run in parallel (rayon) over
-//! documents; detection visits blocks once in input order, so the answer is the
-//! same whatever the number of threads.
+//! Reading, segmentation, normalization, hashing and sketching run in parallel
+//! (rayon) over documents; candidate pairs are sorted; document clustering and
+//! block detection visit items once in input order, so the answer is the same
+//! whatever the number of threads.
 //!
 //! ```
 //! use neardup::{Config, Corpus};
