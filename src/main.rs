@@ -261,10 +261,10 @@ fn execute(
             return ExitStatus::Error;
         }
     }
-    let rendered = render(&report, common, check.map(|(a, _)| a));
+    let check_args = check.map(|(a, _)| a);
     let written = match (&report_file, &destination) {
         (Some(path), _) => {
-            match output::write_atomically(path, |w| w.write_all(rendered.as_bytes())) {
+            match output::write_atomically(path, |w| write_report(&report, common, check_args, w)) {
                 Ok(()) => ExitStatus::Success,
                 Err(e) => {
                     print_error(&e);
@@ -289,7 +289,7 @@ fn execute(
             }
             ExitStatus::Success
         }
-        (None, _) => print_stdout(&rendered),
+        (None, _) => print_stdout(|w| write_report(&report, common, check_args, w)),
     };
     if written == ExitStatus::Error {
         status = ExitStatus::Error;
@@ -316,33 +316,36 @@ fn execute(
     status
 }
 
-fn render(report: &Report, common: &cli::Common, check: Option<&cli::CheckArgs>) -> String {
+/// Writes the report in the asked format. JSON is serialized straight into
+/// the writer: a corpus's report can be larger than the corpus's text.
+fn write_report(
+    report: &Report,
+    common: &cli::Common,
+    check: Option<&cli::CheckArgs>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let github = common.format == cli::FormatArg::Github
         || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Github);
     let json =
         common.json || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Json);
-    if github {
-        if let Some(verdict) = &report.check {
-            return check::render_github(report, verdict);
-        }
+    if let (true, Some(verdict)) = (github, &report.check) {
+        return out.write_all(check::render_github(report, verdict).as_bytes());
     }
     if json {
-        let mut s = serde_json::to_string(report).expect("reports always serialize");
-        s.push('\n');
-        s
-    } else {
-        let mut text = report::render_text(report, common.top);
-        if let Some(verdict) = &report.check {
-            text.push_str(&check::render_text(verdict));
-        }
-        text
+        serde_json::to_writer(&mut *out, report).map_err(std::io::Error::from)?;
+        return out.write_all(b"\n");
     }
+    out.write_all(report::render_text(report, common.top).as_bytes())?;
+    if let Some(verdict) = &report.check {
+        out.write_all(check::render_text(verdict).as_bytes())?;
+    }
+    Ok(())
 }
 
-fn print_stdout(text: &str) -> ExitStatus {
+fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> ExitStatus {
     let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    match lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
+    let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match fill(&mut lock).and_then(|()| lock.flush()) {
         Ok(()) => ExitStatus::Success,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
         Err(e) => {
