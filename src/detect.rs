@@ -93,6 +93,91 @@ impl Hasher for HashedKey {
 
 type Map<K, V> = HashMap<K, V, BuildHasherDefault<HashedKey>>;
 
+/// The shingle index: an open-addressing table from a shingle's 32-bit
+/// fingerprint to its posting list, 9 bytes a slot where a
+/// `HashMap<u64, (u32, u32)>` takes 17. Two shingles whose fingerprints collide
+/// (about one pair in 2^32) share a list; that only adds candidates, and every
+/// candidate is verified on its real shingles, so answers stay exact.
+#[derive(Default)]
+struct PostingTable {
+    /// Fingerprints; 0 marks an empty slot.
+    keys: Vec<u32>,
+    /// The lone representative when `lens` is 1, else the head in the arena.
+    heads: Vec<u32>,
+    lens: Vec<u8>,
+    used: usize,
+}
+
+impl PostingTable {
+    fn key(shingle: u64) -> u32 {
+        // The high half of an xxh3 value; 0 is taken by empty slots.
+        #[allow(clippy::cast_possible_truncation)]
+        let key = (shingle >> 32) as u32;
+        key.max(1)
+    }
+
+    fn find(&self, key: u32) -> (usize, bool) {
+        let mask = self.keys.len() - 1;
+        let mut at = key as usize & mask;
+        loop {
+            match self.keys[at] {
+                0 => return (at, false),
+                k if k == key => return (at, true),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    /// (head, length) of a shingle's list, if it has one.
+    fn get(&self, shingle: u64) -> Option<(u32, u32)> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        match self.find(Self::key(shingle)) {
+            (at, true) => Some((self.heads[at], u32::from(self.lens[at]))),
+            _ => None,
+        }
+    }
+
+    /// The slot of a shingle, made empty (length 0) if it was not there.
+    fn slot(&mut self, shingle: u64) -> usize {
+        if (self.used + 1) * 8 > self.keys.len() * 7 {
+            self.grow();
+        }
+        let key = Self::key(shingle);
+        let (at, found) = self.find(key);
+        if !found {
+            self.keys[at] = key;
+            self.heads[at] = u32::MAX;
+            self.lens[at] = 0;
+            self.used += 1;
+        }
+        at
+    }
+
+    fn grow(&mut self) {
+        let capacity = (self.keys.len() * 2).max(1 << 12);
+        let old = std::mem::replace(
+            self,
+            PostingTable {
+                keys: vec![0; capacity],
+                heads: vec![0; capacity],
+                lens: vec![0; capacity],
+                used: 0,
+            },
+        );
+        for i in 0..old.keys.len() {
+            if old.keys[i] != 0 {
+                let (at, _) = self.find(old.keys[i]);
+                self.keys[at] = old.keys[i];
+                self.heads[at] = old.heads[i];
+                self.lens[at] = old.lens[i];
+                self.used += 1;
+            }
+        }
+    }
+}
+
 /// What the exact index remembers of the first block with a given text.
 #[derive(Clone, Copy)]
 struct ExactEntry {
@@ -107,7 +192,7 @@ pub struct Detector {
     exact: Map<u128, ExactEntry>,
     /// shingle -> (the representative when the list has one entry, else the head
     /// of its list in `arena`; list length)
-    postings: Map<u64, (u32, u32)>,
+    postings: PostingTable,
     /// (representative, next entry or `u32::MAX`)
     arena: Vec<(u32, u32)>,
     /// Scratch space reused between blocks.
@@ -190,11 +275,7 @@ impl Detector {
         let probe = n - need + 1;
         self.order.clear();
         for &shingle in &sketch.shingles {
-            let (head, len) = self
-                .postings
-                .get(&shingle)
-                .copied()
-                .unwrap_or((u32::MAX, 0));
+            let (head, len) = self.postings.get(shingle).unwrap_or((u32::MAX, 0));
             self.order.push((len, shingle, head));
         }
         self.order.sort_unstable();
@@ -227,25 +308,27 @@ impl Detector {
 
     fn index(&mut self, id: u32, shingles: &[u64]) {
         for &shingle in shingles {
-            let entry = self.postings.entry(shingle).or_insert((u32::MAX, 0));
-            match entry.1 {
-                // Most shingles belong to one representative: keep it in the map
+            let at = self.postings.slot(shingle);
+            let (head, len) = (self.postings.heads[at], u32::from(self.postings.lens[at]));
+            let arena = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
+            let (head, len) = match len {
+                // Most shingles belong to one representative: keep it in the table
                 // and spend no list entry on it.
-                0 => *entry = (id, 1),
+                0 => (id, 1),
                 1 => {
-                    let first = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
-                    self.arena.push((entry.0, u32::MAX));
-                    self.arena.push((id, first));
-                    *entry = (first + 1, 2);
+                    self.arena.push((head, u32::MAX));
+                    self.arena.push((id, arena));
+                    (arena + 1, 2)
                 }
-                len if len >= POSTING_CAP => {}
+                len if len >= POSTING_CAP => continue,
+                // Lists are prepended; the cap, not the order, decides who is listed.
                 len => {
-                    // Lists are prepended; the cap, not the order, decides who is listed.
-                    let slot = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
-                    self.arena.push((id, entry.0));
-                    *entry = (slot, len + 1);
+                    self.arena.push((id, head));
+                    (arena, len + 1)
                 }
-            }
+            };
+            self.postings.heads[at] = head;
+            self.postings.lens[at] = u8::try_from(len).expect("lists are capped below 256");
         }
     }
 }
