@@ -49,6 +49,7 @@ pub mod error;
 pub mod index;
 pub mod input;
 pub mod jsonl;
+pub mod memory;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;

@@ -210,6 +210,7 @@ pub fn analyze_with_progress(
         },
     };
     drop(doc_sketches);
+    crate::memory::release_free_memory();
     timings.documents = started.elapsed();
 
     let started = Instant::now();
