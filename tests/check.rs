@@ -17,7 +17,7 @@ fn golden(name: &str, actual: &[u8]) {
 fn check(args: &[&str]) -> crate::util::Output {
     let mut full = vec!["check"];
     full.extend_from_slice(args);
-    full.push("docs.jsonl");
+    full.push("wire.jsonl");
     run(&data_dir().join("near-duplicate-docs"), &full)
 }
 
@@ -64,7 +64,7 @@ fn github_output_is_golden() {
     assert_bytes_eq(&same.stdout, &out.stdout, "--output-format github");
     let text = out.stdout_str();
     assert!(
-        text.starts_with("::warning file=docs.jsonl,line=3,"),
+        text.starts_with("::warning file=wire.jsonl,line=3,"),
         "{text}"
     );
     assert!(text.contains("::error title=neardup check failed::duplicate documents 42.9%25"));

@@ -139,8 +139,8 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
 #[test]
 fn jsonl_stays_jsonl_with_only_the_text_field_changed() {
     let case = data_dir().join("jsonl");
-    let input = std::fs::read_to_string(case.join("docs.jsonl")).unwrap();
-    let out = run(&case, &["clean", "--level", "blocks", "docs.jsonl"]);
+    let input = std::fs::read_to_string(case.join("records.jsonl")).unwrap();
+    let out = run(&case, &["clean", "--level", "blocks", "records.jsonl"]);
     assert_eq!(out.code, 0, "{out:?}");
     let cleaned = out.stdout_str();
     let (before, after): (Vec<&str>, Vec<&str>) =
@@ -162,13 +162,13 @@ fn jsonl_stays_jsonl_with_only_the_text_field_changed() {
     assert!(after[1].ends_with(r#", "id": 2, "source":"blog"}"#));
     // At both levels the exact copy is dropped whole: its line is gone and
     // every other line is as before.
-    let both = run(&case, &["clean", "docs.jsonl"]).stdout_str();
+    let both = run(&case, &["clean", "records.jsonl"]).stdout_str();
     let lines: Vec<&str> = both.lines().collect();
     assert_eq!(lines, [before[0], after[1], before[3]]);
     // Ids: the id field whatever its type, else file:line.
     let report = run(
         &case,
-        &["scan", "--level", "blocks", "--json", "docs.jsonl"],
+        &["scan", "--level", "blocks", "--json", "records.jsonl"],
     );
     let report: neardup::report::Report = serde_json::from_slice(&report.stdout).unwrap();
     let ids: Vec<&str> = report
@@ -494,10 +494,10 @@ fn annotate_needs_json_lines() {
 #[test]
 fn annotate_keeps_every_record_and_marks_duplicates() {
     let case = data_dir().join("near-duplicate-docs");
-    let input = std::fs::read_to_string(case.join("docs.jsonl")).unwrap();
+    let input = std::fs::read_to_string(case.join("wire.jsonl")).unwrap();
     let out = run(
         &case,
-        &["clean", "--annotate", "--level", "docs", "docs.jsonl"],
+        &["clean", "--annotate", "--level", "docs", "wire.jsonl"],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let lines: Vec<Value> = out
@@ -530,7 +530,7 @@ fn keep_longest_and_max_field_choose_the_kept_copy() {
     let report = |args: &[&str]| -> Value {
         let mut full = vec!["scan", "--json", "--level", "docs"];
         full.extend_from_slice(args);
-        full.push("docs.jsonl");
+        full.push("wire.jsonl");
         serde_json::from_slice(&run(&case, &full).stdout).unwrap()
     };
     let kept = |r: &Value| -> Vec<String> {
@@ -559,7 +559,7 @@ fn keep_longest_and_max_field_choose_the_kept_copy() {
 fn compressed_inputs_and_outputs_follow_their_names() {
     use std::io::Write as _;
     let dir = tempdir();
-    let jsonl = std::fs::read(data_dir().join("near-duplicate-docs/docs.jsonl")).unwrap();
+    let jsonl = std::fs::read(data_dir().join("near-duplicate-docs/wire.jsonl")).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&jsonl).unwrap();
     std::fs::write(dir.path().join("docs.jsonl.gz"), gz.finish().unwrap()).unwrap();
@@ -570,7 +570,7 @@ fn compressed_inputs_and_outputs_follow_their_names() {
     .unwrap();
     let plain = run(
         &data_dir().join("near-duplicate-docs"),
-        &["clean", "-q", "docs.jsonl"],
+        &["clean", "-q", "wire.jsonl"],
     );
     for name in ["docs.jsonl.gz", "docs.jsonl.zst"] {
         let out = run(dir.path(), &["clean", "-q", name]);
@@ -704,11 +704,11 @@ fn progress_goes_to_stderr_only() {
     let case = data_dir().join("near-duplicate-docs");
     let with = run(
         &case,
-        &["scan", "--json", "--progress", "always", "docs.jsonl"],
+        &["scan", "--json", "--progress", "always", "wire.jsonl"],
     );
     let without = run(
         &case,
-        &["scan", "--json", "--progress", "never", "docs.jsonl"],
+        &["scan", "--json", "--progress", "never", "wire.jsonl"],
     );
     assert_eq!(with.code, 0, "{with:?}");
     assert_bytes_eq(
@@ -720,7 +720,7 @@ fn progress_goes_to_stderr_only() {
     assert!(without.stderr.is_empty(), "{without:?}");
     let quiet = run(
         &case,
-        &["scan", "--progress", "always", "--quiet", "docs.jsonl"],
+        &["scan", "--progress", "always", "--quiet", "wire.jsonl"],
     );
     assert!(quiet.stderr.is_empty(), "{quiet:?}");
 }
