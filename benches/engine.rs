@@ -174,10 +174,8 @@ fn bench_block_pass(c: &mut Criterion) {
 fn doc_sets(docs: &[(String, String)]) -> Vec<Vec<u64>> {
     docs.iter()
         .map(|(_, text)| {
-            let normalized = neardup::normalize::normalize(text);
-            let mut words = Vec::new();
-            neardup::normalize::tokens(&normalized, &mut words);
-            let hashes = neardup::shingle::word_hashes(&words, 42);
+            let mut hashes = Vec::new();
+            neardup::shingle::hash_words(&neardup::normalize::normalize(text), 42, &mut hashes);
             neardup::shingle::shingles_of(&neardup::shingle::as_bytes(&hashes), 5, 42)
         })
         .collect()

@@ -66,14 +66,6 @@ pub struct CheckReport {
     pub passed: bool,
 }
 
-fn share(count: usize, total: usize) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        ((count as f64 / total as f64) * 10_000.0).round() / 10_000.0
-    }
-}
-
 /// Measures a report against limits.
 #[must_use]
 pub fn evaluate(report: &Report, limits: Limits) -> CheckReport {
@@ -113,7 +105,7 @@ pub fn evaluate(report: &Report, limits: Limits) -> CheckReport {
                 name: name.to_owned(),
                 count,
                 total,
-                share: share(count, total),
+                share: crate::report::ratio(count, total),
                 limit,
                 passed,
             })

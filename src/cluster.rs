@@ -169,18 +169,8 @@ pub fn cluster(
 ) -> DocLevel {
     let n = sketches.len();
     let tables = candidates.tables();
-    let skip: Vec<bool> = sketches.iter().map(|s| s.keys.len() != tables).collect();
-    let keys: Vec<u64> = sketches
-        .iter()
-        .flat_map(|s| {
-            if s.keys.len() == tables {
-                s.keys.clone()
-            } else {
-                vec![0; tables]
-            }
-        })
-        .collect();
-    let mut pairs = candidate_pairs(&keys, tables, &skip);
+    let keys: Vec<&[u64]> = sketches.iter().map(|s| s.keys.as_slice()).collect();
+    let mut pairs = candidate_pairs(&keys, tables);
     let candidate_count = pairs.len();
     // Group by the later document.
     pairs.sort_unstable_by_key(|&(a, b)| (b, a));

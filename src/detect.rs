@@ -76,18 +76,11 @@ impl Hasher for HashedKey {
             self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
     fn write_u128(&mut self, n: u128) {
         // Truncation keeps the low, well-mixed half of an xxh3-128 key.
         #[allow(clippy::cast_possible_truncation)]
         let low = n as u64;
         self.0 ^= low;
-    }
-    fn write_u32(&mut self, n: u32) {
-        // Representatives' ids are small and dense: spread them.
-        self.0 ^= u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
@@ -333,6 +326,15 @@ impl Detector {
     }
 }
 
+/// What [`detect`] found.
+pub struct Detection {
+    /// The verdict per block.
+    pub matches: Vec<Match>,
+    /// (skipped block, first copy) for skipped blocks whose text is exactly
+    /// that of a first copy: a document dropped whole still holds a copy of it.
+    pub copies_in_dropped: Vec<(usize, usize)>,
+}
+
 /// Runs the detector over every block, in order; blocks with `skip` set are
 /// [`Match::Skipped`] and are neither repeats nor first copies.
 #[must_use]
@@ -341,9 +343,10 @@ pub fn detect(
     skip: &[bool],
     config: &Config,
     progress: &dyn crate::pipeline::Progress,
-) -> Vec<Match> {
+) -> Detection {
     let mut detector = Detector::new();
-    skip.iter()
+    let matches: Vec<Match> = skip
+        .iter()
         .enumerate()
         .map(|(i, &skip)| {
             if i % 4096 == 4095 {
@@ -356,7 +359,21 @@ pub fn detect(
                 detector.push(sketches, config)
             }
         })
-        .collect()
+        .collect();
+    // The exact index now holds every first copy's key, earlier or later.
+    let copies_in_dropped = matches
+        .iter()
+        .enumerate()
+        .filter(|(g, m)| matches!(m, Match::Skipped) && sketches[*g].words > 0)
+        .filter_map(|(g, _)| {
+            let entry = detector.exact.get(&sketches[g].exact)?;
+            entry.exact.then_some((g, entry.source as usize))
+        })
+        .collect();
+    Detection {
+        matches,
+        copies_in_dropped,
+    }
 }
 
 #[cfg(test)]
@@ -374,6 +391,7 @@ mod tests {
             config,
             &crate::pipeline::Silent,
         )
+        .matches
     }
 
     const A: &str = "The quick brown fox jumps over the lazy dog near the river bank today";

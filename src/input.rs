@@ -35,6 +35,12 @@ impl InputPath {
     pub fn is_stdin(&self) -> bool {
         self.path.as_os_str() == "-"
     }
+
+    /// How messages and reports name it: the path, or `<stdin>`.
+    #[must_use]
+    pub fn display_name(&self) -> String {
+        display_path(self).display().to_string()
+    }
 }
 
 /// Expands the command line's paths: files as given, directories walked in
@@ -51,15 +57,8 @@ pub fn expand(paths: &[PathBuf], globs: &[String]) -> (Vec<InputPath>, Vec<Error
         Err(e) => return (out, vec![e]),
     };
     for path in paths {
-        let start = out.len();
-        let walked = path.as_os_str() != "-" && path.is_dir();
-        if let Err(e) = expand_one(path, &mut out) {
+        if let Err(e) = expand_one(path, filter.as_ref(), &mut out) {
             errors.push(e);
-        }
-        if let (Some(filter), true) = (&filter, walked) {
-            let mut kept: Vec<InputPath> = out.drain(start..).collect();
-            kept.retain(|i| filter.is_match(&i.relative));
-            out.extend(kept);
         }
     }
     (out, errors)
@@ -83,30 +82,39 @@ fn glob_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {
         .map_err(|e| Error::Usage(format!("--glob: {e}")))
 }
 
-fn expand_one(path: &PathBuf, out: &mut Vec<InputPath>) -> Result<()> {
-    {
-        if path.as_os_str() == "-" {
-            out.push(InputPath {
-                path: path.clone(),
-                relative: PathBuf::from("stdin"),
-            });
-            return Ok(());
-        }
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if meta.is_dir() {
-            walk(path, Path::new(""), out)?;
-        } else {
-            let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
-            out.push(InputPath {
-                path: path.clone(),
-                relative: name,
-            });
-        }
+fn expand_one(
+    path: &PathBuf,
+    filter: Option<&globset::GlobSet>,
+    out: &mut Vec<InputPath>,
+) -> Result<()> {
+    if path.as_os_str() == "-" {
+        out.push(InputPath {
+            path: path.clone(),
+            relative: PathBuf::from("stdin"),
+        });
+        return Ok(());
+    }
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        walk(path, Path::new(""), filter, out)?;
+    } else {
+        let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
+        out.push(InputPath {
+            path: path.clone(),
+            relative: name,
+        });
     }
     Ok(())
 }
 
-fn walk(dir: &Path, relative: &Path, out: &mut Vec<InputPath>) -> Result<()> {
+/// Files under `dir` in sorted order; `filter` (the `--glob` patterns) is
+/// matched against paths relative to the walked directory.
+fn walk(
+    dir: &Path,
+    relative: &Path,
+    filter: Option<&globset::GlobSet>,
+    out: &mut Vec<InputPath>,
+) -> Result<()> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
@@ -121,17 +129,14 @@ fn walk(dir: &Path, relative: &Path, out: &mut Vec<InputPath>) -> Result<()> {
         let rel = relative.join(&name);
         let link = std::fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
         if link.is_dir() {
-            walk(&path, &rel, out)?;
-        } else if link.file_type().is_symlink() {
-            // Links to files are read; links to directories are not followed,
-            // which also rules out link loops.
-            if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-                out.push(InputPath {
-                    path,
-                    relative: rel,
-                });
-            }
-        } else if link.is_file() {
+            walk(&path, &rel, filter, out)?;
+            continue;
+        }
+        // Links to files are read; links to directories are not followed,
+        // which also rules out link loops.
+        let file = link.is_file()
+            || link.file_type().is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+        if file && filter.is_none_or(|f| f.is_match(&rel)) {
             out.push(InputPath {
                 path,
                 relative: rel,
@@ -239,6 +244,22 @@ impl Corpus {
                 }
             }
         }
+    }
+
+    /// Each source's documents, as a range of document indexes (documents are
+    /// in source order).
+    #[must_use]
+    pub fn docs_by_source(&self) -> Vec<Range<usize>> {
+        let mut ranges = vec![0..0; self.sources.len()];
+        for (i, doc) in self.documents.iter().enumerate() {
+            let r = &mut ranges[doc.source];
+            if r.start == r.end {
+                *r = i..i + 1;
+            } else {
+                r.end = i + 1;
+            }
+        }
+        ranges
     }
 
     /// Bytes of a document's text, without decoding it.

@@ -25,28 +25,17 @@ pub enum Destination {
 /// The cleaned text of one document: its kept blocks, concatenated.
 #[must_use]
 pub fn cleaned_text(text: &str, analysis: &Analysis, doc: usize) -> String {
-    let start = analysis.doc_start[doc];
-    let mut out = String::with_capacity(text.len());
-    for (i, block) in analysis.blocks[doc].iter().enumerate() {
-        if !analysis.dropped[start + i] {
-            out.push_str(&text[block.span.clone()]);
-        }
-    }
-    out
+    kept_spans(analysis, doc).map(|span| &text[span]).collect()
 }
 
-/// Documents of each source, as index ranges (documents are in source order).
-fn docs_by_source(corpus: &Corpus) -> Vec<Range<usize>> {
-    let mut ranges = vec![0..0; corpus.sources.len()];
-    for (i, doc) in corpus.documents.iter().enumerate() {
-        let r = &mut ranges[doc.source];
-        if r.start == r.end {
-            *r = i..i + 1;
-        } else {
-            r.end = i + 1;
-        }
-    }
-    ranges
+/// The byte spans of a document's blocks that are not removed, in order.
+pub fn kept_spans(analysis: &Analysis, doc: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let start = analysis.doc_start[doc];
+    analysis.blocks[doc]
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| !analysis.dropped[start + i])
+        .map(|(_, block)| block.span.clone())
 }
 
 /// Writes the cleaned form of one source.
@@ -68,11 +57,8 @@ pub fn write_source(
                 continue;
             }
             let text: &str = &corpus.text(&corpus.documents[doc]);
-            let start = analysis.doc_start[doc];
-            for (i, block) in analysis.blocks[doc].iter().enumerate() {
-                if !analysis.dropped[start + i] {
-                    out.write_all(&text.as_bytes()[block.span.clone()])?;
-                }
+            for span in kept_spans(analysis, doc) {
+                out.write_all(&text.as_bytes()[span])?;
             }
         }
         return Ok(());
@@ -289,7 +275,7 @@ pub fn write(
     annotate: bool,
 ) -> Result<()> {
     let planned = plan(corpus, destination, annotate)?;
-    let ranges = docs_by_source(corpus);
+    let ranges = corpus.docs_by_source();
     match destination {
         Destination::Stdout => {
             let stdout = std::io::stdout();

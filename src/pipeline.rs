@@ -4,15 +4,14 @@
 use crate::cluster::{cluster, Candidates, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
-use crate::detect::{detect, Match};
+use crate::detect::{detect, Detection, Match};
 use crate::input::Corpus;
-use crate::normalize::{for_each_word, normalize};
+use crate::normalize::normalize;
 use crate::segment::{segment, Block};
-use crate::shingle::{as_bytes, shingles_of, Sketch};
+use crate::shingle::{hash_words, shingles_of, write_bytes, Sketch};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::time::Instant;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Everything the block engine found, indexed by document and by global block
 /// index (blocks numbered in input order across all documents).
@@ -141,9 +140,7 @@ pub fn analyze_with_progress(
             for b in &blocks {
                 let normalized = normalize(&text[b.content.clone()]);
                 hashes.clear();
-                for_each_word(&normalized, |w| {
-                    hashes.push(xxh3_64_with_seed(w.as_bytes(), config.seed));
-                });
+                hash_words(&normalized, config.seed, &mut hashes);
                 // At --level docs blocks are never compared: count their words only.
                 sketches.push(if with_blocks {
                     Sketch::from_word_hashes_with(
@@ -163,7 +160,8 @@ pub fn analyze_with_progress(
                 }
             }
             let doc_sketch = candidates.as_ref().map_or_else(DocSketch::default, |c| {
-                let shingles = shingles_of(&as_bytes(&doc_words), config.doc_shingle, config.seed);
+                write_bytes(&doc_words, &mut bytes);
+                let shingles = shingles_of(&bytes, config.doc_shingle, config.seed);
                 c.sketch(shingles, config.seed)
             });
             progress.advance(text.len() as u64);
@@ -221,25 +219,12 @@ pub fn analyze_with_progress(
         .map(|&d| !with_blocks || doc_level.dropped[d as usize])
         .collect();
     progress.stage("blocks", sketches.len() as u64, false);
-    let matches = detect(&sketches, &skip, config, progress);
+    let Detection {
+        matches,
+        copies_in_dropped,
+    } = detect(&sketches, &skip, config, progress);
     timings.detect = started.elapsed();
     let started = Instant::now();
-    // Blocks of documents dropped whole took no part in detection; those whose
-    // text is exactly that of a first copy still count as its copies when the
-    // report says how many documents share a block.
-    let mut first_by_key: HashMap<u128, usize> = HashMap::new();
-    for (g, m) in matches.iter().enumerate() {
-        if matches!(m, Match::Unique) {
-            first_by_key.entry(sketches[g].exact).or_insert(g);
-        }
-    }
-    let copies_in_dropped: Vec<(usize, usize)> = matches
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| matches!(m, Match::Skipped))
-        .filter_map(|(g, _)| first_by_key.get(&sketches[g].exact).map(|&f| (g, f)))
-        .collect();
-    drop(first_by_key);
     let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();
     drop(sketches);
     let cluster_ids: Vec<usize> = matches

@@ -358,11 +358,7 @@ impl Builder<'_> {
         DocRef {
             index: doc,
             id: d.id.clone(),
-            path: if source.input.is_stdin() {
-                "<stdin>".into()
-            } else {
-                source.input.path.display().to_string()
-            },
+            path: source.input.display_name(),
             line: d.record.as_ref().map(|r| r.line),
         }
     }
@@ -404,8 +400,10 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// `part / whole` rounded to 4 decimals, 0 for an empty whole.
+#[must_use]
 #[allow(clippy::cast_precision_loss)]
-fn ratio(part: usize, whole: usize) -> f64 {
+pub fn ratio(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         0.0
     } else {
@@ -568,18 +566,15 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         removed_bytes,
         removed_ratio: ratio(removed_bytes, total_bytes),
     };
+    let docs_by_source = corpus.docs_by_source();
     let inputs = corpus
         .sources
         .iter()
         .enumerate()
         .map(|(i, s)| InputReport {
-            path: if s.input.is_stdin() {
-                "<stdin>".into()
-            } else {
-                s.input.path.display().to_string()
-            },
+            path: s.input.display_name(),
             format: format!("{:?}", s.format).to_lowercase(),
-            documents: corpus.documents.iter().filter(|d| d.source == i).count(),
+            documents: docs_by_source[i].len(),
             bytes: s.data.len(),
         })
         .collect();

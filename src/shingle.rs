@@ -5,7 +5,7 @@
 //! xxh3-128 of all its word hashes. Hashing word hashes instead of text keeps the
 //! cost per shingle constant whatever the word lengths.
 
-use crate::normalize::{normalize, tokens};
+use crate::normalize::{for_each_word, normalize};
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed};
 
 /// What the detector needs to know about one block's text.
@@ -25,19 +25,12 @@ impl Sketch {
     /// Sketches `text`: normalize, cut into words, hash `n`-word shingles.
     #[must_use]
     pub fn new(text: &str, n: usize, seed: u64) -> Sketch {
-        let normalized = normalize(text);
-        let mut words = Vec::new();
-        tokens(&normalized, &mut words);
-        Sketch::from_words(&words, n, seed)
+        let mut hashes = Vec::new();
+        hash_words(&normalize(text), seed, &mut hashes);
+        Sketch::from_word_hashes(&hashes, n, seed)
     }
 
-    /// Sketches an already tokenized word sequence.
-    #[must_use]
-    pub fn from_words(words: &[&str], n: usize, seed: u64) -> Sketch {
-        Sketch::from_word_hashes(&word_hashes(words, seed), n, seed)
-    }
-
-    /// Sketches a sequence of word hashes (see [`word_hashes`]).
+    /// Sketches a sequence of word hashes (see [`hash_words`]).
     #[must_use]
     pub fn from_word_hashes(hashes: &[u64], n: usize, seed: u64) -> Sketch {
         Sketch::from_word_hashes_with(hashes, n, seed, &mut Vec::new())
@@ -51,10 +44,7 @@ impl Sketch {
         seed: u64,
         bytes: &mut Vec<u8>,
     ) -> Sketch {
-        bytes.clear();
-        for h in hashes {
-            bytes.extend_from_slice(&h.to_le_bytes());
-        }
+        write_bytes(hashes, bytes);
         let bytes = &bytes[..];
         let mut shingles = shingles_of(bytes, n, seed);
         shingles.sort_unstable();
@@ -67,22 +57,27 @@ impl Sketch {
     }
 }
 
-/// The seeded xxh3-64 of every word.
-#[must_use]
-pub fn word_hashes(words: &[&str], seed: u64) -> Vec<u64> {
-    words
-        .iter()
-        .map(|w| xxh3_64_with_seed(w.as_bytes(), seed))
-        .collect()
+/// Appends the seeded xxh3-64 of every word of normalized text to `out`.
+pub fn hash_words(normalized: &str, seed: u64, out: &mut Vec<u64>) {
+    for_each_word(normalized, |w| {
+        out.push(xxh3_64_with_seed(w.as_bytes(), seed));
+    });
+}
+
+/// Writes word hashes as little-endian bytes into `out` (cleared first).
+pub fn write_bytes(hashes: &[u64], out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(hashes.len() * 8);
+    for h in hashes {
+        out.extend_from_slice(&h.to_le_bytes());
+    }
 }
 
 /// Word hashes as little-endian bytes, the input of shingle hashing.
 #[must_use]
 pub fn as_bytes(hashes: &[u64]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(hashes.len() * 8);
-    for h in hashes {
-        bytes.extend_from_slice(&h.to_le_bytes());
-    }
+    let mut bytes = Vec::new();
+    write_bytes(hashes, &mut bytes);
     bytes
 }
 

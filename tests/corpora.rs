@@ -177,10 +177,8 @@ fn bbc_and_reuters_exact_duplicates() {
 /// The document shingle set of a text, computed from the whole text (the engine
 /// computes it from its blocks' words: the two must agree).
 fn doc_shingles(text: &str, config: &Config) -> Vec<u64> {
-    let normalized = normalize(text);
-    let mut words = Vec::new();
-    neardup::normalize::tokens(&normalized, &mut words);
-    let hashes = neardup::shingle::word_hashes(&words, config.seed);
+    let mut hashes = Vec::new();
+    neardup::shingle::hash_words(&normalize(text), config.seed, &mut hashes);
     let bytes = neardup::shingle::as_bytes(&hashes);
     let mut set = neardup::shingle::shingles_of(&bytes, config.doc_shingle, config.seed);
     set.sort_unstable();

@@ -23,19 +23,21 @@ pub const BUCKET_FIRST: usize = 8;
 /// See [`BUCKET_FIRST`].
 pub const BUCKET_RECENT: usize = 8;
 
-/// Candidate pairs `(earlier, later)` from `keys[d * tables + t]`, sorted and
-/// deduplicated. Documents with `skip[d]` set take part in no pair.
+/// Candidate pairs `(earlier, later)` from each document's keys, one per table
+/// (`keys[d][t]`), sorted and deduplicated. A document without `tables` keys
+/// (no shingles) takes part in no pair.
 #[must_use]
-pub fn candidate_pairs(keys: &[u64], tables: usize, skip: &[bool]) -> Vec<(u32, u32)> {
-    let docs = skip.len();
+pub fn candidate_pairs(keys: &[&[u64]], tables: usize) -> Vec<(u32, u32)> {
     let mut pairs: Vec<(u32, u32)> = (0..tables)
         .into_par_iter()
         .flat_map_iter(|t| {
-            let mut bucketed: Vec<(u64, u32)> = (0..docs)
-                .filter(|&d| !skip[d])
-                .map(|d| {
+            let mut bucketed: Vec<(u64, u32)> = keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.len() == tables)
+                .map(|(d, k)| {
                     let doc = u32::try_from(d).expect("fewer than 2^32 documents");
-                    (keys[d * tables + t], doc)
+                    (k[t], doc)
                 })
                 .collect();
             bucketed.sort_unstable();
@@ -65,18 +67,17 @@ mod tests {
     #[test]
     fn pairs_come_from_shared_keys_only() {
         // 4 documents, 2 tables.
-        let keys = [1, 10, 2, 20, 1, 30, 3, 20];
-        let pairs = candidate_pairs(&keys, 2, &[false; 4]);
-        assert_eq!(pairs, [(0, 2), (1, 3)]);
-        let pairs = candidate_pairs(&keys, 2, &[true, false, false, false]);
-        assert_eq!(pairs, [(1, 3)]);
+        let keys: [&[u64]; 4] = [&[1, 10], &[2, 20], &[1, 30], &[3, 20]];
+        assert_eq!(candidate_pairs(&keys, 2), [(0, 2), (1, 3)]);
+        let keys: [&[u64]; 4] = [&[], &[2, 20], &[1, 30], &[3, 20]];
+        assert_eq!(candidate_pairs(&keys, 2), [(1, 3)]);
     }
 
     #[test]
     fn big_buckets_stay_linear() {
         let n = 1000;
-        let keys = vec![7u64; n];
-        let pairs = candidate_pairs(&keys, 1, &vec![false; n]);
+        let keys: Vec<&[u64]> = vec![&[7]; n];
+        let pairs = candidate_pairs(&keys, 1);
         assert!(pairs.len() <= n * (BUCKET_FIRST + BUCKET_RECENT));
         assert!(pairs.contains(&(0, 999)) && pairs.contains(&(998, 999)));
     }
