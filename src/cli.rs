@@ -18,7 +18,9 @@ Examples:
   neardup clean article.txt | less      cleaned text on stdout, summary on stderr
   neardup clean corpus/ --out-dir out/  mirror a tree, report on stdout
   neardup scan --json docs.jsonl        the report as one JSON document
-  neardup check --max-dup-docs 5% --max-dup-bytes 10% --format github batch.jsonl";
+  neardup check --max-dup-docs 5% --max-dup-bytes 10% --format github batch.jsonl
+  neardup check --index seen.ndx --update batch.jsonl   check against earlier runs, remember this one
+  neardup clean --reference eval.ndx train.jsonl -o clean.jsonl   drop what leaks from an eval set";
 
 /// Find near-duplicate text: paragraphs repeated inside a document and blocks
 /// syndicated across documents. Keeps the first copy of everything, drops the
@@ -49,6 +51,61 @@ pub enum Command {
     /// blocks). With no limit given, any duplicate document or repeated byte
     /// fails the check. The report says which limit failed and by how much.
     Check(CheckArgs),
+    /// Build, inspect or merge persistent indexes (for --index and --reference).
+    ///
+    /// An index remembers the documents and blocks of earlier runs, so that a
+    /// new batch is checked against all of them: `scan`, `check` and `clean`
+    /// with `--index PATH` report (and `clean` drops) what an earlier run
+    /// already kept, and `--update` adds the batch. The answer is the one a
+    /// single run over every batch would give.
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IndexCommand {
+    /// Items, parameters, size and age of an index.
+    Stats(StatsArgs),
+    /// Build an index from a corpus, replacing OUT if it exists.
+    Build(Box<BuildArgs>),
+    /// Merge index B after index A into OUT, without rescanning any text.
+    ///
+    /// Look-ups in OUT find the earlier copy of anything either index holds;
+    /// copies between A and B themselves are not re-detected. Both must have
+    /// been built with the same settings.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// The index file.
+    pub path: PathBuf,
+    /// Also check every byte against its checksum (reads the whole file).
+    #[arg(long)]
+    pub verify: bool,
+    /// Print the statistics as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The index to write.
+    #[arg(short = 'o', long = "output", value_name = "OUT", required = true)]
+    pub output: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The earlier index.
+    pub a: PathBuf,
+    /// The later index.
+    pub b: PathBuf,
+    /// The merged index to write.
+    #[arg(short = 'o', long = "output", value_name = "OUT", required = true)]
+    pub output: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -265,6 +322,20 @@ pub struct Common {
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
     pub threads: usize,
 
+    /// Check against every document and block an index holds from earlier
+    /// runs (see `neardup index`); with --update, add this run's to it.
+    #[arg(long, value_name = "PATH")]
+    pub index: Option<PathBuf>,
+    /// Add this run's documents and blocks to the --index, creating it if
+    /// missing (written aside and renamed into place; runs on one index wait
+    /// for each other).
+    #[arg(long, requires = "index")]
+    pub update: bool,
+    /// Flag anything found in this index without ever adding to it (e.g. an
+    /// evaluation set that must not leak into training data).
+    #[arg(long, value_name = "PATH", conflicts_with = "index")]
+    pub reference: Option<PathBuf>,
+
     /// Print the report as one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -352,7 +423,7 @@ mod tests {
         full.extend_from_slice(args);
         match Cli::try_parse_from(full).unwrap().command {
             Command::Scan(s) => s.common,
-            Command::Clean(_) | Command::Check(_) => unreachable!("parsed scan"),
+            _ => unreachable!("parsed scan"),
         }
     }
 

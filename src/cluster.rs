@@ -12,10 +12,11 @@
 
 use crate::config::{Config, Keep, Measure, Method};
 use crate::index::lsh::Banding;
-use crate::index::{candidate_pairs, permuted};
+use crate::index::{candidate_pairs_after, permuted};
 use crate::jsonl::FieldValue;
 use crate::shingle::intersection;
 use crate::sketch::{minhash, simhash};
+use crate::store::History;
 
 /// What the document level needs to know about one document.
 #[derive(Clone, Debug, Default)]
@@ -131,7 +132,8 @@ pub fn similarity(a: &[u64], b: &[u64], measure: Measure) -> f64 {
     }
 }
 
-/// A cluster of two or more near-duplicate documents.
+/// A cluster of two or more near-duplicate documents. With an index, document
+/// ids are global: the index's documents come first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cluster {
     /// The representative: the cluster's first document, and its id.
@@ -152,6 +154,9 @@ pub struct DocLevel {
     pub cluster_of: Vec<Option<usize>>,
     /// Per document: dropped as a near duplicate of the kept member.
     pub dropped: Vec<bool>,
+    /// Per document: the representative it was verified against (a global
+    /// document id), `None` for representatives and unclustered documents.
+    pub rep_of: Vec<Option<usize>>,
     /// Candidate pairs the sketches proposed.
     pub candidate_pairs: usize,
     /// Pairs compared on their real shingle sets.
@@ -167,10 +172,27 @@ pub fn cluster(
     sizes: &[usize],
     keep_values: &[Option<FieldValue>],
 ) -> DocLevel {
+    cluster_after(sketches, candidates, config, sizes, keep_values, None)
+}
+
+/// [`cluster`] after the documents of an index, which come first: document
+/// ids in clusters are then global (the index's documents, then these), while
+/// `cluster_of` and `dropped` are indexed by this run's documents. A cluster
+/// whose representative is in the index keeps it: it was kept by an earlier run.
+#[must_use]
+pub fn cluster_after(
+    sketches: &[DocSketch],
+    candidates: &Candidates,
+    config: &Config,
+    sizes: &[usize],
+    keep_values: &[Option<FieldValue>],
+    history: Option<&History>,
+) -> DocLevel {
     let n = sketches.len();
+    let base = history.map_or(0, History::documents);
     let tables = candidates.tables();
     let keys: Vec<&[u64]> = sketches.iter().map(|s| s.keys.as_slice()).collect();
-    let mut pairs = candidate_pairs(&keys, tables);
+    let mut pairs = candidate_pairs_after(&keys, tables, base, history);
     let candidate_count = pairs.len();
     // Group by the later document.
     pairs.sort_unstable_by_key(|&(a, b)| (b, a));
@@ -178,19 +200,29 @@ pub fn cluster(
     let mut verified = 0;
     let mut reps = Vec::new();
     for group in pairs.chunk_by(|x, y| x.1 == y.1) {
-        let d = group[0].1 as usize;
+        let d = group[0].1 as usize - base;
         reps.clear();
-        reps.extend(
-            group
-                .iter()
-                .map(|&(c, _)| rep_of[c as usize].map_or(c as usize, |(r, _)| r)),
-        );
+        reps.extend(group.iter().map(|&(c, _)| {
+            let c = c as usize;
+            match history {
+                Some(h) if c < base => h.doc(c).rep as usize,
+                _ => rep_of[c - base].map_or(c, |(r, _)| r),
+            }
+        }));
         reps.sort_unstable();
         reps.dedup();
         let mut best: Option<(usize, f64)> = None;
         for &r in &reps {
             verified += 1;
-            let sim = similarity(&sketches[d].shingles, &sketches[r].shingles, config.measure);
+            let stored: Vec<u64>;
+            let theirs = match history {
+                Some(h) if r < base => {
+                    stored = h.doc_shingles(r);
+                    &stored
+                }
+                _ => &sketches[r - base].shingles,
+            };
+            let sim = similarity(&sketches[d].shingles, theirs, config.measure);
             if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
                 best = Some((r, sim));
             }
@@ -210,22 +242,30 @@ pub fn cluster(
                 });
                 clusters.len() - 1
             });
-            clusters[index].members.push((d, sim));
-            cluster_of[r] = Some(index);
+            clusters[index].members.push((d + base, sim));
+            if r >= base {
+                cluster_of[r - base] = Some(index);
+            }
             cluster_of[d] = Some(index);
         }
     }
     let mut dropped = vec![false; n];
     for c in &mut clusters {
-        c.kept = choose(&c.members, &config.keep, sizes, keep_values);
+        if c.representative >= base {
+            let local: Vec<(usize, f64)> = c.members.iter().map(|&(m, s)| (m - base, s)).collect();
+            c.kept = choose(&local, &config.keep, sizes, keep_values) + base;
+        }
         for &(m, _) in &c.members {
-            dropped[m] = m != c.kept;
+            if m >= base {
+                dropped[m - base] = m != c.kept;
+            }
         }
     }
     DocLevel {
         clusters,
         cluster_of,
         dropped,
+        rep_of: rep_of.iter().map(|r| r.map(|(r, _)| r)).collect(),
         candidate_pairs: candidate_count,
         verified_pairs: verified,
     }

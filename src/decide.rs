@@ -26,6 +26,7 @@
 
 use crate::config::Config;
 use crate::detect::Match;
+use crate::store::History;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -63,32 +64,72 @@ pub struct DocDecision {
     pub kept_short: Vec<Pair>,
 }
 
-/// Facts about every block that the decision needs.
+/// Facts about every block that the decision needs. Block ids are global:
+/// with an index, its blocks come first (ids below `base`) and are read from
+/// it; the slices hold this run's blocks, from `base` on.
 pub struct BlockFacts<'a> {
-    /// Detector result per global block.
+    /// Detector result per block of this run.
     pub matches: &'a [Match],
-    /// Words per global block.
+    /// Words per block of this run.
     pub words: &'a [usize],
-    /// Cluster (global index of the first copy) per global block.
+    /// Cluster (id of the first copy) per block of this run.
     pub cluster: &'a [usize],
-    /// Members of every cluster with two or more, ascending.
+    /// This run's copies of every first copy with copies, ascending (the
+    /// first copy itself not included).
     pub members: &'a HashMap<usize, Vec<usize>>,
-    /// Document of each global block.
+    /// Document (of this run) of each block of this run.
     pub doc_of: &'a [u32],
-    /// Global index of each document's first block, plus the total at the end.
+    /// Index (in this run) of each document's first block, plus the total.
     pub doc_start: &'a [usize],
+    /// Blocks of the index.
+    pub base: usize,
+    /// The index, if any.
+    pub history: Option<&'a History>,
 }
 
 /// How many recent earlier copies are tried as a run's source, besides the first.
-const RECENT_COPIES: usize = 16;
+const RECENT_COPIES: usize = crate::store::MEMBERS_KEPT;
 
 impl BlockFacts<'_> {
+    fn stored(&self, g: usize) -> Option<crate::store::BlockRecord> {
+        match self.history {
+            Some(h) if g < self.base => Some(h.block(g)),
+            _ => None,
+        }
+    }
+
+    fn is_repeat(&self, g: usize) -> bool {
+        match self.stored(g) {
+            Some(b) => b.kind == crate::store::KIND_REPEAT,
+            None => matches!(self.matches[g - self.base], Match::Repeat { .. }),
+        }
+    }
+
+    fn cluster_of(&self, g: usize) -> usize {
+        match self.stored(g) {
+            Some(b) => b.cluster as usize,
+            None => self.cluster[g - self.base],
+        }
+    }
+
+    /// The block's document: the index's documents are told apart from this
+    /// run's by the side of `base` their first block is on.
+    fn doc_key(&self, g: usize) -> (bool, usize) {
+        match self.stored(g) {
+            Some(b) => (false, b.doc as usize),
+            None => (true, self.doc_of[g - self.base] as usize),
+        }
+    }
+
     fn judged(&self, g: usize, config: &Config) -> bool {
-        self.words[g] >= config.min_words || config.drop_short
+        self.words[g - self.base] >= config.min_words || config.drop_short
     }
 
     fn doc_end(&self, g: usize) -> usize {
-        self.doc_start[self.doc_of[g] as usize + 1]
+        match (self.history, self.stored(g)) {
+            (Some(h), Some(b)) => h.doc_end(b.doc as usize),
+            _ => self.base + self.doc_start[self.doc_of[g - self.base] as usize + 1],
+        }
     }
 
     fn pair(&self, block: usize, mirror: usize) -> Pair {
@@ -96,7 +137,7 @@ impl BlockFacts<'_> {
             source,
             similarity,
             exact,
-        } = self.matches[block]
+        } = self.matches[block - self.base]
         else {
             unreachable!("pairs are made of repeats only");
         };
@@ -119,13 +160,14 @@ impl BlockFacts<'_> {
             if g - lg > gap {
                 break;
             }
-            if !matches!(self.matches[g], Match::Repeat { .. }) {
+            if !self.is_repeat(g) {
                 continue;
             }
             let judged = self.judged(g, config);
             let limit = if judged { lq + gap } else { lq + 1 };
+            let cluster = self.cluster_of(g);
             let found = (lq + 1..=limit.min(source_end - 1))
-                .find(|&q| q < g && self.cluster[q] == self.cluster[g]);
+                .find(|&q| q < g && self.cluster_of(q) == cluster);
             match found {
                 Some(q) if judged || g == lg + 1 => {
                     pairs.push(self.pair(g, q));
@@ -138,15 +180,24 @@ impl BlockFacts<'_> {
         pairs
     }
 
-    /// Earlier copies of block `g` worth trying as the start of its run's source.
+    /// Earlier copies of block `g` worth trying as the start of its run's
+    /// source: the first copy and the most recent copies before `g`.
     fn start_candidates(&self, g: usize) -> Vec<usize> {
-        let cluster = self.cluster[g];
-        let Some(members) = self.members.get(&cluster) else {
-            return vec![cluster];
+        let cluster = self.cluster_of(g);
+        let mut copies: Vec<usize> = match self.history {
+            Some(h) if cluster < self.base => h
+                .members(u32::try_from(cluster).expect("ids fit in 32 bits"))
+                .into_iter()
+                .map(|m| m as usize)
+                .collect(),
+            _ => Vec::new(),
         };
-        let before = members.partition_point(|&m| m < g);
-        let mut out = vec![members[0]];
-        out.extend(&members[before.saturating_sub(RECENT_COPIES).max(1)..before]);
+        if let Some(members) = self.members.get(&cluster) {
+            let before = members.partition_point(|&m| m < g);
+            copies.extend(&members[..before]);
+        }
+        let mut out = vec![cluster];
+        out.extend(&copies[copies.len().saturating_sub(RECENT_COPIES)..]);
         out
     }
 }
@@ -154,13 +205,13 @@ impl BlockFacts<'_> {
 /// Groups one document's repeats into runs.
 #[must_use]
 pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecision {
-    let blocks = facts.doc_start[doc]..facts.doc_start[doc + 1];
+    let blocks = facts.base + facts.doc_start[doc]..facts.base + facts.doc_start[doc + 1];
     let mut out = DocDecision::default();
     let mut in_run = vec![false; blocks.len()];
     let mut g = blocks.start;
     let mut previous_end = blocks.start;
     while g < blocks.end {
-        if !matches!(facts.matches[g], Match::Repeat { .. }) || !facts.judged(g, config) {
+        if !facts.is_repeat(g) || !facts.judged(g, config) {
             g += 1;
             continue;
         }
@@ -177,9 +228,9 @@ pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecisio
             let (b, m) = (first.block, first.mirror);
             let mirrors = b > previous_end
                 && m > 0
-                && facts.doc_of[m - 1] == facts.doc_of[m]
-                && matches!(facts.matches[b - 1], Match::Repeat { .. })
-                && facts.cluster[b - 1] == facts.cluster[m - 1]
+                && facts.doc_key(m - 1) == facts.doc_key(m)
+                && facts.is_repeat(b - 1)
+                && facts.cluster_of(b - 1) == facts.cluster_of(m - 1)
                 && m - 1 < b - 1;
             if !mirrors {
                 break;
@@ -203,8 +254,8 @@ pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecisio
         previous_end = g;
     }
     for g in blocks.clone() {
-        if !in_run[g - blocks.start] && matches!(facts.matches[g], Match::Repeat { .. }) {
-            out.kept_short.push(facts.pair(g, facts.cluster[g]));
+        if !in_run[g - blocks.start] && facts.is_repeat(g) {
+            out.kept_short.push(facts.pair(g, facts.cluster_of(g)));
         }
     }
     out

@@ -37,6 +37,7 @@
 
 use crate::config::Config;
 use crate::shingle::{intersection, Sketch};
+use crate::store::{ExactRecord, History};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -98,6 +99,8 @@ struct PostingTable {
     /// The lone representative when `lens` is 1, else the head in the arena.
     heads: Vec<u32>,
     lens: Vec<u8>,
+    /// Entries of the shingle's list in the index, before this run's.
+    prior: Vec<u8>,
     used: usize,
 }
 
@@ -132,8 +135,9 @@ impl PostingTable {
         }
     }
 
-    /// The slot of a shingle, made empty (length 0) if it was not there.
-    fn slot(&mut self, shingle: u64) -> usize {
+    /// The slot of a shingle, made empty (length 0) if it was not there, with
+    /// `prior()` entries in the index.
+    fn slot(&mut self, shingle: u64, prior: impl FnOnce() -> u8) -> usize {
         if (self.used + 1) * 8 > self.keys.len() * 7 {
             self.grow();
         }
@@ -143,9 +147,31 @@ impl PostingTable {
             self.keys[at] = key;
             self.heads[at] = u32::MAX;
             self.lens[at] = 0;
+            self.prior[at] = prior();
             self.used += 1;
         }
         at
+    }
+
+    /// Every (fingerprint, representative) pair, in ascending order.
+    fn entries(&self, arena: &[(u32, u32)]) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        for at in 0..self.keys.len() {
+            match self.lens[at] {
+                0 => {}
+                1 => out.push((self.keys[at], self.heads[at])),
+                _ => {
+                    let mut next = self.heads[at];
+                    while next != u32::MAX {
+                        let (rep, after) = arena[next as usize];
+                        out.push((self.keys[at], rep));
+                        next = after;
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     fn grow(&mut self) {
@@ -156,6 +182,7 @@ impl PostingTable {
                 keys: vec![0; capacity],
                 heads: vec![0; capacity],
                 lens: vec![0; capacity],
+                prior: vec![0; capacity],
                 used: 0,
             },
         );
@@ -165,6 +192,7 @@ impl PostingTable {
                 self.keys[at] = old.keys[i];
                 self.heads[at] = old.heads[i];
                 self.lens[at] = old.lens[i];
+                self.prior[at] = old.prior[i];
                 self.used += 1;
             }
         }
@@ -179,9 +207,21 @@ struct ExactEntry {
     exact: bool,
 }
 
-/// The detector's state: grows with the representatives seen so far.
+/// A shingle of the block being decided: (list length counting the index's
+/// entries, shingle, head of this run's list, this run's length, the index's
+/// postings).
+type Probe = (u32, u64, u32, u32, (usize, usize));
+
+/// What a run added to the detector: exact keys and postings.
+pub type Added = (Vec<ExactRecord>, Vec<(u32, u32)>);
+
+/// The detector's state: grows with the representatives seen so far. With an
+/// index, the index's blocks come first (ids below `base`) and are looked up
+/// in it; ids of this run's blocks start at `base`.
 #[derive(Default)]
-pub struct Detector {
+pub struct Detector<'h> {
+    history: Option<&'h History>,
+    base: usize,
     exact: Map<u128, ExactEntry>,
     /// shingle -> (the representative when the list has one entry, else the head
     /// of its list in `arena`; list length)
@@ -189,16 +229,39 @@ pub struct Detector {
     /// (representative, next entry or `u32::MAX`)
     arena: Vec<(u32, u32)>,
     /// Scratch space reused between blocks.
-    order: Vec<(u32, u64, u32)>,
+    order: Vec<Probe>,
     candidates: Vec<u32>,
+    stored: Vec<u64>,
     next_id: usize,
 }
 
-impl Detector {
+impl<'h> Detector<'h> {
     /// An empty detector.
     #[must_use]
-    pub fn new() -> Detector {
+    pub fn new() -> Detector<'h> {
         Detector::default()
+    }
+
+    /// A detector that starts with an index's blocks.
+    #[must_use]
+    pub fn after(history: Option<&'h History>) -> Detector<'h> {
+        Detector {
+            history,
+            base: history.map_or(0, History::blocks),
+            ..Detector::default()
+        }
+    }
+
+    fn exact_entry(&self, key: u128) -> Option<ExactEntry> {
+        if let Some(entry) = self.exact.get(&key) {
+            return Some(*entry);
+        }
+        let found = self.history?.exact(key)?;
+        Some(ExactEntry {
+            source: found.source,
+            similarity: found.similarity,
+            exact: found.exact,
+        })
     }
 
     /// Decides block `sketches[next]`, the next block in input order. Blocks must
@@ -210,13 +273,13 @@ impl Detector {
     /// If more than `u32::MAX` blocks are pushed, or `sketches` is shorter than
     /// the blocks pushed.
     pub fn push(&mut self, sketches: &[Sketch], config: &Config) -> Match {
-        let id = u32::try_from(self.next_id).expect("fewer than 2^32 blocks");
+        let id = u32::try_from(self.base + self.next_id).expect("fewer than 2^32 blocks");
         let sketch = &sketches[self.next_id];
         self.next_id += 1;
         if sketch.words == 0 {
             return Match::Empty;
         }
-        if let Some(entry) = self.exact.get(&sketch.exact) {
+        if let Some(entry) = self.exact_entry(sketch.exact) {
             return Match::Repeat {
                 source: entry.source as usize,
                 similarity: entry.similarity,
@@ -269,11 +332,20 @@ impl Detector {
         self.order.clear();
         for &shingle in &sketch.shingles {
             let (head, len) = self.postings.get(shingle).unwrap_or((u32::MAX, 0));
-            self.order.push((len, shingle, head));
+            let prior = self
+                .history
+                .map_or((0, 0), |h| h.postings(PostingTable::key(shingle)));
+            #[allow(clippy::cast_possible_truncation)]
+            self.order
+                .push((len + prior.1 as u32, shingle, head, len, prior));
         }
-        self.order.sort_unstable();
+        // Lengths count the index's entries too, as in one run over everything.
+        self.order.sort_unstable_by_key(|o| (o.0, o.1));
         self.candidates.clear();
-        for &(len, _, head) in &self.order[..probe] {
+        for &(_, _, head, len, prior) in &self.order[..probe] {
+            if let Some(h) = self.history {
+                h.posting_reps(prior, &mut self.candidates);
+            }
             if len == 1 {
                 // A lone representative is kept in the map itself.
                 self.candidates.push(head);
@@ -290,7 +362,14 @@ impl Detector {
         self.candidates.dedup();
         let mut best: Option<(u32, usize)> = None;
         for &rep in &self.candidates {
-            let common = intersection(&sketch.shingles, &sketches[rep as usize].shingles);
+            let theirs = match self.history {
+                Some(h) if (rep as usize) < self.base => {
+                    self.stored = h.block_shingles(rep as usize);
+                    &self.stored
+                }
+                _ => &sketches[rep as usize - self.base].shingles,
+            };
+            let common = intersection(&sketch.shingles, theirs);
             // Candidates are in id order, so `>` keeps the earliest on ties.
             if common >= need && best.is_none_or(|(_, c)| common > c) {
                 best = Some((rep, common));
@@ -300,11 +379,19 @@ impl Detector {
     }
 
     fn index(&mut self, id: u32, shingles: &[u64]) {
+        let history = self.history;
         for &shingle in shingles {
-            let at = self.postings.slot(shingle);
+            let at = self.postings.slot(shingle, || {
+                history.map_or(0, |h| {
+                    let count = h.postings(PostingTable::key(shingle)).1;
+                    u8::try_from(count).unwrap_or(u8::MAX)
+                })
+            });
             let (head, len) = (self.postings.heads[at], u32::from(self.postings.lens[at]));
+            let prior = u32::from(self.postings.prior[at]);
             let arena = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
             let (head, len) = match len {
+                _ if len + prior >= POSTING_CAP => continue,
                 // Most shingles belong to one representative: keep it in the table
                 // and spend no list entry on it.
                 0 => (id, 1),
@@ -313,7 +400,6 @@ impl Detector {
                     self.arena.push((id, arena));
                     (arena + 1, 2)
                 }
-                len if len >= POSTING_CAP => continue,
                 // Lists are prepended; the cap, not the order, decides who is listed.
                 len => {
                     self.arena.push((id, head));
@@ -332,11 +418,16 @@ pub struct Detection {
     pub matches: Vec<Match>,
     /// (skipped block, first copy) for skipped blocks whose text is exactly
     /// that of a first copy: a document dropped whole still holds a copy of it.
+    /// Block ids are global (after the index's, if any).
     pub copies_in_dropped: Vec<(usize, usize)>,
+    /// With `keep_state`: the exact keys and postings this run added, for an
+    /// index update.
+    pub added: Option<Added>,
 }
 
-/// Runs the detector over every block, in order; blocks with `skip` set are
-/// [`Match::Skipped`] and are neither repeats nor first copies.
+/// Runs the detector over every block, in order, after the blocks of
+/// `history` (if any); blocks with `skip` set are [`Match::Skipped`] and are
+/// neither repeats nor first copies. Sources in the matches are global ids.
 #[must_use]
 pub fn detect(
     sketches: &[Sketch],
@@ -344,7 +435,20 @@ pub fn detect(
     config: &Config,
     progress: &dyn crate::pipeline::Progress,
 ) -> Detection {
-    let mut detector = Detector::new();
+    detect_after(sketches, skip, config, progress, None, false)
+}
+
+/// [`detect`] after the blocks of an index.
+#[must_use]
+pub fn detect_after(
+    sketches: &[Sketch],
+    skip: &[bool],
+    config: &Config,
+    progress: &dyn crate::pipeline::Progress,
+    history: Option<&History>,
+    keep_state: bool,
+) -> Detection {
+    let mut detector = Detector::after(history);
     let matches: Vec<Match> = skip
         .iter()
         .enumerate()
@@ -366,13 +470,30 @@ pub fn detect(
         .enumerate()
         .filter(|(g, m)| matches!(m, Match::Skipped) && sketches[*g].words > 0)
         .filter_map(|(g, _)| {
-            let entry = detector.exact.get(&sketches[g].exact)?;
-            entry.exact.then_some((g, entry.source as usize))
+            let entry = detector.exact_entry(sketches[g].exact)?;
+            entry
+                .exact
+                .then_some((detector.base + g, entry.source as usize))
         })
         .collect();
+    let added = keep_state.then(|| {
+        let mut exact: Vec<ExactRecord> = detector
+            .exact
+            .iter()
+            .map(|(&key, e)| ExactRecord {
+                key,
+                source: e.source,
+                similarity: e.similarity,
+                exact: e.exact,
+            })
+            .collect();
+        exact.sort_unstable_by_key(|e| e.key);
+        (exact, detector.postings.entries(&detector.arena))
+    });
     Detection {
         matches,
         copies_in_dropped,
+        added,
     }
 }
 

@@ -70,6 +70,14 @@ pub enum Error {
         /// The decoder's message.
         message: String,
     },
+    /// A persistent index is missing, corrupt, or was built with other settings.
+    #[error("{}: {message}", path.display())]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The command line asks for something that cannot be done.
     #[error("{0}")]
     Usage(String),

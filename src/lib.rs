@@ -57,6 +57,7 @@ pub mod report;
 pub mod segment;
 pub mod shingle;
 pub mod sketch;
+pub mod store;
 
 pub use config::{BlockMode, Config, Format};
 pub use error::{Error, Result};

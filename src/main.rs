@@ -5,9 +5,12 @@ mod cli;
 use clap::Parser;
 use neardup::output::{self, Destination};
 use neardup::report::{self, Report};
+use neardup::store::{self, History, IndexParams};
 use neardup::{check, Config, Corpus, Error, ExitStatus};
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> ExitCode {
@@ -16,6 +19,11 @@ fn main() -> ExitCode {
         cli::Command::Scan(args) => run(&args.common, Mode::Scan),
         cli::Command::Clean(args) => run(&args.common, Mode::Clean(args)),
         cli::Command::Check(args) => run(&args.common, Mode::Check(args)),
+        cli::Command::Index(cli::IndexCommand::Build(args)) => {
+            run(&args.common, Mode::Build(&args.output))
+        }
+        cli::Command::Index(cli::IndexCommand::Stats(args)) => index_stats(args),
+        cli::Command::Index(cli::IndexCommand::Merge(args)) => index_merge(args),
     };
     status.into()
 }
@@ -135,6 +143,8 @@ enum Mode<'a> {
     Scan,
     Clean(&'a cli::CleanArgs),
     Check(&'a cli::CheckArgs),
+    /// `index build`: analyse, write the index, report nothing else.
+    Build(&'a std::path::Path),
 }
 
 fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
@@ -177,7 +187,84 @@ fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
         Mode::Check(args) => Some((args, limits.unwrap_or_default())),
         _ => None,
     };
-    pool.install(|| execute(common, clean, check, &config))
+    let build = match mode {
+        Mode::Build(out) => Some(out),
+        _ => None,
+    };
+    pool.install(|| execute(common, clean, check, build, &config))
+}
+
+/// The index a run reads and the one it writes.
+#[derive(Default)]
+struct IndexUse {
+    history: Option<Arc<History>>,
+    /// Where the updated index goes (`--update`, `index build`).
+    write_to: Option<PathBuf>,
+    /// The exclusive lock of an update whose index does not exist yet (an
+    /// existing index holds its own).
+    _lock: Option<std::fs::File>,
+    report: Option<report::IndexReport>,
+}
+
+fn open_index(
+    common: &cli::Common,
+    build: Option<&Path>,
+    params: &IndexParams,
+) -> neardup::Result<IndexUse> {
+    if let Some(out) = build {
+        if common.index.is_some() || common.reference.is_some() {
+            return Err(Error::Usage(
+                "`index build` writes the index named by -o; --index and --reference do not apply"
+                    .into(),
+            ));
+        }
+        return Ok(IndexUse {
+            write_to: Some(out.to_owned()),
+            _lock: Some(store::lock(out)?),
+            ..IndexUse::default()
+        });
+    }
+    if common.update && common.index.is_none() {
+        return Err(Error::Usage(
+            "--update adds to the index named by --index; a --reference index is never written"
+                .into(),
+        ));
+    }
+    let (path, role) = match (&common.index, &common.reference) {
+        (Some(p), _) => (p, "index"),
+        (None, Some(p)) => (p, "reference"),
+        (None, None) => return Ok(IndexUse::default()),
+    };
+    let mut lock = None;
+    if common.update {
+        lock = Some(store::lock(path)?);
+    }
+    let history = if path.exists() {
+        Some(Arc::new(History::open(path, Some(params), lock.take())?))
+    } else if common.update {
+        None
+    } else {
+        return Err(Error::Index {
+            path: path.clone(),
+            message: format!(
+                "no such index; create it with `--index {} --update` or `neardup index build`",
+                path.display()
+            ),
+        });
+    };
+    let report = report::IndexReport {
+        path: path.display().to_string(),
+        role: role.into(),
+        documents: history.as_deref().map_or(0, History::documents),
+        blocks: history.as_deref().map_or(0, History::blocks),
+        updated: common.update,
+    };
+    Ok(IndexUse {
+        history,
+        write_to: common.update.then(|| path.clone()),
+        _lock: lock,
+        report: Some(report),
+    })
 }
 
 fn limits(args: &cli::CheckArgs) -> neardup::Result<check::Limits> {
@@ -199,9 +286,18 @@ fn execute(
     common: &cli::Common,
     clean: Option<&cli::CleanArgs>,
     check: Option<(&cli::CheckArgs, check::Limits)>,
+    build: Option<&Path>,
     config: &Config,
 ) -> ExitStatus {
     let started = Instant::now();
+    let params = IndexParams::of(config);
+    let index = match open_index(common, build, &params) {
+        Ok(i) => i,
+        Err(e) => {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    };
     let destination = clean.map(|c| match (&c.output, &c.out_dir) {
         (Some(file), _) => Destination::File(file.clone()),
         (None, Some(dir)) => Destination::Dir(dir.clone()),
@@ -235,8 +331,40 @@ fn execute(
     }
     let loaded = started.elapsed();
     let bar = ProgressBar::new(common);
-    let analysis = neardup::pipeline::analyze_with_progress(&corpus, config, &bar);
+    let analyzed = neardup::pipeline::analyze_after(
+        &corpus,
+        config,
+        &bar,
+        index.history.clone(),
+        index.write_to.is_some(),
+    );
     bar.finish();
+    let mut analysis = match analyzed {
+        Ok(a) => a,
+        Err(e) => {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    if let (Some(out), Some(_)) = (&index.write_to, build) {
+        return match update_index(&corpus, &mut analysis, out, &params) {
+            Ok(()) => {
+                if !common.quiet {
+                    eprintln!(
+                        "neardup: indexed {} and {} into {}",
+                        report::plural(corpus.documents.len(), "document"),
+                        report::plural(analysis.blocks.iter().map(Vec::len).sum(), "block"),
+                        out.display()
+                    );
+                }
+                ExitStatus::Success
+            }
+            Err(e) => {
+                print_error(&e);
+                ExitStatus::Error
+            }
+        };
+    }
     let analyzed = started.elapsed();
     let command = match (clean, check) {
         (Some(_), _) => "clean",
@@ -244,6 +372,7 @@ fn execute(
         _ => "scan",
     };
     let mut report = report::build(&corpus, &analysis, config, command);
+    report.index = index.report;
     let mut status = ExitStatus::Success;
     if let Some((args, limits)) = check {
         let verdict = check::evaluate(&report, limits);
@@ -257,6 +386,14 @@ fn execute(
             if is_broken_pipe(&e) {
                 return ExitStatus::Success;
             }
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    }
+    // The index learns of this run only once its output is safely written: a
+    // failed write then never makes the next run drop what was not kept.
+    if let Some(out) = &index.write_to {
+        if let Err(e) = update_index(&corpus, &mut analysis, out, &params) {
             print_error(&e);
             return ExitStatus::Error;
         }
@@ -314,6 +451,139 @@ fn execute(
         );
     }
     status
+}
+
+fn update_index(
+    corpus: &Corpus,
+    analysis: &mut neardup::Analysis,
+    out: &Path,
+    params: &IndexParams,
+) -> neardup::Result<()> {
+    let delta = store::delta(corpus, analysis);
+    store::write(out, analysis.history.as_deref(), delta, params)
+}
+
+/// `neardup index stats`.
+fn index_stats(args: &cli::StatsArgs) -> ExitStatus {
+    let index = match History::open(&args.path, None, None) {
+        Ok(i) => i,
+        Err(e) => {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    if args.verify {
+        if let Err(e) = index.verify() {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    }
+    let meta = index.meta();
+    let counts = [
+        ("documents", index.documents()),
+        ("blocks", index.blocks()),
+        ("exact_keys", index.count("exact")),
+        ("postings", index.count("postings")),
+        ("copies", index.count("members")),
+        ("bucket_entries", index.count("bands")),
+        ("block_shingles", index.count("block_shingles")),
+        ("document_shingles", index.count("doc_shingles")),
+    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    print_stdout(|w| {
+        if args.json {
+            let mut value = serde_json::json!({
+                "path": args.path.display().to_string(),
+                "format_version": store::FORMAT_VERSION,
+                "bytes": index.file_len(),
+                "created": meta.created,
+                "updated": meta.updated,
+                "runs": meta.runs,
+                "parameters": meta.params,
+                "verified": args.verify,
+            });
+            for (name, n) in counts {
+                value[name] = n.into();
+            }
+            serde_json::to_writer(&mut *w, &value).map_err(std::io::Error::from)?;
+            return w.write_all(b"\n");
+        }
+        writeln!(
+            w,
+            "{}: neardup index, format version {}, {} bytes",
+            args.path.display(),
+            store::FORMAT_VERSION,
+            report::thousands(usize::try_from(index.file_len()).unwrap_or(usize::MAX))
+        )?;
+        for (name, n) in counts {
+            writeln!(
+                w,
+                "  {:<18} {:>14}",
+                name.replace('_', " "),
+                report::thousands(n)
+            )?;
+        }
+        writeln!(
+            w,
+            "  created            {} ({} ago)",
+            store::utc(meta.created),
+            store::age(now.saturating_sub(meta.created))
+        )?;
+        writeln!(
+            w,
+            "  updated            {} ({} ago), {}",
+            store::utc(meta.updated),
+            store::age(now.saturating_sub(meta.updated)),
+            report::plural(usize::try_from(meta.runs).unwrap_or(0), "run")
+        )?;
+        let params = serde_json::to_value(&meta.params).unwrap_or_default();
+        let flags: Vec<String> = params
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| !v.is_null() && k.as_str() != "engine")
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("--{k} {s}"),
+                v => format!("--{k} {v}"),
+            })
+            .collect();
+        writeln!(w, "  built with         {}", flags.join(" "))?;
+        writeln!(w, "  engine version     {}", meta.params.engine)?;
+        if args.verify {
+            writeln!(w, "  checksums          every chunk verified")?;
+        }
+        Ok(())
+    })
+}
+
+/// `neardup index merge`.
+fn index_merge(args: &cli::MergeArgs) -> ExitStatus {
+    let merged = (|| -> neardup::Result<()> {
+        // The output's lock is held from before reading (the output may be
+        // one of the inputs) until the merged index is in place.
+        let _lock = store::lock(&args.output)?;
+        let a = History::open(&args.a, None, None)?;
+        let b = History::open(&args.b, None, None)?;
+        store::merge(&a, &b, &args.output)?;
+        eprintln!(
+            "neardup: merged {} ({} documents) and {} ({} documents) into {}",
+            args.a.display(),
+            report::thousands(a.documents()),
+            args.b.display(),
+            report::thousands(b.documents()),
+            args.output.display()
+        );
+        Ok(())
+    })();
+    match merged {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            print_error(&e);
+            ExitStatus::Error
+        }
+    }
 }
 
 /// Writes the report in the asked format. JSON is serialized straight into

@@ -107,17 +107,18 @@ fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
     let value = match level.cluster_of.get(doc).copied().flatten() {
         Some(index) => {
             let cluster = &level.clusters[index];
+            let global = analysis.base_docs + doc;
             let similarity = cluster
                 .members
                 .iter()
-                .find(|(m, _)| *m == doc)
+                .find(|(m, _)| *m == global)
                 .map_or(1.0, |(_, s)| *s);
             serde_json::json!({
                 "neardup_cluster": cluster.representative,
                 "neardup_cluster_size": cluster.members.len(),
-                "neardup_representative": corpus.documents[cluster.representative].id,
+                "neardup_representative": analysis.doc_id(corpus, cluster.representative),
                 "neardup_similarity": (similarity * 10_000.0).round() / 10_000.0,
-                "neardup_duplicate": cluster.kept != doc,
+                "neardup_duplicate": cluster.kept != global,
             })
         }
         None => serde_json::json!({
@@ -232,11 +233,7 @@ pub fn write_atomically(
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".neardup-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
+    let mut temp = temp_beside(path, &dir, ".neardup-")?;
     {
         let mut buffered = std::io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
         fill(&mut buffered).map_err(|e| Error::io(path, e))?;
@@ -245,6 +242,35 @@ pub fn write_atomically(
     temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// A temporary file in `dir` that will replace `path`: with the permissions
+/// of the file it replaces, or those of a new file (0666 less the umask), not
+/// the temporary file's usual 0600.
+///
+/// # Errors
+/// When the file cannot be created.
+pub fn temp_beside(path: &Path, dir: &Path, prefix: &str) -> Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix).suffix(".tmp");
+    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(
+            existing
+                .clone()
+                .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
+        );
+    }
+    let temp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    // The umask applies at creation; an existing file's mode is kept exactly.
+    if let Some(p) = existing {
+        temp.as_file()
+            .set_permissions(p)
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(temp)
 }
 
 /// Like [`write_atomically`], compressing as the file name says (`.gz`, `.zst`).

@@ -1,21 +1,33 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::{cluster, Candidates, DocLevel, DocSketch};
+use crate::cluster::{cluster_after, Candidates, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
-use crate::detect::{detect, Detection, Match};
+use crate::detect::{detect_after, Detection, Match};
 use crate::input::Corpus;
 use crate::normalize::normalize;
 use crate::segment::{segment, Block};
 use crate::shingle::{hash_words, shingles_of, write_bytes, Sketch};
+use crate::store::{ExactRecord, History};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Everything the block engine found, indexed by document and by global block
 /// index (blocks numbered in input order across all documents).
+///
+/// With an index (`--index`), the index's documents and blocks come first:
+/// block ids in matches and decisions are then global (`base_blocks` plus the
+/// run's own index), while the vectors here hold this run's blocks only.
 pub struct Analysis {
+    /// The index this run was checked against.
+    pub history: Option<Arc<History>>,
+    /// Documents in the index (0 without one).
+    pub base_docs: usize,
+    /// Blocks in the index (0 without one).
+    pub base_blocks: usize,
     /// Each document's blocks.
     pub blocks: Vec<Vec<Block>>,
     /// Global index of each document's first block, plus the total at the end.
@@ -43,6 +55,24 @@ pub struct Analysis {
     pub copies_in_dropped: Vec<(usize, usize)>,
     /// Wall time of each stage, for `-v` (never part of the report).
     pub timings: Timings,
+    /// What an index update needs of this run, when asked for.
+    pub added: Option<Added>,
+}
+
+/// What the sketch stages found that an index update stores, kept past the
+/// point where a plain run frees it.
+#[derive(Default)]
+pub struct Added {
+    /// Per document: its band or table keys (empty without the document level).
+    pub doc_keys: Vec<Vec<u64>>,
+    /// Per document: its shingles, when it is a representative.
+    pub doc_shingles: Vec<Option<Vec<u64>>>,
+    /// Shingles of the blocks that were indexed as first copies (others empty).
+    pub block_shingles: Vec<Vec<u64>>,
+    /// Exact keys this run added.
+    pub exact: Vec<ExactRecord>,
+    /// Postings this run added.
+    pub postings: Vec<(u32, u32)>,
 }
 
 /// Wall time of the engine's stages.
@@ -62,19 +92,75 @@ impl Analysis {
     /// Global index of block `i` of document `doc`.
     #[must_use]
     pub fn global(&self, doc: usize, i: usize) -> usize {
-        self.doc_start[doc] + i
+        self.base_blocks + self.doc_start[doc] + i
     }
 
-    /// The document and block of a global index.
+    /// The document and block of a global index of this run's blocks.
     #[must_use]
     pub fn block(&self, global: usize) -> (usize, &Block) {
-        let doc = self.doc_of[global] as usize;
-        (doc, &self.blocks[doc][global - self.doc_start[doc]])
+        let local = global - self.base_blocks;
+        let doc = self.doc_of[local] as usize;
+        (doc, &self.blocks[doc][local - self.doc_start[doc]])
+    }
+
+    /// The id of a document by its global index (the index's documents first).
+    #[must_use]
+    pub fn doc_id(&self, corpus: &Corpus, global: usize) -> String {
+        match &self.history {
+            Some(h) if global < self.base_docs => h.string(h.doc(global).id),
+            _ => corpus.documents[global - self.base_docs].id.clone(),
+        }
+    }
+
+    /// The global document index of a global block id.
+    #[must_use]
+    pub fn doc_of_block(&self, global: usize) -> usize {
+        match &self.history {
+            Some(h) if global < self.base_blocks => h.block(global).doc as usize,
+            _ => self.base_docs + self.doc_of[global - self.base_blocks] as usize,
+        }
+    }
+
+    /// First and last line of a block by its global id.
+    #[must_use]
+    pub fn lines_of(&self, global: usize) -> [usize; 2] {
+        match &self.history {
+            Some(h) if global < self.base_blocks => {
+                let b = h.block(global);
+                [b.lines[0] as usize, b.lines[1] as usize]
+            }
+            _ => {
+                let b = self.block(global).1;
+                [b.first_line, b.last_line]
+            }
+        }
+    }
+
+    /// Normalized words of a block by its global id.
+    #[must_use]
+    pub fn words_of(&self, global: usize) -> usize {
+        match &self.history {
+            Some(h) if global < self.base_blocks => h.block(global).words as usize,
+            _ => self.words[global - self.base_blocks],
+        }
+    }
+
+    /// Whether a global block id is one of the index's.
+    #[must_use]
+    pub fn stored(&self, global: usize) -> bool {
+        global < self.base_blocks
+    }
+
+    /// Whether a global block id is dropped (blocks of the index never are).
+    #[must_use]
+    pub fn is_dropped(&self, global: usize) -> bool {
+        global >= self.base_blocks && self.dropped[global - self.base_blocks]
     }
 
     /// Whether any block of `doc` is dropped (the document itself may be kept).
     #[must_use]
     pub fn changes(&self, doc: usize) -> bool {
+        // `doc` is this run's document; `dropped` holds this run's blocks.
         self.dropped[self.doc_start[doc]..self.doc_start[doc + 1]]
             .iter()
             .any(|&d| d)
@@ -113,12 +199,34 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
 /// # Panics
 /// If the corpus has more than 2^32 documents.
 #[must_use]
-#[allow(clippy::too_many_lines)]
 pub fn analyze_with_progress(
     corpus: &Corpus,
     config: &Config,
     progress: &dyn Progress,
 ) -> Analysis {
+    analyze_after(corpus, config, progress, None, false).expect("without an index nothing can fail")
+}
+
+/// [`analyze`] after the documents and blocks of an index, as if they came
+/// first in the input; `keep` keeps what an index update needs.
+///
+/// # Errors
+/// When a look-up found the index corrupt.
+///
+/// # Panics
+/// If the corpus and the index hold more than 2^32 documents or blocks.
+#[allow(clippy::too_many_lines)]
+pub fn analyze_after(
+    corpus: &Corpus,
+    config: &Config,
+    progress: &dyn Progress,
+    history: Option<Arc<History>>,
+    keep: bool,
+) -> crate::Result<Analysis> {
+    let hist = history.as_deref();
+    let base_docs = hist.map_or(0, History::documents);
+    let base_blocks = hist.map_or(0, History::blocks);
+    let mut added = keep.then(Added::default);
     let started = Instant::now();
     let mut timings = Timings::default();
     let with_docs = config.level != Level::Blocks;
@@ -199,7 +307,7 @@ pub fn analyze_with_progress(
                 .iter()
                 .map(|d| d.record.as_ref().and_then(|r| r.keep.clone()))
                 .collect();
-            cluster(&doc_sketches, c, config, &sizes, &keep_values)
+            cluster_after(&doc_sketches, c, config, &sizes, &keep_values, hist)
         }
         None => DocLevel {
             cluster_of: vec![None; n],
@@ -207,7 +315,22 @@ pub fn analyze_with_progress(
             ..DocLevel::default()
         },
     };
-    drop(doc_sketches);
+    if let Some(h) = hist {
+        h.status()?;
+    }
+    if let Some(added) = &mut added {
+        added.doc_keys = doc_sketches.iter().map(|d| d.keys.clone()).collect();
+        added.doc_shingles = doc_sketches
+            .into_iter()
+            .enumerate()
+            .map(|(d, s)| {
+                let rep = doc_level.rep_of.get(d).copied().flatten().is_none();
+                (with_docs && rep).then_some(s.shingles)
+            })
+            .collect();
+    } else {
+        drop(doc_sketches);
+    }
     crate::memory::release_free_memory();
     timings.documents = started.elapsed();
 
@@ -222,26 +345,44 @@ pub fn analyze_with_progress(
     let Detection {
         matches,
         copies_in_dropped,
-    } = detect(&sketches, &skip, config, progress);
+        added: detected,
+    } = detect_after(&sketches, &skip, config, progress, hist, keep);
+    if let Some(h) = hist {
+        h.status()?;
+    }
     timings.detect = started.elapsed();
     let started = Instant::now();
     let words: Vec<usize> = sketches.iter().map(|s| s.words).collect();
-    drop(sketches);
+    if let (Some(added), Some((exact, postings))) = (&mut added, detected) {
+        added.exact = exact;
+        added.postings = postings;
+        added.block_shingles = sketches
+            .into_iter()
+            .zip(&matches)
+            .map(|(s, m)| {
+                let indexed = *m == Match::Unique && s.words >= config.min_words;
+                if indexed {
+                    s.shingles
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+    } else {
+        drop(sketches);
+    }
     let cluster_ids: Vec<usize> = matches
         .iter()
         .enumerate()
         .map(|(g, m)| match m {
             Match::Repeat { source, .. } => *source,
-            _ => g,
+            _ => base_blocks + g,
         })
         .collect();
     let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
     for (g, m) in matches.iter().enumerate() {
         if let Match::Repeat { source, .. } = m {
-            members
-                .entry(*source)
-                .or_insert_with(|| vec![*source])
-                .push(g);
+            members.entry(*source).or_default().push(base_blocks + g);
         }
     }
     let facts = BlockFacts {
@@ -251,17 +392,22 @@ pub fn analyze_with_progress(
         members: &members,
         doc_of: &doc_of,
         doc_start: &doc_start,
+        base: base_blocks,
+        history: hist,
     };
     let decisions: Vec<DocDecision> = (0..blocks.len())
         .into_par_iter()
         .map(|doc| decide(doc, &facts, config))
         .collect();
+    if let Some(h) = hist {
+        h.status()?;
+    }
     timings.decide = started.elapsed();
     let mut dropped = vec![false; matches.len()];
     for decision in &decisions {
         for run in &decision.runs {
             for pair in &run.pairs {
-                dropped[pair.block] = true;
+                dropped[pair.block - base_blocks] = true;
             }
         }
     }
@@ -270,7 +416,10 @@ pub fn analyze_with_progress(
     } else {
         doc_level.dropped.clone()
     };
-    Analysis {
+    Ok(Analysis {
+        history,
+        base_docs,
+        base_blocks,
         blocks,
         doc_start,
         doc_of,
@@ -283,7 +432,8 @@ pub fn analyze_with_progress(
         candidates,
         copies_in_dropped,
         timings,
-    }
+        added,
+    })
 }
 
 #[cfg(test)]

@@ -76,6 +76,24 @@ pub struct Report {
     /// `neardup check` only: the shares measured against their limits.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub check: Option<crate::check::CheckReport>,
+    /// With `--index` or `--reference`: the index the run was checked against.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub index: Option<IndexReport>,
+}
+
+/// The index a run was checked against.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct IndexReport {
+    /// The index file as given.
+    pub path: String,
+    /// `index` (`--index`) or `reference` (`--reference`, never added to).
+    pub role: String,
+    /// Documents it held before this run.
+    pub documents: usize,
+    /// Blocks it held before this run.
+    pub blocks: usize,
+    /// Whether this run's documents were added to it (`--update`).
+    pub updated: bool,
 }
 
 /// Name and version of the program that wrote the report.
@@ -215,6 +233,10 @@ pub struct DocRef {
     /// JSON Lines: the record's line in the file.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub line: Option<usize>,
+    /// The document is in the index (`--index`, `--reference`): an earlier
+    /// run saw it, and `index` counts the index's documents first.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub indexed: bool,
 }
 
 /// A block's place.
@@ -352,18 +374,41 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn doc_ref(&self, doc: usize) -> DocRef {
-        let d = &self.corpus.documents[doc];
+    /// A document by its global index (the index's documents first).
+    fn doc_ref(&self, global: usize) -> DocRef {
+        let base = self.analysis.base_docs;
+        if let (Some(h), true) = (&self.analysis.history, global < base) {
+            let d = h.doc(global);
+            return DocRef {
+                index: global,
+                id: h.string(d.id),
+                path: h.string(d.path),
+                line: (d.line > 0).then_some(d.line as usize),
+                indexed: true,
+            };
+        }
+        let d = &self.corpus.documents[global - base];
         let source = &self.corpus.sources[d.source];
         DocRef {
-            index: doc,
+            index: global,
             id: d.id.clone(),
             path: source.input.display_name(),
             line: d.record.as_ref().map(|r| r.line),
+            indexed: false,
         }
     }
 
     fn place(&mut self, global: usize) -> Place {
+        if let (Some(h), true) = (&self.analysis.history, self.analysis.stored(global)) {
+            let b = h.block(global);
+            #[allow(clippy::cast_possible_truncation)]
+            return Place {
+                document: self.doc_ref(b.doc as usize),
+                bytes: [b.bytes[0] as usize, b.bytes[1] as usize],
+                chars: [b.chars[0] as usize, b.chars[1] as usize],
+                lines: [b.lines[0] as usize, b.lines[1] as usize],
+            };
+        }
         let (doc, block) = self.analysis.block(global);
         let (span, lines) = (block.span.clone(), [block.first_line, block.last_line]);
         let corpus = self.corpus;
@@ -373,7 +418,7 @@ impl Builder<'_> {
             .or_insert_with(|| CharIndex::new(corpus.text(&corpus.documents[doc])));
         let chars = [index.chars_before(span.start), index.chars_before(span.end)];
         Place {
-            document: self.doc_ref(doc),
+            document: self.doc_ref(self.analysis.base_docs + doc),
             bytes: [span.start, span.end],
             chars,
             lines,
@@ -387,7 +432,7 @@ impl Builder<'_> {
             aligned_with: self.place(pair.mirror),
             similarity: round(pair.similarity),
             exact: pair.exact,
-            removed: self.analysis.dropped[pair.block],
+            removed: self.analysis.is_dropped(pair.block),
         }
     }
 
@@ -423,8 +468,9 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
     let mut documents = Vec::new();
     let mut runs_total = 0;
     let mut short_total = 0;
-    // source block -> (documents holding it or a copy, copies, copies removed)
-    let mut shared: BTreeMap<usize, (BTreeSet<usize>, usize, usize)> = BTreeMap::new();
+    // source block -> (documents holding it or a copy, copies, copies removed,
+    // this run's first copy of it)
+    let mut shared: BTreeMap<usize, (BTreeSet<usize>, usize, usize, usize)> = BTreeMap::new();
     for (doc, decision) in analysis.decisions.iter().enumerate() {
         let all_pairs = decision
             .runs
@@ -432,11 +478,18 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
             .flat_map(|r| r.pairs.iter())
             .chain(decision.kept_short.iter());
         for pair in all_pairs {
-            let entry = shared.entry(pair.source).or_default();
-            entry.0.insert(analysis.doc_of[pair.source] as usize);
-            entry.0.insert(doc);
+            let entry = shared.entry(pair.source).or_insert_with(|| {
+                let first = if analysis.stored(pair.source) {
+                    pair.block
+                } else {
+                    pair.source
+                };
+                (BTreeSet::new(), 0, 0, first)
+            });
+            entry.0.insert(analysis.doc_of_block(pair.source));
+            entry.0.insert(analysis.base_docs + doc);
             entry.1 += 1;
-            entry.2 += usize::from(analysis.dropped[pair.block]);
+            entry.2 += usize::from(analysis.is_dropped(pair.block));
         }
         if decision.runs.is_empty() && decision.kept_short.is_empty() {
             continue;
@@ -445,7 +498,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         for run in &decision.runs {
             let first = run.pairs.first().expect("runs are never empty");
             let last = run.pairs.last().expect("runs are never empty");
-            let source_doc = analysis.doc_of[first.mirror] as usize;
+            let source_doc = analysis.doc_of_block(first.mirror);
             let (src_first, src_last) = (first.mirror, last.mirror);
             let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
             #[allow(clippy::cast_precision_loss)]
@@ -471,8 +524,8 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
                 bytes: run.pairs.iter().map(|p| b.span_len(p.block)).sum(),
                 source: b.doc_ref(source_doc),
                 source_lines: [
-                    analysis.block(src_first).1.first_line,
-                    analysis.block(src_last).1.last_line,
+                    analysis.lines_of(src_first)[0],
+                    analysis.lines_of(src_last)[1],
                 ],
                 similarity: Similarity {
                     min: round(sims.iter().copied().fold(f64::INFINITY, f64::min)),
@@ -485,10 +538,10 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         }
         runs_total += runs.len();
         short_total += decision.kept_short.len();
-        let range = analysis.doc_start[doc]..analysis.doc_start[doc + 1];
-        let removed: Vec<usize> = range.clone().filter(|&g| analysis.dropped[g]).collect();
+        let range = analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
+        let removed: Vec<usize> = range.clone().filter(|&g| analysis.is_dropped(g)).collect();
         documents.push(DocReport {
-            document: b.doc_ref(doc),
+            document: b.doc_ref(analysis.base_docs + doc),
             bytes: corpus.text_len(&corpus.documents[doc]),
             blocks: range.len(),
             removed_blocks: removed.len(),
@@ -504,16 +557,18 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         let Some(entry) = shared.get_mut(&first).filter(|e| e.0.len() >= 2) else {
             continue;
         };
-        entry.0.insert(analysis.doc_of[block] as usize);
+        entry.0.insert(analysis.doc_of_block(block));
         entry.1 += 1;
         // The copy is gone with its document.
         entry.2 += 1;
     }
     let mut syndicated: Vec<Syndicated> = shared
         .into_iter()
-        .filter(|(_, (docs, _, _))| docs.len() >= 2)
-        .map(|(source, (docs, copies, removed))| {
-            let (doc, block) = analysis.block(source);
+        .filter(|(_, (docs, _, _, _))| docs.len() >= 2)
+        .map(|(source, (docs, copies, removed, first_here))| {
+            // The index holds no text: a first copy stored there is shown by
+            // this run's first copy of it.
+            let (doc, block) = analysis.block(first_here);
             let text: &str = &corpus.text(&corpus.documents[doc]);
             let preview: String = text[block.content.clone()]
                 .split_whitespace()
@@ -527,8 +582,8 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
                 documents: docs.len(),
                 copies: copies + 1,
                 removed,
-                words: analysis.words[source],
-                short: analysis.words[source] < config.min_words,
+                words: analysis.words_of(source),
+                short: analysis.words_of(source) < config.min_words,
                 text: preview,
             }
         })
@@ -625,6 +680,7 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
         syndicated,
         skipped: corpus.skipped.iter().map(ToString::to_string).collect(),
         check: None,
+        index: None,
     }
 }
 
@@ -684,7 +740,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -727,21 +783,33 @@ pub fn doc_label_for_annotation(doc: &DocRef) -> (String, usize) {
     (doc.path.clone(), doc.line.unwrap_or(1))
 }
 
-/// The id of a JSON Lines document, the path of a file.
-fn short_label(doc: &DocRef) -> &str {
-    if doc.line.is_some() {
+/// The id of a JSON Lines document, the path of a file; `(indexed)` after
+/// a document an earlier run stored in the index.
+fn short_label(doc: &DocRef) -> String {
+    let name = if doc.line.is_some() {
         &doc.id
     } else {
         &doc.path
+    };
+    if doc.indexed {
+        format!("{name} (indexed)")
+    } else {
+        name.clone()
     }
 }
 
-/// How a document is named in text: `path` or `path:line [id]`.
+/// How a document is named in text: `path` or `path:line [id]`, with
+/// `(indexed)` after a document an earlier run stored in the index.
 #[must_use]
 pub fn doc_label(doc: &DocRef) -> String {
-    match doc.line {
+    let label = match doc.line {
         Some(line) => format!("{}:{line} [{}]", doc.path, doc.id),
         None => doc.path.clone(),
+    };
+    if doc.indexed {
+        format!("{label} (indexed)")
+    } else {
+        label
     }
 }
 
@@ -838,11 +906,26 @@ pub fn plural(n: usize, word: &str) -> String {
 #[allow(clippy::too_many_lines)]
 pub fn render_text(report: &Report, top: usize) -> String {
     let mut out = String::new();
-    // One document cannot be a near duplicate: say nothing of that level then.
+    if let Some(index) = &report.index {
+        let _ = writeln!(
+            out,
+            "Checked against {} {}: {} and {} from earlier runs{}.\n",
+            index.role,
+            index.path,
+            plural(index.documents, "document"),
+            plural(index.blocks, "block"),
+            if index.updated {
+                "; this run's documents are added to it"
+            } else {
+                ""
+            },
+        );
+    }
+    // One document cannot be a near duplicate, unless of an indexed one.
     if let Some(near) = report
         .near_duplicates
         .as_ref()
-        .filter(|_| report.summary.documents > 1)
+        .filter(|n| report.summary.documents > 1 || n.clusters > 0)
     {
         render_near_duplicates(&mut out, near, &report.parameters.documents, top);
     }

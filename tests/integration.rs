@@ -5,5 +5,6 @@ mod cli;
 mod corpora;
 mod determinism;
 mod golden;
+mod index;
 mod props;
 mod util;

@@ -28,6 +28,21 @@ pub const BUCKET_RECENT: usize = 8;
 /// (no shingles) takes part in no pair.
 #[must_use]
 pub fn candidate_pairs(keys: &[&[u64]], tables: usize) -> Vec<(u32, u32)> {
+    candidate_pairs_after(keys, tables, 0, None)
+}
+
+/// [`candidate_pairs`] for documents numbered from `base` on, after the
+/// documents of an index: each bucket starts with the index's members of it
+/// (which are all a later document is ever paired with), so the pairs are
+/// those of one run over the index's documents and these.
+#[must_use]
+pub fn candidate_pairs_after(
+    keys: &[&[u64]],
+    tables: usize,
+    base: usize,
+    history: Option<&crate::store::History>,
+) -> Vec<(u32, u32)> {
+    let base = u32::try_from(base).expect("fewer than 2^32 documents");
     let mut pairs: Vec<(u32, u32)> = (0..tables)
         .into_par_iter()
         .flat_map_iter(|t| {
@@ -37,17 +52,28 @@ pub fn candidate_pairs(keys: &[&[u64]], tables: usize) -> Vec<(u32, u32)> {
                 .filter(|(_, k)| k.len() == tables)
                 .map(|(d, k)| {
                     let doc = u32::try_from(d).expect("fewer than 2^32 documents");
-                    (k[t], doc)
+                    (k[t], base + doc)
                 })
                 .collect();
             bucketed.sort_unstable();
             let mut out = Vec::new();
+            let mut members = Vec::new();
             for group in bucketed.chunk_by(|a, b| a.0 == b.0) {
-                for (i, &(_, later)) in group.iter().enumerate().skip(1) {
-                    let before = &group[..i];
+                members.clear();
+                if let Some(h) = history {
+                    h.bucket(
+                        u32::try_from(t).expect("few tables"),
+                        group[0].0,
+                        &mut members,
+                    );
+                }
+                let prior = members.len();
+                members.extend(group.iter().map(|&(_, d)| d));
+                for i in prior.max(1)..members.len() {
+                    let (before, later) = (&members[..i], members[i]);
                     let first = before.len().min(BUCKET_FIRST);
                     let recent = before.len().saturating_sub(BUCKET_RECENT).max(first);
-                    for &(_, earlier) in before[..first].iter().chain(&before[recent..]) {
+                    for &earlier in before[..first].iter().chain(&before[recent..]) {
                         out.push((earlier, later));
                     }
                 }

@@ -1,0 +1,137 @@
+//! A run's new items for the index, from its analysis.
+
+use super::{BlockRecord, Delta, DocRecord, KIND_EMPTY, KIND_REPEAT, KIND_SKIPPED, KIND_UNIQUE};
+use crate::detect::Match;
+use crate::input::Corpus;
+use crate::pipeline::Analysis;
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+fn id32(n: usize) -> u32 {
+    u32::try_from(n).expect("an index holds fewer than 2^32 documents and blocks")
+}
+
+/// What this run adds to the index. The analysis must have been made with
+/// `keep` set ([`crate::pipeline::analyze_after`]); its kept parts are taken.
+///
+/// # Panics
+/// If the analysis was made without `keep`, or the index would hold 2^32 or
+/// more documents or blocks.
+#[must_use]
+#[allow(clippy::too_many_lines)]
+pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
+    let added = analysis
+        .added
+        .take()
+        .expect("the analysis kept what an update needs");
+    let (base_docs, base_blocks) = (analysis.base_docs, analysis.base_blocks);
+    let mut delta = Delta {
+        exact: added.exact,
+        postings: added.postings,
+        ..Delta::default()
+    };
+    let mut doc_shingles = added.doc_shingles;
+    let mut block_shingles = added.block_shingles;
+    // Character offsets of every block, counted per document in parallel.
+    let chars: Vec<Vec<[u64; 2]>> = (0..analysis.blocks.len())
+        .into_par_iter()
+        .map(|d| {
+            let text = corpus.text(&corpus.documents[d]);
+            let bytes = text.as_bytes();
+            let ascii = bytes.is_ascii();
+            let mut at = (0usize, 0u64);
+            let mut count = |to: usize| {
+                if ascii {
+                    at.1 += (to - at.0) as u64;
+                } else {
+                    at.1 += bytes[at.0..to]
+                        .iter()
+                        .filter(|&&b| (b & 0xC0) != 0x80)
+                        .count() as u64;
+                }
+                at.0 = to;
+                at.1
+            };
+            analysis.blocks[d]
+                .iter()
+                .map(|b| [count(b.span.start), count(b.span.end)])
+                .collect()
+        })
+        .collect();
+    let mut paths: HashMap<usize, (u64, u32)> = HashMap::new();
+    let tables = added.doc_keys.iter().map(Vec::len).max().unwrap_or(0);
+    for (d, doc) in corpus.documents.iter().enumerate() {
+        let global = id32(base_docs + d);
+        let shingles = match doc_shingles.get_mut(d).and_then(Option::take) {
+            Some(s) => {
+                let at = delta.doc_shingles.len() as u64;
+                delta.doc_shingles.extend_from_slice(&s);
+                (at, id32(s.len()))
+            }
+            None => (0, 0),
+        };
+        let id = delta.string(&doc.id);
+        let path = if let Some(p) = paths.get(&doc.source) {
+            *p
+        } else {
+            let p = delta.string(&corpus.sources[doc.source].input.display_name());
+            paths.insert(doc.source, p);
+            p
+        };
+        let level = &analysis.doc_level;
+        delta.docs.push(DocRecord {
+            block_start: (base_blocks + analysis.doc_start[d]) as u64,
+            rep: level.rep_of.get(d).copied().flatten().map_or(global, id32),
+            shingles,
+            id,
+            path,
+            line: doc
+                .record
+                .as_ref()
+                .map_or(0, |r| u32::try_from(r.line).unwrap_or(u32::MAX)),
+            bytes: corpus.text_len(doc) as u64,
+            dropped: level.dropped.get(d).copied().unwrap_or(false),
+        });
+        let keys = added.doc_keys.get(d).map_or(&[][..], Vec::as_slice);
+        if tables > 0 && keys.len() == tables {
+            for (t, &key) in keys.iter().enumerate() {
+                delta.bands.push((key, id32(t), global));
+            }
+        }
+        for (i, block) in analysis.blocks[d].iter().enumerate() {
+            let local = analysis.doc_start[d] + i;
+            let g = id32(base_blocks + local);
+            let (kind, cluster) = match analysis.matches[local] {
+                Match::Empty => (KIND_EMPTY, g),
+                Match::Skipped => (KIND_SKIPPED, g),
+                Match::Unique => (KIND_UNIQUE, g),
+                Match::Repeat { source, .. } => {
+                    delta.members.push((id32(source), g));
+                    (KIND_REPEAT, id32(source))
+                }
+            };
+            let shingles = block_shingles
+                .get_mut(local)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            let stored = if shingles.is_empty() {
+                (0, 0)
+            } else {
+                let at = delta.block_shingles.len() as u64;
+                delta.block_shingles.extend_from_slice(&shingles);
+                (at, id32(shingles.len()))
+            };
+            delta.blocks.push(BlockRecord {
+                cluster,
+                doc: global,
+                words: id32(analysis.words[local]),
+                kind,
+                shingles: stored,
+                bytes: [block.span.start as u64, block.span.end as u64],
+                chars: chars[d][i],
+                lines: [id32(block.first_line), id32(block.last_line)],
+            });
+        }
+    }
+    delta
+}

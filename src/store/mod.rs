@@ -1,0 +1,870 @@
+//! The persistent index (`--index`, `--reference`, `neardup index`): what
+//! earlier runs saw, so that a new batch is checked against all of history and
+//! the answer is the one a single run over every batch would give.
+//!
+//! The index holds exactly the detector's state after the batches it was built
+//! from, never their text:
+//!
+//! - per document: where its blocks start, its cluster representative, the
+//!   shingle set of representatives (for verification), its id, file and line;
+//! - per block: its verdict (first copy or repeat of which first copy), words,
+//!   byte/char/line span (for the report), and the shingles of first copies;
+//! - the exact-text keys of first copies and of near copies already resolved;
+//! - the shingle postings of first copies (first [`POSTING_CAP`] per shingle);
+//! - the last [`MEMBERS_KEPT`] copies of every repeated block (a run's source
+//!   is chosen among the first copy and the most recent ones);
+//! - per LSH band or SimHash table key, the first and last documents in its
+//!   bucket ([`BUCKET_FIRST`] + [`BUCKET_RECENT`]: all a later document is ever
+//!   paired with).
+//!
+//! # File format (version 1)
+//!
+//! All integers little-endian. A 64-byte header at offset 0:
+//!
+//! | offset | field |
+//! |---|---|
+//! | 0 | magic `NEARDUPI` |
+//! | 8 | format version (u32), flags (u32, 0) |
+//! | 16 | file length (u64) |
+//! | 24 | table offset and length (u64, u64): the JSON [`Meta`] |
+//! | 40 | checksum offset (u64): one xxh3-64 per 4 KiB chunk of the data |
+//! | 48 | data start (u64, 4096) |
+//! | 56 | xxh3-64 of bytes 0..56, the checksums and the table |
+//!
+//! Sections start on 4 KiB boundaries between the data start and the
+//! checksums; the table says where each one is. Opening reads the header, the
+//! table and the chunk checksums (0.2% of the file) and checks them; a data
+//! chunk is checked against its checksum the first time a look-up touches it,
+//! so a look-up never reads the index whole and never trusts a flipped byte.
+//!
+//! Updates write a new file beside the old one, fsync it and rename it over the
+//! old one, holding an exclusive lock on `PATH.lock`; readers hold a shared
+//! lock. A killed update leaves the old index intact.
+
+mod from_run;
+mod write;
+
+use crate::config::{Config, Level, Measure, Method};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
+
+pub use from_run::delta;
+pub use write::{merge, write, Delta};
+
+pub use crate::detect::POSTING_CAP;
+pub use crate::index::{BUCKET_FIRST, BUCKET_RECENT};
+
+/// Copies of a repeated block remembered besides its first copy.
+pub const MEMBERS_KEPT: usize = 16;
+
+const MAGIC: &[u8; 8] = b"NEARDUPI";
+/// The format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 64;
+const CHUNK: usize = 4096;
+const DATA_START: u64 = CHUNK as u64;
+/// [`DATA_START`] as an offset into the map.
+const DATA: usize = CHUNK;
+
+/// Record sizes in bytes.
+const DOC_LEN: usize = 64;
+const BLOCK_LEN: usize = 72;
+const EXACT_LEN: usize = 32;
+const POSTING_LEN: usize = 8;
+const MEMBER_LEN: usize = 8;
+const BAND_LEN: usize = 16;
+
+/// Block verdicts as stored.
+pub const KIND_EMPTY: u32 = 0;
+/// See [`KIND_EMPTY`].
+pub const KIND_SKIPPED: u32 = 1;
+/// See [`KIND_EMPTY`].
+pub const KIND_UNIQUE: u32 = 2;
+/// See [`KIND_EMPTY`].
+pub const KIND_REPEAT: u32 = 3;
+
+/// Every setting that changes what the index holds. An index is only used
+/// with the settings it was built with: anything else would be a silently
+/// different answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub struct IndexParams {
+    /// Version of the detection rules (caps, normalization); bumped when a
+    /// change to the engine would change an index's meaning.
+    pub engine: u32,
+    pub seed: u64,
+    pub level: String,
+    pub blocks: String,
+    pub block_shingle: usize,
+    pub block_threshold: f64,
+    pub min_words: usize,
+    pub method: String,
+    pub doc_shingle: usize,
+    pub threshold: f64,
+    pub measure: String,
+    pub num_perm: Option<usize>,
+    pub bands: Option<usize>,
+    pub rows: Option<usize>,
+    pub hamming: Option<u32>,
+}
+
+/// Version of the detection rules recorded in [`IndexParams::engine`].
+pub const ENGINE_VERSION: u32 = 1;
+
+impl IndexParams {
+    /// The parameters of a run.
+    #[must_use]
+    pub fn of(config: &Config) -> IndexParams {
+        let docs = config.level != Level::Blocks;
+        let minhash = docs && config.method == Method::Minhash;
+        let banding = minhash.then(|| match crate::cluster::Candidates::new(config) {
+            crate::cluster::Candidates::Minhash { banding, .. } => (banding.bands, banding.rows),
+            crate::cluster::Candidates::Simhash { .. } => unreachable!("minhash"),
+        });
+        IndexParams {
+            engine: ENGINE_VERSION,
+            seed: config.seed,
+            level: format!("{:?}", config.level).to_lowercase(),
+            blocks: format!("{:?}", config.blocks).to_lowercase(),
+            block_shingle: config.block_shingle,
+            block_threshold: config.block_threshold,
+            min_words: config.min_words,
+            method: format!("{:?}", config.method).to_lowercase(),
+            doc_shingle: config.doc_shingle,
+            threshold: config.threshold,
+            measure: match config.measure {
+                Measure::Jaccard => "jaccard".into(),
+                Measure::Containment => "containment".into(),
+            },
+            num_perm: minhash.then_some(config.num_perm),
+            bands: banding.map(|b| b.0),
+            rows: banding.map(|b| b.1),
+            hamming: (docs && config.method == Method::Simhash).then_some(config.hamming),
+        }
+    }
+
+    /// The settings that differ, as `--name built-with (this run: other)`.
+    #[must_use]
+    pub fn differences(&self, run: &IndexParams) -> Vec<String> {
+        self.differences_from(run, "this run")
+    }
+
+    /// [`IndexParams::differences`], naming the other side `other`.
+    #[must_use]
+    pub fn differences_from(&self, run: &IndexParams, other: &str) -> Vec<String> {
+        let to_map = |p: &IndexParams| match serde_json::to_value(p) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (built, now) = (to_map(self), to_map(run));
+        built
+            .iter()
+            .filter(|(k, v)| now.get(*k) != Some(v))
+            .map(|(k, v)| {
+                let show = |v: Option<&serde_json::Value>| match v {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(serde_json::Value::Null) | None => "(none)".into(),
+                    Some(v) => v.to_string(),
+                };
+                format!("--{k} {} ({other}: {})", show(Some(v)), show(now.get(k)))
+            })
+            .collect()
+    }
+}
+
+/// Where a section lies in the file.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct SectionEntry {
+    /// Byte offset (a multiple of 4096).
+    pub offset: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// Bits of the look-up directory (sorted sections only).
+    #[serde(default)]
+    pub dir_bits: u32,
+}
+
+/// The index's table: parameters, counts and sections.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Meta {
+    /// What the index was built with.
+    pub params: IndexParams,
+    /// Unix time of the first build.
+    pub created: u64,
+    /// Unix time of the last update.
+    pub updated: u64,
+    /// Runs that added to it (builds, updates and merges).
+    pub runs: u64,
+    /// Documents held.
+    pub documents: u64,
+    /// Blocks held.
+    pub blocks: u64,
+    /// Sections by name.
+    pub sections: BTreeMap<String, SectionEntry>,
+}
+
+/// A stored document.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DocRecord {
+    /// Index of its first block.
+    pub block_start: u64,
+    /// Its representative's index (itself unless it is a cluster member).
+    pub rep: u32,
+    /// Offset and length of its shingles in `doc_shingles` (representatives).
+    pub shingles: (u64, u32),
+    /// Offset and length of its id in `strings`.
+    pub id: (u64, u32),
+    /// Offset and length of its file name in `strings`.
+    pub path: (u64, u32),
+    /// JSON Lines: its line (0 for plain text).
+    pub line: u32,
+    /// Bytes of text.
+    pub bytes: u64,
+    /// Dropped whole at document level (its blocks take no part in the block level).
+    pub dropped: bool,
+}
+
+/// A stored block.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BlockRecord {
+    /// Its first copy (itself when it is one).
+    pub cluster: u32,
+    /// Its document.
+    pub doc: u32,
+    /// Normalized words.
+    pub words: u32,
+    /// One of the `KIND_*` values.
+    pub kind: u32,
+    /// Offset and length of its shingles in `block_shingles` (indexed first copies).
+    pub shingles: (u64, u32),
+    /// Byte span in its document's text.
+    pub bytes: [u64; 2],
+    /// Character span.
+    pub chars: [u64; 2],
+    /// First and last line.
+    pub lines: [u32; 2],
+}
+
+/// An exact-text key and the first copy it resolves to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExactRecord {
+    /// The xxh3-128 of the normalized words.
+    pub key: u128,
+    /// The first copy.
+    pub source: u32,
+    /// Containment in the first copy (1.0 for the first copy itself).
+    pub similarity: f64,
+    /// Whether the text equals the first copy's.
+    pub exact: bool,
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// An open index: memory-mapped, checked chunk by chunk as it is read.
+pub struct History {
+    path: PathBuf,
+    map: memmap2::Mmap,
+    meta: Meta,
+    /// One bit per data chunk: already checked against its checksum.
+    checked: Vec<AtomicU64>,
+    sums: Vec<u64>,
+    /// The first corruption found by a look-up; the run ends with it.
+    corrupt: OnceLock<String>,
+    /// An update's exclusive lock, kept while the index is open.
+    _lock: Option<File>,
+}
+
+/// The lock file beside an index.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Takes the index's exclusive lock (`PATH.lock`) for an update, saying so on
+/// stderr and waiting when another run holds it.
+///
+/// # Errors
+/// When the lock file cannot be created or locked.
+pub fn lock(path: &Path) -> Result<File> {
+    let lock = lock_path(path);
+    if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&lock)
+        .map_err(|e| Error::io(&lock, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "neardup: {} is locked by another neardup run; waiting for it to finish",
+                path.display()
+            );
+            file.lock().map_err(|e| Error::io(&lock, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock, e)),
+    }
+    Ok(file)
+}
+
+fn corrupt(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::Index {
+        path: path.to_owned(),
+        message: format!("corrupt index: {what}; rebuild it with `neardup index build`"),
+    }
+}
+
+impl History {
+    /// Opens an index for look-ups. Readers take no lock: an update replaces
+    /// the file by rename, so a reader keeps the version it opened. An update
+    /// passes its exclusive `lock`, held as long as the index is open.
+    ///
+    /// # Errors
+    /// A missing, truncated or corrupt file, another format version, or
+    /// parameters other than `params` (when given).
+    pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<History> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // SAFETY: the index is only ever replaced by rename, never rewritten in
+        // place, so the mapped file does not change under us; every chunk read is
+        // checked against its checksum before use.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        let bytes: &[u8] = &map;
+        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+            return Err(Error::Index {
+                path: path.to_owned(),
+                message: "not a neardup index (no NEARDUPI header)".into(),
+            });
+        }
+        let version = u32_at(bytes, 8);
+        if version != FORMAT_VERSION {
+            return Err(Error::Index {
+                path: path.to_owned(),
+                message: format!(
+                    "index format version {version}, this neardup reads version {FORMAT_VERSION}; rebuild it with `neardup index build`"
+                ),
+            });
+        }
+        let file_len = u64_at(bytes, 16);
+        if file_len != bytes.len() as u64 {
+            return Err(corrupt(
+                path,
+                format_args!(
+                    "the file has {} bytes, its header says {file_len} (truncated or extended)",
+                    bytes.len()
+                ),
+            ));
+        }
+        let (table_at, table_len) = (u64_at(bytes, 24), u64_at(bytes, 32));
+        let sums_at = u64_at(bytes, 40);
+        let data_start = u64_at(bytes, 48);
+        let in_file = |at: u64, len: u64| at.checked_add(len).is_some_and(|end| end <= file_len);
+        if data_start != DATA_START
+            || sums_at < data_start
+            || !(sums_at - data_start).is_multiple_of(CHUNK as u64)
+            || !in_file(table_at, table_len)
+            || table_at < sums_at
+        {
+            return Err(corrupt(path, "the header's offsets are inconsistent"));
+        }
+        let chunks = usize::try_from((sums_at - data_start) / CHUNK as u64).unwrap_or(usize::MAX);
+        let sums_len = chunks
+            .checked_mul(8)
+            .filter(|&l| in_file(sums_at, l as u64));
+        let Some(sums_len) = sums_len else {
+            return Err(corrupt(path, "the checksums run past the end of the file"));
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        let (sums_at, table_at, table_len) =
+            (sums_at as usize, table_at as usize, table_len as usize);
+        let sums_bytes = &bytes[sums_at..sums_at + sums_len];
+        let table = &bytes[table_at..table_at + table_len];
+        let mut hasher = Xxh3Default::new();
+        hasher.update(&bytes[..56]);
+        hasher.update(sums_bytes);
+        hasher.update(table);
+        if hasher.digest() != u64_at(bytes, 56) {
+            return Err(corrupt(path, "header checksum mismatch"));
+        }
+        let meta: Meta = serde_json::from_slice(table)
+            .map_err(|e| corrupt(path, format_args!("unreadable table: {e}")))?;
+        for (name, s) in &meta.sections {
+            if !s.offset.is_multiple_of(CHUNK as u64)
+                || s.offset < DATA_START
+                || s.offset.saturating_add(s.len) > sums_at as u64
+            {
+                return Err(corrupt(
+                    path,
+                    format_args!("section {name} lies outside the data"),
+                ));
+            }
+        }
+        if let Some(params) = params {
+            let differences = meta.params.differences(params);
+            if !differences.is_empty() {
+                return Err(Error::Index {
+                    path: path.to_owned(),
+                    message: format!(
+                        "built with other settings, which would give another answer: {}. Run with the index's settings, or rebuild it with `neardup index build`",
+                        differences.join(", ")
+                    ),
+                });
+            }
+        }
+        let sums = sums_bytes.chunks_exact(8).map(|c| u64_at(c, 0)).collect();
+        let checked = (0..chunks.div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        let history = History {
+            path: path.to_owned(),
+            map,
+            meta,
+            checked,
+            sums,
+            corrupt: OnceLock::new(),
+            _lock: lock,
+        };
+        history.check_counts()?;
+        Ok(history)
+    }
+
+    fn check_counts(&self) -> Result<()> {
+        let expect = [
+            ("docs", self.meta.documents * DOC_LEN as u64),
+            ("blocks", self.meta.blocks * BLOCK_LEN as u64),
+        ];
+        for (name, len) in expect {
+            if self.section(name).len != len {
+                return Err(corrupt(
+                    &self.path,
+                    format_args!("section {name} has the wrong length"),
+                ));
+            }
+        }
+        for (name, record) in [
+            ("exact", EXACT_LEN),
+            ("postings", POSTING_LEN),
+            ("members", MEMBER_LEN),
+            ("bands", BAND_LEN),
+            ("block_shingles", 8),
+            ("doc_shingles", 8),
+        ] {
+            if !self.section(name).len.is_multiple_of(record as u64) {
+                return Err(corrupt(
+                    &self.path,
+                    format_args!("section {name} has the wrong length"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The index file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its table.
+    #[must_use]
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// Size of the file in bytes.
+    #[must_use]
+    pub fn file_len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    /// Documents held.
+    #[must_use]
+    pub fn documents(&self) -> usize {
+        usize::try_from(self.meta.documents).unwrap_or(usize::MAX)
+    }
+
+    /// Blocks held.
+    #[must_use]
+    pub fn blocks(&self) -> usize {
+        usize::try_from(self.meta.blocks).unwrap_or(usize::MAX)
+    }
+
+    /// Records of a section.
+    #[must_use]
+    pub fn count(&self, name: &str) -> usize {
+        let record = match name {
+            "docs" => DOC_LEN,
+            "blocks" => BLOCK_LEN,
+            "exact" => EXACT_LEN,
+            "postings" => POSTING_LEN,
+            "members" => MEMBER_LEN,
+            "bands" => BAND_LEN,
+            _ => 8,
+        };
+        usize::try_from(self.section(name).len).unwrap_or(0) / record
+    }
+
+    /// The first corruption a look-up found, if any: the answer is then void.
+    ///
+    /// # Errors
+    /// That corruption.
+    pub fn status(&self) -> Result<()> {
+        match self.corrupt.get() {
+            Some(message) => Err(corrupt(&self.path, message)),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks every chunk of the data (for `index stats --verify`).
+    ///
+    /// # Errors
+    /// The first chunk that fails.
+    pub fn verify(&self) -> Result<()> {
+        let end = DATA + self.sums.len() * CHUNK;
+        self.read(DATA, end - DATA);
+        self.status()
+    }
+
+    fn section(&self, name: &str) -> SectionEntry {
+        self.meta.sections.get(name).copied().unwrap_or_default()
+    }
+
+    fn fail(&self, message: String) {
+        let _ = self.corrupt.set(message);
+    }
+
+    /// `len` bytes at `at`, each chunk checked; `None` (and the run fails) when
+    /// a chunk does not match its checksum or the range is outside the data.
+    fn read(&self, at: usize, len: usize) -> Option<&[u8]> {
+        let end = DATA + self.sums.len() * CHUNK;
+        if at < DATA || at.checked_add(len).is_none_or(|e| e > end) {
+            self.fail(format!(
+                "a record points outside the data (byte offset {at})"
+            ));
+            return None;
+        }
+        if len == 0 {
+            return Some(&[]);
+        }
+        let first = (at - DATA) / CHUNK;
+        let last = (at + len - 1 - DATA) / CHUNK;
+        for chunk in first..=last {
+            let (word, bit) = (chunk / 64, 1u64 << (chunk % 64));
+            if self.checked[word].load(Ordering::Relaxed) & bit != 0 {
+                continue;
+            }
+            let start = DATA + chunk * CHUNK;
+            if xxh3_64(&self.map[start..start + CHUNK]) != self.sums[chunk] {
+                self.fail(format!(
+                    "checksum mismatch in bytes {start}..{} (flipped or overwritten bytes)",
+                    start + CHUNK
+                ));
+                return None;
+            }
+            self.checked[word].fetch_or(bit, Ordering::Relaxed);
+        }
+        Some(&self.map[at..at + len])
+    }
+
+    fn record(&self, name: &str, len: usize, i: usize) -> Option<&[u8]> {
+        let s = self.section(name);
+        if (i as u64 + 1) * len as u64 > s.len {
+            self.fail(format!("record {i} of section {name} is missing"));
+            return None;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(s.offset as usize + i * len, len)
+    }
+
+    /// An id read from the index, checked against its bound.
+    fn id(&self, value: u32, bound: usize, what: &str) -> u32 {
+        if (value as usize) < bound {
+            value
+        } else {
+            self.fail(format!("{what} {value} is out of range (at most {bound})"));
+            0
+        }
+    }
+
+    /// Document `d`.
+    #[must_use]
+    pub fn doc(&self, d: usize) -> DocRecord {
+        let Some(b) = self.record("docs", DOC_LEN, d) else {
+            return DocRecord::default();
+        };
+        let flags = u32_at(b, 60);
+        DocRecord {
+            block_start: u64_at(b, 0).min(self.meta.blocks),
+            shingles: (u64_at(b, 8), u32_at(b, 44)),
+            id: (u64_at(b, 16), u32_at(b, 48)),
+            path: (u64_at(b, 24), u32_at(b, 52)),
+            bytes: u64_at(b, 32),
+            rep: self.id(u32_at(b, 40), self.documents(), "document"),
+            line: u32_at(b, 56),
+            dropped: flags & 1 != 0,
+        }
+    }
+
+    /// One past the last block of document `d`.
+    #[must_use]
+    pub fn doc_end(&self, d: usize) -> usize {
+        let end = if d + 1 < self.documents() {
+            self.doc(d + 1).block_start
+        } else {
+            self.meta.blocks
+        };
+        usize::try_from(end).unwrap_or(usize::MAX)
+    }
+
+    /// Block `g`.
+    #[must_use]
+    pub fn block(&self, g: usize) -> BlockRecord {
+        let Some(b) = self.record("blocks", BLOCK_LEN, g) else {
+            return BlockRecord::default();
+        };
+        BlockRecord {
+            shingles: (u64_at(b, 0), u32_at(b, 56)),
+            bytes: [u64_at(b, 8), u64_at(b, 16)],
+            chars: [u64_at(b, 24), u64_at(b, 32)],
+            cluster: self.id(u32_at(b, 40), self.blocks(), "block"),
+            doc: self.id(u32_at(b, 44), self.documents(), "document"),
+            words: u32_at(b, 48),
+            kind: u32_at(b, 52),
+            lines: [u32_at(b, 60), u32_at(b, 64)],
+        }
+    }
+
+    fn u64s(&self, section: &str, (at, len): (u64, u32)) -> Vec<u64> {
+        let s = self.section(section);
+        if (at + u64::from(len)) * 8 > s.len {
+            self.fail(format!("a list runs past the end of section {section}"));
+            return Vec::new();
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(s.offset as usize + at as usize * 8, len as usize * 8)
+            .map(|b| b.chunks_exact(8).map(|c| u64_at(c, 0)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The sorted shingles of first copy `g` (empty unless it was indexed).
+    #[must_use]
+    pub fn block_shingles(&self, g: usize) -> Vec<u64> {
+        self.u64s("block_shingles", self.block(g).shingles)
+    }
+
+    /// The sorted shingles of representative document `d`.
+    #[must_use]
+    pub fn doc_shingles(&self, d: usize) -> Vec<u64> {
+        self.u64s("doc_shingles", self.doc(d).shingles)
+    }
+
+    /// A string of the `strings` section.
+    #[must_use]
+    pub fn string(&self, (at, len): (u64, u32)) -> String {
+        let s = self.section("strings");
+        if at + u64::from(len) > s.len {
+            self.fail("a string runs past the end of its section".into());
+            return String::new();
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(s.offset as usize + at as usize, len as usize)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Records `[lo, hi)` of a sorted section whose 64-bit key can be below,
+    /// at or above `key`, narrowed by the directory.
+    fn dir_range(&self, name: &str, key: u64) -> (usize, usize) {
+        let s = self.section(name);
+        let record = match name {
+            "exact" => EXACT_LEN,
+            "postings" => POSTING_LEN,
+            _ => BAND_LEN,
+        };
+        let n = usize::try_from(s.len).unwrap_or(0) / record;
+        if s.dir_bits == 0 {
+            return (0, n);
+        }
+        let dir = self.section(&format!("{name}.dir"));
+        let bucket = usize::try_from(key >> (64 - s.dir_bits)).unwrap_or(0);
+        if (bucket as u64 + 2) * 8 > dir.len {
+            self.fail(format!("the directory of section {name} is short"));
+            return (0, 0);
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let Some(b) = self.read(dir.offset as usize + bucket * 8, 16) else {
+            return (0, 0);
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        let (lo, hi) = (u64_at(b, 0) as usize, u64_at(b, 8) as usize);
+        if lo > hi || hi > n {
+            self.fail(format!("the directory of section {name} is inconsistent"));
+            return (0, 0);
+        }
+        (lo, hi)
+    }
+
+    /// The first index in `[lo, hi)` whose record is not below `key`.
+    fn lower_bound<K: Ord>(
+        &self,
+        name: &str,
+        record: usize,
+        (mut lo, mut hi): (usize, usize),
+        key: &K,
+        key_of: impl Fn(&[u8]) -> K,
+    ) -> usize {
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let Some(b) = self.record(name, record, mid) else {
+                return hi;
+            };
+            if key_of(b) < *key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// What an exact-text key resolves to.
+    #[must_use]
+    pub fn exact(&self, key: u128) -> Option<ExactRecord> {
+        #[allow(clippy::cast_possible_truncation)]
+        let (lo64, hi64) = (key as u64, (key >> 64) as u64);
+        let range = self.dir_range("exact", lo64);
+        let key_of = |b: &[u8]| (u64_at(b, 0), u64_at(b, 8));
+        let at = self.lower_bound("exact", EXACT_LEN, range, &(lo64, hi64), key_of);
+        if at >= range.1 {
+            return None;
+        }
+        let b = self.record("exact", EXACT_LEN, at)?;
+        (key_of(b) == (lo64, hi64)).then(|| ExactRecord {
+            key,
+            similarity: f64::from_bits(u64_at(b, 16)),
+            source: self.id(u32_at(b, 24), self.blocks(), "block"),
+            exact: u32_at(b, 28) != 0,
+        })
+    }
+
+    /// Where the postings of a shingle fingerprint are: (first record, count).
+    #[must_use]
+    pub fn postings(&self, fingerprint: u32) -> (usize, usize) {
+        let key = u64::from(fingerprint) << 32;
+        let range = self.dir_range("postings", key);
+        let at = self.lower_bound("postings", POSTING_LEN, range, &fingerprint, |b| {
+            u32_at(b, 0)
+        });
+        let mut end = at;
+        while end < range.1
+            && self
+                .record("postings", POSTING_LEN, end)
+                .is_some_and(|b| u32_at(b, 0) == fingerprint)
+        {
+            end += 1;
+        }
+        (at, end - at)
+    }
+
+    /// Appends the first copies of postings `(first, count)` to `out`.
+    pub fn posting_reps(&self, (first, count): (usize, usize), out: &mut Vec<u32>) {
+        for i in first..first + count {
+            if let Some(b) = self.record("postings", POSTING_LEN, i) {
+                out.push(self.id(u32_at(b, 4), self.blocks(), "block"));
+            }
+        }
+    }
+
+    /// The last stored copies of first copy `cluster`, ascending.
+    #[must_use]
+    pub fn members(&self, cluster: u32) -> Vec<u32> {
+        let n = self.count("members");
+        let at = self.lower_bound("members", MEMBER_LEN, (0, n), &cluster, |b| u32_at(b, 0));
+        let mut out = Vec::new();
+        for i in at..n {
+            match self.record("members", MEMBER_LEN, i) {
+                Some(b) if u32_at(b, 0) == cluster => {
+                    out.push(self.id(u32_at(b, 4), self.blocks(), "block"));
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// The stored documents of a bucket (`table`, `key`), ascending: all of
+    /// them, or the first and last ones when there were more.
+    pub fn bucket(&self, table: u32, key: u64, out: &mut Vec<u32>) {
+        let range = self.dir_range("bands", key);
+        let at = self.lower_bound("bands", BAND_LEN, range, &(key, table), |b| {
+            (u64_at(b, 0), u32_at(b, 8))
+        });
+        for i in at..range.1 {
+            match self.record("bands", BAND_LEN, i) {
+                Some(b) if u64_at(b, 0) == key && u32_at(b, 8) == table => {
+                    out.push(self.id(u32_at(b, 12), self.documents(), "document"));
+                }
+                _ => break,
+            }
+        }
+    }
+}
+
+/// A Unix time as `YYYY-MM-DD HH:MM:SS UTC`.
+#[must_use]
+pub fn utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A duration in seconds, roughly: `40 s`, `12 min`, `5 h`, `3 days`.
+#[must_use]
+pub fn age(secs: u64) -> String {
+    match secs {
+        0..120 => format!("{secs} s"),
+        120..7200 => format!("{} min", secs / 60),
+        7200..172_800 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+/// Current Unix time in seconds.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,621 @@
+//! Writing an index: the old one's sections merged with a run's new items,
+//! into a temporary file that replaces the old one only once it is complete
+//! and on disk.
+
+use super::{
+    now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, History, IndexParams, Meta,
+    SectionEntry, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
+    EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, MEMBER_LEN, POSTING_CAP,
+    POSTING_LEN,
+};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
+
+/// A run's new items, numbered after the index's (ids are global); the
+/// offsets in documents and blocks point into the delta's own arrays.
+#[derive(Debug, Default)]
+pub struct Delta {
+    /// New documents.
+    pub docs: Vec<DocRecord>,
+    /// New blocks.
+    pub blocks: Vec<BlockRecord>,
+    /// New exact-text keys.
+    pub exact: Vec<ExactRecord>,
+    /// New postings (shingle fingerprint, first copy).
+    pub postings: Vec<(u32, u32)>,
+    /// New copies (first copy, copy).
+    pub members: Vec<(u32, u32)>,
+    /// New bucket entries (key, table, document).
+    pub bands: Vec<(u64, u32, u32)>,
+    /// Shingles of new indexed first copies.
+    pub block_shingles: Vec<u64>,
+    /// Shingles of new representative documents.
+    pub doc_shingles: Vec<u64>,
+    /// Ids and file names of new documents.
+    pub strings: Vec<u8>,
+}
+
+impl Delta {
+    /// Adds a string, returning its (offset, length).
+    pub fn string(&mut self, s: &str) -> (u64, u32) {
+        let at = self.strings.len() as u64;
+        self.strings.extend_from_slice(s.as_bytes());
+        (at, u32::try_from(s.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Everything in `index`, renumbered to follow `docs` documents and
+    /// `blocks` blocks (for a merge).
+    fn from_history(index: &History, docs: u32, blocks: u32) -> Delta {
+        let mut delta = Delta::default();
+        for d in 0..index.documents() {
+            let mut r = index.doc(d);
+            r.block_start += u64::from(blocks);
+            r.rep += docs;
+            delta.docs.push(r);
+        }
+        for g in 0..index.blocks() {
+            let mut r = index.block(g);
+            r.cluster += blocks;
+            r.doc += docs;
+            delta.blocks.push(r);
+        }
+        for i in 0..index.count("exact") {
+            if let Some(b) = index.record("exact", EXACT_LEN, i) {
+                delta.exact.push(ExactRecord {
+                    key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
+                    similarity: f64::from_bits(u64_at(b, 16)),
+                    source: u32_at(b, 24) + blocks,
+                    exact: u32_at(b, 28) != 0,
+                });
+            }
+        }
+        for i in 0..index.count("postings") {
+            if let Some(b) = index.record("postings", POSTING_LEN, i) {
+                delta.postings.push((u32_at(b, 0), u32_at(b, 4) + blocks));
+            }
+        }
+        for i in 0..index.count("members") {
+            if let Some(b) = index.record("members", MEMBER_LEN, i) {
+                delta
+                    .members
+                    .push((u32_at(b, 0) + blocks, u32_at(b, 4) + blocks));
+            }
+        }
+        for i in 0..index.count("bands") {
+            if let Some(b) = index.record("bands", BAND_LEN, i) {
+                delta
+                    .bands
+                    .push((u64_at(b, 0), u32_at(b, 8), u32_at(b, 12) + docs));
+            }
+        }
+        let all = |name: &str| (0, u32::try_from(index.count(name)).unwrap_or(u32::MAX));
+        delta.block_shingles = index.u64s("block_shingles", all("block_shingles"));
+        delta.doc_shingles = index.u64s("doc_shingles", all("doc_shingles"));
+        let strings = index.section("strings").len;
+        delta.strings = index
+            .string((0, u32::try_from(strings).unwrap_or(u32::MAX)))
+            .into_bytes();
+        delta
+    }
+}
+
+/// Writes whole 4 KiB chunks and their checksums.
+struct ChunkWriter<W: Write> {
+    out: W,
+    chunk: Vec<u8>,
+    sums: Vec<u64>,
+    /// Bytes written so far, the header page included.
+    pos: u64,
+}
+
+impl<W: Write> ChunkWriter<W> {
+    fn write(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
+        self.pos += bytes.len() as u64;
+        while !bytes.is_empty() {
+            let take = (CHUNK - self.chunk.len()).min(bytes.len());
+            self.chunk.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.chunk.len() == CHUNK {
+                self.sums.push(xxh3_64(&self.chunk));
+                self.out.write_all(&self.chunk)?;
+                self.chunk.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Pads to the next chunk boundary.
+    fn pad(&mut self) -> std::io::Result<()> {
+        if !self.chunk.is_empty() {
+            let zeros = vec![0u8; CHUNK - self.chunk.len()];
+            self.write(&zeros)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sections as they are written.
+struct Sections<W: Write> {
+    w: ChunkWriter<W>,
+    table: BTreeMap<String, SectionEntry>,
+}
+
+impl<W: Write> Sections<W> {
+    fn begin(&mut self) -> u64 {
+        self.w.pos
+    }
+
+    fn end(&mut self, name: &str, start: u64, dir_bits: u32) -> std::io::Result<()> {
+        let len = self.w.pos - start;
+        self.w.pad()?;
+        self.table.insert(
+            name.to_owned(),
+            SectionEntry {
+                offset: start,
+                len,
+                dir_bits,
+            },
+        );
+        Ok(())
+    }
+
+    /// A section from raw bytes of the old index followed by new records.
+    fn concat(
+        &mut self,
+        name: &str,
+        old: Option<&History>,
+        new: impl Iterator<Item = Vec<u8>>,
+    ) -> std::io::Result<()> {
+        let start = self.begin();
+        if let Some(old) = old {
+            let s = old.section(name);
+            let mut at = 0;
+            while at < s.len {
+                let take = (s.len - at).min(1 << 20);
+                #[allow(clippy::cast_possible_truncation)]
+                let bytes = old.read((s.offset + at) as usize, take as usize);
+                self.w.write(bytes.unwrap_or(&[]))?;
+                at += take;
+            }
+        }
+        for record in new {
+            self.w.write(&record)?;
+        }
+        self.end(name, start, 0)
+    }
+
+    /// A sorted section and its directory, from records in order.
+    fn sorted<T>(
+        &mut self,
+        name: &str,
+        upper_bound: usize,
+        records: impl Iterator<Item = T>,
+        key64: impl Fn(&T) -> u64,
+        encode: impl Fn(&T, &mut Vec<u8>),
+    ) -> std::io::Result<()> {
+        let bits = dir_bits(upper_bound);
+        let mut counts = vec![0u64; if bits == 0 { 0 } else { 1 << bits }];
+        let start = self.begin();
+        let mut buf = Vec::with_capacity(32);
+        for r in records {
+            if bits > 0 {
+                #[allow(clippy::cast_possible_truncation)]
+                let bucket = (key64(&r) >> (64 - bits)) as usize;
+                counts[bucket] += 1;
+            }
+            buf.clear();
+            encode(&r, &mut buf);
+            self.w.write(&buf)?;
+        }
+        self.end(name, start, bits)?;
+        if bits > 0 {
+            let start = self.begin();
+            let mut total = 0u64;
+            self.w.write(&0u64.to_le_bytes())?;
+            for c in counts {
+                total += c;
+                self.w.write(&total.to_le_bytes())?;
+            }
+            self.end(&format!("{name}.dir"), start, 0)?;
+        }
+        Ok(())
+    }
+}
+
+/// Directory bits for about 4 records a bucket.
+fn dir_bits(records: usize) -> u32 {
+    if records < 64 {
+        0
+    } else {
+        (usize::BITS - (records / 4).leading_zeros()).min(30)
+    }
+}
+
+/// Merges two ascending sequences, `a` first on equal keys.
+fn merge_sorted<T, K: Ord>(
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> impl Iterator<Item = T> {
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) => {
+            if key(y) < key(x) {
+                b.next()
+            } else {
+                a.next()
+            }
+        }
+        (Some(_), None) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
+/// Keeps, of each group of equal `group` keys, the first `first` and the last
+/// `last` items.
+fn trim_groups<T, G: PartialEq>(
+    items: impl Iterator<Item = T>,
+    group: impl Fn(&T) -> G,
+    first: usize,
+    last: usize,
+) -> impl Iterator<Item = T> {
+    let mut items = items.peekable();
+    let mut out: std::collections::VecDeque<T> = std::collections::VecDeque::new();
+    std::iter::from_fn(move || loop {
+        if let Some(x) = out.pop_front() {
+            return Some(x);
+        }
+        let head = items.next()?;
+        let g = group(&head);
+        let mut kept = Vec::new();
+        let mut tail = std::collections::VecDeque::new();
+        kept.push(head);
+        while let Some(next) = items.next_if(|x| group(x) == g) {
+            if kept.len() < first {
+                kept.push(next);
+            } else {
+                tail.push_back(next);
+                if tail.len() > last {
+                    tail.pop_front();
+                }
+            }
+        }
+        if first == 0 {
+            // `head` was taken unconditionally: keep it only among the last ones.
+            let head = kept.pop().expect("the head");
+            tail.push_front(head);
+            while tail.len() > last {
+                tail.pop_front();
+            }
+        }
+        out.extend(kept);
+        out.extend(tail);
+    })
+}
+
+/// Writes `old` (if any) followed by `delta` to `path`, atomically.
+///
+/// # Errors
+/// I/O errors, or a corrupt chunk met in `old`.
+pub fn write(
+    path: &Path,
+    old: Option<&History>,
+    mut delta: Delta,
+    params: &IndexParams,
+) -> Result<()> {
+    delta.exact.sort_unstable_by_key(exact_key);
+    delta.postings.sort_unstable();
+    delta.members.sort_unstable();
+    delta.bands.sort_unstable();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let temp = crate::output::temp_beside(path, &dir, ".neardup-index-")?;
+    fill(temp.as_file(), old, &delta, params).map_err(|e| Error::io(path, e))?;
+    if let Some(old) = old {
+        old.status()?;
+    }
+    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    // The rename itself is made durable by syncing the directory.
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn exact_key(e: &ExactRecord) -> (u64, u64) {
+    #[allow(clippy::cast_possible_truncation)]
+    (e.key as u64, (e.key >> 64) as u64)
+}
+
+#[allow(clippy::too_many_lines)]
+fn fill(
+    file: &std::fs::File,
+    old: Option<&History>,
+    delta: &Delta,
+    params: &IndexParams,
+) -> std::io::Result<Meta> {
+    let out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut header_page = ChunkWriter {
+        out,
+        chunk: Vec::new(),
+        sums: Vec::new(),
+        pos: 0,
+    };
+    // The header page is written last, outside the checksummed data.
+    header_page.out.write_all(&[0u8; CHUNK])?;
+    header_page.pos = DATA_START;
+    let mut s = Sections {
+        w: header_page,
+        table: BTreeMap::new(),
+    };
+    let count = |name: &str| old.map_or(0, |o| o.count(name));
+    let old_docs = old.map_or(0, History::documents) as u64;
+    let old_blocks = old.map_or(0, History::blocks) as u64;
+    let strings_base = old.map_or(0, |o| o.section("strings").len);
+    let block_sh_base = count("block_shingles") as u64;
+    let doc_sh_base = count("doc_shingles") as u64;
+
+    s.concat(
+        "docs",
+        old,
+        delta.docs.iter().map(|d| {
+            let mut b = Vec::with_capacity(DOC_LEN);
+            b.extend_from_slice(&d.block_start.to_le_bytes());
+            b.extend_from_slice(&(d.shingles.0 + doc_sh_base).to_le_bytes());
+            b.extend_from_slice(&(d.id.0 + strings_base).to_le_bytes());
+            b.extend_from_slice(&(d.path.0 + strings_base).to_le_bytes());
+            b.extend_from_slice(&d.bytes.to_le_bytes());
+            for v in [
+                d.rep,
+                d.shingles.1,
+                d.id.1,
+                d.path.1,
+                d.line,
+                u32::from(d.dropped),
+            ] {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+            b
+        }),
+    )?;
+    s.concat(
+        "blocks",
+        old,
+        delta.blocks.iter().map(|r| {
+            let mut b = Vec::with_capacity(BLOCK_LEN);
+            b.extend_from_slice(&(r.shingles.0 + block_sh_base).to_le_bytes());
+            for v in [r.bytes[0], r.bytes[1], r.chars[0], r.chars[1]] {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [
+                r.cluster,
+                r.doc,
+                r.words,
+                r.kind,
+                r.shingles.1,
+                r.lines[0],
+                r.lines[1],
+                0,
+            ] {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+            b
+        }),
+    )?;
+    let u64_bytes = |v: &u64| v.to_le_bytes().to_vec();
+    s.concat(
+        "block_shingles",
+        old,
+        delta.block_shingles.iter().map(u64_bytes),
+    )?;
+    s.concat(
+        "doc_shingles",
+        old,
+        delta.doc_shingles.iter().map(u64_bytes),
+    )?;
+    s.concat("strings", old, std::iter::once(delta.strings.clone()))?;
+
+    // Exact keys: one entry per key, the earlier index's on a tie (merges).
+    let old_exact = (0..count("exact")).filter_map(|i| {
+        let b = old?.record("exact", EXACT_LEN, i)?;
+        Some(ExactRecord {
+            key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
+            similarity: f64::from_bits(u64_at(b, 16)),
+            source: u32_at(b, 24),
+            exact: u32_at(b, 28) != 0,
+        })
+    });
+    let exact = merge_sorted(old_exact, delta.exact.iter().copied(), exact_key);
+    let exact = trim_groups(exact, exact_key, 1, 0);
+    s.sorted(
+        "exact",
+        count("exact") + delta.exact.len(),
+        exact,
+        |e| exact_key(e).0,
+        |e, b| {
+            let (lo, hi) = exact_key(e);
+            b.extend_from_slice(&lo.to_le_bytes());
+            b.extend_from_slice(&hi.to_le_bytes());
+            b.extend_from_slice(&e.similarity.to_bits().to_le_bytes());
+            b.extend_from_slice(&e.source.to_le_bytes());
+            b.extend_from_slice(&u32::from(e.exact).to_le_bytes());
+        },
+    )?;
+
+    let pairs = |name: &'static str, len: usize| {
+        (0..count(name)).filter_map(move |i| {
+            let b = old?.record(name, len, i)?;
+            Some((u32_at(b, 0), u32_at(b, 4)))
+        })
+    };
+    let encode_pair = |p: &(u32, u32), b: &mut Vec<u8>| {
+        b.extend_from_slice(&p.0.to_le_bytes());
+        b.extend_from_slice(&p.1.to_le_bytes());
+    };
+    let postings = merge_sorted(
+        pairs("postings", POSTING_LEN),
+        delta.postings.iter().copied(),
+        |p| *p,
+    );
+    let postings = trim_groups(postings, |p| p.0, POSTING_CAP as usize, 0);
+    s.sorted(
+        "postings",
+        count("postings") + delta.postings.len(),
+        postings,
+        |p| u64::from(p.0) << 32,
+        encode_pair,
+    )?;
+    let members = merge_sorted(
+        pairs("members", MEMBER_LEN),
+        delta.members.iter().copied(),
+        |p| *p,
+    );
+    let members = trim_groups(members, |p| p.0, 0, MEMBERS_KEPT);
+    // Members are found by binary search: no directory.
+    s.sorted("members", 0, members, |_| 0, encode_pair)?;
+
+    let old_bands = (0..count("bands")).filter_map(|i| {
+        let b = old?.record("bands", BAND_LEN, i)?;
+        Some((u64_at(b, 0), u32_at(b, 8), u32_at(b, 12)))
+    });
+    let bands = merge_sorted(old_bands, delta.bands.iter().copied(), |b| *b);
+    let bands = trim_groups(bands, |b| (b.0, b.1), BUCKET_FIRST, BUCKET_RECENT);
+    s.sorted(
+        "bands",
+        count("bands") + delta.bands.len(),
+        bands,
+        |b| b.0,
+        |r, b| {
+            b.extend_from_slice(&r.0.to_le_bytes());
+            b.extend_from_slice(&r.1.to_le_bytes());
+            b.extend_from_slice(&r.2.to_le_bytes());
+        },
+    )?;
+
+    let now = now();
+    let meta = Meta {
+        params: params.clone(),
+        created: old.map_or(now, |o| o.meta.created),
+        updated: now,
+        runs: old.map_or(0, |o| o.meta.runs) + 1,
+        documents: old_docs + delta.docs.len() as u64,
+        blocks: old_blocks + delta.blocks.len() as u64,
+        sections: s.table,
+    };
+    let mut w = s.w;
+    w.pad()?;
+    let sums_at = w.pos;
+    let sums: Vec<u8> = w.sums.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let table = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
+    w.out.write_all(&sums)?;
+    w.out.write_all(&table)?;
+    let table_at = sums_at + sums.len() as u64;
+    let file_len = table_at + table.len() as u64;
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&0u32.to_le_bytes());
+    for v in [file_len, table_at, table.len() as u64, sums_at, DATA_START] {
+        header.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut hasher = Xxh3Default::new();
+    hasher.update(&header);
+    hasher.update(&sums);
+    hasher.update(&table);
+    header.extend_from_slice(&hasher.digest().to_le_bytes());
+    let mut out = w.out;
+    out.flush()?;
+    drop(out);
+    let mut file = file;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(&header)?;
+    file.flush()?;
+    Ok(meta)
+}
+
+/// Merges index `b` after index `a` into `out`: look-ups then find the earlier
+/// copy of anything either holds. Copies *between* the two are not re-detected
+/// (a block first seen in both stays a first copy in each); build one index
+/// over both corpora for the one-run answer.
+///
+/// # Errors
+/// Different parameters, I/O errors or corruption.
+pub fn merge(a: &History, b: &History, out: &Path) -> Result<()> {
+    let differences = a
+        .meta
+        .params
+        .differences_from(&b.meta.params, &b.path().display().to_string());
+    if !differences.is_empty() {
+        return Err(Error::Index {
+            path: b.path().to_owned(),
+            message: format!(
+                "built with other settings than {}: {}",
+                a.path().display(),
+                differences.join(", ")
+            ),
+        });
+    }
+    let docs = u32::try_from(a.documents()).map_err(|_| too_big(out))?;
+    let blocks = u32::try_from(a.blocks()).map_err(|_| too_big(out))?;
+    if (a.blocks() + b.blocks()) as u64 > u64::from(u32::MAX) {
+        return Err(too_big(out));
+    }
+    let delta = Delta::from_history(b, docs, blocks);
+    b.status()?;
+    write(out, Some(a), delta, &a.meta.params)
+}
+
+fn too_big(path: &Path) -> Error {
+    Error::Index {
+        path: path.to_owned(),
+        message: "an index holds fewer than 2^32 blocks and documents".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_trimmed_to_their_first_and_last_items() {
+        let items = [
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (1, 4),
+            (1, 5),
+            (2, 1),
+            (3, 1),
+            (3, 2),
+        ];
+        let got: Vec<_> = trim_groups(items.into_iter(), |x| x.0, 1, 2).collect();
+        assert_eq!(got, [(1, 1), (1, 4), (1, 5), (2, 1), (3, 1), (3, 2)]);
+        let got: Vec<_> = trim_groups(items.into_iter(), |x| x.0, 0, 2).collect();
+        assert_eq!(got, [(1, 4), (1, 5), (2, 1), (3, 1), (3, 2)]);
+        let got: Vec<_> = trim_groups(items.into_iter(), |x| x.0, 2, 0).collect();
+        assert_eq!(got, [(1, 1), (1, 2), (2, 1), (3, 1), (3, 2)]);
+    }
+
+    #[test]
+    fn merging_keeps_the_first_sequence_first_on_ties() {
+        let a = [(1, 'a'), (3, 'a')];
+        let b = [(1, 'b'), (2, 'b'), (4, 'b')];
+        let got: Vec<_> = merge_sorted(a.into_iter(), b.into_iter(), |x| x.0).collect();
+        assert_eq!(got, [(1, 'a'), (1, 'b'), (2, 'b'), (3, 'a'), (4, 'b')]);
+    }
+
+    #[test]
+    fn directory_size_follows_the_record_count() {
+        assert_eq!(dir_bits(10), 0);
+        assert!(dir_bits(1 << 20) >= 17);
+        assert!(dir_bits(usize::MAX) <= 30);
+    }
+}

@@ -1,0 +1,666 @@
+//! The persistent index: batches checked one after another against an index
+//! find what one run over all of them finds; bad, foreign, locked or half-written
+//! indexes are handled as a user would expect.
+
+use crate::util::{assert_bytes_eq, data_dir, run, tempdir};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A small deterministic generator (64-bit LCG).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+const WORDS: &[&str] = &[
+    "council", "budget", "river", "harbour", "minister", "strike", "ferry", "storm", "market",
+    "prices", "school", "teachers", "court", "ruling", "police", "report", "festival", "music",
+    "hospital", "doctors", "station", "trains", "delays", "weather", "farmers", "harvest",
+    "bridge", "repairs", "museum", "exhibit", "election", "votes", "mayor", "plan", "housing",
+    "rents", "airport", "flights", "union", "wages",
+];
+
+fn paragraph(rng: &mut Lcg) -> String {
+    let len = 10 + rng.next(20);
+    let words: Vec<&str> = (0..len).map(|_| WORDS[rng.next(WORDS.len())]).collect();
+    let mut p = words.join(" ");
+    p.push('.');
+    p
+}
+
+/// Four batches of JSON Lines news: syndicated paragraphs shared across
+/// documents, near-copy documents (one word changed), doubled bodies,
+/// boilerplate lines and unique text, with repeats inside and across batches.
+fn batches() -> Vec<String> {
+    let mut rng = Lcg(7);
+    let pool: Vec<String> = (0..30).map(|_| paragraph(&mut rng)).collect();
+    let mut docs: Vec<String> = Vec::new();
+    for i in 0..80 {
+        let text = if i > 4 && rng.next(5) == 0 {
+            // A near copy of an earlier document with one word changed.
+            let earlier = &docs[rng.next(docs.len())];
+            earlier.replacen("council", "assembly", 1)
+        } else {
+            let mut parts = vec![format!("Story {i} {}", paragraph(&mut rng))];
+            for _ in 0..2 + rng.next(5) {
+                parts.push(if rng.next(3) == 0 {
+                    paragraph(&mut rng)
+                } else {
+                    pool[rng.next(pool.len())].clone()
+                });
+            }
+            if rng.next(4) == 0 {
+                parts.push("Advertisement".into());
+            }
+            if rng.next(6) == 0 {
+                let body = parts[1..].to_vec();
+                parts.push("Share this".into());
+                parts.extend(body);
+            }
+            parts.join("\n\n")
+        };
+        docs.push(text);
+    }
+    docs.chunks(20)
+        .enumerate()
+        .map(|(b, chunk)| {
+            let mut out = String::new();
+            for (j, text) in chunk.iter().enumerate() {
+                let record = serde_json::json!({"id": format!("b{b}-{j}"), "text": text});
+                let _ = writeln!(out, "{record}");
+            }
+            out
+        })
+        .collect()
+}
+
+/// Everything a report says was found: runs, removals with their first copy
+/// and aligned copy, short repeats, and near-duplicate documents.
+fn findings(report: &[u8]) -> BTreeSet<String> {
+    let r: Value = serde_json::from_slice(report).expect("a JSON report");
+    let doc = |d: &Value| format!("{}:{}", d["index"], d["id"]);
+    let place = |p: &Value| format!("{}@{}", doc(&p["document"]), p["bytes"]);
+    let mut out = BTreeSet::new();
+    for d in r["documents"].as_array().unwrap() {
+        for run in d["runs"].as_array().unwrap() {
+            out.insert(format!(
+                "run {} {} from {} {} ({} blocks, {})",
+                doc(&d["document"]),
+                run["lines"],
+                doc(&run["source"]),
+                run["source_lines"],
+                run["blocks"],
+                run["interruptions"]
+            ));
+            for m in run["removals"].as_array().unwrap() {
+                out.insert(format!(
+                    "removed {} first {} aligned {} {} {}",
+                    place(&m["repeat"]),
+                    place(&m["first_copy"]),
+                    place(&m["aligned_with"]),
+                    m["similarity"],
+                    m["removed"]
+                ));
+            }
+        }
+        for m in d["short_repeats"].as_array().unwrap() {
+            out.insert(format!(
+                "short {} first {}",
+                place(&m["repeat"]),
+                place(&m["first_copy"])
+            ));
+        }
+    }
+    if let Some(clusters) = r["near_duplicates"]["cluster_list"].as_array() {
+        for c in clusters {
+            for m in c["members"].as_array().unwrap() {
+                if m["document"]["index"] != c["representative"]["index"] {
+                    out.insert(format!(
+                        "duplicate {} of {} kept {} {}",
+                        doc(&m["document"]),
+                        doc(&c["representative"]),
+                        doc(&c["kept"]),
+                        m["similarity"]
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn write_batches(dir: &Path) -> Vec<String> {
+    let batches = batches();
+    let mut names = Vec::new();
+    for (i, b) in batches.iter().enumerate() {
+        let name = format!("day{i}.jsonl");
+        std::fs::write(dir.join(&name), b).unwrap();
+        names.push(name);
+    }
+    std::fs::write(dir.join("all.jsonl"), batches.concat()).unwrap();
+    names
+}
+
+/// `index stats --json` without the fields that change from run to run.
+fn stats(dir: &Path, index: &str) -> Value {
+    let out = run(dir, &["index", "stats", "--json", "--verify", index]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in ["path", "created", "updated", "runs"] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    v
+}
+
+#[test]
+fn batches_checked_against_an_index_find_what_one_run_finds() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    let whole = run(d, &["scan", "--json", "all.jsonl"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    let expected = findings(&whole.stdout);
+    let kinds: BTreeSet<&str> = expected
+        .iter()
+        .map(|f| f.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["duplicate", "removed", "run", "short"]),
+        "the corpus exercises every kind of finding"
+    );
+    let whole_clean = run(d, &["clean", "-q", "all.jsonl"]).stdout;
+    for threads in ["1", "2"] {
+        let index = format!("seen-{threads}.ndx");
+        let mut found = BTreeSet::new();
+        let mut cleaned = Vec::new();
+        for name in &names {
+            let out = run(
+                d,
+                &[
+                    "check",
+                    "--index",
+                    &index,
+                    "--update",
+                    "--exit-zero",
+                    "--json",
+                    "-j",
+                    threads,
+                    name,
+                ],
+            );
+            assert_eq!(out.code, 0, "{out:?}");
+            found.extend(findings(&out.stdout));
+        }
+        assert_eq!(found, expected, "--threads {threads}");
+        // clean drops what earlier batches kept: the batches' outputs make
+        // the one-run output, byte for byte.
+        let clean_index = format!("clean-{threads}.ndx");
+        for name in &names {
+            let out = run(
+                d,
+                &[
+                    "clean",
+                    "-q",
+                    "--index",
+                    &clean_index,
+                    "--update",
+                    "-j",
+                    threads,
+                    name,
+                ],
+            );
+            assert_eq!(out.code, 0, "{out:?}");
+            cleaned.extend(out.stdout);
+        }
+        assert_bytes_eq(&cleaned, &whole_clean, "batches cleaned one after another");
+        assert_eq!(stats(d, &index), stats(d, &clean_index));
+    }
+    // An index built in one go holds the same items as one built batch by batch.
+    let built = run(d, &["index", "build", "-o", "all.ndx", "all.jsonl"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    assert!(built.stderr.contains("indexed 80 documents"), "{built:?}");
+    assert_eq!(stats(d, "all.ndx"), stats(d, "seen-1.ndx"));
+    // A batch already indexed is entirely duplicate.
+    let again = run(
+        d,
+        &[
+            "check",
+            "--index",
+            "all.ndx",
+            "--max-dup-docs",
+            "99%",
+            "day1.jsonl",
+        ],
+    );
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(again.stdout_str().contains("(indexed)"), "{again:?}");
+}
+
+#[test]
+fn exit_codes_follow_the_limits_against_an_index() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    let built = run(d, &["index", "build", "-o", "idx", &names[0]]);
+    assert_eq!(built.code, 0, "{built:?}");
+    // The first batch again: every document is a duplicate of an indexed one.
+    let out = run(
+        d,
+        &[
+            "check",
+            "--index",
+            "idx",
+            "--max-dup-docs",
+            "50%",
+            &names[0],
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout_str()
+            .contains("duplicate documents: 100% (20 of 20)"),
+        "{out:?}"
+    );
+    let out = run(d, &["check", "--index", "idx", "--exit-zero", &names[0]]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let json = run(
+        d,
+        &[
+            "check",
+            "--index",
+            "idx",
+            "--exit-zero",
+            "--json",
+            &names[0],
+        ],
+    );
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["index"]["role"], "index");
+    assert_eq!(report["index"]["documents"], 20);
+    assert_eq!(report["index"]["updated"], false);
+    // Checking without --update leaves the index as it was.
+    assert_eq!(stats(d, "idx")["documents"], 20);
+}
+
+#[test]
+fn an_index_built_with_other_settings_is_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    assert_eq!(run(d, &["index", "build", "-o", "idx", &names[0]]).code, 0);
+    let out = run(
+        d,
+        &["check", "--index", "idx", "--threshold", "0.7", &names[1]],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("idx: built with other settings"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains("--threshold 0.8 (this run: 0.7)"),
+        "{out:?}"
+    );
+    let out = run(d, &["scan", "--index", "idx", "--seed", "1", &names[1]]);
+    assert!(out.stderr.contains("--seed 42 (this run: 1)"), "{out:?}");
+    assert_eq!(out.code, 2);
+    // Settings that do not change what is stored are free.
+    let out = run(d, &["scan", "--index", "idx", "--max-gap", "5", &names[1]]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn a_missing_index_needs_update_to_be_created() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    let out = run(d, &["check", "--index", "none.ndx", &names[0]]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("none.ndx: no such index"), "{out:?}");
+    let out = run(d, &["check", "--reference", "none.ndx", &names[0]]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let out = run(d, &["scan", "--index", "new.ndx", "--update", &names[0]]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(stats(d, "new.ndx")["documents"], 20);
+}
+
+#[test]
+fn corrupt_or_truncated_indexes_are_errors_not_panics() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    assert_eq!(run(d, &["index", "build", "-o", "good", &names[0]]).code, 0);
+    let good = std::fs::read(d.join("good")).unwrap();
+    let check = |name: &str| run(d, &["check", "--index", name, "--exit-zero", &names[0]]);
+    assert_eq!(check("good").code, 0);
+
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    cases.push(("truncated", good[..good.len() - 100].to_vec()));
+    cases.push(("half", good[..good.len() / 2].to_vec()));
+    cases.push(("empty", Vec::new()));
+    let mut header = good.clone();
+    header[20] ^= 0x01;
+    cases.push(("header", header));
+    let mut table = good.clone();
+    let at = table.len() - 10;
+    table[at] ^= 0x20;
+    cases.push(("table", table));
+    cases.push(("text", b"not an index at all\n".to_vec()));
+    for (name, bytes) in &cases {
+        std::fs::write(d.join(name), bytes).unwrap();
+        let out = check(name);
+        assert_eq!(out.code, 2, "{name}: {out:?}");
+        assert!(
+            out.stderr.contains(&format!("neardup: {name}: ")),
+            "{name}: {out:?}"
+        );
+        assert!(!out.stderr.contains("panicked"), "{name}: {out:?}");
+        let stats = run(d, &["index", "stats", name]);
+        assert_eq!(stats.code, 2, "{name}: {stats:?}");
+    }
+    // A flipped byte in the data: every 4 KiB chunk has its checksum, checked
+    // when a look-up first reads it (and all of them by `stats --verify`).
+    // The first data chunk holds the documents, which every check reads.
+    let mut flipped = good.clone();
+    flipped[4096 + 40] ^= 0x01;
+    std::fs::write(d.join("flipped"), &flipped).unwrap();
+    let out = check("flipped");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("corrupt index: checksum mismatch"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains("rebuild it with `neardup index build`"),
+        "{out:?}"
+    );
+    let stats = run(d, &["index", "stats", "--verify", "flipped"]);
+    assert_eq!(stats.code, 2, "{stats:?}");
+    // An update over a corrupt index fails and leaves it as it was.
+    let out = run(
+        d,
+        &[
+            "check",
+            "--index",
+            "flipped",
+            "--update",
+            "--exit-zero",
+            &names[1],
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(std::fs::read(d.join("flipped")).unwrap(), flipped);
+}
+
+/// Whether a temporary index file with some bytes in it is in `dir`.
+fn writing_index(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        let e = e.unwrap();
+        e.file_name()
+            .to_string_lossy()
+            .starts_with(".neardup-index-")
+            && e.metadata().is_ok_and(|m| m.len() > 0)
+    })
+}
+
+#[test]
+fn a_killed_update_leaves_a_usable_index() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    assert_eq!(run(d, &["index", "build", "-o", "idx", &names[0]]).code, 0);
+    let mut big = String::new();
+    for i in 0..20_000 {
+        let _ = writeln!(
+            big,
+            "{{\"id\":\"n{i}\",\"text\":\"row {i} alpha {} beta {} gamma {i} delta and some more words {}\"}}",
+            i * 7,
+            i % 13,
+            i * 31
+        );
+    }
+    std::fs::write(d.join("big.jsonl"), &big).unwrap();
+    let original = std::fs::read(d.join("idx")).unwrap();
+    // Killed early, and killed while the new index is being written (as soon
+    // as its temporary file has bytes in it).
+    for while_writing in [false, true] {
+        std::fs::write(d.join("idx"), &original).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args([
+                "check",
+                "-q",
+                "--exit-zero",
+                "--index",
+                "idx",
+                "--update",
+                "big.jsonl",
+            ])
+            .current_dir(d)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut finished = false;
+        if while_writing {
+            while !writing_index(d) {
+                if child.try_wait().unwrap().is_some() {
+                    finished = true;
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        } else {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let documents = stats(d, "idx")["documents"].as_u64().unwrap();
+        if finished {
+            // Too fast to catch: then the update is complete.
+            assert_eq!(documents, 20_020);
+        } else {
+            assert_eq!(documents, 20, "killed while writing: {while_writing}");
+            assert_eq!(std::fs::read(d.join("idx")).unwrap(), original);
+        }
+        let out = run(d, &["check", "--index", "idx", "--exit-zero", &names[1]]);
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    // A temporary file left by a killed run does not stand in the next one's way.
+    let out = run(
+        d,
+        &[
+            "check",
+            "-q",
+            "--exit-zero",
+            "--index",
+            "idx",
+            "--update",
+            "big.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(stats(d, "idx")["documents"], 20_020);
+}
+
+#[test]
+fn concurrent_updates_wait_for_each_other() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    assert_eq!(run(d, &["index", "build", "-o", "idx", &names[0]]).code, 0);
+    // Another run holds the index's lock.
+    let lock = std::fs::File::create(d.join("idx.lock")).unwrap();
+    lock.lock().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args([
+            "check",
+            "-q",
+            "--exit-zero",
+            "--index",
+            "idx",
+            "--update",
+            &names[1],
+        ])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the update waits for the lock"
+    );
+    // Readers take no lock: they read the version they open.
+    assert_eq!(stats(d, "idx")["documents"], 20);
+    lock.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("idx is locked by another neardup run; waiting for it to finish"),
+        "{stderr}"
+    );
+    assert_eq!(stats(d, "idx")["documents"], 40);
+}
+
+#[test]
+fn a_reference_index_flags_leaks_and_is_never_written() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    assert_eq!(
+        run(d, &["index", "build", "-o", "eval.ndx", &names[0]]).code,
+        0
+    );
+    let before = std::fs::read(d.join("eval.ndx")).unwrap();
+    // Training data that contains the evaluation set: every leaked document
+    // is dropped, and the rest is cleaned as usual.
+    std::fs::write(
+        d.join("train.jsonl"),
+        format!(
+            "{}{}",
+            std::fs::read_to_string(d.join(&names[1])).unwrap(),
+            std::fs::read_to_string(d.join(&names[0])).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = run(
+        d,
+        &[
+            "clean",
+            "--reference",
+            "eval.ndx",
+            "--report",
+            "r.json",
+            "--json",
+            "-o",
+            "clean.jsonl",
+            "train.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: Value = serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["index"]["role"], "reference");
+    let cleaned = std::fs::read_to_string(d.join("clean.jsonl")).unwrap();
+    for line in std::fs::read_to_string(d.join(&names[0])).unwrap().lines() {
+        let id: Value = serde_json::from_str(line).unwrap();
+        let id = id["id"].as_str().unwrap();
+        assert!(
+            !cleaned.contains(&format!("\"id\":\"{id}\"")),
+            "{id} leaked"
+        );
+    }
+    assert!(cleaned.contains("\"id\":\"b1-0\""));
+    assert_eq!(std::fs::read(d.join("eval.ndx")).unwrap(), before);
+    let out = run(
+        d,
+        &["scan", "--reference", "eval.ndx", "--update", "train.jsonl"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    let out = run(
+        d,
+        &[
+            "scan",
+            "--reference",
+            "eval.ndx",
+            "--index",
+            "x",
+            "train.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+}
+
+#[test]
+fn merged_indexes_find_what_either_holds() {
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    assert_eq!(run(d, &["index", "build", "-o", "a", &names[0]]).code, 0);
+    assert_eq!(run(d, &["index", "build", "-o", "b", &names[1]]).code, 0);
+    let out = run(d, &["index", "merge", "a", "b", "-o", "ab"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(stats(d, "ab")["documents"], 40);
+    for name in &names[..2] {
+        let out = run(
+            d,
+            &["check", "--index", "ab", "--max-dup-docs", "99%", name],
+        );
+        assert_eq!(out.code, 1, "{name} is all in the merged index: {out:?}");
+        assert!(out.stdout_str().contains("(20 of 20)"), "{out:?}");
+    }
+    // Merging into one of the inputs works too.
+    let out = run(d, &["index", "merge", "a", "b", "-o", "a"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(stats(d, "a"), stats(d, "ab"));
+    // Indexes built with other settings do not merge.
+    assert_eq!(
+        run(d, &["index", "build", "--seed", "7", "-o", "c", &names[2]]).code,
+        0
+    );
+    let out = run(d, &["index", "merge", "ab", "c", "-o", "abc"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--seed 42 (c: 7)"), "{out:?}");
+    assert!(!d.join("abc").exists());
+}
+
+#[test]
+fn index_stats_tell_items_parameters_size_and_age() {
+    let out = run(
+        &data_dir().join("near-duplicate-docs"),
+        &["index", "stats", "missing.ndx"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    let dir = tempdir();
+    let d = dir.path();
+    let names = write_batches(d);
+    assert_eq!(run(d, &["index", "build", "-o", "idx", &names[0]]).code, 0);
+    let out = run(d, &["index", "stats", "idx"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = out.stdout_str();
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("documents") && l.ends_with(" 20")),
+        "{text}"
+    );
+    for needle in [
+        "idx: neardup index, format version 1,",
+        "created ",
+        "ago), 1 run",
+        "built with         --bands 28 ",
+        "--threshold 0.8",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in\n{text}");
+    }
+}
