@@ -10,8 +10,8 @@ const EXIT_TABLE: &str = "\
 Exit status:
   0  finished (check: every share within its limit, or --exit-zero)
   1  check only: a share of duplication over its limit
-  2  error: bad arguments, unreadable or malformed input, failed write
-     (errors win over 1)
+  2  error: bad arguments, unreadable or malformed input, a missing, corrupt
+     or foreign index, failed write (errors win over 1)
 
 Examples:
   neardup scan article.txt              report repeated blocks

@@ -449,6 +449,19 @@ fn execute(
             mb / total.as_secs_f64().max(1e-9),
             config.threads,
         );
+        if let Some(memory) = neardup::memory::usage() {
+            eprintln!("neardup: {memory}");
+        }
+        if let Some(h) = &analysis.history {
+            let (read, all) = h.chunks_read();
+            eprintln!(
+                "neardup: index {}: read {} of {} 4 KiB chunks ({})",
+                h.path().display(),
+                report::thousands(read),
+                report::thousands(all),
+                report::percent(read, all)
+            );
+        }
     }
     status
 }

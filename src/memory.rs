@@ -24,3 +24,28 @@ pub fn release_free_memory() {
         }
     }
 }
+
+/// The process's memory as Linux reports it: peak resident set, and the
+/// current resident set split into anonymous memory (the heap: what neardup
+/// holds) and mapped files (inputs and indexes: page cache the kernel can
+/// reclaim). `None` where `/proc/self/status` is not there.
+#[must_use]
+pub fn usage() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    let mib = |kib: u64| kib / 1024;
+    Some(format!(
+        "memory: peak RSS {} MiB; now {} MiB anonymous, {} MiB of mapped files",
+        mib(field("VmHWM:")?),
+        mib(field("RssAnon:")?),
+        mib(field("RssFile:")?),
+    ))
+}

@@ -748,7 +748,9 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-fn percent(part: usize, whole: usize) -> String {
+/// `part / whole` as a percentage with one decimal.
+#[must_use]
+pub fn percent(part: usize, whole: usize) -> String {
     if whole == 0 {
         return "0%".into();
     }

@@ -94,3 +94,92 @@ fn json_summary_is_golden_and_stable() {
     );
     assert_eq!(report["check"]["measurements"][0]["count"], 3);
 }
+
+/// wire.jsonl's first four records as yesterday's batch, in an index, and the
+/// last three as today's, in a fresh directory.
+fn two_days() -> tempfile::TempDir {
+    let dir = crate::util::tempdir();
+    let wire = std::fs::read_to_string(data_dir().join("near-duplicate-docs/wire.jsonl")).unwrap();
+    let lines: Vec<&str> = wire.lines().collect();
+    std::fs::write(dir.path().join("day1.jsonl"), lines[..4].join("\n") + "\n").unwrap();
+    std::fs::write(dir.path().join("day2.jsonl"), lines[4..].join("\n") + "\n").unwrap();
+    let built = run(
+        dir.path(),
+        &["index", "build", "-q", "-o", "seen.ndx", "day1.jsonl"],
+    );
+    assert_eq!(built.code, 0, "{built:?}");
+    dir
+}
+
+#[test]
+fn checks_against_an_index_are_golden() {
+    let dir = two_days();
+    let d = dir.path();
+    // Today's batch alone holds no duplicate; against yesterday's it does.
+    let alone = run(d, &["check", "day2.jsonl"]);
+    let indexed = run(
+        d,
+        &[
+            "check",
+            "--index",
+            "seen.ndx",
+            "--format",
+            "github",
+            "--max-dup-docs",
+            "10%",
+            "day2.jsonl",
+        ],
+    );
+    assert_eq!(indexed.code, 1, "{indexed:?}");
+    assert!(alone.code == 0 || alone.stdout != indexed.stdout);
+    golden("check-index.github", &indexed.stdout);
+    let text = indexed.stdout_str();
+    assert!(text.contains("(indexed)"), "{text}");
+    assert!(text.contains("file=day2.jsonl,line="), "{text}");
+    let json = run(
+        d,
+        &[
+            "check",
+            "--index",
+            "seen.ndx",
+            "--output-format",
+            "json",
+            "--max-dup-docs",
+            "70%",
+            "-j",
+            "1",
+            "day2.jsonl",
+        ],
+    );
+    assert_eq!(json.code, 0, "{json:?}");
+    golden("check-index.json", &json.stdout);
+    let again = run(
+        d,
+        &[
+            "check",
+            "--index",
+            "seen.ndx",
+            "--json",
+            "--max-dup-docs",
+            "70%",
+            "-j",
+            "2",
+            "day2.jsonl",
+        ],
+    );
+    assert_bytes_eq(
+        &again.stdout,
+        &json.stdout,
+        "JSON against an index at 1 and 2 threads",
+    );
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["index"]["path"], "seen.ndx");
+    assert_eq!(report["index"]["documents"], 4);
+    let clusters = report["near_duplicates"]["cluster_list"]
+        .as_array()
+        .unwrap();
+    assert!(clusters
+        .iter()
+        .any(|c| c["representative"]["indexed"] == true
+            && c["representative"]["path"] == "day1.jsonl"));
+}

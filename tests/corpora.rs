@@ -335,3 +335,85 @@ fn documents_against_exact_pairs_bbc() {
 fn documents_against_exact_pairs_reuters() {
     evaluate_documents("reuters-21578", prefix_join_pairs);
 }
+
+/// The check of the persistent index: news-provenance ordered by scrape
+/// time and split into daily batches; `check --index --update` per batch finds
+/// what one run over the whole corpus finds, and `clean` per batch writes the
+/// one-run output.
+#[test]
+#[ignore = "reads ../shared/corpora; run by .ci/run"]
+fn news_provenance_daily_batches_match_one_run() {
+    use crate::util::{assert_bytes_eq, run, tempdir};
+    let path = corpus_path("news-provenance").join("docs.jsonl");
+    if !path.exists() {
+        eprintln!("skipping: {} is not here", path.display());
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut records: Vec<(String, &str)> = text
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let day = v["scrape_time"].as_str().unwrap_or("")[..10].to_owned();
+            (day, line)
+        })
+        .collect();
+    records.sort_by(|a, b| a.0.cmp(&b.0));
+    let dir = tempdir();
+    let d = dir.path();
+    let mut days: Vec<String> = Vec::new();
+    let mut all = String::new();
+    for group in records.chunk_by(|a, b| a.0 == b.0) {
+        let name = format!("{}.jsonl", group[0].0);
+        let mut batch = String::new();
+        for (_, line) in group {
+            batch.push_str(line);
+            batch.push('\n');
+        }
+        std::fs::write(d.join(&name), &batch).unwrap();
+        all.push_str(&batch);
+        days.push(name);
+    }
+    std::fs::write(d.join("all.jsonl"), &all).unwrap();
+    let whole = run(d, &["scan", "--json", "all.jsonl"]);
+    assert_eq!(whole.code, 0);
+    let expected = crate::index::findings(&whole.stdout);
+    let mut found = std::collections::BTreeSet::new();
+    let mut cleaned = Vec::new();
+    for name in &days {
+        let out = run(
+            d,
+            &[
+                "check",
+                "--index",
+                "seen.ndx",
+                "--update",
+                "--exit-zero",
+                "--json",
+                name,
+            ],
+        );
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        found.extend(crate::index::findings(&out.stdout));
+        let out = run(
+            d,
+            &["clean", "-q", "--index", "clean.ndx", "--update", name],
+        );
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+        cleaned.extend(out.stdout);
+    }
+    eprintln!(
+        "news-provenance in {} daily batches: {} findings in one run, {} in the batches",
+        days.len(),
+        expected.len(),
+        found.len()
+    );
+    assert!(expected.len() > 1000);
+    assert_eq!(found, expected);
+    let whole_clean = run(d, &["clean", "-q", "all.jsonl"]).stdout;
+    assert_bytes_eq(
+        &cleaned,
+        &whole_clean,
+        "daily batches cleaned against the index",
+    );
+}

@@ -85,7 +85,7 @@ fn batches() -> Vec<String> {
 
 /// Everything a report says was found: runs, removals with their first copy
 /// and aligned copy, short repeats, and near-duplicate documents.
-fn findings(report: &[u8]) -> BTreeSet<String> {
+pub fn findings(report: &[u8]) -> BTreeSet<String> {
     let r: Value = serde_json::from_slice(report).expect("a JSON report");
     let doc = |d: &Value| format!("{}:{}", d["index"], d["id"]);
     let place = |p: &Value| format!("{}@{}", doc(&p["document"]), p["bytes"]);

@@ -325,6 +325,21 @@ pub fn lock(path: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// An error naming every setting an index was built with that this run changes.
+fn same_params(path: &Path, built: &IndexParams, run: &IndexParams) -> Result<()> {
+    let differences = built.differences(run);
+    if differences.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Index {
+        path: path.to_owned(),
+        message: format!(
+            "built with other settings, which would give another answer: {}. Run with the index's settings, or rebuild it with `neardup index build`",
+            differences.join(", ")
+        ),
+    })
+}
+
 fn corrupt(path: &Path, what: impl std::fmt::Display) -> Error {
     Error::Index {
         path: path.to_owned(),
@@ -347,6 +362,10 @@ impl History {
         // checked against its checksum before use.
         #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        // Look-ups are random: no read-ahead around each one (a hint; ignored
+        // where unsupported).
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Random);
         let bytes: &[u8] = &map;
         if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
             return Err(Error::Index {
@@ -418,16 +437,7 @@ impl History {
             }
         }
         if let Some(params) = params {
-            let differences = meta.params.differences(params);
-            if !differences.is_empty() {
-                return Err(Error::Index {
-                    path: path.to_owned(),
-                    message: format!(
-                        "built with other settings, which would give another answer: {}. Run with the index's settings, or rebuild it with `neardup index build`",
-                        differences.join(", ")
-                    ),
-                });
-            }
+            same_params(path, &meta.params, params)?;
         }
         let sums = sums_bytes.chunks_exact(8).map(|c| u64_at(c, 0)).collect();
         let checked = (0..chunks.div_ceil(64))
@@ -531,6 +541,18 @@ impl History {
             Some(message) => Err(corrupt(&self.path, message)),
             None => Ok(()),
         }
+    }
+
+    /// (Data chunks read so far, data chunks in all): how much of the index
+    /// this run has read.
+    #[must_use]
+    pub fn chunks_read(&self) -> (usize, usize) {
+        let read = self
+            .checked
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed).count_ones() as usize)
+            .sum();
+        (read, self.sums.len())
     }
 
     /// Checks every chunk of the data (for `index stats --verify`).
