@@ -92,17 +92,28 @@ type Map<K, V> = HashMap<K, V, BuildHasherDefault<HashedKey>>;
 /// `HashMap<u64, (u32, u32)>` takes 17. Two shingles whose fingerprints collide
 /// (about one pair in 2^32) share a list; that only adds candidates, and every
 /// candidate is verified on its real shingles, so answers stay exact.
+///
+/// A slot is (fingerprint, head) side by side, so a look-up costs one cache
+/// miss: most shingles belong to one representative, which is the head itself;
+/// a list of two or more is marked by [`LIST`] and its length is in `lens`.
 #[derive(Default)]
 struct PostingTable {
-    /// Fingerprints; 0 marks an empty slot.
-    keys: Vec<u32>,
-    /// The lone representative when `lens` is 1, else the head in the arena.
-    heads: Vec<u32>,
+    /// (fingerprint, head); fingerprint 0 marks an empty slot. The head is
+    /// [`NONE`] (no entry yet), a lone representative, or `LIST | arena index`.
+    slots: Vec<(u32, u32)>,
+    /// Lengths of lists of two or more.
     lens: Vec<u8>,
-    /// Entries of the shingle's list in the index, before this run's.
+    /// Entries of the shingle's list in the index, before this run's (only
+    /// with an index).
     prior: Vec<u8>,
+    with_prior: bool,
     used: usize,
 }
+
+/// Marks a head that is an arena index.
+const LIST: u32 = 1 << 31;
+/// A slot without entries.
+const NONE: u32 = u32::MAX;
 
 impl PostingTable {
     fn key(shingle: u64) -> u32 {
@@ -113,10 +124,10 @@ impl PostingTable {
     }
 
     fn find(&self, key: u32) -> (usize, bool) {
-        let mask = self.keys.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut at = key as usize & mask;
         loop {
-            match self.keys[at] {
+            match self.slots[at].0 {
                 0 => return (at, false),
                 k if k == key => return (at, true),
                 _ => at = (at + 1) & mask,
@@ -124,30 +135,44 @@ impl PostingTable {
         }
     }
 
+    /// (the lone representative or the arena head, length) of slot `at`.
+    fn list(&self, at: usize) -> (u32, u32) {
+        match self.slots[at].1 {
+            NONE => (NONE, 0),
+            head if head & LIST != 0 => (head & !LIST, u32::from(self.lens[at])),
+            rep => (rep, 1),
+        }
+    }
+
     /// (head, length) of a shingle's list, if it has one.
     fn get(&self, shingle: u64) -> Option<(u32, u32)> {
-        if self.keys.is_empty() {
+        if self.slots.is_empty() {
             return None;
         }
         match self.find(Self::key(shingle)) {
-            (at, true) => Some((self.heads[at], u32::from(self.lens[at]))),
+            (at, true) => Some(self.list(at)),
             _ => None,
         }
+    }
+
+    fn prior(&self, at: usize) -> u32 {
+        self.prior.get(at).map_or(0, |&p| u32::from(p))
     }
 
     /// The slot of a shingle, made empty (length 0) if it was not there, with
     /// `prior()` entries in the index.
     fn slot(&mut self, shingle: u64, prior: impl FnOnce() -> u8) -> usize {
-        if (self.used + 1) * 8 > self.keys.len() * 7 {
+        if (self.used + 1) * 8 > self.slots.len() * 7 {
             self.grow();
         }
         let key = Self::key(shingle);
         let (at, found) = self.find(key);
         if !found {
-            self.keys[at] = key;
-            self.heads[at] = u32::MAX;
+            self.slots[at] = (key, NONE);
             self.lens[at] = 0;
-            self.prior[at] = prior();
+            if self.with_prior {
+                self.prior[at] = prior();
+            }
             self.used += 1;
         }
         at
@@ -156,15 +181,15 @@ impl PostingTable {
     /// Every (fingerprint, representative) pair, in ascending order.
     fn entries(&self, arena: &[(u32, u32)]) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
-        for at in 0..self.keys.len() {
-            match self.lens[at] {
-                0 => {}
-                1 => out.push((self.keys[at], self.heads[at])),
-                _ => {
-                    let mut next = self.heads[at];
-                    while next != u32::MAX {
+        for at in 0..self.slots.len() {
+            let key = self.slots[at].0;
+            match self.list(at) {
+                (_, 0) => {}
+                (rep, 1) => out.push((key, rep)),
+                (mut next, _) => {
+                    while next != NONE {
                         let (rep, after) = arena[next as usize];
-                        out.push((self.keys[at], rep));
+                        out.push((key, rep));
                         next = after;
                     }
                 }
@@ -174,25 +199,43 @@ impl PostingTable {
         out
     }
 
+    /// Grows the table once to hold `n` shingles.
+    fn reserve(&mut self, n: usize) {
+        let capacity = ((n + 1) * 8 / 7 + 1).next_power_of_two().max(1 << 12);
+        if capacity > self.slots.len() {
+            self.resize(capacity);
+        }
+    }
+
     fn grow(&mut self) {
-        let capacity = (self.keys.len() * 2).max(1 << 12);
+        let capacity = (self.slots.len() * 2).max(1 << 12);
+        self.resize(capacity);
+    }
+
+    fn resize(&mut self, capacity: usize) {
+        let with_prior = self.with_prior;
         let old = std::mem::replace(
             self,
             PostingTable {
-                keys: vec![0; capacity],
-                heads: vec![0; capacity],
+                slots: vec![(0, NONE); capacity],
                 lens: vec![0; capacity],
-                prior: vec![0; capacity],
+                prior: if with_prior {
+                    vec![0; capacity]
+                } else {
+                    Vec::new()
+                },
+                with_prior,
                 used: 0,
             },
         );
-        for i in 0..old.keys.len() {
-            if old.keys[i] != 0 {
-                let (at, _) = self.find(old.keys[i]);
-                self.keys[at] = old.keys[i];
-                self.heads[at] = old.heads[i];
+        for i in 0..old.slots.len() {
+            if old.slots[i].0 != 0 {
+                let (at, _) = self.find(old.slots[i].0);
+                self.slots[at] = old.slots[i];
                 self.lens[at] = old.lens[i];
-                self.prior[at] = old.prior[i];
+                if with_prior {
+                    self.prior[at] = old.prior[i];
+                }
                 self.used += 1;
             }
         }
@@ -248,8 +291,18 @@ impl<'h> Detector<'h> {
         Detector {
             history,
             base: history.map_or(0, History::blocks),
+            postings: PostingTable {
+                with_prior: history.is_some(),
+                ..PostingTable::default()
+            },
             ..Detector::default()
         }
+    }
+
+    /// Room for `keys` exact keys and `shingles` distinct shingles.
+    pub fn reserve(&mut self, keys: usize, shingles: usize) {
+        self.exact.reserve(keys);
+        self.postings.reserve(shingles);
     }
 
     fn exact_entry(&self, key: u128) -> Option<ExactEntry> {
@@ -379,6 +432,7 @@ impl<'h> Detector<'h> {
     }
 
     fn index(&mut self, id: u32, shingles: &[u64]) {
+        assert!(id < LIST, "fewer than 2^31 blocks");
         let history = self.history;
         for &shingle in shingles {
             let at = self.postings.slot(shingle, || {
@@ -387,27 +441,31 @@ impl<'h> Detector<'h> {
                     u8::try_from(count).unwrap_or(u8::MAX)
                 })
             });
-            let (head, len) = (self.postings.heads[at], u32::from(self.postings.lens[at]));
-            let prior = u32::from(self.postings.prior[at]);
-            let arena = u32::try_from(self.arena.len()).expect("fewer than 2^32 postings");
-            let (head, len) = match len {
-                _ if len + prior >= POSTING_CAP => continue,
-                // Most shingles belong to one representative: keep it in the table
-                // and spend no list entry on it.
-                0 => (id, 1),
+            let (head, len) = self.postings.list(at);
+            if len + self.postings.prior(at) >= POSTING_CAP {
+                continue;
+            }
+            let arena = u32::try_from(self.arena.len()).expect("fewer than 2^31 postings");
+            assert!(arena < LIST - 1, "fewer than 2^31 postings");
+            let head = match len {
+                // Most shingles belong to one representative: keep it in the
+                // slot and spend no list entry on it.
+                0 => id,
                 1 => {
-                    self.arena.push((head, u32::MAX));
+                    self.arena.push((head, NONE));
                     self.arena.push((id, arena));
-                    (arena + 1, 2)
+                    LIST | (arena + 1)
                 }
                 // Lists are prepended; the cap, not the order, decides who is listed.
-                len => {
+                _ => {
                     self.arena.push((id, head));
-                    (arena, len + 1)
+                    LIST | arena
                 }
             };
-            self.postings.heads[at] = head;
-            self.postings.lens[at] = u8::try_from(len).expect("lists are capped below 256");
+            self.postings.slots[at].1 = head;
+            if len >= 1 {
+                self.postings.lens[at] = u8::try_from(len + 1).expect("lists are capped below 256");
+            }
         }
     }
 }
@@ -449,6 +507,20 @@ pub fn detect_after(
     keep_state: bool,
 ) -> Detection {
     let mut detector = Detector::after(history);
+    // Sized once for what will be indexed (the distinct shingles of blocks
+    // long enough, estimated), so that the table is not copied into a twice
+    // larger one mid-run: a doubling holds both at once, the run's peak.
+    let eligible = |(s, &skip): &(&Sketch, &bool)| !skip && s.words > 0;
+    let keys = sketches.iter().zip(skip).filter(eligible).count();
+    let shingles = crate::sketch::hll::distinct(
+        sketches
+            .iter()
+            .zip(skip)
+            .filter(eligible)
+            .filter(|(s, _)| s.words >= config.min_words)
+            .map(|(s, _)| s.shingles.as_slice()),
+    );
+    detector.reserve(keys, shingles);
     let matches: Vec<Match> = skip
         .iter()
         .enumerate()

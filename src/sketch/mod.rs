@@ -2,12 +2,14 @@
 //!
 //! - [`minhash`]: one-permutation MinHash with optimal densification; the share
 //!   of equal slots estimates the Jaccard similarity of two shingle sets.
+//! - [`hll`]: HyperLogLog, to size tables before filling them.
 //! - [`simhash`]: Charikar's 64-bit fingerprint of weighted shingles; the
 //!   Hamming distance of two fingerprints estimates their angle.
 //!
 //! Sketches only propose candidates: every pair is verified on the real shingle
 //! sets before two documents are called duplicates (see [`crate::cluster`]).
 
+pub mod hll;
 pub mod minhash;
 pub mod simhash;
 
