@@ -127,15 +127,29 @@ fn walk(
         }
         let path = dir.join(&name);
         let rel = relative.join(&name);
-        let link = std::fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
+        // An entry that went away since the listing, or a link to nothing, is
+        // kept as an input: reading it fails with a message naming it, which
+        // `--on-error` then treats like any unreadable file.
+        let Ok(link) = std::fs::symlink_metadata(&path) else {
+            if filter.is_none_or(|f| f.is_match(&rel)) {
+                out.push(InputPath {
+                    path,
+                    relative: rel,
+                });
+            }
+            continue;
+        };
         if link.is_dir() {
             walk(&path, &rel, filter, out)?;
             continue;
         }
         // Links to files are read; links to directories are not followed,
-        // which also rules out link loops.
-        let file = link.is_file()
-            || link.file_type().is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+        // which also rules out link loops. A link to nothing is kept, to be named.
+        let file = if link.file_type().is_symlink() {
+            std::fs::metadata(&path).map_or(true, |m| m.is_file())
+        } else {
+            link.is_file()
+        };
         if file && filter.is_none_or(|f| f.is_match(&rel)) {
             out.push(InputPath {
                 path,

@@ -836,3 +836,64 @@ fn a_killed_run_leaves_the_old_output_or_the_whole_new_one() {
         );
     }
 }
+
+#[test]
+fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
+    let dir = tempdir();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    for i in 0..1000 {
+        std::fs::write(
+            corpus.join(format!("{i:05}.txt")),
+            format!("Story {i} about the harbour and the ferry strike, told in a few words.\n"),
+        )
+        .unwrap();
+    }
+    // A dangling link is a file that cannot be read: named, exit 2.
+    std::os::unix::fs::symlink("gone.txt", corpus.join("zz-dangling.txt")).unwrap();
+    let out = run(dir.path(), &["scan", "-q", "corpus"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("zz-dangling.txt: No such file or directory"),
+        "{out:?}"
+    );
+    std::fs::remove_file(corpus.join("zz-dangling.txt")).unwrap();
+    // Files removed while the run walks and reads the tree: each run either
+    // read a file before it went (an open file stays readable) or names it.
+    for (delay_us, on_error) in [(0, "fail"), (2000, "fail"), (0, "skip"), (5000, "skip")] {
+        let victim = corpus.join("00999.txt");
+        std::fs::write(&victim, "the last story, written again\n").unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args([
+                "clean",
+                "-q",
+                "--on-error",
+                on_error,
+                "--out-dir",
+                "out",
+                "corpus",
+            ])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(delay_us));
+        let _ = std::fs::remove_file(&victim);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        match out.status.code() {
+            Some(0) => {}
+            Some(2) if on_error == "fail" => {
+                assert!(
+                    stderr.contains("02999.txt: No such file or directory"),
+                    "{stderr}"
+                );
+            }
+            code => panic!("exit {code:?} with --on-error {on_error}: {stderr}"),
+        }
+        let _ = std::fs::remove_dir_all(dir.path().join("out"));
+    }
+}
