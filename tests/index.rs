@@ -150,6 +150,44 @@ fn write_batches(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Runs `neardup args...` in `d`, asserting its exit status.
+fn expect(d: &Path, code: i32, args: &[&str]) -> crate::util::Output {
+    let out = run(d, args);
+    assert_eq!(out.code, code, "neardup {}: {out:?}", args.join(" "));
+    out
+}
+
+/// `neardup check --index INDEX args...` in `d`.
+fn check_run(d: &Path, index: &str, args: &[&str]) -> crate::util::Output {
+    let mut full = vec!["check", "--index", index];
+    full.extend_from_slice(args);
+    run(d, &full)
+}
+
+/// [`check_run`], asserting its exit status.
+fn check_idx(d: &Path, code: i32, index: &str, args: &[&str]) -> crate::util::Output {
+    let out = check_run(d, index, args);
+    assert_eq!(
+        out.code,
+        code,
+        "neardup check --index {index} {}: {out:?}",
+        args.join(" ")
+    );
+    out
+}
+
+/// Builds index `name` from `batch` in `d`.
+fn build(d: &Path, name: &str, batch: &str) {
+    expect(d, 0, &["index", "build", "-q", "-o", name, batch]);
+}
+
+/// A temporary directory with the batches written into it, and their names.
+fn batches_dir() -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempdir();
+    let names = write_batches(dir.path());
+    (dir, names)
+}
+
 /// `index stats --json` without the fields that change from run to run.
 fn stats(dir: &Path, index: &str) -> Value {
     let out = run(dir, &["index", "stats", "--json", "--verify", index]);
@@ -163,11 +201,9 @@ fn stats(dir: &Path, index: &str) -> Value {
 
 #[test]
 fn batches_checked_against_an_index_find_what_one_run_finds() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    let whole = run(d, &["scan", "--json", "all.jsonl"]);
-    assert_eq!(whole.code, 0, "{whole:?}");
+    let whole = expect(d, 0, &["scan", "--json", "all.jsonl"]);
     let expected = findings(&whole.stdout);
     let kinds: BTreeSet<&str> = expected
         .iter()
@@ -184,21 +220,12 @@ fn batches_checked_against_an_index_find_what_one_run_finds() {
         let mut found = BTreeSet::new();
         let mut cleaned = Vec::new();
         for name in &names {
-            let out = run(
+            let out = check_idx(
                 d,
-                &[
-                    "check",
-                    "--index",
-                    &index,
-                    "--update",
-                    "--exit-zero",
-                    "--json",
-                    "-j",
-                    threads,
-                    name,
-                ],
+                0,
+                &index,
+                &["--update", "--exit-zero", "--json", "-j", threads, name],
             );
-            assert_eq!(out.code, 0, "{out:?}");
             found.extend(findings(&out.stdout));
         }
         assert_eq!(found, expected, "--threads {threads}");
@@ -206,8 +233,9 @@ fn batches_checked_against_an_index_find_what_one_run_finds() {
         // the one-run output, byte for byte.
         let clean_index = format!("clean-{threads}.ndx");
         for name in &names {
-            let out = run(
+            let out = expect(
                 d,
+                0,
                 &[
                     "clean",
                     "-q",
@@ -219,71 +247,34 @@ fn batches_checked_against_an_index_find_what_one_run_finds() {
                     name,
                 ],
             );
-            assert_eq!(out.code, 0, "{out:?}");
             cleaned.extend(out.stdout);
         }
         assert_bytes_eq(&cleaned, &whole_clean, "batches cleaned one after another");
         assert_eq!(stats(d, &index), stats(d, &clean_index));
     }
     // An index built in one go holds the same items as one built batch by batch.
-    let built = run(d, &["index", "build", "-o", "all.ndx", "all.jsonl"]);
-    assert_eq!(built.code, 0, "{built:?}");
+    let built = expect(d, 0, &["index", "build", "-o", "all.ndx", "all.jsonl"]);
     assert!(built.stderr.contains("indexed 80 documents"), "{built:?}");
     assert_eq!(stats(d, "all.ndx"), stats(d, "seen-1.ndx"));
     // A batch already indexed is entirely duplicate.
-    let again = run(
-        d,
-        &[
-            "check",
-            "--index",
-            "all.ndx",
-            "--max-dup-docs",
-            "99%",
-            "day1.jsonl",
-        ],
-    );
-    assert_eq!(again.code, 1, "{again:?}");
+    let again = check_idx(d, 1, "all.ndx", &["--max-dup-docs", "99%", "day1.jsonl"]);
     assert!(again.stdout_str().contains("(indexed)"), "{again:?}");
 }
 
 #[test]
 fn exit_codes_follow_the_limits_against_an_index() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    let built = run(d, &["index", "build", "-o", "idx", &names[0]]);
-    assert_eq!(built.code, 0, "{built:?}");
+    expect(d, 0, &["index", "build", "-o", "idx", &names[0]]);
     // The first batch again: every document is a duplicate of an indexed one.
-    let out = run(
-        d,
-        &[
-            "check",
-            "--index",
-            "idx",
-            "--max-dup-docs",
-            "50%",
-            &names[0],
-        ],
-    );
-    assert_eq!(out.code, 1, "{out:?}");
+    let out = check_idx(d, 1, "idx", &["--max-dup-docs", "50%", &names[0]]);
     assert!(
         out.stdout_str()
             .contains("duplicate documents: 100% (20 of 20)"),
         "{out:?}"
     );
-    let out = run(d, &["check", "--index", "idx", "--exit-zero", &names[0]]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let json = run(
-        d,
-        &[
-            "check",
-            "--index",
-            "idx",
-            "--exit-zero",
-            "--json",
-            &names[0],
-        ],
-    );
+    check_idx(d, 0, "idx", &["--exit-zero", &names[0]]);
+    let json = check_run(d, "idx", &["--exit-zero", "--json", &names[0]]);
     let report: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(report["index"]["role"], "index");
     assert_eq!(report["index"]["documents"], 20);
@@ -294,15 +285,10 @@ fn exit_codes_follow_the_limits_against_an_index() {
 
 #[test]
 fn an_index_built_with_other_settings_is_refused() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    assert_eq!(run(d, &["index", "build", "-o", "idx", &names[0]]).code, 0);
-    let out = run(
-        d,
-        &["check", "--index", "idx", "--threshold", "0.7", &names[1]],
-    );
-    assert_eq!(out.code, 2, "{out:?}");
+    build(d, "idx", &names[0]);
+    let out = check_idx(d, 2, "idx", &["--threshold", "0.7", &names[1]]);
     assert!(
         out.stderr.contains("idx: built with other settings"),
         "{out:?}"
@@ -315,33 +301,31 @@ fn an_index_built_with_other_settings_is_refused() {
     assert!(out.stderr.contains("--seed 42 (this run: 1)"), "{out:?}");
     assert_eq!(out.code, 2);
     // Settings that do not change what is stored are free.
-    let out = run(d, &["scan", "--index", "idx", "--max-gap", "5", &names[1]]);
-    assert_eq!(out.code, 0, "{out:?}");
+    expect(
+        d,
+        0,
+        &["scan", "--index", "idx", "--max-gap", "5", &names[1]],
+    );
 }
 
 #[test]
 fn a_missing_index_needs_update_to_be_created() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    let out = run(d, &["check", "--index", "none.ndx", &names[0]]);
-    assert_eq!(out.code, 2, "{out:?}");
+    let out = check_idx(d, 2, "none.ndx", &[&names[0]]);
     assert!(out.stderr.contains("none.ndx: no such index"), "{out:?}");
-    let out = run(d, &["check", "--reference", "none.ndx", &names[0]]);
-    assert_eq!(out.code, 2, "{out:?}");
-    let out = run(d, &["scan", "--index", "new.ndx", "--update", &names[0]]);
-    assert_eq!(out.code, 0, "{out:?}");
+    expect(d, 2, &["check", "--reference", "none.ndx", &names[0]]);
+    expect(d, 0, &["scan", "--index", "new.ndx", "--update", &names[0]]);
     assert_eq!(stats(d, "new.ndx")["documents"], 20);
 }
 
 #[test]
 fn corrupt_or_truncated_indexes_are_errors_not_panics() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    assert_eq!(run(d, &["index", "build", "-o", "good", &names[0]]).code, 0);
+    build(d, "good", &names[0]);
     let good = std::fs::read(d.join("good")).unwrap();
-    let check = |name: &str| run(d, &["check", "--index", name, "--exit-zero", &names[0]]);
+    let check = |name: &str| check_run(d, name, &["--exit-zero", &names[0]]);
     assert_eq!(check("good").code, 0);
 
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
@@ -384,21 +368,9 @@ fn corrupt_or_truncated_indexes_are_errors_not_panics() {
         out.stderr.contains("rebuild it with `neardup index build`"),
         "{out:?}"
     );
-    let stats = run(d, &["index", "stats", "--verify", "flipped"]);
-    assert_eq!(stats.code, 2, "{stats:?}");
+    expect(d, 2, &["index", "stats", "--verify", "flipped"]);
     // An update over a corrupt index fails and leaves it as it was.
-    let out = run(
-        d,
-        &[
-            "check",
-            "--index",
-            "flipped",
-            "--update",
-            "--exit-zero",
-            &names[1],
-        ],
-    );
-    assert_eq!(out.code, 2, "{out:?}");
+    check_idx(d, 2, "flipped", &["--update", "--exit-zero", &names[1]]);
     assert_eq!(std::fs::read(d.join("flipped")).unwrap(), flipped);
 }
 
@@ -415,10 +387,9 @@ fn writing_index(dir: &Path) -> bool {
 
 #[test]
 fn a_killed_update_leaves_a_usable_index() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    assert_eq!(run(d, &["index", "build", "-o", "idx", &names[0]]).code, 0);
+    build(d, "idx", &names[0]);
     let mut big = String::new();
     for i in 0..20_000 {
         let _ = writeln!(
@@ -472,12 +443,12 @@ fn a_killed_update_leaves_a_usable_index() {
             assert_eq!(documents, 20, "killed while writing: {while_writing}");
             assert_eq!(std::fs::read(d.join("idx")).unwrap(), original);
         }
-        let out = run(d, &["check", "--index", "idx", "--exit-zero", &names[1]]);
-        assert_eq!(out.code, 0, "{out:?}");
+        check_idx(d, 0, "idx", &["--exit-zero", &names[1]]);
     }
     // A temporary file left by a killed run does not stand in the next one's way.
-    let out = run(
+    expect(
         d,
+        0,
         &[
             "check",
             "-q",
@@ -488,16 +459,14 @@ fn a_killed_update_leaves_a_usable_index() {
             "big.jsonl",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(stats(d, "idx")["documents"], 20_020);
 }
 
 #[test]
 fn concurrent_updates_wait_for_each_other() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    assert_eq!(run(d, &["index", "build", "-o", "idx", &names[0]]).code, 0);
+    build(d, "idx", &names[0]);
     // Another run holds the index's lock.
     let lock = std::fs::File::create(d.join("idx.lock")).unwrap();
     lock.lock().unwrap();
@@ -536,9 +505,8 @@ fn concurrent_updates_wait_for_each_other() {
 
 #[test]
 fn a_reference_index_flags_leaks_and_is_never_written() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
     assert_eq!(
         run(d, &["index", "build", "-o", "eval.ndx", &names[0]]).code,
         0
@@ -555,8 +523,9 @@ fn a_reference_index_flags_leaks_and_is_never_written() {
         ),
     )
     .unwrap();
-    let out = run(
+    expect(
         d,
+        0,
         &[
             "clean",
             "--reference",
@@ -569,7 +538,6 @@ fn a_reference_index_flags_leaks_and_is_never_written() {
             "train.jsonl",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let report: Value = serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
     assert_eq!(report["index"]["role"], "reference");
     let cleaned = std::fs::read_to_string(d.join("clean.jsonl")).unwrap();
@@ -583,13 +551,14 @@ fn a_reference_index_flags_leaks_and_is_never_written() {
     }
     assert!(cleaned.contains("\"id\":\"b1-0\""));
     assert_eq!(std::fs::read(d.join("eval.ndx")).unwrap(), before);
-    let out = run(
+    expect(
         d,
+        2,
         &["scan", "--reference", "eval.ndx", "--update", "train.jsonl"],
     );
-    assert_eq!(out.code, 2, "{out:?}");
-    let out = run(
+    expect(
         d,
+        2,
         &[
             "scan",
             "--reference",
@@ -599,38 +568,30 @@ fn a_reference_index_flags_leaks_and_is_never_written() {
             "train.jsonl",
         ],
     );
-    assert_eq!(out.code, 2, "{out:?}");
 }
 
 #[test]
 fn merged_indexes_find_what_either_holds() {
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    assert_eq!(run(d, &["index", "build", "-o", "a", &names[0]]).code, 0);
-    assert_eq!(run(d, &["index", "build", "-o", "b", &names[1]]).code, 0);
-    let out = run(d, &["index", "merge", "a", "b", "-o", "ab"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    build(d, "a", &names[0]);
+    build(d, "b", &names[1]);
+    expect(d, 0, &["index", "merge", "a", "b", "-o", "ab"]);
     assert_eq!(stats(d, "ab")["documents"], 40);
     for name in &names[..2] {
-        let out = run(
-            d,
-            &["check", "--index", "ab", "--max-dup-docs", "99%", name],
-        );
+        let out = check_run(d, "ab", &["--max-dup-docs", "99%", name]);
         assert_eq!(out.code, 1, "{name} is all in the merged index: {out:?}");
         assert!(out.stdout_str().contains("(20 of 20)"), "{out:?}");
     }
     // Merging into one of the inputs works too.
-    let out = run(d, &["index", "merge", "a", "b", "-o", "a"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    expect(d, 0, &["index", "merge", "a", "b", "-o", "a"]);
     assert_eq!(stats(d, "a"), stats(d, "ab"));
     // Indexes built with other settings do not merge.
     assert_eq!(
         run(d, &["index", "build", "--seed", "7", "-o", "c", &names[2]]).code,
         0
     );
-    let out = run(d, &["index", "merge", "ab", "c", "-o", "abc"]);
-    assert_eq!(out.code, 2, "{out:?}");
+    let out = expect(d, 2, &["index", "merge", "ab", "c", "-o", "abc"]);
     assert!(out.stderr.contains("--seed 42 (c: 7)"), "{out:?}");
     assert!(!d.join("abc").exists());
 }
@@ -642,12 +603,10 @@ fn index_stats_tell_items_parameters_size_and_age() {
         &["index", "stats", "missing.ndx"],
     );
     assert_eq!(out.code, 2, "{out:?}");
-    let dir = tempdir();
+    let (dir, names) = batches_dir();
     let d = dir.path();
-    let names = write_batches(d);
-    assert_eq!(run(d, &["index", "build", "-o", "idx", &names[0]]).code, 0);
-    let out = run(d, &["index", "stats", "idx"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    build(d, "idx", &names[0]);
+    let out = expect(d, 0, &["index", "stats", "idx"]);
     let text = out.stdout_str();
     assert!(
         text.lines()
