@@ -234,6 +234,11 @@ pub fn analyze_after(
     let candidates = with_docs.then(|| Candidates::new(config));
     let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text_len(d)).sum();
     progress.stage("sketching", total_bytes as u64, true);
+    // With both levels, blocks are sketched in a second pass, once the
+    // document level has run: the documents' shingle sets are gone by then
+    // and dropped documents' blocks need no shingles, so the two levels'
+    // sketches are never held at once.
+    let two_passes = with_docs && with_blocks;
     let per_doc: Vec<(Vec<Block>, Vec<Sketch>, DocSketch)> = corpus
         .documents
         .par_iter()
@@ -249,8 +254,7 @@ pub fn analyze_after(
                 let normalized = normalize(&text[b.content.clone()]);
                 hashes.clear();
                 hash_words(&normalized, config.seed, &mut hashes);
-                // At --level docs blocks are never compared: count their words only.
-                sketches.push(if with_blocks {
+                sketches.push(if with_blocks && !two_passes {
                     Sketch::from_word_hashes_with(
                         &hashes,
                         config.block_shingle,
@@ -258,6 +262,7 @@ pub fn analyze_after(
                         &mut bytes,
                     )
                 } else {
+                    // Words only, for now (both levels) or for good (documents).
                     Sketch {
                         words: hashes.len(),
                         ..Sketch::default()
@@ -334,6 +339,47 @@ pub fn analyze_after(
     crate::memory::release_free_memory();
     timings.documents = started.elapsed();
 
+    if two_passes {
+        let started = Instant::now();
+        progress.stage("blocks", total_bytes as u64, true);
+        let dropped = &doc_level.dropped;
+        let per_doc: Vec<Vec<Sketch>> = corpus
+            .documents
+            .par_iter()
+            .zip(&blocks)
+            .enumerate()
+            .map(|(d, (doc, doc_blocks))| {
+                let text: &str = &corpus.text(doc);
+                let mut hashes: Vec<u64> = Vec::new();
+                let mut bytes: Vec<u8> = Vec::new();
+                let sketches = doc_blocks
+                    .iter()
+                    .map(|b| {
+                        let normalized = normalize(&text[b.content.clone()]);
+                        hashes.clear();
+                        hash_words(&normalized, config.seed, &mut hashes);
+                        if dropped[d] {
+                            // Only the exact key, to count the copies a dropped
+                            // document holds of first copies.
+                            Sketch::exact_only(&hashes, config.seed, &mut bytes)
+                        } else {
+                            Sketch::from_word_hashes_with(
+                                &hashes,
+                                config.block_shingle,
+                                config.seed,
+                                &mut bytes,
+                            )
+                        }
+                    })
+                    .collect();
+                progress.advance(text.len() as u64);
+                sketches
+            })
+            .collect();
+        sketches.clear();
+        sketches.extend(per_doc.into_iter().flatten());
+        timings.sketch += started.elapsed();
+    }
     let started = Instant::now();
     // Documents dropped whole (or, with --annotate, marked as such) take no part
     // in the block level: their blocks are neither repeats nor first copies.

@@ -57,6 +57,20 @@ impl Sketch {
     }
 }
 
+impl Sketch {
+    /// Words and exact key only, no shingles: for blocks that are looked up
+    /// but never compared.
+    #[must_use]
+    pub fn exact_only(hashes: &[u64], seed: u64, bytes: &mut Vec<u8>) -> Sketch {
+        write_bytes(hashes, bytes);
+        Sketch {
+            words: hashes.len(),
+            exact: xxh3_128_with_seed(bytes, seed),
+            shingles: Vec::new(),
+        }
+    }
+}
+
 /// Appends the seeded xxh3-64 of every word of normalized text to `out`.
 pub fn hash_words(normalized: &str, seed: u64, out: &mut Vec<u64>) {
     for_each_word(normalized, |w| {
