@@ -252,8 +252,8 @@ struct ExactEntry {
 
 /// A shingle of the block being decided: (list length counting the index's
 /// entries, shingle, head of this run's list, this run's length, the index's
-/// postings).
-type Probe = (u32, u64, u32, u32, (usize, usize));
+/// length).
+type Probe = (u32, u64, u32, u32, usize);
 
 /// What a run added to the detector: exact keys and postings.
 pub type Added = (Vec<ExactRecord>, Vec<(u32, u32)>);
@@ -387,17 +387,16 @@ impl<'h> Detector<'h> {
             let (head, len) = self.postings.get(shingle).unwrap_or((u32::MAX, 0));
             let prior = self
                 .history
-                .map_or((0, 0), |h| h.postings(PostingTable::key(shingle)));
+                .map_or(0, |h| h.posting_count(PostingTable::key(shingle)));
             #[allow(clippy::cast_possible_truncation)]
-            self.order
-                .push((len + prior.1 as u32, shingle, head, len, prior));
+            self.order.push((len + prior as u32, shingle, head, len, prior));
         }
         // Lengths count the index's entries too, as in one run over everything.
         self.order.sort_unstable_by_key(|o| (o.0, o.1));
         self.candidates.clear();
-        for &(_, _, head, len, prior) in &self.order[..probe] {
-            if let Some(h) = self.history {
-                h.posting_reps(prior, &mut self.candidates);
+        for &(_, shingle, head, len, prior) in &self.order[..probe] {
+            if let (Some(h), true) = (self.history, prior > 0) {
+                h.posting_reps(PostingTable::key(shingle), &mut self.candidates);
             }
             if len == 1 {
                 // A lone representative is kept in the map itself.
@@ -437,7 +436,7 @@ impl<'h> Detector<'h> {
         for &shingle in shingles {
             let at = self.postings.slot(shingle, || {
                 history.map_or(0, |h| {
-                    let count = h.postings(PostingTable::key(shingle)).1;
+                    let count = h.posting_count(PostingTable::key(shingle));
                     u8::try_from(count).unwrap_or(u8::MAX)
                 })
             });

@@ -473,12 +473,12 @@ fn update_index(
     params: &IndexParams,
 ) -> neardup::Result<()> {
     let delta = store::delta(corpus, analysis);
-    store::write(out, analysis.history.as_deref(), delta, params)
+    store::write(out, analysis.history.as_deref().and_then(History::single), delta, params)
 }
 
 /// `neardup index stats`.
 fn index_stats(args: &cli::StatsArgs) -> ExitStatus {
-    let index = match History::open(&args.path, None, None) {
+    let index = match store::Segment::open(&args.path, None, None) {
         Ok(i) => i,
         Err(e) => {
             print_error(&e);
@@ -577,8 +577,8 @@ fn index_merge(args: &cli::MergeArgs) -> ExitStatus {
         // The output's lock is held from before reading (the output may be
         // one of the inputs) until the merged index is in place.
         let _lock = store::lock(&args.output)?;
-        let a = History::open(&args.a, None, None)?;
-        let b = History::open(&args.b, None, None)?;
+        let a = store::Segment::open(&args.a, None, None)?;
+        let b = store::Segment::open(&args.b, None, None)?;
         store::merge(&a, &b, &args.output)?;
         eprintln!(
             "neardup: merged {} ({} documents) and {} ({} documents) into {}",

@@ -107,7 +107,7 @@ impl Analysis {
     #[must_use]
     pub fn doc_id(&self, corpus: &Corpus, global: usize) -> String {
         match &self.history {
-            Some(h) if global < self.base_docs => h.string(h.doc(global).id),
+            Some(h) if global < self.base_docs => h.doc_strings(global).0,
             _ => corpus.documents[global - self.base_docs].id.clone(),
         }
     }

@@ -379,10 +379,11 @@ impl Builder<'_> {
         let base = self.analysis.base_docs;
         if let (Some(h), true) = (&self.analysis.history, global < base) {
             let d = h.doc(global);
+            let (id, path) = h.doc_strings(global);
             return DocRef {
                 index: global,
-                id: h.string(d.id),
-                path: h.string(d.path),
+                id,
+                path,
                 line: (d.line > 0).then_some(d.line as usize),
                 indexed: true,
             };

@@ -26,6 +26,8 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
         .expect("the analysis kept what an update needs");
     let (base_docs, base_blocks) = (analysis.base_docs, analysis.base_blocks);
     let mut delta = Delta {
+        first_document: base_docs as u64,
+        first_block: base_blocks as u64,
         exact: added.exact,
         postings: added.postings,
         ..Delta::default()

@@ -206,6 +206,13 @@ pub struct Meta {
     pub documents: u64,
     /// Blocks held.
     pub blocks: u64,
+    /// Global number of its first document (0 but for the segments of a
+    /// chunked run, which follow each other).
+    #[serde(default)]
+    pub first_document: u64,
+    /// Global number of its first block.
+    #[serde(default)]
+    pub first_block: u64,
     /// Sections by name.
     pub sections: BTreeMap<String, SectionEntry>,
 }
@@ -273,8 +280,12 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
-/// An open index: memory-mapped, checked chunk by chunk as it is read.
-pub struct History {
+/// One index file: memory-mapped, checked chunk by chunk as it is read. Its
+/// documents and blocks are numbered from `doc_base` and `block_base` on (0
+/// for an index a user builds; later for the segments of a chunked run).
+pub struct Segment {
+    doc_base: usize,
+    block_base: usize,
     path: PathBuf,
     map: memmap2::Mmap,
     meta: Meta,
@@ -347,7 +358,7 @@ fn corrupt(path: &Path, what: impl std::fmt::Display) -> Error {
     }
 }
 
-impl History {
+impl Segment {
     /// Opens an index for look-ups. Readers take no lock: an update replaces
     /// the file by rename, so a reader keeps the version it opened. An update
     /// passes its exclusive `lock`, held as long as the index is open.
@@ -355,7 +366,7 @@ impl History {
     /// # Errors
     /// A missing, truncated or corrupt file, another format version, or
     /// parameters other than `params` (when given).
-    pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<History> {
+    pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<Segment> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         // SAFETY: the index is only ever replaced by rename, never rewritten in
         // place, so the mapped file does not change under us; every chunk read is
@@ -443,7 +454,9 @@ impl History {
         let checked = (0..chunks.div_ceil(64))
             .map(|_| AtomicU64::new(0))
             .collect();
-        let history = History {
+        let history = Segment {
+            doc_base: usize::try_from(meta.first_document).unwrap_or(usize::MAX),
+            block_base: usize::try_from(meta.first_block).unwrap_or(usize::MAX),
             path: path.to_owned(),
             map,
             meta,
@@ -626,48 +639,57 @@ impl History {
         }
     }
 
-    /// Document `d`.
+    /// Document `d` (a global number).
     #[must_use]
     pub fn doc(&self, d: usize) -> DocRecord {
-        let Some(b) = self.record("docs", DOC_LEN, d) else {
+        let Some(b) = self.record("docs", DOC_LEN, d.wrapping_sub(self.doc_base)) else {
             return DocRecord::default();
         };
         let flags = u32_at(b, 60);
         DocRecord {
-            block_start: u64_at(b, 0).min(self.meta.blocks),
+            block_start: u64_at(b, 0).min(self.meta.first_block + self.meta.blocks),
             shingles: (u64_at(b, 8), u32_at(b, 44)),
             id: (u64_at(b, 16), u32_at(b, 48)),
             path: (u64_at(b, 24), u32_at(b, 52)),
             bytes: u64_at(b, 32),
-            rep: self.id(u32_at(b, 40), self.documents(), "document"),
+            rep: self.id(u32_at(b, 40), self.doc_end_id(), "document"),
             line: u32_at(b, 56),
             dropped: flags & 1 != 0,
         }
     }
 
+    /// One past the global number of its last document.
+    fn doc_end_id(&self) -> usize {
+        self.doc_base + self.documents()
+    }
+
+    /// One past the global number of its last block.
+    fn block_end_id(&self) -> usize {
+        self.block_base + self.blocks()
+    }
+
     /// One past the last block of document `d`.
     #[must_use]
     pub fn doc_end(&self, d: usize) -> usize {
-        let end = if d + 1 < self.documents() {
-            self.doc(d + 1).block_start
+        if d + 1 < self.doc_end_id() {
+            usize::try_from(self.doc(d + 1).block_start).unwrap_or(usize::MAX)
         } else {
-            self.meta.blocks
-        };
-        usize::try_from(end).unwrap_or(usize::MAX)
+            self.block_end_id()
+        }
     }
 
-    /// Block `g`.
+    /// Block `g` (a global number).
     #[must_use]
     pub fn block(&self, g: usize) -> BlockRecord {
-        let Some(b) = self.record("blocks", BLOCK_LEN, g) else {
+        let Some(b) = self.record("blocks", BLOCK_LEN, g.wrapping_sub(self.block_base)) else {
             return BlockRecord::default();
         };
         BlockRecord {
             shingles: (u64_at(b, 0), u32_at(b, 56)),
             bytes: [u64_at(b, 8), u64_at(b, 16)],
             chars: [u64_at(b, 24), u64_at(b, 32)],
-            cluster: self.id(u32_at(b, 40), self.blocks(), "block"),
-            doc: self.id(u32_at(b, 44), self.documents(), "document"),
+            cluster: self.id(u32_at(b, 40), self.block_end_id(), "block"),
+            doc: self.id(u32_at(b, 44), self.doc_end_id(), "document"),
             words: u32_at(b, 48),
             kind: u32_at(b, 52),
             lines: [u32_at(b, 60), u32_at(b, 64)],
@@ -782,7 +804,7 @@ impl History {
         (key_of(b) == (lo64, hi64)).then(|| ExactRecord {
             key,
             similarity: f64::from_bits(u64_at(b, 16)),
-            source: self.id(u32_at(b, 24), self.blocks(), "block"),
+            source: self.id(u32_at(b, 24), self.block_end_id(), "block"),
             exact: u32_at(b, 28) != 0,
         })
     }
@@ -810,7 +832,7 @@ impl History {
     pub fn posting_reps(&self, (first, count): (usize, usize), out: &mut Vec<u32>) {
         for i in first..first + count {
             if let Some(b) = self.record("postings", POSTING_LEN, i) {
-                out.push(self.id(u32_at(b, 4), self.blocks(), "block"));
+                out.push(self.id(u32_at(b, 4), self.block_end_id(), "block"));
             }
         }
     }
@@ -824,7 +846,7 @@ impl History {
         for i in at..n {
             match self.record("members", MEMBER_LEN, i) {
                 Some(b) if u32_at(b, 0) == cluster => {
-                    out.push(self.id(u32_at(b, 4), self.blocks(), "block"));
+                    out.push(self.id(u32_at(b, 4), self.block_end_id(), "block"));
                 }
                 _ => break,
             }
@@ -842,10 +864,172 @@ impl History {
         for i in at..range.1 {
             match self.record("bands", BAND_LEN, i) {
                 Some(b) if u64_at(b, 0) == key && u32_at(b, 8) == table => {
-                    out.push(self.id(u32_at(b, 12), self.documents(), "document"));
+                    out.push(self.id(u32_at(b, 12), self.doc_end_id(), "document"));
                 }
                 _ => break,
             }
+        }
+    }
+}
+
+/// What earlier runs (or earlier chunks of this run) saw: one index file, or
+/// several segments that follow each other (a chunked run's), looked up as one.
+/// Document and block numbers are global: the first segment's come first.
+pub struct History {
+    segments: Vec<Segment>,
+}
+
+impl History {
+    /// Opens an index file (see [`Segment::open`]).
+    ///
+    /// # Errors
+    /// See [`Segment::open`].
+    pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<History> {
+        Ok(History {
+            segments: vec![Segment::open(path, params, lock)?],
+        })
+    }
+
+    /// Segments that follow each other, in order (none: an empty history).
+    #[must_use]
+    pub fn from_segments(segments: Vec<Segment>) -> History {
+        History { segments }
+    }
+
+    /// The segments, in order.
+    #[must_use]
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Takes the segments back.
+    #[must_use]
+    pub fn into_segments(self) -> Vec<Segment> {
+        self.segments
+    }
+
+    /// The one segment of an index file (what an update rewrites).
+    #[must_use]
+    pub fn single(&self) -> Option<&Segment> {
+        match self.segments.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// The first segment's file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.segments.first().map_or(Path::new(""), Segment::path)
+    }
+
+    /// Documents held.
+    #[must_use]
+    pub fn documents(&self) -> usize {
+        self.segments.last().map_or(0, Segment::doc_end_id)
+    }
+
+    /// Blocks held.
+    #[must_use]
+    pub fn blocks(&self) -> usize {
+        self.segments.last().map_or(0, Segment::block_end_id)
+    }
+
+    fn of_doc(&self, d: usize) -> &Segment {
+        let at = self.segments.partition_point(|s| s.doc_base <= d);
+        &self.segments[at.saturating_sub(1)]
+    }
+
+    fn of_block(&self, g: usize) -> &Segment {
+        let at = self.segments.partition_point(|s| s.block_base <= g);
+        &self.segments[at.saturating_sub(1)]
+    }
+
+    /// The first corruption a look-up found in any segment.
+    ///
+    /// # Errors
+    /// That corruption.
+    pub fn status(&self) -> Result<()> {
+        self.segments.iter().try_for_each(Segment::status)
+    }
+
+    /// (Data chunks read, data chunks in all) over the segments.
+    #[must_use]
+    pub fn chunks_read(&self) -> (usize, usize) {
+        self.segments.iter().map(Segment::chunks_read).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+
+    /// Document `d`.
+    #[must_use]
+    pub fn doc(&self, d: usize) -> DocRecord {
+        self.of_doc(d).doc(d)
+    }
+
+    /// One past the last block of document `d`.
+    #[must_use]
+    pub fn doc_end(&self, d: usize) -> usize {
+        self.of_doc(d).doc_end(d)
+    }
+
+    /// The id and file name of document `d`.
+    #[must_use]
+    pub fn doc_strings(&self, d: usize) -> (String, String) {
+        let s = self.of_doc(d);
+        let r = s.doc(d);
+        (s.string(r.id), s.string(r.path))
+    }
+
+    /// Block `g`.
+    #[must_use]
+    pub fn block(&self, g: usize) -> BlockRecord {
+        self.of_block(g).block(g)
+    }
+
+    /// The sorted shingles of first copy `g` (empty unless it was indexed).
+    #[must_use]
+    pub fn block_shingles(&self, g: usize) -> Vec<u64> {
+        self.of_block(g).block_shingles(g)
+    }
+
+    /// The sorted shingles of representative document `d`.
+    #[must_use]
+    pub fn doc_shingles(&self, d: usize) -> Vec<u64> {
+        self.of_doc(d).doc_shingles(d)
+    }
+
+    /// What an exact-text key resolves to (at most one segment holds it).
+    #[must_use]
+    pub fn exact(&self, key: u128) -> Option<ExactRecord> {
+        self.segments.iter().find_map(|s| s.exact(key))
+    }
+
+    /// Postings of a shingle fingerprint, all segments together.
+    #[must_use]
+    pub fn posting_count(&self, fingerprint: u32) -> usize {
+        self.segments.iter().map(|s| s.postings(fingerprint).1).sum()
+    }
+
+    /// Appends the first copies listed for a fingerprint, in order.
+    pub fn posting_reps(&self, fingerprint: u32, out: &mut Vec<u32>) {
+        for s in &self.segments {
+            s.posting_reps(s.postings(fingerprint), out);
+        }
+    }
+
+    /// The last stored copies of first copy `cluster`, ascending.
+    #[must_use]
+    pub fn members(&self, cluster: u32) -> Vec<u32> {
+        let mut out: Vec<u32> = self.segments.iter().flat_map(|s| s.members(cluster)).collect();
+        let keep = out.len().saturating_sub(MEMBERS_KEPT);
+        out.drain(..keep);
+        out
+    }
+
+    /// The stored documents of a bucket, ascending: each segment's first and
+    /// last ones, which hold the first and last ones of all of them.
+    pub fn bucket(&self, table: u32, key: u64, out: &mut Vec<u32>) {
+        for s in &self.segments {
+            s.bucket(table, key, out);
         }
     }
 }

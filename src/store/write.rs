@@ -3,7 +3,7 @@
 //! and on disk.
 
 use super::{
-    now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, History, IndexParams, Meta,
+    now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, Segment,
     SectionEntry, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
     EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, MEMBER_LEN, POSTING_CAP,
     POSTING_LEN,
@@ -18,6 +18,10 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
 /// offsets in documents and blocks point into the delta's own arrays.
 #[derive(Debug, Default)]
 pub struct Delta {
+    /// Global number of its first document (the documents before it).
+    pub first_document: u64,
+    /// Global number of its first block.
+    pub first_block: u64,
     /// New documents.
     pub docs: Vec<DocRecord>,
     /// New blocks.
@@ -47,16 +51,16 @@ impl Delta {
     }
 
     /// Everything in `index`, renumbered to follow `docs` documents and
-    /// `blocks` blocks (for a merge).
-    fn from_history(index: &History, docs: u32, blocks: u32) -> Delta {
+    /// `blocks` blocks (for a merge; 0 and 0 for segments that already follow).
+    fn from_history(index: &Segment, docs: u32, blocks: u32) -> Delta {
         let mut delta = Delta::default();
-        for d in 0..index.documents() {
+        for d in index.doc_base..index.doc_end_id() {
             let mut r = index.doc(d);
             r.block_start += u64::from(blocks);
             r.rep += docs;
             delta.docs.push(r);
         }
-        for g in 0..index.blocks() {
+        for g in index.block_base..index.block_end_id() {
             let mut r = index.block(g);
             r.cluster += blocks;
             r.doc += docs;
@@ -166,7 +170,7 @@ impl<W: Write> Sections<W> {
     fn concat(
         &mut self,
         name: &str,
-        old: Option<&History>,
+        old: Option<&Segment>,
         new: impl Iterator<Item = Vec<u8>>,
     ) -> std::io::Result<()> {
         let start = self.begin();
@@ -305,7 +309,7 @@ fn trim_groups<T, G: PartialEq>(
 /// I/O errors, or a corrupt chunk met in `old`.
 pub fn write(
     path: &Path,
-    old: Option<&History>,
+    old: Option<&Segment>,
     mut delta: Delta,
     params: &IndexParams,
 ) -> Result<()> {
@@ -340,7 +344,7 @@ fn exact_key(e: &ExactRecord) -> (u64, u64) {
 #[allow(clippy::too_many_lines)]
 fn fill(
     file: &std::fs::File,
-    old: Option<&History>,
+    old: Option<&Segment>,
     delta: &Delta,
     params: &IndexParams,
 ) -> std::io::Result<Meta> {
@@ -359,8 +363,8 @@ fn fill(
         table: BTreeMap::new(),
     };
     let count = |name: &str| old.map_or(0, |o| o.count(name));
-    let old_docs = old.map_or(0, History::documents) as u64;
-    let old_blocks = old.map_or(0, History::blocks) as u64;
+    let old_docs = old.map_or(0, Segment::documents) as u64;
+    let old_blocks = old.map_or(0, Segment::blocks) as u64;
     let strings_base = old.map_or(0, |o| o.section("strings").len);
     let block_sh_base = count("block_shingles") as u64;
     let doc_sh_base = count("doc_shingles") as u64;
@@ -510,6 +514,8 @@ fn fill(
         runs: old.map_or(0, |o| o.meta.runs) + 1,
         documents: old_docs + delta.docs.len() as u64,
         blocks: old_blocks + delta.blocks.len() as u64,
+        first_document: old.map_or(delta.first_document, |o| o.meta.first_document),
+        first_block: old.map_or(delta.first_block, |o| o.meta.first_block),
         sections: s.table,
     };
     let mut w = s.w;
@@ -550,7 +556,7 @@ fn fill(
 ///
 /// # Errors
 /// Different parameters, I/O errors or corruption.
-pub fn merge(a: &History, b: &History, out: &Path) -> Result<()> {
+pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<()> {
     let differences = a
         .meta
         .params
