@@ -321,6 +321,16 @@ pub struct Common {
     /// Worker threads; 0 uses every core.
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
     pub threads: usize,
+    /// Work in chunks so that memory stays near SIZE (e.g. 1G, 512M): the
+    /// input is read in chunks checked one after another against what earlier
+    /// chunks stored on disk under --tmp-dir; standard input and compressed
+    /// inputs are spooled there. Same answer, same output.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+    /// Where --memory-limit keeps its temporary files (default: the system's
+    /// temporary directory).
+    #[arg(long, value_name = "DIR", requires = "memory_limit")]
+    pub tmp_dir: Option<PathBuf>,
 
     /// Check against every document and block an index holds from earlier
     /// runs (see `neardup index`); with --update, add this run's to it.
@@ -408,6 +418,10 @@ impl Common {
             } else {
                 self.threads
             },
+            spool: self
+                .memory_limit
+                .as_ref()
+                .map(|_| self.tmp_dir.clone().unwrap_or_else(std::env::temp_dir)),
         };
         config.validate()?;
         Ok(config)

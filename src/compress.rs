@@ -78,6 +78,55 @@ pub fn decompress(path: &Path, bytes: &[u8], compression: Compression) -> Result
     }
 }
 
+/// Decompresses a whole input through `sink` (which reads the decoded
+/// stream, e.g. into a temporary file). Errors as [`decompress`].
+pub fn decompress_to<T>(
+    path: &Path,
+    bytes: &[u8],
+    compression: Compression,
+    sink: impl FnOnce(&mut dyn Read) -> std::io::Result<T>,
+) -> Result<T> {
+    struct Counting<R> {
+        inner: R,
+        read: usize,
+    }
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read += n;
+            Ok(n)
+        }
+    }
+    let fail = |decoded: usize, e: std::io::Error| Error::Decompress {
+        path: path.to_owned(),
+        format: if compression == Compression::Gzip {
+            "gzip"
+        } else {
+            "zstd"
+        },
+        decoded,
+        message: e.to_string(),
+    };
+    match compression {
+        Compression::None => sink(&mut &bytes[..]).map_err(|e| Error::io(path, e)),
+        Compression::Gzip => {
+            let mut r = Counting {
+                inner: flate2::read::MultiGzDecoder::new(bytes),
+                read: 0,
+            };
+            sink(&mut r).map_err(|e| fail(r.read, e))
+        }
+        Compression::Zstd => {
+            let decoder = zstd::stream::read::Decoder::with_buffer(bytes).map_err(|e| fail(0, e))?;
+            let mut r = Counting {
+                inner: decoder,
+                read: 0,
+            };
+            sink(&mut r).map_err(|e| fail(r.read, e))
+        }
+    }
+}
+
 /// Wraps a writer so that what is written is compressed; `finish` must be called.
 pub enum Encoder<'a> {
     /// No compression.

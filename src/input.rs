@@ -18,6 +18,7 @@ use std::fs::File;
 use std::io::Read;
 use std::ops::{Deref, Range};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One input file as named on the command line or found by a walk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,13 +168,17 @@ pub enum Data {
     Mapped(memmap2::Mmap),
     /// Bytes read into memory (standard input, pipes, or `--no-mmap`).
     Owned(Vec<u8>),
+    /// Standard input or a decompressed input, written to an unnamed
+    /// temporary file (`--tmp-dir`) and mapped, so that it takes page cache,
+    /// not the heap.
+    Spooled(memmap2::Mmap, File),
 }
 
 impl Deref for Data {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            Data::Mapped(map) => map,
+            Data::Mapped(map) | Data::Spooled(map, _) => map,
             Data::Owned(bytes) => bytes,
         }
     }
@@ -213,6 +218,7 @@ pub struct Record {
 }
 
 /// One document: a whole text file or one JSON Lines record.
+#[derive(Clone, Debug)]
 pub struct Document {
     /// The id: the id field, else `file:line` for records, the path for files.
     pub id: String,
@@ -227,7 +233,7 @@ pub struct Document {
 /// Every input, loaded, with its documents in input order.
 pub struct Corpus {
     /// The input files in command-line and walk order.
-    pub sources: Vec<Source>,
+    pub sources: Vec<Arc<Source>>,
     /// The documents in input order: by source, then by line.
     pub documents: Vec<Document>,
     /// What was passed over: binary files, and with `--on-error skip` unreadable
@@ -303,14 +309,14 @@ impl Corpus {
                 record: None,
                 len: bytes.len(),
             });
-            corpus.sources.push(Source {
+            corpus.sources.push(Arc::new(Source {
                 input: InputPath {
                     path: PathBuf::from(&id),
                     relative: PathBuf::from(&id),
                 },
                 format: Format::Text,
                 data: Data::Owned(bytes),
-            });
+            }));
         }
         corpus
     }
@@ -343,7 +349,7 @@ impl Corpus {
                     corpus
                         .documents
                         .extend(docs.into_iter().map(|d| Document { source: index, ..d }));
-                    corpus.sources.push(source);
+                    corpus.sources.push(Arc::new(source));
                     corpus.skipped.extend(bad);
                 }
                 // Binary files are skipped with a warning, whatever --on-error says.
@@ -377,6 +383,10 @@ fn resolve_format(input: &InputPath, config: &Config) -> Format {
 fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
     let path = &input.path;
     if input.is_stdin() {
+        if let Some(dir) = &config.spool {
+            return spool(dir, Path::new("<stdin>"), &mut std::io::stdin().lock())
+                .map_err(|e| Error::io("<stdin>", e));
+        }
         let mut bytes = Vec::new();
         std::io::stdin()
             .lock()
@@ -410,6 +420,21 @@ fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
     Ok(Data::Owned(bytes))
 }
 
+/// Copies `reader` into an unnamed temporary file in `dir` and maps it.
+fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
+    let mut file = tempfile::tempfile_in(dir)?;
+    let len = std::io::copy(reader, &mut file)?;
+    if len == 0 {
+        return Ok(Data::Owned(Vec::new()));
+    }
+    let _ = name;
+    // SAFETY: the file is unnamed and private to this process: nothing else
+    // can change it while it is mapped.
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    Ok(Data::Spooled(map, file))
+}
+
 fn display_path(input: &InputPath) -> PathBuf {
     if input.is_stdin() {
         PathBuf::from("<stdin>")
@@ -426,7 +451,12 @@ fn load_source(input: InputPath, config: &Config) -> Result<Source> {
         named => named,
     };
     if compression != Compression::None {
-        data = Data::Owned(crate::compress::decompress(&path, &data, compression)?);
+        data = match &config.spool {
+            Some(dir) => crate::compress::decompress_to(&path, &data, compression, |reader| {
+                spool(dir, &path, reader)
+            })?,
+            None => Data::Owned(crate::compress::decompress(&path, &data, compression)?),
+        };
     }
     let format = resolve_format(&input, config);
     check_bytes(&path, &data, format == Format::Text && !config.text)?;

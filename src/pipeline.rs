@@ -28,6 +28,10 @@ pub struct Analysis {
     pub base_docs: usize,
     /// Blocks in the index (0 without one).
     pub base_blocks: usize,
+    /// How many of the first documents come from a user's index (`--index`,
+    /// `--reference`) and are reported as such; the rest of `base_docs` are
+    /// earlier chunks of this run.
+    pub indexed_docs: usize,
     /// Each document's blocks.
     pub blocks: Vec<Vec<Block>>,
     /// Global index of each document's first block, plus the total at the end.
@@ -466,6 +470,7 @@ pub fn analyze_after(
         history,
         base_docs,
         base_blocks,
+        indexed_docs: base_docs,
         blocks,
         doc_start,
         doc_of,

@@ -385,7 +385,7 @@ impl Builder<'_> {
                 id,
                 path,
                 line: (d.line > 0).then_some(d.line as usize),
-                indexed: true,
+                indexed: global < self.analysis.indexed_docs,
             };
         }
         let d = &self.corpus.documents[global - base];
@@ -459,280 +459,402 @@ pub fn ratio(part: usize, whole: usize) -> f64 {
 
 /// Builds the report of a finished analysis.
 #[must_use]
-#[allow(clippy::too_many_lines)]
 pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &str) -> Report {
-    let mut b = Builder {
-        corpus,
-        analysis,
-        char_indexes: HashMap::new(),
-    };
-    let mut documents = Vec::new();
-    let mut runs_total = 0;
-    let mut short_total = 0;
-    // source block -> (documents holding it or a copy, copies, copies removed,
-    // this run's first copy of it)
-    let mut shared: BTreeMap<usize, (BTreeSet<usize>, usize, usize, usize)> = BTreeMap::new();
-    for (doc, decision) in analysis.decisions.iter().enumerate() {
-        let all_pairs = decision
-            .runs
-            .iter()
-            .flat_map(|r| r.pairs.iter())
-            .chain(decision.kept_short.iter());
-        for pair in all_pairs {
-            let entry = shared.entry(pair.source).or_insert_with(|| {
-                let first = if analysis.stored(pair.source) {
-                    pair.block
-                } else {
-                    pair.source
-                };
-                (BTreeSet::new(), 0, 0, first)
-            });
-            entry.0.insert(analysis.doc_of_block(pair.source));
-            entry.0.insert(analysis.base_docs + doc);
-            entry.1 += 1;
-            entry.2 += usize::from(analysis.is_dropped(pair.block));
-        }
-        if decision.runs.is_empty() && decision.kept_short.is_empty() {
-            continue;
-        }
-        let mut runs = Vec::new();
-        for run in &decision.runs {
-            let first = run.pairs.first().expect("runs are never empty");
-            let last = run.pairs.last().expect("runs are never empty");
-            let source_doc = analysis.doc_of_block(first.mirror);
-            let (src_first, src_last) = (first.mirror, last.mirror);
-            let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
-            #[allow(clippy::cast_precision_loss)]
-            let mean = sims.iter().sum::<f64>() / sims.len() as f64;
-            let interruptions = run
-                .interruptions
-                .iter()
-                .map(|r| Interruption {
-                    lines: [
-                        analysis.block(r.start).1.first_line,
-                        analysis.block(r.end - 1).1.last_line,
-                    ],
-                    blocks: r.len(),
-                    bytes: r.clone().map(|g| b.span_len(g)).sum(),
-                })
-                .collect();
-            runs.push(RunReport {
-                lines: [
-                    analysis.block(first.block).1.first_line,
-                    analysis.block(last.block).1.last_line,
-                ],
-                blocks: run.pairs.len(),
-                bytes: run.pairs.iter().map(|p| b.span_len(p.block)).sum(),
-                source: b.doc_ref(source_doc),
-                source_lines: [
-                    analysis.lines_of(src_first)[0],
-                    analysis.lines_of(src_last)[1],
-                ],
-                similarity: Similarity {
-                    min: round(sims.iter().copied().fold(f64::INFINITY, f64::min)),
-                    mean: round(mean),
-                },
-                exact: run.pairs.iter().all(|p| p.exact),
-                interruptions,
-                removals: run.pairs.iter().map(|p| b.removal(p)).collect(),
-            });
-        }
-        runs_total += runs.len();
-        short_total += decision.kept_short.len();
-        let range = analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
-        let removed: Vec<usize> = range.clone().filter(|&g| analysis.is_dropped(g)).collect();
-        documents.push(DocReport {
-            document: b.doc_ref(analysis.base_docs + doc),
-            bytes: corpus.text_len(&corpus.documents[doc]),
-            blocks: range.len(),
-            removed_blocks: removed.len(),
-            removed_bytes: removed.iter().map(|&g| b.span_len(g)).sum(),
-            runs,
-            short_repeats: decision.kept_short.iter().map(|p| b.removal(p)).collect(),
-        });
-    }
-    // Documents dropped whole count toward blocks already shared by two kept
-    // documents: a paragraph merely repeated in a near-duplicate copy of its own
-    // document is document-level duplication, reported as such above.
-    for &(block, first) in &analysis.copies_in_dropped {
-        let Some(entry) = shared.get_mut(&first).filter(|e| e.0.len() >= 2) else {
-            continue;
-        };
-        entry.0.insert(analysis.doc_of_block(block));
-        entry.1 += 1;
-        // The copy is gone with its document.
-        entry.2 += 1;
-    }
-    let mut syndicated: Vec<Syndicated> = shared
-        .into_iter()
-        .filter(|(_, (docs, _, _, _))| docs.len() >= 2)
-        .map(|(source, (docs, copies, removed, first_here))| {
-            // The index holds no text: a first copy stored there is shown by
-            // this run's first copy of it.
-            let (doc, block) = analysis.block(first_here);
-            let text: &str = &corpus.text(&corpus.documents[doc]);
-            let preview: String = text[block.content.clone()]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .chars()
-                .take(100)
-                .collect();
-            Syndicated {
-                first_copy: b.place(source),
-                documents: docs.len(),
-                copies: copies + 1,
-                removed,
-                words: analysis.words_of(source),
-                short: analysis.words_of(source) < config.min_words,
-                text: preview,
-            }
-        })
-        .collect();
-    syndicated.sort_by(|x, y| {
-        y.documents
-            .cmp(&x.documents)
-            .then(y.copies.cmp(&x.copies))
-            .then(
-                x.first_copy
-                    .document
-                    .index
-                    .cmp(&y.first_copy.document.index),
-            )
-            .then(x.first_copy.bytes.cmp(&y.first_copy.bytes))
-    });
-    let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text_len(d)).sum();
-    let removed_block_bytes: usize = documents.iter().map(|d| d.removed_bytes).sum();
-    let near_duplicates = near_duplicates(&b);
-    let (dropped_documents, dropped_document_bytes) = near_duplicates
-        .as_ref()
-        .map_or((0, 0), |n| (n.dropped_documents, n.dropped_bytes));
-    let removed_bytes = removed_block_bytes + dropped_document_bytes;
-    let summary = Summary {
-        documents: corpus.documents.len(),
-        dropped_documents,
-        documents_with_repeats: documents.len(),
-        blocks: analysis.dropped.len(),
-        removed_blocks: analysis.dropped.iter().filter(|&&d| d).count(),
-        short_repeats_kept: short_total,
-        runs: runs_total,
-        bytes: total_bytes,
-        dropped_document_bytes,
-        removed_block_bytes,
-        removed_bytes,
-        removed_ratio: ratio(removed_bytes, total_bytes),
-    };
-    let docs_by_source = corpus.docs_by_source();
-    let inputs = corpus
-        .sources
-        .iter()
-        .enumerate()
-        .map(|(i, s)| InputReport {
-            path: s.input.display_name(),
-            format: format!("{:?}", s.format).to_lowercase(),
-            documents: docs_by_source[i].len(),
-            bytes: s.data.len(),
-        })
-        .collect();
-    Report {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME").into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        command: command.into(),
-        parameters: Parameters {
-            blocks: format!("{:?}", config.blocks).to_lowercase(),
-            format: format!("{:?}", config.format).to_lowercase(),
-            text_field: config.text_field.clone(),
-            id_field: config.id_field.clone(),
-            normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
-            block_shingle: config.block_shingle,
-            measure: "containment".into(),
-            block_threshold: config.block_threshold,
-            min_words: config.min_words,
-            drop_short: config.drop_short,
-            max_gap: config.max_gap,
-            seed: config.seed,
-            level: format!("{:?}", config.level).to_lowercase(),
-            documents: DocParameters {
-                method: format!("{:?}", config.method).to_lowercase(),
-                doc_shingle: config.doc_shingle,
-                threshold: config.threshold,
-                measure: format!("{:?}", config.measure).to_lowercase(),
-                num_perm: (config.method == Method::Minhash).then_some(config.num_perm),
-                bands: match &analysis.candidates {
-                    Some(Candidates::Minhash { banding, .. }) => Some(banding.bands),
-                    _ => config.banding.map(|b| b.0),
-                },
-                rows: match &analysis.candidates {
-                    Some(Candidates::Minhash { banding, .. }) => Some(banding.rows),
-                    _ => config.banding.map(|b| b.1),
-                },
-                hamming: (config.method == Method::Simhash).then_some(config.hamming),
-                keep: config.keep.to_string(),
-                annotate: config.annotate,
-            },
-        },
-        inputs,
-        summary,
-        near_duplicates,
-        documents,
-        syndicated,
-        skipped: corpus.skipped.iter().map(ToString::to_string).collect(),
-        check: None,
-        index: None,
-    }
+    let mut report = Accumulator::new(corpus, config, command);
+    report.add(corpus, analysis);
+    report.finish()
 }
 
-/// The document level's part of the report.
-fn near_duplicates(b: &Builder<'_>) -> Option<NearDuplicates> {
-    let candidates = b.analysis.candidates.as_ref()?;
-    let level = &b.analysis.doc_level;
-    let candidate_probability = match candidates {
-        Candidates::Minhash { banding, .. } => [0.5, 0.7, 0.8, 0.9, 0.95]
-            .iter()
-            .map(|&j| CandidateProbability {
-                jaccard: j,
-                probability: round(banding.probability(j)),
-            })
-            .collect(),
-        Candidates::Simhash { .. } => Vec::new(),
-    };
-    let size = |d: usize| b.corpus.text_len(&b.corpus.documents[d]);
-    let mut cluster_list: Vec<ClusterReport> = level
-        .clusters
-        .iter()
-        .map(|c| ClusterReport {
-            id: c.representative,
-            size: c.members.len(),
-            representative: b.doc_ref(c.representative),
-            kept: b.doc_ref(c.kept),
-            members: c
-                .members
+/// A block found in several documents, as the report accumulates it.
+struct Shared {
+    /// Global indexes of the documents holding it or a copy.
+    docs: BTreeSet<usize>,
+    copies: usize,
+    removed: usize,
+    first_copy: Place,
+    words: usize,
+    text: String,
+}
+
+/// The report of a run made of chunks checked one after another (one chunk
+/// for a whole-corpus run): each chunk's analysis is added as it is done,
+/// and `finish` gives the report that one analysis of everything would give.
+pub struct Accumulator<'c> {
+    /// The whole corpus (for the text of first copies in earlier chunks).
+    whole: &'c Corpus,
+    config: Config,
+    command: String,
+    candidates: Option<Candidates>,
+    documents: Vec<DocReport>,
+    shared: BTreeMap<usize, Shared>,
+    /// (global document, first copy) of blocks in documents dropped whole.
+    copies_in_dropped: Vec<(usize, usize)>,
+    clusters: BTreeMap<usize, ClusterReport>,
+    candidate_pairs: usize,
+    verified_pairs: usize,
+    duplicate_documents: usize,
+    dropped_documents: usize,
+    dropped_bytes: usize,
+    runs: usize,
+    short_repeats: usize,
+    blocks: usize,
+    removed_blocks: usize,
+    bytes: usize,
+    inputs: Vec<usize>,
+}
+
+/// The text of a block for the shared-block list: white space collapsed, 100
+/// characters at most.
+fn preview(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(100)
+        .collect()
+}
+
+impl<'c> Accumulator<'c> {
+    /// An empty report of `whole` (every chunk's sources are `whole`'s).
+    #[must_use]
+    pub fn new(whole: &'c Corpus, config: &Config, command: &str) -> Accumulator<'c> {
+        Accumulator {
+            whole,
+            config: config.clone(),
+            command: command.into(),
+            candidates: (config.level != crate::config::Level::Blocks)
+                .then(|| Candidates::new(config)),
+            documents: Vec::new(),
+            shared: BTreeMap::new(),
+            copies_in_dropped: Vec::new(),
+            clusters: BTreeMap::new(),
+            candidate_pairs: 0,
+            verified_pairs: 0,
+            duplicate_documents: 0,
+            dropped_documents: 0,
+            dropped_bytes: 0,
+            runs: 0,
+            short_repeats: 0,
+            blocks: 0,
+            removed_blocks: 0,
+            bytes: 0,
+            inputs: vec![0; whole.sources.len()],
+        }
+    }
+
+    /// Adds one chunk: `corpus` holds its documents (with `whole`'s sources)
+    /// and `analysis` was made after every earlier chunk.
+    #[allow(clippy::too_many_lines)]
+    pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis) {
+        let mut b = Builder {
+            corpus,
+            analysis,
+            char_indexes: HashMap::new(),
+        };
+        for (doc, decision) in analysis.decisions.iter().enumerate() {
+            let all_pairs = decision
+                .runs
                 .iter()
-                .map(|&(m, similarity)| ClusterMember {
+                .flat_map(|r| r.pairs.iter())
+                .chain(decision.kept_short.iter());
+            for pair in all_pairs {
+                if !self.shared.contains_key(&pair.source) {
+                    let entry = Shared {
+                        docs: BTreeSet::new(),
+                        copies: 0,
+                        removed: 0,
+                        first_copy: b.place(pair.source),
+                        words: analysis.words_of(pair.source),
+                        text: self.preview_of(&b, pair.source, pair.block),
+                    };
+                    self.shared.insert(pair.source, entry);
+                }
+                let entry = self.shared.get_mut(&pair.source).expect("just inserted");
+                entry.docs.insert(analysis.doc_of_block(pair.source));
+                entry.docs.insert(analysis.base_docs + doc);
+                entry.copies += 1;
+                entry.removed += usize::from(analysis.is_dropped(pair.block));
+            }
+            if decision.runs.is_empty() && decision.kept_short.is_empty() {
+                continue;
+            }
+            let mut runs = Vec::new();
+            for run in &decision.runs {
+                let first = run.pairs.first().expect("runs are never empty");
+                let last = run.pairs.last().expect("runs are never empty");
+                let source_doc = analysis.doc_of_block(first.mirror);
+                let (src_first, src_last) = (first.mirror, last.mirror);
+                let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
+                #[allow(clippy::cast_precision_loss)]
+                let mean = sims.iter().sum::<f64>() / sims.len() as f64;
+                let interruptions = run
+                    .interruptions
+                    .iter()
+                    .map(|r| Interruption {
+                        lines: [
+                            analysis.block(r.start).1.first_line,
+                            analysis.block(r.end - 1).1.last_line,
+                        ],
+                        blocks: r.len(),
+                        bytes: r.clone().map(|g| b.span_len(g)).sum(),
+                    })
+                    .collect();
+                runs.push(RunReport {
+                    lines: [
+                        analysis.block(first.block).1.first_line,
+                        analysis.block(last.block).1.last_line,
+                    ],
+                    blocks: run.pairs.len(),
+                    bytes: run.pairs.iter().map(|p| b.span_len(p.block)).sum(),
+                    source: b.doc_ref(source_doc),
+                    source_lines: [
+                        analysis.lines_of(src_first)[0],
+                        analysis.lines_of(src_last)[1],
+                    ],
+                    similarity: Similarity {
+                        min: round(sims.iter().copied().fold(f64::INFINITY, f64::min)),
+                        mean: round(mean),
+                    },
+                    exact: run.pairs.iter().all(|p| p.exact),
+                    interruptions,
+                    removals: run.pairs.iter().map(|p| b.removal(p)).collect(),
+                });
+            }
+            self.runs += runs.len();
+            self.short_repeats += decision.kept_short.len();
+            let range = analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
+            let removed: Vec<usize> = range.clone().filter(|&g| analysis.is_dropped(g)).collect();
+            self.documents.push(DocReport {
+                document: b.doc_ref(analysis.base_docs + doc),
+                bytes: corpus.text_len(&corpus.documents[doc]),
+                blocks: range.len(),
+                removed_blocks: removed.len(),
+                removed_bytes: removed.iter().map(|&g| b.span_len(g)).sum(),
+                runs,
+                short_repeats: decision.kept_short.iter().map(|p| b.removal(p)).collect(),
+            });
+        }
+        self.copies_in_dropped.extend(
+            analysis
+                .copies_in_dropped
+                .iter()
+                .map(|&(block, first)| (analysis.doc_of_block(block), first)),
+        );
+        self.blocks += analysis.dropped.len();
+        self.removed_blocks += analysis.dropped.iter().filter(|&&d| d).count();
+        self.bytes += corpus.documents.iter().map(|d| corpus.text_len(d)).sum::<usize>();
+        for (i, docs) in corpus.docs_by_source().iter().enumerate() {
+            self.inputs[i] += docs.len();
+        }
+        if analysis.candidates.is_some() {
+            self.add_clusters(&b);
+        }
+    }
+
+    /// The preview of first copy `source`: its own text when this chunk or the
+    /// whole corpus has it, else (a first copy stored in an index, which holds
+    /// no text) that of this chunk's copy `block`.
+    fn preview_of(&self, b: &Builder<'_>, source: usize, block: usize) -> String {
+        let analysis = b.analysis;
+        if !analysis.stored(source) {
+            let (doc, blk) = analysis.block(source);
+            return preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()]);
+        }
+        if let Some(h) = &analysis.history {
+            let stored = h.block(source);
+            if let Some(doc) = (stored.doc as usize).checked_sub(analysis.indexed_docs) {
+                #[allow(clippy::cast_possible_truncation)]
+                let span = stored.bytes[0] as usize..stored.bytes[1] as usize;
+                let whole = self.whole;
+                return preview(&whole.text(&whole.documents[doc])[span]);
+            }
+        }
+        let (doc, blk) = analysis.block(block);
+        preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()])
+    }
+
+    fn add_clusters(&mut self, b: &Builder<'_>) {
+        let level = &b.analysis.doc_level;
+        self.candidate_pairs += level.candidate_pairs;
+        self.verified_pairs += level.verified_pairs;
+        self.duplicate_documents += level.dropped.iter().filter(|&&d| d).count();
+        for (d, &dropped) in b.analysis.doc_dropped.iter().enumerate() {
+            if dropped {
+                self.dropped_documents += 1;
+                self.dropped_bytes += b.corpus.text_len(&b.corpus.documents[d]);
+            }
+        }
+        for c in &level.clusters {
+            let entry = self.clusters.entry(c.representative).or_insert_with(|| ClusterReport {
+                id: c.representative,
+                size: 0,
+                representative: b.doc_ref(c.representative),
+                kept: b.doc_ref(c.kept),
+                members: Vec::new(),
+            });
+            for &(m, similarity) in &c.members {
+                if entry.members.iter().any(|x| x.document.index == m) {
+                    continue;
+                }
+                entry.members.push(ClusterMember {
                     document: b.doc_ref(m),
                     similarity: round(similarity),
                     kept: m == c.kept,
-                })
-                .collect(),
-        })
-        .collect();
-    cluster_list.sort_by(|x, y| y.size.cmp(&x.size).then(x.id.cmp(&y.id)));
-    let dropped: Vec<usize> = (0..b.analysis.doc_dropped.len())
-        .filter(|&d| b.analysis.doc_dropped[d])
-        .collect();
-    Some(NearDuplicates {
-        candidate_probability,
-        candidate_pairs: level.candidate_pairs,
-        verified_pairs: level.verified_pairs,
-        clusters: level.clusters.len(),
-        duplicate_documents: level.dropped.iter().filter(|&&d| d).count(),
-        dropped_documents: dropped.len(),
-        dropped_bytes: dropped.iter().map(|&d| size(d)).sum(),
-        cluster_list,
-    })
+                });
+            }
+            entry.size = entry.members.len();
+        }
+    }
+
+    /// The report of everything added.
+    #[must_use]
+    #[allow(clippy::too_many_lines)]
+    pub fn finish(mut self) -> Report {
+        let config = &self.config;
+        // Documents dropped whole count toward blocks already shared by two kept
+        // documents: a paragraph merely repeated in a near-duplicate copy of its own
+        // document is document-level duplication, reported as such above.
+        for &(doc, first) in &self.copies_in_dropped {
+            let Some(entry) = self.shared.get_mut(&first).filter(|e| e.docs.len() >= 2) else {
+                continue;
+            };
+            entry.docs.insert(doc);
+            entry.copies += 1;
+            // The copy is gone with its document.
+            entry.removed += 1;
+        }
+        let mut syndicated: Vec<Syndicated> = std::mem::take(&mut self.shared)
+            .into_values()
+            .filter(|e| e.docs.len() >= 2)
+            .map(|e| Syndicated {
+                first_copy: e.first_copy,
+                documents: e.docs.len(),
+                copies: e.copies + 1,
+                removed: e.removed,
+                words: e.words,
+                short: e.words < config.min_words,
+                text: e.text,
+            })
+            .collect();
+        syndicated.sort_by(|x, y| {
+            y.documents
+                .cmp(&x.documents)
+                .then(y.copies.cmp(&x.copies))
+                .then(
+                    x.first_copy
+                        .document
+                        .index
+                        .cmp(&y.first_copy.document.index),
+                )
+                .then(x.first_copy.bytes.cmp(&y.first_copy.bytes))
+        });
+        let near_duplicates = self.candidates.as_ref().map(|candidates| {
+            let candidate_probability = match candidates {
+                Candidates::Minhash { banding, .. } => [0.5, 0.7, 0.8, 0.9, 0.95]
+                    .iter()
+                    .map(|&j| CandidateProbability {
+                        jaccard: j,
+                        probability: round(banding.probability(j)),
+                    })
+                    .collect(),
+                Candidates::Simhash { .. } => Vec::new(),
+            };
+            let mut cluster_list: Vec<ClusterReport> =
+                std::mem::take(&mut self.clusters).into_values().collect();
+            cluster_list.sort_by(|x, y| y.size.cmp(&x.size).then(x.id.cmp(&y.id)));
+            NearDuplicates {
+                candidate_probability,
+                candidate_pairs: self.candidate_pairs,
+                verified_pairs: self.verified_pairs,
+                clusters: cluster_list.len(),
+                duplicate_documents: self.duplicate_documents,
+                dropped_documents: self.dropped_documents,
+                dropped_bytes: self.dropped_bytes,
+                cluster_list,
+            }
+        });
+        let removed_block_bytes: usize = self.documents.iter().map(|d| d.removed_bytes).sum();
+        let (dropped_documents, dropped_document_bytes) = near_duplicates
+            .as_ref()
+            .map_or((0, 0), |n| (n.dropped_documents, n.dropped_bytes));
+        let removed_bytes = removed_block_bytes + dropped_document_bytes;
+        let documents = std::mem::take(&mut self.documents);
+        let summary = Summary {
+            documents: self.inputs.iter().sum(),
+            dropped_documents,
+            documents_with_repeats: documents.len(),
+            blocks: self.blocks,
+            removed_blocks: self.removed_blocks,
+            short_repeats_kept: self.short_repeats,
+            runs: self.runs,
+            bytes: self.bytes,
+            dropped_document_bytes,
+            removed_block_bytes,
+            removed_bytes,
+            removed_ratio: ratio(removed_bytes, self.bytes),
+        };
+        let inputs = self
+            .whole
+            .sources
+            .iter()
+            .zip(&self.inputs)
+            .map(|(s, &documents)| InputReport {
+                path: s.input.display_name(),
+                format: format!("{:?}", s.format).to_lowercase(),
+                documents,
+                bytes: s.data.len(),
+            })
+            .collect();
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME").into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            command: self.command.clone(),
+            parameters: Parameters {
+                blocks: format!("{:?}", config.blocks).to_lowercase(),
+                format: format!("{:?}", config.format).to_lowercase(),
+                text_field: config.text_field.clone(),
+                id_field: config.id_field.clone(),
+                normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
+                block_shingle: config.block_shingle,
+                measure: "containment".into(),
+                block_threshold: config.block_threshold,
+                min_words: config.min_words,
+                drop_short: config.drop_short,
+                max_gap: config.max_gap,
+                seed: config.seed,
+                level: format!("{:?}", config.level).to_lowercase(),
+                documents: DocParameters {
+                    method: format!("{:?}", config.method).to_lowercase(),
+                    doc_shingle: config.doc_shingle,
+                    threshold: config.threshold,
+                    measure: format!("{:?}", config.measure).to_lowercase(),
+                    num_perm: (config.method == Method::Minhash).then_some(config.num_perm),
+                    bands: match &self.candidates {
+                        Some(Candidates::Minhash { banding, .. }) => Some(banding.bands),
+                        _ => config.banding.map(|b| b.0),
+                    },
+                    rows: match &self.candidates {
+                        Some(Candidates::Minhash { banding, .. }) => Some(banding.rows),
+                        _ => config.banding.map(|b| b.1),
+                    },
+                    hamming: (config.method == Method::Simhash).then_some(config.hamming),
+                    keep: config.keep.to_string(),
+                    annotate: config.annotate,
+                },
+            },
+            inputs,
+            summary,
+            near_duplicates,
+            documents,
+            syndicated,
+            skipped: self.whole.skipped.iter().map(ToString::to_string).collect(),
+            check: None,
+            index: None,
+        }
+    }
 }
 
 /// `1234567` as `1,234,567`.
