@@ -117,7 +117,8 @@ pub fn decompress_to<T>(
             sink(&mut r).map_err(|e| fail(r.read, e))
         }
         Compression::Zstd => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(bytes).map_err(|e| fail(0, e))?;
+            let decoder =
+                zstd::stream::read::Decoder::with_buffer(bytes).map_err(|e| fail(0, e))?;
             let mut r = Counting {
                 inner: decoder,
                 read: 0,

@@ -389,7 +389,8 @@ impl<'h> Detector<'h> {
                 .history
                 .map_or(0, |h| h.posting_count(PostingTable::key(shingle)));
             #[allow(clippy::cast_possible_truncation)]
-            self.order.push((len + prior as u32, shingle, head, len, prior));
+            self.order
+                .push((len + prior as u32, shingle, head, len, prior));
         }
         // Lengths count the index's entries too, as in one run over everything.
         self.order.sort_unstable_by_key(|o| (o.0, o.1));
@@ -477,6 +478,9 @@ pub struct Detection {
     /// that of a first copy: a document dropped whole still holds a copy of it.
     /// Block ids are global (after the index's, if any).
     pub copies_in_dropped: Vec<(usize, usize)>,
+    /// (skipped block, exact key) of skipped blocks whose text was not seen
+    /// as a first copy: a later chunk may still bring it.
+    pub unresolved: Vec<(usize, u128)>,
     /// With `keep_state`: the exact keys and postings this run added, for an
     /// index update.
     pub added: Option<Added>,
@@ -535,18 +539,22 @@ pub fn detect_after(
             }
         })
         .collect();
-    // The exact index now holds every first copy's key, earlier or later.
-    let copies_in_dropped = matches
-        .iter()
-        .enumerate()
-        .filter(|(g, m)| matches!(m, Match::Skipped) && sketches[*g].words > 0)
-        .filter_map(|(g, _)| {
-            let entry = detector.exact_entry(sketches[g].exact)?;
-            entry
-                .exact
-                .then_some((detector.base + g, entry.source as usize))
-        })
-        .collect();
+    // The exact index now holds every first copy's key, earlier or later (in
+    // this run: a key first seen after it, in a later chunk, is still unknown).
+    let mut copies_in_dropped = Vec::new();
+    let mut unresolved = Vec::new();
+    for (g, m) in matches.iter().enumerate() {
+        if !matches!(m, Match::Skipped) || sketches[g].words == 0 {
+            continue;
+        }
+        match detector.exact_entry(sketches[g].exact) {
+            Some(entry) if entry.exact => {
+                copies_in_dropped.push((detector.base + g, entry.source as usize));
+            }
+            Some(_) => {}
+            None => unresolved.push((detector.base + g, sketches[g].exact)),
+        }
+    }
     let added = keep_state.then(|| {
         let mut exact: Vec<ExactRecord> = detector
             .exact
@@ -564,6 +572,7 @@ pub fn detect_after(
     Detection {
         matches,
         copies_in_dropped,
+        unresolved,
         added,
     }
 }

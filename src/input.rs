@@ -422,6 +422,7 @@ fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
 
 /// Copies `reader` into an unnamed temporary file in `dir` and maps it.
 fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
+    std::fs::create_dir_all(dir)?;
     let mut file = tempfile::tempfile_in(dir)?;
     let len = std::io::copy(reader, &mut file)?;
     if len == 0 {

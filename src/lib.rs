@@ -40,6 +40,7 @@
 //! ```
 
 pub mod check;
+pub mod chunked;
 pub mod cluster;
 pub mod compress;
 pub mod config;

@@ -331,6 +331,43 @@ fn execute(
     }
     let loaded = started.elapsed();
     let bar = ProgressBar::new(common);
+    let command = match (clean, check) {
+        (Some(_), _) => "clean",
+        (_, Some(_)) => "check",
+        _ => "scan",
+    };
+    if common.memory_limit.is_some() {
+        if build.is_some() {
+            print_error(&"`index build` does not take --memory-limit yet");
+            return ExitStatus::Error;
+        }
+        let chunked = run_chunked(common, config, &corpus, destination.as_ref(), command, &bar);
+        bar.finish();
+        return match chunked {
+            Ok(Some(mut report)) => {
+                let status = apply_check(&mut report, check);
+                let status = deliver_report(
+                    common,
+                    check.map(|(a, _)| a),
+                    destination.as_ref(),
+                    report_file.as_deref(),
+                    &report,
+                    status,
+                );
+                if common.verbose && !common.quiet {
+                    if let Some(memory) = neardup::memory::usage() {
+                        eprintln!("neardup: {memory}");
+                    }
+                }
+                status
+            }
+            Ok(None) => ExitStatus::Success,
+            Err(e) => {
+                print_error(&e);
+                ExitStatus::Error
+            }
+        };
+    }
     let analyzed = neardup::pipeline::analyze_after(
         &corpus,
         config,
@@ -366,21 +403,9 @@ fn execute(
         };
     }
     let analyzed = started.elapsed();
-    let command = match (clean, check) {
-        (Some(_), _) => "clean",
-        (_, Some(_)) => "check",
-        _ => "scan",
-    };
     let mut report = report::build(&corpus, &analysis, config, command);
     report.index = index.report;
-    let mut status = ExitStatus::Success;
-    if let Some((args, limits)) = check {
-        let verdict = check::evaluate(&report, limits);
-        if !verdict.passed && !args.exit_zero {
-            status = ExitStatus::Duplicates;
-        }
-        report.check = Some(verdict);
-    }
+    let status = apply_check(&mut report, check);
     if let Some(destination) = &destination {
         if let Err(e) = output::write(&corpus, &analysis, destination, config.annotate) {
             if is_broken_pipe(&e) {
@@ -398,39 +423,14 @@ fn execute(
             return ExitStatus::Error;
         }
     }
-    let check_args = check.map(|(a, _)| a);
-    let written = match (&report_file, &destination) {
-        (Some(path), _) => {
-            match output::write_atomically(path, |w| write_report(&report, common, check_args, w)) {
-                Ok(()) => ExitStatus::Success,
-                Err(e) => {
-                    print_error(&e);
-                    ExitStatus::Error
-                }
-            }
-        }
-        (None, Some(Destination::Stdout)) => {
-            if !common.quiet {
-                let s = &report.summary;
-                eprintln!(
-                    "neardup: dropped {} near-duplicate {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
-                    report::thousands(s.dropped_documents),
-                    if s.dropped_documents == 1 { "document" } else { "documents" },
-                    report::thousands(s.removed_blocks),
-                    report::thousands(s.blocks),
-                    report::thousands(s.removed_bytes),
-                    report::thousands(s.bytes),
-                    report::plural(s.runs, "run"),
-                    report::plural(s.short_repeats_kept, "short repeat"),
-                );
-            }
-            ExitStatus::Success
-        }
-        (None, _) => print_stdout(|w| write_report(&report, common, check_args, w)),
-    };
-    if written == ExitStatus::Error {
-        status = ExitStatus::Error;
-    }
+    let status = deliver_report(
+        common,
+        check.map(|(a, _)| a),
+        destination.as_ref(),
+        report_file.as_deref(),
+        &report,
+        status,
+    );
     if common.verbose && !common.quiet {
         let total = started.elapsed();
         #[allow(clippy::cast_precision_loss)]
@@ -466,6 +466,156 @@ fn execute(
     status
 }
 
+/// Measures the report against `check`'s limits: exit 1 when over them.
+fn apply_check(report: &mut Report, check: Option<(&cli::CheckArgs, check::Limits)>) -> ExitStatus {
+    let mut status = ExitStatus::Success;
+    if let Some((args, limits)) = check {
+        let verdict = check::evaluate(report, limits);
+        if !verdict.passed && !args.exit_zero {
+            status = ExitStatus::Duplicates;
+        }
+        report.check = Some(verdict);
+    }
+    status
+}
+
+/// Writes the report where it goes; an error there turns `status` into 2.
+fn deliver_report(
+    common: &cli::Common,
+    check_args: Option<&cli::CheckArgs>,
+    destination: Option<&Destination>,
+    report_file: Option<&Path>,
+    report: &Report,
+    status: ExitStatus,
+) -> ExitStatus {
+    let written = match (report_file, destination) {
+        (Some(path), _) => {
+            match output::write_atomically(path, |w| write_report(report, common, check_args, w)) {
+                Ok(()) => ExitStatus::Success,
+                Err(e) => {
+                    print_error(&e);
+                    ExitStatus::Error
+                }
+            }
+        }
+        (None, Some(Destination::Stdout)) => {
+            if !common.quiet {
+                let s = &report.summary;
+                eprintln!(
+                    "neardup: dropped {} near-duplicate {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
+                    report::thousands(s.dropped_documents),
+                    if s.dropped_documents == 1 { "document" } else { "documents" },
+                    report::thousands(s.removed_blocks),
+                    report::thousands(s.blocks),
+                    report::thousands(s.removed_bytes),
+                    report::thousands(s.bytes),
+                    report::plural(s.runs, "run"),
+                    report::plural(s.short_repeats_kept, "short repeat"),
+                );
+            }
+            ExitStatus::Success
+        }
+        (None, _) => print_stdout(|w| write_report(report, common, check_args, w)),
+    };
+    if written == ExitStatus::Error {
+        ExitStatus::Error
+    } else {
+        status
+    }
+}
+
+/// `--memory-limit`: analyses and writes the corpus chunk by chunk, and
+/// returns the report (`None` when standard output was closed early).
+fn run_chunked(
+    common: &cli::Common,
+    config: &Config,
+    corpus: &Corpus,
+    destination: Option<&Destination>,
+    command: &str,
+    progress: &dyn neardup::pipeline::Progress,
+) -> neardup::Result<Option<Report>> {
+    use neardup::chunked::{self, Chunking, PartWriter};
+    let limit = chunked::parse_size(
+        "--memory-limit",
+        common.memory_limit.as_deref().unwrap_or(""),
+    )?;
+    if common.index.is_some() || common.reference.is_some() {
+        return Err(Error::Usage(
+            "--memory-limit does not work with --index or --reference yet".into(),
+        ));
+    }
+    if config.keep != neardup::config::Keep::First || config.annotate {
+        return Err(Error::Usage(
+            "--memory-limit keeps the first of near-duplicate documents: it does not work with --keep or --annotate".into(),
+        ));
+    }
+    if let Some(d) = destination {
+        output::plan(corpus, d, false)?;
+        if matches!(d, Destination::Dir(_)) {
+            return Err(Error::Usage(
+                "--memory-limit writes to standard output or to -o FILE, not --out-dir".into(),
+            ));
+        }
+    }
+    let dir = config.spool.clone().unwrap_or_else(std::env::temp_dir);
+    let chunking = Chunking::for_memory(limit, dir);
+    let mut report = report::Accumulator::new(corpus, config, command);
+    let mut parts = PartWriter::new(corpus);
+    // Output errors stop the run; they are told apart from analysis errors.
+    let mut run = |out: Option<&mut dyn Write>, name: &str| -> neardup::Result<()> {
+        let mut out = out;
+        let late = chunked::run(
+            corpus,
+            config,
+            &chunking,
+            progress,
+            |first, chunk, analysis| {
+                report.add(chunk, analysis);
+                if let Some(out) = out.as_deref_mut() {
+                    parts
+                        .chunk(first, chunk, analysis, out)
+                        .map_err(|e| Error::io(name, e))?;
+                }
+                Ok(())
+            },
+        )?;
+        report.add_late_copies(late);
+        if let Some(out) = out {
+            parts.finish(corpus, out).map_err(|e| Error::io(name, e))?;
+        }
+        Ok(())
+    };
+    match destination {
+        None => run(None, "")?,
+        Some(Destination::Stdout) => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            match run(Some(&mut out), "<stdout>")
+                .and_then(|()| out.flush().map_err(|e| Error::io("<stdout>", e)))
+            {
+                Err(e) if is_broken_pipe(&e) => return Ok(None),
+                other => other?,
+            }
+        }
+        Some(Destination::File(path)) => {
+            let mut failed = None;
+            let written = output::write_compressed(path, |out| {
+                run(Some(out), &path.display().to_string()).map_err(|e| {
+                    let message = e.to_string();
+                    failed = Some(e);
+                    std::io::Error::other(message)
+                })
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            written?;
+        }
+        Some(Destination::Dir(_)) => unreachable!("refused above"),
+    }
+    Ok(Some(report.finish()))
+}
+
 fn update_index(
     corpus: &Corpus,
     analysis: &mut neardup::Analysis,
@@ -473,7 +623,12 @@ fn update_index(
     params: &IndexParams,
 ) -> neardup::Result<()> {
     let delta = store::delta(corpus, analysis);
-    store::write(out, analysis.history.as_deref().and_then(History::single), delta, params)
+    store::write(
+        out,
+        analysis.history.as_deref().and_then(History::single),
+        delta,
+        params,
+    )
 }
 
 /// `neardup index stats`.

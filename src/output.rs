@@ -50,6 +50,25 @@ pub fn write_source(
     annotate: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    let len = corpus.sources[source].data.len();
+    write_source_part(corpus, analysis, source, docs, annotate, out, 0..len)
+}
+
+/// Writes the cleaned form of the bytes `part` of a JSON Lines source, which
+/// hold the records of documents `docs` (all of a text source, whatever
+/// `part` says): a chunked run writes each source piece by piece.
+///
+/// # Errors
+/// The writer's errors.
+pub fn write_source_part(
+    corpus: &Corpus,
+    analysis: &Analysis,
+    source: usize,
+    docs: Range<usize>,
+    annotate: bool,
+    out: &mut dyn Write,
+    part: Range<usize>,
+) -> std::io::Result<()> {
     let src = &corpus.sources[source];
     if src.format == Format::Text {
         for doc in docs {
@@ -68,7 +87,7 @@ pub fn write_source(
     // the cleaned text's JSON) and, with --annotate, the fields added at the end
     // of each record.
     let data: &[u8] = &src.data;
-    let mut at = 0;
+    let mut at = part.start;
     for doc in docs {
         let document = &corpus.documents[doc];
         let record = document
@@ -98,7 +117,7 @@ pub fn write_source(
             at = close;
         }
     }
-    out.write_all(&data[at..])
+    out.write_all(&data[at..part.end])
 }
 
 /// The fields `--annotate` adds to a record, with a leading comma.

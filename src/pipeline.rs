@@ -57,6 +57,9 @@ pub struct Analysis {
     /// (block, first copy) for blocks of documents dropped whole whose text is
     /// exactly that of a first copy: counted as copies in the shared-block list.
     pub copies_in_dropped: Vec<(usize, usize)>,
+    /// (block, exact key) of blocks of documents dropped whole whose text is
+    /// no first copy seen so far (a chunked run resolves them at its end).
+    pub unresolved_copies: Vec<(usize, u128)>,
     /// Wall time of each stage, for `-v` (never part of the report).
     pub timings: Timings,
     /// What an index update needs of this run, when asked for.
@@ -395,6 +398,7 @@ pub fn analyze_after(
     let Detection {
         matches,
         copies_in_dropped,
+        unresolved: unresolved_copies,
         added: detected,
     } = detect_after(&sketches, &skip, config, progress, hist, keep);
     if let Some(h) = hist {
@@ -482,6 +486,7 @@ pub fn analyze_after(
         doc_dropped,
         candidates,
         copies_in_dropped,
+        unresolved_copies,
         timings,
         added,
     })

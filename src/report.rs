@@ -487,8 +487,9 @@ pub struct Accumulator<'c> {
     candidates: Option<Candidates>,
     documents: Vec<DocReport>,
     shared: BTreeMap<usize, Shared>,
-    /// (global document, first copy) of blocks in documents dropped whole.
-    copies_in_dropped: Vec<(usize, usize)>,
+    /// (block, global document, first copy) of blocks in documents dropped
+    /// whole, counted in block order at the end.
+    copies_in_dropped: Vec<(usize, usize, usize)>,
     clusters: BTreeMap<usize, ClusterReport>,
     candidate_pairs: usize,
     verified_pairs: usize,
@@ -622,7 +623,8 @@ impl<'c> Accumulator<'c> {
             }
             self.runs += runs.len();
             self.short_repeats += decision.kept_short.len();
-            let range = analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
+            let range =
+                analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
             let removed: Vec<usize> = range.clone().filter(|&g| analysis.is_dropped(g)).collect();
             self.documents.push(DocReport {
                 document: b.doc_ref(analysis.base_docs + doc),
@@ -638,17 +640,27 @@ impl<'c> Accumulator<'c> {
             analysis
                 .copies_in_dropped
                 .iter()
-                .map(|&(block, first)| (analysis.doc_of_block(block), first)),
+                .map(|&(block, first)| (block, analysis.doc_of_block(block), first)),
         );
         self.blocks += analysis.dropped.len();
         self.removed_blocks += analysis.dropped.iter().filter(|&&d| d).count();
-        self.bytes += corpus.documents.iter().map(|d| corpus.text_len(d)).sum::<usize>();
+        self.bytes += corpus
+            .documents
+            .iter()
+            .map(|d| corpus.text_len(d))
+            .sum::<usize>();
         for (i, docs) in corpus.docs_by_source().iter().enumerate() {
             self.inputs[i] += docs.len();
         }
         if analysis.candidates.is_some() {
             self.add_clusters(&b);
         }
+    }
+
+    /// Copies in documents dropped whole whose first copy came in a later
+    /// chunk: (block, global document, first copy).
+    pub fn add_late_copies(&mut self, copies: impl IntoIterator<Item = (usize, usize, usize)>) {
+        self.copies_in_dropped.extend(copies);
     }
 
     /// The preview of first copy `source`: its own text when this chunk or the
@@ -685,13 +697,16 @@ impl<'c> Accumulator<'c> {
             }
         }
         for c in &level.clusters {
-            let entry = self.clusters.entry(c.representative).or_insert_with(|| ClusterReport {
-                id: c.representative,
-                size: 0,
-                representative: b.doc_ref(c.representative),
-                kept: b.doc_ref(c.kept),
-                members: Vec::new(),
-            });
+            let entry = self
+                .clusters
+                .entry(c.representative)
+                .or_insert_with(|| ClusterReport {
+                    id: c.representative,
+                    size: 0,
+                    representative: b.doc_ref(c.representative),
+                    kept: b.doc_ref(c.kept),
+                    members: Vec::new(),
+                });
             for &(m, similarity) in &c.members {
                 if entry.members.iter().any(|x| x.document.index == m) {
                     continue;
@@ -714,7 +729,8 @@ impl<'c> Accumulator<'c> {
         // Documents dropped whole count toward blocks already shared by two kept
         // documents: a paragraph merely repeated in a near-duplicate copy of its own
         // document is document-level duplication, reported as such above.
-        for &(doc, first) in &self.copies_in_dropped {
+        self.copies_in_dropped.sort_unstable();
+        for &(_, doc, first) in &self.copies_in_dropped {
             let Some(entry) = self.shared.get_mut(&first).filter(|e| e.docs.len() >= 2) else {
                 continue;
             };

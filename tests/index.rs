@@ -40,7 +40,7 @@ fn paragraph(rng: &mut Lcg) -> String {
 /// Four batches of JSON Lines news: syndicated paragraphs shared across
 /// documents, near-copy documents (one word changed), doubled bodies,
 /// boilerplate lines and unique text, with repeats inside and across batches.
-fn batches() -> Vec<String> {
+pub fn batches() -> Vec<String> {
     let mut rng = Lcg(7);
     let pool: Vec<String> = (0..30).map(|_| paragraph(&mut rng)).collect();
     let mut docs: Vec<String> = Vec::new();

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `neardup` binary and property tests of the library.
 
 mod check;
+mod chunked;
 mod cli;
 mod corpora;
 mod determinism;

@@ -55,7 +55,7 @@ use std::sync::OnceLock;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
 
 pub use from_run::delta;
-pub use write::{merge, write, Delta};
+pub use write::{append, merge, write, Delta};
 
 pub use crate::detect::POSTING_CAP;
 pub use crate::index::{BUCKET_FIRST, BUCKET_RECENT};
@@ -956,7 +956,10 @@ impl History {
     /// (Data chunks read, data chunks in all) over the segments.
     #[must_use]
     pub fn chunks_read(&self) -> (usize, usize) {
-        self.segments.iter().map(Segment::chunks_read).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+        self.segments
+            .iter()
+            .map(Segment::chunks_read)
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     }
 
     /// Document `d`.
@@ -1006,7 +1009,10 @@ impl History {
     /// Postings of a shingle fingerprint, all segments together.
     #[must_use]
     pub fn posting_count(&self, fingerprint: u32) -> usize {
-        self.segments.iter().map(|s| s.postings(fingerprint).1).sum()
+        self.segments
+            .iter()
+            .map(|s| s.postings(fingerprint).1)
+            .sum()
     }
 
     /// Appends the first copies listed for a fingerprint, in order.
@@ -1019,7 +1025,11 @@ impl History {
     /// The last stored copies of first copy `cluster`, ascending.
     #[must_use]
     pub fn members(&self, cluster: u32) -> Vec<u32> {
-        let mut out: Vec<u32> = self.segments.iter().flat_map(|s| s.members(cluster)).collect();
+        let mut out: Vec<u32> = self
+            .segments
+            .iter()
+            .flat_map(|s| s.members(cluster))
+            .collect();
         let keep = out.len().saturating_sub(MEMBERS_KEPT);
         out.drain(..keep);
         out

@@ -3,8 +3,8 @@
 //! and on disk.
 
 use super::{
-    now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, Segment,
-    SectionEntry, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
+    now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, SectionEntry,
+    Segment, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
     EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, MEMBER_LEN, POSTING_CAP,
     POSTING_LEN,
 };
@@ -579,6 +579,18 @@ pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<()> {
     let delta = Delta::from_history(b, docs, blocks);
     b.status()?;
     write(out, Some(a), delta, &a.meta.params)
+}
+
+/// Writes segment `b`, whose documents and blocks follow `a`'s (a chunked
+/// run's segments), after `a` into `out`: exactly the segment one would have
+/// had by writing both chunks' items at once.
+///
+/// # Errors
+/// I/O errors or corruption.
+pub fn append(a: &Segment, b: &Segment, out: &Path, params: &IndexParams) -> Result<()> {
+    let delta = Delta::from_history(b, 0, 0);
+    b.status()?;
+    write(out, Some(a), delta, params)
 }
 
 fn too_big(path: &Path) -> Error {

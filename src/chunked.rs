@@ -1,0 +1,275 @@
+//! Runs in chunks (`--memory-limit`): the corpus is analysed a chunk of
+//! documents at a time, each chunk after everything the chunks before it
+//! stored, exactly as batches are checked against an index
+//! ([`crate::store`]): so the answer is the one a single analysis of the whole
+//! corpus gives, byte for byte, while memory holds one chunk's work.
+//!
+//! What earlier chunks stored lives in index segments in a temporary
+//! directory, memory-mapped. Each chunk's items become a new segment; a new
+//! segment at least half the size of the one before it is merged into it
+//! (size-tiered, as in log-structured merge trees), so a run of `n` chunks
+//! keeps about `log2 n` segments and rewrites each item about `log2 n` times.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::input::Corpus;
+use crate::output::write_source_part;
+use crate::pipeline::{analyze_after, Analysis, Progress};
+use crate::store::{self, History, IndexParams, Segment};
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How a chunked run cuts its input and where it keeps its segments.
+#[derive(Clone, Debug)]
+pub struct Chunking {
+    /// Bytes of text a chunk holds at most (a chunk holds one document at least).
+    pub chunk_bytes: usize,
+    /// Where the temporary directory of segments is made.
+    pub dir: PathBuf,
+}
+
+/// Bytes of memory per byte of text a chunk costs at both levels (sketches,
+/// block index, report), measured on the 250 MB corpus (`benches/RESULTS.md`).
+pub const MEMORY_PER_TEXT_BYTE: usize = 6;
+
+impl Chunking {
+    /// Chunks sized so that a chunk's work fits in `limit` bytes of memory.
+    #[must_use]
+    pub fn for_memory(limit: usize, dir: PathBuf) -> Chunking {
+        Chunking {
+            chunk_bytes: (limit / MEMORY_PER_TEXT_BYTE).max(4096),
+            dir,
+        }
+    }
+}
+
+/// Parses a size: `1G`, `512M`, `800K`, `1.5G` or a number of bytes (powers
+/// of 1024).
+///
+/// # Errors
+/// A [`Error::Usage`] naming the flag.
+pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], t[i..].to_ascii_uppercase()),
+        None => (t, String::new()),
+    };
+    let scale: f64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => f64::NAN,
+    };
+    let value: f64 = number.trim().parse().unwrap_or(f64::NAN);
+    let bytes = value * scale;
+    if bytes.is_finite() && bytes >= 1.0 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(bytes as usize)
+    } else {
+        Err(Error::Usage(format!(
+            "{flag} takes a size such as 1G, 512M or 800K, not {text:?}"
+        )))
+    }
+}
+
+/// Analyses `corpus` chunk by chunk, handing each chunk (its documents, with
+/// `corpus`'s sources) and its analysis to `each`, in order. Returns the
+/// copies that documents dropped whole hold of first copies seen only in a
+/// later chunk, as (block, global document, first copy): a single analysis
+/// counts them, since its exact index holds every first copy by then.
+///
+/// # Errors
+/// Errors of `each`, and failures to write or read the segments.
+pub fn run(
+    corpus: &Corpus,
+    config: &Config,
+    chunking: &Chunking,
+    progress: &dyn Progress,
+    mut each: impl FnMut(usize, &Corpus, &Analysis) -> Result<()>,
+) -> Result<Vec<(usize, usize, usize)>> {
+    let mut unresolved: Vec<(usize, usize, u128)> = Vec::new();
+    let params = IndexParams::of(config);
+    std::fs::create_dir_all(&chunking.dir).map_err(|e| Error::io(&chunking.dir, e))?;
+    let dir = tempfile::Builder::new()
+        .prefix("neardup-")
+        .tempdir_in(&chunking.dir)
+        .map_err(|e| Error::io(&chunking.dir, e))?;
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut files = 0;
+    let mut file = |dir: &Path| {
+        files += 1;
+        dir.join(format!("{files:06}.ndx"))
+    };
+    let n = corpus.documents.len();
+    let mut start = 0;
+    while start < n {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < n {
+            let len = corpus.text_len(&corpus.documents[end]);
+            if end > start && bytes + len > chunking.chunk_bytes {
+                break;
+            }
+            bytes += len;
+            end += 1;
+        }
+        let chunk = Corpus {
+            sources: corpus.sources.clone(),
+            documents: corpus.documents[start..end].to_vec(),
+            skipped: Vec::new(),
+        };
+        let history = Arc::new(History::from_segments(std::mem::take(&mut segments)));
+        let mut analysis = analyze_after(&chunk, config, progress, Some(history), true)?;
+        analysis.indexed_docs = 0;
+        each(start, &chunk, &analysis)?;
+        unresolved.extend(
+            analysis
+                .unresolved_copies
+                .iter()
+                .map(|&(block, key)| (block, analysis.doc_of_block(block), key)),
+        );
+        // The last chunk's items are stored too: its first copies resolve the
+        // copies earlier dropped documents hold of them.
+        let delta = Some(store::delta(&chunk, &mut analysis));
+        let history = analysis
+            .history
+            .take()
+            .expect("the analysis has its history");
+        drop(analysis);
+        segments = Arc::try_unwrap(history)
+            .ok()
+            .expect("nothing else holds the history")
+            .into_segments();
+        if let Some(delta) = delta {
+            let path = file(dir.path());
+            store::write(&path, None, delta, &params)?;
+            segments.push(Segment::open(&path, None, None)?);
+            while let [.., older, newer] = segments.as_slice() {
+                if newer.file_len() * 2 < older.file_len() {
+                    break;
+                }
+                let path = file(dir.path());
+                store::append(older, newer, &path, &params)?;
+                for old in segments.drain(segments.len() - 2..) {
+                    let _ = std::fs::remove_file(old.path());
+                }
+                segments.push(Segment::open(&path, None, None)?);
+            }
+        }
+        start = end;
+    }
+    let history = History::from_segments(segments);
+    let late = unresolved
+        .into_iter()
+        .filter_map(|(block, doc, key)| {
+            let found = history.exact(key)?;
+            found.exact.then_some((block, doc, found.source as usize))
+        })
+        .collect();
+    history.status()?;
+    Ok(late)
+}
+
+/// Writes a corpus's cleaned output chunk by chunk to one stream: each JSON
+/// Lines source is copied piece by piece, each piece ending with the line of
+/// the chunk's last record in it, so the pieces make the whole file.
+pub struct PartWriter {
+    /// Bytes of each source written so far.
+    written: Vec<usize>,
+    /// Documents of each source in the whole corpus.
+    ranges: Vec<Range<usize>>,
+    /// Sources before this one are written whole.
+    next: usize,
+}
+
+impl PartWriter {
+    /// A writer for `whole`'s sources.
+    #[must_use]
+    pub fn new(whole: &Corpus) -> PartWriter {
+        PartWriter {
+            written: vec![0; whole.sources.len()],
+            ranges: whole.docs_by_source(),
+            next: 0,
+        }
+    }
+
+    /// Writes a chunk whose documents are `whole`'s from `first` on.
+    ///
+    /// # Errors
+    /// The writer's errors.
+    pub fn chunk(
+        &mut self,
+        first: usize,
+        chunk: &Corpus,
+        analysis: &Analysis,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        for (source, local) in chunk.docs_by_source().into_iter().enumerate() {
+            if local.is_empty() {
+                continue;
+            }
+            self.rest_before(chunk, source, out)?;
+            let len = chunk.sources[source].data.len();
+            let finished = first + local.end >= self.ranges[source].end;
+            let to = if finished {
+                len
+            } else {
+                chunk.documents[local.end - 1]
+                    .record
+                    .as_ref()
+                    .map_or(len, |r| r.line_end)
+            };
+            let from = self.written[source];
+            write_source_part(chunk, analysis, source, local, false, out, from..to)?;
+            self.written[source] = to;
+            self.next = if finished { source + 1 } else { source };
+        }
+        Ok(())
+    }
+
+    /// Writes what is left of every source (lines after the last record, and
+    /// sources without documents).
+    ///
+    /// # Errors
+    /// The writer's errors.
+    pub fn finish(&mut self, whole: &Corpus, out: &mut dyn Write) -> std::io::Result<()> {
+        self.rest_before(whole, whole.sources.len(), out)
+    }
+
+    fn rest_before(
+        &mut self,
+        corpus: &Corpus,
+        source: usize,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        for s in self.next..source {
+            let src = &corpus.sources[s];
+            if src.format == crate::config::Format::Jsonl {
+                out.write_all(&src.data[self.written[s]..])?;
+            }
+            self.written[s] = src.data.len();
+        }
+        self.next = self.next.max(source);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("--memory-limit", "1G").unwrap(), 1 << 30);
+        assert_eq!(parse_size("--memory-limit", "512m").unwrap(), 512 << 20);
+        assert_eq!(parse_size("--memory-limit", "1.5GiB").unwrap(), 3 << 29);
+        assert_eq!(parse_size("--memory-limit", "4096").unwrap(), 4096);
+        for bad in ["", "lots", "1X", "-1G", "0"] {
+            assert!(parse_size("--memory-limit", bad).is_err(), "{bad}");
+        }
+    }
+}
