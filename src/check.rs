@@ -185,6 +185,22 @@ fn escape_property(text: &str) -> String {
 #[must_use]
 pub fn render_github(report: &Report, check: &CheckReport) -> String {
     let mut out = String::new();
+    // Writing into a String fails only if the spool cannot be read back.
+    let _ = write_github(report, check, &mut out);
+    out
+}
+
+/// [`render_github`] into any `fmt::Write`, reading spooled documents back
+/// one at a time.
+///
+/// # Errors
+/// When spooled documents cannot be read back.
+#[allow(clippy::too_many_lines)]
+pub fn write_github(
+    report: &Report,
+    check: &CheckReport,
+    out: &mut dyn std::fmt::Write,
+) -> std::io::Result<()> {
     if let Some(near) = &report.near_duplicates {
         for cluster in &near.cluster_list {
             for member in cluster.members.iter().filter(|m| !m.kept) {
@@ -204,7 +220,7 @@ pub fn render_github(report: &Report, check: &CheckReport) -> String {
             }
         }
     }
-    for doc in &report.documents {
+    report.for_each_document(&mut |doc| {
         let (file, record_line) = doc_label_for_annotation(&doc.document);
         for run in &doc.runs {
             // For a text file the run's own lines; for a JSON Lines record, its line.
@@ -233,7 +249,7 @@ pub fn render_github(report: &Report, check: &CheckReport) -> String {
                 )),
             );
         }
-    }
+    })?;
     for m in check.measurements.iter().filter(|m| !m.passed) {
         let _ = writeln!(
             out,
@@ -272,7 +288,7 @@ pub fn render_github(report: &Report, check: &CheckReport) -> String {
             }
         );
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub struct Chunking {
 
 /// Bytes of memory per byte of text a chunk costs at both levels (sketches,
 /// block index, report), measured on the 250 MB corpus (`benches/RESULTS.md`).
-pub const MEMORY_PER_TEXT_BYTE: usize = 6;
+pub const MEMORY_PER_TEXT_BYTE: usize = 12;
 
 impl Chunking {
     /// Chunks sized so that a chunk's work fits in `limit` bytes of memory.
@@ -104,6 +104,10 @@ pub fn run(
         files += 1;
         dir.join(format!("{files:06}.ndx"))
     };
+    // Loading read the whole input; only each chunk's part is needed now.
+    for source in &corpus.sources {
+        source.release_pages();
+    }
     let n = corpus.documents.len();
     let mut start = 0;
     while start < n {
@@ -146,7 +150,7 @@ pub fn run(
             .into_segments();
         if let Some(delta) = delta {
             let path = file(dir.path());
-            store::write(&path, None, delta, &params)?;
+            store::write_scratch(&path, delta, &params)?;
             segments.push(Segment::open(&path, None, None)?);
             while let [.., older, newer] = segments.as_slice() {
                 if newer.file_len() * 2 < older.file_len() {
@@ -160,6 +164,15 @@ pub fn run(
                 segments.push(Segment::open(&path, None, None)?);
             }
         }
+        // What the next chunk reads is faulted back in; the rest leaves the
+        // resident set, so memory holds one chunk's work, not the whole input.
+        for source in &corpus.sources {
+            source.release_pages();
+        }
+        for segment in &segments {
+            segment.release_pages();
+        }
+        crate::memory::release_free_memory();
         start = end;
     }
     let history = History::from_segments(segments);

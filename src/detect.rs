@@ -531,6 +531,13 @@ pub fn detect_after(
             if i % 4096 == 4095 {
                 progress.advance(4096);
             }
+            // Look-ups fault an index's pages in; letting them go now and then
+            // keeps the resident set to the pages in use (they stay cached).
+            if i % (1 << 8) == (1 << 8) - 1 {
+                if let Some(h) = history {
+                    h.release_pages();
+                }
+            }
             if skip {
                 detector.next_id += 1;
                 Match::Skipped

@@ -194,7 +194,57 @@ pub struct Source {
     pub data: Data,
 }
 
+/// Drops a read-only file mapping's pages from the process (its resident set),
+/// leaving them in the page cache: the next read faults them back in.
+#[cfg(unix)]
+pub fn release_pages(map: &memmap2::Mmap) {
+    // SAFETY: the mapping is read-only and backed by a file that is never
+    // written while mapped (an input, a spooled file or an index segment), so
+    // MADV_DONTNEED only unmaps pages; later reads see the same bytes again.
+    #[allow(unsafe_code)]
+    let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+}
+
+/// See the Unix version; elsewhere nothing is released.
+#[cfg(not(unix))]
+pub fn release_pages(_: &memmap2::Mmap) {}
+
+impl Data {
+    /// Drops the mapped pages of `range` (whole pages inside it) from the
+    /// resident set; the bytes stay readable.
+    pub fn release_range(&self, range: Range<usize>) {
+        #[cfg(unix)]
+        if let Data::Mapped(map) | Data::Spooled(map, _) = self {
+            const PAGE: usize = 4096;
+            let start = range.start.div_ceil(PAGE) * PAGE;
+            let end = (range.end / PAGE) * PAGE;
+            if end > start {
+                // SAFETY: as in `release_pages`: a read-only file mapping loses
+                // only its page table entries.
+                #[allow(unsafe_code)]
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+}
+
 impl Source {
+    /// Drops the pages of a mapped input from the resident set (a chunked run
+    /// does it after each chunk; the bytes stay readable).
+    pub fn release_pages(&self) {
+        if let Data::Mapped(map) | Data::Spooled(map, _) = &self.data {
+            release_pages(map);
+        }
+    }
+
     /// The whole input as text.
     #[must_use]
     pub fn text(&self) -> &str {
@@ -460,7 +510,13 @@ fn load_source(input: InputPath, config: &Config) -> Result<Source> {
         };
     }
     let format = resolve_format(&input, config);
-    check_bytes(&path, &data, format == Format::Text && !config.text)?;
+    if config.spool.is_some() {
+        // A chunked run: check in pieces and let each piece's pages go, so
+        // that a large input is never resident whole.
+        check_bytes_in_pieces(&path, &data, format == Format::Text && !config.text)?;
+    } else {
+        check_bytes(&path, &data, format == Format::Text && !config.text)?;
+    }
     Ok(Source {
         input,
         format,
@@ -505,6 +561,44 @@ fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
     Ok(())
 }
 
+/// Bytes a chunked run reads before letting their pages go.
+const PIECE: usize = 64 << 20;
+
+/// [`check_bytes`] a piece at a time, each piece's pages released after it.
+fn check_bytes_in_pieces(path: &Path, data: &Data, refuse_binary: bool) -> Result<()> {
+    let bytes: &[u8] = data;
+    check_bytes(path, &bytes[..bytes.len().min(4)], false)?;
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + PIECE).min(bytes.len());
+        let piece = &bytes[at..end];
+        if refuse_binary {
+            if let Some(offset) = piece.iter().position(|&b| b == 0) {
+                return Err(Error::Binary {
+                    path: path.to_owned(),
+                    offset: at + offset,
+                });
+            }
+        }
+        let next = match std::str::from_utf8(piece) {
+            Ok(_) => end,
+            // A character cut by the piece's end: check it with the next piece.
+            Err(e) if e.error_len().is_none() && end < bytes.len() => at + e.valid_up_to(),
+            Err(e) => {
+                let offset = at + e.valid_up_to();
+                return Err(Error::InvalidUtf8 {
+                    path: path.to_owned(),
+                    line: line_at(bytes, offset),
+                    offset,
+                });
+            }
+        };
+        data.release_range(at..next);
+        at = next;
+    }
+    Ok(())
+}
+
 /// 1-based line number of a byte offset.
 fn line_at(bytes: &[u8], offset: usize) -> usize {
     bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1
@@ -522,52 +616,77 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
         };
         return Ok((vec![doc], Vec::new()));
     }
-    let text = source.text();
+    let bytes: &[u8] = &source.data;
+    let keep_field = config.keep.field();
+    // Lines are parsed a batch at a time (in a chunked run, each batch's
+    // pages are then let go, so that a large input is never resident whole).
+    let batch_bytes = if config.spool.is_some() {
+        PIECE
+    } else {
+        usize::MAX
+    };
+    let mut docs = Vec::new();
+    let mut bad = Vec::new();
     let mut lines = Vec::new();
     let mut start = 0;
-    for (number, line) in text.split_inclusive('\n').enumerate() {
+    let mut batch_start = 0;
+    let mut parse = |lines: &mut Vec<(usize, usize, &str, usize)>| -> Result<()> {
+        let parsed: Vec<Result<Document>> = lines
+            .par_iter()
+            .map(|&(line, start, body, line_end)| {
+                let parsed = jsonl::parse(body, &config.text_field, &config.id_field, keep_field)
+                    .map_err(|message| Error::Record {
+                    path: path.clone(),
+                    line,
+                    message,
+                })?;
+                let id = parsed
+                    .id
+                    .unwrap_or_else(|| format!("{}:{line}", path.display()));
+                Ok(Document {
+                    id,
+                    source: 0,
+                    record: Some(Record {
+                        line,
+                        text_value: start + parsed.text_value.start..start + parsed.text_value.end,
+                        body: start..start + body.len(),
+                        line_end,
+                        keep: parsed.keep,
+                    }),
+                    len: parsed.text.len(),
+                })
+            })
+            .collect();
+        lines.clear();
+        for item in parsed {
+            match item {
+                Ok(doc) => docs.push(doc),
+                Err(e) if config.on_error == OnError::Skip => bad.push(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    };
+    // Lines are cut as bytes and each is taken as text alone: the whole input
+    // was checked to be UTF-8 when loaded, and reading it whole again would map
+    // all of it at once.
+    for (number, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+        let line = std::str::from_utf8(line).expect("inputs are checked to be UTF-8 when loaded");
         let body = line.strip_suffix('\n').unwrap_or(line);
         let body = body.strip_suffix('\r').unwrap_or(body);
         if !body.trim().is_empty() {
             lines.push((number + 1, start, body, start + line.len()));
         }
         start += line.len();
-    }
-    let keep_field = config.keep.field();
-    let parsed: Vec<Result<Document>> = lines
-        .into_par_iter()
-        .map(|(line, start, body, line_end)| {
-            let parsed = jsonl::parse(body, &config.text_field, &config.id_field, keep_field)
-                .map_err(|message| Error::Record {
-                    path: path.clone(),
-                    line,
-                    message,
-                })?;
-            let id = parsed
-                .id
-                .unwrap_or_else(|| format!("{}:{line}", path.display()));
-            Ok(Document {
-                id,
-                source: 0,
-                record: Some(Record {
-                    line,
-                    text_value: start + parsed.text_value.start..start + parsed.text_value.end,
-                    body: start..start + body.len(),
-                    line_end,
-                    keep: parsed.keep,
-                }),
-                len: parsed.text.len(),
-            })
-        })
-        .collect();
-    let mut docs = Vec::with_capacity(parsed.len());
-    let mut bad = Vec::new();
-    for item in parsed {
-        match item {
-            Ok(doc) => docs.push(doc),
-            Err(e) if config.on_error == OnError::Skip => bad.push(e),
-            Err(e) => return Err(e),
+        if start - batch_start >= batch_bytes {
+            parse(&mut lines)?;
+            source.data.release_range(batch_start..start);
+            batch_start = start;
         }
+    }
+    parse(&mut lines)?;
+    if batch_bytes != usize::MAX {
+        source.data.release_range(batch_start..start);
     }
     Ok((docs, bad))
 }

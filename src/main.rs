@@ -560,6 +560,11 @@ fn run_chunked(
     let dir = config.spool.clone().unwrap_or_else(std::env::temp_dir);
     let chunking = Chunking::for_memory(limit, dir);
     let mut report = report::Accumulator::new(corpus, config, command);
+    // The report's documents go to disk as they come: a corpus's report can
+    // be larger than the memory the run may use.
+    report
+        .spool_documents(&chunking.dir)
+        .map_err(|e| Error::io(&chunking.dir, e))?;
     let mut parts = PartWriter::new(corpus);
     // Output errors stop the run; they are told apart from analysis errors.
     let mut run = |out: Option<&mut dyn Write>, name: &str| -> neardup::Result<()> {
@@ -613,7 +618,10 @@ fn run_chunked(
         }
         Some(Destination::Dir(_)) => unreachable!("refused above"),
     }
-    Ok(Some(report.finish()))
+    report
+        .finish()
+        .map(Some)
+        .map_err(|e| Error::io(&chunking.dir, e))
 }
 
 fn update_index(
@@ -767,17 +775,52 @@ fn write_report(
     let json =
         common.json || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Json);
     if let (true, Some(verdict)) = (github, &report.check) {
-        return out.write_all(check::render_github(report, verdict).as_bytes());
+        return write_formatted(out, |f| check::write_github(report, verdict, f));
     }
     if json {
-        serde_json::to_writer(&mut *out, report).map_err(std::io::Error::from)?;
-        return out.write_all(b"\n");
+        return report.write_json(out);
     }
-    out.write_all(report::render_text(report, common.top).as_bytes())?;
+    write_formatted(out, |f| report::write_text(report, common.top, f))?;
     if let Some(verdict) = &report.check {
         out.write_all(check::render_text(verdict).as_bytes())?;
     }
     Ok(())
+}
+
+/// Runs a renderer that writes text (`fmt::Write`) into `out`, in pieces of
+/// 64 KiB, so that a long report is never held whole.
+fn write_formatted(
+    out: &mut dyn Write,
+    render: impl FnOnce(&mut dyn std::fmt::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    struct Pieces<'a> {
+        out: &'a mut dyn Write,
+        buf: String,
+        failed: Option<std::io::Error>,
+    }
+    impl std::fmt::Write for Pieces<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.buf.push_str(s);
+            if self.buf.len() >= 1 << 16 {
+                if let Err(e) = self.out.write_all(self.buf.as_bytes()) {
+                    self.failed = Some(e);
+                    return Err(std::fmt::Error);
+                }
+                self.buf.clear();
+            }
+            Ok(())
+        }
+    }
+    let mut pieces = Pieces {
+        out,
+        buf: String::new(),
+        failed: None,
+    };
+    render(&mut pieces)?;
+    if let Some(e) = pieces.failed {
+        return Err(e);
+    }
+    pieces.out.write_all(pieces.buf.as_bytes())
 }
 
 fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> ExitStatus {

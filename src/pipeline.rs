@@ -329,6 +329,7 @@ pub fn analyze_after(
     };
     if let Some(h) = hist {
         h.status()?;
+        h.release_pages();
     }
     if let Some(added) = &mut added {
         added.doc_keys = doc_sketches.iter().map(|d| d.keys.clone()).collect();

@@ -51,7 +51,6 @@ use crate::input::Corpus;
 use crate::pipeline::Analysis;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
 
 /// Version of the JSON report's layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -79,6 +78,117 @@ pub struct Report {
     /// With `--index` or `--reference`: the index the run was checked against.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub index: Option<IndexReport>,
+    /// A chunked run's documents, spooled to a temporary file instead of
+    /// `documents` (they come after it, in input order).
+    #[serde(skip)]
+    pub spool: Option<Spool>,
+}
+
+/// Documents of a report written to an unnamed temporary file, one JSON
+/// object a line, so that a report larger than memory can be written.
+#[derive(Debug)]
+pub struct Spool {
+    file: std::io::BufWriter<std::fs::File>,
+    count: usize,
+}
+
+impl PartialEq for Spool {
+    fn eq(&self, other: &Spool) -> bool {
+        self.count == other.count
+    }
+}
+
+impl Spool {
+    /// An empty spool in `dir`.
+    ///
+    /// # Errors
+    /// When the temporary file cannot be made.
+    pub fn new(dir: &std::path::Path) -> std::io::Result<Spool> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Spool {
+            file: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+            count: 0,
+        })
+    }
+
+    fn push(&mut self, doc: &DocReport) -> std::io::Result<()> {
+        use std::io::Write as _;
+        serde_json::to_writer(&mut self.file, doc).map_err(std::io::Error::from)?;
+        self.file.write_all(b"\n")?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Calls `f` with each spooled document's JSON, in order.
+    ///
+    /// # Errors
+    /// When the file cannot be read back.
+    pub fn for_each_json(
+        &self,
+        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        use std::io::{BufRead as _, Seek as _};
+        let mut file = self.file.get_ref().try_clone()?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                return Ok(());
+            }
+            f(line.strip_suffix(b"\n").unwrap_or(&line))?;
+        }
+    }
+}
+
+impl Report {
+    /// Calls `f` with each document with repeats, in order: those held in
+    /// `documents`, then those spooled.
+    ///
+    /// # Errors
+    /// When spooled documents cannot be read back.
+    pub fn for_each_document(&self, f: &mut dyn FnMut(&DocReport)) -> std::io::Result<()> {
+        for doc in &self.documents {
+            f(doc);
+        }
+        if let Some(spool) = &self.spool {
+            spool.for_each_json(&mut |json| {
+                let doc: DocReport = serde_json::from_slice(json).map_err(std::io::Error::from)?;
+                f(&doc);
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes the report as JSON (one line and a newline), its spooled
+    /// documents streamed in place: the same bytes as serializing it whole.
+    ///
+    /// # Errors
+    /// Write errors, or a spool that cannot be read back.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let Some(spool) = &self.spool else {
+            serde_json::to_writer(&mut *out, self).map_err(std::io::Error::from)?;
+            return out.write_all(b"\n");
+        };
+        let json = serde_json::to_string(self).map_err(std::io::Error::from)?;
+        // Only the top-level field has an empty array for its value: the
+        // other "documents" keys hold numbers.
+        let marker = "\"documents\":[]";
+        let at = json.find(marker).expect("a report has a documents field");
+        out.write_all(&json.as_bytes()[..at + marker.len() - 1])?;
+        let mut first = true;
+        spool.for_each_json(&mut |doc| {
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            out.write_all(doc)
+        })?;
+        out.write_all(&json.as_bytes()[at + marker.len() - 1..])?;
+        out.write_all(b"\n")
+    }
 }
 
 /// The index a run was checked against.
@@ -462,7 +572,7 @@ pub fn ratio(part: usize, whole: usize) -> f64 {
 pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &str) -> Report {
     let mut report = Accumulator::new(corpus, config, command);
     report.add(corpus, analysis);
-    report.finish()
+    report.finish().expect("nothing is spooled")
 }
 
 /// A block found in several documents, as the report accumulates it.
@@ -502,6 +612,12 @@ pub struct Accumulator<'c> {
     removed_blocks: usize,
     bytes: usize,
     inputs: Vec<usize>,
+    /// Where documents go instead of `documents`, when spooling.
+    spool: Option<Spool>,
+    /// Documents with repeats and their removed bytes, spooled or not.
+    with_repeats: usize,
+    removed_block_bytes: usize,
+    spool_error: Option<std::io::Error>,
 }
 
 /// The text of a block for the shared-block list: white space collapsed, 100
@@ -540,7 +656,21 @@ impl<'c> Accumulator<'c> {
             removed_blocks: 0,
             bytes: 0,
             inputs: vec![0; whole.sources.len()],
+            spool: None,
+            with_repeats: 0,
+            removed_block_bytes: 0,
+            spool_error: None,
         }
+    }
+
+    /// Writes documents to a temporary file in `dir` as they come, instead of
+    /// holding them (a chunked run's report can be larger than memory).
+    ///
+    /// # Errors
+    /// When the temporary file cannot be made.
+    pub fn spool_documents(&mut self, dir: &std::path::Path) -> std::io::Result<()> {
+        self.spool = Some(Spool::new(dir)?);
+        Ok(())
     }
 
     /// Adds one chunk: `corpus` holds its documents (with `whole`'s sources)
@@ -626,7 +756,7 @@ impl<'c> Accumulator<'c> {
             let range =
                 analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
             let removed: Vec<usize> = range.clone().filter(|&g| analysis.is_dropped(g)).collect();
-            self.documents.push(DocReport {
+            let report = DocReport {
                 document: b.doc_ref(analysis.base_docs + doc),
                 bytes: corpus.text_len(&corpus.documents[doc]),
                 blocks: range.len(),
@@ -634,7 +764,17 @@ impl<'c> Accumulator<'c> {
                 removed_bytes: removed.iter().map(|&g| b.span_len(g)).sum(),
                 runs,
                 short_repeats: decision.kept_short.iter().map(|p| b.removal(p)).collect(),
-            });
+            };
+            self.with_repeats += 1;
+            self.removed_block_bytes += report.removed_bytes;
+            match &mut self.spool {
+                Some(spool) => {
+                    if let Err(e) = spool.push(&report) {
+                        self.spool_error.get_or_insert(e);
+                    }
+                }
+                None => self.documents.push(report),
+            }
         }
         self.copies_in_dropped.extend(
             analysis
@@ -722,9 +862,18 @@ impl<'c> Accumulator<'c> {
     }
 
     /// The report of everything added.
-    #[must_use]
+    ///
+    /// # Errors
+    /// When spooled documents could not be written.
     #[allow(clippy::too_many_lines)]
-    pub fn finish(mut self) -> Report {
+    pub fn finish(mut self) -> std::io::Result<Report> {
+        if let Some(e) = self.spool_error.take() {
+            return Err(e);
+        }
+        if let Some(spool) = &mut self.spool {
+            use std::io::Write as _;
+            spool.file.flush()?;
+        }
         let config = &self.config;
         // Documents dropped whole count toward blocks already shared by two kept
         // documents: a paragraph merely repeated in a near-duplicate copy of its own
@@ -789,7 +938,7 @@ impl<'c> Accumulator<'c> {
                 cluster_list,
             }
         });
-        let removed_block_bytes: usize = self.documents.iter().map(|d| d.removed_bytes).sum();
+        let removed_block_bytes = self.removed_block_bytes;
         let (dropped_documents, dropped_document_bytes) = near_duplicates
             .as_ref()
             .map_or((0, 0), |n| (n.dropped_documents, n.dropped_bytes));
@@ -798,7 +947,7 @@ impl<'c> Accumulator<'c> {
         let summary = Summary {
             documents: self.inputs.iter().sum(),
             dropped_documents,
-            documents_with_repeats: documents.len(),
+            documents_with_repeats: self.with_repeats,
             blocks: self.blocks,
             removed_blocks: self.removed_blocks,
             short_repeats_kept: self.short_repeats,
@@ -821,7 +970,7 @@ impl<'c> Accumulator<'c> {
                 bytes: s.data.len(),
             })
             .collect();
-        Report {
+        Ok(Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: env!("CARGO_PKG_NAME").into(),
@@ -869,7 +1018,8 @@ impl<'c> Accumulator<'c> {
             skipped: self.whole.skipped.iter().map(ToString::to_string).collect(),
             check: None,
             index: None,
-        }
+            spool: self.spool.take(),
+        })
     }
 }
 
@@ -954,7 +1104,12 @@ pub fn doc_label(doc: &DocRef) -> String {
     }
 }
 
-fn render_near_duplicates(out: &mut String, near: &NearDuplicates, p: &DocParameters, top: usize) {
+fn render_near_duplicates(
+    out: &mut dyn std::fmt::Write,
+    near: &NearDuplicates,
+    p: &DocParameters,
+    top: usize,
+) {
     let method = match (p.num_perm, p.bands, p.rows, p.hamming) {
         (Some(slots), Some(bands), Some(rows), _) => {
             format!("MinHash {slots} slots, {bands} bands x {rows} rows")
@@ -1028,7 +1183,7 @@ fn render_near_duplicates(out: &mut String, near: &NearDuplicates, p: &DocParame
             thousands(near.cluster_list.len() - top)
         );
     }
-    out.push('\n');
+    let _ = out.write_char('\n');
 }
 
 /// `n word` or `n words`.
@@ -1047,6 +1202,22 @@ pub fn plural(n: usize, word: &str) -> String {
 #[allow(clippy::too_many_lines)]
 pub fn render_text(report: &Report, top: usize) -> String {
     let mut out = String::new();
+    // Writing into a String fails only if the spool cannot be read back.
+    let _ = write_text(report, top, &mut out);
+    out
+}
+
+/// [`render_text`] into any `fmt::Write`, reading spooled documents back one
+/// at a time.
+///
+/// # Errors
+/// When spooled documents cannot be read back.
+#[allow(clippy::too_many_lines)]
+pub fn write_text(
+    report: &Report,
+    top: usize,
+    out: &mut dyn std::fmt::Write,
+) -> std::io::Result<()> {
     if let Some(index) = &report.index {
         let _ = writeln!(
             out,
@@ -1068,9 +1239,9 @@ pub fn render_text(report: &Report, top: usize) -> String {
         .as_ref()
         .filter(|n| report.summary.documents > 1 || n.clusters > 0)
     {
-        render_near_duplicates(&mut out, near, &report.parameters.documents, top);
+        render_near_duplicates(out, near, &report.parameters.documents, top);
     }
-    for doc in &report.documents {
+    report.for_each_document(&mut |doc: &DocReport| {
         let _ = writeln!(
             out,
             "{}: {} of {} removed as repeats of earlier text, {} of {} bytes ({})",
@@ -1144,7 +1315,7 @@ pub fn render_text(report: &Report, top: usize) -> String {
                 },
             );
         }
-    }
+    })?;
     let long: Vec<&Syndicated> = report.syndicated.iter().filter(|s| !s.short).collect();
     if !long.is_empty() {
         let shown = long.len().min(top);
@@ -1199,8 +1370,11 @@ pub fn render_text(report: &Report, top: usize) -> String {
         }
     }
     let s = &report.summary;
-    if !report.documents.is_empty() || !report.syndicated.is_empty() || !report.skipped.is_empty() {
-        out.push('\n');
+    if report.summary.documents_with_repeats > 0
+        || !report.syndicated.is_empty()
+        || !report.skipped.is_empty()
+    {
+        let _ = out.write_char('\n');
     }
     let _ = writeln!(
         out,
@@ -1222,7 +1396,7 @@ pub fn render_text(report: &Report, top: usize) -> String {
         "settings: level {}, blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}",
         p.level, p.blocks, p.block_shingle, p.block_threshold, p.min_words, p.seed
     );
-    out
+    Ok(())
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ use std::sync::OnceLock;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
 
 pub use from_run::delta;
-pub use write::{append, merge, write, Delta};
+pub use write::{append, merge, write, write_scratch, Delta};
 
 pub use crate::detect::POSTING_CAP;
 pub use crate::index::{BUCKET_FIRST, BUCKET_RECENT};
@@ -280,12 +280,37 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
+/// The sections look-ups use, read from the table once.
+#[derive(Clone, Copy, Default)]
+struct Hot {
+    docs: SectionEntry,
+    blocks: SectionEntry,
+    exact: (SectionEntry, SectionEntry),
+    postings: (SectionEntry, SectionEntry),
+    bands: (SectionEntry, SectionEntry),
+}
+
+impl Hot {
+    fn of(meta: &Meta) -> Hot {
+        let entry = |name: &str| meta.sections.get(name).copied().unwrap_or_default();
+        let with_dir = |name: &str| (entry(name), entry(&format!("{name}.dir")));
+        Hot {
+            docs: entry("docs"),
+            blocks: entry("blocks"),
+            exact: with_dir("exact"),
+            postings: with_dir("postings"),
+            bands: with_dir("bands"),
+        }
+    }
+}
+
 /// One index file: memory-mapped, checked chunk by chunk as it is read. Its
 /// documents and blocks are numbered from `doc_base` and `block_base` on (0
 /// for an index a user builds; later for the segments of a chunked run).
 pub struct Segment {
     doc_base: usize,
     block_base: usize,
+    hot: Hot,
     path: PathBuf,
     map: memmap2::Mmap,
     meta: Meta,
@@ -455,6 +480,7 @@ impl Segment {
             .map(|_| AtomicU64::new(0))
             .collect();
         let history = Segment {
+            hot: Hot::of(&meta),
             doc_base: usize::try_from(meta.first_document).unwrap_or(usize::MAX),
             block_base: usize::try_from(meta.first_block).unwrap_or(usize::MAX),
             path: path.to_owned(),
@@ -504,6 +530,12 @@ impl Segment {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Drops its mapped pages from the resident set (they stay in the page
+    /// cache and are read back on the next look-up).
+    pub fn release_pages(&self) {
+        crate::input::release_pages(&self.map);
     }
 
     /// Its table.
@@ -620,7 +652,11 @@ impl Segment {
     }
 
     fn record(&self, name: &str, len: usize, i: usize) -> Option<&[u8]> {
-        let s = self.section(name);
+        let s = match name {
+            "docs" => self.hot.docs,
+            "blocks" => self.hot.blocks,
+            _ => self.section(name),
+        };
         if (i as u64 + 1) * len as u64 > s.len {
             self.fail(format!("record {i} of section {name} is missing"));
             return None;
@@ -734,36 +770,38 @@ impl Segment {
             .unwrap_or_default()
     }
 
-    /// Records `[lo, hi)` of a sorted section whose 64-bit key can be below,
-    /// at or above `key`, narrowed by the directory.
-    fn dir_range(&self, name: &str, key: u64) -> (usize, usize) {
-        let s = self.section(name);
-        let record = match name {
-            "exact" => EXACT_LEN,
-            "postings" => POSTING_LEN,
-            _ => BAND_LEN,
+    /// The records of a sorted section (with its directory) whose 64-bit
+    /// key has the top bits of `key`: the only ones that can hold it.
+    fn bucket_records(
+        &self,
+        (sec, dir): (SectionEntry, SectionEntry),
+        record: usize,
+        key: u64,
+    ) -> &[u8] {
+        let n = usize::try_from(sec.len).unwrap_or(0) / record;
+        let (lo, hi) = if sec.dir_bits == 0 {
+            (0, n)
+        } else {
+            let bucket = usize::try_from(key >> (64 - sec.dir_bits)).unwrap_or(0);
+            if (bucket as u64 + 2) * 8 > dir.len {
+                self.fail("a section's directory is short".into());
+                return &[];
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            let Some(b) = self.read(dir.offset as usize + bucket * 8, 16) else {
+                return &[];
+            };
+            #[allow(clippy::cast_possible_truncation)]
+            let (lo, hi) = (u64_at(b, 0) as usize, u64_at(b, 8) as usize);
+            if lo > hi || hi > n {
+                self.fail("a section's directory is inconsistent".into());
+                return &[];
+            }
+            (lo, hi)
         };
-        let n = usize::try_from(s.len).unwrap_or(0) / record;
-        if s.dir_bits == 0 {
-            return (0, n);
-        }
-        let dir = self.section(&format!("{name}.dir"));
-        let bucket = usize::try_from(key >> (64 - s.dir_bits)).unwrap_or(0);
-        if (bucket as u64 + 2) * 8 > dir.len {
-            self.fail(format!("the directory of section {name} is short"));
-            return (0, 0);
-        }
         #[allow(clippy::cast_possible_truncation)]
-        let Some(b) = self.read(dir.offset as usize + bucket * 8, 16) else {
-            return (0, 0);
-        };
-        #[allow(clippy::cast_possible_truncation)]
-        let (lo, hi) = (u64_at(b, 0) as usize, u64_at(b, 8) as usize);
-        if lo > hi || hi > n {
-            self.fail(format!("the directory of section {name} is inconsistent"));
-            return (0, 0);
-        }
-        (lo, hi)
+        self.read(sec.offset as usize + lo * record, (hi - lo) * record)
+            .unwrap_or(&[])
     }
 
     /// The first index in `[lo, hi)` whose record is not below `key`.
@@ -794,14 +832,11 @@ impl Segment {
     pub fn exact(&self, key: u128) -> Option<ExactRecord> {
         #[allow(clippy::cast_possible_truncation)]
         let (lo64, hi64) = (key as u64, (key >> 64) as u64);
-        let range = self.dir_range("exact", lo64);
-        let key_of = |b: &[u8]| (u64_at(b, 0), u64_at(b, 8));
-        let at = self.lower_bound("exact", EXACT_LEN, range, &(lo64, hi64), key_of);
-        if at >= range.1 {
-            return None;
-        }
-        let b = self.record("exact", EXACT_LEN, at)?;
-        (key_of(b) == (lo64, hi64)).then(|| ExactRecord {
+        let records = self.bucket_records(self.hot.exact, EXACT_LEN, lo64);
+        let b = records
+            .chunks_exact(EXACT_LEN)
+            .find(|b| u64_at(b, 0) == lo64 && u64_at(b, 8) == hi64)?;
+        Some(ExactRecord {
             key,
             similarity: f64::from_bits(u64_at(b, 16)),
             source: self.id(u32_at(b, 24), self.block_end_id(), "block"),
@@ -809,31 +844,33 @@ impl Segment {
         })
     }
 
-    /// Where the postings of a shingle fingerprint are: (first record, count).
-    #[must_use]
-    pub fn postings(&self, fingerprint: u32) -> (usize, usize) {
-        let key = u64::from(fingerprint) << 32;
-        let range = self.dir_range("postings", key);
-        let at = self.lower_bound("postings", POSTING_LEN, range, &fingerprint, |b| {
-            u32_at(b, 0)
-        });
-        let mut end = at;
-        while end < range.1
-            && self
-                .record("postings", POSTING_LEN, end)
-                .is_some_and(|b| u32_at(b, 0) == fingerprint)
-        {
-            end += 1;
-        }
-        (at, end - at)
+    /// The postings of a shingle fingerprint, as raw records.
+    fn posting_records(&self, fingerprint: u32) -> &[u8] {
+        let records =
+            self.bucket_records(self.hot.postings, POSTING_LEN, u64::from(fingerprint) << 32);
+        let start = records
+            .chunks_exact(POSTING_LEN)
+            .position(|b| u32_at(b, 0) == fingerprint);
+        let Some(start) = start else {
+            return &[];
+        };
+        let count = records[start * POSTING_LEN..]
+            .chunks_exact(POSTING_LEN)
+            .take_while(|b| u32_at(b, 0) == fingerprint)
+            .count();
+        &records[start * POSTING_LEN..(start + count) * POSTING_LEN]
     }
 
-    /// Appends the first copies of postings `(first, count)` to `out`.
-    pub fn posting_reps(&self, (first, count): (usize, usize), out: &mut Vec<u32>) {
-        for i in first..first + count {
-            if let Some(b) = self.record("postings", POSTING_LEN, i) {
-                out.push(self.id(u32_at(b, 4), self.block_end_id(), "block"));
-            }
+    /// How many first copies are listed for a shingle fingerprint.
+    #[must_use]
+    pub fn posting_count(&self, fingerprint: u32) -> usize {
+        self.posting_records(fingerprint).len() / POSTING_LEN
+    }
+
+    /// Appends the first copies listed for a shingle fingerprint, ascending.
+    pub fn posting_reps(&self, fingerprint: u32, out: &mut Vec<u32>) {
+        for b in self.posting_records(fingerprint).chunks_exact(POSTING_LEN) {
+            out.push(self.id(u32_at(b, 4), self.block_end_id(), "block"));
         }
     }
 
@@ -857,16 +894,10 @@ impl Segment {
     /// The stored documents of a bucket (`table`, `key`), ascending: all of
     /// them, or the first and last ones when there were more.
     pub fn bucket(&self, table: u32, key: u64, out: &mut Vec<u32>) {
-        let range = self.dir_range("bands", key);
-        let at = self.lower_bound("bands", BAND_LEN, range, &(key, table), |b| {
-            (u64_at(b, 0), u32_at(b, 8))
-        });
-        for i in at..range.1 {
-            match self.record("bands", BAND_LEN, i) {
-                Some(b) if u64_at(b, 0) == key && u32_at(b, 8) == table => {
-                    out.push(self.id(u32_at(b, 12), self.doc_end_id(), "document"));
-                }
-                _ => break,
+        let records = self.bucket_records(self.hot.bands, BAND_LEN, key);
+        for b in records.chunks_exact(BAND_LEN) {
+            if u64_at(b, 0) == key && u32_at(b, 8) == table {
+                out.push(self.id(u32_at(b, 12), self.doc_end_id(), "document"));
             }
         }
     }
@@ -945,6 +976,13 @@ impl History {
         &self.segments[at.saturating_sub(1)]
     }
 
+    /// Drops every segment's mapped pages from the resident set.
+    pub fn release_pages(&self) {
+        for s in &self.segments {
+            s.release_pages();
+        }
+    }
+
     /// The first corruption a look-up found in any segment.
     ///
     /// # Errors
@@ -1011,14 +1049,14 @@ impl History {
     pub fn posting_count(&self, fingerprint: u32) -> usize {
         self.segments
             .iter()
-            .map(|s| s.postings(fingerprint).1)
+            .map(|s| s.posting_count(fingerprint))
             .sum()
     }
 
     /// Appends the first copies listed for a fingerprint, in order.
     pub fn posting_reps(&self, fingerprint: u32, out: &mut Vec<u32>) {
         for s in &self.segments {
-            s.posting_reps(s.postings(fingerprint), out);
+            s.posting_reps(fingerprint, out);
         }
     }
 

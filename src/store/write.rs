@@ -106,6 +106,157 @@ impl Delta {
     }
 }
 
+/// What is written after an old segment's items: a run's delta (sorted), or
+/// a segment whose documents and blocks follow the old one's (a merge of a
+/// chunked run's segments, streamed without loading it).
+enum Items<'a> {
+    Delta(&'a Delta),
+    Segment(&'a Segment),
+}
+
+type Iter<'a, T> = Box<dyn Iterator<Item = T> + 'a>;
+
+impl<'a> Items<'a> {
+    fn first_document(&self) -> u64 {
+        match self {
+            Items::Delta(d) => d.first_document,
+            Items::Segment(s) => s.meta.first_document,
+        }
+    }
+
+    fn first_block(&self) -> u64 {
+        match self {
+            Items::Delta(d) => d.first_block,
+            Items::Segment(s) => s.meta.first_block,
+        }
+    }
+
+    fn len(&self, name: &str) -> usize {
+        match self {
+            Items::Delta(d) => match name {
+                "docs" => d.docs.len(),
+                "blocks" => d.blocks.len(),
+                "exact" => d.exact.len(),
+                "postings" => d.postings.len(),
+                "members" => d.members.len(),
+                "bands" => d.bands.len(),
+                _ => 0,
+            },
+            Items::Segment(s) => s.count(name),
+        }
+    }
+
+    fn docs(&self) -> Iter<'a, DocRecord> {
+        match *self {
+            Items::Delta(d) => Box::new(d.docs.iter().copied()),
+            Items::Segment(s) => Box::new((s.doc_base..s.doc_end_id()).map(move |d| {
+                release_every(s, d);
+                s.doc(d)
+            })),
+        }
+    }
+
+    fn blocks(&self) -> Iter<'a, BlockRecord> {
+        match *self {
+            Items::Delta(d) => Box::new(d.blocks.iter().copied()),
+            Items::Segment(s) => Box::new((s.block_base..s.block_end_id()).map(move |g| {
+                release_every(s, g);
+                s.block(g)
+            })),
+        }
+    }
+
+    fn u64s(&self, name: &'static str) -> Iter<'a, u64> {
+        match *self {
+            Items::Delta(d) => Box::new(
+                if name == "block_shingles" {
+                    &d.block_shingles
+                } else {
+                    &d.doc_shingles
+                }
+                .iter()
+                .copied(),
+            ),
+            Items::Segment(s) => {
+                let total = s.count(name);
+                let piece = 1 << 17;
+                Box::new((0..total.div_ceil(piece)).flat_map(move |p| {
+                    let at = p * piece;
+                    let len = piece.min(total - at);
+                    #[allow(clippy::cast_possible_truncation)]
+                    let values = s.u64s(name, (at as u64, len as u32));
+                    release_every(s, (1 << 20) - 1);
+                    values
+                }))
+            }
+        }
+    }
+
+    fn strings(&self) -> Vec<u8> {
+        match self {
+            Items::Delta(d) => d.strings.clone(),
+            Items::Segment(s) => {
+                let len = u32::try_from(s.section("strings").len).unwrap_or(u32::MAX);
+                s.string((0, len)).into_bytes()
+            }
+        }
+    }
+
+    fn exact(&self) -> Iter<'a, ExactRecord> {
+        match *self {
+            Items::Delta(d) => Box::new(d.exact.iter().copied()),
+            Items::Segment(s) => Box::new((0..s.count("exact")).filter_map(move |i| {
+                release_every(s, i);
+                let b = s.record("exact", EXACT_LEN, i)?;
+                Some(ExactRecord {
+                    key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
+                    similarity: f64::from_bits(u64_at(b, 16)),
+                    source: u32_at(b, 24),
+                    exact: u32_at(b, 28) != 0,
+                })
+            })),
+        }
+    }
+
+    fn pairs(&self, name: &'static str) -> Iter<'a, (u32, u32)> {
+        match *self {
+            Items::Delta(d) => Box::new(
+                if name == "postings" {
+                    &d.postings
+                } else {
+                    &d.members
+                }
+                .iter()
+                .copied(),
+            ),
+            Items::Segment(s) => Box::new((0..s.count(name)).filter_map(move |i| {
+                release_every(s, i);
+                let b = s.record(name, 8, i)?;
+                Some((u32_at(b, 0), u32_at(b, 4)))
+            })),
+        }
+    }
+
+    fn bands(&self) -> Iter<'a, (u64, u32, u32)> {
+        match *self {
+            Items::Delta(d) => Box::new(d.bands.iter().copied()),
+            Items::Segment(s) => Box::new((0..s.count("bands")).filter_map(move |i| {
+                release_every(s, i);
+                let b = s.record("bands", BAND_LEN, i)?;
+                Some((u64_at(b, 0), u32_at(b, 8), u32_at(b, 12)))
+            })),
+        }
+    }
+}
+
+/// Lets a segment's pages go every million records read, so that streaming
+/// through it does not map all of it at once (the pages stay cached).
+fn release_every(s: &Segment, i: usize) {
+    if i % (1 << 20) == (1 << 20) - 1 {
+        s.release_pages();
+    }
+}
+
 /// Writes whole 4 KiB chunks and their checksums.
 struct ChunkWriter<W: Write> {
     out: W,
@@ -183,6 +334,10 @@ impl<W: Write> Sections<W> {
                 let bytes = old.read((s.offset + at) as usize, take as usize);
                 self.w.write(bytes.unwrap_or(&[]))?;
                 at += take;
+                // Copied pages leave the resident set (they stay cached).
+                if at % (64 << 20) == 0 {
+                    old.release_pages();
+                }
             }
         }
         for record in new {
@@ -322,16 +477,48 @@ pub fn write(
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let temp = crate::output::temp_beside(path, &dir, ".neardup-index-")?;
-    fill(temp.as_file(), old, &delta, params).map_err(|e| Error::io(path, e))?;
+    write_items(path, &dir, old, &Items::Delta(&delta), params, true)
+}
+
+/// [`write`] for a chunked run's scratch segments: no fsync (nothing needs
+/// them once the run ends, crash or not).
+///
+/// # Errors
+/// See [`write`].
+pub fn write_scratch(path: &Path, mut delta: Delta, params: &IndexParams) -> Result<()> {
+    delta.exact.sort_unstable_by_key(exact_key);
+    delta.postings.sort_unstable();
+    delta.members.sort_unstable();
+    delta.bands.sort_unstable();
+    let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
+    write_items(path, &dir, None, &Items::Delta(&delta), params, false)
+}
+
+fn write_items(
+    path: &Path,
+    dir: &Path,
+    old: Option<&Segment>,
+    items: &Items<'_>,
+    params: &IndexParams,
+    durable: bool,
+) -> Result<()> {
+    let temp = crate::output::temp_beside(path, dir, ".neardup-index-")?;
+    fill(temp.as_file(), old, items, params).map_err(|e| Error::io(path, e))?;
     if let Some(old) = old {
         old.status()?;
     }
-    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    if let Items::Segment(s) = items {
+        s.status()?;
+    }
+    if durable {
+        temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    }
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
     // The rename itself is made durable by syncing the directory.
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
+    if durable {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }
@@ -345,7 +532,7 @@ fn exact_key(e: &ExactRecord) -> (u64, u64) {
 fn fill(
     file: &std::fs::File,
     old: Option<&Segment>,
-    delta: &Delta,
+    delta: &Items<'_>,
     params: &IndexParams,
 ) -> std::io::Result<Meta> {
     let out = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -363,6 +550,15 @@ fn fill(
         table: BTreeMap::new(),
     };
     let count = |name: &str| old.map_or(0, |o| o.count(name));
+    // Streams through a section of the old index let its pages go every so
+    // often, so that rewriting an index does not map all of it at once.
+    let release = |i: usize| {
+        if i % (1 << 20) == (1 << 20) - 1 {
+            if let Some(o) = old {
+                o.release_pages();
+            }
+        }
+    };
     let old_docs = old.map_or(0, Segment::documents) as u64;
     let old_blocks = old.map_or(0, Segment::blocks) as u64;
     let strings_base = old.map_or(0, |o| o.section("strings").len);
@@ -372,7 +568,7 @@ fn fill(
     s.concat(
         "docs",
         old,
-        delta.docs.iter().map(|d| {
+        delta.docs().map(|d| {
             let mut b = Vec::with_capacity(DOC_LEN);
             b.extend_from_slice(&d.block_start.to_le_bytes());
             b.extend_from_slice(&(d.shingles.0 + doc_sh_base).to_le_bytes());
@@ -395,7 +591,7 @@ fn fill(
     s.concat(
         "blocks",
         old,
-        delta.blocks.iter().map(|r| {
+        delta.blocks().map(|r| {
             let mut b = Vec::with_capacity(BLOCK_LEN);
             b.extend_from_slice(&(r.shingles.0 + block_sh_base).to_le_bytes());
             for v in [r.bytes[0], r.bytes[1], r.chars[0], r.chars[1]] {
@@ -416,21 +612,22 @@ fn fill(
             b
         }),
     )?;
-    let u64_bytes = |v: &u64| v.to_le_bytes().to_vec();
+    let u64_bytes = |v: u64| v.to_le_bytes().to_vec();
     s.concat(
         "block_shingles",
         old,
-        delta.block_shingles.iter().map(u64_bytes),
+        delta.u64s("block_shingles").map(u64_bytes),
     )?;
     s.concat(
         "doc_shingles",
         old,
-        delta.doc_shingles.iter().map(u64_bytes),
+        delta.u64s("doc_shingles").map(u64_bytes),
     )?;
-    s.concat("strings", old, std::iter::once(delta.strings.clone()))?;
+    s.concat("strings", old, std::iter::once(delta.strings()))?;
 
     // Exact keys: one entry per key, the earlier index's on a tie (merges).
     let old_exact = (0..count("exact")).filter_map(|i| {
+        release(i);
         let b = old?.record("exact", EXACT_LEN, i)?;
         Some(ExactRecord {
             key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
@@ -439,11 +636,11 @@ fn fill(
             exact: u32_at(b, 28) != 0,
         })
     });
-    let exact = merge_sorted(old_exact, delta.exact.iter().copied(), exact_key);
+    let exact = merge_sorted(old_exact, delta.exact(), exact_key);
     let exact = trim_groups(exact, exact_key, 1, 0);
     s.sorted(
         "exact",
-        count("exact") + delta.exact.len(),
+        count("exact") + delta.len("exact"),
         exact,
         |e| exact_key(e).0,
         |e, b| {
@@ -458,6 +655,7 @@ fn fill(
 
     let pairs = |name: &'static str, len: usize| {
         (0..count(name)).filter_map(move |i| {
+            release(i);
             let b = old?.record(name, len, i)?;
             Some((u32_at(b, 0), u32_at(b, 4)))
         })
@@ -468,35 +666,32 @@ fn fill(
     };
     let postings = merge_sorted(
         pairs("postings", POSTING_LEN),
-        delta.postings.iter().copied(),
+        delta.pairs("postings"),
         |p| *p,
     );
     let postings = trim_groups(postings, |p| p.0, POSTING_CAP as usize, 0);
     s.sorted(
         "postings",
-        count("postings") + delta.postings.len(),
+        count("postings") + delta.len("postings"),
         postings,
         |p| u64::from(p.0) << 32,
         encode_pair,
     )?;
-    let members = merge_sorted(
-        pairs("members", MEMBER_LEN),
-        delta.members.iter().copied(),
-        |p| *p,
-    );
+    let members = merge_sorted(pairs("members", MEMBER_LEN), delta.pairs("members"), |p| *p);
     let members = trim_groups(members, |p| p.0, 0, MEMBERS_KEPT);
     // Members are found by binary search: no directory.
     s.sorted("members", 0, members, |_| 0, encode_pair)?;
 
     let old_bands = (0..count("bands")).filter_map(|i| {
+        release(i);
         let b = old?.record("bands", BAND_LEN, i)?;
         Some((u64_at(b, 0), u32_at(b, 8), u32_at(b, 12)))
     });
-    let bands = merge_sorted(old_bands, delta.bands.iter().copied(), |b| *b);
+    let bands = merge_sorted(old_bands, delta.bands(), |b| *b);
     let bands = trim_groups(bands, |b| (b.0, b.1), BUCKET_FIRST, BUCKET_RECENT);
     s.sorted(
         "bands",
-        count("bands") + delta.bands.len(),
+        count("bands") + delta.len("bands"),
         bands,
         |b| b.0,
         |r, b| {
@@ -512,10 +707,10 @@ fn fill(
         created: old.map_or(now, |o| o.meta.created),
         updated: now,
         runs: old.map_or(0, |o| o.meta.runs) + 1,
-        documents: old_docs + delta.docs.len() as u64,
-        blocks: old_blocks + delta.blocks.len() as u64,
-        first_document: old.map_or(delta.first_document, |o| o.meta.first_document),
-        first_block: old.map_or(delta.first_block, |o| o.meta.first_block),
+        documents: old_docs + delta.len("docs") as u64,
+        blocks: old_blocks + delta.len("blocks") as u64,
+        first_document: old.map_or(delta.first_document(), |o| o.meta.first_document),
+        first_block: old.map_or(delta.first_block(), |o| o.meta.first_block),
         sections: s.table,
     };
     let mut w = s.w;
@@ -582,15 +777,18 @@ pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<()> {
 }
 
 /// Writes segment `b`, whose documents and blocks follow `a`'s (a chunked
-/// run's segments), after `a` into `out`: exactly the segment one would have
-/// had by writing both chunks' items at once.
+/// run's segments), after `a` into `out` (a scratch file: no fsync): exactly
+/// the segment one would have had by writing both chunks' items at once. `b`
+/// is streamed, never loaded.
 ///
 /// # Errors
 /// I/O errors or corruption.
 pub fn append(a: &Segment, b: &Segment, out: &Path, params: &IndexParams) -> Result<()> {
-    let delta = Delta::from_history(b, 0, 0);
-    b.status()?;
-    write(out, Some(a), delta, params)
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    write_items(out, &dir, Some(a), &Items::Segment(b), params, false)
 }
 
 fn too_big(path: &Path) -> Error {
