@@ -82,7 +82,7 @@ pub fn decompress(path: &Path, bytes: &[u8], compression: Compression) -> Result
 /// stream, e.g. into a temporary file). Errors as [`decompress`].
 pub fn decompress_to<T>(
     path: &Path,
-    bytes: &[u8],
+    bytes: &mut dyn std::io::BufRead,
     compression: Compression,
     sink: impl FnOnce(&mut dyn Read) -> std::io::Result<T>,
 ) -> Result<T> {
@@ -108,7 +108,7 @@ pub fn decompress_to<T>(
         message: e.to_string(),
     };
     match compression {
-        Compression::None => sink(&mut &bytes[..]).map_err(|e| Error::io(path, e)),
+        Compression::None => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::Gzip => {
             let mut r = Counting {
                 inner: flate2::read::MultiGzDecoder::new(bytes),

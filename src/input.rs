@@ -470,6 +470,38 @@ fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
     Ok(Data::Owned(bytes))
 }
 
+/// Reads mapped bytes front to back, dropping the pages it has passed from
+/// the resident set every 64 MiB.
+struct Releasing<'a> {
+    data: &'a Data,
+    at: usize,
+    released: usize,
+}
+
+impl Read for Releasing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = std::io::BufRead::fill_buf(self)?.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        std::io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Releasing<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let end = (self.at + (1 << 20)).min(self.data.len());
+        Ok(&self.data[self.at..end])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at += n;
+        if self.at - self.released >= PIECE {
+            self.data.release_range(self.released..self.at);
+            self.released = self.at;
+        }
+    }
+}
+
 /// Copies `reader` into an unnamed temporary file in `dir` and maps it.
 fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
     std::fs::create_dir_all(dir)?;
@@ -503,9 +535,18 @@ fn load_source(input: InputPath, config: &Config) -> Result<Source> {
     };
     if compression != Compression::None {
         data = match &config.spool {
-            Some(dir) => crate::compress::decompress_to(&path, &data, compression, |reader| {
-                spool(dir, &path, reader)
-            })?,
+            Some(dir) => {
+                // The compressed bytes are read once, front to back: their
+                // pages are let go behind the decoder.
+                let mut reader = Releasing {
+                    data: &data,
+                    at: 0,
+                    released: 0,
+                };
+                crate::compress::decompress_to(&path, &mut reader, compression, |decoded| {
+                    spool(dir, &path, decoded)
+                })?
+            }
             None => Data::Owned(crate::compress::decompress(&path, &data, compression)?),
         };
     }

@@ -50,7 +50,7 @@ use crate::decide::Pair;
 use crate::input::Corpus;
 use crate::pipeline::Analysis;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// Version of the JSON report's layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -577,8 +577,14 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
 
 /// A block found in several documents, as the report accumulates it.
 struct Shared {
-    /// Global indexes of the documents holding it or a copy.
-    docs: BTreeSet<usize>,
+    /// Documents holding it or a copy, counted without a set: copies come in
+    /// document order, never before their first copy's document, and copies
+    /// in dropped documents (counted last, in block order) are in other
+    /// documents than either.
+    docs: usize,
+    source_doc: usize,
+    last_doc: usize,
+    last_dropped: usize,
     copies: usize,
     removed: usize,
     first_copy: Place,
@@ -691,7 +697,10 @@ impl<'c> Accumulator<'c> {
             for pair in all_pairs {
                 if !self.shared.contains_key(&pair.source) {
                     let entry = Shared {
-                        docs: BTreeSet::new(),
+                        docs: 1,
+                        source_doc: analysis.doc_of_block(pair.source),
+                        last_doc: usize::MAX,
+                        last_dropped: usize::MAX,
                         copies: 0,
                         removed: 0,
                         first_copy: b.place(pair.source),
@@ -701,8 +710,11 @@ impl<'c> Accumulator<'c> {
                     self.shared.insert(pair.source, entry);
                 }
                 let entry = self.shared.get_mut(&pair.source).expect("just inserted");
-                entry.docs.insert(analysis.doc_of_block(pair.source));
-                entry.docs.insert(analysis.base_docs + doc);
+                let copy_doc = analysis.base_docs + doc;
+                if copy_doc != entry.source_doc && copy_doc != entry.last_doc {
+                    entry.docs += 1;
+                    entry.last_doc = copy_doc;
+                }
                 entry.copies += 1;
                 entry.removed += usize::from(analysis.is_dropped(pair.block));
             }
@@ -880,20 +892,23 @@ impl<'c> Accumulator<'c> {
         // document is document-level duplication, reported as such above.
         self.copies_in_dropped.sort_unstable();
         for &(_, doc, first) in &self.copies_in_dropped {
-            let Some(entry) = self.shared.get_mut(&first).filter(|e| e.docs.len() >= 2) else {
+            let Some(entry) = self.shared.get_mut(&first).filter(|e| e.docs >= 2) else {
                 continue;
             };
-            entry.docs.insert(doc);
+            if doc != entry.last_dropped {
+                entry.docs += 1;
+                entry.last_dropped = doc;
+            }
             entry.copies += 1;
             // The copy is gone with its document.
             entry.removed += 1;
         }
         let mut syndicated: Vec<Syndicated> = std::mem::take(&mut self.shared)
             .into_values()
-            .filter(|e| e.docs.len() >= 2)
+            .filter(|e| e.docs >= 2)
             .map(|e| Syndicated {
                 first_copy: e.first_copy,
-                documents: e.docs.len(),
+                documents: e.docs,
                 copies: e.copies + 1,
                 removed: e.removed,
                 words: e.words,
