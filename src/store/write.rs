@@ -480,11 +480,11 @@ pub fn write(
     write_items(path, &dir, old, &Items::Delta(&delta), params, true)
 }
 
-/// [`write`] for a chunked run's scratch segments: no fsync (nothing needs
+/// [`write()`] for a chunked run's scratch segments: no fsync (nothing needs
 /// them once the run ends, crash or not).
 ///
 /// # Errors
-/// See [`write`].
+/// See [`write()`].
 pub fn write_scratch(path: &Path, mut delta: Delta, params: &IndexParams) -> Result<()> {
     delta.exact.sort_unstable_by_key(exact_key);
     delta.postings.sort_unstable();
