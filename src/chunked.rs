@@ -152,7 +152,9 @@ pub fn run(
             let path = file(dir.path());
             store::write_scratch(&path, delta, &params)?;
             segments.push(Segment::open(&path, None, None)?);
-            while let [.., older, newer] = segments.as_slice() {
+            // After the last chunk the segments are only looked up once more
+            // (for late copies): no need to merge them.
+            while let (true, [.., older, newer]) = (end < n, segments.as_slice()) {
                 if newer.file_len() * 2 < older.file_len() {
                     break;
                 }
