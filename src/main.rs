@@ -345,14 +345,12 @@ fn execute(
         bar.finish();
         return match chunked {
             Ok(Some(mut report)) => {
-                let status = apply_check(&mut report, check);
-                let status = deliver_report(
+                let status = finish_report(
                     common,
-                    check.map(|(a, _)| a),
+                    check,
                     destination.as_ref(),
                     report_file.as_deref(),
-                    &report,
-                    status,
+                    &mut report,
                 );
                 if common.verbose && !common.quiet {
                     if let Some(memory) = neardup::memory::usage() {
@@ -425,9 +423,8 @@ fn execute(
     }
     let status = deliver_report(
         common,
-        check.map(|(a, _)| a),
-        destination.as_ref(),
-        report_file.as_deref(),
+        check,
+        (destination.as_ref(), report_file.as_deref()),
         &report,
         status,
     );
@@ -480,14 +477,26 @@ fn apply_check(report: &mut Report, check: Option<(&cli::CheckArgs, check::Limit
 }
 
 /// Writes the report where it goes; an error there turns `status` into 2.
-fn deliver_report(
+/// Measures the report against `check`'s limits and writes it where it goes.
+fn finish_report(
     common: &cli::Common,
-    check_args: Option<&cli::CheckArgs>,
+    check: Option<(&cli::CheckArgs, check::Limits)>,
     destination: Option<&Destination>,
     report_file: Option<&Path>,
+    report: &mut Report,
+) -> ExitStatus {
+    let status = apply_check(report, check);
+    deliver_report(common, check, (destination, report_file), report, status)
+}
+
+fn deliver_report(
+    common: &cli::Common,
+    check: Option<(&cli::CheckArgs, check::Limits)>,
+    (destination, report_file): (Option<&Destination>, Option<&Path>),
     report: &Report,
     status: ExitStatus,
 ) -> ExitStatus {
+    let check_args = check.map(|(a, _)| a);
     let written = match (report_file, destination) {
         (Some(path), _) => {
             match output::write_atomically(path, |w| write_report(report, common, check_args, w)) {
