@@ -92,6 +92,8 @@ pub fn run(
     mut each: impl FnMut(usize, &Corpus, &Analysis) -> Result<()>,
 ) -> Result<Vec<(usize, usize, usize)>> {
     let mut unresolved: Vec<(usize, usize, u128)> = Vec::new();
+    let mut last_exact: std::collections::HashMap<u128, store::ExactRecord> =
+        std::collections::HashMap::new();
     let params = IndexParams::of(config);
     std::fs::create_dir_all(&chunking.dir).map_err(|e| Error::io(&chunking.dir, e))?;
     let dir = tempfile::Builder::new()
@@ -136,9 +138,18 @@ pub fn run(
                 .iter()
                 .map(|&(block, key)| (block, analysis.doc_of_block(block), key)),
         );
-        // The last chunk's items are stored too: its first copies resolve the
-        // copies earlier dropped documents hold of them.
-        let delta = Some(store::delta(&chunk, &mut analysis));
+        let last = end == n;
+        // Every chunk but the last becomes a segment. Of the last, only its
+        // exact keys are needed: they resolve the copies that documents
+        // dropped in earlier chunks hold of first copies seen only in it.
+        let delta = (!last).then(|| store::delta(&chunk, &mut analysis));
+        if last {
+            last_exact = analysis
+                .added
+                .take()
+                .map(|a| a.exact.into_iter().map(|e| (e.key, e)).collect())
+                .unwrap_or_default();
+        }
         let history = analysis
             .history
             .take()
@@ -149,22 +160,7 @@ pub fn run(
             .expect("nothing else holds the history")
             .into_segments();
         if let Some(delta) = delta {
-            let path = file(dir.path());
-            store::write_scratch(&path, delta, &params)?;
-            segments.push(Segment::open(&path, None, None)?);
-            // After the last chunk the segments are only looked up once more
-            // (for late copies): no need to merge them.
-            while let (true, [.., older, newer]) = (end < n, segments.as_slice()) {
-                if newer.file_len() * 2 < older.file_len() {
-                    break;
-                }
-                let path = file(dir.path());
-                store::append(older, newer, &path, &params)?;
-                for old in segments.drain(segments.len() - 2..) {
-                    let _ = std::fs::remove_file(old.path());
-                }
-                segments.push(Segment::open(&path, None, None)?);
-            }
+            push_segment(&mut segments, delta, &params, &mut || file(dir.path()))?;
         }
         // What the next chunk reads is faulted back in; the rest leaves the
         // resident set, so memory holds one chunk's work, not the whole input.
@@ -181,12 +177,39 @@ pub fn run(
     let late = unresolved
         .into_iter()
         .filter_map(|(block, doc, key)| {
-            let found = history.exact(key)?;
+            let found = history
+                .exact(key)
+                .or_else(|| last_exact.get(&key).copied())?;
             found.exact.then_some((block, doc, found.source as usize))
         })
         .collect();
     history.status()?;
     Ok(late)
+}
+
+/// Writes a chunk's items as a new segment, then merges the newest segment
+/// into the one before it while it is at least half that one's size.
+fn push_segment(
+    segments: &mut Vec<Segment>,
+    delta: store::Delta,
+    params: &IndexParams,
+    next_path: &mut dyn FnMut() -> PathBuf,
+) -> Result<()> {
+    let path = next_path();
+    store::write_scratch(&path, delta, params)?;
+    segments.push(Segment::open(&path, None, None)?);
+    while let [.., older, newer] = segments.as_slice() {
+        if newer.file_len() * 2 < older.file_len() {
+            break;
+        }
+        let path = next_path();
+        store::append(older, newer, &path, params)?;
+        for old in segments.drain(segments.len() - 2..) {
+            let _ = std::fs::remove_file(old.path());
+        }
+        segments.push(Segment::open(&path, None, None)?);
+    }
+    Ok(())
 }
 
 /// Writes a corpus's cleaned output chunk by chunk to one stream: each JSON
