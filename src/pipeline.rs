@@ -6,9 +6,8 @@ use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, Detection, Match};
 use crate::input::Corpus;
-use crate::normalize::normalize;
 use crate::segment::{segment, Block};
-use crate::shingle::{hash_words, shingles_of, write_bytes, Sketch};
+use crate::shingle::{hash_text_words, shingles_of, write_bytes, Sketch};
 use crate::store::{ExactRecord, History};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -258,9 +257,8 @@ pub fn analyze_after(
             let mut bytes: Vec<u8> = Vec::new();
             let mut sketches = Vec::with_capacity(blocks.len());
             for b in &blocks {
-                let normalized = normalize(&text[b.content.clone()]);
                 hashes.clear();
-                hash_words(&normalized, config.seed, &mut hashes);
+                hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
                 sketches.push(if with_blocks && !two_passes {
                     Sketch::from_word_hashes_with(
                         &hashes,
@@ -363,9 +361,8 @@ pub fn analyze_after(
                 let sketches = doc_blocks
                     .iter()
                     .map(|b| {
-                        let normalized = normalize(&text[b.content.clone()]);
                         hashes.clear();
-                        hash_words(&normalized, config.seed, &mut hashes);
+                        hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
                         if dropped[d] {
                             // Only the exact key, to count the copies a dropped
                             // document holds of first copies.

@@ -26,7 +26,7 @@ impl Sketch {
     #[must_use]
     pub fn new(text: &str, n: usize, seed: u64) -> Sketch {
         let mut hashes = Vec::new();
-        hash_words(&normalize(text), seed, &mut hashes);
+        hash_text_words(text, seed, &mut hashes);
         Sketch::from_word_hashes(&hashes, n, seed)
     }
 
@@ -76,6 +76,87 @@ pub fn hash_words(normalized: &str, seed: u64, out: &mut Vec<u64>) {
     for_each_word(normalized, |w| {
         out.push(xxh3_64_with_seed(w.as_bytes(), seed));
     });
+}
+
+/// Appends the seeded xxh3-64 of every word of `text` once normalized: the
+/// same hashes as [`hash_words`] over [`normalize`]d text, without building the
+/// normalized text when it is not needed.
+///
+/// Text made of ASCII and of a few common separators (no-break space, curly
+/// quotes, dashes, ellipsis, bullets, guillemets) is tokenized in place: for it
+/// normalization only lowercases words and turns those separators into
+/// non-word characters, which end words just as they are. Anything else goes
+/// through [`normalize`].
+pub fn hash_text_words(text: &str, seed: u64, out: &mut Vec<u64>) {
+    let start = out.len();
+    if !hash_plain_words(text.as_bytes(), seed, out) {
+        out.truncate(start);
+        hash_words(&normalize(text), seed, out);
+    }
+}
+
+/// The fast path of [`hash_text_words`]; `false` (with `out` partly written)
+/// when `text` holds a character it does not handle.
+fn hash_plain_words(text: &[u8], seed: u64, out: &mut Vec<u64>) -> bool {
+    let mut lower = [0u8; 64];
+    let mut word_start = usize::MAX;
+    let mut upper = false;
+    let mut i = 0;
+    let mut emit = |from: usize, to: usize, upper: bool, out: &mut Vec<u64>| {
+        let word = &text[from..to];
+        if !upper {
+            out.push(xxh3_64_with_seed(word, seed));
+        } else if word.len() <= lower.len() {
+            for (l, b) in lower.iter_mut().zip(word) {
+                *l = b.to_ascii_lowercase();
+            }
+            out.push(xxh3_64_with_seed(&lower[..word.len()], seed));
+        } else {
+            out.push(xxh3_64_with_seed(&word.to_ascii_lowercase(), seed));
+        }
+    };
+    while i < text.len() {
+        let b = text[i];
+        if b.is_ascii_alphanumeric() {
+            if word_start == usize::MAX {
+                word_start = i;
+                upper = false;
+            }
+            upper |= b.is_ascii_uppercase();
+            i += 1;
+            continue;
+        }
+        if word_start != usize::MAX {
+            emit(word_start, i, upper, out);
+            word_start = usize::MAX;
+        }
+        if b < 0x80 {
+            i += 1;
+            continue;
+        }
+        // A multi-byte character: only separators that normalize to non-word
+        // characters and combine with nothing are handled here.
+        // (`text` is UTF-8, so a lead byte has its continuation bytes.)
+        let (c, len) = match b {
+            0xC2 => (0x80 | u32::from(text[i + 1] & 0x3F), 2),
+            0xE2 => (
+                0x2000 | (u32::from(text[i + 1] & 0x3F) << 6) | u32::from(text[i + 2] & 0x3F),
+                3,
+            ),
+            _ => return false,
+        };
+        if !matches!(c,
+            0xA0 | 0xAB | 0xBB
+            | 0x2010..=0x2015 | 0x2018..=0x201F | 0x2022 | 0x2026)
+        {
+            return false;
+        }
+        i += len;
+    }
+    if word_start != usize::MAX {
+        emit(word_start, text.len(), upper, out);
+    }
+    true
 }
 
 /// Writes word hashes as little-endian bytes into `out` (cleared first).
@@ -147,6 +228,26 @@ mod tests {
         let b = Sketch::new("\"hello,\"   She said - twice.", 3, 7);
         assert_eq!(a, b);
         assert_ne!(a.exact, Sketch::new("hello she said twice", 3, 8).exact);
+    }
+
+    #[test]
+    fn in_place_words_equal_normalized_words() {
+        for text in [
+            "",
+            "Plain ASCII, with UPPER and lower case -- and 42 digits.",
+            "\u{201C}Quoted\u{201D} \u{2014} dashes\u{2013}and\u{00A0}no-break\u{2026} \u{00AB}x\u{00BB}",
+            "A word longer than sixty-four bytes: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA end",
+            "ends with a no-break space\u{00A0}",
+            "caf\u{00E9} na\u{00EF}ve \u{FB01}ne",
+            "e\u{0301} combining",
+            "\u{2033} double prime",
+        ] {
+            let mut fast = vec![7];
+            hash_text_words(text, 3, &mut fast);
+            let mut slow = vec![7];
+            hash_words(&normalize(text), 3, &mut slow);
+            assert_eq!(fast, slow, "{text:?}");
+        }
     }
 
     #[test]

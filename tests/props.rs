@@ -50,6 +50,26 @@ proptest! {
     }
 
     #[test]
+    fn words_hashed_in_place_equal_normalized_words(
+        parts in proptest::collection::vec(prop_oneof![
+            "[a-zA-Z0-9 .,;-]{0,12}",
+            Just("\u{00A0}".to_owned()), Just("\u{201C}".to_owned()),
+            Just("\u{2019}".to_owned()), Just("\u{2014}".to_owned()),
+            Just("\u{2026}".to_owned()), Just("\u{00BB}".to_owned()),
+            Just("\u{0301}".to_owned()), Just("\u{FB01}".to_owned()),
+            Just("\u{2033}".to_owned()), Just("\u{00E9}".to_owned()),
+            "\\PC{0,3}",
+        ], 0..24)
+    ) {
+        let text = parts.concat();
+        let mut in_place = Vec::new();
+        neardup::shingle::hash_text_words(&text, 9, &mut in_place);
+        let mut normalized = Vec::new();
+        neardup::shingle::hash_words(&normalize(&text), 9, &mut normalized);
+        prop_assert_eq!(in_place, normalized);
+    }
+
+    #[test]
     fn same_answer_at_any_thread_count(
         docs in proptest::collection::vec(
             proptest::collection::vec(0usize..6, 1..8), 1..6)
