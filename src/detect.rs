@@ -509,12 +509,10 @@ pub fn detect_after(
     history: Option<&History>,
     keep_state: bool,
 ) -> Detection {
-    let mut detector = Detector::after(history);
     // Sized once for what will be indexed (the distinct shingles of blocks
     // long enough, estimated), so that the table is not copied into a twice
     // larger one mid-run: a doubling holds both at once, the run's peak.
     let eligible = |(s, &skip): &(&Sketch, &bool)| !skip && s.words > 0;
-    let keys = sketches.iter().zip(skip).filter(eligible).count();
     let shingles = crate::sketch::hll::distinct(
         sketches
             .iter()
@@ -523,11 +521,88 @@ pub fn detect_after(
             .filter(|(s, _)| s.words >= config.min_words)
             .map(|(s, _)| s.shingles.as_slice()),
     );
-    detector.reserve(keys, shingles);
-    let matches: Vec<Match> = skip
-        .iter()
-        .enumerate()
-        .map(|(i, &skip)| {
+    let keys = sketches.iter().zip(skip).filter(eligible).count();
+    let mut run = Run::new(skip, (keys, shingles), config, history);
+    run.decide(sketches, sketches.len(), progress);
+    run.finish(sketches, keep_state)
+}
+
+/// [`detect_after`] with the sketches made while earlier ones are decided:
+/// `produce(k)` gives the sketches of the blocks of batch `k` (of `batches`),
+/// in order, and is called for batch `k + 1` on other threads while batch `k`
+/// goes through the detector. `room` is the exact keys and (estimated)
+/// distinct shingles to index. Returns the detection and every sketch.
+#[must_use]
+#[allow(clippy::too_many_arguments)]
+pub fn detect_streamed(
+    batches: usize,
+    produce: &(dyn Fn(usize) -> Vec<Sketch> + Sync),
+    skip: &[bool],
+    room: (usize, usize),
+    config: &Config,
+    progress: &dyn crate::pipeline::Progress,
+    history: Option<&History>,
+    keep_state: bool,
+) -> (Detection, Vec<Sketch>) {
+    let mut run = Run::new(skip, room, config, history);
+    let mut sketches = Vec::with_capacity(skip.len());
+    if batches > 0 {
+        sketches.extend(produce(0));
+    }
+    for k in 0..batches {
+        let end = sketches.len();
+        let ((), next) = rayon::join(
+            || run.decide(&sketches, end, progress),
+            || {
+                if k + 1 < batches {
+                    produce(k + 1)
+                } else {
+                    Vec::new()
+                }
+            },
+        );
+        sketches.extend(next);
+    }
+    assert_eq!(sketches.len(), skip.len(), "one sketch a block");
+    let detection = run.finish(&sketches, keep_state);
+    (detection, sketches)
+}
+
+/// One detection over a run's blocks, fed in order.
+struct Run<'s, 'h> {
+    detector: Detector<'h>,
+    matches: Vec<Match>,
+    skip: &'s [bool],
+    config: &'s Config,
+    history: Option<&'h History>,
+}
+
+impl<'s, 'h> Run<'s, 'h> {
+    fn new(
+        skip: &'s [bool],
+        (keys, shingles): (usize, usize),
+        config: &'s Config,
+        history: Option<&'h History>,
+    ) -> Run<'s, 'h> {
+        let mut detector = Detector::after(history);
+        detector.reserve(keys, shingles);
+        Run {
+            detector,
+            matches: Vec::with_capacity(skip.len()),
+            skip,
+            config,
+            history,
+        }
+    }
+
+    /// Decides the blocks from the next undecided one up to `end`.
+    fn decide(
+        &mut self,
+        sketches: &[Sketch],
+        end: usize,
+        progress: &dyn crate::pipeline::Progress,
+    ) {
+        for i in self.matches.len()..end {
             if i % 4096 == 4095 {
                 progress.advance(4096);
             }
@@ -537,53 +612,60 @@ pub fn detect_after(
             // often: every 2,048 blocks held the peak as low as every 256 did
             // on the 250 MB corpus (802 MiB at 200M either way).
             if i % (1 << 11) == (1 << 11) - 1 {
-                if let Some(h) = history {
+                if let Some(h) = self.history {
                     h.release_pages();
                 }
             }
-            if skip {
-                detector.next_id += 1;
+            let m = if self.skip[i] {
+                self.detector.next_id += 1;
                 Match::Skipped
             } else {
-                detector.push(sketches, config)
-            }
-        })
-        .collect();
-    // The exact index now holds every first copy's key, earlier or later (in
-    // this run: a key first seen after it, in a later chunk, is still unknown).
-    let mut copies_in_dropped = Vec::new();
-    let mut unresolved = Vec::new();
-    for (g, m) in matches.iter().enumerate() {
-        if !matches!(m, Match::Skipped) || sketches[g].words == 0 {
-            continue;
-        }
-        match detector.exact_entry(sketches[g].exact) {
-            Some(entry) if entry.exact => {
-                copies_in_dropped.push((detector.base + g, entry.source as usize));
-            }
-            Some(_) => {}
-            None => unresolved.push((detector.base + g, sketches[g].exact)),
+                self.detector.push(sketches, self.config)
+            };
+            self.matches.push(m);
         }
     }
-    let added = keep_state.then(|| {
-        let mut exact: Vec<ExactRecord> = detector
-            .exact
-            .iter()
-            .map(|(&key, e)| ExactRecord {
-                key,
-                source: e.source,
-                similarity: e.similarity,
-                exact: e.exact,
-            })
-            .collect();
-        exact.sort_unstable_by_key(|e| e.key);
-        (exact, detector.postings.entries(&detector.arena))
-    });
-    Detection {
-        matches,
-        copies_in_dropped,
-        unresolved,
-        added,
+
+    fn finish(self, sketches: &[Sketch], keep_state: bool) -> Detection {
+        let Run {
+            detector, matches, ..
+        } = self;
+        // The exact index now holds every first copy's key, earlier or later (in
+        // this run: a key first seen after it, in a later chunk, is still unknown).
+        let mut copies_in_dropped = Vec::new();
+        let mut unresolved = Vec::new();
+        for (g, m) in matches.iter().enumerate() {
+            if !matches!(m, Match::Skipped) || sketches[g].words == 0 {
+                continue;
+            }
+            match detector.exact_entry(sketches[g].exact) {
+                Some(entry) if entry.exact => {
+                    copies_in_dropped.push((detector.base + g, entry.source as usize));
+                }
+                Some(_) => {}
+                None => unresolved.push((detector.base + g, sketches[g].exact)),
+            }
+        }
+        let added = keep_state.then(|| {
+            let mut exact: Vec<ExactRecord> = detector
+                .exact
+                .iter()
+                .map(|(&key, e)| ExactRecord {
+                    key,
+                    source: e.source,
+                    similarity: e.similarity,
+                    exact: e.exact,
+                })
+                .collect();
+            exact.sort_unstable_by_key(|e| e.key);
+            (exact, detector.postings.entries(&detector.arena))
+        });
+        Detection {
+            matches,
+            copies_in_dropped,
+            unresolved,
+            added,
+        }
     }
 }
 

@@ -4,10 +4,11 @@
 use crate::cluster::{cluster_after, Candidates, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
-use crate::detect::{detect_after, Detection, Match};
+use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
 use crate::segment::{segment, Block};
 use crate::shingle::{hash_text_words, shingles_of, write_bytes, Sketch};
+use crate::sketch::hll::Hll;
 use crate::store::{ExactRecord, History};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -213,6 +214,100 @@ pub fn analyze_with_progress(
     analyze_after(corpus, config, progress, None, false).expect("without an index nothing can fail")
 }
 
+/// What the first pass gives per document: its blocks, their sketches (word
+/// counts only with both levels) and the document's sketch.
+type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
+
+/// The first pass over one document: blocks, word hashes, the document's
+/// sketch; with `block_ngrams`, the distinct word n-grams of its long enough
+/// blocks are counted into it.
+fn sketch_document(
+    corpus: &Corpus,
+    doc: &crate::input::Document,
+    config: &Config,
+    candidates: Option<&Candidates>,
+    mut block_ngrams: Option<&mut Hll>,
+    progress: &dyn Progress,
+) -> PerDoc {
+    let with_blocks = config.level != Level::Docs;
+    let text: &str = &corpus.text(doc);
+    let blocks = segment(text, config.blocks);
+    let mut doc_words: Vec<u64> = Vec::new();
+    // Buffers reused from block to block of the document.
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut sketches = Vec::with_capacity(blocks.len());
+    for b in &blocks {
+        hashes.clear();
+        hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
+        sketches.push(if with_blocks && candidates.is_none() {
+            Sketch::from_word_hashes_with(&hashes, config.block_shingle, config.seed, &mut bytes)
+        } else {
+            // Words only, for now (both levels) or for good (documents).
+            Sketch {
+                words: hashes.len(),
+                ..Sketch::default()
+            }
+        });
+        if let Some(hll) = block_ngrams.as_deref_mut() {
+            if hashes.len() >= config.min_words {
+                let n = config.block_shingle.clamp(1, hashes.len());
+                // Not the shingle hash, only as distinct: word hashes are
+                // xxh3, and `insert` mixes.
+                for window in hashes.windows(n) {
+                    hll.insert(
+                        window
+                            .iter()
+                            .fold(0, |acc: u64, &w| acc.rotate_left(23) ^ w),
+                    );
+                }
+            }
+        }
+        if candidates.is_some() {
+            doc_words.extend_from_slice(&hashes);
+        }
+    }
+    let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
+        write_bytes(&doc_words, &mut bytes);
+        let shingles = shingles_of(&bytes, config.doc_shingle, config.seed);
+        c.sketch(shingles, config.seed)
+    });
+    progress.advance(text.len() as u64);
+    (blocks, sketches, doc_sketch)
+}
+
+/// The second pass over one document (both levels): its blocks' shingles, or
+/// only their exact keys when the document was dropped whole (to count the
+/// copies it holds of first copies).
+fn block_sketches(
+    corpus: &Corpus,
+    d: usize,
+    blocks: &[Block],
+    dropped: bool,
+    config: &Config,
+) -> Vec<Sketch> {
+    let text: &str = &corpus.text(&corpus.documents[d]);
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    blocks
+        .iter()
+        .map(|b| {
+            hashes.clear();
+            hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
+            if dropped {
+                Sketch::exact_only(&hashes, config.seed, &mut bytes)
+            } else {
+                Sketch::from_word_hashes_with(
+                    &hashes,
+                    config.block_shingle,
+                    config.seed,
+                    &mut bytes,
+                )
+            }
+        })
+        .collect()
+}
+
 /// [`analyze`] after the documents and blocks of an index, as if they came
 /// first in the input; `keep` keeps what an index update needs.
 ///
@@ -245,45 +340,39 @@ pub fn analyze_after(
     // and dropped documents' blocks need no shingles, so the two levels'
     // sketches are never held at once.
     let two_passes = with_docs && with_blocks;
-    let per_doc: Vec<(Vec<Block>, Vec<Sketch>, DocSketch)> = corpus
+    // With two passes, the block index is sized from the distinct word
+    // n-grams of long enough blocks, counted here: the blocks' shingles are
+    // made later, while earlier blocks are being decided.
+    let docs_per_part = (corpus.documents.len() / 256).max(64);
+    let parts: Vec<(Vec<PerDoc>, Option<Hll>)> = corpus
         .documents
-        .par_iter()
-        .map(|doc| {
-            let text: &str = &corpus.text(doc);
-            let blocks = segment(text, config.blocks);
-            let mut doc_words: Vec<u64> = Vec::new();
-            // Buffers reused from block to block of the document.
-            let mut hashes: Vec<u64> = Vec::new();
-            let mut bytes: Vec<u8> = Vec::new();
-            let mut sketches = Vec::with_capacity(blocks.len());
-            for b in &blocks {
-                hashes.clear();
-                hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
-                sketches.push(if with_blocks && !two_passes {
-                    Sketch::from_word_hashes_with(
-                        &hashes,
-                        config.block_shingle,
-                        config.seed,
-                        &mut bytes,
+        .par_chunks(docs_per_part)
+        .map(|docs| {
+            let mut hll = two_passes.then(Hll::new);
+            let per_doc = docs
+                .iter()
+                .map(|doc| {
+                    sketch_document(
+                        corpus,
+                        doc,
+                        config,
+                        candidates.as_ref(),
+                        hll.as_mut(),
+                        progress,
                     )
-                } else {
-                    // Words only, for now (both levels) or for good (documents).
-                    Sketch {
-                        words: hashes.len(),
-                        ..Sketch::default()
-                    }
-                });
-                if with_docs {
-                    doc_words.extend_from_slice(&hashes);
-                }
+                })
+                .collect();
+            (per_doc, hll)
+        })
+        .collect();
+    let mut block_shingles = Hll::new();
+    let per_doc: Vec<PerDoc> = parts
+        .into_iter()
+        .flat_map(|(per_doc, hll)| {
+            if let Some(hll) = hll {
+                block_shingles.merge(&hll);
             }
-            let doc_sketch = candidates.as_ref().map_or_else(DocSketch::default, |c| {
-                write_bytes(&doc_words, &mut bytes);
-                let shingles = shingles_of(&bytes, config.doc_shingle, config.seed);
-                c.sketch(shingles, config.seed)
-            });
-            progress.advance(text.len() as u64);
-            (blocks, sketches, doc_sketch)
+            per_doc
         })
         .collect();
     let mut blocks = Vec::with_capacity(per_doc.len());
@@ -345,46 +434,6 @@ pub fn analyze_after(
     crate::memory::release_free_memory();
     timings.documents = started.elapsed();
 
-    if two_passes {
-        let started = Instant::now();
-        progress.stage("blocks", total_bytes as u64, true);
-        let dropped = &doc_level.dropped;
-        let per_doc: Vec<Vec<Sketch>> = corpus
-            .documents
-            .par_iter()
-            .zip(&blocks)
-            .enumerate()
-            .map(|(d, (doc, doc_blocks))| {
-                let text: &str = &corpus.text(doc);
-                let mut hashes: Vec<u64> = Vec::new();
-                let mut bytes: Vec<u8> = Vec::new();
-                let sketches = doc_blocks
-                    .iter()
-                    .map(|b| {
-                        hashes.clear();
-                        hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
-                        if dropped[d] {
-                            // Only the exact key, to count the copies a dropped
-                            // document holds of first copies.
-                            Sketch::exact_only(&hashes, config.seed, &mut bytes)
-                        } else {
-                            Sketch::from_word_hashes_with(
-                                &hashes,
-                                config.block_shingle,
-                                config.seed,
-                                &mut bytes,
-                            )
-                        }
-                    })
-                    .collect();
-                progress.advance(text.len() as u64);
-                sketches
-            })
-            .collect();
-        sketches.clear();
-        sketches.extend(per_doc.into_iter().flatten());
-        timings.sketch += started.elapsed();
-    }
     let started = Instant::now();
     // Documents dropped whole (or, with --annotate, marked as such) take no part
     // in the block level: their blocks are neither repeats nor first copies.
@@ -398,7 +447,40 @@ pub fn analyze_after(
         copies_in_dropped,
         unresolved: unresolved_copies,
         added: detected,
-    } = detect_after(&sketches, &skip, config, progress, hist, keep);
+    } = if two_passes {
+        // Blocks are sketched in batches of documents on every thread while
+        // the detector decides the batch before (it runs on one).
+        let dropped = &doc_level.dropped;
+        let n = corpus.documents.len();
+        let per_batch = (n / 128).clamp(16, 2048);
+        let produce = |k: usize| -> Vec<Sketch> {
+            let docs = k * per_batch..((k + 1) * per_batch).min(n);
+            let per_doc: Vec<Vec<Sketch>> = docs
+                .into_par_iter()
+                .map(|d| block_sketches(corpus, d, &blocks[d], dropped[d], config))
+                .collect();
+            per_doc.into_iter().flatten().collect()
+        };
+        let keys = skip
+            .iter()
+            .zip(&sketches)
+            .filter(|(&skip, s)| !skip && s.words > 0)
+            .count();
+        let (detection, all) = detect_streamed(
+            n.div_ceil(per_batch),
+            &produce,
+            &skip,
+            (keys, block_shingles.estimate()),
+            config,
+            progress,
+            hist,
+            keep,
+        );
+        sketches = all;
+        detection
+    } else {
+        detect_after(&sketches, &skip, config, progress, hist, keep)
+    };
     if let Some(h) = hist {
         h.status()?;
     }

@@ -11,34 +11,66 @@ const REGISTERS: usize = 1 << BITS;
 /// Estimated count of distinct values in `lists` (hashes, e.g. xxh3).
 #[must_use]
 pub fn distinct<'a>(lists: impl Iterator<Item = &'a [u64]> + Send) -> usize {
-    let registers = lists
+    lists
         .par_bridge()
-        .fold(
-            || vec![0u8; REGISTERS],
-            |mut r, list| {
-                for &h in list {
-                    // Hashes are remixed: values that are not uniform in
-                    // their top bits still spread over the registers.
-                    let h = super::mix(h);
-                    #[allow(clippy::cast_possible_truncation)]
-                    let at = (h >> (64 - BITS)) as usize;
-                    #[allow(clippy::cast_possible_truncation)]
-                    let rank = ((h << BITS) | (1 << (BITS - 1))).leading_zeros() as u8 + 1;
-                    r[at] = r[at].max(rank);
-                }
-                r
-            },
-        )
-        .reduce(
-            || vec![0u8; REGISTERS],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x = (*x).max(y);
-                }
-                a
-            },
-        );
-    estimate(&registers)
+        .fold(Hll::new, |mut hll, list| {
+            for &h in list {
+                hll.insert(h);
+            }
+            hll
+        })
+        .reduce(Hll::new, |mut a, b| {
+            a.merge(&b);
+            a
+        })
+        .estimate()
+}
+
+/// A HyperLogLog sketch of the distinct values inserted so far.
+#[derive(Clone, Debug)]
+pub struct Hll {
+    registers: Vec<u8>,
+}
+
+impl Default for Hll {
+    fn default() -> Hll {
+        Hll::new()
+    }
+}
+
+impl Hll {
+    /// An empty sketch (4 KiB).
+    #[must_use]
+    pub fn new() -> Hll {
+        Hll {
+            registers: vec![0; REGISTERS],
+        }
+    }
+
+    /// Counts hash `h`.
+    pub fn insert(&mut self, h: u64) {
+        // Hashes are remixed: values that are not uniform in their top bits
+        // still spread over the registers.
+        let h = super::mix(h);
+        #[allow(clippy::cast_possible_truncation)]
+        let at = (h >> (64 - BITS)) as usize;
+        #[allow(clippy::cast_possible_truncation)]
+        let rank = ((h << BITS) | (1 << (BITS - 1))).leading_zeros() as u8 + 1;
+        self.registers[at] = self.registers[at].max(rank);
+    }
+
+    /// Adds what `other` counted.
+    pub fn merge(&mut self, other: &Hll) {
+        for (x, &y) in self.registers.iter_mut().zip(&other.registers) {
+            *x = (*x).max(y);
+        }
+    }
+
+    /// The estimated number of distinct values inserted.
+    #[must_use]
+    pub fn estimate(&self) -> usize {
+        estimate(&self.registers)
+    }
 }
 
 #[allow(
