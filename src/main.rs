@@ -401,17 +401,24 @@ fn execute(
         };
     }
     let analyzed = started.elapsed();
-    let mut report = report::build(&corpus, &analysis, config, command);
+    // The report is built while the output is written; it is delivered once
+    // the output is safely in place.
+    let (mut report, written) = rayon::join(
+        || report::build(&corpus, &analysis, config, command),
+        || {
+            destination.as_ref().map_or(Ok(()), |destination| {
+                output::write(&corpus, &analysis, destination, config.annotate)
+            })
+        },
+    );
     report.index = index.report;
     let status = apply_check(&mut report, check);
-    if let Some(destination) = &destination {
-        if let Err(e) = output::write(&corpus, &analysis, destination, config.annotate) {
-            if is_broken_pipe(&e) {
-                return ExitStatus::Success;
-            }
-            print_error(&e);
-            return ExitStatus::Error;
+    if let Err(e) = written {
+        if is_broken_pipe(&e) {
+            return ExitStatus::Success;
         }
+        print_error(&e);
+        return ExitStatus::Error;
     }
     // The index learns of this run only once its output is safely written: a
     // failed write then never makes the next run drop what was not kept.

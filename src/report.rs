@@ -49,6 +49,7 @@ use crate::config::{Config, Method};
 use crate::decide::Pair;
 use crate::input::Corpus;
 use crate::pipeline::Analysis;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -483,7 +484,15 @@ struct Builder<'a> {
     char_indexes: HashMap<usize, CharIndex<'a>>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(corpus: &'a Corpus, analysis: &'a Analysis) -> Builder<'a> {
+        Builder {
+            corpus,
+            analysis,
+            char_indexes: HashMap::new(),
+        }
+    }
+
     /// A document by its global index (the index's documents first).
     fn doc_ref(&self, global: usize) -> DocRef {
         let base = self.analysis.base_docs;
@@ -523,6 +532,11 @@ impl Builder<'_> {
         let (doc, block) = self.analysis.block(global);
         let (span, lines) = (block.span.clone(), [block.first_line, block.last_line]);
         let corpus = self.corpus;
+        if self.char_indexes.len() >= 64 && !self.char_indexes.contains_key(&doc) {
+            // Only a few documents' texts are held: the one at hand and the
+            // first copies it points to.
+            self.char_indexes.clear();
+        }
         let index = self
             .char_indexes
             .entry(doc)
@@ -550,6 +564,71 @@ impl Builder<'_> {
     fn span_len(&self, global: usize) -> usize {
         self.analysis.block(global).1.span.len()
     }
+
+    /// The entry of this chunk's document `doc`, which has runs or short
+    /// repeats.
+    fn doc_report(&mut self, doc: usize) -> DocReport {
+        let analysis = self.analysis;
+        let decision = &analysis.decisions[doc];
+        let mut runs = Vec::new();
+        for run in &decision.runs {
+            let first = run.pairs.first().expect("runs are never empty");
+            let last = run.pairs.last().expect("runs are never empty");
+            let source_doc = analysis.doc_of_block(first.mirror);
+            let (src_first, src_last) = (first.mirror, last.mirror);
+            let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
+            #[allow(clippy::cast_precision_loss)]
+            let mean = sims.iter().sum::<f64>() / sims.len() as f64;
+            let interruptions = run
+                .interruptions
+                .iter()
+                .map(|r| Interruption {
+                    lines: [
+                        analysis.block(r.start).1.first_line,
+                        analysis.block(r.end - 1).1.last_line,
+                    ],
+                    blocks: r.len(),
+                    bytes: r.clone().map(|g| self.span_len(g)).sum(),
+                })
+                .collect();
+            runs.push(RunReport {
+                lines: [
+                    analysis.block(first.block).1.first_line,
+                    analysis.block(last.block).1.last_line,
+                ],
+                blocks: run.pairs.len(),
+                bytes: run.pairs.iter().map(|p| self.span_len(p.block)).sum(),
+                source: self.doc_ref(source_doc),
+                source_lines: [
+                    analysis.lines_of(src_first)[0],
+                    analysis.lines_of(src_last)[1],
+                ],
+                similarity: Similarity {
+                    min: round(sims.iter().copied().fold(f64::INFINITY, f64::min)),
+                    mean: round(mean),
+                },
+                exact: run.pairs.iter().all(|p| p.exact),
+                interruptions,
+                removals: run.pairs.iter().map(|p| self.removal(p)).collect(),
+            });
+        }
+        let range = analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
+        let removed: Vec<usize> = range.clone().filter(|&g| analysis.is_dropped(g)).collect();
+        let corpus = self.corpus;
+        DocReport {
+            document: self.doc_ref(analysis.base_docs + doc),
+            bytes: corpus.text_len(&corpus.documents[doc]),
+            blocks: range.len(),
+            removed_blocks: removed.len(),
+            removed_bytes: removed.iter().map(|&g| self.span_len(g)).sum(),
+            runs,
+            short_repeats: decision
+                .kept_short
+                .iter()
+                .map(|p| self.removal(p))
+                .collect(),
+        }
+    }
 }
 
 fn round(x: f64) -> f64 {
@@ -565,6 +644,27 @@ pub fn ratio(part: usize, whole: usize) -> f64 {
     } else {
         round(part as f64 / whole as f64)
     }
+}
+
+/// The preview of first copy `source`: its own text when this chunk or the
+/// whole corpus has it, else (a first copy stored in an index, which holds
+/// no text) that of this chunk's copy `block`.
+fn preview_of(whole: &Corpus, b: &Builder<'_>, source: usize, block: usize) -> String {
+    let analysis = b.analysis;
+    if !analysis.stored(source) {
+        let (doc, blk) = analysis.block(source);
+        return preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()]);
+    }
+    if let Some(h) = &analysis.history {
+        let stored = h.block(source);
+        if let Some(doc) = (stored.doc as usize).checked_sub(analysis.indexed_docs) {
+            #[allow(clippy::cast_possible_truncation)]
+            let span = stored.bytes[0] as usize..stored.bytes[1] as usize;
+            return preview(&whole.text(&whole.documents[doc])[span]);
+        }
+    }
+    let (doc, blk) = analysis.block(block);
+    preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()])
 }
 
 /// Builds the report of a finished analysis.
@@ -587,7 +687,8 @@ struct Shared {
     last_dropped: usize,
     copies: usize,
     removed: usize,
-    first_copy: Place,
+    /// Made once every entry of the chunk is counted.
+    first_copy: Option<Place>,
     words: usize,
     text: String,
 }
@@ -683,11 +784,9 @@ impl<'c> Accumulator<'c> {
     /// and `analysis` was made after every earlier chunk.
     #[allow(clippy::too_many_lines)]
     pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis) {
-        let mut b = Builder {
-            corpus,
-            analysis,
-            char_indexes: HashMap::new(),
-        };
+        // Shared blocks are counted in document order; the place and preview
+        // of each new one are made afterwards, on every thread.
+        let mut new_shared: Vec<(usize, usize)> = Vec::new();
         for (doc, decision) in analysis.decisions.iter().enumerate() {
             let all_pairs = decision
                 .runs
@@ -695,21 +794,20 @@ impl<'c> Accumulator<'c> {
                 .flat_map(|r| r.pairs.iter())
                 .chain(decision.kept_short.iter());
             for pair in all_pairs {
-                if !self.shared.contains_key(&pair.source) {
-                    let entry = Shared {
+                let entry = self.shared.entry(pair.source).or_insert_with(|| {
+                    new_shared.push((pair.source, pair.block));
+                    Shared {
                         docs: 1,
                         source_doc: analysis.doc_of_block(pair.source),
                         last_doc: usize::MAX,
                         last_dropped: usize::MAX,
                         copies: 0,
                         removed: 0,
-                        first_copy: b.place(pair.source),
+                        first_copy: None,
                         words: analysis.words_of(pair.source),
-                        text: self.preview_of(&b, pair.source, pair.block),
-                    };
-                    self.shared.insert(pair.source, entry);
-                }
-                let entry = self.shared.get_mut(&pair.source).expect("just inserted");
+                        text: String::new(),
+                    }
+                });
                 let copy_doc = analysis.base_docs + doc;
                 if copy_doc != entry.source_doc && copy_doc != entry.last_doc {
                     entry.docs += 1;
@@ -718,76 +816,53 @@ impl<'c> Accumulator<'c> {
                 entry.copies += 1;
                 entry.removed += usize::from(analysis.is_dropped(pair.block));
             }
-            if decision.runs.is_empty() && decision.kept_short.is_empty() {
-                continue;
-            }
-            let mut runs = Vec::new();
-            for run in &decision.runs {
-                let first = run.pairs.first().expect("runs are never empty");
-                let last = run.pairs.last().expect("runs are never empty");
-                let source_doc = analysis.doc_of_block(first.mirror);
-                let (src_first, src_last) = (first.mirror, last.mirror);
-                let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
-                #[allow(clippy::cast_precision_loss)]
-                let mean = sims.iter().sum::<f64>() / sims.len() as f64;
-                let interruptions = run
-                    .interruptions
-                    .iter()
-                    .map(|r| Interruption {
-                        lines: [
-                            analysis.block(r.start).1.first_line,
-                            analysis.block(r.end - 1).1.last_line,
-                        ],
-                        blocks: r.len(),
-                        bytes: r.clone().map(|g| b.span_len(g)).sum(),
-                    })
-                    .collect();
-                runs.push(RunReport {
-                    lines: [
-                        analysis.block(first.block).1.first_line,
-                        analysis.block(last.block).1.last_line,
-                    ],
-                    blocks: run.pairs.len(),
-                    bytes: run.pairs.iter().map(|p| b.span_len(p.block)).sum(),
-                    source: b.doc_ref(source_doc),
-                    source_lines: [
-                        analysis.lines_of(src_first)[0],
-                        analysis.lines_of(src_last)[1],
-                    ],
-                    similarity: Similarity {
-                        min: round(sims.iter().copied().fold(f64::INFINITY, f64::min)),
-                        mean: round(mean),
-                    },
-                    exact: run.pairs.iter().all(|p| p.exact),
-                    interruptions,
-                    removals: run.pairs.iter().map(|p| b.removal(p)).collect(),
-                });
-            }
-            self.runs += runs.len();
-            self.short_repeats += decision.kept_short.len();
-            let range =
-                analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
-            let removed: Vec<usize> = range.clone().filter(|&g| analysis.is_dropped(g)).collect();
-            let report = DocReport {
-                document: b.doc_ref(analysis.base_docs + doc),
-                bytes: corpus.text_len(&corpus.documents[doc]),
-                blocks: range.len(),
-                removed_blocks: removed.len(),
-                removed_bytes: removed.iter().map(|&g| b.span_len(g)).sum(),
-                runs,
-                short_repeats: decision.kept_short.iter().map(|p| b.removal(p)).collect(),
-            };
-            self.with_repeats += 1;
-            self.removed_block_bytes += report.removed_bytes;
-            match &mut self.spool {
-                Some(spool) => {
-                    if let Err(e) = spool.push(&report) {
-                        self.spool_error.get_or_insert(e);
+        }
+        let whole = self.whole;
+        let made: Vec<(Place, String)> = new_shared
+            .par_iter()
+            .map_init(
+                || Builder::new(corpus, analysis),
+                |b, &(source, block)| (b.place(source), preview_of(whole, b, source, block)),
+            )
+            .collect();
+        for (&(source, _), (place, text)) in new_shared.iter().zip(made) {
+            let entry = self.shared.get_mut(&source).expect("inserted above");
+            entry.first_copy = Some(place);
+            entry.text = text;
+        }
+        drop(new_shared);
+        // Documents' entries, made on every thread a batch at a time (a batch's
+        // entries are held at once) and taken in document order.
+        let with_entries: Vec<usize> = (0..analysis.decisions.len())
+            .filter(|&d| {
+                let decision = &analysis.decisions[d];
+                !(decision.runs.is_empty() && decision.kept_short.is_empty())
+            })
+            .collect();
+        for batch in with_entries.chunks(1024) {
+            let reports: Vec<DocReport> = batch
+                .par_iter()
+                .map_init(
+                    || Builder::new(corpus, analysis),
+                    |b, &doc| b.doc_report(doc),
+                )
+                .collect();
+            for report in reports {
+                self.runs += report.runs.len();
+                self.short_repeats += report.short_repeats.len();
+                self.with_repeats += 1;
+                self.removed_block_bytes += report.removed_bytes;
+                match &mut self.spool {
+                    Some(spool) => {
+                        if let Err(e) = spool.push(&report) {
+                            self.spool_error.get_or_insert(e);
+                        }
                     }
+                    None => self.documents.push(report),
                 }
-                None => self.documents.push(report),
             }
         }
+        let b = Builder::new(corpus, analysis);
         self.copies_in_dropped.extend(
             analysis
                 .copies_in_dropped
@@ -813,28 +888,6 @@ impl<'c> Accumulator<'c> {
     /// chunk: (block, global document, first copy).
     pub fn add_late_copies(&mut self, copies: impl IntoIterator<Item = (usize, usize, usize)>) {
         self.copies_in_dropped.extend(copies);
-    }
-
-    /// The preview of first copy `source`: its own text when this chunk or the
-    /// whole corpus has it, else (a first copy stored in an index, which holds
-    /// no text) that of this chunk's copy `block`.
-    fn preview_of(&self, b: &Builder<'_>, source: usize, block: usize) -> String {
-        let analysis = b.analysis;
-        if !analysis.stored(source) {
-            let (doc, blk) = analysis.block(source);
-            return preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()]);
-        }
-        if let Some(h) = &analysis.history {
-            let stored = h.block(source);
-            if let Some(doc) = (stored.doc as usize).checked_sub(analysis.indexed_docs) {
-                #[allow(clippy::cast_possible_truncation)]
-                let span = stored.bytes[0] as usize..stored.bytes[1] as usize;
-                let whole = self.whole;
-                return preview(&whole.text(&whole.documents[doc])[span]);
-            }
-        }
-        let (doc, blk) = analysis.block(block);
-        preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()])
     }
 
     fn add_clusters(&mut self, b: &Builder<'_>) {
@@ -907,7 +960,7 @@ impl<'c> Accumulator<'c> {
             .into_values()
             .filter(|e| e.docs >= 2)
             .map(|e| Syndicated {
-                first_copy: e.first_copy,
+                first_copy: e.first_copy.expect("made when counted"),
                 documents: e.docs,
                 copies: e.copies + 1,
                 removed: e.removed,
