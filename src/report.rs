@@ -68,6 +68,7 @@ pub struct Report {
     pub summary: Summary,
     /// The document level (`null` at `--level blocks`).
     pub near_duplicates: Option<NearDuplicates>,
+    #[serde(serialize_with = "documents_unless_spliced")]
     pub documents: Vec<DocReport>,
     pub syndicated: Vec<Syndicated>,
     /// Inputs and records passed over (binary files; with `--on-error skip`,
@@ -169,26 +170,73 @@ impl Report {
     /// # Errors
     /// Write errors, or a spool that cannot be read back.
     pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let Some(spool) = &self.spool else {
+        if self.spool.is_none() && self.documents.len() < 256 {
             serde_json::to_writer(&mut *out, self).map_err(std::io::Error::from)?;
             return out.write_all(b"\n");
-        };
-        let json = serde_json::to_string(self).map_err(std::io::Error::from)?;
+        }
+        // The report without its documents, which are written in its place:
+        // read back from the spool, or made on every thread a batch at a time.
+        let json = SPLICE_DOCUMENTS.with(|splice| {
+            splice.set(true);
+            let json = serde_json::to_string(self);
+            splice.set(false);
+            json
+        });
+        let json = json.map_err(std::io::Error::from)?;
         // Only the top-level field has an empty array for its value: the
         // other "documents" keys hold numbers.
         let marker = "\"documents\":[]";
         let at = json.find(marker).expect("a report has a documents field");
         out.write_all(&json.as_bytes()[..at + marker.len() - 1])?;
-        let mut first = true;
-        spool.for_each_json(&mut |doc| {
-            if !first {
-                out.write_all(b",")?;
+        if let Some(spool) = &self.spool {
+            let mut first = true;
+            spool.for_each_json(&mut |doc| {
+                if !first {
+                    out.write_all(b",")?;
+                }
+                first = false;
+                out.write_all(doc)
+            })?;
+        } else {
+            for (i, batch) in self.documents.chunks(4096).enumerate() {
+                let parts: Vec<Vec<u8>> = batch
+                    .par_chunks(256)
+                    .map(|docs| {
+                        let mut part = Vec::new();
+                        for doc in docs {
+                            part.push(b',');
+                            serde_json::to_writer(&mut part, doc)
+                                .expect("a report entry serializes");
+                        }
+                        part
+                    })
+                    .collect();
+                for (j, part) in parts.iter().enumerate() {
+                    // The list's first entry has no comma before it.
+                    out.write_all(&part[usize::from(i == 0 && j == 0)..])?;
+                }
             }
-            first = false;
-            out.write_all(doc)
-        })?;
+        }
         out.write_all(&json.as_bytes()[at + marker.len() - 1..])?;
         out.write_all(b"\n")
+    }
+}
+
+thread_local! {
+    /// Set while [`Report::write_json`] serializes a report whose documents it
+    /// writes itself.
+    static SPLICE_DOCUMENTS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The documents, or an empty list where [`Report::write_json`] splices them.
+fn documents_unless_spliced<S: serde::Serializer>(
+    documents: &[DocReport],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    if SPLICE_DOCUMENTS.with(std::cell::Cell::get) {
+        serializer.collect_seq(std::iter::empty::<&DocReport>())
+    } else {
+        serializer.collect_seq(documents)
     }
 }
 
