@@ -888,7 +888,7 @@ fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
             Some(0) => {}
             Some(2) if on_error == "fail" => {
                 assert!(
-                    stderr.contains("02999.txt: No such file or directory"),
+                    stderr.contains("00999.txt: No such file or directory"),
                     "{stderr}"
                 );
             }
