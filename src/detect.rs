@@ -124,13 +124,21 @@ impl PostingTable {
     }
 
     fn find(&self, key: u32) -> (usize, bool) {
-        let mask = self.slots.len() - 1;
-        let mut at = key as usize & mask;
+        let n = self.slots.len();
+        // Any size, not only powers of two: the fingerprint scaled to it
+        // (Lemire's fast range) is the home slot.
+        #[allow(clippy::cast_possible_truncation)]
+        let mut at = ((u64::from(key) * n as u64) >> 32) as usize;
         loop {
             match self.slots[at].0 {
                 0 => return (at, false),
                 k if k == key => return (at, true),
-                _ => at = (at + 1) & mask,
+                _ => {
+                    at += 1;
+                    if at == n {
+                        at = 0;
+                    }
+                }
             }
         }
     }
@@ -199,9 +207,10 @@ impl PostingTable {
         out
     }
 
-    /// Grows the table once to hold `n` shingles.
+    /// Grows the table once to hold `n` shingles (an estimate, so with a
+    /// tenth more room) at most 7/8 full.
     fn reserve(&mut self, n: usize) {
-        let capacity = ((n + 1) * 8 / 7 + 1).next_power_of_two().max(1 << 12);
+        let capacity = ((n + n / 10 + 1) * 8 / 7 + 1).max(1 << 12);
         if capacity > self.slots.len() {
             self.resize(capacity);
         }
@@ -550,7 +559,7 @@ pub fn detect_streamed(
         sketches.extend(produce(0));
     }
     for k in 0..batches {
-        let end = sketches.len();
+        let (start, end) = (run.matches.len(), sketches.len());
         let ((), next) = rayon::join(
             || run.decide(&sketches, end, progress),
             || {
@@ -561,6 +570,15 @@ pub fn detect_streamed(
                 }
             },
         );
+        // Only first copies long enough to be indexed are compared again.
+        for (s, m) in sketches[start..end]
+            .iter_mut()
+            .zip(&run.matches[start..end])
+        {
+            if *m != Match::Unique || s.words < config.min_words {
+                s.shingles = Vec::new();
+            }
+        }
         sketches.extend(next);
     }
     assert_eq!(sketches.len(), skip.len(), "one sketch a block");

@@ -332,6 +332,27 @@ impl Corpus {
         ranges
     }
 
+    /// Drops the mapped pages holding documents `docs` (whole pages only)
+    /// from the resident set; their text stays readable. Documents are in
+    /// file order within a source, so each source's part is one range.
+    pub fn release_documents(&self, docs: Range<usize>) {
+        let mut at = docs.start;
+        while at < docs.end {
+            let source = self.documents[at].source;
+            let first = &self.documents[at];
+            let mut last = first;
+            while at < docs.end && self.documents[at].source == source {
+                last = &self.documents[at];
+                at += 1;
+            }
+            let data = &self.sources[source].data;
+            match (&first.record, &last.record) {
+                (Some(a), Some(b)) => data.release_range(a.body.start..b.line_end),
+                _ => data.release_range(0..data.len()),
+            }
+        }
+    }
+
     /// Bytes of a document's text, without decoding it.
     #[must_use]
     pub fn text_len(&self, doc: &Document) -> usize {

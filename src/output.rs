@@ -88,7 +88,13 @@ pub fn write_source_part(
     // of each record.
     let data: &[u8] = &src.data;
     let mut at = part.start;
+    let mut released = part.start;
     for doc in docs {
+        // Pages written out leave the resident set now and then.
+        if doc % 1024 == 1023 {
+            src.data.release_range(released..at);
+            released = at;
+        }
         let document = &corpus.documents[doc];
         let record = document
             .record

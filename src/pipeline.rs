@@ -453,12 +453,20 @@ pub fn analyze_after(
         let dropped = &doc_level.dropped;
         let n = corpus.documents.len();
         let per_batch = (n / 128).clamp(16, 2048);
+        // The input's pages were all read by the first pass: they leave the
+        // resident set, and each batch's go again once it is sketched (the
+        // report and output read them back from the page cache).
+        for source in &corpus.sources {
+            source.release_pages();
+        }
         let produce = |k: usize| -> Vec<Sketch> {
             let docs = k * per_batch..((k + 1) * per_batch).min(n);
             let per_doc: Vec<Vec<Sketch>> = docs
+                .clone()
                 .into_par_iter()
                 .map(|d| block_sketches(corpus, d, &blocks[d], dropped[d], config))
                 .collect();
+            corpus.release_documents(docs);
             per_doc.into_iter().flatten().collect()
         };
         let keys = skip

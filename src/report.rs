@@ -887,6 +887,7 @@ impl<'c> Accumulator<'c> {
                 !(decision.runs.is_empty() && decision.kept_short.is_empty())
             })
             .collect();
+        let mut released = 0;
         for batch in with_entries.chunks(1024) {
             let reports: Vec<DocReport> = batch
                 .par_iter()
@@ -895,6 +896,11 @@ impl<'c> Accumulator<'c> {
                     |b, &doc| b.doc_report(doc),
                 )
                 .collect();
+            // The pages of the documents done leave the resident set (first
+            // copies in them are read back from the page cache if needed).
+            let done = batch.last().map_or(released, |&d| d + 1);
+            corpus.release_documents(released..done);
+            released = done;
             for report in reports {
                 self.runs += report.runs.len();
                 self.short_repeats += report.short_repeats.len();
