@@ -38,6 +38,7 @@
 use crate::config::Config;
 use crate::shingle::{intersection, Sketch};
 use crate::store::{ExactRecord, History};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -292,6 +293,11 @@ pub type Added = (Vec<ExactRecord>, Vec<(u32, u32)>);
 #[derive(Default)]
 pub struct Detector<'h> {
     history: Option<&'h History>,
+    /// The history's postings of this run's shingles, looked up at once
+    /// (else each is looked up in `history` when needed).
+    prior: Option<crate::store::PriorPostings>,
+    /// The history's answers for this run's exact keys, likewise.
+    prior_exact: Option<HashMap<u128, ExactRecord>>,
     base: usize,
     exact: Map<u128, ExactEntry>,
     /// shingle -> (the representative when the list has one entry, else the head
@@ -333,11 +339,23 @@ impl<'h> Detector<'h> {
         self.postings.reserve(shingles);
     }
 
+    /// How many first copies the history lists for fingerprint `key`.
+    fn prior_count(&self, key: u32) -> usize {
+        match (&self.prior, self.history) {
+            (Some(p), _) => p.count(key),
+            (None, Some(h)) => h.posting_count(key),
+            (None, None) => 0,
+        }
+    }
+
     fn exact_entry(&self, key: u128) -> Option<ExactEntry> {
         if let Some(entry) = self.exact.get(&key) {
             return Some(*entry);
         }
-        let found = self.history?.exact(key)?;
+        let found = match &self.prior_exact {
+            Some(prior) => *prior.get(&key)?,
+            None => self.history?.exact(key)?,
+        };
         Some(ExactEntry {
             source: found.source,
             similarity: found.similarity,
@@ -414,9 +432,7 @@ impl<'h> Detector<'h> {
         self.postings.touch(&sketch.shingles);
         for &shingle in &sketch.shingles {
             let (head, len) = self.postings.get(shingle).unwrap_or((u32::MAX, 0));
-            let prior = self
-                .history
-                .map_or(0, |h| h.posting_count(PostingTable::key(shingle)));
+            let prior = self.prior_count(PostingTable::key(shingle));
             #[allow(clippy::cast_possible_truncation)]
             self.order
                 .push((len + prior as u32, shingle, head, len, prior));
@@ -425,8 +441,14 @@ impl<'h> Detector<'h> {
         self.order.sort_unstable_by_key(|o| (o.0, o.1));
         self.candidates.clear();
         for &(_, shingle, head, len, prior) in &self.order[..probe] {
-            if let (Some(h), true) = (self.history, prior > 0) {
-                h.posting_reps(PostingTable::key(shingle), &mut self.candidates);
+            if prior > 0 {
+                match (&self.prior, self.history) {
+                    (Some(p), _) => p.reps(PostingTable::key(shingle), &mut self.candidates),
+                    (None, Some(h)) => {
+                        h.posting_reps(PostingTable::key(shingle), &mut self.candidates);
+                    }
+                    (None, None) => {}
+                }
             }
             if len == 1 {
                 // A lone representative is kept in the map itself.
@@ -462,13 +484,16 @@ impl<'h> Detector<'h> {
 
     fn index(&mut self, id: u32, shingles: &[u64]) {
         assert!(id < LIST, "fewer than 2^31 blocks");
-        let history = self.history;
+        let (history, prior) = (self.history, &self.prior);
         for &shingle in shingles {
             let at = self.postings.slot(shingle, || {
-                history.map_or(0, |h| {
-                    let count = h.posting_count(PostingTable::key(shingle));
-                    u8::try_from(count).unwrap_or(u8::MAX)
-                })
+                let key = PostingTable::key(shingle);
+                let count = match (prior, history) {
+                    (Some(p), _) => p.count(key),
+                    (None, Some(h)) => h.posting_count(key),
+                    (None, None) => 0,
+                };
+                u8::try_from(count).unwrap_or(u8::MAX)
             });
             let (head, len) = self.postings.list(at);
             if len + self.postings.prior(at) >= POSTING_CAP {
@@ -552,6 +577,26 @@ pub fn detect_after(
     );
     let keys = sketches.iter().zip(skip).filter(eligible).count();
     let mut run = Run::new(skip, (keys, shingles), config, history);
+    // With an index, the postings of every shingle that will be looked up
+    // are read from it at once, in order.
+    if let Some(h) = history {
+        let mut keys: Vec<u32> = sketches
+            .iter()
+            .zip(skip)
+            .filter(eligible)
+            .filter(|(s, _)| s.words >= config.min_words)
+            .flat_map(|(s, _)| s.shingles.iter().map(|&x| PostingTable::key(x)))
+            .collect();
+        keys.par_sort_unstable();
+        keys.dedup();
+        run.detector.prior = Some(h.prior_postings(&keys));
+        let exact: Vec<u128> = sketches
+            .iter()
+            .filter(|s| s.words > 0)
+            .map(|s| s.exact)
+            .collect();
+        run.detector.prior_exact = Some(h.prior_exact(&exact));
+    }
     run.decide(sketches, sketches.len(), progress);
     run.finish(sketches, keep_state)
 }

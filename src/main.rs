@@ -582,6 +582,11 @@ fn run_chunked(
         .spool_documents(&chunking.dir)
         .map_err(|e| Error::io(&chunking.dir, e))?;
     let mut parts = PartWriter::new(corpus);
+    let started = std::time::Instant::now();
+    // Time spent per stage over all chunks, for -v: the four analysis
+    // stages, the report and the output.
+    let mut spent = [std::time::Duration::ZERO; 6];
+    let mut chunks = 0;
     // Output errors stop the run; they are told apart from analysis errors.
     let mut run = |out: Option<&mut dyn Write>, name: &str| -> neardup::Result<()> {
         let mut out = out;
@@ -591,12 +596,24 @@ fn run_chunked(
             &chunking,
             progress,
             |first, chunk, analysis| {
+                let t = analysis.timings;
+                for (at, d) in [t.sketch, t.documents, t.detect, t.decide]
+                    .into_iter()
+                    .enumerate()
+                {
+                    spent[at] += d;
+                }
+                chunks += 1;
+                let clock = std::time::Instant::now();
                 report.add(chunk, analysis);
+                spent[4] += clock.elapsed();
+                let clock = std::time::Instant::now();
                 if let Some(out) = out.as_deref_mut() {
                     parts
                         .chunk(first, chunk, analysis, out)
                         .map_err(|e| Error::io(name, e))?;
                 }
+                spent[5] += clock.elapsed();
                 Ok(())
             },
         )?;
@@ -634,10 +651,24 @@ fn run_chunked(
         }
         Some(Destination::Dir(_)) => unreachable!("refused above"),
     }
+    if common.verbose && !common.quiet {
+        print_chunk_times(chunks, spent, started.elapsed());
+    }
     report
         .finish()
         .map(Some)
         .map_err(|e| Error::io(&chunking.dir, e))
+}
+
+/// `-v` for a chunked run: time per stage over all chunks.
+fn print_chunk_times(chunks: usize, spent: [std::time::Duration; 6], total: std::time::Duration) {
+    let other = total.saturating_sub(spent.iter().sum());
+    let [sketch, documents, blocks, runs, report, write] = spent.map(|d| d.as_secs_f64());
+    eprintln!(
+        "neardup: {chunks} chunks: sketch {sketch:.3}s, documents {documents:.3}s, blocks {blocks:.3}s, runs {runs:.3}s, report {report:.3}s, write {write:.3}s, segments and the rest {:.3}s, total {:.3}s",
+        other.as_secs_f64(),
+        total.as_secs_f64()
+    );
 }
 
 fn update_index(

@@ -474,18 +474,26 @@ pub fn analyze_after(
             .zip(&sketches)
             .filter(|(&skip, s)| !skip && s.words > 0)
             .count();
-        let (detection, all) = detect_streamed(
-            n.div_ceil(per_batch),
-            &produce,
-            &skip,
-            (keys, block_shingles.estimate()),
-            config,
-            progress,
-            hist,
-            keep,
-        );
-        sketches = all;
-        detection
+        if hist.is_some() {
+            // With an index, every block is sketched first: the index's
+            // postings of all their shingles are then read in one ordered
+            // pass instead of one look-up at a time.
+            sketches = (0..n.div_ceil(per_batch)).flat_map(produce).collect();
+            detect_after(&sketches, &skip, config, progress, hist, keep)
+        } else {
+            let (detection, all) = detect_streamed(
+                n.div_ceil(per_batch),
+                &produce,
+                &skip,
+                (keys, block_shingles.estimate()),
+                config,
+                progress,
+                hist,
+                keep,
+            );
+            sketches = all;
+            detection
+        }
     } else {
         detect_after(&sketches, &skip, config, progress, hist, keep)
     };

@@ -903,6 +903,31 @@ impl Segment {
     }
 }
 
+/// The postings an index holds for a set of fingerprints (see
+/// [`History::prior_postings`]).
+#[derive(Default)]
+pub struct PriorPostings {
+    /// fingerprint -> (start in `reps`, count); fingerprints without
+    /// postings are left out.
+    at: std::collections::HashMap<u32, (u32, u32)>,
+    reps: Vec<u32>,
+}
+
+impl PriorPostings {
+    /// How many first copies the index lists for `fingerprint`.
+    #[must_use]
+    pub fn count(&self, fingerprint: u32) -> usize {
+        self.at.get(&fingerprint).map_or(0, |&(_, n)| n as usize)
+    }
+
+    /// Appends the first copies the index lists for `fingerprint`, ascending.
+    pub fn reps(&self, fingerprint: u32, out: &mut Vec<u32>) {
+        if let Some(&(start, n)) = self.at.get(&fingerprint) {
+            out.extend_from_slice(&self.reps[start as usize..(start + n) as usize]);
+        }
+    }
+}
+
 /// What earlier runs (or earlier chunks of this run) saw: one index file, or
 /// several segments that follow each other (a chunked run's), looked up as one.
 /// Document and block numbers are global: the first segment's come first.
@@ -1051,6 +1076,63 @@ impl History {
             .iter()
             .map(|s| s.posting_count(fingerprint))
             .sum()
+    }
+
+    /// The postings of many fingerprints at once (`fingerprints` ascending,
+    /// no repeats), looked up in each segment in ascending order: the pages
+    /// of its postings are then read front to back, each once, instead of
+    /// once per look-up, and let go behind the walk.
+    #[must_use]
+    pub fn prior_postings(&self, fingerprints: &[u32]) -> PriorPostings {
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); fingerprints.len()];
+        for s in &self.segments {
+            for (i, &fp) in fingerprints.iter().enumerate() {
+                if i % (1 << 16) == (1 << 16) - 1 {
+                    s.release_pages();
+                }
+                s.posting_reps(fp, &mut lists[i]);
+            }
+            s.release_pages();
+        }
+        let mut prior = PriorPostings::default();
+        for (&fp, list) in fingerprints.iter().zip(lists) {
+            if list.is_empty() {
+                continue;
+            }
+            let start = u32::try_from(prior.reps.len()).expect("fewer than 2^32 postings");
+            prior.reps.extend_from_slice(&list);
+            prior.at.insert(
+                fp,
+                (start, u32::try_from(list.len()).expect("capped lists")),
+            );
+        }
+        prior
+    }
+
+    /// What many exact-text keys resolve to, looked up in each segment in
+    /// the order of their records (see [`History::prior_postings`]).
+    #[must_use]
+    pub fn prior_exact(&self, keys: &[u128]) -> std::collections::HashMap<u128, ExactRecord> {
+        let mut keys = keys.to_vec();
+        #[allow(clippy::cast_possible_truncation)]
+        keys.sort_unstable_by_key(|&k| (k as u64, (k >> 64) as u64));
+        keys.dedup();
+        let mut found = std::collections::HashMap::new();
+        for s in &self.segments {
+            for (i, &key) in keys.iter().enumerate() {
+                if i % (1 << 16) == (1 << 16) - 1 {
+                    s.release_pages();
+                }
+                if found.contains_key(&key) {
+                    continue;
+                }
+                if let Some(record) = s.exact(key) {
+                    found.insert(key, record);
+                }
+            }
+            s.release_pages();
+        }
+        found
     }
 
     /// Appends the first copies listed for a fingerprint, in order.
