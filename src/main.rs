@@ -540,18 +540,15 @@ fn deliver_report(
     }
 }
 
-/// `--memory-limit`: analyses and writes the corpus chunk by chunk, and
-/// returns the report (`None` when standard output was closed early).
-fn run_chunked(
+/// The `--memory-limit` in bytes, or an error for what it does not work with
+/// yet.
+fn memory_limit_of(
     common: &cli::Common,
     config: &Config,
     corpus: &Corpus,
     destination: Option<&Destination>,
-    command: &str,
-    progress: &dyn neardup::pipeline::Progress,
-) -> neardup::Result<Option<Report>> {
-    use neardup::chunked::{self, Chunking, PartWriter};
-    let limit = chunked::parse_size(
+) -> neardup::Result<usize> {
+    let limit = neardup::chunked::parse_size(
         "--memory-limit",
         common.memory_limit.as_deref().unwrap_or(""),
     )?;
@@ -573,6 +570,21 @@ fn run_chunked(
             ));
         }
     }
+    Ok(limit)
+}
+
+/// `--memory-limit`: analyses and writes the corpus chunk by chunk, and
+/// returns the report (`None` when standard output was closed early).
+fn run_chunked(
+    common: &cli::Common,
+    config: &Config,
+    corpus: &Corpus,
+    destination: Option<&Destination>,
+    command: &str,
+    progress: &dyn neardup::pipeline::Progress,
+) -> neardup::Result<Option<Report>> {
+    use neardup::chunked::{Chunking, PartWriter};
+    let limit = memory_limit_of(common, config, corpus, destination)?;
     let dir = config.spool.clone().unwrap_or_else(std::env::temp_dir);
     let chunking = Chunking::for_memory(limit, dir);
     let mut report = report::Accumulator::new(corpus, config, command);
@@ -590,7 +602,7 @@ fn run_chunked(
     // Output errors stop the run; they are told apart from analysis errors.
     let mut run = |out: Option<&mut dyn Write>, name: &str| -> neardup::Result<()> {
         let mut out = out;
-        let late = chunked::run(
+        let late = neardup::chunked::run(
             corpus,
             config,
             &chunking,
