@@ -866,17 +866,27 @@ impl<'c> Accumulator<'c> {
             }
         }
         let whole = self.whole;
-        let made: Vec<(Place, String)> = new_shared
-            .par_iter()
-            .map_init(
-                || Builder::new(corpus, analysis),
-                |b, &(source, block)| (b.place(source), preview_of(whole, b, source, block)),
-            )
-            .collect();
-        for (&(source, _), (place, text)) in new_shared.iter().zip(made) {
-            let entry = self.shared.get_mut(&source).expect("inserted above");
-            entry.first_copy = Some(place);
-            entry.text = text;
+        for batch in new_shared.chunks(4096) {
+            let made: Vec<(Place, String)> = batch
+                .par_iter()
+                .map_init(
+                    || Builder::new(corpus, analysis),
+                    |b, &(source, block)| (b.place(source), preview_of(whole, b, source, block)),
+                )
+                .collect();
+            for (&(source, _), (place, text)) in batch.iter().zip(made) {
+                let entry = self.shared.get_mut(&source).expect("inserted above");
+                entry.first_copy = Some(place);
+                entry.text = text;
+            }
+            if !std::ptr::eq(whole, corpus) {
+                // Previews of first copies in earlier chunks read their
+                // documents anywhere in the input (and a fault maps the
+                // pages around each): they leave the resident set now.
+                for source in &whole.sources {
+                    source.release_pages();
+                }
+            }
         }
         drop(new_shared);
         // Documents' entries, made on every thread a batch at a time (a batch's

@@ -43,6 +43,19 @@ pub fn candidate_pairs_after(
     history: Option<&crate::store::History>,
 ) -> Vec<(u32, u32)> {
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
+    // The index's buckets of every key, read in one ordered pass.
+    let stored = history.map(|h| {
+        let queries: Vec<(u32, u64)> = keys
+            .iter()
+            .filter(|k| k.len() == tables)
+            .flat_map(|k| {
+                k.iter()
+                    .enumerate()
+                    .map(|(t, &key)| (u32::try_from(t).expect("few tables"), key))
+            })
+            .collect();
+        h.buckets(&queries)
+    });
     let mut pairs: Vec<(u32, u32)> = (0..tables)
         .into_par_iter()
         .flat_map_iter(|t| {
@@ -60,12 +73,11 @@ pub fn candidate_pairs_after(
             let mut members = Vec::new();
             for group in bucketed.chunk_by(|a, b| a.0 == b.0) {
                 members.clear();
-                if let Some(h) = history {
-                    h.bucket(
-                        u32::try_from(t).expect("few tables"),
-                        group[0].0,
-                        &mut members,
-                    );
+                if let Some(stored) = &stored {
+                    let table = u32::try_from(t).expect("few tables");
+                    if let Some(found) = stored.get(&(table, group[0].0)) {
+                        members.extend_from_slice(found);
+                    }
                 }
                 let prior = members.len();
                 members.extend(group.iter().map(|&(_, d)| d));

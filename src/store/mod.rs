@@ -1162,6 +1162,39 @@ impl History {
             s.bucket(table, key, out);
         }
     }
+
+    /// [`History::bucket`] of many (table, key) pairs, looked up segment by
+    /// segment in key order (see [`History::prior_postings`]); pairs with no
+    /// documents are left out.
+    #[must_use]
+    pub fn buckets(
+        &self,
+        queries: &[(u32, u64)],
+    ) -> std::collections::HashMap<(u32, u64), Vec<u32>> {
+        let mut order: Vec<(u64, u32)> = queries.iter().map(|&(t, k)| (k, t)).collect();
+        order.sort_unstable();
+        order.dedup();
+        let mut found: std::collections::HashMap<(u32, u64), Vec<u32>> =
+            std::collections::HashMap::new();
+        for s in &self.segments {
+            let mut out = Vec::new();
+            for (i, &(key, table)) in order.iter().enumerate() {
+                if i % (1 << 16) == (1 << 16) - 1 {
+                    s.release_pages();
+                }
+                out.clear();
+                s.bucket(table, key, &mut out);
+                if !out.is_empty() {
+                    found
+                        .entry((table, key))
+                        .or_default()
+                        .extend_from_slice(&out);
+                }
+            }
+            s.release_pages();
+        }
+        found
+    }
 }
 
 /// A Unix time as `YYYY-MM-DD HH:MM:SS UTC`.
