@@ -174,11 +174,15 @@ pub fn run(
         start = end;
     }
     let history = History::from_segments(segments);
+    // Looked up at once, in the order of the index's records.
+    let keys: Vec<u128> = unresolved.iter().map(|&(_, _, key)| key).collect();
+    let stored = history.prior_exact(&keys);
     let late = unresolved
         .into_iter()
         .filter_map(|(block, doc, key)| {
-            let found = history
-                .exact(key)
+            let found = stored
+                .get(&key)
+                .copied()
                 .or_else(|| last_exact.get(&key).copied())?;
             found.exact.then_some((block, doc, found.source as usize))
         })

@@ -887,6 +887,10 @@ impl<'c> Accumulator<'c> {
                     source.release_pages();
                 }
             }
+            // So do the index pages read for first copies' places.
+            if let Some(h) = &analysis.history {
+                h.release_pages();
+            }
         }
         drop(new_shared);
         // Documents' entries, made on every thread a batch at a time (a batch's
@@ -911,6 +915,9 @@ impl<'c> Accumulator<'c> {
             let done = batch.last().map_or(released, |&d| d + 1);
             corpus.release_documents(released..done);
             released = done;
+            if let Some(h) = &analysis.history {
+                h.release_pages();
+            }
             for report in reports {
                 self.runs += report.runs.len();
                 self.short_repeats += report.short_repeats.len();

@@ -1084,27 +1084,28 @@ impl History {
     /// once per look-up, and let go behind the walk.
     #[must_use]
     pub fn prior_postings(&self, fingerprints: &[u32]) -> PriorPostings {
-        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); fingerprints.len()];
+        // (fingerprint, first copy) of what is found, segment after segment;
+        // a stable sort by fingerprint then keeps each list in segment order.
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        let mut reps = Vec::new();
         for s in &self.segments {
             for (i, &fp) in fingerprints.iter().enumerate() {
                 if i % (1 << 16) == (1 << 16) - 1 {
                     s.release_pages();
                 }
-                s.posting_reps(fp, &mut lists[i]);
+                reps.clear();
+                s.posting_reps(fp, &mut reps);
+                found.extend(reps.iter().map(|&r| (fp, r)));
             }
             s.release_pages();
         }
+        found.sort_by_key(|&(fp, _)| fp);
         let mut prior = PriorPostings::default();
-        for (&fp, list) in fingerprints.iter().zip(lists) {
-            if list.is_empty() {
-                continue;
-            }
+        for list in found.chunk_by(|a, b| a.0 == b.0) {
             let start = u32::try_from(prior.reps.len()).expect("fewer than 2^32 postings");
-            prior.reps.extend_from_slice(&list);
-            prior.at.insert(
-                fp,
-                (start, u32::try_from(list.len()).expect("capped lists")),
-            );
+            prior.reps.extend(list.iter().map(|&(_, r)| r));
+            let count = u32::try_from(list.len()).expect("capped lists");
+            prior.at.insert(list[0].0, (start, count));
         }
         prior
     }

@@ -249,10 +249,10 @@ impl<'a> Items<'a> {
     }
 }
 
-/// Lets a segment's pages go every million records read, so that streaming
+/// Lets a segment's pages go every 262,144 records read, so that streaming
 /// through it does not map all of it at once (the pages stay cached).
 fn release_every(s: &Segment, i: usize) {
-    if i % (1 << 20) == (1 << 20) - 1 {
+    if i % (1 << 18) == (1 << 18) - 1 {
         s.release_pages();
     }
 }
@@ -335,7 +335,7 @@ impl<W: Write> Sections<W> {
                 self.w.write(bytes.unwrap_or(&[]))?;
                 at += take;
                 // Copied pages leave the resident set (they stay cached).
-                if at % (64 << 20) == 0 {
+                if at % (16 << 20) == 0 {
                     old.release_pages();
                 }
             }
@@ -553,7 +553,7 @@ fn fill(
     // Streams through a section of the old index let its pages go every so
     // often, so that rewriting an index does not map all of it at once.
     let release = |i: usize| {
-        if i % (1 << 20) == (1 << 20) - 1 {
+        if i % (1 << 18) == (1 << 18) - 1 {
             if let Some(o) = old {
                 o.release_pages();
             }
