@@ -242,20 +242,21 @@ impl PartWriter {
     /// Writes a chunk whose documents are `whole`'s from `first` on.
     ///
     /// # Errors
-    /// The writer's errors.
+    /// The sink's errors.
     pub fn chunk(
         &mut self,
         first: usize,
         chunk: &Corpus,
         analysis: &Analysis,
-        out: &mut dyn Write,
+        sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
         for (source, local) in chunk.docs_by_source().into_iter().enumerate() {
             if local.is_empty() {
                 continue;
             }
-            self.rest_before(chunk, source, out)?;
-            let len = chunk.sources[source].data.len();
+            self.rest_before(chunk, source, sink)?;
+            let src = &chunk.sources[source];
+            let len = src.data.len();
             let finished = first + local.end >= self.ranges[source].end;
             let to = if finished {
                 len
@@ -266,7 +267,13 @@ impl PartWriter {
                     .map_or(len, |r| r.line_end)
             };
             let from = self.written[source];
-            write_source_part(chunk, analysis, source, local, false, out, from..to)?;
+            // A text file that is a near duplicate of another is not written.
+            let dropped_text = src.format == crate::config::Format::Text
+                && local.clone().all(|d| analysis.doc_dropped[d]);
+            if !dropped_text {
+                let out = sink.to(source)?;
+                write_source_part(chunk, analysis, source, local, false, out, from..to)?;
+            }
             self.written[source] = to;
             self.next = if finished { source + 1 } else { source };
         }
@@ -277,26 +284,55 @@ impl PartWriter {
     /// sources without documents).
     ///
     /// # Errors
-    /// The writer's errors.
-    pub fn finish(&mut self, whole: &Corpus, out: &mut dyn Write) -> std::io::Result<()> {
-        self.rest_before(whole, whole.sources.len(), out)
+    /// The sink's errors.
+    pub fn finish(&mut self, whole: &Corpus, sink: &mut dyn Sink) -> std::io::Result<()> {
+        self.rest_before(whole, whole.sources.len(), sink)?;
+        sink.finish()
     }
 
     fn rest_before(
         &mut self,
         corpus: &Corpus,
         source: usize,
-        out: &mut dyn Write,
+        sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
         for s in self.next..source {
             let src = &corpus.sources[s];
             if src.format == crate::config::Format::Jsonl {
-                out.write_all(&src.data[self.written[s]..])?;
+                sink.to(s)?.write_all(&src.data[self.written[s]..])?;
             }
             self.written[s] = src.data.len();
         }
         self.next = self.next.max(source);
         Ok(())
+    }
+}
+
+/// Where a chunked run's output goes. Sources are written in order, each
+/// piece by piece over one or more chunks.
+pub trait Sink {
+    /// The stream for the output of `source`, which is the source last
+    /// written or a later one.
+    ///
+    /// # Errors
+    /// When the stream cannot be made, or the one before it not finished.
+    fn to(&mut self, source: usize) -> std::io::Result<&mut dyn Write>;
+
+    /// Ends the output once every source is written.
+    ///
+    /// # Errors
+    /// When the last stream cannot be finished.
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every source to one stream (standard output or `-o FILE`).
+pub struct OneStream<'w>(pub &'w mut dyn Write);
+
+impl Sink for OneStream<'_> {
+    fn to(&mut self, _: usize) -> std::io::Result<&mut dyn Write> {
+        Ok(&mut *self.0)
     }
 }
 

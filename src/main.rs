@@ -564,11 +564,6 @@ fn memory_limit_of(
     }
     if let Some(d) = destination {
         output::plan(corpus, d, false)?;
-        if matches!(d, Destination::Dir(_)) {
-            return Err(Error::Usage(
-                "--memory-limit writes to standard output or to -o FILE, not --out-dir".into(),
-            ));
-        }
     }
     Ok(limit)
 }
@@ -583,7 +578,7 @@ fn run_chunked(
     command: &str,
     progress: &dyn neardup::pipeline::Progress,
 ) -> neardup::Result<Option<Report>> {
-    use neardup::chunked::{Chunking, PartWriter};
+    use neardup::chunked::{Chunking, OneStream, PartWriter, Sink};
     let limit = memory_limit_of(common, config, corpus, destination)?;
     let dir = config.spool.clone().unwrap_or_else(std::env::temp_dir);
     let chunking = Chunking::for_memory(limit, dir);
@@ -600,7 +595,7 @@ fn run_chunked(
     let mut spent = [std::time::Duration::ZERO; 6];
     let mut chunks = 0;
     // Output errors stop the run; they are told apart from analysis errors.
-    let mut run = |out: Option<&mut dyn Write>, name: &str| -> neardup::Result<()> {
+    let mut run = |out: Option<&mut dyn Sink>, name: &str| -> neardup::Result<()> {
         let mut out = out;
         let late = neardup::chunked::run(
             corpus,
@@ -640,7 +635,7 @@ fn run_chunked(
         Some(Destination::Stdout) => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            match run(Some(&mut out), "<stdout>")
+            match run(Some(&mut OneStream(&mut out)), "<stdout>")
                 .and_then(|()| out.flush().map_err(|e| Error::io("<stdout>", e)))
             {
                 Err(e) if is_broken_pipe(&e) => return Ok(None),
@@ -650,7 +645,7 @@ fn run_chunked(
         Some(Destination::File(path)) => {
             let mut failed = None;
             let written = output::write_compressed(path, |out| {
-                run(Some(out), &path.display().to_string()).map_err(|e| {
+                run(Some(&mut OneStream(out)), &path.display().to_string()).map_err(|e| {
                     let message = e.to_string();
                     failed = Some(e);
                     std::io::Error::other(message)
@@ -661,7 +656,10 @@ fn run_chunked(
             }
             written?;
         }
-        Some(Destination::Dir(_)) => unreachable!("refused above"),
+        Some(Destination::Dir(dir)) => {
+            let mut sink = output::DirSink::new(corpus, dir)?;
+            run(Some(&mut sink), &dir.display().to_string())?;
+        }
     }
     if common.verbose && !common.quiet {
         print_chunk_times(chunks, spent, started.elapsed());

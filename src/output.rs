@@ -360,3 +360,94 @@ pub fn write(
         }
     }
 }
+
+/// `--out-dir` for a chunked run: one output file per input, written a piece
+/// at a time as chunks come, each into a temporary file beside it that is
+/// renamed into place (compressed on the way when its name says so) once its
+/// input is done. An error leaves no partial file under a final name.
+pub struct DirSink {
+    /// The output path of each source.
+    paths: Vec<Option<PathBuf>>,
+    open: Option<OpenOutput>,
+}
+
+struct OpenOutput {
+    source: usize,
+    temp: tempfile::NamedTempFile,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl DirSink {
+    /// A sink for `corpus`'s sources into `dir` (see [`plan`]).
+    ///
+    /// # Errors
+    /// See [`plan`].
+    pub fn new(corpus: &Corpus, dir: &Path) -> Result<DirSink> {
+        let mut paths = vec![None; corpus.sources.len()];
+        for (path, source) in plan(corpus, &Destination::Dir(dir.to_owned()), false)? {
+            paths[source] = Some(path);
+        }
+        Ok(DirSink { paths, open: None })
+    }
+
+    fn close(&mut self) -> std::io::Result<()> {
+        let Some(OpenOutput {
+            source,
+            temp,
+            mut out,
+        }) = self.open.take()
+        else {
+            return Ok(());
+        };
+        let path = self.paths[source].clone().expect("open outputs have paths");
+        let named =
+            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+        out.flush().map_err(named)?;
+        drop(out);
+        if Compression::from_name(&path) == Compression::None {
+            temp.as_file().sync_all().map_err(named)?;
+            temp.persist(&path).map_err(|e| named(e.error))?;
+            return Ok(());
+        }
+        // Compressed on the way to its final name; the plain temporary file goes.
+        write_compressed(&path, |out| {
+            let mut plain = std::fs::File::open(temp.path())?;
+            std::io::copy(&mut plain, out).map(|_| ())
+        })
+        .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+impl crate::chunked::Sink for DirSink {
+    fn to(&mut self, source: usize) -> std::io::Result<&mut dyn Write> {
+        if self.open.as_ref().is_some_and(|o| o.source != source) {
+            self.close()?;
+        }
+        if self.open.is_none() {
+            let path = self.paths[source]
+                .clone()
+                .expect("every source has an output path");
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            let failed = |e: std::io::Error| {
+                std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
+            };
+            std::fs::create_dir_all(&dir).map_err(failed)?;
+            let temp = temp_beside(&path, &dir, ".neardup-")
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let file = temp.as_file().try_clone().map_err(failed)?;
+            self.open = Some(OpenOutput {
+                source,
+                temp,
+                out: std::io::BufWriter::with_capacity(1 << 16, file),
+            });
+        }
+        Ok(&mut self.open.as_mut().expect("opened above").out)
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.close()
+    }
+}

@@ -81,6 +81,104 @@ fn chunked_runs_write_and_report_what_whole_runs_do() {
 }
 
 #[test]
+fn out_dir_gets_the_whole_runs_files() {
+    // A tree of JSON Lines batches (one gzipped, one a copy of another) and
+    // text files that repeat each other and the batches: each output file is
+    // byte for byte the whole run's, at -j 1 and 2.
+    let dir = tempdir();
+    let d = dir.path();
+    let corpus = d.join("corpus");
+    std::fs::create_dir_all(corpus.join("sub")).unwrap();
+    let batches = crate::index::batches();
+    std::fs::write(corpus.join("a.jsonl"), &batches[0]).unwrap();
+    std::fs::write(corpus.join("sub/b.jsonl"), &batches[1]).unwrap();
+    std::fs::write(
+        corpus.join("sub/c.jsonl.gz"),
+        crate::util::gzip(batches[2].as_bytes()),
+    )
+    .unwrap();
+    // Every record of d.jsonl repeats one of a.jsonl: its output holds none.
+    std::fs::write(corpus.join("d.jsonl"), &batches[0]).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(batches[3].lines().next().unwrap()).unwrap();
+    let story = first["text"].as_str().unwrap();
+    std::fs::write(corpus.join("e.txt"), story).unwrap();
+    std::fs::write(corpus.join("f-copy.txt"), story).unwrap();
+    // g.txt is new but for one paragraph of the story, removed as a repeat.
+    let shared = story.split("\n\n").next().unwrap();
+    std::fs::write(
+        corpus.join("g.txt"),
+        format!(
+            "Harbour pilots met the port authority on Monday about the new tug schedule.\n\n\
+             The meeting ran past midnight and ended without an agreement on pay.\n\n{shared}\n"
+        ),
+    )
+    .unwrap();
+    let whole = run(d, &["clean", "-q", "--out-dir", "whole", "corpus"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    let files = |root: &std::path::Path| {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_owned()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let name = path.strip_prefix(root).unwrap().to_owned();
+                    out.push((name, std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+    let expected = files(&d.join("whole"));
+    // The near-duplicate text file is not written; the others are.
+    assert!(expected
+        .iter()
+        .all(|(name, _)| !name.ends_with("f-copy.txt")));
+    assert_eq!(
+        expected.len(),
+        6,
+        "{:?}",
+        expected.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    let g_out = &expected
+        .iter()
+        .find(|(name, _)| name.ends_with("g.txt"))
+        .unwrap()
+        .1;
+    assert!(g_out.len() < std::fs::read(corpus.join("g.txt")).unwrap().len());
+    for threads in ["1", "2"] {
+        let out_dir = format!("chunked{threads}");
+        let out = run(
+            d,
+            &[
+                "clean",
+                "-q",
+                "--memory-limit",
+                SMALL,
+                "-j",
+                threads,
+                "--out-dir",
+                &out_dir,
+                "corpus",
+            ],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let got = files(&d.join(&out_dir));
+        assert_eq!(
+            got.iter().map(|f| &f.0).collect::<Vec<_>>(),
+            expected.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        for ((name, bytes), (_, want)) in got.iter().zip(&expected) {
+            assert_bytes_eq(bytes, want, &format!("{} at -j {threads}", name.display()));
+        }
+    }
+}
+
+#[test]
 fn standard_input_and_compressed_inputs_are_spooled_not_held() {
     let dir = tempdir();
     let d = dir.path();
@@ -138,21 +236,10 @@ fn what_chunked_runs_cannot_do_yet_is_refused_by_name() {
                 "clean",
                 "--memory-limit",
                 "1G",
-                "--out-dir",
-                "out",
-                "all.jsonl",
-            ][..],
-            "not --out-dir",
-        ),
-        (
-            &[
-                "clean",
-                "--memory-limit",
-                "1G",
                 "--keep",
                 "longest",
                 "all.jsonl",
-            ],
+            ][..],
             "--keep or --annotate",
         ),
         (

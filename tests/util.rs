@@ -110,3 +110,11 @@ pub fn assert_bytes_eq(actual: &[u8], expected: &[u8], what: &str) {
         String::from_utf8_lossy(actual)
     );
 }
+
+/// `bytes` gzipped.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
