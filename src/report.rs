@@ -70,6 +70,7 @@ pub struct Report {
     pub near_duplicates: Option<NearDuplicates>,
     #[serde(serialize_with = "documents_unless_spliced")]
     pub documents: Vec<DocReport>,
+    #[serde(serialize_with = "syndicated_unless_spliced")]
     pub syndicated: Vec<Syndicated>,
     /// Inputs and records passed over (binary files; with `--on-error skip`,
     /// unreadable files and malformed records), each as its error message.
@@ -84,6 +85,10 @@ pub struct Report {
     /// `documents` (they come after it, in input order).
     #[serde(skip)]
     pub spool: Option<Spool>,
+    /// A chunked run's shared blocks, spooled in their order instead of
+    /// `syndicated`.
+    #[serde(skip)]
+    pub syndicated_spool: Option<Spool>,
 }
 
 /// Documents of a report written to an unnamed temporary file, one JSON
@@ -113,9 +118,9 @@ impl Spool {
         })
     }
 
-    fn push(&mut self, doc: &DocReport) -> std::io::Result<()> {
+    fn push<T: Serialize>(&mut self, item: &T) -> std::io::Result<()> {
         use std::io::Write as _;
-        serde_json::to_writer(&mut self.file, doc).map_err(std::io::Error::from)?;
+        serde_json::to_writer(&mut self.file, item).map_err(std::io::Error::from)?;
         self.file.write_all(b"\n")?;
         self.count += 1;
         Ok(())
@@ -164,13 +169,32 @@ impl Report {
         Ok(())
     }
 
+    /// Calls `f` with each shared block, in order: those held in
+    /// `syndicated`, then those spooled.
+    ///
+    /// # Errors
+    /// When spooled entries cannot be read back.
+    pub fn for_each_syndicated(&self, f: &mut dyn FnMut(&Syndicated)) -> std::io::Result<()> {
+        for s in &self.syndicated {
+            f(s);
+        }
+        if let Some(spool) = &self.syndicated_spool {
+            spool.for_each_json(&mut |json| {
+                let s: Syndicated = serde_json::from_slice(json).map_err(std::io::Error::from)?;
+                f(&s);
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
     /// Writes the report as JSON (one line and a newline), its spooled
     /// documents streamed in place: the same bytes as serializing it whole.
     ///
     /// # Errors
     /// Write errors, or a spool that cannot be read back.
     pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        if self.spool.is_none() && self.documents.len() < 256 {
+        if self.spool.is_none() && self.syndicated_spool.is_none() && self.documents.len() < 256 {
             serde_json::to_writer(&mut *out, self).map_err(std::io::Error::from)?;
             return out.write_all(b"\n");
         }
@@ -217,7 +241,29 @@ impl Report {
                 }
             }
         }
-        out.write_all(&json.as_bytes()[at + marker.len() - 1..])?;
+        // Then the shared blocks, held or spooled.
+        let rest = &json[at + marker.len() - 1..];
+        let marker = "\"syndicated\":[]";
+        let at = rest.find(marker).expect("a report has a syndicated field");
+        out.write_all(&rest.as_bytes()[..at + marker.len() - 1])?;
+        let mut first = true;
+        for s in &self.syndicated {
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            serde_json::to_writer(&mut *out, s).map_err(std::io::Error::from)?;
+        }
+        if let Some(spool) = &self.syndicated_spool {
+            spool.for_each_json(&mut |s| {
+                if !first {
+                    out.write_all(b",")?;
+                }
+                first = false;
+                out.write_all(s)
+            })?;
+        }
+        out.write_all(&rest.as_bytes()[at + marker.len() - 1..])?;
         out.write_all(b"\n")
     }
 }
@@ -226,6 +272,18 @@ thread_local! {
     /// Set while [`Report::write_json`] serializes a report whose documents it
     /// writes itself.
     static SPLICE_DOCUMENTS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The shared blocks, or an empty list where [`Report::write_json`] splices them.
+fn syndicated_unless_spliced<S: serde::Serializer>(
+    syndicated: &[Syndicated],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    if SPLICE_DOCUMENTS.with(std::cell::Cell::get) {
+        serializer.collect_seq(std::iter::empty::<&Syndicated>())
+    } else {
+        serializer.collect_seq(syndicated)
+    }
 }
 
 /// The documents, or an empty list where [`Report::write_json`] splices them.
@@ -735,10 +793,22 @@ struct Shared {
     last_dropped: usize,
     copies: usize,
     removed: usize,
-    /// Made once every entry of the chunk is counted.
+    /// Made once every entry of the chunk is counted; with a spool, written
+    /// there instead (at `at`) and only the sort keys kept.
     first_copy: Option<Place>,
     words: usize,
     text: String,
+    first_doc: usize,
+    first_bytes: [usize; 2],
+    at: (u64, u32),
+}
+
+/// Where shared blocks' places and previews go in a chunked run: they are
+/// read back, in the report's order, when it is finished.
+struct SharedSpool {
+    file: std::io::BufWriter<std::fs::File>,
+    len: u64,
+    dir: std::path::PathBuf,
 }
 
 /// The report of a run made of chunks checked one after another (one chunk
@@ -769,6 +839,8 @@ pub struct Accumulator<'c> {
     inputs: Vec<usize>,
     /// Where documents go instead of `documents`, when spooling.
     spool: Option<Spool>,
+    /// Where shared blocks' places and previews go, when spooling.
+    shared_spool: Option<SharedSpool>,
     /// Documents with repeats and their removed bytes, spooled or not.
     with_repeats: usize,
     removed_block_bytes: usize,
@@ -812,6 +884,7 @@ impl<'c> Accumulator<'c> {
             bytes: 0,
             inputs: vec![0; whole.sources.len()],
             spool: None,
+            shared_spool: None,
             with_repeats: 0,
             removed_block_bytes: 0,
             spool_error: None,
@@ -825,6 +898,12 @@ impl<'c> Accumulator<'c> {
     /// When the temporary file cannot be made.
     pub fn spool_documents(&mut self, dir: &std::path::Path) -> std::io::Result<()> {
         self.spool = Some(Spool::new(dir)?);
+        std::fs::create_dir_all(dir)?;
+        self.shared_spool = Some(SharedSpool {
+            file: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+            len: 0,
+            dir: dir.to_owned(),
+        });
         Ok(())
     }
 
@@ -854,6 +933,9 @@ impl<'c> Accumulator<'c> {
                         first_copy: None,
                         words: analysis.words_of(pair.source),
                         text: String::new(),
+                        first_doc: 0,
+                        first_bytes: [0; 2],
+                        at: (0, 0),
                     }
                 });
                 let copy_doc = analysis.base_docs + doc;
@@ -876,8 +958,21 @@ impl<'c> Accumulator<'c> {
                 .collect();
             for (&(source, _), (place, text)) in batch.iter().zip(made) {
                 let entry = self.shared.get_mut(&source).expect("inserted above");
-                entry.first_copy = Some(place);
-                entry.text = text;
+                entry.first_doc = place.document.index;
+                entry.first_bytes = place.bytes;
+                if let Some(spool) = &mut self.shared_spool {
+                    use std::io::Write as _;
+                    let json = serde_json::to_vec(&(&place, &text))
+                        .expect("a place and a string serialize");
+                    if let Err(e) = spool.file.write_all(&json) {
+                        self.spool_error.get_or_insert(e);
+                    }
+                    entry.at = (spool.len, u32::try_from(json.len()).unwrap_or(u32::MAX));
+                    spool.len += json.len() as u64;
+                } else {
+                    entry.first_copy = Some(place);
+                    entry.text = text;
+                }
             }
             if !std::ptr::eq(whole, corpus) {
                 // Previews of first copies in earlier chunks read their
@@ -1027,31 +1122,64 @@ impl<'c> Accumulator<'c> {
             // The copy is gone with its document.
             entry.removed += 1;
         }
-        let mut syndicated: Vec<Syndicated> = std::mem::take(&mut self.shared)
+        let mut shared: Vec<Shared> = std::mem::take(&mut self.shared)
             .into_values()
             .filter(|e| e.docs >= 2)
-            .map(|e| Syndicated {
-                first_copy: e.first_copy.expect("made when counted"),
-                documents: e.docs,
-                copies: e.copies + 1,
-                removed: e.removed,
-                words: e.words,
-                short: e.words < config.min_words,
-                text: e.text,
-            })
             .collect();
-        syndicated.sort_by(|x, y| {
-            y.documents
-                .cmp(&x.documents)
+        shared.sort_by(|x, y| {
+            y.docs
+                .cmp(&x.docs)
                 .then(y.copies.cmp(&x.copies))
-                .then(
-                    x.first_copy
-                        .document
-                        .index
-                        .cmp(&y.first_copy.document.index),
-                )
-                .then(x.first_copy.bytes.cmp(&y.first_copy.bytes))
+                .then(x.first_doc.cmp(&y.first_doc))
+                .then(x.first_bytes.cmp(&y.first_bytes))
         });
+        let min_words = config.min_words;
+        let entry = move |e: Shared, first_copy: Place, text: String| Syndicated {
+            first_copy,
+            documents: e.docs,
+            copies: e.copies + 1,
+            removed: e.removed,
+            words: e.words,
+            short: e.words < min_words,
+            text,
+        };
+        let mut syndicated = Vec::new();
+        let mut syndicated_spool = None;
+        match self.shared_spool.take() {
+            None => {
+                syndicated = shared
+                    .into_iter()
+                    .map(|mut e| {
+                        let place = e.first_copy.take().expect("made when counted");
+                        let text = std::mem::take(&mut e.text);
+                        entry(e, place, text)
+                    })
+                    .collect();
+            }
+            Some(spooled) => {
+                // Read back in the report's order, and spooled again so.
+                use std::io::{Read as _, Seek as _};
+                let mut file = spooled
+                    .file
+                    .into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)?;
+                let mut out = Spool::new(&spooled.dir)?;
+                let mut buf = Vec::new();
+                for e in shared {
+                    buf.resize(e.at.1 as usize, 0);
+                    file.seek(std::io::SeekFrom::Start(e.at.0))?;
+                    file.read_exact(&mut buf)?;
+                    let (place, text): (Place, String) =
+                        serde_json::from_slice(&buf).map_err(std::io::Error::from)?;
+                    out.push(&entry(e, place, text))?;
+                }
+                {
+                    use std::io::Write as _;
+                    out.file.flush()?;
+                }
+                syndicated_spool = Some(out);
+            }
+        }
         let near_duplicates = self.candidates.as_ref().map(|candidates| {
             let candidate_probability = match candidates {
                 Candidates::Minhash { banding, .. } => [0.5, 0.7, 0.8, 0.9, 0.95]
@@ -1158,6 +1286,7 @@ impl<'c> Accumulator<'c> {
             check: None,
             index: None,
             spool: self.spool.take(),
+            syndicated_spool,
         })
     }
 }
@@ -1455,15 +1584,29 @@ pub fn write_text(
             );
         }
     })?;
-    let long: Vec<&Syndicated> = report.syndicated.iter().filter(|s| !s.short).collect();
+    // The first `top` long and short shared blocks, and how many are long.
+    let (mut long, mut short_shown, mut long_count, mut any) = (Vec::new(), Vec::new(), 0, false);
+    report.for_each_syndicated(&mut |s| {
+        any = true;
+        if s.short {
+            if short_shown.len() < top {
+                short_shown.push(s.clone());
+            }
+        } else {
+            long_count += 1;
+            if long.len() < top {
+                long.push(s.clone());
+            }
+        }
+    })?;
     if !long.is_empty() {
-        let shown = long.len().min(top);
+        let shown = long.len();
         let _ = writeln!(
             out,
             "\nBlocks shared by the most documents ({shown} of {} shown):",
-            thousands(long.len())
+            thousands(long_count)
         );
-        for s in &long[..shown] {
+        for s in &long {
             let _ = writeln!(
                 out,
                 "  {:>5} docs {:>5} copies  first in {} {}: \"{}\"",
@@ -1475,11 +1618,8 @@ pub fn write_text(
             );
         }
     }
-    let short: Vec<String> = report
-        .syndicated
+    let short: Vec<String> = short_shown
         .iter()
-        .filter(|s| s.short)
-        .take(top)
         .map(|s| {
             format!(
                 "\"{}\" ({})",
@@ -1509,10 +1649,7 @@ pub fn write_text(
         }
     }
     let s = &report.summary;
-    if report.summary.documents_with_repeats > 0
-        || !report.syndicated.is_empty()
-        || !report.skipped.is_empty()
-    {
+    if report.summary.documents_with_repeats > 0 || any || !report.skipped.is_empty() {
         let _ = out.write_char('\n');
     }
     let _ = writeln!(
