@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> ExitCode {
+    neardup::memory::tune_allocator();
     let cli = cli::Cli::parse();
     let status = match &cli.command {
         cli::Command::Scan(args) => run(&args.common, Mode::Scan),

@@ -25,6 +25,29 @@ pub fn release_free_memory() {
     }
 }
 
+/// Makes glibc hand large freed blocks straight back: blocks of 1 MiB or more
+/// get their own mapping, unmapped when freed. By default glibc raises that
+/// threshold to the size of any mapped block freed (up to 32 MiB), after which
+/// such blocks come from heaps it keeps when they are freed: the resident set
+/// then holds every stage's largest buffers long after they are gone (a
+/// chunked run's live heap was a third of its anonymous memory). Never
+/// changes any result.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        const M_MMAP_THRESHOLD: i32 = -3;
+        // SAFETY: mallopt only sets a glibc tuning parameter; called once at
+        // start, before other threads allocate.
+        #[allow(unsafe_code)]
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 1 << 20);
+        }
+    }
+}
+
 /// The process's memory as Linux reports it: peak resident set, and the
 /// current resident set split into anonymous memory (the heap: what neardup
 /// holds) and mapped files (inputs and indexes: page cache the kernel can
