@@ -793,11 +793,11 @@ struct Shared {
     last_dropped: usize,
     copies: usize,
     removed: usize,
-    /// Made once every entry of the chunk is counted; with a spool, written
-    /// there instead (at `at`) and only the sort keys kept.
-    first_copy: Option<Place>,
+    /// The first copy's place and preview, made once every entry of the
+    /// chunk is counted; with a spool, written there instead (at `at`) and
+    /// only the sort keys kept.
+    made: Option<Box<(Place, String)>>,
     words: usize,
-    text: String,
     first_doc: usize,
     first_bytes: [usize; 2],
     at: (u64, u32),
@@ -930,9 +930,8 @@ impl<'c> Accumulator<'c> {
                         last_dropped: usize::MAX,
                         copies: 0,
                         removed: 0,
-                        first_copy: None,
+                        made: None,
                         words: analysis.words_of(pair.source),
-                        text: String::new(),
                         first_doc: 0,
                         first_bytes: [0; 2],
                         at: (0, 0),
@@ -970,8 +969,7 @@ impl<'c> Accumulator<'c> {
                     entry.at = (spool.len, u32::try_from(json.len()).unwrap_or(u32::MAX));
                     spool.len += json.len() as u64;
                 } else {
-                    entry.first_copy = Some(place);
-                    entry.text = text;
+                    entry.made = Some(Box::new((place, text)));
                 }
             }
             if !std::ptr::eq(whole, corpus) {
@@ -1150,8 +1148,7 @@ impl<'c> Accumulator<'c> {
                 syndicated = shared
                     .into_iter()
                     .map(|mut e| {
-                        let place = e.first_copy.take().expect("made when counted");
-                        let text = std::mem::take(&mut e.text);
+                        let (place, text) = *e.made.take().expect("made when counted");
                         entry(e, place, text)
                     })
                     .collect();
