@@ -68,9 +68,9 @@ pub struct Report {
     pub summary: Summary,
     /// The document level (`null` at `--level blocks`).
     pub near_duplicates: Option<NearDuplicates>,
-    #[serde(serialize_with = "documents_unless_spliced")]
+    #[serde(serialize_with = "unless_spliced")]
     pub documents: Vec<DocReport>,
-    #[serde(serialize_with = "syndicated_unless_spliced")]
+    #[serde(serialize_with = "unless_spliced")]
     pub syndicated: Vec<Syndicated>,
     /// Inputs and records passed over (binary files; with `--on-error skip`,
     /// unreadable files and malformed records), each as its error message.
@@ -149,6 +149,25 @@ impl Spool {
     }
 }
 
+/// Calls `f` with each of `held`, then each entry read back from `spool`.
+fn held_then_spooled<T: serde::de::DeserializeOwned>(
+    held: &[T],
+    spool: Option<&Spool>,
+    f: &mut dyn FnMut(&T),
+) -> std::io::Result<()> {
+    for item in held {
+        f(item);
+    }
+    if let Some(spool) = spool {
+        spool.for_each_json(&mut |json| {
+            let item: T = serde_json::from_slice(json).map_err(std::io::Error::from)?;
+            f(&item);
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
 impl Report {
     /// Calls `f` with each document with repeats, in order: those held in
     /// `documents`, then those spooled.
@@ -156,17 +175,7 @@ impl Report {
     /// # Errors
     /// When spooled documents cannot be read back.
     pub fn for_each_document(&self, f: &mut dyn FnMut(&DocReport)) -> std::io::Result<()> {
-        for doc in &self.documents {
-            f(doc);
-        }
-        if let Some(spool) = &self.spool {
-            spool.for_each_json(&mut |json| {
-                let doc: DocReport = serde_json::from_slice(json).map_err(std::io::Error::from)?;
-                f(&doc);
-                Ok(())
-            })?;
-        }
-        Ok(())
+        held_then_spooled(&self.documents, self.spool.as_ref(), f)
     }
 
     /// Calls `f` with each shared block, in order: those held in
@@ -175,17 +184,7 @@ impl Report {
     /// # Errors
     /// When spooled entries cannot be read back.
     pub fn for_each_syndicated(&self, f: &mut dyn FnMut(&Syndicated)) -> std::io::Result<()> {
-        for s in &self.syndicated {
-            f(s);
-        }
-        if let Some(spool) = &self.syndicated_spool {
-            spool.for_each_json(&mut |json| {
-                let s: Syndicated = serde_json::from_slice(json).map_err(std::io::Error::from)?;
-                f(&s);
-                Ok(())
-            })?;
-        }
-        Ok(())
+        held_then_spooled(&self.syndicated, self.syndicated_spool.as_ref(), f)
     }
 
     /// Writes the report as JSON (one line and a newline), its spooled
@@ -274,27 +273,15 @@ thread_local! {
     static SPLICE_DOCUMENTS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// The shared blocks, or an empty list where [`Report::write_json`] splices them.
-fn syndicated_unless_spliced<S: serde::Serializer>(
-    syndicated: &[Syndicated],
+/// A list, or an empty one where [`Report::write_json`] splices it in.
+fn unless_spliced<T: Serialize, S: serde::Serializer>(
+    items: &[T],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     if SPLICE_DOCUMENTS.with(std::cell::Cell::get) {
-        serializer.collect_seq(std::iter::empty::<&Syndicated>())
+        serializer.collect_seq(std::iter::empty::<&T>())
     } else {
-        serializer.collect_seq(syndicated)
-    }
-}
-
-/// The documents, or an empty list where [`Report::write_json`] splices them.
-fn documents_unless_spliced<S: serde::Serializer>(
-    documents: &[DocReport],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    if SPLICE_DOCUMENTS.with(std::cell::Cell::get) {
-        serializer.collect_seq(std::iter::empty::<&DocReport>())
-    } else {
-        serializer.collect_seq(documents)
+        serializer.collect_seq(items)
     }
 }
 
