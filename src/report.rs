@@ -149,6 +149,44 @@ impl Spool {
     }
 }
 
+/// Writes the entries of a JSON list, comma-separated: `held` (serialized on
+/// every thread, 256 a task, 4,096 at a time), then those in `spool`.
+fn write_entries<T: Serialize + Sync>(
+    held: &[T],
+    spool: Option<&Spool>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut first = true;
+    for batch in held.chunks(4096) {
+        let parts: Vec<Vec<u8>> = batch
+            .par_chunks(256)
+            .map(|items| {
+                let mut part = Vec::new();
+                for item in items {
+                    part.push(b',');
+                    serde_json::to_writer(&mut part, item).expect("a report entry serializes");
+                }
+                part
+            })
+            .collect();
+        for part in &parts {
+            // The list's first entry has no comma before it.
+            out.write_all(&part[usize::from(first)..])?;
+            first = false;
+        }
+    }
+    if let Some(spool) = spool {
+        spool.for_each_json(&mut |json| {
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            out.write_all(json)
+        })?;
+    }
+    Ok(())
+}
+
 /// Calls `f` with each of `held`, then each entry read back from `spool`.
 fn held_then_spooled<T: serde::de::DeserializeOwned>(
     held: &[T],
@@ -211,57 +249,13 @@ impl Report {
         let marker = "\"documents\":[]";
         let at = json.find(marker).expect("a report has a documents field");
         out.write_all(&json.as_bytes()[..at + marker.len() - 1])?;
-        if let Some(spool) = &self.spool {
-            let mut first = true;
-            spool.for_each_json(&mut |doc| {
-                if !first {
-                    out.write_all(b",")?;
-                }
-                first = false;
-                out.write_all(doc)
-            })?;
-        } else {
-            for (i, batch) in self.documents.chunks(4096).enumerate() {
-                let parts: Vec<Vec<u8>> = batch
-                    .par_chunks(256)
-                    .map(|docs| {
-                        let mut part = Vec::new();
-                        for doc in docs {
-                            part.push(b',');
-                            serde_json::to_writer(&mut part, doc)
-                                .expect("a report entry serializes");
-                        }
-                        part
-                    })
-                    .collect();
-                for (j, part) in parts.iter().enumerate() {
-                    // The list's first entry has no comma before it.
-                    out.write_all(&part[usize::from(i == 0 && j == 0)..])?;
-                }
-            }
-        }
+        write_entries(&self.documents, self.spool.as_ref(), out)?;
         // Then the shared blocks, held or spooled.
         let rest = &json[at + marker.len() - 1..];
         let marker = "\"syndicated\":[]";
         let at = rest.find(marker).expect("a report has a syndicated field");
         out.write_all(&rest.as_bytes()[..at + marker.len() - 1])?;
-        let mut first = true;
-        for s in &self.syndicated {
-            if !first {
-                out.write_all(b",")?;
-            }
-            first = false;
-            serde_json::to_writer(&mut *out, s).map_err(std::io::Error::from)?;
-        }
-        if let Some(spool) = &self.syndicated_spool {
-            spool.for_each_json(&mut |s| {
-                if !first {
-                    out.write_all(b",")?;
-                }
-                first = false;
-                out.write_all(s)
-            })?;
-        }
+        write_entries(&self.syndicated, self.syndicated_spool.as_ref(), out)?;
         out.write_all(&rest.as_bytes()[at + marker.len() - 1..])?;
         out.write_all(b"\n")
     }
