@@ -263,15 +263,16 @@ pub struct Record {
     pub body: Range<usize>,
     /// Where the record's line ends, terminator included.
     pub line_end: usize,
-    /// The value of the keep policy's field, when one is asked for.
-    pub keep: Option<crate::jsonl::FieldValue>,
+    /// The value of the keep policy's field, when one is asked for (boxed:
+    /// most runs ask for none, and the table has an entry per document).
+    pub keep: Option<Box<crate::jsonl::FieldValue>>,
 }
 
 /// One document: a whole text file or one JSON Lines record.
 #[derive(Clone, Debug)]
 pub struct Document {
     /// The id: the id field, else `file:line` for records, the path for files.
-    pub id: String,
+    pub id: Box<str>,
     /// Index of its source in [`Corpus::sources`].
     pub source: usize,
     /// Set for JSON Lines records; `None` means the whole source is the text.
@@ -375,7 +376,7 @@ impl Corpus {
             let id = id.into();
             let bytes = text.into().into_bytes();
             corpus.documents.push(Document {
-                id: id.clone(),
+                id: id.clone().into(),
                 source: corpus.sources.len(),
                 record: None,
                 len: bytes.len(),
@@ -671,7 +672,7 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
     let path = display_path(&source.input);
     if source.format == Format::Text {
         let doc = Document {
-            id: path.display().to_string(),
+            id: path.display().to_string().into(),
             source: 0,
             record: None,
             len: source.data.len(),
@@ -706,14 +707,14 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
                     .id
                     .unwrap_or_else(|| format!("{}:{line}", path.display()));
                 Ok(Document {
-                    id,
+                    id: id.into(),
                     source: 0,
                     record: Some(Record {
                         line,
                         text_value: start + parsed.text_value.start..start + parsed.text_value.end,
                         body: start..start + body.len(),
                         line_end,
-                        keep: parsed.keep,
+                        keep: parsed.keep.map(Box::new),
                     }),
                     len: parsed.text.len(),
                 })

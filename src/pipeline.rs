@@ -115,7 +115,7 @@ impl Analysis {
     pub fn doc_id(&self, corpus: &Corpus, global: usize) -> String {
         match &self.history {
             Some(h) if global < self.base_docs => h.doc_strings(global).0,
-            _ => corpus.documents[global - self.base_docs].id.clone(),
+            _ => corpus.documents[global - self.base_docs].id.to_string(),
         }
     }
 
@@ -404,7 +404,7 @@ pub fn analyze_after(
             let keep_values: Vec<_> = corpus
                 .documents
                 .iter()
-                .map(|d| d.record.as_ref().and_then(|r| r.keep.clone()))
+                .map(|d| d.record.as_ref().and_then(|r| r.keep.as_deref().cloned()))
                 .collect();
             cluster_after(&doc_sketches, c, config, &sizes, &keep_values, hist)
         }

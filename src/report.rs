@@ -598,7 +598,7 @@ impl<'a> Builder<'a> {
         let source = &self.corpus.sources[d.source];
         DocRef {
             index: global,
-            id: d.id.clone(),
+            id: d.id.to_string(),
             path: source.input.display_name(),
             line: d.record.as_ref().map(|r| r.line),
             indexed: false,

@@ -83,7 +83,7 @@ fn check_exact_groups(name: &str, corpus: &Corpus, analysis: &Analysis) -> (usiz
         .documents
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
+        .map(|(i, d)| (&*d.id, i))
         .collect();
     let (mut later, mut emptied) = (0, 0);
     for group in exact_groups(name) {
