@@ -426,8 +426,8 @@ pub struct DocRef {
     pub index: usize,
     /// The document's id.
     pub id: String,
-    /// The file it came from.
-    pub path: String,
+    /// The file it came from (shared by the references into one file).
+    pub path: std::sync::Arc<str>,
     /// JSON Lines: the record's line in the file.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub line: Option<usize>,
@@ -568,14 +568,21 @@ fn count_chars(bytes: &[u8]) -> usize {
 struct Builder<'a> {
     corpus: &'a Corpus,
     analysis: &'a Analysis,
+    /// Each source's name, shared by every reference into it.
+    names: &'a [std::sync::Arc<str>],
     char_indexes: HashMap<usize, CharIndex<'a>>,
 }
 
 impl<'a> Builder<'a> {
-    fn new(corpus: &'a Corpus, analysis: &'a Analysis) -> Builder<'a> {
+    fn new(
+        corpus: &'a Corpus,
+        analysis: &'a Analysis,
+        names: &'a [std::sync::Arc<str>],
+    ) -> Builder<'a> {
         Builder {
             corpus,
             analysis,
+            names,
             char_indexes: HashMap::new(),
         }
     }
@@ -589,17 +596,16 @@ impl<'a> Builder<'a> {
             return DocRef {
                 index: global,
                 id,
-                path,
+                path: path.into(),
                 line: (d.line > 0).then_some(d.line as usize),
                 indexed: global < self.analysis.indexed_docs,
             };
         }
         let d = &self.corpus.documents[global - base];
-        let source = &self.corpus.sources[d.source];
         DocRef {
             index: global,
             id: d.id.to_string(),
-            path: source.input.display_name(),
+            path: self.names[d.source].clone(),
             line: d.record.as_ref().map(|r| r.line),
             indexed: false,
         }
@@ -818,6 +824,8 @@ pub struct Accumulator<'c> {
     removed_blocks: usize,
     bytes: usize,
     inputs: Vec<usize>,
+    /// Each source's name, shared by every reference into it.
+    names: Vec<std::sync::Arc<str>>,
     /// Where documents go instead of `documents`, when spooling.
     spool: Option<Spool>,
     /// Where shared blocks' places and previews go, when spooling.
@@ -864,6 +872,11 @@ impl<'c> Accumulator<'c> {
             removed_blocks: 0,
             bytes: 0,
             inputs: vec![0; whole.sources.len()],
+            names: whole
+                .sources
+                .iter()
+                .map(|s| std::sync::Arc::from(s.input.display_name()))
+                .collect(),
             spool: None,
             shared_spool: None,
             with_repeats: 0,
@@ -892,6 +905,7 @@ impl<'c> Accumulator<'c> {
     /// and `analysis` was made after every earlier chunk.
     #[allow(clippy::too_many_lines)]
     pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis) {
+        let names = self.names.clone();
         // Shared blocks are counted in document order; the place and preview
         // of each new one are made afterwards, on every thread.
         let mut new_shared: Vec<(usize, usize)> = Vec::new();
@@ -932,7 +946,7 @@ impl<'c> Accumulator<'c> {
             let made: Vec<(Place, String)> = batch
                 .par_iter()
                 .map_init(
-                    || Builder::new(corpus, analysis),
+                    || Builder::new(corpus, analysis, &names),
                     |b, &(source, block)| (b.place(source), preview_of(whole, b, source, block)),
                 )
                 .collect();
@@ -980,7 +994,7 @@ impl<'c> Accumulator<'c> {
             let reports: Vec<DocReport> = batch
                 .par_iter()
                 .map_init(
-                    || Builder::new(corpus, analysis),
+                    || Builder::new(corpus, analysis, &names),
                     |b, &doc| b.doc_report(doc),
                 )
                 .collect();
@@ -1007,7 +1021,7 @@ impl<'c> Accumulator<'c> {
                 }
             }
         }
-        let b = Builder::new(corpus, analysis);
+        let b = Builder::new(corpus, analysis, &names);
         self.copies_in_dropped.extend(
             analysis
                 .copies_in_dropped
@@ -1317,13 +1331,13 @@ fn ellipsize(text: &str, max: usize) -> String {
 /// line 1 of a text file.
 #[must_use]
 pub fn doc_label_for_annotation(doc: &DocRef) -> (String, usize) {
-    (doc.path.clone(), doc.line.unwrap_or(1))
+    (doc.path.to_string(), doc.line.unwrap_or(1))
 }
 
 /// The id of a JSON Lines document, the path of a file; `(indexed)` after
 /// a document an earlier run stored in the index.
 fn short_label(doc: &DocRef) -> String {
-    let name = if doc.line.is_some() {
+    let name: &str = if doc.line.is_some() {
         &doc.id
     } else {
         &doc.path
@@ -1331,7 +1345,7 @@ fn short_label(doc: &DocRef) -> String {
     if doc.indexed {
         format!("{name} (indexed)")
     } else {
-        name.clone()
+        name.to_string()
     }
 }
 
@@ -1341,7 +1355,7 @@ fn short_label(doc: &DocRef) -> String {
 pub fn doc_label(doc: &DocRef) -> String {
     let label = match doc.line {
         Some(line) => format!("{}:{line} [{}]", doc.path, doc.id),
-        None => doc.path.clone(),
+        None => doc.path.to_string(),
     };
     if doc.indexed {
         format!("{label} (indexed)")

@@ -97,18 +97,18 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
         .find(|s| s.text.starts_with("Copyright 2026 Example Wire"))
         .expect("the footer is syndicated");
     assert_eq!((footer.documents, footer.copies), (3, 3));
-    assert_eq!(footer.first_copy.document.path, "wire/a-original.txt");
+    assert_eq!(&*footer.first_copy.document.path, "wire/a-original.txt");
     let reposted = report
         .documents
         .iter()
-        .find(|d| d.document.path == "wire/b-repost.txt")
+        .find(|d| &*d.document.path == "wire/b-repost.txt")
         .unwrap();
     // Three body paragraphs (one edited) and the footer, as one run around the
     // repost's own paragraph; header, byline and own paragraph stay.
     assert_eq!(reposted.removed_blocks, 4);
     assert_eq!(reposted.runs.len(), 1);
     let body = &reposted.runs[0];
-    assert_eq!(body.source.path, "wire/a-original.txt");
+    assert_eq!(&*body.source.path, "wire/a-original.txt");
     assert_eq!((body.lines, body.source_lines), ([5, 13], [3, 11]));
     assert_eq!(body.interruptions[0].lines, [11, 11]);
     assert!(!body.exact && body.similarity.min < 1.0);
