@@ -306,10 +306,7 @@ impl Corpus {
                 let raw = std::str::from_utf8(&source.data[record.text_value.clone()])
                     .expect("inputs are checked to be UTF-8 when loaded");
                 if raw.contains('\\') {
-                    Cow::Owned(
-                        serde_json::from_str::<String>(raw)
-                            .expect("the text field was decoded when the input was loaded"),
-                    )
+                    Cow::Owned(crate::jsonl::unescape(raw))
                 } else {
                     Cow::Borrowed(&raw[1..raw.len() - 1])
                 }

@@ -92,6 +92,56 @@ fn scan_value(line: &[u8], start: usize) -> usize {
     }
 }
 
+/// The value of a JSON string literal `raw` (quotes included) that is known
+/// to be valid: it was parsed when the input was loaded. Runs of plain bytes
+/// are copied whole; only escapes are decoded.
+///
+/// # Panics
+/// If `raw` is not a valid JSON string literal.
+#[must_use]
+pub fn unescape(raw: &str) -> String {
+    let body = &raw.as_bytes()[1..raw.len() - 1];
+    let mut out: Vec<u8> = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
+        out.extend_from_slice(&body[i..i + at]);
+        i += at;
+        let simple = match body[i + 1] {
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0C),
+            b'u' => None,
+            other => Some(other),
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            i += 2;
+            continue;
+        }
+        let hex = |at: usize| {
+            std::str::from_utf8(&body[at..at + 4])
+                .ok()
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .expect("escapes were checked when the input was loaded")
+        };
+        let mut code = hex(i + 2);
+        i += 6;
+        if (0xD800..0xDC00).contains(&code) {
+            // A surrogate pair: the low half follows as another escape.
+            let low = hex(i + 2);
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+        }
+        let c = char::from_u32(code).expect("escapes were checked when the input was loaded");
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+    out.extend_from_slice(&body[i..]);
+    String::from_utf8(out).expect("the input was checked to be UTF-8")
+}
+
 fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
     let raw = &line[raw];
     if !raw.contains('\\') {
@@ -227,6 +277,21 @@ fn kind(value: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unescape_matches_serde() {
+        for text in [
+            "",
+            "plain",
+            "line\nbreak\t\"quoted\" back\\slash / \u{8}\u{c}\r",
+            "caf\u{e9} \u{1F600} \u{2028} \u{0} end",
+        ] {
+            let raw = serde_json::to_string(text).unwrap();
+            assert_eq!(unescape(&raw), text, "{raw}");
+        }
+        // Escapes serde_json does not write: \/, \uXXXX for any character.
+        assert_eq!(unescape(r#""a\/b\u00e9\ud83d\ude00""#), "a/b\u{e9}\u{1F600}");
+    }
 
     #[test]
     fn finds_text_and_id_among_nested_fields() {

@@ -70,6 +70,12 @@ proptest! {
     }
 
     #[test]
+    fn json_strings_unescape_to_what_was_escaped(text in "\\PC{0,40}|[\"\\\\/\n\t\r\u{8}\u{c}\u{0}-\u{1f}a\u{e9}\u{1F600}]{0,20}") {
+        let raw = serde_json::to_string(&text).unwrap();
+        prop_assert_eq!(neardup::jsonl::unescape(&raw), text);
+    }
+
+    #[test]
     fn same_answer_at_any_thread_count(
         docs in proptest::collection::vec(
             proptest::collection::vec(0usize..6, 1..8), 1..6)
