@@ -199,7 +199,13 @@ pub fn cluster_after(
     let mut rep_of: Vec<Option<(usize, f64)>> = vec![None; n];
     let mut verified = 0;
     let mut reps = Vec::new();
-    for group in pairs.chunk_by(|x, y| x.1 == y.1) {
+    for (step, group) in pairs.chunk_by(|x, y| x.1 == y.1).enumerate() {
+        // Representatives' shingles read from the index are scattered, and a
+        // fault maps the cached pages around each one (64 KiB): let them go
+        // every so often (they stay cached).
+        if let (Some(h), 255) = (history, step % 256) {
+            h.release_pages();
+        }
         let d = group[0].1 as usize - base;
         reps.clear();
         reps.extend(group.iter().map(|&(c, _)| {

@@ -1090,7 +1090,7 @@ impl History {
         let mut reps = Vec::new();
         for s in &self.segments {
             for (i, &fp) in fingerprints.iter().enumerate() {
-                if i % (1 << 16) == (1 << 16) - 1 {
+                if i % (1 << 12) == (1 << 12) - 1 {
                     s.release_pages();
                 }
                 reps.clear();
@@ -1121,7 +1121,7 @@ impl History {
         let mut found = std::collections::HashMap::new();
         for s in &self.segments {
             for (i, &key) in keys.iter().enumerate() {
-                if i % (1 << 16) == (1 << 16) - 1 {
+                if i % (1 << 12) == (1 << 12) - 1 {
                     s.release_pages();
                 }
                 if found.contains_key(&key) {
@@ -1180,7 +1180,7 @@ impl History {
         for s in &self.segments {
             let mut out = Vec::new();
             for (i, &(key, table)) in order.iter().enumerate() {
-                if i % (1 << 16) == (1 << 16) - 1 {
+                if i % (1 << 12) == (1 << 12) - 1 {
                     s.release_pages();
                 }
                 out.clear();
