@@ -290,7 +290,10 @@ mod tests {
             assert_eq!(unescape(&raw), text, "{raw}");
         }
         // Escapes serde_json does not write: \/, \uXXXX for any character.
-        assert_eq!(unescape(r#""a\/b\u00e9\ud83d\ude00""#), "a/b\u{e9}\u{1F600}");
+        assert_eq!(
+            unescape(r#""a\/b\u00e9\ud83d\ude00""#),
+            "a/b\u{e9}\u{1F600}"
+        );
     }
 
     #[test]
