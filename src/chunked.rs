@@ -26,6 +26,10 @@ use std::sync::Arc;
 pub struct Chunking {
     /// Bytes of text a chunk holds at most (a chunk holds one document at least).
     pub chunk_bytes: usize,
+    /// The memory the run aims at (`--memory-limit`): each chunk gets what
+    /// the run does not already hold, down to a quarter of it (`None`: every
+    /// chunk gets `chunk_bytes`).
+    pub limit: Option<usize>,
     /// Where the temporary directory of segments is made.
     pub dir: PathBuf,
 }
@@ -40,6 +44,7 @@ impl Chunking {
     pub fn for_memory(limit: usize, dir: PathBuf) -> Chunking {
         Chunking {
             chunk_bytes: (limit / MEMORY_PER_TEXT_BYTE).max(4096),
+            limit: Some(limit),
             dir,
         }
     }
@@ -113,11 +118,19 @@ pub fn run(
     let n = corpus.documents.len();
     let mut start = 0;
     while start < n {
+        // What the run holds for the whole corpus (document table, clusters,
+        // shared-block counts) grows chunk after chunk; the next chunk gets
+        // the rest of the limit. Chunk boundaries never change the answer.
+        let chunk_bytes = chunking.limit.map_or(chunking.chunk_bytes, |limit| {
+            let held = crate::memory::anonymous_bytes().unwrap_or(0);
+            let room = limit.saturating_sub(held).max(limit / 4);
+            (room / MEMORY_PER_TEXT_BYTE).clamp(4096, chunking.chunk_bytes)
+        });
         let mut end = start;
         let mut bytes = 0;
         while end < n {
             let len = corpus.text_len(&corpus.documents[end]);
-            if end > start && bytes + len > chunking.chunk_bytes {
+            if end > start && bytes + len > chunk_bytes {
                 break;
             }
             bytes += len;

@@ -55,15 +55,7 @@ pub fn tune_allocator() {
 #[must_use]
 pub fn usage() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with(name))?;
-        line[name.len()..]
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()
-    };
+    let field = |name: &str| status_kib(&status, name);
     let mib = |kib: u64| kib / 1024;
     Some(format!(
         "memory: peak RSS {} MiB; now {} MiB anonymous, {} MiB of mapped files",
@@ -71,4 +63,23 @@ pub fn usage() -> Option<String> {
         mib(field("RssAnon:")?),
         mib(field("RssFile:")?),
     ))
+}
+
+/// Anonymous memory in the resident set now (what the process holds, not
+/// mapped files), in bytes; `None` where `/proc/self/status` is not there.
+#[must_use]
+pub fn anonymous_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    usize::try_from(status_kib(&status, "RssAnon:")? * 1024).ok()
+}
+
+/// A `/proc/self/status` field given in kB.
+fn status_kib(status: &str, name: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(name))?;
+    line[name.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
