@@ -293,11 +293,11 @@ pub type Added = (Vec<ExactRecord>, Vec<(u32, u32)>);
 #[derive(Default)]
 pub struct Detector<'h> {
     history: Option<&'h History>,
-    /// The history's postings of this run's shingles, looked up at once
-    /// (else each is looked up in `history` when needed).
-    prior: Option<crate::store::PriorPostings>,
-    /// The history's answers for this run's exact keys, likewise.
-    prior_exact: Option<HashMap<u128, ExactRecord>>,
+    /// The history's postings of this run's shingles and its answers for
+    /// this run's exact keys, read from it at once before the first block
+    /// (empty without a history).
+    prior: crate::store::PriorPostings,
+    prior_exact: HashMap<u128, ExactRecord>,
     base: usize,
     exact: Map<u128, ExactEntry>,
     /// shingle -> (the representative when the list has one entry, else the head
@@ -339,23 +339,11 @@ impl<'h> Detector<'h> {
         self.postings.reserve(shingles);
     }
 
-    /// How many first copies the history lists for fingerprint `key`.
-    fn prior_count(&self, key: u32) -> usize {
-        match (&self.prior, self.history) {
-            (Some(p), _) => p.count(key),
-            (None, Some(h)) => h.posting_count(key),
-            (None, None) => 0,
-        }
-    }
-
     fn exact_entry(&self, key: u128) -> Option<ExactEntry> {
         if let Some(entry) = self.exact.get(&key) {
             return Some(*entry);
         }
-        let found = match &self.prior_exact {
-            Some(prior) => *prior.get(&key)?,
-            None => self.history?.exact(key)?,
-        };
+        let found = self.prior_exact.get(&key)?;
         Some(ExactEntry {
             source: found.source,
             similarity: found.similarity,
@@ -432,7 +420,7 @@ impl<'h> Detector<'h> {
         self.postings.touch(&sketch.shingles);
         for &shingle in &sketch.shingles {
             let (head, len) = self.postings.get(shingle).unwrap_or((u32::MAX, 0));
-            let prior = self.prior_count(PostingTable::key(shingle));
+            let prior = self.prior.count(PostingTable::key(shingle));
             #[allow(clippy::cast_possible_truncation)]
             self.order
                 .push((len + prior as u32, shingle, head, len, prior));
@@ -442,13 +430,8 @@ impl<'h> Detector<'h> {
         self.candidates.clear();
         for &(_, shingle, head, len, prior) in &self.order[..probe] {
             if prior > 0 {
-                match (&self.prior, self.history) {
-                    (Some(p), _) => p.reps(PostingTable::key(shingle), &mut self.candidates),
-                    (None, Some(h)) => {
-                        h.posting_reps(PostingTable::key(shingle), &mut self.candidates);
-                    }
-                    (None, None) => {}
-                }
+                self.prior
+                    .reps(PostingTable::key(shingle), &mut self.candidates);
             }
             if len == 1 {
                 // A lone representative is kept in the map itself.
@@ -484,16 +467,10 @@ impl<'h> Detector<'h> {
 
     fn index(&mut self, id: u32, shingles: &[u64]) {
         assert!(id < LIST, "fewer than 2^31 blocks");
-        let (history, prior) = (self.history, &self.prior);
+        let prior = &self.prior;
         for &shingle in shingles {
             let at = self.postings.slot(shingle, || {
-                let key = PostingTable::key(shingle);
-                let count = match (prior, history) {
-                    (Some(p), _) => p.count(key),
-                    (None, Some(h)) => h.posting_count(key),
-                    (None, None) => 0,
-                };
-                u8::try_from(count).unwrap_or(u8::MAX)
+                u8::try_from(prior.count(PostingTable::key(shingle))).unwrap_or(u8::MAX)
             });
             let (head, len) = self.postings.list(at);
             if len + self.postings.prior(at) >= POSTING_CAP {
@@ -589,13 +566,13 @@ pub fn detect_after(
             .collect();
         keys.par_sort_unstable();
         keys.dedup();
-        run.detector.prior = Some(h.prior_postings(&keys));
+        run.detector.prior = h.prior_postings(&keys);
         let exact: Vec<u128> = sketches
             .iter()
             .filter(|s| s.words > 0)
             .map(|s| s.exact)
             .collect();
-        run.detector.prior_exact = Some(h.prior_exact(&exact));
+        run.detector.prior_exact = h.prior_exact(&exact);
     }
     run.decide(sketches, sketches.len(), progress);
     run.finish(sketches, keep_state)
@@ -606,6 +583,8 @@ pub fn detect_after(
 /// in order, and is called for batch `k + 1` on other threads while batch `k`
 /// goes through the detector. `room` is the exact keys and (estimated)
 /// distinct shingles to index. Returns the detection and every sketch.
+/// Without an index: with one, every shingle's postings are read from it
+/// before the first block ([`detect_after`]).
 #[must_use]
 #[allow(clippy::too_many_arguments)]
 pub fn detect_streamed(
@@ -615,10 +594,9 @@ pub fn detect_streamed(
     room: (usize, usize),
     config: &Config,
     progress: &dyn crate::pipeline::Progress,
-    history: Option<&History>,
     keep_state: bool,
 ) -> (Detection, Vec<Sketch>) {
-    let mut run = Run::new(skip, room, config, history);
+    let mut run = Run::new(skip, room, config, None);
     let mut sketches = Vec::with_capacity(skip.len());
     if batches > 0 {
         sketches.extend(produce(0));

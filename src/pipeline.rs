@@ -348,7 +348,9 @@ pub fn analyze_after(
         .documents
         .par_chunks(docs_per_part)
         .map(|docs| {
-            let mut hll = two_passes.then(Hll::new);
+            // (Only for the streamed second pass: with an index, blocks are
+            // all sketched before detection, which counts their shingles.)
+            let mut hll = (two_passes && hist.is_none()).then(Hll::new);
             let per_doc = docs
                 .iter()
                 .map(|doc| {
@@ -488,7 +490,6 @@ pub fn analyze_after(
                 (keys, block_shingles.estimate()),
                 config,
                 progress,
-                hist,
                 keep,
             );
             sketches = all;

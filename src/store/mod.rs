@@ -861,12 +861,6 @@ impl Segment {
         &records[start * POSTING_LEN..(start + count) * POSTING_LEN]
     }
 
-    /// How many first copies are listed for a shingle fingerprint.
-    #[must_use]
-    pub fn posting_count(&self, fingerprint: u32) -> usize {
-        self.posting_records(fingerprint).len() / POSTING_LEN
-    }
-
     /// Appends the first copies listed for a shingle fingerprint, ascending.
     pub fn posting_reps(&self, fingerprint: u32, out: &mut Vec<u32>) {
         for b in self.posting_records(fingerprint).chunks_exact(POSTING_LEN) {
@@ -1063,19 +1057,20 @@ impl History {
         self.of_doc(d).doc_shingles(d)
     }
 
-    /// What an exact-text key resolves to (at most one segment holds it).
-    #[must_use]
-    pub fn exact(&self, key: u128) -> Option<ExactRecord> {
-        self.segments.iter().find_map(|s| s.exact(key))
-    }
-
-    /// Postings of a shingle fingerprint, all segments together.
-    #[must_use]
-    pub fn posting_count(&self, fingerprint: u32) -> usize {
-        self.segments
-            .iter()
-            .map(|s| s.posting_count(fingerprint))
-            .sum()
+    /// Calls `f(segment, i)` for every segment, in order, and every `i` in
+    /// `0..n` (keys the caller sorted in the order of the segment's records),
+    /// letting the segment's pages go every 4,096 keys and at the end: an
+    /// ordered walk faults each page once, and the pages behind it go.
+    fn walk_in_order(&self, n: usize, mut f: impl FnMut(&Segment, usize)) {
+        for s in &self.segments {
+            for i in 0..n {
+                if i % 4096 == 4095 {
+                    s.release_pages();
+                }
+                f(s, i);
+            }
+            s.release_pages();
+        }
     }
 
     /// The postings of many fingerprints at once (`fingerprints` ascending,
@@ -1088,17 +1083,11 @@ impl History {
         // a stable sort by fingerprint then keeps each list in segment order.
         let mut found: Vec<(u32, u32)> = Vec::new();
         let mut reps = Vec::new();
-        for s in &self.segments {
-            for (i, &fp) in fingerprints.iter().enumerate() {
-                if i % (1 << 12) == (1 << 12) - 1 {
-                    s.release_pages();
-                }
-                reps.clear();
-                s.posting_reps(fp, &mut reps);
-                found.extend(reps.iter().map(|&r| (fp, r)));
-            }
-            s.release_pages();
-        }
+        self.walk_in_order(fingerprints.len(), |s, i| {
+            reps.clear();
+            s.posting_reps(fingerprints[i], &mut reps);
+            found.extend(reps.iter().map(|&r| (fingerprints[i], r)));
+        });
         found.sort_by_key(|&(fp, _)| fp);
         let mut prior = PriorPostings::default();
         for list in found.chunk_by(|a, b| a.0 == b.0) {
@@ -1119,28 +1108,15 @@ impl History {
         keys.sort_unstable_by_key(|&k| (k as u64, (k >> 64) as u64));
         keys.dedup();
         let mut found = std::collections::HashMap::new();
-        for s in &self.segments {
-            for (i, &key) in keys.iter().enumerate() {
-                if i % (1 << 12) == (1 << 12) - 1 {
-                    s.release_pages();
-                }
-                if found.contains_key(&key) {
-                    continue;
-                }
-                if let Some(record) = s.exact(key) {
-                    found.insert(key, record);
+        self.walk_in_order(keys.len(), |s, i| {
+            // At most one segment holds a key.
+            if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(keys[i]) {
+                if let Some(record) = s.exact(keys[i]) {
+                    slot.insert(record);
                 }
             }
-            s.release_pages();
-        }
+        });
         found
-    }
-
-    /// Appends the first copies listed for a fingerprint, in order.
-    pub fn posting_reps(&self, fingerprint: u32, out: &mut Vec<u32>) {
-        for s in &self.segments {
-            s.posting_reps(fingerprint, out);
-        }
     }
 
     /// The last stored copies of first copy `cluster`, ascending.
@@ -1156,17 +1132,10 @@ impl History {
         out
     }
 
-    /// The stored documents of a bucket, ascending: each segment's first and
-    /// last ones, which hold the first and last ones of all of them.
-    pub fn bucket(&self, table: u32, key: u64, out: &mut Vec<u32>) {
-        for s in &self.segments {
-            s.bucket(table, key, out);
-        }
-    }
-
-    /// [`History::bucket`] of many (table, key) pairs, looked up segment by
-    /// segment in key order (see [`History::prior_postings`]); pairs with no
-    /// documents are left out.
+    /// The stored documents of many LSH buckets (table, key), ascending: each
+    /// segment's first and last ones, which hold the first and last ones of
+    /// all of them. Looked up segment by segment in key order (see
+    /// [`History::prior_postings`]); buckets with no documents are left out.
     #[must_use]
     pub fn buckets(
         &self,
@@ -1177,23 +1146,18 @@ impl History {
         order.dedup();
         let mut found: std::collections::HashMap<(u32, u64), Vec<u32>> =
             std::collections::HashMap::new();
-        for s in &self.segments {
-            let mut out = Vec::new();
-            for (i, &(key, table)) in order.iter().enumerate() {
-                if i % (1 << 12) == (1 << 12) - 1 {
-                    s.release_pages();
-                }
-                out.clear();
-                s.bucket(table, key, &mut out);
-                if !out.is_empty() {
-                    found
-                        .entry((table, key))
-                        .or_default()
-                        .extend_from_slice(&out);
-                }
+        let mut out = Vec::new();
+        self.walk_in_order(order.len(), |s, i| {
+            let (key, table) = order[i];
+            out.clear();
+            s.bucket(table, key, &mut out);
+            if !out.is_empty() {
+                found
+                    .entry((table, key))
+                    .or_default()
+                    .extend_from_slice(&out);
             }
-            s.release_pages();
-        }
+        });
         found
     }
 }
