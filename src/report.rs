@@ -97,6 +97,8 @@ pub struct Report {
 pub struct Spool {
     file: std::io::BufWriter<std::fs::File>,
     count: usize,
+    /// Bytes written.
+    len: u64,
 }
 
 impl PartialEq for Spool {
@@ -115,14 +117,33 @@ impl Spool {
         Ok(Spool {
             file: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
             count: 0,
+            len: 0,
         })
     }
 
-    fn push<T: Serialize>(&mut self, item: &T) -> std::io::Result<()> {
+    /// Appends `item`'s JSON (and a line break); returns where that JSON is,
+    /// for [`Spool::read_at`].
+    fn push<T: Serialize>(&mut self, item: &T) -> std::io::Result<(u64, u32)> {
         use std::io::Write as _;
-        serde_json::to_writer(&mut self.file, item).map_err(std::io::Error::from)?;
+        let json = serde_json::to_vec(item).map_err(std::io::Error::from)?;
+        self.file.write_all(&json)?;
         self.file.write_all(b"\n")?;
         self.count += 1;
+        let at = (self.len, u32::try_from(json.len()).unwrap_or(u32::MAX));
+        self.len += json.len() as u64 + 1;
+        Ok(at)
+    }
+
+    /// The JSON `push` wrote at `at`.
+    fn read_at(&mut self, (at, len): (u64, u32), buf: &mut Vec<u8>) -> std::io::Result<()> {
+        use std::io::{Read as _, Seek as _, Write as _};
+        self.file.flush()?;
+        let mut file = self.file.get_ref();
+        buf.resize(len as usize, 0);
+        file.seek(std::io::SeekFrom::Start(at))?;
+        file.read_exact(buf)?;
+        // Later pushes go on at the end.
+        file.seek(std::io::SeekFrom::End(0))?;
         Ok(())
     }
 
@@ -790,14 +811,6 @@ struct Shared {
     at: (u64, u32),
 }
 
-/// Where shared blocks' places and previews go in a chunked run: they are
-/// read back, in the report's order, when it is finished.
-struct SharedSpool {
-    file: std::io::BufWriter<std::fs::File>,
-    len: u64,
-    dir: std::path::PathBuf,
-}
-
 /// The report of a run made of chunks checked one after another (one chunk
 /// for a whole-corpus run): each chunk's analysis is added as it is done,
 /// and `finish` gives the report that one analysis of everything would give.
@@ -828,8 +841,9 @@ pub struct Accumulator<'c> {
     names: Vec<std::sync::Arc<str>>,
     /// Where documents go instead of `documents`, when spooling.
     spool: Option<Spool>,
-    /// Where shared blocks' places and previews go, when spooling.
-    shared_spool: Option<SharedSpool>,
+    /// Where shared blocks' places and previews go, when spooling, and the
+    /// spool they are copied to in the report's order when it is finished.
+    shared_spool: Option<(Spool, Spool)>,
     /// Documents with repeats and their removed bytes, spooled or not.
     with_repeats: usize,
     removed_block_bytes: usize,
@@ -892,12 +906,7 @@ impl<'c> Accumulator<'c> {
     /// When the temporary file cannot be made.
     pub fn spool_documents(&mut self, dir: &std::path::Path) -> std::io::Result<()> {
         self.spool = Some(Spool::new(dir)?);
-        std::fs::create_dir_all(dir)?;
-        self.shared_spool = Some(SharedSpool {
-            file: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
-            len: 0,
-            dir: dir.to_owned(),
-        });
+        self.shared_spool = Some((Spool::new(dir)?, Spool::new(dir)?));
         Ok(())
     }
 
@@ -954,15 +963,13 @@ impl<'c> Accumulator<'c> {
                 let entry = self.shared.get_mut(&source).expect("inserted above");
                 entry.first_doc = place.document.index;
                 entry.first_bytes = place.bytes;
-                if let Some(spool) = &mut self.shared_spool {
-                    use std::io::Write as _;
-                    let json = serde_json::to_vec(&(&place, &text))
-                        .expect("a place and a string serialize");
-                    if let Err(e) = spool.file.write_all(&json) {
-                        self.spool_error.get_or_insert(e);
+                if let Some((spool, _)) = &mut self.shared_spool {
+                    match spool.push(&(&place, &text)) {
+                        Ok(at) => entry.at = at,
+                        Err(e) => {
+                            self.spool_error.get_or_insert(e);
+                        }
                     }
-                    entry.at = (spool.len, u32::try_from(json.len()).unwrap_or(u32::MAX));
-                    spool.len += json.len() as u64;
                 } else {
                     entry.made = Some(Box::new((place, text)));
                 }
@@ -1148,19 +1155,11 @@ impl<'c> Accumulator<'c> {
                     })
                     .collect();
             }
-            Some(spooled) => {
+            Some((mut places, mut out)) => {
                 // Read back in the report's order, and spooled again so.
-                use std::io::{Read as _, Seek as _};
-                let mut file = spooled
-                    .file
-                    .into_inner()
-                    .map_err(std::io::IntoInnerError::into_error)?;
-                let mut out = Spool::new(&spooled.dir)?;
                 let mut buf = Vec::new();
                 for e in shared {
-                    buf.resize(e.at.1 as usize, 0);
-                    file.seek(std::io::SeekFrom::Start(e.at.0))?;
-                    file.read_exact(&mut buf)?;
+                    places.read_at(e.at, &mut buf)?;
                     let (place, text): (Place, String) =
                         serde_json::from_slice(&buf).map_err(std::io::Error::from)?;
                     out.push(&entry(e, place, text))?;
