@@ -379,18 +379,26 @@ pub fn analyze_after(
         .collect();
     let mut blocks = Vec::with_capacity(per_doc.len());
     let mut sketches = Vec::new();
+    // With two passes, the first pass's block sketches only count words: kept
+    // as such, not as whole sketches beside the second pass's (6 MB of the
+    // 10,000-document corpus's 72 MB peak).
+    let mut has_words: Vec<bool> = Vec::new();
     let mut doc_sketches = Vec::with_capacity(per_doc.len());
     let mut doc_start = Vec::with_capacity(per_doc.len() + 1);
     let mut doc_of = Vec::new();
     for (doc, (b, s, d)) in per_doc.into_iter().enumerate() {
-        doc_start.push(sketches.len());
+        doc_start.push(doc_of.len());
         let doc = u32::try_from(doc).expect("fewer than 2^32 documents");
         doc_of.extend(std::iter::repeat_n(doc, b.len()));
         blocks.push(b);
-        sketches.extend(s);
+        if two_passes {
+            has_words.extend(s.iter().map(|s| s.words > 0));
+        } else {
+            sketches.extend(s);
+        }
         doc_sketches.push(d);
     }
-    doc_start.push(sketches.len());
+    doc_start.push(doc_of.len());
     timings.sketch = started.elapsed();
 
     let started = Instant::now();
@@ -473,9 +481,10 @@ pub fn analyze_after(
         };
         let keys = skip
             .iter()
-            .zip(&sketches)
-            .filter(|(&skip, s)| !skip && s.words > 0)
+            .zip(&has_words)
+            .filter(|(&skip, &words)| !skip && words)
             .count();
+        drop(has_words);
         if hist.is_some() {
             // With an index, every block is sketched first: the index's
             // postings of all their shingles are then read in one ordered
