@@ -201,25 +201,23 @@ pub fn write_github(
     check: &CheckReport,
     out: &mut dyn std::fmt::Write,
 ) -> std::io::Result<()> {
-    if let Some(near) = &report.near_duplicates {
-        for cluster in &near.cluster_list {
-            for member in cluster.members.iter().filter(|m| !m.kept) {
-                let (file, line) = doc_label_for_annotation(&member.document);
-                let _ = writeln!(
-                    out,
-                    "::warning file={},line={line},title={}::{}",
-                    escape_property(&file),
-                    escape_property("neardup: near-duplicate document"),
-                    escape_data(&format!(
-                        "{} is a near duplicate of {} (similarity {:.2})",
-                        member.document.id,
-                        crate::report::doc_label(&cluster.kept),
-                        member.similarity
-                    )),
-                );
-            }
+    report.for_each_cluster(&mut |cluster| {
+        for member in cluster.members.iter().filter(|m| !m.kept) {
+            let (file, line) = doc_label_for_annotation(&member.document);
+            let _ = writeln!(
+                out,
+                "::warning file={},line={line},title={}::{}",
+                escape_property(&file),
+                escape_property("neardup: near-duplicate document"),
+                escape_data(&format!(
+                    "{} is a near duplicate of {} (similarity {:.2})",
+                    member.document.id,
+                    crate::report::doc_label(&cluster.kept),
+                    member.similarity
+                )),
+            );
         }
-    }
+    })?;
     report.for_each_document(&mut |doc| {
         let (file, record_line) = doc_label_for_annotation(&doc.document);
         for run in &doc.runs {

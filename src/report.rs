@@ -89,6 +89,10 @@ pub struct Report {
     /// `syndicated`.
     #[serde(skip)]
     pub syndicated_spool: Option<Spool>,
+    /// A chunked run's near-duplicate clusters, spooled in their order
+    /// instead of `near_duplicates.cluster_list`.
+    #[serde(skip)]
+    pub cluster_spool: Option<Spool>,
 }
 
 /// Documents of a report written to an unnamed temporary file, one JSON
@@ -134,6 +138,16 @@ impl Spool {
         Ok(at)
     }
 
+    /// Appends JSON already made (one line, without its line break).
+    fn push_raw(&mut self, json: &[u8]) -> std::io::Result<()> {
+        use std::io::Write as _;
+        self.file.write_all(json)?;
+        self.file.write_all(b"\n")?;
+        self.count += 1;
+        self.len += json.len() as u64 + 1;
+        Ok(())
+    }
+
     /// The JSON `push` wrote at `at`.
     fn read_at(&mut self, (at, len): (u64, u32), buf: &mut Vec<u8>) -> std::io::Result<()> {
         use std::io::{Read as _, Seek as _, Write as _};
@@ -147,6 +161,12 @@ impl Spool {
         Ok(())
     }
 
+    /// Makes everything written so far readable.
+    fn flush(&mut self) -> std::io::Result<()> {
+        use std::io::Write as _;
+        self.file.flush()
+    }
+
     /// Calls `f` with each spooled document's JSON, in order.
     ///
     /// # Errors
@@ -155,18 +175,28 @@ impl Spool {
         &self,
         f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
+        self.first_json(usize::MAX, f)
+    }
+
+    /// [`Spool::for_each_json`] for the first `n` entries only.
+    fn first_json(
+        &self,
+        n: usize,
+        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         use std::io::{BufRead as _, Seek as _};
         let mut file = self.file.get_ref().try_clone()?;
         file.seek(std::io::SeekFrom::Start(0))?;
         let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         let mut line = Vec::new();
-        loop {
+        for _ in 0..n {
             line.clear();
             if reader.read_until(b'\n', &mut line)? == 0 {
-                return Ok(());
+                break;
             }
             f(line.strip_suffix(b"\n").unwrap_or(&line))?;
         }
+        Ok(())
     }
 }
 
@@ -246,13 +276,49 @@ impl Report {
         held_then_spooled(&self.syndicated, self.syndicated_spool.as_ref(), f)
     }
 
+    /// Calls `f` with each near-duplicate cluster, largest first: those held
+    /// in `near_duplicates`, then those spooled.
+    ///
+    /// # Errors
+    /// When spooled clusters cannot be read back.
+    pub fn for_each_cluster(&self, f: &mut dyn FnMut(&ClusterReport)) -> std::io::Result<()> {
+        let held = self
+            .near_duplicates
+            .as_ref()
+            .map_or(&[][..], |near| &near.cluster_list[..]);
+        held_then_spooled(held, self.cluster_spool.as_ref(), f)
+    }
+
+    /// The first `n` near-duplicate clusters (the largest), held or spooled.
+    ///
+    /// # Errors
+    /// When spooled clusters cannot be read back.
+    pub fn first_clusters(&self, n: usize) -> std::io::Result<Vec<ClusterReport>> {
+        let held = self
+            .near_duplicates
+            .as_ref()
+            .map_or(&[][..], |near| &near.cluster_list[..]);
+        let mut out: Vec<ClusterReport> = held.iter().take(n).cloned().collect();
+        if let Some(spool) = &self.cluster_spool {
+            spool.first_json(n - out.len(), &mut |json| {
+                out.push(serde_json::from_slice(json).map_err(std::io::Error::from)?);
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+
     /// Writes the report as JSON (one line and a newline), its spooled
     /// documents streamed in place: the same bytes as serializing it whole.
     ///
     /// # Errors
     /// Write errors, or a spool that cannot be read back.
     pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        if self.spool.is_none() && self.syndicated_spool.is_none() && self.documents.len() < 256 {
+        if self.spool.is_none()
+            && self.syndicated_spool.is_none()
+            && self.cluster_spool.is_none()
+            && self.documents.len() < 256
+        {
             serde_json::to_writer(&mut *out, self).map_err(std::io::Error::from)?;
             return out.write_all(b"\n");
         }
@@ -265,6 +331,14 @@ impl Report {
             json
         });
         let json = json.map_err(std::io::Error::from)?;
+        // The clusters first (held or spooled), when there is a document level.
+        let mut json = &json[..];
+        let marker = "\"cluster_list\":[]";
+        if let (Some(near), Some(at)) = (&self.near_duplicates, json.find(marker)) {
+            out.write_all(&json.as_bytes()[..at + marker.len() - 1])?;
+            write_entries(&near.cluster_list, self.cluster_spool.as_ref(), out)?;
+            json = &json[at + marker.len() - 1..];
+        }
         // Only the top-level field has an empty array for its value: the
         // other "documents" keys hold numbers.
         let marker = "\"documents\":[]";
@@ -376,6 +450,7 @@ pub struct NearDuplicates {
     pub dropped_documents: usize,
     pub dropped_bytes: usize,
     /// Every cluster, largest first (then by id).
+    #[serde(serialize_with = "unless_spliced")]
     pub cluster_list: Vec<ClusterReport>,
 }
 
@@ -388,7 +463,7 @@ pub struct CandidateProbability {
 }
 
 /// A cluster of near-duplicate documents.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[allow(missing_docs)]
 pub struct ClusterReport {
     /// The representative's document index: stable from run to run.
@@ -401,7 +476,7 @@ pub struct ClusterReport {
 }
 
 /// A cluster member and its similarity to the representative.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[allow(missing_docs)]
 pub struct ClusterMember {
     pub document: DocRef,
@@ -811,6 +886,57 @@ struct Shared {
     at: (u64, u32),
 }
 
+/// Clusters whose members are spooled as they come, chunk after chunk: what is
+/// held of a cluster is where its pieces' JSON is, 16 bytes a member instead
+/// of a whole reference (a 5 GB corpus has a million members).
+struct ClusterSpool {
+    /// JSON of representatives', kept members' and members' entries.
+    parts: Spool,
+    /// Where `parts` is, and the clusters' entries will be.
+    dir: std::path::PathBuf,
+    clusters: HashMap<usize, HeldCluster>,
+}
+
+impl ClusterSpool {
+    /// Adds a chunk's clusters: a cluster met in an earlier chunk gets this
+    /// chunk's members (its representative comes again: not twice).
+    fn add(
+        &mut self,
+        b: &Builder<'_>,
+        clusters: &[crate::cluster::Cluster],
+    ) -> std::io::Result<()> {
+        for c in clusters {
+            let held = match self.clusters.entry(c.representative) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(HeldCluster {
+                    representative: self.parts.push(&b.doc_ref(c.representative))?,
+                    kept: self.parts.push(&b.doc_ref(c.kept))?,
+                    members: Vec::new(),
+                }),
+            };
+            let again = !held.members.is_empty();
+            for &(m, similarity) in &c.members {
+                if again && m == c.representative {
+                    continue;
+                }
+                held.members.push(self.parts.push(&ClusterMember {
+                    document: b.doc_ref(m),
+                    similarity: round(similarity),
+                    kept: m == c.kept,
+                })?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the pieces of one spooled cluster are.
+struct HeldCluster {
+    representative: (u64, u32),
+    kept: (u64, u32),
+    members: Vec<(u64, u32)>,
+}
+
 /// The report of a run made of chunks checked one after another (one chunk
 /// for a whole-corpus run): each chunk's analysis is added as it is done,
 /// and `finish` gives the report that one analysis of everything would give.
@@ -844,6 +970,8 @@ pub struct Accumulator<'c> {
     /// Where shared blocks' places and previews go, when spooling, and the
     /// spool they are copied to in the report's order when it is finished.
     shared_spool: Option<(Spool, Spool)>,
+    /// Where clusters' members go, when spooling, instead of `clusters`.
+    cluster_spool: Option<ClusterSpool>,
     /// Documents with repeats and their removed bytes, spooled or not.
     with_repeats: usize,
     removed_block_bytes: usize,
@@ -893,6 +1021,7 @@ impl<'c> Accumulator<'c> {
                 .collect(),
             spool: None,
             shared_spool: None,
+            cluster_spool: None,
             with_repeats: 0,
             removed_block_bytes: 0,
             spool_error: None,
@@ -907,6 +1036,11 @@ impl<'c> Accumulator<'c> {
     pub fn spool_documents(&mut self, dir: &std::path::Path) -> std::io::Result<()> {
         self.spool = Some(Spool::new(dir)?);
         self.shared_spool = Some((Spool::new(dir)?, Spool::new(dir)?));
+        self.cluster_spool = Some(ClusterSpool {
+            parts: Spool::new(dir)?,
+            dir: dir.to_path_buf(),
+            clusters: HashMap::new(),
+        });
         Ok(())
     }
 
@@ -1067,6 +1201,12 @@ impl<'c> Accumulator<'c> {
                 self.dropped_bytes += b.corpus.text_len(&b.corpus.documents[d]);
             }
         }
+        if let Some(spool) = &mut self.cluster_spool {
+            if let Err(e) = spool.add(b, &level.clusters) {
+                self.spool_error.get_or_insert(e);
+            }
+            return;
+        }
         for c in &level.clusters {
             let entry = self
                 .clusters
@@ -1092,6 +1232,55 @@ impl<'c> Accumulator<'c> {
         }
     }
 
+    /// The clusters' entries, largest first (then by id): held, or spooled
+    /// when the members were.
+    fn cluster_entries(&mut self) -> std::io::Result<(usize, Vec<ClusterReport>, Option<Spool>)> {
+        let Some(ClusterSpool {
+            mut parts,
+            dir,
+            clusters,
+        }) = self.cluster_spool.take()
+        else {
+            let mut list: Vec<ClusterReport> =
+                std::mem::take(&mut self.clusters).into_values().collect();
+            list.sort_by(|x, y| y.size.cmp(&x.size).then(x.id.cmp(&y.id)));
+            return Ok((list.len(), list, None));
+        };
+        let mut order: Vec<(usize, HeldCluster)> = clusters.into_iter().collect();
+        order.sort_by(|(x, a), (y, b)| b.members.len().cmp(&a.members.len()).then(x.cmp(y)));
+        parts.flush()?;
+        let mut out = Spool::new(&dir)?;
+        let (mut json, mut buf) = (Vec::new(), Vec::new());
+        for (id, held) in &order {
+            // The bytes serde writes for a `ClusterReport`, field by field.
+            json.clear();
+            json.extend_from_slice(
+                format!(
+                    "{{\"id\":{id},\"size\":{},\"representative\":",
+                    held.members.len()
+                )
+                .as_bytes(),
+            );
+            parts.read_at(held.representative, &mut buf)?;
+            json.extend_from_slice(&buf);
+            json.extend_from_slice(b",\"kept\":");
+            parts.read_at(held.kept, &mut buf)?;
+            json.extend_from_slice(&buf);
+            json.extend_from_slice(b",\"members\":[");
+            for (i, &member) in held.members.iter().enumerate() {
+                if i > 0 {
+                    json.push(b',');
+                }
+                parts.read_at(member, &mut buf)?;
+                json.extend_from_slice(&buf);
+            }
+            json.extend_from_slice(b"]}");
+            out.push_raw(&json)?;
+        }
+        out.flush()?;
+        Ok((order.len(), Vec::new(), Some(out)))
+    }
+
     /// The report of everything added.
     ///
     /// # Errors
@@ -1105,6 +1294,7 @@ impl<'c> Accumulator<'c> {
             use std::io::Write as _;
             spool.file.flush()?;
         }
+        let (cluster_count, cluster_list, cluster_spool) = self.cluster_entries()?;
         let config = &self.config;
         // Documents dropped whole count toward blocks already shared by two kept
         // documents: a paragraph merely repeated in a near-duplicate copy of its own
@@ -1182,14 +1372,11 @@ impl<'c> Accumulator<'c> {
                     .collect(),
                 Candidates::Simhash { .. } => Vec::new(),
             };
-            let mut cluster_list: Vec<ClusterReport> =
-                std::mem::take(&mut self.clusters).into_values().collect();
-            cluster_list.sort_by(|x, y| y.size.cmp(&x.size).then(x.id.cmp(&y.id)));
             NearDuplicates {
                 candidate_probability,
                 candidate_pairs: self.candidate_pairs,
                 verified_pairs: self.verified_pairs,
-                clusters: cluster_list.len(),
+                clusters: cluster_count,
                 duplicate_documents: self.duplicate_documents,
                 dropped_documents: self.dropped_documents,
                 dropped_bytes: self.dropped_bytes,
@@ -1278,6 +1465,7 @@ impl<'c> Accumulator<'c> {
             index: None,
             spool: self.spool.take(),
             syndicated_spool,
+            cluster_spool,
         })
     }
 }
@@ -1366,6 +1554,7 @@ pub fn doc_label(doc: &DocRef) -> String {
 fn render_near_duplicates(
     out: &mut dyn std::fmt::Write,
     near: &NearDuplicates,
+    largest: &[ClusterReport],
     p: &DocParameters,
     top: usize,
 ) {
@@ -1412,7 +1601,7 @@ fn render_near_duplicates(
             thousands(near.verified_pairs),
         );
     }
-    for c in near.cluster_list.iter().take(top) {
+    for c in largest.iter().take(top) {
         let others: Vec<String> = c
             .members
             .iter()
@@ -1435,11 +1624,11 @@ fn render_near_duplicates(
             },
         );
     }
-    if near.cluster_list.len() > top {
+    if near.clusters > top {
         let _ = writeln!(
             out,
             "  ({} more clusters in --json)",
-            thousands(near.cluster_list.len() - top)
+            thousands(near.clusters - top)
         );
     }
     let _ = out.write_char('\n');
@@ -1498,7 +1687,8 @@ pub fn write_text(
         .as_ref()
         .filter(|n| report.summary.documents > 1 || n.clusters > 0)
     {
-        render_near_duplicates(out, near, &report.parameters.documents, top);
+        let largest = report.first_clusters(top)?;
+        render_near_duplicates(out, near, &largest, &report.parameters.documents, top);
     }
     report.for_each_document(&mut |doc: &DocReport| {
         let _ = writeln!(
