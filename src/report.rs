@@ -864,26 +864,34 @@ pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &st
     report.finish().expect("nothing is spooled")
 }
 
-/// A block found in several documents, as the report accumulates it.
+/// A block found in several documents, as the report accumulates it: one
+/// for every block repeated anywhere (1.3 million for a 5 GB corpus), so
+/// counts and document numbers are 32-bit (documents and blocks are fewer
+/// than 2^32 throughout).
 struct Shared {
     /// Documents holding it or a copy, counted without a set: copies come in
     /// document order, never before their first copy's document, and copies
-    /// in dropped documents (counted last, in block order) are in other
-    /// documents than either.
-    docs: usize,
-    source_doc: usize,
-    last_doc: usize,
-    last_dropped: usize,
-    copies: usize,
-    removed: usize,
+    /// in dropped documents (counted last, by first copy and document) are in
+    /// other documents than either.
+    docs: u32,
+    source_doc: u32,
+    last_doc: u32,
+    last_dropped: u32,
+    copies: u32,
+    removed: u32,
+    words: u32,
+    first_doc: u32,
     /// The first copy's place and preview, made once every entry of the
     /// chunk is counted; with a spool, written there instead (at `at`) and
     /// only the sort keys kept.
     made: Option<Box<(Place, String)>>,
-    words: usize,
-    first_doc: usize,
     first_bytes: [usize; 2],
     at: (u64, u32),
+}
+
+/// A document or block number as the report's tables hold it.
+fn n32(n: usize) -> u32 {
+    u32::try_from(n).expect("fewer than 2^32 documents and blocks")
 }
 
 /// Clusters whose members are spooled as they come, chunk after chunk: what is
@@ -948,9 +956,10 @@ pub struct Accumulator<'c> {
     candidates: Option<Candidates>,
     documents: Vec<DocReport>,
     shared: BTreeMap<usize, Shared>,
-    /// (block, global document, first copy) of blocks in documents dropped
-    /// whole, counted in block order at the end.
-    copies_in_dropped: Vec<(usize, usize, usize)>,
+    /// (first copy, global document) of blocks in documents dropped whole
+    /// that copy a first copy, counted at the end (8 bytes each: a 5 GB
+    /// corpus has millions).
+    copies_in_dropped: Vec<(u32, u32)>,
     clusters: BTreeMap<usize, ClusterReport>,
     candidate_pairs: usize,
     verified_pairs: usize,
@@ -1063,25 +1072,25 @@ impl<'c> Accumulator<'c> {
                     new_shared.push((pair.source, pair.block));
                     Shared {
                         docs: 1,
-                        source_doc: analysis.doc_of_block(pair.source),
-                        last_doc: usize::MAX,
-                        last_dropped: usize::MAX,
+                        source_doc: n32(analysis.doc_of_block(pair.source)),
+                        last_doc: u32::MAX,
+                        last_dropped: u32::MAX,
                         copies: 0,
                         removed: 0,
-                        made: None,
-                        words: analysis.words_of(pair.source),
+                        words: u32::try_from(analysis.words_of(pair.source)).unwrap_or(u32::MAX),
                         first_doc: 0,
+                        made: None,
                         first_bytes: [0; 2],
                         at: (0, 0),
                     }
                 });
-                let copy_doc = analysis.base_docs + doc;
+                let copy_doc = n32(analysis.base_docs + doc);
                 if copy_doc != entry.source_doc && copy_doc != entry.last_doc {
                     entry.docs += 1;
                     entry.last_doc = copy_doc;
                 }
                 entry.copies += 1;
-                entry.removed += usize::from(analysis.is_dropped(pair.block));
+                entry.removed += u32::from(analysis.is_dropped(pair.block));
             }
         }
         let whole = self.whole;
@@ -1095,7 +1104,7 @@ impl<'c> Accumulator<'c> {
                 .collect();
             for (&(source, _), (place, text)) in batch.iter().zip(made) {
                 let entry = self.shared.get_mut(&source).expect("inserted above");
-                entry.first_doc = place.document.index;
+                entry.first_doc = n32(place.document.index);
                 entry.first_bytes = place.bytes;
                 if let Some((spool, _)) = &mut self.shared_spool {
                     match spool.push(&(&place, &text)) {
@@ -1167,7 +1176,7 @@ impl<'c> Accumulator<'c> {
             analysis
                 .copies_in_dropped
                 .iter()
-                .map(|&(block, first)| (block, analysis.doc_of_block(block), first)),
+                .map(|&(block, first)| (n32(first), n32(analysis.doc_of_block(block)))),
         );
         self.blocks += analysis.dropped.len();
         self.removed_blocks += analysis.dropped.iter().filter(|&&d| d).count();
@@ -1187,7 +1196,11 @@ impl<'c> Accumulator<'c> {
     /// Copies in documents dropped whole whose first copy came in a later
     /// chunk: (block, global document, first copy).
     pub fn add_late_copies(&mut self, copies: impl IntoIterator<Item = (usize, usize, usize)>) {
-        self.copies_in_dropped.extend(copies);
+        self.copies_in_dropped.extend(
+            copies
+                .into_iter()
+                .map(|(_, doc, first)| (n32(first), n32(doc))),
+        );
     }
 
     fn add_clusters(&mut self, b: &Builder<'_>) {
@@ -1299,9 +1312,15 @@ impl<'c> Accumulator<'c> {
         // Documents dropped whole count toward blocks already shared by two kept
         // documents: a paragraph merely repeated in a near-duplicate copy of its own
         // document is document-level duplication, reported as such above.
+        // By first copy, then document: each document's copies of a block
+        // together, as in block order.
         self.copies_in_dropped.sort_unstable();
-        for &(_, doc, first) in &self.copies_in_dropped {
-            let Some(entry) = self.shared.get_mut(&first).filter(|e| e.docs >= 2) else {
+        for &(first, doc) in &self.copies_in_dropped {
+            let Some(entry) = self
+                .shared
+                .get_mut(&(first as usize))
+                .filter(|e| e.docs >= 2)
+            else {
                 continue;
             };
             if doc != entry.last_dropped {
@@ -1326,11 +1345,11 @@ impl<'c> Accumulator<'c> {
         let min_words = config.min_words;
         let entry = move |e: Shared, first_copy: Place, text: String| Syndicated {
             first_copy,
-            documents: e.docs,
-            copies: e.copies + 1,
-            removed: e.removed,
-            words: e.words,
-            short: e.words < min_words,
+            documents: e.docs as usize,
+            copies: e.copies as usize + 1,
+            removed: e.removed as usize,
+            words: e.words as usize,
+            short: (e.words as usize) < min_words,
             text,
         };
         let mut syndicated = Vec::new();
