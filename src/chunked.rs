@@ -277,7 +277,7 @@ impl PartWriter {
                 chunk.documents[local.end - 1]
                     .record
                     .as_ref()
-                    .map_or(len, |r| r.line_end)
+                    .map_or(len, crate::input::Record::line_end)
             };
             let from = self.written[source];
             // A text file that is a near duplicate of another is not written.

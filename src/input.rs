@@ -252,27 +252,68 @@ impl Source {
     }
 }
 
-/// Where a JSON Lines document sits in its file.
+/// Where a JSON Lines document sits in its file. The table holds one per
+/// record (3 million for a 5 GB corpus), so places inside the record are
+/// 32-bit offsets from its start: a record is at most 4 GiB.
 #[derive(Clone, Debug)]
 pub struct Record {
-    /// 1-based line of the record.
-    pub line: usize,
-    /// Byte range of the raw JSON string holding the text, within the file.
-    pub text_value: Range<usize>,
-    /// Byte range of the record's object, without its line terminator.
-    pub body: Range<usize>,
-    /// Where the record's line ends, terminator included.
-    pub line_end: usize,
+    /// 1-based line of the record (never 0: `Option<Record>` takes no room
+    /// of its own).
+    line: std::num::NonZeroUsize,
+    /// Where the record's object starts in the file.
+    body_start: usize,
+    body_len: u32,
+    /// The raw JSON string holding the text, from the object's start.
+    text_at: u32,
+    text_len: u32,
+    /// The line terminator (and any white space before it) after the object.
+    after: u32,
+    /// The id field's characters (a JSON string without escapes), from the
+    /// object's start; `NO_ID` when the id is elsewhere or absent.
+    id_at: u32,
+    id_len: u32,
     /// The value of the keep policy's field, when one is asked for (boxed:
     /// most runs ask for none, and the table has an entry per document).
     pub keep: Option<Box<crate::jsonl::FieldValue>>,
 }
 
+/// Marks a record whose id is not a plain string inside it.
+const NO_ID: u32 = u32::MAX;
+
+impl Record {
+    /// 1-based line of the record.
+    #[must_use]
+    pub fn line(&self) -> usize {
+        self.line.get()
+    }
+
+    /// Byte range of the raw JSON string holding the text, within the file.
+    #[must_use]
+    pub fn text_value(&self) -> Range<usize> {
+        let start = self.body_start + self.text_at as usize;
+        start..start + self.text_len as usize
+    }
+
+    /// Byte range of the record's object, without its line terminator.
+    #[must_use]
+    pub fn body(&self) -> Range<usize> {
+        self.body_start..self.body_start + self.body_len as usize
+    }
+
+    /// Where the record's line ends, terminator included.
+    #[must_use]
+    pub fn line_end(&self) -> usize {
+        self.body().end + self.after as usize
+    }
+}
+
 /// One document: a whole text file or one JSON Lines record.
 #[derive(Clone, Debug)]
 pub struct Document {
-    /// The id: the id field, else `file:line` for records, the path for files.
-    pub id: Box<str>,
+    /// The id when it is not read from the input: given to
+    /// [`Corpus::from_texts`], or an id field that is not a plain string
+    /// (see [`Corpus::id`]).
+    id: Option<Box<str>>,
     /// Index of its source in [`Corpus::sources`].
     pub source: usize,
     /// Set for JSON Lines records; `None` means the whole source is the text.
@@ -303,7 +344,7 @@ impl Corpus {
             None => Cow::Borrowed(source.text()),
             Some(record) => {
                 // Only the record's own bytes are checked again, not the whole file.
-                let raw = std::str::from_utf8(&source.data[record.text_value.clone()])
+                let raw = std::str::from_utf8(&source.data[record.text_value()])
                     .expect("inputs are checked to be UTF-8 when loaded");
                 if raw.contains('\\') {
                     Cow::Owned(crate::jsonl::unescape(raw))
@@ -311,6 +352,28 @@ impl Corpus {
                     Cow::Borrowed(&raw[1..raw.len() - 1])
                 }
             }
+        }
+    }
+
+    /// A document's id: its id field, else `file:line` for a record without
+    /// one, or the path of a text file.
+    #[must_use]
+    pub fn id<'a>(&'a self, doc: &'a Document) -> Cow<'a, str> {
+        if let Some(id) = &doc.id {
+            return Cow::Borrowed(id);
+        }
+        let source = &self.sources[doc.source];
+        let path = display_path(&source.input);
+        match &doc.record {
+            Some(r) if r.id_at != NO_ID => {
+                let start = r.body_start + r.id_at as usize;
+                Cow::Borrowed(
+                    std::str::from_utf8(&source.data[start..start + r.id_len as usize])
+                        .expect("inputs are checked to be UTF-8 when loaded"),
+                )
+            }
+            Some(r) => Cow::Owned(format!("{}:{}", path.display(), r.line())),
+            None => Cow::Owned(path.display().to_string()),
         }
     }
 
@@ -345,7 +408,7 @@ impl Corpus {
             }
             let data = &self.sources[source].data;
             match (&first.record, &last.record) {
-                (Some(a), Some(b)) => data.release_range(a.body.start..b.line_end),
+                (Some(a), Some(b)) => data.release_range(a.body().start..b.line_end()),
                 _ => data.release_range(0..data.len()),
             }
         }
@@ -373,7 +436,7 @@ impl Corpus {
             let id = id.into();
             let bytes = text.into().into_bytes();
             corpus.documents.push(Document {
-                id: id.clone().into(),
+                id: Some(id.clone().into()),
                 source: corpus.sources.len(),
                 record: None,
                 len: bytes.len(),
@@ -669,7 +732,7 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
     let path = display_path(&source.input);
     if source.format == Format::Text {
         let doc = Document {
-            id: path.display().to_string().into(),
+            id: None,
             source: 0,
             record: None,
             len: source.data.len(),
@@ -700,17 +763,36 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
                     line,
                     message,
                 })?;
-                let id = parsed
-                    .id
-                    .unwrap_or_else(|| format!("{}:{line}", path.display()));
+                let at = |offset: usize| {
+                    u32::try_from(offset).map_err(|_| Error::Record {
+                        path: path.clone(),
+                        line,
+                        message: "record longer than 4 GiB".into(),
+                    })
+                };
+                // An id that is a plain string is read from the record when
+                // needed; others are kept decoded.
+                let (id, id_at, id_len) = match (parsed.id, parsed.id_value) {
+                    (Some(id), Some(raw))
+                        if raw.len() == id.len() + 2 && body.as_bytes()[raw.start] == b'"' =>
+                    {
+                        (None, at(raw.start + 1)?, at(id.len())?)
+                    }
+                    (Some(id), _) => (Some(id.into_boxed_str()), NO_ID, 0),
+                    (None, _) => (None, NO_ID, 0),
+                };
                 Ok(Document {
-                    id: id.into(),
+                    id,
                     source: 0,
                     record: Some(Record {
-                        line,
-                        text_value: start + parsed.text_value.start..start + parsed.text_value.end,
-                        body: start..start + body.len(),
-                        line_end,
+                        line: std::num::NonZeroUsize::new(line).expect("lines count from 1"),
+                        body_start: start,
+                        body_len: at(body.len())?,
+                        text_at: at(parsed.text_value.start)?,
+                        text_len: at(parsed.text_value.len())?,
+                        after: at(line_end - start - body.len())?,
+                        id_at,
+                        id_len,
                         keep: parsed.keep.map(Box::new),
                     }),
                     len: parsed.text.len(),
@@ -771,5 +853,43 @@ mod tests {
             check_bytes(p, b"", true).unwrap_err().to_string(),
             "f.txt: input is empty (0 bytes)"
         );
+    }
+
+    #[test]
+    fn ids_come_from_the_record_when_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids.jsonl");
+        std::fs::write(
+            &path,
+            concat!(
+                "{\"id\": \"plain\", \"text\": \"a\"}\n",
+                "{\"id\":\"caf\\u00e9 \\\"q\\\"\",\"text\":\"b\"}\r\n",
+                "{\"text\":\"c\",\"id\":17}\n",
+                "{\"text\":\"d\"}\n",
+            ),
+        )
+        .unwrap();
+        let input = InputPath {
+            path: path.clone(),
+            relative: PathBuf::from("ids.jsonl"),
+        };
+        let config = Config {
+            format: Format::Jsonl,
+            ..Config::default()
+        };
+        let corpus = Corpus::load(vec![input], &config).unwrap();
+        let ids: Vec<String> = corpus
+            .documents
+            .iter()
+            .map(|d| corpus.id(d).into_owned())
+            .collect();
+        let line4 = format!("{}:4", path.display());
+        assert_eq!(ids, ["plain", "caf\u{e9} \"q\"", "17", line4.as_str()]);
+        let r = corpus.documents[1].record.as_ref().unwrap();
+        let data = &corpus.sources[0].data;
+        assert_eq!(&data[r.text_value()], b"\"b\"");
+        assert_eq!(data[r.body()].last(), Some(&b'}'));
+        assert_eq!(&data[r.body().end..r.line_end()], b"\r\n");
+        assert_eq!(r.line(), 2);
     }
 }

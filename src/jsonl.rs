@@ -184,6 +184,8 @@ pub struct Parsed {
     pub text: String,
     /// The id field as a string (a non-string id is shown as its JSON), if present.
     pub id: Option<String>,
+    /// Byte range of the id field's raw JSON value within the line.
+    pub id_value: Option<Range<usize>>,
     /// Byte range of the raw JSON string of the text field within the line.
     pub text_value: Range<usize>,
     /// The keep policy's field, when one was asked for.
@@ -243,7 +245,7 @@ pub fn parse(
         }
         Err(e) => return Err(format!("field {text_field:?}: {e}")),
     };
-    let id = id_value.map(|range| {
+    let id = id_value.clone().map(|range| {
         let raw = &line[range];
         match serde_json::from_str::<serde_json::Value>(raw) {
             Ok(serde_json::Value::String(s)) => s,
@@ -258,6 +260,7 @@ pub fn parse(
     Ok(Parsed {
         text,
         id,
+        id_value,
         text_value,
         keep,
     })

@@ -101,23 +101,23 @@ pub fn write_source_part(
             .as_ref()
             .expect("JSON Lines documents have records");
         if analysis.doc_dropped[doc] {
-            out.write_all(&data[at..record.body.start])?;
-            at = record.line_end;
+            out.write_all(&data[at..record.body().start])?;
+            at = record.line_end();
             continue;
         }
         if analysis.changes(doc) {
-            out.write_all(&data[at..record.text_value.start])?;
+            out.write_all(&data[at..record.text_value().start])?;
             let cleaned = cleaned_text(&corpus.text(document), analysis, doc);
             let json = serde_json::to_string(&cleaned).expect("strings always serialize");
             out.write_all(json.as_bytes())?;
-            at = record.text_value.end;
+            at = record.text_value().end;
         }
         if annotate {
-            let close = data[record.body.clone()]
+            let close = data[record.body()]
                 .iter()
                 .rposition(|&b| b == b'}')
                 .expect("records are JSON objects")
-                + record.body.start;
+                + record.body().start;
             out.write_all(&data[at..close])?;
             out.write_all(annotation(corpus, analysis, doc).as_bytes())?;
             at = close;

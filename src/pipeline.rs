@@ -115,7 +115,9 @@ impl Analysis {
     pub fn doc_id(&self, corpus: &Corpus, global: usize) -> String {
         match &self.history {
             Some(h) if global < self.base_docs => h.doc_strings(global).0,
-            _ => corpus.documents[global - self.base_docs].id.to_string(),
+            _ => corpus
+                .id(&corpus.documents[global - self.base_docs])
+                .into_owned(),
         }
     }
 

@@ -700,9 +700,9 @@ impl<'a> Builder<'a> {
         let d = &self.corpus.documents[global - base];
         DocRef {
             index: global,
-            id: d.id.to_string(),
+            id: self.corpus.id(d).into_owned(),
             path: self.names[d.source].clone(),
-            line: d.record.as_ref().map(|r| r.line),
+            line: d.record.as_ref().map(crate::input::Record::line),
             indexed: false,
         }
     }

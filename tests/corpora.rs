@@ -79,11 +79,11 @@ fn exact_groups(name: &str) -> Vec<Vec<String>> {
 /// Every later member of an exact-duplicate group loses all its words (a
 /// wordless line such as a bullet may stay).
 fn check_exact_groups(name: &str, corpus: &Corpus, analysis: &Analysis) -> (usize, usize) {
-    let index: HashMap<&str, usize> = corpus
+    let index: HashMap<String, usize> = corpus
         .documents
         .iter()
         .enumerate()
-        .map(|(i, d)| (&*d.id, i))
+        .map(|(i, d)| (corpus.id(d).into_owned(), i))
         .collect();
     let (mut later, mut emptied) = (0, 0);
     for group in exact_groups(name) {

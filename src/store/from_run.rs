@@ -72,7 +72,7 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
             }
             None => (0, 0),
         };
-        let id = delta.string(&doc.id);
+        let id = delta.string(&corpus.id(doc));
         let path = if let Some(p) = paths.get(&doc.source) {
             *p
         } else {
@@ -90,7 +90,7 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
             line: doc
                 .record
                 .as_ref()
-                .map_or(0, |r| u32::try_from(r.line).unwrap_or(u32::MAX)),
+                .map_or(0, |r| u32::try_from(r.line()).unwrap_or(u32::MAX)),
             bytes: corpus.text_len(doc) as u64,
             dropped: level.dropped.get(d).copied().unwrap_or(false),
         });
