@@ -1006,8 +1006,9 @@ impl<'c> Accumulator<'c> {
             whole,
             config: config.clone(),
             command: command.into(),
-            candidates: (config.level != crate::config::Level::Blocks)
-                .then(|| Candidates::new(config)),
+            // Taken from the first analysis added (choosing the banding
+            // takes milliseconds), or made at the end if none was.
+            candidates: None,
             documents: Vec::new(),
             shared: BTreeMap::new(),
             copies_in_dropped: Vec::new(),
@@ -1188,6 +1189,9 @@ impl<'c> Accumulator<'c> {
         for (i, docs) in corpus.docs_by_source().iter().enumerate() {
             self.inputs[i] += docs.len();
         }
+        if self.candidates.is_none() {
+            self.candidates.clone_from(&analysis.candidates);
+        }
         if analysis.candidates.is_some() {
             self.add_clusters(&b);
         }
@@ -1306,6 +1310,9 @@ impl<'c> Accumulator<'c> {
         if let Some(spool) = &mut self.spool {
             use std::io::Write as _;
             spool.file.flush()?;
+        }
+        if self.candidates.is_none() && self.config.level != crate::config::Level::Blocks {
+            self.candidates = Some(Candidates::new(&self.config));
         }
         let (cluster_count, cluster_list, cluster_spool) = self.cluster_entries()?;
         let config = &self.config;
