@@ -795,7 +795,7 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
                         id_len,
                         keep: parsed.keep.map(Box::new),
                     }),
-                    len: parsed.text.len(),
+                    len: parsed.text_len,
                 })
             })
             .collect();

@@ -92,6 +92,54 @@ fn scan_value(line: &[u8], start: usize) -> usize {
     }
 }
 
+/// Bytes of the value of JSON string literal `raw` (quotes included), if it
+/// is one whose escapes are all valid (surrogates in pairs); `None` for
+/// anything else. The length of [`unescape`]'s result, without making it.
+#[must_use]
+pub fn decoded_len(raw: &str) -> Option<usize> {
+    let bytes = raw.as_bytes();
+    if bytes.len() < 2 || bytes[0] != b'"' || bytes[bytes.len() - 1] != b'"' {
+        return None;
+    }
+    let body = &bytes[1..bytes.len() - 1];
+    let hex = |at: usize| -> Option<u32> {
+        let digits = body.get(at..at + 4)?;
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let (mut len, mut i) = (0, 0);
+    while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
+        len += at;
+        i += at;
+        match *body.get(i + 1)? {
+            b'u' => {
+                let code = hex(i + 2)?;
+                i += 6;
+                if (0xD800..0xDC00).contains(&code) {
+                    if body.get(i..i + 2)? != b"\\u" {
+                        return None;
+                    }
+                    if !(0xDC00..0xE000).contains(&hex(i + 2)?) {
+                        return None;
+                    }
+                    i += 6;
+                    len += 4;
+                } else {
+                    len += char::from_u32(code)?.len_utf8();
+                }
+            }
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                len += 1;
+                i += 2;
+            }
+            _ => return None,
+        }
+    }
+    Some(len + body.len() - i)
+}
+
 /// The value of a JSON string literal `raw` (quotes included) that is known
 /// to be valid: it was parsed when the input was loaded. Runs of plain bytes
 /// are copied whole; only escapes are decoded.
@@ -180,8 +228,8 @@ impl FieldValue {
 /// A parsed record: its text and id, and where the raw text value sits in the line.
 #[derive(Debug)]
 pub struct Parsed {
-    /// The decoded text field.
-    pub text: String,
+    /// Bytes of the decoded text field.
+    pub text_len: usize,
     /// The id field as a string (a non-string id is shown as its JSON), if present.
     pub id: Option<String>,
     /// Byte range of the id field's raw JSON value within the line.
@@ -235,15 +283,20 @@ pub fn parse(
         return Err(format!("record has no {text_field:?} field"));
     };
     let raw = &line[text_value.clone()];
-    let text = match serde_json::from_str::<serde_json::Value>(raw) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => {
-            return Err(format!(
-                "field {text_field:?} is {}, not a string",
-                kind(&other)
-            ))
-        }
-        Err(e) => return Err(format!("field {text_field:?}: {e}")),
+    // Only measured here (it is decoded when used); serde_json looks at what
+    // is not a plain, valid string, to say what is wrong with it.
+    let text_len = match decoded_len(raw) {
+        Some(len) => len,
+        None => match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(serde_json::Value::String(s)) => s.len(),
+            Ok(other) => {
+                return Err(format!(
+                    "field {text_field:?} is {}, not a string",
+                    kind(&other)
+                ))
+            }
+            Err(e) => return Err(format!("field {text_field:?}: {e}")),
+        },
     };
     let id = id_value.clone().map(|range| {
         let raw = &line[range];
@@ -258,7 +311,7 @@ pub fn parse(
         })
     });
     Ok(Parsed {
-        text,
+        text_len,
         id,
         id_value,
         text_value,
@@ -300,11 +353,37 @@ mod tests {
     }
 
     #[test]
+    fn decoded_len_is_the_unescaped_length() {
+        for text in [
+            "",
+            "plain",
+            "line\nbreak\t\"quoted\" back\\slash / \u{8}\u{c}\r",
+            "caf\u{e9} \u{1F600} \u{2028} \u{0} end",
+        ] {
+            let raw = serde_json::to_string(text).unwrap();
+            assert_eq!(decoded_len(&raw), Some(text.len()), "{raw}");
+        }
+        assert_eq!(decoded_len(r#""a\/b\u00e9\ud83d\ude00""#), Some(9));
+        // Lone or reversed surrogates, bad escapes, not a string: serde_json says why.
+        for bad in [
+            r#""\ud83d""#,
+            r#""\ude00\ud83d""#,
+            r#""\ud83d x""#,
+            r#""\x""#,
+            r#""\u12""#,
+            "17",
+            "\"",
+        ] {
+            assert_eq!(decoded_len(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn finds_text_and_id_among_nested_fields() {
         let line =
             r#"{"meta":{"text":"no","a":[1,"}"]},"id":17, "text" : "He said \"hi\"\n", "z":null}"#;
         let p = parse(line, "text", "id", None).unwrap();
-        assert_eq!(p.text, "He said \"hi\"\n");
+        assert_eq!(p.text_len, "He said \"hi\"\n".len());
         assert_eq!(p.id.as_deref(), Some("17"));
         assert_eq!(&line[p.text_value.clone()], r#""He said \"hi\"\n""#);
     }
@@ -325,7 +404,7 @@ mod tests {
     #[test]
     fn escaped_keys_match() {
         let p = parse(r#"{"t\u0065xt":"x"}"#, "text", "id", None).unwrap();
-        assert_eq!(p.text, "x");
+        assert_eq!(p.text_len, 1);
         assert_eq!(p.id, None);
     }
 

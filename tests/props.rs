@@ -72,6 +72,7 @@ proptest! {
     #[test]
     fn json_strings_unescape_to_what_was_escaped(text in "\\PC{0,40}|[\"\\\\/\n\t\r\u{8}\u{c}\u{0}-\u{1f}a\u{e9}\u{1F600}]{0,20}") {
         let raw = serde_json::to_string(&text).unwrap();
+        prop_assert_eq!(neardup::jsonl::decoded_len(&raw), Some(text.len()));
         prop_assert_eq!(neardup::jsonl::unescape(&raw), text);
     }
 
