@@ -172,29 +172,28 @@ impl PostingTable {
         }
     }
 
-    /// (head, length) of a shingle's list, if it has one.
-    fn get(&self, shingle: u64) -> Option<(u32, u32)> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        match self.find(Self::key(shingle)) {
-            (at, true) => Some(self.list(at)),
-            _ => None,
-        }
-    }
-
     fn prior(&self, at: usize) -> u32 {
         self.prior.get(at).map_or(0, |&p| u32::from(p))
     }
 
-    /// The slot of a shingle, made empty (length 0) if it was not there, with
-    /// `prior()` entries in the index.
-    fn slot(&mut self, shingle: u64, prior: impl FnOnce() -> u8) -> usize {
-        if (self.used + 1) * 8 > self.slots.len() * 7 {
+    /// Room for `n` more shingles without growing.
+    fn room_for(&mut self, n: usize) {
+        while (self.used + n + 1) * 8 > self.slots.len() * 7 {
             self.grow();
         }
+    }
+
+    /// The slot of a shingle, made empty (length 0) if it was not there, with
+    /// `prior()` entries in the index. `hint` is where a look-up of it ended
+    /// since the table last grew (its slot, or the empty slot the probe
+    /// stopped at, unless another shingle took that one since).
+    fn slot(&mut self, shingle: u64, hint: usize, prior: impl FnOnce() -> u8) -> usize {
         let key = Self::key(shingle);
-        let (at, found) = self.find(key);
+        let (at, found) = match self.slots.get(hint).map(|s| s.0) {
+            Some(k) if k == key => (hint, true),
+            Some(0) => (hint, false),
+            _ => self.find(key),
+        };
         if !found {
             self.slots[at] = (key, NONE);
             self.lens[at] = 0;
@@ -281,8 +280,8 @@ struct ExactEntry {
 
 /// A shingle of the block being decided: (list length counting the index's
 /// entries, shingle, head of this run's list, this run's length, the index's
-/// length).
-type Probe = (u32, u64, u32, u32, usize);
+/// length, where its look-up ended in the table).
+type Probe = (u32, u64, u32, u32, usize, usize);
 
 /// What a run added to the detector: exact keys and postings.
 pub type Added = (Vec<ExactRecord>, Vec<(u32, u32)>);
@@ -389,7 +388,7 @@ impl<'h> Detector<'h> {
                     exact: false,
                 };
             }
-            self.index(id, &sketch.shingles);
+            self.index(id);
         }
         self.exact.insert(
             sketch.exact,
@@ -417,18 +416,26 @@ impl<'h> Detector<'h> {
         let need = ((config.block_threshold * n as f64 - 1e-9).ceil() as usize).clamp(1, n);
         let probe = n - need + 1;
         self.order.clear();
+        // Room for the block's shingles now, so that where each look-up ends
+        // still holds when a first copy's shingles are indexed.
+        self.postings.room_for(n);
         self.postings.touch(&sketch.shingles);
         for &shingle in &sketch.shingles {
-            let (head, len) = self.postings.get(shingle).unwrap_or((u32::MAX, 0));
+            let (at, found) = self.postings.find(PostingTable::key(shingle));
+            let (head, len) = if found {
+                self.postings.list(at)
+            } else {
+                (u32::MAX, 0)
+            };
             let prior = self.prior.count(PostingTable::key(shingle));
             #[allow(clippy::cast_possible_truncation)]
             self.order
-                .push((len + prior as u32, shingle, head, len, prior));
+                .push((len + prior as u32, shingle, head, len, prior, at));
         }
         // Lengths count the index's entries too, as in one run over everything.
         self.order.sort_unstable_by_key(|o| (o.0, o.1));
         self.candidates.clear();
-        for &(_, shingle, head, len, prior) in &self.order[..probe] {
+        for &(_, shingle, head, len, prior, _) in &self.order[..probe] {
             if prior > 0 {
                 self.prior
                     .reps(PostingTable::key(shingle), &mut self.candidates);
@@ -465,11 +472,13 @@ impl<'h> Detector<'h> {
         best.map(|(rep, common)| (rep, common as f64 / n as f64))
     }
 
-    fn index(&mut self, id: u32, shingles: &[u64]) {
+    /// Indexes the shingles of the block [`Detector::best_container`] just
+    /// looked up (in `order`) under representative `id`.
+    fn index(&mut self, id: u32) {
         assert!(id < LIST, "fewer than 2^31 blocks");
         let prior = &self.prior;
-        for &shingle in shingles {
-            let at = self.postings.slot(shingle, || {
+        for &(_, shingle, _, _, _, hint) in &self.order {
+            let at = self.postings.slot(shingle, hint, || {
                 u8::try_from(prior.count(PostingTable::key(shingle))).unwrap_or(u8::MAX)
             });
             let (head, len) = self.postings.list(at);
