@@ -167,9 +167,16 @@ impl PostingTable {
     fn list(&self, at: usize) -> (u32, u32) {
         match self.slots[at].1 {
             NONE => (NONE, 0),
-            head if head & LIST != 0 => (head & !LIST, u32::from(self.lens[at])),
+            head if head & LIST != 0 => (head & !LIST, self.len_of_list(at)),
             rep => (rep, 1),
         }
+    }
+
+    /// The length of the list at slot `at`: out of line, so that `lens` (a
+    /// cache miss of its own) is read only for lists, not for every look-up.
+    #[inline(never)]
+    fn len_of_list(&self, at: usize) -> u32 {
+        u32::from(self.lens[at])
     }
 
     fn prior(&self, at: usize) -> u32 {
@@ -195,8 +202,8 @@ impl PostingTable {
             _ => self.find(key),
         };
         if !found {
+            // (`lens` is only read for lists, and set when one is made.)
             self.slots[at] = (key, NONE);
-            self.lens[at] = 0;
             if self.with_prior {
                 self.prior[at] = prior();
             }
