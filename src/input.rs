@@ -209,30 +209,34 @@ pub fn release_pages(map: &memmap2::Mmap) {
 #[cfg(not(unix))]
 pub fn release_pages(_: &memmap2::Mmap) {}
 
+/// Drops the pages of `range` of a read-only file mapping (whole pages
+/// inside it) from the resident set; the bytes stay readable.
+pub fn release_map_range(map: &memmap2::Mmap, range: Range<usize>) {
+    #[cfg(unix)]
+    {
+        const PAGE: usize = 4096;
+        let start = range.start.div_ceil(PAGE) * PAGE;
+        let end = (range.end.min(map.len()) / PAGE) * PAGE;
+        if end > start {
+            // SAFETY: as in `release_pages`: a read-only file mapping loses
+            // only its page table entries.
+            #[allow(unsafe_code)]
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (map, range);
+}
+
 impl Data {
     /// Drops the mapped pages of `range` (whole pages inside it) from the
     /// resident set; the bytes stay readable.
     pub fn release_range(&self, range: Range<usize>) {
-        #[cfg(unix)]
         if let Data::Mapped(map) | Data::Spooled(map, _) = self {
-            const PAGE: usize = 4096;
-            let start = range.start.div_ceil(PAGE) * PAGE;
-            let end = (range.end / PAGE) * PAGE;
-            if end > start {
-                // SAFETY: as in `release_pages`: a read-only file mapping loses
-                // only its page table entries.
-                #[allow(unsafe_code)]
-                let _ = unsafe {
-                    map.unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        start,
-                        end - start,
-                    )
-                };
-            }
+            release_map_range(map, range);
         }
-        #[cfg(not(unix))]
-        let _ = range;
     }
 }
 
