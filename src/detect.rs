@@ -465,7 +465,7 @@ impl<'h> Detector<'h> {
         for &rep in &self.candidates {
             let theirs = match self.history {
                 Some(h) if (rep as usize) < self.base => {
-                    self.stored = h.block_shingles(rep as usize);
+                    self.stored = h.block_shingles_once(rep as usize);
                     &self.stored
                 }
                 _ => &sketches[rep as usize - self.base].shingles,

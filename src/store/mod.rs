@@ -1077,6 +1077,17 @@ impl History {
         self.of_block(g).block_shingles(g)
     }
 
+    /// [`History::block_shingles`], letting go of the pages read for them at
+    /// once: for look-ups scattered over the index (a fault maps about 100
+    /// KiB of cached pages around each), made one at a time.
+    #[must_use]
+    pub fn block_shingles_once(&self, g: usize) -> Vec<u64> {
+        let segment = self.of_block(g);
+        let shingles = segment.block_shingles(g);
+        segment.release_read();
+        shingles
+    }
+
     /// The sorted shingles of representative document `d`.
     #[must_use]
     pub fn doc_shingles(&self, d: usize) -> Vec<u64> {
