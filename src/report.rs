@@ -1095,7 +1095,15 @@ impl<'c> Accumulator<'c> {
             }
         }
         let whole = self.whole;
-        for batch in new_shared.chunks(4096) {
+        // With an index (earlier chunks), first copies are read from it
+        // anywhere, and a fault maps about 100 KiB of cached pages around
+        // each: those pages go after every batch, so batches are smaller.
+        let (shared_batch, doc_batch) = if analysis.history.is_some() {
+            (512, 256)
+        } else {
+            (4096, 1024)
+        };
+        for batch in new_shared.chunks(shared_batch) {
             let made: Vec<(Place, String)> = batch
                 .par_iter()
                 .map_init(
@@ -1141,7 +1149,7 @@ impl<'c> Accumulator<'c> {
             })
             .collect();
         let mut released = 0;
-        for batch in with_entries.chunks(1024) {
+        for batch in with_entries.chunks(doc_batch) {
             let reports: Vec<DocReport> = batch
                 .par_iter()
                 .map_init(
