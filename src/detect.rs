@@ -213,7 +213,7 @@ impl PostingTable {
     }
 
     /// Every (fingerprint, representative) pair, in ascending order.
-    fn entries(&self, arena: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    fn entries(&self, arena: &Arena) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
         for at in 0..self.slots.len() {
             let key = self.slots[at].0;
@@ -222,7 +222,7 @@ impl PostingTable {
                 (rep, 1) => out.push((key, rep)),
                 (mut next, _) => {
                     while next != NONE {
-                        let (rep, after) = arena[next as usize];
+                        let (rep, after) = arena.get(next);
                         out.push((key, rep));
                         next = after;
                     }
@@ -277,6 +277,41 @@ impl PostingTable {
     }
 }
 
+/// The entries of posting lists of two or more: (representative, next entry
+/// or `NONE`), in pieces of a fixed size, so that growing never copies them
+/// into a twice larger vector (which holds both, and up to twice the room
+/// needed, at the run's peak).
+#[derive(Default)]
+struct Arena {
+    pieces: Vec<Vec<(u32, u32)>>,
+    len: usize,
+}
+
+impl Arena {
+    /// Entries a piece holds (512 KiB).
+    const PIECE: usize = 1 << 16;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, entry: (u32, u32)) {
+        if self.len % Self::PIECE == 0 {
+            self.pieces.push(Vec::with_capacity(Self::PIECE));
+        }
+        self.pieces
+            .last_mut()
+            .expect("a piece was made above")
+            .push(entry);
+        self.len += 1;
+    }
+
+    fn get(&self, at: u32) -> (u32, u32) {
+        let at = at as usize;
+        self.pieces[at / Self::PIECE][at % Self::PIECE]
+    }
+}
+
 /// What the exact index remembers of the first block with a given text.
 #[derive(Clone, Copy)]
 struct ExactEntry {
@@ -310,7 +345,7 @@ pub struct Detector<'h> {
     /// of its list in `arena`; list length)
     postings: PostingTable,
     /// (representative, next entry or `u32::MAX`)
-    arena: Vec<(u32, u32)>,
+    arena: Arena,
     /// Scratch space reused between blocks.
     order: Vec<Probe>,
     candidates: Vec<u32>,
@@ -454,7 +489,7 @@ impl<'h> Detector<'h> {
             }
             let mut at = head;
             while at != u32::MAX {
-                let (rep, next) = self.arena[at as usize];
+                let (rep, next) = self.arena.get(at);
                 self.candidates.push(rep);
                 at = next;
             }

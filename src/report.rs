@@ -1126,13 +1126,11 @@ impl<'c> Accumulator<'c> {
                     entry.made = Some(Box::new((place, text)));
                 }
             }
-            if !std::ptr::eq(whole, corpus) {
-                // Previews of first copies in earlier chunks read their
-                // documents anywhere in the input (and a fault maps the
-                // pages around each): they leave the resident set now.
-                for source in &whole.sources {
-                    source.release_pages();
-                }
+            // Previews of first copies read their documents anywhere in the
+            // input (and a fault maps the pages around each): they leave the
+            // resident set now (the whole input, by the last batch).
+            for source in &whole.sources {
+                source.release_pages();
             }
             // So do the index pages read for first copies' places.
             if let Some(h) = &analysis.history {
