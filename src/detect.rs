@@ -296,7 +296,7 @@ impl Arena {
     }
 
     fn push(&mut self, entry: (u32, u32)) {
-        if self.len % Self::PIECE == 0 {
+        if self.len.is_multiple_of(Self::PIECE) {
             self.pieces.push(Vec::with_capacity(Self::PIECE));
         }
         self.pieces
