@@ -223,7 +223,7 @@ pub fn cluster_after(
             let stored: Vec<u64>;
             let theirs = match history {
                 Some(h) if r < base => {
-                    stored = h.doc_shingles(r);
+                    stored = h.doc_shingles_once(r);
                     &stored
                 }
                 _ => &sketches[r - base].shingles,

@@ -560,10 +560,28 @@ pub fn analyze_after(
         base: base_blocks,
         history: hist,
     };
-    let decisions: Vec<DocDecision> = (0..blocks.len())
-        .into_par_iter()
-        .map(|doc| decide(doc, &facts, config))
-        .collect();
+    let decisions: Vec<DocDecision> = match hist {
+        None => (0..blocks.len())
+            .into_par_iter()
+            .map(|doc| decide(doc, &facts, config))
+            .collect(),
+        // Runs against first copies in the index read their clusters'
+        // members from it, anywhere (a fault maps about 100 KiB around
+        // each): its pages go after every few hundred documents.
+        Some(h) => {
+            let mut decisions = Vec::with_capacity(blocks.len());
+            for start in (0..blocks.len()).step_by(256) {
+                let end = (start + 256).min(blocks.len());
+                decisions.par_extend(
+                    (start..end)
+                        .into_par_iter()
+                        .map(|doc| decide(doc, &facts, config)),
+                );
+                h.release_pages();
+            }
+            decisions
+        }
+    };
     if let Some(h) = hist {
         h.status()?;
     }

@@ -1094,6 +1094,16 @@ impl History {
         self.of_doc(d).doc_shingles(d)
     }
 
+    /// [`History::doc_shingles`], letting go of the pages read for them at
+    /// once (see [`History::block_shingles_once`]).
+    #[must_use]
+    pub fn doc_shingles_once(&self, d: usize) -> Vec<u64> {
+        let segment = self.of_doc(d);
+        let shingles = segment.doc_shingles(d);
+        segment.release_read();
+        shingles
+    }
+
     /// Calls `f(segment, i)` for every segment, in order, and every `i` in
     /// `0..n` (keys the caller sorted in the order of the segment's records),
     /// letting the segment's pages go every 4,096 keys and at the end: an
@@ -1101,10 +1111,10 @@ impl History {
     fn walk_in_order(&self, n: usize, mut f: impl FnMut(&Segment, usize)) {
         for s in &self.segments {
             for i in 0..n {
-                // Every 256 keys, only what they read: every 4,096 keys,
+                // Every 64 keys, only what they read: every 4,096 keys,
                 // the whole file, let a 5 GB corpus's run hold 700 MB of
                 // one segment for a moment.
-                if i % 256 == 255 {
+                if i % 64 == 63 {
                     s.release_read();
                 }
                 f(s, i);
