@@ -327,8 +327,10 @@ pub struct Segment {
 }
 
 /// How far around a read [`Segment::release_read`] lets pages go: a fault
-/// maps the cached pages around the one read too (about 100 KiB here).
-const FAULT_AROUND: usize = 256 << 10;
+/// maps the cached pages around the one read too, up to the whole large
+/// folio the page cache holds it in (2 MiB here: with 256 KiB of margin, a
+/// walk over 200 MB of a segment still held 150 MB of it).
+const FAULT_AROUND: usize = 2 << 20;
 
 /// The lock file beside an index.
 fn lock_path(path: &Path) -> PathBuf {
@@ -556,8 +558,10 @@ impl Segment {
         let from = self.read_from.swap(usize::MAX, Ordering::Relaxed);
         let to = self.read_to.swap(0, Ordering::Relaxed);
         if from < to {
-            let start = from.saturating_sub(FAULT_AROUND) / 4096 * 4096;
-            let end = (to + FAULT_AROUND).min(self.map.len());
+            let start = from.saturating_sub(FAULT_AROUND) / FAULT_AROUND * FAULT_AROUND;
+            let end = (to + FAULT_AROUND)
+                .next_multiple_of(FAULT_AROUND)
+                .min(self.map.len());
             crate::input::release_map_range(&self.map, start..end);
         }
     }
