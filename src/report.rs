@@ -1096,10 +1096,10 @@ impl<'c> Accumulator<'c> {
         }
         let whole = self.whole;
         // With an index (earlier chunks), first copies are read from it
-        // anywhere, and a fault maps about 100 KiB of cached pages around
+        // anywhere, and a fault maps up to 2 MiB of cached pages around
         // each: those pages go after every batch, so batches are smaller.
         let (shared_batch, doc_batch) = if analysis.history.is_some() {
-            (512, 256)
+            (128, 64)
         } else {
             (4096, 1024)
         };
