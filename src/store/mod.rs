@@ -326,6 +326,13 @@ pub struct Segment {
     _lock: Option<File>,
 }
 
+/// What `read` gives from `segment`, its pages let go right after.
+fn released<T>(segment: &Segment, read: impl FnOnce(&Segment) -> T) -> T {
+    let out = read(segment);
+    segment.release_read();
+    out
+}
+
 /// How far around a read [`Segment::release_read`] lets pages go: a fault
 /// maps the cached pages around the one read too, up to the whole large
 /// folio the page cache holds it in (2 MiB here: with 256 KiB of margin, a
@@ -1082,14 +1089,11 @@ impl History {
     }
 
     /// [`History::block_shingles`], letting go of the pages read for them at
-    /// once: for look-ups scattered over the index (a fault maps about 100
-    /// KiB of cached pages around each), made one at a time.
+    /// once: for look-ups scattered over the index (a fault maps up to 2 MiB
+    /// of cached pages around each), made one at a time.
     #[must_use]
     pub fn block_shingles_once(&self, g: usize) -> Vec<u64> {
-        let segment = self.of_block(g);
-        let shingles = segment.block_shingles(g);
-        segment.release_read();
-        shingles
+        released(self.of_block(g), |s| s.block_shingles(g))
     }
 
     /// The sorted shingles of representative document `d`.
@@ -1102,10 +1106,7 @@ impl History {
     /// once (see [`History::block_shingles_once`]).
     #[must_use]
     pub fn doc_shingles_once(&self, d: usize) -> Vec<u64> {
-        let segment = self.of_doc(d);
-        let shingles = segment.doc_shingles(d);
-        segment.release_read();
-        shingles
+        released(self.of_doc(d), |s| s.doc_shingles(d))
     }
 
     /// Calls `f(segment, i)` for every segment, in order, and every `i` in
