@@ -1111,8 +1111,9 @@ impl History {
 
     /// Calls `f(segment, i)` for every segment, in order, and every `i` in
     /// `0..n` (keys the caller sorted in the order of the segment's records),
-    /// letting the segment's pages go every 4,096 keys and at the end: an
-    /// ordered walk faults each page once, and the pages behind it go.
+    /// letting go of what each 64 keys read, and of the segment's pages at
+    /// the end: an ordered walk faults each page once, and the pages behind
+    /// it go.
     fn walk_in_order(&self, n: usize, mut f: impl FnMut(&Segment, usize)) {
         for s in &self.segments {
             for i in 0..n {
