@@ -200,9 +200,10 @@ pub fn cluster_after(
     let mut verified = 0;
     let mut reps = Vec::new();
     for (step, group) in pairs.chunk_by(|x, y| x.1 == y.1).enumerate() {
-        // Representatives' shingles read from the index are scattered, and a
-        // fault maps the cached pages around each one (64 KiB): let them go
-        // every so often (they stay cached).
+        // Candidates' records read from the index are scattered, and a fault
+        // maps the cached pages around each one (up to 2 MiB): let them go
+        // every so often (they stay cached; representatives' shingles go as
+        // soon as they are read).
         if let (Some(h), 255) = (history, step % 256) {
             h.release_pages();
         }

@@ -718,13 +718,10 @@ impl<'s, 'h> Run<'s, 'h> {
             if i % 4096 == 4095 {
                 progress.advance(4096);
             }
-            // Look-ups fault an index's pages in; letting them go now and then
-            // keeps the resident set to the pages in use (they stay cached).
-            // Each call walks the page tables of every segment, so not too
-            // often: every 2,048 blocks held the peak as low as every 256 did
-            // on the 250 MB corpus (802 MiB at 200M either way). Releasing
-            // only the chunks read was tried: a fault maps the cached pages
-            // around the one read too (64 KiB), which such a release misses.
+            // First copies' shingles read from an index let their pages go
+            // as soon as they are read (`block_shingles_once`); whatever else
+            // a look-up faulted in goes every 2,048 blocks (each call walks
+            // the page tables of every segment, so not too often).
             if i % (1 << 11) == (1 << 11) - 1 {
                 if let Some(h) = self.history {
                     h.release_pages();

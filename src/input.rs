@@ -367,7 +367,7 @@ impl Corpus {
             return Cow::Borrowed(id);
         }
         let source = &self.sources[doc.source];
-        let path = display_path(&source.input);
+        let path = || display_path(&source.input);
         match &doc.record {
             Some(r) if r.id_at != NO_ID => {
                 let start = r.body_start + r.id_at as usize;
@@ -376,8 +376,8 @@ impl Corpus {
                         .expect("inputs are checked to be UTF-8 when loaded"),
                 )
             }
-            Some(r) => Cow::Owned(format!("{}:{}", path.display(), r.line())),
-            None => Cow::Owned(path.display().to_string()),
+            Some(r) => Cow::Owned(format!("{}:{}", path().display(), r.line())),
+            None => Cow::Owned(path().display().to_string()),
         }
     }
 

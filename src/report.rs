@@ -128,24 +128,20 @@ impl Spool {
     /// Appends `item`'s JSON (and a line break); returns where that JSON is,
     /// for [`Spool::read_at`].
     fn push<T: Serialize>(&mut self, item: &T) -> std::io::Result<(u64, u32)> {
-        use std::io::Write as _;
         let json = serde_json::to_vec(item).map_err(std::io::Error::from)?;
-        self.file.write_all(&json)?;
+        self.push_raw(&json)
+    }
+
+    /// Appends JSON already made (one line, without its line break); returns
+    /// where it is, as [`Spool::push`] does.
+    fn push_raw(&mut self, json: &[u8]) -> std::io::Result<(u64, u32)> {
+        use std::io::Write as _;
+        self.file.write_all(json)?;
         self.file.write_all(b"\n")?;
         self.count += 1;
         let at = (self.len, u32::try_from(json.len()).unwrap_or(u32::MAX));
         self.len += json.len() as u64 + 1;
         Ok(at)
-    }
-
-    /// Appends JSON already made (one line, without its line break).
-    fn push_raw(&mut self, json: &[u8]) -> std::io::Result<()> {
-        use std::io::Write as _;
-        self.file.write_all(json)?;
-        self.file.write_all(b"\n")?;
-        self.count += 1;
-        self.len += json.len() as u64 + 1;
-        Ok(())
     }
 
     /// The JSON `push` wrote at `at`.
@@ -282,11 +278,14 @@ impl Report {
     /// # Errors
     /// When spooled clusters cannot be read back.
     pub fn for_each_cluster(&self, f: &mut dyn FnMut(&ClusterReport)) -> std::io::Result<()> {
-        let held = self
-            .near_duplicates
+        held_then_spooled(self.held_clusters(), self.cluster_spool.as_ref(), f)
+    }
+
+    /// The clusters held in `near_duplicates` (all of them unless spooled).
+    fn held_clusters(&self) -> &[ClusterReport] {
+        self.near_duplicates
             .as_ref()
-            .map_or(&[][..], |near| &near.cluster_list[..]);
-        held_then_spooled(held, self.cluster_spool.as_ref(), f)
+            .map_or(&[][..], |near| &near.cluster_list[..])
     }
 
     /// The first `n` near-duplicate clusters (the largest), held or spooled.
@@ -294,11 +293,7 @@ impl Report {
     /// # Errors
     /// When spooled clusters cannot be read back.
     pub fn first_clusters(&self, n: usize) -> std::io::Result<Vec<ClusterReport>> {
-        let held = self
-            .near_duplicates
-            .as_ref()
-            .map_or(&[][..], |near| &near.cluster_list[..]);
-        let mut out: Vec<ClusterReport> = held.iter().take(n).cloned().collect();
+        let mut out: Vec<ClusterReport> = self.held_clusters().iter().take(n).cloned().collect();
         if let Some(spool) = &self.cluster_spool {
             spool.first_json(n - out.len(), &mut |json| {
                 out.push(serde_json::from_slice(json).map_err(std::io::Error::from)?);
