@@ -180,9 +180,6 @@ pub fn run(
         for source in &corpus.sources {
             source.release_pages();
         }
-        for segment in &segments {
-            segment.release_pages();
-        }
         crate::memory::release_free_memory();
         start = end;
     }

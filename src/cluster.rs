@@ -199,14 +199,7 @@ pub fn cluster_after(
     let mut rep_of: Vec<Option<(usize, f64)>> = vec![None; n];
     let mut verified = 0;
     let mut reps = Vec::new();
-    for (step, group) in pairs.chunk_by(|x, y| x.1 == y.1).enumerate() {
-        // Candidates' records read from the index are scattered, and a fault
-        // maps the cached pages around each one (up to 2 MiB): let them go
-        // every so often (they stay cached; representatives' shingles go as
-        // soon as they are read).
-        if let (Some(h), 255) = (history, step % 256) {
-            h.release_pages();
-        }
+    for group in pairs.chunk_by(|x, y| x.1 == y.1) {
         let d = group[0].1 as usize - base;
         reps.clear();
         reps.extend(group.iter().map(|&(c, _)| {
@@ -224,7 +217,7 @@ pub fn cluster_after(
             let stored: Vec<u64>;
             let theirs = match history {
                 Some(h) if r < base => {
-                    stored = h.doc_shingles_once(r);
+                    stored = h.doc_shingles(r);
                     &stored
                 }
                 _ => &sketches[r - base].shingles,

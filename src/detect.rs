@@ -500,7 +500,7 @@ impl<'h> Detector<'h> {
         for &rep in &self.candidates {
             let theirs = match self.history {
                 Some(h) if (rep as usize) < self.base => {
-                    self.stored = h.block_shingles_once(rep as usize);
+                    self.stored = h.block_shingles(rep as usize);
                     &self.stored
                 }
                 _ => &sketches[rep as usize - self.base].shingles,
@@ -686,7 +686,6 @@ struct Run<'s, 'h> {
     matches: Vec<Match>,
     skip: &'s [bool],
     config: &'s Config,
-    history: Option<&'h History>,
 }
 
 impl<'s, 'h> Run<'s, 'h> {
@@ -703,7 +702,6 @@ impl<'s, 'h> Run<'s, 'h> {
             matches: Vec::with_capacity(skip.len()),
             skip,
             config,
-            history,
         }
     }
 
@@ -717,15 +715,6 @@ impl<'s, 'h> Run<'s, 'h> {
         for i in self.matches.len()..end {
             if i % 4096 == 4095 {
                 progress.advance(4096);
-            }
-            // First copies' shingles read from an index let their pages go
-            // as soon as they are read (`block_shingles_once`); whatever else
-            // a look-up faulted in goes every 2,048 blocks (each call walks
-            // the page tables of every segment, so not too often).
-            if i % (1 << 11) == (1 << 11) - 1 {
-                if let Some(h) = self.history {
-                    h.release_pages();
-                }
             }
             let m = if self.skip[i] {
                 self.detector.next_id += 1;

@@ -431,7 +431,6 @@ pub fn analyze_after(
     };
     if let Some(h) = hist {
         h.status()?;
-        h.release_pages();
     }
     if let Some(added) = &mut added {
         added.doc_keys = doc_sketches.iter().map(|d| d.keys.clone()).collect();
@@ -560,27 +559,10 @@ pub fn analyze_after(
         base: base_blocks,
         history: hist,
     };
-    // Runs against first copies in the index read their blocks and clusters
-    // from it, anywhere (a fault maps up to 2 MiB of cached pages around
-    // each): its pages go after every 32 documents (every 256 let a 5 GB run
-    // map 550 MB of it in a fifth of a second). Without one, one batch.
-    let batch = if hist.is_some() {
-        32
-    } else {
-        blocks.len().max(1)
-    };
-    let mut decisions: Vec<DocDecision> = Vec::with_capacity(blocks.len());
-    for start in (0..blocks.len()).step_by(batch) {
-        let end = (start + batch).min(blocks.len());
-        decisions.par_extend(
-            (start..end)
-                .into_par_iter()
-                .map(|doc| decide(doc, &facts, config)),
-        );
-        if let Some(h) = hist {
-            h.release_pages();
-        }
-    }
+    let decisions: Vec<DocDecision> = (0..blocks.len())
+        .into_par_iter()
+        .map(|doc| decide(doc, &facts, config))
+        .collect();
     if let Some(h) = hist {
         h.status()?;
     }

@@ -1090,9 +1090,10 @@ impl<'c> Accumulator<'c> {
             }
         }
         let whole = self.whole;
-        // With an index (earlier chunks), first copies are read from it
-        // anywhere, and a fault maps up to 2 MiB of cached pages around
-        // each: those pages go after every batch, so batches are smaller.
+        // With an index (a chunked run), previews and places of first copies
+        // read the input anywhere, and a fault maps up to 2 MiB of its
+        // cached pages around each: those pages go after every batch, so
+        // batches are smaller.
         let (shared_batch, doc_batch) = if analysis.history.is_some() {
             (128, 64)
         } else {
@@ -1127,10 +1128,6 @@ impl<'c> Accumulator<'c> {
             for source in &whole.sources {
                 source.release_pages();
             }
-            // So do the index pages read for first copies' places.
-            if let Some(h) = &analysis.history {
-                h.release_pages();
-            }
         }
         drop(new_shared);
         // Documents' entries, made on every thread a batch at a time (a batch's
@@ -1155,9 +1152,6 @@ impl<'c> Accumulator<'c> {
             let done = batch.last().map_or(released, |&d| d + 1);
             corpus.release_documents(released..done);
             released = done;
-            if let Some(h) = &analysis.history {
-                h.release_pages();
-            }
             for report in reports {
                 self.runs += report.runs.len();
                 self.short_repeats += report.short_repeats.len();

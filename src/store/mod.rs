@@ -50,7 +50,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
 
@@ -69,7 +69,7 @@ pub const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 64;
 const CHUNK: usize = 4096;
 const DATA_START: u64 = CHUNK as u64;
-/// [`DATA_START`] as an offset into the map.
+/// [`DATA_START`] as an offset into the file.
 const DATA: usize = CHUNK;
 
 /// Record sizes in bytes.
@@ -304,40 +304,56 @@ impl Hot {
     }
 }
 
-/// One index file: memory-mapped, checked chunk by chunk as it is read. Its
-/// documents and blocks are numbered from `doc_base` and `block_base` on (0
-/// for an index a user builds; later for the segments of a chunked run).
+/// One index file, read with positioned reads (`pread`) and checked chunk by
+/// chunk as it is read. Nothing of it is mapped: what a run reads stays in the
+/// page cache, outside the process's resident set, so a run's memory is its
+/// heap (with a mapping, each fault mapped up to 2 MiB of cached pages around
+/// a look-up, and a 5 GB corpus's run held a gigabyte of them for moments).
+/// Its documents and blocks are numbered from `doc_base` and `block_base` on
+/// (0 for an index a user builds; later for the segments of a chunked run).
 pub struct Segment {
     doc_base: usize,
     block_base: usize,
     hot: Hot,
     path: PathBuf,
-    map: memmap2::Mmap,
+    file: File,
+    len: usize,
     meta: Meta,
     /// One bit per data chunk: already checked against its checksum.
     checked: Vec<AtomicU64>,
     sums: Vec<u64>,
-    /// The first corruption found by a look-up; the run ends with it.
+    /// The first corruption or read error a look-up found; the run ends with it.
     corrupt: OnceLock<String>,
-    /// The lowest and highest byte read since [`Segment::release_read`].
-    read_from: AtomicUsize,
-    read_to: AtomicUsize,
     /// An update's exclusive lock, kept while the index is open.
     _lock: Option<File>,
 }
 
-/// What `read` gives from `segment`, its pages let go right after.
-fn released<T>(segment: &Segment, read: impl FnOnce(&Segment) -> T) -> T {
-    let out = read(segment);
-    segment.release_read();
-    out
+/// Reads `buf.len()` bytes of `file` at `at`.
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
 }
 
-/// How far around a read [`Segment::release_read`] lets pages go: a fault
-/// maps the cached pages around the one read too, up to the whole large
-/// folio the page cache holds it in (2 MiB here: with 256 KiB of margin, a
-/// walk over 200 MB of a segment still held 150 MB of it).
-const FAULT_AROUND: usize = 2 << 20;
+/// Reads `buf.len()` bytes of `file` at `at`.
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, at)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                at += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How much a walk or a merge reads at once, and how many such windows a
+/// [`Reader`] keeps (a walk reads a directory and its records in turn; a
+/// merge two places of a segment).
+const WINDOW: usize = 64 << 10;
+const WINDOWS: usize = 4;
 
 /// The lock file beside an index.
 fn lock_path(path: &Path) -> PathBuf {
@@ -399,6 +415,43 @@ fn corrupt(path: &Path, what: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The header of index file `path`, checked to be one of ours, of this
+/// format version and as long as the file.
+fn header(path: &Path, file: &File) -> Result<[u8; HEADER_LEN]> {
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let not_ours = || Error::Index {
+        path: path.to_owned(),
+        message: "not a neardup index (no NEARDUPI header)".into(),
+    };
+    let mut header = [0u8; HEADER_LEN];
+    if len < HEADER_LEN as u64 {
+        return Err(not_ours());
+    }
+    read_at(file, &mut header, 0).map_err(|e| Error::io(path, e))?;
+    if &header[..8] != MAGIC {
+        return Err(not_ours());
+    }
+    let version = u32_at(&header, 8);
+    if version != FORMAT_VERSION {
+        return Err(Error::Index {
+            path: path.to_owned(),
+            message: format!(
+                "index format version {version}, this neardup reads version {FORMAT_VERSION}; rebuild it with `neardup index build`"
+            ),
+        });
+    }
+    let file_len = u64_at(&header, 16);
+    if file_len != len {
+        return Err(corrupt(
+            path,
+            format_args!(
+                "the file has {len} bytes, its header says {file_len} (truncated or extended)"
+            ),
+        ));
+    }
+    Ok(header)
+}
+
 impl Segment {
     /// Opens an index for look-ups. Readers take no lock: an update replaces
     /// the file by rename, so a reader keeps the version it opened. An update
@@ -409,41 +462,8 @@ impl Segment {
     /// parameters other than `params` (when given).
     pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<Segment> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        // SAFETY: the index is only ever replaced by rename, never rewritten in
-        // place, so the mapped file does not change under us; every chunk read is
-        // checked against its checksum before use.
-        #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-        // Look-ups are random: no read-ahead around each one (a hint; ignored
-        // where unsupported).
-        #[cfg(unix)]
-        let _ = map.advise(memmap2::Advice::Random);
-        let bytes: &[u8] = &map;
-        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
-            return Err(Error::Index {
-                path: path.to_owned(),
-                message: "not a neardup index (no NEARDUPI header)".into(),
-            });
-        }
-        let version = u32_at(bytes, 8);
-        if version != FORMAT_VERSION {
-            return Err(Error::Index {
-                path: path.to_owned(),
-                message: format!(
-                    "index format version {version}, this neardup reads version {FORMAT_VERSION}; rebuild it with `neardup index build`"
-                ),
-            });
-        }
-        let file_len = u64_at(bytes, 16);
-        if file_len != bytes.len() as u64 {
-            return Err(corrupt(
-                path,
-                format_args!(
-                    "the file has {} bytes, its header says {file_len} (truncated or extended)",
-                    bytes.len()
-                ),
-            ));
-        }
+        let header = header(path, &file)?;
+        let (bytes, file_len): (&[u8], u64) = (&header, u64_at(&header, 16));
         let (table_at, table_len) = (u64_at(bytes, 24), u64_at(bytes, 32));
         let sums_at = u64_at(bytes, 40);
         let data_start = u64_at(bytes, 48);
@@ -466,16 +486,18 @@ impl Segment {
         #[allow(clippy::cast_possible_truncation)]
         let (sums_at, table_at, table_len) =
             (sums_at as usize, table_at as usize, table_len as usize);
-        let sums_bytes = &bytes[sums_at..sums_at + sums_len];
-        let table = &bytes[table_at..table_at + table_len];
+        let mut sums_bytes = vec![0u8; sums_len];
+        let mut table = vec![0u8; table_len];
+        read_at(&file, &mut sums_bytes, sums_at as u64).map_err(|e| Error::io(path, e))?;
+        read_at(&file, &mut table, table_at as u64).map_err(|e| Error::io(path, e))?;
         let mut hasher = Xxh3Default::new();
         hasher.update(&bytes[..56]);
-        hasher.update(sums_bytes);
-        hasher.update(table);
+        hasher.update(&sums_bytes);
+        hasher.update(&table);
         if hasher.digest() != u64_at(bytes, 56) {
             return Err(corrupt(path, "header checksum mismatch"));
         }
-        let meta: Meta = serde_json::from_slice(table)
+        let meta: Meta = serde_json::from_slice(&table)
             .map_err(|e| corrupt(path, format_args!("unreadable table: {e}")))?;
         for (name, s) in &meta.sections {
             if !s.offset.is_multiple_of(CHUNK as u64)
@@ -500,13 +522,12 @@ impl Segment {
             doc_base: usize::try_from(meta.first_document).unwrap_or(usize::MAX),
             block_base: usize::try_from(meta.first_block).unwrap_or(usize::MAX),
             path: path.to_owned(),
-            map,
+            file,
+            len: usize::try_from(file_len).unwrap_or(usize::MAX),
             meta,
             checked,
             sums,
             corrupt: OnceLock::new(),
-            read_from: AtomicUsize::new(usize::MAX),
-            read_to: AtomicUsize::new(0),
             _lock: lock,
         };
         history.check_counts()?;
@@ -550,26 +571,24 @@ impl Segment {
         &self.path
     }
 
-    /// Drops its mapped pages from the resident set (they stay in the page
-    /// cache and are read back on the next look-up).
-    pub fn release_pages(&self) {
-        self.read_from.store(usize::MAX, Ordering::Relaxed);
-        self.read_to.store(0, Ordering::Relaxed);
-        crate::input::release_pages(&self.map);
+    /// Reads of this segment that read exactly what each look-up needs.
+    #[must_use]
+    pub fn reader(&self) -> Reader<'_> {
+        Reader {
+            seg: self,
+            ahead: 0,
+            windows: Vec::new(),
+            buf: Vec::new(),
+        }
     }
 
-    /// Drops the pages around what was read since the last release: cheap
-    /// when the reads were close together (an ordered walk), where
-    /// [`Segment::release_pages`] walks the page tables of the whole file.
-    pub fn release_read(&self) {
-        let from = self.read_from.swap(usize::MAX, Ordering::Relaxed);
-        let to = self.read_to.swap(0, Ordering::Relaxed);
-        if from < to {
-            let start = from.saturating_sub(FAULT_AROUND) / FAULT_AROUND * FAULT_AROUND;
-            let end = (to + FAULT_AROUND)
-                .next_multiple_of(FAULT_AROUND)
-                .min(self.map.len());
-            crate::input::release_map_range(&self.map, start..end);
+    /// Reads of this segment that read ahead (64 KiB at a time): for walks
+    /// in the order of its records and for merges.
+    #[must_use]
+    pub fn walker(&self) -> Reader<'_> {
+        Reader {
+            ahead: WINDOW,
+            ..self.reader()
         }
     }
 
@@ -582,7 +601,7 @@ impl Segment {
     /// Size of the file in bytes.
     #[must_use]
     pub fn file_len(&self) -> u64 {
-        self.map.len() as u64
+        self.len as u64
     }
 
     /// Documents held.
@@ -641,7 +660,11 @@ impl Segment {
     /// The first chunk that fails.
     pub fn verify(&self) -> Result<()> {
         let end = DATA + self.sums.len() * CHUNK;
-        self.read(DATA, end - DATA);
+        let mut r = self.walker();
+        let mut at = DATA;
+        while at < end && r.read(at, (1 << 20).min(end - at)).is_some() {
+            at += 1 << 20;
+        }
         self.status()
     }
 
@@ -653,53 +676,45 @@ impl Segment {
         let _ = self.corrupt.set(message);
     }
 
-    /// `len` bytes at `at`, each chunk checked; `None` (and the run fails) when
-    /// a chunk does not match its checksum or the range is outside the data.
-    fn read(&self, at: usize, len: usize) -> Option<&[u8]> {
-        let end = DATA + self.sums.len() * CHUNK;
-        if at < DATA || at.checked_add(len).is_none_or(|e| e > end) {
-            self.fail(format!(
-                "a record points outside the data (byte offset {at})"
-            ));
-            return None;
+    /// Reads `len` bytes at `at` into `out`; `false` (and the run fails) on a
+    /// read error.
+    fn pread(&self, at: usize, len: usize, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        out.resize(len, 0);
+        match read_at(&self.file, out, at as u64) {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail(format!("cannot read bytes {at}..{}: {e}", at + len));
+                false
+            }
         }
-        if len == 0 {
-            return Some(&[]);
-        }
-        let first = (at - DATA) / CHUNK;
-        let last = (at + len - 1 - DATA) / CHUNK;
-        for chunk in first..=last {
-            let (word, bit) = (chunk / 64, 1u64 << (chunk % 64));
+    }
+
+    /// Whether data chunks `first..=last` were all checked already.
+    fn all_checked(&self, first: usize, last: usize) -> bool {
+        (first..=last).all(|c| self.checked[c / 64].load(Ordering::Relaxed) & (1 << (c % 64)) != 0)
+    }
+
+    /// Checks the whole chunks in `bytes` (data chunk `first` on) against
+    /// their checksums, once each; `false` (and the run fails) on a mismatch.
+    fn check(&self, first: usize, bytes: &[u8]) -> bool {
+        for (k, chunk) in bytes.chunks_exact(CHUNK).enumerate() {
+            let c = first + k;
+            let (word, bit) = (c / 64, 1u64 << (c % 64));
             if self.checked[word].load(Ordering::Relaxed) & bit != 0 {
                 continue;
             }
-            let start = DATA + chunk * CHUNK;
-            if xxh3_64(&self.map[start..start + CHUNK]) != self.sums[chunk] {
+            if xxh3_64(chunk) != self.sums[c] {
+                let start = DATA + c * CHUNK;
                 self.fail(format!(
                     "checksum mismatch in bytes {start}..{} (flipped or overwritten bytes)",
                     start + CHUNK
                 ));
-                return None;
+                return false;
             }
             self.checked[word].fetch_or(bit, Ordering::Relaxed);
         }
-        self.read_from.fetch_min(at, Ordering::Relaxed);
-        self.read_to.fetch_max(at + len, Ordering::Relaxed);
-        Some(&self.map[at..at + len])
-    }
-
-    fn record(&self, name: &str, len: usize, i: usize) -> Option<&[u8]> {
-        let s = match name {
-            "docs" => self.hot.docs,
-            "blocks" => self.hot.blocks,
-            _ => self.section(name),
-        };
-        if (i as u64 + 1) * len as u64 > s.len {
-            self.fail(format!("record {i} of section {name} is missing"));
-            return None;
-        }
-        #[allow(clippy::cast_possible_truncation)]
-        self.read(s.offset as usize + i * len, len)
+        true
     }
 
     /// An id read from the index, checked against its bound.
@@ -709,25 +724,6 @@ impl Segment {
         } else {
             self.fail(format!("{what} {value} is out of range (at most {bound})"));
             0
-        }
-    }
-
-    /// Document `d` (a global number).
-    #[must_use]
-    pub fn doc(&self, d: usize) -> DocRecord {
-        let Some(b) = self.record("docs", DOC_LEN, d.wrapping_sub(self.doc_base)) else {
-            return DocRecord::default();
-        };
-        let flags = u32_at(b, 60);
-        DocRecord {
-            block_start: u64_at(b, 0).min(self.meta.first_block + self.meta.blocks),
-            shingles: (u64_at(b, 8), u32_at(b, 44)),
-            id: (u64_at(b, 16), u32_at(b, 48)),
-            path: (u64_at(b, 24), u32_at(b, 52)),
-            bytes: u64_at(b, 32),
-            rep: self.id(u32_at(b, 40), self.doc_end_id(), "document"),
-            line: u32_at(b, 56),
-            dropped: flags & 1 != 0,
         }
     }
 
@@ -741,38 +737,155 @@ impl Segment {
         self.block_base + self.blocks()
     }
 
-    /// One past the last block of document `d`.
+    /// Document `d` (a global number).
     #[must_use]
-    pub fn doc_end(&self, d: usize) -> usize {
-        if d + 1 < self.doc_end_id() {
-            usize::try_from(self.doc(d + 1).block_start).unwrap_or(usize::MAX)
-        } else {
-            self.block_end_id()
-        }
+    pub fn doc(&self, d: usize) -> DocRecord {
+        self.reader().doc(d)
     }
 
     /// Block `g` (a global number).
     #[must_use]
     pub fn block(&self, g: usize) -> BlockRecord {
-        let Some(b) = self.record("blocks", BLOCK_LEN, g.wrapping_sub(self.block_base)) else {
+        self.reader().block(g)
+    }
+}
+
+/// Reads of one [`Segment`]: exact reads for look-ups scattered over it, or
+/// reads ahead through a few windows for walks in the order of its records.
+/// Each thread reading a segment has its own.
+pub struct Reader<'s> {
+    seg: &'s Segment,
+    /// Bytes read at once when a read falls outside every window; 0: read
+    /// exactly what is asked.
+    ahead: usize,
+    /// (offset, bytes), the most recently used first.
+    windows: Vec<(usize, Vec<u8>)>,
+    buf: Vec<u8>,
+}
+
+impl Reader<'_> {
+    /// `len` bytes at `at`, each chunk checked the first time it is read;
+    /// `None` (and the run fails) when a chunk does not match its checksum,
+    /// the file cannot be read, or the range is outside the data.
+    fn read(&mut self, at: usize, len: usize) -> Option<&[u8]> {
+        let seg = self.seg;
+        let end = DATA + seg.sums.len() * CHUNK;
+        if at < DATA || at.checked_add(len).is_none_or(|e| e > end) {
+            seg.fail(format!(
+                "a record points outside the data (byte offset {at})"
+            ));
+            return None;
+        }
+        if len == 0 {
+            return Some(&[]);
+        }
+        let first = (at - DATA) / CHUNK;
+        let last = (at + len - 1 - DATA) / CHUNK;
+        let start = DATA + first * CHUNK;
+        if self.ahead == 0 {
+            if seg.all_checked(first, last) {
+                return seg.pread(at, len, &mut self.buf).then_some(&self.buf[..]);
+            }
+            // Whole chunks, to check them.
+            let stop = DATA + (last + 1) * CHUNK;
+            if !seg.pread(start, stop - start, &mut self.buf) || !seg.check(first, &self.buf) {
+                return None;
+            }
+            return Some(&self.buf[at - start..at - start + len]);
+        }
+        let hit = self
+            .windows
+            .iter()
+            .position(|(s, b)| *s <= at && at + len <= s + b.len());
+        let i = if let Some(i) = hit {
+            i
+        } else {
+            let stop = (DATA + (last + 1) * CHUNK).max(start + self.ahead).min(end);
+            let mut b = if self.windows.len() >= WINDOWS {
+                self.windows.pop().map(|w| w.1).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            if !seg.pread(start, stop - start, &mut b) || !seg.check(first, &b) {
+                return None;
+            }
+            self.windows.push((start, b));
+            self.windows.len() - 1
+        };
+        self.windows[..=i].rotate_right(1);
+        let (s, b) = &self.windows[0];
+        Some(&b[at - s..at - s + len])
+    }
+
+    fn record(&mut self, name: &str, len: usize, i: usize) -> Option<&[u8]> {
+        let s = match name {
+            "docs" => self.seg.hot.docs,
+            "blocks" => self.seg.hot.blocks,
+            _ => self.seg.section(name),
+        };
+        if (i as u64 + 1) * len as u64 > s.len {
+            self.seg
+                .fail(format!("record {i} of section {name} is missing"));
+            return None;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(s.offset as usize + i * len, len)
+    }
+
+    /// Document `d` (a global number).
+    #[must_use]
+    pub fn doc(&mut self, d: usize) -> DocRecord {
+        let seg = self.seg;
+        let Some(b) = self.record("docs", DOC_LEN, d.wrapping_sub(seg.doc_base)) else {
+            return DocRecord::default();
+        };
+        let flags = u32_at(b, 60);
+        DocRecord {
+            block_start: u64_at(b, 0).min(seg.meta.first_block + seg.meta.blocks),
+            shingles: (u64_at(b, 8), u32_at(b, 44)),
+            id: (u64_at(b, 16), u32_at(b, 48)),
+            path: (u64_at(b, 24), u32_at(b, 52)),
+            bytes: u64_at(b, 32),
+            rep: seg.id(u32_at(b, 40), seg.doc_end_id(), "document"),
+            line: u32_at(b, 56),
+            dropped: flags & 1 != 0,
+        }
+    }
+
+    /// One past the last block of document `d`.
+    #[must_use]
+    pub fn doc_end(&mut self, d: usize) -> usize {
+        if d + 1 < self.seg.doc_end_id() {
+            usize::try_from(self.doc(d + 1).block_start).unwrap_or(usize::MAX)
+        } else {
+            self.seg.block_end_id()
+        }
+    }
+
+    /// Block `g` (a global number).
+    #[must_use]
+    pub fn block(&mut self, g: usize) -> BlockRecord {
+        let seg = self.seg;
+        let Some(b) = self.record("blocks", BLOCK_LEN, g.wrapping_sub(seg.block_base)) else {
             return BlockRecord::default();
         };
         BlockRecord {
             shingles: (u64_at(b, 0), u32_at(b, 56)),
             bytes: [u64_at(b, 8), u64_at(b, 16)],
             chars: [u64_at(b, 24), u64_at(b, 32)],
-            cluster: self.id(u32_at(b, 40), self.block_end_id(), "block"),
-            doc: self.id(u32_at(b, 44), self.doc_end_id(), "document"),
+            cluster: seg.id(u32_at(b, 40), seg.block_end_id(), "block"),
+            doc: seg.id(u32_at(b, 44), seg.doc_end_id(), "document"),
             words: u32_at(b, 48),
             kind: u32_at(b, 52),
             lines: [u32_at(b, 60), u32_at(b, 64)],
         }
     }
 
-    fn u64s(&self, section: &str, (at, len): (u64, u32)) -> Vec<u64> {
-        let s = self.section(section);
+    fn u64s(&mut self, section: &str, (at, len): (u64, u32)) -> Vec<u64> {
+        let s = self.seg.section(section);
         if (at + u64::from(len)) * 8 > s.len {
-            self.fail(format!("a list runs past the end of section {section}"));
+            self.seg
+                .fail(format!("a list runs past the end of section {section}"));
             return Vec::new();
         }
         #[allow(clippy::cast_possible_truncation)]
@@ -783,26 +896,34 @@ impl Segment {
 
     /// The sorted shingles of first copy `g` (empty unless it was indexed).
     #[must_use]
-    pub fn block_shingles(&self, g: usize) -> Vec<u64> {
-        self.u64s("block_shingles", self.block(g).shingles)
+    pub fn block_shingles(&mut self, g: usize) -> Vec<u64> {
+        let at = self.block(g).shingles;
+        self.u64s("block_shingles", at)
     }
 
     /// The sorted shingles of representative document `d`.
     #[must_use]
-    pub fn doc_shingles(&self, d: usize) -> Vec<u64> {
-        self.u64s("doc_shingles", self.doc(d).shingles)
+    pub fn doc_shingles(&mut self, d: usize) -> Vec<u64> {
+        let at = self.doc(d).shingles;
+        self.u64s("doc_shingles", at)
+    }
+
+    /// The bytes of `len` bytes at `at` of the `strings` section.
+    fn string_bytes(&mut self, (at, len): (u64, u32)) -> Option<&[u8]> {
+        let s = self.seg.section("strings");
+        if at + u64::from(len) > s.len {
+            self.seg
+                .fail("a string runs past the end of its section".into());
+            return None;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(s.offset as usize + at as usize, len as usize)
     }
 
     /// A string of the `strings` section.
     #[must_use]
-    pub fn string(&self, (at, len): (u64, u32)) -> String {
-        let s = self.section("strings");
-        if at + u64::from(len) > s.len {
-            self.fail("a string runs past the end of its section".into());
-            return String::new();
-        }
-        #[allow(clippy::cast_possible_truncation)]
-        self.read(s.offset as usize + at as usize, len as usize)
+    pub fn string(&mut self, at: (u64, u32)) -> String {
+        self.string_bytes(at)
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default()
     }
@@ -810,7 +931,7 @@ impl Segment {
     /// The records of a sorted section (with its directory) whose 64-bit
     /// key has the top bits of `key`: the only ones that can hold it.
     fn bucket_records(
-        &self,
+        &mut self,
         (sec, dir): (SectionEntry, SectionEntry),
         record: usize,
         key: u64,
@@ -821,7 +942,7 @@ impl Segment {
         } else {
             let bucket = usize::try_from(key >> (64 - sec.dir_bits)).unwrap_or(0);
             if (bucket as u64 + 2) * 8 > dir.len {
-                self.fail("a section's directory is short".into());
+                self.seg.fail("a section's directory is short".into());
                 return &[];
             }
             #[allow(clippy::cast_possible_truncation)]
@@ -831,7 +952,8 @@ impl Segment {
             #[allow(clippy::cast_possible_truncation)]
             let (lo, hi) = (u64_at(b, 0) as usize, u64_at(b, 8) as usize);
             if lo > hi || hi > n {
-                self.fail("a section's directory is inconsistent".into());
+                self.seg
+                    .fail("a section's directory is inconsistent".into());
                 return &[];
             }
             (lo, hi)
@@ -843,7 +965,7 @@ impl Segment {
 
     /// The first index in `[lo, hi)` whose record is not below `key`.
     fn lower_bound<K: Ord>(
-        &self,
+        &mut self,
         name: &str,
         record: usize,
         (mut lo, mut hi): (usize, usize),
@@ -866,55 +988,47 @@ impl Segment {
 
     /// What an exact-text key resolves to.
     #[must_use]
-    pub fn exact(&self, key: u128) -> Option<ExactRecord> {
+    pub fn exact(&mut self, key: u128) -> Option<ExactRecord> {
+        let seg = self.seg;
         #[allow(clippy::cast_possible_truncation)]
         let (lo64, hi64) = (key as u64, (key >> 64) as u64);
-        let records = self.bucket_records(self.hot.exact, EXACT_LEN, lo64);
+        let records = self.bucket_records(seg.hot.exact, EXACT_LEN, lo64);
         let b = records
             .chunks_exact(EXACT_LEN)
             .find(|b| u64_at(b, 0) == lo64 && u64_at(b, 8) == hi64)?;
         Some(ExactRecord {
             key,
             similarity: f64::from_bits(u64_at(b, 16)),
-            source: self.id(u32_at(b, 24), self.block_end_id(), "block"),
+            source: seg.id(u32_at(b, 24), seg.block_end_id(), "block"),
             exact: u32_at(b, 28) != 0,
         })
     }
 
-    /// The postings of a shingle fingerprint, as raw records.
-    fn posting_records(&self, fingerprint: u32) -> &[u8] {
-        let records =
-            self.bucket_records(self.hot.postings, POSTING_LEN, u64::from(fingerprint) << 32);
-        let start = records
-            .chunks_exact(POSTING_LEN)
-            .position(|b| u32_at(b, 0) == fingerprint);
-        let Some(start) = start else {
-            return &[];
-        };
-        let count = records[start * POSTING_LEN..]
-            .chunks_exact(POSTING_LEN)
-            .take_while(|b| u32_at(b, 0) == fingerprint)
-            .count();
-        &records[start * POSTING_LEN..(start + count) * POSTING_LEN]
-    }
-
     /// Appends the first copies listed for a shingle fingerprint, ascending.
-    pub fn posting_reps(&self, fingerprint: u32, out: &mut Vec<u32>) {
-        for b in self.posting_records(fingerprint).chunks_exact(POSTING_LEN) {
-            out.push(self.id(u32_at(b, 4), self.block_end_id(), "block"));
+    pub fn posting_reps(&mut self, fingerprint: u32, out: &mut Vec<u32>) {
+        let seg = self.seg;
+        let records =
+            self.bucket_records(seg.hot.postings, POSTING_LEN, u64::from(fingerprint) << 32);
+        let listed = records
+            .chunks_exact(POSTING_LEN)
+            .skip_while(|b| u32_at(b, 0) != fingerprint)
+            .take_while(|b| u32_at(b, 0) == fingerprint);
+        for b in listed {
+            out.push(seg.id(u32_at(b, 4), seg.block_end_id(), "block"));
         }
     }
 
     /// The last stored copies of first copy `cluster`, ascending.
     #[must_use]
-    pub fn members(&self, cluster: u32) -> Vec<u32> {
-        let n = self.count("members");
+    pub fn members(&mut self, cluster: u32) -> Vec<u32> {
+        let seg = self.seg;
+        let n = seg.count("members");
         let at = self.lower_bound("members", MEMBER_LEN, (0, n), &cluster, |b| u32_at(b, 0));
         let mut out = Vec::new();
         for i in at..n {
             match self.record("members", MEMBER_LEN, i) {
                 Some(b) if u32_at(b, 0) == cluster => {
-                    out.push(self.id(u32_at(b, 4), self.block_end_id(), "block"));
+                    out.push(seg.id(u32_at(b, 4), seg.block_end_id(), "block"));
                 }
                 _ => break,
             }
@@ -924,11 +1038,12 @@ impl Segment {
 
     /// The stored documents of a bucket (`table`, `key`), ascending: all of
     /// them, or the first and last ones when there were more.
-    pub fn bucket(&self, table: u32, key: u64, out: &mut Vec<u32>) {
-        let records = self.bucket_records(self.hot.bands, BAND_LEN, key);
+    pub fn bucket(&mut self, table: u32, key: u64, out: &mut Vec<u32>) {
+        let seg = self.seg;
+        let records = self.bucket_records(seg.hot.bands, BAND_LEN, key);
         for b in records.chunks_exact(BAND_LEN) {
             if u64_at(b, 0) == key && u32_at(b, 8) == table {
-                out.push(self.id(u32_at(b, 12), self.doc_end_id(), "document"));
+                out.push(seg.id(u32_at(b, 12), seg.doc_end_id(), "document"));
             }
         }
     }
@@ -1032,13 +1147,6 @@ impl History {
         &self.segments[at.saturating_sub(1)]
     }
 
-    /// Drops every segment's mapped pages from the resident set.
-    pub fn release_pages(&self) {
-        for s in &self.segments {
-            s.release_pages();
-        }
-    }
-
     /// The first corruption a look-up found in any segment.
     ///
     /// # Errors
@@ -1065,15 +1173,15 @@ impl History {
     /// One past the last block of document `d`.
     #[must_use]
     pub fn doc_end(&self, d: usize) -> usize {
-        self.of_doc(d).doc_end(d)
+        self.of_doc(d).reader().doc_end(d)
     }
 
     /// The id and file name of document `d`.
     #[must_use]
     pub fn doc_strings(&self, d: usize) -> (String, String) {
-        let s = self.of_doc(d);
-        let r = s.doc(d);
-        (s.string(r.id), s.string(r.path))
+        let mut r = self.of_doc(d).reader();
+        let doc = r.doc(d);
+        (r.string(doc.id), r.string(doc.path))
     }
 
     /// Block `g`.
@@ -1085,47 +1193,24 @@ impl History {
     /// The sorted shingles of first copy `g` (empty unless it was indexed).
     #[must_use]
     pub fn block_shingles(&self, g: usize) -> Vec<u64> {
-        self.of_block(g).block_shingles(g)
-    }
-
-    /// [`History::block_shingles`], letting go of the pages read for them at
-    /// once: for look-ups scattered over the index (a fault maps up to 2 MiB
-    /// of cached pages around each), made one at a time.
-    #[must_use]
-    pub fn block_shingles_once(&self, g: usize) -> Vec<u64> {
-        released(self.of_block(g), |s| s.block_shingles(g))
+        self.of_block(g).reader().block_shingles(g)
     }
 
     /// The sorted shingles of representative document `d`.
     #[must_use]
     pub fn doc_shingles(&self, d: usize) -> Vec<u64> {
-        self.of_doc(d).doc_shingles(d)
+        self.of_doc(d).reader().doc_shingles(d)
     }
 
-    /// [`History::doc_shingles`], letting go of the pages read for them at
-    /// once (see [`History::block_shingles_once`]).
-    #[must_use]
-    pub fn doc_shingles_once(&self, d: usize) -> Vec<u64> {
-        released(self.of_doc(d), |s| s.doc_shingles(d))
-    }
-
-    /// Calls `f(segment, i)` for every segment, in order, and every `i` in
+    /// Calls `f(reader, i)` for every segment, in order, and every `i` in
     /// `0..n` (keys the caller sorted in the order of the segment's records),
-    /// letting go of what each 64 keys read, and of the segment's pages at
-    /// the end: an ordered walk faults each page once, and the pages behind
-    /// it go.
-    fn walk_in_order(&self, n: usize, mut f: impl FnMut(&Segment, usize)) {
+    /// with a reader that reads ahead: neighbouring keys share the reads.
+    fn walk_in_order(&self, n: usize, mut f: impl FnMut(&mut Reader<'_>, usize)) {
         for s in &self.segments {
+            let mut r = s.walker();
             for i in 0..n {
-                // Every 64 keys, only what they read: every 4,096 keys,
-                // the whole file, let a 5 GB corpus's run hold 700 MB of
-                // one segment for a moment.
-                if i % 64 == 63 {
-                    s.release_read();
-                }
-                f(s, i);
+                f(&mut r, i);
             }
-            s.release_pages();
         }
     }
 
@@ -1181,7 +1266,7 @@ impl History {
         let mut out: Vec<u32> = self
             .segments
             .iter()
-            .flat_map(|s| s.members(cluster))
+            .flat_map(|s| s.reader().members(cluster))
             .collect();
         let keep = out.len().saturating_sub(MEMBERS_KEPT);
         out.drain(..keep);

@@ -5,8 +5,7 @@
 use super::{
     now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, SectionEntry,
     Segment, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
-    EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, MEMBER_LEN, POSTING_CAP,
-    POSTING_LEN,
+    EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
@@ -54,54 +53,46 @@ impl Delta {
     /// `blocks` blocks (for a merge; 0 and 0 for segments that already follow).
     fn from_history(index: &Segment, docs: u32, blocks: u32) -> Delta {
         let mut delta = Delta::default();
+        let mut read = index.walker();
         for d in index.doc_base..index.doc_end_id() {
-            let mut r = index.doc(d);
+            let mut r = read.doc(d);
             r.block_start += u64::from(blocks);
             r.rep += docs;
             delta.docs.push(r);
         }
         for g in index.block_base..index.block_end_id() {
-            let mut r = index.block(g);
+            let mut r = read.block(g);
             r.cluster += blocks;
             r.doc += docs;
             delta.blocks.push(r);
         }
-        for i in 0..index.count("exact") {
-            if let Some(b) = index.record("exact", EXACT_LEN, i) {
-                delta.exact.push(ExactRecord {
-                    key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
-                    similarity: f64::from_bits(u64_at(b, 16)),
-                    source: u32_at(b, 24) + blocks,
-                    exact: u32_at(b, 28) != 0,
-                });
-            }
-        }
-        for i in 0..index.count("postings") {
-            if let Some(b) = index.record("postings", POSTING_LEN, i) {
-                delta.postings.push((u32_at(b, 0), u32_at(b, 4) + blocks));
-            }
-        }
-        for i in 0..index.count("members") {
-            if let Some(b) = index.record("members", MEMBER_LEN, i) {
-                delta
-                    .members
-                    .push((u32_at(b, 0) + blocks, u32_at(b, 4) + blocks));
-            }
-        }
-        for i in 0..index.count("bands") {
-            if let Some(b) = index.record("bands", BAND_LEN, i) {
-                delta
-                    .bands
-                    .push((u64_at(b, 0), u32_at(b, 8), u32_at(b, 12) + docs));
-            }
-        }
+        delta.exact = records(index, "exact")
+            .map(|b| {
+                let mut e = exact_of(&b);
+                e.source += blocks;
+                e
+            })
+            .collect();
+        delta.postings = records(index, "postings")
+            .map(pair_of)
+            .map(|(fp, g)| (fp, g + blocks))
+            .collect();
+        delta.members = records(index, "members")
+            .map(pair_of)
+            .map(|(c, g)| (c + blocks, g + blocks))
+            .collect();
+        delta.bands = records(index, "bands")
+            .map(|b| band_of(&b))
+            .map(|(key, table, d)| (key, table, d + docs))
+            .collect();
         let all = |name: &str| (0, u32::try_from(index.count(name)).unwrap_or(u32::MAX));
-        delta.block_shingles = index.u64s("block_shingles", all("block_shingles"));
-        delta.doc_shingles = index.u64s("doc_shingles", all("doc_shingles"));
+        delta.block_shingles = read.u64s("block_shingles", all("block_shingles"));
+        delta.doc_shingles = read.u64s("doc_shingles", all("doc_shingles"));
         let strings = index.section("strings").len;
-        delta.strings = index
-            .string((0, u32::try_from(strings).unwrap_or(u32::MAX)))
-            .into_bytes();
+        delta.strings = read
+            .string_bytes((0, u32::try_from(strings).unwrap_or(u32::MAX)))
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
         delta
     }
 }
@@ -149,20 +140,20 @@ impl<'a> Items<'a> {
     fn docs(&self) -> Iter<'a, DocRecord> {
         match *self {
             Items::Delta(d) => Box::new(d.docs.iter().copied()),
-            Items::Segment(s) => Box::new((s.doc_base..s.doc_end_id()).map(move |d| {
-                release_every(s, d);
-                s.doc(d)
-            })),
+            Items::Segment(s) => {
+                let mut r = s.walker();
+                Box::new((s.doc_base..s.doc_end_id()).map(move |d| r.doc(d)))
+            }
         }
     }
 
     fn blocks(&self) -> Iter<'a, BlockRecord> {
         match *self {
             Items::Delta(d) => Box::new(d.blocks.iter().copied()),
-            Items::Segment(s) => Box::new((s.block_base..s.block_end_id()).map(move |g| {
-                release_every(s, g);
-                s.block(g)
-            })),
+            Items::Segment(s) => {
+                let mut r = s.walker();
+                Box::new((s.block_base..s.block_end_id()).map(move |g| r.block(g)))
+            }
         }
     }
 
@@ -180,13 +171,12 @@ impl<'a> Items<'a> {
             Items::Segment(s) => {
                 let total = s.count(name);
                 let piece = 1 << 17;
+                let mut r = s.reader();
                 Box::new((0..total.div_ceil(piece)).flat_map(move |p| {
                     let at = p * piece;
                     let len = piece.min(total - at);
                     #[allow(clippy::cast_possible_truncation)]
-                    let values = s.u64s(name, (at as u64, len as u32));
-                    release_every(s, (1 << 20) - 1);
-                    values
+                    r.u64s(name, (at as u64, len as u32))
                 }))
             }
         }
@@ -197,7 +187,10 @@ impl<'a> Items<'a> {
             Items::Delta(d) => d.strings.clone(),
             Items::Segment(s) => {
                 let len = u32::try_from(s.section("strings").len).unwrap_or(u32::MAX);
-                s.string((0, len)).into_bytes()
+                s.reader()
+                    .string_bytes((0, len))
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default()
             }
         }
     }
@@ -205,16 +198,7 @@ impl<'a> Items<'a> {
     fn exact(&self) -> Iter<'a, ExactRecord> {
         match *self {
             Items::Delta(d) => Box::new(d.exact.iter().copied()),
-            Items::Segment(s) => Box::new((0..s.count("exact")).filter_map(move |i| {
-                release_every(s, i);
-                let b = s.record("exact", EXACT_LEN, i)?;
-                Some(ExactRecord {
-                    key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
-                    similarity: f64::from_bits(u64_at(b, 16)),
-                    source: u32_at(b, 24),
-                    exact: u32_at(b, 28) != 0,
-                })
-            })),
+            Items::Segment(s) => Box::new(records(s, "exact").map(|b| exact_of(&b))),
         }
     }
 
@@ -229,54 +213,56 @@ impl<'a> Items<'a> {
                 .iter()
                 .copied(),
             ),
-            Items::Segment(s) => Box::new((0..s.count(name)).filter_map(move |i| {
-                release_every(s, i);
-                let b = s.record(name, 8, i)?;
-                Some((u32_at(b, 0), u32_at(b, 4)))
-            })),
+            Items::Segment(s) => Box::new(records(s, name).map(pair_of)),
         }
     }
 
     fn bands(&self) -> Iter<'a, (u64, u32, u32)> {
         match *self {
             Items::Delta(d) => Box::new(d.bands.iter().copied()),
-            Items::Segment(s) => Box::new((0..s.count("bands")).filter_map(move |i| {
-                release_every(s, i);
-                let b = s.record("bands", BAND_LEN, i)?;
-                Some((u64_at(b, 0), u32_at(b, 8), u32_at(b, 12)))
-            })),
+            Items::Segment(s) => Box::new(records(s, "bands").map(|b| band_of(&b))),
         }
     }
 }
 
-/// Lets a segment's pages go every 262,144 records read, so that streaming
-/// through it does not map all of it at once (the pages stay cached).
-fn release_every(s: &Segment, i: usize) {
-    if i % (1 << 18) == (1 << 18) - 1 {
-        s.release_pages();
+/// Every record of section `name` of `s`, in order (`N` bytes each), read
+/// ahead; a read that fails ends them (and the segment's status says why).
+fn records<'s, const N: usize>(
+    s: &'s Segment,
+    name: &'static str,
+) -> impl Iterator<Item = [u8; N]> + 's {
+    let mut r = s.walker();
+    (0..s.count(name))
+        .map_while(move |i| r.record(name, N, i).map(|b| b.try_into().expect("N bytes")))
+}
+
+fn exact_of(b: &[u8; EXACT_LEN]) -> ExactRecord {
+    ExactRecord {
+        key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
+        similarity: f64::from_bits(u64_at(b, 16)),
+        source: u32_at(b, 24),
+        exact: u32_at(b, 28) != 0,
     }
 }
 
+fn pair_of(b: [u8; POSTING_LEN]) -> (u32, u32) {
+    (u32_at(&b, 0), u32_at(&b, 4))
+}
+
+fn band_of(b: &[u8; BAND_LEN]) -> (u64, u32, u32) {
+    (u64_at(b, 0), u32_at(b, 8), u32_at(b, 12))
+}
+
 /// Writes whole 4 KiB chunks and their checksums.
-struct ChunkWriter<'s, W: Write> {
+struct ChunkWriter<W: Write> {
     out: W,
     chunk: Vec<u8>,
     sums: Vec<u64>,
     /// Bytes written so far, the header page included.
     pos: u64,
-    /// The segments being rewritten (a merge's two): their pages leave the
-    /// resident set every `RELEASE_EVERY` bytes written. Every section is
-    /// streamed, but some read both segments at once, at several places, and
-    /// a fault maps the cached pages around each read: a merge of a 5 GB
-    /// corpus's segments held 900 MB of them for a moment.
-    read: Vec<&'s Segment>,
-    released: u64,
 }
 
-/// See [`ChunkWriter::read`].
-const RELEASE_EVERY: u64 = 16 << 20;
-
-impl<W: Write> ChunkWriter<'_, W> {
+impl<W: Write> ChunkWriter<W> {
     fn write(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
         self.pos += bytes.len() as u64;
         while !bytes.is_empty() {
@@ -288,12 +274,6 @@ impl<W: Write> ChunkWriter<'_, W> {
                 self.out.write_all(&self.chunk)?;
                 self.chunk.clear();
             }
-        }
-        if self.pos - self.released >= RELEASE_EVERY {
-            for segment in &self.read {
-                segment.release_pages();
-            }
-            self.released = self.pos;
         }
         Ok(())
     }
@@ -309,12 +289,12 @@ impl<W: Write> ChunkWriter<'_, W> {
 }
 
 /// Sections as they are written.
-struct Sections<'s, W: Write> {
-    w: ChunkWriter<'s, W>,
+struct Sections<W: Write> {
+    w: ChunkWriter<W>,
     table: BTreeMap<String, SectionEntry>,
 }
 
-impl<W: Write> Sections<'_, W> {
+impl<W: Write> Sections<W> {
     fn begin(&mut self) -> u64 {
         self.w.pos
     }
@@ -343,17 +323,14 @@ impl<W: Write> Sections<'_, W> {
         let start = self.begin();
         if let Some(old) = old {
             let s = old.section(name);
+            let mut r = old.reader();
             let mut at = 0;
             while at < s.len {
                 let take = (s.len - at).min(1 << 20);
                 #[allow(clippy::cast_possible_truncation)]
-                let bytes = old.read((s.offset + at) as usize, take as usize);
+                let bytes = r.read((s.offset + at) as usize, take as usize);
                 self.w.write(bytes.unwrap_or(&[]))?;
                 at += take;
-                // Copied pages leave the resident set (they stay cached).
-                if at % (16 << 20) == 0 {
-                    old.release_pages();
-                }
             }
         }
         for record in new {
@@ -552,17 +529,11 @@ fn fill(
     params: &IndexParams,
 ) -> std::io::Result<Meta> {
     let out = std::io::BufWriter::with_capacity(1 << 20, file);
-    let mut read: Vec<&Segment> = old.into_iter().collect();
-    if let Items::Segment(newer) = delta {
-        read.push(newer);
-    }
     let mut header_page = ChunkWriter {
         out,
         chunk: Vec::new(),
         sums: Vec::new(),
         pos: 0,
-        read,
-        released: 0,
     };
     // The header page is written last, outside the checksummed data.
     header_page.out.write_all(&[0u8; CHUNK])?;
@@ -572,15 +543,6 @@ fn fill(
         table: BTreeMap::new(),
     };
     let count = |name: &str| old.map_or(0, |o| o.count(name));
-    // Streams through a section of the old index let its pages go every so
-    // often, so that rewriting an index does not map all of it at once.
-    let release = |i: usize| {
-        if i % (1 << 18) == (1 << 18) - 1 {
-            if let Some(o) = old {
-                o.release_pages();
-            }
-        }
-    };
     let old_docs = old.map_or(0, Segment::documents) as u64;
     let old_blocks = old.map_or(0, Segment::blocks) as u64;
     let strings_base = old.map_or(0, |o| o.section("strings").len);
@@ -648,16 +610,10 @@ fn fill(
     s.concat("strings", old, std::iter::once(delta.strings()))?;
 
     // Exact keys: one entry per key, the earlier index's on a tie (merges).
-    let old_exact = (0..count("exact")).filter_map(|i| {
-        release(i);
-        let b = old?.record("exact", EXACT_LEN, i)?;
-        Some(ExactRecord {
-            key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
-            similarity: f64::from_bits(u64_at(b, 16)),
-            source: u32_at(b, 24),
-            exact: u32_at(b, 28) != 0,
-        })
-    });
+    let old_exact = old
+        .into_iter()
+        .flat_map(|o| records(o, "exact"))
+        .map(|b| exact_of(&b));
     let exact = merge_sorted(old_exact, delta.exact(), exact_key);
     let exact = trim_groups(exact, exact_key, 1, 0);
     s.sorted(
@@ -675,22 +631,16 @@ fn fill(
         },
     )?;
 
-    let pairs = |name: &'static str, len: usize| {
-        (0..count(name)).filter_map(move |i| {
-            release(i);
-            let b = old?.record(name, len, i)?;
-            Some((u32_at(b, 0), u32_at(b, 4)))
-        })
+    let pairs = |name: &'static str| {
+        old.into_iter()
+            .flat_map(move |o| records(o, name))
+            .map(pair_of)
     };
     let encode_pair = |p: &(u32, u32), b: &mut Vec<u8>| {
         b.extend_from_slice(&p.0.to_le_bytes());
         b.extend_from_slice(&p.1.to_le_bytes());
     };
-    let postings = merge_sorted(
-        pairs("postings", POSTING_LEN),
-        delta.pairs("postings"),
-        |p| *p,
-    );
+    let postings = merge_sorted(pairs("postings"), delta.pairs("postings"), |p| *p);
     let postings = trim_groups(postings, |p| p.0, POSTING_CAP as usize, 0);
     s.sorted(
         "postings",
@@ -699,16 +649,15 @@ fn fill(
         |p| u64::from(p.0) << 32,
         encode_pair,
     )?;
-    let members = merge_sorted(pairs("members", MEMBER_LEN), delta.pairs("members"), |p| *p);
+    let members = merge_sorted(pairs("members"), delta.pairs("members"), |p| *p);
     let members = trim_groups(members, |p| p.0, 0, MEMBERS_KEPT);
     // Members are found by binary search: no directory.
     s.sorted("members", 0, members, |_| 0, encode_pair)?;
 
-    let old_bands = (0..count("bands")).filter_map(|i| {
-        release(i);
-        let b = old?.record("bands", BAND_LEN, i)?;
-        Some((u64_at(b, 0), u32_at(b, 8), u32_at(b, 12)))
-    });
+    let old_bands = old
+        .into_iter()
+        .flat_map(|o| records(o, "bands"))
+        .map(|b| band_of(&b));
     let bands = merge_sorted(old_bands, delta.bands(), |b| *b);
     let bands = trim_groups(bands, |b| (b.0, b.1), BUCKET_FIRST, BUCKET_RECENT);
     s.sorted(
@@ -858,5 +807,103 @@ mod tests {
         // About 32 records a bucket.
         assert_eq!(dir_bits(1 << 20), 16);
         assert!(dir_bits(usize::MAX) <= 30);
+    }
+
+    /// A segment several read-ahead windows long, with lists of every size.
+    fn big_segment(dir: &Path) -> (std::path::PathBuf, Delta) {
+        let n = 3000u32;
+        let mut delta = Delta::default();
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state >> 17
+        };
+        for i in 0..n {
+            let len = u32::try_from(next() % 40).unwrap();
+            let shingles = (delta.block_shingles.len() as u64, len);
+            delta.block_shingles.extend((0..len).map(|_| next()));
+            delta.blocks.push(BlockRecord {
+                cluster: i,
+                doc: i,
+                words: len,
+                kind: super::super::KIND_UNIQUE,
+                shingles,
+                ..BlockRecord::default()
+            });
+            let id = delta.string(&format!("doc-{i}"));
+            delta.docs.push(DocRecord {
+                block_start: u64::from(i),
+                rep: i,
+                id,
+                ..DocRecord::default()
+            });
+            for _ in 0..next() % 30 {
+                #[allow(clippy::cast_possible_truncation)]
+                let fingerprint = (next() % 20_000) as u32;
+                delta.postings.push((fingerprint, i));
+            }
+        }
+        let path = dir.join("big.ndx");
+        let params = IndexParams::of(&crate::config::Config::default());
+        let kept = Delta {
+            docs: delta.docs.clone(),
+            blocks: delta.blocks.clone(),
+            postings: delta.postings.clone(),
+            block_shingles: delta.block_shingles.clone(),
+            strings: delta.strings.clone(),
+            ..Delta::default()
+        };
+        write_scratch(&path, delta, &params).unwrap();
+        (path, kept)
+    }
+
+    #[test]
+    fn reads_ahead_give_what_exact_reads_give() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, delta) = big_segment(dir.path());
+        let segment = Segment::open(&path, None, None).unwrap();
+        assert!(segment.count("postings") * POSTING_LEN > 4 * super::super::WINDOW);
+        // Postings walked in order, exact look-ups and what was written agree.
+        let mut fingerprints: Vec<u32> = delta.postings.iter().map(|p| p.0).collect();
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+        let mut walk = segment.walker();
+        let (mut ahead, mut exact) = (Vec::new(), Vec::new());
+        for &fp in &fingerprints {
+            ahead.clear();
+            exact.clear();
+            walk.posting_reps(fp, &mut ahead);
+            segment.reader().posting_reps(fp, &mut exact);
+            let mut written: Vec<u32> = delta
+                .postings
+                .iter()
+                .filter(|p| p.0 == fp)
+                .map(|p| p.1)
+                .collect();
+            written.sort_unstable();
+            written.truncate(POSTING_CAP as usize);
+            assert_eq!(ahead, written, "fingerprint {fp}");
+            assert_eq!(exact, written, "fingerprint {fp}");
+        }
+        // Reads jumping about (every window evicted in turn), and one longer
+        // than a window.
+        let mut walk = segment.walker();
+        for step in 0..6000usize {
+            let g = (step * 1237) % delta.blocks.len();
+            assert_eq!(walk.block(g), delta.blocks[g]);
+            let (at, len) = delta.blocks[g].shingles;
+            #[allow(clippy::cast_possible_truncation)]
+            let own = &delta.block_shingles[at as usize..at as usize + len as usize];
+            assert_eq!(walk.block_shingles(g), own);
+            let id = walk.doc(g).id;
+            assert_eq!(walk.string(id), format!("doc-{g}"));
+        }
+        let all = u32::try_from(delta.block_shingles.len()).unwrap();
+        assert!(delta.block_shingles.len() * 8 > super::super::WINDOW);
+        assert_eq!(walk.u64s("block_shingles", (0, all)), delta.block_shingles);
+        segment.verify().unwrap();
+        segment.status().unwrap();
     }
 }
