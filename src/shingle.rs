@@ -95,11 +95,34 @@ pub fn hash_text_words(text: &str, seed: u64, out: &mut Vec<u64>) {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x` (ASCII bytes only) whose value is in
+/// `lo..=hi`: no sum carries into the next byte.
+#[inline]
+fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = x + ONES * u64::from(0x80 - lo);
+    let above_hi = x + ONES * u64::from(0x7F - hi);
+    at_least_lo & !above_hi & HIGH
+}
+
+/// The high bit of each byte of 8 ASCII bytes that is a letter or a digit.
+#[inline]
+fn word_bytes(x: u64) -> u64 {
+    // `| 0x20` folds upper-case letters onto lower-case ones and moves no
+    // other ASCII byte into `a..=z`.
+    in_range(x | (ONES * 0x20), b'a', b'z') | in_range(x, b'0', b'9')
+}
+
 /// The fast path of [`hash_text_words`]; `false` (with `out` partly written)
-/// when `text` holds a character it does not handle.
+/// when `text` holds a character it does not handle. ASCII is read 8 bytes
+/// at a time: a mask of the letters and digits among them gives where words
+/// start and end.
 fn hash_plain_words(text: &[u8], seed: u64, out: &mut Vec<u64>) -> bool {
     let mut lower = [0u8; 64];
     let mut word_start = usize::MAX;
+    // Whether the word begun holds an upper-case letter.
     let mut upper = false;
     let mut i = 0;
     let mut emit = |from: usize, to: usize, upper: bool, out: &mut Vec<u64>| {
@@ -116,6 +139,42 @@ fn hash_plain_words(text: &[u8], seed: u64, out: &mut Vec<u64>) -> bool {
         }
     };
     while i < text.len() {
+        if let Some(chunk) = text.get(i..i + 8) {
+            let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            if x & HIGH == 0 {
+                let words = word_bytes(x);
+                let uppers = in_range(x, b'A', b'Z');
+                // The chunk's bytes from the last word start or end on
+                // (their high bits).
+                let mut rest = HIGH;
+                loop {
+                    let next = if word_start == usize::MAX {
+                        words & rest
+                    } else {
+                        !words & rest
+                    };
+                    if next == 0 {
+                        if word_start != usize::MAX {
+                            upper |= uppers & rest != 0;
+                        }
+                        break;
+                    }
+                    let first = next & next.wrapping_neg();
+                    let at = i + next.trailing_zeros() as usize / 8;
+                    if word_start == usize::MAX {
+                        word_start = at;
+                        upper = false;
+                    } else {
+                        upper |= uppers & rest & first.wrapping_sub(1) != 0;
+                        emit(word_start, at, upper, out);
+                        word_start = usize::MAX;
+                    }
+                    rest &= !first.wrapping_sub(1);
+                }
+                i += 8;
+                continue;
+            }
+        }
         let b = text[i];
         if b.is_ascii_alphanumeric() {
             if word_start == usize::MAX {
