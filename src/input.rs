@@ -199,7 +199,7 @@ pub struct Source {
 #[cfg(unix)]
 pub fn release_pages(map: &memmap2::Mmap) {
     // SAFETY: the mapping is read-only and backed by a file that is never
-    // written while mapped (an input, a spooled file or an index segment), so
+    // written while mapped (an input or a spooled file), so
     // MADV_DONTNEED only unmaps pages; later reads see the same bytes again.
     #[allow(unsafe_code)]
     let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };

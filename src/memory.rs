@@ -50,7 +50,7 @@ pub fn tune_allocator() {
 
 /// The process's memory as Linux reports it: peak resident set, and the
 /// current resident set split into anonymous memory (the heap: what neardup
-/// holds) and mapped files (inputs and indexes: page cache the kernel can
+/// holds) and mapped files (inputs: page cache the kernel can
 /// reclaim). `None` where `/proc/self/status` is not there.
 #[must_use]
 pub fn usage() -> Option<String> {
