@@ -36,6 +36,8 @@ pub enum Candidates {
         slots: usize,
         /// Bands × rows.
         banding: Banding,
+        /// Densification walks for the run's seed.
+        walks: minhash::Walks,
     },
     /// SimHash fingerprints within `hamming` bits, in permuted tables.
     Simhash {
@@ -57,6 +59,7 @@ impl Candidates {
                     || Banding::optimal(banding_threshold(config), config.num_perm),
                     |(bands, rows)| Banding { bands, rows },
                 ),
+                walks: minhash::Walks::new(config.num_perm, config.seed),
             },
             Method::Simhash => Candidates::Simhash {
                 hamming: config.hamming,
@@ -80,10 +83,18 @@ impl Candidates {
         shingles.sort_unstable();
         let mut keys = Vec::with_capacity(self.tables());
         match self {
-            Candidates::Minhash { slots, banding } => {
+            Candidates::Minhash {
+                slots,
+                banding,
+                walks,
+            } => {
                 shingles.dedup();
                 if !shingles.is_empty() {
-                    let signature = minhash::signature(&shingles, *slots, seed);
+                    let signature = if walks.seed() == seed {
+                        minhash::signature_with(&shingles, walks)
+                    } else {
+                        minhash::signature(&shingles, *slots, seed)
+                    };
                     banding.keys(&signature, seed, &mut keys);
                 }
             }

@@ -350,11 +350,7 @@ impl Corpus {
                 // Only the record's own bytes are checked again, not the whole file.
                 let raw = std::str::from_utf8(&source.data[record.text_value()])
                     .expect("inputs are checked to be UTF-8 when loaded");
-                if raw.contains('\\') {
-                    Cow::Owned(crate::jsonl::unescape(raw))
-                } else {
-                    Cow::Borrowed(&raw[1..raw.len() - 1])
-                }
+                crate::jsonl::unescape(raw)
             }
         }
     }

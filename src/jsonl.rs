@@ -1,6 +1,7 @@
 //! JSON Lines records: where the text and id fields sit in a line, so the cleaned
 //! text can be spliced back without touching any other byte of the record.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Top-level fields of one valid JSON object: raw key span and raw value span.
@@ -142,15 +143,19 @@ pub fn decoded_len(raw: &str) -> Option<usize> {
 
 /// The value of a JSON string literal `raw` (quotes included) that is known
 /// to be valid: it was parsed when the input was loaded. Runs of plain bytes
-/// are copied whole; only escapes are decoded.
+/// are copied whole; only escapes are decoded (borrowed when there are none).
 ///
 /// # Panics
 /// If `raw` is not a valid JSON string literal.
 #[must_use]
-pub fn unescape(raw: &str) -> String {
+pub fn unescape(raw: &str) -> Cow<'_, str> {
     let body = &raw.as_bytes()[1..raw.len() - 1];
+    let Some(first) = memchr::memchr(b'\\', body) else {
+        return Cow::Borrowed(&raw[1..raw.len() - 1]);
+    };
     let mut out: Vec<u8> = Vec::with_capacity(body.len());
-    let mut i = 0;
+    out.extend_from_slice(&body[..first]);
+    let mut i = first;
     while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
         out.extend_from_slice(&body[i..i + at]);
         i += at;
@@ -187,7 +192,12 @@ pub fn unescape(raw: &str) -> String {
         out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
     }
     out.extend_from_slice(&body[i..]);
-    String::from_utf8(out).expect("the input was checked to be UTF-8")
+    // SAFETY: `out` is `raw`'s UTF-8 cut only at backslashes (ASCII, so never
+    // inside a character), with each escape replaced by the UTF-8 of a valid
+    // `char` (or an ASCII byte): it is UTF-8 too, and checking it again would
+    // cost a pass over every document's text each time it is read.
+    #[allow(unsafe_code)]
+    Cow::Owned(unsafe { String::from_utf8_unchecked(out) })
 }
 
 fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
