@@ -403,17 +403,32 @@ fn execute(
     }
     let analyzed = started.elapsed();
     // The report is built while the output is written; it is delivered once
-    // the output is safely in place.
+    // the output is safely in place. When it would go nowhere but its line
+    // of totals (cleaned text on standard output, no --report), only the
+    // totals are counted.
+    let totals_only = matches!(destination, Some(Destination::Stdout))
+        && report_file.is_none()
+        && check.is_none();
     let (mut report, written) = rayon::join(
-        || report::build(&corpus, &analysis, config, command),
+        || (!totals_only).then(|| report::build(&corpus, &analysis, config, command)),
         || {
             destination.as_ref().map_or(Ok(()), |destination| {
                 output::write(&corpus, &analysis, destination, config.annotate)
             })
         },
     );
-    report.index = index.report;
-    let status = apply_check(&mut report, check);
+    let mut status = ExitStatus::Success;
+    if let Some(r) = &mut report {
+        r.index = index.report;
+        status = apply_check(r, check);
+    }
+    let totals;
+    let summary = if let Some(r) = &report {
+        &r.summary
+    } else {
+        totals = report::summary(&corpus, &analysis);
+        &totals
+    };
     if let Err(e) = written {
         if is_broken_pipe(&e) {
             return ExitStatus::Success;
@@ -429,21 +444,28 @@ fn execute(
             return ExitStatus::Error;
         }
     }
-    let status = deliver_report(
-        common,
-        check,
-        (destination.as_ref(), report_file.as_deref()),
-        &report,
-        status,
-    );
+    let status = if let Some(report) = &report {
+        deliver_report(
+            common,
+            check,
+            (destination.as_ref(), report_file.as_deref()),
+            report,
+            status,
+        )
+    } else {
+        if !common.quiet {
+            print_totals(summary);
+        }
+        status
+    };
     if common.verbose && !common.quiet {
         let total = started.elapsed();
         #[allow(clippy::cast_precision_loss)]
-        let mb = report.summary.bytes as f64 / 1e6;
+        let mb = summary.bytes as f64 / 1e6;
         let t = analysis.timings;
         eprintln!(
             "neardup: {} documents, {mb:.1} MB: read {:.3}s, sketch {:.3}s, documents {:.3}s, blocks {:.3}s, runs {:.3}s, report and write {:.3}s, total {:.3}s ({:.1} MB/s, {} threads)",
-            report.summary.documents,
+            summary.documents,
             loaded.as_secs_f64(),
             t.sketch.as_secs_f64(),
             t.documents.as_secs_f64(),
@@ -497,6 +519,22 @@ fn finish_report(
     deliver_report(common, check, (destination, report_file), report, status)
 }
 
+/// The report's line of totals on standard error, for cleaned text on
+/// standard output.
+fn print_totals(s: &report::Summary) {
+    eprintln!(
+        "neardup: dropped {} near-duplicate {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
+        report::thousands(s.dropped_documents),
+        if s.dropped_documents == 1 { "document" } else { "documents" },
+        report::thousands(s.removed_blocks),
+        report::thousands(s.blocks),
+        report::thousands(s.removed_bytes),
+        report::thousands(s.bytes),
+        report::plural(s.runs, "run"),
+        report::plural(s.short_repeats_kept, "short repeat"),
+    );
+}
+
 fn deliver_report(
     common: &cli::Common,
     check: Option<(&cli::CheckArgs, check::Limits)>,
@@ -517,18 +555,7 @@ fn deliver_report(
         }
         (None, Some(Destination::Stdout)) => {
             if !common.quiet {
-                let s = &report.summary;
-                eprintln!(
-                    "neardup: dropped {} near-duplicate {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
-                    report::thousands(s.dropped_documents),
-                    if s.dropped_documents == 1 { "document" } else { "documents" },
-                    report::thousands(s.removed_blocks),
-                    report::thousands(s.blocks),
-                    report::thousands(s.removed_bytes),
-                    report::thousands(s.bytes),
-                    report::plural(s.runs, "run"),
-                    report::plural(s.short_repeats_kept, "short repeat"),
-                );
+                print_totals(&report.summary);
             }
             ExitStatus::Success
         }

@@ -102,3 +102,49 @@ fn golden_cases() {
         }
     }
 }
+
+/// A run whose report goes nowhere but its line of totals counts only the
+/// totals: they must be the whole report's, for every case, at each level
+/// and with short repeats dropped.
+#[test]
+fn totals_alone_equal_the_whole_reports_totals() {
+    use neardup::config::Level;
+    use neardup::{Config, Corpus};
+    // What the cases hold between them: runs, short repeats, dropped documents.
+    let (mut runs, mut short, mut dropped) = (0, 0, 0);
+    for case in cases() {
+        let paths: Vec<std::path::PathBuf> = lines(&case.join("paths"))
+            .iter()
+            .map(|p| case.join(p))
+            .collect();
+        for (level, drop_short) in [
+            (Level::Both, false),
+            (Level::Blocks, true),
+            (Level::Docs, false),
+        ] {
+            let config = Config {
+                level,
+                drop_short,
+                ..Config::default()
+            };
+            let (inputs, errors) = neardup::input::expand(&paths, &[]);
+            assert!(errors.is_empty(), "{}", case.display());
+            let corpus = Corpus::load(inputs, &config).expect("the case loads");
+            let analysis = neardup::analyze(&corpus, &config);
+            let whole = neardup::report::build(&corpus, &analysis, &config, "clean");
+            assert_eq!(
+                neardup::report::summary(&corpus, &analysis),
+                whole.summary,
+                "{} at {level:?}",
+                case.display()
+            );
+            runs += whole.summary.runs;
+            short += whole.summary.short_repeats_kept;
+            dropped += whole.summary.dropped_documents;
+        }
+    }
+    assert!(
+        runs > 0 && short > 0 && dropped > 0,
+        "{runs} {short} {dropped}"
+    );
+}
