@@ -178,6 +178,11 @@ def main():
     tools["neardup clean (both levels, writes output)"] = (
         [BIN, "clean", "-q", "-o", out, "--report", os.path.join(work, "clean.json"), "--json",
          corpus], os.path.join(work, "clean.json"), "neardup")
+    # The bare job, as the peers do it: cleaned text out, no report but its
+    # line of totals; what was dropped is read back from the output.
+    out = os.path.join(work, "bare.jsonl")
+    tools["neardup clean > OUT (both levels, no report)"] = (
+        ["sh", "-c", f'"{BIN}" clean -q "{corpus}" > "{out}"'], out, "kept")
     for peer, code in RUNNERS.items():
         if installed.get(peer):
             script = os.path.join(work, f"run_{peer}.py")
@@ -214,6 +219,10 @@ def main():
                         for c in report["near_duplicates"]["cluster_list"]]
         elif kind == "edges":
             clusters = components(n, json.load(open(out)))
+        elif kind == "kept":
+            kept = {json.loads(line)["id"] for line in open(out, encoding="utf-8")}
+            clusters = None
+            dropped[name] = {index[d["id"]] for d in docs} - {index[k] for k in kept}
         else:
             from_disk = subprocess.run(
                 [PY, "-c", "import datasets,sys,json; d=datasets.load_from_disk(sys.argv[1]);"
