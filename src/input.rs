@@ -666,7 +666,7 @@ fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
         });
     }
     if refuse_binary {
-        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        if let Some(offset) = memchr::memchr(0, bytes) {
             return Err(Error::Binary {
                 path: path.to_owned(),
                 offset,
@@ -696,7 +696,7 @@ fn check_bytes_in_pieces(path: &Path, data: &Data, refuse_binary: bool) -> Resul
         let end = (at + PIECE).min(bytes.len());
         let piece = &bytes[at..end];
         if refuse_binary {
-            if let Some(offset) = piece.iter().position(|&b| b == 0) {
+            if let Some(offset) = memchr::memchr(0, piece) {
                 return Err(Error::Binary {
                     path: path.to_owned(),
                     offset: at + offset,
@@ -727,6 +727,19 @@ fn line_at(bytes: &[u8], offset: usize) -> usize {
     bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
+/// Whether a line holds only white space (as `str::trim` has it).
+fn is_blank(line: &[u8]) -> bool {
+    match line
+        .iter()
+        .position(|&b| !matches!(b, b'\t'..=b'\r' | b' '))
+    {
+        None => true,
+        Some(at) if line[at].is_ascii() => false,
+        // White space outside ASCII (a no-break space, say): rare.
+        Some(at) => std::str::from_utf8(&line[at..]).is_ok_and(|rest| rest.trim().is_empty()),
+    }
+}
+
 /// The documents of a source, and the records skipped with `--on-error skip`.
 fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Error>)> {
     let path = display_path(&source.input);
@@ -753,10 +766,15 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
     let mut lines = Vec::new();
     let mut start = 0;
     let mut batch_start = 0;
-    let mut parse = |lines: &mut Vec<(usize, usize, &str, usize)>| -> Result<()> {
+    let mut parse = |lines: &mut Vec<(usize, usize, &[u8], usize)>| -> Result<()> {
         let parsed: Vec<Result<Document>> = lines
             .par_iter()
             .map(|&(line, start, body, line_end)| {
+                // Each line is taken as text alone (on every thread): the
+                // whole input was checked to be UTF-8 when loaded, and a line
+                // ends at an ASCII byte.
+                let body =
+                    std::str::from_utf8(body).expect("inputs are checked to be UTF-8 when loaded");
                 let parsed = jsonl::parse(body, &config.text_field, &config.id_field, keep_field)
                     .map_err(|message| Error::Record {
                     path: path.clone(),
@@ -809,17 +827,18 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
         }
         Ok(())
     };
-    // Lines are cut as bytes and each is taken as text alone: the whole input
-    // was checked to be UTF-8 when loaded, and reading it whole again would map
-    // all of it at once.
-    for (number, line) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
-        let line = std::str::from_utf8(line).expect("inputs are checked to be UTF-8 when loaded");
-        let body = line.strip_suffix('\n').unwrap_or(line);
-        let body = body.strip_suffix('\r').unwrap_or(body);
-        if !body.trim().is_empty() {
-            lines.push((number + 1, start, body, start + line.len()));
+    // Lines are cut as bytes, at each newline found by `memchr`.
+    let mut number = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |at| start + at + 1);
+        let line = &bytes[start..end];
+        number += 1;
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        if !is_blank(body) {
+            lines.push((number, start, body, end));
         }
-        start += line.len();
+        start = end;
         if start - batch_start >= batch_bytes {
             parse(&mut lines)?;
             source.data.release_range(batch_start..start);
@@ -853,6 +872,18 @@ mod tests {
             check_bytes(p, b"", true).unwrap_err().to_string(),
             "f.txt: input is empty (0 bytes)"
         );
+    }
+
+    #[test]
+    fn blank_lines_are_white_space_as_trim_has_it() {
+        for line in ["", " \t\r", "\u{0B}\u{0C}", "\u{a0}", " \u{3000}\u{2028} "] {
+            assert!(is_blank(line.as_bytes()), "{line:?}");
+            assert!(line.trim().is_empty());
+        }
+        for line in ["{}", " x", "\u{a0}{", "\u{e9}", "\u{200B}"] {
+            assert!(!is_blank(line.as_bytes()), "{line:?}");
+            assert!(!line.trim().is_empty());
+        }
     }
 
     #[test]
