@@ -83,20 +83,9 @@ impl Candidates {
         shingles.sort_unstable();
         let mut keys = Vec::with_capacity(self.tables());
         match self {
-            Candidates::Minhash {
-                slots,
-                banding,
-                walks,
-            } => {
+            Candidates::Minhash { .. } => {
                 shingles.dedup();
-                if !shingles.is_empty() {
-                    let signature = if walks.seed() == seed {
-                        minhash::signature_with(&shingles, walks)
-                    } else {
-                        minhash::signature(&shingles, *slots, seed)
-                    };
-                    banding.keys(&signature, seed, &mut keys);
-                }
+                self.minhash_keys(&shingles, seed, &mut keys);
             }
             Candidates::Simhash { masks, .. } => {
                 if !shingles.is_empty() {
@@ -107,6 +96,45 @@ impl Candidates {
             }
         }
         DocSketch { shingles, keys }
+    }
+
+    /// [`Candidates::sketch`] without the shingle set: only the keys. MinHash
+    /// takes the shingles as they come (a minimum ignores order and repeats),
+    /// so they are neither sorted nor deduplicated.
+    #[must_use]
+    pub fn keys_only(&self, shingles: Vec<u64>, seed: u64) -> DocSketch {
+        let keys = match self {
+            Candidates::Minhash { .. } => {
+                let mut keys = Vec::with_capacity(self.tables());
+                self.minhash_keys(&shingles, seed, &mut keys);
+                keys
+            }
+            Candidates::Simhash { .. } => self.sketch(shingles, seed).keys,
+        };
+        DocSketch {
+            shingles: Vec::new(),
+            keys,
+        }
+    }
+
+    /// The band keys of a MinHash signature of `shingles` (none for none).
+    fn minhash_keys(&self, shingles: &[u64], seed: u64, keys: &mut Vec<u64>) {
+        let Candidates::Minhash {
+            slots,
+            banding,
+            walks,
+        } = self
+        else {
+            return;
+        };
+        if !shingles.is_empty() {
+            let signature = if walks.seed() == seed {
+                minhash::signature_with(shingles, walks)
+            } else {
+                minhash::signature(shingles, *slots, seed)
+            };
+            banding.keys(&signature, seed, keys);
+        }
     }
 }
 
@@ -199,11 +227,26 @@ pub fn cluster_after(
     keep_values: &[Option<FieldValue>],
     history: Option<&History>,
 ) -> DocLevel {
-    let n = sketches.len();
     let base = history.map_or(0, History::documents);
     let tables = candidates.tables();
     let keys: Vec<&[u64]> = sketches.iter().map(|s| s.keys.as_slice()).collect();
-    let mut pairs = candidate_pairs_after(&keys, tables, base, history);
+    let pairs = candidate_pairs_after(&keys, tables, base, history);
+    cluster_pairs(pairs, sketches, config, sizes, keep_values, history)
+}
+
+/// [`cluster_after`] from its candidate pairs (`candidate_pairs_after` of the
+/// sketches' keys): only the shingle sets of documents in them are read.
+#[must_use]
+pub fn cluster_pairs(
+    mut pairs: Vec<(u32, u32)>,
+    sketches: &[DocSketch],
+    config: &Config,
+    sizes: &[usize],
+    keep_values: &[Option<FieldValue>],
+    history: Option<&History>,
+) -> DocLevel {
+    let n = sketches.len();
+    let base = history.map_or(0, History::documents);
     let candidate_count = pairs.len();
     // Group by the later document.
     pairs.sort_unstable_by_key(|&(a, b)| (b, a));

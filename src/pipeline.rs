@@ -1,18 +1,18 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::{cluster_after, Candidates, DocLevel, DocSketch};
+use crate::cluster::{cluster_after, cluster_pairs, Candidates, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
 use crate::segment::{segment, Block};
-use crate::shingle::{hash_text_words, shingles_of, write_bytes, Sketch};
+use crate::shingle::{as_bytes, hash_text_words, shingles_of, write_bytes, Sketch};
 use crate::sketch::hll::Hll;
 use crate::store::{ExactRecord, History};
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 /// Everything the block engine found, indexed by document and by global block
@@ -222,13 +222,19 @@ type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
 
 /// The first pass over one document: blocks, word hashes, the document's
 /// sketch; with `block_ngrams`, the distinct word n-grams of its long enough
-/// blocks are counted into it.
+/// blocks are counted into it. The document's word hashes are appended to
+/// `words`. With `keep_words`, the document's sketch has its candidate keys
+/// only: the caller keeps the word hashes instead of its shingle set (as
+/// many, and the blocks' shingles are made from them later, without reading
+/// and hashing the text again; the shingle sets of the few documents that
+/// are verified are made from them too).
 fn sketch_document(
     corpus: &Corpus,
     doc: &crate::input::Document,
     config: &Config,
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
+    (words, keep_words): (&mut Vec<u64>, bool),
     progress: &dyn Progress,
 ) -> PerDoc {
     let with_blocks = config.level != Level::Docs;
@@ -237,7 +243,7 @@ fn sketch_document(
     // Held for the whole run (48 bytes a block): without the room a growing
     // vector keeps, 3 of the 10,000-document corpus's 7 MB.
     blocks.shrink_to_fit();
-    let mut doc_words: Vec<u64> = Vec::new();
+    let first_word = words.len();
     // Buffers reused from block to block of the document.
     let mut hashes: Vec<u64> = Vec::new();
     let mut bytes: Vec<u8> = Vec::new();
@@ -269,45 +275,71 @@ fn sketch_document(
             }
         }
         if candidates.is_some() {
-            doc_words.extend_from_slice(&hashes);
+            words.extend_from_slice(&hashes);
         }
     }
     let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
-        write_bytes(&doc_words, &mut bytes);
+        write_bytes(&words[first_word..], &mut bytes);
         let shingles = shingles_of(&bytes, config.doc_shingle, config.seed);
-        c.sketch(shingles, config.seed)
+        if keep_words {
+            c.keys_only(shingles, config.seed)
+        } else {
+            c.sketch(shingles, config.seed)
+        }
     });
     progress.advance(text.len() as u64);
     (blocks, sketches, doc_sketch)
 }
 
+/// Word hashes a part of the first pass makes room for at first (1 MiB).
+const WORDS_PART: usize = 1 << 17;
+
+/// The distinct, sorted `config.doc_shingle`-word shingles of a document's
+/// word hashes: the set [`Candidates::sketch`] keeps.
+fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
+    let mut shingles = shingles_of(&as_bytes(words), config.doc_shingle, config.seed);
+    shingles.sort_unstable();
+    shingles.dedup();
+    shingles
+}
+
 /// The second pass over one document (both levels): its blocks' shingles, or
 /// only their exact keys when the document was dropped whole (to count the
-/// copies it holds of first copies).
+/// copies it holds of first copies). With `kept`, the document's word hashes
+/// from the first pass and its blocks' word counts, the text is not read.
 fn block_sketches(
     corpus: &Corpus,
     d: usize,
     blocks: &[Block],
     dropped: bool,
+    kept: Option<(&[u64], &[u32])>,
     config: &Config,
 ) -> Vec<Sketch> {
-    let text: &str = &corpus.text(&corpus.documents[d]);
-    let mut hashes: Vec<u64> = Vec::new();
+    let text = if kept.is_none() {
+        corpus.text(&corpus.documents[d])
+    } else {
+        std::borrow::Cow::Borrowed("")
+    };
+    let mut scratch: Vec<u64> = Vec::new();
     let mut bytes: Vec<u8> = Vec::new();
+    let mut at = 0;
     blocks
         .iter()
-        .map(|b| {
-            hashes.clear();
-            hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
-            if dropped {
-                Sketch::exact_only(&hashes, config.seed, &mut bytes)
+        .enumerate()
+        .map(|(i, b)| {
+            let hashes: &[u64] = if let Some((words, counts)) = kept {
+                let n = counts[i] as usize;
+                at += n;
+                &words[at - n..at]
             } else {
-                Sketch::from_word_hashes_with(
-                    &hashes,
-                    config.block_shingle,
-                    config.seed,
-                    &mut bytes,
-                )
+                scratch.clear();
+                hash_text_words(&text[b.content.clone()], config.seed, &mut scratch);
+                &scratch
+            };
+            if dropped {
+                Sketch::exact_only(hashes, config.seed, &mut bytes)
+            } else {
+                Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, &mut bytes)
             }
         })
         .collect()
@@ -345,39 +377,66 @@ pub fn analyze_after(
     // and dropped documents' blocks need no shingles, so the two levels'
     // sketches are never held at once.
     let two_passes = with_docs && with_blocks;
+    // A plain run (no index read or written) keeps the first pass's word
+    // hashes instead of the documents' shingle sets (see `sketch_document`).
+    // Runs with an index keep the sets, which the index stores.
+    let keep_words = two_passes && hist.is_none() && added.is_none();
     // With two passes, the block index is sized from the distinct word
     // n-grams of long enough blocks, counted here: the blocks' shingles are
     // made later, while earlier blocks are being decided.
     let docs_per_part = (corpus.documents.len() / 256).max(64);
-    let parts: Vec<(Vec<PerDoc>, Option<Hll>)> = corpus
+    // With `keep_words`, each part's word hashes, in one piece (taken and let
+    // go by the second pass, whose batches are the same parts).
+    let mut kept_words: Vec<std::sync::RwLock<Vec<u64>>> = Vec::new();
+    let parts: Vec<(Vec<PerDoc>, Option<Hll>, Vec<u64>)> = corpus
         .documents
         .par_chunks(docs_per_part)
         .map(|docs| {
             // (Only for the streamed second pass: with an index, blocks are
             // all sketched before detection, which counts their shingles.)
             let mut hll = (two_passes && hist.is_none()).then(Hll::new);
+            // A part's word hashes get a mapping of their own (glibc maps
+            // blocks of 1 MiB and more apart, see `memory::tune_allocator`;
+            // pages never written take no memory): handed back whole when
+            // the second pass lets the part go, not left as holes in the heap
+            // between blocks that stay (7 MB more at the peak).
+            let mut words = if keep_words {
+                Vec::with_capacity(WORDS_PART)
+            } else {
+                Vec::new()
+            };
             let per_doc = docs
                 .iter()
                 .map(|doc| {
+                    if !keep_words {
+                        words.clear();
+                    }
                     sketch_document(
                         corpus,
                         doc,
                         config,
                         candidates.as_ref(),
                         hll.as_mut(),
+                        (&mut words, keep_words),
                         progress,
                     )
                 })
                 .collect();
-            (per_doc, hll)
+            if !keep_words {
+                words = Vec::new();
+            }
+            (per_doc, hll, words)
         })
         .collect();
     let mut block_shingles = Hll::new();
     let per_doc: Vec<PerDoc> = parts
         .into_iter()
-        .flat_map(|(per_doc, hll)| {
+        .flat_map(|(per_doc, hll, words)| {
             if let Some(hll) = hll {
                 block_shingles.merge(&hll);
+            }
+            if keep_words {
+                kept_words.push(std::sync::RwLock::new(words));
             }
             per_doc
         })
@@ -387,7 +446,7 @@ pub fn analyze_after(
     // With two passes, the first pass's block sketches only count words: kept
     // as such, not as whole sketches beside the second pass's (6 MB of the
     // 10,000-document corpus's 72 MB peak).
-    let mut has_words: Vec<bool> = Vec::new();
+    let mut word_counts: Vec<u32> = Vec::new();
     let mut doc_sketches = Vec::with_capacity(per_doc.len());
     let mut doc_start = Vec::with_capacity(per_doc.len() + 1);
     let mut doc_of = Vec::new();
@@ -397,13 +456,46 @@ pub fn analyze_after(
         doc_of.extend(std::iter::repeat_n(doc, b.len()));
         blocks.push(b);
         if two_passes {
-            has_words.extend(s.iter().map(|s| s.words > 0));
+            word_counts.extend(
+                s.iter()
+                    .map(|s| u32::try_from(s.words).expect("fewer than 2^32 words a block")),
+            );
         } else {
             sketches.extend(s);
         }
         doc_sketches.push(d);
     }
     doc_start.push(doc_of.len());
+    // Where each document's word hashes start in its part's piece.
+    let word_at: Vec<usize> = if keep_words {
+        let mut at = 0;
+        (0..=blocks.len())
+            .map(|d| {
+                if d.is_multiple_of(docs_per_part) {
+                    at = 0;
+                }
+                let here = at;
+                if d < blocks.len() {
+                    at += word_counts[doc_start[d]..doc_start[d + 1]]
+                        .iter()
+                        .map(|&c| c as usize)
+                        .sum::<usize>();
+                }
+                here
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Document `d`'s word hashes in `part`, its part's piece.
+    let words_of = |part: &[u64], d: usize| -> std::ops::Range<usize> {
+        let end = if (d + 1).is_multiple_of(docs_per_part) || d + 1 == blocks.len() {
+            part.len()
+        } else {
+            word_at[d + 1]
+        };
+        word_at[d]..end
+    };
     timings.sketch = started.elapsed();
 
     let started = Instant::now();
@@ -421,7 +513,34 @@ pub fn analyze_after(
                 .iter()
                 .map(|d| d.record.as_ref().and_then(|r| r.keep.as_deref().cloned()))
                 .collect();
-            cluster_after(&doc_sketches, c, config, &sizes, &keep_values, hist)
+            if keep_words {
+                // Only documents in candidate pairs are verified: their
+                // shingle sets are made now, on every thread.
+                let keys: Vec<&[u64]> = doc_sketches.iter().map(|s| s.keys.as_slice()).collect();
+                let pairs = crate::index::candidate_pairs(&keys, c.tables());
+                drop(keys);
+                let mut verified: Vec<usize> = pairs
+                    .iter()
+                    .flat_map(|&(a, b)| [a as usize, b as usize])
+                    .collect();
+                verified.sort_unstable();
+                verified.dedup();
+                let sets: Vec<Vec<u64>> = verified
+                    .par_iter()
+                    .map(|&d| {
+                        let part = kept_words[d / docs_per_part]
+                            .read()
+                            .unwrap_or_else(PoisonError::into_inner);
+                        doc_shingle_set(&part[words_of(&part, d)], config)
+                    })
+                    .collect();
+                for (d, set) in verified.into_iter().zip(sets) {
+                    doc_sketches[d].shingles = set;
+                }
+                cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, None)
+            } else {
+                cluster_after(&doc_sketches, c, config, &sizes, &keep_values, hist)
+            }
         }
         None => DocLevel {
             cluster_of: vec![None; n],
@@ -466,29 +585,50 @@ pub fn analyze_after(
         // the detector decides the batch before (it runs on one).
         let dropped = &doc_level.dropped;
         let n = corpus.documents.len();
-        let per_batch = (n / 128).clamp(16, 2048);
+        // With `keep_words`, a batch is a part of the first pass: its word
+        // hashes go as a whole once it is sketched.
+        let per_batch = if keep_words {
+            docs_per_part
+        } else {
+            (n / 128).clamp(16, 2048)
+        };
         // The input's pages were all read by the first pass: they leave the
         // resident set, and each batch's go again once it is sketched (the
         // report and output read them back from the page cache).
         for source in &corpus.sources {
             source.release_pages();
         }
+        let word_counts = &word_counts;
+        let kept_words = &kept_words;
+        let doc_start = &doc_start;
+        let words_of = &words_of;
         let produce = |k: usize| -> Vec<Sketch> {
             let docs = k * per_batch..((k + 1) * per_batch).min(n);
+            // The part's word hashes go once its blocks are made.
+            let part = kept_words
+                .get(k)
+                .map(|w| std::mem::take(&mut *w.write().unwrap_or_else(PoisonError::into_inner)));
             let per_doc: Vec<Vec<Sketch>> = docs
                 .clone()
                 .into_par_iter()
-                .map(|d| block_sketches(corpus, d, &blocks[d], dropped[d], config))
+                .map(|d| {
+                    let kept = part.as_deref().map(|p| {
+                        (
+                            &p[words_of(p, d)],
+                            &word_counts[doc_start[d]..doc_start[d + 1]],
+                        )
+                    });
+                    block_sketches(corpus, d, &blocks[d], dropped[d], kept, config)
+                })
                 .collect();
             corpus.release_documents(docs);
             per_doc.into_iter().flatten().collect()
         };
         let keys = skip
             .iter()
-            .zip(&has_words)
-            .filter(|(&skip, &words)| !skip && words)
+            .zip(word_counts)
+            .filter(|(&skip, &words)| !skip && words > 0)
             .count();
-        drop(has_words);
         if hist.is_some() {
             // With an index, every block is sketched first: the index's
             // postings of all their shingles are then read in one ordered
@@ -608,6 +748,58 @@ mod tests {
 
     const P1: &str = "the council approved the new budget after a long debate on tuesday";
     const P2: &str = "rain is expected across the region for the rest of the week";
+
+    /// A corpus of several first-pass parts: documents made of shared
+    /// paragraphs, near copies of earlier documents, and unique text.
+    fn many_parts() -> Corpus {
+        let para = |i: usize| -> String {
+            (0..12)
+                .map(|w| format!("w{}", (i * 31 + w * 7) % 997))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut texts: Vec<String> = Vec::new();
+        for d in 0..300 {
+            let text = if d % 7 == 3 && d > 10 {
+                // A near copy of an earlier document: a word added.
+                format!("{} extra", texts[d - 10])
+            } else {
+                (0..6)
+                    .map(|p| {
+                        if p % 2 == 0 {
+                            para(p * 5)
+                        } else {
+                            para(d * 13 + p)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n\n")
+            };
+            texts.push(text);
+        }
+        Corpus::from_texts(
+            texts
+                .into_iter()
+                .enumerate()
+                .map(|(d, t)| (format!("d{d}"), t)),
+        )
+    }
+
+    #[test]
+    fn kept_word_hashes_give_what_hashing_the_text_again_gives() {
+        // A plain run keeps the first pass's word hashes, part by part; a run
+        // that keeps its sets for an index hashes the text again.
+        let corpus = many_parts();
+        let config = Config::default();
+        let kept = analyze(&corpus, &config);
+        let again = analyze_after(&corpus, &config, &Silent, None, true).unwrap();
+        assert_eq!(kept.decisions, again.decisions);
+        assert_eq!(kept.dropped, again.dropped);
+        assert_eq!(kept.doc_dropped, again.doc_dropped);
+        assert_eq!(kept.matches, again.matches);
+        assert!(kept.doc_dropped.iter().filter(|&&d| d).count() > 10);
+        assert!(kept.dropped.iter().filter(|&&d| d).count() > 100);
+    }
 
     #[test]
     fn a_copied_document_is_one_run_against_the_copy_it_mirrors() {
