@@ -348,6 +348,10 @@ pub struct Detector<'h> {
     arena: Arena,
     /// Scratch space reused between blocks.
     order: Vec<Probe>,
+    /// (list length << 32 | position in `order`) of each probe: the rarest
+    /// are picked by these (shingles are sorted, so a position breaks ties
+    /// as the shingle would).
+    rarest: Vec<u64>,
     candidates: Vec<u32>,
     stored: Vec<u64>,
     next_id: usize,
@@ -475,9 +479,22 @@ impl<'h> Detector<'h> {
                 .push((len + prior as u32, shingle, head, len, prior, at));
         }
         // Lengths count the index's entries too, as in one run over everything.
-        self.order.sort_unstable_by_key(|o| (o.0, o.1));
+        // Only which `probe` shingles are rarest matters (their postings are
+        // all read, the candidates sorted), not their order.
+        self.rarest.clear();
+        self.rarest.extend(
+            self.order
+                .iter()
+                .enumerate()
+                .map(|(i, o)| u64::from(o.0) << 32 | i as u64),
+        );
+        if probe < n {
+            self.rarest.select_nth_unstable(probe - 1);
+        }
         self.candidates.clear();
-        for &(_, shingle, head, len, prior, _) in &self.order[..probe] {
+        for &key in &self.rarest[..probe] {
+            #[allow(clippy::cast_possible_truncation)]
+            let (_, shingle, head, len, prior, _) = self.order[key as u32 as usize];
             if prior > 0 {
                 self.prior
                     .reps(PostingTable::key(shingle), &mut self.candidates);
