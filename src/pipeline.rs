@@ -564,7 +564,13 @@ pub fn analyze_after(
     } else {
         drop(doc_sketches);
     }
-    crate::memory::release_free_memory();
+    // What the document level freed goes back to the system before the
+    // block level's table is made; with `keep_words` that is little (the
+    // word hashes have mappings of their own), and the trim would cost more
+    // than it gives.
+    if !keep_words {
+        crate::memory::release_free_memory();
+    }
     timings.documents = started.elapsed();
 
     let started = Instant::now();
