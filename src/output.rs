@@ -7,6 +7,7 @@ use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::input::Corpus;
 use crate::pipeline::Analysis;
+use rayon::prelude::*;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -89,7 +90,28 @@ pub fn write_source_part(
     let data: &[u8] = &src.data;
     let mut at = part.start;
     let mut released = part.start;
-    for doc in docs {
+    // The cleaned texts' JSON (and annotations) of a batch of documents are
+    // made on every thread, then written in order.
+    let mut made: Vec<(Option<String>, Option<String>)> = Vec::new();
+    for doc in docs.clone() {
+        let i = (doc - docs.start) % OUTPUT_BATCH;
+        if i == 0 {
+            let batch = doc..(doc + OUTPUT_BATCH).min(docs.end);
+            made = batch
+                .into_par_iter()
+                .map(|d| {
+                    if analysis.doc_dropped[d] {
+                        return (None, None);
+                    }
+                    let json = analysis.changes(d).then(|| {
+                        let cleaned = cleaned_text(&corpus.text(&corpus.documents[d]), analysis, d);
+                        serde_json::to_string(&cleaned).expect("strings always serialize")
+                    });
+                    (json, annotate.then(|| annotation(corpus, analysis, d)))
+                })
+                .collect();
+        }
+        let (json, fields) = std::mem::take(&mut made[i]);
         // Pages written out leave the resident set now and then.
         if doc % 1024 == 1023 {
             src.data.release_range(released..at);
@@ -105,10 +127,8 @@ pub fn write_source_part(
             at = record.line_end();
             continue;
         }
-        if analysis.changes(doc) {
+        if let Some(json) = json {
             out.write_all(&data[at..record.text_value().start])?;
-            let cleaned = cleaned_text(&corpus.text(document), analysis, doc);
-            let json = serde_json::to_string(&cleaned).expect("strings always serialize");
             out.write_all(json.as_bytes())?;
             at = record.text_value().end;
         }
@@ -119,12 +139,15 @@ pub fn write_source_part(
                 .expect("records are JSON objects")
                 + record.body().start;
             out.write_all(&data[at..close])?;
-            out.write_all(annotation(corpus, analysis, doc).as_bytes())?;
+            out.write_all(fields.unwrap_or_default().as_bytes())?;
             at = close;
         }
     }
     out.write_all(&data[at..part.end])
 }
+
+/// Documents whose cleaned JSON is made at once, on every thread.
+const OUTPUT_BATCH: usize = 512;
 
 /// The fields `--annotate` adds to a record, with a leading comma.
 fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
