@@ -673,8 +673,7 @@ fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
             });
         }
     }
-    if let Err(e) = std::str::from_utf8(bytes) {
-        let offset = e.valid_up_to();
+    if let Some(offset) = first_invalid_utf8(bytes) {
         return Err(Error::InvalidUtf8 {
             path: path.to_owned(),
             line: line_at(bytes, offset),
@@ -682,6 +681,42 @@ fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Where `bytes` stop being UTF-8 (what `str::from_utf8` reports as valid up
+/// to), checked in pieces on every thread. Pieces start at a byte that
+/// begins a character (or is invalid anyway), so each piece is UTF-8 exactly
+/// when its part of the whole is, and the first bad piece holds the first
+/// bad byte.
+fn first_invalid_utf8(bytes: &[u8]) -> Option<usize> {
+    first_invalid_utf8_in(bytes, 1 << 20)
+}
+
+/// [`first_invalid_utf8`] with pieces of about `piece` bytes.
+fn first_invalid_utf8_in(bytes: &[u8], piece: usize) -> Option<usize> {
+    let is_continuation = |b: u8| b & 0xC0 == 0x80;
+    let mut starts = vec![0];
+    let mut at = piece;
+    while at < bytes.len() {
+        // At most 3 continuation bytes follow a lead byte: more are invalid
+        // wherever the cut falls.
+        let mut cut = at;
+        while cut < bytes.len() && cut < at + 4 && is_continuation(bytes[cut]) {
+            cut += 1;
+        }
+        starts.push(cut);
+        at = cut + piece;
+    }
+    starts.push(bytes.len());
+    starts
+        .par_windows(2)
+        .map(|w| {
+            std::str::from_utf8(&bytes[w[0]..w[1]])
+                .err()
+                .map(|e| w[0] + e.valid_up_to())
+        })
+        .find_first(Option::is_some)
+        .flatten()
 }
 
 /// Bytes a chunked run reads before letting their pages go.
@@ -872,6 +907,45 @@ mod tests {
             check_bytes(p, b"", true).unwrap_err().to_string(),
             "f.txt: input is empty (0 bytes)"
         );
+    }
+
+    #[test]
+    fn utf8_checked_in_pieces_fails_where_the_whole_fails() {
+        let mut state = 1u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let alphabet: [&[u8]; 9] = [
+            b"a",
+            b" ",
+            "\u{e9}".as_bytes(),
+            "\u{20ac}".as_bytes(),
+            "\u{1F600}".as_bytes(),
+            b"\x80",
+            b"\xC3",
+            b"\xF0\x9F",
+            b"\xFF",
+        ];
+        for case in 0..3000 {
+            let len = next() % 40;
+            let mut bytes = Vec::new();
+            for _ in 0..len {
+                // Mostly valid text; now and then a stray byte.
+                let pick = next() as usize % if case % 3 == 0 { 9 } else { 5 };
+                bytes.extend_from_slice(alphabet[pick]);
+            }
+            let whole = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to());
+            for piece in 1..6 {
+                assert_eq!(
+                    first_invalid_utf8_in(&bytes, piece),
+                    whole,
+                    "{bytes:?} {piece}"
+                );
+            }
+        }
     }
 
     #[test]
