@@ -915,7 +915,7 @@ mod tests {
         let mut next = || {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1442695040888963407);
+                .wrapping_add(1_442_695_040_888_963_407);
             state >> 33
         };
         let alphabet: [&[u8]; 9] = [
