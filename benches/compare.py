@@ -256,7 +256,7 @@ def main():
             quality = f"{p:.3f} | {r:.3f} | {f:.3f}"
         else:
             quality = "n/a | n/a | n/a"
-        print(f"| {name} | {wall:.2f} | {rss:.0f} | {len(d)} | {agree:.3f} | {quality} |")
+        print(f"| {name} | {wall:.3f} | {rss:.0f} | {len(d)} | {agree:.3f} | {quality} |")
     size = os.path.getsize(corpus) / 1e6
     print(f"\nCorpus: {corpus} ({n} documents, {size:.1f} MB), {len(truth)} true duplicate pairs; "
           f"{args.runs} interleaved runs per tool.")

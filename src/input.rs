@@ -934,7 +934,7 @@ mod tests {
             let mut bytes = Vec::new();
             for _ in 0..len {
                 // Mostly valid text; now and then a stray byte.
-                let pick = next() as usize % if case % 3 == 0 { 9 } else { 5 };
+                let pick = usize::try_from(next() % if case % 3 == 0 { 9 } else { 5 }).unwrap();
                 bytes.extend_from_slice(alphabet[pick]);
             }
             let whole = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to());
