@@ -108,10 +108,15 @@ pub fn signature_with(shingles: &[u64], walks: &Walks) -> Signature {
             .enumerate()
             .fold(0u32, |m, (a, &j)| m | u32::from(filled[j as usize]) << a);
         let j = if hits == 0 {
-            (STEPS as u64..)
-                .map(|attempt| walks.step(i, attempt))
-                .find(|&j| filled[j])
-                .expect("a walk ends at a filled bin")
+            // A walk ends: some bin is filled (the set is not empty).
+            let mut attempt = STEPS as u64;
+            loop {
+                let j = walks.step(i, attempt);
+                if filled[j] {
+                    break j;
+                }
+                attempt += 1;
+            }
         } else {
             steps[hits.trailing_zeros() as usize] as usize
         };
