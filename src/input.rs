@@ -911,13 +911,7 @@ mod tests {
 
     #[test]
     fn utf8_checked_in_pieces_fails_where_the_whole_fails() {
-        let mut state = 1u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            state >> 33
-        };
+        let mut next = crate::test_numbers(1);
         let alphabet: [&[u8]; 9] = [
             b"a",
             b" ",

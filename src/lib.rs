@@ -60,6 +60,19 @@ pub mod shingle;
 pub mod sketch;
 pub mod store;
 
+/// A seeded stream of pseudo-random numbers for unit tests (the high bits
+/// of a 64-bit linear congruential generator).
+#[cfg(test)]
+pub(crate) fn test_numbers(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        state >> 17
+    }
+}
+
 pub use config::{BlockMode, Config, Format};
 pub use error::{Error, Result};
 pub use input::Corpus;

@@ -813,13 +813,7 @@ mod tests {
     fn big_segment(dir: &Path) -> (std::path::PathBuf, Delta) {
         let n = 3000u32;
         let mut delta = Delta::default();
-        let mut state = 7u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            state >> 17
-        };
+        let mut next = crate::test_numbers(7);
         for i in 0..n {
             let len = u32::try_from(next() % 40).unwrap();
             let shingles = (delta.block_shingles.len() as u64, len);
@@ -840,8 +834,10 @@ mod tests {
                 ..DocRecord::default()
             });
             for _ in 0..next() % 30 {
-                #[allow(clippy::cast_possible_truncation)]
-                let fingerprint = (next() % 20_000) as u32;
+                // 20,000 fingerprints spread over all 32-bit values, as the
+                // high halves of shingle hashes are (the directory buckets
+                // them by their top bits).
+                let fingerprint = u32::try_from(next() % 20_000).unwrap() * 214_741;
                 delta.postings.push((fingerprint, i));
             }
         }
@@ -866,23 +862,17 @@ mod tests {
         let segment = Segment::open(&path, None, None).unwrap();
         assert!(segment.count("postings") * POSTING_LEN > 4 * super::super::WINDOW);
         // Postings walked in order, exact look-ups and what was written agree.
-        let mut fingerprints: Vec<u32> = delta.postings.iter().map(|p| p.0).collect();
-        fingerprints.sort_unstable();
-        fingerprints.dedup();
+        let mut postings = delta.postings.clone();
+        postings.sort_unstable();
         let mut walk = segment.walker();
         let (mut ahead, mut exact) = (Vec::new(), Vec::new());
-        for &fp in &fingerprints {
+        for list in postings.chunk_by(|a, b| a.0 == b.0) {
+            let fp = list[0].0;
             ahead.clear();
             exact.clear();
             walk.posting_reps(fp, &mut ahead);
             segment.reader().posting_reps(fp, &mut exact);
-            let mut written: Vec<u32> = delta
-                .postings
-                .iter()
-                .filter(|p| p.0 == fp)
-                .map(|p| p.1)
-                .collect();
-            written.sort_unstable();
+            let mut written: Vec<u32> = list.iter().map(|p| p.1).collect();
             written.truncate(POSTING_CAP as usize);
             assert_eq!(ahead, written, "fingerprint {fp}");
             assert_eq!(exact, written, "fingerprint {fp}");
