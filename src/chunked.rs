@@ -5,7 +5,7 @@
 //! corpus gives, byte for byte, while memory holds one chunk's work.
 //!
 //! What earlier chunks stored lives in index segments in a temporary
-//! directory, memory-mapped. Each chunk's items become a new segment; a new
+//! directory, read with positioned reads. Each chunk's items become a new segment; a new
 //! segment at least half the size of the one before it is merged into it
 //! (size-tiered, as in log-structured merge trees), so a run of `n` chunks
 //! keeps about `log2 n` segments and rewrites each item about `log2 n` times.

@@ -600,7 +600,8 @@ pub fn analyze_after(
         };
         // The input's pages were all read by the first pass: they leave the
         // resident set, and each batch's go again once it is sketched (the
-        // report and output read them back from the page cache).
+        // report and output read them back from the page cache). With
+        // `keep_words` the second pass does not read the input at all.
         for source in &corpus.sources {
             source.release_pages();
         }
