@@ -252,7 +252,8 @@ impl PostingTable {
         let old = std::mem::replace(
             self,
             PostingTable {
-                slots: vec![(0, NONE); capacity],
+                // Read at random, a cache and TLB miss a look-up.
+                slots: crate::memory::huge_vec((0, NONE), capacity),
                 lens: vec![0; capacity],
                 prior: if with_prior {
                     vec![0; capacity]

@@ -48,6 +48,36 @@ pub fn tune_allocator() {
     }
 }
 
+/// A vector of `len` copies of `value` whose memory Linux is asked to back
+/// with transparent huge pages (2 MiB) before it is first written: for
+/// tables read at random, where one TLB entry then covers 512 times as much.
+/// Advice only: the contents are those of `vec![value; len]` either way.
+pub fn huge_vec<T: Clone>(value: T, len: usize) -> Vec<T> {
+    let mut v: Vec<T> = Vec::with_capacity(len);
+    #[cfg(target_os = "linux")]
+    {
+        extern "C" {
+            fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: i32) -> i32;
+        }
+        const MADV_HUGEPAGE: i32 = 14;
+        const PAGE: usize = 4096;
+        let start = v.as_ptr() as usize;
+        let end = start + len * std::mem::size_of::<T>();
+        let (start, end) = (start.next_multiple_of(PAGE), end / PAGE * PAGE);
+        if end > start {
+            // SAFETY: MADV_HUGEPAGE only changes how the kernel backs the
+            // pages of this range, which the vector's allocation owns (whole
+            // pages inside it, none written yet); nothing is read or moved.
+            #[allow(unsafe_code)]
+            unsafe {
+                madvise(start as *mut std::ffi::c_void, end - start, MADV_HUGEPAGE);
+            }
+        }
+    }
+    v.resize(len, value);
+    v
+}
+
 /// The process's memory as Linux reports it: peak resident set, and the
 /// current resident set split into anonymous memory (the heap: what neardup
 /// holds) and mapped files (inputs: page cache the kernel can
