@@ -633,12 +633,15 @@ fn load_source(input: InputPath, config: &Config) -> Result<Source> {
         };
     }
     let format = resolve_format(&input, config);
+    let refuse_binary = format == Format::Text && !config.text;
     if config.spool.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
         // that a large input is never resident whole.
-        check_bytes_in_pieces(&path, &data, format == Format::Text && !config.text)?;
+        check_pieces(&path, &data, refuse_binary, PIECE, &mut |r| {
+            data.release_range(r);
+        })?;
     } else {
-        check_bytes(&path, &data, format == Format::Text && !config.text)?;
+        check_bytes(&path, &data, refuse_binary)?;
     }
     Ok(Source {
         input,
@@ -649,6 +652,18 @@ fn load_source(input: InputPath, config: &Config) -> Result<Source> {
 
 /// Applies the encoding policy to an input's bytes.
 fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
+    check_pieces(path, bytes, refuse_binary, usize::MAX, &mut |_| {})
+}
+
+/// [`check_bytes`] `piece` bytes at a time (each cut where a character
+/// starts), calling `checked` with each piece once it passed.
+fn check_pieces(
+    path: &Path,
+    bytes: &[u8],
+    refuse_binary: bool,
+    piece: usize,
+    checked: &mut dyn FnMut(Range<usize>),
+) -> Result<()> {
     if bytes.is_empty() {
         return Err(Error::Empty {
             path: path.to_owned(),
@@ -665,49 +680,58 @@ fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
             endian,
         });
     }
-    if refuse_binary {
-        if let Some(offset) = memchr::memchr(0, bytes) {
-            return Err(Error::Binary {
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = char_start(bytes, at.saturating_add(piece));
+        let part = &bytes[at..end];
+        if refuse_binary {
+            if let Some(offset) = memchr::memchr(0, part) {
+                return Err(Error::Binary {
+                    path: path.to_owned(),
+                    offset: at + offset,
+                });
+            }
+        }
+        if let Some(offset) = first_invalid_utf8(part) {
+            let offset = at + offset;
+            return Err(Error::InvalidUtf8 {
                 path: path.to_owned(),
+                line: line_at(bytes, offset),
                 offset,
             });
         }
-    }
-    if let Some(offset) = first_invalid_utf8(bytes) {
-        return Err(Error::InvalidUtf8 {
-            path: path.to_owned(),
-            line: line_at(bytes, offset),
-            offset,
-        });
+        checked(at..end);
+        at = end;
     }
     Ok(())
 }
 
+/// `at` (or the end of `bytes`), or the first byte after it that is not a
+/// continuation byte: a cut there never splits a character. At most 3
+/// continuation bytes follow a lead byte; more are invalid wherever the cut
+/// falls, so the search stops after 4.
+fn char_start(bytes: &[u8], at: usize) -> usize {
+    let mut cut = at.min(bytes.len());
+    while cut < bytes.len() && cut < at + 4 && bytes[cut] & 0xC0 == 0x80 {
+        cut += 1;
+    }
+    cut
+}
+
 /// Where `bytes` stop being UTF-8 (what `str::from_utf8` reports as valid up
-/// to), checked in pieces on every thread. Pieces start at a byte that
-/// begins a character (or is invalid anyway), so each piece is UTF-8 exactly
-/// when its part of the whole is, and the first bad piece holds the first
-/// bad byte.
+/// to), checked in pieces on every thread. Pieces start where a character
+/// starts (see [`char_start`]), so each piece is UTF-8 exactly when its part
+/// of the whole is, and the first bad piece holds the first bad byte.
 fn first_invalid_utf8(bytes: &[u8]) -> Option<usize> {
     first_invalid_utf8_in(bytes, 1 << 20)
 }
 
 /// [`first_invalid_utf8`] with pieces of about `piece` bytes.
 fn first_invalid_utf8_in(bytes: &[u8], piece: usize) -> Option<usize> {
-    let is_continuation = |b: u8| b & 0xC0 == 0x80;
     let mut starts = vec![0];
-    let mut at = piece;
-    while at < bytes.len() {
-        // At most 3 continuation bytes follow a lead byte: more are invalid
-        // wherever the cut falls.
-        let mut cut = at;
-        while cut < bytes.len() && cut < at + 4 && is_continuation(bytes[cut]) {
-            cut += 1;
-        }
-        starts.push(cut);
-        at = cut + piece;
+    while let Some(&last) = starts.last().filter(|&&s| s < bytes.len()) {
+        starts.push(char_start(bytes, last + piece));
     }
-    starts.push(bytes.len());
     starts
         .par_windows(2)
         .map(|w| {
@@ -721,41 +745,6 @@ fn first_invalid_utf8_in(bytes: &[u8], piece: usize) -> Option<usize> {
 
 /// Bytes a chunked run reads before letting their pages go.
 const PIECE: usize = 64 << 20;
-
-/// [`check_bytes`] a piece at a time, each piece's pages released after it.
-fn check_bytes_in_pieces(path: &Path, data: &Data, refuse_binary: bool) -> Result<()> {
-    let bytes: &[u8] = data;
-    check_bytes(path, &bytes[..bytes.len().min(4)], false)?;
-    let mut at = 0;
-    while at < bytes.len() {
-        let end = (at + PIECE).min(bytes.len());
-        let piece = &bytes[at..end];
-        if refuse_binary {
-            if let Some(offset) = memchr::memchr(0, piece) {
-                return Err(Error::Binary {
-                    path: path.to_owned(),
-                    offset: at + offset,
-                });
-            }
-        }
-        let next = match std::str::from_utf8(piece) {
-            Ok(_) => end,
-            // A character cut by the piece's end: check it with the next piece.
-            Err(e) if e.error_len().is_none() && end < bytes.len() => at + e.valid_up_to(),
-            Err(e) => {
-                let offset = at + e.valid_up_to();
-                return Err(Error::InvalidUtf8 {
-                    path: path.to_owned(),
-                    line: line_at(bytes, offset),
-                    offset,
-                });
-            }
-        };
-        data.release_range(at..next);
-        at = next;
-    }
-    Ok(())
-}
 
 /// 1-based line number of a byte offset.
 fn line_at(bytes: &[u8], offset: usize) -> usize {
@@ -932,12 +921,25 @@ mod tests {
                 bytes.extend_from_slice(alphabet[pick]);
             }
             let whole = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to());
+            let path = Path::new("f.txt");
+            let at_once = check_bytes(path, &bytes, false).map_err(|e| e.to_string());
             for piece in 1..6 {
                 assert_eq!(
                     first_invalid_utf8_in(&bytes, piece),
                     whole,
                     "{bytes:?} {piece}"
                 );
+                // A chunked run's check, piece by piece, says the same.
+                let mut covered = 0;
+                let by_pieces = check_pieces(path, &bytes, false, piece, &mut |r| {
+                    assert_eq!(r.start, covered);
+                    covered = r.end;
+                })
+                .map_err(|e| e.to_string());
+                assert_eq!(by_pieces, at_once, "{bytes:?} {piece}");
+                if by_pieces.is_ok() {
+                    assert_eq!(covered, bytes.len());
+                }
             }
         }
     }

@@ -166,6 +166,16 @@ impl Analysis {
         global >= self.base_blocks && self.dropped[global - self.base_blocks]
     }
 
+    /// (Blocks, bytes) of `doc` removed as repeats (`doc` is this run's).
+    #[must_use]
+    pub fn removed(&self, doc: usize) -> (usize, usize) {
+        self.blocks[doc]
+            .iter()
+            .zip(&self.dropped[self.doc_start[doc]..self.doc_start[doc + 1]])
+            .filter(|(_, &dropped)| dropped)
+            .fold((0, 0), |(n, bytes), (b, _)| (n + 1, bytes + b.span.len()))
+    }
+
     /// Whether any block of `doc` is dropped (the document itself may be kept).
     #[must_use]
     pub fn changes(&self, doc: usize) -> bool {
@@ -315,11 +325,7 @@ fn block_sketches(
     kept: Option<(&[u64], &[u32])>,
     config: &Config,
 ) -> Vec<Sketch> {
-    let text = if kept.is_none() {
-        corpus.text(&corpus.documents[d])
-    } else {
-        std::borrow::Cow::Borrowed("")
-    };
+    let text = kept.is_none().then(|| corpus.text(&corpus.documents[d]));
     let mut scratch: Vec<u64> = Vec::new();
     let mut bytes: Vec<u8> = Vec::new();
     let mut at = 0;
@@ -332,6 +338,7 @@ fn block_sketches(
                 at += n;
                 &words[at - n..at]
             } else {
+                let text = text.as_deref().expect("read above when no words are kept");
                 scratch.clear();
                 hash_text_words(&text[b.content.clone()], config.seed, &mut scratch);
                 &scratch
@@ -466,36 +473,31 @@ pub fn analyze_after(
         doc_sketches.push(d);
     }
     doc_start.push(doc_of.len());
+    // Words of document `d` (all its blocks').
+    let words_in = |d: usize| -> usize {
+        word_counts[doc_start[d]..doc_start[d + 1]]
+            .iter()
+            .map(|&c| c as usize)
+            .sum()
+    };
     // Where each document's word hashes start in its part's piece.
     let word_at: Vec<usize> = if keep_words {
         let mut at = 0;
-        (0..=blocks.len())
+        (0..blocks.len())
             .map(|d| {
                 if d.is_multiple_of(docs_per_part) {
                     at = 0;
                 }
-                let here = at;
-                if d < blocks.len() {
-                    at += word_counts[doc_start[d]..doc_start[d + 1]]
-                        .iter()
-                        .map(|&c| c as usize)
-                        .sum::<usize>();
-                }
-                here
+                let start = at;
+                at += words_in(d);
+                start
             })
             .collect()
     } else {
         Vec::new()
     };
-    // Document `d`'s word hashes in `part`, its part's piece.
-    let words_of = |part: &[u64], d: usize| -> std::ops::Range<usize> {
-        let end = if (d + 1).is_multiple_of(docs_per_part) || d + 1 == blocks.len() {
-            part.len()
-        } else {
-            word_at[d + 1]
-        };
-        word_at[d]..end
-    };
+    // Document `d`'s word hashes in its part's piece.
+    let words_of = |d: usize| word_at[d]..word_at[d] + words_in(d);
     timings.sketch = started.elapsed();
 
     let started = Instant::now();
@@ -531,7 +533,7 @@ pub fn analyze_after(
                         let part = kept_words[d / docs_per_part]
                             .read()
                             .unwrap_or_else(PoisonError::into_inner);
-                        doc_shingle_set(&part[words_of(&part, d)], config)
+                        doc_shingle_set(&part[words_of(d)], config)
                     })
                     .collect();
                 for (d, set) in verified.into_iter().zip(sets) {
@@ -621,7 +623,7 @@ pub fn analyze_after(
                 .map(|d| {
                     let kept = part.as_deref().map(|p| {
                         (
-                            &p[words_of(p, d)],
+                            &p[words_of(d)],
                             &word_counts[doc_start[d]..doc_start[d + 1]],
                         )
                     });

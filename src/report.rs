@@ -796,15 +796,14 @@ impl<'a> Builder<'a> {
                 removals: run.pairs.iter().map(|p| self.removal(p)).collect(),
             });
         }
-        let range = analysis.global(doc, 0)..analysis.global(doc, 0) + analysis.blocks[doc].len();
-        let removed: Vec<usize> = range.clone().filter(|&g| analysis.is_dropped(g)).collect();
+        let (removed_blocks, removed_bytes) = analysis.removed(doc);
         let corpus = self.corpus;
         DocReport {
             document: self.doc_ref(analysis.base_docs + doc),
             bytes: corpus.text_len(&corpus.documents[doc]),
-            blocks: range.len(),
-            removed_blocks: removed.len(),
-            removed_bytes: removed.iter().map(|&g| self.span_len(g)).sum(),
+            blocks: analysis.blocks[doc].len(),
+            removed_blocks,
+            removed_bytes,
             runs,
             short_repeats: decision
                 .kept_short
@@ -873,11 +872,7 @@ pub fn summary(corpus: &Corpus, analysis: &Analysis) -> Summary {
         with_repeats += 1;
         runs += decision.runs.len();
         short_repeats += decision.kept_short.len();
-        let first = analysis.global(doc, 0);
-        removed_block_bytes += (first..first + analysis.blocks[doc].len())
-            .filter(|&g| analysis.is_dropped(g))
-            .map(|g| analysis.block(g).1.span.len())
-            .sum::<usize>();
+        removed_block_bytes += analysis.removed(doc).1;
     }
     let (mut dropped_documents, mut dropped_document_bytes) = (0, 0);
     for (d, &dropped) in analysis.doc_dropped.iter().enumerate() {
