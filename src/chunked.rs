@@ -12,12 +12,12 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::input::Corpus;
+use crate::input::{InputPath, Source, Texts};
 use crate::output::write_source_part;
 use crate::pipeline::{analyze_after, Analysis, Progress};
 use crate::store::{self, History, IndexParams, Segment};
+use crate::stream::{Chunk, Seen, Stream};
 use std::io::Write;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -83,24 +83,24 @@ pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
     }
 }
 
-/// Analyses `corpus` chunk by chunk, handing each chunk (its documents, with
-/// `corpus`'s sources) and its analysis to `each`, in order. Returns the
-/// copies that documents dropped whole hold of first copies seen only in a
-/// later chunk, as (block, global document, first copy): a single analysis
-/// counts them, since its exact index holds every first copy by then.
+/// Analyses what `stream` reads, chunk by chunk, handing each chunk and its
+/// analysis to `each` (with what the stream has read so far), in order, as
+/// soon as the chunk is analysed. Returns the copies that documents dropped
+/// whole hold of first copies seen only in a later chunk, as (block, global
+/// document, first copy): a single analysis counts them, since its exact
+/// index holds every first copy by then.
 ///
 /// # Errors
-/// Errors of `each`, and failures to write or read the segments.
+/// Errors of `each` and of reading the inputs, and failures to write or
+/// read the segments.
 pub fn run(
-    corpus: &Corpus,
+    stream: &mut Stream<'_>,
     config: &Config,
     chunking: &Chunking,
     progress: &dyn Progress,
-    mut each: impl FnMut(usize, &Corpus, &Analysis) -> Result<()>,
+    mut each: impl FnMut(&Chunk, &Analysis, &Seen) -> Result<()>,
 ) -> Result<Vec<(usize, usize, usize)>> {
     let mut unresolved: Vec<(usize, usize, u128)> = Vec::new();
-    let mut last_exact: std::collections::HashMap<u128, store::ExactRecord> =
-        std::collections::HashMap::new();
     let params = IndexParams::of(config);
     std::fs::create_dir_all(&chunking.dir).map_err(|e| Error::io(&chunking.dir, e))?;
     let dir = tempfile::Builder::new()
@@ -113,51 +113,54 @@ pub fn run(
         files += 1;
         dir.join(format!("{files:06}.ndx"))
     };
-    // Loading read the whole input; only each chunk's part is needed now.
-    for source in &corpus.sources {
-        source.release_pages();
-    }
-    let n = corpus.documents.len();
-    let mut start = 0;
-    while start < n {
-        // What the run holds for the whole corpus (document table, clusters,
-        // shared-block counts) grows chunk after chunk; the next chunk gets
-        // the rest of the limit. Chunk boundaries never change the answer.
+    let mut last_exact: std::collections::HashMap<u128, store::ExactRecord> =
+        std::collections::HashMap::new();
+    progress.stage("reading", stream.input_total().unwrap_or(0), true);
+    let mut shown = 0;
+    loop {
+        // What the run holds for the whole corpus (where documents' texts
+        // are, clusters, shared-block counts) grows chunk after chunk; the
+        // next chunk gets the rest of the limit. Chunk boundaries never
+        // change the answer.
         let chunk_bytes = chunking.limit.map_or(chunking.chunk_bytes, |limit| {
             let held = crate::memory::anonymous_bytes().unwrap_or(0);
             let room = limit.saturating_sub(held).max(limit / 4);
             (room / MEMORY_PER_TEXT_BYTE).clamp(4096, chunking.chunk_bytes)
         });
-        let mut end = start;
-        let mut bytes = 0;
-        while end < n {
-            let len = corpus.text_len(&corpus.documents[end]);
-            if end > start && bytes + len > chunk_bytes {
-                break;
-            }
-            bytes += len;
-            end += 1;
-        }
-        let chunk = Corpus {
-            sources: corpus.sources.clone(),
-            documents: corpus.documents[start..end].to_vec(),
-            skipped: Vec::new(),
+        let Some(chunk) = stream.next_chunk(chunk_bytes)? else {
+            break;
         };
         let history = Arc::new(History::from_segments(std::mem::take(&mut segments)));
-        let mut analysis = analyze_after(&chunk, config, progress, Some(history), true)?;
+        // One bar for the whole run (input bytes read), not one per chunk.
+        let mut analysis = analyze_after(
+            &chunk.corpus,
+            config,
+            &crate::pipeline::Silent,
+            Some(history),
+            true,
+        )?;
         analysis.indexed_docs = 0;
-        each(start, &chunk, &analysis)?;
+        each(&chunk, &analysis, stream.seen())?;
+        let read = stream.input_read();
+        progress.advance(read - shown);
+        shown = read;
+        progress.message(format!(
+            "{} docs",
+            crate::report::thousands(chunk.first + chunk.corpus.documents.len())
+        ));
         unresolved.extend(
             analysis
                 .unresolved_copies
                 .iter()
                 .map(|&(block, key)| (block, analysis.doc_of_block(block), key)),
         );
-        let last = end == n;
         // Every chunk but the last becomes a segment. Of the last, only its
         // exact keys are needed: they resolve the copies that documents
         // dropped in earlier chunks hold of first copies seen only in it.
-        let delta = (!last).then(|| store::delta(&chunk, &mut analysis));
+        // (Whether more comes is known once the chunk's output is written,
+        // so output never waits for input beyond its chunk.)
+        let last = !stream.has_more()?;
+        let delta = (!last).then(|| store::delta(&chunk.corpus, &mut analysis));
         if last {
             last_exact = analysis
                 .added
@@ -170,6 +173,7 @@ pub fn run(
             .take()
             .expect("the analysis has its history");
         drop(analysis);
+        drop(chunk);
         segments = Arc::try_unwrap(history)
             .ok()
             .expect("nothing else holds the history")
@@ -179,11 +183,8 @@ pub fn run(
         }
         // What the next chunk reads is faulted back in; the rest leaves the
         // resident set, so memory holds one chunk's work, not the whole input.
-        for source in &corpus.sources {
-            source.release_pages();
-        }
+        stream.seen().release();
         crate::memory::release_free_memory();
-        start = end;
     }
     let history = History::from_segments(segments);
     // Looked up at once, in the order of the index's records.
@@ -228,52 +229,42 @@ fn push_segment(
     Ok(())
 }
 
-/// Writes a corpus's cleaned output chunk by chunk to one stream: each JSON
-/// Lines source is copied piece by piece, each piece ending with the line of
-/// the chunk's last record in it, so the pieces make the whole file.
+/// Writes a corpus's cleaned output chunk by chunk: each JSON Lines source
+/// is copied piece by piece, each piece ending with the line of the chunk's
+/// last record in it, so the pieces make the whole file.
+#[derive(Default)]
 pub struct PartWriter {
     /// Bytes of each source written so far.
     written: Vec<usize>,
-    /// Documents of each source in the whole corpus.
-    ranges: Vec<Range<usize>>,
     /// Sources before this one are written whole.
     next: usize,
 }
 
 impl PartWriter {
-    /// A writer for `whole`'s sources.
-    #[must_use]
-    pub fn new(whole: &Corpus) -> PartWriter {
-        PartWriter {
-            written: vec![0; whole.sources.len()],
-            ranges: whole.docs_by_source(),
-            next: 0,
-        }
-    }
-
-    /// Writes a chunk whose documents are `whole`'s from `first` on.
+    /// Writes a chunk.
     ///
     /// # Errors
     /// The sink's errors.
     pub fn chunk(
         &mut self,
-        first: usize,
-        chunk: &Corpus,
+        chunk: &Chunk,
         analysis: &Analysis,
         sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
-        for (source, local) in chunk.docs_by_source().into_iter().enumerate() {
+        let corpus = &chunk.corpus;
+        self.written.resize(corpus.sources.len(), 0);
+        for (source, local) in corpus.docs_by_source().into_iter().enumerate() {
             if local.is_empty() {
                 continue;
             }
-            self.rest_before(chunk, source, sink)?;
-            let src = &chunk.sources[source];
+            self.rest_before(&corpus.sources, source, sink)?;
+            let src = &corpus.sources[source];
             let len = src.data.len();
-            let finished = first + local.end >= self.ranges[source].end;
+            let finished = source < chunk.complete;
             let to = if finished {
                 len
             } else {
-                chunk.documents[local.end - 1]
+                corpus.documents[local.end - 1]
                     .record
                     .as_ref()
                     .map_or(len, crate::input::Record::line_end)
@@ -283,13 +274,13 @@ impl PartWriter {
             let dropped_text = src.format == crate::config::Format::Text
                 && local.clone().all(|d| analysis.doc_dropped[d]);
             if !dropped_text {
-                let out = sink.to(source)?;
-                write_source_part(chunk, analysis, source, local, false, out, from..to)?;
+                let out = sink.to(source, &src.input)?;
+                write_source_part(corpus, analysis, source, local, false, out, from..to)?;
             }
             self.written[source] = to;
             self.next = if finished { source + 1 } else { source };
         }
-        Ok(())
+        sink.chunk_done()
     }
 
     /// Writes what is left of every source (lines after the last record, and
@@ -297,21 +288,22 @@ impl PartWriter {
     ///
     /// # Errors
     /// The sink's errors.
-    pub fn finish(&mut self, whole: &Corpus, sink: &mut dyn Sink) -> std::io::Result<()> {
-        self.rest_before(whole, whole.sources.len(), sink)?;
+    pub fn finish(&mut self, sources: &[Arc<Source>], sink: &mut dyn Sink) -> std::io::Result<()> {
+        self.written.resize(sources.len(), 0);
+        self.rest_before(sources, sources.len(), sink)?;
         sink.finish()
     }
 
     fn rest_before(
         &mut self,
-        corpus: &Corpus,
+        sources: &[Arc<Source>],
         source: usize,
         sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
-        for s in self.next..source {
-            let src = &corpus.sources[s];
+        for (s, src) in sources.iter().enumerate().take(source).skip(self.next) {
             if src.format == crate::config::Format::Jsonl {
-                sink.to(s)?.write_all(&src.data[self.written[s]..])?;
+                sink.to(s, &src.input)?
+                    .write_all(&src.data[self.written[s]..])?;
             }
             self.written[s] = src.data.len();
         }
@@ -328,7 +320,15 @@ pub trait Sink {
     ///
     /// # Errors
     /// When the stream cannot be made, or the one before it not finished.
-    fn to(&mut self, source: usize) -> std::io::Result<&mut dyn Write>;
+    fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write>;
+
+    /// Called after each chunk's output.
+    ///
+    /// # Errors
+    /// When what was written cannot be passed on.
+    fn chunk_done(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 
     /// Ends the output once every source is written.
     ///
@@ -339,12 +339,26 @@ pub trait Sink {
     }
 }
 
-/// Every source to one stream (standard output or `-o FILE`).
-pub struct OneStream<'w>(pub &'w mut dyn Write);
+/// Every source to one stream (standard output or `-o FILE`), flushed after
+/// each chunk when `flush` is set (standard output: a reader of the pipe
+/// gets each chunk's output as soon as it is made).
+pub struct OneStream<'w> {
+    /// Where the output goes.
+    pub out: &'w mut dyn Write,
+    /// Flush after each chunk.
+    pub flush: bool,
+}
 
 impl Sink for OneStream<'_> {
-    fn to(&mut self, _: usize) -> std::io::Result<&mut dyn Write> {
-        Ok(&mut *self.0)
+    fn to(&mut self, _: usize, _: &InputPath) -> std::io::Result<&mut dyn Write> {
+        Ok(&mut *self.out)
+    }
+
+    fn chunk_done(&mut self) -> std::io::Result<()> {
+        if self.flush {
+            self.out.flush()?;
+        }
+        Ok(())
     }
 }
 

@@ -322,11 +322,12 @@ pub struct Common {
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
     pub threads: usize,
     /// Work in chunks whose analysis fits in SIZE (e.g. 1G, 512M): the input
-    /// is read in chunks checked one after another against what earlier
-    /// chunks stored on disk under --tmp-dir; standard input and compressed
-    /// inputs are spooled there. Same answer, same output. A table per
-    /// document and per cluster member still grows with the corpus, so large
-    /// corpora peak above SIZE (see the README).
+    /// is read a chunk at a time, each chunk checked against what earlier
+    /// chunks stored on disk under --tmp-dir and its output written before
+    /// the next is read (output starts before the input ends); standard
+    /// input and compressed inputs are spooled there. Same answer, same
+    /// output. Small tables per document and per cluster member still grow
+    /// with the corpus (see the README).
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
     /// Where --memory-limit keeps its temporary files (default: the system's

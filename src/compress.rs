@@ -65,16 +65,7 @@ pub fn decompress(path: &Path, bytes: &[u8], compression: Compression) -> Result
     };
     match result {
         Ok(_) => Ok(out),
-        Err(e) => Err(Error::Decompress {
-            path: path.to_owned(),
-            format: if compression == Compression::Gzip {
-                "gzip"
-            } else {
-                "zstd"
-            },
-            decoded: out.len(),
-            message: e.to_string(),
-        }),
+        Err(e) => Err(decode_error(path, compression, out.len(), &e)),
     }
 }
 
@@ -97,16 +88,7 @@ pub fn decompress_to<T>(
             Ok(n)
         }
     }
-    let fail = |decoded: usize, e: std::io::Error| Error::Decompress {
-        path: path.to_owned(),
-        format: if compression == Compression::Gzip {
-            "gzip"
-        } else {
-            "zstd"
-        },
-        decoded,
-        message: e.to_string(),
-    };
+    let fail = |decoded: usize, e: std::io::Error| decode_error(path, compression, decoded, &e);
     match compression {
         Compression::None => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::Gzip => {
@@ -125,6 +107,42 @@ pub fn decompress_to<T>(
             };
             sink(&mut r).map_err(|e| fail(r.read, e))
         }
+    }
+}
+
+/// A reader of the decoded stream of `raw` (a stream read a piece at a
+/// time). Its read errors become messages through [`decode_error`].
+///
+/// # Errors
+/// When the decoder cannot be made.
+pub fn decoder<'a>(
+    raw: impl std::io::BufRead + Send + 'a,
+    compression: Compression,
+) -> std::io::Result<Box<dyn Read + Send + 'a>> {
+    Ok(match compression {
+        Compression::None => Box::new(raw),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
+    })
+}
+
+/// The error of a compressed input whose decoding failed after `decoded` bytes.
+#[must_use]
+pub fn decode_error(
+    path: &Path,
+    compression: Compression,
+    decoded: usize,
+    e: &std::io::Error,
+) -> Error {
+    Error::Decompress {
+        path: path.to_owned(),
+        format: if compression == Compression::Gzip {
+            "gzip"
+        } else {
+            "zstd"
+        },
+        decoded,
+        message: e.to_string(),
     }
 }
 

@@ -326,6 +326,37 @@ pub struct Document {
     pub len: usize,
 }
 
+/// The text held by the raw JSON string at `raw` in `source`, decoded
+/// (borrowed when the string has no escapes).
+pub(crate) fn json_text(source: &Source, raw: Range<usize>) -> Cow<'_, str> {
+    // Only the record's own bytes are checked again, not the whole file.
+    let raw =
+        std::str::from_utf8(&source.data[raw]).expect("inputs are checked to be UTF-8 when read");
+    crate::jsonl::unescape(raw)
+}
+
+/// Documents' texts by their index in input order: the report reads first
+/// copies through it, which in a chunked run may be in earlier chunks.
+pub trait Texts: Sync {
+    /// The text of document `doc`.
+    fn text_of(&self, doc: usize) -> Cow<'_, str>;
+
+    /// Lets the pages read so far leave the resident set (they stay readable).
+    fn release(&self);
+}
+
+impl Texts for Corpus {
+    fn text_of(&self, doc: usize) -> Cow<'_, str> {
+        self.text(&self.documents[doc])
+    }
+
+    fn release(&self) {
+        for source in &self.sources {
+            source.release_pages();
+        }
+    }
+}
+
 /// Every input, loaded, with its documents in input order.
 pub struct Corpus {
     /// The input files in command-line and walk order.
@@ -346,12 +377,7 @@ impl Corpus {
         let source = &self.sources[doc.source];
         match &doc.record {
             None => Cow::Borrowed(source.text()),
-            Some(record) => {
-                // Only the record's own bytes are checked again, not the whole file.
-                let raw = std::str::from_utf8(&source.data[record.text_value()])
-                    .expect("inputs are checked to be UTF-8 when loaded");
-                crate::jsonl::unescape(raw)
-            }
+            Some(record) => json_text(source, record.text_value()),
         }
     }
 
@@ -498,7 +524,10 @@ impl Corpus {
     }
 }
 
-fn resolve_format(input: &InputPath, config: &Config) -> Format {
+/// The format an input is read as: `--format`, else its name (`.jsonl`,
+/// `.ndjson`, maybe compressed: JSON Lines; anything else: text).
+#[must_use]
+pub fn format_of(input: &InputPath, config: &Config) -> Format {
     match config.format {
         Format::Auto => {
             let name = Compression::strip(&input.path).to_string_lossy();
@@ -600,7 +629,7 @@ fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data
     Ok(Data::Spooled(map, file))
 }
 
-fn display_path(input: &InputPath) -> PathBuf {
+pub(crate) fn display_path(input: &InputPath) -> PathBuf {
     if input.is_stdin() {
         PathBuf::from("<stdin>")
     } else {
@@ -608,7 +637,7 @@ fn display_path(input: &InputPath) -> PathBuf {
     }
 }
 
-fn load_source(input: InputPath, config: &Config) -> Result<Source> {
+pub(crate) fn load_source(input: InputPath, config: &Config) -> Result<Source> {
     let mut data = read_data(&input, config)?;
     let path = display_path(&input);
     let compression = match Compression::from_name(&input.path) {
@@ -632,7 +661,7 @@ fn load_source(input: InputPath, config: &Config) -> Result<Source> {
             None => Data::Owned(crate::compress::decompress(&path, &data, compression)?),
         };
     }
-    let format = resolve_format(&input, config);
+    let format = format_of(&input, config);
     let refuse_binary = format == Format::Text && !config.text;
     if config.spool.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
@@ -664,22 +693,7 @@ fn check_pieces(
     piece: usize,
     checked: &mut dyn FnMut(Range<usize>),
 ) -> Result<()> {
-    if bytes.is_empty() {
-        return Err(Error::Empty {
-            path: path.to_owned(),
-        });
-    }
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        let endian = if bytes[0] == 0xFF {
-            "little-endian"
-        } else {
-            "big-endian"
-        };
-        return Err(Error::Utf16 {
-            path: path.to_owned(),
-            endian,
-        });
-    }
+    check_start(path, bytes)?;
     let mut at = 0;
     while at < bytes.len() {
         let end = char_start(bytes, at.saturating_add(piece));
@@ -706,6 +720,27 @@ fn check_pieces(
     Ok(())
 }
 
+/// Refuses an empty input and one that starts with a UTF-16 byte-order mark.
+pub(crate) fn check_start(path: &Path, bytes: &[u8]) -> Result<()> {
+    if bytes.is_empty() {
+        return Err(Error::Empty {
+            path: path.to_owned(),
+        });
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let endian = if bytes[0] == 0xFF {
+            "little-endian"
+        } else {
+            "big-endian"
+        };
+        return Err(Error::Utf16 {
+            path: path.to_owned(),
+            endian,
+        });
+    }
+    Ok(())
+}
+
 /// `at` (or the end of `bytes`), or the first byte after it that is not a
 /// continuation byte: a cut there never splits a character. At most 3
 /// continuation bytes follow a lead byte; more are invalid wherever the cut
@@ -722,7 +757,7 @@ fn char_start(bytes: &[u8], at: usize) -> usize {
 /// to), checked in pieces on every thread. Pieces start where a character
 /// starts (see [`char_start`]), so each piece is UTF-8 exactly when its part
 /// of the whole is, and the first bad piece holds the first bad byte.
-fn first_invalid_utf8(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn first_invalid_utf8(bytes: &[u8]) -> Option<usize> {
     first_invalid_utf8_in(bytes, 1 << 20)
 }
 
@@ -747,7 +782,7 @@ fn first_invalid_utf8_in(bytes: &[u8], piece: usize) -> Option<usize> {
 const PIECE: usize = 64 << 20;
 
 /// 1-based line number of a byte offset.
-fn line_at(bytes: &[u8], offset: usize) -> usize {
+pub(crate) fn line_at(bytes: &[u8], offset: usize) -> usize {
     bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
@@ -765,8 +800,7 @@ fn is_blank(line: &[u8]) -> bool {
 }
 
 /// The documents of a source, and the records skipped with `--on-error skip`.
-fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Error>)> {
-    let path = display_path(&source.input);
+pub(crate) fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Error>)> {
     if source.format == Format::Text {
         let doc = Document {
             id: None,
@@ -776,83 +810,28 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
         };
         return Ok((vec![doc], Vec::new()));
     }
-    let bytes: &[u8] = &source.data;
+    let (docs, bad, _) = records_in(source, config, 0..source.data.len(), 0)?;
+    Ok((docs, bad))
+}
+
+/// The JSON Lines records of `range` of a source, which starts a line, ends
+/// one (or the file) and follows `lines_before` lines; with the records
+/// skipped under `--on-error skip` and the number of lines in `range`. The
+/// documents' `source` is 0. A chunked run reads a source a range at a time.
+pub(crate) fn records_in(
+    source: &Source,
+    config: &Config,
+    range: Range<usize>,
+    lines_before: usize,
+) -> Result<(Vec<Document>, Vec<Error>, usize)> {
+    let path = display_path(&source.input);
+    let bytes: &[u8] = &source.data[..range.end];
     let keep_field = config.keep.field();
-    // Lines are parsed a batch at a time (in a chunked run, each batch's
-    // pages are then let go, so that a large input is never resident whole).
-    let batch_bytes = if config.spool.is_some() {
-        PIECE
-    } else {
-        usize::MAX
-    };
-    let mut docs = Vec::new();
-    let mut bad = Vec::new();
+    // Lines are cut as bytes, at each newline found by `memchr`, then parsed
+    // on every thread.
     let mut lines = Vec::new();
-    let mut start = 0;
-    let mut batch_start = 0;
-    let mut parse = |lines: &mut Vec<(usize, usize, &[u8], usize)>| -> Result<()> {
-        let parsed: Vec<Result<Document>> = lines
-            .par_iter()
-            .map(|&(line, start, body, line_end)| {
-                // Each line is taken as text alone (on every thread): the
-                // whole input was checked to be UTF-8 when loaded, and a line
-                // ends at an ASCII byte.
-                let body =
-                    std::str::from_utf8(body).expect("inputs are checked to be UTF-8 when loaded");
-                let parsed = jsonl::parse(body, &config.text_field, &config.id_field, keep_field)
-                    .map_err(|message| Error::Record {
-                    path: path.clone(),
-                    line,
-                    message,
-                })?;
-                let at = |offset: usize| {
-                    u32::try_from(offset).map_err(|_| Error::Record {
-                        path: path.clone(),
-                        line,
-                        message: "record longer than 4 GiB".into(),
-                    })
-                };
-                // An id that is a plain string is read from the record when
-                // needed; others are kept decoded.
-                let (id, id_at, id_len) = match (parsed.id, parsed.id_value) {
-                    (Some(id), Some(raw))
-                        if raw.len() == id.len() + 2 && body.as_bytes()[raw.start] == b'"' =>
-                    {
-                        (None, at(raw.start + 1)?, at(id.len())?)
-                    }
-                    (Some(id), _) => (Some(id.into_boxed_str()), NO_ID, 0),
-                    (None, _) => (None, NO_ID, 0),
-                };
-                Ok(Document {
-                    id,
-                    source: 0,
-                    record: Some(Record {
-                        line: std::num::NonZeroUsize::new(line).expect("lines count from 1"),
-                        body_start: start,
-                        body_len: at(body.len())?,
-                        text_at: at(parsed.text_value.start)?,
-                        text_len: at(parsed.text_value.len())?,
-                        after: at(line_end - start - body.len())?,
-                        id_at,
-                        id_len,
-                        keep: parsed.keep.map(Box::new),
-                    }),
-                    len: parsed.text_len,
-                })
-            })
-            .collect();
-        lines.clear();
-        for item in parsed {
-            match item {
-                Ok(doc) => docs.push(doc),
-                Err(e) if config.on_error == OnError::Skip => bad.push(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    };
-    // Lines are cut as bytes, at each newline found by `memchr`.
-    let mut number = 0;
+    let mut number = lines_before;
+    let mut start = range.start;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |at| start + at + 1);
         let line = &bytes[start..end];
@@ -863,17 +842,65 @@ fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Err
             lines.push((number, start, body, end));
         }
         start = end;
-        if start - batch_start >= batch_bytes {
-            parse(&mut lines)?;
-            source.data.release_range(batch_start..start);
-            batch_start = start;
+    }
+    let parsed: Vec<Result<Document>> = lines
+        .par_iter()
+        .map(|&(line, start, body, line_end)| {
+            // Each line is taken as text alone (on every thread): the input
+            // was checked to be UTF-8, and a line ends at an ASCII byte.
+            let body = std::str::from_utf8(body).expect("inputs are checked to be UTF-8 when read");
+            let parsed = jsonl::parse(body, &config.text_field, &config.id_field, keep_field)
+                .map_err(|message| Error::Record {
+                    path: path.clone(),
+                    line,
+                    message,
+                })?;
+            let at = |offset: usize| {
+                u32::try_from(offset).map_err(|_| Error::Record {
+                    path: path.clone(),
+                    line,
+                    message: "record longer than 4 GiB".into(),
+                })
+            };
+            // An id that is a plain string is read from the record when
+            // needed; others are kept decoded.
+            let (id, id_at, id_len) = match (parsed.id, parsed.id_value) {
+                (Some(id), Some(raw))
+                    if raw.len() == id.len() + 2 && body.as_bytes()[raw.start] == b'"' =>
+                {
+                    (None, at(raw.start + 1)?, at(id.len())?)
+                }
+                (Some(id), _) => (Some(id.into_boxed_str()), NO_ID, 0),
+                (None, _) => (None, NO_ID, 0),
+            };
+            Ok(Document {
+                id,
+                source: 0,
+                record: Some(Record {
+                    line: std::num::NonZeroUsize::new(line).expect("lines count from 1"),
+                    body_start: start,
+                    body_len: at(body.len())?,
+                    text_at: at(parsed.text_value.start)?,
+                    text_len: at(parsed.text_value.len())?,
+                    after: at(line_end - start - body.len())?,
+                    id_at,
+                    id_len,
+                    keep: parsed.keep.map(Box::new),
+                }),
+                len: parsed.text_len,
+            })
+        })
+        .collect();
+    let mut docs = Vec::with_capacity(parsed.len());
+    let mut bad = Vec::new();
+    for item in parsed {
+        match item {
+            Ok(doc) => docs.push(doc),
+            Err(e) if config.on_error == OnError::Skip => bad.push(e),
+            Err(e) => return Err(e),
         }
     }
-    parse(&mut lines)?;
-    if batch_bytes != usize::MAX {
-        source.data.release_range(batch_start..start);
-    }
-    Ok((docs, bad))
+    Ok((docs, bad, number - lines_before))
 }
 
 #[cfg(test)]

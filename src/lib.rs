@@ -59,6 +59,7 @@ pub mod segment;
 pub mod shingle;
 pub mod sketch;
 pub mod store;
+pub mod stream;
 
 /// A seeded stream of pseudo-random numbers for unit tests (the high bits
 /// of a 64-bit linear congruential generator).

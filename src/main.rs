@@ -111,7 +111,10 @@ impl indicatif::TermLike for PlainStderr {
 
 impl neardup::pipeline::Progress for ProgressBar {
     fn stage(&self, name: &'static str, total: u64, bytes: bool) {
-        let template = if bytes {
+        let template = if bytes && total == 0 {
+            // Standard input: how much is done, not how much is left.
+            "{msg:>10} [{elapsed_precise}] {bytes} {bytes_per_sec}"
+        } else if bytes {
             "{msg:>10} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
         } else {
             "{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({percent}%) ETA {eta}"
@@ -126,6 +129,10 @@ impl neardup::pipeline::Progress for ProgressBar {
 
     fn advance(&self, n: u64) {
         self.0.inc(n);
+    }
+
+    fn message(&self, message: String) {
+        self.0.set_message(message);
     }
 }
 
@@ -315,22 +322,6 @@ fn execute(
     }
     // Every input is tried and every failure reported before giving up.
     let (inputs, mut errors) = neardup::input::expand(&common.paths, &config.glob);
-    let corpus = match Corpus::load(inputs, config) {
-        Ok(c) if errors.is_empty() => c,
-        loaded => {
-            errors.extend(loaded.err().unwrap_or_default());
-            for e in &errors {
-                print_error(e);
-            }
-            return ExitStatus::Error;
-        }
-    };
-    if !common.quiet {
-        for skipped in &corpus.skipped {
-            eprintln!("neardup: warning: skipped {skipped}");
-        }
-    }
-    let loaded = started.elapsed();
     let bar = ProgressBar::new(common);
     let command = match (clean, check) {
         (Some(_), _) => "clean",
@@ -338,11 +329,17 @@ fn execute(
         _ => "scan",
     };
     if common.memory_limit.is_some() {
+        if !errors.is_empty() {
+            for e in &errors {
+                print_error(e);
+            }
+            return ExitStatus::Error;
+        }
         if build.is_some() {
             print_error(&"`index build` does not take --memory-limit yet");
             return ExitStatus::Error;
         }
-        let chunked = run_chunked(common, config, &corpus, destination.as_ref(), command, &bar);
+        let chunked = run_chunked(common, config, inputs, destination.as_ref(), command, &bar);
         bar.finish();
         return match chunked {
             Ok(Some(mut report)) => {
@@ -367,6 +364,22 @@ fn execute(
             }
         };
     }
+    let corpus = match Corpus::load(inputs, config) {
+        Ok(c) if errors.is_empty() => c,
+        loaded => {
+            errors.extend(loaded.err().unwrap_or_default());
+            for e in &errors {
+                print_error(e);
+            }
+            return ExitStatus::Error;
+        }
+    };
+    if !common.quiet {
+        for skipped in &corpus.skipped {
+            eprintln!("neardup: warning: skipped {skipped}");
+        }
+    }
+    let loaded = started.elapsed();
     let analyzed = neardup::pipeline::analyze_after(
         &corpus,
         config,
@@ -573,7 +586,7 @@ fn deliver_report(
 fn memory_limit_of(
     common: &cli::Common,
     config: &Config,
-    corpus: &Corpus,
+    inputs: &[neardup::input::InputPath],
     destination: Option<&Destination>,
 ) -> neardup::Result<usize> {
     let limit = neardup::chunked::parse_size(
@@ -591,46 +604,94 @@ fn memory_limit_of(
         ));
     }
     if let Some(d) = destination {
-        output::plan(corpus, d, false)?;
+        output::plan(&formats(inputs, config), d, false)?;
     }
     Ok(limit)
 }
 
-/// `--memory-limit`: analyses and writes the corpus chunk by chunk, and
-/// returns the report (`None` when standard output was closed early).
+/// Each input with the format it will be read as.
+fn formats<'i>(
+    inputs: &'i [neardup::input::InputPath],
+    config: &Config,
+) -> Vec<(&'i neardup::input::InputPath, neardup::config::Format)> {
+    inputs
+        .iter()
+        .map(|i| (i, neardup::input::format_of(i, config)))
+        .collect()
+}
+
+/// `--memory-limit`: reads, analyses and writes the input chunk by chunk,
+/// each chunk's output written as soon as it is analysed, and returns the
+/// report (`None` when standard output was closed early).
+#[allow(clippy::too_many_lines)]
 fn run_chunked(
     common: &cli::Common,
     config: &Config,
-    corpus: &Corpus,
+    inputs: Vec<neardup::input::InputPath>,
     destination: Option<&Destination>,
     command: &str,
     progress: &dyn neardup::pipeline::Progress,
 ) -> neardup::Result<Option<Report>> {
     use neardup::chunked::{Chunking, OneStream, PartWriter, Sink};
-    let limit = memory_limit_of(common, config, corpus, destination)?;
+    let limit = memory_limit_of(common, config, &inputs, destination)?;
+    // Every input that cannot be opened is named before anything is read.
+    if config.on_error == neardup::config::OnError::Fail {
+        let unreadable: Vec<Error> = inputs
+            .iter()
+            .filter(|i| !i.is_stdin())
+            .filter_map(|i| {
+                std::fs::File::open(&i.path)
+                    .err()
+                    .map(|e| Error::io(&i.path, e))
+            })
+            .collect();
+        if let Some(last) = unreadable.len().checked_sub(1) {
+            for e in &unreadable[..last] {
+                print_error(e);
+            }
+            return Err(unreadable.into_iter().nth(last).expect("not empty"));
+        }
+    }
     let dir = config.spool.clone().unwrap_or_else(std::env::temp_dir);
     let chunking = Chunking::for_memory(limit, dir);
-    let mut report = report::Accumulator::new(corpus, config, command);
+    let dir_sink = match destination {
+        Some(Destination::Dir(dir)) => Some(output::DirSink::new(&formats(&inputs, config), dir)?),
+        _ => None,
+    };
+    let mut stream = neardup::stream::Stream::new(
+        inputs,
+        config,
+        chunking.chunk_bytes / 2,
+        chunking.dir.clone(),
+    );
+    let mut report = report::Accumulator::new(config, command);
     // The report's documents go to disk as they come: a corpus's report can
     // be larger than the memory the run may use.
     report
         .spool_documents(&chunking.dir)
         .map_err(|e| Error::io(&chunking.dir, e))?;
-    let mut parts = PartWriter::new(corpus);
+    let mut parts = PartWriter::default();
     let started = std::time::Instant::now();
     // Time spent per stage over all chunks, for -v: the four analysis
     // stages, the report and the output.
     let mut spent = [std::time::Duration::ZERO; 6];
     let mut chunks = 0;
+    let mut warned = 0;
     // Output errors stop the run; they are told apart from analysis errors.
     let mut run = |out: Option<&mut dyn Sink>, name: &str| -> neardup::Result<()> {
         let mut out = out;
         let late = neardup::chunked::run(
-            corpus,
+            &mut stream,
             config,
             &chunking,
             progress,
-            |first, chunk, analysis| {
+            |chunk, analysis, seen| {
+                if !common.quiet {
+                    for skipped in &seen.skipped[warned..] {
+                        eprintln!("neardup: warning: skipped {skipped}");
+                    }
+                }
+                warned = seen.skipped.len();
                 let t = analysis.timings;
                 for (at, d) in [t.sketch, t.documents, t.detect, t.decide]
                     .into_iter()
@@ -640,12 +701,12 @@ fn run_chunked(
                 }
                 chunks += 1;
                 let clock = std::time::Instant::now();
-                report.add(chunk, analysis);
+                report.add(&chunk.corpus, analysis, seen);
                 spent[4] += clock.elapsed();
                 let clock = std::time::Instant::now();
                 if let Some(out) = out.as_deref_mut() {
                     parts
-                        .chunk(first, chunk, analysis, out)
+                        .chunk(chunk, analysis, out)
                         .map_err(|e| Error::io(name, e))?;
                 }
                 spent[5] += clock.elapsed();
@@ -654,7 +715,9 @@ fn run_chunked(
         )?;
         report.add_late_copies(late);
         if let Some(out) = out {
-            parts.finish(corpus, out).map_err(|e| Error::io(name, e))?;
+            parts
+                .finish(&stream.seen().sources, out)
+                .map_err(|e| Error::io(name, e))?;
         }
         Ok(())
     };
@@ -663,7 +726,11 @@ fn run_chunked(
         Some(Destination::Stdout) => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            match run(Some(&mut OneStream(&mut out)), "<stdout>")
+            let mut sink = OneStream {
+                out: &mut out,
+                flush: true,
+            };
+            match run(Some(&mut sink), "<stdout>")
                 .and_then(|()| out.flush().map_err(|e| Error::io("<stdout>", e)))
             {
                 Err(e) if is_broken_pipe(&e) => return Ok(None),
@@ -673,7 +740,8 @@ fn run_chunked(
         Some(Destination::File(path)) => {
             let mut failed = None;
             let written = output::write_compressed(path, |out| {
-                run(Some(&mut OneStream(out)), &path.display().to_string()).map_err(|e| {
+                let mut sink = OneStream { out, flush: false };
+                run(Some(&mut sink), &path.display().to_string()).map_err(|e| {
                     let message = e.to_string();
                     failed = Some(e);
                     std::io::Error::other(message)
@@ -685,15 +753,21 @@ fn run_chunked(
             written?;
         }
         Some(Destination::Dir(dir)) => {
-            let mut sink = output::DirSink::new(corpus, dir)?;
+            let mut sink = dir_sink.expect("made for --out-dir");
             run(Some(&mut sink), &dir.display().to_string())?;
         }
     }
     if common.verbose && !common.quiet {
         print_chunk_times(chunks, spent, started.elapsed());
     }
+    let seen = stream.into_seen();
+    if !common.quiet {
+        for skipped in &seen.skipped[warned..] {
+            eprintln!("neardup: warning: skipped {skipped}");
+        }
+    }
     report
-        .finish()
+        .finish(&seen.sources, &seen.skipped)
         .map(Some)
         .map_err(|e| Error::io(&chunking.dir, e))
 }

@@ -5,7 +5,7 @@
 use crate::compress::{Compression, Encoder};
 use crate::config::Format;
 use crate::error::{Error, Result};
-use crate::input::Corpus;
+use crate::input::{Corpus, InputPath};
 use crate::pipeline::Analysis;
 use rayon::prelude::*;
 use std::io::Write;
@@ -182,29 +182,30 @@ fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
     format!(", {}", &object[1..object.len() - 1])
 }
 
-/// Checks where `clean` may write, before anything is written.
+/// Checks where `clean` may write `inputs` (each with its format), before
+/// anything is written: the output path of each input under `--out-dir`.
 ///
 /// # Errors
 /// A [`Error::Usage`] when several text files would be run together on one
 /// stream, when two inputs map to one output, or when an output is an input.
 pub fn plan(
-    corpus: &Corpus,
+    inputs: &[(&InputPath, Format)],
     destination: &Destination,
     annotate: bool,
 ) -> Result<Vec<(PathBuf, usize)>> {
     if annotate {
-        if let Some(text) = corpus.sources.iter().find(|s| s.format == Format::Text) {
+        if let Some((text, _)) = inputs.iter().find(|(_, f)| *f == Format::Text) {
             return Err(Error::Usage(format!(
                 "{}: --annotate adds fields to JSON Lines records; this input is plain text",
-                text.input.path.display()
+                text.path.display()
             )));
         }
     }
-    let inputs: Vec<PathBuf> = corpus
-        .sources
+    let sources = inputs;
+    let inputs: Vec<PathBuf> = sources
         .iter()
-        .filter(|s| !s.input.is_stdin())
-        .filter_map(|s| s.input.path.canonicalize().ok())
+        .filter(|(s, _)| !s.is_stdin())
+        .filter_map(|(s, _)| s.path.canonicalize().ok())
         .collect();
     let refuse_input = |path: &Path| -> Result<()> {
         if let Some(canon) = canonical_target(path) {
@@ -219,15 +220,11 @@ pub fn plan(
     };
     match destination {
         Destination::Stdout | Destination::File(_) => {
-            let text_sources = corpus
-                .sources
-                .iter()
-                .filter(|s| s.format == Format::Text)
-                .count();
-            if corpus.sources.len() > 1 && text_sources > 0 {
+            let text_sources = sources.iter().filter(|(_, f)| *f == Format::Text).count();
+            if sources.len() > 1 && text_sources > 0 {
                 return Err(Error::Usage(format!(
                     "{} inputs include text files, which one output would run together; use --out-dir DIR",
-                    corpus.sources.len()
+                    sources.len()
                 )));
             }
             if let Destination::File(path) = destination {
@@ -237,13 +234,13 @@ pub fn plan(
         }
         Destination::Dir(dir) => {
             let mut planned: Vec<(PathBuf, usize)> = Vec::new();
-            for (i, source) in corpus.sources.iter().enumerate() {
-                let target = dir.join(&source.input.relative);
+            for (i, (source, _)) in sources.iter().enumerate() {
+                let target = dir.join(&source.relative);
                 if let Some((_, other)) = planned.iter().find(|(p, _)| *p == target) {
                     return Err(Error::Usage(format!(
                         "{} and {} would both be written to {}",
-                        corpus.sources[*other].input.path.display(),
-                        source.input.path.display(),
+                        sources[*other].0.path.display(),
+                        source.path.display(),
                         target.display()
                     )));
                 }
@@ -348,7 +345,7 @@ pub fn write(
     destination: &Destination,
     annotate: bool,
 ) -> Result<()> {
-    let planned = plan(corpus, destination, annotate)?;
+    let planned = plan(&inputs_of(corpus), destination, annotate)?;
     let ranges = corpus.docs_by_source();
     match destination {
         Destination::Stdout => {
@@ -384,45 +381,56 @@ pub fn write(
     }
 }
 
+/// The corpus's inputs and their formats, for [`plan`].
+#[must_use]
+pub fn inputs_of(corpus: &Corpus) -> Vec<(&InputPath, Format)> {
+    corpus
+        .sources
+        .iter()
+        .map(|s| (&s.input, s.format))
+        .collect()
+}
+
 /// `--out-dir` for a chunked run: one output file per input, written a piece
 /// at a time as chunks come, each into a temporary file beside it that is
 /// renamed into place (compressed on the way when its name says so) once its
 /// input is done. An error leaves no partial file under a final name.
 pub struct DirSink {
-    /// The output path of each source.
-    paths: Vec<Option<PathBuf>>,
+    /// Where the outputs go.
+    dir: PathBuf,
     open: Option<OpenOutput>,
 }
 
 struct OpenOutput {
     source: usize,
+    path: PathBuf,
     temp: tempfile::NamedTempFile,
     out: std::io::BufWriter<std::fs::File>,
 }
 
 impl DirSink {
-    /// A sink for `corpus`'s sources into `dir` (see [`plan`]).
+    /// A sink for the outputs of `inputs` (each with its format) into `dir`.
     ///
     /// # Errors
     /// See [`plan`].
-    pub fn new(corpus: &Corpus, dir: &Path) -> Result<DirSink> {
-        let mut paths = vec![None; corpus.sources.len()];
-        for (path, source) in plan(corpus, &Destination::Dir(dir.to_owned()), false)? {
-            paths[source] = Some(path);
-        }
-        Ok(DirSink { paths, open: None })
+    pub fn new(inputs: &[(&InputPath, Format)], dir: &Path) -> Result<DirSink> {
+        plan(inputs, &Destination::Dir(dir.to_owned()), false)?;
+        Ok(DirSink {
+            dir: dir.to_owned(),
+            open: None,
+        })
     }
 
     fn close(&mut self) -> std::io::Result<()> {
         let Some(OpenOutput {
-            source,
+            path,
             temp,
             mut out,
+            ..
         }) = self.open.take()
         else {
             return Ok(());
         };
-        let path = self.paths[source].clone().expect("open outputs have paths");
         let named =
             |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
         out.flush().map_err(named)?;
@@ -442,14 +450,12 @@ impl DirSink {
 }
 
 impl crate::chunked::Sink for DirSink {
-    fn to(&mut self, source: usize) -> std::io::Result<&mut dyn Write> {
+    fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write> {
         if self.open.as_ref().is_some_and(|o| o.source != source) {
             self.close()?;
         }
         if self.open.is_none() {
-            let path = self.paths[source]
-                .clone()
-                .expect("every source has an output path");
+            let path = self.dir.join(&input.relative);
             let dir = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
                 _ => PathBuf::from("."),
@@ -463,6 +469,7 @@ impl crate::chunked::Sink for DirSink {
             let file = temp.as_file().try_clone().map_err(failed)?;
             self.open = Some(OpenOutput {
                 source,
+                path,
                 temp,
                 out: std::io::BufWriter::with_capacity(1 << 16, file),
             });

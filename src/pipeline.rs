@@ -193,6 +193,8 @@ pub trait Progress: Sync {
     fn stage(&self, name: &'static str, total: u64, bytes: bool);
     /// `n` more units are done.
     fn advance(&self, n: u64);
+    /// What is done so far, in words (a chunked run's documents read).
+    fn message(&self, _: String) {}
 }
 
 /// No progress reporting.

@@ -47,7 +47,7 @@
 use crate::cluster::Candidates;
 use crate::config::{Config, Method};
 use crate::decide::Pair;
-use crate::input::Corpus;
+use crate::input::{Corpus, Texts};
 use crate::pipeline::Analysis;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -832,7 +832,7 @@ pub fn ratio(part: usize, whole: usize) -> f64 {
 /// The preview of first copy `source`: its own text when this chunk or the
 /// whole corpus has it, else (a first copy stored in an index, which holds
 /// no text) that of this chunk's copy `block`.
-fn preview_of(whole: &Corpus, b: &Builder<'_>, source: usize, block: usize) -> String {
+fn preview_of(earlier: &dyn Texts, b: &Builder<'_>, source: usize, block: usize) -> String {
     let analysis = b.analysis;
     if !analysis.stored(source) {
         let (doc, blk) = analysis.block(source);
@@ -843,7 +843,7 @@ fn preview_of(whole: &Corpus, b: &Builder<'_>, source: usize, block: usize) -> S
         if let Some(doc) = (stored.doc as usize).checked_sub(analysis.indexed_docs) {
             #[allow(clippy::cast_possible_truncation)]
             let span = stored.bytes[0] as usize..stored.bytes[1] as usize;
-            return preview(&whole.text(&whole.documents[doc])[span]);
+            return preview(&earlier.text_of(doc)[span]);
         }
     }
     let (doc, blk) = analysis.block(block);
@@ -853,9 +853,11 @@ fn preview_of(whole: &Corpus, b: &Builder<'_>, source: usize, block: usize) -> S
 /// Builds the report of a finished analysis.
 #[must_use]
 pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &str) -> Report {
-    let mut report = Accumulator::new(corpus, config, command);
-    report.add(corpus, analysis);
-    report.finish().expect("nothing is spooled")
+    let mut report = Accumulator::new(config, command);
+    report.add(corpus, analysis, corpus);
+    report
+        .finish(&corpus.sources, &corpus.skipped)
+        .expect("nothing is spooled")
 }
 
 /// The report's totals alone, without its entries (the same numbers as
@@ -983,9 +985,7 @@ struct HeldCluster {
 /// The report of a run made of chunks checked one after another (one chunk
 /// for a whole-corpus run): each chunk's analysis is added as it is done,
 /// and `finish` gives the report that one analysis of everything would give.
-pub struct Accumulator<'c> {
-    /// The whole corpus (for the text of first copies in earlier chunks).
-    whole: &'c Corpus,
+pub struct Accumulator {
     config: Config,
     command: String,
     candidates: Option<Candidates>,
@@ -1033,12 +1033,11 @@ fn preview(text: &str) -> String {
         .collect()
 }
 
-impl<'c> Accumulator<'c> {
-    /// An empty report of `whole` (every chunk's sources are `whole`'s).
+impl Accumulator {
+    /// An empty report.
     #[must_use]
-    pub fn new(whole: &'c Corpus, config: &Config, command: &str) -> Accumulator<'c> {
+    pub fn new(config: &Config, command: &str) -> Accumulator {
         Accumulator {
-            whole,
             config: config.clone(),
             command: command.into(),
             // Taken from the first analysis added (choosing the banding
@@ -1058,12 +1057,8 @@ impl<'c> Accumulator<'c> {
             blocks: 0,
             removed_blocks: 0,
             bytes: 0,
-            inputs: vec![0; whole.sources.len()],
-            names: whole
-                .sources
-                .iter()
-                .map(|s| std::sync::Arc::from(s.input.display_name()))
-                .collect(),
+            inputs: Vec::new(),
+            names: Vec::new(),
             spool: None,
             shared_spool: None,
             cluster_spool: None,
@@ -1089,10 +1084,12 @@ impl<'c> Accumulator<'c> {
         Ok(())
     }
 
-    /// Adds one chunk: `corpus` holds its documents (with `whole`'s sources)
-    /// and `analysis` was made after every earlier chunk.
+    /// Adds one chunk: `corpus` holds its documents (with every source read
+    /// so far), `analysis` was made after every earlier chunk, and `earlier`
+    /// holds the texts of earlier chunks' documents.
     #[allow(clippy::too_many_lines)]
-    pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis) {
+    pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis, earlier: &dyn Texts) {
+        self.name_sources(&corpus.sources);
         let names = self.names.clone();
         // Shared blocks are counted in document order; the place and preview
         // of each new one are made afterwards, on every thread.
@@ -1129,7 +1126,6 @@ impl<'c> Accumulator<'c> {
                 entry.removed += u32::from(analysis.is_dropped(pair.block));
             }
         }
-        let whole = self.whole;
         // With an index (a chunked run), previews and places of first copies
         // read the input anywhere, and a fault maps up to 2 MiB of its
         // cached pages around each: those pages go after every batch, so
@@ -1144,7 +1140,7 @@ impl<'c> Accumulator<'c> {
                 .par_iter()
                 .map_init(
                     || Builder::new(corpus, analysis, &names),
-                    |b, &(source, block)| (b.place(source), preview_of(whole, b, source, block)),
+                    |b, &(source, block)| (b.place(source), preview_of(earlier, b, source, block)),
                 )
                 .collect();
             for (&(source, _), (place, text)) in batch.iter().zip(made) {
@@ -1165,9 +1161,7 @@ impl<'c> Accumulator<'c> {
             // Previews of first copies read their documents anywhere in the
             // input (and a fault maps the pages around each): they leave the
             // resident set now (the whole input, by the last batch).
-            for source in &whole.sources {
-                source.release_pages();
-            }
+            earlier.release();
         }
         drop(new_shared);
         // Documents' entries, made on every thread a batch at a time (a batch's
@@ -1229,6 +1223,15 @@ impl<'c> Accumulator<'c> {
         }
         if analysis.candidates.is_some() {
             self.add_clusters(&b);
+        }
+    }
+
+    /// Names the sources not named yet (a chunked run reads them as it goes).
+    fn name_sources(&mut self, sources: &[std::sync::Arc<crate::input::Source>]) {
+        for source in &sources[self.names.len()..] {
+            self.names
+                .push(std::sync::Arc::from(source.input.display_name()));
+            self.inputs.push(0);
         }
     }
 
@@ -1333,12 +1336,18 @@ impl<'c> Accumulator<'c> {
         Ok((order.len(), Vec::new(), Some(out)))
     }
 
-    /// The report of everything added.
+    /// The report of everything added, of `sources` (every input read) with
+    /// `skipped` (what was passed over).
     ///
     /// # Errors
     /// When spooled documents could not be written.
     #[allow(clippy::too_many_lines)]
-    pub fn finish(mut self) -> std::io::Result<Report> {
+    pub fn finish(
+        mut self,
+        sources: &[std::sync::Arc<crate::input::Source>],
+        skipped: &[crate::Error],
+    ) -> std::io::Result<Report> {
+        self.name_sources(sources);
         if let Some(e) = self.spool_error.take() {
             return Err(e);
         }
@@ -1464,9 +1473,7 @@ impl<'c> Accumulator<'c> {
             removed_bytes,
             removed_ratio: ratio(removed_bytes, self.bytes),
         };
-        let inputs = self
-            .whole
-            .sources
+        let inputs = sources
             .iter()
             .zip(&self.inputs)
             .map(|(s, &documents)| InputReport {
@@ -1521,7 +1528,7 @@ impl<'c> Accumulator<'c> {
             near_duplicates,
             documents,
             syndicated,
-            skipped: self.whole.skipped.iter().map(ToString::to_string).collect(),
+            skipped: skipped.iter().map(ToString::to_string).collect(),
             check: None,
             index: None,
             spool: self.spool.take(),

@@ -269,3 +269,208 @@ fn what_chunked_runs_cannot_do_yet_is_refused_by_name() {
         assert!(out.stderr.contains(message), "{args:?}: {out:?}");
     }
 }
+
+#[test]
+fn output_starts_before_standard_input_ends() {
+    // The first half of the corpus is piped in and the pipe left open: the
+    // first chunks' output must arrive before the rest is written. A run
+    // that waited for the end of its input would never answer (the test
+    // gives up after two minutes), so this fails rather than hangs.
+    use std::io::{Read as _, Write as _};
+    use std::process::{Command, Stdio};
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    let text = std::fs::read(d.join("all.jsonl")).unwrap();
+    let whole = run(d, &["clean", "-q", "all.jsonl"]);
+    let half = text.len() / 2;
+    let cut = half + text[half..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .current_dir(d)
+        .args([
+            "clean",
+            "-q",
+            "--format",
+            "jsonl",
+            "--memory-limit",
+            SMALL,
+            "--tmp-dir",
+            "spool",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (sender, received) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stdout.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sender.send(buffer[..n].to_vec()).unwrap(),
+            }
+        }
+    });
+    stdin.write_all(&text[..cut]).unwrap();
+    stdin.flush().unwrap();
+    let first = received
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("no output while the input was still open");
+    assert!(!first.is_empty());
+    stdin.write_all(&text[cut..]).unwrap();
+    drop(stdin);
+    let mut out = first;
+    reader.join().unwrap();
+    out.extend(received.try_iter().flatten());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_bytes_eq(&out, &whole.stdout, "output streamed from a pipe");
+}
+
+#[test]
+fn broken_input_gets_the_whole_runs_message() {
+    // Each broken input, read from a file and from standard input: a chunked
+    // run (which reads the input a piece at a time) stops with the message
+    // and exit status of a whole run, and writes no output file.
+    let dir = tempdir();
+    let d = dir.path();
+    let mut good = String::new();
+    for i in 0..300 {
+        use std::fmt::Write as _;
+        writeln!(
+            good,
+            "{{\"id\":{i},\"text\":\"record {i} has a few words of its own\"}}"
+        )
+        .unwrap();
+    }
+    let mut bad_utf8 = good.clone().into_bytes();
+    bad_utf8.extend_from_slice(b"{\"id\":300,\"text\":\"broken \xC3\x28 here\"}\n");
+    bad_utf8.extend_from_slice(good.as_bytes());
+    let bad_json = format!("{good}{{\"id\":300,\"text\":broken}}\n{good}");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend("{\"text\":\"x\"}".encode_utf16().flat_map(u16::to_le_bytes));
+    let zst = zstd::encode_all(good.repeat(4).as_bytes(), 3).unwrap();
+    let cut_zst = zst[..zst.len() * 2 / 3].to_vec();
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("utf8.jsonl", bad_utf8, ":301: invalid UTF-8 at byte offset"),
+        ("json.jsonl", bad_json.into_bytes(), ":301: invalid JSON"),
+        ("u16.jsonl", utf16, "UTF-16 text"),
+        ("empty.jsonl", Vec::new(), "input is empty"),
+        ("cut.jsonl.zst", cut_zst, "truncated or corrupt zstd stream"),
+    ];
+    for (name, bytes, message) in &cases {
+        std::fs::write(d.join(name), bytes).unwrap();
+        for piped in [false, true] {
+            let input = if piped { "-" } else { *name };
+            let stdin = piped.then_some(&bytes[..]);
+            let args = |chunked: bool| {
+                let mut args = vec!["clean", "--format", "jsonl", "-o", "out.jsonl"];
+                if chunked {
+                    args.extend(["--memory-limit", "8K"]);
+                }
+                args.push(input);
+                args
+            };
+            let whole = run_with_stdin(d, &args(false), stdin);
+            let chunked = run_with_stdin(d, &args(true), stdin);
+            let what = format!("{name} piped: {piped}");
+            assert_eq!(whole.code, 2, "{what}: {whole:?}");
+            assert!(whole.stderr.contains(message), "{what}: {whole:?}");
+            assert_eq!(chunked.code, 2, "{what}: {chunked:?}");
+            assert_eq!(chunked.stderr, whole.stderr, "{what}");
+            assert!(!d.join("out.jsonl").exists(), "{what}");
+        }
+    }
+}
+
+#[test]
+fn a_stream_cut_short_keeps_what_came_before_with_on_error_skip() {
+    // A truncated compressed input under --on-error skip: the records
+    // decoded before the cut are cleaned and written (they may be out
+    // already when the cut is found), no line cut short is written, and the
+    // failure is a warning and listed in the report.
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    let text = std::fs::read(d.join("all.jsonl")).unwrap();
+    // One zstd frame per batch of 20 records, the third frame cut in half.
+    let frames: Vec<Vec<u8>> = crate::index::batches()
+        .iter()
+        .map(|b| zstd::encode_all(b.as_bytes(), 3).unwrap())
+        .collect();
+    let mut zst = frames[..2].concat();
+    zst.extend_from_slice(&frames[2][..frames[2].len() / 2]);
+    std::fs::write(d.join("cut.jsonl.zst"), zst).unwrap();
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "--on-error",
+            "skip",
+            "--memory-limit",
+            SMALL,
+            "--report",
+            "report.json",
+            "--json",
+            "cut.jsonl.zst",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report}");
+    assert!(
+        skipped[0]
+            .as_str()
+            .unwrap()
+            .starts_with("cut.jsonl.zst: truncated or corrupt zstd stream"),
+        "{skipped:?}"
+    );
+    // The records kept are the whole run's output of the lines decoded.
+    let documents = usize::try_from(report["summary"]["documents"].as_u64().unwrap()).unwrap();
+    assert!((40..60).contains(&documents), "{documents}");
+    let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+    std::fs::write(d.join("prefix.jsonl"), lines[..documents].concat()).unwrap();
+    let prefix = run(d, &["clean", "-q", "prefix.jsonl"]);
+    assert_bytes_eq(&out.stdout, &prefix.stdout, "the decoded records, cleaned");
+}
+
+#[test]
+fn a_chunked_run_shows_one_bar_for_its_input() {
+    // One bar over the input's bytes for the whole run (not one per chunk),
+    // on standard error only.
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    let args = |progress: &'static str| {
+        vec![
+            "scan",
+            "--json",
+            "--memory-limit",
+            SMALL,
+            "--progress",
+            progress,
+            "all.jsonl",
+        ]
+    };
+    let with = run(d, &args("always"));
+    let without = run(d, &args("never"));
+    assert_eq!(with.code, 0, "{with:?}");
+    assert_bytes_eq(
+        &with.stdout,
+        &without.stdout,
+        "report with and without progress",
+    );
+    assert!(
+        with.stderr.contains("reading") || with.stderr.contains(" docs"),
+        "{with:?}"
+    );
+    assert!(!with.stderr.contains("sketching"), "{with:?}");
+    assert!(without.stderr.is_empty(), "{without:?}");
+}

@@ -1,0 +1,660 @@
+//! Reading inputs a piece at a time, for chunked runs (`--memory-limit`): a
+//! chunk is analysed, and its output written, as soon as enough documents
+//! have been read for it, so output starts long before a large input ends
+//! and the run never holds a table of every document.
+//!
+//! Inputs are read one after another, in input order. A JSON Lines file on
+//! disk is memory-mapped (and checked to be UTF-8 whole, as a whole run
+//! checks it) and its records are located a piece at a time. Standard
+//! input, compressed inputs and files that cannot be mapped are copied,
+//! decoded, a piece at a time to an unnamed file under `--tmp-dir`, which is
+//! mapped again as it grows; each piece's complete lines are checked and
+//! located as they arrive. A text file is one document and is read whole.
+//!
+//! Errors name the file and line or byte offset, as in whole runs. With
+//! `--on-error skip`, a source that fails part way (a truncated compressed
+//! stream, invalid UTF-8 in a streamed input) keeps the records read before
+//! the failure (they may be written already) and the failure is listed as
+//! skipped; a whole run skips such a source entirely.
+
+use crate::compress::Compression;
+use crate::config::{Config, Format, OnError};
+use crate::error::{Error, Result};
+use crate::input::{self, Corpus, Data, Document, InputPath, Source, Texts};
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Input bytes read (and located) at most at a time.
+pub const PIECE: usize = 64 << 20;
+
+/// Where a handed-out document's text is: 16 bytes per document, where a
+/// [`Document`] takes 80 (a 5 GB corpus has 3 million).
+#[derive(Clone, Copy, Debug)]
+struct TextAt {
+    source: u32,
+    /// Bytes of the raw JSON string, or [`WHOLE`] for a text file.
+    len: u32,
+    /// Where the raw JSON string starts in its source.
+    start: u64,
+}
+
+/// A document that is its whole source.
+const WHOLE: u32 = u32::MAX;
+
+/// What a stream has read so far.
+pub struct Seen {
+    /// The sources opened so far, in input order (skipped ones left out);
+    /// the last may still be growing.
+    pub sources: Vec<Arc<Source>>,
+    /// Where each document handed out has its text, by its index in input order.
+    places: Vec<TextAt>,
+    /// Inputs and records passed over (see [`Corpus::skipped`]).
+    pub skipped: Vec<Error>,
+}
+
+impl Texts for Seen {
+    fn text_of(&self, doc: usize) -> Cow<'_, str> {
+        let at = self.places[doc];
+        let source = &self.sources[at.source as usize];
+        if at.len == WHOLE {
+            return Cow::Borrowed(source.text());
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let start = at.start as usize;
+        input::json_text(source, start..start + at.len as usize)
+    }
+
+    fn release(&self) {
+        for source in &self.sources {
+            source.release_pages();
+        }
+    }
+}
+
+/// Documents handed out together, in input order.
+pub struct Chunk {
+    /// Index of its first document in input order.
+    pub first: usize,
+    /// Its documents, with every source read so far.
+    pub corpus: Corpus,
+    /// Sources before this one have no documents after this chunk and are
+    /// read to their end.
+    pub complete: usize,
+}
+
+/// Inputs read a piece at a time; see the module's documentation.
+pub struct Stream<'c> {
+    config: &'c Config,
+    /// Inputs not opened yet, with their sizes on disk (0 for standard input).
+    inputs: VecDeque<(InputPath, u64)>,
+    /// Bytes of every input (`None` with standard input), and of those opened.
+    total: Option<u64>,
+    opened: u64,
+    seen: Seen,
+    /// The source being read.
+    open: Option<Open>,
+    /// Documents located but not yet handed out, and their bytes of text.
+    pending: VecDeque<Document>,
+    pending_bytes: usize,
+    /// Input bytes read at a time.
+    piece: usize,
+    /// Spooled inputs go here.
+    dir: PathBuf,
+}
+
+struct Open {
+    /// Its index in [`Seen::sources`].
+    source: usize,
+    /// Its size on disk, and how much of it was read (a spooled input counts
+    /// its raw bytes as they are read; a mapped one its bytes located).
+    size: u64,
+    read: Arc<std::sync::atomic::AtomicU64>,
+    /// Bytes whose lines are located.
+    located: usize,
+    /// Lines in them.
+    lines: usize,
+    /// `None` when the source's bytes are all there (a mapped file).
+    spooling: Option<Spooling>,
+}
+
+struct Spooling {
+    from: Box<dyn Read + Send>,
+    compression: Compression,
+    file: File,
+    /// Bytes spooled.
+    len: usize,
+    /// The input is read to its end.
+    ended: bool,
+    buffer: Vec<u8>,
+}
+
+impl<'c> Stream<'c> {
+    /// A stream over `inputs`, reading about `piece` bytes at a time and
+    /// spooling under `dir`.
+    #[must_use]
+    pub fn new(inputs: Vec<InputPath>, config: &'c Config, piece: usize, dir: PathBuf) -> Self {
+        let inputs: VecDeque<(InputPath, u64)> = inputs
+            .into_iter()
+            .map(|i| {
+                let size = if i.is_stdin() {
+                    0
+                } else {
+                    std::fs::metadata(&i.path).map_or(0, |m| m.len())
+                };
+                (i, size)
+            })
+            .collect();
+        let total = (!inputs.iter().any(|(i, _)| i.is_stdin()))
+            .then(|| inputs.iter().map(|&(_, size)| size).sum());
+        Stream {
+            config,
+            inputs,
+            total,
+            opened: 0,
+            seen: Seen {
+                sources: Vec::new(),
+                places: Vec::new(),
+                skipped: Vec::new(),
+            },
+            open: None,
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            piece: piece.clamp(1, PIECE),
+            dir,
+        }
+    }
+
+    /// Bytes of all the inputs on disk (compressed, if they are), when known
+    /// (not with standard input).
+    #[must_use]
+    pub fn input_total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// Bytes of the inputs read so far, as [`Stream::input_total`] counts them.
+    #[must_use]
+    pub fn input_read(&self) -> u64 {
+        let Some(open) = &self.open else {
+            return self.opened;
+        };
+        let read = open.read.load(std::sync::atomic::Ordering::Relaxed);
+        // (Standard input has no size: all it gave counts.)
+        let read = if open.size == 0 {
+            read
+        } else {
+            read.min(open.size)
+        };
+        self.opened - open.size + read
+    }
+
+    /// What has been read so far.
+    #[must_use]
+    pub fn seen(&self) -> &Seen {
+        &self.seen
+    }
+
+    /// Ends the stream, giving what was read.
+    #[must_use]
+    pub fn into_seen(self) -> Seen {
+        self.seen
+    }
+
+    /// The next documents, `chunk_bytes` bytes of text at most (one
+    /// document at least), or `None` once every input is read.
+    ///
+    /// # Errors
+    /// An input that cannot be read, decoded or parsed (unless
+    /// `--on-error skip`), named with its line or byte offset.
+    pub fn next_chunk(&mut self, chunk_bytes: usize) -> Result<Option<Chunk>> {
+        while self.pending_bytes < chunk_bytes && self.read_piece()? {}
+        let Some(first) = self.pending.pop_front() else {
+            return Ok(None);
+        };
+        let mut bytes = first.len;
+        let mut documents = vec![first];
+        while let Some(next) = self.pending.front() {
+            if bytes + next.len > chunk_bytes {
+                break;
+            }
+            bytes += next.len;
+            documents.extend(self.pending.pop_front());
+        }
+        self.pending_bytes -= bytes;
+        let first = self.seen.places.len();
+        self.seen.places.extend(documents.iter().map(|d| {
+            let source = u32::try_from(d.source).expect("fewer than 4 billion inputs");
+            match &d.record {
+                Some(r) => {
+                    let raw = r.text_value();
+                    TextAt {
+                        source,
+                        len: u32::try_from(raw.len())
+                            .expect("records are checked to be shorter than 4 GiB"),
+                        start: raw.start as u64,
+                    }
+                }
+                None => TextAt {
+                    source,
+                    len: WHOLE,
+                    start: 0,
+                },
+            }
+        }));
+        let complete = match (self.pending.front(), &self.open) {
+            (Some(next), _) => next.source,
+            (None, Some(open)) => open.source,
+            (None, None) => self.seen.sources.len(),
+        };
+        Ok(Some(Chunk {
+            first,
+            corpus: Corpus {
+                sources: self.seen.sources.clone(),
+                documents,
+                skipped: Vec::new(),
+            },
+            complete,
+        }))
+    }
+
+    /// Whether documents remain to be handed out (reading until one is
+    /// located or every input is read).
+    ///
+    /// # Errors
+    /// As [`Stream::next_chunk`].
+    pub fn has_more(&mut self) -> Result<bool> {
+        while self.pending.is_empty() && self.read_piece()? {}
+        Ok(!self.pending.is_empty())
+    }
+
+    /// Reads the next piece of input. `false` once every input is read.
+    fn read_piece(&mut self) -> Result<bool> {
+        let step = if self.open.is_some() {
+            self.step()
+        } else if let Some((input, size)) = self.inputs.pop_front() {
+            self.opened += size;
+            self.open_input(input, size)
+        } else {
+            return Ok(false);
+        };
+        match step {
+            Ok(()) => {}
+            // Binary files are skipped with a warning, whatever --on-error says.
+            Err(e @ Error::Binary { .. }) => self.seen.skipped.push(e),
+            Err(e) if self.config.on_error == OnError::Skip => {
+                if let Some(open) = self.open.take() {
+                    self.cut(open)?;
+                }
+                self.seen.skipped.push(e);
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(true)
+    }
+
+    fn open_input(&mut self, input: InputPath, size: u64) -> Result<()> {
+        let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let format = input::format_of(&input, self.config);
+        let streamed = format == Format::Jsonl && {
+            let named = Compression::from_name(&input.path) != Compression::None;
+            input.is_stdin()
+                || named
+                || !self.config.mmap
+                || !std::fs::metadata(&input.path).is_ok_and(|m| m.is_file() && m.len() > 0)
+        };
+        if !streamed {
+            // A text file (one document) or a JSON Lines file that can be
+            // mapped: read (mapped) and checked whole.
+            let source = input::load_source(input, self.config)?;
+            let index = self.seen.sources.len();
+            let spooling = None;
+            if source.format == Format::Text {
+                let (docs, _) = input::documents(&source, self.config)?;
+                self.push_documents(index, docs);
+                self.seen.sources.push(Arc::new(source));
+            } else {
+                self.seen.sources.push(Arc::new(source));
+                self.open = Some(Open {
+                    source: index,
+                    size,
+                    read,
+                    located: 0,
+                    lines: 0,
+                    spooling,
+                });
+            }
+            return Ok(());
+        }
+        let path = input::display_path(&input);
+        let raw: Box<dyn Read + Send> = if input.is_stdin() {
+            Box::new(Counted {
+                inner: std::io::stdin(),
+                read: Arc::clone(&read),
+            })
+        } else {
+            let file = File::open(&input.path).map_err(|e| Error::io(&path, e))?;
+            if file.metadata().is_ok_and(|m| m.is_dir()) {
+                return Err(Error::io(
+                    &path,
+                    std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+                ));
+            }
+            Box::new(Counted {
+                inner: file,
+                read: Arc::clone(&read),
+            })
+        };
+        // The first bytes show a compressed stream without a telling name.
+        let mut raw = std::io::BufReader::with_capacity(1 << 16, raw);
+        let mut head = Vec::new();
+        while head.len() < 4 {
+            let got = std::io::BufRead::fill_buf(&mut raw).map_err(|e| Error::io(&path, e))?;
+            if got.is_empty() {
+                break;
+            }
+            let n = got.len().min(4 - head.len());
+            head.extend_from_slice(&got[..n]);
+            std::io::BufRead::consume(&mut raw, n);
+        }
+        let compression = match Compression::from_name(&input.path) {
+            Compression::None => Compression::sniff(&head),
+            named => named,
+        };
+        let raw = std::io::Cursor::new(head).chain(raw);
+        let from = crate::compress::decoder(raw, compression)
+            .map_err(|e| crate::compress::decode_error(&path, compression, 0, &e))?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let file = tempfile::tempfile_in(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let index = self.seen.sources.len();
+        self.seen.sources.push(Arc::new(Source {
+            input,
+            format,
+            data: Data::Owned(Vec::new()),
+        }));
+        self.open = Some(Open {
+            source: index,
+            size,
+            read,
+            located: 0,
+            lines: 0,
+            spooling: Some(Spooling {
+                from,
+                compression,
+                file,
+                len: 0,
+                ended: false,
+                buffer: Vec::new(),
+            }),
+        });
+        Ok(())
+    }
+
+    /// Reads (spools) and locates the next piece of the open source.
+    fn step(&mut self) -> Result<()> {
+        let open = self.open.as_mut().expect("a source is open");
+        let source = Arc::clone(&self.seen.sources[open.source]);
+        let path = input::display_path(&source.input);
+        let Some(spooling) = &mut open.spooling else {
+            // Mapped: the next piece, up to the end of a line.
+            let data = &source.data;
+            let end = open.located.saturating_add(self.piece).min(data.len());
+            let cut = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |at| end + at + 1);
+            let range = open.located..cut;
+            let done = cut == data.len();
+            self.locate(&source, range)?;
+            if done {
+                self.open = None;
+            }
+            return Ok(());
+        };
+        // Spooled: decode the next piece to the spool file.
+        spooling.buffer.resize(self.piece, 0);
+        let mut filled = 0;
+        // A failure ends the piece; the complete lines decoded before it are
+        // located first (kept under --on-error skip).
+        let mut failure = None;
+        while filled < spooling.buffer.len() {
+            match spooling.from.read(&mut spooling.buffer[filled..]) {
+                Ok(0) => {
+                    spooling.ended = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failure = Some(match spooling.compression {
+                        Compression::None => Error::io(&path, e),
+                        c => crate::compress::decode_error(&path, c, spooling.len + filled, &e),
+                    });
+                    break;
+                }
+            }
+        }
+        spooling
+            .file
+            .write_all(&spooling.buffer[..filled])
+            .map_err(|e| Error::io(&self.dir, e))?;
+        spooling.len += filled;
+        if spooling.ended {
+            spooling.buffer = Vec::new();
+        }
+        if spooling.len == 0 {
+            return match failure {
+                Some(e) => Err(e),
+                None if spooling.ended => Err(Error::Empty { path }),
+                None => Ok(()),
+            };
+        }
+        // Mapped again at its new length: earlier maps (held by chunks still
+        // being written) stay valid, as the file only grows.
+        // SAFETY: the file is unnamed and private to this process, and only
+        // appended to: the bytes a map covers never change.
+        #[allow(unsafe_code)]
+        let map =
+            unsafe { memmap2::Mmap::map(&spooling.file) }.map_err(|e| Error::io(&self.dir, e))?;
+        let file = spooling
+            .file
+            .try_clone()
+            .map_err(|e| Error::io(&self.dir, e))?;
+        let grown = Arc::new(Source {
+            input: source.input.clone(),
+            format: source.format,
+            data: Data::Spooled(map, file),
+        });
+        let (located, lines, ended, len) = (open.located, open.lines, spooling.ended, spooling.len);
+        self.seen.sources[open.source] = Arc::clone(&grown);
+        let data: &[u8] = &grown.data;
+        if located == 0 {
+            input::check_start(&path, data)?;
+        }
+        // Complete lines only, unless the input ended.
+        let end = if ended {
+            len
+        } else {
+            memchr::memrchr(b'\n', &data[located..len]).map_or(located, |at| located + at + 1)
+        };
+        if let Some(offset) = input::first_invalid_utf8(&data[located..end]) {
+            // The lines before the bad one are located first (kept under
+            // --on-error skip).
+            let line_start =
+                memchr::memrchr(b'\n', &data[located..located + offset]).map_or(0, |at| at + 1);
+            self.locate(&grown, located..located + line_start)?;
+            return Err(Error::InvalidUtf8 {
+                path,
+                line: lines + input::line_at(&data[located..], offset),
+                offset: located + offset,
+            });
+        }
+        self.locate(&grown, located..end)?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if ended {
+            self.open = None;
+        }
+        Ok(())
+    }
+
+    /// Ends a source that failed part way (`--on-error skip`): its bytes end
+    /// where its located lines end (a line cut short is not written), and a
+    /// source with none is left out, as a whole run leaves it out.
+    fn cut(&mut self, open: Open) -> Result<()> {
+        if open.located == 0 {
+            self.seen.sources.truncate(open.source);
+            return Ok(());
+        }
+        let Some(spooling) = open.spooling else {
+            return Ok(());
+        };
+        let source = &self.seen.sources[open.source];
+        // SAFETY: as for the maps in `step`.
+        #[allow(unsafe_code)]
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .len(open.located)
+                .map(&spooling.file)
+        }
+        .map_err(|e| Error::io(&self.dir, e))?;
+        self.seen.sources[open.source] = Arc::new(Source {
+            input: source.input.clone(),
+            format: source.format,
+            data: Data::Spooled(map, spooling.file),
+        });
+        Ok(())
+    }
+
+    /// Locates the records of `range` of the open source, which starts and
+    /// ends a line, and lets its pages go.
+    fn locate(&mut self, source: &Source, range: Range<usize>) -> Result<()> {
+        let open = self.open.as_mut().expect("a source is open");
+        let (docs, bad, lines) = input::records_in(source, self.config, range.clone(), open.lines)?;
+        open.lines += lines;
+        open.located = range.end;
+        if open.spooling.is_none() {
+            open.read
+                .store(range.end as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        source.data.release_range(range);
+        self.seen.skipped.extend(bad);
+        let index = open.source;
+        self.push_documents(index, docs);
+        Ok(())
+    }
+
+    fn push_documents(&mut self, source: usize, docs: Vec<Document>) {
+        for mut doc in docs {
+            doc.source = source;
+            self.pending_bytes += doc.len;
+            self.pending.push_back(doc);
+        }
+    }
+}
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    read: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each document's id, line and text, in input order.
+    fn listed(corpus: &Corpus) -> Vec<(String, Option<usize>, String)> {
+        corpus
+            .documents
+            .iter()
+            .map(|d| {
+                (
+                    corpus.id(d).into_owned(),
+                    d.record.as_ref().map(input::Record::line),
+                    corpus.text(d).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pieces_of_any_size_give_the_documents_a_whole_load_gives() {
+        use std::fmt::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut jsonl = String::new();
+        for i in 0..40 {
+            // Escapes, CRLF and lone CR line ends, blank lines, long and
+            // short records, ids that are and are not plain strings.
+            let id = if i % 3 == 0 {
+                format!("{i}")
+            } else {
+                format!("\"doc-{i}\"")
+            };
+            let text = format!(
+                "record {i}: {}\\n\\u00e9t\\u00e9 \\\"quoted\\\"",
+                "word ".repeat(i * 7)
+            );
+            write!(jsonl, "{{\"id\":{id},\"text\":\"{text}\"}}").unwrap();
+            jsonl += ["\n", "\r\n", "\n\n", "\n  \n"][i % 4];
+        }
+        jsonl += "{\"id\":\"last\",\"text\":\"no line end after me\"}";
+        std::fs::write(d.join("a.jsonl"), &jsonl).unwrap();
+        std::fs::write(
+            d.join("b.jsonl.zst"),
+            zstd::encode_all(jsonl.as_bytes(), 3).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(d.join("c.txt"), "a text file\n\nwith two paragraphs\n").unwrap();
+        let inputs: Vec<InputPath> = ["a.jsonl", "b.jsonl.zst", "c.txt"]
+            .iter()
+            .map(|name| InputPath {
+                path: d.join(name),
+                relative: PathBuf::from(name),
+            })
+            .collect();
+        let whole = Corpus::load(inputs.clone(), &Config::default()).unwrap();
+        let expected = listed(&whole);
+        assert_eq!(expected.len(), 83);
+        for mmap in [true, false] {
+            let config = Config {
+                mmap,
+                spool: Some(d.join("spool")),
+                ..Config::default()
+            };
+            for piece in [3, 64, 1000, PIECE] {
+                for chunk_bytes in [1, 300, usize::MAX] {
+                    let mut stream = Stream::new(inputs.clone(), &config, piece, d.join("spool"));
+                    let mut got = Vec::new();
+                    let mut next = 0;
+                    while let Some(chunk) = stream.next_chunk(chunk_bytes).unwrap() {
+                        assert_eq!(chunk.first, next);
+                        let listed = listed(&chunk.corpus);
+                        for (i, (_, _, text)) in listed.iter().enumerate() {
+                            assert_eq!(&stream.seen().text_of(next + i), text);
+                        }
+                        next += listed.len();
+                        got.extend(listed);
+                    }
+                    assert_eq!(got, expected, "piece {piece}, chunks of {chunk_bytes}");
+                    let seen = stream.into_seen();
+                    assert_eq!(seen.sources.len(), 3);
+                    for (a, b) in seen.sources.iter().zip(&whole.sources) {
+                        assert_eq!(&a.data[..], &b.data[..]);
+                    }
+                }
+            }
+        }
+    }
+}
