@@ -83,23 +83,77 @@ pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
     }
 }
 
-/// Analyses what `stream` reads, chunk by chunk, handing each chunk and its
-/// analysis to `each` (with what the stream has read so far), in order, as
-/// soon as the chunk is analysed. Returns the copies that documents dropped
-/// whole hold of first copies seen only in a later chunk, as (block, global
-/// document, first copy): a single analysis counts them, since its exact
-/// index holds every first copy by then.
+/// What a chunked run leaves: see [`run`].
+pub struct Ran {
+    /// The copies that documents dropped whole hold of first copies seen
+    /// only in a later chunk, as (block, global document, first copy): a
+    /// single analysis counts them, since its exact index holds every first
+    /// copy by then.
+    pub late: Vec<(usize, usize, usize)>,
+    /// The index the run was checked against (`--index`, `--reference`).
+    index: Option<Segment>,
+    /// With `keep`, every chunk's items, in segments following the index's.
+    segments: Vec<Segment>,
+    /// Where they are (removed when this is dropped).
+    dir: tempfile::TempDir,
+}
+
+impl Ran {
+    /// Writes the index the run was checked against, with every document of
+    /// the run added, to `path` (temporary file, synced, renamed): the index
+    /// a whole run's `--update` writes. The run must have been made with
+    /// `keep`.
+    ///
+    /// # Errors
+    /// Failures to read the segments or write the index.
+    pub fn update(mut self, path: &Path, params: &IndexParams) -> Result<()> {
+        // The run's segments become one, then follow the index's items.
+        while self.segments.len() > 1 {
+            let newer = self.segments.pop().expect("two or more");
+            let older = self.segments.pop().expect("two or more");
+            let merged = self
+                .dir
+                .path()
+                .join(format!("merged-{:06}.ndx", self.segments.len()));
+            store::append(&older, &newer, &merged, params)?;
+            for old in [older, newer] {
+                let _ = std::fs::remove_file(old.path());
+            }
+            self.segments.push(Segment::open(&merged, None, None)?);
+        }
+        match self.segments.pop() {
+            Some(run) => store::append_durably(self.index.as_ref(), &run, path, params),
+            // No documents: an index that did not exist is made, empty.
+            None if self.index.is_none() => {
+                store::write(path, None, store::Delta::default(), params)
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// Analyses what `stream` reads, chunk by chunk, each chunk after `index`
+/// (`--index`, `--reference`) and every chunk before it, handing each chunk
+/// and its analysis to `each` (with what the stream has read so far), in
+/// order, as soon as the chunk is analysed. With `keep`, every chunk's items
+/// are kept for [`Ran::update`].
 ///
 /// # Errors
 /// Errors of `each` and of reading the inputs, and failures to write or
 /// read the segments.
+#[allow(clippy::too_many_lines)]
 pub fn run(
     stream: &mut Stream<'_>,
     config: &Config,
     chunking: &Chunking,
     progress: &dyn Progress,
+    (index, keep): (Option<History>, bool),
     mut each: impl FnMut(&Chunk, &Analysis, &Seen) -> Result<()>,
-) -> Result<Vec<(usize, usize, usize)>> {
+) -> Result<Ran> {
+    // An index is one segment; the run's own segments follow it and are
+    // merged among themselves, never into it.
+    let mut index = index.and_then(|h| h.into_segments().into_iter().next());
+    let indexed_docs = index.as_ref().map_or(0, Segment::documents);
     let mut unresolved: Vec<(usize, usize, u128)> = Vec::new();
     let params = IndexParams::of(config);
     std::fs::create_dir_all(&chunking.dir).map_err(|e| Error::io(&chunking.dir, e))?;
@@ -130,7 +184,10 @@ pub fn run(
         let Some(chunk) = stream.next_chunk(chunk_bytes)? else {
             break;
         };
-        let history = Arc::new(History::from_segments(std::mem::take(&mut segments)));
+        let had_index = index.is_some();
+        let history = Arc::new(History::from_segments(
+            index.take().into_iter().chain(segments.drain(..)).collect(),
+        ));
         // One bar for the whole run (input bytes read), not one per chunk.
         let mut analysis = analyze_after(
             &chunk.corpus,
@@ -139,7 +196,7 @@ pub fn run(
             Some(history),
             true,
         )?;
-        analysis.indexed_docs = 0;
+        analysis.indexed_docs = indexed_docs;
         each(&chunk, &analysis, stream.seen())?;
         let read = stream.input_read();
         progress.advance(read - shown);
@@ -154,14 +211,15 @@ pub fn run(
                 .iter()
                 .map(|&(block, key)| (block, analysis.doc_of_block(block), key)),
         );
-        // Every chunk but the last becomes a segment. Of the last, only its
-        // exact keys are needed: they resolve the copies that documents
-        // dropped in earlier chunks hold of first copies seen only in it.
-        // (Whether more comes is known once the chunk's output is written,
-        // so output never waits for input beyond its chunk.)
+        // Every chunk but the last becomes a segment (the last too when the
+        // index is to be updated). Of the last, only its exact keys are
+        // needed: they resolve the copies that documents dropped in earlier
+        // chunks hold of first copies seen only in it. (Whether more comes
+        // is known once the chunk's output is written, so output never waits
+        // for input beyond its chunk.)
         let last = !stream.has_more()?;
-        let delta = (!last).then(|| store::delta(&chunk.corpus, &mut analysis));
-        if last {
+        let delta = (!last || keep).then(|| store::delta(&chunk.corpus, &mut analysis));
+        if last && !keep {
             last_exact = analysis
                 .added
                 .take()
@@ -178,6 +236,9 @@ pub fn run(
             .ok()
             .expect("nothing else holds the history")
             .into_segments();
+        if had_index {
+            index = Some(segments.remove(0));
+        }
         if let Some(delta) = delta {
             push_segment(&mut segments, delta, &params, &mut || file(dir.path()))?;
         }
@@ -186,7 +247,8 @@ pub fn run(
         stream.seen().release();
         crate::memory::release_free_memory();
     }
-    let history = History::from_segments(segments);
+    let had_index = index.is_some();
+    let history = History::from_segments(index.into_iter().chain(segments).collect());
     // Looked up at once, in the order of the index's records.
     let keys: Vec<u128> = unresolved.iter().map(|&(_, _, key)| key).collect();
     let stored = history.prior_exact(&keys);
@@ -201,7 +263,14 @@ pub fn run(
         })
         .collect();
     history.status()?;
-    Ok(late)
+    let mut segments = history.into_segments();
+    let index = had_index.then(|| segments.remove(0));
+    Ok(Ran {
+        late,
+        index,
+        segments,
+        dir,
+    })
 }
 
 /// Writes a chunk's items as a new segment, then merges the newest segment

@@ -339,7 +339,14 @@ fn execute(
             print_error(&"`index build` does not take --memory-limit yet");
             return ExitStatus::Error;
         }
-        let chunked = run_chunked(common, config, inputs, destination.as_ref(), command, &bar);
+        let chunked = run_chunked(
+            common,
+            config,
+            (inputs, index),
+            destination.as_ref(),
+            command,
+            &bar,
+        );
         bar.finish();
         return match chunked {
             Ok(Some(mut report)) => {
@@ -593,11 +600,6 @@ fn memory_limit_of(
         "--memory-limit",
         common.memory_limit.as_deref().unwrap_or(""),
     )?;
-    if common.index.is_some() || common.reference.is_some() {
-        return Err(Error::Usage(
-            "--memory-limit does not work with --index or --reference yet".into(),
-        ));
-    }
     if config.keep != neardup::config::Keep::First || config.annotate {
         return Err(Error::Usage(
             "--memory-limit keeps the first of near-duplicate documents: it does not work with --keep or --annotate".into(),
@@ -627,7 +629,7 @@ fn formats<'i>(
 fn run_chunked(
     common: &cli::Common,
     config: &Config,
-    inputs: Vec<neardup::input::InputPath>,
+    (inputs, index): (Vec<neardup::input::InputPath>, IndexUse),
     destination: Option<&Destination>,
     command: &str,
     progress: &dyn neardup::pipeline::Progress,
@@ -677,14 +679,28 @@ fn run_chunked(
     let mut spent = [std::time::Duration::ZERO; 6];
     let mut chunks = 0;
     let mut warned = 0;
+    let IndexUse {
+        history,
+        write_to,
+        _lock: lock,
+        report: index_report,
+    } = index;
+    let history = history.map(|h| {
+        Arc::try_unwrap(h)
+            .ok()
+            .expect("nothing else holds the index")
+    });
+    let mut index = Some((history, write_to.is_some()));
+    let mut ran = None;
     // Output errors stop the run; they are told apart from analysis errors.
     let mut run = |out: Option<&mut dyn Sink>, name: &str| -> neardup::Result<()> {
         let mut out = out;
-        let late = neardup::chunked::run(
+        let mut done = neardup::chunked::run(
             &mut stream,
             config,
             &chunking,
             progress,
+            index.take().expect("one run"),
             |chunk, analysis, seen| {
                 if !common.quiet {
                     for skipped in &seen.skipped[warned..] {
@@ -713,7 +729,8 @@ fn run_chunked(
                 Ok(())
             },
         )?;
-        report.add_late_copies(late);
+        report.add_late_copies(std::mem::take(&mut done.late));
+        ran = Some(done);
         if let Some(out) = out {
             parts
                 .finish(&stream.seen().sources, out)
@@ -757,6 +774,11 @@ fn run_chunked(
             run(Some(&mut sink), &dir.display().to_string())?;
         }
     }
+    // The index learns of this run only once its output is safely written.
+    if let (Some(path), Some(ran)) = (&write_to, ran) {
+        ran.update(path, &IndexParams::of(config))?;
+    }
+    drop(lock);
     if common.verbose && !common.quiet {
         print_chunk_times(chunks, spent, started.elapsed());
     }
@@ -766,10 +788,11 @@ fn run_chunked(
             eprintln!("neardup: warning: skipped {skipped}");
         }
     }
-    report
+    let mut report = report
         .finish(&seen.sources, &seen.skipped)
-        .map(Some)
-        .map_err(|e| Error::io(&chunking.dir, e))
+        .map_err(|e| Error::io(&chunking.dir, e))?;
+    report.index = index_report;
+    Ok(Some(report))
 }
 
 /// `-v` for a chunked run: time per stage over all chunks.

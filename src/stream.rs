@@ -407,7 +407,7 @@ impl<'c> Stream<'c> {
             let done = cut == data.len();
             self.locate(&source, range)?;
             if done {
-                self.open = None;
+                self.close();
             }
             return Ok(());
         };
@@ -494,15 +494,26 @@ impl<'c> Stream<'c> {
             return Err(e);
         }
         if ended {
-            self.open = None;
+            self.close();
         }
         Ok(())
+    }
+
+    /// Ends the open source, read to its end.
+    fn close(&mut self) {
+        if let Some(open) = self.open.take() {
+            // Standard input (no size) counts what it gave.
+            let read = open.read.load(std::sync::atomic::Ordering::Relaxed);
+            self.opened += read.saturating_sub(open.size);
+        }
     }
 
     /// Ends a source that failed part way (`--on-error skip`): its bytes end
     /// where its located lines end (a line cut short is not written), and a
     /// source with none is left out, as a whole run leaves it out.
     fn cut(&mut self, open: Open) -> Result<()> {
+        let read = open.read.load(std::sync::atomic::Ordering::Relaxed);
+        self.opened += read.saturating_sub(open.size);
         if open.located == 0 {
             self.seen.sources.truncate(open.source);
             return Ok(());

@@ -247,18 +247,6 @@ fn what_chunked_runs_cannot_do_yet_is_refused_by_name() {
             "--keep or --annotate",
         ),
         (
-            &[
-                "scan",
-                "--memory-limit",
-                "1G",
-                "--index",
-                "x.ndx",
-                "--update",
-                "all.jsonl",
-            ],
-            "--index or --reference",
-        ),
-        (
             &["scan", "--memory-limit", "lots", "all.jsonl"],
             "--memory-limit takes a size",
         ),
@@ -473,4 +461,77 @@ fn a_chunked_run_shows_one_bar_for_its_input() {
     );
     assert!(!with.stderr.contains("sketching"), "{with:?}");
     assert!(without.stderr.is_empty(), "{without:?}");
+}
+
+#[test]
+fn chunked_runs_read_and_update_indexes_as_whole_runs_do() {
+    // The corpus's four batches cleaned one after another against an index
+    // that each run updates, in two directories: whole runs in one, chunked
+    // runs in the other. Each batch's output and report are byte for byte
+    // the same, and so are the index's items after each batch; then the whole corpus
+    // is checked against each index (--reference, and --index read only)
+    // with the same findings.
+    let dir = tempdir();
+    let batches = crate::index::batches();
+    let dirs = [dir.path().join("whole"), dir.path().join("chunked")];
+    for d in &dirs {
+        std::fs::create_dir_all(d).unwrap();
+        for (i, batch) in batches.iter().enumerate() {
+            std::fs::write(d.join(format!("day{i}.jsonl")), batch).unwrap();
+        }
+        std::fs::write(d.join("all.jsonl"), batches.concat()).unwrap();
+    }
+    let with_limit = |chunked: bool, args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(ToString::to_string).collect();
+        if chunked {
+            all.splice(1..1, ["--memory-limit".to_string(), SMALL.to_string()]);
+        }
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        run(&dirs[usize::from(chunked)], &all)
+    };
+    for i in 0..batches.len() {
+        let name = format!("day{i}.jsonl");
+        let args = [
+            "clean",
+            "-q",
+            "--index",
+            "seen.ndx",
+            "--update",
+            "--report",
+            "report.json",
+            "--json",
+            &name,
+        ];
+        let whole = with_limit(false, &args);
+        let chunked = with_limit(true, &args);
+        assert_eq!(whole.code, 0, "{whole:?}");
+        assert_eq!(chunked.code, 0, "{chunked:?}");
+        assert_bytes_eq(&chunked.stdout, &whole.stdout, &format!("{name} cleaned"));
+        assert_bytes_eq(
+            &std::fs::read(dirs[1].join("report.json")).unwrap(),
+            &std::fs::read(dirs[0].join("report.json")).unwrap(),
+            &format!("report of {name}"),
+        );
+        // The same items (the files differ in their times, and in the file
+        // name, which each chunk's items carry once).
+        let items = |d: &std::path::Path| {
+            let mut stats = crate::index::stats(d, "seen.ndx");
+            stats.as_object_mut().unwrap().remove("bytes");
+            stats
+        };
+        assert_eq!(items(&dirs[1]), items(&dirs[0]), "index after {name}");
+    }
+    for args in [
+        &["scan", "--json", "--reference", "seen.ndx", "all.jsonl"][..],
+        &["check", "--json", "--index", "seen.ndx", "all.jsonl"],
+    ] {
+        let whole = with_limit(false, args);
+        let chunked = with_limit(true, args);
+        assert_eq!(chunked.code, whole.code, "{chunked:?}");
+        assert!(
+            whole.stdout_str().contains("\"indexed\":true"),
+            "{whole:?}"
+        );
+        assert_bytes_eq(&chunked.stdout, &whole.stdout, &format!("{args:?}"));
+    }
 }

@@ -189,7 +189,7 @@ fn batches_dir() -> (tempfile::TempDir, Vec<String>) {
 }
 
 /// `index stats --json` without the fields that change from run to run.
-fn stats(dir: &Path, index: &str) -> Value {
+pub fn stats(dir: &Path, index: &str) -> Value {
     let out = run(dir, &["index", "stats", "--json", "--verify", index]);
     assert_eq!(out.code, 0, "{out:?}");
     let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();

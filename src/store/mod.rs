@@ -55,7 +55,7 @@ use std::sync::OnceLock;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
 
 pub use from_run::delta;
-pub use write::{append, merge, write, write_scratch, Delta};
+pub use write::{append, append_durably, merge, write, write_scratch, Delta};
 
 pub use crate::detect::POSTING_CAP;
 pub use crate::index::{BUCKET_FIRST, BUCKET_RECENT};

@@ -755,11 +755,36 @@ pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<()> {
 /// # Errors
 /// I/O errors or corruption.
 pub fn append(a: &Segment, b: &Segment, out: &Path, params: &IndexParams) -> Result<()> {
+    append_to(Some(a), b, out, params, false)
+}
+
+/// [`append`] into an index (`a`, or none yet, updated by a chunked run):
+/// synced, then renamed over `out`, as [`write()`] does.
+///
+/// # Errors
+/// See [`write()`].
+pub fn append_durably(
+    a: Option<&Segment>,
+    b: &Segment,
+    out: &Path,
+    params: &IndexParams,
+) -> Result<()> {
+    append_to(a, b, out, params, true)
+}
+
+fn append_to(
+    a: Option<&Segment>,
+    b: &Segment,
+    out: &Path,
+    params: &IndexParams,
+    durable: bool,
+) -> Result<()> {
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
-    write_items(out, &dir, Some(a), &Items::Segment(b), params, false)
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    write_items(out, &dir, a, &Items::Segment(b), params, durable)
 }
 
 fn too_big(path: &Path) -> Error {
