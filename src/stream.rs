@@ -122,6 +122,24 @@ struct Open {
     spooling: Option<Spooling>,
 }
 
+impl Open {
+    fn new(
+        source: usize,
+        size: u64,
+        read: Arc<std::sync::atomic::AtomicU64>,
+        spooling: Option<Spooling>,
+    ) -> Open {
+        Open {
+            source,
+            size,
+            read,
+            located: 0,
+            lines: 0,
+            spooling,
+        }
+    }
+}
+
 struct Spooling {
     from: Box<dyn Read + Send>,
     compression: Compression,
@@ -311,21 +329,13 @@ impl<'c> Stream<'c> {
             // mapped: read (mapped) and checked whole.
             let source = input::load_source(input, self.config)?;
             let index = self.seen.sources.len();
-            let spooling = None;
             if source.format == Format::Text {
                 let (docs, _) = input::documents(&source, self.config)?;
                 self.push_documents(index, docs);
                 self.seen.sources.push(Arc::new(source));
             } else {
                 self.seen.sources.push(Arc::new(source));
-                self.open = Some(Open {
-                    source: index,
-                    size,
-                    read,
-                    located: 0,
-                    lines: 0,
-                    spooling,
-                });
+                self.open = Some(Open::new(index, size, read, None));
             }
             return Ok(());
         }
@@ -375,21 +385,15 @@ impl<'c> Stream<'c> {
             format,
             data: Data::Owned(Vec::new()),
         }));
-        self.open = Some(Open {
-            source: index,
-            size,
-            read,
-            located: 0,
-            lines: 0,
-            spooling: Some(Spooling {
-                from,
-                compression,
-                file,
-                len: 0,
-                ended: false,
-                buffer: Vec::new(),
-            }),
-        });
+        let spooling = Spooling {
+            from,
+            compression,
+            file,
+            len: 0,
+            ended: false,
+            buffer: Vec::new(),
+        };
+        self.open = Some(Open::new(index, size, read, Some(spooling)));
         Ok(())
     }
 

@@ -12,6 +12,26 @@ fn corpus(dir: &std::path::Path) {
     std::fs::write(dir.join("all.jsonl"), crate::index::batches().concat()).unwrap();
 }
 
+/// A chunked run cleaning standard input, spooled to `spool`.
+const PIPED: [&str; 9] = [
+    "clean",
+    "-q",
+    "--format",
+    "jsonl",
+    "--memory-limit",
+    SMALL,
+    "--tmp-dir",
+    "spool",
+    "-",
+];
+
+/// The corpus in `dir`, its bytes, and its whole run's cleaned output.
+fn corpus_and_output(dir: &std::path::Path) -> (Vec<u8>, Vec<u8>) {
+    corpus(dir);
+    let text = std::fs::read(dir.join("all.jsonl")).unwrap();
+    (text, run(dir, &["clean", "-q", "all.jsonl"]).stdout)
+}
+
 #[test]
 fn chunked_runs_write_and_report_what_whole_runs_do() {
     let dir = tempdir();
@@ -182,27 +202,11 @@ fn out_dir_gets_the_whole_runs_files() {
 fn standard_input_and_compressed_inputs_are_spooled_not_held() {
     let dir = tempdir();
     let d = dir.path();
-    corpus(d);
-    let text = std::fs::read(d.join("all.jsonl")).unwrap();
-    let whole = run(d, &["clean", "-q", "all.jsonl"]);
+    let (text, whole) = corpus_and_output(d);
     let tmp = d.join("spool");
-    let piped = run_with_stdin(
-        d,
-        &[
-            "clean",
-            "-q",
-            "--format",
-            "jsonl",
-            "--memory-limit",
-            SMALL,
-            "--tmp-dir",
-            tmp.to_str().unwrap(),
-            "-",
-        ],
-        Some(&text),
-    );
+    let piped = run_with_stdin(d, &PIPED, Some(&text));
     assert_eq!(piped.code, 0, "{piped:?}");
-    assert_bytes_eq(&piped.stdout, &whole.stdout, "standard input, chunked");
+    assert_bytes_eq(&piped.stdout, &whole, "standard input, chunked");
     // Nothing is left in the temporary directory.
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
     let wire = data_dir().join("near-duplicate-docs");
@@ -268,24 +272,12 @@ fn output_starts_before_standard_input_ends() {
     use std::process::{Command, Stdio};
     let dir = tempdir();
     let d = dir.path();
-    corpus(d);
-    let text = std::fs::read(d.join("all.jsonl")).unwrap();
-    let whole = run(d, &["clean", "-q", "all.jsonl"]);
+    let (text, whole) = corpus_and_output(d);
     let half = text.len() / 2;
     let cut = half + text[half..].iter().position(|&b| b == b'\n').unwrap() + 1;
     let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
         .current_dir(d)
-        .args([
-            "clean",
-            "-q",
-            "--format",
-            "jsonl",
-            "--memory-limit",
-            SMALL,
-            "--tmp-dir",
-            "spool",
-            "-",
-        ])
+        .args(PIPED)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -316,7 +308,7 @@ fn output_starts_before_standard_input_ends() {
     out.extend(received.try_iter().flatten());
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
-    assert_bytes_eq(&out, &whole.stdout, "output streamed from a pipe");
+    assert_bytes_eq(&out, &whole, "output streamed from a pipe");
 }
 
 #[test]
@@ -528,10 +520,7 @@ fn chunked_runs_read_and_update_indexes_as_whole_runs_do() {
         let whole = with_limit(false, args);
         let chunked = with_limit(true, args);
         assert_eq!(chunked.code, whole.code, "{chunked:?}");
-        assert!(
-            whole.stdout_str().contains("\"indexed\":true"),
-            "{whole:?}"
-        );
+        assert!(whole.stdout_str().contains("\"indexed\":true"), "{whole:?}");
         assert_bytes_eq(&chunked.stdout, &whole.stdout, &format!("{args:?}"));
     }
 }
