@@ -4,8 +4,8 @@
 //! ([`crate::store`]): so the answer is the one a single analysis of the whole
 //! corpus gives, byte for byte, while memory holds one chunk's work.
 //!
-//! What earlier chunks stored lives in index segments in a temporary
-//! directory, read with positioned reads. Each chunk's items become a new segment; a new
+//! What earlier chunks stored lives in index segments, unnamed files in
+//! `--tmp-dir` (a killed run leaves none behind), read with positioned reads. Each chunk's items become a new segment; a new
 //! segment at least half the size of the one before it is merged into it
 //! (size-tiered, as in log-structured merge trees), so a run of `n` chunks
 //! keeps about `log2 n` segments and rewrites each item about `log2 n` times.
@@ -94,8 +94,8 @@ pub struct Ran {
     index: Option<Segment>,
     /// With `keep`, every chunk's items, in segments following the index's.
     segments: Vec<Segment>,
-    /// Where they are (removed when this is dropped).
-    dir: tempfile::TempDir,
+    /// Where their unnamed files are.
+    dir: PathBuf,
 }
 
 impl Ran {
@@ -111,15 +111,9 @@ impl Ran {
         while self.segments.len() > 1 {
             let newer = self.segments.pop().expect("two or more");
             let older = self.segments.pop().expect("two or more");
-            let merged = self
-                .dir
-                .path()
-                .join(format!("merged-{:06}.ndx", self.segments.len()));
-            store::append(&older, &newer, &merged, params)?;
-            for old in [older, newer] {
-                let _ = std::fs::remove_file(old.path());
-            }
-            self.segments.push(Segment::open(&merged, None, None)?);
+            let label = self.dir.join(format!("merged-{}.ndx", self.segments.len()));
+            let merged = store::append(&older, &newer, &self.dir, &label, params)?;
+            self.segments.push(merged);
         }
         match self.segments.pop() {
             Some(run) => store::append_durably(self.index.as_ref(), &run, path, params),
@@ -156,16 +150,15 @@ pub fn run(
     let indexed_docs = index.as_ref().map_or(0, Segment::documents);
     let mut unresolved: Vec<(usize, usize, u128)> = Vec::new();
     let params = IndexParams::of(config);
-    std::fs::create_dir_all(&chunking.dir).map_err(|e| Error::io(&chunking.dir, e))?;
-    let dir = tempfile::Builder::new()
-        .prefix("neardup-")
-        .tempdir_in(&chunking.dir)
-        .map_err(|e| Error::io(&chunking.dir, e))?;
+    // Segments are unnamed files there, gone when closed, even if the run
+    // is killed; `segment-N.ndx` names them in messages.
+    let dir = chunking.dir.clone();
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let mut segments: Vec<Segment> = Vec::new();
     let mut files = 0;
-    let mut file = |dir: &Path| {
+    let mut label = || {
         files += 1;
-        dir.join(format!("{files:06}.ndx"))
+        dir.join(format!("segment-{files}.ndx"))
     };
     let mut last_exact: std::collections::HashMap<u128, store::ExactRecord> =
         std::collections::HashMap::new();
@@ -240,7 +233,7 @@ pub fn run(
             index = Some(segments.remove(0));
         }
         if let Some(delta) = delta {
-            push_segment(&mut segments, delta, &params, &mut || file(dir.path()))?;
+            push_segment(&mut segments, &dir, delta, &params, &mut label)?;
         }
         // What the next chunk reads is faulted back in; the rest leaves the
         // resident set, so memory holds one chunk's work, not the whole input.
@@ -277,23 +270,19 @@ pub fn run(
 /// into the one before it while it is at least half that one's size.
 fn push_segment(
     segments: &mut Vec<Segment>,
+    dir: &Path,
     delta: store::Delta,
     params: &IndexParams,
-    next_path: &mut dyn FnMut() -> PathBuf,
+    label: &mut dyn FnMut() -> PathBuf,
 ) -> Result<()> {
-    let path = next_path();
-    store::write_scratch(&path, delta, params)?;
-    segments.push(Segment::open(&path, None, None)?);
+    segments.push(store::write_scratch(dir, &label(), delta, params)?);
     while let [.., older, newer] = segments.as_slice() {
         if newer.file_len() * 2 < older.file_len() {
             break;
         }
-        let path = next_path();
-        store::append(older, newer, &path, params)?;
-        for old in segments.drain(segments.len() - 2..) {
-            let _ = std::fs::remove_file(old.path());
-        }
-        segments.push(Segment::open(&path, None, None)?);
+        let merged = store::append(older, newer, dir, &label(), params)?;
+        segments.truncate(segments.len() - 2);
+        segments.push(merged);
     }
     Ok(())
 }

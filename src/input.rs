@@ -485,14 +485,9 @@ impl Corpus {
     /// # Errors
     /// One entry per input that could not be read or parsed.
     pub fn load(inputs: Vec<InputPath>, config: &Config) -> Result<Corpus, Vec<Error>> {
-        type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
         let loaded: Vec<Loaded> = inputs
             .into_par_iter()
-            .map(|input| {
-                let source = load_source(input, config)?;
-                let (docs, bad) = documents(&source, config)?;
-                Ok((source, docs, bad))
-            })
+            .map(|input| load_whole(input, config))
             .collect();
         let mut corpus = Corpus {
             sources: Vec::new(),
@@ -522,6 +517,17 @@ impl Corpus {
             Err(errors)
         }
     }
+}
+
+/// An input read whole: its source, documents (with `source` 0) and the
+/// records skipped under `--on-error skip`.
+pub(crate) type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
+
+/// Reads an input whole (see [`Loaded`]).
+pub(crate) fn load_whole(input: InputPath, config: &Config) -> Loaded {
+    let source = load_source(input, config)?;
+    let (docs, bad) = documents(&source, config)?;
+    Ok((source, docs, bad))
 }
 
 /// The format an input is read as: `--format`, else its name (`.jsonl`,

@@ -21,6 +21,7 @@ use crate::compress::Compression;
 use crate::config::{Config, Format, OnError};
 use crate::error::{Error, Result};
 use crate::input::{self, Corpus, Data, Document, InputPath, Source, Texts};
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -293,6 +294,8 @@ impl<'c> Stream<'c> {
     fn read_piece(&mut self) -> Result<bool> {
         let step = if self.open.is_some() {
             self.step()
+        } else if self.inputs.front().is_some_and(|i| self.is_small(i)) {
+            self.read_small()
         } else if let Some((input, size)) = self.inputs.pop_front() {
             self.opened += size;
             self.open_input(input, size)
@@ -312,6 +315,47 @@ impl<'c> Stream<'c> {
             Err(e) => return Err(e),
         }
         Ok(true)
+    }
+
+    /// Whether an input is read whole: a file on disk of at most a quarter
+    /// of a piece.
+    fn is_small(&self, (input, size): &(InputPath, u64)) -> bool {
+        !input.is_stdin() && *size <= (self.piece / 4) as u64
+    }
+
+    /// Reads the small inputs that come next, a piece's worth of them, whole
+    /// and on every thread (a directory of many small files is not read
+    /// one file at a time), keeping their order.
+    fn read_small(&mut self) -> Result<()> {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        while let Some(next) = self.inputs.front() {
+            if !self.is_small(next) || (!batch.is_empty() && bytes + next.1 > self.piece as u64) {
+                break;
+            }
+            bytes += next.1;
+            batch.extend(self.inputs.pop_front().map(|(input, _)| input));
+        }
+        self.opened += bytes;
+        let config = self.config;
+        let loaded: Vec<input::Loaded> = batch
+            .into_par_iter()
+            .map(|input| input::load_whole(input, config))
+            .collect();
+        for item in loaded {
+            match item {
+                Ok((source, docs, bad)) => {
+                    let index = self.seen.sources.len();
+                    self.push_documents(index, docs);
+                    self.seen.sources.push(Arc::new(source));
+                    self.seen.skipped.extend(bad);
+                }
+                Err(e @ Error::Binary { .. }) => self.seen.skipped.push(e),
+                Err(e) if self.config.on_error == OnError::Skip => self.seen.skipped.push(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     fn open_input(&mut self, input: InputPath, size: u64) -> Result<()> {

@@ -524,3 +524,37 @@ fn chunked_runs_read_and_update_indexes_as_whole_runs_do() {
         assert_bytes_eq(&chunked.stdout, &whole.stdout, &format!("{args:?}"));
     }
 }
+
+#[test]
+fn a_killed_chunked_run_leaves_nothing_in_its_temporary_directory() {
+    // Killed mid-stream, once chunks have been stored (its first output is
+    // out), a run leaves no segment or spool behind: they are unnamed files.
+    use std::io::{Read as _, Write as _};
+    use std::process::{Command, Stdio};
+    let dir = tempdir();
+    let d = dir.path();
+    let (text, _) = corpus_and_output(d);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .current_dir(d)
+        .args(PIPED)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&text[..text.len() / 2]).unwrap();
+    stdin.flush().unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // Chunks were analysed and stored: the spool directory exists.
+    assert!(d.join("spool").is_dir());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    let left: Vec<_> = std::fs::read_dir(d.join("spool"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -462,6 +462,20 @@ impl Segment {
     /// parameters other than `params` (when given).
     pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<Segment> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Segment::from_file(path, file, params, lock)
+    }
+
+    /// [`Segment::open`] of an open file, named `path` in messages (a
+    /// chunked run's segments are unnamed files: a killed run leaves none).
+    ///
+    /// # Errors
+    /// As [`Segment::open`].
+    pub fn from_file(
+        path: &Path,
+        file: File,
+        params: Option<&IndexParams>,
+        lock: Option<File>,
+    ) -> Result<Segment> {
         let header = header(path, &file)?;
         let (bytes, file_len): (&[u8], u64) = (&header, u64_at(&header, 16));
         let (table_at, table_len) = (u64_at(bytes, 24), u64_at(bytes, 32));

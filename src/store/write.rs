@@ -470,21 +470,44 @@ pub fn write(
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    write_items(path, &dir, old, &Items::Delta(&delta), params, true)
+    write_items(path, &dir, old, &Items::Delta(&delta), params)
 }
 
-/// [`write()`] for a chunked run's scratch segments: no fsync (nothing needs
-/// them once the run ends, crash or not).
+/// [`write()`] for a chunked run's scratch segments: into an unnamed file in
+/// `dir` (a killed run leaves nothing behind; `label` names it in messages),
+/// not synced.
 ///
 /// # Errors
 /// See [`write()`].
-pub fn write_scratch(path: &Path, mut delta: Delta, params: &IndexParams) -> Result<()> {
+pub fn write_scratch(
+    dir: &Path,
+    label: &Path,
+    mut delta: Delta,
+    params: &IndexParams,
+) -> Result<Segment> {
     delta.exact.sort_unstable_by_key(exact_key);
     delta.postings.sort_unstable();
     delta.members.sort_unstable();
     delta.bands.sort_unstable();
-    let dir = path.parent().unwrap_or(Path::new(".")).to_owned();
-    write_items(path, &dir, None, &Items::Delta(&delta), params, false)
+    scratch_items(dir, label, None, &Items::Delta(&delta), params)
+}
+
+fn scratch_items(
+    dir: &Path,
+    label: &Path,
+    old: Option<&Segment>,
+    items: &Items<'_>,
+    params: &IndexParams,
+) -> Result<Segment> {
+    let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    fill(&file, old, items, params).map_err(|e| Error::io(label, e))?;
+    if let Some(old) = old {
+        old.status()?;
+    }
+    if let Items::Segment(s) = items {
+        s.status()?;
+    }
+    Segment::from_file(label, file, None, None)
 }
 
 fn write_items(
@@ -493,7 +516,6 @@ fn write_items(
     old: Option<&Segment>,
     items: &Items<'_>,
     params: &IndexParams,
-    durable: bool,
 ) -> Result<()> {
     let temp = crate::output::temp_beside(path, dir, ".neardup-index-")?;
     fill(temp.as_file(), old, items, params).map_err(|e| Error::io(path, e))?;
@@ -503,15 +525,11 @@ fn write_items(
     if let Items::Segment(s) = items {
         s.status()?;
     }
-    if durable {
-        temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    }
+    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
     // The rename itself is made durable by syncing the directory.
-    if durable {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -748,14 +766,21 @@ pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<()> {
 }
 
 /// Writes segment `b`, whose documents and blocks follow `a`'s (a chunked
-/// run's segments), after `a` into `out` (a scratch file: no fsync): exactly
+/// run's segments), after `a` into an unnamed scratch file in `dir` (see
+/// [`write_scratch`]): exactly
 /// the segment one would have had by writing both chunks' items at once. `b`
 /// is streamed, never loaded.
 ///
 /// # Errors
 /// I/O errors or corruption.
-pub fn append(a: &Segment, b: &Segment, out: &Path, params: &IndexParams) -> Result<()> {
-    append_to(Some(a), b, out, params, false)
+pub fn append(
+    a: &Segment,
+    b: &Segment,
+    dir: &Path,
+    label: &Path,
+    params: &IndexParams,
+) -> Result<Segment> {
+    scratch_items(dir, label, Some(a), &Items::Segment(b), params)
 }
 
 /// [`append`] into an index (`a`, or none yet, updated by a chunked run):
@@ -769,22 +794,12 @@ pub fn append_durably(
     out: &Path,
     params: &IndexParams,
 ) -> Result<()> {
-    append_to(a, b, out, params, true)
-}
-
-fn append_to(
-    a: Option<&Segment>,
-    b: &Segment,
-    out: &Path,
-    params: &IndexParams,
-    durable: bool,
-) -> Result<()> {
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    write_items(out, &dir, a, &Items::Segment(b), params, durable)
+    write_items(out, &dir, a, &Items::Segment(b), params)
 }
 
 fn too_big(path: &Path) -> Error {
@@ -876,7 +891,7 @@ mod tests {
             strings: delta.strings.clone(),
             ..Delta::default()
         };
-        write_scratch(&path, delta, &params).unwrap();
+        write(&path, None, delta, &params).unwrap();
         (path, kept)
     }
 
