@@ -335,10 +335,7 @@ fn execute(
             }
             return ExitStatus::Error;
         }
-        if build.is_some() {
-            print_error(&"`index build` does not take --memory-limit yet");
-            return ExitStatus::Error;
-        }
+        let index_out = index.write_to.clone().filter(|_| build.is_some());
         let chunked = run_chunked(
             common,
             config,
@@ -349,6 +346,17 @@ fn execute(
         );
         bar.finish();
         return match chunked {
+            Ok(Some(report)) if index_out.is_some() => {
+                if !common.quiet {
+                    eprintln!(
+                        "neardup: indexed {} and {} into {}",
+                        report::plural(report.summary.documents, "document"),
+                        report::plural(report.summary.blocks, "block"),
+                        index_out.as_deref().unwrap_or(Path::new("")).display()
+                    );
+                }
+                ExitStatus::Success
+            }
             Ok(Some(mut report)) => {
                 let status = finish_report(
                     common,

@@ -455,6 +455,15 @@ fn a_chunked_run_shows_one_bar_for_its_input() {
     assert!(without.stderr.is_empty(), "{without:?}");
 }
 
+/// What an index holds, by `index stats`: the files of whole and chunked
+/// runs differ in their times, and in the file name, which each chunk's
+/// items carry once.
+fn index_items(dir: &std::path::Path, index: &str) -> serde_json::Value {
+    let mut stats = crate::index::stats(dir, index);
+    stats.as_object_mut().unwrap().remove("bytes");
+    stats
+}
+
 #[test]
 fn chunked_runs_read_and_update_indexes_as_whole_runs_do() {
     // The corpus's four batches cleaned one after another against an index
@@ -504,14 +513,11 @@ fn chunked_runs_read_and_update_indexes_as_whole_runs_do() {
             &std::fs::read(dirs[0].join("report.json")).unwrap(),
             &format!("report of {name}"),
         );
-        // The same items (the files differ in their times, and in the file
-        // name, which each chunk's items carry once).
-        let items = |d: &std::path::Path| {
-            let mut stats = crate::index::stats(d, "seen.ndx");
-            stats.as_object_mut().unwrap().remove("bytes");
-            stats
-        };
-        assert_eq!(items(&dirs[1]), items(&dirs[0]), "index after {name}");
+        assert_eq!(
+            index_items(&dirs[1], "seen.ndx"),
+            index_items(&dirs[0], "seen.ndx"),
+            "index after {name}"
+        );
     }
     for args in [
         &["scan", "--json", "--reference", "seen.ndx", "all.jsonl"][..],
@@ -523,6 +529,30 @@ fn chunked_runs_read_and_update_indexes_as_whole_runs_do() {
         assert!(whole.stdout_str().contains("\"indexed\":true"), "{whole:?}");
         assert_bytes_eq(&chunked.stdout, &whole.stdout, &format!("{args:?}"));
     }
+    // `index build` too: the same items as one built by a whole run.
+    let whole = run(
+        &dirs[0],
+        &["index", "build", "-o", "built.ndx", "all.jsonl"],
+    );
+    let chunked = run(
+        &dirs[1],
+        &[
+            "index",
+            "build",
+            "--memory-limit",
+            SMALL,
+            "-o",
+            "built.ndx",
+            "all.jsonl",
+        ],
+    );
+    assert_eq!(chunked.code, 0, "{chunked:?}");
+    assert_eq!(chunked.stderr, whole.stderr);
+    assert_eq!(
+        index_items(&dirs[1], "built.ndx"),
+        index_items(&dirs[0], "built.ndx"),
+        "built index"
+    );
 }
 
 #[test]

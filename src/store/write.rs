@@ -501,13 +501,20 @@ fn scratch_items(
 ) -> Result<Segment> {
     let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
     fill(&file, old, items, params).map_err(|e| Error::io(label, e))?;
+    read_well(old, items)?;
+    Segment::from_file(label, file, None, None)
+}
+
+/// Whether the segments a write read from were read without error (their
+/// reads report corruption afterwards, see [`Segment::status`]).
+fn read_well(old: Option<&Segment>, items: &Items<'_>) -> Result<()> {
     if let Some(old) = old {
         old.status()?;
     }
     if let Items::Segment(s) = items {
         s.status()?;
     }
-    Segment::from_file(label, file, None, None)
+    Ok(())
 }
 
 fn write_items(
@@ -519,12 +526,7 @@ fn write_items(
 ) -> Result<()> {
     let temp = crate::output::temp_beside(path, dir, ".neardup-index-")?;
     fill(temp.as_file(), old, items, params).map_err(|e| Error::io(path, e))?;
-    if let Some(old) = old {
-        old.status()?;
-    }
-    if let Items::Segment(s) = items {
-        s.status()?;
-    }
+    read_well(old, items)?;
     temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
     // The rename itself is made durable by syncing the directory.
