@@ -13,7 +13,7 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::input::{InputPath, Source, Texts};
-use crate::output::write_source_part;
+use crate::output::{write_source_part, Annotate, Annotations};
 use crate::pipeline::{analyze_after, Analysis, Progress};
 use crate::store::{self, History, IndexParams, Segment};
 use crate::stream::{Chunk, Seen, Stream};
@@ -299,7 +299,9 @@ pub struct PartWriter {
 }
 
 impl PartWriter {
-    /// Writes a chunk.
+    /// Writes a chunk; with `marks` (`--annotate`), records are written
+    /// without their fields, and where those go is added to `marks` (see
+    /// [`Held`]).
     ///
     /// # Errors
     /// The sink's errors.
@@ -308,6 +310,7 @@ impl PartWriter {
         chunk: &Chunk,
         analysis: &Analysis,
         sink: &mut dyn Sink,
+        mut marks: Option<&mut Vec<u64>>,
     ) -> std::io::Result<()> {
         let corpus = &chunk.corpus;
         self.written.resize(corpus.sources.len(), 0);
@@ -332,8 +335,25 @@ impl PartWriter {
             let dropped_text = src.format == crate::config::Format::Text
                 && local.clone().all(|d| analysis.doc_dropped[d]);
             if !dropped_text {
+                let base = sink.written();
                 let out = sink.to(source, &src.input)?;
-                write_source_part(corpus, analysis, source, local, false, out, from..to)?;
+                let mut local_marks = Vec::new();
+                let mut annotate = match marks {
+                    Some(_) => Annotate::Later(&mut local_marks),
+                    None => Annotate::No,
+                };
+                write_source_part(
+                    corpus,
+                    analysis,
+                    source,
+                    local,
+                    &mut annotate,
+                    out,
+                    from..to,
+                )?;
+                if let Some(marks) = marks.as_deref_mut() {
+                    marks.extend(local_marks.into_iter().map(|m| base + m));
+                }
             }
             self.written[source] = to;
             self.next = if finished { source + 1 } else { source };
@@ -380,6 +400,11 @@ pub trait Sink {
     /// When the stream cannot be made, or the one before it not finished.
     fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write>;
 
+    /// Bytes written so far (where only [`Held`] keeps count).
+    fn written(&self) -> u64 {
+        0
+    }
+
     /// Called after each chunk's output.
     ///
     /// # Errors
@@ -417,6 +442,92 @@ impl Sink for OneStream<'_> {
             self.out.flush()?;
         }
         Ok(())
+    }
+}
+
+/// A chunked run's output held back in an unnamed file under `--tmp-dir`
+/// until the run ends (`--annotate`: see [`Annotations`]), then written
+/// to its sink with every record's fields.
+pub struct Held {
+    out: std::io::BufWriter<std::fs::File>,
+    written: u64,
+    /// Each source's part of the held output: the source, its input and
+    /// where its part starts.
+    parts: Vec<(usize, InputPath, u64)>,
+}
+
+impl Held {
+    /// An empty held output in `dir`.
+    ///
+    /// # Errors
+    /// When the file cannot be made.
+    pub fn new(dir: &Path) -> std::io::Result<Held> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Held {
+            out: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+            written: 0,
+            parts: Vec::new(),
+        })
+    }
+
+    /// Writes the held output to `sink`, each record's fields (the
+    /// `first_doc`-th document's at `annotations.marks[0]`, and on) put in
+    /// where they were left out.
+    ///
+    /// # Errors
+    /// Reading the held output back, and the sink's errors.
+    pub fn replay(
+        self,
+        annotations: &Annotations,
+        first_doc: usize,
+        sink: &mut dyn Sink,
+    ) -> std::io::Result<()> {
+        use std::io::{Read, Seek};
+        let mut file = self
+            .out
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let mut held = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut marks = annotations.marks.iter().enumerate().peekable();
+        for (i, (source, input, start)) in self.parts.iter().enumerate() {
+            let end = self.parts.get(i + 1).map_or(self.written, |p| p.2);
+            let out = sink.to(*source, input)?;
+            let mut at = *start;
+            while let Some(&(doc, &mark)) = marks.peek().filter(|(_, &m)| m < end && m >= at) {
+                std::io::copy(&mut (&mut held).take(mark - at), out)?;
+                out.write_all(annotations.fields(first_doc + doc).as_bytes())?;
+                at = mark;
+                marks.next();
+            }
+            std::io::copy(&mut (&mut held).take(end - at), out)?;
+        }
+        sink.finish()
+    }
+}
+
+impl Write for Held {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Sink for Held {
+    fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write> {
+        if self.parts.last().map(|p| p.0) != Some(source) {
+            self.parts.push((source, input.clone(), self.written));
+        }
+        Ok(self)
+    }
+
+    fn written(&self) -> u64 {
+        self.written
     }
 }
 

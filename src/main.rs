@@ -608,13 +608,13 @@ fn memory_limit_of(
         "--memory-limit",
         common.memory_limit.as_deref().unwrap_or(""),
     )?;
-    if config.keep != neardup::config::Keep::First || config.annotate {
+    if config.keep != neardup::config::Keep::First {
         return Err(Error::Usage(
-            "--memory-limit keeps the first of near-duplicate documents: it does not work with --keep or --annotate".into(),
+            "--memory-limit keeps the first of near-duplicate documents: it does not work with --keep".into(),
         ));
     }
     if let Some(d) = destination {
-        output::plan(&formats(inputs, config), d, false)?;
+        output::plan(&formats(inputs, config), d, config.annotate)?;
     }
     Ok(limit)
 }
@@ -698,6 +698,9 @@ fn run_chunked(
             .ok()
             .expect("nothing else holds the index")
     });
+    // With --annotate, records get their fields once every cluster is whole.
+    let first_doc = history.as_ref().map_or(0, store::History::documents);
+    let annotations = std::cell::RefCell::new(output::Annotations::default());
     let mut index = Some((history, write_to.is_some()));
     let mut ran = None;
     // Output errors stop the run; they are told apart from analysis errors.
@@ -729,8 +732,13 @@ fn run_chunked(
                 spent[4] += clock.elapsed();
                 let clock = std::time::Instant::now();
                 if let Some(out) = out.as_deref_mut() {
+                    let mut annotations = annotations.borrow_mut();
+                    if config.annotate {
+                        annotations.add(&chunk.corpus, analysis);
+                    }
+                    let marks = config.annotate.then_some(&mut annotations.marks);
                     parts
-                        .chunk(chunk, analysis, out)
+                        .chunk(chunk, analysis, out, marks)
                         .map_err(|e| Error::io(name, e))?;
                 }
                 spent[5] += clock.elapsed();
@@ -746,8 +754,21 @@ fn run_chunked(
         }
         Ok(())
     };
+    // Output goes to its sink as chunks come, or, with --annotate, is held
+    // until the clusters are whole.
+    let mut deliver = |sink: Option<&mut dyn Sink>, name: &str| -> neardup::Result<()> {
+        let sink = match sink {
+            Some(sink) if config.annotate => sink,
+            other => return run(other, name),
+        };
+        let mut held =
+            neardup::chunked::Held::new(&chunking.dir).map_err(|e| Error::io(&chunking.dir, e))?;
+        run(Some(&mut held), name)?;
+        held.replay(&annotations.borrow(), first_doc, sink)
+            .map_err(|e| Error::io(name, e))
+    };
     match destination {
-        None => run(None, "")?,
+        None => deliver(None, "")?,
         Some(Destination::Stdout) => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -755,7 +776,7 @@ fn run_chunked(
                 out: &mut out,
                 flush: true,
             };
-            match run(Some(&mut sink), "<stdout>")
+            match deliver(Some(&mut sink), "<stdout>")
                 .and_then(|()| out.flush().map_err(|e| Error::io("<stdout>", e)))
             {
                 Err(e) if is_broken_pipe(&e) => return Ok(None),
@@ -766,7 +787,7 @@ fn run_chunked(
             let mut failed = None;
             let written = output::write_compressed(path, |out| {
                 let mut sink = OneStream { out, flush: false };
-                run(Some(&mut sink), &path.display().to_string()).map_err(|e| {
+                deliver(Some(&mut sink), &path.display().to_string()).map_err(|e| {
                     let message = e.to_string();
                     failed = Some(e);
                     std::io::Error::other(message)
@@ -779,7 +800,7 @@ fn run_chunked(
         }
         Some(Destination::Dir(dir)) => {
             let mut sink = dir_sink.expect("made for --out-dir");
-            run(Some(&mut sink), &dir.display().to_string())?;
+            deliver(Some(&mut sink), &dir.display().to_string())?;
         }
     }
     // The index learns of this run only once its output is safely written.

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::input::{Corpus, InputPath};
 use crate::pipeline::Analysis;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,24 @@ pub fn write_source(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let len = corpus.sources[source].data.len();
-    write_source_part(corpus, analysis, source, docs, annotate, out, 0..len)
+    let mut annotate = if annotate {
+        Annotate::Now
+    } else {
+        Annotate::No
+    };
+    write_source_part(corpus, analysis, source, docs, &mut annotate, out, 0..len)
+}
+
+/// What `--annotate` adds to each record of a JSON Lines output.
+pub enum Annotate<'a> {
+    /// Nothing: records are cleaned, not annotated.
+    No,
+    /// Their fields, from the analysis at hand.
+    Now,
+    /// Nothing yet: where each record's fields go, as bytes written so far
+    /// by this call, for a chunked run, whose clusters are whole only at its
+    /// end (see [`Annotations`]).
+    Later(&'a mut Vec<u64>),
 }
 
 /// Writes the cleaned form of the bytes `part` of a JSON Lines source, which
@@ -66,11 +84,12 @@ pub fn write_source_part(
     analysis: &Analysis,
     source: usize,
     docs: Range<usize>,
-    annotate: bool,
+    annotate: &mut Annotate<'_>,
     out: &mut dyn Write,
     part: Range<usize>,
 ) -> std::io::Result<()> {
     let src = &corpus.sources[source];
+    let now = matches!(annotate, Annotate::Now);
     if src.format == Format::Text {
         for doc in docs {
             if analysis.doc_dropped[doc] {
@@ -88,6 +107,10 @@ pub fn write_source_part(
     // the cleaned text's JSON) and, with --annotate, the fields added at the end
     // of each record.
     let data: &[u8] = &src.data;
+    let mut out = Counted {
+        inner: out,
+        written: 0,
+    };
     let mut at = part.start;
     let mut released = part.start;
     // The cleaned texts' JSON (and annotations) of a batch of documents are
@@ -107,7 +130,7 @@ pub fn write_source_part(
                         let cleaned = cleaned_text(&corpus.text(&corpus.documents[d]), analysis, d);
                         serde_json::to_string(&cleaned).expect("strings always serialize")
                     });
-                    (json, annotate.then(|| annotation(corpus, analysis, d)))
+                    (json, now.then(|| annotation(corpus, analysis, d)))
                 })
                 .collect();
         }
@@ -132,18 +155,39 @@ pub fn write_source_part(
             out.write_all(json.as_bytes())?;
             at = record.text_value().end;
         }
-        if annotate {
+        if !matches!(annotate, Annotate::No) {
             let close = data[record.body()]
                 .iter()
                 .rposition(|&b| b == b'}')
                 .expect("records are JSON objects")
                 + record.body().start;
             out.write_all(&data[at..close])?;
-            out.write_all(fields.unwrap_or_default().as_bytes())?;
+            match annotate {
+                Annotate::Later(marks) => marks.push(out.written),
+                _ => out.write_all(fields.unwrap_or_default().as_bytes())?,
+            }
             at = close;
         }
     }
     out.write_all(&data[at..part.end])
+}
+
+/// A writer that counts the bytes written through it.
+struct Counted<'w> {
+    inner: &'w mut dyn Write,
+    written: u64,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Documents whose cleaned JSON is made at once, on every thread.
@@ -152,23 +196,45 @@ const OUTPUT_BATCH: usize = 512;
 /// The fields `--annotate` adds to a record, with a leading comma.
 fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
     let level = &analysis.doc_level;
-    let value = match level.cluster_of.get(doc).copied().flatten() {
-        Some(index) => {
-            let cluster = &level.clusters[index];
-            let global = analysis.base_docs + doc;
-            let similarity = cluster
-                .members
-                .iter()
-                .find(|(m, _)| *m == global)
-                .map_or(1.0, |(_, s)| *s);
-            serde_json::json!({
-                "neardup_cluster": cluster.representative,
-                "neardup_cluster_size": cluster.members.len(),
-                "neardup_representative": analysis.doc_id(corpus, cluster.representative),
-                "neardup_similarity": (similarity * 10_000.0).round() / 10_000.0,
-                "neardup_duplicate": cluster.kept != global,
-            })
-        }
+    let Some(index) = level.cluster_of.get(doc).copied().flatten() else {
+        return annotation_fields(None);
+    };
+    let cluster = &level.clusters[index];
+    let global = analysis.base_docs + doc;
+    let similarity = cluster
+        .members
+        .iter()
+        .find(|(m, _)| *m == global)
+        .map_or(1.0, |(_, s)| *s);
+    annotation_fields(Some(InCluster {
+        representative: cluster.representative,
+        size: cluster.members.len(),
+        representative_id: &analysis.doc_id(corpus, cluster.representative),
+        similarity,
+        duplicate: cluster.kept != global,
+    }))
+}
+
+/// A record's place in its cluster, for `--annotate`.
+struct InCluster<'a> {
+    representative: usize,
+    size: usize,
+    representative_id: &'a str,
+    similarity: f64,
+    duplicate: bool,
+}
+
+/// The fields `--annotate` adds to a record in `cluster` (or in none), with
+/// a leading comma.
+fn annotation_fields(cluster: Option<InCluster<'_>>) -> String {
+    let value = match cluster {
+        Some(c) => serde_json::json!({
+            "neardup_cluster": c.representative,
+            "neardup_cluster_size": c.size,
+            "neardup_representative": c.representative_id,
+            "neardup_similarity": (c.similarity * 10_000.0).round() / 10_000.0,
+            "neardup_duplicate": c.duplicate,
+        }),
         None => serde_json::json!({
             "neardup_cluster": null,
             "neardup_cluster_size": 1,
@@ -180,6 +246,55 @@ fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
     // serde_json's map keeps keys sorted, so the bytes are stable.
     let object = value.to_string();
     format!(", {}", &object[1..object.len() - 1])
+}
+
+/// `--annotate` in a chunked run: a cluster grows until the run ends (and a
+/// record written alone may become a representative), so every record's
+/// fields are made then, from what the chunks' clusters said. With `--keep
+/// first` (the only policy chunked runs take) the representative is kept.
+#[derive(Default)]
+pub struct Annotations {
+    /// Where each record's fields go in the held output, in document order.
+    pub marks: Vec<u64>,
+    /// Per document in a cluster (by global index): its representative and
+    /// its similarity to it.
+    members: HashMap<usize, (usize, f64)>,
+    /// Per representative: its cluster's size and its id.
+    representatives: HashMap<usize, (usize, String)>,
+}
+
+impl Annotations {
+    /// Takes in a chunk's clusters (whose members include their
+    /// representative, wherever it is).
+    pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis) {
+        for cluster in &analysis.doc_level.clusters {
+            let rep = cluster.representative;
+            for &(member, similarity) in &cluster.members {
+                if let std::collections::hash_map::Entry::Vacant(e) = self.members.entry(member) {
+                    e.insert((rep, similarity));
+                    self.representatives
+                        .entry(rep)
+                        .or_insert_with(|| (0, analysis.doc_id(corpus, rep)))
+                        .0 += 1;
+                }
+            }
+        }
+    }
+
+    /// The fields of document `doc` (a global index), with a leading comma.
+    #[must_use]
+    pub fn fields(&self, doc: usize) -> String {
+        annotation_fields(self.members.get(&doc).map(|&(rep, similarity)| {
+            let (size, id) = &self.representatives[&rep];
+            InCluster {
+                representative: rep,
+                size: *size,
+                representative_id: id,
+                similarity,
+                duplicate: doc != rep,
+            }
+        }))
+    }
 }
 
 /// Checks where `clean` may write `inputs` (each with its format), before

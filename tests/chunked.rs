@@ -39,6 +39,7 @@ fn chunked_runs_write_and_report_what_whole_runs_do() {
     corpus(d);
     for args in [
         &["clean", "-q", "all.jsonl"][..],
+        &["clean", "-q", "--annotate", "all.jsonl"],
         &["scan", "--json", "all.jsonl"],
         &["scan", "all.jsonl"],
         &["scan", "--json", "--level", "blocks", "all.jsonl"],
@@ -244,11 +245,7 @@ fn what_chunked_runs_cannot_do_yet_is_refused_by_name() {
                 "longest",
                 "all.jsonl",
             ][..],
-            "--keep or --annotate",
-        ),
-        (
-            &["clean", "--memory-limit", "1G", "--annotate", "all.jsonl"],
-            "--keep or --annotate",
+            "does not work with --keep",
         ),
         (
             &["scan", "--memory-limit", "lots", "all.jsonl"],
@@ -587,4 +584,52 @@ fn a_killed_chunked_run_leaves_nothing_in_its_temporary_directory() {
         .map(|e| e.unwrap().path())
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn annotated_chunked_runs_mark_what_whole_runs_mark() {
+    // --annotate holds a chunked run's output until every cluster is whole
+    // (a record written early may become a representative): --out-dir
+    // trees (one input gzipped) and a run against an index give the whole
+    // run's files byte for byte.
+    let dir = tempdir();
+    let d = dir.path();
+    let batches = crate::index::batches();
+    std::fs::create_dir_all(d.join("in/sub")).unwrap();
+    std::fs::write(d.join("in/a.jsonl"), &batches[0]).unwrap();
+    std::fs::write(
+        d.join("in/sub/b.jsonl.gz"),
+        crate::util::gzip(batches[1].as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(d.join("in/sub/c.jsonl"), batches[2..].concat()).unwrap();
+    std::fs::write(d.join("seen.jsonl"), &batches[1]).unwrap();
+    assert_eq!(
+        run(d, &["index", "build", "-o", "seen.ndx", "seen.jsonl"]).code,
+        0
+    );
+    for extra in [&[][..], &["--index", "seen.ndx"]] {
+        let mut files = Vec::new();
+        for chunked in [false, true] {
+            let out = if chunked { "chunked" } else { "whole" };
+            let mut args = vec!["clean", "-q", "--annotate", "--out-dir", out];
+            if chunked {
+                args.extend(["--memory-limit", SMALL]);
+            }
+            args.extend(extra);
+            args.push("in");
+            let result = run(d, &args);
+            assert_eq!(result.code, 0, "{result:?}");
+            files.push(crate::util::tree(&d.join(out)));
+            std::fs::remove_dir_all(d.join(out)).unwrap();
+        }
+        assert_eq!(files[0].len(), 3);
+        assert!(
+            String::from_utf8_lossy(&files[0][2].1).contains("\"neardup_duplicate\":true"),
+            "{extra:?}"
+        );
+        for ((name, chunked), (_, whole)) in files[1].iter().zip(&files[0]) {
+            assert_bytes_eq(chunked, whole, &format!("{name} {extra:?}"));
+        }
+    }
 }
