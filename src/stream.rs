@@ -33,6 +33,9 @@ use std::sync::Arc;
 /// Input bytes read (and located) at most at a time.
 pub const PIECE: usize = 64 << 20;
 
+/// Bytes a streamed input is decoded into before they go to its spool file.
+const SPOOL_BUFFER: usize = 1 << 20;
+
 /// Where a handed-out document's text is: 16 bytes per document, where a
 /// [`Document`] takes 80 (a 5 GB corpus has 3 million).
 #[derive(Clone, Copy, Debug)]
@@ -459,19 +462,27 @@ impl<'c> Stream<'c> {
             }
             return Ok(());
         };
-        // Spooled: decode the next piece to the spool file.
-        spooling.buffer.resize(self.piece, 0);
+        // Spooled: decode the next piece to the spool file, a buffer at a
+        // time (the piece itself is never held).
+        spooling.buffer.resize(SPOOL_BUFFER, 0);
         let mut filled = 0;
         // A failure ends the piece; the complete lines decoded before it are
         // located first (kept under --on-error skip).
         let mut failure = None;
-        while filled < spooling.buffer.len() {
-            match spooling.from.read(&mut spooling.buffer[filled..]) {
+        while filled < self.piece {
+            let room = SPOOL_BUFFER.min(self.piece - filled);
+            match spooling.from.read(&mut spooling.buffer[..room]) {
                 Ok(0) => {
                     spooling.ended = true;
                     break;
                 }
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    spooling
+                        .file
+                        .write_all(&spooling.buffer[..n])
+                        .map_err(|e| Error::io(&self.dir, e))?;
+                    filled += n;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     failure = Some(match spooling.compression {
@@ -482,10 +493,6 @@ impl<'c> Stream<'c> {
                 }
             }
         }
-        spooling
-            .file
-            .write_all(&spooling.buffer[..filled])
-            .map_err(|e| Error::io(&self.dir, e))?;
         spooling.len += filled;
         if spooling.ended {
             spooling.buffer = Vec::new();
