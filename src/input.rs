@@ -669,20 +669,33 @@ pub(crate) fn load_source(input: InputPath, config: &Config) -> Result<Source> {
     }
     let format = format_of(&input, config);
     let refuse_binary = format == Format::Text && !config.text;
-    if config.spool.is_some() {
+    let checked = if config.spool.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
         // that a large input is never resident whole.
         check_pieces(&path, &data, refuse_binary, PIECE, &mut |r| {
             data.release_range(r);
-        })?;
+        })
     } else {
-        check_bytes(&path, &data, refuse_binary)?;
-    }
-    Ok(Source {
+        check_bytes(&path, &data, refuse_binary)
+    };
+    let source = Source {
         input,
         format,
         data,
-    })
+    };
+    match checked {
+        // The first error in the file is told, as when it is read a piece
+        // at a time: a malformed record before the bad byte comes first.
+        Err(Error::InvalidUtf8 { offset, .. })
+            if format == Format::Jsonl && config.on_error == OnError::Fail =>
+        {
+            let line_start = memchr::memrchr(b'\n', &source.data[..offset]).map_or(0, |at| at + 1);
+            records_in(&source, config, 0..line_start, 0)?;
+            Err(checked.expect_err("matched an error"))
+        }
+        Err(e) => Err(e),
+        Ok(()) => Ok(source),
+    }
 }
 
 /// Applies the encoding policy to an input's bytes.

@@ -226,3 +226,112 @@ proptest! {
         load_and_run("input.txt.zst", &zst, neardup::config::OnError::Fail)?;
     }
 }
+
+/// Whether a streamed read failed as a whole load did: with the same
+/// message, or (the one exception) on a problem before the point where a
+/// compressed stream was cut short, which a whole load, decompressing first,
+/// names instead.
+fn same_failure(whole: &str, streamed: &str) -> bool {
+    let file = whole.split(": ").next().unwrap_or(whole);
+    whole == streamed
+        || (whole.contains(": truncated or corrupt ") && streamed.starts_with(&format!("{file}:")))
+}
+
+/// Each document's id, line and text, in input order.
+fn listed(corpus: &Corpus) -> Vec<(String, Option<usize>, String)> {
+    corpus
+        .documents
+        .iter()
+        .map(|d| {
+            (
+                corpus.id(d).into_owned(),
+                d.record.as_ref().map(neardup::input::Record::line),
+                corpus.text(d).into_owned(),
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A chunked run's reader (pieces of any size, spooled through an unnamed
+    /// file, compressed or not, whole or cut short) finds the documents a
+    /// whole load finds, or fails with its message; and never panics.
+    #[test]
+    fn streamed_reading_finds_what_a_whole_load_finds(
+        bytes in jsonl_strategy(),
+        piece in 1usize..64,
+        chunk in 1usize..200,
+        compressed in any::<bool>(),
+        cut in any::<Option<proptest::sample::Index>>(),
+        skip in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let name = if compressed { "input.jsonl.zst" } else { "input.jsonl" };
+        let path = dir.path().join(name);
+        let mut stored = if compressed {
+            zstd::encode_all(&bytes[..], 3).unwrap()
+        } else {
+            bytes.clone()
+        };
+        // A compressed stream cut short, now and then.
+        if let (true, Some(cut)) = (compressed, cut) {
+            stored.truncate(cut.index(stored.len()));
+        }
+        std::fs::write(&path, stored).unwrap();
+        let on_error = if skip {
+            neardup::config::OnError::Skip
+        } else {
+            neardup::config::OnError::Fail
+        };
+        let whole_config = Config { on_error, ..Config::default() };
+        // Not mapped: the plain file is streamed through a spool too.
+        let config = Config {
+            on_error,
+            mmap: false,
+            spool: Some(dir.path().join("spool")),
+            ..Config::default()
+        };
+        let (inputs, errors) = neardup::input::expand(&[path], &[]);
+        prop_assert!(errors.is_empty());
+        let whole = Corpus::load(inputs.clone(), &whole_config);
+        let mut stream =
+            neardup::stream::Stream::new(inputs, &config, piece, dir.path().join("spool"));
+        let mut streamed = Vec::new();
+        let outcome = loop {
+            match stream.next_chunk(chunk) {
+                Ok(Some(c)) => streamed.extend(listed(&c.corpus)),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e.to_string()),
+            }
+        };
+        match (whole, outcome) {
+            (Ok(corpus), Ok(())) => {
+                let skipped: Vec<String> =
+                    stream.seen().skipped.iter().map(ToString::to_string).collect();
+                let whole_skipped: Vec<String> =
+                    corpus.skipped.iter().map(ToString::to_string).collect();
+                // Under --on-error skip, an input that breaks part way keeps
+                // its first records when streamed (and skips the bad ones
+                // among them); a whole load skips it, for the same reason.
+                if corpus.sources.is_empty() && !whole_skipped.is_empty() {
+                    prop_assert!(skip);
+                    let (whole, streamed) = (&whole_skipped[whole_skipped.len() - 1], skipped.last());
+                    prop_assert!(streamed.is_some_and(|s| same_failure(whole, s)), "{} / {:?}", whole, streamed);
+                } else {
+                    prop_assert_eq!(listed(&corpus), streamed);
+                    prop_assert_eq!(whole_skipped, skipped);
+                }
+            }
+            (Err(errors), Err(message)) => {
+                prop_assert!(!skip);
+                let whole_message = errors[0].to_string();
+                prop_assert!(same_failure(&whole_message, &message), "{} / {}", whole_message, message);
+            }
+            (whole, streamed) => {
+                prop_assert!(false, "whole {:?}, streamed {:?}", whole.map(|c| c.documents.len()).map_err(|e| e[0].to_string()), streamed);
+            }
+        }
+    }
+}
