@@ -328,18 +328,33 @@ fn execute(
         (_, Some(_)) => "check",
         _ => "scan",
     };
-    if common.memory_limit.is_some() {
+    let chunked_config;
+    let limit = match chunk_limit(common, config, &inputs) {
+        Ok(limit) => limit,
+        Err(e) => {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    if let Some(limit) = limit {
         if !errors.is_empty() {
             for e in &errors {
                 print_error(e);
             }
             return ExitStatus::Error;
         }
+        // Chunks chosen for this machine spool to the system's temporary
+        // directory, as --memory-limit without --tmp-dir does.
+        chunked_config = Config {
+            spool: Some(config.spool.clone().unwrap_or_else(std::env::temp_dir)),
+            ..config.clone()
+        };
+        let config = &chunked_config;
         let index_out = index.write_to.clone().filter(|_| build.is_some());
         let chunked = run_chunked(
             common,
             config,
-            (inputs, index),
+            (inputs, index, limit),
             destination.as_ref(),
             command,
             &bar,
@@ -598,25 +613,84 @@ fn deliver_report(
 
 /// The `--memory-limit` in bytes, or an error for what it does not work with
 /// yet.
-fn memory_limit_of(
+/// Bytes of memory a whole run takes per byte of input, both levels with
+/// the report (250 MB of JSON Lines: 878 MiB, `benches/RESULTS.md`), and
+/// bytes of text per byte of a compressed input (an estimate: news text
+/// packs 2.6 to 5 times).
+const WHOLE_RUN_PER_INPUT_BYTE: f64 = 3.7;
+const COMPRESSED_TEXT_PER_BYTE: f64 = 4.0;
+
+/// The memory limit a run works in chunks under: `--memory-limit`, or, when
+/// a whole run of the inputs would not fit in the memory available (and the
+/// run can be chunked), half of what is available. `None`: a whole run.
+fn chunk_limit(
     common: &cli::Common,
     config: &Config,
     inputs: &[neardup::input::InputPath],
-    destination: Option<&Destination>,
-) -> neardup::Result<usize> {
-    let limit = neardup::chunked::parse_size(
-        "--memory-limit",
-        common.memory_limit.as_deref().unwrap_or(""),
-    )?;
+) -> neardup::Result<Option<usize>> {
+    if let Some(given) = &common.memory_limit {
+        if config.keep != neardup::config::Keep::First {
+            return Err(Error::Usage(
+                "--memory-limit keeps the first of near-duplicate documents: it does not work with --keep".into(),
+            ));
+        }
+        return neardup::chunked::parse_size("--memory-limit", given).map(Some);
+    }
     if config.keep != neardup::config::Keep::First {
-        return Err(Error::Usage(
-            "--memory-limit keeps the first of near-duplicate documents: it does not work with --keep".into(),
-        ));
+        return Ok(None);
     }
-    if let Some(d) = destination {
-        output::plan(&formats(inputs, config), d, config.annotate)?;
+    // Standard input counts for nothing: its size is not known.
+    #[allow(clippy::cast_precision_loss)]
+    let needed: f64 = inputs
+        .iter()
+        .filter(|i| !i.is_stdin())
+        .filter_map(|i| {
+            let size = std::fs::metadata(&i.path).ok()?.len() as f64;
+            let compressed = neardup::compress::Compression::from_name(&i.path)
+                != neardup::compress::Compression::None;
+            Some(if compressed {
+                size * COMPRESSED_TEXT_PER_BYTE
+            } else {
+                size
+            })
+        })
+        .sum::<f64>()
+        * WHOLE_RUN_PER_INPUT_BYTE;
+    let Some(available) = neardup::memory::available() else {
+        return Ok(None);
+    };
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    if needed > available as f64 {
+        let limit = usize::try_from(available / 2).unwrap_or(usize::MAX);
+        if !common.quiet {
+            eprintln!(
+                "neardup: note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose)",
+                human_bytes(needed as u64),
+                human_bytes(available),
+                human_bytes(limit as u64),
+            );
+        }
+        return Ok(Some(limit));
     }
-    Ok(limit)
+    Ok(None)
+}
+
+/// Bytes as `1.5G`, `300M` or `12K` (powers of 1024, as --memory-limit reads them).
+fn human_bytes(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    for (unit, scale) in [("G", 1u64 << 30), ("M", 1 << 20), ("K", 1 << 10)] {
+        #[allow(clippy::cast_precision_loss)]
+        let scale = scale as f64;
+        if b >= scale {
+            return format!("{:.1}{unit}", b / scale);
+        }
+    }
+    format!("{bytes}")
 }
 
 /// Each input with the format it will be read as.
@@ -637,13 +711,15 @@ fn formats<'i>(
 fn run_chunked(
     common: &cli::Common,
     config: &Config,
-    (inputs, index): (Vec<neardup::input::InputPath>, IndexUse),
+    (inputs, index, limit): (Vec<neardup::input::InputPath>, IndexUse, usize),
     destination: Option<&Destination>,
     command: &str,
     progress: &dyn neardup::pipeline::Progress,
 ) -> neardup::Result<Option<Report>> {
     use neardup::chunked::{Chunking, OneStream, PartWriter, Sink};
-    let limit = memory_limit_of(common, config, &inputs, destination)?;
+    if let Some(d) = destination {
+        output::plan(&formats(&inputs, config), d, config.annotate)?;
+    }
     // Every input that cannot be opened is named before anything is read.
     if config.on_error == neardup::config::OnError::Fail {
         let unreadable: Vec<Error> = inputs

@@ -113,3 +113,35 @@ fn status_kib(status: &str, name: &str) -> Option<u64> {
         .parse()
         .ok()
 }
+
+/// Memory the process may still take, in bytes: what Linux calls available
+/// (`MemAvailable`), or less when a control group caps the process (a
+/// container). `NEARDUP_AVAILABLE_MEMORY` (a size such as `2G`) overrides
+/// both. `None` when neither tells.
+#[must_use]
+pub fn available() -> Option<u64> {
+    if let Ok(given) = std::env::var("NEARDUP_AVAILABLE_MEMORY") {
+        return crate::chunked::parse_size("NEARDUP_AVAILABLE_MEMORY", &given)
+            .ok()
+            .map(|b| b as u64);
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
+    let system = meminfo
+        .as_deref()
+        .and_then(|m| status_kib(m, "MemAvailable:"))
+        .map(|kib| kib * 1024);
+    let read = |name: &str| -> Option<u64> {
+        std::fs::read_to_string(format!("/sys/fs/cgroup/{name}"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    // cgroup v2: the cap ("max" when there is none) less what is used.
+    let group =
+        read("memory.max").map(|max| max.saturating_sub(read("memory.current").unwrap_or(0)));
+    match (system, group) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -633,3 +633,38 @@ fn annotated_chunked_runs_mark_what_whole_runs_mark() {
         }
     }
 }
+
+#[test]
+fn a_run_too_big_for_memory_works_in_chunks_by_itself() {
+    // Without --memory-limit, a run whose inputs would not fit in the memory
+    // available works in chunks (saying so), with the whole run's output.
+    // NEARDUP_AVAILABLE_MEMORY stands in for a small machine.
+    let dir = tempdir();
+    let d = dir.path();
+    let (_, whole) = corpus_and_output(d);
+    let run_with = |available: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .env("NEARDUP_AVAILABLE_MEMORY", available)
+            .args(["clean", "-v", "all.jsonl"])
+            .output()
+            .unwrap()
+    };
+    let small = run_with("100K");
+    assert!(small.status.success(), "{small:?}");
+    let stderr = String::from_utf8_lossy(&small.stderr);
+    assert!(
+        stderr.contains("working in chunks, as --memory-limit 50.0K does"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" chunks: "), "{stderr}");
+    assert_bytes_eq(&small.stdout, &whole, "chunked by itself");
+    // With room, a whole run.
+    let roomy = run_with("1G");
+    assert!(roomy.status.success(), "{roomy:?}");
+    assert!(
+        !String::from_utf8_lossy(&roomy.stderr).contains("chunks"),
+        "{roomy:?}"
+    );
+    assert_bytes_eq(&roomy.stdout, &whole, "whole");
+}
