@@ -252,6 +252,83 @@ fn listed(corpus: &Corpus) -> Vec<(String, Option<usize>, String)> {
         .collect()
 }
 
+/// Several inputs (one compressed, one text) read a piece of any size at a
+/// time, mapped or not: the documents, their texts (also as the report reads
+/// them back) and the sources' bytes are a whole load's.
+#[test]
+fn pieces_of_any_size_give_the_documents_a_whole_load_gives() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut jsonl = String::new();
+    for i in 0..40 {
+        // Escapes, CRLF and lone CR line ends, blank lines, long and
+        // short records, ids that are and are not plain strings.
+        let id = if i % 3 == 0 {
+            format!("{i}")
+        } else {
+            format!("\"doc-{i}\"")
+        };
+        let text = format!(
+            "record {i}: {}\\n\\u00e9t\\u00e9 \\\"quoted\\\"",
+            "word ".repeat(i * 7)
+        );
+        write!(jsonl, "{{\"id\":{id},\"text\":\"{text}\"}}").unwrap();
+        jsonl += ["\n", "\r\n", "\n\n", "\n  \n"][i % 4];
+    }
+    jsonl += "{\"id\":\"last\",\"text\":\"no line end after me\"}";
+    std::fs::write(d.join("a.jsonl"), &jsonl).unwrap();
+    std::fs::write(
+        d.join("b.jsonl.zst"),
+        zstd::encode_all(jsonl.as_bytes(), 3).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(d.join("c.txt"), "a text file\n\nwith two paragraphs\n").unwrap();
+    let inputs: Vec<neardup::input::InputPath> = ["a.jsonl", "b.jsonl.zst", "c.txt"]
+        .iter()
+        .map(|name| neardup::input::InputPath {
+            path: d.join(name),
+            relative: std::path::PathBuf::from(name),
+        })
+        .collect();
+    let whole = Corpus::load(inputs.clone(), &Config::default()).unwrap();
+    let expected = listed(&whole);
+    assert_eq!(expected.len(), 83);
+    for mmap in [true, false] {
+        let config = Config {
+            mmap,
+            spool: Some(d.join("spool")),
+            ..Config::default()
+        };
+        for piece in [3, 64, 1000, neardup::stream::PIECE] {
+            for chunk_bytes in [1, 300, usize::MAX] {
+                let mut stream =
+                    neardup::stream::Stream::new(inputs.clone(), &config, piece, d.join("spool"));
+                let mut got = Vec::new();
+                let mut next = 0;
+                while let Some(chunk) = stream.next_chunk(chunk_bytes).unwrap() {
+                    assert_eq!(chunk.first, next);
+                    let listed = listed(&chunk.corpus);
+                    for (i, (_, _, text)) in listed.iter().enumerate() {
+                        assert_eq!(
+                            &neardup::input::Texts::text_of(stream.seen(), next + i),
+                            text
+                        );
+                    }
+                    next += listed.len();
+                    got.extend(listed);
+                }
+                assert_eq!(got, expected, "piece {piece}, chunks of {chunk_bytes}");
+                let seen = stream.into_seen();
+                assert_eq!(seen.sources.len(), 3);
+                for (a, b) in seen.sources.iter().zip(&whole.sources) {
+                    assert_eq!(&a.data[..], &b.data[..]);
+                }
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
