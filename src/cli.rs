@@ -330,9 +330,9 @@ pub struct Common {
     /// with the corpus (see the README).
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
-    /// Where --memory-limit keeps its temporary files (default: the system's
-    /// temporary directory).
-    #[arg(long, value_name = "DIR", requires = "memory_limit")]
+    /// Where a run in chunks keeps its temporary files (--memory-limit, or a
+    /// run too large for memory; default: the system's temporary directory).
+    #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<PathBuf>,
 
     /// Check against every document and block an index holds from earlier

@@ -343,10 +343,15 @@ fn execute(
             }
             return ExitStatus::Error;
         }
-        // Chunks chosen for this machine spool to the system's temporary
-        // directory, as --memory-limit without --tmp-dir does.
+        // Chunks chosen for this machine spool where --memory-limit would.
         chunked_config = Config {
-            spool: Some(config.spool.clone().unwrap_or_else(std::env::temp_dir)),
+            spool: Some(
+                config
+                    .spool
+                    .clone()
+                    .or_else(|| common.tmp_dir.clone())
+                    .unwrap_or_else(std::env::temp_dir),
+            ),
             ..config.clone()
         };
         let config = &chunked_config;
@@ -668,7 +673,7 @@ fn chunk_limit(
         let limit = usize::try_from(available / 2).unwrap_or(usize::MAX);
         if !common.quiet {
             eprintln!(
-                "neardup: note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose)",
+                "neardup: note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
                 human_bytes(needed as u64),
                 human_bytes(available),
                 human_bytes(limit as u64),

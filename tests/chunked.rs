@@ -251,7 +251,6 @@ fn what_chunked_runs_cannot_do_yet_is_refused_by_name() {
             &["scan", "--memory-limit", "lots", "all.jsonl"],
             "--memory-limit takes a size",
         ),
-        (&["scan", "--tmp-dir", "t", "all.jsonl"], "--memory-limit"),
     ] {
         let out = run(d, args);
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
