@@ -107,6 +107,8 @@ pub struct Stream<'c> {
     pending_bytes: usize,
     /// Input bytes read at a time.
     piece: usize,
+    /// Inputs on disk of at most this many bytes are read whole.
+    small: Option<u64>,
     /// Spooled inputs go here.
     dir: PathBuf,
 }
@@ -187,6 +189,7 @@ impl<'c> Stream<'c> {
             pending: VecDeque::new(),
             pending_bytes: 0,
             piece: piece.clamp(1, PIECE),
+            small: Some((piece.clamp(1, PIECE) / 4) as u64),
             dir,
         }
     }
@@ -323,7 +326,7 @@ impl<'c> Stream<'c> {
     /// Whether an input is read whole: a file on disk of at most a quarter
     /// of a piece.
     fn is_small(&self, (input, size): &(InputPath, u64)) -> bool {
-        !input.is_stdin() && *size <= (self.piece / 4) as u64
+        !input.is_stdin() && self.small.is_some_and(|small| *size <= small)
     }
 
     /// Reads the small inputs that come next, a piece's worth of them, whole
@@ -632,5 +635,26 @@ impl<R: Read> Read for Counted<R> {
         self.read
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+/// The first error in `input` in file order, as a chunked run meets it (its
+/// start, each piece's lines, then the read that failed), or `None` when it
+/// reads without one.
+pub(crate) fn first_error(input: InputPath, config: &Config) -> Option<Error> {
+    let dir = config.spool.clone().unwrap_or_else(std::env::temp_dir);
+    let config = Config {
+        spool: Some(dir.clone()),
+        ..config.clone()
+    };
+    let mut stream = Stream::new(vec![input], &config, PIECE, dir);
+    // Not read whole: that is how a whole load reads it, which asks this.
+    stream.small = None;
+    loop {
+        match stream.next_chunk(usize::MAX) {
+            Ok(Some(_)) => {}
+            Ok(None) => return None,
+            Err(e) => return Some(e),
+        }
     }
 }
