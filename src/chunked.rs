@@ -13,7 +13,7 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::input::{InputPath, Source, Texts};
-use crate::output::{write_source_part, Annotate, Annotations};
+use crate::output::{write_source_part, Annotate, Annotations, Counted};
 use crate::pipeline::{analyze_after, Analysis, Progress};
 use crate::store::{self, History, IndexParams, Segment};
 use crate::stream::{Chunk, Seen, Stream};
@@ -144,17 +144,17 @@ pub fn run(
     (index, keep): (Option<History>, bool),
     mut each: impl FnMut(&Chunk, &Analysis, &Seen) -> Result<()>,
 ) -> Result<Ran> {
-    // An index is one segment; the run's own segments follow it and are
-    // merged among themselves, never into it.
-    let mut index = index.and_then(|h| h.into_segments().into_iter().next());
-    let indexed_docs = index.as_ref().map_or(0, Segment::documents);
+    // An index is one segment, the first; the run's own segments follow it
+    // (from `base` on) and are merged among themselves, never into it.
+    let mut segments: Vec<Segment> = index.map(History::into_segments).unwrap_or_default();
+    let base = segments.len();
+    let indexed_docs = segments.first().map_or(0, Segment::documents);
     let mut unresolved: Vec<(usize, usize, u128)> = Vec::new();
     let params = IndexParams::of(config);
     // Segments are unnamed files there, gone when closed, even if the run
     // is killed; `segment-N.ndx` names them in messages.
     let dir = chunking.dir.clone();
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut segments: Vec<Segment> = Vec::new();
     let mut files = 0;
     let mut label = || {
         files += 1;
@@ -177,10 +177,7 @@ pub fn run(
         let Some(chunk) = stream.next_chunk(chunk_bytes)? else {
             break;
         };
-        let had_index = index.is_some();
-        let history = Arc::new(History::from_segments(
-            index.take().into_iter().chain(segments.drain(..)).collect(),
-        ));
+        let history = Arc::new(History::from_segments(std::mem::take(&mut segments)));
         // One bar for the whole run (input bytes read), not one per chunk.
         let mut analysis = analyze_after(
             &chunk.corpus,
@@ -229,19 +226,15 @@ pub fn run(
             .ok()
             .expect("nothing else holds the history")
             .into_segments();
-        if had_index {
-            index = Some(segments.remove(0));
-        }
         if let Some(delta) = delta {
-            push_segment(&mut segments, &dir, delta, &params, &mut label)?;
+            push_segment(&mut segments, base, &dir, delta, &params, &mut label)?;
         }
         // What the next chunk reads is faulted back in; the rest leaves the
         // resident set, so memory holds one chunk's work, not the whole input.
         stream.seen().release();
         crate::memory::release_free_memory();
     }
-    let had_index = index.is_some();
-    let history = History::from_segments(index.into_iter().chain(segments).collect());
+    let history = History::from_segments(segments);
     // Looked up at once, in the order of the index's records.
     let keys: Vec<u128> = unresolved.iter().map(|&(_, _, key)| key).collect();
     let stored = history.prior_exact(&keys);
@@ -257,26 +250,28 @@ pub fn run(
         .collect();
     history.status()?;
     let mut segments = history.into_segments();
-    let index = had_index.then(|| segments.remove(0));
+    let run = segments.split_off(base);
     Ok(Ran {
         late,
-        index,
-        segments,
+        index: segments.pop(),
+        segments: run,
         dir,
     })
 }
 
 /// Writes a chunk's items as a new segment, then merges the newest segment
-/// into the one before it while it is at least half that one's size.
+/// into the one before it while it is at least half that one's size (never
+/// into those before `base`: an index).
 fn push_segment(
     segments: &mut Vec<Segment>,
+    base: usize,
     dir: &Path,
     delta: store::Delta,
     params: &IndexParams,
     label: &mut dyn FnMut() -> PathBuf,
 ) -> Result<()> {
     segments.push(store::write_scratch(dir, &label(), delta, params)?);
-    while let [.., older, newer] = segments.as_slice() {
+    while let [.., older, newer] = &segments[base..] {
         if newer.file_len() * 2 < older.file_len() {
             break;
         }
@@ -449,8 +444,7 @@ impl Sink for OneStream<'_> {
 /// until the run ends (`--annotate`: see [`Annotations`]), then written
 /// to its sink with every record's fields.
 pub struct Held {
-    out: std::io::BufWriter<std::fs::File>,
-    written: u64,
+    out: Counted<std::io::BufWriter<std::fs::File>>,
     /// Each source's part of the held output: the source, its input and
     /// where its part starts.
     parts: Vec<(usize, InputPath, u64)>,
@@ -464,8 +458,10 @@ impl Held {
     pub fn new(dir: &Path) -> std::io::Result<Held> {
         std::fs::create_dir_all(dir)?;
         Ok(Held {
-            out: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
-            written: 0,
+            out: Counted {
+                inner: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+                written: 0,
+            },
             parts: Vec::new(),
         })
     }
@@ -483,15 +479,17 @@ impl Held {
         sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
         use std::io::{Read, Seek};
+        let written = self.out.written;
         let mut file = self
             .out
+            .inner
             .into_inner()
             .map_err(std::io::IntoInnerError::into_error)?;
         file.seek(std::io::SeekFrom::Start(0))?;
         let mut held = std::io::BufReader::with_capacity(1 << 20, file);
         let mut marks = annotations.marks.iter().enumerate().peekable();
         for (i, (source, input, start)) in self.parts.iter().enumerate() {
-            let end = self.parts.get(i + 1).map_or(self.written, |p| p.2);
+            let end = self.parts.get(i + 1).map_or(written, |p| p.2);
             let out = sink.to(*source, input)?;
             let mut at = *start;
             while let Some(&(doc, &mark)) = marks.peek().filter(|(_, &m)| m < end && m >= at) {
@@ -506,28 +504,16 @@ impl Held {
     }
 }
 
-impl Write for Held {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.written += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 impl Sink for Held {
     fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write> {
         if self.parts.last().map(|p| p.0) != Some(source) {
-            self.parts.push((source, input.clone(), self.written));
+            self.parts.push((source, input.clone(), self.out.written));
         }
-        Ok(self)
+        Ok(&mut self.out)
     }
 
     fn written(&self) -> u64 {
-        self.written
+        self.out.written
     }
 }
 

@@ -421,10 +421,8 @@ impl Common {
             } else {
                 self.threads
             },
-            spool: self
-                .memory_limit
-                .as_ref()
-                .map(|_| self.tmp_dir.clone().unwrap_or_else(std::env::temp_dir)),
+            // Set for runs in chunks, once they are known to be.
+            spool: None,
         };
         config.validate()?;
         Ok(config)

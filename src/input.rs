@@ -341,8 +341,15 @@ pub trait Texts: Sync {
     /// The text of document `doc`.
     fn text_of(&self, doc: usize) -> Cow<'_, str>;
 
+    /// The sources the texts are in.
+    fn sources(&self) -> &[Arc<Source>];
+
     /// Lets the pages read so far leave the resident set (they stay readable).
-    fn release(&self);
+    fn release(&self) {
+        for source in self.sources() {
+            source.release_pages();
+        }
+    }
 }
 
 impl Texts for Corpus {
@@ -350,10 +357,20 @@ impl Texts for Corpus {
         self.text(&self.documents[doc])
     }
 
-    fn release(&self) {
-        for source in &self.sources {
-            source.release_pages();
-        }
+    fn sources(&self) -> &[Arc<Source>] {
+        &self.sources
+    }
+}
+
+/// Whether an input's error stops the run (`Err`) or passes the input or
+/// record over (`Ok`, to be listed as skipped): binary files are skipped
+/// with a warning whatever `--on-error` says, the rest under `--on-error
+/// skip`.
+pub(crate) fn passed_over(e: Error, config: &Config) -> Result<Error, Error> {
+    match e {
+        e @ Error::Binary { .. } => Ok(e),
+        e if config.on_error == OnError::Skip => Ok(e),
+        e => Err(e),
     }
 }
 
@@ -505,10 +522,10 @@ impl Corpus {
                     corpus.sources.push(Arc::new(source));
                     corpus.skipped.extend(bad);
                 }
-                // Binary files are skipped with a warning, whatever --on-error says.
-                Err(e @ Error::Binary { .. }) => corpus.skipped.push(e),
-                Err(e) if config.on_error == OnError::Skip => corpus.skipped.push(e),
-                Err(e) => errors.push(e),
+                Err(e) => match passed_over(e, config) {
+                    Ok(skipped) => corpus.skipped.push(skipped),
+                    Err(e) => errors.push(e),
+                },
             }
         }
         if errors.is_empty() {

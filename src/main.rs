@@ -343,15 +343,10 @@ fn execute(
             }
             return ExitStatus::Error;
         }
-        // Chunks chosen for this machine spool where --memory-limit would.
+        // A run in chunks spools standard input, decompressed inputs,
+        // segments and the report under --tmp-dir.
         chunked_config = Config {
-            spool: Some(
-                config
-                    .spool
-                    .clone()
-                    .or_else(|| common.tmp_dir.clone())
-                    .unwrap_or_else(std::env::temp_dir),
-            ),
+            spool: Some(common.tmp_dir.clone().unwrap_or_else(std::env::temp_dir)),
             ..config.clone()
         };
         let config = &chunked_config;
@@ -698,17 +693,6 @@ fn human_bytes(bytes: u64) -> String {
     format!("{bytes}")
 }
 
-/// Each input with the format it will be read as.
-fn formats<'i>(
-    inputs: &'i [neardup::input::InputPath],
-    config: &Config,
-) -> Vec<(&'i neardup::input::InputPath, neardup::config::Format)> {
-    inputs
-        .iter()
-        .map(|i| (i, neardup::input::format_of(i, config)))
-        .collect()
-}
-
 /// `--memory-limit`: reads, analyses and writes the input chunk by chunk,
 /// each chunk's output written as soon as it is analysed, and returns the
 /// report (`None` when standard output was closed early).
@@ -723,7 +707,11 @@ fn run_chunked(
 ) -> neardup::Result<Option<Report>> {
     use neardup::chunked::{Chunking, OneStream, PartWriter, Sink};
     if let Some(d) = destination {
-        output::plan(&formats(&inputs, config), d, config.annotate)?;
+        let formats: Vec<_> = inputs
+            .iter()
+            .map(|i| (i, neardup::input::format_of(i, config)))
+            .collect();
+        output::plan(&formats, d, config.annotate)?;
     }
     // Every input that cannot be opened is named before anything is read.
     if config.on_error == neardup::config::OnError::Fail {
@@ -743,12 +731,8 @@ fn run_chunked(
             return Err(unreadable.into_iter().nth(last).expect("not empty"));
         }
     }
-    let dir = config.spool.clone().unwrap_or_else(std::env::temp_dir);
+    let dir = config.spool.clone().expect("runs in chunks spool");
     let chunking = Chunking::for_memory(limit, dir);
-    let dir_sink = match destination {
-        Some(Destination::Dir(dir)) => Some(output::DirSink::new(&formats(&inputs, config), dir)?),
-        _ => None,
-    };
     let mut stream = neardup::stream::Stream::new(
         inputs,
         config,
@@ -880,7 +864,7 @@ fn run_chunked(
             written?;
         }
         Some(Destination::Dir(dir)) => {
-            let mut sink = dir_sink.expect("made for --out-dir");
+            let mut sink = output::DirSink::new(dir);
             deliver(Some(&mut sink), &dir.display().to_string())?;
         }
     }

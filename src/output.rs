@@ -173,12 +173,14 @@ pub fn write_source_part(
 }
 
 /// A writer that counts the bytes written through it.
-struct Counted<'w> {
-    inner: &'w mut dyn Write,
-    written: u64,
+pub(crate) struct Counted<W> {
+    /// Where the bytes go.
+    pub inner: W,
+    /// Bytes written so far.
+    pub written: u64,
 }
 
-impl Write for Counted<'_> {
+impl<W: Write> Write for Counted<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.written += n as u64;
@@ -524,16 +526,14 @@ struct OpenOutput {
 }
 
 impl DirSink {
-    /// A sink for the outputs of `inputs` (each with its format) into `dir`.
-    ///
-    /// # Errors
-    /// See [`plan`].
-    pub fn new(inputs: &[(&InputPath, Format)], dir: &Path) -> Result<DirSink> {
-        plan(inputs, &Destination::Dir(dir.to_owned()), false)?;
-        Ok(DirSink {
+    /// A sink for outputs into `dir`, where [`plan`] found that each input's
+    /// output has a place of its own.
+    #[must_use]
+    pub fn new(dir: &Path) -> DirSink {
+        DirSink {
             dir: dir.to_owned(),
             open: None,
-        })
+        }
     }
 
     fn close(&mut self) -> std::io::Result<()> {

@@ -18,7 +18,7 @@
 //! skipped; a whole run skips such a source entirely.
 
 use crate::compress::Compression;
-use crate::config::{Config, Format, OnError};
+use crate::config::{Config, Format};
 use crate::error::{Error, Result};
 use crate::input::{self, Corpus, Data, Document, InputPath, Source, Texts};
 use rayon::prelude::*;
@@ -73,10 +73,8 @@ impl Texts for Seen {
         input::json_text(source, start..start + at.len as usize)
     }
 
-    fn release(&self) {
-        for source in &self.sources {
-            source.release_pages();
-        }
+    fn sources(&self) -> &[Arc<Source>] {
+        &self.sources
     }
 }
 
@@ -308,17 +306,12 @@ impl<'c> Stream<'c> {
         } else {
             return Ok(false);
         };
-        match step {
-            Ok(()) => {}
-            // Binary files are skipped with a warning, whatever --on-error says.
-            Err(e @ Error::Binary { .. }) => self.seen.skipped.push(e),
-            Err(e) if self.config.on_error == OnError::Skip => {
-                if let Some(open) = self.open.take() {
-                    self.cut(open)?;
-                }
-                self.seen.skipped.push(e);
+        if let Err(e) = step {
+            let skipped = input::passed_over(e, self.config)?;
+            if let Some(open) = self.close() {
+                self.cut(open)?;
             }
-            Err(e) => return Err(e),
+            self.seen.skipped.push(skipped);
         }
         Ok(true)
     }
@@ -356,9 +349,7 @@ impl<'c> Stream<'c> {
                     self.seen.sources.push(Arc::new(source));
                     self.seen.skipped.extend(bad);
                 }
-                Err(e @ Error::Binary { .. }) => self.seen.skipped.push(e),
-                Err(e) if self.config.on_error == OnError::Skip => self.seen.skipped.push(e),
-                Err(e) => return Err(e),
+                Err(e) => self.seen.skipped.push(input::passed_over(e, self.config)?),
             }
         }
         Ok(())
@@ -367,13 +358,12 @@ impl<'c> Stream<'c> {
     fn open_input(&mut self, input: InputPath, size: u64) -> Result<()> {
         let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let format = input::format_of(&input, self.config);
-        let streamed = format == Format::Jsonl && {
-            let named = Compression::from_name(&input.path) != Compression::None;
-            input.is_stdin()
-                || named
-                || !self.config.mmap
-                || !std::fs::metadata(&input.path).is_ok_and(|m| m.is_file() && m.len() > 0)
-        };
+        // (`size` is 0 for standard input, pipes and special files, whose
+        // size the file system does not tell, and for empty files.)
+        let streamed = format == Format::Jsonl
+            && (size == 0
+                || Compression::from_name(&input.path) != Compression::None
+                || !self.config.mmap);
         if !streamed {
             // A text file (one document) or a JSON Lines file that can be
             // mapped: read (mapped) and checked whole.
@@ -557,21 +547,19 @@ impl<'c> Stream<'c> {
         Ok(())
     }
 
-    /// Ends the open source, read to its end.
-    fn close(&mut self) {
-        if let Some(open) = self.open.take() {
-            // Standard input (no size) counts what it gave.
-            let read = open.read.load(std::sync::atomic::Ordering::Relaxed);
-            self.opened += read.saturating_sub(open.size);
-        }
+    /// Ends the open source (read to its end, or failed), giving it back.
+    fn close(&mut self) -> Option<Open> {
+        let open = self.open.take()?;
+        // Standard input (no size) counts what it gave.
+        let read = open.read.load(std::sync::atomic::Ordering::Relaxed);
+        self.opened += read.saturating_sub(open.size);
+        Some(open)
     }
 
     /// Ends a source that failed part way (`--on-error skip`): its bytes end
     /// where its located lines end (a line cut short is not written), and a
     /// source with none is left out, as a whole run leaves it out.
     fn cut(&mut self, open: Open) -> Result<()> {
-        let read = open.read.load(std::sync::atomic::Ordering::Relaxed);
-        self.opened += read.saturating_sub(open.size);
         if open.located == 0 {
             self.seen.sources.truncate(open.source);
             return Ok(());
