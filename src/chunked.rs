@@ -1,286 +1,18 @@
-//! Runs in chunks (`--memory-limit`): the corpus is analysed a chunk of
-//! documents at a time, each chunk after everything the chunks before it
-//! stored, exactly as batches are checked against an index
-//! ([`crate::store`]): so the answer is the one a single analysis of the whole
-//! corpus gives, byte for byte, while memory holds one chunk's work.
-//!
-//! What earlier chunks stored lives in index segments, unnamed files in
-//! `--tmp-dir` (a killed run leaves none behind), read with positioned reads. Each chunk's items become a new segment; a new
-//! segment at least half the size of the one before it is merged into it
-//! (size-tiered, as in log-structured merge trees), so a run of `n` chunks
-//! keeps about `log2 n` segments and rewrites each item about `log2 n` times.
+//! Where a run's cleaned output goes, chunk by chunk (a run of one chunk
+//! too): each source is written in order, piece by piece, to one stream
+//! (standard output, `-o FILE`), to a file of its own (`--out-dir`), or held
+//! until the run ends (`--annotate` over several chunks).
 
-use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::input::{InputPath, Source, Texts};
-use crate::output::{write_source_part, Annotate, Annotations, Counted};
-use crate::pipeline::{analyze_after, Analysis, Progress};
-use crate::store::{self, History, IndexParams, Segment};
-use crate::stream::{Chunk, Seen, Stream};
+use crate::compress::Compression;
+use crate::input::{InputPath, Source};
+use crate::output::{
+    temp_beside, write_compressed, write_source_part, Annotate, Annotations, Counted,
+};
+use crate::pipeline::Analysis;
+use crate::stream::Chunk;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// How a chunked run cuts its input and where it keeps its segments.
-#[derive(Clone, Debug)]
-pub struct Chunking {
-    /// Bytes of text a chunk holds at most (a chunk holds one document at least).
-    pub chunk_bytes: usize,
-    /// The memory the run aims at (`--memory-limit`): each chunk gets what
-    /// the run does not already hold, down to a quarter of it (`None`: every
-    /// chunk gets `chunk_bytes`).
-    pub limit: Option<usize>,
-    /// Where the temporary directory of segments is made.
-    pub dir: PathBuf,
-}
-
-/// Bytes of memory per byte of text a chunk costs at both levels (sketches,
-/// block index, report): 12 measured on the 250 MB corpus, 14 late in the
-/// 5 GB corpus's run, whose peak went 1,129 -> 1,083 MiB at a 1 GiB limit
-/// with 14 (`benches/RESULTS.md`).
-pub const MEMORY_PER_TEXT_BYTE: usize = 14;
-
-impl Chunking {
-    /// Chunks sized so that a chunk's work fits in `limit` bytes of memory.
-    #[must_use]
-    pub fn for_memory(limit: usize, dir: PathBuf) -> Chunking {
-        Chunking {
-            chunk_bytes: (limit / MEMORY_PER_TEXT_BYTE).max(4096),
-            limit: Some(limit),
-            dir,
-        }
-    }
-}
-
-/// Parses a size: `1G`, `512M`, `800K`, `1.5G` or a number of bytes (powers
-/// of 1024).
-///
-/// # Errors
-/// A [`Error::Usage`] naming the flag.
-pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
-    let t = text.trim();
-    let (number, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => (&t[..i], t[i..].to_ascii_uppercase()),
-        None => (t, String::new()),
-    };
-    let scale: f64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
-        "" => 1.0,
-        "K" => 1024.0,
-        "M" => 1024.0 * 1024.0,
-        "G" => 1024.0 * 1024.0 * 1024.0,
-        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => f64::NAN,
-    };
-    let value: f64 = number.trim().parse().unwrap_or(f64::NAN);
-    let bytes = value * scale;
-    if bytes.is_finite() && bytes >= 1.0 {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Ok(bytes as usize)
-    } else {
-        Err(Error::Usage(format!(
-            "{flag} takes a size such as 1G, 512M or 800K, not {text:?}"
-        )))
-    }
-}
-
-/// What a chunked run leaves: see [`run`].
-pub struct Ran {
-    /// The copies that documents dropped whole hold of first copies seen
-    /// only in a later chunk, as (block, global document, first copy): a
-    /// single analysis counts them, since its exact index holds every first
-    /// copy by then.
-    pub late: Vec<(usize, usize, usize)>,
-    /// The index the run was checked against (`--index`, `--reference`).
-    index: Option<Segment>,
-    /// With `keep`, every chunk's items, in segments following the index's.
-    segments: Vec<Segment>,
-    /// Where their unnamed files are.
-    dir: PathBuf,
-}
-
-impl Ran {
-    /// Writes the index the run was checked against, with every document of
-    /// the run added, to `path` (temporary file, synced, renamed): the index
-    /// a whole run's `--update` writes. The run must have been made with
-    /// `keep`.
-    ///
-    /// # Errors
-    /// Failures to read the segments or write the index.
-    pub fn update(mut self, path: &Path, params: &IndexParams) -> Result<()> {
-        // The run's segments become one, then follow the index's items.
-        while self.segments.len() > 1 {
-            let newer = self.segments.pop().expect("two or more");
-            let older = self.segments.pop().expect("two or more");
-            let label = self.dir.join(format!("merged-{}.ndx", self.segments.len()));
-            let merged = store::append(&older, &newer, &self.dir, &label, params)?;
-            self.segments.push(merged);
-        }
-        match self.segments.pop() {
-            Some(run) => store::append_durably(self.index.as_ref(), &run, path, params),
-            // No documents: an index that did not exist is made, empty.
-            None if self.index.is_none() => {
-                store::write(path, None, store::Delta::default(), params)
-            }
-            None => Ok(()),
-        }
-    }
-}
-
-/// Analyses what `stream` reads, chunk by chunk, each chunk after `index`
-/// (`--index`, `--reference`) and every chunk before it, handing each chunk
-/// and its analysis to `each` (with what the stream has read so far), in
-/// order, as soon as the chunk is analysed. With `keep`, every chunk's items
-/// are kept for [`Ran::update`].
-///
-/// # Errors
-/// Errors of `each` and of reading the inputs, and failures to write or
-/// read the segments.
-#[allow(clippy::too_many_lines)]
-pub fn run(
-    stream: &mut Stream<'_>,
-    config: &Config,
-    chunking: &Chunking,
-    progress: &dyn Progress,
-    (index, keep): (Option<History>, bool),
-    mut each: impl FnMut(&Chunk, &Analysis, &Seen) -> Result<()>,
-) -> Result<Ran> {
-    // An index is one segment, the first; the run's own segments follow it
-    // (from `base` on) and are merged among themselves, never into it.
-    let mut segments: Vec<Segment> = index.map(History::into_segments).unwrap_or_default();
-    let base = segments.len();
-    let indexed_docs = segments.first().map_or(0, Segment::documents);
-    let mut unresolved: Vec<(usize, usize, u128)> = Vec::new();
-    let params = IndexParams::of(config);
-    // Segments are unnamed files there, gone when closed, even if the run
-    // is killed; `segment-N.ndx` names them in messages.
-    let dir = chunking.dir.clone();
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut files = 0;
-    let mut label = || {
-        files += 1;
-        dir.join(format!("segment-{files}.ndx"))
-    };
-    let mut last_exact: std::collections::HashMap<u128, store::ExactRecord> =
-        std::collections::HashMap::new();
-    progress.stage("reading", stream.input_total().unwrap_or(0), true);
-    let mut shown = 0;
-    loop {
-        // What the run holds for the whole corpus (where documents' texts
-        // are, clusters, shared-block counts) grows chunk after chunk; the
-        // next chunk gets the rest of the limit. Chunk boundaries never
-        // change the answer.
-        let chunk_bytes = chunking.limit.map_or(chunking.chunk_bytes, |limit| {
-            let held = crate::memory::anonymous_bytes().unwrap_or(0);
-            let room = limit.saturating_sub(held).max(limit / 4);
-            (room / MEMORY_PER_TEXT_BYTE).clamp(4096, chunking.chunk_bytes)
-        });
-        let Some(chunk) = stream.next_chunk(chunk_bytes)? else {
-            break;
-        };
-        let history = Arc::new(History::from_segments(std::mem::take(&mut segments)));
-        // One bar for the whole run (input bytes read), not one per chunk.
-        let mut analysis = analyze_after(
-            &chunk.corpus,
-            config,
-            &crate::pipeline::Silent,
-            Some(history),
-            true,
-        )?;
-        analysis.indexed_docs = indexed_docs;
-        each(&chunk, &analysis, stream.seen())?;
-        let read = stream.input_read();
-        progress.advance(read - shown);
-        shown = read;
-        progress.message(format!(
-            "{} docs",
-            crate::report::thousands(chunk.first + chunk.corpus.documents.len())
-        ));
-        unresolved.extend(
-            analysis
-                .unresolved_copies
-                .iter()
-                .map(|&(block, key)| (block, analysis.doc_of_block(block), key)),
-        );
-        // Every chunk but the last becomes a segment (the last too when the
-        // index is to be updated). Of the last, only its exact keys are
-        // needed: they resolve the copies that documents dropped in earlier
-        // chunks hold of first copies seen only in it. (Whether more comes
-        // is known once the chunk's output is written, so output never waits
-        // for input beyond its chunk.)
-        let last = !stream.has_more()?;
-        let delta = (!last || keep).then(|| store::delta(&chunk.corpus, &mut analysis));
-        if last && !keep {
-            last_exact = analysis
-                .added
-                .take()
-                .map(|a| a.exact.into_iter().map(|e| (e.key, e)).collect())
-                .unwrap_or_default();
-        }
-        let history = analysis
-            .history
-            .take()
-            .expect("the analysis has its history");
-        drop(analysis);
-        drop(chunk);
-        segments = Arc::try_unwrap(history)
-            .ok()
-            .expect("nothing else holds the history")
-            .into_segments();
-        if let Some(delta) = delta {
-            push_segment(&mut segments, base, &dir, delta, &params, &mut label)?;
-        }
-        // What the next chunk reads is faulted back in; the rest leaves the
-        // resident set, so memory holds one chunk's work, not the whole input.
-        stream.seen().release();
-        crate::memory::release_free_memory();
-    }
-    let history = History::from_segments(segments);
-    // Looked up at once, in the order of the index's records.
-    let keys: Vec<u128> = unresolved.iter().map(|&(_, _, key)| key).collect();
-    let stored = history.prior_exact(&keys);
-    let late = unresolved
-        .into_iter()
-        .filter_map(|(block, doc, key)| {
-            let found = stored
-                .get(&key)
-                .copied()
-                .or_else(|| last_exact.get(&key).copied())?;
-            found.exact.then_some((block, doc, found.source as usize))
-        })
-        .collect();
-    history.status()?;
-    let mut segments = history.into_segments();
-    let run = segments.split_off(base);
-    Ok(Ran {
-        late,
-        index: segments.pop(),
-        segments: run,
-        dir,
-    })
-}
-
-/// Writes a chunk's items as a new segment, then merges the newest segment
-/// into the one before it while it is at least half that one's size (never
-/// into those before `base`: an index).
-fn push_segment(
-    segments: &mut Vec<Segment>,
-    base: usize,
-    dir: &Path,
-    delta: store::Delta,
-    params: &IndexParams,
-    label: &mut dyn FnMut() -> PathBuf,
-) -> Result<()> {
-    segments.push(store::write_scratch(dir, &label(), delta, params)?);
-    while let [.., older, newer] = &segments[base..] {
-        if newer.file_len() * 2 < older.file_len() {
-            break;
-        }
-        let merged = store::append(older, newer, dir, &label(), params)?;
-        segments.truncate(segments.len() - 2);
-        segments.push(merged);
-    }
-    Ok(())
-}
 
 /// Writes a corpus's cleaned output chunk by chunk: each JSON Lines source
 /// is copied piece by piece, each piece ending with the line of the chunk's
@@ -294,9 +26,9 @@ pub struct PartWriter {
 }
 
 impl PartWriter {
-    /// Writes a chunk; with `marks` (`--annotate`), records are written
-    /// without their fields, and where those go is added to `marks` (see
-    /// [`Held`]).
+    /// Writes a chunk. With [`Annotate::Later`], records are written
+    /// without their fields, and where those go (bytes into the sink) is
+    /// added to its list (see [`Held`]).
     ///
     /// # Errors
     /// The sink's errors.
@@ -305,7 +37,7 @@ impl PartWriter {
         chunk: &Chunk,
         analysis: &Analysis,
         sink: &mut dyn Sink,
-        mut marks: Option<&mut Vec<u64>>,
+        annotate: &mut Annotate<'_>,
     ) -> std::io::Result<()> {
         let corpus = &chunk.corpus;
         self.written.resize(corpus.sources.len(), 0);
@@ -333,20 +65,13 @@ impl PartWriter {
                 let base = sink.written();
                 let out = sink.to(source, &src.input)?;
                 let mut local_marks = Vec::new();
-                let mut annotate = match marks {
-                    Some(_) => Annotate::Later(&mut local_marks),
-                    None => Annotate::No,
+                let mut this = match annotate {
+                    Annotate::Later(_) => Annotate::Later(&mut local_marks),
+                    Annotate::Now => Annotate::Now,
+                    Annotate::No => Annotate::No,
                 };
-                write_source_part(
-                    corpus,
-                    analysis,
-                    source,
-                    local,
-                    &mut annotate,
-                    out,
-                    from..to,
-                )?;
-                if let Some(marks) = marks.as_deref_mut() {
+                write_source_part(corpus, analysis, source, local, &mut this, out, from..to)?;
+                if let Annotate::Later(marks) = annotate {
                     marks.extend(local_marks.into_iter().map(|m| base + m));
                 }
             }
@@ -517,18 +242,91 @@ impl Sink for Held {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `--out-dir`: one output file per input, written a piece
+/// at a time as chunks come, each into a temporary file beside it that is
+/// renamed into place (compressed on the way when its name says so) once its
+/// input is done. An error leaves no partial file under a final name.
+pub struct DirSink {
+    /// Where the outputs go.
+    dir: PathBuf,
+    open: Option<OpenOutput>,
+}
 
-    #[test]
-    fn sizes_parse_with_units() {
-        assert_eq!(parse_size("--memory-limit", "1G").unwrap(), 1 << 30);
-        assert_eq!(parse_size("--memory-limit", "512m").unwrap(), 512 << 20);
-        assert_eq!(parse_size("--memory-limit", "1.5GiB").unwrap(), 3 << 29);
-        assert_eq!(parse_size("--memory-limit", "4096").unwrap(), 4096);
-        for bad in ["", "lots", "1X", "-1G", "0"] {
-            assert!(parse_size("--memory-limit", bad).is_err(), "{bad}");
+struct OpenOutput {
+    source: usize,
+    path: PathBuf,
+    temp: tempfile::NamedTempFile,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl DirSink {
+    /// A sink for outputs into `dir`, where [`plan`] found that each input's
+    /// output has a place of its own.
+    #[must_use]
+    pub fn new(dir: &Path) -> DirSink {
+        DirSink {
+            dir: dir.to_owned(),
+            open: None,
         }
+    }
+
+    fn close(&mut self) -> std::io::Result<()> {
+        let Some(OpenOutput {
+            path,
+            temp,
+            mut out,
+            ..
+        }) = self.open.take()
+        else {
+            return Ok(());
+        };
+        let named =
+            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+        out.flush().map_err(named)?;
+        drop(out);
+        if Compression::from_name(&path) == Compression::None {
+            temp.as_file().sync_all().map_err(named)?;
+            temp.persist(&path).map_err(|e| named(e.error))?;
+            return Ok(());
+        }
+        // Compressed on the way to its final name; the plain temporary file goes.
+        write_compressed(&path, |out| {
+            let mut plain = std::fs::File::open(temp.path())?;
+            std::io::copy(&mut plain, out).map(|_| ())
+        })
+        .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+impl Sink for DirSink {
+    fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write> {
+        if self.open.as_ref().is_some_and(|o| o.source != source) {
+            self.close()?;
+        }
+        if self.open.is_none() {
+            let path = self.dir.join(&input.relative);
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+                _ => PathBuf::from("."),
+            };
+            let failed = |e: std::io::Error| {
+                std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
+            };
+            std::fs::create_dir_all(&dir).map_err(failed)?;
+            let temp = temp_beside(&path, &dir, ".neardup-")
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let file = temp.as_file().try_clone().map_err(failed)?;
+            self.open = Some(OpenOutput {
+                source,
+                path,
+                temp,
+                out: std::io::BufWriter::with_capacity(1 << 16, file),
+            });
+        }
+        Ok(&mut self.open.as_mut().expect("opened above").out)
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.close()
     }
 }

@@ -1,8 +1,10 @@
 //! Command-line arguments (binary only): raw values and help text. They become a
-//! validated `Config` in one place, `Common::config`.
+//! validated `Config` in one place, `Common::config`, and a `Plan` in another,
+//! `Cli::plan`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use neardup::config::{Keep, Level, Measure, Method, OnError};
+use neardup::plan::{Plan, ReportFormat, Request};
 use neardup::{BlockMode, Config, Format};
 use std::path::PathBuf;
 
@@ -367,6 +369,90 @@ pub struct Common {
     pub quiet: bool,
 }
 
+impl Command {
+    /// The plan of a run (not for `index stats` and `index merge`, which are
+    /// no runs: `None`).
+    pub fn plan(&self) -> Option<neardup::Result<Plan>> {
+        use neardup::plan::Command as Run;
+        let (common, command, output_format) = match self {
+            Command::Scan(args) => (&args.common, Run::Scan, None),
+            Command::Clean(args) => (&args.common, Run::Clean, None),
+            Command::Check(args) => {
+                let share = |flag: &str, value: &Option<String>| {
+                    value
+                        .as_deref()
+                        .map(|v| neardup::check::parse_share(flag, v))
+                        .transpose()
+                };
+                let limits = (|| {
+                    Ok(neardup::check::Limits {
+                        dup_docs: share("--max-dup-docs", &args.max_dup_docs)?,
+                        dup_blocks: share("--max-dup-blocks", &args.max_dup_blocks)?,
+                        dup_bytes: share("--max-dup-bytes", &args.max_dup_bytes)?,
+                    })
+                })();
+                let limits = match limits {
+                    Ok(limits) => limits,
+                    Err(e) => return Some(Err(e)),
+                };
+                let check = Run::Check {
+                    limits,
+                    exit_zero: args.exit_zero,
+                };
+                (&args.common, check, args.output_format)
+            }
+            Command::Index(IndexCommand::Build(args)) => {
+                (&args.common, Run::IndexBuild(args.output.clone()), None)
+            }
+            Command::Index(_) => return None,
+        };
+        let clean = match self {
+            Command::Clean(args) => Some(args),
+            _ => None,
+        };
+        let format = if common.format == FormatArg::Github
+            || output_format == Some(OutputFormatArg::Github)
+        {
+            ReportFormat::Github
+        } else if common.json || output_format == Some(OutputFormatArg::Json) {
+            ReportFormat::Json
+        } else {
+            ReportFormat::Text { top: common.top }
+        };
+        let request = Request {
+            command,
+            paths: common.paths.clone(),
+            output: clean.and_then(|c| c.output.clone()),
+            out_dir: clean.and_then(|c| c.out_dir.clone()),
+            report: clean.and_then(|c| c.report.clone()),
+            format,
+            index: common.index.clone(),
+            reference: common.reference.clone(),
+            update: common.update,
+            memory_limit: common.memory_limit.clone(),
+            tmp_dir: common.tmp_dir.clone(),
+            quiet: common.quiet,
+            verbose: common.verbose,
+        };
+        Some(
+            common
+                .config()
+                .and_then(|config| Plan::new(config, request)),
+        )
+    }
+
+    /// The options every run shares.
+    pub fn common(&self) -> Option<&Common> {
+        match self {
+            Command::Scan(args) => Some(&args.common),
+            Command::Clean(args) => Some(&args.common),
+            Command::Check(args) => Some(&args.common),
+            Command::Index(IndexCommand::Build(args)) => Some(&args.common),
+            Command::Index(_) => None,
+        }
+    }
+}
+
 impl Common {
     /// The validated run configuration.
     pub fn config(&self) -> neardup::Result<Config> {
@@ -421,8 +507,6 @@ impl Common {
             } else {
                 self.threads
             },
-            // Set for runs in chunks, once they are known to be.
-            spool: None,
         };
         config.validate()?;
         Ok(config)

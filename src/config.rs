@@ -185,10 +185,6 @@ pub struct Config {
     /// Worker threads; 0 means one per core.
     #[serde(skip)]
     pub threads: usize,
-    /// Where standard input and decompressed inputs are spooled (mapped
-    /// temporary files) instead of being held in memory; `None` holds them.
-    #[serde(skip)]
-    pub spool: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -219,7 +215,6 @@ impl Default for Config {
             text: false,
             mmap: true,
             threads: 0,
-            spool: None,
         }
     }
 }

@@ -594,7 +594,7 @@ pub fn detect(
     sketches: &[Sketch],
     skip: &[bool],
     config: &Config,
-    progress: &dyn crate::pipeline::Progress,
+    progress: &dyn crate::progress::Progress,
 ) -> Detection {
     detect_after(sketches, skip, config, progress, None, false)
 }
@@ -605,7 +605,7 @@ pub fn detect_after(
     sketches: &[Sketch],
     skip: &[bool],
     config: &Config,
-    progress: &dyn crate::pipeline::Progress,
+    progress: &dyn crate::progress::Progress,
     history: Option<&History>,
     keep_state: bool,
 ) -> Detection {
@@ -662,7 +662,7 @@ pub fn detect_streamed(
     skip: &[bool],
     room: (usize, usize),
     config: &Config,
-    progress: &dyn crate::pipeline::Progress,
+    progress: &dyn crate::progress::Progress,
     keep_state: bool,
 ) -> (Detection, Vec<Sketch>) {
     let mut run = Run::new(skip, room, config, None);
@@ -728,7 +728,7 @@ impl<'s, 'h> Run<'s, 'h> {
         &mut self,
         sketches: &[Sketch],
         end: usize,
-        progress: &dyn crate::pipeline::Progress,
+        progress: &dyn crate::progress::Progress,
     ) {
         for i in self.matches.len()..end {
             if i % 4096 == 4095 {
@@ -800,7 +800,7 @@ mod tests {
             &sketches,
             &vec![false; sketches.len()],
             config,
-            &crate::pipeline::Silent,
+            &crate::progress::Silent,
         )
         .matches
     }

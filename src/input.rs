@@ -495,45 +495,6 @@ impl Corpus {
         }
         corpus
     }
-
-    /// Loads every input in parallel, keeping input order. Every input is tried;
-    /// all errors are returned, in input order, when any input fails.
-    ///
-    /// # Errors
-    /// One entry per input that could not be read or parsed.
-    pub fn load(inputs: Vec<InputPath>, config: &Config) -> Result<Corpus, Vec<Error>> {
-        let loaded: Vec<Loaded> = inputs
-            .into_par_iter()
-            .map(|input| load_whole(input, config))
-            .collect();
-        let mut corpus = Corpus {
-            sources: Vec::new(),
-            documents: Vec::new(),
-            skipped: Vec::new(),
-        };
-        let mut errors = Vec::new();
-        for item in loaded {
-            match item {
-                Ok((source, docs, bad)) => {
-                    let index = corpus.sources.len();
-                    corpus
-                        .documents
-                        .extend(docs.into_iter().map(|d| Document { source: index, ..d }));
-                    corpus.sources.push(Arc::new(source));
-                    corpus.skipped.extend(bad);
-                }
-                Err(e) => match passed_over(e, config) {
-                    Ok(skipped) => corpus.skipped.push(skipped),
-                    Err(e) => errors.push(e),
-                },
-            }
-        }
-        if errors.is_empty() {
-            Ok(corpus)
-        } else {
-            Err(errors)
-        }
-    }
 }
 
 /// An input read whole: its source, documents (with `source` 0) and the
@@ -541,18 +502,18 @@ impl Corpus {
 pub(crate) type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
 
 /// Reads an input whole (see [`Loaded`]).
-pub(crate) fn load_whole(input: InputPath, config: &Config) -> Loaded {
+pub(crate) fn load_whole(input: InputPath, config: &Config, spool: Option<&Path>) -> Loaded {
     // (Standard input cannot be read again.)
     let again = (config.on_error == OnError::Fail
         && format_of(&input, config) == Format::Jsonl
         && !input.is_stdin())
     .then(|| input.clone());
-    let source = match (load_source(input, config), again) {
+    let source = match (load_source(input, config, spool), again) {
         // A compressed stream cut short: the first error in the file may be a
         // record before the cut, which reading the input as a chunked run
         // does (a piece at a time) finds, as that run would.
         (Err(e @ Error::Decompress { .. }), Some(again)) => {
-            return Err(crate::stream::first_error(again, config).unwrap_or(e));
+            return Err(crate::stream::first_error(again, config, spool).unwrap_or(e));
         }
         (loaded, _) => loaded?,
     };
@@ -577,10 +538,10 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
     }
 }
 
-fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
+fn read_data(input: &InputPath, config: &Config, spool_in: Option<&Path>) -> Result<Data> {
     let path = &input.path;
     if input.is_stdin() {
-        if let Some(dir) = &config.spool {
+        if let Some(dir) = spool_in {
             return spool(dir, Path::new("<stdin>"), &mut std::io::stdin().lock())
                 .map_err(|e| Error::io("<stdin>", e));
         }
@@ -642,7 +603,7 @@ impl std::io::BufRead for Releasing<'_> {
 
     fn consume(&mut self, n: usize) {
         self.at += n;
-        if self.at - self.released >= PIECE {
+        if self.at - self.released >= CHECKED_AT_ONCE {
             self.data.release_range(self.released..self.at);
             self.released = self.at;
         }
@@ -673,15 +634,21 @@ pub(crate) fn display_path(input: &InputPath) -> PathBuf {
     }
 }
 
-pub(crate) fn load_source(input: InputPath, config: &Config) -> Result<Source> {
-    let mut data = read_data(&input, config)?;
+/// Reads an input whole and checks its bytes; with `spool_in` (a run in
+/// chunks), standard input and decompressed bytes go to an unnamed file there.
+pub(crate) fn load_source(
+    input: InputPath,
+    config: &Config,
+    spool_in: Option<&Path>,
+) -> Result<Source> {
+    let mut data = read_data(&input, config, spool_in)?;
     let path = display_path(&input);
     let compression = match Compression::from_name(&input.path) {
         Compression::None => Compression::sniff(&data),
         named => named,
     };
     if compression != Compression::None {
-        data = match &config.spool {
+        data = match spool_in {
             Some(dir) => {
                 // The compressed bytes are read once, front to back: their
                 // pages are let go behind the decoder.
@@ -699,10 +666,10 @@ pub(crate) fn load_source(input: InputPath, config: &Config) -> Result<Source> {
     }
     let format = format_of(&input, config);
     let refuse_binary = format == Format::Text && !config.text;
-    let checked = if config.spool.is_some() {
+    let checked = if spool_in.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
         // that a large input is never resident whole.
-        check_pieces(&path, &data, refuse_binary, PIECE, &mut |r| {
+        check_pieces(&path, &data, refuse_binary, CHECKED_AT_ONCE, &mut |r| {
             data.release_range(r);
         })
     } else {
@@ -828,7 +795,7 @@ fn first_invalid_utf8_in(bytes: &[u8], piece: usize) -> Option<usize> {
 }
 
 /// Bytes a chunked run reads before letting their pages go.
-const PIECE: usize = 64 << 20;
+const CHECKED_AT_ONCE: usize = 64 << 20;
 
 /// 1-based line number of a byte offset.
 pub(crate) fn line_at(bytes: &[u8], offset: usize) -> usize {

@@ -46,6 +46,7 @@ pub mod compress;
 pub mod config;
 pub mod decide;
 pub mod detect;
+mod driver;
 pub mod error;
 pub mod index;
 pub mod input;
@@ -54,9 +55,12 @@ pub mod memory;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;
+pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod segment;
 pub mod shingle;
+pub mod sizes;
 pub mod sketch;
 pub mod store;
 pub mod stream;
@@ -75,9 +79,11 @@ pub(crate) fn test_numbers(seed: u64) -> impl FnMut() -> u64 {
 }
 
 pub use config::{BlockMode, Config, Format};
+pub use driver::{run, Failure};
 pub use error::{Error, Result};
 pub use input::Corpus;
 pub use pipeline::{analyze, Analysis};
+pub use plan::{Plan, Request};
 
 /// How a run ended, for the process exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -121,7 +121,7 @@ fn status_kib(status: &str, name: &str) -> Option<u64> {
 #[must_use]
 pub fn available() -> Option<u64> {
     if let Ok(given) = std::env::var("NEARDUP_AVAILABLE_MEMORY") {
-        return crate::chunked::parse_size("NEARDUP_AVAILABLE_MEMORY", &given)
+        return crate::sizes::parse_size("NEARDUP_AVAILABLE_MEMORY", &given)
             .ok()
             .map(|b| b as u64);
     }

@@ -6,6 +6,7 @@ use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
+use crate::progress::{Progress, Silent};
 use crate::segment::{segment, Block};
 use crate::shingle::{as_bytes, hash_text_words, shingles_of, write_bytes, Sketch};
 use crate::sketch::hll::Hll;
@@ -186,25 +187,6 @@ impl Analysis {
     }
 }
 
-/// Where the engine reports how far it got (a progress bar in the binary).
-/// Calls come from several threads; nothing of it reaches the answer.
-pub trait Progress: Sync {
-    /// A stage begins, with `total` units of work (bytes or items).
-    fn stage(&self, name: &'static str, total: u64, bytes: bool);
-    /// `n` more units are done.
-    fn advance(&self, n: u64);
-    /// What is done so far, in words (a chunked run's documents read).
-    fn message(&self, _: String) {}
-}
-
-/// No progress reporting.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn stage(&self, _: &'static str, _: u64, _: bool) {}
-    fn advance(&self, _: u64) {}
-}
-
 /// Runs both levels over a loaded corpus. The answer depends only on the corpus
 /// and the config, never on the number of threads.
 ///
@@ -212,20 +194,7 @@ impl Progress for Silent {
 /// If the corpus has more than 2^32 documents.
 #[must_use]
 pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
-    analyze_with_progress(corpus, config, &Silent)
-}
-
-/// [`analyze`], reporting progress.
-///
-/// # Panics
-/// If the corpus has more than 2^32 documents.
-#[must_use]
-pub fn analyze_with_progress(
-    corpus: &Corpus,
-    config: &Config,
-    progress: &dyn Progress,
-) -> Analysis {
-    analyze_after(corpus, config, progress, None, false).expect("without an index nothing can fail")
+    analyze_after(corpus, config, &Silent, None, false).expect("without an index nothing can fail")
 }
 
 /// What the first pass gives per document: its blocks, their sketches (word

@@ -490,7 +490,7 @@ pub struct InputReport {
 }
 
 /// Totals over the corpus.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 #[allow(missing_docs)]
 pub struct Summary {
     pub documents: usize,

@@ -109,6 +109,12 @@ pub struct Stream<'c> {
     small: Option<u64>,
     /// Spooled inputs go here.
     dir: PathBuf,
+    /// Where inputs read whole spool standard input and decompressed bytes
+    /// (`None`: held in memory, as a run of one chunk does).
+    spool: Option<PathBuf>,
+    /// Errors of other inputs found with the one [`Stream::next_chunk`]
+    /// returned (a run of one chunk reads every input, and names every error).
+    other_errors: Vec<Error>,
 }
 
 struct Open {
@@ -188,8 +194,29 @@ impl<'c> Stream<'c> {
             pending_bytes: 0,
             piece: piece.clamp(1, PIECE),
             small: Some((piece.clamp(1, PIECE) / 4) as u64),
+            spool: Some(dir.clone()),
             dir,
+            other_errors: Vec::new(),
         }
+    }
+
+    /// A stream for a run of one chunk: every input is read whole, on every
+    /// thread, in input order, holding standard input and decompressed
+    /// inputs in memory, and the first chunk asked for reports the error of
+    /// every input that fails (see [`Stream::other_errors`]).
+    #[must_use]
+    pub fn whole(inputs: Vec<InputPath>, config: &'c Config) -> Self {
+        let mut stream = Stream::new(inputs, config, PIECE, std::env::temp_dir());
+        stream.piece = usize::MAX;
+        stream.small = Some(u64::MAX);
+        stream.spool = None;
+        stream
+    }
+
+    /// The errors of other inputs found along with the one the last call
+    /// of [`Stream::next_chunk`] returned, in input order.
+    pub fn other_errors(&mut self) -> Vec<Error> {
+        std::mem::take(&mut self.other_errors)
     }
 
     /// Bytes of all the inputs on disk (compressed, if they are), when known
@@ -319,7 +346,8 @@ impl<'c> Stream<'c> {
     /// Whether an input is read whole: a file on disk of at most a quarter
     /// of a piece.
     fn is_small(&self, (input, size): &(InputPath, u64)) -> bool {
-        !input.is_stdin() && self.small.is_some_and(|small| *size <= small)
+        let whole = self.spool.is_none();
+        (whole || !input.is_stdin()) && self.small.is_some_and(|small| *size <= small)
     }
 
     /// Reads the small inputs that come next, a piece's worth of them, whole
@@ -327,20 +355,22 @@ impl<'c> Stream<'c> {
     /// one file at a time), keeping their order.
     fn read_small(&mut self) -> Result<()> {
         let mut batch = Vec::new();
-        let mut bytes = 0;
+        let mut bytes = 0u64;
         while let Some(next) = self.inputs.front() {
-            if !self.is_small(next) || (!batch.is_empty() && bytes + next.1 > self.piece as u64) {
+            let over = bytes.saturating_add(next.1) > self.piece as u64;
+            if !self.is_small(next) || (!batch.is_empty() && over) {
                 break;
             }
             bytes += next.1;
             batch.extend(self.inputs.pop_front().map(|(input, _)| input));
         }
-        self.opened += bytes;
-        let config = self.config;
+        self.opened = self.opened.saturating_add(bytes);
+        let (config, spool) = (self.config, self.spool.as_deref());
         let loaded: Vec<input::Loaded> = batch
             .into_par_iter()
-            .map(|input| input::load_whole(input, config))
+            .map(|input| input::load_whole(input, config, spool))
             .collect();
+        let mut failed = Vec::new();
         for item in loaded {
             match item {
                 Ok((source, docs, bad)) => {
@@ -349,10 +379,18 @@ impl<'c> Stream<'c> {
                     self.seen.sources.push(Arc::new(source));
                     self.seen.skipped.extend(bad);
                 }
-                Err(e) => self.seen.skipped.push(input::passed_over(e, self.config)?),
+                Err(e) => match input::passed_over(e, self.config) {
+                    Ok(skipped) => self.seen.skipped.push(skipped),
+                    Err(e) => failed.push(e),
+                },
             }
         }
-        Ok(())
+        if failed.is_empty() {
+            return Ok(());
+        }
+        let first = failed.remove(0);
+        self.other_errors = failed;
+        Err(first)
     }
 
     fn open_input(&mut self, input: InputPath, size: u64) -> Result<()> {
@@ -367,7 +405,7 @@ impl<'c> Stream<'c> {
         if !streamed {
             // A text file (one document) or a JSON Lines file that can be
             // mapped: read (mapped) and checked whole.
-            let source = input::load_source(input, self.config)?;
+            let source = input::load_source(input, self.config, self.spool.as_deref())?;
             let index = self.seen.sources.len();
             if source.format == Format::Text {
                 let (docs, _) = input::documents(&source, self.config)?;
@@ -629,13 +667,13 @@ impl<R: Read> Read for Counted<R> {
 /// The first error in `input` in file order, as a chunked run meets it (its
 /// start, each piece's lines, then the read that failed), or `None` when it
 /// reads without one.
-pub(crate) fn first_error(input: InputPath, config: &Config) -> Option<Error> {
-    let dir = config.spool.clone().unwrap_or_else(std::env::temp_dir);
-    let config = Config {
-        spool: Some(dir.clone()),
-        ..config.clone()
-    };
-    let mut stream = Stream::new(vec![input], &config, PIECE, dir);
+pub(crate) fn first_error(
+    input: InputPath,
+    config: &Config,
+    spool: Option<&std::path::Path>,
+) -> Option<Error> {
+    let dir = spool.map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
+    let mut stream = Stream::new(vec![input], config, PIECE, dir);
     // Not read whole: that is how a whole load reads it, which asks this.
     stream.small = None;
     loop {
@@ -643,6 +681,39 @@ pub(crate) fn first_error(input: InputPath, config: &Config) -> Option<Error> {
             Ok(Some(_)) => {}
             Ok(None) => return None,
             Err(e) => return Some(e),
+        }
+    }
+}
+
+impl Corpus {
+    /// Loads every input whole, on every thread, keeping input order: the
+    /// one chunk of a run of one chunk. Every input is tried; all errors are
+    /// returned, in input order, when any input fails.
+    ///
+    /// # Errors
+    /// One entry per input that could not be read or parsed.
+    pub fn load(inputs: Vec<InputPath>, config: &Config) -> Result<Corpus, Vec<Error>> {
+        let mut stream = Stream::whole(inputs, config);
+        match stream.next_chunk(usize::MAX) {
+            Ok(chunk) => {
+                let seen = stream.into_seen();
+                let mut corpus = chunk.map_or_else(
+                    || Corpus {
+                        sources: Vec::new(),
+                        documents: Vec::new(),
+                        skipped: Vec::new(),
+                    },
+                    |c| c.corpus,
+                );
+                corpus.sources = seen.sources;
+                corpus.skipped = seen.skipped;
+                Ok(corpus)
+            }
+            Err(e) => {
+                let mut errors = vec![e];
+                errors.extend(stream.other_errors());
+                Err(errors)
+            }
         }
     }
 }

@@ -297,7 +297,6 @@ fn pieces_of_any_size_give_the_documents_a_whole_load_gives() {
     for mmap in [true, false] {
         let config = Config {
             mmap,
-            spool: Some(d.join("spool")),
             ..Config::default()
         };
         for piece in [3, 64, 1000, neardup::stream::PIECE] {
@@ -367,7 +366,6 @@ proptest! {
         let config = Config {
             on_error,
             mmap: false,
-            spool: Some(dir.path().join("spool")),
             ..Config::default()
         };
         let (inputs, errors) = neardup::input::expand(&[path], &[]);

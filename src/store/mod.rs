@@ -1124,15 +1124,6 @@ impl History {
         self.segments
     }
 
-    /// The one segment of an index file (what an update rewrites).
-    #[must_use]
-    pub fn single(&self) -> Option<&Segment> {
-        match self.segments.as_slice() {
-            [one] => Some(one),
-            _ => None,
-        }
-    }
-
     /// The first segment's file.
     #[must_use]
     pub fn path(&self) -> &Path {

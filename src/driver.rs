@@ -1,0 +1,821 @@
+//! The run, one path for every run: inputs are read a chunk of documents at a
+//! time, each chunk analysed after everything the chunks before it stored
+//! (exactly as batches are checked against an index, [`crate::store`]), its
+//! report entries counted and its cleaned output written, then the index
+//! updated and the report delivered. A run without a memory limit is one
+//! chunk: every input read whole, on every thread, every error collected,
+//! and the engine's fast path (kept word hashes, no history) taken when
+//! nothing is stored for later chunks or an index.
+//!
+//! What earlier chunks stored lives in index segments, unnamed files in
+//! `--tmp-dir` (a killed run leaves none behind), read with positioned reads.
+//! Each chunk's items become a new segment; a new segment at least half the
+//! size of the one before it is merged into it (size-tiered, as in
+//! log-structured merge trees), so a run of `n` chunks keeps about `log2 n`
+//! segments and rewrites each item about `log2 n` times.
+
+use crate::chunked::{DirSink, Held, OneStream, PartWriter, Sink};
+use crate::config::OnError;
+use crate::error::{Error, Result};
+use crate::input::{self, Texts};
+use crate::output::{self, Annotate, Annotations, Destination};
+use crate::pipeline::analyze_after;
+use crate::plan::{Command, IndexUse, Plan, ReportFormat, ReportTo};
+use crate::progress::{Progress, Silent};
+use crate::report::{self, Accumulator, Report, Summary};
+use crate::store::{self, History, IndexParams, Segment};
+use crate::stream::{Chunk, Stream};
+use crate::ExitStatus;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Bytes of memory per byte of text a chunk costs at both levels (sketches,
+/// block index, report): 12 measured on the 250 MB corpus, 14 late in the
+/// 5 GB corpus's run, whose peak went 1,129 -> 1,083 MiB at a 1 GiB limit
+/// with 14 (`benches/RESULTS.md`).
+pub const MEMORY_PER_TEXT_BYTE: usize = 14;
+
+/// Why a run failed: every error, in the order found (the plan's first).
+#[derive(Debug)]
+pub struct Failure<'p> {
+    planned: &'p [Error],
+    found: Vec<Error>,
+}
+
+impl Failure<'_> {
+    fn one(e: Error) -> Failure<'static> {
+        Failure {
+            planned: &[],
+            found: vec![e],
+        }
+    }
+
+    /// Every error, in order.
+    pub fn errors(&self) -> impl Iterator<Item = &Error> {
+        self.planned.iter().chain(&self.found)
+    }
+}
+
+/// Runs what `plan` settled, on `plan.config.threads` threads, reporting
+/// progress and saying warnings, notes and `-v` figures through `progress`.
+///
+/// # Errors
+/// Every error that stopped the run (bad inputs, unreadable index, failed
+/// writes). A closed standard output is not one: the run ends with success.
+pub fn run<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Failure<'p>> {
+    let threads = plan.config.threads;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Failure::one(Error::Usage(format!("cannot start {threads} threads: {e}"))))?;
+    pool.install(|| execute(plan, progress))
+}
+
+fn is_broken_pipe(err: &Error) -> bool {
+    matches!(err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// The index a run was opened with.
+#[derive(Default)]
+struct OpenIndex {
+    history: Option<History>,
+    /// The exclusive lock of an update whose index does not exist yet (an
+    /// existing index holds its own).
+    _lock: Option<std::fs::File>,
+    report: Option<report::IndexReport>,
+}
+
+fn open_index(plan: &Plan) -> Result<OpenIndex> {
+    let (path, role, update) = match &plan.index {
+        IndexUse::None => return Ok(OpenIndex::default()),
+        IndexUse::Build(out) => {
+            return Ok(OpenIndex {
+                _lock: Some(store::lock(out)?),
+                ..OpenIndex::default()
+            })
+        }
+        IndexUse::Read { path, role, update } => (path, *role, *update),
+    };
+    let mut lock = None;
+    if update {
+        lock = Some(store::lock(path)?);
+    }
+    let history = if path.exists() {
+        let params = IndexParams::of(&plan.config);
+        Some(History::open(path, Some(&params), lock.take())?)
+    } else if update {
+        None
+    } else {
+        return Err(Error::Index {
+            path: path.clone(),
+            message: format!(
+                "no such index; create it with `--index {} --update` or `neardup index build`",
+                path.display()
+            ),
+        });
+    };
+    let report = report::IndexReport {
+        path: path.display().to_string(),
+        role: role.into(),
+        documents: history.as_ref().map_or(0, History::documents),
+        blocks: history.as_ref().map_or(0, History::blocks),
+        updated: update,
+    };
+    Ok(OpenIndex {
+        history,
+        _lock: lock,
+        report: Some(report),
+    })
+}
+
+/// What the report counts as chunks come.
+enum Tally {
+    /// The whole report.
+    Report(Box<Accumulator>),
+    /// Its totals only (a report that goes nowhere but its line of totals).
+    Totals(Summary),
+}
+
+/// Wall time spent over all chunks, for `-v`.
+#[derive(Default)]
+struct Spent {
+    read: Duration,
+    sketch: Duration,
+    documents: Duration,
+    blocks: Duration,
+    runs: Duration,
+    report: Duration,
+    write: Duration,
+}
+
+/// A run under way: what it has read, stored and counted.
+struct Running<'p> {
+    plan: &'p Plan,
+    progress: &'p dyn Progress,
+    stream: Stream<'p>,
+    /// The index first (from 0 to `base`), then the run's own segments.
+    segments: Vec<Segment>,
+    base: usize,
+    /// Segments made so far, to name the next.
+    made: usize,
+    /// The last chunk's items, for the index update.
+    last_delta: Option<store::Delta>,
+    indexed_docs: usize,
+    /// (block, document, exact key) of copies in documents dropped whole of
+    /// first copies not seen yet; and the last chunk's exact keys.
+    unresolved: Vec<(usize, usize, u128)>,
+    last_exact: std::collections::HashMap<u128, store::ExactRecord>,
+    tally: Tally,
+    parts: PartWriter,
+    annotations: Annotations,
+    /// Skipped inputs warned of so far.
+    warned: usize,
+    chunks: usize,
+    documents: usize,
+    text_bytes: usize,
+    blocks: usize,
+    spent: Spent,
+    /// Bytes of input shown on the progress bar.
+    shown: u64,
+}
+
+#[allow(clippy::too_many_lines)]
+fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Failure<'p>> {
+    let started = Instant::now();
+    let config = &plan.config;
+    for note in &plan.notes {
+        progress.say(note);
+    }
+    // A run in chunks writes as it reads: nothing is read before every path
+    // is known good.
+    if !plan.one_chunk() && !plan.input_errors.is_empty() {
+        return Err(Failure {
+            planned: &plan.input_errors,
+            found: Vec::new(),
+        });
+    }
+    let index = open_index(plan).map_err(Failure::one)?;
+    if let Some(d) = &plan.destination {
+        let formats: Vec<_> = plan
+            .inputs
+            .iter()
+            .map(|i| (i, input::format_of(i, config)))
+            .collect();
+        output::plan(&formats, d, config.annotate).map_err(Failure::one)?;
+    }
+    if !plan.one_chunk() && config.on_error == OnError::Fail {
+        // Every input that cannot be opened is named before anything is read.
+        let unreadable: Vec<Error> = plan
+            .inputs
+            .iter()
+            .filter(|i| !i.is_stdin())
+            .filter_map(|i| {
+                std::fs::File::open(&i.path)
+                    .err()
+                    .map(|e| Error::io(&i.path, e))
+            })
+            .collect();
+        if !unreadable.is_empty() {
+            return Err(Failure {
+                planned: &[],
+                found: unreadable,
+            });
+        }
+    }
+    let OpenIndex {
+        history,
+        _lock: lock,
+        report: index_report,
+    } = index;
+    let segments = history.map(History::into_segments).unwrap_or_default();
+    let stream = match plan.memory_limit {
+        None => Stream::whole(plan.inputs.clone(), config),
+        Some(limit) => Stream::new(
+            plan.inputs.clone(),
+            config,
+            chunk_bytes(limit) / 2,
+            plan.spool_dir.clone(),
+        ),
+    };
+    let tally = if matches!(plan.report, ReportTo::Totals | ReportTo::Nowhere) {
+        Tally::Totals(Summary::default())
+    } else {
+        let mut report = Accumulator::new(config, plan.command.name());
+        if !plan.one_chunk() {
+            // The report's documents go to disk as they come: a corpus's
+            // report can be larger than the memory the run may use.
+            report
+                .spool_documents(&plan.spool_dir)
+                .map_err(|e| Failure::one(Error::io(&plan.spool_dir, e)))?;
+        }
+        Tally::Report(Box::new(report))
+    };
+    let mut running = Running {
+        plan,
+        progress,
+        stream,
+        base: segments.len(),
+        indexed_docs: segments.first().map_or(0, Segment::documents),
+        segments,
+        made: 0,
+        last_delta: None,
+        unresolved: Vec::new(),
+        last_exact: std::collections::HashMap::new(),
+        tally,
+        parts: PartWriter::default(),
+        annotations: Annotations::default(),
+        warned: 0,
+        chunks: 0,
+        documents: 0,
+        text_bytes: 0,
+        blocks: 0,
+        spent: Spent::default(),
+        shown: 0,
+    };
+    if !plan.one_chunk() {
+        progress.stage("reading", running.stream.input_total().unwrap_or(0), true);
+    }
+    // The first chunk is read before any output is made (a run of one chunk
+    // reads every input, and names every error, before it writes anything).
+    let first = match running.next_chunk() {
+        Ok(first) if plan.input_errors.is_empty() => first,
+        read => {
+            let mut found: Vec<Error> = read.err().into_iter().collect();
+            found.extend(running.stream.other_errors());
+            return Err(Failure {
+                planned: &plan.input_errors,
+                found,
+            });
+        }
+    };
+    match running.deliver(first) {
+        Err(e) if is_broken_pipe(&e) => return Ok(ExitStatus::Success),
+        Err(e) => return Err(Failure::one(e)),
+        Ok(()) => {}
+    }
+    progress.finish();
+    let index_chunks = (running.base == 1).then(|| {
+        let index = &running.segments[0];
+        (index.path().to_owned(), index.chunks_read())
+    });
+    // The index learns of this run only once its output is safely written: a
+    // failed write then never makes the next run drop what was not kept.
+    if let Some(path) = plan.index.writes() {
+        running.update_index(path).map_err(Failure::one)?;
+    }
+    drop(lock);
+    let Running {
+        stream,
+        tally,
+        warned,
+        spent,
+        chunks,
+        documents,
+        text_bytes,
+        blocks,
+        ..
+    } = running;
+    let seen = stream.into_seen();
+    if !plan.quiet {
+        for skipped in &seen.skipped[warned..] {
+            progress.say(&format!("warning: skipped {skipped}"));
+        }
+    }
+    let mut status = ExitStatus::Success;
+    match tally {
+        Tally::Report(report) => {
+            let mut report = report
+                .finish(&seen.sources, &seen.skipped)
+                .map_err(|e| Failure::one(Error::io(&plan.spool_dir, e)))?;
+            report.index = index_report;
+            if let Command::Check { limits, exit_zero } = plan.command {
+                let verdict = crate::check::evaluate(&report, limits);
+                if !verdict.passed && !exit_zero {
+                    status = ExitStatus::Duplicates;
+                }
+                report.check = Some(verdict);
+            }
+            deliver_report(plan, &report, progress).map_err(Failure::one)?;
+        }
+        Tally::Totals(summary) => {
+            if plan.report == ReportTo::Totals && !plan.quiet {
+                progress.say(&totals(&summary));
+            }
+        }
+    }
+    if let (IndexUse::Build(out), false) = (&plan.index, plan.quiet) {
+        progress.say(&format!(
+            "indexed {} and {} into {}",
+            report::plural(documents, "document"),
+            report::plural(blocks, "block"),
+            out.display()
+        ));
+    }
+    if plan.verbose && !plan.quiet {
+        let total = started.elapsed();
+        #[allow(clippy::cast_precision_loss)]
+        let mb = text_bytes as f64 / 1e6;
+        let in_chunks = if plan.one_chunk() {
+            String::new()
+        } else {
+            format!(" in {chunks} chunks")
+        };
+        let s = &spent;
+        let known = s.read + s.sketch + s.documents + s.blocks + s.runs + s.report + s.write;
+        progress.say(&format!(
+            "{documents} documents, {mb:.1} MB{in_chunks}: read {:.3}s, sketch {:.3}s, documents {:.3}s, blocks {:.3}s, runs {:.3}s, report {:.3}s, write {:.3}s, segments and the rest {:.3}s, total {:.3}s ({:.1} MB/s, {} threads)",
+            s.read.as_secs_f64(),
+            s.sketch.as_secs_f64(),
+            s.documents.as_secs_f64(),
+            s.blocks.as_secs_f64(),
+            s.runs.as_secs_f64(),
+            s.report.as_secs_f64(),
+            s.write.as_secs_f64(),
+            total.saturating_sub(known).as_secs_f64(),
+            total.as_secs_f64(),
+            mb / total.as_secs_f64().max(1e-9),
+            config.threads,
+        ));
+        if let Some(memory) = crate::memory::usage() {
+            progress.say(&memory);
+        }
+        if let Some((path, (read, all))) = index_chunks {
+            progress.say(&format!(
+                "index {}: read {} of {} 4 KiB chunks ({})",
+                path.display(),
+                report::thousands(read),
+                report::thousands(all),
+                report::percent(read, all)
+            ));
+        }
+    }
+    Ok(status)
+}
+
+/// Bytes of text a chunk holds at most under a memory limit (a chunk holds
+/// one document at least).
+fn chunk_bytes(limit: usize) -> usize {
+    (limit / MEMORY_PER_TEXT_BYTE).max(4096)
+}
+
+impl Running<'_> {
+    /// The next chunk: everything, for a run of one chunk; else what the
+    /// memory the run does not hold yet leaves room for.
+    fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        let clock = Instant::now();
+        let budget = self.plan.memory_limit.map_or(usize::MAX, |limit| {
+            // What the run holds for the whole corpus (where documents' texts
+            // are, clusters, shared-block counts) grows chunk after chunk; the
+            // next chunk gets the rest of the limit, down to a quarter of it.
+            // Chunk boundaries never change the answer.
+            let held = crate::memory::anonymous_bytes().unwrap_or(0);
+            let room = limit.saturating_sub(held).max(limit / 4);
+            (room / MEMORY_PER_TEXT_BYTE).clamp(4096, chunk_bytes(limit))
+        });
+        let chunk = self.stream.next_chunk(budget);
+        self.spent.read += clock.elapsed();
+        chunk
+    }
+
+    /// Runs every chunk, writing the output to `sink` (or, with
+    /// `--annotate` over several chunks, holding it until the clusters are
+    /// whole), starting with `first`.
+    fn deliver(&mut self, first: Option<Chunk>) -> Result<()> {
+        let plan = self.plan;
+        let name = |path: &Path| path.display().to_string();
+        match &plan.destination {
+            None => self.chunks(first, None, ""),
+            Some(Destination::Stdout) => {
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                // A reader of the pipe gets each chunk's output as it is made.
+                let mut sink = OneStream {
+                    out: &mut out,
+                    flush: true,
+                };
+                self.annotated(first, &mut sink, "<stdout>")?;
+                out.flush().map_err(|e| Error::io("<stdout>", e))
+            }
+            Some(Destination::File(path)) => {
+                let mut failed = None;
+                let written = output::write_compressed(path, |out| {
+                    let mut sink = OneStream { out, flush: false };
+                    self.annotated(first, &mut sink, &name(path)).map_err(|e| {
+                        let message = e.to_string();
+                        failed = Some(e);
+                        std::io::Error::other(message)
+                    })
+                });
+                match failed {
+                    Some(e) => Err(e),
+                    None => written,
+                }
+            }
+            Some(Destination::Dir(dir)) => {
+                let mut sink = DirSink::new(dir);
+                self.annotated(first, &mut sink, &name(dir))
+            }
+        }
+    }
+
+    /// [`Running::chunks`] into `sink`; with `--annotate` over several
+    /// chunks, the output is held until every cluster is whole, then
+    /// written with each record's fields.
+    fn annotated(&mut self, first: Option<Chunk>, sink: &mut dyn Sink, name: &str) -> Result<()> {
+        if !self.plan.config.annotate || self.plan.one_chunk() {
+            return self.chunks(first, Some(sink), name);
+        }
+        let dir = &self.plan.spool_dir;
+        let mut held = Held::new(dir).map_err(|e| Error::io(dir, e))?;
+        self.chunks(first, Some(&mut held), name)?;
+        held.replay(&self.annotations, self.indexed_docs, sink)
+            .map_err(|e| Error::io(name, e))
+    }
+
+    /// Analyses, counts and writes every chunk, starting with `first`.
+    fn chunks(
+        &mut self,
+        first: Option<Chunk>,
+        mut sink: Option<&mut dyn Sink>,
+        name: &str,
+    ) -> Result<()> {
+        let mut next = first;
+        while let Some(chunk) = next {
+            let to: Option<&mut dyn Sink> = match &mut sink {
+                Some(sink) => Some(&mut **sink),
+                None => None,
+            };
+            self.chunk(&chunk, to, name)?;
+            next = self.next_chunk()?;
+        }
+        self.resolve_late_copies()?;
+        if let Some(sink) = sink {
+            let clock = Instant::now();
+            self.parts
+                .finish(&self.stream.seen().sources, sink)
+                .map_err(|e| Error::io(name, e))?;
+            self.spent.write += clock.elapsed();
+        }
+        Ok(())
+    }
+
+    /// Analyses one chunk after every chunk before it, counts it and writes
+    /// it; then stores its items for the chunks after it (and the index).
+    fn chunk(&mut self, chunk: &Chunk, sink: Option<&mut dyn Sink>, name: &str) -> Result<()> {
+        let plan = self.plan;
+        let config = &plan.config;
+        let one_chunk = plan.one_chunk();
+        let update = plan.index.writes().is_some();
+        // With nothing stored yet, the engine runs without a history; it
+        // keeps what a segment or the index needs only when one is made.
+        let history = (!self.segments.is_empty())
+            .then(|| Arc::new(History::from_segments(std::mem::take(&mut self.segments))));
+        // One bar for a run in chunks (input bytes read), not one per chunk.
+        let engine_progress: &dyn Progress = if one_chunk { self.progress } else { &Silent };
+        let mut analysis = analyze_after(
+            &chunk.corpus,
+            config,
+            engine_progress,
+            history,
+            !one_chunk || update,
+        )?;
+        analysis.indexed_docs = self.indexed_docs;
+        if !plan.quiet {
+            for skipped in &self.stream.seen().skipped[self.warned..] {
+                self.progress.say(&format!("warning: skipped {skipped}"));
+            }
+        }
+        self.warned = self.stream.seen().skipped.len();
+        self.count(chunk, &analysis);
+        let clock = Instant::now();
+        if let Some(sink) = sink {
+            let mut annotate = if !config.annotate {
+                Annotate::No
+            } else if one_chunk {
+                Annotate::Now
+            } else {
+                self.annotations.add(&chunk.corpus, &analysis);
+                Annotate::Later(&mut self.annotations.marks)
+            };
+            self.parts
+                .chunk(chunk, &analysis, sink, &mut annotate)
+                .map_err(|e| Error::io(name, e))?;
+        }
+        self.spent.write += clock.elapsed();
+        if !one_chunk {
+            let read = self.stream.input_read();
+            self.progress.advance(read - self.shown);
+            self.shown = read;
+            self.progress.message(format!(
+                "{} docs",
+                report::thousands(chunk.first + chunk.corpus.documents.len())
+            ));
+        }
+        self.unresolved.extend(
+            analysis
+                .unresolved_copies
+                .iter()
+                .map(|&(block, key)| (block, analysis.doc_of_block(block), key)),
+        );
+        // Every chunk but the last becomes a segment (the last too when the
+        // index is to be updated). Of the last, only its exact keys are
+        // needed: they resolve the copies that documents dropped in earlier
+        // chunks hold of first copies seen only in it. (Whether more comes
+        // is known once the chunk's output is written, so output never waits
+        // for input beyond its chunk.)
+        let last = !self.stream.has_more()?;
+        let delta = (!last || update).then(|| store::delta(&chunk.corpus, &mut analysis));
+        if last && !update {
+            self.last_exact = analysis
+                .added
+                .take()
+                .map(|a| a.exact.into_iter().map(|e| (e.key, e)).collect())
+                .unwrap_or_default();
+        }
+        if let Some(history) = analysis.history.take() {
+            self.segments = Arc::try_unwrap(history)
+                .ok()
+                .expect("nothing else holds the history")
+                .into_segments();
+        }
+        drop(analysis);
+        match delta {
+            Some(delta) if last => self.last_delta = Some(delta),
+            Some(delta) => self.push_segment(delta)?,
+            None => {}
+        }
+        if !one_chunk {
+            // What the next chunk reads is faulted back in; the rest leaves
+            // the resident set, so memory holds one chunk's work, not the
+            // whole input.
+            self.stream.seen().release();
+            crate::memory::release_free_memory();
+        }
+        Ok(())
+    }
+
+    /// Counts a chunk's report entries (or totals), documents and time.
+    fn count(&mut self, chunk: &Chunk, analysis: &crate::Analysis) {
+        let t = analysis.timings;
+        self.spent.sketch += t.sketch;
+        self.spent.documents += t.documents;
+        self.spent.blocks += t.detect;
+        self.spent.runs += t.decide;
+        self.chunks += 1;
+        self.documents += chunk.corpus.documents.len();
+        self.text_bytes += chunk
+            .corpus
+            .documents
+            .iter()
+            .map(|d| chunk.corpus.text_len(d))
+            .sum::<usize>();
+        self.blocks += analysis.dropped.len();
+        let clock = Instant::now();
+        match &mut self.tally {
+            Tally::Report(report) => report.add(&chunk.corpus, analysis, self.stream.seen()),
+            Tally::Totals(totals) => add_totals(totals, &report::summary(&chunk.corpus, analysis)),
+        }
+        self.spent.report += clock.elapsed();
+    }
+
+    /// Writes a chunk's items as a new segment, then merges the newest
+    /// segment into the one before it while it is at least half that one's
+    /// size (never into the index's).
+    fn push_segment(&mut self, delta: store::Delta) -> Result<()> {
+        let dir = self.plan.spool_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let params = IndexParams::of(&self.plan.config);
+        let segment = store::write_scratch(&dir, &label(&mut self.made, &dir), delta, &params)?;
+        self.segments.push(segment);
+        while let [.., older, newer] = &self.segments[self.base..] {
+            if newer.file_len() * 2 < older.file_len() {
+                break;
+            }
+            let merged = store::append(older, newer, &dir, &label(&mut self.made, &dir), &params)?;
+            self.segments.truncate(self.segments.len() - 2);
+            self.segments.push(merged);
+        }
+        Ok(())
+    }
+
+    /// Counts the copies that documents dropped whole hold of first copies
+    /// seen only in a later chunk: a single analysis counts them, since its
+    /// exact index holds every first copy by then.
+    fn resolve_late_copies(&mut self) -> Result<()> {
+        if self.unresolved.is_empty() {
+            return Ok(());
+        }
+        let history = History::from_segments(std::mem::take(&mut self.segments));
+        // Looked up at once, in the order of the index's records.
+        let keys: Vec<u128> = self.unresolved.iter().map(|&(_, _, key)| key).collect();
+        let stored = history.prior_exact(&keys);
+        let late: Vec<(usize, usize, usize)> = std::mem::take(&mut self.unresolved)
+            .into_iter()
+            .filter_map(|(block, doc, key)| {
+                let found = stored
+                    .get(&key)
+                    .copied()
+                    .or_else(|| self.last_exact.get(&key).copied())?;
+                found.exact.then_some((block, doc, found.source as usize))
+            })
+            .collect();
+        history.status()?;
+        self.segments = history.into_segments();
+        if let Tally::Report(report) = &mut self.tally {
+            report.add_late_copies(late);
+        }
+        Ok(())
+    }
+
+    /// Writes the index the run was checked against, with every document of
+    /// the run added, to `path` (temporary file, synced, renamed).
+    fn update_index(&mut self, path: &Path) -> Result<()> {
+        let params = IndexParams::of(&self.plan.config);
+        let mut run = self.segments.split_off(self.base);
+        let index = self.segments.first();
+        let last = self.last_delta.take().unwrap_or_default();
+        if run.is_empty() {
+            return store::write(path, index, last, &params);
+        }
+        let dir = &self.plan.spool_dir;
+        run.push(store::write_scratch(
+            dir,
+            &label(&mut self.made, dir),
+            last,
+            &params,
+        )?);
+        // The run's segments become one, then follow the index's items.
+        while run.len() > 1 {
+            let newer = run.pop().expect("two or more");
+            let older = run.pop().expect("two or more");
+            let merged = store::append(&older, &newer, dir, &label(&mut self.made, dir), &params)?;
+            run.push(merged);
+        }
+        store::append_durably(self.segments.first(), &run[0], path, &params)
+    }
+}
+
+/// The name of the next segment in messages (segments are unnamed files in
+/// `dir`), counting those `made`.
+fn label(made: &mut usize, dir: &Path) -> PathBuf {
+    *made += 1;
+    dir.join(format!("segment-{made}.ndx"))
+}
+
+/// Adds a chunk's totals to the run's.
+fn add_totals(all: &mut Summary, chunk: &Summary) {
+    all.documents += chunk.documents;
+    all.dropped_documents += chunk.dropped_documents;
+    all.documents_with_repeats += chunk.documents_with_repeats;
+    all.blocks += chunk.blocks;
+    all.removed_blocks += chunk.removed_blocks;
+    all.short_repeats_kept += chunk.short_repeats_kept;
+    all.runs += chunk.runs;
+    all.bytes += chunk.bytes;
+    all.dropped_document_bytes += chunk.dropped_document_bytes;
+    all.removed_block_bytes += chunk.removed_block_bytes;
+    all.removed_bytes += chunk.removed_bytes;
+    all.removed_ratio = report::ratio(all.removed_bytes, all.bytes);
+}
+
+/// The report's line of totals, for standard error.
+fn totals(s: &Summary) -> String {
+    format!(
+        "dropped {} near-duplicate {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
+        report::thousands(s.dropped_documents),
+        if s.dropped_documents == 1 {
+            "document"
+        } else {
+            "documents"
+        },
+        report::thousands(s.removed_blocks),
+        report::thousands(s.blocks),
+        report::thousands(s.removed_bytes),
+        report::thousands(s.bytes),
+        report::plural(s.runs, "run"),
+        report::plural(s.short_repeats_kept, "short repeat"),
+    )
+}
+
+/// Writes the report where the plan says, in its format.
+fn deliver_report(plan: &Plan, report: &Report, progress: &dyn Progress) -> Result<()> {
+    match &plan.report {
+        ReportTo::File(path) => {
+            output::write_atomically(path, |w| write_report(report, plan.format, w))
+        }
+        ReportTo::Stdout => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            match write_report(report, plan.format, &mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Error::Usage(format!("writing the report: {e}")))
+                }
+                _ => Ok(()),
+            }
+        }
+        ReportTo::Totals => {
+            if !plan.quiet {
+                progress.say(&totals(&report.summary));
+            }
+            Ok(())
+        }
+        ReportTo::Nowhere => Ok(()),
+    }
+}
+
+/// Writes the report in `format`. JSON is serialized straight into the
+/// writer: a corpus's report can be larger than the corpus's text.
+fn write_report(report: &Report, format: ReportFormat, out: &mut dyn Write) -> std::io::Result<()> {
+    let top = match format {
+        ReportFormat::Github => {
+            if let Some(verdict) = &report.check {
+                return write_formatted(out, |f| crate::check::write_github(report, verdict, f));
+            }
+            10
+        }
+        ReportFormat::Json => return report.write_json(out),
+        ReportFormat::Text { top } => top,
+    };
+    write_formatted(out, |f| report::write_text(report, top, f))?;
+    if let Some(verdict) = &report.check {
+        out.write_all(crate::check::render_text(verdict).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Runs a renderer that writes text (`fmt::Write`) into `out`, in pieces of
+/// 64 KiB, so that a long report is never held whole.
+fn write_formatted(
+    out: &mut dyn Write,
+    render: impl FnOnce(&mut dyn std::fmt::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    struct Pieces<'a> {
+        out: &'a mut dyn Write,
+        buf: String,
+        failed: Option<std::io::Error>,
+    }
+    impl std::fmt::Write for Pieces<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.buf.push_str(s);
+            if self.buf.len() >= 1 << 16 {
+                if let Err(e) = self.out.write_all(self.buf.as_bytes()) {
+                    self.failed = Some(e);
+                    return Err(std::fmt::Error);
+                }
+                self.buf.clear();
+            }
+            Ok(())
+        }
+    }
+    let mut pieces = Pieces {
+        out,
+        buf: String::new(),
+        failed: None,
+    };
+    render(&mut pieces)?;
+    if let Some(e) = pieces.failed {
+        return Err(e);
+    }
+    pieces.out.write_all(pieces.buf.as_bytes())
+}

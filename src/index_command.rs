@@ -1,0 +1,145 @@
+//! `neardup index stats` and `neardup index merge`: commands on an index
+//! file, not runs over inputs.
+
+use crate::cli;
+use crate::print_error;
+use neardup::report;
+use neardup::store;
+use neardup::ExitStatus;
+use std::io::Write;
+
+/// `neardup index stats`.
+pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
+    let index = match store::Segment::open(&args.path, None, None) {
+        Ok(i) => i,
+        Err(e) => {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    if args.verify {
+        if let Err(e) = index.verify() {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    }
+    let meta = index.meta();
+    let counts = [
+        ("documents", index.documents()),
+        ("blocks", index.blocks()),
+        ("exact_keys", index.count("exact")),
+        ("postings", index.count("postings")),
+        ("copies", index.count("members")),
+        ("bucket_entries", index.count("bands")),
+        ("block_shingles", index.count("block_shingles")),
+        ("document_shingles", index.count("doc_shingles")),
+    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    print_stdout(|w| {
+        if args.json {
+            let mut value = serde_json::json!({
+                "path": args.path.display().to_string(),
+                "format_version": store::FORMAT_VERSION,
+                "bytes": index.file_len(),
+                "created": meta.created,
+                "updated": meta.updated,
+                "runs": meta.runs,
+                "parameters": meta.params,
+                "verified": args.verify,
+            });
+            for (name, n) in counts {
+                value[name] = n.into();
+            }
+            serde_json::to_writer(&mut *w, &value).map_err(std::io::Error::from)?;
+            return w.write_all(b"\n");
+        }
+        writeln!(
+            w,
+            "{}: neardup index, format version {}, {} bytes",
+            args.path.display(),
+            store::FORMAT_VERSION,
+            report::thousands(usize::try_from(index.file_len()).unwrap_or(usize::MAX))
+        )?;
+        for (name, n) in counts {
+            writeln!(
+                w,
+                "  {:<18} {:>14}",
+                name.replace('_', " "),
+                report::thousands(n)
+            )?;
+        }
+        writeln!(
+            w,
+            "  created            {} ({} ago)",
+            store::utc(meta.created),
+            store::age(now.saturating_sub(meta.created))
+        )?;
+        writeln!(
+            w,
+            "  updated            {} ({} ago), {}",
+            store::utc(meta.updated),
+            store::age(now.saturating_sub(meta.updated)),
+            report::plural(usize::try_from(meta.runs).unwrap_or(0), "run")
+        )?;
+        let params = serde_json::to_value(&meta.params).unwrap_or_default();
+        let flags: Vec<String> = params
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| !v.is_null() && k.as_str() != "engine")
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("--{k} {s}"),
+                v => format!("--{k} {v}"),
+            })
+            .collect();
+        writeln!(w, "  built with         {}", flags.join(" "))?;
+        writeln!(w, "  engine version     {}", meta.params.engine)?;
+        if args.verify {
+            writeln!(w, "  checksums          every chunk verified")?;
+        }
+        Ok(())
+    })
+}
+
+/// `neardup index merge`.
+pub fn merge(args: &cli::MergeArgs) -> ExitStatus {
+    let merged = (|| -> neardup::Result<()> {
+        // The output's lock is held from before reading (the output may be
+        // one of the inputs) until the merged index is in place.
+        let _lock = store::lock(&args.output)?;
+        let a = store::Segment::open(&args.a, None, None)?;
+        let b = store::Segment::open(&args.b, None, None)?;
+        store::merge(&a, &b, &args.output)?;
+        eprintln!(
+            "neardup: merged {} ({} documents) and {} ({} documents) into {}",
+            args.a.display(),
+            report::thousands(a.documents()),
+            args.b.display(),
+            report::thousands(b.documents()),
+            args.output.display()
+        );
+        Ok(())
+    })();
+    match merged {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            print_error(&e);
+            ExitStatus::Error
+        }
+    }
+}
+
+fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> ExitStatus {
+    let stdout = std::io::stdout();
+    let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match fill(&mut lock).and_then(|()| lock.flush()) {
+        Ok(()) => ExitStatus::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Err(e) => {
+            print_error(&format!("writing the report: {e}"));
+            ExitStatus::Error
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! What a run does, settled once: [`Plan::new`] turns the validated
+//! [`Config`] and what the command asks for ([`Request`]) into every decision
+//! the run then follows: the inputs, where the cleaned text and the report go
+//! and in which format, how the index is used, whether the run is one chunk
+//! or works in chunks under a memory limit, and where chunks spool. Nothing
+//! is decided again later, and the config is never changed.
+
+use crate::check::Limits;
+use crate::config::{Config, Keep};
+use crate::error::{Error, Result};
+use crate::input::InputPath;
+use crate::output::Destination;
+use crate::sizes::{human_bytes, parse_size};
+use std::path::PathBuf;
+
+/// What the command does besides analysing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Report only.
+    Scan,
+    /// Write the cleaned text, and the report.
+    Clean,
+    /// Measure duplication against limits: exit 1 over them (unless
+    /// `exit_zero`).
+    Check {
+        /// The limits.
+        limits: Limits,
+        /// Exit 0 whatever the verdict.
+        exit_zero: bool,
+    },
+    /// `index build`: write the index named here, report nothing else.
+    IndexBuild(PathBuf),
+}
+
+impl Command {
+    /// The name the report gives the command.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Clean => "clean",
+            Command::Check { .. } => "check",
+            Command::Scan | Command::IndexBuild(_) => "scan",
+        }
+    }
+}
+
+/// The report's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Text for people, listing `top` entries of each kind.
+    Text {
+        /// Entries listed per kind.
+        top: usize,
+    },
+    /// One JSON document.
+    Json,
+    /// GitHub workflow commands and a Markdown summary (`check` only).
+    Github,
+}
+
+/// Where the report goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportTo {
+    /// Standard output.
+    Stdout,
+    /// A file, written atomically (`--report`).
+    File(PathBuf),
+    /// Only its line of totals, on standard error: the cleaned text has
+    /// standard output (only the totals are counted).
+    Totals,
+    /// Nowhere (`index build` says what it indexed instead).
+    Nowhere,
+}
+
+/// How the run uses an index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexUse {
+    /// No index.
+    None,
+    /// Checked against the index at `path` (`--index`, or `--reference`,
+    /// which is never written), adding the run to it with `update`.
+    Read {
+        /// The index.
+        path: PathBuf,
+        /// `index` or `reference`, as the report says.
+        role: &'static str,
+        /// `--update`: the run is added once its output is in place (an
+        /// index that does not exist yet is made).
+        update: bool,
+    },
+    /// `index build`: a new index at this path.
+    Build(PathBuf),
+}
+
+impl IndexUse {
+    /// The index the run writes, if any.
+    #[must_use]
+    pub fn writes(&self) -> Option<&PathBuf> {
+        match self {
+            IndexUse::Read {
+                path, update: true, ..
+            }
+            | IndexUse::Build(path) => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// What a caller asks of a run, as given (flags of the binary, or fields set
+/// by a library user); [`Plan::new`] checks it.
+#[derive(Clone, Debug)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct Request {
+    /// The command.
+    pub command: Command,
+    /// Files, directories and `-` (standard input).
+    pub paths: Vec<PathBuf>,
+    /// `clean -o FILE`.
+    pub output: Option<PathBuf>,
+    /// `clean --out-dir DIR`.
+    pub out_dir: Option<PathBuf>,
+    /// `clean --report FILE`.
+    pub report: Option<PathBuf>,
+    /// The report's format.
+    pub format: ReportFormat,
+    /// `--index PATH`.
+    pub index: Option<PathBuf>,
+    /// `--reference PATH`.
+    pub reference: Option<PathBuf>,
+    /// `--update`.
+    pub update: bool,
+    /// `--memory-limit SIZE`, as given.
+    pub memory_limit: Option<String>,
+    /// `--tmp-dir DIR`.
+    pub tmp_dir: Option<PathBuf>,
+    /// `--quiet`: no warnings, notes or totals.
+    pub quiet: bool,
+    /// `-v`: timings and memory on standard error.
+    pub verbose: bool,
+}
+
+/// Bytes of memory a run of one chunk takes per byte of input, both levels
+/// with the report (250 MB of JSON Lines: 878 MiB, `benches/RESULTS.md`), and
+/// bytes of text per byte of a compressed input (an estimate: news text packs
+/// 2.6 to 5 times).
+const WHOLE_RUN_PER_INPUT_BYTE: f64 = 3.7;
+const COMPRESSED_TEXT_PER_BYTE: f64 = 4.0;
+
+/// Every decision about a run, made once; see the module's documentation.
+pub struct Plan {
+    /// The validated settings.
+    pub config: Config,
+    /// The command.
+    pub command: Command,
+    /// The inputs, expanded (directories walked), in input order.
+    pub inputs: Vec<InputPath>,
+    /// Paths that could not be expanded: the run fails, naming them (a run of
+    /// one chunk names every input's error with them).
+    pub input_errors: Vec<Error>,
+    /// Where the cleaned text goes (`clean` only).
+    pub destination: Option<Destination>,
+    /// Where the report goes.
+    pub report: ReportTo,
+    /// The report's format.
+    pub format: ReportFormat,
+    /// The index's use.
+    pub index: IndexUse,
+    /// The memory a run in chunks works in; `None`: the run is one chunk.
+    pub memory_limit: Option<usize>,
+    /// Where a run in chunks keeps its segments and spools.
+    pub spool_dir: PathBuf,
+    /// Notes for standard error (why a run works in chunks by itself).
+    pub notes: Vec<String>,
+    /// No warnings, notes or totals.
+    pub quiet: bool,
+    /// Timings and memory on standard error.
+    pub verbose: bool,
+}
+
+impl Plan {
+    /// Settles a run.
+    ///
+    /// # Errors
+    /// A [`Error::Usage`] for requests that cannot be met together.
+    pub fn new(config: Config, request: Request) -> Result<Plan> {
+        let usage = |message: &str| Err(Error::Usage(message.into()));
+        let check = matches!(request.command, Command::Check { .. });
+        if request.format == ReportFormat::Github && !check {
+            return usage("--format github is a report format of `neardup check`");
+        }
+        let index = match (&request.command, &request.index, &request.reference) {
+            (Command::IndexBuild(_), Some(_), _) | (Command::IndexBuild(_), _, Some(_)) => {
+                return usage(
+                    "`index build` writes the index named by -o; --index and --reference do not apply",
+                )
+            }
+            (Command::IndexBuild(out), None, None) => IndexUse::Build(out.clone()),
+            (_, None, _) if request.update => {
+                return usage(
+                    "--update adds to the index named by --index; a --reference index is never written",
+                )
+            }
+            (_, Some(path), _) => IndexUse::Read {
+                path: path.clone(),
+                role: "index",
+                update: request.update,
+            },
+            (_, None, Some(path)) => IndexUse::Read {
+                path: path.clone(),
+                role: "reference",
+                update: false,
+            },
+            (_, None, None) => IndexUse::None,
+        };
+        let destination = (request.command == Command::Clean).then(|| {
+            match (&request.output, &request.out_dir) {
+                (Some(file), _) => Destination::File(file.clone()),
+                (None, Some(dir)) => Destination::Dir(dir.clone()),
+                (None, None) => Destination::Stdout,
+            }
+        });
+        let to_stdout = matches!(destination, Some(Destination::Stdout));
+        if to_stdout && request.format == ReportFormat::Json && request.report.is_none() {
+            return usage(
+                "--json needs --report FILE when the cleaned text goes to standard output",
+            );
+        }
+        if request
+            .paths
+            .iter()
+            .filter(|p| p.as_os_str() == "-")
+            .count()
+            > 1
+        {
+            return usage("`-` (standard input) can be given only once");
+        }
+        let report = match (&request.command, &request.report) {
+            (Command::IndexBuild(_), _) => ReportTo::Nowhere,
+            (_, Some(path)) => ReportTo::File(path.clone()),
+            (_, None) if to_stdout => ReportTo::Totals,
+            (_, None) => ReportTo::Stdout,
+        };
+        // Every path is tried and every failure reported before giving up.
+        let (inputs, input_errors) = crate::input::expand(&request.paths, &config.glob);
+        let mut notes = Vec::new();
+        let memory_limit = match &request.memory_limit {
+            Some(_) if config.keep != Keep::First => {
+                return usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep");
+            }
+            Some(given) => Some(parse_size("--memory-limit", given)?),
+            None if config.keep != Keep::First => None,
+            None => needs_chunks(&inputs).inspect(|&(needed, available, limit)| {
+                if !request.quiet {
+                    notes.push(format!(
+                        "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
+                        human_bytes(needed),
+                        human_bytes(available),
+                        human_bytes(limit as u64),
+                    ));
+                }
+            }).map(|(_, _, limit)| limit),
+        };
+        Ok(Plan {
+            config,
+            command: request.command,
+            inputs,
+            input_errors,
+            destination,
+            report,
+            format: request.format,
+            index,
+            memory_limit,
+            spool_dir: request.tmp_dir.unwrap_or_else(std::env::temp_dir),
+            notes,
+            quiet: request.quiet,
+            verbose: request.verbose,
+        })
+    }
+
+    /// Whether the run is one chunk (no memory limit): every input read whole
+    /// before anything is written.
+    #[must_use]
+    pub fn one_chunk(&self) -> bool {
+        self.memory_limit.is_none()
+    }
+}
+
+/// When a run of one chunk of `inputs` would not fit in the memory available:
+/// the memory it would take, what is available, and the limit to work in
+/// chunks under (half of what is available).
+fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
+    // Standard input counts for nothing: its size is not known.
+    #[allow(clippy::cast_precision_loss)]
+    let needed: f64 = inputs
+        .iter()
+        .filter(|i| !i.is_stdin())
+        .filter_map(|i| {
+            let size = std::fs::metadata(&i.path).ok()?.len() as f64;
+            let compressed = crate::compress::Compression::from_name(&i.path)
+                != crate::compress::Compression::None;
+            Some(if compressed {
+                size * COMPRESSED_TEXT_PER_BYTE
+            } else {
+                size
+            })
+        })
+        .sum::<f64>()
+        * WHOLE_RUN_PER_INPUT_BYTE;
+    let available = crate::memory::available()?;
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    (needed > available as f64).then(|| {
+        let limit = usize::try_from(available / 2).unwrap_or(usize::MAX);
+        (needed as u64, available, limit)
+    })
+}

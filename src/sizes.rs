@@ -1,0 +1,73 @@
+//! Sizes as people write them (`1G`, `512M`): read for `--memory-limit` and
+//! `NEARDUP_AVAILABLE_MEMORY`, written in notes.
+
+use crate::error::{Error, Result};
+
+/// Parses a size: `1G`, `512M`, `800K`, `1.5G` or a number of bytes (powers
+/// of 1024).
+///
+/// # Errors
+/// A [`Error::Usage`] naming the flag.
+pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
+    let t = text.trim();
+    let (number, unit) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&t[..i], t[i..].to_ascii_uppercase()),
+        None => (t, String::new()),
+    };
+    let scale: f64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => f64::NAN,
+    };
+    let value: f64 = number.trim().parse().unwrap_or(f64::NAN);
+    let bytes = value * scale;
+    if bytes.is_finite() && bytes >= 1.0 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(bytes as usize)
+    } else {
+        Err(Error::Usage(format!(
+            "{flag} takes a size such as 1G, 512M or 800K, not {text:?}"
+        )))
+    }
+}
+
+/// Bytes as `1.5G`, `300M` or `12K` (powers of 1024, as [`parse_size`] reads them).
+#[must_use]
+pub fn human_bytes(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    for (unit, scale) in [("G", 1u64 << 30), ("M", 1 << 20), ("K", 1 << 10)] {
+        #[allow(clippy::cast_precision_loss)]
+        let scale = scale as f64;
+        if b >= scale {
+            return format!("{:.1}{unit}", b / scale);
+        }
+    }
+    format!("{bytes}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("--memory-limit", "1G").unwrap(), 1 << 30);
+        assert_eq!(parse_size("--memory-limit", "512m").unwrap(), 512 << 20);
+        assert_eq!(parse_size("--memory-limit", "1.5GiB").unwrap(), 3 << 29);
+        assert_eq!(parse_size("--memory-limit", "4096").unwrap(), 4096);
+        for bad in ["", "lots", "1X", "-1G", "0"] {
+            assert!(parse_size("--memory-limit", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes_print_as_they_are_read() {
+        assert_eq!(human_bytes(50 << 10), "50.0K");
+        assert_eq!(human_bytes(3 << 29), "1.5G");
+        assert_eq!(human_bytes(100), "100");
+    }
+}
