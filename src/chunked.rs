@@ -5,9 +5,8 @@
 
 use crate::compress::Compression;
 use crate::input::{InputPath, Source};
-use crate::output::{
-    temp_beside, write_compressed, write_source_part, Annotate, Annotations, Counted,
-};
+use crate::atomic::{temp_beside, write_compressed};
+use crate::output::{write_source_part, Annotate, Annotations, Counted};
 use crate::pipeline::Analysis;
 use crate::stream::Chunk;
 use std::io::Write;

@@ -439,7 +439,7 @@ impl Running<'_> {
             }
             Some(Destination::File(path)) => {
                 let mut failed = None;
-                let written = output::write_compressed(path, |out| {
+                let written = crate::atomic::write_compressed(path, |out| {
                     let mut sink = OneStream { out, flush: false };
                     self.annotated(first, &mut sink, &name(path)).map_err(|e| {
                         let message = e.to_string();
@@ -742,7 +742,7 @@ fn totals(s: &Summary) -> String {
 fn deliver_report(plan: &Plan, report: &Report, progress: &dyn Progress) -> Result<()> {
     match &plan.report {
         ReportTo::File(path) => {
-            output::write_atomically(path, |w| write_report(report, plan.format, w))
+            crate::atomic::write_atomically(path, |w| write_report(report, plan.format, w))
         }
         ReportTo::Stdout => {
             let stdout = std::io::stdout();

@@ -39,6 +39,7 @@
 //! assert!(cleaned.ends_with("A tweet in between.\n"));
 //! ```
 
+pub mod atomic;
 pub mod check;
 pub mod chunked;
 pub mod cluster;

@@ -262,18 +262,24 @@ impl<'c> Stream<'c> {
     /// `--on-error skip`), named with its line or byte offset.
     pub fn next_chunk(&mut self, chunk_bytes: usize) -> Result<Option<Chunk>> {
         while self.pending_bytes < chunk_bytes && self.read_piece()? {}
-        let Some(first) = self.pending.pop_front() else {
+        if self.pending.is_empty() {
             return Ok(None);
-        };
-        let mut bytes = first.len;
-        let mut documents = vec![first];
-        while let Some(next) = self.pending.front() {
-            if bytes + next.len > chunk_bytes {
+        }
+        // The documents that fit (one at least), taken at once: the chunk's
+        // table is allocated once, at its size.
+        let (mut count, mut bytes) = (0, 0usize);
+        for next in &self.pending {
+            if count > 0 && bytes.saturating_add(next.len) > chunk_bytes {
                 break;
             }
+            count += 1;
             bytes += next.len;
-            documents.extend(self.pending.pop_front());
         }
+        let documents: Vec<Document> = if count == self.pending.len() {
+            std::mem::take(&mut self.pending).into()
+        } else {
+            self.pending.drain(..count).collect()
+        };
         self.pending_bytes -= bytes;
         let first = self.seen.places.len();
         self.seen.places.extend(documents.iter().map(|d| {
@@ -641,6 +647,7 @@ impl<'c> Stream<'c> {
     }
 
     fn push_documents(&mut self, source: usize, docs: Vec<Document>) {
+        self.pending.reserve(docs.len());
         for mut doc in docs {
             doc.source = source;
             self.pending_bytes += doc.len;

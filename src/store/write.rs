@@ -524,7 +524,7 @@ fn write_items(
     items: &Items<'_>,
     params: &IndexParams,
 ) -> Result<()> {
-    let temp = crate::output::temp_beside(path, dir, ".neardup-index-")?;
+    let temp = crate::atomic::temp_beside(path, dir, ".neardup-index-")?;
     fill(temp.as_file(), old, items, params).map_err(|e| Error::io(path, e))?;
     read_well(old, items)?;
     temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
