@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::report::{doc_label_for_annotation, Report};
-use serde::{Deserialize, Serialize};
+pub use crate::report::{CheckReport, Measurement};
 use std::fmt::Write as _;
 
 /// The limits a check enforces, as fractions (0.05 for 5%).
@@ -38,32 +38,6 @@ pub fn parse_share(flag: &str, text: &str) -> Result<f64> {
             "{flag} takes a share such as 5% or 0.05, not {text:?}"
         ))),
     }
-}
-
-/// One measured share and its limit.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Measurement {
-    /// `duplicate_documents`, `repeated_blocks` or `repeated_bytes`.
-    pub name: String,
-    /// What is counted.
-    pub count: usize,
-    /// Out of how many.
-    pub total: usize,
-    /// `count / total`, rounded to 4 decimals.
-    pub share: f64,
-    /// The limit, as a fraction.
-    pub limit: f64,
-    /// Whether the share is within the limit.
-    pub passed: bool,
-}
-
-/// The check's verdict, part of the JSON report.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct CheckReport {
-    /// Every limited share.
-    pub measurements: Vec<Measurement>,
-    /// All within their limits.
-    pub passed: bool,
 }
 
 /// Measures a report against limits.

@@ -3,9 +3,9 @@
 //! (standard output, `-o FILE`), to a file of its own (`--out-dir`), or held
 //! until the run ends (`--annotate` over several chunks).
 
+use crate::atomic::{temp_beside, write_compressed};
 use crate::compress::Compression;
 use crate::input::{InputPath, Source};
-use crate::atomic::{temp_beside, write_compressed};
 use crate::output::{write_source_part, Annotate, Annotations, Counted};
 use crate::pipeline::Analysis;
 use crate::stream::Chunk;

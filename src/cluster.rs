@@ -14,9 +14,9 @@ use crate::config::{Config, Keep, Measure, Method};
 use crate::index::lsh::Banding;
 use crate::index::{candidate_pairs_after, permuted};
 use crate::jsonl::FieldValue;
+use crate::prior::Prior;
 use crate::shingle::intersection;
 use crate::sketch::{minhash, simhash};
-use crate::store::History;
 
 /// What the document level needs to know about one document.
 #[derive(Clone, Debug, Default)]
@@ -225,9 +225,9 @@ pub fn cluster_after(
     config: &Config,
     sizes: &[usize],
     keep_values: &[Option<FieldValue>],
-    history: Option<&History>,
+    history: Option<&dyn Prior>,
 ) -> DocLevel {
-    let base = history.map_or(0, History::documents);
+    let base = history.map_or(0, Prior::documents);
     let tables = candidates.tables();
     let keys: Vec<&[u64]> = sketches.iter().map(|s| s.keys.as_slice()).collect();
     let pairs = candidate_pairs_after(&keys, tables, base, history);
@@ -243,10 +243,10 @@ pub fn cluster_pairs(
     config: &Config,
     sizes: &[usize],
     keep_values: &[Option<FieldValue>],
-    history: Option<&History>,
+    history: Option<&dyn Prior>,
 ) -> DocLevel {
     let n = sketches.len();
-    let base = history.map_or(0, History::documents);
+    let base = history.map_or(0, Prior::documents);
     let candidate_count = pairs.len();
     // Group by the later document.
     pairs.sort_unstable_by_key(|&(a, b)| (b, a));

@@ -26,7 +26,7 @@
 
 use crate::config::Config;
 use crate::detect::Match;
-use crate::store::History;
+use crate::prior::Prior;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -84,14 +84,14 @@ pub struct BlockFacts<'a> {
     /// Blocks of the index.
     pub base: usize,
     /// The index, if any.
-    pub history: Option<&'a History>,
+    pub history: Option<&'a dyn Prior>,
 }
 
 /// How many recent earlier copies are tried as a run's source, besides the first.
-const RECENT_COPIES: usize = crate::store::MEMBERS_KEPT;
+const RECENT_COPIES: usize = crate::prior::MEMBERS_KEPT;
 
 impl BlockFacts<'_> {
-    fn stored(&self, g: usize) -> Option<crate::store::BlockRecord> {
+    fn stored(&self, g: usize) -> Option<crate::prior::BlockRecord> {
         match self.history {
             Some(h) if g < self.base => Some(h.block(g)),
             _ => None,
@@ -100,7 +100,7 @@ impl BlockFacts<'_> {
 
     fn is_repeat(&self, g: usize) -> bool {
         match self.stored(g) {
-            Some(b) => b.kind == crate::store::KIND_REPEAT,
+            Some(b) => b.kind == crate::prior::KIND_REPEAT,
             None => matches!(self.matches[g - self.base], Match::Repeat { .. }),
         }
     }

@@ -36,8 +36,8 @@
 //! rarer shingles.
 
 use crate::config::Config;
+use crate::prior::{ExactRecord, Prior};
 use crate::shingle::{intersection, Sketch};
-use crate::store::{ExactRecord, History};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -334,11 +334,11 @@ pub type Added = (Vec<ExactRecord>, Vec<(u32, u32)>);
 /// in it; ids of this run's blocks start at `base`.
 #[derive(Default)]
 pub struct Detector<'h> {
-    history: Option<&'h History>,
+    history: Option<&'h dyn Prior>,
     /// The history's postings of this run's shingles and its answers for
     /// this run's exact keys, read from it at once before the first block
     /// (empty without a history).
-    prior: crate::store::PriorPostings,
+    prior: crate::prior::PriorPostings,
     prior_exact: HashMap<u128, ExactRecord>,
     base: usize,
     exact: Map<u128, ExactEntry>,
@@ -367,10 +367,10 @@ impl<'h> Detector<'h> {
 
     /// A detector that starts with an index's blocks.
     #[must_use]
-    pub fn after(history: Option<&'h History>) -> Detector<'h> {
+    pub fn after(history: Option<&'h dyn Prior>) -> Detector<'h> {
         Detector {
             history,
-            base: history.map_or(0, History::blocks),
+            base: history.map_or(0, Prior::blocks),
             postings: PostingTable {
                 with_prior: history.is_some(),
                 ..PostingTable::default()
@@ -606,7 +606,7 @@ pub fn detect_after(
     skip: &[bool],
     config: &Config,
     progress: &dyn crate::progress::Progress,
-    history: Option<&History>,
+    history: Option<&dyn Prior>,
     keep_state: bool,
 ) -> Detection {
     // Sized once for what will be indexed (the distinct shingles of blocks
@@ -711,7 +711,7 @@ impl<'s, 'h> Run<'s, 'h> {
         skip: &'s [bool],
         (keys, shingles): (usize, usize),
         config: &'s Config,
-        history: Option<&'h History>,
+        history: Option<&'h dyn Prior>,
     ) -> Run<'s, 'h> {
         let mut detector = Detector::after(history);
         detector.reserve(keys, shingles);

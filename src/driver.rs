@@ -21,6 +21,7 @@ use crate::input::{self, Texts};
 use crate::output::{self, Annotate, Annotations, Destination};
 use crate::pipeline::analyze_after;
 use crate::plan::{Command, IndexUse, Plan, ReportFormat, ReportTo};
+use crate::prior::Prior;
 use crate::progress::{Progress, Silent};
 use crate::report::{self, Accumulator, Report, Summary};
 use crate::store::{self, History, IndexParams, Segment};
@@ -517,7 +518,7 @@ impl Running<'_> {
             &chunk.corpus,
             config,
             engine_progress,
-            history,
+            history.clone().map(|h| h as Arc<dyn Prior>),
             !one_chunk || update,
         )?;
         analysis.indexed_docs = self.indexed_docs;
@@ -573,13 +574,13 @@ impl Running<'_> {
                 .map(|a| a.exact.into_iter().map(|e| (e.key, e)).collect())
                 .unwrap_or_default();
         }
-        if let Some(history) = analysis.history.take() {
+        drop(analysis);
+        if let Some(history) = history {
             self.segments = Arc::try_unwrap(history)
                 .ok()
                 .expect("nothing else holds the history")
                 .into_segments();
         }
-        drop(analysis);
         match delta {
             Some(delta) if last => self.last_delta = Some(delta),
             Some(delta) => self.push_segment(delta)?,

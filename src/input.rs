@@ -497,30 +497,6 @@ impl Corpus {
     }
 }
 
-/// An input read whole: its source, documents (with `source` 0) and the
-/// records skipped under `--on-error skip`.
-pub(crate) type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
-
-/// Reads an input whole (see [`Loaded`]).
-pub(crate) fn load_whole(input: InputPath, config: &Config, spool: Option<&Path>) -> Loaded {
-    // (Standard input cannot be read again.)
-    let again = (config.on_error == OnError::Fail
-        && format_of(&input, config) == Format::Jsonl
-        && !input.is_stdin())
-    .then(|| input.clone());
-    let source = match (load_source(input, config, spool), again) {
-        // A compressed stream cut short: the first error in the file may be a
-        // record before the cut, which reading the input as a chunked run
-        // does (a piece at a time) finds, as that run would.
-        (Err(e @ Error::Decompress { .. }), Some(again)) => {
-            return Err(crate::stream::first_error(again, config, spool).unwrap_or(e));
-        }
-        (loaded, _) => loaded?,
-    };
-    let (docs, bad) = documents(&source, config)?;
-    Ok((source, docs, bad))
-}
-
 /// The format an input is read as: `--format`, else its name (`.jsonl`,
 /// `.ndjson`, maybe compressed: JSON Lines; anything else: text).
 #[must_use]

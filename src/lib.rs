@@ -57,6 +57,7 @@ pub mod normalize;
 pub mod output;
 pub mod pipeline;
 pub mod plan;
+pub mod prior;
 pub mod progress;
 pub mod report;
 pub mod segment;

@@ -6,11 +6,11 @@ use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
+use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
 use crate::segment::{segment, Block};
 use crate::shingle::{as_bytes, hash_text_words, shingles_of, write_bytes, Sketch};
 use crate::sketch::hll::Hll;
-use crate::store::{ExactRecord, History};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
@@ -24,7 +24,7 @@ use std::time::Instant;
 /// run's own index), while the vectors here hold this run's blocks only.
 pub struct Analysis {
     /// The index this run was checked against.
-    pub history: Option<Arc<History>>,
+    pub history: Option<Arc<dyn Prior>>,
     /// Documents in the index (0 without one).
     pub base_docs: usize,
     /// Blocks in the index (0 without one).
@@ -336,12 +336,12 @@ pub fn analyze_after(
     corpus: &Corpus,
     config: &Config,
     progress: &dyn Progress,
-    history: Option<Arc<History>>,
+    history: Option<Arc<dyn Prior>>,
     keep: bool,
 ) -> crate::Result<Analysis> {
     let hist = history.as_deref();
-    let base_docs = hist.map_or(0, History::documents);
-    let base_blocks = hist.map_or(0, History::blocks);
+    let base_docs = hist.map_or(0, Prior::documents);
+    let base_blocks = hist.map_or(0, Prior::blocks);
     let mut added = keep.then(Added::default);
     let started = Instant::now();
     let mut timings = Timings::default();

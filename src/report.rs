@@ -77,7 +77,7 @@ pub struct Report {
     pub skipped: Vec<String>,
     /// `neardup check` only: the shares measured against their limits.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub check: Option<crate::check::CheckReport>,
+    pub check: Option<CheckReport>,
     /// With `--index` or `--reference`: the index the run was checked against.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub index: Option<IndexReport>,
@@ -367,6 +367,32 @@ fn unless_spliced<T: Serialize, S: serde::Serializer>(
     } else {
         serializer.collect_seq(items)
     }
+}
+
+/// One measured share and its limit.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Measurement {
+    /// `duplicate_documents`, `repeated_blocks` or `repeated_bytes`.
+    pub name: String,
+    /// What is counted.
+    pub count: usize,
+    /// Out of how many.
+    pub total: usize,
+    /// `count / total`, rounded to 4 decimals.
+    pub share: f64,
+    /// The limit, as a fraction.
+    pub limit: f64,
+    /// Whether the share is within the limit.
+    pub passed: bool,
+}
+
+/// `neardup check`'s verdict (see `check`), part of the JSON report.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CheckReport {
+    /// Every limited share.
+    pub measurements: Vec<Measurement>,
+    /// All within their limits.
+    pub passed: bool,
 }
 
 /// The index a run was checked against.

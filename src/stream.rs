@@ -18,7 +18,7 @@
 //! skipped; a whole run skips such a source entirely.
 
 use crate::compress::Compression;
-use crate::config::{Config, Format};
+use crate::config::{Config, Format, OnError};
 use crate::error::{Error, Result};
 use crate::input::{self, Corpus, Data, Document, InputPath, Source, Texts};
 use rayon::prelude::*;
@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Input bytes read (and located) at most at a time.
@@ -372,9 +372,9 @@ impl<'c> Stream<'c> {
         }
         self.opened = self.opened.saturating_add(bytes);
         let (config, spool) = (self.config, self.spool.as_deref());
-        let loaded: Vec<input::Loaded> = batch
+        let loaded: Vec<Loaded> = batch
             .into_par_iter()
-            .map(|input| input::load_whole(input, config, spool))
+            .map(|input| load_whole(input, config, spool))
             .collect();
         let mut failed = Vec::new();
         for item in loaded {
@@ -671,15 +671,39 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
+/// An input read whole: its source, documents (with `source` 0) and the
+/// records skipped under `--on-error skip`.
+type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
+
+/// Reads an input whole (see [`Loaded`]).
+fn load_whole(input: InputPath, config: &Config, spool: Option<&Path>) -> Loaded {
+    // (Standard input cannot be read again.)
+    let again = (config.on_error == OnError::Fail
+        && input::format_of(&input, config) == Format::Jsonl
+        && !input.is_stdin())
+    .then(|| input.clone());
+    let source = match (input::load_source(input, config, spool), again) {
+        // A compressed stream cut short: the first error in the file may be a
+        // record before the cut, which reading the input as a chunked run
+        // does (a piece at a time) finds, as that run would.
+        (Err(e @ Error::Decompress { .. }), Some(again)) => {
+            return Err(first_error(again, config, spool).unwrap_or(e));
+        }
+        (loaded, _) => loaded?,
+    };
+    let (docs, bad) = input::documents(&source, config)?;
+    Ok((source, docs, bad))
+}
+
 /// The first error in `input` in file order, as a chunked run meets it (its
 /// start, each piece's lines, then the read that failed), or `None` when it
 /// reads without one.
 pub(crate) fn first_error(
     input: InputPath,
     config: &Config,
-    spool: Option<&std::path::Path>,
+    spool: Option<&Path>,
 ) -> Option<Error> {
-    let dir = spool.map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
+    let dir = spool.map_or_else(std::env::temp_dir, Path::to_path_buf);
     let mut stream = Stream::new(vec![input], config, PIECE, dir);
     // Not read whole: that is how a whole load reads it, which asks this.
     stream.small = None;

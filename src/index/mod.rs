@@ -40,7 +40,7 @@ pub fn candidate_pairs_after(
     keys: &[&[u64]],
     tables: usize,
     base: usize,
-    history: Option<&crate::store::History>,
+    history: Option<&dyn crate::prior::Prior>,
 ) -> Vec<(u32, u32)> {
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
     // The index's buckets of every key, read in one ordered pass.

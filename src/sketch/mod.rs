@@ -7,7 +7,7 @@
 //!   Hamming distance of two fingerprints estimates their angle.
 //!
 //! Sketches only propose candidates: every pair is verified on the real shingle
-//! sets before two documents are called duplicates (see [`crate::cluster`]).
+//! sets before two documents are called duplicates (see the `cluster` module).
 
 pub mod hll;
 pub mod minhash;

@@ -1,7 +1,7 @@
 //! Charikar's SimHash (2002): a 64-bit fingerprint of weighted shingles. Each
 //! shingle's hash votes +w or -w on every bit (w = how often the shingle occurs);
 //! a bit is set where the votes are positive. Near-identical documents get
-//! fingerprints a few bits apart, found with [`crate::index::permuted`].
+//! fingerprints a few bits apart, found with the permuted tables of `index::permuted`.
 
 use super::mix;
 

@@ -59,9 +59,10 @@ pub use write::{append, append_durably, merge, write, write_scratch, Delta};
 
 pub use crate::detect::POSTING_CAP;
 pub use crate::index::{BUCKET_FIRST, BUCKET_RECENT};
-
-/// Copies of a repeated block remembered besides its first copy.
-pub const MEMBERS_KEPT: usize = 16;
+pub use crate::prior::{
+    BlockRecord, DocRecord, ExactRecord, Prior, PriorPostings, KIND_EMPTY, KIND_REPEAT,
+    KIND_SKIPPED, KIND_UNIQUE, MEMBERS_KEPT,
+};
 
 const MAGIC: &[u8; 8] = b"NEARDUPI";
 /// The format version this build reads and writes.
@@ -79,15 +80,6 @@ const EXACT_LEN: usize = 32;
 const POSTING_LEN: usize = 8;
 const MEMBER_LEN: usize = 8;
 const BAND_LEN: usize = 16;
-
-/// Block verdicts as stored.
-pub const KIND_EMPTY: u32 = 0;
-/// See [`KIND_EMPTY`].
-pub const KIND_SKIPPED: u32 = 1;
-/// See [`KIND_EMPTY`].
-pub const KIND_UNIQUE: u32 = 2;
-/// See [`KIND_EMPTY`].
-pub const KIND_REPEAT: u32 = 3;
 
 /// Every setting that changes what the index holds. An index is only used
 /// with the settings it was built with: anything else would be a silently
@@ -215,61 +207,6 @@ pub struct Meta {
     pub first_block: u64,
     /// Sections by name.
     pub sections: BTreeMap<String, SectionEntry>,
-}
-
-/// A stored document.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct DocRecord {
-    /// Index of its first block.
-    pub block_start: u64,
-    /// Its representative's index (itself unless it is a cluster member).
-    pub rep: u32,
-    /// Offset and length of its shingles in `doc_shingles` (representatives).
-    pub shingles: (u64, u32),
-    /// Offset and length of its id in `strings`.
-    pub id: (u64, u32),
-    /// Offset and length of its file name in `strings`.
-    pub path: (u64, u32),
-    /// JSON Lines: its line (0 for plain text).
-    pub line: u32,
-    /// Bytes of text.
-    pub bytes: u64,
-    /// Dropped whole at document level (its blocks take no part in the block level).
-    pub dropped: bool,
-}
-
-/// A stored block.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct BlockRecord {
-    /// Its first copy (itself when it is one).
-    pub cluster: u32,
-    /// Its document.
-    pub doc: u32,
-    /// Normalized words.
-    pub words: u32,
-    /// One of the `KIND_*` values.
-    pub kind: u32,
-    /// Offset and length of its shingles in `block_shingles` (indexed first copies).
-    pub shingles: (u64, u32),
-    /// Byte span in its document's text.
-    pub bytes: [u64; 2],
-    /// Character span.
-    pub chars: [u64; 2],
-    /// First and last line.
-    pub lines: [u32; 2],
-}
-
-/// An exact-text key and the first copy it resolves to.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ExactRecord {
-    /// The xxh3-128 of the normalized words.
-    pub key: u128,
-    /// The first copy.
-    pub source: u32,
-    /// Containment in the first copy (1.0 for the first copy itself).
-    pub similarity: f64,
-    /// Whether the text equals the first copy's.
-    pub exact: bool,
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -1063,31 +1000,6 @@ impl Reader<'_> {
     }
 }
 
-/// The postings an index holds for a set of fingerprints (see
-/// [`History::prior_postings`]).
-#[derive(Default)]
-pub struct PriorPostings {
-    /// fingerprint -> (start in `reps`, count); fingerprints without
-    /// postings are left out.
-    at: std::collections::HashMap<u32, (u32, u32)>,
-    reps: Vec<u32>,
-}
-
-impl PriorPostings {
-    /// How many first copies the index lists for `fingerprint`.
-    #[must_use]
-    pub fn count(&self, fingerprint: u32) -> usize {
-        self.at.get(&fingerprint).map_or(0, |&(_, n)| n as usize)
-    }
-
-    /// Appends the first copies the index lists for `fingerprint`, ascending.
-    pub fn reps(&self, fingerprint: u32, out: &mut Vec<u32>) {
-        if let Some(&(start, n)) = self.at.get(&fingerprint) {
-            out.extend_from_slice(&self.reps[start as usize..(start + n) as usize]);
-        }
-    }
-}
-
 /// What earlier runs (or earlier chunks of this run) saw: one index file, or
 /// several segments that follow each other (a chunked run's), looked up as one.
 /// Document and block numbers are global: the first segment's come first.
@@ -1130,36 +1042,6 @@ impl History {
         self.segments.first().map_or(Path::new(""), Segment::path)
     }
 
-    /// Documents held.
-    #[must_use]
-    pub fn documents(&self) -> usize {
-        self.segments.last().map_or(0, Segment::doc_end_id)
-    }
-
-    /// Blocks held.
-    #[must_use]
-    pub fn blocks(&self) -> usize {
-        self.segments.last().map_or(0, Segment::block_end_id)
-    }
-
-    fn of_doc(&self, d: usize) -> &Segment {
-        let at = self.segments.partition_point(|s| s.doc_base <= d);
-        &self.segments[at.saturating_sub(1)]
-    }
-
-    fn of_block(&self, g: usize) -> &Segment {
-        let at = self.segments.partition_point(|s| s.block_base <= g);
-        &self.segments[at.saturating_sub(1)]
-    }
-
-    /// The first corruption a look-up found in any segment.
-    ///
-    /// # Errors
-    /// That corruption.
-    pub fn status(&self) -> Result<()> {
-        self.segments.iter().try_for_each(Segment::status)
-    }
-
     /// (Data chunks read, data chunks in all) over the segments.
     #[must_use]
     pub fn chunks_read(&self) -> (usize, usize) {
@@ -1167,44 +1049,6 @@ impl History {
             .iter()
             .map(Segment::chunks_read)
             .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
-    }
-
-    /// Document `d`.
-    #[must_use]
-    pub fn doc(&self, d: usize) -> DocRecord {
-        self.of_doc(d).doc(d)
-    }
-
-    /// One past the last block of document `d`.
-    #[must_use]
-    pub fn doc_end(&self, d: usize) -> usize {
-        self.of_doc(d).reader().doc_end(d)
-    }
-
-    /// The id and file name of document `d`.
-    #[must_use]
-    pub fn doc_strings(&self, d: usize) -> (String, String) {
-        let mut r = self.of_doc(d).reader();
-        let doc = r.doc(d);
-        (r.string(doc.id), r.string(doc.path))
-    }
-
-    /// Block `g`.
-    #[must_use]
-    pub fn block(&self, g: usize) -> BlockRecord {
-        self.of_block(g).block(g)
-    }
-
-    /// The sorted shingles of first copy `g` (empty unless it was indexed).
-    #[must_use]
-    pub fn block_shingles(&self, g: usize) -> Vec<u64> {
-        self.of_block(g).reader().block_shingles(g)
-    }
-
-    /// The sorted shingles of representative document `d`.
-    #[must_use]
-    pub fn doc_shingles(&self, d: usize) -> Vec<u64> {
-        self.of_doc(d).reader().doc_shingles(d)
     }
 
     /// Calls `f(reader, i)` for every segment, in order, and every `i` in
@@ -1219,12 +1063,73 @@ impl History {
         }
     }
 
+    fn of_doc(&self, d: usize) -> &Segment {
+        let at = self.segments.partition_point(|s| s.doc_base <= d);
+        &self.segments[at.saturating_sub(1)]
+    }
+
+    fn of_block(&self, g: usize) -> &Segment {
+        let at = self.segments.partition_point(|s| s.block_base <= g);
+        &self.segments[at.saturating_sub(1)]
+    }
+}
+
+impl Prior for History {
+    /// Documents held.
+    fn documents(&self) -> usize {
+        self.segments.last().map_or(0, Segment::doc_end_id)
+    }
+
+    /// Blocks held.
+    fn blocks(&self) -> usize {
+        self.segments.last().map_or(0, Segment::block_end_id)
+    }
+
+    /// The first corruption a look-up found in any segment.
+    ///
+    /// # Errors
+    /// That corruption.
+    fn status(&self) -> Result<()> {
+        self.segments.iter().try_for_each(Segment::status)
+    }
+
+    /// Document `d`.
+    fn doc(&self, d: usize) -> DocRecord {
+        self.of_doc(d).doc(d)
+    }
+
+    /// One past the last block of document `d`.
+    fn doc_end(&self, d: usize) -> usize {
+        self.of_doc(d).reader().doc_end(d)
+    }
+
+    /// The id and file name of document `d`.
+    fn doc_strings(&self, d: usize) -> (String, String) {
+        let mut r = self.of_doc(d).reader();
+        let doc = r.doc(d);
+        (r.string(doc.id), r.string(doc.path))
+    }
+
+    /// Block `g`.
+    fn block(&self, g: usize) -> BlockRecord {
+        self.of_block(g).block(g)
+    }
+
+    /// The sorted shingles of first copy `g` (empty unless it was indexed).
+    fn block_shingles(&self, g: usize) -> Vec<u64> {
+        self.of_block(g).reader().block_shingles(g)
+    }
+
+    /// The sorted shingles of representative document `d`.
+    fn doc_shingles(&self, d: usize) -> Vec<u64> {
+        self.of_doc(d).reader().doc_shingles(d)
+    }
+
     /// The postings of many fingerprints at once (`fingerprints` ascending,
     /// no repeats), looked up in each segment in ascending order: the pages
     /// of its postings are then read front to back, each once, instead of
     /// once per look-up, and let go behind the walk.
-    #[must_use]
-    pub fn prior_postings(&self, fingerprints: &[u32]) -> PriorPostings {
+    fn prior_postings(&self, fingerprints: &[u32]) -> PriorPostings {
         // (fingerprint, first copy) of what is found, segment after segment;
         // a stable sort by fingerprint then keeps each list in segment order.
         let mut found: Vec<(u32, u32)> = Vec::new();
@@ -1234,21 +1139,12 @@ impl History {
             s.posting_reps(fingerprints[i], &mut reps);
             found.extend(reps.iter().map(|&r| (fingerprints[i], r)));
         });
-        found.sort_by_key(|&(fp, _)| fp);
-        let mut prior = PriorPostings::default();
-        for list in found.chunk_by(|a, b| a.0 == b.0) {
-            let start = u32::try_from(prior.reps.len()).expect("fewer than 2^32 postings");
-            prior.reps.extend(list.iter().map(|&(_, r)| r));
-            let count = u32::try_from(list.len()).expect("capped lists");
-            prior.at.insert(list[0].0, (start, count));
-        }
-        prior
+        PriorPostings::from_found(found)
     }
 
     /// What many exact-text keys resolve to, looked up in each segment in
     /// the order of their records (see [`History::prior_postings`]).
-    #[must_use]
-    pub fn prior_exact(&self, keys: &[u128]) -> std::collections::HashMap<u128, ExactRecord> {
+    fn prior_exact(&self, keys: &[u128]) -> std::collections::HashMap<u128, ExactRecord> {
         let mut keys = keys.to_vec();
         #[allow(clippy::cast_possible_truncation)]
         keys.sort_unstable_by_key(|&k| (k as u64, (k >> 64) as u64));
@@ -1266,8 +1162,7 @@ impl History {
     }
 
     /// The last stored copies of first copy `cluster`, ascending.
-    #[must_use]
-    pub fn members(&self, cluster: u32) -> Vec<u32> {
+    fn members(&self, cluster: u32) -> Vec<u32> {
         let mut out: Vec<u32> = self
             .segments
             .iter()
@@ -1282,11 +1177,7 @@ impl History {
     /// segment's first and last ones, which hold the first and last ones of
     /// all of them. Looked up segment by segment in key order (see
     /// [`History::prior_postings`]); buckets with no documents are left out.
-    #[must_use]
-    pub fn buckets(
-        &self,
-        queries: &[(u32, u64)],
-    ) -> std::collections::HashMap<(u32, u64), Vec<u32>> {
+    fn buckets(&self, queries: &[(u32, u64)]) -> std::collections::HashMap<(u32, u64), Vec<u32>> {
         let mut order: Vec<(u64, u32)> = queries.iter().map(|&(t, k)| (k, t)).collect();
         order.sort_unstable();
         order.dedup();
