@@ -155,17 +155,8 @@ fn escape_property(text: &str) -> String {
 
 /// GitHub Actions output: a `::warning` annotation per repeated run and per
 /// near-duplicate document (file and line of the repeat, with its source), an
-/// `::error` per failed limit, then a Markdown summary for `$GITHUB_STEP_SUMMARY`.
-#[must_use]
-pub fn render_github(report: &Report, check: &CheckReport) -> String {
-    let mut out = String::new();
-    // Writing into a String fails only if the spool cannot be read back.
-    let _ = write_github(report, check, &mut out);
-    out
-}
-
-/// [`render_github`] into any `fmt::Write`, reading spooled documents back
-/// one at a time.
+/// `::error` per failed limit, then a Markdown summary for `$GITHUB_STEP_SUMMARY`,
+/// into any `fmt::Write`, reading spooled documents back one at a time.
 ///
 /// # Errors
 /// When spooled documents cannot be read back.

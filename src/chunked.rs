@@ -6,7 +6,7 @@
 use crate::atomic::{temp_beside, write_compressed};
 use crate::compress::Compression;
 use crate::input::{InputPath, Source};
-use crate::output::{write_source_part, Annotate, Annotations, Counted};
+use crate::output::{write_source_part, Annotate, Annotations, CountingWriter};
 use crate::pipeline::Analysis;
 use crate::stream::Chunk;
 use std::io::Write;
@@ -168,7 +168,7 @@ impl Sink for OneStream<'_> {
 /// until the run ends (`--annotate`: see [`Annotations`]), then written
 /// to its sink with every record's fields.
 pub struct Held {
-    out: Counted<std::io::BufWriter<std::fs::File>>,
+    out: CountingWriter<std::io::BufWriter<std::fs::File>>,
     /// Each source's part of the held output: the source, its input and
     /// where its part starts.
     parts: Vec<(usize, InputPath, u64)>,
@@ -182,7 +182,7 @@ impl Held {
     pub fn new(dir: &Path) -> std::io::Result<Held> {
         std::fs::create_dir_all(dir)?;
         Ok(Held {
-            out: Counted {
+            out: CountingWriter {
                 inner: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
                 written: 0,
             },

@@ -1,4 +1,5 @@
-//! Command-line arguments (binary only): raw values and help text. They become a
+//! Command-line arguments (binary only): raw values and help text; the
+//! defaults of settings are `Config::default()`'s. They become a
 //! validated `Config` in one place, `Common::config`, and a `Plan` in another,
 //! `Cli::plan`.
 
@@ -236,10 +237,10 @@ pub struct Common {
     #[arg(long, value_enum, default_value = "fail")]
     pub on_error: OnErrorArg,
     /// JSON Lines field holding the text.
-    #[arg(long, default_value = "text", value_name = "NAME")]
+    #[arg(long, default_value_t = Config::default().text_field, value_name = "NAME")]
     pub text_field: String,
     /// JSON Lines field holding the document id (else `file:line`).
-    #[arg(long, default_value = "id", value_name = "NAME")]
+    #[arg(long, default_value_t = Config::default().id_field, value_name = "NAME")]
     pub id_field: String,
 
     /// How documents are cut into blocks.
@@ -249,23 +250,23 @@ pub struct Common {
     #[arg(long, value_enum, default_value = "auto")]
     pub blocks: BlocksArg,
     /// Words per shingle.
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = Config::default().block_shingle, value_name = "N")]
     pub block_shingle: usize,
     /// Fraction of a block's shingles that must be found in one earlier block.
-    #[arg(long, default_value_t = 0.8, value_name = "FRACTION")]
+    #[arg(long, default_value_t = Config::default().block_threshold, value_name = "FRACTION")]
     pub block_threshold: f64,
     /// Blocks with fewer words are only matched exactly and kept, unless they
     /// continue a repeated run.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = Config::default().min_words, value_name = "N")]
     pub min_words: usize,
     /// Remove short repeated blocks too.
     #[arg(long)]
     pub drop_short: bool,
     /// Longest unrepeated stretch (in blocks) inside one repeated run.
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = Config::default().max_gap, value_name = "N")]
     pub max_gap: usize,
     /// Seed of every hash.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = Config::default().seed)]
     pub seed: u64,
 
     /// What to detect: repeated blocks, near-duplicate documents, or both.
@@ -278,7 +279,7 @@ pub struct Common {
     #[arg(long, value_enum, default_value = "minhash")]
     pub method: MethodArg,
     /// Similarity two documents need to be near duplicates.
-    #[arg(long, default_value_t = 0.8, value_name = "FRACTION")]
+    #[arg(long, default_value_t = Config::default().threshold, value_name = "FRACTION")]
     pub threshold: f64,
     /// How document pairs are verified on their shingle sets.
     ///
@@ -287,10 +288,10 @@ pub struct Common {
     #[arg(long, value_enum, default_value = "jaccard")]
     pub measure: MeasureArg,
     /// Words per document shingle.
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = Config::default().doc_shingle, value_name = "N")]
     pub doc_shingle: usize,
     /// MinHash slots per document.
-    #[arg(long, default_value_t = 256, value_name = "N")]
+    #[arg(long, default_value_t = Config::default().num_perm, value_name = "N")]
     pub num_perm: usize,
     /// LSH bands (with --rows); by default the best banding for --threshold.
     #[arg(long, requires = "rows", value_name = "N")]
@@ -299,11 +300,11 @@ pub struct Common {
     #[arg(long, requires = "bands", value_name = "N")]
     pub rows: Option<usize>,
     /// SimHash: largest Hamming distance between candidate fingerprints.
-    #[arg(long, default_value_t = 3, value_name = "K")]
+    #[arg(long, default_value_t = Config::default().hamming, value_name = "K")]
     pub hamming: u32,
     /// Which document of a near-duplicate cluster to keep: first, longest,
     /// newest:FIELD or max:FIELD (JSON Lines fields).
-    #[arg(long, default_value = "first", value_name = "POLICY")]
+    #[arg(long, default_value_t = Config::default().keep.to_string(), value_name = "POLICY")]
     pub keep: String,
     /// Keep every document; add neardup_cluster, neardup_cluster_size,
     /// neardup_representative, neardup_similarity and neardup_duplicate to
@@ -373,10 +374,10 @@ impl Command {
     /// The plan of a run (not for `index stats` and `index merge`, which are
     /// no runs: `None`).
     pub fn plan(&self) -> Option<neardup::Result<Plan>> {
-        use neardup::plan::Command as Run;
+        use neardup::plan::Command as RunCommand;
         let (common, command, output_format) = match self {
-            Command::Scan(args) => (&args.common, Run::Scan, None),
-            Command::Clean(args) => (&args.common, Run::Clean, None),
+            Command::Scan(args) => (&args.common, RunCommand::Scan, None),
+            Command::Clean(args) => (&args.common, RunCommand::Clean, None),
             Command::Check(args) => {
                 let share = |flag: &str, value: &Option<String>| {
                     value
@@ -395,15 +396,17 @@ impl Command {
                     Ok(limits) => limits,
                     Err(e) => return Some(Err(e)),
                 };
-                let check = Run::Check {
+                let check = RunCommand::Check {
                     limits,
                     exit_zero: args.exit_zero,
                 };
                 (&args.common, check, args.output_format)
             }
-            Command::Index(IndexCommand::Build(args)) => {
-                (&args.common, Run::IndexBuild(args.output.clone()), None)
-            }
+            Command::Index(IndexCommand::Build(args)) => (
+                &args.common,
+                RunCommand::IndexBuild(args.output.clone()),
+                None,
+            ),
             Command::Index(_) => return None,
         };
         let clean = match self {

@@ -48,6 +48,16 @@ pub enum Candidates {
     },
 }
 
+/// The MinHash banding of a run: `--bands` x `--rows`, or the best banding
+/// for `--threshold` (the one place it is worked out).
+#[must_use]
+pub fn banding(config: &Config) -> Banding {
+    config.banding.map_or_else(
+        || Banding::optimal(banding_threshold(config), config.num_perm),
+        |(bands, rows)| Banding { bands, rows },
+    )
+}
+
 impl Candidates {
     /// Resolves the method and its parameters.
     #[must_use]
@@ -55,10 +65,7 @@ impl Candidates {
         match config.method {
             Method::Minhash => Candidates::Minhash {
                 slots: config.num_perm,
-                banding: config.banding.map_or_else(
-                    || Banding::optimal(banding_threshold(config), config.num_perm),
-                    |(bands, rows)| Banding { bands, rows },
-                ),
+                banding: banding(config),
                 walks: minhash::Walks::new(config.num_perm, config.seed),
             },
             Method::Simhash => Candidates::Simhash {

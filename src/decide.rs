@@ -48,7 +48,7 @@ pub struct Pair {
 
 /// A run of repeated blocks in one document.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Run {
+pub struct RepeatRun {
     /// The repeated blocks, in order.
     pub pairs: Vec<Pair>,
     /// Global index ranges of the unrepeated blocks between them.
@@ -59,7 +59,7 @@ pub struct Run {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocDecision {
     /// Runs of dropped blocks.
-    pub runs: Vec<Run>,
+    pub runs: Vec<RepeatRun>,
     /// Short repeats that are kept (outside any run).
     pub kept_short: Vec<Pair>,
 }
@@ -246,7 +246,7 @@ pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecisio
             .filter(|w| w[1].block > w[0].block + 1)
             .map(|w| w[0].block + 1..w[1].block)
             .collect();
-        out.runs.push(Run {
+        out.runs.push(RepeatRun {
             pairs: best,
             interruptions,
         });

@@ -289,16 +289,16 @@ struct Arena {
 }
 
 impl Arena {
-    /// Entries a piece holds (512 KiB).
-    const PIECE: usize = 1 << 16;
+    /// Entries a slab holds (512 KiB).
+    const SLAB: usize = 1 << 16;
 
     fn len(&self) -> usize {
         self.len
     }
 
     fn push(&mut self, entry: (u32, u32)) {
-        if self.len.is_multiple_of(Self::PIECE) {
-            self.pieces.push(Vec::with_capacity(Self::PIECE));
+        if self.len.is_multiple_of(Self::SLAB) {
+            self.pieces.push(Vec::with_capacity(Self::SLAB));
         }
         self.pieces
             .last_mut()
@@ -309,7 +309,7 @@ impl Arena {
 
     fn get(&self, at: u32) -> (u32, u32) {
         let at = at as usize;
-        self.pieces[at / Self::PIECE][at % Self::PIECE]
+        self.pieces[at / Self::SLAB][at % Self::SLAB]
     }
 }
 
@@ -327,7 +327,7 @@ struct ExactEntry {
 type Probe = (u32, u64, u32, u32, usize, usize);
 
 /// What a run added to the detector: exact keys and postings.
-pub type Added = (Vec<ExactRecord>, Vec<(u32, u32)>);
+pub type DetectorItems = (Vec<ExactRecord>, Vec<(u32, u32)>);
 
 /// The detector's state: grows with the representatives seen so far. With an
 /// index, the index's blocks come first (ids below `base`) and are looked up
@@ -583,7 +583,7 @@ pub struct Detection {
     pub unresolved: Vec<(usize, u128)>,
     /// With `keep_state`: the exact keys and postings this run added, for an
     /// index update.
-    pub added: Option<Added>,
+    pub added: Option<DetectorItems>,
 }
 
 /// Runs the detector over every block, in order, after the blocks of
@@ -622,7 +622,7 @@ pub fn detect_after(
             .map(|(s, _)| s.shingles.as_slice()),
     );
     let keys = sketches.iter().zip(skip).filter(eligible).count();
-    let mut run = Run::new(skip, (keys, shingles), config, history);
+    let mut run = Pass::new(skip, (keys, shingles), config, history);
     // With an index, the postings of every shingle that will be looked up
     // are read from it at once, in order.
     if let Some(h) = history {
@@ -665,7 +665,7 @@ pub fn detect_streamed(
     progress: &dyn crate::progress::Progress,
     keep_state: bool,
 ) -> (Detection, Vec<Sketch>) {
-    let mut run = Run::new(skip, room, config, None);
+    let mut run = Pass::new(skip, room, config, None);
     let mut sketches = Vec::with_capacity(skip.len());
     if batches > 0 {
         sketches.extend(produce(0));
@@ -699,23 +699,23 @@ pub fn detect_streamed(
 }
 
 /// One detection over a run's blocks, fed in order.
-struct Run<'s, 'h> {
+struct Pass<'s, 'h> {
     detector: Detector<'h>,
     matches: Vec<Match>,
     skip: &'s [bool],
     config: &'s Config,
 }
 
-impl<'s, 'h> Run<'s, 'h> {
+impl<'s, 'h> Pass<'s, 'h> {
     fn new(
         skip: &'s [bool],
         (keys, shingles): (usize, usize),
         config: &'s Config,
         history: Option<&'h dyn Prior>,
-    ) -> Run<'s, 'h> {
+    ) -> Pass<'s, 'h> {
         let mut detector = Detector::after(history);
         detector.reserve(keys, shingles);
-        Run {
+        Pass {
             detector,
             matches: Vec::with_capacity(skip.len()),
             skip,
@@ -745,7 +745,7 @@ impl<'s, 'h> Run<'s, 'h> {
     }
 
     fn finish(self, sketches: &[Sketch], keep_state: bool) -> Detection {
-        let Run {
+        let Pass {
             detector, matches, ..
         } = self;
         // The exact index now holds every first copy's key, earlier or later (in

@@ -152,7 +152,7 @@ struct Spent {
 }
 
 /// A run under way: what it has read, stored and counted.
-struct Running<'p> {
+struct Underway<'p> {
     plan: &'p Plan,
     progress: &'p dyn Progress,
     stream: Stream<'p>,
@@ -253,7 +253,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         }
         Tally::Report(Box::new(report))
     };
-    let mut running = Running {
+    let mut running = Underway {
         plan,
         progress,
         stream,
@@ -307,7 +307,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         running.update_index(path).map_err(Failure::one)?;
     }
     drop(lock);
-    let Running {
+    let Underway {
         stream,
         tally,
         warned,
@@ -401,7 +401,7 @@ fn chunk_bytes(limit: usize) -> usize {
     (limit / MEMORY_PER_TEXT_BYTE).max(4096)
 }
 
-impl Running<'_> {
+impl Underway<'_> {
     /// The next chunk: everything, for a run of one chunk; else what the
     /// memory the run does not hold yet leaves room for.
     fn next_chunk(&mut self) -> Result<Option<Chunk>> {
@@ -460,7 +460,7 @@ impl Running<'_> {
         }
     }
 
-    /// [`Running::chunks`] into `sink`; with `--annotate` over several
+    /// [`Underway::chunks`] into `sink`; with `--annotate` over several
     /// chunks, the output is held until every cluster is whole, then
     /// written with each record's fields.
     fn annotated(&mut self, first: Option<Chunk>, sink: &mut dyn Sink, name: &str) -> Result<()> {

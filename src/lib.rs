@@ -24,6 +24,37 @@
 //! block detection visit items once in input order, so the answer is the same
 //! whatever the number of threads.
 //!
+//! A run over files, as the binary makes one: a [`Plan`] settles everything
+//! the run does once, from the validated [`Config`] and a [`Request`]; [`run`]
+//! follows it. Every run takes one path: a run without a memory limit is a
+//! run in chunks with one chunk.
+//!
+//! ```no_run
+//! use neardup::plan::{Command, ReportFormat, Request};
+//! use neardup::{Config, Plan};
+//!
+//! let request = Request {
+//!     command: Command::Scan,
+//!     paths: vec!["corpus/".into()],
+//!     output: None,
+//!     out_dir: None,
+//!     report: None,
+//!     format: ReportFormat::Json,
+//!     index: None,
+//!     reference: None,
+//!     update: false,
+//!     memory_limit: None,
+//!     tmp_dir: None,
+//!     quiet: false,
+//!     verbose: false,
+//! };
+//! let plan = Plan::new(Config::default(), request).expect("a valid request");
+//! let status = neardup::run(&plan, &neardup::progress::Silent);
+//! assert!(status.is_ok());
+//! ```
+//!
+//! The engine alone, over texts in memory:
+//!
 //! ```
 //! use neardup::{Config, Corpus};
 //!
@@ -39,11 +70,11 @@
 //! assert!(cleaned.ends_with("A tweet in between.\n"));
 //! ```
 
-pub mod atomic;
+mod atomic;
 pub mod check;
-pub mod chunked;
+mod chunked;
 pub mod cluster;
-pub mod compress;
+mod compress;
 pub mod config;
 pub mod decide;
 pub mod detect;
@@ -62,7 +93,7 @@ pub mod progress;
 pub mod report;
 pub mod segment;
 pub mod shingle;
-pub mod sizes;
+mod sizes;
 pub mod sketch;
 pub mod store;
 pub mod stream;

@@ -106,7 +106,7 @@ pub fn write_source_part(
     // the cleaned text's JSON) and, with --annotate, the fields added at the end
     // of each record.
     let data: &[u8] = &src.data;
-    let mut out = Counted {
+    let mut out = CountingWriter {
         inner: out,
         written: 0,
     };
@@ -172,14 +172,14 @@ pub fn write_source_part(
 }
 
 /// A writer that counts the bytes written through it.
-pub(crate) struct Counted<W> {
+pub(crate) struct CountingWriter<W> {
     /// Where the bytes go.
     pub inner: W,
     /// Bytes written so far.
     pub written: u64,
 }
 
-impl<W: Write> Write for Counted<W> {
+impl<W: Write> Write for CountingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.written += n as u64;

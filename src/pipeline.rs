@@ -64,13 +64,13 @@ pub struct Analysis {
     /// Wall time of each stage, for `-v` (never part of the report).
     pub timings: Timings,
     /// What an index update needs of this run, when asked for.
-    pub added: Option<Added>,
+    pub added: Option<StoredItems>,
 }
 
 /// What the sketch stages found that an index update stores, kept past the
 /// point where a plain run frees it.
 #[derive(Default)]
-pub struct Added {
+pub struct StoredItems {
     /// Per document: its band or table keys (empty without the document level).
     pub doc_keys: Vec<Vec<u64>>,
     /// Per document: its shingles, when it is a representative.
@@ -342,7 +342,7 @@ pub fn analyze_after(
     let hist = history.as_deref();
     let base_docs = hist.map_or(0, Prior::documents);
     let base_blocks = hist.map_or(0, Prior::blocks);
-    let mut added = keep.then(Added::default);
+    let mut added = keep.then(StoredItems::default);
     let started = Instant::now();
     let mut timings = Timings::default();
     let with_docs = config.level != Level::Blocks;

@@ -1738,19 +1738,10 @@ pub fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Renders the report for people: one paragraph per document with repeats, the
-/// most shared blocks, and the totals. `top` limits the shared blocks listed.
-#[must_use]
-#[allow(clippy::too_many_lines)]
-pub fn render_text(report: &Report, top: usize) -> String {
-    let mut out = String::new();
-    // Writing into a String fails only if the spool cannot be read back.
-    let _ = write_text(report, top, &mut out);
-    out
-}
-
-/// [`render_text`] into any `fmt::Write`, reading spooled documents back one
-/// at a time.
+/// Renders the report for people into any `fmt::Write`: one paragraph per
+/// document with repeats, the most shared blocks, and the totals (`top`
+/// limits the shared blocks listed), reading spooled documents back one at a
+/// time.
 ///
 /// # Errors
 /// When spooled documents cannot be read back.

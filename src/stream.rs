@@ -425,7 +425,7 @@ impl<'c> Stream<'c> {
         }
         let path = input::display_path(&input);
         let raw: Box<dyn Read + Send> = if input.is_stdin() {
-            Box::new(Counted {
+            Box::new(CountingReader {
                 inner: std::io::stdin(),
                 read: Arc::clone(&read),
             })
@@ -437,7 +437,7 @@ impl<'c> Stream<'c> {
                     std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
                 ));
             }
-            Box::new(Counted {
+            Box::new(CountingReader {
                 inner: file,
                 read: Arc::clone(&read),
             })
@@ -657,12 +657,12 @@ impl<'c> Stream<'c> {
 }
 
 /// A reader that counts the bytes read through it.
-struct Counted<R> {
+struct CountingReader<R> {
     inner: R,
     read: Arc<std::sync::atomic::AtomicU64>,
 }
 
-impl<R: Read> Read for Counted<R> {
+impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.read

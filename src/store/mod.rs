@@ -116,10 +116,7 @@ impl IndexParams {
     pub fn of(config: &Config) -> IndexParams {
         let docs = config.level != Level::Blocks;
         let minhash = docs && config.method == Method::Minhash;
-        let banding = minhash.then(|| match crate::cluster::Candidates::new(config) {
-            crate::cluster::Candidates::Minhash { banding, .. } => (banding.bands, banding.rows),
-            crate::cluster::Candidates::Simhash { .. } => unreachable!("minhash"),
-        });
+        let banding = minhash.then(|| crate::cluster::banding(config));
         IndexParams {
             engine: ENGINE_VERSION,
             seed: config.seed,
@@ -136,8 +133,8 @@ impl IndexParams {
                 Measure::Containment => "containment".into(),
             },
             num_perm: minhash.then_some(config.num_perm),
-            bands: banding.map(|b| b.0),
-            rows: banding.map(|b| b.1),
+            bands: banding.map(|b| b.bands),
+            rows: banding.map(|b| b.rows),
             hamming: (docs && config.method == Method::Simhash).then_some(config.hamming),
         }
     }
