@@ -1039,15 +1039,6 @@ impl History {
         self.segments.first().map_or(Path::new(""), Segment::path)
     }
 
-    /// (Data chunks read, data chunks in all) over the segments.
-    #[must_use]
-    pub fn chunks_read(&self) -> (usize, usize) {
-        self.segments
-            .iter()
-            .map(Segment::chunks_read)
-            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
-    }
-
     /// Calls `f(reader, i)` for every segment, in order, and every `i` in
     /// `0..n` (keys the caller sorted in the order of the segment's records),
     /// with a reader that reads ahead: neighbouring keys share the reads.
