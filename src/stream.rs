@@ -55,7 +55,8 @@ pub struct Seen {
     /// The sources opened so far, in input order (skipped ones left out);
     /// the last may still be growing.
     pub sources: Vec<Arc<Source>>,
-    /// Where each document handed out has its text, by its index in input order.
+    /// Where each document handed out has its text, by its index in input
+    /// order (kept by streams of more than one chunk).
     places: Vec<TextAt>,
     /// Inputs and records passed over (see [`Corpus::skipped`]).
     pub skipped: Vec<Error>,
@@ -100,6 +101,8 @@ pub struct Stream<'c> {
     seen: Seen,
     /// The source being read.
     open: Option<Open>,
+    /// Documents handed out so far.
+    handed: usize,
     /// Documents located but not yet handed out, and their bytes of text.
     pending: VecDeque<Document>,
     pending_bytes: usize,
@@ -190,6 +193,7 @@ impl<'c> Stream<'c> {
                 skipped: Vec::new(),
             },
             open: None,
+            handed: 0,
             pending: VecDeque::new(),
             pending_bytes: 0,
             piece: piece.clamp(1, PIECE),
@@ -281,8 +285,12 @@ impl<'c> Stream<'c> {
             self.pending.drain(..count).collect()
         };
         self.pending_bytes -= bytes;
-        let first = self.seen.places.len();
-        self.seen.places.extend(documents.iter().map(|d| {
+        let first = self.handed;
+        self.handed += documents.len();
+        // A run of one chunk has every document's text in its chunk: where
+        // texts are is kept only for the chunks after the first.
+        let places = documents.iter().filter(|_| self.spool.is_some());
+        self.seen.places.extend(places.map(|d| {
             let source = u32::try_from(d.source).expect("fewer than 4 billion inputs");
             match &d.record {
                 Some(r) => {
