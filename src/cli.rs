@@ -371,9 +371,9 @@ pub struct Common {
 }
 
 impl Command {
-    /// The plan of a run (not for `index stats` and `index merge`, which are
-    /// no runs: `None`).
-    pub fn plan(&self) -> Option<neardup::Result<Plan>> {
+    /// The options and the plan of a run (not for `index stats` and `index
+    /// merge`, which are no runs: `None`).
+    pub fn plan(&self) -> Option<(&Common, neardup::Result<Plan>)> {
         use neardup::plan::Command as RunCommand;
         let (common, command, output_format) = match self {
             Command::Scan(args) => (&args.common, RunCommand::Scan, None),
@@ -394,7 +394,7 @@ impl Command {
                 })();
                 let limits = match limits {
                     Ok(limits) => limits,
-                    Err(e) => return Some(Err(e)),
+                    Err(e) => return Some((&args.common, Err(e))),
                 };
                 let check = RunCommand::Check {
                     limits,
@@ -437,22 +437,10 @@ impl Command {
             quiet: common.quiet,
             verbose: common.verbose,
         };
-        Some(
-            common
-                .config()
-                .and_then(|config| Plan::new(config, request)),
-        )
-    }
-
-    /// The options every run shares.
-    pub fn common(&self) -> Option<&Common> {
-        match self {
-            Command::Scan(args) => Some(&args.common),
-            Command::Clean(args) => Some(&args.common),
-            Command::Check(args) => Some(&args.common),
-            Command::Index(IndexCommand::Build(args)) => Some(&args.common),
-            Command::Index(_) => None,
-        }
+        let plan = common
+            .config()
+            .and_then(|config| Plan::new(config, request));
+        Some((common, plan))
     }
 }
 

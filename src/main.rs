@@ -22,7 +22,7 @@ fn main() -> ExitCode {
 
 /// A run: its plan, then the run itself.
 fn run(command: &cli::Command) -> ExitStatus {
-    let (Some(plan), Some(common)) = (command.plan(), command.common()) else {
+    let Some((common, plan)) = command.plan() else {
         unreachable!("index stats and merge are no runs");
     };
     let plan = match plan {
