@@ -1,5 +1,5 @@
 //! Cleaned output: the kept spans of each document, byte for byte (written
-//! through [`crate::atomic`], so an interrupted run never leaves a
+//! through the crate's atomic files, so an interrupted run never leaves a
 //! half-written file under the final name).
 
 use crate::config::Format;
