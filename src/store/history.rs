@@ -1,0 +1,199 @@
+//! Segments that follow each other, looked up as one: what the stages read
+//! through [`Prior`].
+
+use super::segment::{Reader, Segment};
+use super::IndexParams;
+use crate::error::Result;
+use crate::prior::{BlockRecord, DocRecord, ExactRecord, Prior, PriorPostings, MEMBERS_KEPT};
+use std::fs::File;
+use std::path::Path;
+
+/// What earlier runs (or earlier chunks of this run) saw: one index file, or
+/// several segments that follow each other (a chunked run's), looked up as one.
+/// Document and block numbers are global: the first segment's come first.
+pub struct History {
+    segments: Vec<Segment>,
+}
+
+impl History {
+    /// Opens an index file (see [`Segment::open`]).
+    ///
+    /// # Errors
+    /// See [`Segment::open`].
+    pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<History> {
+        Ok(History {
+            segments: vec![Segment::open(path, params, lock)?],
+        })
+    }
+
+    /// Segments that follow each other, in order (none: an empty history).
+    #[must_use]
+    pub fn from_segments(segments: Vec<Segment>) -> History {
+        History { segments }
+    }
+
+    /// The segments, in order.
+    #[must_use]
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Takes the segments back.
+    #[must_use]
+    pub fn into_segments(self) -> Vec<Segment> {
+        self.segments
+    }
+
+    /// The first segment's file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.segments.first().map_or(Path::new(""), Segment::path)
+    }
+
+    /// Calls `f(reader, i)` for every segment, in order, and every `i` in
+    /// `0..n` (keys the caller sorted in the order of the segment's records),
+    /// with a reader that reads ahead: neighbouring keys share the reads.
+    fn walk_in_order(&self, n: usize, mut f: impl FnMut(&mut Reader<'_>, usize)) {
+        for s in &self.segments {
+            let mut r = s.walker();
+            for i in 0..n {
+                f(&mut r, i);
+            }
+        }
+    }
+
+    fn of_doc(&self, d: usize) -> &Segment {
+        let at = self.segments.partition_point(|s| s.doc_base <= d);
+        &self.segments[at.saturating_sub(1)]
+    }
+
+    fn of_block(&self, g: usize) -> &Segment {
+        let at = self.segments.partition_point(|s| s.block_base <= g);
+        &self.segments[at.saturating_sub(1)]
+    }
+}
+
+impl Prior for History {
+    /// Documents held.
+    fn documents(&self) -> usize {
+        self.segments.last().map_or(0, Segment::doc_end_id)
+    }
+
+    /// Blocks held.
+    fn blocks(&self) -> usize {
+        self.segments.last().map_or(0, Segment::block_end_id)
+    }
+
+    /// The first corruption a look-up found in any segment.
+    ///
+    /// # Errors
+    /// That corruption.
+    fn status(&self) -> Result<()> {
+        self.segments.iter().try_for_each(Segment::status)
+    }
+
+    /// Document `d`.
+    fn doc(&self, d: usize) -> DocRecord {
+        self.of_doc(d).doc(d)
+    }
+
+    /// One past the last block of document `d`.
+    fn doc_end(&self, d: usize) -> usize {
+        self.of_doc(d).reader().doc_end(d)
+    }
+
+    /// The id and file name of document `d`.
+    fn doc_strings(&self, d: usize) -> (String, String) {
+        let mut r = self.of_doc(d).reader();
+        let doc = r.doc(d);
+        (r.string(doc.id), r.string(doc.path))
+    }
+
+    /// Block `g`.
+    fn block(&self, g: usize) -> BlockRecord {
+        self.of_block(g).block(g)
+    }
+
+    /// The sorted shingles of first copy `g` (empty unless it was indexed).
+    fn block_shingles(&self, g: usize) -> Vec<u64> {
+        self.of_block(g).reader().block_shingles(g)
+    }
+
+    /// The sorted shingles of representative document `d`.
+    fn doc_shingles(&self, d: usize) -> Vec<u64> {
+        self.of_doc(d).reader().doc_shingles(d)
+    }
+
+    /// The postings of many fingerprints at once (`fingerprints` ascending,
+    /// no repeats), looked up in each segment in ascending order: the pages
+    /// of its postings are then read front to back, each once, instead of
+    /// once per look-up, and let go behind the walk.
+    fn prior_postings(&self, fingerprints: &[u32]) -> PriorPostings {
+        // (fingerprint, first copy) of what is found, segment after segment;
+        // a stable sort by fingerprint then keeps each list in segment order.
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        let mut reps = Vec::new();
+        self.walk_in_order(fingerprints.len(), |s, i| {
+            reps.clear();
+            s.posting_reps(fingerprints[i], &mut reps);
+            found.extend(reps.iter().map(|&r| (fingerprints[i], r)));
+        });
+        PriorPostings::from_found(found)
+    }
+
+    /// What many exact-text keys resolve to, looked up in each segment in
+    /// the order of their records (see [`History::prior_postings`]).
+    fn prior_exact(&self, keys: &[u128]) -> std::collections::HashMap<u128, ExactRecord> {
+        let mut keys = keys.to_vec();
+        #[allow(clippy::cast_possible_truncation)]
+        keys.sort_unstable_by_key(|&k| (k as u64, (k >> 64) as u64));
+        keys.dedup();
+        let mut found = std::collections::HashMap::new();
+        self.walk_in_order(keys.len(), |s, i| {
+            // At most one segment holds a key.
+            if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(keys[i]) {
+                if let Some(record) = s.exact(keys[i]) {
+                    slot.insert(record);
+                }
+            }
+        });
+        found
+    }
+
+    /// The last stored copies of first copy `cluster`, ascending.
+    fn members(&self, cluster: u32) -> Vec<u32> {
+        let mut out: Vec<u32> = self
+            .segments
+            .iter()
+            .flat_map(|s| s.reader().members(cluster))
+            .collect();
+        let keep = out.len().saturating_sub(MEMBERS_KEPT);
+        out.drain(..keep);
+        out
+    }
+
+    /// The stored documents of many LSH buckets (table, key), ascending: each
+    /// segment's first and last ones, which hold the first and last ones of
+    /// all of them. Looked up segment by segment in key order (see
+    /// [`History::prior_postings`]); buckets with no documents are left out.
+    fn buckets(&self, queries: &[(u32, u64)]) -> std::collections::HashMap<(u32, u64), Vec<u32>> {
+        let mut order: Vec<(u64, u32)> = queries.iter().map(|&(t, k)| (k, t)).collect();
+        order.sort_unstable();
+        order.dedup();
+        let mut found: std::collections::HashMap<(u32, u64), Vec<u32>> =
+            std::collections::HashMap::new();
+        let mut out = Vec::new();
+        self.walk_in_order(order.len(), |s, i| {
+            let (key, table) = order[i];
+            out.clear();
+            s.bucket(table, key, &mut out);
+            if !out.is_empty() {
+                found
+                    .entry((table, key))
+                    .or_default()
+                    .extend_from_slice(&out);
+            }
+        });
+        found
+    }
+}

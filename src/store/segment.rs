@@ -1,0 +1,806 @@
+//! One index file (or a run's unnamed scratch segment): its header, table and
+//! checksums, read with positioned reads and checked a chunk at a time, and
+//! the look-ups into its sections.
+
+use super::{
+    IndexParams, Meta, SectionEntry, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DATA_START, DOC_LEN,
+    EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN, POSTING_LEN,
+};
+use crate::error::{Error, Result};
+use crate::prior::{BlockRecord, DocRecord, ExactRecord};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3Default};
+
+pub(super) fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+pub(super) fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// The sections look-ups use, read from the table once.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Hot {
+    pub(super) docs: SectionEntry,
+    pub(super) blocks: SectionEntry,
+    pub(super) exact: (SectionEntry, SectionEntry),
+    pub(super) postings: (SectionEntry, SectionEntry),
+    pub(super) bands: (SectionEntry, SectionEntry),
+}
+
+impl Hot {
+    pub(super) fn of(meta: &Meta) -> Hot {
+        let entry = |name: &str| meta.sections.get(name).copied().unwrap_or_default();
+        let with_dir = |name: &str| (entry(name), entry(&format!("{name}.dir")));
+        Hot {
+            docs: entry("docs"),
+            blocks: entry("blocks"),
+            exact: with_dir("exact"),
+            postings: with_dir("postings"),
+            bands: with_dir("bands"),
+        }
+    }
+}
+
+/// One index file, read with positioned reads (`pread`) and checked chunk by
+/// chunk as it is read. Nothing of it is mapped: what a run reads stays in the
+/// page cache, outside the process's resident set, so a run's memory is its
+/// heap (with a mapping, each fault mapped up to 2 MiB of cached pages around
+/// a look-up, and a 5 GB corpus's run held a gigabyte of them for moments).
+/// Its documents and blocks are numbered from `doc_base` and `block_base` on
+/// (0 for an index a user builds; later for the segments of a chunked run).
+pub struct Segment {
+    pub(super) doc_base: usize,
+    pub(super) block_base: usize,
+    pub(super) hot: Hot,
+    pub(super) path: PathBuf,
+    pub(super) file: File,
+    pub(super) len: usize,
+    pub(super) meta: Meta,
+    /// One bit per data chunk: already checked against its checksum.
+    pub(super) checked: Vec<AtomicU64>,
+    pub(super) sums: Vec<u64>,
+    /// The first corruption or read error a look-up found; the run ends with it.
+    pub(super) corrupt: OnceLock<String>,
+    /// An update's exclusive lock, kept while the index is open.
+    pub(super) _lock: Option<File>,
+}
+
+/// Reads `buf.len()` bytes of `file` at `at`.
+#[cfg(unix)]
+pub(super) fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+/// Reads `buf.len()` bytes of `file` at `at`.
+#[cfg(windows)]
+pub(super) fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, at)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                at += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How much a walk or a merge reads at once, and how many such windows a
+/// [`Reader`] keeps (a walk reads a directory and its records in turn; a
+/// merge two places of a segment).
+pub(super) const WINDOW: usize = 64 << 10;
+pub(super) const WINDOWS: usize = 4;
+
+/// The lock file beside an index.
+pub(super) fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Takes the index's exclusive lock (`PATH.lock`) for an update, saying so on
+/// stderr and waiting when another run holds it.
+///
+/// # Errors
+/// When the lock file cannot be created or locked.
+pub fn lock(path: &Path) -> Result<File> {
+    let lock = lock_path(path);
+    if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&lock)
+        .map_err(|e| Error::io(&lock, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "neardup: {} is locked by another neardup run; waiting for it to finish",
+                path.display()
+            );
+            file.lock().map_err(|e| Error::io(&lock, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock, e)),
+    }
+    Ok(file)
+}
+
+/// An error naming every setting an index was built with that this run changes.
+pub(super) fn same_params(path: &Path, built: &IndexParams, run: &IndexParams) -> Result<()> {
+    let differences = built.differences(run);
+    if differences.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Index {
+        path: path.to_owned(),
+        message: format!(
+            "built with other settings, which would give another answer: {}. Run with the index's settings, or rebuild it with `neardup index build`",
+            differences.join(", ")
+        ),
+    })
+}
+
+pub(super) fn corrupt(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::Index {
+        path: path.to_owned(),
+        message: format!("corrupt index: {what}; rebuild it with `neardup index build`"),
+    }
+}
+
+/// The header of index file `path`, checked to be one of ours, of this
+/// format version and as long as the file.
+pub(super) fn header(path: &Path, file: &File) -> Result<[u8; HEADER_LEN]> {
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let not_ours = || Error::Index {
+        path: path.to_owned(),
+        message: "not a neardup index (no NEARDUPI header)".into(),
+    };
+    let mut header = [0u8; HEADER_LEN];
+    if len < HEADER_LEN as u64 {
+        return Err(not_ours());
+    }
+    read_at(file, &mut header, 0).map_err(|e| Error::io(path, e))?;
+    if &header[..8] != MAGIC {
+        return Err(not_ours());
+    }
+    let version = u32_at(&header, 8);
+    if version != FORMAT_VERSION {
+        return Err(Error::Index {
+            path: path.to_owned(),
+            message: format!(
+                "index format version {version}, this neardup reads version {FORMAT_VERSION}; rebuild it with `neardup index build`"
+            ),
+        });
+    }
+    let file_len = u64_at(&header, 16);
+    if file_len != len {
+        return Err(corrupt(
+            path,
+            format_args!(
+                "the file has {len} bytes, its header says {file_len} (truncated or extended)"
+            ),
+        ));
+    }
+    Ok(header)
+}
+
+impl Segment {
+    /// Opens an index for look-ups. Readers take no lock: an update replaces
+    /// the file by rename, so a reader keeps the version it opened. An update
+    /// passes its exclusive `lock`, held as long as the index is open.
+    ///
+    /// # Errors
+    /// A missing, truncated or corrupt file, another format version, or
+    /// parameters other than `params` (when given).
+    pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<Segment> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Segment::from_file(path, file, params, lock)
+    }
+
+    /// [`Segment::open`] of an open file, named `path` in messages (a
+    /// chunked run's segments are unnamed files: a killed run leaves none).
+    ///
+    /// # Errors
+    /// As [`Segment::open`].
+    pub fn from_file(
+        path: &Path,
+        file: File,
+        params: Option<&IndexParams>,
+        lock: Option<File>,
+    ) -> Result<Segment> {
+        let header = header(path, &file)?;
+        let (bytes, file_len): (&[u8], u64) = (&header, u64_at(&header, 16));
+        let (table_at, table_len) = (u64_at(bytes, 24), u64_at(bytes, 32));
+        let sums_at = u64_at(bytes, 40);
+        let data_start = u64_at(bytes, 48);
+        let in_file = |at: u64, len: u64| at.checked_add(len).is_some_and(|end| end <= file_len);
+        if data_start != DATA_START
+            || sums_at < data_start
+            || !(sums_at - data_start).is_multiple_of(CHUNK as u64)
+            || !in_file(table_at, table_len)
+            || table_at < sums_at
+        {
+            return Err(corrupt(path, "the header's offsets are inconsistent"));
+        }
+        let chunks = usize::try_from((sums_at - data_start) / CHUNK as u64).unwrap_or(usize::MAX);
+        let sums_len = chunks
+            .checked_mul(8)
+            .filter(|&l| in_file(sums_at, l as u64));
+        let Some(sums_len) = sums_len else {
+            return Err(corrupt(path, "the checksums run past the end of the file"));
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        let (sums_at, table_at, table_len) =
+            (sums_at as usize, table_at as usize, table_len as usize);
+        let mut sums_bytes = vec![0u8; sums_len];
+        let mut table = vec![0u8; table_len];
+        read_at(&file, &mut sums_bytes, sums_at as u64).map_err(|e| Error::io(path, e))?;
+        read_at(&file, &mut table, table_at as u64).map_err(|e| Error::io(path, e))?;
+        let mut hasher = Xxh3Default::new();
+        hasher.update(&bytes[..56]);
+        hasher.update(&sums_bytes);
+        hasher.update(&table);
+        if hasher.digest() != u64_at(bytes, 56) {
+            return Err(corrupt(path, "header checksum mismatch"));
+        }
+        let meta: Meta = serde_json::from_slice(&table)
+            .map_err(|e| corrupt(path, format_args!("unreadable table: {e}")))?;
+        for (name, s) in &meta.sections {
+            if !s.offset.is_multiple_of(CHUNK as u64)
+                || s.offset < DATA_START
+                || s.offset.saturating_add(s.len) > sums_at as u64
+            {
+                return Err(corrupt(
+                    path,
+                    format_args!("section {name} lies outside the data"),
+                ));
+            }
+        }
+        if let Some(params) = params {
+            same_params(path, &meta.params, params)?;
+        }
+        let sums = sums_bytes.chunks_exact(8).map(|c| u64_at(c, 0)).collect();
+        let checked = (0..chunks.div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        let history = Segment {
+            hot: Hot::of(&meta),
+            doc_base: usize::try_from(meta.first_document).unwrap_or(usize::MAX),
+            block_base: usize::try_from(meta.first_block).unwrap_or(usize::MAX),
+            path: path.to_owned(),
+            file,
+            len: usize::try_from(file_len).unwrap_or(usize::MAX),
+            meta,
+            checked,
+            sums,
+            corrupt: OnceLock::new(),
+            _lock: lock,
+        };
+        history.check_counts()?;
+        Ok(history)
+    }
+
+    pub(super) fn check_counts(&self) -> Result<()> {
+        let expect = [
+            ("docs", self.meta.documents * DOC_LEN as u64),
+            ("blocks", self.meta.blocks * BLOCK_LEN as u64),
+        ];
+        for (name, len) in expect {
+            if self.section(name).len != len {
+                return Err(corrupt(
+                    &self.path,
+                    format_args!("section {name} has the wrong length"),
+                ));
+            }
+        }
+        for (name, record) in [
+            ("exact", EXACT_LEN),
+            ("postings", POSTING_LEN),
+            ("members", MEMBER_LEN),
+            ("bands", BAND_LEN),
+            ("block_shingles", 8),
+            ("doc_shingles", 8),
+        ] {
+            if !self.section(name).len.is_multiple_of(record as u64) {
+                return Err(corrupt(
+                    &self.path,
+                    format_args!("section {name} has the wrong length"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The index file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads of this segment that read exactly what each look-up needs.
+    #[must_use]
+    pub fn reader(&self) -> Reader<'_> {
+        Reader {
+            seg: self,
+            ahead: 0,
+            windows: Vec::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Reads of this segment that read ahead (64 KiB at a time): for walks
+    /// in the order of its records and for merges.
+    #[must_use]
+    pub fn walker(&self) -> Reader<'_> {
+        Reader {
+            ahead: WINDOW,
+            ..self.reader()
+        }
+    }
+
+    /// Its table.
+    #[must_use]
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// Size of the file in bytes.
+    #[must_use]
+    pub fn file_len(&self) -> u64 {
+        self.len as u64
+    }
+
+    /// Documents held.
+    #[must_use]
+    pub fn documents(&self) -> usize {
+        usize::try_from(self.meta.documents).unwrap_or(usize::MAX)
+    }
+
+    /// Blocks held.
+    #[must_use]
+    pub fn blocks(&self) -> usize {
+        usize::try_from(self.meta.blocks).unwrap_or(usize::MAX)
+    }
+
+    /// Records of a section.
+    #[must_use]
+    pub fn count(&self, name: &str) -> usize {
+        let record = match name {
+            "docs" => DOC_LEN,
+            "blocks" => BLOCK_LEN,
+            "exact" => EXACT_LEN,
+            "postings" => POSTING_LEN,
+            "members" => MEMBER_LEN,
+            "bands" => BAND_LEN,
+            _ => 8,
+        };
+        usize::try_from(self.section(name).len).unwrap_or(0) / record
+    }
+
+    /// The first corruption a look-up found, if any: the answer is then void.
+    ///
+    /// # Errors
+    /// That corruption.
+    pub fn status(&self) -> Result<()> {
+        match self.corrupt.get() {
+            Some(message) => Err(corrupt(&self.path, message)),
+            None => Ok(()),
+        }
+    }
+
+    /// (Data chunks read so far, data chunks in all): how much of the index
+    /// this run has read.
+    #[must_use]
+    pub fn chunks_read(&self) -> (usize, usize) {
+        let read = self
+            .checked
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed).count_ones() as usize)
+            .sum();
+        (read, self.sums.len())
+    }
+
+    /// Checks every chunk of the data (for `index stats --verify`).
+    ///
+    /// # Errors
+    /// The first chunk that fails.
+    pub fn verify(&self) -> Result<()> {
+        let end = DATA + self.sums.len() * CHUNK;
+        let mut r = self.walker();
+        let mut at = DATA;
+        while at < end && r.read(at, (1 << 20).min(end - at)).is_some() {
+            at += 1 << 20;
+        }
+        self.status()
+    }
+
+    pub(super) fn section(&self, name: &str) -> SectionEntry {
+        self.meta.sections.get(name).copied().unwrap_or_default()
+    }
+
+    pub(super) fn fail(&self, message: String) {
+        let _ = self.corrupt.set(message);
+    }
+
+    /// Reads `len` bytes at `at` into `out`; `false` (and the run fails) on a
+    /// read error.
+    pub(super) fn pread(&self, at: usize, len: usize, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        out.resize(len, 0);
+        match read_at(&self.file, out, at as u64) {
+            Ok(()) => true,
+            Err(e) => {
+                self.fail(format!("cannot read bytes {at}..{}: {e}", at + len));
+                false
+            }
+        }
+    }
+
+    /// Whether data chunks `first..=last` were all checked already.
+    pub(super) fn all_checked(&self, first: usize, last: usize) -> bool {
+        (first..=last).all(|c| self.checked[c / 64].load(Ordering::Relaxed) & (1 << (c % 64)) != 0)
+    }
+
+    /// Checks the whole chunks in `bytes` (data chunk `first` on) against
+    /// their checksums, once each; `false` (and the run fails) on a mismatch.
+    pub(super) fn check(&self, first: usize, bytes: &[u8]) -> bool {
+        for (k, chunk) in bytes.chunks_exact(CHUNK).enumerate() {
+            let c = first + k;
+            let (word, bit) = (c / 64, 1u64 << (c % 64));
+            if self.checked[word].load(Ordering::Relaxed) & bit != 0 {
+                continue;
+            }
+            if xxh3_64(chunk) != self.sums[c] {
+                let start = DATA + c * CHUNK;
+                self.fail(format!(
+                    "checksum mismatch in bytes {start}..{} (flipped or overwritten bytes)",
+                    start + CHUNK
+                ));
+                return false;
+            }
+            self.checked[word].fetch_or(bit, Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// An id read from the index, checked against its bound.
+    pub(super) fn id(&self, value: u32, bound: usize, what: &str) -> u32 {
+        if (value as usize) < bound {
+            value
+        } else {
+            self.fail(format!("{what} {value} is out of range (at most {bound})"));
+            0
+        }
+    }
+
+    /// One past the global number of its last document.
+    pub(super) fn doc_end_id(&self) -> usize {
+        self.doc_base + self.documents()
+    }
+
+    /// One past the global number of its last block.
+    pub(super) fn block_end_id(&self) -> usize {
+        self.block_base + self.blocks()
+    }
+
+    /// Document `d` (a global number).
+    #[must_use]
+    pub fn doc(&self, d: usize) -> DocRecord {
+        self.reader().doc(d)
+    }
+
+    /// Block `g` (a global number).
+    #[must_use]
+    pub fn block(&self, g: usize) -> BlockRecord {
+        self.reader().block(g)
+    }
+}
+
+/// Reads of one [`Segment`]: exact reads for look-ups scattered over it, or
+/// reads ahead through a few windows for walks in the order of its records.
+/// Each thread reading a segment has its own.
+pub struct Reader<'s> {
+    pub(super) seg: &'s Segment,
+    /// Bytes read at once when a read falls outside every window; 0: read
+    /// exactly what is asked.
+    pub(super) ahead: usize,
+    /// (offset, bytes), the most recently used first.
+    pub(super) windows: Vec<(usize, Vec<u8>)>,
+    pub(super) buf: Vec<u8>,
+}
+
+impl Reader<'_> {
+    /// `len` bytes at `at`, each chunk checked the first time it is read;
+    /// `None` (and the run fails) when a chunk does not match its checksum,
+    /// the file cannot be read, or the range is outside the data.
+    pub(super) fn read(&mut self, at: usize, len: usize) -> Option<&[u8]> {
+        let seg = self.seg;
+        let end = DATA + seg.sums.len() * CHUNK;
+        if at < DATA || at.checked_add(len).is_none_or(|e| e > end) {
+            seg.fail(format!(
+                "a record points outside the data (byte offset {at})"
+            ));
+            return None;
+        }
+        if len == 0 {
+            return Some(&[]);
+        }
+        let first = (at - DATA) / CHUNK;
+        let last = (at + len - 1 - DATA) / CHUNK;
+        let start = DATA + first * CHUNK;
+        if self.ahead == 0 {
+            if seg.all_checked(first, last) {
+                return seg.pread(at, len, &mut self.buf).then_some(&self.buf[..]);
+            }
+            // Whole chunks, to check them.
+            let stop = DATA + (last + 1) * CHUNK;
+            if !seg.pread(start, stop - start, &mut self.buf) || !seg.check(first, &self.buf) {
+                return None;
+            }
+            return Some(&self.buf[at - start..at - start + len]);
+        }
+        let hit = self
+            .windows
+            .iter()
+            .position(|(s, b)| *s <= at && at + len <= s + b.len());
+        let i = if let Some(i) = hit {
+            i
+        } else {
+            let stop = (DATA + (last + 1) * CHUNK).max(start + self.ahead).min(end);
+            let mut b = if self.windows.len() >= WINDOWS {
+                self.windows.pop().map(|w| w.1).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            if !seg.pread(start, stop - start, &mut b) || !seg.check(first, &b) {
+                return None;
+            }
+            self.windows.push((start, b));
+            self.windows.len() - 1
+        };
+        self.windows[..=i].rotate_right(1);
+        let (s, b) = &self.windows[0];
+        Some(&b[at - s..at - s + len])
+    }
+
+    pub(super) fn record(&mut self, name: &str, len: usize, i: usize) -> Option<&[u8]> {
+        let s = match name {
+            "docs" => self.seg.hot.docs,
+            "blocks" => self.seg.hot.blocks,
+            _ => self.seg.section(name),
+        };
+        if (i as u64 + 1) * len as u64 > s.len {
+            self.seg
+                .fail(format!("record {i} of section {name} is missing"));
+            return None;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(s.offset as usize + i * len, len)
+    }
+
+    /// Document `d` (a global number).
+    #[must_use]
+    pub fn doc(&mut self, d: usize) -> DocRecord {
+        let seg = self.seg;
+        let Some(b) = self.record("docs", DOC_LEN, d.wrapping_sub(seg.doc_base)) else {
+            return DocRecord::default();
+        };
+        let flags = u32_at(b, 60);
+        DocRecord {
+            block_start: u64_at(b, 0).min(seg.meta.first_block + seg.meta.blocks),
+            shingles: (u64_at(b, 8), u32_at(b, 44)),
+            id: (u64_at(b, 16), u32_at(b, 48)),
+            path: (u64_at(b, 24), u32_at(b, 52)),
+            bytes: u64_at(b, 32),
+            rep: seg.id(u32_at(b, 40), seg.doc_end_id(), "document"),
+            line: u32_at(b, 56),
+            dropped: flags & 1 != 0,
+        }
+    }
+
+    /// One past the last block of document `d`.
+    #[must_use]
+    pub fn doc_end(&mut self, d: usize) -> usize {
+        if d + 1 < self.seg.doc_end_id() {
+            usize::try_from(self.doc(d + 1).block_start).unwrap_or(usize::MAX)
+        } else {
+            self.seg.block_end_id()
+        }
+    }
+
+    /// Block `g` (a global number).
+    #[must_use]
+    pub fn block(&mut self, g: usize) -> BlockRecord {
+        let seg = self.seg;
+        let Some(b) = self.record("blocks", BLOCK_LEN, g.wrapping_sub(seg.block_base)) else {
+            return BlockRecord::default();
+        };
+        BlockRecord {
+            shingles: (u64_at(b, 0), u32_at(b, 56)),
+            bytes: [u64_at(b, 8), u64_at(b, 16)],
+            chars: [u64_at(b, 24), u64_at(b, 32)],
+            cluster: seg.id(u32_at(b, 40), seg.block_end_id(), "block"),
+            doc: seg.id(u32_at(b, 44), seg.doc_end_id(), "document"),
+            words: u32_at(b, 48),
+            kind: u32_at(b, 52),
+            lines: [u32_at(b, 60), u32_at(b, 64)],
+        }
+    }
+
+    pub(super) fn u64s(&mut self, section: &str, (at, len): (u64, u32)) -> Vec<u64> {
+        let s = self.seg.section(section);
+        if (at + u64::from(len)) * 8 > s.len {
+            self.seg
+                .fail(format!("a list runs past the end of section {section}"));
+            return Vec::new();
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(s.offset as usize + at as usize * 8, len as usize * 8)
+            .map(|b| b.chunks_exact(8).map(|c| u64_at(c, 0)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The sorted shingles of first copy `g` (empty unless it was indexed).
+    #[must_use]
+    pub fn block_shingles(&mut self, g: usize) -> Vec<u64> {
+        let at = self.block(g).shingles;
+        self.u64s("block_shingles", at)
+    }
+
+    /// The sorted shingles of representative document `d`.
+    #[must_use]
+    pub fn doc_shingles(&mut self, d: usize) -> Vec<u64> {
+        let at = self.doc(d).shingles;
+        self.u64s("doc_shingles", at)
+    }
+
+    /// The bytes of `len` bytes at `at` of the `strings` section.
+    pub(super) fn string_bytes(&mut self, (at, len): (u64, u32)) -> Option<&[u8]> {
+        let s = self.seg.section("strings");
+        if at + u64::from(len) > s.len {
+            self.seg
+                .fail("a string runs past the end of its section".into());
+            return None;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(s.offset as usize + at as usize, len as usize)
+    }
+
+    /// A string of the `strings` section.
+    #[must_use]
+    pub fn string(&mut self, at: (u64, u32)) -> String {
+        self.string_bytes(at)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The records of a sorted section (with its directory) whose 64-bit
+    /// key has the top bits of `key`: the only ones that can hold it.
+    pub(super) fn bucket_records(
+        &mut self,
+        (sec, dir): (SectionEntry, SectionEntry),
+        record: usize,
+        key: u64,
+    ) -> &[u8] {
+        let n = usize::try_from(sec.len).unwrap_or(0) / record;
+        let (lo, hi) = if sec.dir_bits == 0 {
+            (0, n)
+        } else {
+            let bucket = usize::try_from(key >> (64 - sec.dir_bits)).unwrap_or(0);
+            if (bucket as u64 + 2) * 8 > dir.len {
+                self.seg.fail("a section's directory is short".into());
+                return &[];
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            let Some(b) = self.read(dir.offset as usize + bucket * 8, 16) else {
+                return &[];
+            };
+            #[allow(clippy::cast_possible_truncation)]
+            let (lo, hi) = (u64_at(b, 0) as usize, u64_at(b, 8) as usize);
+            if lo > hi || hi > n {
+                self.seg
+                    .fail("a section's directory is inconsistent".into());
+                return &[];
+            }
+            (lo, hi)
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(sec.offset as usize + lo * record, (hi - lo) * record)
+            .unwrap_or(&[])
+    }
+
+    /// The first index in `[lo, hi)` whose record is not below `key`.
+    pub(super) fn lower_bound<K: Ord>(
+        &mut self,
+        name: &str,
+        record: usize,
+        (mut lo, mut hi): (usize, usize),
+        key: &K,
+        key_of: impl Fn(&[u8]) -> K,
+    ) -> usize {
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let Some(b) = self.record(name, record, mid) else {
+                return hi;
+            };
+            if key_of(b) < *key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// What an exact-text key resolves to.
+    #[must_use]
+    pub fn exact(&mut self, key: u128) -> Option<ExactRecord> {
+        let seg = self.seg;
+        #[allow(clippy::cast_possible_truncation)]
+        let (lo64, hi64) = (key as u64, (key >> 64) as u64);
+        let records = self.bucket_records(seg.hot.exact, EXACT_LEN, lo64);
+        let b = records
+            .chunks_exact(EXACT_LEN)
+            .find(|b| u64_at(b, 0) == lo64 && u64_at(b, 8) == hi64)?;
+        Some(ExactRecord {
+            key,
+            similarity: f64::from_bits(u64_at(b, 16)),
+            source: seg.id(u32_at(b, 24), seg.block_end_id(), "block"),
+            exact: u32_at(b, 28) != 0,
+        })
+    }
+
+    /// Appends the first copies listed for a shingle fingerprint, ascending.
+    pub fn posting_reps(&mut self, fingerprint: u32, out: &mut Vec<u32>) {
+        let seg = self.seg;
+        let records =
+            self.bucket_records(seg.hot.postings, POSTING_LEN, u64::from(fingerprint) << 32);
+        let listed = records
+            .chunks_exact(POSTING_LEN)
+            .skip_while(|b| u32_at(b, 0) != fingerprint)
+            .take_while(|b| u32_at(b, 0) == fingerprint);
+        for b in listed {
+            out.push(seg.id(u32_at(b, 4), seg.block_end_id(), "block"));
+        }
+    }
+
+    /// The last stored copies of first copy `cluster`, ascending.
+    #[must_use]
+    pub fn members(&mut self, cluster: u32) -> Vec<u32> {
+        let seg = self.seg;
+        let n = seg.count("members");
+        let at = self.lower_bound("members", MEMBER_LEN, (0, n), &cluster, |b| u32_at(b, 0));
+        let mut out = Vec::new();
+        for i in at..n {
+            match self.record("members", MEMBER_LEN, i) {
+                Some(b) if u32_at(b, 0) == cluster => {
+                    out.push(seg.id(u32_at(b, 4), seg.block_end_id(), "block"));
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// The stored documents of a bucket (`table`, `key`), ascending: all of
+    /// them, or the first and last ones when there were more.
+    pub fn bucket(&mut self, table: u32, key: u64, out: &mut Vec<u32>) {
+        let seg = self.seg;
+        let records = self.bucket_records(seg.hot.bands, BAND_LEN, key);
+        for b in records.chunks_exact(BAND_LEN) {
+            if u64_at(b, 0) == key && u32_at(b, 8) == table {
+                out.push(seg.id(u32_at(b, 12), seg.doc_end_id(), "document"));
+            }
+        }
+    }
+}
