@@ -1,0 +1,122 @@
+//! The command line's paths: files as given, directories walked in sorted
+//! order, `-` for standard input, `--glob` filters.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+/// Expands the command line's paths: files as given, directories walked in
+/// sorted order, `-` for standard input. Every path is tried: the inputs found
+/// come with one error per path that does not exist or directory that cannot
+/// be listed. With `globs`, a walk keeps only files whose path relative to the
+/// walked directory matches one of them (files named directly are always read).
+#[must_use]
+pub fn expand(paths: &[PathBuf], globs: &[String]) -> (Vec<InputPath>, Vec<Error>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let filter = match glob_set(globs) {
+        Ok(f) => f,
+        Err(e) => return (out, vec![e]),
+    };
+    for path in paths {
+        if let Err(e) = expand_one(path, filter.as_ref(), &mut out) {
+            errors.push(e);
+        }
+    }
+    (out, errors)
+}
+
+pub(super) fn glob_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for glob in globs {
+        let compiled = globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| Error::Usage(format!("--glob {glob:?}: {e}")))?;
+        builder.add(compiled);
+    }
+    builder
+        .build()
+        .map(Some)
+        .map_err(|e| Error::Usage(format!("--glob: {e}")))
+}
+
+pub(super) fn expand_one(
+    path: &PathBuf,
+    filter: Option<&globset::GlobSet>,
+    out: &mut Vec<InputPath>,
+) -> Result<()> {
+    if path.as_os_str() == "-" {
+        out.push(InputPath {
+            path: path.clone(),
+            relative: PathBuf::from("stdin"),
+        });
+        return Ok(());
+    }
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        walk(path, Path::new(""), filter, out)?;
+    } else {
+        let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
+        out.push(InputPath {
+            path: path.clone(),
+            relative: name,
+        });
+    }
+    Ok(())
+}
+
+/// Files under `dir` in sorted order; `filter` (the `--glob` patterns) is
+/// matched against paths relative to the walked directory.
+pub(super) fn walk(
+    dir: &Path,
+    relative: &Path,
+    filter: Option<&globset::GlobSet>,
+    out: &mut Vec<InputPath>,
+) -> Result<()> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        entries.push(entry.file_name());
+    }
+    entries.sort();
+    for name in entries {
+        if name.as_encoded_bytes().first() == Some(&b'.') {
+            continue;
+        }
+        let path = dir.join(&name);
+        let rel = relative.join(&name);
+        // An entry that went away since the listing, or a link to nothing, is
+        // kept as an input: reading it fails with a message naming it, which
+        // `--on-error` then treats like any unreadable file.
+        let Ok(link) = std::fs::symlink_metadata(&path) else {
+            if filter.is_none_or(|f| f.is_match(&rel)) {
+                out.push(InputPath {
+                    path,
+                    relative: rel,
+                });
+            }
+            continue;
+        };
+        if link.is_dir() {
+            walk(&path, &rel, filter, out)?;
+            continue;
+        }
+        // Links to files are read; links to directories are not followed,
+        // which also rules out link loops. A link to nothing is kept, to be named.
+        let file = if link.file_type().is_symlink() {
+            std::fs::metadata(&path).map_or(true, |m| m.is_file())
+        } else {
+            link.is_file()
+        };
+        if file && filter.is_none_or(|f| f.is_match(&rel)) {
+            out.push(InputPath {
+                path,
+                relative: rel,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Report entries written to an unnamed file as they come and streamed back
+//! when the report is written.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+/// Documents of a report written to an unnamed temporary file, one JSON
+/// object a line, so that a report larger than memory can be written.
+#[derive(Debug)]
+pub struct Spool {
+    pub(super) file: std::io::BufWriter<std::fs::File>,
+    pub(super) count: usize,
+    /// Bytes written.
+    pub(super) len: u64,
+}
+
+impl PartialEq for Spool {
+    fn eq(&self, other: &Spool) -> bool {
+        self.count == other.count
+    }
+}
+
+impl Spool {
+    /// An empty spool in `dir`.
+    ///
+    /// # Errors
+    /// When the temporary file cannot be made.
+    pub fn new(dir: &std::path::Path) -> std::io::Result<Spool> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Spool {
+            file: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+            count: 0,
+            len: 0,
+        })
+    }
+
+    /// Appends `item`'s JSON (and a line break); returns where that JSON is,
+    /// for [`Spool::read_at`].
+    pub(super) fn push<T: Serialize>(&mut self, item: &T) -> std::io::Result<(u64, u32)> {
+        let json = serde_json::to_vec(item).map_err(std::io::Error::from)?;
+        self.push_raw(&json)
+    }
+
+    /// Appends JSON already made (one line, without its line break); returns
+    /// where it is, as [`Spool::push`] does.
+    pub(super) fn push_raw(&mut self, json: &[u8]) -> std::io::Result<(u64, u32)> {
+        use std::io::Write as _;
+        self.file.write_all(json)?;
+        self.file.write_all(b"\n")?;
+        self.count += 1;
+        let at = (self.len, u32::try_from(json.len()).unwrap_or(u32::MAX));
+        self.len += json.len() as u64 + 1;
+        Ok(at)
+    }
+
+    /// The JSON `push` wrote at `at`.
+    pub(super) fn read_at(
+        &mut self,
+        (at, len): (u64, u32),
+        buf: &mut Vec<u8>,
+    ) -> std::io::Result<()> {
+        use std::io::{Read as _, Seek as _, Write as _};
+        self.file.flush()?;
+        let mut file = self.file.get_ref();
+        buf.resize(len as usize, 0);
+        file.seek(std::io::SeekFrom::Start(at))?;
+        file.read_exact(buf)?;
+        // Later pushes go on at the end.
+        file.seek(std::io::SeekFrom::End(0))?;
+        Ok(())
+    }
+
+    /// Makes everything written so far readable.
+    pub(super) fn flush(&mut self) -> std::io::Result<()> {
+        use std::io::Write as _;
+        self.file.flush()
+    }
+
+    /// Calls `f` with each spooled document's JSON, in order.
+    ///
+    /// # Errors
+    /// When the file cannot be read back.
+    pub fn for_each_json(
+        &self,
+        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.first_json(usize::MAX, f)
+    }
+
+    /// [`Spool::for_each_json`] for the first `n` entries only.
+    pub(super) fn first_json(
+        &self,
+        n: usize,
+        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        use std::io::{BufRead as _, Seek as _};
+        let mut file = self.file.get_ref().try_clone()?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut line = Vec::new();
+        for _ in 0..n {
+            line.clear();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            f(line.strip_suffix(b"\n").unwrap_or(&line))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the entries of a JSON list, comma-separated: `held` (serialized on
+/// every thread, 256 a task, 4,096 at a time), then those in `spool`.
+pub(super) fn write_entries<T: Serialize + Sync>(
+    held: &[T],
+    spool: Option<&Spool>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut first = true;
+    for batch in held.chunks(4096) {
+        let parts: Vec<Vec<u8>> = batch
+            .par_chunks(256)
+            .map(|items| {
+                let mut part = Vec::new();
+                for item in items {
+                    part.push(b',');
+                    serde_json::to_writer(&mut part, item).expect("a report entry serializes");
+                }
+                part
+            })
+            .collect();
+        for part in &parts {
+            // The list's first entry has no comma before it.
+            out.write_all(&part[usize::from(first)..])?;
+            first = false;
+        }
+    }
+    if let Some(spool) = spool {
+        spool.for_each_json(&mut |json| {
+            if !first {
+                out.write_all(b",")?;
+            }
+            first = false;
+            out.write_all(json)
+        })?;
+    }
+    Ok(())
+}
+
+/// Calls `f` with each of `held`, then each entry read back from `spool`.
+pub(super) fn held_then_spooled<T: serde::de::DeserializeOwned>(
+    held: &[T],
+    spool: Option<&Spool>,
+    f: &mut dyn FnMut(&T),
+) -> std::io::Result<()> {
+    for item in held {
+        f(item);
+    }
+    if let Some(spool) = spool {
+        spool.for_each_json(&mut |json| {
+            let item: T = serde_json::from_slice(json).map_err(std::io::Error::from)?;
+            f(&item);
+            Ok(())
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,382 @@
+//! The report for people: text rendering and the numbers, labels and
+//! plurals it writes.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+/// `1234567` as `1,234,567`.
+#[must_use]
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `part / whole` as a percentage with one decimal.
+#[must_use]
+pub fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        return "0%".into();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let p = part as f64 * 100.0 / whole as f64;
+    format!("{p:.1}%")
+}
+
+/// `line 3` or `lines 3-7`.
+#[must_use]
+pub fn lines(range: [usize; 2]) -> String {
+    if range[0] == range[1] {
+        format!("line {}", range[0])
+    } else {
+        format!("lines {}-{}", range[0], range[1])
+    }
+}
+
+pub(super) fn ellipsize(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// File and line for a CI annotation about a document: a record's line, or
+/// line 1 of a text file.
+#[must_use]
+pub fn doc_label_for_annotation(doc: &DocRef) -> (String, usize) {
+    (doc.path.to_string(), doc.line.unwrap_or(1))
+}
+
+/// The id of a JSON Lines document, the path of a file; `(indexed)` after
+/// a document an earlier run stored in the index.
+pub(super) fn short_label(doc: &DocRef) -> String {
+    let name: &str = if doc.line.is_some() {
+        &doc.id
+    } else {
+        &doc.path
+    };
+    if doc.indexed {
+        format!("{name} (indexed)")
+    } else {
+        name.to_string()
+    }
+}
+
+/// How a document is named in text: `path` or `path:line [id]`, with
+/// `(indexed)` after a document an earlier run stored in the index.
+#[must_use]
+pub fn doc_label(doc: &DocRef) -> String {
+    let label = match doc.line {
+        Some(line) => format!("{}:{line} [{}]", doc.path, doc.id),
+        None => doc.path.to_string(),
+    };
+    if doc.indexed {
+        format!("{label} (indexed)")
+    } else {
+        label
+    }
+}
+
+pub(super) fn render_near_duplicates(
+    out: &mut dyn std::fmt::Write,
+    near: &NearDuplicates,
+    largest: &[ClusterReport],
+    p: &DocParameters,
+    top: usize,
+) {
+    let method = match (p.num_perm, p.bands, p.rows, p.hamming) {
+        (Some(slots), Some(bands), Some(rows), _) => {
+            format!("MinHash {slots} slots, {bands} bands x {rows} rows")
+        }
+        (_, _, _, Some(k)) => format!("SimHash, Hamming <= {k}"),
+        _ => String::new(),
+    };
+    if near.clusters == 0 {
+        let _ = writeln!(
+            out,
+            "Near-duplicate documents: none ({method}, {} >= {} on {}-word shingles; {} candidate pairs)\n",
+            p.measure,
+            p.threshold,
+            p.doc_shingle,
+            thousands(near.candidate_pairs),
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Near-duplicate documents: {}, {}, {} dropped ({} bytes); {method}, {} >= {} on {}-word shingles",
+        plural(near.clusters, "cluster"),
+        plural(near.duplicate_documents, "duplicate"),
+        thousands(near.dropped_documents),
+        thousands(near.dropped_bytes),
+        p.measure,
+        p.threshold,
+        p.doc_shingle,
+    );
+    if !near.candidate_probability.is_empty() {
+        let curve: Vec<String> = near
+            .candidate_probability
+            .iter()
+            .map(|c| format!("J={:.2} {:.1}%", c.jaccard, c.probability * 100.0))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  chance a pair becomes a candidate: {}; {} candidate pairs, {} verified",
+            curve.join(", "),
+            thousands(near.candidate_pairs),
+            thousands(near.verified_pairs),
+        );
+    }
+    for c in largest.iter().take(top) {
+        let others: Vec<String> = c
+            .members
+            .iter()
+            .filter(|m| !m.kept)
+            .take(4)
+            .map(|m| format!("{} ({:.2})", short_label(&m.document), m.similarity))
+            .collect();
+        let more = (c.size - 1).saturating_sub(others.len());
+        let _ = writeln!(
+            out,
+            "  {:>4} docs: keeps {}; {} {}{}",
+            c.size,
+            doc_label(&c.kept),
+            if p.annotate { "marks" } else { "drops" },
+            others.join(", "),
+            if more > 0 {
+                format!(", +{more} more")
+            } else {
+                String::new()
+            },
+        );
+    }
+    if near.clusters > top {
+        let _ = writeln!(
+            out,
+            "  ({} more clusters in --json)",
+            thousands(near.clusters - top)
+        );
+    }
+    let _ = out.write_char('\n');
+}
+
+/// `n word` or `n words`.
+#[must_use]
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{} {word}s", thousands(n))
+    }
+}
+
+/// Renders the report for people into any `fmt::Write`: one paragraph per
+/// document with repeats, the most shared blocks, and the totals (`top`
+/// limits the shared blocks listed), reading spooled documents back one at a
+/// time.
+///
+/// # Errors
+/// When spooled documents cannot be read back.
+#[allow(clippy::too_many_lines)]
+pub fn write_text(
+    report: &Report,
+    top: usize,
+    out: &mut dyn std::fmt::Write,
+) -> std::io::Result<()> {
+    if let Some(index) = &report.index {
+        let _ = writeln!(
+            out,
+            "Checked against {} {}: {} and {} from earlier runs{}.\n",
+            index.role,
+            index.path,
+            plural(index.documents, "document"),
+            plural(index.blocks, "block"),
+            if index.updated {
+                "; this run's documents are added to it"
+            } else {
+                ""
+            },
+        );
+    }
+    // One document cannot be a near duplicate, unless of an indexed one.
+    if let Some(near) = report
+        .near_duplicates
+        .as_ref()
+        .filter(|n| report.summary.documents > 1 || n.clusters > 0)
+    {
+        let largest = report.first_clusters(top)?;
+        render_near_duplicates(out, near, &largest, &report.parameters.documents, top);
+    }
+    report.for_each_document(&mut |doc: &DocReport| {
+        let _ = writeln!(
+            out,
+            "{}: {} of {} removed as repeats of earlier text, {} of {} bytes ({})",
+            doc_label(&doc.document),
+            thousands(doc.removed_blocks),
+            plural(doc.blocks, "block"),
+            thousands(doc.removed_bytes),
+            thousands(doc.bytes),
+            percent(doc.removed_bytes, doc.bytes),
+        );
+        for run in &doc.runs {
+            let source = if run.source.index == doc.document.index {
+                String::new()
+            } else {
+                format!("{} ", short_label(&run.source))
+            };
+            let max = run
+                .removals
+                .iter()
+                .map(|r| r.similarity)
+                .fold(0.0, f64::max);
+            let (low, high) = (format!("{:.2}", run.similarity.min), format!("{max:.2}"));
+            let similarity = if run.exact {
+                "exact".to_owned()
+            } else if low == high {
+                format!("similarity {low}")
+            } else {
+                format!("similarity {low}-{high} (mean {:.2})", run.similarity.mean)
+            };
+            let _ = writeln!(
+                out,
+                "  {} repeat {}{}: {}, {} bytes, {}",
+                lines(run.lines),
+                source,
+                lines(run.source_lines),
+                plural(run.blocks, "block"),
+                thousands(run.bytes),
+                similarity,
+            );
+            for gap in &run.interruptions {
+                let _ = writeln!(
+                    out,
+                    "    {} inside the run {} not repeated ({}, kept)",
+                    lines(gap.lines),
+                    if gap.lines[0] == gap.lines[1] {
+                        "is"
+                    } else {
+                        "are"
+                    },
+                    plural(gap.blocks, "block"),
+                );
+            }
+        }
+        if !doc.short_repeats.is_empty() {
+            let shown: Vec<String> = doc
+                .short_repeats
+                .iter()
+                .take(5)
+                .map(|r| r.repeat.lines[0].to_string())
+                .collect();
+            let more = doc.short_repeats.len().saturating_sub(5);
+            let _ = writeln!(
+                out,
+                "  {} too short to judge repeat earlier text, kept (line {}{}; --drop-short removes them)",
+                plural(doc.short_repeats.len(), "block"),
+                shown.join(", "),
+                if more > 0 {
+                    format!(", +{more} more")
+                } else {
+                    String::new()
+                },
+            );
+        }
+    })?;
+    // The first `top` long and short shared blocks, and how many are long.
+    let (mut long, mut short_shown, mut long_count, mut any) = (Vec::new(), Vec::new(), 0, false);
+    report.for_each_syndicated(&mut |s| {
+        any = true;
+        if s.short {
+            if short_shown.len() < top {
+                short_shown.push(s.clone());
+            }
+        } else {
+            long_count += 1;
+            if long.len() < top {
+                long.push(s.clone());
+            }
+        }
+    })?;
+    if !long.is_empty() {
+        let shown = long.len();
+        let _ = writeln!(
+            out,
+            "\nBlocks shared by the most documents ({shown} of {} shown):",
+            thousands(long_count)
+        );
+        for s in &long {
+            let _ = writeln!(
+                out,
+                "  {:>5} docs {:>5} copies  first in {} {}: \"{}\"",
+                thousands(s.documents),
+                thousands(s.copies),
+                short_label(&s.first_copy.document),
+                lines(s.first_copy.lines),
+                ellipsize(&s.text, 60),
+            );
+        }
+    }
+    let short: Vec<String> = short_shown
+        .iter()
+        .map(|s| {
+            format!(
+                "\"{}\" ({})",
+                ellipsize(&s.text, 30),
+                thousands(s.documents)
+            )
+        })
+        .collect();
+    if !short.is_empty() {
+        let _ = writeln!(
+            out,
+            "Short blocks shared by the most documents: {}",
+            short.join(", ")
+        );
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSkipped {}:",
+            plural(report.skipped.len(), "input or record")
+        );
+        for skipped in report.skipped.iter().take(top) {
+            let _ = writeln!(out, "  {skipped}");
+        }
+        if report.skipped.len() > top {
+            let _ = writeln!(out, "  (+{} more in --json)", report.skipped.len() - top);
+        }
+    }
+    let s = &report.summary;
+    if report.summary.documents_with_repeats > 0 || any || !report.skipped.is_empty() {
+        let _ = out.write_char('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{} ({} dropped as near duplicates, {} with repeated blocks), {}: {} removed in {}, {} of {} bytes ({}) removed; {} kept",
+        plural(s.documents, "document"),
+        thousands(s.dropped_documents),
+        thousands(s.documents_with_repeats),
+        plural(s.blocks, "block"),
+        thousands(s.removed_blocks),
+        plural(s.runs, "run"),
+        thousands(s.removed_bytes),
+        thousands(s.bytes),
+        percent(s.removed_bytes, s.bytes),
+        plural(s.short_repeats_kept, "short repeat"),
+    );
+    let p = &report.parameters;
+    let _ = writeln!(
+        out,
+        "settings: level {}, blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}",
+        p.level, p.blocks, p.block_shingle, p.block_threshold, p.min_words, p.seed
+    );
+    Ok(())
+}
