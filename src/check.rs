@@ -211,7 +211,7 @@ pub fn write_github(
                 escape_property("neardup: near-duplicate document"),
                 escape_data(&format!(
                     "{} is a near duplicate of {} (similarity {:.2})",
-                    member.document.id,
+                    crate::escape::printable(&member.document.id),
                     crate::report::doc_label(&cluster.kept),
                     member.similarity
                 )),

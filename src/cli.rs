@@ -318,7 +318,8 @@ pub struct Common {
     /// Read files instead of memory-mapping them.
     #[arg(long, overrides_with = "mmap", hide = true)]
     pub no_mmap: bool,
-    /// Worker threads; 0 uses every core.
+    /// Worker threads; 0 uses every core. More than 8 per core are capped
+    /// at 8 per core (with a note on stderr).
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
     pub threads: usize,
     /// Work in chunks whose analysis fits in SIZE (e.g. 1G, 512M): the input
@@ -416,16 +417,33 @@ impl Common {
             glob: self.glob.clone(),
             text: self.text,
             mmap: !self.no_mmap,
-            threads: if self.threads == 0 {
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-            } else {
-                self.threads
-            },
+            threads: threads(self.threads),
             // Set for runs in chunks, once they are known to be.
             spool: None,
         };
         config.validate()?;
         Ok(config)
+    }
+}
+
+/// Most worker threads per core: more only add start-up and coordination
+/// (`--threads 10000` took minutes on a 7 KB file).
+const THREADS_PER_CORE: usize = 8;
+
+/// The worker threads a run uses for `--threads asked`: one per core for 0,
+/// at most [`THREADS_PER_CORE`] per core (saying so when capped).
+fn threads(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let most = cores.saturating_mul(THREADS_PER_CORE);
+    if asked == 0 {
+        cores
+    } else if asked > most {
+        eprintln!(
+            "neardup: --threads {asked} is more than {THREADS_PER_CORE} per core; using {most} ({cores} cores)"
+        );
+        most
+    } else {
+        asked
     }
 }
 

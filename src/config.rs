@@ -252,7 +252,8 @@ impl Config {
             return Err(Error::Usage("--num-perm must be from 1 to 4096".into()));
         }
         if let Some((bands, rows)) = self.banding {
-            if bands == 0 || rows == 0 || bands * rows > self.num_perm {
+            if bands == 0 || rows == 0 || bands.checked_mul(rows).is_none_or(|n| n > self.num_perm)
+            {
                 return Err(Error::Usage(format!(
                     "--bands {bands} x --rows {rows} must be at least 1 x 1 and at most --num-perm {}",
                     self.num_perm

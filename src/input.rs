@@ -40,7 +40,7 @@ impl InputPath {
     /// How messages and reports name it: the path, or `<stdin>`.
     #[must_use]
     pub fn display_name(&self) -> String {
-        display_path(self).display().to_string()
+        crate::escape::path(&display_path(self))
     }
 }
 
@@ -415,8 +415,8 @@ impl Corpus {
                         .expect("inputs are checked to be UTF-8 when loaded"),
                 )
             }
-            Some(r) => Cow::Owned(format!("{}:{}", path().display(), r.line())),
-            None => Cow::Owned(path().display().to_string()),
+            Some(r) => Cow::Owned(format!("{}:{}", crate::escape::path(&path()), r.line())),
+            None => Cow::Owned(crate::escape::path(&path())),
         }
     }
 

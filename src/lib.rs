@@ -47,6 +47,7 @@ pub mod config;
 pub mod decide;
 pub mod detect;
 pub mod error;
+pub mod escape;
 pub mod index;
 pub mod input;
 pub mod jsonl;

@@ -256,12 +256,12 @@ fn open_index(
             path: path.clone(),
             message: format!(
                 "no such index; create it with `--index {} --update` or `neardup index build`",
-                path.display()
+                neardup::escape::shown_path(path)
             ),
         });
     };
     let report = report::IndexReport {
-        path: path.display().to_string(),
+        path: neardup::escape::path(path),
         role: role.into(),
         documents: history.as_deref().map_or(0, History::documents),
         blocks: history.as_deref().map_or(0, History::blocks),
@@ -367,7 +367,7 @@ fn execute(
                         "neardup: indexed {} and {} into {}",
                         report::plural(report.summary.documents, "document"),
                         report::plural(report.summary.blocks, "block"),
-                        index_out.as_deref().unwrap_or(Path::new("")).display()
+                        neardup::escape::shown_path(index_out.as_deref().unwrap_or(Path::new("")))
                     );
                 }
                 ExitStatus::Success
@@ -433,7 +433,7 @@ fn execute(
                         "neardup: indexed {} and {} into {}",
                         report::plural(corpus.documents.len(), "document"),
                         report::plural(analysis.blocks.iter().map(Vec::len).sum(), "block"),
-                        out.display()
+                        neardup::escape::shown_path(out)
                     );
                 }
                 ExitStatus::Success
@@ -526,7 +526,7 @@ fn execute(
             let (read, all) = h.chunks_read();
             eprintln!(
                 "neardup: index {}: read {} of {} 4 KiB chunks ({})",
-                h.path().display(),
+                neardup::escape::shown_path(h.path()),
                 report::thousands(read),
                 report::thousands(all),
                 report::percent(read, all)
@@ -965,7 +965,7 @@ fn index_stats(args: &cli::StatsArgs) -> ExitStatus {
         writeln!(
             w,
             "{}: neardup index, format version {}, {} bytes",
-            args.path.display(),
+            neardup::escape::shown_path(&args.path),
             store::FORMAT_VERSION,
             report::thousands(usize::try_from(index.file_len()).unwrap_or(usize::MAX))
         )?;
@@ -1021,11 +1021,11 @@ fn index_merge(args: &cli::MergeArgs) -> ExitStatus {
         store::merge(&a, &b, &args.output)?;
         eprintln!(
             "neardup: merged {} ({} documents) and {} ({} documents) into {}",
-            args.a.display(),
+            neardup::escape::shown_path(&args.a),
             report::thousands(a.documents()),
-            args.b.display(),
+            neardup::escape::shown_path(&args.b),
             report::thousands(b.documents()),
-            args.output.display()
+            neardup::escape::shown_path(&args.output)
         );
         Ok(())
     })();

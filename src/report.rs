@@ -1573,9 +1573,11 @@ pub fn lines(range: [usize; 2]) -> String {
     }
 }
 
+/// `text` cut to `max` characters, control characters escaped.
 fn ellipsize(text: &str, max: usize) -> String {
+    let text = crate::escape::printable(text);
     if text.chars().count() <= max {
-        text.to_owned()
+        text.into_owned()
     } else {
         let cut: String = text.chars().take(max - 1).collect();
         format!("{}…", cut.trim_end())
@@ -1586,21 +1588,24 @@ fn ellipsize(text: &str, max: usize) -> String {
 /// line 1 of a text file.
 #[must_use]
 pub fn doc_label_for_annotation(doc: &DocRef) -> (String, usize) {
-    (doc.path.to_string(), doc.line.unwrap_or(1))
+    (
+        crate::escape::printable(&doc.path).into_owned(),
+        doc.line.unwrap_or(1),
+    )
 }
 
 /// The id of a JSON Lines document, the path of a file; `(indexed)` after
 /// a document an earlier run stored in the index.
 fn short_label(doc: &DocRef) -> String {
-    let name: &str = if doc.line.is_some() {
+    let name = crate::escape::printable(if doc.line.is_some() {
         &doc.id
     } else {
         &doc.path
-    };
+    });
     if doc.indexed {
         format!("{name} (indexed)")
     } else {
-        name.to_string()
+        name.into_owned()
     }
 }
 
@@ -1609,8 +1614,12 @@ fn short_label(doc: &DocRef) -> String {
 #[must_use]
 pub fn doc_label(doc: &DocRef) -> String {
     let label = match doc.line {
-        Some(line) => format!("{}:{line} [{}]", doc.path, doc.id),
-        None => doc.path.to_string(),
+        Some(line) => format!(
+            "{}:{line} [{}]",
+            crate::escape::printable(&doc.path),
+            crate::escape::printable(&doc.id)
+        ),
+        None => crate::escape::printable(&doc.path).into_owned(),
     };
     if doc.indexed {
         format!("{label} (indexed)")
@@ -1739,7 +1748,7 @@ pub fn write_text(
             out,
             "Checked against {} {}: {} and {} from earlier runs{}.\n",
             index.role,
-            index.path,
+            crate::escape::printable(&index.path),
             plural(index.documents, "document"),
             plural(index.blocks, "block"),
             if index.updated {
@@ -1891,7 +1900,7 @@ pub fn write_text(
             plural(report.skipped.len(), "input or record")
         );
         for skipped in report.skipped.iter().take(top) {
-            let _ = writeln!(out, "  {skipped}");
+            let _ = writeln!(out, "  {}", crate::escape::printable(skipped));
         }
         if report.skipped.len() > top {
             let _ = writeln!(out, "  (+{} more in --json)", report.skipped.len() - top);

@@ -746,13 +746,13 @@ pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<()> {
     let differences = a
         .meta
         .params
-        .differences_from(&b.meta.params, &b.path().display().to_string());
+        .differences_from(&b.meta.params, &crate::escape::shown_path(b.path()));
     if !differences.is_empty() {
         return Err(Error::Index {
             path: b.path().to_owned(),
             message: format!(
                 "built with other settings than {}: {}",
-                a.path().display(),
+                crate::escape::shown_path(a.path()),
                 differences.join(", ")
             ),
         });
