@@ -305,7 +305,7 @@ pub fn parse(
                     kind(&other)
                 ))
             }
-            Err(e) => return Err(format!("field {text_field:?}: {e}")),
+            Err(e) => return Err(string_error(raw, text_value.start, text_field, &e)),
         },
     };
     let id = id_value.clone().map(|range| {
@@ -329,6 +329,55 @@ pub fn parse(
     })
 }
 
+/// Why the JSON string `raw` (at byte `start` of its line) of field `name` is
+/// not a string: a lone UTF-16 surrogate escape named as such, else
+/// serde_json's message; either with the column in the line (1-based bytes).
+fn string_error(raw: &str, start: usize, name: &str, e: &serde_json::Error) -> String {
+    if let Some((at, escape)) = lone_surrogate(raw) {
+        return format!(
+            "field {name:?}: lone UTF-16 surrogate {escape} at column {} (a high surrogate \\uD800-\\uDBFF must be followed by a low one \\uDC00-\\uDFFF)",
+            start + at + 1
+        );
+    }
+    let message = e.to_string();
+    let what = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |at| &message[..at]);
+    format!("field {name:?}: {what} at column {}", start + e.column())
+}
+
+/// The first `\uXXXX` escape of `raw` that is half a surrogate pair without
+/// its other half: its byte offset and the escape.
+fn lone_surrogate(raw: &str) -> Option<(usize, &str)> {
+    let b = raw.as_bytes();
+    let unit = |at: usize| -> Option<u32> {
+        if b.get(at..at + 2)? != b"\\u" {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(b.get(at + 2..at + 6)?).ok()?, 16).ok()
+    };
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match unit(i) {
+            Some(0xD800..=0xDBFF) => {
+                if unit(i + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) {
+                    i += 12;
+                    continue;
+                }
+                return Some((i, &raw[i..i + 6]));
+            }
+            Some(0xDC00..=0xDFFF) => return Some((i, &raw[i..i + 6])),
+            // Any other escape: skip it whole (`\\` must not start another).
+            _ => i += 2,
+        }
+    }
+    None
+}
+
 fn kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
@@ -343,6 +392,27 @@ fn kind(value: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogates_are_named_with_their_column() {
+        let line = r#"{"id":"a","text":"ok \\ud800 \ud83d\ude00 \ud800x"}"#;
+        let err = parse(line, "text", "id", None).unwrap_err();
+        assert_eq!(
+            err,
+            "field \"text\": lone UTF-16 surrogate \\ud800 at column 43 (a high surrogate \\uD800-\\uDBFF must be followed by a low one \\uDC00-\\uDFFF)"
+        );
+        assert_eq!(&line[42..48], r"\ud800");
+        let low = r#"{"text":"\udc00"}"#;
+        let err = parse(low, "text", "id", None).unwrap_err();
+        assert!(
+            err.contains(r"lone UTF-16 surrogate \udc00 at column 10"),
+            "{err}"
+        );
+        let other = r#"{"text":"\u12"}"#;
+        let err = parse(other, "text", "id", None).unwrap_err();
+        assert!(err.contains("at column"), "{err}");
+        assert!(!err.contains("surrogate"), "{err}");
+    }
 
     #[test]
     fn unescape_matches_serde_and_decoded_len_its_length() {
