@@ -82,6 +82,14 @@ pub enum Error {
         /// The decoder's message.
         message: String,
     },
+    /// An input or a document larger than the run can hold in memory.
+    #[error("{}: too large: {message}", crate::escape::shown_path(path))]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// How large, where reading stopped, and what to do.
+        message: String,
+    },
     /// A persistent index is missing, corrupt, or was built with other settings.
     #[error("{}: {message}", crate::escape::shown_path(path))]
     Index {

@@ -674,14 +674,53 @@ pub(crate) fn display_path(input: &InputPath) -> PathBuf {
 }
 
 pub(crate) fn load_source(input: InputPath, config: &Config) -> Result<Source> {
+    load_source_within(input, config, None)
+}
+
+/// Bytes of memory a whole run takes per byte of text (`benches/RESULTS.md`:
+/// 3.7 for ordinary documents), rounded up.
+const WHOLE_RUN_PER_TEXT_BYTE: u64 = 4;
+
+/// [`load_source`], a compressed input decoded to at most `max_decoded`
+/// bytes (a run in chunks: the text of one chunk), else to what a whole run
+/// can hold in the memory available: a small file that decompresses to
+/// gigabytes is an error, not an abort. A text input (binary refused) stops
+/// decoding at its first NUL byte.
+pub(crate) fn load_source_within(
+    input: InputPath,
+    config: &Config,
+    max_decoded: Option<usize>,
+) -> Result<Source> {
     let mut data = read_data(&input, config)?;
     let path = display_path(&input);
     let compression = match Compression::from_name(&input.path) {
         Compression::None => Compression::sniff(&data),
         named => named,
     };
+    let format = format_of(&input, config);
+    let refuse_binary = format == Format::Text && !config.text;
     if compression != Compression::None {
-        data = match &config.spool {
+        let (max, hint) = match max_decoded {
+            Some(max) => (
+                max,
+                "more than one chunk of this run holds as text; raise --memory-limit or split the input",
+            ),
+            None => (
+                crate::memory::available().map_or(usize::MAX, |a| {
+                    usize::try_from(a / WHOLE_RUN_PER_TEXT_BYTE).unwrap_or(usize::MAX)
+                }),
+                "more than a whole run can hold in the memory available; pass --memory-limit to work in chunks",
+            ),
+        };
+        let stop = std::cell::RefCell::new(None);
+        let limits = Limits {
+            refuse_binary,
+            max,
+            path: &path,
+            hint,
+            stop: &stop,
+        };
+        let decoded = match &config.spool {
             Some(dir) => {
                 // The compressed bytes are read once, front to back: their
                 // pages are let go behind the decoder.
@@ -691,14 +730,20 @@ pub(crate) fn load_source(input: InputPath, config: &Config) -> Result<Source> {
                     released: 0,
                 };
                 crate::compress::decompress_to(&path, &mut reader, compression, |decoded| {
-                    spool(dir, &path, decoded)
-                })?
+                    spool(dir, &path, &mut limits.guard(decoded))
+                })
             }
-            None => Data::Owned(crate::compress::decompress(&path, &data, compression)?),
+            None => crate::compress::decompress_to(&path, &mut &data[..], compression, |decoded| {
+                let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(max));
+                limits.guard(decoded).read_to_end(&mut out)?;
+                Ok(Data::Owned(out))
+            }),
         };
+        if let Some(e) = stop.into_inner() {
+            return Err(e);
+        }
+        data = decoded?;
     }
-    let format = format_of(&input, config);
-    let refuse_binary = format == Format::Text && !config.text;
     let checked = if config.spool.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
         // that a large input is never resident whole.
@@ -725,6 +770,67 @@ pub(crate) fn load_source(input: InputPath, config: &Config) -> Result<Source> {
         }
         Err(e) => Err(e),
         Ok(()) => Ok(source),
+    }
+}
+
+/// The decoded bytes of a compressed input as they pass: the read fails
+/// (and `stop` says why) at the first NUL byte of a text input that refuses
+/// binary files (nothing after it matters), or past `max` bytes.
+struct Guard<'a, R> {
+    inner: R,
+    at: usize,
+    limits: &'a Limits<'a>,
+}
+
+/// What a [`Guard`] stops at, and where it says why.
+struct Limits<'a> {
+    refuse_binary: bool,
+    max: usize,
+    path: &'a Path,
+    hint: &'static str,
+    stop: &'a std::cell::RefCell<Option<Error>>,
+}
+
+impl<'a> Limits<'a> {
+    fn guard<R: Read>(&'a self, inner: R) -> Guard<'a, R> {
+        Guard {
+            inner,
+            at: 0,
+            limits: self,
+        }
+    }
+}
+
+impl<R: Read> Read for Guard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let limits = self.limits;
+        // Maybe UTF-16 (NUL bytes galore): its byte-order mark is told.
+        let utf16 = self.at == 0 && n > 0 && matches!(buf[0], 0xFF | 0xFE);
+        let nul = if limits.refuse_binary && !utf16 {
+            memchr::memchr(0, &buf[..n])
+        } else {
+            None
+        };
+        let stop = if let Some(offset) = nul {
+            Error::Binary {
+                path: limits.path.to_owned(),
+                offset: self.at + offset,
+            }
+        } else if self.at.saturating_add(n) > limits.max {
+            Error::TooLarge {
+                path: limits.path.to_owned(),
+                message: format!(
+                    "decompresses to more than {} bytes (stopped at decompressed byte offset {}), {}",
+                    limits.max, limits.max, limits.hint
+                ),
+            }
+        } else {
+            self.at += n;
+            return Ok(n);
+        };
+        *limits.stop.borrow_mut() = Some(stop);
+        Err(std::io::Error::other("stopped"))
     }
 }
 

@@ -738,7 +738,8 @@ fn run_chunked(
         config,
         chunking.chunk_bytes / 2,
         chunking.dir.clone(),
-    );
+    )
+    .with_max_document(chunking.chunk_bytes);
     let mut report = report::Accumulator::new(config, command);
     // The report's documents go to disk as they come: a corpus's report can
     // be larger than the memory the run may use.

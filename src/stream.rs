@@ -109,6 +109,9 @@ pub struct Stream<'c> {
     small: Option<u64>,
     /// Spooled inputs go here.
     dir: PathBuf,
+    /// Bytes of text one document may hold (and a compressed text input
+    /// decode to): one chunk's.
+    max_document: usize,
 }
 
 struct Open {
@@ -189,6 +192,17 @@ impl<'c> Stream<'c> {
             piece: piece.clamp(1, PIECE),
             small: Some((piece.clamp(1, PIECE) / 4) as u64),
             dir,
+            max_document: usize::MAX,
+        }
+    }
+
+    /// Refuses documents of more than `max` bytes of text (a chunk's), and
+    /// stops decoding a compressed text input there.
+    #[must_use]
+    pub fn with_max_document(self, max: usize) -> Self {
+        Stream {
+            max_document: max,
+            ..self
         }
     }
 
@@ -317,9 +331,12 @@ impl<'c> Stream<'c> {
     }
 
     /// Whether an input is read whole: a file on disk of at most a quarter
-    /// of a piece.
+    /// of a piece, not compressed (a small compressed file can hold
+    /// gigabytes).
     fn is_small(&self, (input, size): &(InputPath, u64)) -> bool {
-        !input.is_stdin() && self.small.is_some_and(|small| *size <= small)
+        !input.is_stdin()
+            && self.small.is_some_and(|small| *size <= small)
+            && !looks_compressed(&input.path)
     }
 
     /// Reads the small inputs that come next, a piece's worth of them, whole
@@ -367,9 +384,19 @@ impl<'c> Stream<'c> {
         if !streamed {
             // A text file (one document) or a JSON Lines file that can be
             // mapped: read (mapped) and checked whole.
-            let source = input::load_source(input, self.config)?;
+            let source = input::load_source_within(input, self.config, Some(self.max_document))?;
             let index = self.seen.sources.len();
             if source.format == Format::Text {
+                if source.data.len() > self.max_document {
+                    return Err(Error::TooLarge {
+                        path: input::display_path(&source.input),
+                        message: format!(
+                            "one document of {} bytes of text, more than one chunk of this run holds ({} bytes); raise --memory-limit or split it",
+                            source.data.len(),
+                            self.max_document
+                        ),
+                    });
+                }
                 let (docs, _) = input::documents(&source, self.config)?;
                 self.push_documents(index, docs);
                 self.seen.sources.push(Arc::new(source));
@@ -589,6 +616,16 @@ impl<'c> Stream<'c> {
     fn locate(&mut self, source: &Source, range: Range<usize>) -> Result<()> {
         let open = self.open.as_mut().expect("a source is open");
         let (docs, bad, lines) = input::records_in(source, self.config, range.clone(), open.lines)?;
+        if let Some(big) = docs.iter().find(|d| d.len > self.max_document) {
+            return Err(Error::Record {
+                path: input::display_path(&source.input),
+                line: big.record.as_ref().map_or(0, |r| r.line()),
+                message: format!(
+                    "too large: a text of {} bytes, more than one chunk of this run holds ({} bytes); raise --memory-limit or split it",
+                    big.len, self.max_document
+                ),
+            });
+        }
         open.lines += lines;
         open.located = range.end;
         if open.spooling.is_none() {
@@ -609,6 +646,18 @@ impl<'c> Stream<'c> {
             self.pending.push_back(doc);
         }
     }
+}
+
+/// Whether a file is compressed: by its name, else by its first bytes.
+fn looks_compressed(path: &std::path::Path) -> bool {
+    if Compression::from_name(path) != Compression::None {
+        return true;
+    }
+    let mut head = [0u8; 4];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    Compression::sniff(&head[..n]) != Compression::None
 }
 
 /// A reader that counts the bytes read through it.
