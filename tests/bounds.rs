@@ -359,3 +359,89 @@ fn crafted_index_fields_are_corrupt_index_errors() {
         }
     }
 }
+
+/// `bytes` zstd-compressed (level 19: repeats pack to next to nothing).
+fn zst(bytes: &[u8]) -> Vec<u8> {
+    zstd::encode_all(bytes, 19).unwrap()
+}
+
+#[test]
+fn compressed_zeros_are_binary_at_once_whole_and_in_chunks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut zeros = b"some text first\n".to_vec();
+    zeros.resize(64 << 20, 0);
+    std::fs::write(d.join("z.txt.zst"), zst(&zeros)).unwrap();
+    std::fs::write(d.join("ok.txt"), NO_WORDS).unwrap();
+    for extra in [&[][..], &["--memory-limit", "8M"][..]] {
+        let mut args = vec!["scan"];
+        args.extend_from_slice(extra);
+        args.extend(["z.txt.zst", "ok.txt"]);
+        let out = run(d, &args);
+        assert_eq!(out.code, 0, "{extra:?}: {out:?}");
+        assert!(
+            out.stderr
+                .contains("z.txt.zst: binary file (NUL byte at byte offset 16)"),
+            "{extra:?}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn a_text_bomb_is_a_clear_error_with_or_without_a_memory_limit() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = "the same line of text again and again\n".repeat(1 << 20);
+    std::fs::write(d.join("t.txt.zst"), zst(text.as_bytes())).unwrap();
+    // In chunks: a document larger than a chunk.
+    let out = run(d, &["scan", "--memory-limit", "4M", "t.txt.zst"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("neardup: t.txt.zst: too large: decompresses to more than "),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("raise --memory-limit"), "{out:?}");
+    // Whole: more than the memory available holds.
+    let whole = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["scan", "t.txt.zst"])
+        .current_dir(d)
+        .env_clear()
+        .env("NEARDUP_AVAILABLE_MEMORY", "40M")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&whole.stderr);
+    assert_eq!(whole.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("t.txt.zst: too large: decompresses to more than 10485760 bytes (stopped at decompressed byte offset 10485760)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --memory-limit"), "{stderr}");
+    // A plain text file larger than a chunk: the same rule.
+    std::fs::write(d.join("t.txt"), &text).unwrap();
+    let plain = run(d, &["scan", "--memory-limit", "4M", "t.txt"]);
+    assert_eq!(plain.code, 2, "{plain:?}");
+    assert!(
+        plain
+            .stderr
+            .contains("t.txt: too large: one document of 39845888 bytes of text"),
+        "{plain:?}"
+    );
+}
+
+#[test]
+fn a_record_larger_than_a_chunk_is_named_by_line() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut records = String::from("{\"text\":\"a small record\"}\n");
+    records.push_str(&serde_json::json!({"text": "word ".repeat(1 << 20)}).to_string());
+    records.push('\n');
+    std::fs::write(d.join("r.jsonl.zst"), zst(records.as_bytes())).unwrap();
+    let out = run(d, &["scan", "--memory-limit", "4M", "r.jsonl.zst"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("r.jsonl.zst:2: too large: a text of 5242880 bytes"),
+        "{out:?}"
+    );
+}
