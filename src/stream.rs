@@ -619,7 +619,7 @@ impl<'c> Stream<'c> {
         if let Some(big) = docs.iter().find(|d| d.len > self.max_document) {
             return Err(Error::Record {
                 path: input::display_path(&source.input),
-                line: big.record.as_ref().map_or(0, |r| r.line()),
+                line: big.record.as_ref().map_or(0, input::Record::line),
                 message: format!(
                     "too large: a text of {} bytes, more than one chunk of this run holds ({} bytes); raise --memory-limit or split it",
                     big.len, self.max_document

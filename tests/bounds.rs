@@ -130,8 +130,7 @@ fn hostile_records() -> String {
         serde_json::json!({"id": "e\u{1b}[31mred\r::warning::Y", "text": text}),
     ]
     .iter()
-    .map(|v| format!("{v}\n"))
-    .collect()
+    .fold(String::new(), |out, v| out + &v.to_string() + "\n")
 }
 
 /// No line of `text` starts a workflow command other than neardup's own, and
@@ -275,11 +274,16 @@ fn zstd_on_stdin_after_a_skippable_frame_is_decompressed() {
     }
 }
 
+/// An edit of an index's table.
+type Edit<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+
 /// Index `bytes` with its table edited by `edit` and its checksums made
 /// valid again: a crafted file, not a damaged one.
 fn reseal(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
-    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
-    let (table_at, table_len, sums_at) = (u64_at(24) as usize, u64_at(32) as usize, u64_at(40));
+    let u64_at = |at: usize| {
+        usize::try_from(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())).unwrap()
+    };
+    let (table_at, table_len, sums_at) = (u64_at(24), u64_at(32), u64_at(40));
     let mut table: serde_json::Value =
         serde_json::from_slice(&bytes[table_at..table_at + table_len]).unwrap();
     edit(&mut table);
@@ -291,7 +295,7 @@ fn reseal(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
     out[32..40].copy_from_slice(&(table.len() as u64).to_le_bytes());
     let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
     hasher.update(&out[..56]);
-    hasher.update(&out[sums_at as usize..table_at]);
+    hasher.update(&out[sums_at..table_at]);
     hasher.update(&table);
     let sum = hasher.digest();
     out[56..64].copy_from_slice(&sum.to_le_bytes());
@@ -316,7 +320,7 @@ fn crafted_index_fields_are_corrupt_index_errors() {
     assert_eq!(same.code, 0, "{same:?}");
     let big = serde_json::json!(1u64 << 63);
     let max = serde_json::json!(u64::MAX);
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let cases: Vec<(&str, Edit<'_>)> = vec![
         ("first_block", Box::new(|t| t["first_block"] = big.clone())),
         (
             "first_document",

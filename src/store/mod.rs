@@ -517,7 +517,7 @@ impl Segment {
         let numbered = |first: u64, n: u64| {
             first
                 .checked_add(n)
-                .is_some_and(|end| end <= u64::from(u32::MAX))
+                .is_some_and(|end| u32::try_from(end).is_ok())
         };
         if !numbered(meta.first_document, meta.documents)
             || !numbered(meta.first_block, meta.blocks)
