@@ -147,7 +147,7 @@ pub struct ScanArgs {
 pub struct CleanArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Write all cleaned output to this file.
+    /// Write all cleaned output to this file (`-`: standard output).
     #[arg(
         short = 'o',
         long = "output",
@@ -158,7 +158,8 @@ pub struct CleanArgs {
     /// Write one cleaned file per input under DIR, mirroring the input tree.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
-    /// Write the report to FILE.
+    /// Write the report to FILE (`-`: standard output; a FIFO or `>(cmd)`
+    /// is written in place).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }

@@ -8,4 +8,5 @@ mod determinism;
 mod golden;
 mod index;
 mod props;
+mod targets;
 mod util;
