@@ -316,8 +316,10 @@ pub struct Common {
     /// Memory-map files (the default).
     #[arg(long, overrides_with = "no_mmap")]
     pub mmap: bool,
-    /// Read files instead of memory-mapping them.
-    #[arg(long, overrides_with = "mmap", hide = true)]
+    /// Read files instead of memory-mapping them: for inputs that may be
+    /// truncated while the run reads them (a log rotated with copytruncate;
+    /// mapped, such a file ends the run with an error).
+    #[arg(long, overrides_with = "mmap")]
     pub no_mmap: bool,
     /// Worker threads; 0 uses every core.
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]

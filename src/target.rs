@@ -486,15 +486,26 @@ fn temp_pid(name: &str) -> Option<u32> {
 }
 
 /// Removes every live temporary file when SIGINT, SIGTERM or SIGHUP arrives,
-/// then exits with 128 + the signal's number, as the signal would have.
-/// Call once, early in `main`.
+/// then exits with 128 + the signal's number, as the signal would have. A
+/// SIGBUS (an input truncated while it was mapped: log rotation with
+/// `copytruncate`) ends the run the same way, with exit status 2 and a
+/// message naming the file. Call once, early in `main`.
 ///
 /// # Errors
 /// When the handler cannot be installed.
 #[cfg(unix)]
 pub fn clean_up_on_signals() -> std::io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    use signal_hook::consts::{SIGBUS, SIGHUP, SIGINT, SIGTERM};
+    // The standard library's SIGBUS handler (for stack overflows) would run
+    // first and reset the signal to its default, which kills the process
+    // on the retried read before the message: the default goes back first.
+    // SAFETY: setting a signal's disposition to its default, before any
+    // other handler is installed.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGBUS, libc::SIG_DFL);
+    }
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGBUS])?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -505,12 +516,37 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
                 for path in live.iter() {
                     let _ = std::fs::remove_file(path);
                 }
+                let status = if signal == SIGBUS {
+                    // The faulting thread retries its read (and faults)
+                    // until the process ends here.
+                    eprintln!(
+                        "{}",
+                        bus_error_message(&crate::input::mapped_and_cut_short())
+                    );
+                    2
+                } else {
+                    128 + signal
+                };
                 // Ending here is the point: the signal's own exit status.
                 #[allow(clippy::exit)]
-                std::process::exit(128 + signal);
+                std::process::exit(status);
             }
         })?;
     Ok(())
+}
+
+/// What a SIGBUS means to the user, given the mapped inputs found cut short.
+fn bus_error_message(cut: &[PathBuf]) -> String {
+    let what = if cut.is_empty() {
+        "an input changed or could not be read while it was memory-mapped".to_owned()
+    } else {
+        let names: Vec<String> = cut.iter().map(|p| p.display().to_string()).collect();
+        format!(
+            "{}: truncated while it was read (memory-mapped)",
+            names.join(", ")
+        )
+    };
+    format!("neardup: {what}: the run stopped, and no output file was replaced. Run again once it is stable, or pass --no-mmap to read inputs instead of mapping them")
 }
 
 /// See the Unix version: elsewhere, temporary files are left to the next run.

@@ -290,19 +290,22 @@ fn a_report_that_fails_leaves_the_output_and_the_index_as_they_were() {
         assert!(expected.len() > 1000, "the batch is not all duplicates");
         // A full disk: writing the report fails with ENOSPC.
         mknod(&d.join("full"), 7);
-        let args = [
-            "clean",
-            "--json",
-            "--index",
-            "seen.ndx",
-            "--update",
-            "-o",
-            "out.jsonl",
-            "--report",
-            "full",
-            "b.jsonl",
-        ];
-        let out = run_in(d, mode, &args);
+        let update = |report: &str| {
+            let args = [
+                "clean",
+                "--json",
+                "--index",
+                "seen.ndx",
+                "--update",
+                "-o",
+                "out.jsonl",
+                "--report",
+                report,
+                "b.jsonl",
+            ];
+            run_in(d, mode, &args)
+        };
+        let out = update("full");
         assert_eq!(out.code, 2, "{out:?}");
         assert!(out.stderr.contains("full"), "{out:?}");
         assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
@@ -312,19 +315,7 @@ fn a_report_that_fails_leaves_the_output_and_the_index_as_they_were() {
         );
         assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
         // The retry, with room, finds what the first attempt would have.
-        let args = [
-            "clean",
-            "--json",
-            "--index",
-            "seen.ndx",
-            "--update",
-            "-o",
-            "out.jsonl",
-            "--report",
-            "r.json",
-            "b.jsonl",
-        ];
-        let out = run_in(d, mode, &args);
+        let out = update("r.json");
         assert_eq!(out.code, 0, "{out:?}");
         assert_eq!(std::fs::read(d.join("out.jsonl")).unwrap(), expected);
         assert_ne!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
@@ -529,4 +520,64 @@ fn a_file_given_as_tmp_dir_is_not_a_directory() {
         out.stderr.contains("file: --tmp-dir is not a directory"),
         "{out:?}"
     );
+}
+
+#[test]
+fn an_input_truncated_while_mapped_ends_the_run_with_a_message() {
+    use std::io::{Read as _, Write as _};
+    // Log rotation with copytruncate: the file shrinks while the run reads
+    // it. The run writes to a pipe this test reads only after truncating,
+    // so the truncation always comes while most of the file is unread.
+    let mut text = Vec::new();
+    for i in 0..40_000 {
+        writeln!(
+            text,
+            r#"{{"id":{i},"text":"Record {i} says {} things about {} places and {} more words here."}}"#,
+            i * 7,
+            i * 13,
+            i * 31
+        )
+        .unwrap();
+    }
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        std::fs::write(d.join("big.jsonl"), &text).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .arg("clean")
+            .args(mode)
+            .args(["-q", "big.jsonl"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("big.jsonl"))
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let mut rest = Vec::new();
+        stdout.read_to_end(&mut rest).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{mode:?}: {:?} {stderr}",
+            std::os::unix::process::ExitStatusExt::signal(&out.status)
+        );
+        assert!(
+            stderr.contains("big.jsonl: truncated while it was read"),
+            "{stderr}"
+        );
+        assert!(rest.len() + 1 < text.len());
+    }
+    // The way around it is in --help.
+    let help = run(Path::new("."), &["clean", "--help"]).stdout_str();
+    assert!(help.contains("--no-mmap"), "{help}");
 }
