@@ -83,67 +83,52 @@ fn a_path_written_that_is_read_or_written_twice_is_refused_before_reading() {
         let index = run(d, &["index", "build", "-q", "-o", "x.ndx", "tree"]);
         assert_eq!(index.code, 0, "{index:?}");
         let ndx = std::fs::read(d.join("x.ndx")).unwrap();
-        let cases: [(&[&str], &str); 10] = [
+        let cases = [
             (
-                &["clean", "--report", "in.jsonl", "in.jsonl", "-o", "c.jsonl"],
+                "clean --report in.jsonl in.jsonl -o c.jsonl",
                 "in.jsonl (--report) is also in.jsonl (input)",
             ),
             (
-                &["clean", "-o", "o.jsonl", "--report", "o.jsonl", "in.jsonl"],
+                "clean -o o.jsonl --report o.jsonl in.jsonl",
                 "o.jsonl (-o) and o.jsonl (--report) are one file",
             ),
             (
-                &["index", "build", "-o", "in.jsonl", "in.jsonl"],
+                "index build -o in.jsonl in.jsonl",
                 "in.jsonl (index build -o) is also in.jsonl (input)",
             ),
             (
-                &[
-                    "clean", "--index", "o.jsonl", "--update", "-o", "o.jsonl", "in.jsonl",
-                ],
+                "clean --index o.jsonl --update -o o.jsonl in.jsonl",
                 "are one file",
             ),
             (
-                &["clean", "-o", "x.ndx", "--reference", "x.ndx", "in.jsonl"],
+                "clean -o x.ndx --reference x.ndx in.jsonl",
                 "x.ndx (-o) is also x.ndx (--reference)",
             ),
             (
-                &[
-                    "clean", "--report", "x.ndx", "--index", "x.ndx", "--update", "-o", "c.jsonl",
-                    "in.jsonl",
-                ],
+                "clean --report x.ndx --index x.ndx --update -o c.jsonl in.jsonl",
                 "x.ndx (--report) and x.ndx (--index) are one file",
             ),
             // Hard links are one file by inode, symbolic links by name.
             (
-                &["clean", "-o", "hard.jsonl", "in.jsonl"],
+                "clean -o hard.jsonl in.jsonl",
                 "hard.jsonl (-o) is also in.jsonl (input)",
             ),
             (
-                &[
-                    "clean",
-                    "-o",
-                    "c.jsonl",
-                    "--report",
-                    "soft.jsonl",
-                    "in.jsonl",
-                ],
+                "clean -o c.jsonl --report soft.jsonl in.jsonl",
                 "soft.jsonl (--report) is also in.jsonl (input)",
             ),
             // A file found by walking a directory.
             (
-                &["clean", "--report", "tree/a.jsonl", "-o", "c.jsonl", "tree"],
+                "clean --report tree/a.jsonl -o c.jsonl tree",
                 "tree/a.jsonl (--report) is also tree/a.jsonl (input)",
             ),
             (
-                &[
-                    "clean", "--format", "jsonl", "--index", "idx", "--update", "-o", "c.jsonl",
-                    "idx.lock",
-                ],
+                "clean --format jsonl --index idx --update -o c.jsonl idx.lock",
                 "idx.lock (the index's lock file) is also idx.lock (input)",
             ),
         ];
         for (args, message) in cases {
-            let out = run_in(d, mode, args);
+            let out = run_in(d, mode, &args.split(' ').collect::<Vec<_>>());
             assert_eq!(out.code, 2, "{args:?}: {out:?}");
             assert!(out.stderr.contains(message), "{args:?}: {out:?}");
             assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{args:?}");
