@@ -17,6 +17,7 @@ use crate::output::{write_source_part, Annotate, Annotations, Counted};
 use crate::pipeline::{analyze_after, Analysis, Progress};
 use crate::store::{self, History, IndexParams, Segment};
 use crate::stream::{Chunk, Seen, Stream};
+use crate::target::Staged;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -100,13 +101,14 @@ pub struct Ran {
 
 impl Ran {
     /// Writes the index the run was checked against, with every document of
-    /// the run added, to `path` (temporary file, synced, renamed): the index
-    /// a whole run's `--update` writes. The run must have been made with
-    /// `keep`.
+    /// the run added, into a synced temporary file beside `path`, to be
+    /// renamed over it with the run's other outputs: the index a whole run's
+    /// `--update` writes (`None`: no documents, and the index stays as it
+    /// is). The run must have been made with `keep`.
     ///
     /// # Errors
     /// Failures to read the segments or write the index.
-    pub fn update(mut self, path: &Path, params: &IndexParams) -> Result<()> {
+    pub fn update(mut self, path: &Path, params: &IndexParams) -> Result<Option<Staged>> {
         // The run's segments become one, then follow the index's items.
         while self.segments.len() > 1 {
             let newer = self.segments.pop().expect("two or more");
@@ -116,12 +118,12 @@ impl Ran {
             self.segments.push(merged);
         }
         match self.segments.pop() {
-            Some(run) => store::append_durably(self.index.as_ref(), &run, path, params),
+            Some(run) => store::append_durably(self.index.as_ref(), &run, path, params).map(Some),
             // No documents: an index that did not exist is made, empty.
             None if self.index.is_none() => {
-                store::write(path, None, store::Delta::default(), params)
+                store::write(path, None, store::Delta::default(), params).map(Some)
             }
-            None => Ok(()),
+            None => Ok(None),
         }
     }
 }

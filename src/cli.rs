@@ -147,7 +147,7 @@ pub struct ScanArgs {
 pub struct CleanArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Write all cleaned output to this file.
+    /// Write all cleaned output to this file (`-`: standard output).
     #[arg(
         short = 'o',
         long = "output",
@@ -158,7 +158,8 @@ pub struct CleanArgs {
     /// Write one cleaned file per input under DIR, mirroring the input tree.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
-    /// Write the report to FILE.
+    /// Write the report to FILE (`-`: standard output; a FIFO or `>(cmd)`
+    /// is written in place).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }
@@ -315,8 +316,10 @@ pub struct Common {
     /// Memory-map files (the default).
     #[arg(long, overrides_with = "no_mmap")]
     pub mmap: bool,
-    /// Read files instead of memory-mapping them.
-    #[arg(long, overrides_with = "mmap", hide = true)]
+    /// Read files instead of memory-mapping them: for inputs that may be
+    /// truncated while the run reads them (a log rotated with copytruncate;
+    /// mapped, such a file ends the run with an error).
+    #[arg(long, overrides_with = "mmap")]
     pub no_mmap: bool,
     /// Worker threads; 0 uses every core. More than 8 per core are capped
     /// at 8 per core (with a note on stderr).

@@ -577,6 +577,23 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
     }
 }
 
+/// Every input mapped so far, with its length then.
+static MAPPED: std::sync::Mutex<Vec<(PathBuf, u64)>> = std::sync::Mutex::new(Vec::new());
+
+/// The inputs mapped by this run that are now shorter than they were
+/// (truncated while mapped: what makes reading the map fault).
+#[must_use]
+pub fn mapped_and_cut_short() -> Vec<PathBuf> {
+    let mapped = MAPPED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    mapped
+        .iter()
+        .filter(|(path, len)| std::fs::metadata(path).map_or(true, |m| m.len() < *len))
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
 fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
     let path = &input.path;
     if input.is_stdin() {
@@ -603,10 +620,16 @@ fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
         // SAFETY: the map is read-only and private to this process. If another
         // process truncates or rewrites the file while it is mapped, reads may
         // see the new bytes or fault (SIGBUS); that is the documented risk of
-        // memory maps, as in ripgrep, and --no-mmap avoids it.
+        // memory maps, as in ripgrep: the fault ends the run with a message
+        // naming the file (`target::clean_up_on_signals`), and --no-mmap
+        // avoids it.
         #[allow(unsafe_code)]
         let mapped = unsafe { memmap2::Mmap::map(&file) };
         if let Ok(map) = mapped {
+            MAPPED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((path.clone(), meta.len()));
             return Ok(Data::Mapped(map));
         }
         // Mapping can fail on special file systems: fall back to reading.

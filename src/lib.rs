@@ -61,6 +61,7 @@ pub mod shingle;
 pub mod sketch;
 pub mod store;
 pub mod stream;
+pub mod target;
 
 /// A seeded stream of pseudo-random numbers for unit tests (the high bits
 /// of a 64-bit linear congruential generator).

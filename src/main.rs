@@ -6,6 +6,7 @@ use clap::Parser;
 use neardup::output::{self, Destination};
 use neardup::report::{self, Report};
 use neardup::store::{self, History, IndexParams};
+use neardup::target::{Staged, Staging, Use};
 use neardup::{check, Config, Corpus, Error, ExitStatus};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,10 @@ use std::time::Instant;
 
 fn main() -> ExitCode {
     neardup::memory::tune_allocator();
+    // Interrupted, a run removes the temporary files beside its targets.
+    if let Err(e) = neardup::target::clean_up_on_signals() {
+        print_error(&format!("warning: cannot watch for signals: {e}"));
+    }
     let cli = cli::Cli::parse();
     let status = match &cli.command {
         cli::Command::Scan(args) => run(&args.common, Mode::Scan),
@@ -211,7 +216,68 @@ struct IndexUse {
     /// The exclusive lock of an update whose index does not exist yet (an
     /// existing index holds its own).
     _lock: Option<std::fs::File>,
+    /// The update's lock, held until the index is renamed into place at the
+    /// end of the run (a second descriptor of the same lock: the opened
+    /// index's own goes with it before then).
+    held: Option<std::fs::File>,
     report: Option<report::IndexReport>,
+}
+
+/// Refuses a run (before anything is read) in which a path written — the
+/// output, the files under `--out-dir`, the report, the index written by
+/// `--update` or `index build` and its lock file — is also a path read (an
+/// input, found by walking directories or given, `--index`, `--reference`)
+/// or another path written, by name or by file identity.
+fn check_paths(
+    common: &cli::Common,
+    build: Option<&Path>,
+    inputs: &[neardup::input::InputPath],
+    destination: Option<&Destination>,
+    report_file: Option<&Path>,
+) -> neardup::Result<()> {
+    let mut reads: Vec<Use> = inputs
+        .iter()
+        .filter(|i| !i.is_stdin())
+        .map(|i| Use::new(&i.path, "input"))
+        .collect();
+    let mut writes = Vec::new();
+    match destination {
+        Some(Destination::File(path)) => writes.push(Use::new(path, "-o")),
+        Some(Destination::Dir(dir)) => writes.extend(
+            inputs
+                .iter()
+                .map(|i| Use::new(dir.join(&i.relative), "--out-dir output")),
+        ),
+        _ => {}
+    }
+    if let Some(report) = report_file {
+        writes.push(Use::new(report, "--report"));
+    }
+    let index = match (build, &common.index) {
+        (Some(out), _) => Some((out, "index build -o")),
+        (None, Some(index)) => Some((index.as_path(), "--index")),
+        (None, None) => None,
+    };
+    if let Some((path, role)) = index {
+        if build.is_some() || common.update {
+            writes.push(Use::new(path, role));
+            writes.push(Use::new(store::lock_path(path), "the index's lock file"));
+        } else {
+            reads.push(Use::new(path, role));
+        }
+    }
+    if let Some(reference) = &common.reference {
+        reads.push(Use::new(reference, "--reference"));
+    }
+    if let Some(dir) = &common.tmp_dir {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{}: --tmp-dir is not a directory",
+                dir.display()
+            )));
+        }
+    }
+    neardup::target::check_distinct(&reads, &writes)
 }
 
 fn open_index(
@@ -226,9 +292,11 @@ fn open_index(
                     .into(),
             ));
         }
+        let lock = store::lock(out)?;
         return Ok(IndexUse {
             write_to: Some(out.to_owned()),
-            _lock: Some(store::lock(out)?),
+            held: Some(lock.try_clone().map_err(|e| Error::io(out, e))?),
+            _lock: Some(lock),
             ..IndexUse::default()
         });
     }
@@ -244,8 +312,11 @@ fn open_index(
         (None, None) => return Ok(IndexUse::default()),
     };
     let mut lock = None;
+    let mut held = None;
     if common.update {
-        lock = Some(store::lock(path)?);
+        let file = store::lock(path)?;
+        held = Some(file.try_clone().map_err(|e| Error::io(path, e))?);
+        lock = Some(file);
     }
     let history = if path.exists() {
         Some(Arc::new(History::open(path, Some(params), lock.take())?))
@@ -271,6 +342,7 @@ fn open_index(
         history,
         write_to: common.update.then(|| path.clone()),
         _lock: lock,
+        held,
         report: Some(report),
     })
 }
@@ -299,20 +371,22 @@ fn execute(
 ) -> ExitStatus {
     let started = Instant::now();
     let params = IndexParams::of(config);
-    let index = match open_index(common, build, &params) {
-        Ok(i) => i,
-        Err(e) => {
-            print_error(&e);
-            return ExitStatus::Error;
-        }
-    };
     let destination = clean.map(|c| match (&c.output, &c.out_dir) {
+        (Some(file), _) if file.as_os_str() == "-" => Destination::Stdout,
         (Some(file), _) => Destination::File(file.clone()),
         (None, Some(dir)) => Destination::Dir(dir.clone()),
         (None, None) => Destination::Stdout,
     });
     let report_file = clean.and_then(|c| c.report.clone());
-    if matches!(destination, Some(Destination::Stdout)) && common.json && report_file.is_none() {
+    let report_to_stdout = report_file.as_deref() == Some(Path::new("-"));
+    if matches!(destination, Some(Destination::Stdout)) && report_to_stdout {
+        print_error(&"the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE");
+        return ExitStatus::Error;
+    }
+    if matches!(destination, Some(Destination::Stdout))
+        && common.json
+        && (report_file.is_none() || report_to_stdout)
+    {
         print_error(&"--json needs --report FILE when the cleaned text goes to standard output");
         return ExitStatus::Error;
     }
@@ -322,6 +396,30 @@ fn execute(
     }
     // Every input is tried and every failure reported before giving up.
     let (inputs, mut errors) = neardup::input::expand(&common.paths, &config.glob);
+    // No path written is one read, or another written: checked before
+    // anything is read (or a lock taken).
+    if let Err(e) = check_paths(
+        common,
+        build,
+        &inputs,
+        destination.as_ref(),
+        report_file.as_deref(),
+    ) {
+        print_error(&e);
+        return ExitStatus::Error;
+    }
+    let mut index = match open_index(common, build, &params) {
+        Ok(i) => i,
+        Err(e) => {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    };
+    // Held until every output, the report and the index are in place.
+    let _held = index.held.take();
+    // Outputs, the report and the index, staged beside their targets and
+    // renamed together once the whole run has succeeded.
+    let mut staging = Staging::new();
     let bar = ProgressBar::new(common);
     let command = match (clean, check) {
         (Some(_), _) => "clean",
@@ -351,6 +449,7 @@ fn execute(
         };
         let config = &chunked_config;
         let index_out = index.write_to.clone().filter(|_| build.is_some());
+        let updating = index.write_to.is_some();
         let chunked = run_chunked(
             common,
             config,
@@ -358,41 +457,54 @@ fn execute(
             destination.as_ref(),
             command,
             &bar,
+            &mut staging,
         );
         bar.finish();
-        return match chunked {
-            Ok(Some(report)) if index_out.is_some() => {
-                if !common.quiet {
-                    eprintln!(
-                        "neardup: indexed {} and {} into {}",
-                        report::plural(report.summary.documents, "document"),
-                        report::plural(report.summary.blocks, "block"),
-                        neardup::escape::shown_path(index_out.as_deref().unwrap_or(Path::new("")))
-                    );
-                }
-                ExitStatus::Success
-            }
-            Ok(Some(mut report)) => {
-                let status = finish_report(
-                    common,
-                    check,
-                    destination.as_ref(),
-                    report_file.as_deref(),
-                    &mut report,
-                );
-                if common.verbose && !common.quiet {
-                    if let Some(memory) = neardup::memory::usage() {
-                        eprintln!("neardup: {memory}");
-                    }
-                }
-                status
-            }
-            Ok(None) => ExitStatus::Success,
+        let (mut report, staged_index) = match chunked {
+            Ok(Some(done)) => done,
+            Ok(None) => return closed_early(updating, &staging),
             Err(e) => {
                 print_error(&e);
-                ExitStatus::Error
+                return ExitStatus::Error;
             }
         };
+        if let Some(out) = &index_out {
+            if let Err(e) = commit(staging, staged_index) {
+                print_error(&e);
+                return ExitStatus::Error;
+            }
+            if !common.quiet {
+                eprintln!(
+                    "neardup: indexed {} and {} into {}",
+                    report::plural(report.summary.documents, "document"),
+                    report::plural(report.summary.blocks, "block"),
+                    neardup::escape::shown_path(out)
+                );
+            }
+            return ExitStatus::Success;
+        }
+        let status = apply_check(&mut report, check);
+        match deliver_report(
+            common,
+            check,
+            (destination.as_ref(), report_file.as_deref()),
+            &report,
+            &mut staging,
+        ) {
+            Delivered::Written => {}
+            Delivered::Closed => return closed_early(updating, &staging),
+            Delivered::Failed => return ExitStatus::Error,
+        }
+        if let Err(e) = commit(staging, staged_index) {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+        if common.verbose && !common.quiet {
+            if let Some(memory) = neardup::memory::usage() {
+                eprintln!("neardup: {memory}");
+            }
+        }
+        return status;
     }
     let corpus = match Corpus::load(inputs, config) {
         Ok(c) if errors.is_empty() => c,
@@ -426,7 +538,9 @@ fn execute(
         }
     };
     if let (Some(out), Some(_)) = (&index.write_to, build) {
-        return match update_index(&corpus, &mut analysis, out, &params) {
+        return match update_index(&corpus, &mut analysis, out, &params)
+            .and_then(|staged| commit(staging, Some(staged)))
+        {
             Ok(()) => {
                 if !common.quiet {
                     eprintln!(
@@ -456,7 +570,13 @@ fn execute(
         || (!totals_only).then(|| report::build(&corpus, &analysis, config, command)),
         || {
             destination.as_ref().map_or(Ok(()), |destination| {
-                output::write(&corpus, &analysis, destination, config.annotate)
+                output::write(
+                    &corpus,
+                    &analysis,
+                    destination,
+                    config.annotate,
+                    &mut staging,
+                )
             })
         },
     );
@@ -472,35 +592,46 @@ fn execute(
         totals = report::summary(&corpus, &analysis);
         &totals
     };
+    let updating = index.write_to.is_some();
     if let Err(e) = written {
         if is_broken_pipe(&e) {
-            return ExitStatus::Success;
+            return closed_early(updating, &staging);
         }
         print_error(&e);
         return ExitStatus::Error;
     }
-    // The index learns of this run only once its output is safely written: a
-    // failed write then never makes the next run drop what was not kept.
-    if let Some(out) = &index.write_to {
-        if let Err(e) = update_index(&corpus, &mut analysis, out, &params) {
-            print_error(&e);
-            return ExitStatus::Error;
-        }
-    }
-    let status = if let Some(report) = &report {
-        deliver_report(
+    if let Some(report) = &report {
+        match deliver_report(
             common,
             check,
             (destination.as_ref(), report_file.as_deref()),
             report,
-            status,
-        )
-    } else {
-        if !common.quiet {
-            print_totals(summary);
+            &mut staging,
+        ) {
+            Delivered::Written => {}
+            Delivered::Closed => return closed_early(updating, &staging),
+            Delivered::Failed => return ExitStatus::Error,
         }
-        status
+    } else if !common.quiet {
+        print_totals(summary);
+    }
+    // The index learns of this run only once its output and report are
+    // complete: a failed write then never makes the next run drop what was
+    // not kept. It is renamed into place last.
+    let staged_index = match &index.write_to {
+        Some(out) => match update_index(&corpus, &mut analysis, out, &params) {
+            Ok(staged) => Some(staged),
+            Err(e) => {
+                print_error(&e);
+                return ExitStatus::Error;
+            }
+        },
+        None => None,
     };
+    if let Err(e) = commit(staging, staged_index) {
+        print_error(&e);
+        return ExitStatus::Error;
+    }
     if common.verbose && !common.quiet {
         let total = started.elapsed();
         #[allow(clippy::cast_precision_loss)]
@@ -549,17 +680,29 @@ fn apply_check(report: &mut Report, check: Option<(&cli::CheckArgs, check::Limit
     status
 }
 
-/// Writes the report where it goes; an error there turns `status` into 2.
-/// Measures the report against `check`'s limits and writes it where it goes.
-fn finish_report(
-    common: &cli::Common,
-    check: Option<(&cli::CheckArgs, check::Limits)>,
-    destination: Option<&Destination>,
-    report_file: Option<&Path>,
-    report: &mut Report,
-) -> ExitStatus {
-    let status = apply_check(report, check);
-    deliver_report(common, check, (destination, report_file), report, status)
+/// Renames every staged output into place, then the index (if any): the
+/// index learns of a run only once everything else is in place.
+fn commit(mut staging: Staging, index: Option<Staged>) -> neardup::Result<()> {
+    if let Some(index) = index {
+        staging.add(index);
+    }
+    staging.commit()
+}
+
+/// Standard output closed before the run's output was complete (`| head`):
+/// exit 0, as a closed pipe does, with nothing renamed into place (the
+/// staged files are removed), saying so when that leaves something undone.
+fn closed_early(updating: bool, staging: &Staging) -> ExitStatus {
+    if updating {
+        print_error(
+            &"standard output was closed before the run was complete: the index was not updated",
+        );
+    } else if !staging.is_empty() {
+        print_error(
+            &"standard output was closed before the run was complete: no output file was written",
+        );
+    }
+    ExitStatus::Success
 }
 
 /// The report's line of totals on standard error, for cleaned text on
@@ -578,21 +721,37 @@ fn print_totals(s: &report::Summary) {
     );
 }
 
+/// How writing the report (or standard output) went.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delivered {
+    Written,
+    /// Standard output was closed early (a pipe to `head`).
+    Closed,
+    /// An error, already printed.
+    Failed,
+}
+
+/// Writes the report where it goes: `--report FILE` (staged into `staging`,
+/// or written in place when a device or pipe), standard output (`--report
+/// -`, or no `--report` when the cleaned text goes to files), or, with the
+/// cleaned text on standard output, its line of totals on standard error.
 fn deliver_report(
     common: &cli::Common,
     check: Option<(&cli::CheckArgs, check::Limits)>,
     (destination, report_file): (Option<&Destination>, Option<&Path>),
     report: &Report,
-    status: ExitStatus,
-) -> ExitStatus {
+    staging: &mut Staging,
+) -> Delivered {
     let check_args = check.map(|(a, _)| a);
-    let written = match (report_file, destination) {
-        (Some(path), _) => {
-            match output::write_atomically(path, |w| write_report(report, common, check_args, w)) {
-                Ok(()) => ExitStatus::Success,
+    match (report_file, destination) {
+        (Some(path), _) if path.as_os_str() != "-" => {
+            match neardup::target::write_to(path, staging, |w| {
+                write_report(report, common, check_args, w)
+            }) {
+                Ok(()) => Delivered::Written,
                 Err(e) => {
                     print_error(&e);
-                    ExitStatus::Error
+                    Delivered::Failed
                 }
             }
         }
@@ -600,14 +759,9 @@ fn deliver_report(
             if !common.quiet {
                 print_totals(&report.summary);
             }
-            ExitStatus::Success
+            Delivered::Written
         }
-        (None, _) => print_stdout(|w| write_report(report, common, check_args, w)),
-    };
-    if written == ExitStatus::Error {
-        ExitStatus::Error
-    } else {
-        status
+        _ => print_stdout(|w| write_report(report, common, check_args, w)),
     }
 }
 
@@ -704,7 +858,8 @@ fn run_chunked(
     destination: Option<&Destination>,
     command: &str,
     progress: &dyn neardup::pipeline::Progress,
-) -> neardup::Result<Option<Report>> {
+    staging: &mut Staging,
+) -> neardup::Result<Option<(Report, Option<Staged>)>> {
     use neardup::chunked::{Chunking, OneStream, PartWriter, Sink};
     if let Some(d) = destination {
         let formats: Vec<_> = inputs
@@ -758,6 +913,7 @@ fn run_chunked(
         write_to,
         _lock: lock,
         report: index_report,
+        ..
     } = index;
     let history = history.map(|h| {
         Arc::try_unwrap(h)
@@ -851,7 +1007,7 @@ fn run_chunked(
         }
         Some(Destination::File(path)) => {
             let mut failed = None;
-            let written = output::write_compressed(path, |out| {
+            let written = output::write_compressed(path, staging, |out| {
                 let mut sink = OneStream { out, flush: false };
                 deliver(Some(&mut sink), &path.display().to_string()).map_err(|e| {
                     let message = e.to_string();
@@ -865,14 +1021,16 @@ fn run_chunked(
             written?;
         }
         Some(Destination::Dir(dir)) => {
-            let mut sink = output::DirSink::new(dir);
+            let mut sink = output::DirSink::new(dir, staging);
             deliver(Some(&mut sink), &dir.display().to_string())?;
         }
     }
-    // The index learns of this run only once its output is safely written.
-    if let (Some(path), Some(ran)) = (&write_to, ran) {
-        ran.update(path, &IndexParams::of(config))?;
-    }
+    // The index is staged beside its path, to be renamed into place once the
+    // output and the report are (the caller holds the lock until then).
+    let staged_index = match (&write_to, ran) {
+        (Some(path), Some(ran)) => ran.update(path, &IndexParams::of(config))?,
+        _ => None,
+    };
     drop(lock);
     if common.verbose && !common.quiet {
         print_chunk_times(chunks, spent, started.elapsed());
@@ -887,7 +1045,7 @@ fn run_chunked(
         .finish(&seen.sources, &seen.skipped)
         .map_err(|e| Error::io(&chunking.dir, e))?;
     report.index = index_report;
-    Ok(Some(report))
+    Ok(Some((report, staged_index)))
 }
 
 /// `-v` for a chunked run: time per stage over all chunks.
@@ -906,7 +1064,7 @@ fn update_index(
     analysis: &mut neardup::Analysis,
     out: &Path,
     params: &IndexParams,
-) -> neardup::Result<()> {
+) -> neardup::Result<Staged> {
     let delta = store::delta(corpus, analysis);
     store::write(
         out,
@@ -945,7 +1103,7 @@ fn index_stats(args: &cli::StatsArgs) -> ExitStatus {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    print_stdout(|w| {
+    let printed = print_stdout(|w| {
         if args.json {
             let mut value = serde_json::json!({
                 "path": args.path.display().to_string(),
@@ -1008,18 +1166,42 @@ fn index_stats(args: &cli::StatsArgs) -> ExitStatus {
             writeln!(w, "  checksums          every chunk verified")?;
         }
         Ok(())
-    })
+    });
+    if printed == Delivered::Failed {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Success
+    }
 }
 
 /// `neardup index merge`.
 fn index_merge(args: &cli::MergeArgs) -> ExitStatus {
     let merged = (|| -> neardup::Result<()> {
+        // The output may be one of the inputs (merging B into A), as an
+        // update writes the index it reads; A and B are two indexes, and the
+        // lock file is none of them.
+        let lock_file = store::lock_path(&args.output);
+        neardup::target::check_distinct(
+            &[Use::new(&args.a, "index A")],
+            &[Use::new(&args.b, "index B")],
+        )
+        .map_err(|_| {
+            Error::Usage(format!(
+                "{} and {} are one index: merging an index with itself would hold every document twice",
+                args.a.display(),
+                args.b.display()
+            ))
+        })?;
+        neardup::target::check_distinct(
+            &[Use::new(&args.a, "index A"), Use::new(&args.b, "index B")],
+            &[Use::new(&lock_file, "the output's lock file")],
+        )?;
         // The output's lock is held from before reading (the output may be
         // one of the inputs) until the merged index is in place.
         let _lock = store::lock(&args.output)?;
         let a = store::Segment::open(&args.a, None, None)?;
         let b = store::Segment::open(&args.b, None, None)?;
-        store::merge(&a, &b, &args.output)?;
+        store::merge(&a, &b, &args.output)?.persist()?;
         eprintln!(
             "neardup: merged {} ({} documents) and {} ({} documents) into {}",
             neardup::escape::shown_path(&args.a),
@@ -1100,15 +1282,15 @@ fn write_formatted(
     pieces.out.write_all(pieces.buf.as_bytes())
 }
 
-fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> ExitStatus {
+fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Delivered {
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     match fill(&mut lock).and_then(|()| lock.flush()) {
-        Ok(()) => ExitStatus::Success,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Ok(()) => Delivered::Written,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Delivered::Closed,
         Err(e) => {
             print_error(&format!("writing the report: {e}"));
-            ExitStatus::Error
+            Delivered::Failed
         }
     }
 }

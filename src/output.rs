@@ -1,12 +1,14 @@
-//! Cleaned output: the kept spans of each document, byte for byte, written to a
-//! temporary file beside the destination and renamed over it only when complete,
-//! so an interrupted run never leaves a half-written file under the final name.
+//! Cleaned output: the kept spans of each document, byte for byte, written
+//! as [`crate::target`] says (a regular file staged beside its destination and
+//! renamed over it only when the whole run has succeeded, a device or pipe
+//! written directly), so a failed run never leaves a half-written file.
 
 use crate::compress::{Compression, Encoder};
 use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::input::{Corpus, InputPath};
 use crate::pipeline::Analysis;
+use crate::target::{Staging, Target};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::Write;
@@ -325,7 +327,7 @@ pub fn plan(
         .filter_map(|(s, _)| s.path.canonicalize().ok())
         .collect();
     let refuse_input = |path: &Path| -> Result<()> {
-        if let Some(canon) = canonical_target(path) {
+        if let Some(canon) = crate::target::canonical_target(path) {
             if inputs.contains(&canon) {
                 return Err(Error::Usage(format!(
                     "{}: output path is also an input; refusing to overwrite it",
@@ -369,98 +371,37 @@ pub fn plan(
     }
 }
 
-/// The canonical path a (maybe not yet existing) file would have.
-fn canonical_target(path: &Path) -> Option<PathBuf> {
-    if let Ok(canon) = path.canonicalize() {
-        return Some(canon);
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    Some(parent.canonicalize().ok()?.join(path.file_name()?))
-}
-
-/// Writes `fill`'s bytes to `path` atomically: into a temporary file in the same
-/// directory, flushed and synced, then renamed over `path`.
+/// Writes `fill`'s bytes to `path` as [`crate::target::write_to`] does,
+/// compressing as the file name says (`.gz`, `.zst`).
 ///
 /// # Errors
-/// Creating, writing or renaming fails; the temporary file is then removed.
-pub fn write_atomically(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut temp = temp_beside(path, &dir, ".neardup-")?;
-    {
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
-        fill(&mut buffered).map_err(|e| Error::io(path, e))?;
-        buffered.flush().map_err(|e| Error::io(path, e))?;
-    }
-    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
-}
-
-/// A temporary file in `dir` that will replace `path`: with the permissions
-/// of the file it replaces, or those of a new file (0666 less the umask), not
-/// the temporary file's usual 0600.
-///
-/// # Errors
-/// When the file cannot be created.
-pub fn temp_beside(path: &Path, dir: &Path, prefix: &str) -> Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(prefix).suffix(".tmp");
-    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(
-            existing
-                .clone()
-                .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
-        );
-    }
-    let temp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    // The umask applies at creation; an existing file's mode is kept exactly.
-    if let Some(p) = existing {
-        temp.as_file()
-            .set_permissions(p)
-            .map_err(|e| Error::io(dir, e))?;
-    }
-    Ok(temp)
-}
-
-/// Like [`write_atomically`], compressing as the file name says (`.gz`, `.zst`).
-///
-/// # Errors
-/// See [`write_atomically`].
+/// See [`crate::target::write_to`].
 pub fn write_compressed(
     path: &Path,
+    staging: &mut Staging,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     let compression = Compression::from_name(path);
-    write_atomically(path, |out| {
+    crate::target::write_to(path, staging, |out| {
         let mut encoder = Encoder::new(out, compression)?;
         fill(&mut encoder)?;
         encoder.finish()
     })
 }
 
-/// Writes the cleaned corpus to its destination.
+/// Writes the cleaned corpus to its destination, its regular files staged
+/// into `staging` (renamed by the caller once the whole run has succeeded).
 ///
 /// # Errors
-/// See [`plan`] and [`write_atomically`]; writing to standard output returns its
-/// I/O error as is (a closed pipe is the caller's to treat as success).
+/// See [`plan`] and [`crate::target::write_to`]; writing to standard output
+/// returns its I/O error as is (a closed pipe is the caller's to treat as
+/// success).
 pub fn write(
     corpus: &Corpus,
     analysis: &Analysis,
     destination: &Destination,
     annotate: bool,
+    staging: &mut Staging,
 ) -> Result<()> {
     let planned = plan(&inputs_of(corpus), destination, annotate)?;
     let ranges = corpus.docs_by_source();
@@ -474,7 +415,7 @@ pub fn write(
             }
             out.flush().map_err(|e| Error::io("<stdout>", e))
         }
-        Destination::File(path) => write_compressed(path, |out| {
+        Destination::File(path) => write_compressed(path, staging, |out| {
             for (source, docs) in ranges.iter().enumerate() {
                 write_source(corpus, analysis, source, docs.clone(), annotate, out)?;
             }
@@ -489,7 +430,7 @@ pub fn write(
                 {
                     continue;
                 }
-                write_compressed(&path, |out| {
+                write_compressed(&path, staging, |out| {
                     write_source(corpus, analysis, source, docs, annotate, out)
                 })?;
             }
@@ -510,36 +451,42 @@ pub fn inputs_of(corpus: &Corpus) -> Vec<(&InputPath, Format)> {
 
 /// `--out-dir` for a chunked run: one output file per input, written a piece
 /// at a time as chunks come, each into a temporary file beside it that is
-/// renamed into place (compressed on the way when its name says so) once its
-/// input is done. An error leaves no partial file under a final name.
-pub struct DirSink {
+/// staged (compressed on the way when its name says so) once its input is
+/// done, to be renamed with every other output at the end of the run. An
+/// error leaves no partial file under a final name.
+pub struct DirSink<'a> {
     /// Where the outputs go.
     dir: PathBuf,
     open: Option<OpenOutput>,
+    staging: &'a mut Staging,
 }
 
 struct OpenOutput {
     source: usize,
     path: PathBuf,
-    temp: tempfile::NamedTempFile,
+    /// Where the plain bytes go: the target itself (staged or written
+    /// directly), or, for a compressed output, an unnamed file compressed
+    /// into the target once whole.
+    target: Option<Target>,
     out: std::io::BufWriter<std::fs::File>,
 }
 
-impl DirSink {
+impl<'a> DirSink<'a> {
     /// A sink for outputs into `dir`, where [`plan`] found that each input's
-    /// output has a place of its own.
+    /// output has a place of its own, staged into `staging`.
     #[must_use]
-    pub fn new(dir: &Path) -> DirSink {
+    pub fn new(dir: &Path, staging: &'a mut Staging) -> DirSink<'a> {
         DirSink {
             dir: dir.to_owned(),
             open: None,
+            staging,
         }
     }
 
     fn close(&mut self) -> std::io::Result<()> {
         let Some(OpenOutput {
             path,
-            temp,
+            target,
             mut out,
             ..
         }) = self.open.take()
@@ -549,22 +496,21 @@ impl DirSink {
         let named =
             |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
         out.flush().map_err(named)?;
-        drop(out);
-        if Compression::from_name(&path) == Compression::None {
-            temp.as_file().sync_all().map_err(named)?;
-            temp.persist(&path).map_err(|e| named(e.error))?;
-            return Ok(());
-        }
-        // Compressed on the way to its final name; the plain temporary file goes.
-        write_compressed(&path, |out| {
-            let mut plain = std::fs::File::open(temp.path())?;
-            std::io::copy(&mut plain, out).map(|_| ())
-        })
-        .map_err(|e| std::io::Error::other(e.to_string()))
+        let unnamed = out.into_inner().map_err(|e| named(e.into_error()))?;
+        let staged = match target {
+            Some(target) => target.finish(self.staging),
+            // Compressed on the way to its final name; the plain file goes.
+            None => write_compressed(&path, self.staging, |out| {
+                let mut plain = unnamed;
+                std::io::Seek::rewind(&mut plain)?;
+                std::io::copy(&mut plain, out).map(|_| ())
+            }),
+        };
+        staged.map_err(|e| std::io::Error::other(e.to_string()))
     }
 }
 
-impl crate::chunked::Sink for DirSink {
+impl crate::chunked::Sink for DirSink<'_> {
     fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write> {
         if self.open.as_ref().is_some_and(|o| o.source != source) {
             self.close()?;
@@ -578,14 +524,24 @@ impl crate::chunked::Sink for DirSink {
             let failed = |e: std::io::Error| {
                 std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
             };
+            let other = |e: Error| std::io::Error::other(e.to_string());
             std::fs::create_dir_all(&dir).map_err(failed)?;
-            let temp = temp_beside(&path, &dir, ".neardup-")
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            let file = temp.as_file().try_clone().map_err(failed)?;
+            let (target, file) = if Compression::from_name(&path) == Compression::None {
+                let target = Target::open(&path, ".neardup-").map_err(other)?;
+                let file = match &target {
+                    Target::Staged(s) => s.file().try_clone(),
+                    Target::Direct(f, _) => f.try_clone(),
+                    Target::Stdout(_) => unreachable!("a path under --out-dir"),
+                }
+                .map_err(failed)?;
+                (Some(target), file)
+            } else {
+                (None, tempfile::tempfile_in(&dir).map_err(failed)?)
+            };
             self.open = Some(OpenOutput {
                 source,
                 path,
-                temp,
+                target,
                 out: std::io::BufWriter::with_capacity(1 << 16, file),
             });
         }

@@ -378,13 +378,13 @@ fn output_that_is_an_input_is_refused() {
     let text = "same line with enough words to be judged here\nsame line with enough words to be judged here\n";
     std::fs::write(dir.path().join("a.txt"), text).unwrap();
     let out = run(dir.path(), &["clean", "-o", "./a.txt", "a.txt"]);
-    assert_error(&out, "a.txt: output path is also an input");
+    assert_error(&out, "./a.txt (-o) is also a.txt (input)");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
         text
     );
     let out = run(dir.path(), &["clean", "--out-dir", ".", "a.txt"]);
-    assert_error(&out, "output path is also an input");
+    assert_error(&out, "refusing to overwrite it");
 }
 
 #[test]

@@ -9,4 +9,5 @@ mod determinism;
 mod golden;
 mod index;
 mod props;
+mod targets;
 mod util;

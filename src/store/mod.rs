@@ -356,7 +356,8 @@ const WINDOW: usize = 64 << 10;
 const WINDOWS: usize = 4;
 
 /// The lock file beside an index.
-fn lock_path(path: &Path) -> PathBuf {
+#[must_use]
+pub fn lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     PathBuf::from(name)
