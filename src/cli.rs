@@ -18,7 +18,7 @@ Examples:
   neardup clean article.txt | less      cleaned text on stdout, summary on stderr
   neardup clean corpus/ --out-dir out/  mirror a tree, report on stdout
   neardup scan --json docs.jsonl        the report as one JSON document
-  neardup check --max-dup-docs 5% --max-dup-bytes 10% --format github batch.jsonl
+  neardup check --max-dup-docs 5% --output-format github batch.jsonl
   neardup check --index seen.ndx --update batch.jsonl   check against earlier runs, remember this one
   neardup clean --reference eval.ndx train.jsonl -o clean.jsonl   drop what leaks from an eval set";
 
@@ -124,17 +124,29 @@ pub struct CheckArgs {
     /// Exit 0 even when a limit is exceeded (errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
-    /// Report format: text, json, or github (annotations and a Markdown summary).
-    /// `--format github` means the same.
-    #[arg(long, value_enum)]
-    pub output_format: Option<OutputFormatArg>,
 }
 
+/// The report's format (`--output-format`; `--json` is `--output-format
+/// json`). A new format is a new variant here and an arm in `write_report`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormatArg {
+    /// Readable text.
     Text,
+    /// One JSON document (schema in src/report.rs).
     Json,
+    /// `check` only: GitHub Actions annotations, then a Markdown summary.
     Github,
+}
+
+impl OutputFormatArg {
+    /// The name as given on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormatArg::Text => "text",
+            OutputFormatArg::Json => "json",
+            OutputFormatArg::Github => "github",
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -207,7 +219,9 @@ pub enum FormatArg {
     Auto,
     Text,
     Jsonl,
-    /// `check` only: GitHub Actions output (inputs are then read as with auto).
+    /// No longer an input format: refused with a pointer to
+    /// `--output-format github` (it once meant that on `check`).
+    #[value(hide = true)]
     Github,
 }
 
@@ -219,8 +233,9 @@ pub struct Common {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Input format: `auto` treats *.jsonl and *.ndjson as JSON Lines
-    /// (`github` is `check --output-format github`).
+    /// Input format: `auto` reads *.jsonl and *.ndjson, and any input whose
+    /// first non-blank line is a JSON object, as JSON Lines, the rest as text.
+    /// (The report's format is --output-format.)
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
     /// Include pattern for directory walks, matched against the path relative to
@@ -349,7 +364,11 @@ pub struct Common {
     #[arg(long, value_name = "PATH", conflicts_with = "index")]
     pub reference: Option<PathBuf>,
 
-    /// Print the report as one JSON document.
+    /// The report's format: text, json (one document) or github (`check`
+    /// only: annotations and a Markdown summary). Default: text.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub output_format: Option<OutputFormatArg>,
+    /// The report as one JSON document: short for --output-format json.
     #[arg(long)]
     pub json: bool,
     /// Shared blocks listed in the text report.
@@ -368,6 +387,32 @@ pub struct Common {
 }
 
 impl Common {
+    /// The report's format, from --output-format and --json; `command` is
+    /// the subcommand, for formats only one of them writes.
+    pub fn report_format(&self, command: &str) -> Result<OutputFormatArg, String> {
+        if self.format == FormatArg::Github {
+            return Err("--format is the input format (auto, text or jsonl); \
+                 for GitHub annotations use --output-format github"
+                .into());
+        }
+        let format = match (self.output_format, self.json) {
+            (Some(f), true) if f != OutputFormatArg::Json => {
+                return Err(format!(
+                    "--json is --output-format json; it conflicts with --output-format {}",
+                    f.name()
+                ))
+            }
+            (_, true) => OutputFormatArg::Json,
+            (f, false) => f.unwrap_or(OutputFormatArg::Text),
+        };
+        if format == OutputFormatArg::Github && command != "check" {
+            return Err(format!(
+                "--output-format github is a report format of `neardup check`, not `neardup {command}`"
+            ));
+        }
+        Ok(format)
+    }
+
     /// The validated run configuration.
     pub fn config(&self) -> neardup::Result<Config> {
         let config = Config {
@@ -377,6 +422,7 @@ impl Common {
                 BlocksArg::Paragraphs => BlockMode::Paragraphs,
             },
             format: match self.format {
+                // (`github` is refused by `report_format`.)
                 FormatArg::Auto | FormatArg::Github => Format::Auto,
                 FormatArg::Text => Format::Text,
                 FormatArg::Jsonl => Format::Jsonl,
@@ -468,6 +514,30 @@ mod tests {
             .config()
             .is_err());
         assert!(Cli::try_parse_from(["neardup", "scan", "--bands", "3", "a"]).is_err());
+    }
+
+    #[test]
+    fn report_format_is_one_flag_or_its_short_form() {
+        let format = |args: &[&str]| common(args).report_format("check");
+        assert_eq!(format(&["a"]), Ok(OutputFormatArg::Text));
+        assert_eq!(format(&["--json", "a"]), Ok(OutputFormatArg::Json));
+        assert_eq!(
+            format(&["--json", "--output-format", "json", "a"]),
+            Ok(OutputFormatArg::Json)
+        );
+        assert_eq!(
+            format(&["--output-format", "github", "a"]),
+            Ok(OutputFormatArg::Github)
+        );
+        assert!(format(&["--json", "--output-format", "github", "a"])
+            .unwrap_err()
+            .contains("conflicts with --output-format github"));
+        assert!(format(&["--format", "github", "a"])
+            .unwrap_err()
+            .contains("--output-format github"));
+        assert!(common(&["--output-format", "github", "a"])
+            .report_format("scan")
+            .is_err());
     }
 
     #[test]

@@ -136,6 +136,44 @@ impl neardup::pipeline::Progress for ProgressBar {
     }
 }
 
+/// Tells how each input was read: its format (with `-v`), and a warning for
+/// a text file that is not UTF-8.
+fn announce_sources(common: &cli::Common, sources: &[Arc<neardup::input::Source>]) {
+    if common.quiet {
+        return;
+    }
+    for source in sources {
+        if common.verbose {
+            let format = match source.format {
+                neardup::Format::Jsonl => "JSON Lines",
+                _ => "text",
+            };
+            eprintln!("neardup: read {} as {format}", source.input.display_name());
+        }
+        if let Some((line, offset)) = source.invalid_utf8() {
+            eprintln!(
+                "neardup: warning: {}:{line}: invalid UTF-8 at byte offset {offset}: read as text with each invalid byte as `?`, written back unchanged",
+                source.input.display_name()
+            );
+        }
+    }
+}
+
+/// A run whose every input was passed over (binary, unreadable) read
+/// nothing: an error, never an empty pass.
+fn something_read(
+    sources: &[Arc<neardup::input::Source>],
+    skipped: &[Error],
+) -> neardup::Result<()> {
+    if sources.is_empty() && !skipped.is_empty() {
+        return Err(Error::Usage(format!(
+            "nothing to read: every input was skipped ({})",
+            report::plural(skipped.len(), "input")
+        )));
+    }
+    Ok(())
+}
+
 /// Prints an error once, as `neardup: message`.
 fn print_error(err: &dyn std::fmt::Display) {
     eprintln!("neardup: {err}");
@@ -156,8 +194,14 @@ enum Mode<'a> {
 }
 
 fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
-    if common.format == cli::FormatArg::Github && !matches!(mode, Mode::Check(_)) {
-        print_error(&"--format github is a report format of `neardup check`");
+    let command = match mode {
+        Mode::Scan => "scan",
+        Mode::Clean(_) => "clean",
+        Mode::Check(_) => "check",
+        Mode::Build(_) => "index build",
+    };
+    if let Err(e) = common.report_format(command) {
+        print_error(&e);
         return ExitStatus::Error;
     }
     let limits = match mode {
@@ -200,6 +244,18 @@ fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
         _ => None,
     };
     pool.install(|| execute(common, clean, check, build, &config))
+}
+
+/// The subcommand that analyses (for messages and the report).
+fn command_of(
+    clean: Option<&cli::CleanArgs>,
+    check: Option<(&cli::CheckArgs, check::Limits)>,
+) -> &'static str {
+    match (clean, check) {
+        (Some(_), _) => "clean",
+        (_, Some(_)) => "check",
+        _ => "scan",
+    }
 }
 
 /// The index a run reads and the one it writes.
@@ -312,8 +368,17 @@ fn execute(
         (None, None) => Destination::Stdout,
     });
     let report_file = clean.and_then(|c| c.report.clone());
-    if matches!(destination, Some(Destination::Stdout)) && common.json && report_file.is_none() {
-        print_error(&"--json needs --report FILE when the cleaned text goes to standard output");
+    let format = common
+        .report_format(command_of(clean, check))
+        .expect("checked in run");
+    if matches!(destination, Some(Destination::Stdout))
+        && format != cli::OutputFormatArg::Text
+        && report_file.is_none()
+    {
+        print_error(&format!(
+            "--output-format {} needs --report FILE when the cleaned text goes to standard output",
+            format.name()
+        ));
         return ExitStatus::Error;
     }
     if common.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
@@ -323,11 +388,7 @@ fn execute(
     // Every input is tried and every failure reported before giving up.
     let (inputs, mut errors) = neardup::input::expand(&common.paths, &config.glob);
     let bar = ProgressBar::new(common);
-    let command = match (clean, check) {
-        (Some(_), _) => "clean",
-        (_, Some(_)) => "check",
-        _ => "scan",
-    };
+    let command = command_of(clean, check);
     let chunked_config;
     let limit = match chunk_limit(common, config, &inputs) {
         Ok(limit) => limit,
@@ -408,6 +469,11 @@ fn execute(
         for skipped in &corpus.skipped {
             eprintln!("neardup: warning: skipped {skipped}");
         }
+    }
+    announce_sources(common, &corpus.sources);
+    if let Err(e) = something_read(&corpus.sources, &corpus.skipped) {
+        print_error(&e);
+        return ExitStatus::Error;
     }
     let loaded = started.elapsed();
     let analyzed = neardup::pipeline::analyze_after(
@@ -490,7 +556,6 @@ fn execute(
     let status = if let Some(report) = &report {
         deliver_report(
             common,
-            check,
             (destination.as_ref(), report_file.as_deref()),
             report,
             status,
@@ -559,7 +624,7 @@ fn finish_report(
     report: &mut Report,
 ) -> ExitStatus {
     let status = apply_check(report, check);
-    deliver_report(common, check, (destination, report_file), report, status)
+    deliver_report(common, (destination, report_file), report, status)
 }
 
 /// The report's line of totals on standard error, for cleaned text on
@@ -580,15 +645,13 @@ fn print_totals(s: &report::Summary) {
 
 fn deliver_report(
     common: &cli::Common,
-    check: Option<(&cli::CheckArgs, check::Limits)>,
     (destination, report_file): (Option<&Destination>, Option<&Path>),
     report: &Report,
     status: ExitStatus,
 ) -> ExitStatus {
-    let check_args = check.map(|(a, _)| a);
     let written = match (report_file, destination) {
         (Some(path), _) => {
-            match output::write_atomically(path, |w| write_report(report, common, check_args, w)) {
+            match output::write_atomically(path, |w| write_report(report, common, w)) {
                 Ok(()) => ExitStatus::Success,
                 Err(e) => {
                     print_error(&e);
@@ -602,7 +665,7 @@ fn deliver_report(
             }
             ExitStatus::Success
         }
-        (None, _) => print_stdout(|w| write_report(report, common, check_args, w)),
+        (None, _) => print_stdout(|w| write_report(report, common, w)),
     };
     if written == ExitStatus::Error {
         ExitStatus::Error
@@ -709,7 +772,7 @@ fn run_chunked(
     if let Some(d) = destination {
         let formats: Vec<_> = inputs
             .iter()
-            .map(|i| (i, neardup::input::format_of(i, config)))
+            .map(|i| (i, neardup::input::format_peeked(i, config)))
             .collect();
         output::plan(&formats, d, config.annotate)?;
     }
@@ -752,6 +815,7 @@ fn run_chunked(
     let mut spent = [std::time::Duration::ZERO; 6];
     let mut chunks = 0;
     let mut warned = 0;
+    let mut announced = 0;
     let IndexUse {
         history,
         write_to,
@@ -784,6 +848,8 @@ fn run_chunked(
                     }
                 }
                 warned = seen.skipped.len();
+                announce_sources(common, seen.sources.get(announced..).unwrap_or_default());
+                announced = announced.max(seen.sources.len());
                 let t = analysis.timings;
                 for (at, d) in [t.sketch, t.documents, t.detect, t.decide]
                     .into_iter()
@@ -812,6 +878,8 @@ fn run_chunked(
         )?;
         report.add_late_copies(std::mem::take(&mut done.late));
         ran = Some(done);
+        // Before any output is put in place.
+        something_read(&stream.seen().sources, &stream.seen().skipped)?;
         if let Some(out) = out {
             parts
                 .finish(&stream.seen().sources, out)
@@ -882,6 +950,7 @@ fn run_chunked(
             eprintln!("neardup: warning: skipped {skipped}");
         }
     }
+    announce_sources(common, seen.sources.get(announced..).unwrap_or_default());
     let mut report = report
         .finish(&seen.sources, &seen.skipped)
         .map_err(|e| Error::io(&chunking.dir, e))?;
@@ -1040,27 +1109,23 @@ fn index_merge(args: &cli::MergeArgs) -> ExitStatus {
 
 /// Writes the report in the asked format. JSON is serialized straight into
 /// the writer: a corpus's report can be larger than the corpus's text.
-fn write_report(
-    report: &Report,
-    common: &cli::Common,
-    check: Option<&cli::CheckArgs>,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let github = common.format == cli::FormatArg::Github
-        || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Github);
-    let json =
-        common.json || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Json);
-    if let (true, Some(verdict)) = (github, &report.check) {
-        return write_formatted(out, |f| check::write_github(report, verdict, f));
+fn write_report(report: &Report, common: &cli::Common, out: &mut dyn Write) -> std::io::Result<()> {
+    let format = common
+        .report_format(&report.command)
+        .expect("checked before the run");
+    match (format, &report.check) {
+        (cli::OutputFormatArg::Github, Some(verdict)) => {
+            write_formatted(out, |f| check::write_github(report, verdict, f))
+        }
+        (cli::OutputFormatArg::Json, _) => report.write_json(out),
+        (cli::OutputFormatArg::Text | cli::OutputFormatArg::Github, _) => {
+            write_formatted(out, |f| report::write_text(report, common.top, f))?;
+            if let Some(verdict) = &report.check {
+                out.write_all(check::render_text(verdict).as_bytes())?;
+            }
+            Ok(())
+        }
     }
-    if json {
-        return report.write_json(out);
-    }
-    write_formatted(out, |f| report::write_text(report, common.top, f))?;
-    if let Some(verdict) = &report.check {
-        out.write_all(check::render_text(verdict).as_bytes())?;
-    }
-    Ok(())
 }
 
 /// Runs a renderer that writes text (`fmt::Write`) into `out`, in pieces of

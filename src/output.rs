@@ -95,9 +95,10 @@ pub fn write_source_part(
             if analysis.doc_dropped[doc] {
                 continue;
             }
-            let text: &str = &corpus.text(&corpus.documents[doc]);
+            // The file's own bytes (a text file that is not UTF-8 is
+            // written back as it was).
             for span in kept_spans(analysis, doc) {
-                out.write_all(&text.as_bytes()[span])?;
+                out.write_all(&src.data[span])?;
             }
         }
         return Ok(());
@@ -485,6 +486,7 @@ pub fn write(
                 let docs = ranges[source].clone();
                 // A text file that is a near duplicate of another is not written.
                 if corpus.sources[source].format == Format::Text
+                    && !docs.is_empty()
                     && docs.clone().all(|d| analysis.doc_dropped[d])
                 {
                     continue;

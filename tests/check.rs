@@ -57,11 +57,9 @@ fn text_verdict_says_which_limit_failed_and_by_how_much() {
 
 #[test]
 fn github_output_is_golden() {
-    let out = check(&["--format", "github", "--max-dup-docs", "10%"]);
+    let out = check(&["--output-format", "github", "--max-dup-docs", "10%"]);
     assert_eq!(out.code, 1, "{out:?}");
     golden("check.github", &out.stdout);
-    let same = check(&["--output-format", "github", "--max-dup-docs", "10%"]);
-    assert_bytes_eq(&same.stdout, &out.stdout, "--output-format github");
     let text = out.stdout_str();
     assert!(
         text.starts_with("::warning file=wire.jsonl,line=3,"),
@@ -69,6 +67,69 @@ fn github_output_is_golden() {
     );
     assert!(text.contains("::error title=neardup check failed::duplicate documents 42.9%25"));
     assert!(text.contains("| duplicate documents | 42.9% | 3 of 7 | 10% | over by 32.9 points |"));
+}
+
+#[test]
+fn format_is_the_input_format_only() {
+    // `--format github` once chose the report: now it is refused, pointing
+    // to --output-format, so a batch is never read wrongly and passed.
+    let out = check(&["--format", "github"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("for GitHub annotations use --output-format github"),
+        "{out:?}"
+    );
+    assert!(out.stdout.is_empty());
+    // Conflicting report formats are an error, whichever comes first.
+    for args in [
+        &["--json", "--output-format", "github"][..],
+        &["--output-format", "text", "--json"],
+    ] {
+        let out = check(args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains("conflicts with --output-format"),
+            "{out:?}"
+        );
+    }
+    let out = run(
+        &data_dir().join("near-duplicate-docs"),
+        &["scan", "--output-format", "github", "wire.jsonl"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+}
+
+#[test]
+fn a_piped_batch_with_duplicates_fails_the_github_check() {
+    // 17% near-duplicate documents, piped in with no name to tell its
+    // format: read as JSON Lines by content, so the check fails (exit 1).
+    let batch = (0..100)
+        .map(|i| {
+            let story = if i >= 83 { i - 83 } else { i };
+            format!("{{\"id\":\"d{i}\",\"text\":\"Report number {story} on the harbour: the ferry {story} left at dawn with {story} passengers, the captain said, and returned at noon after the storm {story} passed over the bay.\"}}\n")
+        })
+        .collect::<Vec<String>>()
+        .concat();
+    let dir = crate::util::tempdir();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec![
+            "check",
+            "--output-format",
+            "github",
+            "--max-dup-docs",
+            "5%",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        let out = crate::util::run_with_stdin(dir.path(), &args, Some(batch.as_bytes()));
+        assert_eq!(out.code, 1, "{extra:?}: {out:?}");
+        let text = out.stdout_str();
+        assert!(
+            text.contains("duplicate documents 17%25 (17 of 100)"),
+            "{text}"
+        );
+    }
 }
 
 #[test]
@@ -123,7 +184,7 @@ fn checks_against_an_index_are_golden() {
             "check",
             "--index",
             "seen.ndx",
-            "--format",
+            "--output-format",
             "github",
             "--max-dup-docs",
             "10%",

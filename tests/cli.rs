@@ -303,29 +303,165 @@ fn unreadable_file_is_an_error_naming_it() {
 }
 
 #[test]
-fn invalid_utf8_names_file_line_and_offset() {
+fn invalid_utf8_in_json_lines_names_file_line_and_offset() {
     let dir = tempdir();
     std::fs::write(
-        dir.path().join("bad.txt"),
-        b"fine line\nanother\nbroken \xC3\x28 here\n",
+        dir.path().join("bad.jsonl"),
+        b"{\"text\":\"fine line\"}\n{\"text\":\"broken \xC3\x28 here\"}\n",
     )
     .unwrap();
     assert_error(
-        &run(dir.path(), &["scan", "bad.txt"]),
-        "bad.txt:3: invalid UTF-8 at byte offset 25",
+        &run(dir.path(), &["scan", "bad.jsonl"]),
+        "bad.jsonl:2: invalid UTF-8 at byte offset 37",
     );
-    clean_keeps_output(dir.path(), "bad.txt", "bad.txt:3");
+    clean_keeps_output(dir.path(), "bad.jsonl", "bad.jsonl:2");
 }
 
 #[test]
-fn empty_file_is_an_error() {
+fn latin1_text_is_read_losslessly_with_a_warning() {
+    // A Latin-1 page: its repeated paragraph is found (each invalid byte
+    // read as one character), and the kept bytes are written back as they
+    // were, whole runs and runs in chunks alike.
+    let dir = tempdir();
+    let para = b"Le caf\xe9 de la gare ferme ses portes apr\xe8s quarante ans de service.\n\n";
+    let mut page = b"Titre\n\n".to_vec();
+    page.extend_from_slice(para);
+    page.extend_from_slice(b"Un autre paragraphe sans rapport avec le premier, assez long.\n\n");
+    page.extend_from_slice(para);
+    std::fs::write(dir.path().join("page.txt"), &page).unwrap();
+    let expected = &page[..page.len() - para.len()];
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec!["clean", "page.txt"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.stdout, expected, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("warning: page.txt:3: invalid UTF-8 at byte offset 13: read as text"),
+            "{out:?}"
+        );
+    }
+    let out = run(dir.path(), &["scan", "--json", "page.txt"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["removed_blocks"], 1, "{out:?}");
+}
+
+#[test]
+fn empty_input_is_zero_documents() {
+    // A scraper's empty batch: a file or standard input with no bytes holds
+    // no documents; the run passes, with empty output.
     let dir = tempdir();
     std::fs::write(dir.path().join("empty.txt"), b"").unwrap();
-    assert_error(
-        &run(dir.path(), &["scan", "empty.txt"]),
-        "empty.txt: input is empty",
-    );
-    clean_keeps_output(dir.path(), "empty.txt", "empty.txt: input is empty");
+    std::fs::write(dir.path().join("empty.jsonl"), b"").unwrap();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        for input in ["empty.txt", "empty.jsonl", "-"] {
+            let mut args = vec!["check", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, Some(b""));
+            assert_eq!(out.code, 0, "{input} {extra:?}: {out:?}");
+            assert!(out.stdout_str().contains("0 documents"), "{out:?}");
+            let mut args = vec!["clean", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, Some(b""));
+            assert_eq!(out.code, 0, "{input} {extra:?}: {out:?}");
+            assert!(out.stdout.is_empty(), "{out:?}");
+        }
+        let mut args = vec!["clean", "--out-dir", "out", "empty.txt", "empty.jsonl"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        for name in ["empty.txt", "empty.jsonl"] {
+            assert_eq!(
+                std::fs::read(dir.path().join("out").join(name)).unwrap(),
+                b""
+            );
+        }
+        std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    }
+}
+
+#[test]
+fn a_run_whose_every_input_was_skipped_fails() {
+    // Only binary files: nothing was read, so nothing passed.
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("batch")).unwrap();
+    std::fs::write(dir.path().join("batch/a.bin"), b"\x89PNG\0\0").unwrap();
+    std::fs::write(dir.path().join("batch/b.bin"), b"\0\x01").unwrap();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec!["check", "batch"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("nothing to read: every input was skipped (2 inputs)"),
+            "{out:?}"
+        );
+        let mut args = vec!["clean", "-o", "out.txt", "--on-error", "skip", "batch"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(!dir.path().join("out.txt").exists());
+    }
+    // One readable input among them is a run.
+    std::fs::write(dir.path().join("batch/c.txt"), b"hello\n").unwrap();
+    assert_eq!(run(dir.path(), &["check", "batch"]).code, 0);
+}
+
+#[test]
+fn json_lines_are_found_by_content() {
+    // HF `to_json` writes JSON Lines to `.json`; dolma to `.json.gz`; a pipe
+    // has no name. Each is read as records, whole or in chunks.
+    let dir = tempdir();
+    let records = "\u{feff}{\"id\":\"a\",\"text\":\"The council approved the new budget for the city schools on Monday night.\"}\n\
+                   {\"id\":\"b\",\"text\":\"The council approved the new budget for the city schools on Monday night.\"}\n\
+                   {\"id\":\"c\",\"text\":\"A different story about the weather, with rain expected all week long.\"}\n";
+    std::fs::write(dir.path().join("d.json"), records).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, records.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    std::fs::create_dir(dir.path().join("documents")).unwrap();
+    std::fs::write(dir.path().join("documents/part-0.json.gz"), &gz).unwrap();
+    let piped_text: &[u8] = records.as_bytes();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        for (input, stdin) in [
+            ("d.json", None),
+            ("documents", None),
+            ("-", Some(piped_text)),
+            ("-", Some(&gz[..])),
+        ] {
+            let mut args = vec!["scan", "--json", "-v", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, stdin);
+            assert_eq!(out.code, 0, "{input}: {out:?}");
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(report["summary"]["documents"], 3, "{input} {extra:?}");
+            assert_eq!(report["summary"]["dropped_documents"], 1, "{input}");
+            assert_eq!(report["inputs"][0]["format"], "jsonl", "{input}");
+            assert!(out.stderr.contains(" as JSON Lines"), "{out:?}");
+        }
+        // --format text reads the file as one document.
+        let mut args = vec!["scan", "--json", "--format", "text", "d.json"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["documents"], 1, "{out:?}");
+        assert_eq!(report["inputs"][0]["format"], "text");
+    }
+    // Cleaned, a `.json` stays JSON Lines on standard output.
+    let out = run(dir.path(), &["clean", "d.json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout_str().lines().count(), 2, "{out:?}");
+    // Text whose first line is not one JSON object stays text.
+    std::fs::write(
+        dir.path().join("wiki.txt"),
+        "{{Infobox city\n| name = X\n}}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "--json", "wiki.txt"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["inputs"][0]["format"], "text", "{out:?}");
 }
 
 #[test]
@@ -357,17 +493,17 @@ fn malformed_json_line_names_file_and_line() {
 fn every_bad_input_is_reported_not_just_the_first() {
     let dir = tempdir();
     std::fs::write(dir.path().join("good.txt"), "fine\n").unwrap();
-    std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+    std::fs::write(dir.path().join("u16.txt"), b"\xff\xfeh\0i\0").unwrap();
     std::fs::write(dir.path().join("bad.jsonl"), "{\"text\": 1}\n").unwrap();
     let out = run(
         dir.path(),
-        &["scan", "missing.txt", "good.txt", "empty.txt", "bad.jsonl"],
+        &["scan", "missing.txt", "good.txt", "u16.txt", "bad.jsonl"],
     );
     assert_error(&out, "missing.txt");
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{out:?}");
     assert!(
-        lines[1].contains("empty.txt") && lines[2].contains("bad.jsonl:1"),
+        lines[1].contains("u16.txt") && lines[2].contains("bad.jsonl:1"),
         "{out:?}"
     );
 }
@@ -659,7 +795,7 @@ fn on_error_skip_lists_bad_records_and_keeps_their_lines() {
                  {\"id\":3,\"text\":\"a line of text that is long enough to be judged here\"}\n\
                  {\"id\":4,\"text\":\"something new and different from the others entirely\"}\n";
     std::fs::write(dir.path().join("docs.jsonl"), input).unwrap();
-    std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+    std::fs::write(dir.path().join("u16.txt"), b"\xff\xfeh\0i\0").unwrap();
     assert_error(
         &run(dir.path(), &["clean", "docs.jsonl"]),
         "docs.jsonl:2: invalid JSON",
@@ -684,7 +820,7 @@ fn on_error_skip_lists_bad_records_and_keeps_their_lines() {
             "--on-error",
             "skip",
             "docs.jsonl",
-            "empty.txt",
+            "u16.txt",
         ],
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -696,7 +832,7 @@ fn on_error_skip_lists_bad_records_and_keeps_their_lines() {
         .collect();
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert!(skipped[0].starts_with("docs.jsonl:2: invalid JSON"));
-    assert!(skipped[1].starts_with("empty.txt: input is empty"));
+    assert!(skipped[1].starts_with("u16.txt: UTF-16 text"));
 }
 
 #[test]
