@@ -124,6 +124,16 @@ pub struct CheckArgs {
     /// Exit 0 even when a limit is exceeded (errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
+    /// With --output-format github: warning annotations at most, the largest
+    /// duplicates first, then one notice saying how many more (GitHub shows
+    /// 10 a step, 50 a job).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_annotations: usize,
+    /// Append the Markdown summary (verdict and measurements) to FILE, e.g.
+    /// "$GITHUB_STEP_SUMMARY"; with --output-format github it is then left
+    /// out of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub step_summary: Option<PathBuf>,
 }
 
 /// The report's format (`--output-format`; `--json` is `--output-format

@@ -556,6 +556,7 @@ fn execute(
     let status = if let Some(report) = &report {
         deliver_report(
             common,
+            check,
             (destination.as_ref(), report_file.as_deref()),
             report,
             status,
@@ -624,7 +625,7 @@ fn finish_report(
     report: &mut Report,
 ) -> ExitStatus {
     let status = apply_check(report, check);
-    deliver_report(common, (destination, report_file), report, status)
+    deliver_report(common, check, (destination, report_file), report, status)
 }
 
 /// The report's line of totals on standard error, for cleaned text on
@@ -643,15 +644,21 @@ fn print_totals(s: &report::Summary) {
     );
 }
 
+/// Writes the report where it goes (the one place that decides): `--report
+/// FILE`, else a line of totals on standard error when the cleaned text is
+/// on standard output, else standard output; and `check --step-summary`'s
+/// Markdown summary. An error there turns `status` into 2.
 fn deliver_report(
     common: &cli::Common,
+    check: Option<(&cli::CheckArgs, check::Limits)>,
     (destination, report_file): (Option<&Destination>, Option<&Path>),
     report: &Report,
     status: ExitStatus,
 ) -> ExitStatus {
+    let check_args = check.map(|(a, _)| a);
     let written = match (report_file, destination) {
         (Some(path), _) => {
-            match output::write_atomically(path, |w| write_report(report, common, w)) {
+            match output::write_atomically(path, |w| write_report(report, common, check_args, w)) {
                 Ok(()) => ExitStatus::Success,
                 Err(e) => {
                     print_error(&e);
@@ -665,12 +672,48 @@ fn deliver_report(
             }
             ExitStatus::Success
         }
-        (None, _) => print_stdout(|w| write_report(report, common, w)),
+        (None, _) => print_stdout(|w| write_report(report, common, check_args, w)),
     };
-    if written == ExitStatus::Error {
+    let summarized = match (
+        check_args.and_then(|a| a.step_summary.as_deref()),
+        &report.check,
+    ) {
+        (Some(path), Some(verdict)) if written != ExitStatus::Error => {
+            append_summary(path, verdict)
+        }
+        _ => ExitStatus::Success,
+    };
+    if written == ExitStatus::Error || summarized == ExitStatus::Error {
         ExitStatus::Error
     } else {
         status
+    }
+}
+
+/// `--step-summary FILE`: appends the check's Markdown summary to FILE
+/// (what was there is kept; the whole is written aside and renamed in).
+fn append_summary(path: &Path, verdict: &check::CheckReport) -> ExitStatus {
+    let before = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            print_error(&Error::io(path, e));
+            return ExitStatus::Error;
+        }
+    };
+    let mut summary = String::new();
+    check::write_summary(verdict, &mut summary);
+    // A blank line ends the table before whatever a later step appends.
+    summary.push('\n');
+    match output::write_atomically(path, |w| {
+        w.write_all(&before)?;
+        w.write_all(summary.as_bytes())
+    }) {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            print_error(&e);
+            ExitStatus::Error
+        }
     }
 }
 
@@ -1109,13 +1152,24 @@ fn index_merge(args: &cli::MergeArgs) -> ExitStatus {
 
 /// Writes the report in the asked format. JSON is serialized straight into
 /// the writer: a corpus's report can be larger than the corpus's text.
-fn write_report(report: &Report, common: &cli::Common, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_report(
+    report: &Report,
+    common: &cli::Common,
+    check: Option<&cli::CheckArgs>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let format = common
         .report_format(&report.command)
         .expect("checked before the run");
     match (format, &report.check) {
         (cli::OutputFormatArg::Github, Some(verdict)) => {
-            write_formatted(out, |f| check::write_github(report, verdict, f))
+            let annotations = check::Annotations {
+                max: check.map_or(10, |c| c.max_annotations),
+                summary: check.and_then(|c| c.step_summary.as_ref()).is_none(),
+            };
+            write_formatted(out, |f| {
+                check::write_github(report, verdict, annotations, f)
+            })
         }
         (cli::OutputFormatArg::Json, _) => report.write_json(out),
         (cli::OutputFormatArg::Text | cli::OutputFormatArg::Github, _) => {

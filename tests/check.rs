@@ -132,6 +132,115 @@ fn a_piped_batch_with_duplicates_fails_the_github_check() {
     }
 }
 
+/// A batch of 164 records, 64 of them near duplicates: 60 stories copied
+/// once, and the last story copied four times at the end.
+fn batch_with_many_duplicates() -> String {
+    let record = |i: usize, story: usize| {
+        format!("{{\"id\":\"d{i}\",\"text\":\"Report number {story} on the harbour: the ferry {story} left at dawn with {story} passengers, the captain said, and returned at noon after the storm {story} passed over the bay.\"}}\n")
+    };
+    let stories = (0..100).chain(0..60).chain([99; 4]);
+    stories
+        .enumerate()
+        .map(|(i, story)| record(i, story))
+        .collect::<Vec<String>>()
+        .concat()
+}
+
+#[test]
+fn github_annotations_are_capped_largest_first() {
+    let dir = crate::util::tempdir();
+    std::fs::write(dir.path().join("batch.jsonl"), batch_with_many_duplicates()).unwrap();
+    for (extra, shown) in [(&[][..], 10), (&["--max-annotations", "50"][..], 50)] {
+        let mut args = vec!["check", "--output-format", "github", "batch.jsonl"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 1, "{out:?}");
+        let text = out.stdout_str();
+        let warnings: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("::warning"))
+            .collect();
+        assert_eq!(warnings.len(), shown, "{text}");
+        // The largest cluster (five copies of the last story) comes first.
+        for w in &warnings[..4] {
+            assert!(w.contains("near duplicate of batch.jsonl:100 [d99]"), "{w}");
+        }
+        let notices: Vec<&str> = text.lines().filter(|l| l.starts_with("::notice")).collect();
+        assert_eq!(notices.len(), 1, "{text}");
+        assert!(
+            notices[0].contains(&format!("{} more near-duplicate documents", 64 - shown)),
+            "{}",
+            notices[0]
+        );
+        assert!(
+            notices[0].contains("--output-format text or json"),
+            "{}",
+            notices[0]
+        );
+        assert!(
+            text.contains("::error title=neardup check failed"),
+            "{text}"
+        );
+        assert!(text.contains("### neardup check: failed"), "{text}");
+    }
+    // Under the cap: every finding, no notice.
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--output-format",
+            "github",
+            "--max-annotations",
+            "64",
+            "batch.jsonl",
+        ],
+    );
+    assert_eq!(
+        out.stdout_str()
+            .lines()
+            .filter(|l| l.starts_with("::warning"))
+            .count(),
+        64
+    );
+    assert!(!out.stdout_str().contains("::notice"));
+}
+
+#[test]
+fn step_summary_is_appended_to_its_file() {
+    let dir = crate::util::tempdir();
+    std::fs::write(dir.path().join("batch.jsonl"), batch_with_many_duplicates()).unwrap();
+    std::fs::write(dir.path().join("summary.md"), "an earlier step\n").unwrap();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec![
+            "check",
+            "--output-format",
+            "github",
+            "--step-summary",
+            "summary.md",
+            "--max-dup-docs",
+            "5%",
+            "batch.jsonl",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        // The check still fails the step, with no pipe to lose the status.
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(!out.stdout_str().contains("### neardup check"), "{out:?}");
+    }
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        summary.starts_with("an earlier step\n### neardup check: failed\n"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary
+            .matches("| duplicate documents | 39.0% | 64 of 164 | 5% | over by 34.0 points |\n\n")
+            .count(),
+        2,
+        "{summary}"
+    );
+}
+
 #[test]
 fn json_summary_is_golden_and_stable() {
     let out = check(&[
