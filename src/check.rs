@@ -244,8 +244,9 @@ pub fn write_github(
                     escape_property(&file),
                     escape_property("neardup: repeated text"),
                     escape_data(&format!(
-                        "{} repeat {} of {source}: {}, {} bytes, similarity {:.2}",
+                        "{} {} {} of {source}: {}, {} bytes, similarity {:.2}",
                         crate::report::lines(run.lines),
+                        crate::report::repeat_verb(run.lines),
                         crate::report::lines(run.source_lines),
                         crate::report::plural(run.blocks, "block"),
                         run.bytes,

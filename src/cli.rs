@@ -144,6 +144,9 @@ pub enum OutputFormatArg {
     Text,
     /// One JSON document (schema in src/report.rs).
     Json,
+    /// JSON Lines: a header, a line per document, cluster and shared block,
+    /// then the summary (src/report.rs).
+    Jsonl,
     /// `check` only: GitHub Actions annotations, then a Markdown summary.
     Github,
 }
@@ -154,6 +157,7 @@ impl OutputFormatArg {
         match self {
             OutputFormatArg::Text => "text",
             OutputFormatArg::Json => "json",
+            OutputFormatArg::Jsonl => "jsonl",
             OutputFormatArg::Github => "github",
         }
     }
@@ -374,8 +378,9 @@ pub struct Common {
     #[arg(long, value_name = "PATH", conflicts_with = "index")]
     pub reference: Option<PathBuf>,
 
-    /// The report's format: text, json (one document) or github (`check`
-    /// only: annotations and a Markdown summary). Default: text.
+    /// The report's format: text, json (one document), jsonl (one record a
+    /// line: header, documents, clusters, shared blocks, summary) or github
+    /// (`check` only: annotations and a Markdown summary). Default: text.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub output_format: Option<OutputFormatArg>,
     /// The report as one JSON document: short for --output-format json.
@@ -384,6 +389,10 @@ pub struct Common {
     /// Shared blocks listed in the text report.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+    /// Show the first N characters of each removed block's text in the
+    /// report (`preview` in JSON); 0 shows none.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub preview: usize,
     /// Progress bar on standard error: `auto` shows it when standard error is a
     /// terminal. It never reaches standard output or the report.
     #[arg(long, value_enum, default_value = "auto")]
@@ -471,6 +480,7 @@ impl Common {
             },
             glob: self.glob.clone(),
             text: self.text,
+            preview: self.preview,
             mmap: !self.no_mmap,
             threads: if self.threads == 0 {
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get)

@@ -371,12 +371,10 @@ fn execute(
     let format = common
         .report_format(command_of(clean, check))
         .expect("checked in run");
-    if matches!(destination, Some(Destination::Stdout))
-        && format != cli::OutputFormatArg::Text
-        && report_file.is_none()
-    {
+    let target = report_target(destination.as_ref(), report_file.as_deref());
+    if matches!(target, ReportTarget::Totals) && format != cli::OutputFormatArg::Text {
         print_error(&format!(
-            "--output-format {} needs --report FILE when the cleaned text goes to standard output",
+            "--output-format {} is for the report, which `clean` writes only with --report FILE (without it, a line of totals)",
             format.name()
         ));
         return ExitStatus::Error;
@@ -515,9 +513,7 @@ fn execute(
     // the output is safely in place. When it would go nowhere but its line
     // of totals (cleaned text on standard output, no --report), only the
     // totals are counted.
-    let totals_only = matches!(destination, Some(Destination::Stdout))
-        && report_file.is_none()
-        && check.is_none();
+    let totals_only = matches!(target, ReportTarget::Totals) && check.is_none();
     let (mut report, written) = rayon::join(
         || (!totals_only).then(|| report::build(&corpus, &analysis, config, command)),
         || {
@@ -644,10 +640,31 @@ fn print_totals(s: &report::Summary) {
     );
 }
 
-/// Writes the report where it goes (the one place that decides): `--report
-/// FILE`, else a line of totals on standard error when the cleaned text is
-/// on standard output, else standard output; and `check --step-summary`'s
-/// Markdown summary. An error there turns `status` into 2.
+/// Where a run's report goes.
+enum ReportTarget<'a> {
+    /// `--report FILE`.
+    File(&'a Path),
+    /// Standard output (`scan`, `check`).
+    Stdout,
+    /// Only a line of totals, on standard error (`clean` without `--report`:
+    /// its output is the cleaned text).
+    Totals,
+}
+
+/// Where the report goes: the one place that decides.
+fn report_target<'a>(
+    destination: Option<&Destination>,
+    report_file: Option<&'a Path>,
+) -> ReportTarget<'a> {
+    match (report_file, destination) {
+        (Some(path), _) => ReportTarget::File(path),
+        (None, Some(_)) => ReportTarget::Totals,
+        (None, None) => ReportTarget::Stdout,
+    }
+}
+
+/// Writes the report where [`report_target`] says, and `check
+/// --step-summary`'s Markdown summary. An error there turns `status` into 2.
 fn deliver_report(
     common: &cli::Common,
     check: Option<(&cli::CheckArgs, check::Limits)>,
@@ -656,8 +673,8 @@ fn deliver_report(
     status: ExitStatus,
 ) -> ExitStatus {
     let check_args = check.map(|(a, _)| a);
-    let written = match (report_file, destination) {
-        (Some(path), _) => {
+    let written = match report_target(destination, report_file) {
+        ReportTarget::File(path) => {
             match output::write_atomically(path, |w| write_report(report, common, check_args, w)) {
                 Ok(()) => ExitStatus::Success,
                 Err(e) => {
@@ -666,13 +683,13 @@ fn deliver_report(
                 }
             }
         }
-        (None, Some(Destination::Stdout)) => {
+        ReportTarget::Totals => {
             if !common.quiet {
                 print_totals(&report.summary);
             }
             ExitStatus::Success
         }
-        (None, _) => print_stdout(|w| write_report(report, common, check_args, w)),
+        ReportTarget::Stdout => print_stdout(|w| write_report(report, common, check_args, w)),
     };
     let summarized = match (
         check_args.and_then(|a| a.step_summary.as_deref()),
@@ -1172,6 +1189,7 @@ fn write_report(
             })
         }
         (cli::OutputFormatArg::Json, _) => report.write_json(out),
+        (cli::OutputFormatArg::Jsonl, _) => report.write_jsonl(out),
         (cli::OutputFormatArg::Text | cli::OutputFormatArg::Github, _) => {
             write_formatted(out, |f| report::write_text(report, common.top, f))?;
             if let Some(verdict) = &report.check {

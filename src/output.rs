@@ -199,8 +199,9 @@ const OUTPUT_BATCH: usize = 512;
 /// The fields `--annotate` adds to a record, with a leading comma.
 fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
     let level = &analysis.doc_level;
+    let removed = analysis.removed(doc).1;
     let Some(index) = level.cluster_of.get(doc).copied().flatten() else {
-        return annotation_fields(None);
+        return annotation_fields(None, removed);
     };
     let cluster = &level.clusters[index];
     let global = analysis.base_docs + doc;
@@ -209,13 +210,18 @@ fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
         .iter()
         .find(|(m, _)| *m == global)
         .map_or(1.0, |(_, s)| *s);
-    annotation_fields(Some(InCluster {
-        representative: cluster.representative,
-        size: cluster.members.len(),
-        representative_id: &analysis.doc_id(corpus, cluster.representative),
-        similarity,
-        duplicate: cluster.kept != global,
-    }))
+    // The record that stays (with --keep newest:FIELD, the newest), which
+    // is not always the cluster's first.
+    annotation_fields(
+        Some(InCluster {
+            representative: cluster.representative,
+            size: cluster.members.len(),
+            representative_id: &analysis.doc_id(corpus, cluster.kept),
+            similarity,
+            duplicate: cluster.kept != global,
+        }),
+        removed,
+    )
 }
 
 /// A record's place in its cluster, for `--annotate`.
@@ -227,10 +233,10 @@ struct InCluster<'a> {
     duplicate: bool,
 }
 
-/// The fields `--annotate` adds to a record in `cluster` (or in none), with
-/// a leading comma.
-fn annotation_fields(cluster: Option<InCluster<'_>>) -> String {
-    let value = match cluster {
+/// The fields `--annotate` adds to a record in `cluster` (or in none) that
+/// lost `removed` bytes of its text to repeated blocks, with a leading comma.
+fn annotation_fields(cluster: Option<InCluster<'_>>, removed: usize) -> String {
+    let mut value = match cluster {
         Some(c) => serde_json::json!({
             "neardup_cluster": c.representative,
             "neardup_cluster_size": c.size,
@@ -246,6 +252,9 @@ fn annotation_fields(cluster: Option<InCluster<'_>>) -> String {
             "neardup_duplicate": false,
         }),
     };
+    if removed > 0 {
+        value["neardup_removed_bytes"] = removed.into();
+    }
     // serde_json's map keeps keys sorted, so the bytes are stable.
     let object = value.to_string();
     format!(", {}", &object[1..object.len() - 1])
@@ -264,12 +273,20 @@ pub struct Annotations {
     members: HashMap<usize, (usize, f64)>,
     /// Per representative: its cluster's size and its id.
     representatives: HashMap<usize, (usize, String)>,
+    /// Per document that lost blocks (by global index): the bytes removed.
+    removed: HashMap<usize, usize>,
 }
 
 impl Annotations {
     /// Takes in a chunk's clusters (whose members include their
     /// representative, wherever it is).
     pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis) {
+        for doc in 0..corpus.documents.len() {
+            let removed = analysis.removed(doc).1;
+            if removed > 0 {
+                self.removed.insert(analysis.base_docs + doc, removed);
+            }
+        }
         for cluster in &analysis.doc_level.clusters {
             let rep = cluster.representative;
             for &(member, similarity) in &cluster.members {
@@ -287,16 +304,19 @@ impl Annotations {
     /// The fields of document `doc` (a global index), with a leading comma.
     #[must_use]
     pub fn fields(&self, doc: usize) -> String {
-        annotation_fields(self.members.get(&doc).map(|&(rep, similarity)| {
-            let (size, id) = &self.representatives[&rep];
-            InCluster {
-                representative: rep,
-                size: *size,
-                representative_id: id,
-                similarity,
-                duplicate: doc != rep,
-            }
-        }))
+        annotation_fields(
+            self.members.get(&doc).map(|&(rep, similarity)| {
+                let (size, id) = &self.representatives[&rep];
+                InCluster {
+                    representative: rep,
+                    size: *size,
+                    representative_id: id,
+                    similarity,
+                    duplicate: doc != rep,
+                }
+            }),
+            self.removed.get(&doc).copied().unwrap_or(0),
+        )
     }
 }
 

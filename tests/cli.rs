@@ -130,10 +130,10 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
         std::fs::read(dir.path().join("a-original.txt")).unwrap(),
         original
     );
-    // The report went to stdout because the text went to files.
-    assert!(out
-        .stdout_str()
-        .contains("wire/b-repost.txt: 4 of 7 blocks removed as repeats of earlier text"));
+    // The cleaned text went to files: standard output is left empty, and a
+    // line of totals goes to standard error.
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(out.stderr.contains("removed 4 of "), "{out:?}");
 }
 
 #[test]
@@ -207,11 +207,11 @@ fn short_blocks_are_reported_and_kept_unless_asked() {
     let page = std::fs::read_to_string(case.join("page.txt")).unwrap();
     let out = run(&case, &["clean", "page.txt"]);
     assert_bytes_eq(&out.stdout, page.as_bytes(), "short blocks kept");
+    // Nothing was removed, so the text report lists no document; its totals
+    // count the short repeats kept.
     let scan = run(&case, &["scan", "page.txt"]).stdout_str();
-    assert!(
-        scan.contains("2 blocks too short to judge repeat earlier text, kept"),
-        "{scan}"
-    );
+    assert!(!scan.contains("page.txt:"), "{scan}");
+    assert!(scan.contains("; 2 short repeats kept"), "{scan}");
     let out = run(&case, &["clean", "--drop-short", "page.txt"]);
     assert_eq!(
         out.stdout_str(),
@@ -594,14 +594,17 @@ fn a_text_file_that_copies_another_is_not_written() {
         "Something else entirely, unrelated.\n",
     )
     .unwrap();
-    let out = run(dir.path(), &["clean", "--out-dir", "out", "in"]);
+    let out = run(
+        dir.path(),
+        &["clean", "--out-dir", "out", "--report", "report.txt", "in"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let names: Vec<String> = tree(&dir.path().join("out"))
         .into_iter()
         .map(|(n, _)| n)
         .collect();
     assert_eq!(names, ["a.txt", "c.txt"]);
-    let report = out.stdout_str();
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
     assert!(
         report.contains("keeps in/a.txt; drops in/b.txt (1.00)"),
         "{report}"
@@ -1032,4 +1035,208 @@ fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
         }
         let _ = std::fs::remove_dir_all(dir.path().join("out"));
     }
+}
+
+#[test]
+fn jsonl_report_is_the_json_report_a_line_at_a_time() {
+    let dir = data_dir().join("near-duplicate-docs");
+    let json = run(&dir, &["scan", "--json", "wire.jsonl"]);
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let whole = run(&dir, &["scan", "--output-format", "jsonl", "wire.jsonl"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    let lines: Vec<Value> = whole
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    let count = |kind: &str| kinds.iter().filter(|k| **k == kind).count();
+    assert_eq!(kinds[0], "header");
+    assert_eq!(*kinds.last().unwrap(), "summary");
+    assert_eq!(
+        count("document"),
+        report["documents"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        count("cluster"),
+        report["near_duplicates"]["cluster_list"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
+    assert!(count("cluster") > 0);
+    assert_eq!(
+        count("syndicated"),
+        report["syndicated"].as_array().unwrap().len()
+    );
+    // Records come in the order header, documents, clusters, shared blocks, summary.
+    let order = ["header", "document", "cluster", "syndicated", "summary"];
+    let ranks: Vec<usize> = kinds
+        .iter()
+        .map(|k| order.iter().position(|o| o == k).unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{kinds:?}");
+    assert_eq!(lines[0]["parameters"], report["parameters"]);
+    assert_eq!(lines[0]["inputs"], report["inputs"]);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["summary"], report["summary"]);
+    assert_eq!(
+        summary["near_duplicates"]["clusters"],
+        report["near_duplicates"]["clusters"]
+    );
+    assert!(summary["near_duplicates"].get("cluster_list").is_none());
+    // A run in chunks writes the same bytes.
+    let chunked = run(
+        &dir,
+        &[
+            "scan",
+            "--output-format",
+            "jsonl",
+            "--memory-limit",
+            "8K",
+            "wire.jsonl",
+        ],
+    );
+    assert_bytes_eq(&chunked.stdout, &whole.stdout, "jsonl report, chunked");
+}
+
+#[test]
+fn text_report_reads_well() {
+    let dir = tempdir();
+    let line = "The same sentence with more than eight words in it, repeated.";
+    // One line repeats one line; two lines repeat one line each.
+    std::fs::write(
+        dir.path().join("one.txt"),
+        format!("{line}\nsomething else entirely here\n{line}\n"),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "--blocks", "lines", "one.txt"]);
+    let text = out.stdout_str();
+    assert!(text.contains("  line 3 repeats line 1: 1 block"), "{text}");
+    // Only documents that lost blocks are listed: a short repeat kept is not.
+    std::fs::write(
+        dir.path().join("short.txt"),
+        "Share\n\nA paragraph here.\n\nShare\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "short.txt"]);
+    assert!(!out.stdout_str().contains("short.txt:"), "{out:?}");
+    assert!(out.stdout_str().contains("1 short repeat kept"), "{out:?}");
+    // --preview: each removal's first characters, in text and JSON.
+    let out = run(
+        dir.path(),
+        &["scan", "--blocks", "lines", "--preview", "12", "one.txt"],
+    );
+    assert!(
+        out.stdout_str().contains("    line 3: \"The same sen\"\n"),
+        "{out:?}"
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "scan",
+            "--blocks",
+            "lines",
+            "--preview",
+            "12",
+            "--json",
+            "one.txt",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["documents"][0]["runs"][0]["removals"][0]["preview"],
+        "The same sen"
+    );
+    let out = run(
+        dir.path(),
+        &["scan", "--blocks", "lines", "--json", "one.txt"],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["documents"][0]["runs"][0]["removals"][0]
+        .get("preview")
+        .is_none());
+}
+
+#[test]
+fn clean_into_a_file_prints_a_summary_not_the_report() {
+    let dir = tempdir();
+    let line = "The same sentence with more than eight words in it, repeated.";
+    std::fs::write(dir.path().join("a.txt"), format!("{line}\n\n{line}\n")).unwrap();
+    for args in [
+        &["clean", "a.txt", "-o", "out.txt"][..],
+        &["clean", "a.txt", "--out-dir", "out"],
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+        assert!(
+            out.stderr
+                .starts_with("neardup: dropped 0 near-duplicate documents; removed 1 of 2 blocks"),
+            "{out:?}"
+        );
+    }
+    // A report format asks for the report: it needs --report FILE.
+    let out = run(dir.path(), &["clean", "--json", "a.txt", "-o", "out.txt"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--report FILE"), "{out:?}");
+    let out = run(
+        dir.path(),
+        &[
+            "clean",
+            "--output-format",
+            "jsonl",
+            "--report",
+            "r.jsonl",
+            "a.txt",
+            "-o",
+            "out.txt",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let report = std::fs::read_to_string(dir.path().join("r.jsonl")).unwrap();
+    assert!(report
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("{\"type\":\"summary\""));
+}
+
+#[test]
+fn annotate_names_the_kept_record_and_the_bytes_removed() {
+    // Two copies of a story, the second newer by its instant though not as
+    // a string (an offset of +02:00); a third record repeats a paragraph.
+    let dir = tempdir();
+    let story = "The harbour ferry left at dawn with forty passengers on board and returned at noon.\\n\\nThe captain said the crossing was calm despite the storm warnings issued overnight.";
+    let para = "A paragraph that several stories carry word for word, with enough words to count.";
+    let input = format!(
+        "{{\"id\":\"first\",\"date\":\"2024-05-01T08:00:00Z\",\"text\":\"{story}\"}}\n\
+         {{\"id\":\"second\",\"date\":\"2024-05-01T10:30:00+02:00\",\"text\":\"{story}\"}}\n\
+         {{\"id\":\"third\",\"date\":\"2024-05-01T09:00:00+02:00\",\"text\":\"{story}\"}}\n\
+         {{\"id\":\"p1\",\"text\":\"Own opening words of the first piece here.\\n\\n{para}\"}}\n\
+         {{\"id\":\"p2\",\"text\":\"Own opening words of another piece there.\\n\\n{para}\"}}\n"
+    );
+    std::fs::write(dir.path().join("docs.jsonl"), input).unwrap();
+    let out = run(
+        dir.path(),
+        &["clean", "--annotate", "--keep", "newest:date", "docs.jsonl"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let records: Vec<Value> = out
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 10:30+02:00 is 08:30 UTC, the newest; 09:00+02:00 is 07:00 UTC.
+    for r in &records[..3] {
+        assert_eq!(r["neardup_representative"], "second", "{r}");
+        assert_eq!(r["neardup_duplicate"], r["id"] != "second", "{r}");
+    }
+    assert!(records[3].get("neardup_removed_bytes").is_none());
+    assert_eq!(
+        records[4]["neardup_removed_bytes"],
+        para.len(),
+        "{}",
+        records[4]
+    );
 }
