@@ -60,6 +60,15 @@ pub enum Command {
     /// single run over every batch would give.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Print a shell completion script (e.g. `neardup completions bash >
+    /// ~/.local/share/bash-completion/completions/neardup`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `neardup man > ~/.local/share/man/man1/neardup.1`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,26 +122,26 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub common: Common,
     /// Largest share of near-duplicate documents.
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", help_heading = "Check")]
     pub max_dup_docs: Option<String>,
     /// Largest share of blocks removed as repeats.
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", help_heading = "Check")]
     pub max_dup_blocks: Option<String>,
     /// Largest share of bytes removed (near-duplicate documents and repeated blocks).
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", help_heading = "Check")]
     pub max_dup_bytes: Option<String>,
     /// Exit 0 even when a limit is exceeded (errors still exit 2).
-    #[arg(long)]
+    #[arg(long, help_heading = "Check")]
     pub exit_zero: bool,
     /// With --output-format github: warning annotations at most, the largest
     /// duplicates first, then one notice saying how many more (GitHub shows
     /// 10 a step, 50 a job).
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Check")]
     pub max_annotations: usize,
     /// Append the Markdown summary (verdict and measurements) to FILE, e.g.
     /// "$GITHUB_STEP_SUMMARY"; with --output-format github it is then left
     /// out of standard output.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Check")]
     pub step_summary: Option<PathBuf>,
 }
 
@@ -175,6 +184,7 @@ pub struct CleanArgs {
     pub common: Common,
     /// Write all cleaned output to this file.
     #[arg(
+        help_heading = "Output",
         short = 'o',
         long = "output",
         value_name = "FILE",
@@ -182,10 +192,10 @@ pub struct CleanArgs {
     )]
     pub output: Option<PathBuf>,
     /// Write one cleaned file per input under DIR, mirroring the input tree.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out_dir: Option<PathBuf>,
     /// Write the report to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub report: Option<PathBuf>,
 }
 
@@ -250,105 +260,161 @@ pub struct Common {
     /// Input format: `auto` reads *.jsonl and *.ndjson, and any input whose
     /// first non-blank line is a JSON object, as JSON Lines, the rest as text.
     /// (The report's format is --output-format.)
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Input")]
     pub format: FormatArg,
     /// Include pattern for directory walks, matched against the path relative to
     /// the directory (e.g. '**/*.jsonl.zst'); repeat for several. Files named on
     /// the command line are always read.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", help_heading = "Input")]
     pub glob: Vec<String>,
     /// What a bad input or record does: `fail` stops the run (exit 2, nothing
     /// written); `skip` passes over it, lists it in the report and copies a bad
     /// JSON Lines record to the output unchanged.
-    #[arg(long, value_enum, default_value = "fail")]
+    #[arg(long, value_enum, default_value = "fail", help_heading = "Input")]
     pub on_error: OnErrorArg,
     /// JSON Lines field holding the text.
-    #[arg(long, default_value = "text", value_name = "NAME")]
+    #[arg(
+        long,
+        default_value = "text",
+        value_name = "NAME",
+        help_heading = "Input"
+    )]
     pub text_field: String,
     /// JSON Lines field holding the document id (else `file:line`).
-    #[arg(long, default_value = "id", value_name = "NAME")]
+    #[arg(
+        long,
+        default_value = "id",
+        value_name = "NAME",
+        help_heading = "Input"
+    )]
     pub id_field: String,
 
     /// How documents are cut into blocks.
     ///
     /// `auto` uses paragraphs (separated by blank lines) where a document has
     /// any, and lines where it has none.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Blocks")]
     pub blocks: BlocksArg,
     /// Words per shingle.
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = 3, value_name = "N", help_heading = "Blocks")]
     pub block_shingle: usize,
     /// Fraction of a block's shingles that must be found in one earlier block.
-    #[arg(long, default_value_t = 0.8, value_name = "FRACTION")]
+    #[arg(
+        long,
+        default_value_t = 0.8,
+        value_name = "FRACTION",
+        help_heading = "Blocks"
+    )]
     pub block_threshold: f64,
     /// Blocks with fewer words are only matched exactly and kept, unless they
     /// continue a repeated run.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N", help_heading = "Blocks")]
     pub min_words: usize,
     /// Remove short repeated blocks too.
-    #[arg(long)]
+    #[arg(long, help_heading = "Blocks")]
     pub drop_short: bool,
     /// Longest unrepeated stretch (in blocks) inside one repeated run.
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = 3, value_name = "N", help_heading = "Blocks")]
     pub max_gap: usize,
     /// Seed of every hash.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, help_heading = "Blocks")]
     pub seed: u64,
 
     /// What to detect: repeated blocks, near-duplicate documents, or both.
     ///
     /// With `both`, near-duplicate documents are dropped whole and repeated
     /// blocks are removed from the documents that are kept.
-    #[arg(long, value_enum, default_value = "both")]
+    #[arg(long, value_enum, default_value = "both", help_heading = "Documents")]
     pub level: LevelArg,
     /// How candidate document pairs are found.
-    #[arg(long, value_enum, default_value = "minhash")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "minhash",
+        help_heading = "Documents"
+    )]
     pub method: MethodArg,
     /// Similarity two documents need to be near duplicates.
-    #[arg(long, default_value_t = 0.8, value_name = "FRACTION")]
+    #[arg(
+        long,
+        default_value_t = 0.8,
+        value_name = "FRACTION",
+        help_heading = "Documents"
+    )]
     pub threshold: f64,
     /// How document pairs are verified on their shingle sets.
     ///
     /// `jaccard`: |A∩B| / |A∪B|. `containment`: |A∩B| / min(|A|, |B|), for copies
     /// that were truncated, extended or had their body pasted twice.
-    #[arg(long, value_enum, default_value = "jaccard")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "jaccard",
+        help_heading = "Documents"
+    )]
     pub measure: MeasureArg,
     /// Words per document shingle.
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 5,
+        value_name = "N",
+        help_heading = "Documents"
+    )]
     pub doc_shingle: usize,
     /// MinHash slots per document.
-    #[arg(long, default_value_t = 256, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 256,
+        value_name = "N",
+        help_heading = "Documents"
+    )]
     pub num_perm: usize,
     /// LSH bands (with --rows); by default the best banding for --threshold.
-    #[arg(long, requires = "rows", value_name = "N")]
+    #[arg(long, requires = "rows", value_name = "N", help_heading = "Documents")]
     pub bands: Option<usize>,
     /// LSH rows per band (with --bands).
-    #[arg(long, requires = "bands", value_name = "N")]
+    #[arg(long, requires = "bands", value_name = "N", help_heading = "Documents")]
     pub rows: Option<usize>,
     /// SimHash: largest Hamming distance between candidate fingerprints.
-    #[arg(long, default_value_t = 3, value_name = "K")]
+    #[arg(
+        long,
+        default_value_t = 3,
+        value_name = "K",
+        help_heading = "Documents"
+    )]
     pub hamming: u32,
     /// Which document of a near-duplicate cluster to keep: first, longest,
     /// newest:FIELD or max:FIELD (JSON Lines fields).
-    #[arg(long, default_value = "first", value_name = "POLICY")]
+    #[arg(
+        long,
+        default_value = "first",
+        value_name = "POLICY",
+        help_heading = "Documents"
+    )]
     pub keep: String,
     /// Keep every document; add neardup_cluster, neardup_cluster_size,
     /// neardup_representative, neardup_similarity and neardup_duplicate to
     /// each JSON Lines record of the cleaned output.
-    #[arg(long)]
+    #[arg(long, help_heading = "Documents")]
     pub annotate: bool,
 
     /// Read files with NUL bytes as text instead of refusing them as binary.
-    #[arg(long)]
+    #[arg(long, help_heading = "Input")]
     pub text: bool,
     /// Memory-map files (the default).
-    #[arg(long, overrides_with = "no_mmap")]
+    #[arg(long, overrides_with = "no_mmap", help_heading = "Input")]
     pub mmap: bool,
     /// Read files instead of memory-mapping them.
-    #[arg(long, overrides_with = "mmap", hide = true)]
+    #[arg(long, overrides_with = "mmap", hide = true, help_heading = "Input")]
     pub no_mmap: bool,
     /// Worker threads; 0 uses every core.
-    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    #[arg(
+        long,
+        short = 'j',
+        default_value_t = 0,
+        value_name = "N",
+        help_heading = "Input"
+    )]
     pub threads: usize,
     /// Work in chunks whose analysis fits in SIZE (e.g. 1G, 512M): the input
     /// is read a chunk at a time, each chunk checked against what earlier
@@ -357,51 +423,56 @@ pub struct Common {
     /// input and compressed inputs are spooled there. Same answer, same
     /// output. Small tables per document and per cluster member still grow
     /// with the corpus (see the README).
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", help_heading = "Input")]
     pub memory_limit: Option<String>,
     /// Where a run in chunks keeps its temporary files (--memory-limit, or a
     /// run too large for memory; default: the system's temporary directory).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Input")]
     pub tmp_dir: Option<PathBuf>,
 
     /// Check against every document and block an index holds from earlier
     /// runs (see `neardup index`); with --update, add this run's to it.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Index")]
     pub index: Option<PathBuf>,
     /// Add this run's documents and blocks to the --index, creating it if
     /// missing (written aside and renamed into place; runs on one index wait
     /// for each other).
-    #[arg(long, requires = "index")]
+    #[arg(long, requires = "index", help_heading = "Index")]
     pub update: bool,
     /// Flag anything found in this index without ever adding to it (e.g. an
     /// evaluation set that must not leak into training data).
-    #[arg(long, value_name = "PATH", conflicts_with = "index")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "index",
+        help_heading = "Index"
+    )]
     pub reference: Option<PathBuf>,
 
     /// The report's format: text, json (one document), jsonl (one record a
     /// line: header, documents, clusters, shared blocks, summary) or github
     /// (`check` only: annotations and a Markdown summary). Default: text.
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output")]
     pub output_format: Option<OutputFormatArg>,
     /// The report as one JSON document: short for --output-format json.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
     /// Shared blocks listed in the text report.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
     pub top: usize,
     /// Show the first N characters of each removed block's text in the
     /// report (`preview` in JSON); 0 shows none.
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Output")]
     pub preview: usize,
     /// Progress bar on standard error: `auto` shows it when standard error is a
     /// terminal. It never reaches standard output or the report.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
     pub progress: ProgressArg,
     /// Print timings to standard error.
-    #[arg(long, short = 'v')]
+    #[arg(long, short = 'v', help_heading = "Output")]
     pub verbose: bool,
     /// Print nothing to standard error but errors.
-    #[arg(long, short = 'q')]
+    #[arg(long, short = 'q', help_heading = "Output")]
     pub quiet: bool,
 }
 

@@ -1240,3 +1240,50 @@ fn annotate_names_the_kept_record_and_the_bytes_removed() {
         records[4]
     );
 }
+
+#[test]
+fn progress_into_a_file_is_plain_lines() {
+    // Standard input has no known total: a spinner and a count, never
+    // `0/0 (100%)`; into a pipe, no ANSI sequences.
+    let dir = tempdir();
+    let input = "{\"text\":\"one record with a few words in it\"}\n".repeat(50);
+    let out = run_with_stdin(
+        dir.path(),
+        &["scan", "--progress", "always", "-"],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+    assert!(!out.stderr.contains("0/0"), "{}", out.stderr);
+    assert!(
+        out.stderr.lines().any(|l| l.contains("sketching")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn help_groups_options_and_completions_and_man_page_are_printed() {
+    let dir = tempdir();
+    let help = run(dir.path(), &["check", "--help"]).stdout_str();
+    let mut at = 0;
+    for heading in [
+        "Input:",
+        "Blocks:",
+        "Documents:",
+        "Index:",
+        "Output:",
+        "Check:",
+    ] {
+        let found = help[at..].find(heading).map(|i| at + i);
+        assert!(found.is_some(), "{heading} after byte {at}: {help}");
+        at = found.unwrap();
+    }
+    assert!(help.contains("[default: 10]"), "{help}");
+    let bash = run(dir.path(), &["completions", "bash"]);
+    assert_eq!(bash.code, 0);
+    assert!(bash.stdout_str().contains("--output-format"), "{bash:?}");
+    let man = run(dir.path(), &["man"]);
+    assert_eq!(man.code, 0);
+    assert!(man.stdout_str().starts_with(".ie") || man.stdout_str().contains(".TH neardup 1"));
+}
