@@ -428,6 +428,13 @@ impl<'c> Stream<'c> {
             let jsonl = input::sniff_reader(&mut from, &mut decoded)
                 .map_err(|e| failed(e, decoded.len()))?;
             let mut from = std::io::Cursor::new(decoded).chain(from);
+            if !jsonl && self.config.annotate {
+                // As `output::plan` refuses a text input it can see.
+                return Err(Error::Usage(format!(
+                    "{}: --annotate adds fields to JSON Lines records; this input is plain text",
+                    input.path.display()
+                )));
+            }
             if !jsonl {
                 // Text: one document, read whole (into the spool).
                 let mut counted = Counted {

@@ -104,13 +104,7 @@ fn format_is_the_input_format_only() {
 fn a_piped_batch_with_duplicates_fails_the_github_check() {
     // 17% near-duplicate documents, piped in with no name to tell its
     // format: read as JSON Lines by content, so the check fails (exit 1).
-    let batch = (0..100)
-        .map(|i| {
-            let story = if i >= 83 { i - 83 } else { i };
-            format!("{{\"id\":\"d{i}\",\"text\":\"Report number {story} on the harbour: the ferry {story} left at dawn with {story} passengers, the captain said, and returned at noon after the storm {story} passed over the bay.\"}}\n")
-        })
-        .collect::<Vec<String>>()
-        .concat();
+    let batch = batch((0..83).chain(0..17));
     let dir = crate::util::tempdir();
     for extra in [&[][..], &["--memory-limit", "8K"][..]] {
         let mut args = vec![
@@ -132,18 +126,22 @@ fn a_piped_batch_with_duplicates_fails_the_github_check() {
     }
 }
 
+/// JSON Lines records, one a story: the same story twice is a near
+/// duplicate.
+fn batch(stories: impl Iterator<Item = usize>) -> String {
+    stories
+        .enumerate()
+        .map(|(i, story)| {
+            format!("{{\"id\":\"d{i}\",\"text\":\"Report number {story} on the harbour: the ferry {story} left at dawn with {story} passengers, the captain said, and returned at noon after the storm {story} passed over the bay.\"}}\n")
+        })
+        .collect::<Vec<String>>()
+        .concat()
+}
+
 /// A batch of 164 records, 64 of them near duplicates: 60 stories copied
 /// once, and the last story copied four times at the end.
 fn batch_with_many_duplicates() -> String {
-    let record = |i: usize, story: usize| {
-        format!("{{\"id\":\"d{i}\",\"text\":\"Report number {story} on the harbour: the ferry {story} left at dawn with {story} passengers, the captain said, and returned at noon after the storm {story} passed over the bay.\"}}\n")
-    };
-    let stories = (0..100).chain(0..60).chain([99; 4]);
-    stories
-        .enumerate()
-        .map(|(i, story)| record(i, story))
-        .collect::<Vec<String>>()
-        .concat()
+    batch((0..100).chain(0..60).chain([99; 4]))
 }
 
 #[test]

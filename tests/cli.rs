@@ -133,7 +133,7 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
     // The cleaned text went to files: standard output is left empty, and a
     // line of totals goes to standard error.
     assert!(out.stdout.is_empty(), "{out:?}");
-    assert!(out.stderr.contains("removed 4 of "), "{out:?}");
+    assert!(out.stderr.contains("removed 5 of 19 blocks"), "{out:?}");
 }
 
 #[test]
@@ -1286,4 +1286,17 @@ fn help_groups_options_and_completions_and_man_page_are_printed() {
     let man = run(dir.path(), &["man"]);
     assert_eq!(man.code, 0);
     assert!(man.stdout_str().starts_with(".ie") || man.stdout_str().contains(".TH neardup 1"));
+}
+
+#[test]
+fn annotate_refuses_piped_text_whole_or_chunked() {
+    let dir = tempdir();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec!["clean", "--annotate", "-"];
+        args.extend_from_slice(extra);
+        let out = run_with_stdin(dir.path(), &args, Some(b"plain text, not records\n"));
+        assert_eq!(out.code, 2, "{extra:?}: {out:?}");
+        assert!(out.stderr.contains("this input is plain text"), "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+    }
 }
