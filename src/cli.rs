@@ -243,8 +243,8 @@ pub enum FormatArg {
     Auto,
     Text,
     Jsonl,
-    /// No longer an input format: refused with a pointer to
-    /// `--output-format github` (it once meant that on `check`).
+    /// Not an input format: on `check`, the old spelling of
+    /// `--output-format github` (with a warning); refused elsewhere.
     #[value(hide = true)]
     Github,
 }
@@ -480,12 +480,26 @@ impl Common {
     /// The report's format, from --output-format and --json; `command` is
     /// the subcommand, for formats only one of them writes.
     pub fn report_format(&self, command: &str) -> Result<OutputFormatArg, String> {
-        if self.format == FormatArg::Github {
+        // `check --format github`, the old spelling, still means
+        // --output-format github: inputs are now read by content whatever
+        // --format says, so a piped batch is no longer misread by it.
+        let old_github = self.format == FormatArg::Github;
+        if old_github && command != "check" {
             return Err("--format is the input format (auto, text or jsonl); \
-                 for GitHub annotations use --output-format github"
+                 GitHub annotations are `neardup check --output-format github`"
                 .into());
         }
-        let format = match (self.output_format, self.json) {
+        let given = match (self.output_format, old_github) {
+            (Some(f), true) if f != OutputFormatArg::Github => {
+                return Err(format!(
+                    "--format github (the old spelling of --output-format github) conflicts with --output-format {}",
+                    f.name()
+                ))
+            }
+            (_, true) => Some(OutputFormatArg::Github),
+            (f, false) => f,
+        };
+        let format = match (given, self.json) {
             (Some(f), true) if f != OutputFormatArg::Json => {
                 return Err(format!(
                     "--json is --output-format json; it conflicts with --output-format {}",
@@ -497,7 +511,7 @@ impl Common {
         };
         if format == OutputFormatArg::Github && command != "check" {
             return Err(format!(
-                "--output-format github is a report format of `neardup check`, not `neardup {command}`"
+                "GitHub annotations are `neardup check --output-format github`; `neardup {command}` has no github format"
             ));
         }
         Ok(format)
@@ -623,9 +637,18 @@ mod tests {
         assert!(format(&["--json", "--output-format", "github", "a"])
             .unwrap_err()
             .contains("conflicts with --output-format github"));
-        assert!(format(&["--format", "github", "a"])
+        assert_eq!(
+            format(&["--format", "github", "a"]),
+            Ok(OutputFormatArg::Github)
+        );
+        assert!(format(&["--format", "github", "--json", "a"])
             .unwrap_err()
-            .contains("--output-format github"));
+            .contains("conflicts with --output-format github"));
+        assert!(format(&["--format", "github", "--output-format", "text", "a"]).is_err());
+        assert!(common(&["--format", "github", "a"])
+            .report_format("scan")
+            .unwrap_err()
+            .contains("`neardup check --output-format github`"));
         assert!(common(&["--output-format", "github", "a"])
             .report_format("scan")
             .is_err());

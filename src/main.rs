@@ -221,6 +221,9 @@ fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
         print_error(&e);
         return ExitStatus::Error;
     }
+    if common.format == cli::FormatArg::Github && !common.quiet {
+        eprintln!("neardup: warning: --format is the input format; --format github is read as --output-format github, its new name");
+    }
     let limits = match mode {
         Mode::Check(args) => match limits(args) {
             Ok(l) => Some(l),

@@ -71,20 +71,22 @@ fn github_output_is_golden() {
 
 #[test]
 fn format_is_the_input_format_only() {
-    // `--format github` once chose the report: now it is refused, pointing
-    // to --output-format, so a batch is never read wrongly and passed.
-    let out = check(&["--format", "github"]);
-    assert_eq!(out.code, 2, "{out:?}");
+    // `check --format github`, the old spelling, means --output-format
+    // github, with a warning; the input is still read by content.
+    let out = check(&["--format", "github", "--max-dup-docs", "10%"]);
+    assert_eq!(out.code, 1, "{out:?}");
     assert!(
         out.stderr
-            .contains("for GitHub annotations use --output-format github"),
+            .contains("--format github is read as --output-format github"),
         "{out:?}"
     );
-    assert!(out.stdout.is_empty());
+    let new = check(&["--output-format", "github", "--max-dup-docs", "10%"]);
+    assert_bytes_eq(&out.stdout, &new.stdout, "--format github");
     // Conflicting report formats are an error, whichever comes first.
     for args in [
         &["--json", "--output-format", "github"][..],
         &["--output-format", "text", "--json"],
+        &["--format", "github", "--json"],
     ] {
         let out = check(args);
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
@@ -92,12 +94,20 @@ fn format_is_the_input_format_only() {
             out.stderr.contains("conflicts with --output-format"),
             "{out:?}"
         );
+        assert!(out.stdout.is_empty());
     }
-    let out = run(
-        &data_dir().join("near-duplicate-docs"),
-        &["scan", "--output-format", "github", "wire.jsonl"],
-    );
-    assert_eq!(out.code, 2, "{out:?}");
+    // Elsewhere github is no format at all.
+    for args in [
+        &["scan", "--output-format", "github", "wire.jsonl"][..],
+        &["scan", "--format", "github", "wire.jsonl"],
+    ] {
+        let out = run(&data_dir().join("near-duplicate-docs"), args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr.contains("neardup check --output-format github"),
+            "{out:?}"
+        );
+    }
 }
 
 #[test]
@@ -106,15 +116,13 @@ fn a_piped_batch_with_duplicates_fails_the_github_check() {
     // format: read as JSON Lines by content, so the check fails (exit 1).
     let batch = batch((0..83).chain(0..17));
     let dir = crate::util::tempdir();
-    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
-        let mut args = vec![
-            "check",
-            "--output-format",
-            "github",
-            "--max-dup-docs",
-            "5%",
-            "-",
-        ];
+    for (flag, extra) in [
+        ("--output-format", &[][..]),
+        ("--output-format", &["--memory-limit", "8K"][..]),
+        ("--format", &[][..]),
+        ("--format", &["--memory-limit", "8K"][..]),
+    ] {
+        let mut args = vec!["check", flag, "github", "--max-dup-docs", "5%", "-"];
         args.extend_from_slice(extra);
         let out = crate::util::run_with_stdin(dir.path(), &args, Some(batch.as_bytes()));
         assert_eq!(out.code, 1, "{extra:?}: {out:?}");
