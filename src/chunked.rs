@@ -376,7 +376,8 @@ impl PartWriter {
         sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
         for (s, src) in sources.iter().enumerate().take(source).skip(self.next) {
-            if src.format == crate::config::Format::Jsonl {
+            // (An empty text file, which has no documents, is written empty.)
+            if src.format == crate::config::Format::Jsonl || src.data.is_empty() {
                 sink.to(s, &src.input)?
                     .write_all(&src.data[self.written[s]..])?;
             }

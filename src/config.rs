@@ -179,6 +179,9 @@ pub struct Config {
     pub glob: Vec<String>,
     /// Read files that contain NUL bytes.
     pub text: bool,
+    /// Characters of each removed block's text shown in the report (0: none).
+    #[serde(skip)]
+    pub preview: usize,
     /// Memory-map regular files instead of reading them (same answer).
     #[serde(skip)]
     pub mmap: bool,
@@ -217,6 +220,7 @@ impl Default for Config {
             on_error: OnError::Fail,
             glob: Vec::new(),
             text: false,
+            preview: 0,
             mmap: true,
             threads: 0,
             spool: None,

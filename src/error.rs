@@ -29,12 +29,6 @@ pub enum Error {
         /// 0-based byte offset of the first bad byte in the file.
         offset: usize,
     },
-    /// The input holds no bytes at all.
-    #[error("{}: input is empty (0 bytes)", crate::escape::shown_path(path))]
-    Empty {
-        /// The file.
-        path: PathBuf,
-    },
     /// The input holds a NUL byte, so it is taken for a binary file.
     #[error(
         "{}: binary file (NUL byte at byte offset {offset}); pass --text to read it anyway",

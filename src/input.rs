@@ -4,9 +4,16 @@
 //! Policy (also in the README): a directory is walked recursively in byte order
 //! of names, skipping hidden entries (names starting with `.`) and symbolic links
 //! to directories; a file given by name is always read. Bytes are never decoded
-//! into anything but UTF-8: invalid UTF-8 is an error naming the line and byte
-//! offset, a UTF-16 byte-order mark is refused by name, and a NUL byte marks a
-//! binary file, refused unless `--text`. An empty file is an error.
+//! into anything but UTF-8: invalid UTF-8 in JSON Lines is an error naming the
+//! line and byte offset; a text file with invalid UTF-8 (a Latin-1 page, say) is
+//! read losslessly, each invalid byte taken as `?` for hashing and the report
+//! and written back as it was (see [`Source::invalid_utf8`]); a UTF-16
+//! byte-order mark is refused by name, and a NUL byte marks a binary file,
+//! refused unless `--text`. An empty file holds no documents.
+//!
+//! Formats: `--format`, else the name (`*.jsonl`, `*.ndjson`), else the content:
+//! an input whose first non-blank line (after a UTF-8 byte-order mark) holds
+//! one JSON object is JSON Lines, anything else text ([`first_line_is_object`]).
 
 use crate::compress::Compression;
 use crate::config::{Config, Format, OnError};
@@ -172,6 +179,20 @@ pub enum Data {
     /// temporary file (`--tmp-dir`) and mapped, so that it takes page cache,
     /// not the heap.
     Spooled(memmap2::Mmap, File),
+    /// A text file that is not UTF-8: its bytes as they are (written back
+    /// unchanged) and the text read from them (each invalid byte as `?`, so
+    /// that offsets are the file's).
+    Lossy(Box<Lossy>),
+}
+
+/// See [`Data::Lossy`].
+pub struct Lossy {
+    /// The bytes as read.
+    pub raw: Data,
+    /// The text: the bytes with each byte of an invalid sequence as `?`.
+    pub text: Box<str>,
+    /// 1-based line and byte offset of the first invalid byte.
+    pub first: (usize, usize),
 }
 
 impl Deref for Data {
@@ -180,6 +201,7 @@ impl Deref for Data {
         match self {
             Data::Mapped(map) | Data::Spooled(map, _) => map,
             Data::Owned(bytes) => bytes,
+            Data::Lossy(lossy) => &lossy.raw,
         }
     }
 }
@@ -234,8 +256,10 @@ impl Data {
     /// Drops the mapped pages of `range` (whole pages inside it) from the
     /// resident set; the bytes stay readable.
     pub fn release_range(&self, range: Range<usize>) {
-        if let Data::Mapped(map) | Data::Spooled(map, _) = self {
-            release_map_range(map, range);
+        match self {
+            Data::Mapped(map) | Data::Spooled(map, _) => release_map_range(map, range),
+            Data::Lossy(lossy) => lossy.raw.release_range(range),
+            Data::Owned(_) => {}
         }
     }
 }
@@ -244,15 +268,33 @@ impl Source {
     /// Drops the pages of a mapped input from the resident set (a chunked run
     /// does it after each chunk; the bytes stay readable).
     pub fn release_pages(&self) {
-        if let Data::Mapped(map) | Data::Spooled(map, _) = &self.data {
+        let data = match &self.data {
+            Data::Lossy(lossy) => &lossy.raw,
+            data => data,
+        };
+        if let Data::Mapped(map) | Data::Spooled(map, _) = data {
             release_pages(map);
         }
     }
 
-    /// The whole input as text.
+    /// The whole input as text (a text file that is not UTF-8 with each
+    /// invalid byte as `?`).
     #[must_use]
     pub fn text(&self) -> &str {
-        std::str::from_utf8(&self.data).expect("inputs are checked to be UTF-8 when loaded")
+        match &self.data {
+            Data::Lossy(lossy) => &lossy.text,
+            data => std::str::from_utf8(data).expect("inputs are checked to be UTF-8 when loaded"),
+        }
+    }
+
+    /// Where a text file that is not UTF-8 has its first invalid byte: its
+    /// 1-based line and byte offset (`None` for UTF-8).
+    #[must_use]
+    pub fn invalid_utf8(&self) -> Option<(usize, usize)> {
+        match &self.data {
+            Data::Lossy(lossy) => Some(lossy.first),
+            _ => None,
+        }
     }
 }
 
@@ -544,7 +586,7 @@ pub(crate) type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
 pub(crate) fn load_whole(input: InputPath, config: &Config) -> Loaded {
     // (Standard input cannot be read again.)
     let again = (config.on_error == OnError::Fail
-        && format_of(&input, config) == Format::Jsonl
+        && format_of(&input, config) != Format::Text
         && !input.is_stdin())
     .then(|| input.clone());
     let source = match (load_source(input, config), again) {
@@ -560,8 +602,9 @@ pub(crate) fn load_whole(input: InputPath, config: &Config) -> Loaded {
     Ok((source, docs, bad))
 }
 
-/// The format an input is read as: `--format`, else its name (`.jsonl`,
-/// `.ndjson`, maybe compressed: JSON Lines; anything else: text).
+/// The format an input is read as, as far as its name tells: `--format`,
+/// else JSON Lines for `.jsonl` and `.ndjson` (maybe compressed), else
+/// `Auto`: its content decides ([`format_of_content`]).
 #[must_use]
 pub fn format_of(input: &InputPath, config: &Config) -> Format {
     match config.format {
@@ -570,7 +613,7 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
             if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
                 Format::Jsonl
             } else {
-                Format::Text
+                Format::Auto
             }
         }
         other => other,
@@ -592,6 +635,92 @@ pub fn mapped_and_cut_short() -> Vec<PathBuf> {
         .filter(|(path, len)| std::fs::metadata(path).map_or(true, |m| m.len() < *len))
         .map(|(path, _)| path.clone())
         .collect()
+}
+
+/// The format an input is read as, given its first bytes (decompressed):
+/// [`format_of`], and where that leaves it open, JSON Lines when the first
+/// non-blank line holds a JSON object, else text.
+#[must_use]
+pub fn format_of_content(input: &InputPath, config: &Config, head: &[u8]) -> Format {
+    match format_of(input, config) {
+        Format::Auto if first_line_is_object(head, true) == Some(true) => Format::Jsonl,
+        Format::Auto => Format::Text,
+        named => named,
+    }
+}
+
+/// [`format_of_content`] for an input not read yet: a regular file's first
+/// line is read (decompressed) to tell. Standard input and pipes, which
+/// cannot be read twice, stay `Auto` (the run tells them as it reads them).
+#[must_use]
+pub fn format_peeked(input: &InputPath, config: &Config) -> Format {
+    let named = format_of(input, config);
+    if named != Format::Auto || input.is_stdin() {
+        return named;
+    }
+    let Ok(file) = File::open(&input.path) else {
+        return Format::Text;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Format::Auto;
+    }
+    let mut raw = std::io::BufReader::new(file);
+    let magic = std::io::BufRead::fill_buf(&mut raw).map(<[u8]>::to_vec);
+    let compression = match Compression::from_name(&input.path) {
+        Compression::None => Compression::sniff(&magic.unwrap_or_default()),
+        named => named,
+    };
+    let mut head = Vec::new();
+    let jsonl = crate::compress::decoder(raw, compression)
+        .and_then(|mut decoded| sniff_reader(&mut decoded, &mut head));
+    if jsonl.unwrap_or(false) {
+        Format::Jsonl
+    } else {
+        Format::Text
+    }
+}
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether `bytes`, the start of an input (`complete`: all of it), begin,
+/// after a UTF-8 byte-order mark and blank lines, with a line that holds one
+/// JSON object: `None` while that line is not complete.
+#[must_use]
+pub fn first_line_is_object(bytes: &[u8], complete: bool) -> Option<bool> {
+    if !complete && bytes.len() < BOM.len() && BOM.starts_with(bytes) {
+        return None;
+    }
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let Some(start) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return complete.then_some(false);
+    };
+    if bytes[start] != b'{' {
+        return Some(false);
+    }
+    let line = match memchr::memchr(b'\n', &bytes[start..]) {
+        Some(len) => &bytes[start..start + len],
+        None if complete => &bytes[start..],
+        None => return None,
+    };
+    Some(serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok())
+}
+
+/// Reads `reader` into `head` until [`first_line_is_object`] can tell;
+/// `head` holds every byte read.
+pub(crate) fn sniff_reader(reader: &mut dyn Read, head: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut buf = vec![0; 1 << 16];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        head.extend_from_slice(&buf[..n]);
+        if let Some(jsonl) = first_line_is_object(head, n == 0) {
+            return Ok(jsonl);
+        }
+    }
 }
 
 fn read_data(input: &InputPath, config: &Config) -> Result<Data> {
@@ -673,7 +802,7 @@ impl std::io::BufRead for Releasing<'_> {
 }
 
 /// Copies `reader` into an unnamed temporary file in `dir` and maps it.
-fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
+pub(crate) fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::tempfile_in(dir)?;
     let len = std::io::copy(reader, &mut file)?;
@@ -720,8 +849,10 @@ pub(crate) fn load_source_within(
         Compression::None => Compression::sniff(&data),
         named => named,
     };
-    let format = format_of(&input, config);
-    let refuse_binary = format == Format::Text && !config.text;
+    // Until its content tells (after decoding), an input not named JSON
+    // Lines may be text: a NUL byte stops decoding it.
+    let named = format_of(&input, config);
+    let refuse_binary = matches!(named, Format::Text | Format::Auto) && !config.text;
     if compression != Compression::None {
         let (max, hint) = match max_decoded {
             Some(max) => (
@@ -767,15 +898,38 @@ pub(crate) fn load_source_within(
         }
         data = decoded?;
     }
+    let format = format_of_content(&input, config, &data);
+    checked_source(input, data, format, config)
+}
+
+/// An input's bytes (decompressed) as a source of `format`, once the
+/// encoding policy passed them.
+pub(crate) fn checked_source(
+    input: InputPath,
+    mut data: Data,
+    format: Format,
+    config: &Config,
+) -> Result<Source> {
+    let path = display_path(&input);
+    let text = format == Format::Text;
+    let refuse_binary = text && !config.text;
     let checked = if config.spool.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
         // that a large input is never resident whole.
-        check_pieces(&path, &data, refuse_binary, PIECE, &mut |r| {
+        check_pieces(&path, &data, refuse_binary, text, PIECE, &mut |r| {
             data.release_range(r);
         })
     } else {
-        check_bytes(&path, &data, refuse_binary)
+        check_pieces(&path, &data, refuse_binary, text, usize::MAX, &mut |_| {})
     };
+    if let Ok(Some(first)) = checked {
+        let text = lossy_text(&data);
+        data = Data::Lossy(Box::new(Lossy {
+            raw: data,
+            text,
+            first,
+        }));
+    }
     let source = Source {
         input,
         format,
@@ -792,7 +946,7 @@ pub(crate) fn load_source_within(
             Err(checked.expect_err("matched an error"))
         }
         Err(e) => Err(e),
-        Ok(()) => Ok(source),
+        Ok(_) => Ok(source),
     }
 }
 
@@ -857,21 +1011,42 @@ impl<R: Read> Read for Guard<'_, R> {
     }
 }
 
-/// Applies the encoding policy to an input's bytes.
-fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
-    check_pieces(path, bytes, refuse_binary, usize::MAX, &mut |_| {})
+/// `bytes` as text, each byte of an invalid UTF-8 sequence replaced by `?`
+/// (so that every offset stays the file's).
+fn lossy_text(bytes: &[u8]) -> Box<str> {
+    let mut text = bytes.to_vec();
+    let mut at = 0;
+    while let Err(e) = std::str::from_utf8(&text[at..]) {
+        let bad = at + e.valid_up_to();
+        let end = e.error_len().map_or(text.len(), |n| bad + n);
+        text[bad..end].fill(b'?');
+        at = end;
+    }
+    String::from_utf8(text)
+        .expect("every invalid byte was replaced")
+        .into_boxed_str()
 }
 
-/// [`check_bytes`] `piece` bytes at a time (each cut where a character
-/// starts), calling `checked` with each piece once it passed.
+/// Applies the encoding policy to an input's bytes (see [`check_pieces`]).
+#[cfg(test)]
+fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
+    check_pieces(path, bytes, refuse_binary, false, usize::MAX, &mut |_| {}).map(|_| ())
+}
+
+/// Applies the encoding policy to an input's bytes, `piece` bytes at a time
+/// (each cut where a character starts), calling `checked` with each piece
+/// once it passed. With `lossy` (a text file), invalid UTF-8 is no error:
+/// the line and offset of its first byte are returned.
 fn check_pieces(
     path: &Path,
     bytes: &[u8],
     refuse_binary: bool,
+    lossy: bool,
     piece: usize,
     checked: &mut dyn FnMut(Range<usize>),
-) -> Result<()> {
+) -> Result<Option<(usize, usize)>> {
     check_start(path, bytes)?;
+    let mut first_invalid = None;
     let mut at = 0;
     while at < bytes.len() {
         let end = char_start(bytes, at.saturating_add(piece));
@@ -884,27 +1059,28 @@ fn check_pieces(
                 });
             }
         }
-        if let Some(offset) = first_invalid_utf8(part) {
-            let offset = at + offset;
-            return Err(Error::InvalidUtf8 {
-                path: path.to_owned(),
-                line: line_at(bytes, offset),
-                offset,
-            });
+        if first_invalid.is_none() {
+            if let Some(offset) = first_invalid_utf8(part) {
+                let offset = at + offset;
+                let line = line_at(bytes, offset);
+                if !lossy {
+                    return Err(Error::InvalidUtf8 {
+                        path: path.to_owned(),
+                        line,
+                        offset,
+                    });
+                }
+                first_invalid = Some((line, offset));
+            }
         }
         checked(at..end);
         at = end;
     }
-    Ok(())
+    Ok(first_invalid)
 }
 
-/// Refuses an empty input and one that starts with a UTF-16 byte-order mark.
+/// Refuses an input that starts with a UTF-16 byte-order mark.
 pub(crate) fn check_start(path: &Path, bytes: &[u8]) -> Result<()> {
-    if bytes.is_empty() {
-        return Err(Error::Empty {
-            path: path.to_owned(),
-        });
-    }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         let endian = if bytes[0] == 0xFF {
             "little-endian"
@@ -980,6 +1156,9 @@ fn is_blank(line: &[u8]) -> bool {
 /// The documents of a source, and the records skipped with `--on-error skip`.
 pub(crate) fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Error>)> {
     if source.format == Format::Text {
+        if source.data.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let doc = Document {
             id: None,
             source: 0,
@@ -1016,8 +1195,13 @@ pub(crate) fn records_in(
         number += 1;
         let body = line.strip_suffix(b"\n").unwrap_or(line);
         let body = body.strip_suffix(b"\r").unwrap_or(body);
+        // A byte-order mark before the first record is not part of it.
+        let (at, body) = match body.strip_prefix(BOM) {
+            Some(rest) if start == 0 => (start + BOM.len(), rest),
+            _ => (start, body),
+        };
         if !is_blank(body) {
-            lines.push((number, start, body, end));
+            lines.push((number, at, body, end));
         }
         start = end;
     }
@@ -1097,10 +1281,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("UTF-16"));
+        assert!(check_bytes(p, b"", true).is_ok());
+        // A text file reads on past invalid UTF-8, naming its first bad byte,
+        // and still refuses a NUL after it.
         assert_eq!(
-            check_bytes(p, b"", true).unwrap_err().to_string(),
-            "f.txt: input is empty (0 bytes)"
+            check_pieces(p, b"ok\ncaf\xe9 \xe9", true, true, 2, &mut |_| {}).unwrap(),
+            Some((2, 6))
         );
+        assert!(check_pieces(p, b"caf\xe9\0", true, true, 2, &mut |_| {}).is_err());
+        assert_eq!(&*lossy_text(b"caf\xe9 \xF0\x9F ok \xC3"), "caf? ?? ok ?");
     }
 
     #[test]
@@ -1136,10 +1325,11 @@ mod tests {
                 );
                 // A chunked run's check, piece by piece, says the same.
                 let mut covered = 0;
-                let by_pieces = check_pieces(path, &bytes, false, piece, &mut |r| {
+                let by_pieces = check_pieces(path, &bytes, false, false, piece, &mut |r| {
                     assert_eq!(r.start, covered);
                     covered = r.end;
                 })
+                .map(|_| ())
                 .map_err(|e| e.to_string());
                 assert_eq!(by_pieces, at_once, "{bytes:?} {piece}");
                 if by_pieces.is_ok() {

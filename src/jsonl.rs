@@ -209,14 +209,19 @@ fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
 }
 
 /// The value of a field a keep policy compares (`--keep newest:FIELD`).
-/// Ordered: missing < numbers < strings; strings that hold a number count as one.
+/// Ordered: missing < numbers < times < strings; strings that hold a number
+/// count as one, and RFC 3339 times (and dates) as the instants they name.
 #[derive(Clone, Debug, PartialEq, PartialOrd)]
 pub enum FieldValue {
     /// Missing, null, or not a number or string.
     Missing,
     /// A number (or a string holding one).
     Number(f64),
-    /// Any other string (ISO dates compare correctly as strings).
+    /// An RFC 3339 time (`2024-05-01T09:30:00+02:00`, or `Z`), compared as
+    /// an instant whatever its offset; a time without an offset, or a date,
+    /// counts as UTC.
+    Time(jiff::Timestamp),
+    /// Any other string.
     Text(String),
 }
 
@@ -228,11 +233,27 @@ impl FieldValue {
             }
             Ok(serde_json::Value::String(s)) => match s.trim().parse::<f64>() {
                 Ok(n) if n.is_finite() => FieldValue::Number(n),
-                _ => FieldValue::Text(s),
+                _ => time(s.trim()).map_or(FieldValue::Text(s), FieldValue::Time),
             },
             _ => FieldValue::Missing,
         }
     }
+}
+
+/// The instant an RFC 3339 time names; a time without an offset, or a
+/// date, is taken as UTC.
+fn time(text: &str) -> Option<jiff::Timestamp> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t);
+    }
+    let civil = text
+        .parse::<jiff::civil::DateTime>()
+        .or_else(|_| {
+            text.parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .ok()?;
+    jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()
 }
 
 /// A parsed record: its text and id, and where the raw text value sits in the line.
@@ -415,6 +436,26 @@ mod tests {
     }
 
     #[test]
+    fn times_compare_as_instants_not_strings() {
+        let value = |raw: &str| FieldValue::from_raw(raw);
+        // 09:30 at +02:00 is 07:30 UTC: earlier than 08:00Z, though it sorts
+        // after it as a string.
+        let a = value("\"2024-05-01T09:30:00+02:00\"");
+        let b = value("\"2024-05-01T08:00:00Z\"");
+        assert!(matches!(a, FieldValue::Time(_)));
+        assert!(a < b);
+        // Fractions of a second, and dates (UTC midnight).
+        assert!(value("\"2024-05-01T08:00:00.5Z\"") > b);
+        assert!(value("\"2024-05-02\"") > b);
+        assert!(value("\"2024-05-01\"") < b);
+        assert_eq!(
+            value("\"not a time\""),
+            FieldValue::Text("not a time".into())
+        );
+        assert_eq!(value("\"17\""), FieldValue::Number(17.0));
+    }
+
+    #[test]
     fn unescape_matches_serde_and_decoded_len_its_length() {
         for text in [
             "",
@@ -457,7 +498,7 @@ mod tests {
     #[test]
     fn keep_fields_compare_numbers_and_dates() {
         let p = parse(r#"{"text":"x","t":"2018-07-16"}"#, "text", "id", Some("t")).unwrap();
-        assert_eq!(p.keep, Some(FieldValue::Text("2018-07-16".into())));
+        assert!(matches!(p.keep, Some(FieldValue::Time(_))));
         let q = parse(r#"{"text":"x","t":"2018-07-15"}"#, "text", "id", Some("t")).unwrap();
         assert!(q.keep < p.keep);
         let n = parse(r#"{"text":"x","t":" 12 "}"#, "text", "id", Some("t")).unwrap();

@@ -30,12 +30,23 @@ fn main() -> ExitCode {
         }
         cli::Command::Index(cli::IndexCommand::Stats(args)) => index_stats(args),
         cli::Command::Index(cli::IndexCommand::Merge(args)) => index_merge(args),
+        cli::Command::Completions { shell } => print_stdout(|w| {
+            let mut command = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "neardup", w);
+            Ok(())
+        })
+        .status(),
+        cli::Command::Man => print_stdout(|w| {
+            clap_mangen::Man::new(<cli::Cli as clap::CommandFactory>::command()).render(w)
+        })
+        .status(),
     };
     status.into()
 }
 
-/// The progress bar on standard error (hidden unless asked for or on a terminal).
-struct ProgressBar(indicatif::ProgressBar);
+/// The progress bar on standard error (hidden unless asked for or on a
+/// terminal), and whether standard error is a terminal.
+struct ProgressBar(indicatif::ProgressBar, bool);
 
 impl ProgressBar {
     fn new(common: &cli::Common) -> ProgressBar {
@@ -45,22 +56,23 @@ impl ProgressBar {
                 cli::ProgressArg::Always => true,
                 cli::ProgressArg::Auto => std::io::stderr().is_terminal(),
             };
+        let terminal = std::io::stderr().is_terminal();
         let bar = if !show {
             indicatif::ProgressBar::hidden()
-        } else if std::io::stderr().is_terminal() {
+        } else if terminal {
             indicatif::ProgressBar::with_draw_target(
                 Some(0),
                 indicatif::ProgressDrawTarget::stderr(),
             )
         } else {
-            // `--progress always` into a file or pipe: indicatif draws only to
-            // terminals, so hand it a plain stderr that takes ANSI codes as given.
+            // `--progress always` into a file or pipe: plain lines, one a
+            // second at most, no cursor movement or colour.
             indicatif::ProgressBar::with_draw_target(
                 Some(0),
-                indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 4),
+                indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 1),
             )
         };
-        ProgressBar(bar)
+        ProgressBar(bar, terminal)
     }
 
     fn finish(&self) {
@@ -68,16 +80,8 @@ impl ProgressBar {
     }
 }
 
-/// Moves the cursor `n` places with the ANSI sequence ending in `code`.
-#[allow(clippy::unnecessary_wraps)]
-fn csi(n: usize, code: char) -> std::io::Result<()> {
-    if n > 0 {
-        eprint!("\x1b[{n}{code}");
-    }
-    Ok(())
-}
-
-/// Standard error as a terminal of 80 columns, for `--progress always`.
+/// Standard error as plain lines, for `--progress always` into a file or a
+/// pipe: each draw is a line of its own; no ANSI sequences.
 #[derive(Debug)]
 struct PlainStderr;
 
@@ -85,28 +89,31 @@ impl indicatif::TermLike for PlainStderr {
     fn width(&self) -> u16 {
         80
     }
-    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        csi(n, 'A')
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
     }
-    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        csi(n, 'B')
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
     }
-    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        csi(n, 'C')
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
     }
-    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        csi(n, 'D')
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
     }
     fn write_line(&self, s: &str) -> std::io::Result<()> {
-        eprintln!("{s}");
+        if !s.trim().is_empty() {
+            eprintln!("{s}");
+        }
         Ok(())
     }
     fn write_str(&self, s: &str) -> std::io::Result<()> {
-        eprint!("{s}");
+        if !s.trim().is_empty() {
+            eprintln!("{s}");
+        }
         Ok(())
     }
     fn clear_line(&self) -> std::io::Result<()> {
-        eprint!("\r\x1b[2K");
         Ok(())
     }
     fn flush(&self) -> std::io::Result<()> {
@@ -116,16 +123,28 @@ impl indicatif::TermLike for PlainStderr {
 
 impl neardup::pipeline::Progress for ProgressBar {
     fn stage(&self, name: &'static str, total: u64, bytes: bool) {
-        let template = if bytes && total == 0 {
-            // Standard input: how much is done, not how much is left.
-            "{msg:>10} [{elapsed_precise}] {bytes} {bytes_per_sec}"
-        } else if bytes {
-            "{msg:>10} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
-        } else {
-            "{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({percent}%) ETA {eta}"
+        // A stage with no known total (standard input, a stream) shows a
+        // spinner and how much is done, never `0/0 (100%)`.
+        let template = match (total, bytes) {
+            (0, true) => "{spinner} {msg:>10} [{elapsed_precise}] {bytes} {bytes_per_sec}",
+            (0, false) => "{spinner} {msg:>10} [{elapsed_precise}] {human_pos}",
+            (_, true) => "{msg:>10} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            (_, false) => "{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({percent}%) ETA {eta}",
         };
         if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            // Plain lines take ASCII only.
+            let style = if self.1 {
+                style
+            } else {
+                style.tick_chars("-\\|/ ").progress_chars("#>-")
+            };
             self.0.set_style(style);
+        }
+        if total == 0 && self.1 && !self.0.is_hidden() {
+            self.0
+                .enable_steady_tick(std::time::Duration::from_millis(120));
+        } else {
+            self.0.disable_steady_tick();
         }
         self.0.set_message(name);
         self.0.set_length(total);
@@ -139,6 +158,44 @@ impl neardup::pipeline::Progress for ProgressBar {
     fn message(&self, message: String) {
         self.0.set_message(message);
     }
+}
+
+/// Tells how each input was read: its format (with `-v`), and a warning for
+/// a text file that is not UTF-8.
+fn announce_sources(common: &cli::Common, sources: &[Arc<neardup::input::Source>]) {
+    if common.quiet {
+        return;
+    }
+    for source in sources {
+        if common.verbose {
+            let format = match source.format {
+                neardup::Format::Jsonl => "JSON Lines",
+                _ => "text",
+            };
+            eprintln!("neardup: read {} as {format}", source.input.display_name());
+        }
+        if let Some((line, offset)) = source.invalid_utf8() {
+            eprintln!(
+                "neardup: warning: {}:{line}: invalid UTF-8 at byte offset {offset}: read as text with each invalid byte as `?`, written back unchanged",
+                source.input.display_name()
+            );
+        }
+    }
+}
+
+/// A run whose every input was passed over (binary, unreadable) read
+/// nothing: an error, never an empty pass.
+fn something_read(
+    sources: &[Arc<neardup::input::Source>],
+    skipped: &[Error],
+) -> neardup::Result<()> {
+    if sources.is_empty() && !skipped.is_empty() {
+        return Err(Error::Usage(format!(
+            "nothing to read: every input was skipped ({})",
+            report::plural(skipped.len(), "input")
+        )));
+    }
+    Ok(())
 }
 
 /// Prints an error once, as `neardup: message`.
@@ -161,9 +218,18 @@ enum Mode<'a> {
 }
 
 fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
-    if common.format == cli::FormatArg::Github && !matches!(mode, Mode::Check(_)) {
-        print_error(&"--format github is a report format of `neardup check`");
+    let command = match mode {
+        Mode::Scan => "scan",
+        Mode::Clean(_) => "clean",
+        Mode::Check(_) => "check",
+        Mode::Build(_) => "index build",
+    };
+    if let Err(e) = common.report_format(command) {
+        print_error(&e);
         return ExitStatus::Error;
+    }
+    if common.format == cli::FormatArg::Github && !common.quiet {
+        eprintln!("neardup: warning: --format is the input format; --format github is read as --output-format github, its new name");
     }
     let limits = match mode {
         Mode::Check(args) => match limits(args) {
@@ -205,6 +271,18 @@ fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
         _ => None,
     };
     pool.install(|| execute(common, clean, check, build, &config))
+}
+
+/// The subcommand that analyses (for messages and the report).
+fn command_of(
+    clean: Option<&cli::CleanArgs>,
+    check: Option<(&cli::CheckArgs, check::Limits)>,
+) -> &'static str {
+    match (clean, check) {
+        (Some(_), _) => "clean",
+        (_, Some(_)) => "check",
+        _ => "scan",
+    }
 }
 
 /// The index a run reads and the one it writes.
@@ -378,16 +456,21 @@ fn execute(
         (None, None) => Destination::Stdout,
     });
     let report_file = clean.and_then(|c| c.report.clone());
-    let report_to_stdout = report_file.as_deref() == Some(Path::new("-"));
-    if matches!(destination, Some(Destination::Stdout)) && report_to_stdout {
+    let format = common
+        .report_format(command_of(clean, check))
+        .expect("checked in run");
+    if matches!(destination, Some(Destination::Stdout))
+        && report_file.as_deref() == Some(Path::new("-"))
+    {
         print_error(&"the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE");
         return ExitStatus::Error;
     }
-    if matches!(destination, Some(Destination::Stdout))
-        && common.json
-        && (report_file.is_none() || report_to_stdout)
-    {
-        print_error(&"--json needs --report FILE when the cleaned text goes to standard output");
+    let target = report_target(destination.as_ref(), report_file.as_deref());
+    if matches!(target, ReportTarget::Totals) && format != cli::OutputFormatArg::Text {
+        print_error(&format!(
+            "--output-format {} is for the report, which `clean` writes only with --report FILE (without it, a line of totals)",
+            format.name()
+        ));
         return ExitStatus::Error;
     }
     if common.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
@@ -421,11 +504,7 @@ fn execute(
     // renamed together once the whole run has succeeded.
     let mut staging = Staging::new();
     let bar = ProgressBar::new(common);
-    let command = match (clean, check) {
-        (Some(_), _) => "clean",
-        (_, Some(_)) => "check",
-        _ => "scan",
-    };
+    let command = command_of(clean, check);
     let chunked_config;
     let limit = match chunk_limit(common, config, &inputs) {
         Ok(limit) => limit,
@@ -521,6 +600,11 @@ fn execute(
             eprintln!("neardup: warning: skipped {skipped}");
         }
     }
+    announce_sources(common, &corpus.sources);
+    if let Err(e) = something_read(&corpus.sources, &corpus.skipped) {
+        print_error(&e);
+        return ExitStatus::Error;
+    }
     let loaded = started.elapsed();
     let analyzed = neardup::pipeline::analyze_after(
         &corpus,
@@ -563,9 +647,7 @@ fn execute(
     // the output is safely in place. When it would go nowhere but its line
     // of totals (cleaned text on standard output, no --report), only the
     // totals are counted.
-    let totals_only = matches!(destination, Some(Destination::Stdout))
-        && report_file.is_none()
-        && check.is_none();
+    let totals_only = matches!(target, ReportTarget::Totals) && check.is_none();
     let (mut report, written) = rayon::join(
         || (!totals_only).then(|| report::build(&corpus, &analysis, config, command)),
         || {
@@ -731,10 +813,43 @@ enum Delivered {
     Failed,
 }
 
-/// Writes the report where it goes: `--report FILE` (staged into `staging`,
-/// or written in place when a device or pipe), standard output (`--report
-/// -`, or no `--report` when the cleaned text goes to files), or, with the
-/// cleaned text on standard output, its line of totals on standard error.
+impl Delivered {
+    /// The exit status of a command whose whole output this was.
+    fn status(self) -> ExitStatus {
+        match self {
+            Delivered::Written | Delivered::Closed => ExitStatus::Success,
+            Delivered::Failed => ExitStatus::Error,
+        }
+    }
+}
+
+/// Where a run's report goes.
+enum ReportTarget<'a> {
+    /// `--report FILE` (staged, or written in place when a device or pipe).
+    File(&'a Path),
+    /// Standard output (`scan`, `check`, `clean --report -`).
+    Stdout,
+    /// Only a line of totals, on standard error (`clean` without `--report`:
+    /// its output is the cleaned text).
+    Totals,
+}
+
+/// Where the report goes: the one place that decides.
+fn report_target<'a>(
+    destination: Option<&Destination>,
+    report_file: Option<&'a Path>,
+) -> ReportTarget<'a> {
+    match (report_file, destination) {
+        (Some(path), _) if path.as_os_str() == "-" => ReportTarget::Stdout,
+        (Some(path), _) => ReportTarget::File(path),
+        (None, Some(_)) => ReportTarget::Totals,
+        (None, None) => ReportTarget::Stdout,
+    }
+}
+
+/// Writes the report where [`report_target`] says, and `check
+/// --step-summary`'s Markdown summary (both staged into `staging` when they
+/// go to regular files).
 fn deliver_report(
     common: &cli::Common,
     check: Option<(&cli::CheckArgs, check::Limits)>,
@@ -743,8 +858,8 @@ fn deliver_report(
     staging: &mut Staging,
 ) -> Delivered {
     let check_args = check.map(|(a, _)| a);
-    match (report_file, destination) {
-        (Some(path), _) if path.as_os_str() != "-" => {
+    let delivered = match report_target(destination, report_file) {
+        ReportTarget::File(path) => {
             match neardup::target::write_to(path, staging, |w| {
                 write_report(report, common, check_args, w)
             }) {
@@ -755,13 +870,49 @@ fn deliver_report(
                 }
             }
         }
-        (None, Some(Destination::Stdout)) => {
+        ReportTarget::Totals => {
             if !common.quiet {
                 print_totals(&report.summary);
             }
             Delivered::Written
         }
-        _ => print_stdout(|w| write_report(report, common, check_args, w)),
+        ReportTarget::Stdout => print_stdout(|w| write_report(report, common, check_args, w)),
+    };
+    match (
+        check_args.and_then(|a| a.step_summary.as_deref()),
+        &report.check,
+    ) {
+        (Some(path), Some(verdict)) if delivered == Delivered::Written => {
+            append_summary(path, verdict, staging)
+        }
+        _ => delivered,
+    }
+}
+
+/// `--step-summary FILE`: appends the check's Markdown summary to FILE
+/// (what was there is kept; the whole is written aside and renamed in).
+fn append_summary(path: &Path, verdict: &check::CheckReport, staging: &mut Staging) -> Delivered {
+    let before = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            print_error(&Error::io(path, e));
+            return Delivered::Failed;
+        }
+    };
+    let mut summary = String::new();
+    check::write_summary(verdict, &mut summary);
+    // A blank line ends the table before whatever a later step appends.
+    summary.push('\n');
+    match neardup::target::write_to(path, staging, |w| {
+        w.write_all(&before)?;
+        w.write_all(summary.as_bytes())
+    }) {
+        Ok(()) => Delivered::Written,
+        Err(e) => {
+            print_error(&e);
+            Delivered::Failed
+        }
     }
 }
 
@@ -864,7 +1015,7 @@ fn run_chunked(
     if let Some(d) = destination {
         let formats: Vec<_> = inputs
             .iter()
-            .map(|i| (i, neardup::input::format_of(i, config)))
+            .map(|i| (i, neardup::input::format_peeked(i, config)))
             .collect();
         output::plan(&formats, d, config.annotate)?;
     }
@@ -908,6 +1059,7 @@ fn run_chunked(
     let mut spent = [std::time::Duration::ZERO; 6];
     let mut chunks = 0;
     let mut warned = 0;
+    let mut announced = 0;
     let IndexUse {
         history,
         write_to,
@@ -941,6 +1093,8 @@ fn run_chunked(
                     }
                 }
                 warned = seen.skipped.len();
+                announce_sources(common, seen.sources.get(announced..).unwrap_or_default());
+                announced = announced.max(seen.sources.len());
                 let t = analysis.timings;
                 for (at, d) in [t.sketch, t.documents, t.detect, t.decide]
                     .into_iter()
@@ -969,6 +1123,8 @@ fn run_chunked(
         )?;
         report.add_late_copies(std::mem::take(&mut done.late));
         ran = Some(done);
+        // Before any output is put in place.
+        something_read(&stream.seen().sources, &stream.seen().skipped)?;
         if let Some(out) = out {
             parts
                 .finish(&stream.seen().sources, out)
@@ -1041,6 +1197,7 @@ fn run_chunked(
             eprintln!("neardup: warning: skipped {skipped}");
         }
     }
+    announce_sources(common, seen.sources.get(announced..).unwrap_or_default());
     let mut report = report
         .finish(&seen.sources, &seen.skipped)
         .map_err(|e| Error::io(&chunking.dir, e))?;
@@ -1229,21 +1386,29 @@ fn write_report(
     check: Option<&cli::CheckArgs>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let github = common.format == cli::FormatArg::Github
-        || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Github);
-    let json =
-        common.json || check.and_then(|c| c.output_format) == Some(cli::OutputFormatArg::Json);
-    if let (true, Some(verdict)) = (github, &report.check) {
-        return write_formatted(out, |f| check::write_github(report, verdict, f));
+    let format = common
+        .report_format(&report.command)
+        .expect("checked before the run");
+    match (format, &report.check) {
+        (cli::OutputFormatArg::Github, Some(verdict)) => {
+            let annotations = check::Annotations {
+                max: check.map_or(10, |c| c.max_annotations),
+                summary: check.and_then(|c| c.step_summary.as_ref()).is_none(),
+            };
+            write_formatted(out, |f| {
+                check::write_github(report, verdict, annotations, f)
+            })
+        }
+        (cli::OutputFormatArg::Json, _) => report.write_json(out),
+        (cli::OutputFormatArg::Jsonl, _) => report.write_jsonl(out),
+        (cli::OutputFormatArg::Text | cli::OutputFormatArg::Github, _) => {
+            write_formatted(out, |f| report::write_text(report, common.top, f))?;
+            if let Some(verdict) = &report.check {
+                out.write_all(check::render_text(verdict).as_bytes())?;
+            }
+            Ok(())
+        }
     }
-    if json {
-        return report.write_json(out);
-    }
-    write_formatted(out, |f| report::write_text(report, common.top, f))?;
-    if let Some(verdict) = &report.check {
-        out.write_all(check::render_text(verdict).as_bytes())?;
-    }
-    Ok(())
 }
 
 /// Runs a renderer that writes text (`fmt::Write`) into `out`, in pieces of

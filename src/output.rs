@@ -97,9 +97,10 @@ pub fn write_source_part(
             if analysis.doc_dropped[doc] {
                 continue;
             }
-            let text: &str = &corpus.text(&corpus.documents[doc]);
+            // The file's own bytes (a text file that is not UTF-8 is
+            // written back as it was).
             for span in kept_spans(analysis, doc) {
-                out.write_all(&text.as_bytes()[span])?;
+                out.write_all(&src.data[span])?;
             }
         }
         return Ok(());
@@ -200,8 +201,9 @@ const OUTPUT_BATCH: usize = 512;
 /// The fields `--annotate` adds to a record, with a leading comma.
 fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
     let level = &analysis.doc_level;
+    let removed = analysis.removed(doc).1;
     let Some(index) = level.cluster_of.get(doc).copied().flatten() else {
-        return annotation_fields(None);
+        return annotation_fields(None, removed);
     };
     let cluster = &level.clusters[index];
     let global = analysis.base_docs + doc;
@@ -210,13 +212,18 @@ fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
         .iter()
         .find(|(m, _)| *m == global)
         .map_or(1.0, |(_, s)| *s);
-    annotation_fields(Some(InCluster {
-        representative: cluster.representative,
-        size: cluster.members.len(),
-        representative_id: &analysis.doc_id(corpus, cluster.representative),
-        similarity,
-        duplicate: cluster.kept != global,
-    }))
+    // The record that stays (with --keep newest:FIELD, the newest), which
+    // is not always the cluster's first.
+    annotation_fields(
+        Some(InCluster {
+            representative: cluster.representative,
+            size: cluster.members.len(),
+            representative_id: &analysis.doc_id(corpus, cluster.kept),
+            similarity,
+            duplicate: cluster.kept != global,
+        }),
+        removed,
+    )
 }
 
 /// A record's place in its cluster, for `--annotate`.
@@ -228,10 +235,10 @@ struct InCluster<'a> {
     duplicate: bool,
 }
 
-/// The fields `--annotate` adds to a record in `cluster` (or in none), with
-/// a leading comma.
-fn annotation_fields(cluster: Option<InCluster<'_>>) -> String {
-    let value = match cluster {
+/// The fields `--annotate` adds to a record in `cluster` (or in none) that
+/// lost `removed` bytes of its text to repeated blocks, with a leading comma.
+fn annotation_fields(cluster: Option<InCluster<'_>>, removed: usize) -> String {
+    let mut value = match cluster {
         Some(c) => serde_json::json!({
             "neardup_cluster": c.representative,
             "neardup_cluster_size": c.size,
@@ -247,6 +254,9 @@ fn annotation_fields(cluster: Option<InCluster<'_>>) -> String {
             "neardup_duplicate": false,
         }),
     };
+    if removed > 0 {
+        value["neardup_removed_bytes"] = removed.into();
+    }
     // serde_json's map keeps keys sorted, so the bytes are stable.
     let object = value.to_string();
     format!(", {}", &object[1..object.len() - 1])
@@ -265,12 +275,20 @@ pub struct Annotations {
     members: HashMap<usize, (usize, f64)>,
     /// Per representative: its cluster's size and its id.
     representatives: HashMap<usize, (usize, String)>,
+    /// Per document that lost blocks (by global index): the bytes removed.
+    removed: HashMap<usize, usize>,
 }
 
 impl Annotations {
     /// Takes in a chunk's clusters (whose members include their
     /// representative, wherever it is).
     pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis) {
+        for doc in 0..corpus.documents.len() {
+            let removed = analysis.removed(doc).1;
+            if removed > 0 {
+                self.removed.insert(analysis.base_docs + doc, removed);
+            }
+        }
         for cluster in &analysis.doc_level.clusters {
             let rep = cluster.representative;
             for &(member, similarity) in &cluster.members {
@@ -288,16 +306,19 @@ impl Annotations {
     /// The fields of document `doc` (a global index), with a leading comma.
     #[must_use]
     pub fn fields(&self, doc: usize) -> String {
-        annotation_fields(self.members.get(&doc).map(|&(rep, similarity)| {
-            let (size, id) = &self.representatives[&rep];
-            InCluster {
-                representative: rep,
-                size: *size,
-                representative_id: id,
-                similarity,
-                duplicate: doc != rep,
-            }
-        }))
+        annotation_fields(
+            self.members.get(&doc).map(|&(rep, similarity)| {
+                let (size, id) = &self.representatives[&rep];
+                InCluster {
+                    representative: rep,
+                    size: *size,
+                    representative_id: id,
+                    similarity,
+                    duplicate: doc != rep,
+                }
+            }),
+            self.removed.get(&doc).copied().unwrap_or(0),
+        )
     }
 }
 
@@ -426,6 +447,7 @@ pub fn write(
                 let docs = ranges[source].clone();
                 // A text file that is a near duplicate of another is not written.
                 if corpus.sources[source].format == Format::Text
+                    && !docs.is_empty()
                     && docs.clone().all(|d| analysis.doc_dropped[d])
                 {
                     continue;

@@ -9,7 +9,8 @@
 //! - `schema_version` (1), `tool` {`name`, `version`}, `command` (`scan`/`clean`)
 //! - `parameters`: everything that changes the answer, the `seed` included
 //!   (`block_shingle` is the words per shingle, `measure` is `containment`)
-//! - `inputs[]` in input order: `path`, `format`, `documents`, `bytes`
+//! - `inputs[]` in input order: `path`, `format` (`jsonl` or `text`, as read:
+//!   by `--format`, name or content), `documents`, `bytes`
 //! - `summary`: `documents`, `dropped_documents`, `documents_with_repeats`,
 //!   `blocks`, `removed_blocks`, `short_repeats_kept`, `runs`, `bytes`,
 //!   `dropped_document_bytes`, `removed_block_bytes`, `removed_bytes` (both),
@@ -43,6 +44,19 @@
 //!   that two kept documents share): `first_copy`,
 //!   `documents`, `copies` (the first copy included), `removed` (copies removed),
 //!   `words`, `short`, `text` (the first 100 characters)
+//! - with `--preview N`, each removal (and short repeat) has `preview`: the
+//!   first N characters of its block's text, white space collapsed
+//!
+//! # JSON Lines (`--output-format jsonl`)
+//! The same report, one object a line, each with a `type`:
+//! - `header` (first): `schema_version`, `tool`, `command`, `parameters`,
+//!   `inputs`, and `index` when there is one
+//! - `document`: an entry of `documents`, in its order
+//! - `cluster`: an entry of `near_duplicates.cluster_list`, in its order
+//! - `syndicated`: an entry of `syndicated`, in its order
+//! - `summary` (last): `summary`, `near_duplicates` (its totals and S-curve,
+//!   without `cluster_list`; `null` at `--level blocks`), `skipped`, and
+//!   `check` for `neardup check`
 
 use crate::cluster::Candidates;
 use crate::config::{Config, Method};
@@ -351,6 +365,113 @@ impl Report {
     }
 }
 
+/// `--output-format jsonl`: one record a line, each with its `type`.
+#[derive(Serialize)]
+struct Line<'a, T> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// The first line of the JSON Lines report.
+#[derive(Serialize)]
+struct Header<'a> {
+    schema_version: u32,
+    tool: &'a Tool,
+    command: &'a str,
+    parameters: &'a Parameters,
+    inputs: &'a [InputReport],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<&'a IndexReport>,
+}
+
+/// The last line of the JSON Lines report.
+#[derive(Serialize)]
+struct Totals<'a> {
+    summary: &'a Summary,
+    near_duplicates: Option<NearTotals<'a>>,
+    skipped: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'a crate::check::CheckReport>,
+}
+
+/// [`NearDuplicates`] without its clusters (which have lines of their own).
+#[derive(Serialize)]
+struct NearTotals<'a> {
+    candidate_probability: &'a [CandidateProbability],
+    candidate_pairs: usize,
+    verified_pairs: usize,
+    clusters: usize,
+    duplicate_documents: usize,
+    dropped_documents: usize,
+    dropped_bytes: usize,
+}
+
+impl Report {
+    /// Writes the report as JSON Lines (`--output-format jsonl`): a `header`
+    /// line, a line per `document`, `cluster` and `syndicated` block (in the
+    /// orders of the JSON report), then a `summary` line; see the module's
+    /// documentation. Nothing is held whole: a line can be read as soon as
+    /// it is written, and `tail -1` gives the totals.
+    ///
+    /// # Errors
+    /// Write errors, or a spool that cannot be read back.
+    pub fn write_jsonl(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        fn line<T: Serialize>(
+            out: &mut dyn std::io::Write,
+            kind: &'static str,
+            body: &T,
+        ) -> std::io::Result<()> {
+            serde_json::to_writer(&mut *out, &Line { kind, body }).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")
+        }
+        let header = Header {
+            schema_version: self.schema_version,
+            tool: &self.tool,
+            command: &self.command,
+            parameters: &self.parameters,
+            inputs: &self.inputs,
+            index: self.index.as_ref(),
+        };
+        line(out, "header", &header)?;
+        let mut failed: Option<std::io::Error> = None;
+        self.for_each_document(&mut |d| {
+            if failed.is_none() {
+                failed = line(out, "document", d).err();
+            }
+        })?;
+        self.for_each_cluster(&mut |c| {
+            if failed.is_none() {
+                failed = line(out, "cluster", c).err();
+            }
+        })?;
+        self.for_each_syndicated(&mut |s| {
+            if failed.is_none() {
+                failed = line(out, "syndicated", s).err();
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let totals = Totals {
+            summary: &self.summary,
+            near_duplicates: self.near_duplicates.as_ref().map(|n| NearTotals {
+                candidate_probability: &n.candidate_probability,
+                candidate_pairs: n.candidate_pairs,
+                verified_pairs: n.verified_pairs,
+                clusters: n.clusters,
+                duplicate_documents: n.duplicate_documents,
+                dropped_documents: n.dropped_documents,
+                dropped_bytes: n.dropped_bytes,
+            }),
+            skipped: &self.skipped,
+            check: self.check.as_ref(),
+        };
+        line(out, "summary", &totals)
+    }
+}
+
 thread_local! {
     /// Set while [`Report::write_json`] serializes a report whose documents it
     /// writes itself.
@@ -548,6 +669,9 @@ pub struct Removal {
     pub similarity: f64,
     pub exact: bool,
     pub removed: bool,
+    /// With `--preview N`: the block's first N characters, white space collapsed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub preview: Option<String>,
 }
 
 /// Unrepeated blocks inside a run.
@@ -662,6 +786,8 @@ struct Builder<'a> {
     /// Each source's name, shared by every reference into it.
     names: &'a [std::sync::Arc<str>],
     char_indexes: HashMap<usize, CharIndex<'a>>,
+    /// Characters of each removal's preview (`--preview`; 0: none).
+    preview: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -669,12 +795,14 @@ impl<'a> Builder<'a> {
         corpus: &'a Corpus,
         analysis: &'a Analysis,
         names: &'a [std::sync::Arc<str>],
+        preview: usize,
     ) -> Builder<'a> {
         Builder {
             corpus,
             analysis,
             names,
             char_indexes: HashMap::new(),
+            preview,
         }
     }
 
@@ -742,6 +870,11 @@ impl<'a> Builder<'a> {
             similarity: round(pair.similarity),
             exact: pair.exact,
             removed: self.analysis.is_dropped(pair.block),
+            preview: (self.preview > 0).then(|| {
+                let (doc, block) = self.analysis.block(pair.block);
+                let text = self.corpus.text(&self.corpus.documents[doc]);
+                preview_chars(&text[block.content.clone()], self.preview)
+            }),
         }
     }
 
@@ -1025,12 +1158,30 @@ pub struct Accumulator {
 /// The text of a block for the shared-block list: white space collapsed, 100
 /// characters at most.
 fn preview(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(100)
-        .collect()
+    preview_chars(text, 100)
+}
+
+/// The first `n` characters of `text`, white space collapsed.
+fn preview_chars(text: &str, n: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            if count == n {
+                break;
+            }
+            out.push(' ');
+            count += 1;
+        }
+        for c in word.chars() {
+            if count == n {
+                return out;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
 }
 
 impl Accumulator {
@@ -1130,6 +1281,7 @@ impl Accumulator {
         // read the input anywhere, and a fault maps up to 2 MiB of its
         // cached pages around each: those pages go after every batch, so
         // batches are smaller.
+        let preview = self.config.preview;
         let (shared_batch, doc_batch) = if analysis.history.is_some() {
             (128, 64)
         } else {
@@ -1139,7 +1291,7 @@ impl Accumulator {
             let made: Vec<(Place, String)> = batch
                 .par_iter()
                 .map_init(
-                    || Builder::new(corpus, analysis, &names),
+                    || Builder::new(corpus, analysis, &names, preview),
                     |b, &(source, block)| (b.place(source), preview_of(earlier, b, source, block)),
                 )
                 .collect();
@@ -1177,7 +1329,7 @@ impl Accumulator {
             let reports: Vec<DocReport> = batch
                 .par_iter()
                 .map_init(
-                    || Builder::new(corpus, analysis, &names),
+                    || Builder::new(corpus, analysis, &names, preview),
                     |b, &doc| b.doc_report(doc),
                 )
                 .collect();
@@ -1201,7 +1353,7 @@ impl Accumulator {
                 }
             }
         }
-        let b = Builder::new(corpus, analysis, &names);
+        let b = Builder::new(corpus, analysis, &names, preview);
         self.copies_in_dropped.extend(
             analysis
                 .copies_in_dropped
@@ -1563,6 +1715,17 @@ pub fn percent(part: usize, whole: usize) -> String {
     format!("{p:.1}%")
 }
 
+/// `repeats` after one line, `repeat` after several (`line 5 repeats line
+/// 1`, `lines 5-6 repeat line 1`).
+#[must_use]
+pub fn repeat_verb(range: [usize; 2]) -> &'static str {
+    if range[0] == range[1] {
+        "repeats"
+    } else {
+        "repeat"
+    }
+}
+
 /// `line 3` or `lines 3-7`.
 #[must_use]
 pub fn lines(range: [usize; 2]) -> String {
@@ -1768,6 +1931,11 @@ pub fn write_text(
         render_near_duplicates(out, near, &largest, &report.parameters.documents, top);
     }
     report.for_each_document(&mut |doc: &DocReport| {
+        // Only documents that lost something; short repeats kept elsewhere
+        // count in the totals.
+        if doc.removed_blocks == 0 {
+            return;
+        }
         let _ = writeln!(
             out,
             "{}: {} of {} removed as repeats of earlier text, {} of {} bytes ({})",
@@ -1799,14 +1967,20 @@ pub fn write_text(
             };
             let _ = writeln!(
                 out,
-                "  {} repeat {}{}: {}, {} bytes, {}",
+                "  {} {} {}{}: {}, {} bytes, {}",
                 lines(run.lines),
+                repeat_verb(run.lines),
                 source,
                 lines(run.source_lines),
                 plural(run.blocks, "block"),
                 thousands(run.bytes),
                 similarity,
             );
+            for removal in &run.removals {
+                if let Some(text) = &removal.preview {
+                    let _ = writeln!(out, "    {}: \"{text}\"", lines(removal.repeat.lines));
+                }
+            }
             for gap in &run.interruptions {
                 let _ = writeln!(
                     out,

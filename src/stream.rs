@@ -374,10 +374,12 @@ impl<'c> Stream<'c> {
 
     fn open_input(&mut self, input: InputPath, size: u64) -> Result<()> {
         let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let format = input::format_of(&input, self.config);
+        // A regular file's first line tells its format now; standard input
+        // and pipes (`Auto`) tell it as they are read, below.
+        let format = input::format_peeked(&input, self.config);
         // (`size` is 0 for standard input, pipes and special files, whose
         // size the file system does not tell, and for empty files.)
-        let streamed = format == Format::Jsonl
+        let streamed = format != Format::Text
             && (size == 0
                 || Compression::from_name(&input.path) != Compression::None
                 || !self.config.mmap);
@@ -442,8 +444,67 @@ impl<'c> Stream<'c> {
             named => named,
         };
         let raw = std::io::Cursor::new(head).chain(raw);
-        let from = crate::compress::decoder(raw, compression)
+        let mut from = crate::compress::decoder(raw, compression)
             .map_err(|e| crate::compress::decode_error(&path, compression, 0, &e))?;
+        let failed = |e: std::io::Error, decoded: usize| match compression {
+            Compression::None => Error::io(&path, e),
+            c => crate::compress::decode_error(&path, c, decoded, &e),
+        };
+        if format == Format::Auto {
+            let mut decoded = Vec::new();
+            let jsonl = input::sniff_reader(&mut from, &mut decoded)
+                .map_err(|e| failed(e, decoded.len()))?;
+            let mut from = std::io::Cursor::new(decoded).chain(from);
+            if !jsonl && self.config.annotate {
+                // As `output::plan` refuses a text input it can see.
+                return Err(Error::Usage(format!(
+                    "{}: --annotate adds fields to JSON Lines records; this input is plain text",
+                    input.path.display()
+                )));
+            }
+            if !jsonl {
+                // Text: one document, read whole (into the spool).
+                let mut counted = Counted {
+                    inner: &mut from,
+                    read: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+                };
+                let data = input::spool(&self.dir, &path, &mut counted).map_err(|e| {
+                    failed(
+                        e,
+                        usize::try_from(counted.read.load(std::sync::atomic::Ordering::Relaxed))
+                            .unwrap_or(usize::MAX),
+                    )
+                })?;
+                let source = input::checked_source(input, data, Format::Text, self.config)?;
+                let (docs, _) = input::documents(&source, self.config)?;
+                let index = self.seen.sources.len();
+                self.push_documents(index, docs);
+                self.seen.sources.push(Arc::new(source));
+                return Ok(());
+            }
+            return self.spool_input(
+                input,
+                Format::Jsonl,
+                Box::new(from),
+                compression,
+                size,
+                read,
+            );
+        }
+        self.spool_input(input, format, from, compression, size, read)
+    }
+
+    /// Opens a JSON Lines input decoded from `from`, to be spooled and
+    /// located a piece at a time.
+    fn spool_input(
+        &mut self,
+        input: InputPath,
+        format: Format,
+        from: Box<dyn Read + Send>,
+        compression: Compression,
+        size: u64,
+        read: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let file = tempfile::tempfile_in(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let index = self.seen.sources.len();
@@ -520,7 +581,11 @@ impl<'c> Stream<'c> {
         if spooling.len == 0 {
             return match failure {
                 Some(e) => Err(e),
-                None if spooling.ended => Err(Error::Empty { path }),
+                None if spooling.ended => {
+                    // An empty input: no documents.
+                    self.close();
+                    Ok(())
+                }
                 None => Ok(()),
             };
         }

@@ -27,7 +27,10 @@ fn min_words_zero_with_a_wordless_block_runs() {
             &["scan", "--min-words", "0", "--threads", threads, "p.txt"],
         );
         assert_eq!(out.code, 0, "{out:?}");
-        assert!(out.stdout_str().contains("line 5 repeat line 1"), "{out:?}");
+        assert!(
+            out.stdout_str().contains("line 5 repeats line 1"),
+            "{out:?}"
+        );
     }
 }
 
