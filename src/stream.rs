@@ -372,6 +372,7 @@ impl<'c> Stream<'c> {
         Ok(())
     }
 
+    #[allow(clippy::too_many_lines)]
     fn open_input(&mut self, input: InputPath, size: u64) -> Result<()> {
         let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
         // A regular file's first line tells its format now; standard input
