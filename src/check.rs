@@ -153,66 +153,101 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// GitHub Actions output: a `::warning` annotation per repeated run and per
-/// near-duplicate document (file and line of the repeat, with its source), an
-/// `::error` per failed limit, then a Markdown summary for `$GITHUB_STEP_SUMMARY`,
-/// into any `fmt::Write`, reading spooled documents back one at a time.
+/// How [`write_github`] annotates.
+#[derive(Clone, Copy, Debug)]
+pub struct Annotations {
+    /// Warning annotations at most (GitHub shows 10 a step and 50 a job):
+    /// the most important first, then one notice saying how many more.
+    pub max: usize,
+    /// Whether the Markdown summary goes after the annotations (else it is
+    /// written elsewhere, with [`write_summary`]).
+    pub summary: bool,
+}
+
+/// GitHub Actions output: a `::warning` per near-duplicate document and per
+/// repeated run, the most important first and at most `annotations.max` of
+/// them (near-duplicate documents by the size of their cluster, then runs by
+/// bytes; ties in input order), a `::notice` saying how many more there are,
+/// an `::error` per failed limit, then (unless written elsewhere) the
+/// Markdown summary. Documents are read one at a time.
 ///
 /// # Errors
 /// When spooled documents cannot be read back.
-#[allow(clippy::too_many_lines)]
 pub fn write_github(
     report: &Report,
     check: &CheckReport,
+    annotations: Annotations,
     out: &mut dyn std::fmt::Write,
 ) -> std::io::Result<()> {
+    let mut top = Top::new(annotations.max);
     report.for_each_cluster(&mut |cluster| {
         for member in cluster.members.iter().filter(|m| !m.kept) {
-            let (file, line) = doc_label_for_annotation(&member.document);
-            let _ = writeln!(
-                out,
-                "::warning file={},line={line},title={}::{}",
-                escape_property(&file),
-                escape_property("neardup: near-duplicate document"),
-                escape_data(&format!(
-                    "{} is a near duplicate of {} (similarity {:.2})",
-                    member.document.id,
-                    crate::report::doc_label(&cluster.kept),
-                    member.similarity
-                )),
-            );
+            top.offer((1, cluster.size), || {
+                let (file, line) = doc_label_for_annotation(&member.document);
+                format!(
+                    "::warning file={},line={line},title={}::{}",
+                    escape_property(&file),
+                    escape_property("neardup: near-duplicate document"),
+                    escape_data(&format!(
+                        "{} is a near duplicate of {} (similarity {:.2})",
+                        crate::escape::printable(&member.document.id),
+                        crate::report::doc_label(&cluster.kept),
+                        member.similarity
+                    )),
+                )
+            });
         }
     })?;
     report.for_each_document(&mut |doc| {
-        let (file, record_line) = doc_label_for_annotation(&doc.document);
         for run in &doc.runs {
-            // For a text file the run's own lines; for a JSON Lines record, its line.
-            let (line, end) = if doc.document.line.is_some() {
-                (record_line, record_line)
-            } else {
-                (run.lines[0], run.lines[1])
-            };
-            let source = if run.source.index == doc.document.index {
-                "earlier in the same document".to_owned()
-            } else {
-                crate::report::doc_label(&run.source)
-            };
-            let _ = writeln!(
-                out,
-                "::warning file={},line={line},endLine={end},title={}::{}",
-                escape_property(&file),
-                escape_property("neardup: repeated text"),
-                escape_data(&format!(
-                    "{} repeat {} of {source}: {}, {} bytes, similarity {:.2}",
-                    crate::report::lines(run.lines),
-                    crate::report::lines(run.source_lines),
-                    crate::report::plural(run.blocks, "block"),
-                    run.bytes,
-                    run.similarity.min
-                )),
-            );
+            top.offer((0, run.bytes), || {
+                let (file, record_line) = doc_label_for_annotation(&doc.document);
+                // For a text file the run's own lines; for a JSON Lines record, its line.
+                let (line, end) = if doc.document.line.is_some() {
+                    (record_line, record_line)
+                } else {
+                    (run.lines[0], run.lines[1])
+                };
+                let source = if run.source.index == doc.document.index {
+                    "earlier in the same document".to_owned()
+                } else {
+                    crate::report::doc_label(&run.source)
+                };
+                format!(
+                    "::warning file={},line={line},endLine={end},title={}::{}",
+                    escape_property(&file),
+                    escape_property("neardup: repeated text"),
+                    escape_data(&format!(
+                        "{} {} {} of {source}: {}, {} bytes, similarity {:.2}",
+                        crate::report::lines(run.lines),
+                        crate::report::repeat_verb(run.lines),
+                        crate::report::lines(run.source_lines),
+                        crate::report::plural(run.blocks, "block"),
+                        run.bytes,
+                        run.similarity.min
+                    )),
+                )
+            });
         }
     })?;
+    let (shown, more) = top.finish();
+    for line in shown {
+        let _ = writeln!(out, "{line}");
+    }
+    if more > 0 {
+        let _ = writeln!(
+            out,
+            "::notice title={}::{}",
+            escape_property("neardup: more findings"),
+            escape_data(&format!(
+                "{} more near-duplicate documents and repeated runs are not annotated \
+                 (the {} largest are, --max-annotations); the full report lists them all: \
+                 run neardup check with --output-format text or json",
+                crate::report::thousands(more),
+                annotations.max
+            )),
+        );
+    }
     for m in check.measurements.iter().filter(|m| !m.passed) {
         let _ = writeln!(
             out,
@@ -228,9 +263,19 @@ pub fn write_github(
             )),
         );
     }
+    if annotations.summary {
+        let _ = writeln!(out);
+        write_summary(check, out);
+    }
+    Ok(())
+}
+
+/// The check's Markdown summary (for `$GITHUB_STEP_SUMMARY`): the verdict
+/// and a table of the measurements.
+pub fn write_summary(check: &CheckReport, out: &mut dyn std::fmt::Write) {
     let _ = writeln!(
         out,
-        "\n### neardup check: {}\n",
+        "### neardup check: {}\n",
         if check.passed { "passed" } else { "failed" }
     );
     let _ = writeln!(out, "| measure | share | count | limit | result |");
@@ -251,7 +296,56 @@ pub fn write_github(
             }
         );
     }
-    Ok(())
+}
+
+/// The `max` most important annotations offered, without holding the rest:
+/// by rank (kind, then size), ties to the earliest offered.
+struct Top {
+    max: usize,
+    /// A min-heap on importance: the least important kept is on top.
+    kept: std::collections::BinaryHeap<std::cmp::Reverse<(Rank, String)>>,
+    offered: usize,
+}
+
+/// (kind, size, earlier offers first).
+type Rank = (u8, usize, std::cmp::Reverse<usize>);
+
+impl Top {
+    fn new(max: usize) -> Top {
+        Top {
+            max,
+            kept: std::collections::BinaryHeap::new(),
+            offered: 0,
+        }
+    }
+
+    /// Offers an annotation of `(kind, size)`, made only when it is kept.
+    fn offer(&mut self, (kind, size): (u8, usize), make: impl FnOnce() -> String) {
+        let rank = (kind, size, std::cmp::Reverse(self.offered));
+        self.offered += 1;
+        if self.kept.len() == self.max {
+            match self.kept.peek() {
+                Some(std::cmp::Reverse((least, _))) if *least < rank => {
+                    self.kept.pop();
+                }
+                _ => return,
+            }
+        }
+        self.kept.push(std::cmp::Reverse((rank, make())));
+    }
+
+    /// The annotations kept, the most important first, and how many were not.
+    fn finish(self) -> (Vec<String>, usize) {
+        let more = self.offered - self.kept.len();
+        // Ascending on `Reverse` is descending on importance.
+        let shown = self
+            .kept
+            .into_sorted_vec()
+            .into_iter()
+            .map(|std::cmp::Reverse((_, line))| line)
+            .collect();
+        (shown, more)
+    }
 }
 
 #[cfg(test)]
@@ -266,6 +360,22 @@ mod tests {
         assert!(parse_share("--max-dup-docs", "150%").is_err());
         assert!(parse_share("--max-dup-docs", "-1").is_err());
         assert!(parse_share("--max-dup-docs", "five").is_err());
+    }
+
+    #[test]
+    fn the_most_important_annotations_are_kept_in_order() {
+        let mut top = Top::new(3);
+        for (i, (kind, size)) in [(0, 5), (1, 2), (0, 9), (0, 9), (1, 2), (0, 1)]
+            .into_iter()
+            .enumerate()
+        {
+            top.offer((kind, size), || format!("{i}"));
+        }
+        // Documents (kind 1) first, by size then input order; then runs.
+        assert_eq!(top.finish(), (vec!["1".into(), "4".into(), "2".into()], 3));
+        let mut none = Top::new(0);
+        none.offer((1, 1), || unreachable!("not kept, not made"));
+        assert_eq!(none.finish(), (Vec::new(), 1));
     }
 
     #[test]

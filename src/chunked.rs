@@ -3,12 +3,13 @@
 //! (standard output, `-o FILE`), to a file of its own (`--out-dir`), or held
 //! until the run ends (`--annotate` over several chunks).
 
-use crate::atomic::{temp_beside, write_compressed};
 use crate::compress::Compression;
+use crate::error::Error;
 use crate::input::{InputPath, Source};
-use crate::output::{write_source_part, Annotate, Annotations, CountingWriter};
+use crate::output::{write_compressed, write_source_part, Annotate, Annotations, CountingWriter};
 use crate::pipeline::Analysis;
 use crate::stream::Chunk;
+use crate::target::{Staging, Target};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,7 +99,8 @@ impl PartWriter {
         sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
         for (s, src) in sources.iter().enumerate().take(source).skip(self.next) {
-            if src.format == crate::config::Format::Jsonl {
+            // (An empty text file, which has no documents, is written empty.)
+            if src.format == crate::config::Format::Jsonl || src.data.is_empty() {
                 sink.to(s, &src.input)?
                     .write_all(&src.data[self.written[s]..])?;
             }
@@ -243,36 +245,42 @@ impl Sink for Held {
 
 /// `--out-dir`: one output file per input, written a piece
 /// at a time as chunks come, each into a temporary file beside it that is
-/// renamed into place (compressed on the way when its name says so) once its
-/// input is done. An error leaves no partial file under a final name.
-pub struct DirSink {
+/// staged (compressed on the way when its name says so) once its input is
+/// done, to be renamed with every other output at the end of the run. An
+/// error leaves no partial file under a final name.
+pub struct DirSink<'a> {
     /// Where the outputs go.
     dir: PathBuf,
     open: Option<OpenOutput>,
+    staging: &'a mut Staging,
 }
 
 struct OpenOutput {
     source: usize,
     path: PathBuf,
-    temp: tempfile::NamedTempFile,
+    /// Where the plain bytes go: the target itself (staged or written
+    /// directly), or, for a compressed output, an unnamed file compressed
+    /// into the target once whole.
+    target: Option<Target>,
     out: std::io::BufWriter<std::fs::File>,
 }
 
-impl DirSink {
+impl<'a> DirSink<'a> {
     /// A sink for outputs into `dir`, where [`plan`] found that each input's
-    /// output has a place of its own.
+    /// output has a place of its own, staged into `staging`.
     #[must_use]
-    pub fn new(dir: &Path) -> DirSink {
+    pub fn new(dir: &Path, staging: &'a mut Staging) -> DirSink<'a> {
         DirSink {
             dir: dir.to_owned(),
             open: None,
+            staging,
         }
     }
 
     fn close(&mut self) -> std::io::Result<()> {
         let Some(OpenOutput {
             path,
-            temp,
+            target,
             mut out,
             ..
         }) = self.open.take()
@@ -282,22 +290,21 @@ impl DirSink {
         let named =
             |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
         out.flush().map_err(named)?;
-        drop(out);
-        if Compression::from_name(&path) == Compression::None {
-            temp.as_file().sync_all().map_err(named)?;
-            temp.persist(&path).map_err(|e| named(e.error))?;
-            return Ok(());
-        }
-        // Compressed on the way to its final name; the plain temporary file goes.
-        write_compressed(&path, |out| {
-            let mut plain = std::fs::File::open(temp.path())?;
-            std::io::copy(&mut plain, out).map(|_| ())
-        })
-        .map_err(|e| std::io::Error::other(e.to_string()))
+        let unnamed = out.into_inner().map_err(|e| named(e.into_error()))?;
+        let staged = match target {
+            Some(target) => target.finish(self.staging),
+            // Compressed on the way to its final name; the plain file goes.
+            None => write_compressed(&path, self.staging, |out| {
+                let mut plain = unnamed;
+                std::io::Seek::rewind(&mut plain)?;
+                std::io::copy(&mut plain, out).map(|_| ())
+            }),
+        };
+        staged.map_err(|e| std::io::Error::other(e.to_string()))
     }
 }
 
-impl Sink for DirSink {
+impl Sink for DirSink<'_> {
     fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write> {
         if self.open.as_ref().is_some_and(|o| o.source != source) {
             self.close()?;
@@ -311,14 +318,24 @@ impl Sink for DirSink {
             let failed = |e: std::io::Error| {
                 std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
             };
+            let other = |e: Error| std::io::Error::other(e.to_string());
             std::fs::create_dir_all(&dir).map_err(failed)?;
-            let temp = temp_beside(&path, &dir, ".neardup-")
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            let file = temp.as_file().try_clone().map_err(failed)?;
+            let (target, file) = if Compression::from_name(&path) == Compression::None {
+                let target = Target::open(&path, ".neardup-").map_err(other)?;
+                let file = match &target {
+                    Target::Staged(s) => s.file().try_clone(),
+                    Target::Direct(f, _) => f.try_clone(),
+                    Target::Stdout(_) => unreachable!("a path under --out-dir"),
+                }
+                .map_err(failed)?;
+                (Some(target), file)
+            } else {
+                (None, tempfile::tempfile_in(&dir).map_err(failed)?)
+            };
             self.open = Some(OpenOutput {
                 source,
                 path,
-                temp,
+                target,
                 out: std::io::BufWriter::with_capacity(1 << 16, file),
             });
         }

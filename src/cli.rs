@@ -21,7 +21,7 @@ Examples:
   neardup clean article.txt | less      cleaned text on stdout, summary on stderr
   neardup clean corpus/ --out-dir out/  mirror a tree, report on stdout
   neardup scan --json docs.jsonl        the report as one JSON document
-  neardup check --max-dup-docs 5% --max-dup-bytes 10% --format github batch.jsonl
+  neardup check --max-dup-docs 5% --output-format github batch.jsonl
   neardup check --index seen.ndx --update batch.jsonl   check against earlier runs, remember this one
   neardup clean --reference eval.ndx train.jsonl -o clean.jsonl   drop what leaks from an eval set";
 
@@ -63,6 +63,15 @@ pub enum Command {
     /// single run over every batch would give.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Print a shell completion script (e.g. `neardup completions bash >
+    /// ~/.local/share/bash-completion/completions/neardup`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `neardup man > ~/.local/share/man/man1/neardup.1`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -116,28 +125,54 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub common: Common,
     /// Largest share of near-duplicate documents.
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", help_heading = "Check")]
     pub max_dup_docs: Option<String>,
     /// Largest share of blocks removed as repeats.
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", help_heading = "Check")]
     pub max_dup_blocks: Option<String>,
     /// Largest share of bytes removed (near-duplicate documents and repeated blocks).
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", help_heading = "Check")]
     pub max_dup_bytes: Option<String>,
     /// Exit 0 even when a limit is exceeded (errors still exit 2).
-    #[arg(long)]
+    #[arg(long, help_heading = "Check")]
     pub exit_zero: bool,
-    /// Report format: text, json, or github (annotations and a Markdown summary).
-    /// `--format github` means the same.
-    #[arg(long, value_enum)]
-    pub output_format: Option<OutputFormatArg>,
+    /// With --output-format github: warning annotations at most, the largest
+    /// duplicates first, then one notice saying how many more (GitHub shows
+    /// 10 a step, 50 a job).
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Check")]
+    pub max_annotations: usize,
+    /// Append the Markdown summary (verdict and measurements) to FILE, e.g.
+    /// "$GITHUB_STEP_SUMMARY"; with --output-format github it is then left
+    /// out of standard output.
+    #[arg(long, value_name = "FILE", help_heading = "Check")]
+    pub step_summary: Option<PathBuf>,
 }
 
+/// The report's format (`--output-format`; `--json` is `--output-format
+/// json`). A new format is a new variant here and an arm in `write_report`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormatArg {
+    /// Readable text.
     Text,
+    /// One JSON document (schema in src/report.rs).
     Json,
+    /// JSON Lines: a header, a line per document, cluster and shared block,
+    /// then the summary (src/report.rs).
+    Jsonl,
+    /// `check` only: GitHub Actions annotations, then a Markdown summary.
     Github,
+}
+
+impl OutputFormatArg {
+    /// The name as given on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormatArg::Text => "text",
+            OutputFormatArg::Json => "json",
+            OutputFormatArg::Jsonl => "jsonl",
+            OutputFormatArg::Github => "github",
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -150,8 +185,9 @@ pub struct ScanArgs {
 pub struct CleanArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Write all cleaned output to this file.
+    /// Write all cleaned output to this file (`-`: standard output).
     #[arg(
+        help_heading = "Output",
         short = 'o',
         long = "output",
         value_name = "FILE",
@@ -159,10 +195,11 @@ pub struct CleanArgs {
     )]
     pub output: Option<PathBuf>,
     /// Write one cleaned file per input under DIR, mirroring the input tree.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out_dir: Option<PathBuf>,
-    /// Write the report to FILE.
-    #[arg(long, value_name = "FILE")]
+    /// Write the report to FILE (`-`: standard output; a FIFO or `>(cmd)`
+    /// is written in place).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub report: Option<PathBuf>,
 }
 
@@ -210,7 +247,9 @@ pub enum FormatArg {
     Auto,
     Text,
     Jsonl,
-    /// `check` only: GitHub Actions output (inputs are then read as with auto).
+    /// Not an input format: on `check`, the old spelling of
+    /// `--output-format github` (with a warning); refused elsewhere.
+    #[value(hide = true)]
     Github,
 }
 
@@ -222,107 +261,167 @@ pub struct Common {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Input format: `auto` treats *.jsonl and *.ndjson as JSON Lines
-    /// (`github` is `check --output-format github`).
-    #[arg(long, value_enum, default_value = "auto")]
+    /// Input format: `auto` reads *.jsonl and *.ndjson, and any input whose
+    /// first non-blank line is a JSON object, as JSON Lines, the rest as text.
+    /// (The report's format is --output-format.)
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Input")]
     pub format: FormatArg,
     /// Include pattern for directory walks, matched against the path relative to
     /// the directory (e.g. '**/*.jsonl.zst'); repeat for several. Files named on
     /// the command line are always read.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", help_heading = "Input")]
     pub glob: Vec<String>,
     /// What a bad input or record does: `fail` stops the run (exit 2, nothing
     /// written); `skip` passes over it, lists it in the report and copies a bad
     /// JSON Lines record to the output unchanged.
-    #[arg(long, value_enum, default_value = "fail")]
+    #[arg(long, value_enum, default_value = "fail", help_heading = "Input")]
     pub on_error: OnErrorArg,
     /// JSON Lines field holding the text.
-    #[arg(long, default_value_t = Config::default().text_field, value_name = "NAME")]
+    #[arg(
+        long,
+        default_value_t = Config::default().text_field,
+        value_name = "NAME",
+        help_heading = "Input"
+    )]
     pub text_field: String,
     /// JSON Lines field holding the document id (else `file:line`).
-    #[arg(long, default_value_t = Config::default().id_field, value_name = "NAME")]
+    #[arg(
+        long,
+        default_value_t = Config::default().id_field,
+        value_name = "NAME",
+        help_heading = "Input"
+    )]
     pub id_field: String,
 
     /// How documents are cut into blocks.
     ///
     /// `auto` uses paragraphs (separated by blank lines) where a document has
     /// any, and lines where it has none.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Blocks")]
     pub blocks: BlocksArg,
     /// Words per shingle.
-    #[arg(long, default_value_t = Config::default().block_shingle, value_name = "N")]
+    #[arg(long, default_value_t = Config::default().block_shingle, value_name = "N", help_heading = "Blocks")]
     pub block_shingle: usize,
     /// Fraction of a block's shingles that must be found in one earlier block.
-    #[arg(long, default_value_t = Config::default().block_threshold, value_name = "FRACTION")]
+    #[arg(
+        long,
+        default_value_t = Config::default().block_threshold,
+        value_name = "FRACTION",
+        help_heading = "Blocks"
+    )]
     pub block_threshold: f64,
     /// Blocks with fewer words are only matched exactly and kept, unless they
     /// continue a repeated run.
-    #[arg(long, default_value_t = Config::default().min_words, value_name = "N")]
+    #[arg(long, default_value_t = Config::default().min_words, value_name = "N", help_heading = "Blocks")]
     pub min_words: usize,
     /// Remove short repeated blocks too.
-    #[arg(long)]
+    #[arg(long, help_heading = "Blocks")]
     pub drop_short: bool,
     /// Longest unrepeated stretch (in blocks) inside one repeated run.
-    #[arg(long, default_value_t = Config::default().max_gap, value_name = "N")]
+    #[arg(long, default_value_t = Config::default().max_gap, value_name = "N", help_heading = "Blocks")]
     pub max_gap: usize,
     /// Seed of every hash.
-    #[arg(long, default_value_t = Config::default().seed)]
+    #[arg(long, default_value_t = Config::default().seed, help_heading = "Blocks")]
     pub seed: u64,
 
     /// What to detect: repeated blocks, near-duplicate documents, or both.
     ///
     /// With `both`, near-duplicate documents are dropped whole and repeated
     /// blocks are removed from the documents that are kept.
-    #[arg(long, value_enum, default_value = "both")]
+    #[arg(long, value_enum, default_value = "both", help_heading = "Documents")]
     pub level: LevelArg,
     /// How candidate document pairs are found.
-    #[arg(long, value_enum, default_value = "minhash")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "minhash",
+        help_heading = "Documents"
+    )]
     pub method: MethodArg,
     /// Similarity two documents need to be near duplicates.
-    #[arg(long, default_value_t = Config::default().threshold, value_name = "FRACTION")]
+    #[arg(
+        long,
+        default_value_t = Config::default().threshold,
+        value_name = "FRACTION",
+        help_heading = "Documents"
+    )]
     pub threshold: f64,
     /// How document pairs are verified on their shingle sets.
     ///
     /// `jaccard`: |A∩B| / |A∪B|. `containment`: |A∩B| / min(|A|, |B|), for copies
     /// that were truncated, extended or had their body pasted twice.
-    #[arg(long, value_enum, default_value = "jaccard")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "jaccard",
+        help_heading = "Documents"
+    )]
     pub measure: MeasureArg,
     /// Words per document shingle.
-    #[arg(long, default_value_t = Config::default().doc_shingle, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = Config::default().doc_shingle,
+        value_name = "N",
+        help_heading = "Documents"
+    )]
     pub doc_shingle: usize,
     /// MinHash slots per document.
-    #[arg(long, default_value_t = Config::default().num_perm, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = Config::default().num_perm,
+        value_name = "N",
+        help_heading = "Documents"
+    )]
     pub num_perm: usize,
     /// LSH bands (with --rows); by default the best banding for --threshold.
-    #[arg(long, requires = "rows", value_name = "N")]
+    #[arg(long, requires = "rows", value_name = "N", help_heading = "Documents")]
     pub bands: Option<usize>,
     /// LSH rows per band (with --bands).
-    #[arg(long, requires = "bands", value_name = "N")]
+    #[arg(long, requires = "bands", value_name = "N", help_heading = "Documents")]
     pub rows: Option<usize>,
     /// SimHash: largest Hamming distance between candidate fingerprints.
-    #[arg(long, default_value_t = Config::default().hamming, value_name = "K")]
+    #[arg(
+        long,
+        default_value_t = Config::default().hamming,
+        value_name = "K",
+        help_heading = "Documents"
+    )]
     pub hamming: u32,
     /// Which document of a near-duplicate cluster to keep: first, longest,
     /// newest:FIELD or max:FIELD (JSON Lines fields).
-    #[arg(long, default_value_t = Config::default().keep.to_string(), value_name = "POLICY")]
+    #[arg(
+        long,
+        default_value_t = Config::default().keep.to_string(),
+        value_name = "POLICY",
+        help_heading = "Documents"
+    )]
     pub keep: String,
     /// Keep every document; add neardup_cluster, neardup_cluster_size,
     /// neardup_representative, neardup_similarity and neardup_duplicate to
     /// each JSON Lines record of the cleaned output.
-    #[arg(long)]
+    #[arg(long, help_heading = "Documents")]
     pub annotate: bool,
 
     /// Read files with NUL bytes as text instead of refusing them as binary.
-    #[arg(long)]
+    #[arg(long, help_heading = "Input")]
     pub text: bool,
     /// Memory-map files (the default).
-    #[arg(long, overrides_with = "no_mmap")]
+    #[arg(long, overrides_with = "no_mmap", help_heading = "Input")]
     pub mmap: bool,
-    /// Read files instead of memory-mapping them.
-    #[arg(long, overrides_with = "mmap", hide = true)]
+    /// Read files instead of memory-mapping them: for inputs that may be
+    /// truncated while the run reads them (a log rotated with copytruncate;
+    /// mapped, such a file ends the run with an error).
+    #[arg(long, overrides_with = "mmap", help_heading = "Input")]
     pub no_mmap: bool,
-    /// Worker threads; 0 uses every core.
-    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    /// Worker threads; 0 uses every core. More than 8 per core are capped
+    /// at 8 per core (with a note on stderr).
+    #[arg(
+        long,
+        short = 'j',
+        default_value_t = 0,
+        value_name = "N",
+        help_heading = "Input"
+    )]
     pub threads: usize,
     /// Work in chunks whose analysis fits in SIZE (e.g. 1G, 512M): the input
     /// is read a chunk at a time, each chunk checked against what earlier
@@ -331,53 +430,68 @@ pub struct Common {
     /// input and compressed inputs are spooled there. Same answer, same
     /// output. Small tables per document and per cluster member still grow
     /// with the corpus (see the README).
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", help_heading = "Input")]
     pub memory_limit: Option<String>,
     /// Where a run in chunks keeps its temporary files (--memory-limit, or a
     /// run too large for memory; default: the system's temporary directory).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Input")]
     pub tmp_dir: Option<PathBuf>,
 
     /// Check against every document and block an index holds from earlier
     /// runs (see `neardup index`); with --update, add this run's to it.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Index")]
     pub index: Option<PathBuf>,
     /// Add this run's documents and blocks to the --index, creating it if
     /// missing (written aside and renamed into place; runs on one index wait
     /// for each other).
-    #[arg(long, requires = "index")]
+    #[arg(long, requires = "index", help_heading = "Index")]
     pub update: bool,
     /// Flag anything found in this index without ever adding to it (e.g. an
     /// evaluation set that must not leak into training data).
-    #[arg(long, value_name = "PATH", conflicts_with = "index")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "index",
+        help_heading = "Index"
+    )]
     pub reference: Option<PathBuf>,
 
-    /// Print the report as one JSON document.
-    #[arg(long)]
+    /// The report's format: text, json (one document), jsonl (one record a
+    /// line: header, documents, clusters, shared blocks, summary) or github
+    /// (`check` only: annotations and a Markdown summary). Default: text.
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output")]
+    pub output_format: Option<OutputFormatArg>,
+    /// The report as one JSON document: short for --output-format json.
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
     /// Shared blocks listed in the text report.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
     pub top: usize,
+    /// Show the first N characters of each removed block's text in the
+    /// report (`preview` in JSON); 0 shows none.
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Output")]
+    pub preview: usize,
     /// Progress bar on standard error: `auto` shows it when standard error is a
     /// terminal. It never reaches standard output or the report.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
     pub progress: ProgressArg,
     /// Print timings to standard error.
-    #[arg(long, short = 'v')]
+    #[arg(long, short = 'v', help_heading = "Output")]
     pub verbose: bool,
     /// Print nothing to standard error but errors.
-    #[arg(long, short = 'q')]
+    #[arg(long, short = 'q', help_heading = "Output")]
     pub quiet: bool,
 }
 
 impl Command {
-    /// The options and the plan of a run (not for `index stats` and `index
-    /// merge`, which are no runs: `None`).
+    /// The options and the plan of a run (not for `index stats`, `index
+    /// merge`, completions and the manual, which are no runs: `None`).
     pub fn plan(&self) -> Option<(&Common, neardup::Result<Plan>)> {
         use neardup::plan::Command as RunCommand;
-        let (common, command, output_format) = match self {
-            Command::Scan(args) => (&args.common, RunCommand::Scan, None),
-            Command::Clean(args) => (&args.common, RunCommand::Clean, None),
+        let usage = |e: String| neardup::Error::Usage(e);
+        let (common, command, name) = match self {
+            Command::Scan(args) => (&args.common, RunCommand::Scan, "scan"),
+            Command::Clean(args) => (&args.common, RunCommand::Clean, "clean"),
             Command::Check(args) => {
                 let share = |flag: &str, value: &Option<String>| {
                     value
@@ -392,35 +506,35 @@ impl Command {
                         dup_bytes: share("--max-dup-bytes", &args.max_dup_bytes)?,
                     })
                 })();
-                let limits = match limits {
-                    Ok(limits) => limits,
-                    Err(e) => return Some((&args.common, Err(e))),
+                let limits = match (args.common.report_format("check"), limits) {
+                    (Err(e), _) => return Some((&args.common, Err(usage(e)))),
+                    (_, Err(e)) => return Some((&args.common, Err(e))),
+                    (_, Ok(limits)) => limits,
                 };
                 let check = RunCommand::Check {
                     limits,
                     exit_zero: args.exit_zero,
                 };
-                (&args.common, check, args.output_format)
+                (&args.common, check, "check")
             }
             Command::Index(IndexCommand::Build(args)) => (
                 &args.common,
                 RunCommand::IndexBuild(args.output.clone()),
-                None,
+                "index build",
             ),
-            Command::Index(_) => return None,
+            _ => return None,
         };
-        let clean = match self {
-            Command::Clean(args) => Some(args),
-            _ => None,
+        let format = match common.report_format(name) {
+            Ok(format) => format,
+            Err(e) => return Some((common, Err(usage(e)))),
         };
-        let format = if common.format == FormatArg::Github
-            || output_format == Some(OutputFormatArg::Github)
-        {
-            ReportFormat::Github
-        } else if common.json || output_format == Some(OutputFormatArg::Json) {
-            ReportFormat::Json
-        } else {
-            ReportFormat::Text { top: common.top }
+        if common.format == FormatArg::Github && !common.quiet {
+            eprintln!("neardup: warning: --format is the input format; --format github is read as --output-format github, its new name");
+        }
+        let (clean, check) = match self {
+            Command::Clean(args) => (Some(args), None),
+            Command::Check(args) => (None, Some(args)),
+            _ => (None, None),
         };
         let request = Request {
             command,
@@ -428,7 +542,15 @@ impl Command {
             output: clean.and_then(|c| c.output.clone()),
             out_dir: clean.and_then(|c| c.out_dir.clone()),
             report: clean.and_then(|c| c.report.clone()),
-            format,
+            format: match format {
+                OutputFormatArg::Text => ReportFormat::Text { top: common.top },
+                OutputFormatArg::Json => ReportFormat::Json,
+                OutputFormatArg::Jsonl => ReportFormat::Jsonl,
+                OutputFormatArg::Github => ReportFormat::Github {
+                    max_annotations: check.map_or(10, |c| c.max_annotations),
+                },
+            },
+            step_summary: check.and_then(|c| c.step_summary.clone()),
             index: common.index.clone(),
             reference: common.reference.clone(),
             update: common.update,
@@ -445,6 +567,46 @@ impl Command {
 }
 
 impl Common {
+    /// The report's format, from --output-format and --json; `command` is
+    /// the subcommand, for formats only one of them writes.
+    pub fn report_format(&self, command: &str) -> Result<OutputFormatArg, String> {
+        // `check --format github`, the old spelling, still means
+        // --output-format github: inputs are now read by content whatever
+        // --format says, so a piped batch is no longer misread by it.
+        let old_github = self.format == FormatArg::Github;
+        if old_github && command != "check" {
+            return Err("--format is the input format (auto, text or jsonl); \
+                 GitHub annotations are `neardup check --output-format github`"
+                .into());
+        }
+        let given = match (self.output_format, old_github) {
+            (Some(f), true) if f != OutputFormatArg::Github => {
+                return Err(format!(
+                    "--format github (the old spelling of --output-format github) conflicts with --output-format {}",
+                    f.name()
+                ))
+            }
+            (_, true) => Some(OutputFormatArg::Github),
+            (f, false) => f,
+        };
+        let format = match (given, self.json) {
+            (Some(f), true) if f != OutputFormatArg::Json => {
+                return Err(format!(
+                    "--json is --output-format json; it conflicts with --output-format {}",
+                    f.name()
+                ))
+            }
+            (_, true) => OutputFormatArg::Json,
+            (f, false) => f.unwrap_or(OutputFormatArg::Text),
+        };
+        if format == OutputFormatArg::Github && command != "check" {
+            return Err(format!(
+                "GitHub annotations are `neardup check --output-format github`; `neardup {command}` has no github format"
+            ));
+        }
+        Ok(format)
+    }
+
     /// The validated run configuration.
     pub fn config(&self) -> neardup::Result<Config> {
         let config = Config {
@@ -454,6 +616,7 @@ impl Common {
                 BlocksArg::Paragraphs => BlockMode::Paragraphs,
             },
             format: match self.format {
+                // (`github` is refused by `report_format`.)
                 FormatArg::Auto | FormatArg::Github => Format::Auto,
                 FormatArg::Text => Format::Text,
                 FormatArg::Jsonl => Format::Jsonl,
@@ -492,15 +655,33 @@ impl Common {
             },
             glob: self.glob.clone(),
             text: self.text,
+            preview: self.preview,
             mmap: !self.no_mmap,
-            threads: if self.threads == 0 {
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-            } else {
-                self.threads
-            },
+            threads: threads(self.threads),
         };
         config.validate()?;
         Ok(config)
+    }
+}
+
+/// Most worker threads per core: more only add start-up and coordination
+/// (`--threads 10000` took minutes on a 7 KB file).
+const THREADS_PER_CORE: usize = 8;
+
+/// The worker threads a run uses for `--threads asked`: one per core for 0,
+/// at most [`THREADS_PER_CORE`] per core (saying so when capped).
+fn threads(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let most = cores.saturating_mul(THREADS_PER_CORE);
+    if asked == 0 {
+        cores
+    } else if asked > most {
+        eprintln!(
+            "neardup: --threads {asked} is more than {THREADS_PER_CORE} per core; using {most} ({cores} cores)"
+        );
+        most
+    } else {
+        asked
     }
 }
 
@@ -543,6 +724,39 @@ mod tests {
             .config()
             .is_err());
         assert!(Cli::try_parse_from(["neardup", "scan", "--bands", "3", "a"]).is_err());
+    }
+
+    #[test]
+    fn report_format_is_one_flag_or_its_short_form() {
+        let format = |args: &[&str]| common(args).report_format("check");
+        assert_eq!(format(&["a"]), Ok(OutputFormatArg::Text));
+        assert_eq!(format(&["--json", "a"]), Ok(OutputFormatArg::Json));
+        assert_eq!(
+            format(&["--json", "--output-format", "json", "a"]),
+            Ok(OutputFormatArg::Json)
+        );
+        assert_eq!(
+            format(&["--output-format", "github", "a"]),
+            Ok(OutputFormatArg::Github)
+        );
+        assert!(format(&["--json", "--output-format", "github", "a"])
+            .unwrap_err()
+            .contains("conflicts with --output-format github"));
+        assert_eq!(
+            format(&["--format", "github", "a"]),
+            Ok(OutputFormatArg::Github)
+        );
+        assert!(format(&["--format", "github", "--json", "a"])
+            .unwrap_err()
+            .contains("conflicts with --output-format github"));
+        assert!(format(&["--format", "github", "--output-format", "text", "a"]).is_err());
+        assert!(common(&["--format", "github", "a"])
+            .report_format("scan")
+            .unwrap_err()
+            .contains("`neardup check --output-format github`"));
+        assert!(common(&["--output-format", "github", "a"])
+            .report_format("scan")
+            .is_err());
     }
 
     #[test]

@@ -33,7 +33,10 @@ impl Compression {
     pub fn sniff(bytes: &[u8]) -> Compression {
         if bytes.starts_with(&[0x1F, 0x8B]) {
             Compression::Gzip
-        } else if bytes.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        } else if bytes.starts_with(&[0x28, 0xB5, 0x2F, 0xFD])
+            // A skippable frame (magic 0x184D2A50-5F), as pzstd writes first.
+            || (bytes.len() >= 4 && bytes[0] & 0xF0 == 0x50 && bytes[1..4] == [0x2A, 0x4D, 0x18])
+        {
             Compression::Zstd
         } else {
             Compression::None

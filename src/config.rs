@@ -179,6 +179,9 @@ pub struct Config {
     pub glob: Vec<String>,
     /// Read files that contain NUL bytes.
     pub text: bool,
+    /// Characters of each removed block's text shown in the report (0: none).
+    #[serde(skip)]
+    pub preview: usize,
     /// Memory-map regular files instead of reading them (same answer).
     #[serde(skip)]
     pub mmap: bool,
@@ -213,6 +216,7 @@ impl Default for Config {
             on_error: OnError::Fail,
             glob: Vec::new(),
             text: false,
+            preview: 0,
             mmap: true,
             threads: 0,
         }
@@ -247,7 +251,8 @@ impl Config {
             return Err(Error::Usage("--num-perm must be from 1 to 4096".into()));
         }
         if let Some((bands, rows)) = self.banding {
-            if bands == 0 || rows == 0 || bands * rows > self.num_perm {
+            if bands == 0 || rows == 0 || bands.checked_mul(rows).is_none_or(|n| n > self.num_perm)
+            {
                 return Err(Error::Usage(format!(
                     "--bands {bands} x --rows {rows} must be at least 1 x 1 and at most --num-perm {}",
                     self.num_perm

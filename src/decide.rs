@@ -152,7 +152,7 @@ impl BlockFacts<'_> {
 
     /// Greedy alignment of the blocks from `g0` on with the blocks from `q0` on.
     fn align(&self, g0: usize, q0: usize, end: usize, config: &Config) -> Vec<Pair> {
-        let gap = config.max_gap + 1;
+        let gap = config.max_gap.saturating_add(1);
         let source_end = self.doc_end(q0);
         let mut pairs = vec![self.pair(g0, q0)];
         let (mut lg, mut lq) = (g0, q0);
@@ -164,7 +164,11 @@ impl BlockFacts<'_> {
                 continue;
             }
             let judged = self.judged(g, config);
-            let limit = if judged { lq + gap } else { lq + 1 };
+            let limit = if judged {
+                lq.saturating_add(gap)
+            } else {
+                lq + 1
+            };
             let cluster = self.cluster_of(g);
             let found = (lq + 1..=limit.min(source_end - 1))
                 .find(|&q| q < g && self.cluster_of(q) == cluster);

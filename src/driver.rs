@@ -26,6 +26,7 @@ use crate::progress::{Progress, Silent};
 use crate::report::{self, Accumulator, Report, Summary};
 use crate::store::{self, History, IndexParams, Segment};
 use crate::stream::{Chunk, Stream};
+use crate::target::{Staged, Staging};
 use crate::ExitStatus;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -85,6 +86,10 @@ struct OpenIndex {
     /// The exclusive lock of an update whose index does not exist yet (an
     /// existing index holds its own).
     _lock: Option<std::fs::File>,
+    /// The update's lock, held until the index is renamed into place at the
+    /// end of the run (a second descriptor of the same lock: the opened
+    /// index's own goes with it before then).
+    held: Option<std::fs::File>,
     report: Option<report::IndexReport>,
 }
 
@@ -92,16 +97,20 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
     let (path, role, update) = match &plan.index {
         IndexUse::None => return Ok(OpenIndex::default()),
         IndexUse::Build(out) => {
+            let lock = store::lock(out)?;
             return Ok(OpenIndex {
-                _lock: Some(store::lock(out)?),
+                held: Some(lock.try_clone().map_err(|e| Error::io(out, e))?),
+                _lock: Some(lock),
                 ..OpenIndex::default()
-            })
+            });
         }
         IndexUse::Read { path, role, update } => (path, *role, *update),
     };
-    let mut lock = None;
+    let (mut lock, mut held) = (None, None);
     if update {
-        lock = Some(store::lock(path)?);
+        let file = store::lock(path)?;
+        held = Some(file.try_clone().map_err(|e| Error::io(path, e))?);
+        lock = Some(file);
     }
     let history = if path.exists() {
         let params = IndexParams::of(&plan.config);
@@ -118,7 +127,7 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
         });
     };
     let report = report::IndexReport {
-        path: path.display().to_string(),
+        path: crate::escape::path(path),
         role: role.into(),
         documents: history.as_ref().map_or(0, History::documents),
         blocks: history.as_ref().map_or(0, History::blocks),
@@ -127,6 +136,7 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
     Ok(OpenIndex {
         history,
         _lock: lock,
+        held,
         report: Some(report),
     })
 }
@@ -180,6 +190,11 @@ struct Underway<'p> {
     spent: Spent,
     /// Bytes of input shown on the progress bar.
     shown: u64,
+    /// Sources told of so far (`-v`, and text that is not UTF-8).
+    announced: usize,
+    /// Outputs and the report, staged beside their targets and renamed
+    /// together once the whole run has succeeded.
+    staging: Staging,
 }
 
 #[allow(clippy::too_many_lines)]
@@ -202,7 +217,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         let formats: Vec<_> = plan
             .inputs
             .iter()
-            .map(|i| (i, input::format_of(i, config)))
+            .map(|i| (i, input::format_peeked(i, config)))
             .collect();
         output::plan(&formats, d, config.annotate).map_err(Failure::one)?;
     }
@@ -228,6 +243,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     let OpenIndex {
         history,
         _lock: lock,
+        held,
         report: index_report,
     } = index;
     let segments = history.map(History::into_segments).unwrap_or_default();
@@ -238,7 +254,8 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             config,
             chunk_bytes(limit) / 2,
             plan.spool_dir.clone(),
-        ),
+        )
+        .with_max_document(chunk_bytes(limit)),
     };
     let tally = if matches!(plan.report, ReportTo::Totals | ReportTo::Nowhere) {
         Tally::Totals(Summary::default())
@@ -274,6 +291,8 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         blocks: 0,
         spent: Spent::default(),
         shown: 0,
+        announced: 0,
+        staging: Staging::new(),
     };
     if !plan.one_chunk() {
         progress.stage("reading", running.stream.input_total().unwrap_or(0), true);
@@ -291,8 +310,18 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             });
         }
     };
+    if let Some(d) = &plan.destination {
+        // Checked again with what reading found (standard input's format
+        // shows only once it is read).
+        let sources = &running.stream.seen().sources;
+        let formats: Vec<_> = sources.iter().map(|s| (&s.input, s.format)).collect();
+        output::plan(&formats, d, config.annotate).map_err(Failure::one)?;
+    }
+    let updating = plan.index.writes().is_some();
     match running.deliver(first) {
-        Err(e) if is_broken_pipe(&e) => return Ok(ExitStatus::Success),
+        Err(e) if is_broken_pipe(&e) => {
+            return Ok(closed_early(updating, &running.staging, progress));
+        }
         Err(e) => return Err(Failure::one(e)),
         Ok(()) => {}
     }
@@ -301,12 +330,13 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         let index = &running.segments[0];
         (index.path().to_owned(), index.chunks_read())
     });
-    // The index learns of this run only once its output is safely written: a
-    // failed write then never makes the next run drop what was not kept.
-    if let Some(path) = plan.index.writes() {
-        running.update_index(path).map_err(Failure::one)?;
-    }
-    drop(lock);
+    // The index is staged now and renamed into place last, once the output
+    // and the report are: a failed write then never makes the next run drop
+    // what was not kept.
+    let staged_index = match plan.index.writes() {
+        Some(path) => Some(running.update_index(path).map_err(Failure::one)?),
+        None => None,
+    };
     let Underway {
         stream,
         tally,
@@ -316,6 +346,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         documents,
         text_bytes,
         blocks,
+        mut staging,
         ..
     } = running;
     let seen = stream.into_seen();
@@ -338,7 +369,9 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
                 }
                 report.check = Some(verdict);
             }
-            deliver_report(plan, &report, progress).map_err(Failure::one)?;
+            if !deliver_report(plan, &report, progress, &mut staging).map_err(Failure::one)? {
+                return Ok(closed_early(updating, &staging, progress));
+            }
         }
         Tally::Totals(summary) => {
             if plan.report == ReportTo::Totals && !plan.quiet {
@@ -346,12 +379,17 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             }
         }
     }
+    if let Some(index) = staged_index {
+        staging.add(index);
+    }
+    staging.commit().map_err(Failure::one)?;
+    drop((held, lock));
     if let (IndexUse::Build(out), false) = (&plan.index, plan.quiet) {
         progress.say(&format!(
             "indexed {} and {} into {}",
             report::plural(documents, "document"),
             report::plural(blocks, "block"),
-            out.display()
+            crate::escape::shown_path(out)
         ));
     }
     if plan.verbose && !plan.quiet {
@@ -385,7 +423,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         if let Some((path, (read, all))) = index_chunks {
             progress.say(&format!(
                 "index {}: read {} of {} 4 KiB chunks ({})",
-                path.display(),
+                crate::escape::shown_path(&path),
                 report::thousands(read),
                 report::thousands(all),
                 report::percent(read, all)
@@ -440,7 +478,8 @@ impl Underway<'_> {
             }
             Some(Destination::File(path)) => {
                 let mut failed = None;
-                let written = crate::atomic::write_compressed(path, |out| {
+                let mut staging = std::mem::take(&mut self.staging);
+                let written = output::write_compressed(path, &mut staging, |out| {
                     let mut sink = OneStream { out, flush: false };
                     self.annotated(first, &mut sink, &name(path)).map_err(|e| {
                         let message = e.to_string();
@@ -448,14 +487,19 @@ impl Underway<'_> {
                         std::io::Error::other(message)
                     })
                 });
+                self.staging = staging;
                 match failed {
                     Some(e) => Err(e),
                     None => written,
                 }
             }
             Some(Destination::Dir(dir)) => {
-                let mut sink = DirSink::new(dir);
-                self.annotated(first, &mut sink, &name(dir))
+                let mut staging = std::mem::take(&mut self.staging);
+                let mut sink = DirSink::new(dir, &mut staging);
+                let written = self.annotated(first, &mut sink, &name(dir));
+                drop(sink);
+                self.staging = staging;
+                written
             }
         }
     }
@@ -491,6 +535,14 @@ impl Underway<'_> {
             next = self.next_chunk()?;
         }
         self.resolve_late_copies()?;
+        // Before any output is put in place.
+        let seen = self.stream.seen();
+        if seen.sources.is_empty() && !seen.skipped.is_empty() {
+            return Err(Error::Usage(format!(
+                "nothing to read: every input was skipped ({})",
+                report::plural(seen.skipped.len(), "input")
+            )));
+        }
         if let Some(sink) = sink {
             let clock = Instant::now();
             self.parts
@@ -528,6 +580,7 @@ impl Underway<'_> {
             }
         }
         self.warned = self.stream.seen().skipped.len();
+        self.announce_sources();
         self.count(chunk, &analysis);
         let clock = Instant::now();
         if let Some(sink) = sink {
@@ -594,6 +647,30 @@ impl Underway<'_> {
             crate::memory::release_free_memory();
         }
         Ok(())
+    }
+
+    /// Tells how each input read since the last call was read: its format
+    /// (with `-v`), and a warning for a text file that is not UTF-8.
+    fn announce_sources(&mut self) {
+        let sources = &self.stream.seen().sources;
+        if !self.plan.quiet {
+            for source in sources.get(self.announced..).unwrap_or_default() {
+                let name = source.input.display_name();
+                if self.plan.verbose {
+                    let format = match source.format {
+                        crate::Format::Jsonl => "JSON Lines",
+                        _ => "text",
+                    };
+                    self.progress.say(&format!("read {name} as {format}"));
+                }
+                if let Some((line, offset)) = source.invalid_utf8() {
+                    self.progress.say(&format!(
+                        "warning: {name}:{line}: invalid UTF-8 at byte offset {offset}: read as text with each invalid byte as `?`, written back unchanged"
+                    ));
+                }
+            }
+        }
+        self.announced = self.announced.max(sources.len());
     }
 
     /// Counts a chunk's report entries (or totals), documents and time.
@@ -670,8 +747,9 @@ impl Underway<'_> {
     }
 
     /// Writes the index the run was checked against, with every document of
-    /// the run added, to `path` (temporary file, synced, renamed).
-    fn update_index(&mut self, path: &Path) -> Result<()> {
+    /// the run added, into a synced temporary file beside `path`, to be
+    /// renamed over it with the run's other outputs.
+    fn update_index(&mut self, path: &Path) -> Result<Staged> {
         let params = IndexParams::of(&self.plan.config);
         let mut run = self.segments.split_off(self.base);
         let index = self.segments.first();
@@ -739,43 +817,83 @@ fn totals(s: &Summary) -> String {
     )
 }
 
-/// Writes the report where the plan says, in its format.
-fn deliver_report(plan: &Plan, report: &Report, progress: &dyn Progress) -> Result<()> {
+/// Writes the report where the plan says, in its format (staged into
+/// `staging` when it goes to a regular file), and `check --step-summary`'s
+/// Markdown summary. `false`: standard output was closed early.
+fn deliver_report(
+    plan: &Plan,
+    report: &Report,
+    progress: &dyn Progress,
+    staging: &mut Staging,
+) -> Result<bool> {
+    let write = |w: &mut dyn Write| write_report(report, plan, w);
     match &plan.report {
-        ReportTo::File(path) => {
-            crate::atomic::write_atomically(path, |w| write_report(report, plan.format, w))
-        }
+        ReportTo::File(path) => crate::target::write_to(path, staging, write)?,
         ReportTo::Stdout => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            match write_report(report, plan.format, &mut out).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(Error::Usage(format!("writing the report: {e}")))
-                }
-                _ => Ok(()),
+            match write(&mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(false),
+                Err(e) => return Err(Error::Usage(format!("writing the report: {e}"))),
+                Ok(()) => {}
             }
         }
-        ReportTo::Totals => {
-            if !plan.quiet {
-                progress.say(&totals(&report.summary));
-            }
-            Ok(())
-        }
-        ReportTo::Nowhere => Ok(()),
+        ReportTo::Totals if !plan.quiet => progress.say(&totals(&report.summary)),
+        ReportTo::Totals | ReportTo::Nowhere => {}
     }
+    if let (Some(path), Some(verdict)) = (&plan.step_summary, &report.check) {
+        // What was there is kept; the whole is written aside and renamed in.
+        let before = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let mut summary = String::new();
+        crate::check::write_summary(verdict, &mut summary);
+        // A blank line ends the table before whatever a later step appends.
+        summary.push('\n');
+        crate::target::write_to(path, staging, |w| {
+            w.write_all(&before)?;
+            w.write_all(summary.as_bytes())
+        })?;
+    }
+    Ok(true)
 }
 
-/// Writes the report in `format`. JSON is serialized straight into the
-/// writer: a corpus's report can be larger than the corpus's text.
-fn write_report(report: &Report, format: ReportFormat, out: &mut dyn Write) -> std::io::Result<()> {
-    let top = match format {
-        ReportFormat::Github => {
+/// Standard output closed before the run's output was complete (`| head`):
+/// exit 0, as a closed pipe does, with nothing renamed into place (the
+/// staged files are removed), saying so when that leaves something undone.
+fn closed_early(updating: bool, staging: &Staging, progress: &dyn Progress) -> ExitStatus {
+    if updating {
+        progress.say(
+            "standard output was closed before the run was complete: the index was not updated",
+        );
+    } else if !staging.is_empty() {
+        progress.say(
+            "standard output was closed before the run was complete: no output file was written",
+        );
+    }
+    ExitStatus::Success
+}
+
+/// Writes the report in the plan's format. JSON is serialized straight into
+/// the writer: a corpus's report can be larger than the corpus's text.
+fn write_report(report: &Report, plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+    let top = match plan.format {
+        ReportFormat::Github { max_annotations } => {
             if let Some(verdict) = &report.check {
-                return write_formatted(out, |f| crate::check::write_github(report, verdict, f));
+                let annotations = crate::check::Annotations {
+                    max: max_annotations,
+                    summary: plan.step_summary.is_none(),
+                };
+                return write_formatted(out, |f| {
+                    crate::check::write_github(report, verdict, annotations, f)
+                });
             }
             10
         }
         ReportFormat::Json => return report.write_json(out),
+        ReportFormat::Jsonl => return report.write_jsonl(out),
         ReportFormat::Text { top } => top,
     };
     write_formatted(out, |f| report::write_text(report, top, f))?;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// An input path or an output path could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", crate::escape::shown_path(path))]
     Io {
         /// The file that failed.
         path: PathBuf,
@@ -17,7 +17,10 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The input is not valid UTF-8.
-    #[error("{}:{line}: invalid UTF-8 at byte offset {offset}", path.display())]
+    #[error(
+        "{}:{line}: invalid UTF-8 at byte offset {offset}",
+        crate::escape::shown_path(path)
+    )]
     InvalidUtf8 {
         /// The file.
         path: PathBuf,
@@ -26,14 +29,11 @@ pub enum Error {
         /// 0-based byte offset of the first bad byte in the file.
         offset: usize,
     },
-    /// The input holds no bytes at all.
-    #[error("{}: input is empty (0 bytes)", path.display())]
-    Empty {
-        /// The file.
-        path: PathBuf,
-    },
     /// The input holds a NUL byte, so it is taken for a binary file.
-    #[error("{}: binary file (NUL byte at byte offset {offset}); pass --text to read it anyway", path.display())]
+    #[error(
+        "{}: binary file (NUL byte at byte offset {offset}); pass --text to read it anyway",
+        crate::escape::shown_path(path)
+    )]
     Binary {
         /// The file.
         path: PathBuf,
@@ -41,7 +41,10 @@ pub enum Error {
         offset: usize,
     },
     /// The input starts with a UTF-16 byte-order mark.
-    #[error("{}: UTF-16 text ({endian} byte-order mark) is not supported; convert it to UTF-8 first", path.display())]
+    #[error(
+        "{}: UTF-16 text ({endian} byte-order mark) is not supported; convert it to UTF-8 first",
+        crate::escape::shown_path(path)
+    )]
     Utf16 {
         /// The file.
         path: PathBuf,
@@ -49,7 +52,7 @@ pub enum Error {
         endian: &'static str,
     },
     /// A JSON Lines record is malformed or lacks the text field.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}:{line}: {message}", crate::escape::shown_path(path))]
     Record {
         /// The file.
         path: PathBuf,
@@ -59,7 +62,10 @@ pub enum Error {
         message: String,
     },
     /// A compressed input could not be decoded.
-    #[error("{}: truncated or corrupt {format} stream after {decoded} decompressed bytes: {message}", path.display())]
+    #[error(
+        "{}: truncated or corrupt {format} stream after {decoded} decompressed bytes: {message}",
+        crate::escape::shown_path(path)
+    )]
     Decompress {
         /// The file.
         path: PathBuf,
@@ -70,8 +76,16 @@ pub enum Error {
         /// The decoder's message.
         message: String,
     },
+    /// An input or a document larger than the run can hold in memory.
+    #[error("{}: too large: {message}", crate::escape::shown_path(path))]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// How large, where reading stopped, and what to do.
+        message: String,
+    },
     /// A persistent index is missing, corrupt, or was built with other settings.
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", crate::escape::shown_path(path))]
     Index {
         /// The index file.
         path: PathBuf,

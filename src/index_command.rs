@@ -1,11 +1,13 @@
 //! `neardup index stats` and `neardup index merge`: commands on an index
-//! file, not runs over inputs.
+//! file, not runs over inputs (and the printing they share with the
+//! completions and the manual).
 
 use crate::cli;
 use crate::print_error;
 use neardup::report;
 use neardup::store;
-use neardup::ExitStatus;
+use neardup::target::Use;
+use neardup::{Error, ExitStatus};
 use std::io::Write;
 
 /// `neardup index stats`.
@@ -37,7 +39,7 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    print_stdout(|w| {
+    let printed = print_stdout(|w| {
         if args.json {
             let mut value = serde_json::json!({
                 "path": args.path.display().to_string(),
@@ -58,7 +60,7 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
         writeln!(
             w,
             "{}: neardup index, format version {}, {} bytes",
-            args.path.display(),
+            neardup::escape::shown_path(&args.path),
             store::FORMAT_VERSION,
             report::thousands(usize::try_from(index.file_len()).unwrap_or(usize::MAX))
         )?;
@@ -100,25 +102,49 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
             writeln!(w, "  checksums          every chunk verified")?;
         }
         Ok(())
-    })
+    });
+    if printed == Delivered::Failed {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Success
+    }
 }
 
 /// `neardup index merge`.
 pub fn merge(args: &cli::MergeArgs) -> ExitStatus {
     let merged = (|| -> neardup::Result<()> {
+        // The output may be one of the inputs (merging B into A), as an
+        // update writes the index it reads; A and B are two indexes, and the
+        // lock file is none of them.
+        let lock_file = store::lock_path(&args.output);
+        neardup::target::check_distinct(
+            &[Use::new(&args.a, "index A")],
+            &[Use::new(&args.b, "index B")],
+        )
+        .map_err(|_| {
+            Error::Usage(format!(
+                "{} and {} are one index: merging an index with itself would hold every document twice",
+                args.a.display(),
+                args.b.display()
+            ))
+        })?;
+        neardup::target::check_distinct(
+            &[Use::new(&args.a, "index A"), Use::new(&args.b, "index B")],
+            &[Use::new(&lock_file, "the output's lock file")],
+        )?;
         // The output's lock is held from before reading (the output may be
         // one of the inputs) until the merged index is in place.
         let _lock = store::lock(&args.output)?;
         let a = store::Segment::open(&args.a, None, None)?;
         let b = store::Segment::open(&args.b, None, None)?;
-        store::merge(&a, &b, &args.output)?;
+        store::merge(&a, &b, &args.output)?.persist()?;
         eprintln!(
             "neardup: merged {} ({} documents) and {} ({} documents) into {}",
-            args.a.display(),
+            neardup::escape::shown_path(&args.a),
             report::thousands(a.documents()),
-            args.b.display(),
+            neardup::escape::shown_path(&args.b),
             report::thousands(b.documents()),
-            args.output.display()
+            neardup::escape::shown_path(&args.output)
         );
         Ok(())
     })();
@@ -131,15 +157,35 @@ pub fn merge(args: &cli::MergeArgs) -> ExitStatus {
     }
 }
 
-fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> ExitStatus {
+/// How writing the report (or standard output) went.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Written,
+    /// Standard output was closed early (a pipe to `head`).
+    Closed,
+    /// An error, already printed.
+    Failed,
+}
+
+impl Delivered {
+    /// The exit status of a command whose whole output this was.
+    pub fn status(self) -> ExitStatus {
+        match self {
+            Delivered::Written | Delivered::Closed => ExitStatus::Success,
+            Delivered::Failed => ExitStatus::Error,
+        }
+    }
+}
+
+pub fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Delivered {
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     match fill(&mut lock).and_then(|()| lock.flush()) {
-        Ok(()) => ExitStatus::Success,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Ok(()) => Delivered::Written,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Delivered::Closed,
         Err(e) => {
             print_error(&format!("writing the report: {e}"));
-            ExitStatus::Error
+            Delivered::Failed
         }
     }
 }

@@ -209,14 +209,19 @@ fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
 }
 
 /// The value of a field a keep policy compares (`--keep newest:FIELD`).
-/// Ordered: missing < numbers < strings; strings that hold a number count as one.
+/// Ordered: missing < numbers < times < strings; strings that hold a number
+/// count as one, and RFC 3339 times (and dates) as the instants they name.
 #[derive(Clone, Debug, PartialEq, PartialOrd)]
 pub enum FieldValue {
     /// Missing, null, or not a number or string.
     Missing,
     /// A number (or a string holding one).
     Number(f64),
-    /// Any other string (ISO dates compare correctly as strings).
+    /// An RFC 3339 time (`2024-05-01T09:30:00+02:00`, or `Z`), compared as
+    /// an instant whatever its offset; a time without an offset, or a date,
+    /// counts as UTC.
+    Time(jiff::Timestamp),
+    /// Any other string.
     Text(String),
 }
 
@@ -228,11 +233,27 @@ impl FieldValue {
             }
             Ok(serde_json::Value::String(s)) => match s.trim().parse::<f64>() {
                 Ok(n) if n.is_finite() => FieldValue::Number(n),
-                _ => FieldValue::Text(s),
+                _ => time(s.trim()).map_or(FieldValue::Text(s), FieldValue::Time),
             },
             _ => FieldValue::Missing,
         }
     }
+}
+
+/// The instant an RFC 3339 time names; a time without an offset, or a
+/// date, is taken as UTC.
+fn time(text: &str) -> Option<jiff::Timestamp> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t);
+    }
+    let civil = text
+        .parse::<jiff::civil::DateTime>()
+        .or_else(|_| {
+            text.parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .ok()?;
+    jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()
 }
 
 /// A parsed record: its text and id, and where the raw text value sits in the line.
@@ -305,7 +326,7 @@ pub fn parse(
                     kind(&other)
                 ))
             }
-            Err(e) => return Err(format!("field {text_field:?}: {e}")),
+            Err(e) => return Err(string_error(raw, text_value.start, text_field, &e)),
         },
     };
     let id = id_value.clone().map(|range| {
@@ -329,6 +350,55 @@ pub fn parse(
     })
 }
 
+/// Why the JSON string `raw` (at byte `start` of its line) of field `name` is
+/// not a string: a lone UTF-16 surrogate escape named as such, else
+/// serde_json's message; either with the column in the line (1-based bytes).
+fn string_error(raw: &str, start: usize, name: &str, e: &serde_json::Error) -> String {
+    if let Some((at, escape)) = lone_surrogate(raw) {
+        return format!(
+            "field {name:?}: lone UTF-16 surrogate {escape} at column {} (a high surrogate \\uD800-\\uDBFF must be followed by a low one \\uDC00-\\uDFFF)",
+            start + at + 1
+        );
+    }
+    let message = e.to_string();
+    let what = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |at| &message[..at]);
+    format!("field {name:?}: {what} at column {}", start + e.column())
+}
+
+/// The first `\uXXXX` escape of `raw` that is half a surrogate pair without
+/// its other half: its byte offset and the escape.
+fn lone_surrogate(raw: &str) -> Option<(usize, &str)> {
+    let b = raw.as_bytes();
+    let unit = |at: usize| -> Option<u32> {
+        if b.get(at..at + 2)? != b"\\u" {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(b.get(at + 2..at + 6)?).ok()?, 16).ok()
+    };
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match unit(i) {
+            Some(0xD800..=0xDBFF) => {
+                if unit(i + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) {
+                    i += 12;
+                    continue;
+                }
+                return Some((i, &raw[i..i + 6]));
+            }
+            Some(0xDC00..=0xDFFF) => return Some((i, &raw[i..i + 6])),
+            // Any other escape: skip it whole (`\\` must not start another).
+            _ => i += 2,
+        }
+    }
+    None
+}
+
 fn kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
@@ -343,6 +413,47 @@ fn kind(value: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogates_are_named_with_their_column() {
+        let line = r#"{"id":"a","text":"ok \\ud800 \ud83d\ude00 \ud800x"}"#;
+        let err = parse(line, "text", "id", None).unwrap_err();
+        assert_eq!(
+            err,
+            "field \"text\": lone UTF-16 surrogate \\ud800 at column 43 (a high surrogate \\uD800-\\uDBFF must be followed by a low one \\uDC00-\\uDFFF)"
+        );
+        assert_eq!(&line[42..48], r"\ud800");
+        let low = r#"{"text":"\udc00"}"#;
+        let err = parse(low, "text", "id", None).unwrap_err();
+        assert!(
+            err.contains(r"lone UTF-16 surrogate \udc00 at column 10"),
+            "{err}"
+        );
+        let other = r#"{"text":"\u12"}"#;
+        let err = parse(other, "text", "id", None).unwrap_err();
+        assert!(err.contains("at column"), "{err}");
+        assert!(!err.contains("surrogate"), "{err}");
+    }
+
+    #[test]
+    fn times_compare_as_instants_not_strings() {
+        let value = |raw: &str| FieldValue::from_raw(raw);
+        // 09:30 at +02:00 is 07:30 UTC: earlier than 08:00Z, though it sorts
+        // after it as a string.
+        let a = value("\"2024-05-01T09:30:00+02:00\"");
+        let b = value("\"2024-05-01T08:00:00Z\"");
+        assert!(matches!(a, FieldValue::Time(_)));
+        assert!(a < b);
+        // Fractions of a second, and dates (UTC midnight).
+        assert!(value("\"2024-05-01T08:00:00.5Z\"") > b);
+        assert!(value("\"2024-05-02\"") > b);
+        assert!(value("\"2024-05-01\"") < b);
+        assert_eq!(
+            value("\"not a time\""),
+            FieldValue::Text("not a time".into())
+        );
+        assert_eq!(value("\"17\""), FieldValue::Number(17.0));
+    }
 
     #[test]
     fn unescape_matches_serde_and_decoded_len_its_length() {
@@ -387,7 +498,7 @@ mod tests {
     #[test]
     fn keep_fields_compare_numbers_and_dates() {
         let p = parse(r#"{"text":"x","t":"2018-07-16"}"#, "text", "id", Some("t")).unwrap();
-        assert_eq!(p.keep, Some(FieldValue::Text("2018-07-16".into())));
+        assert!(matches!(p.keep, Some(FieldValue::Time(_))));
         let q = parse(r#"{"text":"x","t":"2018-07-15"}"#, "text", "id", Some("t")).unwrap();
         assert!(q.keep < p.keep);
         let n = parse(r#"{"text":"x","t":" 12 "}"#, "text", "id", Some("t")).unwrap();

@@ -40,6 +40,7 @@
 //!     out_dir: None,
 //!     report: None,
 //!     format: ReportFormat::Json,
+//!     step_summary: None,
 //!     index: None,
 //!     reference: None,
 //!     update: false,
@@ -70,16 +71,16 @@
 //! assert!(cleaned.ends_with("A tweet in between.\n"));
 //! ```
 
-mod atomic;
 pub mod check;
 mod chunked;
 pub mod cluster;
-mod compress;
+pub mod compress;
 pub mod config;
 pub mod decide;
 pub mod detect;
 mod driver;
 pub mod error;
+pub mod escape;
 pub mod index;
 pub mod input;
 pub mod jsonl;
@@ -97,6 +98,7 @@ mod sizes;
 pub mod sketch;
 pub mod store;
 pub mod stream;
+pub mod target;
 
 /// A seeded stream of pseudo-random numbers for unit tests (the high bits
 /// of a 64-bit linear congruential generator).

@@ -11,10 +11,24 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     neardup::memory::tune_allocator();
+    // Interrupted, a run removes the temporary files beside its targets.
+    if let Err(e) = neardup::target::clean_up_on_signals() {
+        print_error(&format!("warning: cannot watch for signals: {e}"));
+    }
     let cli = cli::Cli::parse();
     let status = match &cli.command {
         cli::Command::Index(cli::IndexCommand::Stats(args)) => index_command::stats(args),
         cli::Command::Index(cli::IndexCommand::Merge(args)) => index_command::merge(args),
+        cli::Command::Completions { shell } => index_command::print_stdout(|w| {
+            let mut command = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "neardup", w);
+            Ok(())
+        })
+        .status(),
+        cli::Command::Man => index_command::print_stdout(|w| {
+            clap_mangen::Man::new(<cli::Cli as clap::CommandFactory>::command()).render(w)
+        })
+        .status(),
         command => run(command),
     };
     status.into()
@@ -23,7 +37,7 @@ fn main() -> ExitCode {
 /// A run: its plan, then the run itself.
 fn run(command: &cli::Command) -> ExitStatus {
     let Some((common, plan)) = command.plan() else {
-        unreachable!("index stats and merge are no runs");
+        unreachable!("the other commands are no runs");
     };
     let plan = match plan {
         Ok(plan) => plan,
@@ -46,8 +60,9 @@ fn run(command: &cli::Command) -> ExitStatus {
     }
 }
 
-/// The progress bar on standard error (hidden unless asked for or on a terminal).
-struct ProgressBar(indicatif::ProgressBar);
+/// The progress bar on standard error (hidden unless asked for or on a
+/// terminal), and whether standard error is a terminal.
+struct ProgressBar(indicatif::ProgressBar, bool);
 
 impl ProgressBar {
     fn new(common: &cli::Common) -> ProgressBar {
@@ -57,35 +72,28 @@ impl ProgressBar {
                 cli::ProgressArg::Always => true,
                 cli::ProgressArg::Auto => std::io::stderr().is_terminal(),
             };
+        let terminal = std::io::stderr().is_terminal();
         let bar = if !show {
             indicatif::ProgressBar::hidden()
-        } else if std::io::stderr().is_terminal() {
+        } else if terminal {
             indicatif::ProgressBar::with_draw_target(
                 Some(0),
                 indicatif::ProgressDrawTarget::stderr(),
             )
         } else {
-            // `--progress always` into a file or pipe: indicatif draws only to
-            // terminals, so hand it a plain stderr that takes ANSI codes as given.
+            // `--progress always` into a file or pipe: plain lines, one a
+            // second at most, no cursor movement or colour.
             indicatif::ProgressBar::with_draw_target(
                 Some(0),
-                indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 4),
+                indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 1),
             )
         };
-        ProgressBar(bar)
+        ProgressBar(bar, terminal)
     }
 }
 
-/// Moves the cursor `n` places with the ANSI sequence ending in `code`.
-#[allow(clippy::unnecessary_wraps)]
-fn csi(n: usize, code: char) -> std::io::Result<()> {
-    if n > 0 {
-        eprint!("\x1b[{n}{code}");
-    }
-    Ok(())
-}
-
-/// Standard error as a terminal of 80 columns, for `--progress always`.
+/// Standard error as plain lines, for `--progress always` into a file or a
+/// pipe: each draw is a line of its own; no ANSI sequences.
 #[derive(Debug)]
 struct PlainStderr;
 
@@ -93,28 +101,31 @@ impl indicatif::TermLike for PlainStderr {
     fn width(&self) -> u16 {
         80
     }
-    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        csi(n, 'A')
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
     }
-    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        csi(n, 'B')
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
     }
-    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        csi(n, 'C')
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
     }
-    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        csi(n, 'D')
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
     }
     fn write_line(&self, s: &str) -> std::io::Result<()> {
-        eprintln!("{s}");
+        if !s.trim().is_empty() {
+            eprintln!("{s}");
+        }
         Ok(())
     }
     fn write_str(&self, s: &str) -> std::io::Result<()> {
-        eprint!("{s}");
+        if !s.trim().is_empty() {
+            eprintln!("{s}");
+        }
         Ok(())
     }
     fn clear_line(&self) -> std::io::Result<()> {
-        eprint!("\r\x1b[2K");
         Ok(())
     }
     fn flush(&self) -> std::io::Result<()> {
@@ -122,18 +133,30 @@ impl indicatif::TermLike for PlainStderr {
     }
 }
 
-impl neardup::progress::Progress for ProgressBar {
+impl Progress for ProgressBar {
     fn stage(&self, name: &'static str, total: u64, bytes: bool) {
-        let template = if bytes && total == 0 {
-            // Standard input: how much is done, not how much is left.
-            "{msg:>10} [{elapsed_precise}] {bytes} {bytes_per_sec}"
-        } else if bytes {
-            "{msg:>10} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
-        } else {
-            "{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({percent}%) ETA {eta}"
+        // A stage with no known total (standard input, a stream) shows a
+        // spinner and how much is done, never `0/0 (100%)`.
+        let template = match (total, bytes) {
+            (0, true) => "{spinner} {msg:>10} [{elapsed_precise}] {bytes} {bytes_per_sec}",
+            (0, false) => "{spinner} {msg:>10} [{elapsed_precise}] {human_pos}",
+            (_, true) => "{msg:>10} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            (_, false) => "{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({percent}%) ETA {eta}",
         };
         if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            // Plain lines take ASCII only.
+            let style = if self.1 {
+                style
+            } else {
+                style.tick_chars("-\\|/ ").progress_chars("#>-")
+            };
             self.0.set_style(style);
+        }
+        if total == 0 && self.1 && !self.0.is_hidden() {
+            self.0
+                .enable_steady_tick(std::time::Duration::from_millis(120));
+        } else {
+            self.0.disable_steady_tick();
         }
         self.0.set_message(name);
         self.0.set_length(total);

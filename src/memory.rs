@@ -12,15 +12,12 @@
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> i32;
-        }
         // SAFETY: malloc_trim only walks glibc's own free lists and returns
         // unused pages with madvise; it touches no live allocation and is
         // thread-safe (it takes the arena locks).
         #[allow(unsafe_code)]
         unsafe {
-            malloc_trim(0);
+            libc::malloc_trim(0);
         }
     }
 }
@@ -35,15 +32,11 @@ pub fn release_free_memory() {
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        extern "C" {
-            fn mallopt(param: i32, value: i32) -> i32;
-        }
-        const M_MMAP_THRESHOLD: i32 = -3;
         // SAFETY: mallopt only sets a glibc tuning parameter; called once at
         // start, before other threads allocate.
         #[allow(unsafe_code)]
         unsafe {
-            mallopt(M_MMAP_THRESHOLD, 1 << 20);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         }
     }
 }
@@ -56,10 +49,6 @@ pub fn huge_vec<T: Clone>(value: T, len: usize) -> Vec<T> {
     let mut v: Vec<T> = Vec::with_capacity(len);
     #[cfg(target_os = "linux")]
     {
-        extern "C" {
-            fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: i32) -> i32;
-        }
-        const MADV_HUGEPAGE: i32 = 14;
         const PAGE: usize = 4096;
         let start = v.as_ptr() as usize;
         let end = start + len * std::mem::size_of::<T>();
@@ -70,7 +59,7 @@ pub fn huge_vec<T: Clone>(value: T, len: usize) -> Vec<T> {
             // pages inside it, none written yet); nothing is read or moved.
             #[allow(unsafe_code)]
             unsafe {
-                madvise(start as *mut std::ffi::c_void, end - start, MADV_HUGEPAGE);
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
             }
         }
     }
@@ -116,8 +105,10 @@ fn status_kib(status: &str, name: &str) -> Option<u64> {
 
 /// Memory the process may still take, in bytes: what Linux calls available
 /// (`MemAvailable`), or less when a control group caps the process (a
-/// container). `NEARDUP_AVAILABLE_MEMORY` (a size such as `2G`) overrides
-/// both. `None` when neither tells.
+/// container, a systemd slice, a job scheduler): the least room left under
+/// any cap of the process's own groups and their parents, cgroup v1 or v2
+/// (see [`cgroup_room`]). `NEARDUP_AVAILABLE_MEMORY` (a size such as `2G`)
+/// overrides both. `None` when neither tells.
 #[must_use]
 pub fn available() -> Option<u64> {
     if let Ok(given) = std::env::var("NEARDUP_AVAILABLE_MEMORY") {
@@ -130,18 +121,173 @@ pub fn available() -> Option<u64> {
         .as_deref()
         .and_then(|m| status_kib(m, "MemAvailable:"))
         .map(|kib| kib * 1024);
-    let read = |name: &str| -> Option<u64> {
-        std::fs::read_to_string(format!("/sys/fs/cgroup/{name}"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
+    let group = match (
+        std::fs::read_to_string("/proc/self/cgroup"),
+        std::fs::read_to_string("/proc/self/mountinfo"),
+    ) {
+        (Ok(cgroup), Ok(mountinfo)) => cgroup_room(&cgroup, &mountinfo, |path| {
+            std::fs::read_to_string(path).ok()
+        }),
+        _ => None,
     };
-    // cgroup v2: the cap ("max" when there is none) less what is used.
-    let group =
-        read("memory.max").map(|max| max.saturating_sub(read("memory.current").unwrap_or(0)));
     match (system, group) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+/// A v1 limit at least this large means no limit (the kernel writes
+/// 9223372036854771712, `i64::MAX` rounded down to a page).
+const NO_V1_LIMIT: u64 = 1 << 62;
+
+/// The least room left under the memory caps of the process's control
+/// groups, from `/proc/self/cgroup` (`cgroup`) and `/proc/self/mountinfo`
+/// (`mountinfo`), reading the groups' files with `read`: for cgroup v2, the
+/// `0::/path` group's `memory.max` less `memory.current`; for v1, the
+/// `memory` controller's group's `memory.limit_in_bytes` less
+/// `memory.usage_in_bytes`; in either, at every level from the group up to
+/// the root of its hierarchy's mount (a parent's cap binds its children).
+/// `None` when no group is capped (or none can be read).
+pub fn cgroup_room(
+    cgroup: &str,
+    mountinfo: &str,
+    read: impl Fn(&std::path::Path) -> Option<String>,
+) -> Option<u64> {
+    let number = |path: std::path::PathBuf| -> Option<u64> { read(&path)?.trim().parse().ok() };
+    let mut least: Option<u64> = None;
+    for line in cgroup.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let (v2, limit, usage) = if controllers.is_empty() {
+            (true, "memory.max", "memory.current")
+        } else if controllers.split(',').any(|c| c == "memory") {
+            (false, "memory.limit_in_bytes", "memory.usage_in_bytes")
+        } else {
+            continue;
+        };
+        let Some((root, mount)) = cgroup_mount(mountinfo, v2) else {
+            continue;
+        };
+        // The group's path below the mount's root (in a container, the
+        // mount's root is often the group itself).
+        let below = path.strip_prefix(root).unwrap_or(path);
+        let mut dir = std::path::Path::new(mount).join(below.trim_start_matches('/'));
+        loop {
+            // ("max" in v2, a huge number in v1: no cap at this level.)
+            if let Some(max) = number(dir.join(limit)).filter(|&m| m < NO_V1_LIMIT) {
+                let used = number(dir.join(usage)).unwrap_or(0);
+                let left = max.saturating_sub(used);
+                least = Some(least.map_or(left, |r| r.min(left)));
+            }
+            if dir == std::path::Path::new(mount) || !dir.pop() {
+                break;
+            }
+        }
+    }
+    least
+}
+
+/// The root and mount point of the cgroup v2 hierarchy (`v2`) or of the v1
+/// hierarchy holding the memory controller, from `/proc/self/mountinfo`.
+fn cgroup_mount(mountinfo: &str, v2: bool) -> Option<(&str, &str)> {
+    mountinfo.lines().find_map(|line| {
+        let (mount, fs) = line.split_once(" - ")?;
+        let mount: Vec<&str> = mount.split(' ').collect();
+        let fs: Vec<&str> = fs.split(' ').collect();
+        let (root, point) = (*mount.get(3)?, *mount.get(4)?);
+        let matches = match (v2, fs.first()) {
+            (true, Some(&"cgroup2")) => true,
+            (false, Some(&"cgroup")) => fs
+                .get(2)
+                .is_some_and(|options| options.split(',').any(|o| o == "memory")),
+            _ => false,
+        };
+        matches.then_some((root, point))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    fn files(entries: &[(&str, &str)]) -> impl Fn(&Path) -> Option<String> {
+        let map: HashMap<PathBuf, String> = entries
+            .iter()
+            .map(|(p, v)| (PathBuf::from(p), (*v).to_owned()))
+            .collect();
+        move |path| map.get(path).cloned()
+    }
+
+    #[test]
+    fn cgroup_v2_nested_caps_bind() {
+        let mountinfo = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
+        let cgroup = "0::/user.slice/job.scope\n";
+        // The job has no cap of its own; its slice has 4 GiB, 3 GiB used.
+        let read = files(&[
+            ("/sys/fs/cgroup/user.slice/job.scope/memory.max", "max\n"),
+            (
+                "/sys/fs/cgroup/user.slice/job.scope/memory.current",
+                "1000\n",
+            ),
+            ("/sys/fs/cgroup/user.slice/memory.max", "4294967296\n"),
+            ("/sys/fs/cgroup/user.slice/memory.current", "3221225472\n"),
+        ]);
+        assert_eq!(cgroup_room(cgroup, mountinfo, read), Some(1 << 30));
+        // A tighter cap below wins.
+        let read = files(&[
+            ("/sys/fs/cgroup/user.slice/job.scope/memory.max", "600\n"),
+            (
+                "/sys/fs/cgroup/user.slice/job.scope/memory.current",
+                "100\n",
+            ),
+            ("/sys/fs/cgroup/user.slice/memory.max", "4294967296\n"),
+        ]);
+        assert_eq!(cgroup_room(cgroup, mountinfo, read), Some(500));
+        // No cap anywhere.
+        let read = files(&[("/sys/fs/cgroup/memory.max", "max\n")]);
+        assert_eq!(cgroup_room(cgroup, mountinfo, read), None);
+    }
+
+    #[test]
+    fn cgroup_v1_memory_controller_is_found() {
+        let mountinfo = "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n\
+             32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n\
+             35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n\
+             41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+        let cgroup = "4:memory:/process_api/abc\n1:cpu:/\n0::/\n";
+        let read = files(&[
+            (
+                "/sys/fs/cgroup/memory/process_api/abc/memory.limit_in_bytes",
+                "9223372036854771712",
+            ),
+            (
+                "/sys/fs/cgroup/memory/process_api/memory.limit_in_bytes",
+                "2147483648",
+            ),
+            (
+                "/sys/fs/cgroup/memory/process_api/memory.usage_in_bytes",
+                "1073741824",
+            ),
+            (
+                "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                "9223372036854771712",
+            ),
+        ]);
+        assert_eq!(cgroup_room(cgroup, mountinfo, read), Some(1 << 30));
+        // In a container the mount's root is the group itself.
+        let mountinfo =
+            "35 31 0:32 /docker/xyz /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n";
+        let cgroup = "9:memory:/docker/xyz\n";
+        let read = files(&[
+            ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "1000"),
+            ("/sys/fs/cgroup/memory/memory.usage_in_bytes", "400"),
+        ]);
+        assert_eq!(cgroup_room(cgroup, mountinfo, read), Some(600));
     }
 }

@@ -1,11 +1,14 @@
-//! Cleaned output: the kept spans of each document, byte for byte (written
-//! through the crate's atomic files, so an interrupted run never leaves a
-//! half-written file under the final name).
+//! Cleaned output: the kept spans of each document, byte for byte, written
+//! as [`crate::target`] says (a regular file staged beside its destination and
+//! renamed over it only when the whole run has succeeded, a device or pipe
+//! written directly), so a failed run never leaves a half-written file.
 
+use crate::compress::{Compression, Encoder};
 use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::input::{Corpus, InputPath};
 use crate::pipeline::Analysis;
+use crate::target::Staging;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::Write;
@@ -94,9 +97,10 @@ pub fn write_source_part(
             if analysis.doc_dropped[doc] {
                 continue;
             }
-            let text: &str = &corpus.text(&corpus.documents[doc]);
+            // The file's own bytes (a text file that is not UTF-8 is
+            // written back as it was).
             for span in kept_spans(analysis, doc) {
-                out.write_all(&text.as_bytes()[span])?;
+                out.write_all(&src.data[span])?;
             }
         }
         return Ok(());
@@ -197,8 +201,9 @@ const OUTPUT_BATCH: usize = 512;
 /// The fields `--annotate` adds to a record, with a leading comma.
 fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
     let level = &analysis.doc_level;
+    let removed = analysis.removed(doc).1;
     let Some(index) = level.cluster_of.get(doc).copied().flatten() else {
-        return annotation_fields(None);
+        return annotation_fields(None, removed);
     };
     let cluster = &level.clusters[index];
     let global = analysis.base_docs + doc;
@@ -207,13 +212,18 @@ fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
         .iter()
         .find(|(m, _)| *m == global)
         .map_or(1.0, |(_, s)| *s);
-    annotation_fields(Some(InCluster {
-        representative: cluster.representative,
-        size: cluster.members.len(),
-        representative_id: &analysis.doc_id(corpus, cluster.representative),
-        similarity,
-        duplicate: cluster.kept != global,
-    }))
+    // The record that stays (with --keep newest:FIELD, the newest), which
+    // is not always the cluster's first.
+    annotation_fields(
+        Some(InCluster {
+            representative: cluster.representative,
+            size: cluster.members.len(),
+            representative_id: &analysis.doc_id(corpus, cluster.kept),
+            similarity,
+            duplicate: cluster.kept != global,
+        }),
+        removed,
+    )
 }
 
 /// A record's place in its cluster, for `--annotate`.
@@ -225,10 +235,10 @@ struct InCluster<'a> {
     duplicate: bool,
 }
 
-/// The fields `--annotate` adds to a record in `cluster` (or in none), with
-/// a leading comma.
-fn annotation_fields(cluster: Option<InCluster<'_>>) -> String {
-    let value = match cluster {
+/// The fields `--annotate` adds to a record in `cluster` (or in none) that
+/// lost `removed` bytes of its text to repeated blocks, with a leading comma.
+fn annotation_fields(cluster: Option<InCluster<'_>>, removed: usize) -> String {
+    let mut value = match cluster {
         Some(c) => serde_json::json!({
             "neardup_cluster": c.representative,
             "neardup_cluster_size": c.size,
@@ -244,6 +254,9 @@ fn annotation_fields(cluster: Option<InCluster<'_>>) -> String {
             "neardup_duplicate": false,
         }),
     };
+    if removed > 0 {
+        value["neardup_removed_bytes"] = removed.into();
+    }
     // serde_json's map keeps keys sorted, so the bytes are stable.
     let object = value.to_string();
     format!(", {}", &object[1..object.len() - 1])
@@ -262,12 +275,20 @@ pub struct Annotations {
     members: HashMap<usize, (usize, f64)>,
     /// Per representative: its cluster's size and its id.
     representatives: HashMap<usize, (usize, String)>,
+    /// Per document that lost blocks (by global index): the bytes removed.
+    removed: HashMap<usize, usize>,
 }
 
 impl Annotations {
     /// Takes in a chunk's clusters (whose members include their
     /// representative, wherever it is).
     pub fn add(&mut self, corpus: &Corpus, analysis: &Analysis) {
+        for doc in 0..corpus.documents.len() {
+            let removed = analysis.removed(doc).1;
+            if removed > 0 {
+                self.removed.insert(analysis.base_docs + doc, removed);
+            }
+        }
         for cluster in &analysis.doc_level.clusters {
             let rep = cluster.representative;
             for &(member, similarity) in &cluster.members {
@@ -285,16 +306,19 @@ impl Annotations {
     /// The fields of document `doc` (a global index), with a leading comma.
     #[must_use]
     pub fn fields(&self, doc: usize) -> String {
-        annotation_fields(self.members.get(&doc).map(|&(rep, similarity)| {
-            let (size, id) = &self.representatives[&rep];
-            InCluster {
-                representative: rep,
-                size: *size,
-                representative_id: id,
-                similarity,
-                duplicate: doc != rep,
-            }
-        }))
+        annotation_fields(
+            self.members.get(&doc).map(|&(rep, similarity)| {
+                let (size, id) = &self.representatives[&rep];
+                InCluster {
+                    representative: rep,
+                    size: *size,
+                    representative_id: id,
+                    similarity,
+                    duplicate: doc != rep,
+                }
+            }),
+            self.removed.get(&doc).copied().unwrap_or(0),
+        )
     }
 }
 
@@ -324,7 +348,7 @@ pub fn plan(
         .filter_map(|(s, _)| s.path.canonicalize().ok())
         .collect();
     let refuse_input = |path: &Path| -> Result<()> {
-        if let Some(canon) = canonical_target(path) {
+        if let Some(canon) = crate::target::canonical_target(path) {
             if inputs.contains(&canon) {
                 return Err(Error::Usage(format!(
                     "{}: output path is also an input; refusing to overwrite it",
@@ -368,14 +392,20 @@ pub fn plan(
     }
 }
 
-/// The canonical path a (maybe not yet existing) file would have.
-fn canonical_target(path: &Path) -> Option<PathBuf> {
-    if let Ok(canon) = path.canonicalize() {
-        return Some(canon);
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    Some(parent.canonicalize().ok()?.join(path.file_name()?))
+/// Writes `fill`'s bytes to `path` as [`crate::target::write_to`] does,
+/// compressing as the file name says (`.gz`, `.zst`).
+///
+/// # Errors
+/// See [`crate::target::write_to`].
+pub fn write_compressed(
+    path: &Path,
+    staging: &mut Staging,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let compression = Compression::from_name(path);
+    crate::target::write_to(path, staging, |out| {
+        let mut encoder = Encoder::new(out, compression)?;
+        fill(&mut encoder)?;
+        encoder.finish()
+    })
 }

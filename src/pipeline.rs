@@ -242,7 +242,8 @@ fn sketch_document(
             }
         });
         if let Some(hll) = block_ngrams.as_deref_mut() {
-            if hashes.len() >= config.min_words {
+            // A block without words adds nothing (also with --min-words 0).
+            if hashes.len() >= config.min_words.max(1) {
                 let n = config.block_shingle.clamp(1, hashes.len());
                 // Not the shingle hash, only as distinct: word hashes are
                 // xxh3, and `insert` mixes.

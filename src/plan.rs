@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 use crate::input::InputPath;
 use crate::output::Destination;
 use crate::sizes::{human_bytes, parse_size};
+use crate::store::lock_path;
+use crate::target::{check_distinct, Use};
 use std::path::PathBuf;
 
 /// What the command does besides analysing.
@@ -54,16 +56,35 @@ pub enum ReportFormat {
     },
     /// One JSON document.
     Json,
+    /// JSON Lines: one object per entry.
+    Jsonl,
     /// GitHub workflow commands and a Markdown summary (`check` only).
-    Github,
+    Github {
+        /// Warning annotations at most.
+        max_annotations: usize,
+    },
+}
+
+impl ReportFormat {
+    /// Its name, as `--output-format` takes it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportFormat::Text { .. } => "text",
+            ReportFormat::Json => "json",
+            ReportFormat::Jsonl => "jsonl",
+            ReportFormat::Github { .. } => "github",
+        }
+    }
 }
 
 /// Where the report goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReportTo {
-    /// Standard output.
+    /// Standard output (also `--report -`).
     Stdout,
-    /// A file, written atomically (`--report`).
+    /// A file, staged and renamed into place with the run's other outputs
+    /// (`--report`; a device or pipe is written directly).
     File(PathBuf),
     /// Only its line of totals, on standard error: the cleaned text has
     /// standard output (only the totals are counted).
@@ -123,6 +144,9 @@ pub struct Request {
     pub report: Option<PathBuf>,
     /// The report's format.
     pub format: ReportFormat,
+    /// `check --step-summary FILE`: where the check's Markdown summary is
+    /// appended.
+    pub step_summary: Option<PathBuf>,
     /// `--index PATH`.
     pub index: Option<PathBuf>,
     /// `--reference PATH`.
@@ -163,6 +187,8 @@ pub struct Plan {
     pub report: ReportTo,
     /// The report's format.
     pub format: ReportFormat,
+    /// Where `check`'s Markdown summary is appended.
+    pub step_summary: Option<PathBuf>,
     /// The index's use.
     pub index: IndexUse,
     /// The memory a run in chunks works in; `None`: the run is one chunk.
@@ -185,7 +211,7 @@ impl Plan {
     pub fn new(config: Config, request: Request) -> Result<Plan> {
         let usage = |message: &str| Err(Error::Usage(message.into()));
         let check = matches!(request.command, Command::Check { .. });
-        if request.format == ReportFormat::Github && !check {
+        if matches!(request.format, ReportFormat::Github { .. }) && !check {
             return usage("--format github is a report format of `neardup check`");
         }
         let index = match (&request.command, &request.index, &request.reference) {
@@ -214,16 +240,16 @@ impl Plan {
         };
         let destination = (request.command == Command::Clean).then(|| {
             match (&request.output, &request.out_dir) {
+                (Some(file), _) if file.as_os_str() == "-" => Destination::Stdout,
                 (Some(file), _) => Destination::File(file.clone()),
                 (None, Some(dir)) => Destination::Dir(dir.clone()),
                 (None, None) => Destination::Stdout,
             }
         });
         let to_stdout = matches!(destination, Some(Destination::Stdout));
-        if to_stdout && request.format == ReportFormat::Json && request.report.is_none() {
-            return usage(
-                "--json needs --report FILE when the cleaned text goes to standard output",
-            );
+        let report_to_stdout = request.report.as_deref() == Some(std::path::Path::new("-"));
+        if to_stdout && report_to_stdout {
+            return usage("the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE");
         }
         if request
             .paths
@@ -236,12 +262,22 @@ impl Plan {
         }
         let report = match (&request.command, &request.report) {
             (Command::IndexBuild(_), _) => ReportTo::Nowhere,
+            (_, Some(_)) if report_to_stdout => ReportTo::Stdout,
             (_, Some(path)) => ReportTo::File(path.clone()),
-            (_, None) if to_stdout => ReportTo::Totals,
+            (_, None) if destination.is_some() => ReportTo::Totals,
             (_, None) => ReportTo::Stdout,
         };
+        if report == ReportTo::Totals && request.format.name() != "text" {
+            return Err(Error::Usage(format!(
+                "--output-format {} is for the report, which `clean` writes only with --report FILE (without it, a line of totals)",
+                request.format.name()
+            )));
+        }
         // Every path is tried and every failure reported before giving up.
         let (inputs, input_errors) = crate::input::expand(&request.paths, &config.glob);
+        // No path written is one read, or another written: checked before
+        // anything is read (or a lock taken).
+        check_paths(&request, &index, &inputs, destination.as_ref())?;
         let mut notes = Vec::new();
         let memory_limit = match &request.memory_limit {
             Some(_) if config.keep != Keep::First => {
@@ -268,6 +304,7 @@ impl Plan {
             destination,
             report,
             format: request.format,
+            step_summary: request.step_summary,
             index,
             memory_limit,
             spool_dir: request.tmp_dir.unwrap_or_else(std::env::temp_dir),
@@ -283,6 +320,68 @@ impl Plan {
     pub fn one_chunk(&self) -> bool {
         self.memory_limit.is_none()
     }
+}
+
+/// Refuses a run (before anything is read) in which a path written — the
+/// output, the files under `--out-dir`, the report, the index written by
+/// `--update` or `index build` and its lock file — is also a path read (an
+/// input, found by walking directories or given, `--index`, `--reference`)
+/// or another path written, by name or by file identity.
+fn check_paths(
+    request: &Request,
+    index: &IndexUse,
+    inputs: &[InputPath],
+    destination: Option<&Destination>,
+) -> Result<()> {
+    let mut reads: Vec<Use> = inputs
+        .iter()
+        .filter(|i| !i.is_stdin())
+        .map(|i| Use::new(&i.path, "input"))
+        .collect();
+    let mut writes = Vec::new();
+    match destination {
+        Some(Destination::File(path)) => writes.push(Use::new(path, "-o")),
+        Some(Destination::Dir(dir)) => writes.extend(
+            inputs
+                .iter()
+                .map(|i| Use::new(dir.join(&i.relative), "--out-dir output")),
+        ),
+        _ => {}
+    }
+    if let Some(report) = &request.report {
+        writes.push(Use::new(report, "--report"));
+    }
+    match index {
+        IndexUse::Build(out) => {
+            writes.push(Use::new(out, "index build -o"));
+            writes.push(Use::new(lock_path(out), "the index's lock file"));
+        }
+        IndexUse::Read {
+            path,
+            role: "index",
+            update,
+        } => {
+            if *update {
+                writes.push(Use::new(path, "--index"));
+                writes.push(Use::new(lock_path(path), "the index's lock file"));
+            } else {
+                reads.push(Use::new(path, "--index"));
+            }
+        }
+        IndexUse::Read { .. } | IndexUse::None => {}
+    }
+    if let Some(reference) = &request.reference {
+        reads.push(Use::new(reference, "--reference"));
+    }
+    if let Some(dir) = &request.tmp_dir {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{}: --tmp-dir is not a directory",
+                dir.display()
+            )));
+        }
+    }
+    check_distinct(&reads, &writes)
 }
 
 /// When a run of one chunk of `inputs` would not fit in the memory available:

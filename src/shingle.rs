@@ -242,7 +242,7 @@ pub fn shingles_of(bytes: &[u8], n: usize, seed: u64) -> Vec<u64> {
     if bytes.is_empty() {
         return Vec::new();
     }
-    let width = (n.max(1) * 8).min(bytes.len());
+    let width = n.max(1).saturating_mul(8).min(bytes.len());
     bytes
         .windows(width)
         .step_by(8)

@@ -118,6 +118,9 @@ pub struct Stream<'c> {
     /// Errors of other inputs found with the one [`Stream::next_chunk`]
     /// returned (a run of one chunk reads every input, and names every error).
     other_errors: Vec<Error>,
+    /// Bytes of text one document may hold (and a compressed text input
+    /// decode to): one chunk's.
+    max_document: usize,
 }
 
 struct Open {
@@ -201,6 +204,17 @@ impl<'c> Stream<'c> {
             spool: Some(dir.clone()),
             dir,
             other_errors: Vec::new(),
+            max_document: usize::MAX,
+        }
+    }
+
+    /// Refuses documents of more than `max` bytes of text (a chunk's), and
+    /// stops decoding a compressed text input there.
+    #[must_use]
+    pub fn with_max_document(self, max: usize) -> Self {
+        Stream {
+            max_document: max,
+            ..self
         }
     }
 
@@ -358,10 +372,14 @@ impl<'c> Stream<'c> {
     }
 
     /// Whether an input is read whole: a file on disk of at most a quarter
-    /// of a piece.
+    /// of a piece, not compressed (a small compressed file can hold
+    /// gigabytes).
     fn is_small(&self, (input, size): &(InputPath, u64)) -> bool {
         let whole = self.spool.is_none();
-        (whole || !input.is_stdin()) && self.small.is_some_and(|small| *size <= small)
+        whole
+            || (!input.is_stdin()
+                && self.small.is_some_and(|small| *size <= small)
+                && !looks_compressed(&input.path))
     }
 
     /// Reads the small inputs that come next, a piece's worth of them, whole
@@ -407,21 +425,39 @@ impl<'c> Stream<'c> {
         Err(first)
     }
 
+    #[allow(clippy::too_many_lines)]
     fn open_input(&mut self, input: InputPath, size: u64) -> Result<()> {
         let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let format = input::format_of(&input, self.config);
+        // A regular file's first line tells its format now; standard input
+        // and pipes (`Auto`) tell it as they are read, below.
+        let format = input::format_peeked(&input, self.config);
         // (`size` is 0 for standard input, pipes and special files, whose
         // size the file system does not tell, and for empty files.)
-        let streamed = format == Format::Jsonl
+        let streamed = format != Format::Text
             && (size == 0
                 || Compression::from_name(&input.path) != Compression::None
                 || !self.config.mmap);
         if !streamed {
             // A text file (one document) or a JSON Lines file that can be
             // mapped: read (mapped) and checked whole.
-            let source = input::load_source(input, self.config, self.spool.as_deref())?;
+            let source = input::load_source_within(
+                input,
+                self.config,
+                Some(self.max_document),
+                self.spool.as_deref(),
+            )?;
             let index = self.seen.sources.len();
             if source.format == Format::Text {
+                if source.data.len() > self.max_document {
+                    return Err(Error::TooLarge {
+                        path: input::display_path(&source.input),
+                        message: format!(
+                            "one document of {} bytes of text, more than one chunk of this run holds ({} bytes); raise --memory-limit or split it",
+                            source.data.len(),
+                            self.max_document
+                        ),
+                    });
+                }
                 let (docs, _) = input::documents(&source, self.config)?;
                 self.push_documents(index, docs);
                 self.seen.sources.push(Arc::new(source));
@@ -467,8 +503,68 @@ impl<'c> Stream<'c> {
             named => named,
         };
         let raw = std::io::Cursor::new(head).chain(raw);
-        let from = crate::compress::decoder(raw, compression)
+        let mut from = crate::compress::decoder(raw, compression)
             .map_err(|e| crate::compress::decode_error(&path, compression, 0, &e))?;
+        let failed = |e: std::io::Error, decoded: usize| match compression {
+            Compression::None => Error::io(&path, e),
+            c => crate::compress::decode_error(&path, c, decoded, &e),
+        };
+        if format == Format::Auto {
+            let mut decoded = Vec::new();
+            let jsonl = input::sniff_reader(&mut from, &mut decoded)
+                .map_err(|e| failed(e, decoded.len()))?;
+            let mut from = std::io::Cursor::new(decoded).chain(from);
+            if !jsonl && self.config.annotate {
+                // As `output::plan` refuses a text input it can see.
+                return Err(Error::Usage(format!(
+                    "{}: --annotate adds fields to JSON Lines records; this input is plain text",
+                    input.path.display()
+                )));
+            }
+            if !jsonl {
+                // Text: one document, read whole (into the spool).
+                let mut counted = CountingReader {
+                    inner: &mut from,
+                    read: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+                };
+                let data = input::spool(&self.dir, &path, &mut counted).map_err(|e| {
+                    failed(
+                        e,
+                        usize::try_from(counted.read.load(std::sync::atomic::Ordering::Relaxed))
+                            .unwrap_or(usize::MAX),
+                    )
+                })?;
+                let source =
+                    input::checked_source(input, data, Format::Text, self.config, Some(&self.dir))?;
+                let (docs, _) = input::documents(&source, self.config)?;
+                let index = self.seen.sources.len();
+                self.push_documents(index, docs);
+                self.seen.sources.push(Arc::new(source));
+                return Ok(());
+            }
+            return self.spool_input(
+                input,
+                Format::Jsonl,
+                Box::new(from),
+                compression,
+                size,
+                read,
+            );
+        }
+        self.spool_input(input, format, from, compression, size, read)
+    }
+
+    /// Opens a JSON Lines input decoded from `from`, to be spooled and
+    /// located a piece at a time.
+    fn spool_input(
+        &mut self,
+        input: InputPath,
+        format: Format,
+        from: Box<dyn Read + Send>,
+        compression: Compression,
+        size: u64,
+        read: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let file = tempfile::tempfile_in(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let index = self.seen.sources.len();
@@ -545,7 +641,11 @@ impl<'c> Stream<'c> {
         if spooling.len == 0 {
             return match failure {
                 Some(e) => Err(e),
-                None if spooling.ended => Err(Error::Empty { path }),
+                None if spooling.ended => {
+                    // An empty input: no documents.
+                    self.close();
+                    Ok(())
+                }
                 None => Ok(()),
             };
         }
@@ -641,6 +741,16 @@ impl<'c> Stream<'c> {
     fn locate(&mut self, source: &Source, range: Range<usize>) -> Result<()> {
         let open = self.open.as_mut().expect("a source is open");
         let (docs, bad, lines) = input::records_in(source, self.config, range.clone(), open.lines)?;
+        if let Some(big) = docs.iter().find(|d| d.len > self.max_document) {
+            return Err(Error::Record {
+                path: input::display_path(&source.input),
+                line: big.record.as_ref().map_or(0, input::Record::line),
+                message: format!(
+                    "too large: a text of {} bytes, more than one chunk of this run holds ({} bytes); raise --memory-limit or split it",
+                    big.len, self.max_document
+                ),
+            });
+        }
         open.lines += lines;
         open.located = range.end;
         if open.spooling.is_none() {
@@ -662,6 +772,18 @@ impl<'c> Stream<'c> {
             self.pending.push_back(doc);
         }
     }
+}
+
+/// Whether a file is compressed: by its name, else by its first bytes.
+fn looks_compressed(path: &std::path::Path) -> bool {
+    if Compression::from_name(path) != Compression::None {
+        return true;
+    }
+    let mut head = [0u8; 4];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    Compression::sniff(&head[..n]) != Compression::None
 }
 
 /// A reader that counts the bytes read through it.
@@ -687,7 +809,7 @@ type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
 fn load_whole(input: InputPath, config: &Config, spool: Option<&Path>) -> Loaded {
     // (Standard input cannot be read again.)
     let again = (config.on_error == OnError::Fail
-        && input::format_of(&input, config) == Format::Jsonl
+        && input::format_of(&input, config) != Format::Text
         && !input.is_stdin())
     .then(|| input.clone());
     let source = match (input::load_source(input, config, spool), again) {

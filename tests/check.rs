@@ -57,11 +57,9 @@ fn text_verdict_says_which_limit_failed_and_by_how_much() {
 
 #[test]
 fn github_output_is_golden() {
-    let out = check(&["--format", "github", "--max-dup-docs", "10%"]);
+    let out = check(&["--output-format", "github", "--max-dup-docs", "10%"]);
     assert_eq!(out.code, 1, "{out:?}");
     golden("check.github", &out.stdout);
-    let same = check(&["--output-format", "github", "--max-dup-docs", "10%"]);
-    assert_bytes_eq(&same.stdout, &out.stdout, "--output-format github");
     let text = out.stdout_str();
     assert!(
         text.starts_with("::warning file=wire.jsonl,line=3,"),
@@ -69,6 +67,184 @@ fn github_output_is_golden() {
     );
     assert!(text.contains("::error title=neardup check failed::duplicate documents 42.9%25"));
     assert!(text.contains("| duplicate documents | 42.9% | 3 of 7 | 10% | over by 32.9 points |"));
+}
+
+#[test]
+fn format_is_the_input_format_only() {
+    // `check --format github`, the old spelling, means --output-format
+    // github, with a warning; the input is still read by content.
+    let out = check(&["--format", "github", "--max-dup-docs", "10%"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("--format github is read as --output-format github"),
+        "{out:?}"
+    );
+    let new = check(&["--output-format", "github", "--max-dup-docs", "10%"]);
+    assert_bytes_eq(&out.stdout, &new.stdout, "--format github");
+    // Conflicting report formats are an error, whichever comes first.
+    for args in [
+        &["--json", "--output-format", "github"][..],
+        &["--output-format", "text", "--json"],
+        &["--format", "github", "--json"],
+    ] {
+        let out = check(args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains("conflicts with --output-format"),
+            "{out:?}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // Elsewhere github is no format at all.
+    for args in [
+        &["scan", "--output-format", "github", "wire.jsonl"][..],
+        &["scan", "--format", "github", "wire.jsonl"],
+    ] {
+        let out = run(&data_dir().join("near-duplicate-docs"), args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr.contains("neardup check --output-format github"),
+            "{out:?}"
+        );
+    }
+}
+
+#[test]
+fn a_piped_batch_with_duplicates_fails_the_github_check() {
+    // 17% near-duplicate documents, piped in with no name to tell its
+    // format: read as JSON Lines by content, so the check fails (exit 1).
+    let batch = batch((0..83).chain(0..17));
+    let dir = crate::util::tempdir();
+    for (flag, extra) in [
+        ("--output-format", &[][..]),
+        ("--output-format", &["--memory-limit", "8K"][..]),
+        ("--format", &[][..]),
+        ("--format", &["--memory-limit", "8K"][..]),
+    ] {
+        let mut args = vec!["check", flag, "github", "--max-dup-docs", "5%", "-"];
+        args.extend_from_slice(extra);
+        let out = crate::util::run_with_stdin(dir.path(), &args, Some(batch.as_bytes()));
+        assert_eq!(out.code, 1, "{extra:?}: {out:?}");
+        let text = out.stdout_str();
+        assert!(
+            text.contains("duplicate documents 17%25 (17 of 100)"),
+            "{text}"
+        );
+    }
+}
+
+/// JSON Lines records, one a story: the same story twice is a near
+/// duplicate.
+fn batch(stories: impl Iterator<Item = usize>) -> String {
+    stories
+        .enumerate()
+        .map(|(i, story)| {
+            format!("{{\"id\":\"d{i}\",\"text\":\"Report number {story} on the harbour: the ferry {story} left at dawn with {story} passengers, the captain said, and returned at noon after the storm {story} passed over the bay.\"}}\n")
+        })
+        .collect::<Vec<String>>()
+        .concat()
+}
+
+/// A batch of 164 records, 64 of them near duplicates: 60 stories copied
+/// once, and the last story copied four times at the end.
+fn batch_with_many_duplicates() -> String {
+    batch((0..100).chain(0..60).chain([99; 4]))
+}
+
+#[test]
+fn github_annotations_are_capped_largest_first() {
+    let dir = crate::util::tempdir();
+    std::fs::write(dir.path().join("batch.jsonl"), batch_with_many_duplicates()).unwrap();
+    for (extra, shown) in [(&[][..], 10), (&["--max-annotations", "50"][..], 50)] {
+        let mut args = vec!["check", "--output-format", "github", "batch.jsonl"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 1, "{out:?}");
+        let text = out.stdout_str();
+        let warnings: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("::warning"))
+            .collect();
+        assert_eq!(warnings.len(), shown, "{text}");
+        // The largest cluster (five copies of the last story) comes first.
+        for w in &warnings[..4] {
+            assert!(w.contains("near duplicate of batch.jsonl:100 [d99]"), "{w}");
+        }
+        let notices: Vec<&str> = text.lines().filter(|l| l.starts_with("::notice")).collect();
+        assert_eq!(notices.len(), 1, "{text}");
+        assert!(
+            notices[0].contains(&format!("{} more near-duplicate documents", 64 - shown)),
+            "{}",
+            notices[0]
+        );
+        assert!(
+            notices[0].contains("--output-format text or json"),
+            "{}",
+            notices[0]
+        );
+        assert!(
+            text.contains("::error title=neardup check failed"),
+            "{text}"
+        );
+        assert!(text.contains("### neardup check: failed"), "{text}");
+    }
+    // Under the cap: every finding, no notice.
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--output-format",
+            "github",
+            "--max-annotations",
+            "64",
+            "batch.jsonl",
+        ],
+    );
+    assert_eq!(
+        out.stdout_str()
+            .lines()
+            .filter(|l| l.starts_with("::warning"))
+            .count(),
+        64
+    );
+    assert!(!out.stdout_str().contains("::notice"));
+}
+
+#[test]
+fn step_summary_is_appended_to_its_file() {
+    let dir = crate::util::tempdir();
+    std::fs::write(dir.path().join("batch.jsonl"), batch_with_many_duplicates()).unwrap();
+    std::fs::write(dir.path().join("summary.md"), "an earlier step\n").unwrap();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec![
+            "check",
+            "--output-format",
+            "github",
+            "--step-summary",
+            "summary.md",
+            "--max-dup-docs",
+            "5%",
+            "batch.jsonl",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        // The check still fails the step, with no pipe to lose the status.
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(!out.stdout_str().contains("### neardup check"), "{out:?}");
+    }
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(
+        summary.starts_with("an earlier step\n### neardup check: failed\n"),
+        "{summary}"
+    );
+    assert_eq!(
+        summary
+            .matches("| duplicate documents | 39.0% | 64 of 164 | 5% | over by 34.0 points |\n\n")
+            .count(),
+        2,
+        "{summary}"
+    );
 }
 
 #[test]
@@ -123,7 +299,7 @@ fn checks_against_an_index_are_golden() {
             "check",
             "--index",
             "seen.ndx",
-            "--format",
+            "--output-format",
             "github",
             "--max-dup-docs",
             "10%",

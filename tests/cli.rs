@@ -130,10 +130,10 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
         std::fs::read(dir.path().join("a-original.txt")).unwrap(),
         original
     );
-    // The report went to stdout because the text went to files.
-    assert!(out
-        .stdout_str()
-        .contains("wire/b-repost.txt: 4 of 7 blocks removed as repeats of earlier text"));
+    // The cleaned text went to files: standard output is left empty, and a
+    // line of totals goes to standard error.
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(out.stderr.contains("removed 5 of 19 blocks"), "{out:?}");
 }
 
 #[test]
@@ -207,11 +207,11 @@ fn short_blocks_are_reported_and_kept_unless_asked() {
     let page = std::fs::read_to_string(case.join("page.txt")).unwrap();
     let out = run(&case, &["clean", "page.txt"]);
     assert_bytes_eq(&out.stdout, page.as_bytes(), "short blocks kept");
+    // Nothing was removed, so the text report lists no document; its totals
+    // count the short repeats kept.
     let scan = run(&case, &["scan", "page.txt"]).stdout_str();
-    assert!(
-        scan.contains("2 blocks too short to judge repeat earlier text, kept"),
-        "{scan}"
-    );
+    assert!(!scan.contains("page.txt:"), "{scan}");
+    assert!(scan.contains("; 2 short repeats kept"), "{scan}");
     let out = run(&case, &["clean", "--drop-short", "page.txt"]);
     assert_eq!(
         out.stdout_str(),
@@ -303,29 +303,165 @@ fn unreadable_file_is_an_error_naming_it() {
 }
 
 #[test]
-fn invalid_utf8_names_file_line_and_offset() {
+fn invalid_utf8_in_json_lines_names_file_line_and_offset() {
     let dir = tempdir();
     std::fs::write(
-        dir.path().join("bad.txt"),
-        b"fine line\nanother\nbroken \xC3\x28 here\n",
+        dir.path().join("bad.jsonl"),
+        b"{\"text\":\"fine line\"}\n{\"text\":\"broken \xC3\x28 here\"}\n",
     )
     .unwrap();
     assert_error(
-        &run(dir.path(), &["scan", "bad.txt"]),
-        "bad.txt:3: invalid UTF-8 at byte offset 25",
+        &run(dir.path(), &["scan", "bad.jsonl"]),
+        "bad.jsonl:2: invalid UTF-8 at byte offset 37",
     );
-    clean_keeps_output(dir.path(), "bad.txt", "bad.txt:3");
+    clean_keeps_output(dir.path(), "bad.jsonl", "bad.jsonl:2");
 }
 
 #[test]
-fn empty_file_is_an_error() {
+fn latin1_text_is_read_losslessly_with_a_warning() {
+    // A Latin-1 page: its repeated paragraph is found (each invalid byte
+    // read as one character), and the kept bytes are written back as they
+    // were, whole runs and runs in chunks alike.
+    let dir = tempdir();
+    let para = b"Le caf\xe9 de la gare ferme ses portes apr\xe8s quarante ans de service.\n\n";
+    let mut page = b"Titre\n\n".to_vec();
+    page.extend_from_slice(para);
+    page.extend_from_slice(b"Un autre paragraphe sans rapport avec le premier, assez long.\n\n");
+    page.extend_from_slice(para);
+    std::fs::write(dir.path().join("page.txt"), &page).unwrap();
+    let expected = &page[..page.len() - para.len()];
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec!["clean", "page.txt"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.stdout, expected, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("warning: page.txt:3: invalid UTF-8 at byte offset 13: read as text"),
+            "{out:?}"
+        );
+    }
+    let out = run(dir.path(), &["scan", "--json", "page.txt"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["removed_blocks"], 1, "{out:?}");
+}
+
+#[test]
+fn empty_input_is_zero_documents() {
+    // A scraper's empty batch: a file or standard input with no bytes holds
+    // no documents; the run passes, with empty output.
     let dir = tempdir();
     std::fs::write(dir.path().join("empty.txt"), b"").unwrap();
-    assert_error(
-        &run(dir.path(), &["scan", "empty.txt"]),
-        "empty.txt: input is empty",
-    );
-    clean_keeps_output(dir.path(), "empty.txt", "empty.txt: input is empty");
+    std::fs::write(dir.path().join("empty.jsonl"), b"").unwrap();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        for input in ["empty.txt", "empty.jsonl", "-"] {
+            let mut args = vec!["check", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, Some(b""));
+            assert_eq!(out.code, 0, "{input} {extra:?}: {out:?}");
+            assert!(out.stdout_str().contains("0 documents"), "{out:?}");
+            let mut args = vec!["clean", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, Some(b""));
+            assert_eq!(out.code, 0, "{input} {extra:?}: {out:?}");
+            assert!(out.stdout.is_empty(), "{out:?}");
+        }
+        let mut args = vec!["clean", "--out-dir", "out", "empty.txt", "empty.jsonl"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        for name in ["empty.txt", "empty.jsonl"] {
+            assert_eq!(
+                std::fs::read(dir.path().join("out").join(name)).unwrap(),
+                b""
+            );
+        }
+        std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    }
+}
+
+#[test]
+fn a_run_whose_every_input_was_skipped_fails() {
+    // Only binary files: nothing was read, so nothing passed.
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("batch")).unwrap();
+    std::fs::write(dir.path().join("batch/a.bin"), b"\x89PNG\0\0").unwrap();
+    std::fs::write(dir.path().join("batch/b.bin"), b"\0\x01").unwrap();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec!["check", "batch"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("nothing to read: every input was skipped (2 inputs)"),
+            "{out:?}"
+        );
+        let mut args = vec!["clean", "-o", "out.txt", "--on-error", "skip", "batch"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(!dir.path().join("out.txt").exists());
+    }
+    // One readable input among them is a run.
+    std::fs::write(dir.path().join("batch/c.txt"), b"hello\n").unwrap();
+    assert_eq!(run(dir.path(), &["check", "batch"]).code, 0);
+}
+
+#[test]
+fn json_lines_are_found_by_content() {
+    // HF `to_json` writes JSON Lines to `.json`; dolma to `.json.gz`; a pipe
+    // has no name. Each is read as records, whole or in chunks.
+    let dir = tempdir();
+    let records = "\u{feff}{\"id\":\"a\",\"text\":\"The council approved the new budget for the city schools on Monday night.\"}\n\
+                   {\"id\":\"b\",\"text\":\"The council approved the new budget for the city schools on Monday night.\"}\n\
+                   {\"id\":\"c\",\"text\":\"A different story about the weather, with rain expected all week long.\"}\n";
+    std::fs::write(dir.path().join("d.json"), records).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, records.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    std::fs::create_dir(dir.path().join("documents")).unwrap();
+    std::fs::write(dir.path().join("documents/part-0.json.gz"), &gz).unwrap();
+    let piped_text: &[u8] = records.as_bytes();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        for (input, stdin) in [
+            ("d.json", None),
+            ("documents", None),
+            ("-", Some(piped_text)),
+            ("-", Some(&gz[..])),
+        ] {
+            let mut args = vec!["scan", "--json", "-v", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, stdin);
+            assert_eq!(out.code, 0, "{input}: {out:?}");
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(report["summary"]["documents"], 3, "{input} {extra:?}");
+            assert_eq!(report["summary"]["dropped_documents"], 1, "{input}");
+            assert_eq!(report["inputs"][0]["format"], "jsonl", "{input}");
+            assert!(out.stderr.contains(" as JSON Lines"), "{out:?}");
+        }
+        // --format text reads the file as one document.
+        let mut args = vec!["scan", "--json", "--format", "text", "d.json"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["documents"], 1, "{out:?}");
+        assert_eq!(report["inputs"][0]["format"], "text");
+    }
+    // Cleaned, a `.json` stays JSON Lines on standard output.
+    let out = run(dir.path(), &["clean", "d.json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout_str().lines().count(), 2, "{out:?}");
+    // Text whose first line is not one JSON object stays text.
+    std::fs::write(
+        dir.path().join("wiki.txt"),
+        "{{Infobox city\n| name = X\n}}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "--json", "wiki.txt"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["inputs"][0]["format"], "text", "{out:?}");
 }
 
 #[test]
@@ -357,17 +493,17 @@ fn malformed_json_line_names_file_and_line() {
 fn every_bad_input_is_reported_not_just_the_first() {
     let dir = tempdir();
     std::fs::write(dir.path().join("good.txt"), "fine\n").unwrap();
-    std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+    std::fs::write(dir.path().join("u16.txt"), b"\xff\xfeh\0i\0").unwrap();
     std::fs::write(dir.path().join("bad.jsonl"), "{\"text\": 1}\n").unwrap();
     let out = run(
         dir.path(),
-        &["scan", "missing.txt", "good.txt", "empty.txt", "bad.jsonl"],
+        &["scan", "missing.txt", "good.txt", "u16.txt", "bad.jsonl"],
     );
     assert_error(&out, "missing.txt");
     let lines: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{out:?}");
     assert!(
-        lines[1].contains("empty.txt") && lines[2].contains("bad.jsonl:1"),
+        lines[1].contains("u16.txt") && lines[2].contains("bad.jsonl:1"),
         "{out:?}"
     );
 }
@@ -378,13 +514,13 @@ fn output_that_is_an_input_is_refused() {
     let text = "same line with enough words to be judged here\nsame line with enough words to be judged here\n";
     std::fs::write(dir.path().join("a.txt"), text).unwrap();
     let out = run(dir.path(), &["clean", "-o", "./a.txt", "a.txt"]);
-    assert_error(&out, "a.txt: output path is also an input");
+    assert_error(&out, "./a.txt (-o) is also a.txt (input)");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
         text
     );
     let out = run(dir.path(), &["clean", "--out-dir", ".", "a.txt"]);
-    assert_error(&out, "output path is also an input");
+    assert_error(&out, "refusing to overwrite it");
 }
 
 #[test]
@@ -458,14 +594,17 @@ fn a_text_file_that_copies_another_is_not_written() {
         "Something else entirely, unrelated.\n",
     )
     .unwrap();
-    let out = run(dir.path(), &["clean", "--out-dir", "out", "in"]);
+    let out = run(
+        dir.path(),
+        &["clean", "--out-dir", "out", "--report", "report.txt", "in"],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     let names: Vec<String> = tree(&dir.path().join("out"))
         .into_iter()
         .map(|(n, _)| n)
         .collect();
     assert_eq!(names, ["a.txt", "c.txt"]);
-    let report = out.stdout_str();
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
     assert!(
         report.contains("keeps in/a.txt; drops in/b.txt (1.00)"),
         "{report}"
@@ -659,7 +798,7 @@ fn on_error_skip_lists_bad_records_and_keeps_their_lines() {
                  {\"id\":3,\"text\":\"a line of text that is long enough to be judged here\"}\n\
                  {\"id\":4,\"text\":\"something new and different from the others entirely\"}\n";
     std::fs::write(dir.path().join("docs.jsonl"), input).unwrap();
-    std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+    std::fs::write(dir.path().join("u16.txt"), b"\xff\xfeh\0i\0").unwrap();
     assert_error(
         &run(dir.path(), &["clean", "docs.jsonl"]),
         "docs.jsonl:2: invalid JSON",
@@ -684,7 +823,7 @@ fn on_error_skip_lists_bad_records_and_keeps_their_lines() {
             "--on-error",
             "skip",
             "docs.jsonl",
-            "empty.txt",
+            "u16.txt",
         ],
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -696,7 +835,7 @@ fn on_error_skip_lists_bad_records_and_keeps_their_lines() {
         .collect();
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert!(skipped[0].starts_with("docs.jsonl:2: invalid JSON"));
-    assert!(skipped[1].starts_with("empty.txt: input is empty"));
+    assert!(skipped[1].starts_with("u16.txt: UTF-16 text"));
 }
 
 #[test]
@@ -895,5 +1034,269 @@ fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
             code => panic!("exit {code:?} with --on-error {on_error}: {stderr}"),
         }
         let _ = std::fs::remove_dir_all(dir.path().join("out"));
+    }
+}
+
+#[test]
+fn jsonl_report_is_the_json_report_a_line_at_a_time() {
+    let dir = data_dir().join("near-duplicate-docs");
+    let json = run(&dir, &["scan", "--json", "wire.jsonl"]);
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let whole = run(&dir, &["scan", "--output-format", "jsonl", "wire.jsonl"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    let lines: Vec<Value> = whole
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    let count = |kind: &str| kinds.iter().filter(|k| **k == kind).count();
+    assert_eq!(kinds[0], "header");
+    assert_eq!(*kinds.last().unwrap(), "summary");
+    assert_eq!(
+        count("document"),
+        report["documents"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        count("cluster"),
+        report["near_duplicates"]["cluster_list"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
+    assert!(count("cluster") > 0);
+    assert_eq!(
+        count("syndicated"),
+        report["syndicated"].as_array().unwrap().len()
+    );
+    // Records come in the order header, documents, clusters, shared blocks, summary.
+    let order = ["header", "document", "cluster", "syndicated", "summary"];
+    let ranks: Vec<usize> = kinds
+        .iter()
+        .map(|k| order.iter().position(|o| o == k).unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{kinds:?}");
+    assert_eq!(lines[0]["parameters"], report["parameters"]);
+    assert_eq!(lines[0]["inputs"], report["inputs"]);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["summary"], report["summary"]);
+    assert_eq!(
+        summary["near_duplicates"]["clusters"],
+        report["near_duplicates"]["clusters"]
+    );
+    assert!(summary["near_duplicates"].get("cluster_list").is_none());
+    // A run in chunks writes the same bytes.
+    let chunked = run(
+        &dir,
+        &[
+            "scan",
+            "--output-format",
+            "jsonl",
+            "--memory-limit",
+            "8K",
+            "wire.jsonl",
+        ],
+    );
+    assert_bytes_eq(&chunked.stdout, &whole.stdout, "jsonl report, chunked");
+}
+
+#[test]
+fn text_report_reads_well() {
+    let dir = tempdir();
+    let line = "The same sentence with more than eight words in it, repeated.";
+    // One line repeats one line; two lines repeat one line each.
+    std::fs::write(
+        dir.path().join("one.txt"),
+        format!("{line}\nsomething else entirely here\n{line}\n"),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "--blocks", "lines", "one.txt"]);
+    let text = out.stdout_str();
+    assert!(text.contains("  line 3 repeats line 1: 1 block"), "{text}");
+    // Only documents that lost blocks are listed: a short repeat kept is not.
+    std::fs::write(
+        dir.path().join("short.txt"),
+        "Share\n\nA paragraph here.\n\nShare\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "short.txt"]);
+    assert!(!out.stdout_str().contains("short.txt:"), "{out:?}");
+    assert!(out.stdout_str().contains("1 short repeat kept"), "{out:?}");
+    // --preview: each removal's first characters, in text and JSON.
+    let out = run(
+        dir.path(),
+        &["scan", "--blocks", "lines", "--preview", "12", "one.txt"],
+    );
+    assert!(
+        out.stdout_str().contains("    line 3: \"The same sen\"\n"),
+        "{out:?}"
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "scan",
+            "--blocks",
+            "lines",
+            "--preview",
+            "12",
+            "--json",
+            "one.txt",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["documents"][0]["runs"][0]["removals"][0]["preview"],
+        "The same sen"
+    );
+    let out = run(
+        dir.path(),
+        &["scan", "--blocks", "lines", "--json", "one.txt"],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["documents"][0]["runs"][0]["removals"][0]
+        .get("preview")
+        .is_none());
+}
+
+#[test]
+fn clean_into_a_file_prints_a_summary_not_the_report() {
+    let dir = tempdir();
+    let line = "The same sentence with more than eight words in it, repeated.";
+    std::fs::write(dir.path().join("a.txt"), format!("{line}\n\n{line}\n")).unwrap();
+    for args in [
+        &["clean", "a.txt", "-o", "out.txt"][..],
+        &["clean", "a.txt", "--out-dir", "out"],
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+        assert!(
+            out.stderr
+                .starts_with("neardup: dropped 0 near-duplicate documents; removed 1 of 2 blocks"),
+            "{out:?}"
+        );
+    }
+    // A report format asks for the report: it needs --report FILE.
+    let out = run(dir.path(), &["clean", "--json", "a.txt", "-o", "out.txt"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--report FILE"), "{out:?}");
+    let out = run(
+        dir.path(),
+        &[
+            "clean",
+            "--output-format",
+            "jsonl",
+            "--report",
+            "r.jsonl",
+            "a.txt",
+            "-o",
+            "out.txt",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let report = std::fs::read_to_string(dir.path().join("r.jsonl")).unwrap();
+    assert!(report
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("{\"type\":\"summary\""));
+}
+
+#[test]
+fn annotate_names_the_kept_record_and_the_bytes_removed() {
+    // Two copies of a story, the second newer by its instant though not as
+    // a string (an offset of +02:00); a third record repeats a paragraph.
+    let dir = tempdir();
+    let story = "The harbour ferry left at dawn with forty passengers on board and returned at noon.\\n\\nThe captain said the crossing was calm despite the storm warnings issued overnight.";
+    let para = "A paragraph that several stories carry word for word, with enough words to count.";
+    let input = format!(
+        "{{\"id\":\"first\",\"date\":\"2024-05-01T08:00:00Z\",\"text\":\"{story}\"}}\n\
+         {{\"id\":\"second\",\"date\":\"2024-05-01T10:30:00+02:00\",\"text\":\"{story}\"}}\n\
+         {{\"id\":\"third\",\"date\":\"2024-05-01T09:00:00+02:00\",\"text\":\"{story}\"}}\n\
+         {{\"id\":\"p1\",\"text\":\"Own opening words of the first piece here.\\n\\n{para}\"}}\n\
+         {{\"id\":\"p2\",\"text\":\"Own opening words of another piece there.\\n\\n{para}\"}}\n"
+    );
+    std::fs::write(dir.path().join("docs.jsonl"), input).unwrap();
+    let out = run(
+        dir.path(),
+        &["clean", "--annotate", "--keep", "newest:date", "docs.jsonl"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let records: Vec<Value> = out
+        .stdout_str()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 10:30+02:00 is 08:30 UTC, the newest; 09:00+02:00 is 07:00 UTC.
+    for r in &records[..3] {
+        assert_eq!(r["neardup_representative"], "second", "{r}");
+        assert_eq!(r["neardup_duplicate"], r["id"] != "second", "{r}");
+    }
+    assert!(records[3].get("neardup_removed_bytes").is_none());
+    assert_eq!(
+        records[4]["neardup_removed_bytes"],
+        para.len(),
+        "{}",
+        records[4]
+    );
+}
+
+#[test]
+fn progress_into_a_file_is_plain_lines() {
+    // Standard input has no known total: a spinner and a count, never
+    // `0/0 (100%)`; into a pipe, no ANSI sequences.
+    let dir = tempdir();
+    let input = "{\"text\":\"one record with a few words in it\"}\n".repeat(50);
+    let out = run_with_stdin(
+        dir.path(),
+        &["scan", "--progress", "always", "-"],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+    assert!(!out.stderr.contains("0/0"), "{}", out.stderr);
+    assert!(
+        out.stderr.lines().any(|l| l.contains("sketching")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn help_groups_options_and_completions_and_man_page_are_printed() {
+    let dir = tempdir();
+    let help = run(dir.path(), &["check", "--help"]).stdout_str();
+    let mut at = 0;
+    for heading in [
+        "Input:",
+        "Blocks:",
+        "Documents:",
+        "Index:",
+        "Output:",
+        "Check:",
+    ] {
+        let found = help[at..].find(heading).map(|i| at + i);
+        assert!(found.is_some(), "{heading} after byte {at}: {help}");
+        at = found.unwrap();
+    }
+    assert!(help.contains("[default: 10]"), "{help}");
+    let bash = run(dir.path(), &["completions", "bash"]);
+    assert_eq!(bash.code, 0);
+    assert!(bash.stdout_str().contains("--output-format"), "{bash:?}");
+    let man = run(dir.path(), &["man"]);
+    assert_eq!(man.code, 0);
+    assert!(man.stdout_str().starts_with(".ie") || man.stdout_str().contains(".TH neardup 1"));
+}
+
+#[test]
+fn annotate_refuses_piped_text_whole_or_chunked() {
+    let dir = tempdir();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec!["clean", "--annotate", "-"];
+        args.extend_from_slice(extra);
+        let out = run_with_stdin(dir.path(), &args, Some(b"plain text, not records\n"));
+        assert_eq!(out.code, 2, "{extra:?}: {out:?}");
+        assert!(out.stderr.contains("this input is plain text"), "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
     }
 }

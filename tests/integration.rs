@@ -1,5 +1,6 @@
 //! End-to-end tests of the `neardup` binary and property tests of the library.
 
+mod bounds;
 mod check;
 mod chunked;
 mod cli;
@@ -8,4 +9,5 @@ mod determinism;
 mod golden;
 mod index;
 mod props;
+mod targets;
 mod util;

@@ -4,9 +4,16 @@
 //! Policy (also in the README): a directory is walked recursively in byte order
 //! of names, skipping hidden entries (names starting with `.`) and symbolic links
 //! to directories; a file given by name is always read. Bytes are never decoded
-//! into anything but UTF-8: invalid UTF-8 is an error naming the line and byte
-//! offset, a UTF-16 byte-order mark is refused by name, and a NUL byte marks a
-//! binary file, refused unless `--text`. An empty file is an error.
+//! into anything but UTF-8: invalid UTF-8 in JSON Lines is an error naming the
+//! line and byte offset; a text file with invalid UTF-8 (a Latin-1 page, say) is
+//! read losslessly, each invalid byte taken as `?` for hashing and the report
+//! and written back as it was (see [`Source::invalid_utf8`]); a UTF-16
+//! byte-order mark is refused by name, and a NUL byte marks a binary file,
+//! refused unless `--text`. An empty file holds no documents.
+//!
+//! Formats: `--format`, else the name (`*.jsonl`, `*.ndjson`), else the content:
+//! an input whose first non-blank line (after a UTF-8 byte-order mark) holds
+//! one JSON object is JSON Lines, anything else text ([`first_line_is_object`]).
 
 use crate::compress::Compression;
 use crate::config::{Config, Format, OnError};
@@ -46,7 +53,7 @@ impl InputPath {
     /// How messages and reports name it: the path, or `<stdin>`.
     #[must_use]
     pub fn display_name(&self) -> String {
-        display_path(self).display().to_string()
+        crate::escape::path(&display_path(self))
     }
 }
 
@@ -61,6 +68,20 @@ pub enum Data {
     /// temporary file (`--tmp-dir`) and mapped, so that it takes page cache,
     /// not the heap.
     Spooled(memmap2::Mmap, File),
+    /// A text file that is not UTF-8: its bytes as they are (written back
+    /// unchanged) and the text read from them (each invalid byte as `?`, so
+    /// that offsets are the file's).
+    Lossy(Box<Lossy>),
+}
+
+/// See [`Data::Lossy`].
+pub struct Lossy {
+    /// The bytes as read.
+    pub raw: Data,
+    /// The text: the bytes with each byte of an invalid sequence as `?`.
+    pub text: Box<str>,
+    /// 1-based line and byte offset of the first invalid byte.
+    pub first: (usize, usize),
 }
 
 impl Deref for Data {
@@ -69,6 +90,7 @@ impl Deref for Data {
         match self {
             Data::Mapped(map) | Data::Spooled(map, _) => map,
             Data::Owned(bytes) => bytes,
+            Data::Lossy(lossy) => &lossy.raw,
         }
     }
 }
@@ -123,8 +145,10 @@ impl Data {
     /// Drops the mapped pages of `range` (whole pages inside it) from the
     /// resident set; the bytes stay readable.
     pub fn release_range(&self, range: Range<usize>) {
-        if let Data::Mapped(map) | Data::Spooled(map, _) = self {
-            release_map_range(map, range);
+        match self {
+            Data::Mapped(map) | Data::Spooled(map, _) => release_map_range(map, range),
+            Data::Lossy(lossy) => lossy.raw.release_range(range),
+            Data::Owned(_) => {}
         }
     }
 }
@@ -133,15 +157,33 @@ impl Source {
     /// Drops the pages of a mapped input from the resident set (a chunked run
     /// does it after each chunk; the bytes stay readable).
     pub fn release_pages(&self) {
-        if let Data::Mapped(map) | Data::Spooled(map, _) = &self.data {
+        let data = match &self.data {
+            Data::Lossy(lossy) => &lossy.raw,
+            data => data,
+        };
+        if let Data::Mapped(map) | Data::Spooled(map, _) = data {
             release_pages(map);
         }
     }
 
-    /// The whole input as text.
+    /// The whole input as text (a text file that is not UTF-8 with each
+    /// invalid byte as `?`).
     #[must_use]
     pub fn text(&self) -> &str {
-        std::str::from_utf8(&self.data).expect("inputs are checked to be UTF-8 when loaded")
+        match &self.data {
+            Data::Lossy(lossy) => &lossy.text,
+            data => std::str::from_utf8(data).expect("inputs are checked to be UTF-8 when loaded"),
+        }
+    }
+
+    /// Where a text file that is not UTF-8 has its first invalid byte: its
+    /// 1-based line and byte offset (`None` for UTF-8).
+    #[must_use]
+    pub fn invalid_utf8(&self) -> Option<(usize, usize)> {
+        match &self.data {
+            Data::Lossy(lossy) => Some(lossy.first),
+            _ => None,
+        }
     }
 }
 
@@ -304,8 +346,8 @@ impl Corpus {
                         .expect("inputs are checked to be UTF-8 when loaded"),
                 )
             }
-            Some(r) => Cow::Owned(format!("{}:{}", path().display(), r.line())),
-            None => Cow::Owned(path().display().to_string()),
+            Some(r) => Cow::Owned(format!("{}:{}", crate::escape::path(&path()), r.line())),
+            None => Cow::Owned(crate::escape::path(&path())),
         }
     }
 
@@ -386,8 +428,9 @@ impl Corpus {
     }
 }
 
-/// The format an input is read as: `--format`, else its name (`.jsonl`,
-/// `.ndjson`, maybe compressed: JSON Lines; anything else: text).
+/// The format an input is read as, as far as its name tells: `--format`,
+/// else JSON Lines for `.jsonl` and `.ndjson` (maybe compressed), else
+/// `Auto`: its content decides ([`format_of_content`]).
 #[must_use]
 pub fn format_of(input: &InputPath, config: &Config) -> Format {
     match config.format {
@@ -396,16 +439,122 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
             if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
                 Format::Jsonl
             } else {
-                Format::Text
+                Format::Auto
             }
         }
         other => other,
     }
 }
 
+/// Every input mapped so far, with its length then.
+static MAPPED: std::sync::Mutex<Vec<(PathBuf, u64)>> = std::sync::Mutex::new(Vec::new());
+
+/// The inputs mapped by this run that are now shorter than they were
+/// (truncated while mapped: what makes reading the map fault).
+#[must_use]
+pub fn mapped_and_cut_short() -> Vec<PathBuf> {
+    let mapped = MAPPED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    mapped
+        .iter()
+        .filter(|(path, len)| std::fs::metadata(path).map_or(true, |m| m.len() < *len))
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
+/// The format an input is read as, given its first bytes (decompressed):
+/// [`format_of`], and where that leaves it open, JSON Lines when the first
+/// non-blank line holds a JSON object, else text.
+#[must_use]
+pub fn format_of_content(input: &InputPath, config: &Config, head: &[u8]) -> Format {
+    match format_of(input, config) {
+        Format::Auto if first_line_is_object(head, true) == Some(true) => Format::Jsonl,
+        Format::Auto => Format::Text,
+        named => named,
+    }
+}
+
+/// [`format_of_content`] for an input not read yet: a regular file's first
+/// line is read (decompressed) to tell. Standard input and pipes, which
+/// cannot be read twice, stay `Auto` (the run tells them as it reads them).
+#[must_use]
+pub fn format_peeked(input: &InputPath, config: &Config) -> Format {
+    let named = format_of(input, config);
+    if named != Format::Auto || input.is_stdin() {
+        return named;
+    }
+    let Ok(file) = File::open(&input.path) else {
+        return Format::Text;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Format::Auto;
+    }
+    let mut raw = std::io::BufReader::new(file);
+    let magic = std::io::BufRead::fill_buf(&mut raw).map(<[u8]>::to_vec);
+    let compression = match Compression::from_name(&input.path) {
+        Compression::None => Compression::sniff(&magic.unwrap_or_default()),
+        named => named,
+    };
+    let mut head = Vec::new();
+    let jsonl = crate::compress::decoder(raw, compression)
+        .and_then(|mut decoded| sniff_reader(&mut decoded, &mut head));
+    if jsonl.unwrap_or(false) {
+        Format::Jsonl
+    } else {
+        Format::Text
+    }
+}
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether `bytes`, the start of an input (`complete`: all of it), begin,
+/// after a UTF-8 byte-order mark and blank lines, with a line that holds one
+/// JSON object: `None` while that line is not complete.
+#[must_use]
+pub fn first_line_is_object(bytes: &[u8], complete: bool) -> Option<bool> {
+    if !complete && bytes.len() < BOM.len() && BOM.starts_with(bytes) {
+        return None;
+    }
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let Some(start) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return complete.then_some(false);
+    };
+    if bytes[start] != b'{' {
+        return Some(false);
+    }
+    let line = match memchr::memchr(b'\n', &bytes[start..]) {
+        Some(len) => &bytes[start..start + len],
+        None if complete => &bytes[start..],
+        None => return None,
+    };
+    Some(serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok())
+}
+
+/// Reads `reader` into `head` until [`first_line_is_object`] can tell;
+/// `head` holds every byte read.
+pub(crate) fn sniff_reader(reader: &mut dyn Read, head: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut buf = vec![0; 1 << 16];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        head.extend_from_slice(&buf[..n]);
+        if let Some(jsonl) = first_line_is_object(head, n == 0) {
+            return Ok(jsonl);
+        }
+    }
+}
+
 /// The documents of a source, and the records skipped with `--on-error skip`.
 pub(crate) fn documents(source: &Source, config: &Config) -> Result<(Vec<Document>, Vec<Error>)> {
     if source.format == Format::Text {
+        if source.data.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let doc = Document {
             id: None,
             source: 0,
@@ -442,8 +591,13 @@ pub(crate) fn records_in(
         number += 1;
         let body = line.strip_suffix(b"\n").unwrap_or(line);
         let body = body.strip_suffix(b"\r").unwrap_or(body);
+        // A byte-order mark before the first record is not part of it.
+        let (at, body) = match body.strip_prefix(BOM) {
+            Some(rest) if start == 0 => (start + BOM.len(), rest),
+            _ => (start, body),
+        };
         if !is_blank(body) {
-            lines.push((number, start, body, end));
+            lines.push((number, at, body, end));
         }
         start = end;
     }
@@ -523,10 +677,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("UTF-16"));
+        assert!(check_bytes(p, b"", true).is_ok());
+        // A text file reads on past invalid UTF-8, naming its first bad byte,
+        // and still refuses a NUL after it.
         assert_eq!(
-            check_bytes(p, b"", true).unwrap_err().to_string(),
-            "f.txt: input is empty (0 bytes)"
+            check_pieces(p, b"ok\ncaf\xe9 \xe9", true, true, 2, &mut |_| {}).unwrap(),
+            Some((2, 6))
         );
+        assert!(check_pieces(p, b"caf\xe9\0", true, true, 2, &mut |_| {}).is_err());
+        assert_eq!(&*lossy_text(b"caf\xe9 \xF0\x9F ok \xC3"), "caf? ?? ok ?");
     }
 
     #[test]
@@ -562,10 +721,11 @@ mod tests {
                 );
                 // A chunked run's check, piece by piece, says the same.
                 let mut covered = 0;
-                let by_pieces = check_pieces(path, &bytes, false, piece, &mut |r| {
+                let by_pieces = check_pieces(path, &bytes, false, false, piece, &mut |r| {
                     assert_eq!(r.start, covered);
                     covered = r.end;
                 })
+                .map(|_| ())
                 .map_err(|e| e.to_string());
                 assert_eq!(by_pieces, at_once, "{bytes:?} {piece}");
                 if by_pieces.is_ok() {

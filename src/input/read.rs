@@ -35,10 +35,16 @@ pub(super) fn read_data(
         // SAFETY: the map is read-only and private to this process. If another
         // process truncates or rewrites the file while it is mapped, reads may
         // see the new bytes or fault (SIGBUS); that is the documented risk of
-        // memory maps, as in ripgrep, and --no-mmap avoids it.
+        // memory maps, as in ripgrep: the fault ends the run with a message
+        // naming the file (`target::clean_up_on_signals`), and --no-mmap
+        // avoids it.
         #[allow(unsafe_code)]
         let mapped = unsafe { memmap2::Mmap::map(&file) };
         if let Ok(map) = mapped {
+            MAPPED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((path.clone(), meta.len()));
             return Ok(Data::Mapped(map));
         }
         // Mapping can fail on special file systems: fall back to reading.
@@ -82,7 +88,7 @@ impl std::io::BufRead for Releasing<'_> {
 }
 
 /// Copies `reader` into an unnamed temporary file in `dir` and maps it.
-pub(super) fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
+pub(crate) fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::tempfile_in(dir)?;
     let len = std::io::copy(reader, &mut file)?;
@@ -112,14 +118,56 @@ pub(crate) fn load_source(
     config: &Config,
     spool_in: Option<&Path>,
 ) -> Result<Source> {
+    load_source_within(input, config, None, spool_in)
+}
+
+/// Bytes of memory a whole run takes per byte of text (`benches/RESULTS.md`:
+/// 3.7 for ordinary documents), rounded up.
+pub(super) const WHOLE_RUN_PER_TEXT_BYTE: u64 = 4;
+
+/// [`load_source`], a compressed input decoded to at most `max_decoded`
+/// bytes (a run in chunks: the text of one chunk), else to what a whole run
+/// can hold in the memory available: a small file that decompresses to
+/// gigabytes is an error, not an abort. A text input (binary refused) stops
+/// decoding at its first NUL byte.
+pub(crate) fn load_source_within(
+    input: InputPath,
+    config: &Config,
+    max_decoded: Option<usize>,
+    spool_in: Option<&Path>,
+) -> Result<Source> {
     let mut data = read_data(&input, config, spool_in)?;
     let path = display_path(&input);
     let compression = match Compression::from_name(&input.path) {
         Compression::None => Compression::sniff(&data),
         named => named,
     };
+    // Until its content tells (after decoding), an input not named JSON
+    // Lines may be text: a NUL byte stops decoding it.
+    let named = format_of(&input, config);
+    let refuse_binary = matches!(named, Format::Text | Format::Auto) && !config.text;
     if compression != Compression::None {
-        data = match spool_in {
+        let (max, hint) = match max_decoded {
+            Some(max) => (
+                max,
+                "more than one chunk of this run holds as text; raise --memory-limit or split the input",
+            ),
+            None => (
+                crate::memory::available().map_or(usize::MAX, |a| {
+                    usize::try_from(a / WHOLE_RUN_PER_TEXT_BYTE).unwrap_or(usize::MAX)
+                }),
+                "more than a whole run can hold in the memory available; pass --memory-limit to work in chunks",
+            ),
+        };
+        let stop = std::cell::RefCell::new(None);
+        let limits = Limits {
+            refuse_binary,
+            max,
+            path: &path,
+            hint,
+            stop: &stop,
+        };
+        let decoded = match spool_in {
             Some(dir) => {
                 // The compressed bytes are read once, front to back: their
                 // pages are let go behind the decoder.
@@ -129,23 +177,60 @@ pub(crate) fn load_source(
                     released: 0,
                 };
                 crate::compress::decompress_to(&path, &mut reader, compression, |decoded| {
-                    spool(dir, &path, decoded)
-                })?
+                    spool(dir, &path, &mut limits.guard(decoded))
+                })
             }
-            None => Data::Owned(crate::compress::decompress(&path, &data, compression)?),
+            None => crate::compress::decompress_to(&path, &mut &data[..], compression, |decoded| {
+                let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(max));
+                limits.guard(decoded).read_to_end(&mut out)?;
+                Ok(Data::Owned(out))
+            }),
         };
+        if let Some(e) = stop.into_inner() {
+            return Err(e);
+        }
+        data = decoded?;
     }
-    let format = format_of(&input, config);
-    let refuse_binary = format == Format::Text && !config.text;
+    let format = format_of_content(&input, config, &data);
+    checked_source(input, data, format, config, spool_in)
+}
+
+/// An input's bytes (decompressed) as a source of `format`, once the
+/// encoding policy passed them.
+pub(crate) fn checked_source(
+    input: InputPath,
+    mut data: Data,
+    format: Format,
+    config: &Config,
+    spool_in: Option<&Path>,
+) -> Result<Source> {
+    let path = display_path(&input);
+    let text = format == Format::Text;
+    let refuse_binary = text && !config.text;
     let checked = if spool_in.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
         // that a large input is never resident whole.
-        check_pieces(&path, &data, refuse_binary, CHECKED_AT_ONCE, &mut |r| {
-            data.release_range(r);
-        })
+        check_pieces(
+            &path,
+            &data,
+            refuse_binary,
+            text,
+            CHECKED_AT_ONCE,
+            &mut |r| {
+                data.release_range(r);
+            },
+        )
     } else {
-        check_bytes(&path, &data, refuse_binary)
+        check_pieces(&path, &data, refuse_binary, text, usize::MAX, &mut |_| {})
     };
+    if let Ok(Some(first)) = checked {
+        let text = lossy_text(&data);
+        data = Data::Lossy(Box::new(Lossy {
+            raw: data,
+            text,
+            first,
+        }));
+    }
     let source = Source {
         input,
         format,
@@ -162,25 +247,107 @@ pub(crate) fn load_source(
             Err(checked.expect_err("matched an error"))
         }
         Err(e) => Err(e),
-        Ok(()) => Ok(source),
+        Ok(_) => Ok(source),
     }
 }
 
-/// Applies the encoding policy to an input's bytes.
-pub(super) fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
-    check_pieces(path, bytes, refuse_binary, usize::MAX, &mut |_| {})
+/// The decoded bytes of a compressed input as they pass: the read fails
+/// (and `stop` says why) at the first NUL byte of a text input that refuses
+/// binary files (nothing after it matters), or past `max` bytes.
+pub(super) struct Guard<'a, R> {
+    pub(super) inner: R,
+    pub(super) at: usize,
+    pub(super) limits: &'a Limits<'a>,
 }
 
-/// [`check_bytes`] `piece` bytes at a time (each cut where a character
-/// starts), calling `checked` with each piece once it passed.
+/// What a [`Guard`] stops at, and where it says why.
+pub(super) struct Limits<'a> {
+    pub(super) refuse_binary: bool,
+    pub(super) max: usize,
+    pub(super) path: &'a Path,
+    pub(super) hint: &'static str,
+    pub(super) stop: &'a std::cell::RefCell<Option<Error>>,
+}
+
+impl<'a> Limits<'a> {
+    pub(super) fn guard<R: Read>(&'a self, inner: R) -> Guard<'a, R> {
+        Guard {
+            inner,
+            at: 0,
+            limits: self,
+        }
+    }
+}
+
+impl<R: Read> Read for Guard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let limits = self.limits;
+        // Maybe UTF-16 (NUL bytes galore): its byte-order mark is told.
+        let utf16 = self.at == 0 && n > 0 && matches!(buf[0], 0xFF | 0xFE);
+        let nul = if limits.refuse_binary && !utf16 {
+            memchr::memchr(0, &buf[..n])
+        } else {
+            None
+        };
+        let stop = if let Some(offset) = nul {
+            Error::Binary {
+                path: limits.path.to_owned(),
+                offset: self.at + offset,
+            }
+        } else if self.at.saturating_add(n) > limits.max {
+            Error::TooLarge {
+                path: limits.path.to_owned(),
+                message: format!(
+                    "decompresses to more than {} bytes (stopped at decompressed byte offset {}), {}",
+                    limits.max, limits.max, limits.hint
+                ),
+            }
+        } else {
+            self.at += n;
+            return Ok(n);
+        };
+        *limits.stop.borrow_mut() = Some(stop);
+        Err(std::io::Error::other("stopped"))
+    }
+}
+
+/// `bytes` as text, each byte of an invalid UTF-8 sequence replaced by `?`
+/// (so that every offset stays the file's).
+pub(super) fn lossy_text(bytes: &[u8]) -> Box<str> {
+    let mut text = bytes.to_vec();
+    let mut at = 0;
+    while let Err(e) = std::str::from_utf8(&text[at..]) {
+        let bad = at + e.valid_up_to();
+        let end = e.error_len().map_or(text.len(), |n| bad + n);
+        text[bad..end].fill(b'?');
+        at = end;
+    }
+    String::from_utf8(text)
+        .expect("every invalid byte was replaced")
+        .into_boxed_str()
+}
+
+/// Applies the encoding policy to an input's bytes (see [`check_pieces`]).
+#[cfg(test)]
+pub(super) fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
+    check_pieces(path, bytes, refuse_binary, false, usize::MAX, &mut |_| {}).map(|_| ())
+}
+
+/// Applies the encoding policy to an input's bytes, `piece` bytes at a time
+/// (each cut where a character starts), calling `checked` with each piece
+/// once it passed. With `lossy` (a text file), invalid UTF-8 is no error:
+/// the line and offset of its first byte are returned.
 pub(super) fn check_pieces(
     path: &Path,
     bytes: &[u8],
     refuse_binary: bool,
+    lossy: bool,
     piece: usize,
     checked: &mut dyn FnMut(Range<usize>),
-) -> Result<()> {
+) -> Result<Option<(usize, usize)>> {
     check_start(path, bytes)?;
+    let mut first_invalid = None;
     let mut at = 0;
     while at < bytes.len() {
         let end = char_start(bytes, at.saturating_add(piece));
@@ -193,27 +360,28 @@ pub(super) fn check_pieces(
                 });
             }
         }
-        if let Some(offset) = first_invalid_utf8(part) {
-            let offset = at + offset;
-            return Err(Error::InvalidUtf8 {
-                path: path.to_owned(),
-                line: line_at(bytes, offset),
-                offset,
-            });
+        if first_invalid.is_none() {
+            if let Some(offset) = first_invalid_utf8(part) {
+                let offset = at + offset;
+                let line = line_at(bytes, offset);
+                if !lossy {
+                    return Err(Error::InvalidUtf8 {
+                        path: path.to_owned(),
+                        line,
+                        offset,
+                    });
+                }
+                first_invalid = Some((line, offset));
+            }
         }
         checked(at..end);
         at = end;
     }
-    Ok(())
+    Ok(first_invalid)
 }
 
-/// Refuses an empty input and one that starts with a UTF-16 byte-order mark.
+/// Refuses an input that starts with a UTF-16 byte-order mark.
 pub(crate) fn check_start(path: &Path, bytes: &[u8]) -> Result<()> {
-    if bytes.is_empty() {
-        return Err(Error::Empty {
-            path: path.to_owned(),
-        });
-    }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         let endian = if bytes[0] == 0xFF {
             "little-endian"

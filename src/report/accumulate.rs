@@ -60,6 +60,8 @@ pub(super) struct Builder<'a> {
     /// Each source's name, shared by every reference into it.
     pub(super) names: &'a [std::sync::Arc<str>],
     pub(super) char_indexes: HashMap<usize, CharIndex<'a>>,
+    /// Characters of each removal's preview (`--preview`; 0: none).
+    pub(super) preview: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -67,12 +69,14 @@ impl<'a> Builder<'a> {
         corpus: &'a Corpus,
         analysis: &'a Analysis,
         names: &'a [std::sync::Arc<str>],
+        preview: usize,
     ) -> Builder<'a> {
         Builder {
             corpus,
             analysis,
             names,
             char_indexes: HashMap::new(),
+            preview,
         }
     }
 
@@ -140,6 +144,11 @@ impl<'a> Builder<'a> {
             similarity: round(pair.similarity),
             exact: pair.exact,
             removed: self.analysis.is_dropped(pair.block),
+            preview: (self.preview > 0).then(|| {
+                let (doc, block) = self.analysis.block(pair.block);
+                let text = self.corpus.text(&self.corpus.documents[doc]);
+                preview_chars(&text[block.content.clone()], self.preview)
+            }),
         }
     }
 
@@ -428,12 +437,30 @@ pub struct Accumulator {
 /// The text of a block for the shared-block list: white space collapsed, 100
 /// characters at most.
 pub(super) fn preview(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(100)
-        .collect()
+    preview_chars(text, 100)
+}
+
+/// The first `n` characters of `text`, white space collapsed.
+pub(super) fn preview_chars(text: &str, n: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            if count == n {
+                break;
+            }
+            out.push(' ');
+            count += 1;
+        }
+        for c in word.chars() {
+            if count == n {
+                return out;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
 }
 
 impl Accumulator {
@@ -533,6 +560,7 @@ impl Accumulator {
         // read the input anywhere, and a fault maps up to 2 MiB of its
         // cached pages around each: those pages go after every batch, so
         // batches are smaller.
+        let preview = self.config.preview;
         let (shared_batch, doc_batch) = if analysis.history.is_some() {
             (128, 64)
         } else {
@@ -542,7 +570,7 @@ impl Accumulator {
             let made: Vec<(Place, String)> = batch
                 .par_iter()
                 .map_init(
-                    || Builder::new(corpus, analysis, &names),
+                    || Builder::new(corpus, analysis, &names, preview),
                     |b, &(source, block)| (b.place(source), preview_of(earlier, b, source, block)),
                 )
                 .collect();
@@ -580,7 +608,7 @@ impl Accumulator {
             let reports: Vec<DocReport> = batch
                 .par_iter()
                 .map_init(
-                    || Builder::new(corpus, analysis, &names),
+                    || Builder::new(corpus, analysis, &names, preview),
                     |b, &doc| b.doc_report(doc),
                 )
                 .collect();
@@ -604,7 +632,7 @@ impl Accumulator {
                 }
             }
         }
-        let b = Builder::new(corpus, analysis, &names);
+        let b = Builder::new(corpus, analysis, &names, preview);
         self.copies_in_dropped.extend(
             analysis
                 .copies_in_dropped

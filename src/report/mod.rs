@@ -9,7 +9,8 @@
 //! - `schema_version` (1), `tool` {`name`, `version`}, `command` (`scan`/`clean`)
 //! - `parameters`: everything that changes the answer, the `seed` included
 //!   (`block_shingle` is the words per shingle, `measure` is `containment`)
-//! - `inputs[]` in input order: `path`, `format`, `documents`, `bytes`
+//! - `inputs[]` in input order: `path`, `format` (`jsonl` or `text`, as read:
+//!   by `--format`, name or content), `documents`, `bytes`
 //! - `summary`: `documents`, `dropped_documents`, `documents_with_repeats`,
 //!   `blocks`, `removed_blocks`, `short_repeats_kept`, `runs`, `bytes`,
 //!   `dropped_document_bytes`, `removed_block_bytes`, `removed_bytes` (both),
@@ -43,6 +44,19 @@
 //!   that two kept documents share): `first_copy`,
 //!   `documents`, `copies` (the first copy included), `removed` (copies removed),
 //!   `words`, `short`, `text` (the first 100 characters)
+//! - with `--preview N`, each removal (and short repeat) has `preview`: the
+//!   first N characters of its block's text, white space collapsed
+//!
+//! # JSON Lines (`--output-format jsonl`)
+//! The same report, one object a line, each with a `type`:
+//! - `header` (first): `schema_version`, `tool`, `command`, `parameters`,
+//!   `inputs`, and `index` when there is one
+//! - `document`: an entry of `documents`, in its order
+//! - `cluster`: an entry of `near_duplicates.cluster_list`, in its order
+//! - `syndicated`: an entry of `syndicated`, in its order
+//! - `summary` (last): `summary`, `near_duplicates` (its totals and S-curve,
+//!   without `cluster_list`; `null` at `--level blocks`), `skipped`, and
+//!   `check` for `neardup check`
 
 use crate::cluster::Candidates;
 use crate::config::{Config, Method};
@@ -198,6 +212,113 @@ impl Report {
         write_entries(&self.syndicated, self.syndicated_spool.as_ref(), out)?;
         out.write_all(&rest.as_bytes()[at + marker.len() - 1..])?;
         out.write_all(b"\n")
+    }
+}
+
+/// `--output-format jsonl`: one record a line, each with its `type`.
+#[derive(Serialize)]
+struct Line<'a, T> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// The first line of the JSON Lines report.
+#[derive(Serialize)]
+struct Header<'a> {
+    schema_version: u32,
+    tool: &'a Tool,
+    command: &'a str,
+    parameters: &'a Parameters,
+    inputs: &'a [InputReport],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<&'a IndexReport>,
+}
+
+/// The last line of the JSON Lines report.
+#[derive(Serialize)]
+struct Totals<'a> {
+    summary: &'a Summary,
+    near_duplicates: Option<NearTotals<'a>>,
+    skipped: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'a CheckReport>,
+}
+
+/// [`NearDuplicates`] without its clusters (which have lines of their own).
+#[derive(Serialize)]
+struct NearTotals<'a> {
+    candidate_probability: &'a [CandidateProbability],
+    candidate_pairs: usize,
+    verified_pairs: usize,
+    clusters: usize,
+    duplicate_documents: usize,
+    dropped_documents: usize,
+    dropped_bytes: usize,
+}
+
+impl Report {
+    /// Writes the report as JSON Lines (`--output-format jsonl`): a `header`
+    /// line, a line per `document`, `cluster` and `syndicated` block (in the
+    /// orders of the JSON report), then a `summary` line; see the module's
+    /// documentation. Nothing is held whole: a line can be read as soon as
+    /// it is written, and `tail -1` gives the totals.
+    ///
+    /// # Errors
+    /// Write errors, or a spool that cannot be read back.
+    pub fn write_jsonl(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        fn line<T: Serialize>(
+            out: &mut dyn std::io::Write,
+            kind: &'static str,
+            body: &T,
+        ) -> std::io::Result<()> {
+            serde_json::to_writer(&mut *out, &Line { kind, body }).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")
+        }
+        let header = Header {
+            schema_version: self.schema_version,
+            tool: &self.tool,
+            command: &self.command,
+            parameters: &self.parameters,
+            inputs: &self.inputs,
+            index: self.index.as_ref(),
+        };
+        line(out, "header", &header)?;
+        let mut failed: Option<std::io::Error> = None;
+        self.for_each_document(&mut |d| {
+            if failed.is_none() {
+                failed = line(out, "document", d).err();
+            }
+        })?;
+        self.for_each_cluster(&mut |c| {
+            if failed.is_none() {
+                failed = line(out, "cluster", c).err();
+            }
+        })?;
+        self.for_each_syndicated(&mut |s| {
+            if failed.is_none() {
+                failed = line(out, "syndicated", s).err();
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let totals = Totals {
+            summary: &self.summary,
+            near_duplicates: self.near_duplicates.as_ref().map(|n| NearTotals {
+                candidate_probability: &n.candidate_probability,
+                candidate_pairs: n.candidate_pairs,
+                verified_pairs: n.verified_pairs,
+                clusters: n.clusters,
+                duplicate_documents: n.duplicate_documents,
+                dropped_documents: n.dropped_documents,
+                dropped_bytes: n.dropped_bytes,
+            }),
+            skipped: &self.skipped,
+            check: self.check.as_ref(),
+        };
+        line(out, "summary", &totals)
     }
 }
 
@@ -424,6 +545,9 @@ pub struct Removal {
     pub similarity: f64,
     pub exact: bool,
     pub removed: bool,
+    /// With `--preview N`: the block's first N characters, white space collapsed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub preview: Option<String>,
 }
 
 /// Unrepeated blocks inside a run.

@@ -29,6 +29,17 @@ pub fn percent(part: usize, whole: usize) -> String {
     format!("{p:.1}%")
 }
 
+/// `repeats` after one line, `repeat` after several (`line 5 repeats line
+/// 1`, `lines 5-6 repeat line 1`).
+#[must_use]
+pub fn repeat_verb(range: [usize; 2]) -> &'static str {
+    if range[0] == range[1] {
+        "repeats"
+    } else {
+        "repeat"
+    }
+}
+
 /// `line 3` or `lines 3-7`.
 #[must_use]
 pub fn lines(range: [usize; 2]) -> String {
@@ -39,9 +50,11 @@ pub fn lines(range: [usize; 2]) -> String {
     }
 }
 
+/// `text` cut to `max` characters, control characters escaped.
 pub(super) fn ellipsize(text: &str, max: usize) -> String {
+    let text = crate::escape::printable(text);
     if text.chars().count() <= max {
-        text.to_owned()
+        text.into_owned()
     } else {
         let cut: String = text.chars().take(max - 1).collect();
         format!("{}…", cut.trim_end())
@@ -52,21 +65,24 @@ pub(super) fn ellipsize(text: &str, max: usize) -> String {
 /// line 1 of a text file.
 #[must_use]
 pub fn doc_label_for_annotation(doc: &DocRef) -> (String, usize) {
-    (doc.path.to_string(), doc.line.unwrap_or(1))
+    (
+        crate::escape::printable(&doc.path).into_owned(),
+        doc.line.unwrap_or(1),
+    )
 }
 
 /// The id of a JSON Lines document, the path of a file; `(indexed)` after
 /// a document an earlier run stored in the index.
 pub(super) fn short_label(doc: &DocRef) -> String {
-    let name: &str = if doc.line.is_some() {
+    let name = crate::escape::printable(if doc.line.is_some() {
         &doc.id
     } else {
         &doc.path
-    };
+    });
     if doc.indexed {
         format!("{name} (indexed)")
     } else {
-        name.to_string()
+        name.into_owned()
     }
 }
 
@@ -75,8 +91,12 @@ pub(super) fn short_label(doc: &DocRef) -> String {
 #[must_use]
 pub fn doc_label(doc: &DocRef) -> String {
     let label = match doc.line {
-        Some(line) => format!("{}:{line} [{}]", doc.path, doc.id),
-        None => doc.path.to_string(),
+        Some(line) => format!(
+            "{}:{line} [{}]",
+            crate::escape::printable(&doc.path),
+            crate::escape::printable(&doc.id)
+        ),
+        None => crate::escape::printable(&doc.path).into_owned(),
     };
     if doc.indexed {
         format!("{label} (indexed)")
@@ -196,7 +216,7 @@ pub fn write_text(
             out,
             "Checked against {} {}: {} and {} from earlier runs{}.\n",
             index.role,
-            index.path,
+            crate::escape::printable(&index.path),
             plural(index.documents, "document"),
             plural(index.blocks, "block"),
             if index.updated {
@@ -216,6 +236,11 @@ pub fn write_text(
         render_near_duplicates(out, near, &largest, &report.parameters.documents, top);
     }
     report.for_each_document(&mut |doc: &DocReport| {
+        // Only documents that lost something; short repeats kept elsewhere
+        // count in the totals.
+        if doc.removed_blocks == 0 {
+            return;
+        }
         let _ = writeln!(
             out,
             "{}: {} of {} removed as repeats of earlier text, {} of {} bytes ({})",
@@ -247,14 +272,20 @@ pub fn write_text(
             };
             let _ = writeln!(
                 out,
-                "  {} repeat {}{}: {}, {} bytes, {}",
+                "  {} {} {}{}: {}, {} bytes, {}",
                 lines(run.lines),
+                repeat_verb(run.lines),
                 source,
                 lines(run.source_lines),
                 plural(run.blocks, "block"),
                 thousands(run.bytes),
                 similarity,
             );
+            for removal in &run.removals {
+                if let Some(text) = &removal.preview {
+                    let _ = writeln!(out, "    {}: \"{text}\"", lines(removal.repeat.lines));
+                }
+            }
             for gap in &run.interruptions {
                 let _ = writeln!(
                     out,
@@ -348,7 +379,7 @@ pub fn write_text(
             plural(report.skipped.len(), "input or record")
         );
         for skipped in report.skipped.iter().take(top) {
-            let _ = writeln!(out, "  {skipped}");
+            let _ = writeln!(out, "  {}", crate::escape::printable(skipped));
         }
         if report.skipped.len() > top {
             let _ = writeln!(out, "  (+{} more in --json)", report.skipped.len() - top);

@@ -38,7 +38,23 @@ pub struct Walks {
     /// `steps[bin * STEPS + attempt]`: the bin step `attempt` of `bin`'s
     /// walk looks at.
     steps: Vec<u32>,
+    /// `first[bin * slots + j]`: the first step of `bin`'s walk that looks at
+    /// bin `j` ([`UNSEEN`] past [`FIRST_STEPS`] steps); only for at most
+    /// [`FIRST_SLOTS`] slots. A walk ends at the filled bin it reaches first,
+    /// so for a document with few filled bins (a short one, where walks are
+    /// long) the end is the filled bin with the smallest first step.
+    first: Vec<u32>,
 }
+
+/// Most slots whose walks' first steps are tabled (`slots²` entries).
+const FIRST_SLOTS: usize = 1024;
+/// Steps of each walk looked at for [`Walks::first`].
+const FIRST_STEPS: u64 = 1 << 16;
+/// A bin a walk does not reach in [`FIRST_STEPS`] steps.
+const UNSEEN: u32 = u32::MAX;
+/// Filled bins up to which densification reads [`Walks::first`]: its cost
+/// is slots x filled, a walk's slots / filled steps per empty bin.
+const FEW_FILLED: usize = 16;
 
 impl Walks {
     /// The walks of `slots` bins under `seed`.
@@ -50,7 +66,41 @@ impl Walks {
                 u32::try_from(walk_step(slots, seed, bin, attempt)).expect("fewer than 2^32 slots")
             })
             .collect();
-        Walks { slots, seed, steps }
+        let mut first = Vec::new();
+        if slots <= FIRST_SLOTS {
+            first = vec![UNSEEN; slots * slots];
+            for bin in 0..slots {
+                let row = &mut first[bin * slots..(bin + 1) * slots];
+                let mut unseen = slots;
+                let mut attempt = 0;
+                while unseen > 0 && attempt < FIRST_STEPS {
+                    let j = walk_step(slots, seed, bin, attempt);
+                    if row[j] == UNSEEN {
+                        row[j] = u32::try_from(attempt).expect("fewer than 2^32 steps");
+                        unseen -= 1;
+                    }
+                    attempt += 1;
+                }
+            }
+        }
+        Walks {
+            slots,
+            seed,
+            steps,
+            first,
+        }
+    }
+
+    /// The filled bin `bin`'s walk reaches first, from the table of first
+    /// steps, when one of `filled` is in it.
+    fn first_filled(&self, bin: usize, filled: &[usize]) -> Option<usize> {
+        let row = self.first.get(bin * self.slots..(bin + 1) * self.slots)?;
+        filled
+            .iter()
+            .map(|&j| (row[j], j))
+            .min()
+            .filter(|&(step, _)| step != UNSEEN)
+            .map(|(_, j)| j)
     }
 
     /// The seed the walks were made with.
@@ -95,9 +145,22 @@ pub fn signature_with(shingles: &[u64], walks: &Walks) -> Signature {
         }
     }
     let filled: Vec<bool> = bins.iter().map(|&v| v != EMPTY).collect();
+    let few: Vec<usize> = if slots <= FIRST_SLOTS && shingles.len() <= FEW_FILLED {
+        (0..slots).filter(|&j| filled[j]).collect()
+    } else {
+        Vec::new()
+    };
     for i in 0..slots {
         if filled[i] {
             continue;
+        }
+        // Few filled bins (a short document): long walks, found from the
+        // table of first steps instead; the same bin either way.
+        if !few.is_empty() {
+            if let Some(j) = walks.first_filled(i, &few) {
+                bins[i] = bins[j];
+                continue;
+            }
         }
         // The first filled bin among the table's steps, found without a
         // branch per step (which bins are filled is random: a branch on each
@@ -178,6 +241,45 @@ mod tests {
         // Very short sets walk past the table's steps.
         let a = set(0..2);
         assert!(signature(&a, 256, 5).iter().all(|&v| v != EMPTY));
+    }
+
+    /// Optimal densification step by step, as defined: each empty bin walks
+    /// until it reaches a filled bin.
+    fn walked(shingles: &[u64], slots: usize, seed: u64) -> Signature {
+        let mut bins = vec![EMPTY; slots];
+        for &h in shingles {
+            let h = mix(h ^ seed);
+            #[allow(clippy::cast_possible_truncation)]
+            let bin = (((h >> 32) * slots as u64) >> 32) as usize;
+            bins[bin] = bins[bin].min(h);
+        }
+        let filled: Vec<bool> = bins.iter().map(|&v| v != EMPTY).collect();
+        for i in 0..slots {
+            if !filled[i] {
+                let j = (0..u64::MAX)
+                    .map(|a| walk_step(slots, seed, i, a))
+                    .find(|&j| filled[j])
+                    .unwrap();
+                bins[i] = bins[j];
+            }
+        }
+        bins
+    }
+
+    #[test]
+    fn short_sets_take_the_bins_their_walks_reach() {
+        for slots in [16, 256, 1024, 1100] {
+            for n in [1, 2, 3, 5, 9, 16, 17, 40] {
+                for seed in [1, 42] {
+                    let a = set(n * 1000..n * 1001);
+                    assert_eq!(
+                        signature(&a, slots, seed),
+                        walked(&a, slots, seed),
+                        "{slots} slots, {n} shingles, seed {seed}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub(super) const WINDOW: usize = 64 << 10;
 pub(super) const WINDOWS: usize = 4;
 
 /// The lock file beside an index.
-pub(super) fn lock_path(path: &Path) -> PathBuf {
+#[must_use]
+pub fn lock_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     PathBuf::from(name)
@@ -126,7 +127,7 @@ pub fn lock(path: &Path) -> Result<File> {
         Err(std::fs::TryLockError::WouldBlock) => {
             eprintln!(
                 "neardup: {} is locked by another neardup run; waiting for it to finish",
-                path.display()
+                crate::escape::shown_path(path)
             );
             file.lock().map_err(|e| Error::io(&lock, e))?;
         }
@@ -255,8 +256,23 @@ impl Segment {
         }
         let meta: Meta = serde_json::from_slice(&table)
             .map_err(|e| corrupt(path, format_args!("unreadable table: {e}")))?;
+        // Documents and blocks are numbered with 32 bits.
+        let numbered = |first: u64, n: u64| {
+            first
+                .checked_add(n)
+                .is_some_and(|end| u32::try_from(end).is_ok())
+        };
+        if !numbered(meta.first_document, meta.documents)
+            || !numbered(meta.first_block, meta.blocks)
+        {
+            return Err(corrupt(
+                path,
+                "its document or block numbers are out of range",
+            ));
+        }
         for (name, s) in &meta.sections {
-            if !s.offset.is_multiple_of(CHUNK as u64)
+            if s.dir_bits > 32
+                || !s.offset.is_multiple_of(CHUNK as u64)
                 || s.offset < DATA_START
                 || s.offset.saturating_add(s.len) > sums_at as u64
             {
@@ -292,11 +308,11 @@ impl Segment {
 
     pub(super) fn check_counts(&self) -> Result<()> {
         let expect = [
-            ("docs", self.meta.documents * DOC_LEN as u64),
-            ("blocks", self.meta.blocks * BLOCK_LEN as u64),
+            ("docs", self.meta.documents.checked_mul(DOC_LEN as u64)),
+            ("blocks", self.meta.blocks.checked_mul(BLOCK_LEN as u64)),
         ];
         for (name, len) in expect {
-            if self.section(name).len != len {
+            if Some(self.section(name).len) != len {
                 return Err(corrupt(
                     &self.path,
                     format_args!("section {name} has the wrong length"),
@@ -639,7 +655,11 @@ impl Reader<'_> {
 
     pub(super) fn u64s(&mut self, section: &str, (at, len): (u64, u32)) -> Vec<u64> {
         let s = self.seg.section(section);
-        if (at + u64::from(len)) * 8 > s.len {
+        if at
+            .checked_add(u64::from(len))
+            .and_then(|end| end.checked_mul(8))
+            .is_none_or(|end| end > s.len)
+        {
             self.seg
                 .fail(format!("a list runs past the end of section {section}"));
             return Vec::new();
@@ -667,7 +687,7 @@ impl Reader<'_> {
     /// The bytes of `len` bytes at `at` of the `strings` section.
     pub(super) fn string_bytes(&mut self, (at, len): (u64, u32)) -> Option<&[u8]> {
         let s = self.seg.section("strings");
-        if at + u64::from(len) > s.len {
+        if at.checked_add(u64::from(len)).is_none_or(|end| end > s.len) {
             self.seg
                 .fail("a string runs past the end of its section".into());
             return None;

@@ -8,6 +8,7 @@ use super::{
     EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
 };
 use crate::error::{Error, Result};
+use crate::target::{Staged, Target};
 use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
@@ -451,26 +452,23 @@ fn trim_groups<T, G: PartialEq>(
     })
 }
 
-/// Writes `old` (if any) followed by `delta` to `path`, atomically.
+/// Writes `old` (if any) followed by `delta` into a synced temporary file
+/// beside `path` (links followed), which [`Staged::persist`] (or a
+/// [`crate::target::Staging`]) renames over it.
 ///
 /// # Errors
-/// I/O errors, or a corrupt chunk met in `old`.
+/// I/O errors, a corrupt chunk met in `old`, or `path` not a regular file.
 pub fn write(
     path: &Path,
     old: Option<&Segment>,
     mut delta: Delta,
     params: &IndexParams,
-) -> Result<()> {
+) -> Result<Staged> {
     delta.exact.sort_unstable_by_key(exact_key);
     delta.postings.sort_unstable();
     delta.members.sort_unstable();
     delta.bands.sort_unstable();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    write_items(path, &dir, old, &Items::Delta(&delta), params)
+    write_items(path, old, &Items::Delta(&delta), params)
 }
 
 /// [`write()`] for a chunked run's scratch segments: into an unnamed file in
@@ -519,21 +517,15 @@ fn read_well(old: Option<&Segment>, items: &Items<'_>) -> Result<()> {
 
 fn write_items(
     path: &Path,
-    dir: &Path,
     old: Option<&Segment>,
     items: &Items<'_>,
     params: &IndexParams,
-) -> Result<()> {
-    let temp = crate::atomic::temp_beside(path, dir, ".neardup-index-")?;
-    fill(temp.as_file(), old, items, params).map_err(|e| Error::io(path, e))?;
+) -> Result<Staged> {
+    let temp = Target::open_regular(path, ".neardup-index-")?;
+    fill(temp.file(), old, items, params).map_err(|e| Error::io(path, e))?;
     read_well(old, items)?;
-    temp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    // The rename itself is made durable by syncing the directory.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    temp.sync()?;
+    Ok(temp)
 }
 
 fn exact_key(e: &ExactRecord) -> (u64, u64) {
@@ -742,17 +734,17 @@ fn fill(
 ///
 /// # Errors
 /// Different parameters, I/O errors or corruption.
-pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<()> {
+pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<Staged> {
     let differences = a
         .meta
         .params
-        .differences_from(&b.meta.params, &b.path().display().to_string());
+        .differences_from(&b.meta.params, &crate::escape::shown_path(b.path()));
     if !differences.is_empty() {
         return Err(Error::Index {
             path: b.path().to_owned(),
             message: format!(
                 "built with other settings than {}: {}",
-                a.path().display(),
+                crate::escape::shown_path(a.path()),
                 differences.join(", ")
             ),
         });
@@ -786,7 +778,7 @@ pub fn append(
 }
 
 /// [`append`] into an index (`a`, or none yet, updated by a chunked run):
-/// synced, then renamed over `out`, as [`write()`] does.
+/// synced, staged beside `out`, as [`write()`] does.
 ///
 /// # Errors
 /// See [`write()`].
@@ -795,13 +787,8 @@ pub fn append_durably(
     b: &Segment,
     out: &Path,
     params: &IndexParams,
-) -> Result<()> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    write_items(out, &dir, a, &Items::Segment(b), params)
+) -> Result<Staged> {
+    write_items(out, a, &Items::Segment(b), params)
 }
 
 fn too_big(path: &Path) -> Error {
@@ -893,7 +880,10 @@ mod tests {
             strings: delta.strings.clone(),
             ..Delta::default()
         };
-        write(&path, None, delta, &params).unwrap();
+        write(&path, None, delta, &params)
+            .unwrap()
+            .persist()
+            .unwrap();
         (path, kept)
     }
 

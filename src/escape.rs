@@ -1,0 +1,88 @@
+//! Names and text from inputs as human-readable output shows them: control
+//! characters (line breaks, ANSI escapes, C1 controls, Unicode line and
+//! paragraph separators) written as Rust escapes (`\n`, `\u{1b}`), so a
+//! document id or a file name cannot start a line of its own (a GitHub
+//! workflow command) or drive the terminal; bytes of a file name that are not
+//! UTF-8 written as `\xNN`, so two such names stay distinct. JSON output keeps
+//! ids and text as they are (serde escapes them); file names take the form
+//! [`path`] gives them everywhere.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Whether `c` is shown escaped.
+fn escaped(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// `text` with every control character escaped.
+#[must_use]
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            let _ = write!(out, "{}", c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A path as a string: its UTF-8 parts as they are, every other byte as
+/// `\xNN` (so distinct names stay distinct). Control characters are kept;
+/// [`shown_path`] escapes them too.
+#[must_use]
+pub fn path(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        let mut out = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned()
+    }
+}
+
+/// A path for messages and text reports: [`path`] with control characters
+/// escaped.
+#[must_use]
+pub fn shown_path(p: &Path) -> String {
+    printable(&path(p)).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("plain é"), "plain é");
+        assert_eq!(
+            printable("doc\n::error::X\r\u{1b}[31m\u{85}\u{2028}"),
+            "doc\\n::error::X\\r\\u{1b}[31m\\u{85}\\u{2028}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_stay_distinct() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let a = path(Path::new(std::ffi::OsStr::from_bytes(b"a\xff.txt")));
+        let b = path(Path::new(std::ffi::OsStr::from_bytes(b"a\xfe.txt")));
+        assert_eq!((a.as_str(), b.as_str()), ("a\\xff.txt", "a\\xfe.txt"));
+        assert_eq!(shown_path(Path::new("a\nb")), "a\\nb");
+    }
+}

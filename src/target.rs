@@ -1,0 +1,631 @@
+//! Where a run writes, and how: every written path checked against every path
+//! read (by name and by file identity), regular files staged under temporary
+//! names beside them and renamed only when the whole run has succeeded,
+//! special files (devices, FIFOs, sockets, `/dev/fd` links) written directly,
+//! and temporary files removed on failure, on SIGINT/SIGTERM, or, left by a
+//! process that died, by the next run writing beside them.
+
+use crate::error::{Error, Result};
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// A path a run reads or writes, and what it is to the run (`input`,
+/// `--report`, ...), for [`check_distinct`].
+#[derive(Clone, Debug)]
+pub struct Use {
+    /// The path as given or found.
+    pub path: PathBuf,
+    /// What it is, as the user would name it.
+    pub role: String,
+}
+
+impl Use {
+    /// `path` in `role`.
+    pub fn new(path: impl Into<PathBuf>, role: impl Into<String>) -> Use {
+        Use {
+            path: path.into(),
+            role: role.into(),
+        }
+    }
+}
+
+/// A file's identity: its canonical name (where it is or would be) and,
+/// when it exists, its device and inode (following links).
+struct Identity {
+    name: Option<PathBuf>,
+    file: Option<(u64, u64)>,
+    device: bool,
+}
+
+impl Identity {
+    fn of(path: &Path) -> Identity {
+        let meta = std::fs::metadata(path).ok();
+        #[cfg(unix)]
+        let file = meta.as_ref().map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.dev(), m.ino())
+        });
+        #[cfg(not(unix))]
+        let file = None;
+        #[cfg(unix)]
+        let device = meta.as_ref().is_some_and(|m| {
+            use std::os::unix::fs::FileTypeExt;
+            m.file_type().is_char_device()
+        });
+        #[cfg(not(unix))]
+        let device = false;
+        Identity {
+            name: canonical_target(path),
+            file,
+            device,
+        }
+    }
+
+    fn same(&self, other: &Identity) -> bool {
+        (self.name.is_some() && self.name == other.name)
+            || (self.file.is_some() && self.file == other.file)
+    }
+}
+
+/// Refuses a run (exit 2) in which a path written is also a path read, or
+/// two paths written are one file: by name (after following links) or by
+/// device and inode (hard links). `-` (standard input or output) is not a
+/// path. Two writes to one character device (`--report` and `-o` both into
+/// a null device) are allowed: nothing there is replaced.
+///
+/// # Errors
+/// A [`Error::Usage`] naming both paths and their roles.
+pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
+    let real = |u: &&Use| u.path.as_os_str() != "-";
+    let reads: Vec<(&Use, Identity)> = reads
+        .iter()
+        .filter(real)
+        .map(|u| (u, Identity::of(&u.path)))
+        .collect();
+    let writes: Vec<(&Use, Identity)> = writes
+        .iter()
+        .filter(real)
+        .map(|u| (u, Identity::of(&u.path)))
+        .collect();
+    for (i, (w, wid)) in writes.iter().enumerate() {
+        if let Some((r, _)) = reads.iter().find(|(_, rid)| wid.same(rid)) {
+            return Err(Error::Usage(format!(
+                "{} ({}) is also {} ({}): a run never writes a file it reads; refusing to overwrite it",
+                w.path.display(),
+                w.role,
+                r.path.display(),
+                r.role
+            )));
+        }
+        if let Some((other, _)) = writes[..i]
+            .iter()
+            .find(|(_, oid)| wid.same(oid) && !(wid.device && oid.device))
+        {
+            return Err(Error::Usage(format!(
+                "{} ({}) and {} ({}) are one file: each output needs a file of its own",
+                other.path.display(),
+                other.role,
+                w.path.display(),
+                w.role
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The canonical path a (maybe not yet existing) file would have, following
+/// a symbolic link even when what it names does not exist yet.
+#[must_use]
+pub fn canonical_target(path: &Path) -> Option<PathBuf> {
+    let path = resolve(path);
+    if let Ok(canon) = path.canonicalize() {
+        return Some(canon);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(parent.canonicalize().ok()?.join(path.file_name()?))
+}
+
+/// The file `path` names after following symbolic links (up to 40), whether
+/// or not that file exists: the file a write through the link replaces.
+#[must_use]
+pub fn resolve(path: &Path) -> PathBuf {
+    let mut path = path.to_owned();
+    for _ in 0..40 {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            break;
+        };
+        if !meta.file_type().is_symlink() {
+            break;
+        }
+        let Ok(link) = std::fs::read_link(&path) else {
+            break;
+        };
+        path = match path.parent() {
+            Some(parent) if link.is_relative() => parent.join(link),
+            _ => link,
+        };
+    }
+    path
+}
+
+/// Paths that name an open file of this process (`/dev/stdout`,
+/// `/dev/fd/N`, `/proc/self/fd/N`, a process substitution `>(cmd)`): always
+/// written in place, never replaced.
+fn is_descriptor_link(path: &Path) -> bool {
+    let Some(s) = path.to_str() else {
+        return false;
+    };
+    matches!(s, "/dev/stdout" | "/dev/stderr")
+        || s.starts_with("/dev/fd/")
+        || (s.starts_with("/proc/") && s.contains("/fd/"))
+}
+
+/// Where one output goes.
+pub enum Target {
+    /// Standard output (`-`).
+    Stdout(std::io::Stdout),
+    /// A file written in place: a device, FIFO, socket or descriptor link.
+    Direct(File, PathBuf),
+    /// A regular file (or a path not there yet), written under a temporary
+    /// name beside it and renamed over it by [`Staging::commit`].
+    Staged(Staged),
+}
+
+impl Target {
+    /// Opens `path` for writing (`-`: standard output), with the prefix a
+    /// staged file's temporary name starts with.
+    ///
+    /// # Errors
+    /// When the path is a directory, or cannot be opened or staged beside.
+    pub fn open(path: &Path, prefix: &str) -> Result<Target> {
+        if path.as_os_str() == "-" {
+            return Ok(Target::Stdout(std::io::stdout()));
+        }
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => Err(Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+            )),
+            Ok(m) if !m.is_file() || is_descriptor_link(path) => {
+                // A regular file behind a descriptor link (`> file`) is
+                // appended to, as the shell opened it.
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .append(m.is_file())
+                    .open(path)
+                    .map_err(|e| Error::io(path, e))?;
+                Ok(Target::Direct(file, path.to_owned()))
+            }
+            Ok(_) => Ok(Target::Staged(Staged::beside(path, prefix)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Target::Staged(Staged::beside(path, prefix)?))
+            }
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Opens `path` for a file that must be a regular file (an index, which
+    /// is written with seeks and read back mapped).
+    ///
+    /// # Errors
+    /// As [`Target::open`], and when `path` is not a regular file.
+    pub fn open_regular(path: &Path, prefix: &str) -> Result<Staged> {
+        match Target::open(path, prefix)? {
+            Target::Staged(s) => Ok(s),
+            _ => Err(Error::Usage(format!(
+                "{}: an index is written to a regular file, not a device, pipe or standard output",
+                path.display()
+            ))),
+        }
+    }
+
+    /// The file to write into.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Target::Stdout(out) => out,
+            Target::Direct(file, _) => file,
+            Target::Staged(s) => s.file_mut(),
+        }
+    }
+
+    /// Done writing: a staged file is synced and handed to `staging` (to be
+    /// renamed at the end of the run); a direct one is flushed.
+    ///
+    /// # Errors
+    /// Flushing or syncing fails.
+    pub fn finish(self, staging: &mut Staging) -> Result<()> {
+        match self {
+            Target::Stdout(mut out) => out.flush().map_err(|e| Error::io("<stdout>", e)),
+            Target::Direct(mut file, path) => file.flush().map_err(|e| Error::io(path, e)),
+            Target::Staged(s) => {
+                s.sync()?;
+                staging.add(s);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Temporary files alive now, removed if the process is interrupted.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Directories already swept of dead processes' temporary files.
+static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+fn live() -> MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A temporary file beside its target, removed unless renamed over it.
+pub struct Staged {
+    temp: Option<tempfile::NamedTempFile>,
+    target: PathBuf,
+}
+
+impl Staged {
+    /// A temporary file in the directory of the file `path` names (links
+    /// followed), named `PREFIX<pid>-XXXXXX.tmp`, with the permissions of the
+    /// file it replaces, or those of a new file (0666 less the umask).
+    ///
+    /// # Errors
+    /// When the directory or the file cannot be created.
+    pub fn beside(path: &Path, prefix: &str) -> Result<Staged> {
+        let target = resolve(path);
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        sweep(&dir);
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!("{prefix}{}-", std::process::id());
+        builder.prefix(&prefix).suffix(".tmp");
+        let existing = std::fs::metadata(&target).ok().map(|m| m.permissions());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(
+                existing
+                    .clone()
+                    .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
+            );
+        }
+        let mut live = live();
+        let temp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
+        live.push(temp.path().to_owned());
+        drop(live);
+        let staged = Staged {
+            temp: Some(temp),
+            target,
+        };
+        // The umask applies at creation; an existing file's mode is kept exactly.
+        if let Some(p) = existing {
+            staged
+                .file()
+                .set_permissions(p)
+                .map_err(|e| Error::io(&dir, e))?;
+        }
+        Ok(staged)
+    }
+
+    /// The temporary file.
+    #[must_use]
+    pub fn file(&self) -> &File {
+        self.temp.as_ref().expect("until renamed").as_file()
+    }
+
+    /// The temporary file, to write.
+    pub fn file_mut(&mut self) -> &mut File {
+        self.temp.as_mut().expect("until renamed").as_file_mut()
+    }
+
+    /// The temporary file's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.temp.as_ref().expect("until renamed").path()
+    }
+
+    /// The file it will replace.
+    #[must_use]
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Syncs the temporary file to disk.
+    ///
+    /// # Errors
+    /// When syncing fails.
+    pub fn sync(&self) -> Result<()> {
+        self.file()
+            .sync_all()
+            .map_err(|e| Error::io(&self.target, e))
+    }
+
+    /// Renames the temporary file over its target and syncs the directory.
+    ///
+    /// # Errors
+    /// When the rename fails (the temporary file is then removed).
+    pub fn persist(mut self) -> Result<()> {
+        let temp = self.temp.take().expect("until renamed");
+        let mut live = live();
+        live.retain(|p| p != temp.path());
+        temp.persist(&self.target)
+            .map_err(|e| Error::io(&self.target, e.error))?;
+        drop(live);
+        // The rename itself is made durable by syncing the directory.
+        if let Some(dir) = self.target.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let mut live = live();
+            live.retain(|p| p != temp.path());
+            drop(temp);
+        }
+    }
+}
+
+/// The staged files of a run, renamed over their targets together by
+/// [`Staging::commit`] once every output is complete; dropped uncommitted
+/// (a failure anywhere), they are removed and every target is left as it was.
+#[derive(Default)]
+pub struct Staging {
+    staged: Vec<Staged>,
+}
+
+impl Staging {
+    /// Nothing staged yet.
+    #[must_use]
+    pub fn new() -> Staging {
+        Staging::default()
+    }
+
+    /// Whether nothing is staged.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.staged.is_empty()
+    }
+
+    /// Adds a complete, synced file, renamed by [`Staging::commit`] in the
+    /// order added.
+    pub fn add(&mut self, staged: Staged) {
+        self.staged.push(staged);
+    }
+
+    /// Renames every staged file over its target, in the order added (an
+    /// index, added last, learns of a run only after its outputs are in
+    /// place).
+    ///
+    /// # Errors
+    /// The first rename that fails; later files are removed, not renamed.
+    pub fn commit(self) -> Result<()> {
+        for staged in self.staged {
+            staged.persist()?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `fill`'s bytes to `path` (`-`: standard output): a regular file is
+/// staged into `staging`, a special file written directly.
+///
+/// # Errors
+/// Opening, writing or flushing fails.
+pub fn write_to(
+    path: &Path,
+    staging: &mut Staging,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut target = Target::open(path, ".neardup-")?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, target.writer());
+        fill(&mut buffered).map_err(|e| Error::io(path, e))?;
+        buffered.flush().map_err(|e| Error::io(path, e))?;
+    }
+    target.finish(staging)
+}
+
+/// Removes the temporary files of processes that no longer run from `dir`
+/// (once per directory and run): `.neardup-PID-*.tmp` and
+/// `.neardup-index-PID-*.tmp` whose PID is not alive. Linux only: elsewhere
+/// whether a process lives is not known, and nothing is removed.
+fn sweep(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    {
+        let mut swept = SWEPT.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+        if !swept.get_or_insert_with(HashSet::new).insert(key) {
+            return;
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_pid) else {
+            continue;
+        };
+        if pid != me && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The PID in a temporary file's name (`.neardup-PID-XXXXXX.tmp`,
+/// `.neardup-index-PID-XXXXXX.tmp`).
+fn temp_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".neardup-")?.strip_suffix(".tmp")?;
+    let rest = rest.strip_prefix("index-").unwrap_or(rest);
+    let (pid, random) = rest.split_once('-')?;
+    if random.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Removes every live temporary file when SIGINT, SIGTERM or SIGHUP arrives,
+/// then exits with 128 + the signal's number, as the signal would have. A
+/// SIGBUS (an input truncated while it was mapped: log rotation with
+/// `copytruncate`) ends the run the same way, with exit status 2 and a
+/// message naming the file. Call once, early in `main`.
+///
+/// # Errors
+/// When the handler cannot be installed.
+#[cfg(unix)]
+pub fn clean_up_on_signals() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGBUS, SIGHUP, SIGINT, SIGTERM};
+    // The standard library's SIGBUS handler (for stack overflows) would run
+    // first and reset the signal to its default, which kills the process
+    // on the retried read before the message: the default goes back first.
+    // SAFETY: setting a signal's disposition to its default, before any
+    // other handler is installed.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGBUS, libc::SIG_DFL);
+    }
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGBUS])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                // The lock is held to the end: no rename or new temporary
+                // file slips in after the removal.
+                let live = live();
+                for path in live.iter() {
+                    let _ = std::fs::remove_file(path);
+                }
+                let status = if signal == SIGBUS {
+                    // The faulting thread retries its read (and faults)
+                    // until the process ends here.
+                    eprintln!(
+                        "{}",
+                        bus_error_message(&crate::input::mapped_and_cut_short())
+                    );
+                    2
+                } else {
+                    128 + signal
+                };
+                // Ending here is the point: the signal's own exit status.
+                #[allow(clippy::exit)]
+                std::process::exit(status);
+            }
+        })?;
+    Ok(())
+}
+
+/// What a SIGBUS means to the user, given the mapped inputs found cut short.
+fn bus_error_message(cut: &[PathBuf]) -> String {
+    let what = if cut.is_empty() {
+        "an input changed or could not be read while it was memory-mapped".to_owned()
+    } else {
+        let names: Vec<String> = cut.iter().map(|p| p.display().to_string()).collect();
+        format!(
+            "{}: truncated while it was read (memory-mapped)",
+            names.join(", ")
+        )
+    };
+    format!("neardup: {what}: the run stopped, and no output file was replaced. Run again once it is stable, or pass --no-mmap to read inputs instead of mapping them")
+}
+
+/// See the Unix version: elsewhere, temporary files are left to the next run.
+///
+/// # Errors
+/// Never.
+#[cfg(not(unix))]
+pub fn clean_up_on_signals() -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_carry_the_pid() {
+        assert_eq!(temp_pid(".neardup-123-abcdef.tmp"), Some(123));
+        assert_eq!(temp_pid(".neardup-index-77-x1y2z3.tmp"), Some(77));
+        assert_eq!(temp_pid(".neardup-abcdef.tmp"), None);
+        assert_eq!(temp_pid("notes-12-ab.tmp"), None);
+        assert_eq!(temp_pid(".neardup-12-.tmp"), None);
+    }
+
+    #[test]
+    fn a_dead_process_temporary_file_is_swept_and_a_live_one_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // PID 0 is never a process's; this process is alive.
+        let dead = dir.path().join(".neardup-index-4194305-abcdef.tmp");
+        let alive = dir.path().join(format!(".neardup-1-{}.tmp", "abcdef"));
+        let other = dir.path().join("keep.tmp");
+        for p in [&dead, &alive, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let staged = Staged::beside(&dir.path().join("out.txt"), ".neardup-").unwrap();
+        assert!(!dead.exists());
+        assert!(alive.exists(), "PID 1 is alive");
+        assert!(other.exists());
+        drop(staged);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 2, "the dropped temporary file is gone");
+    }
+
+    #[test]
+    fn a_symlink_is_resolved_and_what_it_names_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.txt");
+        std::fs::write(&real, b"old").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink("real.txt", &link).unwrap();
+        let mut staging = Staging::new();
+        write_to(&link, &mut staging, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read(&real).unwrap(), b"old", "not before commit");
+        staging.commit().unwrap();
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+
+    #[test]
+    fn hard_links_are_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::fs::write(&a, b"x").unwrap();
+        std::fs::hard_link(&a, &b).unwrap();
+        let err = check_distinct(&[Use::new(&a, "input")], &[Use::new(&b, "--report")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("(--report) is also") && err.contains("(input)"),
+            "{err}"
+        );
+        check_distinct(
+            &[Use::new(&a, "input")],
+            &[Use::new(dir.path().join("c"), "-o")],
+        )
+        .unwrap();
+    }
+}

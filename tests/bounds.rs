@@ -1,0 +1,454 @@
+//! Careless flags and hostile inputs: no panic, no injected output lines,
+//! compressed input recognised, corrupt index fields refused.
+
+use crate::util::{data_dir, run, run_with_stdin, tempdir, Output};
+
+/// Asserts the run did not panic or abort.
+#[track_caller]
+fn no_crash(out: &Output, what: &str) {
+    assert!(
+        out.code == 0 || out.code == 1 || out.code == 2,
+        "{what}: {out:?}"
+    );
+    assert!(!out.stderr.contains("panicked"), "{what}: {out:?}");
+    assert!(!out.stderr.contains("memory allocation"), "{what}: {out:?}");
+}
+
+/// A paragraph of punctuation only (no words), between two equal paragraphs.
+const NO_WORDS: &str = "the same paragraph of several words repeated twice here\n\n...!!! ,,, ???\n\nthe same paragraph of several words repeated twice here\n";
+
+#[test]
+fn min_words_zero_with_a_wordless_block_runs() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
+    for threads in ["1", "3"] {
+        let out = run(
+            dir.path(),
+            &["scan", "--min-words", "0", "--threads", threads, "p.txt"],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(
+            out.stdout_str().contains("line 5 repeats line 1"),
+            "{out:?}"
+        );
+    }
+}
+
+#[test]
+fn no_flag_value_panics() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("p.txt"), NO_WORDS).unwrap();
+    std::fs::copy(
+        data_dir().join("near-duplicate-docs").join("wire.jsonl"),
+        d.join("w.jsonl"),
+    )
+    .unwrap();
+    let numbers = [
+        "0",
+        "1",
+        "-1",
+        "2",
+        "4096",
+        "4097",
+        "18446744073709551615",
+        "18446744073709551616",
+        "9223372036854775808",
+        "NaN",
+        "inf",
+        "-inf",
+        "1e308",
+        "0.5",
+        "1.0000001",
+        "",
+        "x",
+    ];
+    let flags = [
+        "--block-shingle",
+        "--block-threshold",
+        "--min-words",
+        "--max-gap",
+        "--seed",
+        "--threshold",
+        "--doc-shingle",
+        "--num-perm",
+        "--hamming",
+        "--top",
+        "--memory-limit",
+    ];
+    for flag in flags {
+        for value in numbers {
+            for input in ["p.txt", "w.jsonl"] {
+                let out = run(d, &["scan", flag, value, input]);
+                no_crash(&out, &format!("{flag} {value} {input}"));
+                if out.code == 2 {
+                    assert!(
+                        out.stderr.starts_with("neardup: ") || out.stderr.starts_with("error: "),
+                        "{flag} {value}: a message says why: {out:?}"
+                    );
+                }
+            }
+        }
+    }
+    for (bands, rows) in [
+        ("18446744073709551615", "2"),
+        ("4294967296", "4294967296"),
+        ("0", "1"),
+        ("1", "0"),
+    ] {
+        let out = run(d, &["scan", "--bands", bands, "--rows", rows, "w.jsonl"]);
+        no_crash(&out, &format!("--bands {bands} --rows {rows}"));
+        assert_eq!(out.code, 2, "{out:?}");
+    }
+    for check in ["--max-dup-docs", "--max-dup-blocks", "--max-dup-bytes"] {
+        for value in ["NaN", "-0", "inf", "1e400", "200%", "%", "0"] {
+            let out = run(d, &["check", check, value, "w.jsonl"]);
+            no_crash(&out, &format!("{check} {value}"));
+        }
+    }
+}
+
+#[test]
+fn threads_above_eight_per_core_are_capped_with_a_note() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
+    let capped = run(dir.path(), &["scan", "--threads", "1000000", "p.txt"]);
+    assert_eq!(capped.code, 0, "{capped:?}");
+    assert!(
+        capped
+            .stderr
+            .contains("--threads 1000000 is more than 8 per core; using "),
+        "{capped:?}"
+    );
+    let one = run(dir.path(), &["scan", "--threads", "1", "p.txt"]);
+    assert_eq!(capped.stdout, one.stdout);
+    assert!(!one.stderr.contains("per core"), "{one:?}");
+}
+
+/// Two equal records whose ids try to inject workflow commands and ANSI escapes.
+fn hostile_records() -> String {
+    let text = "the quick brown fox jumps over the lazy dog again and again today";
+    [
+        serde_json::json!({"id": "doc\n::error::X", "text": text}),
+        serde_json::json!({"id": "e\u{1b}[31mred\r::warning::Y", "text": text}),
+    ]
+    .iter()
+    .fold(String::new(), |out, v| out + &v.to_string() + "\n")
+}
+
+/// No line of `text` starts a workflow command other than neardup's own, and
+/// no escape or carriage return is in it.
+#[track_caller]
+fn no_injection(text: &str, what: &str) {
+    assert!(!text.contains('\u{1b}'), "{what}: {text}");
+    assert!(!text.contains('\r'), "{what}: {text}");
+    for line in text.lines() {
+        assert!(
+            !line.starts_with("::error::X") && !line.starts_with("::warning::Y"),
+            "{what}: injected line {line:?} in\n{text}"
+        );
+    }
+}
+
+#[test]
+fn ids_and_file_names_cannot_inject_lines_or_escapes() {
+    let dir = tempdir();
+    let d = dir.path();
+    let name = "in\n::error::X.jsonl";
+    std::fs::write(d.join(name), hostile_records()).unwrap();
+    let text = run(d, &["scan", name]);
+    assert_eq!(text.code, 0, "{text:?}");
+    no_injection(&text.stdout_str(), "text report");
+    assert!(
+        text.stdout_str().contains(r"[doc\n::error::X]"),
+        "the id is shown escaped: {text:?}"
+    );
+    assert!(
+        text.stdout_str().contains(r"e\u{1b}[31mred\r::warning::Y"),
+        "{text:?}"
+    );
+    let github = run(d, &["check", "--format", "github", name]);
+    assert_eq!(github.code, 1, "{github:?}");
+    no_injection(&github.stdout_str(), "github annotations");
+    no_injection(&github.stderr, "github stderr");
+    // JSON keeps the ids as they are (serde escapes them).
+    let json = run(d, &["scan", "--json", name]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["inputs"][0]["path"], name);
+    // An error about the file names it escaped on stderr.
+    let bad = "bad\n::error::X.jsonl";
+    std::fs::write(d.join(bad), "{\"text\": 3}\n").unwrap();
+    let err = run(d, &["scan", bad]);
+    assert_eq!(err.code, 2, "{err:?}");
+    assert!(err.stderr.contains(r"bad\n::error::X.jsonl:1: "), "{err:?}");
+    no_injection(&err.stderr, "stderr");
+}
+
+#[test]
+fn shared_block_text_is_escaped_in_the_text_report() {
+    let dir = tempdir();
+    let d = dir.path();
+    let block = "a shared \u{1b}[2J paragraph of words that several documents carry along\n";
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        std::fs::write(
+            d.join(name),
+            format!(
+                "{name} has its own words here, in a paragraph of its own, not shared\n\n{block}"
+            ),
+        )
+        .unwrap();
+    }
+    let out = run(d, &["scan", "--level", "blocks", "a.txt", "b.txt", "c.txt"]);
+    assert!(out.code == 0, "{out:?}");
+    let text = out.stdout_str();
+    no_injection(&text, "shared blocks");
+    assert!(text.contains(r"\u{1b}[2J"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_that_are_not_utf8_stay_distinct() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempdir();
+    let d = dir.path();
+    let text = "one paragraph of ordinary words that both files hold in full\n";
+    let names = [&b"n\xff.txt"[..], &b"n\xfe.txt"[..]];
+    for name in names {
+        std::fs::write(d.join(std::ffi::OsStr::from_bytes(name)), text).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["scan", "--json"])
+        .args(names.iter().map(|n| std::ffi::OsStr::from_bytes(n)))
+        .current_dir(d)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, [r"n\xff.txt", r"n\xfe.txt"]);
+}
+
+#[test]
+fn lone_json_surrogate_names_file_line_and_column() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("s.jsonl"),
+        "{\"text\":\"fine\"}\n{\"id\":\"a\",\"text\":\"hello \\ud800 world\"}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "s.jsonl"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains(r#"s.jsonl:2: field "text": lone UTF-16 surrogate \ud800 at column 25"#),
+        "{out:?}"
+    );
+}
+
+/// A zstd stream of `bytes` after a skippable frame, as `pzstd` writes.
+fn pzstd_like(bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x50, 0x2A, 0x4D, 0x18];
+    out.extend_from_slice(&4u32.to_le_bytes());
+    out.extend_from_slice(&[7, 0, 0, 0]);
+    out.extend_from_slice(&zstd::encode_all(bytes, 3).unwrap());
+    out
+}
+
+#[test]
+fn zstd_on_stdin_after_a_skippable_frame_is_decompressed() {
+    let article = std::fs::read(data_dir().join("seed").join("article.txt")).unwrap();
+    let dir = tempdir();
+    let plain = run_with_stdin(dir.path(), &["clean", "-"], Some(&article));
+    assert_eq!(plain.code, 0, "{plain:?}");
+    let packed = pzstd_like(&article);
+    for extra in [&[][..], &["--memory-limit", "1M"][..]] {
+        let mut args = vec!["clean"];
+        args.extend_from_slice(extra);
+        args.push("-");
+        let out = run_with_stdin(dir.path(), &args, Some(&packed));
+        assert_eq!(out.code, 0, "{extra:?}: {out:?}");
+        assert_eq!(out.stdout, plain.stdout, "{extra:?}");
+    }
+}
+
+/// An edit of an index's table.
+type Edit<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+
+/// Index `bytes` with its table edited by `edit` and its checksums made
+/// valid again: a crafted file, not a damaged one.
+fn reseal(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let u64_at = |at: usize| {
+        usize::try_from(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())).unwrap()
+    };
+    let (table_at, table_len, sums_at) = (u64_at(24), u64_at(32), u64_at(40));
+    let mut table: serde_json::Value =
+        serde_json::from_slice(&bytes[table_at..table_at + table_len]).unwrap();
+    edit(&mut table);
+    let table = serde_json::to_vec(&table).unwrap();
+    let mut out = bytes[..table_at].to_vec();
+    out.extend_from_slice(&table);
+    let len = out.len() as u64;
+    out[16..24].copy_from_slice(&len.to_le_bytes());
+    out[32..40].copy_from_slice(&(table.len() as u64).to_le_bytes());
+    let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+    hasher.update(&out[..56]);
+    hasher.update(&out[sums_at..table_at]);
+    hasher.update(&table);
+    let sum = hasher.digest();
+    out[56..64].copy_from_slice(&sum.to_le_bytes());
+    out
+}
+
+#[test]
+fn crafted_index_fields_are_corrupt_index_errors() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::copy(
+        data_dir().join("near-duplicate-docs").join("wire.jsonl"),
+        d.join("w.jsonl"),
+    )
+    .unwrap();
+    let out = run(d, &["index", "build", "-q", "-o", "good.ndx", "w.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let good = std::fs::read(d.join("good.ndx")).unwrap();
+    // Resealed unchanged, it is still a good index.
+    std::fs::write(d.join("same.ndx"), reseal(&good, |_| {})).unwrap();
+    let same = run(d, &["scan", "--index", "same.ndx", "w.jsonl"]);
+    assert_eq!(same.code, 0, "{same:?}");
+    let big = serde_json::json!(1u64 << 63);
+    let max = serde_json::json!(u64::MAX);
+    let cases: Vec<(&str, Edit<'_>)> = vec![
+        ("first_block", Box::new(|t| t["first_block"] = big.clone())),
+        (
+            "first_document",
+            Box::new(|t| t["first_document"] = big.clone()),
+        ),
+        ("blocks", Box::new(|t| t["blocks"] = max.clone())),
+        ("documents", Box::new(|t| t["documents"] = max.clone())),
+        (
+            "documents_u32",
+            Box::new(|t| t["documents"] = serde_json::json!(1u64 << 32)),
+        ),
+        (
+            "dir_bits",
+            Box::new(|t| {
+                for s in t["sections"].as_object_mut().unwrap().values_mut() {
+                    s["dir_bits"] = serde_json::json!(200);
+                }
+            }),
+        ),
+        (
+            "section_len",
+            Box::new(|t| t["sections"]["strings"]["len"] = max.clone()),
+        ),
+    ];
+    for (name, edit) in &cases {
+        let file = format!("{name}.ndx");
+        std::fs::write(d.join(&file), reseal(&good, edit)).unwrap();
+        for args in [
+            &["scan", "--index", &file, "w.jsonl"][..],
+            &["check", "--reference", &file, "w.jsonl"][..],
+            &["index", "stats", "--verify", &file][..],
+        ] {
+            let out = run(d, args);
+            no_crash(&out, name);
+            assert_eq!(out.code, 2, "{name} {args:?}: {out:?}");
+            assert!(
+                out.stderr.contains("corrupt index"),
+                "{name} {args:?}: {out:?}"
+            );
+        }
+    }
+}
+
+/// `bytes` zstd-compressed (level 19: repeats pack to next to nothing).
+fn zst(bytes: &[u8]) -> Vec<u8> {
+    zstd::encode_all(bytes, 19).unwrap()
+}
+
+#[test]
+fn compressed_zeros_are_binary_at_once_whole_and_in_chunks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut zeros = b"some text first\n".to_vec();
+    zeros.resize(64 << 20, 0);
+    std::fs::write(d.join("z.txt.zst"), zst(&zeros)).unwrap();
+    std::fs::write(d.join("ok.txt"), NO_WORDS).unwrap();
+    for extra in [&[][..], &["--memory-limit", "8M"][..]] {
+        let mut args = vec!["scan"];
+        args.extend_from_slice(extra);
+        args.extend(["z.txt.zst", "ok.txt"]);
+        let out = run(d, &args);
+        assert_eq!(out.code, 0, "{extra:?}: {out:?}");
+        assert!(
+            out.stderr
+                .contains("z.txt.zst: binary file (NUL byte at byte offset 16)"),
+            "{extra:?}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn a_text_bomb_is_a_clear_error_with_or_without_a_memory_limit() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = "the same line of text again and again\n".repeat(1 << 20);
+    std::fs::write(d.join("t.txt.zst"), zst(text.as_bytes())).unwrap();
+    // In chunks: a document larger than a chunk.
+    let out = run(d, &["scan", "--memory-limit", "4M", "t.txt.zst"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("neardup: t.txt.zst: too large: decompresses to more than "),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("raise --memory-limit"), "{out:?}");
+    // Whole: more than the memory available holds.
+    let whole = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["scan", "t.txt.zst"])
+        .current_dir(d)
+        .env_clear()
+        .env("NEARDUP_AVAILABLE_MEMORY", "40M")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&whole.stderr);
+    assert_eq!(whole.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("t.txt.zst: too large: decompresses to more than 10485760 bytes (stopped at decompressed byte offset 10485760)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --memory-limit"), "{stderr}");
+    // A plain text file larger than a chunk: the same rule.
+    std::fs::write(d.join("t.txt"), &text).unwrap();
+    let plain = run(d, &["scan", "--memory-limit", "4M", "t.txt"]);
+    assert_eq!(plain.code, 2, "{plain:?}");
+    assert!(
+        plain
+            .stderr
+            .contains("t.txt: too large: one document of 39845888 bytes of text"),
+        "{plain:?}"
+    );
+}
+
+#[test]
+fn a_record_larger_than_a_chunk_is_named_by_line() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut records = String::from("{\"text\":\"a small record\"}\n");
+    records.push_str(&serde_json::json!({"text": "word ".repeat(1 << 20)}).to_string());
+    records.push('\n');
+    std::fs::write(d.join("r.jsonl.zst"), zst(records.as_bytes())).unwrap();
+    let out = run(d, &["scan", "--memory-limit", "4M", "r.jsonl.zst"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("r.jsonl.zst:2: too large: a text of 5242880 bytes"),
+        "{out:?}"
+    );
+}

@@ -1,0 +1,568 @@
+//! Where a run writes: never over what it reads or over another of its
+//! outputs, special files written in place, nothing changed by a failed or
+//! interrupted run. Each case runs whole and in chunks (`--memory-limit`).
+
+use crate::util::{run, tempdir};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// A whole run, and one in about fifteen chunks.
+const MODES: [&[&str]; 2] = [&[], &["--memory-limit", "24K", "--tmp-dir", "spool"]];
+
+/// `in.jsonl` (the index tests' 80 documents, with near copies) in `dir`.
+fn corpus(dir: &Path) -> Vec<u8> {
+    let text = crate::index::batches().concat();
+    std::fs::write(dir.join("in.jsonl"), &text).unwrap();
+    text.into_bytes()
+}
+
+/// `neardup args` in `dir`, in `mode` (its flags after the command's
+/// words: `clean`, `index build`).
+fn run_in(dir: &Path, mode: &[&str], args: &[&str]) -> crate::util::Output {
+    let words = if args[0] == "index" { 2 } else { 1 };
+    let mut all: Vec<&str> = args[..words].to_vec();
+    all.extend_from_slice(mode);
+    all.extend_from_slice(&args[words..]);
+    run(dir, &all)
+}
+
+/// Every `.neardup-*.tmp` under `dir` (names only: a device there is never
+/// read).
+fn temporaries(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(
+                temporaries(&entry.path())
+                    .into_iter()
+                    .map(|t| format!("{name}/{t}")),
+            );
+        } else if name.starts_with(".neardup-")
+            && Path::new(&name).extension().is_some_and(|e| e == "tmp")
+        {
+            found.push(name);
+        }
+    }
+    found.sort();
+    found
+}
+
+#[cfg(unix)]
+fn mknod(path: &Path, minor: u32) {
+    // As root (the CI's user), in a temporary directory, never in /dev.
+    let status = Command::new("mknod")
+        .arg(path)
+        .args(["c", "1", &minor.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "mknod {}", path.display());
+}
+
+fn is_char_device(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .file_type()
+        .is_char_device()
+}
+
+#[test]
+fn a_path_written_that_is_read_or_written_twice_is_refused_before_reading() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        let text = corpus(d);
+        std::fs::write(d.join("o.jsonl"), "old output\n").unwrap();
+        std::fs::hard_link(d.join("in.jsonl"), d.join("hard.jsonl")).unwrap();
+        std::os::unix::fs::symlink("in.jsonl", d.join("soft.jsonl")).unwrap();
+        std::fs::create_dir(d.join("tree")).unwrap();
+        std::fs::copy(d.join("in.jsonl"), d.join("tree/a.jsonl")).unwrap();
+        std::fs::copy(d.join("in.jsonl"), d.join("idx.lock")).unwrap();
+        let index = run(d, &["index", "build", "-q", "-o", "x.ndx", "tree"]);
+        assert_eq!(index.code, 0, "{index:?}");
+        let ndx = std::fs::read(d.join("x.ndx")).unwrap();
+        let cases = [
+            (
+                "clean --report in.jsonl in.jsonl -o c.jsonl",
+                "in.jsonl (--report) is also in.jsonl (input)",
+            ),
+            (
+                "clean -o o.jsonl --report o.jsonl in.jsonl",
+                "o.jsonl (-o) and o.jsonl (--report) are one file",
+            ),
+            (
+                "index build -o in.jsonl in.jsonl",
+                "in.jsonl (index build -o) is also in.jsonl (input)",
+            ),
+            (
+                "clean --index o.jsonl --update -o o.jsonl in.jsonl",
+                "are one file",
+            ),
+            (
+                "clean -o x.ndx --reference x.ndx in.jsonl",
+                "x.ndx (-o) is also x.ndx (--reference)",
+            ),
+            (
+                "clean --report x.ndx --index x.ndx --update -o c.jsonl in.jsonl",
+                "x.ndx (--report) and x.ndx (--index) are one file",
+            ),
+            // Hard links are one file by inode, symbolic links by name.
+            (
+                "clean -o hard.jsonl in.jsonl",
+                "hard.jsonl (-o) is also in.jsonl (input)",
+            ),
+            (
+                "clean -o c.jsonl --report soft.jsonl in.jsonl",
+                "soft.jsonl (--report) is also in.jsonl (input)",
+            ),
+            // A file found by walking a directory.
+            (
+                "clean --report tree/a.jsonl -o c.jsonl tree",
+                "tree/a.jsonl (--report) is also tree/a.jsonl (input)",
+            ),
+            (
+                "clean --format jsonl --index idx --update -o c.jsonl idx.lock",
+                "idx.lock (the index's lock file) is also idx.lock (input)",
+            ),
+        ];
+        for (args, message) in cases {
+            let out = run_in(d, mode, &args.split(' ').collect::<Vec<_>>());
+            assert_eq!(out.code, 2, "{args:?}: {out:?}");
+            assert!(out.stderr.contains(message), "{args:?}: {out:?}");
+            assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{args:?}");
+            assert_eq!(std::fs::read(d.join("x.ndx")).unwrap(), ndx, "{args:?}");
+            assert_eq!(
+                std::fs::read(d.join("o.jsonl")).unwrap(),
+                b"old output\n",
+                "{args:?}"
+            );
+            assert!(!d.join("c.jsonl").exists(), "{args:?}");
+            assert!(!d.join("idx").exists(), "{args:?}");
+            assert!(temporaries(d).is_empty(), "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn special_targets_are_written_in_place_and_links_followed() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        corpus(d);
+        let expected = run(d, &["clean", "-q", "in.jsonl"]).stdout;
+        assert!(!expected.is_empty());
+        // A null device stays a device.
+        mknod(&d.join("null"), 3);
+        let out = run_in(
+            d,
+            mode,
+            &["clean", "-o", "null", "--report", "null", "in.jsonl"],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(is_char_device(&d.join("null")));
+        // `-o -` is standard output; `--report -` too when the text goes
+        // to a file.
+        let out = run_in(d, mode, &["clean", "-q", "-o", "-", "in.jsonl"]);
+        assert_eq!((out.code, &out.stdout), (0, &expected), "{out:?}");
+        let out = run_in(
+            d,
+            mode,
+            &[
+                "clean", "--json", "-o", "c.jsonl", "--report", "-", "in.jsonl",
+            ],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["documents"], 80);
+        assert_eq!(std::fs::read(d.join("c.jsonl")).unwrap(), expected);
+        let out = run_in(d, mode, &["clean", "-o", "-", "--report", "-", "in.jsonl"]);
+        assert_eq!(out.code, 2, "{out:?}");
+        // A descriptor link (what `>(cmd)` and /dev/stdout name) is written
+        // in place: the report arrives on the pipe.
+        let out = run_in(
+            d,
+            mode,
+            &[
+                "clean",
+                "--json",
+                "-o",
+                "c.jsonl",
+                "--report",
+                "/proc/self/fd/1",
+                "in.jsonl",
+            ],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["documents"], 80);
+        // A symbolic link: the file it names is replaced, the link stays.
+        std::fs::write(d.join("real.jsonl"), "old\n").unwrap();
+        std::os::unix::fs::symlink("real.jsonl", d.join("link.jsonl")).unwrap();
+        let out = run_in(d, mode, &["clean", "-q", "-o", "link.jsonl", "in.jsonl"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(std::fs::read(d.join("real.jsonl")).unwrap(), expected);
+        assert!(std::fs::symlink_metadata(d.join("link.jsonl"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        std::fs::remove_file(d.join("link.jsonl")).unwrap();
+        std::fs::remove_file(d.join("real.jsonl")).unwrap();
+        assert!(temporaries(d).is_empty());
+    }
+}
+
+#[test]
+fn a_report_into_a_fifo_is_read_by_its_reader() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        corpus(d);
+        let fifo = d.join("report.fifo");
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        let out = run_in(
+            d,
+            mode,
+            &[
+                "clean",
+                "--json",
+                "-o",
+                "c.jsonl",
+                "--report",
+                "report.fifo",
+                "in.jsonl",
+            ],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let report: serde_json::Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+        assert_eq!(report["summary"]["documents"], 80);
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+            &std::fs::metadata(&fifo).unwrap().file_type()
+        ));
+    }
+}
+
+/// `dir` with the index tests' first two batches indexed in `seen.ndx`, its second
+/// two in `b.jsonl`, and an earlier output `out.jsonl`; returns the bytes
+/// of the index.
+fn indexed(dir: &Path) -> Vec<u8> {
+    let batches = crate::index::batches();
+    let (a, b) = batches.split_at(2);
+    std::fs::write(dir.join("a.jsonl"), a.concat()).unwrap();
+    std::fs::write(dir.join("b.jsonl"), b.concat()).unwrap();
+    std::fs::write(dir.join("out.jsonl"), "earlier output\n").unwrap();
+    let out = run(dir, &["index", "build", "-q", "-o", "seen.ndx", "a.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    std::fs::read(dir.join("seen.ndx")).unwrap()
+}
+
+#[test]
+fn a_report_that_fails_leaves_the_output_and_the_index_as_they_were() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        let ndx = indexed(d);
+        let expected = run(d, &["clean", "-q", "--index", "seen.ndx", "b.jsonl"]).stdout;
+        assert!(expected.len() > 1000, "the batch is not all duplicates");
+        // A full disk: writing the report fails with ENOSPC.
+        mknod(&d.join("full"), 7);
+        let update = |report: &str| {
+            let args = [
+                "clean",
+                "--json",
+                "--index",
+                "seen.ndx",
+                "--update",
+                "-o",
+                "out.jsonl",
+                "--report",
+                report,
+                "b.jsonl",
+            ];
+            run_in(d, mode, &args)
+        };
+        let out = update("full");
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("full"), "{out:?}");
+        assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+        assert_eq!(
+            std::fs::read(d.join("out.jsonl")).unwrap(),
+            b"earlier output\n"
+        );
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+        // The retry, with room, finds what the first attempt would have.
+        let out = update("r.json");
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(std::fs::read(d.join("out.jsonl")).unwrap(), expected);
+        assert_ne!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+    }
+}
+
+#[test]
+fn check_whose_standard_output_fails_does_not_update_the_index() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        let ndx = indexed(d);
+        mknod(&d.join("full"), 7);
+        let mut all = vec!["check"];
+        all.extend_from_slice(mode);
+        all.extend_from_slice(&["--index", "seen.ndx", "--update", "b.jsonl"]);
+        let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args(&all)
+            .current_dir(d)
+            .env_clear()
+            .stdout(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(d.join("full"))
+                    .unwrap(),
+            )
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+        // Standard output closed early: exit 0, saying the index was not
+        // updated.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args(&all)
+            .current_dir(d)
+            .env_clear()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains("the index was not updated"), "{stderr}");
+        assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+        assert!(temporaries(d).is_empty());
+    }
+}
+
+#[test]
+fn an_out_dir_is_replaced_whole_or_not_at_all() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        indexed(d);
+        std::fs::create_dir(d.join("in")).unwrap();
+        std::fs::rename(d.join("a.jsonl"), d.join("in/a.jsonl")).unwrap();
+        std::fs::rename(d.join("b.jsonl"), d.join("in/b.jsonl")).unwrap();
+        std::fs::create_dir(d.join("out")).unwrap();
+        std::fs::write(d.join("out/a.jsonl"), "old a\n").unwrap();
+        // The second file's target is a full disk.
+        mknod(&d.join("out/b.jsonl"), 7);
+        let out = run_in(d, mode, &["clean", "-q", "in", "--out-dir", "out"]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("b.jsonl"), "{out:?}");
+        assert_eq!(std::fs::read(d.join("out/a.jsonl")).unwrap(), b"old a\n");
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+        // With room, every file is written.
+        std::fs::remove_file(d.join("out/b.jsonl")).unwrap();
+        let out = run_in(d, mode, &["clean", "-q", "in", "--out-dir", "out"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_ne!(std::fs::read(d.join("out/a.jsonl")).unwrap(), b"old a\n");
+        assert!(d.join("out/b.jsonl").is_file());
+    }
+}
+
+#[test]
+fn temporary_files_of_dead_runs_are_removed_by_the_next_run_beside_them() {
+    let dir = tempdir();
+    let d = dir.path();
+    let ndx = indexed(d);
+    // PIDs above the kernel's limit (2^22) never run; PID 1 always does.
+    let dead = [
+        ".neardup-4194399-a1b2c3.tmp",
+        ".neardup-index-4194399-d4e5f6.tmp",
+    ];
+    for name in dead {
+        std::fs::write(d.join(name), "partial").unwrap();
+    }
+    std::fs::write(d.join(".neardup-1-a1b2c3.tmp"), "someone's").unwrap();
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "--index",
+            "seen.ndx",
+            "--update",
+            "-o",
+            "out.jsonl",
+            "b.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_ne!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+    assert_eq!(temporaries(d), [".neardup-1-a1b2c3.tmp"]);
+}
+
+#[test]
+fn an_interrupted_run_leaves_no_temporary_file_beside_its_target() {
+    use std::io::{Read as _, Write as _};
+    for signal in ["TERM", "INT"] {
+        let dir = tempdir();
+        let d = dir.path();
+        let text = corpus(d);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .args([
+                "clean",
+                "-q",
+                "--format",
+                "jsonl",
+                "--memory-limit",
+                "24K",
+                "--tmp-dir",
+                "spool",
+                "-o",
+                "out.jsonl",
+                "-",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&text[..text.len() / 2]).unwrap();
+        stdin.flush().unwrap();
+        // Wait until the output's temporary file is there, and chunks
+        // have gone into it.
+        let started = std::time::Instant::now();
+        while temporaries(d).is_empty() {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "no temporary file appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        drop(stdin);
+        let mut rest = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut rest).unwrap();
+        let number = if signal == "TERM" { 15 } else { 2 };
+        assert_eq!(status.code(), Some(128 + number), "{status:?}");
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+        assert!(!d.join("out.jsonl").exists());
+    }
+}
+
+#[test]
+fn an_index_merged_with_itself_is_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    let ndx = indexed(d);
+    std::fs::hard_link(d.join("seen.ndx"), d.join("same.ndx")).unwrap();
+    for b in ["seen.ndx", "./seen.ndx", "same.ndx"] {
+        let out = run(d, &["index", "merge", "seen.ndx", b, "-o", "ab.ndx"]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("are one index"), "{out:?}");
+        assert!(!d.join("ab.ndx").exists());
+    }
+    assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+}
+
+#[test]
+fn a_file_given_as_tmp_dir_is_not_a_directory() {
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    std::fs::write(d.join("file"), "x").unwrap();
+    let out = run(
+        d,
+        &[
+            "scan",
+            "--memory-limit",
+            "24K",
+            "--tmp-dir",
+            "file",
+            "in.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("file: --tmp-dir is not a directory"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_input_truncated_while_mapped_ends_the_run_with_a_message() {
+    use std::io::{Read as _, Write as _};
+    // Log rotation with copytruncate: the file shrinks while the run reads
+    // it. The run writes to a pipe this test reads only after truncating,
+    // so the truncation always comes while most of the file is unread.
+    let mut text = Vec::new();
+    for i in 0..40_000 {
+        writeln!(
+            text,
+            r#"{{"id":{i},"text":"Record {i} says {} things about {} places and {} more words here."}}"#,
+            i * 7,
+            i * 13,
+            i * 31
+        )
+        .unwrap();
+    }
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        std::fs::write(d.join("big.jsonl"), &text).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .arg("clean")
+            .args(mode)
+            .args(["-q", "big.jsonl"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("big.jsonl"))
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let mut rest = Vec::new();
+        stdout.read_to_end(&mut rest).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{mode:?}: {:?} {stderr}",
+            std::os::unix::process::ExitStatusExt::signal(&out.status)
+        );
+        assert!(
+            stderr.contains("big.jsonl: truncated while it was read"),
+            "{stderr}"
+        );
+        assert!(rest.len() + 1 < text.len());
+    }
+    // The way around it is in --help.
+    let help = run(Path::new("."), &["clean", "--help"]).stdout_str();
+    assert!(help.contains("--no-mmap"), "{help}");
+}
