@@ -374,7 +374,7 @@ impl PartWriter {
         sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
         for (s, src) in sources.iter().enumerate().take(source).skip(self.next) {
-            if src.format == crate::config::Format::Jsonl {
+            if src.format != crate::config::Format::Text {
                 sink.to(s, &src.input)?
                     .write_all(&src.data[self.written[s]..])?;
             }

@@ -207,6 +207,8 @@ pub enum FormatArg {
     Auto,
     Text,
     Jsonl,
+    /// Apache Parquet, one document per row (what `auto` reads *.parquet as).
+    Parquet,
     /// `check` only: GitHub Actions output (inputs are then read as with auto).
     Github,
 }
@@ -380,6 +382,7 @@ impl Common {
                 FormatArg::Auto | FormatArg::Github => Format::Auto,
                 FormatArg::Text => Format::Text,
                 FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Parquet => Format::Parquet,
             },
             text_field: self.text_field.clone(),
             id_field: self.id_field.clone(),

@@ -25,6 +25,8 @@ pub enum Format {
     Text,
     /// One JSON object per line.
     Jsonl,
+    /// Apache Parquet: one document per row (`*.parquet` with `Auto`).
+    Parquet,
 }
 
 /// What a bad input or record does to the run.

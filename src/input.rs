@@ -569,6 +569,8 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
             let name = Compression::strip(&input.path).to_string_lossy();
             if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
                 Format::Jsonl
+            } else if crate::parquet::is_parquet_name(&input.path) {
+                Format::Parquet
             } else {
                 Format::Text
             }
@@ -653,11 +655,16 @@ impl std::io::BufRead for Releasing<'_> {
 fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::tempfile_in(dir)?;
-    let len = std::io::copy(reader, &mut file)?;
-    if len == 0 {
+    std::io::copy(reader, &mut file)?;
+    let _ = name;
+    map_spool(file)
+}
+
+/// Maps an unnamed temporary file written in full (an empty one is no map).
+pub(crate) fn map_spool(file: File) -> std::io::Result<Data> {
+    if file.metadata()?.len() == 0 {
         return Ok(Data::Owned(Vec::new()));
     }
-    let _ = name;
     // SAFETY: the file is unnamed and private to this process: nothing else
     // can change it while it is mapped.
     #[allow(unsafe_code)]
@@ -674,6 +681,9 @@ pub(crate) fn display_path(input: &InputPath) -> PathBuf {
 }
 
 pub(crate) fn load_source(input: InputPath, config: &Config) -> Result<Source> {
+    if format_of(&input, config) == Format::Parquet {
+        return crate::parquet::load(input, config);
+    }
     let mut data = read_data(&input, config)?;
     let path = display_path(&input);
     let compression = match Compression::from_name(&input.path) {

@@ -456,7 +456,7 @@ fn execute(
         || (!totals_only).then(|| report::build(&corpus, &analysis, config, command)),
         || {
             destination.as_ref().map_or(Ok(()), |destination| {
-                output::write(&corpus, &analysis, destination, config.annotate)
+                output::write(&corpus, &analysis, destination, config)
             })
         },
     );
@@ -851,7 +851,8 @@ fn run_chunked(
         Some(Destination::File(path)) => {
             let mut failed = None;
             let written = output::write_compressed(path, |out| {
-                let mut sink = OneStream { out, flush: false };
+                let mut one = OneStream { out, flush: false };
+                let mut sink = neardup::parquet::Sink::new(&mut one, config, true);
                 deliver(Some(&mut sink), &path.display().to_string()).map_err(|e| {
                     let message = e.to_string();
                     failed = Some(e);
@@ -864,7 +865,8 @@ fn run_chunked(
             written?;
         }
         Some(Destination::Dir(dir)) => {
-            let mut sink = output::DirSink::new(dir);
+            let mut files = output::DirSink::new(dir);
+            let mut sink = neardup::parquet::Sink::new(&mut files, config, false);
             deliver(Some(&mut sink), &dir.display().to_string())?;
         }
     }

@@ -7,5 +7,6 @@ mod corpora;
 mod determinism;
 mod golden;
 mod index;
+mod parquet;
 mod props;
 mod util;
