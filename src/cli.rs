@@ -221,7 +221,8 @@ pub struct Common {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Input format: `auto` treats *.jsonl and *.ndjson as JSON Lines
+    /// Input format: `auto` treats *.jsonl and *.ndjson as JSON Lines,
+    /// *.parquet as Parquet
     /// (`github` is `check --output-format github`).
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,

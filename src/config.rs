@@ -19,7 +19,8 @@ pub enum BlockMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// `.jsonl`/`.ndjson` files are JSON Lines, everything else plain text.
+    /// `.jsonl`/`.ndjson` files are JSON Lines, `.parquet` Parquet, everything
+    /// else plain text.
     Auto,
     /// A whole file is one document.
     Text,

@@ -561,7 +561,8 @@ pub(crate) fn load_whole(input: InputPath, config: &Config) -> Loaded {
 }
 
 /// The format an input is read as: `--format`, else its name (`.jsonl`,
-/// `.ndjson`, maybe compressed: JSON Lines; anything else: text).
+/// `.ndjson`, maybe compressed: JSON Lines; `.parquet`: Parquet; anything
+/// else: text).
 #[must_use]
 pub fn format_of(input: &InputPath, config: &Config) -> Format {
     match config.format {

@@ -646,8 +646,10 @@ fn chunk_limit(
         .filter(|i| !i.is_stdin())
         .filter_map(|i| {
             let size = std::fs::metadata(&i.path).ok()?.len() as f64;
+            // Parquet is compressed inside.
             let compressed = neardup::compress::Compression::from_name(&i.path)
-                != neardup::compress::Compression::None;
+                != neardup::compress::Compression::None
+                || neardup::input::format_of(i, config) == neardup::Format::Parquet;
             Some(if compressed {
                 size * COMPRESSED_TEXT_PER_BYTE
             } else {

@@ -478,9 +478,21 @@ pub fn write(
         }
         Destination::File(path) if crate::parquet::is_parquet_name(path) => {
             write_atomically(path, |out| {
-                let inputs: Vec<_> = corpus.sources.iter().map(|s| &s.input).enumerate().collect();
+                let inputs: Vec<_> = corpus
+                    .sources
+                    .iter()
+                    .map(|s| &s.input)
+                    .enumerate()
+                    .collect();
                 crate::parquet::write_sources(out, config, &inputs, |source, out| {
-                    write_source(corpus, analysis, source, ranges[source].clone(), annotate, out)
+                    write_source(
+                        corpus,
+                        analysis,
+                        source,
+                        ranges[source].clone(),
+                        annotate,
+                        out,
+                    )
                 })
             })
         }

@@ -11,14 +11,14 @@ use crate::chunked::{OneStream, Sink as ChunkSink};
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
 use crate::input::{display_path, InputPath, Source};
+use ::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use ::parquet::arrow::{ArrowWriter, ProjectionMask};
+use ::parquet::file::properties::WriterProperties;
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, LargeStringArray, RecordBatch,
     StringArray, StringViewArray, UInt32Array,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use ::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use ::parquet::arrow::{ArrowWriter, ProjectionMask};
-use ::parquet::file::properties::WriterProperties;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,7 @@ const ROW_KEY: &str = "\u{0}";
 const BATCH_ROWS: usize = 1024;
 
 /// Bytes of encoded rows the writer holds before it closes a row group.
-const ROW_GROUP_BYTES: usize = 64 << 20;
+const ROW_GROUP_BYTES: usize = 32 << 20;
 
 /// The columns `--annotate` adds, as in JSON Lines records.
 const ANNOTATIONS: [&str; 5] = [
@@ -86,7 +86,11 @@ fn text_column(path: &Path, schema: &Schema, name: &str) -> Result<usize> {
 }
 
 /// Writes row `row` of `column` as a JSON value.
-fn json_value(out: &mut Vec<u8>, column: &dyn Array, row: usize) -> std::result::Result<(), String> {
+fn json_value(
+    out: &mut Vec<u8>,
+    column: &dyn Array,
+    row: usize,
+) -> std::result::Result<(), String> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{
         Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
@@ -189,9 +193,8 @@ pub fn load(input: InputPath, config: &Config) -> Result<Source> {
                     line.push(b',');
                     line.extend_from_slice(key.as_bytes());
                     line.push(b':');
-                    json_value(&mut line, batch.column(*at).as_ref(), r).map_err(|what| {
-                        failed(&path, format!("row {row}: column {key} {what}"))
-                    })?;
+                    json_value(&mut line, batch.column(*at).as_ref(), r)
+                        .map_err(|what| failed(&path, format!("row {row}: column {key} {what}")))?;
                 }
                 line.extend_from_slice(b"}\n");
                 out.write_all(&line).map_err(|e| Error::io(&path, e))?;
@@ -199,22 +202,19 @@ pub fn load(input: InputPath, config: &Config) -> Result<Source> {
         }
         Ok(())
     };
-    let data = match &config.spool {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-            write_rows(&mut out)?;
-            let file = out
-                .into_inner()
-                .map_err(|e| Error::io(dir, e.into_error()))?;
-            crate::input::map_spool(file).map_err(|e| Error::io(dir, e))?
-        }
-        None => {
-            let mut bytes = Vec::new();
-            write_rows(&mut bytes)?;
-            crate::input::Data::Owned(bytes)
-        }
+    let data = if let Some(dir) = &config.spool {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write_rows(&mut out)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| Error::io(dir, e.into_error()))?;
+        crate::input::map_spool(file).map_err(|e| Error::io(dir, e))?
+    } else {
+        let mut bytes = Vec::new();
+        write_rows(&mut bytes)?;
+        crate::input::Data::Owned(bytes)
     };
     Ok(Source {
         input,
@@ -324,10 +324,10 @@ impl Output {
         // Compressed as the input's first column is; row groups as long.
         let meta = builder.metadata();
         let groups = meta.row_groups();
-        let compression = groups
-            .first()
-            .and_then(|g| g.columns().first())
-            .map_or(::parquet::basic::Compression::SNAPPY, |c| c.compression());
+        let compression = groups.first().and_then(|g| g.columns().first()).map_or(
+            ::parquet::basic::Compression::SNAPPY,
+            ::parquet::file::metadata::ColumnChunkMetaData::compression,
+        );
         let rows = groups
             .iter()
             .map(|g| usize::try_from(g.num_rows()).unwrap_or(0))
@@ -352,8 +352,7 @@ impl Output {
     /// Starts on the rows of `path` (after any input before it).
     fn begin(&mut self, path: &Path, text_field: &str) -> std::io::Result<()> {
         let builder = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let same = builder.schema().fields().len()
-            >= self.fields.len()
+        let same = builder.schema().fields().len() >= self.fields.len()
             && self.fields.iter().all(|f| {
                 builder
                     .schema()
@@ -387,8 +386,18 @@ impl Output {
     }
 
     /// Takes in one cleaned record (a line, without its terminator).
-    fn record(&mut self, line: &[u8], text_field: &str, out: &mut dyn Write) -> std::io::Result<()> {
-        let path = self.rows.as_ref().expect("records follow begin").path.clone();
+    fn record(
+        &mut self,
+        line: &[u8],
+        text_field: &str,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let path = self
+            .rows
+            .as_ref()
+            .expect("records follow begin")
+            .path
+            .clone();
         let bad = |what: &str| Self::fail(&path, format!("internal record {what}"));
         let mut value: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(line).map_err(|_| bad("is not JSON"))?;
@@ -402,20 +411,29 @@ impl Output {
             _ => None,
         };
         let note = Note {
-            cluster: value.get(ANNOTATIONS[0]).and_then(serde_json::Value::as_i64),
-            size: value.get(ANNOTATIONS[1]).and_then(serde_json::Value::as_i64),
+            cluster: value
+                .get(ANNOTATIONS[0])
+                .and_then(serde_json::Value::as_i64),
+            size: value
+                .get(ANNOTATIONS[1])
+                .and_then(serde_json::Value::as_i64),
             representative: value
                 .get(ANNOTATIONS[2])
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_owned),
-            similarity: value.get(ANNOTATIONS[3]).and_then(serde_json::Value::as_f64),
-            duplicate: value.get(ANNOTATIONS[4]).and_then(serde_json::Value::as_bool),
+            similarity: value
+                .get(ANNOTATIONS[3])
+                .and_then(serde_json::Value::as_f64),
+            duplicate: value
+                .get(ANNOTATIONS[4])
+                .and_then(serde_json::Value::as_bool),
         };
         loop {
             let rows = self.rows.as_mut().expect("records follow begin");
             let len = rows.batch.as_ref().map_or(0, RecordBatch::num_rows);
             if row >= rows.first && row < rows.first + len {
-                rows.kept.push(u32::try_from(row - rows.first).expect("batches are small"));
+                rows.kept
+                    .push(u32::try_from(row - rows.first).expect("batches are small"));
                 rows.texts.push(text);
                 rows.notes.push(note);
                 return Ok(());
@@ -425,7 +443,9 @@ impl Output {
             rows.first += len;
             match rows.reader.next() {
                 Some(Ok(batch)) => rows.batch = Some(batch),
-                Some(Err(e)) => return Err(Self::fail(&rows.path, format!("corrupt Parquet file: {e}"))),
+                Some(Err(e)) => {
+                    return Err(Self::fail(&rows.path, format!("corrupt Parquet file: {e}")))
+                }
                 None => return Err(bad("is past the last row")),
             }
         }
@@ -453,7 +473,9 @@ impl Output {
             let column = if at == rows.text {
                 let texts = texts.iter().map(Option::as_deref);
                 match field.data_type() {
-                    DataType::LargeUtf8 => Arc::new(texts.collect::<LargeStringArray>()) as ArrayRef,
+                    DataType::LargeUtf8 => {
+                        Arc::new(texts.collect::<LargeStringArray>()) as ArrayRef
+                    }
                     DataType::Utf8View => Arc::new(texts.collect::<StringViewArray>()),
                     _ => Arc::new(texts.collect::<StringArray>()),
                 }
@@ -463,9 +485,14 @@ impl Output {
             columns.push(column);
         }
         if self.schema.fields().len() > self.fields.len() {
-            columns.push(Arc::new(notes.iter().map(|n| n.cluster).collect::<Int64Array>()));
             columns.push(Arc::new(
-                notes.iter().map(|n| Some(n.size.unwrap_or(1))).collect::<Int64Array>(),
+                notes.iter().map(|n| n.cluster).collect::<Int64Array>(),
+            ));
+            columns.push(Arc::new(
+                notes
+                    .iter()
+                    .map(|n| Some(n.size.unwrap_or(1)))
+                    .collect::<Int64Array>(),
             ));
             columns.push(Arc::new(
                 notes

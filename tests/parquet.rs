@@ -72,7 +72,11 @@ fn write_parquet(path: &Path, rows: &[Row], text_type: &DataType, group: usize) 
     let batch = RecordBatch::try_new(
         Arc::clone(&schema),
         vec![
-            Arc::new(rows.iter().map(|r| Some(r.id.as_str())).collect::<StringArray>()),
+            Arc::new(
+                rows.iter()
+                    .map(|r| Some(r.id.as_str()))
+                    .collect::<StringArray>(),
+            ),
             text,
             Arc::new(rows.iter().map(|r| r.n).collect::<Int64Array>()),
             Arc::new(
@@ -132,7 +136,9 @@ fn records(bytes: &[u8]) -> Vec<serde_json::Value> {
 /// A JSON report with its inputs' names, formats and sizes left out, and the
 /// file names in it made one.
 fn comparable(report: &[u8], name: &str) -> serde_json::Value {
-    let text = String::from_utf8(report.to_vec()).unwrap().replace(name, "INPUT");
+    let text = String::from_utf8(report.to_vec())
+        .unwrap()
+        .replace(name, "INPUT");
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     for input in v["inputs"].as_array_mut().unwrap() {
         let o = input.as_object_mut().unwrap();
@@ -153,7 +159,16 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
     write_parquet(&d.join("all.parquet"), &rows, &DataType::Utf8, 16);
     let jsonl = run(
         d,
-        &["clean", "-q", "all.jsonl", "-o", "out.jsonl", "--report", "r.json", "--json"],
+        &[
+            "clean",
+            "-q",
+            "all.jsonl",
+            "-o",
+            "out.jsonl",
+            "--report",
+            "r.json",
+            "--json",
+        ],
     );
     assert_eq!(jsonl.code, 0, "{jsonl:?}");
     let expected = records(&std::fs::read(d.join("out.jsonl")).unwrap());
@@ -172,8 +187,16 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
         let out = run(
             d,
             &[
-                "clean", "-q", "-j", threads, "all.parquet", "-o", "out.parquet", "--report",
-                "rp.json", "--json",
+                "clean",
+                "-q",
+                "-j",
+                threads,
+                "all.parquet",
+                "-o",
+                "out.parquet",
+                "--report",
+                "rp.json",
+                "--json",
             ],
         );
         assert_eq!(out.code, 0, "{out:?}");
@@ -199,7 +222,10 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
     assert_eq!(ids, expected_ids, "the same rows kept, in order");
     assert_eq!(texts, expected_texts, "the same cleaned texts");
     // Every other column is the input's, row for row.
-    let n = batch.column_by_name("n").unwrap().as_primitive::<Int64Type>();
+    let n = batch
+        .column_by_name("n")
+        .unwrap()
+        .as_primitive::<Int64Type>();
     let urls = strings(&batch, "url");
     for (i, id) in ids.iter().enumerate() {
         let original = rows.iter().find(|r| Some(&r.id) == id.as_ref()).unwrap();
@@ -214,10 +240,7 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
     // The text report names the same documents.
     let text_jsonl = run(d, &["scan", "all.jsonl"]).stdout_str();
     let text_parquet = run(d, &["scan", "all.parquet"]).stdout_str();
-    assert_eq!(
-        text_parquet.replace("all.parquet", "all.jsonl"),
-        text_jsonl
-    );
+    assert_eq!(text_parquet.replace("all.parquet", "all.jsonl"), text_jsonl);
 }
 
 #[test]
@@ -226,7 +249,10 @@ fn large_and_view_string_columns_are_read_and_kept() {
     let d = dir.path();
     let rows = rows();
     write_parquet(&d.join("utf8.parquet"), &rows, &DataType::Utf8, 100);
-    let base = run(d, &["clean", "-q", "utf8.parquet", "-o", "utf8.out.parquet"]);
+    let base = run(
+        d,
+        &["clean", "-q", "utf8.parquet", "-o", "utf8.out.parquet"],
+    );
     assert_eq!(base.code, 0, "{base:?}");
     let (_, expected) = read_parquet(&d.join("utf8.out.parquet"));
     for (name, ty) in [("large", DataType::LargeUtf8), ("view", DataType::Utf8View)] {
@@ -237,7 +263,11 @@ fn large_and_view_string_columns_are_read_and_kept() {
         assert_eq!(out.code, 0, "{out:?}");
         let (schema, batch) = read_parquet(&d.join(&output));
         assert_eq!(schema.field_with_name("text").unwrap().data_type(), &ty);
-        assert_eq!(strings(&batch, "text"), strings(&expected, "text"), "{name}");
+        assert_eq!(
+            strings(&batch, "text"),
+            strings(&expected, "text"),
+            "{name}"
+        );
         assert_eq!(strings(&batch, "id"), strings(&expected, "id"), "{name}");
     }
 }
@@ -255,7 +285,14 @@ fn annotate_adds_the_json_lines_fields_as_columns() {
     assert_eq!(expected.len(), rows.len());
     let out = run(
         d,
-        &["clean", "-q", "--annotate", "all.parquet", "-o", "ann.parquet"],
+        &[
+            "clean",
+            "-q",
+            "--annotate",
+            "all.parquet",
+            "-o",
+            "ann.parquet",
+        ],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let (schema, batch) = read_parquet(&d.join("ann.parquet"));
@@ -348,7 +385,11 @@ fn chunked_runs_write_the_parquet_whole_runs_do() {
             let out = run(d, &args);
             assert_eq!(out.code, 0, "{out:?}");
             let what = format!("{extra:?} -j {threads}");
-            assert_bytes_eq(&std::fs::read(d.join("chunked.parquet")).unwrap(), &expected, &what);
+            assert_bytes_eq(
+                &std::fs::read(d.join("chunked.parquet")).unwrap(),
+                &expected,
+                &what,
+            );
             let mut args = vec![
                 "clean",
                 "-q",
@@ -365,7 +406,11 @@ fn chunked_runs_write_the_parquet_whole_runs_do() {
             args.extend_from_slice(extra);
             let out = run(d, &args);
             assert_eq!(out.code, 0, "{out:?}");
-            assert_eq!(crate::util::tree(&d.join("chunked-tree")), expected_tree, "{what}");
+            assert_eq!(
+                crate::util::tree(&d.join("chunked-tree")),
+                expected_tree,
+                "{what}"
+            );
         }
     }
 }
@@ -434,14 +479,32 @@ fn null_texts_fail_or_pass_through_with_on_error_skip() {
     assert!(!d.join("out.parquet").exists());
     let out = run(
         d,
-        &["clean", "--on-error", "skip", "nulls.parquet", "-o", "out.parquet"],
+        &[
+            "clean",
+            "--on-error",
+            "skip",
+            "nulls.parquet",
+            "-o",
+            "out.parquet",
+        ],
     );
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("warning: skipped nulls.parquet:7"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: skipped nulls.parquet:7"),
+        "{}",
+        out.stderr
+    );
     let (_, batch) = read_parquet(&d.join("out.parquet"));
     let ids = strings(&batch, "id");
-    let at = ids.iter().position(|id| id.as_deref() == Some(&rows[6].id)).unwrap();
-    assert_eq!(strings(&batch, "text")[at], None, "the row is kept as it was");
+    let at = ids
+        .iter()
+        .position(|id| id.as_deref() == Some(&rows[6].id))
+        .unwrap();
+    assert_eq!(
+        strings(&batch, "text")[at],
+        None,
+        "the row is kept as it was"
+    );
 }
 
 #[test]
@@ -475,6 +538,35 @@ fn parquet_goes_to_parquet_only() {
         assert!(!d.join("out.parquet").exists() && !d.join("out.jsonl").exists());
     }
     // `scan` and `check` read it like any input.
-    let out = run(d, &["check", "--max-dup-docs", "50%", "--max-dup-bytes", "90%", "--max-dup-blocks", "90%", "all.parquet"]);
+    let out = run(
+        d,
+        &[
+            "check",
+            "--max-dup-docs",
+            "50%",
+            "--max-dup-bytes",
+            "90%",
+            "--max-dup-blocks",
+            "90%",
+            "all.parquet",
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn a_parquet_file_without_rows_is_zero_documents() {
+    let dir = tempdir();
+    let d = dir.path();
+    write_parquet(&d.join("empty.parquet"), &[], &DataType::Utf8, 16);
+    for chunked in [&[][..], &["--memory-limit", "24K", "--tmp-dir", "spool"]] {
+        let mut args = vec!["clean", "-q", "empty.parquet", "-o", "out.parquet"];
+        args.extend_from_slice(chunked);
+        let out = run(d, &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        let (schema, batch) = read_parquet(&d.join("out.parquet"));
+        assert_eq!(schema, read_parquet(&d.join("empty.parquet")).0);
+        assert_eq!(batch.num_rows(), 0);
+        std::fs::remove_file(d.join("out.parquet")).unwrap();
+    }
 }
