@@ -54,6 +54,17 @@ fn write_jsonl(path: &Path, rows: &[Row]) {
 /// Writes `rows` as Parquet with columns `id`, `text` (of type `text_type`),
 /// `n` and `url` (null every third row), in row groups of `group` rows.
 fn write_parquet(path: &Path, rows: &[Row], text_type: &DataType, group: usize) {
+    write_parquet_with(path, rows, text_type, group, Compression::SNAPPY);
+}
+
+/// [`write_parquet`] compressed with `compression`.
+fn write_parquet_with(
+    path: &Path,
+    rows: &[Row],
+    text_type: &DataType,
+    group: usize,
+    compression: Compression,
+) {
     let schema = Arc::new(Schema::new_with_metadata(
         vec![
             Field::new("id", DataType::Utf8, false),
@@ -88,7 +99,7 @@ fn write_parquet(path: &Path, rows: &[Row], text_type: &DataType, group: usize) 
     )
     .unwrap();
     let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
+        .set_compression(compression)
         .set_max_row_group_row_count(Some(group))
         .build();
     let mut writer =
@@ -244,7 +255,7 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
 }
 
 #[test]
-fn large_and_view_string_columns_are_read_and_kept() {
+fn string_types_and_compressions_are_read_and_kept() {
     let dir = tempdir();
     let d = dir.path();
     let rows = rows();
@@ -255,10 +266,23 @@ fn large_and_view_string_columns_are_read_and_kept() {
     );
     assert_eq!(base.code, 0, "{base:?}");
     let (_, expected) = read_parquet(&d.join("utf8.out.parquet"));
-    for (name, ty) in [("large", DataType::LargeUtf8), ("view", DataType::Utf8View)] {
+    for (name, ty, compression) in [
+        (
+            "large",
+            DataType::LargeUtf8,
+            Compression::ZSTD(parquet::basic::ZstdLevel::default()),
+        ),
+        (
+            "view",
+            DataType::Utf8View,
+            Compression::GZIP(parquet::basic::GzipLevel::default()),
+        ),
+        ("plain", DataType::Utf8, Compression::UNCOMPRESSED),
+        ("lz4", DataType::Utf8, Compression::LZ4_RAW),
+    ] {
         let input = format!("{name}.parquet");
         let output = format!("{name}.out.parquet");
-        write_parquet(&d.join(&input), &rows, &ty, 7);
+        write_parquet_with(&d.join(&input), &rows, &ty, 7, compression);
         let out = run(d, &["clean", "-q", &input, "-o", &output]);
         assert_eq!(out.code, 0, "{out:?}");
         let (schema, batch) = read_parquet(&d.join(&output));
@@ -269,6 +293,14 @@ fn large_and_view_string_columns_are_read_and_kept() {
             "{name}"
         );
         assert_eq!(strings(&batch, "id"), strings(&expected, "id"), "{name}");
+        let file = std::fs::File::open(d.join(&output)).unwrap();
+        let meta = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let codec = meta.metadata().row_group(0).column(1).compression();
+        assert_eq!(
+            std::mem::discriminant(&codec),
+            std::mem::discriminant(&compression),
+            "{name}: compressed as the input"
+        );
     }
 }
 
