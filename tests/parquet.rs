@@ -400,44 +400,22 @@ fn chunked_runs_write_the_parquet_whole_runs_do() {
         let expected_tree = crate::util::tree(&d.join("whole-tree"));
         assert_eq!(expected_tree.len(), 3);
         for threads in ["1", "2"] {
-            let mut args = vec![
-                "clean",
-                "-q",
-                "-j",
-                threads,
-                "--memory-limit",
-                "24K",
-                "--tmp-dir",
-                "spool",
-                "all.parquet",
-                "-o",
-                "chunked.parquet",
-            ];
-            args.extend_from_slice(extra);
-            let out = run(d, &args);
-            assert_eq!(out.code, 0, "{out:?}");
+            let chunked = |target: &[&str]| {
+                let mut args = vec!["clean", "-q", "-j", threads, "--memory-limit", "24K"];
+                args.extend_from_slice(&["--tmp-dir", "spool"]);
+                args.extend_from_slice(target);
+                args.extend_from_slice(extra);
+                let out = run(d, &args);
+                assert_eq!(out.code, 0, "{out:?}");
+            };
             let what = format!("{extra:?} -j {threads}");
+            chunked(&["all.parquet", "-o", "chunked.parquet"]);
             assert_bytes_eq(
                 &std::fs::read(d.join("chunked.parquet")).unwrap(),
                 &expected,
                 &what,
             );
-            let mut args = vec![
-                "clean",
-                "-q",
-                "-j",
-                threads,
-                "--memory-limit",
-                "24K",
-                "--tmp-dir",
-                "spool",
-                "tree",
-                "--out-dir",
-                "chunked-tree",
-            ];
-            args.extend_from_slice(extra);
-            let out = run(d, &args);
-            assert_eq!(out.code, 0, "{out:?}");
+            chunked(&["tree", "--out-dir", "chunked-tree"]);
             assert_eq!(
                 crate::util::tree(&d.join("chunked-tree")),
                 expected_tree,
