@@ -352,13 +352,16 @@ impl Output {
     /// Starts on the rows of `path` (after any input before it).
     fn begin(&mut self, path: &Path, text_field: &str) -> std::io::Result<()> {
         let builder = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let same = builder.schema().fields().len() >= self.fields.len()
-            && self.fields.iter().all(|f| {
-                builder
-                    .schema()
-                    .field_with_name(f.name())
-                    .is_ok_and(|g| g.data_type() == f.data_type())
-            });
+        // Its columns (less the annotations it will get) are the first's.
+        let annotated = self.schema.fields().len() > self.fields.len();
+        let columns = |fields: &mut dyn Iterator<Item = &Arc<Field>>| -> Vec<(String, DataType)> {
+            fields
+                .filter(|f| !annotated || !ANNOTATIONS.contains(&f.name().as_str()))
+                .map(|f| (f.name().clone(), f.data_type().clone()))
+                .collect()
+        };
+        let same =
+            columns(&mut builder.schema().fields().iter()) == columns(&mut self.fields.iter());
         if !same {
             return Err(std::io::Error::other(format!(
                 "{}: its columns differ from those of {}; one Parquet output takes inputs with the same columns (use --out-dir)",

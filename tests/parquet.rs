@@ -547,6 +547,47 @@ fn parquet_goes_to_parquet_only() {
         assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
         assert!(!d.join("out.parquet").exists() && !d.join("out.jsonl").exists());
     }
+    // Several inputs to one file: one schema, rows in input order.
+    write_parquet(&d.join("a.parquet"), &rows[..40], &DataType::Utf8, 16);
+    write_parquet(&d.join("b.parquet"), &rows[40..], &DataType::Utf8, 16);
+    write_parquet(
+        &d.join("large.parquet"),
+        &rows[40..],
+        &DataType::LargeUtf8,
+        16,
+    );
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "a.parquet",
+            "large.parquet",
+            "-o",
+            "out.parquet",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("large.parquet: its columns differ from those of a.parquet"),
+        "{}",
+        out.stderr
+    );
+    assert!(!d.join("out.parquet").exists());
+    assert_eq!(
+        run(d, &["clean", "-q", "all.parquet", "-o", "one.parquet"]).code,
+        0
+    );
+    let out = run(
+        d,
+        &["clean", "-q", "a.parquet", "b.parquet", "-o", "two.parquet"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let (_, one) = read_parquet(&d.join("one.parquet"));
+    let (_, two) = read_parquet(&d.join("two.parquet"));
+    assert_eq!(strings(&two, "id"), strings(&one, "id"));
+    assert_eq!(strings(&two, "text"), strings(&one, "text"));
     // `scan` and `check` read it like any input.
     let out = run(
         d,
