@@ -244,6 +244,8 @@ pub enum FormatArg {
     Auto,
     Text,
     Jsonl,
+    /// Apache Parquet, one document per row (what `auto` reads *.parquet as).
+    Parquet,
     /// Not an input format: on `check`, the old spelling of
     /// `--output-format github` (with a warning); refused elsewhere.
     #[value(hide = true)]
@@ -259,8 +261,8 @@ pub struct Common {
     pub paths: Vec<PathBuf>,
 
     /// Input format: `auto` reads *.jsonl and *.ndjson, and any input whose
-    /// first non-blank line is a JSON object, as JSON Lines, the rest as text.
-    /// (The report's format is --output-format.)
+    /// first non-blank line is a JSON object, as JSON Lines, *.parquet as
+    /// Parquet, the rest as text. (The report's format is --output-format.)
     #[arg(long, value_enum, default_value = "auto", help_heading = "Input")]
     pub format: FormatArg,
     /// Include pattern for directory walks, matched against the path relative to
@@ -534,6 +536,7 @@ impl Common {
                 FormatArg::Auto | FormatArg::Github => Format::Auto,
                 FormatArg::Text => Format::Text,
                 FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Parquet => Format::Parquet,
             },
             text_field: self.text_field.clone(),
             id_field: self.id_field.clone(),

@@ -19,12 +19,15 @@ pub enum BlockMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// `.jsonl`/`.ndjson` files are JSON Lines, everything else plain text.
+    /// `.jsonl`/`.ndjson` files are JSON Lines, `.parquet` Parquet, everything
+    /// else plain text.
     Auto,
     /// A whole file is one document.
     Text,
     /// One JSON object per line.
     Jsonl,
+    /// Apache Parquet: one document per row (`*.parquet` with `Auto`).
+    Parquet,
 }
 
 /// What a bad input or record does to the run.

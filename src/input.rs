@@ -603,8 +603,8 @@ pub(crate) fn load_whole(input: InputPath, config: &Config) -> Loaded {
 }
 
 /// The format an input is read as, as far as its name tells: `--format`,
-/// else JSON Lines for `.jsonl` and `.ndjson` (maybe compressed), else
-/// `Auto`: its content decides ([`format_of_content`]).
+/// else JSON Lines for `.jsonl` and `.ndjson` (maybe compressed), Parquet for
+/// `.parquet`, else `Auto`: its content decides ([`format_of_content`]).
 #[must_use]
 pub fn format_of(input: &InputPath, config: &Config) -> Format {
     match config.format {
@@ -612,6 +612,8 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
             let name = Compression::strip(&input.path).to_string_lossy();
             if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
                 Format::Jsonl
+            } else if crate::parquet::is_parquet_name(&input.path) {
+                Format::Parquet
             } else {
                 Format::Auto
             }
@@ -805,11 +807,16 @@ impl std::io::BufRead for Releasing<'_> {
 pub(crate) fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::tempfile_in(dir)?;
-    let len = std::io::copy(reader, &mut file)?;
-    if len == 0 {
+    std::io::copy(reader, &mut file)?;
+    let _ = name;
+    map_spool(file)
+}
+
+/// Maps an unnamed temporary file written in full (an empty one is no map).
+pub(crate) fn map_spool(file: File) -> std::io::Result<Data> {
+    if file.metadata()?.len() == 0 {
         return Ok(Data::Owned(Vec::new()));
     }
-    let _ = name;
     // SAFETY: the file is unnamed and private to this process: nothing else
     // can change it while it is mapped.
     #[allow(unsafe_code)]
@@ -843,6 +850,9 @@ pub(crate) fn load_source_within(
     config: &Config,
     max_decoded: Option<usize>,
 ) -> Result<Source> {
+    if format_of(&input, config) == Format::Parquet {
+        return crate::parquet::load(input, config);
+    }
     let mut data = read_data(&input, config)?;
     let path = display_path(&input);
     let compression = match Compression::from_name(&input.path) {

@@ -54,6 +54,7 @@ pub mod jsonl;
 pub mod memory;
 pub mod normalize;
 pub mod output;
+pub mod parquet;
 pub mod pipeline;
 pub mod report;
 pub mod segment;

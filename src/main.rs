@@ -652,13 +652,7 @@ fn execute(
         || (!totals_only).then(|| report::build(&corpus, &analysis, config, command)),
         || {
             destination.as_ref().map_or(Ok(()), |destination| {
-                output::write(
-                    &corpus,
-                    &analysis,
-                    destination,
-                    config.annotate,
-                    &mut staging,
-                )
+                output::write(&corpus, &analysis, destination, config, &mut staging)
             })
         },
     );
@@ -951,8 +945,10 @@ fn chunk_limit(
         .filter(|i| !i.is_stdin())
         .filter_map(|i| {
             let size = std::fs::metadata(&i.path).ok()?.len() as f64;
+            // Parquet is compressed inside.
             let compressed = neardup::compress::Compression::from_name(&i.path)
-                != neardup::compress::Compression::None;
+                != neardup::compress::Compression::None
+                || neardup::input::format_of(i, config) == neardup::Format::Parquet;
             Some(if compressed {
                 size * COMPRESSED_TEXT_PER_BYTE
             } else {
@@ -1164,7 +1160,8 @@ fn run_chunked(
         Some(Destination::File(path)) => {
             let mut failed = None;
             let written = output::write_compressed(path, staging, |out| {
-                let mut sink = OneStream { out, flush: false };
+                let mut one = OneStream { out, flush: false };
+                let mut sink = neardup::parquet::Sink::new(&mut one, config, true);
                 deliver(Some(&mut sink), &path.display().to_string()).map_err(|e| {
                     let message = e.to_string();
                     failed = Some(e);
@@ -1177,7 +1174,8 @@ fn run_chunked(
             written?;
         }
         Some(Destination::Dir(dir)) => {
-            let mut sink = output::DirSink::new(dir, staging);
+            let mut files = output::DirSink::new(dir, staging);
+            let mut sink = neardup::parquet::Sink::new(&mut files, config, false);
             deliver(Some(&mut sink), &dir.display().to_string())?;
         }
     }

@@ -341,6 +341,7 @@ pub fn plan(
             )));
         }
     }
+    crate::parquet::check_destination(inputs, destination)?;
     let sources = inputs;
     let inputs: Vec<PathBuf> = sources
         .iter()
@@ -421,9 +422,10 @@ pub fn write(
     corpus: &Corpus,
     analysis: &Analysis,
     destination: &Destination,
-    annotate: bool,
+    config: &crate::config::Config,
     staging: &mut Staging,
 ) -> Result<()> {
+    let annotate = config.annotate;
     let planned = plan(&inputs_of(corpus), destination, annotate)?;
     let ranges = corpus.docs_by_source();
     match destination {
@@ -435,6 +437,26 @@ pub fn write(
                     .map_err(|e| Error::io("<stdout>", e))?;
             }
             out.flush().map_err(|e| Error::io("<stdout>", e))
+        }
+        Destination::File(path) if crate::parquet::is_parquet_name(path) => {
+            crate::target::write_to(path, staging, |out| {
+                let inputs: Vec<_> = corpus
+                    .sources
+                    .iter()
+                    .map(|s| &s.input)
+                    .enumerate()
+                    .collect();
+                crate::parquet::write_sources(out, config, &inputs, |source, out| {
+                    write_source(
+                        corpus,
+                        analysis,
+                        source,
+                        ranges[source].clone(),
+                        annotate,
+                        out,
+                    )
+                })
+            })
         }
         Destination::File(path) => write_compressed(path, staging, |out| {
             for (source, docs) in ranges.iter().enumerate() {
@@ -450,6 +472,15 @@ pub fn write(
                     && !docs.is_empty()
                     && docs.clone().all(|d| analysis.doc_dropped[d])
                 {
+                    continue;
+                }
+                if corpus.sources[source].format == Format::Parquet {
+                    let input = &corpus.sources[source].input;
+                    crate::target::write_to(&path, staging, |out| {
+                        crate::parquet::write_sources(out, config, &[(source, input)], |s, out| {
+                            write_source(corpus, analysis, s, docs.clone(), annotate, out)
+                        })
+                    })?;
                     continue;
                 }
                 write_compressed(&path, staging, |out| {
