@@ -313,7 +313,6 @@ pub fn cluster_pairs(
         }));
         reps.sort_unstable();
         reps.dedup();
-        let mut best: Option<(usize, f64)> = None;
         let stored: Vec<Vec<u64>> = reps
             .iter()
             .map(|&r| match history {
@@ -332,34 +331,8 @@ pub fn cluster_pairs(
                 }
             })
             .collect();
-        let mut others: Vec<&[u64]> = Vec::with_capacity(sets.len());
-        for (i, &r) in reps.iter().enumerate() {
-            verified += 1;
-            let ours = &sketches[d].shingles;
-            let sim = match config.measure {
-                Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
-                Measure::Containment => {
-                    others.clear();
-                    others.extend(
-                        sets.iter()
-                            .enumerate()
-                            .filter(|&(j, _)| j != i)
-                            .map(|(_, s)| *s),
-                    );
-                    // Never a copy when most of its own text is not in the
-                    // representative, however little that text weighs.
-                    let own = similarity(ours, sets[i], Measure::Containment);
-                    if own < MIN_OWN_SHARE.min(config.threshold) {
-                        0.0
-                    } else {
-                        discounted_containment(ours, sets[i], &others)
-                    }
-                }
-            };
-            if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
-                best = Some((r, sim));
-            }
-        }
+        verified += reps.len();
+        let best = best_representative(&sketches[d].shingles, &reps, &sets, config);
         rep_of[d] = best;
     }
     let mut clusters: Vec<Cluster> = Vec::new();
@@ -402,6 +375,46 @@ pub fn cluster_pairs(
         candidate_pairs: candidate_count,
         verified_pairs: verified,
     }
+}
+
+/// The representative among `reps` (with shingle sets `sets`) that a document
+/// with shingle set `ours` is most similar to, if it passes the threshold;
+/// ties go to the earliest. Under containment each representative is
+/// compared with the others standing for the boilerplate.
+fn best_representative(
+    ours: &[u64],
+    reps: &[usize],
+    sets: &[&[u64]],
+    config: &Config,
+) -> Option<(usize, f64)> {
+    let mut best: Option<(usize, f64)> = None;
+    let mut others: Vec<&[u64]> = Vec::with_capacity(sets.len());
+    for (i, &r) in reps.iter().enumerate() {
+        let sim = match config.measure {
+            Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
+            Measure::Containment => {
+                // Never a copy when most of its own text is not in the
+                // representative, however little that text weighs.
+                let own = similarity(ours, sets[i], Measure::Containment);
+                if own < MIN_OWN_SHARE.min(config.threshold) {
+                    0.0
+                } else {
+                    others.clear();
+                    others.extend(
+                        sets.iter()
+                            .enumerate()
+                            .filter(|&(j, _)| j != i)
+                            .map(|(_, s)| *s),
+                    );
+                    discounted_containment(ours, sets[i], &others)
+                }
+            }
+        };
+        if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
+            best = Some((r, sim));
+        }
+    }
+    best
 }
 
 /// The member a keep policy keeps; ties go to the earliest.
