@@ -118,7 +118,14 @@ fn syndicated_paragraphs_point_to_their_first_copy_across_files() {
     let dir = tempdir();
     let out = run(
         &case,
-        &["clean", "--out-dir", dir.path().to_str().unwrap(), "wire"],
+        &[
+            "clean",
+            "--measure",
+            "jaccard",
+            "--out-dir",
+            dir.path().to_str().unwrap(),
+            "wire",
+        ],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let cleaned = std::fs::read_to_string(dir.path().join("b-repost.txt")).unwrap();
