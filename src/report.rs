@@ -8,7 +8,11 @@
 //! text field.
 //! - `schema_version` (1), `tool` {`name`, `version`}, `command` (`scan`/`clean`)
 //! - `parameters`: everything that changes the answer, the `seed` included
-//!   (`block_shingle` is the words per shingle, `measure` is `containment`)
+//!   (`block_shingle` is the words per shingle, `measure` is `containment`);
+//!   `documents.measure` is `containment` (the share of a document's own
+//!   shingles in its representative, |D∩R|/|D|, shingles that other
+//!   representatives it was compared with also hold weighing 1/(1+n)³, and the
+//!   plain share at least min(threshold, 0.6)) or `jaccard`
 //! - `inputs[]` in input order: `path`, `format` (`jsonl` or `text`, as read:
 //!   by `--format`, name or content), `documents`, `bytes`
 //! - `summary`: `documents`, `dropped_documents`, `documents_with_repeats`,
@@ -1805,11 +1809,15 @@ fn render_near_duplicates(
         (_, _, _, Some(k)) => format!("SimHash, Hamming <= {k}"),
         _ => String::new(),
     };
+    let measure = if p.measure == "containment" {
+        "containment (own shingles in the kept one, shared boilerplate discounted)"
+    } else {
+        p.measure.as_str()
+    };
     if near.clusters == 0 {
         let _ = writeln!(
             out,
-            "Near-duplicate documents: none ({method}, {} >= {} on {}-word shingles; {} candidate pairs)\n",
-            p.measure,
+            "Near-duplicate documents: none ({method}, {measure} >= {} on {}-word shingles; {} candidate pairs)\n",
             p.threshold,
             p.doc_shingle,
             thousands(near.candidate_pairs),
@@ -1818,12 +1826,11 @@ fn render_near_duplicates(
     }
     let _ = writeln!(
         out,
-        "Near-duplicate documents: {}, {}, {} dropped ({} bytes); {method}, {} >= {} on {}-word shingles",
+        "Near-duplicate documents: {}, {}, {} dropped ({} bytes); {method}, {measure} >= {} on {}-word shingles",
         plural(near.clusters, "cluster"),
         plural(near.duplicate_documents, "duplicate"),
         thousands(near.dropped_documents),
         thousands(near.dropped_bytes),
-        p.measure,
         p.threshold,
         p.doc_shingle,
     );
