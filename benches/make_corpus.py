@@ -2,8 +2,8 @@
 """Make an evaluation corpus of syndicated news copies from the shared corpora.
 
 Base documents come from ../shared/corpora (bbc-news, reuters-21578 NORM stories with
-at least 80 words, news-provenance), exact duplicates (after lowercasing and collapsing
-white space) removed. About a third of the output are mutated copies of earlier base
+at least 80 words, news-provenance), near copies (more than 30% of its 8-word shingles seen in
+an earlier one, after lowercasing) removed. About a third of the output are mutated copies of earlier base
 documents, each with one to three mutations of the kinds syndicated copies show:
 
   dateline   a new "CITY (Agency) -" dateline before the first paragraph
@@ -17,6 +17,18 @@ documents, each with one to three mutations of the kinds syndicated copies show:
 
 and hard negatives: two unrelated base documents given the same long boilerplate
 paragraphs (cookie notice, newsletter pitch), which must not be called duplicates.
+
+With --hard SHARE (0 by default, so the default corpus is the one earlier figures
+quote), that share of the output are harder cases, in equal parts:
+
+  license     a short document of its own (one or two paragraphs) carrying a long
+              license footer that earlier long documents carry too: a hard negative
+  repara      a copy of an earlier original with its paragraph breaks moved
+              (sentences regrouped), a true copy
+  contains    a long document that holds an earlier short document whole, with
+              several new paragraphs: not a duplicate (dropping it loses text)
+  eula        a long license agreement that holds an earlier short license whole
+              (the short license is emitted once, before the first agreement)
 
 Each record is {"id", "text", "group", "kind"}: copies share the "group" of their
 original (the ground truth: documents of one group are duplicates of each other);
@@ -51,6 +63,55 @@ BOILERPLATE = [
     "partners. You can unsubscribe at any time using the link at the bottom of every email.",
 ]
 
+LICENSES = [
+    "Permission is hereby granted, free of charge, to any person obtaining a copy of this "
+    "software and associated documentation files, to deal in the software without restriction, "
+    "including without limitation the rights to use, copy, modify, merge, publish, distribute, "
+    "sublicense, and sell copies of the software, and to permit persons to whom the software is "
+    "furnished to do so, subject to the following conditions: the above copyright notice and this "
+    "permission notice shall be included in all copies or substantial portions of the software. "
+    "The software is provided as is, without warranty of any kind, express or implied, including "
+    "but not limited to the warranties of merchantability, fitness for a particular purpose and "
+    "noninfringement.",
+    "Redistribution and use in source and binary forms, with or without modification, are "
+    "permitted provided that the following conditions are met: redistributions of source code "
+    "must retain the above copyright notice, this list of conditions and the following disclaimer; "
+    "redistributions in binary form must reproduce the above copyright notice, this list of "
+    "conditions and the following disclaimer in the documentation and other materials provided "
+    "with the distribution. This software is provided by the copyright holders and contributors "
+    "as is and any express or implied warranties are disclaimed. In no event shall the copyright "
+    "holder be liable for any direct, indirect, incidental or consequential damages.",
+]
+
+# Short licenses that long agreements hold whole (never used as footers).
+SHORT_LICENSES = [
+    "Licensed under the terms below. You may use this program for any lawful purpose, make copies "
+    "for backup, and share unmodified copies with others, as long as this notice stays with every "
+    "copy. You may not sell the program, remove or alter this notice, or claim the work as your "
+    "own. There is no warranty: the program is provided as it is, and the authors are not liable "
+    "for anything that happens from its use.",
+    "This font software may be used, studied, modified and redistributed freely as long as it is "
+    "not sold by itself. The font, including any derivative works, may be bundled, embedded, "
+    "redistributed and sold with any software provided that any reserved names are not used by "
+    "derivative works. The font and derivatives, however, cannot be released under any other type "
+    "of license.",
+]
+
+
+def sentences(text):
+    return [s for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if s]
+
+
+def reparagraph(text, rng):
+    """The same words with the paragraph breaks moved: sentences regrouped."""
+    sents = sentences(text)
+    paras, i = [], 0
+    while i < len(sents):
+        k = rng.randint(1, 4)
+        paras.append(" ".join(sents[i:i + k]))
+        i += k
+    return "\n\n".join(paras)
+
 
 def base_documents():
     seen = set()
@@ -68,10 +129,14 @@ def base_documents():
                 text = rec["text"]
                 if len(text.split()) < 80:
                     continue
-                key = " ".join(text.lower().split())
-                if key in seen:
+                words = text.lower().split()
+                # Near copies within the sources (syndicated stories) are left
+                # out too, so that documents of different groups are not copies:
+                # a document whose 8-word shingles were mostly seen before.
+                grams = {hash(" ".join(words[i:i + 8])) for i in range(len(words) - 7)}
+                if len(grams & seen) > 0.3 * len(grams):
                     continue
-                seen.add(key)
+                seen |= grams
                 out.append(text)
     return out
 
@@ -145,6 +210,7 @@ def main():
     ap.add_argument("--bytes", type=int, default=0, help="stop at this many bytes instead")
     ap.add_argument("--copies", type=float, default=0.3, help="share of mutated copies")
     ap.add_argument("--negatives", type=float, default=0.03, help="share of hard negatives")
+    ap.add_argument("--hard", type=float, default=0.0, help="share of harder cases (--hard)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -154,11 +220,55 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     written = 0
     groups = []  # (group id, text) of emitted originals
+    emitted = set()  # short licenses already written
     n = 0
     next_base = 0
     with open(args.out, "w", encoding="utf-8") as out:
         while (written < args.bytes) if args.bytes else (n < args.docs):
             r = rng.random()
+            if groups and args.hard and rng.random() < args.hard:
+                kind = rng.choice(["license", "repara", "contains", "eula"])
+                fresh = paragraphs(pool[next_base % len(pool)])
+                next_base += 1
+                if kind == "license":
+                    # Long documents carry the license, as originals of their own
+                    # group; then the short document of its own with the same license.
+                    lic = rng.choice(LICENSES)
+                    long_text = "\n\n".join(paragraphs(pool[next_base % len(pool)])) + "\n\n" + lic
+                    next_base += 1
+                    emit = [(long_text, f"g{n}", ["license-carrier"]),
+                            ("\n\n".join(fresh[:rng.randint(1, 2)]) + "\n\n" + lic,
+                             f"g{n + 1}", ["license"])]
+                elif kind == "repara":
+                    group, original = rng.choice(groups)
+                    emit = [(reparagraph(original, rng), group, ["repara"])]
+                elif kind == "contains":
+                    short = "\n\n".join(fresh[:2])
+                    more = paragraphs(pool[next_base % len(pool)])
+                    next_base += 1
+                    emit = [(short, f"g{n}", ["contained"]),
+                            (short + "\n\n" + "\n\n".join(more), f"g{n + 1}", ["contains"])]
+                else:
+                    lic = rng.choice(SHORT_LICENSES)
+                    eula = "\n\n".join(fresh) + "\n\n" + lic + "\n\n" + "\n\n".join(
+                        paragraphs(pool[next_base % len(pool)]))
+                    next_base += 1
+                    emit = [(eula, f"g{n}", ["eula"])]
+                    if lic not in emitted:
+                        # The short license itself, once, before the first agreement.
+                        emitted.add(lic)
+                        emit.insert(0, (lic, f"g{n}", ["short-license"]))
+                        emit[1] = (eula, f"g{n + 1}", ["eula"])
+                for i, (text, group, kinds) in enumerate(emit):
+                    rec = {"id": f"d{n}", "text": text, "group": group, "kind": kinds}
+                    if kinds[0] in ("license-carrier", "contained", "contains", "short-license",
+                                    "eula"):
+                        groups.append((group, text))
+                    line = json.dumps(rec, ensure_ascii=False) + "\n"
+                    out.write(line)
+                    written += len(line.encode())
+                    n += 1
+                continue
             if groups and r < args.copies:
                 group, original = rng.choice(groups)
                 text, kinds = mutate(original, rng, pool)

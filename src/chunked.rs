@@ -100,7 +100,7 @@ impl PartWriter {
     ) -> std::io::Result<()> {
         for (s, src) in sources.iter().enumerate().take(source).skip(self.next) {
             // (An empty text file, which has no documents, is written empty.)
-            if src.format == crate::config::Format::Jsonl || src.data.is_empty() {
+            if src.format != crate::config::Format::Text || src.data.is_empty() {
                 sink.to(s, &src.input)?
                     .write_all(&src.data[self.written[s]..])?;
             }

@@ -247,6 +247,8 @@ pub enum FormatArg {
     Auto,
     Text,
     Jsonl,
+    /// Apache Parquet, one document per row (what `auto` reads *.parquet as).
+    Parquet,
     /// Not an input format: on `check`, the old spelling of
     /// `--output-format github` (with a warning); refused elsewhere.
     #[value(hide = true)]
@@ -262,8 +264,8 @@ pub struct Common {
     pub paths: Vec<PathBuf>,
 
     /// Input format: `auto` reads *.jsonl and *.ndjson, and any input whose
-    /// first non-blank line is a JSON object, as JSON Lines, the rest as text.
-    /// (The report's format is --output-format.)
+    /// first non-blank line is a JSON object, as JSON Lines, *.parquet as
+    /// Parquet, the rest as text. (The report's format is --output-format.)
     #[arg(long, value_enum, default_value = "auto", help_heading = "Input")]
     pub format: FormatArg,
     /// Include pattern for directory walks, matched against the path relative to
@@ -338,22 +340,20 @@ pub struct Common {
         help_heading = "Documents"
     )]
     pub method: MethodArg,
-    /// Similarity two documents need to be near duplicates.
-    #[arg(
-        long,
-        default_value_t = Config::default().threshold,
-        value_name = "FRACTION",
-        help_heading = "Documents"
-    )]
-    pub threshold: f64,
+    /// Similarity two documents need to be near duplicates (default: 0.5 with
+    /// containment, 0.8 with jaccard).
+    #[arg(long, value_name = "FRACTION", help_heading = "Documents")]
+    pub threshold: Option<f64>,
     /// How document pairs are verified on their shingle sets.
     ///
-    /// `jaccard`: |A∩B| / |A∪B|. `containment`: |A∩B| / min(|A|, |B|), for copies
-    /// that were truncated, extended or had their body pasted twice.
+    /// `containment`: |D∩R| / |D|, the share of the later document's own
+    /// shingles found in the kept one (boilerplate shared with other documents
+    /// discounted), for copies that were truncated, re-headed or had their body
+    /// pasted twice. `jaccard`: |A∩B| / |A∪B|.
     #[arg(
         long,
         value_enum,
-        default_value = "jaccard",
+        default_value = "containment",
         help_heading = "Documents"
     )]
     pub measure: MeasureArg,
@@ -609,6 +609,10 @@ impl Common {
 
     /// The validated run configuration.
     pub fn config(&self) -> neardup::Result<Config> {
+        let measure = match self.measure {
+            MeasureArg::Jaccard => Measure::Jaccard,
+            MeasureArg::Containment => Measure::Containment,
+        };
         let config = Config {
             blocks: match self.blocks {
                 BlocksArg::Auto => BlockMode::Auto,
@@ -620,6 +624,7 @@ impl Common {
                 FormatArg::Auto | FormatArg::Github => Format::Auto,
                 FormatArg::Text => Format::Text,
                 FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Parquet => Format::Parquet,
             },
             text_field: self.text_field.clone(),
             id_field: self.id_field.clone(),
@@ -640,13 +645,12 @@ impl Common {
             },
             doc_shingle: self.doc_shingle,
             num_perm: self.num_perm,
-            threshold: self.threshold,
+            threshold: self
+                .threshold
+                .unwrap_or_else(|| measure.default_threshold()),
             banding: self.bands.zip(self.rows),
             hamming: self.hamming,
-            measure: match self.measure {
-                MeasureArg::Jaccard => Measure::Jaccard,
-                MeasureArg::Containment => Measure::Containment,
-            },
+            measure,
             keep: Keep::parse(&self.keep)?,
             annotate: self.annotate,
             on_error: match self.on_error {

@@ -165,7 +165,10 @@ pub fn banding_threshold(config: &Config) -> f64 {
     }
 }
 
-/// Similarity of two sorted shingle sets under `measure`.
+/// Similarity of a document's sorted shingle set `a` to a representative's
+/// `b` under `measure`. Containment is directional: the share of `a`'s own
+/// shingles found in `b`, so a document that holds a shorter one is not its
+/// copy (it adds what the shorter one lacks).
 #[must_use]
 pub fn similarity(a: &[u64], b: &[u64], measure: Measure) -> f64 {
     if a.is_empty() || b.is_empty() {
@@ -174,8 +177,53 @@ pub fn similarity(a: &[u64], b: &[u64], measure: Measure) -> f64 {
     let common = intersection(a, b) as f64;
     match measure {
         Measure::Jaccard => common / (a.len() as f64 + b.len() as f64 - common),
-        Measure::Containment => common / a.len().min(b.len()) as f64,
+        Measure::Containment => common / a.len() as f64,
     }
+}
+
+/// Under containment, the least share of a document's own shingles (not
+/// discounted) that must be in its representative for it to be a copy: a
+/// document most of whose text the kept one lacks is never dropped.
+pub const MIN_OWN_SHARE: f64 = 0.6;
+
+/// Containment of `a` in `b` with boilerplate discounted: a shingle of `a`
+/// that is also in `others` (the other representatives `a` was compared
+/// with: documents that are not copies of `b`) is text shared across unrelated
+/// documents, and weighs `1 / (1 + n)³` where `n` is how many of them hold it.
+/// A footer or license that several earlier documents carry thus counts for
+/// little on both sides of the fraction, so two documents that share only it
+/// are not near duplicates, while a story copied with other boilerplate still
+/// is. With no `others` it is [`similarity`] under containment.
+#[must_use]
+pub fn discounted_containment(a: &[u64], b: &[u64], others: &[&[u64]]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    if others.is_empty() {
+        return similarity(a, b, Measure::Containment);
+    }
+    // Cursors into each sorted set: `a` is walked once in order.
+    let mut in_b = 0;
+    let mut at: Vec<usize> = vec![0; others.len()];
+    let (mut common, mut total) = (0.0, 0.0);
+    for &s in a {
+        let mut n = 0u32;
+        for (o, i) in others.iter().zip(at.iter_mut()) {
+            while *i < o.len() && o[*i] < s {
+                *i += 1;
+            }
+            n += u32::from(*i < o.len() && o[*i] == s);
+        }
+        while in_b < b.len() && b[in_b] < s {
+            in_b += 1;
+        }
+        let weight = 1.0 / f64::from((1 + n) * (1 + n) * (1 + n));
+        total += weight;
+        if in_b < b.len() && b[in_b] == s {
+            common += weight;
+        }
+    }
+    common / total
 }
 
 /// A cluster of two or more near-duplicate documents. With an index, document
@@ -272,22 +320,26 @@ pub fn cluster_pairs(
         }));
         reps.sort_unstable();
         reps.dedup();
-        let mut best: Option<(usize, f64)> = None;
-        for &r in &reps {
-            verified += 1;
-            let stored: Vec<u64>;
-            let theirs = match history {
-                Some(h) if r < base => {
-                    stored = h.doc_shingles(r);
-                    &stored
+        let stored: Vec<Vec<u64>> = reps
+            .iter()
+            .map(|&r| match history {
+                Some(h) if r < base => h.doc_shingles(r),
+                _ => Vec::new(),
+            })
+            .collect();
+        let sets: Vec<&[u64]> = reps
+            .iter()
+            .zip(&stored)
+            .map(|(&r, stored)| {
+                if r < base {
+                    stored.as_slice()
+                } else {
+                    sketches[r - base].shingles.as_slice()
                 }
-                _ => &sketches[r - base].shingles,
-            };
-            let sim = similarity(&sketches[d].shingles, theirs, config.measure);
-            if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
-                best = Some((r, sim));
-            }
-        }
+            })
+            .collect();
+        verified += reps.len();
+        let best = best_representative(&sketches[d].shingles, &reps, &sets, config);
         rep_of[d] = best;
     }
     let mut clusters: Vec<Cluster> = Vec::new();
@@ -330,6 +382,46 @@ pub fn cluster_pairs(
         candidate_pairs: candidate_count,
         verified_pairs: verified,
     }
+}
+
+/// The representative among `reps` (with shingle sets `sets`) that a document
+/// with shingle set `ours` is most similar to, if it passes the threshold;
+/// ties go to the earliest. Under containment each representative is
+/// compared with the others standing for the boilerplate.
+fn best_representative(
+    ours: &[u64],
+    reps: &[usize],
+    sets: &[&[u64]],
+    config: &Config,
+) -> Option<(usize, f64)> {
+    let mut best: Option<(usize, f64)> = None;
+    let mut others: Vec<&[u64]> = Vec::with_capacity(sets.len());
+    for (i, &r) in reps.iter().enumerate() {
+        let sim = match config.measure {
+            Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
+            Measure::Containment => {
+                // Never a copy when most of its own text is not in the
+                // representative, however little that text weighs.
+                let own = similarity(ours, sets[i], Measure::Containment);
+                if own < MIN_OWN_SHARE.min(config.threshold) {
+                    0.0
+                } else {
+                    others.clear();
+                    others.extend(
+                        sets.iter()
+                            .enumerate()
+                            .filter(|&(j, _)| j != i)
+                            .map(|(_, s)| *s),
+                    );
+                    discounted_containment(ours, sets[i], &others)
+                }
+            }
+        };
+        if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
+            best = Some((r, sim));
+        }
+    }
+    best
 }
 
 /// The member a keep policy keeps; ties go to the earliest.
@@ -417,6 +509,54 @@ mod tests {
         let a = [1, 2, 3, 4];
         let b = [3, 4, 5, 6, 7, 8, 9, 10];
         assert!((similarity(&a, &b, Measure::Jaccard) - 0.2).abs() < 1e-12);
+        // Directional: half of `a` is in `b`, a quarter of `b` in `a`.
         assert!((similarity(&a, &b, Measure::Containment) - 0.5).abs() < 1e-12);
+        assert!((similarity(&b, &a, Measure::Containment) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn boilerplate_held_by_other_documents_weighs_little() {
+        // `d`: 2 shingles of its own (1, 2) and 8 of a footer (10..18) that the
+        // representative `r` and two other representatives also carry.
+        let d: Vec<u64> = [1, 2].into_iter().chain(10..18).collect();
+        let r: Vec<u64> = (10..18).chain(100..140).collect();
+        let o1: Vec<u64> = (10..18).chain(200..240).collect();
+        let o2: Vec<u64> = (10..18).chain(300..340).collect();
+        assert!((similarity(&d, &r, Measure::Containment) - 0.8).abs() < 1e-12);
+        let alone = discounted_containment(&d, &r, &[]);
+        assert!((alone - 0.8).abs() < 1e-12);
+        // Each footer shingle weighs 1/27: 8/27 against 2 + 8/27.
+        let shared = discounted_containment(&d, &r, &[&o1, &o2]);
+        assert!(
+            (shared - (8.0 / 27.0) / (2.0 + 8.0 / 27.0)).abs() < 1e-12,
+            "{shared}"
+        );
+        // The story copied with another footer, which `o1` carries: plainly
+        // 40 of 48 (0.83), discounted 40 of 40 + 8/8.
+        let copy: Vec<u64> = (100..140).chain(200..208).collect();
+        assert!((similarity(&copy, &r, Measure::Containment) - 40.0 / 48.0).abs() < 1e-12);
+        let discounted = discounted_containment(&copy, &r, &[&o1, &o2]);
+        assert!((discounted - 40.0 / 41.0).abs() < 1e-12, "{discounted}");
+    }
+
+    #[test]
+    fn a_longer_document_is_never_dropped_for_holding_a_shorter_one() {
+        let config = Config::default();
+        let cands = Candidates::new(&config);
+        let short = text(1, 100);
+        let long = format!("{short} {}", text(2, 300));
+        let docs: Vec<DocSketch> = [short.as_str(), long.as_str(), short.as_str()]
+            .iter()
+            .map(|t| doc(t, &cands, &config))
+            .collect();
+        let level = cluster(
+            &docs,
+            &cands,
+            &config,
+            &[100, 400, 100],
+            &[None, None, None],
+        );
+        // The long one adds text: kept. The second short copy adds nothing.
+        assert_eq!(level.dropped, [false, false, true]);
     }
 }

@@ -19,12 +19,15 @@ pub enum BlockMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// `.jsonl`/`.ndjson` files are JSON Lines, everything else plain text.
+    /// `.jsonl`/`.ndjson` files are JSON Lines, `.parquet` Parquet, everything
+    /// else plain text.
     Auto,
     /// A whole file is one document.
     Text,
     /// One JSON object per line.
     Jsonl,
+    /// Apache Parquet: one document per row (`*.parquet` with `Auto`).
+    Parquet,
 }
 
 /// What a bad input or record does to the run.
@@ -67,9 +70,27 @@ pub enum Method {
 pub enum Measure {
     /// |A ∩ B| / |A ∪ B|.
     Jaccard,
-    /// |A ∩ B| / min(|A|, |B|): catches truncated, extended or doubled copies.
+    /// |D ∩ R| / |D|, with boilerplate discounted: the share of the later
+    /// document's own shingles found in the representative, so it catches
+    /// truncated, re-headed or doubled copies, and never calls a document a
+    /// copy of a shorter one it contains.
     Containment,
 }
+
+impl Measure {
+    /// The threshold used when `--threshold` is not given: Jaccard 0.8, and
+    /// for containment the value measured in `benches/RESULTS.md`.
+    #[must_use]
+    pub fn default_threshold(self) -> f64 {
+        match self {
+            Measure::Jaccard => 0.8,
+            Measure::Containment => DEFAULT_CONTAINMENT,
+        }
+    }
+}
+
+/// Default containment threshold (see `benches/RESULTS.md`, "Detection").
+pub const DEFAULT_CONTAINMENT: f64 = 0.5;
 
 /// Which document of a near-duplicate cluster is kept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -207,10 +228,10 @@ impl Default for Config {
             method: Method::Minhash,
             doc_shingle: 5,
             num_perm: 256,
-            threshold: 0.8,
+            threshold: DEFAULT_CONTAINMENT,
             banding: None,
             hamming: 3,
-            measure: Measure::Jaccard,
+            measure: Measure::Containment,
             keep: Keep::First,
             annotate: false,
             on_error: OnError::Fail,

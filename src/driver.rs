@@ -479,8 +479,10 @@ impl Underway<'_> {
             Some(Destination::File(path)) => {
                 let mut failed = None;
                 let mut staging = std::mem::take(&mut self.staging);
+                let config = &plan.config;
                 let written = output::write_compressed(path, &mut staging, |out| {
-                    let mut sink = OneStream { out, flush: false };
+                    let mut one = OneStream { out, flush: false };
+                    let mut sink = crate::parquet::Sink::new(&mut one, config, true);
                     self.annotated(first, &mut sink, &name(path)).map_err(|e| {
                         let message = e.to_string();
                         failed = Some(e);
@@ -495,9 +497,11 @@ impl Underway<'_> {
             }
             Some(Destination::Dir(dir)) => {
                 let mut staging = std::mem::take(&mut self.staging);
-                let mut sink = DirSink::new(dir, &mut staging);
+                let mut files = DirSink::new(dir, &mut staging);
+                let mut sink = crate::parquet::Sink::new(&mut files, &plan.config, false);
                 let written = self.annotated(first, &mut sink, &name(dir));
                 drop(sink);
+                drop(files);
                 self.staging = staging;
                 written
             }

@@ -92,6 +92,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A Parquet input cannot be read as one, or lacks its text column.
+    #[error("{}: {message}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The command line asks for something that cannot be done.
     #[error("{0}")]
     Usage(String),

@@ -87,6 +87,7 @@ pub mod jsonl;
 pub mod memory;
 pub mod normalize;
 pub mod output;
+pub mod parquet;
 pub mod pipeline;
 pub mod plan;
 pub mod prior;

@@ -341,6 +341,7 @@ pub fn plan(
             )));
         }
     }
+    crate::parquet::check_destination(inputs, destination)?;
     let sources = inputs;
     let inputs: Vec<PathBuf> = sources
         .iter()

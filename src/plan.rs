@@ -395,8 +395,10 @@ fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
         .filter(|i| !i.is_stdin())
         .filter_map(|i| {
             let size = std::fs::metadata(&i.path).ok()?.len() as f64;
+            // Parquet is compressed inside.
             let compressed = crate::compress::Compression::from_name(&i.path)
-                != crate::compress::Compression::None;
+                != crate::compress::Compression::None
+                || crate::parquet::is_parquet_name(&i.path);
             Some(if compressed {
                 size * COMPRESSED_TEXT_PER_BYTE
             } else {

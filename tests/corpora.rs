@@ -2,7 +2,7 @@
 //! read from there, never copied). Ignored by default; `.ci/run` runs them with
 //! `cargo test --release -- --ignored` when the corpora are present.
 
-use neardup::config::Level;
+use neardup::config::{Level, Measure};
 use neardup::detect::Match;
 use neardup::input::{expand, Corpus};
 use neardup::normalize::normalize;
@@ -256,6 +256,8 @@ type Join = fn(&[Vec<u64>], f64) -> Vec<(usize, usize)>;
 fn evaluate_documents(name: &str, exact: Join) {
     let config = Config {
         level: Level::Docs,
+        measure: Measure::Jaccard,
+        threshold: Measure::Jaccard.default_threshold(),
         ..Config::default()
     };
     let Some((corpus, analysis)) = load_with(name, &config) else {

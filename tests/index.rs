@@ -294,7 +294,7 @@ fn an_index_built_with_other_settings_is_refused() {
         "{out:?}"
     );
     assert!(
-        out.stderr.contains("--threshold 0.8 (this run: 0.7)"),
+        out.stderr.contains("--threshold 0.5 (this run: 0.7)"),
         "{out:?}"
     );
     let out = run(d, &["scan", "--index", "idx", "--seed", "1", &names[1]]);
@@ -617,8 +617,8 @@ fn index_stats_tell_items_parameters_size_and_age() {
         "idx: neardup index, format version 1,",
         "created ",
         "ago), 1 run",
-        "built with         --bands 28 ",
-        "--threshold 0.8",
+        "built with         --bands 120 ",
+        "--threshold 0.5",
     ] {
         assert!(text.contains(needle), "{needle:?} in\n{text}");
     }

@@ -8,6 +8,7 @@ mod corpora;
 mod determinism;
 mod golden;
 mod index;
+mod parquet;
 mod props;
 mod targets;
 mod util;

@@ -429,8 +429,8 @@ impl Corpus {
 }
 
 /// The format an input is read as, as far as its name tells: `--format`,
-/// else JSON Lines for `.jsonl` and `.ndjson` (maybe compressed), else
-/// `Auto`: its content decides ([`format_of_content`]).
+/// else JSON Lines for `.jsonl` and `.ndjson` (maybe compressed), Parquet for
+/// `.parquet`, else `Auto`: its content decides ([`format_of_content`]).
 #[must_use]
 pub fn format_of(input: &InputPath, config: &Config) -> Format {
     match config.format {
@@ -438,6 +438,8 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
             let name = Compression::strip(&input.path).to_string_lossy();
             if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
                 Format::Jsonl
+            } else if crate::parquet::is_parquet_name(&input.path) {
+                Format::Parquet
             } else {
                 Format::Auto
             }

@@ -91,11 +91,16 @@ impl std::io::BufRead for Releasing<'_> {
 pub(crate) fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::tempfile_in(dir)?;
-    let len = std::io::copy(reader, &mut file)?;
-    if len == 0 {
+    std::io::copy(reader, &mut file)?;
+    let _ = name;
+    map_spool(file)
+}
+
+/// Maps an unnamed temporary file written in full (an empty one is no map).
+pub(crate) fn map_spool(file: File) -> std::io::Result<Data> {
+    if file.metadata()?.len() == 0 {
         return Ok(Data::Owned(Vec::new()));
     }
-    let _ = name;
     // SAFETY: the file is unnamed and private to this process: nothing else
     // can change it while it is mapped.
     #[allow(unsafe_code)]
@@ -136,6 +141,9 @@ pub(crate) fn load_source_within(
     max_decoded: Option<usize>,
     spool_in: Option<&Path>,
 ) -> Result<Source> {
+    if format_of(&input, config) == Format::Parquet {
+        return crate::parquet::load(input, config, spool_in);
+    }
     let mut data = read_data(&input, config, spool_in)?;
     let path = display_path(&input);
     let compression = match Compression::from_name(&input.path) {

@@ -8,7 +8,11 @@
 //! text field.
 //! - `schema_version` (1), `tool` {`name`, `version`}, `command` (`scan`/`clean`)
 //! - `parameters`: everything that changes the answer, the `seed` included
-//!   (`block_shingle` is the words per shingle, `measure` is `containment`)
+//!   (`block_shingle` is the words per shingle, `measure` is `containment`);
+//!   `documents.measure` is `containment` (the share of a document's own
+//!   shingles in its representative, |D∩R|/|D|, shingles that other
+//!   representatives it was compared with also hold weighing 1/(1+n)³, and the
+//!   plain share at least min(threshold, 0.6)) or `jaccard`
 //! - `inputs[]` in input order: `path`, `format` (`jsonl` or `text`, as read:
 //!   by `--format`, name or content), `documents`, `bytes`
 //! - `summary`: `documents`, `dropped_documents`, `documents_with_repeats`,

@@ -119,11 +119,15 @@ pub(super) fn render_near_duplicates(
         (_, _, _, Some(k)) => format!("SimHash, Hamming <= {k}"),
         _ => String::new(),
     };
+    let measure = if p.measure == "containment" {
+        "containment (own shingles in the kept one, shared boilerplate discounted)"
+    } else {
+        p.measure.as_str()
+    };
     if near.clusters == 0 {
         let _ = writeln!(
             out,
-            "Near-duplicate documents: none ({method}, {} >= {} on {}-word shingles; {} candidate pairs)\n",
-            p.measure,
+            "Near-duplicate documents: none ({method}, {measure} >= {} on {}-word shingles; {} candidate pairs)\n",
             p.threshold,
             p.doc_shingle,
             thousands(near.candidate_pairs),
@@ -132,12 +136,11 @@ pub(super) fn render_near_duplicates(
     }
     let _ = writeln!(
         out,
-        "Near-duplicate documents: {}, {}, {} dropped ({} bytes); {method}, {} >= {} on {}-word shingles",
+        "Near-duplicate documents: {}, {}, {} dropped ({} bytes); {method}, {measure} >= {} on {}-word shingles",
         plural(near.clusters, "cluster"),
         plural(near.duplicate_documents, "duplicate"),
         thousands(near.dropped_documents),
         thousands(near.dropped_bytes),
-        p.measure,
         p.threshold,
         p.doc_shingle,
     );

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Document-level detection quality of neardup settings on labelled corpora.
+
+For each setting, runs `neardup scan --json --level docs` on a corpus whose records
+carry a "group" (documents of one group are copies of each other: the ground truth
+of benches/make_corpus.py) and reports, against that truth:
+
+  pair P/R/F1        pairs of documents put in one cluster vs pairs of one group
+  hard merges        clustered pairs of different groups where one document is a
+                     hard case (kind negative, license, contains, eula, license-carrier,
+                     contained, short-license): documents that share boilerplate or
+                     hold one another but are not copies
+  unique bytes lost  over dropped documents, bytes of text whose 5-word shingles are
+                     not in the kept document (len(text) x share of its shingles missing
+                     from the kept one): what dropping them loses
+  dropped < half     dropped documents whose kept document is less than half their length
+
+Usage: python3 benches/eval_detection.py CORPUS.jsonl [--setting "ARGS"]...
+       (default settings: the default, jaccard 0.8, the old containment 0.7)
+"""
+import argparse
+import collections
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("NEARDUP", os.path.join(ROOT, "target", "release", "neardup"))
+WORD = re.compile(r"\w+")
+HARD = {"negative", "license", "contains", "eula", "license-carrier", "contained", "short-license"}
+
+
+def shingles(text, n=5):
+    words = WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    if len(words) < n:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def evaluate(corpus, docs, args):
+    out = subprocess.run([BIN, "scan", "--json", "--level", "docs", *args, corpus],
+                         capture_output=True, text=True, check=True).stdout
+    report = json.loads(out)
+    truth_groups = collections.defaultdict(list)
+    for i, d in enumerate(docs):
+        truth_groups[d.get("group", i)].append(i)
+    truth = {p for g in truth_groups.values() for p in itertools.combinations(g, 2)}
+    pred, hard, lost, small_rep, dropped = set(), 0, 0, 0, 0
+    for c in report["near_duplicates"]["cluster_list"]:
+        members = sorted(m["document"]["index"] for m in c["members"])
+        kept = c["kept"]["index"]
+        for a, b in itertools.combinations(members, 2):
+            pred.add((a, b))
+            if docs[a].get("group") != docs[b].get("group") and (
+                    HARD & set(docs[a].get("kind", [])) or HARD & set(docs[b].get("kind", []))):
+                hard += 1
+        ks = shingles(docs[kept]["text"])
+        for m in members:
+            if m == kept:
+                continue
+            dropped += 1
+            text = docs[m]["text"]
+            s = shingles(text)
+            lost += len(text.encode()) * (len(s - ks) / max(len(s), 1))
+            small_rep += len(docs[kept]["text"]) * 2 < len(text)
+    tp = len(pred & truth)
+    p = tp / len(pred) if pred else 0.0
+    r = tp / len(truth) if truth else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f1, hard, dropped, int(lost), small_rep
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus")
+    ap.add_argument("--setting", action="append")
+    a = ap.parse_args()
+    settings = a.setting or ["", "--measure jaccard --threshold 0.8",
+                             "--measure containment --threshold 0.7"]
+    docs = [json.loads(line) for line in open(a.corpus, encoding="utf-8")]
+    print(f"{a.corpus}: {len(docs)} documents")
+    print("| setting | precision | recall | F1 | hard merges | dropped | unique bytes lost "
+          "| dropped for a kept doc < half its length |")
+    print("|---|---|---|---|---|---|---|---|")
+    for s in settings:
+        p, r, f1, hard, dropped, lost, small = evaluate(a.corpus, docs, s.split())
+        print(f"| {s or '(defaults)'} | {p:.3f} | {r:.3f} | {f1:.3f} | {hard} | {dropped} "
+              f"| {lost:,} | {small} |", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,667 @@
+//! Parquet in and out. A Parquet input is read a row group at a time into
+//! JSON Lines records, one per row (`{"\u0000": row, text, id, keep field}`),
+//! so every stage, whole or in chunks, reads it as it reads JSON Lines: the
+//! same documents, ids, errors and decisions. Its cleaned output is those
+//! records, cleaned as JSON Lines are; [`Sink`] turns them back into the
+//! input's rows (every column as it was, the text column replaced by the
+//! cleaned text, dropped rows left out, `--annotate`'s columns added),
+//! reading the input again alongside, a batch of rows at a time.
+
+use crate::chunked::{OneStream, Sink as ChunkSink};
+use crate::config::{Config, Format};
+use crate::error::{Error, Result};
+use crate::input::{display_path, InputPath, Source};
+use ::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use ::parquet::arrow::{ArrowWriter, ProjectionMask};
+use ::parquet::file::properties::WriterProperties;
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, LargeStringArray, RecordBatch,
+    StringArray, StringViewArray, UInt32Array,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The key of the row number in the records a Parquet input is read into:
+/// a NUL character, which no column name of a real dataset holds.
+const ROW_KEY: &str = "\u{0}";
+
+/// Rows read at a time, in and out.
+const BATCH_ROWS: usize = 1024;
+
+/// Bytes of encoded rows the writer holds before it closes a row group.
+const ROW_GROUP_BYTES: usize = 32 << 20;
+
+/// The columns `--annotate` adds, as in JSON Lines records.
+const ANNOTATIONS: [&str; 5] = [
+    "neardup_cluster",
+    "neardup_cluster_size",
+    "neardup_representative",
+    "neardup_similarity",
+    "neardup_duplicate",
+];
+
+/// Whether an input is read as Parquet: `--format parquet`, or a name
+/// ending in `.parquet` with `--format auto`.
+#[must_use]
+pub fn is_parquet_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+fn failed(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::Parquet {
+        path: path.to_owned(),
+        message: what.to_string(),
+    }
+}
+
+fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| failed(path, format!("not a readable Parquet file: {e}")))
+}
+
+/// The index of the top-level column `name`, which must hold strings.
+fn text_column(path: &Path, schema: &Schema, name: &str) -> Result<usize> {
+    let Some((at, field)) = schema.column_with_name(name) else {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        return Err(failed(
+            path,
+            format!(
+                "no column {name:?} (columns: {}); name the text column with --text-field",
+                names.join(", ")
+            ),
+        ));
+    };
+    match field.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(at),
+        other => Err(failed(
+            path,
+            format!("column {name:?} holds {other}, not strings"),
+        )),
+    }
+}
+
+/// Writes row `row` of `column` as a JSON value.
+fn json_value(
+    out: &mut Vec<u8>,
+    column: &dyn Array,
+    row: usize,
+) -> std::result::Result<(), String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{
+        Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
+        UInt32Type, UInt64Type, UInt8Type,
+    };
+    if column.is_null(row) {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    }
+    let string = |out: &mut Vec<u8>, s: &str| {
+        serde_json::to_writer(out, s).expect("strings always serialize");
+    };
+    let number = |out: &mut Vec<u8>, n: serde_json::Value| {
+        serde_json::to_writer(out, &n).expect("numbers always serialize");
+    };
+    match column.data_type() {
+        DataType::Utf8 => string(out, column.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => string(out, column.as_string::<i64>().value(row)),
+        DataType::Utf8View => string(out, column.as_string_view().value(row)),
+        DataType::Boolean => number(out, column.as_boolean().value(row).into()),
+        DataType::Int8 => number(out, column.as_primitive::<Int8Type>().value(row).into()),
+        DataType::Int16 => number(out, column.as_primitive::<Int16Type>().value(row).into()),
+        DataType::Int32 => number(out, column.as_primitive::<Int32Type>().value(row).into()),
+        DataType::Int64 => number(out, column.as_primitive::<Int64Type>().value(row).into()),
+        DataType::UInt8 => number(out, column.as_primitive::<UInt8Type>().value(row).into()),
+        DataType::UInt16 => number(out, column.as_primitive::<UInt16Type>().value(row).into()),
+        DataType::UInt32 => number(out, column.as_primitive::<UInt32Type>().value(row).into()),
+        DataType::UInt64 => number(out, column.as_primitive::<UInt64Type>().value(row).into()),
+        DataType::Float32 => number(
+            out,
+            f64::from(column.as_primitive::<Float32Type>().value(row)).into(),
+        ),
+        DataType::Float64 => number(out, column.as_primitive::<Float64Type>().value(row).into()),
+        other => return Err(format!("holds {other}, not strings or numbers")),
+    }
+    Ok(())
+}
+
+/// Reads a Parquet input into JSON Lines records (see the module's docs):
+/// into an unnamed file under `--tmp-dir` in a chunked run, a row group at
+/// a time, else into memory. Its format is [`Format::Parquet`].
+///
+/// # Errors
+/// A file that is not Parquet or is cut short or corrupt, a missing or
+/// non-string text column, an id or keep column that holds neither strings
+/// nor numbers; standard input (a Parquet file is read from its end).
+pub fn load(input: InputPath, config: &Config, spool: Option<&Path>) -> Result<Source> {
+    let path = display_path(&input);
+    if input.is_stdin() {
+        return Err(failed(
+            &path,
+            "Parquet cannot be read from standard input (its footer comes last); name the file",
+        ));
+    }
+    let builder = open(&input.path)?;
+    let schema = Arc::clone(builder.schema());
+    let text = text_column(&path, &schema, &config.text_field)?;
+    let mut wanted = vec![(text, config.text_field.as_str())];
+    for name in [Some(config.id_field.as_str()), config.keep.field()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some((at, _)) = schema.column_with_name(name) {
+            if wanted.iter().all(|(w, _)| *w != at) {
+                wanted.push((at, name));
+            }
+        }
+    }
+    let mut roots: Vec<usize> = wanted.iter().map(|(at, _)| *at).collect();
+    roots.sort_unstable();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| failed(&path, format!("corrupt Parquet file: {e}")))?;
+    // The projected batch holds the wanted columns in file order.
+    let keys: Vec<(usize, String)> = wanted
+        .iter()
+        .map(|(at, name)| {
+            let key = serde_json::to_string(name).expect("strings always serialize");
+            (roots.binary_search(at).expect("projected"), key)
+        })
+        .collect();
+    let mut row = 0usize;
+    let mut line = Vec::new();
+    let write_rows = |out: &mut dyn Write| -> Result<()> {
+        for batch in reader {
+            let batch = batch.map_err(|e| {
+                failed(
+                    &path,
+                    format!("corrupt Parquet file (after row {row}): {e}"),
+                )
+            })?;
+            for r in 0..batch.num_rows() {
+                row += 1;
+                line.clear();
+                write!(line, "{{\"\\u0000\":{row}").expect("writes to memory");
+                for (at, key) in &keys {
+                    line.push(b',');
+                    line.extend_from_slice(key.as_bytes());
+                    line.push(b':');
+                    json_value(&mut line, batch.column(*at).as_ref(), r)
+                        .map_err(|what| failed(&path, format!("row {row}: column {key} {what}")))?;
+                }
+                line.extend_from_slice(b"}\n");
+                out.write_all(&line).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        Ok(())
+    };
+    let data = if let Some(dir) = spool {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write_rows(&mut out)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| Error::io(dir, e.into_error()))?;
+        crate::input::map_spool(file).map_err(|e| Error::io(dir, e))?
+    } else {
+        let mut bytes = Vec::new();
+        write_rows(&mut bytes)?;
+        crate::input::Data::Owned(bytes)
+    };
+    Ok(Source {
+        input,
+        format: Format::Parquet,
+        data,
+    })
+}
+
+/// Refuses destinations Parquet cannot go to, before anything is read:
+/// Parquet inputs are written as Parquet (`-o FILE.parquet` or `--out-dir`,
+/// never standard output), and a `.parquet` output takes Parquet inputs only.
+///
+/// # Errors
+/// A [`Error::Usage`] naming the input and what to do.
+pub fn check_destination(
+    inputs: &[(&InputPath, Format)],
+    destination: &crate::output::Destination,
+) -> Result<()> {
+    use crate::output::Destination;
+    let parquet = inputs.iter().find(|(_, f)| *f == Format::Parquet);
+    let other = inputs.iter().find(|(_, f)| *f != Format::Parquet);
+    match (destination, parquet) {
+        (Destination::Stdout, Some((input, _))) => Err(Error::Usage(format!(
+            "{}: Parquet is written as Parquet, not to standard output; pass -o FILE.parquet or --out-dir DIR",
+            input.path.display()
+        ))),
+        (Destination::File(path), _) if is_parquet_name(path) => match other {
+            Some((input, _)) => Err(Error::Usage(format!(
+                "{}: Parquet output takes Parquet inputs only, and {} is not read as Parquet",
+                path.display(),
+                input.display_name()
+            ))),
+            None => Ok(()),
+        },
+        (Destination::File(path), Some((input, _))) => Err(Error::Usage(format!(
+            "{}: Parquet is written as Parquet: name the output *.parquet (not {}) or use --out-dir",
+            input.path.display(),
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// What `--annotate` says of a row, read back from its record.
+#[derive(Default)]
+struct Note {
+    cluster: Option<i64>,
+    size: Option<i64>,
+    representative: Option<String>,
+    similarity: Option<f64>,
+    duplicate: Option<bool>,
+}
+
+/// The rows of one input being written: its batches, read as the records
+/// come, and the rows of the batch at hand that are kept.
+struct Rows {
+    path: PathBuf,
+    reader: ParquetRecordBatchReader,
+    batch: Option<RecordBatch>,
+    /// The 1-based number of the batch's first row.
+    first: usize,
+    text: usize,
+    kept: Vec<u32>,
+    texts: Vec<Option<String>>,
+    notes: Vec<Note>,
+}
+
+/// One Parquet output: rows of one or more inputs of one schema.
+struct Output {
+    writer: ArrowWriter<Vec<u8>>,
+    /// The input's columns (every one of them, annotations dropped), and
+    /// the output's.
+    fields: Vec<Arc<Field>>,
+    schema: SchemaRef,
+    /// The input whose schema it has.
+    first: PathBuf,
+    rows: Option<Rows>,
+}
+
+impl Output {
+    fn fail(path: &Path, e: impl std::fmt::Display) -> std::io::Error {
+        std::io::Error::other(format!("{}: {e}", path.display()))
+    }
+
+    /// An output with the schema of `path` (plus the annotations).
+    fn new(path: &Path, annotate: bool) -> std::io::Result<Output> {
+        let builder = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let input = builder.schema();
+        let mut metadata = input.metadata().clone();
+        metadata.remove("ARROW:schema");
+        let mut fields: Vec<Arc<Field>> = input.fields().iter().cloned().collect();
+        let mut all = fields.clone();
+        if annotate {
+            fields.retain(|f| !ANNOTATIONS.contains(&f.name().as_str()));
+            all.clone_from(&fields);
+            all.extend([
+                Arc::new(Field::new(ANNOTATIONS[0], DataType::Int64, true)),
+                Arc::new(Field::new(ANNOTATIONS[1], DataType::Int64, false)),
+                Arc::new(Field::new(ANNOTATIONS[2], DataType::Utf8, true)),
+                Arc::new(Field::new(ANNOTATIONS[3], DataType::Float64, true)),
+                Arc::new(Field::new(ANNOTATIONS[4], DataType::Boolean, false)),
+            ]);
+            // The Hugging Face features no longer describe every column.
+            metadata.remove("huggingface");
+        }
+        let schema = Arc::new(Schema::new_with_metadata(all, metadata));
+        // Compressed as the input's first column is; row groups as long.
+        let meta = builder.metadata();
+        let groups = meta.row_groups();
+        let compression = groups.first().and_then(|g| g.columns().first()).map_or(
+            ::parquet::basic::Compression::SNAPPY,
+            ::parquet::file::metadata::ColumnChunkMetaData::compression,
+        );
+        let rows = groups
+            .iter()
+            .map(|g| usize::try_from(g.num_rows()).unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let props = WriterProperties::builder()
+            .set_compression(compression)
+            .set_max_row_group_row_count(Some(rows))
+            .build();
+        let writer = ArrowWriter::try_new(Vec::new(), Arc::clone(&schema), Some(props))
+            .map_err(|e| Self::fail(path, e))?;
+        Ok(Output {
+            writer,
+            fields,
+            schema,
+            first: path.to_owned(),
+            rows: None,
+        })
+    }
+
+    /// Starts on the rows of `path` (after any input before it).
+    fn begin(&mut self, path: &Path, text_field: &str) -> std::io::Result<()> {
+        let builder = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
+        // Its columns (less the annotations it will get) are the first's.
+        let annotated = self.schema.fields().len() > self.fields.len();
+        let columns = |fields: &mut dyn Iterator<Item = &Arc<Field>>| -> Vec<(String, DataType)> {
+            fields
+                .filter(|f| !annotated || !ANNOTATIONS.contains(&f.name().as_str()))
+                .map(|f| (f.name().clone(), f.data_type().clone()))
+                .collect()
+        };
+        let same =
+            columns(&mut builder.schema().fields().iter()) == columns(&mut self.fields.iter());
+        if !same {
+            return Err(std::io::Error::other(format!(
+                "{}: its columns differ from those of {}; one Parquet output takes inputs with the same columns (use --out-dir)",
+                path.display(),
+                self.first.display()
+            )));
+        }
+        let text = text_column(path, builder.schema(), text_field)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let reader = builder
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| Self::fail(path, e))?;
+        self.rows = Some(Rows {
+            path: path.to_owned(),
+            reader,
+            batch: None,
+            first: 1,
+            text,
+            kept: Vec::new(),
+            texts: Vec::new(),
+            notes: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Takes in one cleaned record (a line, without its terminator).
+    fn record(
+        &mut self,
+        line: &[u8],
+        text_field: &str,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let path = self
+            .rows
+            .as_ref()
+            .expect("records follow begin")
+            .path
+            .clone();
+        let bad = |what: &str| Self::fail(&path, format!("internal record {what}"));
+        let mut value: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(line).map_err(|_| bad("is not JSON"))?;
+        let row = value
+            .get(ROW_KEY)
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|r| usize::try_from(r).ok())
+            .ok_or_else(|| bad("has no row"))?;
+        let text = match value.remove(text_field) {
+            Some(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let note = Note {
+            cluster: value
+                .get(ANNOTATIONS[0])
+                .and_then(serde_json::Value::as_i64),
+            size: value
+                .get(ANNOTATIONS[1])
+                .and_then(serde_json::Value::as_i64),
+            representative: value
+                .get(ANNOTATIONS[2])
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+            similarity: value
+                .get(ANNOTATIONS[3])
+                .and_then(serde_json::Value::as_f64),
+            duplicate: value
+                .get(ANNOTATIONS[4])
+                .and_then(serde_json::Value::as_bool),
+        };
+        loop {
+            let rows = self.rows.as_mut().expect("records follow begin");
+            let len = rows.batch.as_ref().map_or(0, RecordBatch::num_rows);
+            if row >= rows.first && row < rows.first + len {
+                rows.kept
+                    .push(u32::try_from(row - rows.first).expect("batches are small"));
+                rows.texts.push(text);
+                rows.notes.push(note);
+                return Ok(());
+            }
+            self.emit(out)?;
+            let rows = self.rows.as_mut().expect("records follow begin");
+            rows.first += len;
+            match rows.reader.next() {
+                Some(Ok(batch)) => rows.batch = Some(batch),
+                Some(Err(e)) => {
+                    return Err(Self::fail(&rows.path, format!("corrupt Parquet file: {e}")))
+                }
+                None => return Err(bad("is past the last row")),
+            }
+        }
+    }
+
+    /// Writes the kept rows of the batch at hand.
+    fn emit(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        let rows = self.rows.as_mut().expect("rows are open");
+        let Some(batch) = &rows.batch else {
+            return Ok(());
+        };
+        if rows.kept.is_empty() {
+            return Ok(());
+        }
+        let indices = UInt32Array::from(std::mem::take(&mut rows.kept));
+        let texts = std::mem::take(&mut rows.texts);
+        let notes = std::mem::take(&mut rows.notes);
+        let fail = |e: arrow_schema::ArrowError| Self::fail(&rows.path, e);
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for field in &self.fields {
+            let (at, _) = batch
+                .schema()
+                .column_with_name(field.name())
+                .expect("schemas were compared");
+            let column = if at == rows.text {
+                let texts = texts.iter().map(Option::as_deref);
+                match field.data_type() {
+                    DataType::LargeUtf8 => {
+                        Arc::new(texts.collect::<LargeStringArray>()) as ArrayRef
+                    }
+                    DataType::Utf8View => Arc::new(texts.collect::<StringViewArray>()),
+                    _ => Arc::new(texts.collect::<StringArray>()),
+                }
+            } else {
+                arrow_select::take::take(batch.column(at), &indices, None).map_err(fail)?
+            };
+            columns.push(column);
+        }
+        if self.schema.fields().len() > self.fields.len() {
+            columns.push(Arc::new(
+                notes.iter().map(|n| n.cluster).collect::<Int64Array>(),
+            ));
+            columns.push(Arc::new(
+                notes
+                    .iter()
+                    .map(|n| Some(n.size.unwrap_or(1)))
+                    .collect::<Int64Array>(),
+            ));
+            columns.push(Arc::new(
+                notes
+                    .iter()
+                    .map(|n| n.representative.as_deref())
+                    .collect::<StringArray>(),
+            ));
+            columns.push(Arc::new(
+                notes.iter().map(|n| n.similarity).collect::<Float64Array>(),
+            ));
+            columns.push(Arc::new(
+                notes
+                    .iter()
+                    .map(|n| Some(n.duplicate.unwrap_or(false)))
+                    .collect::<BooleanArray>(),
+            ));
+        }
+        let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(fail)?;
+        let path = rows.path.clone();
+        self.writer
+            .write(&batch)
+            .map_err(|e| Self::fail(&path, e))?;
+        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+            self.writer.flush().map_err(|e| Self::fail(&path, e))?;
+        }
+        self.drain(out)
+    }
+
+    /// Passes on the bytes the writer has made.
+    fn drain(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.writer.sync()?;
+        let bytes = self.writer.inner_mut();
+        out.write_all(bytes)?;
+        bytes.clear();
+        Ok(())
+    }
+
+    /// Writes what is left and the footer.
+    fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.rows.is_some() {
+            self.emit(out)?;
+        }
+        self.writer
+            .finish()
+            .map_err(|e| Self::fail(&self.first, e))?;
+        self.drain(out)
+    }
+}
+
+/// A chunked run's sink (or a whole run's, through [`OneStream`]) that
+/// turns the cleaned records of Parquet inputs back into Parquet: into one
+/// file for all of them (`-o FILE.parquet`), or one per input (`--out-dir`).
+/// Other inputs pass through.
+pub struct Sink<'a> {
+    inner: &'a mut dyn ChunkSink,
+    config: &'a Config,
+    /// Every input's rows into one output.
+    one_file: bool,
+    output: Option<Output>,
+    /// The Parquet input being written, and its part of a record not yet
+    /// complete.
+    current: Option<(usize, InputPath)>,
+    line: Vec<u8>,
+}
+
+impl<'a> Sink<'a> {
+    /// Wraps `inner`; `one_file` when it is one stream for every input.
+    pub fn new(inner: &'a mut dyn ChunkSink, config: &'a Config, one_file: bool) -> Sink<'a> {
+        Sink {
+            inner,
+            config,
+            one_file,
+            output: None,
+            current: None,
+            line: Vec::new(),
+        }
+    }
+
+    fn close(&mut self) -> std::io::Result<()> {
+        if let (Some(output), Some((source, input))) = (self.output.take(), &self.current) {
+            output.finish(self.inner.to(*source, input)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl ChunkSink for Sink<'_> {
+    fn to(&mut self, source: usize, input: &InputPath) -> std::io::Result<&mut dyn Write> {
+        if self.current.as_ref().is_some_and(|c| c.0 == source) {
+            return Ok(self);
+        }
+        if !self.one_file {
+            self.close()?;
+        }
+        if crate::input::format_of(input, self.config) != Format::Parquet {
+            self.current = None;
+            return self.inner.to(source, input);
+        }
+        let output = match self.output.take() {
+            Some(output) => output,
+            None => Output::new(&input.path, self.config.annotate)?,
+        };
+        let output = self.output.insert(output);
+        // The rows kept of the input before (into the same stream).
+        if let (Some(_), Some((s, i))) = (&output.rows, &self.current) {
+            output.emit(self.inner.to(*s, i)?)?;
+        }
+        output.begin(&input.path, &self.config.text_field)?;
+        self.current = Some((source, input.clone()));
+        Ok(self)
+    }
+
+    fn written(&self) -> u64 {
+        self.inner.written()
+    }
+
+    fn chunk_done(&mut self) -> std::io::Result<()> {
+        self.inner.chunk_done()
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.close()?;
+        self.inner.finish()
+    }
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let (source, input) = self.current.clone().expect("written after to");
+        let output = self.output.as_mut().expect("opened by to");
+        let mut rest = buf;
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            let out = self.inner.to(source, &input)?;
+            if self.line.is_empty() {
+                output.record(&rest[..end], &self.config.text_field, out)?;
+            } else {
+                self.line.extend_from_slice(&rest[..end]);
+                let line = std::mem::take(&mut self.line);
+                output.record(&line, &self.config.text_field, out)?;
+            }
+            rest = &rest[end + 1..];
+        }
+        self.line.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes a whole run's sources to `out` through a [`Sink`] (each source's
+/// cleaned records by `fill`), for one output file.
+///
+/// # Errors
+/// Those of `fill` and of writing.
+pub fn write_sources(
+    out: &mut dyn Write,
+    config: &Config,
+    sources: &[(usize, &InputPath)],
+    mut fill: impl FnMut(usize, &mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut one = OneStream { out, flush: false };
+    let mut sink = Sink::new(&mut one, config, true);
+    for &(source, input) in sources {
+        fill(source, sink.to(source, input)?)?;
+    }
+    sink.finish()
+}

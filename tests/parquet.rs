@@ -1,0 +1,623 @@
+//! Parquet in and out: a Parquet file is cleaned as the same rows in JSON
+//! Lines are (the same documents dropped and cleaned, the same ids and
+//! report), and written back with its schema and every other column as it
+//! was.
+
+use crate::util::{assert_bytes_eq, run, tempdir};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Array, ArrayRef, Int64Array, LargeStringArray, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use std::path::Path;
+use std::sync::Arc;
+
+/// One row of a fixture: id, text (`None`: null) and an extra column.
+struct Row {
+    id: String,
+    text: Option<String>,
+    n: i64,
+}
+
+/// The index tests' corpus (80 documents, some near copies, some with
+/// repeated paragraphs) as rows, with `n` counting them.
+fn rows() -> Vec<Row> {
+    crate::index::batches()
+        .concat()
+        .lines()
+        .enumerate()
+        .map(|(n, line)| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            Row {
+                id: v["id"].as_str().unwrap().to_owned(),
+                text: Some(v["text"].as_str().unwrap().to_owned()),
+                n: i64::try_from(n).unwrap() * 10,
+            }
+        })
+        .collect()
+}
+
+/// The same rows as JSON Lines.
+fn write_jsonl(path: &Path, rows: &[Row]) {
+    let mut out = String::new();
+    for r in rows {
+        let record = serde_json::json!({"id": r.id, "text": r.text, "n": r.n});
+        out.push_str(&record.to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Writes `rows` as Parquet with columns `id`, `text` (of type `text_type`),
+/// `n` and `url` (null every third row), in row groups of `group` rows.
+fn write_parquet(path: &Path, rows: &[Row], text_type: &DataType, group: usize) {
+    write_parquet_with(path, rows, text_type, group, Compression::SNAPPY);
+}
+
+/// [`write_parquet`] compressed with `compression`.
+fn write_parquet_with(
+    path: &Path,
+    rows: &[Row],
+    text_type: &DataType,
+    group: usize,
+    compression: Compression,
+) {
+    let schema = Arc::new(Schema::new_with_metadata(
+        vec![
+            Field::new("id", DataType::Utf8, false),
+            Field::new("text", text_type.clone(), true),
+            Field::new("n", DataType::Int64, false),
+            Field::new("url", DataType::Utf8, true),
+        ],
+        std::collections::HashMap::from([("origin".to_owned(), "test fixture".to_owned())]),
+    ));
+    let texts = rows.iter().map(|r| r.text.as_deref());
+    let text: ArrayRef = match text_type {
+        DataType::LargeUtf8 => Arc::new(texts.collect::<LargeStringArray>()),
+        DataType::Utf8View => Arc::new(texts.collect::<arrow_array::StringViewArray>()),
+        _ => Arc::new(texts.collect::<StringArray>()),
+    };
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(
+                rows.iter()
+                    .map(|r| Some(r.id.as_str()))
+                    .collect::<StringArray>(),
+            ),
+            text,
+            Arc::new(rows.iter().map(|r| r.n).collect::<Int64Array>()),
+            Arc::new(
+                rows.iter()
+                    .map(|r| (r.n % 30 != 0).then(|| format!("https://example.com/{}", r.n)))
+                    .collect::<StringArray>(),
+            ),
+        ],
+    )
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(compression)
+        .set_max_row_group_row_count(Some(group))
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// A Parquet file's schema and its rows in one batch.
+fn read_parquet(path: &Path) -> (Arc<Schema>, RecordBatch) {
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
+    let schema = Arc::clone(reader.schema());
+    let batches: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+    let all = arrow_select::concat::concat_batches(&schema, &batches).unwrap();
+    (schema, all)
+}
+
+fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+    let column = batch.column_by_name(name).unwrap();
+    let column = arrow_cast_utf8(column.as_ref());
+    (0..column.len())
+        .map(|i| (!column.is_null(i)).then(|| column.value(i).to_owned()))
+        .collect()
+}
+
+/// A string column of any of the three string types as `Utf8`.
+fn arrow_cast_utf8(column: &dyn Array) -> StringArray {
+    match column.data_type() {
+        DataType::LargeUtf8 => column.as_string::<i64>().iter().collect(),
+        DataType::Utf8View => column.as_string_view().iter().collect(),
+        _ => column.as_string::<i32>().clone(),
+    }
+}
+
+/// The records of a JSON Lines output.
+fn records(bytes: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A JSON report with its inputs' names, formats and sizes left out, and the
+/// file names in it made one.
+fn comparable(report: &[u8], name: &str) -> serde_json::Value {
+    let text = String::from_utf8(report.to_vec())
+        .unwrap()
+        .replace(name, "INPUT");
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for input in v["inputs"].as_array_mut().unwrap() {
+        let o = input.as_object_mut().unwrap();
+        o.remove("format");
+        o.remove("bytes");
+    }
+    let params = v["parameters"].as_object_mut().unwrap();
+    params.remove("format");
+    v
+}
+
+#[test]
+fn parquet_is_cleaned_as_the_same_json_lines_are() {
+    let dir = tempdir();
+    let d = dir.path();
+    let rows = rows();
+    write_jsonl(&d.join("all.jsonl"), &rows);
+    write_parquet(&d.join("all.parquet"), &rows, &DataType::Utf8, 16);
+    let jsonl = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "all.jsonl",
+            "-o",
+            "out.jsonl",
+            "--report",
+            "r.json",
+            "--json",
+        ],
+    );
+    assert_eq!(jsonl.code, 0, "{jsonl:?}");
+    let expected = records(&std::fs::read(d.join("out.jsonl")).unwrap());
+    // Something was dropped and something cleaned, or the test proves nothing.
+    assert!(expected.len() < rows.len() - 5, "{}", expected.len());
+    let cleaned = expected
+        .iter()
+        .filter(|r| {
+            let original = rows.iter().find(|o| o.id == r["id"]).unwrap();
+            original.text.as_deref() != r["text"].as_str()
+        })
+        .count();
+    assert!(cleaned > 3, "{cleaned}");
+    let mut first = None;
+    for threads in ["1", "3"] {
+        let out = run(
+            d,
+            &[
+                "clean",
+                "-q",
+                "-j",
+                threads,
+                "all.parquet",
+                "-o",
+                "out.parquet",
+                "--report",
+                "rp.json",
+                "--json",
+            ],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let bytes = std::fs::read(d.join("out.parquet")).unwrap();
+        match &first {
+            None => first = Some(bytes),
+            Some(f) => assert_bytes_eq(&bytes, f, "Parquet output at -j 1 and 3"),
+        }
+    }
+    let (input_schema, _) = read_parquet(&d.join("all.parquet"));
+    let (schema, batch) = read_parquet(&d.join("out.parquet"));
+    assert_eq!(schema, input_schema, "the same schema, metadata included");
+    let ids = strings(&batch, "id");
+    let texts = strings(&batch, "text");
+    let expected_ids: Vec<Option<String>> = expected
+        .iter()
+        .map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    let expected_texts: Vec<Option<String>> = expected
+        .iter()
+        .map(|r| r["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids, expected_ids, "the same rows kept, in order");
+    assert_eq!(texts, expected_texts, "the same cleaned texts");
+    // Every other column is the input's, row for row.
+    let n = batch
+        .column_by_name("n")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let urls = strings(&batch, "url");
+    for (i, id) in ids.iter().enumerate() {
+        let original = rows.iter().find(|r| Some(&r.id) == id.as_ref()).unwrap();
+        assert_eq!(n.value(i), original.n);
+        assert_eq!(urls[i].is_none(), original.n % 30 == 0);
+    }
+    assert_eq!(
+        comparable(&std::fs::read(d.join("rp.json")).unwrap(), "all.parquet"),
+        comparable(&std::fs::read(d.join("r.json")).unwrap(), "all.jsonl"),
+        "the same report apart from the file's name"
+    );
+    // The text report names the same documents.
+    let text_jsonl = run(d, &["scan", "all.jsonl"]).stdout_str();
+    let text_parquet = run(d, &["scan", "all.parquet"]).stdout_str();
+    assert_eq!(text_parquet.replace("all.parquet", "all.jsonl"), text_jsonl);
+}
+
+#[test]
+fn string_types_and_compressions_are_read_and_kept() {
+    let dir = tempdir();
+    let d = dir.path();
+    let rows = rows();
+    write_parquet(&d.join("utf8.parquet"), &rows, &DataType::Utf8, 100);
+    let base = run(
+        d,
+        &["clean", "-q", "utf8.parquet", "-o", "utf8.out.parquet"],
+    );
+    assert_eq!(base.code, 0, "{base:?}");
+    let (_, expected) = read_parquet(&d.join("utf8.out.parquet"));
+    for (name, ty, compression) in [
+        (
+            "large",
+            DataType::LargeUtf8,
+            Compression::ZSTD(parquet::basic::ZstdLevel::default()),
+        ),
+        (
+            "view",
+            DataType::Utf8View,
+            Compression::GZIP(parquet::basic::GzipLevel::default()),
+        ),
+        ("plain", DataType::Utf8, Compression::UNCOMPRESSED),
+        ("lz4", DataType::Utf8, Compression::LZ4_RAW),
+    ] {
+        let input = format!("{name}.parquet");
+        let output = format!("{name}.out.parquet");
+        write_parquet_with(&d.join(&input), &rows, &ty, 7, compression);
+        let out = run(d, &["clean", "-q", &input, "-o", &output]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let (schema, batch) = read_parquet(&d.join(&output));
+        assert_eq!(schema.field_with_name("text").unwrap().data_type(), &ty);
+        assert_eq!(
+            strings(&batch, "text"),
+            strings(&expected, "text"),
+            "{name}"
+        );
+        assert_eq!(strings(&batch, "id"), strings(&expected, "id"), "{name}");
+        let file = std::fs::File::open(d.join(&output)).unwrap();
+        let meta = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let codec = meta.metadata().row_group(0).column(1).compression();
+        assert_eq!(
+            std::mem::discriminant(&codec),
+            std::mem::discriminant(&compression),
+            "{name}: compressed as the input"
+        );
+    }
+}
+
+#[test]
+fn annotate_adds_the_json_lines_fields_as_columns() {
+    let dir = tempdir();
+    let d = dir.path();
+    let rows = rows();
+    write_jsonl(&d.join("all.jsonl"), &rows);
+    write_parquet(&d.join("all.parquet"), &rows, &DataType::Utf8, 16);
+    let jsonl = run(d, &["clean", "-q", "--annotate", "all.jsonl"]);
+    assert_eq!(jsonl.code, 0, "{jsonl:?}");
+    let expected = records(&jsonl.stdout);
+    assert_eq!(expected.len(), rows.len());
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "--annotate",
+            "all.parquet",
+            "-o",
+            "ann.parquet",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let (schema, batch) = read_parquet(&d.join("ann.parquet"));
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "text",
+            "n",
+            "url",
+            "neardup_cluster",
+            "neardup_cluster_size",
+            "neardup_representative",
+            "neardup_similarity",
+            "neardup_duplicate"
+        ]
+    );
+    assert_eq!(batch.num_rows(), rows.len());
+    let mut duplicates = 0;
+    for (i, record) in expected.iter().enumerate() {
+        let value = |name: &str| -> serde_json::Value {
+            let column = batch.column_by_name(name).unwrap();
+            if column.is_null(i) {
+                return serde_json::Value::Null;
+            }
+            match column.data_type() {
+                DataType::Int64 => column.as_primitive::<Int64Type>().value(i).into(),
+                DataType::Float64 => column
+                    .as_primitive::<arrow_array::types::Float64Type>()
+                    .value(i)
+                    .into(),
+                DataType::Boolean => column.as_boolean().value(i).into(),
+                _ => column.as_string::<i32>().value(i).into(),
+            }
+        };
+        for name in [
+            "id",
+            "text",
+            "neardup_cluster",
+            "neardup_cluster_size",
+            "neardup_representative",
+            "neardup_similarity",
+            "neardup_duplicate",
+        ] {
+            assert_eq!(value(name), record[name], "row {i}, {name}");
+        }
+        duplicates += usize::from(record["neardup_duplicate"] == true);
+    }
+    assert!(duplicates > 3, "{duplicates}");
+}
+
+#[test]
+fn chunked_runs_write_the_parquet_whole_runs_do() {
+    let dir = tempdir();
+    let d = dir.path();
+    let rows = rows();
+    write_parquet(&d.join("all.parquet"), &rows, &DataType::Utf8, 16);
+    std::fs::create_dir(d.join("tree")).unwrap();
+    write_parquet(&d.join("tree/a.parquet"), &rows[..40], &DataType::Utf8, 16);
+    write_jsonl(&d.join("tree/b.jsonl"), &rows[40..]);
+    write_parquet(&d.join("tree/c.parquet"), &rows[40..], &DataType::Utf8, 16);
+    for extra in [&[][..], &["--annotate"]] {
+        let mut whole = vec!["clean", "-q", "all.parquet", "-o", "whole.parquet"];
+        whole.extend_from_slice(extra);
+        let out = run(d, &whole);
+        assert_eq!(out.code, 0, "{out:?}");
+        let mut whole_dir = vec!["clean", "-q", "tree", "--out-dir", "whole-tree"];
+        whole_dir.extend_from_slice(extra);
+        let out = run(d, &whole_dir);
+        assert_eq!(out.code, 0, "{out:?}");
+        let expected = std::fs::read(d.join("whole.parquet")).unwrap();
+        let expected_tree = crate::util::tree(&d.join("whole-tree"));
+        assert_eq!(expected_tree.len(), 3);
+        for threads in ["1", "2"] {
+            let chunked = |target: &[&str]| {
+                let mut args = vec!["clean", "-q", "-j", threads, "--memory-limit", "24K"];
+                args.extend_from_slice(&["--tmp-dir", "spool"]);
+                args.extend_from_slice(target);
+                args.extend_from_slice(extra);
+                let out = run(d, &args);
+                assert_eq!(out.code, 0, "{out:?}");
+            };
+            let what = format!("{extra:?} -j {threads}");
+            chunked(&["all.parquet", "-o", "chunked.parquet"]);
+            assert_bytes_eq(
+                &std::fs::read(d.join("chunked.parquet")).unwrap(),
+                &expected,
+                &what,
+            );
+            chunked(&["tree", "--out-dir", "chunked-tree"]);
+            assert_eq!(
+                crate::util::tree(&d.join("chunked-tree")),
+                expected_tree,
+                "{what}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_parquet_inputs_are_named_and_exit_2() {
+    let dir = tempdir();
+    let d = dir.path();
+    let rows = rows();
+    write_parquet(&d.join("good.parquet"), &rows, &DataType::Utf8, 16);
+    let bytes = std::fs::read(d.join("good.parquet")).unwrap();
+    std::fs::write(d.join("cut.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    // The footer intact, a page in the middle overwritten.
+    let mut flipped = bytes.clone();
+    for b in &mut flipped[bytes.len() / 4..bytes.len() / 4 + 64] {
+        *b = 0xA5;
+    }
+    std::fs::write(d.join("flipped.parquet"), &flipped).unwrap();
+    std::fs::write(d.join("text.parquet"), "not parquet at all\n").unwrap();
+    for (name, says) in [
+        ("cut.parquet", "cut.parquet: not a readable Parquet file"),
+        ("text.parquet", "text.parquet: not a readable Parquet file"),
+        ("flipped.parquet", "flipped.parquet: corrupt Parquet file"),
+    ] {
+        for command in [&["scan", name][..], &["clean", name, "-o", "out.parquet"]] {
+            let out = run(d, command);
+            assert_eq!(out.code, 2, "{name}: {out:?}");
+            assert!(out.stderr.contains(says), "{name}: {}", out.stderr);
+            assert!(!d.join("out.parquet").exists());
+        }
+    }
+    // Columns that are not there, or not strings.
+    let out = run(d, &["scan", "--text-field", "body", "good.parquet"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("good.parquet: no column \"body\" (columns: id, text, n, url)"),
+        "{}",
+        out.stderr
+    );
+    let out = run(d, &["scan", "--text-field", "n", "good.parquet"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("good.parquet: column \"n\" holds Int64, not strings"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn null_texts_fail_or_pass_through_with_on_error_skip() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut rows = rows();
+    rows[6].text = None;
+    write_parquet(&d.join("nulls.parquet"), &rows, &DataType::Utf8, 16);
+    let out = run(d, &["clean", "nulls.parquet", "-o", "out.parquet"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("nulls.parquet:7: field \"text\" is null, not a string"),
+        "{}",
+        out.stderr
+    );
+    assert!(!d.join("out.parquet").exists());
+    let out = run(
+        d,
+        &[
+            "clean",
+            "--on-error",
+            "skip",
+            "nulls.parquet",
+            "-o",
+            "out.parquet",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains("warning: skipped nulls.parquet:7"),
+        "{}",
+        out.stderr
+    );
+    let (_, batch) = read_parquet(&d.join("out.parquet"));
+    let ids = strings(&batch, "id");
+    let at = ids
+        .iter()
+        .position(|id| id.as_deref() == Some(&rows[6].id))
+        .unwrap();
+    assert_eq!(
+        strings(&batch, "text")[at],
+        None,
+        "the row is kept as it was"
+    );
+}
+
+#[test]
+fn parquet_goes_to_parquet_only() {
+    let dir = tempdir();
+    let d = dir.path();
+    let rows = rows();
+    write_parquet(&d.join("all.parquet"), &rows, &DataType::Utf8, 16);
+    write_jsonl(&d.join("all.jsonl"), &rows);
+    for (args, says) in [
+        (
+            &["clean", "all.parquet"][..],
+            "all.parquet: Parquet is written as Parquet, not to standard output",
+        ),
+        (
+            &["clean", "all.parquet", "-o", "out.jsonl"],
+            "all.parquet: Parquet is written as Parquet: name the output *.parquet",
+        ),
+        (
+            &["clean", "all.jsonl", "-o", "out.parquet"],
+            "out.parquet: Parquet output takes Parquet inputs only, and all.jsonl is not read as Parquet",
+        ),
+        (
+            &["clean", "--format", "parquet", "-", "-o", "out.parquet"],
+            "<stdin>: Parquet cannot be read from standard input",
+        ),
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+        assert!(!d.join("out.parquet").exists() && !d.join("out.jsonl").exists());
+    }
+    // Several inputs to one file: one schema, rows in input order.
+    write_parquet(&d.join("a.parquet"), &rows[..40], &DataType::Utf8, 16);
+    write_parquet(&d.join("b.parquet"), &rows[40..], &DataType::Utf8, 16);
+    write_parquet(
+        &d.join("large.parquet"),
+        &rows[40..],
+        &DataType::LargeUtf8,
+        16,
+    );
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "a.parquet",
+            "large.parquet",
+            "-o",
+            "out.parquet",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("large.parquet: its columns differ from those of a.parquet"),
+        "{}",
+        out.stderr
+    );
+    assert!(!d.join("out.parquet").exists());
+    assert_eq!(
+        run(d, &["clean", "-q", "all.parquet", "-o", "one.parquet"]).code,
+        0
+    );
+    let out = run(
+        d,
+        &["clean", "-q", "a.parquet", "b.parquet", "-o", "two.parquet"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let (_, one) = read_parquet(&d.join("one.parquet"));
+    let (_, two) = read_parquet(&d.join("two.parquet"));
+    assert_eq!(strings(&two, "id"), strings(&one, "id"));
+    assert_eq!(strings(&two, "text"), strings(&one, "text"));
+    // `scan` and `check` read it like any input.
+    let out = run(
+        d,
+        &[
+            "check",
+            "--max-dup-docs",
+            "50%",
+            "--max-dup-bytes",
+            "90%",
+            "--max-dup-blocks",
+            "90%",
+            "all.parquet",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn a_parquet_file_without_rows_is_zero_documents() {
+    let dir = tempdir();
+    let d = dir.path();
+    write_parquet(&d.join("empty.parquet"), &[], &DataType::Utf8, 16);
+    for chunked in [&[][..], &["--memory-limit", "24K", "--tmp-dir", "spool"]] {
+        let mut args = vec!["clean", "-q", "empty.parquet", "-o", "out.parquet"];
+        args.extend_from_slice(chunked);
+        let out = run(d, &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        let (schema, batch) = read_parquet(&d.join("out.parquet"));
+        assert_eq!(schema, read_parquet(&d.join("empty.parquet")).0);
+        assert_eq!(batch.num_rows(), 0);
+        std::fs::remove_file(d.join("out.parquet")).unwrap();
+    }
+}
