@@ -8,7 +8,6 @@ use crate::error::Error;
 use crate::input::{InputPath, Source};
 use crate::output::{write_compressed, write_source_part, Annotate, Annotations, CountingWriter};
 use crate::pipeline::Analysis;
-use crate::stream::Chunk;
 use crate::target::{Staging, Target};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,7 +25,8 @@ pub struct PartWriter {
 }
 
 impl PartWriter {
-    /// Writes a chunk. With [`Annotate::Later`], records are written
+    /// Writes a chunk (its documents, and the number of sources before the
+    /// one it ends in, which are read to their end). With [`Annotate::Later`], records are written
     /// without their fields, and where those go (bytes into the sink) is
     /// added to its list (see [`Held`]).
     ///
@@ -34,12 +34,11 @@ impl PartWriter {
     /// The sink's errors.
     pub fn chunk(
         &mut self,
-        chunk: &Chunk,
+        (corpus, complete): (&crate::input::Corpus, usize),
         analysis: &Analysis,
         sink: &mut dyn Sink,
         annotate: &mut Annotate<'_>,
     ) -> std::io::Result<()> {
-        let corpus = &chunk.corpus;
         self.written.resize(corpus.sources.len(), 0);
         for (source, local) in corpus.docs_by_source().into_iter().enumerate() {
             if local.is_empty() {
@@ -48,7 +47,7 @@ impl PartWriter {
             self.rest_before(&corpus.sources, source, sink)?;
             let src = &corpus.sources[source];
             let len = src.data.len();
-            let finished = source < chunk.complete;
+            let finished = source < complete;
             let to = if finished {
                 len
             } else {

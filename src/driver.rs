@@ -219,6 +219,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             .iter()
             .map(|i| (i, input::format_peeked(i, config)))
             .collect();
+        crate::parquet::check_destination(&formats, d).map_err(Failure::one)?;
         output::plan(&formats, d, config.annotate).map_err(Failure::one)?;
     }
     if !plan.one_chunk() && config.on_error == OnError::Fail {
@@ -315,6 +316,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         // shows only once it is read).
         let sources = &running.stream.seen().sources;
         let formats: Vec<_> = sources.iter().map(|s| (&s.input, s.format)).collect();
+        crate::parquet::check_destination(&formats, d).map_err(Failure::one)?;
         output::plan(&formats, d, config.annotate).map_err(Failure::one)?;
     }
     let updating = plan.index.writes().is_some();
@@ -597,7 +599,12 @@ impl Underway<'_> {
                 Annotate::Later(&mut self.annotations.marks)
             };
             self.parts
-                .chunk(chunk, &analysis, sink, &mut annotate)
+                .chunk(
+                    (&chunk.corpus, chunk.complete),
+                    &analysis,
+                    sink,
+                    &mut annotate,
+                )
                 .map_err(|e| Error::io(name, e))?;
         }
         self.spent.write += clock.elapsed();

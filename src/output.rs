@@ -341,7 +341,6 @@ pub fn plan(
             )));
         }
     }
-    crate::parquet::check_destination(inputs, destination)?;
     let sources = inputs;
     let inputs: Vec<PathBuf> = sources
         .iter()

@@ -47,8 +47,7 @@ const ANNOTATIONS: [&str; 5] = [
 /// ending in `.parquet` with `--format auto`.
 #[must_use]
 pub fn is_parquet_name(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    crate::input::is_parquet_name(path)
 }
 
 fn failed(path: &Path, what: impl std::fmt::Display) -> Error {
@@ -545,7 +544,7 @@ impl Output {
     }
 }
 
-/// A chunked run's sink (or a whole run's, through [`OneStream`]) that
+/// A chunked run's sink (or a whole run's, through its one stream) that
 /// turns the cleaned records of Parquet inputs back into Parquet: into one
 /// file for all of them (`-o FILE.parquet`), or one per input (`--out-dir`).
 /// Other inputs pass through.

@@ -440,12 +440,16 @@ impl<'c> Stream<'c> {
         if !streamed {
             // A text file (one document) or a JSON Lines file that can be
             // mapped: read (mapped) and checked whole.
-            let source = input::load_source_within(
-                input,
-                self.config,
-                Some(self.max_document),
-                self.spool.as_deref(),
-            )?;
+            let source = if input::format_of(&input, self.config) == Format::Parquet {
+                crate::parquet::load(input, self.config, self.spool.as_deref())?
+            } else {
+                input::load_source_within(
+                    input,
+                    self.config,
+                    Some(self.max_document),
+                    self.spool.as_deref(),
+                )?
+            };
             let index = self.seen.sources.len();
             if source.format == Format::Text {
                 if source.data.len() > self.max_document {
@@ -812,7 +816,12 @@ fn load_whole(input: InputPath, config: &Config, spool: Option<&Path>) -> Loaded
         && input::format_of(&input, config) != Format::Text
         && !input.is_stdin())
     .then(|| input.clone());
-    let source = match (input::load_source(input, config, spool), again) {
+    let loaded = if input::format_of(&input, config) == Format::Parquet {
+        crate::parquet::load(input, config, spool)
+    } else {
+        input::load_source(input, config, spool)
+    };
+    let source = match (loaded, again) {
         // A compressed stream cut short: the first error in the file may be a
         // record before the cut, which reading the input as a chunked run
         // does (a piece at a time) finds, as that run would.

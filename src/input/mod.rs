@@ -428,6 +428,13 @@ impl Corpus {
     }
 }
 
+/// Whether a path names a Parquet file (`.parquet`).
+#[must_use]
+pub fn is_parquet_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
 /// The format an input is read as, as far as its name tells: `--format`,
 /// else JSON Lines for `.jsonl` and `.ndjson` (maybe compressed), Parquet for
 /// `.parquet`, else `Auto`: its content decides ([`format_of_content`]).
@@ -438,7 +445,7 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
             let name = Compression::strip(&input.path).to_string_lossy();
             if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
                 Format::Jsonl
-            } else if crate::parquet::is_parquet_name(&input.path) {
+            } else if is_parquet_name(&input.path) {
                 Format::Parquet
             } else {
                 Format::Auto

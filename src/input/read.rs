@@ -141,9 +141,6 @@ pub(crate) fn load_source_within(
     max_decoded: Option<usize>,
     spool_in: Option<&Path>,
 ) -> Result<Source> {
-    if format_of(&input, config) == Format::Parquet {
-        return crate::parquet::load(input, config, spool_in);
-    }
     let mut data = read_data(&input, config, spool_in)?;
     let path = display_path(&input);
     let compression = match Compression::from_name(&input.path) {
