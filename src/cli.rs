@@ -352,6 +352,10 @@ pub struct Common {
     /// Print the report as one JSON document.
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE (the
+    /// JSON report and the texts it needs, drawn by an embedded script).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Shared blocks listed in the text report.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,

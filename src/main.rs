@@ -322,6 +322,13 @@ fn execute(
     }
     // Every input is tried and every failure reported before giving up.
     let (inputs, mut errors) = neardup::input::expand(&common.paths, &config.glob);
+    if let Some(html) = common.html.as_deref().filter(|h| is_input(h, &inputs)) {
+        print_error(&format!(
+            "{}: output path is also an input; refusing to overwrite it",
+            html.display()
+        ));
+        return ExitStatus::Error;
+    }
     let bar = ProgressBar::new(common);
     let command = match (clean, check) {
         (Some(_), _) => "clean",
@@ -451,6 +458,7 @@ fn execute(
     // totals are counted.
     let totals_only = matches!(destination, Some(Destination::Stdout))
         && report_file.is_none()
+        && common.html.is_none()
         && check.is_none();
     let (mut report, written) = rayon::join(
         || (!totals_only).then(|| report::build(&corpus, &analysis, config, command)),
@@ -488,11 +496,17 @@ fn execute(
         }
     }
     let status = if let Some(report) = &report {
+        // The HTML report shows the texts of this run's documents (an
+        // indexed document's text is not held).
+        let text_of = |global: usize| {
+            let local = global.checked_sub(analysis.base_docs)?;
+            corpus.documents.get(local).map(|d| corpus.text(d))
+        };
         deliver_report(
             common,
             check,
             (destination.as_ref(), report_file.as_deref()),
-            report,
+            (report, Some(&text_of)),
             status,
         )
     } else {
@@ -559,7 +573,8 @@ fn finish_report(
     report: &mut Report,
 ) -> ExitStatus {
     let status = apply_check(report, check);
-    deliver_report(common, check, (destination, report_file), report, status)
+    // A run in chunks no longer holds its documents' texts.
+    deliver_report(common, check, (destination, report_file), (report, None), status)
 }
 
 /// The report's line of totals on standard error, for cleaned text on
@@ -582,10 +597,19 @@ fn deliver_report(
     common: &cli::Common,
     check: Option<(&cli::CheckArgs, check::Limits)>,
     (destination, report_file): (Option<&Destination>, Option<&Path>),
-    report: &Report,
+    (report, text_of): (&Report, Option<report::html::TextOf<'_>>),
     status: ExitStatus,
 ) -> ExitStatus {
     let check_args = check.map(|(a, _)| a);
+    // The HTML page first: a failed write leaves every report as it was.
+    if let Some(html) = &common.html {
+        if let Err(e) =
+            output::write_atomically(html, |w| report::html::write(report, text_of, w))
+        {
+            print_error(&e);
+            return ExitStatus::Error;
+        }
+    }
     let written = match (report_file, destination) {
         (Some(path), _) => {
             match output::write_atomically(path, |w| write_report(report, common, check_args, w)) {
@@ -609,6 +633,16 @@ fn deliver_report(
     } else {
         status
     }
+}
+
+/// Whether `path` names one of the input files.
+fn is_input(path: &Path, inputs: &[neardup::input::InputPath]) -> bool {
+    let Ok(target) = path.canonicalize() else {
+        return false;
+    };
+    inputs
+        .iter()
+        .any(|i| i.path.canonicalize().is_ok_and(|p| p == target))
 }
 
 /// The `--memory-limit` in bytes, or an error for what it does not work with
