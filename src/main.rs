@@ -574,7 +574,13 @@ fn finish_report(
 ) -> ExitStatus {
     let status = apply_check(report, check);
     // A run in chunks no longer holds its documents' texts.
-    deliver_report(common, check, (destination, report_file), (report, None), status)
+    deliver_report(
+        common,
+        check,
+        (destination, report_file),
+        (report, None),
+        status,
+    )
 }
 
 /// The report's line of totals on standard error, for cleaned text on
@@ -603,8 +609,7 @@ fn deliver_report(
     let check_args = check.map(|(a, _)| a);
     // The HTML page first: a failed write leaves every report as it was.
     if let Some(html) = &common.html {
-        if let Err(e) =
-            output::write_atomically(html, |w| report::html::write(report, text_of, w))
+        if let Err(e) = output::write_atomically(html, |w| report::html::write(report, text_of, w))
         {
             print_error(&e);
             return ExitStatus::Error;

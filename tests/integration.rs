@@ -6,6 +6,7 @@ mod cli;
 mod corpora;
 mod determinism;
 mod golden;
+mod html;
 mod index;
 mod props;
 mod util;

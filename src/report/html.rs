@@ -32,7 +32,11 @@ pub type TextOf<'a> = &'a dyn Fn(usize) -> Option<Cow<'a, str>>;
 ///
 /// # Errors
 /// Write errors, or a spooled report that cannot be read back.
-pub fn write(report: &Report, text_of: Option<TextOf<'_>>, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write(
+    report: &Report,
+    text_of: Option<TextOf<'_>>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let mut rest = TEMPLATE;
     for (slot, fill) in [
         ("{{style}}", Slot::Style),
@@ -41,15 +45,16 @@ pub fn write(report: &Report, text_of: Option<TextOf<'_>>, out: &mut dyn Write) 
         ("{{script}}", Slot::Script),
     ] {
         let at = rest.find(slot).expect("the template has every slot once");
-        out.write_all(rest[..at].as_bytes())?;
+        out.write_all(&rest.as_bytes()[..at])?;
         match fill {
             Slot::Style => out.write_all(STYLE.as_bytes())?,
             Slot::Script => out.write_all(SCRIPT.as_bytes())?,
             Slot::Report => report.write_json(&mut Escaped(&mut *out))?,
-            Slot::Texts => match text_of {
-                Some(text_of) => write_texts(report, text_of, out)?,
-                None => {}
-            },
+            Slot::Texts => {
+                if let Some(text_of) = text_of {
+                    write_texts(report, text_of, out)?;
+                }
+            }
         }
         rest = &rest[at + slot.len()..];
     }
@@ -236,6 +241,9 @@ mod tests {
         serde_json::to_writer(Escaped(&mut out), &value).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
     }
 }
