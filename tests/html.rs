@@ -86,25 +86,26 @@ fn assert_self_contained(html: &str) {
     }
 }
 
-#[test]
-fn the_page_holds_the_json_report_and_the_seed_text() {
-    let dir = tempdir();
-    let seed = data_dir().join("seed");
-    let page = dir.path().join("seed.html");
+/// `scan --json --html` of `input` in `dir`: the page, its report and texts,
+/// and the JSON report printed beside it.
+fn scan_page(dir: &Path, input: &str) -> (String, Value, BTreeMap<usize, String>, Value) {
+    let pages = tempdir();
+    let page = pages.path().join("page.html");
     let out = run(
-        &seed,
-        &[
-            "scan",
-            "--json",
-            "--html",
-            page.to_str().unwrap(),
-            "article.txt",
-        ],
+        dir,
+        &["scan", "--json", "--html", page.to_str().unwrap(), input],
     );
     assert_eq!(out.code, 0, "{out:?}");
     let html = read(&page);
     let (report, texts) = payload(&html);
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = serde_json::from_slice(&out.stdout).expect("--json parses");
+    (html, report, texts, json)
+}
+
+#[test]
+fn the_page_holds_the_json_report_and_the_seed_text() {
+    let seed = data_dir().join("seed");
+    let (html, report, texts, json) = scan_page(&seed, "article.txt");
     assert_eq!(report, json, "the page's report is the --json report");
     assert_eq!(
         report["documents"][0]["runs"][0]["lines"],
@@ -146,12 +147,7 @@ fn hostile_ids_and_text_stay_data() {
         jsonl.push('\n');
     }
     std::fs::write(d.join("hostile.jsonl"), &jsonl).unwrap();
-    let out = run(
-        d,
-        &["scan", "--json", "--html", "page.html", "hostile.jsonl"],
-    );
-    assert_eq!(out.code, 0, "{out:?}");
-    let html = read(&d.join("page.html"));
+    let (html, report, texts, json) = scan_page(d, "hostile.jsonl");
     // The page's own three script elements close; nothing in the data does.
     assert_eq!(html.matches("</script>").count(), 3);
     assert!(
@@ -159,11 +155,7 @@ fn hostile_ids_and_text_stay_data() {
         "markup from the data reached the page"
     );
     assert!(!html.contains("<!-- &amp;"));
-    let (report, texts) = payload(&html);
-    assert_eq!(
-        report,
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
-    );
+    assert_eq!(report, json);
     assert_eq!(
         report["documents"][0]["document"]["id"],
         format!("{hostile}-2")
@@ -174,25 +166,9 @@ fn hostile_ids_and_text_stay_data() {
 
 #[test]
 fn dropped_documents_come_with_their_representatives() {
-    let dir = tempdir();
     let case = data_dir().join("near-duplicate-docs");
-    let page = dir.path().join("wire.html");
-    let out = run(
-        &case,
-        &[
-            "scan",
-            "--json",
-            "--html",
-            page.to_str().unwrap(),
-            "wire.jsonl",
-        ],
-    );
-    assert_eq!(out.code, 0, "{out:?}");
-    let (report, texts) = payload(&read(&page));
-    assert_eq!(
-        report,
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
-    );
+    let (_, report, texts, json) = scan_page(&case, "wire.jsonl");
+    assert_eq!(report, json);
     let lines: Vec<&str> = std::fs::read_to_string(case.join("wire.jsonl"))
         .unwrap()
         .leak()
@@ -216,15 +192,18 @@ fn dropped_documents_come_with_their_representatives() {
     assert!(members >= 4, "the case has clusters: {members} members");
 }
 
+/// A temporary directory holding a copy of the seed article.
+fn with_article() -> tempfile::TempDir {
+    let dir = tempdir();
+    let article = data_dir().join("seed").join("article.txt");
+    std::fs::copy(article, dir.path().join("article.txt")).unwrap();
+    dir
+}
+
 #[test]
 fn html_beside_every_report_on_scan_check_and_clean() {
-    let dir = tempdir();
+    let dir = with_article();
     let d = dir.path();
-    std::fs::copy(
-        data_dir().join("seed").join("article.txt"),
-        d.join("article.txt"),
-    )
-    .unwrap();
     let pages: Vec<(String, Value)> = [
         &["scan", "--json", "--html", "scan.html", "article.txt"][..],
         &[
@@ -339,13 +318,8 @@ fn a_run_in_chunks_writes_its_page_without_texts() {
 
 #[test]
 fn bad_html_targets_fail_and_leave_every_file_alone() {
-    let dir = tempdir();
+    let dir = with_article();
     let d = dir.path();
-    std::fs::copy(
-        data_dir().join("seed").join("article.txt"),
-        d.join("article.txt"),
-    )
-    .unwrap();
     let article = std::fs::read(d.join("article.txt")).unwrap();
     // The input itself.
     let out = run(d, &["scan", "--html", "article.txt", "article.txt"]);
