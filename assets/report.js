@@ -232,7 +232,7 @@
   }
 
   function sCurve(points, threshold, dp) {
-    const W = 360, H = 200, l = 36, b = 30, t = 10, r = 10;
+    const W = 380, H = 200, l = 36, b = 30, t = 10, r = 56;
     const x = (j) => l + (W - l - r) * j;
     const y = (p) => H - b - (H - b - t) * p;
     const title = "S-curve of " + dp.bands + " bands x " + dp.rows + " rows; threshold " + threshold;
@@ -262,7 +262,7 @@
       s.append(g);
     }
     s.append(svg("line", { class: "threshold", x1: x(threshold), x2: x(threshold), y1: y(0), y2: y(1) }));
-    s.append(svg("text", { x: x(threshold) - 4, y: y(1) + 10, "text-anchor": "end" }, "threshold " + threshold));
+    s.append(svg("text", { x: x(threshold) + 4, y: y(0.12), "text-anchor": "start" }, "threshold " + threshold));
     return el("figure", {}, s, el("figcaption", { text: "Probability that LSH banding makes a pair a candidate, by its similarity; the dashed line is --threshold (" + dp.measure + ")." }));
   }
 

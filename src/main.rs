@@ -160,6 +160,10 @@ fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
         print_error(&"--format github is a report format of `neardup check`");
         return ExitStatus::Error;
     }
+    if common.html.is_some() && matches!(mode, Mode::Build(_)) {
+        print_error(&"--html is a report of `scan`, `check` and `clean`");
+        return ExitStatus::Error;
+    }
     let limits = match mode {
         Mode::Check(args) => match limits(args) {
             Ok(l) => Some(l),

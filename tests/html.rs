@@ -351,4 +351,20 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
         !d.join("r.txt").exists(),
         "the report was written after the page failed"
     );
+    // `index build` writes no report.
+    let out = run(
+        d,
+        &[
+            "index",
+            "build",
+            "-o",
+            "x.ndx",
+            "--html",
+            "p.html",
+            "article.txt",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--html is a report of"), "{out:?}");
+    assert!(!d.join("x.ndx").exists() && !d.join("p.html").exists());
 }
