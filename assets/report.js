@@ -506,21 +506,26 @@
       if (rep.short_repeats.length) ul.append(el("li", { text: rep.short_repeats.length + " short blocks repeat earlier text and are kept" }));
       parts.push(ul);
     }
+    let diffShown = false;
     if (e && e.dropped) {
       const { cluster, member } = e.dropped;
       const other = cluster.representative.index === index ? cluster.kept : cluster.representative;
       parts.push(el("p", {}, "Dropped as a near duplicate of ", docLink(other), " (" + R.parameters.documents.measure + " " + member.similarity.toFixed(2) + "; cluster of " + cluster.size + ", keeps ", docLink(cluster.kept), ")."));
       const otherText = TEXTS ? TEXTS[other.index] : undefined;
       if (text !== undefined && otherText !== undefined) {
+        diffShown = true;
         const diff = wordDiff(otherText, text);
+        const role = other.index === cluster.representative.index ? "Representative: " : "Kept: ";
         parts.push(el("div", { class: "diff" },
-          el("div", {}, el("h4", {}, "Representative: ", docLink(other), " (words only there struck out)"), diff.left),
+          el("div", {}, el("h4", {}, role, docLink(other), " (words only there struck out)"), diff.left),
           el("div", {}, el("h4", { text: "This document, dropped (words only here underlined)" }), diff.right)));
         if (!diff.exact) parts.push(el("p", { class: "note", text: "Too long to align word by word: marked words are those missing from the other document." }));
+      } else if (text !== undefined) {
+        parts.push(el("p", { class: "note", text: "No word diff: the report holds no text of " + name(other) + (other.indexed ? " (an indexed document's text is not kept)." : ".") }));
       }
     }
     if (text !== undefined) {
-      if (!(e && e.dropped && !e.report)) {
+      if (!diffShown) {
         parts.push(legend(), markedText(index, text, e && e.report));
       }
     } else {
