@@ -461,6 +461,10 @@ pub struct Common {
     /// The report as one JSON document: short for --output-format json.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE (the
+    /// JSON report and the texts it needs, drawn by an embedded script).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Shared blocks listed in the text report.
     #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
     pub top: usize,

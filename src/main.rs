@@ -231,6 +231,10 @@ fn run(common: &cli::Common, mode: Mode<'_>) -> ExitStatus {
     if common.format == cli::FormatArg::Github && !common.quiet {
         eprintln!("neardup: warning: --format is the input format; --format github is read as --output-format github, its new name");
     }
+    if common.html.is_some() && matches!(mode, Mode::Build(_)) {
+        print_error(&"--html is a report of `scan`, `check` and `clean`");
+        return ExitStatus::Error;
+    }
     let limits = match mode {
         Mode::Check(args) => match limits(args) {
             Ok(l) => Some(l),
@@ -328,8 +332,11 @@ fn check_paths(
         ),
         _ => {}
     }
-    if let Some(report) = report_file {
+    if let Some(report) = report_file.filter(|r| r.as_os_str() != "-") {
         writes.push(Use::new(report, "--report"));
+    }
+    if let Some(html) = &common.html {
+        writes.push(Use::new(html, "--html"));
     }
     let index = match (build, &common.index) {
         (Some(out), _) => Some((out, "index build -o")),
@@ -567,7 +574,7 @@ fn execute(
             common,
             check,
             (destination.as_ref(), report_file.as_deref()),
-            &report,
+            (&report, None),
             &mut staging,
         ) {
             Delivered::Written => {}
@@ -647,7 +654,8 @@ fn execute(
     // the output is safely in place. When it would go nowhere but its line
     // of totals (cleaned text on standard output, no --report), only the
     // totals are counted.
-    let totals_only = matches!(target, ReportTarget::Totals) && check.is_none();
+    let totals_only =
+        matches!(target, ReportTarget::Totals) && common.html.is_none() && check.is_none();
     let (mut report, written) = rayon::join(
         || (!totals_only).then(|| report::build(&corpus, &analysis, config, command)),
         || {
@@ -677,11 +685,17 @@ fn execute(
         return ExitStatus::Error;
     }
     if let Some(report) = &report {
+        // The HTML report shows the texts of this run's documents (an
+        // indexed document's text is not held).
+        let text_of = |global: usize| {
+            let local = global.checked_sub(analysis.base_docs)?;
+            corpus.documents.get(local).map(|d| corpus.text(d))
+        };
         match deliver_report(
             common,
             check,
             (destination.as_ref(), report_file.as_deref()),
-            report,
+            (report, Some(&text_of)),
             &mut staging,
         ) {
             Delivered::Written => {}
@@ -848,10 +862,20 @@ fn deliver_report(
     common: &cli::Common,
     check: Option<(&cli::CheckArgs, check::Limits)>,
     (destination, report_file): (Option<&Destination>, Option<&Path>),
-    report: &Report,
+    (report, text_of): (&Report, Option<report::html::TextOf<'_>>),
     staging: &mut Staging,
 ) -> Delivered {
     let check_args = check.map(|(a, _)| a);
+    // The HTML page is staged with every other output (renamed only once
+    // the whole run has succeeded).
+    if let Some(html) = &common.html {
+        if let Err(e) =
+            neardup::target::write_to(html, staging, |w| report::html::write(report, text_of, w))
+        {
+            print_error(&e);
+            return Delivered::Failed;
+        }
+    }
     let delivered = match report_target(destination, report_file) {
         ReportTarget::File(path) => {
             match neardup::target::write_to(path, staging, |w| {

@@ -71,6 +71,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+pub mod html;
+
 /// Version of the JSON report's layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
