@@ -158,6 +158,8 @@ pub enum OutputFormatArg {
     Jsonl,
     /// `check` only: GitHub Actions annotations, then a Markdown summary.
     Github,
+    /// One self-contained HTML page (as `--html FILE` writes).
+    Html,
 }
 
 impl OutputFormatArg {
@@ -168,6 +170,7 @@ impl OutputFormatArg {
             OutputFormatArg::Json => "json",
             OutputFormatArg::Jsonl => "jsonl",
             OutputFormatArg::Github => "github",
+            OutputFormatArg::Html => "html",
         }
     }
 }

@@ -879,7 +879,7 @@ fn deliver_report(
     let delivered = match report_target(destination, report_file) {
         ReportTarget::File(path) => {
             match neardup::target::write_to(path, staging, |w| {
-                write_report(report, common, check_args, w)
+                write_report((report, text_of), common, check_args, w)
             }) {
                 Ok(()) => Delivered::Written,
                 Err(e) => {
@@ -894,7 +894,9 @@ fn deliver_report(
             }
             Delivered::Written
         }
-        ReportTarget::Stdout => print_stdout(|w| write_report(report, common, check_args, w)),
+        ReportTarget::Stdout => {
+            print_stdout(|w| write_report((report, text_of), common, check_args, w))
+        }
     };
     match (
         check_args.and_then(|a| a.step_summary.as_deref()),
@@ -1403,7 +1405,7 @@ fn index_merge(args: &cli::MergeArgs) -> ExitStatus {
 /// Writes the report in the asked format. JSON is serialized straight into
 /// the writer: a corpus's report can be larger than the corpus's text.
 fn write_report(
-    report: &Report,
+    (report, text_of): (&Report, Option<report::html::TextOf<'_>>),
     common: &cli::Common,
     check: Option<&cli::CheckArgs>,
     out: &mut dyn Write,
@@ -1423,6 +1425,7 @@ fn write_report(
         }
         (cli::OutputFormatArg::Json, _) => report.write_json(out),
         (cli::OutputFormatArg::Jsonl, _) => report.write_jsonl(out),
+        (cli::OutputFormatArg::Html, _) => report::html::write(report, text_of, out),
         (cli::OutputFormatArg::Text | cli::OutputFormatArg::Github, _) => {
             write_formatted(out, |f| report::write_text(report, common.top, f))?;
             if let Some(verdict) = &report.check {

@@ -368,3 +368,23 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
     assert!(out.stderr.contains("--html is a report of"), "{out:?}");
     assert!(!d.join("x.ndx").exists() && !d.join("p.html").exists());
 }
+
+#[test]
+fn output_format_html_writes_the_page_html_writes() {
+    let dir = with_article();
+    let d = dir.path();
+    let out = run(
+        d,
+        &[
+            "scan",
+            "--output-format",
+            "html",
+            "--html",
+            "page.html",
+            "article.txt",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout_str().starts_with("<!DOCTYPE html>"));
+    assert_eq!(out.stdout, read(&d.join("page.html")).into_bytes());
+}
