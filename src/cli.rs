@@ -161,6 +161,8 @@ pub enum OutputFormatArg {
     Jsonl,
     /// `check` only: GitHub Actions annotations, then a Markdown summary.
     Github,
+    /// One self-contained HTML page (as `--html FILE` writes).
+    Html,
 }
 
 impl OutputFormatArg {
@@ -171,6 +173,7 @@ impl OutputFormatArg {
             OutputFormatArg::Json => "json",
             OutputFormatArg::Jsonl => "jsonl",
             OutputFormatArg::Github => "github",
+            OutputFormatArg::Html => "html",
         }
     }
 }
@@ -464,6 +467,10 @@ pub struct Common {
     /// The report as one JSON document: short for --output-format json.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page to FILE (the
+    /// JSON report and the texts it needs, drawn by an embedded script).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Shared blocks listed in the text report.
     #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
     pub top: usize,
@@ -542,10 +549,12 @@ impl Command {
             output: clean.and_then(|c| c.output.clone()),
             out_dir: clean.and_then(|c| c.out_dir.clone()),
             report: clean.and_then(|c| c.report.clone()),
+            html: common.html.clone(),
             format: match format {
                 OutputFormatArg::Text => ReportFormat::Text { top: common.top },
                 OutputFormatArg::Json => ReportFormat::Json,
                 OutputFormatArg::Jsonl => ReportFormat::Jsonl,
+                OutputFormatArg::Html => ReportFormat::Html,
                 OutputFormatArg::Github => ReportFormat::Github {
                     max_annotations: check.map_or(10, |c| c.max_annotations),
                 },

@@ -249,6 +249,11 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     } = index;
     let segments = history.map(History::into_segments).unwrap_or_default();
     let stream = match plan.memory_limit {
+        // The HTML page shows the texts of a run of one chunk (a run in
+        // chunks no longer holds them when it writes its report).
+        None if plan.html.is_some() || plan.format == ReportFormat::Html => {
+            Stream::whole(plan.inputs.clone(), config).keeping_texts()
+        }
         None => Stream::whole(plan.inputs.clone(), config),
         Some(limit) => Stream::new(
             plan.inputs.clone(),
@@ -258,19 +263,20 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         )
         .with_max_document(chunk_bytes(limit)),
     };
-    let tally = if matches!(plan.report, ReportTo::Totals | ReportTo::Nowhere) {
-        Tally::Totals(Summary::default())
-    } else {
-        let mut report = Accumulator::new(config, plan.command.name());
-        if !plan.one_chunk() {
-            // The report's documents go to disk as they come: a corpus's
-            // report can be larger than the memory the run may use.
-            report
-                .spool_documents(&plan.spool_dir)
-                .map_err(|e| Failure::one(Error::io(&plan.spool_dir, e)))?;
-        }
-        Tally::Report(Box::new(report))
-    };
+    let tally =
+        if matches!(plan.report, ReportTo::Totals | ReportTo::Nowhere) && plan.html.is_none() {
+            Tally::Totals(Summary::default())
+        } else {
+            let mut report = Accumulator::new(config, plan.command.name());
+            if !plan.one_chunk() {
+                // The report's documents go to disk as they come: a corpus's
+                // report can be larger than the memory the run may use.
+                report
+                    .spool_documents(&plan.spool_dir)
+                    .map_err(|e| Failure::one(Error::io(&plan.spool_dir, e)))?;
+            }
+            Tally::Report(Box::new(report))
+        };
     let mut running = Underway {
         plan,
         progress,
@@ -363,6 +369,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             let mut report = report
                 .finish(&seen.sources, &seen.skipped)
                 .map_err(|e| Failure::one(Error::io(&plan.spool_dir, e)))?;
+            let indexed = index_report.as_ref().map_or(0, |r| r.documents);
             report.index = index_report;
             if let Command::Check { limits, exit_zero } = plan.command {
                 let verdict = crate::check::evaluate(&report, limits);
@@ -371,7 +378,16 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
                 }
                 report.check = Some(verdict);
             }
-            if !deliver_report(plan, &report, progress, &mut staging).map_err(Failure::one)? {
+            // The HTML page shows this run's texts (an indexed document's
+            // text is not held), in a run of one chunk.
+            let text_of = |global: usize| {
+                let doc = global.checked_sub(indexed)?;
+                (plan.one_chunk() && doc < seen.places_len()).then(|| seen.text_of(doc))
+            };
+            let text_of: report::html::TextOf<'_> = &text_of;
+            if !deliver_report(plan, (&report, Some(text_of)), progress, &mut staging)
+                .map_err(Failure::one)?
+            {
                 return Ok(closed_early(updating, &staging, progress));
             }
         }
@@ -833,11 +849,15 @@ fn totals(s: &Summary) -> String {
 /// Markdown summary. `false`: standard output was closed early.
 fn deliver_report(
     plan: &Plan,
-    report: &Report,
+    (report, text_of): (&Report, Option<report::html::TextOf<'_>>),
     progress: &dyn Progress,
     staging: &mut Staging,
 ) -> Result<bool> {
-    let write = |w: &mut dyn Write| write_report(report, plan, w);
+    // The HTML page is staged with every other output.
+    if let Some(html) = &plan.html {
+        crate::target::write_to(html, staging, |w| report::html::write(report, text_of, w))?;
+    }
+    let write = |w: &mut dyn Write| write_report((report, text_of), plan, w);
     match &plan.report {
         ReportTo::File(path) => crate::target::write_to(path, staging, write)?,
         ReportTo::Stdout => {
@@ -889,7 +909,11 @@ fn closed_early(updating: bool, staging: &Staging, progress: &dyn Progress) -> E
 
 /// Writes the report in the plan's format. JSON is serialized straight into
 /// the writer: a corpus's report can be larger than the corpus's text.
-fn write_report(report: &Report, plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_report(
+    (report, text_of): (&Report, Option<report::html::TextOf<'_>>),
+    plan: &Plan,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let top = match plan.format {
         ReportFormat::Github { max_annotations } => {
             if let Some(verdict) = &report.check {
@@ -905,6 +929,7 @@ fn write_report(report: &Report, plan: &Plan, out: &mut dyn Write) -> std::io::R
         }
         ReportFormat::Json => return report.write_json(out),
         ReportFormat::Jsonl => return report.write_jsonl(out),
+        ReportFormat::Html => return report::html::write(report, text_of, out),
         ReportFormat::Text { top } => top,
     };
     write_formatted(out, |f| report::write_text(report, top, f))?;

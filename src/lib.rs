@@ -39,6 +39,7 @@
 //!     output: None,
 //!     out_dir: None,
 //!     report: None,
+//!     html: None,
 //!     format: ReportFormat::Json,
 //!     step_summary: None,
 //!     index: None,

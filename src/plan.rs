@@ -63,6 +63,8 @@ pub enum ReportFormat {
         /// Warning annotations at most.
         max_annotations: usize,
     },
+    /// One self-contained HTML page (as `--html FILE` writes).
+    Html,
 }
 
 impl ReportFormat {
@@ -74,6 +76,7 @@ impl ReportFormat {
             ReportFormat::Json => "json",
             ReportFormat::Jsonl => "jsonl",
             ReportFormat::Github { .. } => "github",
+            ReportFormat::Html => "html",
         }
     }
 }
@@ -142,6 +145,8 @@ pub struct Request {
     pub out_dir: Option<PathBuf>,
     /// `clean --report FILE`.
     pub report: Option<PathBuf>,
+    /// `--html FILE`: the report also as an HTML page.
+    pub html: Option<PathBuf>,
     /// The report's format.
     pub format: ReportFormat,
     /// `check --step-summary FILE`: where the check's Markdown summary is
@@ -185,6 +190,8 @@ pub struct Plan {
     pub destination: Option<Destination>,
     /// Where the report goes.
     pub report: ReportTo,
+    /// Where the report also goes as an HTML page (`--html`).
+    pub html: Option<PathBuf>,
     /// The report's format.
     pub format: ReportFormat,
     /// Where `check`'s Markdown summary is appended.
@@ -210,10 +217,7 @@ impl Plan {
     /// A [`Error::Usage`] for requests that cannot be met together.
     pub fn new(config: Config, request: Request) -> Result<Plan> {
         let usage = |message: &str| Err(Error::Usage(message.into()));
-        let check = matches!(request.command, Command::Check { .. });
-        if matches!(request.format, ReportFormat::Github { .. }) && !check {
-            return usage("--format github is a report format of `neardup check`");
-        }
+        check_report_formats(&request)?;
         let index = match (&request.command, &request.index, &request.reference) {
             (Command::IndexBuild(_), Some(_), _) | (Command::IndexBuild(_), _, Some(_)) => {
                 return usage(
@@ -303,6 +307,7 @@ impl Plan {
             input_errors,
             destination,
             report,
+            html: request.html,
             format: request.format,
             step_summary: request.step_summary,
             index,
@@ -320,6 +325,22 @@ impl Plan {
     pub fn one_chunk(&self) -> bool {
         self.memory_limit.is_none()
     }
+}
+
+/// Refuses report formats a command does not write.
+fn check_report_formats(request: &Request) -> Result<()> {
+    let check = matches!(request.command, Command::Check { .. });
+    if matches!(request.format, ReportFormat::Github { .. }) && !check {
+        return Err(Error::Usage(
+            "--format github is a report format of `neardup check`".into(),
+        ));
+    }
+    if request.html.is_some() && matches!(request.command, Command::IndexBuild(_)) {
+        return Err(Error::Usage(
+            "--html is a report of `scan`, `check` and `clean`".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a run (before anything is read) in which a path written — the
@@ -350,6 +371,9 @@ fn check_paths(
     }
     if let Some(report) = &request.report {
         writes.push(Use::new(report, "--report"));
+    }
+    if let Some(html) = &request.html {
+        writes.push(Use::new(html, "--html"));
     }
     match index {
         IndexUse::Build(out) => {

@@ -62,6 +62,14 @@ pub struct Seen {
     pub skipped: Vec<Error>,
 }
 
+impl Seen {
+    /// Documents whose text is known ([`Texts::text_of`] takes them).
+    #[must_use]
+    pub fn places_len(&self) -> usize {
+        self.places.len()
+    }
+}
+
 impl Texts for Seen {
     fn text_of(&self, doc: usize) -> Cow<'_, str> {
         let at = self.places[doc];
@@ -115,6 +123,9 @@ pub struct Stream<'c> {
     /// Where inputs read whole spool standard input and decompressed bytes
     /// (`None`: held in memory, as a run of one chunk does).
     spool: Option<PathBuf>,
+    /// Where each document's text is kept also in a run of one chunk (for a
+    /// report that shows the texts: `--html`).
+    keep_places: bool,
     /// Errors of other inputs found with the one [`Stream::next_chunk`]
     /// returned (a run of one chunk reads every input, and names every error).
     other_errors: Vec<Error>,
@@ -203,8 +214,19 @@ impl<'c> Stream<'c> {
             small: Some((piece.clamp(1, PIECE) / 4) as u64),
             spool: Some(dir.clone()),
             dir,
+            keep_places: false,
             other_errors: Vec::new(),
             max_document: usize::MAX,
+        }
+    }
+
+    /// Keeps where each document's text is (for [`Seen`]'s texts) in a run of
+    /// one chunk too, whose chunk is let go before the report is written.
+    #[must_use]
+    pub fn keeping_texts(self) -> Self {
+        Stream {
+            keep_places: true,
+            ..self
         }
     }
 
@@ -303,7 +325,9 @@ impl<'c> Stream<'c> {
         self.handed += documents.len();
         // A run of one chunk has every document's text in its chunk: where
         // texts are is kept only for the chunks after the first.
-        let places = documents.iter().filter(|_| self.spool.is_some());
+        let places = documents
+            .iter()
+            .filter(|_| self.spool.is_some() || self.keep_places);
         self.seen.places.extend(places.map(|d| {
             let source = u32::try_from(d.source).expect("fewer than 4 billion inputs");
             match &d.record {

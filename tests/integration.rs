@@ -7,6 +7,7 @@ mod cli;
 mod corpora;
 mod determinism;
 mod golden;
+mod html;
 mod index;
 mod parquet;
 mod props;

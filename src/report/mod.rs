@@ -79,6 +79,8 @@ pub use accumulate::*;
 pub use spool::*;
 pub use text::*;
 
+pub mod html;
+
 /// Version of the JSON report's layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
