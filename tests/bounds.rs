@@ -452,3 +452,26 @@ fn a_record_larger_than_a_chunk_is_named_by_line() {
         "{out:?}"
     );
 }
+
+#[test]
+fn an_index_of_the_old_containment_rule_is_refused() {
+    // Engine 1 read `--measure containment` as |A∩B|/min(|A|,|B|); the same
+    // flag now means the share of a document's own shingles. An index built
+    // under the old rule would answer with another meaning: refused by name.
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::copy(
+        data_dir().join("near-duplicate-docs").join("wire.jsonl"),
+        d.join("w.jsonl"),
+    )
+    .unwrap();
+    let out = run(d, &["index", "build", "-q", "-o", "new.ndx", "w.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let new = std::fs::read(d.join("new.ndx")).unwrap();
+    let old = reseal(&new, |t| t["params"]["engine"] = serde_json::json!(1));
+    std::fs::write(d.join("old.ndx"), old).unwrap();
+    let out = run(d, &["scan", "--index", "old.ndx", "w.jsonl"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("built with other settings"), "{out:?}");
+    assert!(out.stderr.contains("--engine 1 (this run: 2)"), "{out:?}");
+}

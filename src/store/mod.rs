@@ -106,7 +106,10 @@ pub struct IndexParams {
 }
 
 /// Version of the detection rules recorded in [`IndexParams::engine`].
-pub const ENGINE_VERSION: u32 = 1;
+/// 2: `--measure containment` is directional (|D∩R|/|D|, boilerplate
+/// discounted), so an index built under the old min(|A|,|B|) rule is refused
+/// rather than read with another meaning under the same flag.
+pub const ENGINE_VERSION: u32 = 2;
 
 impl IndexParams {
     /// The parameters of a run.
