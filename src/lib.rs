@@ -49,6 +49,7 @@
 //!     tmp_dir: None,
 //!     quiet: false,
 //!     verbose: false,
+//!     streams: Default::default(),
 //! };
 //! let plan = Plan::new(Config::default(), request).expect("a valid request");
 //! let status = neardup::run(&plan, &neardup::progress::Silent);
@@ -89,6 +90,7 @@ pub mod memory;
 pub mod normalize;
 pub mod output;
 pub mod parquet;
+pub mod pipe;
 pub mod pipeline;
 pub mod plan;
 pub mod prior;
