@@ -186,6 +186,21 @@ pub struct Streams {
     pub report: Option<crate::pipe::Writer>,
 }
 
+impl Streams {
+    /// Whether the cleaned text and the report have streams of their own
+    /// (then both may be asked for as standard output).
+    fn apart(&self) -> bool {
+        self.stdout.is_some() && self.report.is_some()
+    }
+
+    /// Gives the caller's input stream to the input `-` names.
+    fn attach(&self, inputs: &mut [InputPath]) {
+        for input in inputs.iter_mut().filter(|i| i.is_stdin()) {
+            input.reader.clone_from(&self.stdin);
+        }
+    }
+}
+
 /// Bytes of memory a run of one chunk takes per byte of input, both levels
 /// with the report (250 MB of JSON Lines: 878 MiB, `benches/RESULTS.md`), and
 /// bytes of text per byte of a compressed input (an estimate: news text packs
@@ -272,8 +287,7 @@ impl Plan {
         });
         let to_stdout = matches!(destination, Some(Destination::Stdout));
         let report_to_stdout = request.report.as_deref() == Some(std::path::Path::new("-"));
-        let apart = request.streams.stdout.is_some() && request.streams.report.is_some();
-        if to_stdout && report_to_stdout && !apart {
+        if to_stdout && report_to_stdout && !request.streams.apart() {
             return usage("the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE");
         }
         if request
@@ -300,9 +314,7 @@ impl Plan {
         }
         // Every path is tried and every failure reported before giving up.
         let (mut inputs, input_errors) = crate::input::expand(&request.paths, &config.glob);
-        for input in inputs.iter_mut().filter(|i| i.is_stdin()) {
-            input.reader.clone_from(&request.streams.stdin);
-        }
+        request.streams.attach(&mut inputs);
         // No path written is one read, or another written: checked before
         // anything is read (or a lock taken).
         check_paths(&request, &index, &inputs, destination.as_ref())?;

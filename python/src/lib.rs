@@ -79,7 +79,7 @@ impl Write for PyWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let called = Python::attach(|py| -> PyResult<bool> {
             let more = self.write.call1(py, (PyBytes::new(py, buf),))?;
-            Ok(!more.bind(py).is(&pyo3::types::PyBool::new(py, false)))
+            Ok(!more.bind(py).is(pyo3::types::PyBool::new(py, false)))
         });
         match called {
             Ok(true) => Ok(buf.len()),
@@ -145,7 +145,7 @@ struct Options<'py> {
     function: &'py str,
 }
 
-impl<'py> Options<'py> {
+impl Options<'_> {
     fn take<T: for<'a> FromPyObjectOwned<'a>>(
         &self,
         name: &str,
@@ -521,6 +521,7 @@ fn run(
 /// when it cannot be read.
 #[pyfunction]
 #[pyo3(signature = (path, verify=false))]
+#[allow(clippy::needless_pass_by_value)]
 fn index_stats(
     py: Python<'_>,
     path: PathBuf,
