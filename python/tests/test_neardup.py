@@ -1,6 +1,7 @@
 """neardup from Python against the CLI: the same records kept, the same bytes
 written, the same report, the same error messages."""
 
+import doctest
 import json
 import threading
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import neardup
-from conftest import DATA, SHARED, read_jsonl, write_jsonl
+from conftest import DATA, ROOT, SHARED, read_jsonl, write_jsonl
 
 WIRE = DATA / "near-duplicate-docs" / "wire.jsonl"
 RECORDS = DATA / "jsonl" / "records.jsonl"
@@ -311,3 +312,26 @@ def test_news_provenance_keeps_the_ids_the_cli_keeps(cli, tmp_path, threads):
     result = neardup.clean(read_jsonl(path), threads=threads)
     assert [r["id"] for r in result.records] == expected
     assert len(expected) < len(read_jsonl(path))
+
+
+def test_the_docstring_examples_run():
+    tried = doctest.testmod(neardup)
+    assert tried.attempted > 0 and tried.failed == 0
+
+
+def test_the_readme_example_says_what_it_gives():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Python\n", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    checked = 0
+    for line in code.splitlines():
+        statement, _, comment = line.partition("  # ")
+        if comment and "=" not in statement:
+            # `expression   # value: why`: the expression gives the value.
+            said = comment.split(":", 1)[0].strip()
+            assert repr(eval(statement, namespace)) == said, line
+            checked += 1
+        else:
+            exec(statement, namespace)
+    assert checked == 2
