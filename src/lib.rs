@@ -56,6 +56,11 @@
 //! assert!(status.is_ok());
 //! ```
 //!
+//! A caller holding its records in memory (the Python package) gives the
+//! run streams in place of standard input and output ([`plan::Streams`]):
+//! the same run, reading JSON Lines from a [`pipe::Reader`] and writing the
+//! cleaned text and the report to [`pipe::Writer`]s (see [`pipe`]).
+//!
 //! The engine alone, over texts in memory:
 //!
 //! ```
