@@ -297,7 +297,8 @@ impl Config {
 const THREADS_PER_CORE: usize = 8;
 
 /// The worker threads a run uses for `--threads asked`: one per core for 0,
-/// at most [`THREADS_PER_CORE`] per core, with a note saying so when capped.
+/// at most 8 per core (`THREADS_PER_CORE`), with a note saying so when
+/// capped.
 #[must_use]
 pub fn resolve_threads(asked: usize) -> (usize, Option<String>) {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
