@@ -62,7 +62,6 @@
 //!   without `cluster_list`; `null` at `--level blocks`), `skipped`, and
 //!   `check` for `neardup check`
 
-use crate::cluster::Candidates;
 use crate::config::{Config, Level, Method};
 use crate::decide::Pair;
 use crate::input::{Corpus, Texts};
