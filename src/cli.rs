@@ -166,15 +166,10 @@ pub enum OutputFormatArg {
 }
 
 impl OutputFormatArg {
-    /// The name as given on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            OutputFormatArg::Text => "text",
-            OutputFormatArg::Json => "json",
-            OutputFormatArg::Jsonl => "jsonl",
-            OutputFormatArg::Github => "github",
-            OutputFormatArg::Html => "html",
-        }
+    /// The name as given on the command line (clap's, not restated).
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned())
     }
 }
 
