@@ -709,6 +709,9 @@ mod tests {
     #[test]
     fn defaults_resolve() {
         let config = common(&["a.txt"]).config().unwrap();
+        // The flags' defaults are Config's (those given as enum names too).
+        let settings = |c: &Config| serde_json::to_value(c).unwrap();
+        assert_eq!(settings(&config), settings(&Config::default()));
         assert_eq!(config.block_shingle, 3);
         assert!(config.mmap);
         assert!(config.threads >= 1);
