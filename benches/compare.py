@@ -18,7 +18,7 @@ tool's clusters are scored against the corpus generator's ground truth (the
 Ratios: for each permutation count, the fastest peer's median wall time over
 neardup's, for `neardup clean` (both levels) and `neardup --level docs`.
 
-Usage: python3 benches/compare.py [--corpus FILE] [--runs 3] [--perms 128,256]
+Usage: python3 benches/compare.py [--corpus FILE] [--runs 3] [--perms 128,256] [--bin BIN]
        (builds target/release/neardup if needed; makes a 10,000-document corpus
        with benches/make_corpus.py if --corpus is not given)
 """
@@ -155,11 +155,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--bin", default=BIN, help="the neardup binary (built if it is the default)")
     ap.add_argument("--perms", default="128,256",
                     help="permutation counts the peers run at (comma-separated)")
     args = ap.parse_args()
-    if not os.path.exists(BIN):
+    if args.bin == BIN and not os.path.exists(BIN):
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
+    bin_ = args.bin
     corpus = args.corpus or os.path.join(ROOT, "target", "eval", "corpus10k.jsonl")
     if not os.path.exists(corpus):
         subprocess.run([sys.executable, os.path.join(ROOT, "benches", "make_corpus.py"),
@@ -180,16 +182,16 @@ def main():
                          ["scan", "--json", "--level", "docs", "--measure", "containment",
                           "--threshold", "0.7"])]:
         out = os.path.join(work, name.replace(" ", "_") + ".json")
-        tools[name] = (["sh", "-c", f'"{BIN}" {" ".join(extra)} "{corpus}" > "{out}"'], out, "neardup")
+        tools[name] = (["sh", "-c", f'"{bin_}" {" ".join(extra)} "{corpus}" > "{out}"'], out, "neardup")
     out = os.path.join(work, "clean.jsonl")
     tools["neardup clean (both levels, writes output)"] = (
-        [BIN, "clean", "-q", "-o", out, "--report", os.path.join(work, "clean.json"), "--json",
+        [bin_, "clean", "-q", "-o", out, "--report", os.path.join(work, "clean.json"), "--json",
          corpus], os.path.join(work, "clean.json"), "neardup")
     # The bare job, as the peers do it: cleaned text out, no report but its
     # line of totals; what was dropped is read back from the output.
     out = os.path.join(work, "bare.jsonl")
     tools["neardup clean > OUT (both levels, no report)"] = (
-        ["sh", "-c", f'"{BIN}" clean -q "{corpus}" > "{out}"'], out, "kept")
+        ["sh", "-c", f'"{bin_}" clean -q "{corpus}" > "{out}"'], out, "kept")
     perms = [int(p) for p in args.perms.split(",")]
     peers = {}
     for perm in perms:
