@@ -92,7 +92,7 @@ impl Candidates {
         match self {
             Candidates::Minhash { .. } => {
                 shingles.dedup();
-                self.minhash_keys(&shingles, seed, &mut keys);
+                self.minhash_keys(shingles.iter().copied(), seed, &mut keys);
             }
             Candidates::Simhash { masks, .. } => {
                 if !shingles.is_empty() {
@@ -106,17 +106,17 @@ impl Candidates {
     }
 
     /// [`Candidates::sketch`] without the shingle set: only the keys. MinHash
-    /// takes the shingles as they come (a minimum ignores order and repeats),
-    /// so they are neither sorted nor deduplicated.
+    /// takes the shingles as they are made (a minimum ignores order and
+    /// repeats): they are never collected, sorted or deduplicated.
     #[must_use]
-    pub fn keys_only(&self, shingles: Vec<u64>, seed: u64) -> DocSketch {
+    pub fn keys_only(&self, shingles: impl ExactSizeIterator<Item = u64>, seed: u64) -> DocSketch {
         let keys = match self {
             Candidates::Minhash { .. } => {
                 let mut keys = Vec::with_capacity(self.tables());
-                self.minhash_keys(&shingles, seed, &mut keys);
+                self.minhash_keys(shingles, seed, &mut keys);
                 keys
             }
-            Candidates::Simhash { .. } => self.sketch(shingles, seed).keys,
+            Candidates::Simhash { .. } => self.sketch(shingles.collect(), seed).keys,
         };
         DocSketch {
             shingles: Vec::new(),
@@ -125,7 +125,12 @@ impl Candidates {
     }
 
     /// The band keys of a MinHash signature of `shingles` (none for none).
-    fn minhash_keys(&self, shingles: &[u64], seed: u64, keys: &mut Vec<u64>) {
+    fn minhash_keys(
+        &self,
+        shingles: impl ExactSizeIterator<Item = u64>,
+        seed: u64,
+        keys: &mut Vec<u64>,
+    ) {
         let Candidates::Minhash {
             slots,
             banding,
@@ -134,11 +139,11 @@ impl Candidates {
         else {
             return;
         };
-        if !shingles.is_empty() {
+        if shingles.len() > 0 {
             let signature = if walks.seed() == seed {
-                minhash::signature_with(shingles, walks)
+                minhash::signature_of(shingles, walks)
             } else {
-                minhash::signature(shingles, *slots, seed)
+                minhash::signature_of(shingles, &minhash::Walks::new(*slots, seed))
             };
             banding.keys(&signature, seed, keys);
         }

@@ -9,7 +9,7 @@ use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
 use crate::segment::{segment, Block};
-use crate::shingle::{as_bytes, hash_text_words, shingles_of, write_bytes, Sketch};
+use crate::shingle::{as_bytes, hash_text_words, shingle_hashes, shingles_of, write_bytes, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -262,15 +262,43 @@ fn sketch_document(
     }
     let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
         write_bytes(&words[first_word..], &mut bytes);
-        let shingles = shingles_of(&bytes, config.doc_shingle, config.seed);
+        let shingles = shingle_hashes(&bytes, config.doc_shingle, config.seed);
         if keep_words {
             c.keys_only(shingles, config.seed)
         } else {
-            c.sketch(shingles, config.seed)
+            c.sketch(shingles.collect(), config.seed)
         }
     });
     progress.advance(text.len() as u64);
     (blocks, sketches, doc_sketch)
+}
+
+/// The sketch stage of a plain run with both levels, on one thread: the first
+/// pass over every document (blocks, word hashes, block n-gram counts, the
+/// document's candidate keys), as [`analyze`] makes it. For `benches/`, which
+/// compare it with a plain tokenizing pass over the same bytes; the answer is
+/// the number of word hashes and keys made.
+#[doc(hidden)]
+/// `candidates` are made once per run ([`Candidates::new`]), not per pass.
+#[must_use]
+pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candidates>) -> usize {
+    let mut hll = (config.level == Level::Both).then(Hll::new);
+    let mut words = Vec::new();
+    let mut made = 0;
+    for doc in &corpus.documents {
+        words.clear();
+        let (_, _, sketch) = sketch_document(
+            corpus,
+            doc,
+            config,
+            candidates,
+            hll.as_mut(),
+            (&mut words, true),
+            &Silent,
+        );
+        made += words.len() + sketch.keys.len();
+    }
+    made
 }
 
 /// Word hashes a part of the first pass makes room for at first (1 MiB).
