@@ -928,7 +928,11 @@ impl Accumulator {
                 format: format!("{:?}", config.format).to_lowercase(),
                 text_field: config.text_field.clone(),
                 id_field: config.id_field.clone(),
-                normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
+                normalization: if config.strip_markup {
+                    "markup,nfkc,casefold,quotes,dashes,whitespace".into()
+                } else {
+                    "nfkc,casefold,quotes,dashes,whitespace".into()
+                },
                 block_shingle: config.block_shingle,
                 measure: "containment".into(),
                 block_threshold: config.block_threshold,

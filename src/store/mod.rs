@@ -103,6 +103,10 @@ pub struct IndexParams {
     pub bands: Option<usize>,
     pub rows: Option<usize>,
     pub hamming: Option<u32>,
+    /// `--strip-markup`: absent (false) in indexes built before it existed,
+    /// which hashed markup as text.
+    #[serde(default)]
+    pub strip_markup: bool,
 }
 
 /// Version of the detection rules recorded in [`IndexParams::engine`].
@@ -137,6 +141,7 @@ impl IndexParams {
             bands: banding.map(|b| b.bands),
             rows: banding.map(|b| b.rows),
             hamming: (docs && config.method == Method::Simhash).then_some(config.hamming),
+            strip_markup: config.strip_markup,
         }
     }
 
