@@ -654,13 +654,12 @@ mod tests {
             ..Config::default()
         };
         let cands = Candidates::new(&config);
+        let sketch_all = |texts: [&str; 3]| -> Vec<DocSketch> {
+            texts.iter().map(|t| doc(t, &cands, &config)).collect()
+        };
         let short = text(1, 100);
         let long = format!("{short} {}", text(2, 200));
-        let unrelated = text(3, 200);
-        let docs: Vec<DocSketch> = [short.as_str(), unrelated.as_str(), long.as_str()]
-            .iter()
-            .map(|t| doc(t, &cands, &config))
-            .collect();
+        let docs = sketch_all([&short, &text(3, 200), &long]);
         let sizes = [100, 200, 300];
         let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None]);
         // The long one holds the short one whole: it is kept in its place.
@@ -677,10 +676,7 @@ mod tests {
         let r_words: Vec<&str> = r.split(' ').collect();
         let a = format!("{} {}", r_words[..60].join(" "), text(5, 30));
         let b = format!("{} {}", r_words[40..].join(" "), text(6, 60));
-        let docs: Vec<DocSketch> = [r.as_str(), a.as_str(), b.as_str()]
-            .iter()
-            .map(|t| doc(t, &cands, &config))
-            .collect();
+        let docs = sketch_all([&r, &a, &b]);
         let sizes = [100, 90, 120];
         let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None]);
         // `b` holds the first but the first lacks most of `b`: it leaves
