@@ -9,7 +9,7 @@ use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
 use crate::segment::{segment, Block};
-use crate::shingle::{as_bytes, hash_text_words, shingle_hashes, shingles_of, write_bytes, Sketch};
+use crate::shingle::{as_bytes, hash_block_words, shingle_hashes, shingles_of, write_bytes, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -231,7 +231,8 @@ fn sketch_document(
     let mut sketches = Vec::with_capacity(blocks.len());
     for b in &blocks {
         hashes.clear();
-        hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
+        let content = &text[b.content.clone()];
+        hash_block_words(content, config.strip_markup, config.seed, &mut hashes);
         sketches.push(if with_blocks && candidates.is_none() {
             Sketch::from_word_hashes_with(&hashes, config.block_shingle, config.seed, &mut bytes)
         } else {
@@ -340,7 +341,8 @@ fn block_sketches(
             } else {
                 let text = text.as_deref().expect("read above when no words are kept");
                 scratch.clear();
-                hash_text_words(&text[b.content.clone()], config.seed, &mut scratch);
+                let content = &text[b.content.clone()];
+                hash_block_words(content, config.strip_markup, config.seed, &mut scratch);
                 &scratch
             };
             if dropped {

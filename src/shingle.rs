@@ -95,6 +95,16 @@ pub fn hash_text_words(text: &str, seed: u64, out: &mut Vec<u64>) {
     }
 }
 
+/// [`hash_text_words`] of the text `--strip-markup` hashes when
+/// `strip_markup` is set (see [`crate::normalize::strip_markup`]).
+pub fn hash_block_words(text: &str, strip_markup: bool, seed: u64, out: &mut Vec<u64>) {
+    if strip_markup {
+        hash_text_words(&crate::normalize::strip_markup(text), seed, out);
+    } else {
+        hash_text_words(text, seed, out);
+    }
+}
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
