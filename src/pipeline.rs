@@ -9,7 +9,9 @@ use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
 use crate::segment::{segment, Block};
-use crate::shingle::{as_bytes, hash_block_words, shingle_hashes, shingles_of, write_bytes, Sketch};
+use crate::shingle::{
+    as_bytes, hash_block_words, shingle_hashes, shingles_of, write_bytes, Sketch,
+};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
 use std::collections::HashMap;
