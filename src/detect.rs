@@ -153,6 +153,15 @@ impl PostingTable {
         std::hint::black_box(seen);
     }
 
+    /// [`PostingTable::touch`] for slots already found.
+    fn touch_slots(&self, slots: &[usize]) {
+        let mut seen = 0u32;
+        for &at in slots {
+            seen ^= self.slots.get(at).map_or(0, |s| s.0);
+        }
+        std::hint::black_box(seen);
+    }
+
     fn find(&self, key: u32) -> (usize, bool) {
         let n = self.slots.len();
         let mut at = self.home(key);
@@ -398,10 +407,12 @@ struct Found {
     probes: Vec<u32>,
     /// Where each shingle's look-up ended in the table (a hint for indexing).
     hints: Vec<usize>,
-    /// The best place of several blocks, looked for only when no candidate
-    /// holds enough alone (`None`: not looked for), assuming that the earlier
-    /// blocks of the batch are all first copies.
-    place: Option<Option<Place>>,
+    /// Whether `place` was looked for: only when no candidate holds enough
+    /// alone.
+    searched: bool,
+    /// The best place of several blocks, assuming that the earlier blocks of
+    /// the batch are all first copies.
+    place: Option<Place>,
     /// The blocks of the batch that assumption was made of.
     assumed: Vec<u32>,
 }
@@ -627,7 +638,13 @@ impl<'h> Detector<'h> {
     /// verified; and, when none holds enough alone, the best place of
     /// several (see [`View::best_place`]). Reads the detector only: blocks
     /// of one batch are searched in parallel.
-    fn search(&self, g: usize, sketch: &Sketch, view: &View<'_, '_>) -> Found {
+    fn search(
+        &self,
+        g: usize,
+        sketch: &Sketch,
+        view: &View<'_, '_>,
+        (rarest, candidates): &mut (Vec<u64>, Vec<u32>),
+    ) -> Found {
         let n = sketch.shingles.len();
         let need = needed(n, view.config);
         let probe = n - need + 1;
@@ -636,7 +653,7 @@ impl<'h> Detector<'h> {
         // (list length counting the index's entries, position) of each
         // shingle: the rarest are picked by these (shingles are sorted, so a
         // position breaks ties as the shingle would).
-        let mut rarest: Vec<u64> = Vec::with_capacity(n);
+        rarest.clear();
         for (i, &shingle) in sketch.shingles.iter().enumerate() {
             let key = PostingTable::key(shingle);
             let (at, found) = self.postings.find(key);
@@ -652,10 +669,10 @@ impl<'h> Detector<'h> {
         }
         #[allow(clippy::cast_possible_truncation)]
         let probes: Vec<u32> = rarest[..probe].iter().map(|&r| r as u32).collect();
-        let mut candidates: Vec<u32> = Vec::new();
+        candidates.clear();
         for &i in &probes {
             let shingle = sketch.shingles[i as usize];
-            self.prior.reps(PostingTable::key(shingle), &mut candidates);
+            self.prior.reps(PostingTable::key(shingle), candidates);
             self.postings_of(shingle, hints[i as usize], |rep| {
                 candidates.push(rep);
                 true
@@ -664,16 +681,21 @@ impl<'h> Detector<'h> {
         candidates.sort_unstable();
         candidates.dedup();
         let verified: Vec<(u32, u32)> = candidates
-            .into_iter()
-            .map(|c| (c, self.common(&sketch.shingles, c, view.sketches)))
+            .iter()
+            .map(|&c| (c, self.common(&sketch.shingles, c, view.sketches)))
             .collect();
         let mut assumed = Vec::new();
-        let place = (!verified.iter().any(|&(_, common)| common as usize >= need))
-            .then(|| view.best_place(g, &sketch.shingles, need, &verified, &mut assumed));
+        let searched = !verified.iter().any(|&(_, common)| common as usize >= need);
+        let place = if searched {
+            view.best_place(g, &sketch.shingles, need, &verified, &mut assumed)
+        } else {
+            None
+        };
         Found {
             candidates: verified,
             probes,
             hints,
+            searched,
             place,
             assumed,
         }
@@ -973,11 +995,14 @@ impl<'s, 'h> Pass<'s, 'h> {
             range
                 .clone()
                 .into_par_iter()
-                .map(|l| {
-                    let sketch = &sketches[l];
-                    (long(l) && detector.exact_entry(sketch.exact).is_none())
-                        .then(|| detector.search(base + l, sketch, &view))
-                })
+                .map_init(
+                    || (Vec::new(), Vec::new()),
+                    |scratch, l| {
+                        let sketch = &sketches[l];
+                        (long(l) && detector.exact_entry(sketch.exact).is_none())
+                            .then(|| detector.search(base + l, sketch, &view, scratch))
+                    },
+                )
                 .collect()
         };
         let start = u32::try_from(base + range.start).expect("fewer than 2^32 blocks");
@@ -1018,6 +1043,8 @@ impl<'s, 'h> Pass<'s, 'h> {
             self.detector.exact.insert(sketch.exact, entry);
             return Match::Unique;
         };
+        // Their slots were read by another thread, or long ago.
+        self.detector.postings.touch_slots(&found.hints);
         let n = sketch.shingles.len();
         let need = needed(n, self.config);
         // The batch's first copies holding a probed shingle (lists are
@@ -1054,14 +1081,16 @@ impl<'s, 'h> Pass<'s, 'h> {
                 best = Some((c, common));
             }
         }
-        let place = match (best, found.place) {
-            (Some((c, common)), _) => Some(Place {
+        let place = match best {
+            Some((c, common)) => Some(Place {
                 first: c,
                 last: c,
                 common: common as usize,
             }),
-            (None, Some(place)) if !fresh && found.assumed.iter().all(|&x| first(x)) => place,
-            (None, _) => {
+            None if found.searched && !fresh && found.assumed.iter().all(|&x| first(x)) => {
+                found.place
+            }
+            None => {
                 let view = View {
                     history: self.detector.history,
                     base,
