@@ -964,6 +964,21 @@ impl<'s, 'h> Pass<'s, 'h> {
         }
     }
 
+    /// The blocks decided so far, those from `known` on (global ids) taken
+    /// for first copies where they could be.
+    fn view<'a>(&'a self, sketches: &'a [Sketch], known: usize) -> View<'a, 'h> {
+        View {
+            history: self.detector.history,
+            base: self.detector.base,
+            sketches,
+            matches: &self.matches,
+            skip: self.skip,
+            doc_of: self.doc_of,
+            known,
+            config: self.config,
+        }
+    }
+
     /// Decides blocks `range` (this run's numbering): the expensive part,
     /// candidates and their verification, on every thread against the state
     /// before the batch; then, in input order, which blocks are first copies
@@ -981,16 +996,7 @@ impl<'s, 'h> Pass<'s, 'h> {
             .sum();
         self.detector.postings.room_for(room);
         let found: Vec<Option<Found>> = {
-            let view = View {
-                history: self.detector.history,
-                base,
-                sketches,
-                matches: &self.matches,
-                skip: self.skip,
-                doc_of: self.doc_of,
-                known: base + range.start,
-                config,
-            };
+            let view = self.view(sketches, base + range.start);
             let detector = &self.detector;
             range
                 .clone()
@@ -1091,16 +1097,7 @@ impl<'s, 'h> Pass<'s, 'h> {
                 found.place
             }
             None => {
-                let view = View {
-                    history: self.detector.history,
-                    base,
-                    sketches,
-                    matches: &self.matches,
-                    skip: self.skip,
-                    doc_of: self.doc_of,
-                    known: base + l,
-                    config: self.config,
-                };
+                let view = self.view(sketches, base + l);
                 view.best_place(
                     base + l,
                     &sketch.shingles,
