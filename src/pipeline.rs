@@ -647,12 +647,13 @@ pub fn analyze_after(
             // postings of all their shingles are then read in one ordered
             // pass instead of one look-up at a time.
             sketches = (0..n.div_ceil(per_batch)).flat_map(produce).collect();
-            detect_after(&sketches, &skip, config, progress, hist, keep)
+            detect_after(&sketches, &skip, &doc_of, config, progress, hist, keep)
         } else {
             let (detection, all) = detect_streamed(
                 n.div_ceil(per_batch),
                 &produce,
                 &skip,
+                &doc_of,
                 (keys, block_shingles.estimate()),
                 config,
                 progress,
@@ -662,7 +663,7 @@ pub fn analyze_after(
             detection
         }
     } else {
-        detect_after(&sketches, &skip, config, progress, hist, keep)
+        detect_after(&sketches, &skip, &doc_of, config, progress, hist, keep)
     };
     if let Some(h) = hist {
         h.status()?;
