@@ -208,7 +208,7 @@ type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
 /// only: the caller keeps the word hashes instead of its shingle set (as
 /// many, and the blocks' shingles are made from them later, without reading
 /// and hashing the text again; the shingle sets of the few documents that
-/// are verified are made from them too).
+/// are verified are made from them too). `hashes` and `bytes` are scratch.
 fn sketch_document(
     corpus: &Corpus,
     doc: &crate::input::Document,
@@ -216,6 +216,7 @@ fn sketch_document(
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
     (words, keep_words): (&mut Vec<u64>, bool),
+    (hashes, bytes): (&mut Vec<u64>, &mut Vec<u8>),
     progress: &dyn Progress,
 ) -> PerDoc {
     let with_blocks = config.level != Level::Docs;
@@ -225,15 +226,12 @@ fn sketch_document(
     // vector keeps, 3 of the 10,000-document corpus's 7 MB.
     blocks.shrink_to_fit();
     let first_word = words.len();
-    // Buffers reused from block to block of the document.
-    let mut hashes: Vec<u64> = Vec::new();
-    let mut bytes: Vec<u8> = Vec::new();
     let mut sketches = Vec::with_capacity(blocks.len());
     for b in &blocks {
         hashes.clear();
-        hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
+        hash_text_words(&text[b.content.clone()], config.seed, hashes);
         sketches.push(if with_blocks && candidates.is_none() {
-            Sketch::from_word_hashes_with(&hashes, config.block_shingle, config.seed, &mut bytes)
+            Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
         } else {
             // Words only, for now (both levels) or for good (documents).
             Sketch {
@@ -257,13 +255,19 @@ fn sketch_document(
             }
         }
         if candidates.is_some() {
-            words.extend_from_slice(&hashes);
+            words.extend_from_slice(hashes);
         }
     }
     let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
-        write_bytes(&words[first_word..], &mut bytes);
-        let shingles = shingles_of(&bytes, config.doc_shingle, config.seed);
-        if keep_words {
+        write_bytes(&words[first_word..], bytes);
+        let shingles = shingles_of(bytes, config.doc_shingle, config.seed);
+        if keep_words && single_shingle(words.len() - first_word, c, config) {
+            // Its one shingle is its key (see `single_shingle`).
+            DocSketch {
+                shingles: Vec::new(),
+                keys: shingles,
+            }
+        } else if keep_words {
             c.keys_only(shingles, config.seed)
         } else {
             c.sketch(shingles, config.seed)
@@ -271,6 +275,18 @@ fn sketch_document(
     });
     progress.advance(text.len() as u64);
     (blocks, sketches, doc_sketch)
+}
+
+/// Whether a document of `words` words has a single shingle of fewer than
+/// `--doc-shingle` words, under MinHash: no other document's shingle set can
+/// hold it but that of a document of the very same words, and its MinHash
+/// signature is that shingle's hash in every slot, so its band keys in every
+/// table are those of its copies only. Such a document is not sketched: its
+/// shingle stands for its keys, and its candidates are found by it
+/// ([`crate::index::single_key_pairs`], the same pairs). Most of the cost of
+/// a one-line record went to its signature and band keys.
+fn single_shingle(words: usize, candidates: &Candidates, config: &Config) -> bool {
+    matches!(candidates, Candidates::Minhash { .. }) && (1..config.doc_shingle).contains(&words)
 }
 
 /// Word hashes a part of the first pass makes room for at first (1 MiB).
@@ -384,6 +400,8 @@ pub fn analyze_after(
             } else {
                 Vec::new()
             };
+            // Buffers reused from block to block and document to document.
+            let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
             let per_doc = docs
                 .iter()
                 .map(|doc| {
@@ -397,6 +415,7 @@ pub fn analyze_after(
                         candidates.as_ref(),
                         hll.as_mut(),
                         (&mut words, keep_words),
+                        (&mut hashes, &mut bytes),
                         progress,
                     )
                 })
@@ -490,9 +509,24 @@ pub fn analyze_after(
             if keep_words {
                 // Only documents in candidate pairs are verified: their
                 // shingle sets are made now, on every thread.
-                let keys: Vec<&[u64]> = doc_sketches.iter().map(|s| s.keys.as_slice()).collect();
-                let pairs = crate::index::candidate_pairs(&keys, c.tables());
+                let single = |d: usize| single_shingle(words_in(d), c, config);
+                let keys: Vec<&[u64]> = doc_sketches
+                    .iter()
+                    .enumerate()
+                    .map(|(d, s)| if single(d) { &[] } else { s.keys.as_slice() })
+                    .collect();
+                let mut pairs = crate::index::candidate_pairs(&keys, c.tables());
                 drop(keys);
+                let singles: Vec<(u64, u32)> = (0..n)
+                    .filter(|&d| single(d))
+                    .map(|d| {
+                        (
+                            doc_sketches[d].keys[0],
+                            u32::try_from(d).expect("checked above"),
+                        )
+                    })
+                    .collect();
+                pairs.extend(crate::index::single_key_pairs(singles));
                 let mut verified: Vec<usize> = pairs
                     .iter()
                     .flat_map(|&(a, b)| [a as usize, b as usize])
