@@ -98,12 +98,13 @@ pub struct Chunk {
     pub complete: usize,
 }
 
-/// What a document costs a chunk besides its text, in bytes of text: its
-/// table entry, blocks, band keys, decision and report entry take about
-/// 1.5 KB, what 110 bytes of text take (`MEMORY_PER_TEXT_BYTE`). Counted by
-/// text alone, a flood of one-word records made one chunk of 200,000
-/// documents at `--memory-limit 64M` (1 GiB).
-pub const DOCUMENT_COST: usize = 128;
+/// What a document costs a chunk besides its text, in bytes of text (each
+/// byte of which costs `MEMORY_PER_TEXT_BYTE`, 14): its table entry, blocks,
+/// band keys, candidate pairs, decision and report entry, and the 120 band
+/// records its index segment is written with, about 6 KB a document in a
+/// chunked run of one-word records. Counted by text alone, a flood of
+/// 200,000 one-word records made one chunk at `--memory-limit 64M` (1 GiB).
+pub const DOCUMENT_COST: usize = 512;
 
 /// The bytes of text a document of `len` bytes counts as in a chunk.
 fn chunk_cost(len: usize) -> usize {
