@@ -166,15 +166,10 @@ pub enum OutputFormatArg {
 }
 
 impl OutputFormatArg {
-    /// The name as given on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            OutputFormatArg::Text => "text",
-            OutputFormatArg::Json => "json",
-            OutputFormatArg::Jsonl => "jsonl",
-            OutputFormatArg::Github => "github",
-            OutputFormatArg::Html => "html",
-        }
+    /// The name as given on the command line (clap's, not restated).
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned())
     }
 }
 
@@ -714,6 +709,9 @@ mod tests {
     #[test]
     fn defaults_resolve() {
         let config = common(&["a.txt"]).config().unwrap();
+        // The flags' defaults are Config's (those given as enum names too).
+        let settings = |c: &Config| serde_json::to_value(c).unwrap();
+        assert_eq!(settings(&config), settings(&Config::default()));
         assert_eq!(config.block_shingle, 3);
         assert!(config.mmap);
         assert!(config.threads >= 1);
