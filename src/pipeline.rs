@@ -201,6 +201,10 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
 /// counts only with both levels) and the document's sketch.
 type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
 
+/// Buffers the first pass reuses from document to document: word hashes
+/// and their bytes.
+type Scratch<'a> = (&'a mut Vec<u64>, &'a mut Vec<u8>);
+
 /// The first pass over one document: blocks, word hashes, the document's
 /// sketch; with `block_ngrams`, the distinct word n-grams of its long enough
 /// blocks are counted into it. The document's word hashes are appended to
@@ -215,8 +219,7 @@ fn sketch_document(
     config: &Config,
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
-    (words, keep_words): (&mut Vec<u64>, bool),
-    (hashes, bytes): (&mut Vec<u64>, &mut Vec<u8>),
+    (words, keep_words, (hashes, bytes)): (&mut Vec<u64>, bool, Scratch<'_>),
     progress: &dyn Progress,
 ) -> PerDoc {
     let with_blocks = config.level != Level::Docs;
@@ -414,8 +417,7 @@ pub fn analyze_after(
                         config,
                         candidates.as_ref(),
                         hll.as_mut(),
-                        (&mut words, keep_words),
-                        (&mut hashes, &mut bytes),
+                        (&mut words, keep_words, (&mut hashes, &mut bytes)),
                         progress,
                     )
                 })

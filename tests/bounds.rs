@@ -479,15 +479,16 @@ fn an_index_of_the_old_containment_rule_is_refused() {
 /// 3,000 records: one-word ones in 23 groups, 600 identical eight-word
 /// ones, and 100 distinct two-word ones (fewer words than a shingle).
 fn flood() -> String {
+    use std::fmt::Write;
     let mut out = String::new();
     for i in 0..3000 {
         let text = match i % 5 {
-            0 | 1 | 2 => format!("word{}", i % 30),
+            0..=2 => format!("word{}", i % 30),
             3 => "the very same record repeated many times over".to_owned(),
             _ if i % 30 == 4 => format!("two words{i}"),
             _ => format!("word{}", i % 30),
         };
-        out.push_str(&format!("{{\"id\":\"d{i}\",\"text\":\"{text}\"}}\n"));
+        writeln!(out, "{{\"id\":\"d{i}\",\"text\":\"{text}\"}}").unwrap();
     }
     out
 }
@@ -515,10 +516,7 @@ fn floods_of_short_and_identical_records_cluster_alike_in_any_run() {
     // keeping its first record; the 100 two-word records are unique.
     let clusters = near["cluster_list"].as_array().expect("cluster list");
     assert_eq!(clusters.len(), 24, "{near}");
-    let sizes: usize = clusters
-        .iter()
-        .map(|c| c["size"].as_u64().unwrap() as usize)
-        .sum();
+    let sizes: u64 = clusters.iter().map(|c| c["size"].as_u64().unwrap()).sum();
     assert_eq!(sizes, 2900, "{near}");
     assert_eq!(clusters[0]["size"], 600, "{near}");
     assert_eq!(clusters[0]["representative"]["id"], "d3", "{near}");

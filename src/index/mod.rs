@@ -230,7 +230,7 @@ mod tests {
         let ids = [7, 9, 7, 7, 9, 7];
         let keys: Vec<[u64; 2]> = ids.iter().map(|&k| [k, k]).collect();
         let refs: Vec<&[u64]> = keys.iter().map(<[u64; 2]>::as_slice).collect();
-        let singles: Vec<(u64, u32)> = (0..6).map(|d| (ids[d], d as u32)).collect();
+        let singles: Vec<(u64, u32)> = (0..6u32).map(|d| (ids[d as usize], d)).collect();
         assert_eq!(single_key_pairs(singles), candidate_pairs(&refs, 2));
         let n = 40u32;
         let keys: Vec<&[u64]> = vec![&[3, 3, 3]; n as usize];
