@@ -317,6 +317,10 @@ pub struct Common {
     /// Remove short repeated blocks too.
     #[arg(long, help_heading = "Blocks")]
     pub drop_short: bool,
+    /// Hash text with HTML/XML tags left out (each read as a space) and
+    /// character entities decoded (`&amp;`, `&#233;`); the output keeps them.
+    #[arg(long, help_heading = "Blocks")]
+    pub strip_markup: bool,
     /// Longest unrepeated stretch (in blocks) inside one repeated run.
     #[arg(long, default_value_t = Config::default().max_gap, value_name = "N", help_heading = "Blocks")]
     pub max_gap: usize,
@@ -562,6 +566,7 @@ impl Command {
             tmp_dir: common.tmp_dir.clone(),
             quiet: common.quiet,
             verbose: common.verbose,
+            streams: neardup::plan::Streams::default(),
         };
         let plan = common
             .config()
@@ -636,6 +641,7 @@ impl Common {
             block_threshold: self.block_threshold,
             min_words: self.min_words,
             drop_short: self.drop_short,
+            strip_markup: self.strip_markup,
             max_gap: self.max_gap,
             seed: self.seed,
             level: match self.level {
@@ -672,25 +678,14 @@ impl Common {
     }
 }
 
-/// Most worker threads per core: more only add start-up and coordination
-/// (`--threads 10000` took minutes on a 7 KB file).
-const THREADS_PER_CORE: usize = 8;
-
-/// The worker threads a run uses for `--threads asked`: one per core for 0,
-/// at most [`THREADS_PER_CORE`] per core (saying so when capped).
+/// The worker threads a run uses for `--threads asked`, saying so when they
+/// are capped ([`neardup::config::resolve_threads`]).
 fn threads(asked: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let most = cores.saturating_mul(THREADS_PER_CORE);
-    if asked == 0 {
-        cores
-    } else if asked > most {
-        eprintln!(
-            "neardup: --threads {asked} is more than {THREADS_PER_CORE} per core; using {most} ({cores} cores)"
-        );
-        most
-    } else {
-        asked
+    let (threads, note) = neardup::config::resolve_threads(asked);
+    if let Some(note) = note {
+        eprintln!("neardup: {note}");
     }
+    threads
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
 use crate::segment::{segment, Block};
-use crate::shingle::{as_bytes, hash_text_words, shingles_of, write_bytes, Sketch};
+use crate::shingle::{
+    as_bytes, hash_block_words, shingle_hashes, shingles_of, write_bytes, Sketch,
+};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -232,7 +234,8 @@ fn sketch_document(
     let mut sketches = Vec::with_capacity(blocks.len());
     for b in &blocks {
         hashes.clear();
-        hash_text_words(&text[b.content.clone()], config.seed, hashes);
+        let content = &text[b.content.clone()];
+        hash_block_words(content, config.strip_markup, config.seed, hashes);
         sketches.push(if with_blocks && candidates.is_none() {
             Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
         } else {
@@ -263,17 +266,17 @@ fn sketch_document(
     }
     let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
         write_bytes(&words[first_word..], bytes);
-        let shingles = shingles_of(bytes, config.doc_shingle, config.seed);
+        let shingles = shingle_hashes(bytes, config.doc_shingle, config.seed);
         if keep_words && single_shingle(words.len() - first_word, c, config) {
             // Its one shingle is its key (see `single_shingle`).
             DocSketch {
                 shingles: Vec::new(),
-                keys: shingles,
+                keys: shingles.collect(),
             }
         } else if keep_words {
             c.keys_only(shingles, config.seed)
         } else {
-            c.sketch(shingles, config.seed)
+            c.sketch(shingles.collect(), config.seed)
         }
     });
     progress.advance(text.len() as u64);
@@ -290,6 +293,35 @@ fn sketch_document(
 /// a one-line record went to its signature and band keys.
 fn single_shingle(words: usize, candidates: &Candidates, config: &Config) -> bool {
     matches!(candidates, Candidates::Minhash { .. }) && (1..config.doc_shingle).contains(&words)
+}
+
+/// The sketch stage of a plain run with both levels, on one thread: the first
+/// pass over every document (blocks, word hashes, block n-gram counts, the
+/// document's candidate keys), as [`analyze`] makes it. For `benches/`, which
+/// compare it with a plain tokenizing pass over the same bytes; the answer is
+/// the number of word hashes and keys made.
+#[doc(hidden)]
+/// `candidates` are made once per run ([`Candidates::new`]), not per pass.
+#[must_use]
+pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candidates>) -> usize {
+    let mut hll = (config.level == Level::Both).then(Hll::new);
+    let mut words = Vec::new();
+    let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
+    let mut made = 0;
+    for doc in &corpus.documents {
+        words.clear();
+        let (_, _, sketch) = sketch_document(
+            corpus,
+            doc,
+            config,
+            candidates,
+            hll.as_mut(),
+            (&mut words, true, (&mut hashes, &mut bytes)),
+            &Silent,
+        );
+        made += words.len() + sketch.keys.len();
+    }
+    made
 }
 
 /// Word hashes a part of the first pass makes room for at first (1 MiB).
@@ -331,7 +363,8 @@ fn block_sketches(
             } else {
                 let text = text.as_deref().expect("read above when no words are kept");
                 scratch.clear();
-                hash_text_words(&text[b.content.clone()], config.seed, &mut scratch);
+                let content = &text[b.content.clone()];
+                hash_block_words(content, config.strip_markup, config.seed, &mut scratch);
                 &scratch
             };
             if dropped {

@@ -433,7 +433,11 @@ impl Parameters {
             format: name(&config.format),
             text_field: config.text_field.clone(),
             id_field: config.id_field.clone(),
-            normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
+            normalization: if config.strip_markup {
+                "markup,nfkc,casefold,quotes,dashes,whitespace".into()
+            } else {
+                "nfkc,casefold,quotes,dashes,whitespace".into()
+            },
             block_shingle: config.block_shingle,
             measure: "containment".into(),
             block_threshold: config.block_threshold,

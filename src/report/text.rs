@@ -409,8 +409,18 @@ pub fn write_text(
     let p = &report.parameters;
     let _ = writeln!(
         out,
-        "settings: level {}, blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}",
-        p.level, p.blocks, p.block_shingle, p.block_threshold, p.min_words, p.seed
+        "settings: level {}, blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}{}",
+        p.level,
+        p.blocks,
+        p.block_shingle,
+        p.block_threshold,
+        p.min_words,
+        p.seed,
+        if p.normalization.starts_with("markup,") {
+            ", markup stripped"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

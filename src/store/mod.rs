@@ -104,6 +104,10 @@ pub struct IndexParams {
     pub bands: Option<usize>,
     pub rows: Option<usize>,
     pub hamming: Option<u32>,
+    /// `--strip-markup`: absent (false) in indexes built before it existed,
+    /// which hashed markup as text.
+    #[serde(default)]
+    pub strip_markup: bool,
 }
 
 /// Version of the detection rules recorded in [`IndexParams::engine`].
@@ -138,6 +142,7 @@ impl IndexParams {
             bands: d.bands.filter(|_| minhash),
             rows: d.rows.filter(|_| minhash),
             hamming: d.hamming.filter(|_| docs),
+            strip_markup: config.strip_markup,
         }
     }
 
