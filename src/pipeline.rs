@@ -203,6 +203,10 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
 /// counts only with both levels) and the document's sketch.
 type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
 
+/// Buffers the first pass reuses from document to document: word hashes
+/// and their bytes.
+type Scratch<'a> = (&'a mut Vec<u64>, &'a mut Vec<u8>);
+
 /// The first pass over one document: blocks, word hashes, the document's
 /// sketch; with `block_ngrams`, the distinct word n-grams of its long enough
 /// blocks are counted into it. The document's word hashes are appended to
@@ -210,14 +214,14 @@ type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
 /// only: the caller keeps the word hashes instead of its shingle set (as
 /// many, and the blocks' shingles are made from them later, without reading
 /// and hashing the text again; the shingle sets of the few documents that
-/// are verified are made from them too).
+/// are verified are made from them too). `hashes` and `bytes` are scratch.
 fn sketch_document(
     corpus: &Corpus,
     doc: &crate::input::Document,
     config: &Config,
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
-    (words, keep_words): (&mut Vec<u64>, bool),
+    (words, keep_words, (hashes, bytes)): (&mut Vec<u64>, bool, Scratch<'_>),
     progress: &dyn Progress,
 ) -> PerDoc {
     let with_blocks = config.level != Level::Docs;
@@ -227,16 +231,13 @@ fn sketch_document(
     // vector keeps, 3 of the 10,000-document corpus's 7 MB.
     blocks.shrink_to_fit();
     let first_word = words.len();
-    // Buffers reused from block to block of the document.
-    let mut hashes: Vec<u64> = Vec::new();
-    let mut bytes: Vec<u8> = Vec::new();
     let mut sketches = Vec::with_capacity(blocks.len());
     for b in &blocks {
         hashes.clear();
         let content = &text[b.content.clone()];
-        hash_block_words(content, config.strip_markup, config.seed, &mut hashes);
+        hash_block_words(content, config.strip_markup, config.seed, hashes);
         sketches.push(if with_blocks && candidates.is_none() {
-            Sketch::from_word_hashes_with(&hashes, config.block_shingle, config.seed, &mut bytes)
+            Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
         } else {
             // Words only, for now (both levels) or for good (documents).
             Sketch {
@@ -260,13 +261,19 @@ fn sketch_document(
             }
         }
         if candidates.is_some() {
-            words.extend_from_slice(&hashes);
+            words.extend_from_slice(hashes);
         }
     }
     let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
-        write_bytes(&words[first_word..], &mut bytes);
-        let shingles = shingle_hashes(&bytes, config.doc_shingle, config.seed);
-        if keep_words {
+        write_bytes(&words[first_word..], bytes);
+        let shingles = shingle_hashes(bytes, config.doc_shingle, config.seed);
+        if keep_words && single_shingle(words.len() - first_word, c, config) {
+            // Its one shingle is its key (see `single_shingle`).
+            DocSketch {
+                shingles: Vec::new(),
+                keys: shingles.collect(),
+            }
+        } else if keep_words {
             c.keys_only(shingles, config.seed)
         } else {
             c.sketch(shingles.collect(), config.seed)
@@ -274,6 +281,18 @@ fn sketch_document(
     });
     progress.advance(text.len() as u64);
     (blocks, sketches, doc_sketch)
+}
+
+/// Whether a document of `words` words has a single shingle of fewer than
+/// `--doc-shingle` words, under MinHash: no other document's shingle set can
+/// hold it but that of a document of the very same words, and its MinHash
+/// signature is that shingle's hash in every slot, so its band keys in every
+/// table are those of its copies only. Such a document is not sketched: its
+/// shingle stands for its keys, and its candidates are found by it
+/// ([`crate::index::single_key_pairs`], the same pairs). Most of the cost of
+/// a one-line record went to its signature and band keys.
+fn single_shingle(words: usize, candidates: &Candidates, config: &Config) -> bool {
+    matches!(candidates, Candidates::Minhash { .. }) && (1..config.doc_shingle).contains(&words)
 }
 
 /// The sketch stage of a plain run with both levels, on one thread: the first
@@ -287,6 +306,7 @@ fn sketch_document(
 pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candidates>) -> usize {
     let mut hll = (config.level == Level::Both).then(Hll::new);
     let mut words = Vec::new();
+    let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
     let mut made = 0;
     for doc in &corpus.documents {
         words.clear();
@@ -296,7 +316,7 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
             config,
             candidates,
             hll.as_mut(),
-            (&mut words, true),
+            (&mut words, true, (&mut hashes, &mut bytes)),
             &Silent,
         );
         made += words.len() + sketch.keys.len();
@@ -416,6 +436,8 @@ pub fn analyze_after(
             } else {
                 Vec::new()
             };
+            // Buffers reused from block to block and document to document.
+            let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
             let per_doc = docs
                 .iter()
                 .map(|doc| {
@@ -428,7 +450,7 @@ pub fn analyze_after(
                         config,
                         candidates.as_ref(),
                         hll.as_mut(),
-                        (&mut words, keep_words),
+                        (&mut words, keep_words, (&mut hashes, &mut bytes)),
                         progress,
                     )
                 })
@@ -522,9 +544,24 @@ pub fn analyze_after(
             if keep_words {
                 // Only documents in candidate pairs are verified: their
                 // shingle sets are made now, on every thread.
-                let keys: Vec<&[u64]> = doc_sketches.iter().map(|s| s.keys.as_slice()).collect();
-                let pairs = crate::index::candidate_pairs(&keys, c.tables());
+                let single = |d: usize| single_shingle(words_in(d), c, config);
+                let keys: Vec<&[u64]> = doc_sketches
+                    .iter()
+                    .enumerate()
+                    .map(|(d, s)| if single(d) { &[] } else { s.keys.as_slice() })
+                    .collect();
+                let mut pairs = crate::index::candidate_pairs(&keys, c.tables());
                 drop(keys);
+                let singles: Vec<(u64, u32)> = (0..n)
+                    .filter(|&d| single(d))
+                    .map(|d| {
+                        (
+                            doc_sketches[d].keys[0],
+                            u32::try_from(d).expect("checked above"),
+                        )
+                    })
+                    .collect();
+                pairs.extend(crate::index::single_key_pairs(singles));
                 let mut verified: Vec<usize> = pairs
                     .iter()
                     .flat_map(|&(a, b)| [a as usize, b as usize])

@@ -98,6 +98,19 @@ pub struct Chunk {
     pub complete: usize,
 }
 
+/// What a document costs a chunk besides its text, in bytes of text (each
+/// byte of which costs `MEMORY_PER_TEXT_BYTE`, 14): its table entry, blocks,
+/// band keys, candidate pairs, decision and report entry, and the 120 band
+/// records its index segment is written with, about 6 KB a document in a
+/// chunked run of one-word records. Counted by text alone, a flood of
+/// 200,000 one-word records made one chunk at `--memory-limit 64M` (1 GiB).
+pub const DOCUMENT_COST: usize = 512;
+
+/// The bytes of text a document of `len` bytes counts as in a chunk.
+fn chunk_cost(len: usize) -> usize {
+    len.saturating_add(DOCUMENT_COST)
+}
+
 /// Inputs read a piece at a time; see the module's documentation.
 pub struct Stream<'c> {
     config: &'c Config,
@@ -294,8 +307,9 @@ impl<'c> Stream<'c> {
         self.seen
     }
 
-    /// The next documents, `chunk_bytes` bytes of text at most (one
-    /// document at least), or `None` once every input is read.
+    /// The next documents, `chunk_bytes` bytes of text at most, each
+    /// document counted with [`DOCUMENT_COST`] bytes more (one document at
+    /// least), or `None` once every input is read.
     ///
     /// # Errors
     /// An input that cannot be read, decoded or parsed (unless
@@ -309,11 +323,12 @@ impl<'c> Stream<'c> {
         // table is allocated once, at its size.
         let (mut count, mut bytes) = (0, 0usize);
         for next in &self.pending {
-            if count > 0 && bytes.saturating_add(next.len) > chunk_bytes {
+            let cost = chunk_cost(next.len);
+            if count > 0 && bytes.saturating_add(cost) > chunk_bytes {
                 break;
             }
             count += 1;
-            bytes += next.len;
+            bytes += cost;
         }
         let documents: Vec<Document> = if count == self.pending.len() {
             std::mem::take(&mut self.pending).into()
@@ -796,7 +811,7 @@ impl<'c> Stream<'c> {
         self.pending.reserve(docs.len());
         for mut doc in docs {
             doc.source = source;
-            self.pending_bytes += doc.len;
+            self.pending_bytes += chunk_cost(doc.len);
             self.pending.push_back(doc);
         }
     }

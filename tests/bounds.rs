@@ -476,3 +476,60 @@ fn an_index_of_the_old_containment_rule_is_refused() {
     let engine = format!("--engine 1 (this run: {})", neardup::store::ENGINE_VERSION);
     assert!(out.stderr.contains(&engine), "{out:?}");
 }
+
+/// 3,000 records: one-word ones in 23 groups, 600 identical eight-word
+/// ones, and 100 distinct two-word ones (fewer words than a shingle).
+fn flood() -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for i in 0..3000 {
+        let text = match i % 5 {
+            0..=2 => format!("word{}", i % 30),
+            3 => "the very same record repeated many times over".to_owned(),
+            _ if i % 30 == 4 => format!("two words{i}"),
+            _ => format!("word{}", i % 30),
+        };
+        writeln!(out, "{{\"id\":\"d{i}\",\"text\":\"{text}\"}}").unwrap();
+    }
+    out
+}
+
+#[test]
+fn floods_of_short_and_identical_records_cluster_alike_in_any_run() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("flood.jsonl"), flood()).unwrap();
+    let mut reports = Vec::new();
+    for args in [
+        &["--threads", "1"][..],
+        &["--threads", "3"],
+        &["--threads", "2", "--memory-limit", "1M"],
+    ] {
+        let mut all = vec!["scan", "--json", "flood.jsonl"];
+        all.extend_from_slice(args);
+        let out = run(dir.path(), &all);
+        no_crash(&out, "flood");
+        assert_eq!(out.code, 0, "{out:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        reports.push(report);
+    }
+    let near = &reports[0]["near_duplicates"];
+    // 23 groups of one word and the identical records: 24 clusters, each
+    // keeping its first record; the 100 two-word records are unique.
+    let clusters = near["cluster_list"].as_array().expect("cluster list");
+    assert_eq!(clusters.len(), 24, "{near}");
+    let sizes: u64 = clusters.iter().map(|c| c["size"].as_u64().unwrap()).sum();
+    assert_eq!(sizes, 2900, "{near}");
+    assert_eq!(clusters[0]["size"], 600, "{near}");
+    assert_eq!(clusters[0]["representative"]["id"], "d3", "{near}");
+    for c in clusters {
+        assert_eq!(c["kept"], c["representative"], "{c}");
+    }
+    for (i, r) in reports.iter().enumerate().skip(1) {
+        let (mut a, mut b) = (reports[0].clone(), r.clone());
+        for v in [&mut a, &mut b] {
+            v["parameters"] = serde_json::Value::Null;
+            v["command"] = serde_json::Value::Null;
+        }
+        assert_eq!(a, b, "run {i} differs");
+    }
+}

@@ -44,58 +44,160 @@ pub fn candidate_pairs_after(
 ) -> Vec<(u32, u32)> {
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
     // The index's buckets of every key, read in one ordered pass.
+    // (Each table's distinct keys: a flood of equal keys asks for few.)
     let stored = history.map(|h| {
-        let queries: Vec<(u32, u64)> = keys
-            .iter()
-            .filter(|k| k.len() == tables)
-            .flat_map(|k| {
-                k.iter()
-                    .enumerate()
-                    .map(|(t, &key)| (u32::try_from(t).expect("few tables"), key))
+        let queries: Vec<(u32, u64)> = (0..tables)
+            .into_par_iter()
+            .flat_map_iter(|t| {
+                let mut distinct: Vec<u64> = keys
+                    .iter()
+                    .filter(|k| k.len() == tables)
+                    .map(|k| k[t])
+                    .collect();
+                distinct.sort_unstable();
+                distinct.dedup();
+                let table = u32::try_from(t).expect("few tables");
+                distinct.into_iter().map(move |key| (table, key))
             })
             .collect();
         h.buckets(&queries)
     });
-    let mut pairs: Vec<(u32, u32)> = (0..tables)
+    // Each table's pairs are sorted and deduplicated on their own, and the
+    // tables' sets merged as they come: documents with equal keys (a flood of
+    // identical records) give the same pairs in every table, held once rather
+    // than once a table (3 GB for 200,000 identical records).
+    // The documents with keys, found once rather than once a table.
+    let keyed: Vec<u32> = (0..keys.len())
+        .filter(|&d| keys[d].len() == tables)
+        .map(|d| u32::try_from(d).expect("fewer than 2^32 documents"))
+        .collect();
+    if keyed.is_empty() {
+        return Vec::new();
+    }
+    let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+    (0..tables)
         .into_par_iter()
-        .flat_map_iter(|t| {
-            let mut bucketed: Vec<(u64, u32)> = keys
+        .map(|t| {
+            let mut bucketed: Vec<(u64, u32)> = keyed
                 .iter()
-                .enumerate()
-                .filter(|(_, k)| k.len() == tables)
-                .map(|(d, k)| {
-                    let doc = u32::try_from(d).expect("fewer than 2^32 documents");
-                    (k[t], base + doc)
-                })
+                .map(|&d| (keys[d as usize][t], base + d))
                 .collect();
             bucketed.sort_unstable();
-            let mut out = Vec::new();
-            let mut members = Vec::new();
+            // The table's buckets of two or more (the index's members, then
+            // this run's), as (members, how many are the index's, then
+            // each): what its pairs depend on.
+            let mut buckets: Vec<u32> = Vec::new();
             for group in bucketed.chunk_by(|a, b| a.0 == b.0) {
-                members.clear();
-                if let Some(stored) = &stored {
+                let found = stored.as_ref().and_then(|stored| {
                     let table = u32::try_from(t).expect("few tables");
-                    if let Some(found) = stored.get(&(table, group[0].0)) {
-                        members.extend_from_slice(found);
-                    }
+                    stored.get(&(table, group[0].0))
+                });
+                let found = found.map_or(&[][..], Vec::as_slice);
+                if found.len() + group.len() < 2 {
+                    continue;
                 }
-                let prior = members.len();
-                members.extend(group.iter().map(|&(_, d)| d));
-                for i in prior.max(1)..members.len() {
-                    let (before, later) = (&members[..i], members[i]);
-                    let first = before.len().min(BUCKET_FIRST);
-                    let recent = before.len().saturating_sub(BUCKET_RECENT).max(first);
-                    for &earlier in before[..first].iter().chain(&before[recent..]) {
-                        out.push((earlier, later));
-                    }
-                }
+                let count = |n: usize| u32::try_from(n).expect("fewer than 2^32 documents");
+                buckets.extend([count(found.len() + group.len()), count(found.len())]);
+                buckets.extend_from_slice(found);
+                buckets.extend(group.iter().map(|&(_, d)| d));
             }
-            out.into_iter()
+            drop(bucketed);
+            // Tables with the same buckets give the same pairs: only the
+            // first to get here makes them (whichever it is, the union is
+            // the same). Tables of equal keys are many in a flood of
+            // identical records, or of records differing in a word or two.
+            // Buckets come in key order, which differs from table to table:
+            // taken in the order of their first members instead (a document
+            // is in one bucket of a table).
+            let mut starts = Vec::new();
+            let mut at = 0;
+            while at < buckets.len() {
+                starts.push((buckets[at + 2], at));
+                at += 2 + buckets[at] as usize;
+            }
+            starts.sort_unstable();
+            let mut bytes: Vec<u8> = Vec::with_capacity(buckets.len() * 4);
+            for (_, at) in starts {
+                let len = 2 + buckets[at] as usize;
+                bytes.extend(buckets[at..at + len].iter().flat_map(|m| m.to_le_bytes()));
+            }
+            let fingerprint = xxhash_rust::xxh3::xxh3_128(&bytes);
+            drop(bytes);
+            if !seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(fingerprint)
+            {
+                return Vec::new();
+            }
+            let mut out = Vec::new();
+            let mut at = 0;
+            while at < buckets.len() {
+                let (len, prior) = (buckets[at] as usize, buckets[at + 1] as usize);
+                bucket_pairs(&buckets[at + 2..at + 2 + len], prior, &mut out);
+                at += 2 + len;
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
         })
-        .collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    pairs
+        .reduce(Vec::new, union)
+}
+
+/// The pairs `(earlier, later)` of one bucket's `members` (in document order)
+/// for each member from `prior` on: with the first [`BUCKET_FIRST`] and the
+/// last [`BUCKET_RECENT`] members before it.
+fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
+    for i in prior.max(1)..members.len() {
+        let (before, later) = (&members[..i], members[i]);
+        let first = before.len().min(BUCKET_FIRST);
+        let recent = before.len().saturating_sub(BUCKET_RECENT).max(first);
+        for &earlier in before[..first].iter().chain(&before[recent..]) {
+            out.push((earlier, later));
+        }
+    }
+}
+
+/// The union of two sorted, deduplicated pair lists, sorted and deduplicated.
+fn union(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while let (Some(&x), Some(&y)) = (a.peek(), b.peek()) {
+        out.push(x.min(y));
+        if x <= y {
+            a.next();
+        }
+        if y <= x {
+            b.next();
+        }
+    }
+    out.extend(a);
+    out.extend(b);
+    out.shrink_to_fit();
+    out
+}
+
+/// The pairs [`candidate_pairs`] gives documents that all have one key (a
+/// single shingle, the same in every table), from `(key, document)`: a
+/// bucket is then the documents of one key in every table, paired as there.
+#[must_use]
+pub fn single_key_pairs(mut singles: Vec<(u64, u32)>) -> Vec<(u32, u32)> {
+    singles.sort_unstable();
+    let mut out = Vec::new();
+    let mut members = Vec::new();
+    for group in singles.chunk_by(|a, b| a.0 == b.0) {
+        members.clear();
+        members.extend(group.iter().map(|&(_, d)| d));
+        bucket_pairs(&members, 0, &mut out);
+    }
+    out.sort_unstable();
+    out
 }
 
 #[cfg(test)]
@@ -118,5 +220,36 @@ mod tests {
         let pairs = candidate_pairs(&keys, 1);
         assert!(pairs.len() <= n * (BUCKET_FIRST + BUCKET_RECENT));
         assert!(pairs.contains(&(0, 999)) && pairs.contains(&(998, 999)));
+    }
+
+    #[test]
+    fn single_keys_pair_as_in_every_table() {
+        // Documents 0, 2, 3 and 5 share key 7 in both tables, 1 and 4 key 9:
+        // the same pairs as banding them, groups of more than the windows
+        // included.
+        let ids = [7, 9, 7, 7, 9, 7];
+        let keys: Vec<[u64; 2]> = ids.iter().map(|&k| [k, k]).collect();
+        let refs: Vec<&[u64]> = keys.iter().map(<[u64; 2]>::as_slice).collect();
+        let singles: Vec<(u64, u32)> = (0..6u32).map(|d| (ids[d as usize], d)).collect();
+        assert_eq!(single_key_pairs(singles), candidate_pairs(&refs, 2));
+        let n = 40u32;
+        let keys: Vec<&[u64]> = vec![&[3, 3, 3]; n as usize];
+        let singles: Vec<(u64, u32)> = (0..n).map(|d| (3, d)).collect();
+        assert_eq!(single_key_pairs(singles), candidate_pairs(&keys, 3));
+    }
+
+    #[test]
+    fn tables_are_merged_without_repeats() {
+        let keys: [&[u64]; 5] = [&[1, 5, 8], &[2, 5, 8], &[1, 6, 8], &[2, 6, 9], &[1, 5, 9]];
+        let mut expected = Vec::new();
+        for b in 0..5u32 {
+            for a in 0..b {
+                if (0..3).any(|t| keys[a as usize][t] == keys[b as usize][t]) {
+                    expected.push((a, b));
+                }
+            }
+        }
+        expected.sort_unstable();
+        assert_eq!(candidate_pairs(&keys, 3), expected);
     }
 }

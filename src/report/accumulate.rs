@@ -699,8 +699,13 @@ impl Accumulator {
                     kept: b.doc_ref(c.kept),
                     members: Vec::new(),
                 });
+            // A cluster met again (its representative in an index or an
+            // earlier chunk) brings new members and its representative
+            // again; skipped as such, not by a search of the members (200,000
+            // identical records took 70 s so).
+            let again = !entry.members.is_empty();
             for &(m, similarity) in &c.members {
-                if entry.members.iter().any(|x| x.document.index == m) {
+                if again && m == c.representative {
                     continue;
                 }
                 entry.members.push(ClusterMember {
