@@ -247,10 +247,17 @@ pub fn cluster_documents(
     }
 }
 
+/// A block's number: its document's number and its position in it, which
+/// orders blocks as the input does.
+#[must_use]
+pub fn block_number(doc: u32, position: u32) -> u64 {
+    u64::from(doc) << 32 | u64::from(position)
+}
+
 /// A block that shares a key, for [`detect_shared`].
 #[derive(Clone, Debug)]
 pub struct SharedBlock {
-    /// Its global number (blocks in input order, across documents).
+    /// Its [`block_number`].
     pub block: u64,
     /// Its features.
     pub features: BlockFeatures,
@@ -259,9 +266,9 @@ pub struct SharedBlock {
 /// A repeat the detector found.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Repeat {
-    /// The repeated block (global number).
+    /// The repeated block ([`block_number`]).
     pub block: u64,
-    /// Its first copy (global number).
+    /// Its first copy ([`block_number`]).
     pub source: u64,
     /// Containment in the first copy, 1.0 when exact.
     pub similarity: f64,
@@ -340,9 +347,9 @@ pub struct BlockVerdicts {
 }
 
 /// Groups every repeat into runs with [`decide`]: `words` holds the word
-/// counts of each document's blocks (every document, in order), `skipped`
-/// the documents dropped whole (ascending) and `repeats` what
-/// [`detect_shared`] found.
+/// counts of each document's blocks (every document, in order: document
+/// numbers are positions in it), `skipped` the documents dropped whole
+/// (ascending) and `repeats` what [`detect_shared`] found.
 ///
 /// # Panics
 /// If a repeat names a block past the last one.
@@ -371,7 +378,15 @@ pub fn decide_blocks(
         let d = d as usize;
         matches[doc_start[d]..doc_start[d + 1]].fill(Match::Skipped);
     }
-    let at = |b: u64| usize::try_from(b).expect("block numbers fit in memory");
+    let at = |b: u64| {
+        let (doc, position) = (usize::try_from(b >> 32), usize::try_from(b & 0xffff_ffff));
+        let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
+        assert!(
+            doc < words.len() && position < words[doc].len(),
+            "block {doc}:{position} is past the corpus"
+        );
+        doc_start[doc] + position
+    };
     for r in repeats {
         matches[at(r.block)] = Match::Repeat {
             source: at(r.source),
@@ -547,18 +562,17 @@ mod tests {
         }
         // Global block numbers, and the keys each block shares through.
         let mut groups: BTreeMap<(u8, u128), Vec<u64>> = BTreeMap::new();
-        let mut block = 0u64;
-        let mut numbered = Vec::new();
-        for (d, f) in docs.iter().enumerate() {
-            for b in &f.blocks {
-                if !dropped_docs[d] && b.words > 0 {
+        let mut numbered = BTreeMap::new();
+        for (d, f) in (0..n).zip(&docs) {
+            for (i, b) in (0..).zip(&f.blocks) {
+                let block = block_number(d, i);
+                if !dropped_docs[d as usize] && b.words > 0 {
                     groups.entry((0, b.exact)).or_default().push(block);
                     for k in posting_keys(b, config) {
                         groups.entry((1, u128::from(k))).or_default().push(block);
                     }
                 }
-                numbered.push(b);
-                block += 1;
+                numbered.insert(block, b);
             }
         }
         let mut shared: Vec<u64> = groups
@@ -573,7 +587,7 @@ mod tests {
             .into_iter()
             .map(|b| SharedBlock {
                 block: b,
-                features: numbered[usize::try_from(b).unwrap()].clone(),
+                features: numbered[&b].clone(),
             })
             .collect();
         let repeats = detect_shared(shared, config);
