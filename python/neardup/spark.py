@@ -92,22 +92,26 @@ class InputError(Exception):
         self.messages = list(messages)
 
 
-def _hadoop_files(sc, paths: Sequence[str]) -> List[Tuple[str, int, bool]]:
-    """(path, bytes, ends with a newline) of every file under `paths`, in the
+def _hadoop_files(sc, paths: Sequence[str]) -> List[Tuple[str, int, bool, bool]]:
+    """(path, bytes, ends with a newline, starts with a byte-order mark) of
+    every file under `paths`, in the
     order `neardup clean` reads them: given paths as given, directories
     walked in sorted byte order of names, hidden entries skipped."""
     jvm = sc._jvm
     conf = sc._jsc.hadoopConfiguration()
-    found: List[Tuple[str, int, bool]] = []
+    found: List[Tuple[str, int, bool, bool]] = []
     errors: List[str] = []
 
-    def last_byte_is_newline(fs, status) -> bool:
+    def ends(fs, status) -> Tuple[bool, bool]:
+        """Whether the file ends with a newline, and starts with a UTF-8
+        byte-order mark (Hadoop's line reader leaves it out)."""
         if status.getLen() == 0:
-            return True
+            return True, False
         stream = fs.open(status.getPath())
         try:
+            head = [stream.read() for _ in range(min(3, status.getLen()))]
             stream.seek(status.getLen() - 1)
-            return stream.read() == 10
+            return stream.read() == 10, head == [0xEF, 0xBB, 0xBF]
         finally:
             stream.close()
 
@@ -132,7 +136,7 @@ def _hadoop_files(sc, paths: Sequence[str]) -> List[Tuple[str, int, bool]]:
             raise InputError(
                 [f"{shown}: compressed inputs are not read by the Spark job yet; decompress it first"]
             )
-        found.append((shown, status.getLen(), last_byte_is_newline(fs, status)))
+        found.append((shown, status.getLen(), *ends(fs, status)))
 
     for given in paths:
         path = jvm.org.apache.hadoop.fs.Path(given)
@@ -146,19 +150,19 @@ def _hadoop_files(sc, paths: Sequence[str]) -> List[Tuple[str, int, bool]]:
     return found
 
 
-def _read_lines(sc, files: Sequence[Tuple[str, int, bool]], partitions: Optional[int]):
+def _read_lines(sc, files: Sequence[Tuple[str, int, bool, bool]], partitions: Optional[int]):
     """The input's lines (without `\\n`), in order, and for each partition
     the index of its file. With `partitions`, files are cut into splits of
     total / partitions bytes (a file is never one split with another)."""
     conf = {"textinputformat.record.delimiter": "\n"}
     if partitions:
-        total = sum(size for _, size, _ in files)
+        total = sum(f[1] for f in files)
         split = str(max(1, math.ceil(total / partitions)))
         conf["mapreduce.input.fileinputformat.split.maxsize"] = split
         conf["mapreduce.input.fileinputformat.split.minsize"] = split
     rdds = []
     file_of: List[int] = []
-    for f, (path, _, _) in enumerate(files):
+    for f, (path, *_) in enumerate(files):
         rdd = sc.newAPIHadoopFile(
             path,
             "org.apache.hadoop.mapreduce.lib.input.TextInputFormat",
@@ -169,6 +173,10 @@ def _read_lines(sc, files: Sequence[Tuple[str, int, bool]], partitions: Optional
         rdds.append(rdd)
         file_of.extend([f] * rdd.getNumPartitions())
     return sc.union(rdds), file_of
+
+
+def _with_bom(line: str, first: int, i: int) -> str:
+    return "\ufeff" + line if first == 2 and i == 0 else line
 
 
 def _u32s(data: bytes) -> Tuple[int, ...]:
@@ -197,13 +205,17 @@ def clean(
     job = _native.Job(options)  # validates the options on the driver
     sc = spark.sparkContext
     files = _hadoop_files(sc, inputs)
-    _refuse_output_among_inputs(output, [path for path, _, _ in files])
+    _refuse_output_among_inputs(output, [f[0] for f in files])
     lines, file_of = _read_lines(sc, files, partitions)
     n_parts = lines.getNumPartitions()
     first_part = {}
     for p, f in enumerate(file_of):
         first_part.setdefault(f, p)
-    first_of_file = [first_part[f] == p for p, f in enumerate(file_of)]
+    # Per partition: 0, or 1 when it holds its file's first line, 2 when that
+    # line starts with a byte-order mark (given back to it, as it is in the file).
+    first_of_file = [
+        (1 + files[f][3]) if first_part[f] == p else 0 for p, f in enumerate(file_of)
+    ]
     first_b = sc.broadcast(first_of_file)
     tables = job.tables()
     with_docs, with_blocks = job.levels()
@@ -223,7 +235,7 @@ def clean(
             batch.clear()
 
         for i, line in enumerate(it):
-            batch.append((line, first and i == 0))
+            batch.append((_with_bom(line, first, i), bool(first) and i == 0))
             if len(batch) == 1024:
                 yield from flush()
         if batch:
@@ -401,7 +413,13 @@ def _decide_and_write(
             doc = base + i
             terminator = not (last_b.value[p] and i + 1 == len(rows)) or newline_b.value[p]
             batch.append(
-                (line, first and i == 0, terminator, doc in dropped_b.value, blocks_b.value.get(doc, []))
+                (
+                    _with_bom(line, first, i),
+                    bool(first) and i == 0,
+                    terminator,
+                    doc in dropped_b.value,
+                    blocks_b.value.get(doc, []),
+                )
             )
         text, removed, error = job.clean_lines(batch)
         if error is not None:
