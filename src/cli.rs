@@ -166,15 +166,10 @@ pub enum OutputFormatArg {
 }
 
 impl OutputFormatArg {
-    /// The name as given on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            OutputFormatArg::Text => "text",
-            OutputFormatArg::Json => "json",
-            OutputFormatArg::Jsonl => "jsonl",
-            OutputFormatArg::Github => "github",
-            OutputFormatArg::Html => "html",
-        }
+    /// The name as given on the command line (clap's, not restated).
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned())
     }
 }
 
@@ -567,6 +562,7 @@ impl Command {
             tmp_dir: common.tmp_dir.clone(),
             quiet: common.quiet,
             verbose: common.verbose,
+            streams: neardup::plan::Streams::default(),
         };
         let plan = common
             .config()
@@ -677,25 +673,14 @@ impl Common {
     }
 }
 
-/// Most worker threads per core: more only add start-up and coordination
-/// (`--threads 10000` took minutes on a 7 KB file).
-const THREADS_PER_CORE: usize = 8;
-
-/// The worker threads a run uses for `--threads asked`: one per core for 0,
-/// at most [`THREADS_PER_CORE`] per core (saying so when capped).
+/// The worker threads a run uses for `--threads asked`, saying so when they
+/// are capped ([`neardup::config::resolve_threads`]).
 fn threads(asked: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let most = cores.saturating_mul(THREADS_PER_CORE);
-    if asked == 0 {
-        cores
-    } else if asked > most {
-        eprintln!(
-            "neardup: --threads {asked} is more than {THREADS_PER_CORE} per core; using {most} ({cores} cores)"
-        );
-        most
-    } else {
-        asked
+    let (threads, note) = neardup::config::resolve_threads(asked);
+    if let Some(note) = note {
+        eprintln!("neardup: {note}");
     }
+    threads
 }
 
 #[cfg(test)]
@@ -714,6 +699,9 @@ mod tests {
     #[test]
     fn defaults_resolve() {
         let config = common(&["a.txt"]).config().unwrap();
+        // The flags' defaults are Config's (those given as enum names too).
+        let settings = |c: &Config| serde_json::to_value(c).unwrap();
+        assert_eq!(settings(&config), settings(&Config::default()));
         assert_eq!(config.block_shingle, 3);
         assert!(config.mmap);
         assert!(config.threads >= 1);

@@ -485,7 +485,8 @@ impl Underway<'_> {
         match &plan.destination {
             None => self.chunks(first, None, ""),
             Some(Destination::Stdout) => {
-                let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+                let stdout = crate::pipe::stdout_or(plan.streams.stdout.as_ref());
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
                 // A reader of the pipe gets each chunk's output as it is made.
                 let mut sink = OneStream {
                     out: &mut out,
@@ -861,8 +862,8 @@ fn deliver_report(
     match &plan.report {
         ReportTo::File(path) => crate::target::write_to(path, staging, write)?,
         ReportTo::Stdout => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let stdout = crate::pipe::stdout_or(plan.streams.report.as_ref());
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
             match write(&mut out).and_then(|()| out.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(false),
                 Err(e) => return Err(Error::Usage(format!("writing the report: {e}"))),

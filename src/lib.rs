@@ -49,11 +49,17 @@
 //!     tmp_dir: None,
 //!     quiet: false,
 //!     verbose: false,
+//!     streams: Default::default(),
 //! };
 //! let plan = Plan::new(Config::default(), request).expect("a valid request");
 //! let status = neardup::run(&plan, &neardup::progress::Silent);
 //! assert!(status.is_ok());
 //! ```
+//!
+//! A caller holding its records in memory (the Python package) gives the
+//! run streams in place of standard input and output ([`plan::Streams`]):
+//! the same run, reading JSON Lines from a [`pipe::Reader`] and writing the
+//! cleaned text and the report to [`pipe::Writer`]s (see [`pipe`]).
 //!
 //! The engine alone, over texts in memory:
 //!
@@ -90,6 +96,7 @@ pub mod memory;
 pub mod normalize;
 pub mod output;
 pub mod parquet;
+pub mod pipe;
 pub mod pipeline;
 pub mod plan;
 pub mod prior;

@@ -7,7 +7,7 @@
 //! cleaned text, dropped rows left out, `--annotate`'s columns added),
 //! reading the input again alongside, a batch of rows at a time.
 
-use crate::chunked::{OneStream, Sink as ChunkSink};
+use crate::chunked::Sink as ChunkSink;
 use crate::config::{Config, Format};
 use crate::error::{Error, Result};
 use crate::input::{display_path, InputPath, Source};
@@ -644,23 +644,4 @@ impl Write for Sink<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// Writes a whole run's sources to `out` through a [`Sink`] (each source's
-/// cleaned records by `fill`), for one output file.
-///
-/// # Errors
-/// Those of `fill` and of writing.
-pub fn write_sources(
-    out: &mut dyn Write,
-    config: &Config,
-    sources: &[(usize, &InputPath)],
-    mut fill: impl FnMut(usize, &mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let mut one = OneStream { out, flush: false };
-    let mut sink = Sink::new(&mut one, config, true);
-    for &(source, input) in sources {
-        fill(source, sink.to(source, input)?)?;
-    }
-    sink.finish()
 }

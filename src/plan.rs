@@ -166,6 +166,39 @@ pub struct Request {
     pub quiet: bool,
     /// `-v`: timings and memory on standard error.
     pub verbose: bool,
+    /// Streams in place of standard input and output (a library caller's;
+    /// the binary's are `Streams::default()`, the process's own).
+    pub streams: Streams,
+}
+
+/// Streams a library caller gives a run in place of the process's standard
+/// input and output: the input `-` names, the cleaned text of `-o -` (or of
+/// `clean` without `-o`), and the report where it would go to standard
+/// output (`scan`, `check`, `--report -`). With both outputs given, they may
+/// both be asked for as standard output.
+#[derive(Clone, Debug, Default)]
+pub struct Streams {
+    /// What `-` reads.
+    pub stdin: Option<crate::pipe::Reader>,
+    /// Where the cleaned text goes.
+    pub stdout: Option<crate::pipe::Writer>,
+    /// Where the report goes.
+    pub report: Option<crate::pipe::Writer>,
+}
+
+impl Streams {
+    /// Whether the cleaned text and the report have streams of their own
+    /// (then both may be asked for as standard output).
+    fn apart(&self) -> bool {
+        self.stdout.is_some() && self.report.is_some()
+    }
+
+    /// Gives the caller's input stream to the input `-` names.
+    fn attach(&self, inputs: &mut [InputPath]) {
+        for input in inputs.iter_mut().filter(|i| i.is_stdin()) {
+            input.reader.clone_from(&self.stdin);
+        }
+    }
 }
 
 /// Bytes of memory a run of one chunk takes per byte of input, both levels
@@ -208,6 +241,8 @@ pub struct Plan {
     pub quiet: bool,
     /// Timings and memory on standard error.
     pub verbose: bool,
+    /// Streams in place of standard input and output.
+    pub streams: Streams,
 }
 
 impl Plan {
@@ -252,7 +287,7 @@ impl Plan {
         });
         let to_stdout = matches!(destination, Some(Destination::Stdout));
         let report_to_stdout = request.report.as_deref() == Some(std::path::Path::new("-"));
-        if to_stdout && report_to_stdout {
+        if to_stdout && report_to_stdout && !request.streams.apart() {
             return usage("the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE");
         }
         if request
@@ -278,7 +313,8 @@ impl Plan {
             )));
         }
         // Every path is tried and every failure reported before giving up.
-        let (inputs, input_errors) = crate::input::expand(&request.paths, &config.glob);
+        let (mut inputs, input_errors) = crate::input::expand(&request.paths, &config.glob);
+        request.streams.attach(&mut inputs);
         // No path written is one read, or another written: checked before
         // anything is read (or a lock taken).
         check_paths(&request, &index, &inputs, destination.as_ref())?;
@@ -316,6 +352,7 @@ impl Plan {
             notes,
             quiet: request.quiet,
             verbose: request.verbose,
+            streams: request.streams,
         })
     }
 

@@ -498,7 +498,7 @@ impl<'c> Stream<'c> {
         let path = input::display_path(&input);
         let raw: Box<dyn Read + Send> = if input.is_stdin() {
             Box::new(CountingReader {
-                inner: std::io::stdin(),
+                inner: crate::pipe::stdin_or(input.reader.as_ref()),
                 read: Arc::clone(&read),
             })
         } else {

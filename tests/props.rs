@@ -296,6 +296,7 @@ fn pieces_of_any_size_give_the_documents_a_whole_load_gives() {
         .map(|name| neardup::input::InputPath {
             path: d.join(name),
             relative: std::path::PathBuf::from(name),
+            reader: None,
         })
         .collect();
     let whole = Corpus::load(inputs.clone(), &Config::default()).unwrap();

@@ -42,10 +42,13 @@ pub struct InputPath {
     /// The path relative to the directory it was found in (its file name when it
     /// was named directly); `--out-dir` mirrors it.
     pub relative: PathBuf,
+    /// What `-` reads instead of standard input: a library caller's stream
+    /// ([`crate::plan::Streams`]), named as it says.
+    pub reader: Option<crate::pipe::Reader>,
 }
 
 impl InputPath {
-    /// Whether this is standard input.
+    /// Whether this is standard input (or the caller's stream in its place).
     #[must_use]
     pub fn is_stdin(&self) -> bool {
         self.path.as_os_str() == "-"
@@ -420,6 +423,7 @@ impl Corpus {
                 input: InputPath {
                     path: PathBuf::from(&id),
                     relative: PathBuf::from(&id),
+                    reader: None,
                 },
                 format: Format::Text,
                 data: Data::Owned(bytes),
@@ -774,6 +778,7 @@ mod tests {
         let input = InputPath {
             path: path.clone(),
             relative: PathBuf::from("ids.jsonl"),
+            reader: None,
         };
         let config = Config {
             format: Format::Jsonl,

@@ -12,15 +12,15 @@ pub(super) fn read_data(
 ) -> Result<Data> {
     let path = &input.path;
     if input.is_stdin() {
+        let name = display_path(input);
+        let mut stdin = crate::pipe::stdin_or(input.reader.as_ref());
         if let Some(dir) = spool_in {
-            return spool(dir, Path::new("<stdin>"), &mut std::io::stdin().lock())
-                .map_err(|e| Error::io("<stdin>", e));
+            return spool(dir, &name, &mut stdin).map_err(|e| Error::io(&name, e));
         }
         let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
+        stdin
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::io("<stdin>", e))?;
+            .map_err(|e| Error::io(&name, e))?;
         return Ok(Data::Owned(bytes));
     }
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -109,7 +109,9 @@ pub(crate) fn map_spool(file: File) -> std::io::Result<Data> {
 }
 
 pub(crate) fn display_path(input: &InputPath) -> PathBuf {
-    if input.is_stdin() {
+    if let Some(reader) = &input.reader {
+        reader.name().to_owned()
+    } else if input.is_stdin() {
         PathBuf::from("<stdin>")
     } else {
         input.path.clone()

@@ -52,6 +52,7 @@ pub(super) fn expand_one(
         out.push(InputPath {
             path: path.clone(),
             relative: PathBuf::from("stdin"),
+            reader: None,
         });
         return Ok(());
     }
@@ -63,6 +64,7 @@ pub(super) fn expand_one(
         out.push(InputPath {
             path: path.clone(),
             relative: name,
+            reader: None,
         });
     }
     Ok(())
@@ -96,6 +98,7 @@ pub(super) fn walk(
                 out.push(InputPath {
                     path,
                     relative: rel,
+                    reader: None,
                 });
             }
             continue;
@@ -115,6 +118,7 @@ pub(super) fn walk(
             out.push(InputPath {
                 path,
                 relative: rel,
+                reader: None,
             });
         }
     }

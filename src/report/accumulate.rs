@@ -400,7 +400,6 @@ pub(super) struct HeldCluster {
 pub struct Accumulator {
     pub(super) config: Config,
     pub(super) command: String,
-    pub(super) candidates: Option<Candidates>,
     pub(super) documents: Vec<DocReport>,
     pub(super) shared: BTreeMap<usize, Shared>,
     /// (first copy, global document) of blocks in documents dropped whole
@@ -470,9 +469,6 @@ impl Accumulator {
         Accumulator {
             config: config.clone(),
             command: command.into(),
-            // Taken from the first analysis added (choosing the banding
-            // takes milliseconds), or made at the end if none was.
-            candidates: None,
             documents: Vec::new(),
             shared: BTreeMap::new(),
             copies_in_dropped: Vec::new(),
@@ -649,9 +645,6 @@ impl Accumulator {
         for (i, docs) in corpus.docs_by_source().iter().enumerate() {
             self.inputs[i] += docs.len();
         }
-        if self.candidates.is_none() {
-            self.candidates.clone_from(&analysis.candidates);
-        }
         if analysis.candidates.is_some() {
             self.add_clusters(&b);
         }
@@ -788,9 +781,6 @@ impl Accumulator {
             use std::io::Write as _;
             spool.file.flush()?;
         }
-        if self.candidates.is_none() && self.config.level != crate::config::Level::Blocks {
-            self.candidates = Some(Candidates::new(&self.config));
-        }
         let (cluster_count, cluster_list, cluster_spool) = self.cluster_entries()?;
         let config = &self.config;
         // Documents dropped whole count toward blocks already shared by two kept
@@ -864,17 +854,22 @@ impl Accumulator {
                 syndicated_spool = Some(out);
             }
         }
-        let near_duplicates = self.candidates.as_ref().map(|candidates| {
-            let candidate_probability = match candidates {
-                Candidates::Minhash { banding, .. } => [0.5, 0.7, 0.8, 0.9, 0.95]
+        let parameters = Parameters::of(config);
+        let near_duplicates = (config.level != Level::Blocks).then(|| {
+            // MinHash: the S-curve of its banding; SimHash has none.
+            let d = &parameters.documents;
+            let banding = d.num_perm.and(d.bands.zip(d.rows));
+            let candidate_probability = banding.map_or_else(Vec::new, |(bands, rows)| {
+                [0.5, 0.7, 0.8, 0.9, 0.95]
                     .iter()
                     .map(|&j| CandidateProbability {
                         jaccard: j,
-                        probability: round(banding.probability(j)),
+                        probability: round(
+                            crate::index::lsh::Banding { bands, rows }.probability(j),
+                        ),
                     })
-                    .collect(),
-                Candidates::Simhash { .. } => Vec::new(),
-            };
+                    .collect()
+            });
             NearDuplicates {
                 candidate_probability,
                 candidate_pairs: self.candidate_pairs,
@@ -923,39 +918,7 @@ impl Accumulator {
                 version: env!("CARGO_PKG_VERSION").into(),
             },
             command: self.command.clone(),
-            parameters: Parameters {
-                blocks: format!("{:?}", config.blocks).to_lowercase(),
-                format: format!("{:?}", config.format).to_lowercase(),
-                text_field: config.text_field.clone(),
-                id_field: config.id_field.clone(),
-                normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
-                block_shingle: config.block_shingle,
-                measure: "containment".into(),
-                block_threshold: config.block_threshold,
-                min_words: config.min_words,
-                drop_short: config.drop_short,
-                max_gap: config.max_gap,
-                seed: config.seed,
-                level: format!("{:?}", config.level).to_lowercase(),
-                documents: DocParameters {
-                    method: format!("{:?}", config.method).to_lowercase(),
-                    doc_shingle: config.doc_shingle,
-                    threshold: config.threshold,
-                    measure: format!("{:?}", config.measure).to_lowercase(),
-                    num_perm: (config.method == Method::Minhash).then_some(config.num_perm),
-                    bands: match &self.candidates {
-                        Some(Candidates::Minhash { banding, .. }) => Some(banding.bands),
-                        _ => config.banding.map(|b| b.0),
-                    },
-                    rows: match &self.candidates {
-                        Some(Candidates::Minhash { banding, .. }) => Some(banding.rows),
-                        _ => config.banding.map(|b| b.1),
-                    },
-                    hamming: (config.method == Method::Simhash).then_some(config.hamming),
-                    keep: config.keep.to_string(),
-                    annotate: config.annotate,
-                },
-            },
+            parameters,
             inputs,
             summary,
             near_duplicates,

@@ -62,8 +62,7 @@
 //!   without `cluster_list`; `null` at `--level blocks`), `skipped`, and
 //!   `check` for `neardup check`
 
-use crate::cluster::Candidates;
-use crate::config::{Config, Method};
+use crate::config::{Config, Level, Method};
 use crate::decide::Pair;
 use crate::input::{Corpus, Texts};
 use crate::pipeline::Analysis;
@@ -413,6 +412,50 @@ pub struct Parameters {
     pub seed: u64,
     pub level: String,
     pub documents: DocParameters,
+}
+
+impl Parameters {
+    /// The settings of a run, as the report (and, in part, an index) names
+    /// them: the one place a [`Config`] is described.
+    #[must_use]
+    pub fn of(config: &Config) -> Parameters {
+        let name = |value: &dyn std::fmt::Debug| format!("{value:?}").to_lowercase();
+        let minhash = config.method == Method::Minhash;
+        // The banding used: worked out when there is a document level.
+        let banding = if minhash && config.level != Level::Blocks {
+            let b = crate::cluster::banding(config);
+            Some((b.bands, b.rows))
+        } else {
+            config.banding
+        };
+        Parameters {
+            blocks: name(&config.blocks),
+            format: name(&config.format),
+            text_field: config.text_field.clone(),
+            id_field: config.id_field.clone(),
+            normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
+            block_shingle: config.block_shingle,
+            measure: "containment".into(),
+            block_threshold: config.block_threshold,
+            min_words: config.min_words,
+            drop_short: config.drop_short,
+            max_gap: config.max_gap,
+            seed: config.seed,
+            level: name(&config.level),
+            documents: DocParameters {
+                method: name(&config.method),
+                doc_shingle: config.doc_shingle,
+                threshold: config.threshold,
+                measure: name(&config.measure),
+                num_perm: minhash.then_some(config.num_perm),
+                bands: banding.map(|b| b.0),
+                rows: banding.map(|b| b.1),
+                hamming: (!minhash).then_some(config.hamming),
+                keep: config.keep.to_string(),
+                annotate: config.annotate,
+            },
+        }
+    }
 }
 
 /// The document level's settings.

@@ -46,7 +46,8 @@ mod history;
 mod segment;
 mod write;
 
-use crate::config::{Config, Level, Measure, Method};
+use crate::config::Config;
+use crate::report::Parameters;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -112,31 +113,31 @@ pub struct IndexParams {
 pub const ENGINE_VERSION: u32 = 2;
 
 impl IndexParams {
-    /// The parameters of a run.
+    /// The parameters of a run: those of its report ([`Parameters::of`])
+    /// that change what an index holds, the document level's only when it
+    /// has one.
     #[must_use]
     pub fn of(config: &Config) -> IndexParams {
-        let docs = config.level != Level::Blocks;
-        let minhash = docs && config.method == Method::Minhash;
-        let banding = minhash.then(|| crate::cluster::banding(config));
+        let p = Parameters::of(config);
+        let docs = p.level != "blocks";
+        let d = p.documents;
+        let minhash = docs && d.num_perm.is_some();
         IndexParams {
             engine: ENGINE_VERSION,
-            seed: config.seed,
-            level: format!("{:?}", config.level).to_lowercase(),
-            blocks: format!("{:?}", config.blocks).to_lowercase(),
-            block_shingle: config.block_shingle,
-            block_threshold: config.block_threshold,
-            min_words: config.min_words,
-            method: format!("{:?}", config.method).to_lowercase(),
-            doc_shingle: config.doc_shingle,
-            threshold: config.threshold,
-            measure: match config.measure {
-                Measure::Jaccard => "jaccard".into(),
-                Measure::Containment => "containment".into(),
-            },
-            num_perm: minhash.then_some(config.num_perm),
-            bands: banding.map(|b| b.bands),
-            rows: banding.map(|b| b.rows),
-            hamming: (docs && config.method == Method::Simhash).then_some(config.hamming),
+            seed: p.seed,
+            level: p.level,
+            blocks: p.blocks,
+            block_shingle: p.block_shingle,
+            block_threshold: p.block_threshold,
+            min_words: p.min_words,
+            method: d.method,
+            doc_shingle: d.doc_shingle,
+            threshold: d.threshold,
+            measure: d.measure,
+            num_perm: d.num_perm.filter(|_| minhash),
+            bands: d.bands.filter(|_| minhash),
+            rows: d.rows.filter(|_| minhash),
+            hamming: d.hamming.filter(|_| docs),
         }
     }
 

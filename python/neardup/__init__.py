@@ -1,0 +1,553 @@
+"""Find and remove near-duplicate text: repeated paragraphs, syndicated blocks
+and near-copy documents, with the neardup engine running in process.
+
+Three entry points:
+
+- :func:`clean` and :func:`scan` (and :func:`check`) over records (dicts such
+  as JSON Lines records, or strings), a ``pyarrow.Table`` or an iterator of
+  ``RecordBatch``, or paths; options are the CLI's flags as keyword
+  arguments (``--min-words 6`` is ``min_words=6``), with its defaults;
+- :func:`clean_stream` for data larger than memory: batches in, batches out,
+  under ``memory_limit=``;
+- :class:`Index`, a persistent index of earlier runs.
+
+>>> import neardup
+>>> body = "A paragraph long enough to be judged on its own words, as any other."
+>>> result = neardup.clean([{"id": "a", "text": body}, {"id": "b", "text": body}])
+>>> [r["id"] for r in result.records]
+['a']
+>>> result.report["summary"]["dropped_documents"]
+1
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import warnings
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
+
+from . import _native
+
+__all__ = [
+    "Index",
+    "NeardupError",
+    "NeardupOSError",
+    "NeardupWarning",
+    "Result",
+    "Stream",
+    "check",
+    "clean",
+    "clean_stream",
+    "scan",
+]
+
+__version__ = _native.__version__
+
+NeardupError = _native.NeardupError
+NeardupError.__module__ = "neardup"
+
+
+class NeardupOSError(NeardupError, OSError):
+    """An input, output or index could not be read or written (the CLI's
+    message names the path)."""
+
+
+class NeardupWarning(UserWarning):
+    """A warning or note of a run, as the CLI prints on standard error."""
+
+
+def _raise(errors: List[tuple]) -> None:
+    messages = [message for _, message in errors]
+    cls = NeardupOSError if any(kind == "io" for kind, _ in errors) else NeardupError
+    err = cls("\n".join(messages))
+    err.errors = messages
+    raise err
+
+
+# How many bytes of JSON Lines are handed to the engine at a time.
+_PIECE = 1 << 20
+
+
+def _is_path(data: Any) -> bool:
+    return isinstance(data, (str, os.PathLike))
+
+
+def _batches(data: Any) -> Iterator[Iterable[Any]]:
+    """The input as batches of records (dicts or strings)."""
+    if hasattr(data, "to_batches") and hasattr(data, "schema"):
+        # A pyarrow.Table.
+        for batch in data.to_batches():
+            yield batch.to_pylist()
+        return
+    if hasattr(data, "to_pylist") and hasattr(data, "schema"):
+        # One pyarrow.RecordBatch.
+        yield data.to_pylist()
+        return
+    if isinstance(data, dict):
+        raise TypeError("records must be an iterable of dicts or strings, not one dict")
+    for item in data:
+        if hasattr(item, "to_pylist") and hasattr(item, "schema"):
+            yield item.to_pylist()
+        elif isinstance(item, (list, tuple)):
+            yield item
+        else:
+            yield (item,)
+
+
+def _jsonl(data: Any, text_field: str, id_field: str) -> Iterator[bytes]:
+    """The records as JSON Lines, about a megabyte at a time. A string is a
+    record of its own: its text, and its position (from 0) as its id."""
+    piece: List[bytes] = []
+    size = 0
+    n = 0
+    for batch in _batches(data):
+        for record in batch:
+            if isinstance(record, str):
+                record = {id_field: n, text_field: record}
+            elif not isinstance(record, dict):
+                raise TypeError(
+                    f"record {n}: expected a dict or a string, got {type(record).__name__}"
+                )
+            line = json.dumps(record, ensure_ascii=False, allow_nan=False).encode() + b"\n"
+            piece.append(line)
+            size += len(line)
+            n += 1
+            if size >= _PIECE:
+                yield b"".join(piece)
+                piece, size = [], 0
+    if piece:
+        yield b"".join(piece)
+
+
+class _Progress:
+    """Progress events to a callable, or to tqdm bars (one per stage)."""
+
+    def __init__(self, progress: Any):
+        self.callback: Optional[Callable[[tuple], Any]] = None
+        self.bar = None
+        if progress is True or progress == "tqdm":
+            try:
+                from tqdm.auto import tqdm
+            except ImportError as e:
+                raise ImportError("progress=True shows a tqdm bar: pip install tqdm") from e
+            self.tqdm = tqdm
+            self.callback = self._tqdm
+        elif callable(progress):
+            self.callback = progress
+        elif progress not in (None, False):
+            raise TypeError("progress takes True (a tqdm bar), a callable, or None")
+
+    def _tqdm(self, event: tuple) -> None:
+        kind = event[0]
+        if kind == "stage":
+            self._close()
+            _, name, total, in_bytes = event
+            self.bar = self.tqdm(
+                total=total or None,
+                desc=name,
+                unit="B" if in_bytes else "it",
+                unit_scale=bool(in_bytes),
+                leave=False,
+            )
+        elif kind == "advance" and self.bar is not None:
+            self.bar.update(event[1])
+        elif kind == "message" and self.bar is not None:
+            self.bar.set_description_str(event[1])
+        elif kind == "finish":
+            self._close()
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _say(lines: List[str]) -> None:
+    # Warnings and notes, as the CLI prints them; other lines (what `index
+    # build` indexed, `verbose=True` figures) stay in `Result.messages`.
+    for line in lines:
+        if line.startswith(("warning:", "note:")):
+            warnings.warn(line, NeardupWarning, stacklevel=4)
+
+
+class Result:
+    """What a run gives back.
+
+    Attributes:
+        records: the kept records in input order, as ``neardup clean`` writes
+            them for JSON Lines (repeated blocks cut from their text; with
+            ``annotate=True`` every record, with the ``neardup_*`` fields);
+            a string given as input comes back as ``{"id": position, "text":
+            cleaned}``. ``None`` for :func:`scan`, and for text files.
+        output: the cleaned output's bytes, exactly what ``neardup clean``
+            writes (``b""`` for :func:`scan`).
+        annotations: with ``annotate=True``, each record's ``neardup_*``
+            fields (``neardup_cluster``, ``neardup_cluster_size``,
+            ``neardup_representative``, ``neardup_similarity``,
+            ``neardup_duplicate``, ``neardup_removed_bytes``), in input order;
+            else ``None``.
+        report: the report, the same JSON as ``--json``, as a dict.
+        report_json: the same report as the string ``--json`` writes.
+        status: the CLI's exit status (``check``: 1 when a limit is passed).
+        messages: the warnings and notes the CLI prints on standard error.
+    """
+
+    def __init__(
+        self,
+        output: bytes,
+        report_json: str,
+        status: int,
+        messages: List[str],
+        records: bool,
+        annotate: bool,
+    ):
+        self.output = output
+        self.report_json = report_json
+        self.report: Dict[str, Any] = json.loads(report_json) if report_json else {}
+        self.status = status
+        self.messages = messages
+        self.records: Optional[List[Dict[str, Any]]] = None
+        if records and all(i.get("format") == "jsonl" for i in self.report.get("inputs", [])):
+            self.records = [json.loads(line) for line in output.splitlines() if line.strip()]
+        self.annotations: Optional[List[Dict[str, Any]]] = None
+        if annotate and self.records is not None:
+            self.annotations = [
+                {k: v for k, v in r.items() if k.startswith("neardup_")} for r in self.records
+            ]
+
+    @property
+    def text(self) -> str:
+        """The cleaned output as text (a text file's cleaned text)."""
+        return self.output.decode("utf-8", errors="surrogateescape")
+
+    @property
+    def passed(self) -> Optional[bool]:
+        """:func:`check`'s verdict (``None`` for other runs)."""
+        verdict = self.report.get("check")
+        return None if verdict is None else bool(verdict["passed"])
+
+    def to_arrow(self):
+        """The kept records as a ``pyarrow.Table``."""
+        import pyarrow as pa
+
+        return pa.Table.from_pylist(self.records or [])
+
+    def __repr__(self) -> str:
+        s = self.report.get("summary", {})
+        return (
+            f"<neardup.Result: {s.get('documents', 0)} documents, "
+            f"{s.get('dropped_documents', 0)} dropped, "
+            f"{s.get('removed_blocks', 0)} blocks removed>"
+        )
+
+
+def _run(
+    command: str,
+    data: Any,
+    options: Dict[str, Any],
+    *,
+    name: Optional[str] = None,
+    progress: Any = None,
+    output: Optional[Callable[[bytes], Any]] = None,
+    build: Optional[str] = None,
+) -> Result:
+    """One run of the engine; the cleaned text and the report collected."""
+    collected = bytearray()
+    report = bytearray()
+    text_field = options.get("text_field") or "text"
+    id_field = options.get("id_field") or "id"
+    paths: List[str] = []
+    reader = None
+    if data is None:
+        raise TypeError("give records, a pyarrow Table or batches, or a path")
+    if _is_path(data):
+        paths = [os.fspath(data)]
+    elif isinstance(data, (list, tuple)) and data and all(
+        isinstance(p, os.PathLike) for p in data
+    ):
+        paths = [os.fspath(p) for p in data]
+    else:
+        pieces = _jsonl(data, text_field, id_field)
+        reader = lambda: next(pieces, b"")  # noqa: E731
+    bar = _Progress(progress)
+    try:
+        status, errors, said = _native.run(
+            command,
+            options,
+            paths,
+            input=reader,
+            name=name,
+            output=(output or collected.extend) if command == "clean" else None,
+            report=report.extend if command != "build" else None,
+            progress=bar.callback,
+            build=build,
+        )
+    finally:
+        bar._close()
+    _say(said)
+    if errors:
+        _raise(errors)
+    return Result(
+        bytes(collected),
+        report.decode(),
+        status,
+        said,
+        records=command == "clean",
+        annotate=bool(options.get("annotate")),
+    )
+
+
+def clean(
+    records: Any,
+    *,
+    name: Optional[str] = None,
+    progress: Any = None,
+    **options: Any,
+) -> Result:
+    """Cleans ``records`` as ``neardup clean`` does: near-duplicate documents
+    dropped whole, repeated blocks cut from the documents kept.
+
+    Args:
+        records: an iterable of dicts (``{"id": ..., "text": ..., ...}``, as
+            JSON Lines records: every other field is kept as it is) or of
+            strings; a ``pyarrow.Table``, a ``RecordBatch`` or an iterable of
+            them; or a path (``str`` or ``os.PathLike``) or a list of
+            ``pathlib.Path``, read as the CLI reads files.
+        name: how messages and the report name the records (default
+            ``<records>``); the id of a record without one is ``name:line``.
+        progress: ``True`` for a tqdm bar per stage, or a callable that
+            gets ``("stage", name, total, bytes)``, ``("advance", n)``,
+            ``("message", text)`` and ``("finish",)``.
+        **options: the CLI's options by their names in snake case, with
+            its defaults: ``level``, ``threshold``, ``measure``, ``method``,
+            ``min_words``, ``block_threshold``, ``keep``, ``annotate``,
+            ``seed``, ``threads``, ``memory_limit``, ``index``, ``update``,
+            ``reference``, ``preview``, ``text_field``, ``id_field`` and the
+            others of ``neardup clean --help``.
+
+    Raises:
+        NeardupError: options refused or malformed input, with the CLI's
+            message (``<records>:7: ...`` names the record's line, from 1).
+        NeardupOSError: a path or the index could not be read or written.
+        TypeError: an option of the wrong type, or a record that is not a
+            dict or a string (or not JSON-serializable).
+    """
+    return _run("clean", records, options, name=name, progress=progress)
+
+
+def scan(
+    records: Any,
+    *,
+    name: Optional[str] = None,
+    progress: Any = None,
+    **options: Any,
+) -> Result:
+    """Reports as ``neardup scan --json`` does, writing nothing: the
+    result's ``.report`` (and ``.report_json``); its ``.records`` is ``None``.
+    Takes what :func:`clean` takes."""
+    return _run("scan", records, options, name=name, progress=progress)
+
+
+def check(
+    records: Any,
+    *,
+    name: Optional[str] = None,
+    progress: Any = None,
+    **options: Any,
+) -> Result:
+    """``neardup check``: the report with its verdict against
+    ``max_dup_docs``, ``max_dup_blocks`` and ``max_dup_bytes`` (``"5%"`` or
+    ``0.05``; with none, any duplicate fails). ``.passed`` is the verdict,
+    ``.status`` 1 when it failed (0 with ``exit_zero=True``)."""
+    return _run("check", records, options, name=name, progress=progress)
+
+
+class Stream:
+    """The cleaned records of :func:`clean_stream`, in batches, as the engine
+    writes each chunk. Iterate it for lists of dicts; once it is exhausted,
+    ``.report`` (and ``.report_json``, ``.messages``) hold the report. Closing
+    it early (``close()``, or leaving a ``with`` block) stops the run.
+    """
+
+    _END = object()
+
+    def __init__(self, data: Any, options: Dict[str, Any], name: Optional[str], progress: Any, batch_size: int):
+        self.batch_size = batch_size
+        self.report: Optional[Dict[str, Any]] = None
+        self.report_json: Optional[str] = None
+        self.messages: List[str] = []
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=8)
+        self._stop = threading.Event()
+        self._pending = b""
+        self._error: Optional[BaseException] = None
+        self._result: Optional[Result] = None
+        self._thread = threading.Thread(
+            target=self._work, args=(data, options, name, progress), daemon=True
+        )
+        self._thread.start()
+
+    def _write(self, piece: bytes) -> bool:
+        # Called by the engine (from its thread) with each piece of output;
+        # complete lines are handed over, in batches.
+        if self._stop.is_set():
+            return False
+        lines = (self._pending + piece).split(b"\n")
+        self._pending = lines.pop()
+        records = [json.loads(line) for line in lines if line.strip()]
+        for at in range(0, len(records), self.batch_size):
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(records[at : at + self.batch_size], timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+        return not self._stop.is_set()
+
+    def _work(self, data: Any, options: Dict[str, Any], name: Optional[str], progress: Any) -> None:
+        try:
+            self._result = _run("clean", data, options, name=name, progress=progress, output=self._write)
+        except BaseException as e:  # handed to the reader of the stream
+            self._error = e
+        finally:
+            while True:
+                try:
+                    self._queue.put(self._END, timeout=0.1)
+                    break
+                except queue.Full:
+                    if self._stop.is_set():
+                        break
+
+    def __iter__(self) -> "Stream":
+        return self
+
+    def __next__(self) -> List[Dict[str, Any]]:
+        item = self._queue.get() if not self._stop.is_set() else self._END
+        if item is self._END:
+            self._thread.join()
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            if self._result is not None:
+                self.report = self._result.report
+                self.report_json = self._result.report_json
+                self.messages = self._result.messages
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stops the run (nothing more is read) and waits for it to end."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        self._thread.join()
+
+    def __enter__(self) -> "Stream":
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
+
+
+def clean_stream(
+    batches: Any,
+    *,
+    memory_limit: Union[str, int] = "1G",
+    batch_size: int = 1000,
+    name: Optional[str] = None,
+    progress: Any = None,
+    **options: Any,
+) -> Stream:
+    """Cleans data larger than memory: ``batches`` (an iterable of lists of
+    records or strings, of ``RecordBatch``, or records one by one) are read
+    as they are needed, in chunks whose analysis fits in ``memory_limit``
+    (as ``--memory-limit``: each chunk checked against what earlier chunks
+    stored on disk under ``tmp_dir``), and the cleaned records come out in
+    lists of at most ``batch_size`` as each chunk is done, the same records
+    as :func:`clean` gives. Returns a :class:`Stream`; its ``.report`` is
+    there once it is exhausted. Takes :func:`clean`'s options."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    options["memory_limit"] = memory_limit
+    return Stream(batches, options, name, progress, batch_size)
+
+
+class Index:
+    """A persistent index of earlier runs (``--index PATH``): the documents and
+    blocks they saw, so that a new batch is checked against all of them.
+
+    >>> index = neardup.Index.build("seen.ndx", records)      # doctest: +SKIP
+    >>> index.clean(new_records, update=True).records         # doctest: +SKIP
+    """
+
+    def __init__(self, path: Union[str, "os.PathLike[str]"]):
+        """Opens the index at ``path`` (it must exist: :meth:`build` or an
+        update with ``create=True`` makes one)."""
+        self.path = os.fspath(path)
+        self.stats()
+
+    @classmethod
+    def create(cls, path: Union[str, "os.PathLike[str]"]) -> "Index":
+        """An index not made yet: the first :meth:`update` (or
+        ``update=True``) creates it."""
+        index = cls.__new__(cls)
+        index.path = os.fspath(path)
+        return index
+
+    @classmethod
+    def build(
+        cls,
+        path: Union[str, "os.PathLike[str]"],
+        records: Any,
+        *,
+        name: Optional[str] = None,
+        progress: Any = None,
+        **options: Any,
+    ) -> "Index":
+        """``neardup index build -o PATH``: a new index of ``records`` (what
+        :func:`clean` takes), replacing any at ``path``."""
+        _run("build", records, options, name=name, progress=progress, build=os.fspath(path))
+        return cls(path)
+
+    def stats(self, verify: bool = False) -> Dict[str, Any]:
+        """What ``neardup index stats --json`` says of it: ``documents``,
+        ``blocks``, ``bytes``, ``runs``, ``created``, ``updated`` (Unix
+        seconds), ``parameters``; ``verify=True`` checks every checksum."""
+        stats, error = _native.index_stats(self.path, verify)
+        if error is not None:
+            _raise([error])
+        return json.loads(stats)
+
+    @property
+    def documents(self) -> int:
+        """Documents the index holds."""
+        return self.stats()["documents"]
+
+    @property
+    def blocks(self) -> int:
+        """Blocks the index holds."""
+        return self.stats()["blocks"]
+
+    def scan(self, records: Any, *, update: bool = False, **options: Any) -> Result:
+        """:func:`scan` checked against the index (``--index``); with
+        ``update=True`` the records are added to it."""
+        return scan(records, index=self.path, update=update, **options)
+
+    def clean(self, records: Any, *, update: bool = False, **options: Any) -> Result:
+        """:func:`clean` checked against the index: what an earlier run saw
+        is dropped; with ``update=True`` the records are added to it once
+        the run is done."""
+        return clean(records, index=self.path, update=update, **options)
+
+    def update(self, records: Any, **options: Any) -> Result:
+        """Adds ``records`` to the index (creating it if missing), as
+        ``neardup scan --index PATH --update``; returns the scan."""
+        return scan(records, index=self.path, update=True, **options)
+
+    def __repr__(self) -> str:
+        return f"neardup.Index({self.path!r})"

@@ -1,0 +1,22 @@
+"""The Rust engine of the neardup package (use the package's functions)."""
+
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+__version__: str
+
+class NeardupError(ValueError): ...
+
+def run(
+    command: str,
+    options: Dict[str, Any],
+    paths: List[str],
+    input: Optional[Callable[[], bytes]] = None,
+    name: Optional[str] = None,
+    output: Optional[Callable[[bytes], Any]] = None,
+    report: Optional[Callable[[bytes], Any]] = None,
+    progress: Optional[Callable[[tuple], Any]] = None,
+    build: Optional[str] = None,
+) -> Tuple[int, List[Tuple[str, str]], List[str]]: ...
+def index_stats(
+    path: str, verify: bool = False
+) -> Tuple[Optional[str], Optional[Tuple[str, str]]]: ...

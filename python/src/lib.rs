@@ -1,0 +1,565 @@
+//! `neardup._native`: the engine for the Python package. One entry point,
+//! [`run`], takes the command, the CLI's options as a dict, and either paths
+//! or a Python callable that hands out JSON Lines bytes; it runs the one
+//! driver (`neardup::run`) with the GIL released, writing the cleaned text
+//! and the JSON report to Python callables in place of standard output
+//! ([`neardup::plan::Streams`]). The package's Python layer
+//! (`neardup/__init__.py`) turns records, strings and Arrow batches into those
+//! bytes and parses what comes back.
+
+use neardup::check::Limits;
+use neardup::config::{Keep, Level, Measure, Method, OnError};
+use neardup::pipe::{Reader, Writer};
+use neardup::plan::{Command, ReportFormat, Request, Streams};
+use neardup::progress::Progress;
+use neardup::{BlockMode, Config, Error, ExitStatus, Format, Plan};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The first Python exception raised by a callback while the engine ran: it
+/// is raised again once the run is over, instead of the I/O error the engine
+/// saw.
+type Raised = Arc<Mutex<Option<PyErr>>>;
+
+fn keep_first(slot: &Raised, err: PyErr) {
+    slot.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert(err);
+}
+
+/// Input from a Python callable that returns the next piece of JSON Lines
+/// (`bytes`; empty at the end).
+struct PyReader {
+    next: Py<PyAny>,
+    piece: Vec<u8>,
+    at: usize,
+    ended: bool,
+    raised: Raised,
+}
+
+impl Read for PyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.piece.len() && !self.ended {
+            let got = Python::attach(|py| -> PyResult<Vec<u8>> {
+                let piece = self.next.call0(py)?;
+                Ok(piece.cast_bound::<PyBytes>(py)?.as_bytes().to_vec())
+            });
+            match got {
+                Ok(piece) => {
+                    self.ended = piece.is_empty();
+                    self.piece = piece;
+                    self.at = 0;
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    keep_first(&self.raised, e);
+                    return Err(std::io::Error::other(message));
+                }
+            }
+        }
+        let n = buf.len().min(self.piece.len() - self.at);
+        buf[..n].copy_from_slice(&self.piece[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Output to a Python callable taking `bytes`; it returns `False` to stop the
+/// run (the reader of a stream went away), as a closed pipe stops the binary.
+struct PyWriter {
+    write: Py<PyAny>,
+    raised: Raised,
+}
+
+impl Write for PyWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let called = Python::attach(|py| -> PyResult<bool> {
+            let more = self.write.call1(py, (PyBytes::new(py, buf),))?;
+            Ok(!more.bind(py).is(pyo3::types::PyBool::new(py, false)))
+        });
+        match called {
+            Ok(true) => Ok(buf.len()),
+            Ok(false) => Err(std::io::ErrorKind::BrokenPipe.into()),
+            Err(e) => {
+                let message = e.to_string();
+                keep_first(&self.raised, e);
+                Err(std::io::Error::other(message))
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Progress to a Python callable (`("stage", name, total, bytes)`,
+/// `("advance", n)`, `("message", text)`, `("finish",)`), and the lines a run
+/// says (warnings, notes), kept for the caller.
+struct PyProgress {
+    callback: Option<Py<PyAny>>,
+    said: Mutex<Vec<String>>,
+    raised: Raised,
+}
+
+impl PyProgress {
+    fn call(&self, args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>>) {
+        let Some(callback) = &self.callback else {
+            return;
+        };
+        if let Err(e) = Python::attach(|py| callback.call1(py, (args(py)?,)).map(drop)) {
+            keep_first(&self.raised, e);
+        }
+    }
+}
+
+impl Progress for PyProgress {
+    fn stage(&self, name: &'static str, total: u64, bytes: bool) {
+        self.call(|py| Ok(("stage", name, total, bytes).into_pyobject(py)?.into_any()));
+    }
+    fn advance(&self, n: u64) {
+        self.call(|py| Ok(("advance", n).into_pyobject(py)?.into_any()));
+    }
+    fn message(&self, text: String) {
+        self.call(|py| Ok(("message", text).into_pyobject(py)?.into_any()));
+    }
+    fn say(&self, line: &str) {
+        self.said
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line.to_owned());
+    }
+    fn finish(&self) {
+        self.call(|py| Ok(("finish",).into_pyobject(py)?.into_any()));
+    }
+}
+
+/// The options a caller gave, taken out one by one; what is left at the end
+/// is an unknown keyword.
+struct Options<'py> {
+    given: Bound<'py, PyDict>,
+    function: &'py str,
+}
+
+impl Options<'_> {
+    fn take<T: for<'a> FromPyObjectOwned<'a>>(
+        &self,
+        name: &str,
+        what: &str,
+    ) -> PyResult<Option<T>> {
+        let Some(value) = self.given.get_item(name)? else {
+            return Ok(None);
+        };
+        self.given.del_item(name)?;
+        if value.is_none() {
+            return Ok(None);
+        }
+        value.extract::<T>().map(Some).map_err(|_| {
+            PyTypeError::new_err(format!(
+                "{}: expected {what}, got {}",
+                flag(name),
+                value
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".into(), |n| n.to_string())
+            ))
+        })
+    }
+
+    fn number<T: for<'a> FromPyObjectOwned<'a>>(&self, name: &str, default: T) -> PyResult<T> {
+        Ok(self.take(name, "a number")?.unwrap_or(default))
+    }
+
+    fn flag(&self, name: &str, default: bool) -> PyResult<bool> {
+        Ok(self.take(name, "True or False")?.unwrap_or(default))
+    }
+
+    fn string(&self, name: &str) -> PyResult<Option<String>> {
+        self.take(name, "a string")
+    }
+
+    fn path(&self, name: &str) -> PyResult<Option<PathBuf>> {
+        self.take(name, "a path")
+    }
+
+    /// A value of a fixed set, as clap refuses others.
+    fn choice<T: Copy>(&self, name: &str, choices: &[(&str, T)]) -> PyResult<T> {
+        let Some(given) = self.string(name)? else {
+            return Ok(choices[0].1);
+        };
+        choices
+            .iter()
+            .find(|(n, _)| *n == given)
+            .map(|&(_, v)| v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                NeardupError::new_err(format!(
+                    "invalid value '{given}' for '{} <{}>' [possible values: {}]",
+                    flag(name),
+                    name.to_uppercase(),
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// Refuses what no option took.
+    fn done(self) -> PyResult<()> {
+        match self.given.keys().iter().next() {
+            Some(name) => Err(PyTypeError::new_err(format!(
+                "{}() got an unexpected keyword argument {}",
+                self.function,
+                name.repr()?
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The CLI flag of an option.
+fn flag(name: &str) -> String {
+    format!("--{}", name.replace('_', "-"))
+}
+
+pyo3::create_exception!(
+    _native,
+    NeardupError,
+    PyValueError,
+    "A run failed, or its options were refused, with the CLI's message."
+);
+
+fn usage(e: &Error) -> PyErr {
+    NeardupError::new_err(e.to_string())
+}
+
+/// The validated config, from the CLI's options by their Python names, with
+/// the CLI's defaults (`Config::default()`) and its validation.
+fn config(options: &Options<'_>) -> PyResult<Config> {
+    let d = Config::default();
+    let measure = options.choice(
+        "measure",
+        &[
+            ("containment", Measure::Containment),
+            ("jaccard", Measure::Jaccard),
+        ],
+    )?;
+    let (bands, rows) = (
+        options.take::<usize>("bands", "a number")?,
+        options.take::<usize>("rows", "a number")?,
+    );
+    if bands.is_some() != rows.is_some() {
+        let missing = if bands.is_none() { "--bands" } else { "--rows" };
+        return Err(NeardupError::new_err(format!(
+            "the following required arguments were not provided: {missing} <N>"
+        )));
+    }
+    let glob: Vec<String> = match options.given.get_item("glob")? {
+        Some(one) if one.is_instance_of::<pyo3::types::PyString>() => {
+            options.given.del_item("glob")?;
+            vec![one.extract()?]
+        }
+        _ => options
+            .take("glob", "a list of patterns")?
+            .unwrap_or_default(),
+    };
+    let keep = match options.string("keep")? {
+        Some(keep) => Keep::parse(&keep).map_err(|e| usage(&e))?,
+        None => d.keep.clone(),
+    };
+    let (threads, note) = neardup::config::resolve_threads(options.number("threads", 0)?);
+    if let Some(note) = note {
+        Python::attach(|py| {
+            pyo3::PyErr::warn(
+                py,
+                &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(),
+                &std::ffi::CString::new(note).unwrap_or_default(),
+                1,
+            )
+        })?;
+    }
+    let config = Config {
+        blocks: options.choice(
+            "blocks",
+            &[
+                ("auto", BlockMode::Auto),
+                ("lines", BlockMode::Lines),
+                ("paragraphs", BlockMode::Paragraphs),
+            ],
+        )?,
+        format: options.choice(
+            "format",
+            &[
+                ("auto", Format::Auto),
+                ("text", Format::Text),
+                ("jsonl", Format::Jsonl),
+                ("parquet", Format::Parquet),
+            ],
+        )?,
+        text_field: options.string("text_field")?.unwrap_or(d.text_field),
+        id_field: options.string("id_field")?.unwrap_or(d.id_field),
+        block_shingle: options.number("block_shingle", d.block_shingle)?,
+        block_threshold: options.number("block_threshold", d.block_threshold)?,
+        min_words: options.number("min_words", d.min_words)?,
+        drop_short: options.flag("drop_short", d.drop_short)?,
+        max_gap: options.number("max_gap", d.max_gap)?,
+        seed: options.number("seed", d.seed)?,
+        level: options.choice(
+            "level",
+            &[
+                ("both", Level::Both),
+                ("blocks", Level::Blocks),
+                ("docs", Level::Docs),
+            ],
+        )?,
+        method: options.choice(
+            "method",
+            &[("minhash", Method::Minhash), ("simhash", Method::Simhash)],
+        )?,
+        doc_shingle: options.number("doc_shingle", d.doc_shingle)?,
+        num_perm: options.number("num_perm", d.num_perm)?,
+        threshold: options.number("threshold", measure.default_threshold())?,
+        banding: bands.zip(rows),
+        hamming: options.number("hamming", d.hamming)?,
+        measure,
+        keep,
+        annotate: options.flag("annotate", d.annotate)?,
+        on_error: options.choice(
+            "on_error",
+            &[("fail", OnError::Fail), ("skip", OnError::Skip)],
+        )?,
+        glob,
+        text: options.flag("text", d.text)?,
+        preview: options.number("preview", d.preview)?,
+        mmap: options.flag("mmap", d.mmap)?,
+        threads,
+    };
+    config.validate().map_err(|e| usage(&e))?;
+    Ok(config)
+}
+
+/// `check`'s limits, as `--max-dup-docs` and the others take them (`5%`,
+/// `0.05`, or a float).
+fn limits(options: &Options<'_>) -> PyResult<Limits> {
+    let share = |name: &str| -> PyResult<Option<f64>> {
+        let Some(value) = options.given.get_item(name)? else {
+            return Ok(None);
+        };
+        options.given.del_item(name)?;
+        if value.is_none() {
+            return Ok(None);
+        }
+        let text = match value.extract::<f64>() {
+            Ok(x) => x.to_string(),
+            Err(_) => value.str()?.to_string(),
+        };
+        neardup::check::parse_share(&flag(name), &text)
+            .map(Some)
+            .map_err(|e| usage(&e))
+    };
+    Ok(Limits {
+        dup_docs: share("max_dup_docs")?,
+        dup_blocks: share("max_dup_blocks")?,
+        dup_bytes: share("max_dup_bytes")?,
+    })
+}
+
+/// A memory limit as `--memory-limit` takes it: `"512M"`, or bytes.
+fn memory_limit(options: &Options<'_>) -> PyResult<Option<String>> {
+    let Some(value) = options.given.get_item("memory_limit")? else {
+        return Ok(None);
+    };
+    options.given.del_item("memory_limit")?;
+    if value.is_none() {
+        return Ok(None);
+    }
+    match value.extract::<u64>() {
+        Ok(bytes) => Ok(Some(bytes.to_string())),
+        Err(_) => value.extract::<String>().map(Some).map_err(|_| {
+            PyTypeError::new_err("--memory-limit: expected a size such as \"1G\", or bytes")
+        }),
+    }
+}
+
+/// What a run ended with: its exit status (0, 1, 2), each error as (kind,
+/// message), and the lines it said (warnings and notes).
+type Ran = (u8, Vec<(&'static str, String)>, Vec<String>);
+
+/// The kind of an error, for the Python exception raised.
+fn kind(e: &Error) -> &'static str {
+    match e {
+        Error::Io { .. } => "io",
+        Error::Index { .. } => "index",
+        Error::Usage(_) => "usage",
+        _ => "input",
+    }
+}
+
+/// Runs `command` (`scan`, `clean`, `check` or `build`) with the CLI's
+/// `options`, over `paths`, or over the JSON Lines that `input()` hands out
+/// (named `name` in messages and the report). The cleaned text goes to
+/// `output(bytes)`, the JSON report to `report(bytes)`; `progress(event)`
+/// hears how far the run is.
+#[pyfunction]
+#[pyo3(signature = (command, options, paths, input=None, name=None, output=None, report=None, progress=None, build=None))]
+#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
+fn run(
+    py: Python<'_>,
+    command: &str,
+    options: Bound<'_, PyDict>,
+    paths: Vec<PathBuf>,
+    input: Option<Py<PyAny>>,
+    name: Option<String>,
+    output: Option<Py<PyAny>>,
+    report: Option<Py<PyAny>>,
+    progress: Option<Py<PyAny>>,
+    build: Option<PathBuf>,
+) -> PyResult<Ran> {
+    let options = Options {
+        given: options.copy()?,
+        function: match command {
+            "build" => "Index.build",
+            "scan" => "scan",
+            "check" => "check",
+            _ => "clean",
+        },
+    };
+    let config = config(&options)?;
+    let command = match (command, build) {
+        ("scan", _) => Command::Scan,
+        ("clean", _) => Command::Clean,
+        ("check", _) => Command::Check {
+            limits: limits(&options)?,
+            exit_zero: options.flag("exit_zero", false)?,
+        },
+        ("build", Some(path)) => Command::IndexBuild(path),
+        _ => return Err(PyValueError::new_err(format!("no command {command}"))),
+    };
+    let raised = Raised::default();
+    let streams = Streams {
+        stdin: input.map(|next| {
+            let reader = PyReader {
+                next,
+                piece: Vec::new(),
+                at: 0,
+                ended: false,
+                raised: Arc::clone(&raised),
+            };
+            Reader::new(name.unwrap_or_else(|| "<records>".into()), reader)
+        }),
+        stdout: output.map(|write| {
+            Writer::new(PyWriter {
+                write,
+                raised: Arc::clone(&raised),
+            })
+        }),
+        report: report.map(|write| {
+            Writer::new(PyWriter {
+                write,
+                raised: Arc::clone(&raised),
+            })
+        }),
+    };
+    let paths = if streams.stdin.is_some() {
+        vec![PathBuf::from("-")]
+    } else {
+        paths
+    };
+    let clean = command == Command::Clean;
+    let request = Request {
+        command,
+        paths,
+        output: clean.then(|| "-".into()),
+        out_dir: None,
+        report: clean.then(|| "-".into()),
+        html: None,
+        format: ReportFormat::Json,
+        step_summary: None,
+        index: options.path("index")?,
+        reference: options.path("reference")?,
+        update: options.flag("update", false)?,
+        memory_limit: memory_limit(&options)?,
+        tmp_dir: options.path("tmp_dir")?,
+        quiet: options.flag("quiet", false)?,
+        verbose: options.flag("verbose", false)?,
+        streams,
+    };
+    options.done()?;
+    let plan = Plan::new(config, request).map_err(|e| usage(&e))?;
+    let progress = PyProgress {
+        callback: progress,
+        said: Mutex::new(Vec::new()),
+        raised: Arc::clone(&raised),
+    };
+    let (status, errors) = py.detach(|| match neardup::run(&plan, &progress) {
+        Ok(status) => (status, Vec::new()),
+        Err(failure) => (
+            ExitStatus::Error,
+            failure.errors().map(|e| (kind(e), e.to_string())).collect(),
+        ),
+    });
+    drop(plan);
+    if let Some(err) = raised.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        return Err(err);
+    }
+    let status = match status {
+        ExitStatus::Success => 0,
+        ExitStatus::Duplicates => 1,
+        ExitStatus::Error => 2,
+    };
+    let said = progress
+        .said
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    Ok((status, errors, said))
+}
+
+/// An index's figures, as `neardup index stats --json` gives them (`verify`:
+/// every checksum checked first), as a JSON string; or `(kind, message)`
+/// when it cannot be read.
+#[pyfunction]
+#[pyo3(signature = (path, verify=false))]
+#[allow(clippy::needless_pass_by_value)]
+fn index_stats(
+    py: Python<'_>,
+    path: PathBuf,
+    verify: bool,
+) -> (Option<String>, Option<(&'static str, String)>) {
+    let stats = py.detach(|| {
+        let fail = |e: Error| (kind(&e), e.to_string());
+        let index = neardup::store::Segment::open(&path, None, None).map_err(fail)?;
+        if verify {
+            index.verify().map_err(fail)?;
+        }
+        let meta = index.meta();
+        let stats = serde_json::json!({
+            "path": path.display().to_string(),
+            "format_version": neardup::store::FORMAT_VERSION,
+            "bytes": index.file_len(),
+            "created": meta.created,
+            "updated": meta.updated,
+            "runs": meta.runs,
+            "parameters": meta.params,
+            "verified": verify,
+            "documents": index.documents(),
+            "blocks": index.blocks(),
+        });
+        Ok(stats.to_string())
+    });
+    match stats {
+        Ok(stats) => (Some(stats), None),
+        Err(e) => (None, Some(e)),
+    }
+}
+
+/// The engine of the `neardup` package.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(index_stats, m)?)?;
+    m.add("NeardupError", m.py().get_type::<NeardupError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,340 @@
+"""neardup from Python against the CLI: the same records kept, the same bytes
+written, the same report, the same error messages."""
+
+import doctest
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+import neardup
+from conftest import DATA, ROOT, SHARED, read_jsonl, write_jsonl
+
+WIRE = DATA / "near-duplicate-docs" / "wire.jsonl"
+RECORDS = DATA / "jsonl" / "records.jsonl"
+
+
+def corpus(n: int = 80) -> list:
+    """Records that repeat each other across a corpus: the test data's
+    records again and again, under new ids, some with a line added."""
+    base = read_jsonl(WIRE) + read_jsonl(RECORDS)
+    out = []
+    for i in range(n):
+        record = dict(base[i % len(base)])
+        record["id"] = f"{record.get('id', 'r')}-{i}"
+        if i % 3 == 1:
+            record["text"] = f"Dateline {i}.\n\n" + record["text"]
+        out.append(record)
+    return out
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("path", [WIRE, RECORDS], ids=["wire", "records"])
+def test_clean_over_records_writes_what_the_cli_writes(cli, tmp_path, path, threads):
+    records = read_jsonl(path)
+    # The CLI reads the records as the package hands them over.
+    given = tmp_path / "given.jsonl"
+    write_jsonl(given, records)
+    out, report = cli.clean(given, "--threads", threads, tmp=tmp_path)
+    result = neardup.clean(records, name=str(given), threads=threads)
+    assert result.output == out
+    assert result.records == read_jsonl(tmp_path / "cli-out")
+    assert result.report == json.loads(report)
+    assert result.report_json == report
+    # The records kept are those the CLI keeps from the file as it is.
+    kept, _ = cli.clean(path, tmp=tmp_path)
+    assert result.records == [json.loads(line) for line in kept.splitlines()]
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+@pytest.mark.parametrize(
+    "case, args, options",
+    [
+        ("near-duplicate-docs/wire.jsonl", [], {}),
+        (
+            "near-duplicate-docs/wire.jsonl",
+            ["--annotate", "--keep", "newest:date", "--measure", "containment"],
+            {"annotate": True, "keep": "newest:date", "measure": "containment"},
+        ),
+        (
+            "near-duplicate-docs/wire.jsonl",
+            ["--method", "simhash", "--hamming", "6"],
+            {"method": "simhash", "hamming": 6},
+        ),
+        ("seed/article.txt", ["--preview", "20"], {"preview": 20}),
+        ("short-blocks-dropped/page.txt", ["--drop-short"], {"drop_short": True}),
+    ],
+)
+def test_clean_over_a_path_is_the_cli(cli, tmp_path, case, args, options, threads):
+    path = DATA / case
+    out, report = cli.clean(path, "--threads", threads, *args, tmp=tmp_path)
+    result = neardup.clean(path, threads=threads, **options)
+    assert result.output == out
+    assert result.report_json == report
+    if path.suffix == ".jsonl":
+        assert result.records == [json.loads(line) for line in out.splitlines()]
+    else:
+        assert result.records is None
+        assert result.text == out.decode()
+
+
+def test_annotations_are_the_fields_annotate_adds(tmp_path):
+    result = neardup.clean(read_jsonl(WIRE), annotate=True, keep="newest:date")
+    assert len(result.records) == len(read_jsonl(WIRE))
+    assert len(result.annotations) == len(result.records)
+    for record, note in zip(result.records, result.annotations):
+        assert note == {k: v for k, v in record.items() if k.startswith("neardup_")}
+        assert {"neardup_cluster", "neardup_duplicate", "neardup_representative"} <= set(note)
+    dropped = [n for n in result.annotations if n["neardup_duplicate"]]
+    # The duplicates marked are the records a run without --annotate drops.
+    plain = neardup.clean(read_jsonl(WIRE), keep="newest:date")
+    assert plain.annotations is None
+    kept = {r["id"] for r in plain.records}
+    assert [r["id"] for r in result.records if r["neardup_duplicate"]] == [
+        r["id"] for r in read_jsonl(WIRE) if r["id"] not in kept
+    ]
+    assert len(dropped) == plain.report["summary"]["dropped_documents"] > 0
+
+
+def test_scan_reports_as_the_cli_and_writes_nothing(cli):
+    done = cli.run("scan", "--json", "-q", DATA / "seed" / "article.txt")
+    result = neardup.scan(DATA / "seed" / "article.txt")
+    assert result.report_json == done.stdout.decode()
+    assert result.records is None and result.output == b""
+    summary = result.report["summary"]
+    assert (summary["removed_blocks"], summary["blocks"]) == (14, 32)
+
+
+def test_check_gives_the_verdict(cli):
+    result = neardup.check(read_jsonl(WIRE), max_dup_docs="5%")
+    assert result.passed is False and result.status == 1
+    assert neardup.check(read_jsonl(WIRE), max_dup_docs=0.9, max_dup_bytes=1.0).passed
+
+
+def test_strings_are_records_of_their_own():
+    body = "A paragraph long enough to be judged on its own words, as any other."
+    texts = [body, "Something else entirely, with words of its own to say here.", body]
+    result = neardup.clean(texts)
+    assert result.records == [{"id": 0, "text": texts[0]}, {"id": 1, "text": texts[1]}]
+    assert result.report["inputs"][0]["path"] == "<records>"
+
+
+def test_arrow_tables_and_batches_give_the_records_dicts_give():
+    pa = pytest.importorskip("pyarrow")
+    records = read_jsonl(WIRE)
+    table = pa.Table.from_pylist(records)
+    expected = neardup.clean(records)
+    assert neardup.clean(table).records == expected.records
+    batches = iter(table.to_batches(max_chunksize=2))
+    assert neardup.clean(batches).records == expected.records
+    assert neardup.clean(table).to_arrow().column("id").to_pylist() == [
+        r["id"] for r in expected.records
+    ]
+
+
+def test_other_fields_are_kept_as_they_were():
+    records = [
+        {"id": 7, "text": "Alpha beta gamma delta epsilon zeta eta theta iota.", "meta": {"a": [1, 2]}},
+        {"id": 8, "text": "Alpha beta gamma delta epsilon zeta eta theta iota.", "url": "x"},
+        {"id": 9, "text": "Something else entirely, with words of its own to say.", "score": 0.5},
+    ]
+    assert neardup.clean(records).records == [records[0], records[2]]
+
+
+def test_options_are_refused_with_the_cli_messages(cli, tmp_path):
+    records = read_jsonl(WIRE)
+    for args, options in [
+        (["--threshold", "1.5"], {"threshold": 1.5}),
+        (["--keep", "oldest"], {"keep": "oldest"}),
+        (["--num-perm", "0"], {"num_perm": 0}),
+        (["--bands", "300", "--rows", "2"], {"bands": 300, "rows": 2}),
+    ]:
+        done = cli.run("clean", *args, WIRE, check=False)
+        assert done.returncode == 2
+        message = done.stderr.decode().strip().removeprefix("neardup: ")
+        with pytest.raises(neardup.NeardupError) as raised:
+            neardup.clean(records, **options)
+        assert str(raised.value) == message
+        assert isinstance(raised.value, ValueError)
+    with pytest.raises(neardup.NeardupError, match=r"invalid value 'docz' for '--level <LEVEL>'"):
+        neardup.clean(records, level="docz")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'min_word'"):
+        neardup.clean(records, min_word=3)
+    with pytest.raises(TypeError, match="--min-words: expected a number, got str"):
+        neardup.clean(records, min_words="three")
+    with pytest.raises(neardup.NeardupError, match="required arguments were not provided: --rows"):
+        neardup.clean(records, bands=4)
+
+
+def test_bad_records_are_named_by_line_as_the_cli_names_them(cli):
+    bad = [{"id": "a", "text": "fine text here"}, {"id": "b", "text": 5}]
+    jsonl = b"".join(json.dumps(r).encode() + b"\n" for r in bad)
+    done = cli.run("clean", "-", stdin=jsonl, check=False)
+    message = done.stderr.decode().strip().removeprefix("neardup: ")
+    assert message.startswith("<stdin>:2: ")
+    with pytest.raises(neardup.NeardupError) as raised:
+        neardup.clean(bad)
+    assert str(raised.value) == message.replace("<stdin>", "<records>")
+    with pytest.raises(TypeError, match="record 1: expected a dict or a string, got int"):
+        neardup.clean(["text", 5])
+
+
+def test_a_missing_path_is_an_os_error(tmp_path):
+    missing = tmp_path / "missing.jsonl"
+    with pytest.raises(neardup.NeardupOSError) as raised:
+        neardup.clean(missing)
+    assert isinstance(raised.value, OSError)
+    assert str(raised.value).startswith(f"{missing}: ")
+
+
+def test_an_exception_in_the_records_is_raised_as_it_was():
+    def records():
+        yield {"id": 1, "text": "one two three four five six seven eight"}
+        raise KeyError("from the caller")
+
+    with pytest.raises(KeyError, match="from the caller"):
+        neardup.clean(records())
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_stream_gives_the_records_a_whole_run_gives(cli, tmp_path, threads):
+    records = corpus(120)
+    whole = neardup.clean(records, threads=threads)
+    batches = (records[i : i + 7] for i in range(0, len(records), 7))
+    got = []
+    with neardup.clean_stream(batches, memory_limit="64K", batch_size=5, threads=threads) as stream:
+        for batch in stream:
+            assert 1 <= len(batch) <= 5
+            got.extend(batch)
+    assert got == whole.records
+    # The CLI in chunks says the same.
+    given = tmp_path / "given.jsonl"
+    write_jsonl(given, records)
+    out, report = cli.clean(given, "--memory-limit", "64K", "--threads", threads, tmp=tmp_path)
+    assert [json.loads(line) for line in out.splitlines()] == got
+    assert stream.report["summary"] == json.loads(report)["summary"]
+    assert stream.report["summary"]["dropped_documents"] > 0
+
+
+def test_a_stream_closed_early_stops_the_run():
+    # Some megabytes, read a megabyte at a time.
+    records = corpus(4000)
+    read = []
+
+    def batches():
+        for i in range(0, len(records), 10):
+            read.append(i)
+            yield records[i : i + 10]
+
+    stream = neardup.clean_stream(batches(), memory_limit="64K", batch_size=1)
+    first = next(stream)
+    assert first
+    stream.close()
+    assert len(read) < len(records) // 10 // 2
+
+
+def test_progress_is_told_to_a_callback():
+    events = []
+    neardup.clean(corpus(30), progress=events.append)
+    stages = [e[1] for e in events if e[0] == "stage"]
+    assert stages and all(isinstance(s, str) for s in stages)
+    assert any(e[0] == "advance" for e in events)
+
+
+def test_the_engine_runs_without_the_gil(tmp_path):
+    # The engine calls back from its own worker threads: were the GIL held
+    # by the caller while it runs, the first callback would never return.
+    # Meanwhile another Python thread keeps running.
+    path = tmp_path / "corpus.jsonl"
+    write_jsonl(path, corpus(2000))
+    callers = set()
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(1)
+
+    def run():
+        neardup.scan(path, progress=lambda event: callers.add(threading.get_ident()))
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    before = len(ticks)
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=120)
+    stop.set()
+    assert not runner.is_alive(), "the run did not finish: the GIL was held"
+    assert callers and runner.ident not in callers
+    assert len(ticks) > before
+
+
+def test_an_index_finds_what_an_earlier_batch_held(cli, tmp_path):
+    records = corpus(60)
+    first, second = records[:30], records[30:]
+    write_jsonl(tmp_path / "first.jsonl", first)
+    write_jsonl(tmp_path / "second.jsonl", second)
+    index = neardup.Index.build(tmp_path / "py.ndx", first)
+    assert index.documents == 30
+    cli.run("index", "build", "-q", "-o", tmp_path / "cli.ndx", tmp_path / "first.jsonl")
+    out, report = cli.clean(
+        tmp_path / "second.jsonl", "--index", tmp_path / "cli.ndx", tmp=tmp_path
+    )
+    result = index.clean(second, name=str(tmp_path / "second.jsonl"))
+    assert result.output == out
+    assert result.report["summary"] == json.loads(report)["summary"]
+    assert result.report["summary"]["dropped_documents"] > 0
+    # An update adds the batch; the index then holds both.
+    index.update(second)
+    assert index.stats(verify=True)["documents"] == 60
+    assert neardup.Index(tmp_path / "py.ndx").stats()["runs"] == 2
+    # A batch seen before is all duplicates now.
+    again = index.clean(second)
+    assert again.records == []
+
+
+def test_an_index_that_is_not_there_is_named(tmp_path):
+    with pytest.raises(neardup.NeardupOSError, match="missing.ndx"):
+        neardup.Index(tmp_path / "missing.ndx")
+    with pytest.raises(neardup.NeardupError, match="no such index"):
+        neardup.scan(read_jsonl(WIRE), index=tmp_path / "missing.ndx")
+    created = neardup.Index.create(tmp_path / "new.ndx")
+    created.update(read_jsonl(WIRE))
+    assert created.documents == len(read_jsonl(WIRE))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_news_provenance_keeps_the_ids_the_cli_keeps(cli, tmp_path, threads):
+    path = SHARED / "news-provenance" / "docs.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/corpora is beside the clone only)")
+    out = cli.run("clean", "-q", "--threads", threads, path).stdout
+    expected = [json.loads(line)["id"] for line in out.splitlines()]
+    result = neardup.clean(read_jsonl(path), threads=threads)
+    assert [r["id"] for r in result.records] == expected
+    assert len(expected) < len(read_jsonl(path))
+
+
+def test_the_docstring_examples_run():
+    tried = doctest.testmod(neardup)
+    assert tried.attempted > 0 and tried.failed == 0
+
+
+def test_the_readme_example_says_what_it_gives():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Python\n", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    checked = 0
+    for line in code.splitlines():
+        statement, _, comment = line.partition("  # ")
+        if comment and "=" not in statement:
+            # `expression   # value: why`: the expression gives the value.
+            said = comment.split(":", 1)[0].strip()
+            assert repr(eval(statement, namespace)) == said, line
+            checked += 1
+        else:
+            exec(statement, namespace)
+    assert checked == 2
