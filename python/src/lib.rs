@@ -20,6 +20,8 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
+mod spark;
+
 /// The first Python exception raised by a callback while the engine ran: it
 /// is raised again once the run is over, instead of the I/O error the engine
 /// saw.
@@ -561,5 +563,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(index_stats, m)?)?;
     m.add("NeardupError", m.py().get_type::<NeardupError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    spark::register(m)?;
     Ok(())
 }

@@ -54,6 +54,8 @@ type Features<'py> = (
     Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Vec<u32>)>,
 );
 
+// PyO3 hands arguments over by value.
+#[allow(clippy::needless_pass_by_value)]
 #[pymethods]
 impl Job {
     /// The job of `options` (the CLI's options by their Python names).
@@ -91,26 +93,24 @@ impl Job {
     /// and makes each record's features: `None` for a blank line, a string
     /// (the error, without file and line) for a bad record, else
     /// [`Features`].
-    fn features<'py>(
-        &self,
-        py: Python<'py>,
-        lines: Vec<(String, bool)>,
-    ) -> PyResult<Vec<Py<PyAny>>> {
+    fn features(&self, py: Python<'_>, lines: Vec<(String, bool)>) -> PyResult<Vec<Py<PyAny>>> {
         let made: Vec<Option<Result<engine::DocFeatures, String>>> = py.detach(|| {
             lines
                 .iter()
-                .map(|(line, first)| match engine::read_line(line, *first, &self.config) {
-                    Err(e) => Some(Err(e)),
-                    Ok(engine::Line::Blank) => None,
-                    Ok(engine::Line::Record { parsed, body, .. }) => {
-                        let text = engine::record_text(body, &parsed);
-                        Some(Ok(engine::features(
-                            &text,
-                            self.candidates.as_ref(),
-                            &self.config,
-                        )))
-                    }
-                })
+                .map(
+                    |(line, first)| match engine::read_line(line, *first, &self.config) {
+                        Err(e) => Some(Err(e)),
+                        Ok(engine::Line::Blank) => None,
+                        Ok(engine::Line::Record { parsed, body, .. }) => {
+                            let text = engine::record_text(body, &parsed);
+                            Some(Ok(engine::features(
+                                &text,
+                                self.candidates.as_ref(),
+                                &self.config,
+                            )))
+                        }
+                    },
+                )
                 .collect()
         });
         made.into_iter()
@@ -130,8 +130,11 @@ impl Job {
                                 )
                             })
                             .collect();
-                        let words: Vec<u8> =
-                            f.blocks.iter().flat_map(|b| b.words.to_le_bytes()).collect();
+                        let words: Vec<u8> = f
+                            .blocks
+                            .iter()
+                            .flat_map(|b| b.words.to_le_bytes())
+                            .collect();
                         let features: Features<'_> = (
                             f.len,
                             f.keys,
@@ -268,8 +271,14 @@ impl Job {
             let mut out = String::new();
             let mut removed = 0;
             for (i, (line, first, terminator, dropped, blocks)) in lines.iter().enumerate() {
-                match engine::clean_record(line, *first, *terminator, *dropped, blocks, &self.config)
-                {
+                match engine::clean_record(
+                    line,
+                    *first,
+                    *terminator,
+                    *dropped,
+                    blocks,
+                    &self.config,
+                ) {
                     Ok((text, lost)) => {
                         out.push_str(&text);
                         removed += lost;

@@ -1,8 +1,8 @@
 """The Spark job (`neardup.spark`) in local mode writes what `neardup clean`
 writes, byte for byte, at any partition count.
 
-Needs pyspark and Java 17 (skipped without pyspark), and the CLI: `NEARDUP_BIN`,
-else target/release/neardup or target/debug/neardup of this checkout."""
+Needs pyspark and Java 17 (skipped without pyspark), and the CLI (the `cli`
+fixture of conftest.py)."""
 
 import os
 import shutil
@@ -16,29 +16,14 @@ pyspark = pytest.importorskip("pyspark")
 
 from neardup import spark as neardup_spark  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "corpora"
+from conftest import ROOT, SHARED  # noqa: E402
 
 
-def cli_binary() -> str:
-    given = os.environ.get("NEARDUP_BIN")
-    if given:
-        return given
-    for profile in ("release", "debug"):
-        path = ROOT / "target" / profile / "neardup"
-        if path.exists():
-            return str(path)
-    pytest.skip("no neardup binary: build it (cargo build) or set NEARDUP_BIN")
-
-
-def run_cli(inputs, out, *flags):
-    done = subprocess.run(
-        [cli_binary(), "clean", *map(str, inputs), "-o", str(out), *flags],
-        capture_output=True,
-        text=True,
-    )
+def run_cli(cli, inputs, out, *flags):
+    """`neardup clean INPUTS -o OUT FLAGS`: its line of totals."""
+    done = cli.run("clean", *inputs, "-o", out, *flags)
     assert done.returncode == 0, done.stderr
-    return done.stderr
+    return done.stderr.decode()
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +51,10 @@ def option_flags(options):
     return flags
 
 
-def same_as_cli(spark, tmp_path, inputs, partitions, options=None):
+def same_as_cli(cli, spark, tmp_path, inputs, partitions, options=None):
     options = options or {}
     expected = tmp_path / "cli.jsonl"
-    said = run_cli(inputs, expected, *option_flags(options))
+    said = run_cli(cli, inputs, expected, *option_flags(options))
     got = tmp_path / f"spark-{partitions}.jsonl"
     figures = neardup_spark.clean(
         spark, [str(p) for p in inputs], str(got), options, partitions=partitions, quiet=True
@@ -92,8 +77,8 @@ def generated(tmp_path_factory):
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 8])
-def test_generated_corpus_equals_the_cli(spark, tmp_path, generated, partitions):
-    figures = same_as_cli(spark, tmp_path, [generated], partitions)
+def test_generated_corpus_equals_the_cli(cli, spark, tmp_path, generated, partitions):
+    figures = same_as_cli(cli, spark, tmp_path, [generated], partitions)
     # The corpus has both kinds of duplication, so the test can fail.
     assert figures["dropped_documents"] > 1000
     assert figures["removed_blocks"] > 1000
@@ -101,11 +86,11 @@ def test_generated_corpus_equals_the_cli(spark, tmp_path, generated, partitions)
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 8])
-def test_news_provenance_equals_the_cli(spark, tmp_path, partitions):
+def test_news_provenance_equals_the_cli(cli, spark, tmp_path, partitions):
     docs = SHARED / "news-provenance" / "docs.jsonl"
     if not docs.exists():
         pytest.skip("../shared/corpora/news-provenance is not here")
-    figures = same_as_cli(spark, tmp_path, [docs], partitions)
+    figures = same_as_cli(cli, spark, tmp_path, [docs], partitions)
     assert figures["dropped_documents"] > 0 and figures["removed_blocks"] > 0
 
 
@@ -149,16 +134,16 @@ def small(tmp_path_factory):
     ],
     ids=["defaults", "blocks", "docs-simhash", "jaccard-longest"],
 )
-def test_a_tree_with_odd_lines_equals_the_cli(spark, tmp_path, small, options):
-    same_as_cli(spark, tmp_path, [small], 3, options)
+def test_a_tree_with_odd_lines_equals_the_cli(cli, spark, tmp_path, small, options):
+    same_as_cli(cli, spark, tmp_path, [small], 3, options)
 
 
-def test_the_command_line(tmp_path, small):
+def test_the_command_line(cli, tmp_path, small):
     """`python -m neardup.spark clean IN -o OUT --master local[2]`, as the
     issue checks it; a bad record is an error naming file and line, exit 2,
     and nothing is written."""
     expected = tmp_path / "cli.jsonl"
-    said = run_cli([small], expected)
+    said = run_cli(cli, [small], expected)
     got = tmp_path / "spark.jsonl"
     done = subprocess.run(
         [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(got), "--master", "local[2]"],
@@ -173,8 +158,8 @@ def test_the_command_line(tmp_path, small):
     shutil.copytree(small, bad)
     with open(bad / "a.jsonl", "ab") as f:
         f.write(b'{"id": "x", "text": 3}\n')
-    cli = subprocess.run([cli_binary(), "clean", str(bad), "-o", str(tmp_path / "x.jsonl")], capture_output=True, text=True)
-    assert cli.returncode == 2
+    refused = cli.run("clean", bad, "-o", tmp_path / "x.jsonl", check=False)
+    assert refused.returncode == 2
     before = got.read_bytes()
     done = subprocess.run(
         [sys.executable, "-m", "neardup.spark", "clean", str(bad), "-o", str(got), "--master", "local[2]"],
@@ -183,6 +168,6 @@ def test_the_command_line(tmp_path, small):
     )
     assert done.returncode == 2
     assert "a.jsonl:701: field \"text\" is a number, not a string" in done.stderr
-    assert cli.stderr.strip() in done.stderr
+    assert refused.stderr.decode().strip() in done.stderr
     assert got.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
