@@ -175,6 +175,17 @@ def _read_lines(sc, files: Sequence[Tuple[str, int, bool, bool]], partitions: Op
     return sc.union(rdds), file_of
 
 
+def _over_groups(keyed, of_group) -> list:
+    """The shuffle: (key, value) pairs grouped by key; `of_group` of each
+    group of two or more values, collected without repeats."""
+    return (
+        keyed.groupByKey()
+        .flatMap(lambda kv: of_group(kv[1]) if len(kv[1]) > 1 else [])
+        .distinct()
+        .collect()
+    )
+
+
 def _with_bom(line: str, first: int, i: int) -> str:
     return "\ufeff" + line if first == 2 and i == 0 else line
 
@@ -293,34 +304,26 @@ def _decide_and_write(
     if errors:
         raise InputError([m for _, m in sorted(errors)])
     offset_b = sc.broadcast(offset)
+    # (document number, features) of every record.
+    records = feats.filter(lambda it: not (it[2] is None or isinstance(it[2], str))).map(
+        lambda it: (offset_b.value[it[0]] + it[1], it[2])
+    )
 
     # Stage 3: documents.
     dropped_docs: List[int] = []
     table_sizes = {"candidate_pairs": 0, "pair_documents": 0, "shared_blocks": 0, "repeats": 0}
     if with_docs:
-        def bucket_keys(item):
-            p, i, f = item
-            if f is None or isinstance(f, str) or len(f[1]) != tables:
-                return []
-            doc = offset_b.value[p] + i
-            return [((t, k), doc) for t, k in enumerate(f[1])]
+        def bucket_keys(record):
+            doc, f = record
+            return [((t, k), doc) for t, k in enumerate(f[1])] if len(f[1]) == tables else []
 
-        pairs = (
-            feats.flatMap(bucket_keys)
-            .groupByKey()
-            .flatMap(lambda kv: _bucket_pairs(kv[1]) if len(kv[1]) > 1 else [])
-            .distinct()
-            .collect()
-        )
+        pairs = _over_groups(records.flatMap(bucket_keys), _bucket_pairs)
         in_pairs = sorted({d for pair in pairs for d in pair})
         in_pairs_b = sc.broadcast(frozenset(in_pairs))
         keeps_field = job.keeps_field()
         members = (
-            feats.filter(
-                lambda it: not (it[2] is None or isinstance(it[2], str))
-                and offset_b.value[it[0]] + it[1] in in_pairs_b.value
-            )
-            .map(lambda it: (offset_b.value[it[0]] + it[1], it[2][2], it[2][0]))
+            records.filter(lambda r: r[0] in in_pairs_b.value)
+            .map(lambda r: (r[0], r[1][2], r[1][0]))
             .collect()
         )
         kept_lines = {}
@@ -346,11 +349,8 @@ def _decide_and_write(
     # Stage 4: blocks that share a key.
     verdicts = ([], 0, 0, 0, 0)
     if with_blocks:
-        def block_keys(item):
-            p, i, f = item
-            if f is None or isinstance(f, str):
-                return []
-            doc = offset_b.value[p] + i
+        def block_keys(record):
+            doc, f = record
             if doc in dropped_b.value:
                 return []
             out = []
@@ -363,20 +363,11 @@ def _decide_and_write(
                 out.extend(((1, k), number) for k in keys)
             return out
 
-        shared = (
-            feats.flatMap(block_keys)
-            .groupByKey()
-            .flatMap(lambda kv: list(kv[1]) if len(kv[1]) > 1 else [])
-            .distinct()
-            .collect()
-        )
+        shared = _over_groups(records.flatMap(block_keys), list)
         shared_b = sc.broadcast(frozenset(shared))
 
-        def shared_blocks(item):
-            p, i, f = item
-            if f is None or isinstance(f, str):
-                return []
-            doc = offset_b.value[p] + i
+        def shared_blocks(record):
+            doc, f = record
             counts = _u32s(f[3])
             out = []
             for b, (exact, shingles, _keys) in enumerate(f[4]):
@@ -385,7 +376,7 @@ def _decide_and_write(
                     out.append((number, counts[b], exact, shingles))
             return out
 
-        found = feats.flatMap(shared_blocks).collect()
+        found = records.flatMap(shared_blocks).collect()
         shared_b.unpersist()
         repeats = job.detect_shared(found)
         table_sizes["shared_blocks"] = len(found)
