@@ -57,8 +57,14 @@
     return e;
   };
   const incoming = new Map(); // index -> Map(chars start -> first copy and its repeats)
+  /// The place a removal's text comes from: its first copy, or the blocks from
+  /// it to `first_copy_last` when the text is spread over several.
+  function sourceOf(r) {
+    const f = r.first_copy, l = r.first_copy_last;
+    return l ? { document: f.document, bytes: [f.bytes[0], l.bytes[1]], chars: [f.chars[0], l.chars[1]], lines: [f.lines[0], l.lines[1]] } : f;
+  }
   function addIncoming(r) {
-    const p = r.first_copy;
+    const p = sourceOf(r);
     refs.set(p.document.index, p.document);
     let m = incoming.get(p.document.index);
     if (!m) incoming.set(p.document.index, (m = new Map()));
@@ -425,7 +431,7 @@
       }
       const r = it.r;
       const label = it.kind === "exact" ? "exact repeat" : it.kind === "near" ? "near repeat " + r.similarity.toFixed(2) : "short repeat, kept";
-      const fc = r.first_copy;
+      const fc = sourceOf(r);
       const of = (fc.document.index === index ? "" : name(fc.document) + " ") + lines(fc.lines);
       return el("mark", { class: it.kind, id: anchor(index, r.repeat.chars[0]), "data-lines": r.repeat.lines.join("-"), "data-first": anchor(fc.document.index, fc.chars[0]), "data-removed": String(r.removed) },
         el("a", { class: "label", href: "#" + anchor(fc.document.index, fc.chars[0]), title: "go to the first copy" }, label + " of " + of), body());

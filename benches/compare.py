@@ -4,8 +4,10 @@
 Makes its own venv (benches/.venv) and installs the peers that install here
 (datasketch, rensa, gaoya, text-dedup); a peer that fails to install or run is
 reported as such. Every tool gets the same documents, 5-word shingles of
-NFKC-casefolded words, 256 permutations and Jaccard threshold 0.8. Each run is
-timed whole (start-up, reading, hashing, LSH, writing its answer) with GNU time
+NFKC-casefolded words and Jaccard threshold 0.8; each peer runs once per
+permutation count of --perms (128, the peers' usual setting, and 256,
+neardup's default; 8 rows per band where the banding is given), neardup at
+its defaults. Each run is timed whole (start-up, reading, hashing, LSH, writing its answer) with GNU time
 for wall time and peak RSS; runs are interleaved and the median is reported.
 
 Agreement: each tool's set of duplicate documents (every document it would drop)
@@ -13,7 +15,10 @@ is compared with neardup's (Jaccard of the two sets), and pairs within each
 tool's clusters are scored against the corpus generator's ground truth (the
 "group" field of benches/make_corpus.py) as precision, recall and F1.
 
-Usage: python3 benches/compare.py [--corpus FILE] [--runs 3]
+Ratios: for each permutation count, the fastest peer's median wall time over
+neardup's, for `neardup clean` (both levels) and `neardup --level docs`.
+
+Usage: python3 benches/compare.py [--corpus FILE] [--runs 3] [--perms 128,256] [--bin BIN]
        (builds target/release/neardup if needed; makes a 10,000-document corpus
        with benches/make_corpus.py if --corpus is not given)
 """
@@ -64,22 +69,22 @@ RUNNERS = {
     "datasketch": r'''
 from datasketch import MinHash, MinHashLSH
 def sketch(text):
-    m = MinHash(num_perm=256, seed=42)
+    m = MinHash(num_perm=PERM, seed=42)
     m.update_batch([s.encode() for s in shingles(text)])
     return m
-leader(sketch, MinHashLSH(threshold=0.8, num_perm=256))
+leader(sketch, MinHashLSH(threshold=0.8, num_perm=PERM))
 ''',
     "rensa": r'''
 from rensa import RMinHash, RMinHashLSH
 def sketch(text):
-    m = RMinHash(num_perm=256, seed=42)
+    m = RMinHash(num_perm=PERM, seed=42)
     m.update(list(shingles(text)))
     return m
-leader(sketch, RMinHashLSH(threshold=0.8, num_perm=256, num_bands=32))
+leader(sketch, RMinHashLSH(threshold=0.8, num_perm=PERM, num_bands=BANDS))
 ''',
     "gaoya": r'''
 from gaoya.minhash import MinHashStringIndex
-index = MinHashStringIndex(hash_size=32, jaccard_threshold=0.8, num_bands=32, band_size=8,
+index = MinHashStringIndex(hash_size=32, jaccard_threshold=0.8, num_bands=BANDS, band_size=8,
                            analyzer="word", lowercase=True, ngram_range=(5, 5))
 for i, d in enumerate(docs):
     hits = index.query(d["text"])
@@ -150,9 +155,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--bin", default=BIN, help="the neardup binary (built if it is the default)")
+    ap.add_argument("--perms", default="128,256",
+                    help="permutation counts the peers run at (comma-separated)")
     args = ap.parse_args()
-    if not os.path.exists(BIN):
+    if args.bin == BIN and not os.path.exists(BIN):
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
+    bin_ = args.bin
     corpus = args.corpus or os.path.join(ROOT, "target", "eval", "corpus10k.jsonl")
     if not os.path.exists(corpus):
         subprocess.run([sys.executable, os.path.join(ROOT, "benches", "make_corpus.py"),
@@ -173,29 +182,37 @@ def main():
                          ["scan", "--json", "--level", "docs", "--measure", "containment",
                           "--threshold", "0.7"])]:
         out = os.path.join(work, name.replace(" ", "_") + ".json")
-        tools[name] = (["sh", "-c", f'"{BIN}" {" ".join(extra)} "{corpus}" > "{out}"'], out, "neardup")
+        tools[name] = (["sh", "-c", f'"{bin_}" {" ".join(extra)} "{corpus}" > "{out}"'], out, "neardup")
     out = os.path.join(work, "clean.jsonl")
     tools["neardup clean (both levels, writes output)"] = (
-        [BIN, "clean", "-q", "-o", out, "--report", os.path.join(work, "clean.json"), "--json",
+        [bin_, "clean", "-q", "-o", out, "--report", os.path.join(work, "clean.json"), "--json",
          corpus], os.path.join(work, "clean.json"), "neardup")
     # The bare job, as the peers do it: cleaned text out, no report but its
     # line of totals; what was dropped is read back from the output.
     out = os.path.join(work, "bare.jsonl")
     tools["neardup clean > OUT (both levels, no report)"] = (
-        ["sh", "-c", f'"{BIN}" clean -q "{corpus}" > "{out}"'], out, "kept")
-    for peer, code in RUNNERS.items():
-        if installed.get(peer):
-            script = os.path.join(work, f"run_{peer}.py")
-            with open(script, "w") as f:
-                f.write(PRELUDE + code + EPILOGUE)
-            out = os.path.join(work, f"{peer}.edges.json")
-            tools[peer] = ([PY, script, corpus, out], out, "edges")
-    if installed.get("text-dedup"):
-        out = os.path.join(work, "text-dedup-out")
-        tools["text-dedup"] = ([PY, "-m", "text_dedup.minhash", "--path", "json", "--data_files",
-                                corpus, "--split", "train", "--column", "text", "--ngram", "5",
-                                "--num_perm", "256", "--threshold", "0.8", "--seed", "42",
-                                "--output", out, "--num_proc", "2"], out, "text-dedup")
+        ["sh", "-c", f'"{bin_}" clean -q "{corpus}" > "{out}"'], out, "kept")
+    perms = [int(p) for p in args.perms.split(",")]
+    peers = {}
+    for perm in perms:
+        for peer, code in RUNNERS.items():
+            if installed.get(peer):
+                name = f"{peer} ({perm} perm)"
+                script = os.path.join(work, f"run_{peer}_{perm}.py")
+                with open(script, "w") as f:
+                    f.write(PRELUDE + code.replace("PERM", str(perm))
+                            .replace("BANDS", str(max(perm // 8, 1))) + EPILOGUE)
+                out = os.path.join(work, f"{peer}_{perm}.edges.json")
+                tools[name] = ([PY, script, corpus, out], out, "edges")
+                peers[name] = perm
+        if installed.get("text-dedup"):
+            name = f"text-dedup ({perm} perm)"
+            out = os.path.join(work, f"text-dedup-out-{perm}")
+            tools[name] = ([PY, "-m", "text_dedup.minhash", "--path", "json", "--data_files",
+                            corpus, "--split", "train", "--column", "text", "--ngram", "5",
+                            "--num_perm", str(perm), "--threshold", "0.8", "--seed", "42",
+                            "--output", out, "--num_proc", "2"], out, "text-dedup")
+            peers[name] = perm
 
     samples = collections.defaultdict(list)
     failed = {}
@@ -257,6 +274,19 @@ def main():
         else:
             quality = "n/a | n/a | n/a"
         print(f"| {name} | {wall:.3f} | {rss:.0f} | {len(d)} | {agree:.3f} | {quality} |")
+    medians = {name: statistics.median(w for w, _ in samples[name])
+               for name in tools if name not in failed}
+    print()
+    for perm in perms:
+        finished = [(medians[p], p) for p, k in peers.items() if k == perm and p in medians]
+        if not finished:
+            print(f"Peers at {perm} permutations: none finished.")
+            continue
+        wall, fastest = min(finished)
+        ratios = ", ".join(f"{name} {wall / medians[name]:.1f}x faster"
+                           for name in ["neardup clean > OUT (both levels, no report)",
+                                        "neardup --level docs"] if name in medians)
+        print(f"Peers at {perm} permutations: fastest {fastest} ({wall:.3f} s); {ratios}.")
     size = os.path.getsize(corpus) / 1e6
     print(f"\nCorpus: {corpus} ({n} documents, {size:.1f} MB), {len(truth)} true duplicate pairs; "
           f"{args.runs} interleaved runs per tool.")

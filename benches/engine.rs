@@ -107,6 +107,20 @@ fn real_corpus() -> Option<(String, Vec<(String, String)>)> {
     Some((path, docs))
 }
 
+/// `corpora` and the real corpus, if one is given, as (name, corpus, bytes).
+fn with_real_corpus(
+    mut corpora: Vec<(String, Vec<(String, String)>)>,
+) -> Vec<(String, Corpus, u64)> {
+    corpora.extend(real_corpus());
+    corpora
+        .into_iter()
+        .map(|(name, docs)| {
+            let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();
+            (name, Corpus::from_texts(docs), bytes as u64)
+        })
+        .collect()
+}
+
 fn bench_segment(c: &mut Criterion) {
     let article = seed_article().repeat(100);
     let mut group = c.benchmark_group("segment");
@@ -156,14 +170,12 @@ fn bench_block_pass(c: &mut Criterion) {
     let config = Config::default();
     let mut group = c.benchmark_group("block pass");
     group.sample_size(10);
-    let mut corpora = vec![("synthetic 2,000 docs".to_owned(), synthetic(2000, 42))];
-    if let Some((name, docs)) = real_corpus() {
-        corpora.push((name, docs));
-    }
-    for (name, docs) in corpora {
-        let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();
-        let corpus = Corpus::from_texts(docs);
-        group.throughput(Throughput::Bytes(bytes as u64));
+    let corpora = with_real_corpus(vec![(
+        "synthetic 2,000 docs".to_owned(),
+        synthetic(2000, 42),
+    )]);
+    for (name, corpus, bytes) in corpora {
+        group.throughput(Throughput::Bytes(bytes));
         group.bench_function(name, |b| {
             b.iter(|| neardup::analyze(black_box(&corpus), &config).dropped.len());
         });
@@ -226,10 +238,60 @@ fn bench_documents(c: &mut Criterion) {
     group.finish();
 }
 
+/// Words of `text` found by a plain byte loop (a word is a run of ASCII
+/// letters and digits or of non-ASCII bytes): the floor the sketch stage is
+/// measured against, a pass that reads and tokenizes the bytes once.
+fn count_words(text: &str) -> usize {
+    let mut words = 0;
+    let mut in_word = false;
+    for &b in text.as_bytes() {
+        let word = b.is_ascii_alphanumeric() || b >= 0x80;
+        words += usize::from(word && !in_word);
+        in_word = word;
+    }
+    words
+}
+
+/// The sketch stage (first pass of a run with both levels, one thread) next
+/// to a plain tokenizing pass over the same documents: their ratio is the
+/// stage's distance from its floor (benches/RESULTS.md).
+fn bench_sketch_stage(c: &mut Criterion) {
+    let config = Config::default();
+    let candidates = neardup::cluster::Candidates::new(&config);
+    let mut group = c.benchmark_group("sketch stage");
+    group.sample_size(20);
+    let corpora = with_real_corpus(vec![
+        ("synthetic 2,000 docs".to_owned(), synthetic(2000, 42)),
+        (
+            "seed article x200".to_owned(),
+            (0..200).map(|i| (i.to_string(), seed_article())).collect(),
+        ),
+    ]);
+    for (name, corpus, bytes) in corpora {
+        group.throughput(Throughput::Bytes(bytes));
+        group.bench_function(BenchmarkId::new("tokenize", &name), |b| {
+            b.iter(|| {
+                corpus
+                    .documents
+                    .iter()
+                    .map(|d| count_words(black_box(&corpus.text(d))))
+                    .sum::<usize>()
+            });
+        });
+        group.bench_function(BenchmarkId::new("sketch", &name), |b| {
+            b.iter(|| {
+                neardup::pipeline::sketch_stage(black_box(&corpus), &config, Some(&candidates))
+            });
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_segment,
     bench_shingle,
+    bench_sketch_stage,
     bench_documents,
     bench_block_pass
 );

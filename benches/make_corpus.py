@@ -30,6 +30,12 @@ quote), that share of the output are harder cases, in equal parts:
   eula        a long license agreement that holds an earlier short license whole
               (the short license is emitted once, before the first agreement)
 
+With --licenses N, the corpus is instead N license-like texts of different lengths (3 to
+60 clauses) built from one shared pool of 80 clauses, each a group of its own (kind
+"license": every merge of two is a hard one), and about a fifth of them again as copies
+with a new header line (kind "license-copy", same group): long licenses that share most
+clauses with short ones must not be dropped for them.
+
 Each record is {"id", "text", "group", "kind"}: copies share the "group" of their
 original (the ground truth: documents of one group are duplicates of each other);
 "kind" lists the mutations. Deterministic for a given --seed.
@@ -204,6 +210,30 @@ def wrap(paragraph, width):
     return "\n".join(lines)
 
 
+def license_corpus(n, rng, out):
+    """N licenses of 3-60 clauses drawn from one shared pool, and copies of some."""
+    words = [w for t in LICENSES + SHORT_LICENSES for w in re.findall(r"[a-z]+", t.lower())]
+    clauses = [" ".join(rng.choice(words) for _ in range(rng.randint(12, 30))).capitalize() + "."
+               for _ in range(80)]
+    texts, written = [], 0
+    with open(out, "w", encoding="utf-8") as f:
+        for i in range(n):
+            if texts and rng.random() < 0.2:
+                group, text = rng.choice(texts)
+                rec = {"text": f"License {rng.randint(1, 999)} of the project\n\n{text}",
+                       "group": group, "kind": ["license-copy"]}
+            else:
+                k = rng.randint(3, 60)
+                body = rng.sample(clauses, k)
+                text = "\n\n".join(" ".join(body[j:j + 3]) for j in range(0, k, 3))
+                rec = {"text": text, "group": f"g{i}", "kind": ["license"]}
+                texts.append((rec["group"], text))
+            line = json.dumps({"id": f"d{i}", **rec}) + "\n"
+            f.write(line)
+            written += len(line.encode())
+    print(f"{out}: {n} documents, {written / 1e6:.1f} MB")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=10000)
@@ -213,8 +243,13 @@ def main():
     ap.add_argument("--hard", type=float, default=0.0, help="share of harder cases (--hard)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--licenses", type=int, default=0, help="a license-like corpus instead")
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    if args.licenses:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        license_corpus(args.licenses, rng, args.out)
+        return
     pool = base_documents()
     rng.shuffle(pool)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

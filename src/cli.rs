@@ -317,6 +317,10 @@ pub struct Common {
     /// Remove short repeated blocks too.
     #[arg(long, help_heading = "Blocks")]
     pub drop_short: bool,
+    /// Hash text with HTML/XML tags left out (each read as a space) and
+    /// character entities decoded (`&amp;`, `&#233;`); the output keeps them.
+    #[arg(long, help_heading = "Blocks")]
+    pub strip_markup: bool,
     /// Longest unrepeated stretch (in blocks) inside one repeated run.
     #[arg(long, default_value_t = Config::default().max_gap, value_name = "N", help_heading = "Blocks")]
     pub max_gap: usize,
@@ -637,6 +641,7 @@ impl Common {
             block_threshold: self.block_threshold,
             min_words: self.min_words,
             drop_short: self.drop_short,
+            strip_markup: self.strip_markup,
             max_gap: self.max_gap,
             seed: self.seed,
             level: match self.level {

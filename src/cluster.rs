@@ -92,7 +92,7 @@ impl Candidates {
         match self {
             Candidates::Minhash { .. } => {
                 shingles.dedup();
-                self.minhash_keys(&shingles, seed, &mut keys);
+                self.minhash_keys(shingles.iter().copied(), seed, &mut keys);
             }
             Candidates::Simhash { masks, .. } => {
                 if !shingles.is_empty() {
@@ -106,17 +106,17 @@ impl Candidates {
     }
 
     /// [`Candidates::sketch`] without the shingle set: only the keys. MinHash
-    /// takes the shingles as they come (a minimum ignores order and repeats),
-    /// so they are neither sorted nor deduplicated.
+    /// takes the shingles as they are made (a minimum ignores order and
+    /// repeats): they are never collected, sorted or deduplicated.
     #[must_use]
-    pub fn keys_only(&self, shingles: Vec<u64>, seed: u64) -> DocSketch {
+    pub fn keys_only(&self, shingles: impl ExactSizeIterator<Item = u64>, seed: u64) -> DocSketch {
         let keys = match self {
             Candidates::Minhash { .. } => {
                 let mut keys = Vec::with_capacity(self.tables());
-                self.minhash_keys(&shingles, seed, &mut keys);
+                self.minhash_keys(shingles, seed, &mut keys);
                 keys
             }
-            Candidates::Simhash { .. } => self.sketch(shingles, seed).keys,
+            Candidates::Simhash { .. } => self.sketch(shingles.collect(), seed).keys,
         };
         DocSketch {
             shingles: Vec::new(),
@@ -125,7 +125,12 @@ impl Candidates {
     }
 
     /// The band keys of a MinHash signature of `shingles` (none for none).
-    fn minhash_keys(&self, shingles: &[u64], seed: u64, keys: &mut Vec<u64>) {
+    fn minhash_keys(
+        &self,
+        shingles: impl ExactSizeIterator<Item = u64>,
+        seed: u64,
+        keys: &mut Vec<u64>,
+    ) {
         let Candidates::Minhash {
             slots,
             banding,
@@ -134,11 +139,11 @@ impl Candidates {
         else {
             return;
         };
-        if !shingles.is_empty() {
+        if shingles.len() > 0 {
             let signature = if walks.seed() == seed {
-                minhash::signature_with(shingles, walks)
+                minhash::signature_of(shingles, walks)
             } else {
-                minhash::signature(shingles, *slots, seed)
+                minhash::signature_of(shingles, &minhash::Walks::new(*slots, seed))
             };
             banding.keys(&signature, seed, keys);
         }
@@ -339,8 +344,14 @@ pub fn cluster_pairs(
             })
             .collect();
         verified += reps.len();
-        let best = best_representative(&sketches[d].shingles, &reps, &sets, config);
+        let mut best = best_representative(&sketches[d].shingles, &reps, &sets, config);
+        if best.is_none() && config.keep == Keep::Longest {
+            best = held_representative(&sketches[d].shingles, &reps, &sets, base, config);
+        }
         rep_of[d] = best;
+    }
+    if config.keep == Keep::Longest && config.measure == Measure::Containment {
+        unjoin_unheld(&mut rep_of, sketches, sizes, base, config);
     }
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut cluster_of = vec![None; n];
@@ -366,7 +377,12 @@ pub fn cluster_pairs(
     for c in &mut clusters {
         if c.representative >= base {
             let local: Vec<(usize, f64)> = c.members.iter().map(|&(m, s)| (m - base, s)).collect();
-            c.kept = choose(&local, &config.keep, sizes, keep_values) + base;
+            c.kept = if config.keep == Keep::Longest && config.measure == Measure::Containment {
+                let members: Vec<usize> = local.iter().map(|&(m, _)| m).collect();
+                longest_holding_all(&members, sizes, sketches, config).unwrap_or(members[0])
+            } else {
+                choose(&local, &config.keep, sizes, keep_values)
+            } + base;
         }
         for &(m, _) in &c.members {
             if m >= base {
@@ -403,7 +419,7 @@ fn best_representative(
                 // Never a copy when most of its own text is not in the
                 // representative, however little that text weighs.
                 let own = similarity(ours, sets[i], Measure::Containment);
-                if own < MIN_OWN_SHARE.min(config.threshold) {
+                if own < own_share(config) {
                     0.0
                 } else {
                     others.clear();
@@ -423,6 +439,103 @@ fn best_representative(
     }
     best
 }
+
+/// Under `--keep longest` (containment), a document that passes no
+/// representative may still *hold* one: at least `--threshold` of the
+/// representative's own shingles (discounted and plain alike, as
+/// [`best_representative`] weighs a document's) are in it. It then joins that
+/// cluster, so that it can be kept in its place. Representatives from an
+/// index are left out: an earlier run kept them, and the document would be
+/// dropped for a shorter one.
+fn held_representative(
+    ours: &[u64],
+    reps: &[usize],
+    sets: &[&[u64]],
+    base: usize,
+    config: &Config,
+) -> Option<(usize, f64)> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &r) in reps.iter().enumerate() {
+        if r < base || similarity(sets[i], ours, Measure::Containment) < own_share(config) {
+            continue;
+        }
+        // The other representatives stand for the boilerplate.
+        let mut others: Vec<&[u64]> = sets[..i].to_vec();
+        others.extend_from_slice(&sets[i + 1..]);
+        let sim = discounted_containment(sets[i], ours, &others);
+        if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
+            best = Some((r, sim));
+        }
+    }
+    best
+}
+
+/// The plain share of a document's own shingles that must be in the kept
+/// one for it to be dropped (see [`MIN_OWN_SHARE`]).
+fn own_share(config: &Config) -> f64 {
+    MIN_OWN_SHARE.min(config.threshold)
+}
+
+/// `--keep longest` under containment: the longest member (ties: the
+/// earliest) that holds [`own_share`] of every other member's own shingles,
+/// so that no member is dropped for a kept one that lacks most of its text.
+/// At most [`LONGEST_TRIED`] are tried.
+fn longest_holding_all(
+    members: &[usize],
+    sizes: &[usize],
+    sketches: &[DocSketch],
+    config: &Config,
+) -> Option<usize> {
+    let mut by_size = members.to_vec();
+    by_size.sort_by_key(|&m| (std::cmp::Reverse(sizes[m]), m));
+    by_size.into_iter().take(LONGEST_TRIED).find(|&k| {
+        members
+            .iter()
+            .all(|&m| m == k || holds(&sketches[k], &sketches[m], config))
+    })
+}
+
+/// Whether `kept` holds [`own_share`] of `member`'s own shingles.
+fn holds(kept: &DocSketch, member: &DocSketch, config: &Config) -> bool {
+    similarity(&member.shingles, &kept.shingles, Measure::Containment) >= own_share(config)
+}
+
+/// Before `--keep longest` chooses (containment): in a cluster where no
+/// member holds every other, the representative is kept, and the members
+/// that joined it by holding it ([`held_representative`]) but are not held
+/// by it leave the cluster, kept, rather than be dropped for it.
+fn unjoin_unheld(
+    rep_of: &mut [Option<(usize, f64)>],
+    sketches: &[DocSketch],
+    sizes: &[usize],
+    base: usize,
+    config: &Config,
+) {
+    let mut members_of: std::collections::BTreeMap<usize, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (d, rep) in rep_of.iter().enumerate() {
+        if let Some((r, _)) = *rep {
+            if r >= base {
+                members_of
+                    .entry(r - base)
+                    .or_insert_with(|| vec![r - base])
+                    .push(d);
+            }
+        }
+    }
+    for (r, members) in members_of {
+        if longest_holding_all(&members, sizes, sketches, config).is_none() {
+            for &m in &members[1..] {
+                if !holds(&sketches[r], &sketches[m], config) {
+                    rep_of[m] = None;
+                }
+            }
+        }
+    }
+}
+
+/// Longest members `--keep longest` tries under containment.
+const LONGEST_TRIED: usize = 8;
 
 /// The member a keep policy keeps; ties go to the earliest.
 fn choose(
@@ -537,6 +650,45 @@ mod tests {
         assert!((similarity(&copy, &r, Measure::Containment) - 40.0 / 48.0).abs() < 1e-12);
         let discounted = discounted_containment(&copy, &r, &[&o1, &o2]);
         assert!((discounted - 40.0 / 41.0).abs() < 1e-12, "{discounted}");
+    }
+
+    #[test]
+    fn keep_longest_keeps_a_later_document_that_holds_the_first() {
+        let config = Config {
+            keep: Keep::Longest,
+            ..Config::default()
+        };
+        let cands = Candidates::new(&config);
+        let sketch_all = |texts: [&str; 3]| -> Vec<DocSketch> {
+            texts.iter().map(|t| doc(t, &cands, &config)).collect()
+        };
+        let short = text(1, 100);
+        let long = format!("{short} {}", text(2, 200));
+        let docs = sketch_all([&short, &text(3, 200), &long]);
+        let sizes = [100, 200, 300];
+        let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None]);
+        // The long one holds the short one whole: it is kept in its place.
+        assert_eq!(level.clusters.len(), 1);
+        assert_eq!(level.clusters[0].kept, 2);
+        assert_eq!(level.dropped, [true, false, false]);
+        // Under --keep first nothing is dropped: the long one adds text.
+        let first = Config::default();
+        let level = cluster(&docs, &cands, &first, &sizes, &[None, None, None]);
+        assert_eq!(level.dropped, [false, false, false]);
+        // A member is never dropped for a longest one that lacks most of its
+        // text: `a` and `b` each hold 60% of the first, little of each other.
+        let r = text(4, 100);
+        let r_words: Vec<&str> = r.split(' ').collect();
+        let a = format!("{} {}", r_words[..60].join(" "), text(5, 30));
+        let b = format!("{} {}", r_words[40..].join(" "), text(6, 60));
+        let docs = sketch_all([&r, &a, &b]);
+        let sizes = [100, 90, 120];
+        let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None]);
+        // `b` holds the first but the first lacks most of `b`: it leaves
+        // the cluster and is kept; `a` goes, held by the first.
+        assert_eq!(level.clusters.len(), 1);
+        assert_eq!(level.clusters[0].kept, 0);
+        assert_eq!(level.dropped, [false, true, false]);
     }
 
     #[test]

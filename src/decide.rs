@@ -8,7 +8,10 @@
 //! `max_gap` unaligned blocks between two aligned ones on either side. So a tweet
 //! embedded between two copies of a body is an interruption of one run, and a
 //! re-sent story is one run against the story it copies, even when some of its
-//! paragraphs were first seen somewhere else. This follows the merging of
+//! paragraphs were first seen somewhere else. A block whose text is spread
+//! over several consecutive source blocks mirrors all of them, and a near copy
+//! may mirror the source block the previous one ended in (re-cut paragraphs).
+//! This follows the merging of
 //! adjacent duplicate spans in deduplicate-text-datasets' `collect`, at block
 //! rather than byte granularity.
 //!
@@ -35,11 +38,18 @@ use std::ops::Range;
 pub struct Pair {
     /// Global index of the repeated block.
     pub block: usize,
-    /// Global index of its first copy.
+    /// Global index of its first copy (the first block of the earlier place
+    /// holding its text).
     pub source: usize,
+    /// The last block of that place: `source` unless the text is spread over
+    /// consecutive blocks of one document.
+    pub source_last: usize,
     /// Global index of the copy it is aligned with in the run's source (the
     /// first copy itself, or a later copy of it).
     pub mirror: usize,
+    /// The last block of the run's source it covers: `source_last` when the
+    /// mirror is the first copy, else the mirror.
+    pub mirror_last: usize,
     /// Containment of the block in its first copy, 1.0 when exact.
     pub similarity: f64,
     /// Normalized texts are identical.
@@ -135,6 +145,7 @@ impl BlockFacts<'_> {
     fn pair(&self, block: usize, mirror: usize) -> Pair {
         let Match::Repeat {
             source,
+            source_last,
             similarity,
             exact,
         } = self.matches[block - self.base]
@@ -144,7 +155,13 @@ impl BlockFacts<'_> {
         Pair {
             block,
             source,
+            source_last,
             mirror,
+            mirror_last: if mirror == source {
+                source_last
+            } else {
+                mirror
+            },
             similarity,
             exact,
         }
@@ -155,7 +172,8 @@ impl BlockFacts<'_> {
         let gap = config.max_gap.saturating_add(1);
         let source_end = self.doc_end(q0);
         let mut pairs = vec![self.pair(g0, q0)];
-        let (mut lg, mut lq) = (g0, q0);
+        // A block whose text spans several source blocks mirrors all of them.
+        let (mut lg, mut lq) = (g0, pairs[0].mirror_last);
         for g in g0 + 1..end {
             if g - lg > gap {
                 break;
@@ -170,12 +188,23 @@ impl BlockFacts<'_> {
                 lq + 1
             };
             let cluster = self.cluster_of(g);
-            let found = (lq + 1..=limit.min(source_end - 1))
+            // Re-cut paragraphs share source blocks: a near copy may mirror
+            // the block the previous one ended in (a paragraph split in two,
+            // or joined across a boundary); an exact copy never does.
+            let previous = pairs.last().expect("a run has its first block");
+            let recut = previous.mirror_last > previous.mirror
+                || matches!(
+                    self.matches[g - self.base],
+                    Match::Repeat { exact: false, .. }
+                );
+            let from = if recut { lq } else { lq + 1 };
+            let found = (from..=limit.min(source_end - 1))
                 .find(|&q| q < g && self.cluster_of(q) == cluster);
             match found {
                 Some(q) if judged || g == lg + 1 => {
-                    pairs.push(self.pair(g, q));
-                    (lg, lq) = (g, q);
+                    let pair = self.pair(g, q);
+                    pairs.push(pair);
+                    (lg, lq) = (g, pair.mirror_last);
                 }
                 _ if judged => break,
                 _ => {}

@@ -64,9 +64,13 @@ pub enum Match {
     Unique,
     /// The block repeats an earlier one.
     Repeat {
-        /// Global index of the first copy (a representative).
+        /// Global index of the first copy (a representative): the first block
+        /// of the earlier place that holds this block's text.
         source: usize,
-        /// Containment of this block's shingles in the source's, 1.0 for exact.
+        /// The place's last block: `source` itself when one block holds the
+        /// text, a later block of its document when it is spread over several.
+        source_last: usize,
+        /// Containment of this block's shingles in the place's, 1.0 for exact.
         similarity: f64,
         /// Whether the normalized texts are identical.
         exact: bool,
@@ -85,6 +89,9 @@ impl Hasher for HashedKey {
         for &b in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
     }
     fn write_u128(&mut self, n: u128) {
         // Truncation keeps the low, well-mixed half of an xxh3-128 key.
@@ -150,6 +157,15 @@ impl PostingTable {
         let mut seen = 0u32;
         for &shingle in shingles {
             seen ^= self.slots[self.home(Self::key(shingle))].0;
+        }
+        std::hint::black_box(seen);
+    }
+
+    /// [`PostingTable::touch`] for slots already found.
+    fn touch_slots(&self, slots: &[usize]) {
+        let mut seen = 0u32;
+        for &at in slots {
+            seen ^= self.slots.get(at).map_or(0, |s| s.0);
         }
         std::hint::black_box(seen);
     }
@@ -325,23 +341,40 @@ impl Arena {
 #[derive(Clone, Copy)]
 struct ExactEntry {
     source: u32,
+    /// The last block of the source place (`source` itself for one block).
+    last: u32,
     similarity: f64,
     exact: bool,
 }
 
-/// A shingle of the block being decided: (list length counting the index's
-/// entries, shingle, head of this run's list, this run's length, the index's
-/// length, where its look-up ended in the table).
-type Probe = (u32, u64, u32, u32, usize, usize);
+impl ExactEntry {
+    fn repeat(self) -> Match {
+        Match::Repeat {
+            source: self.source as usize,
+            source_last: self.last as usize,
+            similarity: self.similarity,
+            exact: self.exact,
+        }
+    }
+}
 
 /// What a run added to the detector: exact keys and postings.
 pub type DetectorItems = (Vec<ExactRecord>, Vec<(u32, u32)>);
+
+/// Blocks are decided in batches of this many: every block of a batch is
+/// looked up in parallel against the state before the batch, then the batch
+/// is resolved in input order (its own first copies found then). Batches
+/// start at multiples of it, counted from the run's first block, whatever the
+/// threads or the way sketches arrive, so the answer depends on the input
+/// only. 256 ran as fast as 64 and faster than 1,024, whose table slots fall
+/// out of cache between the two passes.
+const BATCH: usize = 256;
 
 /// The detector's state: grows with the representatives seen so far. With an
 /// index, the index's blocks come first (ids below `base`) and are looked up
 /// in it; ids of this run's blocks start at `base`.
 #[derive(Default)]
-pub struct Detector<'h> {
+struct Detector<'h> {
     history: Option<&'h dyn Prior>,
     /// The history's postings of this run's shingles and its answers for
     /// this run's exact keys, read from it at once before the first block
@@ -355,27 +388,231 @@ pub struct Detector<'h> {
     postings: PostingTable,
     /// (representative, next entry or `u32::MAX`)
     arena: Arena,
-    /// Scratch space reused between blocks.
-    order: Vec<Probe>,
-    /// (list length << 32 | position in `order`) of each probe: the rarest
-    /// are picked by these (shingles are sorted, so a position breaks ties
-    /// as the shingle would).
-    rarest: Vec<u64>,
-    candidates: Vec<u32>,
-    stored: Vec<u64>,
-    next_id: usize,
+}
+
+/// Blocks that hold none of a block's shingles allowed between two that hold
+/// some in one place (an advertisement line, a paragraph the copy left out).
+/// Fixed rather than `--max-gap`, which only groups repeats into runs: an
+/// index holds the places found, so what finds them is one of its settings.
+pub const PLACE_GAP: usize = 3;
+
+/// A source of two or more consecutive blocks of one document.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Place {
+    first: u32,
+    last: u32,
+    /// Shingles of the block found in the place.
+    common: usize,
+}
+
+/// What the parallel look-up found for one block.
+struct Found {
+    /// (candidate, shingles in common), ascending: the first copies before
+    /// the batch that hold one of the block's rarest shingles (see the
+    /// module docs).
+    candidates: Vec<(u32, u32)>,
+    /// Those rarest shingles: the first copies of the batch holding them
+    /// are candidates too, found once they are known.
+    probes: Vec<u32>,
+    /// Where each shingle's look-up ended in the table (a hint for indexing).
+    hints: Vec<usize>,
+    /// Whether `place` was looked for: only when no candidate holds enough
+    /// alone.
+    searched: bool,
+    /// The best place of several blocks, assuming that the earlier blocks of
+    /// the batch are all first copies.
+    place: Option<Place>,
+    /// The blocks of the batch that assumption was made of.
+    assumed: Vec<u32>,
+}
+
+/// The blocks decided so far, as place searches see them: which blocks are
+/// indexed first copies, their documents and their shingles.
+struct View<'a, 'h> {
+    history: Option<&'h dyn Prior>,
+    base: usize,
+    sketches: &'a [Sketch],
+    /// The verdicts of this run's blocks before `known`.
+    matches: &'a [Match],
+    skip: &'a [bool],
+    doc_of: &'a [u32],
+    /// Blocks from here on (global ids) are undecided: any that could be
+    /// indexed is assumed to be a first copy, and listed in `assumed`.
+    known: usize,
+    config: &'a Config,
+}
+
+impl View<'_, '_> {
+    /// Whether block `x` (before the one being decided) is an indexed first
+    /// copy: its shingles can be found.
+    fn indexed(&self, x: usize, assumed: &mut Vec<u32>) -> bool {
+        match self.history {
+            Some(h) if x < self.base => h.block(x).shingles.1 > 0,
+            _ => {
+                let l = x - self.base;
+                let words = self.sketches[l].words;
+                let long = words > 0 && words >= self.config.min_words;
+                if x < self.known {
+                    long && self.matches[l] == Match::Unique
+                } else {
+                    let maybe = long && !self.skip[l];
+                    if maybe {
+                        assumed.push(u32::try_from(x).expect("fewer than 2^32 blocks"));
+                    }
+                    maybe
+                }
+            }
+        }
+    }
+
+    /// The document of block `x`: the index's are told apart from this run's.
+    fn doc_key(&self, x: usize) -> (bool, usize) {
+        match self.history {
+            Some(h) if x < self.base => (false, h.block(x).doc as usize),
+            _ => (true, self.doc_of[x - self.base] as usize),
+        }
+    }
+
+    /// Which of `ours` (sorted) block `x` holds, as bits.
+    fn held(&self, ours: &[u64], x: usize) -> Vec<u64> {
+        let stored;
+        let theirs = match self.history {
+            Some(h) if x < self.base => {
+                stored = h.block_shingles(x);
+                &stored
+            }
+            _ => &self.sketches[x - self.base].shingles,
+        };
+        let mut bits = vec![0u64; ours.len().div_ceil(64)];
+        let (mut i, mut j) = (0, 0);
+        while i < ours.len() && j < theirs.len() {
+            match ours[i].cmp(&theirs[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    bits[i / 64] |= 1 << (i % 64);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        bits
+    }
+
+    /// The best place of consecutive blocks of one earlier document holding
+    /// at least `need` of the shingles of block `g`: for each candidate, the
+    /// blocks around it in its document that hold some of them, at most
+    /// [`PLACE_GAP`] blocks apart, less those at either end that add none; the
+    /// place holding the most wins, then the shortest, then the earliest.
+    fn best_place(
+        &self,
+        g: usize,
+        ours: &[u64],
+        need: usize,
+        candidates: &[(u32, u32)],
+        assumed: &mut Vec<u32>,
+    ) -> Option<Place> {
+        let mut best: Option<Place> = None;
+        let mut visited = vec![false; candidates.len()];
+        for (k, &(c, _)) in candidates.iter().enumerate() {
+            let c = c as usize;
+            if visited[k] || !self.indexed(c, assumed) {
+                continue;
+            }
+            let doc = self.doc_key(c);
+            // The index's blocks and this run's never share a document.
+            let (lower, upper) = if c < self.base {
+                (0, self.base)
+            } else {
+                (self.base, g)
+            };
+            let mut held = vec![(c, self.held(ours, c))];
+            for step in [-1isize, 1] {
+                let (mut x, mut gap) = (c, 0);
+                loop {
+                    x = x.wrapping_add_signed(step);
+                    if x < lower || x >= upper || self.doc_key(x) != doc {
+                        break;
+                    }
+                    let bits = if self.indexed(x, assumed) {
+                        Some(self.held(ours, x)).filter(|b| b.iter().any(|&w| w != 0))
+                    } else {
+                        None
+                    };
+                    if let Some(bits) = bits {
+                        held.push((x, bits));
+                        gap = 0;
+                    } else {
+                        gap += 1;
+                        if gap > PLACE_GAP {
+                            break;
+                        }
+                    }
+                }
+            }
+            held.sort_unstable_by_key(|h| h.0);
+            for (x, _) in &held {
+                if let Ok(at) = candidates.binary_search_by_key(x, |&(c, _)| c as usize) {
+                    visited[at] = true;
+                }
+            }
+            let Some(place) = trimmed(&held) else {
+                continue;
+            };
+            let better = best.is_none_or(|b| {
+                (place.common, b.last - b.first, b.first)
+                    > (b.common, place.last - place.first, place.first)
+            });
+            if place.common >= need && better {
+                best = Some(place);
+            }
+        }
+        best
+    }
+}
+
+/// The place of `held` (blocks in order, with the bits of the shingles each
+/// holds) without the blocks at either end that add nothing to the others.
+fn trimmed(held: &[(usize, Vec<u64>)]) -> Option<Place> {
+    let union = |part: &[(usize, Vec<u64>)]| {
+        let mut all = vec![0u64; held[0].1.len()];
+        for (_, bits) in part {
+            for (a, b) in all.iter_mut().zip(bits) {
+                *a |= b;
+            }
+        }
+        all
+    };
+    let adds = |bits: &[u64], rest: &[u64]| bits.iter().zip(rest).any(|(b, r)| b & !r != 0);
+    let mut part = held;
+    while part.len() > 1 && !adds(&part[0].1, &union(&part[1..])) {
+        part = &part[1..];
+    }
+    while part.len() > 1 && !adds(&part[part.len() - 1].1, &union(&part[..part.len() - 1])) {
+        part = &part[..part.len() - 1];
+    }
+    let (first, last) = (part.first()?.0, part.last()?.0);
+    Some(Place {
+        first: u32::try_from(first).expect("fewer than 2^32 blocks"),
+        last: u32::try_from(last).expect("fewer than 2^32 blocks"),
+        common: union(part).iter().map(|w| w.count_ones() as usize).sum(),
+    })
+}
+
+/// Shingles of `n` a source must hold (at least one).
+fn needed(n: usize, config: &Config) -> usize {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let need = ((config.block_threshold * n as f64 - 1e-9).ceil() as usize).clamp(1, n);
+    need
 }
 
 impl<'h> Detector<'h> {
-    /// An empty detector.
-    #[must_use]
-    pub fn new() -> Detector<'h> {
-        Detector::default()
-    }
-
     /// A detector that starts with an index's blocks.
-    #[must_use]
-    pub fn after(history: Option<&'h dyn Prior>) -> Detector<'h> {
+    fn after(history: Option<&'h dyn Prior>) -> Detector<'h> {
         Detector {
             history,
             base: history.map_or(0, Prior::blocks),
@@ -388,7 +625,7 @@ impl<'h> Detector<'h> {
     }
 
     /// Room for `keys` exact keys and `shingles` distinct shingles.
-    pub fn reserve(&mut self, keys: usize, shingles: usize) {
+    fn reserve(&mut self, keys: usize, shingles: usize) {
         self.exact.reserve(keys);
         self.postings.reserve(shingles);
     }
@@ -400,153 +637,130 @@ impl<'h> Detector<'h> {
         let found = self.prior_exact.get(&key)?;
         Some(ExactEntry {
             source: found.source,
+            last: found.last,
             similarity: found.similarity,
             exact: found.exact,
         })
     }
 
-    /// Decides block `sketches[next]`, the next block in input order. Blocks must
-    /// be pushed in order; ids are their positions in `sketches`, where the
-    /// representatives' shingles are read back for verification (so they are
-    /// never copied).
-    ///
-    /// # Panics
-    /// If more than `u32::MAX` blocks are pushed, or `sketches` is shorter than
-    /// the blocks pushed.
-    pub fn push(&mut self, sketches: &[Sketch], config: &Config) -> Match {
-        let id = u32::try_from(self.base + self.next_id).expect("fewer than 2^32 blocks");
-        let sketch = &sketches[self.next_id];
-        self.next_id += 1;
-        if sketch.words == 0 {
-            return Match::Empty;
-        }
-        if let Some(entry) = self.exact_entry(sketch.exact) {
-            return Match::Repeat {
-                source: entry.source as usize,
-                similarity: entry.similarity,
-                exact: entry.exact,
-            };
-        }
-        if sketch.words >= config.min_words {
-            if let Some((source, similarity)) = self.best_container(sketch, sketches, config) {
-                self.exact.insert(
-                    sketch.exact,
-                    ExactEntry {
-                        source,
-                        similarity,
-                        exact: false,
-                    },
-                );
-                return Match::Repeat {
-                    source: source as usize,
-                    similarity,
-                    exact: false,
-                };
-            }
-            self.index(id);
-        }
-        self.exact.insert(
-            sketch.exact,
-            ExactEntry {
-                source: id,
-                similarity: 1.0,
-                exact: true,
-            },
-        );
-        Match::Unique
-    }
-
-    fn best_container(
-        &mut self,
+    /// The candidates of block `g` (global id), of at least `min_words`
+    /// words, among the indexed first copies before its batch, each
+    /// verified; and, when none holds enough alone, the best place of
+    /// several (see [`View::best_place`]). Reads the detector only: blocks
+    /// of one batch are searched in parallel.
+    fn search(
+        &self,
+        g: usize,
         sketch: &Sketch,
-        sketches: &[Sketch],
-        config: &Config,
-    ) -> Option<(u32, f64)> {
+        view: &View<'_, '_>,
+        (rarest, candidates): &mut (Vec<u64>, Vec<u32>),
+    ) -> Found {
         let n = sketch.shingles.len();
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let need = ((config.block_threshold * n as f64 - 1e-9).ceil() as usize).clamp(1, n);
+        let need = needed(n, view.config);
         let probe = n - need + 1;
-        self.order.clear();
-        // Room for the block's shingles now, so that where each look-up ends
-        // still holds when a first copy's shingles are indexed.
-        self.postings.room_for(n);
         self.postings.touch(&sketch.shingles);
-        for &shingle in &sketch.shingles {
-            let (at, found) = self.postings.find(PostingTable::key(shingle));
-            let (head, len) = if found {
-                self.postings.list(at)
-            } else {
-                (u32::MAX, 0)
-            };
-            let prior = self.prior.count(PostingTable::key(shingle));
-            #[allow(clippy::cast_possible_truncation)]
-            self.order
-                .push((len + prior as u32, shingle, head, len, prior, at));
+        let mut hints = Vec::with_capacity(n);
+        // (list length counting the index's entries, position) of each
+        // shingle: the rarest are picked by these (shingles are sorted, so a
+        // position breaks ties as the shingle would).
+        rarest.clear();
+        for (i, &shingle) in sketch.shingles.iter().enumerate() {
+            let key = PostingTable::key(shingle);
+            let (at, found) = self.postings.find(key);
+            let len = if found { self.postings.list(at).1 } else { 0 };
+            let prior = u32::try_from(self.prior.count(key)).unwrap_or(u32::MAX);
+            hints.push(at);
+            rarest.push(u64::from(len.saturating_add(prior)) << 32 | i as u64);
         }
-        // Lengths count the index's entries too, as in one run over everything.
         // Only which `probe` shingles are rarest matters (their postings are
         // all read, the candidates sorted), not their order.
-        self.rarest.clear();
-        self.rarest.extend(
-            self.order
-                .iter()
-                .enumerate()
-                .map(|(i, o)| u64::from(o.0) << 32 | i as u64),
-        );
         if probe < n {
-            self.rarest.select_nth_unstable(probe - 1);
+            rarest.select_nth_unstable(probe - 1);
         }
-        self.candidates.clear();
-        for &key in &self.rarest[..probe] {
-            #[allow(clippy::cast_possible_truncation)]
-            let (_, shingle, head, len, prior, _) = self.order[key as u32 as usize];
-            if prior > 0 {
-                self.prior
-                    .reps(PostingTable::key(shingle), &mut self.candidates);
-            }
-            if len == 1 {
-                // A lone representative is kept in the map itself.
-                self.candidates.push(head);
-                continue;
-            }
-            let mut at = head;
-            while at != u32::MAX {
-                let (rep, next) = self.arena.get(at);
-                self.candidates.push(rep);
-                at = next;
-            }
+        #[allow(clippy::cast_possible_truncation)]
+        let probes: Vec<u32> = rarest[..probe].iter().map(|&r| r as u32).collect();
+        candidates.clear();
+        for &i in &probes {
+            let shingle = sketch.shingles[i as usize];
+            self.prior.reps(PostingTable::key(shingle), candidates);
+            self.postings_of(shingle, hints[i as usize], |rep| {
+                candidates.push(rep);
+                true
+            });
         }
-        self.candidates.sort_unstable();
-        self.candidates.dedup();
-        let mut best: Option<(u32, usize)> = None;
-        for &rep in &self.candidates {
-            let theirs = match self.history {
-                Some(h) if (rep as usize) < self.base => {
-                    self.stored = h.block_shingles(rep as usize);
-                    &self.stored
-                }
-                _ => &sketches[rep as usize - self.base].shingles,
-            };
-            let common = intersection(&sketch.shingles, theirs);
-            // Candidates are in id order, so `>` keeps the earliest on ties.
-            if common >= need && best.is_none_or(|(_, c)| common > c) {
-                best = Some((rep, common));
-            }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let verified: Vec<(u32, u32)> = candidates
+            .iter()
+            .map(|&c| (c, self.common(&sketch.shingles, c, view.sketches)))
+            .collect();
+        let mut assumed = Vec::new();
+        let searched = !verified.iter().any(|&(_, common)| common as usize >= need);
+        let place = if searched {
+            view.best_place(g, &sketch.shingles, need, &verified, &mut assumed)
+        } else {
+            None
+        };
+        Found {
+            candidates: verified,
+            probes,
+            hints,
+            searched,
+            place,
+            assumed,
         }
-        best.map(|(rep, common)| (rep, common as f64 / n as f64))
     }
 
-    /// Indexes the shingles of the block [`Detector::best_container`] just
-    /// looked up (in `order`) under representative `id`.
-    fn index(&mut self, id: u32) {
+    /// Calls `f` on the first copies of this run listed for `shingle`
+    /// (latest first) while it returns true; `hint` is where its look-up
+    /// ended.
+    fn postings_of(&self, shingle: u64, hint: usize, mut f: impl FnMut(u32) -> bool) {
+        let key = PostingTable::key(shingle);
+        let at = match self.postings.slots.get(hint) {
+            Some(&(k, _)) if k == key => hint,
+            _ => match self.postings.find(key) {
+                (at, true) => at,
+                (_, false) => return,
+            },
+        };
+        match self.postings.list(at) {
+            (_, 0) => {}
+            // A lone representative is kept in the table itself.
+            (rep, 1) => {
+                f(rep);
+            }
+            (mut next, _) => {
+                while next != NONE {
+                    let (rep, after) = self.arena.get(next);
+                    if !f(rep) {
+                        break;
+                    }
+                    next = after;
+                }
+            }
+        }
+    }
+
+    /// Shingles of `ours` that first copy `c` holds.
+    fn common(&self, ours: &[u64], c: u32, sketches: &[Sketch]) -> u32 {
+        let common = match self.history {
+            Some(h) if (c as usize) < self.base => {
+                intersection(ours, &h.block_shingles(c as usize))
+            }
+            _ => intersection(ours, &sketches[c as usize - self.base].shingles),
+        };
+        u32::try_from(common).expect("fewer than 2^32 shingles")
+    }
+
+    /// Indexes the shingles of first copy `id`; `hints` are where their
+    /// look-ups ended (see [`PostingTable::slot`]; the table has not grown
+    /// since).
+    fn index(&mut self, id: u32, shingles: &[u64], hints: &[usize]) {
         assert!(id < LIST, "fewer than 2^31 blocks");
+        self.postings.room_for(shingles.len());
         let prior = &self.prior;
-        for &(_, shingle, _, _, _, hint) in &self.order {
-            let at = self.postings.slot(shingle, hint, || {
+        for (i, &shingle) in shingles.iter().enumerate() {
+            let at = self.postings.slot(shingle, hints[i], || {
                 u8::try_from(prior.count(PostingTable::key(shingle))).unwrap_or(u8::MAX)
             });
             let (head, len) = self.postings.list(at);
@@ -601,10 +815,11 @@ pub struct Detection {
 pub fn detect(
     sketches: &[Sketch],
     skip: &[bool],
+    doc_of: &[u32],
     config: &Config,
     progress: &dyn crate::progress::Progress,
 ) -> Detection {
-    detect_after(sketches, skip, config, progress, None, false)
+    detect_after(sketches, skip, doc_of, config, progress, None, false)
 }
 
 /// [`detect`] after the blocks of an index.
@@ -612,6 +827,7 @@ pub fn detect(
 pub fn detect_after(
     sketches: &[Sketch],
     skip: &[bool],
+    doc_of: &[u32],
     config: &Config,
     progress: &dyn crate::progress::Progress,
     history: Option<&dyn Prior>,
@@ -630,7 +846,7 @@ pub fn detect_after(
             .map(|(s, _)| s.shingles.as_slice()),
     );
     let keys = sketches.iter().zip(skip).filter(eligible).count();
-    let mut run = Pass::new(skip, (keys, shingles), config, history);
+    let mut run = Pass::new(skip, doc_of, (keys, shingles), config, history);
     // With an index, the postings of every shingle that will be looked up
     // are read from it at once, in order.
     if let Some(h) = history {
@@ -651,7 +867,7 @@ pub fn detect_after(
             .collect();
         run.detector.prior_exact = h.prior_exact(&exact);
     }
-    run.decide(sketches, sketches.len(), progress);
+    run.decide(sketches, sketches.len(), true, progress);
     run.finish(sketches, keep_state)
 }
 
@@ -668,20 +884,22 @@ pub fn detect_streamed(
     batches: usize,
     produce: &(dyn Fn(usize) -> Vec<Sketch> + Sync),
     skip: &[bool],
+    doc_of: &[u32],
     room: (usize, usize),
     config: &Config,
     progress: &dyn crate::progress::Progress,
     keep_state: bool,
 ) -> (Detection, Vec<Sketch>) {
-    let mut run = Pass::new(skip, room, config, None);
+    let mut run = Pass::new(skip, doc_of, room, config, None);
     let mut sketches = Vec::with_capacity(skip.len());
     if batches > 0 {
         sketches.extend(produce(0));
     }
     for k in 0..batches {
         let (start, end) = (run.matches.len(), sketches.len());
+        let last = k + 1 == batches;
         let ((), next) = rayon::join(
-            || run.decide(&sketches, end, progress),
+            || run.decide(&sketches, end, last, progress),
             || {
                 if k + 1 < batches {
                     produce(k + 1)
@@ -691,9 +909,10 @@ pub fn detect_streamed(
             },
         );
         // Only first copies long enough to be indexed are compared again.
-        for (s, m) in sketches[start..end]
+        let decided = run.matches.len();
+        for (s, m) in sketches[start..decided]
             .iter_mut()
-            .zip(&run.matches[start..end])
+            .zip(&run.matches[start..decided])
         {
             if *m != Match::Unique || s.words < config.min_words {
                 s.shingles = Vec::new();
@@ -711,12 +930,14 @@ struct Pass<'s, 'h> {
     detector: Detector<'h>,
     matches: Vec<Match>,
     skip: &'s [bool],
+    doc_of: &'s [u32],
     config: &'s Config,
 }
 
 impl<'s, 'h> Pass<'s, 'h> {
     fn new(
         skip: &'s [bool],
+        doc_of: &'s [u32],
         (keys, shingles): (usize, usize),
         config: &'s Config,
         history: Option<&'h dyn Prior>,
@@ -727,29 +948,193 @@ impl<'s, 'h> Pass<'s, 'h> {
             detector,
             matches: Vec::with_capacity(skip.len()),
             skip,
+            doc_of,
             config,
         }
     }
 
-    /// Decides the blocks from the next undecided one up to `end`.
+    /// Decides the batches of blocks from the next undecided one that end by
+    /// `end` (with `last`, the rest too: `end` is then the run's end).
     fn decide(
         &mut self,
         sketches: &[Sketch],
         end: usize,
+        last: bool,
         progress: &dyn crate::progress::Progress,
     ) {
-        for i in self.matches.len()..end {
-            if i % 4096 == 4095 {
-                progress.advance(4096);
+        loop {
+            let start = self.matches.len();
+            let stop = (start / BATCH + 1) * BATCH;
+            if start >= end || (stop > end && !last) {
+                break;
             }
-            let m = if self.skip[i] {
-                self.detector.next_id += 1;
-                Match::Skipped
-            } else {
-                self.detector.push(sketches, self.config)
-            };
+            let stop = stop.min(end);
+            self.batch(sketches, start..stop);
+            progress.advance((stop - start) as u64);
+        }
+    }
+
+    /// The blocks decided so far, those from `known` on (global ids) taken
+    /// for first copies where they could be.
+    fn view<'a>(&'a self, sketches: &'a [Sketch], known: usize) -> View<'a, 'h> {
+        View {
+            history: self.detector.history,
+            base: self.detector.base,
+            sketches,
+            matches: &self.matches,
+            skip: self.skip,
+            doc_of: self.doc_of,
+            known,
+            config: self.config,
+        }
+    }
+
+    /// Decides blocks `range` (this run's numbering): the expensive part,
+    /// candidates and their verification, on every thread against the state
+    /// before the batch; then, in input order, which blocks are first copies
+    /// (a candidate of the batch that turned out a repeat is passed over, and
+    /// a place search that assumed otherwise is done again).
+    fn batch(&mut self, sketches: &[Sketch], range: std::ops::Range<usize>) {
+        let (config, base) = (self.config, self.detector.base);
+        let long = |l: usize| {
+            let words = sketches[l].words;
+            !self.skip[l] && words > 0 && words >= config.min_words
+        };
+        // The table will not grow during the batch: where look-ups end stays
+        // where the batch's first copies are indexed.
+        let room: usize = range
+            .clone()
+            .filter(|&l| long(l))
+            .map(|l| sketches[l].shingles.len())
+            .sum();
+        self.detector.postings.room_for(room);
+        let found: Vec<Option<Found>> = {
+            let view = self.view(sketches, base + range.start);
+            let detector = &self.detector;
+            range
+                .clone()
+                .into_par_iter()
+                .map_init(
+                    || (Vec::new(), Vec::new()),
+                    |scratch, l| {
+                        let sketch = &sketches[l];
+                        (long(l) && detector.exact_entry(sketch.exact).is_none())
+                            .then(|| detector.search(base + l, sketch, &view, scratch))
+                    },
+                )
+                .collect()
+        };
+        let start = u32::try_from(base + range.start).expect("fewer than 2^32 blocks");
+        for (l, found) in range.zip(found) {
+            let m = self.resolve(sketches, l, start, found);
             self.matches.push(m);
         }
+    }
+
+    /// The verdict of block `l`, every block before it decided; `start` is
+    /// the batch's first block. A first copy is indexed at once.
+    fn resolve(
+        &mut self,
+        sketches: &[Sketch],
+        l: usize,
+        start: u32,
+        found: Option<Found>,
+    ) -> Match {
+        let sketch = &sketches[l];
+        let base = self.detector.base;
+        let id = u32::try_from(base + l).expect("fewer than 2^32 blocks");
+        if self.skip[l] {
+            return Match::Skipped;
+        }
+        if sketch.words == 0 {
+            return Match::Empty;
+        }
+        if let Some(entry) = self.detector.exact_entry(sketch.exact) {
+            return entry.repeat();
+        }
+        let mut entry = ExactEntry {
+            source: id,
+            last: id,
+            similarity: 1.0,
+            exact: true,
+        };
+        let Some(mut found) = found else {
+            self.detector.exact.insert(sketch.exact, entry);
+            return Match::Unique;
+        };
+        // Their slots were read by another thread, or long ago.
+        self.detector.postings.touch_slots(&found.hints);
+        let n = sketch.shingles.len();
+        let need = needed(n, self.config);
+        // The batch's first copies holding a probed shingle (lists are
+        // prepended: the batch's entries come first).
+        let mut ours: Vec<u32> = Vec::new();
+        for &i in &found.probes {
+            let i = i as usize;
+            self.detector
+                .postings_of(sketch.shingles[i], found.hints[i], |rep| {
+                    if rep >= start {
+                        ours.push(rep);
+                    }
+                    rep >= start
+                });
+        }
+        let fresh = !ours.is_empty();
+        if fresh {
+            ours.sort_unstable();
+            ours.dedup();
+            for c in ours {
+                let common = self.detector.common(&sketch.shingles, c, sketches);
+                found.candidates.push((c, common));
+            }
+            found.candidates.sort_unstable();
+        }
+        let first = |x: u32| {
+            let x = x as usize;
+            x < base || self.matches[x - base] == Match::Unique
+        };
+        // Candidates are in id order, so `>` keeps the earliest on ties.
+        let mut best: Option<(u32, u32)> = None;
+        for &(c, common) in &found.candidates {
+            if common as usize >= need && best.is_none_or(|(_, b)| common > b) {
+                best = Some((c, common));
+            }
+        }
+        let place = match best {
+            Some((c, common)) => Some(Place {
+                first: c,
+                last: c,
+                common: common as usize,
+            }),
+            None if found.searched && !fresh && found.assumed.iter().all(|&x| first(x)) => {
+                found.place
+            }
+            None => {
+                let view = self.view(sketches, base + l);
+                view.best_place(
+                    base + l,
+                    &sketch.shingles,
+                    need,
+                    &found.candidates,
+                    &mut Vec::new(),
+                )
+            }
+        };
+        if let Some(place) = place {
+            #[allow(clippy::cast_precision_loss)]
+            let similarity = place.common as f64 / n as f64;
+            entry = ExactEntry {
+                source: place.first,
+                last: place.last,
+                similarity,
+                exact: false,
+            };
+            self.detector.exact.insert(sketch.exact, entry);
+            return entry.repeat();
+        }
+        self.detector.index(id, &sketch.shingles, &found.hints);
+        self.detector.exact.insert(sketch.exact, entry);
+        Match::Unique
     }
 
     fn finish(self, sketches: &[Sketch], keep_state: bool) -> Detection {
@@ -779,6 +1164,7 @@ impl<'s, 'h> Pass<'s, 'h> {
                 .map(|(&key, e)| ExactRecord {
                     key,
                     source: e.source,
+                    last: e.last,
                     similarity: e.similarity,
                     exact: e.exact,
                 })
@@ -804,13 +1190,29 @@ mod tests {
             .iter()
             .map(|t| Sketch::new(t, config.block_shingle, config.seed))
             .collect();
+        // Each text a document of its own.
+        let docs: Vec<u32> = (0..texts.len())
+            .map(|d| u32::try_from(d).unwrap())
+            .collect();
+        run_in(&sketches, &docs, config)
+    }
+
+    fn run_in(sketches: &[Sketch], doc_of: &[u32], config: &Config) -> Vec<Match> {
         detect(
-            &sketches,
+            sketches,
             &vec![false; sketches.len()],
+            doc_of,
             config,
             &crate::progress::Silent,
         )
         .matches
+    }
+
+    fn sketches(texts: &[&str], config: &Config) -> Vec<Sketch> {
+        texts
+            .iter()
+            .map(|t| Sketch::new(t, config.block_shingle, config.seed))
+            .collect()
     }
 
     const A: &str = "The quick brown fox jumps over the lazy dog near the river bank today";
@@ -828,6 +1230,7 @@ mod tests {
                 *later,
                 Match::Repeat {
                     source: 0,
+                    source_last: 0,
                     similarity: 1.0,
                     exact: true
                 }
@@ -842,12 +1245,15 @@ mod tests {
         let edited = A.replace("today", "yesterday");
         let m = run(&[A, &edited], &config);
         let Match::Repeat {
-            source, similarity, ..
+            source,
+            source_last,
+            similarity,
+            ..
         } = m[1]
         else {
             panic!("not a repeat: {:?}", m[1]);
         };
-        assert_eq!(source, 0);
+        assert_eq!((source, source_last), (0, 0));
         assert!((similarity - 11.0 / 12.0).abs() < 1e-9);
         // A truncated copy is fully contained in its source.
         let cut = "The quick brown fox jumps over the lazy dog near the";
@@ -882,5 +1288,133 @@ mod tests {
             }
         ));
         assert_eq!(m[2], m[1]);
+    }
+
+    const C: &str = "Shares of the regional carrier fell sharply after the airline warned that fuel costs would erase its profit";
+    const D: &str = "The chief executive told analysts on a call that capacity cuts would follow in the second half of the year";
+
+    #[test]
+    fn a_block_spread_over_consecutive_source_blocks_repeats_them() {
+        let config = Config::default();
+        // Two paragraphs of one document, then a copy that joins them into
+        // one: neither holds 80% of it alone, the two together hold it all.
+        let joined = format!("{C} {D}");
+        let texts = [A, C, D, B, joined.as_str()];
+        let m = run_in(&sketches(&texts, &config), &[0, 0, 0, 0, 1], &config);
+        assert_eq!(&m[..4], &[Match::Unique; 4]);
+        let Match::Repeat {
+            source,
+            source_last,
+            similarity,
+            exact,
+        } = m[4]
+        else {
+            panic!("not a repeat: {:?}", m[4]);
+        };
+        assert_eq!((source, source_last, exact), (1, 2, false));
+        // Only the two shingles across the join are in neither.
+        let n = sketches(&[&joined], &config)[0].shingles.len();
+        #[allow(clippy::cast_precision_loss)]
+        let expected = (n - 2) as f64 / n as f64;
+        assert!(
+            (similarity - expected).abs() < 1e-9,
+            "{similarity} vs {expected}"
+        );
+        // A later exact copy of the joined paragraph names the same place.
+        let texts = [A, C, D, B, joined.as_str(), joined.as_str()];
+        let m = run_in(&sketches(&texts, &config), &[0, 0, 0, 0, 1, 2], &config);
+        assert_eq!(m[5], m[4]);
+    }
+
+    #[test]
+    fn a_place_is_one_document_and_blocks_close_together() {
+        let config = Config::default();
+        let joined = format!("{C} {D}");
+        // The two halves in two documents: no one place holds the paragraph.
+        let texts = [C, D, joined.as_str()];
+        let m = run_in(&sketches(&texts, &config), &[0, 1, 2], &config);
+        assert_eq!(m[2], Match::Unique);
+        // Within one document, more than `PLACE_GAP` unrelated blocks apart: no place.
+        let others: Vec<String> = (0..4)
+            .map(|k| format!("{B} number {k} of a list of unrelated paragraphs"))
+            .collect();
+        let mut texts = vec![C];
+        texts.extend(others.iter().map(String::as_str));
+        texts.extend([D, joined.as_str()]);
+        let docs = [0, 0, 0, 0, 0, 0, 1];
+        let m = run_in(&sketches(&texts, &config), &docs, &config);
+        assert_eq!(m[6], Match::Unique);
+        // With three of them between, it is found, named by its two ends.
+        let mut texts = vec![C];
+        texts.extend(others[..3].iter().map(String::as_str));
+        texts.extend([D, joined.as_str()]);
+        let m = run_in(&sketches(&texts, &config), &[0, 0, 0, 0, 0, 1], &config);
+        assert!(
+            matches!(
+                m[5],
+                Match::Repeat {
+                    source: 0,
+                    source_last: 4,
+                    ..
+                }
+            ),
+            "{:?}",
+            m[5]
+        );
+    }
+
+    #[test]
+    fn the_same_verdicts_at_any_thread_count_across_batches() {
+        let config = Config::default();
+        // Over three batches: paragraphs, exact and near copies, joined
+        // copies, within a batch and across batches.
+        let (mut texts, mut docs, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut doc = 0u32;
+        for k in 0..1000 {
+            let one = format!(
+                "Paragraph {k} one tells of item {} in the list with words {} {} and more",
+                k % 97,
+                k % 13,
+                k % 7
+            );
+            let two = format!(
+                "Paragraph {k} two goes on about thing {} beside the river with {} boats",
+                k % 89,
+                k % 11
+            );
+            texts.extend([one.clone(), two.clone()]);
+            docs.extend([doc, doc]);
+            doc += 1;
+            pairs.push((one.clone(), two));
+            if k % 3 == 0 && k >= 6 {
+                let (a, b) = &pairs[k - 6 + k % 4];
+                texts.push(format!("{a} {b}"));
+                docs.push(doc);
+                doc += 1;
+            }
+            if k % 5 == 0 {
+                texts.push(one.replace("list", "catalogue"));
+                docs.push(doc);
+                doc += 1;
+            }
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let s = sketches(&refs, &config);
+        let at = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run_in(&s, &docs, &config))
+        };
+        let one = at(1);
+        assert!(one.len() > BATCH * 2);
+        assert!(one.iter().any(
+            |m| matches!(m, Match::Repeat { source, source_last, .. } if source_last > source)
+        ));
+        assert!(one.iter().any(|m| matches!(m, Match::Repeat { exact: false, source, source_last, .. } if source_last == source)));
+        for threads in [2, 4] {
+            assert_eq!(at(threads), one);
+        }
     }
 }

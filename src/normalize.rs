@@ -49,6 +49,116 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// `text` as `--strip-markup` hashes it: every HTML/XML tag (`<` and a letter,
+/// `/`, `!` or `?`, up to the next `>`) reads as one space, and character
+/// entities are decoded: numeric ones (`&#233;`, `&#xE9;`) and the named ones
+/// of [`ENTITIES`]. Anything else, `a < b` or `&unknown;` included, stays as
+/// it is. Tags become spaces, not nothing, so `K<sub>ATP</sub>` has the words
+/// of `K(ATP)`. Text without `<` or `&` is returned as it is.
+#[must_use]
+pub fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['<', '&']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['<', '&']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let taken: Option<usize> = if rest.starts_with('<') {
+            tag_len(rest).inspect(|_| out.push(' '))
+        } else {
+            entity(rest).map(|(c, len)| {
+                out.extend(c);
+                len
+            })
+        };
+        // Not markup: the character itself, as text.
+        let len = taken.unwrap_or(1);
+        if taken.is_none() {
+            out.push_str(&rest[..1]);
+        }
+        rest = &rest[len..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The length of the tag `text` starts with (through its `>`), if it is one.
+fn tag_len(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let opens = match bytes.get(1) {
+        Some(b'/') => bytes.get(2).is_some_and(u8::is_ascii_alphabetic),
+        Some(b'!' | b'?') => true,
+        Some(b) => b.is_ascii_alphabetic(),
+        None => false,
+    };
+    if !opens {
+        return None;
+    }
+    let end = text[1..].find(['<', '>'])? + 1;
+    (bytes[end] == b'>').then_some(end + 1)
+}
+
+/// Named character entities `--strip-markup` decodes (besides numeric ones).
+pub const ENTITIES: &[(&str, &str)] = &[
+    ("amp", "&"),
+    ("lt", "<"),
+    ("gt", ">"),
+    ("quot", "\""),
+    ("apos", "'"),
+    ("nbsp", "\u{a0}"),
+    ("shy", ""),
+    ("ndash", "\u{2013}"),
+    ("mdash", "\u{2014}"),
+    ("minus", "\u{2212}"),
+    ("hellip", "\u{2026}"),
+    ("lsquo", "\u{2018}"),
+    ("rsquo", "\u{2019}"),
+    ("ldquo", "\u{201c}"),
+    ("rdquo", "\u{201d}"),
+    ("laquo", "\u{ab}"),
+    ("raquo", "\u{bb}"),
+    ("copy", "\u{a9}"),
+    ("reg", "\u{ae}"),
+    ("trade", "\u{2122}"),
+    ("deg", "\u{b0}"),
+    ("plusmn", "\u{b1}"),
+    ("times", "\u{d7}"),
+    ("middot", "\u{b7}"),
+    ("bull", "\u{2022}"),
+    ("alpha", "\u{3b1}"),
+    ("beta", "\u{3b2}"),
+    ("gamma", "\u{3b3}"),
+    ("delta", "\u{3b4}"),
+    ("epsilon", "\u{3b5}"),
+    ("kappa", "\u{3ba}"),
+    ("lambda", "\u{3bb}"),
+    ("mu", "\u{3bc}"),
+    ("pi", "\u{3c0}"),
+    ("sigma", "\u{3c3}"),
+    ("tau", "\u{3c4}"),
+    ("omega", "\u{3c9}"),
+];
+
+/// The text of the entity `text` starts with (at its `&`) and its length
+/// through the `;`, if it is one this decodes.
+fn entity(text: &str) -> Option<(Option<char>, usize)> {
+    let end = text.bytes().take(34).position(|b| b == b';')?;
+    let name = text.get(1..end)?;
+    let decoded = if let Some(number) = name.strip_prefix('#') {
+        let value = match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse().ok()?,
+        };
+        Some(char::from_u32(value)?)
+    } else {
+        let (_, value) = ENTITIES.iter().find(|(n, _)| *n == name)?;
+        value.chars().next()
+    };
+    Some((decoded, end + 1))
+}
+
 /// Appends `chars` case-, quote- and dash-folded, with white space collapsed to
 /// single spaces and none at either end.
 fn fold_collapse(out: &mut String, chars: impl Iterator<Item = char>) {
@@ -160,6 +270,33 @@ mod tests {
         let mut out = Vec::new();
         tokens(&normalized, &mut out);
         out.into_iter().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn markup_is_left_out_and_entities_decoded() {
+        let stripped = |t: &str| words(&strip_markup(t));
+        assert_eq!(
+            stripped("K<sub>ATP</sub> channels"),
+            words("K(ATP) channels")
+        );
+        assert_eq!(
+            strip_markup("<p class=\"a\">caf&eacute; &amp; caf&#233;&#xE9;</p><!-- x -->"),
+            " caf&eacute; & caf\u{e9}\u{e9}  "
+        );
+        // Not markup: left as text.
+        assert_eq!(
+            strip_markup("a < b, 3<4 & x&unknown; <"),
+            "a < b, 3<4 & x&unknown; <"
+        );
+        assert_eq!(strip_markup("<a href=x"), "<a href=x");
+        assert_eq!(
+            strip_markup("soft&shy;ware &#xZZ; &#1114112;"),
+            "software &#xZZ; &#1114112;"
+        );
+        assert!(matches!(
+            strip_markup("plain"),
+            std::borrow::Cow::Borrowed("plain")
+        ));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
 use crate::segment::{segment, Block};
-use crate::shingle::{as_bytes, hash_text_words, shingles_of, write_bytes, Sketch};
+use crate::shingle::{
+    as_bytes, hash_block_words, shingle_hashes, shingles_of, write_bytes, Sketch,
+};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -231,7 +233,8 @@ fn sketch_document(
     let mut sketches = Vec::with_capacity(blocks.len());
     for b in &blocks {
         hashes.clear();
-        hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
+        let content = &text[b.content.clone()];
+        hash_block_words(content, config.strip_markup, config.seed, &mut hashes);
         sketches.push(if with_blocks && candidates.is_none() {
             Sketch::from_word_hashes_with(&hashes, config.block_shingle, config.seed, &mut bytes)
         } else {
@@ -262,15 +265,43 @@ fn sketch_document(
     }
     let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
         write_bytes(&words[first_word..], &mut bytes);
-        let shingles = shingles_of(&bytes, config.doc_shingle, config.seed);
+        let shingles = shingle_hashes(&bytes, config.doc_shingle, config.seed);
         if keep_words {
             c.keys_only(shingles, config.seed)
         } else {
-            c.sketch(shingles, config.seed)
+            c.sketch(shingles.collect(), config.seed)
         }
     });
     progress.advance(text.len() as u64);
     (blocks, sketches, doc_sketch)
+}
+
+/// The sketch stage of a plain run with both levels, on one thread: the first
+/// pass over every document (blocks, word hashes, block n-gram counts, the
+/// document's candidate keys), as [`analyze`] makes it. For `benches/`, which
+/// compare it with a plain tokenizing pass over the same bytes; the answer is
+/// the number of word hashes and keys made.
+#[doc(hidden)]
+/// `candidates` are made once per run ([`Candidates::new`]), not per pass.
+#[must_use]
+pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candidates>) -> usize {
+    let mut hll = (config.level == Level::Both).then(Hll::new);
+    let mut words = Vec::new();
+    let mut made = 0;
+    for doc in &corpus.documents {
+        words.clear();
+        let (_, _, sketch) = sketch_document(
+            corpus,
+            doc,
+            config,
+            candidates,
+            hll.as_mut(),
+            (&mut words, true),
+            &Silent,
+        );
+        made += words.len() + sketch.keys.len();
+    }
+    made
 }
 
 /// Word hashes a part of the first pass makes room for at first (1 MiB).
@@ -312,7 +343,8 @@ fn block_sketches(
             } else {
                 let text = text.as_deref().expect("read above when no words are kept");
                 scratch.clear();
-                hash_text_words(&text[b.content.clone()], config.seed, &mut scratch);
+                let content = &text[b.content.clone()];
+                hash_block_words(content, config.strip_markup, config.seed, &mut scratch);
                 &scratch
             };
             if dropped {
@@ -615,12 +647,13 @@ pub fn analyze_after(
             // postings of all their shingles are then read in one ordered
             // pass instead of one look-up at a time.
             sketches = (0..n.div_ceil(per_batch)).flat_map(produce).collect();
-            detect_after(&sketches, &skip, config, progress, hist, keep)
+            detect_after(&sketches, &skip, &doc_of, config, progress, hist, keep)
         } else {
             let (detection, all) = detect_streamed(
                 n.div_ceil(per_batch),
                 &produce,
                 &skip,
+                &doc_of,
                 (keys, block_shingles.estimate()),
                 config,
                 progress,
@@ -630,7 +663,7 @@ pub fn analyze_after(
             detection
         }
     } else {
-        detect_after(&sketches, &skip, config, progress, hist, keep)
+        detect_after(&sketches, &skip, &doc_of, config, progress, hist, keep)
     };
     if let Some(h) = hist {
         h.status()?;

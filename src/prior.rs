@@ -66,8 +66,10 @@ pub struct BlockRecord {
 pub struct ExactRecord {
     /// The xxh3-128 of the normalized words.
     pub key: u128,
-    /// The first copy.
+    /// The first copy (the first block of the place holding the text).
     pub source: u32,
+    /// The last block of that place (`source` for one block).
+    pub last: u32,
     /// Containment in the first copy (1.0 for the first copy itself).
     pub similarity: f64,
     /// Whether the text equals the first copy's.

@@ -95,6 +95,16 @@ pub fn hash_text_words(text: &str, seed: u64, out: &mut Vec<u64>) {
     }
 }
 
+/// [`hash_text_words`] of the text `--strip-markup` hashes when
+/// `strip_markup` is set (see [`crate::normalize::strip_markup`]).
+pub fn hash_block_words(text: &str, strip_markup: bool, seed: u64, out: &mut Vec<u64>) {
+    if strip_markup {
+        hash_text_words(&crate::normalize::strip_markup(text), seed, out);
+    } else {
+        hash_text_words(text, seed, out);
+    }
+}
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
@@ -239,15 +249,23 @@ pub fn as_bytes(hashes: &[u64]) -> Vec<u8> {
 /// (fewer than `n` words give one shingle of all of them; none give none).
 #[must_use]
 pub fn shingles_of(bytes: &[u8], n: usize, seed: u64) -> Vec<u64> {
-    if bytes.is_empty() {
-        return Vec::new();
-    }
-    let width = n.max(1).saturating_mul(8).min(bytes.len());
+    shingle_hashes(bytes, n, seed).collect()
+}
+
+/// The hashes [`shingles_of`] collects, made one at a time: for a consumer
+/// that needs each only once (a MinHash signature), no list is made.
+#[must_use]
+pub fn shingle_hashes(
+    bytes: &[u8],
+    n: usize,
+    seed: u64,
+) -> impl ExactSizeIterator<Item = u64> + '_ {
+    // No bytes give no window (`windows` needs a width of at least 1).
+    let width = n.max(1).saturating_mul(8).min(bytes.len()).max(1);
     bytes
         .windows(width)
         .step_by(8)
-        .map(|w| xxh3_64_with_seed(w, seed))
-        .collect()
+        .map(move |w| xxh3_64_with_seed(w, seed))
 }
 
 /// Size of the intersection of two sorted, deduplicated hash lists.

@@ -708,6 +708,53 @@ fn keep_longest_and_max_field_choose_the_kept_copy() {
 }
 
 #[test]
+fn strip_markup_hashes_without_tags_and_keeps_them_in_the_output() {
+    let dir = tempdir();
+    // One abstract as two databases export it: inline markup and entities in
+    // one, plain text in the other.
+    let plain = "Glibenclamide closes K(ATP) channels of pancreatic \u{3b2} cells in vitro and \
+                 in vivo, raising insulin release in rats fed a diet rich in fat for twelve \
+                 weeks, while diazoxide opens the K(ATP) channels and lowers it again";
+    let marked = "<p>Glibenclamide closes K<sub>ATP</sub> channels of <b>pancreatic</b> &beta; \
+                  cells <i>in vitro</i> and <i>in vivo</i>, raising <b>insulin</b> release in \
+                  <i>rats</i> fed a diet <b>rich</b> in fat for <b>twelve</b> weeks, while \
+                  <i>diazoxide</i> opens the K<sub>ATP</sub> channels and lowers it again</p>";
+    let line = |id: &str, text: &str| serde_json::json!({"id": id, "text": text}).to_string();
+    let input = format!("{}\n{}\n", line("marked", marked), line("plain", plain));
+    std::fs::write(dir.path().join("docs.jsonl"), &input).unwrap();
+    let clean = |extra: &[&str]| {
+        let mut args = vec!["clean", "-q", "--level", "docs"];
+        args.extend_from_slice(extra);
+        args.push("docs.jsonl");
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        out.stdout_str()
+    };
+    // Tags are words of their own by default: every shingle differs.
+    assert_eq!(clean(&[]), input);
+    // Without them the two are one text: the plain copy goes, and the kept
+    // record is written byte for byte, tags and entities included.
+    assert_eq!(
+        clean(&["--strip-markup"]),
+        format!("{}\n", line("marked", marked))
+    );
+    let out = run(dir.path(), &["scan", "--strip-markup", "docs.jsonl"]);
+    assert!(out.stdout_str().contains(", markup stripped"), "{out:?}");
+    // An index remembers it: one built without is refused with it, by name.
+    let out = run(dir.path(), &["index", "build", "-o", "i.ndx", "docs.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run(
+        dir.path(),
+        &["scan", "--strip-markup", "--index", "i.ndx", "docs.jsonl"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("--strip-markup false (this run: true)"),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn compressed_inputs_and_outputs_follow_their_names() {
     use std::io::Write as _;
     let dir = tempdir();

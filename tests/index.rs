@@ -102,8 +102,9 @@ pub fn findings(report: &[u8]) -> BTreeSet<String> {
                 run["interruptions"]
             ));
             for m in run["removals"].as_array().unwrap() {
+                let last = m.get("first_copy_last").map(&place).unwrap_or_default();
                 out.insert(format!(
-                    "removed {} first {} aligned {} {} {}",
+                    "removed {} first {}{last} aligned {} {} {}",
                     place(&m["repeat"]),
                     place(&m["first_copy"]),
                     place(&m["aligned_with"]),
@@ -621,5 +622,112 @@ fn index_stats_tell_items_parameters_size_and_age() {
         "--threshold 0.5",
     ] {
         assert!(text.contains(needle), "{needle:?} in\n{text}");
+    }
+}
+
+/// Stories of five paragraphs, and later copies of earlier ones re-cut: two
+/// paragraphs joined into one, and one re-cut across a paragraph break; in
+/// JSON Lines, in three batches.
+fn recut_batches() -> Vec<String> {
+    let mut rng = Lcg(11);
+    let mut stories: Vec<Vec<String>> = Vec::new();
+    let mut lines = Vec::new();
+    for i in 0..60 {
+        let text = if i >= 10 && i % 4 == 0 {
+            let p = &stories[rng.next(stories.len())];
+            let half = |t: &str, first: bool| {
+                let words: Vec<&str> = t.split(' ').collect();
+                let (a, b) = words.split_at(words.len() / 2);
+                if first {
+                    a.join(" ")
+                } else {
+                    b.join(" ")
+                }
+            };
+            [
+                format!("Story {i} as sent on by the wire."),
+                format!("{} {}", p[0], p[1]),
+                half(&p[2], true),
+                format!("{} {}", half(&p[2], false), half(&p[3], true)),
+                half(&p[3], false),
+                p[4].clone(),
+            ]
+            .map(|t| t.trim().to_owned())
+            .join("\n\n")
+        } else {
+            let story: Vec<String> = (0..5)
+                .map(|k| {
+                    format!(
+                        "Story {i} part {k} {} {}",
+                        paragraph(&mut rng),
+                        paragraph(&mut rng)
+                    )
+                })
+                .collect();
+            let text = story.join("\n\n");
+            stories.push(story);
+            text
+        };
+        lines.push(serde_json::json!({"id": format!("s{i}"), "text": text}).to_string() + "\n");
+    }
+    lines.chunks(20).map(<[String]>::concat).collect()
+}
+
+#[test]
+fn recut_copies_are_found_against_an_index_and_across_chunks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let batches = recut_batches();
+    std::fs::write(d.join("all.jsonl"), batches.concat()).unwrap();
+    let args = ["scan", "--json", "--level", "blocks"];
+    let whole = expect(d, 0, &[&args[..], &["all.jsonl"]].concat());
+    let expected = findings(&whole.stdout);
+    // Joined paragraphs repeat two source blocks, one re-cut across a break
+    // repeats two, each named by its first and last.
+    let spans = expected
+        .iter()
+        .filter(|f| f.matches("@[").count() == 4)
+        .count();
+    assert!(spans >= 2 * 8, "{expected:#?}");
+    for threads in ["1", "2"] {
+        // Chunk by chunk: the earlier chunks' blocks are places too.
+        let chunked = expect(
+            d,
+            0,
+            &[
+                &args[..],
+                &["--memory-limit", "24K", "-j", threads, "all.jsonl"],
+            ]
+            .concat(),
+        );
+        assert_bytes_eq(
+            &chunked.stdout,
+            &whole.stdout,
+            &format!("chunked, -j {threads}"),
+        );
+        // Batch by batch against an index: its blocks are places too.
+        let index = format!("recut-{threads}.ndx");
+        let mut found = BTreeSet::new();
+        for (b, batch) in batches.iter().enumerate() {
+            let name = format!("recut{b}.jsonl");
+            std::fs::write(d.join(&name), batch).unwrap();
+            let out = check_idx(
+                d,
+                0,
+                &index,
+                &[
+                    "--update",
+                    "--exit-zero",
+                    "--json",
+                    "--level",
+                    "blocks",
+                    "-j",
+                    threads,
+                    &name,
+                ],
+            );
+            found.extend(findings(&out.stdout));
+        }
+        assert_eq!(found, expected, "--threads {threads}");
     }
 }

@@ -140,6 +140,8 @@ impl<'a> Builder<'a> {
         Removal {
             repeat: self.place(pair.block),
             first_copy: self.place(pair.source),
+            first_copy_last: (pair.source_last != pair.source)
+                .then(|| self.place(pair.source_last)),
             aligned_with: self.place(pair.mirror),
             similarity: round(pair.similarity),
             exact: pair.exact,
@@ -166,7 +168,7 @@ impl<'a> Builder<'a> {
             let first = run.pairs.first().expect("runs are never empty");
             let last = run.pairs.last().expect("runs are never empty");
             let source_doc = analysis.doc_of_block(first.mirror);
-            let (src_first, src_last) = (first.mirror, last.mirror);
+            let (src_first, src_last) = (first.mirror, last.mirror_last);
             let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
             #[allow(clippy::cast_precision_loss)]
             let mean = sims.iter().sum::<f64>() / sims.len() as f64;

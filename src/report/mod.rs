@@ -37,7 +37,11 @@
 //!   {`document`, `bytes`, `chars`, `lines`} where `bytes`/`chars` cover the
 //!   block's span (its text, line break and following blank lines: removing
 //!   exactly these bytes gives the cleaned text) and `lines` its text; then
-//!   `similarity` (containment in the first copy, 1 for exact), `exact`, `removed`
+//!   `similarity` (containment in the first copy, 1 for exact), `exact`, `removed`;
+//!   when the block's text is spread over consecutive blocks of one earlier
+//!   document, `first_copy` is the first of them and `first_copy_last` (a
+//!   place, present only then) the last, and `similarity` is containment in
+//!   all of them together
 //! - `skipped[]`: inputs and records passed over, as error messages naming the
 //!   file and line (binary files; with `--on-error skip`, bad files and records)
 //! - `check` (`neardup check` only): `measurements[]` {`name`, `count`, `total`,
@@ -433,7 +437,11 @@ impl Parameters {
             format: name(&config.format),
             text_field: config.text_field.clone(),
             id_field: config.id_field.clone(),
-            normalization: "nfkc,casefold,quotes,dashes,whitespace".into(),
+            normalization: if config.strip_markup {
+                "markup,nfkc,casefold,quotes,dashes,whitespace".into()
+            } else {
+                "nfkc,casefold,quotes,dashes,whitespace".into()
+            },
             block_shingle: config.block_shingle,
             measure: "containment".into(),
             block_threshold: config.block_threshold,
@@ -590,6 +598,10 @@ pub struct Place {
 pub struct Removal {
     pub repeat: Place,
     pub first_copy: Place,
+    /// When the text is spread over consecutive blocks of the first copy's
+    /// document: the last of them (`first_copy` is the first).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_copy_last: Option<Place>,
     pub aligned_with: Place,
     pub similarity: f64,
     pub exact: bool,

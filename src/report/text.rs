@@ -285,6 +285,22 @@ pub fn write_text(
                 similarity,
             );
             for removal in &run.removals {
+                // A block whose text is spread over several source blocks.
+                if let Some(last) = &removal.first_copy_last {
+                    let first = &removal.first_copy;
+                    let _ = writeln!(
+                        out,
+                        "    {} {} {}{}, spread over several blocks there",
+                        lines(removal.repeat.lines),
+                        repeat_verb(removal.repeat.lines),
+                        if first.document.index == doc.document.index {
+                            String::new()
+                        } else {
+                            format!("{} ", short_label(&first.document))
+                        },
+                        lines([first.lines[0], last.lines[1]]),
+                    );
+                }
                 if let Some(text) = &removal.preview {
                     let _ = writeln!(out, "    {}: \"{text}\"", lines(removal.repeat.lines));
                 }
@@ -409,8 +425,18 @@ pub fn write_text(
     let p = &report.parameters;
     let _ = writeln!(
         out,
-        "settings: level {}, blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}",
-        p.level, p.blocks, p.block_shingle, p.block_threshold, p.min_words, p.seed
+        "settings: level {}, blocks {}, {}-word shingles, containment >= {}, min {} words, seed {}{}",
+        p.level,
+        p.blocks,
+        p.block_shingle,
+        p.block_threshold,
+        p.min_words,
+        p.seed,
+        if p.normalization.starts_with("markup,") {
+            ", markup stripped"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -128,13 +128,21 @@ fn walk_step(slots: usize, seed: u64, bin: usize, attempt: u64) -> usize {
 /// [`signature`] with the walks of its slot count and seed made beforehand.
 #[must_use]
 pub fn signature_with(shingles: &[u64], walks: &Walks) -> Signature {
+    signature_of(shingles.iter().copied(), walks)
+}
+
+/// [`signature_with`] of shingle hashes as they are made (repeats and order
+/// do not matter to a minimum), so that no list of them is held.
+#[must_use]
+pub fn signature_of(shingles: impl ExactSizeIterator<Item = u64>, walks: &Walks) -> Signature {
     let (slots, seed) = (walks.slots, walks.seed);
     let mut bins = vec![EMPTY; slots];
-    if shingles.is_empty() || slots == 0 {
+    let count = shingles.len();
+    if count == 0 || slots == 0 {
         return bins;
     }
     let k = slots as u64;
-    for &h in shingles {
+    for h in shingles {
         let h = mix(h ^ seed);
         // Lemire's fast range on the high half picks the bin; the whole value
         // is the rank inside it.
@@ -145,7 +153,7 @@ pub fn signature_with(shingles: &[u64], walks: &Walks) -> Signature {
         }
     }
     let filled: Vec<bool> = bins.iter().map(|&v| v != EMPTY).collect();
-    let few: Vec<usize> = if slots <= FIRST_SLOTS && shingles.len() <= FEW_FILLED {
+    let few: Vec<usize> = if slots <= FIRST_SLOTS && count <= FEW_FILLED {
         (0..slots).filter(|&j| filled[j]).collect()
     } else {
         Vec::new()

@@ -104,13 +104,20 @@ pub struct IndexParams {
     pub bands: Option<usize>,
     pub rows: Option<usize>,
     pub hamming: Option<u32>,
+    /// `--strip-markup`: absent (false) in indexes built before it existed,
+    /// which hashed markup as text.
+    #[serde(default)]
+    pub strip_markup: bool,
 }
 
 /// Version of the detection rules recorded in [`IndexParams::engine`].
 /// 2: `--measure containment` is directional (|D∩R|/|D|, boilerplate
 /// discounted), so an index built under the old min(|A|,|B|) rule is refused
 /// rather than read with another meaning under the same flag.
-pub const ENGINE_VERSION: u32 = 2;
+/// 3: a block repeats a place of several consecutive blocks when no one
+/// block holds enough of it, and exact records say how many blocks their
+/// source place has (in the high bits of their last field, which was 0 or 1).
+pub const ENGINE_VERSION: u32 = 3;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])
@@ -138,6 +145,7 @@ impl IndexParams {
             bands: d.bands.filter(|_| minhash),
             rows: d.rows.filter(|_| minhash),
             hamming: d.hamming.filter(|_| docs),
+            strip_markup: config.strip_markup,
         }
     }
 

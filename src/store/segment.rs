@@ -772,11 +772,14 @@ impl Reader<'_> {
         let b = records
             .chunks_exact(EXACT_LEN)
             .find(|b| u64_at(b, 0) == lo64 && u64_at(b, 8) == hi64)?;
+        let (source, flags) = (u32_at(b, 24), u32_at(b, 28));
+        let last = source.saturating_add(flags >> 1);
         Some(ExactRecord {
             key,
             similarity: f64::from_bits(u64_at(b, 16)),
-            source: seg.id(u32_at(b, 24), seg.block_end_id(), "block"),
-            exact: u32_at(b, 28) != 0,
+            source: seg.id(source, seg.block_end_id(), "block"),
+            last: seg.id(last, seg.block_end_id(), "block"),
+            exact: flags & 1 != 0,
         })
     }
 

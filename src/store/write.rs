@@ -71,6 +71,7 @@ impl Delta {
             .map(|b| {
                 let mut e = exact_of(&b);
                 e.source += blocks;
+                e.last += blocks;
                 e
             })
             .collect();
@@ -238,12 +239,21 @@ fn records<'s, const N: usize>(
 }
 
 fn exact_of(b: &[u8; EXACT_LEN]) -> ExactRecord {
+    let (source, flags) = (u32_at(b, 24), u32_at(b, 28));
     ExactRecord {
         key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
         similarity: f64::from_bits(u64_at(b, 16)),
-        source: u32_at(b, 24),
-        exact: u32_at(b, 28) != 0,
+        source,
+        last: source.saturating_add(flags >> 1),
+        exact: flags & 1 != 0,
     }
+}
+
+/// The last u32 of an exact record: bit 0 whether the text is the first
+/// copy's, the bits above how many blocks its source place has after the
+/// first.
+fn exact_flags(e: &ExactRecord) -> u32 {
+    u32::from(e.exact) | (e.last - e.source) << 1
 }
 
 fn pair_of(b: [u8; POSTING_LEN]) -> (u32, u32) {
@@ -639,7 +649,7 @@ fn fill(
             b.extend_from_slice(&hi.to_le_bytes());
             b.extend_from_slice(&e.similarity.to_bits().to_le_bytes());
             b.extend_from_slice(&e.source.to_le_bytes());
-            b.extend_from_slice(&u32::from(e.exact).to_le_bytes());
+            b.extend_from_slice(&exact_flags(e).to_le_bytes());
         },
     )?;
 
