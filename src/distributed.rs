@@ -270,6 +270,8 @@ pub struct Repeat {
     pub block: u64,
     /// Its first copy ([`block_number`]).
     pub source: u64,
+    /// The last block of the place holding its text ([`block_number`]).
+    pub source_last: u64,
     /// Containment in the first copy, 1.0 when exact.
     pub similarity: f64,
     /// Whether the normalized texts are identical.
@@ -292,7 +294,17 @@ pub fn detect_shared(mut blocks: Vec<SharedBlock>, config: &Config) -> Vec<Repea
             shingles: b.features.shingles,
         })
         .collect();
-    let found = detect(&sketches, &vec![false; sketches.len()], config, &Silent);
+    let doc_of: Vec<u32> = ids
+        .iter()
+        .map(|&b| u32::try_from(b >> 32).expect("32 bits fit"))
+        .collect();
+    let found = detect(
+        &sketches,
+        &vec![false; sketches.len()],
+        &doc_of,
+        config,
+        &Silent,
+    );
     found
         .matches
         .iter()
@@ -300,11 +312,13 @@ pub fn detect_shared(mut blocks: Vec<SharedBlock>, config: &Config) -> Vec<Repea
         .filter_map(|(i, m)| match *m {
             Match::Repeat {
                 source,
+                source_last,
                 similarity,
                 exact,
             } => Some(Repeat {
                 block: ids[i],
                 source: ids[source],
+                source_last: ids[source_last],
                 similarity,
                 exact,
             }),
@@ -390,6 +404,7 @@ pub fn decide_blocks(
     for r in repeats {
         matches[at(r.block)] = Match::Repeat {
             source: at(r.source),
+            source_last: at(r.source_last),
             similarity: r.similarity,
             exact: r.exact,
         };

@@ -188,13 +188,13 @@ impl Job {
     }
 
     /// The repeats among the blocks that share a key: each (block number,
-    /// words, exact key, shingles); returns (block, source, similarity,
-    /// exact) in block order.
+    /// words, exact key, shingles); returns (block, source, the last block
+    /// of the source's place, similarity, exact) in block order.
     fn detect_shared(
         &self,
         py: Python<'_>,
         blocks: Vec<(u64, u32, Vec<u8>, Vec<u8>)>,
-    ) -> PyResult<Vec<(u64, u64, f64, bool)>> {
+    ) -> PyResult<Vec<(u64, u64, u64, f64, bool)>> {
         let blocks = blocks
             .into_iter()
             .map(|(block, words, exact, shingles)| {
@@ -211,7 +211,7 @@ impl Job {
         let repeats = py.detach(|| engine::detect_shared(blocks, &self.config));
         Ok(repeats
             .into_iter()
-            .map(|r| (r.block, r.source, r.similarity, r.exact))
+            .map(|r| (r.block, r.source, r.source_last, r.similarity, r.exact))
             .collect())
     }
 
@@ -226,7 +226,7 @@ impl Job {
         py: Python<'_>,
         words: Vec<Vec<u8>>,
         skipped: Vec<u32>,
-        repeats: Vec<(u64, u64, f64, bool)>,
+        repeats: Vec<(u64, u64, u64, f64, bool)>,
     ) -> (Vec<(u32, Vec<u32>)>, usize, usize, usize, usize) {
         let words: Vec<Vec<u32>> = words
             .iter()
@@ -238,9 +238,10 @@ impl Job {
             .collect();
         let repeats: Vec<Repeat> = repeats
             .into_iter()
-            .map(|(block, source, similarity, exact)| Repeat {
+            .map(|(block, source, source_last, similarity, exact)| Repeat {
                 block,
                 source,
+                source_last,
                 similarity,
                 exact,
             })
