@@ -43,6 +43,10 @@ fn exact_key(bytes: &[u8]) -> PyResult<u128> {
     Ok(u128::from_le_bytes(bytes))
 }
 
+/// A repeat: (block, source, the last block of the source's place,
+/// similarity, exact).
+type RepeatRow = (u64, u64, u64, f64, bool);
+
 /// One record's features, as a tuple: (text length, LSH keys, shingles,
 /// its blocks' word counts as little-endian `u32`, blocks), each block
 /// (exact key, shingles, posting keys).
@@ -194,7 +198,7 @@ impl Job {
         &self,
         py: Python<'_>,
         blocks: Vec<(u64, u32, Vec<u8>, Vec<u8>)>,
-    ) -> PyResult<Vec<(u64, u64, u64, f64, bool)>> {
+    ) -> PyResult<Vec<RepeatRow>> {
         let blocks = blocks
             .into_iter()
             .map(|(block, words, exact, shingles)| {
@@ -226,7 +230,7 @@ impl Job {
         py: Python<'_>,
         words: Vec<Vec<u8>>,
         skipped: Vec<u32>,
-        repeats: Vec<(u64, u64, u64, f64, bool)>,
+        repeats: Vec<RepeatRow>,
     ) -> (Vec<(u32, Vec<u32>)>, usize, usize, usize, usize) {
         let words: Vec<Vec<u32>> = words
             .iter()
