@@ -45,6 +45,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// The longest posting list of one shingle.
 pub const POSTING_CAP: u32 = 64;
 
+/// The key under which the detector's posting lists hold a shingle (two
+/// shingles with one key share a list): blocks whose shingles share no key
+/// never meet in the detector.
+#[must_use]
+pub fn posting_key(shingle: u64) -> u32 {
+    PostingTable::key(shingle)
+}
+
 /// What the detector found for one block.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Match {

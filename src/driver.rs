@@ -827,7 +827,7 @@ fn add_totals(all: &mut Summary, chunk: &Summary) {
 }
 
 /// The report's line of totals, for standard error.
-fn totals(s: &Summary) -> String {
+pub(crate) fn totals(s: &Summary) -> String {
     format!(
         "dropped {} near-duplicate {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
         report::thousands(s.dropped_documents),

@@ -85,6 +85,7 @@ pub mod compress;
 pub mod config;
 pub mod decide;
 pub mod detect;
+pub mod distributed;
 mod driver;
 pub mod error;
 pub mod escape;

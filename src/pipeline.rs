@@ -726,20 +726,7 @@ pub fn analyze_after(
     } else {
         drop(sketches);
     }
-    let cluster_ids: Vec<usize> = matches
-        .iter()
-        .enumerate()
-        .map(|(g, m)| match m {
-            Match::Repeat { source, .. } => *source,
-            _ => base_blocks + g,
-        })
-        .collect();
-    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (g, m) in matches.iter().enumerate() {
-        if let Match::Repeat { source, .. } = m {
-            members.entry(*source).or_default().push(base_blocks + g);
-        }
-    }
+    let (cluster_ids, members) = block_clusters(&matches, base_blocks);
     let facts = BlockFacts {
         matches: &matches,
         words: &words,
@@ -791,6 +778,29 @@ pub fn analyze_after(
         timings,
         added,
     })
+}
+
+/// The cluster (first copy) of each block of `matches` (numbered from
+/// `base`), and the copies of each first copy that has some, ascending.
+pub(crate) fn block_clusters(
+    matches: &[Match],
+    base: usize,
+) -> (Vec<usize>, HashMap<usize, Vec<usize>>) {
+    let cluster_ids: Vec<usize> = matches
+        .iter()
+        .enumerate()
+        .map(|(g, m)| match m {
+            Match::Repeat { source, .. } => *source,
+            _ => base + g,
+        })
+        .collect();
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (g, m) in matches.iter().enumerate() {
+        if let Match::Repeat { source, .. } = m {
+            members.entry(*source).or_default().push(base + g);
+        }
+    }
+    (cluster_ids, members)
 }
 
 #[cfg(test)]

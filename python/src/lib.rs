@@ -20,6 +20,8 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
+mod spark;
+
 /// The first Python exception raised by a callback while the engine ran: it
 /// is raised again once the run is over, instead of the I/O error the engine
 /// saw.
@@ -237,6 +239,7 @@ fn usage(e: &Error) -> PyErr {
 
 /// The validated config, from the CLI's options by their Python names, with
 /// the CLI's defaults (`Config::default()`) and its validation.
+#[allow(clippy::too_many_lines)]
 fn config(options: &Options<'_>) -> PyResult<Config> {
     let d = Config::default();
     let measure = options.choice(
@@ -304,6 +307,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         block_threshold: options.number("block_threshold", d.block_threshold)?,
         min_words: options.number("min_words", d.min_words)?,
         drop_short: options.flag("drop_short", d.drop_short)?,
+        strip_markup: options.flag("strip_markup", d.strip_markup)?,
         max_gap: options.number("max_gap", d.max_gap)?,
         seed: options.number("seed", d.seed)?,
         level: options.choice(
@@ -561,5 +565,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(index_stats, m)?)?;
     m.add("NeardupError", m.py().get_type::<NeardupError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    spark::register(m)?;
     Ok(())
 }

@@ -31,6 +31,21 @@ pub fn candidate_pairs(keys: &[&[u64]], tables: usize) -> Vec<(u32, u32)> {
     candidate_pairs_after(keys, tables, 0, None)
 }
 
+/// The candidate pairs of one bucket whose `members` are in input order, the
+/// first `prior` of them from an index (never paired with each other): each
+/// later member with the bucket's first [`BUCKET_FIRST`] and its
+/// [`BUCKET_RECENT`] most recent earlier members.
+pub fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
+    for i in prior.max(1)..members.len() {
+        let (before, later) = (&members[..i], members[i]);
+        let first = before.len().min(BUCKET_FIRST);
+        let recent = before.len().saturating_sub(BUCKET_RECENT).max(first);
+        for &earlier in before[..first].iter().chain(&before[recent..]) {
+            out.push((earlier, later));
+        }
+    }
+}
+
 /// [`candidate_pairs`] for documents numbered from `base` on, after the
 /// documents of an index: each bucket starts with the index's members of it
 /// (which are all a later document is ever paired with), so the pairs are
@@ -142,20 +157,6 @@ pub fn candidate_pairs_after(
             out
         })
         .reduce(Vec::new, union)
-}
-
-/// The pairs `(earlier, later)` of one bucket's `members` (in document order)
-/// for each member from `prior` on: with the first [`BUCKET_FIRST`] and the
-/// last [`BUCKET_RECENT`] members before it.
-fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
-    for i in prior.max(1)..members.len() {
-        let (before, later) = (&members[..i], members[i]);
-        let first = before.len().min(BUCKET_FIRST);
-        let recent = before.len().saturating_sub(BUCKET_RECENT).max(first);
-        for &earlier in before[..first].iter().chain(&before[recent..]) {
-            out.push((earlier, later));
-        }
-    }
 }
 
 /// The union of two sorted, deduplicated pair lists, sorted and deduplicated.

@@ -30,6 +30,7 @@ use std::sync::Arc;
 mod read;
 mod walk;
 
+pub(crate) use read::is_blank;
 pub(crate) use read::*;
 pub use walk::*;
 

@@ -449,7 +449,7 @@ pub(crate) fn line_at(bytes: &[u8], offset: usize) -> usize {
 }
 
 /// Whether a line holds only white space (as `str::trim` has it).
-pub(super) fn is_blank(line: &[u8]) -> bool {
+pub(crate) fn is_blank(line: &[u8]) -> bool {
     match line
         .iter()
         .position(|&b| !matches!(b, b'\t'..=b'\r' | b' '))

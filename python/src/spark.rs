@@ -1,0 +1,325 @@
+//! `neardup._native.spark`: the engine's stages for the Spark job
+//! (`neardup/spark.py`), over the small tables Spark hands between them
+//! ([`neardup::distributed`] says what each stage decides and why the
+//! answer is one run's). Shingle sets travel as little-endian `u64` bytes,
+//! exact keys as 16 bytes, block numbers as `document << 32 | position`.
+
+use neardup::cluster::Candidates;
+use neardup::config::Level;
+use neardup::distributed::{
+    self as engine, BlockFeatures, BlockVerdicts, Member, Repeat, SharedBlock,
+};
+use neardup::Config;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+/// The settings of one job, made once per Python worker from the CLI's
+/// options (as `neardup.clean` takes them).
+#[pyclass(module = "neardup._native.spark", frozen)]
+struct Job {
+    config: Config,
+    candidates: Option<Candidates>,
+}
+
+fn words_to_bytes(words: &[u64]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+fn bytes_to_words(bytes: &[u8]) -> PyResult<Vec<u64>> {
+    if !bytes.len().is_multiple_of(8) {
+        return Err(PyValueError::new_err("shingles: not a whole number of u64"));
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect())
+}
+
+fn exact_key(bytes: &[u8]) -> PyResult<u128> {
+    let bytes: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| PyValueError::new_err("an exact key is 16 bytes"))?;
+    Ok(u128::from_le_bytes(bytes))
+}
+
+/// A repeat: (block, source, the last block of the source's place,
+/// similarity, exact).
+type RepeatRow = (u64, u64, u64, f64, bool);
+
+/// One record's features, as a tuple: (text length, LSH keys, shingles,
+/// its blocks' word counts as little-endian `u32`, blocks), each block
+/// (exact key, shingles, posting keys).
+type Features<'py> = (
+    usize,
+    Vec<u64>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Vec<u32>)>,
+);
+
+// PyO3 hands arguments over by value.
+#[allow(clippy::needless_pass_by_value)]
+#[pymethods]
+impl Job {
+    /// The job of `options` (the CLI's options by their Python names).
+    #[new]
+    fn new(options: &Bound<'_, PyDict>) -> PyResult<Job> {
+        let options = super::Options {
+            given: options.copy()?,
+            function: "neardup.spark",
+        };
+        let config = super::config(&options)?;
+        options.done()?;
+        let candidates = (config.level != Level::Blocks).then(|| Candidates::new(&config));
+        Ok(Job { config, candidates })
+    }
+
+    /// LSH bands or SimHash tables: a document has a key for each, or none.
+    fn tables(&self) -> usize {
+        self.candidates.as_ref().map_or(0, Candidates::tables)
+    }
+
+    /// Whether each level runs: (documents, blocks).
+    fn levels(&self) -> (bool, bool) {
+        (
+            self.config.level != Level::Blocks,
+            self.config.level != Level::Docs,
+        )
+    }
+
+    /// The `--keep` policy reads a field.
+    fn keeps_field(&self) -> bool {
+        self.config.keep.field().is_some()
+    }
+
+    /// Reads JSON Lines lines (without `\n`; `first`: a file's first line)
+    /// and makes each record's features: `None` for a blank line, a string
+    /// (the error, without file and line) for a bad record, else
+    /// [`Features`].
+    fn features(&self, py: Python<'_>, lines: Vec<(String, bool)>) -> PyResult<Vec<Py<PyAny>>> {
+        let made: Vec<Option<Result<engine::DocFeatures, String>>> = py.detach(|| {
+            lines
+                .iter()
+                .map(
+                    |(line, first)| match engine::read_line(line, *first, &self.config) {
+                        Err(e) => Some(Err(e)),
+                        Ok(engine::Line::Blank) => None,
+                        Ok(engine::Line::Record { parsed, body, .. }) => {
+                            let text = engine::record_text(body, &parsed);
+                            Some(Ok(engine::features(
+                                &text,
+                                self.candidates.as_ref(),
+                                &self.config,
+                            )))
+                        }
+                    },
+                )
+                .collect()
+        });
+        made.into_iter()
+            .map(|item| {
+                Ok(match item {
+                    None => py.None(),
+                    Some(Err(e)) => e.into_pyobject(py)?.into_any().unbind(),
+                    Some(Ok(f)) => {
+                        let blocks = f
+                            .blocks
+                            .iter()
+                            .map(|b| {
+                                (
+                                    PyBytes::new(py, &b.exact.to_le_bytes()),
+                                    PyBytes::new(py, &words_to_bytes(&b.shingles)),
+                                    engine::posting_keys(b, &self.config),
+                                )
+                            })
+                            .collect();
+                        let words: Vec<u8> = f
+                            .blocks
+                            .iter()
+                            .flat_map(|b| b.words.to_le_bytes())
+                            .collect();
+                        let features: Features<'_> = (
+                            f.len,
+                            f.keys,
+                            PyBytes::new(py, &words_to_bytes(&f.shingles)),
+                            PyBytes::new(py, &words),
+                            blocks,
+                        );
+                        features.into_pyobject(py)?.into_any().unbind()
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// The candidate pairs of an LSH bucket whose members (document numbers)
+    /// are in input order.
+    #[staticmethod]
+    fn bucket_pairs(members: Vec<u32>) -> Vec<(u32, u32)> {
+        engine::bucket_pairs(&members)
+    }
+
+    /// The documents dropped as near duplicates, and how many clusters,
+    /// from every candidate pair and each document in them: (number,
+    /// shingles, text length, and its line and whether it is a file's first
+    /// when `--keep` reads a field).
+    #[allow(clippy::type_complexity)]
+    fn cluster_documents(
+        &self,
+        py: Python<'_>,
+        pairs: Vec<(u32, u32)>,
+        members: Vec<(u32, Vec<u8>, usize, Option<(String, bool)>)>,
+    ) -> PyResult<(Vec<u32>, usize)> {
+        let members = members
+            .into_iter()
+            .map(|(doc, shingles, len, line)| {
+                let keep = match line {
+                    Some((line, first)) => engine::keep_value(&line, first, &self.config)
+                        .map_err(PyValueError::new_err)?,
+                    None => None,
+                };
+                Ok(Member {
+                    doc,
+                    shingles: bytes_to_words(&shingles)?,
+                    len,
+                    keep,
+                })
+            })
+            .collect::<PyResult<Vec<Member>>>()?;
+        let verdicts = py.detach(|| engine::cluster_documents(pairs, members, &self.config));
+        Ok((verdicts.dropped, verdicts.clusters))
+    }
+
+    /// The repeats among the blocks that share a key: each (block number,
+    /// words, exact key, shingles); returns (block, source, the last block
+    /// of the source's place, similarity, exact) in block order.
+    fn detect_shared(
+        &self,
+        py: Python<'_>,
+        blocks: Vec<(u64, u32, Vec<u8>, Vec<u8>)>,
+    ) -> PyResult<Vec<RepeatRow>> {
+        let blocks = blocks
+            .into_iter()
+            .map(|(block, words, exact, shingles)| {
+                Ok(SharedBlock {
+                    block,
+                    features: BlockFeatures {
+                        words,
+                        exact: exact_key(&exact)?,
+                        shingles: bytes_to_words(&shingles)?,
+                    },
+                })
+            })
+            .collect::<PyResult<Vec<SharedBlock>>>()?;
+        let repeats = py.detach(|| engine::detect_shared(blocks, &self.config));
+        Ok(repeats
+            .into_iter()
+            .map(|r| (r.block, r.source, r.source_last, r.similarity, r.exact))
+            .collect())
+    }
+
+    /// Runs of repeats: from each document's blocks' word counts (every
+    /// document, in order; little-endian `u32`, as [`Job::features`] gives
+    /// them), the documents dropped whole and the repeats,
+    /// (dropped blocks per document that loses some, documents with
+    /// repeats, runs, short repeats kept, blocks removed).
+    #[allow(clippy::type_complexity)]
+    fn decide_blocks(
+        &self,
+        py: Python<'_>,
+        words: Vec<Vec<u8>>,
+        skipped: Vec<u32>,
+        repeats: Vec<RepeatRow>,
+    ) -> (Vec<(u32, Vec<u32>)>, usize, usize, usize, usize) {
+        let words: Vec<Vec<u32>> = words
+            .iter()
+            .map(|w| {
+                w.chunks_exact(4)
+                    .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect()
+            })
+            .collect();
+        let repeats: Vec<Repeat> = repeats
+            .into_iter()
+            .map(|(block, source, source_last, similarity, exact)| Repeat {
+                block,
+                source,
+                source_last,
+                similarity,
+                exact,
+            })
+            .collect();
+        let v: BlockVerdicts =
+            py.detach(|| engine::decide_blocks(&words, &skipped, &repeats, &self.config));
+        (
+            v.dropped,
+            v.with_repeats,
+            v.runs,
+            v.short_repeats,
+            v.removed_blocks,
+        )
+    }
+
+    /// Writes lines back as `neardup clean` does: each (line, a file's
+    /// first, has a terminator, dropped whole, dropped blocks); returns the
+    /// output, the bytes of text removed from kept records, and the first
+    /// error (index in `lines`, message), if any (the output then stops
+    /// before that line).
+    #[allow(clippy::type_complexity)]
+    fn clean_lines(
+        &self,
+        py: Python<'_>,
+        lines: Vec<(String, bool, bool, bool, Vec<u32>)>,
+    ) -> (String, usize, Option<(usize, String)>) {
+        py.detach(|| {
+            let mut out = String::new();
+            let mut removed = 0;
+            for (i, (line, first, terminator, dropped, blocks)) in lines.iter().enumerate() {
+                match engine::clean_record(
+                    line,
+                    *first,
+                    *terminator,
+                    *dropped,
+                    blocks,
+                    &self.config,
+                ) {
+                    Ok((text, lost)) => {
+                        out.push_str(&text);
+                        removed += lost;
+                    }
+                    Err(e) => return (out, removed, Some((i, e))),
+                }
+            }
+            (out, removed, None)
+        })
+    }
+
+    /// The line of totals `neardup clean` prints on standard error.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn totals(
+        corpus: (usize, usize, usize),
+        dropped: (usize, usize),
+        verdicts: (usize, usize, usize, usize),
+        removed_block_bytes: usize,
+    ) -> String {
+        let (with_repeats, runs, short_repeats, removed_blocks) = verdicts;
+        let verdicts = BlockVerdicts {
+            dropped: Vec::new(),
+            with_repeats,
+            runs,
+            short_repeats,
+            removed_blocks,
+        };
+        engine::totals(corpus, dropped, &verdicts, removed_block_bytes)
+    }
+}
+
+/// Adds the `spark` submodule to the package's native module.
+pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
+    let m = PyModule::new(parent.py(), "spark")?;
+    m.add_class::<Job>()?;
+    parent.add_submodule(&m)?;
+    Ok(())
+}

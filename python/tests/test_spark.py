@@ -1,0 +1,173 @@
+"""The Spark job (`neardup.spark`) in local mode writes what `neardup clean`
+writes, byte for byte, at any partition count.
+
+Needs pyspark and Java 17 (skipped without pyspark), and the CLI (the `cli`
+fixture of conftest.py)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pyspark = pytest.importorskip("pyspark")
+
+from neardup import spark as neardup_spark  # noqa: E402
+
+from conftest import ROOT, SHARED  # noqa: E402
+
+
+def run_cli(cli, inputs, out, *flags):
+    """`neardup clean INPUTS -o OUT FLAGS`: its line of totals."""
+    done = cli.run("clean", *inputs, "-o", out, *flags)
+    assert done.returncode == 0, done.stderr
+    return done.stderr.decode()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("neardup tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def option_flags(options):
+    flags = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        flags += [flag] if value is True else [flag, str(value)]
+    return flags
+
+
+def same_as_cli(cli, spark, tmp_path, inputs, partitions, options=None):
+    options = options or {}
+    expected = tmp_path / "cli.jsonl"
+    said = run_cli(cli, inputs, expected, *option_flags(options))
+    got = tmp_path / f"spark-{partitions}.jsonl"
+    figures = neardup_spark.clean(
+        spark, [str(p) for p in inputs], str(got), options, partitions=partitions, quiet=True
+    )
+    assert got.read_bytes() == expected.read_bytes()
+    assert f"neardup: {figures['totals']}\n" == said
+    return figures
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The 10,000-document corpus of benches/make_corpus.py."""
+    out = tmp_path_factory.mktemp("corpus") / "c10k.jsonl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benches" / "make_corpus.py"), "--docs", "10000", "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_generated_corpus_equals_the_cli(cli, spark, tmp_path, generated, partitions):
+    figures = same_as_cli(cli, spark, tmp_path, [generated], partitions)
+    # The corpus has both kinds of duplication, so the test can fail.
+    assert figures["dropped_documents"] > 1000
+    assert figures["removed_blocks"] > 1000
+    assert figures["partitions"] >= partitions - 1
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_news_provenance_equals_the_cli(cli, spark, tmp_path, partitions):
+    docs = SHARED / "news-provenance" / "docs.jsonl"
+    if not docs.exists():
+        pytest.skip("../shared/corpora/news-provenance is not here")
+    figures = same_as_cli(cli, spark, tmp_path, [docs], partitions)
+    assert figures["dropped_documents"] > 0 and figures["removed_blocks"] > 0
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A small generated corpus cut into two files of a directory, the
+    second with a byte-order mark, CRLF line ends, blank lines, escapes
+    and no newline at its end."""
+    base = tmp_path_factory.mktemp("small")
+    src = base / "c.jsonl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benches" / "make_corpus.py"), "--docs", "1500", "--seed", "3", "--out", str(src)],
+        check=True,
+        capture_output=True,
+    )
+    lines = src.read_bytes().splitlines(keepends=True)
+    tree = base / "tree"
+    (tree / "b").mkdir(parents=True)
+    (tree / "a.jsonl").write_bytes(b"".join(lines[:700]))
+    second = [b"\xef\xbb\xbf" + lines[700]]
+    for i, line in enumerate(lines[701:]):
+        line = line.rstrip(b"\n")
+        if i % 5 == 0:
+            line += b"\r"
+        if i % 40 == 0:
+            second.append(b"  \t\n")
+        second.append(line + b"\n")
+    second.append(b'{"id": "esc", "text": "caf\\u00e9 \\"quoted\\"\\n\\nline two"}')
+    (tree / "b" / "z.jsonl").write_bytes(b"".join(second))
+    (tree / ".hidden.jsonl").write_bytes(b"not json\n")
+    return tree
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"level": "blocks"},
+        {"level": "docs", "method": "simhash"},
+        {"measure": "jaccard", "keep": "longest", "block_threshold": 0.6, "drop_short": True},
+    ],
+    ids=["defaults", "blocks", "docs-simhash", "jaccard-longest"],
+)
+def test_a_tree_with_odd_lines_equals_the_cli(cli, spark, tmp_path, small, options):
+    same_as_cli(cli, spark, tmp_path, [small], 3, options)
+
+
+def test_the_command_line(cli, tmp_path, small):
+    """`python -m neardup.spark clean IN -o OUT --master local[2]`, as the
+    issue checks it; a bad record is an error naming file and line, exit 2,
+    and nothing is written."""
+    expected = tmp_path / "cli.jsonl"
+    said = run_cli(cli, [small], expected)
+    got = tmp_path / "spark.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(got), "--master", "local[2]"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert got.read_bytes() == expected.read_bytes()
+    assert said in done.stderr
+
+    bad = tmp_path / "bad"
+    shutil.copytree(small, bad)
+    with open(bad / "a.jsonl", "ab") as f:
+        f.write(b'{"id": "x", "text": 3}\n')
+    refused = cli.run("clean", bad, "-o", tmp_path / "x.jsonl", check=False)
+    assert refused.returncode == 2
+    before = got.read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", str(bad), "-o", str(got), "--master", "local[2]"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "a.jsonl:701: field \"text\" is a number, not a string" in done.stderr
+    assert refused.stderr.decode().strip() in done.stderr
+    assert got.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -1,0 +1,731 @@
+//! The engine cut at its seams, for a run spread over many machines (the
+//! Spark job of the Python package, `python -m neardup.spark`).
+//!
+//! A run over one machine visits documents and blocks in input order; what it
+//! decides depends on few facts about each item. This module gives those
+//! facts per record ([`features`], on any machine, in any order), and takes the
+//! decisions from the small tables a cluster's shuffle makes of them, with the
+//! engine's own code, so the answer is that of one run:
+//!
+//! 1. [`features`] per record: its blocks' word counts, exact keys and
+//!    shingles, its document shingles and LSH keys.
+//! 2. Documents: each LSH bucket (documents grouped by table and key, in
+//!    input order) gives its candidate pairs with [`bucket_pairs`], as
+//!    [`crate::index::candidate_pairs`] does; [`cluster_documents`] verifies
+//!    them in input order ([`crate::cluster::cluster_pairs`]) from the shingle
+//!    sets of the documents in pairs only.
+//! 3. Blocks: a block that shares neither its exact key nor (if long enough to
+//!    be indexed) a posting key ([`crate::detect::posting_key`]) with another
+//!    block of a kept document is a first copy whatever comes before it, and
+//!    nothing it adds to the detector is ever read by another block: its
+//!    keys are its own. So [`detect_shared`] runs the detector
+//!    ([`crate::detect::detect`]) over the blocks that share a key only, in
+//!    input order, numbered densely (an order-preserving renumbering changes
+//!    nothing the detector decides: ties go by order, lists fill in order).
+//! 4. Runs: [`decide_blocks`] takes the verdicts of every block (a word count
+//!    and a verdict a block, no text) and groups repeats into runs with
+//!    [`crate::decide::decide`].
+//! 5. [`clean_record`] writes a record back as `neardup clean` does, from the
+//!    dropped blocks of its document.
+
+use crate::cluster::{cluster_pairs, Candidates, DocSketch};
+use crate::config::{Config, Level};
+use crate::decide::{decide, BlockFacts, DocDecision};
+use crate::detect::{detect, Match};
+use crate::jsonl::{self, FieldValue};
+use crate::progress::Silent;
+use crate::report::Summary;
+use crate::segment::segment;
+use crate::shingle::{hash_text_words, shingles_of, write_bytes, Sketch};
+use rayon::prelude::*;
+
+/// A JSON Lines record read as `neardup clean` reads it.
+#[derive(Debug)]
+pub enum Line<'a> {
+    /// A blank line (white space only): not a record, written back as it is.
+    Blank,
+    /// A record.
+    Record {
+        /// Where the record's object starts in the line (after a byte-order
+        /// mark before a file's first record).
+        body_start: usize,
+        /// The parsed record (its ranges are from `body_start`).
+        parsed: jsonl::Parsed,
+        /// The record's line without its terminator, from `body_start`.
+        body: &'a str,
+    },
+}
+
+/// Reads one line of a JSON Lines file (without its `\n`); `first` says it is
+/// the file's first line, where a byte-order mark is skipped.
+///
+/// # Errors
+/// The record's error message, without file and line (the caller adds them).
+pub fn read_line<'a>(line: &'a str, first: bool, config: &Config) -> Result<Line<'a>, String> {
+    let body = line.strip_suffix('\r').unwrap_or(line);
+    let (body_start, body) = match body.strip_prefix('\u{feff}') {
+        Some(rest) if first => ('\u{feff}'.len_utf8(), rest),
+        _ => (0, body),
+    };
+    if crate::input::is_blank(body.as_bytes()) {
+        return Ok(Line::Blank);
+    }
+    let parsed = jsonl::parse(
+        body,
+        &config.text_field,
+        &config.id_field,
+        config.keep.field(),
+    )?;
+    Ok(Line::Record {
+        body_start,
+        parsed,
+        body,
+    })
+}
+
+/// The decoded text of a record's text field.
+#[must_use]
+pub fn record_text<'a>(body: &'a str, parsed: &jsonl::Parsed) -> std::borrow::Cow<'a, str> {
+    jsonl::unescape(&body[parsed.text_value.clone()])
+}
+
+/// What the decisions need of one block.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BlockFeatures {
+    /// Words after normalization.
+    pub words: u32,
+    /// Hash of the normalized word sequence.
+    pub exact: u128,
+    /// Distinct shingle hashes, sorted (none at `--level docs`).
+    pub shingles: Vec<u64>,
+}
+
+/// What the decisions need of one document.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DocFeatures {
+    /// Bytes of its text.
+    pub len: usize,
+    /// One candidate key per LSH band or SimHash table (none without the
+    /// document level or without shingles).
+    pub keys: Vec<u64>,
+    /// Its distinct document shingles, sorted (none without the document level).
+    pub shingles: Vec<u64>,
+    /// Its blocks, in order.
+    pub blocks: Vec<BlockFeatures>,
+}
+
+/// The features of one document's text, as the first pass of a run makes
+/// them (segmentation, normalization, hashing, sketches).
+#[must_use]
+pub fn features(text: &str, candidates: Option<&Candidates>, config: &Config) -> DocFeatures {
+    let blocks = segment(text, config.blocks);
+    let mut words: Vec<u64> = Vec::new();
+    let mut hashes: Vec<u64> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut out = Vec::with_capacity(blocks.len());
+    for b in &blocks {
+        hashes.clear();
+        hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
+        let sketch = if config.level == Level::Docs {
+            Sketch {
+                words: hashes.len(),
+                ..Sketch::default()
+            }
+        } else {
+            Sketch::from_word_hashes_with(&hashes, config.block_shingle, config.seed, &mut bytes)
+        };
+        out.push(BlockFeatures {
+            words: u32::try_from(sketch.words).expect("fewer than 2^32 words a block"),
+            exact: sketch.exact,
+            shingles: sketch.shingles,
+        });
+        words.extend_from_slice(&hashes);
+    }
+    let doc = candidates.map_or_else(DocSketch::default, |c| {
+        write_bytes(&words, &mut bytes);
+        c.sketch(
+            shingles_of(&bytes, config.doc_shingle, config.seed),
+            config.seed,
+        )
+    });
+    DocFeatures {
+        len: text.len(),
+        keys: doc.keys,
+        shingles: doc.shingles,
+        blocks: out,
+    }
+}
+
+/// The candidate pairs of one LSH bucket whose members (document numbers)
+/// are in input order, as one run makes them ([`crate::index::bucket_pairs`]).
+#[must_use]
+pub fn bucket_pairs(members: &[u32]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    crate::index::bucket_pairs(members, 0, &mut out);
+    out
+}
+
+/// A document in a candidate pair.
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// Its number in input order.
+    pub doc: u32,
+    /// Its distinct document shingles, sorted.
+    pub shingles: Vec<u64>,
+    /// Bytes of its text (`--keep longest`).
+    pub len: usize,
+    /// Its `--keep` field's value.
+    pub keep: Option<FieldValue>,
+}
+
+/// The `--keep` field's value of a record line (none when the policy reads
+/// no field).
+///
+/// # Errors
+/// The record's error message.
+pub fn keep_value(line: &str, first: bool, config: &Config) -> Result<Option<FieldValue>, String> {
+    Ok(match read_line(line, first, config)? {
+        Line::Blank => None,
+        Line::Record { parsed, .. } => parsed.keep,
+    })
+}
+
+/// The document level's verdicts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DocVerdicts {
+    /// Documents dropped as near duplicates, ascending.
+    pub dropped: Vec<u32>,
+    /// Clusters of two or more.
+    pub clusters: usize,
+}
+
+/// Clusters documents from every candidate pair (`(earlier, later)`, any
+/// order, repeats allowed) and the documents in them, with the engine's
+/// [`cluster_pairs`] over the documents in pairs, renumbered in order.
+///
+/// # Panics
+/// If a pair names a document missing from `members`.
+#[must_use]
+pub fn cluster_documents(
+    mut pairs: Vec<(u32, u32)>,
+    mut members: Vec<Member>,
+    config: &Config,
+) -> DocVerdicts {
+    members.sort_unstable_by_key(|m| m.doc);
+    members.dedup_by_key(|m| m.doc);
+    let dense = |d: u32| -> u32 {
+        let at = members
+            .binary_search_by_key(&d, |m| m.doc)
+            .expect("every document in a pair is a member");
+        u32::try_from(at).expect("fewer than 2^32 documents")
+    };
+    for pair in &mut pairs {
+        *pair = (dense(pair.0), dense(pair.1));
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let sizes: Vec<usize> = members.iter().map(|m| m.len).collect();
+    let keep_values: Vec<Option<FieldValue>> = members.iter_mut().map(|m| m.keep.take()).collect();
+    let sketches: Vec<DocSketch> = members
+        .iter_mut()
+        .map(|m| DocSketch {
+            shingles: std::mem::take(&mut m.shingles),
+            keys: Vec::new(),
+        })
+        .collect();
+    let level = cluster_pairs(pairs, &sketches, config, &sizes, &keep_values, None);
+    let dropped = level
+        .dropped
+        .iter()
+        .zip(&members)
+        .filter(|(&d, _)| d)
+        .map(|(_, m)| m.doc)
+        .collect();
+    DocVerdicts {
+        dropped,
+        clusters: level.clusters.len(),
+    }
+}
+
+/// A block's number: its document's number and its position in it, which
+/// orders blocks as the input does.
+#[must_use]
+pub fn block_number(doc: u32, position: u32) -> u64 {
+    u64::from(doc) << 32 | u64::from(position)
+}
+
+/// A block that shares a key, for [`detect_shared`].
+#[derive(Clone, Debug)]
+pub struct SharedBlock {
+    /// Its [`block_number`].
+    pub block: u64,
+    /// Its features.
+    pub features: BlockFeatures,
+}
+
+/// A repeat the detector found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Repeat {
+    /// The repeated block ([`block_number`]).
+    pub block: u64,
+    /// Its first copy ([`block_number`]).
+    pub source: u64,
+    /// The last block of the place holding its text ([`block_number`]).
+    pub source_last: u64,
+    /// Containment in the first copy, 1.0 when exact.
+    pub similarity: f64,
+    /// Whether the normalized texts are identical.
+    pub exact: bool,
+}
+
+/// Runs the detector over the blocks of kept documents that share an exact
+/// key or a posting key with another one (any order): every other block is
+/// a first copy. Returns the repeats, in block order.
+#[must_use]
+pub fn detect_shared(mut blocks: Vec<SharedBlock>, config: &Config) -> Vec<Repeat> {
+    blocks.sort_unstable_by_key(|b| b.block);
+    blocks.dedup_by_key(|b| b.block);
+    let ids: Vec<u64> = blocks.iter().map(|b| b.block).collect();
+    let sketches: Vec<Sketch> = blocks
+        .into_iter()
+        .map(|b| Sketch {
+            words: b.features.words as usize,
+            exact: b.features.exact,
+            shingles: b.features.shingles,
+        })
+        .collect();
+    let doc_of: Vec<u32> = ids
+        .iter()
+        .map(|&b| u32::try_from(b >> 32).expect("32 bits fit"))
+        .collect();
+    let found = detect(
+        &sketches,
+        &vec![false; sketches.len()],
+        &doc_of,
+        config,
+        &Silent,
+    );
+    found
+        .matches
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| match *m {
+            Match::Repeat {
+                source,
+                source_last,
+                similarity,
+                exact,
+            } => Some(Repeat {
+                block: ids[i],
+                source: ids[source],
+                source_last: ids[source_last],
+                similarity,
+                exact,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The posting keys a block shares through: those of its distinct shingles
+/// when it is long enough to be indexed ([`crate::detect::posting_key`]).
+#[must_use]
+pub fn posting_keys(block: &BlockFeatures, config: &Config) -> Vec<u32> {
+    if (block.words as usize) < config.min_words.max(1) {
+        return Vec::new();
+    }
+    let mut keys: Vec<u32> = block
+        .shingles
+        .iter()
+        .map(|&s| crate::detect::posting_key(s))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The block level's verdicts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BlockVerdicts {
+    /// (document, its dropped blocks' positions in it) for each document
+    /// that loses blocks, in document order.
+    pub dropped: Vec<(u32, Vec<u32>)>,
+    /// Documents with repeated blocks (dropped or short repeats kept).
+    pub with_repeats: usize,
+    /// Runs of removed blocks.
+    pub runs: usize,
+    /// Short repeats kept.
+    pub short_repeats: usize,
+    /// Blocks removed.
+    pub removed_blocks: usize,
+}
+
+/// Groups every repeat into runs with [`decide`]: `words` holds the word
+/// counts of each document's blocks (every document, in order: document
+/// numbers are positions in it), `skipped` the documents dropped whole
+/// (ascending) and `repeats` what [`detect_shared`] found.
+///
+/// # Panics
+/// If a repeat names a block past the last one.
+#[must_use]
+pub fn decide_blocks(
+    words: &[Vec<u32>],
+    skipped: &[u32],
+    repeats: &[Repeat],
+    config: &Config,
+) -> BlockVerdicts {
+    let mut doc_start = Vec::with_capacity(words.len() + 1);
+    let mut doc_of = Vec::new();
+    let mut block_words = Vec::new();
+    for (d, w) in words.iter().enumerate() {
+        doc_start.push(block_words.len());
+        let doc = u32::try_from(d).expect("fewer than 2^32 documents");
+        doc_of.extend(std::iter::repeat_n(doc, w.len()));
+        block_words.extend(w.iter().map(|&n| n as usize));
+    }
+    doc_start.push(block_words.len());
+    let mut matches: Vec<Match> = block_words
+        .iter()
+        .map(|&n| if n == 0 { Match::Empty } else { Match::Unique })
+        .collect();
+    for &d in skipped {
+        let d = d as usize;
+        matches[doc_start[d]..doc_start[d + 1]].fill(Match::Skipped);
+    }
+    let at = |b: u64| {
+        let (doc, position) = (usize::try_from(b >> 32), usize::try_from(b & 0xffff_ffff));
+        let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
+        assert!(
+            doc < words.len() && position < words[doc].len(),
+            "block {doc}:{position} is past the corpus"
+        );
+        doc_start[doc] + position
+    };
+    for r in repeats {
+        matches[at(r.block)] = Match::Repeat {
+            source: at(r.source),
+            source_last: at(r.source_last),
+            similarity: r.similarity,
+            exact: r.exact,
+        };
+    }
+    let (cluster, members) = crate::pipeline::block_clusters(&matches, 0);
+    let facts = BlockFacts {
+        matches: &matches,
+        words: &block_words,
+        cluster: &cluster,
+        members: &members,
+        doc_of: &doc_of,
+        doc_start: &doc_start,
+        base: 0,
+        history: None,
+    };
+    let decisions: Vec<DocDecision> = (0..words.len())
+        .into_par_iter()
+        .map(|doc| decide(doc, &facts, config))
+        .collect();
+    let mut out = BlockVerdicts::default();
+    for (d, decision) in decisions.iter().enumerate() {
+        if decision.runs.is_empty() && decision.kept_short.is_empty() {
+            continue;
+        }
+        out.with_repeats += 1;
+        out.runs += decision.runs.len();
+        out.short_repeats += decision.kept_short.len();
+        let mut dropped: Vec<u32> = decision
+            .runs
+            .iter()
+            .flat_map(|run| &run.pairs)
+            .map(|p| u32::try_from(p.block - doc_start[d]).expect("fewer than 2^32 blocks"))
+            .collect();
+        if !dropped.is_empty() {
+            dropped.sort_unstable();
+            out.removed_blocks += dropped.len();
+            out.dropped.push((
+                u32::try_from(d).expect("fewer than 2^32 documents"),
+                dropped,
+            ));
+        }
+    }
+    out
+}
+
+/// A record written back as `neardup clean` writes it, with its line
+/// terminator (`None` for the file's last line when it has none): nothing
+/// but a byte-order mark before it when its document is dropped whole, the
+/// text field replaced by the cleaned text's JSON when it loses blocks
+/// (`dropped_blocks`: their positions in the document, ascending), else the
+/// line as it was. Also returns the bytes of text its blocks lost.
+///
+/// # Errors
+/// The record's error message.
+pub fn clean_record(
+    line: &str,
+    first: bool,
+    terminator: bool,
+    doc_dropped: bool,
+    dropped_blocks: &[u32],
+    config: &Config,
+) -> Result<(String, usize), String> {
+    let end = if terminator { "\n" } else { "" };
+    let (body_start, parsed, body) = match read_line(line, first, config)? {
+        Line::Blank => return Ok((format!("{line}{end}"), 0)),
+        Line::Record {
+            body_start,
+            parsed,
+            body,
+        } => (body_start, parsed, body),
+    };
+    if doc_dropped {
+        return Ok((line[..body_start].to_owned(), 0));
+    }
+    if dropped_blocks.is_empty() {
+        return Ok((format!("{line}{end}"), 0));
+    }
+    let text = record_text(body, &parsed);
+    let mut cleaned = String::with_capacity(text.len());
+    let mut removed = 0;
+    for (i, b) in segment(&text, config.blocks).iter().enumerate() {
+        let i = u32::try_from(i).expect("fewer than 2^32 blocks a document");
+        if dropped_blocks.binary_search(&i).is_ok() {
+            removed += b.span.len();
+        } else {
+            cleaned.push_str(&text[b.span.clone()]);
+        }
+    }
+    let json = serde_json::to_string(&cleaned).expect("strings always serialize");
+    let value = body_start + parsed.text_value.start..body_start + parsed.text_value.end;
+    Ok((
+        format!("{}{json}{}{end}", &line[..value.start], &line[value.end..]),
+        removed,
+    ))
+}
+
+/// The line of totals `neardup clean` prints on standard error, from the
+/// verdicts and the corpus's counts: `documents`, `blocks` and `bytes` of
+/// text in all, `dropped_bytes` of documents dropped whole and
+/// `removed_block_bytes` of blocks removed from kept documents.
+#[must_use]
+pub fn totals(
+    (documents, blocks, bytes): (usize, usize, usize),
+    (dropped_documents, dropped_bytes): (usize, usize),
+    verdicts: &BlockVerdicts,
+    removed_block_bytes: usize,
+) -> String {
+    let removed_bytes = dropped_bytes + removed_block_bytes;
+    crate::driver::totals(&Summary {
+        documents,
+        dropped_documents,
+        documents_with_repeats: verdicts.with_repeats,
+        blocks,
+        removed_blocks: verdicts.removed_blocks,
+        short_repeats_kept: verdicts.short_repeats,
+        runs: verdicts.runs,
+        bytes,
+        dropped_document_bytes: dropped_bytes,
+        removed_block_bytes,
+        removed_bytes,
+        removed_ratio: crate::report::ratio(removed_bytes, bytes),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Corpus;
+    use std::collections::BTreeMap;
+
+    /// What the Spark job does, on one machine: features per document, keys
+    /// grouped as a shuffle groups them, decisions from the groups.
+    fn spread(texts: &[String], config: &Config) -> (Vec<bool>, Vec<Vec<u32>>) {
+        let candidates = (config.level != Level::Blocks).then(|| Candidates::new(config));
+        let docs: Vec<DocFeatures> = texts
+            .iter()
+            .map(|t| features(t, candidates.as_ref(), config))
+            .collect();
+        let n = u32::try_from(docs.len()).unwrap();
+        let mut dropped_docs = vec![false; docs.len()];
+        if let Some(c) = &candidates {
+            let mut buckets: BTreeMap<(usize, u64), Vec<u32>> = BTreeMap::new();
+            for (d, f) in (0..n).zip(&docs) {
+                if f.keys.len() == c.tables() {
+                    for (t, &k) in f.keys.iter().enumerate() {
+                        buckets.entry((t, k)).or_default().push(d);
+                    }
+                }
+            }
+            let pairs: Vec<(u32, u32)> = buckets.values().flat_map(|m| bucket_pairs(m)).collect();
+            let mut in_pairs: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+            in_pairs.sort_unstable();
+            in_pairs.dedup();
+            let members = in_pairs
+                .iter()
+                .map(|&d| Member {
+                    doc: d,
+                    shingles: docs[d as usize].shingles.clone(),
+                    len: docs[d as usize].len,
+                    keep: None,
+                })
+                .collect();
+            for d in cluster_documents(pairs, members, config).dropped {
+                dropped_docs[d as usize] = true;
+            }
+        }
+        let mut dropped_blocks = vec![Vec::new(); docs.len()];
+        if config.level == Level::Docs {
+            return (dropped_docs, dropped_blocks);
+        }
+        // Global block numbers, and the keys each block shares through.
+        let mut groups: BTreeMap<(u8, u128), Vec<u64>> = BTreeMap::new();
+        let mut numbered = BTreeMap::new();
+        for (d, f) in (0..n).zip(&docs) {
+            for (i, b) in (0..).zip(&f.blocks) {
+                let block = block_number(d, i);
+                if !dropped_docs[d as usize] && b.words > 0 {
+                    groups.entry((0, b.exact)).or_default().push(block);
+                    for k in posting_keys(b, config) {
+                        groups.entry((1, u128::from(k))).or_default().push(block);
+                    }
+                }
+                numbered.insert(block, b);
+            }
+        }
+        let mut shared: Vec<u64> = groups
+            .values()
+            .filter(|m| m.len() > 1)
+            .flatten()
+            .copied()
+            .collect();
+        shared.sort_unstable();
+        shared.dedup();
+        let shared: Vec<SharedBlock> = shared
+            .into_iter()
+            .map(|b| SharedBlock {
+                block: b,
+                features: numbered[&b].clone(),
+            })
+            .collect();
+        let repeats = detect_shared(shared, config);
+        let words: Vec<Vec<u32>> = docs
+            .iter()
+            .map(|f| f.blocks.iter().map(|b| b.words).collect())
+            .collect();
+        let skipped: Vec<u32> = (0..n).filter(|&d| dropped_docs[d as usize]).collect();
+        for (d, blocks) in decide_blocks(&words, &skipped, &repeats, config).dropped {
+            dropped_blocks[d as usize] = blocks;
+        }
+        (dropped_docs, dropped_blocks)
+    }
+
+    /// A corpus with shared paragraphs, near copies of documents, short
+    /// repeated lines and unique text.
+    fn corpus() -> Vec<String> {
+        let mut next = crate::test_numbers(7);
+        let para = |seed: u64, len: u64| -> String {
+            (0..len)
+                .map(|w| format!("w{}", (seed * 7919 + w * 104_729) % 4001))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut texts: Vec<String> = Vec::new();
+        for d in 0..400u64 {
+            let text = match next() % 6 {
+                0 if d > 5 => {
+                    // A near copy of an earlier document: a word added.
+                    let from = usize::try_from(next() % d).unwrap();
+                    format!("{} extra", texts[from])
+                }
+                1 if d > 5 => {
+                    // An earlier document's paragraphs, one edited, with a
+                    // short line between.
+                    let from = usize::try_from(next() % d).unwrap();
+                    texts[from]
+                        .replacen('w', "v", 1)
+                        .replace("\n\n", "\n\nShare\n\n")
+                }
+                _ => (0..4 + next() % 4)
+                    .map(|_| para(next() % 300, 6 + next() % 20))
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+            };
+            texts.push(text);
+        }
+        texts
+    }
+
+    fn one_run(texts: &[String], config: &Config) -> (Vec<bool>, Vec<Vec<u32>>) {
+        let corpus = Corpus::from_texts(texts.iter().enumerate().map(|(d, t)| (d.to_string(), t)));
+        let analysis = crate::analyze(&corpus, config);
+        let blocks = (0..texts.len())
+            .map(|d| {
+                (0..analysis.blocks[d].len())
+                    .filter(|&i| analysis.dropped[analysis.doc_start[d] + i])
+                    .map(|i| u32::try_from(i).unwrap())
+                    .collect()
+            })
+            .collect();
+        (analysis.doc_level.dropped.clone(), blocks)
+    }
+
+    #[test]
+    fn the_decisions_from_shared_keys_are_those_of_one_run() {
+        let texts = corpus();
+        for config in [
+            Config::default(),
+            Config {
+                level: Level::Blocks,
+                ..Config::default()
+            },
+            Config {
+                level: Level::Docs,
+                ..Config::default()
+            },
+            Config {
+                method: crate::config::Method::Simhash,
+                block_threshold: 0.6,
+                ..Config::default()
+            },
+        ] {
+            let (docs, blocks) = one_run(&texts, &config);
+            assert!(docs.iter().filter(|&&d| d).count() > 20 || config.level == Level::Blocks);
+            assert!(
+                blocks.iter().filter(|b| !b.is_empty()).count() > 20 || config.level == Level::Docs
+            );
+            assert_eq!(spread(&texts, &config), (docs, blocks), "{config:?}");
+        }
+    }
+
+    #[test]
+    fn records_are_written_back_as_clean_writes_them() {
+        let config = Config::default();
+        let line = "\u{feff}{\"id\": 1, \"text\": \"a\\nb\\n\\nc\\u00e9\\n\"}\r";
+        let (out, removed) = clean_record(line, true, true, false, &[1], &config).unwrap();
+        assert_eq!(out, "\u{feff}{\"id\": 1, \"text\": \"a\\nb\\n\\n\"}\r\n");
+        assert_eq!(removed, "cé\n".len());
+        assert_eq!(
+            clean_record(line, true, true, true, &[], &config)
+                .unwrap()
+                .0,
+            "\u{feff}"
+        );
+        // Not a file's first line: a byte-order mark is not skipped there.
+        assert!(clean_record(line, false, true, false, &[], &config).is_err());
+        let plain = &line[3..];
+        assert_eq!(
+            clean_record(plain, false, false, false, &[], &config)
+                .unwrap()
+                .0,
+            plain
+        );
+        assert_eq!(
+            clean_record(" \t", false, true, false, &[], &config)
+                .unwrap()
+                .0,
+            " \t\n"
+        );
+        assert_eq!(
+            clean_record("{\"id\": 1}", false, true, false, &[], &config).unwrap_err(),
+            "record has no \"text\" field"
+        );
+    }
+}
