@@ -36,7 +36,7 @@ use crate::jsonl::{self, FieldValue};
 use crate::progress::Silent;
 use crate::report::Summary;
 use crate::segment::segment;
-use crate::shingle::{hash_text_words, shingles_of, write_bytes, Sketch};
+use crate::shingle::{hash_block_words, shingles_of, write_bytes, Sketch};
 use rayon::prelude::*;
 
 /// A JSON Lines record read as `neardup clean` reads it.
@@ -125,7 +125,12 @@ pub fn features(text: &str, candidates: Option<&Candidates>, config: &Config) ->
     let mut out = Vec::with_capacity(blocks.len());
     for b in &blocks {
         hashes.clear();
-        hash_text_words(&text[b.content.clone()], config.seed, &mut hashes);
+        hash_block_words(
+            &text[b.content.clone()],
+            config.strip_markup,
+            config.seed,
+            &mut hashes,
+        );
         let sketch = if config.level == Level::Docs {
             Sketch {
                 words: hashes.len(),

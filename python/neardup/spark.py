@@ -81,6 +81,18 @@ OPTIONS: Dict[str, Any] = {
     "rows": int,
     "hamming": int,
     "keep": str,
+    "strip_markup": bool,
+}
+
+
+#: Options of `neardup clean` the Spark job refuses by name (exit status 2),
+#: and whether each takes a value.
+NOT_YET: Dict[str, bool] = {
+    "--report": True,
+    "--json": False,
+    "--annotate": False,
+    "--index": True,
+    "--on-error": True,
 }
 
 
@@ -515,11 +527,21 @@ def _parser() -> argparse.ArgumentParser:
             clean_cmd.add_argument(flag, action="store_true", default=None)
         else:
             clean_cmd.add_argument(flag, type=kind)
+    for flag, takes_value in NOT_YET.items():
+        dest = "not_yet_" + flag[2:].replace("-", "_")
+        if takes_value:
+            clean_cmd.add_argument(flag, dest=dest, help=argparse.SUPPRESS)
+        else:
+            clean_cmd.add_argument(flag, dest=dest, action="store_true", default=None, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    for flag in NOT_YET:
+        if getattr(args, "not_yet_" + flag[2:].replace("-", "_")) is not None:
+            print(f"neardup: {flag} is not taken by the Spark job yet", file=sys.stderr)
+            return 2
     options = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
     try:
         _native.Job(options)

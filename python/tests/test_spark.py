@@ -4,6 +4,7 @@ writes, byte for byte, at any partition count.
 Needs pyspark and Java 17 (skipped without pyspark), and the CLI (the `cli`
 fixture of conftest.py)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -171,3 +172,43 @@ def test_the_command_line(cli, tmp_path, small):
     assert refused.stderr.decode().strip() in done.stderr
     assert got.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_strip_markup_equals_the_cli(cli, spark, tmp_path):
+    """`--strip-markup` reads copies that differ only in their markup as
+    copies, as the CLI does (without it, they are not: the test can fail)."""
+    para = [" ".join(f"w{(p * 7919 + w * 104729) % 4001}" for w in range(30)) for p in range(40)]
+    lines = []
+    for d in range(60):
+        body = [para[(d * 3 + k) % 40] for k in range(3)]
+        if d % 2:
+            # The same paragraphs, marked up.
+            body = [f'<p class="x{d}">{p.replace(" ", " <b>", 1)}</b></p>' for p in body]
+        text = "\n\n".join(body + [f"unique {d} " * 12])
+        lines.append(json.dumps({"id": str(d), "text": text}))
+    corpus = tmp_path / "markup.jsonl"
+    corpus.write_text("\n".join(lines) + "\n")
+    plain = tmp_path / "plain.jsonl"
+    run_cli(cli, [corpus], plain)
+    for partitions in (1, 3):
+        figures = same_as_cli(cli, spark, tmp_path, [corpus], partitions, {"strip_markup": True})
+        assert (tmp_path / f"spark-{partitions}.jsonl").read_bytes() != plain.read_bytes()
+        assert figures["removed_blocks"] > 0
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--report", "r.json"], ["--json"], ["--annotate"], ["--index", "i"], ["--on-error", "skip"]],
+    ids=lambda f: f[0],
+)
+def test_options_not_taken_yet_are_refused_by_name(tmp_path, small, flags):
+    got = tmp_path / "out.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(got), *flags],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert f"neardup: {flags[0]} is not taken by the Spark job yet" in done.stderr
+    assert list(tmp_path.iterdir()) == []
