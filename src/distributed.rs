@@ -202,6 +202,24 @@ pub struct DocVerdicts {
     pub dropped: Vec<u32>,
     /// Clusters of two or more.
     pub clusters: usize,
+    /// Each document in a cluster, ascending (what `--annotate` says of it).
+    pub members: Vec<InCluster>,
+}
+
+/// A document's place in its cluster (document numbers as the caller gave
+/// them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct InCluster {
+    /// The document.
+    pub doc: u32,
+    /// Its cluster's representative (its first document).
+    pub representative: u32,
+    /// The cluster's document that stays.
+    pub kept: u32,
+    /// Documents in the cluster.
+    pub size: usize,
+    /// Its similarity to the representative.
+    pub similarity: f64,
 }
 
 /// Clusters documents from every candidate pair (`(earlier, later)`, any
@@ -246,9 +264,24 @@ pub fn cluster_documents(
         .filter(|(&d, _)| d)
         .map(|(_, m)| m.doc)
         .collect();
+    let mut in_clusters: Vec<InCluster> = level
+        .clusters
+        .iter()
+        .flat_map(|c| {
+            c.members.iter().map(|&(m, similarity)| InCluster {
+                doc: members[m].doc,
+                representative: members[c.representative].doc,
+                kept: members[c.kept].doc,
+                size: c.members.len(),
+                similarity,
+            })
+        })
+        .collect();
+    in_clusters.sort_by_key(|c| c.doc);
     DocVerdicts {
         dropped,
         clusters: level.clusters.len(),
+        members: in_clusters,
     }
 }
 
@@ -504,6 +537,58 @@ pub fn clean_record(
         format!("{}{json}{}{end}", &line[..value.start], &line[value.end..]),
         removed,
     ))
+}
+
+/// A record written back as `neardup clean --annotate` writes it: cleaned
+/// as [`clean_record`] cleans a kept one, with the fields `--annotate` adds
+/// before its closing brace, from its place in its cluster (representative
+/// as a document index, size, the id of the document that stays,
+/// similarity), if any. Also returns the bytes of text its blocks lost.
+///
+/// # Errors
+/// The record's error message.
+pub fn annotated_record(
+    line: &str,
+    first: bool,
+    terminator: bool,
+    dropped_blocks: &[u32],
+    cluster: Option<(usize, usize, &str, f64, bool)>,
+    config: &Config,
+) -> Result<(String, usize), String> {
+    let (text, removed) = clean_record(line, first, terminator, false, dropped_blocks, config)?;
+    if matches!(read_line(line, first, config)?, Line::Blank) {
+        return Ok((text, removed));
+    }
+    let close = text.rfind('}').expect("records are JSON objects");
+    let fields = crate::output::annotation_fields(
+        cluster.map(
+            |(representative, size, representative_id, similarity, duplicate)| {
+                crate::output::InCluster {
+                    representative,
+                    size,
+                    representative_id,
+                    similarity,
+                    duplicate,
+                }
+            },
+        ),
+        removed,
+    );
+    Ok((
+        format!("{}{fields}{}", &text[..close], &text[close..]),
+        removed,
+    ))
+}
+
+/// The id `--annotate` gives a record: its id field, if it has one.
+///
+/// # Errors
+/// The record's error message.
+pub fn record_id(line: &str, first: bool, config: &Config) -> Result<Option<String>, String> {
+    Ok(match read_line(line, first, config)? {
+        Line::Blank => None,
+        Line::Record { parsed, .. } => parsed.id,
+    })
 }
 
 /// The line of totals `neardup clean` prints on standard error, from the

@@ -227,17 +227,17 @@ fn annotation(corpus: &Corpus, analysis: &Analysis, doc: usize) -> String {
 }
 
 /// A record's place in its cluster, for `--annotate`.
-struct InCluster<'a> {
-    representative: usize,
-    size: usize,
-    representative_id: &'a str,
-    similarity: f64,
-    duplicate: bool,
+pub(crate) struct InCluster<'a> {
+    pub representative: usize,
+    pub size: usize,
+    pub representative_id: &'a str,
+    pub similarity: f64,
+    pub duplicate: bool,
 }
 
 /// The fields `--annotate` adds to a record in `cluster` (or in none) that
 /// lost `removed` bytes of its text to repeated blocks, with a leading comma.
-fn annotation_fields(cluster: Option<InCluster<'_>>, removed: usize) -> String {
+pub(crate) fn annotation_fields(cluster: Option<InCluster<'_>>, removed: usize) -> String {
     let mut value = match cluster {
         Some(c) => serde_json::json!({
             "neardup_cluster": c.representative,

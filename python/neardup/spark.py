@@ -36,6 +36,7 @@ Stages (the Rust engine does every decision, `neardup::distributed`):
 from __future__ import annotations
 
 import argparse
+import bisect
 import math
 import os
 import struct
@@ -82,6 +83,7 @@ OPTIONS: Dict[str, Any] = {
     "hamming": int,
     "keep": str,
     "strip_markup": bool,
+    "annotate": bool,
 }
 
 
@@ -90,7 +92,6 @@ OPTIONS: Dict[str, Any] = {
 NOT_YET: Dict[str, bool] = {
     "--report": True,
     "--json": False,
-    "--annotate": False,
     "--index": True,
     "--on-error": True,
 }
@@ -298,6 +299,7 @@ def _decide_and_write(
         offset[p + 1] = offset[p] + counts[p]
     line_of_file = {}
     errors = []
+    blank_lines: List[int] = []
     words: List[bytes] = [b""] * offset[n_parts]
     lens: List[int] = [0] * offset[n_parts]
     documents = blocks = text_bytes = 0
@@ -307,7 +309,9 @@ def _decide_and_write(
             f = file_of[p]
             start = line_of_file.setdefault(f, offset[file_of.index(f)])
             errors.append((line, f"{files[f][0]}:{line - start + 1}: {r}"))
-        elif r is not None:
+        elif r is None:
+            blank_lines.append(line)
+        else:
             documents += 1
             lens[line], words[line] = r
             blocks += len(r[1]) // 4
@@ -323,6 +327,7 @@ def _decide_and_write(
 
     # Stage 3: documents.
     dropped_docs: List[int] = []
+    in_clusters = []
     table_sizes = {"candidate_pairs": 0, "pair_documents": 0, "shared_blocks": 0, "repeats": 0}
     if with_docs:
         def bucket_keys(record):
@@ -353,9 +358,13 @@ def _decide_and_write(
         ]
         table_sizes["candidate_pairs"] = len(pairs)
         table_sizes["pair_documents"] = len(members)
-        dropped_docs, _clusters = job.cluster_documents(pairs, members)
+        dropped_docs, _clusters, in_clusters = job.cluster_documents(pairs, members)
         in_pairs_b.unpersist()
     dropped_set = frozenset(dropped_docs)
+    annotate = bool(options.get("annotate"))
+    annotations = _annotations(
+        job, lines, in_clusters, blank_lines, offset, file_of, files, first_b.value
+    ) if annotate else {}
     dropped_b = sc.broadcast(dropped_set)
 
     # Stage 4: blocks that share a key.
@@ -399,6 +408,10 @@ def _decide_and_write(
     del words
     dropped_blocks = dict(verdicts[0])
     blocks_b = sc.broadcast(dropped_blocks)
+    if annotate:
+        # Marked, not dropped: every record is written (and counted as kept).
+        dropped_docs = []
+    annotations_b = sc.broadcast(annotations)
     last_of_file = []
     for p in range(n_parts):
         last_of_file.append(p + 1 == n_parts or file_of[p + 1] != file_of[p])
@@ -415,16 +428,16 @@ def _decide_and_write(
         for i, line in enumerate(rows):
             doc = base + i
             terminator = not (last_b.value[p] and i + 1 == len(rows)) or newline_b.value[p]
-            batch.append(
-                (
-                    _with_bom(line, first, i),
-                    bool(first) and i == 0,
-                    terminator,
-                    doc in dropped_b.value,
-                    blocks_b.value.get(doc, []),
-                )
-            )
-        text, removed, error = job.clean_lines(batch)
+            line = _with_bom(line, first, i)
+            blocks = blocks_b.value.get(doc, [])
+            if annotate:
+                batch.append((line, bool(first) and i == 0, terminator, blocks, annotations_b.value.get(doc)))
+            else:
+                batch.append((line, bool(first) and i == 0, terminator, doc in dropped_b.value, blocks))
+        if annotate:
+            text, removed, error = job.annotate_lines(batch)
+        else:
+            text, removed, error = job.clean_lines(batch)
         if error is not None:
             raise RuntimeError(f"line {base + error[0]}: {error[1]}")
         yield (p, text, removed)
@@ -441,7 +454,7 @@ def _decide_and_write(
     except BaseException:
         target.abort()
         raise
-    for b in (offset_b, dropped_b, blocks_b, newline_b, last_b, first_b):
+    for b in (offset_b, dropped_b, blocks_b, annotations_b, newline_b, last_b, first_b):
         b.unpersist()
     totals = _native.Job.totals(
         (documents, blocks, text_bytes),
@@ -461,6 +474,40 @@ def _decide_and_write(
         "partitions": n_parts,
         # Rows of the tables the driver decides over.
         **table_sizes,
+    }
+
+
+def _annotations(job, lines, in_clusters, blank_lines, offset, file_of, files, first_of_file):
+    """What `--annotate` adds to each document in a cluster (by number):
+    (representative's document index, size, the id of the document that
+    stays, similarity, whether it is not the one that stays)."""
+    kept = sorted({row[2] for row in in_clusters})
+    kept_b = lines.context.broadcast(frozenset(kept))
+    kept_lines = dict(
+        lines.zipWithIndex()
+        .filter(lambda li: li[1] in kept_b.value)
+        .map(lambda li: (li[1], li[0]))
+        .collect()
+    )
+    kept_b.unpersist()
+    starts = {offset[p] for p in range(len(file_of)) if first_of_file[p]}
+
+    def index(line: int) -> int:
+        return line - bisect.bisect_left(blank_lines, line)
+
+    def shown_id(line: int) -> str:
+        found = job.record_id(kept_lines[line], line in starts)
+        if found is not None:
+            return found
+        # No id field: the record's place, as `neardup clean` names it.
+        p = bisect.bisect_right(offset, line) - 1
+        f = file_of[p]
+        return f"{files[f][0]}:{line - offset[file_of.index(f)] + 1}"
+
+    ids = {k: shown_id(k) for k in kept}
+    return {
+        doc: (index(rep), size, ids[kept_doc], similarity, doc != kept_doc)
+        for doc, rep, kept_doc, size, similarity in in_clusters
     }
 
 

@@ -47,6 +47,21 @@ fn exact_key(bytes: &[u8]) -> PyResult<u128> {
 /// similarity, exact).
 type RepeatRow = (u64, u64, u64, f64, bool);
 
+/// A document in a cluster: (document, representative, the document that
+/// stays, size, similarity).
+type ClusterRow = (u32, u32, u32, usize, f64);
+
+/// A line to annotate: (line, a file's first, has a terminator, dropped
+/// blocks, its cluster: (representative's document index, size, the id of
+/// the document that stays, similarity, not the one that stays)).
+type AnnotatedLine = (
+    String,
+    bool,
+    bool,
+    Vec<u32>,
+    Option<(usize, usize, String, f64, bool)>,
+);
+
 /// One record's features, as a tuple: (text length, LSH keys, shingles,
 /// its blocks' word counts as little-endian `u32`, blocks), each block
 /// (exact key, shingles, posting keys).
@@ -170,7 +185,7 @@ impl Job {
         py: Python<'_>,
         pairs: Vec<(u32, u32)>,
         members: Vec<(u32, Vec<u8>, usize, Option<(String, bool)>)>,
-    ) -> PyResult<(Vec<u32>, usize)> {
+    ) -> PyResult<(Vec<u32>, usize, Vec<ClusterRow>)> {
         let members = members
             .into_iter()
             .map(|(doc, shingles, len, line)| {
@@ -188,7 +203,12 @@ impl Job {
             })
             .collect::<PyResult<Vec<Member>>>()?;
         let verdicts = py.detach(|| engine::cluster_documents(pairs, members, &self.config));
-        Ok((verdicts.dropped, verdicts.clusters))
+        let rows = verdicts
+            .members
+            .iter()
+            .map(|c| (c.doc, c.representative, c.kept, c.size, c.similarity))
+            .collect();
+        Ok((verdicts.dropped, verdicts.clusters, rows))
     }
 
     /// The repeats among the blocks that share a key: each (block number,
@@ -273,26 +293,33 @@ impl Job {
         lines: Vec<(String, bool, bool, bool, Vec<u32>)>,
     ) -> (String, usize, Option<(usize, String)>) {
         py.detach(|| {
-            let mut out = String::new();
-            let mut removed = 0;
-            for (i, (line, first, terminator, dropped, blocks)) in lines.iter().enumerate() {
-                match engine::clean_record(
-                    line,
-                    *first,
-                    *terminator,
-                    *dropped,
-                    blocks,
-                    &self.config,
-                ) {
-                    Ok((text, lost)) => {
-                        out.push_str(&text);
-                        removed += lost;
-                    }
-                    Err(e) => return (out, removed, Some((i, e))),
-                }
-            }
-            (out, removed, None)
+            write_lines(&lines, |(line, first, terminator, dropped, blocks)| {
+                engine::clean_record(line, *first, *terminator, *dropped, blocks, &self.config)
+            })
         })
+    }
+
+    /// Writes lines back as `neardup clean --annotate` does (each an
+    /// [`AnnotatedLine`]); returns what [`Job::clean_lines`] returns.
+    #[allow(clippy::type_complexity)]
+    fn annotate_lines(
+        &self,
+        py: Python<'_>,
+        lines: Vec<AnnotatedLine>,
+    ) -> (String, usize, Option<(usize, String)>) {
+        py.detach(|| {
+            write_lines(&lines, |(line, first, terminator, blocks, cluster)| {
+                let cluster = cluster
+                    .as_ref()
+                    .map(|(rep, size, id, sim, dup)| (*rep, *size, id.as_str(), *sim, *dup));
+                engine::annotated_record(line, *first, *terminator, blocks, cluster, &self.config)
+            })
+        })
+    }
+
+    /// A record's id field (`None` without one, or for a blank line).
+    fn record_id(&self, line: &str, first: bool) -> PyResult<Option<String>> {
+        engine::record_id(line, first, &self.config).map_err(PyValueError::new_err)
     }
 
     /// The line of totals `neardup clean` prints on standard error.
@@ -314,6 +341,27 @@ impl Job {
         };
         engine::totals(corpus, dropped, &verdicts, removed_block_bytes)
     }
+}
+
+/// Each line written back by `write`, in order: the output, the bytes of
+/// text removed from kept records, and the first error (index in `lines`,
+/// message), if any (the output then stops before that line).
+fn write_lines<T>(
+    lines: &[T],
+    write: impl Fn(&T) -> Result<(String, usize), String>,
+) -> (String, usize, Option<(usize, String)>) {
+    let mut out = String::new();
+    let mut removed = 0;
+    for (i, line) in lines.iter().enumerate() {
+        match write(line) {
+            Ok((text, lost)) => {
+                out.push_str(&text);
+                removed += lost;
+            }
+            Err(e) => return (out, removed, Some((i, e))),
+        }
+    }
+    (out, removed, None)
 }
 
 /// Adds the `spark` submodule to the package's native module.

@@ -198,7 +198,7 @@ def test_strip_markup_equals_the_cli(cli, spark, tmp_path):
 
 @pytest.mark.parametrize(
     "flags",
-    [["--report", "r.json"], ["--json"], ["--annotate"], ["--index", "i"], ["--on-error", "skip"]],
+    [["--report", "r.json"], ["--json"], ["--index", "i"], ["--on-error", "skip"]],
     ids=lambda f: f[0],
 )
 def test_options_not_taken_yet_are_refused_by_name(tmp_path, small, flags):
@@ -212,3 +212,24 @@ def test_options_not_taken_yet_are_refused_by_name(tmp_path, small, flags):
     assert done.returncode == 2
     assert f"neardup: {flags[0]} is not taken by the Spark job yet" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"annotate": True},
+        # Without an id field, a record is named by its file and line.
+        {"annotate": True, "keep": "longest", "level": "docs", "id_field": "none"},
+    ],
+    ids=["annotate", "annotate-longest-docs"],
+)
+def test_annotate_equals_the_cli(cli, spark, tmp_path, small, options, partitions):
+    """`--annotate` keeps every record and marks clusters as the CLI does
+    (document indexes past blank lines, the id of the record that stays)."""
+    figures = same_as_cli(cli, spark, tmp_path, [small], partitions, options)
+    written = (tmp_path / f"spark-{partitions}.jsonl").read_text()
+    # The second file's first record keeps its byte-order mark.
+    records = [json.loads(line.lstrip("\ufeff")) for line in written.splitlines() if line.strip()]
+    assert sum(r["neardup_duplicate"] for r in records) > 10
+    assert len(records) == figures["documents"]
