@@ -28,7 +28,8 @@ Stages (the Rust engine does every decision, `neardup::distributed`):
    input order; every other block is a first copy.
 5. runs (driver): the engine groups repeats into runs from the block table.
 6. output (mapPartitions): each partition writes its records back (dropped
-   ones left out, the text field of those that lost blocks replaced); the
+   ones left out, or with --annotate kept and marked, the text field of
+   those that lost blocks replaced); the
    driver writes the partitions in order to a temporary file beside OUTPUT
    and renames it into place.
 """
