@@ -19,9 +19,10 @@
 //!    block of a kept document is a first copy whatever comes before it, and
 //!    nothing it adds to the detector is ever read by another block: its
 //!    keys are its own. So [`detect_shared`] runs the detector
-//!    ([`crate::detect::detect`]) over the blocks that share a key only, in
-//!    input order, numbered densely (an order-preserving renumbering changes
-//!    nothing the detector decides: ties go by order, lists fill in order).
+//!    ([`crate::detect::detect`]) with the shingles of the blocks that share a
+//!    key only; the others keep their positions, as skipped blocks (batches
+//!    and places are counted in positions), so the driver holds a word count
+//!    a block of the corpus here, as in step 4.
 //! 4. Runs: [`decide_blocks`] takes the verdicts of every block (a word count
 //!    and a verdict a block, no text) and groups repeats into runs with
 //!    [`crate::decide::decide`].
@@ -318,31 +319,68 @@ pub struct Repeat {
 
 /// Runs the detector over the blocks of kept documents that share an exact
 /// key or a posting key with another one (any order): every other block is
-/// a first copy. Returns the repeats, in block order.
+/// a first copy. `words` are every document's block word counts and
+/// `skipped` the documents dropped whole, as for [`decide_blocks`]. Returns
+/// the repeats, in block order.
+///
+/// The detector sees the whole run's sequence of blocks, as one run makes it:
+/// it decides in batches counted from the first block, and a place of
+/// several blocks is bounded by positions in its document, so the blocks
+/// that share no key keep their places, as skipped blocks without shingles.
+/// The detector treats such a block as a first copy that no later block can
+/// find, which is what it is in one run.
 #[must_use]
-pub fn detect_shared(mut blocks: Vec<SharedBlock>, config: &Config) -> Vec<Repeat> {
-    blocks.sort_unstable_by_key(|b| b.block);
-    blocks.dedup_by_key(|b| b.block);
-    let ids: Vec<u64> = blocks.iter().map(|b| b.block).collect();
-    let sketches: Vec<Sketch> = blocks
-        .into_iter()
-        .map(|b| Sketch {
+pub fn detect_shared(
+    blocks: Vec<SharedBlock>,
+    words: &[Vec<u32>],
+    skipped: &[u32],
+    config: &Config,
+) -> Vec<Repeat> {
+    let mut start = Vec::with_capacity(words.len() + 1);
+    let mut doc_of = Vec::new();
+    let mut sketches = Vec::new();
+    for (d, counts) in words.iter().enumerate() {
+        start.push(sketches.len());
+        let doc = u32::try_from(d).expect("fewer than 2^32 documents");
+        for &n in counts {
+            doc_of.push(doc);
+            sketches.push(Sketch {
+                words: n as usize,
+                exact: 0,
+                shingles: Vec::new(),
+            });
+        }
+    }
+    start.push(sketches.len());
+    let mut skip = vec![true; sketches.len()];
+    for b in blocks {
+        let (doc, position) = (
+            usize::try_from(b.block >> 32),
+            usize::try_from(b.block & 0xffff_ffff),
+        );
+        let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
+        assert!(
+            doc < words.len() && position < words[doc].len(),
+            "block {doc}:{position} is past the corpus"
+        );
+        let at = start[doc] + position;
+        sketches[at] = Sketch {
             words: b.features.words as usize,
             exact: b.features.exact,
             shingles: b.features.shingles,
-        })
-        .collect();
-    let doc_of: Vec<u32> = ids
-        .iter()
-        .map(|&b| u32::try_from(b >> 32).expect("32 bits fit"))
-        .collect();
-    let found = detect(
-        &sketches,
-        &vec![false; sketches.len()],
-        &doc_of,
-        config,
-        &Silent,
-    );
+        };
+        skip[at] = false;
+    }
+    for &d in skipped {
+        let d = d as usize;
+        skip[start[d]..start[d + 1]].fill(true);
+    }
+    let number = |i: usize| {
+        let doc = doc_of[i];
+        let position = u32::try_from(i - start[doc as usize]).expect("32 bits fit");
+        block_number(doc, position)
+    };
+    let found = detect(&sketches, &skip, &doc_of, config, &Silent);
     found
         .matches
         .iter()
@@ -354,9 +392,9 @@ pub fn detect_shared(mut blocks: Vec<SharedBlock>, config: &Config) -> Vec<Repea
                 similarity,
                 exact,
             } => Some(Repeat {
-                block: ids[i],
-                source: ids[source],
-                source_last: ids[source_last],
+                block: number(i),
+                source: number(source),
+                source_last: number(source_last),
                 similarity,
                 exact,
             }),
@@ -695,12 +733,12 @@ mod tests {
                 features: numbered[&b].clone(),
             })
             .collect();
-        let repeats = detect_shared(shared, config);
         let words: Vec<Vec<u32>> = docs
             .iter()
             .map(|f| f.blocks.iter().map(|b| b.words).collect())
             .collect();
         let skipped: Vec<u32> = (0..n).filter(|&d| dropped_docs[d as usize]).collect();
+        let repeats = detect_shared(shared, &words, &skipped, config);
         for (d, blocks) in decide_blocks(&words, &skipped, &repeats, config).dropped {
             dropped_blocks[d as usize] = blocks;
         }

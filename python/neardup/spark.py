@@ -400,7 +400,7 @@ def _decide_and_write(
 
         found = records.flatMap(shared_blocks).collect()
         shared_b.unpersist()
-        repeats = job.detect_shared(found)
+        repeats = job.detect_shared(found, words, sorted(dropped_set))
         table_sizes["shared_blocks"] = len(found)
         table_sizes["repeats"] = len(repeats)
         del found

@@ -218,7 +218,10 @@ impl Job {
         &self,
         py: Python<'_>,
         blocks: Vec<(u64, u32, Vec<u8>, Vec<u8>)>,
+        words: Vec<Vec<u8>>,
+        skipped: Vec<u32>,
     ) -> PyResult<Vec<RepeatRow>> {
+        let words = words_of(&words);
         let blocks = blocks
             .into_iter()
             .map(|(block, words, exact, shingles)| {
@@ -232,7 +235,7 @@ impl Job {
                 })
             })
             .collect::<PyResult<Vec<SharedBlock>>>()?;
-        let repeats = py.detach(|| engine::detect_shared(blocks, &self.config));
+        let repeats = py.detach(|| engine::detect_shared(blocks, &words, &skipped, &self.config));
         Ok(repeats
             .into_iter()
             .map(|r| (r.block, r.source, r.source_last, r.similarity, r.exact))
@@ -252,14 +255,7 @@ impl Job {
         skipped: Vec<u32>,
         repeats: Vec<RepeatRow>,
     ) -> (Vec<(u32, Vec<u32>)>, usize, usize, usize, usize) {
-        let words: Vec<Vec<u32>> = words
-            .iter()
-            .map(|w| {
-                w.chunks_exact(4)
-                    .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-                    .collect()
-            })
-            .collect();
+        let words = words_of(&words);
         let repeats: Vec<Repeat> = repeats
             .into_iter()
             .map(|(block, source, source_last, similarity, exact)| Repeat {
@@ -370,4 +366,16 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Job>()?;
     parent.add_submodule(&m)?;
     Ok(())
+}
+
+/// Every document's block word counts, from 4 little-endian bytes a block.
+fn words_of(words: &[Vec<u8>]) -> Vec<Vec<u32>> {
+    words
+        .iter()
+        .map(|w| {
+            w.chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        })
+        .collect()
 }
