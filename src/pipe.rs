@@ -50,7 +50,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// What `-` reads in a run (see [`crate::plan::Streams`]), and the name
+/// What `-` reads in a run (see `plan::Streams`), and the name
 /// messages and reports give it (instead of `<stdin>`). Clones share the
 /// stream; reads take turns.
 #[derive(Clone)]
@@ -100,7 +100,7 @@ impl std::fmt::Debug for Reader {
 }
 
 /// Where a run writes what would go to standard output (see
-/// [`crate::plan::Streams`]). Clones share the stream.
+/// `plan::Streams`). Clones share the stream.
 #[derive(Clone)]
 pub struct Writer(Arc<Mutex<Box<dyn Write + Send>>>);
 

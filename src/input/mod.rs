@@ -43,7 +43,7 @@ pub struct InputPath {
     /// was named directly); `--out-dir` mirrors it.
     pub relative: PathBuf,
     /// What `-` reads instead of standard input: a library caller's stream
-    /// ([`crate::plan::Streams`]), named as it says.
+    /// (`plan::Streams`), named as it says.
     pub reader: Option<crate::pipe::Reader>,
 }
 
