@@ -336,22 +336,16 @@ pub fn detect_shared(
     skipped: &[u32],
     config: &Config,
 ) -> Vec<Repeat> {
-    let mut start = Vec::with_capacity(words.len() + 1);
-    let mut doc_of = Vec::new();
-    let mut sketches = Vec::new();
-    for (d, counts) in words.iter().enumerate() {
-        start.push(sketches.len());
-        let doc = u32::try_from(d).expect("fewer than 2^32 documents");
-        for &n in counts {
-            doc_of.push(doc);
-            sketches.push(Sketch {
-                words: n as usize,
-                exact: 0,
-                shingles: Vec::new(),
-            });
-        }
-    }
-    start.push(sketches.len());
+    let (start, doc_of) = layout(words);
+    let mut sketches: Vec<Sketch> = words
+        .iter()
+        .flatten()
+        .map(|&n| Sketch {
+            words: n as usize,
+            exact: 0,
+            shingles: Vec::new(),
+        })
+        .collect();
     let mut skip = vec![true; sketches.len()];
     for b in blocks {
         let (doc, position) = (
@@ -403,6 +397,21 @@ pub fn detect_shared(
         .collect()
 }
 
+/// The run's sequence of blocks from every document's block word counts:
+/// where each document's blocks start in it (and, last, its end), and each
+/// block's document.
+fn layout(words: &[Vec<u32>]) -> (Vec<usize>, Vec<u32>) {
+    let mut start = Vec::with_capacity(words.len() + 1);
+    let mut doc_of = Vec::new();
+    for (d, w) in words.iter().enumerate() {
+        start.push(doc_of.len());
+        let doc = u32::try_from(d).expect("fewer than 2^32 documents");
+        doc_of.extend(std::iter::repeat_n(doc, w.len()));
+    }
+    start.push(doc_of.len());
+    (start, doc_of)
+}
+
 /// The posting keys a block shares through: those of its distinct shingles
 /// when it is long enough to be indexed ([`crate::detect::posting_key`]).
 #[must_use]
@@ -450,16 +459,8 @@ pub fn decide_blocks(
     repeats: &[Repeat],
     config: &Config,
 ) -> BlockVerdicts {
-    let mut doc_start = Vec::with_capacity(words.len() + 1);
-    let mut doc_of = Vec::new();
-    let mut block_words = Vec::new();
-    for (d, w) in words.iter().enumerate() {
-        doc_start.push(block_words.len());
-        let doc = u32::try_from(d).expect("fewer than 2^32 documents");
-        doc_of.extend(std::iter::repeat_n(doc, w.len()));
-        block_words.extend(w.iter().map(|&n| n as usize));
-    }
-    doc_start.push(block_words.len());
+    let (doc_start, doc_of) = layout(words);
+    let block_words: Vec<usize> = words.iter().flatten().map(|&n| n as usize).collect();
     let mut matches: Vec<Match> = block_words
         .iter()
         .map(|&n| if n == 0 { Match::Empty } else { Match::Unique })
