@@ -2,6 +2,7 @@
 //! compressed input recognised, corrupt index fields refused.
 
 use crate::util::{data_dir, run, run_with_stdin, tempdir, Output};
+use std::path::Path;
 
 /// Asserts the run did not panic or abort.
 #[track_caller]
@@ -39,11 +40,7 @@ fn no_flag_value_panics() {
     let dir = tempdir();
     let d = dir.path();
     std::fs::write(d.join("p.txt"), NO_WORDS).unwrap();
-    std::fs::copy(
-        data_dir().join("near-duplicate-docs").join("wire.jsonl"),
-        d.join("w.jsonl"),
-    )
-    .unwrap();
+    copy_wire(d);
     let numbers = [
         "0",
         "1",
@@ -280,6 +277,24 @@ fn zstd_on_stdin_after_a_skippable_frame_is_decompressed() {
 /// An edit of an index's table.
 type Edit<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
 
+/// The wire-story corpus as `w.jsonl` in `d`.
+fn copy_wire(d: &Path) {
+    std::fs::copy(
+        data_dir().join("near-duplicate-docs").join("wire.jsonl"),
+        d.join("w.jsonl"),
+    )
+    .unwrap();
+}
+
+/// The wire-story corpus as `w.jsonl` in `d` (see [`copy_wire`]), and the
+/// bytes of an index built from it.
+fn wire_index(d: &Path) -> Vec<u8> {
+    copy_wire(d);
+    let out = run(d, &["index", "build", "-q", "-o", "wire.ndx", "w.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    std::fs::read(d.join("wire.ndx")).unwrap()
+}
+
 /// Index `bytes` with its table edited by `edit` and its checksums made
 /// valid again: a crafted file, not a damaged one.
 fn reseal(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
@@ -309,14 +324,7 @@ fn reseal(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
 fn crafted_index_fields_are_corrupt_index_errors() {
     let dir = tempdir();
     let d = dir.path();
-    std::fs::copy(
-        data_dir().join("near-duplicate-docs").join("wire.jsonl"),
-        d.join("w.jsonl"),
-    )
-    .unwrap();
-    let out = run(d, &["index", "build", "-q", "-o", "good.ndx", "w.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let good = std::fs::read(d.join("good.ndx")).unwrap();
+    let good = wire_index(d);
     // Resealed unchanged, it is still a good index.
     std::fs::write(d.join("same.ndx"), reseal(&good, |_| {})).unwrap();
     let same = run(d, &["scan", "--index", "same.ndx", "w.jsonl"]);
@@ -460,14 +468,7 @@ fn an_index_of_the_old_containment_rule_is_refused() {
     // under the old rule would answer with another meaning: refused by name.
     let dir = tempdir();
     let d = dir.path();
-    std::fs::copy(
-        data_dir().join("near-duplicate-docs").join("wire.jsonl"),
-        d.join("w.jsonl"),
-    )
-    .unwrap();
-    let out = run(d, &["index", "build", "-q", "-o", "new.ndx", "w.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let new = std::fs::read(d.join("new.ndx")).unwrap();
+    let new = wire_index(d);
     let old = reseal(&new, |t| t["params"]["engine"] = serde_json::json!(1));
     std::fs::write(d.join("old.ndx"), old).unwrap();
     let out = run(d, &["scan", "--index", "old.ndx", "w.jsonl"]);

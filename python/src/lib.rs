@@ -188,10 +188,11 @@ impl Options<'_> {
         self.take(name, "a path")
     }
 
-    /// A value of a fixed set, as clap refuses others.
-    fn choice<T: Copy>(&self, name: &str, choices: &[(&str, T)]) -> PyResult<T> {
+    /// A value of a fixed set, as clap refuses others; `default` (the
+    /// `Config::default()` one) when not given.
+    fn choice<T: Copy>(&self, name: &str, default: T, choices: &[(&str, T)]) -> PyResult<T> {
         let Some(given) = self.string(name)? else {
-            return Ok(choices[0].1);
+            return Ok(default);
         };
         choices
             .iter()
@@ -244,6 +245,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
     let d = Config::default();
     let measure = options.choice(
         "measure",
+        d.measure,
         &[
             ("containment", Measure::Containment),
             ("jaccard", Measure::Jaccard),
@@ -286,6 +288,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
     let config = Config {
         blocks: options.choice(
             "blocks",
+            d.blocks,
             &[
                 ("auto", BlockMode::Auto),
                 ("lines", BlockMode::Lines),
@@ -294,6 +297,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         )?,
         format: options.choice(
             "format",
+            d.format,
             &[
                 ("auto", Format::Auto),
                 ("text", Format::Text),
@@ -312,6 +316,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         seed: options.number("seed", d.seed)?,
         level: options.choice(
             "level",
+            d.level,
             &[
                 ("both", Level::Both),
                 ("blocks", Level::Blocks),
@@ -320,6 +325,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         )?,
         method: options.choice(
             "method",
+            d.method,
             &[("minhash", Method::Minhash), ("simhash", Method::Simhash)],
         )?,
         doc_shingle: options.number("doc_shingle", d.doc_shingle)?,
@@ -332,6 +338,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         annotate: options.flag("annotate", d.annotate)?,
         on_error: options.choice(
             "on_error",
+            d.on_error,
             &[("fail", OnError::Fail), ("skip", OnError::Skip)],
         )?,
         glob,

@@ -131,13 +131,14 @@ pub fn candidate_pairs_after(
                 at += 2 + buckets[at] as usize;
             }
             starts.sort_unstable();
-            let mut bytes: Vec<u8> = Vec::with_capacity(buckets.len() * 4);
+            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
             for (_, at) in starts {
                 let len = 2 + buckets[at] as usize;
-                bytes.extend(buckets[at..at + len].iter().flat_map(|m| m.to_le_bytes()));
+                for member in &buckets[at..at + len] {
+                    hasher.update(&member.to_le_bytes());
+                }
             }
-            let fingerprint = xxhash_rust::xxh3::xxh3_128(&bytes);
-            drop(bytes);
+            let fingerprint = hasher.digest128();
             if !seen
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
