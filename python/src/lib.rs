@@ -8,11 +8,11 @@
 //! bytes and parses what comes back.
 
 use neardup::check::Limits;
-use neardup::config::{Keep, Level, Measure, Method, OnError};
+use neardup::config::{Keep, ValueEnum};
 use neardup::pipe::{Reader, Writer};
 use neardup::plan::{Command, ReportFormat, Request, Streams};
 use neardup::progress::Progress;
-use neardup::{BlockMode, Config, Error, ExitStatus, Format, Plan};
+use neardup::{Config, Error, ExitStatus, Plan};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -188,25 +188,26 @@ impl Options<'_> {
         self.take(name, "a path")
     }
 
-    /// A value of a fixed set, as clap refuses others; `default` (the
-    /// `Config::default()` one) when not given.
-    fn choice<T: Copy>(&self, name: &str, default: T, choices: &[(&str, T)]) -> PyResult<T> {
+    /// A value of a fixed set, by the CLI's names for it (clap's), refusing
+    /// others as clap does; `default` (the `Config::default()` one) when not
+    /// given.
+    fn choice<T: ValueEnum>(&self, name: &str, default: T) -> PyResult<T> {
         let Some(given) = self.string(name)? else {
             return Ok(default);
         };
-        choices
-            .iter()
-            .find(|(n, _)| *n == given)
-            .map(|&(_, v)| v)
-            .ok_or_else(|| {
-                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-                NeardupError::new_err(format!(
-                    "invalid value '{given}' for '{} <{}>' [possible values: {}]",
-                    flag(name),
-                    name.to_uppercase(),
-                    names.join(", ")
-                ))
-            })
+        T::from_str(&given, false).map_err(|_| {
+            let names: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value)
+                .map(|v| v.get_name().to_owned())
+                .collect();
+            NeardupError::new_err(format!(
+                "invalid value '{given}' for '{} <{}>' [possible values: {}]",
+                flag(name),
+                name.to_uppercase(),
+                names.join(", ")
+            ))
+        })
     }
 
     /// Refuses what no option took.
@@ -243,14 +244,7 @@ fn usage(e: &Error) -> PyErr {
 #[allow(clippy::too_many_lines)]
 fn config(options: &Options<'_>) -> PyResult<Config> {
     let d = Config::default();
-    let measure = options.choice(
-        "measure",
-        d.measure,
-        &[
-            ("containment", Measure::Containment),
-            ("jaccard", Measure::Jaccard),
-        ],
-    )?;
+    let measure = options.choice("measure", d.measure)?;
     let (bands, rows) = (
         options.take::<usize>("bands", "a number")?,
         options.take::<usize>("rows", "a number")?,
@@ -286,25 +280,8 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         })?;
     }
     let config = Config {
-        blocks: options.choice(
-            "blocks",
-            d.blocks,
-            &[
-                ("auto", BlockMode::Auto),
-                ("lines", BlockMode::Lines),
-                ("paragraphs", BlockMode::Paragraphs),
-            ],
-        )?,
-        format: options.choice(
-            "format",
-            d.format,
-            &[
-                ("auto", Format::Auto),
-                ("text", Format::Text),
-                ("jsonl", Format::Jsonl),
-                ("parquet", Format::Parquet),
-            ],
-        )?,
+        blocks: options.choice("blocks", d.blocks)?,
+        format: options.choice("format", d.format)?,
         text_field: options.string("text_field")?.unwrap_or(d.text_field),
         id_field: options.string("id_field")?.unwrap_or(d.id_field),
         block_shingle: options.number("block_shingle", d.block_shingle)?,
@@ -314,20 +291,8 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         strip_markup: options.flag("strip_markup", d.strip_markup)?,
         max_gap: options.number("max_gap", d.max_gap)?,
         seed: options.number("seed", d.seed)?,
-        level: options.choice(
-            "level",
-            d.level,
-            &[
-                ("both", Level::Both),
-                ("blocks", Level::Blocks),
-                ("docs", Level::Docs),
-            ],
-        )?,
-        method: options.choice(
-            "method",
-            d.method,
-            &[("minhash", Method::Minhash), ("simhash", Method::Simhash)],
-        )?,
+        level: options.choice("level", d.level)?,
+        method: options.choice("method", d.method)?,
         doc_shingle: options.number("doc_shingle", d.doc_shingle)?,
         num_perm: options.number("num_perm", d.num_perm)?,
         threshold: options.number("threshold", measure.default_threshold())?,
@@ -336,11 +301,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         measure,
         keep,
         annotate: options.flag("annotate", d.annotate)?,
-        on_error: options.choice(
-            "on_error",
-            d.on_error,
-            &[("fail", OnError::Fail), ("skip", OnError::Skip)],
-        )?,
+        on_error: options.choice("on_error", d.on_error)?,
         glob,
         text: options.flag("text", d.text)?,
         preview: options.number("preview", d.preview)?,
