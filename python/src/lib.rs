@@ -376,7 +376,11 @@ fn kind(e: &Error) -> &'static str {
 /// hears how far the run is.
 #[pyfunction]
 #[pyo3(signature = (command, options, paths, input=None, name=None, output=None, report=None, progress=None, build=None))]
-#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
+#[allow(
+    clippy::too_many_arguments,
+    clippy::needless_pass_by_value,
+    clippy::too_many_lines
+)]
 fn run(
     py: Python<'_>,
     command: &str,
@@ -440,11 +444,16 @@ fn run(
         paths
     };
     let clean = command == Command::Clean;
+    // (`clean` only, as `--out-dir`: elsewhere an unexpected keyword.)
+    let out_dir = clean
+        .then(|| options.path("out_dir"))
+        .transpose()?
+        .flatten();
     let request = Request {
         command,
         paths,
-        output: clean.then(|| "-".into()),
-        out_dir: None,
+        output: (clean && out_dir.is_none()).then(|| "-".into()),
+        out_dir,
         report: clean.then(|| "-".into()),
         html: None,
         format: ReportFormat::Json,
@@ -494,30 +503,14 @@ fn run(
 #[pyfunction]
 #[pyo3(signature = (path, verify=false))]
 #[allow(clippy::needless_pass_by_value)]
-fn index_stats(
-    py: Python<'_>,
-    path: PathBuf,
-    verify: bool,
-) -> (Option<String>, Option<(&'static str, String)>) {
+fn index_stats(py: Python<'_>, path: PathBuf, verify: bool) -> Answer<String> {
     let stats = py.detach(|| {
         let fail = |e: Error| (kind(&e), e.to_string());
         let index = neardup::store::Segment::open(&path, None, None).map_err(fail)?;
         if verify {
             index.verify().map_err(fail)?;
         }
-        let meta = index.meta();
-        let stats = serde_json::json!({
-            "path": path.display().to_string(),
-            "format_version": neardup::store::FORMAT_VERSION,
-            "bytes": index.file_len(),
-            "created": meta.created,
-            "updated": meta.updated,
-            "runs": meta.runs,
-            "parameters": meta.params,
-            "verified": verify,
-            "documents": index.documents(),
-            "blocks": index.blocks(),
-        });
+        let stats = neardup::store::stats_json(&index, &path, verify);
         Ok(stats.to_string())
     });
     match stats {
@@ -526,11 +519,27 @@ fn index_stats(
     }
 }
 
+/// What a native call gives back: its value, or the error's kind and message.
+type Answer<T> = (Option<T>, Option<(&'static str, String)>);
+
+/// `neardup index merge A B -o OUTPUT`: the documents of `b` after those of
+/// `a`, written to `output` (which may be `a`), with the CLI's checks; the
+/// documents of each, or `(kind, message)` when it failed (nothing replaced).
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)]
+fn index_merge(py: Python<'_>, a: PathBuf, b: PathBuf, output: PathBuf) -> Answer<(usize, usize)> {
+    match py.detach(|| neardup::store::merge_files(&a, &b, &output)) {
+        Ok(counts) => (Some(counts), None),
+        Err(e) => (None, Some((kind(&e), e.to_string()))),
+    }
+}
+
 /// The engine of the `neardup` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(index_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(index_merge, m)?)?;
     m.add("NeardupError", m.py().get_type::<NeardupError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     spark::register(m)?;
