@@ -1,4 +1,4 @@
-//! Word n-gram shingles hashed with seeded xxh3.
+//! Word n-gram shingles: seeded xxh3 word hashes, rolled into shingle hashes.
 //!
 //! Each word is hashed once (xxh3-64 with the seed); a shingle is a rolling
 //! combination of the hashes of its `n` words (a polynomial in them, each
