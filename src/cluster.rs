@@ -661,6 +661,14 @@ mod tests {
         candidates.sketch(hashes, config.seed)
     }
 
+    /// Three documents clustered, and their sketches.
+    fn three(texts: &[&str; 3], sizes: &[usize; 3], config: &Config) -> (DocLevel, Vec<DocSketch>) {
+        let cands = Candidates::new(config);
+        let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, config)).collect();
+        let level = cluster(&docs, &cands, config, sizes, &[None, None, None]);
+        (level, docs)
+    }
+
     fn text(seed: usize, len: usize) -> String {
         (0..len)
             .map(|i| format!("w{}", (i * 7919 + seed * 104_729) % 10_007))
@@ -692,7 +700,6 @@ mod tests {
     #[test]
     fn a_note_sharing_only_the_end_of_a_story_is_not_its_copy() {
         let config = Config::default();
-        let cands = Candidates::new(&config);
         let (story, license) = (text(1, 400), text(3, 100));
         let long = format!("{story} {license}");
         // A short note of its own (a headline) carrying the same license: 96%
@@ -701,18 +708,8 @@ mod tests {
         // A copy with a new headline, cut to its first 250 words.
         let words: Vec<&str> = story.split(' ').collect();
         let cut = format!("{} {}", text(7, 8), words[..250].join(" "));
-        let docs: Vec<DocSketch> = [long.as_str(), note.as_str(), cut.as_str()]
-            .iter()
-            .map(|t| doc(t, &cands, &config))
-            .collect();
+        let (level, docs) = three(&[&long, &note, &cut], &[500, 108, 258], &config);
         assert!(similarity(&docs[1].shingles, &docs[0].shingles, Measure::Containment) > 0.9);
-        let level = cluster(
-            &docs,
-            &cands,
-            &config,
-            &[500, 108, 258],
-            &[None, None, None],
-        );
         assert_eq!(level.dropped, [false, false, true]);
         assert_eq!(level.rep_of, [None, None, Some(0)]);
     }
@@ -810,20 +807,9 @@ mod tests {
     #[test]
     fn a_longer_document_is_never_dropped_for_holding_a_shorter_one() {
         let config = Config::default();
-        let cands = Candidates::new(&config);
         let short = text(1, 100);
         let long = format!("{short} {}", text(2, 300));
-        let docs: Vec<DocSketch> = [short.as_str(), long.as_str(), short.as_str()]
-            .iter()
-            .map(|t| doc(t, &cands, &config))
-            .collect();
-        let level = cluster(
-            &docs,
-            &cands,
-            &config,
-            &[100, 400, 100],
-            &[None, None, None],
-        );
+        let (level, _) = three(&[&short, &long, &short], &[100, 400, 100], &config);
         // The long one adds text: kept. The second short copy adds nothing.
         assert_eq!(level.dropped, [false, false, true]);
     }
