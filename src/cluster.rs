@@ -87,20 +87,18 @@ impl Candidates {
     /// Sketches a document from its shingle hashes in text order (repeats kept).
     #[must_use]
     pub fn sketch(&self, shingles: Vec<u64>, seed: u64) -> DocSketch {
-        let set = positioned_set(&shingles);
         let mut keys = Vec::with_capacity(self.tables());
-        match self {
-            Candidates::Minhash { .. } => {
-                self.minhash_keys(set.iter().map(|&s| s & !HEAD), seed, &mut keys);
+        if let Candidates::Simhash { masks, .. } = self {
+            if !shingles.is_empty() {
+                let mut unmarked: Vec<u64> = shingles.iter().map(|&s| s & !HEAD).collect();
+                unmarked.sort_unstable();
+                let fingerprint = simhash::fingerprint(&unmarked, seed);
+                permuted::keys(fingerprint, masks, &mut keys);
             }
-            Candidates::Simhash { masks, .. } => {
-                if !shingles.is_empty() {
-                    let mut unmarked: Vec<u64> = shingles.iter().map(|&s| s & !HEAD).collect();
-                    unmarked.sort_unstable();
-                    let fingerprint = simhash::fingerprint(&unmarked, seed);
-                    permuted::keys(fingerprint, masks, &mut keys);
-                }
-            }
+        }
+        let set = positioned_set(shingles);
+        if let Candidates::Minhash { .. } = self {
+            self.minhash_keys(set.iter().map(|&s| s & !HEAD), seed, &mut keys);
         }
         DocSketch {
             shingles: set,
@@ -163,13 +161,11 @@ pub const HEAD: u64 = 1;
 /// kept): distinct hashes, sorted, each marked [`HEAD`] when it first occurs
 /// in the first 40% of the document's shingles.
 #[must_use]
-pub fn positioned_set(shingles: &[u64]) -> Vec<u64> {
-    let n = shingles.len();
-    let mut set: Vec<u64> = shingles
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| (s & !HEAD) | u64::from(5 * i < 2 * n))
-        .collect();
+pub fn positioned_set(mut set: Vec<u64>) -> Vec<u64> {
+    let n = set.len();
+    for (i, s) in set.iter_mut().enumerate() {
+        *s = (*s & !HEAD) | u64::from(5 * i < 2 * n);
+    }
     set.sort_unstable();
     // A hash found in and after the head first occurs in it.
     set.dedup_by(|later, kept| {

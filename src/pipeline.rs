@@ -332,7 +332,7 @@ const WORDS_PART: usize = 1 << 17;
 /// keeps ([`crate::cluster::positioned_set`]).
 fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
     let shingles = shingles_of(&as_bytes(words), config.doc_shingle, config.seed);
-    crate::cluster::positioned_set(&shingles)
+    crate::cluster::positioned_set(shingles)
 }
 
 /// The second pass over one document (both levels): its blocks' shingles, or
