@@ -319,12 +319,10 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
 const WORDS_PART: usize = 1 << 17;
 
 /// The distinct, sorted `config.doc_shingle`-word shingles of a document's
-/// word hashes: the set [`Candidates::sketch`] keeps.
+/// word hashes, marked where they first occur: the set [`Candidates::sketch`]
+/// keeps ([`crate::cluster::positioned_set`]).
 fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
-    let mut shingles = shingles_of(words, config.doc_shingle, config.seed);
-    shingles.sort_unstable();
-    shingles.dedup();
-    shingles
+    crate::cluster::positioned_set(shingles_of(words, config.doc_shingle, config.seed))
 }
 
 /// The second pass over one document (both levels): its blocks' shingles, or

@@ -120,7 +120,10 @@ pub struct IndexParams {
 /// 4: shingle hashes are a rolling combination of word hashes, not the xxh3
 /// of their bytes, so an older index's shingles and band keys mean nothing
 /// to this build.
-pub const ENGINE_VERSION: u32 = 4;
+/// 5: a document's shingle hashes keep 63 bits, the lowest marking whether the
+/// shingle first occurs in the document's first 40% (a document that shares
+/// only another's end is not its copy), and its MinHash keys are of those 63.
+pub const ENGINE_VERSION: u32 = 5;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])
