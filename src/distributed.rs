@@ -205,6 +205,8 @@ pub struct DocVerdicts {
     pub clusters: usize,
     /// Each document in a cluster, ascending (what `--annotate` says of it).
     pub members: Vec<InCluster>,
+    /// Candidate pairs (distinct) and pairs verified, as the report counts them.
+    pub pairs: (usize, usize),
 }
 
 /// A document's place in its cluster (document numbers as the caller gave
@@ -283,6 +285,7 @@ pub fn cluster_documents(
         dropped,
         clusters: level.clusters.len(),
         members: in_clusters,
+        pairs: (level.candidate_pairs, level.verified_pairs),
     }
 }
 
@@ -317,11 +320,24 @@ pub struct Repeat {
     pub exact: bool,
 }
 
+/// What the detector found among the blocks that share a key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Detected {
+    /// The repeats, in block order.
+    pub repeats: Vec<Repeat>,
+    /// (block, its first copy) for each block of a document dropped whole
+    /// whose text is exactly that of a first copy (the report counts these
+    /// copies in its shared-block list), in block order.
+    pub copies_in_dropped: Vec<(u64, u64)>,
+}
+
 /// Runs the detector over the blocks of kept documents that share an exact
 /// key or a posting key with another one (any order): every other block is
 /// a first copy. `words` are every document's block word counts and
-/// `skipped` the documents dropped whole, as for [`decide_blocks`]. Returns
-/// the repeats, in block order.
+/// `skipped` the documents dropped whole, as for [`decide_blocks`];
+/// `dropped` holds (block, exact key) of blocks of those documents that
+/// share their exact key with a block of a kept one (for the report: empty
+/// when none is made).
 ///
 /// The detector sees the whole run's sequence of blocks, as one run makes it:
 /// it decides in batches counted from the first block, and a place of
@@ -334,8 +350,9 @@ pub fn detect_shared(
     blocks: Vec<SharedBlock>,
     words: &[Vec<u32>],
     skipped: &[u32],
+    dropped: &[(u64, u128)],
     config: &Config,
-) -> Vec<Repeat> {
+) -> Detected {
     let (start, doc_of) = layout(words);
     let mut sketches: Vec<Sketch> = words
         .iter()
@@ -348,16 +365,7 @@ pub fn detect_shared(
         .collect();
     let mut skip = vec![true; sketches.len()];
     for b in blocks {
-        let (doc, position) = (
-            usize::try_from(b.block >> 32),
-            usize::try_from(b.block & 0xffff_ffff),
-        );
-        let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
-        assert!(
-            doc < words.len() && position < words[doc].len(),
-            "block {doc}:{position} is past the corpus"
-        );
-        let at = start[doc] + position;
+        let at = global_block(b.block, words, &start);
         sketches[at] = Sketch {
             words: b.features.words as usize,
             exact: b.features.exact,
@@ -369,13 +377,16 @@ pub fn detect_shared(
         let d = d as usize;
         skip[start[d]..start[d + 1]].fill(true);
     }
+    for &(block, exact) in dropped {
+        sketches[global_block(block, words, &start)].exact = exact;
+    }
     let number = |i: usize| {
         let doc = doc_of[i];
         let position = u32::try_from(i - start[doc as usize]).expect("32 bits fit");
         block_number(doc, position)
     };
     let found = detect(&sketches, &skip, &doc_of, config, &Silent);
-    found
+    let repeats = found
         .matches
         .iter()
         .enumerate()
@@ -394,7 +405,30 @@ pub fn detect_shared(
             }),
             _ => None,
         })
-        .collect()
+        .collect();
+    Detected {
+        repeats,
+        copies_in_dropped: found
+            .copies_in_dropped
+            .iter()
+            .map(|&(block, first)| (number(block), number(first)))
+            .collect(),
+    }
+}
+
+/// Where block `b` ([`block_number`]) is in the run's sequence of blocks
+/// (`start`: where each document's blocks start, from [`layout`]).
+///
+/// # Panics
+/// If `b` is past the corpus.
+fn global_block(b: u64, words: &[Vec<u32>], start: &[usize]) -> usize {
+    let (doc, position) = (usize::try_from(b >> 32), usize::try_from(b & 0xffff_ffff));
+    let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
+    assert!(
+        doc < words.len() && position < words[doc].len(),
+        "block {doc}:{position} is past the corpus"
+    );
+    start[doc] + position
 }
 
 /// The run's sequence of blocks from every document's block word counts:
@@ -445,20 +479,18 @@ pub struct BlockVerdicts {
     pub removed_blocks: usize,
 }
 
-/// Groups every repeat into runs with [`decide`]: `words` holds the word
-/// counts of each document's blocks (every document, in order: document
-/// numbers are positions in it), `skipped` the documents dropped whole
-/// (ascending) and `repeats` what [`detect_shared`] found.
-///
-/// # Panics
-/// If a repeat names a block past the last one.
-#[must_use]
-pub fn decide_blocks(
-    words: &[Vec<u32>],
-    skipped: &[u32],
-    repeats: &[Repeat],
-    config: &Config,
-) -> BlockVerdicts {
+/// Every block's verdict and each document's runs, as one run decides them
+/// ([`decide_blocks`] and [`report`]): the layout of the run's blocks, their
+/// word counts and matches, and each document's decision.
+struct Decided {
+    doc_start: Vec<usize>,
+    doc_of: Vec<u32>,
+    words: Vec<usize>,
+    matches: Vec<Match>,
+    decisions: Vec<DocDecision>,
+}
+
+fn decide_all(words: &[Vec<u32>], skipped: &[u32], repeats: &[Repeat], config: &Config) -> Decided {
     let (doc_start, doc_of) = layout(words);
     let block_words: Vec<usize> = words.iter().flatten().map(|&n| n as usize).collect();
     let mut matches: Vec<Match> = block_words
@@ -469,15 +501,7 @@ pub fn decide_blocks(
         let d = d as usize;
         matches[doc_start[d]..doc_start[d + 1]].fill(Match::Skipped);
     }
-    let at = |b: u64| {
-        let (doc, position) = (usize::try_from(b >> 32), usize::try_from(b & 0xffff_ffff));
-        let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
-        assert!(
-            doc < words.len() && position < words[doc].len(),
-            "block {doc}:{position} is past the corpus"
-        );
-        doc_start[doc] + position
-    };
+    let at = |b: u64| global_block(b, words, &doc_start);
     for r in repeats {
         matches[at(r.block)] = Match::Repeat {
             source: at(r.source),
@@ -501,6 +525,34 @@ pub fn decide_blocks(
         .into_par_iter()
         .map(|doc| decide(doc, &facts, config))
         .collect();
+    Decided {
+        doc_start,
+        doc_of,
+        words: block_words,
+        matches,
+        decisions,
+    }
+}
+
+/// Groups every repeat into runs with [`decide`]: `words` holds the word
+/// counts of each document's blocks (every document, in order: document
+/// numbers are positions in it), `skipped` the documents dropped whole
+/// (ascending) and `repeats` what [`detect_shared`] found.
+///
+/// # Panics
+/// If a repeat names a block past the last one.
+#[must_use]
+pub fn decide_blocks(
+    words: &[Vec<u32>],
+    skipped: &[u32],
+    repeats: &[Repeat],
+    config: &Config,
+) -> BlockVerdicts {
+    let Decided {
+        doc_start,
+        decisions,
+        ..
+    } = decide_all(words, skipped, repeats, config);
     let mut out = BlockVerdicts::default();
     for (d, decision) in decisions.iter().enumerate() {
         if decision.runs.is_empty() && decision.kept_short.is_empty() {
@@ -658,15 +710,272 @@ pub fn totals(
     })
 }
 
+/// The documents whose text the report reads (numbers as in `words`,
+/// ascending): those with repeats, and those holding the first copies and
+/// aligned blocks their repeats name. `words`, `skipped` and `repeats` are
+/// those of [`decide_blocks`].
+#[must_use]
+pub fn report_documents(
+    words: &[Vec<u32>],
+    skipped: &[u32],
+    repeats: &[Repeat],
+    config: &Config,
+) -> Vec<u32> {
+    let decided = decide_all(words, skipped, repeats, config);
+    let mut out = Vec::new();
+    for (d, decision) in decided.decisions.iter().enumerate() {
+        let pairs = decision
+            .runs
+            .iter()
+            .flat_map(|r| &r.pairs)
+            .chain(&decision.kept_short);
+        for p in pairs {
+            for b in [p.block, p.source, p.source_last, p.mirror, p.mirror_last] {
+                out.push(decided.doc_of[b]);
+            }
+            out.push(u32::try_from(d).expect("fewer than 2^32 documents"));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// What [`report`] is made from: the findings of a run spread over many
+/// machines, with documents numbered by their line in the input (files in
+/// order, then lines; blank lines count as documents without blocks, as
+/// in [`decide_blocks`]).
+#[derive(Clone, Debug, Default)]
+pub struct ReportParts {
+    /// Each input file: its name as the report gives it, its size in bytes,
+    /// and the number of its first line.
+    pub files: Vec<(String, usize, usize)>,
+    /// The bytes of text of each line's record (`None`: a blank line).
+    pub lens: Vec<Option<usize>>,
+    /// Each line's blocks' word counts.
+    pub words: Vec<Vec<u32>>,
+    /// The documents the document level drops (marked only, with
+    /// `--annotate`), ascending.
+    pub dropped: Vec<u32>,
+    /// What [`detect_shared`] found.
+    pub detected: Detected,
+    /// The document level, when it ran: candidate pairs, verified pairs, and
+    /// each document in a cluster ([`cluster_documents`]).
+    pub doc_level: Option<(usize, usize, Vec<InCluster>)>,
+    /// The lines the report reads (with a file's byte-order mark, if it has
+    /// one): those of [`report_documents`] and of the documents in clusters,
+    /// each with its number, in any order.
+    pub texts: Vec<(u32, String)>,
+}
+
+/// The report `neardup clean` makes of the same input (`--report`), made by
+/// the engine's own code ([`crate::report::Accumulator`]) from `parts`.
+///
+/// # Errors
+/// A line of `texts` that is no record (its message, with file and line).
+///
+/// # Panics
+/// If `parts` are not of one corpus (a repeat past its blocks, a text of a
+/// blank line).
+#[allow(clippy::too_many_lines)]
+pub fn report(mut parts: ReportParts, config: &Config) -> Result<crate::report::Report, String> {
+    use crate::input::{Corpus, Data, Document, InputPath, Source};
+    use std::sync::Arc;
+    // Documents are numbered past blank lines; blocks keep their numbers.
+    let mut dense = Vec::with_capacity(parts.lens.len());
+    let mut n = 0u32;
+    for len in &parts.lens {
+        dense.push(n);
+        n += u32::from(len.is_some());
+    }
+    let doc = |line: u32| dense[line as usize];
+    let block = |b: u64| {
+        block_number(
+            doc(u32::try_from(b >> 32).expect("32 bits")),
+            (b & 0xffff_ffff) as u32,
+        )
+    };
+    let words: Vec<Vec<u32>> = std::mem::take(&mut parts.words)
+        .into_iter()
+        .zip(&parts.lens)
+        .filter(|(_, len)| len.is_some())
+        .map(|(w, _)| w)
+        .collect();
+    let dropped: Vec<u32> = parts.dropped.iter().map(|&d| doc(d)).collect();
+    let repeats: Vec<Repeat> = parts
+        .detected
+        .repeats
+        .iter()
+        .map(|r| Repeat {
+            block: block(r.block),
+            source: block(r.source),
+            source_last: block(r.source_last),
+            ..*r
+        })
+        .collect();
+    let decided = decide_all(&words, &dropped, &repeats, config);
+    // The corpus: each file holds the lines read (each other line is left
+    // empty, so lines keep their numbers); every other record is counted.
+    parts.texts.sort_unstable_by_key(|t| t.0);
+    let mut texts = parts.texts.iter().peekable();
+    let mut sources = Vec::new();
+    let mut documents = Vec::with_capacity(n as usize);
+    let ends = parts
+        .files
+        .iter()
+        .skip(1)
+        .map(|f| f.2)
+        .chain([parts.lens.len()]);
+    for (f, ((name, _, first), end)) in parts.files.iter().zip(ends).enumerate() {
+        let mut data = Vec::new();
+        for line in *first..end {
+            let number = u32::try_from(line).expect("fewer than 2^32 lines");
+            if let Some((_, text)) = texts.next_if(|t| t.0 == number) {
+                data.extend_from_slice(text.as_bytes());
+            }
+            data.push(b'\n');
+        }
+        let source = Source {
+            input: InputPath {
+                path: name.into(),
+                relative: name.into(),
+                reader: None,
+            },
+            format: crate::Format::Jsonl,
+            data: Data::Owned(data),
+        };
+        let (read, _) = crate::input::documents(&source, config).map_err(|e| e.to_string())?;
+        let mut read = read.into_iter().peekable();
+        for line in *first..end {
+            let Some(len) = parts.lens[line] else {
+                continue;
+            };
+            let number = line - first + 1;
+            match read
+                .next_if(|d| d.record.as_ref().map(crate::input::Record::line) == Some(number))
+            {
+                Some(mut d) => {
+                    d.source = f;
+                    documents.push(d);
+                }
+                None => documents.push(Document::counted(f, len)),
+            }
+        }
+        sources.push(Arc::new(source));
+    }
+    let corpus = Corpus {
+        sources,
+        documents,
+        skipped: Vec::new(),
+    };
+    let needed: std::collections::HashSet<usize> =
+        parts.texts.iter().map(|t| doc(t.0) as usize).collect();
+    let blocks = (0..corpus.documents.len())
+        .map(|d| {
+            if needed.contains(&d) {
+                segment(&corpus.text(&corpus.documents[d]), config.blocks)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let n = corpus.documents.len();
+    let mut level_dropped = vec![false; n];
+    for &d in &dropped {
+        level_dropped[d as usize] = true;
+    }
+    let mut doc_level = crate::cluster::DocLevel {
+        dropped: level_dropped,
+        cluster_of: vec![None; n],
+        rep_of: vec![None; n],
+        ..crate::cluster::DocLevel::default()
+    };
+    if let Some((candidate_pairs, verified_pairs, members)) = &parts.doc_level {
+        doc_level.candidate_pairs = *candidate_pairs;
+        doc_level.verified_pairs = *verified_pairs;
+        // Members come in document order, a cluster's representative first.
+        let mut by_representative: std::collections::BTreeMap<u32, crate::cluster::Cluster> =
+            std::collections::BTreeMap::new();
+        for m in members {
+            let c = by_representative
+                .entry(doc(m.representative))
+                .or_insert_with(|| crate::cluster::Cluster {
+                    representative: doc(m.representative) as usize,
+                    members: Vec::new(),
+                    kept: doc(m.kept) as usize,
+                });
+            c.members.push((doc(m.doc) as usize, m.similarity));
+        }
+        doc_level.clusters = by_representative.into_values().collect();
+    }
+    let mut block_dropped = vec![false; decided.matches.len()];
+    for decision in &decided.decisions {
+        for pair in decision.runs.iter().flat_map(|r| &r.pairs) {
+            block_dropped[pair.block] = true;
+        }
+    }
+    let at = |b: u64| global_block(block(b), &words, &decided.doc_start);
+    let copies_in_dropped = parts
+        .detected
+        .copies_in_dropped
+        .iter()
+        .map(|&(b, first)| (at(b), at(first)))
+        .collect();
+    let analysis = crate::Analysis {
+        history: None,
+        base_docs: 0,
+        base_blocks: 0,
+        indexed_docs: 0,
+        blocks,
+        doc_start: decided.doc_start,
+        doc_of: decided.doc_of,
+        words: decided.words,
+        matches: decided.matches,
+        decisions: decided.decisions,
+        dropped: block_dropped,
+        doc_dropped: if config.annotate {
+            vec![false; n]
+        } else {
+            doc_level.dropped.clone()
+        },
+        doc_level,
+        candidates: (config.level != Level::Blocks).then(|| Candidates::new(config)),
+        copies_in_dropped,
+        unresolved_copies: Vec::new(),
+        timings: crate::pipeline::Timings::default(),
+        added: None,
+    };
+    let mut accumulator = crate::report::Accumulator::new(config, "clean");
+    accumulator.add(&corpus, &analysis, &corpus);
+    let mut report = accumulator
+        .finish(&corpus.sources, &[])
+        .expect("nothing is spooled");
+    // Each input's size is that of its file, not of the lines read here.
+    for (input, file) in report.inputs.iter_mut().zip(&parts.files) {
+        input.bytes = file.1;
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::input::Corpus;
     use std::collections::BTreeMap;
 
+    /// What the Spark job finds, on one machine.
+    struct Spread {
+        dropped_docs: Vec<bool>,
+        dropped_blocks: Vec<Vec<u32>>,
+        words: Vec<Vec<u32>>,
+        skipped: Vec<u32>,
+        detected: Detected,
+        doc_level: Option<(usize, usize, Vec<InCluster>)>,
+    }
+
     /// What the Spark job does, on one machine: features per document, keys
     /// grouped as a shuffle groups them, decisions from the groups.
-    fn spread(texts: &[String], config: &Config) -> (Vec<bool>, Vec<Vec<u32>>) {
+    fn spread(texts: &[String], config: &Config) -> Spread {
         let candidates = (config.level != Level::Blocks).then(|| Candidates::new(config));
         let docs: Vec<DocFeatures> = texts
             .iter()
@@ -674,6 +983,7 @@ mod tests {
             .collect();
         let n = u32::try_from(docs.len()).unwrap();
         let mut dropped_docs = vec![false; docs.len()];
+        let mut doc_level = None;
         if let Some(c) = &candidates {
             let mut buckets: BTreeMap<(usize, u64), Vec<u32>> = BTreeMap::new();
             for (d, f) in (0..n).zip(&docs) {
@@ -696,21 +1006,39 @@ mod tests {
                     keep: None,
                 })
                 .collect();
-            for d in cluster_documents(pairs, members, config).dropped {
+            let verdicts = cluster_documents(pairs, members, config);
+            for &d in &verdicts.dropped {
                 dropped_docs[d as usize] = true;
             }
+            doc_level = Some((verdicts.pairs.0, verdicts.pairs.1, verdicts.members));
         }
-        let mut dropped_blocks = vec![Vec::new(); docs.len()];
+        let words: Vec<Vec<u32>> = docs
+            .iter()
+            .map(|f| f.blocks.iter().map(|b| b.words).collect())
+            .collect();
+        let skipped: Vec<u32> = (0..n).filter(|&d| dropped_docs[d as usize]).collect();
+        let mut out = Spread {
+            dropped_docs,
+            dropped_blocks: vec![Vec::new(); docs.len()],
+            words,
+            skipped,
+            detected: Detected::default(),
+            doc_level,
+        };
         if config.level == Level::Docs {
-            return (dropped_docs, dropped_blocks);
+            return out;
         }
-        // Global block numbers, and the keys each block shares through.
+        // Global block numbers, and the keys each block shares through; blocks
+        // of dropped documents only by their exact keys, apart.
         let mut groups: BTreeMap<(u8, u128), Vec<u64>> = BTreeMap::new();
+        let mut copies: BTreeMap<u128, Vec<u64>> = BTreeMap::new();
         let mut numbered = BTreeMap::new();
         for (d, f) in (0..n).zip(&docs) {
             for (i, b) in (0..).zip(&f.blocks) {
                 let block = block_number(d, i);
-                if !dropped_docs[d as usize] && b.words > 0 {
+                if out.dropped_docs[d as usize] && b.words > 0 {
+                    copies.entry(b.exact).or_default().push(block);
+                } else if b.words > 0 {
                     groups.entry((0, b.exact)).or_default().push(block);
                     for k in posting_keys(b, config) {
                         groups.entry((1, u128::from(k))).or_default().push(block);
@@ -719,6 +1047,11 @@ mod tests {
                 numbered.insert(block, b);
             }
         }
+        let dropped: Vec<(u64, u128)> = copies
+            .iter()
+            .filter(|(exact, _)| groups.contains_key(&(0, **exact)))
+            .flat_map(|(&exact, blocks)| blocks.iter().map(move |&b| (b, exact)))
+            .collect();
         let mut shared: Vec<u64> = groups
             .values()
             .filter(|m| m.len() > 1)
@@ -734,16 +1067,12 @@ mod tests {
                 features: numbered[&b].clone(),
             })
             .collect();
-        let words: Vec<Vec<u32>> = docs
-            .iter()
-            .map(|f| f.blocks.iter().map(|b| b.words).collect())
-            .collect();
-        let skipped: Vec<u32> = (0..n).filter(|&d| dropped_docs[d as usize]).collect();
-        let repeats = detect_shared(shared, &words, &skipped, config);
-        for (d, blocks) in decide_blocks(&words, &skipped, &repeats, config).dropped {
-            dropped_blocks[d as usize] = blocks;
+        out.detected = detect_shared(shared, &out.words, &out.skipped, &dropped, config);
+        let verdicts = decide_blocks(&out.words, &out.skipped, &out.detected.repeats, config);
+        for (d, blocks) in verdicts.dropped {
+            out.dropped_blocks[d as usize] = blocks;
         }
-        (dropped_docs, dropped_blocks)
+        out
     }
 
     /// A corpus with shared paragraphs, near copies of documents, short
@@ -820,7 +1149,152 @@ mod tests {
             assert!(
                 blocks.iter().filter(|b| !b.is_empty()).count() > 20 || config.level == Level::Docs
             );
-            assert_eq!(spread(&texts, &config), (docs, blocks), "{config:?}");
+            let found = spread(&texts, &config);
+            assert_eq!(
+                (found.dropped_docs, found.dropped_blocks),
+                (docs, blocks),
+                "{config:?}"
+            );
+        }
+    }
+
+    /// The report made from the spread run's findings, with the lines the
+    /// Spark job would read, is byte for byte that of one run over the same
+    /// JSON Lines (two files, a blank line in the second).
+    #[test]
+    #[allow(clippy::too_many_lines, clippy::cast_possible_truncation)]
+    fn the_report_from_shared_keys_is_that_of_one_run() {
+        use crate::input::{Data, InputPath, Source};
+        let texts = corpus();
+        let lines: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .map(|(d, t)| serde_json::json!({"id": format!("d{d}"), "text": t}).to_string())
+            .collect();
+        let split = 150;
+        let files = [&lines[..split], &lines[split..]].map(|part| {
+            let mut data = part.join("\n").into_bytes();
+            data.extend_from_slice(b"\n \n");
+            data
+        });
+        for config in [
+            Config::default(),
+            Config {
+                level: Level::Blocks,
+                preview: 20,
+                ..Config::default()
+            },
+            Config {
+                annotate: true,
+                ..Config::default()
+            },
+        ] {
+            let mut corpus = crate::input::Corpus {
+                sources: Vec::new(),
+                documents: Vec::new(),
+                skipped: Vec::new(),
+            };
+            for (f, data) in files.iter().enumerate() {
+                let name = format!("part{f}.jsonl");
+                let source = Source {
+                    input: InputPath {
+                        path: name.clone().into(),
+                        relative: name.into(),
+                        reader: None,
+                    },
+                    format: crate::Format::Jsonl,
+                    data: Data::Owned(data.clone()),
+                };
+                let (docs, _) = crate::input::documents(&source, &config).unwrap();
+                corpus.documents.extend(docs.into_iter().map(|mut d| {
+                    d.source = f;
+                    d
+                }));
+                corpus.sources.push(std::sync::Arc::new(source));
+            }
+            let analysis = crate::analyze(&corpus, &config);
+            let mut expected = Vec::new();
+            crate::report::build(&corpus, &analysis, &config, "clean")
+                .write_json(&mut expected)
+                .unwrap();
+
+            // Numbered by line: the first file's blank line is document 150.
+            let found = spread(&texts, &config);
+            let line_of = |d: u32| if d < 150 { d } else { d + 1 };
+            let renumber = |b: u64| block_number(line_of((b >> 32) as u32), b as u32);
+            let mut words = found.words.clone();
+            words.insert(split, Vec::new());
+            words.push(Vec::new());
+            let mut lens: Vec<Option<usize>> = texts.iter().map(|t| Some(t.len())).collect();
+            lens.insert(split, None);
+            lens.push(None);
+            let detected = Detected {
+                repeats: found
+                    .detected
+                    .repeats
+                    .iter()
+                    .map(|r| Repeat {
+                        block: renumber(r.block),
+                        source: renumber(r.source),
+                        source_last: renumber(r.source_last),
+                        ..*r
+                    })
+                    .collect(),
+                copies_in_dropped: found
+                    .detected
+                    .copies_in_dropped
+                    .iter()
+                    .map(|&(b, first)| (renumber(b), renumber(first)))
+                    .collect(),
+            };
+            let doc_level = found.doc_level.map(|(candidates, verified, members)| {
+                let members = members
+                    .into_iter()
+                    .map(|m| InCluster {
+                        doc: line_of(m.doc),
+                        representative: line_of(m.representative),
+                        kept: line_of(m.kept),
+                        ..m
+                    })
+                    .collect::<Vec<_>>();
+                (candidates, verified, members)
+            });
+            let skipped: Vec<u32> = found.skipped.iter().map(|&d| line_of(d)).collect();
+            let mut wanted = report_documents(&words, &skipped, &detected.repeats, &config);
+            if let Some((_, _, members)) = &doc_level {
+                wanted.extend(members.iter().map(|m| m.doc));
+            }
+            wanted.sort_unstable();
+            wanted.dedup();
+            let texts = wanted
+                .iter()
+                .map(|&l| {
+                    let d = if l < 150 { l } else { l - 1 } as usize;
+                    (l, lines[d].clone())
+                })
+                .collect();
+            let parts = ReportParts {
+                files: vec![
+                    ("part0.jsonl".into(), files[0].len(), 0),
+                    ("part1.jsonl".into(), files[1].len(), split + 1),
+                ],
+                lens,
+                words,
+                dropped: skipped,
+                detected,
+                doc_level,
+                texts,
+            };
+            let mut got = Vec::new();
+            report(parts, &config)
+                .unwrap()
+                .write_json(&mut got)
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{config:?}"
+            );
         }
     }
 
