@@ -213,6 +213,17 @@ pub(crate) fn checked_source(
 ) -> Result<Source> {
     let path = display_path(&input);
     let text = format == Format::Text;
+    if text && config.format == Format::Auto && is_json_array(&data) {
+        // Cleaned as text, its lines would be cut as repeated blocks and the
+        // output would no longer parse.
+        return Err(Error::Record {
+            path,
+            line: 1,
+            message: "a JSON array, not JSON Lines (one record per line): convert it with \
+                      `jq -c '.[]'`, or pass --format text to clean it as plain text"
+                .into(),
+        });
+    }
     let refuse_binary = text && !config.text;
     let checked = if spool_in.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
@@ -256,6 +267,15 @@ pub(crate) fn checked_source(
         Err(e) => Err(e),
         Ok(_) => Ok(source),
     }
+}
+
+/// Whether an input's bytes start (after a UTF-8 byte-order mark and white
+/// space) a JSON array of objects or strings: records exported as one JSON
+/// document, which `auto` must not take for text.
+fn is_json_array(data: &[u8]) -> bool {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut bytes = data.iter().copied().filter(|b| !b.is_ascii_whitespace());
+    bytes.next() == Some(b'[') && matches!(bytes.next(), Some(b'{' | b'"'))
 }
 
 /// The decoded bytes of a compressed input as they pass: the read fails
