@@ -704,6 +704,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _report_format(args) -> str:
     """`--output-format` and `--json`, as `neardup clean` takes them."""
+    if args.top < 0:
+        raise ValueError(f"--top {args.top}: the number of shared blocks listed is 0 or more")
     given = args.output_format
     if args.json:
         if given not in (None, "json"):
