@@ -715,4 +715,21 @@ fn a_json_array_is_refused_not_cleaned_as_text() {
     );
     assert_eq!(text.code, 0, "{text:?}");
     assert!(d.join("out.json").exists());
+    // Pretty-printed objects one after another (`jq .`) likewise; text that
+    // starts with a brace but is no JSON (RTF) is still text.
+    let pretty = records.join("\n");
+    std::fs::write(d.join("jq.json"), &pretty).unwrap();
+    let out = run(d, &["clean", "-o", "jq.out", "jq.json"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("jq.json:1: pretty-printed JSON, not JSON Lines"),
+        "{out:?}"
+    );
+    assert!(!d.join("jq.out").exists());
+    std::fs::write(d.join("x.rtf"), "{\\rtf1\\ansi hello}\n").unwrap();
+    assert_eq!(
+        run(d, &["clean", "-q", "x.rtf"]).stdout_str(),
+        "{\\rtf1\\ansi hello}\n"
+    );
 }

@@ -213,15 +213,17 @@ pub(crate) fn checked_source(
 ) -> Result<Source> {
     let path = display_path(&input);
     let text = format == Format::Text;
-    if text && config.format == Format::Auto && is_json_array(&data) {
+    if let Some(json) = json_not_lines(&data).filter(|_| text && config.format == Format::Auto) {
         // Cleaned as text, its lines would be cut as repeated blocks and the
         // output would no longer parse.
+        let convert = if json == "a JSON array" { "'.[]'" } else { "." };
         return Err(Error::Record {
             path,
             line: 1,
-            message: "a JSON array, not JSON Lines (one record per line): convert it with \
-                      `jq -c '.[]'`, or pass --format text to clean it as plain text"
-                .into(),
+            message: format!(
+                "{json}, not JSON Lines (one record per line): convert it with `jq -c {convert}`, \
+                 or pass --format text to clean it as plain text"
+            ),
         });
     }
     let refuse_binary = text && !config.text;
@@ -269,13 +271,19 @@ pub(crate) fn checked_source(
     }
 }
 
-/// Whether an input's bytes start (after a UTF-8 byte-order mark and white
-/// space) a JSON array of objects or strings: records exported as one JSON
-/// document, which `auto` must not take for text.
-fn is_json_array(data: &[u8]) -> bool {
+/// What JSON an input's bytes start (after a UTF-8 byte-order mark and white
+/// space), when it is JSON that `auto` must not take for text: records
+/// exported as one array (`[{` or `["`), or pretty-printed objects (`{` then a
+/// key on a later line, as `jq .` writes them; an object on one line is JSON
+/// Lines and never gets here).
+fn json_not_lines(data: &[u8]) -> Option<&'static str> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut bytes = data.iter().copied().filter(|b| !b.is_ascii_whitespace());
-    bytes.next() == Some(b'[') && matches!(bytes.next(), Some(b'{' | b'"'))
+    match (bytes.next(), bytes.next()) {
+        (Some(b'['), Some(b'{' | b'"')) => Some("a JSON array"),
+        (Some(b'{'), Some(b'"')) => Some("pretty-printed JSON"),
+        _ => None,
+    }
 }
 
 /// The decoded bytes of a compressed input as they pass: the read fails

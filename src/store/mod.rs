@@ -117,7 +117,10 @@ pub struct IndexParams {
 /// 3: a block repeats a place of several consecutive blocks when no one
 /// block holds enough of it, and exact records say how many blocks their
 /// source place has (in the high bits of their last field, which was 0 or 1).
-pub const ENGINE_VERSION: u32 = 3;
+/// 4: shingle hashes are a rolling combination of word hashes, not the xxh3
+/// of their bytes, so an older index's shingles and band keys mean nothing
+/// to this build.
+pub const ENGINE_VERSION: u32 = 4;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])
