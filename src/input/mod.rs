@@ -261,6 +261,20 @@ pub struct Document {
     pub len: usize,
 }
 
+impl Document {
+    /// A record whose text is not at hand, counted by its source and the
+    /// bytes of its text only (a report made from many machines' findings
+    /// reads no more of it).
+    pub(crate) fn counted(source: usize, len: usize) -> Document {
+        Document {
+            id: None,
+            source,
+            record: None,
+            len,
+        }
+    }
+}
+
 /// The text held by the raw JSON string at `raw` in `source`, decoded
 /// (borrowed when the string has no escapes).
 pub(crate) fn json_text(source: &Source, raw: Range<usize>) -> Cow<'_, str> {
