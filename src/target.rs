@@ -511,9 +511,6 @@ enum Owner {
 /// `.neardup-index-PID-START-XXXXXX.tmp`, and the earlier `PID-XXXXXX` and
 /// `XXXXXX` forms); `None` for any other name.
 fn temp_owner(name: &str) -> Option<Owner> {
-    let rest = name.strip_prefix(".neardup-")?.strip_suffix(".tmp")?;
-    let rest = rest.strip_prefix("index-").unwrap_or(rest);
-    let parts: Vec<&str> = rest.split('-').collect();
     fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
         if s.bytes().all(|b| b.is_ascii_digit()) {
             s.parse().ok()
@@ -521,6 +518,9 @@ fn temp_owner(name: &str) -> Option<Owner> {
             None
         }
     }
+    let rest = name.strip_prefix(".neardup-")?.strip_suffix(".tmp")?;
+    let rest = rest.strip_prefix("index-").unwrap_or(rest);
+    let parts: Vec<&str> = rest.split('-').collect();
     let random = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
     match parts[..] {
         [pid, start, r] if random(r) => Some(Owner::Process(number(pid)?, number(start)?)),

@@ -4,6 +4,7 @@
 //! chunks, after reading no more than it must.
 
 use crate::util::{run, tempdir};
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
@@ -96,11 +97,13 @@ fn records_that_decompress_past_the_memory_available_are_read_in_chunks() {
     let d = dir.path();
     let mut records = String::new();
     for i in 0..12_000 {
-        records.push_str(&format!(
-            "{{\"id\":{i},\"text\":\"record {} holds words of its own, {} more\"}}\n",
+        writeln!(
+            records,
+            "{{\"id\":{i},\"text\":\"record {} holds words of its own, {} more\"}}",
             i * 7,
             i * 13
-        ));
+        )
+        .unwrap();
     }
     let packed = zstd::encode_all(records.as_bytes(), 3).unwrap();
     std::fs::write(d.join("r.jsonl.zst"), &packed).unwrap();

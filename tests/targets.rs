@@ -481,7 +481,7 @@ fn temporary_files_of_dead_runs_are_removed_by_the_next_run_beside_them() {
     );
     assert_eq!(out.code, 0, "{out:?}");
     assert_ne!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
-    assert_eq!(temporaries(d), [live.clone()]);
+    assert_eq!(temporaries(d), std::slice::from_ref(&live));
     // A run that takes the index's lock sweeps beside the index, even when
     // it writes nothing there.
     std::fs::create_dir(d.join("idx")).unwrap();

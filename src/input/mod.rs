@@ -510,8 +510,7 @@ pub fn format_peeked(input: &InputPath, config: &Config) -> Format {
         Compression::None => Compression::sniff(&magic.unwrap_or_default()),
         named => named,
     };
-    let jsonl = crate::compress::decoder(raw, compression)
-        .and_then(|decoded| first_line_is_object_in(decoded));
+    let jsonl = crate::compress::decoder(raw, compression).and_then(first_line_is_object_in);
     if jsonl.unwrap_or(false) {
         Format::Jsonl
     } else {
