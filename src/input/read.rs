@@ -155,9 +155,10 @@ pub(crate) fn load_source(
     load_source_within(input, config, None, spool_in)
 }
 
-/// Bytes of memory a whole run takes per byte of text (`benches/RESULTS.md`:
-/// 3.7 for ordinary documents), rounded up.
-pub(super) const WHOLE_RUN_PER_TEXT_BYTE: u64 = 4;
+/// Bytes of memory a whole run may take per byte of text (as the plan counts
+/// them: 3.5-4.4 for ordinary documents, 6 for highly repetitive text, with
+/// room to spare).
+pub(super) const WHOLE_RUN_PER_TEXT_BYTE: u64 = 8;
 
 /// [`load_source`], a compressed input decoded to at most `max_decoded`
 /// bytes (a run in chunks: the text of one chunk), else to what a whole run
