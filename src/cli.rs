@@ -201,43 +201,11 @@ pub struct CleanArgs {
     pub report: Option<PathBuf>,
 }
 
-#[derive(Copy, Clone, Debug, ValueEnum)]
-pub enum BlocksArg {
-    Auto,
-    Lines,
-    Paragraphs,
-}
-
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ProgressArg {
     Never,
     Auto,
     Always,
-}
-
-#[derive(Copy, Clone, Debug, ValueEnum)]
-pub enum OnErrorArg {
-    Fail,
-    Skip,
-}
-
-#[derive(Copy, Clone, Debug, ValueEnum)]
-pub enum LevelArg {
-    Blocks,
-    Docs,
-    Both,
-}
-
-#[derive(Copy, Clone, Debug, ValueEnum)]
-pub enum MethodArg {
-    Minhash,
-    Simhash,
-}
-
-#[derive(Copy, Clone, Debug, ValueEnum)]
-pub enum MeasureArg {
-    Jaccard,
-    Containment,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -274,8 +242,8 @@ pub struct Common {
     /// What a bad input or record does: `fail` stops the run (exit 2, nothing
     /// written); `skip` passes over it, lists it in the report and copies a bad
     /// JSON Lines record to the output unchanged.
-    #[arg(long, value_enum, default_value = "fail", help_heading = "Input")]
-    pub on_error: OnErrorArg,
+    #[arg(long, value_enum, default_value_t = Config::default().on_error, help_heading = "Input")]
+    pub on_error: OnError,
     /// JSON Lines field holding the text.
     #[arg(
         long,
@@ -297,8 +265,8 @@ pub struct Common {
     ///
     /// `auto` uses paragraphs (separated by blank lines) where a document has
     /// any, and lines where it has none.
-    #[arg(long, value_enum, default_value = "auto", help_heading = "Blocks")]
-    pub blocks: BlocksArg,
+    #[arg(long, value_enum, default_value_t = Config::default().blocks, help_heading = "Blocks")]
+    pub blocks: BlockMode,
     /// Words per shingle.
     #[arg(long, default_value_t = Config::default().block_shingle, value_name = "N", help_heading = "Blocks")]
     pub block_shingle: usize,
@@ -332,16 +300,11 @@ pub struct Common {
     ///
     /// With `both`, near-duplicate documents are dropped whole and repeated
     /// blocks are removed from the documents that are kept.
-    #[arg(long, value_enum, default_value = "both", help_heading = "Documents")]
-    pub level: LevelArg,
+    #[arg(long, value_enum, default_value_t = Config::default().level, help_heading = "Documents")]
+    pub level: Level,
     /// How candidate document pairs are found.
-    #[arg(
-        long,
-        value_enum,
-        default_value = "minhash",
-        help_heading = "Documents"
-    )]
-    pub method: MethodArg,
+    #[arg(long, value_enum, default_value_t = Config::default().method, help_heading = "Documents")]
+    pub method: Method,
     /// Similarity two documents need to be near duplicates (default: 0.5 with
     /// containment, 0.8 with jaccard).
     #[arg(long, value_name = "FRACTION", help_heading = "Documents")]
@@ -352,13 +315,8 @@ pub struct Common {
     /// shingles found in the kept one (boilerplate shared with other documents
     /// discounted), for copies that were truncated, re-headed or had their body
     /// pasted twice. `jaccard`: |A∩B| / |A∪B|.
-    #[arg(
-        long,
-        value_enum,
-        default_value = "containment",
-        help_heading = "Documents"
-    )]
-    pub measure: MeasureArg,
+    #[arg(long, value_enum, default_value_t = Config::default().measure, help_heading = "Documents")]
+    pub measure: Measure,
     /// Words per document shingle.
     #[arg(
         long,
@@ -618,16 +576,9 @@ impl Common {
 
     /// The validated run configuration.
     pub fn config(&self) -> neardup::Result<Config> {
-        let measure = match self.measure {
-            MeasureArg::Jaccard => Measure::Jaccard,
-            MeasureArg::Containment => Measure::Containment,
-        };
+        let measure = self.measure;
         let config = Config {
-            blocks: match self.blocks {
-                BlocksArg::Auto => BlockMode::Auto,
-                BlocksArg::Lines => BlockMode::Lines,
-                BlocksArg::Paragraphs => BlockMode::Paragraphs,
-            },
+            blocks: self.blocks,
             format: match self.format {
                 // (`github` is refused by `report_format`.)
                 FormatArg::Auto | FormatArg::Github => Format::Auto,
@@ -644,15 +595,8 @@ impl Common {
             strip_markup: self.strip_markup,
             max_gap: self.max_gap,
             seed: self.seed,
-            level: match self.level {
-                LevelArg::Blocks => Level::Blocks,
-                LevelArg::Docs => Level::Docs,
-                LevelArg::Both => Level::Both,
-            },
-            method: match self.method {
-                MethodArg::Minhash => Method::Minhash,
-                MethodArg::Simhash => Method::Simhash,
-            },
+            level: self.level,
+            method: self.method,
             doc_shingle: self.doc_shingle,
             num_perm: self.num_perm,
             threshold: self
@@ -663,10 +607,7 @@ impl Common {
             measure,
             keep: Keep::parse(&self.keep)?,
             annotate: self.annotate,
-            on_error: match self.on_error {
-                OnErrorArg::Fail => OnError::Fail,
-                OnErrorArg::Skip => OnError::Skip,
-            },
+            on_error: self.on_error,
             glob: self.glob.clone(),
             text: self.text,
             preview: self.preview,

@@ -1,10 +1,13 @@
 //! The run's settings, validated once and then only read.
 
 use crate::error::{Error, Result};
+/// The names of an option's choices, one place for the CLI, the Python
+/// package and the report (`serde` writes the same lowercase names).
+pub use clap::ValueEnum;
 use serde::Serialize;
 
 /// How a document is cut into blocks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum BlockMode {
     /// Paragraphs where the document has a blank line, else lines.
@@ -16,7 +19,7 @@ pub enum BlockMode {
 }
 
 /// How input files are parsed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// `.jsonl`/`.ndjson` files are JSON Lines, `.parquet` Parquet, everything
@@ -31,7 +34,7 @@ pub enum Format {
 }
 
 /// What a bad input or record does to the run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum OnError {
     /// Stop: report every error and exit 2 without writing anything.
@@ -42,7 +45,7 @@ pub enum OnError {
 }
 
 /// Which levels of duplication are detected and removed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Repeated blocks only.
@@ -55,7 +58,7 @@ pub enum Level {
 }
 
 /// How candidate document pairs are found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// MinHash signatures with LSH banding.
@@ -65,7 +68,7 @@ pub enum Method {
 }
 
 /// How a candidate document pair is verified.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Measure {
     /// |A ∩ B| / |A ∪ B|.

@@ -6,8 +6,7 @@ use crate::cli;
 use crate::print_error;
 use neardup::report;
 use neardup::store;
-use neardup::target::Use;
-use neardup::{Error, ExitStatus};
+use neardup::ExitStatus;
 use std::io::Write;
 
 /// `neardup index stats`.
@@ -26,34 +25,13 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
         }
     }
     let meta = index.meta();
-    let counts = [
-        ("documents", index.documents()),
-        ("blocks", index.blocks()),
-        ("exact_keys", index.count("exact")),
-        ("postings", index.count("postings")),
-        ("copies", index.count("members")),
-        ("bucket_entries", index.count("bands")),
-        ("block_shingles", index.count("block_shingles")),
-        ("document_shingles", index.count("doc_shingles")),
-    ];
+    let counts = store::stats_counts(&index);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let printed = print_stdout(|w| {
         if args.json {
-            let mut value = serde_json::json!({
-                "path": args.path.display().to_string(),
-                "format_version": store::FORMAT_VERSION,
-                "bytes": index.file_len(),
-                "created": meta.created,
-                "updated": meta.updated,
-                "runs": meta.runs,
-                "parameters": meta.params,
-                "verified": args.verify,
-            });
-            for (name, n) in counts {
-                value[name] = n.into();
-            }
+            let value = store::stats_json(&index, &args.path, args.verify);
             serde_json::to_writer(&mut *w, &value).map_err(std::io::Error::from)?;
             return w.write_all(b"\n");
         }
@@ -112,42 +90,16 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
 
 /// `neardup index merge`.
 pub fn merge(args: &cli::MergeArgs) -> ExitStatus {
-    let merged = (|| -> neardup::Result<()> {
-        // The output may be one of the inputs (merging B into A), as an
-        // update writes the index it reads; A and B are two indexes, and the
-        // lock file is none of them.
-        let lock_file = store::lock_path(&args.output);
-        neardup::target::check_distinct(
-            &[Use::new(&args.a, "index A")],
-            &[Use::new(&args.b, "index B")],
-        )
-        .map_err(|_| {
-            Error::Usage(format!(
-                "{} and {} are one index: merging an index with itself would hold every document twice",
-                args.a.display(),
-                args.b.display()
-            ))
-        })?;
-        neardup::target::check_distinct(
-            &[Use::new(&args.a, "index A"), Use::new(&args.b, "index B")],
-            &[Use::new(&lock_file, "the output's lock file")],
-        )?;
-        // The output's lock is held from before reading (the output may be
-        // one of the inputs) until the merged index is in place.
-        let _lock = store::lock(&args.output)?;
-        let a = store::Segment::open(&args.a, None, None)?;
-        let b = store::Segment::open(&args.b, None, None)?;
-        store::merge(&a, &b, &args.output)?.persist()?;
+    let merged = store::merge_files(&args.a, &args.b, &args.output).map(|(a, b)| {
         eprintln!(
             "neardup: merged {} ({} documents) and {} ({} documents) into {}",
             neardup::escape::shown_path(&args.a),
-            report::thousands(a.documents()),
+            report::thousands(a),
             neardup::escape::shown_path(&args.b),
-            report::thousands(b.documents()),
+            report::thousands(b),
             neardup::escape::shown_path(&args.output)
         );
-        Ok(())
-    })();
+    });
     match merged {
         Ok(()) => ExitStatus::Success,
         Err(e) => {

@@ -666,3 +666,70 @@ fn a_run_too_big_for_memory_works_in_chunks_by_itself() {
     );
     assert_bytes_eq(&roomy.stdout, &whole, "whole");
 }
+
+#[test]
+fn a_json_array_is_refused_not_cleaned_as_text() {
+    // Records exported as one JSON array (`jq -s`, `json.dump(records)`):
+    // cleaned as text, its repeated lines (`"source": "misc",`) would be cut
+    // and the output would no longer parse. Refused by name, whole and in
+    // chunks, from a file, a pipe or a compressed file, before anything is
+    // written; `--format text` still cleans it as text.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let records: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                "  {{\n    \"id\": {i},\n    \"source\": \"misc\",\n    \"text\": \"record {} says a few words\"\n  }}",
+                i % 4
+            )
+        })
+        .collect();
+    let array = format!("\u{feff}\n[\n{}\n]\n", records.join(",\n"));
+    std::fs::write(d.join("docs.json"), &array).unwrap();
+    std::fs::write(d.join("docs.json.gz"), {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, array.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    })
+    .unwrap();
+    for name in ["docs.json", "docs.json.gz", "-"] {
+        for limit in [None, Some("8K")] {
+            let mut args = vec!["clean", "-o", "out.json", name];
+            if let Some(limit) = limit {
+                args.extend(["--memory-limit", limit]);
+            }
+            let stdin = (name == "-").then_some(array.as_bytes());
+            let out = run_with_stdin(d, &args, stdin);
+            let what = format!("{name} {limit:?}: {out:?}");
+            assert_eq!(out.code, 2, "{what}");
+            assert!(
+                out.stderr.contains(":1: a JSON array, not JSON Lines"),
+                "{what}"
+            );
+            assert!(!d.join("out.json").exists(), "{what}");
+        }
+    }
+    let text = run(
+        d,
+        &["clean", "--format", "text", "-o", "out.json", "docs.json"],
+    );
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(d.join("out.json").exists());
+    // Pretty-printed objects one after another (`jq .`) likewise; text that
+    // starts with a brace but is no JSON (RTF) is still text.
+    let pretty = records.join("\n");
+    std::fs::write(d.join("jq.json"), &pretty).unwrap();
+    let out = run(d, &["clean", "-o", "jq.out", "jq.json"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("jq.json:1: pretty-printed JSON, not JSON Lines"),
+        "{out:?}"
+    );
+    assert!(!d.join("jq.out").exists());
+    std::fs::write(d.join("x.rtf"), "{\\rtf1\\ansi hello}\n").unwrap();
+    assert_eq!(
+        run(d, &["clean", "-q", "x.rtf"]).stdout_str(),
+        "{\\rtf1\\ansi hello}\n"
+    );
+}

@@ -9,6 +9,7 @@ mod determinism;
 mod golden;
 mod html;
 mod index;
+mod layout;
 mod parquet;
 mod props;
 mod targets;

@@ -295,7 +295,7 @@ def _run(
         report.decode(),
         status,
         said,
-        records=command == "clean",
+        records=command == "clean" and not options.get("out_dir"),
         annotate=bool(options.get("annotate")),
     )
 
@@ -326,7 +326,9 @@ def clean(
             ``min_words``, ``block_threshold``, ``keep``, ``annotate``,
             ``seed``, ``threads``, ``memory_limit``, ``index``, ``update``,
             ``reference``, ``preview``, ``text_field``, ``id_field`` and the
-            others of ``neardup clean --help``.
+            others of ``neardup clean --help``. ``out_dir=DIR`` (with paths)
+            writes one cleaned file per input under ``DIR``, mirroring the
+            input tree, as ``--out-dir``; ``.records`` is then ``None``.
 
     Raises:
         NeardupError: options refused or malformed input, with the CLI's
@@ -473,6 +475,8 @@ def clean_stream(
     there once it is exhausted. Takes :func:`clean`'s options."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if "out_dir" in options:
+        raise TypeError("clean_stream() got an unexpected keyword argument 'out_dir'")
     options["memory_limit"] = memory_limit
     return Stream(batches, options, name, progress, batch_size)
 
@@ -548,6 +552,23 @@ class Index:
         """Adds ``records`` to the index (creating it if missing), as
         ``neardup scan --index PATH --update``; returns the scan."""
         return scan(records, index=self.path, update=True, **options)
+
+    def merge(
+        self,
+        other: Union["Index", str, "os.PathLike[str]"],
+        output: Union[str, "os.PathLike[str]", None] = None,
+    ) -> "Index":
+        """``neardup index merge SELF OTHER -o OUTPUT``: the documents of
+        ``other`` after this index's, as if one run had read both, written to
+        ``output`` (default: this index, replaced once the merge is complete).
+        Refuses one index given twice and indexes built with other settings,
+        with the CLI's messages; returns the merged index."""
+        other_path = other.path if isinstance(other, Index) else os.fspath(other)
+        output_path = self.path if output is None else os.fspath(output)
+        _, error = _native.index_merge(self.path, other_path, output_path)
+        if error is not None:
+            _raise([error])
+        return Index(output_path)
 
     def __repr__(self) -> str:
         return f"neardup.Index({self.path!r})"

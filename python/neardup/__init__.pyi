@@ -76,6 +76,9 @@ class Options(TypedDict, total=False):
     quiet: bool
     verbose: bool
 
+class CleanOptions(Options, total=False):
+    out_dir: PathLike
+
 class CheckOptions(Options, total=False):
     max_dup_docs: Union[str, float]
     max_dup_blocks: Union[str, float]
@@ -107,7 +110,7 @@ def clean(
     *,
     name: Optional[str] = ...,
     progress: Progress = ...,
-    **options: Unpack[Options],
+    **options: Unpack[CleanOptions],
 ) -> Result: ...
 def scan(
     records: Records,
@@ -168,3 +171,6 @@ class Index:
     def scan(self, records: Records, *, update: bool = ..., **options: Any) -> Result: ...
     def clean(self, records: Records, *, update: bool = ..., **options: Any) -> Result: ...
     def update(self, records: Records, **options: Any) -> Result: ...
+    def merge(
+        self, other: Union["Index", PathLike], output: Optional[PathLike] = ...
+    ) -> "Index": ...

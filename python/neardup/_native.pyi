@@ -20,3 +20,6 @@ def run(
 def index_stats(
     path: str, verify: bool = False
 ) -> Tuple[Optional[str], Optional[Tuple[str, str]]]: ...
+def index_merge(
+    a: str, b: str, output: str
+) -> Tuple[Optional[Tuple[int, int]], Optional[Tuple[str, str]]]: ...

@@ -8,11 +8,11 @@
 //! bytes and parses what comes back.
 
 use neardup::check::Limits;
-use neardup::config::{Keep, Level, Measure, Method, OnError};
+use neardup::config::{Keep, ValueEnum};
 use neardup::pipe::{Reader, Writer};
 use neardup::plan::{Command, ReportFormat, Request, Streams};
 use neardup::progress::Progress;
-use neardup::{BlockMode, Config, Error, ExitStatus, Format, Plan};
+use neardup::{Config, Error, ExitStatus, Plan};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -188,25 +188,26 @@ impl Options<'_> {
         self.take(name, "a path")
     }
 
-    /// A value of a fixed set, as clap refuses others; `default` (the
-    /// `Config::default()` one) when not given.
-    fn choice<T: Copy>(&self, name: &str, default: T, choices: &[(&str, T)]) -> PyResult<T> {
+    /// A value of a fixed set, by the CLI's names for it (clap's), refusing
+    /// others as clap does; `default` (the `Config::default()` one) when not
+    /// given.
+    fn choice<T: ValueEnum>(&self, name: &str, default: T) -> PyResult<T> {
         let Some(given) = self.string(name)? else {
             return Ok(default);
         };
-        choices
-            .iter()
-            .find(|(n, _)| *n == given)
-            .map(|&(_, v)| v)
-            .ok_or_else(|| {
-                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-                NeardupError::new_err(format!(
-                    "invalid value '{given}' for '{} <{}>' [possible values: {}]",
-                    flag(name),
-                    name.to_uppercase(),
-                    names.join(", ")
-                ))
-            })
+        T::from_str(&given, false).map_err(|_| {
+            let names: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value)
+                .map(|v| v.get_name().to_owned())
+                .collect();
+            NeardupError::new_err(format!(
+                "invalid value '{given}' for '{} <{}>' [possible values: {}]",
+                flag(name),
+                name.to_uppercase(),
+                names.join(", ")
+            ))
+        })
     }
 
     /// Refuses what no option took.
@@ -243,14 +244,7 @@ fn usage(e: &Error) -> PyErr {
 #[allow(clippy::too_many_lines)]
 fn config(options: &Options<'_>) -> PyResult<Config> {
     let d = Config::default();
-    let measure = options.choice(
-        "measure",
-        d.measure,
-        &[
-            ("containment", Measure::Containment),
-            ("jaccard", Measure::Jaccard),
-        ],
-    )?;
+    let measure = options.choice("measure", d.measure)?;
     let (bands, rows) = (
         options.take::<usize>("bands", "a number")?,
         options.take::<usize>("rows", "a number")?,
@@ -286,25 +280,8 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         })?;
     }
     let config = Config {
-        blocks: options.choice(
-            "blocks",
-            d.blocks,
-            &[
-                ("auto", BlockMode::Auto),
-                ("lines", BlockMode::Lines),
-                ("paragraphs", BlockMode::Paragraphs),
-            ],
-        )?,
-        format: options.choice(
-            "format",
-            d.format,
-            &[
-                ("auto", Format::Auto),
-                ("text", Format::Text),
-                ("jsonl", Format::Jsonl),
-                ("parquet", Format::Parquet),
-            ],
-        )?,
+        blocks: options.choice("blocks", d.blocks)?,
+        format: options.choice("format", d.format)?,
         text_field: options.string("text_field")?.unwrap_or(d.text_field),
         id_field: options.string("id_field")?.unwrap_or(d.id_field),
         block_shingle: options.number("block_shingle", d.block_shingle)?,
@@ -314,20 +291,8 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         strip_markup: options.flag("strip_markup", d.strip_markup)?,
         max_gap: options.number("max_gap", d.max_gap)?,
         seed: options.number("seed", d.seed)?,
-        level: options.choice(
-            "level",
-            d.level,
-            &[
-                ("both", Level::Both),
-                ("blocks", Level::Blocks),
-                ("docs", Level::Docs),
-            ],
-        )?,
-        method: options.choice(
-            "method",
-            d.method,
-            &[("minhash", Method::Minhash), ("simhash", Method::Simhash)],
-        )?,
+        level: options.choice("level", d.level)?,
+        method: options.choice("method", d.method)?,
         doc_shingle: options.number("doc_shingle", d.doc_shingle)?,
         num_perm: options.number("num_perm", d.num_perm)?,
         threshold: options.number("threshold", measure.default_threshold())?,
@@ -336,11 +301,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         measure,
         keep,
         annotate: options.flag("annotate", d.annotate)?,
-        on_error: options.choice(
-            "on_error",
-            d.on_error,
-            &[("fail", OnError::Fail), ("skip", OnError::Skip)],
-        )?,
+        on_error: options.choice("on_error", d.on_error)?,
         glob,
         text: options.flag("text", d.text)?,
         preview: options.number("preview", d.preview)?,
@@ -415,7 +376,11 @@ fn kind(e: &Error) -> &'static str {
 /// hears how far the run is.
 #[pyfunction]
 #[pyo3(signature = (command, options, paths, input=None, name=None, output=None, report=None, progress=None, build=None))]
-#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
+#[allow(
+    clippy::too_many_arguments,
+    clippy::needless_pass_by_value,
+    clippy::too_many_lines
+)]
 fn run(
     py: Python<'_>,
     command: &str,
@@ -479,11 +444,16 @@ fn run(
         paths
     };
     let clean = command == Command::Clean;
+    // (`clean` only, as `--out-dir`: elsewhere an unexpected keyword.)
+    let out_dir = clean
+        .then(|| options.path("out_dir"))
+        .transpose()?
+        .flatten();
     let request = Request {
         command,
         paths,
-        output: clean.then(|| "-".into()),
-        out_dir: None,
+        output: (clean && out_dir.is_none()).then(|| "-".into()),
+        out_dir,
         report: clean.then(|| "-".into()),
         html: None,
         format: ReportFormat::Json,
@@ -533,30 +503,14 @@ fn run(
 #[pyfunction]
 #[pyo3(signature = (path, verify=false))]
 #[allow(clippy::needless_pass_by_value)]
-fn index_stats(
-    py: Python<'_>,
-    path: PathBuf,
-    verify: bool,
-) -> (Option<String>, Option<(&'static str, String)>) {
+fn index_stats(py: Python<'_>, path: PathBuf, verify: bool) -> Answer<String> {
     let stats = py.detach(|| {
         let fail = |e: Error| (kind(&e), e.to_string());
         let index = neardup::store::Segment::open(&path, None, None).map_err(fail)?;
         if verify {
             index.verify().map_err(fail)?;
         }
-        let meta = index.meta();
-        let stats = serde_json::json!({
-            "path": path.display().to_string(),
-            "format_version": neardup::store::FORMAT_VERSION,
-            "bytes": index.file_len(),
-            "created": meta.created,
-            "updated": meta.updated,
-            "runs": meta.runs,
-            "parameters": meta.params,
-            "verified": verify,
-            "documents": index.documents(),
-            "blocks": index.blocks(),
-        });
+        let stats = neardup::store::stats_json(&index, &path, verify);
         Ok(stats.to_string())
     });
     match stats {
@@ -565,11 +519,27 @@ fn index_stats(
     }
 }
 
+/// What a native call gives back: its value, or the error's kind and message.
+type Answer<T> = (Option<T>, Option<(&'static str, String)>);
+
+/// `neardup index merge A B -o OUTPUT`: the documents of `b` after those of
+/// `a`, written to `output` (which may be `a`), with the CLI's checks; the
+/// documents of each, or `(kind, message)` when it failed (nothing replaced).
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)]
+fn index_merge(py: Python<'_>, a: PathBuf, b: PathBuf, output: PathBuf) -> Answer<(usize, usize)> {
+    match py.detach(|| neardup::store::merge_files(&a, &b, &output)) {
+        Ok(counts) => (Some(counts), None),
+        Err(e) => (None, Some((kind(&e), e.to_string()))),
+    }
+}
+
 /// The engine of the `neardup` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(index_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(index_merge, m)?)?;
     m.add("NeardupError", m.py().get_type::<NeardupError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     spark::register(m)?;

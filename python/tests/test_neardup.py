@@ -305,6 +305,63 @@ def test_an_index_that_is_not_there_is_named(tmp_path):
     assert created.documents == len(read_jsonl(WIRE))
 
 
+def test_out_dir_writes_the_tree_the_cli_writes(cli, tmp_path):
+    records = corpus(40)
+    (tmp_path / "in" / "b").mkdir(parents=True)
+    write_jsonl(tmp_path / "in" / "a.jsonl", records[:20])
+    write_jsonl(tmp_path / "in" / "b" / "c.jsonl", records[20:])
+    cli.run("clean", "-q", tmp_path / "in", "--out-dir", tmp_path / "cli")
+    result = neardup.clean(tmp_path / "in", out_dir=tmp_path / "py")
+    assert result.records is None
+    written = sorted(p.relative_to(tmp_path / "cli") for p in (tmp_path / "cli").rglob("*.jsonl"))
+    assert written == [Path("a.jsonl"), Path("b/c.jsonl")]
+    for name in written:
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    # The second file repeats the first: something was dropped.
+    assert result.report["summary"]["dropped_documents"] > 0
+    with pytest.raises(TypeError, match="out_dir"):
+        neardup.scan(tmp_path / "in", out_dir=tmp_path / "x")
+
+
+def test_merged_indexes_hold_what_the_cli_merge_holds(cli, tmp_path):
+    records = corpus(60)
+    first, second = records[:30], records[30:]
+    write_jsonl(tmp_path / "first.jsonl", first)
+    write_jsonl(tmp_path / "second.jsonl", second)
+    a = neardup.Index.build(tmp_path / "a.ndx", first)
+    b = neardup.Index.build(tmp_path / "b.ndx", second)
+    merged = a.merge(b, tmp_path / "ab.ndx")
+    assert merged.path == str(tmp_path / "ab.ndx")
+    assert merged.stats(verify=True)["documents"] == 60
+    # The CLI's merge of the same two indexes holds the same records.
+    cli.run("index", "merge", tmp_path / "a.ndx", tmp_path / "b.ndx", "-o", tmp_path / "cli.ndx")
+    mine, theirs = merged.stats(), neardup.Index(tmp_path / "cli.ndx").stats()
+    for key in ("documents", "blocks", "exact_keys", "postings", "copies", "bucket_entries"):
+        assert mine[key] == theirs[key], key
+    # A batch checked against either merge gives the same answer, and most
+    # of it is found again.
+    out, _ = cli.clean(tmp_path / "second.jsonl", "--index", tmp_path / "cli.ndx", tmp=tmp_path)
+    again = merged.clean(second, name=str(tmp_path / "second.jsonl"))
+    assert again.output == out
+    assert again.report["summary"]["dropped_documents"] >= 25
+    # Merging into the index itself (the default output) replaces it.
+    a.merge(tmp_path / "b.ndx")
+    assert neardup.Index(tmp_path / "a.ndx").documents == 60
+
+
+def test_a_merge_the_cli_refuses_is_refused_and_changes_nothing(tmp_path):
+    a = neardup.Index.build(tmp_path / "a.ndx", corpus(20))
+    before = (tmp_path / "a.ndx").read_bytes()
+    with pytest.raises(neardup.NeardupError, match="one index"):
+        a.merge(a)
+    other = neardup.Index.build(tmp_path / "o.ndx", corpus(20), threshold=0.7)
+    with pytest.raises(neardup.NeardupError, match="other settings"):
+        a.merge(other)
+    with pytest.raises(neardup.NeardupOSError, match="missing.ndx"):
+        a.merge(tmp_path / "missing.ndx")
+    assert (tmp_path / "a.ndx").read_bytes() == before
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_news_provenance_keeps_the_ids_the_cli_keeps(cli, tmp_path, threads):
     path = SHARED / "news-provenance" / "docs.jsonl"

@@ -213,6 +213,19 @@ pub(crate) fn checked_source(
 ) -> Result<Source> {
     let path = display_path(&input);
     let text = format == Format::Text;
+    if let Some(json) = json_not_lines(&data).filter(|_| text && config.format == Format::Auto) {
+        // Cleaned as text, its lines would be cut as repeated blocks and the
+        // output would no longer parse.
+        let convert = if json == "a JSON array" { "'.[]'" } else { "." };
+        return Err(Error::Record {
+            path,
+            line: 1,
+            message: format!(
+                "{json}, not JSON Lines (one record per line): convert it with `jq -c {convert}`, \
+                 or pass --format text to clean it as plain text"
+            ),
+        });
+    }
     let refuse_binary = text && !config.text;
     let checked = if spool_in.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
@@ -255,6 +268,21 @@ pub(crate) fn checked_source(
         }
         Err(e) => Err(e),
         Ok(_) => Ok(source),
+    }
+}
+
+/// What JSON an input's bytes start (after a UTF-8 byte-order mark and white
+/// space), when it is JSON that `auto` must not take for text: records
+/// exported as one array (`[{` or `["`), or pretty-printed objects (`{` then a
+/// key on a later line, as `jq .` writes them; an object on one line is JSON
+/// Lines and never gets here).
+fn json_not_lines(data: &[u8]) -> Option<&'static str> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut bytes = data.iter().copied().filter(|b| !b.is_ascii_whitespace());
+    match (bytes.next(), bytes.next()) {
+        (Some(b'['), Some(b'{' | b'"')) => Some("a JSON array"),
+        (Some(b'{'), Some(b'"')) => Some("pretty-printed JSON"),
+        _ => None,
     }
 }
 

@@ -256,3 +256,76 @@ fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
+
+/// What `neardup index stats --json` says of an index at `path`: its size,
+/// dates, runs, settings and the count of each kind of record (`verified`:
+/// whether every checksum was checked first).
+#[must_use]
+pub fn stats_json(index: &Segment, path: &std::path::Path, verified: bool) -> serde_json::Value {
+    let meta = index.meta();
+    let mut value = serde_json::json!({
+        "path": path.display().to_string(),
+        "format_version": FORMAT_VERSION,
+        "bytes": index.file_len(),
+        "created": meta.created,
+        "updated": meta.updated,
+        "runs": meta.runs,
+        "parameters": meta.params,
+        "verified": verified,
+    });
+    for (name, n) in stats_counts(index) {
+        value[name] = n.into();
+    }
+    value
+}
+
+/// The count of each kind of record an index holds, by the names
+/// `index stats` gives them.
+#[must_use]
+pub fn stats_counts(index: &Segment) -> [(&'static str, usize); 8] {
+    [
+        ("documents", index.documents()),
+        ("blocks", index.blocks()),
+        ("exact_keys", index.count("exact")),
+        ("postings", index.count("postings")),
+        ("copies", index.count("members")),
+        ("bucket_entries", index.count("bands")),
+        ("block_shingles", index.count("block_shingles")),
+        ("document_shingles", index.count("doc_shingles")),
+    ]
+}
+
+/// `neardup index merge A B -o OUT`: the documents of `b` appended after
+/// those of `a`, as if one run had read both, written to `output` (which may
+/// be `a` or `b`: merging a batch's index into a main one) under its lock.
+/// Refuses one index given twice (by name or by file identity: it would hold
+/// every document twice) and indexes built with other settings. Returns the
+/// documents of `a` and of `b`.
+///
+/// # Errors
+/// Either index unreadable, corrupt or built otherwise; the two one index;
+/// the output not writable (nothing is replaced then).
+pub fn merge_files(
+    a: &std::path::Path,
+    b: &std::path::Path,
+    output: &std::path::Path,
+) -> crate::Result<(usize, usize)> {
+    use crate::target::{check_distinct, Use};
+    check_distinct(&[Use::new(a, "index A")], &[Use::new(b, "index B")]).map_err(|_| {
+        crate::Error::Usage(format!(
+            "{} and {} are one index: merging an index with itself would hold every document twice",
+            a.display(),
+            b.display()
+        ))
+    })?;
+    check_distinct(
+        &[Use::new(a, "index A"), Use::new(b, "index B")],
+        &[Use::new(lock_path(output), "the output's lock file")],
+    )?;
+    // The output's lock is held from before reading (the output may be one
+    // of the inputs) until the merged index is in place.
+    let _lock = lock(output)?;
+    let (a, b) = (Segment::open(a, None, None)?, Segment::open(b, None, None)?);
+    merge(&a, &b, output)?.persist()?;
+    Ok((a.documents(), b.documents()))
+}
