@@ -204,6 +204,11 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
 /// counts only with both levels) and the document's sketch.
 type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
 
+/// What the first pass gives per part of the corpus: its documents', the
+/// part's block n-gram counts and word hashes (as kept), and its exact copies
+/// (copy, original) whose keys are the original's.
+type Part = (Vec<PerDoc>, Option<Hll>, Vec<u64>, Vec<(usize, usize)>);
+
 /// Buffers the first pass reuses from document to document: word hashes
 /// and their bytes.
 type Scratch<'a> = (&'a mut Vec<u64>, &'a mut Vec<u8>);
@@ -420,7 +425,7 @@ pub fn analyze_after(
     // With `keep_words`, each part's word hashes, in one piece (taken and let
     // go by the second pass, whose batches are the same parts).
     let mut kept_words: Vec<std::sync::RwLock<Vec<u64>>> = Vec::new();
-    let parts: Vec<(Vec<PerDoc>, Option<Hll>, Vec<u64>, Vec<(usize, usize)>)> = corpus
+    let parts: Vec<Part> = corpus
         .documents
         .par_chunks(docs_per_part)
         .enumerate()
