@@ -188,7 +188,7 @@ fn doc_sets(docs: &[(String, String)]) -> Vec<Vec<u64>> {
         .map(|(_, text)| {
             let mut hashes = Vec::new();
             neardup::shingle::hash_words(&neardup::normalize::normalize(text), 42, &mut hashes);
-            neardup::shingle::shingles_of(&neardup::shingle::as_bytes(&hashes), 5, 42)
+            neardup::shingle::shingles_of(&hashes, 5, 42)
         })
         .collect()
 }

@@ -13,7 +13,11 @@ of benches/make_corpus.py) and reports, against that truth:
   unique bytes lost  over dropped documents, bytes of text whose 5-word shingles are
                      not in the kept document (len(text) x share of its shingles missing
                      from the kept one): what dropping them loses
-  dropped < half     dropped documents whose kept document is less than half their length
+  kept < half        dropped documents whose kept document is less than half their length,
+                     by three measures: bytes / words / distinct 5-word shingles (a doubled
+                     body is twice its single copy in bytes and words, the same in distinct
+                     shingles: the measure directional containment bounds, since at least
+                     half of a dropped document's distinct shingles are in the kept one)
 
 Usage: python3 benches/eval_detection.py CORPUS.jsonl [--setting "ARGS"]...
        (default settings: the default, jaccard 0.8, the old containment 0.7)
@@ -49,7 +53,8 @@ def evaluate(corpus, docs, args):
     for i, d in enumerate(docs):
         truth_groups[d.get("group", i)].append(i)
     truth = {p for g in truth_groups.values() for p in itertools.combinations(g, 2)}
-    pred, hard, lost, small_rep, dropped = set(), 0, 0, 0, 0
+    pred, hard, lost, dropped = set(), 0, 0, 0
+    small_rep = [0, 0, 0]  # kept < half its length in bytes, words, distinct shingles
     for c in report["near_duplicates"]["cluster_list"]:
         members = sorted(m["document"]["index"] for m in c["members"])
         kept = c["kept"]["index"]
@@ -58,7 +63,9 @@ def evaluate(corpus, docs, args):
             if docs[a].get("group") != docs[b].get("group") and (
                     HARD & set(docs[a].get("kind", [])) or HARD & set(docs[b].get("kind", []))):
                 hard += 1
-        ks = shingles(docs[kept]["text"])
+        kept_text = docs[kept]["text"]
+        ks = shingles(kept_text)
+        kept_words = len(WORD.findall(kept_text))
         for m in members:
             if m == kept:
                 continue
@@ -66,7 +73,9 @@ def evaluate(corpus, docs, args):
             text = docs[m]["text"]
             s = shingles(text)
             lost += len(text.encode()) * (len(s - ks) / max(len(s), 1))
-            small_rep += len(docs[kept]["text"]) * 2 < len(text)
+            small_rep[0] += len(kept_text.encode()) * 2 < len(text.encode())
+            small_rep[1] += kept_words * 2 < len(WORD.findall(text))
+            small_rep[2] += len(ks) * 2 < len(s)
     tp = len(pred & truth)
     p = tp / len(pred) if pred else 0.0
     r = tp / len(truth) if truth else 0.0
@@ -84,12 +93,12 @@ def main():
     docs = [json.loads(line) for line in open(a.corpus, encoding="utf-8")]
     print(f"{a.corpus}: {len(docs)} documents")
     print("| setting | precision | recall | F1 | hard merges | dropped | unique bytes lost "
-          "| dropped for a kept doc < half its length |")
+          "| kept < half (bytes / words / shingles) |")
     print("|---|---|---|---|---|---|---|---|")
     for s in settings:
         p, r, f1, hard, dropped, lost, small = evaluate(a.corpus, docs, s.split())
         print(f"| {s or '(defaults)'} | {p:.3f} | {r:.3f} | {f1:.3f} | {hard} | {dropped} "
-              f"| {lost:,} | {small} |", flush=True)
+              f"| {lost:,} | {' / '.join(map(str, small))} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ documents, each with one to three mutations of the kinds syndicated copies show:
   dateline   a new "CITY (Agency) -" dateline before the first paragraph
   footer     a publisher footer appended, or the last paragraph replaced by one
   drop       one or two paragraphs dropped
-  insert     a paragraph from another document inserted
+  insert     a paragraph inserted from a document kept aside for it (one that is
+             never an original: a copy does not hold a later original)
   typos      a handful of character typos
   rewrap     paragraphs hard-wrapped at 60-75 columns
   truncate   only the first 40-70% of the paragraphs
@@ -37,7 +38,9 @@ with a new header line (kind "license-copy", same group): long licenses that sha
 clauses with short ones must not be dropped for them.
 
 Each record is {"id", "text", "group", "kind"}: copies share the "group" of their
-original (the ground truth: documents of one group are duplicates of each other);
+original (the ground truth: documents of one group are duplicates of each other; a
+truncated copy of a "contains" document that kept nothing past the short document it
+holds is a copy of that short document, and is filed under its group);
 "kind" lists the mutations. Deterministic for a given --seed.
 
 Usage: python3 benches/make_corpus.py --docs 10000 --out target/eval/corpus.jsonl
@@ -147,6 +150,16 @@ def base_documents():
     return out
 
 
+# Base documents kept aside as the source of inserted paragraphs.
+INSERT_SOURCES = 300
+
+
+def grams(text, n=5):
+    """The 5-word shingles of a text (lowercased words)."""
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
 def paragraphs(text):
     return [p for p in re.split(r"\n\s*\n", text) if p.strip()]
 
@@ -163,7 +176,7 @@ def typo(word, rng):
     return word[:i] + word[i] + word[i:]
 
 
-def mutate(text, rng, pool):
+def mutate(text, rng, sources):
     paras = paragraphs(text)
     kinds = rng.sample(["dateline", "footer", "drop", "insert", "typos", "rewrap", "truncate",
                         "double"], rng.randint(1, 3))
@@ -179,7 +192,7 @@ def mutate(text, rng, pool):
             for _ in range(rng.randint(1, 2)):
                 del paras[rng.randrange(1, len(paras))]
         elif kind == "insert":
-            other = paragraphs(rng.choice(pool))
+            other = paragraphs(rng.choice(sources))
             if other:
                 paras.insert(rng.randrange(1, len(paras) + 1), rng.choice(other))
         elif kind == "typos":
@@ -252,6 +265,11 @@ def main():
         return
     pool = base_documents()
     rng.shuffle(pool)
+    # Inserted paragraphs come from documents that are never originals.
+    inserts, pool = pool[:INSERT_SOURCES], pool[INSERT_SOURCES:]
+    # Per "contains" group: the group of the short document it holds, and the
+    # 5-word shingles of what follows it.
+    holds = {}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     written = 0
     groups = []  # (group id, text) of emitted originals
@@ -283,6 +301,7 @@ def main():
                     next_base += 1
                     emit = [(short, f"g{n}", ["contained"]),
                             (short + "\n\n" + "\n\n".join(more), f"g{n + 1}", ["contains"])]
+                    holds[f"g{n + 1}"] = (f"g{n}", grams("\n\n".join(more)))
                 else:
                     lic = rng.choice(SHORT_LICENSES)
                     eula = "\n\n".join(fresh) + "\n\n" + lic + "\n\n" + "\n\n".join(
@@ -306,7 +325,10 @@ def main():
                 continue
             if groups and r < args.copies:
                 group, original = rng.choice(groups)
-                text, kinds = mutate(original, rng, pool)
+                text, kinds = mutate(original, rng, inserts)
+                if group in holds and not grams(text) & holds[group][1]:
+                    # Truncated to the short document it holds: a copy of that.
+                    group = holds[group][0]
                 rec = {"text": text, "group": group, "kind": kinds}
             elif groups and r < args.copies + args.negatives:
                 # A hard negative: a fresh base document with boilerplate shared

@@ -37,7 +37,7 @@ use crate::jsonl::{self, FieldValue};
 use crate::progress::Silent;
 use crate::report::Summary;
 use crate::segment::segment;
-use crate::shingle::{hash_block_words, shingles_of, write_bytes, Sketch};
+use crate::shingle::{hash_block_words, shingles_of, Sketch};
 use rayon::prelude::*;
 
 /// A JSON Lines record read as `neardup clean` reads it.
@@ -148,9 +148,8 @@ pub fn features(text: &str, candidates: Option<&Candidates>, config: &Config) ->
         words.extend_from_slice(&hashes);
     }
     let doc = candidates.map_or_else(DocSketch::default, |c| {
-        write_bytes(&words, &mut bytes);
         c.sketch(
-            shingles_of(&bytes, config.doc_shingle, config.seed),
+            shingles_of(&words, config.doc_shingle, config.seed),
             config.seed,
         )
     });

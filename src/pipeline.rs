@@ -9,9 +9,7 @@ use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
 use crate::segment::{segment, Block};
-use crate::shingle::{
-    as_bytes, hash_block_words, shingle_hashes, shingles_of, write_bytes, Sketch,
-};
+use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
 use std::collections::hash_map::Entry;
@@ -254,15 +252,9 @@ fn sketch_document(
         if let Some(hll) = block_ngrams.as_deref_mut() {
             // A block without words adds nothing (also with --min-words 0).
             if hashes.len() >= config.min_words.max(1) {
-                let n = config.block_shingle.clamp(1, hashes.len());
-                // Not the shingle hash, only as distinct: word hashes are
-                // xxh3, and `insert` mixes.
-                for window in hashes.windows(n) {
-                    hll.insert(
-                        window
-                            .iter()
-                            .fold(0, |acc: u64, &w| acc.rotate_left(23) ^ w),
-                    );
+                // The block's shingles, as the second pass makes them.
+                for shingle in shingle_hashes(hashes, config.block_shingle, config.seed) {
+                    hll.insert(shingle);
                 }
             }
         }
@@ -271,8 +263,7 @@ fn sketch_document(
         }
     }
     let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
-        write_bytes(&words[first_word..], bytes);
-        let shingles = shingle_hashes(bytes, config.doc_shingle, config.seed);
+        let shingles = shingle_hashes(&words[first_word..], config.doc_shingle, config.seed);
         if keep_words && single_shingle(words.len() - first_word, c, config) {
             // Its one shingle is its key (see `single_shingle`).
             DocSketch {
@@ -334,18 +325,17 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
 const WORDS_PART: usize = 1 << 17;
 
 /// The distinct, sorted `config.doc_shingle`-word shingles of a document's
-/// word hashes: the set [`Candidates::sketch`] keeps.
+/// word hashes, marked where they first occur: the set [`Candidates::sketch`]
+/// keeps ([`crate::cluster::positioned_set`]).
 fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
-    let mut shingles = shingles_of(&as_bytes(words), config.doc_shingle, config.seed);
-    shingles.sort_unstable();
-    shingles.dedup();
-    shingles
+    crate::cluster::positioned_set(shingles_of(words, config.doc_shingle, config.seed))
 }
 
 /// The second pass over one document (both levels): its blocks' shingles, or
 /// only their exact keys when the document was dropped whole (to count the
 /// copies it holds of first copies). With `kept`, the document's word hashes
 /// from the first pass and its blocks' word counts, the text is not read.
+/// `scratch` and `bytes` are buffers reused from document to document.
 fn block_sketches(
     corpus: &Corpus,
     d: usize,
@@ -353,10 +343,9 @@ fn block_sketches(
     dropped: bool,
     kept: Option<(&[u64], &[u32])>,
     config: &Config,
+    (scratch, bytes): Scratch<'_>,
 ) -> Vec<Sketch> {
     let text = kept.is_none().then(|| corpus.text(&corpus.documents[d]));
-    let mut scratch: Vec<u64> = Vec::new();
-    let mut bytes: Vec<u8> = Vec::new();
     let mut at = 0;
     blocks
         .iter()
@@ -370,13 +359,13 @@ fn block_sketches(
                 let text = text.as_deref().expect("read above when no words are kept");
                 scratch.clear();
                 let content = &text[b.content.clone()];
-                hash_block_words(content, config.strip_markup, config.seed, &mut scratch);
-                &scratch
+                hash_block_words(content, config.strip_markup, config.seed, scratch);
+                scratch
             };
             if dropped {
-                Sketch::exact_only(hashes, config.seed, &mut bytes)
+                Sketch::exact_only(hashes, config.seed, bytes)
             } else {
-                Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, &mut bytes)
+                Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
             }
         })
         .collect()
@@ -710,15 +699,26 @@ pub fn analyze_after(
             let per_doc: Vec<Vec<Sketch>> = docs
                 .clone()
                 .into_par_iter()
-                .map(|d| {
-                    let kept = part.as_deref().map(|p| {
-                        (
-                            &p[words_of(d)],
-                            &word_counts[doc_start[d]..doc_start[d + 1]],
+                .map_init(
+                    || (Vec::new(), Vec::new()),
+                    |(scratch, bytes), d| {
+                        let kept = part.as_deref().map(|p| {
+                            (
+                                &p[words_of(d)],
+                                &word_counts[doc_start[d]..doc_start[d + 1]],
+                            )
+                        });
+                        block_sketches(
+                            corpus,
+                            d,
+                            &blocks[d],
+                            dropped[d],
+                            kept,
+                            config,
+                            (scratch, bytes),
                         )
-                    });
-                    block_sketches(corpus, d, &blocks[d], dropped[d], kept, config)
-                })
+                    },
+                )
                 .collect();
             corpus.release_documents(docs);
             per_doc.into_iter().flatten().collect()

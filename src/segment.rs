@@ -39,7 +39,7 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = Line> + '_ {
         }
         let start = pos;
         let rest = &bytes[pos..];
-        let (text_end, end) = match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+        let (text_end, end) = match memchr::memchr2(b'\n', b'\r', rest) {
             None => (bytes.len(), bytes.len()),
             Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => {
                 (start + i, start + i + 2)

@@ -1,11 +1,14 @@
-//! Word n-gram shingles hashed with seeded xxh3.
+//! Word n-gram shingles: seeded xxh3 word hashes, rolled into shingle hashes.
 //!
-//! Each word is hashed once (xxh3-64 with the seed); a shingle is the xxh3-64 of
-//! the concatenated hashes of its `n` words, and the exact key of a block is the
-//! xxh3-128 of all its word hashes. Hashing word hashes instead of text keeps the
-//! cost per shingle constant whatever the word lengths.
+//! Each word is hashed once (xxh3-64 with the seed); a shingle is a rolling
+//! combination of the hashes of its `n` words (a polynomial in them, each
+//! window made from the one before with two multiplications, then mixed), and
+//! the exact key of a block is the xxh3-128 of all its word hashes. Combining
+//! word hashes instead of hashing text keeps the cost per shingle constant
+//! whatever the word lengths and the shingle size.
 
 use crate::normalize::{for_each_word, normalize};
+use crate::sketch::mix;
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed};
 
 /// What the detector needs to know about one block's text.
@@ -45,8 +48,7 @@ impl Sketch {
         bytes: &mut Vec<u8>,
     ) -> Sketch {
         write_bytes(hashes, bytes);
-        let bytes = &bytes[..];
-        let mut shingles = shingles_of(bytes, n, seed);
+        let mut shingles = shingles_of(hashes, n, seed);
         shingles.sort_unstable();
         shingles.dedup();
         Sketch {
@@ -237,36 +239,83 @@ pub fn write_bytes(hashes: &[u64], out: &mut Vec<u8>) {
     }
 }
 
-/// Word hashes as little-endian bytes, the input of shingle hashing.
+/// The `n`-word shingle hashes of a sequence of word hashes, in text order
+/// with repeats (fewer than `n` words give one shingle of all of them; none
+/// give none).
 #[must_use]
-pub fn as_bytes(hashes: &[u64]) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    write_bytes(hashes, &mut bytes);
-    bytes
-}
-
-/// The `n`-word shingle hashes of word-hash bytes, in text order with repeats
-/// (fewer than `n` words give one shingle of all of them; none give none).
-#[must_use]
-pub fn shingles_of(bytes: &[u8], n: usize, seed: u64) -> Vec<u64> {
-    shingle_hashes(bytes, n, seed).collect()
+pub fn shingles_of(words: &[u64], n: usize, seed: u64) -> Vec<u64> {
+    shingle_hashes(words, n, seed).collect()
 }
 
 /// The hashes [`shingles_of`] collects, made one at a time: for a consumer
 /// that needs each only once (a MinHash signature), no list is made.
 #[must_use]
-pub fn shingle_hashes(
-    bytes: &[u8],
-    n: usize,
-    seed: u64,
-) -> impl ExactSizeIterator<Item = u64> + '_ {
-    // No bytes give no window (`windows` needs a width of at least 1).
-    let width = n.max(1).saturating_mul(8).min(bytes.len()).max(1);
-    bytes
-        .windows(width)
-        .step_by(8)
-        .map(move |w| xxh3_64_with_seed(w, seed))
+pub fn shingle_hashes(words: &[u64], n: usize, seed: u64) -> Shingles<'_> {
+    Shingles::new(words, n, seed)
 }
+
+/// Multiplier of the rolling combination (odd: a window's words never cancel
+/// out by wrapping).
+const ROLL: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The shingles of a sequence of word hashes (see [`shingle_hashes`]). The
+/// shingle of words `w[i..i + n]` is `mix(seed ^ Σ w[i + j] · ROLL^(n-1-j))`;
+/// the sum for the next window is the sum for this one less its first
+/// word's term, times `ROLL`, plus the new word.
+#[derive(Clone, Debug)]
+pub struct Shingles<'a> {
+    words: &'a [u64],
+    /// Words per window (`n`, or all of them when there are fewer).
+    width: usize,
+    /// Start of the next window.
+    next: usize,
+    /// The sum over the next window's first `width - 1` words.
+    sum: u64,
+    /// `ROLL^(width - 1)`: the weight of a window's first word.
+    first_weight: u64,
+    seed: u64,
+}
+
+impl<'a> Shingles<'a> {
+    fn new(words: &'a [u64], n: usize, seed: u64) -> Shingles<'a> {
+        let width = n.max(1).min(words.len());
+        let mut sum = 0u64;
+        let mut first_weight = 1u64;
+        for &w in &words[..width.saturating_sub(1)] {
+            sum = sum.wrapping_mul(ROLL).wrapping_add(w);
+            first_weight = first_weight.wrapping_mul(ROLL);
+        }
+        Shingles {
+            words,
+            width,
+            next: 0,
+            sum,
+            first_weight,
+            seed,
+        }
+    }
+}
+
+impl Iterator for Shingles<'_> {
+    type Item = u64;
+
+    #[inline]
+    fn next(&mut self) -> Option<u64> {
+        let last = *self.words.get(self.next + self.width.max(1) - 1)?;
+        let sum = self.sum.wrapping_mul(ROLL).wrapping_add(last);
+        self.sum = sum.wrapping_sub(self.words[self.next].wrapping_mul(self.first_weight));
+        self.next += 1;
+        Some(mix(sum ^ self.seed))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (self.words.len() + 1).saturating_sub(self.next + self.width.max(1));
+        let left = if self.width == 0 { 0 } else { left };
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Shingles<'_> {}
 
 /// Size of the intersection of two sorted, deduplicated hash lists.
 #[must_use]
@@ -325,6 +374,26 @@ mod tests {
             hash_words(&normalize(text), 3, &mut slow);
             assert_eq!(fast, slow, "{text:?}");
         }
+    }
+
+    #[test]
+    fn rolled_shingles_are_those_of_each_window_alone() {
+        let words: Vec<u64> = (1..=40u64).map(|i| crate::sketch::mix(i % 13)).collect();
+        for n in [1, 2, 3, 5, 9, 40, 41] {
+            let rolled: Vec<u64> = shingle_hashes(&words, n, 7).collect();
+            let width = n.min(words.len());
+            assert_eq!(rolled.len(), words.len() - width + 1, "n = {n}");
+            assert_eq!(shingle_hashes(&words, n, 7).len(), rolled.len());
+            for (i, &s) in rolled.iter().enumerate() {
+                assert_eq!(shingles_of(&words[i..i + width], n, 7), [s], "n = {n}, {i}");
+            }
+        }
+        assert!(shingles_of(&[], 3, 7).is_empty());
+        // Order, the words themselves and the seed all count.
+        let (a, b) = (words[0], words[1]);
+        assert_ne!(shingles_of(&[a, b], 2, 7), shingles_of(&[b, a], 2, 7));
+        assert_ne!(shingles_of(&[a, b], 2, 7), shingles_of(&[a, b], 2, 8));
+        assert_ne!(shingles_of(&[a, a], 2, 7), shingles_of(&[b, b], 2, 7));
     }
 
     #[test]

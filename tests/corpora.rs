@@ -179,8 +179,7 @@ fn bbc_and_reuters_exact_duplicates() {
 fn doc_shingles(text: &str, config: &Config) -> Vec<u64> {
     let mut hashes = Vec::new();
     neardup::shingle::hash_words(&normalize(text), config.seed, &mut hashes);
-    let bytes = neardup::shingle::as_bytes(&hashes);
-    let mut set = neardup::shingle::shingles_of(&bytes, config.doc_shingle, config.seed);
+    let mut set = neardup::shingle::shingles_of(&hashes, config.doc_shingle, config.seed);
     set.sort_unstable();
     set.dedup();
     set

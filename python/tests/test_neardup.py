@@ -271,11 +271,18 @@ def test_the_engine_runs_without_the_gil(tmp_path):
     assert len(ticks) > before
 
 
-def test_an_index_finds_what_an_earlier_batch_held(cli, tmp_path):
+def two_batches(tmp_path: Path) -> tuple:
+    """Two batches of 30 records that repeat each other, also written as
+    first.jsonl and second.jsonl for the CLI."""
     records = corpus(60)
     first, second = records[:30], records[30:]
     write_jsonl(tmp_path / "first.jsonl", first)
     write_jsonl(tmp_path / "second.jsonl", second)
+    return first, second
+
+
+def test_an_index_finds_what_an_earlier_batch_held(cli, tmp_path):
+    first, second = two_batches(tmp_path)
     index = neardup.Index.build(tmp_path / "py.ndx", first)
     assert index.documents == 30
     cli.run("index", "build", "-q", "-o", tmp_path / "cli.ndx", tmp_path / "first.jsonl")
@@ -324,10 +331,7 @@ def test_out_dir_writes_the_tree_the_cli_writes(cli, tmp_path):
 
 
 def test_merged_indexes_hold_what_the_cli_merge_holds(cli, tmp_path):
-    records = corpus(60)
-    first, second = records[:30], records[30:]
-    write_jsonl(tmp_path / "first.jsonl", first)
-    write_jsonl(tmp_path / "second.jsonl", second)
+    first, second = two_batches(tmp_path)
     a = neardup.Index.build(tmp_path / "a.ndx", first)
     b = neardup.Index.build(tmp_path / "b.ndx", second)
     merged = a.merge(b, tmp_path / "ab.ndx")

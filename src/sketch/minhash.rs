@@ -17,7 +17,7 @@ pub type Signature = Vec<u64>;
 /// and such documents are kept out of the LSH tables anyway.
 pub const EMPTY: u64 = u64::MAX;
 
-/// Computes the signature of a shingle set (hashes already seeded xxh3 values).
+/// Computes the signature of a shingle set (hashes already seeded and mixed).
 #[must_use]
 pub fn signature(shingles: &[u64], slots: usize, seed: u64) -> Signature {
     signature_with(shingles, &Walks::new(slots, seed))

@@ -117,7 +117,13 @@ pub struct IndexParams {
 /// 3: a block repeats a place of several consecutive blocks when no one
 /// block holds enough of it, and exact records say how many blocks their
 /// source place has (in the high bits of their last field, which was 0 or 1).
-pub const ENGINE_VERSION: u32 = 3;
+/// 4: shingle hashes are a rolling combination of word hashes, not the xxh3
+/// of their bytes, so an older index's shingles and band keys mean nothing
+/// to this build.
+/// 5: a document's shingle hashes keep 63 bits, the lowest marking whether the
+/// shingle first occurs in the document's first 40% (a document that shares
+/// only another's end is not its copy), and its MinHash keys are of those 63.
+pub const ENGINE_VERSION: u32 = 5;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])
