@@ -458,8 +458,11 @@ pub fn analyze_after(
                         progress,
                     );
                     if keep_words && per_doc.2.keys.len() > 1 {
-                        // `bytes` holds the document's word hashes.
-                        let own = xxhash_rust::xxh3::xxh3_64(&bytes);
+                        let mut text_hash = xxhash_rust::xxh3::Xxh3::new();
+                        for w in &words[first_word..] {
+                            text_hash.update(&w.to_le_bytes());
+                        }
+                        let own = text_hash.digest();
                         let d = k * docs_per_part + i;
                         match originals.entry(own) {
                             Entry::Occupied(e) => {
