@@ -875,8 +875,11 @@ fn deliver_report(
     }
     if let (Some(path), Some(verdict)) = (&plan.step_summary, &report.check) {
         // What was there is kept; the whole is written aside and renamed in.
-        let before = match std::fs::read(path) {
-            Ok(bytes) => bytes,
+        // A device or FIFO is written in place (and never read: a null or
+        // full device reads without end).
+        let before = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => std::fs::read(path).map_err(|e| Error::io(path, e))?,
+            Ok(_) => Vec::new(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(Error::io(path, e)),
         };

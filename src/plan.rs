@@ -13,7 +13,8 @@ use crate::output::Destination;
 use crate::sizes::{human_bytes, parse_size};
 use crate::store::lock_path;
 use crate::target::{check_distinct, Use};
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 /// What the command does besides analysing.
 #[derive(Clone, Debug, PartialEq)]
@@ -381,10 +382,11 @@ fn check_report_formats(request: &Request) -> Result<()> {
 }
 
 /// Refuses a run (before anything is read) in which a path written — the
-/// output, the files under `--out-dir`, the report, the index written by
-/// `--update` or `index build` and its lock file — is also a path read (an
-/// input, found by walking directories or given, `--index`, `--reference`)
-/// or another path written, by name or by file identity.
+/// output, the files under `--out-dir`, the report, the HTML page, the step
+/// summary, the index written by `--update` or `index build` and its lock
+/// file — is also a path read (an input, found by walking directories or
+/// given, `--index`, `--reference`) or another path written, by name or by
+/// file identity.
 fn check_paths(
     request: &Request,
     index: &IndexUse,
@@ -411,6 +413,9 @@ fn check_paths(
     }
     if let Some(html) = &request.html {
         writes.push(Use::new(html, "--html"));
+    }
+    if let Some(summary) = &request.step_summary {
+        writes.push(Use::new(summary, "--step-summary"));
     }
     match index {
         IndexUse::Build(out) => {
@@ -447,28 +452,38 @@ fn check_paths(
 
 /// When a run of one chunk of `inputs` would not fit in the memory available:
 /// the memory it would take, what is available, and the limit to work in
-/// chunks under (half of what is available).
+/// chunks under (half of what is available). A compressed input counts by
+/// the bytes it decompresses to, decoded (and not kept) to find out, up to
+/// what a whole run could hold: a small file that decompresses to
+/// gigabytes (a decompression bomb) makes the run work in chunks.
 fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
+    let available = crate::memory::available()?;
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let most = (available as f64 / WHOLE_RUN_PER_INPUT_BYTE) as u64;
     // Standard input counts for nothing: its size is not known.
     #[allow(clippy::cast_precision_loss)]
     let needed: f64 = inputs
         .iter()
         .filter(|i| !i.is_stdin())
         .filter_map(|i| {
-            let size = std::fs::metadata(&i.path).ok()?.len() as f64;
-            // Parquet is compressed inside.
-            let compressed = crate::compress::Compression::from_name(&i.path)
-                != crate::compress::Compression::None
-                || crate::parquet::is_parquet_name(&i.path);
-            Some(if compressed {
-                size * COMPRESSED_TEXT_PER_BYTE
+            let size = std::fs::metadata(&i.path).ok()?.len();
+            let compression = crate::compress::Compression::from_name(&i.path);
+            Some(if crate::parquet::is_parquet_name(&i.path) {
+                // Parquet is compressed inside.
+                size as f64 * COMPRESSED_TEXT_PER_BYTE
+            } else if compression != crate::compress::Compression::None {
+                decoded_size(&i.path, compression, most)
+                    .map_or(size as f64 * COMPRESSED_TEXT_PER_BYTE, |n| n as f64)
             } else {
-                size
+                size as f64
             })
         })
         .sum::<f64>()
         * WHOLE_RUN_PER_INPUT_BYTE;
-    let available = crate::memory::available()?;
     #[allow(
         clippy::cast_precision_loss,
         clippy::cast_possible_truncation,
@@ -478,4 +493,23 @@ fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
         let limit = usize::try_from(available / 2).unwrap_or(usize::MAX);
         (needed as u64, available, limit)
     })
+}
+
+/// How many bytes the compressed file `path` decodes to, counted up to a
+/// little past `most`; `None` when it cannot be read or decoded (the run
+/// names the error when it reads it).
+fn decoded_size(path: &Path, compression: crate::compress::Compression, most: u64) -> Option<u64> {
+    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut decoded = crate::compress::decoder(file, compression).ok()?;
+    let mut counted = 0u64;
+    let mut buf = vec![0; 1 << 16];
+    while counted <= most {
+        match decoded.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => counted += n as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(counted)
 }

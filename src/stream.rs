@@ -554,8 +554,18 @@ impl<'c> Stream<'c> {
         };
         if format == Format::Auto {
             let mut decoded = Vec::new();
-            let jsonl = input::sniff_reader(&mut from, &mut decoded)
-                .map_err(|e| failed(e, decoded.len()))?;
+            let jsonl = match input::sniff_reader(&mut from, &mut decoded, self.max_document) {
+                Ok(jsonl) => jsonl,
+                Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                    return Err(Error::TooLarge {
+                        path,
+                        message: format!(
+                            "{e}, more than one chunk of this run holds; raise --memory-limit or split the input"
+                        ),
+                    })
+                }
+                Err(e) => return Err(failed(e, decoded.len())),
+            };
             let mut from = std::io::Cursor::new(decoded).chain(from);
             if !jsonl && self.config.annotate {
                 // As `output::plan` refuses a text input it can see.
@@ -565,18 +575,29 @@ impl<'c> Stream<'c> {
                 )));
             }
             if !jsonl {
-                // Text: one document, read whole (into the spool).
+                // Text: one document, read whole (into the spool), up to
+                // what a chunk holds and to its first NUL byte (binary).
+                let stop = std::cell::RefCell::new(None);
+                let limits = input::Limits {
+                    refuse_binary: !self.config.text,
+                    max: self.max_document,
+                    path: &path,
+                    hint: "more than one chunk of this run holds as text; raise --memory-limit or split the input",
+                    stop: &stop,
+                    compressed: compression != Compression::None,
+                };
                 let mut counted = CountingReader {
-                    inner: &mut from,
+                    inner: limits.guard(&mut from),
                     read: Arc::new(std::sync::atomic::AtomicU64::new(0)),
                 };
-                let data = input::spool(&self.dir, &path, &mut counted).map_err(|e| {
+                let spooled = input::spool(&self.dir, &path, &mut counted).map_err(|e| {
                     failed(
                         e,
                         usize::try_from(counted.read.load(std::sync::atomic::Ordering::Relaxed))
                             .unwrap_or(usize::MAX),
                     )
-                })?;
+                });
+                let data = limits.stopped(spooled)?;
                 let source =
                     input::checked_source(input, data, Format::Text, self.config, Some(&self.dir))?;
                 let (docs, _) = input::documents(&source, self.config)?;

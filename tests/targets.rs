@@ -126,6 +126,15 @@ fn a_path_written_that_is_read_or_written_twice_is_refused_before_reading() {
                 "clean --format jsonl --index idx --update -o c.jsonl idx.lock",
                 "idx.lock (the index's lock file) is also idx.lock (input)",
             ),
+            // A step summary is appended to: never to an input.
+            (
+                "check --step-summary in.jsonl in.jsonl",
+                "in.jsonl (--step-summary) is also in.jsonl (input)",
+            ),
+            (
+                "clean --html soft.jsonl -o c.jsonl in.jsonl",
+                "soft.jsonl (--html) is also in.jsonl (input)",
+            ),
         ];
         for (args, message) in cases {
             let out = run_in(d, mode, &args.split(' ').collect::<Vec<_>>());
@@ -308,6 +317,43 @@ fn a_report_that_fails_leaves_the_output_and_the_index_as_they_were() {
 }
 
 #[test]
+fn a_step_summary_into_a_device_is_written_not_read() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        let ndx = indexed(d);
+        // A null or full device reads without end: it is only written.
+        mknod(&d.join("null"), 3);
+        mknod(&d.join("full"), 7);
+        let summary = |to: &str| {
+            let args = [
+                "check",
+                "-q",
+                "--index",
+                "seen.ndx",
+                "--update",
+                "--step-summary",
+                to,
+                "b.jsonl",
+            ];
+            run_in(d, mode, &args)
+        };
+        let out = summary("full");
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr.contains("full: No space left on device"),
+            "{out:?}"
+        );
+        assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+        let out = summary("null");
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(is_char_device(&d.join("null")));
+        assert_ne!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+    }
+}
+
+#[test]
 fn check_whose_standard_output_fails_does_not_update_the_index() {
     for mode in MODES {
         let dir = tempdir();
@@ -379,20 +425,47 @@ fn an_out_dir_is_replaced_whole_or_not_at_all() {
     }
 }
 
+/// When process `pid` started, in clock ticks after boot.
+fn process_start(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 1..];
+    after.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
 #[test]
 fn temporary_files_of_dead_runs_are_removed_by_the_next_run_beside_them() {
     let dir = tempdir();
     let d = dir.path();
     let ndx = indexed(d);
-    // PIDs above the kernel's limit (2^22) never run; PID 1 always does.
+    // PIDs above the kernel's limit (2^22) never run; PID 1 always does,
+    // but it is not the process that wrote a file named with another
+    // start time, or written before it started. Names without a PID (an
+    // earlier version's) go when no process holds them open.
+    let init = process_start(1);
     let dead = [
-        ".neardup-4194399-a1b2c3.tmp",
-        ".neardup-index-4194399-d4e5f6.tmp",
+        ".neardup-4194399-5-a1b2c3.tmp".to_owned(),
+        ".neardup-index-4194399-5-d4e5f6.tmp".to_owned(),
+        ".neardup-4194399-a1b2c3.tmp".to_owned(),
+        format!(".neardup-index-1-{}-d4e5f6.tmp", init + 1),
+        ".neardup-index-1-aged01.tmp".to_owned(),
+        ".neardup-index-nopid1.tmp".to_owned(),
+        ".neardup-nopid2.tmp".to_owned(),
     ];
-    for name in dead {
-        std::fs::write(d.join(name), "partial").unwrap();
-    }
-    std::fs::write(d.join(".neardup-1-a1b2c3.tmp"), "someone's").unwrap();
+    let leave = |dir: &Path| {
+        for name in &dead {
+            std::fs::write(dir.join(name), "partial").unwrap();
+        }
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1000);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.join(".neardup-index-1-aged01.tmp"))
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+    };
+    leave(d);
+    let live = format!(".neardup-1-{init}-a1b2c3.tmp");
+    std::fs::write(d.join(&live), "someone's").unwrap();
     let out = run(
         d,
         &[
@@ -408,7 +481,27 @@ fn temporary_files_of_dead_runs_are_removed_by_the_next_run_beside_them() {
     );
     assert_eq!(out.code, 0, "{out:?}");
     assert_ne!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
-    assert_eq!(temporaries(d), [".neardup-1-a1b2c3.tmp"]);
+    assert_eq!(temporaries(d), std::slice::from_ref(&live));
+    // A run that takes the index's lock sweeps beside the index, even when
+    // it writes nothing there.
+    std::fs::create_dir(d.join("idx")).unwrap();
+    std::fs::rename(d.join("seen.ndx"), d.join("idx/seen.ndx")).unwrap();
+    leave(&d.join("idx"));
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "--index",
+            "idx/seen.ndx",
+            "--update",
+            "-o",
+            "-",
+            "missing.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(temporaries(&d.join("idx")), Vec::<String>::new());
 }
 
 #[test]

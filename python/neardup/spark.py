@@ -7,7 +7,8 @@ Reads JSON Lines from any path Spark reads (files and directories, walked in
 sorted order as `neardup clean` walks them) and writes the cleaned JSON Lines
 to OUTPUT (a file on the driver's machine, or `-`), byte for byte what
 `neardup clean INPUT... -o OUTPUT` writes, whatever the partitioning; the
-line of totals goes to standard error as `clean` prints it. README.md
+line of totals goes to standard error as `clean` prints it, or with
+`--report FILE` the report `clean --report FILE` writes goes to FILE. README.md
 ("Spark") gives the stages and what each one shuffles.
 
 Stages (the Rust engine does every decision, `neardup::distributed`):
@@ -27,6 +28,10 @@ Stages (the Rust engine does every decision, `neardup::distributed`):
    their shingles and run through the engine's detector on the driver, in
    input order; every other block is a first copy.
 5. runs (driver): the engine groups repeats into runs from the block table.
+   With --report, the lines of the documents the report names are collected
+   and the engine builds the report there (`Job.report`); stage 4 then also
+   shuffles the exact keys of dropped documents' blocks (the report counts
+   their copies of shared blocks).
 6. output (mapPartitions): each partition writes its records back (dropped
    ones left out, or with --annotate kept and marked, the text field of
    those that lost blocks replaced); the
@@ -85,14 +90,17 @@ OPTIONS: Dict[str, Any] = {
     "keep": str,
     "strip_markup": bool,
     "annotate": bool,
+    "preview": int,
 }
+
+#: The report's formats the Spark job writes (`--output-format`).
+REPORT_FORMATS = ("text", "json", "jsonl")
 
 
 #: Options of `neardup clean` the Spark job refuses by name (exit status 2),
 #: and whether each takes a value.
 NOT_YET: Dict[str, bool] = {
-    "--report": True,
-    "--json": False,
+    "--html": True,
     "--index": True,
     "--on-error": True,
 }
@@ -215,22 +223,38 @@ def clean(
     options: Optional[Dict[str, Any]] = None,
     partitions: Optional[int] = None,
     quiet: bool = False,
+    report: Optional[str] = None,
+    output_format: str = "text",
+    top: int = 10,
 ) -> Dict[str, Any]:
     """Cleans `inputs` (JSON Lines) on `spark` (a SparkSession) into
     `output` (a path on the driver's machine, or "-"), as `neardup clean
     INPUT... -o OUTPUT` does with `options` (the CLI's options by their
     Python names, `OPTIONS`). `partitions` cuts the input into about that
-    many partitions. Returns the run's figures (documents, bytes, bytes
-    shuffled by stage is for Spark's UI). Raises `InputError` on bad input
-    (nothing is written) and `ValueError` on bad options."""
+    many partitions. `report` (a path on the driver, or "-") gets the
+    report `--report` writes, in `output_format` (`REPORT_FORMATS`; `top`:
+    the shared blocks the text lists), instead of the line of totals.
+    Returns the run's figures (documents, bytes; bytes shuffled by stage is
+    for Spark's UI). Raises `InputError` on bad input (nothing is written)
+    and `ValueError` on bad options."""
     options = dict(options or {})
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise TypeError(f"neardup.spark.clean() got an unexpected keyword argument {unknown[0]!r}")
     job = _native.Job(options)  # validates the options on the driver
+    if output_format not in REPORT_FORMATS:
+        raise ValueError(f"--output-format {output_format} is not taken by the Spark job yet")
+    if report is not None and report == output == "-":
+        raise ValueError(
+            "the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE"
+        )
+    if report is not None and report != "-" and output != "-" and _same_path(report, output):
+        raise InputError([f"{output} (-o) and {report} (--report) are one file: each output needs a file of its own"])
     sc = spark.sparkContext
     files = _hadoop_files(sc, inputs)
     _refuse_output_among_inputs(output, [f[0] for f in files])
+    if report is not None:
+        _refuse_output_among_inputs(report, [f[0] for f in files], "--report")
     lines, file_of = _read_lines(sc, files, partitions)
     n_parts = lines.getNumPartitions()
     first_part = {}
@@ -273,6 +297,7 @@ def clean(
         return _decide_and_write(
             sc, job, options, files, file_of, lines, feats, n_parts, first_b,
             tables, with_docs, with_blocks, output, quiet,
+            (report, output_format, top) if report is not None else None,
         )
     finally:
         feats.unpersist()
@@ -280,7 +305,7 @@ def clean(
 
 def _decide_and_write(
     sc, job, options, files, file_of, lines, feats, n_parts, first_b,
-    tables, with_docs, with_blocks, output, quiet,
+    tables, with_docs, with_blocks, output, quiet, report=None,
 ):
     # Stage 2: the block table, partition sizes and errors.
     def table(item):
@@ -359,8 +384,9 @@ def _decide_and_write(
         ]
         table_sizes["candidate_pairs"] = len(pairs)
         table_sizes["pair_documents"] = len(members)
-        dropped_docs, _clusters, in_clusters = job.cluster_documents(pairs, members)
+        dropped_docs, _clusters, in_clusters, pair_counts = job.cluster_documents(pairs, members)
         in_pairs_b.unpersist()
+    level_dropped = sorted(dropped_docs)
     dropped_set = frozenset(dropped_docs)
     annotate = bool(options.get("annotate"))
     annotations = _annotations(
@@ -370,10 +396,15 @@ def _decide_and_write(
 
     # Stage 4: blocks that share a key.
     verdicts = ([], 0, 0, 0, 0)
+    detected = ([], [])
+    # With a report, blocks of dropped documents join the exact keys' shuffle
+    # (as -(number + 1)): the report counts their copies of shared blocks.
+    with_dropped = report is not None
     if with_blocks:
         def block_keys(record):
             doc, f = record
-            if doc in dropped_b.value:
+            dropped = doc in dropped_b.value
+            if dropped and not with_dropped:
                 return []
             out = []
             counts = _u32s(f[3])
@@ -381,31 +412,45 @@ def _decide_and_write(
                 if counts[b] == 0:
                     continue
                 number = doc << 32 | b
+                if dropped:
+                    out.append(((0, exact), -number - 1))
+                    continue
                 out.append(((0, exact), number))
                 out.extend(((1, k), number) for k in keys)
             return out
 
-        shared = _over_groups(records.flatMap(block_keys), list)
+        shared = _over_groups(records.flatMap(block_keys), _sharing)
         shared_b = sc.broadcast(frozenset(shared))
 
         def shared_blocks(record):
             doc, f = record
             counts = _u32s(f[3])
             out = []
+            dropped = doc in dropped_b.value
             for b, (exact, shingles, _keys) in enumerate(f[4]):
                 number = doc << 32 | b
-                if number in shared_b.value:
-                    out.append((number, counts[b], exact, shingles))
+                if (-number - 1 if dropped else number) in shared_b.value:
+                    out.append((number, counts[b], exact, None if dropped else shingles))
             return out
 
         found = records.flatMap(shared_blocks).collect()
         shared_b.unpersist()
-        repeats = job.detect_shared(found, words, sorted(dropped_set))
+        copies = [(n, exact) for n, _, exact, shingles in found if shingles is None]
+        found = [row for row in found if row[3] is not None]
+        detected = job.detect_shared(found, words, level_dropped, copies)
+        repeats = detected[0]
         table_sizes["shared_blocks"] = len(found)
         table_sizes["repeats"] = len(repeats)
-        del found
+        del found, copies
         # Stage 5: runs.
-        verdicts = job.decide_blocks(words, sorted(dropped_set), repeats)
+        verdicts = job.decide_blocks(words, level_dropped, repeats)
+    report_bytes = None
+    if report is not None:
+        report_bytes = _report(
+            job, lines, files, file_of, offset, first_b.value, lens, blank_lines, words,
+            level_dropped, detected, (pair_counts, in_clusters) if with_docs else None,
+            report[1], report[2],
+        )
     del words
     dropped_blocks = dict(verdicts[0])
     blocks_b = sc.broadcast(dropped_blocks)
@@ -447,13 +492,20 @@ def _decide_and_write(
     removed_block_bytes = 0
     out_parts = lines.mapPartitionsWithIndex(write)
     target = _Target(output)
+    report_target = None
     try:
         for _p, text, removed in out_parts.toLocalIterator():
             target.write(text.encode("utf-8"))
             removed_block_bytes += removed
+        if report_bytes is not None:
+            report_target = _Target(report[0])
+            report_target.write(report_bytes)
+            report_target.commit()
         target.commit()
     except BaseException:
         target.abort()
+        if report_target is not None:
+            report_target.abort()
         raise
     for b in (offset_b, dropped_b, blocks_b, annotations_b, newline_b, last_b, first_b):
         b.unpersist()
@@ -463,7 +515,7 @@ def _decide_and_write(
         tuple(verdicts[1:]),
         removed_block_bytes,
     )
-    if not quiet:
+    if not quiet and report is None:
         print(f"neardup: {totals}", file=sys.stderr)
     return {
         "documents": documents,
@@ -476,6 +528,65 @@ def _decide_and_write(
         # Rows of the tables the driver decides over.
         **table_sizes,
     }
+
+
+def _sharing(group) -> list:
+    """The blocks of a group of blocks sharing a key: its kept blocks when
+    there are two or more, and its blocks of dropped documents (negative
+    numbers) when there is a kept one."""
+    kept = [n for n in group if n >= 0]
+    dropped = [n for n in group if n < 0] if kept else []
+    return (kept if len(kept) > 1 else []) + dropped
+
+
+def _lines_at(lines, wanted, offset, first_of_file) -> List[Tuple[int, str]]:
+    """(number, line) of the lines numbered in `wanted`, each as its file
+    has it (a file's byte-order mark given back to its first line)."""
+    sc = lines.context
+    wanted_b = sc.broadcast(frozenset(wanted))
+    offset_b = sc.broadcast(offset)
+    first_b = sc.broadcast(first_of_file)
+
+    def pick(p: int, it: Iterator[str]):
+        base = offset_b.value[p]
+        for i, line in enumerate(it):
+            if base + i in wanted_b.value:
+                yield (base + i, _with_bom(line, first_b.value[p], i))
+
+    found = lines.mapPartitionsWithIndex(pick).collect()
+    for b in (wanted_b, offset_b, first_b):
+        b.unpersist()
+    return found
+
+
+def _report(
+    job, lines, files, file_of, offset, first_of_file, lens, blank_lines, words,
+    dropped, detected, doc_level, output_format, top,
+) -> bytes:
+    """The report `neardup clean --report` writes, made by the engine on the
+    driver from the job's tables and the lines it reads (documents with
+    repeats, those holding their first copies, documents in clusters)."""
+    wanted = set(job.report_documents(words, dropped, detected[0]))
+    if doc_level is not None:
+        wanted.update(row[0] for row in doc_level[1])
+    texts = _lines_at(lines, wanted, offset, first_of_file)
+    first_line = {}
+    for p, f in enumerate(file_of):
+        first_line.setdefault(f, offset[p])
+    # A file without lines starts where the next one does.
+    starts = [offset[-1]] * (len(files) + 1)
+    for f in reversed(range(len(files))):
+        starts[f] = first_line.get(f, starts[f + 1])
+    file_rows = [(name, size, starts[f]) for f, (name, size, *_) in enumerate(files)]
+    blank = frozenset(blank_lines)
+    line_lens = [None if i in blank else n for i, n in enumerate(lens)]
+    level = None
+    if doc_level is not None:
+        (candidates, verified), rows = doc_level
+        level = (candidates, verified, rows)
+    return job.report(
+        file_rows, line_lens, words, dropped, detected, level, texts, output_format, top
+    )
 
 
 def _annotations(job, lines, in_clusters, blank_lines, offset, file_of, files, first_of_file):
@@ -543,18 +654,21 @@ class _Target:
             self.temp = None
 
 
-def _refuse_output_among_inputs(output: str, inputs: Sequence[str]) -> None:
+def _same_path(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b) or (
+        os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+    )
+
+
+def _refuse_output_among_inputs(output: str, inputs: Sequence[str], flag: str = "-o") -> None:
     if output == "-":
         return
-    out = os.path.realpath(output)
     for path in inputs:
         local = path[len("file:"):] if path.startswith("file:") else path
         if "://" in local:
             continue
-        if os.path.realpath(local) == out or (
-            os.path.exists(out) and os.path.exists(local) and os.path.samefile(local, out)
-        ):
-            raise InputError([f"{output} (-o) is also {path} (input): a run never writes what it reads"])
+        if _same_path(local, output):
+            raise InputError([f"{output} ({flag}) is also {path} (input): a run never writes a file it reads; refusing to overwrite it"])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -569,6 +683,10 @@ def _parser() -> argparse.ArgumentParser:
     clean_cmd.add_argument("--master", help="Spark master URL (default: spark-submit's, else local[*])")
     clean_cmd.add_argument("--partitions", type=int, help="cut the input into about this many partitions")
     clean_cmd.add_argument("-q", "--quiet", action="store_true", help="no line of totals")
+    clean_cmd.add_argument("--report", metavar="FILE", help="write the report there (a path on the driver, or -), as clean --report does")
+    clean_cmd.add_argument("--output-format", help="the report's format: text (default), json or jsonl")
+    clean_cmd.add_argument("--json", action="store_true", help="short for --output-format json")
+    clean_cmd.add_argument("--top", type=int, default=10, help="shared blocks listed in the text report")
     for name, kind in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
         if kind is bool:
@@ -584,6 +702,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_format(args) -> str:
+    """`--output-format` and `--json`, as `neardup clean` takes them."""
+    if args.top < 0:
+        raise ValueError(f"--top {args.top}: the number of shared blocks listed is 0 or more")
+    given = args.output_format
+    if args.json:
+        if given not in (None, "json"):
+            raise ValueError(f"--json is --output-format json; it conflicts with --output-format {given}")
+        given = "json"
+    if given not in (None, "text") and args.report is None:
+        raise ValueError(
+            f"--output-format {given} is for the report, which `clean` writes only with "
+            "--report FILE (without it, a line of totals)"
+        )
+    given = given or "text"
+    if given not in REPORT_FORMATS:
+        raise ValueError(f"--output-format {given} is not taken by the Spark job yet")
+    if args.report == args.output == "-":
+        raise ValueError(
+            "the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE"
+        )
+    return given
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     for flag in NOT_YET:
@@ -593,6 +735,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
     try:
         _native.Job(options)
+        output_format = _report_format(args)
     except (TypeError, ValueError) as e:
         print(f"neardup: {e}", file=sys.stderr)
         return 2
@@ -609,8 +752,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     try:
-        clean(spark, args.inputs, args.output, options, args.partitions, args.quiet)
-    except InputError as e:
+        clean(
+            spark, args.inputs, args.output, options, args.partitions, args.quiet,
+            args.report, output_format, args.top,
+        )
+    except (InputError, ValueError) as e:
+        if not isinstance(e, InputError):
+            e = InputError([str(e)])
         for message in e.messages:
             print(f"neardup: {message}", file=sys.stderr)
         return 2

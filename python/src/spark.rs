@@ -178,14 +178,15 @@ impl Job {
     /// The documents dropped as near duplicates, and how many clusters,
     /// from every candidate pair and each document in them: (number,
     /// shingles, text length, and its line and whether it is a file's first
-    /// when `--keep` reads a field).
+    /// when `--keep` reads a field); then the cluster rows, and the candidate
+    /// and verified pairs counted.
     #[allow(clippy::type_complexity)]
     fn cluster_documents(
         &self,
         py: Python<'_>,
         pairs: Vec<(u32, u32)>,
         members: Vec<(u32, Vec<u8>, usize, Option<(String, bool)>)>,
-    ) -> PyResult<(Vec<u32>, usize, Vec<ClusterRow>)> {
+    ) -> PyResult<(Vec<u32>, usize, Vec<ClusterRow>, (usize, usize))> {
         let members = members
             .into_iter()
             .map(|(doc, shingles, len, line)| {
@@ -208,19 +209,24 @@ impl Job {
             .iter()
             .map(|c| (c.doc, c.representative, c.kept, c.size, c.similarity))
             .collect();
-        Ok((verdicts.dropped, verdicts.clusters, rows))
+        Ok((verdicts.dropped, verdicts.clusters, rows, verdicts.pairs))
     }
 
     /// The repeats among the blocks that share a key: each (block number,
-    /// words, exact key, shingles); returns (block, source, the last block
-    /// of the source's place, similarity, exact) in block order.
+    /// words, exact key, shingles); `dropped`: (block number, exact key) of
+    /// blocks of documents dropped whole that share their exact key with a
+    /// kept one (for the report). Returns the repeats, (block, source, the
+    /// last block of the source's place, similarity, exact) in block order,
+    /// and the copies in dropped documents, (block, first copy).
+    #[allow(clippy::type_complexity)]
     fn detect_shared(
         &self,
         py: Python<'_>,
         blocks: Vec<(u64, u32, Vec<u8>, Vec<u8>)>,
         words: Vec<Vec<u8>>,
         skipped: Vec<u32>,
-    ) -> PyResult<Vec<RepeatRow>> {
+        dropped: Vec<(u64, Vec<u8>)>,
+    ) -> PyResult<(Vec<RepeatRow>, Vec<(u64, u64)>)> {
         let words = words_of(&words);
         let blocks = blocks
             .into_iter()
@@ -235,11 +241,16 @@ impl Job {
                 })
             })
             .collect::<PyResult<Vec<SharedBlock>>>()?;
-        let repeats = py.detach(|| engine::detect_shared(blocks, &words, &skipped, &self.config));
-        Ok(repeats
+        let dropped = dropped
             .into_iter()
-            .map(|r| (r.block, r.source, r.source_last, r.similarity, r.exact))
-            .collect())
+            .map(|(block, exact)| Ok((block, exact_key(&exact)?)))
+            .collect::<PyResult<Vec<(u64, u128)>>>()?;
+        let found =
+            py.detach(|| engine::detect_shared(blocks, &words, &skipped, &dropped, &self.config));
+        Ok((
+            found.repeats.iter().map(repeat_row).collect(),
+            found.copies_in_dropped,
+        ))
     }
 
     /// Runs of repeats: from each document's blocks' word counts (every
@@ -256,16 +267,7 @@ impl Job {
         repeats: Vec<RepeatRow>,
     ) -> (Vec<(u32, Vec<u32>)>, usize, usize, usize, usize) {
         let words = words_of(&words);
-        let repeats: Vec<Repeat> = repeats
-            .into_iter()
-            .map(|(block, source, source_last, similarity, exact)| Repeat {
-                block,
-                source,
-                source_last,
-                similarity,
-                exact,
-            })
-            .collect();
+        let repeats = repeats_of(repeats);
         let v: BlockVerdicts =
             py.detach(|| engine::decide_blocks(&words, &skipped, &repeats, &self.config));
         (
@@ -275,6 +277,88 @@ impl Job {
             v.short_repeats,
             v.removed_blocks,
         )
+    }
+
+    /// The documents (line numbers) whose text the report reads, from what
+    /// [`Job::decide_blocks`] takes; the documents in clusters besides.
+    fn report_documents(
+        &self,
+        py: Python<'_>,
+        words: Vec<Vec<u8>>,
+        skipped: Vec<u32>,
+        repeats: Vec<RepeatRow>,
+    ) -> Vec<u32> {
+        let words = words_of(&words);
+        let repeats = repeats_of(repeats);
+        py.detach(|| engine::report_documents(&words, &skipped, &repeats, &self.config))
+    }
+
+    /// The report `neardup clean --report` writes, as bytes in `format`
+    /// (`text`, `json` or `jsonl`; `top`: shared blocks the text lists), from
+    /// the job's findings ([`engine::ReportParts`], documents numbered by
+    /// line): each file's (name, bytes, first line), each line's text
+    /// length (`None` when blank) and block word counts, the documents
+    /// dropped, the repeats and copies in dropped documents
+    /// ([`Job::detect_shared`]), the document level's (candidate pairs,
+    /// verified pairs, cluster rows) and the lines the report reads.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn report<'py>(
+        &self,
+        py: Python<'py>,
+        files: Vec<(String, usize, usize)>,
+        lens: Vec<Option<usize>>,
+        words: Vec<Vec<u8>>,
+        dropped: Vec<u32>,
+        found: (Vec<RepeatRow>, Vec<(u64, u64)>),
+        doc_level: Option<(usize, usize, Vec<ClusterRow>)>,
+        texts: Vec<(u32, String)>,
+        format: &str,
+        top: usize,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let parts = engine::ReportParts {
+            files,
+            lens,
+            words: words_of(&words),
+            dropped,
+            detected: engine::Detected {
+                repeats: repeats_of(found.0),
+                copies_in_dropped: found.1,
+            },
+            doc_level: doc_level.map(|(candidates, verified, rows)| {
+                let members = rows
+                    .into_iter()
+                    .map(
+                        |(doc, representative, kept, size, similarity)| engine::InCluster {
+                            doc,
+                            representative,
+                            kept,
+                            size,
+                            similarity,
+                        },
+                    )
+                    .collect();
+                (candidates, verified, members)
+            }),
+            texts,
+        };
+        let written: Result<Vec<u8>, String> = py.detach(|| {
+            let report = engine::report(parts, &self.config)?;
+            let mut out = Vec::new();
+            let done = match format {
+                "json" => report.write_json(&mut out),
+                "jsonl" => report.write_jsonl(&mut out),
+                _ => {
+                    let mut text = String::new();
+                    let done = neardup::report::write_text(&report, top, &mut text);
+                    out = text.into_bytes();
+                    done
+                }
+            };
+            done.map_err(|e| e.to_string())?;
+            Ok(out)
+        });
+        let out = written.map_err(PyValueError::new_err)?;
+        Ok(PyBytes::new(py, &out))
     }
 
     /// Writes lines back as `neardup clean` does: each (line, a file's
@@ -376,6 +460,22 @@ fn words_of(words: &[Vec<u8>]) -> Vec<Vec<u32>> {
             w.chunks_exact(4)
                 .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
                 .collect()
+        })
+        .collect()
+}
+
+fn repeat_row(r: &Repeat) -> RepeatRow {
+    (r.block, r.source, r.source_last, r.similarity, r.exact)
+}
+
+fn repeats_of(rows: Vec<RepeatRow>) -> Vec<Repeat> {
+    rows.into_iter()
+        .map(|(block, source, source_last, similarity, exact)| Repeat {
+            block,
+            source,
+            source_last,
+            similarity,
+            exact,
         })
         .collect()
 }

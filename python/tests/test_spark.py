@@ -52,16 +52,26 @@ def option_flags(options):
     return flags
 
 
-def same_as_cli(cli, spark, tmp_path, inputs, partitions, options=None):
+def same_as_cli(cli, spark, tmp_path, inputs, partitions, options=None, report=None):
+    """The Spark job's output (and, with `report` a format, its report in
+    that format) equal to the CLI's; without a report, its line of totals."""
     options = options or {}
     expected = tmp_path / "cli.jsonl"
-    said = run_cli(cli, inputs, expected, *option_flags(options))
+    report_flags = ["--report", tmp_path / "cli.report", "--output-format", report] if report else []
+    said = run_cli(cli, inputs, expected, *option_flags(options), *report_flags)
     got = tmp_path / f"spark-{partitions}.jsonl"
     figures = neardup_spark.clean(
-        spark, [str(p) for p in inputs], str(got), options, partitions=partitions, quiet=True
+        spark, [str(p) for p in inputs], str(got), options, partitions=partitions, quiet=True,
+        report=str(tmp_path / "spark.report") if report else None, output_format=report or "text",
     )
     assert got.read_bytes() == expected.read_bytes()
-    assert f"neardup: {figures['totals']}\n" == said
+    if report:
+        assert said == ""
+        written = (tmp_path / "spark.report").read_bytes()
+        assert written == (tmp_path / "cli.report").read_bytes()
+        figures["report"] = written
+    else:
+        assert f"neardup: {figures['totals']}\n" == said
     return figures
 
 
@@ -79,20 +89,26 @@ def generated(tmp_path_factory):
 
 @pytest.mark.parametrize("partitions", [1, 3, 8])
 def test_generated_corpus_equals_the_cli(cli, spark, tmp_path, generated, partitions):
-    figures = same_as_cli(cli, spark, tmp_path, [generated], partitions)
+    """Output and JSON report, byte for byte."""
+    figures = same_as_cli(cli, spark, tmp_path, [generated], partitions, report="json")
     # The corpus has both kinds of duplication, so the test can fail.
     assert figures["dropped_documents"] > 1000
     assert figures["removed_blocks"] > 1000
     assert figures["partitions"] >= partitions - 1
+    report = json.loads(figures["report"])
+    assert len(report["documents"]) > 1000 and len(report["syndicated"]) > 100
+    assert report["near_duplicates"]["clusters"] > 100
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 8])
 def test_news_provenance_equals_the_cli(cli, spark, tmp_path, partitions):
+    """Output and text report (the default format), byte for byte."""
     docs = SHARED / "news-provenance" / "docs.jsonl"
     if not docs.exists():
         pytest.skip("../shared/corpora/news-provenance is not here")
-    figures = same_as_cli(cli, spark, tmp_path, [docs], partitions)
+    figures = same_as_cli(cli, spark, tmp_path, [docs], partitions, report="text")
     assert figures["dropped_documents"] > 0 and figures["removed_blocks"] > 0
+    assert b"removed" in figures["report"]
 
 
 @pytest.fixture(scope="module")
@@ -126,17 +142,24 @@ def small(tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    "options",
+    "options,report",
     [
-        {},
-        {"level": "blocks"},
-        {"level": "docs", "method": "simhash"},
-        {"measure": "jaccard", "keep": "longest", "block_threshold": 0.6, "drop_short": True},
+        ({}, None),
+        ({"level": "blocks"}, "json"),
+        ({"level": "docs", "method": "simhash"}, "jsonl"),
+        ({"measure": "jaccard", "keep": "longest", "block_threshold": 0.6, "drop_short": True}, "json"),
+        ({"preview": 30, "min_words": 4}, "text"),
     ],
-    ids=["defaults", "blocks", "docs-simhash", "jaccard-longest"],
+    ids=["defaults", "blocks-json", "docs-simhash-jsonl", "jaccard-longest-json", "preview-text"],
 )
-def test_a_tree_with_odd_lines_equals_the_cli(cli, spark, tmp_path, small, options):
-    same_as_cli(cli, spark, tmp_path, [small], 3, options)
+def test_a_tree_with_odd_lines_equals_the_cli(cli, spark, tmp_path, small, options, report):
+    figures = same_as_cli(cli, spark, tmp_path, [small], 3, options, report)
+    if report == "json":
+        # Records are named by file and line, in both files of the tree.
+        written = json.loads(figures["report"])
+        assert {i["path"] for i in written["inputs"]} == {f"{small}/a.jsonl", f"{small}/b/z.jsonl"}
+        lines = [d["document"]["line"] for d in written["documents"]]
+        assert lines and all(line >= 1 for line in lines)
 
 
 def test_the_command_line(cli, tmp_path, small):
@@ -155,6 +178,28 @@ def test_the_command_line(cli, tmp_path, small):
     assert got.read_bytes() == expected.read_bytes()
     assert said in done.stderr
 
+    # --report: the text report, and no line of totals.
+    run_cli(cli, [small], expected, "--report", tmp_path / "cli.txt")
+    done = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(got),
+         "--master", "local[2]", "--report", str(tmp_path / "spark.txt")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "spark.txt").read_bytes() == (tmp_path / "cli.txt").read_bytes()
+    assert said not in done.stderr
+    # As the CLI: --json needs --report.
+    refused = cli.run("clean", small, "-o", tmp_path / "x.jsonl", "--json", check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(tmp_path / "x.jsonl"), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert (refused.returncode, done.returncode) == (2, 2)
+    assert refused.stderr.decode().strip() in done.stderr
+    assert not (tmp_path / "x.jsonl").exists()
+
     bad = tmp_path / "bad"
     shutil.copytree(small, bad)
     with open(bad / "a.jsonl", "ab") as f:
@@ -172,6 +217,18 @@ def test_the_command_line(cli, tmp_path, small):
     assert refused.stderr.decode().strip() in done.stderr
     assert got.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_report_is_never_an_input_or_the_output(cli, spark, tmp_path, small):
+    """As the CLI refuses them, with its messages; nothing is written."""
+    out = tmp_path / "x.jsonl"
+    for report in (small / "a.jsonl", out):
+        refused = cli.run("clean", small, "-o", out, "--report", report, check=False)
+        assert refused.returncode == 2
+        with pytest.raises(neardup_spark.InputError) as e:
+            neardup_spark.clean(spark, [str(small)], str(out), report=str(report), quiet=True)
+        assert str(e.value) == refused.stderr.decode().strip().removeprefix("neardup: ")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_strip_markup_equals_the_cli(cli, spark, tmp_path):
@@ -198,7 +255,7 @@ def test_strip_markup_equals_the_cli(cli, spark, tmp_path):
 
 @pytest.mark.parametrize(
     "flags",
-    [["--report", "r.json"], ["--json"], ["--index", "i"], ["--on-error", "skip"]],
+    [["--index", "i"], ["--on-error", "skip"], ["--html", "r.html"]],
     ids=lambda f: f[0],
 )
 def test_options_not_taken_yet_are_refused_by_name(tmp_path, small, flags):
@@ -227,7 +284,8 @@ def test_options_not_taken_yet_are_refused_by_name(tmp_path, small, flags):
 def test_annotate_equals_the_cli(cli, spark, tmp_path, small, options, partitions):
     """`--annotate` keeps every record and marks clusters as the CLI does
     (document indexes past blank lines, the id of the record that stays)."""
-    figures = same_as_cli(cli, spark, tmp_path, [small], partitions, options)
+    figures = same_as_cli(cli, spark, tmp_path, [small], partitions, options, report="json")
+    assert json.loads(figures["report"])["parameters"]["documents"]["annotate"]
     written = (tmp_path / f"spark-{partitions}.jsonl").read_text()
     # The second file's first record keeps its byte-order mark.
     records = [json.loads(line.lstrip("\ufeff")) for line in written.splitlines() if line.strip()]

@@ -261,6 +261,20 @@ pub struct Document {
     pub len: usize,
 }
 
+impl Document {
+    /// A record whose text is not at hand, counted by its source and the
+    /// bytes of its text only (a report made from many machines' findings
+    /// reads no more of it).
+    pub(crate) fn counted(source: usize, len: usize) -> Document {
+        Document {
+            id: None,
+            source,
+            record: None,
+            len,
+        }
+    }
+}
+
 /// The text held by the raw JSON string at `raw` in `source`, decoded
 /// (borrowed when the string has no escapes).
 pub(crate) fn json_text(source: &Source, raw: Range<usize>) -> Cow<'_, str> {
@@ -510,9 +524,7 @@ pub fn format_peeked(input: &InputPath, config: &Config) -> Format {
         Compression::None => Compression::sniff(&magic.unwrap_or_default()),
         named => named,
     };
-    let mut head = Vec::new();
-    let jsonl = crate::compress::decoder(raw, compression)
-        .and_then(|mut decoded| sniff_reader(&mut decoded, &mut head));
+    let jsonl = crate::compress::decoder(raw, compression).and_then(first_line_is_object_in);
     if jsonl.unwrap_or(false) {
         Format::Jsonl
     } else {
@@ -547,8 +559,14 @@ pub fn first_line_is_object(bytes: &[u8], complete: bool) -> Option<bool> {
 }
 
 /// Reads `reader` into `head` until [`first_line_is_object`] can tell;
-/// `head` holds every byte read.
-pub(crate) fn sniff_reader(reader: &mut dyn Read, head: &mut Vec<u8>) -> std::io::Result<bool> {
+/// `head` holds every byte read. A first line longer than `max` bytes is
+/// an error ([`std::io::ErrorKind::FileTooLarge`]): nothing longer can be
+/// held.
+pub(crate) fn sniff_reader(
+    reader: &mut dyn Read,
+    head: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<bool> {
     let mut buf = vec![0; 1 << 16];
     loop {
         let n = match reader.read(&mut buf) {
@@ -560,6 +578,61 @@ pub(crate) fn sniff_reader(reader: &mut dyn Read, head: &mut Vec<u8>) -> std::io
         if let Some(jsonl) = first_line_is_object(head, n == 0) {
             return Ok(jsonl);
         }
+        if head.len() > max {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!("its first line is longer than {max} bytes"),
+            ));
+        }
+    }
+}
+
+/// [`first_line_is_object`] for the whole of `reader`, reading only as far
+/// as it must and holding none of it: a first line of gigabytes (a
+/// decompression bomb) is parsed as it streams past.
+fn first_line_is_object_in(reader: impl Read) -> std::io::Result<bool> {
+    let mut bytes = std::io::BufReader::new(reader).bytes();
+    let mut at = 0;
+    let first = loop {
+        match bytes.next().transpose()? {
+            None => return Ok(false),
+            // A byte-order mark before the first line is not part of it.
+            Some(b) if at < BOM.len() && b == BOM[at] => at += 1,
+            Some(_) if at > 0 && at < BOM.len() => return Ok(false),
+            Some(b) if b.is_ascii_whitespace() => at = BOM.len(),
+            Some(b) => break b,
+        }
+    };
+    if first != b'{' {
+        return Ok(false);
+    }
+    // The line, up to (not with) its newline.
+    let line = std::iter::once(Ok(first))
+        .chain(bytes)
+        .take_while(|b| !matches!(b, Ok(b'\n')));
+    let mut read = LineRead { bytes: line };
+    let mut de = serde_json::Deserializer::from_reader(&mut read);
+    Ok(serde::Deserialize::deserialize(&mut de)
+        .and_then(|serde::de::IgnoredAny| de.end())
+        .is_ok())
+}
+
+/// A reader over an iterator of bytes.
+struct LineRead<I> {
+    bytes: I,
+}
+
+impl<I: Iterator<Item = std::io::Result<u8>>> Read for LineRead<I> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut n = 0;
+        while n < buf.len() {
+            match self.bytes.next() {
+                Some(b) => buf[n] = b?,
+                None => break,
+            }
+            n += 1;
+        }
+        Ok(n)
     }
 }
 

@@ -5,25 +5,23 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
+/// An input's bytes as stored (maybe compressed): a regular file mapped, or
+/// read. Bytes read that are not compressed (standard input, pipes,
+/// `--no-mmap`) go through `limits`: a binary text stops at its first NUL
+/// byte, and more than `limits.max` bytes stop the read.
 pub(super) fn read_data(
     input: &InputPath,
     config: &Config,
     spool_in: Option<&Path>,
+    limits: &Limits<'_>,
 ) -> Result<Data> {
     let path = &input.path;
     if input.is_stdin() {
         let name = display_path(input);
-        let mut stdin = crate::pipe::stdin_or(input.reader.as_ref());
-        if let Some(dir) = spool_in {
-            return spool(dir, &name, &mut stdin).map_err(|e| Error::io(&name, e));
-        }
-        let mut bytes = Vec::new();
-        stdin
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(&name, e))?;
-        return Ok(Data::Owned(bytes));
+        let stdin = crate::pipe::stdin_or(input.reader.as_ref());
+        return read_guarded(stdin, &name, spool_in, limits);
     }
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         return Err(Error::io(
@@ -49,10 +47,32 @@ pub(super) fn read_data(
         }
         // Mapping can fail on special file systems: fall back to reading.
     }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    Ok(Data::Owned(bytes))
+    read_guarded(file, path, spool_in, limits)
+}
+
+/// Reads `reader` whole (into an unnamed file in `spool_in`, else into
+/// memory); bytes that are not compressed go through `limits`.
+fn read_guarded(
+    reader: impl Read,
+    name: &Path,
+    spool_in: Option<&Path>,
+    limits: &Limits<'_>,
+) -> Result<Data> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let magic = std::io::BufRead::fill_buf(&mut reader).map_err(|e| Error::io(name, e))?;
+    let read = if Compression::sniff(magic) == Compression::None {
+        let mut guarded = limits.guard(&mut reader);
+        match spool_in {
+            Some(dir) => spool(dir, name, &mut guarded),
+            None => read_all(&mut guarded),
+        }
+    } else {
+        match spool_in {
+            Some(dir) => spool(dir, name, &mut reader),
+            None => read_all(&mut reader),
+        }
+    };
+    limits.stopped(read.map_err(|e| Error::io(name, e)))
 }
 
 /// Reads mapped bytes front to back, dropping the pages it has passed from
@@ -85,6 +105,13 @@ impl std::io::BufRead for Releasing<'_> {
             self.released = self.at;
         }
     }
+}
+
+/// Reads `reader` to its end into memory.
+fn read_all(reader: &mut dyn Read) -> std::io::Result<Data> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    Ok(Data::Owned(bytes))
 }
 
 /// Copies `reader` into an unnamed temporary file in `dir` and maps it.
@@ -143,36 +170,41 @@ pub(crate) fn load_source_within(
     max_decoded: Option<usize>,
     spool_in: Option<&Path>,
 ) -> Result<Source> {
-    let mut data = read_data(&input, config, spool_in)?;
     let path = display_path(&input);
+    // Until its content tells (after decoding), an input not named JSON
+    // Lines may be text: a NUL byte stops reading it.
+    let named = format_of(&input, config);
+    let refuse_binary = matches!(named, Format::Text | Format::Auto) && !config.text;
+    let (max, hint) = match max_decoded {
+        Some(max) => (
+            max,
+            "more than one chunk of this run holds as text; raise --memory-limit or split the input",
+        ),
+        None => (
+            crate::memory::available().map_or(usize::MAX, |a| {
+                usize::try_from(a / WHOLE_RUN_PER_TEXT_BYTE).unwrap_or(usize::MAX)
+            }),
+            "more than a whole run can hold in the memory available; pass --memory-limit to work in chunks",
+        ),
+    };
+    let stop = std::cell::RefCell::new(None);
+    let limits = Limits {
+        refuse_binary,
+        max,
+        path: &path,
+        hint,
+        stop: &stop,
+        compressed: false,
+    };
+    let mut data = read_data(&input, config, spool_in, &limits)?;
     let compression = match Compression::from_name(&input.path) {
         Compression::None => Compression::sniff(&data),
         named => named,
     };
-    // Until its content tells (after decoding), an input not named JSON
-    // Lines may be text: a NUL byte stops decoding it.
-    let named = format_of(&input, config);
-    let refuse_binary = matches!(named, Format::Text | Format::Auto) && !config.text;
     if compression != Compression::None {
-        let (max, hint) = match max_decoded {
-            Some(max) => (
-                max,
-                "more than one chunk of this run holds as text; raise --memory-limit or split the input",
-            ),
-            None => (
-                crate::memory::available().map_or(usize::MAX, |a| {
-                    usize::try_from(a / WHOLE_RUN_PER_TEXT_BYTE).unwrap_or(usize::MAX)
-                }),
-                "more than a whole run can hold in the memory available; pass --memory-limit to work in chunks",
-            ),
-        };
-        let stop = std::cell::RefCell::new(None);
         let limits = Limits {
-            refuse_binary,
-            max,
-            path: &path,
-            hint,
-            stop: &stop,
+            compressed: true,
+            ..limits
         };
         let decoded = match spool_in {
             Some(dir) => {
@@ -193,10 +225,7 @@ pub(crate) fn load_source_within(
                 Ok(Data::Owned(out))
             }),
         };
-        if let Some(e) = stop.into_inner() {
-            return Err(e);
-        }
-        data = decoded?;
+        data = limits.stopped(decoded)?;
     }
     let format = format_of_content(&input, config, &data);
     checked_source(input, data, format, config, spool_in)
@@ -289,27 +318,38 @@ fn json_not_lines(data: &[u8]) -> Option<&'static str> {
 /// The decoded bytes of a compressed input as they pass: the read fails
 /// (and `stop` says why) at the first NUL byte of a text input that refuses
 /// binary files (nothing after it matters), or past `max` bytes.
-pub(super) struct Guard<'a, R> {
-    pub(super) inner: R,
-    pub(super) at: usize,
-    pub(super) limits: &'a Limits<'a>,
+pub(crate) struct Guard<'a, R> {
+    inner: R,
+    at: usize,
+    limits: &'a Limits<'a>,
 }
 
 /// What a [`Guard`] stops at, and where it says why.
-pub(super) struct Limits<'a> {
-    pub(super) refuse_binary: bool,
-    pub(super) max: usize,
-    pub(super) path: &'a Path,
-    pub(super) hint: &'static str,
-    pub(super) stop: &'a std::cell::RefCell<Option<Error>>,
+pub(crate) struct Limits<'a> {
+    pub(crate) refuse_binary: bool,
+    pub(crate) max: usize,
+    pub(crate) path: &'a Path,
+    pub(crate) hint: &'static str,
+    pub(crate) stop: &'a std::cell::RefCell<Option<Error>>,
+    /// Whether the bytes guarded are decoded from a compressed input.
+    pub(crate) compressed: bool,
 }
 
 impl<'a> Limits<'a> {
-    pub(super) fn guard<R: Read>(&'a self, inner: R) -> Guard<'a, R> {
+    pub(crate) fn guard<R: Read>(&'a self, inner: R) -> Guard<'a, R> {
         Guard {
             inner,
             at: 0,
             limits: self,
+        }
+    }
+
+    /// `read`, or why a guard stopped it (the first stop, which made the
+    /// read fail).
+    pub(crate) fn stopped<T>(&self, read: Result<T>) -> Result<T> {
+        match self.stop.borrow_mut().take() {
+            Some(e) => Err(e),
+            None => read,
         }
     }
 }
@@ -334,8 +374,20 @@ impl<R: Read> Read for Guard<'_, R> {
             Error::TooLarge {
                 path: limits.path.to_owned(),
                 message: format!(
-                    "decompresses to more than {} bytes (stopped at decompressed byte offset {}), {}",
-                    limits.max, limits.max, limits.hint
+                    "{} more than {} bytes (stopped at {}byte offset {}), {}",
+                    if limits.compressed {
+                        "decompresses to"
+                    } else {
+                        "holds"
+                    },
+                    limits.max,
+                    if limits.compressed {
+                        "decompressed "
+                    } else {
+                        ""
+                    },
+                    limits.max,
+                    limits.hint
                 ),
             }
         } else {

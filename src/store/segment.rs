@@ -106,7 +106,8 @@ pub fn lock_path(path: &Path) -> PathBuf {
 }
 
 /// Takes the index's exclusive lock (`PATH.lock`) for an update, saying so on
-/// stderr and waiting when another run holds it.
+/// stderr and waiting when another run holds it; then removes temporary
+/// files that dead runs left beside the index ([`crate::target::sweep`]).
 ///
 /// # Errors
 /// When the lock file cannot be created or locked.
@@ -133,6 +134,12 @@ pub fn lock(path: &Path) -> Result<File> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock, e)),
     }
+    // Temporary files of runs that died beside the index go now.
+    crate::target::sweep(
+        lock.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    );
     Ok(file)
 }
 

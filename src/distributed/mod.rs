@@ -27,7 +27,9 @@
 //!    and a verdict a block, no text) and groups repeats into runs with
 //!    [`crate::decide::decide`].
 //! 5. [`clean_record`] writes a record back as `neardup clean` does, from the
-//!    dropped blocks of its document.
+//!    dropped blocks of its document; [`report`] makes the report `clean
+//!    --report` writes, from the decisions and the lines of the documents it
+//!    names ([`report_documents`]).
 
 use crate::cluster::{cluster_pairs, Candidates, DocSketch};
 use crate::config::{Config, Level};
@@ -39,6 +41,9 @@ use crate::report::Summary;
 use crate::segment::segment;
 use crate::shingle::{hash_block_words, shingles_of, Sketch};
 use rayon::prelude::*;
+
+mod report;
+pub use report::*;
 
 /// A JSON Lines record read as `neardup clean` reads it.
 #[derive(Debug)]
@@ -204,6 +209,8 @@ pub struct DocVerdicts {
     pub clusters: usize,
     /// Each document in a cluster, ascending (what `--annotate` says of it).
     pub members: Vec<InCluster>,
+    /// Candidate pairs (distinct) and pairs verified, as the report counts them.
+    pub pairs: (usize, usize),
 }
 
 /// A document's place in its cluster (document numbers as the caller gave
@@ -282,6 +289,7 @@ pub fn cluster_documents(
         dropped,
         clusters: level.clusters.len(),
         members: in_clusters,
+        pairs: (level.candidate_pairs, level.verified_pairs),
     }
 }
 
@@ -316,11 +324,24 @@ pub struct Repeat {
     pub exact: bool,
 }
 
+/// What the detector found among the blocks that share a key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Detected {
+    /// The repeats, in block order.
+    pub repeats: Vec<Repeat>,
+    /// (block, its first copy) for each block of a document dropped whole
+    /// whose text is exactly that of a first copy (the report counts these
+    /// copies in its shared-block list), in block order.
+    pub copies_in_dropped: Vec<(u64, u64)>,
+}
+
 /// Runs the detector over the blocks of kept documents that share an exact
 /// key or a posting key with another one (any order): every other block is
 /// a first copy. `words` are every document's block word counts and
-/// `skipped` the documents dropped whole, as for [`decide_blocks`]. Returns
-/// the repeats, in block order.
+/// `skipped` the documents dropped whole, as for [`decide_blocks`];
+/// `dropped` holds (block, exact key) of blocks of those documents that
+/// share their exact key with a block of a kept one (for the report: empty
+/// when none is made).
 ///
 /// The detector sees the whole run's sequence of blocks, as one run makes it:
 /// it decides in batches counted from the first block, and a place of
@@ -333,8 +354,9 @@ pub fn detect_shared(
     blocks: Vec<SharedBlock>,
     words: &[Vec<u32>],
     skipped: &[u32],
+    dropped: &[(u64, u128)],
     config: &Config,
-) -> Vec<Repeat> {
+) -> Detected {
     let (start, doc_of) = layout(words);
     let mut sketches: Vec<Sketch> = words
         .iter()
@@ -347,16 +369,7 @@ pub fn detect_shared(
         .collect();
     let mut skip = vec![true; sketches.len()];
     for b in blocks {
-        let (doc, position) = (
-            usize::try_from(b.block >> 32),
-            usize::try_from(b.block & 0xffff_ffff),
-        );
-        let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
-        assert!(
-            doc < words.len() && position < words[doc].len(),
-            "block {doc}:{position} is past the corpus"
-        );
-        let at = start[doc] + position;
+        let at = global_block(b.block, words, &start);
         sketches[at] = Sketch {
             words: b.features.words as usize,
             exact: b.features.exact,
@@ -368,13 +381,16 @@ pub fn detect_shared(
         let d = d as usize;
         skip[start[d]..start[d + 1]].fill(true);
     }
+    for &(block, exact) in dropped {
+        sketches[global_block(block, words, &start)].exact = exact;
+    }
     let number = |i: usize| {
         let doc = doc_of[i];
         let position = u32::try_from(i - start[doc as usize]).expect("32 bits fit");
         block_number(doc, position)
     };
     let found = detect(&sketches, &skip, &doc_of, config, &Silent);
-    found
+    let repeats = found
         .matches
         .iter()
         .enumerate()
@@ -393,7 +409,30 @@ pub fn detect_shared(
             }),
             _ => None,
         })
-        .collect()
+        .collect();
+    Detected {
+        repeats,
+        copies_in_dropped: found
+            .copies_in_dropped
+            .iter()
+            .map(|&(block, first)| (number(block), number(first)))
+            .collect(),
+    }
+}
+
+/// Where block `b` ([`block_number`]) is in the run's sequence of blocks
+/// (`start`: where each document's blocks start, from [`layout`]).
+///
+/// # Panics
+/// If `b` is past the corpus.
+fn global_block(b: u64, words: &[Vec<u32>], start: &[usize]) -> usize {
+    let (doc, position) = (usize::try_from(b >> 32), usize::try_from(b & 0xffff_ffff));
+    let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
+    assert!(
+        doc < words.len() && position < words[doc].len(),
+        "block {doc}:{position} is past the corpus"
+    );
+    start[doc] + position
 }
 
 /// The run's sequence of blocks from every document's block word counts:
@@ -444,20 +483,18 @@ pub struct BlockVerdicts {
     pub removed_blocks: usize,
 }
 
-/// Groups every repeat into runs with [`decide`]: `words` holds the word
-/// counts of each document's blocks (every document, in order: document
-/// numbers are positions in it), `skipped` the documents dropped whole
-/// (ascending) and `repeats` what [`detect_shared`] found.
-///
-/// # Panics
-/// If a repeat names a block past the last one.
-#[must_use]
-pub fn decide_blocks(
-    words: &[Vec<u32>],
-    skipped: &[u32],
-    repeats: &[Repeat],
-    config: &Config,
-) -> BlockVerdicts {
+/// Every block's verdict and each document's runs, as one run decides them
+/// ([`decide_blocks`] and [`report`]): the layout of the run's blocks, their
+/// word counts and matches, and each document's decision.
+struct Decided {
+    doc_start: Vec<usize>,
+    doc_of: Vec<u32>,
+    words: Vec<usize>,
+    matches: Vec<Match>,
+    decisions: Vec<DocDecision>,
+}
+
+fn decide_all(words: &[Vec<u32>], skipped: &[u32], repeats: &[Repeat], config: &Config) -> Decided {
     let (doc_start, doc_of) = layout(words);
     let block_words: Vec<usize> = words.iter().flatten().map(|&n| n as usize).collect();
     let mut matches: Vec<Match> = block_words
@@ -468,15 +505,7 @@ pub fn decide_blocks(
         let d = d as usize;
         matches[doc_start[d]..doc_start[d + 1]].fill(Match::Skipped);
     }
-    let at = |b: u64| {
-        let (doc, position) = (usize::try_from(b >> 32), usize::try_from(b & 0xffff_ffff));
-        let (doc, position) = (doc.expect("32 bits fit"), position.expect("32 bits fit"));
-        assert!(
-            doc < words.len() && position < words[doc].len(),
-            "block {doc}:{position} is past the corpus"
-        );
-        doc_start[doc] + position
-    };
+    let at = |b: u64| global_block(b, words, &doc_start);
     for r in repeats {
         matches[at(r.block)] = Match::Repeat {
             source: at(r.source),
@@ -500,6 +529,34 @@ pub fn decide_blocks(
         .into_par_iter()
         .map(|doc| decide(doc, &facts, config))
         .collect();
+    Decided {
+        doc_start,
+        doc_of,
+        words: block_words,
+        matches,
+        decisions,
+    }
+}
+
+/// Groups every repeat into runs with [`decide`]: `words` holds the word
+/// counts of each document's blocks (every document, in order: document
+/// numbers are positions in it), `skipped` the documents dropped whole
+/// (ascending) and `repeats` what [`detect_shared`] found.
+///
+/// # Panics
+/// If a repeat names a block past the last one.
+#[must_use]
+pub fn decide_blocks(
+    words: &[Vec<u32>],
+    skipped: &[u32],
+    repeats: &[Repeat],
+    config: &Config,
+) -> BlockVerdicts {
+    let Decided {
+        doc_start,
+        decisions,
+        ..
+    } = decide_all(words, skipped, repeats, config);
     let mut out = BlockVerdicts::default();
     for (d, decision) in decisions.iter().enumerate() {
         if decision.runs.is_empty() && decision.kept_short.is_empty() {
@@ -658,202 +715,4 @@ pub fn totals(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::input::Corpus;
-    use std::collections::BTreeMap;
-
-    /// What the Spark job does, on one machine: features per document, keys
-    /// grouped as a shuffle groups them, decisions from the groups.
-    fn spread(texts: &[String], config: &Config) -> (Vec<bool>, Vec<Vec<u32>>) {
-        let candidates = (config.level != Level::Blocks).then(|| Candidates::new(config));
-        let docs: Vec<DocFeatures> = texts
-            .iter()
-            .map(|t| features(t, candidates.as_ref(), config))
-            .collect();
-        let n = u32::try_from(docs.len()).unwrap();
-        let mut dropped_docs = vec![false; docs.len()];
-        if let Some(c) = &candidates {
-            let mut buckets: BTreeMap<(usize, u64), Vec<u32>> = BTreeMap::new();
-            for (d, f) in (0..n).zip(&docs) {
-                if f.keys.len() == c.tables() {
-                    for (t, &k) in f.keys.iter().enumerate() {
-                        buckets.entry((t, k)).or_default().push(d);
-                    }
-                }
-            }
-            let pairs: Vec<(u32, u32)> = buckets.values().flat_map(|m| bucket_pairs(m)).collect();
-            let mut in_pairs: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
-            in_pairs.sort_unstable();
-            in_pairs.dedup();
-            let members = in_pairs
-                .iter()
-                .map(|&d| Member {
-                    doc: d,
-                    shingles: docs[d as usize].shingles.clone(),
-                    len: docs[d as usize].len,
-                    keep: None,
-                })
-                .collect();
-            for d in cluster_documents(pairs, members, config).dropped {
-                dropped_docs[d as usize] = true;
-            }
-        }
-        let mut dropped_blocks = vec![Vec::new(); docs.len()];
-        if config.level == Level::Docs {
-            return (dropped_docs, dropped_blocks);
-        }
-        // Global block numbers, and the keys each block shares through.
-        let mut groups: BTreeMap<(u8, u128), Vec<u64>> = BTreeMap::new();
-        let mut numbered = BTreeMap::new();
-        for (d, f) in (0..n).zip(&docs) {
-            for (i, b) in (0..).zip(&f.blocks) {
-                let block = block_number(d, i);
-                if !dropped_docs[d as usize] && b.words > 0 {
-                    groups.entry((0, b.exact)).or_default().push(block);
-                    for k in posting_keys(b, config) {
-                        groups.entry((1, u128::from(k))).or_default().push(block);
-                    }
-                }
-                numbered.insert(block, b);
-            }
-        }
-        let mut shared: Vec<u64> = groups
-            .values()
-            .filter(|m| m.len() > 1)
-            .flatten()
-            .copied()
-            .collect();
-        shared.sort_unstable();
-        shared.dedup();
-        let shared: Vec<SharedBlock> = shared
-            .into_iter()
-            .map(|b| SharedBlock {
-                block: b,
-                features: numbered[&b].clone(),
-            })
-            .collect();
-        let words: Vec<Vec<u32>> = docs
-            .iter()
-            .map(|f| f.blocks.iter().map(|b| b.words).collect())
-            .collect();
-        let skipped: Vec<u32> = (0..n).filter(|&d| dropped_docs[d as usize]).collect();
-        let repeats = detect_shared(shared, &words, &skipped, config);
-        for (d, blocks) in decide_blocks(&words, &skipped, &repeats, config).dropped {
-            dropped_blocks[d as usize] = blocks;
-        }
-        (dropped_docs, dropped_blocks)
-    }
-
-    /// A corpus with shared paragraphs, near copies of documents, short
-    /// repeated lines and unique text.
-    fn corpus() -> Vec<String> {
-        let mut next = crate::test_numbers(7);
-        let para = |seed: u64, len: u64| -> String {
-            (0..len)
-                .map(|w| format!("w{}", (seed * 7919 + w * 104_729) % 4001))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let mut texts: Vec<String> = Vec::new();
-        for d in 0..400u64 {
-            let text = match next() % 6 {
-                0 if d > 5 => {
-                    // A near copy of an earlier document: a word added.
-                    let from = usize::try_from(next() % d).unwrap();
-                    format!("{} extra", texts[from])
-                }
-                1 if d > 5 => {
-                    // An earlier document's paragraphs, one edited, with a
-                    // short line between.
-                    let from = usize::try_from(next() % d).unwrap();
-                    texts[from]
-                        .replacen('w', "v", 1)
-                        .replace("\n\n", "\n\nShare\n\n")
-                }
-                _ => (0..4 + next() % 4)
-                    .map(|_| para(next() % 300, 6 + next() % 20))
-                    .collect::<Vec<_>>()
-                    .join("\n\n"),
-            };
-            texts.push(text);
-        }
-        texts
-    }
-
-    fn one_run(texts: &[String], config: &Config) -> (Vec<bool>, Vec<Vec<u32>>) {
-        let corpus = Corpus::from_texts(texts.iter().enumerate().map(|(d, t)| (d.to_string(), t)));
-        let analysis = crate::analyze(&corpus, config);
-        let blocks = (0..texts.len())
-            .map(|d| {
-                (0..analysis.blocks[d].len())
-                    .filter(|&i| analysis.dropped[analysis.doc_start[d] + i])
-                    .map(|i| u32::try_from(i).unwrap())
-                    .collect()
-            })
-            .collect();
-        (analysis.doc_level.dropped.clone(), blocks)
-    }
-
-    #[test]
-    fn the_decisions_from_shared_keys_are_those_of_one_run() {
-        let texts = corpus();
-        for config in [
-            Config::default(),
-            Config {
-                level: Level::Blocks,
-                ..Config::default()
-            },
-            Config {
-                level: Level::Docs,
-                ..Config::default()
-            },
-            Config {
-                method: crate::config::Method::Simhash,
-                block_threshold: 0.6,
-                ..Config::default()
-            },
-        ] {
-            let (docs, blocks) = one_run(&texts, &config);
-            assert!(docs.iter().filter(|&&d| d).count() > 20 || config.level == Level::Blocks);
-            assert!(
-                blocks.iter().filter(|b| !b.is_empty()).count() > 20 || config.level == Level::Docs
-            );
-            assert_eq!(spread(&texts, &config), (docs, blocks), "{config:?}");
-        }
-    }
-
-    #[test]
-    fn records_are_written_back_as_clean_writes_them() {
-        let config = Config::default();
-        let line = "\u{feff}{\"id\": 1, \"text\": \"a\\nb\\n\\nc\\u00e9\\n\"}\r";
-        let (out, removed) = clean_record(line, true, true, false, &[1], &config).unwrap();
-        assert_eq!(out, "\u{feff}{\"id\": 1, \"text\": \"a\\nb\\n\\n\"}\r\n");
-        assert_eq!(removed, "cé\n".len());
-        assert_eq!(
-            clean_record(line, true, true, true, &[], &config)
-                .unwrap()
-                .0,
-            "\u{feff}"
-        );
-        // Not a file's first line: a byte-order mark is not skipped there.
-        assert!(clean_record(line, false, true, false, &[], &config).is_err());
-        let plain = &line[3..];
-        assert_eq!(
-            clean_record(plain, false, false, false, &[], &config)
-                .unwrap()
-                .0,
-            plain
-        );
-        assert_eq!(
-            clean_record(" \t", false, true, false, &[], &config)
-                .unwrap()
-                .0,
-            " \t\n"
-        );
-        assert_eq!(
-            clean_record("{\"id\": 1}", false, true, false, &[], &config).unwrap_err(),
-            "record has no \"text\" field"
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,133 @@
+//! Inputs that are far larger than they look (decompression bombs) or
+//! than a chunk holds, and binary inputs, on every way in: named files,
+//! `--no-mmap`, standard input. Each ends as a clear error or a run in
+//! chunks, after reading no more than it must.
+
+use crate::util::{run, tempdir};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+/// `neardup args` in `dir` with `stdin` piped in and
+/// `NEARDUP_AVAILABLE_MEMORY` set to `available` (when given).
+fn run_with(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: &[u8],
+    available: Option<&str>,
+) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_neardup"));
+    command.args(args).current_dir(dir).env_clear();
+    if let Some(a) = available {
+        command.env("NEARDUP_AVAILABLE_MEMORY", a);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    // The run may stop reading early (that is the point): a closed pipe
+    // is no failure here.
+    let _ = pipe.write_all(stdin);
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_text_on_standard_input_larger_than_a_chunk_is_refused_as_it_arrives() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = "the same line of text again and again\n".repeat(1 << 18);
+    let (code, stderr) = run_with(
+        d,
+        &["scan", "--memory-limit", "4M", "-"],
+        text.as_bytes(),
+        None,
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("<stdin>: too large: holds more than "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("raise --memory-limit"), "{stderr}");
+    // A first line that never ends, on standard input, is no better.
+    let mut line = b"{\"text\": \"".to_vec();
+    line.resize(8 << 20, b'a');
+    let (code, stderr) = run_with(d, &["scan", "--memory-limit", "4M", "-"], &line, None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("<stdin>: too large: its first line is longer than "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn binary_input_read_not_mapped_is_refused_at_its_first_block() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut zeros = b"text first\n".to_vec();
+    zeros.resize(32 << 20, 0);
+    std::fs::write(d.join("z.txt"), &zeros).unwrap();
+    std::fs::write(d.join("ok.txt"), "A short text that is fine.\n").unwrap();
+    // A whole run's limit on what it reads (the memory available) is far
+    // below the file: only a read that stops at the first NUL passes.
+    for args in [
+        &["scan", "--no-mmap", "z.txt", "ok.txt"][..],
+        &["scan", "-", "ok.txt"][..],
+        &["scan", "--memory-limit", "4M", "-", "ok.txt"][..],
+    ] {
+        let (code, stderr) = run_with(d, args, &zeros, Some("8M"));
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("binary file (NUL byte at byte offset 11)"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn records_that_decompress_past_the_memory_available_are_read_in_chunks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut records = String::new();
+    for i in 0..12_000 {
+        writeln!(
+            records,
+            "{{\"id\":{i},\"text\":\"record {} holds words of its own, {} more\"}}",
+            i * 7,
+            i * 13
+        )
+        .unwrap();
+    }
+    let packed = zstd::encode_all(records.as_bytes(), 3).unwrap();
+    std::fs::write(d.join("r.jsonl.zst"), &packed).unwrap();
+    // Counted as 4 bytes of text per compressed byte, at 3.7 bytes of
+    // memory each, a whole run would seem to fit in 2 MB; it decodes to
+    // more than a whole run there can hold.
+    assert!(packed.len() * 4 * 37 / 10 < 2 << 20, "{}", packed.len());
+    assert!(records.len() * 37 / 10 > 2 << 20);
+    let chunked = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["scan", "--json", "r.jsonl.zst"])
+        .current_dir(d)
+        .env_clear()
+        .env("NEARDUP_AVAILABLE_MEMORY", "2M")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&chunked.stderr);
+    assert_eq!(chunked.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("working in chunks"), "{stderr}");
+    // The same records, given whole, are the same scan.
+    let whole = run(d, &["scan", "--json", "r.jsonl.zst"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    assert_eq!(whole.stdout, chunked.stdout);
+    assert!(
+        whole.stdout_str().contains("\"documents\":12000"),
+        "{whole:?}"
+    );
+}
