@@ -87,7 +87,14 @@ impl Candidates {
     /// Sketches a document from its shingle hashes in text order (repeats kept).
     #[must_use]
     pub fn sketch(&self, shingles: Vec<u64>, seed: u64) -> DocSketch {
-        let mut keys = Vec::with_capacity(self.tables());
+        // No room taken for a document without shingles (a flood of empty
+        // records held 960 bytes each).
+        let room = if shingles.is_empty() {
+            0
+        } else {
+            self.tables()
+        };
+        let mut keys = Vec::with_capacity(room);
         if let Candidates::Simhash { masks, .. } = self {
             if !shingles.is_empty() {
                 let mut unmarked: Vec<u64> = shingles.iter().map(|&s| s & !HEAD).collect();
@@ -113,7 +120,12 @@ impl Candidates {
     pub fn keys_only(&self, shingles: impl ExactSizeIterator<Item = u64>, seed: u64) -> DocSketch {
         let keys = match self {
             Candidates::Minhash { .. } => {
-                let mut keys = Vec::with_capacity(self.tables());
+                let room = if shingles.len() == 0 {
+                    0
+                } else {
+                    self.tables()
+                };
+                let mut keys = Vec::with_capacity(room);
                 self.minhash_keys(shingles.map(|s| s & !HEAD), seed, &mut keys);
                 keys
             }

@@ -12,6 +12,7 @@ use crate::segment::{segment, Block};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -200,6 +201,11 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
 /// What the first pass gives per document: its blocks, their sketches (word
 /// counts only with both levels) and the document's sketch.
 type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
+
+/// What the first pass gives per part of the corpus: its documents', the
+/// part's block n-gram counts and word hashes (as kept), and its exact copies
+/// (copy, original) whose keys are the original's.
+type Part = (Vec<PerDoc>, Option<Hll>, Vec<u64>, Vec<(usize, usize)>);
 
 /// Buffers the first pass reuses from document to document: word hashes
 /// and their bytes.
@@ -408,10 +414,11 @@ pub fn analyze_after(
     // With `keep_words`, each part's word hashes, in one piece (taken and let
     // go by the second pass, whose batches are the same parts).
     let mut kept_words: Vec<std::sync::RwLock<Vec<u64>>> = Vec::new();
-    let parts: Vec<(Vec<PerDoc>, Option<Hll>, Vec<u64>)> = corpus
+    let parts: Vec<Part> = corpus
         .documents
         .par_chunks(docs_per_part)
-        .map(|docs| {
+        .enumerate()
+        .map(|(k, docs)| {
             // (Only for the streamed second pass: with an index, blocks are
             // all sketched before detection, which counts their shingles.)
             let mut hll = (two_passes && hist.is_none()).then(Hll::new);
@@ -427,13 +434,21 @@ pub fn analyze_after(
             };
             // Buffers reused from block to block and document to document.
             let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
+            // Exact copies (the same word hashes) have the same keys: with
+            // `keep_words`, a copy of an earlier document of the part holds
+            // none of its own, and (copy, original) says where they are.
+            // 200,000 identical records held 120 keys each, 190 MB.
+            let mut originals: HashMap<u64, (usize, usize)> = HashMap::new();
+            let mut copies = Vec::new();
             let per_doc = docs
                 .iter()
-                .map(|doc| {
+                .enumerate()
+                .map(|(i, doc)| {
                     if !keep_words {
                         words.clear();
                     }
-                    sketch_document(
+                    let first_word = words.len();
+                    let mut per_doc = sketch_document(
                         corpus,
                         doc,
                         config,
@@ -441,51 +456,79 @@ pub fn analyze_after(
                         hll.as_mut(),
                         (&mut words, keep_words, (&mut hashes, &mut bytes)),
                         progress,
-                    )
+                    );
+                    if keep_words && per_doc.2.keys.len() > 1 {
+                        let mut text_hash = xxhash_rust::xxh3::Xxh3::new();
+                        for w in &words[first_word..] {
+                            text_hash.update(&w.to_le_bytes());
+                        }
+                        let own = text_hash.digest();
+                        let d = k * docs_per_part + i;
+                        match originals.entry(own) {
+                            Entry::Occupied(e) => {
+                                let (original, at) = *e.get();
+                                let len = words.len() - first_word;
+                                if words[at..].get(..len) == Some(&words[first_word..]) {
+                                    per_doc.2.keys = Vec::new();
+                                    copies.push((d, original));
+                                }
+                            }
+                            Entry::Vacant(e) => {
+                                e.insert((d, first_word));
+                            }
+                        }
+                    }
+                    per_doc
                 })
                 .collect();
             if !keep_words {
                 words = Vec::new();
             }
-            (per_doc, hll, words)
+            (per_doc, hll, words, copies)
         })
         .collect();
     let mut block_shingles = Hll::new();
-    let per_doc: Vec<PerDoc> = parts
-        .into_iter()
-        .flat_map(|(per_doc, hll, words)| {
-            if let Some(hll) = hll {
-                block_shingles.merge(&hll);
-            }
-            if keep_words {
-                kept_words.push(std::sync::RwLock::new(words));
-            }
-            per_doc
-        })
-        .collect();
-    let mut blocks = Vec::with_capacity(per_doc.len());
+    // The document whose keys each document's are (itself but for copies).
+    let mut keys_of: Vec<usize> = Vec::new();
+    let n = corpus.documents.len();
+    let mut blocks = Vec::with_capacity(n);
     let mut sketches = Vec::new();
     // With two passes, the first pass's block sketches only count words: kept
     // as such, not as whole sketches beside the second pass's (6 MB of the
     // 10,000-document corpus's 72 MB peak).
     let mut word_counts: Vec<u32> = Vec::new();
-    let mut doc_sketches = Vec::with_capacity(per_doc.len());
-    let mut doc_start = Vec::with_capacity(per_doc.len() + 1);
+    let mut doc_sketches = Vec::with_capacity(n);
+    let mut doc_start = Vec::with_capacity(n + 1);
     let mut doc_of = Vec::new();
-    for (doc, (b, s, d)) in per_doc.into_iter().enumerate() {
-        doc_start.push(doc_of.len());
-        let doc = u32::try_from(doc).expect("fewer than 2^32 documents");
-        doc_of.extend(std::iter::repeat_n(doc, b.len()));
-        blocks.push(b);
-        if two_passes {
-            word_counts.extend(
-                s.iter()
-                    .map(|s| u32::try_from(s.words).expect("fewer than 2^32 words a block")),
-            );
-        } else {
-            sketches.extend(s);
+    // Each part is taken apart as it comes, not gathered into one table of
+    // every document's first pass first (96 bytes a document more at once).
+    for (per_doc, hll, words, copies) in parts {
+        if let Some(hll) = hll {
+            block_shingles.merge(&hll);
         }
-        doc_sketches.push(d);
+        if keep_words {
+            kept_words.push(std::sync::RwLock::new(words));
+            let start = keys_of.len();
+            keys_of.extend(start..start + per_doc.len());
+            for (copy, original) in copies {
+                keys_of[copy] = original;
+            }
+        }
+        for (b, s, d) in per_doc {
+            let doc = u32::try_from(doc_start.len()).expect("fewer than 2^32 documents");
+            doc_start.push(doc_of.len());
+            doc_of.extend(std::iter::repeat_n(doc, b.len()));
+            blocks.push(b);
+            if two_passes {
+                word_counts.extend(
+                    s.iter()
+                        .map(|s| u32::try_from(s.words).expect("fewer than 2^32 words a block")),
+                );
+            } else {
+                sketches.extend(s);
+            }
+            doc_sketches.push(d);
+        }
     }
     doc_start.push(doc_of.len());
     // Words of document `d` (all its blocks').
@@ -516,7 +559,6 @@ pub fn analyze_after(
     timings.sketch = started.elapsed();
 
     let started = Instant::now();
-    let n = corpus.documents.len();
     progress.stage("documents", 0, false);
     let doc_level = match &candidates {
         Some(c) => {
@@ -537,7 +579,13 @@ pub fn analyze_after(
                 let keys: Vec<&[u64]> = doc_sketches
                     .iter()
                     .enumerate()
-                    .map(|(d, s)| if single(d) { &[] } else { s.keys.as_slice() })
+                    .map(|(d, _)| {
+                        if single(d) {
+                            &[]
+                        } else {
+                            doc_sketches[keys_of[d]].keys.as_slice()
+                        }
+                    })
                     .collect();
                 let mut pairs = crate::index::candidate_pairs(&keys, c.tables());
                 drop(keys);
@@ -551,12 +599,16 @@ pub fn analyze_after(
                     })
                     .collect();
                 pairs.extend(crate::index::single_key_pairs(singles));
-                let mut verified: Vec<usize> = pairs
-                    .iter()
-                    .flat_map(|&(a, b)| [a as usize, b as usize])
-                    .collect();
-                verified.sort_unstable();
-                verified.dedup();
+                // The documents in pairs, in order: marked (a byte a
+                // document), not listed twice a pair and sorted (16 bytes a
+                // pair: 51 MB for 200,000 one-word records in one group).
+                let mut paired = vec![false; n];
+                for &(a, b) in &pairs {
+                    paired[a as usize] = true;
+                    paired[b as usize] = true;
+                }
+                let verified: Vec<usize> = (0..n).filter(|&d| paired[d]).collect();
+                drop(paired);
                 let sets: Vec<Vec<u64>> = verified
                     .par_iter()
                     .map(|&d| {
