@@ -103,6 +103,14 @@ fn status_kib(status: &str, name: &str) -> Option<u64> {
         .ok()
 }
 
+/// Bytes of memory a run of one chunk may take per byte of input (text, or
+/// what a compressed input decompresses to), both levels with the report:
+/// 3.5 measured on 250 MB of JSON Lines (878 MiB), 4.4 on 1 GB and 6 on
+/// highly repetitive text (a decompression bomb of 3 GB: 16 GB), with room
+/// to spare (`benches/RESULTS.md`). The plan decides by it when a run must
+/// work in chunks, and a whole run's read stops at what it leaves room for.
+pub const WHOLE_RUN_PER_INPUT_BYTE: u64 = 8;
+
 /// Memory the process may still take, in bytes: what Linux calls available
 /// (`MemAvailable`), or less when a control group caps the process (a
 /// container, a systemd slice, a job scheduler): the least room left under

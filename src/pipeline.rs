@@ -576,10 +576,10 @@ pub fn analyze_after(
                 // Only documents in candidate pairs are verified: their
                 // shingle sets are made now, on every thread.
                 let single = |d: usize| single_shingle(words_in(d), c, config);
-                let keys: Vec<&[u64]> = doc_sketches
-                    .iter()
-                    .enumerate()
-                    .map(|(d, _)| {
+                // (A document's keys are its original's when it is an exact
+                // copy: `keys_of`.)
+                let keys: Vec<&[u64]> = (0..n)
+                    .map(|d| {
                         if single(d) {
                             &[]
                         } else {

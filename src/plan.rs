@@ -202,12 +202,11 @@ impl Streams {
     }
 }
 
-/// Bytes of memory a run of one chunk may take per byte of input, both levels
-/// with the report: 3.5 on 250 MB of JSON Lines (878 MiB), 4.4 on 1 GB, and
-/// 6 on highly repetitive text (a decompression bomb of 3 GB: 16 GB), with
-/// room to spare (`benches/RESULTS.md`); and bytes of text per byte of a
-/// compressed input (an estimate: news text packs 2.6 to 5 times).
-const WHOLE_RUN_PER_INPUT_BYTE: f64 = 8.0;
+/// Bytes of memory a whole run takes per byte of input, as a float.
+#[allow(clippy::cast_precision_loss)]
+const WHOLE_RUN_PER_INPUT_BYTE: f64 = crate::memory::WHOLE_RUN_PER_INPUT_BYTE as f64;
+/// Bytes of text per byte of a compressed input the plan cannot decode to
+/// count (an estimate: news text packs 2.6 to 5 times).
 const COMPRESSED_TEXT_PER_BYTE: f64 = 4.0;
 
 /// Every decision about a run, made once; see the module's documentation.

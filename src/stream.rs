@@ -582,7 +582,7 @@ impl<'c> Stream<'c> {
                     refuse_binary: !self.config.text,
                     max: self.max_document,
                     path: &path,
-                    hint: "more than one chunk of this run holds as text; raise --memory-limit or split the input",
+                    hint: input::CHUNK_HINT,
                     stop: &stop,
                     compressed: compression != Compression::None,
                 };

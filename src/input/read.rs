@@ -5,6 +5,10 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
+/// What a text larger than one chunk of a run is told to do.
+pub(crate) const CHUNK_HINT: &str =
+    "more than one chunk of this run holds as text; raise --memory-limit or split the input";
+
 /// An input's bytes as stored (maybe compressed): a regular file mapped, or
 /// read. Bytes read that are not compressed (standard input, pipes,
 /// `--no-mmap`) go through `limits`: a binary text stops at its first NUL
@@ -60,17 +64,16 @@ fn read_guarded(
 ) -> Result<Data> {
     let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
     let magic = std::io::BufRead::fill_buf(&mut reader).map_err(|e| Error::io(name, e))?;
-    let read = if Compression::sniff(magic) == Compression::None {
-        let mut guarded = limits.guard(&mut reader);
-        match spool_in {
-            Some(dir) => spool(dir, name, &mut guarded),
-            None => read_all(&mut guarded),
-        }
+    // (Compressed bytes are guarded once decoded: a NUL byte means nothing
+    // in them.)
+    let mut from: Box<dyn Read + '_> = if Compression::sniff(magic) == Compression::None {
+        Box::new(limits.guard(reader))
     } else {
-        match spool_in {
-            Some(dir) => spool(dir, name, &mut reader),
-            None => read_all(&mut reader),
-        }
+        Box::new(reader)
+    };
+    let read = match spool_in {
+        Some(dir) => spool(dir, name, &mut from),
+        None => read_all(&mut from),
     };
     limits.stopped(read.map_err(|e| Error::io(name, e)))
 }
@@ -155,11 +158,6 @@ pub(crate) fn load_source(
     load_source_within(input, config, None, spool_in)
 }
 
-/// Bytes of memory a whole run may take per byte of text (as the plan counts
-/// them: 3.5-4.4 for ordinary documents, 6 for highly repetitive text, with
-/// room to spare).
-pub(super) const WHOLE_RUN_PER_TEXT_BYTE: u64 = 8;
-
 /// [`load_source`], a compressed input decoded to at most `max_decoded`
 /// bytes (a run in chunks: the text of one chunk), else to what a whole run
 /// can hold in the memory available: a small file that decompresses to
@@ -179,11 +177,11 @@ pub(crate) fn load_source_within(
     let (max, hint) = match max_decoded {
         Some(max) => (
             max,
-            "more than one chunk of this run holds as text; raise --memory-limit or split the input",
+            CHUNK_HINT,
         ),
         None => (
             crate::memory::available().map_or(usize::MAX, |a| {
-                usize::try_from(a / WHOLE_RUN_PER_TEXT_BYTE).unwrap_or(usize::MAX)
+                usize::try_from(a / crate::memory::WHOLE_RUN_PER_INPUT_BYTE).unwrap_or(usize::MAX)
             }),
             "more than a whole run can hold in the memory available; pass --memory-limit to work in chunks",
         ),
@@ -374,22 +372,17 @@ impl<R: Read> Read for Guard<'_, R> {
         } else if self.at.saturating_add(n) > limits.max {
             Error::TooLarge {
                 path: limits.path.to_owned(),
-                message: format!(
-                    "{} more than {} bytes (stopped at {}byte offset {}), {}",
-                    if limits.compressed {
-                        "decompresses to"
+                message: {
+                    let (holds, offset) = if limits.compressed {
+                        ("decompresses to", "decompressed byte offset")
                     } else {
-                        "holds"
-                    },
-                    limits.max,
-                    if limits.compressed {
-                        "decompressed "
-                    } else {
-                        ""
-                    },
-                    limits.max,
-                    limits.hint
-                ),
+                        ("holds", "byte offset")
+                    };
+                    format!(
+                        "{holds} more than {} bytes (stopped at {offset} {}), {}",
+                        limits.max, limits.max, limits.hint
+                    )
+                },
             }
         } else {
             self.at += n;
