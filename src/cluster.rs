@@ -16,6 +16,7 @@ use crate::index::{candidate_pairs_after, permuted};
 use crate::jsonl::FieldValue;
 use crate::prior::Prior;
 use crate::sketch::{minhash, simhash};
+use std::collections::HashMap;
 
 /// What the document level needs to know about one document.
 #[derive(Clone, Debug, Default)]
@@ -405,31 +406,30 @@ pub fn cluster_pairs(
     let mut rep_of: Vec<Option<(usize, f64)>> = vec![None; n];
     let mut verified = 0;
     let mut reps = Vec::new();
+    // What the index says of its documents, read once for the many later
+    // documents that ask (a flood of copies of a document of an earlier
+    // chunk asked for its record and shingles once each: a read apiece).
+    let mut looked_up = Recent::default();
     for group in pairs.chunk_by(|x, y| x.1 == y.1) {
         let d = group[0].1 as usize - base;
         reps.clear();
         reps.extend(group.iter().map(|&(c, _)| {
             let c = c as usize;
             match history {
-                Some(h) if c < base => h.doc(c).rep as usize,
+                Some(h) if c < base => looked_up.rep(h, c),
                 _ => rep_of[c - base].map_or(c, |(r, _)| r),
             }
         }));
         reps.sort_unstable();
         reps.dedup();
-        let stored: Vec<Vec<u64>> = reps
-            .iter()
-            .map(|&r| match history {
-                Some(h) if r < base => h.doc_shingles(r),
-                _ => Vec::new(),
-            })
-            .collect();
+        if let Some(h) = history {
+            looked_up.fetch_shingles(h, &reps[..reps.partition_point(|&r| r < base)]);
+        }
         let sets: Vec<&[u64]> = reps
             .iter()
-            .zip(&stored)
-            .map(|(&r, stored)| {
+            .map(|&r| {
                 if r < base {
-                    stored.as_slice()
+                    looked_up.shingles(r)
                 } else {
                     sketches[r - base].shingles.as_slice()
                 }
@@ -489,6 +489,54 @@ pub fn cluster_pairs(
         rep_of: rep_of.iter().map(|r| r.map(|(r, _)| r)).collect(),
         candidate_pairs: candidate_count,
         verified_pairs: verified,
+    }
+}
+
+/// The index's documents' representatives and representatives' shingles
+/// that [`cluster_pairs`] read last, kept while they are few.
+#[derive(Default)]
+struct Recent {
+    reps: HashMap<usize, usize>,
+    shingles: HashMap<usize, Vec<u64>>,
+    /// Shingles held in `shingles`.
+    held: usize,
+}
+
+/// Entries of [`Recent::reps`], and shingles of [`Recent::shingles`], kept
+/// at most (1 MiB and 2 MiB); past that, they start again.
+const RECENT_REPS: usize = 1 << 16;
+/// See [`RECENT_REPS`].
+const RECENT_SHINGLES: usize = 1 << 18;
+
+impl Recent {
+    /// The representative of the index's document `c`.
+    fn rep(&mut self, h: &dyn Prior, c: usize) -> usize {
+        if self.reps.len() >= RECENT_REPS {
+            self.reps.clear();
+        }
+        *self.reps.entry(c).or_insert_with(|| h.doc(c).rep as usize)
+    }
+
+    /// Reads the shingles of the index's representatives `reps` not held;
+    /// past [`RECENT_SHINGLES`], only those of `reps` are kept with them.
+    fn fetch_shingles(&mut self, h: &dyn Prior, reps: &[usize]) {
+        let missing: Vec<(usize, Vec<u64>)> = reps
+            .iter()
+            .filter(|r| !self.shingles.contains_key(r))
+            .map(|&r| (r, h.doc_shingles(r)))
+            .collect();
+        let more: usize = missing.iter().map(|(_, s)| s.len()).sum();
+        if self.held + more > RECENT_SHINGLES {
+            self.shingles.retain(|r, _| reps.contains(r));
+            self.held = self.shingles.values().map(Vec::len).sum();
+        }
+        self.held += more;
+        self.shingles.extend(missing);
+    }
+
+    /// The shingles of `r`, one of the `reps` last fetched.
+    fn shingles(&self, r: usize) -> &[u64] {
+        self.shingles.get(&r).map_or(&[], Vec::as_slice)
     }
 }
 

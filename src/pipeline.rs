@@ -1,10 +1,11 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::{cluster_after, cluster_pairs, Candidates, DocLevel, DocSketch};
+use crate::cluster::{cluster_pairs, Candidates, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
+use crate::index::candidate_pairs_after;
 use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
@@ -72,8 +73,13 @@ pub struct Analysis {
 /// point where a plain run frees it.
 #[derive(Default)]
 pub struct StoredItems {
-    /// Per document: its band or table keys (empty without the document level).
+    /// Per document: its band or table keys (empty without the document
+    /// level, and for an exact copy of an earlier document, whose keys are
+    /// its original's: see `keys_of`).
     pub doc_keys: Vec<Vec<u64>>,
+    /// Per document: the document whose keys are its own (itself but for
+    /// exact copies).
+    pub keys_of: Vec<usize>,
     /// Per document: its shingles, when it is a representative.
     pub doc_shingles: Vec<Option<Vec<u64>>>,
     /// Shingles of the blocks that were indexed as first copies (others empty).
@@ -211,6 +217,11 @@ type Part = (Vec<PerDoc>, Option<Hll>, Vec<u64>, Vec<(usize, usize)>);
 /// and their bytes.
 type Scratch<'a> = (&'a mut Vec<u64>, &'a mut Vec<u8>);
 
+/// Asked, with the word hashes so far and where the document's start, for
+/// the sketch of a document that is an exact copy of an earlier one (see
+/// [`Copies`]); `None` makes it.
+type Known<'a> = &'a mut dyn FnMut(&[u64], usize) -> Option<DocSketch>;
+
 /// The first pass over one document: blocks, word hashes, the document's
 /// sketch; with `block_ngrams`, the distinct word n-grams of its long enough
 /// blocks are counted into it. The document's word hashes are appended to
@@ -219,13 +230,14 @@ type Scratch<'a> = (&'a mut Vec<u64>, &'a mut Vec<u8>);
 /// many, and the blocks' shingles are made from them later, without reading
 /// and hashing the text again; the shingle sets of the few documents that
 /// are verified are made from them too). `hashes` and `bytes` are scratch.
+/// `known` gives the sketch of an exact copy instead of making it.
 fn sketch_document(
     corpus: &Corpus,
     doc: &crate::input::Document,
     config: &Config,
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
-    (words, keep_words, (hashes, bytes)): (&mut Vec<u64>, bool, Scratch<'_>),
+    (words, keep_words, (hashes, bytes), known): (&mut Vec<u64>, bool, Scratch<'_>, Known<'_>),
     progress: &dyn Progress,
 ) -> PerDoc {
     let with_blocks = config.level != Level::Docs;
@@ -263,8 +275,16 @@ fn sketch_document(
         }
     }
     let doc_sketch = candidates.map_or_else(DocSketch::default, |c| {
+        let own = words.len() - first_word;
+        let single = keep_words && single_shingle(own, c, config);
+        if let Some(copy) = (own > 0 && !single)
+            .then(|| known(words, first_word))
+            .flatten()
+        {
+            return copy;
+        }
         let shingles = shingle_hashes(&words[first_word..], config.doc_shingle, config.seed);
-        if keep_words && single_shingle(words.len() - first_word, c, config) {
+        if single {
             // Its one shingle is its key (see `single_shingle`).
             DocSketch {
                 shingles: Vec::new(),
@@ -278,6 +298,34 @@ fn sketch_document(
     });
     progress.advance(text.len() as u64);
     (blocks, sketches, doc_sketch)
+}
+
+/// The documents of a part of the first pass, by the hash of their word
+/// hashes, to find exact copies: (document, where its words start, how many).
+#[derive(Default)]
+struct Copies(HashMap<u64, (usize, usize, usize)>);
+
+impl Copies {
+    /// The earlier document of which document `d`, whose word hashes are
+    /// `words[at..]`, is an exact copy (`words` holds the part's so far);
+    /// else `d` is remembered as an original.
+    fn original(&mut self, words: &[u64], at: usize, d: usize) -> Option<usize> {
+        let own = &words[at..];
+        let mut text_hash = xxhash_rust::xxh3::Xxh3::new();
+        for w in own {
+            text_hash.update(&w.to_le_bytes());
+        }
+        match self.0.entry(text_hash.digest()) {
+            Entry::Occupied(e) => {
+                let (original, from, len) = *e.get();
+                (words[from..from + len] == *own).then_some(original)
+            }
+            Entry::Vacant(e) => {
+                e.insert((d, at, own.len()));
+                None
+            }
+        }
+    }
 }
 
 /// Whether a document of `words` words has a single shingle of fewer than
@@ -313,7 +361,9 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
             config,
             candidates,
             hll.as_mut(),
-            (&mut words, true, (&mut hashes, &mut bytes)),
+            (&mut words, true, (&mut hashes, &mut bytes), &mut |_, _| {
+                None
+            }),
             &Silent,
         );
         made += words.len() + sketch.keys.len();
@@ -434,53 +484,43 @@ pub fn analyze_after(
             };
             // Buffers reused from block to block and document to document.
             let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
-            // Exact copies (the same word hashes) have the same keys: with
-            // `keep_words`, a copy of an earlier document of the part holds
-            // none of its own, and (copy, original) says where they are.
-            // 200,000 identical records held 120 keys each, 190 MB.
-            let mut originals: HashMap<u64, (usize, usize)> = HashMap::new();
+            // Exact copies (the same word hashes) have the same sketch: it is
+            // not made again (a flood of copies in a chunked run made each
+            // one's signature), and a copy of an earlier document of the part
+            // holds no keys of its own: (copy, original) says where they are
+            // (200,000 identical records held 120 keys each, 190 MB; read
+            // for each table from scattered copies, the keys of a chunk's
+            // 125,000 copies took 2 s). With an index, a copy holds its
+            // original's shingles (without, no document's are made yet).
+            let mut originals = Copies::default();
             let mut copies = Vec::new();
-            let per_doc = docs
-                .iter()
-                .enumerate()
-                .map(|(i, doc)| {
-                    if !keep_words {
-                        words.clear();
-                    }
-                    let first_word = words.len();
-                    let mut per_doc = sketch_document(
-                        corpus,
-                        doc,
-                        config,
-                        candidates.as_ref(),
-                        hll.as_mut(),
-                        (&mut words, keep_words, (&mut hashes, &mut bytes)),
-                        progress,
-                    );
-                    if keep_words && per_doc.2.keys.len() > 1 {
-                        let mut text_hash = xxhash_rust::xxh3::Xxh3::new();
-                        for w in &words[first_word..] {
-                            text_hash.update(&w.to_le_bytes());
-                        }
-                        let own = text_hash.digest();
-                        let d = k * docs_per_part + i;
-                        match originals.entry(own) {
-                            Entry::Occupied(e) => {
-                                let (original, at) = *e.get();
-                                let len = words.len() - first_word;
-                                if words[at..].get(..len) == Some(&words[first_word..]) {
-                                    per_doc.2.keys = Vec::new();
-                                    copies.push((d, original));
-                                }
-                            }
-                            Entry::Vacant(e) => {
-                                e.insert((d, first_word));
-                            }
-                        }
-                    }
-                    per_doc
-                })
-                .collect();
+            let first = k * docs_per_part;
+            let mut per_doc: Vec<PerDoc> = Vec::with_capacity(docs.len());
+            for (i, doc) in docs.iter().enumerate() {
+                let mut known = |words: &[u64], at: usize| {
+                    let original = originals.original(words, at, first + i)?;
+                    copies.push((first + i, original));
+                    Some(DocSketch {
+                        shingles: per_doc[original - first].2.shingles.clone(),
+                        keys: Vec::new(),
+                    })
+                };
+                let sketched = sketch_document(
+                    corpus,
+                    doc,
+                    config,
+                    candidates.as_ref(),
+                    hll.as_mut(),
+                    (
+                        &mut words,
+                        keep_words,
+                        (&mut hashes, &mut bytes),
+                        &mut known,
+                    ),
+                    progress,
+                );
+                per_doc.push(sketched);
+            }
             if !keep_words {
                 words = Vec::new();
             }
@@ -508,11 +548,11 @@ pub fn analyze_after(
         }
         if keep_words {
             kept_words.push(std::sync::RwLock::new(words));
-            let start = keys_of.len();
-            keys_of.extend(start..start + per_doc.len());
-            for (copy, original) in copies {
-                keys_of[copy] = original;
-            }
+        }
+        let start = keys_of.len();
+        keys_of.extend(start..start + per_doc.len());
+        for (copy, original) in copies {
+            keys_of[copy] = original;
         }
         for (b, s, d) in per_doc {
             let doc = u32::try_from(doc_start.len()).expect("fewer than 2^32 documents");
@@ -623,7 +663,13 @@ pub fn analyze_after(
                 }
                 cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, None)
             } else {
-                cluster_after(&doc_sketches, c, config, &sizes, &keep_values, hist)
+                // (As in `cluster_after`, with copies' keys their original's.)
+                let keys: Vec<&[u64]> = (0..n)
+                    .map(|d| doc_sketches[keys_of[d]].keys.as_slice())
+                    .collect();
+                let pairs = candidate_pairs_after(&keys, c.tables(), base_docs, hist);
+                drop(keys);
+                cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, hist)
             }
         }
         None => DocLevel {
@@ -636,7 +682,11 @@ pub fn analyze_after(
         h.status()?;
     }
     if let Some(added) = &mut added {
-        added.doc_keys = doc_sketches.iter().map(|d| d.keys.clone()).collect();
+        added.doc_keys = doc_sketches
+            .iter_mut()
+            .map(|d| std::mem::take(&mut d.keys))
+            .collect();
+        added.keys_of = keys_of;
         added.doc_shingles = doc_sketches
             .into_iter()
             .enumerate()

@@ -119,6 +119,11 @@ pub fn segment(text: &str, mode: BlockMode) -> Vec<Block> {
         }
         previous_blank = blank;
     }
+    if blocks.is_empty() && current.is_some() {
+        // One block (a one-line record): a vector of one, not of the four a
+        // first push makes room for (then shrunk by the caller).
+        return current.into_iter().collect();
+    }
     blocks.extend(current);
     if blocks.is_empty() && !text.is_empty() {
         blocks.push(Block {

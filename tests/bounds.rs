@@ -572,3 +572,77 @@ fn floods_of_records_a_word_apart_report_alike_in_any_run() {
     assert_eq!(reports[0], reports[1], "1 and 3 threads differ");
     assert_eq!(reports[0], reports[2], "the run in chunks differs");
 }
+
+/// Records for an index in two batches: the first holds 60 copies of one
+/// record (more than the first and last documents an index keeps of a
+/// bucket), records a word from it among them, and unrelated ones; the
+/// second more copies and records a word apart.
+fn flood_batches() -> [String; 2] {
+    use std::fmt::Write;
+    let same = "the very same record repeated many times over again";
+    let mut batches = [String::new(), String::new()];
+    for i in 0..130 {
+        let text = match i % 7 {
+            _ if i % 13 == 5 => same.replacen("many", &format!("w{i}"), 1),
+            3 => format!(
+                "unrelated {i} words of its own kind here and there {}",
+                i * 7
+            ),
+            _ => same.to_owned(),
+        };
+        let batch = usize::from(i >= 90);
+        writeln!(batches[batch], "{{\"id\":\"f{i}\",\"text\":\"{text}\"}}").unwrap();
+    }
+    batches
+}
+
+#[test]
+fn a_flood_of_copies_in_an_index_finds_what_one_run_finds() {
+    let dir = tempdir();
+    let d = dir.path();
+    let batches = flood_batches();
+    std::fs::write(d.join("all.jsonl"), batches.concat()).unwrap();
+    std::fs::write(d.join("b1.jsonl"), &batches[0]).unwrap();
+    std::fs::write(d.join("b2.jsonl"), &batches[1]).unwrap();
+    let whole = run(d, &["clean", "-q", "all.jsonl"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    let kept = whole.stdout_str().lines().count();
+    assert!(kept < 40, "the copies are dropped: {kept} kept");
+    for threads in ["1", "2"] {
+        let index = format!("idx-{threads}.ndx");
+        let mut cleaned = Vec::new();
+        for batch in ["b1.jsonl", "b2.jsonl"] {
+            let out = run(
+                d,
+                &[
+                    "clean", "-q", "--index", &index, "--update", "-j", threads, batch,
+                ],
+            );
+            assert_eq!(out.code, 0, "{out:?}");
+            cleaned.extend(out.stdout);
+        }
+        assert_eq!(
+            String::from_utf8(cleaned).unwrap(),
+            whole.stdout_str(),
+            "--threads {threads}: the batches cleaned one after another"
+        );
+        // And in chunks smaller than the first batch.
+        let chunked = run(
+            d,
+            &[
+                "clean",
+                "-q",
+                "--memory-limit",
+                "1M",
+                "-j",
+                threads,
+                "all.jsonl",
+            ],
+        );
+        assert_eq!(
+            chunked.stdout_str(),
+            whole.stdout_str(),
+            "--threads {threads}"
+        );
+    }
+}

@@ -1,6 +1,9 @@
 //! A run's new items for the index, from its analysis.
 
-use super::{BlockRecord, Delta, DocRecord, KIND_EMPTY, KIND_REPEAT, KIND_SKIPPED, KIND_UNIQUE};
+use super::{
+    BlockRecord, Delta, DocRecord, BUCKET_FIRST, BUCKET_RECENT, KIND_EMPTY, KIND_REPEAT,
+    KIND_SKIPPED, KIND_UNIQUE,
+};
 use crate::detect::Match;
 use crate::input::Corpus;
 use crate::pipeline::Analysis;
@@ -62,6 +65,7 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
         .collect();
     let mut paths: HashMap<usize, (u64, u32)> = HashMap::new();
     let tables = added.doc_keys.iter().map(Vec::len).max().unwrap_or(0);
+    let banded = banded_documents(&added.keys_of, added.doc_keys.len());
     for (d, doc) in corpus.documents.iter().enumerate() {
         let global = id32(base_docs + d);
         let shingles = match doc_shingles.get_mut(d).and_then(Option::take) {
@@ -94,8 +98,12 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
             bytes: corpus.text_len(doc) as u64,
             dropped: level.dropped.get(d).copied().unwrap_or(false),
         });
-        let keys = added.doc_keys.get(d).map_or(&[][..], Vec::as_slice);
-        if tables > 0 && keys.len() == tables {
+        let keys = added
+            .keys_of
+            .get(d)
+            .and_then(|&original| added.doc_keys.get(original))
+            .map_or(&[][..], Vec::as_slice);
+        if tables > 0 && keys.len() == tables && banded[d] {
             for (t, &key) in keys.iter().enumerate() {
                 delta.bands.push((key, id32(t), global));
             }
@@ -136,4 +144,50 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
         }
     }
     delta
+}
+
+/// Which of `n` documents' band records an index keeps: a bucket keeps its
+/// first [`BUCKET_FIRST`] and last [`BUCKET_RECENT`] documents (the rest are
+/// trimmed when the segment is written), and an exact copy shares every
+/// bucket of its original (`keys_of`). So of an original and its copies (a
+/// flood of identical records), a member with that many of them before it
+/// and after it would be trimmed from each of its buckets: its records are
+/// not made (120 a document, sorted and written only to be dropped).
+fn banded_documents(keys_of: &[usize], n: usize) -> Vec<bool> {
+    // Each document's rank among its original's copies, and their number.
+    let mut rank = vec![0u32; n];
+    let mut size = vec![0u32; n];
+    for (d, &original) in keys_of.iter().enumerate() {
+        rank[d] = size[original];
+        size[original] += 1;
+    }
+    let window = |r: usize, size: usize| r < BUCKET_FIRST || r + BUCKET_RECENT >= size;
+    (0..n)
+        .map(|d| {
+            let original = keys_of.get(d).copied().unwrap_or(d);
+            window(rank[d] as usize, size[original] as usize)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_inside_the_bucket_windows_keep_their_band_records() {
+        // Document 0 and its 29 copies, with document 12 of its own between.
+        let mut keys_of: Vec<usize> = vec![0; 31];
+        keys_of[12] = 12;
+        let banded = banded_documents(&keys_of, 31);
+        // Of the 30 (0..=11, 13..=30), the first 8 and the last 8 keep theirs.
+        let class: Vec<usize> = (0..31).filter(|&d| d != 12).collect();
+        for (rank, &d) in class.iter().enumerate() {
+            let kept = rank < BUCKET_FIRST || rank >= class.len() - BUCKET_RECENT;
+            assert_eq!(banded[d], kept, "document {d}");
+        }
+        assert!(banded[12]);
+        // A class no larger than the windows keeps all.
+        assert!(banded_documents(&[0; 16], 16).iter().all(|&b| b));
+    }
 }
