@@ -94,9 +94,9 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
         if let Some((r, _)) = reads.iter().find(|(_, rid)| wid.same(rid)) {
             return Err(Error::Usage(format!(
                 "{} ({}) is also {} ({}): a run never writes a file it reads; refusing to overwrite it",
-                w.path.display(),
+                crate::escape::shown_path(&w.path),
                 w.role,
-                r.path.display(),
+                crate::escape::shown_path(&r.path),
                 r.role
             )));
         }
@@ -106,9 +106,9 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
         {
             return Err(Error::Usage(format!(
                 "{} ({}) and {} ({}) are one file: each output needs a file of its own",
-                other.path.display(),
+                crate::escape::shown_path(&other.path),
                 other.role,
-                w.path.display(),
+                crate::escape::shown_path(&w.path),
                 w.role
             )));
         }
@@ -655,7 +655,7 @@ fn bus_error_message(cut: &[PathBuf]) -> String {
     let what = if cut.is_empty() {
         "an input changed or could not be read while it was memory-mapped".to_owned()
     } else {
-        let names: Vec<String> = cut.iter().map(|p| p.display().to_string()).collect();
+        let names: Vec<String> = cut.iter().map(|p| crate::escape::shown_path(p)).collect();
         format!(
             "{}: truncated while it was read (memory-mapped)",
             names.join(", ")

@@ -182,6 +182,47 @@ fn ids_and_file_names_cannot_inject_lines_or_escapes() {
 }
 
 #[test]
+fn file_names_found_by_walking_are_escaped_in_every_message() {
+    let dir = tempdir();
+    let d = dir.path();
+    let name = "l\n::error::X.txt";
+    for sub in ["one", "two"] {
+        std::fs::create_dir(d.join(sub)).unwrap();
+        // Latin-1: a warning names the file.
+        std::fs::write(d.join(sub).join(name), b"caf\xe9 words in a line\n").unwrap();
+    }
+    // `-v` names each input read, with the warning for invalid UTF-8.
+    let verbose = run(d, &["scan", "-v", "one"]);
+    assert_eq!(verbose.code, 0, "{verbose:?}");
+    assert!(
+        verbose
+            .stderr
+            .contains(r"read one/l\n::error::X.txt as text"),
+        "{verbose:?}"
+    );
+    assert!(
+        verbose
+            .stderr
+            .contains(r"warning: one/l\n::error::X.txt:1: invalid UTF-8"),
+        "{verbose:?}"
+    );
+    no_injection(&verbose.stderr, "-v");
+    // Two inputs for one file under --out-dir.
+    let both = run(d, &["clean", "one", "two", "--out-dir", "out"]);
+    assert_eq!(both.code, 2, "{both:?}");
+    assert!(both.stderr.contains("would both be written to"), "{both:?}");
+    no_injection(&both.stderr, "--out-dir collision");
+    // An --out-dir that is the input tree.
+    let over = run(d, &["clean", "one", "--out-dir", "one"]);
+    assert_eq!(over.code, 2, "{over:?}");
+    assert!(
+        over.stderr.contains("a run never writes a file it reads"),
+        "{over:?}"
+    );
+    no_injection(&over.stderr, "--out-dir over the input");
+}
+
+#[test]
 fn shared_block_text_is_escaped_in_the_text_report() {
     let dir = tempdir();
     let d = dir.path();
