@@ -216,12 +216,13 @@ impl Target {
     /// # Errors
     /// As [`Target::open`], and when `path` is not a regular file.
     pub fn open_regular(path: &Path, prefix: &str) -> Result<Staged> {
+        // Asked before opening: opening a FIFO waits for its reader.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) || is_descriptor_link(path) {
+            return Err(not_regular(path));
+        }
         match Target::open(path, prefix)? {
             Target::Staged(s) => Ok(s),
-            _ => Err(Error::Usage(format!(
-                "{}: an index is written to a regular file, not a device, pipe or standard output",
-                path.display()
-            ))),
+            _ => Err(not_regular(path)),
         }
     }
 
@@ -648,6 +649,15 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
             }
         })?;
     Ok(())
+}
+
+/// The error for an index named where only a regular file will do.
+#[must_use]
+pub fn not_regular(path: &Path) -> Error {
+    Error::Usage(format!(
+        "{}: an index is a regular file, not a directory, device, pipe or standard output",
+        crate::escape::shown_path(path)
+    ))
 }
 
 /// What a SIGBUS means to the user, given the mapped inputs found cut short.

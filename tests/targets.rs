@@ -576,6 +576,71 @@ fn an_index_merged_with_itself_is_refused() {
     assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
 }
 
+/// `neardup args` in `dir`, killed (and the test failed) if it has not
+/// ended after a minute.
+fn run_or_hang(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            panic!("{args:?} hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_index_that_is_a_fifo_or_device_is_refused_without_waiting() {
+    let dir = tempdir();
+    let d = dir.path();
+    indexed(d);
+    let other = run(d, &["index", "build", "-q", "-o", "b.ndx", "b.jsonl"]);
+    assert_eq!(other.code, 0, "{other:?}");
+    // Nothing ever opens the other end of the FIFO: opening it would wait
+    // for ever.
+    assert!(Command::new("mkfifo")
+        .arg(d.join("ff"))
+        .status()
+        .unwrap()
+        .success());
+    mknod(&d.join("null"), 3);
+    for special in ["ff", "null"] {
+        let cases: [&[&str]; 8] = [
+            &["scan", "--index", special, "b.jsonl"],
+            &["check", "--reference", special, "b.jsonl"],
+            &[
+                "clean", "--index", special, "--update", "-o", "o.jsonl", "b.jsonl",
+            ],
+            &["index", "stats", special],
+            &["index", "merge", special, "seen.ndx", "-o", "m.ndx"],
+            &["index", "merge", "seen.ndx", special, "-o", "m.ndx"],
+            &["index", "merge", "seen.ndx", "b.ndx", "-o", special],
+            &["index", "build", "-o", special, "b.jsonl"],
+        ];
+        for args in cases {
+            let out = run_or_hang(d, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("neardup: {special}: ")),
+                "{args:?}: {stderr}"
+            );
+            assert!(!d.join("o.jsonl").exists() && !d.join("m.ndx").exists());
+        }
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+    }
+}
+
 #[test]
 fn a_file_given_as_tmp_dir_is_not_a_directory() {
     let dir = tempdir();

@@ -211,7 +211,16 @@ impl Segment {
     /// A missing, truncated or corrupt file, another format version, or
     /// parameters other than `params` (when given).
     pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<Segment> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // Without O_NONBLOCK, opening a FIFO waits for a writer that may
+        // never come; an index is mapped, so only a regular file will do.
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+        let file = options.open(path).map_err(|e| Error::io(path, e))?;
+        if !file.metadata().map_err(|e| Error::io(path, e))?.is_file() {
+            return Err(crate::target::not_regular(path));
+        }
         Segment::from_file(path, file, params, lock)
     }
 
