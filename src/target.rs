@@ -128,7 +128,19 @@ pub fn canonical_target(path: &Path) -> Option<PathBuf> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    Some(parent.canonicalize().ok()?.join(path.file_name()?))
+    // A directory not there yet (`--out-dir new`) is named the same way:
+    // the canonical name of what is there, then the rest as written (no
+    // link can be in a part that does not exist).
+    let base = match parent.canonicalize() {
+        Ok(canon) => canon,
+        Err(_) if parent != Path::new(".") => canonical_target(parent)?,
+        Err(_) => return None,
+    };
+    match path.components().next_back()? {
+        std::path::Component::Normal(name) => Some(base.join(name)),
+        std::path::Component::ParentDir => Some(base.parent().unwrap_or(&base).to_owned()),
+        _ => Some(base),
+    }
 }
 
 /// The file `path` names after following symbolic links (up to 40), whether

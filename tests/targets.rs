@@ -135,6 +135,20 @@ fn a_path_written_that_is_read_or_written_twice_is_refused_before_reading() {
                 "clean --html soft.jsonl -o c.jsonl in.jsonl",
                 "soft.jsonl (--html) is also in.jsonl (input)",
             ),
+            // Paths not there yet, under directories not there yet, are
+            // compared by name too.
+            (
+                "clean --out-dir fresh --report fresh/in.jsonl in.jsonl",
+                "fresh/in.jsonl (--out-dir output) and fresh/in.jsonl (--report) are one file",
+            ),
+            (
+                "clean -o fresh/../c.jsonl --html ./c.jsonl in.jsonl",
+                "fresh/../c.jsonl (-o) and ./c.jsonl (--html) are one file",
+            ),
+            (
+                "clean -o fresh/new/x.json --report fresh/./new/x.json in.jsonl",
+                "are one file",
+            ),
         ];
         for (args, message) in cases {
             let out = run_in(d, mode, &args.split(' ').collect::<Vec<_>>());
@@ -148,6 +162,7 @@ fn a_path_written_that_is_read_or_written_twice_is_refused_before_reading() {
                 "{args:?}"
             );
             assert!(!d.join("c.jsonl").exists(), "{args:?}");
+            assert!(!d.join("fresh").exists(), "{args:?}");
             assert!(!d.join("idx").exists(), "{args:?}");
             assert!(temporaries(d).is_empty(), "{args:?}");
         }
