@@ -657,6 +657,53 @@ fn an_index_that_is_a_fifo_or_device_is_refused_without_waiting() {
 }
 
 #[test]
+fn an_update_through_a_link_takes_the_lock_of_the_index_it_names() {
+    use std::io::Read as _;
+    let dir = tempdir();
+    let d = dir.path();
+    indexed(d);
+    std::os::unix::fs::symlink("seen.ndx", d.join("link.ndx")).unwrap();
+    // Another run updating seen.ndx by its own name holds its lock: an
+    // update through the link must wait for it, or one of the two updates
+    // would be lost.
+    let held = std::fs::File::create(d.join("seen.ndx.lock")).unwrap();
+    held.lock().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .current_dir(d)
+        .args([
+            "clean", "-q", "--index", "link.ndx", "--update", "-o", "o.jsonl", "b.jsonl",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut said = Vec::new();
+    let started = std::time::Instant::now();
+    while !String::from_utf8_lossy(&said).contains("waiting") {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the update did not wait: {}",
+            String::from_utf8_lossy(&said)
+        );
+        assert!(started.elapsed().as_secs() < 60, "no word of the lock");
+        let mut byte = [0u8; 1];
+        if stderr.read(&mut byte).unwrap() == 1 {
+            said.push(byte[0]);
+        }
+    }
+    assert!(!d.join("o.jsonl").exists());
+    held.unlock().unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(d.join("o.jsonl").exists());
+    assert!(!d.join("link.ndx.lock").exists());
+    assert!(std::fs::symlink_metadata(d.join("link.ndx"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
 fn a_file_given_as_tmp_dir_is_not_a_directory() {
     let dir = tempdir();
     let d = dir.path();

@@ -97,10 +97,12 @@ pub(super) fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::
 pub(super) const WINDOW: usize = 64 << 10;
 pub(super) const WINDOWS: usize = 4;
 
-/// The lock file beside an index.
+/// The lock file beside an index: beside the file a symbolic link names, so
+/// that runs naming one index through a link and by its own name take one
+/// lock (the update replaces that file).
 #[must_use]
 pub fn lock_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
+    let mut name = crate::target::resolve(path).into_os_string();
     name.push(".lock");
     PathBuf::from(name)
 }
