@@ -307,6 +307,18 @@ impl Plan {
             (_, None) if destination.is_some() => ReportTo::Totals,
             (_, None) => ReportTo::Stdout,
         };
+        if request.html.as_deref() == Some(std::path::Path::new("-")) {
+            let other = if to_stdout {
+                Some("the cleaned text")
+            } else {
+                (report == ReportTo::Stdout).then_some("the report")
+            };
+            if let Some(other) = other {
+                return Err(Error::Usage(format!(
+                    "{other} and the HTML page cannot both go to standard output; give --html FILE"
+                )));
+            }
+        }
         if report == ReportTo::Totals && request.format.name() != "text" {
             return Err(Error::Usage(format!(
                 "--output-format {} is for the report, which `clean` writes only with --report FILE (without it, a line of totals)",
