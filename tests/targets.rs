@@ -582,7 +582,10 @@ fn an_index_merged_with_itself_is_refused() {
     let d = dir.path();
     let ndx = indexed(d);
     std::fs::hard_link(d.join("seen.ndx"), d.join("same.ndx")).unwrap();
-    for b in ["seen.ndx", "./seen.ndx", "same.ndx"] {
+    std::os::unix::fs::symlink("seen.ndx", d.join("link.ndx")).unwrap();
+    // A copy holds the same documents: merged, each twice.
+    std::fs::copy(d.join("seen.ndx"), d.join("copy.ndx")).unwrap();
+    for b in ["seen.ndx", "./seen.ndx", "same.ndx", "link.ndx", "copy.ndx"] {
         let out = run(d, &["index", "merge", "seen.ndx", b, "-o", "ab.ndx"]);
         assert_eq!(out.code, 2, "{out:?}");
         assert!(out.stderr.contains("are one index"), "{out:?}");
