@@ -416,6 +416,62 @@ fn crafted_index_fields_are_corrupt_index_errors() {
     }
 }
 
+#[test]
+fn crafted_first_numbers_in_range_are_corrupt_index_errors_on_look_up() {
+    // Numbers that pass the range check when the file is opened, but put
+    // every look-up before the file's first record.
+    let dir = tempdir();
+    let d = dir.path();
+    // 60 records of 4 paragraphs each from a pool of 30: every record
+    // repeats blocks of earlier ones.
+    let words: Vec<&str> = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega".split(' ').collect();
+    let mut state = 7u64;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        usize::try_from(state >> 33).unwrap() % n
+    };
+    let pool: Vec<String> = (0..30)
+        .map(|_| {
+            (0..20)
+                .map(|_| words[next(words.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let mut corpus = String::new();
+    for i in 0..60 {
+        let text: Vec<&str> = (0..4).map(|_| pool[next(30)].as_str()).collect();
+        let record = serde_json::json!({"id": format!("d{i}"), "text": text.join("\n\n")});
+        corpus.push_str(&format!("{record}\n"));
+    }
+    std::fs::write(d.join("w.jsonl"), corpus).unwrap();
+    let built = run(d, &["index", "build", "-q", "-o", "x.ndx", "w.jsonl"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let good = std::fs::read(d.join("x.ndx")).unwrap();
+    for (field, count) in [("first_block", "blocks"), ("first_document", "documents")] {
+        let file = format!("{field}.ndx");
+        std::fs::write(
+            d.join(&file),
+            reseal(&good, |t| t[field] = t[count].clone()),
+        )
+        .unwrap();
+        for args in [
+            &["scan", "--index", &file, "w.jsonl"][..],
+            &["check", "--reference", &file, "w.jsonl"][..],
+        ] {
+            let out = run(d, args);
+            no_crash(&out, field);
+            assert_eq!(out.code, 2, "{field} {args:?}: {out:?}");
+            assert!(
+                out.stderr.contains("corrupt index"),
+                "{field} {args:?}: {out:?}"
+            );
+        }
+    }
+}
+
 /// `bytes` zstd-compressed (level 19: repeats pack to next to nothing).
 fn zst(bytes: &[u8]) -> Vec<u8> {
     zstd::encode_all(bytes, 19).unwrap()

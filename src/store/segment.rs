@@ -613,7 +613,11 @@ impl Reader<'_> {
             "blocks" => self.seg.hot.blocks,
             _ => self.seg.section(name),
         };
-        if (i as u64 + 1) * len as u64 > s.len {
+        // `i` comes from the index's own numbers: checked, never trusted.
+        let end = (i as u64)
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(len as u64));
+        if end.is_none_or(|end| end > s.len) {
             self.seg
                 .fail(format!("record {i} of section {name} is missing"));
             return None;
