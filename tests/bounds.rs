@@ -444,7 +444,8 @@ fn crafted_first_numbers_in_range_are_corrupt_index_errors_on_look_up() {
     for i in 0..60 {
         let text: Vec<&str> = (0..4).map(|_| pool[next(30)].as_str()).collect();
         let record = serde_json::json!({"id": format!("d{i}"), "text": text.join("\n\n")});
-        corpus.push_str(&format!("{record}\n"));
+        corpus.push_str(&record.to_string());
+        corpus.push('\n');
     }
     std::fs::write(d.join("w.jsonl"), corpus).unwrap();
     let built = run(d, &["index", "build", "-q", "-o", "x.ndx", "w.jsonl"]);
