@@ -440,6 +440,32 @@ fn an_out_dir_is_replaced_whole_or_not_at_all() {
     }
 }
 
+#[test]
+fn a_write_that_fails_under_an_out_dir_names_the_file() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        std::fs::create_dir(d.join("in")).unwrap();
+        std::fs::create_dir(d.join("out")).unwrap();
+        // More than the writer buffers, so the write itself fails.
+        let mut big = String::new();
+        for i in 0..4000 {
+            use std::fmt::Write as _;
+            let (a, b) = (i * 7, i * 13);
+            writeln!(big, r#"{{"id":{i},"text":"record {i} of {a} words {b}"}}"#).unwrap();
+        }
+        std::fs::write(d.join("in/big.jsonl"), big).unwrap();
+        mknod(&d.join("out/big.jsonl"), 7);
+        let out = run_in(d, mode, &["clean", "-q", "in", "--out-dir", "out"]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("out/big.jsonl: No space left on device"),
+            "{mode:?}: {out:?}"
+        );
+    }
+}
+
 /// When process `pid` started, in clock ticks after boot.
 fn process_start(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
