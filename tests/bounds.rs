@@ -361,6 +361,19 @@ fn reseal(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
     out
 }
 
+/// `neardup args` in `d` (about the crafted index `name`) fails with a
+/// corrupt-index error, never a crash.
+#[track_caller]
+fn is_corrupt_index_error(d: &Path, name: &str, args: &[&str]) {
+    let out = run(d, args);
+    no_crash(&out, name);
+    assert_eq!(out.code, 2, "{name} {args:?}: {out:?}");
+    assert!(
+        out.stderr.contains("corrupt index"),
+        "{name} {args:?}: {out:?}"
+    );
+}
+
 #[test]
 fn crafted_index_fields_are_corrupt_index_errors() {
     let dir = tempdir();
@@ -405,13 +418,7 @@ fn crafted_index_fields_are_corrupt_index_errors() {
             &["check", "--reference", &file, "w.jsonl"][..],
             &["index", "stats", "--verify", &file][..],
         ] {
-            let out = run(d, args);
-            no_crash(&out, name);
-            assert_eq!(out.code, 2, "{name} {args:?}: {out:?}");
-            assert!(
-                out.stderr.contains("corrupt index"),
-                "{name} {args:?}: {out:?}"
-            );
+            is_corrupt_index_error(d, name, args);
         }
     }
 }
@@ -462,13 +469,7 @@ fn crafted_first_numbers_in_range_are_corrupt_index_errors_on_look_up() {
             &["scan", "--index", &file, "w.jsonl"][..],
             &["check", "--reference", &file, "w.jsonl"][..],
         ] {
-            let out = run(d, args);
-            no_crash(&out, field);
-            assert_eq!(out.code, 2, "{field} {args:?}: {out:?}");
-            assert!(
-                out.stderr.contains("corrupt index"),
-                "{field} {args:?}: {out:?}"
-            );
+            is_corrupt_index_error(d, field, args);
         }
     }
 }
