@@ -1,7 +1,7 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::{cluster_pairs, Candidates, DocLevel, DocSketch};
+use crate::cluster::{cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
@@ -13,7 +13,6 @@ use crate::segment::{segment, Block};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -298,34 +297,6 @@ fn sketch_document(
     });
     progress.advance(text.len() as u64);
     (blocks, sketches, doc_sketch)
-}
-
-/// The documents of a part of the first pass, by the hash of their word
-/// hashes, to find exact copies: (document, where its words start, how many).
-#[derive(Default)]
-struct Copies(HashMap<u64, (usize, usize, usize)>);
-
-impl Copies {
-    /// The earlier document of which document `d`, whose word hashes are
-    /// `words[at..]`, is an exact copy (`words` holds the part's so far);
-    /// else `d` is remembered as an original.
-    fn original(&mut self, words: &[u64], at: usize, d: usize) -> Option<usize> {
-        let own = &words[at..];
-        let mut text_hash = xxhash_rust::xxh3::Xxh3::new();
-        for w in own {
-            text_hash.update(&w.to_le_bytes());
-        }
-        match self.0.entry(text_hash.digest()) {
-            Entry::Occupied(e) => {
-                let (original, from, len) = *e.get();
-                (words[from..from + len] == *own).then_some(original)
-            }
-            Entry::Vacant(e) => {
-                e.insert((d, at, own.len()));
-                None
-            }
-        }
-    }
 }
 
 /// Whether a document of `words` words has a single shingle of fewer than
