@@ -637,9 +637,7 @@ def _decide_and_write(
     target = _Target(output)
     report_target = None
     try:
-        _t0 = __import__('time').time()
         for _p, text, removed in out_parts.toLocalIterator():
-            print('part', _p, __import__('time').time() - _t0, file=sys.stderr)
             target.write(text.encode("utf-8"))
             removed_block_bytes += removed
         if report_bytes is not None:
