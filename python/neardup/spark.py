@@ -14,17 +14,19 @@ line of totals goes to standard error as `clean` prints it, or with
 Stages (the Rust engine does every decision, `neardup::distributed`):
 
 1. features (mapPartitions): each record's blocks (word counts, exact keys,
-   shingles, posting keys) and document sketch (LSH keys, shingle set).
-   Records are numbered by their line in the input (partition offsets
-   collected with the block word counts, stage 2).
+   shingles, posting keys) and document sketch (LSH keys, shingle set), as
+   the engine's little-endian columns a batch of lines
+   (`Job.feature_columns`). Records are numbered by their line in the input
+   (partition offsets collected with the block word counts, stage 2).
 2. the block table (collect): each line's block word counts, the only table
    the size of the corpus's blocks that the driver holds (4 bytes a block).
-3. documents: LSH keys are shuffled into buckets, each bucket gives its
-   candidate pairs (the engine's bucket rule), pairs are collected, with the
+3. documents: LSH keys go to Spark SQL as Arrow batches (mapInArrow) and
+   are grouped into buckets there, each bucket gives its candidate pairs
+   (the engine's bucket rule), pairs are collected, with the
    shingle sets of the documents in them, and clustered on the driver in
    input order (the engine's verification).
 4. blocks: exact keys and posting keys of blocks of kept documents are
-   shuffled; blocks that share one with another block are collected with
+   grouped in Spark SQL (Arrow batches in, as in 3); blocks that share one with another block are collected with
    their shingles and run through the engine's detector on the driver, in
    input order; every other block is a first copy.
 5. runs (driver): the engine groups repeats into runs from the block table.

@@ -24,16 +24,6 @@ struct Job {
     candidates: Option<Candidates>,
 }
 
-fn bytes_to_words(bytes: &[u8]) -> PyResult<Vec<u64>> {
-    if !bytes.len().is_multiple_of(8) {
-        return Err(PyValueError::new_err("shingles: not a whole number of u64"));
-    }
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-        .collect())
-}
-
 fn exact_key(bytes: &[u8]) -> PyResult<u128> {
     let bytes: [u8; 16] = bytes
         .try_into()
@@ -208,8 +198,8 @@ impl Job {
         starts: &[u8],
         members: &[u8],
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
-        let starts = le_u32s(starts)?;
-        let members = le_u32s(members)?;
+        let starts = from_le::<u32>(starts)?;
+        let members = from_le::<u32>(members)?;
         let (a, b) = py.detach(|| {
             let mut a = Vec::new();
             let mut b = Vec::new();
@@ -250,7 +240,7 @@ impl Job {
                 };
                 Ok(Member {
                     doc,
-                    shingles: bytes_to_words(&shingles)?,
+                    shingles: from_le::<u64>(&shingles)?,
                     len,
                     keep,
                 })
@@ -289,7 +279,7 @@ impl Job {
                     features: BlockFeatures {
                         words,
                         exact: exact_key(&exact)?,
-                        shingles: bytes_to_words(&shingles)?,
+                        shingles: from_le::<u64>(&shingles)?,
                     },
                 })
             })
@@ -568,9 +558,10 @@ fn len_u32(n: usize) -> u32 {
     u32::try_from(n).expect("a batch's columns hold fewer than 2^32 values")
 }
 
-/// Fixed-width numbers as little-endian bytes.
+/// Fixed-width numbers as little-endian bytes, and back.
 trait LeBytes: Copy {
     fn put(self, out: &mut Vec<u8>);
+    fn take(bytes: &[u8]) -> Self;
 }
 
 macro_rules! le_bytes_of {
@@ -578,6 +569,9 @@ macro_rules! le_bytes_of {
         impl LeBytes for $t {
             fn put(self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn take(bytes: &[u8]) -> Self {
+                Self::from_le_bytes(bytes.try_into().expect("one value's bytes"))
             }
         }
     )*};
@@ -592,14 +586,16 @@ fn le_bytes<'py, T: LeBytes>(py: Python<'py>, values: &[T]) -> Bound<'py, PyByte
     PyBytes::new(py, &out)
 }
 
-fn le_u32s(bytes: &[u8]) -> PyResult<Vec<u32>> {
-    if !bytes.len().is_multiple_of(4) {
-        return Err(PyValueError::new_err("not a whole number of 32-bit values"));
+/// Little-endian numbers of `bytes`, which must hold a whole number of them.
+fn from_le<T: LeBytes>(bytes: &[u8]) -> PyResult<Vec<T>> {
+    let width = std::mem::size_of::<T>();
+    if !bytes.len().is_multiple_of(width) {
+        return Err(PyValueError::new_err(format!(
+            "not a whole number of {}-bit values",
+            width * 8
+        )));
     }
-    Ok(bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-        .collect())
+    Ok(bytes.chunks_exact(width).map(T::take).collect())
 }
 
 /// Every document's block word counts, from 4 little-endian bytes a block.
