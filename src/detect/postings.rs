@@ -235,3 +235,59 @@ impl Arena {
         self.pieces[at / Self::SLAB][at % Self::SLAB]
     }
 }
+
+/// How many entries the batch being resolved added to each list, by slot:
+/// a small open-addressing table (slot + 1, count), so that a list's length
+/// before the batch is its length less these (see `Detector::search`).
+/// Emptied at each batch; never used when a batch's look-ups are all made
+/// before it is resolved.
+#[derive(Default)]
+pub(super) struct BatchAdds {
+    places: Vec<(u32, u32)>,
+    /// Places taken, to empty them again.
+    taken: Vec<usize>,
+}
+
+impl BatchAdds {
+    /// Empty, with room for `n` slots.
+    pub(super) fn clear(&mut self, n: usize) {
+        for &at in &self.taken {
+            self.places[at] = (0, 0);
+        }
+        self.taken.clear();
+        let capacity = (2 * n).next_power_of_two().max(1 << 10);
+        if capacity > self.places.len() {
+            self.places = vec![(0, 0); capacity];
+        }
+    }
+
+    fn place(&self, slot: usize) -> (usize, u32) {
+        let key = u32::try_from(slot + 1).expect("fewer than 2^32 slots");
+        let mask = self.places.len() - 1;
+        #[allow(clippy::cast_possible_truncation)]
+        let mut at = (u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+        while self.places[at].0 != 0 && self.places[at].0 != key {
+            at = (at + 1) & mask;
+        }
+        (at, key)
+    }
+
+    /// Entries added to the list of slot `slot` in this batch.
+    pub(super) fn get(&self, slot: usize) -> u32 {
+        if self.taken.is_empty() {
+            return 0;
+        }
+        let (at, _) = self.place(slot);
+        self.places[at].1
+    }
+
+    /// `n` more entries in the list of slot `slot`.
+    pub(super) fn add(&mut self, slot: usize, n: u32) {
+        let (at, key) = self.place(slot);
+        if self.places[at].0 == 0 {
+            self.places[at].0 = key;
+            self.taken.push(at);
+        }
+        self.places[at].1 += n;
+    }
+}
