@@ -40,7 +40,7 @@ use crate::prior::{ExactRecord, Prior};
 use crate::shingle::{intersection, Sketch};
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 /// The longest posting list of one shingle.
 pub const POSTING_CAP: u32 = 64;
@@ -77,33 +77,10 @@ pub enum Match {
     },
 }
 
-/// Hasher for keys that are already xxh3 hashes: passes their bits through.
-#[derive(Default)]
-pub struct HashedKey(u64);
-
-impl Hasher for HashedKey {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
-    fn write_u128(&mut self, n: u128) {
-        // Truncation keeps the low, well-mixed half of an xxh3-128 key.
-        #[allow(clippy::cast_possible_truncation)]
-        let low = n as u64;
-        self.0 ^= low;
-    }
-}
-
 type Map<K, V> = HashMap<K, V, BuildHasherDefault<HashedKey>>;
 
 mod postings;
+pub use postings::HashedKey;
 use postings::{Arena, BatchAdds, PostingTable, LIST, NONE};
 
 /// What the exact index remembers of the first block with a given text.
