@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8)
     args = parser.parse_args()
 
+    # Workers run this Python (with the package), as `python -m neardup.spark` has them.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     from neardup import spark as neardup_spark

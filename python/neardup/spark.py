@@ -14,17 +14,19 @@ line of totals goes to standard error as `clean` prints it, or with
 Stages (the Rust engine does every decision, `neardup::distributed`):
 
 1. features (mapPartitions): each record's blocks (word counts, exact keys,
-   shingles, posting keys) and document sketch (LSH keys, shingle set).
-   Records are numbered by their line in the input (partition offsets
-   collected with the block word counts, stage 2).
+   shingles, posting keys) and document sketch (LSH keys, shingle set), as
+   the engine's little-endian columns a batch of lines
+   (`Job.feature_columns`). Records are numbered by their line in the input
+   (partition offsets collected with the block word counts, stage 2).
 2. the block table (collect): each line's block word counts, the only table
    the size of the corpus's blocks that the driver holds (4 bytes a block).
-3. documents: LSH keys are shuffled into buckets, each bucket gives its
-   candidate pairs (the engine's bucket rule), pairs are collected, with the
+3. documents: LSH keys go to Spark SQL as Arrow batches (mapInArrow) and
+   are grouped into buckets there, each bucket gives its candidate pairs
+   (the engine's bucket rule), pairs are collected, with the
    shingle sets of the documents in them, and clustered on the driver in
    input order (the engine's verification).
 4. blocks: exact keys and posting keys of blocks of kept documents are
-   shuffled; blocks that share one with another block are collected with
+   grouped in Spark SQL (Arrow batches in, as in 3); blocks that share one with another block are collected with
    their shingles and run through the engine's detector on the driver, in
    input order; every other block is a first copy.
 5. runs (driver): the engine groups repeats into runs from the block table.
@@ -42,6 +44,7 @@ Stages (the Rust engine does every decision, `neardup::distributed`):
 from __future__ import annotations
 
 import argparse
+import array
 import bisect
 import math
 import os
@@ -60,11 +63,6 @@ def _job(options: Dict[str, Any]):
 
     return native.Job(options)
 
-
-def _bucket_pairs(members) -> List[Tuple[int, int]]:
-    from neardup._native import spark as native
-
-    return native.Job.bucket_pairs(sorted(members))
 
 #: Options of `neardup clean` that the Spark job takes, with their types:
 #: every one that changes what is detected or kept.
@@ -114,26 +112,35 @@ class InputError(Exception):
         self.messages = list(messages)
 
 
-def _hadoop_files(sc, paths: Sequence[str]) -> List[Tuple[str, int, bool, bool]]:
-    """(path, bytes, ends with a newline, starts with a byte-order mark) of
-    every file under `paths`, in the
-    order `neardup clean` reads them: given paths as given, directories
-    walked in sorted byte order of names, hidden entries skipped."""
+#: A file of the input: (path, bytes of text, ends with a newline, starts
+#: with a UTF-8 byte-order mark, compressed).
+File = Tuple[str, int, bool, bool, bool]
+
+
+def _hadoop_files(sc, paths: Sequence[str]) -> List[File]:
+    """Every file under `paths`, in the order `neardup clean` reads them:
+    given paths as given, directories walked in sorted byte order of names,
+    hidden entries skipped. A compressed file (gzip or Zstandard, by its
+    name or its first bytes, as `clean` tells) is decompressed on an
+    executor to learn its size and ends (`_compressed_files`)."""
     jvm = sc._jvm
     conf = sc._jsc.hadoopConfiguration()
-    found: List[Tuple[str, int, bool, bool]] = []
+    found: List[File] = []
     errors: List[str] = []
 
-    def ends(fs, status) -> Tuple[bool, bool]:
-        """Whether the file ends with a newline, and starts with a UTF-8
-        byte-order mark (Hadoop's line reader leaves it out)."""
+    def ends(fs, status, shown: str) -> Tuple[bool, bool, bool]:
+        """Whether the file ends with a newline, starts with a UTF-8
+        byte-order mark (Hadoop's line reader leaves it out), and is
+        compressed."""
         if status.getLen() == 0:
-            return True, False
+            return True, False, False
         stream = fs.open(status.getPath())
         try:
-            head = [stream.read() for _ in range(min(3, status.getLen()))]
+            head = bytes(stream.read() for _ in range(min(4, status.getLen())))
+            if _native.Job.compression(shown, head) is not None:
+                return False, False, True
             stream.seek(status.getLen() - 1)
-            return stream.read() == 10, head == [0xEF, 0xBB, 0xBF]
+            return stream.read() == 10, head[:3] == b"\xef\xbb\xbf", False
         finally:
             stream.close()
 
@@ -154,11 +161,11 @@ def _hadoop_files(sc, paths: Sequence[str]) -> List[Tuple[str, int, bool, bool]]
             raise InputError(
                 [f"{shown}: Parquet is not read by the Spark job yet; convert it to JSON Lines"]
             )
-        if name.endswith((".gz", ".zst", ".bz2", ".xz")):
+        if name.endswith((".bz2", ".xz")):
             raise InputError(
-                [f"{shown}: compressed inputs are not read by the Spark job yet; decompress it first"]
+                [f"{shown}: bzip2 and xz are not read by the Spark job (nor by neardup clean); recompress it as .gz or .zst"]
             )
-        found.append((shown, status.getLen(), *ends(fs, status)))
+        found.append((shown, status.getLen(), *ends(fs, status, shown)))
 
     for given in paths:
         path = jvm.org.apache.hadoop.fs.Path(given)
@@ -169,13 +176,60 @@ def _hadoop_files(sc, paths: Sequence[str]) -> List[Tuple[str, int, bool, bool]]
         visit(fs, fs.getFileStatus(path), given)
     if errors:
         raise InputError(errors)
-    return found
+    return _compressed_files(sc, found)
 
 
-def _read_lines(sc, files: Sequence[Tuple[str, int, bool, bool]], partitions: Optional[int]):
+def _decompressed(name: str, data: bytes) -> bytes:
+    from neardup._native import spark as native
+
+    return native.Job.decompress(name, data)
+
+
+def _compressed_files(sc, files: List[File]) -> List[File]:
+    """`files` with each compressed one's size and ends those of its
+    decompressed text, each decompressed on an executor; a corrupt or
+    truncated one is an `InputError` with `clean`'s message."""
+    compressed = [f for f, entry in enumerate(files) if entry[4]]
+    if not compressed:
+        return files
+
+    def ends(f: int, data: bytes):
+        try:
+            text = _decompressed(files[f][0], data)
+        except ValueError as e:
+            return (f, None, str(e))
+        return (f, (len(text), text.endswith(b"\n") or not text, text.startswith(b"\xef\xbb\xbf")), None)
+
+    found = sc.union(
+        [sc.binaryFiles(files[f][0], 1).map(lambda kv, f=f: ends(f, kv[1])) for f in compressed]
+    ).collect()
+    errors = [message for _, _, message in sorted(found) if message is not None]
+    if errors:
+        raise InputError(errors)
+    files = list(files)
+    for f, (size, newline, bom), _ in found:
+        files[f] = (files[f][0], size, newline, bom, True)
+    return files
+
+
+def _decompressed_lines(name: str, data: bytes) -> List[str]:
+    """A compressed file's lines, as Hadoop's line reader gives a plain
+    file's: without `\\n`, a byte-order mark left out, invalid UTF-8 as
+    U+FFFD."""
+    text = _decompressed(name, data).decode("utf-8", "replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _read_lines(sc, files: Sequence[File], partitions: Optional[int]):
     """The input's lines (without `\\n`), in order, and for each partition
     the index of its file. With `partitions`, files are cut into splits of
-    total / partitions bytes (a file is never one split with another)."""
+    total / partitions bytes (a file is never one split with another; a
+    compressed file is one split)."""
     conf = {"textinputformat.record.delimiter": "\n"}
     if partitions:
         total = sum(f[1] for f in files)
@@ -184,36 +238,24 @@ def _read_lines(sc, files: Sequence[Tuple[str, int, bool, bool]], partitions: Op
         conf["mapreduce.input.fileinputformat.split.minsize"] = split
     rdds = []
     file_of: List[int] = []
-    for f, (path, *_) in enumerate(files):
-        rdd = sc.newAPIHadoopFile(
-            path,
-            "org.apache.hadoop.mapreduce.lib.input.TextInputFormat",
-            "org.apache.hadoop.io.LongWritable",
-            "org.apache.hadoop.io.Text",
-            conf=conf,
-        ).map(lambda kv: kv[1])
+    for f, (path, *_, compressed) in enumerate(files):
+        if compressed:
+            rdd = sc.binaryFiles(path, 1).flatMap(lambda kv, path=path: _decompressed_lines(path, kv[1]))
+        else:
+            rdd = sc.newAPIHadoopFile(
+                path,
+                "org.apache.hadoop.mapreduce.lib.input.TextInputFormat",
+                "org.apache.hadoop.io.LongWritable",
+                "org.apache.hadoop.io.Text",
+                conf=conf,
+            ).map(lambda kv: kv[1])
         rdds.append(rdd)
         file_of.extend([f] * rdd.getNumPartitions())
     return sc.union(rdds), file_of
 
 
-def _over_groups(keyed, of_group) -> list:
-    """The shuffle: (key, value) pairs grouped by key; `of_group` of each
-    group of two or more values, collected without repeats."""
-    return (
-        keyed.groupByKey()
-        .flatMap(lambda kv: of_group(kv[1]) if len(kv[1]) > 1 else [])
-        .distinct()
-        .collect()
-    )
-
-
 def _with_bom(line: str, first: int, i: int) -> str:
     return "\ufeff" + line if first == 2 and i == 0 else line
-
-
-def _u32s(data: bytes) -> Tuple[int, ...]:
-    return struct.unpack(f"<{len(data) // 4}I", data)
 
 
 def clean(
@@ -270,32 +312,27 @@ def clean(
     with_docs, with_blocks = job.levels()
 
     def features(p: int, it: Iterator[str]):
+        # (partition, first line's index in it, lines, columns, errors) a
+        # batch of lines: the engine's columns (`Job.feature_columns`).
         job = _job(options)
         first = first_b.value[p]
         batch: List[Tuple[str, bool]] = []
-        out_index = 0
-
-        def flush():
-            nonlocal out_index
-            made = job.features(batch)
-            for item in made:
-                yield (p, out_index, item)
-                out_index += 1
-            batch.clear()
-
+        start = 0
         for i, line in enumerate(it):
             batch.append((_with_bom(line, first, i), bool(first) and i == 0))
-            if len(batch) == 1024:
-                yield from flush()
+            if len(batch) == _BATCH:
+                yield (p, start, len(batch), *job.feature_columns(batch))
+                start += len(batch)
+                batch = []
         if batch:
-            yield from flush()
+            yield (p, start, len(batch), *job.feature_columns(batch))
 
     from pyspark import StorageLevel
 
     feats = lines.mapPartitionsWithIndex(features).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         return _decide_and_write(
-            sc, job, options, files, file_of, lines, feats, n_parts, first_b,
+            spark, job, options, files, file_of, lines, feats, n_parts, first_b,
             tables, with_docs, with_blocks, output, quiet,
             (report, output_format, top) if report is not None else None,
         )
@@ -304,22 +341,17 @@ def clean(
 
 
 def _decide_and_write(
-    sc, job, options, files, file_of, lines, feats, n_parts, first_b,
+    spark, job, options, files, file_of, lines, feats, n_parts, first_b,
     tables, with_docs, with_blocks, output, quiet, report=None,
 ):
     # Stage 2: the block table, partition sizes and errors.
-    def table(item):
-        p, i, f = item
-        if f is None:
-            return (p, i, None)
-        if isinstance(f, str):
-            return (p, i, f)
-        return (p, i, (f[0], f[3]))
-
-    rows = feats.map(table).collect()
+    sc = spark.sparkContext
+    rows = feats.map(
+        lambda b: (b[0], b[1], b[2], b[3]["status"], b[3]["len"], b[3]["block_start"], b[3]["words"], b[4])
+    ).collect()
     counts = [0] * n_parts
-    for p, i, _ in rows:
-        counts[p] = max(counts[p], i + 1)
+    for p, start, n, *_ in rows:
+        counts[p] = max(counts[p], start + n)
     offset = [0] * (n_parts + 1)
     for p in range(n_parts):
         offset[p + 1] = offset[p] + counts[p]
@@ -329,46 +361,93 @@ def _decide_and_write(
     words: List[bytes] = [b""] * offset[n_parts]
     lens: List[int] = [0] * offset[n_parts]
     documents = blocks = text_bytes = 0
-    for p, i, r in rows:
-        line = offset[p] + i
-        if isinstance(r, str):
+    for p, start, n, status, text_lens, block_start, block_words, batch_errors in rows:
+        base = offset[p] + start
+        text_lens = _array("Q", text_lens)
+        block_start = _array("I", block_start)
+        for i, message in batch_errors:
+            line = base + i
             f = file_of[p]
-            start = line_of_file.setdefault(f, offset[file_of.index(f)])
-            errors.append((line, f"{files[f][0]}:{line - start + 1}: {r}"))
-        elif r is None:
-            blank_lines.append(line)
-        else:
-            documents += 1
-            lens[line], words[line] = r
-            blocks += len(r[1]) // 4
-            text_bytes += r[0]
+            first_line = line_of_file.setdefault(f, offset[file_of.index(f)])
+            errors.append((line, f"{files[f][0]}:{line - first_line + 1}: {message}"))
+        for i in range(n):
+            if status[i] == 1:
+                blank_lines.append(base + i)
+            elif status[i] == 0:
+                documents += 1
+                lens[base + i] = text_lens[i]
+                words[base + i] = block_words[block_start[i] * 4:block_start[i + 1] * 4]
+                blocks += block_start[i + 1] - block_start[i]
+                text_bytes += text_lens[i]
     del rows
+    blank_lines.sort()
     if errors:
         raise InputError([m for _, m in sorted(errors)])
     offset_b = sc.broadcast(offset)
-    # (document number, features) of every record.
-    records = feats.filter(lambda it: not (it[2] is None or isinstance(it[2], str))).map(
-        lambda it: (offset_b.value[it[0]] + it[1], it[2])
-    )
+
+    def frame(columns: Sequence[str]):
+        """A DataFrame of the batches' columns named (binary, one row a
+        batch, with its partition and first line): what `mapInArrow` turns
+        into rows for Spark SQL's shuffle."""
+        from pyspark.sql.types import BinaryType, IntegerType, StructField, StructType
+
+        schema = StructType(
+            [StructField("p", IntegerType()), StructField("start", IntegerType())]
+            + [StructField(c, BinaryType()) for c in columns]
+        )
+        return spark.createDataFrame(
+            feats.map(lambda b: (b[0], b[1], *[b[3][c] for c in columns])), schema
+        )
 
     # Stage 3: documents.
     dropped_docs: List[int] = []
     in_clusters = []
     table_sizes = {"candidate_pairs": 0, "pair_documents": 0, "shared_blocks": 0, "repeats": 0}
     if with_docs:
-        def bucket_keys(record):
-            doc, f = record
-            return [((t, k), doc) for t, k in enumerate(f[1])] if len(f[1]) == tables else []
+        from pyspark.sql import functions as F
 
-        pairs = _over_groups(records.flatMap(bucket_keys), _bucket_pairs)
+        def band_rows(batches):
+            # (table, key, document) a band key, as Arrow columns.
+            import pyarrow as pa
+
+            for batch in batches:
+                for p, start, line, table, key in zip(*batch.to_pydict().values()):
+                    yield pa.RecordBatch.from_arrays(
+                        [
+                            _column(pa.int32(), table),
+                            _column(pa.int64(), key),
+                            _plus(_column(pa.int32(), line), offset_b.value[p] + start),
+                        ],
+                        names=["t", "key", "doc"],
+                    )
+
+        buckets = (
+            frame(["band_line", "band_table", "band_key"])
+            .mapInArrow(band_rows, "t int, key long, doc int")
+            .groupBy("t", "key")
+            .agg(F.collect_list("doc").alias("members"))
+            .where(F.size("members") > 1)
+            .select("members")
+        )
+        found_pairs = buckets.mapInArrow(_pair_rows, "a int, b int").distinct().toArrow()
+        pairs = sorted(zip(found_pairs.column("a").to_pylist(), found_pairs.column("b").to_pylist()))
+        del found_pairs
         in_pairs = sorted({d for pair in pairs for d in pair})
         in_pairs_b = sc.broadcast(frozenset(in_pairs))
         keeps_field = job.keeps_field()
-        members = (
-            records.filter(lambda r: r[0] in in_pairs_b.value)
-            .map(lambda r: (r[0], r[1][2], r[1][0]))
-            .collect()
-        )
+
+        def member_rows(batch):
+            p, start, n, columns, _errors = batch
+            base = offset_b.value[p] + start
+            status = columns["status"]
+            shingle_start = _array("I", columns["shingle_start"])
+            text_lens = _array("Q", columns["len"])
+            shingles = columns["shingles"]
+            for i in range(n):
+                if status[i] == 0 and base + i in in_pairs_b.value:
+                    yield (base + i, shingles[shingle_start[i] * 8:shingle_start[i + 1] * 8], text_lens[i])
+
+        members = feats.flatMap(member_rows).collect()
         kept_lines = {}
         if keeps_field:
             kept_lines = dict(
@@ -401,40 +480,106 @@ def _decide_and_write(
     # (as -(number + 1)): the report counts their copies of shared blocks.
     with_dropped = report is not None
     if with_blocks:
-        def block_keys(record):
-            doc, f = record
-            dropped = doc in dropped_b.value
-            if dropped and not with_dropped:
-                return []
-            out = []
-            counts = _u32s(f[3])
-            for b, (exact, _shingles, keys) in enumerate(f[4]):
-                if counts[b] == 0:
-                    continue
-                number = doc << 32 | b
-                if dropped:
-                    out.append(((0, exact), -number - 1))
-                    continue
-                out.append(((0, exact), number))
-                out.extend(((1, k), number) for k in keys)
-            return out
+        from pyspark.sql import functions as F
 
-        shared = _over_groups(records.flatMap(block_keys), _sharing)
-        shared_b = sc.broadcast(frozenset(shared))
+        dropped_list_b = sc.broadcast(level_dropped)
 
-        def shared_blocks(record):
-            doc, f = record
-            counts = _u32s(f[3])
-            out = []
-            dropped = doc in dropped_b.value
-            for b, (exact, shingles, _keys) in enumerate(f[4]):
-                number = doc << 32 | b
-                if (-number - 1 if dropped else number) in shared_b.value:
-                    out.append((number, counts[b], exact, None if dropped else shingles))
-            return out
+        def key_rows(batches):
+            # (kind, key, key, block) a block's exact key (kind 0) and
+            # posting key (kind 1), as Arrow columns.
+            import pyarrow as pa
+            import pyarrow.compute as pc
 
-        found = records.flatMap(shared_blocks).collect()
+            dropped_docs = pa.array(dropped_list_b.value, pa.int64())
+            for batch in batches:
+                for row in zip(*batch.to_pydict().values()):
+                    p, start, line, position, block_words, lo, hi, posting_block, posting_key = row
+                    number, dropped = _block_numbers(
+                        line, position, offset_b.value[p] + start, dropped_docs
+                    )
+                    long_enough = pc.greater(_column(pa.uint32(), block_words), 0)
+                    kept = pc.and_(long_enough, pc.invert(dropped))
+                    if with_dropped:
+                        exact_rows = long_enough
+                        number_or_dropped = pc.if_else(dropped, pc.subtract(pc.negate(number), 1), number)
+                    else:
+                        exact_rows = kept
+                        number_or_dropped = number
+                    exact = pa.RecordBatch.from_arrays(
+                        [
+                            pa.repeat(pa.scalar(0, pa.int32()), len(number)),
+                            _column(pa.int64(), lo),
+                            _column(pa.int64(), hi),
+                            number_or_dropped,
+                        ],
+                        names=["kind", "k1", "k2", "block"],
+                    ).filter(exact_rows)
+                    rows = _column(pa.uint32(), posting_block)
+                    postings = pa.RecordBatch.from_arrays(
+                        [
+                            pa.repeat(pa.scalar(1, pa.int32()), len(rows)),
+                            _column(pa.uint32(), posting_key).cast(pa.int64()),
+                            pa.repeat(pa.scalar(0, pa.int64()), len(rows)),
+                            pc.take(number, rows),
+                        ],
+                        names=["kind", "k1", "k2", "block"],
+                    ).filter(pc.take(kept, rows))
+                    yield exact
+                    yield postings
+
+        grouped = (
+            frame(["block_line", "block_position", "words", "exact_lo", "exact_hi", "posting_block", "posting_key"])
+            .mapInArrow(key_rows, "kind int, k1 long, k2 long, block long")
+            .groupBy("kind", "k1", "k2")
+            .agg(F.collect_list("block").alias("blocks"))
+            .where(F.size("blocks") > 1)
+        )
+        # `_sharing` in Spark SQL.
+        kept_blocks = F.filter("blocks", lambda n: n >= 0)
+        dropped_blocks_of = F.filter("blocks", lambda n: n < 0)
+        shared_numbers = (
+            grouped.select(
+                F.explode(
+                    F.when(F.size(kept_blocks) > 1, F.concat(kept_blocks, dropped_blocks_of)).when(
+                        F.size(kept_blocks) == 1, dropped_blocks_of
+                    )
+                ).alias("block")
+            )
+            .distinct()
+            .toArrow()
+            .column("block")
+            .to_pylist()
+        )
+        shared_b = sc.broadcast(sorted(shared_numbers))
+        del shared_numbers
+
+        def shared_blocks(batch):
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            p, start, n, c, _errors = batch
+            number, dropped = _block_numbers(
+                c["block_line"], c["block_position"], offset_b.value[p] + start,
+                pa.array(dropped_list_b.value, pa.int64()),
+            )
+            shared = pa.array(shared_b.value, pa.int64())
+            hit = pc.if_else(
+                dropped,
+                pc.is_in(pc.subtract(pc.negate(number), 1), value_set=shared),
+                pc.is_in(number, value_set=shared),
+            )
+            block_words = _array("I", c["words"])
+            shingle_start = _array("I", c["block_shingle_start"])
+            numbers = number.to_pylist()
+            dropped = dropped.to_pylist()
+            for k in pc.indices_nonzero(hit).to_pylist():
+                exact = c["exact_lo"][k * 8:k * 8 + 8] + c["exact_hi"][k * 8:k * 8 + 8]
+                shingles = None if dropped[k] else c["block_shingles"][shingle_start[k] * 8:shingle_start[k + 1] * 8]
+                yield (numbers[k], block_words[k], exact, shingles)
+
+        found = feats.flatMap(shared_blocks).collect()
         shared_b.unpersist()
+        dropped_list_b.unpersist()
         copies = [(n, exact) for n, _, exact, shingles in found if shingles is None]
         found = [row for row in found if row[3] is not None]
         detected = job.detect_shared(found, words, level_dropped, copies)
@@ -530,13 +675,65 @@ def _decide_and_write(
     }
 
 
-def _sharing(group) -> list:
-    """The blocks of a group of blocks sharing a key: its kept blocks when
-    there are two or more, and its blocks of dropped documents (negative
-    numbers) when there is a kept one."""
-    kept = [n for n in group if n >= 0]
-    dropped = [n for n in group if n < 0] if kept else []
-    return (kept if len(kept) > 1 else []) + dropped
+#: Lines a batch of the engine's columns holds.
+_BATCH = 1024
+
+
+def _array(code: str, data: bytes) -> array.array:
+    """Little-endian numbers of `data` (the engine's columns) as an array."""
+    out = array.array(code)
+    out.frombytes(data)
+    if sys.byteorder == "big":
+        out.byteswap()
+    return out
+
+
+def _column(kind, data: bytes):
+    """A column of the engine's (little-endian `data`) as an Arrow array,
+    without a Python object a value."""
+    import pyarrow as pa
+
+    return pa.Array.from_buffers(kind, len(data) // kind.byte_width, [None, pa.py_buffer(data)])
+
+
+def _plus(numbers, base: int):
+    """`numbers` (int32) plus `base`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.add(numbers, pa.scalar(base, pa.int32()))
+
+
+def _block_numbers(line: bytes, position: bytes, base: int, dropped_docs):
+    """The block numbers (`document << 32 | position`, int64) of a batch's
+    block columns, and whether each is in a document of `dropped_docs`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    docs = pc.add(_column(pa.uint32(), line).cast(pa.int64()), base)
+    number = pc.add(pc.multiply(docs, 1 << 32), _column(pa.uint32(), position).cast(pa.int64()))
+    return number, pc.is_in(docs, value_set=dropped_docs)
+
+
+def _raw(values, width: int) -> bytes:
+    """The bytes of a primitive Arrow array without nulls."""
+    data = values.buffers()[1].to_pybytes()
+    return data[values.offset * width:(values.offset + len(values)) * width]
+
+
+def _pair_rows(batches):
+    """The candidate pairs of LSH buckets (lists of documents), as Arrow
+    columns, made by the engine (`Job.bucket_pair_columns`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from neardup._native import spark as native
+
+    for batch in batches:
+        members = batch.column(0)
+        starts = pc.subtract(members.offsets, members.offsets[0])
+        a, b = native.Job.bucket_pair_columns(_raw(starts, 4), _raw(members.flatten(), 4))
+        yield pa.RecordBatch.from_arrays([_column(pa.int32(), a), _column(pa.int32(), b)], names=["a", "b"])
 
 
 def _lines_at(lines, wanted, offset, first_of_file) -> List[Tuple[int, str]]:

@@ -5,6 +5,7 @@
 //! exact keys as 16 bytes, block numbers as `document << 32 | position`.
 
 use neardup::cluster::Candidates;
+use neardup::compress::Compression;
 use neardup::config::Level;
 use neardup::distributed::{
     self as engine, BlockFeatures, BlockVerdicts, Member, Repeat, SharedBlock,
@@ -13,6 +14,7 @@ use neardup::Config;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
+use std::path::Path;
 
 /// The settings of one job, made once per Python worker from the CLI's
 /// options (as `neardup.clean` takes them).
@@ -20,20 +22,6 @@ use pyo3::types::{PyBytes, PyDict};
 struct Job {
     config: Config,
     candidates: Option<Candidates>,
-}
-
-fn words_to_bytes(words: &[u64]) -> Vec<u8> {
-    words.iter().flat_map(|w| w.to_le_bytes()).collect()
-}
-
-fn bytes_to_words(bytes: &[u8]) -> PyResult<Vec<u64>> {
-    if !bytes.len().is_multiple_of(8) {
-        return Err(PyValueError::new_err("shingles: not a whole number of u64"));
-    }
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-        .collect())
 }
 
 fn exact_key(bytes: &[u8]) -> PyResult<u128> {
@@ -60,17 +48,6 @@ type AnnotatedLine = (
     bool,
     Vec<u32>,
     Option<(usize, usize, String, f64, bool)>,
-);
-
-/// One record's features, as a tuple: (text length, LSH keys, shingles,
-/// its blocks' word counts as little-endian `u32`, blocks), each block
-/// (exact key, shingles, posting keys).
-type Features<'py> = (
-    usize,
-    Vec<u64>,
-    Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
-    Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Vec<u32>)>,
 );
 
 // PyO3 hands arguments over by value.
@@ -108,71 +85,137 @@ impl Job {
         self.config.keep.field().is_some()
     }
 
-    /// Reads JSON Lines lines (without `\n`; `first`: a file's first line)
-    /// and makes each record's features: `None` for a blank line, a string
-    /// (the error, without file and line) for a bad record, else
-    /// [`Features`].
-    fn features(&self, py: Python<'_>, lines: Vec<(String, bool)>) -> PyResult<Vec<Py<PyAny>>> {
-        let made: Vec<Option<Result<engine::DocFeatures, String>>> = py.detach(|| {
-            lines
-                .iter()
-                .map(
-                    |(line, first)| match engine::read_line(line, *first, &self.config) {
-                        Err(e) => Some(Err(e)),
-                        Ok(engine::Line::Blank) => None,
-                        Ok(engine::Line::Record { parsed, body, .. }) => {
-                            let text = engine::record_text(body, &parsed);
-                            Some(Ok(engine::features(
-                                &text,
-                                self.candidates.as_ref(),
-                                &self.config,
-                            )))
-                        }
-                    },
-                )
-                .collect()
-        });
-        made.into_iter()
-            .map(|item| {
-                Ok(match item {
-                    None => py.None(),
-                    Some(Err(e)) => e.into_pyobject(py)?.into_any().unbind(),
-                    Some(Ok(f)) => {
-                        let blocks = f
-                            .blocks
-                            .iter()
-                            .map(|b| {
-                                (
-                                    PyBytes::new(py, &b.exact.to_le_bytes()),
-                                    PyBytes::new(py, &words_to_bytes(&b.shingles)),
-                                    engine::posting_keys(b, &self.config),
-                                )
-                            })
-                            .collect();
-                        let words: Vec<u8> = f
-                            .blocks
-                            .iter()
-                            .flat_map(|b| b.words.to_le_bytes())
-                            .collect();
-                        let features: Features<'_> = (
-                            f.len,
-                            f.keys,
-                            PyBytes::new(py, &words_to_bytes(&f.shingles)),
-                            PyBytes::new(py, &words),
-                            blocks,
-                        );
-                        features.into_pyobject(py)?.into_any().unbind()
+    /// Reads a batch of JSON Lines lines (without `\n`; `first`: a file's
+    /// first line) and gives each record's features as columns: a dict of
+    /// little-endian arrays (`bytes`), the Arrow buffers `neardup.spark` wraps without a Python object a
+    /// row. Per line: `status` (u8: 0 a record, 1 blank, 2 an error, each
+    /// error in `errors`, (line, message)), `len` (u64), `block_start`
+    /// (u32, the line's first row in the block columns; one more entry for
+    /// the end) and `shingle_start` (u32, into `shingles`, u64). Per LSH
+    /// band or SimHash table of a record that has a key for each: `band_line`
+    /// (u32), `band_table` (i32), `band_key` (u64). Per block, in order:
+    /// `block_line`, `block_position`, `words` (u32), `exact_lo`, `exact_hi`
+    /// (u64), `block_shingle_start` (u32, into `block_shingles`, u64; one
+    /// more for the end). Per posting key: `posting_block` (u32, the row in
+    /// the block columns) and `posting_key` (u32).
+    #[allow(clippy::type_complexity)]
+    fn feature_columns<'py>(
+        &self,
+        py: Python<'py>,
+        lines: Vec<(String, bool)>,
+    ) -> PyResult<(Bound<'py, PyDict>, Vec<(u32, String)>)> {
+        let (columns, errors) = py.detach(|| {
+            let mut c = Columns::default();
+            let mut errors = Vec::new();
+            let tables = self.candidates.as_ref().map_or(0, Candidates::tables);
+            for (i, (line, first)) in lines.iter().enumerate() {
+                let i = u32::try_from(i).expect("a batch of fewer than 2^32 lines");
+                c.block_start.push(len_u32(c.words.len()));
+                c.shingle_start.push(len_u32(c.shingles.len()));
+                let made = match engine::read_line(line, *first, &self.config) {
+                    Err(e) => {
+                        errors.push((i, e));
+                        c.status.push(2);
+                        c.len.push(0);
+                        continue;
                     }
-                })
-            })
-            .collect()
+                    Ok(engine::Line::Blank) => {
+                        c.status.push(1);
+                        c.len.push(0);
+                        continue;
+                    }
+                    Ok(engine::Line::Record { parsed, body, .. }) => {
+                        let text = engine::record_text(body, &parsed);
+                        engine::features(&text, self.candidates.as_ref(), &self.config)
+                    }
+                };
+                c.status.push(0);
+                c.len.push(made.len as u64);
+                c.shingles.extend_from_slice(&made.shingles);
+                if tables > 0 && made.keys.len() == tables {
+                    for (t, key) in made.keys.iter().enumerate() {
+                        c.band_line.push(i);
+                        c.band_table.push(i32::try_from(t).expect("few tables"));
+                        c.band_key.push(*key);
+                    }
+                }
+                for (b, block) in made.blocks.iter().enumerate() {
+                    let row = len_u32(c.words.len());
+                    c.block_line.push(i);
+                    c.block_position.push(len_u32(b));
+                    c.words.push(block.words);
+                    let [lo, hi] = [block.exact, block.exact >> 64]
+                        .map(|half| u64::try_from(half & u128::from(u64::MAX)).expect("64 bits"));
+                    c.exact_lo.push(lo);
+                    c.exact_hi.push(hi);
+                    c.block_shingle_start.push(len_u32(c.block_shingles.len()));
+                    c.block_shingles.extend_from_slice(&block.shingles);
+                    for key in engine::posting_keys(block, &self.config) {
+                        c.posting_block.push(row);
+                        c.posting_key.push(key);
+                    }
+                }
+            }
+            c.block_start.push(len_u32(c.words.len()));
+            c.shingle_start.push(len_u32(c.shingles.len()));
+            c.block_shingle_start.push(len_u32(c.block_shingles.len()));
+            (c, errors)
+        });
+        Ok((columns.into_dict(py)?, errors))
     }
 
-    /// The candidate pairs of an LSH bucket whose members (document numbers)
-    /// are in input order.
+    /// The compression `neardup clean` reads a file named `name` with,
+    /// from its name, else its first bytes: `"gzip"`, `"zstd"` or `None`.
     #[staticmethod]
-    fn bucket_pairs(members: Vec<u32>) -> Vec<(u32, u32)> {
-        engine::bucket_pairs(&members)
+    fn compression(name: &str, head: &[u8]) -> Option<&'static str> {
+        match compression_of(name, head) {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+        }
+    }
+
+    /// A whole compressed file (`data`, named `name`) decompressed as
+    /// `neardup clean` decompresses it; a corrupt or truncated stream is a
+    /// `ValueError` with its message (naming the file and how far decoding
+    /// got).
+    #[staticmethod]
+    fn decompress<'py>(py: Python<'py>, name: &str, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let compression = compression_of(name, data);
+        let out = py
+            .detach(|| neardup::compress::decompress(Path::new(name), data, compression))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// The candidate pairs of many buckets, as columns: the buckets' members
+    /// are `members` (i32, little-endian) cut at `starts` (i32 offsets, one
+    /// more than the buckets, as an Arrow list array has them), each in any
+    /// order; returns the pairs' first and second documents (i32 columns).
+    #[staticmethod]
+    fn bucket_pair_columns<'py>(
+        py: Python<'py>,
+        starts: &[u8],
+        members: &[u8],
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let starts = from_le::<u32>(starts)?;
+        let members = from_le::<u32>(members)?;
+        let (a, b) = py.detach(|| {
+            let mut a = Vec::new();
+            let mut b = Vec::new();
+            let mut bucket = Vec::new();
+            for w in starts.windows(2) {
+                bucket.clear();
+                bucket.extend_from_slice(&members[w[0] as usize..w[1] as usize]);
+                bucket.sort_unstable();
+                for (x, y) in engine::bucket_pairs(&bucket) {
+                    a.push(x);
+                    b.push(y);
+                }
+            }
+            (a, b)
+        });
+        Ok((le_bytes(py, &a), le_bytes(py, &b)))
     }
 
     /// The documents dropped as near duplicates, and how many clusters,
@@ -197,7 +240,7 @@ impl Job {
                 };
                 Ok(Member {
                     doc,
-                    shingles: bytes_to_words(&shingles)?,
+                    shingles: from_le::<u64>(&shingles)?,
                     len,
                     keep,
                 })
@@ -236,7 +279,7 @@ impl Job {
                     features: BlockFeatures {
                         words,
                         exact: exact_key(&exact)?,
-                        shingles: bytes_to_words(&shingles)?,
+                        shingles: from_le::<u64>(&shingles)?,
                     },
                 })
             })
@@ -254,7 +297,7 @@ impl Job {
     }
 
     /// Runs of repeats: from each document's blocks' word counts (every
-    /// document, in order; little-endian `u32`, as [`Job::features`] gives
+    /// document, in order; little-endian `u32`, as [`Job::feature_columns`] gives
     /// them), the documents dropped whole and the repeats,
     /// (dropped blocks per document that loses some, documents with
     /// repeats, runs, short repeats kept, blocks removed).
@@ -450,6 +493,109 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Job>()?;
     parent.add_submodule(&m)?;
     Ok(())
+}
+
+/// The compression of a file named `name` that starts with `head`: by its
+/// name, else by its magic bytes, as `neardup clean` chooses.
+fn compression_of(name: &str, head: &[u8]) -> Compression {
+    match Compression::from_name(Path::new(name)) {
+        Compression::None => Compression::sniff(head),
+        named => named,
+    }
+}
+
+/// The columns of [`Job::feature_columns`], as Rust vectors.
+#[derive(Default)]
+struct Columns {
+    status: Vec<u8>,
+    len: Vec<u64>,
+    block_start: Vec<u32>,
+    shingle_start: Vec<u32>,
+    shingles: Vec<u64>,
+    band_line: Vec<u32>,
+    band_table: Vec<i32>,
+    band_key: Vec<u64>,
+    block_line: Vec<u32>,
+    block_position: Vec<u32>,
+    words: Vec<u32>,
+    exact_lo: Vec<u64>,
+    exact_hi: Vec<u64>,
+    block_shingle_start: Vec<u32>,
+    block_shingles: Vec<u64>,
+    posting_block: Vec<u32>,
+    posting_key: Vec<u32>,
+}
+
+impl Columns {
+    fn into_dict(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("status", PyBytes::new(py, &self.status))?;
+        d.set_item("len", le_bytes(py, &self.len))?;
+        d.set_item("block_start", le_bytes(py, &self.block_start))?;
+        d.set_item("shingle_start", le_bytes(py, &self.shingle_start))?;
+        d.set_item("shingles", le_bytes(py, &self.shingles))?;
+        d.set_item("band_line", le_bytes(py, &self.band_line))?;
+        d.set_item("band_table", le_bytes(py, &self.band_table))?;
+        d.set_item("band_key", le_bytes(py, &self.band_key))?;
+        d.set_item("block_line", le_bytes(py, &self.block_line))?;
+        d.set_item("block_position", le_bytes(py, &self.block_position))?;
+        d.set_item("words", le_bytes(py, &self.words))?;
+        d.set_item("exact_lo", le_bytes(py, &self.exact_lo))?;
+        d.set_item("exact_hi", le_bytes(py, &self.exact_hi))?;
+        d.set_item(
+            "block_shingle_start",
+            le_bytes(py, &self.block_shingle_start),
+        )?;
+        d.set_item("block_shingles", le_bytes(py, &self.block_shingles))?;
+        d.set_item("posting_block", le_bytes(py, &self.posting_block))?;
+        d.set_item("posting_key", le_bytes(py, &self.posting_key))?;
+        Ok(d)
+    }
+}
+
+/// A count that fits a batch's `u32` offsets.
+fn len_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("a batch's columns hold fewer than 2^32 values")
+}
+
+/// Fixed-width numbers as little-endian bytes, and back.
+trait LeBytes: Copy {
+    fn put(self, out: &mut Vec<u8>);
+    fn take(bytes: &[u8]) -> Self;
+}
+
+macro_rules! le_bytes_of {
+    ($($t:ty),*) => {$(
+        impl LeBytes for $t {
+            fn put(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn take(bytes: &[u8]) -> Self {
+                Self::from_le_bytes(bytes.try_into().expect("one value's bytes"))
+            }
+        }
+    )*};
+}
+le_bytes_of!(u32, i32, u64);
+
+fn le_bytes<'py, T: LeBytes>(py: Python<'py>, values: &[T]) -> Bound<'py, PyBytes> {
+    let mut out = Vec::with_capacity(std::mem::size_of_val(values));
+    for v in values {
+        v.put(&mut out);
+    }
+    PyBytes::new(py, &out)
+}
+
+/// Little-endian numbers of `bytes`, which must hold a whole number of them.
+fn from_le<T: LeBytes>(bytes: &[u8]) -> PyResult<Vec<T>> {
+    let width = std::mem::size_of::<T>();
+    if !bytes.len().is_multiple_of(width) {
+        return Err(PyValueError::new_err(format!(
+            "not a whole number of {}-bit values",
+            width * 8
+        )));
+    }
+    Ok(bytes.chunks_exact(width).map(T::take).collect())
 }
 
 /// Every document's block word counts, from 4 little-endian bytes a block.

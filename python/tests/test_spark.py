@@ -4,6 +4,7 @@ writes, byte for byte, at any partition count.
 Needs pyspark and Java 17 (skipped without pyspark), and the CLI (the `cli`
 fixture of conftest.py)."""
 
+import gzip
 import json
 import os
 import shutil
@@ -251,6 +252,48 @@ def test_strip_markup_equals_the_cli(cli, spark, tmp_path):
         figures = same_as_cli(cli, spark, tmp_path, [corpus], partitions, {"strip_markup": True})
         assert (tmp_path / f"spark-{partitions}.jsonl").read_bytes() != plain.read_bytes()
         assert figures["removed_blocks"] > 0
+
+
+def zstd_frame(data: bytes) -> bytes:
+    """`data` as a Zstandard frame of raw blocks (a valid stream any zstd
+    decoder reads, made without a zstd library)."""
+    out = bytearray(b"\x28\xb5\x2f\xfd\x00\x38")  # magic; no sizes; 128 KiB window
+    pieces = [data[i:i + (1 << 17)] for i in range(0, len(data), 1 << 17)] or [b""]
+    for i, piece in enumerate(pieces):
+        last = i + 1 == len(pieces)
+        out += (len(piece) << 3 | int(last)).to_bytes(3, "little") + piece
+    return bytes(out)
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_compressed_inputs_equal_the_cli(cli, spark, tmp_path, small, partitions):
+    """A tree of .gz and .zst files (the second with a byte-order mark,
+    CRLF, blank lines and no final newline) and a gzip file named .jsonl:
+    the CLI's output and JSON report, byte for byte."""
+    tree = tmp_path / "tree"
+    (tree / "b").mkdir(parents=True)
+    (tree / "a.jsonl.gz").write_bytes(gzip.compress((small / "a.jsonl").read_bytes()))
+    (tree / "b" / "z.jsonl.zst").write_bytes(zstd_frame((small / "b" / "z.jsonl").read_bytes()))
+    # Told by its magic bytes, as the CLI tells it.
+    (tree / "b" / "m.jsonl").write_bytes(gzip.compress((small / "a.jsonl").read_bytes()[:20000].rsplit(b"\n", 1)[0]))
+    figures = same_as_cli(cli, spark, tmp_path, [tree], partitions, report="json")
+    assert figures["dropped_documents"] > 10 and figures["removed_blocks"] > 10
+    report = json.loads(figures["report"])
+    sizes = {i["path"]: i["bytes"] for i in report["inputs"]}
+    assert sizes[f"{tree}/a.jsonl.gz"] == (small / "a.jsonl").stat().st_size
+    assert sizes[f"{tree}/b/z.jsonl.zst"] == (small / "b" / "z.jsonl").stat().st_size
+
+
+def test_a_corrupt_compressed_input_is_refused_as_the_cli_refuses_it(cli, spark, tmp_path, small):
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress((small / "a.jsonl").read_bytes())[:5000])
+    out = tmp_path / "out.jsonl"
+    refused = cli.run("clean", cut, "-o", out, check=False)
+    assert refused.returncode == 2
+    with pytest.raises(neardup_spark.InputError) as e:
+        neardup_spark.clean(spark, [str(cut)], str(out), quiet=True)
+    assert str(e.value) == refused.stderr.decode().strip().removeprefix("neardup: ")
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
