@@ -421,11 +421,18 @@ fn check_paths(
     let mut writes = Vec::new();
     match destination {
         Some(Destination::File(path)) => writes.push(Use::new(path, "-o")),
-        Some(Destination::Dir(dir)) => writes.extend(
-            inputs
-                .iter()
-                .map(|i| Use::new(dir.join(&i.relative), "--out-dir output")),
-        ),
+        Some(Destination::Dir(dir)) => {
+            // Two inputs for one name are refused by `output::plan`, which
+            // names both inputs.
+            let mut named = std::collections::BTreeSet::new();
+            writes.extend(
+                inputs
+                    .iter()
+                    .map(|i| dir.join(&i.relative))
+                    .filter(|path| named.insert(path.clone()))
+                    .map(|path| Use::new(path, "--out-dir output")),
+            );
+        }
         _ => {}
     }
     if let Some(report) = &request.report {

@@ -48,6 +48,7 @@ import array
 import bisect
 import math
 import os
+import stat
 import struct
 import sys
 import tempfile
@@ -290,7 +291,9 @@ def clean(
         raise ValueError(
             "the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE"
         )
-    if report is not None and report != "-" and output != "-" and _same_path(report, output):
+    if report is not None and report != "-" and output != "-" and _same_path(report, output) and not (
+        _special(report) and _special(output)
+    ):
         raise InputError([f"{output} (-o) and {report} (--report) are one file: each output needs a file of its own"])
     sc = spark.sparkContext
     files = _hadoop_files(sc, inputs)
@@ -821,17 +824,38 @@ def _annotations(job, lines, in_clusters, blank_lines, offset, file_of, files, f
 
 
 class _Target:
-    """Where the output goes: standard output, or a temporary file beside
-    the destination, renamed over it once every byte is written."""
+    """Where the output goes, as `neardup clean` writes it: standard output;
+    a device, FIFO, socket or descriptor link (`/dev/fd/N`) written in
+    place, never replaced; else a temporary file beside the destination (the
+    file a symbolic link names, so the link stays), renamed over it once
+    every byte is written."""
 
     def __init__(self, path: str):
         self.path = path
+        self.temp = None
         if path == "-":
             self.file = sys.stdout.buffer
-            self.temp = None
             return
-        directory = os.path.dirname(os.path.abspath(path))
+        descriptor = path in ("/dev/stdout", "/dev/stderr") or path.startswith("/dev/fd/") or (
+            path.startswith("/proc/") and "/fd/" in path
+        )
+        if descriptor or _special(path):
+            # A regular file behind a descriptor link (`> file`) is appended
+            # to, as the shell opened it.
+            self.file = open(path, "ab" if os.path.isfile(path) else "wb")
+            return
+        self.path = os.path.realpath(path)
+        directory = os.path.dirname(self.path)
         fd, self.temp = tempfile.mkstemp(prefix=f".neardup-{os.getpid()}-", suffix=".tmp", dir=directory)
+        # The mode of the file replaced, or a new file's (0666 less the
+        # umask), as the CLI gives it; not mkstemp's 0600.
+        try:
+            mode = stat.S_IMODE(os.stat(self.path).st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.fchmod(fd, mode)
         self.file = os.fdopen(fd, "wb")
 
     def write(self, data: bytes) -> None:
@@ -843,12 +867,26 @@ class _Target:
             self.file.close()
             os.replace(self.temp, self.path)
             self.temp = None
+        elif self.file is not sys.stdout.buffer:
+            self.file.close()
 
     def abort(self) -> None:
         if self.temp is not None:
             self.file.close()
             os.unlink(self.temp)
             self.temp = None
+        elif self.file is not sys.stdout.buffer:
+            self.file.close()
+
+
+def _special(path: str) -> bool:
+    """Whether `path` is a device, FIFO or socket (written in place: two
+    outputs may share one, as `-o null --report null`)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _same_path(a: str, b: str) -> bool:

@@ -232,6 +232,42 @@ def test_a_report_is_never_an_input_or_the_output(cli, spark, tmp_path, small):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_special_outputs_are_written_in_place_and_links_followed(cli, spark, tmp_path, small):
+    """As the CLI writes them: a device or FIFO is written, never replaced
+    by a regular file; a symbolic link keeps being a link, and the file it
+    names gets the output."""
+    import stat
+    import threading
+
+    expected = tmp_path / "cli.jsonl"
+    run_cli(cli, [small], expected)
+    # A null device (as root, in the test's directory: never /dev/null).
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    neardup_spark.clean(spark, [str(small)], str(null), quiet=True, report=str(null))
+    assert stat.S_ISCHR(os.lstat(null).st_mode)
+    # A FIFO: its reader gets the output.
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    neardup_spark.clean(spark, [str(small)], str(fifo), quiet=True)
+    reader.join()
+    assert got == [expected.read_bytes()]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    # A link: the file it names is replaced, the link stays.
+    (tmp_path / "real.jsonl").write_bytes(b"old\n")
+    os.chmod(tmp_path / "real.jsonl", 0o640)
+    os.symlink("real.jsonl", tmp_path / "link.jsonl")
+    neardup_spark.clean(spark, [str(small)], str(tmp_path / "link.jsonl"), quiet=True)
+    assert os.path.islink(tmp_path / "link.jsonl")
+    assert (tmp_path / "real.jsonl").read_bytes() == expected.read_bytes()
+    # The file keeps its mode.
+    assert stat.S_IMODE(os.stat(tmp_path / "real.jsonl").st_mode) == 0o640
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_strip_markup_equals_the_cli(cli, spark, tmp_path):
     """`--strip-markup` reads copies that differ only in their markup as
     copies, as the CLI does (without it, they are not: the test can fail)."""
