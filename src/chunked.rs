@@ -261,7 +261,30 @@ struct OpenOutput {
     /// directly), or, for a compressed output, an unnamed file compressed
     /// into the target once whole.
     target: Option<Target>,
+    out: Named,
+}
+
+/// The buffered writer of one `--out-dir` file, whose errors name the file
+/// (the run's error names the directory).
+struct Named {
+    name: String,
     out: std::io::BufWriter<std::fs::File>,
+}
+
+impl Named {
+    fn named(&self, e: &std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("{}: {e}", self.name))
+    }
+}
+
+impl Write for Named {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf).map_err(|e| self.named(&e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush().map_err(|e| self.named(&e))
+    }
 }
 
 impl<'a> DirSink<'a> {
@@ -280,7 +303,7 @@ impl<'a> DirSink<'a> {
         let Some(OpenOutput {
             path,
             target,
-            mut out,
+            out: Named { mut out, .. },
             ..
         }) = self.open.take()
         else {
@@ -333,9 +356,12 @@ impl Sink for DirSink<'_> {
             };
             self.open = Some(OpenOutput {
                 source,
-                path,
                 target,
-                out: std::io::BufWriter::with_capacity(1 << 16, file),
+                out: Named {
+                    name: crate::escape::shown_path(&path),
+                    out: std::io::BufWriter::with_capacity(1 << 16, file),
+                },
+                path,
             });
         }
         Ok(&mut self.open.as_mut().expect("opened above").out)

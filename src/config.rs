@@ -148,6 +148,17 @@ impl std::fmt::Display for Keep {
     }
 }
 
+/// The fields `--annotate` adds to each record (the last only to records
+/// that lost blocks).
+pub const ANNOTATION_FIELDS: [&str; 6] = [
+    "neardup_cluster",
+    "neardup_cluster_size",
+    "neardup_representative",
+    "neardup_similarity",
+    "neardup_duplicate",
+    "neardup_removed_bytes",
+];
+
 /// Every setting that changes the answer, plus a few that only change how it is
 /// computed (threads, mmap). Built by the binary from its arguments, or by library
 /// users directly from [`Config::default`].
@@ -294,6 +305,19 @@ impl Config {
             return Err(Error::Usage(
                 "--text-field and --id-field must not be empty".into(),
             ));
+        }
+        if self.annotate {
+            // Written after the record's own fields, they would hide them.
+            for (flag, field) in [
+                ("--text-field", &self.text_field),
+                ("--id-field", &self.id_field),
+            ] {
+                if ANNOTATION_FIELDS.contains(&field.as_str()) {
+                    return Err(Error::Usage(format!(
+                        "{flag} {field} is a field --annotate writes; it would hide the record's own"
+                    )));
+                }
+            }
         }
         Ok(())
     }

@@ -683,7 +683,7 @@ impl Underway<'_> {
         let sources = &self.stream.seen().sources;
         if !self.plan.quiet {
             for source in sources.get(self.announced..).unwrap_or_default() {
-                let name = source.input.display_name();
+                let name = crate::escape::printable(&source.input.display_name()).into_owned();
                 if self.plan.verbose {
                     let format = match source.format {
                         crate::Format::Jsonl => "JSON Lines",

@@ -172,6 +172,7 @@ impl Progress for ProgressBar {
     }
 
     fn say(&self, line: &str) {
+        let line = neardup::escape::printable(line);
         self.0.suspend(|| eprintln!("neardup: {line}"));
     }
 
@@ -180,7 +181,8 @@ impl Progress for ProgressBar {
     }
 }
 
-/// Prints an error once, as `neardup: message`.
+/// Prints an error once, as `neardup: message`, on one line: a name or id
+/// in it with a line break or an escape cannot start a line of its own.
 fn print_error(err: &dyn std::fmt::Display) {
-    eprintln!("neardup: {err}");
+    eprintln!("neardup: {}", neardup::escape::printable(&err.to_string()));
 }

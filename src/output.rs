@@ -337,7 +337,7 @@ pub fn plan(
         if let Some((text, _)) = inputs.iter().find(|(_, f)| *f == Format::Text) {
             return Err(Error::Usage(format!(
                 "{}: --annotate adds fields to JSON Lines records; this input is plain text",
-                text.path.display()
+                crate::escape::shown_path(&text.path)
             )));
         }
     }
@@ -352,7 +352,7 @@ pub fn plan(
             if inputs.contains(&canon) {
                 return Err(Error::Usage(format!(
                     "{}: output path is also an input; refusing to overwrite it",
-                    path.display()
+                    crate::escape::shown_path(path)
                 )));
             }
         }
@@ -379,9 +379,9 @@ pub fn plan(
                 if let Some((_, other)) = planned.iter().find(|(p, _)| *p == target) {
                     return Err(Error::Usage(format!(
                         "{} and {} would both be written to {}",
-                        sources[*other].0.path.display(),
-                        source.path.display(),
-                        target.display()
+                        crate::escape::shown_path(&sources[*other].0.path),
+                        crate::escape::shown_path(&source.path),
+                        crate::escape::shown_path(&target)
                     )));
                 }
                 refuse_input(&target)?;

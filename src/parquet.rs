@@ -34,13 +34,14 @@ const BATCH_ROWS: usize = 1024;
 /// Bytes of encoded rows the writer holds before it closes a row group.
 const ROW_GROUP_BYTES: usize = 32 << 20;
 
-/// The columns `--annotate` adds, as in JSON Lines records.
+/// The columns `--annotate` adds, as in JSON Lines records (all but
+/// `neardup_removed_bytes`).
 const ANNOTATIONS: [&str; 5] = [
-    "neardup_cluster",
-    "neardup_cluster_size",
-    "neardup_representative",
-    "neardup_similarity",
-    "neardup_duplicate",
+    crate::config::ANNOTATION_FIELDS[0],
+    crate::config::ANNOTATION_FIELDS[1],
+    crate::config::ANNOTATION_FIELDS[2],
+    crate::config::ANNOTATION_FIELDS[3],
+    crate::config::ANNOTATION_FIELDS[4],
 ];
 
 /// Whether an input is read as Parquet: `--format parquet`, or a name

@@ -288,9 +288,6 @@ impl Plan {
         });
         let to_stdout = matches!(destination, Some(Destination::Stdout));
         let report_to_stdout = request.report.as_deref() == Some(std::path::Path::new("-"));
-        if to_stdout && report_to_stdout && !request.streams.apart() {
-            return usage("the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE");
-        }
         if request
             .paths
             .iter()
@@ -307,6 +304,7 @@ impl Plan {
             (_, None) if destination.is_some() => ReportTo::Totals,
             (_, None) => ReportTo::Stdout,
         };
+        check_stdout(&request, to_stdout, &report)?;
         if report == ReportTo::Totals && request.format.name() != "text" {
             return Err(Error::Usage(format!(
                 "--output-format {} is for the report, which `clean` writes only with --report FILE (without it, a line of totals)",
@@ -362,6 +360,28 @@ impl Plan {
     #[must_use]
     pub fn one_chunk(&self) -> bool {
         self.memory_limit.is_none()
+    }
+}
+
+/// Refuses two outputs into standard output (the cleaned text, the report,
+/// `--html -`): one stream of both could not be taken apart.
+fn check_stdout(request: &Request, to_stdout: bool, report: &ReportTo) -> Result<()> {
+    if to_stdout && *report == ReportTo::Stdout && !request.streams.apart() {
+        return Err(Error::Usage("the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE".into()));
+    }
+    if request.html.as_deref() != Some(std::path::Path::new("-")) {
+        return Ok(());
+    }
+    let other = if to_stdout {
+        Some("the cleaned text")
+    } else {
+        (*report == ReportTo::Stdout).then_some("the report")
+    };
+    match other {
+        Some(other) => Err(Error::Usage(format!(
+            "{other} and the HTML page cannot both go to standard output; give --html FILE"
+        ))),
+        None => Ok(()),
     }
 }
 

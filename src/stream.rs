@@ -571,7 +571,7 @@ impl<'c> Stream<'c> {
                 // As `output::plan` refuses a text input it can see.
                 return Err(Error::Usage(format!(
                     "{}: --annotate adds fields to JSON Lines records; this input is plain text",
-                    input.path.display()
+                    crate::escape::shown_path(&input.path)
                 )));
             }
             if !jsonl {

@@ -94,9 +94,9 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
         if let Some((r, _)) = reads.iter().find(|(_, rid)| wid.same(rid)) {
             return Err(Error::Usage(format!(
                 "{} ({}) is also {} ({}): a run never writes a file it reads; refusing to overwrite it",
-                w.path.display(),
+                crate::escape::shown_path(&w.path),
                 w.role,
-                r.path.display(),
+                crate::escape::shown_path(&r.path),
                 r.role
             )));
         }
@@ -106,9 +106,9 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
         {
             return Err(Error::Usage(format!(
                 "{} ({}) and {} ({}) are one file: each output needs a file of its own",
-                other.path.display(),
+                crate::escape::shown_path(&other.path),
                 other.role,
-                w.path.display(),
+                crate::escape::shown_path(&w.path),
                 w.role
             )));
         }
@@ -128,7 +128,19 @@ pub fn canonical_target(path: &Path) -> Option<PathBuf> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    Some(parent.canonicalize().ok()?.join(path.file_name()?))
+    // A directory not there yet (`--out-dir new`) is named the same way:
+    // the canonical name of what is there, then the rest as written (no
+    // link can be in a part that does not exist).
+    let base = match parent.canonicalize() {
+        Ok(canon) => canon,
+        Err(_) if parent != Path::new(".") => canonical_target(parent)?,
+        Err(_) => return None,
+    };
+    match path.components().next_back()? {
+        std::path::Component::Normal(name) => Some(base.join(name)),
+        std::path::Component::ParentDir => Some(base.parent().unwrap_or(&base).to_owned()),
+        _ => Some(base),
+    }
 }
 
 /// The file `path` names after following symbolic links (up to 40), whether
@@ -216,12 +228,13 @@ impl Target {
     /// # Errors
     /// As [`Target::open`], and when `path` is not a regular file.
     pub fn open_regular(path: &Path, prefix: &str) -> Result<Staged> {
+        // Asked before opening: opening a FIFO waits for its reader.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) || is_descriptor_link(path) {
+            return Err(not_regular(path));
+        }
         match Target::open(path, prefix)? {
             Target::Staged(s) => Ok(s),
-            _ => Err(Error::Usage(format!(
-                "{}: an index is written to a regular file, not a device, pipe or standard output",
-                path.display()
-            ))),
+            _ => Err(not_regular(path)),
         }
     }
 
@@ -650,12 +663,21 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
     Ok(())
 }
 
+/// The error for an index named where only a regular file will do.
+#[must_use]
+pub fn not_regular(path: &Path) -> Error {
+    Error::Usage(format!(
+        "{}: an index is a regular file, not a directory, device, pipe or standard output",
+        crate::escape::shown_path(path)
+    ))
+}
+
 /// What a SIGBUS means to the user, given the mapped inputs found cut short.
 fn bus_error_message(cut: &[PathBuf]) -> String {
     let what = if cut.is_empty() {
         "an input changed or could not be read while it was memory-mapped".to_owned()
     } else {
-        let names: Vec<String> = cut.iter().map(|p| p.display().to_string()).collect();
+        let names: Vec<String> = cut.iter().map(|p| crate::escape::shown_path(p)).collect();
         format!(
             "{}: truncated while it was read (memory-mapped)",
             names.join(", ")

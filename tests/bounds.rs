@@ -182,6 +182,47 @@ fn ids_and_file_names_cannot_inject_lines_or_escapes() {
 }
 
 #[test]
+fn file_names_found_by_walking_are_escaped_in_every_message() {
+    let dir = tempdir();
+    let d = dir.path();
+    let name = "l\n::error::X.txt";
+    for sub in ["one", "two"] {
+        std::fs::create_dir(d.join(sub)).unwrap();
+        // Latin-1: a warning names the file.
+        std::fs::write(d.join(sub).join(name), b"caf\xe9 words in a line\n").unwrap();
+    }
+    // `-v` names each input read, with the warning for invalid UTF-8.
+    let verbose = run(d, &["scan", "-v", "one"]);
+    assert_eq!(verbose.code, 0, "{verbose:?}");
+    assert!(
+        verbose
+            .stderr
+            .contains(r"read one/l\n::error::X.txt as text"),
+        "{verbose:?}"
+    );
+    assert!(
+        verbose
+            .stderr
+            .contains(r"warning: one/l\n::error::X.txt:1: invalid UTF-8"),
+        "{verbose:?}"
+    );
+    no_injection(&verbose.stderr, "-v");
+    // Two inputs for one file under --out-dir.
+    let both = run(d, &["clean", "one", "two", "--out-dir", "out"]);
+    assert_eq!(both.code, 2, "{both:?}");
+    assert!(both.stderr.contains("would both be written to"), "{both:?}");
+    no_injection(&both.stderr, "--out-dir collision");
+    // An --out-dir that is the input tree.
+    let over = run(d, &["clean", "one", "--out-dir", "one"]);
+    assert_eq!(over.code, 2, "{over:?}");
+    assert!(
+        over.stderr.contains("a run never writes a file it reads"),
+        "{over:?}"
+    );
+    no_injection(&over.stderr, "--out-dir over the input");
+}
+
+#[test]
 fn shared_block_text_is_escaped_in_the_text_report() {
     let dir = tempdir();
     let d = dir.path();
@@ -320,6 +361,19 @@ fn reseal(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
     out
 }
 
+/// `neardup args` in `d` (about the crafted index `name`) fails with a
+/// corrupt-index error, never a crash.
+#[track_caller]
+fn is_corrupt_index_error(d: &Path, name: &str, args: &[&str]) {
+    let out = run(d, args);
+    no_crash(&out, name);
+    assert_eq!(out.code, 2, "{name} {args:?}: {out:?}");
+    assert!(
+        out.stderr.contains("corrupt index"),
+        "{name} {args:?}: {out:?}"
+    );
+}
+
 #[test]
 fn crafted_index_fields_are_corrupt_index_errors() {
     let dir = tempdir();
@@ -364,13 +418,58 @@ fn crafted_index_fields_are_corrupt_index_errors() {
             &["check", "--reference", &file, "w.jsonl"][..],
             &["index", "stats", "--verify", &file][..],
         ] {
-            let out = run(d, args);
-            no_crash(&out, name);
-            assert_eq!(out.code, 2, "{name} {args:?}: {out:?}");
-            assert!(
-                out.stderr.contains("corrupt index"),
-                "{name} {args:?}: {out:?}"
-            );
+            is_corrupt_index_error(d, name, args);
+        }
+    }
+}
+
+#[test]
+fn crafted_first_numbers_in_range_are_corrupt_index_errors_on_look_up() {
+    // Numbers that pass the range check when the file is opened, but put
+    // every look-up before the file's first record.
+    let dir = tempdir();
+    let d = dir.path();
+    // 60 records of 4 paragraphs each from a pool of 30: every record
+    // repeats blocks of earlier ones.
+    let words: Vec<&str> = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega".split(' ').collect();
+    let mut state = 7u64;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        usize::try_from(state >> 33).unwrap() % n
+    };
+    let pool: Vec<String> = (0..30)
+        .map(|_| {
+            (0..20)
+                .map(|_| words[next(words.len())])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let mut corpus = String::new();
+    for i in 0..60 {
+        let text: Vec<&str> = (0..4).map(|_| pool[next(30)].as_str()).collect();
+        let record = serde_json::json!({"id": format!("d{i}"), "text": text.join("\n\n")});
+        corpus.push_str(&record.to_string());
+        corpus.push('\n');
+    }
+    std::fs::write(d.join("w.jsonl"), corpus).unwrap();
+    let built = run(d, &["index", "build", "-q", "-o", "x.ndx", "w.jsonl"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let good = std::fs::read(d.join("x.ndx")).unwrap();
+    for (field, count) in [("first_block", "blocks"), ("first_document", "documents")] {
+        let file = format!("{field}.ndx");
+        std::fs::write(
+            d.join(&file),
+            reseal(&good, |t| t[field] = t[count].clone()),
+        )
+        .unwrap();
+        for args in [
+            &["scan", "--index", &file, "w.jsonl"][..],
+            &["check", "--reference", &file, "w.jsonl"][..],
+        ] {
+            is_corrupt_index_error(d, field, args);
         }
     }
 }

@@ -644,6 +644,39 @@ fn annotate_needs_json_lines() {
 }
 
 #[test]
+fn annotate_never_writes_over_the_text_or_id_field() {
+    // Its fields would follow the record's own of the same name, and a
+    // JSON reader keeps the last: the cleaned text (or the id) lost.
+    let dir = tempdir();
+    let text = "one two three four five six seven eight nine ten eleven twelve";
+    let record = serde_json::json!({"id": "a", "neardup_cluster": text, "neardup_duplicate": "b"});
+    std::fs::write(dir.path().join("in.jsonl"), format!("{record}\n{record}\n")).unwrap();
+    for (flag, field) in [
+        ("--text-field", "neardup_cluster"),
+        ("--id-field", "neardup_duplicate"),
+        ("--text-field", "neardup_removed_bytes"),
+    ] {
+        let out = run(
+            dir.path(),
+            &[
+                "clean",
+                "--annotate",
+                flag,
+                field,
+                "-o",
+                "o.jsonl",
+                "in.jsonl",
+            ],
+        );
+        assert_error(
+            &out,
+            &format!("{flag} {field} is a field --annotate writes"),
+        );
+        assert!(!dir.path().join("o.jsonl").exists());
+    }
+}
+
+#[test]
 fn annotate_keeps_every_record_and_marks_duplicates() {
     let case = data_dir().join("near-duplicate-docs");
     let input = std::fs::read_to_string(case.join("wire.jsonl")).unwrap();

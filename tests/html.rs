@@ -367,6 +367,43 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("--html is a report of"), "{out:?}");
     assert!(!d.join("x.ndx").exists() && !d.join("p.html").exists());
+    // `--html -` and another output on standard output would be one
+    // stream of both.
+    for (args, other) in [
+        (&["scan", "--html", "-", "article.txt"][..], "the report"),
+        (&["check", "--html", "-", "article.txt"][..], "the report"),
+        (
+            &["clean", "--html", "-", "article.txt"][..],
+            "the cleaned text",
+        ),
+        (
+            &[
+                "clean",
+                "--html",
+                "-",
+                "--report",
+                "-",
+                "-o",
+                "c.txt",
+                "article.txt",
+            ][..],
+            "the report",
+        ),
+    ] {
+        let out = run(d, args);
+        assert_eq!((out.code, out.stdout.len()), (2, 0), "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains(&format!(
+                "{other} and the HTML page cannot both go to standard output"
+            )),
+            "{args:?}: {out:?}"
+        );
+        assert!(!d.join("c.txt").exists());
+    }
+    // The page alone there is fine.
+    let out = run(d, &["clean", "--html", "-", "-o", "c.txt", "article.txt"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.starts_with(b"<!DOCTYPE html>"), "{out:?}");
 }
 
 #[test]

@@ -135,6 +135,20 @@ fn a_path_written_that_is_read_or_written_twice_is_refused_before_reading() {
                 "clean --html soft.jsonl -o c.jsonl in.jsonl",
                 "soft.jsonl (--html) is also in.jsonl (input)",
             ),
+            // Paths not there yet, under directories not there yet, are
+            // compared by name too.
+            (
+                "clean --out-dir fresh --report fresh/in.jsonl in.jsonl",
+                "fresh/in.jsonl (--out-dir output) and fresh/in.jsonl (--report) are one file",
+            ),
+            (
+                "clean -o fresh/../c.jsonl --html ./c.jsonl in.jsonl",
+                "fresh/../c.jsonl (-o) and ./c.jsonl (--html) are one file",
+            ),
+            (
+                "clean -o fresh/new/x.json --report fresh/./new/x.json in.jsonl",
+                "are one file",
+            ),
         ];
         for (args, message) in cases {
             let out = run_in(d, mode, &args.split(' ').collect::<Vec<_>>());
@@ -148,6 +162,7 @@ fn a_path_written_that_is_read_or_written_twice_is_refused_before_reading() {
                 "{args:?}"
             );
             assert!(!d.join("c.jsonl").exists(), "{args:?}");
+            assert!(!d.join("fresh").exists(), "{args:?}");
             assert!(!d.join("idx").exists(), "{args:?}");
             assert!(temporaries(d).is_empty(), "{args:?}");
         }
@@ -425,6 +440,32 @@ fn an_out_dir_is_replaced_whole_or_not_at_all() {
     }
 }
 
+#[test]
+fn a_write_that_fails_under_an_out_dir_names_the_file() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        std::fs::create_dir(d.join("in")).unwrap();
+        std::fs::create_dir(d.join("out")).unwrap();
+        // More than the writer buffers, so the write itself fails.
+        let mut big = String::new();
+        for i in 0..4000 {
+            use std::fmt::Write as _;
+            let (a, b) = (i * 7, i * 13);
+            writeln!(big, r#"{{"id":{i},"text":"record {i} of {a} words {b}"}}"#).unwrap();
+        }
+        std::fs::write(d.join("in/big.jsonl"), big).unwrap();
+        mknod(&d.join("out/big.jsonl"), 7);
+        let out = run_in(d, mode, &["clean", "-q", "in", "--out-dir", "out"]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("out/big.jsonl: No space left on device"),
+            "{mode:?}: {out:?}"
+        );
+    }
+}
+
 /// When process `pid` started, in clock ticks after boot.
 fn process_start(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -567,13 +608,128 @@ fn an_index_merged_with_itself_is_refused() {
     let d = dir.path();
     let ndx = indexed(d);
     std::fs::hard_link(d.join("seen.ndx"), d.join("same.ndx")).unwrap();
-    for b in ["seen.ndx", "./seen.ndx", "same.ndx"] {
+    std::os::unix::fs::symlink("seen.ndx", d.join("link.ndx")).unwrap();
+    // A copy holds the same documents: merged, each twice.
+    std::fs::copy(d.join("seen.ndx"), d.join("copy.ndx")).unwrap();
+    for b in ["seen.ndx", "./seen.ndx", "same.ndx", "link.ndx", "copy.ndx"] {
         let out = run(d, &["index", "merge", "seen.ndx", b, "-o", "ab.ndx"]);
         assert_eq!(out.code, 2, "{out:?}");
         assert!(out.stderr.contains("are one index"), "{out:?}");
         assert!(!d.join("ab.ndx").exists());
     }
     assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+}
+
+/// `neardup args` in `dir`, killed (and the test failed) if it has not
+/// ended after a minute.
+fn run_or_hang(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            panic!("{args:?} hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_index_that_is_a_fifo_or_device_is_refused_without_waiting() {
+    let dir = tempdir();
+    let d = dir.path();
+    indexed(d);
+    let other = run(d, &["index", "build", "-q", "-o", "b.ndx", "b.jsonl"]);
+    assert_eq!(other.code, 0, "{other:?}");
+    // Nothing ever opens the other end of the FIFO: opening it would wait
+    // for ever.
+    assert!(Command::new("mkfifo")
+        .arg(d.join("ff"))
+        .status()
+        .unwrap()
+        .success());
+    mknod(&d.join("null"), 3);
+    for special in ["ff", "null"] {
+        let cases: [&[&str]; 8] = [
+            &["scan", "--index", special, "b.jsonl"],
+            &["check", "--reference", special, "b.jsonl"],
+            &[
+                "clean", "--index", special, "--update", "-o", "o.jsonl", "b.jsonl",
+            ],
+            &["index", "stats", special],
+            &["index", "merge", special, "seen.ndx", "-o", "m.ndx"],
+            &["index", "merge", "seen.ndx", special, "-o", "m.ndx"],
+            &["index", "merge", "seen.ndx", "b.ndx", "-o", special],
+            &["index", "build", "-o", special, "b.jsonl"],
+        ];
+        for args in cases {
+            let out = run_or_hang(d, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("neardup: {special}: ")),
+                "{args:?}: {stderr}"
+            );
+            assert!(!d.join("o.jsonl").exists() && !d.join("m.ndx").exists());
+        }
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+    }
+}
+
+#[test]
+fn an_update_through_a_link_takes_the_lock_of_the_index_it_names() {
+    use std::io::Read as _;
+    let dir = tempdir();
+    let d = dir.path();
+    indexed(d);
+    std::os::unix::fs::symlink("seen.ndx", d.join("link.ndx")).unwrap();
+    // Another run updating seen.ndx by its own name holds its lock: an
+    // update through the link must wait for it, or one of the two updates
+    // would be lost.
+    let held = std::fs::File::create(d.join("seen.ndx.lock")).unwrap();
+    held.lock().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .current_dir(d)
+        .args([
+            "clean", "-q", "--index", "link.ndx", "--update", "-o", "o.jsonl", "b.jsonl",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut said = Vec::new();
+    let started = std::time::Instant::now();
+    while !String::from_utf8_lossy(&said).contains("waiting") {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the update did not wait: {}",
+            String::from_utf8_lossy(&said)
+        );
+        assert!(started.elapsed().as_secs() < 60, "no word of the lock");
+        let mut byte = [0u8; 1];
+        if stderr.read(&mut byte).unwrap() == 1 {
+            said.push(byte[0]);
+        }
+    }
+    assert!(!d.join("o.jsonl").exists());
+    held.unlock().unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(d.join("o.jsonl").exists());
+    assert!(!d.join("link.ndx.lock").exists());
+    assert!(std::fs::symlink_metadata(d.join("link.ndx"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 }
 
 #[test]

@@ -331,7 +331,26 @@ pub fn merge_files(
     // The output's lock is held from before reading (the output may be one
     // of the inputs) until the merged index is in place.
     let _lock = lock(output)?;
+    let (a_path, b_path) = (a, b);
     let (a, b) = (Segment::open(a, None, None)?, Segment::open(b, None, None)?);
+    if same_header(a_path, b_path) {
+        return Err(crate::Error::Usage(format!(
+            "{} and {} are one index (one is a copy of the other): merging an index with itself would hold every document twice",
+            crate::escape::shown_path(a_path),
+            crate::escape::shown_path(b_path)
+        )));
+    }
     merge(&a, &b, output)?.persist()?;
     Ok((a.documents(), b.documents()))
+}
+
+/// Whether two index files have the same header: the same length, table
+/// and checksum over the table and every chunk's checksum, so the same bytes.
+fn same_header(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let header = |path: &std::path::Path| {
+        let mut bytes = [0u8; HEADER_LEN];
+        std::io::Read::read_exact(&mut std::fs::File::open(path).ok()?, &mut bytes).ok()?;
+        Some(bytes)
+    };
+    header(a).is_some_and(|h| header(b) == Some(h))
 }

@@ -97,10 +97,12 @@ pub(super) fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::
 pub(super) const WINDOW: usize = 64 << 10;
 pub(super) const WINDOWS: usize = 4;
 
-/// The lock file beside an index.
+/// The lock file beside an index: beside the file a symbolic link names, so
+/// that runs naming one index through a link and by its own name take one
+/// lock (the update replaces that file).
 #[must_use]
 pub fn lock_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
+    let mut name = crate::target::resolve(path).into_os_string();
     name.push(".lock");
     PathBuf::from(name)
 }
@@ -211,7 +213,16 @@ impl Segment {
     /// A missing, truncated or corrupt file, another format version, or
     /// parameters other than `params` (when given).
     pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<Segment> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // Without O_NONBLOCK, opening a FIFO waits for a writer that may
+        // never come; an index is mapped, so only a regular file will do.
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+        let file = options.open(path).map_err(|e| Error::io(path, e))?;
+        if !file.metadata().map_err(|e| Error::io(path, e))?.is_file() {
+            return Err(crate::target::not_regular(path));
+        }
         Segment::from_file(path, file, params, lock)
     }
 
@@ -602,7 +613,11 @@ impl Reader<'_> {
             "blocks" => self.seg.hot.blocks,
             _ => self.seg.section(name),
         };
-        if (i as u64 + 1) * len as u64 > s.len {
+        // `i` comes from the index's own numbers: checked, never trusted.
+        let end = (i as u64)
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(len as u64));
+        if end.is_none_or(|end| end > s.len) {
             self.seg
                 .fail(format!("record {i} of section {name} is missing"));
             return None;
