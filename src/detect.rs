@@ -40,7 +40,7 @@ use crate::prior::{ExactRecord, Prior};
 use crate::shingle::{intersection, Sketch};
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 /// The longest posting list of one shingle.
 pub const POSTING_CAP: u32 = 64;
@@ -77,34 +77,11 @@ pub enum Match {
     },
 }
 
-/// Hasher for keys that are already xxh3 hashes: passes their bits through.
-#[derive(Default)]
-pub struct HashedKey(u64);
-
-impl Hasher for HashedKey {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
-    fn write_u128(&mut self, n: u128) {
-        // Truncation keeps the low, well-mixed half of an xxh3-128 key.
-        #[allow(clippy::cast_possible_truncation)]
-        let low = n as u64;
-        self.0 ^= low;
-    }
-}
-
 type Map<K, V> = HashMap<K, V, BuildHasherDefault<HashedKey>>;
 
 mod postings;
-use postings::{Arena, PostingTable, LIST, NONE};
+pub use postings::HashedKey;
+use postings::{Arena, BatchAdds, PostingTable, LIST, NONE};
 
 /// What the exact index remembers of the first block with a given text.
 #[derive(Clone, Copy)]
@@ -157,6 +134,13 @@ struct Detector<'h> {
     postings: PostingTable,
     /// (representative, next entry or `u32::MAX`)
     arena: Arena,
+    /// What the batch being resolved added to the lists, when its blocks are
+    /// looked up one at a time as they are resolved.
+    adds: BatchAdds,
+    /// Whether they are (see [`Pass::batch`]).
+    one_by_one: bool,
+    /// The first block of the batch being resolved.
+    start: u32,
 }
 
 /// Blocks that hold none of a block's shingles allowed between two that hold
@@ -413,15 +397,18 @@ impl<'h> Detector<'h> {
     }
 
     /// The candidates of block `g` (global id), of at least `min_words`
-    /// words, among the indexed first copies before its batch, each
-    /// verified; and, when none holds enough alone, the best place of
+    /// words, among the indexed first copies before its batch (`start`),
+    /// each verified; and, when none holds enough alone, the best place of
     /// several (see [`View::best_place`]). Reads the detector only: blocks
-    /// of one batch are searched in parallel.
+    /// of one batch are searched in parallel. Looked up one by one, the
+    /// batch's first copies so far are candidates too; the rarest shingles
+    /// are still those before the batch, so the answer is the same.
     fn search(
         &self,
         g: usize,
         sketch: &Sketch,
         view: &View<'_, '_>,
+        start: u32,
         (rarest, candidates): &mut (Vec<u64>, Vec<u32>),
     ) -> Found {
         let n = sketch.shingles.len();
@@ -429,14 +416,21 @@ impl<'h> Detector<'h> {
         let probe = n - need + 1;
         self.postings.touch(&sketch.shingles);
         let mut hints = Vec::with_capacity(n);
-        // (list length counting the index's entries, position) of each
-        // shingle: the rarest are picked by these (shingles are sorted, so a
-        // position breaks ties as the shingle would).
+        // (list length before the batch counting the index's entries,
+        // position) of each shingle: the rarest are picked by these (shingles
+        // are sorted, so a position breaks ties as the shingle would).
         rarest.clear();
         for (i, &shingle) in sketch.shingles.iter().enumerate() {
             let key = PostingTable::key(shingle);
             let (at, found) = self.postings.find(key);
-            let len = if found { self.postings.list(at).1 } else { 0 };
+            // (A batch's first copies are never counted: the one a slot
+            // holds is told by its id, those in lists by `adds`.)
+            let len = match self.postings.slots[at].1 {
+                _ if !found => 0,
+                NONE => 0,
+                rep if rep & LIST == 0 => u32::from(rep < start),
+                _ => self.postings.len_of_list(at) - self.adds.get(at),
+            };
             let prior = u32::try_from(self.prior.count(key)).unwrap_or(u32::MAX);
             hints.push(at);
             rarest.push(u64::from(len.saturating_add(prior)) << 32 | i as u64);
@@ -449,11 +443,16 @@ impl<'h> Detector<'h> {
         #[allow(clippy::cast_possible_truncation)]
         let probes: Vec<u32> = rarest[..probe].iter().map(|&r| r as u32).collect();
         candidates.clear();
+        // The batch's own first copies (ids from `start`) are left to
+        // `Pass::resolve`, unless blocks are looked up one by one.
+        let listed = if self.one_by_one { u32::MAX } else { start };
         for &i in &probes {
             let shingle = sketch.shingles[i as usize];
             self.prior.reps(PostingTable::key(shingle), candidates);
             self.postings_of(shingle, hints[i as usize], |rep| {
-                candidates.push(rep);
+                if rep < listed {
+                    candidates.push(rep);
+                }
                 true
             });
         }
@@ -492,13 +491,15 @@ impl<'h> Detector<'h> {
                 (_, false) => return,
             },
         };
-        match self.postings.list(at) {
-            (_, 0) => {}
+        // (The head says which, without the list's length.)
+        match self.postings.slots[at].1 {
+            NONE => {}
             // A lone representative is kept in the table itself.
-            (rep, 1) => {
+            rep if rep & LIST == 0 => {
                 f(rep);
             }
-            (mut next, _) => {
+            head => {
+                let mut next = head & !LIST;
                 while next != NONE {
                     let (rep, after) = self.arena.get(next);
                     if !f(rep) {
@@ -533,6 +534,7 @@ impl<'h> Detector<'h> {
                 u8::try_from(prior.count(PostingTable::key(shingle))).unwrap_or(u8::MAX)
             });
             let (head, len) = self.postings.list(at);
+            let head_was = head;
             if len + self.postings.prior(at) >= POSTING_CAP {
                 continue;
             }
@@ -554,6 +556,11 @@ impl<'h> Detector<'h> {
                 }
             };
             self.postings.slots[at].1 = head;
+            // A list made of this batch's first copies holds two of them.
+            if self.one_by_one && len >= 1 {
+                self.adds
+                    .add(at, 1 + u32::from(len == 1 && head_was >= self.start));
+            }
             if len >= 1 {
                 self.postings.lens[at] = u8::try_from(len + 1).expect("lists are capped below 256");
             }
@@ -712,6 +719,13 @@ impl<'s, 'h> Pass<'s, 'h> {
         history: Option<&'h dyn Prior>,
     ) -> Pass<'s, 'h> {
         let mut detector = Detector::after(history);
+        // With two threads or fewer, a batch's look-ups are made one block at
+        // a time as it is resolved, on one thread while blocks are sketched on
+        // the other: a block's table slots are read once, not once on a
+        // worker and again to resolve (benches/RESULTS.md, session 10: the
+        // blocks stage 14% faster at two threads on the loaded machine). The
+        // verdicts are the same either way.
+        detector.one_by_one = rayon::current_num_threads() <= 2;
         detector.reserve(keys, shingles);
         Pass {
             detector,
@@ -762,12 +776,13 @@ impl<'s, 'h> Pass<'s, 'h> {
     /// candidates and their verification, on every thread against the state
     /// before the batch; then, in input order, which blocks are first copies
     /// (a candidate of the batch that turned out a repeat is passed over, and
-    /// a place search that assumed otherwise is done again).
+    /// a place search that assumed otherwise is done again). Or, one by one,
+    /// each block's search just before it is resolved, on this thread.
     fn batch(&mut self, sketches: &[Sketch], range: std::ops::Range<usize>) {
-        let (config, base) = (self.config, self.detector.base);
+        let (config, base, skip) = (self.config, self.detector.base, self.skip);
         let long = |l: usize| {
             let words = sketches[l].words;
-            !self.skip[l] && words > 0 && words >= config.min_words
+            !skip[l] && words > 0 && words >= config.min_words
         };
         // The table will not grow during the batch: where look-ups end stays
         // where the batch's first copies are indexed.
@@ -777,6 +792,24 @@ impl<'s, 'h> Pass<'s, 'h> {
             .map(|l| sketches[l].shingles.len())
             .sum();
         self.detector.postings.room_for(room);
+        let start = u32::try_from(base + range.start).expect("fewer than 2^32 blocks");
+        if self.detector.one_by_one {
+            self.detector.adds.clear(room);
+            self.detector.start = start;
+            let mut scratch = (Vec::new(), Vec::new());
+            for l in range {
+                let sketch = &sketches[l];
+                let found =
+                    (long(l) && self.detector.exact_entry(sketch.exact).is_none()).then(|| {
+                        let view = self.view(sketches, base + l);
+                        self.detector
+                            .search(base + l, sketch, &view, start, &mut scratch)
+                    });
+                let m = self.resolve(sketches, l, start, found);
+                self.matches.push(m);
+            }
+            return;
+        }
         let found: Vec<Option<Found>> = {
             let view = self.view(sketches, base + range.start);
             let detector = &self.detector;
@@ -788,12 +821,11 @@ impl<'s, 'h> Pass<'s, 'h> {
                     |scratch, l| {
                         let sketch = &sketches[l];
                         (long(l) && detector.exact_entry(sketch.exact).is_none())
-                            .then(|| detector.search(base + l, sketch, &view, scratch))
+                            .then(|| detector.search(base + l, sketch, &view, start, scratch))
                     },
                 )
                 .collect()
         };
-        let start = u32::try_from(base + range.start).expect("fewer than 2^32 blocks");
         for (l, found) in range.zip(found) {
             let m = self.resolve(sketches, l, start, found);
             self.matches.push(m);
@@ -831,14 +863,17 @@ impl<'s, 'h> Pass<'s, 'h> {
             self.detector.exact.insert(sketch.exact, entry);
             return Match::Unique;
         };
-        // Their slots were read by another thread, or long ago.
-        self.detector.postings.touch_slots(&found.hints);
         let n = sketch.shingles.len();
         let need = needed(n, self.config);
         // The batch's first copies holding a probed shingle (lists are
-        // prepended: the batch's entries come first).
+        // prepended: the batch's entries come first), unless the search,
+        // made just now, listed them.
         let mut ours: Vec<u32> = Vec::new();
-        for &i in &found.probes {
+        if !self.detector.one_by_one {
+            // Their slots were read by another thread, or long ago.
+            self.detector.postings.touch_slots(&found.hints);
+        }
+        for &i in found.probes.iter().filter(|_| !self.detector.one_by_one) {
             let i = i as usize;
             self.detector
                 .postings_of(sketch.shingles[i], found.hints[i], |rep| {

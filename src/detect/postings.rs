@@ -1,6 +1,8 @@
 //! The near look-up's shingle index: posting lists from a shingle's
 //! fingerprint to the representatives holding it, and the arena their
-//! longer lists live in.
+//! longer lists live in; and the hasher of keys that are hashes already.
+
+use std::hash::Hasher;
 
 /// The shingle index: an open-addressing table from a shingle's 32-bit
 /// fingerprint to its posting list, 9 bytes a slot where a
@@ -233,5 +235,85 @@ impl Arena {
     pub(super) fn get(&self, at: u32) -> (u32, u32) {
         let at = at as usize;
         self.pieces[at / Self::SLAB][at % Self::SLAB]
+    }
+}
+
+/// How many entries the batch being resolved added to each list, by slot:
+/// a small open-addressing table (slot + 1, count), so that a list's length
+/// before the batch is its length less these (see `Detector::search`).
+/// Emptied at each batch; never used when a batch's look-ups are all made
+/// before it is resolved.
+#[derive(Default)]
+pub(super) struct BatchAdds {
+    places: Vec<(u32, u32)>,
+    /// Places taken, to empty them again.
+    taken: Vec<usize>,
+}
+
+impl BatchAdds {
+    /// Empty, with room for `n` slots.
+    pub(super) fn clear(&mut self, n: usize) {
+        for &at in &self.taken {
+            self.places[at] = (0, 0);
+        }
+        self.taken.clear();
+        let capacity = (2 * n).next_power_of_two().max(1 << 10);
+        if capacity > self.places.len() {
+            self.places = vec![(0, 0); capacity];
+        }
+    }
+
+    fn place(&self, slot: usize) -> (usize, u32) {
+        let key = u32::try_from(slot + 1).expect("fewer than 2^32 slots");
+        let mask = self.places.len() - 1;
+        #[allow(clippy::cast_possible_truncation)]
+        let mut at = (u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+        while self.places[at].0 != 0 && self.places[at].0 != key {
+            at = (at + 1) & mask;
+        }
+        (at, key)
+    }
+
+    /// Entries added to the list of slot `slot` in this batch.
+    pub(super) fn get(&self, slot: usize) -> u32 {
+        if self.taken.is_empty() {
+            return 0;
+        }
+        let (at, _) = self.place(slot);
+        self.places[at].1
+    }
+
+    /// `n` more entries in the list of slot `slot`.
+    pub(super) fn add(&mut self, slot: usize, n: u32) {
+        let (at, key) = self.place(slot);
+        if self.places[at].0 == 0 {
+            self.places[at].0 = key;
+            self.taken.push(at);
+        }
+        self.places[at].1 += n;
+    }
+}
+
+/// Hasher for keys that are already xxh3 hashes: passes their bits through.
+#[derive(Default)]
+pub struct HashedKey(u64);
+
+impl Hasher for HashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+    fn write_u128(&mut self, n: u128) {
+        // Truncation keeps the low, well-mixed half of an xxh3-128 key.
+        #[allow(clippy::cast_possible_truncation)]
+        let low = n as u64;
+        self.0 ^= low;
     }
 }

@@ -227,7 +227,85 @@ fn the_same_verdicts_at_any_thread_count_across_batches() {
         .iter()
         .any(|m| matches!(m, Match::Repeat { source, source_last, .. } if source_last > source)));
     assert!(one.iter().any(|m| matches!(m, Match::Repeat { exact: false, source, source_last, .. } if source_last == source)));
+    // One and two threads look blocks up one by one, four in parallel
+    // batches: the same verdicts.
     for threads in [2, 4] {
         assert_eq!(at(threads), one);
+    }
+}
+
+#[test]
+fn one_by_one_picks_the_rarest_shingles_as_of_the_batch_start() {
+    // A block whose two rarest shingles, counted before its batch, are held
+    // by its source, while counted with the batch's own first copies every
+    // list is full (POSTING_CAP) and the two first in order are not: looked
+    // up one by one (one thread) or in parallel (four), it repeats the source.
+    let config = Config::default();
+    let words: Vec<String> = (0..10).map(|i| format!("word{i}")).collect();
+    let text = words.join(" ");
+    let target = Sketch::new(&text, config.block_shingle, config.seed);
+    assert_eq!(target.shingles.len(), 8);
+    // The three words of each shingle, in the sketch's (hash) order.
+    let triples: Vec<String> = {
+        let mut by_hash: Vec<(u64, String)> = words
+            .windows(3)
+            .map(|w| {
+                let t = w.join(" ");
+                (
+                    Sketch::new(&t, config.block_shingle, config.seed).shingles[0],
+                    t,
+                )
+            })
+            .collect();
+        by_hash.sort();
+        assert!(by_hash
+            .iter()
+            .map(|h| h.0)
+            .eq(target.shingles.iter().copied()));
+        by_hash.into_iter().map(|h| h.1).collect()
+    };
+    let mut fresh = 0;
+    let mut filler = |holds: &str| {
+        fresh += 1;
+        let own: Vec<String> = (0..6).map(|k| format!("filler{fresh}n{k}")).collect();
+        format!("{holds} {}", own.join(" "))
+    };
+    let mut texts = Vec::new();
+    for triple in &triples[..2] {
+        texts.extend((0..POSTING_CAP).map(|_| filler(triple)));
+    }
+    let source = texts.len();
+    texts.push(format!("{text} extra words"));
+    for triple in &triples[2..] {
+        texts.extend((1..POSTING_CAP - 1).map(|_| filler(triple)));
+    }
+    while texts.len() % BATCH != 0 {
+        texts.push(filler("padding"));
+    }
+    // Holds the six other shingles (apart): their lists are full from here on.
+    let pusher: Vec<String> = triples[2..]
+        .iter()
+        .enumerate()
+        .map(|(k, t)| format!("{t} apart{k} from{k} others{k}"))
+        .collect();
+    texts.push(pusher.join(" "));
+    texts.push(text.clone());
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let s = sketches(&refs, &config);
+    let docs: Vec<u32> = (0..texts.len())
+        .map(|d| u32::try_from(d).unwrap())
+        .collect();
+    for threads in [1, 4] {
+        let m = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| run_in(&s, &docs, &config));
+        assert_eq!(m[texts.len() - 2], Match::Unique);
+        assert!(
+            matches!(m[texts.len() - 1], Match::Repeat { source: s, exact: false, .. } if s == source),
+            "{threads} threads: {:?}",
+            m[texts.len() - 1]
+        );
     }
 }
