@@ -285,10 +285,15 @@ pub struct Common {
     /// Remove short repeated blocks too.
     #[arg(long, help_heading = "Blocks")]
     pub drop_short: bool,
-    /// Hash text with HTML/XML tags left out (each read as a space) and
-    /// character entities decoded (`&amp;`, `&#233;`); the output keeps them.
-    #[arg(long, help_heading = "Blocks")]
+    /// Hash text with HTML/XML/MathML tags left out (each read as a space),
+    /// character entities decoded (`&amp;`, `&#233;`) and lone Greek letters
+    /// spelled (`TNF-α` as `TNF-alpha`): the default; the output keeps them.
+    #[arg(long, overrides_with = "no_strip_markup", help_heading = "Blocks")]
     pub strip_markup: bool,
+    /// Hash markup as text (tags and entities are words): for text where `<`
+    /// and `&` are not markup (code, formulas).
+    #[arg(long, overrides_with = "strip_markup", help_heading = "Blocks")]
+    pub no_strip_markup: bool,
     /// Longest unrepeated stretch (in blocks) inside one repeated run.
     #[arg(long, default_value_t = Config::default().max_gap, value_name = "N", help_heading = "Blocks")]
     pub max_gap: usize,
@@ -592,7 +597,7 @@ impl Common {
             block_threshold: self.block_threshold,
             min_words: self.min_words,
             drop_short: self.drop_short,
-            strip_markup: self.strip_markup,
+            strip_markup: !self.no_strip_markup,
             max_gap: self.max_gap,
             seed: self.seed,
             level: self.level,
@@ -651,6 +656,14 @@ mod tests {
         assert_eq!(config.block_shingle, 3);
         assert!(config.mmap);
         assert!(config.threads >= 1);
+    }
+
+    #[test]
+    fn last_strip_markup_flag_wins() {
+        assert!(common(&["a"]).config().unwrap().strip_markup);
+        let config = |a: &[&str]| common(a).config().unwrap().strip_markup;
+        assert!(!config(&["--strip-markup", "--no-strip-markup", "a"]));
+        assert!(config(&["--no-strip-markup", "--strip-markup", "a"]));
     }
 
     #[test]

@@ -573,7 +573,8 @@ impl Recent {
 /// with shingle set `ours` is most similar to, if it passes the threshold;
 /// ties go to the earliest. Under containment each representative is
 /// compared with the others standing for the boilerplate.
-fn best_representative(
+#[must_use]
+pub fn best_representative(
     ours: &[u64],
     reps: &[usize],
     sets: &[&[u64]],
@@ -595,8 +596,31 @@ fn best_representative(
                 } else if sets.len() == 1 {
                     own
                 } else {
-                    let counts = counts.get_or_insert_with(|| holders(ours, sets));
-                    discounted_given(ours, sets[i], counts, true)
+                    // A representative that one other holds (a long
+                    // document quoting a short one) is not boilerplate for
+                    // that other: only text that two or more hold is. (When
+                    // the quoting one holds more of ours than this one, it is the better
+                    // match, and is compared as it was.)
+                    let mut held_by = (0..sets.len()).filter(|&j| {
+                        j != i
+                            && similarity(sets[i], sets[j], Measure::Containment)
+                                >= own_share(config)
+                    });
+                    match (held_by.next(), held_by.next()) {
+                        (Some(quoting), None)
+                            if similarity(ours, sets[quoting], Measure::Containment) <= own =>
+                        {
+                            let rest: Vec<&[u64]> = (0..sets.len())
+                                .filter(|&j| j != quoting)
+                                .map(|j| sets[j])
+                                .collect();
+                            discounted_given(ours, sets[i], &holders(ours, &rest), true)
+                        }
+                        _ => {
+                            let counts = counts.get_or_insert_with(|| holders(ours, sets));
+                            discounted_given(ours, sets[i], counts, true)
+                        }
+                    }
                 }
             }
         };
@@ -848,6 +872,41 @@ mod tests {
         assert!((similarity(&copy, &r, Measure::Containment) - 40.0 / 48.0).abs() < 1e-12);
         let discounted = discounted_containment(&copy, &r, &[&o1, &o2]);
         assert!((discounted - 40.0 / 41.0).abs() < 1e-12, "{discounted}");
+    }
+
+    #[test]
+    fn text_one_other_document_quotes_is_not_boilerplate() {
+        // A short license `s`, a long agreement `q` quoting it whole, and a
+        // copy of `s` with four words changed: the copy's shingles are all
+        // in `q` too, but one document holding `s` does not make it
+        // boilerplate, so the copy is found.
+        let config = Config::default();
+        let short = text(1, 60);
+        let quoting = format!("{} {short} {}", text(2, 150), text(3, 150));
+        let mut words: Vec<String> = short.split(' ').map(str::to_owned).collect();
+        for i in [8, 22, 36, 50] {
+            words[i] = format!("typo{i}");
+        }
+        let copy = words.join(" ");
+        let (level, _) = three(&[&short, &quoting, &copy], &[60, 360, 60], &config);
+        assert_eq!(level.rep_of, [None, None, Some(0)]);
+        assert_eq!(level.dropped, [false, false, true]);
+        // Held by two others, it is boilerplate: the copy's changed words
+        // outweigh what it shares.
+        let cands = Candidates::new(&config);
+        let again = format!("{} {short} {}", text(4, 150), text(5, 150));
+        let docs: Vec<DocSketch> = [&short, &quoting, &again, &copy]
+            .iter()
+            .map(|t| doc(t, &cands, &config))
+            .collect();
+        let level = cluster(
+            &docs,
+            &cands,
+            &config,
+            &[60, 360, 360, 60],
+            &[None, None, None, None],
+        );
+        assert_eq!(level.dropped, [false, false, false, false]);
     }
 
     #[test]

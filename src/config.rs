@@ -183,8 +183,8 @@ pub struct Config {
     pub min_words: usize,
     /// Drop short exact repeats too.
     pub drop_short: bool,
-    /// Hash text with markup tags left out and entities decoded (the output
-    /// keeps them).
+    /// Hash text with markup tags left out, entities decoded and lone Greek
+    /// letters spelled (the default; the output keeps them).
     pub strip_markup: bool,
     /// Longest unique interruption (in blocks) inside one repeated run, and the
     /// longest skip on the source side.
@@ -239,7 +239,7 @@ impl Default for Config {
             block_threshold: 0.8,
             min_words: 8,
             drop_short: false,
-            strip_markup: false,
+            strip_markup: true,
             max_gap: 3,
             seed: 42,
             level: Level::Both,

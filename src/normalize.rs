@@ -49,14 +49,32 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// `text` as `--strip-markup` hashes it: every HTML/XML tag (`<` and a letter,
-/// `/`, `!` or `?`, up to the next `>`) reads as one space, and character
-/// entities are decoded: numeric ones (`&#233;`, `&#xE9;`) and the named ones
-/// of [`ENTITIES`]. Anything else, `a < b` or `&unknown;` included, stays as
-/// it is. Tags become spaces, not nothing, so `K<sub>ATP</sub>` has the words
-/// of `K(ATP)`. Text without `<` or `&` is returned as it is.
+/// `text` as markup normalization (on by default, `--no-strip-markup` turns
+/// it off) hashes it: every HTML, XML or MathML tag (`<`, an optional `/`, a
+/// name from [`ELEMENTS`] or any name with a `:` such as `mml:mi`, up to the
+/// next `>`), comment and declaration (`<!`, `<?`) reads as one space, and
+/// character entities are decoded: numeric ones (`&#233;`, `&#xE9;`) and the
+/// named ones of [`ENTITIES`]. A Greek letter standing alone (no Greek letter
+/// next to it) reads as its name, as databases spell it: `TNF-α` as
+/// `TNF-alpha`, `&beta;-blocker` as `beta-blocker`; Greek words stay as they
+/// are. Anything else, `a < b`, `<IBM>` (a Reuters company marker, not an
+/// element) or `&unknown;` included, stays as it is. Tags become spaces, not
+/// nothing, so `K<sub>ATP</sub>` has the words of `K(ATP)`. ASCII text
+/// without `<` or `&` is returned as it is.
 #[must_use]
 pub fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
+    let stripped = strip_tags(text);
+    if stripped.is_ascii() {
+        return stripped;
+    }
+    match spell_lone_greek(&stripped) {
+        Some(spelled) => std::borrow::Cow::Owned(spelled),
+        None => stripped,
+    }
+}
+
+/// [`strip_markup`]'s tags and entities.
+fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains(['<', '&']) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -84,20 +102,149 @@ pub fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Element names read as markup (compared without case): HTML's, and the
+/// inline ones of JATS, MathML and bibliographic exports (`inf` is Embase's
+/// subscript). Any name with a `:` (`mml:msub`, `jats:italic`) is markup too.
+pub const ELEMENTS: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "bdo",
+    "big",
+    "blockquote",
+    "body",
+    "bold",
+    "br",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "font",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "html",
+    "i",
+    "img",
+    "inf",
+    "ins",
+    "italic",
+    "kbd",
+    "li",
+    "mark",
+    "math",
+    "mi",
+    "mn",
+    "mo",
+    "mrow",
+    "msub",
+    "msubsup",
+    "msup",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "sc",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "underline",
+    "var",
+    "wbr",
+];
+
 /// The length of the tag `text` starts with (through its `>`), if it is one.
 fn tag_len(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
-    let opens = match bytes.get(1) {
-        Some(b'/') => bytes.get(2).is_some_and(u8::is_ascii_alphabetic),
-        Some(b'!' | b'?') => true,
-        Some(b) => b.is_ascii_alphabetic(),
-        None => false,
+    let opens = if matches!(bytes.get(1), Some(b'!' | b'?')) {
+        true
+    } else {
+        let from = if bytes.get(1) == Some(&b'/') { 2 } else { 1 };
+        let name_len = bytes[from..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'-' | b'_' | b'.')))
+            .unwrap_or(bytes.len() - from);
+        let name = &text[from..from + name_len];
+        name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && (name.contains(':') || ELEMENTS.iter().any(|e| e.eq_ignore_ascii_case(name)))
+            && bytes
+                .get(from + name_len)
+                .is_some_and(|b| matches!(b, b'>' | b'/') || b.is_ascii_whitespace())
     };
     if !opens {
         return None;
     }
     let end = text[1..].find(['<', '>'])? + 1;
     (bytes[end] == b'>').then_some(end + 1)
+}
+
+/// Names of the Greek letters, lower case from U+03B1 (final sigma, U+03C2,
+/// is sigma); upper case letters U+0391-U+03A9 share them.
+const GREEK: [&str; 25] = [
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "sigma", "tau", "upsilon", "phi",
+    "chi", "psi", "omega",
+];
+
+/// The name of a Greek letter, if `c` is one.
+fn greek_name(c: char) -> Option<&'static str> {
+    let i = match c {
+        '\u{3b1}'..='\u{3c9}' => c as usize - 0x3b1,
+        '\u{391}'..='\u{3a9}' if c != '\u{3a2}' => c as usize - 0x391,
+        '\u{b5}' => 11,
+        _ => return None,
+    };
+    Some(GREEK[i])
+}
+
+/// `text` with each Greek letter that has no Greek letter next to it spelled
+/// out (see [`strip_markup`]), or `None` when there is none.
+fn spell_lone_greek(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let greek = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(|&c| greek_name(c).is_some())
+    };
+    let lone = |i: usize| greek(Some(i)) && !greek(i.checked_sub(1)) && !greek(Some(i + 1));
+    if !(0..chars.len()).any(lone) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        match greek_name(c) {
+            Some(name) if lone(i) => out.push_str(name),
+            _ => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// Named character entities `--strip-markup` decodes (besides numeric ones).
@@ -289,6 +436,22 @@ mod tests {
             "a < b, 3<4 & x&unknown; <"
         );
         assert_eq!(strip_markup("<a href=x"), "<a href=x");
+        // Only elements are tags: a Reuters company marker is text.
+        assert_eq!(strip_markup("<IBM> buys <B>it</B>"), "<IBM> buys  it ");
+        assert_eq!(
+            stripped("<mml:msub><mml:mi>K</mml:mi><mml:mi>ATP</mml:mi></mml:msub>"),
+            words("K ATP")
+        );
+        // Lone Greek letters read as their names, Greek words stay.
+        assert_eq!(
+            stripped("TNF-\u{3b1} &beta;-blocker"),
+            words("TNF-alpha beta-blocker")
+        );
+        assert_eq!(stripped("NF-&kappa;B"), words("NF-kappaB"));
+        assert_eq!(
+            strip_markup("\u{3b1}\u{3b2}\u{3b3} caf\u{e9}"),
+            "\u{3b1}\u{3b2}\u{3b3} caf\u{e9}"
+        );
         assert_eq!(
             strip_markup("soft&shy;ware &#xZZ; &#1114112;"),
             "software &#xZZ; &#1114112;"

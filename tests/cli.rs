@@ -763,23 +763,35 @@ fn strip_markup_hashes_without_tags_and_keeps_them_in_the_output() {
         assert_eq!(out.code, 0, "{out:?}");
         out.stdout_str()
     };
-    // Tags are words of their own by default: every shingle differs.
-    assert_eq!(clean(&[]), input);
-    // Without them the two are one text: the plain copy goes, and the kept
-    // record is written byte for byte, tags and entities included.
-    assert_eq!(
-        clean(&["--strip-markup"]),
-        format!("{}\n", line("marked", marked))
+    // Hashed as text, tags are words of their own: every shingle differs.
+    assert_eq!(clean(&["--no-strip-markup"]), input);
+    // By default (and with --strip-markup) the two are one text: the plain
+    // copy goes, and the kept record is written byte for byte, tags and
+    // entities included.
+    for flags in [&[][..], &["--no-strip-markup", "--strip-markup"]] {
+        assert_eq!(clean(flags), format!("{}\n", line("marked", marked)));
+    }
+    let out = run(dir.path(), &["scan", "--no-strip-markup", "docs.jsonl"]);
+    assert!(
+        out.stdout_str().contains(", markup hashed as text"),
+        "{out:?}"
     );
-    let out = run(dir.path(), &["scan", "--strip-markup", "docs.jsonl"]);
-    assert!(out.stdout_str().contains(", markup stripped"), "{out:?}");
+    let out = run(dir.path(), &["scan", "docs.jsonl"]);
+    assert!(!out.stdout_str().contains("markup"), "{out:?}");
     // An index remembers it: one built without is refused with it, by name.
-    let out = run(dir.path(), &["index", "build", "-o", "i.ndx", "docs.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
     let out = run(
         dir.path(),
-        &["scan", "--strip-markup", "--index", "i.ndx", "docs.jsonl"],
+        &[
+            "index",
+            "build",
+            "--no-strip-markup",
+            "-o",
+            "i.ndx",
+            "docs.jsonl",
+        ],
     );
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run(dir.path(), &["scan", "--index", "i.ndx", "docs.jsonl"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stderr.contains("--strip-markup false (this run: true)"),

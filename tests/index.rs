@@ -598,6 +598,72 @@ fn merged_indexes_find_what_either_holds() {
 }
 
 #[test]
+fn a_merged_index_finds_the_copies_one_built_over_both_finds() {
+    // A story in batch A, the same story re-headed in batch B (each index
+    // holds it as a representative of its own), and a later copy with a new
+    // closing paragraph, which adds a quarter of its text.
+    let mut rng = Lcg(11);
+    let mut words = |n: usize| -> String {
+        let w: Vec<String> = (0..n).map(|_| format!("w{}", rng.next(5000))).collect();
+        w.join(" ") + "."
+    };
+    let story: Vec<String> = (0..4).map(|_| words(30)).collect();
+    let story = story.join("\n\n");
+    let line =
+        |id: &str, text: &str| serde_json::json!({"id": id, "text": text}).to_string() + "\n";
+    let (other_a, other_b) = (words(90), words(90));
+    let batch_a = line("a1", &story) + &line("a2", &other_a);
+    let batch_b = line("b1", &format!("LONDON (Wire) - {story}")) + &line("b2", &other_b);
+    let later = line("c1", &format!("PARIS (Wire) - {story}\n\n{}", words(40)));
+    let dir = tempdir();
+    let d = dir.path();
+    for (name, text) in [
+        ("a.jsonl", batch_a.clone()),
+        ("b.jsonl", batch_b.clone()),
+        ("ab.jsonl", batch_a + &batch_b),
+        ("c.jsonl", later),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    build(d, "a", "a.jsonl");
+    build(d, "b", "b.jsonl");
+    build(d, "one-run", "ab.jsonl");
+    expect(d, 0, &["index", "merge", "a", "b", "-o", "merged"]);
+    let clean = |index: &str| {
+        let out = expect(
+            d,
+            0,
+            &[
+                "clean",
+                "-q",
+                "--index",
+                index,
+                "--json",
+                "--report",
+                "-",
+                "-o",
+                "out.jsonl",
+                "c.jsonl",
+            ],
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            std::fs::read(d.join("out.jsonl")).unwrap(),
+            report["summary"].clone(),
+        )
+    };
+    let (one_run, one_run_summary) = clean("one-run");
+    // The later copy is found: one cluster holds the story, its re-headed
+    // copy is a member of it.
+    assert_eq!(one_run, b"");
+    assert_eq!(one_run_summary["dropped_documents"], 1);
+    // The merged index gives the same answer (the re-headed copy joined the
+    // story's cluster in the merge, instead of staying a representative
+    // whose text discounts the story's as boilerplate).
+    assert_eq!(clean("merged"), (one_run, one_run_summary));
+}
+
+#[test]
 fn index_stats_tell_items_parameters_size_and_age() {
     let out = run(
         &data_dir().join("near-duplicate-docs"),

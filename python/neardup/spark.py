@@ -926,6 +926,8 @@ def _parser() -> argparse.ArgumentParser:
         flag = "--" + name.replace("_", "-")
         if kind is bool:
             clean_cmd.add_argument(flag, action="store_true", default=None)
+            # The last of --x and --no-x wins, as in the CLI.
+            clean_cmd.add_argument("--no-" + flag[2:], dest=name, action="store_false", default=None)
         else:
             clean_cmd.add_argument(flag, type=kind)
     for flag, takes_value in NOT_YET.items():

@@ -269,8 +269,9 @@ def test_special_outputs_are_written_in_place_and_links_followed(cli, spark, tmp
 
 
 def test_strip_markup_equals_the_cli(cli, spark, tmp_path):
-    """`--strip-markup` reads copies that differ only in their markup as
-    copies, as the CLI does (without it, they are not: the test can fail)."""
+    """Markup normalization (the default) reads copies that differ only in
+    their markup as copies, as the CLI does (with `--no-strip-markup`, they
+    are not: the test can fail)."""
     para = [" ".join(f"w{(p * 7919 + w * 104729) % 4001}" for w in range(30)) for p in range(40)]
     lines = []
     for d in range(60):
@@ -283,7 +284,7 @@ def test_strip_markup_equals_the_cli(cli, spark, tmp_path):
     corpus = tmp_path / "markup.jsonl"
     corpus.write_text("\n".join(lines) + "\n")
     plain = tmp_path / "plain.jsonl"
-    run_cli(cli, [corpus], plain)
+    run_cli(cli, [corpus], plain, "--no-strip-markup")
     for partitions in (1, 3):
         figures = same_as_cli(cli, spark, tmp_path, [corpus], partitions, {"strip_markup": True})
         assert (tmp_path / f"spark-{partitions}.jsonl").read_bytes() != plain.read_bytes()

@@ -433,9 +433,9 @@ pub fn write_text(
         p.min_words,
         p.seed,
         if p.normalization.starts_with("markup,") {
-            ", markup stripped"
-        } else {
             ""
+        } else {
+            ", markup hashed as text"
         }
     );
     Ok(())

@@ -43,6 +43,7 @@
 
 mod from_run;
 mod history;
+mod rejoin;
 mod segment;
 mod write;
 

@@ -738,9 +738,11 @@ fn fill(
 }
 
 /// Merges index `b` after index `a` into `out`: look-ups then find the earlier
-/// copy of anything either holds. Copies *between* the two are not re-detected
-/// (a block first seen in both stays a first copy in each); build one index
-/// over both corpora for the one-run answer.
+/// copy of anything either holds. Representatives of `b` that are near
+/// duplicates of documents before them join their clusters, as in one run
+/// over both (`rejoin_representatives` in `rejoin.rs`); blocks are not re-detected (a block
+/// first seen in both stays a first copy in each): build one index over both
+/// corpora for the one-run answer there.
 ///
 /// # Errors
 /// Different parameters, I/O errors or corruption.
@@ -764,8 +766,10 @@ pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<Staged> {
     if (a.blocks() + b.blocks()) as u64 > u64::from(u32::MAX) {
         return Err(too_big(out));
     }
-    let delta = Delta::from_history(b, docs, blocks);
+    let mut delta = Delta::from_history(b, docs, blocks);
     b.status()?;
+    super::rejoin::rejoin_representatives(a, &mut delta, docs);
+    a.status()?;
     write(out, Some(a), delta, &a.meta.params)
 }
 

@@ -1,0 +1,94 @@
+//! `index merge` at the document level: the representatives of the second
+//! index that copy a document before them join its cluster, as one run over
+//! both indexes would have decided.
+
+use super::write::Delta;
+use super::Segment;
+use crate::config::{Config, Measure};
+use std::collections::BTreeMap;
+
+/// The document level of a merge, as one run over both would have it: each
+/// representative of `b` (its documents renumbered after `a`'s `docs` in
+/// `delta`), in order, is verified against the representatives of the
+/// documents it shares an LSH bucket with, in `a` and earlier in `b`, with
+/// the run's own rule ([`crate::cluster::best_representative`]); one that
+/// passes joins that cluster, with the members it had in `b`, and counts as
+/// dropped. Otherwise a story that both batches hold would be two
+/// representatives, each discounting the other's text as boilerplate, and a
+/// later copy of it would be found against neither. Blocks are left as they
+/// are (a block first seen in both stays a first copy in each).
+pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) {
+    let params = &a.meta.params;
+    if params.level == "blocks" {
+        return;
+    }
+    let config = Config {
+        measure: if params.measure == "jaccard" {
+            Measure::Jaccard
+        } else {
+            Measure::Containment
+        },
+        threshold: params.threshold,
+        ..Config::default()
+    };
+    // Each document's buckets, and each bucket's documents, in `b`.
+    let mut buckets_of: BTreeMap<u32, Vec<(u32, u64)>> = BTreeMap::new();
+    let mut in_bucket: BTreeMap<(u32, u64), Vec<u32>> = BTreeMap::new();
+    for &(key, table, d) in &delta.bands {
+        buckets_of.entry(d).or_default().push((table, key));
+        in_bucket.entry((table, key)).or_default().push(d);
+    }
+    let mut read = a.reader();
+    let mut found = Vec::new();
+    let mut joined: BTreeMap<u32, u32> = BTreeMap::new();
+    let own = |delta: &Delta, d: u32| -> Vec<u64> {
+        let (at, len) = delta.docs[(d - docs) as usize].shingles;
+        usize::try_from(at)
+            .ok()
+            .and_then(|at| delta.doc_shingles.get(at..))
+            .and_then(|s| s.get(..len as usize))
+            .map(<[u64]>::to_vec)
+            .unwrap_or_default()
+    };
+    for i in 0..delta.docs.len() {
+        let d = docs + u32::try_from(i).unwrap_or(u32::MAX);
+        let rep = delta.docs[i].rep;
+        if rep != d {
+            if let Some(&r) = joined.get(&rep) {
+                delta.docs[i].rep = r;
+            }
+            continue;
+        }
+        let Some(buckets) = buckets_of.get(&d) else {
+            continue;
+        };
+        let mut reps: Vec<usize> = Vec::new();
+        for &(table, key) in buckets {
+            found.clear();
+            read.bucket(table, key, &mut found);
+            reps.extend(found.iter().map(|&c| read.doc(c as usize).rep as usize));
+            let earlier = in_bucket[&(table, key)].iter().filter(|&&c| c < d);
+            reps.extend(earlier.map(|&c| delta.docs[(c - docs) as usize].rep as usize));
+        }
+        reps.sort_unstable();
+        reps.dedup();
+        if reps.is_empty() {
+            continue;
+        }
+        let sets: Vec<Vec<u64>> = reps
+            .iter()
+            .map(|&r| match u32::try_from(r) {
+                Ok(r) if r >= docs => own(delta, r),
+                _ => read.doc_shingles(r),
+            })
+            .collect();
+        let sets: Vec<&[u64]> = sets.iter().map(Vec::as_slice).collect();
+        let ours = own(delta, d);
+        if let Some((r, _)) = crate::cluster::best_representative(&ours, &reps, &sets, &config) {
+            let r = u32::try_from(r).unwrap_or(u32::MAX);
+            delta.docs[i].rep = r;
+            delta.docs[i].dropped = true;
+            joined.insert(d, r);
+        }
+    }
+}
