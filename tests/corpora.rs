@@ -178,7 +178,12 @@ fn bbc_and_reuters_exact_duplicates() {
 /// computes it from its blocks' words: the two must agree).
 fn doc_shingles(text: &str, config: &Config) -> Vec<u64> {
     let mut hashes = Vec::new();
-    neardup::shingle::hash_words(&normalize(text), config.seed, &mut hashes);
+    let text = if config.strip_markup {
+        neardup::normalize::strip_markup(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    neardup::shingle::hash_words(&normalize(&text), config.seed, &mut hashes);
     let mut set = neardup::shingle::shingles_of(&hashes, config.doc_shingle, config.seed);
     set.sort_unstable();
     set.dedup();
