@@ -228,23 +228,27 @@ fn greek_name(c: char) -> Option<&'static str> {
 /// `text` with each Greek letter that has no Greek letter next to it spelled
 /// out (see [`strip_markup`]), or `None` when there is none.
 fn spell_lone_greek(text: &str) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let greek = |i: Option<usize>| {
-        i.and_then(|i| chars.get(i))
-            .is_some_and(|&c| greek_name(c).is_some())
-    };
-    let lone = |i: usize| greek(Some(i)) && !greek(i.checked_sub(1)) && !greek(Some(i + 1));
-    if !(0..chars.len()).any(lone) {
+    // Most non-ASCII text (accents, curly quotes, CJK) has no Greek letter:
+    // one scan, no allocation.
+    if !text.chars().any(|c| greek_name(c).is_some()) {
         return None;
     }
     let mut out = String::with_capacity(text.len() + 8);
-    for (i, &c) in chars.iter().enumerate() {
-        match greek_name(c) {
-            Some(name) if lone(i) => out.push_str(name),
+    let (mut spelled, mut after_greek) = (false, false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let name = greek_name(c);
+        let before_greek = chars.peek().is_some_and(|&n| greek_name(n).is_some());
+        match name {
+            Some(name) if !after_greek && !before_greek => {
+                out.push_str(name);
+                spelled = true;
+            }
             _ => out.push(c),
         }
+        after_greek = name.is_some();
     }
-    Some(out)
+    spelled.then_some(out)
 }
 
 /// Named character entities `--strip-markup` decodes (besides numeric ones).

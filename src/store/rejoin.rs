@@ -4,7 +4,7 @@
 
 use super::write::Delta;
 use super::Segment;
-use crate::config::{Config, Measure};
+use crate::config::{Config, Measure, ValueEnum};
 use std::collections::BTreeMap;
 
 /// The document level of a merge, as one run over both would have it: each
@@ -23,11 +23,7 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
         return;
     }
     let config = Config {
-        measure: if params.measure == "jaccard" {
-            Measure::Jaccard
-        } else {
-            Measure::Containment
-        },
+        measure: Measure::from_str(&params.measure, false).unwrap_or(Measure::Containment),
         threshold: params.threshold,
         ..Config::default()
     };
