@@ -365,15 +365,19 @@ pub fn cluster(
     sizes: &[usize],
     keep_values: &[Option<FieldValue>],
 ) -> DocLevel {
-    cluster_after(sketches, candidates, config, sizes, keep_values, None)
+    let keys = sketches.iter().map(|s| s.keys.as_slice()).collect();
+    cluster_after(keys, sketches, candidates, config, sizes, keep_values, None)
 }
 
 /// [`cluster`] after the documents of an index, which come first: document
 /// ids in clusters are then global (the index's documents, then these), while
 /// `cluster_of` and `dropped` are indexed by this run's documents. A cluster
 /// whose representative is in the index keeps it: it was kept by an earlier run.
+/// `keys` are each document's band keys (an exact copy's are its original's,
+/// which it does not hold); they are freed before the pairs are verified.
 #[must_use]
 pub fn cluster_after(
+    keys: Vec<&[u64]>,
     sketches: &[DocSketch],
     candidates: &Candidates,
     config: &Config,
@@ -382,9 +386,8 @@ pub fn cluster_after(
     history: Option<&dyn Prior>,
 ) -> DocLevel {
     let base = history.map_or(0, Prior::documents);
-    let tables = candidates.tables();
-    let keys: Vec<&[u64]> = sketches.iter().map(|s| s.keys.as_slice()).collect();
-    let pairs = candidate_pairs_after(&keys, tables, base, history);
+    let pairs = candidate_pairs_after(&keys, candidates.tables(), base, history);
+    drop(keys);
     cluster_pairs(pairs, sketches, config, sizes, keep_values, history)
 }
 

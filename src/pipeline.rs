@@ -1,11 +1,10 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::{cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
+use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
-use crate::index::candidate_pairs_after;
 use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
@@ -634,13 +633,10 @@ pub fn analyze_after(
                 }
                 cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, None)
             } else {
-                // (As in `cluster_after`, with copies' keys their original's.)
-                let keys: Vec<&[u64]> = (0..n)
+                let keys = (0..n)
                     .map(|d| doc_sketches[keys_of[d]].keys.as_slice())
                     .collect();
-                let pairs = candidate_pairs_after(&keys, c.tables(), base_docs, hist);
-                drop(keys);
-                cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, hist)
+                cluster_after(keys, &doc_sketches, c, config, &sizes, &keep_values, hist)
             }
         }
         None => DocLevel {
