@@ -4,34 +4,34 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-/// Top-level fields of one valid JSON object: raw key span and raw value span.
+/// Top-level fields of one valid JSON object, each given to `each` as its raw
+/// key span and raw value span (no list made: a record is parsed once).
 /// The caller checks validity first (with `serde_json`), so this scanner only has
 /// to find boundaries, not to report errors; on anything unexpected it stops.
-fn fields(line: &[u8]) -> Vec<(Range<usize>, Range<usize>)> {
-    let mut out = Vec::new();
+fn fields(line: &[u8], mut each: impl FnMut(Range<usize>, Range<usize>)) {
     let mut i = skip_ws(line, 0);
     if line.get(i) != Some(&b'{') {
-        return out;
+        return;
     }
     i += 1;
     loop {
         i = skip_ws(line, i);
         match line.get(i) {
             Some(b'"') => {}
-            _ => return out,
+            _ => return,
         }
         let key = i..scan_string(line, i);
         i = skip_ws(line, key.end);
         if line.get(i) != Some(&b':') {
-            return out;
+            return;
         }
         i = skip_ws(line, i + 1);
         let value = i..scan_value(line, i);
         i = skip_ws(line, value.end);
-        out.push((key, value));
+        each(key, value);
         match line.get(i) {
             Some(b',') => i += 1,
-            _ => return out,
+            _ => return,
         }
     }
 }
@@ -282,6 +282,39 @@ pub fn parse(
     id_field: &str,
     keep_field: Option<&str>,
 ) -> Result<Parsed, String> {
+    parse_with(line, (text_field, id_field, keep_field), false)
+}
+
+/// The id a record's raw id value `raw` gives: a string's value, else the
+/// value's JSON.
+#[must_use]
+pub fn id_text(raw: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => raw.to_owned(),
+    }
+}
+
+/// Whether a raw id value is a string without escapes: its characters are
+/// the id, read from the record where needed ([`Parsed::id`] is then not
+/// made by [`parse_with`] when asked not to).
+#[must_use]
+pub fn is_plain_id(raw: &str) -> bool {
+    raw.len() >= 2 && raw.starts_with('"') && !raw.contains('\\')
+}
+
+/// [`parse`], with the fields named (text, id, keep); with `plain_ids`, an
+/// id that is a string without escapes ([`is_plain_id`]) is left in the
+/// line (`id` is `None`, `id_value` says where): the first pass over a
+/// corpus made and dropped one such string a record.
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_with(
+    line: &str,
+    (text_field, id_field, keep_field): (&str, &str, Option<&str>),
+    plain_ids: bool,
+) -> Result<Parsed, String> {
     serde_json::from_str::<serde::de::IgnoredAny>(line).map_err(|e| {
         // serde_json says "at line 1 column N"; the line is the record's, so
         // only the column is news.
@@ -298,7 +331,7 @@ pub fn parse(
     let mut id_value = None;
     let mut keep_value = None;
     // Later duplicates win, as in serde_json's own maps.
-    for (key, value) in fields(line.as_bytes()) {
+    fields(line.as_bytes(), |key, value| {
         if key_is(line, key.clone(), text_field) {
             text_value = Some(value);
         } else {
@@ -309,7 +342,8 @@ pub fn parse(
                 keep_value = Some(value);
             }
         }
-    }
+    });
+    let plain_id = plain_ids && id_value.clone().is_some_and(|r| is_plain_id(&line[r]));
     let Some(text_value) = text_value else {
         return Err(format!("record has no {text_field:?} field"));
     };
@@ -329,13 +363,7 @@ pub fn parse(
             Err(e) => return Err(string_error(raw, text_value.start, text_field, &e)),
         },
     };
-    let id = id_value.clone().map(|range| {
-        let raw = &line[range];
-        match serde_json::from_str::<serde_json::Value>(raw) {
-            Ok(serde_json::Value::String(s)) => s,
-            _ => raw.to_owned(),
-        }
-    });
+    let id = (!plain_id).then(|| id_value.clone().map(|range| id_text(&line[range])));
     let keep = keep_field.map(|_| {
         keep_value.map_or(FieldValue::Missing, |range| {
             FieldValue::from_raw(&line[range])
@@ -343,7 +371,7 @@ pub fn parse(
     });
     Ok(Parsed {
         text_len,
-        id,
+        id: id.flatten(),
         id_value,
         text_value,
         keep,

@@ -694,8 +694,13 @@ pub(crate) fn records_in(
             // Each line is taken as text alone (on every thread): the input
             // was checked to be UTF-8, and a line ends at an ASCII byte.
             let body = std::str::from_utf8(body).expect("inputs are checked to be UTF-8 when read");
-            let parsed = jsonl::parse(body, &config.text_field, &config.id_field, keep_field)
-                .map_err(|message| Error::Record {
+            let fields = (
+                config.text_field.as_str(),
+                config.id_field.as_str(),
+                keep_field,
+            );
+            let parsed =
+                jsonl::parse_with(body, fields, true).map_err(|message| Error::Record {
                     path: path.clone(),
                     line,
                     message,
@@ -710,13 +715,9 @@ pub(crate) fn records_in(
             // An id that is a plain string is read from the record when
             // needed; others are kept decoded.
             let (id, id_at, id_len) = match (parsed.id, parsed.id_value) {
-                (Some(id), Some(raw))
-                    if raw.len() == id.len() + 2 && body.as_bytes()[raw.start] == b'"' =>
-                {
-                    (None, at(raw.start + 1)?, at(id.len())?)
-                }
+                (None, Some(raw)) => (None, at(raw.start + 1)?, at(raw.len() - 2)?),
                 (Some(id), _) => (Some(id.into_boxed_str()), NO_ID, 0),
-                (None, _) => (None, NO_ID, 0),
+                (None, None) => (None, NO_ID, 0),
             };
             Ok(Document {
                 id,
