@@ -10,6 +10,8 @@
 //! ids are the representatives' document indexes, so they do not change from
 //! run to run; which member is kept follows `--keep`, ties going to the earliest.
 
+pub(crate) mod few;
+
 use crate::config::{Config, Keep, Measure, Method};
 use crate::index::lsh::Banding;
 use crate::index::{candidate_pairs_after, permuted};

@@ -13,5 +13,6 @@ mod index;
 mod layout;
 mod parquet;
 mod props;
+mod short;
 mod targets;
 mod util;

@@ -1,0 +1,114 @@
+//! Documents of few shingles (short records): their MinHash signatures and
+//! band keys are made only where another document holds one of their
+//! shingles, the only way they can share a bucket.
+
+use super::{Candidates, DocSketch, HEAD};
+use crate::config::Config;
+use rayon::prelude::*;
+
+/// Most shingles a document has for [`few_shingles`].
+pub(crate) const FEW: usize = 16;
+
+/// Whether a document of `words` words has at least one `--doc-shingle`-word
+/// shingle and at most [`FEW`], under MinHash. Each slot of its signature
+/// holds the hash of one of its shingles, so its band key in a table is
+/// another document's only if that document holds the shingles of the
+/// band's slots: a document none of whose shingles any other document holds
+/// shares no bucket and is in no candidate pair. Its signature and band keys
+/// are made only once the first pass has seen every document, and only when
+/// another holds one of its shingles ([`keys_of_few`]): 300,000 six-word
+/// records spent 90% of their time on signatures and band keys (120 a
+/// document) whose buckets held one document each.
+pub(crate) fn few_shingles(words: usize, candidates: &Candidates, config: &Config) -> bool {
+    matches!(candidates, Candidates::Minhash { .. })
+        && (config.doc_shingle..config.doc_shingle.saturating_add(FEW)).contains(&words)
+}
+
+/// The band keys of the documents of few shingles ([`few_shingles`]), whose
+/// first-pass sketches hold their shingles (in text order) as keys: made
+/// where another document holds one of its shingles (an exact copy counts),
+/// and none (no buckets) where no other does. `words_in` gives a document's
+/// words, `shingles_of_doc` the shingles of one with more than [`FEW`].
+/// The candidate pairs are those of making every document's keys.
+pub(crate) fn keys_of_few(
+    doc_sketches: &mut [DocSketch],
+    keys_of: &[usize],
+    words_in: &(dyn Fn(usize) -> usize + Sync),
+    shingles_of_doc: &(dyn Fn(usize) -> Vec<u64> + Sync),
+    candidates: &Candidates,
+    config: &Config,
+) {
+    let n = doc_sketches.len();
+    let few = |d: usize| few_shingles(words_in(d), candidates, config);
+    let own = |d: usize| keys_of[d] == d;
+    let few_docs: Vec<usize> = (0..n).filter(|&d| own(d) && few(d)).collect();
+    if few_docs.is_empty() {
+        return;
+    }
+    let mut shared = vec![false; n];
+    // An exact copy holds all of its original's shingles.
+    for (d, &original) in keys_of.iter().enumerate() {
+        if original != d {
+            shared[original] = true;
+        }
+    }
+    // Documents with more shingles are looked through for theirs only
+    // when that costs less than the keys it may spare (about 64 look-ups
+    // a document of few shingles); else every one is keyed.
+    let longer: Vec<usize> = (0..n)
+        .filter(|&d| own(d) && words_in(d) >= config.doc_shingle.saturating_add(FEW))
+        .collect();
+    let longer_words: usize = longer.iter().map(|&d| words_in(d)).sum();
+    if longer_words > few_docs.len() * 64 {
+        shared.fill(true);
+    } else {
+        // Each document's distinct shingles, with the document.
+        let mut held: Vec<(u64, u32)> = Vec::new();
+        let mut distinct = Vec::with_capacity(FEW);
+        for &d in &few_docs {
+            distinct.clear();
+            // (MinHash reads a shingle without its mark: see `HEAD`.)
+            distinct.extend(doc_sketches[d].keys.iter().map(|&s| s & !HEAD));
+            distinct.sort_unstable();
+            distinct.dedup();
+            let doc = u32::try_from(d).expect("fewer than 2^32 documents");
+            held.extend(distinct.iter().map(|&s| (s, doc)));
+        }
+        held.sort_unstable();
+        for run in held.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            for &(_, d) in run {
+                shared[d as usize] = true;
+            }
+        }
+        let found: Vec<u64> = longer
+            .par_iter()
+            .flat_map_iter(|&d| {
+                let mut hits: Vec<u64> = shingles_of_doc(d)
+                    .into_iter()
+                    .map(|s| s & !HEAD)
+                    .filter(|s| held.binary_search_by_key(s, |&(h, _)| h).is_ok())
+                    .collect();
+                hits.sort_unstable();
+                hits.dedup();
+                hits
+            })
+            .collect();
+        for s in found {
+            let at = held.partition_point(|&(h, _)| h < s);
+            for &(_, d) in held[at..].iter().take_while(|&&(h, _)| h == s) {
+                shared[d as usize] = true;
+            }
+        }
+    }
+    let seed = config.seed;
+    doc_sketches
+        .par_iter_mut()
+        .enumerate()
+        .filter(|(d, _)| own(*d) && few(*d))
+        .for_each(|(d, sketch)| {
+            let shingles = std::mem::take(&mut sketch.keys);
+            if shared[d] {
+                sketch.keys = candidates.keys_only(shingles.into_iter(), seed).keys;
+            }
+        });
+}
