@@ -83,6 +83,9 @@ mod postings;
 pub use postings::HashedKey;
 use postings::{Arena, BatchAdds, PostingTable, LIST, NONE};
 
+mod found;
+use found::{Found, Scratch};
+
 /// What the exact index remembers of the first block with a given text.
 #[derive(Clone, Copy)]
 struct ExactEntry {
@@ -156,48 +159,6 @@ struct Place {
     last: u32,
     /// Shingles of the block found in the place.
     common: usize,
-}
-
-/// What the parallel look-up found for one block.
-struct Found {
-    /// (candidate, shingles in common), ascending: the first copies before
-    /// the batch that hold one of the block's rarest shingles (see the
-    /// module docs).
-    candidates: Vec<(u32, u32)>,
-    /// Those rarest shingles: the first copies of the batch holding them
-    /// are candidates too, found once they are known.
-    probes: Vec<u32>,
-    /// Where each shingle's look-up ended in the table (a hint for indexing).
-    hints: Vec<usize>,
-    /// Whether `place` was looked for: only when no candidate holds enough
-    /// alone.
-    searched: bool,
-    /// The best place of several blocks, assuming that the earlier blocks of
-    /// the batch are all first copies.
-    place: Option<Place>,
-    /// The blocks of the batch that assumption was made of.
-    assumed: Vec<u32>,
-}
-
-/// A search's buffers, reused from one block to the next: the rarest
-/// shingles and the candidates; and, when blocks are looked up one by one,
-/// the vectors of the last [`Found`], given back once it is resolved.
-#[derive(Default)]
-struct Scratch {
-    rarest: Vec<u64>,
-    candidates: Vec<u32>,
-    hints: Vec<usize>,
-    probes: Vec<u32>,
-    verified: Vec<(u32, u32)>,
-}
-
-impl Scratch {
-    /// Takes back the vectors of `found`, resolved.
-    fn recycle(&mut self, found: Found) {
-        self.hints = found.hints;
-        self.probes = found.probes;
-        self.verified = found.candidates;
-    }
 }
 
 /// The blocks decided so far, as place searches see them: which blocks are
@@ -460,11 +421,7 @@ impl<'h> Detector<'h> {
                 _ => self.postings.len_of_list(at) - self.adds.get(at),
             };
             listed_anywhere += usize::from(found);
-            let prior = if self.history.is_some() {
-                u32::try_from(self.prior.count(key)).unwrap_or(u32::MAX)
-            } else {
-                0
-            };
+            let prior = u32::try_from(self.prior.count(key)).unwrap_or(u32::MAX);
             hints.push(at);
             rarest.push(u64::from(len.saturating_add(prior)) << 32 | i as u64);
         }
