@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--masters", nargs="+", default=["local[1]", "local[2]"])
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--stages", action="store_true", help="print each stage's time and tasks")
+    parser.add_argument("--driver-memory", default="4g", help="spark.driver.memory (local mode: the executors' too)")
     args = parser.parse_args()
 
     # Workers run this Python (with the package), as `python -m neardup.spark` has them.
@@ -65,6 +66,10 @@ def main() -> None:
             .appName("neardup bench")
             .config("spark.ui.enabled", "true")
             .config("spark.ui.port", "4050")
+            # Local mode runs the executors in the driver's JVM: its heap holds
+            # the features Spark keeps (1g, Spark's default, is short of a
+            # 100,000-document corpus's at 8 partitions).
+            .config("spark.driver.memory", args.driver_memory)
             .getOrCreate()
         )
         spark.sparkContext.setLogLevel("ERROR")

@@ -566,31 +566,25 @@ def _decide_and_write(
         shared_b = sc.broadcast(shared_numbers)
         del shared_numbers
 
-        def shared_blocks(batch):
-            import pyarrow as pa
-            import pyarrow.compute as pc
+        def shared_blocks(batches):
+            # Once a partition: the broadcast lists as sets (Arrow's is_in
+            # builds its table of 400,000 shared blocks again at each call).
+            dropped_docs = frozenset(dropped_list_b.value)
+            shared = frozenset(shared_b.value)
+            for p, start, n, c, _errors in batches:
+                numbers, dropped = _block_numbers(
+                    c["block_line"], c["block_position"], offset_b.value[p] + start, dropped_docs
+                )
+                block_words = _array("I", c["words"])
+                shingle_start = _array("I", c["block_shingle_start"])
+                for k, (number, gone) in enumerate(zip(numbers, dropped)):
+                    if (-number - 1 if gone else number) not in shared:
+                        continue
+                    exact = c["exact_lo"][k * 8:k * 8 + 8] + c["exact_hi"][k * 8:k * 8 + 8]
+                    shingles = None if gone else c["block_shingles"][shingle_start[k] * 8:shingle_start[k + 1] * 8]
+                    yield (number, block_words[k], exact, shingles)
 
-            p, start, n, c, _errors = batch
-            number, dropped = _block_numbers(
-                c["block_line"], c["block_position"], offset_b.value[p] + start,
-                pa.array(dropped_list_b.value, pa.int64()),
-            )
-            shared = pa.array(shared_b.value, pa.int64())
-            hit = pc.if_else(
-                dropped,
-                pc.is_in(pc.subtract(pc.negate(number), 1), value_set=shared),
-                pc.is_in(number, value_set=shared),
-            )
-            block_words = _array("I", c["words"])
-            shingle_start = _array("I", c["block_shingle_start"])
-            numbers = number.to_pylist()
-            dropped = dropped.to_pylist()
-            for k in pc.indices_nonzero(hit).to_pylist():
-                exact = c["exact_lo"][k * 8:k * 8 + 8] + c["exact_hi"][k * 8:k * 8 + 8]
-                shingles = None if dropped[k] else c["block_shingles"][shingle_start[k] * 8:shingle_start[k + 1] * 8]
-                yield (numbers[k], block_words[k], exact, shingles)
-
-        found = feats.flatMap(shared_blocks).collect()
+        found = feats.mapPartitions(shared_blocks).collect()
         shared_b.unpersist()
         dropped_list_b.unpersist()
         copies = [(n, exact) for n, _, exact, shingles in found if shingles is None]
@@ -736,24 +730,12 @@ def _array(code: str, data: bytes) -> array.array:
     return out
 
 
-def _column(kind, data: bytes):
-    """A column of the engine's (little-endian `data`) as an Arrow array,
-    without a Python object a value."""
-    import pyarrow as pa
-
-    return pa.Array.from_buffers(kind, len(data) // kind.byte_width, [None, pa.py_buffer(data)])
-
-
-def _block_numbers(line: bytes, position: bytes, base: int, dropped_docs):
-    """The block numbers (`document << 32 | position`, int64) of a batch's
-    block columns, and whether each is in a document of `dropped_docs`."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    docs = pc.add(_column(pa.uint32(), line).cast(pa.int64()), base)
-    number = pc.add(pc.multiply(docs, 1 << 32), _column(pa.uint32(), position).cast(pa.int64()))
-    return number, pc.is_in(docs, value_set=dropped_docs)
-
+def _block_numbers(line: bytes, position: bytes, base: int, dropped_docs) -> Tuple[List[int], List[bool]]:
+    """The block numbers (`document << 32 | position`) of a batch's block
+    columns, and whether each is in a document of `dropped_docs` (a set)."""
+    docs = [base + d for d in _array("I", line)]
+    numbers = [d << 32 | q for d, q in zip(docs, _array("I", position))]
+    return numbers, [d in dropped_docs for d in docs]
 
 def _identity(r: int) -> int:
     """The reducer of a piece: its key (`partitionBy`)."""
