@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::input::{display_path, InputPath, Source};
 use ::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use ::parquet::arrow::{ArrowWriter, ProjectionMask};
+use ::parquet::file::metadata::ParquetMetaData;
 use ::parquet::file::properties::WriterProperties;
+use ::parquet::file::reader::ChunkReader;
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, LargeStringArray, RecordBatch,
     StringArray, StringViewArray, UInt32Array,
@@ -60,7 +62,16 @@ fn failed(path: &Path, what: impl std::fmt::Display) -> Error {
 
 fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    ParquetRecordBatchReaderBuilder::try_new(file)
+    open_reader(path, file)
+}
+
+/// A reader of the Parquet file `path` whose bytes `data` gives (a file, or
+/// its bytes in memory).
+pub(crate) fn open_reader<T: ChunkReader + 'static>(
+    path: &Path,
+    data: T,
+) -> Result<ParquetRecordBatchReaderBuilder<T>> {
+    ParquetRecordBatchReaderBuilder::try_new(data)
         .map_err(|e| failed(path, format!("not a readable Parquet file: {e}")))
 }
 
@@ -146,62 +157,7 @@ pub fn load(input: InputPath, config: &Config, spool: Option<&Path>) -> Result<S
         ));
     }
     let builder = open(&input.path)?;
-    let schema = Arc::clone(builder.schema());
-    let text = text_column(&path, &schema, &config.text_field)?;
-    let mut wanted = vec![(text, config.text_field.as_str())];
-    for name in [Some(config.id_field.as_str()), config.keep.field()]
-        .into_iter()
-        .flatten()
-    {
-        if let Some((at, _)) = schema.column_with_name(name) {
-            if wanted.iter().all(|(w, _)| *w != at) {
-                wanted.push((at, name));
-            }
-        }
-    }
-    let mut roots: Vec<usize> = wanted.iter().map(|(at, _)| *at).collect();
-    roots.sort_unstable();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| failed(&path, format!("corrupt Parquet file: {e}")))?;
-    // The projected batch holds the wanted columns in file order.
-    let keys: Vec<(usize, String)> = wanted
-        .iter()
-        .map(|(at, name)| {
-            let key = serde_json::to_string(name).expect("strings always serialize");
-            (roots.binary_search(at).expect("projected"), key)
-        })
-        .collect();
-    let mut row = 0usize;
-    let mut line = Vec::new();
-    let write_rows = |out: &mut dyn Write| -> Result<()> {
-        for batch in reader {
-            let batch = batch.map_err(|e| {
-                failed(
-                    &path,
-                    format!("corrupt Parquet file (after row {row}): {e}"),
-                )
-            })?;
-            for r in 0..batch.num_rows() {
-                row += 1;
-                line.clear();
-                write!(line, "{{\"\\u0000\":{row}").expect("writes to memory");
-                for (at, key) in &keys {
-                    line.push(b',');
-                    line.extend_from_slice(key.as_bytes());
-                    line.push(b':');
-                    json_value(&mut line, batch.column(*at).as_ref(), r)
-                        .map_err(|what| failed(&path, format!("row {row}: column {key} {what}")))?;
-                }
-                line.extend_from_slice(b"}\n");
-                out.write_all(&line).map_err(|e| Error::io(&path, e))?;
-            }
-        }
-        Ok(())
-    };
+    let write_rows = |out: &mut dyn Write| write_records(&path, builder, config, out);
     let data = if let Some(dir) = spool {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
@@ -221,6 +177,70 @@ pub fn load(input: InputPath, config: &Config, spool: Option<&Path>) -> Result<S
         format: Format::Parquet,
         data,
     })
+}
+
+/// Writes the JSON Lines records a Parquet file's rows are read into (see
+/// the module's docs) to `out`: `builder` reads the file `path` (from disk,
+/// or its bytes in memory).
+///
+/// # Errors
+/// As [`load`].
+pub(crate) fn write_records<T: ChunkReader + 'static>(
+    path: &Path,
+    builder: ParquetRecordBatchReaderBuilder<T>,
+    config: &Config,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let schema = Arc::clone(builder.schema());
+    let text = text_column(path, &schema, &config.text_field)?;
+    let mut wanted = vec![(text, config.text_field.as_str())];
+    for name in [Some(config.id_field.as_str()), config.keep.field()]
+        .into_iter()
+        .flatten()
+    {
+        if let Some((at, _)) = schema.column_with_name(name) {
+            if wanted.iter().all(|(w, _)| *w != at) {
+                wanted.push((at, name));
+            }
+        }
+    }
+    let mut roots: Vec<usize> = wanted.iter().map(|(at, _)| *at).collect();
+    roots.sort_unstable();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| failed(path, format!("corrupt Parquet file: {e}")))?;
+    // The projected batch holds the wanted columns in file order.
+    let keys: Vec<(usize, String)> = wanted
+        .iter()
+        .map(|(at, name)| {
+            let key = serde_json::to_string(name).expect("strings always serialize");
+            (roots.binary_search(at).expect("projected"), key)
+        })
+        .collect();
+    let mut row = 0usize;
+    let mut line = Vec::new();
+    for batch in reader {
+        let batch = batch
+            .map_err(|e| failed(path, format!("corrupt Parquet file (after row {row}): {e}")))?;
+        for r in 0..batch.num_rows() {
+            row += 1;
+            line.clear();
+            write!(line, "{{\"\\u0000\":{row}").expect("writes to memory");
+            for (at, key) in &keys {
+                line.push(b',');
+                line.extend_from_slice(key.as_bytes());
+                line.push(b':');
+                json_value(&mut line, batch.column(*at).as_ref(), r)
+                    .map_err(|what| failed(path, format!("row {row}: column {key} {what}")))?;
+            }
+            line.extend_from_slice(b"}\n");
+            out.write_all(&line).map_err(|e| Error::io(path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Refuses destinations Parquet cannot go to, before anything is read:
@@ -283,8 +303,11 @@ struct Rows {
 }
 
 /// One Parquet output: rows of one or more inputs of one schema.
-struct Output {
-    writer: ArrowWriter<Vec<u8>>,
+pub(crate) struct Output {
+    /// None: the kept rows' batches are held in `made` instead (the Spark
+    /// job's executors make them, its driver writes them).
+    writer: Option<ArrowWriter<Vec<u8>>>,
+    made: Vec<RecordBatch>,
     /// The input's columns (every one of them, annotations dropped), and
     /// the output's.
     fields: Vec<Arc<Field>>,
@@ -302,7 +325,18 @@ impl Output {
     /// An output with the schema of `path` (plus the annotations).
     fn new(path: &Path, annotate: bool) -> std::io::Result<Output> {
         let builder = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let input = builder.schema();
+        Output::of(path, builder.schema(), builder.metadata(), annotate)
+    }
+
+    /// An output with the schema `input` of the Parquet file `path` (plus
+    /// the annotations), compressed and cut into row groups as its
+    /// metadata `meta` says.
+    pub(crate) fn of(
+        path: &Path,
+        input: &SchemaRef,
+        meta: &ParquetMetaData,
+        annotate: bool,
+    ) -> std::io::Result<Output> {
         let mut metadata = input.metadata().clone();
         metadata.remove("ARROW:schema");
         let mut fields: Vec<Arc<Field>> = input.fields().iter().cloned().collect();
@@ -322,7 +356,6 @@ impl Output {
         }
         let schema = Arc::new(Schema::new_with_metadata(all, metadata));
         // Compressed as the input's first column is; row groups as long.
-        let meta = builder.metadata();
         let groups = meta.row_groups();
         let compression = groups.first().and_then(|g| g.columns().first()).map_or(
             ::parquet::basic::Compression::SNAPPY,
@@ -341,7 +374,8 @@ impl Output {
         let writer = ArrowWriter::try_new(Vec::new(), Arc::clone(&schema), Some(props))
             .map_err(|e| Self::fail(path, e))?;
         Ok(Output {
-            writer,
+            writer: Some(writer),
+            made: Vec::new(),
             fields,
             schema,
             first: path.to_owned(),
@@ -352,23 +386,17 @@ impl Output {
     /// Starts on the rows of `path` (after any input before it).
     fn begin(&mut self, path: &Path, text_field: &str) -> std::io::Result<()> {
         let builder = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
-        // Its columns (less the annotations it will get) are the first's.
-        let annotated = self.schema.fields().len() > self.fields.len();
-        let columns = |fields: &mut dyn Iterator<Item = &Arc<Field>>| -> Vec<(String, DataType)> {
-            fields
-                .filter(|f| !annotated || !ANNOTATIONS.contains(&f.name().as_str()))
-                .map(|f| (f.name().clone(), f.data_type().clone()))
-                .collect()
-        };
-        let same =
-            columns(&mut builder.schema().fields().iter()) == columns(&mut self.fields.iter());
-        if !same {
-            return Err(std::io::Error::other(format!(
-                "{}: its columns differ from those of {}; one Parquet output takes inputs with the same columns (use --out-dir)",
-                path.display(),
-                self.first.display()
-            )));
-        }
+        self.begin_with(path, builder, text_field)
+    }
+
+    /// Starts on the rows of `path`, read by `builder`.
+    pub(crate) fn begin_with<T: ChunkReader + 'static>(
+        &mut self,
+        path: &Path,
+        builder: ParquetRecordBatchReaderBuilder<T>,
+        text_field: &str,
+    ) -> std::io::Result<()> {
+        self.check_columns(path, builder.schema())?;
         let text = text_column(path, builder.schema(), text_field)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let reader = builder
@@ -388,8 +416,28 @@ impl Output {
         Ok(())
     }
 
+    /// Refuses an input `path` whose columns (`schema`, less the
+    /// annotations it will get) are not the first's.
+    pub(crate) fn check_columns(&self, path: &Path, schema: &Schema) -> std::io::Result<()> {
+        let annotated = self.schema.fields().len() > self.fields.len();
+        let columns = |fields: &mut dyn Iterator<Item = &Arc<Field>>| -> Vec<(String, DataType)> {
+            fields
+                .filter(|f| !annotated || !ANNOTATIONS.contains(&f.name().as_str()))
+                .map(|f| (f.name().clone(), f.data_type().clone()))
+                .collect()
+        };
+        if columns(&mut schema.fields().iter()) != columns(&mut self.fields.iter()) {
+            return Err(std::io::Error::other(format!(
+                "{}: its columns differ from those of {}; one Parquet output takes inputs with the same columns (use --out-dir)",
+                path.display(),
+                self.first.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// Takes in one cleaned record (a line, without its terminator).
-    fn record(
+    pub(crate) fn record(
         &mut self,
         line: &[u8],
         text_field: &str,
@@ -515,33 +563,70 @@ impl Output {
         }
         let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(fail)?;
         let path = rows.path.clone();
-        self.writer
-            .write(&batch)
-            .map_err(|e| Self::fail(&path, e))?;
-        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
-            self.writer.flush().map_err(|e| Self::fail(&path, e))?;
+        if self.writer.is_none() {
+            self.made.push(batch);
+            return Ok(());
+        }
+        self.write(&path, &batch, out)
+    }
+
+    /// Writes a batch of kept rows of `path` (of the output's schema).
+    pub(crate) fn write(
+        &mut self,
+        path: &Path,
+        batch: &RecordBatch,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let writer = self.writer.as_mut().expect("an output that writes");
+        writer.write(batch).map_err(|e| Self::fail(path, e))?;
+        if writer.in_progress_size() > ROW_GROUP_BYTES {
+            writer.flush().map_err(|e| Self::fail(path, e))?;
         }
         self.drain(out)
     }
 
     /// Passes on the bytes the writer has made.
     fn drain(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        self.writer.sync()?;
-        let bytes = self.writer.inner_mut();
+        let writer = self.writer.as_mut().expect("an output that writes");
+        writer.sync()?;
+        let bytes = writer.inner_mut();
         out.write_all(bytes)?;
         bytes.clear();
         Ok(())
     }
 
     /// Writes what is left and the footer.
-    fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
+    pub(crate) fn finish(mut self, out: &mut dyn Write) -> std::io::Result<()> {
         if self.rows.is_some() {
             self.emit(out)?;
         }
         self.writer
+            .as_mut()
+            .expect("an output that writes")
             .finish()
             .map_err(|e| Self::fail(&self.first, e))?;
         self.drain(out)
+    }
+
+    /// An output that holds the batches of kept rows it makes instead of
+    /// writing them ([`Output::made`]).
+    pub(crate) fn holding(mut self) -> Output {
+        self.writer = None;
+        self
+    }
+
+    /// The batches of kept rows made so far (an output [`Output::holding`]
+    /// them), the rows at hand included.
+    pub(crate) fn made(&mut self) -> std::io::Result<Vec<RecordBatch>> {
+        if self.rows.is_some() {
+            self.emit(&mut std::io::sink())?;
+        }
+        Ok(std::mem::take(&mut self.made))
+    }
+
+    /// The output's schema (the input's columns, then the annotations).
+    pub(crate) fn schema(&self) -> &SchemaRef {
+        &self.schema
     }
 }
 

@@ -3,12 +3,14 @@
     python -m neardup.spark clean INPUT... -o OUTPUT [options] [--master URL]
     spark-submit --master URL -m neardup.spark ... (or the path of this file)
 
-Reads JSON Lines from any path Spark reads (files and directories, walked in
-sorted order as `neardup clean` walks them) and writes the cleaned JSON Lines
-to OUTPUT (a file on the driver's machine, or `-`), byte for byte what
+Reads JSON Lines and Parquet from any path Spark reads (files and
+directories, walked in sorted order as `neardup clean` walks them) and writes
+the cleaned JSON Lines (or Parquet) to OUTPUT (a file on the driver's
+machine, or `-`), byte for byte what
 `neardup clean INPUT... -o OUTPUT` writes, whatever the partitioning; the
 line of totals goes to standard error as `clean` prints it, or with
-`--report FILE` the report `clean --report FILE` writes goes to FILE. README.md
+`--report FILE` the report `clean --report FILE` writes goes to FILE (and
+with `--html FILE` the page `clean --html` writes). README.md
 ("Spark") gives the stages and what each one shuffles.
 
 Stages (the Rust engine does every decision, `neardup::distributed`):
@@ -20,15 +22,16 @@ Stages (the Rust engine does every decision, `neardup::distributed`):
    (partition offsets collected with the block word counts, stage 2).
 2. the block table (collect): each line's block word counts, the only table
    the size of the corpus's blocks that the driver holds (4 bytes a block).
-3. documents: LSH keys go to Spark SQL as Arrow batches (mapInArrow) and
-   are grouped into buckets there, each bucket gives its candidate pairs
-   (the engine's bucket rule), pairs are collected, with the
+3. documents: each partition's engine cuts its LSH key rows into one binary
+   piece per reducer; one shuffle (`partitionBy`) brings each reducer its
+   pieces, whose engine groups them into buckets; each bucket gives its
+   candidate pairs (the engine's bucket rule), pairs are collected, with the
    shingle sets of the documents in them, and clustered on the driver in
    input order (the engine's verification).
 4. blocks: exact keys and posting keys of blocks of kept documents are
-   grouped in Spark SQL (Arrow batches in, as in 3); blocks that share one with another block are collected with
-   their shingles and run through the engine's detector on the driver, in
-   input order; every other block is a first copy.
+   shuffled and grouped as in 3; blocks that share one with another block
+   are collected with their shingles and run through the engine's detector
+   on the driver, in input order; every other block is a first copy.
 5. runs (driver): the engine groups repeats into runs from the block table.
    With --report, the lines of the documents the report names are collected
    and the engine builds the report there (`Job.report`); stage 4 then also
@@ -36,9 +39,10 @@ Stages (the Rust engine does every decision, `neardup::distributed`):
    their copies of shared blocks).
 6. output (mapPartitions): each partition writes its records back (dropped
    ones left out, or with --annotate kept and marked, the text field of
-   those that lost blocks replaced); the
-   driver writes the partitions in order to a temporary file beside OUTPUT
-   and renames it into place.
+   those that lost blocks replaced; a Parquet file's partition sends the
+   batches of its kept rows as Arrow IPC); the driver writes the partitions
+   in order (Parquet with the engine's writer) to a temporary file beside
+   OUTPUT and renames it into place.
 """
 
 from __future__ import annotations
@@ -88,20 +92,23 @@ OPTIONS: Dict[str, Any] = {
     "hamming": int,
     "keep": str,
     "strip_markup": bool,
+    "format": str,
+    "on_error": str,
     "annotate": bool,
     "preview": int,
 }
 
 #: The report's formats the Spark job writes (`--output-format`).
-REPORT_FORMATS = ("text", "json", "jsonl")
+REPORT_FORMATS = ("text", "json", "jsonl", "html")
 
 
 #: Options of `neardup clean` the Spark job refuses by name (exit status 2),
 #: and whether each takes a value.
 NOT_YET: Dict[str, bool] = {
-    "--html": True,
     "--index": True,
-    "--on-error": True,
+    "--update": False,
+    "--reference": True,
+    "--out-dir": True,
 }
 
 
@@ -114,34 +121,45 @@ class InputError(Exception):
 
 
 #: A file of the input: (path, bytes of text, ends with a newline, starts
-#: with a UTF-8 byte-order mark, compressed).
-File = Tuple[str, int, bool, bool, bool]
+#: with a UTF-8 byte-order mark, kind: `PLAIN`, `COMPRESSED` or `PARQUET`).
+File = Tuple[str, int, bool, bool, int]
+
+#: Kinds of input files: JSON Lines as they are, compressed JSON Lines (read
+#: whole on one executor), Parquet (read whole on one executor into the
+#: records `clean` reads it as).
+PLAIN, COMPRESSED, PARQUET = 0, 1, 2
 
 
-def _hadoop_files(sc, paths: Sequence[str]) -> List[File]:
+def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
     """Every file under `paths`, in the order `neardup clean` reads them:
     given paths as given, directories walked in sorted byte order of names,
     hidden entries skipped. A compressed file (gzip or Zstandard, by its
     name or its first bytes, as `clean` tells) is decompressed on an
-    executor to learn its size and ends (`_compressed_files`)."""
+    executor to learn its size and ends, and a Parquet file (`.parquet`, or
+    every file with `--format parquet`) read there into its records
+    (`_files_on_executors`), which also gives each Parquet file's footer
+    and, with `--on-error skip`, the files passed over."""
     jvm = sc._jvm
     conf = sc._jsc.hadoopConfiguration()
     found: List[File] = []
     errors: List[str] = []
 
-    def ends(fs, status, shown: str) -> Tuple[bool, bool, bool]:
+    job = _native.Job(options)
+
+    def ends(fs, status, shown: str) -> Tuple[bool, bool, int]:
         """Whether the file ends with a newline, starts with a UTF-8
-        byte-order mark (Hadoop's line reader leaves it out), and is
-        compressed."""
+        byte-order mark (Hadoop's line reader leaves it out), and its kind."""
+        if job.reads_parquet(shown):
+            return True, False, PARQUET
         if status.getLen() == 0:
-            return True, False, False
+            return True, False, PLAIN
         stream = fs.open(status.getPath())
         try:
             head = bytes(stream.read() for _ in range(min(4, status.getLen())))
             if _native.Job.compression(shown, head) is not None:
-                return False, False, True
+                return False, False, COMPRESSED
             stream.seek(status.getLen() - 1)
-            return stream.read() == 10, head[:3] == b"\xef\xbb\xbf", False
+            return stream.read() == 10, head[:3] == b"\xef\xbb\xbf", PLAIN
         finally:
             stream.close()
 
@@ -158,10 +176,6 @@ def _hadoop_files(sc, paths: Sequence[str]) -> List[File]:
                 visit(fs, child, shown.rstrip("/") + "/" + name)
             return
         name = shown.lower()
-        if name.endswith(".parquet"):
-            raise InputError(
-                [f"{shown}: Parquet is not read by the Spark job yet; convert it to JSON Lines"]
-            )
         if name.endswith((".bz2", ".xz")):
             raise InputError(
                 [f"{shown}: bzip2 and xz are not read by the Spark job (nor by neardup clean); recompress it as .gz or .zst"]
@@ -177,7 +191,7 @@ def _hadoop_files(sc, paths: Sequence[str]) -> List[File]:
         visit(fs, fs.getFileStatus(path), given)
     if errors:
         raise InputError(errors)
-    return _compressed_files(sc, found)
+    return _files_on_executors(sc, found, options)
 
 
 def _decompressed(name: str, data: bytes) -> bytes:
@@ -186,31 +200,61 @@ def _decompressed(name: str, data: bytes) -> bytes:
     return native.Job.decompress(name, data)
 
 
-def _compressed_files(sc, files: List[File]) -> List[File]:
+def _files_on_executors(sc, files: List[File], options: Dict[str, Any]):
     """`files` with each compressed one's size and ends those of its
-    decompressed text, each decompressed on an executor; a corrupt or
-    truncated one is an `InputError` with `clean`'s message."""
-    compressed = [f for f, entry in enumerate(files) if entry[4]]
-    if not compressed:
-        return files
+    decompressed text, and each Parquet one's size that of its records,
+    each read on an executor; each Parquet file's footer (by its index in
+    the files returned); the files passed over (`--on-error skip`: (index
+    in `files`, message)) and each file's index in `files`. A corrupt or
+    truncated file is an `InputError` with `clean`'s message, or passed
+    over."""
+    whole = [f for f, entry in enumerate(files) if entry[4] != PLAIN]
+    if not whole:
+        return files, {}, [], list(range(len(files)))
 
     def ends(f: int, data: bytes):
+        name, kind = files[f][0], files[f][4]
+        footer = None
         try:
-            text = _decompressed(files[f][0], data)
+            if kind == PARQUET:
+                text, footer = _job(options).parquet_records(name, data)
+            else:
+                text = _decompressed(name, data)
         except ValueError as e:
-            return (f, None, str(e))
-        return (f, (len(text), text.endswith(b"\n") or not text, text.startswith(b"\xef\xbb\xbf")), None)
+            return (f, None, str(e), None)
+        ends = (len(text), text.endswith(b"\n") or not text, text.startswith(b"\xef\xbb\xbf"))
+        return (f, ends, None, footer)
 
     found = sc.union(
-        [sc.binaryFiles(files[f][0], 1).map(lambda kv, f=f: ends(f, kv[1])) for f in compressed]
+        [sc.binaryFiles(files[f][0], 1).map(lambda kv, f=f: ends(f, kv[1])) for f in whole]
     ).collect()
-    errors = [message for _, _, message in sorted(found) if message is not None]
-    if errors:
-        raise InputError(errors)
+    errors = [(f, message) for f, _, message, _ in sorted(found) if message is not None]
+    if errors and options.get("on_error") != "skip":
+        raise InputError([message for _, message in errors])
     files = list(files)
-    for f, (size, newline, bom), _ in found:
-        files[f] = (files[f][0], size, newline, bom, True)
-    return files
+    footers = {}
+    for f, ends, _, footer in found:
+        if ends is not None:
+            files[f] = (files[f][0], *ends, files[f][4])
+        if footer is not None:
+            footers[f] = footer
+    passed_over = {f for f, _ in errors}
+    ranks = [f for f in range(len(files)) if f not in passed_over]
+    return (
+        [files[f] for f in ranks],
+        {ranks.index(f): footer for f, footer in footers.items()},
+        errors,
+        ranks,
+    )
+
+
+def _parquet_lines(name: str, data: bytes, options: Dict[str, Any]) -> List[str]:
+    """A Parquet file's rows as the JSON Lines records `clean` reads them
+    as, one a line (without `\n`)."""
+    records, _footer = _job(options).parquet_records(name, data)
+    lines = records.decode("utf-8").split("\n")
+    lines.pop()
+    return lines
 
 
 def _decompressed_lines(name: str, data: bytes) -> List[str]:
@@ -226,11 +270,12 @@ def _decompressed_lines(name: str, data: bytes) -> List[str]:
     return lines
 
 
-def _read_lines(sc, files: Sequence[File], partitions: Optional[int]):
-    """The input's lines (without `\\n`), in order, and for each partition
-    the index of its file. With `partitions`, files are cut into splits of
-    total / partitions bytes (a file is never one split with another; a
-    compressed file is one split)."""
+def _read_lines(sc, files: Sequence[File], partitions: Optional[int], options: Dict[str, Any]):
+    """The input's lines (without `\\n`), in order, for each partition the
+    index of its file, and each file's RDD of lines (a compressed or
+    Parquet file's: of its bytes, `(path, data)`). With `partitions`, files
+    are cut into splits of total / partitions bytes (a file is never one
+    split with another; a compressed or Parquet file is one split)."""
     conf = {"textinputformat.record.delimiter": "\n"}
     if partitions:
         total = sum(f[1] for f in files)
@@ -238,10 +283,15 @@ def _read_lines(sc, files: Sequence[File], partitions: Optional[int]):
         conf["mapreduce.input.fileinputformat.split.maxsize"] = split
         conf["mapreduce.input.fileinputformat.split.minsize"] = split
     rdds = []
+    per_file = []
     file_of: List[int] = []
-    for f, (path, *_, compressed) in enumerate(files):
-        if compressed:
+    for f, (path, *_, kind) in enumerate(files):
+        if kind == PARQUET:
+            per_file.append(sc.binaryFiles(path, 1))
+            rdd = per_file[-1].flatMap(lambda kv, path=path: _parquet_lines(path, kv[1], options))
+        elif kind == COMPRESSED:
             rdd = sc.binaryFiles(path, 1).flatMap(lambda kv, path=path: _decompressed_lines(path, kv[1]))
+            per_file.append(rdd)
         else:
             rdd = sc.newAPIHadoopFile(
                 path,
@@ -250,9 +300,10 @@ def _read_lines(sc, files: Sequence[File], partitions: Optional[int]):
                 "org.apache.hadoop.io.Text",
                 conf=conf,
             ).map(lambda kv: kv[1])
+            per_file.append(rdd)
         rdds.append(rdd)
         file_of.extend([f] * rdd.getNumPartitions())
-    return sc.union(rdds), file_of
+    return sc.union(rdds), file_of, per_file
 
 
 def _with_bom(line: str, first: int, i: int) -> str:
@@ -269,6 +320,7 @@ def clean(
     report: Optional[str] = None,
     output_format: str = "text",
     top: int = 10,
+    html: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Cleans `inputs` (JSON Lines) on `spark` (a SparkSession) into
     `output` (a path on the driver's machine, or "-"), as `neardup clean
@@ -277,6 +329,7 @@ def clean(
     many partitions. `report` (a path on the driver, or "-") gets the
     report `--report` writes, in `output_format` (`REPORT_FORMATS`; `top`:
     the shared blocks the text lists), instead of the line of totals.
+    `html` (a path on the driver, or "-") gets the page `--html` writes.
     Returns the run's figures (documents, bytes; bytes shuffled by stage is
     for Spark's UI). Raises `InputError` on bad input (nothing is written)
     and `ValueError` on bad options."""
@@ -287,20 +340,22 @@ def clean(
     job = _native.Job(options)  # validates the options on the driver
     if output_format not in REPORT_FORMATS:
         raise ValueError(f"--output-format {output_format} is not taken by the Spark job yet")
-    if report is not None and report == output == "-":
-        raise ValueError(
-            "the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE"
-        )
-    if report is not None and report != "-" and output != "-" and _same_path(report, output) and not (
-        _special(report) and _special(output)
-    ):
-        raise InputError([f"{output} (-o) and {report} (--report) are one file: each output needs a file of its own"])
+    _refuse_shared_outputs([("-o", output), ("--report", report), ("--html", html)])
+    if options.get("format") == "text":
+        raise ValueError("--format text is not taken by the Spark job (it reads JSON Lines and Parquet)")
     sc = spark.sparkContext
-    files = _hadoop_files(sc, inputs)
+    files, footers, skipped_files, ranks = _hadoop_files(sc, inputs, options)
+    if skipped_files and not files:
+        n = len(skipped_files)
+        raise InputError([f"nothing to read: every input was skipped ({n} input{'' if n == 1 else 's'})"])
+    refused = _native.Job.parquet_destination([(f[0], f[4] == PARQUET) for f in files], output)
+    if refused is not None:
+        raise InputError([refused])
     _refuse_output_among_inputs(output, [f[0] for f in files])
-    if report is not None:
-        _refuse_output_among_inputs(report, [f[0] for f in files], "--report")
-    lines, file_of = _read_lines(sc, files, partitions)
+    for flag, path in (("--report", report), ("--html", html)):
+        if path is not None:
+            _refuse_output_among_inputs(path, [f[0] for f in files], flag)
+    lines, file_of, per_file = _read_lines(sc, files, partitions, options)
     n_parts = lines.getNumPartitions()
     first_part = {}
     for p, f in enumerate(file_of):
@@ -335,18 +390,19 @@ def clean(
     feats = lines.mapPartitionsWithIndex(features).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         return _decide_and_write(
-            spark, job, options, files, file_of, lines, feats, n_parts, first_b,
+            spark, job, options, (files, footers, per_file, skipped_files, ranks), file_of, lines, feats, n_parts, first_b,
             tables, with_docs, with_blocks, output, quiet,
-            (report, output_format, top) if report is not None else None,
+            (report, output_format, top, html) if report is not None or html is not None else None,
         )
     finally:
         feats.unpersist()
 
 
 def _decide_and_write(
-    spark, job, options, files, file_of, lines, feats, n_parts, first_b,
+    spark, job, options, inputs, file_of, lines, feats, n_parts, first_b,
     tables, with_docs, with_blocks, output, quiet, report=None,
 ):
+    files, footers, per_file, skipped_files, ranks = inputs
     # Stage 2: the block table, partition sizes and errors.
     sc = spark.sparkContext
     rows = feats.map(
@@ -372,9 +428,10 @@ def _decide_and_write(
             line = base + i
             f = file_of[p]
             first_line = line_of_file.setdefault(f, offset[file_of.index(f)])
-            errors.append((line, f"{files[f][0]}:{line - first_line + 1}: {message}"))
+            errors.append(((ranks[f], line), f"{files[f][0]}:{line - first_line + 1}: {message}"))
         for i in range(n):
-            if status[i] == 1:
+            if status[i] == 1 or status[i] == 2:
+                # A bad record passed over (--on-error skip) is no document.
                 blank_lines.append(base + i)
             elif status[i] == 0:
                 documents += 1
@@ -384,22 +441,32 @@ def _decide_and_write(
                 text_bytes += text_lens[i]
     del rows
     blank_lines.sort()
-    if errors:
+    if errors and options.get("on_error") != "skip":
         raise InputError([m for _, m in sorted(errors)])
+    # What was passed over, in input order (files, then lines).
+    skipped = [m for _, m in sorted([((f, -1), m) for f, m in skipped_files] + errors)]
+    if not quiet:
+        for message in skipped:
+            print(f"neardup: warning: skipped {message}", file=sys.stderr)
     offset_b = sc.broadcast(offset)
 
-    def frame(columns: Sequence[str]):
-        """A DataFrame of the batches' columns named (binary, one row a
-        batch, with its partition and first line): what `mapInArrow` turns
-        into rows for Spark SQL's shuffle."""
-        from pyspark.sql.types import BinaryType, IntegerType, StructField, StructType
+    # Reducers of the key shuffles: as many as the input's partitions.
+    reducers = n_parts
 
-        schema = StructType(
-            [StructField("p", IntegerType()), StructField("start", IntegerType())]
-            + [StructField(c, BinaryType()) for c in columns]
-        )
-        return spark.createDataFrame(
-            feats.map(lambda b: (b[0], b[1], *[b[3][c] for c in columns])), schema
+    def shuffled(pieces_of, reduce):
+        """What each reducer makes (`reduce`) of the pieces every partition
+        cut its key rows into (`pieces_of`: a partition's batches to one
+        piece of bytes per reducer): one shuffle of a few binary records."""
+        def cut(batches):
+            for r, piece in enumerate(pieces_of(list(batches))):
+                if piece:
+                    yield (r, piece)
+
+        return (
+            feats.mapPartitions(cut)
+            .partitionBy(reducers, _identity)
+            .mapPartitions(lambda pieces: [reduce([piece for _, piece in pieces])])
+            .collect()
         )
 
     # Stage 3: documents.
@@ -407,34 +474,27 @@ def _decide_and_write(
     in_clusters = []
     table_sizes = {"candidate_pairs": 0, "pair_documents": 0, "shared_blocks": 0, "repeats": 0}
     if with_docs:
-        from pyspark.sql import functions as F
+        def band_pieces(batches):
+            from neardup._native import spark as native
 
-        def band_rows(batches):
-            # (table, key, document) a band key, as Arrow columns.
-            import pyarrow as pa
+            return native.Job.band_pieces(
+                [
+                    (offset_b.value[p] + start, c["band_line"], c["band_table"], c["band_key"])
+                    for p, start, _n, c, _errors in batches
+                ],
+                reducers,
+            )
 
-            for batch in batches:
-                for p, start, line, table, key in zip(*batch.to_pydict().values()):
-                    yield pa.RecordBatch.from_arrays(
-                        [
-                            _column(pa.int32(), table),
-                            _column(pa.int64(), key),
-                            _plus(_column(pa.int32(), line), offset_b.value[p] + start),
-                        ],
-                        names=["t", "key", "doc"],
-                    )
+        def pairs_of(pieces):
+            from neardup._native import spark as native
 
-        buckets = (
-            frame(["band_line", "band_table", "band_key"])
-            .mapInArrow(band_rows, "t int, key long, doc int")
-            .groupBy("t", "key")
-            .agg(F.collect_list("doc").alias("members"))
-            .where(F.size("members") > 1)
-            .select("members")
-        )
-        found_pairs = buckets.mapInArrow(_pair_rows, "a int, b int").distinct().toArrow()
-        pairs = sorted(zip(found_pairs.column("a").to_pylist(), found_pairs.column("b").to_pylist()))
-        del found_pairs
+            return native.Job.pairs_of_pieces(pieces)
+
+        # A pair may come from buckets of several reducers.
+        pairs = set()
+        for a, b in shuffled(band_pieces, pairs_of):
+            pairs.update(zip(_array("I", a), _array("I", b)))
+        pairs = sorted(pairs)
         in_pairs = sorted({d for pair in pairs for d in pair})
         in_pairs_b = sc.broadcast(frozenset(in_pairs))
         keeps_field = job.keeps_field()
@@ -483,104 +543,48 @@ def _decide_and_write(
     # (as -(number + 1)): the report counts their copies of shared blocks.
     with_dropped = report is not None
     if with_blocks:
-        from pyspark.sql import functions as F
-
         dropped_list_b = sc.broadcast(level_dropped)
 
-        def key_rows(batches):
-            # (kind, key, key, block) a block's exact key (kind 0) and
-            # posting key (kind 1), as Arrow columns.
-            import pyarrow as pa
-            import pyarrow.compute as pc
+        def block_key_pieces(batches):
+            from neardup._native import spark as native
 
-            dropped_docs = pa.array(dropped_list_b.value, pa.int64())
-            for batch in batches:
-                for row in zip(*batch.to_pydict().values()):
-                    p, start, line, position, block_words, lo, hi, posting_block, posting_key = row
-                    number, dropped = _block_numbers(
-                        line, position, offset_b.value[p] + start, dropped_docs
-                    )
-                    long_enough = pc.greater(_column(pa.uint32(), block_words), 0)
-                    kept = pc.and_(long_enough, pc.invert(dropped))
-                    if with_dropped:
-                        exact_rows = long_enough
-                        number_or_dropped = pc.if_else(dropped, pc.subtract(pc.negate(number), 1), number)
-                    else:
-                        exact_rows = kept
-                        number_or_dropped = number
-                    exact = pa.RecordBatch.from_arrays(
-                        [
-                            pa.repeat(pa.scalar(0, pa.int32()), len(number)),
-                            _column(pa.int64(), lo),
-                            _column(pa.int64(), hi),
-                            number_or_dropped,
-                        ],
-                        names=["kind", "k1", "k2", "block"],
-                    ).filter(exact_rows)
-                    rows = _column(pa.uint32(), posting_block)
-                    postings = pa.RecordBatch.from_arrays(
-                        [
-                            pa.repeat(pa.scalar(1, pa.int32()), len(rows)),
-                            _column(pa.uint32(), posting_key).cast(pa.int64()),
-                            pa.repeat(pa.scalar(0, pa.int64()), len(rows)),
-                            pc.take(number, rows),
-                        ],
-                        names=["kind", "k1", "k2", "block"],
-                    ).filter(pc.take(kept, rows))
-                    yield exact
-                    yield postings
-
-        grouped = (
-            frame(["block_line", "block_position", "words", "exact_lo", "exact_hi", "posting_block", "posting_key"])
-            .mapInArrow(key_rows, "kind int, k1 long, k2 long, block long")
-            .groupBy("kind", "k1", "k2")
-            .agg(F.collect_list("block").alias("blocks"))
-            .where(F.size("blocks") > 1)
-        )
-        # `_sharing` in Spark SQL.
-        kept_blocks = F.filter("blocks", lambda n: n >= 0)
-        dropped_blocks_of = F.filter("blocks", lambda n: n < 0)
-        shared_numbers = (
-            grouped.select(
-                F.explode(
-                    F.when(F.size(kept_blocks) > 1, F.concat(kept_blocks, dropped_blocks_of)).when(
-                        F.size(kept_blocks) == 1, dropped_blocks_of
-                    )
-                ).alias("block")
+            columns = ("block_line", "block_position", "words", "exact_lo", "exact_hi", "posting_block", "posting_key")
+            return native.Job.block_key_pieces(
+                [(offset_b.value[p] + start, [c[k] for k in columns]) for p, start, _n, c, _errors in batches],
+                dropped_list_b.value,
+                with_dropped,
+                reducers,
             )
-            .distinct()
-            .toArrow()
-            .column("block")
-            .to_pylist()
-        )
-        shared_b = sc.broadcast(sorted(shared_numbers))
+
+        def shared_of(pieces):
+            from neardup._native import spark as native
+
+            return native.Job.shared_of_pieces(pieces)
+
+        # A block may share keys held by several reducers.
+        shared_numbers = sorted({n for piece in shuffled(block_key_pieces, shared_of) for n in _array("q", piece)})
+        shared_b = sc.broadcast(shared_numbers)
         del shared_numbers
 
-        def shared_blocks(batch):
-            import pyarrow as pa
-            import pyarrow.compute as pc
+        def shared_blocks(batches):
+            # Once a partition: the broadcast lists as sets (Arrow's is_in
+            # builds its table of 400,000 shared blocks again at each call).
+            dropped_docs = frozenset(dropped_list_b.value)
+            shared = frozenset(shared_b.value)
+            for p, start, n, c, _errors in batches:
+                numbers, dropped = _block_numbers(
+                    c["block_line"], c["block_position"], offset_b.value[p] + start, dropped_docs
+                )
+                block_words = _array("I", c["words"])
+                shingle_start = _array("I", c["block_shingle_start"])
+                for k, (number, gone) in enumerate(zip(numbers, dropped)):
+                    if (-number - 1 if gone else number) not in shared:
+                        continue
+                    exact = c["exact_lo"][k * 8:k * 8 + 8] + c["exact_hi"][k * 8:k * 8 + 8]
+                    shingles = None if gone else c["block_shingles"][shingle_start[k] * 8:shingle_start[k + 1] * 8]
+                    yield (number, block_words[k], exact, shingles)
 
-            p, start, n, c, _errors = batch
-            number, dropped = _block_numbers(
-                c["block_line"], c["block_position"], offset_b.value[p] + start,
-                pa.array(dropped_list_b.value, pa.int64()),
-            )
-            shared = pa.array(shared_b.value, pa.int64())
-            hit = pc.if_else(
-                dropped,
-                pc.is_in(pc.subtract(pc.negate(number), 1), value_set=shared),
-                pc.is_in(number, value_set=shared),
-            )
-            block_words = _array("I", c["words"])
-            shingle_start = _array("I", c["block_shingle_start"])
-            numbers = number.to_pylist()
-            dropped = dropped.to_pylist()
-            for k in pc.indices_nonzero(hit).to_pylist():
-                exact = c["exact_lo"][k * 8:k * 8 + 8] + c["exact_hi"][k * 8:k * 8 + 8]
-                shingles = None if dropped[k] else c["block_shingles"][shingle_start[k] * 8:shingle_start[k + 1] * 8]
-                yield (numbers[k], block_words[k], exact, shingles)
-
-        found = feats.flatMap(shared_blocks).collect()
+        found = feats.mapPartitions(shared_blocks).collect()
         shared_b.unpersist()
         dropped_list_b.unpersist()
         copies = [(n, exact) for n, _, exact, shingles in found if shingles is None]
@@ -592,13 +596,17 @@ def _decide_and_write(
         del found, copies
         # Stage 5: runs.
         verdicts = job.decide_blocks(words, level_dropped, repeats)
-    report_bytes = None
+    # (path, bytes) of the report and the HTML page.
+    reports = []
     if report is not None:
-        report_bytes = _report(
+        path, output_format, top, html = report
+        wanted = [(p, f) for p, f in ((path, output_format), (html, "html")) if p is not None]
+        written = _report(
             job, lines, files, file_of, offset, first_b.value, lens, blank_lines, words,
             level_dropped, detected, (pair_counts, in_clusters) if with_docs else None,
-            report[1], report[2],
+            [f for _, f in wanted], top, skipped,
         )
+        reports = [(p, w) for (p, _), w in zip(wanted, written)]
     del words
     dropped_blocks = dict(verdicts[0])
     blocks_b = sc.broadcast(dropped_blocks)
@@ -613,11 +621,12 @@ def _decide_and_write(
     last_b = sc.broadcast(last_of_file)
 
     # Stage 6: output.
-    def write(p: int, it: Iterator[str]):
+    def written(p: int, rows: List[str]):
+        """The job, partition `p`'s records written back and the bytes of
+        text they lost."""
         job = _job(options)
         first = first_b.value[p]
         base = offset_b.value[p]
-        rows = list(it)
         batch = []
         for i, line in enumerate(rows):
             doc = base + i
@@ -634,26 +643,56 @@ def _decide_and_write(
             text, removed, error = job.clean_lines(batch)
         if error is not None:
             raise RuntimeError(f"line {base + error[0]}: {error[1]}")
+        return job, text, removed
+
+    def write(p: int, it: Iterator[str]):
+        _job_of_p, text, removed = written(p, list(it))
         yield (p, text, removed)
+
+    def write_parquet(p: int, it):
+        # A Parquet file's partition: its bytes, read again; the batches of
+        # its kept rows as an Arrow IPC stream.
+        ((_path, data),) = it
+        name = files[file_of[p]][0]
+        job, text, removed = written(p, _parquet_lines(name, data, options))
+        yield (p, job.parquet_kept_rows(name, data, text), removed)
+
+    parts = []
+    start = 0
+    for f, rdd in enumerate(per_file):
+        write_part = write_parquet if files[f][4] == PARQUET else write
+        parts.append(rdd.mapPartitionsWithIndex(lambda i, it, start=start, w=write_part: w(start + i, it)))
+        start += rdd.getNumPartitions()
 
     dropped_bytes = sum(lens[d] for d in dropped_docs)
     removed_block_bytes = 0
-    out_parts = lines.mapPartitionsWithIndex(write)
+    out_parts = sc.union(parts)
     target = _Target(output)
-    report_target = None
+    report_targets = []
+    parquet = None
     try:
-        for _p, text, removed in out_parts.toLocalIterator():
-            target.write(text.encode("utf-8"))
+        for p, part, removed in out_parts.toLocalIterator():
+            if isinstance(part, str):
+                target.write(part.encode("utf-8"))
+            else:
+                # Parquet inputs go to one Parquet file, as `clean -o
+                # FILE.parquet` writes them (its first input's schema).
+                if parquet is None:
+                    first = min(footers)
+                    parquet = _native.ParquetWriter(files[first][0], footers[first], job)
+                target.write(parquet.write(files[file_of[p]][0], part))
             removed_block_bytes += removed
-        if report_bytes is not None:
-            report_target = _Target(report[0])
-            report_target.write(report_bytes)
-            report_target.commit()
-        target.commit()
+        if parquet is not None:
+            target.write(parquet.finish())
+        for path, written in reports:
+            report_targets.append(_Target(path))
+            report_targets[-1].write(written)
+        # Renamed into place once every one is complete.
+        for t in (target, *report_targets):
+            t.commit()
     except BaseException:
-        target.abort()
-        if report_target is not None:
-            report_target.abort()
+        for t in (target, *report_targets):
+            t.abort()
         raise
     for b in (offset_b, dropped_b, blocks_b, annotations_b, newline_b, last_b, first_b):
         b.unpersist()
@@ -663,7 +702,7 @@ def _decide_and_write(
         tuple(verdicts[1:]),
         removed_block_bytes,
     )
-    if not quiet and report is None:
+    if not quiet and (report is None or report[0] is None):
         print(f"neardup: {totals}", file=sys.stderr)
     return {
         "documents": documents,
@@ -691,52 +730,16 @@ def _array(code: str, data: bytes) -> array.array:
     return out
 
 
-def _column(kind, data: bytes):
-    """A column of the engine's (little-endian `data`) as an Arrow array,
-    without a Python object a value."""
-    import pyarrow as pa
+def _block_numbers(line: bytes, position: bytes, base: int, dropped_docs) -> Tuple[List[int], List[bool]]:
+    """The block numbers (`document << 32 | position`) of a batch's block
+    columns, and whether each is in a document of `dropped_docs` (a set)."""
+    docs = [base + d for d in _array("I", line)]
+    numbers = [d << 32 | q for d, q in zip(docs, _array("I", position))]
+    return numbers, [d in dropped_docs for d in docs]
 
-    return pa.Array.from_buffers(kind, len(data) // kind.byte_width, [None, pa.py_buffer(data)])
-
-
-def _plus(numbers, base: int):
-    """`numbers` (int32) plus `base`."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    return pc.add(numbers, pa.scalar(base, pa.int32()))
-
-
-def _block_numbers(line: bytes, position: bytes, base: int, dropped_docs):
-    """The block numbers (`document << 32 | position`, int64) of a batch's
-    block columns, and whether each is in a document of `dropped_docs`."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    docs = pc.add(_column(pa.uint32(), line).cast(pa.int64()), base)
-    number = pc.add(pc.multiply(docs, 1 << 32), _column(pa.uint32(), position).cast(pa.int64()))
-    return number, pc.is_in(docs, value_set=dropped_docs)
-
-
-def _raw(values, width: int) -> bytes:
-    """The bytes of a primitive Arrow array without nulls."""
-    data = values.buffers()[1].to_pybytes()
-    return data[values.offset * width:(values.offset + len(values)) * width]
-
-
-def _pair_rows(batches):
-    """The candidate pairs of LSH buckets (lists of documents), as Arrow
-    columns, made by the engine (`Job.bucket_pair_columns`)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from neardup._native import spark as native
-
-    for batch in batches:
-        members = batch.column(0)
-        starts = pc.subtract(members.offsets, members.offsets[0])
-        a, b = native.Job.bucket_pair_columns(_raw(starts, 4), _raw(members.flatten(), 4))
-        yield pa.RecordBatch.from_arrays([_column(pa.int32(), a), _column(pa.int32(), b)], names=["a", "b"])
+def _identity(r: int) -> int:
+    """The reducer of a piece: its key (`partitionBy`)."""
+    return r
 
 
 def _lines_at(lines, wanted, offset, first_of_file) -> List[Tuple[int, str]]:
@@ -761,11 +764,12 @@ def _lines_at(lines, wanted, offset, first_of_file) -> List[Tuple[int, str]]:
 
 def _report(
     job, lines, files, file_of, offset, first_of_file, lens, blank_lines, words,
-    dropped, detected, doc_level, output_format, top,
-) -> bytes:
-    """The report `neardup clean --report` writes, made by the engine on the
-    driver from the job's tables and the lines it reads (documents with
-    repeats, those holding their first copies, documents in clusters)."""
+    dropped, detected, doc_level, formats, top, skipped,
+) -> List[bytes]:
+    """The report `neardup clean --report` writes, in each of `formats`,
+    made by the engine on the driver from the job's tables and the lines it
+    reads (documents with repeats, those holding their first copies,
+    documents in clusters)."""
     wanted = set(job.report_documents(words, dropped, detected[0]))
     if doc_level is not None:
         wanted.update(row[0] for row in doc_level[1])
@@ -777,7 +781,7 @@ def _report(
     starts = [offset[-1]] * (len(files) + 1)
     for f in reversed(range(len(files))):
         starts[f] = first_line.get(f, starts[f + 1])
-    file_rows = [(name, size, starts[f]) for f, (name, size, *_) in enumerate(files)]
+    file_rows = [(name, size, starts[f], kind == PARQUET) for f, (name, size, *_, kind) in enumerate(files)]
     blank = frozenset(blank_lines)
     line_lens = [None if i in blank else n for i, n in enumerate(lens)]
     level = None
@@ -785,7 +789,7 @@ def _report(
         (candidates, verified), rows = doc_level
         level = (candidates, verified, rows)
     return job.report(
-        file_rows, line_lens, words, dropped, detected, level, texts, output_format, top
+        file_rows, line_lens, words, dropped, detected, level, texts, skipped, formats, top
     )
 
 
@@ -889,6 +893,27 @@ def _special(path: str) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+#: What `clean` calls each output when two of them cannot share standard
+#: output.
+_STDOUT_NAMES = {"-o": "the cleaned text", "--report": "the report", "--html": "the HTML page"}
+
+
+def _refuse_shared_outputs(outputs: Sequence[Tuple[str, Optional[str]]]) -> None:
+    """Refuses, as `clean` does, two outputs (flag, path or None) that are
+    one file or both standard output; devices and FIFOs may be shared."""
+    given = [(flag, path) for flag, path in outputs if path is not None]
+    for i, (flag_a, a) in enumerate(given):
+        for flag_b, b in given[i + 1:]:
+            if a == b == "-":
+                fix = "-o FILE or --report FILE" if flag_b == "--report" else f"{flag_b} FILE"
+                raise ValueError(
+                    f"{_STDOUT_NAMES[flag_a]} and {_STDOUT_NAMES[flag_b]} cannot both go to "
+                    f"standard output; give {fix}"
+                )
+            if "-" not in (a, b) and _same_path(a, b) and not (_special(a) and _special(b)):
+                raise InputError([f"{a} ({flag_a}) and {b} ({flag_b}) are one file: each output needs a file of its own"])
+
+
 def _same_path(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b) or (
         os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
@@ -919,9 +944,10 @@ def _parser() -> argparse.ArgumentParser:
     clean_cmd.add_argument("--partitions", type=int, help="cut the input into about this many partitions")
     clean_cmd.add_argument("-q", "--quiet", action="store_true", help="no line of totals")
     clean_cmd.add_argument("--report", metavar="FILE", help="write the report there (a path on the driver, or -), as clean --report does")
-    clean_cmd.add_argument("--output-format", help="the report's format: text (default), json or jsonl")
+    clean_cmd.add_argument("--output-format", help="the report's format: text (default), json, jsonl or html")
     clean_cmd.add_argument("--json", action="store_true", help="short for --output-format json")
     clean_cmd.add_argument("--top", type=int, default=10, help="shared blocks listed in the text report")
+    clean_cmd.add_argument("--html", metavar="FILE", help="also write the report as a page to look at (a path on the driver, or -), as clean --html does")
     for name, kind in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
         if kind is bool:
@@ -956,10 +982,7 @@ def _report_format(args) -> str:
     given = given or "text"
     if given not in REPORT_FORMATS:
         raise ValueError(f"--output-format {given} is not taken by the Spark job yet")
-    if args.report == args.output == "-":
-        raise ValueError(
-            "the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE"
-        )
+    _refuse_shared_outputs([("-o", args.output), ("--report", args.report), ("--html", args.html)])
     return given
 
 
@@ -973,7 +996,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         _native.Job(options)
         output_format = _report_format(args)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, InputError) as e:
         print(f"neardup: {e}", file=sys.stderr)
         return 2
     if args.partitions is not None and args.partitions < 1:
@@ -991,7 +1014,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         clean(
             spark, args.inputs, args.output, options, args.partitions, args.quiet,
-            args.report, output_format, args.top,
+            args.report, output_format, args.top, args.html,
         )
     except (InputError, ValueError) as e:
         if not isinstance(e, InputError):

@@ -164,6 +164,61 @@ impl Job {
         Ok((columns.into_dict(py)?, errors))
     }
 
+    /// Whether `neardup clean` reads a file named `name` as Parquet
+    /// (`--format parquet`, or a `.parquet` name with `--format auto`).
+    fn reads_parquet(&self, name: &str) -> bool {
+        let input = neardup::input::InputPath {
+            path: name.into(),
+            relative: name.into(),
+            reader: None,
+        };
+        neardup::input::format_of(&input, &self.config) == neardup::config::Format::Parquet
+    }
+
+    /// A Parquet file (`data`, named `name`) as the JSON Lines records
+    /// `neardup clean` reads it as (one a row), and its footer's metadata
+    /// ([`ParquetWriter`] takes the first input's); a file that is not
+    /// Parquet, or lacks its text column, is a `ValueError` with `clean`'s
+    /// message.
+    fn parquet_records<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        data: Vec<u8>,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let (records, footer) = py
+            .detach(|| engine::parquet_records(Path::new(name), data, &self.config))
+            .map_err(PyValueError::new_err)?;
+        Ok((PyBytes::new(py, &records), PyBytes::new(py, &footer)))
+    }
+
+    /// The kept rows of a Parquet file (`data`, named `name`), from its
+    /// cleaned records ([`Job::clean_lines`] or [`Job::annotate_lines`] of
+    /// its records): an Arrow IPC stream of the batches `neardup clean`
+    /// writes of it.
+    fn parquet_kept_rows<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        data: Vec<u8>,
+        cleaned: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let ipc = py
+            .detach(|| {
+                engine::parquet_kept_rows(Path::new(name), data, cleaned.as_bytes(), &self.config)
+            })
+            .map_err(PyValueError::new_err)?;
+        Ok(PyBytes::new(py, &ipc))
+    }
+
+    /// `clean`'s refusal of Parquet inputs written to standard output or a
+    /// file not named `.parquet`, and of a `.parquet` output of other
+    /// inputs: `inputs` are (name, read as Parquet); `None` when none.
+    #[staticmethod]
+    fn parquet_destination(inputs: Vec<(String, bool)>, output: &str) -> Option<String> {
+        engine::check_parquet_destination(&inputs, output).err()
+    }
+
     /// The compression `neardup clean` reads a file named `name` with,
     /// from its name, else its first bytes: `"gzip"`, `"zstd"` or `None`.
     #[staticmethod]
@@ -188,34 +243,119 @@ impl Job {
         Ok(PyBytes::new(py, &out))
     }
 
-    /// The candidate pairs of many buckets, as columns: the buckets' members
-    /// are `members` (i32, little-endian) cut at `starts` (i32 offsets, one
-    /// more than the buckets, as an Arrow list array has them), each in any
-    /// order; returns the pairs' first and second documents (i32 columns).
+    /// The LSH band rows of a partition's batches, cut into one piece per
+    /// reducer (`reducers` of them) for the shuffle: each batch is (document
+    /// number of its first line, and its `band_line`, `band_table` and
+    /// `band_key` columns of [`Job::feature_columns`]).
     #[staticmethod]
-    fn bucket_pair_columns<'py>(
-        py: Python<'py>,
-        starts: &[u8],
-        members: &[u8],
-    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
-        let starts = from_le::<u32>(starts)?;
-        let members = from_le::<u32>(members)?;
-        let (a, b) = py.detach(|| {
-            let mut a = Vec::new();
-            let mut b = Vec::new();
-            let mut bucket = Vec::new();
-            for w in starts.windows(2) {
-                bucket.clear();
-                bucket.extend_from_slice(&members[w[0] as usize..w[1] as usize]);
-                bucket.sort_unstable();
-                for (x, y) in engine::bucket_pairs(&bucket) {
-                    a.push(x);
-                    b.push(y);
-                }
-            }
-            (a, b)
+    #[allow(clippy::type_complexity)]
+    fn band_pieces(
+        py: Python<'_>,
+        batches: Vec<(u32, Vec<u8>, Vec<u8>, Vec<u8>)>,
+        reducers: usize,
+    ) -> PyResult<Vec<Bound<'_, PyBytes>>> {
+        let mut rows = Vec::new();
+        for (base, line, table, key) in &batches {
+            let (line, table, key) = (
+                from_le::<u32>(line)?,
+                from_le::<i32>(table)?,
+                from_le::<u64>(key)?,
+            );
+            rows.extend(
+                line.iter()
+                    .zip(table)
+                    .zip(key)
+                    .map(|((l, t), k)| (t.unsigned_abs(), k, base + l)),
+            );
+        }
+        let pieces = py.detach(|| engine::band_pieces(&rows, reducers));
+        Ok(pieces.iter().map(|p| PyBytes::new(py, p)).collect())
+    }
+
+    /// The candidate pairs of the buckets whose rows a reducer received
+    /// (pieces of [`Job::band_pieces`]), sorted: their first and second
+    /// documents (u32 columns).
+    #[staticmethod]
+    fn pairs_of_pieces(
+        py: Python<'_>,
+        pieces: Vec<Vec<u8>>,
+    ) -> PyResult<(Bound<'_, PyBytes>, Bound<'_, PyBytes>)> {
+        if let Some(bad) = pieces.iter().find(|p| p.len() % 16 != 0) {
+            return Err(PyValueError::new_err(format!(
+                "a piece of {} bytes is not band rows",
+                bad.len()
+            )));
+        }
+        let (a, b): (Vec<u32>, Vec<u32>) = py.detach(|| {
+            let pieces: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
+            engine::pairs_of_pieces(&pieces).into_iter().unzip()
         });
         Ok((le_bytes(py, &a), le_bytes(py, &b)))
+    }
+
+    /// The block key rows of a partition's batches, cut into one piece per
+    /// reducer: each batch is (document number of its first line, and its
+    /// `block_line`, `block_position`, `words`, `exact_lo`, `exact_hi`,
+    /// `posting_block` and `posting_key` columns); `dropped`: the documents
+    /// dropped whole, ascending; `with_dropped`: their blocks' exact keys
+    /// too ([`engine::block_key_pieces`]).
+    #[staticmethod]
+    #[allow(clippy::type_complexity)]
+    fn block_key_pieces(
+        py: Python<'_>,
+        batches: Vec<(u32, [Vec<u8>; 7])>,
+        dropped: Vec<u32>,
+        with_dropped: bool,
+        reducers: usize,
+    ) -> PyResult<Vec<Bound<'_, PyBytes>>> {
+        let columns = batches
+            .iter()
+            .map(|(base, [line, position, words, lo, hi, block, key])| {
+                Ok((
+                    *base,
+                    from_le::<u32>(line)?,
+                    from_le::<u32>(position)?,
+                    from_le::<u32>(words)?,
+                    (from_le::<u64>(lo)?, from_le::<u64>(hi)?),
+                    (from_le::<u32>(block)?, from_le::<u32>(key)?),
+                ))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let pieces = py.detach(|| {
+            let keys: Vec<engine::BlockKeys<'_>> = columns
+                .iter()
+                .map(
+                    |(base, line, position, words, exact, postings)| engine::BlockKeys {
+                        base: *base,
+                        line,
+                        position,
+                        words,
+                        exact: (&exact.0, &exact.1),
+                        postings: (&postings.0, &postings.1),
+                    },
+                )
+                .collect();
+            engine::block_key_pieces(&keys, &dropped, with_dropped, reducers)
+        });
+        Ok(pieces.iter().map(|p| PyBytes::new(py, p)).collect())
+    }
+
+    /// The blocks that share a key among the rows a reducer received
+    /// (pieces of [`Job::block_key_pieces`]): block numbers, a dropped
+    /// document's as `-(number + 1)`, sorted (i64 column).
+    #[staticmethod]
+    fn shared_of_pieces(py: Python<'_>, pieces: Vec<Vec<u8>>) -> PyResult<Bound<'_, PyBytes>> {
+        if let Some(bad) = pieces.iter().find(|p| p.len() % 25 != 0) {
+            return Err(PyValueError::new_err(format!(
+                "a piece of {} bytes is not block key rows",
+                bad.len()
+            )));
+        }
+        let shared = py.detach(|| {
+            let pieces: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
+            engine::shared_of_pieces(&pieces)
+        });
+        Ok(le_bytes(py, &shared))
     }
 
     /// The documents dropped as near duplicates, and how many clusters,
@@ -336,30 +476,38 @@ impl Job {
         py.detach(|| engine::report_documents(&words, &skipped, &repeats, &self.config))
     }
 
-    /// The report `neardup clean --report` writes, as bytes in `format`
-    /// (`text`, `json` or `jsonl`; `top`: shared blocks the text lists), from
-    /// the job's findings ([`engine::ReportParts`], documents numbered by
-    /// line): each file's (name, bytes, first line), each line's text
-    /// length (`None` when blank) and block word counts, the documents
-    /// dropped, the repeats and copies in dropped documents
+    /// The report `neardup clean --report` writes, as bytes in each of
+    /// `formats` (`text`, `json`, `jsonl` or `html`; `top`: shared blocks
+    /// the text lists), from the job's findings ([`engine::ReportParts`],
+    /// documents numbered by line): each file's (name, bytes, first line,
+    /// Parquet),
+    /// each line's text length (`None` when blank) and block word counts,
+    /// the documents dropped, the repeats and copies in dropped documents
     /// ([`Job::detect_shared`]), the document level's (candidate pairs,
-    /// verified pairs, cluster rows) and the lines the report reads.
+    /// verified pairs, cluster rows), the lines the report reads and what
+    /// was passed over (`--on-error skip`: messages, in input order).
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn report<'py>(
         &self,
         py: Python<'py>,
-        files: Vec<(String, usize, usize)>,
+        files: Vec<(String, usize, usize, bool)>,
         lens: Vec<Option<usize>>,
         words: Vec<Vec<u8>>,
         dropped: Vec<u32>,
         found: (Vec<RepeatRow>, Vec<(u64, u64)>),
         doc_level: Option<(usize, usize, Vec<ClusterRow>)>,
         texts: Vec<(u32, String)>,
-        format: &str,
+        skipped: Vec<String>,
+        formats: Vec<String>,
         top: usize,
-    ) -> PyResult<Bound<'py, PyBytes>> {
+    ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
         let parts = engine::ReportParts {
-            files,
+            skipped,
+            parquet: files.iter().map(|f| f.3).collect(),
+            files: files
+                .into_iter()
+                .map(|(name, size, first, _)| (name, size, first))
+                .collect(),
             lens,
             words: words_of(&words),
             dropped,
@@ -384,24 +532,11 @@ impl Job {
             }),
             texts,
         };
-        let written: Result<Vec<u8>, String> = py.detach(|| {
-            let report = engine::report(parts, &self.config)?;
-            let mut out = Vec::new();
-            let done = match format {
-                "json" => report.write_json(&mut out),
-                "jsonl" => report.write_jsonl(&mut out),
-                _ => {
-                    let mut text = String::new();
-                    let done = neardup::report::write_text(&report, top, &mut text);
-                    out = text.into_bytes();
-                    done
-                }
-            };
-            done.map_err(|e| e.to_string())?;
-            Ok(out)
-        });
-        let out = written.map_err(PyValueError::new_err)?;
-        Ok(PyBytes::new(py, &out))
+        let formats: Vec<&str> = formats.iter().map(String::as_str).collect();
+        let written = py
+            .detach(|| engine::written_reports(parts, &self.config, &formats, top))
+            .map_err(PyValueError::new_err)?;
+        Ok(written.iter().map(|w| PyBytes::new(py, w)).collect())
     }
 
     /// Writes lines back as `neardup clean` does: each (line, a file's
@@ -487,10 +622,62 @@ fn write_lines<T>(
     (out, removed, None)
 }
 
+/// The one Parquet output of Parquet inputs, written on the driver from
+/// each input's kept rows ([`Job::parquet_kept_rows`]) as `neardup clean`
+/// writes it.
+#[pyclass(module = "neardup._native.spark", unsendable)]
+struct ParquetWriter {
+    writer: Option<engine::ParquetWriter>,
+}
+
+#[pymethods]
+impl ParquetWriter {
+    /// The output whose first input is `first`, with its footer's metadata
+    /// ([`Job::parquet_records`]), for `job`'s options.
+    #[new]
+    fn new(first: &str, footer: &[u8], job: &Job) -> PyResult<ParquetWriter> {
+        let writer = engine::ParquetWriter::new(Path::new(first), footer, &job.config)
+            .map_err(PyValueError::new_err)?;
+        Ok(ParquetWriter {
+            writer: Some(writer),
+        })
+    }
+
+    /// Writes the kept rows of input `name`; returns the file's bytes made
+    /// so far. Inputs whose columns differ from the first's are a
+    /// `ValueError` with `clean`'s message.
+    fn write<'py>(
+        &mut self,
+        py: Python<'py>,
+        name: &str,
+        ipc: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the Parquet output is finished"))?;
+        let out = writer
+            .write(Path::new(name), ipc)
+            .map_err(PyValueError::new_err)?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// The file's last bytes: its last row group and footer.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| PyValueError::new_err("the Parquet output is finished"))?;
+        let out = writer.finish().map_err(PyValueError::new_err)?;
+        Ok(PyBytes::new(py, &out))
+    }
+}
+
 /// Adds the `spark` submodule to the package's native module.
 pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     let m = PyModule::new(parent.py(), "spark")?;
     m.add_class::<Job>()?;
+    m.add_class::<ParquetWriter>()?;
     parent.add_submodule(&m)?;
     Ok(())
 }
@@ -576,7 +763,7 @@ macro_rules! le_bytes_of {
         }
     )*};
 }
-le_bytes_of!(u32, i32, u64);
+le_bytes_of!(u32, i32, u64, i64);
 
 fn le_bytes<'py, T: LeBytes>(py: Python<'py>, values: &[T]) -> Bound<'py, PyBytes> {
     let mut out = Vec::with_capacity(std::mem::size_of_val(values));

@@ -335,7 +335,7 @@ def test_a_corrupt_compressed_input_is_refused_as_the_cli_refuses_it(cli, spark,
 
 @pytest.mark.parametrize(
     "flags",
-    [["--index", "i"], ["--on-error", "skip"], ["--html", "r.html"]],
+    [["--index", "i"], ["--update"], ["--reference", "r"], ["--out-dir", "d"]],
     ids=lambda f: f[0],
 )
 def test_options_not_taken_yet_are_refused_by_name(tmp_path, small, flags):
@@ -371,3 +371,183 @@ def test_annotate_equals_the_cli(cli, spark, tmp_path, small, options, partition
     records = [json.loads(line.lstrip("\ufeff")) for line in written.splitlines() if line.strip()]
     assert sum(r["neardup_duplicate"] for r in records) > 10
     assert len(records) == figures["documents"]
+
+
+def parquet_corpus(small, out_dir, files):
+    """The small corpus's records as `files` Parquet files (zstd, row
+    groups of 300 rows): an integer id, the text, and columns the job must
+    carry through (a URL, a score with nulls, a list)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = [json.loads(line) for line in (small / "a.jsonl").read_text().splitlines()]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    per_file = -(-len(records) // files)
+    for f in range(files):
+        part = records[f * per_file:(f + 1) * per_file]
+        table = pa.table(
+            {
+                "id": pa.array([f * per_file + i for i in range(len(part))], pa.int64()),
+                "url": [f"https://example.org/{r['id']}" for r in part],
+                "text": [r["text"] for r in part],
+                "score": [None if i % 7 == 0 else i / 3 for i in range(len(part))],
+                "tags": [["a", str(i % 3)] for i in range(len(part))],
+            }
+        )
+        path = out_dir / f"part-{f}.parquet"
+        pq.write_table(table, path, compression="zstd", row_group_size=300)
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("files", [1, 3])
+@pytest.mark.parametrize(
+    "options,report",
+    [({}, "json"), ({"annotate": True, "level": "docs"}, "text")],
+    ids=["defaults-json", "annotate-text"],
+)
+def test_parquet_inputs_equal_the_cli(cli, spark, tmp_path, small, files, options, report):
+    """Parquet in, Parquet out: the CLI's file and report, byte for byte,
+    from one file (one partition) and from three (three partitions)."""
+    import pyarrow.parquet as pq
+
+    tree = tmp_path / "in"
+    parquet_corpus(small, tree, files)
+    expected = tmp_path / "cli.parquet"
+    run_cli(cli, [tree], expected, *option_flags(options), "--report", tmp_path / "cli.report",
+            "--output-format", report)
+    got = tmp_path / "spark.parquet"
+    figures = neardup_spark.clean(
+        spark, [str(tree)], str(got), options, quiet=True,
+        report=str(tmp_path / "spark.report"), output_format=report,
+    )
+    assert figures["partitions"] == files
+    assert got.read_bytes() == expected.read_bytes()
+    assert (tmp_path / "spark.report").read_bytes() == (tmp_path / "cli.report").read_bytes()
+    table = pq.read_table(got)
+    assert table.column_names[:5] == ["id", "url", "text", "score", "tags"]
+    if options.get("annotate"):
+        # Every row kept and marked; duplicates among them.
+        assert table.num_rows == figures["documents"]
+        assert sum(table.column("neardup_duplicate").to_pylist()) > 10
+    else:
+        assert figures["dropped_documents"] > 10 and figures["removed_blocks"] > 10
+        assert table.num_rows == figures["documents"] - figures["dropped_documents"]
+
+
+def test_parquet_errors_are_the_clis(cli, spark, tmp_path, small):
+    """A null text, a missing text column, a file that is not Parquet and a
+    Parquet input written to JSON Lines are refused with `clean`'s message,
+    and nothing is written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (path,) = parquet_corpus(small, tmp_path / "in", 1)
+    table = pq.read_table(path)
+    texts = table.column("text").to_pylist()
+    texts[6] = None
+    pq.write_table(table.set_column(2, "text", pa.array(texts, pa.string())), tmp_path / "null.parquet")
+    (tmp_path / "cut.parquet").write_bytes(path.read_bytes()[:5000])
+    out = tmp_path / "out" / "x.parquet"
+    out.parent.mkdir()
+    cases = [
+        (tmp_path / "null.parquet", out, {}),
+        (path, out, {"text_field": "body"}),
+        (tmp_path / "cut.parquet", out, {}),
+        (path, out.with_suffix(".jsonl"), {}),
+    ]
+    said = []
+    for given, target, options in cases:
+        refused = cli.run("clean", given, "-o", target, *option_flags(options), check=False)
+        assert refused.returncode == 2
+        with pytest.raises(neardup_spark.InputError) as e:
+            neardup_spark.clean(spark, [str(given)], str(target), options, quiet=True)
+        assert str(e.value) == refused.stderr.decode().strip().removeprefix("neardup: ")
+        said.append(str(e.value))
+    assert said[0] == f'{tmp_path}/null.parquet:7: field "text" is null, not a string'
+    assert 'no column "body"' in said[1]
+    assert "Parquet is written as Parquet" in said[3]
+    assert list(out.parent.iterdir()) == []
+
+
+def test_html_equals_the_cli(cli, spark, tmp_path, small, capsys):
+    """`--html FILE` (beside a JSON report, and alone, with the line of
+    totals) and `--output-format html`: the CLI's page, byte for byte, with
+    the texts of the documents it shows."""
+    said = run_cli(cli, [small], tmp_path / "cli.jsonl", "--html", tmp_path / "cli.html")
+    run_cli(cli, [small], tmp_path / "cli.jsonl", "--html", tmp_path / "cli2.html",
+            "--report", tmp_path / "cli.json", "--json")
+    page = (tmp_path / "cli.html").read_bytes()
+    assert page == (tmp_path / "cli2.html").read_bytes()
+    # The page holds the shown documents' texts (compressed): far more than
+    # the report.
+    assert page.startswith(b"<!DOCTYPE html>") and len(page) > 20000
+    figures = neardup_spark.clean(
+        spark, [str(small)], str(tmp_path / "s.jsonl"), partitions=3, quiet=True,
+        report=str(tmp_path / "s.json"), output_format="json", html=str(tmp_path / "s.html"),
+    )
+    assert (tmp_path / "s.html").read_bytes() == page
+    assert (tmp_path / "s.json").read_bytes() == (tmp_path / "cli.json").read_bytes()
+    assert (tmp_path / "s.jsonl").read_bytes() == (tmp_path / "cli.jsonl").read_bytes()
+    # Alone: the line of totals, as the CLI prints it.
+    capsys.readouterr()
+    neardup_spark.clean(spark, [str(small)], str(tmp_path / "t.jsonl"), partitions=2, html=str(tmp_path / "t.html"))
+    assert (tmp_path / "t.html").read_bytes() == page
+    assert capsys.readouterr().err == said
+    neardup_spark.clean(
+        spark, [str(small)], str(tmp_path / "u.jsonl"), partitions=1, quiet=True,
+        report=str(tmp_path / "u.html"), output_format="html",
+    )
+    assert (tmp_path / "u.html").read_bytes() == page
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["-o", "o.jsonl", "--html", "o.jsonl"], ["-o", "o.jsonl", "--report", "r", "--html", "r"],
+     ["-o", "-", "--html", "-"], ["-o", "o.jsonl", "--report", "-", "--html", "-"]],
+    ids=["output", "report", "stdout", "report-stdout"],
+)
+def test_html_paths_are_refused_as_the_cli_refuses_them(cli, tmp_path, small, flags):
+    flags = [f if f.startswith("-") else str(tmp_path / f) for f in flags]
+    refused = cli.run("clean", small, *flags, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", str(small), *flags],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert (refused.returncode, done.returncode) == (2, 2)
+    assert done.stderr.strip() == refused.stderr.decode().strip()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_on_error_skip_equals_the_cli(cli, spark, tmp_path, small, partitions, capsys):
+    """`--on-error skip`: bad records copied as they are and a corrupt
+    compressed file passed over, as the CLI does: the same output, the same
+    `skipped` in the JSON report, the same warnings on standard error."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    lines = (small / "a.jsonl").read_bytes().splitlines(keepends=True)
+    lines[5:5] = [b'{"id": "x", "text": 3}\n', b"not json\n"]
+    lines[300:300] = [b'{"id": "y"}\n']
+    (tree / "a.jsonl").write_bytes(b"".join(lines))
+    (tree / "b.jsonl.gz").write_bytes(gzip.compress(b"".join(lines[:40]))[:300])
+    (tree / "c.jsonl").write_bytes((small / "b" / "z.jsonl").read_bytes())
+    expected = tmp_path / "cli.jsonl"
+    done = cli.run("clean", tree, "-o", expected, "--on-error", "skip", "--report", tmp_path / "cli.json", "--json")
+    assert done.returncode == 0
+    capsys.readouterr()
+    got = tmp_path / "spark.jsonl"
+    neardup_spark.clean(
+        spark, [str(tree)], str(got), {"on_error": "skip"}, partitions=partitions,
+        report=str(tmp_path / "spark.json"), output_format="json",
+    )
+    assert capsys.readouterr().err == done.stderr.decode()
+    assert got.read_bytes() == expected.read_bytes()
+    report = (tmp_path / "spark.json").read_bytes()
+    assert report == (tmp_path / "cli.json").read_bytes()
+    skipped = json.loads(report)["skipped"]
+    assert len(skipped) == 4 and "b.jsonl.gz: truncated or corrupt gzip stream" in skipped[3]
+    assert b'{"id": "x", "text": 3}\nnot json\n' in got.read_bytes()

@@ -32,7 +32,7 @@
 //!    names ([`report_documents`]).
 
 use crate::cluster::{cluster_pairs, Candidates, DocSketch};
-use crate::config::{Config, Level};
+use crate::config::{Config, Level, OnError};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect, Match};
 use crate::jsonl::{self, FieldValue};
@@ -42,8 +42,12 @@ use crate::segment::segment;
 use crate::shingle::{hash_block_words, shingles_of, Sketch};
 use rayon::prelude::*;
 
+mod parquet;
 mod report;
+mod shuffle;
+pub use parquet::*;
 pub use report::*;
+pub use shuffle::*;
 
 /// A JSON Lines record read as `neardup clean` reads it.
 #[derive(Debug)]
@@ -588,7 +592,8 @@ pub fn decide_blocks(
 /// but a byte-order mark before it when its document is dropped whole, the
 /// text field replaced by the cleaned text's JSON when it loses blocks
 /// (`dropped_blocks`: their positions in the document, ascending), else the
-/// line as it was. Also returns the bytes of text its blocks lost.
+/// line as it was; a bad record with `--on-error skip` is copied as it is.
+/// Also returns the bytes of text its blocks lost.
 ///
 /// # Errors
 /// The record's error message.
@@ -601,13 +606,18 @@ pub fn clean_record(
     config: &Config,
 ) -> Result<(String, usize), String> {
     let end = if terminator { "\n" } else { "" };
-    let (body_start, parsed, body) = match read_line(line, first, config)? {
-        Line::Blank => return Ok((format!("{line}{end}"), 0)),
-        Line::Record {
+    let (body_start, parsed, body) = match read_line(line, first, config) {
+        // A bad record passed over (`--on-error skip`) is copied as it is.
+        Ok(Line::Blank) | Err(_) if config.on_error == OnError::Skip => {
+            return Ok((format!("{line}{end}"), 0))
+        }
+        Ok(Line::Blank) => return Ok((format!("{line}{end}"), 0)),
+        Err(e) => return Err(e),
+        Ok(Line::Record {
             body_start,
             parsed,
             body,
-        } => (body_start, parsed, body),
+        }) => (body_start, parsed, body),
     };
     if doc_dropped {
         return Ok((line[..body_start].to_owned(), 0));
@@ -651,7 +661,8 @@ pub fn annotated_record(
     config: &Config,
 ) -> Result<(String, usize), String> {
     let (text, removed) = clean_record(line, first, terminator, false, dropped_blocks, config)?;
-    if matches!(read_line(line, first, config)?, Line::Blank) {
+    // A blank line, or a bad record passed over: copied as it is.
+    if !matches!(read_line(line, first, config), Ok(Line::Record { .. })) {
         return Ok((text, removed));
     }
     let close = text.rfind('}').expect("records are JSON objects");

@@ -44,6 +44,12 @@ pub struct ReportParts {
     /// Each input file: its name as the report gives it, its size in bytes,
     /// and the number of its first line.
     pub files: Vec<(String, usize, usize)>,
+    /// Whether each input file is Parquet (read as its records; the
+    /// report's `inputs` say so). None: every one is JSON Lines.
+    pub parquet: Vec<bool>,
+    /// What was passed over (`--on-error skip`): each input and record, as
+    /// its message, in input order.
+    pub skipped: Vec<String>,
     /// The bytes of text of each line's record (`None`: a blank line).
     pub lens: Vec<Option<usize>>,
     /// Each line's blocks' word counts.
@@ -71,8 +77,62 @@ pub struct ReportParts {
 /// # Panics
 /// If `parts` are not of one corpus (a repeat past its blocks, a text of a
 /// blank line).
+pub fn report(parts: ReportParts, config: &Config) -> Result<crate::report::Report, String> {
+    Ok(made(parts, config)?.0)
+}
+
+/// The report `neardup clean` writes of the same input, made as [`report`]
+/// makes it, in each of `formats` (`text`, with `top` shared blocks listed;
+/// `json`, `jsonl`, or `html`: the page `--html` writes, with the texts of
+/// the documents it shows).
+///
+/// # Errors
+/// As [`report`], and a format not one of those.
+pub fn written_reports(
+    parts: ReportParts,
+    config: &Config,
+    formats: &[&str],
+    top: usize,
+) -> Result<Vec<Vec<u8>>, String> {
+    let (report, corpus, read) = made(parts, config)?;
+    let text_of = |d: usize| read.contains(&d).then(|| corpus.text(&corpus.documents[d]));
+    formats
+        .iter()
+        .map(|format| {
+            let mut out = Vec::new();
+            let done = match *format {
+                "json" => report.write_json(&mut out),
+                "jsonl" => report.write_jsonl(&mut out),
+                "html" => crate::report::html::write(&report, Some(&text_of), &mut out),
+                "text" => {
+                    let mut text = String::new();
+                    crate::report::write_text(&report, top, &mut text)
+                        .map_err(|e| e.to_string())?;
+                    out = text.into_bytes();
+                    Ok(())
+                }
+                other => return Err(format!("no report format {other}")),
+            };
+            done.map_err(|e| e.to_string())?;
+            Ok(out)
+        })
+        .collect()
+}
+
+/// The report of [`report`], the corpus it was made from and the documents
+/// whose text that corpus holds.
 #[allow(clippy::too_many_lines)]
-pub fn report(mut parts: ReportParts, config: &Config) -> Result<crate::report::Report, String> {
+fn made(
+    mut parts: ReportParts,
+    config: &Config,
+) -> Result<
+    (
+        crate::report::Report,
+        crate::input::Corpus,
+        std::collections::HashSet<usize>,
+    ),
+    String,
+> {
     use crate::input::{Corpus, Data, Document, InputPath, Source};
     use std::sync::Arc;
     // Documents are numbered past blank lines; blocks keep their numbers.
@@ -135,7 +195,11 @@ pub fn report(mut parts: ReportParts, config: &Config) -> Result<crate::report::
                 relative: name.into(),
                 reader: None,
             },
-            format: crate::Format::Jsonl,
+            format: if parts.parquet.get(f) == Some(&true) {
+                crate::Format::Parquet
+            } else {
+                crate::Format::Jsonl
+            },
             data: Data::Owned(data),
         };
         let (read, _) = crate::input::documents(&source, config).map_err(|e| e.to_string())?;
@@ -241,12 +305,16 @@ pub fn report(mut parts: ReportParts, config: &Config) -> Result<crate::report::
     };
     let mut accumulator = crate::report::Accumulator::new(config, "clean");
     accumulator.add(&corpus, &analysis, &corpus);
+    let skipped: Vec<crate::Error> = std::mem::take(&mut parts.skipped)
+        .into_iter()
+        .map(crate::Error::Usage)
+        .collect();
     let mut report = accumulator
-        .finish(&corpus.sources, &[])
+        .finish(&corpus.sources, &skipped)
         .expect("nothing is spooled");
     // Each input's size is that of its file, not of the lines read here.
     for (input, file) in report.inputs.iter_mut().zip(&parts.files) {
         input.bytes = file.1;
     }
-    Ok(report)
+    Ok((report, corpus, needed))
 }

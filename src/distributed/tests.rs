@@ -14,9 +14,11 @@ struct Spread {
     doc_level: Option<(usize, usize, Vec<InCluster>)>,
 }
 
-/// What the Spark job does, on one machine: features per document, keys
-/// grouped as a shuffle groups them, decisions from the groups.
-fn spread(texts: &[String], config: &Config) -> Spread {
+/// What the Spark job does, on one machine: features per document, key
+/// rows cut into pieces for `reducers` reducers as its partitions cut them
+/// (one partition here), each reducer's groups, decisions from them.
+#[allow(clippy::too_many_lines)]
+fn spread(texts: &[String], config: &Config, reducers: usize) -> Spread {
     let candidates = (config.level != Level::Blocks).then(|| Candidates::new(config));
     let docs: Vec<DocFeatures> = texts
         .iter()
@@ -26,15 +28,14 @@ fn spread(texts: &[String], config: &Config) -> Spread {
     let mut dropped_docs = vec![false; docs.len()];
     let mut doc_level = None;
     if let Some(c) = &candidates {
-        let mut buckets: BTreeMap<(usize, u64), Vec<u32>> = BTreeMap::new();
-        for (d, f) in (0..n).zip(&docs) {
-            if f.keys.len() == c.tables() {
-                for (t, &k) in f.keys.iter().enumerate() {
-                    buckets.entry((t, k)).or_default().push(d);
-                }
-            }
-        }
-        let pairs: Vec<(u32, u32)> = buckets.values().flat_map(|m| bucket_pairs(m)).collect();
+        let rows: Vec<(u32, u64, u32)> = (0..n)
+            .zip(&docs)
+            .filter(|(_, f)| f.keys.len() == c.tables())
+            .flat_map(|(d, f)| (0..).zip(&f.keys).map(move |(t, &k)| (t, k, d)))
+            .collect();
+        let pieces = band_pieces(&rows, reducers);
+        assert_eq!(pieces.len(), reducers);
+        let pairs: Vec<(u32, u32)> = pieces.iter().flat_map(|p| pairs_of_pieces(&[p])).collect();
         let mut in_pairs: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
         in_pairs.sort_unstable();
         in_pairs.dedup();
@@ -69,43 +70,51 @@ fn spread(texts: &[String], config: &Config) -> Spread {
     if config.level == Level::Docs {
         return out;
     }
-    // Global block numbers, and the keys each block shares through; blocks
-    // of dropped documents only by their exact keys, apart.
-    let mut groups: BTreeMap<(u8, u128), Vec<u64>> = BTreeMap::new();
-    let mut copies: BTreeMap<u128, Vec<u64>> = BTreeMap::new();
+    // The block columns of one batch holding every document, as the
+    // features of a partition give them.
+    let (mut line, mut position, mut words, mut lo, mut hi) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut posting_block, mut posting_key) = (Vec::new(), Vec::new());
     let mut numbered = BTreeMap::new();
     for (d, f) in (0..n).zip(&docs) {
         for (i, b) in (0..).zip(&f.blocks) {
-            let block = block_number(d, i);
-            if out.dropped_docs[d as usize] && b.words > 0 {
-                copies.entry(b.exact).or_default().push(block);
-            } else if b.words > 0 {
-                groups.entry((0, b.exact)).or_default().push(block);
-                for k in posting_keys(b, config) {
-                    groups.entry((1, u128::from(k))).or_default().push(block);
-                }
-            }
-            numbered.insert(block, b);
+            posting_block.extend(
+                posting_keys(b, config)
+                    .iter()
+                    .map(|_| u32::try_from(line.len()).unwrap()),
+            );
+            posting_key.extend(posting_keys(b, config));
+            line.push(d);
+            position.push(i);
+            words.push(b.words);
+            lo.push(u64::try_from(b.exact & u128::from(u64::MAX)).unwrap());
+            hi.push(u64::try_from(b.exact >> 64).unwrap());
+            numbered.insert(block_number(d, i), b);
         }
     }
-    let dropped: Vec<(u64, u128)> = copies
+    let batch = BlockKeys {
+        base: 0,
+        line: &line,
+        position: &position,
+        words: &words,
+        exact: (&lo, &hi),
+        postings: (&posting_block, &posting_key),
+    };
+    let pieces = block_key_pieces(&[batch], &out.skipped, true, reducers);
+    let shared: std::collections::BTreeSet<i64> =
+        pieces.iter().flat_map(|p| shared_of_pieces(&[p])).collect();
+    let block = |n: i64| u64::try_from(if n < 0 { -n - 1 } else { n }).unwrap();
+    let dropped: Vec<(u64, u128)> = shared
         .iter()
-        .filter(|(exact, _)| groups.contains_key(&(0, **exact)))
-        .flat_map(|(&exact, blocks)| blocks.iter().map(move |&b| (b, exact)))
+        .filter(|&&n| n < 0)
+        .map(|&n| (block(n), numbered[&block(n)].exact))
         .collect();
-    let mut shared: Vec<u64> = groups
-        .values()
-        .filter(|m| m.len() > 1)
-        .flatten()
-        .copied()
-        .collect();
-    shared.sort_unstable();
-    shared.dedup();
     let shared: Vec<SharedBlock> = shared
-        .into_iter()
-        .map(|b| SharedBlock {
-            block: b,
-            features: numbered[&b].clone(),
+        .iter()
+        .filter(|&&n| n >= 0)
+        .map(|&n| SharedBlock {
+            block: block(n),
+            features: numbered[&block(n)].clone(),
         })
         .collect();
     out.detected = detect_shared(shared, &out.words, &out.skipped, &dropped, config);
@@ -190,12 +199,15 @@ fn the_decisions_from_shared_keys_are_those_of_one_run() {
         assert!(
             blocks.iter().filter(|b| !b.is_empty()).count() > 20 || config.level == Level::Docs
         );
-        let found = spread(&texts, &config);
-        assert_eq!(
-            (found.dropped_docs, found.dropped_blocks),
-            (docs, blocks),
-            "{config:?}"
-        );
+        // However many reducers the shuffle has.
+        for reducers in [1, 4] {
+            let found = spread(&texts, &config, reducers);
+            assert_eq!(
+                (found.dropped_docs, found.dropped_blocks),
+                (docs.clone(), blocks.clone()),
+                "{config:?}, {reducers} reducers"
+            );
+        }
     }
 }
 
@@ -260,7 +272,7 @@ fn the_report_from_shared_keys_is_that_of_one_run() {
             .unwrap();
 
         // Numbered by line: the first file's blank line is document 150.
-        let found = spread(&texts, &config);
+        let found = spread(&texts, &config, 3);
         let line_of = |d: u32| if d < 150 { d } else { d + 1 };
         let renumber = |b: u64| block_number(line_of((b >> 32) as u32), b as u32);
         let mut words = found.words.clone();
@@ -319,6 +331,8 @@ fn the_report_from_shared_keys_is_that_of_one_run() {
                 ("part0.jsonl".into(), files[0].len(), 0),
                 ("part1.jsonl".into(), files[1].len(), split + 1),
             ],
+            parquet: Vec::new(),
+            skipped: Vec::new(),
             lens,
             words,
             dropped: skipped,
