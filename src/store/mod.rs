@@ -331,7 +331,7 @@ pub fn merge_files(
     )?;
     // The output's lock is held from before reading (the output may be one
     // of the inputs) until the merged index is in place.
-    let _lock = lock(output)?;
+    let mut lock = lock(output)?;
     let (a_path, b_path) = (a, b);
     let (a, b) = (Segment::open(a, None, None)?, Segment::open(b, None, None)?);
     if same_header(a_path, b_path) {
@@ -342,6 +342,7 @@ pub fn merge_files(
         )));
     }
     merge(&a, &b, output)?.persist()?;
+    lock.keep();
     Ok((a.documents(), b.documents()))
 }
 

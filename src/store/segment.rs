@@ -107,42 +107,131 @@ pub fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// An index's exclusive lock, taken by [`lock`]. When this run created the
+/// lock file, the file is removed when the lock is dropped unless
+/// [`Lock::keep`] was called (the run succeeded): a failed run leaves no
+/// lock file behind. The removal happens while the lock is held, and a run
+/// that takes a lock checks that its file is still the one by that name,
+/// so that a run waiting on a removed file takes the lock again.
+pub struct Lock {
+    file: File,
+    created: Option<PathBuf>,
+}
+
+impl Lock {
+    /// Another descriptor of the same lock (held until both are closed).
+    ///
+    /// # Errors
+    /// When the descriptor cannot be duplicated.
+    pub fn share(&self) -> std::io::Result<File> {
+        self.file.try_clone()
+    }
+
+    /// Keeps the lock file when the lock goes (the run succeeded).
+    pub fn keep(&mut self) {
+        if let Some(path) = self.created.take() {
+            crate::target::forget_created(&path);
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(path) = self.created.take() {
+            // Still held: no other run has taken it, and one waiting on it
+            // finds the name gone and takes a new one.
+            let _ = std::fs::remove_file(&path);
+            crate::target::forget_created(&path);
+        }
+    }
+}
+
+/// Whether `path` names the open file `file` (a lock file removed and
+/// perhaps made anew while a run waited on it does not).
+fn still_named(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
 /// Takes the index's exclusive lock (`PATH.lock`) for an update, saying so on
 /// stderr and waiting when another run holds it; then removes temporary
 /// files that dead runs left beside the index ([`crate::target::sweep`]).
+/// The directories and the lock file it creates are removed if the run
+/// fails ([`Lock`], [`crate::target::remove_created`]).
 ///
 /// # Errors
 /// When the lock file cannot be created or locked.
-pub fn lock(path: &Path) -> Result<File> {
+pub fn lock(path: &Path) -> Result<Lock> {
     let lock = lock_path(path);
-    if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&lock)
-        .map_err(|e| Error::io(&lock, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!(
-                "neardup: {} is locked by another neardup run; waiting for it to finish",
-                crate::escape::shown_path(path)
-            );
-            file.lock().map_err(|e| Error::io(&lock, e))?;
+    let dir = lock
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut said = false;
+    loop {
+        crate::target::create_dirs(dir).map_err(|e| Error::io(dir, e))?;
+        let open = |new: bool| {
+            std::fs::OpenOptions::new()
+                .create_new(new)
+                .read(true)
+                .write(true)
+                .open(&lock)
+        };
+        let (file, created) = match open(true) {
+            Ok(file) => {
+                crate::target::note_created(&lock);
+                (file, Some(lock.clone()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match open(false) {
+                Ok(file) => (file, None),
+                // Removed by a run that failed: make it anew.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&lock, e)),
+            },
+            Err(e) => return Err(Error::io(&lock, e)),
+        };
+        let mut taken = Lock { file, created };
+        match taken.file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if !said {
+                    eprintln!(
+                        "neardup: {} is locked by another neardup run; waiting for it to finish",
+                        crate::escape::shown_path(path)
+                    );
+                    said = true;
+                }
+                if let Err(e) = taken.file.lock() {
+                    taken.keep();
+                    return Err(Error::io(&lock, e));
+                }
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                // Not held: not ours to remove.
+                taken.keep();
+                return Err(Error::io(&lock, e));
+            }
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock, e)),
+        if !still_named(&taken.file, &lock) {
+            // Not ours to remove (the name is gone or another file's now).
+            taken.keep();
+            continue;
+        }
+        // Temporary files of runs that died beside the index go now.
+        crate::target::sweep(dir);
+        return Ok(taken);
     }
-    // Temporary files of runs that died beside the index go now.
-    crate::target::sweep(
-        lock.parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new(".")),
-    );
-    Ok(file)
 }
 
 /// An error naming every setting an index was built with that this run changes.
