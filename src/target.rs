@@ -116,6 +116,28 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a run (exit 2) that would write over a lock file in `locks`
+/// (each named with the index it locks as its role): by name after
+/// following links, or by device and inode (`writes` leaves out the run's
+/// own lock files).
+///
+/// # Errors
+/// A [`Error::Usage`] naming the path, its role and the index.
+pub fn check_not_locks(locks: &[Use], writes: &[Use]) -> Result<()> {
+    for w in writes.iter().filter(|u| u.path.as_os_str() != "-") {
+        let wid = Identity::of(&w.path);
+        if let Some(lock) = locks.iter().find(|l| wid.same(&Identity::of(&l.path))) {
+            return Err(Error::Usage(format!(
+                "{} ({}) is the lock file of {}: a run never replaces an index's lock file (two updates of the index could then run at once); choose another name",
+                crate::escape::shown_path(&w.path),
+                w.role,
+                lock.role
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The canonical path a (maybe not yet existing) file would have, following
 /// a symbolic link even when what it names does not exist yet.
 #[must_use]

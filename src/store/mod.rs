@@ -325,6 +325,7 @@ pub fn merge_files(
             b.display()
         ))
     })?;
+    check_locks(&[a, b, output], &[Use::new(output, "index merge -o")])?;
     check_distinct(
         &[Use::new(a, "index A"), Use::new(b, "index B")],
         &[Use::new(lock_path(output), "the output's lock file")],

@@ -107,6 +107,36 @@ pub fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Refuses a run whose `writes` include the lock file of an index: of one
+/// of `indexes` (those it reads or writes), or of any neardup index beside a
+/// write named `INDEX.lock`.
+///
+/// # Errors
+/// A [`Error::Usage`] naming the write and the index.
+pub fn check_locks(indexes: &[&Path], writes: &[crate::target::Use]) -> Result<()> {
+    use crate::target::Use;
+    let shown = |p: &Path| crate::escape::shown_path(p);
+    let mut locks: Vec<Use> = indexes
+        .iter()
+        .map(|index| Use::new(lock_path(index), shown(index)))
+        .collect();
+    for w in writes {
+        let index = w.path.with_extension("");
+        if w.path.extension().is_some_and(|e| e == "lock") && is_index(&index) {
+            locks.push(Use::new(w.path.clone(), shown(&index)));
+        }
+    }
+    crate::target::check_not_locks(&locks, writes)
+}
+
+/// Whether `path` is a regular file that starts as a neardup index does.
+fn is_index(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && File::open(path).is_ok_and(|f| read_at(&f, &mut magic, 0).is_ok())
+        && &magic == MAGIC
+}
+
 /// An index's exclusive lock, taken by [`lock`]. When this run created the
 /// lock file, the file is removed when the lock is dropped unless
 /// [`Lock::keep`] was called (the run succeeded): a failed run leaves no
