@@ -342,7 +342,16 @@ impl Segment {
         if !file.metadata().map_err(|e| Error::io(path, e))?.is_file() {
             return Err(crate::target::not_regular(path));
         }
-        Segment::from_file(path, file, params, lock)
+        let segment = Segment::from_file(path, file, params, lock)?;
+        // Only a chunked run's own segments (unnamed files) start later.
+        let (first_document, first_block) = (segment.meta.first_document, segment.meta.first_block);
+        if first_document != 0 || first_block != 0 {
+            return Err(corrupt(
+                path,
+                format_args!("an index file numbers its documents and blocks from 0, this one from document {first_document} and block {first_block}"),
+            ));
+        }
+        Ok(segment)
     }
 
     /// [`Segment::open`] of an open file, named `path` in messages (a
