@@ -815,7 +815,11 @@ impl Underway<'_> {
 /// `dir`), counting those `made`.
 fn label(made: &mut usize, dir: &Path) -> PathBuf {
     *made += 1;
-    dir.join(format!("segment-{made}.ndx"))
+    // The user sees the directory they gave: the file itself has no name.
+    PathBuf::from(format!(
+        "{} (this run's spooled index, part {made})",
+        dir.display()
+    ))
 }
 
 /// Adds a chunk's totals to the run's.
