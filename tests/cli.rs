@@ -841,8 +841,24 @@ fn strip_markup_hashes_without_tags_and_keeps_them_in_the_output() {
     assert_eq!(out.code, 0, "{out:?}");
     let out = run(dir.path(), &["scan", "--index", "i.ndx", "docs.jsonl"]);
     assert_eq!(out.code, 2, "{out:?}");
+    // Named as flags a user can type (`--strip-markup false` would read
+    // `false` as an input).
     assert!(
-        out.stderr.contains("--strip-markup false (this run: true)"),
+        out.stderr
+            .contains("--no-strip-markup (this run: --strip-markup)"),
+        "{out:?}"
+    );
+    std::fs::copy(dir.path().join("i.ndx"), dir.path().join("j.ndx")).unwrap();
+    let out = run(dir.path(), &["index", "build", "-o", "k.ndx", "docs.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run(
+        dir.path(),
+        &["index", "merge", "k.ndx", "j.ndx", "-o", "m.ndx"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("--strip-markup (j.ndx: --no-strip-markup)"),
         "{out:?}"
     );
 }
