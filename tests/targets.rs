@@ -29,24 +29,13 @@ fn run_in(dir: &Path, mode: &[&str], args: &[&str]) -> crate::util::Output {
 /// Every `.neardup-*.tmp` under `dir` (names only: a device there is never
 /// read).
 fn temporaries(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.file_type().unwrap().is_dir() {
-            found.extend(
-                temporaries(&entry.path())
-                    .into_iter()
-                    .map(|t| format!("{name}/{t}")),
-            );
-        } else if name.starts_with(".neardup-")
-            && Path::new(&name).extension().is_some_and(|e| e == "tmp")
-        {
-            found.push(name);
-        }
-    }
-    found.sort();
-    found
+    names(dir)
+        .into_iter()
+        .filter(|n| {
+            let name = n.rsplit('/').next().unwrap_or(n);
+            name.starts_with(".neardup-") && name.ends_with(".tmp")
+        })
+        .collect()
 }
 
 #[cfg(unix)]
