@@ -33,7 +33,7 @@ fn temporaries(dir: &Path) -> Vec<String> {
         .into_iter()
         .filter(|n| {
             let name = n.rsplit('/').next().unwrap_or(n);
-            name.starts_with(".neardup-") && name.ends_with(".tmp")
+            name.starts_with(".neardup-") && Path::new(name).extension().is_some_and(|e| e == "tmp")
         })
         .collect()
 }
