@@ -61,14 +61,33 @@ def make_inputs(d):
         os.path.join(d, "groups.jsonl"), flood, ["--memory-limit", "64M"])
     same = "the very same record repeated many times over"
     inputs["flood 200k identical"] = (os.path.join(d, "same.jsonl"), [same] * 200_000, [])
+    # Issue 14's floods at a memory limit (--floods): peak RSS against it.
+    if FLOODS:
+        inputs["flood 1M identical"] = (os.path.join(d, "same1m.jsonl"), [same] * 1_000_000, [])
+        near = [same + " " + str(i) for i in range(200_000)]
+        inputs["flood 200k near-identical (one word differs)"] = (os.path.join(d, "near.jsonl"), near, [])
+        inputs["flood 1M empty records"] = (os.path.join(d, "empty.jsonl"), [""] * 1_000_000, [])
     for path, texts, _ in inputs.values():
         if not os.path.exists(path):
             write_jsonl(path, texts)
+    if FLOODS:
+        para = os.path.join(d, "para.txt")
+        with open(para, "w") as f:
+            f.write((words(rng, 40) + "\n\n") * 1_000_000)
+        inputs["one paragraph repeated 1M times (text)"] = (para, None, [])
+        bomb = os.path.join(d, "bomb.txt.zst")
+        line = (words(rng, 12) + "\n").encode()
+        cmd = f"yes '{line.decode().strip()}' | head -c 3000000000 | zstd -q -19 -T0 > {bomb}"
+        subprocess.run(cmd, shell=True, check=True)
+        inputs["3 GB of text in a small .zst"] = (bomb, None, [])
     return {k: (p, extra) for k, (p, _, extra) in inputs.items()}
 
 
-def run(binary, path, extra):
-    cmd = ["/usr/bin/time", "-v", binary, "scan", "-q", *extra, path]
+FLOODS = False
+
+
+def run(binary, path, extra, command=("scan", "-q")):
+    cmd = ["/usr/bin/time", "-v", binary, *command, *extra, path]
     start = time.perf_counter()
     p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
@@ -80,8 +99,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="", help="run only inputs whose name contains this")
+    ap.add_argument("--floods", action="store_true",
+                    help="issue 14's floods at --memory-limit 64M, 128M and 1G: scan, "
+                         "clean --index --update and check, peak RSS against the limit")
     ap.add_argument("binaries", nargs="+")
     args = ap.parse_args()
+    if args.floods:
+        return floods(args)
     with tempfile.TemporaryDirectory() as d:
         inputs = make_inputs(d)
         print("| input | MB | build | median s | ms/MB | peak RSS MiB | exit |")
@@ -99,6 +123,34 @@ def main():
                 wall, rss, code = rs[len(rs) // 2]
                 print(f"| {name} | {mb:.1f} | {os.path.basename(b)} | {wall:.2f} | "
                       f"{wall * 1000 / mb:.0f} | {rss:.0f} | {code} |", flush=True)
+
+
+def floods(args):
+    global FLOODS
+    FLOODS = True
+    commands = {
+        "scan": lambda t: ("scan", "-q"),
+        "clean --index --update": lambda t: ("clean", "-q", "--index", os.path.join(t, "i.ndx"),
+                                             "--update", "-o", os.path.join(t, "out")),
+        "check": lambda t: ("check", "-q", "--max-dup-docs", "100%"),
+    }
+    with tempfile.TemporaryDirectory() as d:
+        inputs = {k: v for k, v in make_inputs(d).items()
+                  if k.startswith(("flood", "one paragraph", "3 GB")) and "--memory" not in k}
+        print("| input | limit | command | build | s | peak RSS MiB | over the limit MiB | exit |")
+        print("|---|---|---|---|---:|---:|---:|---:|")
+        for name, (path, _) in inputs.items():
+            if args.only not in name:
+                continue
+            for limit in ("64M", "128M", "1G"):
+                mib = {"64M": 64, "128M": 128, "1G": 1024}[limit]
+                for cname, make in commands.items():
+                    for b in args.binaries:
+                        with tempfile.TemporaryDirectory() as t:
+                            extra = ["--memory-limit", limit, "--tmp-dir", t]
+                            wall, rss, code = run(b, path, extra, make(t))
+                        print(f"| {name} | {limit} | {cname} | {os.path.basename(b)} | {wall:.1f} | "
+                              f"{rss:.0f} | {rss - mib:+.0f} | {code} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -341,7 +341,7 @@ impl Sink for DirSink<'_> {
                 std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
             };
             let other = |e: Error| std::io::Error::other(e.to_string());
-            std::fs::create_dir_all(&dir).map_err(failed)?;
+            crate::target::create_dirs(&dir).map_err(failed)?;
             let (target, file) = if Compression::from_name(&path) == Compression::None {
                 let target = Target::open(&path, ".neardup-").map_err(other)?;
                 let file = match &target {

@@ -115,7 +115,7 @@ pub struct MergeArgs {
     pub a: PathBuf,
     /// The later index.
     pub b: PathBuf,
-    /// The merged index to write.
+    /// The merged index to write (A or B to replace that index with the merge).
     #[arg(short = 'o', long = "output", value_name = "OUT", required = true)]
     pub output: PathBuf,
 }

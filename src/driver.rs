@@ -83,13 +83,13 @@ fn is_broken_pipe(err: &Error) -> bool {
 #[derive(Default)]
 struct OpenIndex {
     history: Option<History>,
-    /// The exclusive lock of an update whose index does not exist yet (an
-    /// existing index holds its own).
+    /// A second descriptor of the update's lock, for an index that does not
+    /// exist yet (an existing index holds it while open).
     _lock: Option<std::fs::File>,
     /// The update's lock, held until the index is renamed into place at the
-    /// end of the run (a second descriptor of the same lock: the opened
-    /// index's own goes with it before then).
-    held: Option<std::fs::File>,
+    /// end of the run (the opened index's descriptor goes before then), and
+    /// its lock file removed then if the run created it and failed.
+    held: Option<store::Lock>,
     report: Option<report::IndexReport>,
 }
 
@@ -99,8 +99,8 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
         IndexUse::Build(out) => {
             let lock = store::lock(out)?;
             return Ok(OpenIndex {
-                held: Some(lock.try_clone().map_err(|e| Error::io(out, e))?),
-                _lock: Some(lock),
+                _lock: Some(lock.share().map_err(|e| Error::io(out, e))?),
+                held: Some(lock),
                 ..OpenIndex::default()
             });
         }
@@ -108,9 +108,9 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
     };
     let (mut lock, mut held) = (None, None);
     if update {
-        let file = store::lock(path)?;
-        held = Some(file.try_clone().map_err(|e| Error::io(path, e))?);
-        lock = Some(file);
+        let taken = store::lock(path)?;
+        lock = Some(taken.share().map_err(|e| Error::io(path, e))?);
+        held = Some(taken);
     }
     let history = if path.exists() {
         let params = IndexParams::of(&plan.config);
@@ -213,6 +213,11 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         });
     }
     let index = open_index(plan).map_err(Failure::one)?;
+    if plan.memory_limit.is_some() {
+        // Made here, so that a run that fails removes it again.
+        crate::target::create_dirs(&plan.spool_dir)
+            .map_err(|e| Failure::one(Error::io(&plan.spool_dir, e)))?;
+    }
     if let Some(d) = &plan.destination {
         let formats: Vec<_> = plan
             .inputs
@@ -401,7 +406,10 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         staging.add(index);
     }
     staging.commit().map_err(Failure::one)?;
-    drop((held, lock));
+    if let Some(mut held) = held {
+        held.keep();
+    }
+    drop(lock);
     if let (IndexUse::Build(out), false) = (&plan.index, plan.quiet) {
         progress.say(&format!(
             "indexed {} and {} into {}",
@@ -807,7 +815,11 @@ impl Underway<'_> {
 /// `dir`), counting those `made`.
 fn label(made: &mut usize, dir: &Path) -> PathBuf {
     *made += 1;
-    dir.join(format!("segment-{made}.ndx"))
+    // The user sees the directory they gave: the file itself has no name.
+    PathBuf::from(format!(
+        "{} (this run's spooled index, part {made})",
+        dir.display()
+    ))
 }
 
 /// Adds a chunk's totals to the run's.

@@ -200,6 +200,30 @@ pub fn unescape(raw: &str) -> Cow<'_, str> {
     Cow::Owned(unsafe { String::from_utf8_unchecked(out) })
 }
 
+/// Byte ranges of `line` (a valid JSON object) that remove its members
+/// named in `names` and leave valid JSON: a member followed by a kept one
+/// goes with its comma; members after the last kept one go with the comma
+/// before them. Empty when no member is named (or none would be kept).
+#[must_use]
+pub fn without_fields(line: &str, names: &[&str]) -> Vec<Range<usize>> {
+    let members = fields(line.as_bytes());
+    let gone: Vec<bool> = members
+        .iter()
+        .map(|(key, _)| names.iter().any(|n| key_is(line, key.clone(), n)))
+        .collect();
+    let Some(last_kept) = gone.iter().rposition(|n| !n) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Range<usize>> = (0..last_kept)
+        .filter(|&i| gone[i])
+        .map(|i| members[i].0.start..members[i + 1].0.start)
+        .collect();
+    if let Some(last) = members.last().filter(|_| last_kept + 1 < members.len()) {
+        out.push(members[last_kept].1.end..last.1.end);
+    }
+    out
+}
+
 fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
     let raw = &line[raw];
     if !raw.contains('\\') {

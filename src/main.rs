@@ -31,6 +31,10 @@ fn main() -> ExitCode {
         .status(),
         command => run(command),
     };
+    if status == ExitStatus::Error {
+        // A failed run leaves no directory or lock file it made.
+        neardup::target::remove_created();
+    }
     status.into()
 }
 

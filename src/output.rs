@@ -153,8 +153,14 @@ pub fn write_source_part(
             at = record.line_end();
             continue;
         }
+        // Annotating an annotated record: the earlier run's fields go.
+        let earlier = if matches!(annotate, Annotate::No) {
+            Vec::new()
+        } else {
+            earlier_annotation(data, record.body())
+        };
         if let Some(json) = json {
-            out.write_all(&data[at..record.text_value().start])?;
+            copy_except(&mut out, data, at..record.text_value().start, &earlier)?;
             out.write_all(json.as_bytes())?;
             at = record.text_value().end;
         }
@@ -164,7 +170,7 @@ pub fn write_source_part(
                 .rposition(|&b| b == b'}')
                 .expect("records are JSON objects")
                 + record.body().start;
-            out.write_all(&data[at..close])?;
+            copy_except(&mut out, data, at..close, &earlier)?;
             match annotate {
                 Annotate::Later(marks) => marks.push(out.written),
                 _ => out.write_all(fields.unwrap_or_default().as_bytes())?,
@@ -173,6 +179,42 @@ pub fn write_source_part(
         }
     }
     out.write_all(&data[at..part.end])
+}
+
+/// The byte ranges of the record at `body` of `data` that hold the fields
+/// an earlier `--annotate` wrote (see [`crate::jsonl::without_fields`]).
+fn earlier_annotation(data: &[u8], body: Range<usize>) -> Vec<Range<usize>> {
+    let line = &data[body.clone()];
+    if memchr::memmem::find(line, b"neardup").is_none() {
+        return Vec::new();
+    }
+    std::str::from_utf8(line).map_or_else(
+        |_| Vec::new(),
+        |line| {
+            crate::jsonl::without_fields(line, &crate::config::ANNOTATION_FIELDS)
+                .into_iter()
+                .map(|r| body.start + r.start..body.start + r.end)
+                .collect()
+        },
+    )
+}
+
+/// Writes `data[range]` but the parts of it in `except` (sorted ranges).
+fn copy_except(
+    out: &mut dyn Write,
+    data: &[u8],
+    range: Range<usize>,
+    except: &[Range<usize>],
+) -> std::io::Result<()> {
+    let mut at = range.start;
+    for skip in except
+        .iter()
+        .filter(|r| r.end > range.start && r.start < range.end)
+    {
+        out.write_all(&data[at..skip.start.max(at)])?;
+        at = skip.end.min(range.end).max(at);
+    }
+    out.write_all(&data[at..range.end])
 }
 
 /// A writer that counts the bytes written through it.

@@ -406,7 +406,7 @@ fn check_report_formats(request: &Request) -> Result<()> {
 /// summary, the index written by `--update` or `index build` and its lock
 /// file — is also a path read (an input, found by walking directories or
 /// given, `--index`, `--reference`) or another path written, by name or by
-/// file identity.
+/// file identity, or the lock file of an index ([`crate::store::check_locks`]).
 fn check_paths(
     request: &Request,
     index: &IndexUse,
@@ -444,10 +444,13 @@ fn check_paths(
     if let Some(summary) = &request.step_summary {
         writes.push(Use::new(summary, "--step-summary"));
     }
+    // The run's own lock files: checked against the reads and other writes
+    // once those are known not to be an index's lock file.
+    let mut locks = Vec::new();
     match index {
         IndexUse::Build(out) => {
             writes.push(Use::new(out, "index build -o"));
-            writes.push(Use::new(lock_path(out), "the index's lock file"));
+            locks.push(Use::new(lock_path(out), "the index's lock file"));
         }
         IndexUse::Read {
             path,
@@ -456,7 +459,7 @@ fn check_paths(
         } => {
             if *update {
                 writes.push(Use::new(path, "--index"));
-                writes.push(Use::new(lock_path(path), "the index's lock file"));
+                locks.push(Use::new(lock_path(path), "the index's lock file"));
             } else {
                 reads.push(Use::new(path, "--index"));
             }
@@ -466,6 +469,15 @@ fn check_paths(
     if let Some(reference) = &request.reference {
         reads.push(Use::new(reference, "--reference"));
     }
+    let indexes: Vec<&Path> = match index {
+        IndexUse::Build(path) | IndexUse::Read { path, .. } => vec![path.as_path()],
+        IndexUse::None => Vec::new(),
+    }
+    .into_iter()
+    .chain(request.reference.as_deref())
+    .collect();
+    crate::store::check_locks(&indexes, &writes)?;
+    writes.extend(locks);
     if let Some(dir) = &request.tmp_dir {
         if dir.exists() && !dir.is_dir() {
             return Err(Error::Usage(format!(

@@ -116,6 +116,28 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a run (exit 2) that would write over a lock file in `locks`
+/// (each named with the index it locks as its role): by name after
+/// following links, or by device and inode (`writes` leaves out the run's
+/// own lock files).
+///
+/// # Errors
+/// A [`Error::Usage`] naming the path, its role and the index.
+pub fn check_not_locks(locks: &[Use], writes: &[Use]) -> Result<()> {
+    for w in writes.iter().filter(|u| u.path.as_os_str() != "-") {
+        let wid = Identity::of(&w.path);
+        if let Some(lock) = locks.iter().find(|l| wid.same(&Identity::of(&l.path))) {
+            return Err(Error::Usage(format!(
+                "{} ({}) is the lock file of {}: a run never replaces an index's lock file (two updates of the index could then run at once); choose another name",
+                crate::escape::shown_path(&w.path),
+                w.role,
+                lock.role
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The canonical path a (maybe not yet existing) file would have, following
 /// a symbolic link even when what it names does not exist yet.
 #[must_use]
@@ -268,11 +290,71 @@ impl Target {
 /// Temporary files alive now, removed if the process is interrupted.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Directories and lock files this run created, removed again if it fails
+/// ([`remove_created`]) or is interrupted.
+static CREATED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 /// Directories already swept of dead processes' temporary files.
 static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
 fn live() -> MutexGuard<'static, Vec<PathBuf>> {
     LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn created() -> MutexGuard<'static, Vec<PathBuf>> {
+    CREATED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Creates directory `dir` and its missing parents, as `create_dir_all`
+/// does, noting each one it creates: a run that fails removes them again
+/// ([`remove_created`]), so that it leaves no trace.
+///
+/// # Errors
+/// When a directory cannot be created.
+pub fn create_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+        missing.push(d);
+        at = d.parent();
+    }
+    for d in missing.into_iter().rev() {
+        match std::fs::create_dir(d) {
+            Ok(()) => created().push(d.to_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Notes a file this run created (a lock file), removed if the run is
+/// interrupted; [`forget_created`] when it is removed or kept.
+pub fn note_created(path: &Path) {
+    created().push(path.to_owned());
+}
+
+/// Forgets a file noted by [`note_created`].
+pub fn forget_created(path: &Path) {
+    created().retain(|p| p != path);
+}
+
+/// Removes what this run created and noted (directories, newest first, when
+/// empty; lock files), after a failure: a failed run leaves every file and
+/// directory as it was.
+pub fn remove_created() {
+    let mut created = created();
+    for path in created.drain(..).rev() {
+        if std::fs::remove_dir(&path).is_err() && path.is_file() {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Keeps what this run created (it succeeded): a later run in this process
+/// that fails does not remove it.
+pub fn keep_created() {
+    created().clear();
 }
 
 /// A temporary file beside its target, removed unless renamed over it.
@@ -295,7 +377,7 @@ impl Staged {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        create_dirs(&dir).map_err(|e| Error::io(&dir, e))?;
         sweep(&dir);
         let mut builder = tempfile::Builder::new();
         let prefix = format!("{prefix}{}-{}-", std::process::id(), own_start());
@@ -644,6 +726,7 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
                 for path in live.iter() {
                     let _ = std::fs::remove_file(path);
                 }
+                remove_created();
                 let status = if signal == SIGBUS {
                     // The faulting thread retries its read (and faults)
                     // until the process ends here.

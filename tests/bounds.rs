@@ -468,6 +468,8 @@ fn crafted_first_numbers_in_range_are_corrupt_index_errors_on_look_up() {
         for args in [
             &["scan", "--index", &file, "w.jsonl"][..],
             &["check", "--reference", &file, "w.jsonl"][..],
+            &["index", "stats", "--verify", &file][..],
+            &["index", "merge", &file, "x.ndx", "-o", "m.ndx"][..],
         ] {
             is_corrupt_index_error(d, field, args);
         }

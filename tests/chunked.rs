@@ -733,3 +733,40 @@ fn a_json_array_is_refused_not_cleaned_as_text() {
         "{\\rtf1\\ansi hello}\n"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_spool_that_cannot_be_written_is_named_as_given() {
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    // No file may grow past 20 KiB (SIGXFSZ ignored: the write fails
+    // instead of killing the run); the chunks' spooled index is larger.
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 40; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_neardup"))
+        .args([
+            "scan",
+            "-q",
+            "--memory-limit",
+            SMALL,
+            "--tmp-dir",
+            "spool",
+            "all.jsonl",
+        ])
+        .current_dir(d)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "neardup: spool (this run's spooled index, part 1): writing failed: File too large"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("segment-"), "{stderr}");
+    assert!(!d.join("spool").exists(), "the run made it, and failed");
+}

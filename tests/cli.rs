@@ -710,6 +710,54 @@ fn annotate_keeps_every_record_and_marks_duplicates() {
 }
 
 #[test]
+fn annotating_an_annotated_file_replaces_its_fields() {
+    let case = data_dir().join("near-duplicate-docs");
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::copy(case.join("wire.jsonl"), d.join("wire.jsonl")).unwrap();
+    // Fields of an earlier run anywhere in a record, one with an escaped name.
+    let text = "one two three four five six seven eight nine ten eleven twelve";
+    let by_hand = format!(
+        "{{\"neardup_cluster\": 7, \"id\": \"x\", \"neardup\\u005fduplicate\": true, \"text\": \"{text}\", \"neardup_similarity\": 0.5 , \"neardup_removed_bytes\":3}}\n"
+    );
+    std::fs::write(d.join("hand.jsonl"), by_hand.repeat(2)).unwrap();
+    for mode in [
+        &[][..],
+        &["--memory-limit", "24K", "--tmp-dir", "spool"][..],
+    ] {
+        let annotate = |input: &str, output: &str| {
+            // Documents only: a second run's blocks are the cleaned ones.
+            let mut args = vec!["clean", "-q", "--level", "docs", "--annotate"];
+            args.extend_from_slice(mode);
+            args.extend_from_slice(&["-o", output, input]);
+            let out = run(d, &args);
+            assert_eq!(out.code, 0, "{out:?}");
+            std::fs::read_to_string(d.join(output)).unwrap()
+        };
+        let once = annotate("wire.jsonl", "once.jsonl");
+        let twice = annotate("once.jsonl", "twice.jsonl");
+        assert_eq!(once, twice, "{mode:?}");
+        let hand = annotate("hand.jsonl", "hand-out.jsonl");
+        for line in once.lines().chain(hand.lines()) {
+            let record: Value = serde_json::from_str(line).unwrap();
+            for field in ["cluster", "similarity", "duplicate", "removed_bytes"] {
+                let key = format!("\"neardup_{field}\":");
+                assert!(line.matches(&key).count() <= 1, "{key} twice: {line}");
+            }
+            assert!(!line.contains("\\u005f"), "{line}");
+            assert!(record["neardup_cluster_size"].is_number(), "{line}");
+        }
+        let first: Value = serde_json::from_str(hand.lines().next().unwrap()).unwrap();
+        assert_eq!(
+            (&first["id"], &first["text"]),
+            (&Value::from("x"), &Value::from(text))
+        );
+        assert_eq!(first["neardup_duplicate"], false);
+        assert_eq!(first["neardup_similarity"], 1.0);
+    }
+}
+
+#[test]
 fn keep_longest_and_max_field_choose_the_kept_copy() {
     let case = data_dir().join("near-duplicate-docs");
     let report = |args: &[&str]| -> Value {
@@ -793,8 +841,24 @@ fn strip_markup_hashes_without_tags_and_keeps_them_in_the_output() {
     assert_eq!(out.code, 0, "{out:?}");
     let out = run(dir.path(), &["scan", "--index", "i.ndx", "docs.jsonl"]);
     assert_eq!(out.code, 2, "{out:?}");
+    // Named as flags a user can type (`--strip-markup false` would read
+    // `false` as an input).
     assert!(
-        out.stderr.contains("--strip-markup false (this run: true)"),
+        out.stderr
+            .contains("--no-strip-markup (this run: --strip-markup)"),
+        "{out:?}"
+    );
+    std::fs::copy(dir.path().join("i.ndx"), dir.path().join("j.ndx")).unwrap();
+    let out = run(dir.path(), &["index", "build", "-o", "k.ndx", "docs.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run(
+        dir.path(),
+        &["index", "merge", "k.ndx", "j.ndx", "-o", "m.ndx"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("--strip-markup (j.ndx: --no-strip-markup)"),
         "{out:?}"
     );
 }

@@ -584,7 +584,10 @@ fn merged_indexes_find_what_either_holds() {
         assert_eq!(out.code, 1, "{name} is all in the merged index: {out:?}");
         assert!(out.stdout_str().contains("(20 of 20)"), "{out:?}");
     }
-    // Merging into one of the inputs works too.
+    // Merging into either input works too: B's copy of the merge is A's.
+    std::fs::copy(d.join("b"), d.join("b2")).unwrap();
+    expect(d, 0, &["index", "merge", "a", "b2", "-o", "b2"]);
+    assert_eq!(stats(d, "b2"), stats(d, "ab"));
     expect(d, 0, &["index", "merge", "a", "b", "-o", "a"]);
     assert_eq!(stats(d, "a"), stats(d, "ab"));
     // Indexes built with other settings do not merge.
@@ -595,6 +598,12 @@ fn merged_indexes_find_what_either_holds() {
     let out = expect(d, 2, &["index", "merge", "ab", "c", "-o", "abc"]);
     assert!(out.stderr.contains("--seed 42 (c: 7)"), "{out:?}");
     assert!(!d.join("abc").exists());
+    let c = std::fs::read(d.join("c")).unwrap();
+    expect(d, 2, &["index", "merge", "ab", "c", "-o", "c"]);
+    assert!(
+        std::fs::read(d.join("c")).unwrap() == c,
+        "a failed merge into B changed B"
+    );
 }
 
 #[test]
@@ -795,5 +804,51 @@ fn recut_copies_are_found_against_an_index_and_across_chunks() {
             found.extend(findings(&out.stdout));
         }
         assert_eq!(found, expected, "--threads {threads}");
+    }
+}
+
+#[test]
+fn no_run_replaces_the_lock_file_of_an_index() {
+    let (dir, names) = batches_dir();
+    let d = dir.path();
+    build(d, "s.ndx", &names[0]);
+    build(d, "t.ndx", &names[1]);
+    let before = crate::util::tree(d);
+    let cases = [
+        (
+            "index merge s.ndx t.ndx -o s.ndx.lock",
+            "s.ndx.lock (index merge -o) is the lock file of s.ndx",
+        ),
+        (
+            "index merge s.ndx t.ndx -o t.ndx.lock",
+            "t.ndx.lock (index merge -o) is the lock file of t.ndx",
+        ),
+        (
+            "index build -o s.ndx.lock day2.jsonl",
+            "s.ndx.lock (index build -o) is the lock file of s.ndx",
+        ),
+        (
+            "clean --index s.ndx --report s.ndx.lock -o c.jsonl day2.jsonl",
+            "s.ndx.lock (--report) is the lock file of s.ndx",
+        ),
+        (
+            "clean --reference s.ndx -o s.ndx.lock day2.jsonl",
+            "s.ndx.lock (-o) is the lock file of s.ndx",
+        ),
+        // An index the run does not name keeps its lock file too: an update
+        // of it would take a new lock while another holds the old one.
+        (
+            "clean --index s.ndx --update -o t.ndx.lock day2.jsonl",
+            "t.ndx.lock (-o) is the lock file of t.ndx",
+        ),
+        (
+            "clean day2.jsonl --out-dir . --report t.ndx.lock",
+            "t.ndx.lock (--report) is the lock file of t.ndx",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = expect(d, 2, &args.split(' ').collect::<Vec<_>>());
+        assert!(out.stderr.contains(message), "{args}: {out:?}");
+        assert_eq!(crate::util::tree(d), before, "{args}");
     }
 }

@@ -29,24 +29,13 @@ fn run_in(dir: &Path, mode: &[&str], args: &[&str]) -> crate::util::Output {
 /// Every `.neardup-*.tmp` under `dir` (names only: a device there is never
 /// read).
 fn temporaries(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.file_type().unwrap().is_dir() {
-            found.extend(
-                temporaries(&entry.path())
-                    .into_iter()
-                    .map(|t| format!("{name}/{t}")),
-            );
-        } else if name.starts_with(".neardup-")
-            && Path::new(&name).extension().is_some_and(|e| e == "tmp")
-        {
-            found.push(name);
-        }
-    }
-    found.sort();
-    found
+    names(dir)
+        .into_iter()
+        .filter(|n| {
+            let name = n.rsplit('/').next().unwrap_or(n);
+            name.starts_with(".neardup-") && Path::new(name).extension().is_some_and(|e| e == "tmp")
+        })
+        .collect()
 }
 
 #[cfg(unix)]
@@ -814,4 +803,101 @@ fn an_input_truncated_while_mapped_ends_the_run_with_a_message() {
     // The way around it is in --help.
     let help = run(Path::new("."), &["clean", "--help"]).stdout_str();
     assert!(help.contains("--no-mmap"), "{help}");
+}
+
+/// Every name under `dir`, directories with a `/`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().unwrap().is_dir() {
+            found.push(format!("{name}/"));
+            found.extend(
+                names(&entry.path())
+                    .into_iter()
+                    .map(|n| format!("{name}/{n}")),
+            );
+        } else {
+            found.push(name);
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn a_failed_run_removes_the_directories_and_lock_files_it_created() {
+    for mode in MODES {
+        let dir = tempdir();
+        let d = dir.path();
+        let ndx = indexed(d);
+        // The batch, then a line that is not JSON: the run fails at the end.
+        let mut bad = std::fs::read(d.join("b.jsonl")).unwrap();
+        bad.extend_from_slice(b"{not json\n");
+        std::fs::write(d.join("bad.jsonl"), &bad).unwrap();
+        std::fs::remove_file(d.join("seen.ndx.lock")).unwrap();
+        let before = names(d);
+        let cases: [&[&str]; 5] = [
+            &[
+                "clean",
+                "--index",
+                "new/deeper/seen.ndx",
+                "--update",
+                "-o",
+                "out/o.jsonl",
+                "bad.jsonl",
+            ],
+            &[
+                "check",
+                "--index",
+                "new/seen.ndx",
+                "--update",
+                "--step-summary",
+                "r/s.md",
+                "bad.jsonl",
+            ],
+            &["index", "build", "-o", "new/seen.ndx", "bad.jsonl"],
+            &[
+                "clean",
+                "--index",
+                "seen.ndx",
+                "--update",
+                "--out-dir",
+                "tree/",
+                "bad.jsonl",
+            ],
+            &[
+                "clean",
+                "--index",
+                "seen.ndx",
+                "--update",
+                "-o",
+                "-",
+                "bad.jsonl",
+            ],
+        ];
+        for args in cases {
+            let out = run_in(d, mode, args);
+            assert_eq!(out.code, 2, "{args:?} {out:?}");
+            assert!(out.stderr.contains("bad.jsonl:"), "{args:?} {out:?}");
+            assert_eq!(names(d), before, "{args:?} in {mode:?}");
+            assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+        }
+        // A run that succeeds keeps its lock file (a later update takes it).
+        let out = run_in(
+            d,
+            mode,
+            &[
+                "clean",
+                "-q",
+                "--index",
+                "new/seen.ndx",
+                "--update",
+                "b.jsonl",
+            ],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(d.join("new/seen.ndx").is_file() && d.join("new/seen.ndx.lock").is_file());
+    }
 }

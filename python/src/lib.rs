@@ -482,6 +482,12 @@ fn run(
         ),
     });
     drop(plan);
+    if status == ExitStatus::Error {
+        // A failed run leaves no directory or lock file it made.
+        neardup::target::remove_created();
+    } else {
+        neardup::target::keep_created();
+    }
     if let Some(err) = raised.lock().unwrap_or_else(PoisonError::into_inner).take() {
         return Err(err);
     }
@@ -529,8 +535,14 @@ type Answer<T> = (Option<T>, Option<(&'static str, String)>);
 #[allow(clippy::needless_pass_by_value)]
 fn index_merge(py: Python<'_>, a: PathBuf, b: PathBuf, output: PathBuf) -> Answer<(usize, usize)> {
     match py.detach(|| neardup::store::merge_files(&a, &b, &output)) {
-        Ok(counts) => (Some(counts), None),
-        Err(e) => (None, Some((kind(&e), e.to_string()))),
+        Ok(counts) => {
+            neardup::target::keep_created();
+            (Some(counts), None)
+        }
+        Err(e) => {
+            neardup::target::remove_created();
+            (None, Some((kind(&e), e.to_string())))
+        }
     }
 }
 

@@ -738,32 +738,31 @@ impl Accumulator {
         order.sort_by(|(x, a), (y, b)| b.members.len().cmp(&a.members.len()).then(x.cmp(y)));
         parts.flush()?;
         let mut out = Spool::new(&dir)?;
-        let (mut json, mut buf) = (Vec::new(), Vec::new());
+        let mut buf = Vec::new();
         for (id, held) in &order {
-            // The bytes serde writes for a `ClusterReport`, field by field.
-            json.clear();
-            json.extend_from_slice(
-                format!(
+            // The bytes serde writes for a `ClusterReport`, field by field,
+            // straight into the spool (a cluster can have millions).
+            out.push_streamed(|json| {
+                write!(
+                    json,
                     "{{\"id\":{id},\"size\":{},\"representative\":",
                     held.members.len()
-                )
-                .as_bytes(),
-            );
-            parts.read_at(held.representative, &mut buf)?;
-            json.extend_from_slice(&buf);
-            json.extend_from_slice(b",\"kept\":");
-            parts.read_at(held.kept, &mut buf)?;
-            json.extend_from_slice(&buf);
-            json.extend_from_slice(b",\"members\":[");
-            for (i, &member) in held.members.iter().enumerate() {
-                if i > 0 {
-                    json.push(b',');
+                )?;
+                parts.read_at(held.representative, &mut buf)?;
+                json.write_all(&buf)?;
+                json.write_all(b",\"kept\":")?;
+                parts.read_at(held.kept, &mut buf)?;
+                json.write_all(&buf)?;
+                json.write_all(b",\"members\":[")?;
+                for (i, &member) in held.members.iter().enumerate() {
+                    if i > 0 {
+                        json.write_all(b",")?;
+                    }
+                    parts.read_at(member, &mut buf)?;
+                    json.write_all(&buf)?;
                 }
-                parts.read_at(member, &mut buf)?;
-                json.extend_from_slice(&buf);
-            }
-            json.extend_from_slice(b"]}");
-            out.push_raw(&json)?;
+                json.write_all(b"]}")
+            })?;
         }
         out.flush()?;
         Ok((order.len(), Vec::new(), Some(out)))

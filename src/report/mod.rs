@@ -161,17 +161,15 @@ impl Report {
             .map_or(&[][..], |near| &near.cluster_list[..])
     }
 
-    /// The first `n` near-duplicate clusters (the largest), held or spooled.
+    /// The first `n` near-duplicate clusters (the largest), held or spooled
+    /// (a spooled one with its first [`SHOWN_MEMBERS`] members only).
     ///
     /// # Errors
     /// When spooled clusters cannot be read back.
     pub fn first_clusters(&self, n: usize) -> std::io::Result<Vec<ClusterReport>> {
         let mut out: Vec<ClusterReport> = self.held_clusters().iter().take(n).cloned().collect();
         if let Some(spool) = &self.cluster_spool {
-            spool.first_json(n - out.len(), &mut |json| {
-                out.push(serde_json::from_slice(json).map_err(std::io::Error::from)?);
-                Ok(())
-            })?;
+            out.extend(spool.first_clusters(n - out.len())?);
         }
         Ok(out)
     }

@@ -53,6 +53,78 @@ impl Spool {
         Ok(at)
     }
 
+    /// Appends one entry that `fill` writes straight into the file (and a
+    /// line break): an entry too large to hold, such as a cluster of
+    /// millions of records.
+    pub(super) fn push_streamed(
+        &mut self,
+        fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut out = crate::output::CountingWriter {
+            inner: &mut self.file,
+            written: 0,
+        };
+        fill(&mut out)?;
+        let written = out.written;
+        self.file.write_all(b"\n")?;
+        self.count += 1;
+        self.len += written + 1;
+        Ok(())
+    }
+
+    /// Copies every entry to `out`, each after a comma unless it is the
+    /// first (`first` says whether one was written before), a piece at a
+    /// time: an entry is never held whole.
+    fn copy_entries(&self, first: &mut bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use std::io::{BufRead as _, Seek as _};
+        let mut file = self.file.get_ref().try_clone()?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut at_start = true;
+        loop {
+            let piece = reader.fill_buf()?;
+            if piece.is_empty() {
+                return Ok(());
+            }
+            let (part, ends) = match memchr::memchr(b'\n', piece) {
+                Some(i) => (&piece[..i], true),
+                None => (piece, false),
+            };
+            if at_start && (ends || !part.is_empty()) {
+                if !*first {
+                    out.write_all(b",")?;
+                }
+                *first = false;
+            }
+            out.write_all(part)?;
+            at_start = ends;
+            let used = part.len() + usize::from(ends);
+            reader.consume(used);
+        }
+    }
+
+    /// The first `n` clusters spooled, each with its first
+    /// [`SHOWN_MEMBERS`] members only (read as they stream by: a cluster's
+    /// line is never held whole).
+    ///
+    /// # Errors
+    /// When the file cannot be read back, or holds something else.
+    pub(super) fn first_clusters(&self, n: usize) -> std::io::Result<Vec<ClusterReport>> {
+        use std::io::Seek as _;
+        let mut file = self.file.get_ref().try_clone()?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        serde_json::Deserializer::from_reader(reader)
+            .into_iter::<ClusterHead>()
+            .take(n)
+            .map(|c| {
+                c.map(ClusterHead::into_report)
+                    .map_err(std::io::Error::from)
+            })
+            .collect()
+    }
+
     /// The JSON `push` wrote at `at`.
     pub(super) fn read_at(
         &mut self,
@@ -136,15 +208,62 @@ pub(super) fn write_entries<T: Serialize + Sync>(
         }
     }
     if let Some(spool) = spool {
-        spool.for_each_json(&mut |json| {
-            if !first {
-                out.write_all(b",")?;
-            }
-            first = false;
-            out.write_all(json)
-        })?;
+        spool.copy_entries(&mut first, out)?;
     }
     Ok(())
+}
+
+/// Members of a cluster a text report shows at most (four dropped, and the
+/// kept one among them).
+pub const SHOWN_MEMBERS: usize = 5;
+
+/// A spooled cluster with its first [`SHOWN_MEMBERS`] members.
+#[derive(Deserialize)]
+struct ClusterHead {
+    id: usize,
+    size: usize,
+    representative: DocRef,
+    kept: DocRef,
+    #[serde(deserialize_with = "first_members")]
+    members: Vec<ClusterMember>,
+}
+
+impl ClusterHead {
+    fn into_report(self) -> ClusterReport {
+        ClusterReport {
+            id: self.id,
+            size: self.size,
+            representative: self.representative,
+            kept: self.kept,
+            members: self.members,
+        }
+    }
+}
+
+/// The first [`SHOWN_MEMBERS`] of a list of members; the rest are read past.
+fn first_members<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ClusterMember>, D::Error> {
+    struct First;
+    impl<'de> serde::de::Visitor<'de> for First {
+        type Value = Vec<ClusterMember>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of cluster members")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut kept = Vec::new();
+            while let Some(member) = seq.next_element::<ClusterMember>()? {
+                kept.push(member);
+                if kept.len() == SHOWN_MEMBERS {
+                    while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                    break;
+                }
+            }
+            Ok(kept)
+        }
+    }
+    d.deserialize_seq(First)
 }
 
 /// Calls `f` with each of `held`, then each entry read back from `spool`.

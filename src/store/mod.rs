@@ -174,12 +174,21 @@ impl IndexParams {
             .iter()
             .filter(|(k, v)| now.get(*k) != Some(v))
             .map(|(k, v)| {
-                let show = |v: Option<&serde_json::Value>| match v {
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(serde_json::Value::Null) | None => "(none)".into(),
-                    Some(v) => v.to_string(),
+                // As a flag one can type: a switch is `--k` or `--no-k`.
+                let flag = |v: Option<&serde_json::Value>| match v {
+                    Some(serde_json::Value::Bool(true)) => format!("--{k}"),
+                    Some(serde_json::Value::Bool(false)) => format!("--no-{k}"),
+                    Some(serde_json::Value::String(s)) => format!("--{k} {s}"),
+                    Some(serde_json::Value::Null) | None => format!("--{k} (none)"),
+                    Some(v) => format!("--{k} {v}"),
                 };
-                format!("--{k} {} ({other}: {})", show(Some(v)), show(now.get(k)))
+                let shown = flag(now.get(k));
+                // `--seed 42 (this run: 7)`, `--strip-markup (this run: --no-strip-markup)`
+                let shown = match now.get(k) {
+                    Some(serde_json::Value::Bool(_)) => shown,
+                    _ => shown.trim_start_matches(&format!("--{k} ")).to_owned(),
+                };
+                format!("{} ({other}: {shown})", flag(Some(v)))
             })
             .collect()
     }
@@ -325,13 +334,14 @@ pub fn merge_files(
             b.display()
         ))
     })?;
+    check_locks(&[a, b, output], &[Use::new(output, "index merge -o")])?;
     check_distinct(
         &[Use::new(a, "index A"), Use::new(b, "index B")],
         &[Use::new(lock_path(output), "the output's lock file")],
     )?;
     // The output's lock is held from before reading (the output may be one
     // of the inputs) until the merged index is in place.
-    let _lock = lock(output)?;
+    let mut lock = lock(output)?;
     let (a_path, b_path) = (a, b);
     let (a, b) = (Segment::open(a, None, None)?, Segment::open(b, None, None)?);
     if same_header(a_path, b_path) {
@@ -342,6 +352,7 @@ pub fn merge_files(
         )));
     }
     merge(&a, &b, output)?.persist()?;
+    lock.keep();
     Ok((a.documents(), b.documents()))
 }
 

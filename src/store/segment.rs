@@ -107,42 +107,161 @@ pub fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Refuses a run whose `writes` include the lock file of an index: of one
+/// of `indexes` (those it reads or writes), or of any neardup index beside a
+/// write named `INDEX.lock`.
+///
+/// # Errors
+/// A [`Error::Usage`] naming the write and the index.
+pub fn check_locks(indexes: &[&Path], writes: &[crate::target::Use]) -> Result<()> {
+    use crate::target::Use;
+    let shown = |p: &Path| crate::escape::shown_path(p);
+    let mut locks: Vec<Use> = indexes
+        .iter()
+        .map(|index| Use::new(lock_path(index), shown(index)))
+        .collect();
+    for w in writes {
+        let index = w.path.with_extension("");
+        if w.path.extension().is_some_and(|e| e == "lock") && is_index(&index) {
+            locks.push(Use::new(w.path.clone(), shown(&index)));
+        }
+    }
+    crate::target::check_not_locks(&locks, writes)
+}
+
+/// Whether `path` is a regular file that starts as a neardup index does.
+fn is_index(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && File::open(path).is_ok_and(|f| read_at(&f, &mut magic, 0).is_ok())
+        && &magic == MAGIC
+}
+
+/// An index's exclusive lock, taken by [`lock`]. When this run created the
+/// lock file, the file is removed when the lock is dropped unless
+/// [`Lock::keep`] was called (the run succeeded): a failed run leaves no
+/// lock file behind. The removal happens while the lock is held, and a run
+/// that takes a lock checks that its file is still the one by that name,
+/// so that a run waiting on a removed file takes the lock again.
+pub struct Lock {
+    file: File,
+    created: Option<PathBuf>,
+}
+
+impl Lock {
+    /// Another descriptor of the same lock (held until both are closed).
+    ///
+    /// # Errors
+    /// When the descriptor cannot be duplicated.
+    pub fn share(&self) -> std::io::Result<File> {
+        self.file.try_clone()
+    }
+
+    /// Keeps the lock file when the lock goes (the run succeeded).
+    pub fn keep(&mut self) {
+        if let Some(path) = self.created.take() {
+            crate::target::forget_created(&path);
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(path) = self.created.take() {
+            // Still held: no other run has taken it, and one waiting on it
+            // finds the name gone and takes a new one.
+            let _ = std::fs::remove_file(&path);
+            crate::target::forget_created(&path);
+        }
+    }
+}
+
+/// Whether `path` names the open file `file` (a lock file removed and
+/// perhaps made anew while a run waited on it does not).
+fn still_named(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
 /// Takes the index's exclusive lock (`PATH.lock`) for an update, saying so on
 /// stderr and waiting when another run holds it; then removes temporary
 /// files that dead runs left beside the index ([`crate::target::sweep`]).
+/// The directories and the lock file it creates are removed if the run
+/// fails ([`Lock`], [`crate::target::remove_created`]).
 ///
 /// # Errors
 /// When the lock file cannot be created or locked.
-pub fn lock(path: &Path) -> Result<File> {
+pub fn lock(path: &Path) -> Result<Lock> {
     let lock = lock_path(path);
-    if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&lock)
-        .map_err(|e| Error::io(&lock, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!(
-                "neardup: {} is locked by another neardup run; waiting for it to finish",
-                crate::escape::shown_path(path)
-            );
-            file.lock().map_err(|e| Error::io(&lock, e))?;
+    let dir = lock
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut said = false;
+    loop {
+        crate::target::create_dirs(dir).map_err(|e| Error::io(dir, e))?;
+        let open = |new: bool| {
+            std::fs::OpenOptions::new()
+                .create_new(new)
+                .read(true)
+                .write(true)
+                .open(&lock)
+        };
+        let (file, created) = match open(true) {
+            Ok(file) => {
+                crate::target::note_created(&lock);
+                (file, Some(lock.clone()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match open(false) {
+                Ok(file) => (file, None),
+                // Removed by a run that failed: make it anew.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&lock, e)),
+            },
+            Err(e) => return Err(Error::io(&lock, e)),
+        };
+        let mut taken = Lock { file, created };
+        match taken.file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if !said {
+                    eprintln!(
+                        "neardup: {} is locked by another neardup run; waiting for it to finish",
+                        crate::escape::shown_path(path)
+                    );
+                    said = true;
+                }
+                if let Err(e) = taken.file.lock() {
+                    taken.keep();
+                    return Err(Error::io(&lock, e));
+                }
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                // Not held: not ours to remove.
+                taken.keep();
+                return Err(Error::io(&lock, e));
+            }
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock, e)),
+        if !still_named(&taken.file, &lock) {
+            // Not ours to remove (the name is gone or another file's now).
+            taken.keep();
+            continue;
+        }
+        // Temporary files of runs that died beside the index go now.
+        crate::target::sweep(dir);
+        return Ok(taken);
     }
-    // Temporary files of runs that died beside the index go now.
-    crate::target::sweep(
-        lock.parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new(".")),
-    );
-    Ok(file)
 }
 
 /// An error naming every setting an index was built with that this run changes.
@@ -223,7 +342,16 @@ impl Segment {
         if !file.metadata().map_err(|e| Error::io(path, e))?.is_file() {
             return Err(crate::target::not_regular(path));
         }
-        Segment::from_file(path, file, params, lock)
+        let segment = Segment::from_file(path, file, params, lock)?;
+        // Only a chunked run's own segments (unnamed files) start later.
+        let (first_document, first_block) = (segment.meta.first_document, segment.meta.first_block);
+        if first_document != 0 || first_block != 0 {
+            return Err(corrupt(
+                path,
+                format_args!("an index file numbers its documents and blocks from 0, this one from document {first_document} and block {first_block}"),
+            ));
+        }
+        Ok(segment)
     }
 
     /// [`Segment::open`] of an open file, named `path` in messages (a

@@ -508,7 +508,12 @@ fn scratch_items(
     params: &IndexParams,
 ) -> Result<Segment> {
     let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    fill(&file, old, items, params).map_err(|e| Error::io(label, e))?;
+    fill(&file, old, items, params).map_err(|e| {
+        Error::io(
+            label,
+            std::io::Error::new(e.kind(), format!("writing failed: {e}")),
+        )
+    })?;
     read_well(old, items)?;
     Segment::from_file(label, file, None, None)
 }
