@@ -206,7 +206,8 @@ pub fn unescape(raw: &str) -> Cow<'_, str> {
 /// before them. Empty when no member is named (or none would be kept).
 #[must_use]
 pub fn without_fields(line: &str, names: &[&str]) -> Vec<Range<usize>> {
-    let members = fields(line.as_bytes());
+    let mut members = Vec::new();
+    fields(line.as_bytes(), |key, value| members.push((key, value)));
     let gone: Vec<bool> = members
         .iter()
         .map(|(key, _)| names.iter().any(|n| key_is(line, key.clone(), n)))
