@@ -40,6 +40,9 @@ pub enum Candidates {
         banding: Banding,
         /// Densification walks for the run's seed.
         walks: minhash::Walks,
+        /// Whether [`HEAD_BANDS`] more keys are made from the document's
+        /// beginning (under containment, [`HEAD_SHINGLES`]).
+        head: bool,
     },
     /// SimHash fingerprints within `hamming` bits, in permuted tables.
     Simhash {
@@ -69,6 +72,7 @@ impl Candidates {
                 slots: config.num_perm,
                 banding: banding(config),
                 walks: minhash::Walks::new(config.num_perm, config.seed),
+                head: config.measure == Measure::Containment,
             },
             Method::Simhash => Candidates::Simhash {
                 hamming: config.hamming,
@@ -81,7 +85,9 @@ impl Candidates {
     #[must_use]
     pub fn tables(&self) -> usize {
         match self {
-            Candidates::Minhash { banding, .. } => banding.bands,
+            Candidates::Minhash { banding, head, .. } => {
+                banding.bands + if *head { HEAD_BANDS } else { 0 }
+            }
             Candidates::Simhash { masks, .. } => masks.len(),
         }
     }
@@ -105,9 +111,11 @@ impl Candidates {
                 permuted::keys(fingerprint, masks, &mut keys);
             }
         }
+        let start: Vec<u64> = shingles.iter().take(HEAD_SHINGLES).copied().collect();
         let set = positioned_set(shingles);
         if let Candidates::Minhash { .. } = self {
             self.minhash_keys(set.iter().map(|&s| s & !HEAD), seed, &mut keys);
+            self.head_keys(&start, seed, &mut keys);
         }
         DocSketch {
             shingles: set,
@@ -128,7 +136,14 @@ impl Candidates {
                     self.tables()
                 };
                 let mut keys = Vec::with_capacity(room);
+                let mut start = Vec::with_capacity(HEAD_SHINGLES);
+                let shingles = shingles.inspect(|&s| {
+                    if start.len() < HEAD_SHINGLES {
+                        start.push(s);
+                    }
+                });
                 self.minhash_keys(shingles.map(|s| s & !HEAD), seed, &mut keys);
+                self.head_keys(&start, seed, &mut keys);
                 keys
             }
             Candidates::Simhash { .. } => self.sketch(shingles.collect(), seed).keys,
@@ -150,6 +165,7 @@ impl Candidates {
             slots,
             banding,
             walks,
+            ..
         } = self
         else {
             return;
@@ -163,7 +179,50 @@ impl Candidates {
             banding.keys(&signature, seed, keys);
         }
     }
+
+    /// The [`HEAD_BANDS`] keys of a document's beginning, `start` (its first
+    /// [`HEAD_SHINGLES`] shingles in text order), after its band keys: a
+    /// MinHash of `start` of [`HEAD_BANDS`] × [`HEAD_ROWS`] slots (one seeded
+    /// mix per slot and shingle), banded. A copy cut to a small part of its
+    /// source shares few of its shingles (Jaccard 0.06 for a headline and
+    /// lede kept of a long story, which the bands tuned for half the source
+    /// miss) but holds its beginning, so these keys meet.
+    fn head_keys(&self, start: &[u64], seed: u64, keys: &mut Vec<u64>) {
+        if !matches!(self, Candidates::Minhash { head: true, .. }) || start.is_empty() {
+            return;
+        }
+        let signature: Vec<u64> = (0..HEAD_BANDS * HEAD_ROWS)
+            .map(|slot| {
+                let salt = crate::sketch::mix(seed ^ HEAD_SALT.wrapping_mul(slot as u64 + 1));
+                start
+                    .iter()
+                    .map(|&s| crate::sketch::mix((s & !HEAD) ^ salt))
+                    .min()
+                    .unwrap_or(u64::MAX)
+            })
+            .collect();
+        let banding = Banding {
+            bands: HEAD_BANDS,
+            rows: HEAD_ROWS,
+        };
+        banding.keys(&signature, seed ^ HEAD_SALT, keys);
+    }
 }
+
+/// Shingles of a document's beginning that its head keys are made of
+/// (under containment, after its band keys): about a headline and the first
+/// sentence, 20 words. A copy cut to a small part of its source shares few of
+/// its shingles but holds its beginning.
+pub const HEAD_SHINGLES: usize = 16;
+/// Bands of the head keys, and rows in each: a beginning that shares 68% of
+/// its shingles with another (a new three-word dateline before 13 of 16) is a
+/// candidate 99% of the time, one sharing 30% (a shared header line) 53%, and
+/// 10% 8%.
+pub const HEAD_BANDS: usize = 8;
+/// See [`HEAD_BANDS`].
+pub const HEAD_ROWS: usize = 2;
+/// Salt of the head keys' slots and bands (apart from the band keys').
+const HEAD_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// The bit of a document shingle that says it first occurs in the first 40%
 /// of the document's shingles (its *head*): the shingle's hash is its other
@@ -219,6 +278,17 @@ fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
 fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
     let (shared, in_head) = common(part, whole);
     in_head == 0 && 5 * shared < 3 * whole.len()
+}
+
+/// Whether `part` is a small part of `whole` that is not its beginning: they
+/// share less than a quarter of `whole`'s shingles, and more than a quarter
+/// of what they share first occurs after `whole`'s first 40%. A copy cut
+/// short holds its source's beginning; a short text whose pieces are found
+/// all over a much longer one (clauses a long license shares with a short
+/// one) is not a copy of it.
+fn holds_scattered_pieces(part: &[u64], whole: &[u64]) -> bool {
+    let (shared, in_head) = common(part, whole);
+    4 * shared < whole.len() && 4 * in_head < 3 * shared
 }
 
 /// Smallest size ratio of two documents for which containment verification is
@@ -594,35 +664,36 @@ pub fn best_representative(
                 // Never a copy when most of its own text is not in the
                 // representative, however little that text weighs.
                 let own = similarity(ours, sets[i], Measure::Containment);
-                if own < own_share(config) || shares_only_the_end(ours, sets[i]) {
+                if own < own_share(config)
+                    || shares_only_the_end(ours, sets[i])
+                    || holds_scattered_pieces(ours, sets[i])
+                {
                     0.0
                 } else if sets.len() == 1 {
                     own
                 } else {
-                    // A representative that one other holds (a long
-                    // document quoting a short one) is not boilerplate for
-                    // that other: only text that two or more hold is. (When
-                    // the quoting one holds more of ours than this one, it is the better
-                    // match, and is compared as it was.)
-                    let mut held_by = (0..sets.len()).filter(|&j| {
-                        j != i
-                            && similarity(sets[i], sets[j], Measure::Containment)
-                                >= own_share(config)
-                    });
-                    match (held_by.next(), held_by.next()) {
-                        (Some(quoting), None)
-                            if similarity(ours, sets[quoting], Measure::Containment) <= own =>
-                        {
-                            let rest: Vec<&[u64]> = (0..sets.len())
-                                .filter(|&j| j != quoting)
-                                .map(|j| sets[j])
-                                .collect();
-                            discounted_given(ours, sets[i], &holders(ours, &rest), true)
-                        }
-                        _ => {
-                            let counts = counts.get_or_insert_with(|| holders(ours, sets));
-                            discounted_given(ours, sets[i], counts, true)
-                        }
+                    // A representative that others quote (a long document
+                    // quoting a short one, agreements holding a license) is
+                    // not boilerplate for them: its text is its own. Quoting
+                    // is holding 60% of its shingles when one other does,
+                    // all of them when several do (several holding most of
+                    // it, with text of its own they lack, share a footer).
+                    // (One that holds more of ours than this one is the
+                    // better match, and is compared as it was.)
+                    let quoting = quoters(sets, i, own_share(config));
+                    let quoting: Vec<usize> = quoting
+                        .into_iter()
+                        .filter(|&j| similarity(ours, sets[j], Measure::Containment) <= own)
+                        .collect();
+                    if quoting.is_empty() {
+                        let counts = counts.get_or_insert_with(|| holders(ours, sets));
+                        discounted_given(ours, sets[i], counts, true)
+                    } else {
+                        let rest: Vec<&[u64]> = (0..sets.len())
+                            .filter(|j| !quoting.contains(j))
+                            .map(|j| sets[j])
+                            .collect();
+                        discounted_given(ours, sets[i], &holders(ours, &rest), true)
                     }
                 }
             }
@@ -632,6 +703,23 @@ pub fn best_representative(
         }
     }
     best
+}
+
+/// The sets among `sets` that quote `sets[i]`: the one that holds `share` of
+/// its shingles when it is the only one, else those that hold all of them.
+fn quoters(sets: &[&[u64]], i: usize, share: f64) -> Vec<usize> {
+    let len = sets[i].len();
+    let holding: Vec<(usize, bool)> = (0..sets.len())
+        .filter(|&j| j != i)
+        .filter_map(|j| {
+            let shared = common(sets[i], sets[j]).0;
+            (shared as f64 / len as f64 >= share).then_some((j, shared == len))
+        })
+        .collect();
+    match holding.as_slice() {
+        [(j, _)] => vec![*j],
+        many => many.iter().filter(|q| q.1).map(|q| q.0).collect(),
+    }
 }
 
 /// Under `--keep longest` (containment), a document that passes no
@@ -894,22 +982,83 @@ mod tests {
         let (level, _) = three(&[&short, &quoting, &copy], &[60, 360, 60], &config);
         assert_eq!(level.rep_of, [None, None, Some(0)]);
         assert_eq!(level.dropped, [false, false, true]);
-        // Held by two others, it is boilerplate: the copy's changed words
-        // outweigh what it shares.
+        // Quoted whole by two agreements, it is still not boilerplate: it
+        // is all their text shares with the copy.
         let cands = Candidates::new(&config);
         let again = format!("{} {short} {}", text(4, 150), text(5, 150));
-        let docs: Vec<DocSketch> = [&short, &quoting, &again, &copy]
-            .iter()
-            .map(|t| doc(t, &cands, &config))
-            .collect();
         let level = cluster(
-            &docs,
+            &[&short, &quoting, &again, &copy]
+                .iter()
+                .map(|t| doc(t, &cands, &config))
+                .collect::<Vec<_>>(),
             &cands,
             &config,
             &[60, 360, 360, 60],
             &[None, None, None, None],
         );
-        assert_eq!(level.dropped, [false, false, false, false]);
+        assert_eq!(level.rep_of, [None, None, None, Some(0)]);
+        assert_eq!(level.dropped, [false, false, false, true]);
+        // A note (ten words of its own) carrying a footer that two stories
+        // carry too: they hold most of it, not all, so the footer is
+        // boilerplate, and a second note with the same footer, 85% of it in
+        // the first, is not its copy.
+        let footer = text(7, 60);
+        let texts = [
+            format!("{} {footer}", text(8, 200)),
+            format!("{} {footer}", text(9, 200)),
+            format!("{} {footer}", text(10, 10)),
+            format!("{} {footer}", text(11, 10)),
+        ];
+        let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, &config)).collect();
+        assert!(similarity(&docs[3].shingles, &docs[2].shingles, Measure::Containment) > 0.8);
+        let level = cluster(
+            &docs,
+            &cands,
+            &config,
+            &[260, 260, 70, 70],
+            &[None, None, None, None],
+        );
+        assert_eq!(level.dropped, [false; 4]);
+    }
+
+    #[test]
+    fn a_copy_cut_to_a_small_part_of_its_source_is_found() {
+        // The first 30 words of an 800-word story (Jaccard 0.03: the band
+        // keys, tuned for a copy cut to half, propose it 1% of the time):
+        // the keys of its beginning meet, and it adds nothing new.
+        let config = Config::default();
+        let story = text(1, 800);
+        let words: Vec<&str> = story.split(' ').collect();
+        let cut = words[..30].join(" ");
+        let (level, docs) = three(&[&story, &text(2, 300), &cut], &[800, 300, 30], &config);
+        let bands = banding(&config).bands;
+        assert_eq!(docs[0].keys.len(), bands + HEAD_BANDS);
+        let same = |range: std::ops::Range<usize>| {
+            range
+                .filter(|&t| docs[0].keys[t] == docs[2].keys[t])
+                .count()
+        };
+        assert_eq!(same(0..bands), 0);
+        assert!(same(bands..bands + HEAD_BANDS) > 0);
+        assert_eq!(level.rep_of, [None, None, Some(0)]);
+        assert_eq!(level.dropped, [false, false, true]);
+    }
+
+    #[test]
+    fn pieces_from_all_over_a_longer_text_are_not_its_copy() {
+        // A short text made of the beginning of a long one and two pieces
+        // from its middle and end (as a short license shares clauses with a
+        // long one): 87% of it is in the long one, but not as its beginning.
+        let config = Config::default();
+        let long = text(1, 600);
+        let words: Vec<&str> = long.split(' ').collect();
+        let pieces = [&words[..20], &words[300..320], &words[500..520]].map(|p| p.join(" "));
+        let short = pieces.join(" ");
+        let start = words[..60].join(" ");
+        let (level, docs) = three(&[&long, &short, &start], &[600, 60, 60], &config);
+        assert!(similarity(&docs[1].shingles, &docs[0].shingles, Measure::Containment) > 0.85);
+        assert_eq!(level.rep_of, [None, None, Some(0)]);
+        assert_eq!(level.dropped, [false, false, true]);
     }
 
     #[test]
