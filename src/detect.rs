@@ -83,6 +83,9 @@ mod postings;
 pub use postings::HashedKey;
 use postings::{Arena, BatchAdds, PostingTable, LIST, NONE};
 
+mod found;
+use found::{Found, Scratch};
+
 /// What the exact index remembers of the first block with a given text.
 #[derive(Clone, Copy)]
 struct ExactEntry {
@@ -156,27 +159,6 @@ struct Place {
     last: u32,
     /// Shingles of the block found in the place.
     common: usize,
-}
-
-/// What the parallel look-up found for one block.
-struct Found {
-    /// (candidate, shingles in common), ascending: the first copies before
-    /// the batch that hold one of the block's rarest shingles (see the
-    /// module docs).
-    candidates: Vec<(u32, u32)>,
-    /// Those rarest shingles: the first copies of the batch holding them
-    /// are candidates too, found once they are known.
-    probes: Vec<u32>,
-    /// Where each shingle's look-up ended in the table (a hint for indexing).
-    hints: Vec<usize>,
-    /// Whether `place` was looked for: only when no candidate holds enough
-    /// alone.
-    searched: bool,
-    /// The best place of several blocks, assuming that the earlier blocks of
-    /// the batch are all first copies.
-    place: Option<Place>,
-    /// The blocks of the batch that assumption was made of.
-    assumed: Vec<u32>,
 }
 
 /// The blocks decided so far, as place searches see them: which blocks are
@@ -409,17 +391,24 @@ impl<'h> Detector<'h> {
         sketch: &Sketch,
         view: &View<'_, '_>,
         start: u32,
-        (rarest, candidates): &mut (Vec<u64>, Vec<u32>),
+        scratch: &mut Scratch,
     ) -> Found {
         let n = sketch.shingles.len();
         let need = needed(n, view.config);
         let probe = n - need + 1;
         self.postings.touch(&sketch.shingles);
-        let mut hints = Vec::with_capacity(n);
+        let Scratch {
+            rarest, candidates, ..
+        } = scratch;
+        let mut hints = std::mem::take(&mut scratch.hints);
+        hints.clear();
         // (list length before the batch counting the index's entries,
         // position) of each shingle: the rarest are picked by these (shingles
         // are sorted, so a position breaks ties as the shingle would).
         rarest.clear();
+        // Shingles some indexed first copy may hold (their fingerprint is in
+        // the table): no candidate, and no place, holds more.
+        let mut listed_anywhere = 0;
         for (i, &shingle) in sketch.shingles.iter().enumerate() {
             let key = PostingTable::key(shingle);
             let (at, found) = self.postings.find(key);
@@ -431,17 +420,35 @@ impl<'h> Detector<'h> {
                 rep if rep & LIST == 0 => u32::from(rep < start),
                 _ => self.postings.len_of_list(at) - self.adds.get(at),
             };
+            listed_anywhere += usize::from(found);
             let prior = u32::try_from(self.prior.count(key)).unwrap_or(u32::MAX);
             hints.push(at);
             rarest.push(u64::from(len.saturating_add(prior)) << 32 | i as u64);
+        }
+        // Looked up one by one without an index, every first copy before
+        // this block is in the table: when fewer than `need` of its
+        // shingles are, it is a first copy, and nothing needs verifying.
+        // (A batch looked up in parallel has first copies not indexed yet;
+        // an index's blocks are counted by `prior`.)
+        if self.one_by_one && self.history.is_none() && listed_anywhere < need {
+            return Found {
+                candidates: Vec::new(),
+                probes: Vec::new(),
+                hints,
+                searched: true,
+                place: None,
+                assumed: Vec::new(),
+            };
         }
         // Only which `probe` shingles are rarest matters (their postings are
         // all read, the candidates sorted), not their order.
         if probe < n {
             rarest.select_nth_unstable(probe - 1);
         }
+        let mut probes = std::mem::take(&mut scratch.probes);
+        probes.clear();
         #[allow(clippy::cast_possible_truncation)]
-        let probes: Vec<u32> = rarest[..probe].iter().map(|&r| r as u32).collect();
+        probes.extend(rarest[..probe].iter().map(|&r| r as u32));
         candidates.clear();
         // The batch's own first copies (ids from `start`) are left to
         // `Pass::resolve`, unless blocks are looked up one by one.
@@ -458,10 +465,13 @@ impl<'h> Detector<'h> {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let verified: Vec<(u32, u32)> = candidates
-            .iter()
-            .map(|&c| (c, self.common(&sketch.shingles, c, view.sketches)))
-            .collect();
+        let mut verified = std::mem::take(&mut scratch.verified);
+        verified.clear();
+        verified.extend(
+            candidates
+                .iter()
+                .map(|&c| (c, self.common(&sketch.shingles, c, view.sketches))),
+        );
         let mut assumed = Vec::new();
         let searched = !verified.iter().any(|&(_, common)| common as usize >= need);
         let place = if searched {
@@ -796,17 +806,20 @@ impl<'s, 'h> Pass<'s, 'h> {
         if self.detector.one_by_one {
             self.detector.adds.clear(room);
             self.detector.start = start;
-            let mut scratch = (Vec::new(), Vec::new());
+            let mut scratch = Scratch::default();
             for l in range {
                 let sketch = &sketches[l];
-                let found =
-                    (long(l) && self.detector.exact_entry(sketch.exact).is_none()).then(|| {
+                let mut found = (long(l) && self.detector.exact_entry(sketch.exact).is_none())
+                    .then(|| {
                         let view = self.view(sketches, base + l);
                         self.detector
                             .search(base + l, sketch, &view, start, &mut scratch)
                     });
-                let m = self.resolve(sketches, l, start, found);
+                let m = self.resolve(sketches, l, start, found.as_mut());
                 self.matches.push(m);
+                if let Some(found) = found {
+                    scratch.recycle(found);
+                }
             }
             return;
         }
@@ -816,18 +829,15 @@ impl<'s, 'h> Pass<'s, 'h> {
             range
                 .clone()
                 .into_par_iter()
-                .map_init(
-                    || (Vec::new(), Vec::new()),
-                    |scratch, l| {
-                        let sketch = &sketches[l];
-                        (long(l) && detector.exact_entry(sketch.exact).is_none())
-                            .then(|| detector.search(base + l, sketch, &view, start, scratch))
-                    },
-                )
+                .map_init(Scratch::default, |scratch, l| {
+                    let sketch = &sketches[l];
+                    (long(l) && detector.exact_entry(sketch.exact).is_none())
+                        .then(|| detector.search(base + l, sketch, &view, start, scratch))
+                })
                 .collect()
         };
-        for (l, found) in range.zip(found) {
-            let m = self.resolve(sketches, l, start, found);
+        for (l, mut found) in range.zip(found) {
+            let m = self.resolve(sketches, l, start, found.as_mut());
             self.matches.push(m);
         }
     }
@@ -839,7 +849,7 @@ impl<'s, 'h> Pass<'s, 'h> {
         sketches: &[Sketch],
         l: usize,
         start: u32,
-        found: Option<Found>,
+        found: Option<&mut Found>,
     ) -> Match {
         let sketch = &sketches[l];
         let base = self.detector.base;
@@ -859,7 +869,7 @@ impl<'s, 'h> Pass<'s, 'h> {
             similarity: 1.0,
             exact: true,
         };
-        let Some(mut found) = found else {
+        let Some(found) = found else {
             self.detector.exact.insert(sketch.exact, entry);
             return Match::Unique;
         };

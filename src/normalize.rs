@@ -64,9 +64,6 @@ pub fn normalize(text: &str) -> String {
 #[must_use]
 pub fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
     let stripped = strip_tags(text);
-    if stripped.is_ascii() {
-        return stripped;
-    }
     match spell_lone_greek(&stripped) {
         Some(spelled) => std::borrow::Cow::Owned(spelled),
         None => stripped,
@@ -75,12 +72,15 @@ pub fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// [`strip_markup`]'s tags and entities.
 fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains(['<', '&']) {
+    // A byte scan (`<` and `&` are ASCII, never inside a multi-byte
+    // character): most blocks have neither and cost one pass of memchr.
+    let markup = |text: &str| memchr::memchr2(b'<', b'&', text.as_bytes());
+    if markup(text).is_none() {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(['<', '&']) {
+    while let Some(at) = markup(rest) {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
         let taken: Option<usize> = if rest.starts_with('<') {
@@ -225,12 +225,26 @@ fn greek_name(c: char) -> Option<&'static str> {
     Some(GREEK[i])
 }
 
+/// Whether UTF-8 `text` holds a character [`greek_name`] names: U+00B5 is
+/// `C2 B5`, U+0391-U+03A9 (less U+03A2) `CE 91`-`CE A9`, U+03B1-U+03BF `CE
+/// B1`-`CE BF` and U+03C0-U+03C9 `CF 80`-`CF 89`.
+fn has_greek(text: &[u8]) -> bool {
+    memchr::memchr3_iter(0xC2, 0xCE, 0xCF, text).any(|at| {
+        let next = text.get(at + 1).copied().unwrap_or(0);
+        match text[at] {
+            0xC2 => next == 0xB5,
+            0xCE => matches!(next, 0x91..=0xA1 | 0xA3..=0xA9 | 0xB1..=0xBF),
+            _ => matches!(next, 0x80..=0x89),
+        }
+    })
+}
+
 /// `text` with each Greek letter that has no Greek letter next to it spelled
 /// out (see [`strip_markup`]), or `None` when there is none.
 fn spell_lone_greek(text: &str) -> Option<String> {
-    // Most non-ASCII text (accents, curly quotes, CJK) has no Greek letter:
-    // one scan, no allocation.
-    if !text.chars().any(|c| greek_name(c).is_some()) {
+    // Most text (ASCII, accents, curly quotes, CJK) has no Greek letter: one
+    // byte scan for the lead bytes of their UTF-8, no allocation.
+    if !has_greek(text.as_bytes()) {
         return None;
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -421,6 +435,23 @@ mod tests {
         let mut out = Vec::new();
         tokens(&normalized, &mut out);
         out.into_iter().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_byte_scan_for_greek_letters_agrees_with_their_names() {
+        for code in 0..0x1_0000u32 {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let text = format!("a{c}b");
+            assert_eq!(
+                has_greek(text.as_bytes()),
+                greek_name(c).is_some(),
+                "U+{code:04X}"
+            );
+        }
+        assert!(!has_greek("caf\u{e9} \u{a0}\u{cf}".as_bytes()));
+        assert!(has_greek("\u{cf}\u{3c9}".as_bytes()));
     }
 
     #[test]
