@@ -42,6 +42,9 @@ pub enum Candidates {
         banding: Banding,
         /// Densification walks for the run's seed.
         walks: minhash::Walks,
+        /// Whether [`HEAD_BANDS`] more keys are made from the document's
+        /// beginning (under containment, [`HEAD_SHINGLES`]).
+        head: bool,
     },
     /// SimHash fingerprints within `hamming` bits, in permuted tables.
     Simhash {
@@ -71,6 +74,7 @@ impl Candidates {
                 slots: config.num_perm,
                 banding: banding(config),
                 walks: minhash::Walks::new(config.num_perm, config.seed),
+                head: config.measure == Measure::Containment,
             },
             Method::Simhash => Candidates::Simhash {
                 hamming: config.hamming,
@@ -83,7 +87,9 @@ impl Candidates {
     #[must_use]
     pub fn tables(&self) -> usize {
         match self {
-            Candidates::Minhash { banding, .. } => banding.bands,
+            Candidates::Minhash { banding, head, .. } => {
+                banding.bands + if *head { HEAD_BANDS } else { 0 }
+            }
             Candidates::Simhash { masks, .. } => masks.len(),
         }
     }
@@ -107,9 +113,11 @@ impl Candidates {
                 permuted::keys(fingerprint, masks, &mut keys);
             }
         }
+        let start: Vec<u64> = shingles.iter().take(HEAD_SHINGLES).copied().collect();
         let set = positioned_set(shingles);
         if let Candidates::Minhash { .. } = self {
             self.minhash_keys(set.iter().map(|&s| s & !HEAD), seed, &mut keys);
+            self.head_keys(&start, seed, &mut keys);
         }
         DocSketch {
             shingles: set,
@@ -130,7 +138,14 @@ impl Candidates {
                     self.tables()
                 };
                 let mut keys = Vec::with_capacity(room);
+                let mut start = Vec::with_capacity(HEAD_SHINGLES);
+                let shingles = shingles.inspect(|&s| {
+                    if start.len() < HEAD_SHINGLES {
+                        start.push(s);
+                    }
+                });
                 self.minhash_keys(shingles.map(|s| s & !HEAD), seed, &mut keys);
+                self.head_keys(&start, seed, &mut keys);
                 keys
             }
             Candidates::Simhash { .. } => self.sketch(shingles.collect(), seed).keys,
@@ -152,6 +167,7 @@ impl Candidates {
             slots,
             banding,
             walks,
+            ..
         } = self
         else {
             return;
@@ -165,7 +181,50 @@ impl Candidates {
             banding.keys(&signature, seed, keys);
         }
     }
+
+    /// The [`HEAD_BANDS`] keys of a document's beginning, `start` (its first
+    /// [`HEAD_SHINGLES`] shingles in text order), after its band keys: a
+    /// MinHash of `start` of [`HEAD_BANDS`] × [`HEAD_ROWS`] slots (one seeded
+    /// mix per slot and shingle), banded. A copy cut to a small part of its
+    /// source shares few of its shingles (Jaccard 0.06 for a headline and
+    /// lede kept of a long story, which the bands tuned for half the source
+    /// miss) but holds its beginning, so these keys meet.
+    fn head_keys(&self, start: &[u64], seed: u64, keys: &mut Vec<u64>) {
+        if !matches!(self, Candidates::Minhash { head: true, .. }) || start.is_empty() {
+            return;
+        }
+        let signature: Vec<u64> = (0..HEAD_BANDS * HEAD_ROWS)
+            .map(|slot| {
+                let salt = crate::sketch::mix(seed ^ HEAD_SALT.wrapping_mul(slot as u64 + 1));
+                start
+                    .iter()
+                    .map(|&s| crate::sketch::mix((s & !HEAD) ^ salt))
+                    .min()
+                    .unwrap_or(u64::MAX)
+            })
+            .collect();
+        let banding = Banding {
+            bands: HEAD_BANDS,
+            rows: HEAD_ROWS,
+        };
+        banding.keys(&signature, seed ^ HEAD_SALT, keys);
+    }
 }
+
+/// Shingles of a document's beginning that its head keys are made of
+/// (under containment, after its band keys): about a headline and the first
+/// sentence, 20 words. A copy cut to a small part of its source shares few of
+/// its shingles but holds its beginning.
+pub const HEAD_SHINGLES: usize = 16;
+/// Bands of the head keys, and rows in each: a beginning that shares 68% of
+/// its shingles with another (a new three-word dateline before 13 of 16) is a
+/// candidate 99% of the time, one sharing 30% (a shared header line) 53%, and
+/// 10% 8%.
+pub const HEAD_BANDS: usize = 8;
+/// See [`HEAD_BANDS`].
+pub const HEAD_ROWS: usize = 2;
+/// Salt of the head keys' slots and bands (apart from the band keys').
+const HEAD_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// The bit of a document shingle that says it first occurs in the first 40%
 /// of the document's shingles (its *head*): the shingle's hash is its other
@@ -221,6 +280,17 @@ fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
 fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
     let (shared, in_head) = common(part, whole);
     in_head == 0 && 5 * shared < 3 * whole.len()
+}
+
+/// Whether `part` is a small part of `whole` that is not its beginning: they
+/// share less than a quarter of `whole`'s shingles, and more than a quarter
+/// of what they share first occurs after `whole`'s first 40%. A copy cut
+/// short holds its source's beginning; a short text whose pieces are found
+/// all over a much longer one (clauses a long license shares with a short
+/// one) is not a copy of it.
+fn holds_scattered_pieces(part: &[u64], whole: &[u64]) -> bool {
+    let (shared, in_head) = common(part, whole);
+    4 * shared < whole.len() && 4 * in_head < 3 * shared
 }
 
 /// Smallest size ratio of two documents for which containment verification is
@@ -596,35 +666,36 @@ pub fn best_representative(
                 // Never a copy when most of its own text is not in the
                 // representative, however little that text weighs.
                 let own = similarity(ours, sets[i], Measure::Containment);
-                if own < own_share(config) || shares_only_the_end(ours, sets[i]) {
+                if own < own_share(config)
+                    || shares_only_the_end(ours, sets[i])
+                    || holds_scattered_pieces(ours, sets[i])
+                {
                     0.0
                 } else if sets.len() == 1 {
                     own
                 } else {
-                    // A representative that one other holds (a long
-                    // document quoting a short one) is not boilerplate for
-                    // that other: only text that two or more hold is. (When
-                    // the quoting one holds more of ours than this one, it is the better
-                    // match, and is compared as it was.)
-                    let mut held_by = (0..sets.len()).filter(|&j| {
-                        j != i
-                            && similarity(sets[i], sets[j], Measure::Containment)
-                                >= own_share(config)
-                    });
-                    match (held_by.next(), held_by.next()) {
-                        (Some(quoting), None)
-                            if similarity(ours, sets[quoting], Measure::Containment) <= own =>
-                        {
-                            let rest: Vec<&[u64]> = (0..sets.len())
-                                .filter(|&j| j != quoting)
-                                .map(|j| sets[j])
-                                .collect();
-                            discounted_given(ours, sets[i], &holders(ours, &rest), true)
-                        }
-                        _ => {
-                            let counts = counts.get_or_insert_with(|| holders(ours, sets));
-                            discounted_given(ours, sets[i], counts, true)
-                        }
+                    // A representative that others quote (a long document
+                    // quoting a short one, agreements holding a license) is
+                    // not boilerplate for them: its text is its own. Quoting
+                    // is holding 60% of its shingles when one other does,
+                    // all of them when several do (several holding most of
+                    // it, with text of its own they lack, share a footer).
+                    // (One that holds more of ours than this one is the
+                    // better match, and is compared as it was.)
+                    let quoting = quoters(sets, i, own_share(config));
+                    let quoting: Vec<usize> = quoting
+                        .into_iter()
+                        .filter(|&j| similarity(ours, sets[j], Measure::Containment) <= own)
+                        .collect();
+                    if quoting.is_empty() {
+                        let counts = counts.get_or_insert_with(|| holders(ours, sets));
+                        discounted_given(ours, sets[i], counts, true)
+                    } else {
+                        let rest: Vec<&[u64]> = (0..sets.len())
+                            .filter(|j| !quoting.contains(j))
+                            .map(|j| sets[j])
+                            .collect();
+                        discounted_given(ours, sets[i], &holders(ours, &rest), true)
                     }
                 }
             }
@@ -634,6 +705,23 @@ pub fn best_representative(
         }
     }
     best
+}
+
+/// The sets among `sets` that quote `sets[i]`: the one that holds `share` of
+/// its shingles when it is the only one, else those that hold all of them.
+fn quoters(sets: &[&[u64]], i: usize, share: f64) -> Vec<usize> {
+    let len = sets[i].len();
+    let holding: Vec<(usize, bool)> = (0..sets.len())
+        .filter(|&j| j != i)
+        .filter_map(|j| {
+            let shared = common(sets[i], sets[j]).0;
+            (shared as f64 / len as f64 >= share).then_some((j, shared == len))
+        })
+        .collect();
+    match holding.as_slice() {
+        [(j, _)] => vec![*j],
+        many => many.iter().filter(|q| q.1).map(|q| q.0).collect(),
+    }
 }
 
 /// Under `--keep longest` (containment), a document that passes no
@@ -763,203 +851,4 @@ fn choose(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn doc(text: &str, candidates: &Candidates, config: &Config) -> DocSketch {
-        let words: Vec<&str> = text.split(' ').collect();
-        let hashes: Vec<u64> = words
-            .windows(config.doc_shingle.min(words.len()))
-            .map(|w| xxhash_rust::xxh3::xxh3_64(w.join(" ").as_bytes()))
-            .collect();
-        candidates.sketch(hashes, config.seed)
-    }
-
-    /// Three documents clustered, and their sketches.
-    fn three(texts: &[&str; 3], sizes: &[usize; 3], config: &Config) -> (DocLevel, Vec<DocSketch>) {
-        let cands = Candidates::new(config);
-        let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, config)).collect();
-        let level = cluster(&docs, &cands, config, sizes, &[None, None, None]);
-        (level, docs)
-    }
-
-    fn text(seed: usize, len: usize) -> String {
-        (0..len)
-            .map(|i| format!("w{}", (i * 7919 + seed * 104_729) % 10_007))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    #[test]
-    fn verified_clusters_without_chains() {
-        let config = Config::default();
-        let cands = Candidates::new(&config);
-        let base = text(1, 300);
-        let mut near = base.clone();
-        near.push_str(" extra words at the very end");
-        let other = text(2, 300);
-        let docs: Vec<DocSketch> = [base.as_str(), other.as_str(), near.as_str(), base.as_str()]
-            .iter()
-            .map(|t| doc(t, &cands, &config))
-            .collect();
-        let sizes = vec![300; 4];
-        let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None, None]);
-        assert_eq!(level.clusters.len(), 1);
-        let c = &level.clusters[0];
-        assert_eq!(c.representative, 0);
-        assert_eq!(c.members.iter().map(|m| m.0).collect::<Vec<_>>(), [0, 2, 3]);
-        assert_eq!(level.dropped, [false, false, true, true]);
-    }
-
-    #[test]
-    fn a_note_sharing_only_the_end_of_a_story_is_not_its_copy() {
-        let config = Config::default();
-        let (story, license) = (text(1, 400), text(3, 100));
-        let long = format!("{story} {license}");
-        // A short note of its own (a headline) carrying the same license: 96%
-        // of it is in the story, but only the story's end.
-        let note = format!("{} {license}", text(5, 8));
-        // A copy with a new headline, cut to its first 250 words.
-        let words: Vec<&str> = story.split(' ').collect();
-        let cut = format!("{} {}", text(7, 8), words[..250].join(" "));
-        let (level, docs) = three(&[&long, &note, &cut], &[500, 108, 258], &config);
-        assert!(similarity(&docs[1].shingles, &docs[0].shingles, Measure::Containment) > 0.9);
-        assert_eq!(level.dropped, [false, false, true]);
-        assert_eq!(level.rep_of, [None, None, Some(0)]);
-    }
-
-    #[test]
-    fn keep_policies_pick_their_member() {
-        let members = [(0, 1.0), (3, 0.9), (5, 0.95)];
-        let sizes = [10, 0, 0, 30, 0, 30];
-        assert_eq!(choose(&members, &Keep::First, &sizes, &[]), 0);
-        assert_eq!(choose(&members, &Keep::Longest, &sizes, &[]), 3);
-        let values: Vec<Option<FieldValue>> = [1.0, 0.0, 0.0, 5.0, 0.0, 7.0]
-            .iter()
-            .map(|&v| Some(FieldValue::Number(v)))
-            .collect();
-        assert_eq!(choose(&members, &Keep::Max("n".into()), &sizes, &values), 5);
-    }
-
-    #[test]
-    fn measures() {
-        // Shingle hashes are even: their lowest bit marks the head.
-        let a = [2, 4, 6, 8];
-        let b = [6, 8, 10, 12, 14, 16, 18, 20];
-        assert!((similarity(&a, &b, Measure::Jaccard) - 0.2).abs() < 1e-12);
-        // Directional: half of `a` is in `b`, a quarter of `b` in `a`.
-        assert!((similarity(&a, &b, Measure::Containment) - 0.5).abs() < 1e-12);
-        assert!((similarity(&b, &a, Measure::Containment) - 0.25).abs() < 1e-12);
-    }
-
-    #[test]
-    fn boilerplate_held_by_other_documents_weighs_little() {
-        // `d`: 2 shingles of its own (1, 2) and 8 of a footer (10..18) that the
-        // representative `r` and two other representatives also carry.
-        // (Hashes are these numbers doubled: the lowest bit marks the head.)
-        let set = |s: Vec<u64>| -> Vec<u64> { s.into_iter().map(|x| x << 1).collect() };
-        let d = set([1, 2].into_iter().chain(10..18).collect());
-        let r = set((10..18).chain(100..140).collect());
-        let o1 = set((10..18).chain(200..240).collect());
-        let o2 = set((10..18).chain(300..340).collect());
-        assert!((similarity(&d, &r, Measure::Containment) - 0.8).abs() < 1e-12);
-        let alone = discounted_containment(&d, &r, &[]);
-        assert!((alone - 0.8).abs() < 1e-12);
-        // Each footer shingle weighs 1/27: 8/27 against 2 + 8/27.
-        let shared = discounted_containment(&d, &r, &[&o1, &o2]);
-        assert!(
-            (shared - (8.0 / 27.0) / (2.0 + 8.0 / 27.0)).abs() < 1e-12,
-            "{shared}"
-        );
-        // The story copied with another footer, which `o1` carries: plainly
-        // 40 of 48 (0.83), discounted 40 of 40 + 8/8.
-        let copy = set((100..140).chain(200..208).collect());
-        assert!((similarity(&copy, &r, Measure::Containment) - 40.0 / 48.0).abs() < 1e-12);
-        let discounted = discounted_containment(&copy, &r, &[&o1, &o2]);
-        assert!((discounted - 40.0 / 41.0).abs() < 1e-12, "{discounted}");
-    }
-
-    #[test]
-    fn text_one_other_document_quotes_is_not_boilerplate() {
-        // A short license `s`, a long agreement `q` quoting it whole, and a
-        // copy of `s` with four words changed: the copy's shingles are all
-        // in `q` too, but one document holding `s` does not make it
-        // boilerplate, so the copy is found.
-        let config = Config::default();
-        let short = text(1, 60);
-        let quoting = format!("{} {short} {}", text(2, 150), text(3, 150));
-        let mut words: Vec<String> = short.split(' ').map(str::to_owned).collect();
-        for i in [8, 22, 36, 50] {
-            words[i] = format!("typo{i}");
-        }
-        let copy = words.join(" ");
-        let (level, _) = three(&[&short, &quoting, &copy], &[60, 360, 60], &config);
-        assert_eq!(level.rep_of, [None, None, Some(0)]);
-        assert_eq!(level.dropped, [false, false, true]);
-        // Held by two others, it is boilerplate: the copy's changed words
-        // outweigh what it shares.
-        let cands = Candidates::new(&config);
-        let again = format!("{} {short} {}", text(4, 150), text(5, 150));
-        let docs: Vec<DocSketch> = [&short, &quoting, &again, &copy]
-            .iter()
-            .map(|t| doc(t, &cands, &config))
-            .collect();
-        let level = cluster(
-            &docs,
-            &cands,
-            &config,
-            &[60, 360, 360, 60],
-            &[None, None, None, None],
-        );
-        assert_eq!(level.dropped, [false, false, false, false]);
-    }
-
-    #[test]
-    fn keep_longest_keeps_a_later_document_that_holds_the_first() {
-        let config = Config {
-            keep: Keep::Longest,
-            ..Config::default()
-        };
-        let cands = Candidates::new(&config);
-        let sketch_all = |texts: [&str; 3]| -> Vec<DocSketch> {
-            texts.iter().map(|t| doc(t, &cands, &config)).collect()
-        };
-        let short = text(1, 100);
-        let long = format!("{short} {}", text(2, 200));
-        let docs = sketch_all([&short, &text(3, 200), &long]);
-        let sizes = [100, 200, 300];
-        let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None]);
-        // The long one holds the short one whole: it is kept in its place.
-        assert_eq!(level.clusters.len(), 1);
-        assert_eq!(level.clusters[0].kept, 2);
-        assert_eq!(level.dropped, [true, false, false]);
-        // Under --keep first nothing is dropped: the long one adds text.
-        let first = Config::default();
-        let level = cluster(&docs, &cands, &first, &sizes, &[None, None, None]);
-        assert_eq!(level.dropped, [false, false, false]);
-        // A member is never dropped for a longest one that lacks most of its
-        // text: `a` and `b` each hold 60% of the first, little of each other.
-        let r = text(4, 100);
-        let r_words: Vec<&str> = r.split(' ').collect();
-        let a = format!("{} {}", r_words[..60].join(" "), text(5, 30));
-        let b = format!("{} {}", r_words[40..].join(" "), text(6, 60));
-        let docs = sketch_all([&r, &a, &b]);
-        let sizes = [100, 90, 120];
-        let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None]);
-        // `b` holds the first but the first lacks most of `b`: it leaves
-        // the cluster and is kept; `a` goes, held by the first.
-        assert_eq!(level.clusters.len(), 1);
-        assert_eq!(level.clusters[0].kept, 0);
-        assert_eq!(level.dropped, [false, true, false]);
-    }
-
-    #[test]
-    fn a_longer_document_is_never_dropped_for_holding_a_shorter_one() {
-        let config = Config::default();
-        let short = text(1, 100);
-        let long = format!("{short} {}", text(2, 300));
-        let (level, _) = three(&[&short, &long, &short], &[100, 400, 100], &config);
-        // The long one adds text: kept. The second short copy adds nothing.
-        assert_eq!(level.dropped, [false, false, true]);
-    }
-}
+mod tests;

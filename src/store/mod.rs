@@ -124,7 +124,9 @@ pub struct IndexParams {
 /// 5: a document's shingle hashes keep 63 bits, the lowest marking whether the
 /// shingle first occurs in the document's first 40% (a document that shares
 /// only another's end is not its copy), and its MinHash keys are of those 63.
-pub const ENGINE_VERSION: u32 = 5;
+/// 6: under containment a document has 8 more keys, of its beginning (a copy
+/// cut to a small part of its source is a candidate), after its band keys.
+pub const ENGINE_VERSION: u32 = 6;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])

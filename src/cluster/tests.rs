@@ -1,0 +1,259 @@
+use super::*;
+
+fn doc(text: &str, candidates: &Candidates, config: &Config) -> DocSketch {
+    let words: Vec<&str> = text.split(' ').collect();
+    let hashes: Vec<u64> = words
+        .windows(config.doc_shingle.min(words.len()))
+        .map(|w| xxhash_rust::xxh3::xxh3_64(w.join(" ").as_bytes()))
+        .collect();
+    candidates.sketch(hashes, config.seed)
+}
+
+/// Three documents clustered, and their sketches.
+fn three(texts: &[&str; 3], sizes: &[usize; 3], config: &Config) -> (DocLevel, Vec<DocSketch>) {
+    let cands = Candidates::new(config);
+    let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, config)).collect();
+    let level = cluster(&docs, &cands, config, sizes, &[None, None, None]);
+    (level, docs)
+}
+
+fn text(seed: usize, len: usize) -> String {
+    (0..len)
+        .map(|i| format!("w{}", (i * 7919 + seed * 104_729) % 10_007))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn verified_clusters_without_chains() {
+    let config = Config::default();
+    let cands = Candidates::new(&config);
+    let base = text(1, 300);
+    let mut near = base.clone();
+    near.push_str(" extra words at the very end");
+    let other = text(2, 300);
+    let docs: Vec<DocSketch> = [base.as_str(), other.as_str(), near.as_str(), base.as_str()]
+        .iter()
+        .map(|t| doc(t, &cands, &config))
+        .collect();
+    let sizes = vec![300; 4];
+    let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None, None]);
+    assert_eq!(level.clusters.len(), 1);
+    let c = &level.clusters[0];
+    assert_eq!(c.representative, 0);
+    assert_eq!(c.members.iter().map(|m| m.0).collect::<Vec<_>>(), [0, 2, 3]);
+    assert_eq!(level.dropped, [false, false, true, true]);
+}
+
+#[test]
+fn a_note_sharing_only_the_end_of_a_story_is_not_its_copy() {
+    let config = Config::default();
+    let (story, license) = (text(1, 400), text(3, 100));
+    let long = format!("{story} {license}");
+    // A short note of its own (a headline) carrying the same license: 96%
+    // of it is in the story, but only the story's end.
+    let note = format!("{} {license}", text(5, 8));
+    // A copy with a new headline, cut to its first 250 words.
+    let words: Vec<&str> = story.split(' ').collect();
+    let cut = format!("{} {}", text(7, 8), words[..250].join(" "));
+    let (level, docs) = three(&[&long, &note, &cut], &[500, 108, 258], &config);
+    assert!(similarity(&docs[1].shingles, &docs[0].shingles, Measure::Containment) > 0.9);
+    assert_eq!(level.dropped, [false, false, true]);
+    assert_eq!(level.rep_of, [None, None, Some(0)]);
+}
+
+#[test]
+fn keep_policies_pick_their_member() {
+    let members = [(0, 1.0), (3, 0.9), (5, 0.95)];
+    let sizes = [10, 0, 0, 30, 0, 30];
+    assert_eq!(choose(&members, &Keep::First, &sizes, &[]), 0);
+    assert_eq!(choose(&members, &Keep::Longest, &sizes, &[]), 3);
+    let values: Vec<Option<FieldValue>> = [1.0, 0.0, 0.0, 5.0, 0.0, 7.0]
+        .iter()
+        .map(|&v| Some(FieldValue::Number(v)))
+        .collect();
+    assert_eq!(choose(&members, &Keep::Max("n".into()), &sizes, &values), 5);
+}
+
+#[test]
+fn measures() {
+    // Shingle hashes are even: their lowest bit marks the head.
+    let a = [2, 4, 6, 8];
+    let b = [6, 8, 10, 12, 14, 16, 18, 20];
+    assert!((similarity(&a, &b, Measure::Jaccard) - 0.2).abs() < 1e-12);
+    // Directional: half of `a` is in `b`, a quarter of `b` in `a`.
+    assert!((similarity(&a, &b, Measure::Containment) - 0.5).abs() < 1e-12);
+    assert!((similarity(&b, &a, Measure::Containment) - 0.25).abs() < 1e-12);
+}
+
+#[test]
+fn boilerplate_held_by_other_documents_weighs_little() {
+    // `d`: 2 shingles of its own (1, 2) and 8 of a footer (10..18) that the
+    // representative `r` and two other representatives also carry.
+    // (Hashes are these numbers doubled: the lowest bit marks the head.)
+    let set = |s: Vec<u64>| -> Vec<u64> { s.into_iter().map(|x| x << 1).collect() };
+    let d = set([1, 2].into_iter().chain(10..18).collect());
+    let r = set((10..18).chain(100..140).collect());
+    let o1 = set((10..18).chain(200..240).collect());
+    let o2 = set((10..18).chain(300..340).collect());
+    assert!((similarity(&d, &r, Measure::Containment) - 0.8).abs() < 1e-12);
+    let alone = discounted_containment(&d, &r, &[]);
+    assert!((alone - 0.8).abs() < 1e-12);
+    // Each footer shingle weighs 1/27: 8/27 against 2 + 8/27.
+    let shared = discounted_containment(&d, &r, &[&o1, &o2]);
+    assert!(
+        (shared - (8.0 / 27.0) / (2.0 + 8.0 / 27.0)).abs() < 1e-12,
+        "{shared}"
+    );
+    // The story copied with another footer, which `o1` carries: plainly
+    // 40 of 48 (0.83), discounted 40 of 40 + 8/8.
+    let copy = set((100..140).chain(200..208).collect());
+    assert!((similarity(&copy, &r, Measure::Containment) - 40.0 / 48.0).abs() < 1e-12);
+    let discounted = discounted_containment(&copy, &r, &[&o1, &o2]);
+    assert!((discounted - 40.0 / 41.0).abs() < 1e-12, "{discounted}");
+}
+
+#[test]
+fn text_one_other_document_quotes_is_not_boilerplate() {
+    // A short license `s`, a long agreement `q` quoting it whole, and a
+    // copy of `s` with four words changed: the copy's shingles are all
+    // in `q` too, but one document holding `s` does not make it
+    // boilerplate, so the copy is found.
+    let config = Config::default();
+    let short = text(1, 60);
+    let quoting = format!("{} {short} {}", text(2, 150), text(3, 150));
+    let mut words: Vec<String> = short.split(' ').map(str::to_owned).collect();
+    for i in [8, 22, 36, 50] {
+        words[i] = format!("typo{i}");
+    }
+    let copy = words.join(" ");
+    let (level, _) = three(&[&short, &quoting, &copy], &[60, 360, 60], &config);
+    assert_eq!(level.rep_of, [None, None, Some(0)]);
+    assert_eq!(level.dropped, [false, false, true]);
+    // Quoted whole by two agreements, it is still not boilerplate: it
+    // is all their text shares with the copy.
+    let cands = Candidates::new(&config);
+    let again = format!("{} {short} {}", text(4, 150), text(5, 150));
+    let level = cluster(
+        &[&short, &quoting, &again, &copy]
+            .iter()
+            .map(|t| doc(t, &cands, &config))
+            .collect::<Vec<_>>(),
+        &cands,
+        &config,
+        &[60, 360, 360, 60],
+        &[None, None, None, None],
+    );
+    assert_eq!(level.rep_of, [None, None, None, Some(0)]);
+    assert_eq!(level.dropped, [false, false, false, true]);
+    // A note (ten words of its own) carrying a footer that two stories
+    // carry too: they hold most of it, not all, so the footer is
+    // boilerplate, and a second note with the same footer, 85% of it in
+    // the first, is not its copy.
+    let footer = text(7, 60);
+    let texts = [
+        format!("{} {footer}", text(8, 200)),
+        format!("{} {footer}", text(9, 200)),
+        format!("{} {footer}", text(10, 10)),
+        format!("{} {footer}", text(11, 10)),
+    ];
+    let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, &config)).collect();
+    assert!(similarity(&docs[3].shingles, &docs[2].shingles, Measure::Containment) > 0.8);
+    let level = cluster(
+        &docs,
+        &cands,
+        &config,
+        &[260, 260, 70, 70],
+        &[None, None, None, None],
+    );
+    assert_eq!(level.dropped, [false; 4]);
+}
+
+#[test]
+fn a_copy_cut_to_a_small_part_of_its_source_is_found() {
+    // The first 30 words of an 800-word story (Jaccard 0.03: the band
+    // keys, tuned for a copy cut to half, propose it 1% of the time):
+    // the keys of its beginning meet, and it adds nothing new.
+    let config = Config::default();
+    let story = text(1, 800);
+    let words: Vec<&str> = story.split(' ').collect();
+    let cut = words[..30].join(" ");
+    let (level, docs) = three(&[&story, &text(2, 300), &cut], &[800, 300, 30], &config);
+    let bands = banding(&config).bands;
+    assert_eq!(docs[0].keys.len(), bands + HEAD_BANDS);
+    let same = |range: std::ops::Range<usize>| {
+        range
+            .filter(|&t| docs[0].keys[t] == docs[2].keys[t])
+            .count()
+    };
+    assert_eq!(same(0..bands), 0);
+    assert!(same(bands..bands + HEAD_BANDS) > 0);
+    assert_eq!(level.rep_of, [None, None, Some(0)]);
+    assert_eq!(level.dropped, [false, false, true]);
+}
+
+#[test]
+fn pieces_from_all_over_a_longer_text_are_not_its_copy() {
+    // A short text made of the beginning of a long one and two pieces
+    // from its middle and end (as a short license shares clauses with a
+    // long one): 87% of it is in the long one, but not as its beginning.
+    let config = Config::default();
+    let long = text(1, 600);
+    let words: Vec<&str> = long.split(' ').collect();
+    let pieces = [&words[..20], &words[300..320], &words[500..520]].map(|p| p.join(" "));
+    let short = pieces.join(" ");
+    let start = words[..60].join(" ");
+    let (level, docs) = three(&[&long, &short, &start], &[600, 60, 60], &config);
+    assert!(similarity(&docs[1].shingles, &docs[0].shingles, Measure::Containment) > 0.85);
+    assert_eq!(level.rep_of, [None, None, Some(0)]);
+    assert_eq!(level.dropped, [false, false, true]);
+}
+
+#[test]
+fn keep_longest_keeps_a_later_document_that_holds_the_first() {
+    let config = Config {
+        keep: Keep::Longest,
+        ..Config::default()
+    };
+    let cands = Candidates::new(&config);
+    let sketch_all = |texts: [&str; 3]| -> Vec<DocSketch> {
+        texts.iter().map(|t| doc(t, &cands, &config)).collect()
+    };
+    let short = text(1, 100);
+    let long = format!("{short} {}", text(2, 200));
+    let docs = sketch_all([&short, &text(3, 200), &long]);
+    let sizes = [100, 200, 300];
+    let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None]);
+    // The long one holds the short one whole: it is kept in its place.
+    assert_eq!(level.clusters.len(), 1);
+    assert_eq!(level.clusters[0].kept, 2);
+    assert_eq!(level.dropped, [true, false, false]);
+    // Under --keep first nothing is dropped: the long one adds text.
+    let first = Config::default();
+    let level = cluster(&docs, &cands, &first, &sizes, &[None, None, None]);
+    assert_eq!(level.dropped, [false, false, false]);
+    // A member is never dropped for a longest one that lacks most of its
+    // text: `a` and `b` each hold 60% of the first, little of each other.
+    let r = text(4, 100);
+    let r_words: Vec<&str> = r.split(' ').collect();
+    let a = format!("{} {}", r_words[..60].join(" "), text(5, 30));
+    let b = format!("{} {}", r_words[40..].join(" "), text(6, 60));
+    let docs = sketch_all([&r, &a, &b]);
+    let sizes = [100, 90, 120];
+    let level = cluster(&docs, &cands, &config, &sizes, &[None, None, None]);
+    // `b` holds the first but the first lacks most of `b`: it leaves
+    // the cluster and is kept; `a` goes, held by the first.
+    assert_eq!(level.clusters.len(), 1);
+    assert_eq!(level.clusters[0].kept, 0);
+    assert_eq!(level.dropped, [false, true, false]);
+}
+
+#[test]
+fn a_longer_document_is_never_dropped_for_holding_a_shorter_one() {
+    let config = Config::default();
+    let short = text(1, 100);
+    let long = format!("{short} {}", text(2, 300));
+    let (level, _) = three(&[&short, &long, &short], &[100, 400, 100], &config);
+    // The long one adds text: kept. The second short copy adds nothing.
+    assert_eq!(level.dropped, [false, false, true]);
+}
