@@ -7,6 +7,7 @@ mod chunked;
 mod cli;
 mod corpora;
 mod determinism;
+mod errors;
 mod golden;
 mod html;
 mod index;

@@ -1,0 +1,560 @@
+//! Bad input and faults as a user of the command line meets them: missing,
+//! unreadable and malformed files, outputs that are inputs, a full disk, killed
+//! runs and files that change under a run. Each error names the file (and line or
+//! byte offset) and leaves existing outputs alone.
+
+use crate::cli::seed_dir;
+use crate::util::{data_dir, run, run_with_stdin, tempdir, tree};
+use serde_json::Value;
+use std::path::Path;
+
+pub(crate) fn assert_error(out: &crate::util::Output, needle: &str) {
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        out.stderr.starts_with("neardup: ") && out.stderr.contains(needle),
+        "expected {needle:?} in stderr: {out:?}"
+    );
+}
+
+/// Runs `clean -o out.txt` on bad input in `dir` and checks that an existing
+/// output file is left alone.
+fn clean_keeps_output(dir: &Path, input: &str, needle: &str) {
+    let out_file = dir.join("out.txt");
+    std::fs::write(&out_file, "previous output\n").unwrap();
+    let out = run(dir, &["clean", "-o", "out.txt", input]);
+    assert_error(&out, needle);
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap(),
+        "previous output\n"
+    );
+}
+
+#[test]
+fn missing_file_is_an_error_naming_it() {
+    let dir = tempdir();
+    assert_error(
+        &run(dir.path(), &["scan", "nope.txt"]),
+        "nope.txt: No such file or directory",
+    );
+    clean_keeps_output(dir.path(), "nope.txt", "nope.txt");
+}
+
+#[test]
+fn unreadable_file_is_an_error_naming_it() {
+    let dir = tempdir();
+    // Root reads any file whatever its mode, so use one the kernel refuses to read.
+    let path = Path::new("/proc/self/mem");
+    if path.exists() {
+        assert_error(
+            &run(dir.path(), &["scan", "--no-mmap", "/proc/self/mem"]),
+            "/proc/self/mem: ",
+        );
+    }
+    let file = dir.path().join("locked.txt");
+    std::fs::write(&file, "text").unwrap();
+    let is_root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    });
+    if !is_root {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+        assert_error(
+            &run(dir.path(), &["scan", "locked.txt"]),
+            "locked.txt: Permission denied",
+        );
+    }
+}
+
+#[test]
+fn invalid_utf8_in_json_lines_names_file_line_and_offset() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("bad.jsonl"),
+        b"{\"text\":\"fine line\"}\n{\"text\":\"broken \xC3\x28 here\"}\n",
+    )
+    .unwrap();
+    assert_error(
+        &run(dir.path(), &["scan", "bad.jsonl"]),
+        "bad.jsonl:2: invalid UTF-8 at byte offset 37",
+    );
+    clean_keeps_output(dir.path(), "bad.jsonl", "bad.jsonl:2");
+}
+
+#[test]
+fn latin1_text_is_read_losslessly_with_a_warning() {
+    // A Latin-1 page: its repeated paragraph is found (each invalid byte
+    // read as one character), and the kept bytes are written back as they
+    // were, whole runs and runs in chunks alike.
+    let dir = tempdir();
+    let para = b"Le caf\xe9 de la gare ferme ses portes apr\xe8s quarante ans de service.\n\n";
+    let mut page = b"Titre\n\n".to_vec();
+    page.extend_from_slice(para);
+    page.extend_from_slice(b"Un autre paragraphe sans rapport avec le premier, assez long.\n\n");
+    page.extend_from_slice(para);
+    std::fs::write(dir.path().join("page.txt"), &page).unwrap();
+    let expected = &page[..page.len() - para.len()];
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec!["clean", "page.txt"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.stdout, expected, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("warning: page.txt:3: invalid UTF-8 at byte offset 13: read as text"),
+            "{out:?}"
+        );
+    }
+    let out = run(dir.path(), &["scan", "--json", "page.txt"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["removed_blocks"], 1, "{out:?}");
+}
+
+#[test]
+fn empty_input_is_zero_documents() {
+    // A scraper's empty batch: a file or standard input with no bytes holds
+    // no documents; the run passes, with empty output.
+    let dir = tempdir();
+    std::fs::write(dir.path().join("empty.txt"), b"").unwrap();
+    std::fs::write(dir.path().join("empty.jsonl"), b"").unwrap();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        for input in ["empty.txt", "empty.jsonl", "-"] {
+            let mut args = vec!["check", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, Some(b""));
+            assert_eq!(out.code, 0, "{input} {extra:?}: {out:?}");
+            assert!(out.stdout_str().contains("0 documents"), "{out:?}");
+            let mut args = vec!["clean", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, Some(b""));
+            assert_eq!(out.code, 0, "{input} {extra:?}: {out:?}");
+            assert!(out.stdout.is_empty(), "{out:?}");
+        }
+        let mut args = vec!["clean", "--out-dir", "out", "empty.txt", "empty.jsonl"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        for name in ["empty.txt", "empty.jsonl"] {
+            assert_eq!(
+                std::fs::read(dir.path().join("out").join(name)).unwrap(),
+                b""
+            );
+        }
+        std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    }
+}
+
+#[test]
+fn a_run_whose_every_input_was_skipped_fails() {
+    // Only binary files: nothing was read, so nothing passed.
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("batch")).unwrap();
+    std::fs::write(dir.path().join("batch/a.bin"), b"\x89PNG\0\0").unwrap();
+    std::fs::write(dir.path().join("batch/b.bin"), b"\0\x01").unwrap();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        let mut args = vec!["check", "batch"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("nothing to read: every input was skipped (2 inputs)"),
+            "{out:?}"
+        );
+        let mut args = vec!["clean", "-o", "out.txt", "--on-error", "skip", "batch"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(!dir.path().join("out.txt").exists());
+    }
+    // One readable input among them is a run.
+    std::fs::write(dir.path().join("batch/c.txt"), b"hello\n").unwrap();
+    assert_eq!(run(dir.path(), &["check", "batch"]).code, 0);
+}
+
+#[test]
+fn json_lines_are_found_by_content() {
+    // HF `to_json` writes JSON Lines to `.json`; dolma to `.json.gz`; a pipe
+    // has no name. Each is read as records, whole or in chunks.
+    let dir = tempdir();
+    let records = "\u{feff}{\"id\":\"a\",\"text\":\"The council approved the new budget for the city schools on Monday night.\"}\n\
+                   {\"id\":\"b\",\"text\":\"The council approved the new budget for the city schools on Monday night.\"}\n\
+                   {\"id\":\"c\",\"text\":\"A different story about the weather, with rain expected all week long.\"}\n";
+    std::fs::write(dir.path().join("d.json"), records).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, records.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    std::fs::create_dir(dir.path().join("documents")).unwrap();
+    std::fs::write(dir.path().join("documents/part-0.json.gz"), &gz).unwrap();
+    let piped_text: &[u8] = records.as_bytes();
+    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+        for (input, stdin) in [
+            ("d.json", None),
+            ("documents", None),
+            ("-", Some(piped_text)),
+            ("-", Some(&gz[..])),
+        ] {
+            let mut args = vec!["scan", "--json", "-v", input];
+            args.extend_from_slice(extra);
+            let out = run_with_stdin(dir.path(), &args, stdin);
+            assert_eq!(out.code, 0, "{input}: {out:?}");
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(report["summary"]["documents"], 3, "{input} {extra:?}");
+            assert_eq!(report["summary"]["dropped_documents"], 1, "{input}");
+            assert_eq!(report["inputs"][0]["format"], "jsonl", "{input}");
+            assert!(out.stderr.contains(" as JSON Lines"), "{out:?}");
+        }
+        // --format text reads the file as one document.
+        let mut args = vec!["scan", "--json", "--format", "text", "d.json"];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["documents"], 1, "{out:?}");
+        assert_eq!(report["inputs"][0]["format"], "text");
+    }
+    // Cleaned, a `.json` stays JSON Lines on standard output.
+    let out = run(dir.path(), &["clean", "d.json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout_str().lines().count(), 2, "{out:?}");
+    // Text whose first line is not one JSON object stays text.
+    std::fs::write(
+        dir.path().join("wiki.txt"),
+        "{{Infobox city\n| name = X\n}}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["scan", "--json", "wiki.txt"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["inputs"][0]["format"], "text", "{out:?}");
+}
+
+#[test]
+fn malformed_json_line_names_file_and_line() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("docs.jsonl"),
+        "{\"id\":1,\"text\":\"fine\"}\n{\"id\":2,\"text\":\"broken}\n",
+    )
+    .unwrap();
+    assert_error(
+        &run(dir.path(), &["scan", "docs.jsonl"]),
+        "docs.jsonl:2: invalid JSON at column 23: EOF while parsing a string",
+    );
+    clean_keeps_output(dir.path(), "docs.jsonl", "docs.jsonl:2");
+    std::fs::write(dir.path().join("docs.jsonl"), "{\"id\":1,\"body\":\"x\"}\n").unwrap();
+    assert_error(
+        &run(dir.path(), &["scan", "docs.jsonl"]),
+        "docs.jsonl:1: record has no \"text\" field",
+    );
+    std::fs::write(dir.path().join("docs.jsonl"), "{\"text\":[\"x\"]}\n").unwrap();
+    assert_error(
+        &run(dir.path(), &["scan", "docs.jsonl"]),
+        "docs.jsonl:1: field \"text\" is an array, not a string",
+    );
+}
+
+#[test]
+fn every_bad_input_is_reported_not_just_the_first() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("good.txt"), "fine\n").unwrap();
+    std::fs::write(dir.path().join("u16.txt"), b"\xff\xfeh\0i\0").unwrap();
+    std::fs::write(dir.path().join("bad.jsonl"), "{\"text\": 1}\n").unwrap();
+    let out = run(
+        dir.path(),
+        &["scan", "missing.txt", "good.txt", "u16.txt", "bad.jsonl"],
+    );
+    assert_error(&out, "missing.txt");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{out:?}");
+    assert!(
+        lines[1].contains("u16.txt") && lines[2].contains("bad.jsonl:1"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn output_that_is_an_input_is_refused() {
+    let dir = tempdir();
+    let text = "same line with enough words to be judged here\nsame line with enough words to be judged here\n";
+    std::fs::write(dir.path().join("a.txt"), text).unwrap();
+    let out = run(dir.path(), &["clean", "-o", "./a.txt", "a.txt"]);
+    assert_error(&out, "./a.txt (-o) is also a.txt (input)");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        text
+    );
+    let out = run(dir.path(), &["clean", "--out-dir", ".", "a.txt"]);
+    assert_error(&out, "refusing to overwrite it");
+}
+
+#[test]
+fn several_text_files_need_an_out_dir() {
+    let out = run(&data_dir().join("syndication"), &["clean", "wire"]);
+    assert_error(&out, "use --out-dir DIR");
+}
+
+#[test]
+fn clean_writes_no_temporary_files_next_to_the_output() {
+    let dir = tempdir();
+    let out = run(
+        &seed_dir(),
+        &[
+            "clean",
+            "-o",
+            dir.path().join("a.txt").to_str().unwrap(),
+            "--report",
+            dir.path().join("r.json").to_str().unwrap(),
+            "--json",
+            "article.txt",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let names: Vec<String> = tree(dir.path()).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["a.txt", "r.json"]);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["command"], "clean");
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    let dir = tempdir();
+    let mut big = String::new();
+    for i in 0..40_000 {
+        use std::fmt::Write as _;
+        let _ = writeln!(big, "row {i} alpha {i} beta {i} gamma {i} delta {i} end");
+    }
+    std::fs::write(dir.path().join("big.txt"), &big).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["clean", "big.txt"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_text_file_that_copies_another_is_not_written() {
+    let dir = tempdir();
+    let story = "A first paragraph with enough words to be a real paragraph of news.\n\n\
+                 A second paragraph that is also long enough to count for something.\n";
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    std::fs::write(dir.path().join("in/a.txt"), story).unwrap();
+    std::fs::write(dir.path().join("in/b.txt"), story.replace("first", "First")).unwrap();
+    std::fs::write(
+        dir.path().join("in/c.txt"),
+        "Something else entirely, unrelated.\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["clean", "--out-dir", "out", "--report", "report.txt", "in"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let names: Vec<String> = tree(&dir.path().join("out"))
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["a.txt", "c.txt"]);
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert!(
+        report.contains("keeps in/a.txt; drops in/b.txt (1.00)"),
+        "{report}"
+    );
+    // At the block level alone, b.txt is written without its repeated paragraphs.
+    let out = run(
+        dir.path(),
+        &["clean", "--level", "blocks", "--out-dir", "out2", "in"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out2/b.txt")).unwrap(),
+        ""
+    );
+}
+
+#[test]
+fn utf16_is_refused_by_name() {
+    let dir = tempdir();
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in "hello".encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(dir.path().join("u16.txt"), bytes).unwrap();
+    assert_error(
+        &run(dir.path(), &["scan", "u16.txt"]),
+        "u16.txt: UTF-16 text (little-endian byte-order mark)",
+    );
+}
+
+#[test]
+fn directory_symlink_loops_end() {
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    std::fs::write(dir.path().join("in/a.txt"), "some text here for a block\n").unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("in/loop")).unwrap();
+    let out = run(dir.path(), &["scan", "--json", "in"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_full_disk_is_a_write_error() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["clean", "article.txt"])
+        .current_dir(seed_dir())
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+}
+
+#[test]
+fn crlf_jsonl_records_keep_their_line_ends() {
+    let dir = tempdir();
+    let input = "{\"id\":1,\"text\":\"one paragraph that is long enough to be judged\\n\\none paragraph that is long enough to be judged\"}\r\n{\"id\":2,\"text\":\"x\"}\r\n";
+    std::fs::write(dir.path().join("w.jsonl"), input).unwrap();
+    let out = run(dir.path(), &["clean", "-q", "w.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout_str(),
+        "{\"id\":1,\"text\":\"one paragraph that is long enough to be judged\\n\\n\"}\r\n{\"id\":2,\"text\":\"x\"}\r\n"
+    );
+}
+
+#[test]
+#[ignore = "heavy: run by .ci/run in release mode"]
+fn a_100_mb_single_line_is_one_block() {
+    let dir = tempdir();
+    let line = "word ".repeat(20_000_000);
+    std::fs::write(dir.path().join("long.txt"), &line).unwrap();
+    let out = run(dir.path(), &["scan", "--json", "long.txt"]);
+    assert_eq!(out.code, 0, "{:?}", out.stderr);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["blocks"], 1);
+    assert_eq!(report["summary"]["bytes"], 100_000_000);
+}
+
+#[test]
+fn a_killed_run_leaves_the_old_output_or_the_whole_new_one() {
+    let dir = tempdir();
+    let mut big = String::new();
+    for i in 0..150_000 {
+        use std::fmt::Write as _;
+        let _ = writeln!(big, "{{\"id\":{i},\"text\":\"row {i} alpha {i} beta {i} gamma {i} delta {i} and some more words to write\"}}");
+    }
+    std::fs::write(dir.path().join("big.jsonl"), &big).unwrap();
+    std::fs::write(dir.path().join("out.jsonl"), "old output\n").unwrap();
+    let complete = run(
+        dir.path(),
+        &["clean", "-q", "--level", "blocks", "big.jsonl"],
+    )
+    .stdout;
+    for delay_ms in [50, 150, 400] {
+        std::fs::write(dir.path().join("out.jsonl"), "old output\n").unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args([
+                "clean",
+                "-q",
+                "--level",
+                "blocks",
+                "-o",
+                "out.jsonl",
+                "big.jsonl",
+            ])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = std::fs::read(dir.path().join("out.jsonl")).unwrap();
+        assert!(
+            now == b"old output\n" || now == complete,
+            "after {delay_ms} ms: {} bytes, neither the old nor the new output",
+            now.len()
+        );
+    }
+}
+
+#[test]
+fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
+    let dir = tempdir();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    for i in 0..1000 {
+        std::fs::write(
+            corpus.join(format!("{i:05}.txt")),
+            format!("Story {i} about the harbour and the ferry strike, told in a few words.\n"),
+        )
+        .unwrap();
+    }
+    // A dangling link is a file that cannot be read: named, exit 2.
+    std::os::unix::fs::symlink("gone.txt", corpus.join("zz-dangling.txt")).unwrap();
+    let out = run(dir.path(), &["scan", "-q", "corpus"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("zz-dangling.txt: No such file or directory"),
+        "{out:?}"
+    );
+    std::fs::remove_file(corpus.join("zz-dangling.txt")).unwrap();
+    // Files removed while the run walks and reads the tree: each run either
+    // read a file before it went (an open file stays readable) or names it.
+    for (delay_us, on_error) in [(0, "fail"), (2000, "fail"), (0, "skip"), (5000, "skip")] {
+        let victim = corpus.join("00999.txt");
+        std::fs::write(&victim, "the last story, written again\n").unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args([
+                "clean",
+                "-q",
+                "--on-error",
+                on_error,
+                "--out-dir",
+                "out",
+                "corpus",
+            ])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(delay_us));
+        let _ = std::fs::remove_file(&victim);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        match out.status.code() {
+            Some(0) => {}
+            Some(2) if on_error == "fail" => {
+                assert!(
+                    stderr.contains("00999.txt: No such file or directory"),
+                    "{stderr}"
+                );
+            }
+            code => panic!("exit {code:?} with --on-error {on_error}: {stderr}"),
+        }
+        let _ = std::fs::remove_dir_all(dir.path().join("out"));
+    }
+}
