@@ -73,14 +73,21 @@ impl Spool {
         Ok(())
     }
 
+    /// The spool read back from its start (entries end in line breaks),
+    /// buffered by the megabyte; for reading once every entry is written.
+    fn read_back(&self) -> std::io::Result<std::io::BufReader<std::fs::File>> {
+        use std::io::Seek as _;
+        let mut file = self.file.get_ref().try_clone()?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        Ok(std::io::BufReader::with_capacity(1 << 20, file))
+    }
+
     /// Copies every entry to `out`, each after a comma unless it is the
     /// first (`first` says whether one was written before), a piece at a
     /// time: an entry is never held whole.
     fn copy_entries(&self, first: &mut bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        use std::io::{BufRead as _, Seek as _};
-        let mut file = self.file.get_ref().try_clone()?;
-        file.seek(std::io::SeekFrom::Start(0))?;
-        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        use std::io::BufRead as _;
+        let mut reader = self.read_back()?;
         let mut at_start = true;
         loop {
             let piece = reader.fill_buf()?;
@@ -111,11 +118,7 @@ impl Spool {
     /// # Errors
     /// When the file cannot be read back, or holds something else.
     pub(super) fn first_clusters(&self, n: usize) -> std::io::Result<Vec<ClusterReport>> {
-        use std::io::Seek as _;
-        let mut file = self.file.get_ref().try_clone()?;
-        file.seek(std::io::SeekFrom::Start(0))?;
-        let reader = std::io::BufReader::with_capacity(1 << 20, file);
-        serde_json::Deserializer::from_reader(reader)
+        serde_json::Deserializer::from_reader(self.read_back()?)
             .into_iter::<ClusterHead>()
             .take(n)
             .map(|c| {
@@ -165,10 +168,8 @@ impl Spool {
         n: usize,
         f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        use std::io::{BufRead as _, Seek as _};
-        let mut file = self.file.get_ref().try_clone()?;
-        file.seek(std::io::SeekFrom::Start(0))?;
-        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        use std::io::BufRead as _;
+        let mut reader = self.read_back()?;
         let mut line = Vec::new();
         for _ in 0..n {
             line.clear();

@@ -163,7 +163,8 @@ pub(super) fn render_near_duplicates(
             .members
             .iter()
             .filter(|m| !m.kept)
-            .take(4)
+            // At most one of the SHOWN_MEMBERS a spooled cluster keeps is the kept one.
+            .take(SHOWN_MEMBERS - 1)
             .map(|m| format!("{} ({:.2})", short_label(&m.document), m.similarity))
             .collect();
         let more = (c.size - 1).saturating_sub(others.len());
