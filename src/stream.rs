@@ -57,7 +57,7 @@ pub struct Seen {
     pub sources: Vec<Arc<Source>>,
     /// Where each document handed out has its text, by its index in input
     /// order (kept by streams of more than one chunk).
-    places: Vec<TextAt>,
+    places: Places,
     /// Inputs and records passed over (see [`Corpus::skipped`]).
     pub skipped: Vec<Error>,
 }
@@ -66,13 +66,81 @@ impl Seen {
     /// Documents whose text is known ([`Texts::text_of`] takes them).
     #[must_use]
     pub fn places_len(&self) -> usize {
-        self.places.len()
+        self.places.len
+    }
+}
+
+/// Where documents have their text: held (a run of one chunk), or written
+/// to an unnamed file under `--tmp-dir` and read back a document at a time
+/// (16 bytes a document: a flood of 30 million records would hold 480 MB).
+#[derive(Default)]
+struct Places {
+    held: Vec<TextAt>,
+    file: Option<File>,
+    len: usize,
+    /// The first error reading `file` back.
+    failed: std::sync::OnceLock<std::io::Error>,
+}
+
+/// Bytes a [`TextAt`] takes in [`Places`]' file.
+const TEXT_AT_BYTES: usize = 16;
+
+impl Places {
+    /// Adds the places of documents handed out, to the file under `dir`
+    /// when `spooled`.
+    fn extend(
+        &mut self,
+        places: impl ExactSizeIterator<Item = TextAt>,
+        spooled: Option<&Path>,
+    ) -> std::io::Result<()> {
+        let Some(dir) = spooled else {
+            self.len += places.len();
+            self.held.extend(places);
+            return Ok(());
+        };
+        let file = match &mut self.file {
+            Some(file) => file,
+            file @ None => file.insert(tempfile::tempfile_in(dir)?),
+        };
+        let mut bytes = Vec::with_capacity(places.len() * TEXT_AT_BYTES);
+        for at in places {
+            bytes.extend_from_slice(&at.source.to_le_bytes());
+            bytes.extend_from_slice(&at.len.to_le_bytes());
+            bytes.extend_from_slice(&at.start.to_le_bytes());
+            self.len += 1;
+        }
+        file.write_all(&bytes)
+    }
+
+    /// Where document `doc` has its text; `None` (the error kept for
+    /// [`Texts::failure`]) when the file cannot be read back.
+    fn get(&self, doc: usize) -> Option<TextAt> {
+        let Some(file) = &self.file else {
+            return Some(self.held[doc]);
+        };
+        let mut b = [0; TEXT_AT_BYTES];
+        match crate::store::read_at(file, &mut b, (doc * TEXT_AT_BYTES) as u64) {
+            Ok(()) => {
+                let word = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+                Some(TextAt {
+                    source: word(0),
+                    len: word(4),
+                    start: u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
+                })
+            }
+            Err(e) => {
+                let _ = self.failed.set(e);
+                None
+            }
+        }
     }
 }
 
 impl Texts for Seen {
     fn text_of(&self, doc: usize) -> Cow<'_, str> {
-        let at = self.places[doc];
+        let Some(at) = self.places.get(doc) else {
+            return Cow::Borrowed("");
+        };
         let source = &self.sources[at.source as usize];
         if at.len == WHOLE {
             return Cow::Borrowed(source.text());
@@ -84,6 +152,14 @@ impl Texts for Seen {
 
     fn sources(&self) -> &[Arc<Source>] {
         &self.sources
+    }
+
+    fn failure(&self) -> Option<std::io::Error> {
+        let e = self.places.failed.get()?;
+        Some(std::io::Error::new(
+            e.kind(),
+            format!("reading back where texts are: {e}"),
+        ))
     }
 }
 
@@ -216,7 +292,7 @@ impl<'c> Stream<'c> {
             opened: 0,
             seen: Seen {
                 sources: Vec::new(),
-                places: Vec::new(),
+                places: Places::default(),
                 skipped: Vec::new(),
             },
             open: None,
@@ -340,10 +416,10 @@ impl<'c> Stream<'c> {
         self.handed += documents.len();
         // A run of one chunk has every document's text in its chunk: where
         // texts are is kept only for the chunks after the first.
-        let places = documents
-            .iter()
-            .filter(|_| self.spool.is_some() || self.keep_places);
-        self.seen.places.extend(places.map(|d| {
+        let keep = self.spool.is_some() || self.keep_places;
+        let places = documents.iter().take(if keep { usize::MAX } else { 0 });
+        let spooled = self.spool.is_some().then_some(self.dir.as_path());
+        let places = places.map(|d| {
             let source = u32::try_from(d.source).expect("fewer than 4 billion inputs");
             match &d.record {
                 Some(r) => {
@@ -361,7 +437,11 @@ impl<'c> Stream<'c> {
                     start: 0,
                 },
             }
-        }));
+        });
+        self.seen
+            .places
+            .extend(places, spooled)
+            .map_err(|e| Error::io(&self.dir, e))?;
         let complete = match (self.pending.front(), &self.open) {
             (Some(next), _) => next.source,
             (None, Some(open)) => open.source,

@@ -641,6 +641,49 @@ fn reports_in_any_run(records: &str) -> Vec<serde_json::Value> {
     reports
 }
 
+/// 600 records of four paragraphs, the second and fourth one shared by all;
+/// every third record is a copy of the one before it (dropped whole, its
+/// copies of the shared paragraph counted apart, at the end).
+fn copies_in_dropped() -> String {
+    use std::fmt::Write;
+    let shared =
+        "this boilerplate paragraph is shared by every single record of the whole corpus here";
+    let para = |k: usize, salt: usize| {
+        (0..40)
+            .map(|j| format!("w{}", (k * 7919 + salt * 104_729 + j * 31) % 100_003))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = String::new();
+    for i in 0..600 {
+        let k = if i % 3 == 2 { i - 1 } else { i };
+        let text = format!(
+            "{}\\n\\n{shared}\\n\\n{}\\n\\n{shared}",
+            para(k, 1),
+            para(k, 2)
+        );
+        writeln!(out, "{{\"id\":\"r{i}\",\"text\":\"{text}\"}}").unwrap();
+    }
+    out
+}
+
+#[test]
+fn copies_in_documents_dropped_whole_count_alike_in_any_run() {
+    let reports = reports_in_any_run(&copies_in_dropped());
+    let syndicated = &reports[0]["syndicated"];
+    // Every record holds the shared paragraph twice, those dropped whole
+    // too: each is one document of the 600, each copy one of the 1,200.
+    assert_eq!(syndicated[0]["documents"], 600, "{syndicated}");
+    assert_eq!(syndicated[0]["copies"], 1200, "{syndicated}");
+    assert!(
+        reports[0]["summary"]["dropped_documents"].as_u64().unwrap() >= 200,
+        "{}",
+        reports[0]["summary"]
+    );
+    assert_eq!(reports[0], reports[1], "1 and 3 threads differ");
+    assert_eq!(reports[0], reports[2], "the run in chunks differs");
+}
+
 /// 1,200 records of nine words a word apart (which word, and to what, varies
 /// with the record), every fifth one an exact copy of the first: each has
 /// dozens of candidate representatives, compared with boilerplate discounted.

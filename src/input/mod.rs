@@ -293,6 +293,12 @@ pub trait Texts: Sync {
     /// The sources the texts are in.
     fn sources(&self) -> &[Arc<Source>];
 
+    /// The error that made a text read back empty (an I/O error on a spool),
+    /// if one did.
+    fn failure(&self) -> Option<std::io::Error> {
+        None
+    }
+
     /// Lets the pages read so far leave the resident set (they stay readable).
     fn release(&self) {
         for source in self.sources() {

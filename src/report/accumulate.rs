@@ -257,7 +257,12 @@ pub(super) fn preview_of(
         if let Some(doc) = (stored.doc as usize).checked_sub(analysis.indexed_docs) {
             #[allow(clippy::cast_possible_truncation)]
             let span = stored.bytes[0] as usize..stored.bytes[1] as usize;
-            return preview(&earlier.text_of(doc)[span]);
+            // Empty when it cannot be read back: the run fails with why.
+            return earlier
+                .text_of(doc)
+                .get(span)
+                .map(preview)
+                .unwrap_or_default();
         }
     }
     let (doc, blk) = analysis.block(block);
@@ -327,7 +332,6 @@ pub(super) struct Shared {
     pub(super) docs: u32,
     pub(super) source_doc: u32,
     pub(super) last_doc: u32,
-    pub(super) last_dropped: u32,
     pub(super) copies: u32,
     pub(super) removed: u32,
     pub(super) words: u32,
@@ -358,7 +362,9 @@ pub(super) struct ClusterSpool {
 
 impl ClusterSpool {
     /// Adds a chunk's clusters: a cluster met in an earlier chunk gets this
-    /// chunk's members (its representative comes again: not twice).
+    /// chunk's members (its representative comes again: not twice). A
+    /// cluster's members of one chunk are spooled one after another, so what
+    /// is held of them is the stretch of the spool they fill.
     pub(super) fn add(
         &mut self,
         b: &Builder<'_>,
@@ -370,20 +376,24 @@ impl ClusterSpool {
                 std::collections::hash_map::Entry::Vacant(e) => e.insert(HeldCluster {
                     representative: self.parts.push(&b.doc_ref(c.representative))?,
                     kept: self.parts.push(&b.doc_ref(c.kept))?,
-                    members: Vec::new(),
+                    size: 0,
+                    members: Stretches::default(),
                 }),
             };
-            let again = !held.members.is_empty();
+            let again = held.size > 0;
+            let start = self.parts.len;
             for &(m, similarity) in &c.members {
                 if again && m == c.representative {
                     continue;
                 }
-                held.members.push(self.parts.push(&ClusterMember {
+                self.parts.push(&ClusterMember {
                     document: b.doc_ref(m),
                     similarity: round(similarity),
                     kept: m == c.kept,
-                })?);
+                })?;
+                held.size += 1;
             }
+            held.members.add(start, self.parts.len);
         }
         Ok(())
     }
@@ -393,7 +403,81 @@ impl ClusterSpool {
 pub(super) struct HeldCluster {
     pub(super) representative: (u64, u32),
     pub(super) kept: (u64, u32),
-    pub(super) members: Vec<(u64, u32)>,
+    /// Its members.
+    pub(super) size: usize,
+    pub(super) members: Stretches,
+}
+
+/// The stretches of a spool that a cluster's members' entries fill (each
+/// ending in a line break), in order: one a chunk at most, whatever the
+/// cluster's size, and one in all while no other cluster's come between.
+#[derive(Default)]
+pub(super) struct Stretches(pub(super) Vec<(u64, u64)>);
+
+impl Stretches {
+    /// Adds the entries from `start` to `end`.
+    pub(super) fn add(&mut self, start: u64, end: u64) {
+        match self.0.last_mut() {
+            Some(last) if last.1 == start => last.1 = end,
+            _ if end > start => self.0.push((start, end)),
+            _ => {}
+        }
+    }
+}
+
+/// Copies that documents dropped whole hold of first copies, counted by
+/// first copy: (first copy, documents, copies), in batches whose documents
+/// are in no other batch (a chunk's, or the late copies found at the end),
+/// merged by first copy whenever the list has doubled.
+#[derive(Default)]
+pub(super) struct DroppedCopies {
+    counts: Vec<(u32, u32, u32)>,
+    /// Its length when it was last merged.
+    merged: usize,
+}
+
+impl DroppedCopies {
+    /// Adds one batch of (first copy, document) pairs.
+    pub(super) fn add(&mut self, pairs: impl IntoIterator<Item = (u32, u32)>) {
+        let mut pairs: Vec<(u32, u32)> = pairs.into_iter().collect();
+        pairs.sort_unstable();
+        let mut last = None;
+        for (first, doc) in pairs {
+            match self.counts.last_mut() {
+                Some(c) if last.is_some_and(|(f, _)| f == first) => {
+                    c.1 += u32::from(last != Some((first, doc)));
+                    c.2 += 1;
+                }
+                _ => self.counts.push((first, 1, 1)),
+            }
+            last = Some((first, doc));
+        }
+        if self.counts.len() >= 2 * self.merged.max(1 << 16) {
+            self.merge();
+        }
+    }
+
+    /// Merges the counts of each first copy into one (its documents in
+    /// different batches are different documents).
+    fn merge(&mut self) {
+        self.counts.sort_unstable_by_key(|c| c.0);
+        self.counts.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 += later.1;
+                kept.2 += later.2;
+            }
+            same
+        });
+        self.counts.shrink_to_fit();
+        self.merged = self.counts.len();
+    }
+
+    /// (first copy, documents, copies) of each first copy, in order.
+    pub(super) fn counted(mut self) -> Vec<(u32, u32, u32)> {
+        self.merge();
+        self.counts
+    }
 }
 
 /// The report of a run made of chunks checked one after another (one chunk
@@ -404,10 +488,10 @@ pub struct Accumulator {
     pub(super) command: String,
     pub(super) documents: Vec<DocReport>,
     pub(super) shared: BTreeMap<usize, Shared>,
-    /// (first copy, global document) of blocks in documents dropped whole
-    /// that copy a first copy, counted at the end (8 bytes each: a 5 GB
-    /// corpus has millions).
-    pub(super) copies_in_dropped: Vec<(u32, u32)>,
+    /// Blocks in documents dropped whole that copy a first copy, counted at
+    /// the end: by first copy, the documents and copies (12 bytes a first
+    /// copy, not 8 a copy: a flood of 30 million identical records has one).
+    pub(super) copies_in_dropped: DroppedCopies,
     pub(super) clusters: BTreeMap<usize, ClusterReport>,
     pub(super) candidate_pairs: usize,
     pub(super) verified_pairs: usize,
@@ -473,7 +557,7 @@ impl Accumulator {
             command: command.into(),
             documents: Vec::new(),
             shared: BTreeMap::new(),
-            copies_in_dropped: Vec::new(),
+            copies_in_dropped: DroppedCopies::default(),
             clusters: BTreeMap::new(),
             candidate_pairs: 0,
             verified_pairs: 0,
@@ -535,7 +619,6 @@ impl Accumulator {
                         docs: 1,
                         source_doc: n32(analysis.doc_of_block(pair.source)),
                         last_doc: u32::MAX,
-                        last_dropped: u32::MAX,
                         copies: 0,
                         removed: 0,
                         words: u32::try_from(analysis.words_of(pair.source)).unwrap_or(u32::MAX),
@@ -593,6 +676,9 @@ impl Accumulator {
             earlier.release();
         }
         drop(new_shared);
+        if let Some(e) = earlier.failure() {
+            self.spool_error.get_or_insert(e);
+        }
         // Documents' entries, made on every thread a batch at a time (a batch's
         // entries are held at once) and taken in document order.
         let with_entries: Vec<usize> = (0..analysis.decisions.len())
@@ -631,7 +717,7 @@ impl Accumulator {
             }
         }
         let b = Builder::new(corpus, analysis, &names, preview);
-        self.copies_in_dropped.extend(
+        self.copies_in_dropped.add(
             analysis
                 .copies_in_dropped
                 .iter()
@@ -664,7 +750,7 @@ impl Accumulator {
     /// Copies in documents dropped whole whose first copy came in a later
     /// chunk: (block, global document, first copy).
     pub fn add_late_copies(&mut self, copies: impl IntoIterator<Item = (usize, usize, usize)>) {
-        self.copies_in_dropped.extend(
+        self.copies_in_dropped.add(
             copies
                 .into_iter()
                 .map(|(_, doc, first)| (n32(first), n32(doc))),
@@ -735,7 +821,7 @@ impl Accumulator {
             return Ok((list.len(), list, None));
         };
         let mut order: Vec<(usize, HeldCluster)> = clusters.into_iter().collect();
-        order.sort_by(|(x, a), (y, b)| b.members.len().cmp(&a.members.len()).then(x.cmp(y)));
+        order.sort_by(|(x, a), (y, b)| b.size.cmp(&a.size).then(x.cmp(y)));
         parts.flush()?;
         let mut out = Spool::new(&dir)?;
         let mut buf = Vec::new();
@@ -746,7 +832,7 @@ impl Accumulator {
                 write!(
                     json,
                     "{{\"id\":{id},\"size\":{},\"representative\":",
-                    held.members.len()
+                    held.size
                 )?;
                 parts.read_at(held.representative, &mut buf)?;
                 json.write_all(&buf)?;
@@ -754,12 +840,9 @@ impl Accumulator {
                 parts.read_at(held.kept, &mut buf)?;
                 json.write_all(&buf)?;
                 json.write_all(b",\"members\":[")?;
-                for (i, &member) in held.members.iter().enumerate() {
-                    if i > 0 {
-                        json.write_all(b",")?;
-                    }
-                    parts.read_at(member, &mut buf)?;
-                    json.write_all(&buf)?;
+                let mut first = true;
+                for &stretch in &held.members.0 {
+                    parts.copy_lines(stretch, &mut first, json)?;
                 }
                 json.write_all(b"]}")
             })?;
@@ -794,8 +877,7 @@ impl Accumulator {
         // document is document-level duplication, reported as such above.
         // By first copy, then document: each document's copies of a block
         // together, as in block order.
-        self.copies_in_dropped.sort_unstable();
-        for &(first, doc) in &self.copies_in_dropped {
+        for (first, docs, copies) in std::mem::take(&mut self.copies_in_dropped).counted() {
             let Some(entry) = self
                 .shared
                 .get_mut(&(first as usize))
@@ -803,13 +885,10 @@ impl Accumulator {
             else {
                 continue;
             };
-            if doc != entry.last_dropped {
-                entry.docs += 1;
-                entry.last_dropped = doc;
-            }
-            entry.copies += 1;
-            // The copy is gone with its document.
-            entry.removed += 1;
+            entry.docs += docs;
+            entry.copies += copies;
+            // The copies are gone with their documents.
+            entry.removed += copies;
         }
         let mut shared: Vec<Shared> = std::mem::take(&mut self.shared)
             .into_values()

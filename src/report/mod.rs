@@ -681,6 +681,63 @@ mod tests {
     }
 
     #[test]
+    fn copies_in_dropped_documents_count_each_document_once() {
+        // (first copy, document): document 4 holds first copy 1 twice, with
+        // another between; the late batch (documents of earlier chunks)
+        // comes after later ones.
+        let batches: [&[(u32, u32)]; 3] = [
+            &[(1, 4), (2, 4), (1, 4), (1, 5)],
+            &[(2, 9), (1, 9), (1, 8)],
+            &[(1, 2), (7, 3), (1, 2)],
+        ];
+        let mut counts = accumulate::DroppedCopies::default();
+        for batch in batches {
+            counts.add(batch.iter().copied());
+        }
+        // By the sorted list of every pair, as the counts were first made.
+        let mut all: Vec<(u32, u32)> = batches.concat();
+        all.sort_unstable();
+        let mut expected: Vec<(u32, u32, u32)> = Vec::new();
+        for (i, &(first, doc)) in all.iter().enumerate() {
+            let new_doc = i == 0 || all[i - 1] != (first, doc);
+            match expected.last_mut() {
+                Some(e) if e.0 == first => {
+                    e.1 += u32::from(new_doc);
+                    e.2 += 1;
+                }
+                _ => expected.push((first, 1, 1)),
+            }
+        }
+        assert_eq!(counts.counted(), expected);
+        assert_eq!(expected, [(1, 5, 7), (2, 2, 2), (7, 1, 1)]);
+    }
+
+    #[test]
+    fn a_cluster_met_in_every_chunk_is_held_as_one_stretch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::new(dir.path()).unwrap();
+        let mut held = accumulate::Stretches::default();
+        for chunk in 0..1000 {
+            let start = spool.len;
+            for m in 0..3 {
+                spool.push(&(chunk, m)).unwrap();
+            }
+            held.add(start, spool.len);
+        }
+        assert_eq!(held.0.len(), 1, "{:?}", &held.0[..2]);
+        spool.flush().unwrap();
+        let mut out = Vec::new();
+        let mut first = true;
+        for &stretch in &held.0 {
+            spool.copy_lines(stretch, &mut first, &mut out).unwrap();
+        }
+        let list: Vec<(u32, u32)> =
+            serde_json::from_slice(&[b"[", &out[..], b"]"].concat()).unwrap();
+        assert_eq!(list.len(), 3000);
+        assert_eq!(list[2999], (999, 2));
+    }
+
+    #[test]
     fn char_index_counts_multibyte_text() {
         let text = "a\u{2019}b".repeat(3000);
         let index = CharIndex::new(std::borrow::Cow::Borrowed(&text));

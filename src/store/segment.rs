@@ -72,13 +72,13 @@ pub struct Segment {
 
 /// Reads `buf.len()` bytes of `file` at `at`.
 #[cfg(unix)]
-pub(super) fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+pub(crate) fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
 }
 
 /// Reads `buf.len()` bytes of `file` at `at`.
 #[cfg(windows)]
-pub(super) fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+pub(crate) fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
     while !buf.is_empty() {
         match std::os::windows::fs::FileExt::seek_read(file, buf, at)? {
             0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
