@@ -30,8 +30,56 @@ use std::sync::Arc;
 /// a NUL character, which no column name of a real dataset holds.
 const ROW_KEY: &str = "\u{0}";
 
-/// Rows read at a time, in and out.
+/// Rows read at a time, in and out, at most.
 const BATCH_ROWS: usize = 1024;
+
+/// Bytes of decoded rows read at a time, at most (a batch holds one row at
+/// least): 1,024 rows of 1 MB each took 1 GiB at `--memory-limit 64M`.
+const BATCH_BYTES: u64 = 4 << 20;
+
+/// Bytes a row's JSON Lines record takes besides its columns' (its row
+/// number, keys, quotes and line break).
+const RECORD_BYTES: u64 = 48;
+
+/// Rows to read at a time from a file of `meta`: [`BATCH_ROWS`], fewer when
+/// rows are large, by the uncompressed size of its widest row group (which
+/// its footer tells), one at least.
+fn batch_rows(meta: &ParquetMetaData) -> usize {
+    let widest = meta
+        .row_groups()
+        .iter()
+        .map(|g| {
+            let bytes = u64::try_from(g.total_byte_size()).unwrap_or(0);
+            bytes.div_ceil(u64::try_from(g.num_rows()).unwrap_or(0).max(1))
+        })
+        .max()
+        .unwrap_or(0);
+    usize::try_from(BATCH_BYTES / widest.max(1))
+        .unwrap_or(BATCH_ROWS)
+        .clamp(1, BATCH_ROWS)
+}
+
+/// The bytes of JSON Lines records the Parquet file `path` is read into, by
+/// its footer: every column's uncompressed bytes and [`RECORD_BYTES`] a row
+/// (a 170 KB file of 2,000 rows of 1 MB each is 2 GB, not 680 KB). `None`
+/// when it cannot be read (the run names the error when it reads it).
+pub(crate) fn decoded_size(path: &Path) -> Option<u64> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).ok()?).ok()?;
+    let bytes = |g: &::parquet::file::metadata::RowGroupMetaData| {
+        let rows = u64::try_from(g.num_rows()).unwrap_or(0);
+        u64::try_from(g.total_byte_size())
+            .unwrap_or(0)
+            .saturating_add(rows.saturating_mul(RECORD_BYTES))
+    };
+    Some(
+        builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(bytes)
+            .fold(0, u64::saturating_add),
+    )
+}
 
 /// Bytes of encoded rows the writer holds before it closes a row group.
 const ROW_GROUP_BYTES: usize = 32 << 20;
@@ -207,9 +255,10 @@ pub(crate) fn write_records<T: ChunkReader + 'static>(
     let mut roots: Vec<usize> = wanted.iter().map(|(at, _)| *at).collect();
     roots.sort_unstable();
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
+    let rows = batch_rows(builder.metadata());
     let reader = builder
         .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
+        .with_batch_size(rows)
         .build()
         .map_err(|e| failed(path, format!("corrupt Parquet file: {e}")))?;
     // The projected batch holds the wanted columns in file order.
@@ -399,8 +448,9 @@ impl Output {
         self.check_columns(path, builder.schema())?;
         let text = text_column(path, builder.schema(), text_field)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let rows = batch_rows(builder.metadata());
         let reader = builder
-            .with_batch_size(BATCH_ROWS)
+            .with_batch_size(rows)
             .build()
             .map_err(|e| Self::fail(path, e))?;
         self.rows = Some(Rows {

@@ -512,8 +512,9 @@ fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
             let size = std::fs::metadata(&i.path).ok()?.len();
             let compression = crate::compress::Compression::from_name(&i.path);
             Some(if crate::parquet::is_parquet_name(&i.path) {
-                // Parquet is compressed inside.
-                size as f64 * COMPRESSED_TEXT_PER_BYTE
+                // Parquet is compressed inside; its footer tells by how much.
+                crate::parquet::decoded_size(&i.path)
+                    .map_or(size as f64 * COMPRESSED_TEXT_PER_BYTE, |n| n as f64)
             } else if compression != crate::compress::Compression::None {
                 decoded_size(&i.path, compression, most)
                     .map_or(size as f64 * COMPRESSED_TEXT_PER_BYTE, |n| n as f64)

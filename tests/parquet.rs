@@ -621,3 +621,45 @@ fn a_parquet_file_without_rows_is_zero_documents() {
         std::fs::remove_file(d.join("out.parquet")).unwrap();
     }
 }
+
+#[test]
+fn a_small_parquet_file_of_large_rows_counts_by_what_it_decodes_to() {
+    // 40 rows of 200 KB each (8 MB of text) in a file of a few KB: on a
+    // machine with 32 MB available the run works in chunks by itself (read
+    // a few rows at a time, not 1,024), as the same rows in JSON Lines do,
+    // with the whole run's output.
+    let dir = tempdir();
+    let d = dir.path();
+    let rows: Vec<Row> = (0..40)
+        .map(|i| Row {
+            id: format!("b{i}"),
+            text: Some(format!("row {i} {}", "word again ".repeat(18_000))),
+            n: i,
+        })
+        .collect();
+    let zstd = Compression::ZSTD(parquet::basic::ZstdLevel::try_new(9).unwrap());
+    write_parquet_with(&d.join("big.parquet"), &rows, &DataType::Utf8, 1024, zstd);
+    assert!(std::fs::metadata(d.join("big.parquet")).unwrap().len() < 100_000);
+    let run_with = |available: &str, out: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .env("NEARDUP_AVAILABLE_MEMORY", available)
+            .args(["clean", "-v", "big.parquet", "-o", out])
+            .output()
+            .unwrap()
+    };
+    let small = run_with("32M", "small.parquet");
+    assert!(small.status.success(), "{small:?}");
+    let stderr = String::from_utf8_lossy(&small.stderr);
+    assert!(stderr.contains("working in chunks"), "{stderr}");
+    let roomy = run_with("1G", "whole.parquet");
+    assert!(roomy.status.success(), "{roomy:?}");
+    assert!(
+        !String::from_utf8_lossy(&roomy.stderr).contains("chunks"),
+        "{roomy:?}"
+    );
+    let (_, small) = read_parquet(&d.join("small.parquet"));
+    let (_, whole) = read_parquet(&d.join("whole.parquet"));
+    assert_eq!(small, whole);
+    assert!(whole.num_rows() < 40, "the copies are dropped");
+}
