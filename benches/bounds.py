@@ -80,10 +80,19 @@ def make_inputs(d):
         cmd = f"yes '{line.decode().strip()}' | head -c 3000000000 | zstd -q -19 -T0 > {bomb}"
         subprocess.run(cmd, shell=True, check=True)
         inputs["3 GB of text in a small .zst"] = (bomb, None, [])
+        # 30M small JSON records from a small .zst: made only when asked for
+        # (--only 30M; it takes minutes).
+        if "30M" in ONLY:
+            big = os.path.join(d, "same30m.jsonl.zst")
+            record = json.dumps({"text": same})
+            cmd = f"yes '{record}' | head -n 30000000 | zstd -q -19 -T0 > {big}"
+            subprocess.run(cmd, shell=True, check=True)
+            inputs["30M identical JSON records in a small .zst"] = (big, None, [])
     return {k: (p, extra) for k, (p, _, extra) in inputs.items()}
 
 
 FLOODS = False
+ONLY = ""
 
 
 def run(binary, path, extra, command=("scan", "-q")):
@@ -102,6 +111,11 @@ def main():
     ap.add_argument("--floods", action="store_true",
                     help="issue 14's floods at --memory-limit 64M, 128M and 1G: scan, "
                          "clean --index --update and check, peak RSS against the limit")
+    ap.add_argument("--limits", default="64M,128M,1G",
+                    help="with --floods: the --memory-limit values, comma-separated; "
+                         "none runs without a limit")
+    ap.add_argument("--commands", default="scan,clean --index --update,check",
+                    help="with --floods: which commands, comma-separated")
     ap.add_argument("binaries", nargs="+")
     args = ap.parse_args()
     if args.floods:
@@ -126,8 +140,9 @@ def main():
 
 
 def floods(args):
-    global FLOODS
+    global FLOODS, ONLY
     FLOODS = True
+    ONLY = args.only
     commands = {
         "scan": lambda t: ("scan", "-q"),
         "clean --index --update": lambda t: ("clean", "-q", "--index", os.path.join(t, "i.ndx"),
@@ -136,21 +151,27 @@ def floods(args):
     }
     with tempfile.TemporaryDirectory() as d:
         inputs = {k: v for k, v in make_inputs(d).items()
-                  if k.startswith(("flood", "one paragraph", "3 GB")) and "--memory" not in k}
-        print("| input | limit | command | build | s | peak RSS MiB | over the limit MiB | exit |")
-        print("|---|---|---|---|---:|---:|---:|---:|")
+                  if k.startswith(("flood", "one paragraph", "3 GB", "30M")) and "--memory" not in k}
+        print(f"load at the start: {os.getloadavg()[0]:.1f}")
+        print("| input | limit | command | build | s | peak RSS MiB | over the limit MiB | load | exit |")
+        print("|---|---|---|---|---:|---:|---:|---:|---:|")
         for name, (path, _) in inputs.items():
             if args.only not in name:
                 continue
-            for limit in ("64M", "128M", "1G"):
-                mib = {"64M": 64, "128M": 128, "1G": 1024}[limit]
+            for limit in args.limits.split(","):
+                mib = {"64M": 64, "128M": 128, "1G": 1024}.get(limit)
                 for cname, make in commands.items():
+                    if cname not in args.commands.split(","):
+                        continue
                     for b in args.binaries:
                         with tempfile.TemporaryDirectory() as t:
-                            extra = ["--memory-limit", limit, "--tmp-dir", t]
+                            extra = ["--tmp-dir", t]
+                            if mib is not None:
+                                extra += ["--memory-limit", limit]
                             wall, rss, code = run(b, path, extra, make(t))
+                        over = f"{rss - mib:+.0f}" if mib is not None else ""
                         print(f"| {name} | {limit} | {cname} | {os.path.basename(b)} | {wall:.1f} | "
-                              f"{rss:.0f} | {rss - mib:+.0f} | {code} |", flush=True)
+                              f"{rss:.0f} | {over} | {os.getloadavg()[0]:.0f} | {code} |", flush=True)
 
 
 if __name__ == "__main__":
