@@ -30,6 +30,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod places;
+use places::Places;
+
 /// Input bytes read (and located) at most at a time.
 pub const PIECE: usize = 64 << 20;
 
@@ -67,72 +70,6 @@ impl Seen {
     #[must_use]
     pub fn places_len(&self) -> usize {
         self.places.len
-    }
-}
-
-/// Where documents have their text: held (a run of one chunk), or written
-/// to an unnamed file under `--tmp-dir` and read back a document at a time
-/// (16 bytes a document: a flood of 30 million records would hold 480 MB).
-#[derive(Default)]
-struct Places {
-    held: Vec<TextAt>,
-    file: Option<File>,
-    len: usize,
-    /// The first error reading `file` back.
-    failed: std::sync::OnceLock<std::io::Error>,
-}
-
-/// Bytes a [`TextAt`] takes in [`Places`]' file.
-const TEXT_AT_BYTES: usize = 16;
-
-impl Places {
-    /// Adds the places of documents handed out, to the file under `dir`
-    /// when `spooled`.
-    fn extend(
-        &mut self,
-        places: impl ExactSizeIterator<Item = TextAt>,
-        spooled: Option<&Path>,
-    ) -> std::io::Result<()> {
-        let Some(dir) = spooled else {
-            self.len += places.len();
-            self.held.extend(places);
-            return Ok(());
-        };
-        let file = match &mut self.file {
-            Some(file) => file,
-            file @ None => file.insert(tempfile::tempfile_in(dir)?),
-        };
-        let mut bytes = Vec::with_capacity(places.len() * TEXT_AT_BYTES);
-        for at in places {
-            bytes.extend_from_slice(&at.source.to_le_bytes());
-            bytes.extend_from_slice(&at.len.to_le_bytes());
-            bytes.extend_from_slice(&at.start.to_le_bytes());
-            self.len += 1;
-        }
-        file.write_all(&bytes)
-    }
-
-    /// Where document `doc` has its text; `None` (the error kept for
-    /// [`Texts::failure`]) when the file cannot be read back.
-    fn get(&self, doc: usize) -> Option<TextAt> {
-        let Some(file) = &self.file else {
-            return Some(self.held[doc]);
-        };
-        let mut b = [0; TEXT_AT_BYTES];
-        match crate::store::read_at(file, &mut b, (doc * TEXT_AT_BYTES) as u64) {
-            Ok(()) => {
-                let word = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
-                Some(TextAt {
-                    source: word(0),
-                    len: word(4),
-                    start: u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
-                })
-            }
-            Err(e) => {
-                let _ = self.failed.set(e);
-                None
-            }
-        }
     }
 }
 

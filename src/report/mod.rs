@@ -75,6 +75,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 mod accumulate;
+mod dropped;
 mod spool;
 mod text;
 
@@ -690,7 +691,7 @@ mod tests {
             &[(2, 9), (1, 9), (1, 8)],
             &[(1, 2), (7, 3), (1, 2)],
         ];
-        let mut counts = accumulate::DroppedCopies::default();
+        let mut counts = dropped::DroppedCopies::default();
         for batch in batches {
             counts.add(batch.iter().copied());
         }

@@ -90,24 +90,19 @@ impl Spool {
     }
 
     /// [`Spool::copy_entries`] for the entries between two offsets (each
-    /// ending in its line break), read with positioned reads (the file's
-    /// offset, where pushes go on, is left alone); for entries written and
-    /// flushed.
+    /// ending in its line break); for entries written and flushed, read
+    /// before anything more is pushed.
     pub(super) fn copy_lines(
         &self,
         (start, end): (u64, u64),
         first: &mut bool,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
-        use std::io::BufRead as _;
-        let mut reader = std::io::BufReader::with_capacity(
-            1 << 20,
-            Stretch {
-                file: self.file.get_ref(),
-                at: start,
-                end,
-            },
-        );
+        use std::io::{BufRead as _, Read as _, Seek as _};
+        let mut file = self.file.get_ref().try_clone()?;
+        file.seek(std::io::SeekFrom::Start(start))?;
+        let mut reader =
+            std::io::BufReader::with_capacity(1 << 20, file.take(end.saturating_sub(start)));
         let mut at_start = true;
         loop {
             let piece = reader.fill_buf()?;
@@ -304,24 +299,4 @@ pub(super) fn held_then_spooled<T: serde::de::DeserializeOwned>(
         })?;
     }
     Ok(())
-}
-
-/// Part of a file, read with positioned reads.
-struct Stretch<'f> {
-    file: &'f std::fs::File,
-    at: u64,
-    end: u64,
-}
-
-impl std::io::Read for Stretch<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
-        let want = buf.len().min(left);
-        if want == 0 {
-            return Ok(0);
-        }
-        crate::store::read_at(self.file, &mut buf[..want], self.at)?;
-        self.at += want as u64;
-        Ok(want)
-    }
 }
