@@ -233,6 +233,34 @@ impl FromIterator<Vec<Block>> for Blocks {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_table_of_many_documents_gives_each_its_own_blocks() {
+        // Documents segmented one after another into one table have the
+        // blocks each has alone (leading blank lines start at its byte 0).
+        let texts = ["one\n\ntwo", "", "\n\nthree\nfour", "\n \n", "five"];
+        let mut one = Blocks::default();
+        for text in &texts[..2] {
+            one.push_text(text, BlockMode::Auto);
+        }
+        let mut other = Blocks::with_capacity(3, 3);
+        for text in &texts[2..] {
+            other.push_text(text, BlockMode::Auto);
+        }
+        one.append(other);
+        assert_eq!(one.len(), texts.len());
+        assert_eq!(one.blocks(), 6);
+        for (doc, text) in texts.iter().enumerate() {
+            assert_eq!(one[doc], segment(text, BlockMode::Auto), "{text:?}");
+        }
+        let collected: Blocks = texts.iter().map(|t| segment(t, BlockMode::Lines)).collect();
+        assert_eq!(
+            &collected[2],
+            segment(texts[2], BlockMode::Lines).as_slice()
+        );
+        assert_eq!(collected[2].len(), 2);
+        assert_eq!(collected[2][0].span, 0..8);
+    }
+
     fn contents(text: &str, mode: BlockMode) -> Vec<&str> {
         segment(text, mode)
             .iter()
