@@ -561,6 +561,7 @@ fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
 
 #[test]
 fn bad_records_past_the_first_thousand_lines_are_named_by_their_line() {
+    use std::fmt::Write as _;
     // Records are parsed in pieces of lines on every thread: a bad record in
     // a later piece still stops the run at its own line (the first bad one),
     // and under --on-error skip every other record is kept, in order.
@@ -570,7 +571,7 @@ fn bad_records_past_the_first_thousand_lines_are_named_by_their_line() {
         match i {
             1500 | 2600 => input.push_str("{\"id\": \"bad\", \"text\": oops}\n"),
             2000 => input.push('\n'),
-            _ => input.push_str(&format!("{{\"id\": \"d{i}\", \"text\": \"record {i}\"}}\n")),
+            _ => writeln!(input, "{{\"id\": \"d{i}\", \"text\": \"record {i}\"}}").unwrap(),
         }
     }
     std::fs::write(dir.path().join("in.jsonl"), &input).unwrap();
