@@ -172,6 +172,13 @@ fn word_bytes(x: u64) -> u64 {
     in_range(x | (ONES * 0x20), b'a', b'z') | in_range(x, b'0', b'9')
 }
 
+/// Whether `text[at]` follows an apostrophe: `'` or a curly one that
+/// normalization folds to it (U+2018-U+201B).
+fn after_apostrophe(text: &[u8], at: usize) -> bool {
+    at > 0 && text[at - 1] == b'\''
+        || at > 2 && text[at - 3..at - 1] == [0xE2, 0x80] && (0x98..=0x9B).contains(&text[at - 1])
+}
+
 /// The fast path of [`hash_text_words`]; `false` (with `out` partly written)
 /// when `text` holds a character it does not handle. ASCII is read 8 bytes
 /// at a time: a mask of the letters and digits among them gives where words
@@ -185,12 +192,7 @@ fn hash_plain_words(text: &[u8], seed: u64, out: &mut Vec<u64>) -> bool {
     let mut initials = Initials::default();
     let mut emit = |from: usize, to: usize, upper: bool, out: &mut Vec<u64>| {
         let word = &text[from..to];
-        // Apostrophes: `'` and the curly ones folded to it (U+2018-U+201B).
-        let elided = from > 0 && text[from - 1] == b'\''
-            || from > 2
-                && text[from - 3..from - 1] == [0xE2, 0x80]
-                && (0x98..=0x9B).contains(&text[from - 1]);
-        if to - from == 1 && word[0].is_ascii_alphabetic() && !elided {
+        if to - from == 1 && word[0].is_ascii_alphabetic() && !after_apostrophe(text, from) {
             initials.push(&[word[0].to_ascii_lowercase()], seed, out);
             return;
         }
@@ -283,7 +285,6 @@ fn hash_plain_words(text: &[u8], seed: u64, out: &mut Vec<u64>) -> bool {
     if word_start != usize::MAX {
         emit(word_start, text.len(), upper, out);
     }
-    drop(emit);
     initials.flush(seed, out);
     true
 }
