@@ -74,7 +74,7 @@ impl Sketch {
 }
 
 /// Appends the seeded xxh3-64 of every word of normalized text to `out`,
-/// initials joined (see [`Initials`]).
+/// initials joined (a run of one-letter words is one word: `R. A.` as `RA`).
 pub fn hash_words(normalized: &str, seed: u64, out: &mut Vec<u64>) {
     let mut initials = Initials::default();
     for_each_word(normalized, |w| {
