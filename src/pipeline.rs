@@ -9,7 +9,7 @@ use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Progress, Silent};
-use crate::segment::{segment, Block};
+use crate::segment::{Block, Blocks};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
@@ -34,8 +34,8 @@ pub struct Analysis {
     /// `--reference`) and are reported as such; the rest of `base_docs` are
     /// earlier chunks of this run.
     pub indexed_docs: usize,
-    /// Each document's blocks.
-    pub blocks: Vec<Vec<Block>>,
+    /// Each document's blocks (`blocks[doc]`).
+    pub blocks: Blocks,
     /// Global index of each document's first block, plus the total at the end.
     pub doc_start: Vec<usize>,
     /// Document of each global block.
@@ -203,14 +203,23 @@ pub fn analyze(corpus: &Corpus, config: &Config) -> Analysis {
     analyze_after(corpus, config, &Silent, None, false).expect("without an index nothing can fail")
 }
 
-/// What the first pass gives per document: its blocks, their sketches (word
-/// counts only with both levels) and the document's sketch.
-type PerDoc = (Vec<Block>, Vec<Sketch>, DocSketch);
-
-/// What the first pass gives per part of the corpus: its documents', the
-/// part's block n-gram counts and word hashes (as kept), and its exact copies
-/// (copy, original) whose keys are the original's.
-type Part = (Vec<PerDoc>, Option<Hll>, Vec<u64>, Vec<(usize, usize)>);
+/// A part of the first pass: blocks and their sketches (word counts only with
+/// both levels) in tables of the part, not vectors of each document's (one
+/// each for a one-line record); documents' sketches; block n-gram counts; word
+/// hashes (as kept); exact copies (copy, original): keys are the original's.
+#[derive(Default)]
+struct PartBlocks {
+    blocks: Blocks,
+    sketches: Vec<Sketch>,
+    word_counts: Vec<u32>,
+}
+type Part = (
+    PartBlocks,
+    Vec<DocSketch>,
+    Option<Hll>,
+    Vec<u64>,
+    Vec<(usize, usize)>,
+);
 
 /// Buffers the first pass reuses from document to document: word hashes
 /// and their bytes.
@@ -221,8 +230,9 @@ type Scratch<'a> = (&'a mut Vec<u64>, &'a mut Vec<u8>);
 /// [`Copies`]); `None` makes it.
 type Known<'a> = &'a mut dyn FnMut(&[u64], usize) -> Option<DocSketch>;
 
-/// The first pass over one document: blocks, word hashes, the document's
-/// sketch; with `block_ngrams`, the distinct word n-grams of its long enough
+/// The first pass over one document: blocks (added to `part`, with their
+/// sketches or word counts), word hashes, the document's sketch; with
+/// `block_ngrams`, the distinct word n-grams of its long enough
 /// blocks are counted into it. The document's word hashes are appended to
 /// `words`. With `keep_words`, the document's sketch has its candidate keys
 /// only: the caller keeps the word hashes instead of its shingle set (as
@@ -237,29 +247,30 @@ fn sketch_document(
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
     (words, keep_words, (hashes, bytes), known): (&mut Vec<u64>, bool, Scratch<'_>, Known<'_>),
-    progress: &dyn Progress,
-) -> PerDoc {
+    (part, progress): (&mut PartBlocks, &dyn Progress),
+) -> DocSketch {
     let with_blocks = config.level != Level::Docs;
     let text: &str = &corpus.text(doc);
-    let mut blocks = segment(text, config.blocks);
-    // Held for the whole run (48 bytes a block): without the room a growing
-    // vector keeps, 3 of the 10,000-document corpus's 7 MB.
-    blocks.shrink_to_fit();
     let first_word = words.len();
-    let mut sketches = Vec::with_capacity(blocks.len());
-    for b in &blocks {
+    for b in part.blocks.push_text(text, config.blocks) {
         hashes.clear();
         let content = &text[b.content.clone()];
         hash_block_words(content, config.strip_markup, config.seed, hashes);
-        sketches.push(if with_blocks && candidates.is_none() {
-            Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
+        if with_blocks && candidates.is_some() {
+            // Both levels: words only, for now (see `analyze_after`).
+            part.word_counts
+                .push(u32::try_from(hashes.len()).expect("fewer than 2^32 words a block"));
+        } else if with_blocks {
+            let (n, seed) = (config.block_shingle, config.seed);
+            part.sketches
+                .push(Sketch::from_word_hashes_with(hashes, n, seed, bytes));
         } else {
-            // Words only, for now (both levels) or for good (documents).
-            Sketch {
+            // Words only, for good (documents).
+            part.sketches.push(Sketch {
                 words: hashes.len(),
                 ..Sketch::default()
-            }
-        });
+            });
+        }
         if let Some(hll) = block_ngrams.as_deref_mut() {
             // A block without words adds nothing (also with --min-words 0).
             if hashes.len() >= config.min_words.max(1) {
@@ -299,7 +310,7 @@ fn sketch_document(
         }
     });
     progress.advance(text.len() as u64);
-    (blocks, sketches, doc_sketch)
+    doc_sketch
 }
 
 /// Whether a document of `words` words has a single shingle of fewer than
@@ -327,9 +338,10 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
     let mut words = Vec::new();
     let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
     let mut made = 0;
+    let mut part = PartBlocks::default();
     for doc in &corpus.documents {
         words.clear();
-        let (_, _, sketch) = sketch_document(
+        let sketch = sketch_document(
             corpus,
             doc,
             config,
@@ -338,7 +350,7 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
             (&mut words, true, (&mut hashes, &mut bytes), &mut |_, _| {
                 None
             }),
-            &Silent,
+            (&mut part, &Silent),
         );
         made += words.len() + sketch.keys.len();
     }
@@ -469,13 +481,17 @@ pub fn analyze_after(
             let mut originals = Copies::default();
             let mut copies = Vec::new();
             let first = k * docs_per_part;
-            let mut per_doc: Vec<PerDoc> = Vec::with_capacity(docs.len());
+            let mut part = PartBlocks {
+                blocks: Blocks::with_capacity(docs.len(), docs.len()),
+                ..PartBlocks::default()
+            };
+            let mut doc_sketches: Vec<DocSketch> = Vec::with_capacity(docs.len());
             for (i, doc) in docs.iter().enumerate() {
                 let mut known = |words: &[u64], at: usize| {
                     let original = originals.original(words, at, first + i)?;
                     copies.push((first + i, original));
                     Some(DocSketch {
-                        shingles: per_doc[original - first].2.shingles.clone(),
+                        shingles: doc_sketches[original - first].shingles.clone(),
                         keys: Vec::new(),
                     })
                 };
@@ -491,21 +507,21 @@ pub fn analyze_after(
                         (&mut hashes, &mut bytes),
                         &mut known,
                     ),
-                    progress,
+                    (&mut part, progress),
                 );
-                per_doc.push(sketched);
+                doc_sketches.push(sketched);
             }
             if !keep_words {
                 words = Vec::new();
             }
-            (per_doc, hll, words, copies)
+            (part, doc_sketches, hll, words, copies)
         })
         .collect();
     let mut block_shingles = Hll::new();
     // The document whose keys each document's are (itself but for copies).
     let mut keys_of: Vec<usize> = Vec::new();
     let n = corpus.documents.len();
-    let mut blocks = Vec::with_capacity(n);
+    let mut blocks = Blocks::with_capacity(n, parts.iter().map(|p| p.0.blocks.blocks()).sum());
     let mut sketches = Vec::new();
     // With two passes, the first pass's block sketches only count words: kept
     // as such, not as whole sketches beside the second pass's (6 MB of the
@@ -516,7 +532,7 @@ pub fn analyze_after(
     let mut doc_of = Vec::new();
     // Each part is taken apart as it comes, not gathered into one table of
     // every document's first pass first (96 bytes a document more at once).
-    for (per_doc, hll, words, copies) in parts {
+    for (part, per_doc, hll, words, copies) in parts {
         if let Some(hll) = hll {
             block_shingles.merge(&hll);
         }
@@ -528,21 +544,15 @@ pub fn analyze_after(
         for (copy, original) in copies {
             keys_of[copy] = original;
         }
-        for (b, s, d) in per_doc {
+        for i in 0..per_doc.len() {
             let doc = u32::try_from(doc_start.len()).expect("fewer than 2^32 documents");
             doc_start.push(doc_of.len());
-            doc_of.extend(std::iter::repeat_n(doc, b.len()));
-            blocks.push(b);
-            if two_passes {
-                word_counts.extend(
-                    s.iter()
-                        .map(|s| u32::try_from(s.words).expect("fewer than 2^32 words a block")),
-                );
-            } else {
-                sketches.extend(s);
-            }
-            doc_sketches.push(d);
+            doc_of.extend(std::iter::repeat_n(doc, part.blocks[i].len()));
         }
+        blocks.append(part.blocks);
+        word_counts.extend(part.word_counts);
+        sketches.extend(part.sketches);
+        doc_sketches.extend(per_doc);
     }
     doc_start.push(doc_of.len());
     // Words of document `d` (all its blocks').

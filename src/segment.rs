@@ -80,12 +80,20 @@ fn has_paragraphs(text: &str) -> bool {
 /// gives no blocks; text of blank lines only gives one block with empty content.
 #[must_use]
 pub fn segment(text: &str, mode: BlockMode) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    segment_into(text, mode, &mut blocks);
+    blocks
+}
+
+/// [`segment`], appending the blocks to `blocks` (a table of many documents'
+/// blocks, see [`Blocks`]).
+pub fn segment_into(text: &str, mode: BlockMode, blocks: &mut Vec<Block>) {
     let paragraphs = match mode {
         BlockMode::Lines => false,
         BlockMode::Paragraphs => true,
         BlockMode::Auto => has_paragraphs(text),
     };
-    let mut blocks: Vec<Block> = Vec::new();
+    let first = blocks.len();
     let mut current: Option<Block> = None;
     let mut previous_blank = true;
     for (index, line) in lines(text.as_bytes()).enumerate() {
@@ -108,7 +116,7 @@ pub fn segment(text: &str, mode: BlockMode) -> Vec<Block> {
                     end
                 }
                 // Leading blank lines belong to the first block.
-                None => blocks.last().map_or(0, |b| b.span.end),
+                None => blocks[first..].last().map_or(0, |b| b.span.end),
             };
             current = Some(Block {
                 span: span_start..line.end,
@@ -119,13 +127,8 @@ pub fn segment(text: &str, mode: BlockMode) -> Vec<Block> {
         }
         previous_blank = blank;
     }
-    if blocks.is_empty() && current.is_some() {
-        // One block (a one-line record): a vector of one, not of the four a
-        // first push makes room for (then shrunk by the caller).
-        return current.into_iter().collect();
-    }
     blocks.extend(current);
-    if blocks.is_empty() && !text.is_empty() {
+    if blocks.len() == first && !text.is_empty() {
         blocks.push(Block {
             span: 0..text.len(),
             content: 0..0,
@@ -133,12 +136,130 @@ pub fn segment(text: &str, mode: BlockMode) -> Vec<Block> {
             last_line: 1,
         });
     }
-    blocks
+}
+
+/// Many documents' blocks in one table (one vector for all, not one each:
+/// 100,000 one-line records made 100,000 vectors of one block), with where
+/// each document's start. `blocks[doc]` is document `doc`'s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blocks {
+    all: Vec<Block>,
+    /// Where each document's blocks start in `all`, plus the end.
+    start: Vec<usize>,
+}
+
+impl Default for Blocks {
+    fn default() -> Self {
+        Blocks {
+            all: Vec::new(),
+            start: vec![0],
+        }
+    }
+}
+
+impl Blocks {
+    /// An empty table with room for `documents` documents of `blocks`
+    /// blocks in all.
+    #[must_use]
+    pub fn with_capacity(documents: usize, blocks: usize) -> Blocks {
+        let mut start = Vec::with_capacity(documents + 1);
+        start.push(0);
+        Blocks {
+            all: Vec::with_capacity(blocks),
+            start,
+        }
+    }
+
+    /// Segments `text` as the next document's blocks; returns them.
+    pub fn push_text(&mut self, text: &str, mode: BlockMode) -> &[Block] {
+        let first = self.all.len();
+        segment_into(text, mode, &mut self.all);
+        self.start.push(self.all.len());
+        &self.all[first..]
+    }
+
+    /// Adds a document of `blocks`.
+    pub fn push(&mut self, blocks: impl IntoIterator<Item = Block>) {
+        self.all.extend(blocks);
+        self.start.push(self.all.len());
+    }
+
+    /// Adds the documents of `other` after these.
+    pub fn append(&mut self, other: Blocks) {
+        let base = self.all.len();
+        self.all.extend(other.all);
+        self.start
+            .extend(other.start[1..].iter().map(|&end| base + end));
+    }
+
+    /// Number of documents.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// Whether the table holds no document.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of blocks, all documents'.
+    #[must_use]
+    pub fn blocks(&self) -> usize {
+        self.all.len()
+    }
+}
+
+impl std::ops::Index<usize> for Blocks {
+    type Output = [Block];
+
+    fn index(&self, doc: usize) -> &[Block] {
+        &self.all[self.start[doc]..self.start[doc + 1]]
+    }
+}
+
+impl FromIterator<Vec<Block>> for Blocks {
+    fn from_iter<I: IntoIterator<Item = Vec<Block>>>(docs: I) -> Blocks {
+        let mut blocks = Blocks::default();
+        for doc in docs {
+            blocks.push(doc);
+        }
+        blocks
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_of_many_documents_gives_each_its_own_blocks() {
+        // Documents segmented one after another into one table have the
+        // blocks each has alone (leading blank lines start at its byte 0).
+        let texts = ["one\n\ntwo", "", "\n\nthree\nfour", "\n \n", "five"];
+        let mut one = Blocks::default();
+        for text in &texts[..2] {
+            one.push_text(text, BlockMode::Auto);
+        }
+        let mut other = Blocks::with_capacity(3, 3);
+        for text in &texts[2..] {
+            other.push_text(text, BlockMode::Auto);
+        }
+        one.append(other);
+        assert_eq!(one.len(), texts.len());
+        assert_eq!(one.blocks(), 6);
+        for (doc, text) in texts.iter().enumerate() {
+            assert_eq!(one[doc], segment(text, BlockMode::Auto), "{text:?}");
+        }
+        let collected: Blocks = texts.iter().map(|t| segment(t, BlockMode::Lines)).collect();
+        assert_eq!(
+            &collected[2],
+            segment(texts[2], BlockMode::Lines).as_slice()
+        );
+        assert_eq!(collected[2].len(), 2);
+        assert_eq!(collected[2][0].span, 0..8);
+    }
 
     fn contents(text: &str, mode: BlockMode) -> Vec<&str> {
         segment(text, mode)

@@ -828,12 +828,16 @@ impl<'c> Stream<'c> {
         Ok(())
     }
 
-    fn push_documents(&mut self, source: usize, docs: Vec<Document>) {
-        self.pending.reserve(docs.len());
-        for mut doc in docs {
+    fn push_documents(&mut self, source: usize, mut docs: Vec<Document>) {
+        for doc in &mut docs {
             doc.source = source;
             self.pending_bytes += chunk_cost(doc.len);
-            self.pending.push_back(doc);
+        }
+        if self.pending.is_empty() {
+            // Taken as they are, not copied (80 bytes a record).
+            self.pending = docs.into();
+        } else {
+            self.pending.extend(docs);
         }
     }
 }

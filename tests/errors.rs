@@ -558,3 +558,52 @@ fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
         let _ = std::fs::remove_dir_all(dir.path().join("out"));
     }
 }
+
+#[test]
+fn bad_records_past_the_first_thousand_lines_are_named_by_their_line() {
+    use std::fmt::Write as _;
+    // Records are parsed in pieces of lines on every thread: a bad record in
+    // a later piece still stops the run at its own line (the first bad one),
+    // and under --on-error skip every other record is kept, in order.
+    let dir = tempdir();
+    let mut input = String::new();
+    for i in 1..=3000 {
+        match i {
+            1500 | 2600 => input.push_str("{\"id\": \"bad\", \"text\": oops}\n"),
+            2000 => input.push('\n'),
+            _ => writeln!(input, "{{\"id\": \"d{i}\", \"text\": \"record {i}\"}}").unwrap(),
+        }
+    }
+    std::fs::write(dir.path().join("in.jsonl"), &input).unwrap();
+    for threads in ["1", "2"] {
+        let out = run(
+            dir.path(),
+            &["clean", "--threads", threads, "-o", "out.jsonl", "in.jsonl"],
+        );
+        assert_error(&out, "in.jsonl:1500: invalid JSON");
+        assert!(!dir.path().join("out.jsonl").exists());
+        let args = [
+            "clean",
+            "--threads",
+            threads,
+            "--on-error",
+            "skip",
+            "-o",
+            "out.jsonl",
+        ];
+        let out = run(dir.path(), &[&args[..], &["in.jsonl"]].concat());
+        assert_eq!(out.code, 0, "{out:?}");
+        for line in [1500, 2600] {
+            assert!(
+                out.stderr
+                    .contains(&format!("skipped in.jsonl:{line}: invalid JSON")),
+                "{out:?}"
+            );
+        }
+        // Bad records and the blank line are copied as they are; the rest
+        // are unique and kept.
+        let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+        assert_eq!(written, input);
+        std::fs::remove_file(dir.path().join("out.jsonl")).unwrap();
+    }
+}
