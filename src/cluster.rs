@@ -681,11 +681,16 @@ pub fn best_representative(
                     // all of them when several do (several holding most of
                     // it, with text of its own they lack, share a footer).
                     // (One that holds more of ours than this one is the
-                    // better match, and is compared as it was.)
+                    // better match, and is compared as it was; more means
+                    // more than a seam: the n - 1 shingles that cross the
+                    // join of two texts, as where a doubled copy starts
+                    // again and the quoting text goes on otherwise.)
                     let quoting = quoters(sets, i, own_share(config));
+                    let here = common(ours, sets[i]).0;
+                    let seam = config.doc_shingle.saturating_sub(1);
                     let quoting: Vec<usize> = quoting
                         .into_iter()
-                        .filter(|&j| similarity(ours, sets[j], Measure::Containment) <= own)
+                        .filter(|&j| common(ours, sets[j]).0 <= here + seam)
                         .collect();
                     if quoting.is_empty() {
                         let counts = counts.get_or_insert_with(|| holders(ours, sets));

@@ -7,7 +7,8 @@
 //! idempotent. `tokens` then cuts the normalized text into words: runs of
 //! letters, digits and combining marks, where every character of a script
 //! written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar)
-//! is a word of its own, so such text is shingled by characters.
+//! is a word of its own, so such text is shingled by characters. (Hashing
+//! then joins consecutive one-letter words into one, in the shingle module.)
 
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 

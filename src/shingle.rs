@@ -73,11 +73,56 @@ impl Sketch {
     }
 }
 
-/// Appends the seeded xxh3-64 of every word of normalized text to `out`.
+/// Appends the seeded xxh3-64 of every word of normalized text to `out`,
+/// initials joined (a run of one-letter words is one word: `R. A.` as `RA`).
 pub fn hash_words(normalized: &str, seed: u64, out: &mut Vec<u64>) {
+    let mut initials = Initials::default();
     for_each_word(normalized, |w| {
+        let mut chars = w.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            // (Folding made every apostrophe `'`.)
+            let at = w.as_ptr() as usize - normalized.as_ptr() as usize;
+            let elided = at > 0 && normalized.as_bytes()[at - 1] == b'\'';
+            if c.is_alphabetic() && !crate::normalize::is_unspaced_script(c) && !elided {
+                initials.push(w.as_bytes(), seed, out);
+                return;
+            }
+        }
+        initials.flush(seed, out);
         out.push(xxh3_64_with_seed(w.as_bytes(), seed));
     });
+    initials.flush(seed, out);
+}
+
+/// Consecutive one-letter words hash as one word of their letters, so that
+/// initials read alike however they are written: `R. A.`, `R.A.` and `RA`
+/// are all the word `ra` (`Agha, R. A.` and `Agha RA`, `U. S.` and `US`). A
+/// letter alone hashes as itself. Digits are not letters (`4 2` stays two
+/// words), nor is a character of a script shingled by characters, nor a
+/// letter right after an apostrophe (`it's a` stays three words).
+#[derive(Default)]
+struct Initials {
+    letters: [u8; 32],
+    len: usize,
+}
+
+impl Initials {
+    /// Adds one letter (its UTF-8 bytes, lower case).
+    fn push(&mut self, letter: &[u8], seed: u64, out: &mut Vec<u64>) {
+        if self.len + letter.len() > self.letters.len() {
+            self.flush(seed, out);
+        }
+        self.letters[self.len..self.len + letter.len()].copy_from_slice(letter);
+        self.len += letter.len();
+    }
+
+    /// Hashes the letters gathered, if any, as one word.
+    fn flush(&mut self, seed: u64, out: &mut Vec<u64>) {
+        if self.len > 0 {
+            out.push(xxh3_64_with_seed(&self.letters[..self.len], seed));
+            self.len = 0;
+        }
+    }
 }
 
 /// Appends the seeded xxh3-64 of every word of `text` once normalized: the
@@ -127,6 +172,13 @@ fn word_bytes(x: u64) -> u64 {
     in_range(x | (ONES * 0x20), b'a', b'z') | in_range(x, b'0', b'9')
 }
 
+/// Whether `text[at]` follows an apostrophe: `'` or a curly one that
+/// normalization folds to it (U+2018-U+201B).
+fn after_apostrophe(text: &[u8], at: usize) -> bool {
+    at > 0 && text[at - 1] == b'\''
+        || at > 2 && text[at - 3..at - 1] == [0xE2, 0x80] && (0x98..=0x9B).contains(&text[at - 1])
+}
+
 /// The fast path of [`hash_text_words`]; `false` (with `out` partly written)
 /// when `text` holds a character it does not handle. ASCII is read 8 bytes
 /// at a time: a mask of the letters and digits among them gives where words
@@ -137,8 +189,14 @@ fn hash_plain_words(text: &[u8], seed: u64, out: &mut Vec<u64>) -> bool {
     // Whether the word begun holds an upper-case letter.
     let mut upper = false;
     let mut i = 0;
+    let mut initials = Initials::default();
     let mut emit = |from: usize, to: usize, upper: bool, out: &mut Vec<u64>| {
         let word = &text[from..to];
+        if to - from == 1 && word[0].is_ascii_alphabetic() && !after_apostrophe(text, from) {
+            initials.push(&[word[0].to_ascii_lowercase()], seed, out);
+            return;
+        }
+        initials.flush(seed, out);
         if !upper {
             out.push(xxh3_64_with_seed(word, seed));
         } else if word.len() <= lower.len() {
@@ -227,6 +285,7 @@ fn hash_plain_words(text: &[u8], seed: u64, out: &mut Vec<u64>) -> bool {
     if word_start != usize::MAX {
         emit(word_start, text.len(), upper, out);
     }
+    initials.flush(seed, out);
     true
 }
 
@@ -357,6 +416,30 @@ mod tests {
     }
 
     #[test]
+    fn initials_are_one_word_however_written() {
+        let words = |text: &str| {
+            let mut out = Vec::new();
+            hash_text_words(text, 3, &mut out);
+            out
+        };
+        let ra = words("Agha RA, 2016");
+        assert_eq!(ra.len(), 3);
+        for text in ["Agha, R. A., 2016", "Agha R.A. 2016", "AGHA, R.-A. (2016)"] {
+            assert_eq!(words(text), ra, "{text:?}");
+        }
+        // A letter alone is itself; digits and words of two letters stay apart.
+        assert_eq!(words("a"), words("A."));
+        assert_eq!(words("U. S. troops"), words("US troops"));
+        assert_eq!(words("4 2").len(), 2);
+        assert_eq!(words("ab c").len(), 2);
+        assert_eq!(words("it's a dog").len(), 4);
+        assert_eq!(words("it\u{2019}s a dog"), words("It's a dog"));
+        // Non-ASCII letters join too; characters of unspaced scripts do not.
+        assert_eq!(words("\u{00C9}. A. Dupont"), words("\u{00E9}a dupont"));
+        assert_eq!(words("\u{4E2D} \u{6587}").len(), 2);
+    }
+
+    #[test]
     fn in_place_words_equal_normalized_words() {
         for text in [
             "",
@@ -367,6 +450,8 @@ mod tests {
             "caf\u{00E9} na\u{00EF}ve \u{FB01}ne",
             "e\u{0301} combining",
             "\u{2033} double prime",
+            "Agha, R. A.; Fowler A.J.; U.S. x y z 4 2 a it's a don\u{2019}t I \u{2018}t s",
+            "\u{00C9}. A. Dupont, J. K. caf\u{00E9}",
         ] {
             let mut fast = vec![7];
             hash_text_words(text, 3, &mut fast);

@@ -176,14 +176,19 @@ fn bbc_and_reuters_exact_duplicates() {
 
 /// The document shingle set of a text, computed from the whole text (the engine
 /// computes it from its blocks' words: the two must agree).
+/// A document's words are its blocks' words, one block after another (a
+/// run of one-letter words, hashed as one, does not go on past a block).
 fn doc_shingles(text: &str, config: &Config) -> Vec<u64> {
     let mut hashes = Vec::new();
-    let text = if config.strip_markup {
-        neardup::normalize::strip_markup(text)
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    };
-    neardup::shingle::hash_words(&normalize(&text), config.seed, &mut hashes);
+    for block in neardup::segment::segment(text, config.blocks) {
+        let content = &text[block.content];
+        let content = if config.strip_markup {
+            neardup::normalize::strip_markup(content)
+        } else {
+            std::borrow::Cow::Borrowed(content)
+        };
+        neardup::shingle::hash_words(&normalize(&content), config.seed, &mut hashes);
+    }
     let mut set = neardup::shingle::shingles_of(&hashes, config.doc_shingle, config.seed);
     set.sort_unstable();
     set.dedup();

@@ -170,6 +170,24 @@ fn text_one_other_document_quotes_is_not_boilerplate() {
 }
 
 #[test]
+fn a_doubled_copy_of_a_quoted_text_is_the_quoted_texts_copy() {
+    // A short story, a long document quoting it whole and going on with
+    // the story's first word, and the story pasted twice: the long one
+    // holds one shingle more of the doubled copy (across the seam where it
+    // starts again), no more than a seam, so the copy is the story's.
+    let config = Config::default();
+    let short = text(1, 60);
+    let first = short.split(' ').next().unwrap();
+    let quoting = format!("{} {short} {first} {}", text(2, 150), text(3, 150));
+    let doubled = format!("{short} {short}");
+    let (level, docs) = three(&[&short, &quoting, &doubled], &[60, 361, 120], &config);
+    let held = |r: usize| common(&docs[2].shingles, &docs[r].shingles).0;
+    assert_eq!(held(1), held(0) + 1);
+    assert_eq!(level.rep_of, [None, None, Some(0)]);
+    assert_eq!(level.dropped, [false, false, true]);
+}
+
+#[test]
 fn a_copy_cut_to_a_small_part_of_its_source_is_found() {
     // The first 30 words of an 800-word story (Jaccard 0.03: the band
     // keys, tuned for a copy cut to half, propose it 1% of the time):

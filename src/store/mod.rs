@@ -126,7 +126,9 @@ pub struct IndexParams {
 /// only another's end is not its copy), and its MinHash keys are of those 63.
 /// 6: under containment a document has 8 more keys, of its beginning (a copy
 /// cut to a small part of its source is a candidate), after its band keys.
-pub const ENGINE_VERSION: u32 = 6;
+/// 7: consecutive one-letter words hash as one word (`R. A.` as `RA`), so an
+/// older index's hashes of text with initials differ from this build's.
+pub const ENGINE_VERSION: u32 = 7;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])
