@@ -685,13 +685,12 @@ pub fn best_representative(
                     // more than a seam: the n - 1 shingles that cross the
                     // join of two texts, as where a doubled copy starts
                     // again and the quoting text goes on otherwise.)
-                    let quoting = quoters(sets, i, own_share(config));
-                    let here = common(ours, sets[i]).0;
-                    let seam = config.doc_shingle.saturating_sub(1);
-                    let quoting: Vec<usize> = quoting
-                        .into_iter()
-                        .filter(|&j| common(ours, sets[j]).0 <= here + seam)
-                        .collect();
+                    let mut quoting = quoters(sets, i, own_share(config));
+                    if !quoting.is_empty() {
+                        let here = common(ours, sets[i]).0;
+                        let seam = config.doc_shingle.saturating_sub(1);
+                        quoting.retain(|&j| common(ours, sets[j]).0 <= here + seam);
+                    }
                     if quoting.is_empty() {
                         let counts = counts.get_or_insert_with(|| holders(ours, sets));
                         discounted_given(ours, sets[i], counts, true)

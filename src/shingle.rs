@@ -80,9 +80,8 @@ pub fn hash_words(normalized: &str, seed: u64, out: &mut Vec<u64>) {
     for_each_word(normalized, |w| {
         let mut chars = w.chars();
         if let (Some(c), None) = (chars.next(), chars.next()) {
-            // (Folding made every apostrophe `'`.)
             let at = w.as_ptr() as usize - normalized.as_ptr() as usize;
-            let elided = at > 0 && normalized.as_bytes()[at - 1] == b'\'';
+            let elided = after_apostrophe(normalized.as_bytes(), at);
             if c.is_alphabetic() && !crate::normalize::is_unspaced_script(c) && !elided {
                 initials.push(w.as_bytes(), seed, out);
                 return;

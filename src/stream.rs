@@ -353,32 +353,9 @@ impl<'c> Stream<'c> {
         self.handed += documents.len();
         // A run of one chunk has every document's text in its chunk: where
         // texts are is kept only for the chunks after the first.
-        let keep = self.spool.is_some() || self.keep_places;
-        let places = documents.iter().take(if keep { usize::MAX } else { 0 });
-        let spooled = self.spool.is_some().then_some(self.dir.as_path());
-        let places = places.map(|d| {
-            let source = u32::try_from(d.source).expect("fewer than 4 billion inputs");
-            match &d.record {
-                Some(r) => {
-                    let raw = r.text_value();
-                    TextAt {
-                        source,
-                        len: u32::try_from(raw.len())
-                            .expect("records are checked to be shorter than 4 GiB"),
-                        start: raw.start as u64,
-                    }
-                }
-                None => TextAt {
-                    source,
-                    len: WHOLE,
-                    start: 0,
-                },
-            }
-        });
-        self.seen
-            .places
-            .extend(places, spooled)
-            .map_err(|e| Error::io(&self.dir, e))?;
+        if self.spool.is_some() || self.keep_places {
+            self.keep_places_of(&documents)?;
+        }
         let complete = match (self.pending.front(), &self.open) {
             (Some(next), _) => next.source,
             (None, Some(open)) => open.source,
@@ -842,6 +819,36 @@ impl<'c> Stream<'c> {
         self.seen.skipped.extend(bad);
         let index = open.source;
         self.push_documents(index, docs);
+        Ok(())
+    }
+
+    /// Keeps where each of `documents` (handed out next) has its text: in
+    /// the spool directory when the run has one.
+    fn keep_places_of(&mut self, documents: &[Document]) -> Result<()> {
+        let spooled = self.spool.is_some().then_some(self.dir.as_path());
+        let places = documents.iter().map(|d| {
+            let source = u32::try_from(d.source).expect("fewer than 4 billion inputs");
+            match &d.record {
+                Some(r) => {
+                    let raw = r.text_value();
+                    TextAt {
+                        source,
+                        len: u32::try_from(raw.len())
+                            .expect("records are checked to be shorter than 4 GiB"),
+                        start: raw.start as u64,
+                    }
+                }
+                None => TextAt {
+                    source,
+                    len: WHOLE,
+                    start: 0,
+                },
+            }
+        });
+        self.seen
+            .places
+            .extend(places, spooled)
+            .map_err(|e| Error::io(&self.dir, e))?;
         Ok(())
     }
 

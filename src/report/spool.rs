@@ -73,12 +73,13 @@ impl Spool {
         Ok(())
     }
 
-    /// The spool read back from its start (entries end in line breaks),
-    /// buffered by the megabyte; for reading once every entry is written.
-    fn read_back(&self) -> std::io::Result<std::io::BufReader<std::fs::File>> {
+    /// The spool read back from byte `start` (entries end in line breaks),
+    /// buffered by the megabyte; for entries written and flushed, read before
+    /// anything more is pushed.
+    fn read_back(&self, start: u64) -> std::io::Result<std::io::BufReader<std::fs::File>> {
         use std::io::Seek as _;
         let mut file = self.file.get_ref().try_clone()?;
-        file.seek(std::io::SeekFrom::Start(0))?;
+        file.seek(std::io::SeekFrom::Start(start))?;
         Ok(std::io::BufReader::with_capacity(1 << 20, file))
     }
 
@@ -90,19 +91,15 @@ impl Spool {
     }
 
     /// [`Spool::copy_entries`] for the entries between two offsets (each
-    /// ending in its line break); for entries written and flushed, read
-    /// before anything more is pushed.
+    /// ending in its line break), as [`Spool::read_back`] reads them.
     pub(super) fn copy_lines(
         &self,
         (start, end): (u64, u64),
         first: &mut bool,
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
-        use std::io::{BufRead as _, Read as _, Seek as _};
-        let mut file = self.file.get_ref().try_clone()?;
-        file.seek(std::io::SeekFrom::Start(start))?;
-        let mut reader =
-            std::io::BufReader::with_capacity(1 << 20, file.take(end.saturating_sub(start)));
+        use std::io::{BufRead as _, Read as _};
+        let mut reader = self.read_back(start)?.take(end.saturating_sub(start));
         let mut at_start = true;
         loop {
             let piece = reader.fill_buf()?;
@@ -133,7 +130,7 @@ impl Spool {
     /// # Errors
     /// When the file cannot be read back, or holds something else.
     pub(super) fn first_clusters(&self, n: usize) -> std::io::Result<Vec<ClusterReport>> {
-        serde_json::Deserializer::from_reader(self.read_back()?)
+        serde_json::Deserializer::from_reader(self.read_back(0)?)
             .into_iter::<ClusterHead>()
             .take(n)
             .map(|c| {
@@ -184,7 +181,7 @@ impl Spool {
         f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         use std::io::BufRead as _;
-        let mut reader = self.read_back()?;
+        let mut reader = self.read_back(0)?;
         let mut line = Vec::new();
         for _ in 0..n {
             line.clear();
