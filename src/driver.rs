@@ -266,7 +266,8 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             chunk_bytes(limit) / 2,
             plan.spool_dir.clone(),
         )
-        .with_max_document(chunk_bytes(limit)),
+        .with_max_document(chunk_bytes(limit))
+        .with_page_budget(plan.page_budget),
     };
     let tally =
         if matches!(plan.report, ReportTo::Totals | ReportTo::Nowhere) && plan.html.is_none() {
@@ -509,7 +510,8 @@ impl Underway<'_> {
                 let config = &plan.config;
                 let written = output::write_compressed(path, &mut staging, |out| {
                     let mut one = OneStream { out, flush: false };
-                    let mut sink = crate::parquet::Sink::new(&mut one, config, true);
+                    let mut sink = crate::parquet::Sink::new(&mut one, config, true)
+                        .with_page_budget(plan.page_budget);
                     self.annotated(first, &mut sink, &name(path)).map_err(|e| {
                         let message = e.to_string();
                         failed = Some(e);
@@ -525,7 +527,8 @@ impl Underway<'_> {
             Some(Destination::Dir(dir)) => {
                 let mut staging = std::mem::take(&mut self.staging);
                 let mut files = DirSink::new(dir, &mut staging);
-                let mut sink = crate::parquet::Sink::new(&mut files, &plan.config, false);
+                let mut sink = crate::parquet::Sink::new(&mut files, &plan.config, false)
+                    .with_page_budget(plan.page_budget);
                 let written = self.annotated(first, &mut sink, &name(dir));
                 drop(sink);
                 drop(files);

@@ -93,7 +93,7 @@ pub enum Error {
         message: String,
     },
     /// A Parquet input cannot be read as one, or lacks its text column.
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", crate::escape::shown_path(path))]
     Parquet {
         /// The file.
         path: PathBuf,

@@ -234,6 +234,12 @@ pub struct Plan {
     pub index: IndexUse,
     /// The memory a run in chunks works in; `None`: the run is one chunk.
     pub memory_limit: Option<usize>,
+    /// What the pages of a Parquet row group may take while they are read
+    /// (a page is decompressed whole): a quarter of `--memory-limit` (4 MiB
+    /// at least: a page of the usual 1 MB and a row more always fits), or
+    /// the limit a run that works in chunks by itself chose (half of the
+    /// memory available); `None`: no limit.
+    pub page_budget: Option<u64>,
     /// Where a run in chunks keeps its segments and spools.
     pub spool_dir: PathBuf,
     /// Notes for standard error (why a run works in chunks by itself).
@@ -318,6 +324,7 @@ impl Plan {
         // anything is read (or a lock taken).
         check_paths(&request, &index, &inputs, destination.as_ref())?;
         let mut notes = Vec::new();
+        let given_limit = request.memory_limit.is_some();
         let memory_limit = match &request.memory_limit {
             Some(_) if config.keep != Keep::First => {
                 return usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep");
@@ -347,6 +354,14 @@ impl Plan {
             step_summary: request.step_summary,
             index,
             memory_limit,
+            page_budget: memory_limit.map(|limit| {
+                let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+                if given_limit {
+                    (limit / crate::parquet::PAGE_SHARE).max(crate::parquet::MIN_PAGE_BUDGET)
+                } else {
+                    limit
+                }
+            }),
             spool_dir: request.tmp_dir.unwrap_or_else(std::env::temp_dir),
             notes,
             quiet: request.quiet,
@@ -413,6 +428,16 @@ fn check_paths(
     inputs: &[InputPath],
     destination: Option<&Destination>,
 ) -> Result<()> {
+    if let Some(Destination::Dir(dir)) = destination {
+        // (A device, pipe or file there: `create_dir` would say "File
+        // exists".)
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{}: --out-dir is not a directory",
+                crate::escape::shown_path(dir)
+            )));
+        }
+    }
     let mut reads: Vec<Use> = inputs
         .iter()
         .filter(|i| !i.is_stdin())
@@ -482,7 +507,7 @@ fn check_paths(
         if dir.exists() && !dir.is_dir() {
             return Err(Error::Usage(format!(
                 "{}: --tmp-dir is not a directory",
-                dir.display()
+                crate::escape::shown_path(dir)
             )));
         }
     }

@@ -158,6 +158,9 @@ pub struct Stream<'c> {
     /// Bytes of text one document may hold (and a compressed text input
     /// decode to): one chunk's.
     max_document: usize,
+    /// Bytes the pages of a Parquet input's row group may take while they
+    /// are read (`None`: no limit).
+    page_budget: Option<u64>,
 }
 
 struct Open {
@@ -243,6 +246,7 @@ impl<'c> Stream<'c> {
             keep_places: false,
             other_errors: Vec::new(),
             max_document: usize::MAX,
+            page_budget: None,
         }
     }
 
@@ -262,6 +266,16 @@ impl<'c> Stream<'c> {
     pub fn with_max_document(self, max: usize) -> Self {
         Stream {
             max_document: max,
+            ..self
+        }
+    }
+
+    /// Refuses Parquet inputs whose pages would take more than `budget`
+    /// bytes while a row group is read (they are decompressed whole).
+    #[must_use]
+    pub fn with_page_budget(self, budget: Option<u64>) -> Self {
+        Stream {
+            page_budget: budget,
             ..self
         }
     }
@@ -406,12 +420,18 @@ impl<'c> Stream<'c> {
 
     /// Whether an input is read whole: a file on disk of at most a quarter
     /// of a piece, not compressed (a small compressed file can hold
-    /// gigabytes).
+    /// gigabytes), and a Parquet file by the bytes its footer says it
+    /// decodes to (170 KB of Parquet held 2 GB of rows).
     fn is_small(&self, (input, size): &(InputPath, u64)) -> bool {
         let whole = self.spool.is_none();
         whole
             || (!input.is_stdin()
-                && self.small.is_some_and(|small| *size <= small)
+                && self.small.is_some_and(|small| {
+                    *size <= small
+                        && (input::format_of(input, self.config) != Format::Parquet
+                            || crate::parquet::decoded_size(&input.path)
+                                .is_some_and(|decoded| decoded <= small))
+                })
                 && !looks_compressed(&input.path))
     }
 
@@ -430,10 +450,10 @@ impl<'c> Stream<'c> {
             batch.extend(self.inputs.pop_front().map(|(input, _)| input));
         }
         self.opened = self.opened.saturating_add(bytes);
-        let (config, spool) = (self.config, self.spool.as_deref());
+        let (config, spool, budget) = (self.config, self.spool.as_deref(), self.page_budget);
         let loaded: Vec<Loaded> = batch
             .into_par_iter()
-            .map(|input| load_whole(input, config, spool))
+            .map(|input| load_whole(input, config, spool, budget))
             .collect();
         let mut failed = Vec::new();
         for item in loaded {
@@ -474,7 +494,7 @@ impl<'c> Stream<'c> {
             // A text file (one document) or a JSON Lines file that can be
             // mapped: read (mapped) and checked whole.
             let source = if input::format_of(&input, self.config) == Format::Parquet {
-                crate::parquet::load(input, self.config, self.spool.as_deref())?
+                crate::parquet::load(input, self.config, self.spool.as_deref(), self.page_budget)?
             } else {
                 input::load_source_within(
                     input,
@@ -897,15 +917,21 @@ impl<R: Read> Read for CountingReader<R> {
 /// records skipped under `--on-error skip`.
 type Loaded = Result<(Source, Vec<Document>, Vec<Error>)>;
 
-/// Reads an input whole (see [`Loaded`]).
-fn load_whole(input: InputPath, config: &Config, spool: Option<&Path>) -> Loaded {
+/// Reads an input whole (see [`Loaded`]), a Parquet file's pages within
+/// `page_budget`.
+fn load_whole(
+    input: InputPath,
+    config: &Config,
+    spool: Option<&Path>,
+    page_budget: Option<u64>,
+) -> Loaded {
     // (Standard input cannot be read again.)
     let again = (config.on_error == OnError::Fail
         && input::format_of(&input, config) != Format::Text
         && !input.is_stdin())
     .then(|| input.clone());
     let loaded = if input::format_of(&input, config) == Format::Parquet {
-        crate::parquet::load(input, config, spool)
+        crate::parquet::load(input, config, spool, page_budget)
     } else {
         input::load_source(input, config, spool)
     };

@@ -74,12 +74,7 @@ fn write_parquet_with(
         ],
         std::collections::HashMap::from([("origin".to_owned(), "test fixture".to_owned())]),
     ));
-    let texts = rows.iter().map(|r| r.text.as_deref());
-    let text: ArrayRef = match text_type {
-        DataType::LargeUtf8 => Arc::new(texts.collect::<LargeStringArray>()),
-        DataType::Utf8View => Arc::new(texts.collect::<arrow_array::StringViewArray>()),
-        _ => Arc::new(texts.collect::<StringArray>()),
-    };
+    let text = text_column(text_type, rows.iter().map(|r| r.text.as_deref()));
     let batch = RecordBatch::try_new(
         Arc::clone(&schema),
         vec![
@@ -108,6 +103,28 @@ fn write_parquet_with(
     writer.close().unwrap();
 }
 
+/// A column of `text_type` holding `texts`: strings, bytes, or a dictionary
+/// of strings keyed by `Int8` or `Int32`.
+fn text_column<'a>(text_type: &DataType, texts: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    use arrow_array::types::{Int32Type, Int8Type};
+    use arrow_array::{BinaryArray, DictionaryArray, LargeBinaryArray};
+    match text_type {
+        DataType::LargeUtf8 => Arc::new(texts.collect::<LargeStringArray>()),
+        DataType::Utf8View => Arc::new(texts.collect::<arrow_array::StringViewArray>()),
+        DataType::Binary => Arc::new(texts.map(|t| t.map(str::as_bytes)).collect::<BinaryArray>()),
+        DataType::LargeBinary => Arc::new(
+            texts
+                .map(|t| t.map(str::as_bytes))
+                .collect::<LargeBinaryArray>(),
+        ),
+        DataType::Dictionary(key, _) if **key == DataType::Int8 => {
+            Arc::new(texts.collect::<DictionaryArray<Int8Type>>())
+        }
+        DataType::Dictionary(..) => Arc::new(texts.collect::<DictionaryArray<Int32Type>>()),
+        _ => Arc::new(texts.collect::<StringArray>()),
+    }
+}
+
 /// A Parquet file's schema and its rows in one batch.
 fn read_parquet(path: &Path) -> (Arc<Schema>, RecordBatch) {
     let reader =
@@ -126,11 +143,42 @@ fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
         .collect()
 }
 
-/// A string column of any of the three string types as `Utf8`.
+/// A string column of any of the three string types, bytes or a
+/// dictionary of strings as `Utf8`.
 fn arrow_cast_utf8(column: &dyn Array) -> StringArray {
+    use arrow_array::types::{Int32Type, Int8Type};
+    let utf8 = |b: &[u8]| std::str::from_utf8(b).unwrap().to_owned();
     match column.data_type() {
         DataType::LargeUtf8 => column.as_string::<i64>().iter().collect(),
         DataType::Utf8View => column.as_string_view().iter().collect(),
+        DataType::Binary => column
+            .as_binary::<i32>()
+            .iter()
+            .map(|b| b.map(utf8))
+            .collect(),
+        DataType::LargeBinary => column
+            .as_binary::<i64>()
+            .iter()
+            .map(|b| b.map(utf8))
+            .collect(),
+        DataType::Dictionary(key, _) => {
+            let (keys, values): (Vec<Option<usize>>, _) = if **key == DataType::Int8 {
+                let d = column.as_dictionary::<Int8Type>();
+                let keys = d
+                    .keys()
+                    .iter()
+                    .map(|k| k.map(|k| usize::try_from(k).unwrap()));
+                (keys.collect(), arrow_cast_utf8(d.values().as_ref()))
+            } else {
+                let d = column.as_dictionary::<Int32Type>();
+                let keys = d
+                    .keys()
+                    .iter()
+                    .map(|k| k.map(|k| usize::try_from(k).unwrap()));
+                (keys.collect(), arrow_cast_utf8(d.values().as_ref()))
+            };
+            keys.iter().map(|k| k.map(|k| values.value(k))).collect()
+        }
         _ => column.as_string::<i32>().clone(),
     }
 }
@@ -279,6 +327,24 @@ fn string_types_and_compressions_are_read_and_kept() {
         ),
         ("plain", DataType::Utf8, Compression::UNCOMPRESSED),
         ("lz4", DataType::Utf8, Compression::LZ4_RAW),
+        // Bytes (read as UTF-8) and dictionaries of strings (what pandas
+        // categoricals and `pa.dictionary` write), kept as they were.
+        ("binary", DataType::Binary, Compression::SNAPPY),
+        (
+            "large-binary",
+            DataType::LargeBinary,
+            Compression::UNCOMPRESSED,
+        ),
+        (
+            "dictionary",
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            Compression::SNAPPY,
+        ),
+        (
+            "dictionary8",
+            DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8)),
+            Compression::UNCOMPRESSED,
+        ),
     ] {
         let input = format!("{name}.parquet");
         let output = format!("{name}.out.parquet");
@@ -469,6 +535,36 @@ fn bad_parquet_inputs_are_named_and_exit_2() {
         "{}",
         out.stderr
     );
+    // A text column of bytes that are not UTF-8 is named by row.
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "text",
+        DataType::Binary,
+        true,
+    )]));
+    let texts: Vec<Option<&[u8]>> = vec![Some(b"fine words here"), Some(b"caf\xe9 au lait")];
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![Arc::new(arrow_array::BinaryArray::from(texts))],
+    )
+    .unwrap();
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(d.join("latin1.parquet")).unwrap(),
+        schema,
+        None,
+    )
+    .unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let out = run(d, &["clean", "latin1.parquet", "-o", "out.parquet"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "latin1.parquet: row 2: column \"text\" holds bytes that are not UTF-8 (at byte 3"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!d.join("out.parquet").exists());
 }
 
 #[test]
@@ -662,4 +758,162 @@ fn a_small_parquet_file_of_large_rows_counts_by_what_it_decodes_to() {
     let (_, whole) = read_parquet(&d.join("whole.parquet"));
     assert_eq!(small, whole);
     assert!(whole.num_rows() < 40, "the copies are dropped");
+}
+
+/// `rows` texts of `row_bytes` bytes each (distinct, repetitive) in one
+/// zstd page of a few kilobytes on disk: the page decompresses to their
+/// sum, as pyarrow's pages of 1,024 large values do.
+fn one_large_page(path: &Path, rows: usize, row_bytes: usize) {
+    let texts: Vec<String> = (0..rows)
+        .map(|i| {
+            let mut t = format!("row {i} opens it, then ");
+            while t.len() < row_bytes {
+                t.push_str("the same words again and again ");
+            }
+            t
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Utf8, false),
+        Field::new("text", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(
+                (0..rows)
+                    .map(|i| Some(format!("p{i}")))
+                    .collect::<StringArray>(),
+            ),
+            Arc::new(
+                texts
+                    .iter()
+                    .map(|t| Some(t.as_str()))
+                    .collect::<StringArray>(),
+            ),
+        ],
+    )
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            parquet::basic::ZstdLevel::try_new(9).unwrap(),
+        ))
+        .set_dictionary_enabled(false)
+        .set_data_page_size_limit(1 << 30)
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+#[test]
+fn a_page_larger_than_the_memory_limit_allows_is_refused_before_it_is_read() {
+    // 32 rows of 256 KB in one page: 8 MB decompressed, a few KB on disk.
+    let dir = tempdir();
+    let d = dir.path();
+    one_large_page(&d.join("bomb.parquet"), 32, 256 << 10);
+    assert!(std::fs::metadata(d.join("bomb.parquet")).unwrap().len() < 100_000);
+    let run_with = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .env("NEARDUP_AVAILABLE_MEMORY", "4G")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // At --memory-limit 16M (4 MB for pages) it is refused, by name, before
+    // anything is written or spooled: scan, and clean to Parquet.
+    std::fs::create_dir(d.join("spool")).unwrap();
+    for args in [
+        &[
+            "scan",
+            "-q",
+            "--memory-limit",
+            "16M",
+            "--tmp-dir",
+            "spool",
+            "bomb.parquet",
+        ][..],
+        &[
+            "clean",
+            "-q",
+            "--memory-limit",
+            "16M",
+            "--tmp-dir",
+            "spool",
+            "bomb.parquet",
+            "-o",
+            "out.parquet",
+            "--report",
+            "r.json",
+        ],
+    ] {
+        let (code, stderr) = run_with(args);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.contains("bomb.parquet: too large: row group 0: its pages take")
+                && stderr.contains("column text")
+                && stderr.contains("raise --memory-limit to 3"),
+            "{stderr}"
+        );
+        assert!(!d.join("out.parquet").exists() && !d.join("r.json").exists());
+        assert_eq!(std::fs::read_dir(d.join("spool")).unwrap().count(), 0);
+    }
+    // With room for the page, and without a limit, it is read and cleaned.
+    for args in [
+        &[
+            "clean",
+            "-q",
+            "--memory-limit",
+            "64M",
+            "--tmp-dir",
+            "spool",
+            "bomb.parquet",
+            "-o",
+            "limited.parquet",
+        ][..],
+        &["clean", "-q", "bomb.parquet", "-o", "whole.parquet"],
+    ] {
+        let (code, stderr) = run_with(args);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    let (_, limited) = read_parquet(&d.join("limited.parquet"));
+    let (_, whole) = read_parquet(&d.join("whole.parquet"));
+    // (The rows are near copies of each other: most are dropped, alike.)
+    assert!((1..32).contains(&whole.num_rows()), "{}", whole.num_rows());
+    assert_eq!(limited, whole);
+}
+
+#[test]
+fn column_chunks_outside_the_file_are_corrupt_not_a_crash() {
+    // The footer of a good file without its pages: every column chunk it
+    // names lies past the end of the file.
+    let dir = tempdir();
+    let d = dir.path();
+    write_parquet(&d.join("good.parquet"), &rows(), &DataType::Utf8, 1000);
+    let bytes = std::fs::read(d.join("good.parquet")).unwrap();
+    let n = bytes.len();
+    let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let mut hollow = b"PAR1".to_vec();
+    hollow.extend_from_slice(&bytes[n - 8 - footer..]);
+    std::fs::write(d.join("hollow.parquet"), &hollow).unwrap();
+    for limit in [&[][..], &["--memory-limit", "16M"]] {
+        let mut args = vec!["clean", "hollow.parquet", "-o", "out.parquet"];
+        args.extend_from_slice(limit);
+        let out = run(d, &args);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr
+                .contains("hollow.parquet: corrupt Parquet file: row group 0, column")
+                && out.stderr.contains("are not within the file's"),
+            "{}",
+            out.stderr
+        );
+        assert!(!d.join("out.parquet").exists());
+    }
 }

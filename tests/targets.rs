@@ -746,6 +746,39 @@ fn a_file_given_as_tmp_dir_is_not_a_directory() {
 }
 
 #[test]
+fn a_fifo_device_or_file_given_as_out_dir_is_not_a_directory() {
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    assert!(Command::new("mkfifo")
+        .arg(d.join("ff"))
+        .status()
+        .unwrap()
+        .success());
+    mknod(&d.join("null"), 3);
+    std::fs::write(d.join("file"), "x").unwrap();
+    std::os::unix::fs::symlink("file", d.join("link")).unwrap();
+    for target in ["ff", "null", "file", "link"] {
+        for limit in [&[][..], &["--memory-limit", "24K"]] {
+            let mut args = vec!["clean", "in.jsonl", "--out-dir", target];
+            args.extend_from_slice(limit);
+            let out = run_or_hang(d, &args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{target}: {stderr}");
+            assert!(
+                stderr.contains(&format!("neardup: {target}: --out-dir is not a directory")),
+                "{target}: {stderr}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(d.join("file")).unwrap(), b"x");
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+        &std::fs::symlink_metadata(d.join("ff")).unwrap().file_type()
+    ));
+    assert!(is_char_device(&d.join("null")));
+}
+
+#[test]
 fn an_input_truncated_while_mapped_ends_the_run_with_a_message() {
     use std::io::{Read as _, Write as _};
     // Log rotation with copytruncate: the file shrinks while the run reads

@@ -75,6 +75,52 @@ def _is_path(data: Any) -> bool:
     return isinstance(data, (str, os.PathLike))
 
 
+def _paths(records: Any, paths: Any, options: Dict[str, Any]) -> Optional[List[str]]:
+    """The paths a run reads (``None``: it reads ``records``), from
+    ``paths=`` (a path or an iterable of paths) or from ``records`` (a
+    ``str`` or ``os.PathLike``, or a list of ``os.PathLike``). Refuses
+    what would be read otherwise than meant: both or neither, a list
+    mixing paths and records, and ``out_dir=`` with records."""
+    if paths is not None:
+        if records is not None:
+            raise TypeError("give records or paths=, not both")
+        if _is_path(paths):
+            return [os.fspath(paths)]
+        if isinstance(paths, (bytes, dict)) or not hasattr(paths, "__iter__"):
+            raise TypeError(
+                f"paths= takes a path or an iterable of paths (str or os.PathLike), "
+                f"not {type(paths).__name__}"
+            )
+        found = []
+        for n, p in enumerate(paths):
+            if not _is_path(p):
+                raise TypeError(
+                    f"paths=: item {n} is {type(p).__name__}, not a path (str or os.PathLike)"
+                )
+            found.append(os.fspath(p))
+        if not found:
+            raise ValueError("paths= is empty: give at least one path")
+        return found
+    if records is None:
+        raise TypeError("give records, a pyarrow Table or batches, or paths=")
+    if _is_path(records):
+        return [os.fspath(records)]
+    if isinstance(records, (list, tuple)) and any(isinstance(r, os.PathLike) for r in records):
+        if not all(isinstance(r, os.PathLike) for r in records):
+            raise TypeError(
+                "records mix paths (os.PathLike) with records or strings (which are texts); "
+                "pass the files as paths=[...]"
+            )
+        return [os.fspath(p) for p in records]
+    if options.get("out_dir") is not None:
+        raise TypeError(
+            "out_dir= writes one cleaned file per input file: give the files as paths=[...] "
+            "(strings in a list are texts, not paths); the cleaned records of records are "
+            "in the result's .records"
+        )
+    return None
+
+
 def _batches(data: Any) -> Iterator[Iterable[Any]]:
     """The input as batches of records (dicts or strings)."""
     if hasattr(data, "to_batches") and hasattr(data, "schema"):
@@ -249,6 +295,7 @@ def _run(
     data: Any,
     options: Dict[str, Any],
     *,
+    paths: Any = None,
     name: Optional[str] = None,
     progress: Any = None,
     output: Optional[Callable[[bytes], Any]] = None,
@@ -259,17 +306,9 @@ def _run(
     report = bytearray()
     text_field = options.get("text_field") or "text"
     id_field = options.get("id_field") or "id"
-    paths: List[str] = []
     reader = None
-    if data is None:
-        raise TypeError("give records, a pyarrow Table or batches, or a path")
-    if _is_path(data):
-        paths = [os.fspath(data)]
-    elif isinstance(data, (list, tuple)) and data and all(
-        isinstance(p, os.PathLike) for p in data
-    ):
-        paths = [os.fspath(p) for p in data]
-    else:
+    read = _paths(data, paths, options)
+    if read is None:
         pieces = _jsonl(data, text_field, id_field)
         reader = lambda: next(pieces, b"")  # noqa: E731
     bar = _Progress(progress)
@@ -277,7 +316,7 @@ def _run(
         status, errors, said = _native.run(
             command,
             options,
-            paths,
+            read or [],
             input=reader,
             name=name,
             output=(output or collected.extend) if command == "clean" else None,
@@ -301,8 +340,9 @@ def _run(
 
 
 def clean(
-    records: Any,
+    records: Any = None,
     *,
+    paths: Any = None,
     name: Optional[str] = None,
     progress: Any = None,
     **options: Any,
@@ -313,9 +353,13 @@ def clean(
     Args:
         records: an iterable of dicts (``{"id": ..., "text": ..., ...}``, as
             JSON Lines records: every other field is kept as it is) or of
-            strings; a ``pyarrow.Table``, a ``RecordBatch`` or an iterable of
-            them; or a path (``str`` or ``os.PathLike``) or a list of
-            ``pathlib.Path``, read as the CLI reads files.
+            strings (texts, never paths); a ``pyarrow.Table``, a
+            ``RecordBatch`` or an iterable of them; or a path (``str`` or
+            ``os.PathLike``) or a list of ``pathlib.Path``, read as the CLI
+            reads files.
+        paths: instead of ``records``, the files (or directories) to read,
+            as the CLI's arguments: a path or an iterable of paths, ``str``
+            or ``os.PathLike`` (``paths=["a.jsonl", "b.jsonl"]``).
         name: how messages and the report name the records (default
             ``<records>``); the id of a record without one is ``name:line``.
         progress: ``True`` for a tqdm bar per stage, or a callable that
@@ -326,23 +370,27 @@ def clean(
             ``min_words``, ``block_threshold``, ``keep``, ``annotate``,
             ``seed``, ``threads``, ``memory_limit``, ``index``, ``update``,
             ``reference``, ``preview``, ``text_field``, ``id_field`` and the
-            others of ``neardup clean --help``. ``out_dir=DIR`` (with paths)
-            writes one cleaned file per input under ``DIR``, mirroring the
-            input tree, as ``--out-dir``; ``.records`` is then ``None``.
+            others of ``neardup clean --help``. ``out_dir=DIR`` (with paths
+            only: records raise ``TypeError``) writes one cleaned file per
+            input under ``DIR``, mirroring the input tree, as ``--out-dir``;
+            ``.records`` is then ``None``.
 
     Raises:
         NeardupError: options refused or malformed input, with the CLI's
             message (``<records>:7: ...`` names the record's line, from 1).
         NeardupOSError: a path or the index could not be read or written.
         TypeError: an option of the wrong type, or a record that is not a
-            dict or a string (or not JSON-serializable).
+            dict or a string (or not JSON-serializable); both ``records``
+            and ``paths`` or neither, a list mixing paths and records, and
+            ``out_dir=`` with records.
     """
-    return _run("clean", records, options, name=name, progress=progress)
+    return _run("clean", records, options, paths=paths, name=name, progress=progress)
 
 
 def scan(
-    records: Any,
+    records: Any = None,
     *,
+    paths: Any = None,
     name: Optional[str] = None,
     progress: Any = None,
     **options: Any,
@@ -350,12 +398,13 @@ def scan(
     """Reports as ``neardup scan --json`` does, writing nothing: the
     result's ``.report`` (and ``.report_json``); its ``.records`` is ``None``.
     Takes what :func:`clean` takes."""
-    return _run("scan", records, options, name=name, progress=progress)
+    return _run("scan", records, options, paths=paths, name=name, progress=progress)
 
 
 def check(
-    records: Any,
+    records: Any = None,
     *,
+    paths: Any = None,
     name: Optional[str] = None,
     progress: Any = None,
     **options: Any,
@@ -364,7 +413,7 @@ def check(
     ``max_dup_docs``, ``max_dup_blocks`` and ``max_dup_bytes`` (``"5%"`` or
     ``0.05``; with none, any duplicate fails). ``.passed`` is the verdict,
     ``.status`` 1 when it failed (0 with ``exit_zero=True``)."""
-    return _run("check", records, options, name=name, progress=progress)
+    return _run("check", records, options, paths=paths, name=name, progress=progress)
 
 
 class Stream:
@@ -507,15 +556,25 @@ class Index:
     def build(
         cls,
         path: Union[str, "os.PathLike[str]"],
-        records: Any,
+        records: Any = None,
         *,
+        paths: Any = None,
         name: Optional[str] = None,
         progress: Any = None,
         **options: Any,
     ) -> "Index":
-        """``neardup index build -o PATH``: a new index of ``records`` (what
-        :func:`clean` takes), replacing any at ``path``."""
-        _run("build", records, options, name=name, progress=progress, build=os.fspath(path))
+        """``neardup index build -o PATH``: a new index of ``records`` (or of
+        the files ``paths=``: what :func:`clean` takes), replacing any at
+        ``path``."""
+        _run(
+            "build",
+            records,
+            options,
+            paths=paths,
+            name=name,
+            progress=progress,
+            build=os.fspath(path),
+        )
         return cls(path)
 
     def stats(self, verify: bool = False) -> Dict[str, Any]:
@@ -537,18 +596,18 @@ class Index:
         """Blocks the index holds."""
         return self.stats()["blocks"]
 
-    def scan(self, records: Any, *, update: bool = False, **options: Any) -> Result:
+    def scan(self, records: Any = None, *, update: bool = False, **options: Any) -> Result:
         """:func:`scan` checked against the index (``--index``); with
         ``update=True`` the records are added to it."""
         return scan(records, index=self.path, update=update, **options)
 
-    def clean(self, records: Any, *, update: bool = False, **options: Any) -> Result:
+    def clean(self, records: Any = None, *, update: bool = False, **options: Any) -> Result:
         """:func:`clean` checked against the index: what an earlier run saw
         is dropped; with ``update=True`` the records are added to it once
         the run is done."""
         return clean(records, index=self.path, update=update, **options)
 
-    def update(self, records: Any, **options: Any) -> Result:
+    def update(self, records: Any = None, **options: Any) -> Result:
         """Adds ``records`` to the index (creating it if missing), as
         ``neardup scan --index PATH --update``; returns the scan."""
         return scan(records, index=self.path, update=True, **options)

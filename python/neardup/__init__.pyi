@@ -37,6 +37,7 @@ ProgressEvent = Union[
     Tuple[Literal["finish"]],
 ]
 Progress = Union[None, bool, Callable[[ProgressEvent], Any]]
+Paths = Union[PathLike, Iterable[PathLike]]
 
 class Options(TypedDict, total=False):
     """The CLI's options, by their names in snake case."""
@@ -106,22 +107,25 @@ class Result:
     def to_arrow(self) -> Any: ...
 
 def clean(
-    records: Records,
+    records: Optional[Records] = ...,
     *,
+    paths: Optional[Paths] = ...,
     name: Optional[str] = ...,
     progress: Progress = ...,
     **options: Unpack[CleanOptions],
 ) -> Result: ...
 def scan(
-    records: Records,
+    records: Optional[Records] = ...,
     *,
+    paths: Optional[Paths] = ...,
     name: Optional[str] = ...,
     progress: Progress = ...,
     **options: Unpack[Options],
 ) -> Result: ...
 def check(
-    records: Records,
+    records: Optional[Records] = ...,
     *,
+    paths: Optional[Paths] = ...,
     name: Optional[str] = ...,
     progress: Progress = ...,
     **options: Unpack[CheckOptions],
@@ -157,8 +161,9 @@ class Index:
     def build(
         cls,
         path: PathLike,
-        records: Records,
+        records: Optional[Records] = ...,
         *,
+        paths: Optional[Paths] = ...,
         name: Optional[str] = ...,
         progress: Progress = ...,
         **options: Unpack[Options],
@@ -168,9 +173,13 @@ class Index:
     def documents(self) -> int: ...
     @property
     def blocks(self) -> int: ...
-    def scan(self, records: Records, *, update: bool = ..., **options: Any) -> Result: ...
-    def clean(self, records: Records, *, update: bool = ..., **options: Any) -> Result: ...
-    def update(self, records: Records, **options: Any) -> Result: ...
+    def scan(
+        self, records: Optional[Records] = ..., *, update: bool = ..., **options: Any
+    ) -> Result: ...
+    def clean(
+        self, records: Optional[Records] = ..., *, update: bool = ..., **options: Any
+    ) -> Result: ...
+    def update(self, records: Optional[Records] = ..., **options: Any) -> Result: ...
     def merge(
         self, other: Union["Index", PathLike], output: Optional[PathLike] = ...
     ) -> "Index": ...

@@ -330,6 +330,55 @@ def test_out_dir_writes_the_tree_the_cli_writes(cli, tmp_path):
         neardup.scan(tmp_path / "in", out_dir=tmp_path / "x")
 
 
+def test_paths_are_named_by_paths_and_out_dir_takes_only_paths(cli, tmp_path):
+    records = corpus(40)
+    write_jsonl(tmp_path / "a.jsonl", records[:20])
+    write_jsonl(tmp_path / "b.jsonl", records[20:])
+    cli.run("clean", "-q", tmp_path / "a.jsonl", tmp_path / "b.jsonl", "--out-dir", tmp_path / "cli")
+    # paths= takes strings as file names (a list of strings as records is texts).
+    result = neardup.clean(
+        paths=[str(tmp_path / "a.jsonl"), tmp_path / "b.jsonl"], out_dir=tmp_path / "py"
+    )
+    assert result.records is None
+    for name in ["a.jsonl", "b.jsonl"]:
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "py").iterdir()) == ["a.jsonl", "b.jsonl"]
+    # The same run from records-as-paths and paths= report alike.
+    by_paths = neardup.scan(paths=str(tmp_path / "a.jsonl"))
+    by_path = neardup.scan(tmp_path / "a.jsonl")
+    assert by_paths.report == by_path.report
+    # Strings in a list are texts: out_dir= with them (or any records) is
+    # refused before anything is written, naming what to do.
+    for records_given in (
+        [str(tmp_path / "a.jsonl")],
+        read_jsonl(tmp_path / "a.jsonl"),
+    ):
+        with pytest.raises(TypeError, match=r"out_dir=.*paths="):
+            neardup.clean(records_given, out_dir=tmp_path / "texts")
+    assert not (tmp_path / "texts").exists()
+    # A list of strings without out_dir= is still texts, one record each.
+    texts = neardup.clean([str(tmp_path / "a.jsonl")])
+    assert texts.records == [{"id": 0, "text": str(tmp_path / "a.jsonl")}]
+    # Ambiguous or wrong calls say so.
+    with pytest.raises(TypeError, match="not both"):
+        neardup.clean(records[:2], paths=[tmp_path / "a.jsonl"])
+    with pytest.raises(TypeError, match="mix paths"):
+        neardup.clean([tmp_path / "a.jsonl", "some text"])
+    with pytest.raises(TypeError, match="item 1"):
+        neardup.scan(paths=[tmp_path / "a.jsonl", 3])
+    with pytest.raises(ValueError, match="empty"):
+        neardup.scan(paths=[])
+    with pytest.raises(TypeError, match="paths="):
+        neardup.scan()
+    # An index is built from paths= as from records.
+    index = neardup.Index.build(tmp_path / "p.ndx", paths=[tmp_path / "a.jsonl"])
+    from_records = neardup.Index.build(tmp_path / "r.ndx", read_jsonl(tmp_path / "a.jsonl"))
+    assert index.documents == from_records.documents > 0
+    again = index.clean(paths=[tmp_path / "a.jsonl"]).report["summary"]
+    assert again == from_records.clean(read_jsonl(tmp_path / "a.jsonl")).report["summary"]
+    assert again["dropped_documents"] == again["documents"]
+
+
 def test_merged_indexes_hold_what_the_cli_merge_holds(cli, tmp_path):
     first, second = two_batches(tmp_path)
     a = neardup.Index.build(tmp_path / "a.ndx", first)

@@ -16,15 +16,21 @@ use ::parquet::arrow::{ArrowWriter, ProjectionMask};
 use ::parquet::file::metadata::ParquetMetaData;
 use ::parquet::file::properties::WriterProperties;
 use ::parquet::file::reader::ChunkReader;
+use arrow_array::types::ArrowDictionaryKeyType;
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, LargeStringArray, RecordBatch,
-    StringArray, StringViewArray, UInt32Array,
+    Array, ArrayRef, BinaryArray, BinaryViewArray, BooleanArray, DictionaryArray, Float64Array,
+    Int64Array, LargeBinaryArray, LargeStringArray, PrimitiveArray, RecordBatch, StringArray,
+    StringViewArray, UInt32Array,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+mod pages;
+
+pub(crate) use pages::{MIN_PAGE_BUDGET, PAGE_SHARE};
 
 /// The key of the row number in the records a Parquet input is read into:
 /// a NUL character, which no column name of a real dataset holds.
@@ -108,19 +114,44 @@ fn failed(path: &Path, what: impl std::fmt::Display) -> Error {
     }
 }
 
-fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+/// A reader of the Parquet file `path`, and the file (to read its pages'
+/// headers by).
+fn open(path: &Path) -> Result<(ParquetRecordBatchReaderBuilder<File>, File)> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    open_reader(path, file)
+    let again = file.try_clone().map_err(|e| Error::io(path, e))?;
+    Ok((open_reader(path, file)?, again))
 }
 
 /// A reader of the Parquet file `path` whose bytes `data` gives (a file, or
-/// its bytes in memory).
+/// its bytes in memory), its column chunks checked to lie within it.
 pub(crate) fn open_reader<T: ChunkReader + 'static>(
     path: &Path,
     data: T,
 ) -> Result<ParquetRecordBatchReaderBuilder<T>> {
-    ParquetRecordBatchReaderBuilder::try_new(data)
-        .map_err(|e| failed(path, format!("not a readable Parquet file: {e}")))
+    let len = data.len();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(data)
+        .map_err(|e| failed(path, format!("not a readable Parquet file: {e}")))?;
+    pages::check_chunks(path, builder.metadata(), len)?;
+    Ok(builder)
+}
+
+/// Refuses a file whose pages of the top-level columns `roots` (all of them
+/// when `None`) would take more than `budget` bytes while a row group is
+/// read ([`pages::check_pages`]).
+fn check_pages<T: ChunkReader + 'static>(
+    path: &Path,
+    file: &File,
+    builder: &ParquetRecordBatchReaderBuilder<T>,
+    roots: Option<&[usize]>,
+    budget: u64,
+) -> Result<()> {
+    let schema = builder.parquet_schema();
+    let read = |leaf: usize| {
+        roots.is_none_or(|roots| {
+            leaf < schema.num_columns() && roots.contains(&schema.get_column_root_idx(leaf))
+        })
+    };
+    pages::check_pages(path, file, builder.metadata(), &read, budget)
 }
 
 /// The index of the top-level column `name`, which must hold strings.
@@ -135,12 +166,155 @@ fn text_column(path: &Path, schema: &Schema, name: &str) -> Result<usize> {
             ),
         ));
     };
-    match field.data_type() {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(at),
-        other => Err(failed(
+    if is_text_type(field.data_type()) {
+        Ok(at)
+    } else {
+        Err(failed(
             path,
-            format!("column {name:?} holds {other}, not strings"),
-        )),
+            format!("column {name:?} holds {}, not strings", field.data_type()),
+        ))
+    }
+}
+
+/// Whether a column of `data_type` can be the text column: strings of any
+/// Arrow layout, bytes (read as UTF-8, a row that is not is an error), and
+/// dictionaries of them (pandas categoricals; `pa.dictionary`).
+fn is_text_type(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView => true,
+        DataType::Dictionary(key, values) => {
+            key.is_dictionary_key_type()
+                && !matches!(values.as_ref(), DataType::Dictionary(..))
+                && is_text_type(values)
+        }
+        _ => false,
+    }
+}
+
+/// The values of the dictionary `column` and the index in them of row
+/// `row` (not null).
+fn dictionary_entry(
+    column: &dyn Array,
+    row: usize,
+) -> std::result::Result<(&dyn Array, usize), String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{
+        Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    };
+    macro_rules! entry {
+        ($key:ty) => {{
+            let d = column.as_dictionary::<$key>();
+            (
+                d.values().as_ref(),
+                usize::try_from(d.keys().value(row)).ok(),
+            )
+        }};
+    }
+    let DataType::Dictionary(key, _) = column.data_type() else {
+        return Err(format!("holds {}, not a dictionary", column.data_type()));
+    };
+    let (values, at) = match key.as_ref() {
+        DataType::Int8 => entry!(Int8Type),
+        DataType::Int16 => entry!(Int16Type),
+        DataType::Int32 => entry!(Int32Type),
+        DataType::Int64 => entry!(Int64Type),
+        DataType::UInt8 => entry!(UInt8Type),
+        DataType::UInt16 => entry!(UInt16Type),
+        DataType::UInt32 => entry!(UInt32Type),
+        DataType::UInt64 => entry!(UInt64Type),
+        other => return Err(format!("holds a dictionary keyed by {other}")),
+    };
+    match at {
+        Some(at) if at < values.len() => Ok((values, at)),
+        _ => Err("holds a dictionary key out of range".to_owned()),
+    }
+}
+
+/// A column of `data_type` (a text column's, [`is_text_type`]) holding
+/// `texts`.
+fn text_array(
+    data_type: &DataType,
+    texts: &[Option<String>],
+) -> std::result::Result<ArrayRef, String> {
+    use arrow_array::types::{
+        Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    };
+    let strings = || texts.iter().map(Option::as_deref);
+    let bytes = || texts.iter().map(|t| t.as_deref().map(str::as_bytes));
+    Ok(match data_type {
+        DataType::LargeUtf8 => Arc::new(strings().collect::<LargeStringArray>()),
+        DataType::Utf8View => Arc::new(strings().collect::<StringViewArray>()),
+        DataType::Binary => Arc::new(bytes().collect::<BinaryArray>()),
+        DataType::LargeBinary => Arc::new(bytes().collect::<LargeBinaryArray>()),
+        DataType::BinaryView => Arc::new(bytes().collect::<BinaryViewArray>()),
+        DataType::Dictionary(key, value_type) => {
+            // Each distinct text once, in order of first use.
+            let mut seen = std::collections::HashMap::new();
+            let mut values = Vec::new();
+            let keys: Vec<Option<usize>> = texts
+                .iter()
+                .map(|t| {
+                    t.as_deref().map(|t| {
+                        *seen.entry(t).or_insert_with(|| {
+                            values.push(Some(t.to_owned()));
+                            values.len() - 1
+                        })
+                    })
+                })
+                .collect();
+            let values = text_array(value_type, &values)?;
+            match key.as_ref() {
+                DataType::Int8 => dictionary::<Int8Type>(&keys, values)?,
+                DataType::Int16 => dictionary::<Int16Type>(&keys, values)?,
+                DataType::Int32 => dictionary::<Int32Type>(&keys, values)?,
+                DataType::Int64 => dictionary::<Int64Type>(&keys, values)?,
+                DataType::UInt8 => dictionary::<UInt8Type>(&keys, values)?,
+                DataType::UInt16 => dictionary::<UInt16Type>(&keys, values)?,
+                DataType::UInt32 => dictionary::<UInt32Type>(&keys, values)?,
+                DataType::UInt64 => dictionary::<UInt64Type>(&keys, values)?,
+                other => return Err(format!("a dictionary keyed by {other}")),
+            }
+        }
+        _ => Arc::new(strings().collect::<StringArray>()),
+    })
+}
+
+/// A dictionary of `values` with `keys` of type `K`.
+fn dictionary<K>(keys: &[Option<usize>], values: ArrayRef) -> std::result::Result<ArrayRef, String>
+where
+    K: ArrowDictionaryKeyType,
+    K::Native: TryFrom<usize>,
+{
+    let mut native = Vec::with_capacity(keys.len());
+    for key in keys {
+        native.push(match key {
+            Some(k) => Some(K::Native::try_from(*k).map_err(|_| {
+                format!(
+                    "more distinct texts than a dictionary keyed by {} holds",
+                    K::DATA_TYPE
+                )
+            })?),
+            None => None,
+        });
+    }
+    let keys: PrimitiveArray<K> = native.into_iter().collect();
+    DictionaryArray::<K>::try_new(keys, values)
+        .map(|d| Arc::new(d) as ArrayRef)
+        .map_err(|e| e.to_string())
+}
+
+/// Rows of a batch written at a time with a text column of `data_type`: a
+/// dictionary keyed by 8 bits holds at most 128 (or 256) distinct texts.
+fn rows_at_a_time(data_type: &DataType) -> usize {
+    match data_type {
+        DataType::Dictionary(key, _) if **key == DataType::Int8 => 128,
+        DataType::Dictionary(key, _) if **key == DataType::UInt8 => 256,
+        _ => usize::MAX,
     }
 }
 
@@ -162,6 +336,16 @@ fn json_value(
     let string = |out: &mut Vec<u8>, s: &str| {
         serde_json::to_writer(out, s).expect("strings always serialize");
     };
+    let utf8 = |out: &mut Vec<u8>, bytes: &[u8]| {
+        let s = std::str::from_utf8(bytes).map_err(|e| {
+            format!(
+                "holds bytes that are not UTF-8 (at byte {} of the value)",
+                e.valid_up_to()
+            )
+        })?;
+        string(out, s);
+        Ok::<(), String>(())
+    };
     let number = |out: &mut Vec<u8>, n: serde_json::Value| {
         serde_json::to_writer(out, &n).expect("numbers always serialize");
     };
@@ -169,6 +353,13 @@ fn json_value(
         DataType::Utf8 => string(out, column.as_string::<i32>().value(row)),
         DataType::LargeUtf8 => string(out, column.as_string::<i64>().value(row)),
         DataType::Utf8View => string(out, column.as_string_view().value(row)),
+        DataType::Binary => utf8(out, column.as_binary::<i32>().value(row))?,
+        DataType::LargeBinary => utf8(out, column.as_binary::<i64>().value(row))?,
+        DataType::BinaryView => utf8(out, column.as_binary_view().value(row))?,
+        DataType::Dictionary(..) => {
+            let (values, at) = dictionary_entry(column, row)?;
+            return json_value(out, values, at);
+        }
         DataType::Boolean => number(out, column.as_boolean().value(row).into()),
         DataType::Int8 => number(out, column.as_primitive::<Int8Type>().value(row).into()),
         DataType::Int16 => number(out, column.as_primitive::<Int16Type>().value(row).into()),
@@ -190,13 +381,22 @@ fn json_value(
 
 /// Reads a Parquet input into JSON Lines records (see the module's docs):
 /// into an unnamed file under `--tmp-dir` in a chunked run, a row group at
-/// a time, else into memory. Its format is [`Format::Parquet`].
+/// a time, else into memory. Its format is [`Format::Parquet`]. With
+/// `page_budget` (a run under a memory limit), a file whose pages of the
+/// columns read would take more than that while they are read is refused
+/// before any is read.
 ///
 /// # Errors
 /// A file that is not Parquet or is cut short or corrupt, a missing or
 /// non-string text column, an id or keep column that holds neither strings
-/// nor numbers; standard input (a Parquet file is read from its end).
-pub fn load(input: InputPath, config: &Config, spool: Option<&Path>) -> Result<Source> {
+/// nor numbers; standard input (a Parquet file is read from its end); pages
+/// over `page_budget` ([`Error::TooLarge`]).
+pub fn load(
+    input: InputPath,
+    config: &Config,
+    spool: Option<&Path>,
+    page_budget: Option<u64>,
+) -> Result<Source> {
     let path = display_path(&input);
     if input.is_stdin() {
         return Err(failed(
@@ -204,7 +404,11 @@ pub fn load(input: InputPath, config: &Config, spool: Option<&Path>) -> Result<S
             "Parquet cannot be read from standard input (its footer comes last); name the file",
         ));
     }
-    let builder = open(&input.path)?;
+    let (builder, file) = open(&input.path)?;
+    if let Some(budget) = page_budget {
+        let (_, roots) = columns_read(&path, builder.schema(), config)?;
+        check_pages(&path, &file, &builder, Some(&roots), budget)?;
+    }
     let write_rows = |out: &mut dyn Write| write_records(&path, builder, config, out);
     let data = if let Some(dir) = spool {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -227,20 +431,15 @@ pub fn load(input: InputPath, config: &Config, spool: Option<&Path>) -> Result<S
     })
 }
 
-/// Writes the JSON Lines records a Parquet file's rows are read into (see
-/// the module's docs) to `out`: `builder` reads the file `path` (from disk,
-/// or its bytes in memory).
-///
-/// # Errors
-/// As [`load`].
-pub(crate) fn write_records<T: ChunkReader + 'static>(
+/// The columns a Parquet file of `schema` is read by: the text column, the
+/// id's and `--keep`'s (when there are), with their names; and their
+/// indexes in file order.
+fn columns_read<'c>(
     path: &Path,
-    builder: ParquetRecordBatchReaderBuilder<T>,
-    config: &Config,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let schema = Arc::clone(builder.schema());
-    let text = text_column(path, &schema, &config.text_field)?;
+    schema: &Schema,
+    config: &'c Config,
+) -> Result<(Vec<(usize, &'c str)>, Vec<usize>)> {
+    let text = text_column(path, schema, &config.text_field)?;
     let mut wanted = vec![(text, config.text_field.as_str())];
     for name in [Some(config.id_field.as_str()), config.keep.field()]
         .into_iter()
@@ -254,6 +453,22 @@ pub(crate) fn write_records<T: ChunkReader + 'static>(
     }
     let mut roots: Vec<usize> = wanted.iter().map(|(at, _)| *at).collect();
     roots.sort_unstable();
+    Ok((wanted, roots))
+}
+
+/// Writes the JSON Lines records a Parquet file's rows are read into (see
+/// the module's docs) to `out`: `builder` reads the file `path` (from disk,
+/// or its bytes in memory).
+///
+/// # Errors
+/// As [`load`].
+pub(crate) fn write_records<T: ChunkReader + 'static>(
+    path: &Path,
+    builder: ParquetRecordBatchReaderBuilder<T>,
+    config: &Config,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (wanted, roots) = columns_read(path, builder.schema(), config)?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
     let rows = batch_rows(builder.metadata());
     let reader = builder
@@ -373,7 +588,7 @@ impl Output {
 
     /// An output with the schema of `path` (plus the annotations).
     fn new(path: &Path, annotate: bool) -> std::io::Result<Output> {
-        let builder = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let (builder, _) = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
         Output::of(path, builder.schema(), builder.metadata(), annotate)
     }
 
@@ -432,9 +647,19 @@ impl Output {
         })
     }
 
-    /// Starts on the rows of `path` (after any input before it).
-    fn begin(&mut self, path: &Path, text_field: &str) -> std::io::Result<()> {
-        let builder = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
+    /// Starts on the rows of `path` (after any input before it), refusing
+    /// pages of more than `page_budget` (every column is read).
+    fn begin(
+        &mut self,
+        path: &Path,
+        text_field: &str,
+        page_budget: Option<u64>,
+    ) -> std::io::Result<()> {
+        let as_io = |e: Error| std::io::Error::other(e.to_string());
+        let (builder, file) = open(path).map_err(as_io)?;
+        if let Some(budget) = page_budget {
+            check_pages(path, &file, &builder, None, budget).map_err(as_io)?;
+        }
         self.begin_with(path, builder, text_field)
     }
 
@@ -555,15 +780,39 @@ impl Output {
     /// Writes the kept rows of the batch at hand.
     fn emit(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
         let rows = self.rows.as_mut().expect("rows are open");
-        let Some(batch) = &rows.batch else {
-            return Ok(());
-        };
-        if rows.kept.is_empty() {
+        if rows.batch.is_none() || rows.kept.is_empty() {
             return Ok(());
         }
-        let indices = UInt32Array::from(std::mem::take(&mut rows.kept));
-        let texts = std::mem::take(&mut rows.texts);
-        let notes = std::mem::take(&mut rows.notes);
+        let mut kept = std::mem::take(&mut rows.kept);
+        let mut texts = std::mem::take(&mut rows.texts);
+        let mut notes = std::mem::take(&mut rows.notes);
+        let piece = rows.batch.as_ref().map_or(usize::MAX, |batch| {
+            rows_at_a_time(batch.schema().field(rows.text).data_type())
+        });
+        while kept.len() > piece {
+            let rest = (
+                kept.split_off(piece),
+                texts.split_off(piece),
+                notes.split_off(piece),
+            );
+            self.emit_rows(kept, &texts, &notes, out)?;
+            (kept, texts, notes) = rest;
+        }
+        self.emit_rows(kept, &texts, &notes, out)
+    }
+
+    /// Writes the rows `kept` of the batch at hand, with their cleaned
+    /// `texts` and `notes`.
+    fn emit_rows(
+        &mut self,
+        kept: Vec<u32>,
+        texts: &[Option<String>],
+        notes: &[Note],
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let rows = self.rows.as_mut().expect("rows are open");
+        let batch = rows.batch.as_ref().expect("a batch at hand");
+        let indices = UInt32Array::from(kept);
         let fail = |e: arrow_schema::ArrowError| Self::fail(&rows.path, e);
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         for field in &self.fields {
@@ -572,14 +821,7 @@ impl Output {
                 .column_with_name(field.name())
                 .expect("schemas were compared");
             let column = if at == rows.text {
-                let texts = texts.iter().map(Option::as_deref);
-                match field.data_type() {
-                    DataType::LargeUtf8 => {
-                        Arc::new(texts.collect::<LargeStringArray>()) as ArrayRef
-                    }
-                    DataType::Utf8View => Arc::new(texts.collect::<StringViewArray>()),
-                    _ => Arc::new(texts.collect::<StringArray>()),
-                }
+                text_array(field.data_type(), texts).map_err(|e| Self::fail(&rows.path, e))?
             } else {
                 arrow_select::take::take(batch.column(at), &indices, None).map_err(fail)?
             };
@@ -694,6 +936,8 @@ pub struct Sink<'a> {
     /// complete.
     current: Option<(usize, InputPath)>,
     line: Vec<u8>,
+    /// Under a memory limit: what the pages of a row group read may take.
+    page_budget: Option<u64>,
 }
 
 impl<'a> Sink<'a> {
@@ -706,6 +950,17 @@ impl<'a> Sink<'a> {
             output: None,
             current: None,
             line: Vec::new(),
+            page_budget: None,
+        }
+    }
+
+    /// Refuses inputs whose pages would take more than `budget` bytes while
+    /// a row group of them is read (a run under a memory limit).
+    #[must_use]
+    pub fn with_page_budget(self, budget: Option<u64>) -> Sink<'a> {
+        Sink {
+            page_budget: budget,
+            ..self
         }
     }
 
@@ -738,7 +993,7 @@ impl ChunkSink for Sink<'_> {
         if let (Some(_), Some((s, i))) = (&output.rows, &self.current) {
             output.emit(self.inner.to(*s, i)?)?;
         }
-        output.begin(&input.path, &self.config.text_field)?;
+        output.begin(&input.path, &self.config.text_field, self.page_budget)?;
         self.current = Some((source, input.clone()));
         Ok(self)
     }
@@ -779,5 +1034,41 @@ impl Write for Sink<'_> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_column_keeps_its_type_and_a_small_dictionary_is_written_in_pieces() {
+        let texts: Vec<Option<String>> = (0..300)
+            .map(|i| (i % 7 != 3).then(|| format!("text {}", i % 150)))
+            .collect();
+        let int8 = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
+        let int32 = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::LargeUtf8));
+        // 150 distinct texts do not fit keys of 8 bits: such a column is
+        // written 128 rows at a time, which always fit.
+        assert!(text_array(&int8, &texts).is_err());
+        assert_eq!(rows_at_a_time(&int8), 128);
+        for ty in [int8.clone(), int32, DataType::Binary, DataType::Utf8View] {
+            let piece = rows_at_a_time(&ty).min(texts.len());
+            let array = text_array(&ty, &texts[..piece]).unwrap();
+            assert_eq!(array.data_type(), &ty);
+            for (row, text) in texts[..piece].iter().enumerate() {
+                let mut out = Vec::new();
+                json_value(&mut out, array.as_ref(), row).unwrap();
+                let expected = text
+                    .as_deref()
+                    .map_or("null".to_owned(), |t| serde_json::to_string(t).unwrap());
+                assert_eq!(String::from_utf8(out).unwrap(), expected, "{ty} row {row}");
+            }
+        }
+        assert!(is_text_type(&int8));
+        assert!(!is_text_type(&DataType::Dictionary(
+            Box::new(DataType::Int32),
+            Box::new(DataType::Int64)
+        )));
     }
 }
