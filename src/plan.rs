@@ -354,14 +354,7 @@ impl Plan {
             step_summary: request.step_summary,
             index,
             memory_limit,
-            page_budget: memory_limit.map(|limit| {
-                let limit = u64::try_from(limit).unwrap_or(u64::MAX);
-                if given_limit {
-                    (limit / crate::parquet::PAGE_SHARE).max(crate::parquet::MIN_PAGE_BUDGET)
-                } else {
-                    limit
-                }
-            }),
+            page_budget: memory_limit.map(|limit| page_budget(limit, given_limit)),
             spool_dir: request.tmp_dir.unwrap_or_else(std::env::temp_dir),
             notes,
             quiet: request.quiet,
@@ -512,6 +505,18 @@ fn check_paths(
         }
     }
     check_distinct(&reads, &writes)
+}
+
+/// What the pages of a Parquet row group may take while they are read in a
+/// run under `limit` (see [`Plan::page_budget`]): `given` by
+/// `--memory-limit`, or chosen by the run.
+fn page_budget(limit: usize, given: bool) -> u64 {
+    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+    if given {
+        (limit / crate::parquet::PAGE_SHARE).max(crate::parquet::MIN_PAGE_BUDGET)
+    } else {
+        limit
+    }
 }
 
 /// When a run of one chunk of `inputs` would not fit in the memory available:

@@ -431,14 +431,13 @@ pub fn load(
     })
 }
 
+/// The columns a Parquet file is read by (see [`columns_read`]).
+type ColumnsRead<'c> = (Vec<(usize, &'c str)>, Vec<usize>);
+
 /// The columns a Parquet file of `schema` is read by: the text column, the
 /// id's and `--keep`'s (when there are), with their names; and their
 /// indexes in file order.
-fn columns_read<'c>(
-    path: &Path,
-    schema: &Schema,
-    config: &'c Config,
-) -> Result<(Vec<(usize, &'c str)>, Vec<usize>)> {
+fn columns_read<'c>(path: &Path, schema: &Schema, config: &'c Config) -> Result<ColumnsRead<'c>> {
     let text = text_column(path, schema, &config.text_field)?;
     let mut wanted = vec![(text, config.text_field.as_str())];
     for name in [Some(config.id_field.as_str()), config.keep.field()]

@@ -61,7 +61,7 @@ pub(crate) fn check_chunks(path: &Path, meta: &ParquetMetaData, len: u64) -> Res
                 .unwrap_or_else(|| column.data_page_offset());
             let size = column.compressed_size();
             let inside = u64::try_from(start).ok().zip(u64::try_from(size).ok());
-            if !inside.is_some_and(|(s, n)| s.checked_add(n).is_some_and(|end| end <= len)) {
+            if inside.is_none_or(|(s, n)| s.checked_add(n).is_none_or(|end| end > len)) {
                 return Err(corrupt(
                     path,
                     format!(
