@@ -158,8 +158,7 @@ pub struct Stream<'c> {
     /// Bytes of text one document may hold (and a compressed text input
     /// decode to): one chunk's.
     max_document: usize,
-    /// Bytes the pages of a Parquet input's row group may take while they
-    /// are read (`None`: no limit).
+    /// Bytes a Parquet row group's pages may take being read (`None`: any).
     page_budget: Option<u64>,
 }
 
@@ -427,10 +426,7 @@ impl<'c> Stream<'c> {
         whole
             || (!input.is_stdin()
                 && self.small.is_some_and(|small| {
-                    *size <= small
-                        && (input::format_of(input, self.config) != Format::Parquet
-                            || crate::parquet::decoded_size(&input.path)
-                                .is_some_and(|decoded| decoded <= small))
+                    *size <= small && crate::parquet::decodes_within(input, self.config, small)
                 })
                 && !looks_compressed(&input.path))
     }

@@ -87,6 +87,13 @@ pub(crate) fn decoded_size(path: &Path) -> Option<u64> {
     )
 }
 
+/// Whether `input` decodes to at most `most` bytes when it is Parquet, by
+/// its footer ([`decoded_size`]); other inputs: `true`.
+pub(crate) fn decodes_within(input: &InputPath, config: &Config, most: u64) -> bool {
+    crate::input::format_of(input, config) != Format::Parquet
+        || decoded_size(&input.path).is_some_and(|decoded| decoded <= most)
+}
+
 /// Bytes of encoded rows the writer holds before it closes a row group.
 const ROW_GROUP_BYTES: usize = 32 << 20;
 
