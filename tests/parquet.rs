@@ -917,3 +917,64 @@ fn column_chunks_outside_the_file_are_corrupt_not_a_crash() {
         assert!(!d.join("out.parquet").exists());
     }
 }
+
+#[test]
+fn a_large_page_of_another_column_is_refused_when_the_output_reads_it() {
+    // The texts are small; a `blob` column (not read to find copies, but
+    // written back with every kept row) is one page of 8 MB.
+    let dir = tempdir();
+    let d = dir.path();
+    let blob = "x y z ".repeat(45_000);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("text", DataType::Utf8, false),
+        Field::new("blob", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(
+                (0..32)
+                    .map(|i| Some(format!("row {i} has a few words of its own, {}", i * 7)))
+                    .collect::<StringArray>(),
+            ),
+            Arc::new(
+                (0..32)
+                    .map(|i| Some(format!("{blob}{i}")))
+                    .collect::<StringArray>(),
+            ),
+        ],
+    )
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(parquet::basic::ZstdLevel::default()))
+        .set_dictionary_enabled(false)
+        .set_data_page_size_limit(1 << 30)
+        .build();
+    let file = std::fs::File::create(d.join("blob.parquet")).unwrap();
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let limited = ["--memory-limit", "16M", "--tmp-dir", "spool"];
+    let mut scan = vec!["scan", "-q", "blob.parquet"];
+    scan.extend_from_slice(&limited);
+    assert_eq!(run(d, &scan).code, 0);
+    let mut clean = vec!["clean", "-q", "blob.parquet", "-o", "out.parquet"];
+    clean.extend_from_slice(&limited);
+    let out = run(d, &clean);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("blob.parquet: too large: row group 0")
+            && out.stderr.contains("(column blob: "),
+        "{}",
+        out.stderr
+    );
+    assert!(!d.join("out.parquet").exists());
+    let out = run(d, &["clean", "-q", "blob.parquet", "-o", "out.parquet"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // (The texts are near copies: the first row is kept, its blob whole.)
+    let (_, kept) = read_parquet(&d.join("out.parquet"));
+    assert_eq!(
+        strings(&kept, "blob")[0].as_deref(),
+        Some(&*format!("{blob}0"))
+    );
+}
