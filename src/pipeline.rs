@@ -446,7 +446,12 @@ pub fn analyze_after(
     // With two passes, the block index is sized from the distinct word
     // n-grams of long enough blocks, counted here: the blocks' shingles are
     // made later, while earlier blocks are being decided.
-    let docs_per_part = (corpus.documents.len() / 256).max(64);
+    // A part holds 64 KiB of text or more on average: a part of one-line
+    // records is otherwise a few kilobytes, and each part (and each batch of
+    // the second pass, which are the same) costs the threads a wake-up.
+    let docs_per_part = (corpus.documents.len() / 256)
+        .max(64)
+        .max((64 << 10) / (total_bytes / corpus.documents.len().max(1)).max(1));
     // With `keep_words`, each part's word hashes, in one piece (taken and let
     // go by the second pass, whose batches are the same parts).
     let mut kept_words: Vec<std::sync::RwLock<Vec<u64>>> = Vec::new();
