@@ -41,31 +41,35 @@ const MOST_WORDS: usize = 4;
 /// included, stays as it is: one word that does not fit rules the line out.
 #[must_use]
 pub fn given_initials(text: &str) -> Cow<'_, str> {
-    if memchr::memchr(b',', text.as_bytes()).is_none() {
-        return Cow::Borrowed(text);
-    }
+    let bytes = text.as_bytes();
     let mut out: Option<String> = None;
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        let rewritten = if line.contains(',') {
-            name_list(line)
-        } else {
-            None
-        };
-        match (rewritten, &mut out) {
-            (Some(r), Some(o)) => o.push_str(&r),
-            (Some(r), None) => {
-                let mut o = String::with_capacity(text.len());
-                o.push_str(&text[..at]);
-                o.push_str(&r);
-                out = Some(o);
-            }
-            (None, Some(o)) => o.push_str(line),
-            (None, None) => {}
+    // Bytes of `text` copied to `out` so far; where the next line starts.
+    let (mut copied, mut next) = (0, 0);
+    while let Some(found) = memchr::memchr(b',', &bytes[next..]) {
+        let comma = next + found;
+        let start = memchr::memrchr(b'\n', &bytes[next..comma]).map_or(next, |p| next + p + 1);
+        let end = memchr::memchr(b'\n', &bytes[comma..]).map_or(bytes.len(), |p| comma + p + 1);
+        next = end;
+        // A surname is a few words: most lines of prose have more before
+        // their first comma and are not read further.
+        let before = &bytes[start..comma];
+        if before.len() > 64 || before.iter().filter(|&&b| b == b' ').count() > 5 {
+            continue;
         }
-        at += line.len();
+        if let Some(names) = name_list(&text[start..end]) {
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[copied..start]);
+            o.push_str(&names);
+            copied = end;
+        }
     }
-    out.map_or(Cow::Borrowed(text), Cow::Owned)
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
 }
 
 /// Where a name of a name list line is in: its surname, or its given names
