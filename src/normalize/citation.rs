@@ -38,7 +38,9 @@ const MOST_WORDS: usize = 4;
 /// such a line each given-name word becomes its first letter, so `Agha, Riaz
 /// Ahmed` reads as `Agha, R A`, which hashing reads as `Agha, R. A.` and `Agha
 /// RA` (consecutive initials are one word). Any other line, prose with commas
-/// included, stays as it is: one word that does not fit rules the line out.
+/// included, stays as it is: one word that does not fit rules the line out,
+/// and a line with more than 64 bytes or 5 spaces before its first comma is
+/// not read at all.
 #[must_use]
 pub fn given_initials(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
