@@ -256,18 +256,16 @@ pub fn positioned_set(mut set: Vec<u64>) -> Vec<u64> {
 /// Shingles common to two positioned sets ([`positioned_set`]), and how many
 /// of them are in `b`'s head.
 fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
+    // Without branches on the comparison (it goes either way at random):
+    // the walk steps past the smaller hash, or past both when they match.
     let (mut i, mut j, mut count, mut in_head) = (0, 0, 0, 0);
     while i < a.len() && j < b.len() {
-        match (a[i] & !HEAD).cmp(&(b[j] & !HEAD)) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                count += 1;
-                in_head += usize::from(b[j] & HEAD != 0);
-                i += 1;
-                j += 1;
-            }
-        }
+        let (ours, theirs) = (a[i] & !HEAD, b[j] & !HEAD);
+        let same = ours == theirs;
+        count += usize::from(same);
+        in_head += usize::from(same && b[j] & HEAD != 0);
+        i += usize::from(ours <= theirs);
+        j += usize::from(ours >= theirs);
     }
     (count, in_head)
 }
@@ -278,8 +276,13 @@ fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
 /// footer or license. A copy, even a truncated one, holds its source's
 /// beginning.
 fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
-    let (shared, in_head) = common(part, whole);
-    in_head == 0 && 5 * shared < 3 * whole.len()
+    only_the_end(common(part, whole), whole.len())
+}
+
+/// [`shares_only_the_end`] from what `part` and `whole` have in common
+/// ([`common`]) and `whole`'s size.
+fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
+    in_head == 0 && 5 * shared < 3 * whole
 }
 
 /// Whether `part` is a small part of `whole` that is not its beginning: they
@@ -287,10 +290,10 @@ fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
 /// of what they share first occurs after `whole`'s first 40%. A copy cut
 /// short holds its source's beginning; a short text whose pieces are found
 /// all over a much longer one (clauses a long license shares with a short
-/// one) is not a copy of it.
-fn holds_scattered_pieces(part: &[u64], whole: &[u64]) -> bool {
-    let (shared, in_head) = common(part, whole);
-    4 * shared < whole.len() && 4 * in_head < 3 * shared
+/// one) is not a copy of it. From what `part` and `whole` have in common
+/// ([`common`]) and `whole`'s size.
+fn scattered_pieces((shared, in_head): (usize, usize), whole: usize) -> bool {
+    4 * shared < whole && 4 * in_head < 3 * shared
 }
 
 /// Smallest size ratio of two documents for which containment verification is
@@ -665,10 +668,16 @@ pub fn best_representative(
             Measure::Containment => {
                 // Never a copy when most of its own text is not in the
                 // representative, however little that text weighs.
-                let own = similarity(ours, sets[i], Measure::Containment);
+                // (One walk of both sets for the three tests.)
+                let shared = common(ours, sets[i]);
+                let own = if ours.is_empty() || sets[i].is_empty() {
+                    0.0
+                } else {
+                    shared.0 as f64 / ours.len() as f64
+                };
                 if own < own_share(config)
-                    || shares_only_the_end(ours, sets[i])
-                    || holds_scattered_pieces(ours, sets[i])
+                    || only_the_end(shared, sets[i].len())
+                    || scattered_pieces(shared, sets[i].len())
                 {
                     0.0
                 } else if sets.len() == 1 {
@@ -687,7 +696,7 @@ pub fn best_representative(
                     // again and the quoting text goes on otherwise.)
                     let mut quoting = quoters(sets, i, own_share(config));
                     if !quoting.is_empty() {
-                        let here = common(ours, sets[i]).0;
+                        let here = shared.0;
                         let seam = config.doc_shingle.saturating_sub(1);
                         quoting.retain(|&j| common(ours, sets[j]).0 <= here + seam);
                     }

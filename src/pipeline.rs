@@ -8,7 +8,7 @@ use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
-use crate::progress::{Progress, Silent};
+use crate::progress::{Batched, Progress, Silent};
 use crate::segment::{Block, Blocks};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
@@ -247,10 +247,11 @@ fn sketch_document(
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
     (words, keep_words, (hashes, bytes), known): (&mut Vec<u64>, bool, Scratch<'_>, Known<'_>),
-    (part, progress): (&mut PartBlocks, &dyn Progress),
+    (part, progress): (&mut PartBlocks, &mut Batched<'_>),
 ) -> DocSketch {
     let with_blocks = config.level != Level::Docs;
     let text: &str = &corpus.text(doc);
+    progress.advance(text.len() as u64);
     let first_word = words.len();
     for b in part.blocks.push_text(text, config.blocks) {
         hashes.clear();
@@ -309,7 +310,6 @@ fn sketch_document(
             c.sketch(shingles.collect(), config.seed)
         }
     });
-    progress.advance(text.len() as u64);
     doc_sketch
 }
 
@@ -350,7 +350,7 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
             (&mut words, true, (&mut hashes, &mut bytes), &mut |_, _| {
                 None
             }),
-            (&mut part, &Silent),
+            (&mut part, &mut Batched::new(&Silent)),
         );
         made += words.len() + sketch.keys.len();
     }
@@ -446,7 +446,12 @@ pub fn analyze_after(
     // With two passes, the block index is sized from the distinct word
     // n-grams of long enough blocks, counted here: the blocks' shingles are
     // made later, while earlier blocks are being decided.
-    let docs_per_part = (corpus.documents.len() / 256).max(64);
+    // A part holds 64 KiB of text or more on average: a part of one-line
+    // records is otherwise a few kilobytes, and each part (and each batch of
+    // the second pass, which are the same) costs the threads a wake-up.
+    let docs_per_part = (corpus.documents.len() / 256)
+        .max(64)
+        .max((64 << 10) / (total_bytes / corpus.documents.len().max(1)).max(1));
     // With `keep_words`, each part's word hashes, in one piece (taken and let
     // go by the second pass, whose batches are the same parts).
     let mut kept_words: Vec<std::sync::RwLock<Vec<u64>>> = Vec::new();
@@ -463,8 +468,18 @@ pub fn analyze_after(
             // pages never written take no memory): handed back whole when
             // the second pass lets the part go, not left as holes in the heap
             // between blocks that stay (7 MB more at the peak).
+            // A part too small to fill an eighth of that (a word and what
+            // ends it are two bytes or more) takes what its words can fill,
+            // from the heap: 256 parts of one-line records each mapped and
+            // unmapped a mebibyte, and every unmapping stopped the other
+            // thread to flush its TLB.
             let mut words = if keep_words {
-                Vec::with_capacity(WORDS_PART)
+                let most: usize = docs.iter().map(|d| d.len / 2 + 1).sum();
+                Vec::with_capacity(if most < WORDS_PART / 8 {
+                    most
+                } else {
+                    WORDS_PART
+                })
             } else {
                 Vec::new()
             };
@@ -486,6 +501,7 @@ pub fn analyze_after(
                 ..PartBlocks::default()
             };
             let mut doc_sketches: Vec<DocSketch> = Vec::with_capacity(docs.len());
+            let mut done = Batched::new(progress);
             for (i, doc) in docs.iter().enumerate() {
                 let mut known = |words: &[u64], at: usize| {
                     let original = originals.original(words, at, first + i)?;
@@ -507,7 +523,7 @@ pub fn analyze_after(
                         (&mut hashes, &mut bytes),
                         &mut known,
                     ),
-                    (&mut part, progress),
+                    (&mut part, &mut done),
                 );
                 doc_sketches.push(sketched);
             }
@@ -901,97 +917,4 @@ pub(crate) fn block_clusters(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const P1: &str = "the council approved the new budget after a long debate on tuesday";
-    const P2: &str = "rain is expected across the region for the rest of the week";
-
-    /// A corpus of several first-pass parts: documents made of shared
-    /// paragraphs, near copies of earlier documents, and unique text.
-    fn many_parts() -> Corpus {
-        let para = |i: usize| -> String {
-            (0..12)
-                .map(|w| format!("w{}", (i * 31 + w * 7) % 997))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let mut texts: Vec<String> = Vec::new();
-        for d in 0..300 {
-            let text = if d % 7 == 3 && d > 10 {
-                // A near copy of an earlier document: a word added.
-                format!("{} extra", texts[d - 10])
-            } else {
-                (0..6)
-                    .map(|p| {
-                        if p % 2 == 0 {
-                            para(p * 5)
-                        } else {
-                            para(d * 13 + p)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n\n")
-            };
-            texts.push(text);
-        }
-        Corpus::from_texts(
-            texts
-                .into_iter()
-                .enumerate()
-                .map(|(d, t)| (format!("d{d}"), t)),
-        )
-    }
-
-    #[test]
-    fn kept_word_hashes_give_what_hashing_the_text_again_gives() {
-        // A plain run keeps the first pass's word hashes, part by part; a run
-        // that keeps its sets for an index hashes the text again.
-        let corpus = many_parts();
-        let config = Config::default();
-        let kept = analyze(&corpus, &config);
-        let again = analyze_after(&corpus, &config, &Silent, None, true).unwrap();
-        assert_eq!(kept.decisions, again.decisions);
-        assert_eq!(kept.dropped, again.dropped);
-        assert_eq!(kept.doc_dropped, again.doc_dropped);
-        assert_eq!(kept.matches, again.matches);
-        assert!(kept.doc_dropped.iter().filter(|&&d| d).count() > 10);
-        assert!(kept.dropped.iter().filter(|&&d| d).count() > 100);
-    }
-
-    #[test]
-    fn a_copied_document_is_one_run_against_the_copy_it_mirrors() {
-        // X and Y hold the first copies; A combines them with a short sign-off;
-        // B is a copy of A and should be reported as one run against A.
-        let a = format!("{P1}\n\n{P2}\n\nReuter\n");
-        let corpus = Corpus::from_texts([
-            ("x", P1.to_owned()),
-            ("y", P2.to_owned()),
-            ("a", a.clone()),
-            ("b", a),
-        ]);
-        // The block level alone: at both levels B is dropped whole as a copy of A.
-        let config = Config {
-            level: Level::Blocks,
-            ..Config::default()
-        };
-        let analysis = analyze(&corpus, &config);
-        let b = &analysis.decisions[3];
-        assert_eq!(b.runs.len(), 1, "{b:?}");
-        let run = &b.runs[0];
-        assert_eq!(run.pairs.len(), 3);
-        for (i, pair) in run.pairs.iter().enumerate() {
-            assert_eq!(pair.mirror, analysis.global(2, i));
-        }
-        // First copies stay where the text was first seen.
-        assert_eq!(run.pairs[0].source, analysis.global(0, 0));
-        assert_eq!(run.pairs[1].source, analysis.global(1, 0));
-        assert!(b.kept_short.is_empty());
-        // In A the short sign-off has no run to vouch for it and is only reported.
-        assert_eq!(analysis.decisions[2].runs.len(), 2);
-        assert!(analysis.decisions[2].kept_short.is_empty());
-        let both = analyze(&corpus, &Config::default());
-        assert_eq!(both.doc_dropped, [false, false, false, true]);
-        assert!(both.decisions[3].runs.is_empty());
-    }
-}
+mod tests;
