@@ -1,20 +1,35 @@
 //! The text used for hashing, never for output.
 //!
-//! `normalize` applies, in order: Unicode NFKC (full-width forms, ligatures and
-//! compatibility characters become their plain forms), case folding, folding of
-//! curly and angle quotes to `'` and `"` and of every dash and minus sign to `-`,
-//! and collapsing of white space to single spaces with none at either end. It is
-//! idempotent. `tokens` then cuts the normalized text into words: runs of
+//! `normalize` applies, in order: given names of name lists read as initials
+//! (`Agha, Riaz Ahmed` as `Agha, R A`: [`given_initials`]), Unicode NFKC
+//! (full-width forms, ligatures and compatibility characters become their plain
+//! forms), case folding, folding of curly and angle quotes to `'` and `"` and
+//! of every dash and minus sign to `-`, collapsing of white space to single
+//! spaces with none at either end, and shortened page ranges written whole
+//! (`1424-7` as `1424-1427`: [`expand_page_ranges`]). It is idempotent. `tokens` then cuts the normalized text into words: runs of
 //! letters, digits and combining marks, where every character of a script
 //! written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar)
 //! is a word of its own, so such text is shingled by characters. (Hashing
 //! then joins consecutive one-letter words into one, in the shingle module.)
 
+use std::borrow::Cow;
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+
+mod citation;
+pub use citation::{expand_page_ranges, given_initials};
 
 /// Normalizes `text` for hashing (see the module documentation).
 #[must_use]
 pub fn normalize(text: &str) -> String {
+    let folded = fold(&given_initials(text));
+    match expand_page_ranges(&folded) {
+        Cow::Owned(expanded) => expanded,
+        Cow::Borrowed(_) => folded,
+    }
+}
+
+/// NFKC, case folding, quotes and dashes folded, white space collapsed.
+fn fold(text: &str) -> String {
     if text.is_ascii() {
         // Bytes are characters here: lowercase and collapse in one tight loop.
         let mut bytes = Vec::with_capacity(text.len());
@@ -63,7 +78,7 @@ pub fn normalize(text: &str) -> String {
 /// nothing, so `K<sub>ATP</sub>` has the words of `K(ATP)`. ASCII text
 /// without `<` or `&` is returned as it is.
 #[must_use]
-pub fn strip_markup(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn strip_markup(text: &str) -> Cow<'_, str> {
     let stripped = strip_tags(text);
     match spell_lone_greek(&stripped) {
         Some(spelled) => std::borrow::Cow::Owned(spelled),

@@ -128,7 +128,10 @@ pub struct IndexParams {
 /// cut to a small part of its source is a candidate), after its band keys.
 /// 7: consecutive one-letter words hash as one word (`R. A.` as `RA`), so an
 /// older index's hashes of text with initials differ from this build's.
-pub const ENGINE_VERSION: u32 = 7;
+/// 8: given names in name lists hash as initials (`Agha, Riaz` as `Agha, R`)
+/// and shortened page ranges as whole ones (`1424-7` as `1424-1427`), so an
+/// older index's hashes of such text differ from this build's.
+pub const ENGINE_VERSION: u32 = 8;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])

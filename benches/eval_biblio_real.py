@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Document-level detection quality on real bibliographic records (exports of one paper from
+several databases), with neardup's default settings.
+
+No data is kept in this repository; the script reads it from where it was put (`--data`,
+default `target/eval/real`) and skips a set that is not there. Two sources are read:
+
+  LDD sets   the labelled literature-deduplication benchmark that bib-dedupe
+             (github.com/CoLRev-Environment/bib-dedupe) kept under data/ before it moved it
+             to a submodule: per set, records_pre_merged.csv (one row a record: title,
+             author, year, journal, volume, number, pages, sometimes abstract and DOI) and
+             merged_record_ids.csv (one row a group of records of one paper: the truth).
+             `--extract GITDIR` copies the sets from a clone of bib-dedupe (the commit before
+             e3f876d, "extract evaluation and datasets") into --data as NAME.records.csv and
+             NAME.merged.csv. The ASySD sets of that benchmark (cardiac, depression,
+             diabetes, neuroimaging, srsr) were large files not stored in the clone this was
+             written with; those found are evaluated like the others.
+  asysd-test ASySD's own labelled test set (github.com/camaradesuk/ASySD,
+             tests/testthat/labelled_test_set.csv: 1,845 EndNote records with abstracts, of
+             which 584 are marked "unique" and 1,261 "duplicate" in its `source` column). It
+             names no groups, so it is scored as ASySD scores itself (validation/
+             calculate_performance_function.R, keep_label = "Unique"): in each cluster
+             neardup finds, one record is kept (a gold "unique" one if the cluster has one)
+             and the others are removed; a removed gold "duplicate" is a true positive, a
+             removed gold "unique" a false positive, a gold "duplicate" left a false
+             negative. `--extract-asysd GITDIR` copies it from a clone of ASySD.
+
+A record becomes one JSON line as a user would feed it to neardup and as
+benches/make_biblio.py's fields layout writes it: title, authors, year, journal, volume,
+issue, pages, DOI one a line (fields a record lacks left out), then a blank line and the
+abstract. Records are in the file's order.
+
+Reported per set: pair precision / recall / F1 against the groups (LDD sets), and the
+removal precision / recall / F1 above (both kinds of set: for an LDD set a group's first
+record is its "unique" one).
+
+Usage: python3 benches/eval_biblio_real.py --extract ~/bib-dedupe --extract-asysd ~/ASySD
+       NEARDUP=target/release/neardup python3 benches/eval_biblio_real.py [--setting ARGS]...
+"""
+import argparse
+import collections
+import csv
+import io
+import itertools
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("NEARDUP", os.path.join(ROOT, "target", "release", "neardup"))
+LDD = ["cardiac", "depression", "diabetes", "neuroimaging", "srsr", "cytology_screening",
+       "haematology", "respiratory", "stroke", "digital_work"]
+# bib-dedupe's tree before its data moved to a submodule.
+LDD_COMMIT = "e3f876d^"
+MISSING = {"", "na", "nan", "unknown", "none"}
+
+
+def git_show(gitdir, spec):
+    r = subprocess.run(["git", "--git-dir", gitdir, "show", spec], capture_output=True)
+    return r.stdout if r.returncode == 0 else None
+
+
+def extract(gitdir, data):
+    os.makedirs(data, exist_ok=True)
+    if os.path.isdir(os.path.join(gitdir, ".git")):
+        gitdir = os.path.join(gitdir, ".git")
+    for name in LDD:
+        merged = git_show(gitdir, f"{LDD_COMMIT}:data/{name}/merged_record_ids.csv")
+        parts = [git_show(gitdir, f"{LDD_COMMIT}:data/{name}/records_pre_merged.csv")]
+        if parts[0] is None:
+            parts = [git_show(gitdir, f"{LDD_COMMIT}:data/{name}/records_pre_merged_part{i}.csv")
+                     for i in (1, 2)]
+        if merged is None or any(p is None for p in parts):
+            print(f"{name}: not in {gitdir} (large files absent?)", file=sys.stderr)
+            continue
+        records = parts[0] + b"".join(p.split(b"\n", 1)[1] for p in parts[1:])
+        with open(os.path.join(data, f"{name}.records.csv"), "wb") as f:
+            f.write(records)
+        with open(os.path.join(data, f"{name}.merged.csv"), "wb") as f:
+            f.write(merged)
+        print(f"{name}: extracted", file=sys.stderr)
+
+
+def extract_asysd(gitdir, data):
+    os.makedirs(data, exist_ok=True)
+    if os.path.isdir(os.path.join(gitdir, ".git")):
+        gitdir = os.path.join(gitdir, ".git")
+    raw = git_show(gitdir, "HEAD:tests/testthat/labelled_test_set.csv")
+    if raw is None:
+        print(f"asysd-test: not in {gitdir}", file=sys.stderr)
+        return
+    with open(os.path.join(data, "asysd-test.csv"), "wb") as f:
+        f.write(raw)
+    print("asysd-test: extracted", file=sys.stderr)
+
+
+def field(r, *names):
+    for n in names:
+        v = (r.get(n) or "").strip()
+        if v.lower() not in MISSING:
+            return v
+    return ""
+
+
+def render(r):
+    """The text a user would give neardup for record `r` (make_biblio's fields layout)."""
+    head = [field(r, "title"), field(r, "author"), field(r, "year"),
+            field(r, "journal", "booktitle"), field(r, "volume"), field(r, "number", "issue"),
+            field(r, "pages"), field(r, "doi")]
+    text = "\n".join(" ".join(f.split()) for f in head if f)
+    abstract = field(r, "abstract")
+    return text + ("\n\n" + " ".join(abstract.split()) if abstract else "")
+
+
+def read_csv(path):
+    csv.field_size_limit(1 << 30)
+    raw = open(path, "rb").read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def load_ldd(data, name):
+    records = read_csv(os.path.join(data, f"{name}.records.csv"))
+    groups = {}
+    with open(os.path.join(data, f"{name}.merged.csv"), encoding="utf-8") as f:
+        for n, row in enumerate(csv.DictReader(f)):
+            for rid in row["merged_ids"].split(";"):
+                groups[rid.strip()] = n
+    docs = []
+    first = set()
+    for r in records:
+        g = groups.get(r["ID"], f"alone-{r['ID']}")
+        unique = g not in first
+        first.add(g)
+        docs.append({"id": r["ID"], "text": render(r), "group": g, "unique": unique})
+    return docs
+
+
+def load_asysd(data):
+    docs = []
+    for r in read_csv(os.path.join(data, "asysd-test.csv")):
+        docs.append({"id": r["record_id"], "text": render(r), "group": None,
+                     "unique": r["source"].strip().lower() == "unique"})
+    return docs
+
+
+def clusters(path, args):
+    out = subprocess.run([BIN, "scan", "--json", "--level", "docs", *args, path],
+                         capture_output=True, text=True, check=True).stdout
+    report = json.loads(out)
+    return [sorted(m["document"]["index"] for m in c["members"])
+            for c in report["near_duplicates"]["cluster_list"]]
+
+
+def prf(tp, pred, truth):
+    p = tp / pred if pred else 0.0
+    r = tp / truth if truth else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def score(docs, found):
+    """(pair P, R, F1) or None without groups; (removal P, R, F1, removed)."""
+    pairs = None
+    if docs[0]["group"] is not None:
+        by_group = collections.defaultdict(list)
+        for i, d in enumerate(docs):
+            by_group[d["group"]].append(i)
+        truth = {p for g in by_group.values() for p in itertools.combinations(g, 2)}
+        pred = {p for c in found for p in itertools.combinations(c, 2)}
+        pairs = prf(len(pred & truth), len(pred), len(truth))
+    removed = tp = 0
+    for c in found:
+        uniques = sum(docs[i]["unique"] for i in c)
+        removed += len(c) - 1
+        tp += len(c) - 1 - max(uniques - 1, 0)
+    dups = sum(not d["unique"] for d in docs)
+    return pairs, prf(tp, removed, dups) + (removed,)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(ROOT, "target", "eval", "real"))
+    ap.add_argument("--extract", metavar="GITDIR", help="copy the LDD sets from bib-dedupe")
+    ap.add_argument("--extract-asysd", metavar="GITDIR", help="copy ASySD's labelled test set")
+    ap.add_argument("--setting", action="append")
+    ap.add_argument("--only", action="append", help="set names to evaluate")
+    a = ap.parse_args()
+    if a.extract:
+        extract(a.extract, a.data)
+    if a.extract_asysd:
+        extract_asysd(a.extract_asysd, a.data)
+    sets = []
+    for name in LDD:
+        if os.path.exists(os.path.join(a.data, f"{name}.records.csv")):
+            sets.append((name, lambda n=name: load_ldd(a.data, n)))
+    if os.path.exists(os.path.join(a.data, "asysd-test.csv")):
+        sets.append(("asysd-test", lambda: load_asysd(a.data)))
+    if a.only:
+        sets = [s for s in sets if s[0] in a.only]
+    if not sets:
+        print(f"no data in {a.data}: run with --extract / --extract-asysd (see the docstring)")
+        return 0
+    print("| set | setting | records | duplicates | pair P | pair R | pair F1 | removed "
+          "| removal P | removal R | removal F1 |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, load in sets:
+        docs = load()
+        path = os.path.join(a.data, f"{name}.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            for d in docs:
+                f.write(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False)
+                        + "\n")
+        dups = sum(not d["unique"] for d in docs)
+        for s in a.setting or [""]:
+            pairs, removal = score(docs, clusters(path, s.split()))
+            pp = " | ".join(f"{x:.3f}" for x in pairs) if pairs else "- | - | -"
+            print(f"| {name} | {s or '(defaults)'} | {len(docs)} | {dups} | {pp} | "
+                  f"{removal[3]} | {removal[0]:.3f} | {removal[1]:.3f} | {removal[2]:.3f} |",
+                  flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
