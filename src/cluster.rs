@@ -272,6 +272,60 @@ fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
     (count, in_head)
 }
 
+/// [`common`] of `a` and `b` when they have `need` shingles in common or
+/// more; `None` as soon as fewer are certain (what is left of either set
+/// cannot make up the difference). Most candidate pairs fail the plain
+/// share of containment by far, and their walk stops early.
+fn common_at_least(a: &[u64], b: &[u64], need: usize) -> Option<(usize, usize)> {
+    if a.len().min(b.len()) < need {
+        return None;
+    }
+    let (mut i, mut j, mut count, mut in_head) = (0, 0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match (a[i] & !HEAD).cmp(&(b[j] & !HEAD)) {
+            std::cmp::Ordering::Less => {
+                i += 1;
+                if count + (a.len() - i) < need {
+                    return None;
+                }
+            }
+            std::cmp::Ordering::Greater => {
+                j += 1;
+                if count + (b.len() - j) < need {
+                    return None;
+                }
+            }
+            std::cmp::Ordering::Equal => {
+                count += 1;
+                in_head += usize::from(b[j] & HEAD != 0);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (count >= need).then_some((count, in_head))
+}
+
+/// The fewest of `n` shingles whose share, `k as f64 / n as f64`, is at
+/// least `share` (`n + 1` when none is; 0 for a `share` that is not a
+/// number, which nothing is compared below).
+fn least_shared(n: usize, share: f64) -> usize {
+    if share.is_nan() {
+        return 0;
+    }
+    let passes = |k: usize| k as f64 / n as f64 >= share;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let mut k = (share.clamp(0.0, 1.0) * n as f64) as usize;
+    k = k.min(n);
+    while k > 0 && passes(k - 1) {
+        k -= 1;
+    }
+    while k <= n && !passes(k) {
+        k += 1;
+    }
+    k
+}
+
 /// Whether all that `part` shares with `whole` is after `whole`'s first 40%
 /// and is less than 60% of it: `whole`'s own beginning (its headline and
 /// lede) is not in `part`, only its end, as when two documents share only a
@@ -279,7 +333,13 @@ fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
 /// beginning.
 fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
     let (shared, in_head) = common(part, whole);
-    in_head == 0 && 5 * shared < 3 * whole.len()
+    only_the_end((shared, in_head), whole.len())
+}
+
+/// [`shares_only_the_end`] from what [`common`] of the two gives and the
+/// size of `whole`.
+fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
+    in_head == 0 && 5 * shared < 3 * whole
 }
 
 /// Whether `part` is a small part of `whole` that is not its beginning: they
@@ -288,9 +348,9 @@ fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
 /// short holds its source's beginning; a short text whose pieces are found
 /// all over a much longer one (clauses a long license shares with a short
 /// one) is not a copy of it.
-fn holds_scattered_pieces(part: &[u64], whole: &[u64]) -> bool {
-    let (shared, in_head) = common(part, whole);
-    4 * shared < whole.len() && 4 * in_head < 3 * shared
+/// Takes what [`common`] of the two gives and the size of `whole`.
+fn holds_scattered_pieces((shared, in_head): (usize, usize), whole: usize) -> bool {
+    4 * shared < whole && 4 * in_head < 3 * shared
 }
 
 /// Smallest size ratio of two documents for which containment verification is
@@ -659,20 +719,30 @@ pub fn best_representative(
     // How many representatives hold each of our shingles, counted once for
     // all of them (made when the first one passes the plain share).
     let mut counts: Option<Vec<u32>> = None;
+    // Shingles a representative must share with ours for the plain share.
+    let need = least_shared(ours.len(), own_share(config));
     for (i, &r) in reps.iter().enumerate() {
         let sim = match config.measure {
             Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
             Measure::Containment => {
                 // Never a copy when most of its own text is not in the
-                // representative, however little that text weighs.
-                let own = similarity(ours, sets[i], Measure::Containment);
-                if own < own_share(config)
-                    || shares_only_the_end(ours, sets[i])
-                    || holds_scattered_pieces(ours, sets[i])
+                // representative, however little that text weighs. (The
+                // shares below are those of `similarity`,
+                // `shares_only_the_end` and `holds_scattered_pieces`, from
+                // one walk that stops once the plain share cannot be met.)
+                let found = common_at_least(ours, sets[i], need);
+                let (shared, _) = found.unwrap_or_default();
+                let whole = sets[i].len();
+                if found.is_none_or(|c| only_the_end(c, whole) || holds_scattered_pieces(c, whole))
                 {
                     0.0
                 } else if sets.len() == 1 {
-                    own
+                    // (`similarity` under containment.)
+                    if whole == 0 {
+                        0.0
+                    } else {
+                        shared as f64 / ours.len() as f64
+                    }
                 } else {
                     // A representative that others quote (a long document
                     // quoting a short one, agreements holding a license) is
@@ -687,9 +757,9 @@ pub fn best_representative(
                     // again and the quoting text goes on otherwise.)
                     let mut quoting = quoters(sets, i, own_share(config));
                     if !quoting.is_empty() {
-                        let here = common(ours, sets[i]).0;
                         let seam = config.doc_shingle.saturating_sub(1);
-                        quoting.retain(|&j| common(ours, sets[j]).0 <= here + seam);
+                        let more = shared + seam + 1;
+                        quoting.retain(|&j| common_at_least(ours, sets[j], more).is_none());
                     }
                     if quoting.is_empty() {
                         let counts = counts.get_or_insert_with(|| holders(ours, sets));
@@ -718,8 +788,8 @@ fn quoters(sets: &[&[u64]], i: usize, share: f64) -> Vec<usize> {
     let holding: Vec<(usize, bool)> = (0..sets.len())
         .filter(|&j| j != i)
         .filter_map(|j| {
-            let shared = common(sets[i], sets[j]).0;
-            (shared as f64 / len as f64 >= share).then_some((j, shared == len))
+            let (shared, _) = common_at_least(sets[i], sets[j], least_shared(len, share))?;
+            Some((j, shared == len))
         })
         .collect();
     match holding.as_slice() {
