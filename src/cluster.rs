@@ -256,18 +256,16 @@ pub fn positioned_set(mut set: Vec<u64>) -> Vec<u64> {
 /// Shingles common to two positioned sets ([`positioned_set`]), and how many
 /// of them are in `b`'s head.
 fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
+    // Without branches on the comparison (it goes either way at random):
+    // the walk steps past the smaller hash, or past both when they match.
     let (mut i, mut j, mut count, mut in_head) = (0, 0, 0, 0);
     while i < a.len() && j < b.len() {
-        match (a[i] & !HEAD).cmp(&(b[j] & !HEAD)) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                count += 1;
-                in_head += usize::from(b[j] & HEAD != 0);
-                i += 1;
-                j += 1;
-            }
-        }
+        let (ours, theirs) = (a[i] & !HEAD, b[j] & !HEAD);
+        let same = ours == theirs;
+        count += usize::from(same);
+        in_head += usize::from(same && b[j] & HEAD != 0);
+        i += usize::from(ours <= theirs);
+        j += usize::from(ours >= theirs);
     }
     (count, in_head)
 }
@@ -280,28 +278,19 @@ fn common_at_least(a: &[u64], b: &[u64], need: usize) -> Option<(usize, usize)> 
     if a.len().min(b.len()) < need {
         return None;
     }
+    // The walk of `common`, and a test (which fails once, at the end) of
+    // whether the shingles left in either set can still make up `need`.
     let (mut i, mut j, mut count, mut in_head) = (0, 0, 0, 0);
     while i < a.len() && j < b.len() {
-        match (a[i] & !HEAD).cmp(&(b[j] & !HEAD)) {
-            std::cmp::Ordering::Less => {
-                i += 1;
-                if count + (a.len() - i) < need {
-                    return None;
-                }
-            }
-            std::cmp::Ordering::Greater => {
-                j += 1;
-                if count + (b.len() - j) < need {
-                    return None;
-                }
-            }
-            std::cmp::Ordering::Equal => {
-                count += 1;
-                in_head += usize::from(b[j] & HEAD != 0);
-                i += 1;
-                j += 1;
-            }
+        if count + (a.len() - i).min(b.len() - j) < need {
+            return None;
         }
+        let (ours, theirs) = (a[i] & !HEAD, b[j] & !HEAD);
+        let same = ours == theirs;
+        count += usize::from(same);
+        in_head += usize::from(same && b[j] & HEAD != 0);
+        i += usize::from(ours <= theirs);
+        j += usize::from(ours >= theirs);
     }
     (count >= need).then_some((count, in_head))
 }
@@ -332,12 +321,11 @@ fn least_shared(n: usize, share: f64) -> usize {
 /// footer or license. A copy, even a truncated one, holds its source's
 /// beginning.
 fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
-    let (shared, in_head) = common(part, whole);
-    only_the_end((shared, in_head), whole.len())
+    only_the_end(common(part, whole), whole.len())
 }
 
-/// [`shares_only_the_end`] from what [`common`] of the two gives and the
-/// size of `whole`.
+/// [`shares_only_the_end`] from what `part` and `whole` have in common
+/// ([`common`]) and `whole`'s size.
 fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
     in_head == 0 && 5 * shared < 3 * whole
 }
@@ -347,9 +335,9 @@ fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
 /// of what they share first occurs after `whole`'s first 40%. A copy cut
 /// short holds its source's beginning; a short text whose pieces are found
 /// all over a much longer one (clauses a long license shares with a short
-/// one) is not a copy of it.
-/// Takes what [`common`] of the two gives and the size of `whole`.
-fn holds_scattered_pieces((shared, in_head): (usize, usize), whole: usize) -> bool {
+/// one) is not a copy of it. From what `part` and `whole` have in common
+/// ([`common`]) and `whole`'s size.
+fn scattered_pieces((shared, in_head): (usize, usize), whole: usize) -> bool {
     4 * shared < whole && 4 * in_head < 3 * shared
 }
 
@@ -726,15 +714,14 @@ pub fn best_representative(
             Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
             Measure::Containment => {
                 // Never a copy when most of its own text is not in the
-                // representative, however little that text weighs. (The
-                // shares below are those of `similarity`,
-                // `shares_only_the_end` and `holds_scattered_pieces`, from
-                // one walk that stops once the plain share cannot be met.)
+                // representative, however little that text weighs.
+                // (One walk of both sets for the three tests, which stops
+                // once the plain share cannot be met, as most candidates'
+                // cannot by far.)
                 let found = common_at_least(ours, sets[i], need);
                 let (shared, _) = found.unwrap_or_default();
                 let whole = sets[i].len();
-                if found.is_none_or(|c| only_the_end(c, whole) || holds_scattered_pieces(c, whole))
-                {
+                if found.is_none_or(|c| only_the_end(c, whole) || scattered_pieces(c, whole)) {
                     0.0
                 } else if sets.len() == 1 {
                     // (`similarity` under containment.)

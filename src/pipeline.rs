@@ -8,7 +8,7 @@ use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
 use crate::prior::{ExactRecord, Prior};
-use crate::progress::{Progress, Silent};
+use crate::progress::{Batched, Progress, Silent};
 use crate::segment::{Block, Blocks};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
@@ -247,10 +247,11 @@ fn sketch_document(
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
     (words, keep_words, (hashes, bytes), known): (&mut Vec<u64>, bool, Scratch<'_>, Known<'_>),
-    (part, progress): (&mut PartBlocks, &dyn Progress),
+    (part, progress): (&mut PartBlocks, &mut Batched<'_>),
 ) -> DocSketch {
     let with_blocks = config.level != Level::Docs;
     let text: &str = &corpus.text(doc);
+    progress.advance(text.len() as u64);
     let first_word = words.len();
     for b in part.blocks.push_text(text, config.blocks) {
         hashes.clear();
@@ -309,7 +310,6 @@ fn sketch_document(
             c.sketch(shingles.collect(), config.seed)
         }
     });
-    progress.advance(text.len() as u64);
     doc_sketch
 }
 
@@ -350,7 +350,7 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
             (&mut words, true, (&mut hashes, &mut bytes), &mut |_, _| {
                 None
             }),
-            (&mut part, &Silent),
+            (&mut part, &mut Batched::new(&Silent)),
         );
         made += words.len() + sketch.keys.len();
     }
@@ -446,7 +446,12 @@ pub fn analyze_after(
     // With two passes, the block index is sized from the distinct word
     // n-grams of long enough blocks, counted here: the blocks' shingles are
     // made later, while earlier blocks are being decided.
-    let docs_per_part = (corpus.documents.len() / 256).max(64);
+    // A part holds 64 KiB of text or more on average: a part of one-line
+    // records is otherwise a few kilobytes, and each part (and each batch of
+    // the second pass, which are the same) costs the threads a wake-up.
+    let docs_per_part = (corpus.documents.len() / 256)
+        .max(64)
+        .max((64 << 10) / (total_bytes / corpus.documents.len().max(1)).max(1));
     // With `keep_words`, each part's word hashes, in one piece (taken and let
     // go by the second pass, whose batches are the same parts).
     let mut kept_words: Vec<std::sync::RwLock<Vec<u64>>> = Vec::new();
@@ -463,8 +468,18 @@ pub fn analyze_after(
             // pages never written take no memory): handed back whole when
             // the second pass lets the part go, not left as holes in the heap
             // between blocks that stay (7 MB more at the peak).
+            // A part too small to fill an eighth of that (a word and what
+            // ends it are two bytes or more) takes what its words can fill,
+            // from the heap: 256 parts of one-line records each mapped and
+            // unmapped a mebibyte, and every unmapping stopped the other
+            // thread to flush its TLB.
             let mut words = if keep_words {
-                Vec::with_capacity(WORDS_PART)
+                let most: usize = docs.iter().map(|d| d.len / 2 + 1).sum();
+                Vec::with_capacity(if most < WORDS_PART / 8 {
+                    most
+                } else {
+                    WORDS_PART
+                })
             } else {
                 Vec::new()
             };
@@ -486,6 +501,7 @@ pub fn analyze_after(
                 ..PartBlocks::default()
             };
             let mut doc_sketches: Vec<DocSketch> = Vec::with_capacity(docs.len());
+            let mut done = Batched::new(progress);
             for (i, doc) in docs.iter().enumerate() {
                 let mut known = |words: &[u64], at: usize| {
                     let original = originals.original(words, at, first + i)?;
@@ -507,7 +523,7 @@ pub fn analyze_after(
                         (&mut hashes, &mut bytes),
                         &mut known,
                     ),
-                    (&mut part, progress),
+                    (&mut part, &mut done),
                 );
                 doc_sketches.push(sketched);
             }

@@ -25,3 +25,40 @@ impl Progress for Silent {
     fn stage(&self, _: &'static str, _: u64, _: bool) {}
     fn advance(&self, _: u64) {}
 }
+
+/// Units of work counted on one thread and passed to a [`Progress`] a
+/// mebibyte at a time (and the rest when dropped): a call per document cost
+/// 6% of a run of a million one-line records, every thread taking the bar's
+/// lock in turn.
+pub(crate) struct Batched<'p> {
+    progress: &'p dyn Progress,
+    pending: u64,
+}
+
+impl<'p> Batched<'p> {
+    /// How many units are passed on at once.
+    const AT_ONCE: u64 = 1 << 20;
+
+    pub(crate) fn new(progress: &'p dyn Progress) -> Batched<'p> {
+        Batched {
+            progress,
+            pending: 0,
+        }
+    }
+
+    /// `n` more units are done.
+    pub(crate) fn advance(&mut self, n: u64) {
+        self.pending += n;
+        if self.pending >= Self::AT_ONCE {
+            self.progress.advance(std::mem::take(&mut self.pending));
+        }
+    }
+}
+
+impl Drop for Batched<'_> {
+    fn drop(&mut self) {
+        if self.pending > 0 {
+            self.progress.advance(self.pending);
+        }
+    }
+}
