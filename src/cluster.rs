@@ -270,6 +270,51 @@ fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
     (count, in_head)
 }
 
+/// [`common`] of `a` and `b` when they have `need` shingles in common or
+/// more; `None` as soon as fewer are certain (what is left of either set
+/// cannot make up the difference). Most candidate pairs fail the plain
+/// share of containment by far, and their walk stops early.
+fn common_at_least(a: &[u64], b: &[u64], need: usize) -> Option<(usize, usize)> {
+    if a.len().min(b.len()) < need {
+        return None;
+    }
+    // The walk of `common`, and a test (which fails once, at the end) of
+    // whether the shingles left in either set can still make up `need`.
+    let (mut i, mut j, mut count, mut in_head) = (0, 0, 0, 0);
+    while i < a.len() && j < b.len() {
+        if count + (a.len() - i).min(b.len() - j) < need {
+            return None;
+        }
+        let (ours, theirs) = (a[i] & !HEAD, b[j] & !HEAD);
+        let same = ours == theirs;
+        count += usize::from(same);
+        in_head += usize::from(same && b[j] & HEAD != 0);
+        i += usize::from(ours <= theirs);
+        j += usize::from(ours >= theirs);
+    }
+    (count >= need).then_some((count, in_head))
+}
+
+/// The fewest of `n` shingles whose share, `k as f64 / n as f64`, is at
+/// least `share` (`n + 1` when none is; 0 for a `share` that is not a
+/// number, which nothing is compared below).
+fn least_shared(n: usize, share: f64) -> usize {
+    if share.is_nan() {
+        return 0;
+    }
+    let passes = |k: usize| k as f64 / n as f64 >= share;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let mut k = (share.clamp(0.0, 1.0) * n as f64) as usize;
+    k = k.min(n);
+    while k > 0 && passes(k - 1) {
+        k -= 1;
+    }
+    while k <= n && !passes(k) {
+        k += 1;
+    }
+    k
+}
+
 /// Whether all that `part` shares with `whole` is after `whole`'s first 40%
 /// and is less than 60% of it: `whole`'s own beginning (its headline and
 /// lede) is not in `part`, only its end, as when two documents share only a
@@ -662,26 +707,29 @@ pub fn best_representative(
     // How many representatives hold each of our shingles, counted once for
     // all of them (made when the first one passes the plain share).
     let mut counts: Option<Vec<u32>> = None;
+    // Shingles a representative must share with ours for the plain share.
+    let need = least_shared(ours.len(), own_share(config));
     for (i, &r) in reps.iter().enumerate() {
         let sim = match config.measure {
             Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
             Measure::Containment => {
                 // Never a copy when most of its own text is not in the
                 // representative, however little that text weighs.
-                // (One walk of both sets for the three tests.)
-                let shared = common(ours, sets[i]);
-                let own = if ours.is_empty() || sets[i].is_empty() {
-                    0.0
-                } else {
-                    shared.0 as f64 / ours.len() as f64
-                };
-                if own < own_share(config)
-                    || only_the_end(shared, sets[i].len())
-                    || scattered_pieces(shared, sets[i].len())
-                {
+                // (One walk of both sets for the three tests, which stops
+                // once the plain share cannot be met, as most candidates'
+                // cannot by far.)
+                let found = common_at_least(ours, sets[i], need);
+                let (shared, _) = found.unwrap_or_default();
+                let whole = sets[i].len();
+                if found.is_none_or(|c| only_the_end(c, whole) || scattered_pieces(c, whole)) {
                     0.0
                 } else if sets.len() == 1 {
-                    own
+                    // (`similarity` under containment.)
+                    if whole == 0 {
+                        0.0
+                    } else {
+                        shared as f64 / ours.len() as f64
+                    }
                 } else {
                     // A representative that others quote (a long document
                     // quoting a short one, agreements holding a license) is
@@ -696,9 +744,9 @@ pub fn best_representative(
                     // again and the quoting text goes on otherwise.)
                     let mut quoting = quoters(sets, i, own_share(config));
                     if !quoting.is_empty() {
-                        let here = shared.0;
                         let seam = config.doc_shingle.saturating_sub(1);
-                        quoting.retain(|&j| common(ours, sets[j]).0 <= here + seam);
+                        let more = shared + seam + 1;
+                        quoting.retain(|&j| common_at_least(ours, sets[j], more).is_none());
                     }
                     if quoting.is_empty() {
                         let counts = counts.get_or_insert_with(|| holders(ours, sets));
@@ -727,8 +775,8 @@ fn quoters(sets: &[&[u64]], i: usize, share: f64) -> Vec<usize> {
     let holding: Vec<(usize, bool)> = (0..sets.len())
         .filter(|&j| j != i)
         .filter_map(|j| {
-            let shared = common(sets[i], sets[j]).0;
-            (shared as f64 / len as f64 >= share).then_some((j, shared == len))
+            let (shared, _) = common_at_least(sets[i], sets[j], least_shared(len, share))?;
+            Some((j, shared == len))
         })
         .collect();
     match holding.as_slice() {

@@ -530,6 +530,12 @@ pub fn analyze_after(
             if !keep_words {
                 words = Vec::new();
             }
+            // The part's input pages leave the resident set now that its
+            // text is read: the documents stage reads none, and the second
+            // pass (without kept words), the report and the output fault
+            // back in, from the page cache, what they read (the whole
+            // mapped input stayed resident through the documents stage).
+            corpus.release_documents(first..first + docs.len());
             (part, doc_sketches, hll, words, copies)
         })
         .collect();
@@ -653,6 +659,12 @@ pub fn analyze_after(
                     })
                     .collect();
                 pairs.extend(crate::index::single_key_pairs(singles));
+                // The keys are read no more: they go before the shingle sets
+                // of the paired documents are made (a kilobyte a document at
+                // 120 bands).
+                for sketch in &mut doc_sketches {
+                    sketch.keys = Vec::new();
+                }
                 // The documents in pairs, in order: marked (a byte a
                 // document), not listed twice a pair and sorted (16 bytes a
                 // pair: 51 MB for 200,000 one-word records in one group).

@@ -275,3 +275,45 @@ fn a_longer_document_is_never_dropped_for_holding_a_shorter_one() {
     // The long one adds text: kept. The second short copy adds nothing.
     assert_eq!(level.dropped, [false, false, true]);
 }
+
+#[test]
+fn a_walk_that_stops_early_agrees_with_the_whole_walk() {
+    // Random positioned sets of 0 to 60 shingles drawn from a small pool (so
+    // that they share some), compared at every `need` from 0 to past their
+    // sizes: the bounded walk gives `common` exactly when at least `need`
+    // are common, and nothing otherwise.
+    let mut next = crate::test_numbers(3);
+    let pool: Vec<u64> = (0..90).map(|_| (next() << 17) ^ next()).collect();
+    let set = |next: &mut dyn FnMut() -> u64| -> Vec<u64> {
+        let n = usize::try_from(next() % 61).unwrap();
+        positioned_set(
+            (0..n)
+                .map(|_| pool[usize::try_from(next() % 90).unwrap()])
+                .collect(),
+        )
+    };
+    for _ in 0..300 {
+        let (a, b) = (set(&mut next), set(&mut next));
+        let whole = common(&a, &b);
+        for need in 0..=a.len().max(b.len()) + 1 {
+            let bounded = common_at_least(&a, &b, need);
+            assert_eq!(bounded, (whole.0 >= need).then_some(whole), "{need}");
+        }
+    }
+}
+
+#[test]
+fn the_fewest_shared_shingles_meet_the_share_as_the_ratio_does() {
+    for n in 0..200 {
+        for share in [0.0, 0.1, 0.25, 0.3, 0.5, 0.6, 0.7, 0.8, 0.95, 1.0, 1.5] {
+            let k = least_shared(n, share);
+            let passes = |k: usize| k as f64 / n as f64 >= share;
+            assert!(k <= n + 1);
+            if k <= n {
+                assert!(passes(k), "{n} {share} {k}");
+            }
+            assert!((0..k.min(n + 1)).all(|j| !passes(j)), "{n} {share} {k}");
+        }
+    }
+    assert_eq!(least_shared(10, f64::NAN), 0);
+}
