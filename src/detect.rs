@@ -40,7 +40,6 @@ use crate::prior::{ExactRecord, Prior};
 use crate::shingle::{intersection, Sketch};
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 /// The longest posting list of one shingle.
 pub const POSTING_CAP: u32 = 64;
@@ -77,11 +76,12 @@ pub enum Match {
     },
 }
 
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<HashedKey>>;
-
 mod postings;
 pub use postings::HashedKey;
 use postings::{Arena, BatchAdds, PostingTable, LIST, NONE};
+
+mod exact;
+use exact::ExactTable;
 
 mod found;
 use found::{Found, Scratch};
@@ -97,6 +97,33 @@ struct ExactEntry {
 }
 
 impl ExactEntry {
+    /// The entry of block `id`, an exact key's first block, from its verdict
+    /// (a first copy, or a near repeat: the verdict is the entry's).
+    fn of(id: usize, verdict: Match) -> ExactEntry {
+        match verdict {
+            Match::Repeat {
+                source,
+                source_last,
+                similarity,
+                exact,
+            } => ExactEntry {
+                source: u32::try_from(source).expect("fewer than 2^32 blocks"),
+                last: u32::try_from(source_last).expect("fewer than 2^32 blocks"),
+                similarity,
+                exact,
+            },
+            _ => {
+                let id = u32::try_from(id).expect("fewer than 2^32 blocks");
+                ExactEntry {
+                    source: id,
+                    last: id,
+                    similarity: 1.0,
+                    exact: true,
+                }
+            }
+        }
+    }
+
     fn repeat(self) -> Match {
         Match::Repeat {
             source: self.source as usize,
@@ -131,7 +158,9 @@ struct Detector<'h> {
     prior: crate::prior::PriorPostings,
     prior_exact: HashMap<u128, ExactRecord>,
     base: usize,
-    exact: Map<u128, ExactEntry>,
+    /// Exact key -> the run's first block with it (whose verdict gives the
+    /// [`ExactEntry`]).
+    exact: ExactTable,
     /// shingle -> (the representative when the list has one entry, else the head
     /// of its list in `arena`; list length)
     postings: PostingTable,
@@ -365,9 +394,11 @@ impl<'h> Detector<'h> {
         self.postings.reserve(shingles);
     }
 
-    fn exact_entry(&self, key: u128) -> Option<ExactEntry> {
-        if let Some(entry) = self.exact.get(&key) {
-            return Some(*entry);
+    /// The entry of exact key `key`: the verdicts of this run's blocks
+    /// with it are in `matches`.
+    fn exact_entry(&self, key: u128, sketches: &[Sketch], matches: &[Match]) -> Option<ExactEntry> {
+        if let Some(l) = self.exact.get(key, |l| sketches[l].exact) {
+            return Some(ExactEntry::of(self.base + l, matches[l]));
         }
         let found = self.prior_exact.get(&key)?;
         Some(ExactEntry {
@@ -809,12 +840,16 @@ impl<'s, 'h> Pass<'s, 'h> {
             let mut scratch = Scratch::default();
             for l in range {
                 let sketch = &sketches[l];
-                let mut found = (long(l) && self.detector.exact_entry(sketch.exact).is_none())
-                    .then(|| {
-                        let view = self.view(sketches, base + l);
-                        self.detector
-                            .search(base + l, sketch, &view, start, &mut scratch)
-                    });
+                let mut found = (long(l)
+                    && self
+                        .detector
+                        .exact_entry(sketch.exact, sketches, &self.matches)
+                        .is_none())
+                .then(|| {
+                    let view = self.view(sketches, base + l);
+                    self.detector
+                        .search(base + l, sketch, &view, start, &mut scratch)
+                });
                 let m = self.resolve(sketches, l, start, found.as_mut());
                 self.matches.push(m);
                 if let Some(found) = found {
@@ -825,14 +860,17 @@ impl<'s, 'h> Pass<'s, 'h> {
         }
         let found: Vec<Option<Found>> = {
             let view = self.view(sketches, base + range.start);
-            let detector = &self.detector;
+            let (detector, matches) = (&self.detector, &self.matches);
             range
                 .clone()
                 .into_par_iter()
                 .map_init(Scratch::default, |scratch, l| {
                     let sketch = &sketches[l];
-                    (long(l) && detector.exact_entry(sketch.exact).is_none())
-                        .then(|| detector.search(base + l, sketch, &view, start, scratch))
+                    (long(l)
+                        && detector
+                            .exact_entry(sketch.exact, sketches, matches)
+                            .is_none())
+                    .then(|| detector.search(base + l, sketch, &view, start, scratch))
                 })
                 .collect()
         };
@@ -860,17 +898,14 @@ impl<'s, 'h> Pass<'s, 'h> {
         if sketch.words == 0 {
             return Match::Empty;
         }
-        if let Some(entry) = self.detector.exact_entry(sketch.exact) {
+        if let Some(entry) = self
+            .detector
+            .exact_entry(sketch.exact, sketches, &self.matches)
+        {
             return entry.repeat();
         }
-        let mut entry = ExactEntry {
-            source: id,
-            last: id,
-            similarity: 1.0,
-            exact: true,
-        };
         let Some(found) = found else {
-            self.detector.exact.insert(sketch.exact, entry);
+            self.detector.exact.insert(sketch.exact, l);
             return Match::Unique;
         };
         let n = sketch.shingles.len();
@@ -937,17 +972,18 @@ impl<'s, 'h> Pass<'s, 'h> {
         if let Some(place) = place {
             #[allow(clippy::cast_precision_loss)]
             let similarity = place.common as f64 / n as f64;
-            entry = ExactEntry {
+            // The exact key's entry is this verdict (`ExactEntry::of`).
+            self.detector.exact.insert(sketch.exact, l);
+            return ExactEntry {
                 source: place.first,
                 last: place.last,
                 similarity,
                 exact: false,
-            };
-            self.detector.exact.insert(sketch.exact, entry);
-            return entry.repeat();
+            }
+            .repeat();
         }
         self.detector.index(id, &sketch.shingles, &found.hints);
-        self.detector.exact.insert(sketch.exact, entry);
+        self.detector.exact.insert(sketch.exact, l);
         Match::Unique
     }
 
@@ -963,7 +999,7 @@ impl<'s, 'h> Pass<'s, 'h> {
             if !matches!(m, Match::Skipped) || sketches[g].words == 0 {
                 continue;
             }
-            match detector.exact_entry(sketches[g].exact) {
+            match detector.exact_entry(sketches[g].exact, sketches, &matches) {
                 Some(entry) if entry.exact => {
                     copies_in_dropped.push((detector.base + g, entry.source as usize));
                 }
@@ -974,13 +1010,16 @@ impl<'s, 'h> Pass<'s, 'h> {
         let added = keep_state.then(|| {
             let mut exact: Vec<ExactRecord> = detector
                 .exact
-                .iter()
-                .map(|(&key, e)| ExactRecord {
-                    key,
-                    source: e.source,
-                    last: e.last,
-                    similarity: e.similarity,
-                    exact: e.exact,
+                .blocks()
+                .map(|l| {
+                    let e = ExactEntry::of(detector.base + l, matches[l]);
+                    ExactRecord {
+                        key: sketches[l].exact,
+                        source: e.source,
+                        last: e.last,
+                        similarity: e.similarity,
+                        exact: e.exact,
+                    }
                 })
                 .collect();
             exact.sort_unstable_by_key(|e| e.key);

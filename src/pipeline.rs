@@ -665,6 +665,11 @@ pub fn analyze_after(
                 for sketch in &mut doc_sketches {
                     sketch.keys = Vec::new();
                 }
+                // Their pages go back to the system before the sets are
+                // made: the sets do not fit the keys' scattered kilobyte
+                // holes, and came on top of them (corpus10k: 0.8 MB lower
+                // peak with the trim after the documents stage).
+                crate::memory::release_free_memory();
                 // The documents in pairs, in order: marked (a byte a
                 // document), not listed twice a pair and sorted (16 bytes a
                 // pair: 51 MB for 200,000 one-word records in one group).
@@ -721,13 +726,12 @@ pub fn analyze_after(
     } else {
         drop(doc_sketches);
     }
-    // What the document level freed goes back to the system before the
-    // block level's table is made; with `keep_words` that is little (the
-    // word hashes have mappings of their own), and the trim would cost more
-    // than it gives.
-    if !keep_words {
-        crate::memory::release_free_memory();
-    }
+    // What the document level freed (the paired documents' shingle sets,
+    // the band keys: small pieces of the heap between pieces that stay) goes
+    // back to the system before the block level's table is made: glibc keeps
+    // it, and the blocks stage's tables came on top (corpus10k's peak 10 MB
+    // lower, 100k's 80 MB; no CPU time measured, benches/RESULTS.md session 14).
+    crate::memory::release_free_memory();
     timings.documents = started.elapsed();
 
     let started = Instant::now();

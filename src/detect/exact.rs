@@ -1,0 +1,101 @@
+//! The exact look-up's index: from a block's exact key (the xxh3-128 of its
+//! normalized words) to the first block of the run with that text.
+//!
+//! A `HashMap<u128, ExactEntry>` held the key and the verdict (40 bytes an
+//! entry, 4.5 MiB of the 10,000-document corpus's blocks-stage peak, 36 MiB
+//! at 100,000). Both are already elsewhere: the key in the block's sketch,
+//! the verdict in the run's matches. So a slot holds only a 32-bit tag of
+//! the key and the block's number (8 bytes): a look-up reads the sketch's
+//! key when the tag agrees, so answers are exactly the map's.
+
+/// An open-addressing table of (tag, block + 1); block 0 marks an empty
+/// slot. Blocks are this run's (numbered from 0, without an index's).
+#[derive(Default)]
+pub(super) struct ExactTable {
+    slots: Vec<(u32, u32)>,
+    used: usize,
+}
+
+impl ExactTable {
+    /// A key's tag: its low 32 bits (xxh3 bits, well mixed).
+    fn tag(key: u128) -> u32 {
+        #[allow(clippy::cast_possible_truncation)]
+        let tag = key as u32;
+        tag
+    }
+
+    /// Where the probe of a tag starts: the tag scaled to the table (any size
+    /// works), so that the table can be rebuilt from its slots alone.
+    fn home(&self, hash: u32) -> usize {
+        #[allow(clippy::cast_possible_truncation)]
+        let at = ((u64::from(hash) * self.slots.len() as u64) >> 32) as usize;
+        at
+    }
+
+    /// Room for `n` keys in all (the table is sized once when that is known).
+    pub(super) fn reserve(&mut self, n: usize) {
+        let capacity = ((n + 1) * 8 / 7 + 1).max(1 << 10);
+        if capacity > self.slots.len() {
+            self.resize(capacity);
+        }
+    }
+
+    fn resize(&mut self, capacity: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0); capacity]);
+        for (tag, block) in old {
+            if block != 0 {
+                let mut at = self.home(tag);
+                while self.slots[at].1 != 0 {
+                    at = (at + 1) % capacity;
+                }
+                self.slots[at] = (tag, block);
+            }
+        }
+    }
+
+    fn place(&self, key: u128) -> (usize, u32) {
+        let tag = Self::tag(key);
+        (self.home(tag), tag)
+    }
+
+    /// The run's first block with key `key`, whose key is `key_of(block)`.
+    pub(super) fn get(&self, key: u128, key_of: impl Fn(usize) -> u128) -> Option<usize> {
+        if self.used == 0 {
+            return None;
+        }
+        let (mut at, tag) = self.place(key);
+        loop {
+            match self.slots[at] {
+                (_, 0) => return None,
+                (t, block) if t == tag && key_of(block as usize - 1) == key => {
+                    return Some(block as usize - 1);
+                }
+                _ => at = (at + 1) % self.slots.len(),
+            }
+        }
+    }
+
+    /// Adds `block`, with key `key` (not in the table).
+    pub(super) fn insert(&mut self, key: u128, block: usize) {
+        if (self.used + 1) * 8 > self.slots.len() * 7 {
+            self.resize((self.slots.len() * 2).max(1 << 10));
+        }
+        let (mut at, tag) = self.place(key);
+        while self.slots[at].1 != 0 {
+            at = (at + 1) % self.slots.len();
+        }
+        self.slots[at] = (
+            tag,
+            u32::try_from(block + 1).expect("fewer than 2^32 - 1 blocks"),
+        );
+        self.used += 1;
+    }
+
+    /// Every block in the table, in no particular order.
+    pub(super) fn blocks(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.1 != 0)
+            .map(|s| s.1 as usize - 1)
+    }
+}
