@@ -99,3 +99,47 @@ impl ExactTable {
             .map(|s| s.1 as usize - 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ExactTable;
+
+    /// Keys whose tags (low 32 bits) collide in groups of four, so that a
+    /// look-up must tell them apart by the key itself.
+    fn key(i: usize) -> u128 {
+        let i = i as u128;
+        ((i * 0x9E37_79B9_7F4A_7C15) << 64) | ((i / 4) * 0x0001_0000_0000) | ((i / 4) & 0xFFFF)
+    }
+
+    #[test]
+    fn finds_each_block_by_its_key_through_growth_and_shared_tags() {
+        let keys: Vec<u128> = (0..5_000).map(key).collect();
+        // Sized for far fewer: the table grows several times on the way.
+        let mut table = ExactTable::default();
+        table.reserve(10);
+        for (block, &k) in keys.iter().enumerate() {
+            assert_eq!(
+                table.get(k, |b| keys[b]),
+                None,
+                "block {block} not added yet"
+            );
+            table.insert(k, block);
+            assert_eq!(table.get(k, |b| keys[b]), Some(block));
+        }
+        for (block, &k) in keys.iter().enumerate() {
+            assert_eq!(table.get(k, |b| keys[b]), Some(block));
+        }
+        // A key never added, with a tag that is taken.
+        assert_eq!(table.get(key(1) ^ (1 << 100), |b| keys[b]), None);
+        let mut blocks: Vec<usize> = table.blocks().collect();
+        blocks.sort_unstable();
+        assert_eq!(blocks, (0..5_000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_empty_table_finds_nothing() {
+        let table = ExactTable::default();
+        assert_eq!(table.get(7, |_| unreachable!("no block to read")), None);
+        assert_eq!(table.blocks().count(), 0);
+    }
+}
