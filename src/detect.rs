@@ -100,26 +100,26 @@ impl ExactEntry {
     /// The entry of block `id`, an exact key's first block, from its verdict
     /// (a first copy, or a near repeat: the verdict is the entry's).
     fn of(id: usize, verdict: Match) -> ExactEntry {
-        match verdict {
-            Match::Repeat {
-                source,
-                source_last,
-                similarity,
-                exact,
-            } => ExactEntry {
+        if let Match::Repeat {
+            source,
+            source_last,
+            similarity,
+            exact,
+        } = verdict
+        {
+            ExactEntry {
                 source: u32::try_from(source).expect("fewer than 2^32 blocks"),
                 last: u32::try_from(source_last).expect("fewer than 2^32 blocks"),
                 similarity,
                 exact,
-            },
-            _ => {
-                let id = u32::try_from(id).expect("fewer than 2^32 blocks");
-                ExactEntry {
-                    source: id,
-                    last: id,
-                    similarity: 1.0,
-                    exact: true,
-                }
+            }
+        } else {
+            let id = u32::try_from(id).expect("fewer than 2^32 blocks");
+            ExactEntry {
+                source: id,
+                last: id,
+                similarity: 1.0,
+                exact: true,
             }
         }
     }
