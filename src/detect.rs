@@ -81,58 +81,10 @@ pub use postings::HashedKey;
 use postings::{Arena, BatchAdds, PostingTable, LIST, NONE};
 
 mod exact;
-use exact::ExactTable;
+use exact::{ExactEntry, ExactTable};
 
 mod found;
 use found::{Found, Scratch};
-
-/// What the exact index remembers of the first block with a given text.
-#[derive(Clone, Copy)]
-struct ExactEntry {
-    source: u32,
-    /// The last block of the source place (`source` itself for one block).
-    last: u32,
-    similarity: f64,
-    exact: bool,
-}
-
-impl ExactEntry {
-    /// The entry of block `id`, an exact key's first block, from its verdict
-    /// (a first copy, or a near repeat: the verdict is the entry's).
-    fn of(id: usize, verdict: Match) -> ExactEntry {
-        if let Match::Repeat {
-            source,
-            source_last,
-            similarity,
-            exact,
-        } = verdict
-        {
-            ExactEntry {
-                source: u32::try_from(source).expect("fewer than 2^32 blocks"),
-                last: u32::try_from(source_last).expect("fewer than 2^32 blocks"),
-                similarity,
-                exact,
-            }
-        } else {
-            let id = u32::try_from(id).expect("fewer than 2^32 blocks");
-            ExactEntry {
-                source: id,
-                last: id,
-                similarity: 1.0,
-                exact: true,
-            }
-        }
-    }
-
-    fn repeat(self) -> Match {
-        Match::Repeat {
-            source: self.source as usize,
-            source_last: self.last as usize,
-            similarity: self.similarity,
-            exact: self.exact,
-        }
-    }
-}
 
 /// What a run added to the detector: exact keys and postings.
 pub type DetectorItems = (Vec<ExactRecord>, Vec<(u32, u32)>);

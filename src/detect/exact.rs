@@ -8,6 +8,56 @@
 //! the key and the block's number (8 bytes): a look-up reads the sketch's
 //! key when the tag agrees, so answers are exactly the map's.
 
+use super::Match;
+
+/// What the exact index remembers of the first block with a given text.
+#[derive(Clone, Copy)]
+pub(super) struct ExactEntry {
+    pub(super) source: u32,
+    /// The last block of the source place (`source` itself for one block).
+    pub(super) last: u32,
+    pub(super) similarity: f64,
+    pub(super) exact: bool,
+}
+
+impl ExactEntry {
+    /// The entry of block `id`, an exact key's first block, from its verdict
+    /// (a first copy, or a near repeat: the verdict is the entry's).
+    pub(super) fn of(id: usize, verdict: Match) -> ExactEntry {
+        if let Match::Repeat {
+            source,
+            source_last,
+            similarity,
+            exact,
+        } = verdict
+        {
+            ExactEntry {
+                source: u32::try_from(source).expect("fewer than 2^32 blocks"),
+                last: u32::try_from(source_last).expect("fewer than 2^32 blocks"),
+                similarity,
+                exact,
+            }
+        } else {
+            let id = u32::try_from(id).expect("fewer than 2^32 blocks");
+            ExactEntry {
+                source: id,
+                last: id,
+                similarity: 1.0,
+                exact: true,
+            }
+        }
+    }
+
+    pub(super) fn repeat(self) -> Match {
+        Match::Repeat {
+            source: self.source as usize,
+            source_last: self.last as usize,
+            similarity: self.similarity,
+            exact: self.exact,
+        }
+    }
+}
+
 /// An open-addressing table of (tag, block + 1); block 0 marks an empty
 /// slot. Blocks are this run's (numbered from 0, without an index's).
 #[derive(Default)]
