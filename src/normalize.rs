@@ -1,7 +1,8 @@
 //! The text used for hashing, never for output.
 //!
-//! `normalize` applies, in order: given names of name lists read as initials
-//! (`Agha, Riaz Ahmed` as `Agha, R A`: [`given_initials`]), Unicode NFKC
+//! `normalize` applies, in order: given names of name lists read as the first
+//! one's initial (`Agha, Riaz Ahmed` and `Agha RA` as `Agha, R` and `Agha R`:
+//! [`given_initials`]), Unicode NFKC
 //! (full-width forms, ligatures and compatibility characters become their plain
 //! forms), case folding, folding of curly and angle quotes to `'` and `"` and
 //! of every dash and minus sign to `-`, collapsing of white space to single

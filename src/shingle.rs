@@ -454,10 +454,17 @@ mod tests {
         for text in [
             "Lencioni, Riccardo and Gillams, Alice R.\nLancet Oncol\n621-8",
             "Lencioni, Riccardo and Gillams, Alice Ruth\nLancet Oncol\n621\u{2013}28",
-            "Lencioni R and Gillams AR\nLancet Oncol\n621-628",
+            // Middle names and initials, whole, cut to one, or left out.
+            "Lencioni, Riccardo and Gillams, Alice\nLancet Oncol\n621-628",
+            "Lencioni, R. and Gillams, A. R. T.\nLancet Oncol\n621-628",
+            "Lencioni, R and Gillams, AR\nLancet Oncol\n621-628",
         ] {
             assert_eq!(words(text), initials, "{text:?}");
         }
+        assert_eq!(
+            words("Lencioni R; Gillams AR\nLancet Oncol"),
+            words("Lencioni, Riccardo; Gillams, Alice Ruth\nLancet Oncol")
+        );
         // Prose keeps its names; other number pairs keep their digits.
         assert_ne!(words("In March, Riccardo said"), words("In March, R said"));
         assert_ne!(words("a 19-5 win"), words("a 19-15 win"));
@@ -477,6 +484,8 @@ mod tests {
             "Agha, R. A.; Fowler A.J.; U.S. x y z 4 2 a it's a don\u{2019}t I \u{2018}t s",
             "\u{00C9}. A. Dupont, J. K. caf\u{00E9}",
             "Lencioni, Riccardo and \u{00C9}lodie, Anne-Marie\npp. 1424-7, 98\u{2013}9, 5-13",
+            "Sohlberg, McKay Moore; Meijer, C.J.L.M.; Agha, RA\n",
+            "Agha R.A., \u{00C9}lodie \u{00C9}M; Smith AB,\n",
             "Ortega, In\u{00E9}s; Zhai, Qi \u{201C}1424\u{2011}27\u{201D}\u{00A0}12-3",
         ] {
             let mut fast = vec![7];
