@@ -7,7 +7,9 @@
 //! word hashes instead of hashing text keeps the cost per shingle constant
 //! whatever the word lengths and the shingle size.
 
-use crate::normalize::{expand_page_ranges, for_each_word, given_initials, normalize};
+use crate::normalize::{
+    expand_page_ranges, for_each_word, given_initials, normalize, spaced_ampersands,
+};
 use crate::sketch::mix;
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed};
 
@@ -140,7 +142,8 @@ pub fn hash_text_words(text: &str, seed: u64, out: &mut Vec<u64>) {
     // takes folds only its dashes to `-`, which page ranges read alike.
     let named = given_initials(text);
     let paged = expand_page_ranges(&named);
-    if !hash_plain_words(paged.as_bytes(), seed, out) {
+    let worded = spaced_ampersands(&paged);
+    if !hash_plain_words(worded.as_bytes(), seed, out) {
         out.truncate(start);
         hash_words(&normalize(text), seed, out);
     }
@@ -465,6 +468,11 @@ mod tests {
             words("Lencioni R; Gillams AR\nLancet Oncol"),
             words("Lencioni, Riccardo; Gillams, Alice Ruth\nLancet Oncol")
         );
+        assert_eq!(
+            words("Disability & Rehabilitation"),
+            words("Disability and Rehabilitation")
+        );
+        assert_ne!(words("R&D"), words("R and D"));
         // Prose keeps its names; other number pairs keep their digits.
         assert_ne!(words("In March, Riccardo said"), words("In March, R said"));
         assert_ne!(words("a 19-5 win"), words("a 19-15 win"));
@@ -486,6 +494,8 @@ mod tests {
             "Lencioni, Riccardo and \u{00C9}lodie, Anne-Marie\npp. 1424-7, 98\u{2013}9, 5-13",
             "Sohlberg, McKay Moore; Meijer, C.J.L.M.; Agha, RA\n",
             "Agha R.A., \u{00C9}lodie \u{00C9}M; Smith AB,\n",
+            "& Disability &\u{00A0}Rehabilitation\n&\tAT&T R&D &&; x &",
+            "\u{00A0}& caf\u{00E9} & \u{FF06} x",
             "Ortega, In\u{00E9}s; Zhai, Qi \u{201C}1424\u{2011}27\u{201D}\u{00A0}12-3",
         ] {
             let mut fast = vec![7];
