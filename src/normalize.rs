@@ -1,13 +1,13 @@
 //! The text used for hashing, never for output.
 //!
-//! `normalize` applies, in order: given names of name lists read as the first
-//! one's initial (`Agha, Riaz Ahmed` and `Agha RA` as `Agha, R` and `Agha R`:
-//! [`given_initials`]), Unicode NFKC
+//! `normalize` applies, in order: given names of name lists read as initials
+//! (`Agha, Riaz Ahmed` as `Agha, R A`: [`given_initials`]), Unicode NFKC
 //! (full-width forms, ligatures and compatibility characters become their plain
 //! forms), case folding, folding of curly and angle quotes to `'` and `"` and
 //! of every dash and minus sign to `-`, collapsing of white space to single
 //! spaces with none at either end, and shortened page ranges written whole
-//! (`1424-7` as `1424-1427`: [`expand_page_ranges`]). It is idempotent. `tokens` then cuts the normalized text into words: runs of
+//! (`1424-7` as `1424-1427`: [`expand_page_ranges`]), and a `&` standing alone
+//! read as the word `and` ([`spaced_ampersands`]). It is idempotent. `tokens` then cuts the normalized text into words: runs of
 //! letters, digits and combining marks, where every character of a script
 //! written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar)
 //! is a word of its own, so such text is shingled by characters. (Hashing
