@@ -32,10 +32,15 @@ abstract. Records are in the file's order.
 
 Reported per set: pair precision / recall / F1 against the groups (LDD sets), and the
 removal precision / recall / F1 above (both kinds of set: for an LDD set a group's first
-record is its "unique" one).
+record is its "unique" one). With --errors, for each LDD set and the first setting: why the
+missed pairs differ, field by field (an abstract in one record only, authors cut or with
+other middle initials, a journal abbreviated, a title with a note added, ...; a pair may
+differ in several ways) and what the false pairs share (an erratum and its paper, a
+conference abstract and its article, a recurring column with one title in every issue).
 
 Usage: python3 benches/eval_biblio_real.py --extract ~/bib-dedupe --extract-asysd ~/ASySD
        NEARDUP=target/release/neardup python3 benches/eval_biblio_real.py [--setting ARGS]...
+       [--errors]
 """
 import argparse
 import collections
@@ -44,7 +49,9 @@ import io
 import itertools
 import json
 import os
+import re
 import subprocess
+import unicodedata
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -136,7 +143,8 @@ def load_ldd(data, name):
         g = groups.get(r["ID"], f"alone-{r['ID']}")
         unique = g not in first
         first.add(g)
-        docs.append({"id": r["ID"], "text": render(r), "group": g, "unique": unique})
+        docs.append({"id": r["ID"], "text": render(r), "group": g, "unique": unique,
+                     "record": r})
     return docs
 
 
@@ -181,6 +189,105 @@ def score(docs, found):
     return pairs, prf(tp, removed, dups) + (removed,)
 
 
+def words(text):
+    """Lower-case words, accents and inline tags dropped (what hashing roughly sees)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return re.findall(r"\w+", re.sub(r"<[^>]+>", " ", text))
+
+
+def names(authors):
+    """[(surname words, given-name letters)] of `Surname, Given; ...` or `... and ...`."""
+    out = []
+    for name in re.split(r"\band\b|;", authors):
+        surname, _, given = name.partition(",")
+        if surname.strip():
+            out.append((" ".join(words(surname)), "".join(w[0] for w in words(given))))
+    return out
+
+
+def differences(a, b):
+    """Why two records of one paper differ: a list of reasons (see --errors)."""
+    get = lambda r, f: field(r, f, *(["booktitle"] if f == "journal" else []))
+    out = []
+    xa, xb = get(a, "abstract"), get(b, "abstract")
+    if bool(xa) != bool(xb):
+        out.append("abstract in one record only")
+    elif xa and words(xa) != words(xb):
+        out.append("abstracts differ (truncated, notation)")
+    na, nb = names(get(a, "author")), names(get(b, "author"))
+    if not na or not nb:
+        out.append("authors in one record only" if na or nb else "")
+    elif len(na) != len(nb):
+        out.append("authors: list cut or extended")
+    elif [n[0] for n in na] != [n[0] for n in nb]:
+        out.append("authors: surnames differ (order, spelling, given names first)")
+    elif [n[1][:1] for n in na] != [n[1][:1] for n in nb]:
+        out.append("authors: first initials differ")
+    elif na != nb:
+        out.append("authors: middle initials differ")
+    ta, tb = words(get(a, "title")), words(get(b, "title"))
+    if ta != tb:
+        sa, sb = set(ta), set(tb)
+        if sa <= sb or sb <= sa:
+            out.append("title: words added (a note, [Review], an erratum's mention)")
+        elif len(sa & sb) < len(sa | sb) / 2:
+            out.append("title: translated or rewritten")
+        else:
+            out.append("title: words or notation differ")
+    ja, jb = words(get(a, "journal")), words(get(b, "journal"))
+    if ja != jb:
+        if not ja or not jb:
+            out.append("journal in one record only")
+        elif [w for w in ja if w != "and"] == [w for w in jb if w != "and"]:
+            out.append("journal: & against and")
+        else:
+            out.append("journal: abbreviated or another form")
+    for f in ["year", "volume", "number", "pages", "doi"]:
+        va, vb = get(a, f), get(b, f)
+        if bool(va) != bool(vb):
+            out.append(f"{f} in one record only")
+        elif va and words(va) != words(vb):
+            out.append(f"{f} differs")
+    return [d for d in out if d]
+
+
+def false_kind(a, b):
+    """What two records of different papers that were merged share (see --errors)."""
+    get = lambda r, f: field(r, f)
+    ta, tb = words(get(a, "title")), words(get(b, "title"))
+    same_names = names(get(a, "author")) == names(get(b, "author"))
+    notes = r"\b(erratum|correction|corrigendum|reply|response|comment|letter)\b"
+    if any(re.search(notes, " ".join(t)) for t in (ta, tb)):
+        return "an erratum, comment or reply and its paper"
+    if ta == tb and same_names:
+        others = [f for f in ["year", "volume", "number", "pages"]
+                  if words(get(a, f)) != words(get(b, f))]
+        return ("same title and authors, other " + "/".join(others) if others else
+                "same title, authors and source")
+    sa, sb = set(ta), set(tb)
+    if len(sa & sb) >= 0.6 * len(sa | sb):
+        return "near-same title, same authors (a conference abstract and its article)"
+    return "other titles: shared authors, journal and issue"
+
+
+def errors(docs, found):
+    """Counts of the reasons missed pairs differ and of what false pairs share."""
+    cluster = {i: k for k, c in enumerate(found) for i in c}
+    by_group = collections.defaultdict(list)
+    for i, d in enumerate(docs):
+        by_group[d["group"]].append(i)
+    missed = [(a, b) for g in by_group.values() for a, b in itertools.combinations(g, 2)
+              if cluster.get(a, -1 - a) != cluster.get(b, -1 - b)]
+    false = [(a, b) for c in found for a, b in itertools.combinations(c, 2)
+             if docs[a]["group"] != docs[b]["group"]]
+    reasons = collections.Counter(
+        r for a, b in missed for r in differences(docs[a]["record"], docs[b]["record"]))
+    kinds = collections.Counter(false_kind(docs[a]["record"], docs[b]["record"])
+                                for a, b in false)
+    return len(missed), reasons, len(false), kinds
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(ROOT, "target", "eval", "real"))
@@ -188,6 +295,9 @@ def main():
     ap.add_argument("--extract-asysd", metavar="GITDIR", help="copy ASySD's labelled test set")
     ap.add_argument("--setting", action="append")
     ap.add_argument("--only", action="append", help="set names to evaluate")
+    ap.add_argument("--errors", action="store_true",
+                    help="after each set with groups, count why the pairs the first "
+                         "setting missed differ and what its false pairs share")
     a = ap.parse_args()
     if a.extract:
         extract(a.extract, a.data)
@@ -204,6 +314,7 @@ def main():
     if not sets:
         print(f"no data in {a.data}: run with --extract / --extract-asysd (see the docstring)")
         return 0
+    explained = []
     print("| set | setting | records | duplicates | pair P | pair R | pair F1 | removed "
           "| removal P | removal R | removal F1 |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -215,12 +326,22 @@ def main():
                 f.write(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False)
                         + "\n")
         dups = sum(not d["unique"] for d in docs)
-        for s in a.setting or [""]:
-            pairs, removal = score(docs, clusters(path, s.split()))
+        for k, s in enumerate(a.setting or [""]):
+            found = clusters(path, s.split())
+            if k == 0 and a.errors and docs[0]["group"] is not None:
+                explained.append((name, errors(docs, found)))
+            pairs, removal = score(docs, found)
             pp = " | ".join(f"{x:.3f}" for x in pairs) if pairs else "- | - | -"
             print(f"| {name} | {s or '(defaults)'} | {len(docs)} | {dups} | {pp} | "
                   f"{removal[3]} | {removal[0]:.3f} | {removal[1]:.3f} | {removal[2]:.3f} |",
                   flush=True)
+    for name, (missed, reasons, false, kinds) in explained:
+        print(f"\n{name}: {missed} pairs missed (a pair may differ in several ways)")
+        for reason, n in reasons.most_common():
+            print(f"  {n:5}  {reason}")
+        print(f"{name}: {false} false pairs")
+        for kind, n in kinds.most_common():
+            print(f"  {n:5}  {kind}")
     return 0
 
 

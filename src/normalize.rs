@@ -6,7 +6,8 @@
 //! forms), case folding, folding of curly and angle quotes to `'` and `"` and
 //! of every dash and minus sign to `-`, collapsing of white space to single
 //! spaces with none at either end, and shortened page ranges written whole
-//! (`1424-7` as `1424-1427`: [`expand_page_ranges`]). It is idempotent. `tokens` then cuts the normalized text into words: runs of
+//! (`1424-7` as `1424-1427`: [`expand_page_ranges`]), and a `&` standing alone
+//! read as the word `and` ([`spaced_ampersands`]). It is idempotent. `tokens` then cuts the normalized text into words: runs of
 //! letters, digits and combining marks, where every character of a script
 //! written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar)
 //! is a word of its own, so such text is shingled by characters. (Hashing
@@ -22,9 +23,52 @@ pub use citation::{expand_page_ranges, given_initials};
 #[must_use]
 pub fn normalize(text: &str) -> String {
     let folded = fold(&given_initials(text));
-    match expand_page_ranges(&folded) {
+    let paged = match expand_page_ranges(&folded) {
         Cow::Owned(expanded) => expanded,
         Cow::Borrowed(_) => folded,
+    };
+    match spaced_ampersands(&paged) {
+        Cow::Owned(worded) => worded,
+        Cow::Borrowed(_) => paged,
+    }
+}
+
+/// Whether the byte at `at` of `bytes` is white space as folding reads it
+/// (ASCII white space, or a no-break space starting there or, `back`, ending
+/// there).
+fn blank_at(bytes: &[u8], at: usize, back: bool) -> bool {
+    let nbsp = if back {
+        at >= 1 && bytes[at - 1..=at] == [0xC2, 0xA0]
+    } else {
+        bytes.get(at..at + 2) == Some(&[0xC2, 0xA0])
+    };
+    nbsp || bytes[at].is_ascii_whitespace() || bytes[at] == 0x0B
+}
+
+/// `text` with every `&` that stands alone (white space or the text's start or
+/// end on both sides) written as the word `and`: `Disability & Rehabilitation`
+/// reads as `Disability and Rehabilitation`. `AT&T` and `R&D` stay.
+#[must_use]
+pub fn spaced_ampersands(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    for at in memchr::memchr_iter(b'&', bytes) {
+        let alone = (at == 0 || blank_at(bytes, at - 1, true))
+            && (at + 1 == bytes.len() || blank_at(bytes, at + 1, false));
+        if alone {
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
+            o.push_str(&text[copied..at]);
+            o.push_str("and");
+            copied = at + 1;
+        }
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
     }
 }
 
@@ -555,6 +599,7 @@ mod tests {
             "\u{0130}stanbul",
             "\u{FB03}x \u{2126}",
             "a\u{0301}",
+            " \u{FF06} x &\u{00A8} &\u{3000}",
         ] {
             let once = normalize(text);
             assert_eq!(normalize(&once), once, "{text:?}");

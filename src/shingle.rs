@@ -7,7 +7,9 @@
 //! word hashes instead of hashing text keeps the cost per shingle constant
 //! whatever the word lengths and the shingle size.
 
-use crate::normalize::{expand_page_ranges, for_each_word, given_initials, normalize};
+use crate::normalize::{
+    expand_page_ranges, for_each_word, given_initials, normalize, spaced_ampersands,
+};
 use crate::sketch::mix;
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed};
 
@@ -140,7 +142,8 @@ pub fn hash_text_words(text: &str, seed: u64, out: &mut Vec<u64>) {
     // takes folds only its dashes to `-`, which page ranges read alike.
     let named = given_initials(text);
     let paged = expand_page_ranges(&named);
-    if !hash_plain_words(paged.as_bytes(), seed, out) {
+    let worded = spaced_ampersands(&paged);
+    if !hash_plain_words(worded.as_bytes(), seed, out) {
         out.truncate(start);
         hash_words(&normalize(text), seed, out);
     }
@@ -454,10 +457,20 @@ mod tests {
         for text in [
             "Lencioni, Riccardo and Gillams, Alice R.\nLancet Oncol\n621-8",
             "Lencioni, Riccardo and Gillams, Alice Ruth\nLancet Oncol\n621\u{2013}28",
-            "Lencioni R and Gillams AR\nLancet Oncol\n621-628",
+            "Lencioni, R and Gillams, AR\nLancet Oncol\n621-628",
+            "Lencioni, Riccardo and Gillams, A Ruth\nLancet Oncol\n621-628",
         ] {
             assert_eq!(words(text), initials, "{text:?}");
         }
+        assert_eq!(
+            words("Sohlberg MM; Gillams AR\nLancet Oncol"),
+            words("Sohlberg, McKay Moore; Gillams, Alice Ruth\nLancet Oncol")
+        );
+        assert_eq!(
+            words("Disability & Rehabilitation"),
+            words("Disability and Rehabilitation")
+        );
+        assert_ne!(words("R&D"), words("R and D"));
         // Prose keeps its names; other number pairs keep their digits.
         assert_ne!(words("In March, Riccardo said"), words("In March, R said"));
         assert_ne!(words("a 19-5 win"), words("a 19-15 win"));
@@ -477,6 +490,10 @@ mod tests {
             "Agha, R. A.; Fowler A.J.; U.S. x y z 4 2 a it's a don\u{2019}t I \u{2018}t s",
             "\u{00C9}. A. Dupont, J. K. caf\u{00E9}",
             "Lencioni, Riccardo and \u{00C9}lodie, Anne-Marie\npp. 1424-7, 98\u{2013}9, 5-13",
+            "Sohlberg, McKay Moore; Meijer, C.J.L.M.; Agha, RA\n",
+            "Agha R.A., \u{00C9}lodie \u{00C9}M; Smith AB,\n",
+            "& Disability &\u{00A0}Rehabilitation\n&\tAT&T R&D &&; x &",
+            "\u{00A0}& caf\u{00E9} & \u{FF06} x",
             "Ortega, In\u{00E9}s; Zhai, Qi \u{201C}1424\u{2011}27\u{201D}\u{00A0}12-3",
         ] {
             let mut fast = vec![7];

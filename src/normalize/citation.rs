@@ -2,8 +2,9 @@
 //!
 //! Databases export the same paper with its authors' given names written out or
 //! as initials (`Lencioni, Riccardo and Crocetti, Laura` against `Lencioni, R.
-//! and Crocetti, L.`) and its page range whole or with the end's leading digits
-//! left out (`1424-1427` against `1424-7`). In a record without an abstract
+//! and Crocetti, L.`, `Sohlberg, McKay Moore` against `Sohlberg, MM`) and its
+//! page range whole or with the end's leading digits left out (`1424-1427`
+//! against `1424-7`). In a record without an abstract
 //! those few fields are a third of its words, so a copy that writes them the
 //! other way shares too few shingles to be found.
 //!
@@ -23,7 +24,7 @@ const PARTICLES: &[&str] = &[
 ];
 
 /// What may follow a name's given names after a second comma.
-const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
+const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "2nd", "3rd", "4th"];
 
 /// Most words a surname or a name's given names may have.
 const MOST_WORDS: usize = 4;
@@ -34,13 +35,18 @@ const MOST_WORDS: usize = 4;
 /// or the word `and`, each name written `Surname, Given names` (or `Surname,
 /// Given names, Jr`): the surname one to four words, each capitalized or a
 /// particle (`van`, `de`, ...); the given names one to four words, each a
-/// capital letter followed by no other capital (`Riaz`, `Wen-Jun`, `R.`). In
-/// such a line each given-name word becomes its first letter, so `Agha, Riaz
-/// Ahmed` reads as `Agha, R A`, which hashing reads as `Agha, R. A.` and `Agha
-/// RA` (consecutive initials are one word). Any other line, prose with commas
-/// included, stays as it is: one word that does not fit rules the line out,
-/// and a line with more than 64 bytes or 5 spaces before its first comma is
-/// not read at all.
+/// capital letter followed by at least one lower-case letter (`Riaz`,
+/// `Wen-Jun`, `McKay`) or by nothing (`R.`), or two or three capitals (the
+/// initials `RA`). In such a line each given-name word written out (with a
+/// lower-case letter) becomes its first letter, so `Agha, Riaz Ahmed` reads as
+/// `Agha, R A`, which hashing reads as `Agha, R. A.`, `Agha, RA` and `Agha RA`
+/// (consecutive initials are one word). Middle initials stay: a line that is
+/// not read (names inline with a title, a garbled name) keeps all of them, so
+/// leaving them out of the lines that are read would part records that now
+/// meet. Any other line, prose with commas included, stays as it is: one word
+/// that does not fit rules the line out, a second word of a surname that is
+/// initials (`Lencioni R, Gillams AR`) too, and a line with more than 64
+/// bytes or 5 spaces before its first comma is not read at all.
 #[must_use]
 pub fn given_initials(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
@@ -107,11 +113,15 @@ impl Name {
     }
 }
 
-/// Whether `word` is capitalized: an upper-case first letter and no other.
-fn capitalized(word: &str) -> bool {
+/// Whether `word` may be a given name: an upper-case first letter, no digit,
+/// and either a lower-case letter (`Riaz`, `McKay`) or at most three letters,
+/// all capitals (the initials `RA` of `Agha, RA`). `JOHN` is not.
+fn given_name(word: &str) -> bool {
     let mut chars = word.chars();
     chars.next().is_some_and(char::is_uppercase)
-        && !chars.any(|c| c.is_uppercase() || c.is_numeric())
+        && !word.chars().any(char::is_numeric)
+        && (word.chars().any(char::is_lowercase)
+            || (word.chars().count() <= 3 && word.chars().all(char::is_uppercase)))
 }
 
 /// Reads a line name by name (see [`given_initials`]).
@@ -119,9 +129,12 @@ struct Reader {
     name: Name,
     /// Names read whole so far.
     names: usize,
-    /// Byte ranges of given-name words longer than one character, each to
-    /// become its first character.
+    /// Byte ranges of given-name words written out (with a lower-case
+    /// letter), each to become its first character.
     given: Vec<(usize, usize)>,
+    /// Whether the word read follows a space (not `-` or `'`: the `D` of
+    /// `Plummer-D'Amato` is no initial).
+    after_space: bool,
 }
 
 impl Reader {
@@ -135,16 +148,25 @@ impl Reader {
         let fits = match name.part {
             Part::Surname => {
                 name.surname += 1;
+                // Initials after a surname (`Lencioni R, Gillams AR`) are no
+                // surname: such a line would read as one name, `Lencioni R`
+                // with the given names `Gillams AR`, and lose `Gillams`. It
+                // is left as it is, and hashes as `Lencioni, R.; Gillams, A.
+                // R.` does (consecutive initials are one word).
                 !word.chars().any(char::is_numeric)
                     && (word.chars().next().is_some_and(char::is_uppercase)
                         || PARTICLES.contains(&word))
+                    && !(name.surname > 1
+                        && self.after_space
+                        && initials(word)
+                        && !SUFFIXES.iter().any(|s| word.eq_ignore_ascii_case(s)))
             }
             Part::Given => {
                 name.given += 1;
-                if word.chars().nth(1).is_some() {
+                if word.chars().any(char::is_lowercase) {
                     self.given.push((from, from + word.len()));
                 }
-                capitalized(word)
+                given_name(word)
             }
             Part::Suffix => {
                 name.suffix += 1;
@@ -183,6 +205,7 @@ fn name_list(line: &str) -> Option<String> {
         name: Name::new(),
         names: 0,
         given: Vec::new(),
+        after_space: true,
     };
     let mut word_start = None;
     for (i, c) in line.char_indices() {
@@ -195,6 +218,7 @@ fn name_list(line: &str) -> Option<String> {
                 return None;
             }
         }
+        reader.after_space = !matches!(c, '-' | '\'' | '\u{2019}');
         let fits = match c {
             ',' => reader.comma(),
             ';' | '&' => reader.separator(),
@@ -225,6 +249,11 @@ fn name_list(line: &str) -> Option<String> {
     }
     out.push_str(&line[at..]);
     Some(out)
+}
+
+/// Whether `word` is initials run together: one to three capitals (`R`, `RA`).
+fn initials(word: &str) -> bool {
+    (1..=3).contains(&word.chars().count()) && word.chars().all(char::is_uppercase)
 }
 
 /// Whether `c` is a dash a page range may be written with: `-`, or one that
@@ -326,6 +355,11 @@ mod tests {
                 "Blumenschein, G R., Jr. & Khuri, F. R.",
             ),
             ("\u{00C9}lodie, \u{00C9}milie", "\u{00C9}lodie, \u{00C9}"),
+            // Given names with an inner capital, initials run together.
+            ("Sohlberg, McKay Moore; Agha, RA", "Sohlberg, M M; Agha, RA"),
+            ("Holcomb, George W., 3rd", "Holcomb, G W., 3rd"),
+            ("Ruffin IV, Mack T and Lu, S", "Ruffin IV, M T and Lu, S"),
+            ("Plummer-D'Amato, Prudence", "Plummer-D'Amato, P"),
         ];
         for (text, want) in cases {
             assert_eq!(given_initials(text), want, "{text:?}");
@@ -341,12 +375,15 @@ mod tests {
     fn other_lines_stay_as_they_are() {
         for text in [
             "",
-            "Agha RA; Fowler AJ",
             "In March, Smith said the plan had failed.",
             "Diabetes, comorbidities and increased long-term mortality",
             "Smith, J., Jones, K.",
             "Smith, John 2nd",
             "Smith, JOHN",
+            "Smith, Anna, 5th",
+            "Lencioni R, Gillams AR",
+            "Agha RA; Fowler AJ",
+            "Smith, JOHN R",
             "Paris, France; and Rome",
             "2016, Volume 3",
             ", Anna",

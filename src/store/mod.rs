@@ -131,7 +131,10 @@ pub struct IndexParams {
 /// 8: given names in name lists hash as initials (`Agha, Riaz` as `Agha, R`)
 /// and shortened page ranges as whole ones (`1424-7` as `1424-1427`), so an
 /// older index's hashes of such text differ from this build's.
-pub const ENGINE_VERSION: u32 = 8;
+/// 9: name lines with given names such as `McKay` or initials such as `RA`
+/// are read (as initials), and a free-standing `&` hashes as the word `and`,
+/// so an older index's hashes of such text differ from this build's.
+pub const ENGINE_VERSION: u32 = 9;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])
