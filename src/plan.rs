@@ -329,7 +329,7 @@ impl Plan {
             Some(_) if config.keep != Keep::First => {
                 return usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep");
             }
-            Some(given) => Some(parse_size("--memory-limit", given)?),
+            Some(given) => Some(memory_limit(given, request.quiet, &mut notes)?),
             None if config.keep != Keep::First => None,
             None => needs_chunks(&inputs).inspect(|&(needed, available, limit)| {
                 if !request.quiet {
@@ -517,6 +517,33 @@ fn page_budget(limit: usize, given: bool) -> u64 {
     } else {
         limit
     }
+}
+
+/// The smallest `--memory-limit`: 64K. A chunk holds a 14th of the limit
+/// as text and never less than 4 KiB, so every smaller limit would run as
+/// this one does; a bare `1` or `100` is far more likely a size missing its
+/// unit than a wish for kilobyte chunks.
+pub const MIN_MEMORY_LIMIT: usize = 64 << 10;
+
+/// `--memory-limit given`: at least [`MIN_MEMORY_LIMIT`], refused (naming the
+/// flag and the minimum) below it; a limit above the memory available is
+/// taken as given, with a note that the memory there is bounds the run.
+fn memory_limit(given: &str, quiet: bool, notes: &mut Vec<String>) -> Result<usize> {
+    let limit = parse_size("--memory-limit", given)?;
+    if limit < MIN_MEMORY_LIMIT {
+        return Err(Error::Usage(format!(
+            "--memory-limit {given} is less than its minimum, 64K (a size takes a unit: 512M, 1G)"
+        )));
+    }
+    if let Some(available) = crate::memory::available() {
+        if !quiet && u64::try_from(limit).unwrap_or(u64::MAX) > available {
+            notes.push(format!(
+                "note: --memory-limit {given} is more than the {} of memory available: the run is bounded by the memory there is, not by the limit",
+                human_bytes(available)
+            ));
+        }
+    }
+    Ok(limit)
 }
 
 /// When a run of one chunk of `inputs` would not fit in the memory available:

@@ -122,6 +122,57 @@ fn threads_above_eight_per_core_are_capped_with_a_note() {
     assert!(!one.stderr.contains("per core"), "{one:?}");
 }
 
+#[test]
+fn threads_capped_under_quiet_say_nothing() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
+    let capped = run(dir.path(), &["scan", "-q", "--threads", "1000000", "p.txt"]);
+    assert_eq!(capped.code, 0, "{capped:?}");
+    assert_eq!(capped.stderr, "", "{capped:?}");
+}
+
+#[test]
+fn memory_limits_below_the_minimum_or_beyond_64_bits_are_refused() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
+    for tiny in ["1", "100", "4096", "63K", "0.01M"] {
+        let out = run(dir.path(), &["scan", "--memory-limit", tiny, "p.txt"]);
+        assert_eq!(out.code, 2, "{tiny}: {out:?}");
+        assert!(
+            out.stderr.contains(&format!(
+                "--memory-limit {tiny} is less than its minimum, 64K"
+            )),
+            "{tiny}: {out:?}"
+        );
+        assert!(out.stdout.is_empty(), "{tiny}: {out:?}");
+    }
+    for huge in ["16777216T", "99999999999999999999T", "1e30"] {
+        let out = run(dir.path(), &["scan", "--memory-limit", huge, "p.txt"]);
+        assert_eq!(out.code, 2, "{huge}: {out:?}");
+        assert!(out.stderr.starts_with("neardup: --memory-limit"), "{out:?}");
+    }
+    // The minimum itself works, and a limit above the memory there is runs
+    // (as the memory allows) with a note saying so.
+    let least = run(dir.path(), &["scan", "--memory-limit", "64K", "p.txt"]);
+    assert_eq!(least.code, 0, "{least:?}");
+    let whole = run(dir.path(), &["scan", "p.txt"]);
+    assert_eq!(least.stdout, whole.stdout);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"));
+    let above = cmd
+        .current_dir(dir.path())
+        .env("NEARDUP_AVAILABLE_MEMORY", "1G")
+        .args(["scan", "--memory-limit", "999999T", "p.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(above.status.code(), Some(0), "{above:?}");
+    assert_eq!(above.stdout, whole.stdout);
+    let stderr = String::from_utf8_lossy(&above.stderr);
+    assert!(
+        stderr.contains("--memory-limit 999999T is more than the 1.0G of memory available"),
+        "{stderr}"
+    );
+}
+
 /// Two equal records whose ids try to inject workflow commands and ANSI escapes.
 fn hostile_records() -> String {
     let text = "the quick brown fox jumps over the lazy dog again and again today";

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// A whole run, and one in about fifteen chunks.
-const MODES: [&[&str]; 2] = [&[], &["--memory-limit", "24K", "--tmp-dir", "spool"]];
+const MODES: [&[&str]; 2] = [&[], &["--memory-limit", "64K", "--tmp-dir", "spool"]];
 
 /// `in.jsonl` (the index tests' 80 documents, with near copies) in `dir`.
 fn corpus(dir: &Path) -> Vec<u8> {
@@ -549,7 +549,7 @@ fn an_interrupted_run_leaves_no_temporary_file_beside_its_target() {
                 "--format",
                 "jsonl",
                 "--memory-limit",
-                "24K",
+                "64K",
                 "--tmp-dir",
                 "spool",
                 "-o",
@@ -732,7 +732,7 @@ fn a_file_given_as_tmp_dir_is_not_a_directory() {
         &[
             "scan",
             "--memory-limit",
-            "24K",
+            "64K",
             "--tmp-dir",
             "file",
             "in.jsonl",
@@ -759,7 +759,7 @@ fn a_fifo_device_or_file_given_as_out_dir_is_not_a_directory() {
     std::fs::write(d.join("file"), "x").unwrap();
     std::os::unix::fs::symlink("file", d.join("link")).unwrap();
     for target in ["ff", "null", "file", "link"] {
-        for limit in [&[][..], &["--memory-limit", "24K"]] {
+        for limit in [&[][..], &["--memory-limit", "64K"]] {
             let mut args = vec!["clean", "in.jsonl", "--out-dir", target];
             args.extend_from_slice(limit);
             let out = run_or_hang(d, &args);
