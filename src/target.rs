@@ -699,7 +699,8 @@ fn open_files() -> Option<HashSet<PathBuf>> {
 /// then exits with 128 + the signal's number, as the signal would have. A
 /// SIGBUS (an input truncated while it was mapped: log rotation with
 /// `copytruncate`) ends the run the same way, with exit status 2 and a
-/// message naming the file. Call once, early in `main`.
+/// message naming the file. SIGXFSZ is ignored: a write past `ulimit -f`
+/// fails as on a full disk. Call once, early in `main`.
 ///
 /// # Errors
 /// When the handler cannot be installed.
@@ -709,11 +710,16 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
     // The standard library's SIGBUS handler (for stack overflows) would run
     // first and reset the signal to its default, which kills the process
     // on the retried read before the message: the default goes back first.
-    // SAFETY: setting a signal's disposition to its default, before any
+    // A write past `ulimit -f` raises SIGXFSZ, whose default ends the
+    // process on the spot, leaving its temporary files and a half-made
+    // run; ignored, the write fails with EFBIG as on a full disk, and the
+    // run cleans up and says so (exit 2).
+    // SAFETY: setting signals' dispositions (default, ignored), before any
     // other handler is installed.
     #[allow(unsafe_code)]
     unsafe {
         libc::signal(libc::SIGBUS, libc::SIG_DFL);
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGBUS])?;
     std::thread::Builder::new()

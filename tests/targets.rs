@@ -591,6 +591,58 @@ fn an_interrupted_run_leaves_no_temporary_file_beside_its_target() {
     }
 }
 
+/// A write past the shell's file size limit (`ulimit -f`, SIGXFSZ) fails
+/// like a full disk: exit 2 naming the file, the old output and index as
+/// they were, no temporary file left (the signal's default would have
+/// killed the run on the spot, leaving them).
+#[test]
+fn a_write_past_the_file_size_limit_fails_cleanly() {
+    for mode in MODES {
+        for args in [
+            &["clean", "-q", "in.jsonl", "-o", "out.jsonl"][..],
+            &[
+                "clean",
+                "-q",
+                "in.jsonl",
+                "--index",
+                "i.ndx",
+                "--update",
+                "-o",
+                "out.jsonl",
+            ],
+            &["index", "build", "-q", "in.jsonl", "-o", "out.jsonl"],
+        ] {
+            let dir = tempdir();
+            let d = dir.path();
+            corpus(d);
+            std::fs::write(d.join("out.jsonl"), "old\n").unwrap();
+            let mut all: Vec<&str> = args.to_vec();
+            let at = if args[0] == "index" { 2 } else { 1 };
+            for (i, flag) in mode.iter().enumerate() {
+                all.insert(at + i, flag);
+            }
+            let out = Command::new("sh")
+                .current_dir(d)
+                .arg("-c")
+                .arg("ulimit -f 8 && exec \"$0\" \"$@\"")
+                .arg(env!("CARGO_BIN_EXE_neardup"))
+                .args(&all)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{all:?}: {out:?}");
+            assert!(stderr.contains("File too large"), "{all:?}: {stderr}");
+            assert_eq!(
+                std::fs::read(d.join("out.jsonl")).unwrap(),
+                b"old\n",
+                "{all:?}"
+            );
+            assert!(!d.join("i.ndx").exists(), "{all:?}");
+            assert!(temporaries(d).is_empty(), "{all:?}: {:?}", temporaries(d));
+        }
+    }
+}
+
 #[test]
 fn an_index_merged_with_itself_is_refused() {
     let dir = tempdir();
