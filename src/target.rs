@@ -454,18 +454,55 @@ impl Staged {
         temp.persist(&self.target)
             .map_err(|e| Error::io(&self.target, e.error))?;
         drop(live);
-        // The rename itself is made durable by syncing the directory.
-        if let Some(dir) = self.target.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
+        sync_parent(&self.target);
         Ok(())
+    }
+}
+
+/// Makes a rename into `target`'s directory durable by syncing the directory.
+fn sync_parent(target: &Path) {
+    if let Some(dir) = target.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// A complete staged file, closed (a run staging thousands of files under
+/// `--out-dir` would otherwise hold a descriptor for each, and fail with
+/// "Too many open files" under the usual limit of 1024), waiting to be
+/// renamed over its target; removed if dropped first.
+struct Closed {
+    temp: Option<tempfile::TempPath>,
+    target: PathBuf,
+}
+
+impl Closed {
+    /// Renames the file over its target, as [`Staged::persist`] does.
+    fn persist(mut self) -> Result<()> {
+        let temp = self.temp.take().expect("until renamed");
+        let mut live = live();
+        live.retain(|p| p != &*temp);
+        temp.persist(&self.target)
+            .map_err(|e| Error::io(&self.target, e.error))?;
+        drop(live);
+        sync_parent(&self.target);
+        Ok(())
+    }
+}
+
+impl Drop for Closed {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let mut live = live();
+            live.retain(|p| p != &*temp);
+            drop(temp);
+        }
     }
 }
 
@@ -484,7 +521,7 @@ impl Drop for Staged {
 /// (a failure anywhere), they are removed and every target is left as it was.
 #[derive(Default)]
 pub struct Staging {
-    staged: Vec<Staged>,
+    staged: Vec<Closed>,
 }
 
 impl Staging {
@@ -501,9 +538,15 @@ impl Staging {
     }
 
     /// Adds a complete, synced file, renamed by [`Staging::commit`] in the
-    /// order added.
-    pub fn add(&mut self, staged: Staged) {
-        self.staged.push(staged);
+    /// order added. The file is closed here: only its name is held.
+    pub fn add(&mut self, mut staged: Staged) {
+        // Taken out, the file stays among the live ones (removed on a
+        // signal) until it is renamed or dropped.
+        let temp = staged.temp.take().expect("until renamed");
+        self.staged.push(Closed {
+            temp: Some(temp.into_temp_path()),
+            target: std::mem::take(&mut staged.target),
+        });
     }
 
     /// Renames every staged file over its target, in the order added (an

@@ -643,6 +643,43 @@ fn a_write_past_the_file_size_limit_fails_cleanly() {
     }
 }
 
+/// An `--out-dir` of more files than the process may hold open at once
+/// (here 300 under `ulimit -n 64`; thousands under the usual 1024): each
+/// staged file is closed once written, and all are renamed at the end.
+#[test]
+fn an_out_dir_of_more_files_than_open_descriptors_is_written() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir(d.join("many")).unwrap();
+    for i in 0..300 {
+        let text: Vec<String> = (0..12).map(|j| format!("w{i}x{j}")).collect();
+        std::fs::write(d.join(format!("many/f{i}.txt")), text.join(" ") + "\n").unwrap();
+    }
+    for mode in MODES {
+        let _ = std::fs::remove_dir_all(d.join("out"));
+        let mut args = vec!["clean", "-q"];
+        args.extend_from_slice(mode);
+        args.extend(["many", "--out-dir", "out"]);
+        let out = Command::new("sh")
+            .current_dir(d)
+            .arg("-c")
+            .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_neardup"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: {out:?}");
+        for i in [0, 150, 299] {
+            assert_eq!(
+                std::fs::read(d.join(format!("out/f{i}.txt"))).unwrap(),
+                std::fs::read(d.join(format!("many/f{i}.txt"))).unwrap()
+            );
+        }
+        assert_eq!(std::fs::read_dir(d.join("out")).unwrap().count(), 300);
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+    }
+}
+
 #[test]
 fn an_index_merged_with_itself_is_refused() {
     let dir = tempdir();
