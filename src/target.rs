@@ -738,7 +738,8 @@ fn open_files() -> Option<HashSet<PathBuf>> {
     Some(open)
 }
 
-/// Removes every live temporary file when SIGINT, SIGTERM or SIGHUP arrives,
+/// Removes every live temporary file when SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+/// SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU (`ulimit -t`) or SIGVTALRM arrives,
 /// then exits with 128 + the signal's number, as the signal would have. A
 /// SIGBUS (an input truncated while it was mapped: log rotation with
 /// `copytruncate`) ends the run the same way, with exit status 2 and a
@@ -749,7 +750,9 @@ fn open_files() -> Option<HashSet<PathBuf>> {
 /// When the handler cannot be installed.
 #[cfg(unix)]
 pub fn clean_up_on_signals() -> std::io::Result<()> {
-    use signal_hook::consts::{SIGBUS, SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::consts::{
+        SIGALRM, SIGBUS, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGXCPU,
+    };
     // The standard library's SIGBUS handler (for stack overflows) would run
     // first and reset the signal to its default, which kills the process
     // on the retried read before the message: the default goes back first.
@@ -764,7 +767,11 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
         libc::signal(libc::SIGBUS, libc::SIG_DFL);
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGBUS])?;
+    // Every catchable signal whose default ends the process (SIGPIPE aside:
+    // ignored, a closed pipe is a write error the run reports).
+    let mut signals = signal_hook::iterator::Signals::new([
+        SIGINT, SIGTERM, SIGHUP, SIGBUS, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGVTALRM,
+    ])?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

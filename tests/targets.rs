@@ -537,7 +537,13 @@ fn temporary_files_of_dead_runs_are_removed_by_the_next_run_beside_them() {
 #[test]
 fn an_interrupted_run_leaves_no_temporary_file_beside_its_target() {
     use std::io::{Read as _, Write as _};
-    for signal in ["TERM", "INT"] {
+    for (signal, number) in [
+        ("TERM", 15),
+        ("INT", 2),
+        ("QUIT", 3),
+        ("USR1", 10),
+        ("XCPU", 24),
+    ] {
         let dir = tempdir();
         let d = dir.path();
         let text = corpus(d);
@@ -584,8 +590,7 @@ fn an_interrupted_run_leaves_no_temporary_file_beside_its_target() {
         drop(stdin);
         let mut rest = Vec::new();
         child.stdout.take().unwrap().read_to_end(&mut rest).unwrap();
-        let number = if signal == "TERM" { 15 } else { 2 };
-        assert_eq!(status.code(), Some(128 + number), "{status:?}");
+        assert_eq!(status.code(), Some(128 + number), "{signal}: {status:?}");
         assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
         assert!(!d.join("out.jsonl").exists());
     }
