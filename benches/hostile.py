@@ -515,7 +515,7 @@ def case_names():
         paths = set()
         try:
             rep = json.loads(out)
-            paths = {doc["document"]["path"] for doc in rep.get("documents", [])}
+            paths = {i["path"] for i in rep["inputs"]}
         except ValueError:
             pass
         row("Smaller: non-UTF-8 names stay distinct", "neardup scan --json bad\\xff\\xfe.txt bad\\xff\\xfd.txt", "two paths", f"exit {code}; paths {sorted(map(str, paths))[:2] if paths else 'see report'}", code in (0, 1) and ("\\xff\\xfe" in out.decode("utf-8", "replace") or len(paths) == 2 or "fffe" in out.decode().lower()))
