@@ -614,7 +614,9 @@ def case_inputs(heavy):
         row("inputs: 3,000 files --out-dir under ulimit -n 64", "ulimit -n 64; neardup clean many/ --out-dir outmany", "runs, or fails with nothing written", f"exit {p.returncode}; {short(err, 80)}; written {len(os.listdir(os.path.join(d, 'outmany'))) if os.path.isdir(os.path.join(d, 'outmany')) else 0}", (p.returncode == 0 or (p.returncode == 2 and not os.path.exists(os.path.join(d, "outmany")))) and not crashed(p.returncode, err))
         if heavy:
             # A 100 MB single line: as text and as one JSON record.
-            line = words(20_000_000 // 7 + 1, seed=5)[: 100 << 20]
+            line = words(3_000_000, seed=5)
+            line = (line + " ") * ((100 << 20) // len(line) + 1)
+            line = line[: 100 << 20]
             with open(os.path.join(d, "line.txt"), "w") as f:
                 f.write(line)
             with open(os.path.join(d, "line.jsonl"), "w") as f:
@@ -623,7 +625,7 @@ def case_inputs(heavy):
                 for limit in [[], ["--memory-limit", "256M", "--tmp-dir", d]]:
                     t = time.time()
                     code, mib, err = peak_rss(["scan", "-q", *limit, name], d)
-                    row(f"JSON/text: a 100 MB single line ({name}) {' '.join(limit[:2])}", f"neardup scan {' '.join(limit[:2])} {name}", "no abort; a clear error or a bounded run", f"exit {code}; peak {mib} MiB; {time.time() - t:.0f}s; {short(err, 80)}", code in (0, 1, 2) and not crashed(code, err))
+                    row(f"JSON/text: a {os.path.getsize(os.path.join(d, name)) >> 20} MiB single line ({name}) {' '.join(limit[:2])}", f"neardup scan {' '.join(limit[:2])} {name}", "no abort; a clear error or a bounded run", f"exit {code}; peak {mib} MiB; {time.time() - t:.0f}s; {short(err, 80)}", code in (0, 1, 2) and not crashed(code, err))
 
 
 def case_more_writes():

@@ -322,7 +322,7 @@ impl Plan {
         request.streams.attach(&mut inputs);
         // No path written is one read, or another written: checked before
         // anything is read (or a lock taken).
-        check_paths(&request, &index, &inputs, destination.as_ref())?;
+        check_paths(&request, &index, &inputs, destination.as_ref(), &report)?;
         let mut notes = Vec::new();
         let given_limit = request.memory_limit.is_some();
         let memory_limit = match &request.memory_limit {
@@ -414,12 +414,16 @@ fn check_report_formats(request: &Request) -> Result<()> {
 /// summary, the index written by `--update` or `index build` and its lock
 /// file — is also a path read (an input, found by walking directories or
 /// given, `--index`, `--reference`) or another path written, by name or by
-/// file identity, or the lock file of an index ([`crate::store::check_locks`]).
+/// file identity, or the lock file of an index ([`crate::store::check_locks`]);
+/// and, when the run writes to standard output (the cleaned text, the
+/// `report`, the HTML page), that standard output (a regular file) is none
+/// of them.
 fn check_paths(
     request: &Request,
     index: &IndexUse,
     inputs: &[InputPath],
     destination: Option<&Destination>,
+    report: &ReportTo,
 ) -> Result<()> {
     if let Some(Destination::Dir(dir)) = destination {
         // (A device, pipe or file there: `create_dir` would say "File
@@ -504,7 +508,17 @@ fn check_paths(
             )));
         }
     }
-    check_distinct(&reads, &writes)
+    check_distinct(&reads, &writes)?;
+    // Standard output, when the run writes there (a library caller's
+    // streams aside) and it is a regular file, is compared too.
+    let uses_stdout = (matches!(destination, Some(Destination::Stdout))
+        && request.streams.stdout.is_none())
+        || (*report == ReportTo::Stdout && request.streams.report.is_none())
+        || request.html.as_deref() == Some(Path::new("-"));
+    if uses_stdout {
+        crate::target::check_stdout_apart(&reads, &writes)?;
+    }
+    Ok(())
 }
 
 /// What the pages of a Parquet row group may take while they are read in a

@@ -116,6 +116,49 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a run (exit 2) whose standard output is a regular file it also
+/// reads or writes by name (`neardup clean in.jsonl >> in.jsonl`: the
+/// cleaned text would be appended to the input), by device and inode.
+/// Called only when the run writes to the process's standard output.
+///
+/// # Errors
+/// A [`Error::Usage`] naming the path and its role.
+pub fn check_stdout_apart(reads: &[Use], writes: &[Use]) -> Result<()> {
+    let Some(out) = stdout_file() else {
+        return Ok(());
+    };
+    let real = |u: &&Use| u.path.as_os_str() != "-";
+    if let Some(u) = reads
+        .iter()
+        .chain(writes)
+        .filter(real)
+        .find(|u| Identity::of(&u.path).file == Some(out))
+    {
+        return Err(Error::Usage(format!(
+            "standard output is {} ({}): a run never writes into a file it reads or writes by name; send standard output elsewhere, or give -o FILE",
+            crate::escape::shown_path(&u.path),
+            u.role
+        )));
+    }
+    Ok(())
+}
+
+/// The device and inode of standard output when it is a regular file.
+#[cfg(unix)]
+fn stdout_file() -> Option<(u64, u64)> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let meta = File::from(fd).metadata().ok()?;
+    meta.file_type().is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+/// Elsewhere, standard output is not compared.
+#[cfg(not(unix))]
+fn stdout_file() -> Option<(u64, u64)> {
+    None
+}
+
 /// Refuses a run (exit 2) that would write over a lock file in `locks`
 /// (each named with the index it locks as its role): by name after
 /// following links, or by device and inode (`writes` leaves out the run's

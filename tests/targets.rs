@@ -685,6 +685,97 @@ fn an_out_dir_of_more_files_than_open_descriptors_is_written() {
     }
 }
 
+/// `neardup` in `dir` with standard output into `stdout`.
+fn run_into(dir: &Path, args: &[&str], stdout: std::fs::File) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .current_dir(dir)
+        .args(args)
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
+/// Appending to a file for standard output.
+fn append(path: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+}
+
+/// `neardup clean in.jsonl >> in.jsonl` would append the cleaned text to
+/// the input it reads: standard output, a regular file, is compared with
+/// every path read or written, by file identity.
+#[test]
+fn standard_output_into_a_file_the_run_reads_is_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = corpus(d);
+    std::fs::write(d.join("a.txt"), "one paragraph of words\n").unwrap();
+    let built = run(d, &["index", "build", "-q", "in.jsonl", "-o", "i.ndx"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let index = std::fs::read(d.join("i.ndx")).unwrap();
+    for (args, target) in [
+        (&["clean", "-q", "in.jsonl"][..], "in.jsonl"),
+        (&["scan", "-q", "in.jsonl"], "in.jsonl"),
+        (&["check", "-q", "in.jsonl"], "in.jsonl"),
+        (&["scan", "-q", "a.txt", "--index", "i.ndx"], "i.ndx"),
+        (
+            &["clean", "-q", "a.txt", "--index", "i.ndx", "--update"],
+            "i.ndx",
+        ),
+        (&["index", "stats", "i.ndx"], "i.ndx"),
+    ] {
+        let out = run_into(d, args, append(&d.join(target)));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("standard output is {target}")),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{args:?}");
+        assert_eq!(std::fs::read(d.join("i.ndx")).unwrap(), index, "{args:?}");
+    }
+    // Into another file it runs.
+    let out = run_into(d, &["clean", "-q", "in.jsonl"], append(&d.join("o.jsonl")));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!std::fs::read(d.join("o.jsonl")).unwrap().is_empty());
+}
+
+/// A run in chunks writes its output as it goes; failing at the last
+/// record, it cuts standard output (a regular file) back to where it stood.
+#[test]
+fn a_failed_run_leaves_no_partial_output_in_a_standard_output_file() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut text = corpus(d);
+    text.extend_from_slice(b"{\"text\": 5}\n");
+    std::fs::write(d.join("bad.jsonl"), &text).unwrap();
+    let args = [
+        "clean",
+        "-q",
+        "--memory-limit",
+        "64K",
+        "--tmp-dir",
+        "spool",
+        "bad.jsonl",
+    ];
+    let out = run_into(d, &args, std::fs::File::create(d.join("o.jsonl")).unwrap());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:81"),
+        "{out:?}"
+    );
+    let left = std::fs::metadata(d.join("o.jsonl")).unwrap().len();
+    assert_eq!(left, 0, "{left} bytes of partial output");
+    std::fs::write(d.join("log.jsonl"), "kept\n").unwrap();
+    let out = run_into(d, &args, append(&d.join("log.jsonl")));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let log = std::fs::read(d.join("log.jsonl")).unwrap();
+    assert!(log == b"kept\n", "{} bytes", log.len());
+}
+
 #[test]
 fn an_index_merged_with_itself_is_refused() {
     let dir = tempdir();
