@@ -671,6 +671,26 @@ def case_more_writes():
         docs = stats.get("documents", stats.get("items", {}))
         row("1/3: two --update runs on one index at once", "neardup clean batch0 --index c.ndx --update & neardup clean batch1 --index c.ndx --update", "both exit 0; the index holds both batches", f"exits {codes}; stats {json.dumps(docs)[:80]}", codes == [0, 0] and "1000" in json.dumps(stats))
 
+def case_stdout():
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        nd(["index", "build", "-q", "r.jsonl", "-o", "i.ndx"], d)
+        before = {p: sha(os.path.join(d, p)) for p in ["r.jsonl", "i.ndx"]}
+        for args, target in [(["clean", "-q", "r.jsonl"], "r.jsonl"), (["scan", "-q", "r.jsonl"], "r.jsonl"), (["check", "-q", "r.jsonl"], "r.jsonl"),
+                             (["scan", "-q", "a.txt", "--index", "i.ndx"], "i.ndx"), (["index", "stats", "i.ndx"], "i.ndx")]:
+            with open(os.path.join(d, target), "ab") as out:
+                code, _, err = nd(args, d, stdout=out)
+            after = {p: sha(os.path.join(d, p)) for p in before}
+            row(f"1: standard output appended to the {'input' if target == 'r.jsonl' else 'index'}", f"neardup {' '.join(args)} >> {target}", "exit 2, nothing changed", f"exit {code}; {'unchanged' if after == before else 'CHANGED'}; {short(err, 70)}", code == 2 and after == before)
+            before = after
+        with open(os.path.join(d, "bad.jsonl"), "w") as f:
+            f.write(records(400))
+            f.write('{"text": 5}\n')
+        with open(os.path.join(d, "so.jsonl"), "wb") as out:
+            code, _, err = nd(["clean", "-q", "--memory-limit", "64K", "--tmp-dir", d, "bad.jsonl"], d, stdout=out)
+        size = os.path.getsize(os.path.join(d, "so.jsonl"))
+        row("3: a run in chunks failing at its last record, stdout a file", "neardup clean --memory-limit 64K bad.jsonl > so.jsonl", "exit 2, no partial output", f"exit {code}; {size} bytes left; {short(err, 60)}", code == 2 and size == 0)
+
 
 def main():
     global B
@@ -692,6 +712,7 @@ def main():
         ("names", case_names),
         ("threads", case_threads),
         ("index", case_index_crafted),
+        ("stdout", case_stdout),
         ("more", case_more_writes),
         ("inputs", lambda: case_inputs(args.heavy)),
         ("bombs", lambda: case_bombs(args.heavy)),
