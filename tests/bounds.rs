@@ -198,6 +198,33 @@ fn no_injection(text: &str, what: &str) {
     }
 }
 
+/// `--preview` shows the input's own text: an ANSI escape or a C1 control
+/// in a repeated block is shown escaped in the text report and `check`'s.
+#[test]
+fn previews_of_removed_text_show_control_characters_escaped() {
+    let dir = tempdir();
+    let d = dir.path();
+    let block = "evil \u{1b}[31mred \u{9b}2J words that repeat in both documents here";
+    let records = [
+        serde_json::json!({"id": "a", "text": format!("first document opening words here\n\n{block}")}),
+        serde_json::json!({"id": "b", "text": format!("second document opening words too\n\n{block}")}),
+    ]
+    .iter()
+    .fold(String::new(), |out, v| out + &v.to_string() + "\n");
+    std::fs::write(d.join("p.jsonl"), records).unwrap();
+    for command in ["scan", "check"] {
+        let out = run(d, &[command, "--preview", "200", "p.jsonl"]);
+        no_crash(&out, command);
+        let stdout = out.stdout_str();
+        assert!(
+            stdout.contains(r"evil \u{1b}[31mred \u{9b}2J words"),
+            "{command}: {stdout}"
+        );
+        no_injection(&stdout, command);
+        assert!(!stdout.contains('\u{9b}'), "{command}: {stdout}");
+    }
+}
+
 #[test]
 fn ids_and_file_names_cannot_inject_lines_or_escapes() {
     let dir = tempdir();
