@@ -14,7 +14,13 @@ pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
         Some((i, _)) => (&t[..i], t[i..].to_ascii_uppercase()),
         None => (t, String::new()),
     };
-    let scale: f64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+    // `G`, `GB`, `GiB` and `Gi` (as Kubernetes writes it) are one unit.
+    let unit = unit
+        .strip_suffix("IB")
+        .or_else(|| unit.strip_suffix('B'))
+        .or_else(|| unit.strip_suffix('I'))
+        .unwrap_or(&unit);
+    let scale: f64 = match unit {
         "" => 1.0,
         "K" => 1024.0,
         "M" => 1024.0 * 1024.0,
@@ -68,7 +74,11 @@ mod tests {
         assert_eq!(parse_size("--memory-limit", "512m").unwrap(), 512 << 20);
         assert_eq!(parse_size("--memory-limit", "1.5GiB").unwrap(), 3 << 29);
         assert_eq!(parse_size("--memory-limit", "4096").unwrap(), 4096);
-        for bad in ["", "lots", "1X", "-1G", "0", "nan", "inf", "1e9", "0.5"] {
+        assert_eq!(parse_size("--memory-limit", "2Gi").unwrap(), 2 << 30);
+        assert_eq!(parse_size("--memory-limit", "64KB").unwrap(), 64 << 10);
+        for bad in [
+            "", "lots", "1X", "-1G", "0", "nan", "inf", "1e9", "0.5", "1BB", "1II", "1GiBi",
+        ] {
             assert!(parse_size("--memory-limit", bad).is_err(), "{bad}");
         }
     }
