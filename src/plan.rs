@@ -325,23 +325,7 @@ impl Plan {
         check_paths(&request, &index, &inputs, destination.as_ref(), &report)?;
         let mut notes = Vec::new();
         let given_limit = request.memory_limit.is_some();
-        let memory_limit = match &request.memory_limit {
-            Some(_) if config.keep != Keep::First => {
-                return usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep");
-            }
-            Some(given) => Some(memory_limit(given, request.quiet, &mut notes)?),
-            None if config.keep != Keep::First => None,
-            None => needs_chunks(&inputs).inspect(|&(needed, available, limit)| {
-                if !request.quiet {
-                    notes.push(format!(
-                        "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
-                        human_bytes(needed),
-                        human_bytes(available),
-                        human_bytes(limit as u64),
-                    ));
-                }
-            }).map(|(_, _, limit)| limit),
-        };
+        let memory_limit = run_memory_limit(&request, &config, &inputs, &mut notes)?;
         Ok(Plan {
             config,
             command: request.command,
@@ -530,6 +514,43 @@ fn page_budget(limit: usize, given: bool) -> u64 {
         (limit / crate::parquet::PAGE_SHARE).max(crate::parquet::MIN_PAGE_BUDGET)
     } else {
         limit
+    }
+}
+
+/// The memory limit a run works under: `--memory-limit` as given, or one
+/// chosen when a whole run would not fit (saying so in `notes`), or none.
+fn run_memory_limit(
+    request: &Request,
+    config: &Config,
+    inputs: &[InputPath],
+    notes: &mut Vec<String>,
+) -> Result<Option<usize>> {
+    check_available_memory_variable()?;
+    Ok(match &request.memory_limit {
+        Some(_) if config.keep != Keep::First => {
+            return Err(Error::Usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep".into()));
+        }
+        Some(given) => Some(memory_limit(given, request.quiet, notes)?),
+        None if config.keep != Keep::First => None,
+        None => needs_chunks(inputs).inspect(|&(needed, available, limit)| {
+            if !request.quiet {
+                notes.push(format!(
+                    "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
+                    human_bytes(needed),
+                    human_bytes(available),
+                    human_bytes(limit as u64),
+                ));
+            }
+        }).map(|(_, _, limit)| limit),
+    })
+}
+
+/// Refuses a `NEARDUP_AVAILABLE_MEMORY` that is no size (it was ignored
+/// without a word, the memory seen taken instead).
+fn check_available_memory_variable() -> Result<()> {
+    match std::env::var("NEARDUP_AVAILABLE_MEMORY") {
+        Ok(given) => parse_size("NEARDUP_AVAILABLE_MEMORY", &given).map(|_| ()),
+        Err(_) => Ok(()),
     }
 }
 

@@ -171,6 +171,21 @@ fn memory_limits_below_the_minimum_or_beyond_64_bits_are_refused() {
         stderr.contains("--memory-limit 999999T is more than the 1.0G of memory available"),
         "{stderr}"
     );
+    // The variable that says how much memory there is must be a size too.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"));
+    let bad = cmd
+        .current_dir(dir.path())
+        .env("NEARDUP_AVAILABLE_MEMORY", "lots")
+        .args(["scan", "p.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains(
+            "NEARDUP_AVAILABLE_MEMORY takes a size such as 1G, 512M or 800K, not \"lots\""
+        ),
+        "{bad:?}"
+    );
 }
 
 /// Two equal records whose ids try to inject workflow commands and ANSI escapes.
