@@ -105,10 +105,14 @@ impl StdoutFile {
         None
     }
 
-    fn cut_back(self) {
+    fn cut_back(mut self) {
+        use std::io::Seek;
         let _ = std::io::stdout().flush();
         if self.file.metadata().is_ok_and(|m| m.len() > self.start) {
             let _ = self.file.set_len(self.start);
+            // The descriptor is shared with standard output: anything
+            // written after this goes where the cut is, leaving no hole.
+            let _ = self.file.seek(std::io::SeekFrom::Start(self.start));
         }
     }
 }
