@@ -394,7 +394,7 @@ pub struct Common {
     /// the next is read (output starts before the input ends); standard
     /// input and compressed inputs are spooled there. Same answer, same
     /// output. Small tables per document and per cluster member still grow
-    /// with the corpus (see the README).
+    /// with the corpus (see the README). 64K at least.
     #[arg(long, value_name = "SIZE", help_heading = "Input")]
     pub memory_limit: Option<String>,
     /// Where a run in chunks keeps its temporary files (--memory-limit, or a
@@ -617,7 +617,7 @@ impl Common {
             text: self.text,
             preview: self.preview,
             mmap: !self.no_mmap,
-            threads: threads(self.threads),
+            threads: threads(self.threads, self.quiet),
         };
         config.validate()?;
         Ok(config)
@@ -625,10 +625,10 @@ impl Common {
 }
 
 /// The worker threads a run uses for `--threads asked`, saying so when they
-/// are capped ([`neardup::config::resolve_threads`]).
-fn threads(asked: usize) -> usize {
+/// are capped ([`neardup::config::resolve_threads`]) unless `quiet`.
+fn threads(asked: usize, quiet: bool) -> usize {
     let (threads, note) = neardup::config::resolve_threads(asked);
-    if let Some(note) = note {
+    if let Some(note) = note.filter(|_| !quiet) {
         eprintln!("neardup: {note}");
     }
     threads

@@ -50,16 +50,69 @@ fn run(command: &cli::Command) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
+    let stdout = StdoutFile::now();
     let bar = ProgressBar::new(common);
     let ran = neardup::run(&plan, &bar);
     bar.finish();
     match ran {
         Ok(status) => status,
         Err(failure) => {
+            if let Some(stdout) = stdout {
+                stdout.cut_back();
+            }
             for e in failure.errors() {
                 print_error(e);
             }
             ExitStatus::Error
+        }
+    }
+}
+
+/// Standard output when it is a regular file (`> clean.jsonl`), and where it
+/// stood when the run began: a run that fails after writing there (in
+/// chunks, output starts before the input ends) cuts it back, leaving no
+/// partial output. Not when standard error is the same file (`> log 2>&1`:
+/// the messages there would go too); a pipe cannot be taken back.
+struct StdoutFile {
+    file: std::fs::File,
+    start: u64,
+}
+
+impl StdoutFile {
+    #[cfg(unix)]
+    fn now() -> Option<StdoutFile> {
+        use std::io::Seek;
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let identity = |fd: std::os::fd::BorrowedFd<'_>| {
+            let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
+            let meta = file.metadata().ok()?;
+            meta.file_type()
+                .is_file()
+                .then(|| ((meta.dev(), meta.ino()), meta.len(), file))
+        };
+        let (id, len, mut file) = identity(std::io::stdout().as_fd())?;
+        if identity(std::io::stderr().as_fd()).is_some_and(|(e, _, _)| e == id) {
+            return None;
+        }
+        // `>>` (append) writes at the end whatever the offset says.
+        let start = file.stream_position().ok()?.max(len);
+        Some(StdoutFile { file, start })
+    }
+
+    #[cfg(not(unix))]
+    fn now() -> Option<StdoutFile> {
+        None
+    }
+
+    fn cut_back(mut self) {
+        use std::io::Seek;
+        let _ = std::io::stdout().flush();
+        if self.file.metadata().is_ok_and(|m| m.len() > self.start) {
+            let _ = self.file.set_len(self.start);
+            // The descriptor is shared with standard output: anything
+            // written after this goes where the cut is, leaving no hole.
+            let _ = self.file.seek(std::io::SeekFrom::Start(self.start));
         }
     }
 }

@@ -322,26 +322,10 @@ impl Plan {
         request.streams.attach(&mut inputs);
         // No path written is one read, or another written: checked before
         // anything is read (or a lock taken).
-        check_paths(&request, &index, &inputs, destination.as_ref())?;
+        check_paths(&request, &index, &inputs, destination.as_ref(), &report)?;
         let mut notes = Vec::new();
         let given_limit = request.memory_limit.is_some();
-        let memory_limit = match &request.memory_limit {
-            Some(_) if config.keep != Keep::First => {
-                return usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep");
-            }
-            Some(given) => Some(parse_size("--memory-limit", given)?),
-            None if config.keep != Keep::First => None,
-            None => needs_chunks(&inputs).inspect(|&(needed, available, limit)| {
-                if !request.quiet {
-                    notes.push(format!(
-                        "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
-                        human_bytes(needed),
-                        human_bytes(available),
-                        human_bytes(limit as u64),
-                    ));
-                }
-            }).map(|(_, _, limit)| limit),
-        };
+        let memory_limit = run_memory_limit(&request, &config, &inputs, &mut notes)?;
         Ok(Plan {
             config,
             command: request.command,
@@ -414,12 +398,16 @@ fn check_report_formats(request: &Request) -> Result<()> {
 /// summary, the index written by `--update` or `index build` and its lock
 /// file — is also a path read (an input, found by walking directories or
 /// given, `--index`, `--reference`) or another path written, by name or by
-/// file identity, or the lock file of an index ([`crate::store::check_locks`]).
+/// file identity, or the lock file of an index ([`crate::store::check_locks`]);
+/// and, when the run writes to standard output (the cleaned text, the
+/// `report`, the HTML page), that standard output (a regular file) is none
+/// of them.
 fn check_paths(
     request: &Request,
     index: &IndexUse,
     inputs: &[InputPath],
     destination: Option<&Destination>,
+    report: &ReportTo,
 ) -> Result<()> {
     if let Some(Destination::Dir(dir)) = destination {
         // (A device, pipe or file there: `create_dir` would say "File
@@ -504,7 +492,17 @@ fn check_paths(
             )));
         }
     }
-    check_distinct(&reads, &writes)
+    check_distinct(&reads, &writes)?;
+    // Standard output, when the run writes there (a library caller's
+    // streams aside) and it is a regular file, is compared too.
+    let uses_stdout = (matches!(destination, Some(Destination::Stdout))
+        && request.streams.stdout.is_none())
+        || (*report == ReportTo::Stdout && request.streams.report.is_none())
+        || request.html.as_deref() == Some(Path::new("-"));
+    if uses_stdout {
+        crate::target::check_stdout_apart(&reads, &writes)?;
+    }
+    Ok(())
 }
 
 /// What the pages of a Parquet row group may take while they are read in a
@@ -517,6 +515,70 @@ fn page_budget(limit: usize, given: bool) -> u64 {
     } else {
         limit
     }
+}
+
+/// The memory limit a run works under: `--memory-limit` as given, or one
+/// chosen when a whole run would not fit (saying so in `notes`), or none.
+fn run_memory_limit(
+    request: &Request,
+    config: &Config,
+    inputs: &[InputPath],
+    notes: &mut Vec<String>,
+) -> Result<Option<usize>> {
+    check_available_memory_variable()?;
+    Ok(match &request.memory_limit {
+        Some(_) if config.keep != Keep::First => {
+            return Err(Error::Usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep".into()));
+        }
+        Some(given) => Some(memory_limit(given, request.quiet, notes)?),
+        None if config.keep != Keep::First => None,
+        None => needs_chunks(inputs).inspect(|&(needed, available, limit)| {
+            if !request.quiet {
+                notes.push(format!(
+                    "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
+                    human_bytes(needed),
+                    human_bytes(available),
+                    human_bytes(limit as u64),
+                ));
+            }
+        }).map(|(_, _, limit)| limit),
+    })
+}
+
+/// Refuses a `NEARDUP_AVAILABLE_MEMORY` that is no size (it was ignored
+/// without a word, the memory seen taken instead).
+fn check_available_memory_variable() -> Result<()> {
+    match std::env::var("NEARDUP_AVAILABLE_MEMORY") {
+        Ok(given) => parse_size("NEARDUP_AVAILABLE_MEMORY", &given).map(|_| ()),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The smallest `--memory-limit`: 64K. A chunk holds a 14th of the limit
+/// as text and never less than 4 KiB, so every smaller limit would run as
+/// this one does; a bare `1` or `100` is far more likely a size missing its
+/// unit than a wish for kilobyte chunks.
+pub const MIN_MEMORY_LIMIT: usize = 64 << 10;
+
+/// `--memory-limit given`: at least [`MIN_MEMORY_LIMIT`], refused (naming the
+/// flag and the minimum) below it; a limit above the memory available is
+/// taken as given, with a note that the memory there is bounds the run.
+fn memory_limit(given: &str, quiet: bool, notes: &mut Vec<String>) -> Result<usize> {
+    let limit = parse_size("--memory-limit", given)?;
+    if limit < MIN_MEMORY_LIMIT {
+        return Err(Error::Usage(format!(
+            "--memory-limit {given} is less than its minimum, 64K (a size takes a unit: 512M, 1G)"
+        )));
+    }
+    if let Some(available) = crate::memory::available() {
+        if !quiet && u64::try_from(limit).unwrap_or(u64::MAX) > available {
+            notes.push(format!(
+                "note: --memory-limit {given} is more than the {} of memory available: the run is bounded by the memory there is, not by the limit",
+                human_bytes(available)
+            ));
+        }
+    }
+    Ok(limit)
 }
 
 /// When a run of one chunk of `inputs` would not fit in the memory available:

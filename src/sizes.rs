@@ -14,7 +14,13 @@ pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
         Some((i, _)) => (&t[..i], t[i..].to_ascii_uppercase()),
         None => (t, String::new()),
     };
-    let scale: f64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+    // `G`, `GB`, `GiB` and `Gi` (as Kubernetes writes it) are one unit.
+    let unit = unit
+        .strip_suffix("IB")
+        .or_else(|| unit.strip_suffix('B'))
+        .or_else(|| unit.strip_suffix('I'))
+        .unwrap_or(&unit);
+    let scale: f64 = match unit {
         "" => 1.0,
         "K" => 1024.0,
         "M" => 1024.0 * 1024.0,
@@ -24,7 +30,16 @@ pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
     };
     let value: f64 = number.trim().parse().unwrap_or(f64::NAN);
     let bytes = value * scale;
-    if bytes.is_finite() && bytes >= 1.0 {
+    // `usize::MAX as f64` rounds up to 2^64: sizes from it on do not fit
+    // (a cast would quietly saturate to the largest number instead).
+    #[allow(clippy::cast_precision_loss)]
+    let too_large = bytes >= usize::MAX as f64;
+    if bytes.is_finite() && too_large {
+        Err(Error::Usage(format!(
+            "{flag} {text}: too large (more than {} bytes)",
+            usize::MAX
+        )))
+    } else if bytes.is_finite() && bytes >= 1.0 {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(bytes as usize)
     } else {
@@ -59,9 +74,25 @@ mod tests {
         assert_eq!(parse_size("--memory-limit", "512m").unwrap(), 512 << 20);
         assert_eq!(parse_size("--memory-limit", "1.5GiB").unwrap(), 3 << 29);
         assert_eq!(parse_size("--memory-limit", "4096").unwrap(), 4096);
-        for bad in ["", "lots", "1X", "-1G", "0"] {
+        assert_eq!(parse_size("--memory-limit", "2Gi").unwrap(), 2 << 30);
+        assert_eq!(parse_size("--memory-limit", "64KB").unwrap(), 64 << 10);
+        for bad in [
+            "", "lots", "1X", "-1G", "0", "nan", "inf", "1e9", "0.5", "1BB", "1II", "1GiBi",
+        ] {
             assert!(parse_size("--memory-limit", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sizes_too_large_for_the_machine_are_refused_not_saturated() {
+        let error = parse_size("--memory-limit", "99999999999999999999T").unwrap_err();
+        assert!(error.to_string().contains("too large"), "{error}");
+        assert!(parse_size("--memory-limit", "16777216T").is_err());
+        // The largest size that fits is still read as given.
+        assert_eq!(
+            parse_size("--memory-limit", "999999T").unwrap(),
+            999_999 << 40
+        );
     }
 
     #[test]

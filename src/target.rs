@@ -116,6 +116,49 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a run (exit 2) whose standard output is a regular file it also
+/// reads or writes by name (`neardup clean in.jsonl >> in.jsonl`: the
+/// cleaned text would be appended to the input), by device and inode.
+/// Called only when the run writes to the process's standard output.
+///
+/// # Errors
+/// A [`Error::Usage`] naming the path and its role.
+pub fn check_stdout_apart(reads: &[Use], writes: &[Use]) -> Result<()> {
+    let Some(out) = stdout_file() else {
+        return Ok(());
+    };
+    let real = |u: &&Use| u.path.as_os_str() != "-";
+    if let Some(u) = reads
+        .iter()
+        .chain(writes)
+        .filter(real)
+        .find(|u| Identity::of(&u.path).file == Some(out))
+    {
+        return Err(Error::Usage(format!(
+            "standard output is {} ({}): a run never writes into a file it reads or writes by name; send standard output elsewhere, or give -o FILE",
+            crate::escape::shown_path(&u.path),
+            u.role
+        )));
+    }
+    Ok(())
+}
+
+/// The device and inode of standard output when it is a regular file.
+#[cfg(unix)]
+fn stdout_file() -> Option<(u64, u64)> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let meta = File::from(fd).metadata().ok()?;
+    meta.file_type().is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+/// Elsewhere, standard output is not compared.
+#[cfg(not(unix))]
+fn stdout_file() -> Option<(u64, u64)> {
+    None
+}
+
 /// Refuses a run (exit 2) that would write over a lock file in `locks`
 /// (each named with the index it locks as its role): by name after
 /// following links, or by device and inode (`writes` leaves out the run's
@@ -454,18 +497,55 @@ impl Staged {
         temp.persist(&self.target)
             .map_err(|e| Error::io(&self.target, e.error))?;
         drop(live);
-        // The rename itself is made durable by syncing the directory.
-        if let Some(dir) = self.target.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
+        sync_parent(&self.target);
         Ok(())
+    }
+}
+
+/// Makes a rename into `target`'s directory durable by syncing the directory.
+fn sync_parent(target: &Path) {
+    if let Some(dir) = target.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// A complete staged file, closed (a run staging thousands of files under
+/// `--out-dir` would otherwise hold a descriptor for each, and fail with
+/// "Too many open files" under the usual limit of 1024), waiting to be
+/// renamed over its target; removed if dropped first.
+struct Closed {
+    temp: Option<tempfile::TempPath>,
+    target: PathBuf,
+}
+
+impl Closed {
+    /// Renames the file over its target, as [`Staged::persist`] does.
+    fn persist(mut self) -> Result<()> {
+        let temp = self.temp.take().expect("until renamed");
+        let mut live = live();
+        live.retain(|p| p != &*temp);
+        temp.persist(&self.target)
+            .map_err(|e| Error::io(&self.target, e.error))?;
+        drop(live);
+        sync_parent(&self.target);
+        Ok(())
+    }
+}
+
+impl Drop for Closed {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let mut live = live();
+            live.retain(|p| p != &*temp);
+            drop(temp);
+        }
     }
 }
 
@@ -484,7 +564,7 @@ impl Drop for Staged {
 /// (a failure anywhere), they are removed and every target is left as it was.
 #[derive(Default)]
 pub struct Staging {
-    staged: Vec<Staged>,
+    staged: Vec<Closed>,
 }
 
 impl Staging {
@@ -501,9 +581,15 @@ impl Staging {
     }
 
     /// Adds a complete, synced file, renamed by [`Staging::commit`] in the
-    /// order added.
-    pub fn add(&mut self, staged: Staged) {
-        self.staged.push(staged);
+    /// order added. The file is closed here: only its name is held.
+    pub fn add(&mut self, mut staged: Staged) {
+        // Taken out, the file stays among the live ones (removed on a
+        // signal) until it is renamed or dropped.
+        let temp = staged.temp.take().expect("until renamed");
+        self.staged.push(Closed {
+            temp: Some(temp.into_temp_path()),
+            target: std::mem::take(&mut staged.target),
+        });
     }
 
     /// Renames every staged file over its target, in the order added (an
@@ -695,27 +781,40 @@ fn open_files() -> Option<HashSet<PathBuf>> {
     Some(open)
 }
 
-/// Removes every live temporary file when SIGINT, SIGTERM or SIGHUP arrives,
+/// Removes every live temporary file when SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+/// SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU (`ulimit -t`) or SIGVTALRM arrives,
 /// then exits with 128 + the signal's number, as the signal would have. A
 /// SIGBUS (an input truncated while it was mapped: log rotation with
 /// `copytruncate`) ends the run the same way, with exit status 2 and a
-/// message naming the file. Call once, early in `main`.
+/// message naming the file. SIGXFSZ is ignored: a write past `ulimit -f`
+/// fails as on a full disk. Call once, early in `main`.
 ///
 /// # Errors
 /// When the handler cannot be installed.
 #[cfg(unix)]
 pub fn clean_up_on_signals() -> std::io::Result<()> {
-    use signal_hook::consts::{SIGBUS, SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::consts::{
+        SIGALRM, SIGBUS, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGXCPU,
+    };
     // The standard library's SIGBUS handler (for stack overflows) would run
     // first and reset the signal to its default, which kills the process
     // on the retried read before the message: the default goes back first.
-    // SAFETY: setting a signal's disposition to its default, before any
+    // A write past `ulimit -f` raises SIGXFSZ, whose default ends the
+    // process on the spot, leaving its temporary files and a half-made
+    // run; ignored, the write fails with EFBIG as on a full disk, and the
+    // run cleans up and says so (exit 2).
+    // SAFETY: setting signals' dispositions (default, ignored), before any
     // other handler is installed.
     #[allow(unsafe_code)]
     unsafe {
         libc::signal(libc::SIGBUS, libc::SIG_DFL);
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGBUS])?;
+    // Every catchable signal whose default ends the process (SIGPIPE aside:
+    // ignored, a closed pipe is a write error the run reports).
+    let mut signals = signal_hook::iterator::Signals::new([
+        SIGINT, SIGTERM, SIGHUP, SIGBUS, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGVTALRM,
+    ])?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

@@ -122,6 +122,72 @@ fn threads_above_eight_per_core_are_capped_with_a_note() {
     assert!(!one.stderr.contains("per core"), "{one:?}");
 }
 
+#[test]
+fn threads_capped_under_quiet_say_nothing() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
+    let capped = run(dir.path(), &["scan", "-q", "--threads", "1000000", "p.txt"]);
+    assert_eq!(capped.code, 0, "{capped:?}");
+    assert_eq!(capped.stderr, "", "{capped:?}");
+}
+
+#[test]
+fn memory_limits_below_the_minimum_or_beyond_64_bits_are_refused() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
+    for tiny in ["1", "100", "4096", "63K", "0.01M"] {
+        let out = run(dir.path(), &["scan", "--memory-limit", tiny, "p.txt"]);
+        assert_eq!(out.code, 2, "{tiny}: {out:?}");
+        assert!(
+            out.stderr.contains(&format!(
+                "--memory-limit {tiny} is less than its minimum, 64K"
+            )),
+            "{tiny}: {out:?}"
+        );
+        assert!(out.stdout.is_empty(), "{tiny}: {out:?}");
+    }
+    for huge in ["16777216T", "99999999999999999999T", "1e30"] {
+        let out = run(dir.path(), &["scan", "--memory-limit", huge, "p.txt"]);
+        assert_eq!(out.code, 2, "{huge}: {out:?}");
+        assert!(out.stderr.starts_with("neardup: --memory-limit"), "{out:?}");
+    }
+    // The minimum itself works, and a limit above the memory there is runs
+    // (as the memory allows) with a note saying so.
+    let least = run(dir.path(), &["scan", "--memory-limit", "64K", "p.txt"]);
+    assert_eq!(least.code, 0, "{least:?}");
+    let whole = run(dir.path(), &["scan", "p.txt"]);
+    assert_eq!(least.stdout, whole.stdout);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"));
+    let above = cmd
+        .current_dir(dir.path())
+        .env("NEARDUP_AVAILABLE_MEMORY", "1G")
+        .args(["scan", "--memory-limit", "999999T", "p.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(above.status.code(), Some(0), "{above:?}");
+    assert_eq!(above.stdout, whole.stdout);
+    let stderr = String::from_utf8_lossy(&above.stderr);
+    assert!(
+        stderr.contains("--memory-limit 999999T is more than the 1.0G of memory available"),
+        "{stderr}"
+    );
+    // The variable that says how much memory there is must be a size too.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"));
+    let bad = cmd
+        .current_dir(dir.path())
+        .env("NEARDUP_AVAILABLE_MEMORY", "lots")
+        .args(["scan", "p.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains(
+            "NEARDUP_AVAILABLE_MEMORY takes a size such as 1G, 512M or 800K, not \"lots\""
+        ),
+        "{bad:?}"
+    );
+}
+
 /// Two equal records whose ids try to inject workflow commands and ANSI escapes.
 fn hostile_records() -> String {
     let text = "the quick brown fox jumps over the lazy dog again and again today";
@@ -144,6 +210,33 @@ fn no_injection(text: &str, what: &str) {
             !line.starts_with("::error::X") && !line.starts_with("::warning::Y"),
             "{what}: injected line {line:?} in\n{text}"
         );
+    }
+}
+
+/// `--preview` shows the input's own text: an ANSI escape or a C1 control
+/// in a repeated block is shown escaped in the text report and `check`'s.
+#[test]
+fn previews_of_removed_text_show_control_characters_escaped() {
+    let dir = tempdir();
+    let d = dir.path();
+    let block = "evil \u{1b}[31mred \u{9b}2J words that repeat in both documents here";
+    let records = [
+        serde_json::json!({"id": "a", "text": format!("first document opening words here\n\n{block}")}),
+        serde_json::json!({"id": "b", "text": format!("second document opening words too\n\n{block}")}),
+    ]
+    .iter()
+    .fold(String::new(), |out, v| out + &v.to_string() + "\n");
+    std::fs::write(d.join("p.jsonl"), records).unwrap();
+    for command in ["scan", "check"] {
+        let out = run(d, &[command, "--preview", "200", "p.jsonl"]);
+        no_crash(&out, command);
+        let stdout = out.stdout_str();
+        assert!(
+            stdout.contains(r"evil \u{1b}[31mred \u{9b}2J words"),
+            "{command}: {stdout}"
+        );
+        no_injection(&stdout, command);
+        assert!(!stdout.contains('\u{9b}'), "{command}: {stdout}");
     }
 }
 

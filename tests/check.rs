@@ -118,9 +118,9 @@ fn a_piped_batch_with_duplicates_fails_the_github_check() {
     let dir = crate::util::tempdir();
     for (flag, extra) in [
         ("--output-format", &[][..]),
-        ("--output-format", &["--memory-limit", "8K"][..]),
+        ("--output-format", &["--memory-limit", "64K"][..]),
         ("--format", &[][..]),
-        ("--format", &["--memory-limit", "8K"][..]),
+        ("--format", &["--memory-limit", "64K"][..]),
     ] {
         let mut args = vec!["check", flag, "github", "--max-dup-docs", "5%", "-"];
         args.extend_from_slice(extra);
@@ -216,7 +216,7 @@ fn step_summary_is_appended_to_its_file() {
     let dir = crate::util::tempdir();
     std::fs::write(dir.path().join("batch.jsonl"), batch_with_many_duplicates()).unwrap();
     std::fs::write(dir.path().join("summary.md"), "an earlier step\n").unwrap();
-    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+    for extra in [&[][..], &["--memory-limit", "64K"][..]] {
         let mut args = vec![
             "check",
             "--output-format",

@@ -6,7 +6,7 @@ use crate::util::{assert_bytes_eq, data_dir, run, run_with_stdin, tempdir};
 
 /// The index tests' generated corpus (80 documents, 60 KB), and a limit that
 /// cuts it into about fifteen chunks.
-const SMALL: &str = "24K";
+const SMALL: &str = "64K";
 
 fn corpus(dir: &std::path::Path) {
     std::fs::write(dir.join("all.jsonl"), crate::index::batches().concat()).unwrap();
@@ -220,7 +220,7 @@ fn standard_input_and_compressed_inputs_are_spooled_not_held() {
     .unwrap();
     let out = run(
         d,
-        &["clean", "-q", "--memory-limit", "8K", "wire.jsonl.zst"],
+        &["clean", "-q", "--memory-limit", "64K", "wire.jsonl.zst"],
     );
     assert_eq!(out.code, 0, "{out:?}");
     assert_bytes_eq(
@@ -345,7 +345,7 @@ fn broken_input_gets_the_whole_runs_message() {
             let args = |chunked: bool| {
                 let mut args = vec!["clean", "--format", "jsonl", "-o", "out.jsonl"];
                 if chunked {
-                    args.extend(["--memory-limit", "8K"]);
+                    args.extend(["--memory-limit", "64K"]);
                 }
                 args.push(input);
                 args
@@ -693,7 +693,7 @@ fn a_json_array_is_refused_not_cleaned_as_text() {
     })
     .unwrap();
     for name in ["docs.json", "docs.json.gz", "-"] {
-        for limit in [None, Some("8K")] {
+        for limit in [None, Some("64K")] {
             let mut args = vec!["clean", "-o", "out.json", name];
             if let Some(limit) = limit {
                 args.extend(["--memory-limit", limit]);

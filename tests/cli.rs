@@ -345,7 +345,7 @@ fn annotating_an_annotated_file_replaces_its_fields() {
     std::fs::write(d.join("hand.jsonl"), by_hand.repeat(2)).unwrap();
     for mode in [
         &[][..],
-        &["--memory-limit", "24K", "--tmp-dir", "spool"][..],
+        &["--memory-limit", "64K", "--tmp-dir", "spool"][..],
     ] {
         let annotate = |input: &str, output: &str| {
             // Documents only: a second run's blocks are the cleaned ones.
@@ -711,7 +711,7 @@ fn jsonl_report_is_the_json_report_a_line_at_a_time() {
             "--output-format",
             "jsonl",
             "--memory-limit",
-            "8K",
+            "64K",
             "wire.jsonl",
         ],
     );
@@ -919,7 +919,7 @@ fn help_groups_options_and_completions_and_man_page_are_printed() {
 #[test]
 fn annotate_refuses_piped_text_whole_or_chunked() {
     let dir = tempdir();
-    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+    for extra in [&[][..], &["--memory-limit", "64K"][..]] {
         let mut args = vec!["clean", "--annotate", "-"];
         args.extend_from_slice(extra);
         let out = run_with_stdin(dir.path(), &args, Some(b"plain text, not records\n"));

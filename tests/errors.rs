@@ -95,7 +95,7 @@ fn latin1_text_is_read_losslessly_with_a_warning() {
     page.extend_from_slice(para);
     std::fs::write(dir.path().join("page.txt"), &page).unwrap();
     let expected = &page[..page.len() - para.len()];
-    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+    for extra in [&[][..], &["--memory-limit", "64K"][..]] {
         let mut args = vec!["clean", "page.txt"];
         args.extend_from_slice(extra);
         let out = run(dir.path(), &args);
@@ -119,7 +119,7 @@ fn empty_input_is_zero_documents() {
     let dir = tempdir();
     std::fs::write(dir.path().join("empty.txt"), b"").unwrap();
     std::fs::write(dir.path().join("empty.jsonl"), b"").unwrap();
-    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+    for extra in [&[][..], &["--memory-limit", "64K"][..]] {
         for input in ["empty.txt", "empty.jsonl", "-"] {
             let mut args = vec!["check", input];
             args.extend_from_slice(extra);
@@ -153,7 +153,7 @@ fn a_run_whose_every_input_was_skipped_fails() {
     std::fs::create_dir(dir.path().join("batch")).unwrap();
     std::fs::write(dir.path().join("batch/a.bin"), b"\x89PNG\0\0").unwrap();
     std::fs::write(dir.path().join("batch/b.bin"), b"\0\x01").unwrap();
-    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+    for extra in [&[][..], &["--memory-limit", "64K"][..]] {
         let mut args = vec!["check", "batch"];
         args.extend_from_slice(extra);
         let out = run(dir.path(), &args);
@@ -189,7 +189,7 @@ fn json_lines_are_found_by_content() {
     std::fs::create_dir(dir.path().join("documents")).unwrap();
     std::fs::write(dir.path().join("documents/part-0.json.gz"), &gz).unwrap();
     let piped_text: &[u8] = records.as_bytes();
-    for extra in [&[][..], &["--memory-limit", "8K"][..]] {
+    for extra in [&[][..], &["--memory-limit", "64K"][..]] {
         for (input, stdin) in [
             ("d.json", None),
             ("documents", None),

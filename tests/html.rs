@@ -298,7 +298,7 @@ fn a_run_in_chunks_writes_its_page_without_texts() {
             "scan",
             "--json",
             "--memory-limit",
-            "24K",
+            "64K",
             "--html",
             "chunked.html",
             "all.jsonl",

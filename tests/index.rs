@@ -771,7 +771,7 @@ fn recut_copies_are_found_against_an_index_and_across_chunks() {
             0,
             &[
                 &args[..],
-                &["--memory-limit", "24K", "-j", threads, "all.jsonl"],
+                &["--memory-limit", "64K", "-j", threads, "all.jsonl"],
             ]
             .concat(),
         );

@@ -467,7 +467,7 @@ fn chunked_runs_write_the_parquet_whole_runs_do() {
         assert_eq!(expected_tree.len(), 3);
         for threads in ["1", "2"] {
             let chunked = |target: &[&str]| {
-                let mut args = vec!["clean", "-q", "-j", threads, "--memory-limit", "24K"];
+                let mut args = vec!["clean", "-q", "-j", threads, "--memory-limit", "64K"];
                 args.extend_from_slice(&["--tmp-dir", "spool"]);
                 args.extend_from_slice(target);
                 args.extend_from_slice(extra);
@@ -706,7 +706,7 @@ fn a_parquet_file_without_rows_is_zero_documents() {
     let dir = tempdir();
     let d = dir.path();
     write_parquet(&d.join("empty.parquet"), &[], &DataType::Utf8, 16);
-    for chunked in [&[][..], &["--memory-limit", "24K", "--tmp-dir", "spool"]] {
+    for chunked in [&[][..], &["--memory-limit", "64K", "--tmp-dir", "spool"]] {
         let mut args = vec!["clean", "-q", "empty.parquet", "-o", "out.parquet"];
         args.extend_from_slice(chunked);
         let out = run(d, &args);

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// A whole run, and one in about fifteen chunks.
-const MODES: [&[&str]; 2] = [&[], &["--memory-limit", "24K", "--tmp-dir", "spool"]];
+const MODES: [&[&str]; 2] = [&[], &["--memory-limit", "64K", "--tmp-dir", "spool"]];
 
 /// `in.jsonl` (the index tests' 80 documents, with near copies) in `dir`.
 fn corpus(dir: &Path) -> Vec<u8> {
@@ -537,7 +537,13 @@ fn temporary_files_of_dead_runs_are_removed_by_the_next_run_beside_them() {
 #[test]
 fn an_interrupted_run_leaves_no_temporary_file_beside_its_target() {
     use std::io::{Read as _, Write as _};
-    for signal in ["TERM", "INT"] {
+    for (signal, number) in [
+        ("TERM", 15),
+        ("INT", 2),
+        ("QUIT", 3),
+        ("USR1", 10),
+        ("XCPU", 24),
+    ] {
         let dir = tempdir();
         let d = dir.path();
         let text = corpus(d);
@@ -549,7 +555,7 @@ fn an_interrupted_run_leaves_no_temporary_file_beside_its_target() {
                 "--format",
                 "jsonl",
                 "--memory-limit",
-                "24K",
+                "64K",
                 "--tmp-dir",
                 "spool",
                 "-o",
@@ -584,11 +590,190 @@ fn an_interrupted_run_leaves_no_temporary_file_beside_its_target() {
         drop(stdin);
         let mut rest = Vec::new();
         child.stdout.take().unwrap().read_to_end(&mut rest).unwrap();
-        let number = if signal == "TERM" { 15 } else { 2 };
-        assert_eq!(status.code(), Some(128 + number), "{status:?}");
+        assert_eq!(status.code(), Some(128 + number), "{signal}: {status:?}");
         assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
         assert!(!d.join("out.jsonl").exists());
     }
+}
+
+/// A write past the shell's file size limit (`ulimit -f`, SIGXFSZ) fails
+/// like a full disk: exit 2 naming the file, the old output and index as
+/// they were, no temporary file left (the signal's default would have
+/// killed the run on the spot, leaving them).
+#[test]
+fn a_write_past_the_file_size_limit_fails_cleanly() {
+    for mode in MODES {
+        for args in [
+            &["clean", "-q", "in.jsonl", "-o", "out.jsonl"][..],
+            &[
+                "clean",
+                "-q",
+                "in.jsonl",
+                "--index",
+                "i.ndx",
+                "--update",
+                "-o",
+                "out.jsonl",
+            ],
+            &["index", "build", "-q", "in.jsonl", "-o", "out.jsonl"],
+        ] {
+            let dir = tempdir();
+            let d = dir.path();
+            corpus(d);
+            std::fs::write(d.join("out.jsonl"), "old\n").unwrap();
+            let mut all: Vec<&str> = args.to_vec();
+            let at = if args[0] == "index" { 2 } else { 1 };
+            for (i, flag) in mode.iter().enumerate() {
+                all.insert(at + i, flag);
+            }
+            let out = Command::new("sh")
+                .current_dir(d)
+                .arg("-c")
+                .arg("ulimit -f 8 && exec \"$0\" \"$@\"")
+                .arg(env!("CARGO_BIN_EXE_neardup"))
+                .args(&all)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{all:?}: {out:?}");
+            assert!(stderr.contains("File too large"), "{all:?}: {stderr}");
+            assert_eq!(
+                std::fs::read(d.join("out.jsonl")).unwrap(),
+                b"old\n",
+                "{all:?}"
+            );
+            assert!(!d.join("i.ndx").exists(), "{all:?}");
+            assert!(temporaries(d).is_empty(), "{all:?}: {:?}", temporaries(d));
+        }
+    }
+}
+
+/// An `--out-dir` of more files than the process may hold open at once
+/// (here 300 under `ulimit -n 64`; thousands under the usual 1024): each
+/// staged file is closed once written, and all are renamed at the end.
+#[test]
+fn an_out_dir_of_more_files_than_open_descriptors_is_written() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir(d.join("many")).unwrap();
+    for i in 0..300 {
+        let text: Vec<String> = (0..12).map(|j| format!("w{i}x{j}")).collect();
+        std::fs::write(d.join(format!("many/f{i}.txt")), text.join(" ") + "\n").unwrap();
+    }
+    for mode in MODES {
+        let _ = std::fs::remove_dir_all(d.join("out"));
+        let mut args = vec!["clean", "-q"];
+        args.extend_from_slice(mode);
+        args.extend(["many", "--out-dir", "out"]);
+        let out = Command::new("sh")
+            .current_dir(d)
+            .arg("-c")
+            .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_neardup"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: {out:?}");
+        for i in [0, 150, 299] {
+            assert_eq!(
+                std::fs::read(d.join(format!("out/f{i}.txt"))).unwrap(),
+                std::fs::read(d.join(format!("many/f{i}.txt"))).unwrap()
+            );
+        }
+        assert_eq!(std::fs::read_dir(d.join("out")).unwrap().count(), 300);
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+    }
+}
+
+/// `neardup` in `dir` with standard output into `stdout`.
+fn run_into(dir: &Path, args: &[&str], stdout: std::fs::File) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .current_dir(dir)
+        .args(args)
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
+/// Appending to a file for standard output.
+fn append(path: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+}
+
+/// `neardup clean in.jsonl >> in.jsonl` would append the cleaned text to
+/// the input it reads: standard output, a regular file, is compared with
+/// every path read or written, by file identity.
+#[test]
+fn standard_output_into_a_file_the_run_reads_is_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = corpus(d);
+    std::fs::write(d.join("a.txt"), "one paragraph of words\n").unwrap();
+    let built = run(d, &["index", "build", "-q", "in.jsonl", "-o", "i.ndx"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let index = std::fs::read(d.join("i.ndx")).unwrap();
+    for (args, target) in [
+        (&["clean", "-q", "in.jsonl"][..], "in.jsonl"),
+        (&["scan", "-q", "in.jsonl"], "in.jsonl"),
+        (&["check", "-q", "in.jsonl"], "in.jsonl"),
+        (&["scan", "-q", "a.txt", "--index", "i.ndx"], "i.ndx"),
+        (
+            &["clean", "-q", "a.txt", "--index", "i.ndx", "--update"],
+            "i.ndx",
+        ),
+        (&["index", "stats", "i.ndx"], "i.ndx"),
+    ] {
+        let out = run_into(d, args, append(&d.join(target)));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("standard output is {target}")),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{args:?}");
+        assert_eq!(std::fs::read(d.join("i.ndx")).unwrap(), index, "{args:?}");
+    }
+    // Into another file it runs.
+    let out = run_into(d, &["clean", "-q", "in.jsonl"], append(&d.join("o.jsonl")));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!std::fs::read(d.join("o.jsonl")).unwrap().is_empty());
+}
+
+/// A run in chunks writes its output as it goes; failing at the last
+/// record, it cuts standard output (a regular file) back to where it stood.
+#[test]
+fn a_failed_run_leaves_no_partial_output_in_a_standard_output_file() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut text = corpus(d);
+    text.extend_from_slice(b"{\"text\": 5}\n");
+    std::fs::write(d.join("bad.jsonl"), &text).unwrap();
+    let args = [
+        "clean",
+        "-q",
+        "--memory-limit",
+        "64K",
+        "--tmp-dir",
+        "spool",
+        "bad.jsonl",
+    ];
+    let out = run_into(d, &args, std::fs::File::create(d.join("o.jsonl")).unwrap());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:81"),
+        "{out:?}"
+    );
+    let left = std::fs::metadata(d.join("o.jsonl")).unwrap().len();
+    assert_eq!(left, 0, "{left} bytes of partial output");
+    std::fs::write(d.join("log.jsonl"), "kept\n").unwrap();
+    let out = run_into(d, &args, append(&d.join("log.jsonl")));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let log = std::fs::read(d.join("log.jsonl")).unwrap();
+    assert!(log == b"kept\n", "{} bytes", log.len());
 }
 
 #[test]
@@ -732,7 +917,7 @@ fn a_file_given_as_tmp_dir_is_not_a_directory() {
         &[
             "scan",
             "--memory-limit",
-            "24K",
+            "64K",
             "--tmp-dir",
             "file",
             "in.jsonl",
@@ -759,7 +944,7 @@ fn a_fifo_device_or_file_given_as_out_dir_is_not_a_directory() {
     std::fs::write(d.join("file"), "x").unwrap();
     std::os::unix::fs::symlink("file", d.join("link")).unwrap();
     for target in ["ff", "null", "file", "link"] {
-        for limit in [&[][..], &["--memory-limit", "24K"]] {
+        for limit in [&[][..], &["--memory-limit", "64K"]] {
             let mut args = vec!["clean", "in.jsonl", "--out-dir", target];
             args.extend_from_slice(limit);
             let out = run_or_hang(d, &args);

@@ -161,8 +161,16 @@ impl Options<'_> {
             return Ok(None);
         }
         value.extract::<T>().map(Some).map_err(|_| {
+            // The value itself too (shortened): `-1` for a count is an
+            // int, and "got int" alone would not say what is wrong.
+            let shown: String = value
+                .repr()
+                .map_or_else(|_| "?".into(), |r| r.to_string())
+                .chars()
+                .take(40)
+                .collect();
             PyTypeError::new_err(format!(
-                "{}: expected {what}, got {}",
+                "{}: expected {what}, got {shown} ({})",
                 flag(name),
                 value
                     .get_type()
@@ -174,6 +182,13 @@ impl Options<'_> {
 
     fn number<T: for<'a> FromPyObjectOwned<'a>>(&self, name: &str, default: T) -> PyResult<T> {
         Ok(self.take(name, "a number")?.unwrap_or(default))
+    }
+
+    /// A count or size (the CLI's unsigned options): a whole number from 0.
+    fn whole<T: for<'a> FromPyObjectOwned<'a>>(&self, name: &str, default: T) -> PyResult<T> {
+        Ok(self
+            .take(name, "a whole number from 0 (that fits the option)")?
+            .unwrap_or(default))
     }
 
     fn flag(&self, name: &str, default: bool) -> PyResult<bool> {
@@ -246,8 +261,8 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
     let d = Config::default();
     let measure = options.choice("measure", d.measure)?;
     let (bands, rows) = (
-        options.take::<usize>("bands", "a number")?,
-        options.take::<usize>("rows", "a number")?,
+        options.take::<usize>("bands", "a whole number from 0 (that fits the option)")?,
+        options.take::<usize>("rows", "a whole number from 0 (that fits the option)")?,
     );
     if bands.is_some() != rows.is_some() {
         let missing = if bands.is_none() { "--bands" } else { "--rows" };
@@ -268,7 +283,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         Some(keep) => Keep::parse(&keep).map_err(|e| usage(&e))?,
         None => d.keep.clone(),
     };
-    let (threads, note) = neardup::config::resolve_threads(options.number("threads", 0)?);
+    let (threads, note) = neardup::config::resolve_threads(options.whole("threads", 0)?);
     if let Some(note) = note {
         Python::attach(|py| {
             pyo3::PyErr::warn(
@@ -284,27 +299,27 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         format: options.choice("format", d.format)?,
         text_field: options.string("text_field")?.unwrap_or(d.text_field),
         id_field: options.string("id_field")?.unwrap_or(d.id_field),
-        block_shingle: options.number("block_shingle", d.block_shingle)?,
+        block_shingle: options.whole("block_shingle", d.block_shingle)?,
         block_threshold: options.number("block_threshold", d.block_threshold)?,
-        min_words: options.number("min_words", d.min_words)?,
+        min_words: options.whole("min_words", d.min_words)?,
         drop_short: options.flag("drop_short", d.drop_short)?,
         strip_markup: options.flag("strip_markup", d.strip_markup)?,
-        max_gap: options.number("max_gap", d.max_gap)?,
-        seed: options.number("seed", d.seed)?,
+        max_gap: options.whole("max_gap", d.max_gap)?,
+        seed: options.whole("seed", d.seed)?,
         level: options.choice("level", d.level)?,
         method: options.choice("method", d.method)?,
-        doc_shingle: options.number("doc_shingle", d.doc_shingle)?,
-        num_perm: options.number("num_perm", d.num_perm)?,
+        doc_shingle: options.whole("doc_shingle", d.doc_shingle)?,
+        num_perm: options.whole("num_perm", d.num_perm)?,
         threshold: options.number("threshold", measure.default_threshold())?,
         banding: bands.zip(rows),
-        hamming: options.number("hamming", d.hamming)?,
+        hamming: options.whole("hamming", d.hamming)?,
         measure,
         keep,
         annotate: options.flag("annotate", d.annotate)?,
         on_error: options.choice("on_error", d.on_error)?,
         glob,
         text: options.flag("text", d.text)?,
-        preview: options.number("preview", d.preview)?,
+        preview: options.whole("preview", d.preview)?,
         mmap: options.flag("mmap", d.mmap)?,
         threads,
     };

@@ -161,8 +161,14 @@ def test_options_are_refused_with_the_cli_messages(cli, tmp_path):
         neardup.clean(records, level="docz")
     with pytest.raises(TypeError, match="unexpected keyword argument 'min_word'"):
         neardup.clean(records, min_word=3)
-    with pytest.raises(TypeError, match="--min-words: expected a number, got str"):
+    with pytest.raises(TypeError, match=r"--min-words: expected a whole number from 0 \(that fits the option\), got 'three' \(str\)"):
         neardup.clean(records, min_words="three")
+    with pytest.raises(TypeError, match=r"--threads: expected a whole number from 0 \(that fits the option\), got -1 \(int\)"):
+        neardup.clean(records, threads=-1)
+    with pytest.raises(TypeError, match=r"--threshold: expected a number, got 'x' \(str\)"):
+        neardup.clean(records, threshold="x")
+    with pytest.raises(neardup.NeardupError, match="--memory-limit 1 is less than its minimum, 64K"):
+        neardup.clean(records, memory_limit=1)
     with pytest.raises(neardup.NeardupError, match="required arguments were not provided: --rows"):
         neardup.clean(records, bands=4)
 

@@ -303,6 +303,9 @@ pub fn write_text(
                     );
                 }
                 if let Some(text) = &removal.preview {
+                    // The input's own text: its escapes cannot drive the
+                    // terminal or start a line.
+                    let text = crate::escape::printable(text);
                     let _ = writeln!(out, "    {}: \"{text}\"", lines(removal.repeat.lines));
                 }
             }

@@ -1,0 +1,729 @@
+#!/usr/bin/env python3
+"""A hostile tester's pass over a neardup binary (issue 14): prints one
+Markdown table row a case (case, command, expected, got, verdict).
+
+    python3 benches/hostile.py path/to/neardup [--only SUBSTRING] [--heavy]
+
+Every case runs in its own temporary directory. Special targets are FIFOs
+and `mknod` devices made inside it (as root), never real /dev paths. Disk
+full is a 1 MiB tmpfs mounted inside it (as root; skipped otherwise).
+`--heavy` adds the bombs and the large files (gigabytes decompressed, a
+100 MB line), which take minutes.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+B = None
+ROWS = []
+FAILED = []
+
+
+def words(n, seed=0):
+    import random
+
+    rng = random.Random(seed)
+    vocab = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+        "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
+        "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey",
+        "xray", "yankee", "zulu", "river", "stone", "cloud", "paper", "light",
+    ]
+    return " ".join(rng.choice(vocab) + str(rng.randrange(50)) for _ in range(n))
+
+
+def records(n=40):
+    out = []
+    for i in range(n):
+        text = words(60, seed=i % 25)  # 15 exact copies
+        out.append(json.dumps({"id": f"d{i}", "text": text}))
+    return "\n".join(out) + "\n"
+
+
+TEXT = "\n\n".join(words(40, seed=i % 6) for i in range(12)) + "\n"
+
+
+def old(path):
+    """Whether `path` still holds the "old" line the case wrote."""
+    try:
+        with open(path) as f:
+            return f.read() == "old\n"
+    except OSError:
+        return False
+
+
+def sha(path):
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()[:12]
+    except OSError as e:
+        return f"<{e.strerror}>"
+
+
+def nd(args, cwd, stdin=None, timeout=300, env=None, pass_fds=(), stdout=None):
+    full_env = dict(os.environ)
+    full_env.pop("GITHUB_STEP_SUMMARY", None)
+    full_env.update(env or {})
+    p = subprocess.run(
+        [B] + args,
+        cwd=cwd,
+        input=stdin,
+        stdout=stdout if stdout is not None else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
+        env=full_env,
+        pass_fds=pass_fds,
+    )
+    return p.returncode, p.stdout or b"", p.stderr.decode("utf-8", "replace")
+
+
+def crashed(code, err):
+    return code not in (0, 1, 2) or "panicked" in err or "memory allocation" in err
+
+
+def short(err, n=110):
+    err = err.strip().replace("\n", " / ").replace("|", "\\|")
+    return err[:n] + ("..." if len(err) > n else "")
+
+
+def row(case, command, expected, got, ok):
+    command = command.replace("|", "\\|")
+    ROWS.append(f"| {case} | `{command}` | {expected} | {got} | {'ok' if ok else '**FAIL**'} |")
+    print(ROWS[-1], flush=True)
+    if not ok:
+        FAILED.append(case)
+
+
+def temps(d):
+    found = []
+    for root, _, files in os.walk(d):
+        found += [os.path.join(root, f) for f in files if ".neardup-" in f and f.endswith(".tmp")]
+    return found
+
+
+def setup(d):
+    with open(os.path.join(d, "r.jsonl"), "w") as f:
+        f.write(records())
+    with open(os.path.join(d, "a.txt"), "w") as f:
+        f.write(TEXT)
+    os.mkdir(os.path.join(d, "sub"))
+    with open(os.path.join(d, "sub", "b.txt"), "w") as f:
+        f.write(TEXT)
+
+
+def refused(case, args, d, expect_unchanged, pass_fds=(), env=None):
+    """A run that must be refused (exit 2, a message) with `expect_unchanged` intact."""
+    before = {p: sha(os.path.join(d, p)) for p in expect_unchanged}
+    code, _, err = nd(args, d, pass_fds=pass_fds, env=env)
+    after = {p: sha(os.path.join(d, p)) for p in expect_unchanged}
+    ok = code == 2 and before == after and not crashed(code, err) and err.startswith("neardup:")
+    changed = [p for p in before if before[p] != after[p]]
+    got = f"exit {code}; {short(err)}" + (f"; CHANGED {changed}" if changed else "")
+    row(case, "neardup " + " ".join(args), "exit 2, nothing changed", got, ok)
+
+
+def case_aliases():
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.symlink("r.jsonl", os.path.join(d, "link.jsonl"))
+        os.link(os.path.join(d, "r.jsonl"), os.path.join(d, "hard.jsonl"))
+        absolute = os.path.join(d, "r.jsonl")
+        aliases = {
+            "name": "r.jsonl",
+            "./name": "./r.jsonl",
+            "sub/..": "sub/../r.jsonl",
+            "symlink": "link.jsonl",
+            "hard link": "hard.jsonl",
+            "absolute //": "/" + absolute,
+        }
+        for how, alias in aliases.items():
+            for flag in ["-o", "--report", "--html"]:
+                extra = ["-o", "out.jsonl"] if flag != "-o" else []
+                refused(f"1: clean {flag} = input by {how}", ["clean", "-q", "r.jsonl", *extra, flag, alias], d, ["r.jsonl"])
+            refused(f"1: index build -o = input by {how}", ["index", "build", "-q", "r.jsonl", "-o", alias], d, ["r.jsonl"])
+            refused(f"1: check --step-summary = input by {how}", ["check", "-q", "r.jsonl", "--step-summary", alias], d, ["r.jsonl"])
+        # /proc/self/fd/N: the run's own descriptor on the input.
+        fd = os.open(absolute, os.O_RDONLY)
+        try:
+            for flag in ["-o", "--report"]:
+                extra = ["-o", "out.jsonl"] if flag != "-o" else []
+                refused(f"1: clean {flag} = input by /proc/self/fd/{fd}", ["clean", "-q", "r.jsonl", *extra, flag, f"/proc/self/fd/{fd}"], d, ["r.jsonl"], pass_fds=(fd,))
+        finally:
+            os.close(fd)
+        # GITHUB_STEP_SUMMARY is only where the user points --step-summary.
+        summary_before = sha(absolute)
+        code, out, err = nd(["check", "-q", "--output-format", "github", "r.jsonl"], d, env={"GITHUB_STEP_SUMMARY": absolute})
+        row("1: GITHUB_STEP_SUMMARY = the input", "GITHUB_STEP_SUMMARY=r.jsonl neardup check --output-format github r.jsonl", "input untouched", f"exit {code}; input {'unchanged' if sha(absolute) == summary_before else 'CHANGED'}", not crashed(code, err) and sha(absolute) == summary_before)
+        # Indexes.
+        code, _, err = nd(["index", "build", "-q", "r.jsonl", "-o", "i.ndx"], d)
+        assert code == 0, err
+        os.symlink("i.ndx", os.path.join(d, "ilink.ndx"))
+        os.link(os.path.join(d, "i.ndx"), os.path.join(d, "ihard.ndx"))
+        for how, alias in {"name": "i.ndx", "symlink": "ilink.ndx", "hard link": "ihard.ndx", "lock": "i.ndx.lock"}.items():
+            refused(f"1: clean --index --update, -o = index by {how}", ["clean", "-q", "a.txt", "--index", "i.ndx", "--update", "-o", alias], d, ["i.ndx"])
+            refused(f"1: --reference, -o = reference by {how}", ["clean", "-q", "a.txt", "--reference", "i.ndx", "-o", alias], d, ["i.ndx"])
+            refused(f"1: --report = updated index by {how}", ["clean", "-q", "a.txt", "--index", "i.ndx", "--update", "-o", "o.txt", "--report", alias], d, ["i.ndx"])
+            refused(f"1: index merge -o = input by {how}", ["index", "merge", "i.ndx", "i.ndx", "-o", alias] if how != "name" else ["index", "merge", "i.ndx", "ilink.ndx", "-o", "i.ndx"], d, ["i.ndx"])
+        refused("Smaller: self-merge by hard link", ["index", "merge", "i.ndx", "ihard.ndx", "-o", "m.ndx"], d, ["i.ndx"])
+        refused("1: --out-dir . over its own inputs", ["clean", "-q", "a.txt", "sub/b.txt", "--out-dir", "."], d, ["a.txt", "sub/b.txt"])
+        refused("1: --out-dir sub/.. over its own inputs", ["clean", "-q", "a.txt", "--out-dir", "sub/.."], d, ["a.txt"])
+        refused("1: -o and --report the same file by hard link", ["clean", "-q", "a.txt", "-o", "x.txt", "--report", "x.txt"], d, [])
+        refused("1: --html = -o", ["clean", "-q", "a.txt", "-o", "x.txt", "--html", "./x.txt"], d, [])
+        refused("1: --tmp-dir a file (Smaller)", ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", "a.txt", "r.jsonl", "-o", "o.jsonl"], d, ["a.txt"])
+
+
+def case_targets():
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        whole = nd(["clean", "-q", "r.jsonl", "-o", "-"], d)[1]
+        # FIFO as -o, --report, --html.
+        for flag in ["-o", "--report", "--html"]:
+            fifo = os.path.join(d, f"fifo{flag}")
+            os.mkfifo(fifo)
+            got = {}
+
+            def drain():
+                with open(fifo, "rb") as f:
+                    got["bytes"] = f.read()
+
+            t = threading.Thread(target=drain)
+            t.start()
+            extra = ["-o", "o.jsonl"] if flag != "-o" else []
+            code, _, err = nd(["clean", "-q", "r.jsonl", *extra, flag, fifo], d, timeout=60)
+            t.join(10)
+            still = stat.S_ISFIFO(os.lstat(fifo).st_mode)
+            ok = code == 0 and still and len(got.get("bytes", b"")) > 0 and (flag != "-o" or got["bytes"] == whole)
+            row(f"2: {flag} a FIFO", f"neardup clean r.jsonl {flag} fifo", "written through, still a FIFO", f"exit {code}; FIFO {still}; {len(got.get('bytes', b''))} bytes read", ok)
+        if os.geteuid() == 0:
+            for name, minor in [("null", 3), ("zero", 5)]:
+                dev = os.path.join(d, name)
+                os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+                for flag in ["-o", "--report"]:
+                    extra = ["-o", "o.jsonl"] if flag != "-o" else []
+                    code, _, err = nd(["clean", "-q", "r.jsonl", *extra, flag, dev], d)
+                    still = stat.S_ISCHR(os.lstat(dev).st_mode)
+                    row(f"2: {flag} a char device ({name}, mknod)", f"neardup clean r.jsonl {flag} ./{name}", "exit 0, still a device", f"exit {code}; device {still}; {short(err, 60)}", code == 0 and still)
+            full = os.path.join(d, "full")
+            os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+            code, _, err = nd(["clean", "-q", "r.jsonl", "-o", full], d)
+            row("3: -o a full device (mknod 1,7)", "neardup clean r.jsonl -o ./full", "exit 2, says no space", f"exit {code}; {short(err)}", code == 2 and "space" in err.lower())
+            # Index updated only after the output is written.
+            code, _, err = nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
+            before = sha(os.path.join(d, "u.ndx"))
+            code, _, err = nd(["clean", "-q", "r.jsonl", "--index", "u.ndx", "--update", "-o", full], d)
+            row("3: --update with -o a full device", "neardup clean r.jsonl --index u.ndx --update -o ./full", "exit 2, index unchanged", f"exit {code}; index {'unchanged' if sha(os.path.join(d, 'u.ndx')) == before else 'CHANGED'}", code == 2 and sha(os.path.join(d, "u.ndx")) == before)
+            with open(full, "wb") as out:
+                code, _, err = nd(["check", "-q", "r.jsonl", "--index", "u.ndx", "--update"], d, stdout=out)
+            row("3: check --update, stdout a full device", "neardup check r.jsonl --index u.ndx --update > ./full", "exit 2, index unchanged", f"exit {code}; index {'unchanged' if sha(os.path.join(d, 'u.ndx')) == before else 'CHANGED'}; {short(err, 60)}", code == 2 and sha(os.path.join(d, "u.ndx")) == before)
+        # Symlinks.
+        with open(os.path.join(d, "target.txt"), "w") as f:
+            f.write("old\n")
+        os.symlink("target.txt", os.path.join(d, "tl.jsonl"))
+        code, _, err = nd(["clean", "-q", "r.jsonl", "-o", "tl.jsonl"], d)
+        is_link = os.path.islink(os.path.join(d, "tl.jsonl"))
+        row("2: -o a symlink to a file", "neardup clean r.jsonl -o tl.jsonl", "link kept, target replaced", f"exit {code}; link {is_link}; target {'new' if sha(os.path.join(d, 'target.txt')) == hashlib.sha256(whole).hexdigest()[:12] else 'OLD'}", code == 0 and is_link and sha(os.path.join(d, "target.txt")) == hashlib.sha256(whole).hexdigest()[:12])
+        os.symlink("nowhere/x.jsonl", os.path.join(d, "dangling.jsonl"))
+        code, _, err = nd(["clean", "-q", "r.jsonl", "-o", "dangling.jsonl"], d)
+        made = os.path.isfile(os.path.join(d, "nowhere", "x.jsonl")) and os.path.islink(os.path.join(d, "dangling.jsonl"))
+        row("2: -o a dangling symlink into a missing dir", "neardup clean r.jsonl -o dangling.jsonl", "target and its directory created (as -o into a missing directory), link kept", f"exit {code}; {made}; {short(err)}", code == 0 and made)
+        os.symlink("made.jsonl", os.path.join(d, "dangling2.jsonl"))
+        code, _, err = nd(["clean", "-q", "r.jsonl", "-o", "dangling2.jsonl"], d)
+        made = os.path.exists(os.path.join(d, "made.jsonl")) and os.path.islink(os.path.join(d, "dangling2.jsonl"))
+        row("2: -o a dangling symlink", "neardup clean r.jsonl -o dangling2.jsonl", "target created, link kept", f"exit {code}; {made}", code == 0 and made)
+        # /proc/self/fd/1 with stdout a regular file.
+        with open(os.path.join(d, "stdout.jsonl"), "wb") as out:
+            ino = os.fstat(out.fileno()).st_ino
+            code, _, err = nd(["clean", "-q", "r.jsonl", "-o", "/proc/self/fd/1"], d, stdout=out)
+        same = os.stat(os.path.join(d, "stdout.jsonl")).st_ino == ino and sha(os.path.join(d, "stdout.jsonl")) == hashlib.sha256(whole).hexdigest()[:12]
+        row("2: -o /proc/self/fd/1 (stdout a file)", "neardup clean r.jsonl -o /proc/self/fd/1 > stdout.jsonl", "the file has the output", f"exit {code}; {same}; {short(err, 60)}", code == 0 and same)
+        # Pipe closed early with --update.
+        code, _, err = nd(["index", "build", "-q", "a.txt", "-o", "p.ndx"], d)
+        before = sha(os.path.join(d, "p.ndx"))
+        p = subprocess.Popen([B, "clean", "r.jsonl", "--index", "p.ndx", "--update"], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p.stdout.close()
+        err = p.stderr.read().decode()
+        code = p.wait()
+        unchanged = sha(os.path.join(d, "p.ndx")) == before
+        row("Smaller: --update, output pipe closed", "neardup clean r.jsonl --index p.ndx --update \\| (closed)", "index unchanged and said so, or exit != 0", f"exit {code}; index {'unchanged' if unchanged else 'updated'}; {short(err, 80)}", unchanged and (code != 0 or "not updated" in err or "index" in err) and not crashed(code if code >= 0 else 99, err))
+
+
+def tmpfs(d, size="1m"):
+    mnt = os.path.join(d, "small")
+    os.mkdir(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", mnt], capture_output=True)
+    return mnt if r.returncode == 0 else None
+
+
+def fill(mnt):
+    """Fills the tmpfs at `mnt` but for a few bytes."""
+    fd = os.open(os.path.join(mnt, "fill"), os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"x" * 4096) > 0:
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def case_disk_full():
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        with open(os.path.join(d, "big.jsonl"), "w") as f:
+            for i in range(2000):
+                f.write(json.dumps({"id": i, "text": words(150, seed=i)}) + "\n")
+        mnt = tmpfs(d)
+        if mnt is None:
+            row("3/4: disk full", "mount tmpfs", "", "skipped (not root)", True)
+            return
+        try:
+            with open(os.path.join(mnt, "old.jsonl"), "w") as f:
+                f.write("old\n")
+            for limit in [[], ["--memory-limit", "1M"]]:
+                code, _, err = nd(["clean", "-q", *limit, "big.jsonl", "-o", "small/old.jsonl"], d)
+                left = temps(mnt)
+                row(f"3: -o on a full disk {' '.join(limit)}", f"neardup clean {' '.join(limit)} big.jsonl -o small/old.jsonl", "exit 2, old file intact, no temp", f"exit {code}; old {'intact' if old(os.path.join(mnt, 'old.jsonl')) else 'CHANGED'}; temps {len(left)}; {short(err, 70)}", code == 2 and open(os.path.join(mnt, "old.jsonl")).read() == "old\n" and not left)
+            # The report fails after the output was written: nothing changes.
+            nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
+            before = sha(os.path.join(d, "u.ndx"))
+            with open(os.path.join(d, "out.jsonl"), "w") as f:
+                f.write("old\n")
+            fill(mnt)
+            code, _, err = nd(["clean", "-q", "big.jsonl", "--index", "u.ndx", "--update", "-o", "out.jsonl", "--report", "small/rep.json", "--json"], d)
+            ok = code == 2 and sha(os.path.join(d, "u.ndx")) == before and open(os.path.join(d, "out.jsonl")).read() == "old\n"
+            row("3: --report fails (disk full) with --update", "neardup clean big.jsonl --index u.ndx --update -o out.jsonl --report small/rep.json", "exit 2, index and output unchanged", f"exit {code}; index {'unchanged' if sha(os.path.join(d, 'u.ndx')) == before else 'CHANGED'}; out {'old' if old(os.path.join(d, 'out.jsonl')) else 'CHANGED'}; {short(err, 50)}", ok)
+            os.remove(os.path.join(mnt, "fill"))
+            # --out-dir all or nothing.
+            tree = os.path.join(mnt, "tree")
+            os.mkdir(tree)
+            names = []
+            for i in range(4):
+                name = f"t{i}.txt"
+                with open(os.path.join(d, name), "w") as f:
+                    f.write("\n\n".join(words(60, seed=1000 * i + j) for j in range(1200)))
+                with open(os.path.join(tree, name), "w") as f:
+                    f.write("old\n")
+                names.append(name)
+            code, _, err = nd(["clean", "-q", *names, "--out-dir", "small/tree"], d)
+            olds = [open(os.path.join(tree, n)).read() == "old\n" for n in names]
+            left = [f for f in os.listdir(tree) if f not in names]
+            row("4: --out-dir on a full disk (4 x 500 KB into 1 MiB)", "neardup clean t0..t3.txt --out-dir small/tree", "exit 2, every old file intact, nothing staged left", f"exit {code}; old {sum(olds)}/4; left {left}; {short(err, 60)}", code == 2 and all(olds) and not left)
+            # Index build / update on a full disk.
+            code, _, err = nd(["index", "build", "-q", "big.jsonl", "-o", "small/i.ndx"], d)
+            row("3: index build on a full disk", "neardup index build big.jsonl -o small/i.ndx", "exit 2, no index, no temp", f"exit {code}; exists {os.path.exists(os.path.join(mnt, 'i.ndx'))}; temps {len(temps(mnt))}; {short(err, 60)}", code == 2 and not os.path.exists(os.path.join(mnt, "i.ndx")) and not temps(mnt))
+        finally:
+            subprocess.run(["umount", mnt])
+
+
+def case_file_size_limit():
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "big.jsonl"), "w") as f:
+            for i in range(2000):
+                f.write(json.dumps({"id": i, "text": words(150, seed=i)}) + "\n")
+        with open(os.path.join(d, "o.jsonl"), "w") as f:
+            f.write("old\n")
+        for args in [["clean", "-q", "big.jsonl", "-o", "o.jsonl"], ["index", "build", "-q", "big.jsonl", "-o", "i.ndx"]]:
+            p = subprocess.run(["bash", "-c", f"ulimit -f 200; exec {B} " + " ".join(args)], cwd=d, capture_output=True)
+            err = p.stderr.decode()
+            left = temps(d)
+            intact = old(os.path.join(d, "o.jsonl"))
+            # A rerun without the limit cleans up after the dead one.
+            code2, _, err2 = nd(args, d)
+            left2 = temps(d)
+            row(f"3: ulimit -f (SIGXFSZ) during {args[0]} {args[1] if args[0] == 'index' else ''}", f"ulimit -f 200; neardup {' '.join(args)}", "exit 2 or killed; old intact; rerun leaves no temp", f"exit {p.returncode}; old {'intact' if intact else 'CHANGED'}; temps {len(left)} then {len(left2)} after rerun (exit {code2}); {short(err, 60)}", intact and not left2 and code2 == 0)
+            with open(os.path.join(d, "o.jsonl"), "w") as f:
+                f.write("old\n")
+
+
+def case_signals():
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "big.jsonl"), "w") as f:
+            for i in range(40000):
+                f.write(json.dumps({"id": i, "text": words(120, seed=i)}) + "\n")
+        os.mkdir(os.path.join(d, "sp"))
+        for sig in [signal.SIGINT, signal.SIGTERM, signal.SIGKILL, signal.SIGHUP]:
+            for args in [["clean", "-q", "--memory-limit", "4M", "--tmp-dir", "sp", "big.jsonl", "-o", "o.jsonl"],
+                         ["clean", "-q", "big.jsonl", "--index", "i.ndx", "--update", "-o", "o2.jsonl"],
+                         ["index", "build", "-q", "big.jsonl", "-o", "b.ndx"]]:
+                for delay in [0.3, 1.5]:
+                    with open(os.path.join(d, "o.jsonl"), "w") as f:
+                        f.write("old\n")
+                    p = subprocess.Popen([B] + args, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    time.sleep(delay)
+                    p.send_signal(sig)
+                    try:
+                        p.wait(30)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+                        p.wait()
+                    left = temps(d)
+                    spool = os.listdir(os.path.join(d, "sp"))
+                    code2, _, err2 = nd(args, d)
+                    left2 = temps(d)
+                    spool2 = os.listdir(os.path.join(d, "sp"))
+                    ok = (sig == signal.SIGKILL or (not left and not spool)) and not left2 and not spool2 and code2 == 0
+                    row(f"6: {signal.Signals(sig).name} at {delay}s, {' '.join(args[:2])}", f"neardup {' '.join(args)}", "no temp (or removed by the rerun)", f"exit {p.returncode}; temps {len(left)}, spool {len(spool)}; rerun exit {code2}, temps {len(left2)}, spool {len(spool2)}", ok)
+                    for n in ["i.ndx", "b.ndx"]:
+                        if os.path.exists(os.path.join(d, n)):
+                            os.remove(os.path.join(d, n))
+
+
+def case_truncate():
+    with tempfile.TemporaryDirectory() as d:
+        chunk = "".join(json.dumps({"id": i, "text": words(120, seed=i)}) + "\n" for i in range(2000))
+        for args in [["scan", "-q"], ["scan", "-q", "--memory-limit", "4M"], ["scan", "-q", "--no-mmap"]]:
+            path = os.path.join(d, "log.jsonl")
+            with open(path, "w") as f:
+                for _ in range(30):
+                    f.write(chunk)
+            p = subprocess.Popen([B] + args + ["log.jsonl"], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(0.4)
+            os.truncate(path, 1000)
+            err = p.stderr.read().decode()
+            code = p.wait()
+            row(f"5: truncated while read, {' '.join(args[1:])}", f"neardup {' '.join(args)} log.jsonl; truncate -s 1000 log.jsonl", "exit 0 or 2 with a message, no SIGBUS", f"exit {code}; {short(err, 80)}", code in (0, 2) and (code == 0 or "log.jsonl" in err))
+
+
+def peak_rss(args, cwd, stdin=None, timeout=900):
+    cmd = ["/usr/bin/time", "-f", "%M", B] + args
+    p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, timeout=timeout)
+    err = p.stderr.decode("utf-8", "replace").strip().split("\n")
+    try:
+        kb = int(err[-1])
+    except ValueError:
+        kb = -1
+    return p.returncode, kb // 1024, "\n".join(err[:-1])
+
+
+def case_bombs(heavy):
+    with tempfile.TemporaryDirectory() as d:
+        text = (words(200, seed=1) + "\n\n").encode()
+        size = (3 << 30) if heavy else (300 << 20)
+        # A zstd bomb, a gzip bomb, a pzstd-like skippable frame, concatenated frames.
+        raw = os.path.join(d, "raw.txt")
+        with open(raw, "wb") as f:
+            for _ in range(size // len(text)):
+                f.write(text)
+        subprocess.run(["zstd", "-q", "-3", raw, "-o", os.path.join(d, "bomb.txt.zst")], check=True)
+        subprocess.run(["bash", "-c", f"gzip -1 -c {raw} > {d}/bomb.txt.gz"], check=True)
+        skippable = b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"\0\0\0\0"
+        with open(os.path.join(d, "skip.zst"), "wb") as f:
+            f.write(skippable + open(os.path.join(d, "bomb.txt.zst"), "rb").read())
+        # Concatenated frames: a small one then the bomb.
+        small = subprocess.run(["zstd", "-q", "-c"], input=text, capture_output=True).stdout
+        with open(os.path.join(d, "concat.txt.zst"), "wb") as f:
+            f.write(small + open(os.path.join(d, "bomb.txt.zst"), "rb").read())
+        os.remove(raw)
+        for name in ["bomb.txt.zst", "bomb.txt.gz", "skip.zst", "concat.txt.zst"]:
+            for limit in ["64M", None]:
+                args = ["scan", "-q"] + (["--memory-limit", limit, "--tmp-dir", d] if limit else []) + [name]
+                t = time.time()
+                code, mib, err = peak_rss(args, d)
+                row(f"7: {name} ({size >> 20} MiB of text) {'at ' + limit if limit else 'no limit'}", "neardup " + " ".join(args), "no abort; within the limit + allowance", f"exit {code}; peak {mib} MiB; {time.time() - t:.0f}s; {short(err, 60)}", code in (0, 1, 2) and "allocation" not in err and (limit is None or mib <= 64 + 200))
+        # The same through standard input (no size to tell by), pzstd's frame first.
+        data = open(os.path.join(d, "skip.zst"), "rb").read()
+        for limit in ["64M", None]:
+            args = ["scan", "-q"] + (["--memory-limit", limit, "--tmp-dir", d] if limit else []) + ["-"]
+            code, mib, err = peak_rss(args, d, stdin=data)
+            row(f"7/13: skippable-frame zstd on stdin {'at ' + limit if limit else 'no limit'}", "neardup " + " ".join(args) + " < skip.zst", "read as zstd; no abort", f"exit {code}; peak {mib} MiB; {short(err, 60)}", code in (0, 1, 2) and "allocation" not in err and (limit is None or mib <= 64 + 200))
+        # Zeros: binary sniffing must stop early.
+        subprocess.run(["bash", "-c", f"head -c {size} /dev/zero | zstd -q -c > {d}/zeros.zst"], check=True)
+        code, mib, err = peak_rss(["scan", "-q", "zeros.zst"], d)
+        row(f"7: {size >> 20} MiB of zeros in .zst", "neardup scan zeros.zst", "exit 2 binary, small memory", f"exit {code}; peak {mib} MiB; {short(err, 70)}", code == 2 and mib < 300)
+
+
+def case_json():
+    cases = {
+        "deep nesting (200k [)": b'{"id": 1, "x": ' + b"[" * 200000 + b"]" * 200000 + b', "text": "a b c d e f"}\n',
+        "huge number": b'{"id": 123456789012345678901234567890e99999, "text": "a b c d e f"}\n',
+        "duplicate text keys": b'{"text": "one two three", "text": "four five six"}\n',
+        "BOM": b'\xef\xbb\xbf{"text": "a b c d e f"}\n',
+        "CRLF": b'{"text": "a b c d e f"}\r\n{"text": "a b c d e f"}\r\n',
+        "NUL escaped": b'{"text": "a\\u0000b c d"}\n',
+        "NUL raw": b'{"text": "a\x00b c d"}\n',
+        "invalid UTF-8 in text": b'{"text": "a \xff\xfe b"}\n',
+        "lone surrogate": b'{"text": "a \\ud800 b"}\n',
+        "surrogate pair": b'{"text": "a \\ud83d\\ude00 b"}\n',
+        "text a number": b'{"text": 5}\n',
+        "text null": b'{"text": null}\n',
+        "text an array": b'{"text": ["a", "b"]}\n',
+        "text an object": b'{"text": {"a": 1}}\n',
+        "top-level array": b'[{"text": "a"}]\n',
+        "a string line": b'"text"\n',
+        "trailing garbage": b'{"text": "a b c"} xyz\n',
+        "empty lines only": b"\n\n\n",
+        "no newline at end": b'{"text": "a b c"}',
+        "id an object": b'{"id": {"a": [1, 2]}, "text": "a b c"}\n',
+        "id with ANSI and newline": b'{"id": "x\\u001b[31m\\n::error::boom", "text": "a b c"}\n{"id": "y", "text": "a b c"}\n',
+        "1 MB id": b'{"id": "' + b"i" * (1 << 20) + b'", "text": "a b c"}\n',
+        "unterminated string": b'{"text": "a b c\n',
+        "unicode escapes": b'{"text": "\\u00e9t\\u00e9 \\u2028 \\u0085 x"}\n',
+    }
+    with tempfile.TemporaryDirectory() as d:
+        for name, data in cases.items():
+            path = os.path.join(d, "in.jsonl")
+            with open(path, "wb") as f:
+                f.write(data)
+            for cmd in [["scan", "-q"], ["clean", "-q", "-o", "out.jsonl", "--report", "rep.txt"], ["check", "-q", "--output-format", "github"]]:
+                code, out, err = nd(cmd + ["in.jsonl"], d)
+                text = err + out.decode("utf-8", "replace")
+                injected = "\x1b" in text or any(line.startswith("::error::boom") for line in text.split("\n"))
+                if os.path.exists(os.path.join(d, "rep.txt")):
+                    rep = open(os.path.join(d, "rep.txt"), encoding="utf-8", errors="replace").read()
+                    injected |= "\x1b" in rep or any(line.startswith("::error::boom") for line in rep.split("\n"))
+                    os.remove(os.path.join(d, "rep.txt"))
+                ok = not crashed(code, err) and not injected and (code != 2 or "in.jsonl" in err)
+                row(f"JSON: {name}, {cmd[0]}", f"neardup {' '.join(cmd)} in.jsonl", "no panic; error names file:line", f"exit {code}; {short(err, 90)}", ok)
+                if os.path.exists(os.path.join(d, "out.jsonl")):
+                    os.remove(os.path.join(d, "out.jsonl"))
+
+
+def case_names():
+    with tempfile.TemporaryDirectory() as d:
+        names = ["new\nline.txt", "esc\x1b[31mred.txt", "cr\r::error::x.txt", "::error::lead.txt", "tab\tx.txt"]
+        for n in names:
+            with open(os.path.join(d, n), "w") as f:
+                f.write(TEXT)
+        bad = os.path.join(d, b"bad\xff\xfe.txt".decode("utf-8", "surrogateescape"))
+        bad2 = os.path.join(d, b"bad\xff\xfd.txt".decode("utf-8", "surrogateescape"))
+        for p in [bad, bad2]:
+            with open(p, "w") as f:
+                f.write(TEXT)
+        binary = os.path.join(d, "bin\n::error::b.txt")
+        with open(binary, "wb") as f:
+            f.write(b"\0\0\0binary")
+        everything = names + [os.path.basename(bad), os.path.basename(bad2)]
+        for cmd in [["scan"], ["scan", "--json"], ["check", "--output-format", "github"], ["check"], ["scan", "--progress", "always"], ["scan", "--output-format", "jsonl"]]:
+            code, out, err = nd(cmd + everything + [os.path.basename(binary)], d)
+            text = out.decode("utf-8", "replace") + err
+            lines = text.split("\n")
+            injected = "\x1b[31m" in text or "\r" in text.replace("\r\x1b[K", "").replace("\x1b[K", "") and cmd[-1] != "always"
+            workflow = [l for l in lines if l.startswith("::") and not l.startswith(("::warning file=", "::error file=", "::notice", "::warning ", "::error ", "::group", "::endgroup", "::warning::", "::notice::"))]
+            workflow += [l for l in lines if l.startswith("::error::x") or l.startswith("::error::b") or l.startswith("::error::lead")]
+            row(f"12: names with newline/ESC/CR/:: , {' '.join(cmd)}", f"neardup {' '.join(cmd)} <hostile names>", "no raw control characters, no workflow command", f"exit {code}; raw ESC/CR {injected}; workflow lines {workflow[:2]}", not crashed(code, err) and not injected and not workflow)
+        # Distinct non-UTF-8 names stay distinct in the JSON report.
+        code, out, err = nd(["scan", "--json", os.path.basename(bad), os.path.basename(bad2)], d)
+        paths = set()
+        try:
+            rep = json.loads(out)
+            paths = {i["path"] for i in rep["inputs"]}
+        except ValueError:
+            pass
+        row("Smaller: non-UTF-8 names stay distinct", "neardup scan --json bad\\xff\\xfe.txt bad\\xff\\xfd.txt", "two paths", f"exit {code}; paths {sorted(map(str, paths))[:2] if paths else 'see report'}", code in (0, 1) and ("\\xff\\xfe" in out.decode("utf-8", "replace") or len(paths) == 2 or "fffe" in out.decode().lower()))
+        # HTML: a script-closing id.
+        with open(os.path.join(d, "h.jsonl"), "w") as f:
+            for i in range(2):
+                f.write(json.dumps({"id": "</script><script>alert(1)</script>", "text": words(50, seed=3)}) + "\n")
+        code, _, err = nd(["scan", "-q", "h.jsonl", "--html", "page.html"], d)
+        page = open(os.path.join(d, "page.html"), encoding="utf-8").read() if os.path.exists(os.path.join(d, "page.html")) else ""
+        row("12: HTML report, id `</script><script>`", "neardup scan h.jsonl --html page.html", "no raw </script><script>alert", f"exit {code}; raw {'<script>alert(1)' in page}", code in (0, 1) and page and "<script>alert(1)" not in page)
+
+
+def case_threads():
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        for n in ["10000", "0", "1", "3"]:
+            t = time.time()
+            code, out, err = nd(["scan", "-q", "--threads", n, "r.jsonl"], d, timeout=120)
+            row(f"10: --threads {n}", f"neardup scan -q --threads {n} r.jsonl", "quick, same report", f"exit {code}; {time.time() - t:.2f}s; {short(err, 60)}", code in (0, 1) and time.time() - t < 30)
+
+
+def case_index_crafted():
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        nd(["index", "build", "-q", "r.jsonl", "-o", "i.ndx"], d)
+        data = bytearray(open(os.path.join(d, "i.ndx"), "rb").read())
+        import random
+
+        rng = random.Random(7)
+        crashes = 0
+        for trial in range(60):
+            bad = bytearray(data)
+            for _ in range(rng.choice([1, 2, 8])):
+                pos = rng.randrange(len(bad))
+                bad[pos] = rng.randrange(256)
+            if trial % 10 == 9:
+                bad = bad[: rng.randrange(len(bad))]
+            with open(os.path.join(d, "bad.ndx"), "wb") as f:
+                f.write(bad)
+            for cmd in [["scan", "-q", "--index", "bad.ndx", "a.txt"], ["index", "stats", "bad.ndx"], ["index", "merge", "bad.ndx", "i.ndx", "-o", "m.ndx"]]:
+                code, _, err = nd(cmd, d, timeout=60)
+                if crashed(code, err):
+                    crashes += 1
+                    print(cmd, code, err[:300], file=sys.stderr)
+        row("11: 60 corrupted indexes (random bytes, truncated)", "neardup scan --index bad.ndx; index stats; index merge", "no panic", f"{crashes} crashes", crashes == 0)
+
+def case_inputs(heavy):
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        # A directory with a symlink loop and a link to its parent.
+        os.mkdir(os.path.join(d, "loop"))
+        os.symlink(".", os.path.join(d, "loop", "self"))
+        os.symlink("..", os.path.join(d, "loop", "up"))
+        with open(os.path.join(d, "loop", "x.txt"), "w") as f:
+            f.write(TEXT)
+        code, out, err = nd(["scan", "-q", "loop"], d, timeout=60)
+        row("inputs: a directory with symlink loops", "neardup scan loop/ (loop/self -> ., loop/up -> ..)", "ends, each file once", f"exit {code}; {short(err, 80)}", code in (0, 1, 2) and not crashed(code, err))
+        # A FIFO as an input, fed by a writer.
+        fifo = os.path.join(d, "in.fifo")
+        os.mkfifo(fifo)
+        w = subprocess.Popen(["bash", "-c", f"cat {d}/r.jsonl > {fifo}"])
+        code, out, err = nd(["scan", "-q", "--format", "jsonl", "--json", "in.fifo"], d, timeout=60)
+        w.wait()
+        row("inputs: a FIFO as an input", "neardup scan --format jsonl in.fifo", "read like a pipe", f"exit {code}; {len(out)} bytes of report; {short(err, 60)}", code == 0 and len(out) > 0)
+        # A pipe by /proc/self/fd/N.
+        r, wfd = os.pipe()
+        os.write(wfd, open(os.path.join(d, "r.jsonl"), "rb").read()[:60000])
+        os.close(wfd)
+        code, out, err = nd(["scan", "-q", "--format", "jsonl", f"/proc/self/fd/{r}"], d, pass_fds=(r,), timeout=60)
+        os.close(r)
+        row("inputs: a pipe by /proc/self/fd/N", "neardup scan --format jsonl /proc/self/fd/N", "read like a pipe", f"exit {code}; {short(err, 60)}", code in (0, 1) and not crashed(code, err))
+        if os.geteuid() == 0:
+            zero = os.path.join(d, "zero")
+            os.mknod(zero, 0o666 | stat.S_IFCHR, os.makedev(1, 5))
+            code, out, err = nd(["scan", "-q", "zero"], d, timeout=60)
+            row("inputs: an endless device (mknod zero)", "neardup scan ./zero", "refused quickly (binary or not a file)", f"exit {code}; {short(err, 90)}", code == 2 and not crashed(code, err))
+            code, out, err = nd(["scan", "-q", "--text", "--memory-limit", "64M", "--tmp-dir", d, "zero"], d, timeout=60)
+            row("inputs: an endless device with --text at 64M", "neardup scan --text --memory-limit 64M ./zero", "no abort (an error or a bounded run)", f"exit {code}; {short(err, 90)}", code in (0, 1, 2) and not crashed(code, err))
+        # Empty and blank inputs.
+        for name, data in [("empty.txt", b""), ("blank.txt", b"\n\n\n   \n"), ("empty.jsonl", b""), ("ws.jsonl", b"  \n\t\n")]:
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            code, out, err = nd(["clean", "-q", name, "-o", "o-" + name], d)
+            row(f"inputs: {name}", f"neardup clean {name} -o o-{name}", "exit 0, empty output", f"exit {code}; {short(err, 60)}", code == 0 and not crashed(code, err))
+        # Many files under a small descriptor limit.
+        many = os.path.join(d, "many")
+        os.mkdir(many)
+        for i in range(3000):
+            with open(os.path.join(many, f"f{i}.txt"), "w") as f:
+                f.write(words(30, seed=i % 100) + "\n")
+        p = subprocess.run(["bash", "-c", f"ulimit -n 64; exec {B} scan -q many"], cwd=d, capture_output=True)
+        err = p.stderr.decode()
+        row("inputs: 3,000 files under ulimit -n 64", "ulimit -n 64; neardup scan many/", "runs", f"exit {p.returncode}; {short(err, 80)}", p.returncode in (0, 1) and not crashed(p.returncode, err))
+        p = subprocess.run(["bash", "-c", f"ulimit -n 64; exec {B} clean -q many --out-dir outmany"], cwd=d, capture_output=True)
+        err = p.stderr.decode()
+        row("inputs: 3,000 files --out-dir under ulimit -n 64", "ulimit -n 64; neardup clean many/ --out-dir outmany", "runs, or fails with nothing written", f"exit {p.returncode}; {short(err, 80)}; written {len(os.listdir(os.path.join(d, 'outmany'))) if os.path.isdir(os.path.join(d, 'outmany')) else 0}", (p.returncode == 0 or (p.returncode == 2 and not os.path.exists(os.path.join(d, "outmany")))) and not crashed(p.returncode, err))
+        if heavy:
+            # A 100 MB single line: as text and as one JSON record.
+            line = words(3_000_000, seed=5)
+            line = (line + " ") * ((100 << 20) // len(line) + 1)
+            line = line[: 100 << 20]
+            with open(os.path.join(d, "line.txt"), "w") as f:
+                f.write(line)
+            with open(os.path.join(d, "line.jsonl"), "w") as f:
+                f.write(json.dumps({"text": line}) + "\n")
+            for name in ["line.txt", "line.jsonl"]:
+                for limit in [[], ["--memory-limit", "256M", "--tmp-dir", d]]:
+                    t = time.time()
+                    code, mib, err = peak_rss(["scan", "-q", *limit, name], d)
+                    row(f"JSON/text: a {os.path.getsize(os.path.join(d, name)) >> 20} MiB single line ({name}) {' '.join(limit[:2])}", f"neardup scan {' '.join(limit[:2])} {name}", "no abort; a clear error or a bounded run", f"exit {code}; peak {mib} MiB; {time.time() - t:.0f}s; {short(err, 80)}", code in (0, 1, 2) and not crashed(code, err))
+
+
+def case_more_writes():
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        with open(os.path.join(d, "big.jsonl"), "w") as f:
+            for i in range(3000):
+                f.write(json.dumps({"id": i, "text": words(150, seed=i)}) + "\n")
+        nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
+        nd(["index", "build", "-q", "big.jsonl", "-o", "big.ndx"], d)
+        mnt = tmpfs(d)
+        if mnt is not None:
+            try:
+                for args, what in [
+                    (["clean", "-q", "big.jsonl", "-o", "small/o.jsonl.zst"], "-o .zst"),
+                    (["clean", "-q", "big.jsonl", "-o", "small/o.jsonl.gz", "--memory-limit", "1M"], "-o .gz in chunks"),
+                    (["clean", "-q", "big.jsonl", "--index", "u.ndx", "--update", "-o", "o.jsonl", "--html", "small/p.html"], "--html with --update"),
+                    (["check", "-q", "big.jsonl", "--index", "u.ndx", "--update", "--step-summary", "small/sum.md"], "check --step-summary with --update"),
+                    (["index", "merge", "big.ndx", "u.ndx", "-o", "small/m.ndx"], "index merge"),
+                    (["clean", "-q", "big.jsonl", "--index", "small/new.ndx", "--update", "-o", "o2.jsonl"], "a new --update index"),
+                ]:
+                    fill(mnt)
+                    before = sha(os.path.join(d, "u.ndx"))
+                    code, _, err = nd(args, d)
+                    os.remove(os.path.join(mnt, "fill"))
+                    left = [f for f in os.listdir(mnt)]
+                    ok = code == 2 and sha(os.path.join(d, "u.ndx")) == before and not left and not os.path.exists(os.path.join(d, "o.jsonl")) and not os.path.exists(os.path.join(d, "o2.jsonl"))
+                    row(f"3: disk full: {what}", "neardup " + " ".join(args), "exit 2, nothing written or changed", f"exit {code}; index {'unchanged' if sha(os.path.join(d, 'u.ndx')) == before else 'CHANGED'}; left {left}; {short(err, 60)}", ok)
+            finally:
+                subprocess.run(["umount", mnt])
+        # Two updates of one index at once: both batches land.
+        for i in range(2):
+            with open(os.path.join(d, f"batch{i}.jsonl"), "w") as f:
+                for j in range(500):
+                    f.write(json.dumps({"id": f"b{i}-{j}", "text": words(100, seed=10_000 * (i + 1) + j)}) + "\n")
+        ps = [subprocess.Popen([B, "clean", "-q", f"batch{i}.jsonl", "--index", "c.ndx", "--update", "-o", f"ob{i}.jsonl"], cwd=d, stderr=subprocess.PIPE) for i in range(2)]
+        codes = [p.wait() for p in ps]
+        code, out, err = nd(["index", "stats", "--json", "c.ndx"], d)
+        try:
+            stats = json.loads(out)
+        except ValueError:
+            stats = {}
+        docs = stats.get("documents", stats.get("items", {}))
+        row("1/3: two --update runs on one index at once", "neardup clean batch0 --index c.ndx --update & neardup clean batch1 --index c.ndx --update", "both exit 0; the index holds both batches", f"exits {codes}; stats {json.dumps(docs)[:80]}", codes == [0, 0] and "1000" in json.dumps(stats))
+
+def case_stdout():
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        nd(["index", "build", "-q", "r.jsonl", "-o", "i.ndx"], d)
+        before = {p: sha(os.path.join(d, p)) for p in ["r.jsonl", "i.ndx"]}
+        for args, target in [(["clean", "-q", "r.jsonl"], "r.jsonl"), (["scan", "-q", "r.jsonl"], "r.jsonl"), (["check", "-q", "r.jsonl"], "r.jsonl"),
+                             (["scan", "-q", "a.txt", "--index", "i.ndx"], "i.ndx"), (["index", "stats", "i.ndx"], "i.ndx")]:
+            with open(os.path.join(d, target), "ab") as out:
+                code, _, err = nd(args, d, stdout=out)
+            after = {p: sha(os.path.join(d, p)) for p in before}
+            row(f"1: standard output appended to the {'input' if target == 'r.jsonl' else 'index'}", f"neardup {' '.join(args)} >> {target}", "exit 2, nothing changed", f"exit {code}; {'unchanged' if after == before else 'CHANGED'}; {short(err, 70)}", code == 2 and after == before)
+            before = after
+        with open(os.path.join(d, "bad.jsonl"), "w") as f:
+            f.write(records(400))
+            f.write('{"text": 5}\n')
+        with open(os.path.join(d, "so.jsonl"), "wb") as out:
+            code, _, err = nd(["clean", "-q", "--memory-limit", "64K", "--tmp-dir", d, "bad.jsonl"], d, stdout=out)
+        size = os.path.getsize(os.path.join(d, "so.jsonl"))
+        row("3: a run in chunks failing at its last record, stdout a file", "neardup clean --memory-limit 64K bad.jsonl > so.jsonl", "exit 2, no partial output", f"exit {code}; {size} bytes left; {short(err, 60)}", code == 2 and size == 0)
+
+
+def main():
+    global B
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--heavy", action="store_true")
+    args = ap.parse_args()
+    B = os.path.abspath(args.binary)
+    print("| case | command | expected | got | verdict |\n|---|---|---|---|---|")
+    for name, fn in [
+        ("aliases", case_aliases),
+        ("targets", case_targets),
+        ("disk", case_disk_full),
+        ("ulimit", case_file_size_limit),
+        ("signals", case_signals),
+        ("truncate", case_truncate),
+        ("json", case_json),
+        ("names", case_names),
+        ("threads", case_threads),
+        ("index", case_index_crafted),
+        ("stdout", case_stdout),
+        ("more", case_more_writes),
+        ("inputs", lambda: case_inputs(args.heavy)),
+        ("bombs", lambda: case_bombs(args.heavy)),
+    ]:
+        if args.only in name:
+            try:
+                fn()
+            except Exception as e:  # a harness failure is a row too
+                row(f"{name}: harness", "", "", f"{type(e).__name__}: {e}", False)
+    print(f"\n{len(ROWS)} cases, {len(FAILED)} failed: {FAILED}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
