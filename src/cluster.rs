@@ -125,6 +125,30 @@ impl Candidates {
         }
     }
 
+    /// [`Candidates::sketch`] of a document of one shingle under MinHash,
+    /// with its first table's key only: every slot of its signature holds
+    /// that shingle's hash, so its key in every table holds the same
+    /// documents (its copies; see [`crate::index::candidate_pairs_after`]).
+    /// The signature and the other keys are not made.
+    #[must_use]
+    pub fn sketch_single(&self, shingle: u64, seed: u64) -> DocSketch {
+        let Candidates::Minhash { banding, .. } = self else {
+            return self.sketch(vec![shingle], seed);
+        };
+        // The signature's value in every slot (see `minhash::signature_of`).
+        let value = crate::sketch::mix((shingle & !HEAD) ^ seed);
+        let mut keys = Vec::with_capacity(1);
+        Banding {
+            bands: 1,
+            rows: banding.rows,
+        }
+        .keys(&vec![value; banding.rows], seed, &mut keys);
+        DocSketch {
+            shingles: positioned_set(vec![shingle]),
+            keys,
+        }
+    }
+
     /// [`Candidates::sketch`] without the shingle set: only the keys. MinHash
     /// takes the shingles as they are made (a minimum ignores order and
     /// repeats): they are never collected, sorted or deduplicated.

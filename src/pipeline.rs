@@ -307,7 +307,17 @@ fn sketch_document(
         } else if keep_words {
             c.keys_only(shingles, config.seed)
         } else {
-            c.sketch(shingles.collect(), config.seed)
+            let shingles: Vec<u64> = shingles.collect();
+            if single_shingle(own, c, config) && shingles.len() == 1 {
+                // Its band key in every table holds its copies only, the
+                // same documents in each: made for the first table alone
+                // (see `candidate_pairs_after`). A chunked run made, looked
+                // up in every earlier chunk's segments and wrote 128 keys a
+                // one-line record.
+                c.sketch_single(shingles[0], config.seed)
+            } else {
+                c.sketch(shingles, config.seed)
+            }
         }
     });
     doc_sketch

@@ -770,3 +770,124 @@ fn a_spool_that_cannot_be_written_is_named_as_given() {
     assert!(!stderr.contains("segment-"), "{stderr}");
     assert!(!d.join("spool").exists(), "the run made it, and failed");
 }
+
+/// `n` records of one to three words (each a single shingle), every fifth
+/// a copy of one far before it, and every fiftieth a document of twenty
+/// words; JSON Lines.
+fn one_line_records(n: usize) -> String {
+    let word = |i: usize| format!("w{}x{}", i % 97, i % 89);
+    let mut texts: Vec<String> = Vec::new();
+    for i in 0..n {
+        let text = if i % 50 == 49 {
+            (0..20)
+                .map(|k| word(i * 31 + k))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else if i % 5 == 4 && i > 1000 {
+            texts[(i * 7) % 1000].clone()
+        } else {
+            (0..=i % 3)
+                .map(|k| word(i * 13 + k))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        texts.push(text);
+    }
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{{\"id\":\"r{i}\",\"text\":\"{t}\"}}\n"))
+        .collect()
+}
+
+#[test]
+fn one_line_records_in_chunks_pair_as_in_one_run() {
+    // Records of a single shingle are looked up by one band key (their key
+    // in every table holds the same documents): their copies in later
+    // chunks are still found, as one run finds them.
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("short.jsonl"), one_line_records(3000)).unwrap();
+    for args in [
+        &["scan", "--json", "short.jsonl"][..],
+        &["clean", "-q", "short.jsonl"],
+        &["scan", "--json", "--level", "docs", "short.jsonl"],
+    ] {
+        let whole = run(d, args);
+        assert_eq!(whole.code, 0, "{whole:?}");
+        for threads in ["1", "2"] {
+            let mut chunked = vec![args[0], "--memory-limit", SMALL, "-j", threads];
+            chunked.extend_from_slice(&args[1..]);
+            let out = run(d, &chunked);
+            assert_eq!(out.code, 0, "{out:?}");
+            assert_bytes_eq(
+                &out.stdout,
+                &whole.stdout,
+                &format!("{args:?} at -j {threads}"),
+            );
+        }
+    }
+    // (In chunks indeed, and with copies to find.)
+    let out = run(d, &["scan", "-v", "--memory-limit", SMALL, "short.jsonl"]);
+    assert!(out.stderr.contains(" chunks: "), "{out:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&run(d, &["scan", "--json", "short.jsonl"]).stdout).unwrap();
+    assert!(
+        report["near_duplicates"]["verified_pairs"]
+            .as_u64()
+            .unwrap()
+            >= 300,
+        "{}",
+        report["near_duplicates"]
+    );
+}
+
+#[test]
+fn an_index_holds_one_bucket_entry_for_a_record_of_one_shingle() {
+    // 128 bucket entries a one-line record (one a table) made a chunked run
+    // write, sort and look up 128 times what one entry tells.
+    let dir = tempdir();
+    let d = dir.path();
+    let records = |texts: &[String]| -> String {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("{{\"id\":\"r{i}\",\"text\":\"{t}\"}}\n"))
+            .collect()
+    };
+    let short: Vec<String> = (0..200).map(|i| format!("short{i} record")).collect();
+    let long: Vec<String> = (0..10)
+        .map(|i| {
+            (0..20)
+                .map(|k| format!("w{i}k{k}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    std::fs::write(d.join("long.jsonl"), records(&long)).unwrap();
+    std::fs::write(d.join("both.jsonl"), records(&[short, long].concat())).unwrap();
+    let entries = |input: &str, index: &str| {
+        let out = run(d, &["index", "build", "-q", input, "-o", index]);
+        assert_eq!(out.code, 0, "{out:?}");
+        crate::index::stats(d, index)["bucket_entries"]
+            .as_u64()
+            .unwrap()
+    };
+    let per_long = entries("long.jsonl", "long.ndx") / 10;
+    assert!(per_long > 1, "{per_long}");
+    assert_eq!(entries("both.jsonl", "both.ndx"), 200 + 10 * per_long);
+    // Copies of the short records in a later batch are found through them.
+    std::fs::write(
+        d.join("later.jsonl"),
+        "{\"id\":\"a\",\"text\":\"short7 record\"}\n{\"id\":\"b\",\"text\":\"new words\"}\n",
+    )
+    .unwrap();
+    let out = run(d, &["scan", "--json", "--index", "both.ndx", "later.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["near_duplicates"]["verified_pairs"], 1,
+        "{}",
+        report["near_duplicates"]
+    );
+}

@@ -317,3 +317,22 @@ fn the_fewest_shared_shingles_meet_the_share_as_the_ratio_does() {
     }
     assert_eq!(least_shared(10, f64::NAN), 0);
 }
+
+#[test]
+fn a_single_shingles_sketch_has_its_full_sketchs_first_key() {
+    // A one-line record's key is made without its signature: the first key
+    // of the whole sketch, which indexes written before hold for it.
+    for seed in [0, 42, u64::MAX] {
+        let config = Config {
+            seed,
+            ..Config::default()
+        };
+        let c = Candidates::new(&config);
+        for shingle in [0, 1, 0x8000_0000_0000_0000, 0x1234_5678_9abc_def0, u64::MAX] {
+            let full = c.sketch(vec![shingle], seed);
+            let single = c.sketch_single(shingle, seed);
+            assert_eq!(single.shingles, full.shingles);
+            assert_eq!(single.keys, full.keys[..1], "{shingle:x} seed {seed}");
+        }
+    }
+}

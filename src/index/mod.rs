@@ -50,6 +50,10 @@ pub fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
 /// documents of an index: each bucket starts with the index's members of it
 /// (which are all a later document is ever paired with), so the pairs are
 /// those of one run over the index's documents and these.
+///
+/// A document with a single key (of a single shingle: its key in every
+/// table holds the same documents, its copies) is in the first table only,
+/// which gives the pairs of all of them.
 #[must_use]
 #[allow(clippy::too_many_lines)]
 pub fn candidate_pairs_after(
@@ -59,6 +63,8 @@ pub fn candidate_pairs_after(
     history: Option<&dyn crate::prior::Prior>,
 ) -> Vec<(u32, u32)> {
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
+    // Whether a document's keys put it in table `t`.
+    let in_table = |k: &[u64], t: usize| k.len() == tables || (t == 0 && k.len() == 1);
     // The index's buckets of every key of some tables, read in one ordered
     // pass. (Each table's distinct keys: a flood of equal keys asks for few.)
     let stored_of = |group: std::ops::Range<usize>| {
@@ -68,7 +74,7 @@ pub fn candidate_pairs_after(
                 .flat_map_iter(|t| {
                     let mut distinct: Vec<u64> = keys
                         .iter()
-                        .filter(|k| k.len() == tables)
+                        .filter(|k| in_table(k, t))
                         .map(|k| k[t])
                         .collect();
                     distinct.sort_unstable();
@@ -89,7 +95,13 @@ pub fn candidate_pairs_after(
         .filter(|&d| keys[d].len() == tables)
         .map(|d| u32::try_from(d).expect("fewer than 2^32 documents"))
         .collect();
-    if keyed.is_empty() {
+    // Documents of one key, in the first table only (none when that is
+    // every table: they are `keyed`).
+    let single: Vec<u32> = (0..keys.len())
+        .filter(|&d| tables > 1 && keys[d].len() == 1)
+        .map(|d| u32::try_from(d).expect("fewer than 2^32 documents"))
+        .collect();
+    if keyed.is_empty() && single.is_empty() {
         return Vec::new();
     }
     let seen = std::sync::Mutex::new(std::collections::HashSet::new());
@@ -102,6 +114,12 @@ pub fn candidate_pairs_after(
             .map_init(Buffers::default, |(bucketed, buckets, bytes), t| {
                 bucketed.clear();
                 bucketed.extend(keyed.iter().map(|&d| (keys[d as usize][t], base + d)));
+                if t == 0 {
+                    bucketed.extend(single.iter().map(|&d| (keys[d as usize][0], base + d)));
+                }
+                if bucketed.is_empty() {
+                    return Vec::new();
+                }
                 bucketed.sort_unstable();
                 // The table's buckets of two or more (the index's members, then
                 // this run's), as (members, how many are the index's, then
@@ -170,7 +188,7 @@ pub fn candidate_pairs_after(
     // document (90 MB for a chunk of 6,000 short documents, over a 64M
     // --memory-limit). About 65,536 keys are read a time.
     let per_group = if history.is_some() {
-        (QUERIES_AT_ONCE / keyed.len()).clamp(1, tables)
+        (QUERIES_AT_ONCE / keyed.len().max(1)).clamp(1, tables)
     } else {
         tables
     };

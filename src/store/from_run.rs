@@ -103,7 +103,9 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
             .get(d)
             .and_then(|&original| added.doc_keys.get(original))
             .map_or(&[][..], Vec::as_slice);
-        if tables > 0 && keys.len() == tables && banded[d] {
+        // (A document of one shingle has its first table's key only: see
+        // `candidate_pairs_after`.)
+        if tables > 0 && (keys.len() == tables || keys.len() == 1) && banded[d] {
             for (t, &key) in keys.iter().enumerate() {
                 delta.bands.push((key, id32(t), global));
             }
