@@ -528,14 +528,15 @@ impl<'c> Stream<'c> {
             })
         } else {
             let file = File::open(&input.path).map_err(|e| Error::io(&path, e))?;
-            if file.metadata().is_ok_and(|m| m.is_dir()) {
+            let meta = file.metadata().map_err(|e| Error::io(&path, e))?;
+            if meta.is_dir() {
                 return Err(Error::io(
                     &path,
                     std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
                 ));
             }
             Box::new(CountingReader {
-                inner: file,
+                inner: input::Whole::new(file, &meta),
                 read: Arc::clone(&read),
             })
         };

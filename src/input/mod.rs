@@ -796,6 +796,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_file_that_shrinks_while_read_is_an_error_not_a_shorter_input() {
+        // --no-mmap: the file is opened (its size taken), then cut short by
+        // another process before its end is read.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        std::fs::write(&path, "{\"text\":\"a line of the log\"}\n".repeat(1000)).unwrap();
+        let file = File::open(&path).unwrap();
+        let meta = file.metadata().unwrap();
+        let mut whole = Whole::new(file, &meta);
+        let mut start = vec![0; 100];
+        whole.read_exact(&mut start).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(300)
+            .unwrap();
+        let mut rest = Vec::new();
+        let e = whole.read_to_end(&mut rest).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert!(
+            e.to_string()
+                .contains("shrank while it was read: it ended after 300 of its 29000 bytes"),
+            "{e}"
+        );
+        // A file that grew while read (300 bytes when opened) is no error.
+        let file = File::open(&path).unwrap();
+        let meta = file.metadata().unwrap();
+        std::fs::write(&path, "x".repeat(400)).unwrap();
+        let mut all = Vec::new();
+        Whole::new(file, &meta).read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), 400);
+    }
+
+    #[test]
     fn policy_errors_name_the_place() {
         let p = Path::new("f.txt");
         let err = check_bytes(p, b"ok\nbad \xff here", true).unwrap_err();

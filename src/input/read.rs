@@ -51,7 +51,46 @@ pub(super) fn read_data(
         }
         // Mapping can fail on special file systems: fall back to reading.
     }
-    read_guarded(file, path, spool_in, limits)
+    read_guarded(Whole::new(file, &meta), path, spool_in, limits)
+}
+
+/// A file read to its end that must not end before the size it had when it
+/// was opened: one truncated while read (log rotation by copytruncate)
+/// would otherwise look like a shorter input, cleaned and written as if
+/// whole. (A mapped file is checked by its size when the run ends.)
+pub(crate) struct Whole {
+    file: File,
+    /// The size when opened (regular files; 0, no check, for the rest).
+    expected: u64,
+    read: u64,
+}
+
+impl Whole {
+    /// `file`, whose metadata is `meta`.
+    pub(crate) fn new(file: File, meta: &std::fs::Metadata) -> Whole {
+        Whole {
+            file,
+            expected: if meta.is_file() { meta.len() } else { 0 },
+            read: 0,
+        }
+    }
+}
+
+impl Read for Whole {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        if n == 0 && !buf.is_empty() && self.read < self.expected {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file shrank while it was read: it ended after {} of its {} bytes (truncated or rewritten by another process?)",
+                    self.read, self.expected
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// Reads `reader` whole (into an unnamed file in `spool_in`, else into
