@@ -129,15 +129,18 @@ pub fn available() -> Option<u64> {
         .as_deref()
         .and_then(|m| status_kib(m, "MemAvailable:"))
         .map(|kib| kib * 1024);
-    let group = match (
-        std::fs::read_to_string("/proc/self/cgroup"),
-        std::fs::read_to_string("/proc/self/mountinfo"),
-    ) {
-        (Ok(cgroup), Ok(mountinfo)) => cgroup_room(&cgroup, &mountinfo, |path| {
-            std::fs::read_to_string(path).ok()
-        }),
-        _ => None,
-    };
+    // Which groups the process is in and where they are mounted, read once
+    // a run (asked for each input read; only the groups' use changes).
+    static GROUPS: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
+    let groups = GROUPS.get_or_init(|| {
+        Some((
+            std::fs::read_to_string("/proc/self/cgroup").ok()?,
+            std::fs::read_to_string("/proc/self/mountinfo").ok()?,
+        ))
+    });
+    let group = groups.as_ref().and_then(|(cgroup, mountinfo)| {
+        cgroup_room(cgroup, mountinfo, |path| std::fs::read_to_string(path).ok())
+    });
     match (system, group) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
