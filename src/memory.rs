@@ -119,6 +119,9 @@ pub const WHOLE_RUN_PER_INPUT_BYTE: u64 = 8;
 /// overrides both. `None` when neither tells.
 #[must_use]
 pub fn available() -> Option<u64> {
+    // Which groups the process is in and where they are mounted, read once
+    // a run (asked for each input read; only the groups' use changes).
+    static GROUPS: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
     if let Ok(given) = std::env::var("NEARDUP_AVAILABLE_MEMORY") {
         return crate::sizes::parse_size("NEARDUP_AVAILABLE_MEMORY", &given)
             .ok()
@@ -129,9 +132,6 @@ pub fn available() -> Option<u64> {
         .as_deref()
         .and_then(|m| status_kib(m, "MemAvailable:"))
         .map(|kib| kib * 1024);
-    // Which groups the process is in and where they are mounted, read once
-    // a run (asked for each input read; only the groups' use changes).
-    static GROUPS: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
     let groups = GROUPS.get_or_init(|| {
         Some((
             std::fs::read_to_string("/proc/self/cgroup").ok()?,

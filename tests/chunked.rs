@@ -793,11 +793,19 @@ fn one_line_records(n: usize) -> String {
         };
         texts.push(text);
     }
+    as_records(&texts)
+}
+
+/// `texts` as JSON Lines records `r0`, `r1`, ... (texts without quotes).
+fn as_records(texts: &[String]) -> String {
+    use std::fmt::Write as _;
     texts
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("{{\"id\":\"r{i}\",\"text\":\"{t}\"}}\n"))
-        .collect()
+        .fold(String::new(), |mut out, (i, t)| {
+            let _ = writeln!(out, "{{\"id\":\"r{i}\",\"text\":\"{t}\"}}");
+            out
+        })
 }
 
 #[test]
@@ -848,13 +856,7 @@ fn an_index_holds_one_bucket_entry_for_a_record_of_one_shingle() {
     // write, sort and look up 128 times what one entry tells.
     let dir = tempdir();
     let d = dir.path();
-    let records = |texts: &[String]| -> String {
-        texts
-            .iter()
-            .enumerate()
-            .map(|(i, t)| format!("{{\"id\":\"r{i}\",\"text\":\"{t}\"}}\n"))
-            .collect()
-    };
+    let records = as_records;
     let short: Vec<String> = (0..200).map(|i| format!("short{i} record")).collect();
     let long: Vec<String> = (0..10)
         .map(|i| {
