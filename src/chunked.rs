@@ -371,3 +371,43 @@ impl Sink for DirSink<'_> {
         self.close()
     }
 }
+
+/// An error writing the output `name` (a file, standard output or
+/// `--out-dir`), named once: an error that names it already (a file's
+/// temporary name in `--out-dir`) is not named again (`out: out: ...`).
+pub(crate) fn sink_error(name: &str, e: std::io::Error) -> Error {
+    let message = e.to_string();
+    match message
+        .strip_prefix(name)
+        .and_then(|m| m.strip_prefix(": "))
+    {
+        Some(rest) => Error::io(name, std::io::Error::new(e.kind(), rest.to_owned())),
+        None => Error::io(name, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_error_names_its_output_once() {
+        let already = std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            "out: No space left on device (os error 28)",
+        );
+        assert_eq!(
+            sink_error("out", already).to_string(),
+            "out: No space left on device (os error 28)"
+        );
+        // A file under it keeps its name after the directory's.
+        let file = std::io::Error::other("out/a.txt: No space left on device");
+        assert_eq!(
+            sink_error("out", file).to_string(),
+            "out: out/a.txt: No space left on device"
+        );
+        // A name that only starts the same is no repeat.
+        let other = std::io::Error::other("outside: gone");
+        assert_eq!(sink_error("out", other).to_string(), "out: outside: gone");
+    }
+}
