@@ -623,16 +623,10 @@ pub(crate) struct Copies(HashMap<u64, (usize, usize, usize)>);
 
 impl Copies {
     /// The earlier document of which document `d`, whose word hashes are
-    /// `own` and start at word `at` of the part, is an exact copy (`same(from)`:
-    /// whether the part's words from `from` on are `own`); else `d` is
-    /// remembered as an original.
-    pub(crate) fn original(
-        &mut self,
-        own: &[u64],
-        at: usize,
-        d: usize,
-        same: impl FnOnce(usize) -> bool,
-    ) -> Option<usize> {
+    /// `words[at..]`, is an exact copy (`words` holds the part's so far);
+    /// else `d` is remembered as an original.
+    pub(crate) fn original(&mut self, words: &[u64], at: usize, d: usize) -> Option<usize> {
+        let own = &words[at..];
         let mut text_hash = xxhash_rust::xxh3::Xxh3::new();
         for w in own {
             text_hash.update(&w.to_le_bytes());
@@ -640,7 +634,7 @@ impl Copies {
         match self.0.entry(text_hash.digest()) {
             Entry::Occupied(e) => {
                 let (original, from, len) = *e.get();
-                (len == own.len() && same(from)).then_some(original)
+                (words[from..from + len] == *own).then_some(original)
             }
             Entry::Vacant(e) => {
                 e.insert((d, at, own.len()));

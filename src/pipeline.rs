@@ -16,9 +16,6 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
-use words::PartWords;
-
-mod words;
 
 /// Everything the block engine found, indexed by document and by global block
 /// index (blocks numbered in input order across all documents).
@@ -220,7 +217,7 @@ type Part = (
     PartBlocks,
     Vec<DocSketch>,
     Option<Hll>,
-    PartWords,
+    Vec<u64>,
     Vec<(usize, usize)>,
 );
 
@@ -231,7 +228,7 @@ type Scratch<'a> = (&'a mut Vec<u64>, &'a mut Vec<u8>);
 /// Asked, with the word hashes so far and where the document's start, for
 /// the sketch of a document that is an exact copy of an earlier one (see
 /// [`Copies`]); `None` makes it.
-type Known<'a> = &'a mut dyn FnMut(&[u64]) -> Option<DocSketch>;
+type Known<'a> = &'a mut dyn FnMut(&[u64], usize) -> Option<DocSketch>;
 
 /// The first pass over one document: blocks (added to `part`, with their
 /// sketches or word counts), word hashes, the document's sketch; with
@@ -293,7 +290,7 @@ fn sketch_document(
         let single = keep_words && single_shingle(own, c, config);
         let few = keep_words && few_shingles(own, c, config);
         if let Some(copy) = (own > 0 && !single)
-            .then(|| known(&words[first_word..]))
+            .then(|| known(words, first_word))
             .flatten()
         {
             return copy;
@@ -350,7 +347,9 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
             config,
             candidates,
             hll.as_mut(),
-            (&mut words, true, (&mut hashes, &mut bytes), &mut |_| None),
+            (&mut words, true, (&mut hashes, &mut bytes), &mut |_, _| {
+                None
+            }),
             (&mut part, &mut Batched::new(&Silent)),
         );
         made += words.len() + sketch.keys.len();
@@ -358,10 +357,8 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
     made
 }
 
-/// Words a part of the first pass makes room for at first (1 MiB of two-byte
-/// numbers, see [`PartWords`]; and as many distinct words' hashes as fill
-/// 1 MiB).
-const WORDS_PART: usize = 1 << 19;
+/// Word hashes a part of the first pass makes room for at first (1 MiB).
+const WORDS_PART: usize = 1 << 17;
 
 /// The distinct, sorted `config.doc_shingle`-word shingles of a document's
 /// word hashes, marked where they first occur: the set [`Candidates::sketch`]
@@ -457,7 +454,7 @@ pub fn analyze_after(
         .max((64 << 10) / (total_bytes / corpus.documents.len().max(1)).max(1));
     // With `keep_words`, each part's word hashes, in one piece (taken and let
     // go by the second pass, whose batches are the same parts).
-    let mut kept_words: Vec<std::sync::RwLock<PartWords>> = Vec::new();
+    let mut kept_words: Vec<std::sync::RwLock<Vec<u64>>> = Vec::new();
     let parts: Vec<Part> = corpus
         .documents
         .par_chunks(docs_per_part)
@@ -466,31 +463,26 @@ pub fn analyze_after(
             // (Only for the streamed second pass: with an index, blocks are
             // all sketched before detection, which counts their shingles.)
             let mut hll = (two_passes && hist.is_none()).then(Hll::new);
-            // A part's words (their numbers, and its distinct words' hashes:
-            // `PartWords`) get two mappings of their own (glibc maps blocks
-            // of 1 MiB and more apart, see `memory::tune_allocator`; pages
-            // never written take no memory): handed back whole when the
-            // second pass lets the part go, not left as holes in the heap
-            // between blocks that stay (7 MB more at the peak; 13 MB more
-            // at the 19 MB corpus with them in the heap, freed by another
-            // thread than the one that made them).
-            // A part of fewer than 16,384 words at most (a word and what
+            // A part's word hashes get a mapping of their own (glibc maps
+            // blocks of 1 MiB and more apart, see `memory::tune_allocator`;
+            // pages never written take no memory): handed back whole when
+            // the second pass lets the part go, not left as holes in the heap
+            // between blocks that stay (7 MB more at the peak).
+            // A part too small to fill an eighth of that (a word and what
             // ends it are two bytes or more) takes what its words can fill,
             // from the heap: 256 parts of one-line records each mapped and
             // unmapped a mebibyte, and every unmapping stopped the other
             // thread to flush its TLB.
             let mut words = if keep_words {
                 let most: usize = docs.iter().map(|d| d.len / 2 + 1).sum();
-                if most < WORDS_PART / 32 {
-                    PartWords::with_capacity(most, most)
+                Vec::with_capacity(if most < WORDS_PART / 8 {
+                    most
                 } else {
-                    PartWords::with_capacity(WORDS_PART, WORDS_PART / 4)
-                }
+                    WORDS_PART
+                })
             } else {
-                PartWords::default()
+                Vec::new()
             };
-            // The document's word hashes, as they are made.
-            let mut doc_words = Vec::new();
             // Buffers reused from block to block and document to document.
             let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
             // Exact copies (the same word hashes) have the same sketch: it is
@@ -511,11 +503,8 @@ pub fn analyze_after(
             let mut doc_sketches: Vec<DocSketch> = Vec::with_capacity(docs.len());
             let mut done = Batched::new(progress);
             for (i, doc) in docs.iter().enumerate() {
-                doc_words.clear();
-                let at = words.len();
-                let mut known = |own: &[u64]| {
-                    let original =
-                        originals.original(own, at, first + i, |from| words.equals(from, own))?;
+                let mut known = |words: &[u64], at: usize| {
+                    let original = originals.original(words, at, first + i)?;
                     copies.push((first + i, original));
                     Some(DocSketch {
                         shingles: doc_sketches[original - first].shingles.clone(),
@@ -529,20 +518,17 @@ pub fn analyze_after(
                     candidates.as_ref(),
                     hll.as_mut(),
                     (
-                        &mut doc_words,
+                        &mut words,
                         keep_words,
                         (&mut hashes, &mut bytes),
                         &mut known,
                     ),
                     (&mut part, &mut done),
                 );
-                if candidates.is_some() {
-                    words.extend(&doc_words);
-                }
                 doc_sketches.push(sketched);
             }
             if !keep_words {
-                words = PartWords::default();
+                words = Vec::new();
             }
             // The part's input pages leave the resident set now that its
             // text is read: the documents stage reads none, and the second
@@ -648,9 +634,7 @@ pub fn analyze_after(
                     let part = kept_words[d / docs_per_part]
                         .read()
                         .unwrap_or_else(PoisonError::into_inner);
-                    let mut words = Vec::new();
-                    part.hashes(words_of(d), &mut words);
-                    shingles_of(&words, config.doc_shingle, config.seed)
+                    shingles_of(&part[words_of(d)], config.doc_shingle, config.seed)
                 };
                 keys_of_few(
                     &mut doc_sketches,
@@ -706,12 +690,11 @@ pub fn analyze_after(
                 drop(paired);
                 let sets: Vec<Vec<u64>> = verified
                     .par_iter()
-                    .map_init(Vec::new, |words, &d| {
+                    .map(|&d| {
                         let part = kept_words[d / docs_per_part]
                             .read()
                             .unwrap_or_else(PoisonError::into_inner);
-                        part.hashes(words_of(d), words);
-                        doc_shingle_set(words, config)
+                        doc_shingle_set(&part[words_of(d)], config)
                     })
                     .collect();
                 for (d, set) in verified.into_iter().zip(sets) {
@@ -805,12 +788,11 @@ pub fn analyze_after(
                 .clone()
                 .into_par_iter()
                 .map_init(
-                    || (Vec::new(), Vec::new(), Vec::new()),
-                    |(scratch, bytes, doc_words), d| {
-                        let kept = part.as_ref().map(|p| {
-                            p.hashes(words_of(d), doc_words);
+                    || (Vec::new(), Vec::new()),
+                    |(scratch, bytes), d| {
+                        let kept = part.as_deref().map(|p| {
                             (
-                                doc_words.as_slice(),
+                                &p[words_of(d)],
                                 &word_counts[doc_start[d]..doc_start[d + 1]],
                             )
                         });
