@@ -832,9 +832,9 @@ fn held_representative(
 /// does not hold the story's beginning (its own text is not in it), nor does a
 /// long license whose clauses include a short license's, in other places.
 fn holds_beginning(rep: &[u64], ours: &[u64], config: &Config) -> bool {
-    let head = rep.iter().filter(|&&s| s & HEAD != 0).count();
-    let (_, held) = common(ours, rep);
-    held as f64 >= own_share(config) * head as f64
+    let beginning = rep.iter().filter(|&&s| s & HEAD != 0).count();
+    let (_, in_ours) = common(ours, rep);
+    in_ours as f64 >= own_share(config) * beginning as f64
         && !scattered_pieces(common(rep, ours), ours.len())
 }
 

@@ -254,6 +254,22 @@ pub struct Config {
     pub threads: usize,
 }
 
+impl Config {
+    /// The settings a run in chunks works with when they differ from these:
+    /// `--keep fullest` keeps the first there ([`Keep::in_chunks`]), as the
+    /// earlier chunks' documents are written when a later one that holds one
+    /// of them comes; whatever the chunks' size, the output is then that of
+    /// `--keep first`.
+    #[must_use]
+    pub fn in_chunks(&self) -> Option<Config> {
+        let keep = self.keep.in_chunks();
+        (keep != self.keep).then(|| Config {
+            keep,
+            ..self.clone()
+        })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {

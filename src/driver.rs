@@ -592,19 +592,9 @@ impl Underway<'_> {
     fn chunk(&mut self, chunk: &Chunk, sink: Option<&mut dyn Sink>, name: &str) -> Result<()> {
         let plan = self.plan;
         let one_chunk = plan.one_chunk();
-        // A run in chunks has written the earlier chunks' documents when a
-        // later one that holds one of them comes: under `--keep fullest` it
-        // keeps the first, in every chunk, whatever the chunks' size.
-        let in_chunks;
-        let config = if one_chunk || plan.config.keep.in_chunks() == plan.config.keep {
-            &plan.config
-        } else {
-            in_chunks = crate::config::Config {
-                keep: plan.config.keep.in_chunks(),
-                ..plan.config.clone()
-            };
-            &in_chunks
-        };
+        // Under `--keep fullest`, the first in every chunk ([`Keep::in_chunks`]).
+        let chunk_config = (!one_chunk).then(|| plan.config.in_chunks()).flatten();
+        let config = chunk_config.as_ref().unwrap_or(&plan.config);
         let update = plan.index.writes().is_some();
         // With nothing stored yet, the engine runs without a history; it
         // keeps what a segment or the index needs only when one is made.

@@ -777,13 +777,20 @@ fn a_spool_that_cannot_be_written_is_named_as_given() {
 /// keeps both, as `--keep first` does, whatever the chunks' size.
 #[test]
 fn a_later_fuller_copy_replaces_the_first_in_a_whole_run_only() {
+    use std::fmt::Write;
     let dir = tempdir();
     let d = dir.path();
     let record = "Title: Early mobilisation after stroke in a randomised trial of two hundred patients\nAuthors: Smith, J. and Jones, K.\nJournal: Stroke Research 12(3) 101-110";
     let abstract_ = "We randomised two hundred patients within a day of their stroke to early or usual mobilisation and measured independence at three months, finding no difference between the groups in any of the outcomes we had chosen before the trial began.";
-    let filler: String = (0..1500)
-        .map(|i| format!("{{\"id\":\"u{i}\",\"text\":\"unrelated record number {i} about topic {} with words {} and {}\"}}\n", i * 7, i * 13, i * 31))
-        .collect();
+    let mut filler = String::new();
+    for i in 0..1500 {
+        let (a, b, c) = (i * 7, i * 13, i * 31);
+        writeln!(
+            filler,
+            "{{\"id\":\"u{i}\",\"text\":\"unrelated record number {i} about topic {a} with words {b} and {c}\"}}"
+        )
+        .unwrap();
+    }
     let records = format!(
         "{{\"id\":\"short\",\"text\":{}}}\n{filler}{{\"id\":\"full\",\"text\":{}}}\n",
         serde_json::to_string(record).unwrap(),
