@@ -319,13 +319,8 @@ fn least_shared(n: usize, share: f64) -> usize {
 /// and is less than 60% of it: `whole`'s own beginning (its headline and
 /// lede) is not in `part`, only its end, as when two documents share only a
 /// footer or license. A copy, even a truncated one, holds its source's
-/// beginning.
-fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
-    only_the_end(common(part, whole), whole.len())
-}
-
-/// [`shares_only_the_end`] from what `part` and `whole` have in common
-/// ([`common`]) and `whole`'s size.
+/// beginning. From what `part` and `whole` have in common ([`common`]) and
+/// `whole`'s size.
 fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
     in_head == 0 && 5 * shared < 3 * whole
 }
@@ -805,11 +800,16 @@ fn held_representative(
 ) -> Option<(usize, f64)> {
     let mut best: Option<(usize, f64)> = None;
     for (i, &r) in reps.iter().enumerate() {
-        if r < base
-            || similarity(sets[i], ours, Measure::Containment) < own_share(config)
-            || shares_only_the_end(sets[i], ours)
-            || !holds_beginning(sets[i], ours, config)
-        {
+        if r < base {
+            continue;
+        }
+        // (One walk that stops once the plain share cannot be met, as most
+        // candidates' cannot, for the plain share and where it falls.)
+        let need = least_shared(sets[i].len(), own_share(config));
+        let Some(shared) = common_at_least(sets[i], ours, need) else {
+            continue;
+        };
+        if only_the_end(shared, ours.len()) || !holds_beginning(sets[i], ours, shared) {
             continue;
         }
         // The other representatives stand for the boilerplate.
@@ -823,19 +823,18 @@ fn held_representative(
     best
 }
 
-/// Whether `ours` holds `rep` as a fuller copy holds a shorter one: `rep`'s
-/// beginning (at least [`own_share`] of the shingles first found in its first
-/// 40%) is in `ours`, and what they share is not pieces scattered over a much
-/// longer `ours` ([`scattered_pieces`]). A record followed by its abstract, or
-/// a story after a copy of it cut short, holds the shorter text's beginning
-/// near its own; a short note whose long shared footer a longer story carries
-/// does not hold the story's beginning (its own text is not in it), nor does a
-/// long license whose clauses include a short license's, in other places.
-fn holds_beginning(rep: &[u64], ours: &[u64], config: &Config) -> bool {
-    let beginning = rep.iter().filter(|&&s| s & HEAD != 0).count();
-    let (_, in_ours) = common(ours, rep);
-    in_ours as f64 >= own_share(config) * beginning as f64
-        && !scattered_pieces(common(rep, ours), ours.len())
+/// Whether `ours` holds `rep` as a fuller copy holds a shorter one: what
+/// they share is not only `rep`'s end ([`only_the_end`]: none of it first
+/// occurs in `rep`'s first 40%, and it is less than 60% of `rep`), nor pieces
+/// scattered over a much longer `ours` ([`scattered_pieces`]). A record
+/// followed by its abstract, or a story after a copy of it cut short, holds
+/// the shorter text's beginning; a short note whose long shared footer a
+/// longer story carries does not hold the story's beginning (its own text is
+/// not in it), nor does a long license whose clauses include a short
+/// license's, in other places. `shared` is what `rep` has in common with
+/// `ours` ([`common`]).
+fn holds_beginning(rep: &[u64], ours: &[u64], shared: (usize, usize)) -> bool {
+    !scattered_pieces(shared, ours.len()) && !only_the_end(common(ours, rep), rep.len())
 }
 
 /// The plain share of a document's own shingles that must be in the kept
