@@ -401,7 +401,7 @@ impl<'h> Detector<'h> {
                 _ if !found => 0,
                 NONE => 0,
                 rep if rep & LIST == 0 => u32::from(rep < start),
-                _ => self.postings.len_of_list(at) - self.adds.get(at),
+                _ => self.postings.len_of_list(at, &self.arena) - self.adds.get(at),
             };
             listed_anywhere += usize::from(found);
             let prior = u32::try_from(self.prior.count(key)).unwrap_or(u32::MAX);
@@ -526,25 +526,28 @@ impl<'h> Detector<'h> {
             let at = self.postings.slot(shingle, hints[i], || {
                 u8::try_from(prior.count(PostingTable::key(shingle))).unwrap_or(u8::MAX)
             });
-            let (head, len) = self.postings.list(at);
+            let (head, len) = self.postings.list(at, &self.arena);
             let head_was = head;
             if len + self.postings.prior(at) >= POSTING_CAP {
                 continue;
             }
             let arena = u32::try_from(self.arena.len()).expect("fewer than 2^31 postings");
             assert!(arena < LIST - 1, "fewer than 2^31 postings");
+            // (The new list's length, kept with its head entry; lists are
+            // capped below 256.)
+            let grown = u8::try_from(len + 1).expect("lists are capped below 256");
             let head = match len {
                 // Most shingles belong to one representative: keep it in the
                 // slot and spend no list entry on it.
                 0 => id,
                 1 => {
-                    self.arena.push((head, NONE));
-                    self.arena.push((id, arena));
+                    self.arena.push((head, NONE), 1);
+                    self.arena.push((id, arena), grown);
                     LIST | (arena + 1)
                 }
                 // Lists are prepended; the cap, not the order, decides who is listed.
                 _ => {
-                    self.arena.push((id, head));
+                    self.arena.push((id, head), grown);
                     LIST | arena
                 }
             };
@@ -553,9 +556,6 @@ impl<'h> Detector<'h> {
             if self.one_by_one && len >= 1 {
                 self.adds
                     .add(at, 1 + u32::from(len == 1 && head_was >= self.start));
-            }
-            if len >= 1 {
-                self.postings.lens[at] = u8::try_from(len + 1).expect("lists are capped below 256");
             }
         }
     }

@@ -5,21 +5,20 @@
 use std::hash::Hasher;
 
 /// The shingle index: an open-addressing table from a shingle's 32-bit
-/// fingerprint to its posting list, 9 bytes a slot where a
+/// fingerprint to its posting list, 8 bytes a slot where a
 /// `HashMap<u64, (u32, u32)>` takes 17. Two shingles whose fingerprints collide
 /// (about one pair in 2^32) share a list; that only adds candidates, and every
 /// candidate is verified on its real shingles, so answers stay exact.
 ///
 /// A slot is (fingerprint, head) side by side, so a look-up costs one cache
 /// miss: most shingles belong to one representative, which is the head itself;
-/// a list of two or more is marked by [`LIST`] and its length is in `lens`.
+/// a list of two or more is marked by [`LIST`] and its length is kept with its
+/// head entry in the [`Arena`].
 #[derive(Default)]
 pub(super) struct PostingTable {
     /// (fingerprint, head); fingerprint 0 marks an empty slot. The head is
     /// [`NONE`] (no entry yet), a lone representative, or `LIST | arena index`.
     pub(super) slots: Vec<(u32, u32)>,
-    /// Lengths of lists of two or more.
-    pub(super) lens: Vec<u8>,
     /// Entries of the shingle's list in the index, before this run's (only
     /// with an index).
     pub(super) prior: Vec<u8>,
@@ -89,19 +88,20 @@ impl PostingTable {
     }
 
     /// (the lone representative or the arena head, length) of slot `at`.
-    pub(super) fn list(&self, at: usize) -> (u32, u32) {
+    pub(super) fn list(&self, at: usize, arena: &Arena) -> (u32, u32) {
         match self.slots[at].1 {
             NONE => (NONE, 0),
-            head if head & LIST != 0 => (head & !LIST, self.len_of_list(at)),
+            head if head & LIST != 0 => (head & !LIST, self.len_of_list(at, arena)),
             rep => (rep, 1),
         }
     }
 
-    /// The length of the list at slot `at`: out of line, so that `lens` (a
-    /// cache miss of its own) is read only for lists, not for every look-up.
+    /// The length of the list at slot `at` (a list of two or more): out of
+    /// line, so that the arena's length (a cache miss of its own) is read
+    /// only for lists, not for every look-up.
     #[inline(never)]
-    pub(super) fn len_of_list(&self, at: usize) -> u32 {
-        u32::from(self.lens[at])
+    pub(super) fn len_of_list(&self, at: usize, arena: &Arena) -> u32 {
+        arena.len_at(self.slots[at].1 & !LIST)
     }
 
     pub(super) fn prior(&self, at: usize) -> u32 {
@@ -127,7 +127,6 @@ impl PostingTable {
             _ => self.find(key),
         };
         if !found {
-            // (`lens` is only read for lists, and set when one is made.)
             self.slots[at] = (key, NONE);
             if self.with_prior {
                 self.prior[at] = prior();
@@ -142,7 +141,7 @@ impl PostingTable {
         let mut out = Vec::new();
         for at in 0..self.slots.len() {
             let key = self.slots[at].0;
-            match self.list(at) {
+            match self.list(at, arena) {
                 (_, 0) => {}
                 (rep, 1) => out.push((key, rep)),
                 (mut next, _) => {
@@ -179,7 +178,6 @@ impl PostingTable {
             PostingTable {
                 // Read at random, a cache and TLB miss a look-up.
                 slots: crate::memory::huge_vec((0, NONE), capacity),
-                lens: vec![0; capacity],
                 prior: if with_prior {
                     vec![0; capacity]
                 } else {
@@ -193,7 +191,6 @@ impl PostingTable {
             if old.slots[i].0 != 0 {
                 let (at, _) = self.find(old.slots[i].0);
                 self.slots[at] = old.slots[i];
-                self.lens[at] = old.lens[i];
                 if with_prior {
                     self.prior[at] = old.prior[i];
                 }
@@ -206,10 +203,16 @@ impl PostingTable {
 /// The entries of posting lists of two or more: (representative, next entry
 /// or `NONE`), in pieces of a fixed size, so that growing never copies them
 /// into a twice larger vector (which holds both, and up to twice the room
-/// needed, at the run's peak).
+/// needed, at the run's peak); and with each entry, the length of the list it
+/// heads when it was added (a list's length is that of its head entry). A
+/// byte a list entry, not a byte a table slot: the table has four to five
+/// times as many slots as the arena has entries (100,000 documents: 12 MiB
+/// less at the blocks stage's end, benches/RESULTS.md session 15).
 #[derive(Default)]
 pub(super) struct Arena {
     pub(super) pieces: Vec<Vec<(u32, u32)>>,
+    /// Lengths, in pieces beside `pieces`.
+    lens: Vec<Vec<u8>>,
     pub(super) len: usize,
 }
 
@@ -221,15 +224,28 @@ impl Arena {
         self.len
     }
 
-    pub(super) fn push(&mut self, entry: (u32, u32)) {
+    /// Adds `entry`, the head of a list of `len` entries (itself and those
+    /// after it).
+    pub(super) fn push(&mut self, entry: (u32, u32), len: u8) {
         if self.len.is_multiple_of(Self::SLAB) {
             self.pieces.push(Vec::with_capacity(Self::SLAB));
+            self.lens.push(Vec::with_capacity(Self::SLAB));
         }
         self.pieces
             .last_mut()
             .expect("a piece was made above")
             .push(entry);
+        self.lens
+            .last_mut()
+            .expect("a piece was made above")
+            .push(len);
         self.len += 1;
+    }
+
+    /// The length of the list that entry `at` heads.
+    pub(super) fn len_at(&self, at: u32) -> u32 {
+        let at = at as usize;
+        u32::from(self.lens[at / Self::SLAB][at % Self::SLAB])
     }
 
     pub(super) fn get(&self, at: u32) -> (u32, u32) {
