@@ -343,13 +343,8 @@ fn least_shared(n: usize, share: f64) -> usize {
 /// and is less than 60% of it: `whole`'s own beginning (its headline and
 /// lede) is not in `part`, only its end, as when two documents share only a
 /// footer or license. A copy, even a truncated one, holds its source's
-/// beginning.
-fn shares_only_the_end(part: &[u64], whole: &[u64]) -> bool {
-    only_the_end(common(part, whole), whole.len())
-}
-
-/// [`shares_only_the_end`] from what `part` and `whole` have in common
-/// ([`common`]) and `whole`'s size.
+/// beginning. From what `part` and `whole` have in common ([`common`]) and
+/// `whole`'s size.
 fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
     in_head == 0 && 5 * shared < 3 * whole
 }
@@ -552,6 +547,9 @@ pub fn cluster_pairs(
     // Group by the later document.
     pairs.sort_unstable_by_key(|&(a, b)| (b, a));
     let mut rep_of: Vec<Option<(usize, f64)>> = vec![None; n];
+    // Per document: it joined its cluster by holding the representative.
+    let mut held = vec![false; n];
+    let holding = holding_policy(config);
     let mut verified = 0;
     let mut reps = Vec::new();
     // What the index says of its documents, read once for the many later
@@ -585,13 +583,14 @@ pub fn cluster_pairs(
             .collect();
         verified += reps.len();
         let mut best = best_representative(&sketches[d].shingles, &reps, &sets, config);
-        if best.is_none() && config.keep == Keep::Longest {
+        if best.is_none() && holding {
             best = held_representative(&sketches[d].shingles, &reps, &sets, base, config);
+            held[d] = best.is_some();
         }
         rep_of[d] = best;
     }
-    if config.keep == Keep::Longest && config.measure == Measure::Containment {
-        unjoin_unheld(&mut rep_of, sketches, sizes, base, config);
+    if holding {
+        unjoin_unheld(&mut rep_of, &held, sketches, sizes, base, config);
     }
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut cluster_of = vec![None; n];
@@ -617,9 +616,9 @@ pub fn cluster_pairs(
     for c in &mut clusters {
         if c.representative >= base {
             let local: Vec<(usize, f64)> = c.members.iter().map(|&(m, s)| (m - base, s)).collect();
-            c.kept = if config.keep == Keep::Longest && config.measure == Measure::Containment {
+            c.kept = if holding {
                 let members: Vec<usize> = local.iter().map(|&(m, _)| m).collect();
-                longest_holding_all(&members, sizes, sketches, config).unwrap_or(members[0])
+                holding_all(&members, &held, sizes, sketches, config).unwrap_or(members[0])
             } else {
                 choose(&local, &config.keep, sizes, keep_values)
             } + base;
@@ -825,10 +824,16 @@ fn held_representative(
 ) -> Option<(usize, f64)> {
     let mut best: Option<(usize, f64)> = None;
     for (i, &r) in reps.iter().enumerate() {
-        if r < base
-            || similarity(sets[i], ours, Measure::Containment) < own_share(config)
-            || shares_only_the_end(sets[i], ours)
-        {
+        if r < base {
+            continue;
+        }
+        // (One walk that stops once the plain share cannot be met, as most
+        // candidates' cannot, for the plain share and where it falls.)
+        let need = least_shared(sets[i].len(), own_share(config));
+        let Some(shared) = common_at_least(sets[i], ours, need) else {
+            continue;
+        };
+        if only_the_end(shared, ours.len()) || !holds_beginning(sets[i], ours, shared) {
             continue;
         }
         // The other representatives stand for the boilerplate.
@@ -840,6 +845,20 @@ fn held_representative(
         }
     }
     best
+}
+
+/// Whether `ours` holds `rep` as a fuller copy holds a shorter one: what
+/// they share is not only `rep`'s end ([`only_the_end`]: none of it first
+/// occurs in `rep`'s first 40%, and it is less than 60% of `rep`), nor pieces
+/// scattered over a much longer `ours` ([`scattered_pieces`]). A record
+/// followed by its abstract, or a story after a copy of it cut short, holds
+/// the shorter text's beginning; a short note whose long shared footer a
+/// longer story carries does not hold the story's beginning (its own text is
+/// not in it), nor does a long license whose clauses include a short
+/// license's, in other places. `shared` is what `rep` has in common with
+/// `ours` ([`common`]).
+fn holds_beginning(rep: &[u64], ours: &[u64], shared: (usize, usize)) -> bool {
+    !scattered_pieces(shared, ours.len()) && !only_the_end(common(ours, rep), rep.len())
 }
 
 /// The plain share of a document's own shingles that must be in the kept
@@ -867,6 +886,45 @@ fn longest_holding_all(
     })
 }
 
+/// Whether the run's keep policy lets a later document that holds a
+/// representative join its cluster and replace it (`--keep fullest` and
+/// `longest`, under containment).
+fn holding_policy(config: &Config) -> bool {
+    matches!(config.keep, Keep::Fullest | Keep::Longest) && config.measure == Measure::Containment
+}
+
+/// The member a holding policy ([`holding_policy`]) keeps, when one holds
+/// [`own_share`] of every other member's own shingles: under `--keep
+/// longest` the longest such ([`longest_holding_all`]); under `--keep
+/// fullest` the representative when it holds them all (as `first` keeps
+/// it), else the earliest of the members that joined by holding it (`held`)
+/// that does. At most [`LONGEST_TRIED`] are tried.
+fn holding_all(
+    members: &[usize],
+    held: &[bool],
+    sizes: &[usize],
+    sketches: &[DocSketch],
+    config: &Config,
+) -> Option<usize> {
+    if config.keep == Keep::Longest {
+        return longest_holding_all(members, sizes, sketches, config);
+    }
+    let holds_all = |k: usize| {
+        members
+            .iter()
+            .all(|&m| m == k || holds(&sketches[k], &sketches[m], config))
+    };
+    // A cluster no member joined by holding it: every member is held by the
+    // representative (it passed the plain share against it).
+    if !members[1..].iter().any(|&m| held[m]) {
+        return Some(members[0]);
+    }
+    std::iter::once(members[0])
+        .chain(members[1..].iter().copied().filter(|&m| held[m]))
+        .take(LONGEST_TRIED)
+        .find(|&k| holds_all(k))
+}
+
 /// Whether `kept` holds [`own_share`] of `member`'s own shingles.
 fn holds(kept: &DocSketch, member: &DocSketch, config: &Config) -> bool {
     similarity(&member.shingles, &kept.shingles, Measure::Containment) >= own_share(config)
@@ -878,6 +936,7 @@ fn holds(kept: &DocSketch, member: &DocSketch, config: &Config) -> bool {
 /// by it leave the cluster, kept, rather than be dropped for it.
 fn unjoin_unheld(
     rep_of: &mut [Option<(usize, f64)>],
+    held: &[bool],
     sketches: &[DocSketch],
     sizes: &[usize],
     base: usize,
@@ -896,7 +955,7 @@ fn unjoin_unheld(
         }
     }
     for (r, members) in members_of {
-        if longest_holding_all(&members, sizes, sketches, config).is_none() {
+        if holding_all(&members, held, sizes, sketches, config).is_none() {
             for &m in &members[1..] {
                 if !holds(&sketches[r], &sketches[m], config) {
                     rep_of[m] = None;
@@ -919,7 +978,7 @@ fn choose(
     let mut best = members[0].0;
     for &(m, _) in &members[1..] {
         let better = match keep {
-            Keep::First => false,
+            Keep::Fullest | Keep::First => false,
             Keep::Longest => sizes[m] > sizes[best],
             Keep::Newest(_) | Keep::Max(_) => {
                 let (a, b) = (&keep_values[m], &keep_values[best]);

@@ -99,6 +99,11 @@ pub const DEFAULT_CONTAINMENT: f64 = 0.5;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Keep {
+    /// The first in input order, unless a later member holds it (under
+    /// containment: at least the threshold of its own shingles, its
+    /// beginning among them) and every other member: the earliest such then
+    /// replaces it, as the first adds nothing to it. The default.
+    Fullest,
     /// The first in input order.
     First,
     /// The one with the most bytes of text.
@@ -111,19 +116,39 @@ pub enum Keep {
 }
 
 impl Keep {
-    /// Parses `first`, `longest`, `newest:FIELD` or `max:FIELD`.
+    /// Parses `fullest`, `first`, `longest`, `newest:FIELD` or `max:FIELD`.
     ///
     /// # Errors
     /// A [`Error::Usage`] for anything else.
     pub fn parse(text: &str) -> Result<Keep> {
         match text.split_once(':') {
+            None if text == "fullest" => Ok(Keep::Fullest),
             None if text == "first" => Ok(Keep::First),
             None if text == "longest" => Ok(Keep::Longest),
             Some(("newest", field)) if !field.is_empty() => Ok(Keep::Newest(field.to_owned())),
             Some(("max", field)) if !field.is_empty() => Ok(Keep::Max(field.to_owned())),
             _ => Err(Error::Usage(format!(
-                "--keep takes first, longest, newest:FIELD or max:FIELD, not {text:?}"
+                "--keep takes fullest, first, longest, newest:FIELD or max:FIELD, not {text:?}"
             ))),
+        }
+    }
+
+    /// Whether a run in chunks (`--memory-limit`) can follow the policy:
+    /// `first`, and `fullest`, which keeps the first there
+    /// ([`Keep::in_chunks`]).
+    #[must_use]
+    pub fn first_in_chunks(&self) -> bool {
+        matches!(self, Keep::First | Keep::Fullest)
+    }
+
+    /// The policy a run in chunks follows: `fullest` keeps the first (a
+    /// document written with an earlier chunk cannot be replaced by a later
+    /// one that holds it), the others are themselves.
+    #[must_use]
+    pub fn in_chunks(&self) -> Keep {
+        match self {
+            Keep::Fullest => Keep::First,
+            other => other.clone(),
         }
     }
 
@@ -132,7 +157,7 @@ impl Keep {
     pub fn field(&self) -> Option<&str> {
         match self {
             Keep::Newest(f) | Keep::Max(f) => Some(f),
-            Keep::First | Keep::Longest => None,
+            Keep::Fullest | Keep::First | Keep::Longest => None,
         }
     }
 }
@@ -140,6 +165,7 @@ impl Keep {
 impl std::fmt::Display for Keep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Keep::Fullest => f.write_str("fullest"),
             Keep::First => f.write_str("first"),
             Keep::Longest => f.write_str("longest"),
             Keep::Newest(field) => write!(f, "newest:{field}"),
@@ -228,6 +254,22 @@ pub struct Config {
     pub threads: usize,
 }
 
+impl Config {
+    /// The settings a run in chunks works with when they differ from these:
+    /// `--keep fullest` keeps the first there ([`Keep::in_chunks`]), as the
+    /// earlier chunks' documents are written when a later one that holds one
+    /// of them comes; whatever the chunks' size, the output is then that of
+    /// `--keep first`.
+    #[must_use]
+    pub fn in_chunks(&self) -> Option<Config> {
+        let keep = self.keep.in_chunks();
+        (keep != self.keep).then(|| Config {
+            keep,
+            ..self.clone()
+        })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -250,7 +292,7 @@ impl Default for Config {
             banding: None,
             hamming: 3,
             measure: Measure::Containment,
-            keep: Keep::First,
+            keep: Keep::Fullest,
             annotate: false,
             on_error: OnError::Fail,
             glob: Vec::new(),

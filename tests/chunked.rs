@@ -893,3 +893,57 @@ fn an_index_holds_one_bucket_entry_for_a_record_of_one_shingle() {
         report["near_duplicates"]
     );
 }
+
+/// A record without its abstract, then the same record with it: by default a
+/// whole run keeps the fuller one in the first's place (the first adds
+/// nothing to it); a run in chunks has written the first by then, so it
+/// keeps both, as `--keep first` does, whatever the chunks' size.
+#[test]
+fn a_later_fuller_copy_replaces_the_first_in_a_whole_run_only() {
+    use std::fmt::Write;
+    let dir = tempdir();
+    let d = dir.path();
+    let record = "Title: Early mobilisation after stroke in a randomised trial of two hundred patients\nAuthors: Smith, J. and Jones, K.\nJournal: Stroke Research 12(3) 101-110";
+    let abstract_ = "We randomised two hundred patients within a day of their stroke to early or usual mobilisation and measured independence at three months, finding no difference between the groups in any of the outcomes we had chosen before the trial began.";
+    let mut filler = String::new();
+    for i in 0..1500 {
+        let (a, b, c) = (i * 7, i * 13, i * 31);
+        writeln!(
+            filler,
+            "{{\"id\":\"u{i}\",\"text\":\"unrelated record number {i} about topic {a} with words {b} and {c}\"}}"
+        )
+        .unwrap();
+    }
+    let records = format!(
+        "{{\"id\":\"short\",\"text\":{}}}\n{filler}{{\"id\":\"full\",\"text\":{}}}\n",
+        serde_json::to_string(record).unwrap(),
+        serde_json::to_string(&format!("{record}\n\n{abstract_}")).unwrap(),
+    );
+    std::fs::write(d.join("r.jsonl"), records).unwrap();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["clean", "-q", "--level", "docs", "r.jsonl"];
+        all.extend_from_slice(args);
+        let out = run(d, &all);
+        assert_eq!(out.code, 0, "{out:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .filter(|id| !id.starts_with('u'))
+            .collect()
+    };
+    assert_eq!(ids(&[]), ["full"]);
+    assert_eq!(ids(&["--keep", "first"]), ["short", "full"]);
+    for limit in ["64K", "256K", "1G"] {
+        assert_eq!(
+            ids(&["--memory-limit", limit]),
+            ["short", "full"],
+            "{limit}"
+        );
+    }
+}

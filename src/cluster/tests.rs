@@ -247,9 +247,22 @@ fn keep_longest_keeps_a_later_document_that_holds_the_first() {
     assert_eq!(level.clusters[0].kept, 2);
     assert_eq!(level.dropped, [true, false, false]);
     // Under --keep first nothing is dropped: the long one adds text.
-    let first = Config::default();
+    let first = Config {
+        keep: Keep::First,
+        ..Config::default()
+    };
     let level = cluster(&docs, &cands, &first, &sizes, &[None, None, None]);
     assert_eq!(level.dropped, [false, false, false]);
+    // The default, --keep fullest, keeps the long one too.
+    let level = cluster(
+        &docs,
+        &cands,
+        &Config::default(),
+        &sizes,
+        &[None, None, None],
+    );
+    assert_eq!(level.clusters[0].kept, 2);
+    assert_eq!(level.dropped, [true, false, false]);
     // A member is never dropped for a longest one that lacks most of its
     // text: `a` and `b` each hold 60% of the first, little of each other.
     let r = text(4, 100);
@@ -268,12 +281,42 @@ fn keep_longest_keeps_a_later_document_that_holds_the_first() {
 
 #[test]
 fn a_longer_document_is_never_dropped_for_holding_a_shorter_one() {
-    let config = Config::default();
     let short = text(1, 100);
     let long = format!("{short} {}", text(2, 300));
-    let (level, _) = three(&[&short, &long, &short], &[100, 400, 100], &config);
+    let first = Config {
+        keep: Keep::First,
+        ..Config::default()
+    };
+    let (level, _) = three(&[&short, &long, &short], &[100, 400, 100], &first);
     // The long one adds text: kept. The second short copy adds nothing.
     assert_eq!(level.dropped, [false, false, true]);
+    // By default the long one, which holds the first, replaces it as the
+    // kept copy: both short ones add nothing to it.
+    let (level, _) = three(
+        &[&short, &long, &short],
+        &[100, 400, 100],
+        &Config::default(),
+    );
+    assert_eq!(level.clusters.len(), 1);
+    assert_eq!(level.clusters[0].kept, 1);
+    assert_eq!(level.dropped, [true, false, true]);
+}
+
+#[test]
+fn a_later_document_that_shares_only_a_long_footer_does_not_replace_the_first() {
+    // A story carrying a long license, then a short note of its own with the
+    // same license: half the story's shingles are the license, all in the
+    // note, but the story's beginning is not, so the note does not hold it.
+    let license = text(7, 90);
+    let story = format!("{} {license}", text(8, 90));
+    let note = format!("{} {license}", text(9, 30));
+    let (level, _) = three(
+        &[&story, &note, &text(10, 50)],
+        &[180, 120, 50],
+        &Config::default(),
+    );
+    assert_eq!(level.dropped, [false, false, false]);
+    assert!(level.clusters.is_empty());
 }
 
 #[test]
