@@ -352,10 +352,9 @@ pub struct Common {
         help_heading = "Documents"
     )]
     pub hamming: u32,
-    /// Which document of a near-duplicate cluster to keep: fullest (the
-    /// first, unless a later one holds it and every other member: then that
-    /// one; runs in chunks keep the first), first, longest, newest:FIELD or
-    /// max:FIELD (JSON Lines fields).
+    /// Which document of a near-duplicate cluster to keep: first, fullest
+    /// (the first, unless a later one holds it and every other member: then
+    /// that one), longest, newest:FIELD or max:FIELD (JSON Lines fields).
     #[arg(
         long,
         default_value_t = Config::default().keep.to_string(),

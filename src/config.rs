@@ -102,7 +102,8 @@ pub enum Keep {
     /// The first in input order, unless a later member holds it (under
     /// containment: at least the threshold of its own shingles, its
     /// beginning among them) and every other member: the earliest such then
-    /// replaces it, as the first adds nothing to it. The default.
+    /// replaces it, as the first adds nothing to it. A whole run only (it
+    /// needs every member of a cluster, as `longest` does).
     Fullest,
     /// The first in input order.
     First,
@@ -116,7 +117,7 @@ pub enum Keep {
 }
 
 impl Keep {
-    /// Parses `fullest`, `first`, `longest`, `newest:FIELD` or `max:FIELD`.
+    /// Parses `first`, `fullest`, `longest`, `newest:FIELD` or `max:FIELD`.
     ///
     /// # Errors
     /// A [`Error::Usage`] for anything else.
@@ -128,27 +129,8 @@ impl Keep {
             Some(("newest", field)) if !field.is_empty() => Ok(Keep::Newest(field.to_owned())),
             Some(("max", field)) if !field.is_empty() => Ok(Keep::Max(field.to_owned())),
             _ => Err(Error::Usage(format!(
-                "--keep takes fullest, first, longest, newest:FIELD or max:FIELD, not {text:?}"
+                "--keep takes first, fullest, longest, newest:FIELD or max:FIELD, not {text:?}"
             ))),
-        }
-    }
-
-    /// Whether a run in chunks (`--memory-limit`) can follow the policy:
-    /// `first`, and `fullest`, which keeps the first there
-    /// ([`Keep::in_chunks`]).
-    #[must_use]
-    pub fn first_in_chunks(&self) -> bool {
-        matches!(self, Keep::First | Keep::Fullest)
-    }
-
-    /// The policy a run in chunks follows: `fullest` keeps the first (a
-    /// document written with an earlier chunk cannot be replaced by a later
-    /// one that holds it), the others are themselves.
-    #[must_use]
-    pub fn in_chunks(&self) -> Keep {
-        match self {
-            Keep::Fullest => Keep::First,
-            other => other.clone(),
         }
     }
 
@@ -254,22 +236,6 @@ pub struct Config {
     pub threads: usize,
 }
 
-impl Config {
-    /// The settings a run in chunks works with when they differ from these:
-    /// `--keep fullest` keeps the first there ([`Keep::in_chunks`]), as the
-    /// earlier chunks' documents are written when a later one that holds one
-    /// of them comes; whatever the chunks' size, the output is then that of
-    /// `--keep first`.
-    #[must_use]
-    pub fn in_chunks(&self) -> Option<Config> {
-        let keep = self.keep.in_chunks();
-        (keep != self.keep).then(|| Config {
-            keep,
-            ..self.clone()
-        })
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -292,7 +258,7 @@ impl Default for Config {
             banding: None,
             hamming: 3,
             measure: Measure::Containment,
-            keep: Keep::Fullest,
+            keep: Keep::First,
             annotate: false,
             on_error: OnError::Fail,
             glob: Vec::new(),

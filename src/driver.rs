@@ -591,10 +591,8 @@ impl Underway<'_> {
     /// it; then stores its items for the chunks after it (and the index).
     fn chunk(&mut self, chunk: &Chunk, sink: Option<&mut dyn Sink>, name: &str) -> Result<()> {
         let plan = self.plan;
+        let config = &plan.config;
         let one_chunk = plan.one_chunk();
-        // Under `--keep fullest`, the first in every chunk ([`Keep::in_chunks`]).
-        let chunk_config = (!one_chunk).then(|| plan.config.in_chunks()).flatten();
-        let config = chunk_config.as_ref().unwrap_or(&plan.config);
         let update = plan.index.writes().is_some();
         // With nothing stored yet, the engine runs without a history; it
         // keeps what a segment or the index needs only when one is made.

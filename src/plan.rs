@@ -527,20 +527,15 @@ fn run_memory_limit(
 ) -> Result<Option<usize>> {
     check_available_memory_variable()?;
     Ok(match &request.memory_limit {
-        Some(_) if !config.keep.first_in_chunks() => {
+        Some(_) if config.keep != Keep::First => {
             return Err(Error::Usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep".into()));
         }
         Some(given) => Some(memory_limit(given, request.quiet, notes)?),
-        None if !config.keep.first_in_chunks() => None,
+        None if config.keep != Keep::First => None,
         None => needs_chunks(inputs).inspect(|&(needed, available, limit)| {
             if !request.quiet {
-                let same = if config.keep == Keep::Fullest {
-                    "the output of --keep first: a later document that holds an earlier one does not replace it"
-                } else {
-                    "same output"
-                };
                 notes.push(format!(
-                    "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does ({same}; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
+                    "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
                     human_bytes(needed),
                     human_bytes(available),
                     human_bytes(limit as u64),

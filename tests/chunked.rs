@@ -894,10 +894,11 @@ fn an_index_holds_one_bucket_entry_for_a_record_of_one_shingle() {
     );
 }
 
-/// A record without its abstract, then the same record with it: by default a
-/// whole run keeps the fuller one in the first's place (the first adds
-/// nothing to it); a run in chunks has written the first by then, so it
-/// keeps both, as `--keep first` does, whatever the chunks' size.
+/// A record without its abstract, then the same record with it: under
+/// `--keep fullest` a whole run keeps the fuller one in the first's place
+/// (the first adds nothing to it); by default (`first`) both are kept, the
+/// later one adding text; a run in chunks would have written the first by
+/// then, so `--keep fullest` is refused with `--memory-limit`, by name.
 #[test]
 fn a_later_fuller_copy_replaces_the_first_in_a_whole_run_only() {
     use std::fmt::Write;
@@ -937,13 +938,28 @@ fn a_later_fuller_copy_replaces_the_first_in_a_whole_run_only() {
             .filter(|id| !id.starts_with('u'))
             .collect()
     };
-    assert_eq!(ids(&[]), ["full"]);
-    assert_eq!(ids(&["--keep", "first"]), ["short", "full"]);
+    assert_eq!(ids(&["--keep", "fullest"]), ["full"]);
+    assert_eq!(ids(&[]), ["short", "full"]);
     for limit in ["64K", "256K", "1G"] {
         assert_eq!(
             ids(&["--memory-limit", limit]),
             ["short", "full"],
             "{limit}"
         );
+        let out = run(
+            d,
+            &[
+                "clean",
+                "-q",
+                "--keep",
+                "fullest",
+                "--memory-limit",
+                limit,
+                "r.jsonl",
+            ],
+        );
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+        assert!(out.stderr.contains("--keep"), "{}", out.stderr);
     }
 }

@@ -386,10 +386,7 @@ fn news_provenance_daily_batches_match_one_run() {
         days.push(name);
     }
     std::fs::write(d.join("all.jsonl"), &all).unwrap();
-    // Under `--keep first`: by default (`fullest`) one run keeps a later
-    // day's fuller copy in place of an earlier day's, which the batches
-    // wrote before it came (11 clusters of news-provenance; README).
-    let whole = run(d, &["scan", "--json", "--keep", "first", "all.jsonl"]);
+    let whole = run(d, &["scan", "--json", "all.jsonl"]);
     assert_eq!(whole.code, 0);
     let expected = crate::index::findings(&whole.stdout);
     let mut found = std::collections::BTreeSet::new();
@@ -404,8 +401,6 @@ fn news_provenance_daily_batches_match_one_run() {
                 "--update",
                 "--exit-zero",
                 "--json",
-                "--keep",
-                "first",
                 name,
             ],
         );
@@ -413,16 +408,7 @@ fn news_provenance_daily_batches_match_one_run() {
         found.extend(crate::index::findings(&out.stdout));
         let out = run(
             d,
-            &[
-                "clean",
-                "-q",
-                "--keep",
-                "first",
-                "--index",
-                "clean.ndx",
-                "--update",
-                name,
-            ],
+            &["clean", "-q", "--index", "clean.ndx", "--update", name],
         );
         assert_eq!(out.code, 0, "{name}: {}", out.stderr);
         cleaned.extend(out.stdout);
@@ -435,7 +421,7 @@ fn news_provenance_daily_batches_match_one_run() {
     );
     assert!(expected.len() > 1000);
     assert_eq!(found, expected);
-    let whole_clean = run(d, &["clean", "-q", "--keep", "first", "all.jsonl"]).stdout;
+    let whole_clean = run(d, &["clean", "-q", "all.jsonl"]).stdout;
     assert_bytes_eq(
         &cleaned,
         &whole_clean,

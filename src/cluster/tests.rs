@@ -253,14 +253,12 @@ fn keep_longest_keeps_a_later_document_that_holds_the_first() {
     };
     let level = cluster(&docs, &cands, &first, &sizes, &[None, None, None]);
     assert_eq!(level.dropped, [false, false, false]);
-    // The default, --keep fullest, keeps the long one too.
-    let level = cluster(
-        &docs,
-        &cands,
-        &Config::default(),
-        &sizes,
-        &[None, None, None],
-    );
+    // --keep fullest keeps the long one too.
+    let fullest = Config {
+        keep: Keep::Fullest,
+        ..Config::default()
+    };
+    let level = cluster(&docs, &cands, &fullest, &sizes, &[None, None, None]);
     assert_eq!(level.clusters[0].kept, 2);
     assert_eq!(level.dropped, [true, false, false]);
     // A member is never dropped for a longest one that lacks most of its
@@ -290,13 +288,13 @@ fn a_longer_document_is_never_dropped_for_holding_a_shorter_one() {
     let (level, _) = three(&[&short, &long, &short], &[100, 400, 100], &first);
     // The long one adds text: kept. The second short copy adds nothing.
     assert_eq!(level.dropped, [false, false, true]);
-    // By default the long one, which holds the first, replaces it as the
-    // kept copy: both short ones add nothing to it.
-    let (level, _) = three(
-        &[&short, &long, &short],
-        &[100, 400, 100],
-        &Config::default(),
-    );
+    // Under --keep fullest the long one, which holds the first, replaces it
+    // as the kept copy: both short ones add nothing to it.
+    let fullest = Config {
+        keep: Keep::Fullest,
+        ..Config::default()
+    };
+    let (level, _) = three(&[&short, &long, &short], &[100, 400, 100], &fullest);
     assert_eq!(level.clusters.len(), 1);
     assert_eq!(level.clusters[0].kept, 1);
     assert_eq!(level.dropped, [true, false, true]);
@@ -310,11 +308,11 @@ fn a_later_document_that_shares_only_a_long_footer_does_not_replace_the_first() 
     let license = text(7, 90);
     let story = format!("{} {license}", text(8, 90));
     let note = format!("{} {license}", text(9, 30));
-    let (level, _) = three(
-        &[&story, &note, &text(10, 50)],
-        &[180, 120, 50],
-        &Config::default(),
-    );
+    let fullest = Config {
+        keep: Keep::Fullest,
+        ..Config::default()
+    };
+    let (level, _) = three(&[&story, &note, &text(10, 50)], &[180, 120, 50], &fullest);
     assert_eq!(level.dropped, [false, false, false]);
     assert!(level.clusters.is_empty());
 }

@@ -86,15 +86,16 @@ fn a_copied_document_is_one_run_against_the_copy_it_mirrors() {
     // In A the short sign-off has no run to vouch for it and is only reported.
     assert_eq!(analysis.decisions[2].runs.len(), 2);
     assert!(analysis.decisions[2].kept_short.is_empty());
-    let first = Config {
-        keep: crate::config::Keep::First,
-        ..Config::default()
-    };
-    let both = analyze(&corpus, &first);
+    let both = analyze(&corpus, &Config::default());
     assert_eq!(both.doc_dropped, [false, false, false, true]);
     assert!(both.decisions[3].runs.is_empty());
-    // By default A, which holds X whole (its beginning first), is kept in
-    // X's place: X adds nothing to it. Y, whose text A holds after X's, stays.
-    let both = analyze(&corpus, &Config::default());
+    // Under --keep fullest A, which holds X whole (its beginning first), is
+    // kept in X's place: X adds nothing to it. Y, whose text A holds after
+    // X's, stays.
+    let fullest = Config {
+        keep: crate::config::Keep::Fullest,
+        ..Config::default()
+    };
+    let both = analyze(&corpus, &fullest);
     assert_eq!(both.doc_dropped, [true, false, false, true]);
 }
