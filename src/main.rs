@@ -81,18 +81,11 @@ struct StdoutFile {
 impl StdoutFile {
     #[cfg(unix)]
     fn now() -> Option<StdoutFile> {
+        use neardup::target::regular_file;
         use std::io::Seek;
         use std::os::fd::AsFd;
-        use std::os::unix::fs::MetadataExt;
-        let identity = |fd: std::os::fd::BorrowedFd<'_>| {
-            let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
-            let meta = file.metadata().ok()?;
-            meta.file_type()
-                .is_file()
-                .then(|| ((meta.dev(), meta.ino()), meta.len(), file))
-        };
-        let (id, len, mut file) = identity(std::io::stdout().as_fd())?;
-        if identity(std::io::stderr().as_fd()).is_some_and(|(e, _, _)| e == id) {
+        let (mut file, id, len) = regular_file(std::io::stdout().as_fd())?;
+        if regular_file(std::io::stderr().as_fd()).is_some_and(|(_, e, _)| e == id) {
             return None;
         }
         // `>>` (append) writes at the end whatever the offset says.

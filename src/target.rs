@@ -147,10 +147,19 @@ pub fn check_stdout_apart(reads: &[Use], writes: &[Use]) -> Result<()> {
 #[cfg(unix)]
 fn stdout_file() -> Option<(u64, u64)> {
     use std::os::fd::AsFd;
+    regular_file(std::io::stdout().as_fd()).map(|(_, id, _)| id)
+}
+
+/// The regular file `fd` is, if it is one: a descriptor of it of its own,
+/// its device and inode, and its size.
+#[cfg(unix)]
+#[must_use]
+pub fn regular_file(fd: std::os::fd::BorrowedFd<'_>) -> Option<(File, (u64, u64), u64)> {
     use std::os::unix::fs::MetadataExt;
-    let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
-    let meta = File::from(fd).metadata().ok()?;
-    meta.file_type().is_file().then(|| (meta.dev(), meta.ino()))
+    let file = File::from(fd.try_clone_to_owned().ok()?);
+    let meta = file.metadata().ok()?;
+    let id = (meta.dev(), meta.ino());
+    meta.file_type().is_file().then_some((file, id, meta.len()))
 }
 
 /// Elsewhere, standard output is not compared.
@@ -490,15 +499,18 @@ impl Staged {
     ///
     /// # Errors
     /// When the rename fails (the temporary file is then removed).
-    pub fn persist(mut self) -> Result<()> {
+    pub fn persist(self) -> Result<()> {
+        self.close().persist()
+    }
+
+    /// The file closed, only its name held (it stays among the live ones,
+    /// removed on a signal, until renamed or dropped).
+    fn close(mut self) -> Closed {
         let temp = self.temp.take().expect("until renamed");
-        let mut live = live();
-        live.retain(|p| p != temp.path());
-        temp.persist(&self.target)
-            .map_err(|e| Error::io(&self.target, e.error))?;
-        drop(live);
-        sync_parent(&self.target);
-        Ok(())
+        Closed {
+            temp: Some(temp.into_temp_path()),
+            target: std::mem::take(&mut self.target),
+        }
     }
 }
 
@@ -526,7 +538,7 @@ struct Closed {
 }
 
 impl Closed {
-    /// Renames the file over its target, as [`Staged::persist`] does.
+    /// Renames the file over its target and syncs the directory.
     fn persist(mut self) -> Result<()> {
         let temp = self.temp.take().expect("until renamed");
         let mut live = live();
@@ -582,14 +594,8 @@ impl Staging {
 
     /// Adds a complete, synced file, renamed by [`Staging::commit`] in the
     /// order added. The file is closed here: only its name is held.
-    pub fn add(&mut self, mut staged: Staged) {
-        // Taken out, the file stays among the live ones (removed on a
-        // signal) until it is renamed or dropped.
-        let temp = staged.temp.take().expect("until renamed");
-        self.staged.push(Closed {
-            temp: Some(temp.into_temp_path()),
-            target: std::mem::take(&mut staged.target),
-        });
+    pub fn add(&mut self, staged: Staged) {
+        self.staged.push(staged.close());
     }
 
     /// Renames every staged file over its target, in the order added (an
