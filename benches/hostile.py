@@ -110,6 +110,13 @@ def temps(d):
     return found
 
 
+def write_records(path, count, length):
+    """`count` JSON Lines records of `length` words each (ids 0, 1, ...)."""
+    with open(path, "w") as f:
+        for i in range(count):
+            f.write(json.dumps({"id": i, "text": words(length, seed=i)}) + "\n")
+
+
 def setup(d):
     with open(os.path.join(d, "r.jsonl"), "w") as f:
         f.write(records())
@@ -278,9 +285,7 @@ def fill(mnt):
 def case_disk_full():
     with tempfile.TemporaryDirectory() as d:
         setup(d)
-        with open(os.path.join(d, "big.jsonl"), "w") as f:
-            for i in range(2000):
-                f.write(json.dumps({"id": i, "text": words(150, seed=i)}) + "\n")
+        write_records(os.path.join(d, "big.jsonl"), 2000, 150)
         mnt = tmpfs(d)
         if mnt is None:
             row("3/4: disk full", "mount tmpfs", "", "skipped (not root)", True)
@@ -326,9 +331,7 @@ def case_disk_full():
 
 def case_file_size_limit():
     with tempfile.TemporaryDirectory() as d:
-        with open(os.path.join(d, "big.jsonl"), "w") as f:
-            for i in range(2000):
-                f.write(json.dumps({"id": i, "text": words(150, seed=i)}) + "\n")
+        write_records(os.path.join(d, "big.jsonl"), 2000, 150)
         with open(os.path.join(d, "o.jsonl"), "w") as f:
             f.write("old\n")
         for args in [["clean", "-q", "big.jsonl", "-o", "o.jsonl"], ["index", "build", "-q", "big.jsonl", "-o", "i.ndx"]]:
@@ -346,9 +349,7 @@ def case_file_size_limit():
 
 def case_signals():
     with tempfile.TemporaryDirectory() as d:
-        with open(os.path.join(d, "big.jsonl"), "w") as f:
-            for i in range(40000):
-                f.write(json.dumps({"id": i, "text": words(120, seed=i)}) + "\n")
+        write_records(os.path.join(d, "big.jsonl"), 40000, 120)
         os.mkdir(os.path.join(d, "sp"))
         for sig in [signal.SIGINT, signal.SIGTERM, signal.SIGKILL, signal.SIGHUP]:
             for args in [["clean", "-q", "--memory-limit", "4M", "--tmp-dir", "sp", "big.jsonl", "-o", "o.jsonl"],
@@ -631,9 +632,7 @@ def case_inputs(heavy):
 def case_more_writes():
     with tempfile.TemporaryDirectory() as d:
         setup(d)
-        with open(os.path.join(d, "big.jsonl"), "w") as f:
-            for i in range(3000):
-                f.write(json.dumps({"id": i, "text": words(150, seed=i)}) + "\n")
+        write_records(os.path.join(d, "big.jsonl"), 3000, 150)
         nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
         nd(["index", "build", "-q", "big.jsonl", "-o", "big.ndx"], d)
         mnt = tmpfs(d)
