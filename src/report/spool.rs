@@ -73,14 +73,21 @@ impl Spool {
         Ok(())
     }
 
-    /// The spool read back from byte `start` (entries end in line breaks),
-    /// buffered by the megabyte; for entries written and flushed, read before
-    /// anything more is pushed.
-    fn read_back(&self, start: u64) -> std::io::Result<std::io::BufReader<std::fs::File>> {
-        use std::io::Seek as _;
-        let mut file = self.file.get_ref().try_clone()?;
-        file.seek(std::io::SeekFrom::Start(start))?;
-        Ok(std::io::BufReader::with_capacity(1 << 20, file))
+    /// The spool's bytes `start..end` (entries end in line breaks), for
+    /// entries written and flushed: read where they are, through a buffer of
+    /// their size up to a megabyte (a report's clusters of a few one-line
+    /// records read a megabyte apiece with a megabyte's buffer: a third of a
+    /// chunked run's time).
+    fn read_back(&self, (start, end): (u64, u64)) -> std::io::BufReader<Stretch<'_>> {
+        let len = end.saturating_sub(start);
+        std::io::BufReader::with_capacity(
+            usize::try_from(len.min(1 << 20)).unwrap_or(1 << 20),
+            Stretch {
+                file: self.file.get_ref(),
+                at: start,
+                end: start.saturating_add(len),
+            },
+        )
     }
 
     /// Copies every entry to `out`, each after a comma unless it is the
@@ -92,9 +99,6 @@ impl Spool {
 
     /// [`Spool::copy_entries`] for the entries between two offsets (each
     /// ending in its line break), as [`Spool::read_back`] reads them.
-    /// Only the stretch is read, through a buffer of its size up to a
-    /// megabyte: a report's clusters of a few one-line records each read a
-    /// megabyte apiece from the spool (a third of a chunked run's time).
     pub(super) fn copy_lines(
         &self,
         (start, end): (u64, u64),
@@ -102,15 +106,7 @@ impl Spool {
         out: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
         use std::io::BufRead as _;
-        let len = end.saturating_sub(start);
-        let mut reader = std::io::BufReader::with_capacity(
-            usize::try_from(len.min(1 << 20)).unwrap_or(1 << 20),
-            Stretch {
-                file: self.file.get_ref(),
-                at: start,
-                end: start.saturating_add(len),
-            },
-        );
+        let mut reader = self.read_back((start, end));
         let mut at_start = true;
         loop {
             let piece = reader.fill_buf()?;
@@ -141,7 +137,7 @@ impl Spool {
     /// # Errors
     /// When the file cannot be read back, or holds something else.
     pub(super) fn first_clusters(&self, n: usize) -> std::io::Result<Vec<ClusterReport>> {
-        serde_json::Deserializer::from_reader(self.read_back(0)?)
+        serde_json::Deserializer::from_reader(self.read_back((0, self.len)))
             .into_iter::<ClusterHead>()
             .take(n)
             .map(|c| {
@@ -188,7 +184,7 @@ impl Spool {
         f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         use std::io::BufRead as _;
-        let mut reader = self.read_back(0)?;
+        let mut reader = self.read_back((0, self.len));
         let mut line = Vec::new();
         for _ in 0..n {
             line.clear();
