@@ -11,6 +11,7 @@
 //! run to run; which member is kept follows `--keep`, ties going to the earliest.
 
 pub(crate) mod few;
+mod recent;
 
 use crate::config::{Config, Keep, Measure, Method};
 use crate::index::lsh::Banding;
@@ -18,6 +19,7 @@ use crate::index::{candidate_pairs_after, permuted};
 use crate::jsonl::FieldValue;
 use crate::prior::Prior;
 use crate::sketch::{minhash, simhash};
+use recent::Recent;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
@@ -401,6 +403,18 @@ pub fn similarity(a: &[u64], b: &[u64], measure: Measure) -> f64 {
 /// document most of whose text the kept one lacks is never dropped.
 pub const MIN_OWN_SHARE: f64 = 0.6;
 
+/// Under containment, whether a representative of `rep_bytes` bytes of text
+/// is less than half as long as a document of `doc_bytes`. It then stands
+/// for the document only when it holds [`MIN_OWN_SHARE`] of the document's
+/// own shingles, whatever the threshold: a document more than twice the
+/// kept one's length is its copy when its length is the kept text repeated
+/// (a doubled body), not when it restates some of it and adds as much again
+/// (a license's later version with a new grant).
+#[must_use]
+pub fn under_half(rep_bytes: usize, doc_bytes: usize) -> bool {
+    rep_bytes.saturating_mul(2) < doc_bytes
+}
+
 /// Containment of `a` in `b` with boilerplate discounted: a shingle of `a`
 /// that is also in `others` (the other representatives `a` was compared
 /// with: documents that are not copies of `b`) is text shared across unrelated
@@ -582,7 +596,18 @@ pub fn cluster_pairs(
             })
             .collect();
         verified += reps.len();
-        let mut best = best_representative(&sketches[d].shingles, &reps, &sets, config);
+        let short: Vec<bool> = reps
+            .iter()
+            .map(|&r| {
+                let bytes = if r < base {
+                    looked_up.bytes(r)
+                } else {
+                    sizes[r - base]
+                };
+                under_half(bytes, sizes[d])
+            })
+            .collect();
+        let mut best = best_representative(&sketches[d].shingles, &reps, &sets, &short, config);
         if best.is_none() && holding {
             best = held_representative(&sketches[d].shingles, &reps, &sets, base, config);
             held[d] = best.is_some();
@@ -667,63 +692,18 @@ impl Copies {
     }
 }
 
-/// The index's documents' representatives and representatives' shingles
-/// that [`cluster_pairs`] read last, kept while they are few.
-#[derive(Default)]
-struct Recent {
-    reps: HashMap<usize, usize>,
-    shingles: HashMap<usize, Vec<u64>>,
-    /// Shingles held in `shingles`.
-    held: usize,
-}
-
-/// Entries of [`Recent::reps`], and shingles of [`Recent::shingles`], kept
-/// at most (1 MiB and 2 MiB); past that, they start again.
-const RECENT_REPS: usize = 1 << 16;
-/// See [`RECENT_REPS`].
-const RECENT_SHINGLES: usize = 1 << 18;
-
-impl Recent {
-    /// The representative of the index's document `c`.
-    fn rep(&mut self, h: &dyn Prior, c: usize) -> usize {
-        if self.reps.len() >= RECENT_REPS {
-            self.reps.clear();
-        }
-        *self.reps.entry(c).or_insert_with(|| h.doc(c).rep as usize)
-    }
-
-    /// Reads the shingles of the index's representatives `reps` not held;
-    /// past [`RECENT_SHINGLES`], only those of `reps` are kept with them.
-    fn fetch_shingles(&mut self, h: &dyn Prior, reps: &[usize]) {
-        let missing: Vec<(usize, Vec<u64>)> = reps
-            .iter()
-            .filter(|r| !self.shingles.contains_key(r))
-            .map(|&r| (r, h.doc_shingles(r)))
-            .collect();
-        let more: usize = missing.iter().map(|(_, s)| s.len()).sum();
-        if self.held + more > RECENT_SHINGLES {
-            self.shingles.retain(|r, _| reps.contains(r));
-            self.held = self.shingles.values().map(Vec::len).sum();
-        }
-        self.held += more;
-        self.shingles.extend(missing);
-    }
-
-    /// The shingles of `r`, one of the `reps` last fetched.
-    fn shingles(&self, r: usize) -> &[u64] {
-        self.shingles.get(&r).map_or(&[], Vec::as_slice)
-    }
-}
-
 /// The representative among `reps` (with shingle sets `sets`) that a document
 /// with shingle set `ours` is most similar to, if it passes the threshold;
 /// ties go to the earliest. Under containment each representative is
-/// compared with the others standing for the boilerplate.
+/// compared with the others standing for the boilerplate, and one that is
+/// `short` (less than half the document's length, [`under_half`]) must hold
+/// [`MIN_OWN_SHARE`] of the document's own shingles.
 #[must_use]
 pub fn best_representative(
     ours: &[u64],
     reps: &[usize],
     sets: &[&[u64]],
+    short: &[bool],
     config: &Config,
 ) -> Option<(usize, f64)> {
     let mut best: Option<(usize, f64)> = None;
@@ -732,6 +712,7 @@ pub fn best_representative(
     let mut counts: Option<Vec<u32>> = None;
     // Shingles a representative must share with ours for the plain share.
     let need = least_shared(ours.len(), own_share(config));
+    let need_of_short = least_shared(ours.len(), MIN_OWN_SHARE.max(own_share(config)));
     for (i, &r) in reps.iter().enumerate() {
         let sim = match config.measure {
             Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
@@ -741,6 +722,7 @@ pub fn best_representative(
                 // (One walk of both sets for the three tests, which stops
                 // once the plain share cannot be met, as most candidates'
                 // cannot by far.)
+                let need = if short[i] { need_of_short } else { need };
                 let found = common_at_least(ours, sets[i], need);
                 let (shared, _) = found.unwrap_or_default();
                 let whole = sets[i].len();

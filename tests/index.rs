@@ -673,6 +673,52 @@ fn a_merged_index_finds_the_copies_one_built_over_both_finds() {
 }
 
 #[test]
+fn a_document_is_never_dropped_for_one_under_half_its_length_in_any_run() {
+    // A short text in batch A; in batch B a later one that restates it and
+    // adds nearly as much again: 55% of its distinct shingles are the short
+    // one's, but it is 2.7 times as long, and is kept in one run, in
+    // chunks, against an index and after a merge.
+    let mut rng = Lcg(5);
+    let mut words = |n: usize| -> String {
+        let w: Vec<String> = (0..n).map(|_| format!("w{}", rng.next(5000))).collect();
+        w.join(" ") + "."
+    };
+    let short = words(100);
+    let long = format!("{short}\n\n{short}\n\n{}", words(70));
+    let line =
+        |id: &str, text: &str| serde_json::json!({"id": id, "text": text}).to_string() + "\n";
+    let batch_a = line("a1", &short) + &line("a2", &words(90));
+    let batch_b = line("b1", &long) + &line("b2", &words(90));
+    let dir = tempdir();
+    let d = dir.path();
+    for (name, text) in [
+        ("a.jsonl", batch_a.clone()),
+        ("b.jsonl", batch_b.clone()),
+        ("ab.jsonl", batch_a + &batch_b),
+        // A copy of the long one: dropped, against it.
+        ("c.jsonl", line("c1", &long)),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let dropped = |args: &[&str]| -> Value {
+        let mut full = vec!["scan", "-q", "--json"];
+        full.extend_from_slice(args);
+        let report: Value = serde_json::from_slice(&expect(d, 0, &full).stdout).unwrap();
+        report["summary"]["dropped_documents"].clone()
+    };
+    assert_eq!(dropped(&["ab.jsonl"]), 0);
+    assert_eq!(dropped(&["--memory-limit", "64K", "a.jsonl", "b.jsonl"]), 0);
+    build(d, "a", "a.jsonl");
+    assert_eq!(dropped(&["--index", "a", "b.jsonl"]), 0);
+    build(d, "b", "b.jsonl");
+    expect(d, 0, &["index", "merge", "a", "b", "-o", "merged"]);
+    build(d, "one-run", "ab.jsonl");
+    // The long one is a representative of its own in both indexes.
+    assert_eq!(dropped(&["--index", "one-run", "c.jsonl"]), 1);
+    assert_eq!(dropped(&["--index", "merged", "c.jsonl"]), 1);
+}
+
+#[test]
 fn index_stats_tell_items_parameters_size_and_age() {
     let out = run(
         &data_dir().join("near-duplicate-docs"),

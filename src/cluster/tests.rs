@@ -301,6 +301,34 @@ fn a_longer_document_is_never_dropped_for_holding_a_shorter_one() {
 }
 
 #[test]
+fn a_document_over_twice_as_long_needs_most_of_its_text_in_the_kept_one() {
+    // A later text that restates the first one and adds nearly as much
+    // again (a license's later version with a new grant): 55% of its
+    // distinct shingles are the first one's, enough at the default
+    // threshold, but it is 2.7 times as long.
+    let config = Config::default();
+    let cands = Candidates::new(&config);
+    let first = text(1, 100);
+    let restated = format!("{first} {first} {}", text(2, 70));
+    let share = |t: &str| {
+        let (a, b) = (doc(t, &cands, &config), doc(&first, &cands, &config));
+        similarity(&a.shingles, &b.shingles, Measure::Containment)
+    };
+    assert!((config.threshold..MIN_OWN_SHARE).contains(&share(&restated)));
+    let (level, _) = three(&[&first, &restated, &first], &[100, 270, 100], &config);
+    assert_eq!(level.dropped, [false, false, true]);
+    // At half its length or more the first one stands for it.
+    let (level, _) = three(&[&first, &restated, &first], &[140, 270, 100], &config);
+    assert_eq!(level.dropped, [false, true, true]);
+    // A doubled copy with a short footer is over twice as long, but most of
+    // it is the first one's text: a copy.
+    let doubled = format!("{first} {first} {}", text(3, 20));
+    assert!(share(&doubled) >= MIN_OWN_SHARE);
+    let (level, _) = three(&[&first, &doubled, &first], &[100, 220, 100], &config);
+    assert_eq!(level.dropped, [false, true, true]);
+}
+
+#[test]
 fn a_later_document_that_shares_only_a_long_footer_does_not_replace_the_first() {
     // A story carrying a long license, then a short note of its own with the
     // same license: half the story's shingles are the license, all in the

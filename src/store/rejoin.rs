@@ -80,7 +80,19 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             .collect();
         let sets: Vec<&[u64]> = sets.iter().map(Vec::as_slice).collect();
         let ours = own(delta, d);
-        if let Some((r, _)) = crate::cluster::best_representative(&ours, &reps, &sets, &config) {
+        let doc_bytes = usize::try_from(delta.docs[i].bytes).unwrap_or(usize::MAX);
+        let short: Vec<bool> = reps
+            .iter()
+            .map(|&r| {
+                let rep_bytes = match u32::try_from(r) {
+                    Ok(r) if r >= docs => delta.docs[(r - docs) as usize].bytes,
+                    _ => read.doc(r).bytes,
+                };
+                crate::cluster::under_half(usize::try_from(rep_bytes).unwrap_or(0), doc_bytes)
+            })
+            .collect();
+        let found = crate::cluster::best_representative(&ours, &reps, &sets, &short, &config);
+        if let Some((r, _)) = found {
             let r = u32::try_from(r).unwrap_or(u32::MAX);
             delta.docs[i].rep = r;
             delta.docs[i].dropped = true;

@@ -1,0 +1,65 @@
+//! What the index says of the documents [`super::cluster_pairs`] compares
+//! with: their representatives, the representatives' shingles and lengths,
+//! read once for the many later documents that ask.
+
+use crate::prior::Prior;
+use std::collections::HashMap;
+
+/// The index's documents' representatives, and representatives' shingles
+/// and bytes of text, that [`super::cluster_pairs`] read last, kept while
+/// they are few.
+#[derive(Default)]
+pub(super) struct Recent {
+    reps: HashMap<usize, usize>,
+    /// Per representative: its bytes of text and its shingles.
+    shingles: HashMap<usize, (usize, Vec<u64>)>,
+    /// Shingles held in `shingles`.
+    held: usize,
+}
+
+/// Entries of [`Recent::reps`], and shingles of [`Recent::shingles`], kept
+/// at most (1 MiB and 2 MiB); past that, they start again.
+const RECENT_REPS: usize = 1 << 16;
+/// See [`RECENT_REPS`].
+const RECENT_SHINGLES: usize = 1 << 18;
+
+impl Recent {
+    /// The representative of the index's document `c`.
+    pub(super) fn rep(&mut self, h: &dyn Prior, c: usize) -> usize {
+        if self.reps.len() >= RECENT_REPS {
+            self.reps.clear();
+        }
+        *self.reps.entry(c).or_insert_with(|| h.doc(c).rep as usize)
+    }
+
+    /// Reads the shingles and lengths of the index's representatives `reps`
+    /// not held;
+    /// past [`RECENT_SHINGLES`], only those of `reps` are kept with them.
+    pub(super) fn fetch_shingles(&mut self, h: &dyn Prior, reps: &[usize]) {
+        let missing: Vec<(usize, (usize, Vec<u64>))> = reps
+            .iter()
+            .filter(|r| !self.shingles.contains_key(r))
+            .map(|&r| {
+                let bytes = usize::try_from(h.doc(r).bytes).unwrap_or(usize::MAX);
+                (r, (bytes, h.doc_shingles(r)))
+            })
+            .collect();
+        let more: usize = missing.iter().map(|(_, (_, s))| s.len()).sum();
+        if self.held + more > RECENT_SHINGLES {
+            self.shingles.retain(|r, _| reps.contains(r));
+            self.held = self.shingles.values().map(|(_, s)| s.len()).sum();
+        }
+        self.held += more;
+        self.shingles.extend(missing);
+    }
+
+    /// The shingles of `r`, one of the `reps` last fetched.
+    pub(super) fn shingles(&self, r: usize) -> &[u64] {
+        self.shingles.get(&r).map_or(&[], |(_, s)| s.as_slice())
+    }
+
+    /// The bytes of text of `r`, one of the `reps` last fetched.
+    pub(super) fn bytes(&self, r: usize) -> usize {
+        self.shingles.get(&r).map_or(0, |&(bytes, _)| bytes)
+    }
+}
