@@ -596,16 +596,13 @@ pub fn cluster_pairs(
             })
             .collect();
         verified += reps.len();
+        let rep_bytes = |r: usize| {
+            r.checked_sub(base)
+                .map_or_else(|| looked_up.bytes(r), |r| sizes[r])
+        };
         let short: Vec<bool> = reps
             .iter()
-            .map(|&r| {
-                let bytes = if r < base {
-                    looked_up.bytes(r)
-                } else {
-                    sizes[r - base]
-                };
-                under_half(bytes, sizes[d])
-            })
+            .map(|&r| under_half(rep_bytes(r), sizes[d]))
             .collect();
         let mut best = best_representative(&sketches[d].shingles, &reps, &sets, &short, config);
         if best.is_none() && holding {
