@@ -406,7 +406,9 @@ pub const MIN_OWN_SHARE: f64 = 0.6;
 /// Under containment, whether a representative of `rep_bytes` bytes of text
 /// is less than half as long as a document of `doc_bytes`. It then stands
 /// for the document only when it holds [`MIN_OWN_SHARE`] of the document's
-/// own shingles, whatever the threshold: a document more than twice the
+/// own shingles, whatever the threshold (and a member is dropped for a kept
+/// one chosen by `--keep fullest` or `longest` only on the same terms; the
+/// field policies, `newest` and `max`, keep what the field says): a document more than twice the
 /// kept one's length is its copy when its length is the kept text repeated
 /// (a doubled body), not when it restates some of it and adds as much again
 /// (a license's later version with a new grant).
@@ -861,7 +863,7 @@ fn longest_holding_all(
     by_size.into_iter().take(LONGEST_TRIED).find(|&k| {
         members
             .iter()
-            .all(|&m| m == k || holds(&sketches[k], &sketches[m], config))
+            .all(|&m| m == k || holds(k, m, sketches, sizes, config))
     })
 }
 
@@ -891,7 +893,7 @@ fn holding_all(
     let holds_all = |k: usize| {
         members
             .iter()
-            .all(|&m| m == k || holds(&sketches[k], &sketches[m], config))
+            .all(|&m| m == k || holds(k, m, sketches, sizes, config))
     };
     // A cluster no member joined by holding it: every member is held by the
     // representative (it passed the plain share against it).
@@ -905,8 +907,25 @@ fn holding_all(
 }
 
 /// Whether `kept` holds [`own_share`] of `member`'s own shingles.
-fn holds(kept: &DocSketch, member: &DocSketch, config: &Config) -> bool {
-    similarity(&member.shingles, &kept.shingles, Measure::Containment) >= own_share(config)
+/// (Of a kept one under half the member's length, [`MIN_OWN_SHARE`], as a
+/// representative must hold: `sizes` are the documents' bytes of text.)
+fn holds(
+    kept: usize,
+    member: usize,
+    sketches: &[DocSketch],
+    sizes: &[usize],
+    config: &Config,
+) -> bool {
+    let share = if under_half(sizes[kept], sizes[member]) {
+        MIN_OWN_SHARE
+    } else {
+        own_share(config)
+    };
+    similarity(
+        &sketches[member].shingles,
+        &sketches[kept].shingles,
+        Measure::Containment,
+    ) >= share
 }
 
 /// Before `--keep longest` chooses (containment): in a cluster where no
@@ -936,7 +955,7 @@ fn unjoin_unheld(
     for (r, members) in members_of {
         if holding_all(&members, held, sizes, sketches, config).is_none() {
             for &m in &members[1..] {
-                if !holds(&sketches[r], &sketches[m], config) {
+                if !holds(r, m, sketches, sizes, config) {
                     rep_of[m] = None;
                 }
             }

@@ -88,7 +88,10 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
                     Ok(r) if r >= docs => delta.docs[(r - docs) as usize].bytes,
                     _ => read.doc(r).bytes,
                 };
-                crate::cluster::under_half(usize::try_from(rep_bytes).unwrap_or(0), doc_bytes)
+                crate::cluster::under_half(
+                    usize::try_from(rep_bytes).unwrap_or(usize::MAX),
+                    doc_bytes,
+                )
             })
             .collect();
         let found = crate::cluster::best_representative(&ours, &reps, &sets, &short, &config);
