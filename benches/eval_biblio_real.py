@@ -38,9 +38,26 @@ other middle initials, a journal abbreviated, a title with a note added, ...; a 
 differ in several ways) and what the false pairs share (an erratum and its paper, a
 conference abstract and its article, a recurring column with one title in every issue).
 
+--what-if RULE (repeatable) measures what a hashing rule could gain at most before it is
+written: each LDD set is scored again with its records' fields rewritten as the rule would
+read them, knowing which field is which (neardup hashes lines and knows no fields, so a rule
+it can have gains no more): `journal-initials` (a journal as the initials of its words less
+of/the/and/in/for/on, after a subtitle ` : ...`, `; ...` or `= ...` and parentheses are cut:
+`New England Journal of Medicine` and `N Engl J Med` both `N E J M`), `title-notes`
+(bracketed notes that end a title not itself bracketed, `[Review] [125 refs]`, and a leading
+`Erratum:` or `Correction:` left out), `no-supplement` (an issue `Suppl ...` left out).
+
+bib-dedupe's ASySD sets (cardiac, depression, srsr, ...) are not in its history but as large
+files absent from stored clones; what is there is matches_FN_list.csv, the pairs its own
+method missed, as it preprocesses records (lower case, punctuation dropped, journals
+abbreviated). `--extract` also copies those as NAME.fn.csv when the set's records are absent;
+each pair is then rendered like a record above, all of a set in one file, and the table
+"bib-dedupe's missed pairs" gives how many neardup finds (recall only: the lists hold no
+negatives).
+
 Usage: python3 benches/eval_biblio_real.py --extract ~/bib-dedupe --extract-asysd ~/ASySD
        NEARDUP=target/release/neardup python3 benches/eval_biblio_real.py [--setting ARGS]...
-       [--errors]
+       [--errors] [--what-if RULE]...
 """
 import argparse
 import collections
@@ -79,7 +96,13 @@ def extract(gitdir, data):
             parts = [git_show(gitdir, f"{LDD_COMMIT}:data/{name}/records_pre_merged_part{i}.csv")
                      for i in (1, 2)]
         if merged is None or any(p is None for p in parts):
-            print(f"{name}: not in {gitdir} (large files absent?)", file=sys.stderr)
+            fn = git_show(gitdir, f"{LDD_COMMIT}:data/{name}/matches_FN_list.csv")
+            if fn is not None:
+                with open(os.path.join(data, f"{name}.fn.csv"), "wb") as f:
+                    f.write(fn)
+            print(f"{name}: not in {gitdir} (large files absent?)"
+                  + ("; its missed-pairs list copied" if fn is not None else ""),
+                  file=sys.stderr)
             continue
         records = parts[0] + b"".join(p.split(b"\n", 1)[1] for p in parts[1:])
         with open(os.path.join(data, f"{name}.records.csv"), "wb") as f:
@@ -130,6 +153,43 @@ def read_csv(path):
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
+def journal_initials(journal):
+    journal = re.split(r"\s+:\s|\s*[;=]\s*", journal)[0]
+    journal = re.sub(r"\([^)]*\)", " ", journal)
+    return " ".join(w[0] for w in re.findall(r"[^\W\d_]+", journal)
+                    if w.lower() not in {"of", "the", "and", "in", "for", "on"})
+
+
+def title_without_notes(title):
+    if not title.startswith("["):
+        title = re.sub(r"\s*(\[[^\]]*\]\s*)+\.?$", "", title)
+    return re.sub(r"^(?i:erratum|correction)\s*:\s*", "", title)
+
+
+WHAT_IF = {
+    "journal-initials": lambda r: {k: journal_initials(v) if k in ("journal", "booktitle")
+                                   else v for k, v in r.items()},
+    "title-notes": lambda r: {k: title_without_notes(v) if k == "title" and v else v
+                              for k, v in r.items()},
+    "no-supplement": lambda r: {k: "" if k in ("number", "issue")
+                                and re.match(r"(?i)\s*supp", v or "") else v
+                                for k, v in r.items()},
+}
+
+
+def load_fn(data, name):
+    """bib-dedupe's missed pairs of set `name` as docs; a pair's records share a group."""
+    docs = []
+    for r in read_csv(os.path.join(data, f"{name}.fn.csv")):
+        r = {k.lower(): v for k, v in r.items()}
+        r["journal"] = r.get("container_title", "")
+        r["author"] = r.get("author_full") or r.get("author", "")
+        docs.append({"id": r["id"], "text": render(r), "group": r["case"], "unique": False,
+                     "record": r})
+    by_group = collections.Counter(d["group"] for d in docs)
+    return [d for d in docs if by_group[d["group"]] >= 2]
+
+
 def load_ldd(data, name):
     records = read_csv(os.path.join(data, f"{name}.records.csv"))
     groups = {}
@@ -146,6 +206,15 @@ def load_ldd(data, name):
         docs.append({"id": r["ID"], "text": render(r), "group": g, "unique": unique,
                      "record": r})
     return docs
+
+
+def rewritten(docs, rule):
+    """`docs` with each record's fields read as `rule` of WHAT_IF would read them."""
+    out = []
+    for d in docs:
+        r = WHAT_IF[rule](d["record"])
+        out.append(dict(d, text=render(r), record=r))
+    return out
 
 
 def load_asysd(data):
@@ -288,6 +357,14 @@ def errors(docs, found):
     return len(missed), reasons, len(false), kinds
 
 
+def write_jsonl(data, name, docs):
+    path = os.path.join(data, f"{name}.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False) + "\n")
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(ROOT, "target", "eval", "real"))
@@ -295,6 +372,8 @@ def main():
     ap.add_argument("--extract-asysd", metavar="GITDIR", help="copy ASySD's labelled test set")
     ap.add_argument("--setting", action="append")
     ap.add_argument("--only", action="append", help="set names to evaluate")
+    ap.add_argument("--what-if", action="append", choices=sorted(WHAT_IF),
+                    help="also score each LDD set with its fields rewritten by RULE")
     ap.add_argument("--errors", action="store_true",
                     help="after each set with groups, count why the pairs the first "
                          "setting missed differ and what its false pairs share")
@@ -311,7 +390,9 @@ def main():
         sets.append(("asysd-test", lambda: load_asysd(a.data)))
     if a.only:
         sets = [s for s in sets if s[0] in a.only]
-    if not sets:
+    fn_sets = [n for n in LDD if os.path.exists(os.path.join(a.data, f"{n}.fn.csv"))
+               and (not a.only or n in a.only)]
+    if not sets and not fn_sets:
         print(f"no data in {a.data}: run with --extract / --extract-asysd (see the docstring)")
         return 0
     explained = []
@@ -320,20 +401,44 @@ def main():
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, load in sets:
         docs = load()
-        path = os.path.join(a.data, f"{name}.jsonl")
-        with open(path, "w", encoding="utf-8") as f:
-            for d in docs:
-                f.write(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False)
-                        + "\n")
-        dups = sum(not d["unique"] for d in docs)
-        for k, s in enumerate(a.setting or [""]):
-            found = clusters(path, s.split())
-            if k == 0 and a.errors and docs[0]["group"] is not None:
-                explained.append((name, errors(docs, found)))
-            pairs, removal = score(docs, found)
-            pp = " | ".join(f"{x:.3f}" for x in pairs) if pairs else "- | - | -"
-            print(f"| {name} | {s or '(defaults)'} | {len(docs)} | {dups} | {pp} | "
-                  f"{removal[3]} | {removal[0]:.3f} | {removal[1]:.3f} | {removal[2]:.3f} |",
+        variants = [("", docs)]
+        if docs[0]["group"] is not None:
+            variants += [(f" what-if {rule}", rewritten(docs, rule)) for rule in a.what_if or []]
+        for label, docs in variants:
+            path = write_jsonl(a.data, name, docs)
+            dups = sum(not d["unique"] for d in docs)
+            for k, s in enumerate(a.setting or [""]):
+                found = clusters(path, s.split())
+                if k == 0 and not label and a.errors and docs[0]["group"] is not None:
+                    explained.append((name, errors(docs, found)))
+                pairs, removal = score(docs, found)
+                pp = " | ".join(f"{x:.3f}" for x in pairs) if pairs else "- | - | -"
+                print(f"| {name} | {s or '(defaults)'}{label} | {len(docs)} | {dups} | {pp} | "
+                      f"{removal[3]} | {removal[0]:.3f} | {removal[1]:.3f} | "
+                      f"{removal[2]:.3f} |", flush=True)
+    if fn_sets:
+        print("\nbib-dedupe's missed pairs (its matches_FN_list.csv):\n")
+        print("| set | setting | pairs | found | recall | abstract in one only: pairs / found |")
+        print("|---|---|---:|---:|---:|---|")
+    for name in fn_sets:
+        docs = load_fn(a.data, name)
+        path = write_jsonl(a.data, f"{name}.fn", docs)
+        group_of = collections.defaultdict(list)
+        for i, d in enumerate(docs):
+            group_of[d["group"]].append(i)
+        pairs = [p for g in group_of.values() for p in itertools.combinations(g, 2)]
+        lone = [(x, y) for x, y in pairs
+                if bool(field(docs[x]["record"], "abstract"))
+                != bool(field(docs[y]["record"], "abstract"))]
+        if not pairs:
+            print(f"| {name} | - | 0 | - | - | - |")
+            continue
+        for s in a.setting or [""]:
+            cluster = {i: k for k, c in enumerate(clusters(path, s.split())) for i in c}
+            hit = lambda p: cluster.get(p[0], -1) == cluster.get(p[1], -2)
+            found = sum(map(hit, pairs))
+            print(f"| {name} | {s or '(defaults)'} | {len(pairs)} | {found} | "
+                  f"{found / len(pairs):.3f} | {len(lone)} / {sum(map(hit, lone))} |",
                   flush=True)
     for name, (missed, reasons, false, kinds) in explained:
         print(f"\n{name}: {missed} pairs missed (a pair may differ in several ways)")

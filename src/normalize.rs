@@ -1,13 +1,16 @@
 //! The text used for hashing, never for output.
 //!
-//! `normalize` applies, in order: given names of name lists read as initials
+//! `normalize` applies, in order: bracketed notes that end a line left out
+//! (`Title. [Review] [125 refs]` as `Title.`: [`trailing_notes`]), given names
+//! of name lists read as initials
 //! (`Agha, Riaz Ahmed` as `Agha, R A`: [`given_initials`]), Unicode NFKC
 //! (full-width forms, ligatures and compatibility characters become their plain
 //! forms), case folding, folding of curly and angle quotes to `'` and `"` and
 //! of every dash and minus sign to `-`, collapsing of white space to single
 //! spaces with none at either end, and shortened page ranges written whole
 //! (`1424-7` as `1424-1427`: [`expand_page_ranges`]), and a `&` standing alone
-//! read as the word `and` ([`spaced_ampersands`]). It is idempotent. `tokens` then cuts the normalized text into words: runs of
+//! read as the word `and` ([`spaced_ampersands`]), and notes at the folded text's
+//! end left out again. It is idempotent. `tokens` then cuts the normalized text into words: runs of
 //! letters, digits and combining marks, where every character of a script
 //! written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar)
 //! is a word of its own, so such text is shingled by characters. (Hashing
@@ -17,19 +20,28 @@ use std::borrow::Cow;
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 mod citation;
+mod notes;
 pub use citation::{expand_page_ranges, given_initials};
+pub use notes::trailing_notes;
 
 /// Normalizes `text` for hashing (see the module documentation).
 #[must_use]
 pub fn normalize(text: &str) -> String {
-    let folded = fold(&given_initials(text));
+    let folded = fold(&given_initials(&trailing_notes(text)));
     let paged = match expand_page_ranges(&folded) {
         Cow::Owned(expanded) => expanded,
         Cow::Borrowed(_) => folded,
     };
-    match spaced_ampersands(&paged) {
+    let worded = match spaced_ampersands(&paged) {
         Cow::Owned(worded) => worded,
         Cow::Borrowed(_) => paged,
+    };
+    // Folding can make notes of what was not (`［x］` is `[x]`, joined lines
+    // one line): the folded text's end is read again, so that normalizing
+    // twice changes nothing more.
+    match trailing_notes(&worded) {
+        Cow::Owned(noted) => noted,
+        Cow::Borrowed(_) => worded,
     }
 }
 
@@ -600,6 +612,14 @@ mod tests {
             "\u{FB03}x \u{2126}",
             "a\u{0301}",
             " \u{FF06} x &\u{00A8} &\u{3000}",
+            "a \u{FF3B}x\u{FF3D}",
+            "a\n[x] [y]",
+            "[x]\n[y]",
+            "[.]\n[y]",
+            "[x]. [y]",
+            "a [x\ny]",
+            "\u{3371} [x]",
+            "Title. [Review] [12 refs]\nSmith, J. [x]. ",
         ] {
             let once = normalize(text);
             assert_eq!(normalize(&once), once, "{text:?}");

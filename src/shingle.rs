@@ -8,7 +8,7 @@
 //! whatever the word lengths and the shingle size.
 
 use crate::normalize::{
-    expand_page_ranges, for_each_word, given_initials, normalize, spaced_ampersands,
+    expand_page_ranges, for_each_word, given_initials, normalize, spaced_ampersands, trailing_notes,
 };
 use crate::sketch::mix;
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed};
@@ -140,7 +140,8 @@ pub fn hash_text_words(text: &str, seed: u64, out: &mut Vec<u64>) {
     let start = out.len();
     // What `normalize` rewrites before and after folding; text the fast path
     // takes folds only its dashes to `-`, which page ranges read alike.
-    let named = given_initials(text);
+    let noted = trailing_notes(text);
+    let named = given_initials(&noted);
     let paged = expand_page_ranges(&named);
     let worded = spaced_ampersands(&paged);
     if !hash_plain_words(worded.as_bytes(), seed, out) {
@@ -495,6 +496,10 @@ mod tests {
             "& Disability &\u{00A0}Rehabilitation\n&\tAT&T R&D &&; x &",
             "\u{00A0}& caf\u{00E9} & \u{FF06} x",
             "Ortega, In\u{00E9}s; Zhai, Qi \u{201C}1424\u{2011}27\u{201D}\u{00A0}12-3",
+            "Cervical neoplasia. [Review] [71 refs]\nSmith, Jane\nTrials [Electronic]\u{00A0}.",
+            "a [x\ny]\n[z]\u{2026}\n[\u{00E9}] \u{201C}q\u{201D} [w]",
+            "[Translated title]. [Spanish]\n[x]\u{00A0}[y].\r\n",
+            "[.]\n[y]",
         ] {
             let mut fast = vec![7];
             hash_text_words(text, 3, &mut fast);

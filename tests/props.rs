@@ -50,6 +50,19 @@ proptest! {
     }
 
     #[test]
+    fn bracketed_notes_normalize_once_and_hash_alike_in_place(
+        text in "[ab1 .\\[\\]\n\r\u{A0}\u{FF3B}\u{FF3D}\u{E9}\u{2026}\u{3371}]{0,24}"
+    ) {
+        let once = normalize(&text);
+        prop_assert_eq!(normalize(&once), once.clone());
+        let mut in_place = Vec::new();
+        neardup::shingle::hash_text_words(&text, 9, &mut in_place);
+        let mut normalized = Vec::new();
+        neardup::shingle::hash_words(&once, 9, &mut normalized);
+        prop_assert_eq!(in_place, normalized);
+    }
+
+    #[test]
     fn words_hashed_in_place_equal_normalized_words(
         parts in proptest::collection::vec(prop_oneof![
             "[a-zA-Z0-9 .,;-]{0,12}",

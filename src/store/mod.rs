@@ -134,7 +134,12 @@ pub struct IndexParams {
 /// 9: name lines with given names such as `McKay` or initials such as `RA`
 /// are read (as initials), and a free-standing `&` hashes as the word `and`,
 /// so an older index's hashes of such text differ from this build's.
-pub const ENGINE_VERSION: u32 = 9;
+/// 10: bracketed notes that end a line (`[Review] [125 refs]`) are left out
+/// of hashing, so an older index's hashes of such text differ from this
+/// build's; and a document over twice its representative's length is its
+/// copy only when 60% of it is in it (`cluster::under_half`), so an older
+/// index may hold such a document as dropped.
+pub const ENGINE_VERSION: u32 = 10;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])
