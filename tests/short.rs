@@ -5,6 +5,8 @@ use neardup::input::Corpus;
 use neardup::pipeline::{analyze, analyze_after};
 use neardup::progress::Silent;
 
+use crate::util::{run, tempdir};
+
 #[test]
 fn documents_of_few_shingles_pair_as_when_every_one_is_keyed() {
     // Documents of 3 to 24 words: near copies, exact copies, ones cut
@@ -55,4 +57,112 @@ fn documents_of_few_shingles_pair_as_when_every_one_is_keyed() {
         assert_eq!(a.rep_of[d], Some(rep), "{d}");
     }
     assert!(a.dropped.iter().filter(|&&d| d).count() >= 140);
+}
+
+/// 2,000 JSON Lines records of 6 to 20 words (2 to 16 shingles, the
+/// documents a run keys only when another shares a shingle): every tenth a
+/// copy of one 800 records earlier with a word added (a near copy in
+/// another chunk), every tenth (another residue) an exact copy of one 1,300
+/// earlier, every tenth a cut of one 300 earlier, the rest unique.
+fn short_records() -> Vec<String> {
+    let words = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|i| format!("w{}", (i * 7919) % 1_000_003))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut texts: Vec<String> = Vec::new();
+    for d in 0..2000 {
+        let n = 6 + d % 15;
+        let text = match d % 10 {
+            3 if d >= 800 => format!("{} added{d}", texts[d - 800]),
+            6 if d >= 1300 => texts[d - 1300].clone(),
+            // The record 300 earlier less its first word (it has 7 or more).
+            8 if d >= 300 => texts[d - 300]
+                .split_once(' ')
+                .expect("two words or more")
+                .1
+                .to_owned(),
+            _ => words(d * 40, n),
+        };
+        texts.push(text);
+    }
+    texts
+        .iter()
+        .enumerate()
+        .map(|(d, t)| format!("{{\"id\":\"s{d}\",\"text\":\"{t}\"}}\n"))
+        .collect()
+}
+
+/// `clean -v` of `input` in `dir`: its output, its JSON report without the
+/// command and parameters (which name the flags), and its messages.
+fn clean_of(
+    dir: &std::path::Path,
+    input: &str,
+    extra: &[&str],
+) -> (String, serde_json::Value, String) {
+    let report = format!("{input}.{}.report.json", extra.join("_"));
+    let mut args = vec!["clean", "-v", "--json", "--report", &report, input];
+    args.extend_from_slice(extra);
+    let out = run(dir, &args);
+    assert_eq!(out.code, 0, "{extra:?}: {out:?}");
+    let mut rep: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(&report)).unwrap()).unwrap();
+    rep["command"] = serde_json::Value::Null;
+    rep["parameters"] = serde_json::Value::Null;
+    rep["index"] = serde_json::Value::Null;
+    (out.stdout_str(), rep, out.stderr)
+}
+
+#[test]
+fn short_records_in_chunks_and_against_an_index_find_what_one_run_finds() {
+    let dir = tempdir();
+    let d = dir.path();
+    let records = short_records();
+    std::fs::write(d.join("all.jsonl"), records.concat()).unwrap();
+    std::fs::write(d.join("b1.jsonl"), records[..1000].concat()).unwrap();
+    std::fs::write(d.join("b2.jsonl"), records[1000..].concat()).unwrap();
+    let (whole, whole_report, _) = clean_of(d, "all.jsonl", &["-j", "2"]);
+    // What the records were made to hold was found: the exact copies, the
+    // near copies and the cuts (one of each a hundred records; the rest
+    // unique), whichever chunk their first copy is in.
+    let kept: Vec<&str> = whole.lines().collect();
+    let kept_id = |i: usize| kept.iter().any(|l| l.contains(&format!("\"s{i}\"")));
+    for i in [1306, 1906, 803, 1993, 308, 318] {
+        assert!(!kept_id(i), "s{i} is a copy: kept");
+    }
+    for i in [0, 1, 2, 1305, 1999] {
+        assert!(kept_id(i), "s{i} is unique or a first copy: dropped");
+    }
+    let dropped = 2000 - kept.len();
+    assert!((280..=400).contains(&dropped), "{dropped} dropped");
+    for threads in ["1", "2"] {
+        // In chunks of a few hundred records (7 at 4M).
+        let chunked = clean_of(d, "all.jsonl", &["--memory-limit", "4M", "-j", threads]);
+        let chunks: usize = chunked
+            .2
+            .split(" chunks")
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        assert!(chunks >= 3, "{chunks} chunks: {}", chunked.2);
+        assert_eq!(chunked.0, whole, "--threads {threads}: output in chunks");
+        assert_eq!(
+            chunked.1, whole_report,
+            "--threads {threads}: report in chunks"
+        );
+    }
+    // One batch after the other through an index, whole and in chunks: the
+    // second batch is checked against the first's documents.
+    for limit in [&[][..], &["--memory-limit", "4M"][..]] {
+        let index = format!("idx-{}.ndx", limit.len());
+        let mut cleaned = String::new();
+        for batch in ["b1.jsonl", "b2.jsonl"] {
+            let mut extra = vec!["--index", &index, "--update", "-j", "2"];
+            extra.extend_from_slice(limit);
+            cleaned.push_str(&clean_of(d, batch, &extra).0);
+        }
+        assert_eq!(cleaned, whole, "{limit:?}: the batches through an index");
+    }
 }
