@@ -86,6 +86,9 @@ use exact::{ExactEntry, ExactTable};
 mod found;
 use found::{Found, Scratch};
 
+mod verdicts;
+use verdicts::Verdicts;
+
 /// What a run added to the detector: exact keys and postings.
 pub type DetectorItems = (Vec<ExactRecord>, Vec<(u32, u32)>);
 
@@ -149,7 +152,7 @@ struct View<'a, 'h> {
     base: usize,
     sketches: &'a [Sketch],
     /// The verdicts of this run's blocks before `known`.
-    matches: &'a [Match],
+    matches: &'a Verdicts,
     skip: &'a [bool],
     doc_of: &'a [u32],
     /// Blocks from here on (global ids) are undecided: any that could be
@@ -169,7 +172,7 @@ impl View<'_, '_> {
                 let words = self.sketches[l].words;
                 let long = words > 0 && words >= self.config.min_words;
                 if x < self.known {
-                    long && self.matches[l] == Match::Unique
+                    long && self.matches.is_unique(l)
                 } else {
                     let maybe = long && !self.skip[l];
                     if maybe {
@@ -348,9 +351,14 @@ impl<'h> Detector<'h> {
 
     /// The entry of exact key `key`: the verdicts of this run's blocks
     /// with it are in `matches`.
-    fn exact_entry(&self, key: u128, sketches: &[Sketch], matches: &[Match]) -> Option<ExactEntry> {
+    fn exact_entry(
+        &self,
+        key: u128,
+        sketches: &[Sketch],
+        matches: &Verdicts,
+    ) -> Option<ExactEntry> {
         if let Some(l) = self.exact.get(key, |l| sketches[l].exact) {
-            return Some(ExactEntry::of(self.base + l, matches[l]));
+            return Some(ExactEntry::of(self.base + l, matches.get(l)));
         }
         let found = self.prior_exact.get(&key)?;
         Some(ExactEntry {
@@ -679,11 +687,8 @@ pub fn detect_streamed(
         );
         // Only first copies long enough to be indexed are compared again.
         let decided = run.matches.len();
-        for (s, m) in sketches[start..decided]
-            .iter_mut()
-            .zip(&run.matches[start..decided])
-        {
-            if *m != Match::Unique || s.words < config.min_words {
+        for (l, s) in sketches.iter_mut().enumerate().take(decided).skip(start) {
+            if !run.matches.is_unique(l) || s.words < config.min_words {
                 s.shingles = Vec::new();
             }
         }
@@ -697,7 +702,7 @@ pub fn detect_streamed(
 /// One detection over a run's blocks, fed in order.
 struct Pass<'s, 'h> {
     detector: Detector<'h>,
-    matches: Vec<Match>,
+    matches: Verdicts,
     skip: &'s [bool],
     doc_of: &'s [u32],
     config: &'s Config,
@@ -722,7 +727,7 @@ impl<'s, 'h> Pass<'s, 'h> {
         detector.reserve(keys, shingles);
         Pass {
             detector,
-            matches: Vec::with_capacity(skip.len()),
+            matches: Verdicts::with_capacity(skip.len()),
             skip,
             doc_of,
             config,
@@ -892,7 +897,7 @@ impl<'s, 'h> Pass<'s, 'h> {
         }
         let first = |x: u32| {
             let x = x as usize;
-            x < base || self.matches[x - base] == Match::Unique
+            x < base || self.matches.is_unique(x - base)
         };
         // Candidates are in id order, so `>` keeps the earliest on ties.
         let mut best: Option<(u32, u32)> = None;
@@ -947,8 +952,8 @@ impl<'s, 'h> Pass<'s, 'h> {
         // this run: a key first seen after it, in a later chunk, is still unknown).
         let mut copies_in_dropped = Vec::new();
         let mut unresolved = Vec::new();
-        for (g, m) in matches.iter().enumerate() {
-            if !matches!(m, Match::Skipped) || sketches[g].words == 0 {
+        for g in 0..matches.len() {
+            if !matches.is_skipped(g) || sketches[g].words == 0 {
                 continue;
             }
             match detector.exact_entry(sketches[g].exact, sketches, &matches) {
@@ -964,7 +969,7 @@ impl<'s, 'h> Pass<'s, 'h> {
                 .exact
                 .blocks()
                 .map(|l| {
-                    let e = ExactEntry::of(detector.base + l, matches[l]);
+                    let e = ExactEntry::of(detector.base + l, matches.get(l));
                     ExactRecord {
                         key: sketches[l].exact,
                         source: e.source,
@@ -977,8 +982,10 @@ impl<'s, 'h> Pass<'s, 'h> {
             exact.sort_unstable_by_key(|e| e.key);
             (exact, detector.postings.entries(&detector.arena))
         });
+        // The block index goes before the verdicts are spelled out.
+        drop(detector);
         Detection {
-            matches,
+            matches: matches.into_matches(),
             copies_in_dropped,
             unresolved,
             added,

@@ -553,18 +553,26 @@ pub fn analyze_after(
     // The document whose keys each document's are (itself but for copies).
     let mut keys_of: Vec<usize> = Vec::new();
     let n = corpus.documents.len();
-    let mut blocks = Blocks::with_capacity(n, parts.iter().map(|p| p.0.blocks.blocks()).sum());
+    let total_blocks = parts.iter().map(|p| p.0.blocks.blocks()).sum();
+    let mut blocks = Blocks::with_capacity(n, total_blocks);
     let mut sketches = Vec::new();
     // With two passes, the first pass's block sketches only count words: kept
     // as such, not as whole sketches beside the second pass's (6 MB of the
     // 10,000-document corpus's 72 MB peak).
-    let mut word_counts: Vec<u32> = Vec::new();
+    // (Sized at once: grown by doubling, each copy left a hole behind.)
+    let mut word_counts: Vec<u32> = Vec::with_capacity(if two_passes { total_blocks } else { 0 });
     let mut doc_sketches = Vec::with_capacity(n);
     let mut doc_start = Vec::with_capacity(n + 1);
-    let mut doc_of = Vec::new();
+    let mut doc_of = Vec::with_capacity(total_blocks);
     // Each part is taken apart as it comes, not gathered into one table of
     // every document's first pass first (96 bytes a document more at once).
-    for (part, per_doc, hll, words, copies) in parts {
+    // Each part's tables, freed once copied, stay in the heap (and the
+    // resident set) until trimmed, while the merged tables fill fresh pages:
+    // trimmed a few times on the way, not only at the end, the merge holds
+    // about one share of them at a time instead of all (the 19 MB corpus:
+    // the merge's 56 MiB of anonymous memory was the run's peak).
+    let trim_every = parts.len().div_ceil(8).max(1);
+    for (k, (part, per_doc, hll, words, copies)) in parts.into_iter().enumerate() {
         if let Some(hll) = hll {
             block_shingles.merge(&hll);
         }
@@ -585,6 +593,9 @@ pub fn analyze_after(
         word_counts.extend(part.word_counts);
         sketches.extend(part.sketches);
         doc_sketches.extend(per_doc);
+        if keep_words && (k + 1) % trim_every == 0 {
+            crate::memory::release_free_memory();
+        }
     }
     doc_start.push(doc_of.len());
     // The parts' own tables, taken apart above, and the first pass's
@@ -626,16 +637,22 @@ pub fn analyze_after(
     progress.stage("documents", 0, false);
     let doc_level = match &candidates {
         Some(c) => {
-            let sizes: Vec<usize> = corpus
-                .documents
-                .iter()
-                .map(|d| corpus.text_len(d))
-                .collect();
-            let keep_values: Vec<_> = corpus
-                .documents
-                .iter()
-                .map(|d| d.record.as_ref().and_then(|r| r.keep.as_deref().cloned()))
-                .collect();
+            // What the keep policy reads, made once the band keys are gone:
+            // not held through the candidate pairs' walk, the stage's peak.
+            let sizes = || -> Vec<usize> {
+                corpus
+                    .documents
+                    .iter()
+                    .map(|d| corpus.text_len(d))
+                    .collect()
+            };
+            let keep_values = || -> Vec<_> {
+                corpus
+                    .documents
+                    .iter()
+                    .map(|d| d.record.as_ref().and_then(|r| r.keep.as_deref().cloned()))
+                    .collect()
+            };
             if keep_words {
                 // Only documents in candidate pairs are verified: their
                 // shingle sets are made now, on every thread.
@@ -710,11 +727,13 @@ pub fn analyze_after(
                 for (d, set) in verified.into_iter().zip(sets) {
                     doc_sketches[d].shingles = set;
                 }
+                let (sizes, keep_values) = (sizes(), keep_values());
                 cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, None)
             } else {
                 let keys = (0..n)
                     .map(|d| doc_sketches[keys_of[d]].keys.as_slice())
                     .collect();
+                let (sizes, keep_values) = (sizes(), keep_values());
                 cluster_after(keys, &doc_sketches, c, config, &sizes, &keep_values, hist)
             }
         }

@@ -138,93 +138,117 @@ pub fn candidate_pairs_after(
         return Vec::new();
     }
     let seen = std::sync::Mutex::new(std::collections::HashSet::new());
+    // Buffers reused from table to table, one set a thread: a table's own,
+    // of a few MB each for many documents, were mapped and faulted in anew
+    // (a third of the time of 300,000 short documents); and each table's
+    // pairs and each union of them, made anew in the heap's free holes,
+    // faulted in pages of their own (the 19 MB corpus: 4 MiB more resident
+    // during this walk, the documents stage's peak). The union of the
+    // tables' pairs so far is one for all threads, with room for the next
+    // (the same whichever thread took which table, in whatever order).
+    let pool: Vec<std::sync::Mutex<Buffers>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| std::sync::Mutex::default())
+        .collect();
+    let union: std::sync::Mutex<[Vec<(u32, u32)>; 2]> = std::sync::Mutex::default();
     let group_pairs = |group: std::ops::Range<usize>, stored: Option<&Stored>| {
-        group
-            .into_par_iter()
-            // Buffers reused from table to table: a table's own, of a few
-            // MB each for many documents, were mapped and faulted in anew
-            // (a third of the time of 300,000 short documents).
-            .map_init(Buffers::default, |(bucketed, buckets, bytes), t| {
-                bucketed.clear();
-                bucketed.extend(keyed.iter().map(|&d| (keys[d as usize][t], base + d)));
-                if t == 0 {
-                    bucketed.extend(single.iter().map(|&d| (keys[d as usize][0], base + d)));
+        group.into_par_iter().for_each(|t| {
+            // (A thread outside the pool takes the first set; nothing
+            // inside runs on other threads while the lock is held.)
+            let mut held = pool[rayon::current_thread_index().unwrap_or(0) % pool.len()]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (bucketed, buckets, bytes, pairs) = &mut *held;
+            bucketed.clear();
+            bucketed.extend(keyed.iter().map(|&d| (keys[d as usize][t], base + d)));
+            if t == 0 {
+                bucketed.extend(single.iter().map(|&d| (keys[d as usize][0], base + d)));
+            }
+            if bucketed.is_empty() {
+                return;
+            }
+            bucketed.sort_unstable();
+            // The table's buckets of two or more (the index's members, then
+            // this run's), as (members, how many are the index's, then
+            // each): what its pairs depend on.
+            buckets.clear();
+            let table = u32::try_from(t).expect("few tables");
+            for group in bucketed.chunk_by(|a, b| a.0 == b.0) {
+                let found = stored.map_or(&[][..], |stored| {
+                    let key = (table, group[0].0);
+                    let at = stored.partition_point(|&(t, k, _)| (t, k) < key);
+                    let end = at + stored[at..].partition_point(|&(t, k, _)| (t, k) == key);
+                    &stored[at..end]
+                });
+                if found.len() + group.len() < 2 {
+                    continue;
                 }
-                if bucketed.is_empty() {
-                    return Vec::new();
+                let count = |n: usize| u32::try_from(n).expect("fewer than 2^32 documents");
+                buckets.extend([count(found.len() + group.len()), count(found.len())]);
+                buckets.extend(found.iter().map(|&(_, _, d)| d));
+                buckets.extend(group.iter().map(|&(_, d)| d));
+            }
+            // Tables with the same buckets give the same pairs: only the
+            // first to get here makes them (whichever it is, the union is
+            // the same). Tables of equal keys are many in a flood of
+            // identical records, or of records differing in a word or two.
+            // Buckets come in key order, which differs from table to table:
+            // taken in the order of their first members instead (a document
+            // is in one bucket of a table).
+            let mut starts = Vec::new();
+            let mut at = 0;
+            while at < buckets.len() {
+                starts.push((buckets[at + 2], at));
+                at += 2 + buckets[at] as usize;
+            }
+            starts.sort_unstable();
+            // Hashed in one piece (a call a member took most of the time
+            // for a flood's buckets of every document).
+            bytes.clear();
+            for (_, at) in starts {
+                let len = 2 + buckets[at] as usize;
+                for member in &buckets[at..at + len] {
+                    bytes.extend_from_slice(&member.to_le_bytes());
                 }
-                bucketed.sort_unstable();
-                // The table's buckets of two or more (the index's members, then
-                // this run's), as (members, how many are the index's, then
-                // each): what its pairs depend on.
-                buckets.clear();
-                let table = u32::try_from(t).expect("few tables");
-                for group in bucketed.chunk_by(|a, b| a.0 == b.0) {
-                    let found = stored.map_or(&[][..], |stored| {
-                        let key = (table, group[0].0);
-                        let at = stored.partition_point(|&(t, k, _)| (t, k) < key);
-                        let end = at + stored[at..].partition_point(|&(t, k, _)| (t, k) == key);
-                        &stored[at..end]
-                    });
-                    if found.len() + group.len() < 2 {
-                        continue;
-                    }
-                    let count = |n: usize| u32::try_from(n).expect("fewer than 2^32 documents");
-                    buckets.extend([count(found.len() + group.len()), count(found.len())]);
-                    buckets.extend(found.iter().map(|&(_, _, d)| d));
-                    buckets.extend(group.iter().map(|&(_, d)| d));
-                }
-                // Tables with the same buckets give the same pairs: only the
-                // first to get here makes them (whichever it is, the union is
-                // the same). Tables of equal keys are many in a flood of
-                // identical records, or of records differing in a word or two.
-                // Buckets come in key order, which differs from table to table:
-                // taken in the order of their first members instead (a document
-                // is in one bucket of a table).
-                let mut starts = Vec::new();
-                let mut at = 0;
-                while at < buckets.len() {
-                    starts.push((buckets[at + 2], at));
-                    at += 2 + buckets[at] as usize;
-                }
-                starts.sort_unstable();
-                // Hashed in one piece (a call a member took most of the time
-                // for a flood's buckets of every document).
-                bytes.clear();
-                for (_, at) in starts {
-                    let len = 2 + buckets[at] as usize;
-                    for member in &buckets[at..at + len] {
-                        bytes.extend_from_slice(&member.to_le_bytes());
-                    }
-                }
-                let fingerprint = xxhash_rust::xxh3::xxh3_128(bytes);
-                if !seen
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(fingerprint)
-                {
-                    return Vec::new();
-                }
-                let mut out = Vec::new();
-                let mut at = 0;
-                while at < buckets.len() {
-                    let (len, prior) = (buckets[at] as usize, buckets[at + 1] as usize);
-                    bucket_pairs(&buckets[at + 2..at + 2 + len], prior, &mut out);
-                    at += 2 + len;
-                }
-                out.sort_unstable();
-                out.dedup();
-                out
-            })
-            .reduce(Vec::new, union)
+            }
+            let fingerprint = xxhash_rust::xxh3::xxh3_128(bytes);
+            if !seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(fingerprint)
+            {
+                return;
+            }
+            pairs.clear();
+            let mut at = 0;
+            while at < buckets.len() {
+                let (len, prior) = (buckets[at] as usize, buckets[at + 1] as usize);
+                bucket_pairs(&buckets[at + 2..at + 2 + len], prior, pairs);
+                at += 2 + len;
+            }
+            pairs.sort_unstable();
+            pairs.dedup();
+            let mut union = union
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let [all, spare] = &mut *union;
+            union_into(all, pairs, spare);
+            std::mem::swap(all, spare);
+        });
     };
     let stored = stored_of();
-    group_pairs(0..tables, stored.as_deref())
+    group_pairs(0..tables, stored.as_deref());
+    drop(pool);
+    let [mut all, spare] = union
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    drop(spare);
+    all.shrink_to_fit();
+    all
 }
 
-/// A table's (key, document) list, its buckets and their bytes (see
-/// [`candidate_pairs_after`]).
-type Buffers = (Vec<(u64, u32)>, Vec<u32>, Vec<u8>);
+/// A thread's buffers for [`candidate_pairs_after`]: a table's (key,
+/// document) list, its buckets and their bytes, its pairs.
+type Buffers = (Vec<(u64, u32)>, Vec<u32>, Vec<u8>, Vec<(u32, u32)>);
 
 /// The index's members of buckets: (table, key, document), sorted.
 type Stored = [(u32, u64, u32)];
@@ -233,29 +257,24 @@ type Stored = [(u32, u64, u32)];
 /// [`candidate_pairs_after`]).
 const QUERIES_AT_ONCE: usize = 1 << 18;
 
-/// The union of two sorted, deduplicated pair lists, sorted and deduplicated.
-fn union(a: Vec<(u32, u32)>, b: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
-    if a.is_empty() {
-        return b;
-    }
-    if b.is_empty() {
-        return a;
-    }
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
-    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-    while let (Some(&x), Some(&y)) = (a.peek(), b.peek()) {
-        out.push(x.min(y));
-        if x <= y {
-            a.next();
+/// The union of two sorted, deduplicated pair lists into `out` (emptied
+/// first), sorted and deduplicated.
+fn union_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
+    out.clear();
+    out.reserve(a.len().max(b.len()));
+    let (mut in_a, mut in_b) = (0, 0);
+    while in_a < a.len() && in_b < b.len() {
+        let (next_a, next_b) = (a[in_a], b[in_b]);
+        out.push(next_a.min(next_b));
+        if next_a <= next_b {
+            in_a += 1;
         }
-        if y <= x {
-            b.next();
+        if next_b <= next_a {
+            in_b += 1;
         }
     }
-    out.extend(a);
-    out.extend(b);
-    out.shrink_to_fit();
-    out
+    out.extend_from_slice(&a[in_a..]);
+    out.extend_from_slice(&b[in_b..]);
 }
 
 /// The pairs [`candidate_pairs`] gives documents that all have one key (a
