@@ -29,6 +29,20 @@ const WORDS: &[&str] = &[
     "rents", "airport", "flights", "union", "wages",
 ];
 
+/// Sentences of `n` words drawn from 5,000 (`w17 w4012 ... .`), seeded.
+fn word_source(seed: u64) -> impl FnMut(usize) -> String {
+    let mut rng = Lcg(seed);
+    move |n| {
+        let w: Vec<String> = (0..n).map(|_| format!("w{}", rng.next(5000))).collect();
+        w.join(" ") + "."
+    }
+}
+
+/// A JSON Lines record of `id` and `text`, with its line end.
+fn json_line(id: &str, text: &str) -> String {
+    serde_json::json!({"id": id, "text": text}).to_string() + "\n"
+}
+
 fn paragraph(rng: &mut Lcg) -> String {
     let len = 10 + rng.next(20);
     let words: Vec<&str> = (0..len).map(|_| WORDS[rng.next(WORDS.len())]).collect();
@@ -611,19 +625,13 @@ fn a_merged_index_finds_the_copies_one_built_over_both_finds() {
     // A story in batch A, the same story re-headed in batch B (each index
     // holds it as a representative of its own), and a later copy with a new
     // closing paragraph, which adds a quarter of its text.
-    let mut rng = Lcg(11);
-    let mut words = |n: usize| -> String {
-        let w: Vec<String> = (0..n).map(|_| format!("w{}", rng.next(5000))).collect();
-        w.join(" ") + "."
-    };
+    let mut words = word_source(11);
     let story: Vec<String> = (0..4).map(|_| words(30)).collect();
     let story = story.join("\n\n");
-    let line =
-        |id: &str, text: &str| serde_json::json!({"id": id, "text": text}).to_string() + "\n";
     let (other_a, other_b) = (words(90), words(90));
-    let batch_a = line("a1", &story) + &line("a2", &other_a);
-    let batch_b = line("b1", &format!("LONDON (Wire) - {story}")) + &line("b2", &other_b);
-    let later = line("c1", &format!("PARIS (Wire) - {story}\n\n{}", words(40)));
+    let batch_a = json_line("a1", &story) + &json_line("a2", &other_a);
+    let batch_b = json_line("b1", &format!("LONDON (Wire) - {story}")) + &json_line("b2", &other_b);
+    let later = json_line("c1", &format!("PARIS (Wire) - {story}\n\n{}", words(40)));
     let dir = tempdir();
     let d = dir.path();
     for (name, text) in [
@@ -680,19 +688,13 @@ fn a_document_is_never_dropped_for_one_under_half_its_length_in_any_run() {
     // chunks, against an index and after a merge. Another text of A is
     // followed in B by one that adds as much (55% of it is A's), but is only
     // 1.7 times as long: dropped, wherever A's length is read from.
-    let mut rng = Lcg(5);
-    let mut words = |n: usize| -> String {
-        let w: Vec<String> = (0..n).map(|_| format!("w{}", rng.next(5000))).collect();
-        w.join(" ") + "."
-    };
+    let mut words = word_source(5);
     let short = words(100);
     let long = format!("{short}\n\n{short}\n\n{}", words(70));
-    let line =
-        |id: &str, text: &str| serde_json::json!({"id": id, "text": text}).to_string() + "\n";
     let other = words(100);
     let extended = format!("{other}\n\n{}", words(75));
-    let batch_a = line("a1", &short) + &line("a2", &other);
-    let batch_b = line("b1", &long) + &line("b2", &extended);
+    let batch_a = json_line("a1", &short) + &json_line("a2", &other);
+    let batch_b = json_line("b1", &long) + &json_line("b2", &extended);
     let dir = tempdir();
     let d = dir.path();
     for (name, text) in [
@@ -700,7 +702,7 @@ fn a_document_is_never_dropped_for_one_under_half_its_length_in_any_run() {
         ("b.jsonl", batch_b.clone()),
         ("ab.jsonl", batch_a + &batch_b),
         // A copy of the long one: dropped, against it.
-        ("c.jsonl", line("c1", &long)),
+        ("c.jsonl", json_line("c1", &long)),
     ] {
         std::fs::write(d.join(name), text).unwrap();
     }
