@@ -21,6 +21,19 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 mod citation;
 mod notes;
+
+/// The text a rewrite of `text` made: `out`, when it rewrote anything (all
+/// of `text` before `copied` is in it), with the rest of `text` after it;
+/// else `text` itself, borrowed.
+fn rewritten(text: &str, out: Option<String>, copied: usize) -> Cow<'_, str> {
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
 pub use citation::{expand_page_ranges, given_initials};
 pub use notes::trailing_notes;
 
@@ -75,13 +88,7 @@ pub fn spaced_ampersands(text: &str) -> Cow<'_, str> {
             copied = at + 1;
         }
     }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(text),
-    }
+    rewritten(text, out, copied)
 }
 
 /// NFKC, case folding, quotes and dashes folded, white space collapsed.

@@ -71,13 +71,7 @@ pub fn given_initials(text: &str) -> Cow<'_, str> {
             copied = end;
         }
     }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(text),
-    }
+    super::rewritten(text, out, copied)
 }
 
 /// Where a name of a name list line is in: its surname, or its given names
@@ -328,13 +322,7 @@ pub fn expand_page_ranges(text: &str) -> Cow<'_, str> {
         copied = second_end;
         search = second_end;
     }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(text),
-    }
+    super::rewritten(text, out, copied)
 }
 
 #[cfg(test)]

@@ -70,13 +70,7 @@ pub fn trailing_notes(text: &str) -> Cow<'_, str> {
         copied = line_end;
         from = line_end;
     }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(text),
-    }
+    super::rewritten(text, out, copied)
 }
 
 /// Where the line ends (its `\n`, or the text's end) when only white space
