@@ -380,7 +380,8 @@ fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
 /// The second pass over one document (both levels): its blocks' shingles, or
 /// only their exact keys when the document was dropped whole (to count the
 /// copies it holds of first copies). With `kept`, the document's word hashes
-/// from the first pass and its blocks' word counts, the text is not read.
+/// from the first pass and its blocks' word counts, the text is not read
+/// (nor `blocks`, which may then be empty).
 /// `scratch` and `bytes` are buffers reused from document to document.
 fn block_sketches(
     corpus: &Corpus,
@@ -393,10 +394,8 @@ fn block_sketches(
 ) -> Vec<Sketch> {
     let text = kept.is_none().then(|| corpus.text(&corpus.documents[d]));
     let mut at = 0;
-    blocks
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
+    (0..kept.map_or(blocks.len(), |(_, counts)| counts.len()))
+        .map(|i| {
             let hashes: &[u64] = if let Some((words, counts)) = kept {
                 let n = counts[i] as usize;
                 at += n;
@@ -404,7 +403,7 @@ fn block_sketches(
             } else {
                 let text = text.as_deref().expect("read above when no words are kept");
                 scratch.clear();
-                let content = &text[b.content.clone()];
+                let content = &text[blocks[i].content.clone()];
                 hash_block_words(content, config.strip_markup, config.seed, scratch);
                 scratch
             };
@@ -537,7 +536,13 @@ pub fn analyze_after(
                 );
                 doc_sketches.push(sketched);
             }
-            if !keep_words {
+            if keep_words {
+                // Neither the documents stage nor, with kept words, the
+                // second pass reads the blocks (48 bytes each): they are
+                // kept as a few bytes each until the end (the documents
+                // stage's peak held them, 5 MiB of the 19 MB corpus's).
+                part.blocks.pack();
+            } else {
                 words = Vec::new();
             }
             // The part's input pages leave the resident set now that its
@@ -554,7 +559,12 @@ pub fn analyze_after(
     let mut keys_of: Vec<usize> = Vec::new();
     let n = corpus.documents.len();
     let total_blocks = parts.iter().map(|p| p.0.blocks.blocks()).sum();
-    let mut blocks = Blocks::with_capacity(n, total_blocks);
+    let mut blocks = if keep_words {
+        let bytes = parts.iter().map(|p| p.0.blocks.packed_bytes()).sum();
+        Blocks::packed_with_capacity(n, bytes)
+    } else {
+        Blocks::with_capacity(n, total_blocks)
+    };
     let mut sketches = Vec::new();
     // With two passes, the first pass's block sketches only count words: kept
     // as such, not as whole sketches beside the second pass's (6 MB of the
@@ -587,7 +597,7 @@ pub fn analyze_after(
         for i in 0..per_doc.len() {
             let doc = u32::try_from(doc_start.len()).expect("fewer than 2^32 documents");
             doc_start.push(doc_of.len());
-            doc_of.extend(std::iter::repeat_n(doc, part.blocks[i].len()));
+            doc_of.extend(std::iter::repeat_n(doc, part.blocks.count(i)));
         }
         blocks.append(part.blocks);
         word_counts.extend(part.word_counts);
@@ -828,7 +838,7 @@ pub fn analyze_after(
                         block_sketches(
                             corpus,
                             d,
-                            &blocks[d],
+                            if blocks.is_packed() { &[] } else { &blocks[d] },
                             dropped[d],
                             kept,
                             config,
@@ -919,6 +929,8 @@ pub fn analyze_after(
             }
         }
     }
+    // (Packed with kept words, see the first pass: the output reads them.)
+    blocks.unpack();
     let doc_dropped = if config.annotate {
         vec![false; n]
     } else {

@@ -141,11 +141,24 @@ pub fn segment_into(text: &str, mode: BlockMode, blocks: &mut Vec<Block>) {
 /// Many documents' blocks in one table (one vector for all, not one each:
 /// 100,000 one-line records made 100,000 vectors of one block), with where
 /// each document's start. `blocks[doc]` is document `doc`'s.
+///
+/// A table can be packed ([`Blocks::pack`]) while its blocks are not read:
+/// its documents and their numbers of blocks are known, its blocks are kept
+/// as a few bytes each (a [`Block`] is 48), and reading one panics until
+/// the table is unpacked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Blocks {
     all: Vec<Block>,
     /// Where each document's blocks start in `all`, plus the end.
     start: Vec<usize>,
+    /// Packed, the blocks (`all` is then empty): per block, as varints,
+    /// its span's start less the previous block's span end (0 at a
+    /// document's start), its content's start less its span's start, its
+    /// content's length, its span's end less its content's end, its first
+    /// line less the previous block's last line (0 at a document's start),
+    /// and its last line less its first (differences wrap: any block
+    /// round-trips).
+    packed: Option<Vec<u8>>,
 }
 
 impl Default for Blocks {
@@ -153,7 +166,34 @@ impl Default for Blocks {
         Blocks {
             all: Vec::new(),
             start: vec![0],
+            packed: None,
         }
+    }
+}
+
+/// Appends `value` to `out` as a varint (7 bits a byte, low bits first).
+#[allow(clippy::cast_possible_truncation)] // Seven bits at a time.
+fn put(out: &mut Vec<u8>, value: usize) {
+    let mut value = value as u64;
+    while value >= 0x80 {
+        out.push((value & 0x7f) as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// The varint at `bytes[*at..]` (see [`put`]); moves `at` past it.
+#[allow(clippy::cast_possible_truncation)] // `put` wrote a usize.
+fn take(bytes: &[u8], at: &mut usize) -> usize {
+    let (mut value, mut shift) = (0u64, 0);
+    loop {
+        let byte = bytes[*at];
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return value as usize;
+        }
+        shift += 7;
     }
 }
 
@@ -167,11 +207,101 @@ impl Blocks {
         Blocks {
             all: Vec::with_capacity(blocks),
             start,
+            packed: None,
         }
     }
 
+    /// An empty packed table with room for `documents` documents of
+    /// `bytes` bytes of packed blocks in all (see [`Blocks::pack`]).
+    #[must_use]
+    pub fn packed_with_capacity(documents: usize, bytes: usize) -> Blocks {
+        let mut start = Vec::with_capacity(documents + 1);
+        start.push(0);
+        Blocks {
+            all: Vec::new(),
+            start,
+            packed: Some(Vec::with_capacity(bytes)),
+        }
+    }
+
+    /// Keeps the blocks as a few bytes each until [`Blocks::unpack`]
+    /// (nothing when packed already).
+    pub fn pack(&mut self) {
+        if self.packed.is_some() {
+            return;
+        }
+        let mut out = Vec::with_capacity(self.all.len() * 8);
+        for doc in 0..self.len() {
+            let (mut end, mut line) = (0, 0);
+            for b in &self.all[self.start[doc]..self.start[doc + 1]] {
+                put(&mut out, b.span.start.wrapping_sub(end));
+                put(&mut out, b.content.start.wrapping_sub(b.span.start));
+                put(&mut out, b.content.end.wrapping_sub(b.content.start));
+                put(&mut out, b.span.end.wrapping_sub(b.content.end));
+                put(&mut out, b.first_line.wrapping_sub(line));
+                put(&mut out, b.last_line.wrapping_sub(b.first_line));
+                (end, line) = (b.span.end, b.last_line);
+            }
+        }
+        out.shrink_to_fit();
+        self.all = Vec::new();
+        self.packed = Some(out);
+    }
+
+    /// Makes the blocks of a packed table readable again (nothing when not
+    /// packed).
+    pub fn unpack(&mut self) {
+        let Some(bytes) = self.packed.take() else {
+            return;
+        };
+        let mut all = Vec::with_capacity(self.start[self.len()]);
+        let mut at = 0;
+        for doc in 0..self.len() {
+            let (mut end, mut line) = (0usize, 0usize);
+            for _ in self.start[doc]..self.start[doc + 1] {
+                let span_start = end.wrapping_add(take(&bytes, &mut at));
+                let content_start = span_start.wrapping_add(take(&bytes, &mut at));
+                let content_end = content_start.wrapping_add(take(&bytes, &mut at));
+                let span_end = content_end.wrapping_add(take(&bytes, &mut at));
+                let first_line = line.wrapping_add(take(&bytes, &mut at));
+                let last_line = first_line.wrapping_add(take(&bytes, &mut at));
+                all.push(Block {
+                    span: span_start..span_end,
+                    content: content_start..content_end,
+                    first_line,
+                    last_line,
+                });
+                (end, line) = (span_end, last_line);
+            }
+        }
+        debug_assert_eq!(at, bytes.len());
+        self.all = all;
+    }
+
+    /// Whether the blocks are packed (see [`Blocks::pack`]).
+    #[must_use]
+    pub fn is_packed(&self) -> bool {
+        self.packed.is_some()
+    }
+
+    /// Number of blocks of document `doc` (also when packed).
+    #[must_use]
+    pub fn count(&self, doc: usize) -> usize {
+        self.start[doc + 1] - self.start[doc]
+    }
+
+    /// Bytes the packed blocks take (0 when not packed).
+    #[must_use]
+    pub fn packed_bytes(&self) -> usize {
+        self.packed.as_ref().map_or(0, Vec::len)
+    }
+
     /// Segments `text` as the next document's blocks; returns them.
+    ///
+    /// # Panics
+    /// If the table is packed.
     pub fn push_text(&mut self, text: &str, mode: BlockMode) -> &[Block] {
+        assert!(!self.is_packed(), "a packed table of blocks is read-only");
         let first = self.all.len();
         segment_into(text, mode, &mut self.all);
         self.start.push(self.all.len());
@@ -179,15 +309,26 @@ impl Blocks {
     }
 
     /// Adds a document of `blocks`.
+    ///
+    /// # Panics
+    /// If the table is packed.
     pub fn push(&mut self, blocks: impl IntoIterator<Item = Block>) {
+        assert!(!self.is_packed(), "a packed table of blocks is read-only");
         self.all.extend(blocks);
         self.start.push(self.all.len());
     }
 
     /// Adds the documents of `other` after these.
+    ///
+    /// # Panics
+    /// If one table is packed and the other not.
     pub fn append(&mut self, other: Blocks) {
-        let base = self.all.len();
-        self.all.extend(other.all);
+        let base = self.start[self.len()];
+        match (&mut self.packed, other.packed) {
+            (Some(bytes), Some(more)) => bytes.extend_from_slice(&more),
+            (None, None) => self.all.extend(other.all),
+            _ => panic!("blocks appended to a table packed otherwise"),
+        }
         self.start
             .extend(other.start[1..].iter().map(|&end| base + end));
     }
@@ -207,7 +348,7 @@ impl Blocks {
     /// Number of blocks, all documents'.
     #[must_use]
     pub fn blocks(&self) -> usize {
-        self.all.len()
+        self.start[self.len()]
     }
 }
 
@@ -215,6 +356,7 @@ impl std::ops::Index<usize> for Blocks {
     type Output = [Block];
 
     fn index(&self, doc: usize) -> &[Block] {
+        assert!(!self.is_packed(), "blocks read from a packed table");
         &self.all[self.start[doc]..self.start[doc + 1]]
     }
 }
@@ -259,6 +401,69 @@ mod tests {
         );
         assert_eq!(collected[2].len(), 2);
         assert_eq!(collected[2][0].span, 0..8);
+    }
+
+    #[test]
+    fn a_packed_table_unpacks_to_the_same_blocks() {
+        // Tables packed apart and appended unpack to the table made whole,
+        // also for blocks no segmentation makes (overlapping, reversed,
+        // at usize's ends): differences wrap.
+        let texts = [
+            "one\n\ntwo\n\n\n",
+            "",
+            "\r\n\r\nthree\r\nfour",
+            "\n \n",
+            "a\rb",
+        ];
+        let mut whole = Blocks::default();
+        let (mut one, mut other) = (Blocks::default(), Blocks::default());
+        for (i, text) in texts.iter().enumerate() {
+            whole.push_text(text, BlockMode::Lines);
+            if i < 3 { &mut one } else { &mut other }.push_text(text, BlockMode::Lines);
+        }
+        let odd = |(a, b), (c, d), first_line, last_line| Block {
+            span: Range { start: a, end: b },
+            content: Range { start: c, end: d },
+            first_line,
+            last_line,
+        };
+        let strange = [
+            odd((usize::MAX - 3, 2), (usize::MAX, 0), usize::MAX, 0),
+            odd((5, 1), (7, usize::MAX), 3, 1),
+            odd((0, 0), (0, 0), 0, 0),
+            odd(
+                (1 << 40, (1 << 41) + 3),
+                ((1 << 40) + 200, 1 << 41),
+                1 << 33,
+                1 << 34,
+            ),
+        ];
+        whole.push(strange.clone());
+        other.push(strange);
+        for table in [&mut one, &mut other] {
+            table.pack();
+            table.pack();
+            assert!(table.is_packed());
+        }
+        // Small numbers take a byte each.
+        assert_eq!(one.packed_bytes(), 6 * one.blocks());
+        one.append(other);
+        assert_eq!((one.len(), one.blocks()), (whole.len(), whole.blocks()));
+        assert_eq!((one.count(0), one.count(1)), (2, 0));
+        let mut merged = Blocks::packed_with_capacity(2, 0);
+        merged.append(one);
+        merged.unpack();
+        merged.unpack();
+        assert!(!merged.is_packed());
+        assert_eq!(merged, whole);
+    }
+
+    #[test]
+    #[should_panic(expected = "packed table")]
+    fn a_packed_table_is_not_read() {
+        let mut table: Blocks = [segment("a\nb", BlockMode::Auto)].into_iter().collect();
+        table.pack();
+        let _ = &table[0];
     }
 
     fn contents(text: &str, mode: BlockMode) -> Vec<&str> {
