@@ -598,15 +598,15 @@ pub fn cluster_pairs(
             })
             .collect();
         verified += reps.len();
-        let rep_bytes = |r: usize| {
-            r.checked_sub(base)
-                .map_or_else(|| looked_up.bytes(r), |r| sizes[r])
-        };
-        let short: Vec<bool> = reps
+        let lengths: Vec<usize> = reps
             .iter()
-            .map(|&r| under_half(rep_bytes(r), sizes[d]))
+            .map(|&r| {
+                r.checked_sub(base)
+                    .map_or_else(|| looked_up.bytes(r), |r| sizes[r])
+            })
             .collect();
-        let mut best = best_representative(&sketches[d].shingles, &reps, &sets, &short, config);
+        let ours = (sketches[d].shingles.as_slice(), sizes[d]);
+        let mut best = best_representative(ours, &reps, &sets, &lengths, config);
         if best.is_none() && holding {
             best = held_representative(&sketches[d].shingles, &reps, &sets, base, config);
             held[d] = best.is_some();
@@ -694,15 +694,16 @@ impl Copies {
 /// The representative among `reps` (with shingle sets `sets`) that a document
 /// with shingle set `ours` is most similar to, if it passes the threshold;
 /// ties go to the earliest. Under containment each representative is
-/// compared with the others standing for the boilerplate, and one that is
-/// `short` (less than half the document's length, [`under_half`]) must hold
+/// compared with the others standing for the boilerplate, and one less than
+/// half the document's length ([`under_half`]; `ours` is the document's set
+/// and bytes of text, `lengths` the representatives') must hold
 /// [`MIN_OWN_SHARE`] of the document's own shingles.
 #[must_use]
 pub fn best_representative(
-    ours: &[u64],
+    (ours, ours_bytes): (&[u64], usize),
     reps: &[usize],
     sets: &[&[u64]],
-    short: &[bool],
+    lengths: &[usize],
     config: &Config,
 ) -> Option<(usize, f64)> {
     let mut best: Option<(usize, f64)> = None;
@@ -721,7 +722,11 @@ pub fn best_representative(
                 // (One walk of both sets for the three tests, which stops
                 // once the plain share cannot be met, as most candidates'
                 // cannot by far.)
-                let need = if short[i] { need_of_short } else { need };
+                let need = if under_half(lengths[i], ours_bytes) {
+                    need_of_short
+                } else {
+                    need
+                };
                 let found = common_at_least(ours, sets[i], need);
                 let (shared, _) = found.unwrap_or_default();
                 let whole = sets[i].len();

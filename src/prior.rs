@@ -139,8 +139,8 @@ pub trait Prior: Send + Sync {
     fn block(&self, g: usize) -> BlockRecord;
     /// The sorted shingles of first copy `g` (empty unless it was indexed).
     fn block_shingles(&self, g: usize) -> Vec<u64>;
-    /// The sorted shingles of representative document `d`.
-    fn doc_shingles(&self, d: usize) -> Vec<u64>;
+    /// The bytes of text and sorted shingles of representative document `d`.
+    fn doc_text(&self, d: usize) -> (u64, Vec<u64>);
     /// The postings of many fingerprints at once (ascending, no repeats).
     fn prior_postings(&self, fingerprints: &[u32]) -> PriorPostings;
     /// What many exact-text keys resolve to.

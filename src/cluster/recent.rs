@@ -40,8 +40,8 @@ impl Recent {
             .iter()
             .filter(|r| !self.shingles.contains_key(r))
             .map(|&r| {
-                let bytes = usize::try_from(h.doc(r).bytes).unwrap_or(usize::MAX);
-                (r, (bytes, h.doc_shingles(r)))
+                let (bytes, shingles) = h.doc_text(r);
+                (r, (usize::try_from(bytes).unwrap_or(usize::MAX), shingles))
             })
             .collect();
         let more: usize = missing.iter().map(|(_, (_, s))| s.len()).sum();

@@ -120,8 +120,8 @@ impl Prior for History {
     }
 
     /// The sorted shingles of representative document `d`.
-    fn doc_shingles(&self, d: usize) -> Vec<u64> {
-        self.of_doc(d).reader().doc_shingles(d)
+    fn doc_text(&self, d: usize) -> (u64, Vec<u64>) {
+        self.of_doc(d).reader().doc_text(d)
     }
 
     /// The postings of many fingerprints at once (`fingerprints` ascending,

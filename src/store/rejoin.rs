@@ -46,6 +46,9 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             .map(<[u64]>::to_vec)
             .unwrap_or_default()
     };
+    let length = |delta: &Delta, d: u32| -> usize {
+        usize::try_from(delta.docs[(d - docs) as usize].bytes).unwrap_or(usize::MAX)
+    };
     for i in 0..delta.docs.len() {
         let d = docs + u32::try_from(i).unwrap_or(u32::MAX);
         let rep = delta.docs[i].rep;
@@ -71,30 +74,25 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
         if reps.is_empty() {
             continue;
         }
-        let sets: Vec<Vec<u64>> = reps
+        let (lengths, sets): (Vec<usize>, Vec<Vec<u64>>) = reps
             .iter()
             .map(|&r| match u32::try_from(r) {
-                Ok(r) if r >= docs => own(delta, r),
-                _ => read.doc_shingles(r),
+                Ok(r) if r >= docs => (length(delta, r), own(delta, r)),
+                _ => {
+                    let (bytes, shingles) = read.doc_text(r);
+                    (usize::try_from(bytes).unwrap_or(usize::MAX), shingles)
+                }
             })
-            .collect();
+            .unzip();
         let sets: Vec<&[u64]> = sets.iter().map(Vec::as_slice).collect();
-        let ours = own(delta, d);
-        let doc_bytes = usize::try_from(delta.docs[i].bytes).unwrap_or(usize::MAX);
-        let short: Vec<bool> = reps
-            .iter()
-            .map(|&r| {
-                let rep_bytes = match u32::try_from(r) {
-                    Ok(r) if r >= docs => delta.docs[(r - docs) as usize].bytes,
-                    _ => read.doc(r).bytes,
-                };
-                crate::cluster::under_half(
-                    usize::try_from(rep_bytes).unwrap_or(usize::MAX),
-                    doc_bytes,
-                )
-            })
-            .collect();
-        let found = crate::cluster::best_representative(&ours, &reps, &sets, &short, &config);
+        let (ours, ours_bytes) = (own(delta, d), length(delta, d));
+        let found = crate::cluster::best_representative(
+            (&ours, ours_bytes),
+            &reps,
+            &sets,
+            &lengths,
+            &config,
+        );
         if let Some((r, _)) = found {
             let r = u32::try_from(r).unwrap_or(u32::MAX);
             delta.docs[i].rep = r;

@@ -827,11 +827,12 @@ impl Reader<'_> {
         self.u64s("block_shingles", at)
     }
 
-    /// The sorted shingles of representative document `d`.
+    /// The bytes of text and sorted shingles of representative document
+    /// `d`, its record read once.
     #[must_use]
-    pub fn doc_shingles(&mut self, d: usize) -> Vec<u64> {
-        let at = self.doc(d).shingles;
-        self.u64s("doc_shingles", at)
+    pub fn doc_text(&mut self, d: usize) -> (u64, Vec<u64>) {
+        let doc = self.doc(d);
+        (doc.bytes, self.u64s("doc_shingles", doc.shingles))
     }
 
     /// The bytes of `len` bytes at `at` of the `strings` section.
