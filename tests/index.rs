@@ -43,6 +43,18 @@ fn json_line(id: &str, text: &str) -> String {
     serde_json::json!({"id": id, "text": text}).to_string() + "\n"
 }
 
+/// Batches A and B, both as one (`ab.jsonl`), and a later batch C, in `d`.
+fn write_two_batches(d: &Path, a: &str, b: &str, c: &str) {
+    for (name, text) in [
+        ("a.jsonl", a.to_owned()),
+        ("b.jsonl", b.to_owned()),
+        ("ab.jsonl", format!("{a}{b}")),
+        ("c.jsonl", c.to_owned()),
+    ] {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+}
+
 fn paragraph(rng: &mut Lcg) -> String {
     let len = 10 + rng.next(20);
     let words: Vec<&str> = (0..len).map(|_| WORDS[rng.next(WORDS.len())]).collect();
@@ -634,14 +646,7 @@ fn a_merged_index_finds_the_copies_one_built_over_both_finds() {
     let later = json_line("c1", &format!("PARIS (Wire) - {story}\n\n{}", words(40)));
     let dir = tempdir();
     let d = dir.path();
-    for (name, text) in [
-        ("a.jsonl", batch_a.clone()),
-        ("b.jsonl", batch_b.clone()),
-        ("ab.jsonl", batch_a + &batch_b),
-        ("c.jsonl", later),
-    ] {
-        std::fs::write(d.join(name), text).unwrap();
-    }
+    write_two_batches(d, &batch_a, &batch_b, &later);
     build(d, "a", "a.jsonl");
     build(d, "b", "b.jsonl");
     build(d, "one-run", "ab.jsonl");
@@ -697,15 +702,8 @@ fn a_document_is_never_dropped_for_one_under_half_its_length_in_any_run() {
     let batch_b = json_line("b1", &long) + &json_line("b2", &extended);
     let dir = tempdir();
     let d = dir.path();
-    for (name, text) in [
-        ("a.jsonl", batch_a.clone()),
-        ("b.jsonl", batch_b.clone()),
-        ("ab.jsonl", batch_a + &batch_b),
-        // A copy of the long one: dropped, against it.
-        ("c.jsonl", json_line("c1", &long)),
-    ] {
-        std::fs::write(d.join(name), text).unwrap();
-    }
+    // A copy of the long one: dropped, against it.
+    write_two_batches(d, &batch_a, &batch_b, &json_line("c1", &long));
     let dropped = |args: &[&str]| -> Value {
         let mut full = vec!["scan", "-q", "--json"];
         full.extend_from_slice(args);
