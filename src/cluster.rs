@@ -598,13 +598,11 @@ pub fn cluster_pairs(
             })
             .collect();
         verified += reps.len();
-        let lengths: Vec<usize> = reps
-            .iter()
-            .map(|&r| {
-                r.checked_sub(base)
-                    .map_or_else(|| looked_up.bytes(r), |r| sizes[r])
-            })
-            .collect();
+        let length = |r: usize| {
+            r.checked_sub(base)
+                .map_or_else(|| looked_up.bytes(r), |r| sizes[r])
+        };
+        let lengths: Vec<usize> = reps.iter().map(|&r| length(r)).collect();
         let ours = (sketches[d].shingles.as_slice(), sizes[d]);
         let mut best = best_representative(ours, &reps, &sets, &lengths, config);
         if best.is_none() && holding {
