@@ -51,10 +51,10 @@ name's initial: `Liu, Karen P. Y.` and `Liu, K. P.` both `Liu, K.`), `journal-su
 journal's closing parenthesized group left out, then the journal cut at its first ` = `,
 `; ` or `: `: `Stroke; a journal of cerebral circulation`, `Medizinische Klinik (Munich,
 Germany : 1983)` and `Zhonghua wei chang wai ke za zhi = Chinese journal of ...` as
-`Stroke`, `Medizinische Klinik`, `Zhonghua wei chang wai ke za zhi`), `no-issue` (the issue left out). One rule
-reads the rendered text instead, knowing no fields, as a hashing rule would:
-`first-initials-text` (benches/first_initials.py: given names as the first initial in name
-lines and after a surname elsewhere).
+`Stroke`, `Medizinische Klinik`, `Zhonghua wei chang wai ke za zhi`), `no-issue` (the
+issue left out). One rule reads the rendered text instead, knowing no fields, as a hashing
+rule would: `first-initials-text` (benches/first_initials.py: given names as the first
+initial in name lines and after a surname elsewhere).
 
 bib-dedupe's ASySD sets (cardiac, depression, srsr, ...) are not in its history but as large
 files absent from stored clones; what is there is matches_FN_list.csv, the pairs its own
