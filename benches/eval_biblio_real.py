@@ -45,7 +45,16 @@ it can have gains no more): `journal-initials` (a journal as the initials of its
 of/the/and/in/for/on, after a subtitle ` : ...`, `; ...` or `= ...` and parentheses are cut:
 `New England Journal of Medicine` and `N Engl J Med` both `N E J M`), `title-notes`
 (bracketed notes that end a title not itself bracketed, `[Review] [125 refs]`, and a leading
-`Erratum:` or `Correction:` left out), `no-supplement` (an issue `Suppl ...` left out).
+`Erratum:` or `Correction:` left out), `no-supplement` (an issue `Suppl ...` left out),
+`middle-initials` (each author `Surname, Given names` as the surname and the first given
+name's initial: `Liu, Karen P. Y.` and `Liu, K. P.` both `Liu, K.`), `journal-subtitle` (a
+journal's closing parenthesized group left out, then the journal cut at its first ` = `,
+`; ` or `: `: `Stroke; a journal of cerebral circulation`, `Medizinische Klinik (Munich,
+Germany : 1983)` and `Zhonghua wei chang wai ke za zhi = Chinese journal of ...` as
+`Stroke`, `Medizinische Klinik`, `Zhonghua wei chang wai ke za zhi`), `no-issue` (the
+issue left out). One rule reads the rendered text instead, knowing no fields, as a hashing
+rule would: `first-initials-text` (benches/first_initials.py: given names as the first
+initial in name lines and after a surname elsewhere).
 
 bib-dedupe's ASySD sets (cardiac, depression, srsr, ...) are not in its history but as large
 files absent from stored clones; what is there is matches_FN_list.csv, the pairs its own
@@ -70,6 +79,8 @@ import re
 import subprocess
 import unicodedata
 import sys
+
+from first_initials import first_initials as first_initials_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("NEARDUP", os.path.join(ROOT, "target", "release", "neardup"))
@@ -166,6 +177,20 @@ def title_without_notes(title):
     return re.sub(r"^(?i:erratum|correction)\s*:\s*", "", title)
 
 
+def given_as_first_initial(authors):
+    out = []
+    for name in re.split(r"\s+and\s+", authors):
+        surname, _, given = name.partition(",")
+        given = given.strip()
+        out.append(surname + (", " + given[0] + "." if given else ""))
+    return " and ".join(out)
+
+
+def journal_subtitle(journal):
+    journal = re.sub(r"\s*\([^)]*\)\s*$", "", journal)
+    return re.split(r"\s+=\s+|\s*;\s+|:\s+", journal)[0]
+
+
 WHAT_IF = {
     "journal-initials": lambda r: {k: journal_initials(v) if k in ("journal", "booktitle")
                                    else v for k, v in r.items()},
@@ -174,7 +199,15 @@ WHAT_IF = {
     "no-supplement": lambda r: {k: "" if k in ("number", "issue")
                                 and re.match(r"(?i)\s*supp", v or "") else v
                                 for k, v in r.items()},
+    "middle-initials": lambda r: {k: given_as_first_initial(v) if k == "author" and v
+                                  else v
+                                  for k, v in r.items()},
+    "journal-subtitle": lambda r: {k: journal_subtitle(v) if k in ("journal", "booktitle")
+                                   and v else v for k, v in r.items()},
+    "no-issue": lambda r: {k: "" if k in ("number", "issue") else v for k, v in r.items()},
 }
+# Rules on a record's rendered text, knowing no fields, as a hashing rule would read it.
+TEXT_WHAT_IF = {"first-initials-text": first_initials_text}
 
 
 def load_fn(data, name):
@@ -209,9 +242,13 @@ def load_ldd(data, name):
 
 
 def rewritten(docs, rule):
-    """`docs` with each record's fields read as `rule` of WHAT_IF would read them."""
+    """`docs` with each record's fields read as `rule` of WHAT_IF would read them (or,
+    for a rule of TEXT_WHAT_IF, each record's text as that rule rewrites it)."""
     out = []
     for d in docs:
+        if rule in TEXT_WHAT_IF:
+            out.append(dict(d, text=TEXT_WHAT_IF[rule](d["text"])))
+            continue
         r = WHAT_IF[rule](d["record"])
         out.append(dict(d, text=render(r), record=r))
     return out
@@ -352,6 +389,14 @@ def errors(docs, found):
              if docs[a]["group"] != docs[b]["group"]]
     reasons = collections.Counter(
         r for a, b in missed for r in differences(docs[a]["record"], docs[b]["record"]))
+    # Of the pairs with an abstract in one record only, those whose group starts with a
+    # record without it: under `--keep first` that record is kept and the fuller one, which
+    # adds its abstract, is no copy of it (a keep policy's matter, not hashing's).
+    has_abstract = lambda i: bool(field(docs[i]["record"], "abstract"))
+    lone = sum(has_abstract(a) != has_abstract(b)
+               and not has_abstract(by_group[docs[a]["group"]][0]) for a, b in missed)
+    if lone:
+        reasons["abstract in one record only, the group's first without it"] = lone
     kinds = collections.Counter(false_kind(docs[a]["record"], docs[b]["record"])
                                 for a, b in false)
     return len(missed), reasons, len(false), kinds
@@ -372,7 +417,8 @@ def main():
     ap.add_argument("--extract-asysd", metavar="GITDIR", help="copy ASySD's labelled test set")
     ap.add_argument("--setting", action="append")
     ap.add_argument("--only", action="append", help="set names to evaluate")
-    ap.add_argument("--what-if", action="append", choices=sorted(WHAT_IF),
+    ap.add_argument("--what-if", action="append",
+                    choices=sorted(WHAT_IF) + sorted(TEXT_WHAT_IF),
                     help="also score each LDD set with its fields rewritten by RULE")
     ap.add_argument("--errors", action="store_true",
                     help="after each set with groups, count why the pairs the first "
