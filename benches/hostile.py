@@ -691,6 +691,239 @@ def case_stdout():
         row("3: a run in chunks failing at its last record, stdout a file", "neardup clean --memory-limit 64K bad.jsonl > so.jsonl", "exit 2, no partial output", f"exit {code}; {size} bytes left; {short(err, 60)}", code == 2 and size == 0)
 
 
+def case_stdin():
+    """Session 17: standard input from a regular file is an input too."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.symlink("r.jsonl", os.path.join(d, "link.jsonl"))
+        os.link(os.path.join(d, "r.jsonl"), os.path.join(d, "hard.jsonl"))
+        for limit in [[], ["--memory-limit", "1M", "--tmp-dir", d]]:
+            for args in [["clean", "-q", *limit, "-", "-o", "r.jsonl"], ["clean", "-q", *limit, "-", "-o", "link.jsonl"],
+                         ["clean", "-q", *limit, "-", "-o", "o.jsonl", "--report", "hard.jsonl"], ["clean", "-q", *limit, "-", "-o", "o.jsonl", "--html", "r.jsonl"],
+                         ["index", "build", "-q", *limit, "-", "-o", "r.jsonl"]]:
+                with open(os.path.join(d, "r.jsonl"), "w") as f:  # as it was, whatever the last case did
+                    f.write(records())
+                before = sha(os.path.join(d, "r.jsonl"))
+                with open(os.path.join(d, "r.jsonl"), "rb") as stdin:
+                    p = subprocess.run([B] + args, cwd=d, stdin=stdin, capture_output=True, timeout=120)
+                err = p.stderr.decode("utf-8", "replace")
+                same = sha(os.path.join(d, "r.jsonl")) == before
+                row(f"1: stdin = {args[-1]} ({args[-2]}) {' '.join(limit[:2])}", f"neardup {' '.join(args)} < r.jsonl", "exit 2, input unchanged", f"exit {p.returncode}; input {'unchanged' if same else 'CHANGED'}; {short(err, 70)}", p.returncode == 2 and same)
+            for args in [["clean", "-q", *limit, "-"], ["scan", "-q", *limit, "-"]]:
+                with open(os.path.join(d, "r.jsonl"), "w") as f:
+                    f.write(records())
+                before = sha(os.path.join(d, "r.jsonl"))
+                with open(os.path.join(d, "r.jsonl"), "rb") as stdin, open(os.path.join(d, "r.jsonl"), "ab") as out:
+                    p = subprocess.run([B] + args, cwd=d, stdin=stdin, stdout=out, stderr=subprocess.PIPE, timeout=120)
+                err = p.stderr.decode("utf-8", "replace")
+                same = sha(os.path.join(d, "r.jsonl")) == before
+                row(f"1: stdin and stdout one file, {args[0]} {' '.join(limit[:2])}", f"neardup {' '.join(args)} < r.jsonl >> r.jsonl", "exit 2, input unchanged", f"exit {p.returncode}; input {'unchanged' if same else 'CHANGED'}; {short(err, 70)}", p.returncode == 2 and same)
+
+
+def case_paths():
+    """Session 17: out-dirs and inputs that overlap by links and nesting."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        tree = os.path.join(d, "tree")
+        os.makedirs(os.path.join(tree, "s1"))
+        for i in range(4):
+            with open(os.path.join(tree, f"f{i}.jsonl"), "w") as f:
+                f.write(records(30))
+            with open(os.path.join(tree, "s1", f"g{i}.jsonl"), "w") as f:
+                f.write(records(20))
+        files = [os.path.join("tree", "f0.jsonl"), os.path.join("tree", "s1", "g0.jsonl")]
+
+        def fresh(name):
+            path = os.path.join(d, name)
+            subprocess.run(["rm", "-rf", path])
+            os.mkdir(path)
+            return path
+
+        code, _, err = nd(["clean", "-q", "tree", "--out-dir", "tree/out"], d)
+        row("1: --out-dir inside its input dir (first run)", "neardup clean tree --out-dir tree/out", "exit 0", f"exit {code}; {short(err, 60)}", code == 0)
+        refused("1: --out-dir inside its input dir (second run reads it)", ["clean", "-q", "tree", "--out-dir", "tree/out"], d, files + ["tree/out/f0.jsonl"])
+        subprocess.run(["rm", "-rf", os.path.join(tree, "out")])
+        o = fresh("o1")
+        os.symlink("../tree/f0.jsonl", os.path.join(o, "f0.jsonl"))
+        refused("1: --out-dir file a symlink to its input", ["clean", "-q", "tree", "--out-dir", "o1"], d, files)
+        o = fresh("o2")
+        os.symlink("../tree/s1", os.path.join(o, "s1"))
+        refused("1: --out-dir subdirectory a symlink into the input", ["clean", "-q", "tree", "--out-dir", "o2"], d, files)
+        os.symlink("tree", os.path.join(d, "o3"))
+        refused("1: --out-dir a symlink to the input dir", ["clean", "-q", "tree", "--out-dir", "o3"], d, files)
+        o = fresh("o4")
+        os.link(os.path.join(tree, "f0.jsonl"), os.path.join(o, "f0.jsonl"))
+        refused("1: --out-dir file a hard link of its input", ["clean", "-q", "tree", "--out-dir", "o4"], d, files)
+        refused("1: one file twice into --out-dir", ["clean", "-q", "a.txt", "./a.txt", "--out-dir", "o5"], d, ["a.txt"])
+        os.makedirs(os.path.join(d, "d1"))
+        os.makedirs(os.path.join(d, "d2"))
+        for n in ["d1", "d2"]:
+            with open(os.path.join(d, n, "x.txt"), "w") as f:
+                f.write(TEXT + n + "\n")
+        refused("1: two dirs with one file name into one --out-dir", ["clean", "-q", "d1", "d2", "--out-dir", "o6"], d, ["d1/x.txt", "d2/x.txt"])
+        os.mkdir(os.path.join(d, "in2"))
+        with open(os.path.join(d, "in2", "r.jsonl"), "w") as f:
+            f.write(records())
+        with open(os.path.join(d, "o7.jsonl"), "w") as f:
+            f.write("old\n")
+        os.symlink("../o7.jsonl", os.path.join(d, "in2", "zz.jsonl"))
+        refused("1: input dir holds a link to -o", ["clean", "-q", "in2", "-o", "o7.jsonl"], d, ["o7.jsonl"])
+        nd(["index", "build", "-q", "a.txt", "-o", "i3.ndx"], d)
+        os.mkdir(os.path.join(d, "in3"))
+        os.symlink("../i3.ndx", os.path.join(d, "in3", "i.ndx"))
+        refused("1: input dir holds a link to the --update index", ["clean", "-q", "in3", "--index", "i3.ndx", "--update", "-o", "o8.jsonl"], d, ["i3.ndx"])
+        os.mkdir(os.path.join(d, "w"))
+        code, _, err = nd(["clean", "-q", "../a.txt", "--out-dir", "out"], os.path.join(d, "w"))
+        inside = os.path.isfile(os.path.join(d, "w", "out", "a.txt"))
+        row("1: ../input into --out-dir stays inside it", "cd w; neardup clean ../a.txt --out-dir out", "exit 0, out/a.txt", f"exit {code}; inside {inside}", code == 0 and inside)
+        # A file where the tree needs a directory, and the reverse.
+        for name, blocker in [("o9", "s1"), ("o10", "s1/g1.jsonl")]:
+            o = fresh(name)
+            with open(os.path.join(o, "f0.jsonl"), "w") as f:
+                f.write("old\n")
+            if blocker == "s1":
+                with open(os.path.join(o, "s1"), "w") as f:
+                    f.write("old\n")
+            else:
+                os.makedirs(os.path.join(o, blocker))
+            code, _, err = nd(["clean", "-q", "tree", "--out-dir", name], d)
+            row(f"4: --out-dir blocked by {'a file' if blocker == 's1' else 'a directory'} at {blocker}", f"neardup clean tree --out-dir {name}", "exit 2, nothing written", f"exit {code}; f0 {'old' if old(os.path.join(o, 'f0.jsonl')) else 'CHANGED'}; temps {len(temps(o))}; {short(err, 60)}", code == 2 and old(os.path.join(o, "f0.jsonl")) and not temps(o))
+        # Special files in a walked directory, a socket named.
+        sp = os.path.join(d, "specials")
+        os.mkdir(sp)
+        with open(os.path.join(sp, "a.txt"), "w") as f:
+            f.write(TEXT)
+        os.mkfifo(os.path.join(sp, "p.txt"))
+        import socket
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(os.path.join(sp, "s.txt"))
+        if os.geteuid() == 0:
+            os.mknod(os.path.join(sp, "zero"), 0o666 | stat.S_IFCHR, os.makedev(1, 5))
+        code, _, err = nd(["scan", "-q", "specials"], d, timeout=60)
+        row("inputs: FIFO (no writer), socket, device in a walked dir", "neardup scan specials/", "no hang; the text file read", f"exit {code}; {short(err, 60)}", code in (0, 1))
+        code, _, err = nd(["scan", "-q", "specials/s.txt"], d, timeout=60)
+        row("inputs: a socket named as input", "neardup scan specials/s.txt", "exit 2 naming it", f"exit {code}; {short(err, 60)}", code == 2 and "s.txt" in err)
+        sock.close()
+
+
+def case_readonly():
+    """Session 17: a read-only file system (tmpfs remounted read-only)."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        mnt = tmpfs(d, "4m")
+        if mnt is None:
+            row("faults: read-only", "mount tmpfs", "", "skipped (not root)", True)
+            return
+        try:
+            with open(os.path.join(mnt, "o.jsonl"), "w") as f:
+                f.write("old\n")
+            nd(["index", "build", "-q", "r.jsonl", "-o", "small/i.ndx"], d)
+            before = sha(os.path.join(mnt, "i.ndx"))
+            subprocess.run(["mount", "-o", "remount,ro", mnt], check=True)
+            for args in [["clean", "-q", "r.jsonl", "-o", "small/o.jsonl"], ["clean", "-q", "r.jsonl", "-o", "small/new/o.jsonl"],
+                         ["clean", "-q", "a.txt", "sub/b.txt", "--out-dir", "small/od"], ["clean", "-q", "a.txt", "--index", "small/i.ndx", "--update", "-o", "ok.txt"],
+                         ["scan", "-q", "--memory-limit", "1M", "--tmp-dir", "small", "-"], ["index", "build", "-q", "r.jsonl", "-o", "small/j.ndx"],
+                         ["index", "merge", "small/i.ndx", "small/i.ndx", "-o", "m.ndx"]]:
+                code, _, err = nd(args, d, stdin=open(os.path.join(d, "r.jsonl"), "rb").read() if "-" in args else None)
+                ok = code == 2 and old(os.path.join(mnt, "o.jsonl")) and sha(os.path.join(mnt, "i.ndx")) == before and not os.path.exists(os.path.join(d, "ok.txt")) and err.startswith("neardup:")
+                row(f"faults: read-only target, {' '.join(a for a in args[:2] if a != '-q')} {args[-1]}", "neardup " + " ".join(args), "exit 2 with a message, nothing changed", f"exit {code}; {short(err, 70)}", ok)
+            code, out, err = nd(["scan", "-q", "a.txt", "--index", "small/i.ndx"], d)
+            row("faults: a read-only index is read", "neardup scan a.txt --index small/i.ndx (ro)", "exit 0 or 1", f"exit {code}; {short(err, 60)}", code in (0, 1))
+        finally:
+            subprocess.run(["umount", mnt])
+
+
+def case_compressed():
+    """Session 17: cut, empty, concatenated and foreign compressed inputs."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        r = open(os.path.join(d, "r.jsonl"), "rb").read()
+        gz = subprocess.run(["gzip", "-c"], input=r, capture_output=True).stdout
+        zs = subprocess.run(["zstd", "-q", "-c"], input=r, capture_output=True).stdout
+        skip = b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"\0\0\0\0"
+        cases = {
+            "cut.jsonl.gz": (gz[: len(gz) // 2], 2), "cut.jsonl.zst": (zs[: len(zs) // 2], 2),
+            "empty.jsonl.gz": (b"", 2), "empty.jsonl.zst": (b"", 2), "header.txt.gz": (b"\x1f\x8b", 2),
+            "garbage.jsonl.gz": (gz + b"garbage\n", 2), "badframe.jsonl.zst": (b"\x28\xb5\x2f\xfd" + b"\xff" * 100, 2),
+            "two-members.jsonl.gz": (gz + gz, 0), "skippable-between.jsonl.zst": (zs + skip + zs + skip, 0), "only-skippable.jsonl.zst": (skip, 0),
+        }
+        for name, (data, want) in cases.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            for limit in [[], ["--memory-limit", "1M", "--tmp-dir", d]]:
+                code, _, err = nd(["scan", "-q", *limit, name], d)
+                row(f"7: {name} {' '.join(limit[:2])}", f"neardup scan {' '.join(limit[:2])} {name}", f"exit {want}" + (", names the file" if want else ""), f"exit {code}; {short(err, 70)}", code == want and (want == 0 or name in err) and not crashed(code, err))
+            code, _, err = nd(["scan", "-q", "-"], d, stdin=data)
+            row(f"7: {name} on stdin", f"neardup scan - < {name}", f"exit {want}", f"exit {code}; {short(err, 60)}", (code == want or (want == 2 and code == 2) or (data == b"" and code == 0)) and not crashed(code, err))
+        for tool, ext in [("bzip2", "bz2"), ("xz", "xz")]:
+            p = subprocess.run([tool, "-c"], input=r, capture_output=True)
+            if p.returncode != 0:
+                continue
+            with open(os.path.join(d, f"c.jsonl.{ext}"), "wb") as f:
+                f.write(p.stdout)
+            code, _, err = nd(["scan", "-q", f"c.jsonl.{ext}"], d)
+            row(f"inputs: an unsupported .{ext} alone", f"neardup scan -q c.jsonl.{ext}", "exit 2 saying why (binary), naming it", f"exit {code}; {short(err, 90)}", code == 2 and f"c.jsonl.{ext}" in err)
+        with open(os.path.join(d, "n.bin"), "wb") as f:
+            f.write(b"x\0y")
+        code, _, err = nd(["scan", "-q", "--memory-limit", "1M", "--tmp-dir", d, "n.bin"], d)
+        row("inputs: only a binary file, in chunks", "neardup scan -q --memory-limit 1M n.bin", "exit 2 saying why, naming it", f"exit {code}; {short(err, 90)}", code == 2 and "n.bin: binary file" in err)
+
+
+def case_messages():
+    """Session 17: control characters in values echoed by error messages."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        evil = "x\n::error::E\x1b[31m"
+        for args in [["scan", "--text-field", evil, "r.jsonl"], ["scan", "--index", evil, "r.jsonl"], ["scan", "--glob", "[" + evil, "."],
+                     ["scan", "--memory-limit", evil, "r.jsonl"], ["scan", "--keep", "newest:" + evil, "r.jsonl"], ["clean", "r.jsonl", "-o", "missing/" + evil + "/x/../../y", "--tmp-dir", "a.txt"],
+                     ["scan", "--on-error", "skip", evil], ["index", "stats", evil], ["check", "--output-format", "github", evil]]:
+            code, out, err = nd(args, d)
+            text = err + out.decode("utf-8", "replace")
+            raw = "\x1b" in text or any(line.startswith("::error::E") for line in text.split("\n"))
+            row(f"12: a value with newline/ESC echoed ({args[1]})", "neardup " + " ".join(a.replace("\n", "\\n").replace("\x1b", "\\e") for a in args), "no raw control characters", f"exit {code}; raw {raw}; {short(err.replace(chr(27), '<ESC>'), 60)}", not raw and not crashed(code, err))
+
+
+def case_flags():
+    """Session 17: extreme numbers for every numeric flag."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        big = "18446744073709551615"
+        for flags in [["--block-shingle", big], ["--doc-shingle", "4294967296"], ["--num-perm", "0"], ["--num-perm", "100000000"], ["--bands", "0", "--rows", "4"],
+                      ["--bands", "1000000", "--rows", "1"], ["--hamming", "1000000"], ["--max-gap", big], ["--min-words", big], ["--min-words", "0"], ["--top", big],
+                      ["--preview", big], ["--seed", big], ["--memory-limit", "1.5G"], ["--memory-limit", "+1G"], ["--memory-limit", "1KiB"], ["--memory-limit", "0x100M"]]:
+            code, out, err = nd(["scan", "-q", *flags, "r.jsonl"], d, timeout=120)
+            row(f"flags: {' '.join(flags)}", f"neardup scan {' '.join(flags)} r.jsonl", "no panic; 0/1 or exit 2 with a message", f"exit {code}; {short(err, 70)}", not crashed(code, err) and (code != 2 or err.startswith(("neardup:", "error:"))))
+        for share in ["nan", "101%", "1e400", "", "0", "0.5"]:
+            code, out, err = nd(["check", "-q", "--max-dup-docs", share, "r.jsonl"], d)
+            row(f"flags: check --max-dup-docs {share!r}", f"neardup check --max-dup-docs '{share}' r.jsonl", "no panic", f"exit {code}; {short(err, 60)}", not crashed(code, err))
+        p = subprocess.run(["bash", "-c", f"ulimit -v 600000; exec {B} scan -q --memory-limit 64M --tmp-dir . r.jsonl"], cwd=d, capture_output=True)
+        err = p.stderr.decode()
+        row("7/8: ulimit -v 600000 with --memory-limit 64M", "ulimit -v 600000; neardup scan --memory-limit 64M r.jsonl", "no abort", f"exit {p.returncode}; {short(err, 60)}", p.returncode in (0, 1) and not crashed(p.returncode, err))
+
+
+def case_kill_out_dir():
+    """Session 17: SIGKILL in a chunked --out-dir run; the same command again cleans up."""
+    with tempfile.TemporaryDirectory() as d:
+        os.mkdir(os.path.join(d, "tree"))
+        for i in range(12):
+            write_records(os.path.join(d, "tree", f"f{i:02}.jsonl"), 1500, 120)
+        os.mkdir(os.path.join(d, "sp"))
+        args = ["clean", "-q", "--memory-limit", "4M", "--tmp-dir", "sp", "tree", "--out-dir", "out"]
+        for delay in [2, 5]:
+            subprocess.run(["rm", "-rf", os.path.join(d, "out")])
+            os.mkdir(os.path.join(d, "out"))
+            with open(os.path.join(d, "out", "f00.jsonl"), "w") as f:
+                f.write("old\n")
+            p = subprocess.Popen([B] + args, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            p.kill()
+            p.wait()
+            left = temps(os.path.join(d, "out"))
+            intact = old(os.path.join(d, "out", "f00.jsonl"))
+            code, _, err = nd(args, d, timeout=900)
+            row(f"6: SIGKILL at {delay}s in a chunked --out-dir run, then the same run", "neardup " + " ".join(args), "old file intact after the kill; no temp after the rerun", f"killed {p.returncode}; intact {intact}; temps {len(left)} then {len(temps(os.path.join(d, 'out')))}; rerun exit {code}", (intact or p.returncode == 0) and code == 0 and not temps(os.path.join(d, "out")))
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -715,6 +948,13 @@ def main():
         ("more", case_more_writes),
         ("inputs", lambda: case_inputs(args.heavy)),
         ("bombs", lambda: case_bombs(args.heavy)),
+        ("s17-stdin", case_stdin),
+        ("s17-paths", case_paths),
+        ("s17-readonly", case_readonly),
+        ("s17-compressed", case_compressed),
+        ("s17-messages", case_messages),
+        ("s17-flags", case_flags),
+        ("s17-kill", case_kill_out_dir),
     ]:
         if args.only in name:
             try:

@@ -386,6 +386,30 @@ pub(crate) fn sink_error(name: &str, e: std::io::Error) -> Error {
     }
 }
 
+/// The error of a run whose every input was skipped (binary, or unreadable
+/// with `--on-error skip`): it read nothing, so it fails, saying why the
+/// first few inputs were skipped (on one line: messages never break lines):
+/// with no report to list them and no warning said yet, this message is the
+/// one place that says.
+#[must_use]
+pub fn every_input_skipped(skipped: &[Error]) -> Error {
+    const SHOWN: usize = 3;
+    let mut message = format!(
+        "nothing to read: every input was skipped ({})",
+        crate::report::plural(skipped.len(), "input")
+    );
+    for (i, e) in skipped.iter().take(SHOWN).enumerate() {
+        message.push_str(if i == 0 { ": " } else { "; " });
+        message.push_str(&e.to_string());
+    }
+    if let Some(more) = skipped.len().checked_sub(SHOWN).filter(|&n| n > 0) {
+        message.push_str("; and ");
+        message.push_str(&more.to_string());
+        message.push_str(" more");
+    }
+    Error::Usage(message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -572,10 +572,7 @@ impl Underway<'_> {
         // Before any output is put in place.
         let seen = self.stream.seen();
         if seen.sources.is_empty() && !seen.skipped.is_empty() {
-            return Err(Error::Usage(format!(
-                "nothing to read: every input was skipped ({})",
-                report::plural(seen.skipped.len(), "input")
-            )));
+            return Err(crate::chunked::every_input_skipped(&seen.skipped));
         }
         if let Some(sink) = sink {
             let clock = Instant::now();

@@ -163,6 +163,22 @@ fn a_run_whose_every_input_was_skipped_fails() {
                 .contains("nothing to read: every input was skipped (2 inputs)"),
             "{out:?}"
         );
+        // Saying why: no report lists the skipped inputs, and -q or not,
+        // no warning has said it yet.
+        for why in [
+            "batch/a.bin: binary file (NUL byte at byte offset 4)",
+            "batch/b.bin: binary file (NUL byte at byte offset 0)",
+        ] {
+            assert!(out.stderr.contains(why), "{out:?}");
+        }
+        let mut quiet = vec!["scan", "-q", "batch/b.bin"];
+        quiet.extend_from_slice(extra);
+        let out = run(dir.path(), &quiet);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr.contains("(1 input): batch/b.bin: binary file"),
+            "{out:?}"
+        );
         let mut args = vec!["clean", "-o", "out.txt", "--on-error", "skip", "batch"];
         args.extend_from_slice(extra);
         let out = run(dir.path(), &args);

@@ -743,6 +743,89 @@ fn standard_output_into_a_file_the_run_reads_is_refused() {
     assert!(!std::fs::read(d.join("o.jsonl")).unwrap().is_empty());
 }
 
+/// `neardup clean - -o in.jsonl < in.jsonl` would replace the input read
+/// through standard input with its cleaned text (`--report`, `--html` and
+/// `index build -o` the same), and `... < in.jsonl >> in.jsonl` append to
+/// it: standard input, a regular file, is compared with every path written
+/// and with standard output, by file identity (links too), whole and in
+/// chunks.
+#[test]
+fn standard_input_from_a_file_the_run_writes_is_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = corpus(d);
+    std::os::unix::fs::symlink("in.jsonl", d.join("link.jsonl")).unwrap();
+    std::fs::hard_link(d.join("in.jsonl"), d.join("hard.jsonl")).unwrap();
+    let from = |path: &str| std::fs::File::open(d.join(path)).unwrap();
+    for mode in MODES {
+        for args in [
+            &["clean", "-q", "-", "-o", "in.jsonl"][..],
+            &["clean", "-q", "-", "-o", "link.jsonl"],
+            &[
+                "clean",
+                "-q",
+                "-",
+                "-o",
+                "o.jsonl",
+                "--report",
+                "hard.jsonl",
+            ],
+            &["clean", "-q", "-", "-o", "o.jsonl", "--html", "in.jsonl"],
+            &["index", "build", "-q", "-", "-o", "in.jsonl"],
+        ] {
+            let words = if args[0] == "index" { 2 } else { 1 };
+            let mut all: Vec<&str> = args[..words].to_vec();
+            all.extend_from_slice(mode);
+            all.extend_from_slice(&args[words..]);
+            let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+                .current_dir(d)
+                .args(&all)
+                .stdin(from("in.jsonl"))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{all:?}: {stderr}");
+            assert!(
+                stderr.contains("standard input (-) is"),
+                "{all:?}: {stderr}"
+            );
+            assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{all:?}");
+            assert!(!d.join("o.jsonl").exists(), "{all:?}");
+        }
+        for args in [&["clean", "-q", "-"][..], &["scan", "-q", "-"]] {
+            let mut all = vec![args[0]];
+            all.extend_from_slice(mode);
+            all.extend_from_slice(&args[1..]);
+            let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+                .current_dir(d)
+                .args(&all)
+                .stdin(from("in.jsonl"))
+                .stdout(append(&d.join("in.jsonl")))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{all:?}: {stderr}");
+            assert!(
+                stderr.contains("is also standard output"),
+                "{all:?}: {stderr}"
+            );
+            assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{all:?}");
+        }
+        // From another file it runs, and reads as it did.
+        let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .args(["clean", "-q", "-", "-o", "o.jsonl"])
+            .args(mode)
+            .stdin(from("in.jsonl"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let named = run_in(d, mode, &["clean", "-q", "in.jsonl", "-o", "-"]);
+        assert_eq!(std::fs::read(d.join("o.jsonl")).unwrap(), named.stdout);
+        std::fs::remove_file(d.join("o.jsonl")).unwrap();
+    }
+}
+
 /// A run in chunks writes its output as it goes; failing at the last
 /// record, it cuts standard output (a regular file) back to where it stood.
 #[test]
