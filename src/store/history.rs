@@ -235,6 +235,10 @@ impl Prior for History {
         let mut out = Vec::new();
         self.walk_in_order(shingles.len(), |r, i| {
             let seg = r.seg;
+            // (A segment without the section has nothing to read.)
+            if seg.hot.few.0.len == 0 {
+                return;
+            }
             let records = r.bucket_records(seg.hot.few, BAND_LEN, shingles[i]);
             for b in records.chunks_exact(BAND_LEN) {
                 if u64_at(b, 0) == shingles[i] && u32_at(b, 8) == FEW_TABLE {
