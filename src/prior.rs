@@ -154,7 +154,7 @@ pub trait Prior: Send + Sync {
     /// rather than by band records (a chunked run's earlier chunks).
     fn holds_few(&self) -> bool;
     /// The documents stored under any of `shingles` (ascending, no
-    /// repeats; each without its [`crate::cluster::HEAD`] mark), ascending
+    /// repeats; each without its lowest bit, the head mark), ascending
     /// and without repeats.
     fn few_holders(&self, shingles: &[u64]) -> Vec<u32>;
 }
