@@ -655,7 +655,8 @@ impl Underway<'_> {
         // is known once the chunk's output is written, so output never waits
         // for input beyond its chunk.)
         let last = !self.stream.has_more()?;
-        let delta = (!last || update).then(|| store::delta(&chunk.corpus, &mut analysis));
+        let scratch = (!update).then_some(&self.plan.config);
+        let delta = (!last || update).then(|| store::delta(&chunk.corpus, &mut analysis, scratch));
         if last && !update {
             self.last_exact = analysis
                 .added

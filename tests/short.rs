@@ -166,3 +166,106 @@ fn short_records_in_chunks_and_against_an_index_find_what_one_run_finds() {
         assert_eq!(cleaned, whole, "{limit:?}: the batches through an index");
     }
 }
+
+/// 3,000 records: six-word records of which every third starts with one
+/// five-word phrase (a flood of holders of one shingle, more in a chunk than
+/// a chunk's segment holds under a shingle) and every seventh with another
+/// (fewer a chunk: held under it in every chunk's segment and found by every
+/// later chunk); ordinary records of 60 words between them, every fifth of
+/// which holds a short record 900 records earlier (a short document in an
+/// earlier chunk that shares buckets with an ordinary one); short records
+/// that are an earlier ordinary one's first six words; and every eleventh a
+/// near copy (a word added) of a short record 1,100 earlier.
+fn mixed_records() -> Vec<String> {
+    let words = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|i| format!("m{}", (i * 7919) % 1_000_003))
+            .collect::<Vec<_>>()
+    };
+    let mut texts: Vec<String> = Vec::new();
+    for d in 0..3000 {
+        let own = words(d * 100, 60);
+        let text = if d % 11 == 5 && d >= 1100 && texts[d - 1100].split(' ').count() == 6 {
+            format!("{} near{d}", texts[d - 1100])
+        } else if d % 4 == 1 {
+            // Ordinary: 60 words, every fifth holding a short record.
+            let mut w = own.join(" ");
+            if d % 5 == 1 && d >= 900 && texts[d - 900].split(' ').count() == 6 {
+                w = format!(
+                    "{} {} {}",
+                    own[..30].join(" "),
+                    texts[d - 900],
+                    own[30..].join(" ")
+                );
+            }
+            w
+        } else if d % 13 == 2 && d >= 13 && texts[d - 12].split(' ').count() > 6 {
+            texts[d - 12]
+                .split(' ')
+                .take(6)
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else if d % 3 == 0 {
+            format!("flood phrase of many records {}", own[0])
+        } else if d % 7 == 0 {
+            format!("rarer phrase held by some {}", own[0])
+        } else {
+            own[..6].join(" ")
+        };
+        texts.push(text);
+    }
+    texts
+        .iter()
+        .enumerate()
+        .map(|(d, t)| format!("{{\"id\":\"m{d}\",\"text\":\"{t}\"}}\n"))
+        .collect()
+}
+
+#[test]
+fn floods_of_one_phrase_and_short_records_among_ordinary_ones_in_chunks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let records = mixed_records();
+    std::fs::write(d.join("mixed.jsonl"), records.concat()).unwrap();
+    std::fs::write(d.join("m1.jsonl"), records[..1500].concat()).unwrap();
+    std::fs::write(d.join("m2.jsonl"), records[1500..].concat()).unwrap();
+    let (whole, whole_report, _) = clean_of(d, "mixed.jsonl", &["-j", "2"]);
+    let kept: Vec<&str> = whole.lines().collect();
+    let kept_id = |i: usize| kept.iter().any(|l| l.contains(&format!("\"m{i}\"")));
+    // A near copy of a short record in another chunk, and short records an
+    // earlier ordinary one holds, are found (the pairs a chunked run must
+    // not miss).
+    // (Of a flood's record, a near copy may share only the flood's
+    // buckets, trimmed to their first and last members: left out.)
+    let near: Vec<usize> = (1100..3000)
+        .filter(|&i| records[i].contains(&format!("near{i}")))
+        .filter(|&i| !records[i].contains("phrase"))
+        .collect();
+    assert!(near.len() > 30, "{} near copies", near.len());
+    for &i in &near {
+        assert!(!kept_id(i), "m{i} is a near copy of m{}: kept", i - 1100);
+    }
+    for threads in ["1", "2"] {
+        let chunked = clean_of(d, "mixed.jsonl", &["--memory-limit", "4M", "-j", threads]);
+        assert!(
+            !chunked.2.contains(" 1 chunks") && chunked.2.contains(" chunks"),
+            "{}",
+            chunked.2
+        );
+        assert_eq!(chunked.0, whole, "--threads {threads}: output in chunks");
+        assert_eq!(
+            chunked.1, whole_report,
+            "--threads {threads}: report in chunks"
+        );
+    }
+    for limit in [&[][..], &["--memory-limit", "4M"][..]] {
+        let index = format!("mixed-{}.ndx", limit.len());
+        let mut cleaned = String::new();
+        for batch in ["m1.jsonl", "m2.jsonl"] {
+            let mut extra = vec!["--index", &index, "--update", "-j", "2"];
+            extra.extend_from_slice(limit);
+            cleaned.push_str(&clean_of(d, batch, &extra).0);
+        }
+        assert_eq!(cleaned, whole, "{limit:?}: the batches through an index");
+    }
+}
