@@ -136,35 +136,16 @@ fn short_records_in_chunks_and_against_an_index_find_what_one_run_finds() {
     }
     let dropped = 2000 - kept.len();
     assert!((280..=400).contains(&dropped), "{dropped} dropped");
-    for threads in ["1", "2"] {
-        // In chunks of a few hundred records (7 at 4M).
-        let chunked = clean_of(d, "all.jsonl", &["--memory-limit", "4M", "-j", threads]);
-        let chunks: usize = chunked
-            .2
-            .split(" chunks")
-            .next()
-            .and_then(|s| s.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(1);
-        assert!(chunks >= 3, "{chunks} chunks: {}", chunked.2);
-        assert_eq!(chunked.0, whole, "--threads {threads}: output in chunks");
-        assert_eq!(
-            chunked.1, whole_report,
-            "--threads {threads}: report in chunks"
-        );
-    }
-    // One batch after the other through an index, whole and in chunks: the
-    // second batch is checked against the first's documents.
-    for limit in [&[][..], &["--memory-limit", "4M"][..]] {
-        let index = format!("idx-{}.ndx", limit.len());
-        let mut cleaned = String::new();
-        for batch in ["b1.jsonl", "b2.jsonl"] {
-            let mut extra = vec!["--index", &index, "--update", "-j", "2"];
-            extra.extend_from_slice(limit);
-            cleaned.push_str(&clean_of(d, batch, &extra).0);
-        }
-        assert_eq!(cleaned, whole, "{limit:?}: the batches through an index");
-    }
+    // In chunks of a few hundred records (7 at 4M), and one batch after the
+    // other through an index: the second batch is checked against the
+    // first's documents.
+    assert_chunks_and_batches_match(
+        d,
+        "all.jsonl",
+        ["b1.jsonl", "b2.jsonl"],
+        3,
+        (&whole, &whole_report),
+    );
 }
 
 /// 3,000 records: six-word records of which every third starts with one
@@ -245,23 +226,46 @@ fn floods_of_one_phrase_and_short_records_among_ordinary_ones_in_chunks() {
     for &i in &near {
         assert!(!kept_id(i), "m{i} is a near copy of m{}: kept", i - 1100);
     }
+    assert_chunks_and_batches_match(
+        d,
+        "mixed.jsonl",
+        ["m1.jsonl", "m2.jsonl"],
+        2,
+        (&whole, &whole_report),
+    );
+}
+
+/// `clean` of `all` in chunks (`--memory-limit 4M`, at least `min_chunks`
+/// of them) at 1 and 2 threads, and of `batches` one after the other
+/// through an index (whole and in chunks), gives the output of one whole
+/// run of `all`, `whole` (and its report, `whole_report`, in chunks).
+fn assert_chunks_and_batches_match(
+    d: &std::path::Path,
+    all: &str,
+    batches: [&str; 2],
+    min_chunks: usize,
+    (whole, whole_report): (&str, &serde_json::Value),
+) {
     for threads in ["1", "2"] {
-        let chunked = clean_of(d, "mixed.jsonl", &["--memory-limit", "4M", "-j", threads]);
-        assert!(
-            !chunked.2.contains(" 1 chunks") && chunked.2.contains(" chunks"),
-            "{}",
-            chunked.2
-        );
+        let chunked = clean_of(d, all, &["--memory-limit", "4M", "-j", threads]);
+        let chunks: usize = chunked
+            .2
+            .split(" chunks")
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        assert!(chunks >= min_chunks, "{chunks} chunks: {}", chunked.2);
         assert_eq!(chunked.0, whole, "--threads {threads}: output in chunks");
         assert_eq!(
-            chunked.1, whole_report,
+            &chunked.1, whole_report,
             "--threads {threads}: report in chunks"
         );
     }
     for limit in [&[][..], &["--memory-limit", "4M"][..]] {
-        let index = format!("mixed-{}.ndx", limit.len());
+        let index = format!("{all}-{}.ndx", limit.len());
         let mut cleaned = String::new();
-        for batch in ["m1.jsonl", "m2.jsonl"] {
+        for batch in batches {
             let mut extra = vec!["--index", &index, "--update", "-j", "2"];
             extra.extend_from_slice(limit);
             cleaned.push_str(&clean_of(d, batch, &extra).0);

@@ -757,6 +757,20 @@ fn standard_input_from_a_file_the_run_writes_is_refused() {
     std::os::unix::fs::symlink("in.jsonl", d.join("link.jsonl")).unwrap();
     std::fs::hard_link(d.join("in.jsonl"), d.join("hard.jsonl")).unwrap();
     let from = |path: &str| std::fs::File::open(d.join(path)).unwrap();
+    // Run with in.jsonl as standard input (and `stdout` as standard
+    // output): refused, saying `why`, the input as it was.
+    let refused = |all: &[&str], stdout: Option<std::fs::File>, why: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_neardup"));
+        command.current_dir(d).args(all).stdin(from("in.jsonl"));
+        if let Some(stdout) = stdout {
+            command.stdout(stdout);
+        }
+        let out = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {stderr}");
+        assert!(stderr.contains(why), "{all:?}: {stderr}");
+        assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{all:?}");
+    };
     for mode in MODES {
         for args in [
             &["clean", "-q", "-", "-o", "in.jsonl"][..],
@@ -777,39 +791,18 @@ fn standard_input_from_a_file_the_run_writes_is_refused() {
             let mut all: Vec<&str> = args[..words].to_vec();
             all.extend_from_slice(mode);
             all.extend_from_slice(&args[words..]);
-            let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
-                .current_dir(d)
-                .args(&all)
-                .stdin(from("in.jsonl"))
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{all:?}: {stderr}");
-            assert!(
-                stderr.contains("standard input (-) is"),
-                "{all:?}: {stderr}"
-            );
-            assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{all:?}");
+            refused(&all, None, "standard input (-) is");
             assert!(!d.join("o.jsonl").exists(), "{all:?}");
         }
         for args in [&["clean", "-q", "-"][..], &["scan", "-q", "-"]] {
             let mut all = vec![args[0]];
             all.extend_from_slice(mode);
             all.extend_from_slice(&args[1..]);
-            let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
-                .current_dir(d)
-                .args(&all)
-                .stdin(from("in.jsonl"))
-                .stdout(append(&d.join("in.jsonl")))
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{all:?}: {stderr}");
-            assert!(
-                stderr.contains("is also standard output"),
-                "{all:?}: {stderr}"
+            refused(
+                &all,
+                Some(append(&d.join("in.jsonl"))),
+                "is also standard output",
             );
-            assert_eq!(std::fs::read(d.join("in.jsonl")).unwrap(), text, "{all:?}");
         }
         // From another file it runs, and reads as it did.
         let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
