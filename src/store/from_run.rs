@@ -21,7 +21,7 @@ fn id32(n: usize) -> u32 {
 /// `keep` set ([`crate::pipeline::analyze_after`]); its kept parts are taken.
 /// With `scratch` (the run's config: for a chunked run's own segments, which
 /// no later run reads), documents of few shingles are held under their
-/// shingles instead of by band records ([`by_shingle`]).
+/// shingles instead of by band records (`by_shingle`).
 ///
 /// # Panics
 /// If the analysis was made without `keep`, or the index would hold 2^32 or
