@@ -15,7 +15,7 @@ mod recent;
 
 use crate::config::{Config, Keep, Measure, Method};
 use crate::index::lsh::Banding;
-use crate::index::permuted;
+use crate::index::{candidate_pairs_after, permuted};
 use crate::jsonl::FieldValue;
 use crate::prior::Prior;
 use crate::sketch::{minhash, simhash};
@@ -540,7 +540,8 @@ pub fn cluster_after(
     keep_values: &[Option<FieldValue>],
     history: Option<&dyn Prior>,
 ) -> DocLevel {
-    let pairs = few::pairs_after(&keys, sketches, candidates, config, history);
+    let base = history.map_or(0, Prior::documents);
+    let pairs = candidate_pairs_after(&keys, candidates.tables(), base, history);
     drop(keys);
     cluster_pairs(pairs, sketches, config, sizes, keep_values, history)
 }

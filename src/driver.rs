@@ -655,8 +655,7 @@ impl Underway<'_> {
         // is known once the chunk's output is written, so output never waits
         // for input beyond its chunk.)
         let last = !self.stream.has_more()?;
-        let scratch = (!update).then_some(&self.plan.config);
-        let delta = (!last || update).then(|| store::delta(&chunk.corpus, &mut analysis, scratch));
+        let delta = (!last || update).then(|| store::delta(&chunk.corpus, &mut analysis));
         if last && !update {
             self.last_exact = analysis
                 .added

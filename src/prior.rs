@@ -150,11 +150,4 @@ pub trait Prior: Send + Sync {
     /// The stored documents of many LSH buckets (table, key), ascending
     /// (buckets with no documents left out).
     fn buckets(&self, queries: &[(u32, u64)]) -> HashMap<(u32, u64), Vec<u32>>;
-    /// Whether documents of few shingles are stored under their shingles
-    /// rather than by band records (a chunked run's earlier chunks).
-    fn holds_few(&self) -> bool;
-    /// The documents stored under any of `shingles` (ascending, no
-    /// repeats; each without its lowest bit, the head mark), ascending
-    /// and without repeats.
-    fn few_holders(&self, shingles: &[u64]) -> Vec<u32>;
 }

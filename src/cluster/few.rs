@@ -4,8 +4,6 @@
 
 use super::{Candidates, DocSketch, HEAD};
 use crate::config::Config;
-use crate::index::candidate_pairs_after;
-use crate::prior::Prior;
 use rayon::prelude::*;
 
 /// Most shingles a document has for [`few_shingles`].
@@ -113,44 +111,4 @@ pub(crate) fn keys_of_few(
                 sketch.keys = candidates.keys_only(shingles.into_iter(), seed).keys;
             }
         });
-}
-
-/// The candidate pairs of documents after `history`'s (their `keys`, an
-/// exact copy's its original's, and `sketches`): those of
-/// [`candidate_pairs_after`], with the documents `history` holds under
-/// their shingles (a chunked run's earlier chunks' documents of few
-/// shingles, see `store::from_run::by_shingle`) found by this chunk's
-/// shingles and keyed from their stored shingles.
-pub(crate) fn pairs_after(
-    keys: &[&[u64]],
-    sketches: &[DocSketch],
-    candidates: &Candidates,
-    config: &Config,
-    history: Option<&dyn Prior>,
-) -> Vec<(u32, u32)> {
-    let base = history.map_or(0, Prior::documents);
-    let tables = candidates.tables();
-    let few: Vec<(u32, Vec<u64>)> = match history {
-        Some(h) if h.holds_few() => {
-            // Every shingle of a document with keys (a holder shares a
-            // bucket only with a document holding one of its shingles).
-            let mut shingles: Vec<u64> = (0..keys.len().min(sketches.len()))
-                .filter(|&d| !keys[d].is_empty())
-                .flat_map(|d| sketches[d].shingles.iter().map(|&s| s & !HEAD))
-                .collect();
-            shingles.sort_unstable();
-            shingles.dedup();
-            let holders = h.few_holders(&shingles);
-            drop(shingles);
-            holders
-                .into_par_iter()
-                .map(|x| {
-                    let (_, set) = h.doc_text(x as usize);
-                    (x, candidates.keys_only(set.into_iter(), config.seed).keys)
-                })
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    candidate_pairs_after(keys, tables, base, history, &few)
 }

@@ -28,7 +28,7 @@ pub const BUCKET_RECENT: usize = 8;
 /// (no shingles) takes part in no pair.
 #[must_use]
 pub fn candidate_pairs(keys: &[&[u64]], tables: usize) -> Vec<(u32, u32)> {
-    candidate_pairs_after(keys, tables, 0, None, &[])
+    candidate_pairs_after(keys, tables, 0, None)
 }
 
 /// The candidate pairs of one bucket whose `members` are in input order, the
@@ -54,11 +54,6 @@ pub fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
 /// A document with a single key (of a single shingle: its key in every
 /// table holds the same documents, its copies) is in the first table only,
 /// which gives the pairs of all of them.
-///
-/// `few` are documents the index holds under their shingles rather than by
-/// band records (document, every table's key; see
-/// [`crate::prior::Prior::few_holders`]): each joins the buckets asked for
-/// that it shares.
 #[must_use]
 #[allow(clippy::too_many_lines)]
 pub fn candidate_pairs_after(
@@ -66,7 +61,6 @@ pub fn candidate_pairs_after(
     tables: usize,
     base: usize,
     history: Option<&dyn crate::prior::Prior>,
-    few: &[(u32, Vec<u64>)],
 ) -> Vec<(u32, u32)> {
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
     // Whether a document's keys put it in table `t`.
@@ -115,14 +109,6 @@ pub fn candidate_pairs_after(
                 }
                 for ((table, key), members) in h.buckets(&queries) {
                     found.extend(members.into_iter().map(|d| (table, key, d)));
-                }
-            }
-            for (doc, their) in few.iter().filter(|(_, k)| k.len() == tables) {
-                for (t, (&key, asked)) in their.iter().zip(&distinct).enumerate() {
-                    if asked.binary_search(&key).is_ok() {
-                        let table = u32::try_from(t).expect("few tables");
-                        found.push((table, key, *doc));
-                    }
                 }
             }
             drop(distinct);

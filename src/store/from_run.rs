@@ -1,12 +1,9 @@
 //! A run's new items for the index, from its analysis.
 
 use super::{
-    BlockRecord, Delta, DocRecord, BUCKET_FIRST, BUCKET_RECENT, FEW_TABLE, KIND_EMPTY, KIND_REPEAT,
+    BlockRecord, Delta, DocRecord, BUCKET_FIRST, BUCKET_RECENT, KIND_EMPTY, KIND_REPEAT,
     KIND_SKIPPED, KIND_UNIQUE,
 };
-use crate::cluster::few::FEW;
-use crate::cluster::{Candidates, HEAD};
-use crate::config::Config;
 use crate::detect::Match;
 use crate::input::Corpus;
 use crate::pipeline::Analysis;
@@ -19,16 +16,13 @@ fn id32(n: usize) -> u32 {
 
 /// What this run adds to the index. The analysis must have been made with
 /// `keep` set ([`crate::pipeline::analyze_after`]); its kept parts are taken.
-/// With `scratch` (the run's config: for a chunked run's own segments, which
-/// no later run reads), documents of few shingles are held under their
-/// shingles instead of by band records (`by_shingle`).
 ///
 /// # Panics
 /// If the analysis was made without `keep`, or the index would hold 2^32 or
 /// more documents or blocks.
 #[must_use]
 #[allow(clippy::too_many_lines)]
-pub fn delta(corpus: &Corpus, analysis: &mut Analysis, scratch: Option<&Config>) -> Delta {
+pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
     let added = analysis
         .added
         .take()
@@ -72,24 +66,6 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis, scratch: Option<&Config>)
     let mut paths: HashMap<usize, (u64, u32)> = HashMap::new();
     let tables = added.doc_keys.iter().map(Vec::len).max().unwrap_or(0);
     let banded = banded_documents(&added.keys_of, added.doc_keys.len());
-    let keys_of_doc = |d: usize| {
-        added
-            .keys_of
-            .get(d)
-            .and_then(|&original| added.doc_keys.get(original))
-            .map_or(&[][..], Vec::as_slice)
-    };
-    let few = scratch.map_or_else(Vec::new, |config| {
-        let n = corpus.documents.len().min(banded.len());
-        let keyed = |d: usize| keys_of_doc(d).len() == tables && tables > 0 && banded[d];
-        let sets: Vec<Option<&[u64]>> = (0..n)
-            .map(|d| doc_shingles.get(d).and_then(Option::as_deref))
-            .enumerate()
-            .map(|(d, s)| s.filter(|_| keyed(d)))
-            .collect();
-        let keys: Vec<&[u64]> = (0..n).map(keys_of_doc).collect();
-        by_shingle(&sets, &keys, config)
-    });
     for (d, doc) in corpus.documents.iter().enumerate() {
         let global = id32(base_docs + d);
         let shingles = match doc_shingles.get_mut(d).and_then(Option::take) {
@@ -122,14 +98,14 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis, scratch: Option<&Config>)
             bytes: corpus.text_len(doc) as u64,
             dropped: level.dropped.get(d).copied().unwrap_or(false),
         });
-        let keys = keys_of_doc(d);
+        let keys = added
+            .keys_of
+            .get(d)
+            .and_then(|&original| added.doc_keys.get(original))
+            .map_or(&[][..], Vec::as_slice);
         // (A document of one shingle has its first table's key only: see
         // `candidate_pairs_after`.)
-        if let Some(Some(shingles)) = few.get(d) {
-            delta
-                .few
-                .extend(shingles.iter().map(|&s| (s, FEW_TABLE, global)));
-        } else if tables > 0 && (keys.len() == tables || keys.len() == 1) && banded[d] {
+        if tables > 0 && (keys.len() == tables || keys.len() == 1) && banded[d] {
             for (t, &key) in keys.iter().enumerate() {
                 delta.bands.push((key, id32(t), global));
             }
@@ -170,67 +146,6 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis, scratch: Option<&Config>)
         }
     }
     delta
-}
-
-/// Most documents of one chunk a scratch segment holds under one shingle
-/// ([`by_shingle`]); the holders of a shingle more of them hold (a flood
-/// of records that share a phrase) keep their band records, trimmed as
-/// every bucket is. A later chunk that holds the shingle then finds at most
-/// this many holders of it per earlier chunk.
-pub const FEW_HOLDERS: usize = 32;
-
-/// Which documents a chunked run's scratch segment holds under their
-/// distinct shingles (each without its [`HEAD`] mark) instead of by band
-/// records: a representative of at most [`FEW`] shingles, stored with them
-/// (`sets`, `None` for others), under MinHash, whose band keys (`keys`) are
-/// those its stored shingles give ([`Candidates::keys_only`], checked), and
-/// none of whose shingles more than [`FEW_HOLDERS`] such documents hold.
-///
-/// Each slot of such a document's signature is the mix of one of its
-/// shingles (a bijection of the shingle's hash), so a later document shares
-/// its bucket in a table only if it holds the shingles of that band's slots
-/// (or the band keys' 64-bit hashes collide): a later chunk finds it by
-/// looking its documents' shingles up, makes its keys from the stored
-/// shingles and adds it to the buckets it shares
-/// ([`crate::prior::Prior::few_holders`]). A bucket's pairs use only its
-/// first and last members (`bucket_pairs`), which it then still holds: the
-/// pairs are those of band records, for 16 bytes a shingle instead of 16 a
-/// band (300,000 six-word records at --memory-limit 64M: 128 band records
-/// each, written and merged chunk after chunk, 45x ordinary text's time a
-/// MB).
-fn by_shingle(sets: &[Option<&[u64]>], keys: &[&[u64]], config: &Config) -> Vec<Option<Vec<u64>>> {
-    let candidates = Candidates::new(config);
-    if !matches!(candidates, Candidates::Minhash { .. }) {
-        return vec![None; sets.len()];
-    }
-    let mut few: Vec<Option<Vec<u64>>> = sets
-        .par_iter()
-        .zip(keys)
-        .map(|(set, keys)| {
-            let set = (*set).filter(|s| (1..=FEW).contains(&s.len()))?;
-            let made = candidates.keys_only(set.iter().copied(), config.seed).keys;
-            (made == *keys).then(|| {
-                let mut distinct: Vec<u64> = set.iter().map(|&s| s & !HEAD).collect();
-                distinct.sort_unstable();
-                distinct.dedup();
-                distinct
-            })
-        })
-        .collect();
-    let mut held: Vec<(u64, u32)> = few
-        .iter()
-        .enumerate()
-        .flat_map(|(d, s)| s.iter().flatten().map(move |&s| (s, id32(d))))
-        .collect();
-    held.sort_unstable();
-    for run in held.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() > FEW_HOLDERS {
-            for &(_, d) in run {
-                few[d as usize] = None;
-            }
-        }
-    }
-    few
 }
 
 /// Which of `n` documents' band records an index keeps: a bucket keeps its

@@ -1,9 +1,8 @@
 //! Segments that follow each other, looked up as one: what the stages read
 //! through [`Prior`].
 
-use super::segment::{u32_at, u64_at, Reader, Segment};
+use super::segment::{Reader, Segment};
 use super::IndexParams;
-use super::{BAND_LEN, FEW_TABLE};
 use crate::error::Result;
 use crate::prior::{BlockRecord, DocRecord, ExactRecord, Prior, PriorPostings, MEMBERS_KEPT};
 use std::fs::File;
@@ -184,70 +183,17 @@ impl Prior for History {
         let mut found: std::collections::HashMap<(u32, u64), Vec<u32>> =
             std::collections::HashMap::new();
         let mut out = Vec::new();
-        let (Some(&(first, _)), Some(&(last, _))) = (order.first(), order.last()) else {
-            return found;
-        };
-        for seg in &self.segments {
-            let mut r = seg.walker();
-            let n = seg.count("bands");
-            if n >= order.len() {
-                for &(key, table) in &order {
-                    out.clear();
-                    r.bucket(table, key, &mut out);
-                    if !out.is_empty() {
-                        found
-                            .entry((table, key))
-                            .or_default()
-                            .extend_from_slice(&out);
-                    }
-                }
-                continue;
-            }
-            // Fewer records than keys asked (an earlier chunk's documents
-            // of few shingles are held by their shingles): the records of
-            // the keys' range are read in order, each looked up among the
-            // keys; the same members in the same order as above.
-            let at = r.lower_bound("bands", BAND_LEN, (0, n), &first, |b| u64_at(b, 0));
-            for i in at..n {
-                let Some(b) = r.record("bands", BAND_LEN, i) else {
-                    break;
-                };
-                let (key, table, doc) = (u64_at(b, 0), u32_at(b, 8), u32_at(b, 12));
-                if key > last {
-                    break;
-                }
-                if order.binary_search(&(key, table)).is_ok() {
-                    let doc = seg.id(doc, seg.doc_end_id(), "document");
-                    found.entry((table, key)).or_default().push(doc);
-                }
-            }
-        }
-        found
-    }
-
-    fn holds_few(&self) -> bool {
-        self.segments.iter().any(|s| s.count("few") > 0)
-    }
-
-    /// Looked up segment by segment in key order (see
-    /// [`History::prior_postings`]).
-    fn few_holders(&self, shingles: &[u64]) -> Vec<u32> {
-        let mut out = Vec::new();
-        self.walk_in_order(shingles.len(), |r, i| {
-            let seg = r.seg;
-            // (A segment without the section has nothing to read.)
-            if seg.hot.few.0.len == 0 {
-                return;
-            }
-            let records = r.bucket_records(seg.hot.few, BAND_LEN, shingles[i]);
-            for b in records.chunks_exact(BAND_LEN) {
-                if u64_at(b, 0) == shingles[i] && u32_at(b, 8) == FEW_TABLE {
-                    out.push(seg.id(u32_at(b, 12), seg.doc_end_id(), "document"));
-                }
+        self.walk_in_order(order.len(), |s, i| {
+            let (key, table) = order[i];
+            out.clear();
+            s.bucket(table, key, &mut out);
+            if !out.is_empty() {
+                found
+                    .entry((table, key))
+                    .or_default()
+                    .extend_from_slice(&out);
             }
         });
-        out.sort_unstable();
-        out.dedup();
-        out
+        found
     }
 }

@@ -80,9 +80,6 @@ const EXACT_LEN: usize = 32;
 const POSTING_LEN: usize = 8;
 const MEMBER_LEN: usize = 8;
 const BAND_LEN: usize = 16;
-/// The table number of a scratch segment's records of documents of few
-/// shingles (section `few`, [`Delta::few`]), which no band uses.
-pub const FEW_TABLE: u32 = u32::MAX;
 
 /// Every setting that changes what the index holds. An index is only used
 /// with the settings it was built with: anything else would be a silently

@@ -30,7 +30,6 @@ pub(super) struct Hot {
     pub(super) exact: (SectionEntry, SectionEntry),
     pub(super) postings: (SectionEntry, SectionEntry),
     pub(super) bands: (SectionEntry, SectionEntry),
-    pub(super) few: (SectionEntry, SectionEntry),
 }
 
 impl Hot {
@@ -43,7 +42,6 @@ impl Hot {
             exact: with_dir("exact"),
             postings: with_dir("postings"),
             bands: with_dir("bands"),
-            few: with_dir("few"),
         }
     }
 }
@@ -472,7 +470,6 @@ impl Segment {
             ("postings", POSTING_LEN),
             ("members", MEMBER_LEN),
             ("bands", BAND_LEN),
-            ("few", BAND_LEN),
             ("block_shingles", 8),
             ("doc_shingles", 8),
         ] {
@@ -546,7 +543,7 @@ impl Segment {
             "exact" => EXACT_LEN,
             "postings" => POSTING_LEN,
             "members" => MEMBER_LEN,
-            "bands" | "few" => BAND_LEN,
+            "bands" => BAND_LEN,
             _ => 8,
         };
         usize::try_from(self.section(name).len).unwrap_or(0) / record

@@ -34,11 +34,6 @@ pub struct Delta {
     pub members: Vec<(u32, u32)>,
     /// New bucket entries (key, table, document).
     pub bands: Vec<(u64, u32, u32)>,
-    /// Documents of few shingles held under each of their distinct shingles
-    /// instead of by band records (shingle, [`super::FEW_TABLE`], document): in a
-    /// chunked run's scratch segments only, never in an index a user keeps
-    /// (see [`super::delta`]).
-    pub few: Vec<(u64, u32, u32)>,
     /// Shingles of new indexed first copies.
     pub block_shingles: Vec<u64>,
     /// Shingles of new representative documents.
@@ -92,10 +87,6 @@ impl Delta {
             .map(|b| band_of(&b))
             .map(|(key, table, d)| (key, table, d + docs))
             .collect();
-        delta.few = records(index, "few")
-            .map(|b| band_of(&b))
-            .map(|(shingle, table, d)| (shingle, table, d + docs))
-            .collect();
         let all = |name: &str| (0, u32::try_from(index.count(name)).unwrap_or(u32::MAX));
         delta.block_shingles = read.u64s("block_shingles", all("block_shingles"));
         delta.doc_shingles = read.u64s("doc_shingles", all("doc_shingles"));
@@ -142,7 +133,6 @@ impl<'a> Items<'a> {
                 "postings" => d.postings.len(),
                 "members" => d.members.len(),
                 "bands" => d.bands.len(),
-                "few" => d.few.len(),
                 _ => 0,
             },
             Items::Segment(s) => s.count(name),
@@ -229,12 +219,10 @@ impl<'a> Items<'a> {
         }
     }
 
-    /// The records of section `name`, "bands" or "few".
-    fn bands(&self, name: &'static str) -> Iter<'a, (u64, u32, u32)> {
+    fn bands(&self) -> Iter<'a, (u64, u32, u32)> {
         match *self {
-            Items::Delta(d) if name == "bands" => Box::new(d.bands.iter().copied()),
-            Items::Delta(d) => Box::new(d.few.iter().copied()),
-            Items::Segment(s) => Box::new(records(s, name).map(|b| band_of(&b))),
+            Items::Delta(d) => Box::new(d.bands.iter().copied()),
+            Items::Segment(s) => Box::new(records(s, "bands").map(|b| band_of(&b))),
         }
     }
 }
@@ -490,7 +478,6 @@ pub fn write(
     delta.postings.sort_unstable();
     delta.members.sort_unstable();
     delta.bands.sort_unstable();
-    delta.few.sort_unstable();
     write_items(path, old, &Items::Delta(&delta), params)
 }
 
@@ -510,7 +497,6 @@ pub fn write_scratch(
     delta.postings.sort_unstable();
     delta.members.sort_unstable();
     delta.bands.sort_unstable();
-    delta.few.sort_unstable();
     scratch_items(dir, label, None, &Items::Delta(&delta), params)
 }
 
@@ -695,27 +681,23 @@ fn fill(
     // Members are found by binary search: no directory.
     s.sorted("members", 0, members, |_| 0, encode_pair)?;
 
-    let old_bands = |name: &'static str| {
-        old.into_iter()
-            .flat_map(move |o| records(o, name))
-            .map(|b| band_of(&b))
-    };
-    let encode_band = |r: &(u64, u32, u32), b: &mut Vec<u8>| {
-        b.extend_from_slice(&r.0.to_le_bytes());
-        b.extend_from_slice(&r.1.to_le_bytes());
-        b.extend_from_slice(&r.2.to_le_bytes());
-    };
-    let bands = merge_sorted(old_bands("bands"), delta.bands("bands"), |b| *b);
+    let old_bands = old
+        .into_iter()
+        .flat_map(|o| records(o, "bands"))
+        .map(|b| band_of(&b));
+    let bands = merge_sorted(old_bands, delta.bands(), |b| *b);
     let bands = trim_groups(bands, |b| (b.0, b.1), BUCKET_FIRST, BUCKET_RECENT);
-    let n = count("bands") + delta.len("bands");
-    s.sorted("bands", n, bands, |b| b.0, encode_band)?;
-    // Every holder of a shingle is kept (none is trimmed): any may head a
-    // bucket. Written only when there are any (an index has none).
-    let n = count("few") + delta.len("few");
-    if n > 0 {
-        let few = merge_sorted(old_bands("few"), delta.bands("few"), |b| *b);
-        s.sorted("few", n, few, |b| b.0, encode_band)?;
-    }
+    s.sorted(
+        "bands",
+        count("bands") + delta.len("bands"),
+        bands,
+        |b| b.0,
+        |r, b| {
+            b.extend_from_slice(&r.0.to_le_bytes());
+            b.extend_from_slice(&r.1.to_le_bytes());
+            b.extend_from_slice(&r.2.to_le_bytes());
+        },
+    )?;
 
     let now = now();
     let meta = Meta {
