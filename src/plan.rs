@@ -504,43 +504,8 @@ fn check_paths(
     }
     // Standard input read as `-` from a regular file is an input too.
     if inputs.iter().any(InputPath::is_stdin) && request.streams.stdin.is_none() {
-        check_stdin_apart(&writes, uses_stdout)?;
+        crate::target::check_stdin_apart(&writes, uses_stdout)?;
     }
-    Ok(())
-}
-
-/// Refuses a run (exit 2) that reads `-` from a regular file it also writes,
-/// by device and inode (standard input has no name): `neardup clean - -o
-/// in.jsonl < in.jsonl` would replace the input with its cleaned text (and
-/// `--report`, `index build -o` the same), `... < in.jsonl >> in.jsonl`
-/// append the output to the file being read.
-#[cfg(unix)]
-fn check_stdin_apart(writes: &[Use], uses_stdout: bool) -> Result<()> {
-    use std::os::fd::AsFd;
-    use std::os::unix::fs::MetadataExt;
-    let file = |fd: std::os::fd::BorrowedFd<'_>| crate::target::regular_file(fd).map(|f| f.1);
-    let Some(stdin) = file(std::io::stdin().as_fd()) else {
-        return Ok(());
-    };
-    let written = writes.iter().find(|u| {
-        u.path.as_os_str() != "-"
-            && std::fs::metadata(&u.path).is_ok_and(|m| (m.dev(), m.ino()) == stdin)
-    });
-    let what = match written {
-        Some(u) => format!("{} ({})", crate::escape::shown_path(&u.path), u.role),
-        None if uses_stdout && file(std::io::stdout().as_fd()) == Some(stdin) => {
-            "also standard output".into()
-        }
-        None => return Ok(()),
-    };
-    Err(Error::Usage(format!(
-        "standard input (-) is {what}: a run never writes a file it reads; refusing to overwrite it"
-    )))
-}
-
-/// Elsewhere, standard input is not compared.
-#[cfg(not(unix))]
-fn check_stdin_apart(_: &[Use], _: bool) -> Result<()> {
     Ok(())
 }
 

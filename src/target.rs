@@ -32,6 +32,9 @@ impl Use {
     }
 }
 
+mod stdio;
+pub use stdio::{check_stdin_apart, check_stdout_apart};
+
 /// A file's identity: its canonical name (where it is or would be) and,
 /// when it exists, its device and inode (following links).
 struct Identity {
@@ -116,40 +119,6 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a run (exit 2) whose standard output is a regular file it also
-/// reads or writes by name (`neardup clean in.jsonl >> in.jsonl`: the
-/// cleaned text would be appended to the input), by device and inode.
-/// Called only when the run writes to the process's standard output.
-///
-/// # Errors
-/// A [`Error::Usage`] naming the path and its role.
-pub fn check_stdout_apart(reads: &[Use], writes: &[Use]) -> Result<()> {
-    let Some(out) = stdout_file() else {
-        return Ok(());
-    };
-    let real = |u: &&Use| u.path.as_os_str() != "-";
-    if let Some(u) = reads
-        .iter()
-        .chain(writes)
-        .filter(real)
-        .find(|u| Identity::of(&u.path).file == Some(out))
-    {
-        return Err(Error::Usage(format!(
-            "standard output is {} ({}): a run never writes into a file it reads or writes by name; send standard output elsewhere, or give -o FILE",
-            crate::escape::shown_path(&u.path),
-            u.role
-        )));
-    }
-    Ok(())
-}
-
-/// The device and inode of standard output when it is a regular file.
-#[cfg(unix)]
-fn stdout_file() -> Option<(u64, u64)> {
-    use std::os::fd::AsFd;
-    regular_file(std::io::stdout().as_fd()).map(|(_, id, _)| id)
-}
-
 /// The regular file `fd` is, if it is one: a descriptor of it of its own,
 /// its device and inode, and its size.
 #[cfg(unix)]
@@ -160,12 +129,6 @@ pub fn regular_file(fd: std::os::fd::BorrowedFd<'_>) -> Option<(File, (u64, u64)
     let meta = file.metadata().ok()?;
     let id = (meta.dev(), meta.ino());
     meta.file_type().is_file().then_some((file, id, meta.len()))
-}
-
-/// Elsewhere, standard output is not compared.
-#[cfg(not(unix))]
-fn stdout_file() -> Option<(u64, u64)> {
-    None
 }
 
 /// Refuses a run (exit 2) that would write over a lock file in `locks`
