@@ -395,7 +395,8 @@ pub struct Common {
     /// the next is read (output starts before the input ends); standard
     /// input and compressed inputs are spooled there. Same answer, same
     /// output. Small tables per document and per cluster member still grow
-    /// with the corpus (see the README). 64K at least.
+    /// with the corpus (see the README). Input files that fit in SIZE whole
+    /// (8 bytes a byte of text, 512 a line) are read whole. 64K at least.
     #[arg(long, value_name = "SIZE", help_heading = "Input")]
     pub memory_limit: Option<String>,
     /// Where a run in chunks keeps its temporary files (--memory-limit, or a

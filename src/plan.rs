@@ -534,7 +534,10 @@ fn run_memory_limit(
         Some(_) if config.keep != Keep::First => {
             return Err(Error::Usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep".into()));
         }
-        Some(given) => Some(memory_limit(given, request.quiet, notes)?),
+        Some(given) => {
+            let limit = memory_limit(given, request.quiet, notes)?;
+            (!fits_whole(inputs, limit)).then_some(limit)
+        }
         None if config.keep != Keep::First => None,
         None => needs_chunks(inputs).inspect(|&(needed, available, limit)| {
             if !request.quiet {
@@ -601,23 +604,11 @@ fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
     let most = (available as f64 / WHOLE_RUN_PER_INPUT_BYTE) as u64;
     // Standard input counts for nothing: its size is not known.
     #[allow(clippy::cast_precision_loss)]
-    let needed: f64 = inputs
+    let needed = inputs
         .iter()
         .filter(|i| !i.is_stdin())
-        .filter_map(|i| {
-            let size = std::fs::metadata(&i.path).ok()?.len();
-            let compression = crate::compress::Compression::from_name(&i.path);
-            Some(if crate::parquet::is_parquet_name(&i.path) {
-                // Parquet is compressed inside; its footer tells by how much.
-                crate::parquet::decoded_size(&i.path)
-                    .map_or(size as f64 * COMPRESSED_TEXT_PER_BYTE, |n| n as f64)
-            } else if compression != crate::compress::Compression::None {
-                decoded_size(&i.path, compression, most)
-                    .map_or(size as f64 * COMPRESSED_TEXT_PER_BYTE, |n| n as f64)
-            } else {
-                size as f64
-            })
-        })
+        .filter_map(|i| text_bytes(&i.path, most))
+        .map(|n| n as f64)
         .sum::<f64>()
         * WHOLE_RUN_PER_INPUT_BYTE;
     #[allow(
@@ -628,6 +619,90 @@ fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
     (needed > available as f64).then(|| {
         let limit = usize::try_from(available / 2).unwrap_or(usize::MAX);
         (needed as u64, available, limit)
+    })
+}
+
+/// Bytes of memory a whole run may take per line of input (a JSON Lines
+/// record, or at most one block of text a line) besides
+/// [`WHOLE_RUN_PER_INPUT_BYTE`] a byte, for deciding that inputs fit under a
+/// `--memory-limit` whole: above the most measured (whole runs' peak over
+/// their documents, less 2 bytes a byte of input: 172 bytes for six-word
+/// records, 238 for one-line records, 405 for one-word records in 200
+/// groups; `benches/RESULTS.md`).
+const WHOLE_RUN_PER_LINE: u64 = 512;
+
+/// Whether `inputs` fit under `limit` in a run of one chunk, counted at
+/// [`WHOLE_RUN_PER_INPUT_BYTE`] a byte of text (a compressed file's as it
+/// decodes) and [`WHOLE_RUN_PER_LINE`] a line: the run then reads them whole
+/// (as a run without a limit does, and as fast) instead of in chunks sized
+/// for inputs of any size, whose documents cost several kilobytes each (a
+/// chunk's band records): a generous `--memory-limit` made small inputs
+/// slower and larger. Never with standard input (its size is not known) or
+/// Parquet, nor where an input cannot be read to count (the run names it).
+fn fits_whole(inputs: &[InputPath], limit: usize) -> bool {
+    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+    let mut need = 0u64;
+    for input in inputs {
+        if input.is_stdin() || crate::parquet::is_parquet_name(&input.path) {
+            return false;
+        }
+        let most = (limit - need) / crate::memory::WHOLE_RUN_PER_INPUT_BYTE;
+        let Some((bytes, lines)) = text_and_lines(&input.path, most) else {
+            return false;
+        };
+        need = need
+            .saturating_add(bytes.saturating_mul(crate::memory::WHOLE_RUN_PER_INPUT_BYTE))
+            .saturating_add(lines.saturating_mul(WHOLE_RUN_PER_LINE));
+        if need > limit {
+            return false;
+        }
+    }
+    true
+}
+
+/// The bytes of text the file at `path` holds (decoded, when compressed)
+/// and its lines (a last one without a newline counted), read up to a
+/// little past `most` bytes; `None` when it cannot be read or decoded.
+fn text_and_lines(path: &Path, most: u64) -> Option<(u64, u64)> {
+    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let compression = crate::compress::Compression::from_name(path);
+    let mut text = crate::compress::decoder(file, compression).ok()?;
+    let (mut bytes, mut lines) = (0u64, 1u64);
+    let mut buf = vec![0; 1 << 16];
+    while bytes <= most {
+        match text.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes += n as u64;
+                lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some((bytes, lines))
+}
+
+/// Bytes of text the input at `path` holds: a compressed file's by what it
+/// decodes to (counted up to a little past `most`), a Parquet file's by its
+/// footer, others by their size; `None` when its size cannot be told (the
+/// run names the error when it reads it).
+fn text_bytes(path: &Path, most: u64) -> Option<u64> {
+    let size = std::fs::metadata(path).ok()?.len();
+    let compression = crate::compress::Compression::from_name(path);
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let estimate = (size as f64 * COMPRESSED_TEXT_PER_BYTE) as u64;
+    Some(if crate::parquet::is_parquet_name(path) {
+        // Parquet is compressed inside; its footer tells by how much.
+        crate::parquet::decoded_size(path).unwrap_or(estimate)
+    } else if compression != crate::compress::Compression::None {
+        decoded_size(path, compression, most).unwrap_or(estimate)
+    } else {
+        size
     })
 }
 

@@ -668,6 +668,92 @@ fn a_run_too_big_for_memory_works_in_chunks_by_itself() {
 }
 
 #[test]
+fn inputs_that_fit_under_the_memory_limit_whole_are_read_whole() {
+    // A limit of 8 bytes a byte of input and 512 a line or more: one chunk,
+    // read as a run without the limit reads it (no spool directory made,
+    // `--keep` still refused with the flag); a tighter limit, or standard
+    // input (no size to tell by), still works in chunks. The output is the
+    // same every way.
+    let dir = tempdir();
+    let d = dir.path();
+    let (text, whole) = corpus_and_output(d);
+    let lines = text.iter().filter(|&&b| b == b'\n').count() + 1;
+    let need = (text.len() * 8 + lines * 512) / 1024;
+    let roomy = format!("{}K", need + 1);
+    let tight = format!("{}K", need - 1);
+    let spool = d.join("spool");
+    let spool_arg = spool.to_str().unwrap();
+    let args = |limit: &str, input: &str| -> Vec<String> {
+        [
+            "clean",
+            "-v",
+            "--memory-limit",
+            limit,
+            "--tmp-dir",
+            spool_arg,
+            input,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run_args = |args: Vec<String>, stdin: Option<&[u8]>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_with_stdin(d, &args, stdin)
+    };
+    let out = run_args(args(&roomy, "all.jsonl"), None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let stderr = &out.stderr;
+    assert!(!stderr.contains("chunks"), "{roomy}: {stderr}");
+    assert!(!spool.exists(), "{roomy}: a spool directory was made");
+    assert_bytes_eq(&out.stdout, &whole, "fits whole");
+    for (limit, stdin) in [(&tight, None), (&roomy, Some(&text[..]))] {
+        let input = if stdin.is_some() { "-" } else { "all.jsonl" };
+        let out = run_args(args(limit, input), stdin);
+        assert_eq!(out.code, 0, "{out:?}");
+        let stderr = &out.stderr;
+        assert!(stderr.contains(" chunks: "), "{limit} {input}: {stderr}");
+        assert_bytes_eq(&out.stdout, &whole, &format!("{limit} {input}"));
+    }
+    let keep = run(
+        d,
+        &[
+            "clean",
+            "--memory-limit",
+            &roomy,
+            "--keep",
+            "longest",
+            "all.jsonl",
+        ],
+    );
+    assert_eq!(keep.code, 2, "{keep:?}");
+    // Records of one short word cost a whole run far more than their bytes
+    // (a few hundred bytes each): 20,000 of them (300 KB) under a limit 20
+    // times their bytes are still read in chunks.
+    let mut tiny = String::new();
+    for i in 0..20_000 {
+        tiny.push_str("{\"text\":\"w");
+        tiny.push_str(&(i % 997).to_string());
+        tiny.push_str("\"}\n");
+    }
+    std::fs::write(d.join("tiny.jsonl"), &tiny).unwrap();
+    let limit = format!("{}K", tiny.len() * 20 / 1024);
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-v",
+            "--memory-limit",
+            &limit,
+            "--tmp-dir",
+            spool_arg,
+            "tiny.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains(" chunks: "), "{limit}: {out:?}");
+}
+
+#[test]
 fn a_json_array_is_refused_not_cleaned_as_text() {
     // Records exported as one JSON array (`jq -s`, `json.dump(records)`):
     // cleaned as text, its repeated lines (`"source": "misc",`) would be cut

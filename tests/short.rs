@@ -136,14 +136,14 @@ fn short_records_in_chunks_and_against_an_index_find_what_one_run_finds() {
     }
     let dropped = 2000 - kept.len();
     assert!((280..=400).contains(&dropped), "{dropped} dropped");
-    // In chunks of a few hundred records (7 at 4M), and one batch after the
-    // other through an index: the second batch is checked against the
-    // first's documents.
+    // In chunks of a few hundred records (at 1M: 4M would read these
+    // 150 KB whole, as they fit), and one batch after the other through an
+    // index: the second batch is checked against the first's documents.
     assert_chunks_and_batches_match(
         d,
         "all.jsonl",
         ["b1.jsonl", "b2.jsonl"],
-        3,
+        ("1M", 3),
         (&whole, &whole_report),
     );
 }
@@ -230,24 +230,24 @@ fn floods_of_one_phrase_and_short_records_among_ordinary_ones_in_chunks() {
         d,
         "mixed.jsonl",
         ["m1.jsonl", "m2.jsonl"],
-        2,
+        ("4M", 2),
         (&whole, &whole_report),
     );
 }
 
-/// `clean` of `all` in chunks (`--memory-limit 4M`, at least `min_chunks`
-/// of them) at 1 and 2 threads, and of `batches` one after the other
+/// `clean` of `all` in chunks (`--memory-limit limit`, at least
+/// `min_chunks` of them) at 1 and 2 threads, and of `batches` one after the other
 /// through an index (whole and in chunks), gives the output of one whole
 /// run of `all`, `whole` (and its report, `whole_report`, in chunks).
 fn assert_chunks_and_batches_match(
     d: &std::path::Path,
     all: &str,
     batches: [&str; 2],
-    min_chunks: usize,
+    (limit, min_chunks): (&str, usize),
     (whole, whole_report): (&str, &serde_json::Value),
 ) {
     for threads in ["1", "2"] {
-        let chunked = clean_of(d, all, &["--memory-limit", "4M", "-j", threads]);
+        let chunked = clean_of(d, all, &["--memory-limit", limit, "-j", threads]);
         let chunks: usize = chunked
             .2
             .split(" chunks")
@@ -262,7 +262,7 @@ fn assert_chunks_and_batches_match(
             "--threads {threads}: report in chunks"
         );
     }
-    for limit in [&[][..], &["--memory-limit", "4M"][..]] {
+    for limit in [&[][..], &["--memory-limit", limit][..]] {
         let index = format!("{all}-{}.ndx", limit.len());
         let mut cleaned = String::new();
         for batch in batches {

@@ -200,6 +200,18 @@ def _decompressed(name: str, data: bytes) -> bytes:
     return native.Job.decompress(name, data)
 
 
+def _every_input_skipped(reasons: List[str]) -> str:
+    """The error of a run whose every input was skipped, as the CLI words it
+    (`chunked::every_input_skipped`): why the first three were, on one line."""
+    n = len(reasons)
+    message = f"nothing to read: every input was skipped ({n:,} input{'' if n == 1 else 's'})"
+    for i, reason in enumerate(reasons[:3]):
+        message += (": " if i == 0 else "; ") + reason
+    if n > 3:
+        message += f"; and {n - 3} more"
+    return message
+
+
 def _files_on_executors(sc, files: List[File], options: Dict[str, Any]):
     """`files` with each compressed one's size and ends those of its
     decompressed text, and each Parquet one's size that of its records,
@@ -346,8 +358,7 @@ def clean(
     sc = spark.sparkContext
     files, footers, skipped_files, ranks = _hadoop_files(sc, inputs, options)
     if skipped_files and not files:
-        n = len(skipped_files)
-        raise InputError([f"nothing to read: every input was skipped ({n} input{'' if n == 1 else 's'})"])
+        raise InputError([_every_input_skipped([m for _, m in sorted(skipped_files)])])
     refused = _native.Job.parquet_destination([(f[0], f[4] == PARQUET) for f in files], output)
     if refused is not None:
         raise InputError([refused])

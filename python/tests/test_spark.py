@@ -522,6 +522,31 @@ def test_html_paths_are_refused_as_the_cli_refuses_them(cli, tmp_path, small, fl
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_run_whose_every_input_is_skipped_says_why_as_the_cli_does(cli, tmp_path):
+    """Every input passed over (`--on-error skip`, two corrupt gzip files):
+    the job fails, exit 2, nothing written, with the CLI's message, which
+    names the files and why they were skipped."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("a.jsonl.gz", "b.jsonl.gz"):
+        (tree / name).write_bytes(gzip.compress(b'{"id": "1", "text": "x y z"}\n' * 50)[:30])
+    flags = ["-o", str(tmp_path / "o.jsonl"), "--on-error", "skip"]
+    refused = cli.run("clean", tree, *flags, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", str(tree), *flags],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert (refused.returncode, done.returncode) == (2, 2)
+    # (Spark's own log lines come first.)
+    said = done.stderr.strip().splitlines()[-1]
+    assert "every input was skipped (2 inputs): " in said
+    assert "a.jsonl.gz: truncated or corrupt gzip stream" in said
+    assert said == refused.stderr.decode().strip()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tree"]
+
+
 @pytest.mark.parametrize("partitions", [1, 3])
 def test_on_error_skip_equals_the_cli(cli, spark, tmp_path, small, partitions, capsys):
     """`--on-error skip`: bad records copied as they are and a corrupt
