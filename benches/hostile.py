@@ -924,6 +924,102 @@ def case_kill_out_dir():
             row(f"6: SIGKILL at {delay}s in a chunked --out-dir run, then the same run", "neardup " + " ".join(args), "old file intact after the kill; no temp after the rerun", f"killed {p.returncode}; intact {intact}; temps {len(left)} then {len(temps(os.path.join(d, 'out')))}; rerun exit {code}", (intact or p.returncode == 0) and code == 0 and not temps(os.path.join(d, "out")))
 
 
+def case_s18_walk():
+    """Session 18: a walked input directory that the run (or an earlier one) writes into."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.mkdir(os.path.join(d, "dir"))
+        for n, k in [("x.jsonl", 40), ("y.jsonl", 30)]:
+            with open(os.path.join(d, "dir", n), "w") as f:
+                f.write(records(k))
+        for args, made in [(["index", "build", "-q", "dir", "-o", "dir/i.ndx"], "dir/i.ndx"), (["clean", "-q", "dir", "-o", "dir/o.jsonl"], "dir/o.jsonl"),
+                           (["clean", "-q", "dir", "-o", "o.jsonl", "--report", "dir/rep.txt"], "dir/rep.txt"), (["clean", "-q", "dir", "-o", "o.jsonl", "--html", "dir/p.html"], "dir/p.html"),
+                           (["clean", "-q", "dir", "-o", "o.jsonl", "--index", "dir/u.ndx", "--update"], "dir/u.ndx"), (["clean", "-q", "dir", "--out-dir", "dir/out"], "dir/out/x.jsonl")]:
+            code1, _, err1 = nd(args, d)
+            refused(f"s18: second run writing into its walked dir ({made})", args, d, [made, "dir/x.jsonl"])
+            # What the first run left (its output, an index's lock file) goes.
+            for n in os.listdir(os.path.join(d, "dir")):
+                if n not in ("x.jsonl", "y.jsonl"):
+                    subprocess.run(["rm", "-rf", os.path.join(d, "dir", n)])
+        code, _, err = nd(["clean", "-q", "--memory-limit", "64K", "--tmp-dir", "dir/sp", "dir", "-o", "o.jsonl"], d)
+        row("s18: --tmp-dir inside the walked input dir", "neardup clean --memory-limit 64K --tmp-dir dir/sp dir -o o.jsonl", "exit 0, no spool file read, dir/sp not left", f"exit {code}; sp left {os.path.exists(os.path.join(d, 'dir', 'sp'))}; {short(err, 60)}", code == 0 and not os.path.exists(os.path.join(d, "dir", "sp")))
+
+
+def case_s18_tmp():
+    """Session 18: TMPDIR and --tmp-dir missing, a file, full."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        write_records(os.path.join(d, "big.jsonl"), 3000, 150)
+        code, _, err = nd(["scan", "-q", "--memory-limit", "64K", "r.jsonl"], d, env={"TMPDIR": os.path.join(d, "a.txt")})
+        row("s18: TMPDIR a file", "TMPDIR=a.txt neardup scan --memory-limit 64K r.jsonl", "exit 2 saying not a directory, file intact", f"exit {code}; {short(err, 80)}", code == 2 and "not a directory" in err and sha(os.path.join(d, "a.txt")) != "")
+        for how, args, env in [("TMPDIR", ["scan", "-q", "--memory-limit", "64K", "r.jsonl"], {"TMPDIR": os.path.join(d, "gone", "t")}),
+                               ("--tmp-dir", ["scan", "-q", "--memory-limit", "64K", "--tmp-dir", "gone/t", "r.jsonl"], None)]:
+            code, _, err = nd(args, d, env=env)
+            row(f"s18: {how} missing", "neardup " + " ".join(args), "exit 0/1, the directory made for the run not left", f"exit {code}; left {os.path.exists(os.path.join(d, 'gone'))}", code in (0, 1) and not os.path.exists(os.path.join(d, "gone")))
+        mnt = tmpfs(d)
+        if mnt is None:
+            return
+        try:
+            with open(os.path.join(d, "o.jsonl"), "w") as f:
+                f.write("old\n")
+            code, _, err = nd(["clean", "-q", "--memory-limit", "1M", "--tmp-dir", "small", "big.jsonl", "-o", "o.jsonl"], d)
+            row("s18: --tmp-dir on a full tmpfs", "neardup clean --memory-limit 1M --tmp-dir small big.jsonl -o o.jsonl", "exit 2, output old, spool empty", f"exit {code}; out {'old' if old(os.path.join(d, 'o.jsonl')) else 'CHANGED'}; spool {os.listdir(mnt)}; {short(err, 60)}", code == 2 and old(os.path.join(d, "o.jsonl")) and not os.listdir(mnt))
+        finally:
+            subprocess.run(["umount", mnt])
+
+
+def case_s18_many():
+    """Session 18: 10,000 tiny files into --out-dir (paths compared pairwise made it quadratic)."""
+    with tempfile.TemporaryDirectory() as d:
+        os.mkdir(os.path.join(d, "many"))
+        for i in range(10000):
+            with open(os.path.join(d, "many", f"f{i:05}.txt"), "w") as f:
+                f.write(f"word{i} other{i % 7} thing{i % 13}\n")
+        t = time.time()
+        try:
+            code, _, err = nd(["clean", "-q", "many", "--out-dir", "out"], d, timeout=240)
+        except subprocess.TimeoutExpired:
+            code, err = -1, "timeout 240 s"
+        n = len(os.listdir(os.path.join(d, "out"))) if os.path.isdir(os.path.join(d, "out")) else 0
+        row("s18: 10,000 tiny files --out-dir", "neardup clean many/ --out-dir out", "ends within 240 s, every file written", f"exit {code}; {time.time() - t:.0f}s; {n} files; {short(err, 60)}", code == 0 and n == 10000)
+
+
+def case_s18_parquet():
+    """Session 18: Parquet files cut, with a wrong magic, a huge footer length, 400 mutated."""
+    src = "/tmp/pytest-of-root/pytest-12/test_parquet_inputs_equal_the_2/in/part-0.parquet"
+    if not os.path.exists(src):
+        row("s18: parquet", "", "", "skipped (no Parquet file to mutate)", True)
+        return
+    import random
+    data = open(src, "rb").read()
+    flen = int.from_bytes(data[-8:-4], "little")
+    fstart = len(data) - 8 - flen
+    with tempfile.TemporaryDirectory() as d:
+        fixed = {"cut footer": data[:-20], "magic PAR2": b"PAR2" + data[4:], "footer length 2^32-1": data[:-8] + (0xFFFFFFFF).to_bytes(4, "little") + b"PAR1",
+                 "footer length 0": data[:-8] + bytes(4) + b"PAR1", "only PAR1PAR1": b"PAR1PAR1", "empty": b"", "text": b"hello world\n"}
+        for name, bad in fixed.items():
+            with open(os.path.join(d, "bad.parquet"), "wb") as f:
+                f.write(bad)
+            code, _, err = nd(["scan", "-q", "bad.parquet"], d, timeout=60)
+            row(f"s18: Parquet {name}", "neardup scan bad.parquet", "exit 2 naming it", f"exit {code}; {short(err, 70)}", code == 2 and "bad.parquet" in err)
+        rng = random.Random(18)
+        crashes = 0
+        for t in range(400):
+            bad = bytearray(data)
+            for _ in range(rng.choice([1, 2, 4, 16])):
+                pos = rng.randrange(fstart, len(data) - 8) if t % 2 else rng.randrange(len(data))
+                bad[pos] = rng.choice([0, 0xFF, 0x7F, 0x80, rng.randrange(256)])
+            with open(os.path.join(d, "bad.parquet"), "wb") as f:
+                f.write(bad)
+            for args in (["scan", "-q"], ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", d, "-o", "o.parquet"]):
+                try:
+                    code, _, err = nd(args + ["bad.parquet"], d, timeout=60)
+                except subprocess.TimeoutExpired:
+                    code, err = -1, "timeout"
+                crashes += crashed(code, err)
+        row("s18: 400 mutated Parquet files (half in the footer)", "neardup scan / clean --memory-limit 1M bad.parquet", "no panic, abort or hang", f"{crashes} crashes", crashes == 0)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -955,6 +1051,10 @@ def main():
         ("s17-messages", case_messages),
         ("s17-flags", case_flags),
         ("s17-kill", case_kill_out_dir),
+        ("s18-walk", case_s18_walk),
+        ("s18-tmp", case_s18_tmp),
+        ("s18-many", case_s18_many),
+        ("s18-parquet", case_s18_parquet),
     ]:
         if args.only in name:
             try:

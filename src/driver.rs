@@ -213,11 +213,12 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         });
     }
     let index = open_index(plan).map_err(Failure::one)?;
-    if plan.memory_limit.is_some() {
-        // Made here, so that a run that fails removes it again.
-        crate::target::create_dirs(&plan.spool_dir)
-            .map_err(|e| Failure::one(Error::io(&plan.spool_dir, e)))?;
-    }
+    // Made here, and removed when the run ends if it made it (it holds
+    // nothing of the run's then).
+    let _spool = match plan.memory_limit {
+        Some(_) => Some(crate::target::SpoolDir::make(&plan.spool_dir).map_err(Failure::one)?),
+        None => None,
+    };
     if let Some(d) = &plan.destination {
         let formats: Vec<_> = plan
             .inputs

@@ -384,7 +384,9 @@ pub fn plan(
         }
     }
     let sources = inputs;
-    let inputs: Vec<PathBuf> = sources
+    // Sets and maps, not lists: an `--out-dir` of 100,000 files looks each
+    // target up rather than comparing it with every input and target.
+    let inputs: std::collections::HashSet<PathBuf> = sources
         .iter()
         .filter(|(s, _)| !s.is_stdin())
         .filter_map(|(s, _)| s.path.canonicalize().ok())
@@ -416,9 +418,11 @@ pub fn plan(
         }
         Destination::Dir(dir) => {
             let mut planned: Vec<(PathBuf, usize)> = Vec::new();
+            let mut first: std::collections::HashMap<PathBuf, usize> =
+                std::collections::HashMap::new();
             for (i, (source, _)) in sources.iter().enumerate() {
                 let target = dir.join(&source.relative);
-                if let Some((_, other)) = planned.iter().find(|(p, _)| *p == target) {
+                if let Some(other) = first.get(&target) {
                     return Err(Error::Usage(format!(
                         "{} and {} would both be written to {}",
                         crate::escape::shown_path(&sources[*other].0.path),
@@ -427,6 +431,7 @@ pub fn plan(
                     )));
                 }
                 refuse_input(&target)?;
+                first.insert(target.clone(), i);
                 planned.push((target, i));
             }
             Ok(planned)

@@ -6,7 +6,7 @@
 //! process that died, by the next run writing beside them.
 
 use crate::error::{Error, Result};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,9 @@ impl Use {
     }
 }
 
+mod distinct;
 mod stdio;
+pub use distinct::check_distinct;
 pub use stdio::{check_stdin_apart, check_stdout_apart};
 
 /// A file's identity: its canonical name (where it is or would be) and,
@@ -71,52 +73,6 @@ impl Identity {
         (self.name.is_some() && self.name == other.name)
             || (self.file.is_some() && self.file == other.file)
     }
-}
-
-/// Refuses a run (exit 2) in which a path written is also a path read, or
-/// two paths written are one file: by name (after following links) or by
-/// device and inode (hard links). `-` (standard input or output) is not a
-/// path. Two writes to one character device (`--report` and `-o` both into
-/// a null device) are allowed: nothing there is replaced.
-///
-/// # Errors
-/// A [`Error::Usage`] naming both paths and their roles.
-pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
-    let real = |u: &&Use| u.path.as_os_str() != "-";
-    let reads: Vec<(&Use, Identity)> = reads
-        .iter()
-        .filter(real)
-        .map(|u| (u, Identity::of(&u.path)))
-        .collect();
-    let writes: Vec<(&Use, Identity)> = writes
-        .iter()
-        .filter(real)
-        .map(|u| (u, Identity::of(&u.path)))
-        .collect();
-    for (i, (w, wid)) in writes.iter().enumerate() {
-        if let Some((r, _)) = reads.iter().find(|(_, rid)| wid.same(rid)) {
-            return Err(Error::Usage(format!(
-                "{} ({}) is also {} ({}): a run never writes a file it reads; refusing to overwrite it",
-                crate::escape::shown_path(&w.path),
-                w.role,
-                crate::escape::shown_path(&r.path),
-                r.role
-            )));
-        }
-        if let Some((other, _)) = writes[..i]
-            .iter()
-            .find(|(_, oid)| wid.same(oid) && !(wid.device && oid.device))
-        {
-            return Err(Error::Usage(format!(
-                "{} ({}) and {} ({}) are one file: each output needs a file of its own",
-                crate::escape::shown_path(&other.path),
-                other.role,
-                crate::escape::shown_path(&w.path),
-                w.role
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The regular file `fd` is, if it is one: a descriptor of it of its own,
@@ -303,7 +259,7 @@ impl Target {
 }
 
 /// Temporary files alive now, removed if the process is interrupted.
-static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 /// Directories and lock files this run created, removed again if it fails
 /// ([`remove_created`]) or is interrupted.
@@ -312,7 +268,7 @@ static CREATED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Directories already swept of dead processes' temporary files.
 static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
-fn live() -> MutexGuard<'static, Vec<PathBuf>> {
+fn live() -> MutexGuard<'static, BTreeSet<PathBuf>> {
     LIVE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -327,6 +283,12 @@ fn created() -> MutexGuard<'static, Vec<PathBuf>> {
 /// # Errors
 /// When a directory cannot be created.
 pub fn create_dirs(dir: &Path) -> std::io::Result<()> {
+    made_dirs(dir).map(drop)
+}
+
+/// [`create_dirs`], saying which directories it made, the outermost first.
+fn made_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut made = Vec::new();
     let mut missing = Vec::new();
     let mut at = Some(dir);
     while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
@@ -335,12 +297,48 @@ pub fn create_dirs(dir: &Path) -> std::io::Result<()> {
     }
     for d in missing.into_iter().rev() {
         match std::fs::create_dir(d) {
-            Ok(()) => created().push(d.to_owned()),
+            Ok(()) => {
+                created().push(d.to_owned());
+                made.push(d.to_owned());
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(made)
+}
+
+/// The directory a run in chunks spools to (`--tmp-dir`, or `TMPDIR`'s),
+/// made with its missing parents when not there, and those removed again
+/// when the run ends (when empty): a run leaves no directory behind that
+/// it made only for its own temporary files.
+pub struct SpoolDir(Vec<PathBuf>);
+
+impl SpoolDir {
+    /// Makes `dir` if it is missing.
+    ///
+    /// # Errors
+    /// When `dir` is a file, or cannot be made.
+    pub fn make(dir: &Path) -> Result<SpoolDir> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{}: the directory for temporary files (--tmp-dir, or TMPDIR without it) is not a directory",
+                crate::escape::shown_path(dir)
+            )));
+        }
+        made_dirs(dir).map(SpoolDir).map_err(|e| Error::io(dir, e))
+    }
+}
+
+impl Drop for SpoolDir {
+    fn drop(&mut self) {
+        for dir in self.0.drain(..).rev() {
+            if std::fs::remove_dir(&dir).is_err() {
+                break;
+            }
+            forget_created(&dir);
+        }
+    }
 }
 
 /// Notes a file this run created (a lock file), removed if the run is
@@ -409,7 +407,7 @@ impl Staged {
         }
         let mut live = live();
         let temp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
-        live.push(temp.path().to_owned());
+        live.insert(temp.path().to_owned());
         drop(live);
         let staged = Staged {
             temp: Some(temp),
@@ -479,15 +477,20 @@ impl Staged {
 
 /// Makes a rename into `target`'s directory durable by syncing the directory.
 fn sync_parent(target: &Path) {
-    if let Some(dir) = target.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
+    sync_dir(&parent_dir(target));
+}
+
+/// The directory `target` is in (`.` for a bare name).
+fn parent_dir(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
     }
 }
 
@@ -502,15 +505,21 @@ struct Closed {
 
 impl Closed {
     /// Renames the file over its target and syncs the directory.
-    fn persist(mut self) -> Result<()> {
+    fn persist(self) -> Result<()> {
+        let target = self.rename()?;
+        sync_parent(&target);
+        Ok(())
+    }
+
+    /// Renames the file over its target (its directory not synced yet).
+    fn rename(mut self) -> Result<PathBuf> {
         let temp = self.temp.take().expect("until renamed");
         let mut live = live();
-        live.retain(|p| p != &*temp);
+        live.remove(&*temp);
         temp.persist(&self.target)
             .map_err(|e| Error::io(&self.target, e.error))?;
         drop(live);
-        sync_parent(&self.target);
-        Ok(())
+        Ok(std::mem::take(&mut self.target))
     }
 }
 
@@ -518,7 +527,7 @@ impl Drop for Closed {
     fn drop(&mut self) {
         if let Some(temp) = self.temp.take() {
             let mut live = live();
-            live.retain(|p| p != &*temp);
+            live.remove(&*temp);
             drop(temp);
         }
     }
@@ -528,7 +537,7 @@ impl Drop for Staged {
     fn drop(&mut self) {
         if let Some(temp) = self.temp.take() {
             let mut live = live();
-            live.retain(|p| p != temp.path());
+            live.remove(temp.path());
             drop(temp);
         }
     }
@@ -568,8 +577,21 @@ impl Staging {
     /// # Errors
     /// The first rename that fails; later files are removed, not renamed.
     pub fn commit(self) -> Result<()> {
-        for staged in self.staged {
-            staged.persist()?;
+        // Each directory is synced once, not once a file (an `--out-dir` of
+        // 100,000 files in one directory), and all of them before the last
+        // file (the index) is renamed.
+        let last = self.staged.len().saturating_sub(1);
+        let mut unsynced: BTreeSet<PathBuf> = BTreeSet::new();
+        for (i, staged) in self.staged.into_iter().enumerate() {
+            if i == last {
+                for dir in std::mem::take(&mut unsynced) {
+                    sync_dir(&dir);
+                }
+            }
+            unsynced.insert(parent_dir(&staged.rename()?));
+        }
+        for dir in &unsynced {
+            sync_dir(dir);
         }
         Ok(())
     }

@@ -1195,3 +1195,75 @@ fn a_failed_run_removes_the_directories_and_lock_files_it_created() {
         assert!(d.join("new/seen.ndx").is_file() && d.join("new/seen.ndx.lock").is_file());
     }
 }
+
+#[test]
+fn a_spool_directory_the_run_made_is_gone_when_it_ends() {
+    // `--tmp-dir new/spool` (or a TMPDIR not there) is made for the run's
+    // temporary files only: no run leaves it behind, as no failed run does.
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "--memory-limit",
+            "64K",
+            "--tmp-dir",
+            "new/spool",
+            "in.jsonl",
+            "-o",
+            "o.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(d.join("o.jsonl").is_file());
+    assert!(
+        !d.join("new").exists(),
+        "{:?}",
+        crate::util::tree(d)
+            .iter()
+            .map(|e| &e.0)
+            .collect::<Vec<_>>()
+    );
+    // One that was there stays.
+    std::fs::create_dir(d.join("kept")).unwrap();
+    let out = run(
+        d,
+        &[
+            "scan",
+            "-q",
+            "--memory-limit",
+            "64K",
+            "--tmp-dir",
+            "kept",
+            "in.jsonl",
+        ],
+    );
+    assert!(matches!(out.code, 0 | 1), "{out:?}");
+    assert!(d.join("kept").is_dir());
+}
+
+#[test]
+fn a_tmpdir_that_is_a_file_is_refused_by_name() {
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    std::fs::write(d.join("afile"), "old\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["scan", "-q", "--memory-limit", "64K", "in.jsonl"])
+        .current_dir(d)
+        .env_clear()
+        .env("TMPDIR", d.join("afile"))
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("afile: the directory for temporary files (--tmp-dir, or TMPDIR without it) is not a directory"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(d.join("afile")).unwrap(), "old\n");
+}
