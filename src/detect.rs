@@ -77,7 +77,6 @@ pub enum Match {
 }
 
 mod postings;
-pub use postings::HashedKey;
 use postings::{Arena, BatchAdds, PostingTable, LIST, NONE};
 
 mod exact;

@@ -17,7 +17,7 @@
 use crate::chunked::{DirSink, Held, OneStream, PartWriter, Sink};
 use crate::config::OnError;
 use crate::error::{Error, Result};
-use crate::input::{self, Texts};
+use crate::input::{self, InputPath, Texts};
 use crate::output::{self, Annotate, Annotations, Destination};
 use crate::pipeline::analyze_after;
 use crate::plan::{Command, IndexUse, Plan, ReportFormat, ReportTo};
@@ -219,15 +219,11 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         Some(_) => Some(crate::target::SpoolDir::make(&plan.spool_dir).map_err(Failure::one)?),
         None => None,
     };
-    if let Some(d) = &plan.destination {
-        let formats: Vec<_> = plan
-            .inputs
-            .iter()
-            .map(|i| (i, input::format_peeked(i, config)))
-            .collect();
-        crate::parquet::check_destination(&formats, d).map_err(Failure::one)?;
-        output::plan(&formats, d, config.annotate).map_err(Failure::one)?;
-    }
+    let peeked = plan
+        .inputs
+        .iter()
+        .map(|i| (i, input::format_peeked(i, config)));
+    check_destination(plan, peeked).map_err(Failure::one)?;
     if !plan.one_chunk() && config.on_error == OnError::Fail {
         // Every input that cannot be opened is named before anything is read.
         let unreadable: Vec<Error> = plan
@@ -324,14 +320,10 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             });
         }
     };
-    if let Some(d) = &plan.destination {
-        // Checked again with what reading found (standard input's format
-        // shows only once it is read).
-        let sources = &running.stream.seen().sources;
-        let formats: Vec<_> = sources.iter().map(|s| (&s.input, s.format)).collect();
-        crate::parquet::check_destination(&formats, d).map_err(Failure::one)?;
-        output::plan(&formats, d, config.annotate).map_err(Failure::one)?;
-    }
+    // Checked again with what reading found (standard input's format shows
+    // only once it is read).
+    let sources = &running.stream.seen().sources;
+    check_destination(plan, sources.iter().map(|s| (&s.input, s.format))).map_err(Failure::one)?;
     let updating = plan.index.writes().is_some();
     match running.deliver(first) {
         Err(e) if is_broken_pipe(&e) => {
@@ -459,6 +451,21 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         }
     }
     Ok(status)
+}
+
+/// Refuses a destination `clean` cannot write `inputs` (each with its
+/// format) to, before anything is written; without a destination `inputs`
+/// are not looked at (nor their formats found).
+fn check_destination<'i>(
+    plan: &Plan,
+    inputs: impl Iterator<Item = (&'i InputPath, crate::Format)>,
+) -> Result<()> {
+    if let Some(d) = &plan.destination {
+        let inputs: Vec<_> = inputs.collect();
+        crate::parquet::check_destination(&inputs, d)?;
+        output::plan(&inputs, d, plan.config.annotate)?;
+    }
+    Ok(())
 }
 
 /// Bytes of text a chunk holds at most under a memory limit (a chunk holds
@@ -842,13 +849,8 @@ fn add_totals(all: &mut Summary, chunk: &Summary) {
 /// The report's line of totals, for standard error.
 pub(crate) fn totals(s: &Summary) -> String {
     format!(
-        "dropped {} near-duplicate {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
-        report::thousands(s.dropped_documents),
-        if s.dropped_documents == 1 {
-            "document"
-        } else {
-            "documents"
-        },
+        "dropped {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
+        report::plural(s.dropped_documents, "near-duplicate document"),
         report::thousands(s.removed_blocks),
         report::thousands(s.blocks),
         report::thousands(s.removed_bytes),

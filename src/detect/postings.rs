@@ -2,8 +2,6 @@
 //! fingerprint to the representatives holding it, and the arena their
 //! longer lists live in; and the hasher of keys that are hashes already.
 
-use std::hash::Hasher;
-
 /// The shingle index: an open-addressing table from a shingle's 32-bit
 /// fingerprint to its posting list, 8 bytes a slot where a
 /// `HashMap<u64, (u32, u32)>` takes 17. Two shingles whose fingerprints collide
@@ -307,29 +305,5 @@ impl BatchAdds {
             self.taken.push(at);
         }
         self.places[at].1 += n;
-    }
-}
-
-/// Hasher for keys that are already xxh3 hashes: passes their bits through.
-#[derive(Default)]
-pub struct HashedKey(u64);
-
-impl Hasher for HashedKey {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
-    fn write_u128(&mut self, n: u128) {
-        // Truncation keeps the low, well-mixed half of an xxh3-128 key.
-        #[allow(clippy::cast_possible_truncation)]
-        let low = n as u64;
-        self.0 ^= low;
     }
 }

@@ -50,6 +50,15 @@ impl Delta {
         (at, u32::try_from(s.len()).unwrap_or(u32::MAX))
     }
 
+    /// The delta with its records in the order a segment stores them.
+    fn sorted(mut self) -> Delta {
+        self.exact.sort_unstable_by_key(exact_key);
+        self.postings.sort_unstable();
+        self.members.sort_unstable();
+        self.bands.sort_unstable();
+        self
+    }
+
     /// Everything in `index`, renumbered to follow `docs` documents and
     /// `blocks` blocks (for a merge; 0 and 0 for segments that already follow).
     fn from_history(index: &Segment, docs: u32, blocks: u32) -> Delta {
@@ -471,14 +480,10 @@ fn trim_groups<T, G: PartialEq>(
 pub fn write(
     path: &Path,
     old: Option<&Segment>,
-    mut delta: Delta,
+    delta: Delta,
     params: &IndexParams,
 ) -> Result<Staged> {
-    delta.exact.sort_unstable_by_key(exact_key);
-    delta.postings.sort_unstable();
-    delta.members.sort_unstable();
-    delta.bands.sort_unstable();
-    write_items(path, old, &Items::Delta(&delta), params)
+    write_items(path, old, &Items::Delta(&delta.sorted()), params)
 }
 
 /// [`write()`] for a chunked run's scratch segments: into an unnamed file in
@@ -490,14 +495,10 @@ pub fn write(
 pub fn write_scratch(
     dir: &Path,
     label: &Path,
-    mut delta: Delta,
+    delta: Delta,
     params: &IndexParams,
 ) -> Result<Segment> {
-    delta.exact.sort_unstable_by_key(exact_key);
-    delta.postings.sort_unstable();
-    delta.members.sort_unstable();
-    delta.bands.sort_unstable();
-    scratch_items(dir, label, None, &Items::Delta(&delta), params)
+    scratch_items(dir, label, None, &Items::Delta(&delta.sorted()), params)
 }
 
 fn scratch_items(
