@@ -502,6 +502,16 @@ def test_html_equals_the_cli(cli, spark, tmp_path, small, capsys):
     assert (tmp_path / "u.html").read_bytes() == page
 
 
+def spark_clean(cwd, *args):
+    """`python -m neardup.spark clean ARGS...` run in `cwd`, its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+
+
 @pytest.mark.parametrize(
     "flags",
     [["-o", "o.jsonl", "--html", "o.jsonl"], ["-o", "o.jsonl", "--report", "r", "--html", "r"],
@@ -511,12 +521,7 @@ def test_html_equals_the_cli(cli, spark, tmp_path, small, capsys):
 def test_html_paths_are_refused_as_the_cli_refuses_them(cli, tmp_path, small, flags):
     flags = [f if f.startswith("-") else str(tmp_path / f) for f in flags]
     refused = cli.run("clean", small, *flags, check=False)
-    done = subprocess.run(
-        [sys.executable, "-m", "neardup.spark", "clean", str(small), *flags],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = spark_clean(tmp_path, small, *flags)
     assert (refused.returncode, done.returncode) == (2, 2)
     assert done.stderr.strip() == refused.stderr.decode().strip()
     assert list(tmp_path.iterdir()) == []
@@ -532,12 +537,7 @@ def test_a_run_whose_every_input_is_skipped_says_why_as_the_cli_does(cli, tmp_pa
         (tree / name).write_bytes(gzip.compress(b'{"id": "1", "text": "x y z"}\n' * 50)[:30])
     flags = ["-o", str(tmp_path / "o.jsonl"), "--on-error", "skip"]
     refused = cli.run("clean", tree, *flags, check=False)
-    done = subprocess.run(
-        [sys.executable, "-m", "neardup.spark", "clean", str(tree), *flags],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = spark_clean(tmp_path, tree, *flags)
     assert (refused.returncode, done.returncode) == (2, 2)
     # (Spark's own log lines come first.)
     said = done.stderr.strip().splitlines()[-1]
