@@ -700,27 +700,8 @@ fn text_bytes(path: &Path, most: u64) -> Option<u64> {
         // Parquet is compressed inside; its footer tells by how much.
         crate::parquet::decoded_size(path).unwrap_or(estimate)
     } else if compression != crate::compress::Compression::None {
-        decoded_size(path, compression, most).unwrap_or(estimate)
+        text_and_lines(path, most).map_or(estimate, |(bytes, _)| bytes)
     } else {
         size
     })
-}
-
-/// How many bytes the compressed file `path` decodes to, counted up to a
-/// little past `most`; `None` when it cannot be read or decoded (the run
-/// names the error when it reads it).
-fn decoded_size(path: &Path, compression: crate::compress::Compression, most: u64) -> Option<u64> {
-    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
-    let mut decoded = crate::compress::decoder(file, compression).ok()?;
-    let mut counted = 0u64;
-    let mut buf = vec![0; 1 << 16];
-    while counted <= most {
-        match decoded.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => counted += n as u64,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    Some(counted)
 }

@@ -30,6 +30,17 @@ impl Use {
             role: role.into(),
         }
     }
+
+    /// Whether it names a path (`-` is standard input or output).
+    #[must_use]
+    pub fn is_path(&self) -> bool {
+        self.path.as_os_str() != "-"
+    }
+
+    /// `PATH (ROLE)`, the path escaped for a message.
+    pub(crate) fn shown(&self) -> String {
+        format!("{} ({})", crate::escape::shown_path(&self.path), self.role)
+    }
 }
 
 mod distinct;
@@ -95,13 +106,12 @@ pub fn regular_file(fd: std::os::fd::BorrowedFd<'_>) -> Option<(File, (u64, u64)
 /// # Errors
 /// A [`Error::Usage`] naming the path, its role and the index.
 pub fn check_not_locks(locks: &[Use], writes: &[Use]) -> Result<()> {
-    for w in writes.iter().filter(|u| u.path.as_os_str() != "-") {
+    for w in writes.iter().filter(|u| u.is_path()) {
         let wid = Identity::of(&w.path);
         if let Some(lock) = locks.iter().find(|l| wid.same(&Identity::of(&l.path))) {
             return Err(Error::Usage(format!(
-                "{} ({}) is the lock file of {}: a run never replaces an index's lock file (two updates of the index could then run at once); choose another name",
-                crate::escape::shown_path(&w.path),
-                w.role,
+                "{} is the lock file of {}: a run never replaces an index's lock file (two updates of the index could then run at once); choose another name",
+                w.shown(),
                 lock.role
             )));
         }

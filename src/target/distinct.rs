@@ -14,18 +14,14 @@ use std::path::Path;
 ///
 /// # Errors
 /// A [`Error::Usage`] naming both paths and their roles.
-pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
-    let real = |u: &&Use| u.path.as_os_str() != "-";
-    let reads: Vec<(&Use, Identity)> = reads
-        .iter()
-        .filter(real)
-        .map(|u| (u, Identity::of(&u.path)))
-        .collect();
-    let writes: Vec<(&Use, Identity)> = writes
-        .iter()
-        .filter(real)
-        .map(|u| (u, Identity::of(&u.path)))
-        .collect();
+pub fn check_distinct<'a>(reads: &'a [Use], writes: &'a [Use]) -> Result<()> {
+    let identified = |uses: &'a [Use]| -> Vec<(&'a Use, Identity)> {
+        uses.iter()
+            .filter(|u| u.is_path())
+            .map(|u| (u, Identity::of(&u.path)))
+            .collect()
+    };
+    let (reads, writes) = (identified(reads), identified(writes));
     // Each path is looked up by name and by file among those before it, not
     // compared with each: an `--out-dir` of 100,000 files would otherwise
     // make 10^10 comparisons. The first match in order is named, as a scan
@@ -36,11 +32,9 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
         if let Some(r) = read_by.first(wid, |_| true) {
             let r = reads[r].0;
             return Err(Error::Usage(format!(
-                "{} ({}) is also {} ({}): a run never writes a file it reads; refusing to overwrite it",
-                crate::escape::shown_path(&w.path),
-                w.role,
-                crate::escape::shown_path(&r.path),
-                r.role
+                "{} is also {}: a run never writes a file it reads; refusing to overwrite it",
+                w.shown(),
+                r.shown()
             )));
         }
         // Two writes to one character device are allowed (nothing there is
@@ -48,11 +42,9 @@ pub fn check_distinct(reads: &[Use], writes: &[Use]) -> Result<()> {
         if let Some(o) = written.first(wid, |o| !(wid.device && writes[o].1.device)) {
             let other = writes[o].0;
             return Err(Error::Usage(format!(
-                "{} ({}) and {} ({}) are one file: each output needs a file of its own",
-                crate::escape::shown_path(&other.path),
-                other.role,
-                crate::escape::shown_path(&w.path),
-                w.role
+                "{} and {} are one file: each output needs a file of its own",
+                other.shown(),
+                w.shown()
             )));
         }
         written.add(wid, i);

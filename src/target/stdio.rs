@@ -16,17 +16,15 @@ pub fn check_stdout_apart(reads: &[Use], writes: &[Use]) -> Result<()> {
     let Some(out) = stdout_file() else {
         return Ok(());
     };
-    let real = |u: &&Use| u.path.as_os_str() != "-";
     if let Some(u) = reads
         .iter()
         .chain(writes)
-        .filter(real)
+        .filter(|u| u.is_path())
         .find(|u| Identity::of(&u.path).file == Some(out))
     {
         return Err(Error::Usage(format!(
-            "standard output is {} ({}): a run never writes into a file it reads or writes by name; send standard output elsewhere, or give -o FILE",
-            crate::escape::shown_path(&u.path),
-            u.role
+            "standard output is {}: a run never writes into a file it reads or writes by name; send standard output elsewhere, or give -o FILE",
+            u.shown()
         )));
     }
     Ok(())
@@ -46,10 +44,10 @@ pub fn check_stdin_apart(writes: &[Use], uses_stdout: bool) -> Result<()> {
     };
     let written = writes
         .iter()
-        .filter(|u| u.path.as_os_str() != "-")
+        .filter(|u| u.is_path())
         .find(|u| Identity::of(&u.path).file == Some(stdin));
     let what = match written {
-        Some(u) => format!("{} ({})", crate::escape::shown_path(&u.path), u.role),
+        Some(u) => u.shown(),
         None if uses_stdout && stdout_file() == Some(stdin) => "also standard output".into(),
         None => return Ok(()),
     };
@@ -59,27 +57,24 @@ pub fn check_stdin_apart(writes: &[Use], uses_stdout: bool) -> Result<()> {
 }
 
 /// The device and inode of standard input when it is a regular file.
-#[cfg(unix)]
 fn stdin_file() -> Option<(u64, u64)> {
-    use std::os::fd::AsFd;
-    super::regular_file(std::io::stdin().as_fd()).map(|(_, id, _)| id)
-}
-
-/// Elsewhere, standard input is not compared.
-#[cfg(not(unix))]
-fn stdin_file() -> Option<(u64, u64)> {
-    None
+    regular_file_id(&std::io::stdin())
 }
 
 /// The device and inode of standard output when it is a regular file.
-#[cfg(unix)]
 fn stdout_file() -> Option<(u64, u64)> {
-    use std::os::fd::AsFd;
-    super::regular_file(std::io::stdout().as_fd()).map(|(_, id, _)| id)
+    regular_file_id(&std::io::stdout())
 }
 
-/// Elsewhere, standard output is not compared.
+/// The device and inode of the standard stream `stream` when it is a
+/// regular file.
+#[cfg(unix)]
+fn regular_file_id(stream: &impl std::os::fd::AsFd) -> Option<(u64, u64)> {
+    super::regular_file(stream.as_fd()).map(|(_, id, _)| id)
+}
+
+/// Elsewhere, the standard streams are not compared.
 #[cfg(not(unix))]
-fn stdout_file() -> Option<(u64, u64)> {
+fn regular_file_id<T>(_: &T) -> Option<(u64, u64)> {
     None
 }
