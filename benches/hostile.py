@@ -12,6 +12,7 @@ full is a 1 MiB tmpfs mounted inside it (as root; skipped otherwise).
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -263,11 +264,20 @@ def case_targets():
         row("Smaller: --update, output pipe closed", "neardup clean r.jsonl --index p.ndx --update \\| (closed)", "index unchanged and said so, or exit != 0", f"exit {code}; index {'unchanged' if unchanged else 'updated'}; {short(err, 80)}", unchanged and (code != 0 or "not updated" in err or "index" in err) and not crashed(code if code >= 0 else 99, err))
 
 
+@contextlib.contextmanager
 def tmpfs(d, size="1m"):
+    """A tmpfs of `size` mounted at `d`/small (None when it cannot be:
+    not root), unmounted when the block ends."""
     mnt = os.path.join(d, "small")
     os.mkdir(mnt)
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", mnt], capture_output=True)
-    return mnt if r.returncode == 0 else None
+    if r.returncode != 0:
+        yield None
+        return
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", mnt])
 
 
 def fill(mnt):
@@ -286,11 +296,10 @@ def case_disk_full():
     with tempfile.TemporaryDirectory() as d:
         setup(d)
         write_records(os.path.join(d, "big.jsonl"), 2000, 150)
-        mnt = tmpfs(d)
-        if mnt is None:
-            row("3/4: disk full", "mount tmpfs", "", "skipped (not root)", True)
-            return
-        try:
+        with tmpfs(d) as mnt:
+            if mnt is None:
+                row("3/4: disk full", "mount tmpfs", "", "skipped (not root)", True)
+                return
             with open(os.path.join(mnt, "old.jsonl"), "w") as f:
                 f.write("old\n")
             for limit in [[], ["--memory-limit", "1M"]]:
@@ -325,8 +334,6 @@ def case_disk_full():
             # Index build / update on a full disk.
             code, _, err = nd(["index", "build", "-q", "big.jsonl", "-o", "small/i.ndx"], d)
             row("3: index build on a full disk", "neardup index build big.jsonl -o small/i.ndx", "exit 2, no index, no temp", f"exit {code}; exists {os.path.exists(os.path.join(mnt, 'i.ndx'))}; temps {len(temps(mnt))}; {short(err, 60)}", code == 2 and not os.path.exists(os.path.join(mnt, "i.ndx")) and not temps(mnt))
-        finally:
-            subprocess.run(["umount", mnt])
 
 
 def case_file_size_limit():
@@ -635,9 +642,8 @@ def case_more_writes():
         write_records(os.path.join(d, "big.jsonl"), 3000, 150)
         nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
         nd(["index", "build", "-q", "big.jsonl", "-o", "big.ndx"], d)
-        mnt = tmpfs(d)
-        if mnt is not None:
-            try:
+        with tmpfs(d) as mnt:
+            if mnt is not None:
                 for args, what in [
                     (["clean", "-q", "big.jsonl", "-o", "small/o.jsonl.zst"], "-o .zst"),
                     (["clean", "-q", "big.jsonl", "-o", "small/o.jsonl.gz", "--memory-limit", "1M"], "-o .gz in chunks"),
@@ -653,8 +659,6 @@ def case_more_writes():
                     left = [f for f in os.listdir(mnt)]
                     ok = code == 2 and sha(os.path.join(d, "u.ndx")) == before and not left and not os.path.exists(os.path.join(d, "o.jsonl")) and not os.path.exists(os.path.join(d, "o2.jsonl"))
                     row(f"3: disk full: {what}", "neardup " + " ".join(args), "exit 2, nothing written or changed", f"exit {code}; index {'unchanged' if sha(os.path.join(d, 'u.ndx')) == before else 'CHANGED'}; left {left}; {short(err, 60)}", ok)
-            finally:
-                subprocess.run(["umount", mnt])
         # Two updates of one index at once: both batches land.
         for i in range(2):
             with open(os.path.join(d, f"batch{i}.jsonl"), "w") as f:
@@ -810,11 +814,10 @@ def case_readonly():
     """Session 17: a read-only file system (tmpfs remounted read-only)."""
     with tempfile.TemporaryDirectory() as d:
         setup(d)
-        mnt = tmpfs(d, "4m")
-        if mnt is None:
-            row("faults: read-only", "mount tmpfs", "", "skipped (not root)", True)
-            return
-        try:
+        with tmpfs(d, "4m") as mnt:
+            if mnt is None:
+                row("faults: read-only", "mount tmpfs", "", "skipped (not root)", True)
+                return
             with open(os.path.join(mnt, "o.jsonl"), "w") as f:
                 f.write("old\n")
             nd(["index", "build", "-q", "r.jsonl", "-o", "small/i.ndx"], d)
@@ -829,8 +832,6 @@ def case_readonly():
                 row(f"faults: read-only target, {' '.join(a for a in args[:2] if a != '-q')} {args[-1]}", "neardup " + " ".join(args), "exit 2 with a message, nothing changed", f"exit {code}; {short(err, 70)}", ok)
             code, out, err = nd(["scan", "-q", "a.txt", "--index", "small/i.ndx"], d)
             row("faults: a read-only index is read", "neardup scan a.txt --index small/i.ndx (ro)", "exit 0 or 1", f"exit {code}; {short(err, 60)}", code in (0, 1))
-        finally:
-            subprocess.run(["umount", mnt])
 
 
 def case_compressed():
@@ -956,16 +957,13 @@ def case_s18_tmp():
                                ("--tmp-dir", ["scan", "-q", "--memory-limit", "64K", "--tmp-dir", "gone/t", "r.jsonl"], None)]:
             code, _, err = nd(args, d, env=env)
             row(f"s18: {how} missing", "neardup " + " ".join(args), "exit 0/1, the directory made for the run not left", f"exit {code}; left {os.path.exists(os.path.join(d, 'gone'))}", code in (0, 1) and not os.path.exists(os.path.join(d, "gone")))
-        mnt = tmpfs(d)
-        if mnt is None:
-            return
-        try:
+        with tmpfs(d) as mnt:
+            if mnt is None:
+                return
             with open(os.path.join(d, "o.jsonl"), "w") as f:
                 f.write("old\n")
             code, _, err = nd(["clean", "-q", "--memory-limit", "1M", "--tmp-dir", "small", "big.jsonl", "-o", "o.jsonl"], d)
             row("s18: --tmp-dir on a full tmpfs", "neardup clean --memory-limit 1M --tmp-dir small big.jsonl -o o.jsonl", "exit 2, output old, spool empty", f"exit {code}; out {'old' if old(os.path.join(d, 'o.jsonl')) else 'CHANGED'}; spool {os.listdir(mnt)}; {short(err, 60)}", code == 2 and old(os.path.join(d, "o.jsonl")) and not os.listdir(mnt))
-        finally:
-            subprocess.run(["umount", mnt])
 
 
 def case_s18_many():
