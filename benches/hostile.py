@@ -835,7 +835,9 @@ def case_readonly():
 
 
 def case_compressed():
-    """Session 17: cut, empty, concatenated and foreign compressed inputs."""
+    """Session 17: cut, empty, concatenated and foreign compressed inputs
+    (session 19: an empty file named as compressed holds no documents, as an
+    empty plain file does)."""
     with tempfile.TemporaryDirectory() as d:
         setup(d)
         r = open(os.path.join(d, "r.jsonl"), "rb").read()
@@ -844,7 +846,7 @@ def case_compressed():
         skip = b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"\0\0\0\0"
         cases = {
             "cut.jsonl.gz": (gz[: len(gz) // 2], 2), "cut.jsonl.zst": (zs[: len(zs) // 2], 2),
-            "empty.jsonl.gz": (b"", 2), "empty.jsonl.zst": (b"", 2), "header.txt.gz": (b"\x1f\x8b", 2),
+            "empty.jsonl.gz": (b"", 0), "empty.jsonl.zst": (b"", 0), "header.txt.gz": (b"\x1f\x8b", 2),
             "garbage.jsonl.gz": (gz + b"garbage\n", 2), "badframe.jsonl.zst": (b"\x28\xb5\x2f\xfd" + b"\xff" * 100, 2),
             "two-members.jsonl.gz": (gz + gz, 0), "skippable-between.jsonl.zst": (zs + skip + zs + skip, 0), "only-skippable.jsonl.zst": (skip, 0),
         }

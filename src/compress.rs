@@ -58,6 +58,9 @@ impl Compression {
 pub fn decompress(path: &Path, bytes: &[u8], compression: Compression) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len() * 4);
     let result = match compression {
+        // An empty file holds no documents, whatever its name says (as an
+        // empty plain file does): there is no stream in it to be corrupt.
+        _ if bytes.is_empty() => Ok(0),
         Compression::None => {
             out.extend_from_slice(bytes);
             Ok(0)
@@ -92,7 +95,10 @@ pub fn decompress_to<T>(
         }
     }
     let fail = |decoded: usize, e: std::io::Error| decode_error(path, compression, decoded, &e);
+    let empty = bytes.fill_buf().map_err(|e| Error::io(path, e))?.is_empty();
     match compression {
+        // Empty: no documents, as in `decompress`.
+        _ if empty => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::None => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::Gzip => {
             let mut r = Counting {
@@ -122,6 +128,11 @@ pub fn decoder<'a>(
     raw: impl std::io::BufRead + Send + 'a,
     compression: Compression,
 ) -> std::io::Result<Box<dyn Read + Send + 'a>> {
+    let mut raw = raw;
+    // Empty: no documents, as in `decompress`.
+    if compression != Compression::None && raw.fill_buf()?.is_empty() {
+        return Ok(Box::new(std::io::empty()));
+    }
     Ok(match compression {
         Compression::None => Box::new(raw),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),

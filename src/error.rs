@@ -31,23 +31,32 @@ pub enum Error {
     },
     /// The input holds a NUL byte, so it is taken for a binary file.
     #[error(
-        "{}: binary file (NUL byte at byte offset {offset}); pass --text to read it anyway",
-        crate::escape::shown_path(path)
+        "{}: {}",
+        crate::escape::shown_path(path),
+        if *index {
+            "a neardup index, not text: give it to --index or --reference".to_owned()
+        } else {
+            format!("binary file (NUL byte at byte offset {offset}); pass --text to read it anyway")
+        }
     )]
     Binary {
         /// The file.
         path: PathBuf,
         /// 0-based offset of the first NUL byte.
         offset: usize,
+        /// Whether the file starts as a neardup index does.
+        index: bool,
     },
-    /// The input starts with a UTF-16 byte-order mark.
+    /// The input starts with a UTF-16 or UTF-32 byte-order mark.
     #[error(
-        "{}: UTF-16 text ({endian} byte-order mark) is not supported; convert it to UTF-8 first",
+        "{}: {encoding} text ({endian} byte-order mark) is not supported; convert it to UTF-8 first",
         crate::escape::shown_path(path)
     )]
     Utf16 {
         /// The file.
         path: PathBuf,
+        /// "UTF-16" or "UTF-32".
+        encoding: &'static str,
         /// "little-endian" or "big-endian".
         endian: &'static str,
     },

@@ -116,11 +116,25 @@ fn latin1_text_is_read_losslessly_with_a_warning() {
 fn empty_input_is_zero_documents() {
     // A scraper's empty batch: a file or standard input with no bytes holds
     // no documents; the run passes, with empty output.
+    // An empty file named as compressed holds no stream to be corrupt: no
+    // documents either (`touch batch.jsonl.gz`).
     let dir = tempdir();
-    std::fs::write(dir.path().join("empty.txt"), b"").unwrap();
-    std::fs::write(dir.path().join("empty.jsonl"), b"").unwrap();
+    for name in [
+        "empty.txt",
+        "empty.jsonl",
+        "empty.jsonl.gz",
+        "empty.txt.zst",
+    ] {
+        std::fs::write(dir.path().join(name), b"").unwrap();
+    }
     for extra in [&[][..], &["--memory-limit", "64K"][..]] {
-        for input in ["empty.txt", "empty.jsonl", "-"] {
+        for input in [
+            "empty.txt",
+            "empty.jsonl",
+            "empty.jsonl.gz",
+            "empty.txt.zst",
+            "-",
+        ] {
             let mut args = vec!["check", input];
             args.extend_from_slice(extra);
             let out = run_with_stdin(dir.path(), &args, Some(b""));
@@ -133,6 +147,7 @@ fn empty_input_is_zero_documents() {
             assert!(out.stdout.is_empty(), "{out:?}");
         }
         let mut args = vec!["clean", "--out-dir", "out", "empty.txt", "empty.jsonl"];
+        args.extend_from_slice(&["empty.jsonl.gz", "empty.txt.zst"]);
         args.extend_from_slice(extra);
         let out = run(dir.path(), &args);
         assert_eq!(out.code, 0, "{out:?}");
@@ -142,6 +157,12 @@ fn empty_input_is_zero_documents() {
                 b""
             );
         }
+        // Compressed as its input is: a valid stream of nothing.
+        let gz = std::fs::read(dir.path().join("out/empty.jsonl.gz")).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&gz[..]), &mut text)
+            .unwrap();
+        assert_eq!(text, "");
         std::fs::remove_dir_all(dir.path().join("out")).unwrap();
     }
 }
@@ -414,6 +435,38 @@ fn utf16_is_refused_by_name() {
         &run(dir.path(), &["scan", "u16.txt"]),
         "u16.txt: UTF-16 text (little-endian byte-order mark)",
     );
+    // UTF-32's little-endian mark starts as UTF-16's does; its big-endian
+    // one starts with NUL bytes. Each is named for what it is, read whole,
+    // compressed or from standard input.
+    for (name, mark, endian) in [
+        ("le32.txt", [0xFF, 0xFE, 0, 0], "little-endian"),
+        ("be32.txt", [0, 0, 0xFE, 0xFF], "big-endian"),
+    ] {
+        let mut bytes = mark.to_vec();
+        for c in "hello".chars() {
+            let unit = c as u32;
+            bytes.extend_from_slice(&if endian == "little-endian" {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
+        }
+        std::fs::write(dir.path().join(name), &bytes).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{name}.gz")),
+            crate::util::gzip(&bytes),
+        )
+        .unwrap();
+        let said = format!("UTF-32 text ({endian} byte-order mark) is not supported");
+        assert_error(
+            &run(dir.path(), &["scan", name]),
+            &format!("{name}: {said}"),
+        );
+        let gz = format!("{name}.gz");
+        assert_error(&run(dir.path(), &["scan", &gz]), &format!("{gz}: {said}"));
+        let out = run_with_stdin(dir.path(), &["scan", "-"], Some(&bytes));
+        assert_error(&out, &said);
+    }
 }
 
 #[test]

@@ -902,3 +902,67 @@ fn no_run_replaces_the_lock_file_of_an_index() {
         assert_eq!(crate::util::tree(d), before, "{args}");
     }
 }
+
+#[test]
+fn a_walk_passes_over_indexes_and_their_lock_files() {
+    // A feed directory that keeps its index beside the batches: the index
+    // and its lock file are never taken for text.
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir(d.join("feed")).unwrap();
+    let (a, b) = ("feed/a.jsonl", "feed/b.jsonl");
+    std::fs::write(
+        d.join(a),
+        "{\"id\":\"a\",\"text\":\"the council met on tuesday to set the budget for the year\"}\n",
+    )
+    .unwrap();
+    std::fs::write(d.join(b), "{\"id\":\"b\",\"text\":\"the council met on tuesday to set the budget for the year\"}\n{\"id\":\"c\",\"text\":\"ferry services resume after the storm closed the harbour for days\"}\n").unwrap();
+    for _ in 0..2 {
+        // Built twice: the second build does not read the first's index.
+        let out = run(d, &["index", "build", "-q", "feed", "-o", "feed/seen.ndx"]);
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    assert!(d.join("feed/seen.ndx.lock").is_file());
+    let out = run(d, &["index", "stats", "--json", "feed/seen.ndx"]);
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["documents"], 3, "{out:?}");
+    let out = run(
+        d,
+        &[
+            "clean", "-q", "--json", "feed", "-o", "o.jsonl", "--report", "r.json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: Value = serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+    let inputs: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, [a, b]);
+    assert_eq!(
+        report["skipped"].as_array().map_or(0, Vec::len),
+        0,
+        "{report}"
+    );
+    let kept = std::fs::read_to_string(d.join("o.jsonl")).unwrap();
+    assert_eq!(kept.lines().count(), 2, "{kept}");
+    assert_eq!(run(d, &["clean", "-q", "feed", "--out-dir", "out"]).code, 0);
+    let mut written: Vec<_> = std::fs::read_dir(d.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["a.jsonl", "b.jsonl"]);
+    std::fs::remove_dir_all(d.join("out")).unwrap();
+    // Named, an index is read as an input would be, and said to be one.
+    let out = run(d, &["scan", "feed/seen.ndx"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "feed/seen.ndx: a neardup index, not text: give it to --index or --reference"
+        ),
+        "{out:?}"
+    );
+}

@@ -169,9 +169,10 @@ def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
                 fs.listStatus(status.getPath()),
                 key=lambda s: s.getPath().getName().encode("utf-8", "surrogateescape"),
             )
+            names = {c.getPath().getName(): c for c in children}
             for child in children:
                 name = child.getPath().getName()
-                if name.startswith("."):
+                if name.startswith(".") or _neardup_file(fs, child, names):
                     continue
                 visit(fs, child, shown.rstrip("/") + "/" + name)
             return
@@ -192,6 +193,38 @@ def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
     if errors:
         raise InputError(errors)
     return _files_on_executors(sc, found, options)
+
+
+#: The first bytes of a neardup index file.
+INDEX_MAGIC = b"NEARDUPI"
+
+#: Names of the data formats read, whose files a walk does not open to tell
+#: whether they are neardup indexes.
+_DATA_NAMES = (".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst")
+
+
+def _is_index(fs, status) -> bool:
+    """Whether a file starts as a neardup index does."""
+    if status.isDirectory() or status.getLen() < len(INDEX_MAGIC):
+        return False
+    stream = fs.open(status.getPath())
+    try:
+        return bytes(stream.read() for _ in range(len(INDEX_MAGIC))) == INDEX_MAGIC
+    finally:
+        stream.close()
+
+
+def _neardup_file(fs, status, siblings) -> bool:
+    """Whether a walk passes over this entry, as `clean`'s walk does: a
+    neardup index (an index kept beside the batches it saw), or the lock
+    file `INDEX.lock` beside one."""
+    name = status.getPath().getName()
+    if status.isDirectory():
+        return False
+    if name.endswith(".lock"):
+        index = siblings.get(name[: -len(".lock")])
+        return index is not None and _is_index(fs, index)
+    return not name.lower().endswith(_DATA_NAMES) and _is_index(fs, status)
 
 
 def _decompressed(name: str, data: bytes) -> bytes:

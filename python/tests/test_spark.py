@@ -139,6 +139,9 @@ def small(tmp_path_factory):
     second.append(b'{"id": "esc", "text": "caf\\u00e9 \\"quoted\\"\\n\\nline two"}')
     (tree / "b" / "z.jsonl").write_bytes(b"".join(second))
     (tree / ".hidden.jsonl").write_bytes(b"not json\n")
+    # An index kept beside the batches, and its lock file: passed over.
+    (tree / "b" / "seen.ndx").write_bytes(b"NEARDUPI\x01\x00\x00\x00" + bytes(200))
+    (tree / "b" / "seen.ndx.lock").write_bytes(b"")
     return tree
 
 

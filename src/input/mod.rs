@@ -2,13 +2,14 @@
 //! encoding policy, and JSON Lines records.
 //!
 //! Policy (also in the README): a directory is walked recursively in byte order
-//! of names, skipping hidden entries (names starting with `.`) and symbolic links
-//! to directories; a file given by name is always read. Bytes are never decoded
+//! of names, skipping hidden entries (names starting with `.`), symbolic links
+//! to directories and neardup's own index and lock files; a file given by name
+//! is always read. Bytes are never decoded
 //! into anything but UTF-8: invalid UTF-8 in JSON Lines is an error naming the
 //! line and byte offset; a text file with invalid UTF-8 (a Latin-1 page, say) is
 //! read losslessly, each invalid byte taken as `?` for hashing and the report
 //! and written back as it was (see [`Source::invalid_utf8`]); a UTF-16
-//! byte-order mark is refused by name, and a NUL byte marks a binary file,
+//! or UTF-32 byte-order mark is refused by name, and a NUL byte marks a binary file,
 //! refused unless `--text`. An empty file holds no documents.
 //!
 //! Formats: `--format`, else the name (`*.jsonl`, `*.ndjson`), else the content:

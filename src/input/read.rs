@@ -1,6 +1,6 @@
 //! An input's bytes: mapped, read or spooled (standard input, decompressed
 //! inputs), then checked against the encoding policy (UTF-8, no NUL byte,
-//! no UTF-16), whole or a piece at a time.
+//! no UTF-16 or UTF-32), whole or a piece at a time.
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
@@ -396,8 +396,9 @@ impl<R: Read> Read for Guard<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let limits = self.limits;
-        // Maybe UTF-16 (NUL bytes galore): its byte-order mark is told.
-        let utf16 = self.at == 0 && n > 0 && matches!(buf[0], 0xFF | 0xFE);
+        // Maybe UTF-16 or UTF-32 (NUL bytes galore): its byte-order mark is told.
+        let utf16 = self.at == 0
+            && (wide_bom(&buf[..n]).is_some() || matches!(buf[..n], [0xFF | 0xFE, ..]));
         let nul = if limits.refuse_binary && !utf16 {
             memchr::memchr(0, &buf[..n])
         } else {
@@ -407,6 +408,7 @@ impl<R: Read> Read for Guard<'_, R> {
             Error::Binary {
                 path: limits.path.to_owned(),
                 offset: self.at + offset,
+                index: self.at == 0 && buf[..n].starts_with(INDEX_MAGIC),
             }
         } else if self.at.saturating_add(n) > limits.max {
             Error::TooLarge {
@@ -477,6 +479,7 @@ pub(super) fn check_pieces(
                 return Err(Error::Binary {
                     path: path.to_owned(),
                     offset: at + offset,
+                    index: bytes.starts_with(INDEX_MAGIC),
                 });
             }
         }
@@ -500,20 +503,28 @@ pub(super) fn check_pieces(
     Ok(first_invalid)
 }
 
-/// Refuses an input that starts with a UTF-16 byte-order mark.
-pub(crate) fn check_start(path: &Path, bytes: &[u8]) -> Result<()> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        let endian = if bytes[0] == 0xFF {
-            "little-endian"
-        } else {
-            "big-endian"
-        };
-        return Err(Error::Utf16 {
-            path: path.to_owned(),
-            endian,
-        });
+/// The wide encoding whose byte-order mark `bytes` start with, and its
+/// byte order (UTF-32's little-endian mark starts as UTF-16's does).
+fn wide_bom(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => Some(("UTF-32", "little-endian")),
+        [0, 0, 0xFE, 0xFF, ..] => Some(("UTF-32", "big-endian")),
+        [0xFF, 0xFE, ..] => Some(("UTF-16", "little-endian")),
+        [0xFE, 0xFF, ..] => Some(("UTF-16", "big-endian")),
+        _ => None,
     }
-    Ok(())
+}
+
+/// Refuses an input that starts with a UTF-16 or UTF-32 byte-order mark.
+pub(crate) fn check_start(path: &Path, bytes: &[u8]) -> Result<()> {
+    match wide_bom(bytes) {
+        Some((encoding, endian)) => Err(Error::Utf16 {
+            path: path.to_owned(),
+            encoding,
+            endian,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `at` (or the end of `bytes`), or the first byte after it that is not a

@@ -1,5 +1,6 @@
 //! The command line's paths: files as given, directories walked in sorted
-//! order, `-` for standard input, `--glob` filters.
+//! order, `-` for standard input, `--glob` filters. A walk passes over hidden
+//! entries and neardup's own files: index files and their lock files.
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
@@ -70,6 +71,37 @@ pub(super) fn expand_one(
     Ok(())
 }
 
+/// The first bytes of a neardup index file (the store's format).
+pub const INDEX_MAGIC: &[u8; 8] = b"NEARDUPI";
+
+/// Whether `path` is a regular file (after links) that starts as a neardup
+/// index does.
+#[must_use]
+pub fn is_index_file(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && File::open(path).is_ok_and(|mut f| f.read_exact(&mut magic).is_ok())
+        && &magic == INDEX_MAGIC
+}
+
+/// Whether a walk passes over file `name` of `dir`, whose sorted listing is
+/// `names`: a neardup index (what `--index ... --update` or `index build`
+/// wrote there: never text to clean), or the lock file `INDEX.lock` beside
+/// one. Files named by the data formats read are not opened to tell.
+fn is_neardup_file(dir: &Path, name: &std::ffi::OsStr, names: &[std::ffi::OsString]) -> bool {
+    let bytes = name.as_encoded_bytes();
+    if let Some(index) = bytes.strip_suffix(b".lock") {
+        return names
+            .binary_search_by(|n| n.as_encoded_bytes().cmp(index))
+            .is_ok_and(|i| is_index_file(&dir.join(&names[i])));
+    }
+    let data = [
+        ".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst",
+    ];
+    let lower = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+    !data.iter().any(|ext| lower.ends_with(ext)) && is_index_file(&dir.join(name))
+}
+
 /// Files under `dir` in sorted order; `filter` (the `--glob` patterns) is
 /// matched against paths relative to the walked directory.
 pub(super) fn walk(
@@ -84,12 +116,12 @@ pub(super) fn walk(
         entries.push(entry.file_name());
     }
     entries.sort();
-    for name in entries {
+    for name in &entries {
         if name.as_encoded_bytes().first() == Some(&b'.') {
             continue;
         }
-        let path = dir.join(&name);
-        let rel = relative.join(&name);
+        let path = dir.join(name);
+        let rel = relative.join(name);
         // An entry that went away since the listing, or a link to nothing, is
         // kept as an input: reading it fails with a message naming it, which
         // `--on-error` then treats like any unreadable file.
@@ -114,7 +146,8 @@ pub(super) fn walk(
         } else {
             link.is_file()
         };
-        if file && filter.is_none_or(|f| f.is_match(&rel)) {
+        if file && filter.is_none_or(|f| f.is_match(&rel)) && !is_neardup_file(dir, name, &entries)
+        {
             out.push(InputPath {
                 path,
                 relative: rel,

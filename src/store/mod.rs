@@ -64,7 +64,7 @@ pub use crate::prior::{
     KIND_SKIPPED, KIND_UNIQUE, MEMBERS_KEPT,
 };
 
-const MAGIC: &[u8; 8] = b"NEARDUPI";
+const MAGIC: &[u8; 8] = crate::input::INDEX_MAGIC;
 /// The format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 64;

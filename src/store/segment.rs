@@ -122,19 +122,11 @@ pub fn check_locks(indexes: &[&Path], writes: &[crate::target::Use]) -> Result<(
         .collect();
     for w in writes {
         let index = w.path.with_extension("");
-        if w.path.extension().is_some_and(|e| e == "lock") && is_index(&index) {
+        if w.path.extension().is_some_and(|e| e == "lock") && crate::input::is_index_file(&index) {
             locks.push(Use::new(w.path.clone(), shown(&index)));
         }
     }
     crate::target::check_not_locks(&locks, writes)
-}
-
-/// Whether `path` is a regular file that starts as a neardup index does.
-fn is_index(path: &Path) -> bool {
-    let mut magic = [0u8; 8];
-    std::fs::metadata(path).is_ok_and(|m| m.is_file())
-        && File::open(path).is_ok_and(|f| read_at(&f, &mut magic, 0).is_ok())
-        && &magic == MAGIC
 }
 
 /// An index's exclusive lock, taken by [`lock`]. When this run created the
