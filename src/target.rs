@@ -44,6 +44,7 @@ impl Use {
 }
 
 mod distinct;
+mod durable;
 mod stdio;
 pub use distinct::check_distinct;
 pub use stdio::{check_stdin_apart, check_stdout_apart};
@@ -250,8 +251,9 @@ impl Target {
         }
     }
 
-    /// Done writing: a staged file is synced and handed to `staging` (to be
-    /// renamed at the end of the run); a direct one is flushed.
+    /// Done writing: a staged file is handed to `staging` (to be synced with
+    /// every other and renamed at the end of the run); a direct one is
+    /// flushed.
     ///
     /// # Errors
     /// Flushing or syncing fails.
@@ -260,7 +262,7 @@ impl Target {
             Target::Stdout(mut out) => out.flush().map_err(|e| Error::io("<stdout>", e)),
             Target::Direct(mut file, path) => file.flush().map_err(|e| Error::io(path, e)),
             Target::Staged(s) => {
-                s.sync()?;
+                durable::finished(s.file()).map_err(|e| Error::io(&s.target, e))?;
                 staging.add(s);
                 Ok(())
             }
@@ -402,6 +404,7 @@ impl Staged {
         };
         create_dirs(&dir).map_err(|e| Error::io(&dir, e))?;
         sweep(&dir);
+        durable::staging_in(&dir).map_err(|e| Error::io(&dir, e))?;
         let mut builder = tempfile::Builder::new();
         let prefix = format!("{prefix}{}-{}-", std::process::id(), own_start());
         builder.prefix(&prefix).suffix(".tmp");
@@ -587,6 +590,8 @@ impl Staging {
     /// # Errors
     /// The first rename that fails; later files are removed, not renamed.
     pub fn commit(self) -> Result<()> {
+        // Every file's data is on disk before the first rename.
+        durable::flush()?;
         // Each directory is synced once, not once a file (an `--out-dir` of
         // 100,000 files in one directory), and all of them before the last
         // file (the index) is renamed.
