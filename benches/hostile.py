@@ -139,6 +139,18 @@ def refused(case, args, d, expect_unchanged, pass_fds=(), env=None):
     row(case, "neardup " + " ".join(args), "exit 2, nothing changed", got, ok)
 
 
+def passed_over(case, args, d, index):
+    """A run whose walked inputs include neardup index `index` (or a link to
+    it): it runs (exit 0), never reading the index as an input, and the
+    index afterwards holds each document once (not the index's own bytes)."""
+    code, _, err = nd(args, d)
+    stats_code, out, _ = nd(["index", "stats", "--json", index], d)
+    docs = json.loads(out)["documents"] if stats_code == 0 else None
+    read_as_input = "binary file" in err or "include text files" in err
+    ok = code == 0 and docs is not None and not read_as_input and not crashed(code, err)
+    row(case, "neardup " + " ".join(args), "exit 0, the index passed over by the walk and updated", f"exit {code}; {short(err)}; index holds {docs} documents", ok)
+
+
 def case_aliases():
     with tempfile.TemporaryDirectory() as d:
         setup(d)
@@ -775,7 +787,9 @@ def case_paths():
         nd(["index", "build", "-q", "a.txt", "-o", "i3.ndx"], d)
         os.mkdir(os.path.join(d, "in3"))
         os.symlink("../i3.ndx", os.path.join(d, "in3", "i.ndx"))
-        refused("1: input dir holds a link to the --update index", ["clean", "-q", "in3", "--index", "i3.ndx", "--update", "-o", "o8.jsonl"], d, ["i3.ndx"])
+        # Session 19: a walk passes over neardup indexes (and links to them):
+        # the index is updated, never read as text.
+        passed_over("1: input dir holds a link to the --update index", ["clean", "-q", "in3", "--index", "i3.ndx", "--update", "-o", "o8.jsonl"], d, "i3.ndx")
         os.mkdir(os.path.join(d, "w"))
         code, _, err = nd(["clean", "-q", "../a.txt", "--out-dir", "out"], os.path.join(d, "w"))
         inside = os.path.isfile(os.path.join(d, "w", "out", "a.txt"))
@@ -939,7 +953,11 @@ def case_s18_walk():
                            (["clean", "-q", "dir", "-o", "o.jsonl", "--report", "dir/rep.txt"], "dir/rep.txt"), (["clean", "-q", "dir", "-o", "o.jsonl", "--html", "dir/p.html"], "dir/p.html"),
                            (["clean", "-q", "dir", "-o", "o.jsonl", "--index", "dir/u.ndx", "--update"], "dir/u.ndx"), (["clean", "-q", "dir", "--out-dir", "dir/out"], "dir/out/x.jsonl")]:
             code1, _, err1 = nd(args, d)
-            refused(f"s18: second run writing into its walked dir ({made})", args, d, [made, "dir/x.jsonl"])
+            if made.endswith(".ndx"):
+                # Session 19: the walk passes over the index the first run made.
+                passed_over(f"s18: second run writing into its walked dir ({made})", args, d, made)
+            else:
+                refused(f"s18: second run writing into its walked dir ({made})", args, d, [made, "dir/x.jsonl"])
             # What the first run left (its output, an index's lock file) goes.
             for n in os.listdir(os.path.join(d, "dir")):
                 if n not in ("x.jsonl", "y.jsonl"):

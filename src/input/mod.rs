@@ -67,7 +67,8 @@ impl InputPath {
 pub enum Data {
     /// A memory-mapped regular file.
     Mapped(memmap2::Mmap),
-    /// Bytes read into memory (standard input, pipes, or `--no-mmap`).
+    /// Bytes read into memory (standard input, pipes, files under 64 KiB,
+    /// or `--no-mmap`).
     Owned(Vec<u8>),
     /// Standard input or a decompressed input, written to an unnamed
     /// temporary file (`--tmp-dir`) and mapped, so that it takes page cache,
