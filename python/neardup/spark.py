@@ -200,7 +200,7 @@ INDEX_MAGIC = b"NEARDUPI"
 
 #: Names of the data formats read, whose files a walk does not open to tell
 #: whether they are neardup indexes.
-_DATA_NAMES = (".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst")
+_DATA_NAMES = (".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst", ".md", ".html", ".htm", ".xml", ".csv", ".tsv", ".log")
 
 
 def _is_index(fs, status) -> bool:

@@ -96,7 +96,8 @@ fn is_neardup_file(dir: &Path, name: &std::ffi::OsStr, names: &[std::ffi::OsStri
             .is_ok_and(|i| is_index_file(&dir.join(&names[i])));
     }
     let data = [
-        ".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst",
+        ".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst", ".md", ".html", ".htm",
+        ".xml", ".csv", ".tsv", ".log",
     ];
     let lower = String::from_utf8_lossy(bytes).to_ascii_lowercase();
     !data.iter().any(|ext| lower.ends_with(ext)) && is_index_file(&dir.join(name))
