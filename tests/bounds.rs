@@ -356,12 +356,7 @@ fn file_names_that_are_not_utf8_stay_distinct() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let paths: Vec<&str> = report["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["path"].as_str().unwrap())
-        .collect();
+    let paths = crate::util::input_paths(&report);
     assert_eq!(paths, [r"n\xff.txt", r"n\xfe.txt"]);
 }
 

@@ -549,12 +549,7 @@ fn glob_filters_directory_walks() {
     .unwrap();
     let out = run(dir.path(), &["scan", "--json", "--glob", "**/*.txt", "in"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let paths: Vec<&str> = report["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["path"].as_str().unwrap())
-        .collect();
+    let paths = crate::util::input_paths(&report);
     assert_eq!(paths, ["in/a.txt", "in/sub/b.txt"]);
     assert_error(
         &run(dir.path(), &["scan", "--glob", "[", "in"]),

@@ -934,12 +934,7 @@ fn a_walk_passes_over_indexes_and_their_lock_files() {
     );
     assert_eq!(out.code, 0, "{out:?}");
     let report: Value = serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
-    let inputs: Vec<&str> = report["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["path"].as_str().unwrap())
-        .collect();
+    let inputs = crate::util::input_paths(&report);
     assert_eq!(inputs, [a, b]);
     assert_eq!(
         report["skipped"].as_array().map_or(0, Vec::len),

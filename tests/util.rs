@@ -118,3 +118,13 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.write_all(bytes).unwrap();
     gz.finish().unwrap()
 }
+
+/// The `path` of each input a JSON report lists, in its order.
+pub fn input_paths(report: &serde_json::Value) -> Vec<&str> {
+    report["inputs"]
+        .as_array()
+        .expect("a report lists its inputs")
+        .iter()
+        .map(|i| i["path"].as_str().expect("an input has a path"))
+        .collect()
+}

@@ -689,6 +689,11 @@ impl Reader<'_> {
         if len == 0 {
             return Some(&[]);
         }
+        // Most reads of a walk fall in the window read last.
+        if (self.windows.first()).is_some_and(|(s, b)| *s <= at && at + len <= s + b.len()) {
+            let (s, b) = &self.windows[0];
+            return Some(&b[at - s..at - s + len]);
+        }
         let first = (at - DATA) / CHUNK;
         let last = (at + len - 1 - DATA) / CHUNK;
         let start = DATA + first * CHUNK;

@@ -445,6 +445,14 @@ fn trim_groups<T, G: PartialEq>(
         }
         let head = items.next()?;
         let g = group(&head);
+        // A group of one (most band keys are: a document's own) is kept
+        // unless nothing is, without the buffers a longer group needs.
+        if items.peek().is_none_or(|x| group(x) != g) {
+            if first > 0 || last > 0 {
+                return Some(head);
+            }
+            continue;
+        }
         let mut kept = Vec::new();
         let mut tail = std::collections::VecDeque::new();
         kept.push(head);
@@ -840,6 +848,11 @@ mod tests {
         assert_eq!(got, [(1, 4), (1, 5), (2, 1), (3, 1), (3, 2)]);
         let got: Vec<_> = trim_groups(items.into_iter(), |x| x.0, 2, 0).collect();
         assert_eq!(got, [(1, 1), (1, 2), (2, 1), (3, 1), (3, 2)]);
+        // Groups of one, first, between and last; nothing kept of any.
+        let ones = [(1, 1), (2, 1), (2, 2), (3, 1)];
+        let got: Vec<_> = trim_groups(ones.into_iter(), |x| x.0, 0, 1).collect();
+        assert_eq!(got, [(1, 1), (2, 2), (3, 1)]);
+        assert_eq!(trim_groups(ones.into_iter(), |x| x.0, 0, 0).count(), 0);
     }
 
     #[test]
