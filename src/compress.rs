@@ -57,22 +57,10 @@ impl Compression {
 /// names the file and how far decoding got.
 pub fn decompress(path: &Path, bytes: &[u8], compression: Compression) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len() * 4);
-    let result = match compression {
-        // An empty file holds no documents, whatever its name says (as an
-        // empty plain file does): there is no stream in it to be corrupt.
-        _ if bytes.is_empty() => Ok(0),
-        Compression::None => {
-            out.extend_from_slice(bytes);
-            Ok(0)
-        }
-        Compression::Gzip => flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out),
-        Compression::Zstd => zstd::stream::read::Decoder::with_buffer(bytes)
-            .and_then(|mut d| d.read_to_end(&mut out)),
-    };
-    match result {
-        Ok(_) => Ok(out),
-        Err(e) => Err(decode_error(path, compression, out.len(), &e)),
-    }
+    decompress_to(path, &mut &bytes[..], compression, |r| {
+        r.read_to_end(&mut out)
+    })?;
+    Ok(out)
 }
 
 /// Decompresses a whole input through `sink` (which reads the decoded
@@ -95,9 +83,10 @@ pub fn decompress_to<T>(
         }
     }
     let fail = |decoded: usize, e: std::io::Error| decode_error(path, compression, decoded, &e);
+    // An empty file holds no documents, whatever its name says (as an empty
+    // plain file does): there is no stream in it to be corrupt.
     let empty = bytes.fill_buf().map_err(|e| Error::io(path, e))?.is_empty();
     match compression {
-        // Empty: no documents, as in `decompress`.
         _ if empty => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::None => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::Gzip => {
@@ -129,7 +118,7 @@ pub fn decoder<'a>(
     compression: Compression,
 ) -> std::io::Result<Box<dyn Read + Send + 'a>> {
     let mut raw = raw;
-    // Empty: no documents, as in `decompress`.
+    // Empty: no documents, as in `decompress_to`.
     if compression != Compression::None && raw.fill_buf()?.is_empty() {
         return Ok(Box::new(std::io::empty()));
     }

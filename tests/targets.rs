@@ -983,7 +983,7 @@ fn an_update_through_a_link_takes_the_lock_of_the_index_it_names() {
 }
 
 #[test]
-fn a_file_given_as_tmp_dir_is_not_a_directory() {
+fn a_file_given_as_tmp_dir_or_as_tmpdir_is_refused_by_name() {
     let dir = tempdir();
     let d = dir.path();
     corpus(d);
@@ -1004,6 +1004,23 @@ fn a_file_given_as_tmp_dir_is_not_a_directory() {
         out.stderr.contains("file: --tmp-dir is not a directory"),
         "{out:?}"
     );
+    // A file as TMPDIR (no --tmp-dir) is refused by name too, and left as it was.
+    std::fs::write(d.join("afile"), "old\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["scan", "-q", "--memory-limit", "64K", "in.jsonl"])
+        .current_dir(d)
+        .env_clear()
+        .env("TMPDIR", d.join("afile"))
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("afile: the directory for temporary files (--tmp-dir, or TMPDIR without it) is not a directory"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(d.join("afile")).unwrap(), "old\n");
 }
 
 #[test]
@@ -1243,27 +1260,4 @@ fn a_spool_directory_the_run_made_is_gone_when_it_ends() {
     );
     assert!(matches!(out.code, 0 | 1), "{out:?}");
     assert!(d.join("kept").is_dir());
-}
-
-#[test]
-fn a_tmpdir_that_is_a_file_is_refused_by_name() {
-    let dir = tempdir();
-    let d = dir.path();
-    corpus(d);
-    std::fs::write(d.join("afile"), "old\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(["scan", "-q", "--memory-limit", "64K", "in.jsonl"])
-        .current_dir(d)
-        .env_clear()
-        .env("TMPDIR", d.join("afile"))
-        .stdout(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("afile: the directory for temporary files (--tmp-dir, or TMPDIR without it) is not a directory"),
-        "{stderr}"
-    );
-    assert_eq!(std::fs::read_to_string(d.join("afile")).unwrap(), "old\n");
 }

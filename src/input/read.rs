@@ -411,8 +411,7 @@ impl<R: Read> Read for Guard<'_, R> {
         let n = self.inner.read(buf)?;
         let limits = self.limits;
         // Maybe UTF-16 or UTF-32 (NUL bytes galore): its byte-order mark is told.
-        let utf16 = self.at == 0
-            && (wide_bom(&buf[..n]).is_some() || matches!(buf[..n], [0xFF | 0xFE, ..]));
+        let utf16 = self.at == 0 && matches!(buf[..n], [0xFF | 0xFE, ..] | [0, 0, 0xFE, 0xFF, ..]);
         let nul = if limits.refuse_binary && !utf16 {
             memchr::memchr(0, &buf[..n])
         } else {

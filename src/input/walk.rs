@@ -99,8 +99,11 @@ fn is_neardup_file(dir: &Path, name: &std::ffi::OsStr, names: &[std::ffi::OsStri
         ".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst", ".md", ".html", ".htm",
         ".xml", ".csv", ".tsv", ".log",
     ];
-    let lower = String::from_utf8_lossy(bytes).to_ascii_lowercase();
-    !data.iter().any(|ext| lower.ends_with(ext)) && is_index_file(&dir.join(name))
+    let named_as_data = |ext: &str| {
+        let ext = ext.as_bytes();
+        bytes.len() >= ext.len() && bytes[bytes.len() - ext.len()..].eq_ignore_ascii_case(ext)
+    };
+    !data.into_iter().any(named_as_data) && is_index_file(&dir.join(name))
 }
 
 /// Files under `dir` in sorted order; `filter` (the `--glob` patterns) is
