@@ -18,8 +18,9 @@ use crate::chunked::{DirSink, Held, OneStream, PartWriter, Sink};
 use crate::config::OnError;
 use crate::error::{Error, Result};
 use crate::input::{self, InputPath, Texts};
+use crate::lonely::Lonely;
 use crate::output::{self, Annotate, Annotations, Destination};
-use crate::pipeline::analyze_after;
+use crate::pipeline::analyze_chunk;
 use crate::plan::{Command, IndexUse, Plan, ReportFormat, ReportTo};
 use crate::prior::Prior;
 use crate::progress::{Progress, Silent};
@@ -195,6 +196,8 @@ struct Underway<'p> {
     /// Outputs and the report, staged beside their targets and renamed
     /// together once the whole run has succeeded.
     staging: Staging,
+    /// Short documents no other document shares a shingle with.
+    lonely: Option<Lonely>,
 }
 
 #[allow(clippy::too_many_lines)]
@@ -250,6 +253,16 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         report: index_report,
     } = index;
     let segments = history.map(History::into_segments).unwrap_or_default();
+    let clock = Instant::now();
+    let lonely = match (plan.memory_limit, &plan.index) {
+        (Some(limit), IndexUse::None) => Lonely::count(
+            &plan.inputs,
+            config,
+            (chunk_bytes(limit), plan.spool_dir.clone(), plan.page_budget),
+            limit / 16,
+        ),
+        _ => None,
+    };
     let stream = match plan.memory_limit {
         // The HTML page shows the texts of a run of one chunk (a run in
         // chunks no longer holds them when it writes its report).
@@ -303,7 +316,9 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         shown: 0,
         announced: 0,
         staging: Staging::new(),
+        lonely,
     };
+    running.spent.sketch += clock.elapsed();
     if !plan.one_chunk() {
         progress.stage("reading", running.stream.input_total().unwrap_or(0), true);
     }
@@ -392,7 +407,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         }
         Tally::Totals(summary) => {
             if plan.report == ReportTo::Totals && !plan.quiet {
-                progress.say(&totals(&summary));
+                progress.say(&summary.line());
             }
         }
     }
@@ -605,12 +620,12 @@ impl Underway<'_> {
             .then(|| Arc::new(History::from_segments(std::mem::take(&mut self.segments))));
         // One bar for a run in chunks (input bytes read), not one per chunk.
         let engine_progress: &dyn Progress = if one_chunk { self.progress } else { &Silent };
-        let mut analysis = analyze_after(
+        let mut analysis = analyze_chunk(
             &chunk.corpus,
             config,
             engine_progress,
             history.clone().map(|h| h as Arc<dyn Prior>),
-            !one_chunk || update,
+            (!one_chunk || update, self.lonely.as_ref()),
         )?;
         analysis.indexed_docs = self.indexed_docs;
         if !plan.quiet {
@@ -736,7 +751,7 @@ impl Underway<'_> {
         let clock = Instant::now();
         match &mut self.tally {
             Tally::Report(report) => report.add(&chunk.corpus, analysis, self.stream.seen()),
-            Tally::Totals(totals) => add_totals(totals, &report::summary(&chunk.corpus, analysis)),
+            Tally::Totals(totals) => totals.add(&report::summary(&chunk.corpus, analysis)),
         }
         self.spent.report += clock.elapsed();
     }
@@ -830,36 +845,6 @@ fn label(made: &mut usize, dir: &Path) -> PathBuf {
     ))
 }
 
-/// Adds a chunk's totals to the run's.
-fn add_totals(all: &mut Summary, chunk: &Summary) {
-    all.documents += chunk.documents;
-    all.dropped_documents += chunk.dropped_documents;
-    all.documents_with_repeats += chunk.documents_with_repeats;
-    all.blocks += chunk.blocks;
-    all.removed_blocks += chunk.removed_blocks;
-    all.short_repeats_kept += chunk.short_repeats_kept;
-    all.runs += chunk.runs;
-    all.bytes += chunk.bytes;
-    all.dropped_document_bytes += chunk.dropped_document_bytes;
-    all.removed_block_bytes += chunk.removed_block_bytes;
-    all.removed_bytes += chunk.removed_bytes;
-    all.removed_ratio = report::ratio(all.removed_bytes, all.bytes);
-}
-
-/// The report's line of totals, for standard error.
-pub(crate) fn totals(s: &Summary) -> String {
-    format!(
-        "dropped {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
-        report::plural(s.dropped_documents, "near-duplicate document"),
-        report::thousands(s.removed_blocks),
-        report::thousands(s.blocks),
-        report::thousands(s.removed_bytes),
-        report::thousands(s.bytes),
-        report::plural(s.runs, "run"),
-        report::plural(s.short_repeats_kept, "short repeat"),
-    )
-}
-
 /// Writes the report where the plan says, in its format (staged into
 /// `staging` when it goes to a regular file), and `check --step-summary`'s
 /// Markdown summary. `false`: standard output was closed early.
@@ -885,7 +870,7 @@ fn deliver_report(
                 Ok(()) => {}
             }
         }
-        ReportTo::Totals if !plan.quiet => progress.say(&totals(&report.summary)),
+        ReportTo::Totals if !plan.quiet => progress.say(&report.summary.line()),
         ReportTo::Totals | ReportTo::Nowhere => {}
     }
     if let (Some(path), Some(verdict)) = (&plan.step_summary, &report.check) {

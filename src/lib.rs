@@ -92,6 +92,7 @@ pub mod escape;
 pub mod index;
 pub mod input;
 pub mod jsonl;
+mod lonely;
 pub mod memory;
 pub mod normalize;
 pub mod output;

@@ -1,12 +1,13 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::few::{few_shingles, keys_of_few};
+use crate::cluster::few::{few_shingles, keys_of_few, single_shingle};
 use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
+use crate::lonely::Lonely;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Batched, Progress, Silent};
 use crate::segment::{Block, Blocks};
@@ -247,7 +248,7 @@ fn sketch_document(
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
     (words, keep_words, (hashes, bytes), known): (&mut Vec<u64>, bool, Scratch<'_>, Known<'_>),
-    (part, progress): (&mut PartBlocks, &mut Batched<'_>),
+    (part, progress, lonely): (&mut PartBlocks, &mut Batched<'_>, Option<&Lonely>),
 ) -> DocSketch {
     let with_blocks = config.level != Level::Docs;
     let text: &str = &corpus.text(doc);
@@ -308,7 +309,10 @@ fn sketch_document(
             c.keys_only(shingles, config.seed)
         } else {
             let shingles: Vec<u64> = shingles.collect();
-            if single_shingle(own, c, config) && shingles.len() == 1 {
+            if lonely.is_some_and(|l| Lonely::short(own, c, config) && l.is_lonely(&shingles)) {
+                // In no candidate pair (see `crate::lonely`).
+                DocSketch::default()
+            } else if single_shingle(own, c, config) && shingles.len() == 1 {
                 // Its band key in every table holds its copies only, the
                 // same documents in each: made for the first table alone
                 // (see `candidate_pairs_after`). A chunked run made, looked
@@ -321,18 +325,6 @@ fn sketch_document(
         }
     });
     doc_sketch
-}
-
-/// Whether a document of `words` words has a single shingle of fewer than
-/// `--doc-shingle` words, under MinHash: no other document's shingle set can
-/// hold it but that of a document of the very same words, and its MinHash
-/// signature is that shingle's hash in every slot, so its band keys in every
-/// table are those of its copies only. Such a document is not sketched: its
-/// shingle stands for its keys, and its candidates are found by it
-/// ([`crate::index::single_key_pairs`], the same pairs). Most of the cost of
-/// a one-line record went to its signature and band keys.
-fn single_shingle(words: usize, candidates: &Candidates, config: &Config) -> bool {
-    matches!(candidates, Candidates::Minhash { .. }) && (1..config.doc_shingle).contains(&words)
 }
 
 /// The sketch stage of a plain run with both levels, on one thread: the first
@@ -360,7 +352,7 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
             (&mut words, true, (&mut hashes, &mut bytes), &mut |_, _| {
                 None
             }),
-            (&mut part, &mut Batched::new(&Silent)),
+            (&mut part, &mut Batched::new(&Silent), None),
         );
         made += words.len() + sketch.keys.len();
     }
@@ -424,13 +416,26 @@ fn block_sketches(
 ///
 /// # Panics
 /// If the corpus and the index hold more than 2^32 documents or blocks.
-#[allow(clippy::too_many_lines)]
 pub fn analyze_after(
     corpus: &Corpus,
     config: &Config,
     progress: &dyn Progress,
     history: Option<Arc<dyn Prior>>,
     keep: bool,
+) -> crate::Result<Analysis> {
+    analyze_chunk(corpus, config, progress, history, (keep, None))
+}
+
+/// [`analyze_after`] for a chunk of a run in chunks, whose short documents
+/// that share no shingle with another document (`lonely`, counted over every
+/// chunk) are left without keys.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn analyze_chunk(
+    corpus: &Corpus,
+    config: &Config,
+    progress: &dyn Progress,
+    history: Option<Arc<dyn Prior>>,
+    (keep, lonely): (bool, Option<&Lonely>),
 ) -> crate::Result<Analysis> {
     let hist = history.as_deref();
     let base_docs = hist.map_or(0, Prior::documents);
@@ -532,7 +537,7 @@ pub fn analyze_after(
                         (&mut hashes, &mut bytes),
                         &mut known,
                     ),
-                    (&mut part, &mut done),
+                    (&mut part, &mut done, lonely),
                 );
                 doc_sketches.push(sketched);
             }

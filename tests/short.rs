@@ -273,3 +273,89 @@ fn assert_chunks_and_batches_match(
         assert_eq!(cleaned, whole, "{limit:?}: the batches through an index");
     }
 }
+
+/// 2,400 records: unique short records (2 to 16 shingles, and records of
+/// fewer words than a shingle); longer records of 80 words and more, each of
+/// which (from the 100th on) starts with a short record 601 records
+/// *earlier*, and goes on with the words of the longer record 600 earlier
+/// (up to record 1,200: a copy of it with the short record before it) or
+/// with words of its own; short records cut from the start of the record
+/// just before them; exact copies of short records 300 earlier.
+fn short_and_holders() -> Vec<String> {
+    let words = |from: usize, n: usize| {
+        (from..from + n)
+            .map(|i| format!("h{}", (i * 7919) % 1_000_003))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut texts: Vec<String> = Vec::new();
+    for d in 0..2400 {
+        let text = match d % 6 {
+            1 if (601..1201).contains(&d) => format!("{} {}", texts[d - 601], texts[d - 600]),
+            1 if d >= 1201 => format!("{} {}", texts[d - 601], words(d * 100, 80)),
+            1 => words(d * 100, 80),
+            2 if d >= 300 => texts[d - 300].clone(),
+            3 => words(d * 100, 1 + d % 3),
+            5 => texts[d - 4]
+                .split(' ')
+                .take(10)
+                .collect::<Vec<_>>()
+                .join(" "),
+            _ => words(d * 100, 6 + d % 15),
+        };
+        texts.push(text);
+    }
+    texts
+        .iter()
+        .enumerate()
+        .map(|(d, t)| format!("{{\"id\":\"h{d}\",\"text\":\"{t}\"}}\n"))
+        .collect()
+}
+
+#[test]
+fn short_records_that_no_other_holds_are_found_alone_in_chunks() {
+    // A run in chunks first reads its inputs for the shingles of short
+    // records, then leaves the records no other holds without keys: every
+    // answer stays that of one whole run, including where a short record
+    // is held only by a longer record *after* it (a copy of an earlier one
+    // with the short record before it: its similarity to that one counts
+    // the short record's shingles as shared with another kept record).
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("h.jsonl"), short_and_holders().concat()).unwrap();
+    let (whole, whole_report, _) = clean_of(d, "h.jsonl", &["-j", "2"]);
+    // Written with some text (a record all of whose blocks repeat earlier
+    // text is written empty).
+    let kept: Vec<&str> = whole.lines().filter(|l| !l.ends_with("\"\"}")).collect();
+    let kept_id = |i: usize| kept.iter().any(|l| l.contains(&format!("\"h{i}\"")));
+    // Cut from the record before it, an exact copy, a copy with a short
+    // record before it: dropped.
+    for i in [5, 11, 17, 302, 2000, 601, 1195] {
+        assert!(!kept_id(i), "h{i} is a copy: kept");
+    }
+    // Unique short records, and those a later record holds; longer records
+    // that add more than a short one to the text.
+    for i in [0, 3, 9, 10, 2398, 1200, 1201, 2395] {
+        assert!(kept_id(i), "h{i} is unique: dropped");
+    }
+    for threads in ["1", "2"] {
+        let extra = ["--memory-limit", "1M", "-j", threads];
+        let chunked = clean_of(d, "h.jsonl", &extra);
+        assert!(
+            chunked.2.contains(" chunks"),
+            "not in chunks: {}",
+            chunked.2
+        );
+        // (Told by the first record that differs: the output is long.)
+        let differs = |a: &str, b: &str| {
+            let at = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+            at.map_or(String::from("in length"), |i| format!("at line {}", i + 1))
+        };
+        let what = format!("{extra:?}: output in chunks differs");
+        assert!(chunked.0 == whole, "{what} {}", differs(&chunked.0, &whole));
+        assert!(
+            chunked.1 == whole_report,
+            "{extra:?}: report in chunks differs"
+        );
+    }
+}

@@ -24,6 +24,18 @@ pub(crate) fn few_shingles(words: usize, candidates: &Candidates, config: &Confi
         && (config.doc_shingle..config.doc_shingle.saturating_add(FEW)).contains(&words)
 }
 
+/// Whether a document of `words` words has a single shingle of fewer than
+/// `--doc-shingle` words, under MinHash: no other document's shingle set can
+/// hold it but that of a document of the very same words, and its MinHash
+/// signature is that shingle's hash in every slot, so its band keys in every
+/// table are those of its copies only. Such a document is not sketched: its
+/// shingle stands for its keys, and its candidates are found by it
+/// ([`crate::index::single_key_pairs`], the same pairs). Most of the cost of
+/// a one-line record went to its signature and band keys.
+pub(crate) fn single_shingle(words: usize, candidates: &Candidates, config: &Config) -> bool {
+    matches!(candidates, Candidates::Minhash { .. }) && (1..config.doc_shingle).contains(&words)
+}
+
 /// The band keys of the documents of few shingles ([`few_shingles`]), whose
 /// first-pass sketches hold their shingles (in text order) as keys: made
 /// where another document holds one of its shingles (an exact copy counts),

@@ -709,7 +709,7 @@ pub fn totals(
     removed_block_bytes: usize,
 ) -> String {
     let removed_bytes = dropped_bytes + removed_block_bytes;
-    crate::driver::totals(&Summary {
+    (Summary {
         documents,
         dropped_documents,
         documents_with_repeats: verdicts.with_repeats,
@@ -723,6 +723,7 @@ pub fn totals(
         removed_bytes,
         removed_ratio: crate::report::ratio(removed_bytes, bytes),
     })
+    .line()
 }
 
 #[cfg(test)]

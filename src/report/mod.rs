@@ -563,6 +563,39 @@ pub struct Summary {
     pub removed_ratio: f64,
 }
 
+impl Summary {
+    /// Adds a chunk's totals to the run's.
+    pub fn add(&mut self, chunk: &Summary) {
+        self.documents += chunk.documents;
+        self.dropped_documents += chunk.dropped_documents;
+        self.documents_with_repeats += chunk.documents_with_repeats;
+        self.blocks += chunk.blocks;
+        self.removed_blocks += chunk.removed_blocks;
+        self.short_repeats_kept += chunk.short_repeats_kept;
+        self.runs += chunk.runs;
+        self.bytes += chunk.bytes;
+        self.dropped_document_bytes += chunk.dropped_document_bytes;
+        self.removed_block_bytes += chunk.removed_block_bytes;
+        self.removed_bytes += chunk.removed_bytes;
+        self.removed_ratio = ratio(self.removed_bytes, self.bytes);
+    }
+
+    /// The line of totals `clean` writes to standard error.
+    #[must_use]
+    pub fn line(&self) -> String {
+        format!(
+            "dropped {}; removed {} of {} blocks, {} of {} bytes in all ({}, {} kept)",
+            plural(self.dropped_documents, "near-duplicate document"),
+            thousands(self.removed_blocks),
+            thousands(self.blocks),
+            thousands(self.removed_bytes),
+            thousands(self.bytes),
+            plural(self.runs, "run"),
+            plural(self.short_repeats_kept, "short repeat"),
+        )
+    }
+}
+
 /// Which document.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DocRef {
