@@ -11,6 +11,7 @@
 //! run to run; which member is kept follows `--keep`, ties going to the earliest.
 
 pub(crate) mod few;
+pub(crate) mod lonely;
 mod recent;
 
 use crate::config::{Config, Keep, Measure, Method};

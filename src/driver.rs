@@ -15,10 +15,10 @@
 //! segments and rewrites each item about `log2 n` times.
 
 use crate::chunked::{DirSink, Held, OneStream, PartWriter, Sink};
+use crate::cluster::lonely::Lonely;
 use crate::config::OnError;
 use crate::error::{Error, Result};
 use crate::input::{self, InputPath, Texts};
-use crate::lonely::Lonely;
 use crate::output::{self, Annotate, Annotations, Destination};
 use crate::pipeline::analyze_chunk;
 use crate::plan::{Command, IndexUse, Plan, ReportFormat, ReportTo};
@@ -255,11 +255,11 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     let segments = history.map(History::into_segments).unwrap_or_default();
     let clock = Instant::now();
     let lonely = match (plan.memory_limit, &plan.index) {
-        (Some(limit), IndexUse::None) => Lonely::count(
+        (Some(limit), IndexUse::None) => crate::lonely::count(
             &plan.inputs,
             config,
             (chunk_bytes(limit), plan.spool_dir.clone(), plan.page_budget),
-            limit / 16,
+            (limit / 16, progress),
         ),
         _ => None,
     };

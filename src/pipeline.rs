@@ -2,12 +2,12 @@
 //! parallel, detect repeats in input order, decide runs in parallel.
 
 use crate::cluster::few::{few_shingles, keys_of_few, single_shingle};
+use crate::cluster::lonely::Lonely;
 use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
-use crate::lonely::Lonely;
 use crate::prior::{ExactRecord, Prior};
 use crate::progress::{Batched, Progress, Silent};
 use crate::segment::{Block, Blocks};
@@ -310,7 +310,7 @@ fn sketch_document(
         } else {
             let shingles: Vec<u64> = shingles.collect();
             if lonely.is_some_and(|l| Lonely::short(own, c, config) && l.is_lonely(&shingles)) {
-                // In no candidate pair (see `crate::lonely`).
+                // In no candidate pair (see `Lonely`).
                 DocSketch::default()
             } else if single_shingle(own, c, config) && shingles.len() == 1 {
                 // Its band key in every table holds its copies only, the
