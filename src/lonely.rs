@@ -39,6 +39,13 @@ use std::path::PathBuf;
 const LONGER_PER_SHORT: usize = 64;
 const SLACK: usize = 1 << 18;
 
+/// Short documents read before the pass is given up when fewer than one in
+/// [`FRESH_IN`] came with shingles no earlier document held (at most those
+/// can end up alone): a flood of copies of a few records would be read
+/// once more for nothing.
+const FRESH_AFTER: usize = 1 << 16;
+const FRESH_IN: usize = 8;
+
 /// Bytes of text the first pass reads at a time (at most).
 const PIECE: usize = 1 << 20;
 
@@ -50,8 +57,9 @@ const PIECE: usize = 1 << 20;
 /// document's shingles would fill the table). `None` when the run gains
 /// nothing by it: documents of the document level by MinHash only, in
 /// files that can be read again, with few longer documents beside the
-/// short ones (see [`LONGER_PER_SHORT`]); and when an input cannot be
-/// read (the run itself names the error) or the table fills.
+/// short ones (see [`LONGER_PER_SHORT`]) and most of those not copies
+/// (see [`FRESH_AFTER`]); and when an input cannot be read (the run
+/// itself names the error) or the table fills.
 #[must_use]
 pub(crate) fn count(
     inputs: &[InputPath],
@@ -69,7 +77,7 @@ pub(crate) fn count(
         return None;
     }
     let mut table = Lonely::with_bytes(bytes);
-    let (mut short, mut longer) = (0usize, 0usize);
+    let (mut short, mut fresh, mut longer) = (0usize, 0usize, 0usize);
     let total = inputs
         .iter()
         .filter_map(|i| std::fs::metadata(&i.path).ok())
@@ -82,13 +90,17 @@ pub(crate) fn count(
         |is_short, words, shingles| {
             if is_short {
                 short += 1;
+                if shingles.iter().all(|&s| table.holders(s) == 0) {
+                    fresh += 1;
+                }
                 for &s in shingles {
                     table.add(s, 1);
                 }
             } else {
                 longer += words;
             }
-            longer <= short * LONGER_PER_SHORT + SLACK && !table.full()
+            let stale = short >= FRESH_AFTER && fresh * FRESH_IN < short;
+            longer <= short * LONGER_PER_SHORT + SLACK && !table.full() && !stale
         },
     );
     if !first || short == 0 {
