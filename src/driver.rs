@@ -225,11 +225,14 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         .map(|i| (i, input::format_peeked(i, config)));
     check_destination(plan, peeked).map_err(Failure::one)?;
     if !plan.one_chunk() && config.on_error == OnError::Fail {
-        // Every input that cannot be opened is named before anything is read.
+        // Every input that cannot be opened is named before anything is
+        // read. A FIFO or pipe (`<(cmd)`) is not opened to see: opening
+        // one waits for its writer, and closing it loses what was sent.
         let unreadable: Vec<Error> = plan
             .inputs
             .iter()
             .filter(|i| !i.is_stdin())
+            .filter(|i| std::fs::metadata(&i.path).map_or(true, |m| m.is_file() || m.is_dir()))
             .filter_map(|i| {
                 std::fs::File::open(&i.path)
                     .err()

@@ -643,7 +643,10 @@ fn fits_whole(inputs: &[InputPath], limit: usize) -> bool {
     let limit = u64::try_from(limit).unwrap_or(u64::MAX);
     let mut need = 0u64;
     for input in inputs {
-        if input.is_stdin() || crate::parquet::is_parquet_name(&input.path) {
+        if input.is_stdin()
+            || crate::parquet::is_parquet_name(&input.path)
+            || !is_regular(&input.path)
+        {
             return false;
         }
         let most = (limit - need) / crate::memory::WHOLE_RUN_PER_INPUT_BYTE;
@@ -683,12 +686,24 @@ fn text_and_lines(path: &Path, most: u64) -> Option<(u64, u64)> {
     Some((bytes, lines))
 }
 
+/// Whether `path` is a regular file (after links), told without opening
+/// it: a FIFO or a pipe by `/dev/fd/N` (`<(cmd)`) can be read only once,
+/// by the run itself, and opening a FIFO waits for its writer.
+fn is_regular(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// Bytes of text the input at `path` holds: a compressed file's by what it
 /// decodes to (counted up to a little past `most`), a Parquet file's by its
 /// footer, others by their size; `None` when its size cannot be told (the
-/// run names the error when it reads it).
+/// run names the error when it reads it), as for a pipe or FIFO, which is
+/// never read to count.
 fn text_bytes(path: &Path, most: u64) -> Option<u64> {
-    let size = std::fs::metadata(path).ok()?.len();
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let size = meta.len();
     let compression = crate::compress::Compression::from_name(path);
     #[allow(
         clippy::cast_precision_loss,

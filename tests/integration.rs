@@ -13,6 +13,7 @@ mod html;
 mod index;
 mod layout;
 mod parquet;
+mod pipes;
 mod props;
 mod short;
 mod targets;
