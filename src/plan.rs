@@ -493,6 +493,7 @@ fn check_paths(
         }
     }
     check_distinct(&reads, &writes)?;
+    check_parents(&writes)?;
     // Standard output, when the run writes there (a library caller's
     // streams aside) and it is a regular file, is compared too.
     let uses_stdout = (matches!(destination, Some(Destination::Stdout))
@@ -505,6 +506,34 @@ fn check_paths(
     // Standard input read as `-` from a regular file is an input too.
     if inputs.iter().any(InputPath::is_stdin) && request.streams.stdin.is_none() {
         crate::target::check_stdin_apart(&writes, uses_stdout)?;
+    }
+    Ok(())
+}
+
+/// Refuses, before anything is read or written, a path to write whose
+/// directory cannot be made: a file (or other non-directory) stands where
+/// the path needs a directory (`--report notes.txt/r.txt`). A run writing
+/// its cleaned text to standard output would otherwise stream it all and
+/// then fail at the report.
+fn check_parents(writes: &[Use]) -> Result<()> {
+    for write in writes {
+        let mut at = write.path.parent();
+        while let Some(dir) = at.filter(|d| !d.as_os_str().is_empty()) {
+            match std::fs::metadata(dir) {
+                Ok(meta) if meta.is_dir() => break,
+                Ok(_) => {
+                    return Err(Error::Usage(format!(
+                        "{} ({}): cannot be written: {} is not a directory",
+                        crate::escape::shown_path(&write.path),
+                        write.role,
+                        crate::escape::shown_path(dir)
+                    )))
+                }
+                // Missing (made when written), or not to be seen: the write
+                // names what stops it.
+                Err(_) => at = dir.parent(),
+            }
+        }
     }
     Ok(())
 }

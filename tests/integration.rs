@@ -12,6 +12,7 @@ mod golden;
 mod html;
 mod index;
 mod layout;
+mod parents;
 mod parquet;
 mod pipes;
 mod props;
