@@ -1038,6 +1038,178 @@ def case_s18_parquet():
         row("s18: 400 mutated Parquet files (half in the footer)", "neardup scan / clean --memory-limit 1M bad.parquet", "no panic, abort or hang", f"{crashes} crashes", crashes == 0)
 
 
+
+def case_s20_pipes():
+    """Session 20: inputs read only once, named by path: a FIFO (plain, and
+    named *.jsonl.gz) and bash's `<(cmd)` (/dev/fd/N), whole and in chunks;
+    the output must be the regular file's, without waiting for ever."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        with open(os.path.join(d, "r.jsonl.gz"), "wb") as f:
+            import gzip
+            f.write(gzip.compress(open(os.path.join(d, "r.jsonl"), "rb").read()))
+        os.mkdir(os.path.join(d, "sp"))
+        nd(["clean", "-q", "r.jsonl", "-o", "want.jsonl"], d)
+        nd(["clean", "-q", "a.txt", "-o", "want.txt"], d)
+        want = {"r.jsonl": sha(os.path.join(d, "want.jsonl")), "r.jsonl.gz": sha(os.path.join(d, "want.jsonl")), "a.txt": sha(os.path.join(d, "want.txt"))}
+        chunked = ["--memory-limit", "64K", "--tmp-dir", "sp"]
+        for source, fifo, flags in [("r.jsonl", "in.fifo", []), ("r.jsonl", "in.fifo", ["--format", "jsonl"]), ("r.jsonl", "in.fifo", chunked),
+                                    ("r.jsonl", "in.fifo", chunked + ["--format", "jsonl"]), ("a.txt", "in.fifo", chunked),
+                                    ("r.jsonl.gz", "in.jsonl.gz", []), ("r.jsonl.gz", "in.jsonl.gz", chunked)]:
+            path = os.path.join(d, fifo)
+            if os.path.exists(path):
+                os.remove(path)
+            os.mkfifo(path)
+            out = os.path.join(d, "o")
+            if os.path.exists(out):
+                os.remove(out)
+            # One writer, opening the FIFO once.
+            w = subprocess.Popen(["bash", "-c", f"cat {source} > {fifo}"], cwd=d)
+            try:
+                code, _, err = nd(["clean", "-q", *flags, fifo, "-o", "o"], d, timeout=60)
+            except subprocess.TimeoutExpired:
+                code, err = None, "HANG (killed after 60 s)"
+            if w.poll() is None:
+                os.close(os.open(path, os.O_RDWR))  # lets a waiting writer go
+                w.wait()
+            got = sha(out)
+            row(f"s20-pipes: FIFO {fifo} from {source} {' '.join(flags[:2] + flags[4:])}", f"cat {source} > {fifo} & neardup clean {' '.join(flags)} {fifo} -o o", "exit 0, the regular file's output", f"exit {code}; {'same' if got == want[source] else 'DIFFERENT ' + got}; {short(err, 60)}", code == 0 and got == want[source])
+        for source, flags in [("r.jsonl", chunked), ("r.jsonl", chunked + ["--format", "jsonl"]), ("a.txt", chunked), ("r.jsonl", [])]:
+            out = os.path.join(d, "o")
+            if os.path.exists(out):
+                os.remove(out)
+            p = subprocess.run(["bash", "-c", f"exec \"$0\" clean -q {' '.join(flags)} <(cat {source}) -o o", B], cwd=d, capture_output=True, timeout=60)
+            got = sha(out)
+            err = p.stderr.decode()
+            row(f"s20-pipes: <(cat {source}) {' '.join(flags[:2] + flags[4:])}", f"neardup clean {' '.join(flags)} <(cat {source}) -o o", "exit 0, the regular file's output", f"exit {p.returncode}; {'same' if got == want[source] else 'DIFFERENT ' + got}; {short(err, 60)}", p.returncode == 0 and got == want[source])
+
+
+def case_s20_signals():
+    """Session 20: SIGTERM/SIGINT during `index merge` and during a whole and
+    a chunked `--out-dir` run (staging, then the renames): no temporary left,
+    the out-dir's files all old or all new."""
+    with tempfile.TemporaryDirectory() as d:
+        os.mkdir(os.path.join(d, "tree"))
+        os.mkdir(os.path.join(d, "sp"))
+        for i in range(8):
+            write_records(os.path.join(d, "tree", f"f{i}.jsonl"), 3000, 120)
+        write_records(os.path.join(d, "big.jsonl"), 20000, 100)
+        nd(["index", "build", "-q", "tree", "-o", "a.ndx"], d)
+        nd(["index", "build", "-q", "big.jsonl", "-o", "b.ndx"], d)
+        for sig in [signal.SIGTERM, signal.SIGINT]:
+            for delay in [0.5, 2.0]:
+                p = subprocess.Popen([B, "index", "merge", "a.ndx", "b.ndx", "-o", "m.ndx"], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                time.sleep(delay)
+                p.send_signal(sig)
+                p.wait(60)
+                left = temps(d)
+                made = os.path.exists(os.path.join(d, "m.ndx"))
+                ok = not left and (p.returncode == 0 or not made)
+                row(f"s20-signals: {signal.Signals(sig).name} at {delay}s, index merge", "neardup index merge a.ndx b.ndx -o m.ndx", "no temp; no m.ndx unless it finished", f"exit {p.returncode}; temps {len(left)}; m.ndx {'there' if made else 'absent'}", ok)
+                if made:
+                    os.remove(os.path.join(d, "m.ndx"))
+        nd(["clean", "-q", "tree", "--out-dir", "od"], d)
+        names = sorted(os.listdir(os.path.join(d, "od")))
+        for limit in [[], ["--memory-limit", "4M", "--tmp-dir", "sp"]]:
+            for sig in [signal.SIGTERM, signal.SIGINT]:
+                for delay in [0.3, 1.0, 2.0, 3.0]:
+                    for n in names:
+                        with open(os.path.join(d, "od", n), "w") as f:
+                            f.write("old\n")
+                    p = subprocess.Popen([B, "clean", "-q", *limit, "tree", "--out-dir", "od"], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    time.sleep(delay)
+                    p.send_signal(sig)
+                    p.wait(120)
+                    olds = sum(old(os.path.join(d, "od", n)) for n in names)
+                    left = temps(d) + os.listdir(os.path.join(d, "sp"))
+                    ok = not left and olds in (0, len(names)) and (p.returncode == 0) == (olds == 0)
+                    row(f"s20-signals: {signal.Signals(sig).name} at {delay}s, --out-dir {' '.join(limit[:2])}", f"neardup clean {' '.join(limit)} tree --out-dir od", "no temp; all files old or all new", f"exit {p.returncode}; {olds}/{len(names)} old; left {len(left)}", ok)
+
+
+def case_s20_flags():
+    """Session 20: flags at their edges not tried before, variables of the
+    environment, and paths that are not what they must be."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.mkdir(os.path.join(d, "dir"))
+        os.mkfifo(os.path.join(d, "tfifo"))
+        for flags in [["--bands", "64", "--rows", "8"], ["--doc-shingle", "0"], ["--block-shingle", "10000"], ["--threshold=-1"], ["--threshold", "1e308"],
+                      ["--threshold", "nan"], ["--block-threshold", "inf"], ["--block-threshold=-0.0"], ["--num-perm", "1"], ["--num-perm", "1", "--bands", "1", "--rows", "1"],
+                      ["--hamming", "64"], ["--method", "simhash", "--hamming", "0"], ["--memory-limit", "16E"], ["--memory-limit", "99999999999999999999G"], ["--memory-limit", "=-1"],
+                      ["--doc-shingle", "100000"], ["--measure", "jaccard", "--threshold", "1e-300"], ["--max-gap", "0"], ["--glob", "["], ["--glob", "/".join(["**"] * 14)],
+                      ["--keep", "max:text"], ["--keep", "newest:"], ["--seed=-1"]]:
+            for name in ["r.jsonl", "a.txt"]:
+                code, _, err = nd(["scan", "-q", *flags, name], d, timeout=120)
+                row(f"s20-flags: {' '.join(flags)} {name}", f"neardup scan {' '.join(flags)} {name}", "no panic; 0/1 or exit 2 with a message", f"exit {code}; {short(err, 70)}", not crashed(code, err) and (code != 2 or err.startswith(("neardup:", "error:"))))
+        for value in ["0", "1", "100000", "99999999999", "-1", "abc", ""]:
+            code, _, err = nd(["scan", "-q", "r.jsonl"], d, env={"RAYON_NUM_THREADS": value}, timeout=120)
+            row(f"s20-flags: RAYON_NUM_THREADS={value!r}", f"RAYON_NUM_THREADS='{value}' neardup scan r.jsonl", "runs", f"exit {code}; {short(err, 60)}", code == 0)
+        for tmp in ["tfifo", "r.jsonl"]:
+            before = sha(os.path.join(d, "r.jsonl"))
+            code, _, err = nd(["scan", "-q", "--memory-limit", "64K", "r.jsonl"], d, env={"TMPDIR": os.path.join(d, tmp)}, timeout=60)
+            row(f"s20-flags: TMPDIR a {'FIFO' if tmp == 'tfifo' else 'file (the input)'}", f"TMPDIR={tmp} neardup scan --memory-limit 64K r.jsonl", "exit 2 naming it; input unchanged", f"exit {code}; {short(err, 70)}", code == 2 and tmp in err and sha(os.path.join(d, "r.jsonl")) == before)
+        for args in [["clean", "-q", "r.jsonl", "-o", "dir/"], ["clean", "-q", "r.jsonl", "-o", "newfile/"], ["clean", "-q", "r.jsonl", "-o", "o.jsonl", "--report", "dir"],
+                     ["clean", "-q", "r.jsonl", "-o", "o.jsonl", "--html", "r.jsonl/x.html"], ["check", "-q", "r.jsonl", "--step-summary", "dir"], ["check", "-q", "r.jsonl", "--step-summary", "s.md/"],
+                     ["clean", "-q", "r.jsonl", "--out-dir", "r.jsonl/"], ["index", "build", "r.jsonl", "-o", "x.ndx/"], ["scan", "-q", "r.jsonl", "--index", "dir", "--update"], ["scan", "-q", "r.jsonl/"]]:
+            refused(f"s20-flags: {' '.join(a for a in args if a != '-q')}", args, d, ["r.jsonl"])
+            if os.path.exists(os.path.join(d, "o.jsonl")):
+                row(f"s20-flags: {' '.join(args)} left o.jsonl", "", "no output after a failure", "o.jsonl written", False)
+                os.remove(os.path.join(d, "o.jsonl"))
+
+
+def case_s20_records():
+    """Session 20: one record larger than a chunk, from a file, standard input
+    and a FIFO: a clear error naming the file (and line), exit 2, no output."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "big.jsonl"), "w") as f:
+            f.write(json.dumps({"id": "big", "text": "word " * 400000}) + "\n")
+            for i in range(5):
+                f.write(json.dumps({"id": i, "text": "a b c d e f g"}) + "\n")
+        with open(os.path.join(d, "big.txt"), "w") as f:
+            f.write("x" * 3_000_000 + "\n")
+        for limit in ["64K", "1M"]:
+            for name in ["big.jsonl", "big.txt"]:
+                code, _, err = nd(["clean", "-q", "--memory-limit", limit, "--tmp-dir", d, name, "-o", "o"], d, timeout=120)
+                ok = code == 2 and name in err and "too large" in err and not os.path.exists(os.path.join(d, "o"))
+                row(f"s20-records: one {name} record over --memory-limit {limit}", f"neardup clean --memory-limit {limit} {name} -o o", "exit 2 naming the file, no output", f"exit {code}; {short(err, 80)}", ok)
+            code, _, err = nd(["scan", "-q", "--memory-limit", limit, "--tmp-dir", d, "-"], d, stdin=open(os.path.join(d, "big.jsonl"), "rb").read(), timeout=120)
+            row(f"s20-records: one record over --memory-limit {limit} on stdin", f"neardup scan --memory-limit {limit} - < big.jsonl", "exit 2 naming stdin", f"exit {code}; {short(err, 80)}", code == 2 and "stdin" in err and not crashed(code, err))
+
+
+
+def case_s20_summary():
+    """Session 20: a large step summary already there (a job's earlier
+    steps) is kept, and copied, not held: peak memory within
+    --memory-limit 64M plus a fixed allowance (64 MiB)."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        with open(os.path.join(d, "sum.md"), "wb") as f:
+            for _ in range(300):
+                f.write(b"x" * (1 << 20))
+        code, mib, err = peak_rss(["check", "-q", "--memory-limit", "64M", "--tmp-dir", d, "r.jsonl", "--step-summary", "sum.md"], d)
+        with open(os.path.join(d, "sum.md"), "rb") as f:
+            kept = f.read(300 << 20) == b"x" * (300 << 20)
+            tail = f.read()
+        ok = code == 1 and mib <= 128 and kept and tail.startswith(b"### neardup check")
+        row("s20-summary: a 300 MiB --step-summary already there, --memory-limit 64M", "neardup check --memory-limit 64M r.jsonl --step-summary sum.md", "kept and appended to; peak <= 128 MiB", f"exit {code}; peak {mib} MiB; {'kept' if kept else 'NOT KEPT'}; appended {tail[:20]!r}; {short(err, 40)}", ok)
+
+
+
+def case_s20_parents():
+    """Session 20: a path to write under a file: refused before any output
+    (a run streaming cleaned text to a pipe sent it all, then failed)."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        with open(os.path.join(d, "notes.txt"), "w") as f:
+            f.write("old\n")
+        for args in [["clean", "r.jsonl", "--report", "notes.txt/r.txt"], ["clean", "r.jsonl", "--html", "notes.txt/p.html"],
+                     ["clean", "r.jsonl", "--memory-limit", "64K", "--tmp-dir", ".", "--report", "notes.txt/a/r.txt"],
+                     ["check", "--output-format", "github", "r.jsonl", "--step-summary", "notes.txt/s.md"]]:
+            code, out, err = nd(args, d)
+            ok = code == 2 and not out and old(os.path.join(d, "notes.txt")) and not crashed(code, err)
+            row(f"s20-parents: {' '.join(args)}", f"neardup {' '.join(args)} | cat", "exit 2, nothing on stdout", f"exit {code}; {len(out)} bytes on stdout; {short(err, 70)}", ok)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -1073,6 +1245,12 @@ def main():
         ("s18-tmp", case_s18_tmp),
         ("s18-many", case_s18_many),
         ("s18-parquet", case_s18_parquet),
+        ("s20-pipes", case_s20_pipes),
+        ("s20-signals", case_s20_signals),
+        ("s20-flags", case_s20_flags),
+        ("s20-records", case_s20_records),
+        ("s20-summary", case_s20_summary),
+        ("s20-parents", case_s20_parents),
     ]:
         if args.only in name:
             try:

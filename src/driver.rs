@@ -228,11 +228,14 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         .map(|i| (i, input::format_peeked(i, config)));
     check_destination(plan, peeked).map_err(Failure::one)?;
     if !plan.one_chunk() && config.on_error == OnError::Fail {
-        // Every input that cannot be opened is named before anything is read.
+        // Every input that cannot be opened is named before anything is
+        // read. A FIFO or pipe (`<(cmd)`) is not opened to see: opening
+        // one waits for its writer, and closing it loses what was sent.
         let unreadable: Vec<Error> = plan
             .inputs
             .iter()
             .filter(|i| !i.is_stdin())
+            .filter(|i| std::fs::metadata(&i.path).map_or(true, |m| m.is_file() || m.is_dir()))
             .filter_map(|i| {
                 std::fs::File::open(&i.path)
                     .err()
@@ -874,13 +877,14 @@ fn deliver_report(
         ReportTo::Totals | ReportTo::Nowhere => {}
     }
     if let (Some(path), Some(verdict)) = (&plan.step_summary, &report.check) {
-        // What was there is kept; the whole is written aside and renamed in.
-        // A device or FIFO is written in place (and never read: a null or
-        // full device reads without end).
+        // What was there is copied (never held: it may be large), the whole
+        // written aside and renamed in; a device or FIFO is written in place.
         let before = match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => std::fs::read(path).map_err(|e| Error::io(path, e))?,
-            Ok(_) => Vec::new(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Ok(m) if m.is_file() => {
+                Some(std::fs::File::open(path).map_err(|e| Error::io(path, e))?)
+            }
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io(path, e)),
         };
         let mut summary = String::new();
@@ -888,7 +892,7 @@ fn deliver_report(
         // A blank line ends the table before whatever a later step appends.
         summary.push('\n');
         crate::target::write_to(path, staging, |w| {
-            w.write_all(&before)?;
+            before.map_or(Ok(0), |mut f| std::io::copy(&mut f, w))?;
             w.write_all(summary.as_bytes())
         })?;
     }

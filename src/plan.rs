@@ -493,6 +493,7 @@ fn check_paths(
         }
     }
     check_distinct(&reads, &writes)?;
+    check_parents(&writes)?;
     // Standard output, when the run writes there (a library caller's
     // streams aside) and it is a regular file, is compared too.
     let uses_stdout = (matches!(destination, Some(Destination::Stdout))
@@ -505,6 +506,34 @@ fn check_paths(
     // Standard input read as `-` from a regular file is an input too.
     if inputs.iter().any(InputPath::is_stdin) && request.streams.stdin.is_none() {
         crate::target::check_stdin_apart(&writes, uses_stdout)?;
+    }
+    Ok(())
+}
+
+/// Refuses, before anything is read or written, a path to write whose
+/// directory cannot be made: a file (or other non-directory) stands where
+/// the path needs a directory (`--report notes.txt/r.txt`). A run writing
+/// its cleaned text to standard output would otherwise stream it all and
+/// then fail at the report.
+fn check_parents(writes: &[Use]) -> Result<()> {
+    for write in writes {
+        let mut at = write.path.parent();
+        while let Some(dir) = at.filter(|d| !d.as_os_str().is_empty()) {
+            match std::fs::metadata(dir) {
+                Ok(meta) if meta.is_dir() => break,
+                Ok(_) => {
+                    return Err(Error::Usage(format!(
+                        "{} ({}): cannot be written: {} is not a directory",
+                        crate::escape::shown_path(&write.path),
+                        write.role,
+                        crate::escape::shown_path(dir)
+                    )))
+                }
+                // Missing (made when written), or not to be seen: the write
+                // names what stops it.
+                Err(_) => at = dir.parent(),
+            }
+        }
     }
     Ok(())
 }
@@ -643,7 +672,10 @@ fn fits_whole(inputs: &[InputPath], limit: usize) -> bool {
     let limit = u64::try_from(limit).unwrap_or(u64::MAX);
     let mut need = 0u64;
     for input in inputs {
-        if input.is_stdin() || crate::parquet::is_parquet_name(&input.path) {
+        if input.is_stdin()
+            || crate::parquet::is_parquet_name(&input.path)
+            || !is_regular(&input.path)
+        {
             return false;
         }
         let most = (limit - need) / crate::memory::WHOLE_RUN_PER_INPUT_BYTE;
@@ -683,12 +715,24 @@ fn text_and_lines(path: &Path, most: u64) -> Option<(u64, u64)> {
     Some((bytes, lines))
 }
 
+/// Whether `path` is a regular file (after links), told without opening
+/// it: a FIFO or a pipe by `/dev/fd/N` (`<(cmd)`) can be read only once,
+/// by the run itself, and opening a FIFO waits for its writer.
+fn is_regular(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// Bytes of text the input at `path` holds: a compressed file's by what it
 /// decodes to (counted up to a little past `most`), a Parquet file's by its
 /// footer, others by their size; `None` when its size cannot be told (the
-/// run names the error when it reads it).
+/// run names the error when it reads it), as for a pipe or FIFO, which is
+/// never read to count.
 fn text_bytes(path: &Path, most: u64) -> Option<u64> {
-    let size = std::fs::metadata(path).ok()?.len();
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let size = meta.len();
     let compression = crate::compress::Compression::from_name(path);
     #[allow(
         clippy::cast_precision_loss,

@@ -428,7 +428,7 @@ impl<'c> Stream<'c> {
                 && self.small.is_some_and(|small| {
                     *size <= small && crate::parquet::decodes_within(input, self.config, small)
                 })
-                && !looks_compressed(&input.path))
+                && !input::must_stream(&input.path))
     }
 
     /// Reads the small inputs that come next, a piece's worth of them, whole
@@ -881,18 +881,6 @@ impl<'c> Stream<'c> {
             self.pending.extend(docs);
         }
     }
-}
-
-/// Whether a file is compressed: by its name, else by its first bytes.
-fn looks_compressed(path: &std::path::Path) -> bool {
-    if Compression::from_name(path) != Compression::None {
-        return true;
-    }
-    let mut head = [0u8; 4];
-    let n = File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
-    Compression::sniff(&head[..n]) != Compression::None
 }
 
 /// A reader that counts the bytes read through it.

@@ -943,9 +943,15 @@ _STDOUT_NAMES = {"-o": "the cleaned text", "--report": "the report", "--html": "
 
 
 def _refuse_shared_outputs(outputs: Sequence[Tuple[str, Optional[str]]]) -> None:
-    """Refuses, as `clean` does, two outputs (flag, path or None) that are
-    one file or both standard output; devices and FIFOs may be shared."""
+    """Refuses, as `clean` does, an output (flag, path or None) that is a
+    directory, and two that are one file or both standard output; devices
+    and FIFOs may be shared."""
     given = [(flag, path) for flag, path in outputs if path is not None]
+    # As the CLI says it, before the job runs (renaming the finished output
+    # onto a directory failed with a traceback at the job's end).
+    for _, path in given:
+        if path != "-" and os.path.isdir(path):
+            raise InputError([f"{path}: is a directory"])
     for i, (flag_a, a) in enumerate(given):
         for flag_b, b in given[i + 1:]:
             if a == b == "-":

@@ -235,6 +235,23 @@ def test_a_report_is_never_an_input_or_the_output(cli, spark, tmp_path, small):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_output_that_is_a_directory_is_refused_before_the_job(cli, tmp_path, small):
+    """As the CLI refuses it (`neardup: DIR: is a directory`, exit 2), before
+    Spark starts; the job used to run and end in a traceback (exit 1) when
+    it renamed its output onto the directory, here one of its inputs."""
+    for flags in (["-o", str(small)], ["-o", str(tmp_path / "o.jsonl"), "--report", str(small)]):
+        refused = cli.run("clean", small, *flags, check=False)
+        assert refused.returncode == 2
+        code = subprocess.run(
+            [sys.executable, "-m", "neardup.spark", "clean", str(small), *flags],
+            capture_output=True,
+        )
+        assert code.returncode == 2, code.stderr.decode()
+        assert code.stderr.decode().strip() == refused.stderr.decode().strip()
+        assert not (tmp_path / "o.jsonl").exists()
+        assert not [p for p in small.iterdir() if p.name.startswith(".neardup-")]
+
+
 def test_special_outputs_are_written_in_place_and_links_followed(cli, spark, tmp_path, small):
     """As the CLI writes them: a device or FIFO is written, never replaced
     by a regular file; a symbolic link keeps being a link, and the file it

@@ -520,12 +520,16 @@ pub fn format_peeked(input: &InputPath, config: &Config) -> Format {
     if named != Format::Auto || input.is_stdin() {
         return named;
     }
+    // Told before opening: opening a FIFO waits for its writer, and
+    // closing it again loses what the writer had sent.
+    match std::fs::metadata(&input.path) {
+        Ok(meta) if !meta.is_file() => return Format::Auto,
+        Ok(_) => {}
+        Err(_) => return Format::Text,
+    }
     let Ok(file) = File::open(&input.path) else {
         return Format::Text;
     };
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Format::Auto;
-    }
     let mut raw = std::io::BufReader::new(file);
     let magic = std::io::BufRead::fill_buf(&mut raw).map(<[u8]>::to_vec);
     let compression = match Compression::from_name(&input.path) {

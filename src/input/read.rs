@@ -68,6 +68,23 @@ pub(super) fn read_data(
 /// The smallest file that is mapped rather than read.
 const MAP_FROM: u64 = 64 << 10;
 
+/// Whether a file is read as a stream, never whole: compressed (by its
+/// name, else by its first bytes), or not a regular file (a FIFO or a pipe
+/// by `/dev/fd/N`, as `<(cmd)` gives: its size is not known, and it can be
+/// read only once, so it is not opened to sniff).
+pub(crate) fn must_stream(path: &Path) -> bool {
+    if Compression::from_name(path) != Compression::None
+        || !std::fs::metadata(path).is_ok_and(|m| m.is_file())
+    {
+        return true;
+    }
+    let mut head = [0u8; 4];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    Compression::sniff(&head[..n]) != Compression::None
+}
+
 /// A file read to its end that must not end before the size it had when it
 /// was opened: one truncated while read (log rotation by copytruncate)
 /// would otherwise look like a shorter input, cleaned and written as if

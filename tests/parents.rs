@@ -1,0 +1,63 @@
+//! A path to write under a file (`--report notes.txt/r.txt`) is refused
+//! before anything is read or written: a run streaming its cleaned text to
+//! standard output used to send all of it and only then fail at the report.
+
+use crate::util::{run, tempdir};
+
+#[test]
+fn a_path_to_write_under_a_file_is_refused_before_any_output() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("in.jsonl"), crate::index::batches().concat()).unwrap();
+    std::fs::write(d.join("notes.txt"), "old\n").unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["clean", "in.jsonl", "--report", "notes.txt/r.txt"],
+            "notes.txt/r.txt (--report)",
+        ),
+        (
+            &["clean", "in.jsonl", "--html", "notes.txt/p.html"],
+            "notes.txt/p.html (--html)",
+        ),
+        (
+            &[
+                "clean",
+                "in.jsonl",
+                "--memory-limit",
+                "64K",
+                "--report",
+                "notes.txt/a/b/r.txt",
+            ],
+            "notes.txt/a/b/r.txt (--report)",
+        ),
+        (
+            &[
+                "check",
+                "--output-format",
+                "github",
+                "in.jsonl",
+                "--step-summary",
+                "notes.txt/s.md",
+            ],
+            "notes.txt/s.md (--step-summary)",
+        ),
+        (
+            &["scan", "in.jsonl", "--index", "notes.txt/i.ndx", "--update"],
+            "notes.txt/i.ndx (--index)",
+        ),
+        (
+            &["clean", "in.jsonl", "--out-dir", "notes.txt/out"],
+            "(--out-dir output)",
+        ),
+    ];
+    for (args, named) in cases {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains(named) && out.stderr.contains("notes.txt is not a directory"),
+            "{args:?}: {out:?}"
+        );
+        assert_eq!(std::fs::read(d.join("notes.txt")).unwrap(), b"old\n");
+    }
+}

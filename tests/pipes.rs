@@ -1,0 +1,166 @@
+//! Inputs that can be read only once, named by path: a FIFO, and a pipe by
+//! `/dev/fd/N` (what bash's `<(cmd)` gives). Planning a run (whether its
+//! inputs fit a `--memory-limit` whole, how much memory a whole run needs,
+//! each input's format, whether each can be opened) never opens one: the
+//! run reads it once, and its output is what the same bytes in a regular
+//! file give.
+
+use crate::util::tempdir;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// `neardup args` in `dir` while a thread writes `bytes` into the FIFO
+/// `fifo` (opened for writing once: a second open of the FIFO by the run
+/// would wait for a writer that never comes). Fails instead of waiting
+/// for ever; returns the exit code and standard error.
+fn run_with_fifo(dir: &Path, fifo: &str, bytes: Vec<u8>, args: &[&str]) -> (i32, String) {
+    let path = dir.join(fifo);
+    let _ = std::fs::remove_file(&path);
+    assert!(Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap()
+        .success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The writer opens the FIFO once; a run that opens it again, after
+    // this writer closed it, waits for ever (killed below). A run that
+    // closes it early makes this writer fail (ignored: the output tells).
+    let writer = std::thread::spawn(move || {
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
+            let _ = f.write_all(&bytes);
+        }
+    });
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            unblock(&dir.join(fifo));
+            panic!("{args:?} waits for ever on the FIFO {fifo}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    if !writer.is_finished() {
+        // The run never opened the FIFO (or failed first).
+        unblock(&dir.join(fifo));
+    }
+    writer.join().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Lets a writer waiting to open the FIFO `path` go on: opened for reading
+/// and writing, a FIFO never waits (Linux), and it is closed at once.
+fn unblock(path: &Path) {
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path),
+    );
+}
+
+/// The index tests' 80 documents with near copies, as JSON Lines.
+fn records() -> Vec<u8> {
+    crate::index::batches().concat().into_bytes()
+}
+
+#[test]
+fn a_fifo_named_as_input_is_read_once_whole_and_in_chunks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = records();
+    std::fs::write(d.join("in.jsonl"), &text).unwrap();
+    std::fs::create_dir(d.join("spool")).unwrap();
+    let gz = crate::util::gzip(&text);
+    let expected = crate::util::run(d, &["clean", "-q", "in.jsonl", "-o", "expected.jsonl"]);
+    assert_eq!(expected.code, 0, "{expected:?}");
+    let expected = std::fs::read(d.join("expected.jsonl")).unwrap();
+    assert!(!expected.is_empty());
+    let chunked = ["--memory-limit", "64K", "--tmp-dir", "spool"];
+    // (FIFO name, its bytes, flags): plain and gzip-compressed (by name),
+    // the format told by the name, by --format, and by the first line.
+    let cases: [(&str, &Vec<u8>, &[&str]); 6] = [
+        ("in.fifo", &text, &chunked),
+        (
+            "in.fifo",
+            &text,
+            &[
+                "--memory-limit",
+                "64K",
+                "--tmp-dir",
+                "spool",
+                "--format",
+                "jsonl",
+            ],
+        ),
+        ("in.jsonl.gz", &gz, &[]),
+        ("in.jsonl.gz", &gz, &chunked),
+        ("in.fifo", &text, &[]),
+        ("in.fifo", &text, &["--format", "jsonl"]),
+    ];
+    for (fifo, bytes, flags) in cases {
+        let _ = std::fs::remove_file(d.join("o.jsonl"));
+        let mut args = vec!["clean", "-q"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&[fifo, "-o", "o.jsonl"]);
+        let (code, stderr) = run_with_fifo(d, fifo, bytes.clone(), &args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        crate::util::assert_bytes_eq(
+            &std::fs::read(d.join("o.jsonl")).unwrap(),
+            &expected,
+            &format!("{args:?}"),
+        );
+    }
+}
+
+#[test]
+fn a_pipe_by_dev_fd_is_read_once_in_chunks() {
+    // bash's `<(cat in.jsonl)`: the run reads /dev/fd/63, a pipe whose
+    // writer has gone once its bytes are in; a second open reads nothing.
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("in.jsonl"), records()).unwrap();
+    std::fs::write(
+        d.join("a.txt"),
+        "one two three four five six seven\n\n".repeat(40),
+    )
+    .unwrap();
+    std::fs::create_dir(d.join("spool")).unwrap();
+    let bin = env!("CARGO_BIN_EXE_neardup");
+    for (input, flags) in [
+        ("in.jsonl", ""),
+        ("in.jsonl", "--format jsonl"),
+        ("a.txt", ""),
+    ] {
+        let expected = crate::util::run(d, &["clean", "-q", input, "-o", "expected"]);
+        assert_eq!(expected.code, 0, "{expected:?}");
+        let script = format!(
+            "exec \"$0\" clean -q --memory-limit 64K --tmp-dir spool {flags} <(cat {input}) -o o"
+        );
+        let out = Command::new("bash")
+            .args(["-c", &script, bin])
+            .current_dir(d)
+            .env_clear()
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{script}: {stderr}");
+        crate::util::assert_bytes_eq(
+            &std::fs::read(d.join("o")).unwrap(),
+            &std::fs::read(d.join("expected")).unwrap(),
+            &script,
+        );
+    }
+}
