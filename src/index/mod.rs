@@ -143,14 +143,13 @@ pub fn candidate_pairs_after(
     // (a third of the time of 300,000 short documents); and each table's
     // pairs and each union of them, made anew in the heap's free holes,
     // faulted in pages of their own (the 19 MB corpus: 4 MiB more resident
-    // during this walk, the documents stage's peak). Each thread keeps the
-    // union of its tables' pairs, grown in place; the threads' unions are
-    // merged at the end (the same whichever thread took which table, in
-    // whatever order). One union under one lock had every thread wait on
-    // it: 120 merges of up to the whole union, serial at any thread count.
+    // during this walk, the documents stage's peak). The union of the
+    // tables' pairs so far is one for all threads, with room for the next
+    // (the same whichever thread took which table, in whatever order).
     let pool: Vec<std::sync::Mutex<Buffers>> = (0..rayon::current_num_threads().max(1))
         .map(|_| std::sync::Mutex::default())
         .collect();
+    let union: std::sync::Mutex<[Vec<(u32, u32)>; 2]> = std::sync::Mutex::default();
     let group_pairs = |group: std::ops::Range<usize>, stored: Option<&Stored>| {
         group.into_par_iter().for_each(|t| {
             // (A thread outside the pool takes the first set; nothing
@@ -158,7 +157,7 @@ pub fn candidate_pairs_after(
             let mut held = pool[rayon::current_thread_index().unwrap_or(0) % pool.len()]
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let (bucketed, buckets, bytes, pairs, union) = &mut *held;
+            let (bucketed, buckets, bytes, pairs) = &mut *held;
             bucketed.clear();
             bucketed.extend(keyed.iter().map(|&d| (keys[d as usize][t], base + d)));
             if t == 0 {
@@ -228,40 +227,28 @@ pub fn candidate_pairs_after(
             }
             pairs.sort_unstable();
             pairs.dedup();
-            add_pairs(union, pairs);
+            let mut union = union
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let [all, spare] = &mut *union;
+            union_into(all, pairs, spare);
+            std::mem::swap(all, spare);
         });
     };
     let stored = stored_of();
     group_pairs(0..tables, stored.as_deref());
-    drop(stored);
-    // The threads' unions (their other buffers freed first).
-    let unions: Vec<Vec<(u32, u32)>> = pool
-        .into_iter()
-        .map(|held| {
-            held.into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .4
-        })
-        .collect();
-    let mut unions = unions.into_iter();
-    let mut all = unions.next().unwrap_or_default();
-    for mut union in unions {
-        add_pairs(&mut all, &mut union);
-    }
+    drop(pool);
+    let [mut all, spare] = union
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    drop(spare);
     all.shrink_to_fit();
     all
 }
 
 /// A thread's buffers for [`candidate_pairs_after`]: a table's (key,
-/// document) list, its buckets and their bytes, its pairs, and the union of
-/// the pairs of the tables it took.
-type Buffers = (
-    Vec<(u64, u32)>,
-    Vec<u32>,
-    Vec<u8>,
-    Vec<(u32, u32)>,
-    Vec<(u32, u32)>,
-);
+/// document) list, its buckets and their bytes, its pairs.
+type Buffers = (Vec<(u64, u32)>, Vec<u32>, Vec<u8>, Vec<(u32, u32)>);
 
 /// The index's members of buckets: (table, key, document), sorted.
 type Stored = [(u32, u64, u32)];
@@ -270,37 +257,24 @@ type Stored = [(u32, u64, u32)];
 /// [`candidate_pairs_after`]).
 const QUERIES_AT_ONCE: usize = 1 << 18;
 
-/// Adds the sorted, deduplicated `pairs` to the sorted, deduplicated `union`,
-/// in place: `pairs` is left with those new to `union`, which grows by them
-/// (by a quarter of its length at least, not doubling: no second copy of
-/// the union is held, at the documents stage's peak).
-fn add_pairs(union: &mut Vec<(u32, u32)>, pairs: &mut Vec<(u32, u32)>) {
-    let mut at = 0;
-    pairs.retain(|pair| {
-        at += union[at..].partition_point(|held| held < pair);
-        union.get(at) != Some(pair)
-    });
-    if pairs.is_empty() {
-        return;
-    }
-    let (old, new) = (union.len(), pairs.len());
-    if union.capacity() - old < new {
-        union.reserve_exact(new.max(old / 4));
-    }
-    union.resize(old + new, (0, 0));
-    // Merged from the back: the union's pairs above the next new one move
-    // up by the new ones still to place.
-    let (mut from, mut left) = (old, new);
-    while left > 0 {
-        let next = pairs[left - 1];
-        if from > 0 && union[from - 1] > next {
-            union[from + left - 1] = union[from - 1];
-            from -= 1;
-        } else {
-            union[from + left - 1] = next;
-            left -= 1;
+/// The union of two sorted, deduplicated pair lists into `out` (emptied
+/// first), sorted and deduplicated.
+fn union_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
+    out.clear();
+    out.reserve(a.len().max(b.len()));
+    let (mut in_a, mut in_b) = (0, 0);
+    while in_a < a.len() && in_b < b.len() {
+        let (next_a, next_b) = (a[in_a], b[in_b]);
+        out.push(next_a.min(next_b));
+        if next_a <= next_b {
+            in_a += 1;
+        }
+        if next_b <= next_a {
+            in_b += 1;
         }
     }
+    out.extend_from_slice(&a[in_a..]);
+    out.extend_from_slice(&b[in_b..]);
 }
 
 /// The pairs [`candidate_pairs`] gives documents that all have one key (a
@@ -356,29 +330,6 @@ mod tests {
         let keys: Vec<&[u64]> = vec![&[3, 3, 3]; n as usize];
         let singles: Vec<(u64, u32)> = (0..n).map(|d| (3, d)).collect();
         assert_eq!(single_key_pairs(singles), candidate_pairs(&keys, 3));
-    }
-
-    #[test]
-    fn pairs_are_added_in_place_sorted_once() {
-        let mut union = Vec::new();
-        let mut all = std::collections::BTreeSet::new();
-        // Lists that interleave, repeat the union's pairs, come before and
-        // after all of it, and add nothing.
-        let lists: [&[(u32, u32)]; 6] = [
-            &[(0, 5), (2, 3), (4, 9)],
-            &[(0, 1), (0, 5), (3, 4), (9, 10)],
-            &[(0, 1), (2, 3)],
-            &[],
-            &[(0, 0), (1, 2), (2, 3), (4, 9), (4, 10), (20, 21)],
-            &[(5, 6), (6, 7), (7, 8), (8, 9)],
-        ];
-        for list in lists {
-            let mut pairs = list.to_vec();
-            add_pairs(&mut union, &mut pairs);
-            let new: Vec<(u32, u32)> = list.iter().filter(|p| all.insert(**p)).copied().collect();
-            assert_eq!(pairs, new);
-            assert_eq!(union, all.iter().copied().collect::<Vec<_>>());
-        }
     }
 
     #[test]
