@@ -27,13 +27,7 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
         threshold: params.threshold,
         ..Config::default()
     };
-    // Each document's buckets, and each bucket's documents, in `b`.
-    let mut buckets_of: BTreeMap<u32, Vec<(u32, u64)>> = BTreeMap::new();
-    let mut in_bucket: BTreeMap<(u32, u64), Vec<u32>> = BTreeMap::new();
-    for &(key, table, d) in &delta.bands {
-        buckets_of.entry(d).or_default().push((table, key));
-        in_bucket.entry((table, key)).or_default().push(d);
-    }
+    let mut buckets = Buckets::of(delta);
     let mut read = a.reader();
     let mut found = Vec::new();
     let mut joined: BTreeMap<u32, u32> = BTreeMap::new();
@@ -58,16 +52,13 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             }
             continue;
         }
-        let Some(buckets) = buckets_of.get(&d) else {
-            continue;
-        };
         let mut reps: Vec<usize> = Vec::new();
-        for &(table, key) in buckets {
+        for (table, key, earlier) in buckets.of_next(d) {
             found.clear();
             read.bucket(table, key, &mut found);
             reps.extend(found.iter().map(|&c| read.doc(c as usize).rep as usize));
-            let earlier = in_bucket[&(table, key)].iter().filter(|&&c| c < d);
-            reps.extend(earlier.map(|&c| delta.docs[(c - docs) as usize].rep as usize));
+            let earlier = earlier.iter().map(|&(_, _, c)| c);
+            reps.extend(earlier.map(|c| delta.docs[(c - docs) as usize].rep as usize));
         }
         reps.sort_unstable();
         reps.dedup();
@@ -99,5 +90,70 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             delta.docs[i].dropped = true;
             joined.insert(d, r);
         }
+    }
+}
+
+/// A document's place in a bucket: (table, key, document).
+type Entry = (u32, u64, u32);
+
+/// The LSH buckets of `b`'s documents: each bucket's documents in order (a
+/// sorted table, not a map of a list a key: two maps of 128 entries a
+/// document took 10 KB a document and most of the time of a merge), where
+/// each entry's bucket starts in it, and each document's entries.
+struct Buckets {
+    /// (table, key, document), sorted.
+    in_bucket: Vec<Entry>,
+    /// Where the bucket of each entry of `in_bucket` starts in it.
+    starts: Vec<u32>,
+    /// (document, its entry in `in_bucket`), sorted.
+    entries_of: Vec<(u32, u32)>,
+    /// The next entry of `entries_of` to read.
+    next: usize,
+}
+
+impl Buckets {
+    fn of(delta: &Delta) -> Buckets {
+        let mut in_bucket: Vec<(u32, u64, u32)> = delta
+            .bands
+            .iter()
+            .map(|&(key, table, d)| (table, key, d))
+            .collect();
+        in_bucket.sort_unstable();
+        let mut starts: Vec<u32> = Vec::with_capacity(in_bucket.len());
+        for (i, &(table, key, _)) in in_bucket.iter().enumerate() {
+            let same = i > 0 && (in_bucket[i - 1].0, in_bucket[i - 1].1) == (table, key);
+            starts.push(if same {
+                starts[i - 1]
+            } else {
+                u32::try_from(i).unwrap_or(u32::MAX)
+            });
+        }
+        let mut entries_of: Vec<(u32, u32)> = (0..in_bucket.len())
+            .map(|i| (in_bucket[i].2, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        entries_of.sort_unstable();
+        Buckets {
+            in_bucket,
+            starts,
+            entries_of,
+            next: 0,
+        }
+    }
+
+    /// The buckets of document `d`, each with the entries of its documents
+    /// before `d`. Documents are asked for in order (those before `d` that
+    /// were not asked for are passed over).
+    fn of_next(&mut self, d: u32) -> Vec<(u32, u64, &[Entry])> {
+        while self.entries_of.get(self.next).is_some_and(|&(c, _)| c < d) {
+            self.next += 1;
+        }
+        let mut found = Vec::new();
+        while let Some(&(_, i)) = self.entries_of.get(self.next).filter(|&&(c, _)| c == d) {
+            self.next += 1;
+            let i = i as usize;
+            let (table, key, _) = self.in_bucket[i];
+            found.push((table, key, &self.in_bucket[self.starts[i] as usize..i]));
+        }
+        found
     }
 }
