@@ -83,7 +83,7 @@ pub(crate) fn count(
         .filter_map(|i| std::fs::metadata(&i.path).ok())
         .map(|m| m.len())
         .sum();
-    progress.stage("short documents' shingles", total, true);
+    progress.stage("reading for short documents", total, true);
     let first = each_document(
         (inputs, config, progress),
         reading.clone(),
@@ -107,7 +107,7 @@ pub(crate) fn count(
         return None;
     }
     if longer > 0 {
-        progress.stage("longer documents' shingles", total, true);
+        progress.stage("reading for longer documents", total, true);
         let second = each_document(
             (inputs, config, progress),
             reading,
