@@ -8,7 +8,7 @@
 use crate::util::tempdir;
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// `neardup args` in `dir` while a thread writes `bytes` into the FIFO
 /// `fifo` (opened for writing once: a second open of the FIFO by the run
@@ -22,15 +22,7 @@ fn run_with_fifo(dir: &Path, fifo: &str, bytes: Vec<u8>, args: &[&str]) -> (i32,
         .status()
         .unwrap()
         .success());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn(dir, args);
     // The writer opens the FIFO once; a run that opens it again, after
     // this writer closed it, waits for ever (killed below). A run that
     // closes it early makes this writer fail (ignored: the output tells).

@@ -65,12 +65,7 @@ fn documents_of_few_shingles_pair_as_when_every_one_is_keyed() {
 /// another chunk), every tenth (another residue) an exact copy of one 1,300
 /// earlier, every tenth a cut of one 300 earlier, the rest unique.
 fn short_records() -> Vec<String> {
-    let words = |from: usize, n: usize| {
-        (from..from + n)
-            .map(|i| format!("w{}", (i * 7919) % 1_000_003))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let words = |from: usize, n: usize| words('w', from, n).join(" ");
     let mut texts: Vec<String> = Vec::new();
     for d in 0..2000 {
         let n = 6 + d % 15;
@@ -87,10 +82,24 @@ fn short_records() -> Vec<String> {
         };
         texts.push(text);
     }
+    as_records('s', &texts)
+}
+
+/// Words `from..from + n` of a made-up language of a million words, each
+/// `prefix` and a number.
+fn words(prefix: char, from: usize, n: usize) -> Vec<String> {
+    (from..from + n)
+        .map(|i| format!("{prefix}{}", (i * 7919) % 1_000_003))
+        .collect()
+}
+
+/// `texts` as JSON Lines records (one a line, each ending in a newline),
+/// with ids `prefix` and the record's number.
+fn as_records(prefix: char, texts: &[String]) -> Vec<String> {
     texts
         .iter()
         .enumerate()
-        .map(|(d, t)| format!("{{\"id\":\"s{d}\",\"text\":\"{t}\"}}\n"))
+        .map(|(d, t)| format!("{{\"id\":\"{prefix}{d}\",\"text\":\"{t}\"}}\n"))
         .collect()
 }
 
@@ -158,11 +167,7 @@ fn short_records_in_chunks_and_against_an_index_find_what_one_run_finds() {
 /// that are an earlier ordinary one's first six words; and every eleventh a
 /// near copy (a word added) of a short record 1,100 earlier.
 fn mixed_records() -> Vec<String> {
-    let words = |from: usize, n: usize| {
-        (from..from + n)
-            .map(|i| format!("m{}", (i * 7919) % 1_000_003))
-            .collect::<Vec<_>>()
-    };
+    let words = |from: usize, n: usize| words('m', from, n);
     let mut texts: Vec<String> = Vec::new();
     for d in 0..3000 {
         let own = words(d * 100, 60);
@@ -195,11 +200,7 @@ fn mixed_records() -> Vec<String> {
         };
         texts.push(text);
     }
-    texts
-        .iter()
-        .enumerate()
-        .map(|(d, t)| format!("{{\"id\":\"m{d}\",\"text\":\"{t}\"}}\n"))
-        .collect()
+    as_records('m', &texts)
 }
 
 #[test]
@@ -282,12 +283,7 @@ fn assert_chunks_and_batches_match(
 /// with words of its own; short records cut from the start of the record
 /// just before them; exact copies of short records 300 earlier.
 fn short_and_holders() -> Vec<String> {
-    let words = |from: usize, n: usize| {
-        (from..from + n)
-            .map(|i| format!("h{}", (i * 7919) % 1_000_003))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let words = |from: usize, n: usize| words('h', from, n).join(" ");
     let mut texts: Vec<String> = Vec::new();
     for d in 0..2400 {
         let text = match d % 6 {
@@ -305,11 +301,7 @@ fn short_and_holders() -> Vec<String> {
         };
         texts.push(text);
     }
-    texts
-        .iter()
-        .enumerate()
-        .map(|(d, t)| format!("{{\"id\":\"h{d}\",\"text\":\"{t}\"}}\n"))
-        .collect()
+    as_records('h', &texts)
 }
 
 #[test]

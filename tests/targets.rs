@@ -873,15 +873,7 @@ fn an_index_merged_with_itself_is_refused() {
 /// `neardup args` in `dir`, killed (and the test failed) if it has not
 /// ended after a minute.
 fn run_or_hang(dir: &Path, args: &[&str]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = crate::util::spawn(dir, args);
     let started = std::time::Instant::now();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed().as_secs() > 60 {

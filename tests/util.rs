@@ -128,3 +128,17 @@ pub fn input_paths(report: &serde_json::Value) -> Vec<&str> {
         .map(|i| i["path"].as_str().expect("an input has a path"))
         .collect()
 }
+
+/// `neardup args` started in `dir` (no environment, no standard input, its
+/// output and errors piped), for a test that waits for it with a timeout.
+pub fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
