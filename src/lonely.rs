@@ -24,7 +24,7 @@
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{Candidates, HEAD};
 use crate::config::{Config, Level, Method};
-use crate::input::{InputPath, Texts};
+use crate::input::{regular_size, InputPath, Texts};
 use crate::progress::Progress;
 use crate::segment::{segment_into, Block};
 use crate::shingle::{hash_block_words, shingle_hashes};
@@ -67,22 +67,16 @@ pub(crate) fn count(
     reading: (usize, PathBuf, Option<u64>),
     (bytes, progress): (usize, &dyn Progress),
 ) -> Option<Lonely> {
-    let regular = |i: &InputPath| {
-        !i.is_stdin() && std::fs::metadata(&i.path).is_ok_and(|m| m.file_type().is_file())
-    };
-    if config.method != Method::Minhash
-        || config.level == Level::Blocks
-        || !inputs.iter().all(regular)
-    {
+    if config.method != Method::Minhash || config.level == Level::Blocks {
         return None;
     }
+    // Regular files only (standard input, pipes and FIFOs are read once).
+    let total: u64 = inputs
+        .iter()
+        .map(|i| (!i.is_stdin()).then(|| regular_size(&i.path)).flatten())
+        .sum::<Option<u64>>()?;
     let mut table = Lonely::with_bytes(bytes);
     let (mut short, mut fresh, mut longer) = (0usize, 0usize, 0usize);
-    let total = inputs
-        .iter()
-        .filter_map(|i| std::fs::metadata(&i.path).ok())
-        .map(|m| m.len())
-        .sum();
     progress.stage("reading for short documents", total, true);
     let first = each_document(
         (inputs, config, progress),

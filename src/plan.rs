@@ -674,7 +674,7 @@ fn fits_whole(inputs: &[InputPath], limit: usize) -> bool {
     for input in inputs {
         if input.is_stdin()
             || crate::parquet::is_parquet_name(&input.path)
-            || !is_regular(&input.path)
+            || crate::input::regular_size(&input.path).is_none()
         {
             return false;
         }
@@ -715,24 +715,13 @@ fn text_and_lines(path: &Path, most: u64) -> Option<(u64, u64)> {
     Some((bytes, lines))
 }
 
-/// Whether `path` is a regular file (after links), told without opening
-/// it: a FIFO or a pipe by `/dev/fd/N` (`<(cmd)`) can be read only once,
-/// by the run itself, and opening a FIFO waits for its writer.
-fn is_regular(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file())
-}
-
 /// Bytes of text the input at `path` holds: a compressed file's by what it
 /// decodes to (counted up to a little past `most`), a Parquet file's by its
 /// footer, others by their size; `None` when its size cannot be told (the
 /// run names the error when it reads it), as for a pipe or FIFO, which is
 /// never read to count.
 fn text_bytes(path: &Path, most: u64) -> Option<u64> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() {
-        return None;
-    }
-    let size = meta.len();
+    let size = crate::input::regular_size(path)?;
     let compression = crate::compress::Compression::from_name(path);
     #[allow(
         clippy::cast_precision_loss,

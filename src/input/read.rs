@@ -68,14 +68,23 @@ pub(super) fn read_data(
 /// The smallest file that is mapped rather than read.
 const MAP_FROM: u64 = 64 << 10;
 
+/// The size of `path` when it is a regular file (after links), told
+/// without opening it: a FIFO or a pipe by `/dev/fd/N` (`<(cmd)`) can be
+/// read only once, by the run itself, and opening a FIFO waits for its
+/// writer. `None` for anything else, or what cannot be looked at.
+pub(crate) fn regular_size(path: &Path) -> Option<u64> {
+    std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len())
+}
+
 /// Whether a file is read as a stream, never whole: compressed (by its
 /// name, else by its first bytes), or not a regular file (a FIFO or a pipe
 /// by `/dev/fd/N`, as `<(cmd)` gives: its size is not known, and it can be
 /// read only once, so it is not opened to sniff).
 pub(crate) fn must_stream(path: &Path) -> bool {
-    if Compression::from_name(path) != Compression::None
-        || !std::fs::metadata(path).is_ok_and(|m| m.is_file())
-    {
+    if Compression::from_name(path) != Compression::None || regular_size(path).is_none() {
         return true;
     }
     let mut head = [0u8; 4];

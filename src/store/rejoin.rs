@@ -57,8 +57,11 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             found.clear();
             read.bucket(table, key, &mut found);
             reps.extend(found.iter().map(|&c| read.doc(c as usize).rep as usize));
-            let earlier = earlier.iter().map(|&(_, _, c)| c);
-            reps.extend(earlier.map(|c| delta.docs[(c - docs) as usize].rep as usize));
+            reps.extend(
+                earlier
+                    .iter()
+                    .map(|&(_, _, c)| delta.docs[(c - docs) as usize].rep as usize),
+            );
         }
         reps.sort_unstable();
         reps.dedup();
@@ -113,7 +116,7 @@ struct Buckets {
 
 impl Buckets {
     fn of(delta: &Delta) -> Buckets {
-        let mut in_bucket: Vec<(u32, u64, u32)> = delta
+        let mut in_bucket: Vec<Entry> = delta
             .bands
             .iter()
             .map(|&(key, table, d)| (table, key, d))
