@@ -150,7 +150,7 @@ pub fn candidate_pairs_after(
     let pool: Vec<std::sync::Mutex<Buffers>> = (0..rayon::current_num_threads().max(1))
         .map(|_| std::sync::Mutex::default())
         .collect();
-    let union: std::sync::Mutex<[Vec<(u32, u32)>; 2]> = std::sync::Mutex::default();
+    let union: std::sync::Mutex<[Vec<u64>; 2]> = std::sync::Mutex::default();
     let group_pairs = |group: std::ops::Range<usize>, stored: Option<&Stored>| {
         group.into_par_iter().for_each(|t| {
             // (A thread outside the pool takes the first set; nothing
@@ -231,12 +231,11 @@ pub fn candidate_pairs_after(
     let stored = stored_of();
     group_pairs(0..tables, stored.as_deref());
     drop(pool);
-    let [mut all, spare] = union
+    let [all, spare] = union
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     drop(spare);
-    all.shrink_to_fit();
-    all
+    all.into_iter().map(unpacked).collect()
 }
 
 /// A thread's buffers for [`candidate_pairs_after`]: a table's (key,
@@ -246,7 +245,7 @@ type Buffers = (
     Vec<(u64, u32)>,
     Vec<u32>,
     Vec<u8>,
-    (Vec<(u32, u32)>, Vec<(u32, u32)>),
+    (Vec<(u32, u32)>, Vec<u64>),
 );
 
 /// Marks a document in no bucket of two or more of a table (see
@@ -260,12 +259,12 @@ const NOWHERE: (u32, u32) = (u32::MAX, u32::MAX);
 /// of a table, so taking the documents in order, each with its earlier
 /// members (ascending), gives them in that order. (Sorting them took 28 of 31
 /// s for 200,000 records that differ in a word, 128 tables of 3 million pairs
-/// each.) `place` is scratch.
+/// each.) Pairs are [`packed`]; `place` is scratch.
 fn table_pairs(
     buckets: &[u32],
     (base, n): (u32, usize),
     place: &mut Vec<(u32, u32)>,
-    out: &mut Vec<(u32, u32)>,
+    out: &mut Vec<u64>,
 ) {
     out.clear();
     place.clear();
@@ -290,7 +289,7 @@ fn table_pairs(
         let first = i.min(BUCKET_FIRST);
         let recent = i.saturating_sub(BUCKET_RECENT).max(first);
         for &earlier in before[..first].iter().chain(&before[recent..]) {
-            out.push((earlier, later));
+            out.push(packed((earlier, later)));
         }
     }
 }
@@ -302,21 +301,19 @@ type Stored = [(u32, u64, u32)];
 /// [`candidate_pairs_after`]).
 const QUERIES_AT_ONCE: usize = 1 << 18;
 
-/// The union of two pair lists sorted by later, then earlier document,
-/// without repeats, into `out` (emptied first), in that order.
-fn union_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
+/// The union of two sorted lists of [`packed`] pairs without repeats into
+/// `out` (emptied first), sorted, without repeats. (Without branches on
+/// the values: a flood's tables give pairs of the union already, 16 of 64 a
+/// document, which a branch on the tuples' halves mispredicted.)
+fn union_into(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
     out.clear();
-    out.reserve(a.len().max(b.len()));
+    out.reserve(a.len() + b.len());
     let (mut in_a, mut in_b) = (0, 0);
     while in_a < a.len() && in_b < b.len() {
-        let (next_a, next_b) = (later_first(a[in_a]), later_first(b[in_b]));
-        out.push(later_first(next_a.min(next_b)));
-        if next_a <= next_b {
-            in_a += 1;
-        }
-        if next_b <= next_a {
-            in_b += 1;
-        }
+        let (next_a, next_b) = (a[in_a], b[in_b]);
+        out.push(next_a.min(next_b));
+        in_a += usize::from(next_a <= next_b);
+        in_b += usize::from(next_b <= next_a);
     }
     out.extend_from_slice(&a[in_a..]);
     out.extend_from_slice(&b[in_b..]);
@@ -326,6 +323,17 @@ fn union_into(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
 /// order pairs are sorted in, and back.
 fn later_first((a, b): (u32, u32)) -> (u32, u32) {
     (b, a)
+}
+
+/// A pair (earlier, later) as one number that sorts as (later, earlier).
+fn packed((earlier, later): (u32, u32)) -> u64 {
+    u64::from(later) << 32 | u64::from(earlier)
+}
+
+/// See [`packed`].
+fn unpacked(pair: u64) -> (u32, u32) {
+    #[allow(clippy::cast_possible_truncation)]
+    (pair as u32, (pair >> 32) as u32)
 }
 
 /// The pairs [`candidate_pairs`] gives documents that all have one key (a
