@@ -73,7 +73,11 @@ impl Walks {
         }
         let walks = Walks::make(slots, seed);
         // A few kinds a process at most (the run's, a test's): the oldest
-        // goes past four.
+        // goes past four; walks of many slots (their tables take megabytes)
+        // are not kept past their run.
+        if slots > FIRST_SLOTS {
+            return walks;
+        }
         if made.len() == 4 {
             made.remove(0);
         }
