@@ -1210,6 +1210,276 @@ def case_s20_parents():
             row(f"s20-parents: {' '.join(args)}", f"neardup {' '.join(args)} | cat", "exit 2, nothing on stdout", f"exit {code}; {len(out)} bytes on stdout; {short(err, 70)}", ok)
 
 
+def zstd_frame(window_log, content):
+    """A zstd frame declaring a window of 2**window_log bytes, its content in raw blocks."""
+    out = b"\x28\xb5\x2f\xfd" + bytes([0x00, (window_log - 10) << 3])
+    blocks = [content[i:i + (128 << 10)] for i in range(0, len(content), 128 << 10)] or [b""]
+    for k, block in enumerate(blocks):
+        out += ((len(block) << 3) | (k == len(blocks) - 1)).to_bytes(3, "little") + block
+    return out
+
+
+def gzip_member(data, extra=None, name=None, comment=None):
+    """A gzip member with optional FEXTRA / FNAME / FCOMMENT header fields."""
+    import struct
+    import zlib
+
+    flags, header = 0, b""
+    if extra is not None:
+        flags |= 4
+        header += struct.pack("<H", len(extra)) + extra
+    if name is not None:
+        flags |= 8
+        header += name + b"\0"
+    if comment is not None:
+        flags |= 16
+        header += comment + b"\0"
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = c.compress(data) + c.flush()
+    return b"\x1f\x8b\x08" + bytes([flags]) + b"\0\0\0\0\0\xff" + header + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+
+
+def workflow_lines(text, names):
+    """Lines a GitHub runner would read as a command naming one of `names` (it trims leading spaces)."""
+    return [l for l in text.split("\n") if any(l.lstrip().startswith(n) for n in names)]
+
+
+def case_s21_names():
+    """Session 21: a name that begins a line of a text report (a document's
+    removals, a skipped input, `index stats`) starting with `::`."""
+    with tempfile.TemporaryDirectory() as d:
+        block = "a paragraph long enough to be judged a repeated block of words here"
+        with open(os.path.join(d, "::error::X.txt"), "w") as f:
+            f.write(f"opening words of the file\n\n{block}\n\nmiddle words apart\n\n{block}\n")
+        with open(os.path.join(d, "::warning::Y.txt"), "wb") as f:
+            f.write(b"binary\0file")
+        nd(["index", "build", "-q", "::error::X.txt", "-o", "::error::X.ndx"], d)
+        for args in [["scan"], ["check"], ["scan", "--preview", "80"], ["clean", "--out-dir", "od", "--report", "-"], ["clean", "--out-dir", "od2", "--memory-limit", "64K", "--tmp-dir", ".", "--report", "-"]]:
+            code, out, err = nd(args + ["::error::X.txt", "::warning::Y.txt"], d)
+            bad = workflow_lines(out.decode("utf-8", "replace") + err, ["::error::X", "::warning::Y"])
+            row(f"s21-names: {' '.join(args[:2])} of ::error::X.txt (repeats) and ::warning::Y.txt (binary)", f"neardup {' '.join(args)} ::error::X.txt ::warning::Y.txt", "no line a workflow command", f"exit {code}; {len(bad)} command lines {[short(b, 40) for b in bad[:2]]}", not bad and not crashed(code, err))
+        code, out, err = nd(["index", "stats", "::error::X.ndx"], d)
+        bad = workflow_lines(out.decode("utf-8", "replace"), ["::error::X"])
+        row("s21-names: index stats ::error::X.ndx", "neardup index stats ::error::X.ndx", "no line a workflow command", f"exit {code}; {len(bad)} command lines", code == 0 and not bad)
+
+
+def case_s21_zstd():
+    """Session 21: zstd frames declaring windows of 128 MiB to 2 GiB
+    (`zstd --long=27..31`, made by hand): read, or refused saying why."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        r = open(os.path.join(d, "r.jsonl"), "rb").read()
+        for log in [27, 28, 31]:
+            name = f"w{log}.jsonl.zst"
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(zstd_frame(log, r))
+            for limit in [[], ["--memory-limit", "64M", "--tmp-dir", d]]:
+                code, mib, err = peak_rss(["scan", "-q", *limit, name], d)
+                ok = (code == 0 if log == 27 else code == 2 and name in err and "window" in err and "corrupt" not in err) and mib < 200 and not crashed(code, err)
+                row(f"s21-zstd: window 2^{log} {' '.join(limit[:2])}", f"neardup scan {' '.join(limit[:2])} {name}", "2^27: read; above: exit 2 naming the file and the window", f"exit {code}; peak {mib} MiB; {short(err, 80)}", ok)
+            code, _, err = nd(["scan", "-q", "-"], d, stdin=zstd_frame(log, r))
+            row(f"s21-zstd: window 2^{log} on stdin", f"neardup scan - < {name}", "as the file", f"exit {code}; {short(err, 80)}", (code == 0 if log == 27 else code == 2 and "window" in err) and not crashed(code, err))
+
+
+def case_s21_gzip():
+    """Session 21: gzip header fields of 64 KiB and 1 MiB, names that lie
+    about the content, bad trailers."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        r = open(os.path.join(d, "r.jsonl"), "rb").read()
+        import gzip
+
+        cases = {
+            "extra64k.jsonl.gz": (gzip_member(r, extra=b"x" * 65535), 0), "name1m.jsonl.gz": (gzip_member(r, name=b"n" * (1 << 20)), 2),
+            "comment1m.jsonl.gz": (gzip_member(r, comment=b"c" * (1 << 20)), 2), "plain.jsonl.gz": (r, 2), "gzip-named.jsonl": (gzip.compress(r), 0),
+            "badcrc.jsonl.gz": (gzip_member(r)[:-8] + b"\0\0\0\0" + gzip_member(r)[-4:], 2), "badsize.jsonl.gz": (gzip_member(r)[:-4] + b"\0\0\0\0", 2),
+            "cut-in-name.jsonl.gz": (gzip_member(r, name=b"n" * 100)[:60], 2),
+        }
+        for name, (data, want) in cases.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            for limit in [[], ["--memory-limit", "64K", "--tmp-dir", d]]:
+                code, _, err = nd(["clean", "-q", *limit, name, "-o", "o.jsonl"], d)
+                made = os.path.exists(os.path.join(d, "o.jsonl"))
+                ok = code == want and (want == 0 or (name in err and not made)) and not crashed(code, err)
+                row(f"s21-gzip: {name} {' '.join(limit[:2])}", f"neardup clean {' '.join(limit[:2])} {name} -o o.jsonl", f"exit {want}" + (", names the file, no output" if want else ""), f"exit {code}; output {'made' if made else 'none'}; {short(err, 70)}", ok)
+                if made:
+                    os.remove(os.path.join(d, "o.jsonl"))
+
+
+def case_s21_encodings():
+    """Session 21: byte-order marks (UTF-8 kept byte for byte; UTF-16/32
+    refused by name), CRLF, on every way in."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        r = open(os.path.join(d, "r.jsonl"), "rb").read()
+        a = open(os.path.join(d, "a.txt"), "rb").read()
+        files = {"bom.txt": b"\xef\xbb\xbf" + a, "bom.jsonl": b"\xef\xbb\xbf" + r, "bomcrlf.jsonl": b"\xef\xbb\xbf" + r.replace(b"\n", b"\r\n"),
+                 "u16.jsonl": r.decode().encode("utf-16"), "u16be.txt": b"\xfe\xff" + a.decode().encode("utf-16-be"), "u32.txt": a.decode().encode("utf-32")}
+        for name, data in files.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        nd(["clean", "-q", "a.txt", "-o", "plain.txt"], d)
+        nd(["clean", "-q", "r.jsonl", "-o", "plain.jsonl"], d)
+        for name in files:
+            outs = []
+            for limit in [[], ["--memory-limit", "64K", "--tmp-dir", d]]:
+                for stdin in [False, True]:
+                    out = f"o{len(outs)}"
+                    code, _, err = nd(["clean", "-q", *limit, "-" if stdin else name, "-o", out], d, stdin=files[name] if stdin else None)
+                    outs.append((code, sha(os.path.join(d, out)), err))
+            codes = [o[0] for o in outs]
+            if name.startswith("u"):
+                ok = codes == [2, 2, 2, 2] and all("byte-order mark" in o[2] or "binary" in o[2] for o in outs) and name in outs[0][2]
+                got = f"exits {codes}; {short(outs[0][2], 60)}; stdin: {short(outs[1][2], 50)}"
+            else:
+                plain = open(os.path.join(d, "plain.txt" if name.endswith(".txt") else "plain.jsonl"), "rb").read()
+                got_bytes = open(os.path.join(d, "o0"), "rb").read() if os.path.exists(os.path.join(d, "o0")) else b""
+                kept = got_bytes.startswith(b"\xef\xbb\xbf") and (name == "bomcrlf.jsonl" or got_bytes[3:] == plain)
+                ok = codes == [0, 0, 0, 0] and len({o[1] for o in outs}) == 1 and kept
+                got = f"exits {codes}; {len({o[1] for o in outs})} distinct outputs; BOM kept, rest as plain: {kept}"
+            row(f"s21-encodings: {name} (file, stdin; whole, 64K)", f"neardup clean [--memory-limit 64K] {name}|- -o o", "UTF-8 BOM: one output, byte for byte; UTF-16/32: exit 2 by name", got, ok)
+
+
+def case_s21_ulimit_v():
+    """Session 21: an address-space limit (`ulimit -v`): no abort; a file
+    that cannot be mapped is streamed in chunks."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "sparse.jsonl"), "wb") as f:
+            f.write(b'{"id": 1, "text": oops}\n{"id": 2, "text": "fine words"}\n')
+            f.truncate(1 << 30)
+        p = subprocess.run(["bash", "-c", f"ulimit -v 700000; exec {B} scan -q --memory-limit 1M --tmp-dir . sparse.jsonl"], cwd=d, capture_output=True, timeout=120)
+        err = p.stderr.decode()
+        row("s21-ulimit-v: a 1 GiB JSONL (sparse) under ulimit -v 700000 at --memory-limit 1M", "ulimit -v 700000; neardup scan --memory-limit 1M sparse.jsonl", "streamed: exit 2 at line 1's bad record", f"exit {p.returncode}; {short(err, 90)}", p.returncode == 2 and "sparse.jsonl:1:" in err)
+        import random
+
+        rng = random.Random(5)
+        vocab = [f"w{i}" for i in range(3000)]
+        with open(os.path.join(d, "big.jsonl"), "w") as f:
+            for i in range(60000):
+                f.write(json.dumps({"id": i, "text": " ".join(rng.choice(vocab) for _ in range(200))}) + "\n")
+        for v in [500000, 300000]:
+            for limit in ["", "--memory-limit 64M --tmp-dir ."]:
+                p = subprocess.run(["bash", "-c", f"ulimit -v {v}; exec {B} scan -q {limit} big.jsonl"], cwd=d, capture_output=True, timeout=600)
+                err = p.stderr.decode("utf-8", "replace")
+                row(f"s21-ulimit-v: 60,000 records (~60 MB) under ulimit -v {v} {limit[:18]}", f"ulimit -v {v}; neardup scan {limit} big.jsonl", "no abort: a run or exit 2 with a message", f"exit {p.returncode}; {short(err, 80)}", p.returncode in (0, 1, 2) and not crashed(p.returncode, err) and (p.returncode != 2 or err.startswith("neardup:")))
+
+
+def case_s21_closed_stdout():
+    """Session 21: standard output closed before the run starts (its read
+    end gone), with `--update`: exit quietly or say so; the index unchanged."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        write_records(os.path.join(d, "big.jsonl"), 3000, 150)
+        for limit in [[], ["--memory-limit", "1M", "--tmp-dir", d]]:
+            for args in [["clean", "-q", "big.jsonl", "-o", "-"], ["scan", "-q", "big.jsonl"], ["check", "-q", "big.jsonl"], ["scan", "-q", "--json", "big.jsonl"],
+                         ["check", "-q", "--output-format", "github", "big.jsonl"], ["clean", "-q", "big.jsonl", "-o", "o.jsonl", "--report", "-"]]:
+                nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
+                before = sha(os.path.join(d, "u.ndx"))
+                rfd, wfd = os.pipe()
+                os.close(rfd)
+                with os.fdopen(wfd, "wb") as out:
+                    code, _, err = nd(args + limit + ["--index", "u.ndx", "--update"], d, stdout=out)
+                same = sha(os.path.join(d, "u.ndx")) == before
+                row(f"s21-stdout: closed stdout, {' '.join(args[:2] + args[4:])} --update {' '.join(limit[:2])}", f"neardup {' '.join(args)} --index u.ndx --update >&-(closed pipe)", "index unchanged; no panic", f"exit {code}; index {'unchanged' if same else 'CHANGED'}; {short(err, 60)}", same and not crashed(code, err))
+                if os.path.exists(os.path.join(d, "o.jsonl")):
+                    os.remove(os.path.join(d, "o.jsonl"))
+
+
+def case_s21_concurrent():
+    """Session 21: `index merge` reading or writing an index an `--update`
+    holds; two runs writing one `-o` at once."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        for i in range(2):
+            with open(os.path.join(d, f"batch{i}.jsonl"), "w") as f:
+                for j in range(3000):
+                    f.write(json.dumps({"id": f"b{i}-{j}", "text": words(100, seed=10_000 * (i + 1) + j)}) + "\n")
+        nd(["index", "build", "-q", "a.txt", "-o", "small.ndx"], d)
+        for target in ["m.ndx", "u.ndx"]:
+            nd(["index", "build", "-q", "batch0.jsonl", "-o", "u.ndx"], d)
+            up = subprocess.Popen([B, "clean", "-q", "batch1.jsonl", "--index", "u.ndx", "--update", "-o", "ob.jsonl"], cwd=d, stderr=subprocess.PIPE)
+            time.sleep(0.3)
+            merge = ["index", "merge", "u.ndx", "small.ndx", "-o", "m.ndx"] if target == "m.ndx" else ["index", "merge", "small.ndx", "r.jsonl", "-o", "u.ndx"]
+            code, _, err = nd(merge, d, timeout=300)
+            up_code = up.wait(300)
+            c2, out, _ = nd(["index", "stats", "--json", "u.ndx"], d)
+            docs = json.loads(out)["documents"] if c2 == 0 else None
+            ok = up_code == 0 and docs == 6000 and not crashed(code, err) and (code == 0 if target == "m.ndx" else code == 2)
+            row(f"s21-concurrent: index merge {'reading' if target == 'm.ndx' else 'into (bad 2nd input)'} an index an --update holds", "neardup clean batch1 --index u.ndx --update & neardup " + " ".join(merge), "update lands whole (6,000 documents); merge reads a whole index or waits", f"update exit {up_code}; merge exit {code}; u.ndx {docs} documents; {short(err, 60)}", ok)
+        nd(["clean", "-q", "batch0.jsonl", "-o", "e0.jsonl"], d)
+        nd(["clean", "-q", "batch1.jsonl", "-o", "e1.jsonl"], d)
+        wants = {sha(os.path.join(d, "e0.jsonl")), sha(os.path.join(d, "e1.jsonl"))}
+        for k in range(3):
+            ps = [subprocess.Popen([B, "clean", "-q", *lim, f"batch{i}.jsonl", "-o", "same.jsonl"], cwd=d, stderr=subprocess.PIPE) for i, lim in [(0, []), (1, ["--memory-limit", "1M", "--tmp-dir", d])]]
+            codes = [p.wait(300) for p in ps]
+            got = sha(os.path.join(d, "same.jsonl"))
+            row(f"s21-concurrent: two runs, one -o, round {k}", "neardup clean batch0 -o same.jsonl & neardup clean --memory-limit 1M batch1 -o same.jsonl", "the output is one run's whole; no temp", f"exits {codes}; {'one whole' if got in wants else 'TORN'}; temps {len(temps(d))}", codes == [0, 0] and got in wants and not temps(d))
+
+
+def case_s21_limits():
+    """Session 21: `ulimit -n 32` with 500 files; `ulimit -f` during an
+    `--out-dir`, `--html` and `--update --json` run."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.mkdir(os.path.join(d, "many"))
+        lines = records().splitlines()
+        for i in range(500):
+            with open(os.path.join(d, "many", f"f{i}.jsonl"), "w") as f:
+                f.write(lines[i % 40].replace('"id": "d', f'"id": "f{i}-d') + "\n")
+        nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
+        for args in [["clean", "-q", "many", "-o", "o.jsonl", "--index", "u.ndx", "--update"], ["clean", "-q", "--memory-limit", "64K", "--tmp-dir", ".", "many", "-o", "o2.jsonl", "--report", "r.txt"],
+                     ["clean", "-q", "many", "--out-dir", "od"], ["scan", "-q", "--html", "p.html", "many"]]:
+            p = subprocess.run(["bash", "-c", f"ulimit -n 32; exec {B} " + " ".join(args)], cwd=d, capture_output=True, timeout=300)
+            err = p.stderr.decode()
+            row(f"s21-limits: ulimit -n 32, 500 files, {' '.join(args[1:3] + args[4:])}", f"ulimit -n 32; neardup {' '.join(args)}", "runs", f"exit {p.returncode}; {short(err, 70)}", p.returncode in (0, 1) and not crashed(p.returncode, err))
+        os.mkdir(os.path.join(d, "tree"))
+        for i in range(4):
+            write_records(os.path.join(d, "tree", f"f{i}.jsonl"), 3000, 150)
+            subprocess.run(["sed", "-i", f's/"id": \\([0-9]*\\)/"id": "{i}-\\1"/', os.path.join(d, "tree", f"f{i}.jsonl")], check=True)
+        before = sha(os.path.join(d, "u.ndx"))
+        for args in [["clean", "-q", "tree", "--out-dir", "od"], ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", ".", "tree", "--out-dir", "od"], ["clean", "-q", "tree", "--out-dir", "od", "--index", "u.ndx", "--update"],
+                     ["scan", "-q", "tree", "--html", "p.html"], ["scan", "-q", "tree", "--index", "u.ndx", "--update", "--json"]]:
+            subprocess.run(["rm", "-rf", os.path.join(d, "od"), os.path.join(d, "p.html")])
+            os.mkdir(os.path.join(d, "od"))
+            with open(os.path.join(d, "od", "f0.jsonl"), "w") as f:
+                f.write("old\n")
+            p = subprocess.run(["bash", "-c", f"ulimit -f 1000; exec {B} " + " ".join(args)], cwd=d, capture_output=True, timeout=300)
+            err = p.stderr.decode()
+            ok = p.returncode == 2 and old(os.path.join(d, "od", "f0.jsonl")) and os.listdir(os.path.join(d, "od")) == ["f0.jsonl"] and sha(os.path.join(d, "u.ndx")) == before and not temps(d) and not os.path.exists(os.path.join(d, "p.html"))
+            row(f"s21-limits: ulimit -f 1000 (500 KB), {' '.join(args[1:])[:60]}", f"ulimit -f 1000; neardup {' '.join(args)}", "exit 2; old file, index kept; no temp, no partial", f"exit {p.returncode}; od {os.listdir(os.path.join(d, 'od'))}; temps {len(temps(d))}; {short(err, 60)}", ok)
+
+
+def case_s21_index():
+    """Session 21: an index built with other settings, cut at every eighth
+    of its length, given as an input."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        write_records(os.path.join(d, "big.jsonl"), 2000, 120)
+        for flags in [["--doc-shingle", "3"], ["--num-perm", "128"], ["--seed", "7"], ["--method", "simhash"], ["--bands", "32", "--rows", "4"]]:
+            nd(["index", "build", "-q", *flags, "big.jsonl", "-o", "s.ndx"], d)
+            before = sha(os.path.join(d, "s.ndx"))
+            for args in [["scan", "-q", "r.jsonl", "--index", "s.ndx"], ["clean", "-q", "r.jsonl", "-o", "o.jsonl", "--index", "s.ndx", "--update"]]:
+                code, _, err = nd(args, d)
+                ok = code == 2 and "other settings" in err and sha(os.path.join(d, "s.ndx")) == before and not os.path.exists(os.path.join(d, "o.jsonl"))
+                row(f"s21-index: built with {' '.join(flags)}, {args[0]}{' --update' if '--update' in args else ''}", f"neardup index build {' '.join(flags)} ...; neardup {' '.join(args)}", "exit 2 naming the setting; nothing written", f"exit {code}; {short(err, 70)}", ok)
+        nd(["index", "build", "-q", "big.jsonl", "-o", "t.ndx"], d)
+        data = open(os.path.join(d, "t.ndx"), "rb").read()
+        for k in range(8):
+            with open(os.path.join(d, "cut.ndx"), "wb") as f:
+                f.write(data[: len(data) * k // 8])
+            for args in [["scan", "-q", "a.txt", "--index", "cut.ndx"], ["clean", "-q", "a.txt", "-o", "oc.txt", "--index", "cut.ndx", "--update"], ["index", "stats", "cut.ndx"], ["index", "merge", "cut.ndx", "t.ndx", "-o", "mc.ndx"]]:
+                code, _, err = nd(args, d, timeout=60)
+                made = [n for n in ["oc.txt", "mc.ndx"] if os.path.exists(os.path.join(d, n))]
+                row(f"s21-index: cut at {k}/8, {' '.join(args[:2])}", f"neardup {' '.join(args)}", "exit 2 naming it; nothing written", f"exit {code}; made {made}; {short(err, 60)}", code == 2 and "cut.ndx" in err and not made and not crashed(code, err))
+                for n in made:
+                    os.remove(os.path.join(d, n))
+        code, _, err = nd(["clean", "-q", "t.ndx", "-o", "ot.txt"], d)
+        row("s21-index: an index named as the input of clean", "neardup clean t.ndx -o ot.txt", "exit 2 saying it is an index", f"exit {code}; {short(err, 80)}", code == 2 and "index" in err and not os.path.exists(os.path.join(d, "ot.txt")))
+        code, _, err = nd(["clean", "-q", "r.jsonl", "-o", "-", "--report", "-"], d)
+        row("s21-index: -o - with --report -", "neardup clean r.jsonl -o - --report -", "refused, exit 2", f"exit {code}; {short(err, 80)}", code == 2)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -1251,6 +1521,15 @@ def main():
         ("s20-records", case_s20_records),
         ("s20-summary", case_s20_summary),
         ("s20-parents", case_s20_parents),
+        ("s21-names", case_s21_names),
+        ("s21-zstd", case_s21_zstd),
+        ("s21-gzip", case_s21_gzip),
+        ("s21-encodings", case_s21_encodings),
+        ("s21-ulimit-v", case_s21_ulimit_v),
+        ("s21-stdout", case_s21_closed_stdout),
+        ("s21-concurrent", case_s21_concurrent),
+        ("s21-limits", case_s21_limits),
+        ("s21-index", case_s21_index),
     ]:
         if args.only in name:
             try:

@@ -137,6 +137,21 @@ pub fn decode_error(
     decoded: usize,
     e: &std::io::Error,
 ) -> Error {
+    // libzstd refuses a frame whose window is over 2^27 bytes (what
+    // `zstd --long=28` and up write): a stream neither cut nor corrupt.
+    if compression == Compression::Zstd
+        && e.to_string()
+            .contains("Frame requires too much memory for decoding")
+    {
+        return Error::TooLarge {
+            path: path.to_owned(),
+            message: format!(
+                "a zstd frame after {decoded} decompressed bytes declares a window over 128 MiB \
+                 (written by `zstd --long=28` or more), larger than neardup decodes; \
+                 decompress it first (`zstd -d --long=31`)"
+            ),
+        };
+    }
     Error::Decompress {
         path: path.to_owned(),
         format: if compression == Compression::Gzip {
@@ -224,6 +239,34 @@ mod tests {
     fn gzip_and_zstd_round_trip_and_truncation_is_an_error() {
         round_trip(Compression::Gzip);
         round_trip(Compression::Zstd);
+    }
+
+    /// A frame header declaring a window of 2^`log` bytes, then one raw block.
+    fn frame_with_window(log: u8, content: &[u8]) -> Vec<u8> {
+        let mut frame = vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, (log - 10) << 3];
+        let header = (u32::try_from(content.len()).unwrap() << 3) | 1;
+        frame.extend_from_slice(&header.to_le_bytes()[..3]);
+        frame.extend_from_slice(content);
+        frame
+    }
+
+    #[test]
+    fn a_zstd_window_over_128_mib_is_refused_by_what_it_is() {
+        let path = Path::new("w.zst");
+        let text = b"words of a document\n";
+        assert_eq!(
+            decompress(path, &frame_with_window(27, text), Compression::Zstd).unwrap(),
+            text
+        );
+        for log in [28, 31] {
+            let err = decompress(path, &frame_with_window(log, text), Compression::Zstd)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("w.zst: too large: a zstd frame after 0 decompressed bytes declares a window over 128 MiB"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

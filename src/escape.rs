@@ -33,6 +33,21 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `line` made safe to begin a line of human-readable output: a GitHub
+/// runner reads a line whose first characters after spaces are `::` as a
+/// workflow command, so a line that a name starts (a file `::error::x.txt`)
+/// has that first colon written `\u{3a}`.
+#[must_use]
+pub fn line_start(line: &str) -> Cow<'_, str> {
+    let body = line.trim_start();
+    if body.starts_with("::") {
+        let indent = &line[..line.len() - body.len()];
+        Cow::Owned(format!("{indent}\\u{{3a}}{}", &body[1..]))
+    } else {
+        Cow::Borrowed(line)
+    }
+}
+
 /// A path as a string: its UTF-8 parts as they are, every other byte as
 /// `\xNN` (so distinct names stay distinct). Control characters are kept;
 /// [`shown_path`] escapes them too.
@@ -74,6 +89,17 @@ mod tests {
             printable("doc\n::error::X\r\u{1b}[31m\u{85}\u{2028}"),
             "doc\\n::error::X\\r\\u{1b}[31m\\u{85}\\u{2028}"
         );
+    }
+
+    #[test]
+    fn a_line_cannot_start_with_a_workflow_command() {
+        assert_eq!(
+            line_start("::error::a.txt: 1 of 4"),
+            r"\u{3a}:error::a.txt: 1 of 4"
+        );
+        assert_eq!(line_start("  ::warning::x"), r"  \u{3a}:warning::x");
+        assert_eq!(line_start("a.txt: ::error::x"), "a.txt: ::error::x");
+        assert_eq!(line_start(":a.txt"), ":a.txt");
     }
 
     #[cfg(unix)]

@@ -44,7 +44,7 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
         writeln!(
             w,
             "{}: neardup index, format version {}, {} bytes",
-            neardup::escape::shown_path(&args.path),
+            neardup::escape::line_start(&neardup::escape::shown_path(&args.path)),
             store::FORMAT_VERSION,
             report::thousands(usize::try_from(index.file_len()).unwrap_or(usize::MAX))
         )?;

@@ -115,8 +115,9 @@ pub const WHOLE_RUN_PER_INPUT_BYTE: u64 = 8;
 /// (`MemAvailable`), or less when a control group caps the process (a
 /// container, a systemd slice, a job scheduler): the least room left under
 /// any cap of the process's own groups and their parents, cgroup v1 or v2
-/// (see [`cgroup_room`]). `NEARDUP_AVAILABLE_MEMORY` (a size such as `2G`)
-/// overrides both. `None` when neither tells.
+/// (see [`cgroup_room`]), or under an address-space limit (`ulimit -v`).
+/// `NEARDUP_AVAILABLE_MEMORY` (a size such as `2G`) overrides them all.
+/// `None` when none tells.
 #[must_use]
 pub fn available() -> Option<u64> {
     // Which groups the process is in and where they are mounted, read once
@@ -141,10 +142,34 @@ pub fn available() -> Option<u64> {
     let group = groups.as_ref().and_then(|(cgroup, mountinfo)| {
         cgroup_room(cgroup, mountinfo, |path| std::fs::read_to_string(path).ok())
     });
-    match (system, group) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    [system, group, address_space_room()]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+/// Room left under the process's address-space limit (`ulimit -v`,
+/// `RLIMIT_AS`): its soft limit less what the process has mapped already
+/// (`VmSize`). Past it every allocation and map fails, and a failed
+/// allocation aborts the run with no word of why: a run that would not
+/// fit is planned in chunks, or refused with a message, instead. `None`
+/// when there is no limit.
+fn address_space_room() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` only writes the `rlimit` it is given.
+    #[allow(unsafe_code)]
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_AS, &raw mut limit) };
+    if got != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
+        return None;
     }
+    let mapped = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| status_kib(&s, "VmSize:"))
+        .map_or(0, |kib| kib * 1024);
+    Some(limit.rlim_cur.saturating_sub(mapped))
 }
 
 /// A v1 limit at least this large means no limit (the kernel writes

@@ -485,7 +485,8 @@ impl<'c> Stream<'c> {
         let streamed = format != Format::Text
             && (size == 0
                 || Compression::from_name(&input.path) != Compression::None
-                || !self.config.mmap);
+                || !self.config.mmap
+                || (size >= input::MAP_FROM && !input::can_map(&input.path)));
         if !streamed {
             // A text file (one document) or a JSON Lines file that can be
             // mapped: read (mapped) and checked whole.

@@ -131,3 +131,81 @@ fn records_that_decompress_past_the_memory_available_are_read_in_chunks() {
         "{whole:?}"
     );
 }
+
+/// Under an address-space limit (`ulimit -v`) smaller than a JSON Lines
+/// file, the file cannot be mapped: a chunked run streams it, as it does
+/// with `--no-mmap`, rather than reading it whole in the map's place and
+/// calling it a document too large for a chunk. The file is sparse (1 GiB,
+/// nothing on disk); its first record is the error the run must meet.
+#[cfg(unix)]
+#[test]
+fn a_file_that_cannot_be_mapped_under_ulimit_v_is_streamed_in_chunks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut f = std::fs::File::create(d.join("big.jsonl")).unwrap();
+    f.write_all(b"{\"id\": 1, \"text\": oops}\n{\"id\": 2, \"text\": \"fine words\"}\n")
+        .unwrap();
+    f.set_len(1 << 30).unwrap();
+    drop(f);
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("ulimit -v 700000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_neardup"))
+        .args([
+            "scan",
+            "-q",
+            "--memory-limit",
+            "1M",
+            "--tmp-dir",
+            ".",
+            "big.jsonl",
+        ])
+        .current_dir(d)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("neardup: big.jsonl:1: invalid JSON"),
+        "{stderr}"
+    );
+}
+
+/// The memory a run may take counts an address-space limit (`ulimit -v`):
+/// past it every allocation fails and the run aborts, so a limit above it
+/// is noted as bounded by it, as one above the memory there is.
+#[cfg(unix)]
+#[test]
+fn an_address_space_limit_bounds_the_memory_available() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("r.jsonl"), "{\"text\": \"a few words here\"}\n").unwrap();
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("ulimit -v 700000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_neardup"))
+        .args([
+            "scan",
+            "--progress",
+            "never",
+            "--memory-limit",
+            "1000G",
+            "r.jsonl",
+        ])
+        .current_dir(d)
+        .env_clear()
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let available = stderr
+        .split("is more than the ")
+        .nth(1)
+        .and_then(|rest| rest.split("M of memory available").next())
+        .and_then(|m| m.parse::<f64>().ok());
+    assert!(
+        available.is_some_and(|m| m > 0.0 && m < 700_000.0 / 1024.0),
+        "{stderr}"
+    );
+}

@@ -274,6 +274,58 @@ fn ids_and_file_names_cannot_inject_lines_or_escapes() {
     no_injection(&err.stderr, "stderr");
 }
 
+/// A name that begins a line of the text report (a document's removals, a
+/// skipped input, `index stats`) cannot make it a workflow command: a runner
+/// reads `::` after leading spaces as one.
+#[test]
+fn a_name_beginning_a_line_cannot_be_a_workflow_command() {
+    let dir = tempdir();
+    let d = dir.path();
+    let block = "a paragraph long enough to be judged a repeated block of words here";
+    let text = format!("opening words of the file\n\n{block}\n\nmiddle words apart\n\n{block}\n");
+    std::fs::write(d.join("::error::X.txt"), text).unwrap();
+    std::fs::write(d.join("::warning::Y.txt"), b"binary\0file").unwrap();
+    let inputs = ["::error::X.txt", "::warning::Y.txt"];
+    for command in [
+        &["scan"][..],
+        &["check"],
+        &["clean", "--out-dir", "out", "--report", "-"],
+    ] {
+        let out = run(d, &[command, &inputs[..]].concat());
+        no_crash(&out, command[0]);
+        let stdout = out.stdout_str();
+        assert!(
+            stdout.contains(r"\u{3a}:error::X.txt: 1 of 4 blocks removed"),
+            "{command:?}: {stdout}"
+        );
+        assert!(
+            stdout.contains(r"\u{3a}:warning::Y.txt: binary"),
+            "{command:?}: {stdout}"
+        );
+        for line in stdout.lines() {
+            assert!(
+                !line.trim_start().starts_with("::error::X")
+                    && !line.trim_start().starts_with("::warning::Y"),
+                "{command:?}: injected line {line:?} in\n{stdout}"
+            );
+        }
+        assert_ne!(out.code, 2, "{command:?}: {out:?}");
+    }
+    let built = run(
+        d,
+        &["index", "build", "::error::X.txt", "-o", "::error::X.ndx"],
+    );
+    assert_eq!(built.code, 0, "{built:?}");
+    let stats = run(d, &["index", "stats", "::error::X.ndx"]);
+    assert_eq!(stats.code, 0, "{stats:?}");
+    assert!(
+        stats
+            .stdout_str()
+            .starts_with(r"\u{3a}:error::X.ndx: neardup index"),
+        "{stats:?}"
+    );
+}
+
 #[test]
 fn file_names_found_by_walking_are_escaped_in_every_message() {
     let dir = tempdir();

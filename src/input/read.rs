@@ -66,7 +66,21 @@ pub(super) fn read_data(
 }
 
 /// The smallest file that is mapped rather than read.
-const MAP_FROM: u64 = 64 << 10;
+pub(crate) const MAP_FROM: u64 = 64 << 10;
+
+/// Whether `path` can be mapped now (mapped and let go at once, nothing
+/// read): a map of a file larger than the address space left under
+/// `ulimit -v` fails, and a chunked run then streams the file rather than
+/// reading it whole in its place.
+pub(crate) fn can_map(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return true; // the run's own open says why
+    };
+    // SAFETY: as in `read_data`: read-only, private, and never read.
+    #[allow(unsafe_code)]
+    let mapped = unsafe { memmap2::Mmap::map(&file) };
+    mapped.is_ok()
+}
 
 /// The size of `path` when it is a regular file (after links), told
 /// without opening it: a FIFO or a pipe by `/dev/fd/N` (`<(cmd)`) can be

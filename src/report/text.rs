@@ -248,7 +248,7 @@ pub fn write_text(
         let _ = writeln!(
             out,
             "{}: {} of {} removed as repeats of earlier text, {} of {} bytes ({})",
-            doc_label(&doc.document),
+            crate::escape::line_start(&doc_label(&doc.document)),
             thousands(doc.removed_blocks),
             plural(doc.blocks, "block"),
             thousands(doc.removed_bytes),
@@ -402,7 +402,8 @@ pub fn write_text(
             plural(report.skipped.len(), "input or record")
         );
         for skipped in report.skipped.iter().take(top) {
-            let _ = writeln!(out, "  {}", crate::escape::printable(skipped));
+            let shown = crate::escape::printable(skipped);
+            let _ = writeln!(out, "  {}", crate::escape::line_start(&shown));
         }
         if report.skipped.len() > top {
             let _ = writeln!(out, "  (+{} more in --json)", report.skipped.len() - top);
