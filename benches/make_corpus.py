@@ -272,13 +272,24 @@ def main():
     holds = {}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     written = 0
-    groups = []  # (group id, text) of emitted originals
+    # Emitted originals, as (group id, offset, length) of their line in the output:
+    # their text is read back when a copy is made, so that memory does not grow
+    # with the corpus (a 10 GB corpus would hold most of its text otherwise).
+    groups = []
     emitted = set()  # short licenses already written
     n = 0
     next_base = 0
-    with open(args.out, "w", encoding="utf-8") as out:
+    with open(args.out, "w", encoding="utf-8") as out, open(args.out, "rb") as back:
+
+        def original(i):
+            group, offset, length = groups[i]
+            out.flush()
+            back.seek(offset)
+            return group, json.loads(back.read(length))["text"]
+
         while (written < args.bytes) if args.bytes else (n < args.docs):
             r = rng.random()
+            keep = True  # an original (later copies are made of it)
             if groups and args.hard and rng.random() < args.hard:
                 kind = rng.choice(["license", "repara", "contains", "eula"])
                 fresh = paragraphs(pool[next_base % len(pool)])
@@ -293,8 +304,8 @@ def main():
                             ("\n\n".join(fresh[:rng.randint(1, 2)]) + "\n\n" + lic,
                              f"g{n + 1}", ["license"])]
                 elif kind == "repara":
-                    group, original = rng.choice(groups)
-                    emit = [(reparagraph(original, rng), group, ["repara"])]
+                    group, text = original(rng.randrange(len(groups)))
+                    emit = [(reparagraph(text, rng), group, ["repara"])]
                 elif kind == "contains":
                     short = "\n\n".join(fresh[:2])
                     more = paragraphs(pool[next_base % len(pool)])
@@ -315,17 +326,19 @@ def main():
                         emit[1] = (eula, f"g{n + 1}", ["eula"])
                 for i, (text, group, kinds) in enumerate(emit):
                     rec = {"id": f"d{n}", "text": text, "group": group, "kind": kinds}
+                    line = json.dumps(rec, ensure_ascii=False) + "\n"
+                    size = len(line.encode())
                     if kinds[0] in ("license-carrier", "contained", "contains", "short-license",
                                     "eula"):
-                        groups.append((group, text))
-                    line = json.dumps(rec, ensure_ascii=False) + "\n"
+                        groups.append((group, written, size))
                     out.write(line)
-                    written += len(line.encode())
+                    written += size
                     n += 1
                 continue
             if groups and r < args.copies:
-                group, original = rng.choice(groups)
-                text, kinds = mutate(original, rng, inserts)
+                group, text = original(rng.randrange(len(groups)))
+                text, kinds = mutate(text, rng, inserts)
+                keep = False
                 if group in holds and not grams(text) & holds[group][1]:
                     # Truncated to the short document it holds: a copy of that.
                     group = holds[group][0]
@@ -337,7 +350,6 @@ def main():
                 next_base += 1
                 boiler = rng.choice(BOILERPLATE)
                 rec = {"text": text + "\n\n" + boiler, "group": f"g{n}", "kind": ["negative"]}
-                groups.append((f"g{n}", rec["text"]))
             else:
                 cycle = next_base // len(pool)
                 text = pool[next_base % len(pool)]
@@ -352,11 +364,13 @@ def main():
                 if rng.random() < args.negatives:
                     text = text + "\n\n" + rng.choice(BOILERPLATE)
                 rec = {"text": text, "group": f"g{n}", "kind": []}
-                groups.append((f"g{n}", text))
             rec = {"id": f"d{n}", **rec}
             line = json.dumps(rec, ensure_ascii=False) + "\n"
+            size = len(line.encode())
+            if keep:
+                groups.append((rec["group"], written, size))
             out.write(line)
-            written += len(line.encode())
+            written += size
             n += 1
     print(f"{args.out}: {n} documents, {written / 1e6:.1f} MB")
 
