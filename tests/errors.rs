@@ -435,6 +435,24 @@ fn utf16_is_refused_by_name() {
         &run(dir.path(), &["scan", "u16.txt"]),
         "u16.txt: UTF-16 text (little-endian byte-order mark)",
     );
+    // From standard input too, read whole or in chunks, as text or JSON
+    // Lines: by its mark, not as a binary file at the first NUL byte past
+    // the first read (a read of 32 or 4 bytes).
+    let long = "some words of a document that is longer than a first read\n";
+    let jsonl = "{\"id\": \"a\", \"text\": \"some words of a document\"}\n";
+    for text in [long, jsonl] {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in text.encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        for limit in [&[][..], &["--memory-limit", "64K"]] {
+            let args = [&["scan"][..], limit, &["-"]].concat();
+            assert_error(
+                &run_with_stdin(dir.path(), &args, Some(&bytes)),
+                "<stdin>: UTF-16 text (little-endian byte-order mark) is not supported",
+            );
+        }
+    }
     // UTF-32's little-endian mark starts as UTF-16's does; its big-endian
     // one starts with NUL bytes. Each is named for what it is, read whole,
     // compressed or from standard input.

@@ -450,14 +450,26 @@ impl<R: Read> Read for Guard<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let limits = self.limits;
-        // Maybe UTF-16 or UTF-32 (NUL bytes galore): its byte-order mark is told.
-        let utf16 = self.at == 0 && matches!(buf[..n], [0xFF | 0xFE, ..] | [0, 0, 0xFE, 0xFF, ..]);
-        let nul = if limits.refuse_binary && !utf16 {
+        // UTF-16 or UTF-32 (NUL bytes galore) is refused by its byte-order
+        // mark, as a file's first bytes are (`check_start`), whatever NUL
+        // byte a later read would meet first.
+        let wide = if self.at == 0 {
+            wide_bom(&buf[..n])
+        } else {
+            None
+        };
+        let nul = if limits.refuse_binary && wide.is_none() {
             memchr::memchr(0, &buf[..n])
         } else {
             None
         };
-        let stop = if let Some(offset) = nul {
+        let stop = if let Some((encoding, endian)) = wide {
+            Error::Utf16 {
+                path: limits.path.to_owned(),
+                encoding,
+                endian,
+            }
+        } else if let Some(offset) = nul {
             Error::Binary {
                 path: limits.path.to_owned(),
                 offset: self.at + offset,
