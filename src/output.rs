@@ -404,11 +404,18 @@ pub fn plan(
     };
     match destination {
         Destination::Stdout | Destination::File(_) => {
-            let text_sources = sources.iter().filter(|(_, f)| *f == Format::Text).count();
-            if sources.len() > 1 && text_sources > 0 {
+            // An input that is not there (a dangling link in a walked tree)
+            // is no text to run together: the run names it (or skips it,
+            // under `--on-error skip`).
+            let there: Vec<_> = sources
+                .iter()
+                .filter(|(s, _)| s.is_stdin() || std::fs::metadata(&s.path).is_ok())
+                .collect();
+            let text_sources = there.iter().filter(|(_, f)| *f == Format::Text).count();
+            if there.len() > 1 && text_sources > 0 {
                 return Err(Error::Usage(format!(
                     "{} inputs include text files, which one output would run together; use --out-dir DIR",
-                    sources.len()
+                    there.len()
                 )));
             }
             if let Destination::File(path) = destination {

@@ -488,6 +488,35 @@ fn utf16_is_refused_by_name() {
 }
 
 #[test]
+fn a_dangling_link_beside_records_is_named_not_counted_as_text() {
+    // A tree of JSON Lines and a dangling `.txt` link, cleaned to one
+    // output: the link is the input that cannot be read (exit 2 naming it,
+    // or skipped under --on-error skip), not a text file to run together.
+    let dir = tempdir();
+    let tree = dir.path().join("t");
+    std::fs::create_dir(&tree).unwrap();
+    let record = "{\"id\": \"a\", \"text\": \"one two three four five six seven eight\"}\n";
+    std::fs::write(tree.join("a.jsonl"), record).unwrap();
+    std::os::unix::fs::symlink("gone.txt", tree.join("z.txt")).unwrap();
+    for limit in [&[][..], &["--memory-limit", "64K"]] {
+        let args = [&["clean", "-q", "t", "-o", "out.jsonl"][..], limit].concat();
+        assert_error(
+            &run(dir.path(), &args),
+            "t/z.txt: No such file or directory",
+        );
+        assert!(!dir.path().join("out.jsonl").exists());
+        let args = [&args[..], &["--on-error", "skip"]].concat();
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap(),
+            record
+        );
+        std::fs::remove_file(dir.path().join("out.jsonl")).unwrap();
+    }
+}
+
+#[test]
 fn directory_symlink_loops_end() {
     let dir = tempdir();
     std::fs::create_dir(dir.path().join("in")).unwrap();
