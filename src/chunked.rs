@@ -184,7 +184,7 @@ impl Held {
         std::fs::create_dir_all(dir)?;
         Ok(Held {
             out: CountingWriter {
-                inner: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+                inner: std::io::BufWriter::with_capacity(1 << 20, crate::error::temp_file(dir)?),
                 written: 0,
             },
             parts: Vec::new(),
@@ -352,7 +352,7 @@ impl Sink for DirSink<'_> {
                 .map_err(failed)?;
                 (Some(target), file)
             } else {
-                (None, tempfile::tempfile_in(&dir).map_err(failed)?)
+                (None, crate::error::temp_file(&dir).map_err(failed)?)
             };
             self.open = Some(OpenOutput {
                 source,

@@ -126,3 +126,26 @@ impl Error {
         }
     }
 }
+
+/// An unnamed temporary file in `dir`, its failure told as such: a run in
+/// chunks holds a file a segment and a spool, so a low limit on open files
+/// (`ulimit -n`) fails here, which `dir: Too many open files` alone does
+/// not say.
+///
+/// # Errors
+/// When the file cannot be made, with what it was for and, for too many
+/// open files, what to raise.
+pub(crate) fn temp_file(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    tempfile::tempfile_in(dir).map_err(|e| {
+        let hint = match e.raw_os_error() {
+            Some(libc::EMFILE | libc::ENFILE) => {
+                "; the run holds more files open than the limit on open files allows: raise it (`ulimit -n`)"
+            }
+            _ => "",
+        };
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot create a temporary file: {e}{hint}"),
+        )
+    })
+}

@@ -642,7 +642,7 @@ impl<'c> Stream<'c> {
         read: Arc<std::sync::atomic::AtomicU64>,
     ) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
-        let file = tempfile::tempfile_in(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
+        let file = crate::error::temp_file(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let index = self.seen.sources.len();
         self.seen.sources.push(Arc::new(Source {
             input,

@@ -723,3 +723,51 @@ fn bad_records_past_the_first_thousand_lines_are_named_by_their_line() {
         std::fs::remove_file(dir.path().join("out.jsonl")).unwrap();
     }
 }
+
+#[test]
+fn too_few_open_files_for_a_run_in_chunks_is_said_as_such() {
+    // A run in chunks holds a file a segment and a spool: under a low limit
+    // on open files, the error says what it could not make and what to
+    // raise, not `DIR: Too many open files` alone.
+    let dir = tempdir();
+    let records: String = (0..600)
+        .map(|i| {
+            format!(
+                "{{\"id\": \"{i}\", \"text\": \"record {i} of a batch about the harbour {} and the ferry {}\"}}\n",
+                i * 7,
+                i % 13
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("in.jsonl"), records).unwrap();
+    // Each limit from too few to enough: a run, or exit 2 naming the file it
+    // could not open; at some limit, a temporary file, said as such.
+    let mut said = false;
+    for limit in 6..=16 {
+        let out = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!(
+                    "ulimit -n {limit} && exec \"$0\" scan -q --memory-limit 96K --tmp-dir spool in.jsonl"
+                ),
+                env!("CARGO_BIN_EXE_neardup"),
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => {}
+            Some(2) => assert!(
+                stderr.starts_with("neardup: ") && stderr.contains("Too many open files"),
+                "{limit}: {stderr}"
+            ),
+            code => panic!("{limit}: exit {code:?}: {stderr}"),
+        }
+        if stderr.contains("cannot create a temporary file: Too many open files") {
+            assert!(stderr.contains("raise it (`ulimit -n`)"), "{stderr}");
+            said = true;
+        }
+    }
+    assert!(said, "no limit ran out at a temporary file");
+}

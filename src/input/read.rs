@@ -213,7 +213,9 @@ fn read_all(reader: &mut dyn Read) -> std::io::Result<Data> {
 /// Copies `reader` into an unnamed temporary file in `dir` and maps it.
 pub(crate) fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
     std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::tempfile_in(dir)?;
+    // (Its errors are told under the input's name: where it was spooled too.)
+    let mut file = crate::error::temp_file(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
     std::io::copy(reader, &mut file)?;
     let _ = name;
     map_spool(file)

@@ -28,7 +28,7 @@ impl Spool {
     pub fn new(dir: &std::path::Path) -> std::io::Result<Spool> {
         std::fs::create_dir_all(dir)?;
         Ok(Spool {
-            file: std::io::BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+            file: std::io::BufWriter::with_capacity(1 << 20, crate::error::temp_file(dir)?),
             count: 0,
             len: 0,
         })

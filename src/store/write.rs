@@ -516,7 +516,7 @@ fn scratch_items(
     items: &Items<'_>,
     params: &IndexParams,
 ) -> Result<Segment> {
-    let file = tempfile::tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    let file = crate::error::temp_file(dir).map_err(|e| Error::io(label, e))?;
     fill(&file, old, items, params).map_err(|e| {
         Error::io(
             label,

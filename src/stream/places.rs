@@ -37,7 +37,7 @@ impl Places {
             Some(file) => file,
             file @ None => {
                 std::fs::create_dir_all(dir)?;
-                file.insert(tempfile::tempfile_in(dir)?)
+                file.insert(crate::error::temp_file(dir)?)
             }
         };
         let mut bytes = Vec::with_capacity(places.len() * TEXT_AT_BYTES);
