@@ -590,8 +590,8 @@ impl Staging {
     /// # Errors
     /// The first rename that fails; later files are removed, not renamed.
     pub fn commit(self) -> Result<()> {
-        // Every file's data is on disk before the first rename.
-        durable::flush()?;
+        durable::flush()?; // every file's data on disk before the first rename
+        let _locks = durable::lock_dirs(self.staged.iter().map(|s| parent_dir(&s.target)));
         // Each directory is synced once, not once a file (an `--out-dir` of
         // 100,000 files in one directory), and all of them before the last
         // file (the index) is renamed.

@@ -1253,3 +1253,42 @@ fn a_spool_directory_the_run_made_is_gone_when_it_ends() {
     assert!(matches!(out.code, 0 | 1), "{out:?}");
     assert!(d.join("kept").is_dir());
 }
+
+#[test]
+fn runs_into_one_out_dir_at_once_rename_one_after_the_other() {
+    // A run renames its staged files into a directory only while no other
+    // run does: here the test holds the directory's lock, and the run waits
+    // for it with its output staged, then finishes once it is let go.
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("in.jsonl"), corpus(d)).unwrap();
+    std::fs::create_dir(d.join("od")).unwrap();
+    let held = std::fs::File::open(d.join("od")).unwrap();
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `flock` on a descriptor the test owns.
+        #[allow(unsafe_code)]
+        let locked = unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) };
+        assert_eq!(locked, 0);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["clean", "-q", "in.jsonl", "--out-dir", "od"])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the run did not wait");
+    assert!(!d.join("od/in.jsonl").exists());
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let alone = run(d, &["clean", "-q", "in.jsonl", "-o", "alone.jsonl"]);
+    assert_eq!(alone.code, 0, "{alone:?}");
+    assert_eq!(
+        std::fs::read(d.join("od/in.jsonl")).unwrap(),
+        std::fs::read(d.join("alone.jsonl")).unwrap()
+    );
+    assert!(temporaries(&d.join("od")).is_empty());
+}

@@ -66,3 +66,37 @@ pub(super) fn flush() -> Result<()> {
     drop(pending);
     Ok(())
 }
+
+/// An exclusive lock (`flock`) on the deepest directory that holds all of
+/// `dirs`, held until dropped: two runs writing into one directory (one
+/// `--out-dir` run twice at once) rename their staged files one run after
+/// the other, so the directory holds one run's files whole, never some of
+/// each. One descriptor, however many directories a tree of outputs has.
+/// (Locks are advisory and nothing is written for them; a directory that
+/// cannot be opened or locked is renamed into unlocked, as before.)
+pub(super) fn lock_dirs(dirs: impl IntoIterator<Item = PathBuf>) -> Option<File> {
+    let mut common: Option<PathBuf> = None;
+    for dir in dirs {
+        let dir = std::fs::canonicalize(&dir).ok()?;
+        common = Some(match common {
+            None => dir,
+            Some(c) => c
+                .components()
+                .zip(dir.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    let file = File::open(common?).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `flock` on a descriptor this function owns.
+        #[allow(unsafe_code)]
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0;
+        locked.then_some(file)
+    }
+    #[cfg(not(unix))]
+    Some(file)
+}
