@@ -730,15 +730,17 @@ fn too_few_open_files_for_a_run_in_chunks_is_said_as_such() {
     // on open files, the error says what it could not make and what to
     // raise, not `DIR: Too many open files` alone.
     let dir = tempdir();
-    let records: String = (0..600)
-        .map(|i| {
-            format!(
-                "{{\"id\": \"{i}\", \"text\": \"record {i} of a batch about the harbour {} and the ferry {}\"}}\n",
-                i * 7,
-                i % 13
-            )
-        })
-        .collect();
+    let mut records = String::new();
+    for i in 0..600 {
+        use std::fmt::Write;
+        writeln!(
+            records,
+            "{{\"id\": \"{i}\", \"text\": \"record {i} of a batch about the harbour {} and the ferry {}\"}}",
+            i * 7,
+            i % 13
+        )
+        .unwrap();
+    }
     std::fs::write(dir.path().join("in.jsonl"), records).unwrap();
     // Each limit from too few to enough: a run, or exit 2 naming the file it
     // could not open; at some limit, a temporary file, said as such.
