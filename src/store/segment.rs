@@ -228,10 +228,10 @@ pub fn lock(path: &Path) -> Result<Lock> {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 if !said {
-                    eprintln!(
+                    crate::error::eprint_line(format_args!(
                         "neardup: {} is locked by another neardup run; waiting for it to finish",
                         crate::escape::shown_path(path)
-                    );
+                    ));
                     said = true;
                 }
                 if let Err(e) = taken.file.lock() {
