@@ -332,6 +332,18 @@ fn sketch_document(
     doc_sketch
 }
 
+/// Whether a run keeps the first pass's word hashes instead of the
+/// documents' shingle sets (see `sketch_document`): a plain run (no index
+/// read, `history`, or written, `stores`) with the document level. Runs
+/// with an index keep the sets, which the index stores. With the word
+/// hashes, documents of few shingles get no keys unless another document
+/// holds one of their shingles (see `keys_of_few`); the document level
+/// alone made 120 band keys for every one (300,000 six-word records took 11
+/// times ordinary text's time a megabyte, and 256 MiB for 10 MB).
+fn keeps_words(level: Level, history: bool, stores: bool) -> bool {
+    level != Level::Blocks && !history && !stores
+}
+
 /// The sketch stage of a plain run with both levels, on one thread: the first
 /// pass over every document (blocks, word hashes, block n-gram counts, the
 /// document's candidate keys), as [`analyze`] makes it. For `benches/`, which
@@ -458,14 +470,7 @@ pub(crate) fn analyze_chunk(
     // and dropped documents' blocks need no shingles, so the two levels'
     // sketches are never held at once.
     let two_passes = with_docs && with_blocks;
-    // A plain run (no index read or written) keeps the first pass's word
-    // hashes instead of the documents' shingle sets (see `sketch_document`).
-    // Runs with an index keep the sets, which the index stores. The
-    // document level alone keeps them too: documents of few shingles then
-    // get no keys unless another holds one of their shingles (see
-    // `keys_of_few`), where every one made 120 band keys (300,000 six-word
-    // records took 11 times ordinary text's time a megabyte).
-    let keep_words = with_docs && hist.is_none() && added.is_none();
+    let keep_words = keeps_words(config.level, hist.is_some(), added.is_some());
     // With two passes, the block index is sized from the distinct word
     // n-grams of long enough blocks, counted here: the blocks' shingles are
     // made later, while earlier blocks are being decided.
