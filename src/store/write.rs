@@ -933,6 +933,50 @@ mod tests {
     }
 
     #[test]
+    fn strings_are_copied_a_piece_at_a_time() {
+        // Ids of 300 KiB: their section spans several pieces, none held
+        // whole, and an index written from them reads every id back.
+        let mut delta = Delta::default();
+        for i in 0..10u32 {
+            delta.blocks.push(BlockRecord {
+                cluster: i,
+                doc: i,
+                kind: super::super::KIND_UNIQUE,
+                ..BlockRecord::default()
+            });
+            let id = delta.string(&format!("{i}-{}", "x".repeat(300 << 10)));
+            delta.docs.push(DocRecord {
+                block_start: u64::from(i),
+                rep: i,
+                id,
+                ..DocRecord::default()
+            });
+        }
+        let strings = delta.strings.clone();
+        let pieces: Vec<Vec<u8>> = Items::Delta(&delta).strings().collect();
+        assert!(pieces.len() >= 3);
+        assert!(pieces.iter().all(|p| p.len() <= STRINGS_PIECE));
+        assert_eq!(pieces.concat(), strings);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids.ndx");
+        let params = IndexParams::of(&crate::config::Config::default());
+        write(&path, None, delta, &params)
+            .unwrap()
+            .persist()
+            .unwrap();
+        let segment = Segment::open(&path, None, None).unwrap();
+        let pieces: Vec<Vec<u8>> = Items::Segment(&segment).strings().collect();
+        assert!(pieces.iter().all(|p| p.len() <= STRINGS_PIECE));
+        assert_eq!(pieces.concat(), strings);
+        let mut walk = segment.walker();
+        for d in 0..10 {
+            let id = walk.doc(d).id;
+            assert!(walk.string(id).starts_with(&format!("{d}-xxx")));
+        }
+        segment.status().unwrap();
+    }
+
+    #[test]
     fn reads_ahead_give_what_exact_reads_give() {
         let dir = tempfile::tempdir().unwrap();
         let (path, delta) = big_segment(dir.path());
