@@ -878,7 +878,7 @@ impl<'c> Stream<'c> {
     fn push_documents(&mut self, source: usize, mut docs: Vec<Document>) {
         for doc in &mut docs {
             doc.source = source;
-            self.pending_bytes += chunk_cost(&doc);
+            self.pending_bytes += chunk_cost(doc);
         }
         if self.pending.is_empty() {
             // Taken as they are, not copied (80 bytes a record).

@@ -3,6 +3,7 @@
 //! report byte for byte.
 
 use crate::util::{assert_bytes_eq, data_dir, run, run_with_stdin, tempdir};
+use std::fmt::Write as _;
 
 /// The index tests' generated corpus (80 documents, 60 KB), and a limit that
 /// cuts it into about fifteen chunks.
@@ -1066,11 +1067,12 @@ fn long_ids_count_in_a_chunk() {
     let mut text = String::new();
     for i in 0..200 {
         let words: Vec<String> = (0..50).map(|k| format!("w{}-{k}", i % 150)).collect();
-        text.push_str(&format!(
-            "{{\"id\": \"{i}-{}\", \"text\": \"{}\"}}\n",
+        let _ = writeln!(
+            text,
+            "{{\"id\": \"{i}-{}\", \"text\": \"{}\"}}",
             "x".repeat(64 << 10),
             words.join(" ")
-        ));
+        );
     }
     std::fs::write(d.join("ids.jsonl"), text).unwrap();
     let whole = run(
