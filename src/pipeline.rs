@@ -1,7 +1,7 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::few::{few_shingles, keys_of_few, single_shingle};
+use crate::cluster::few::{few_shingles, keeps_words, keys_of_few, single_shingle};
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
 use crate::config::{Config, Level};
@@ -330,18 +330,6 @@ fn sketch_document(
         }
     });
     doc_sketch
-}
-
-/// Whether a run keeps the first pass's word hashes instead of the
-/// documents' shingle sets (see `sketch_document`): a plain run (no index
-/// read, `history`, or written, `stores`) with the document level. Runs
-/// with an index keep the sets, which the index stores. With the word
-/// hashes, documents of few shingles get no keys unless another document
-/// holds one of their shingles (see `keys_of_few`); the document level
-/// alone made 120 band keys for every one (300,000 six-word records took 11
-/// times ordinary text's time a megabyte, and 256 MiB for 10 MB).
-fn keeps_words(level: Level, history: bool, stores: bool) -> bool {
-    level != Level::Blocks && !history && !stores
 }
 
 /// The sketch stage of a plain run with both levels, on one thread: the first
