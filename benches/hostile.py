@@ -1480,6 +1480,230 @@ def case_s21_index():
         row("s21-index: -o - with --report -", "neardup clean r.jsonl -o - --report -", "refused, exit 2", f"exit {code}; {short(err, 80)}", code == 2)
 
 
+def case_s22_stderr():
+    """Session 22: standard error a pipe whose reader has gone (`|& head`
+    done): no panic; the run writes what it would."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        with open(os.path.join(d, "latin1.txt"), "wb") as f:
+            f.write(TEXT.encode() + b"caf\xe9 au lait\n")
+        nd(["index", "build", "-q", "a.txt", "-o", "m1.ndx"], d)
+        nd(["index", "build", "-q", "r.jsonl", "-o", "m2.ndx"], d)
+        for args, made in [(["clean", "r.jsonl", "-o", "o1.jsonl"], "o1.jsonl"), (["scan", "-v", "r.jsonl"], None), (["clean", "--progress", "always", "r.jsonl", "-o", "o2.jsonl"], "o2.jsonl"),
+                           (["clean", "r.jsonl", "--index", "e.ndx", "--update", "-o", "o3.jsonl"], "e.ndx"), (["clean", "--memory-limit", "64K", "--tmp-dir", ".", "latin1.txt", "-o", "o4.txt"], "o4.txt"),
+                           (["check", "--output-format", "github", "r.jsonl"], None), (["index", "merge", "m1.ndx", "m2.ndx", "-o", "m.ndx"], "m.ndx"), (["clean", "nope.jsonl", "-o", "o5.jsonl"], None),
+                           (["clean", "--threads", "100000", "r.jsonl", "-o", "o6.jsonl"], "o6.jsonl")]:
+            r, w = os.pipe()
+            os.close(r)
+            p = subprocess.run([B] + args, cwd=d, stdout=subprocess.PIPE, stderr=w, timeout=120)
+            os.close(w)
+            code = p.returncode
+            ok = code in (0, 1, 2) and (made is None or os.path.exists(os.path.join(d, made))) and (args[1] != "nope.jsonl" or code == 2)
+            row(f"s22-stderr: stderr a closed pipe, {' '.join(args[:3])}", f"neardup {' '.join(args)} 2>(closed pipe)", "no panic (exit 0/1/2); output written", f"exit {code}; {made} {'made' if made and os.path.exists(os.path.join(d, made)) else '-'}", ok)
+
+
+def case_s22_lock():
+    """Session 22: an index's lock file that is a symbolic link (to nothing,
+    into a missing directory, to the input), a FIFO or a directory."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        nd(["index", "build", "-q", "a.txt", "-o", "s.ndx"], d)
+        nd(["index", "build", "-q", "r.jsonl", "-o", "t.ndx"], d)
+        runs = [(["clean", "-q", "r.jsonl", "--index", "s.ndx", "--update", "-o", "o.jsonl"], "s.ndx.lock"), (["index", "build", "-q", "r.jsonl", "-o", "s.ndx"], "s.ndx.lock"),
+                (["index", "merge", "s.ndx", "t.ndx", "-o", "m.ndx"], "m.ndx.lock")]
+        for target in ["gone", "missing/dir/x"]:
+            for args, lock in runs:
+                for n in ["s.ndx.lock", "t.ndx.lock", "m.ndx.lock"]:
+                    if os.path.lexists(os.path.join(d, n)):
+                        os.remove(os.path.join(d, n))
+                os.symlink(target, os.path.join(d, lock))
+                before = {n: sha(os.path.join(d, n)) for n in ["s.ndx", "t.ndx", "r.jsonl"]}
+                t = time.time()
+                try:
+                    code, _, err = nd(args, d, timeout=30)
+                except subprocess.TimeoutExpired:
+                    code, err = -1, "hung (killed at 30 s)"
+                same = before == {n: sha(os.path.join(d, n)) for n in before}
+                made = [n for n in ["o.jsonl", "m.ndx"] if os.path.exists(os.path.join(d, n))]
+                os.remove(os.path.join(d, lock))
+                row(f"s22-lock: {lock} a link to {target}, {' '.join(args[:2])}", f"ln -s {target} {lock}; neardup {' '.join(args)}", "exit 2 at once naming the lock; nothing changed", f"exit {code}; {time.time() - t:.1f}s; made {made}; {short(err, 70)}", code == 2 and lock in err and same and not made)
+                for n in made:
+                    os.remove(os.path.join(d, n))
+        keep = sha(os.path.join(d, "r.jsonl"))
+        if os.path.lexists(os.path.join(d, "s.ndx.lock")):
+            os.remove(os.path.join(d, "s.ndx.lock"))
+        os.symlink("r.jsonl", os.path.join(d, "s.ndx.lock"))
+        code, _, err = nd(runs[0][0], d, timeout=60)
+        row("s22-lock: s.ndx.lock a link to the input", "ln -s r.jsonl s.ndx.lock; neardup clean r.jsonl --index s.ndx --update -o o.jsonl", "refused by name (the lock is the input) or runs; the input unchanged", f"exit {code}; input {'unchanged' if sha(os.path.join(d, 'r.jsonl')) == keep else 'CHANGED'}; {short(err, 60)}", (code == 0 or (code == 2 and "lock file" in err)) and sha(os.path.join(d, "r.jsonl")) == keep)
+        os.remove(os.path.join(d, "s.ndx.lock"))
+        os.mkfifo(os.path.join(d, "s.ndx.lock"))
+        try:
+            code, _, err = nd(runs[0][0], d, timeout=30)
+        except subprocess.TimeoutExpired:
+            code, err = -1, "hung"
+        row("s22-lock: s.ndx.lock a FIFO", "mkfifo s.ndx.lock; neardup clean r.jsonl --index s.ndx --update -o o.jsonl", "no hang; still a FIFO", f"exit {code}; FIFO {stat.S_ISFIFO(os.lstat(os.path.join(d, 's.ndx.lock')).st_mode)}; {short(err, 60)}", code in (0, 2) and stat.S_ISFIFO(os.lstat(os.path.join(d, "s.ndx.lock")).st_mode))
+        os.remove(os.path.join(d, "s.ndx.lock"))
+        os.mkdir(os.path.join(d, "s.ndx.lock"))
+        before = sha(os.path.join(d, "s.ndx"))
+        code, _, err = nd(runs[0][0], d, timeout=30)
+        row("s22-lock: s.ndx.lock a directory", "mkdir s.ndx.lock; neardup clean r.jsonl --index s.ndx --update -o o.jsonl", "exit 2 naming it; index unchanged", f"exit {code}; {short(err, 60)}", code == 2 and "s.ndx.lock" in err and sha(os.path.join(d, "s.ndx")) == before)
+
+
+def case_s22_ulimit_v():
+    """Session 22: many threads under an address-space limit (each glibc
+    arena reserves 64 MiB of it)."""
+    with tempfile.TemporaryDirectory() as d:
+        import random
+
+        rng = random.Random(5)
+        vocab = [f"w{i}" for i in range(3000)]
+        with open(os.path.join(d, "big.jsonl"), "w") as f:
+            for i in range(60000):
+                f.write(json.dumps({"id": i, "text": " ".join(rng.choice(vocab) for _ in range(200))}) + "\n")
+        with open(os.path.join(d, "big.jsonl")) as f, open(os.path.join(d, "small.jsonl"), "w") as g:
+            for _ in range(2500):
+                g.write(f.readline())
+        for name, v, threads, limit in [("big.jsonl", 300000, 2, ""), ("big.jsonl", 300000, 8, ""), ("big.jsonl", 300000, 32, ""), ("big.jsonl", 1000000, 8, ""), ("big.jsonl", 1000000, 16, ""),
+                                        ("big.jsonl", 1000000, 16, "--memory-limit 64M --tmp-dir ."), ("small.jsonl", 800000, 16, ""), ("small.jsonl", 800000, 16, "--memory-limit 1M --tmp-dir .")]:
+            p = subprocess.run(["bash", "-c", f"ulimit -v {v}; exec {B} scan -q --threads {threads} {limit} {name}"], cwd=d, capture_output=True, timeout=600)
+            err = p.stderr.decode("utf-8", "replace")
+            row(f"s22-ulimit-v: {name} under ulimit -v {v}, --threads {threads} {limit[:18]}", f"ulimit -v {v}; neardup scan --threads {threads} {limit} {name}", "no abort: a run or exit 2 with a message", f"exit {p.returncode}; {short(err, 70)}", p.returncode in (0, 1, 2) and not crashed(p.returncode, err) and (p.returncode != 2 or err.startswith("neardup:")))
+
+
+def case_s22_ids():
+    """Session 22: ids of 800 KB (a careless --id-field, a hostile file) at
+    --memory-limit 64M: memory within the limit and an allowance."""
+    with tempfile.TemporaryDirectory() as d:
+        vocab = [f"v{i}" for i in range(3000)]
+        import random
+
+        for name, groups in [("dup.jsonl", 3), ("distinct.jsonl", 300)]:
+            with open(os.path.join(d, name), "w") as f:
+                for i in range(300):
+                    r = random.Random(i % groups)
+                    f.write(json.dumps({"id": f"{i}-" + "I" * (800 << 10), "text": " ".join(r.choice(vocab) for _ in range(100))}) + "\n")
+            for args in [["scan", "-q"], ["check", "-q", "--output-format", "github"], ["clean", "-q", "-o", "o.jsonl", "--index", "u.ndx", "--update"]]:
+                if os.path.exists(os.path.join(d, "u.ndx")):
+                    os.remove(os.path.join(d, "u.ndx"))
+                code, mib, err = peak_rss(args + ["--memory-limit", "64M", "--tmp-dir", d, name], d)
+                row(f"s22-ids: 300 records with 800 KB ids ({name}), {' '.join(args[:2])} at 64M", f"neardup {' '.join(args)} --memory-limit 64M {name}", "peak under 64 MiB + 100 MiB", f"exit {code}; peak {mib} MiB", code in (0, 1) and mib < 164)
+
+
+def case_s22_tiny():
+    """Session 22: tiny records (six words) against ordinary ones, time per
+    MB, in modes earlier passes did not time: --level docs, standard input
+    in chunks, index build."""
+    with tempfile.TemporaryDirectory() as d:
+        import random
+
+        rng = random.Random(9)
+        vocab = [f"w{i}" for i in range(20000)]
+        with open(os.path.join(d, "ord.jsonl"), "w") as f:
+            size = i = 0
+            while size < 10_000_000:
+                paras = [" ".join(rng.choice(vocab) for _ in range(rng.randrange(20, 60))) for _ in range(rng.randrange(2, 8))]
+                line = json.dumps({"id": i, "text": "\n\n".join(paras)}) + "\n"
+                f.write(line)
+                size, i = size + len(line), i + 1
+        with open(os.path.join(d, "tiny.jsonl"), "w") as f:
+            size = i = 0
+            while size < 10_000_000:
+                line = json.dumps({"id": i, "text": " ".join(rng.choice(vocab) for _ in range(6))}) + "\n"
+                f.write(line)
+                size, i = size + len(line), i + 1
+
+        def timed(args, name, stdin):
+            best = None
+            for _ in range(3):
+                t = time.time()
+                if stdin:
+                    with open(os.path.join(d, name), "rb") as f:
+                        subprocess.run([B] + args + ["-"], cwd=d, stdin=f, capture_output=True, timeout=600)
+                else:
+                    subprocess.run([B] + args + [name], cwd=d, capture_output=True, timeout=600)
+                took = time.time() - t
+                best = took if best is None else min(best, took)
+            return best / (os.path.getsize(os.path.join(d, name)) / 1e6)
+
+        for args, stdin in [(["scan", "-q"], False), (["scan", "-q", "--level", "docs"], False), (["scan", "-q", "--memory-limit", "64M", "--tmp-dir", "."], True), (["index", "build", "-q", "-o", "x.ndx"], False)]:
+            o, t = timed(args, "ord.jsonl", stdin), timed(args, "tiny.jsonl", stdin)
+            row(f"s22-tiny: six-word records vs ordinary, {' '.join(args[1:4])}{' (stdin)' if stdin else ''}", f"neardup {' '.join(args)} {'- <' if stdin else ''} tiny.jsonl", "within 3x ordinary's time per MB", f"ordinary {o * 1000:.0f} ms/MB, tiny {t * 1000:.0f} ms/MB ({t / o:.1f}x)", t <= 3 * o)
+
+
+def case_s22_special():
+    """Session 22: special files in a walked directory, standard input a
+    directory, `-` twice, signals while blocked opening a FIFO output or
+    waiting on a lock, odd --memory-limit spellings, pathological texts."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.mkdir(os.path.join(d, "walk"))
+        with open(os.path.join(d, "walk", "t.txt"), "w") as f:
+            f.write(TEXT)
+        os.mkfifo(os.path.join(d, "walk", "ff"))
+        import socket
+
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(os.path.join(d, "walk", "sock"))
+        if os.geteuid() == 0:
+            os.mknod(os.path.join(d, "walk", "zero"), 0o666 | stat.S_IFCHR, os.makedev(1, 5))
+        for args in [["scan", "-q", "walk"], ["clean", "-q", "walk", "--out-dir", "odw"], ["clean", "-q", "--memory-limit", "64K", "--tmp-dir", ".", "walk", "--out-dir", "odw2"]]:
+            try:
+                code, _, err = nd(args, d, timeout=30)
+            except subprocess.TimeoutExpired:
+                code, err = -1, "hung"
+            row(f"s22-special: a walked dir with a FIFO, a socket and a char device, {' '.join(args[:3])}", f"neardup {' '.join(args)}", "ends (special files skipped or named)", f"exit {code}; {short(err, 70)}", code in (0, 1, 2) and not crashed(code, err))
+        s.close()
+        fd = os.open(os.path.join(d, "walk"), os.O_RDONLY)
+        p = subprocess.run([B, "scan", "-q", "-"], cwd=d, stdin=fd, capture_output=True, timeout=30)
+        os.close(fd)
+        err = p.stderr.decode()
+        row("s22-special: standard input a directory", "neardup scan - < walk/", "exit 2 naming standard input", f"exit {p.returncode}; {short(err, 70)}", p.returncode == 2 and "stdin" in err)
+        code, _, err = nd(["scan", "-q", "-", "-"], d, stdin=open(os.path.join(d, "r.jsonl"), "rb").read())
+        row("s22-special: `-` given twice", "neardup scan - - < r.jsonl", "refused, exit 2", f"exit {code}; {short(err, 70)}", code == 2)
+        os.mkfifo(os.path.join(d, "out.fifo"))
+        p = subprocess.Popen([B, "clean", "-q", "r.jsonl", "-o", "out.fifo"], cwd=d, stderr=subprocess.PIPE)
+        time.sleep(1)
+        p.send_signal(signal.SIGTERM)
+        try:
+            code = p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            code = "hung"
+        row("s22-special: SIGTERM while opening a FIFO -o nobody reads", "neardup clean r.jsonl -o out.fifo & kill -TERM", "exit 143, no temp", f"exit {code}; temps {len(temps(d))}", code == 143 and not temps(d))
+        nd(["index", "build", "-q", "a.txt", "-o", "w.ndx"], d)
+        holder = subprocess.Popen(["flock", "w.ndx.lock", "sleep", "8"], cwd=d)
+        time.sleep(0.5)
+        p = subprocess.Popen([B, "clean", "-q", "r.jsonl", "--index", "w.ndx", "--update", "-o", "ow.jsonl"], cwd=d, stderr=subprocess.PIPE)
+        time.sleep(1)
+        p.send_signal(signal.SIGTERM)
+        try:
+            code = p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            code = "hung"
+        holder.wait()
+        row("s22-special: SIGTERM while waiting on an index's lock", "flock w.ndx.lock sleep 8 & neardup clean --index w.ndx --update -o ow.jsonl & kill -TERM", "exit 143; no output, no temp", f"exit {code}; output {os.path.exists(os.path.join(d, 'ow.jsonl'))}; temps {len(temps(d))}", code == 143 and not os.path.exists(os.path.join(d, "ow.jsonl")) and not temps(d))
+        for v in ["1.5G", "64MB", " 64M", "64 M", "0x10M", "1e9", "64KiB", "18446744073709551615B", "17179869184G", ".5G", "1G1", "\uff11G", "-0", "+64M", "NaN"]:
+            code, _, err = nd(["scan", "-q", f"--memory-limit={v}", "--tmp-dir", ".", "r.jsonl"], d)
+            row(f"s22-special: --memory-limit {v!r}", f"neardup scan --memory-limit='{v}' r.jsonl", "a run, or exit 2 with a message", f"exit {code}; {short(err, 70)}", code in (0, 1) or (code == 2 and err.startswith("neardup:") and not crashed(code, err)))
+        # Pathological texts for the normalizers (brackets, tags, entities,
+        # combining marks, page ranges, name lists): no quadratic time.
+        n = 2_000_000
+        rng_words = words(n // 8, seed=3)
+        texts = {"ordinary": "\n\n".join(rng_words[i:i + 300] for i in range(0, len(rng_words), 300)), "[": "[" * n, "]\\n": "]\n" * (n // 2), "[a] ": "[a] " * (n // 4) + "\n",
+                 "<b ": "<b " * (n // 3), "<!--": "<!--" * (n // 4), "&#": "&#" * (n // 2), "&amp;": "&amp;" * (n // 5), "1-": "1-" * (n // 2), "a+U+0301": "a" + "\u0301" * (n // 2),
+                 "ZWJ": "\u200d" * (n // 3), "Smith J, ": "Smith J, Doe J, Roe R.\n" * (n // 23), "[a]. ": "[a]. " * (n // 5) + "\n"}
+        times = {}
+        for k, text in texts.items():
+            with open(os.path.join(d, "p.txt"), "w") as f:
+                f.write(text)
+            t = time.time()
+            code, _, err = nd(["scan", "-q", "--threads", "1", "--strip-markup", "p.txt"], d, timeout=120)
+            times[k] = (time.time() - t) / (len(text.encode()) / 1e6)
+            if k != "ordinary":
+                row(f"s22-special: 2 MB of {k!r} as one text", f"neardup scan --strip-markup p.txt ({k!r} x N)", "no panic; under 10x ordinary text's time per MB", f"exit {code}; {times[k] * 1000:.0f} ms/MB ({times[k] / times['ordinary']:.1f}x)", code in (0, 1) and times[k] <= 10 * times["ordinary"] + 0.2)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -1530,6 +1754,12 @@ def main():
         ("s21-concurrent", case_s21_concurrent),
         ("s21-limits", case_s21_limits),
         ("s21-index", case_s21_index),
+        ("s22-stderr", case_s22_stderr),
+        ("s22-lock", case_s22_lock),
+        ("s22-ulimit-v", case_s22_ulimit_v),
+        ("s22-ids", case_s22_ids),
+        ("s22-tiny", case_s22_tiny),
+        ("s22-special", case_s22_special),
     ]:
         if args.only in name:
             try:

@@ -500,7 +500,7 @@ impl Command {
             Err(e) => return Some((common, Err(usage(e)))),
         };
         if common.format == FormatArg::Github && !common.quiet {
-            eprintln!("neardup: warning: --format is the input format; --format github is read as --output-format github, its new name");
+            neardup::error::eprint_line(format_args!("neardup: warning: --format is the input format; --format github is read as --output-format github, its new name"));
         }
         let (clean, check) = match self {
             Command::Clean(args) => (Some(args), None),
@@ -631,7 +631,7 @@ impl Common {
 fn threads(asked: usize, quiet: bool) -> usize {
     let (threads, note) = neardup::config::resolve_threads(asked);
     if let Some(note) = note.filter(|_| !quiet) {
-        eprintln!("neardup: {note}");
+        neardup::error::eprint_line(format_args!("neardup: {note}"));
     }
     threads
 }

@@ -149,3 +149,14 @@ pub(crate) fn temp_file(dir: &std::path::Path) -> std::io::Result<std::fs::File>
         )
     })
 }
+
+/// Writes `line` and a line break to standard error, and goes on when that
+/// fails. `eprintln!` panics on a failed write: standard error a pipe whose
+/// reader has gone (`neardup clean ... |& head -3`, a log collector that
+/// died) ended the run with exit 101 and no word, its output not written
+/// and an `--update` not made. A message nobody reads changes nothing the
+/// run writes; the exit status still says how it went.
+pub fn eprint_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}

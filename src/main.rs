@@ -165,13 +165,13 @@ impl indicatif::TermLike for PlainStderr {
     }
     fn write_line(&self, s: &str) -> std::io::Result<()> {
         if !s.trim().is_empty() {
-            eprintln!("{s}");
+            neardup::error::eprint_line(format_args!("{s}"));
         }
         Ok(())
     }
     fn write_str(&self, s: &str) -> std::io::Result<()> {
         if !s.trim().is_empty() {
-            eprintln!("{s}");
+            neardup::error::eprint_line(format_args!("{s}"));
         }
         Ok(())
     }
@@ -223,7 +223,8 @@ impl Progress for ProgressBar {
 
     fn say(&self, line: &str) {
         let line = neardup::escape::printable(line);
-        self.0.suspend(|| eprintln!("neardup: {line}"));
+        self.0
+            .suspend(|| neardup::error::eprint_line(format_args!("neardup: {line}")));
     }
 
     fn finish(&self) {
@@ -234,5 +235,8 @@ impl Progress for ProgressBar {
 /// Prints an error once, as `neardup: message`, on one line: a name or id
 /// in it with a line break or an escape cannot start a line of its own.
 fn print_error(err: &dyn std::fmt::Display) {
-    eprintln!("neardup: {}", neardup::escape::printable(&err.to_string()));
+    neardup::error::eprint_line(format_args!(
+        "neardup: {}",
+        neardup::escape::printable(&err.to_string())
+    ));
 }

@@ -1,7 +1,7 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::few::{few_shingles, keys_of_few, single_shingle};
+use crate::cluster::few::{few_shingles, keeps_words, keys_of_few, single_shingle};
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
 use crate::config::{Config, Level};
@@ -272,6 +272,11 @@ fn sketch_document(
                 words: hashes.len(),
                 ..Sketch::default()
             });
+            if keep_words {
+                // (What the documents stage counts a document's words by.)
+                part.word_counts
+                    .push(u32::try_from(hashes.len()).expect("fewer than 2^32 words a block"));
+            }
         }
         if let Some(hll) = block_ngrams.as_deref_mut() {
             // A block without words adds nothing (also with --min-words 0).
@@ -453,10 +458,7 @@ pub(crate) fn analyze_chunk(
     // and dropped documents' blocks need no shingles, so the two levels'
     // sketches are never held at once.
     let two_passes = with_docs && with_blocks;
-    // A plain run (no index read or written) keeps the first pass's word
-    // hashes instead of the documents' shingle sets (see `sketch_document`).
-    // Runs with an index keep the sets, which the index stores.
-    let keep_words = two_passes && hist.is_none() && added.is_none();
+    let keep_words = keeps_words(config.level, hist.is_some(), added.is_some());
     // With two passes, the block index is sized from the distinct word
     // n-grams of long enough blocks, counted here: the blocks' shingles are
     // made later, while earlier blocks are being decided.
@@ -785,6 +787,10 @@ pub(crate) fn analyze_chunk(
     // lower, 100k's 80 MB; no CPU time measured, benches/RESULTS.md session 14).
     crate::memory::release_free_memory();
     timings.documents = started.elapsed();
+    if !two_passes {
+        // The document level alone: no second pass reads the word hashes.
+        kept_words = Vec::new();
+    }
 
     let started = Instant::now();
     // Documents dropped whole (or, with --annotate, marked as such) take no part

@@ -119,9 +119,14 @@ pub struct Chunk {
 /// 200,000 one-word records made one chunk at `--memory-limit 64M` (1 GiB).
 pub const DOCUMENT_COST: usize = 512;
 
-/// The bytes of text a document of `len` bytes counts as in a chunk.
-fn chunk_cost(len: usize) -> usize {
-    len.saturating_add(DOCUMENT_COST)
+/// The bytes a document counts as in a chunk: its text's, its id's (800 KB
+/// ids, a careless `--id-field` or a hostile file, made chunks of 300 such
+/// records at `--memory-limit 64M` hold 240 MB of them) and
+/// [`DOCUMENT_COST`].
+fn chunk_cost(doc: &Document) -> usize {
+    doc.len
+        .saturating_add(doc.id_bytes())
+        .saturating_add(DOCUMENT_COST)
 }
 
 /// Inputs read a piece at a time; see the module's documentation.
@@ -349,7 +354,7 @@ impl<'c> Stream<'c> {
         // table is allocated once, at its size.
         let (mut count, mut bytes) = (0, 0usize);
         for next in &self.pending {
-            let cost = chunk_cost(next.len);
+            let cost = chunk_cost(next);
             if count > 0 && bytes.saturating_add(cost) > chunk_bytes {
                 break;
             }
@@ -873,7 +878,7 @@ impl<'c> Stream<'c> {
     fn push_documents(&mut self, source: usize, mut docs: Vec<Document>) {
         for doc in &mut docs {
             doc.source = source;
-            self.pending_bytes += chunk_cost(doc.len);
+            self.pending_bytes += chunk_cost(doc);
         }
         if self.pending.is_empty() {
             // Taken as they are, not copied (80 bytes a record).

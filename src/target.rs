@@ -835,10 +835,10 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
                 let status = if signal == SIGBUS {
                     // The faulting thread retries its read (and faults)
                     // until the process ends here.
-                    eprintln!(
+                    crate::error::eprint_line(format_args!(
                         "{}",
                         bus_error_message(&crate::input::mapped_and_cut_short())
-                    );
+                    ));
                     2
                 } else {
                     128 + signal

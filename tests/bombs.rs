@@ -172,6 +172,43 @@ fn a_file_that_cannot_be_mapped_under_ulimit_v_is_streamed_in_chunks() {
     );
 }
 
+/// Under an address-space limit (`ulimit -v`) a run of many threads does
+/// not abort: glibc gave each thread an arena of its own, each reserving 64
+/// MiB of address space, so 16 threads took a gigabyte of it before any
+/// work, and 11 MB of JSON Lines under `ulimit -v 1000000` (or 60 MB under
+/// 300000 with the default threads) failed an allocation: signal 6, no
+/// message. The run now keeps one arena under such a limit.
+#[cfg(unix)]
+#[test]
+fn many_threads_under_ulimit_v_do_not_abort() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut text = String::new();
+    let mut x: u64 = 5;
+    for i in 0..10_000 {
+        let mut words = String::new();
+        for _ in 0..200 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let _ = write!(words, "w{} ", (x >> 33) % 3000);
+        }
+        let _ = writeln!(text, "{{\"id\": {i}, \"text\": \"{}\"}}", words.trim_end());
+    }
+    std::fs::write(d.join("big.jsonl"), text).unwrap();
+    for threads in ["2", "16"] {
+        let out = Command::new("/bin/sh")
+            .arg("-c")
+            .arg("ulimit -v 1000000 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_neardup"))
+            .args(["scan", "-q", "--threads", threads, "big.jsonl"])
+            .current_dir(d)
+            .env_clear()
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "--threads {threads}: {stderr}");
+    }
+}
+
 /// The memory a run may take counts an address-space limit (`ulimit -v`):
 /// past it every allocation fails and the run aborts, so a limit above it
 /// is noted as bounded by it, as one above the memory there is.

@@ -3,6 +3,7 @@
 //! report byte for byte.
 
 use crate::util::{assert_bytes_eq, data_dir, run, run_with_stdin, tempdir};
+use std::fmt::Write as _;
 
 /// The index tests' generated corpus (80 documents, 60 KB), and a limit that
 /// cuts it into about fifteen chunks.
@@ -1052,4 +1053,78 @@ fn a_later_fuller_copy_replaces_the_first_in_a_whole_run_only() {
         assert!(out.stdout.is_empty(), "{out:?}");
         assert!(out.stderr.contains("--keep"), "{}", out.stderr);
     }
+}
+
+/// A chunk counts its documents' ids with their text: 200 records of
+/// 64 KiB ids (a careless `--id-field`, a hostile file) make a chunk each
+/// at `--memory-limit 1M` (74,898 bytes a chunk), where counted by their
+/// text alone 20 went to a chunk, and 300 records of 800 KB ids to one
+/// chunk of 240 MB at 64M. The answer is the whole run's.
+#[test]
+fn long_ids_count_in_a_chunk() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut text = String::new();
+    for i in 0..200 {
+        let words: Vec<String> = (0..50).map(|k| format!("w{}-{k}", i % 150)).collect();
+        let _ = writeln!(
+            text,
+            "{{\"id\": \"{i}-{}\", \"text\": \"{}\"}}",
+            "x".repeat(64 << 10),
+            words.join(" ")
+        );
+    }
+    std::fs::write(d.join("ids.jsonl"), text).unwrap();
+    let whole = run(
+        d,
+        &[
+            "clean",
+            "ids.jsonl",
+            "-o",
+            "whole.jsonl",
+            "--report",
+            "-",
+            "--json",
+        ],
+    );
+    assert_eq!(whole.code, 0, "{whole:?}");
+    let chunked = run(
+        d,
+        &[
+            "clean",
+            "-v",
+            "--memory-limit",
+            "1M",
+            "--tmp-dir",
+            ".",
+            "ids.jsonl",
+            "-o",
+            "chunked.jsonl",
+            "--report",
+            "-",
+            "--json",
+        ],
+    );
+    assert_eq!(chunked.code, 0, "{chunked:?}");
+    let chunks: usize = chunked
+        .stderr
+        .split(" chunks:")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no chunk count: {}", chunked.stderr));
+    assert!(chunks >= 150, "{chunks} chunks: {}", chunked.stderr);
+    assert_bytes_eq(
+        &std::fs::read(d.join("chunked.jsonl")).unwrap(),
+        &std::fs::read(d.join("whole.jsonl")).unwrap(),
+        "cleaned output",
+    );
+    let report = |out: &crate::util::Output| {
+        let mut r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        r.as_object_mut().unwrap().remove("command");
+        r
+    };
+    assert_eq!(report(&chunked), report(&whole));
+    // 50 of the 200 are copies of earlier ones.
+    assert_eq!(report(&whole)["summary"]["dropped_documents"], 50);
 }

@@ -961,3 +961,67 @@ fn a_walk_passes_over_indexes_and_their_lock_files() {
         "{out:?}"
     );
 }
+
+/// A lock file that is a symbolic link to nothing (its target removed, or
+/// in a directory not there) is refused by name, at once: making it failed
+/// on the link and opening it on its target, and `--update`, `index build`
+/// and `index merge -o` spun between the two for ever.
+#[cfg(unix)]
+#[test]
+fn a_lock_file_linked_to_nothing_is_refused_not_spun_on() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("day1.jsonl"), batches()[0].as_bytes()).unwrap();
+    expect(d, 0, &["index", "build", "day1.jsonl", "-o", "s.ndx"]);
+    expect(d, 0, &["index", "build", "day1.jsonl", "-o", "t.ndx"]);
+    // (A run that made a lock file keeps it.)
+    for lock in ["s.ndx.lock", "t.ndx.lock"] {
+        std::fs::remove_file(d.join(lock)).unwrap();
+    }
+    let before = crate::util::tree(d);
+    for target in ["gone", "missing/dir/x"] {
+        for (args, lock) in [
+            (
+                &[
+                    "clean",
+                    "day1.jsonl",
+                    "--index",
+                    "s.ndx",
+                    "--update",
+                    "-o",
+                    "o.jsonl",
+                ][..],
+                "s.ndx.lock",
+            ),
+            (
+                &["index", "build", "day1.jsonl", "-o", "s.ndx"],
+                "s.ndx.lock",
+            ),
+            (
+                &["index", "merge", "s.ndx", "t.ndx", "-o", "m.ndx"],
+                "m.ndx.lock",
+            ),
+        ] {
+            std::os::unix::fs::symlink(target, d.join(lock)).unwrap();
+            let mut child = crate::util::spawn(d, args);
+            let started = std::time::Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if started.elapsed().as_secs() > 30 {
+                    child.kill().unwrap();
+                    std::fs::remove_file(d.join(lock)).unwrap();
+                    panic!("{args:?} spins on a lock linked to {target}");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("{lock}: the index's lock file is a symbolic link")),
+                "{args:?}: {stderr}"
+            );
+            std::fs::remove_file(d.join(lock)).unwrap();
+            assert_eq!(crate::util::tree(d), before, "{args:?}");
+        }
+    }
+}

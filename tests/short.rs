@@ -52,6 +52,18 @@ fn documents_of_few_shingles_pair_as_when_every_one_is_keyed() {
     assert_eq!(a.cluster_of, b.cluster_of);
     assert_eq!(a.rep_of, b.rep_of);
     assert_eq!(plain.doc_dropped, keyed.doc_dropped);
+    // The document level alone keys them as both levels do: the same.
+    let docs = Config {
+        level: neardup::config::Level::Docs,
+        ..Config::default()
+    };
+    let alone = analyze(&corpus, &docs);
+    let c = &alone.doc_level;
+    assert_eq!(c.candidate_pairs, a.candidate_pairs);
+    assert_eq!(c.verified_pairs, a.verified_pairs);
+    assert_eq!(c.cluster_of, a.cluster_of);
+    assert_eq!(c.rep_of, a.rep_of);
+    assert_eq!(alone.doc_dropped, plain.doc_dropped);
     // Near copies, exact copies and cut-outs were found.
     for (d, rep) in [(9, 8), (10, 8), (13, 12)] {
         assert_eq!(a.rep_of[d], Some(rep), "{d}");

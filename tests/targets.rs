@@ -1292,3 +1292,44 @@ fn runs_into_one_out_dir_at_once_rename_one_after_the_other() {
     );
     assert!(temporaries(&d.join("od")).is_empty());
 }
+
+/// Standard error a pipe whose reader has gone (`neardup clean ... |& head
+/// -3` once `head` is done): the run goes on and writes what it would, the
+/// lines meant for standard error lost. `eprintln!` panicked on it: exit
+/// 101, the output not written and the index not updated.
+#[test]
+fn standard_error_closed_ends_no_run() {
+    let dir = tempdir();
+    let d = dir.path();
+    corpus(d);
+    for (args, written) in [
+        (&["clean", "in.jsonl", "-o", "o.jsonl"][..], "o.jsonl"),
+        (
+            &["clean", "--progress", "always", "in.jsonl", "-o", "p.jsonl"],
+            "p.jsonl",
+        ),
+        (
+            &[
+                "clean", "in.jsonl", "-o", "u.jsonl", "--index", "u.ndx", "--update",
+            ],
+            "u.ndx",
+        ),
+        (&["scan", "-v", "in.jsonl"], "in.jsonl"),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args(args)
+            .current_dir(d)
+            .env_clear()
+            .stdout(Stdio::piped())
+            .stderr(writer)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(d.join(written).is_file(), "{args:?}");
+    }
+    // The summary of the update ran to its end: the index is whole.
+    let stats = run(d, &["index", "stats", "--verify", "u.ndx"]);
+    assert_eq!(stats.code, 0, "{stats:?}");
+}

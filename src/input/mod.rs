@@ -264,6 +264,19 @@ pub struct Document {
 }
 
 impl Document {
+    /// Bytes of its id as its record gives it (0 for a name made of its
+    /// file and line). A run holds ids where the text is not (a report's
+    /// clusters, an index's strings), so a chunk counts them with the text.
+    pub(crate) fn id_bytes(&self) -> usize {
+        let given = self.id.as_ref().map_or(0, |id| id.len());
+        let read = self
+            .record
+            .as_ref()
+            .filter(|r| r.id_at != NO_ID)
+            .map_or(0, |r| r.id_len as usize);
+        given + read
+    }
+
     /// A record whose text is not at hand, counted by its source and the
     /// bytes of its text only (a report made from many machines' findings
     /// reads no more of it).

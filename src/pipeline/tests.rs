@@ -99,3 +99,18 @@ fn a_copied_document_is_one_run_against_the_copy_it_mirrors() {
     let both = analyze(&corpus, &fullest);
     assert_eq!(both.doc_dropped, [true, false, false, true]);
 }
+
+#[test]
+fn the_document_level_alone_keeps_word_hashes_as_both_levels_do() {
+    // A plain run, at either level with documents: short documents then
+    // get keys only where another document shares a shingle.
+    assert!(keeps_words(Level::Docs, false, false));
+    assert!(keeps_words(Level::Both, false, false));
+    // No document level, or an index read or written (it stores the sets).
+    assert!(!keeps_words(Level::Blocks, false, false));
+    for level in [Level::Docs, Level::Both] {
+        assert!(!keeps_words(level, true, false));
+        assert!(!keeps_words(level, false, true));
+        assert!(!keeps_words(level, true, true));
+    }
+}

@@ -217,6 +217,22 @@ pub fn lock(path: &Path) -> Result<Lock> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match open(false) {
                 Ok(file) => (file, None),
+                // A symbolic link to nothing: making the file fails on the
+                // link and opening it on its missing target, for ever (a
+                // run spun on the two at full speed).
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound
+                        && std::fs::symlink_metadata(&lock)
+                            .is_ok_and(|m| m.file_type().is_symlink()) =>
+                {
+                    return Err(Error::io(
+                        &lock,
+                        std::io::Error::new(
+                            e.kind(),
+                            "the index's lock file is a symbolic link to a file that is not there; remove the link",
+                        ),
+                    ));
+                }
                 // Removed by a run that failed: make it anew.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(Error::io(&lock, e)),
@@ -228,10 +244,10 @@ pub fn lock(path: &Path) -> Result<Lock> {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 if !said {
-                    eprintln!(
+                    crate::error::eprint_line(format_args!(
                         "neardup: {} is locked by another neardup run; waiting for it to finish",
                         crate::escape::shown_path(path)
-                    );
+                    ));
                     said = true;
                 }
                 if let Err(e) = taken.file.lock() {
