@@ -3,7 +3,7 @@
 //! `--no-mmap`, standard input. Each ends as a clear error or a run in
 //! chunks, after reading no more than it must.
 
-use crate::util::{run, tempdir};
+use crate::util::{run, run_limited, tempdir};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -147,11 +147,10 @@ fn a_file_that_cannot_be_mapped_under_ulimit_v_is_streamed_in_chunks() {
         .unwrap();
     f.set_len(1 << 30).unwrap();
     drop(f);
-    let out = Command::new("/bin/sh")
-        .arg("-c")
-        .arg("ulimit -v 700000 && exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_neardup"))
-        .args([
+    let out = run_limited(
+        d,
+        "ulimit -v 700000",
+        &[
             "scan",
             "-q",
             "--memory-limit",
@@ -159,16 +158,12 @@ fn a_file_that_cannot_be_mapped_under_ulimit_v_is_streamed_in_chunks() {
             "--tmp-dir",
             ".",
             "big.jsonl",
-        ])
-        .current_dir(d)
-        .env_clear()
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        stderr.starts_with("neardup: big.jsonl:1: invalid JSON"),
-        "{stderr}"
+        out.stderr.starts_with("neardup: big.jsonl:1: invalid JSON"),
+        "{out:?}"
     );
 }
 
@@ -195,17 +190,12 @@ fn many_threads_under_ulimit_v_do_not_abort() {
     }
     std::fs::write(d.join("big.jsonl"), text).unwrap();
     for threads in ["2", "16"] {
-        let out = Command::new("/bin/sh")
-            .arg("-c")
-            .arg("ulimit -v 1000000 && exec \"$0\" \"$@\"")
-            .arg(env!("CARGO_BIN_EXE_neardup"))
-            .args(["scan", "-q", "--threads", threads, "big.jsonl"])
-            .current_dir(d)
-            .env_clear()
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "--threads {threads}: {stderr}");
+        let out = run_limited(
+            d,
+            "ulimit -v 1000000",
+            &["scan", "-q", "--threads", threads, "big.jsonl"],
+        );
+        assert_eq!(out.code, 0, "--threads {threads}: {}", out.stderr);
     }
 }
 
@@ -218,24 +208,20 @@ fn an_address_space_limit_bounds_the_memory_available() {
     let dir = tempdir();
     let d = dir.path();
     std::fs::write(d.join("r.jsonl"), "{\"text\": \"a few words here\"}\n").unwrap();
-    let out = Command::new("/bin/sh")
-        .arg("-c")
-        .arg("ulimit -v 700000 && exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_neardup"))
-        .args([
+    let out = run_limited(
+        d,
+        "ulimit -v 700000",
+        &[
             "scan",
             "--progress",
             "never",
             "--memory-limit",
             "1000G",
             "r.jsonl",
-        ])
-        .current_dir(d)
-        .env_clear()
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+        ],
+    );
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 0, "{stderr}");
     let available = stderr
         .split("is more than the ")
         .nth(1)

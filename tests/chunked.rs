@@ -833,11 +833,10 @@ fn a_spool_that_cannot_be_written_is_named_as_given() {
     corpus(d);
     // No file may grow past 20 KiB (SIGXFSZ ignored: the write fails
     // instead of killing the run); the chunks' spooled index is larger.
-    let out = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 40; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_neardup"))
-        .args([
+    let out = crate::util::run_limited(
+        d,
+        "trap '' XFSZ; ulimit -f 40",
+        &[
             "scan",
             "-q",
             "--memory-limit",
@@ -845,13 +844,10 @@ fn a_spool_that_cannot_be_written_is_named_as_given() {
             "--tmp-dir",
             "spool",
             "all.jsonl",
-        ])
-        .current_dir(d)
-        .env_clear()
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+        ],
+    );
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 2, "{stderr}");
     assert!(
         stderr.contains(
             "neardup: spool (this run's spooled index, part 1): writing failed: File too large"

@@ -746,25 +746,27 @@ fn too_few_open_files_for_a_run_in_chunks_is_said_as_such() {
     // could not open; at some limit, a temporary file, said as such.
     let mut said = false;
     for limit in 6..=16 {
-        let out = std::process::Command::new("sh")
-            .args([
-                "-c",
-                &format!(
-                    "ulimit -n {limit} && exec \"$0\" scan -q --memory-limit 96K --tmp-dir spool in.jsonl"
-                ),
-                env!("CARGO_BIN_EXE_neardup"),
-            ])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        match out.status.code() {
-            Some(0) => {}
-            Some(2) => assert!(
+        let out = crate::util::run_limited(
+            dir.path(),
+            &format!("ulimit -n {limit}"),
+            &[
+                "scan",
+                "-q",
+                "--memory-limit",
+                "96K",
+                "--tmp-dir",
+                "spool",
+                "in.jsonl",
+            ],
+        );
+        let stderr = &out.stderr;
+        match out.code {
+            0 => {}
+            2 => assert!(
                 stderr.starts_with("neardup: ") && stderr.contains("Too many open files"),
                 "{limit}: {stderr}"
             ),
-            code => panic!("{limit}: exit {code:?}: {stderr}"),
+            code => panic!("{limit}: exit {code}: {stderr}"),
         }
         if stderr.contains("cannot create a temporary file: Too many open files") {
             assert!(stderr.contains("raise it (`ulimit -n`)"), "{stderr}");

@@ -626,17 +626,9 @@ fn a_write_past_the_file_size_limit_fails_cleanly() {
             for (i, flag) in mode.iter().enumerate() {
                 all.insert(at + i, flag);
             }
-            let out = Command::new("sh")
-                .current_dir(d)
-                .arg("-c")
-                .arg("ulimit -f 8 && exec \"$0\" \"$@\"")
-                .arg(env!("CARGO_BIN_EXE_neardup"))
-                .args(&all)
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{all:?}: {out:?}");
-            assert!(stderr.contains("File too large"), "{all:?}: {stderr}");
+            let out = crate::util::run_limited(d, "ulimit -f 8", &all);
+            assert_eq!(out.code, 2, "{all:?}: {out:?}");
+            assert!(out.stderr.contains("File too large"), "{all:?}: {out:?}");
             assert_eq!(
                 std::fs::read(d.join("out.jsonl")).unwrap(),
                 b"old\n",
@@ -665,15 +657,8 @@ fn an_out_dir_of_more_files_than_open_descriptors_is_written() {
         let mut args = vec!["clean", "-q"];
         args.extend_from_slice(mode);
         args.extend(["many", "--out-dir", "out"]);
-        let out = Command::new("sh")
-            .current_dir(d)
-            .arg("-c")
-            .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
-            .arg(env!("CARGO_BIN_EXE_neardup"))
-            .args(&args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{mode:?}: {out:?}");
+        let out = crate::util::run_limited(d, "ulimit -n 64", &args);
+        assert_eq!(out.code, 0, "{mode:?}: {out:?}");
         for i in [0, 150, 299] {
             assert_eq!(
                 std::fs::read(d.join(format!("out/f{i}.txt"))).unwrap(),

@@ -61,6 +61,27 @@ pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output
     }
 }
 
+/// Runs `neardup args...` in `dir` with an empty environment, under
+/// `limits`: shell commands (`ulimit -v 700000`, `trap '' XFSZ; ulimit -f
+/// 40`) that `/bin/sh` runs before it executes the binary.
+pub fn run_limited(dir: &Path, limits: &str, args: &[&str]) -> Output {
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("{limits} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_neardup"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .output()
+        .expect("the shell starts");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// The directory of test inputs.
 pub fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
