@@ -28,7 +28,27 @@ pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
         "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
         _ => f64::NAN,
     };
-    let value: f64 = number.trim().parse().unwrap_or(f64::NAN);
+    let number = number.trim();
+    // A whole number is read exactly: a float would round 2^64 - 1 up to
+    // 2^64 and refuse the largest size there is.
+    if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && scale.is_finite() {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let whole = number
+            .parse::<u128>()
+            .ok()
+            .and_then(|n| n.checked_mul(scale as u128));
+        return match whole.map(usize::try_from) {
+            Some(Ok(0)) => Err(Error::Usage(format!(
+                "{flag} takes a size such as 1G, 512M or 800K, not {text:?}"
+            ))),
+            Some(Ok(bytes)) => Ok(bytes),
+            _ => Err(Error::Usage(format!(
+                "{flag} {text}: too large (at most {} bytes)",
+                usize::MAX
+            ))),
+        };
+    }
+    let value: f64 = number.parse().unwrap_or(f64::NAN);
     let bytes = value * scale;
     // `usize::MAX as f64` rounds up to 2^64: sizes from it on do not fit
     // (a cast would quietly saturate to the largest number instead).
@@ -36,7 +56,7 @@ pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
     let too_large = bytes >= usize::MAX as f64;
     if bytes.is_finite() && too_large {
         Err(Error::Usage(format!(
-            "{flag} {text}: too large (more than {} bytes)",
+            "{flag} {text}: too large (at most {} bytes)",
             usize::MAX
         )))
     } else if bytes.is_finite() && bytes >= 1.0 {
@@ -81,6 +101,21 @@ mod tests {
         ] {
             assert!(parse_size("--memory-limit", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_largest_size_is_read_exactly() {
+        let max = usize::MAX.to_string();
+        assert_eq!(parse_size("--memory-limit", &max).unwrap(), usize::MAX);
+        assert_eq!(
+            parse_size("--memory-limit", &format!("{max}B")).unwrap(),
+            usize::MAX
+        );
+        let over = (u128::from(u64::MAX) + 1).to_string();
+        let error = parse_size("--memory-limit", &over).unwrap_err();
+        assert!(error.to_string().contains("too large (at most"), "{error}");
+        let error = parse_size("--memory-limit", "17179869184G").unwrap_err();
+        assert!(error.to_string().contains("too large"), "{error}");
     }
 
     #[test]
