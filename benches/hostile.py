@@ -96,6 +96,17 @@ def short(err, n=110):
     return err[:n] + ("..." if len(err) > n else "")
 
 
+def terminated_after(p, seconds):
+    """SIGTERM to process `p` after `seconds`: its exit status, or "hung" (then killed)."""
+    time.sleep(seconds)
+    p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return "hung"
+
+
 def row(case, command, expected, got, ok):
     command = command.replace("|", "\\|")
     ROWS.append(f"| {case} | `{command}` | {expected} | {got} | {'ok' if ok else '**FAIL**'} |")
@@ -1662,25 +1673,13 @@ def case_s22_special():
         row("s22-special: `-` given twice", "neardup scan - - < r.jsonl", "refused, exit 2", f"exit {code}; {short(err, 70)}", code == 2)
         os.mkfifo(os.path.join(d, "out.fifo"))
         p = subprocess.Popen([B, "clean", "-q", "r.jsonl", "-o", "out.fifo"], cwd=d, stderr=subprocess.PIPE)
-        time.sleep(1)
-        p.send_signal(signal.SIGTERM)
-        try:
-            code = p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            code = "hung"
+        code = terminated_after(p, 1)
         row("s22-special: SIGTERM while opening a FIFO -o nobody reads", "neardup clean r.jsonl -o out.fifo & kill -TERM", "exit 143, no temp", f"exit {code}; temps {len(temps(d))}", code == 143 and not temps(d))
         nd(["index", "build", "-q", "a.txt", "-o", "w.ndx"], d)
         holder = subprocess.Popen(["flock", "w.ndx.lock", "sleep", "8"], cwd=d)
         time.sleep(0.5)
         p = subprocess.Popen([B, "clean", "-q", "r.jsonl", "--index", "w.ndx", "--update", "-o", "ow.jsonl"], cwd=d, stderr=subprocess.PIPE)
-        time.sleep(1)
-        p.send_signal(signal.SIGTERM)
-        try:
-            code = p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            code = "hung"
+        code = terminated_after(p, 1)
         holder.wait()
         row("s22-special: SIGTERM while waiting on an index's lock", "flock w.ndx.lock sleep 8 & neardup clean --index w.ndx --update -o ow.jsonl & kill -TERM", "exit 143; no output, no temp", f"exit {code}; output {os.path.exists(os.path.join(d, 'ow.jsonl'))}; temps {len(temps(d))}", code == 143 and not os.path.exists(os.path.join(d, "ow.jsonl")) and not temps(d))
         for v in ["1.5G", "64MB", " 64M", "64 M", "0x10M", "1e9", "64KiB", "18446744073709551615B", "17179869184G", ".5G", "1G1", "\uff11G", "-0", "+64M", "NaN"]:

@@ -30,23 +30,19 @@ pub fn parse_size(flag: &str, text: &str) -> Result<usize> {
     };
     let number = number.trim();
     // A whole number is read exactly: a float would round 2^64 - 1 up to
-    // 2^64 and refuse the largest size there is.
+    // 2^64 and refuse the largest size there is. (Zero and what does not fit
+    // are refused below, by the float, as any other size.)
     if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && scale.is_finite() {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let whole = number
+        let exact = number
             .parse::<u128>()
             .ok()
-            .and_then(|n| n.checked_mul(scale as u128));
-        return match whole.map(usize::try_from) {
-            Some(Ok(0)) => Err(Error::Usage(format!(
-                "{flag} takes a size such as 1G, 512M or 800K, not {text:?}"
-            ))),
-            Some(Ok(bytes)) => Ok(bytes),
-            _ => Err(Error::Usage(format!(
-                "{flag} {text}: too large (at most {} bytes)",
-                usize::MAX
-            ))),
-        };
+            .and_then(|n| n.checked_mul(scale as u128))
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n > 0);
+        if let Some(bytes) = exact {
+            return Ok(bytes);
+        }
     }
     let value: f64 = number.parse().unwrap_or(f64::NAN);
     let bytes = value * scale;

@@ -75,6 +75,9 @@ pub(super) fn flush() -> Result<()> {
 /// (Locks are advisory and nothing is written for them; a directory that
 /// cannot be opened or locked is renamed into unlocked, as before.)
 pub(super) fn lock_dirs(dirs: impl IntoIterator<Item = PathBuf>) -> Option<File> {
+    // Each directory once (an `--out-dir` of 100,000 files has few), then
+    // resolved: one `realpath` a directory, not a file.
+    let dirs: std::collections::BTreeSet<PathBuf> = dirs.into_iter().collect();
     let mut common: Option<PathBuf> = None;
     for dir in dirs {
         let dir = std::fs::canonicalize(&dir).ok()?;
