@@ -359,3 +359,58 @@ fn checks_against_an_index_are_golden() {
         .any(|c| c["representative"]["indexed"] == true
             && c["representative"]["path"] == "day1.jsonl"));
 }
+
+/// Clusters a run in chunks writes to disk are read back a member at a time
+/// for annotations, the HTML report's documents and JSON Lines cluster
+/// lines: what each says is what a run holding its clusters says.
+#[test]
+fn spooled_clusters_report_what_held_ones_do() {
+    let dir = crate::util::tempdir();
+    std::fs::write(dir.path().join("batch.jsonl"), batch_with_many_duplicates()).unwrap();
+    let tmp = dir.path().join("spool");
+    let tmp = tmp.to_str().unwrap();
+    for args in [
+        &[
+            "check",
+            "--output-format",
+            "github",
+            "--max-annotations",
+            "100",
+        ][..],
+        &["scan", "-q", "--output-format", "jsonl"],
+        &["scan", "-q", "--json"],
+    ] {
+        let mut whole = args.to_vec();
+        whole.push("batch.jsonl");
+        let mut chunked = args.to_vec();
+        chunked.extend(["--memory-limit", "64K", "--tmp-dir", tmp, "batch.jsonl"]);
+        let (whole, chunked) = (run(dir.path(), &whole), run(dir.path(), &chunked));
+        assert!(whole.code == 0 || whole.code == 1, "{whole:?}");
+        assert_eq!(whole.code, chunked.code, "{chunked:?}");
+        assert!(
+            whole.stdout_str().contains("d99"),
+            "the largest cluster is reported: {whole:?}"
+        );
+        crate::util::assert_bytes_eq(&chunked.stdout, &whole.stdout, &args.join(" "));
+    }
+    // The largest cluster's four dropped copies are annotated in input order.
+    let github = run(
+        dir.path(),
+        &[
+            "check",
+            "--output-format",
+            "github",
+            "--memory-limit",
+            "64K",
+            "--tmp-dir",
+            tmp,
+            "batch.jsonl",
+        ],
+    );
+    let text = github.stdout_str();
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("near duplicate of batch.jsonl:100 [d99]"))
+        .collect();
+    assert_eq!(warnings.len(), 4, "{github:?}");
+}

@@ -84,11 +84,9 @@ fn shown_documents(report: &Report) -> std::io::Result<BTreeSet<usize>> {
             shown.insert(r.first_copy.document.index);
         }
     })?;
-    report.for_each_cluster(&mut |cluster| {
+    report.for_each_cluster_member(&mut |cluster, m| {
         if cluster.size > 1 {
-            for m in &cluster.members {
-                shown.insert(m.document.index);
-            }
+            shown.insert(m.document.index);
         }
     })?;
     Ok(shown)

@@ -146,13 +146,31 @@ impl Report {
         held_then_spooled(&self.syndicated, self.syndicated_spool.as_ref(), f)
     }
 
-    /// Calls `f` with each near-duplicate cluster, largest first: those held
-    /// in `near_duplicates`, then those spooled.
+    /// Calls `f` with each member of each near-duplicate cluster (largest
+    /// cluster first, members in input order) and the cluster's head; a
+    /// spooled cluster is read a member at a time, never held whole.
     ///
     /// # Errors
     /// When spooled clusters cannot be read back.
-    pub fn for_each_cluster(&self, f: &mut dyn FnMut(&ClusterReport)) -> std::io::Result<()> {
-        held_then_spooled(self.held_clusters(), self.cluster_spool.as_ref(), f)
+    pub fn for_each_cluster_member(
+        &self,
+        f: &mut dyn FnMut(ClusterHeadRef<'_>, &ClusterMember),
+    ) -> std::io::Result<()> {
+        for c in self.held_clusters() {
+            let head = ClusterHeadRef {
+                id: c.id,
+                size: c.size,
+                representative: &c.representative,
+                kept: &c.kept,
+            };
+            for m in &c.members {
+                f(head, m);
+            }
+        }
+        match &self.cluster_spool {
+            Some(spool) => spool::for_each_spooled_member(spool, f),
+            None => Ok(()),
+        }
     }
 
     /// The clusters held in `near_duplicates` (all of them unless spooled).
@@ -299,11 +317,17 @@ impl Report {
                 failed = line(out, "document", d).err();
             }
         })?;
-        self.for_each_cluster(&mut |c| {
-            if failed.is_none() {
-                failed = line(out, "cluster", c).err();
-            }
-        })?;
+        if let Some(e) = failed.take() {
+            return Err(e);
+        }
+        for c in self.held_clusters() {
+            line(out, "cluster", c)?;
+        }
+        if let Some(spool) = &self.cluster_spool {
+            // The bytes `line` writes, a field at a time: `type`, then the
+            // cluster's own fields as serde wrote them to the spool.
+            spool.copy_as_lines(br#"{"type":"cluster","#, out)?;
+        }
         self.for_each_syndicated(&mut |s| {
             if failed.is_none() {
                 failed = line(out, "syndicated", s).err();

@@ -130,6 +130,44 @@ impl Spool {
         }
     }
 
+    /// Copies every entry (a JSON object) to `out` as a line of its own
+    /// that begins with `open` in place of the entry's `{`: a JSON Lines
+    /// report's `{"type":"cluster",` and a cluster's fields, streamed (a
+    /// cluster's line is never held whole).
+    pub(super) fn copy_as_lines(
+        &self,
+        open: &[u8],
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        use std::io::BufRead as _;
+        let mut reader = self.read_back((0, self.len));
+        let mut at_start = true;
+        loop {
+            let piece = reader.fill_buf()?;
+            if piece.is_empty() {
+                return Ok(());
+            }
+            let (mut part, ends) = match memchr::memchr(b'\n', piece) {
+                Some(i) => (&piece[..=i], true),
+                None => (piece, false),
+            };
+            let used = part.len();
+            if at_start {
+                let Some(rest) = part.strip_prefix(b"{") else {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "a report spool entry is not a JSON object",
+                    ));
+                };
+                out.write_all(open)?;
+                part = rest;
+            }
+            out.write_all(part)?;
+            at_start = ends;
+            reader.consume(used);
+        }
+    }
+
     /// The first `n` clusters spooled, each with its first
     /// [`SHOWN_MEMBERS`] members only (read as they stream by: a cluster's
     /// line is never held whole).
@@ -326,4 +364,113 @@ pub(super) fn held_then_spooled<T: serde::de::DeserializeOwned>(
         })?;
     }
     Ok(())
+}
+
+/// A near-duplicate cluster without its members, as a walk over them sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClusterHeadRef<'a> {
+    /// The representative's document index.
+    pub id: usize,
+    /// How many members it has.
+    pub size: usize,
+    /// The document the cluster is named by.
+    pub representative: &'a DocRef,
+    /// The member kept.
+    pub kept: &'a DocRef,
+}
+
+/// Calls `f` with each member of each cluster spooled in `spool`, read one
+/// member at a time: a cluster of a million records, or of records with
+/// megabyte ids, is never held whole.
+pub(super) fn for_each_spooled_member(
+    spool: &Spool,
+    f: &mut dyn FnMut(ClusterHeadRef<'_>, &ClusterMember),
+) -> std::io::Result<()> {
+    use serde::de::DeserializeSeed as _;
+    let mut de = serde_json::Deserializer::from_reader(spool.read_back((0, spool.len)));
+    for _ in 0..spool.count {
+        MemberWalk { f: &mut *f }
+            .deserialize(&mut de)
+            .map_err(std::io::Error::from)?;
+    }
+    Ok(())
+}
+
+/// Reads one spooled cluster, handing its members to `f` as they are read
+/// (its head fields come first: the spool writes them so).
+struct MemberWalk<'f> {
+    f: &'f mut dyn FnMut(ClusterHeadRef<'_>, &ClusterMember),
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for MemberWalk<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for MemberWalk<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a near-duplicate cluster")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        let (mut id, mut size, mut representative, mut kept) = (None, None, None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                "id" => id = Some(map.next_value::<usize>()?),
+                "size" => size = Some(map.next_value::<usize>()?),
+                "representative" => representative = Some(map.next_value::<DocRef>()?),
+                "kept" => kept = Some(map.next_value::<DocRef>()?),
+                "members" => {
+                    let (Some(id), Some(size), Some(representative), Some(kept)) =
+                        (id, size, representative.as_ref(), kept.as_ref())
+                    else {
+                        return Err(A::Error::custom("cluster members before its head"));
+                    };
+                    let head = ClusterHeadRef {
+                        id,
+                        size,
+                        representative,
+                        kept,
+                    };
+                    map.next_value_seed(Members {
+                        head,
+                        f: &mut *self.f,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cluster's list of members, each handed to `f` as it is read.
+struct Members<'a, 'f> {
+    head: ClusterHeadRef<'a>,
+    f: &'f mut dyn FnMut(ClusterHeadRef<'_>, &ClusterMember),
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Members<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Members<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of cluster members")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(member) = seq.next_element::<ClusterMember>()? {
+            (self.f)(self.head, &member);
+        }
+        Ok(())
+    }
 }
