@@ -1025,3 +1025,60 @@ fn a_lock_file_linked_to_nothing_is_refused_not_spun_on() {
         }
     }
 }
+
+/// An index whose name leaves no room for `.lock` (251 to 255 bytes) gets a
+/// lock file of its name cut short and a hash: built, updated and passed
+/// over by a walk like any other (its lock was `File name too long`).
+#[test]
+fn an_index_named_with_255_bytes_has_a_lock_too() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir(d.join("feed")).unwrap();
+    std::fs::write(d.join("feed/day1.jsonl"), batches()[0].as_bytes()).unwrap();
+    for len in [250, 251, 255] {
+        let name = format!("feed/{}.ndx", "i".repeat(len - 4));
+        expect(
+            d,
+            0,
+            &["index", "build", "-q", "feed/day1.jsonl", "-o", &name],
+        );
+        let out = expect(
+            d,
+            0,
+            &[
+                "clean",
+                "-q",
+                "feed/day1.jsonl",
+                "--index",
+                &name,
+                "--update",
+                "-o",
+                "o.jsonl",
+            ],
+        );
+        assert!(out.stderr.is_empty(), "{out:?}");
+        // Every record was in the index already: nothing is kept.
+        assert_eq!(std::fs::read(d.join("o.jsonl")).unwrap(), b"", "{len}");
+        let locks: Vec<String> = std::fs::read_dir(d.join("feed"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| {
+                std::path::Path::new(n)
+                    .extension()
+                    .is_some_and(|e| e == "lock")
+            })
+            .collect();
+        assert_eq!(locks.len(), 1, "{locks:?}");
+        assert!(locks[0].len() <= 255, "{locks:?}");
+        // A walk over the feed reads its batch only.
+        let out = expect(d, 0, &["scan", "-q", "--json", "feed"]);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            crate::util::input_paths(&report),
+            ["feed/day1.jsonl"],
+            "{len}"
+        );
+        std::fs::remove_file(d.join(&name)).unwrap();
+        std::fs::remove_file(d.join("feed").join(&locks[0])).unwrap();
+    }
+}

@@ -91,9 +91,20 @@ pub fn is_index_file(path: &Path) -> bool {
 fn is_neardup_file(dir: &Path, name: &std::ffi::OsStr, names: &[std::ffi::OsString]) -> bool {
     let bytes = name.as_encoded_bytes();
     if let Some(index) = bytes.strip_suffix(b".lock") {
-        return names
-            .binary_search_by(|n| n.as_encoded_bytes().cmp(index))
-            .is_ok_and(|i| is_index_file(&dir.join(&names[i])));
+        if let Ok(i) = names.binary_search_by(|n| n.as_encoded_bytes().cmp(index)) {
+            return is_index_file(&dir.join(&names[i]));
+        }
+        // The lock of an index whose name is too long for `NAME.lock`: its
+        // name cut short and a hash (`crate::store::lock_name`).
+        if bytes.len() != 255 {
+            return false;
+        }
+        let cut = &index[..index.len() - 17];
+        let from = names.partition_point(|n| n.as_encoded_bytes() < cut);
+        return names[from..]
+            .iter()
+            .take_while(|n| n.as_encoded_bytes().starts_with(cut))
+            .any(|n| crate::store::lock_name(n) == name && is_index_file(&dir.join(n)));
     }
     let data = [
         ".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst", ".md", ".html", ".htm",
