@@ -152,6 +152,19 @@ pub fn decode_error(
             ),
         };
     }
+    // flate2 reads a gzip member's name, comment and extra field up to 64
+    // KiB each: a longer one is a gzip file neardup does not decode, not a
+    // cut or corrupt one.
+    if compression == Compression::Gzip && e.to_string() == "gzip header field too long" {
+        return Error::TooLarge {
+            path: path.to_owned(),
+            message: format!(
+                "a gzip member after {decoded} decompressed bytes has a header field (its file \
+                 name, comment or extra field) over 64 KiB, longer than neardup reads; \
+                 decompress it first (`gzip -dc`)"
+            ),
+        };
+    }
     Error::Decompress {
         path: path.to_owned(),
         format: if compression == Compression::Gzip {
@@ -239,6 +252,42 @@ mod tests {
     fn gzip_and_zstd_round_trip_and_truncation_is_an_error() {
         round_trip(Compression::Gzip);
         round_trip(Compression::Zstd);
+    }
+
+    /// A gzip member whose file name is longer than flate2 reads is said to
+    /// be one, not called cut or corrupt; a name of 1 KB is read.
+    #[test]
+    fn a_gzip_file_name_over_64_kib_is_named_as_such() {
+        let member = |name_len: usize| {
+            let mut gz = vec![0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 0xff];
+            gz.extend(std::iter::repeat_n(b'x', name_len));
+            gz.push(0);
+            let mut body = Vec::new();
+            {
+                let mut sink: &mut dyn Write = &mut body;
+                let mut enc = Encoder::new(&mut sink, Compression::Gzip).unwrap();
+                enc.write_all(b"{\"text\":\"hello\"}\n").unwrap();
+                enc.finish().unwrap();
+            }
+            // The encoder's own 10-byte header gives way to this one.
+            gz.extend_from_slice(&body[10..]);
+            gz
+        };
+        let path = Path::new("x.gz");
+        assert_eq!(
+            decompress(path, &member(1000), Compression::Gzip).unwrap(),
+            b"{\"text\":\"hello\"}\n"
+        );
+        let err = decompress(path, &member(100_000), Compression::Gzip)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "x.gz: too large: a gzip member after 0 decompressed bytes has a header field"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("`gzip -dc`"), "{err}");
     }
 
     /// A frame header declaring a window of 2^`log` bytes, then one raw block.
