@@ -95,8 +95,8 @@ fn is_neardup_file(dir: &Path, name: &std::ffi::OsStr, names: &[std::ffi::OsStri
             return is_index_file(&dir.join(&names[i]));
         }
         // The lock of an index whose name is too long for `NAME.lock`: its
-        // name cut short and a hash (`crate::store::lock_name`).
-        if bytes.len() != 255 {
+        // name cut short and a hash ([`lock_name`]).
+        if bytes.len() != NAME_MAX {
             return false;
         }
         let cut = &index[..index.len() - 17];
@@ -104,7 +104,7 @@ fn is_neardup_file(dir: &Path, name: &std::ffi::OsStr, names: &[std::ffi::OsStri
         return names[from..]
             .iter()
             .take_while(|n| n.as_encoded_bytes().starts_with(cut))
-            .any(|n| crate::store::lock_name(n) == name && is_index_file(&dir.join(n)));
+            .any(|n| lock_name(n) == name && is_index_file(&dir.join(n)));
     }
     let data = [
         ".jsonl", ".ndjson", ".json", ".txt", ".parquet", ".gz", ".zst", ".md", ".html", ".htm",
@@ -171,4 +171,26 @@ pub(super) fn walk(
         }
     }
     Ok(())
+}
+
+/// Longest file name most file systems take (`NAME_MAX`).
+const NAME_MAX: usize = 255;
+
+/// The name of the lock file beside an index named `name`: `NAME.lock`, or,
+/// when that is longer than a file name may be, the name cut short and a
+/// hash of the whole name (`NAME...~HASH.lock`, 255 bytes): an index named
+/// with 251 to 255 bytes has a lock too.
+#[must_use]
+pub fn lock_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    let bytes = name.as_encoded_bytes();
+    let mut lock = Vec::with_capacity(NAME_MAX);
+    if bytes.len() + ".lock".len() <= NAME_MAX {
+        lock.extend_from_slice(bytes);
+    } else {
+        // Cut at a byte boundary: the name's encoding is bytes (Unix).
+        lock.extend_from_slice(&bytes[..NAME_MAX - ".lock".len() - 17]);
+        lock.extend_from_slice(format!("~{:016x}", xxhash_rust::xxh3::xxh3_64(bytes)).as_bytes());
+    }
+    lock.extend_from_slice(b".lock");
+    std::os::unix::ffi::OsStringExt::from_vec(lock)
 }

@@ -104,33 +104,11 @@ pub(super) const WINDOWS: usize = 4;
 pub fn lock_path(path: &Path) -> PathBuf {
     let path = crate::target::resolve(path);
     if let Some(name) = path.file_name() {
-        return path.with_file_name(lock_name(name));
+        return path.with_file_name(crate::input::lock_name(name));
     }
     let mut name = path.into_os_string();
     name.push(".lock");
     PathBuf::from(name)
-}
-
-/// Longest file name most file systems take (`NAME_MAX`).
-const NAME_MAX: usize = 255;
-
-/// The name of the lock file beside an index named `name`: `NAME.lock`, or,
-/// when that is longer than a file name may be, the name cut short and a
-/// hash of the whole name (`NAME...~HASH.lock`, 255 bytes): an index named
-/// with 251 to 255 bytes has a lock too.
-#[must_use]
-pub fn lock_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
-    let bytes = name.as_encoded_bytes();
-    let mut lock = Vec::with_capacity(NAME_MAX);
-    if bytes.len() + ".lock".len() <= NAME_MAX {
-        lock.extend_from_slice(bytes);
-    } else {
-        // Cut at a byte boundary: the name's encoding is bytes (Unix).
-        lock.extend_from_slice(&bytes[..NAME_MAX - ".lock".len() - 17]);
-        lock.extend_from_slice(format!("~{:016x}", xxh3_64(bytes)).as_bytes());
-    }
-    lock.extend_from_slice(b".lock");
-    std::os::unix::ffi::OsStringExt::from_vec(lock)
 }
 
 /// Refuses a run whose `writes` include the lock file of an index: of one
