@@ -257,14 +257,14 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     } = index;
     let segments = history.map(History::into_segments).unwrap_or_default();
     let clock = Instant::now();
-    let lonely = match (plan.memory_limit, &plan.index) {
+    let (lonely, replayed) = match (plan.memory_limit, &plan.index) {
         (Some(limit), IndexUse::None) => crate::lonely::count(
             &plan.inputs,
             config,
             (chunk_bytes(limit), plan.spool_dir.clone(), plan.page_budget),
             (limit / 16, progress),
         ),
-        _ => None,
+        _ => (None, None),
     };
     let stream = match plan.memory_limit {
         // The HTML page shows the texts of a run of one chunk (a run in
@@ -274,7 +274,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         }
         None => Stream::whole(plan.inputs.clone(), config),
         Some(limit) => Stream::new(
-            plan.inputs.clone(),
+            replayed.unwrap_or_else(|| plan.inputs.clone()),
             config,
             chunk_bytes(limit) / 2,
             plan.spool_dir.clone(),

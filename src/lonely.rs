@@ -32,6 +32,8 @@ use crate::stream::Stream;
 use rayon::prelude::*;
 use std::path::PathBuf;
 
+mod replay;
+
 /// Words of a longer document read per short one before the first pass is
 /// given up (as [`crate::cluster::few::keys_of_few`] gives up looking
 /// through longer documents), past the first [`SLACK`]: in a corpus of
@@ -60,26 +62,62 @@ const PIECE: usize = 1 << 20;
 /// short ones (see [`LONGER_PER_SHORT`]) and most of those not copies
 /// (see [`FRESH_AFTER`]); and when an input cannot be read (the run
 /// itself names the error) or the table fills.
-#[must_use]
+///
+/// Standard input is read through a copy ([`replay`]): the inputs the run
+/// must read instead of `inputs` come back with the table (`None`: the
+/// same inputs).
 pub(crate) fn count(
     inputs: &[InputPath],
     config: &Config,
     reading: (usize, PathBuf, Option<u64>),
     (bytes, progress): (usize, &dyn Progress),
-) -> Option<Lonely> {
+) -> (Option<Lonely>, Option<Vec<InputPath>>) {
     if config.method != Method::Minhash || config.level == Level::Blocks {
-        return None;
+        return (None, None);
     }
-    // Regular files only (standard input, pipes and FIFOs are read once).
-    let total: u64 = inputs
+    // Regular files and standard input (copied as it is read: pipes and
+    // FIFOs named as files are read once).
+    let Some(total) = inputs
         .iter()
-        .map(|i| (!i.is_stdin()).then(|| regular_size(&i.path)).flatten())
-        .sum::<Option<u64>>()?;
+        .map(|i| {
+            if i.is_stdin() {
+                Some(0)
+            } else {
+                regular_size(&i.path)
+            }
+        })
+        .sum::<Option<u64>>()
+    else {
+        return (None, None);
+    };
+    let replay = replay::Replay::of(inputs, &reading.1);
+    if replay.is_none() && inputs.iter().any(InputPath::is_stdin) {
+        return (None, None);
+    }
+    let table = count_in(
+        inputs,
+        replay.as_ref(),
+        config,
+        reading,
+        (bytes, total, progress),
+    );
+    (table, replay.map(|r| r.replayed(inputs)))
+}
+
+/// [`count`] once it knows how its inputs are read.
+fn count_in(
+    inputs: &[InputPath],
+    replay: Option<&replay::Replay>,
+    config: &Config,
+    reading: (usize, PathBuf, Option<u64>),
+    (bytes, total, progress): (usize, u64, &dyn Progress),
+) -> Option<Lonely> {
     let mut table = Lonely::with_bytes(bytes);
     let (mut short, mut fresh, mut longer) = (0usize, 0usize, 0usize);
     progress.stage("reading for short documents", total, true);
+    let first_inputs = replay.map_or_else(|| inputs.to_vec(), |r| r.teed(inputs));
     let first = each_document(
-        (inputs, config, progress),
+        (&first_inputs, config, progress),
         reading.clone(),
         |is_short, words, shingles| {
             if is_short {
@@ -102,8 +140,9 @@ pub(crate) fn count(
     }
     if longer > 0 {
         progress.stage("reading for longer documents", total, true);
+        let second_inputs = replay.map_or_else(|| inputs.to_vec(), |r| r.replayed(inputs));
         let second = each_document(
-            (inputs, config, progress),
+            (&second_inputs, config, progress),
             reading,
             |is_short, _, shingles| {
                 if !is_short {
