@@ -14,6 +14,7 @@ mod index;
 mod layout;
 mod parents;
 mod parquet;
+mod parquet_schemas;
 mod pipes;
 mod props;
 mod short;

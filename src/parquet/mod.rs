@@ -342,6 +342,9 @@ struct Rows {
     /// The 1-based number of the batch's first row.
     first: usize,
     text: usize,
+    /// The input's column of each of the output's `fields`, by position:
+    /// names may repeat (two columns `x`), so a name does not find one.
+    columns: Vec<usize>,
     kept: Vec<u32>,
     texts: Vec<Option<String>>,
     notes: Vec<Note>,
@@ -454,6 +457,11 @@ impl Output {
         self.check_columns(path, builder.schema())?;
         let text = text_column(path, builder.schema(), text_field)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let annotated = self.schema.fields().len() > self.fields.len();
+        let columns = (builder.schema().fields().iter().enumerate())
+            .filter(|(_, f)| !annotated || !ANNOTATIONS.contains(&f.name().as_str()))
+            .map(|(at, _)| at)
+            .collect();
         let rows = batch_rows(builder.metadata());
         let reader = builder
             .with_batch_size(rows)
@@ -465,6 +473,7 @@ impl Output {
             batch: None,
             first: 1,
             text,
+            columns,
             kept: Vec::new(),
             texts: Vec::new(),
             notes: Vec::new(),
@@ -596,11 +605,9 @@ impl Output {
         let indices = UInt32Array::from(kept);
         let fail = |e: arrow_schema::ArrowError| Self::fail(&rows.path, e);
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
-        for field in &self.fields {
-            let (at, _) = batch
-                .schema()
-                .column_with_name(field.name())
-                .expect("schemas were compared");
+        // check_columns made the input's columns (less annotations) the
+        // output's, in order.
+        for (field, &at) in self.fields.iter().zip(&rows.columns) {
             let column = if at == rows.text {
                 text_array(field.data_type(), texts).map_err(|e| Self::fail(&rows.path, e))?
             } else {
