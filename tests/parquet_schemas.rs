@@ -96,3 +96,47 @@ fn columns_of_one_name_are_each_written_back_as_they_were() {
         assert_eq!(ints(4), [10, 20, 30], "{extra:?}");
     }
 }
+
+/// A wide table: 20,000 columns of 3 rows (6 MB). Its output's writer made
+/// a dictionary encoder for each column, reserving 72 KiB each from the
+/// start: 1.4 GiB, an abort (`memory allocation of 73744 bytes failed`)
+/// under `ulimit -v 1000000`. The columns come back as they were.
+#[test]
+fn a_wide_table_is_written_back_without_a_dictionary_a_column() {
+    let dir = tempdir();
+    let columns = 20_000;
+    let mut fields = vec![Field::new("text", DataType::Utf8, false)];
+    fields.extend((0..columns).map(|i| Field::new(format!("c{i}"), DataType::Int64, false)));
+    let schema = Arc::new(Schema::new(fields));
+    let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![FIRST, SECOND, FIRST]))];
+    arrays.extend((0..columns).map(|i| -> ArrayRef {
+        let i = i64::try_from(i).unwrap();
+        Arc::new(Int64Array::from(vec![i, i + 1, i + 2]))
+    }));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), arrays).unwrap();
+    let file = std::fs::File::create(dir.path().join("wide.parquet")).unwrap();
+    let plain = parquet::file::properties::WriterProperties::builder()
+        .set_dictionary_enabled(false)
+        .build();
+    let mut writer = ArrowWriter::try_new(file, schema, Some(plain)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let args = ["clean", "-q", "wide.parquet", "-o", "o.parquet"];
+    let out = crate::util::run_limited(dir.path(), "ulimit -v 1000000", &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = std::fs::File::open(dir.path().join("o.parquet")).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    let got = &batches[0];
+    assert_eq!(got.num_columns(), columns + 1);
+    // Row 3 is a copy of row 1, dropped.
+    assert_eq!(got.num_rows(), 2);
+    for at in [1, 777, columns] {
+        let values = got.column(at).as_primitive::<Int64Type>().values().to_vec();
+        let i = i64::try_from(at - 1).unwrap();
+        assert_eq!(values, [i, i + 1], "column {at}");
+    }
+}
