@@ -17,6 +17,7 @@ mod parquet;
 mod parquet_schemas;
 mod pipes;
 mod props;
+mod resident;
 mod short;
 mod targets;
 mod util;
