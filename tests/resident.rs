@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 
 /// Runs `neardup args...` in `dir` and gives its exit status and peak
 /// resident set (KiB, `ru_maxrss` of that one child, file pages included).
+// The child is reaped by wait4, for its own rusage, not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_measured(dir: &Path, args: &[&str]) -> (i32, i64) {
     let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
         .args(args)
@@ -24,7 +26,7 @@ fn run_measured(dir: &Path, args: &[&str]) -> (i32, i64) {
     #[allow(unsafe_code)]
     let usage = unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
-        assert_eq!(libc::wait4(pid, &mut status, 0, &mut usage), pid);
+        assert_eq!(libc::wait4(pid, &raw mut status, 0, &raw mut usage), pid);
         usage
     };
     let code = if libc::WIFEXITED(status) {
