@@ -1703,6 +1703,238 @@ def case_s22_special():
                 row(f"s22-special: 2 MB of {k!r} as one text", f"neardup scan --strip-markup p.txt ({k!r} x N)", "no panic; under 10x ordinary text's time per MB", f"exit {code}; {times[k] * 1000:.0f} ms/MB ({times[k] / times['ordinary']:.1f}x)", code in (0, 1) and times[k] <= 10 * times["ordinary"] + 0.2)
 
 
+def parquet_columns(path):
+    """The column names and values of a Parquet file, read column by column
+    (pyarrow's datasets refuse a name given twice)."""
+    import pyarrow.parquet as pq
+    t = pq.ParquetFile(path).read()
+    return t.schema.names, [c.to_pylist() for c in t.columns]
+
+
+def case_s23_parquet():
+    """Session 23: Parquet files of odd schemas: a column name given twice
+    (the text's, another's, of one type or two), a wide table (20,000
+    columns, 3 rows), ids and --keep fields of types that are neither
+    strings nor numbers, column names that would start a report line, a
+    text inside a struct or a list, no rows, row groups of one row."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        row("s23-parquet", "", "", "skipped (pyarrow is not installed)", True)
+        return
+    import datetime
+    import decimal
+    p1 = "one two three four five six seven eight nine ten eleven twelve"
+    p2 = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu"
+    texts = [p1 + "\n\n" + p2, p2 + "\n\nA paragraph of its own, with enough words to be a block.", "Other words entirely, none of them seen before in this file."]
+    cleaned = "A paragraph of its own, with enough words to be a block."
+
+    def table(name, arrays, names, **kw):
+        pq.write_table(pa.Table.from_arrays(arrays, names=names), os.path.join(d, name), **kw)
+
+    with tempfile.TemporaryDirectory() as d:
+        # A name twice: each column must come back as it was.
+        dups = {
+            "text twice": ([pa.array(["a", "b", "c"]), pa.array(texts), pa.array(["keep 1", "keep 2", "keep 3"])], ["id", "text", "text"], 2, ["keep 1", "keep 2", "keep 3"]),
+            "x twice (int64)": ([pa.array(texts), pa.array([1, 2, 3]), pa.array([10, 20, 30])], ["text", "x", "x"], 2, [10, 20, 30]),
+            "x twice (int64, string)": ([pa.array(texts), pa.array([1, 2, 3]), pa.array(["p", "q", "r"])], ["text", "x", "x"], 2, ["p", "q", "r"]),
+        }
+        for name, (arrays, names, at, want) in dups.items():
+            table("dup.parquet", arrays, names)
+            for extra in [[], ["--annotate"], ["--memory-limit", "1M", "--tmp-dir", d]]:
+                if os.path.exists(os.path.join(d, "o.parquet")):
+                    os.remove(os.path.join(d, "o.parquet"))
+                code, _, err = nd(["clean", "-q", "--level", "blocks", *extra, "dup.parquet", "-o", "o.parquet"], d)
+                got = "no output"
+                ok = False
+                if code == 0:
+                    names_out, values = parquet_columns(os.path.join(d, "o.parquet"))
+                    text_at = names.index("text")
+                    ok = values[at] == want and values[text_at][1] == cleaned
+                    got = f"column {at}: {values[at]}; text row 2 {'cleaned' if values[text_at][1] == cleaned else repr(values[text_at][1][:30])}"
+                row(f"s23-parquet: a column name twice, {name} {' '.join(extra[:2])}", f"neardup clean --level blocks {' '.join(extra[:2])} dup.parquet -o o.parquet ({', '.join(names)})",
+                    "exit 0; every column as it was, the first `text` cleaned", f"exit {code}; {got}; {short(err, 60)}", ok)
+        # A wide table: 20,000 columns of 3 rows (6 MB).
+        cols = 20000
+        table("wide.parquet", [pa.array([p1, p2, p1])] + [pa.array([i, i + 1, i + 2]) for i in range(cols)], ["text"] + [f"c{i}" for i in range(cols)], use_dictionary=False)
+        for v in ["1000000", "600000"]:
+            p = subprocess.run(["bash", "-c", f'ulimit -v {v}; exec "$0" clean -q wide.parquet -o o.parquet', B], cwd=d, capture_output=True, timeout=300)
+            err = p.stderr.decode("utf-8", "replace")
+            row(f"s23-parquet: 20,000 columns x 3 rows under ulimit -v {v}", f"(ulimit -v {v}; neardup clean wide.parquet -o o.parquet)", "exit 0, no abort", f"exit {p.returncode}; {short(err, 60)}", p.returncode == 0)
+        for limit in [[], ["--memory-limit", "64M", "--tmp-dir", d]]:
+            code, mib, err = peak_rss(["clean", "-q", *limit, "wide.parquet", "-o", "o.parquet"], d)
+            row(f"s23-parquet: 20,000 columns x 3 rows, peak {' '.join(limit[:2])}", f"neardup clean {' '.join(limit[:2])} wide.parquet -o o.parquet", "exit 0 (peak recorded)", f"exit {code}; {mib} MiB", code == 0)
+        # Ids and --keep fields of odd types; NaN and infinite numbers.
+        odd = {"timestamp": pa.array([datetime.datetime(2020, 1, i + 1) for i in range(3)]), "date": pa.array([datetime.date(2020, 1, 1)] * 3),
+               "decimal": pa.array([decimal.Decimal("1.5"), decimal.Decimal("2.5"), decimal.Decimal("12345678901234567890.123")]), "bool": pa.array([True, False, None]),
+               "list": pa.array([[1, 2], [3], None]), "struct": pa.array([{"a": 1}, {"a": 2}, {"a": 3}]), "map": pa.array([[("k", "v")]] * 3, type=pa.map_(pa.string(), pa.string())),
+               "null": pa.array([None] * 3, type=pa.null()), "binary not UTF-8": pa.array([b"\xff\x00", b"x", b""]), "NaN, inf": pa.array([1.0, float("nan"), float("inf")]),
+               "uint64 2^64-1": pa.array([2**64 - 1, 0, 2**63], type=pa.uint64())}
+        for name, array in odd.items():
+            table("odd.parquet", [array, pa.array([p1, p2, p1])], ["k", "text"])
+            for args in [["scan", "-q", "--id-field", "k"], ["clean", "-q", "--keep", "max:k", "-o", "o.parquet"], ["clean", "-q", "--keep", "newest:k", "-o", "o.parquet"]]:
+                code, _, err = nd(args + ["odd.parquet"], d)
+                row(f"s23-parquet: a {name} column as {args[-3] if args[0] == 'clean' else '--id-field'}", f"neardup {' '.join(args)} odd.parquet", "no panic; exit 0, or 2 naming the file",
+                    f"exit {code}; {short(err, 70)}", not crashed(code, err) and (code == 0 or (code == 2 and "odd.parquet" in err)))
+        # Column names that would start a line of their own; texts not at the top.
+        table("evil.parquet", [pa.array([p1] * 3), pa.array([1, 2, 3])], ["body", "x\n::error::injected\x1b[31m"])
+        code, out, err = nd(["scan", "-q", "evil.parquet"], d)
+        lines = (err + out.decode("utf-8", "replace")).split("\n")
+        row("s23-parquet: a column named `x\\n::error::injected\\e[31m`, no text column", "neardup scan evil.parquet", "exit 2 naming the file; the name escaped",
+            f"exit {code}; {short(err, 80)}", code == 2 and "evil.parquet" in err and not any(line.startswith("::") for line in lines) and "\x1b" not in err)
+        for name, arrays in {"a struct holding the text": [pa.array([{"text": t} for t in texts])], "a list of texts": [pa.array([[t] for t in texts])]}.items():
+            table("nested.parquet", arrays, ["meta" if "struct" in name else "text"])
+            code, _, err = nd(["clean", "-q", "nested.parquet", "-o", "o.parquet"], d)
+            row(f"s23-parquet: {name}", "neardup clean nested.parquet -o o.parquet", "exit 2 naming the file", f"exit {code}; {short(err, 80)}", code == 2 and "nested.parquet" in err)
+        pq.write_table(pa.table({"id": pa.array([], pa.string()), "text": pa.array([], pa.string())}), os.path.join(d, "empty.parquet"))
+        pq.write_table(pa.table({"text": texts * 50}), os.path.join(d, "groups.parquet"), row_group_size=1)
+        for name in ["empty.parquet", "groups.parquet"]:
+            for extra in [[], ["--memory-limit", "64K", "--tmp-dir", d]]:
+                code, _, err = nd(["clean", "-q", *extra, name, "-o", "o.parquet"], d)
+                n = pq.ParquetFile(os.path.join(d, "o.parquet")).metadata.num_rows if code == 0 else -1
+                row(f"s23-parquet: {name} {' '.join(extra[:2])}", f"neardup clean {' '.join(extra[:2])} {name} -o o.parquet", "exit 0; 0 rows / 3 rows", f"exit {code}; {n} rows; {short(err, 50)}", code == 0 and n == (0 if name == "empty.parquet" else 3))
+
+
+def case_s23_trees():
+    """Session 23: trees 1,200 and 3,000 directories deep (paths of 2.4 and
+    6 KB, past PATH_MAX): no crash; a path too long is named, exit 2, and
+    nothing is left behind."""
+    with tempfile.TemporaryDirectory() as d:
+        for depth, root in [(1200, "deep1"), (3000, "deep2")]:
+            os.mkdir(os.path.join(d, root))
+            fd = os.open(os.path.join(d, root), os.O_RDONLY)
+            for _ in range(depth):
+                os.mkdir("d", dir_fd=fd)
+                nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = nfd
+            for name, data in [("a.txt", TEXT), ("r.jsonl", records(3))]:
+                f = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+                os.write(f, data.encode())
+                os.close(f)
+            os.close(fd)
+            for args in [["scan", "-q", root], ["clean", "-q", root, "--out-dir", f"od-{root}"], ["index", "build", root, "-o", f"{root}.ndx"], ["clean", "-q", "--memory-limit", "64K", "--tmp-dir", d, root, "--out-dir", f"od2-{root}"]]:
+                before = sorted(os.listdir(d))
+                code, _, err = nd(args, d, timeout=120)
+                after = sorted(os.listdir(d))
+                made = [n for n in after if n not in before and not n.endswith(".lock")]
+                ok = not crashed(code, err) and (code == 0 and (bool(made) or args[0] == "scan") or code == 2 and root in err and not made)
+                row(f"s23-trees: {depth} directories deep, {' '.join(args[:2])}", f"neardup {' '.join(args)}", "exit 0; or exit 2 naming the path and nothing made",
+                    f"exit {code}; made {made}; {short(err[-60:], 60)}", ok)
+        # Python's rmtree recurses once a directory: 3,000 deep is past its limit.
+        subprocess.run(["rm", "-rf", "--", *(os.path.join(d, n) for n in os.listdir(d))])
+
+
+def case_s23_json():
+    """Session 23: the text field found where it is: nested under another
+    key, spelled with an escape, given twice (the last wins, as serde's maps
+    take it): the cleaned string is that one, every other byte kept."""
+    p1 = "one two three four five six seven eight nine ten eleven twelve"
+    p2 = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu"
+    own = "A paragraph of its own, with enough words to be a block."
+    first = json.dumps({"id": 1, "text": p1 + "\n\n" + p2}) + "\n"
+    cases = {
+        "a nested text after the text": (first + '{"id":2,"text":%s,"meta":{"text":%s}}\n' % (json.dumps(p2 + "\n\n" + own), json.dumps("nested " + p1)),
+                                         first + '{"id":2,"text":%s,"meta":{"text":%s}}\n' % (json.dumps(own), json.dumps("nested " + p1))),
+        "a nested text before the text": (first + '{"id":2,"meta":{"text":%s},"text":%s}\n' % (json.dumps(p1), json.dumps(p2 + "\n\n" + own)),
+                                          first + '{"id":2,"meta":{"text":%s},"text":%s}\n' % (json.dumps(p1), json.dumps(own))),
+        "the key spelled t\\u0065xt": (first + '{"id":2,"t\\u0065xt":%s}\n' % json.dumps(p2 + "\n\n" + own), first + '{"id":2,"t\\u0065xt":%s}\n' % json.dumps(own)),
+        "the key twice": (first + '{"id":2,"text":"x y z","text":%s}\n' % json.dumps(p2 + "\n\n" + own), first + '{"id":2,"text":"x y z","text":%s}\n' % json.dumps(own)),
+        "a text in an array after it": (first + '{"id":2,"text":%s,"more":[{"text":%s}]}\n' % (json.dumps(p2 + "\n\n" + own), json.dumps(p1)),
+                                        first + '{"id":2,"text":%s,"more":[{"text":%s}]}\n' % (json.dumps(own), json.dumps(p1))),
+    }
+    with tempfile.TemporaryDirectory() as d:
+        for name, (data, want) in cases.items():
+            with open(os.path.join(d, "in.jsonl"), "w") as f:
+                f.write(data)
+            for extra in [[], ["--memory-limit", "64K", "--tmp-dir", d]]:
+                code, out, err = nd(["clean", "-q", "--level", "blocks", *extra, "in.jsonl"], d)
+                got = out.decode("utf-8", "replace")
+                row(f"s23-json: {name} {' '.join(extra[:2])}", f"neardup clean --level blocks {' '.join(extra[:2])} in.jsonl", "exit 0; that string cleaned, every other byte kept",
+                    f"exit {code}; {'as expected' if got == want else 'DIFFERENT: ' + short(got[len(first):], 60)}", code == 0 and got == want)
+
+
+def case_s23_names():
+    """Session 23: --out-dir names of inputs that have none (standard input
+    is `stdin`, a process substitution `63`) beside files of those names;
+    an index merged with an empty one; a step summary when the run fails."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        with open(os.path.join(d, "stdin"), "w") as f:
+            f.write(TEXT)
+        with open(os.path.join(d, "63"), "w") as f:
+            f.write(TEXT)
+        code, _, err = nd(["clean", "-q", "-", "stdin", "--out-dir", "od"], d, stdin=TEXT.encode())
+        row("s23-names: `-` and a file named stdin into one --out-dir", "neardup clean - stdin --out-dir od < a.txt", "exit 2 naming both; no od", f"exit {code}; {short(err, 70)}",
+            code == 2 and "stdin" in err and not os.path.exists(os.path.join(d, "od")))
+        p = subprocess.run(["bash", "-c", 'exec "$0" clean -q <(cat a.txt) 63 --out-dir od', B], cwd=d, capture_output=True, timeout=60)
+        err = p.stderr.decode("utf-8", "replace")
+        row("s23-names: <(cat a.txt) and a file named 63 into one --out-dir", "neardup clean <(cat a.txt) 63 --out-dir od", "exit 2 naming both; no od", f"exit {p.returncode}; {short(err, 70)}",
+            p.returncode == 2 and "63" in err and not os.path.exists(os.path.join(d, "od")))
+        open(os.path.join(d, "empty.jsonl"), "w").close()
+        nd(["index", "build", "-q", "empty.jsonl", "-o", "e.ndx"], d)
+        nd(["index", "build", "-q", "r.jsonl", "-o", "r.ndx"], d)
+        for a, b in [("e.ndx", "e.ndx"), ("e.ndx", "r.ndx"), ("r.ndx", "e.ndx")]:
+            if os.path.exists(os.path.join(d, "m.ndx")):
+                os.remove(os.path.join(d, "m.ndx"))
+            code, _, err = nd(["index", "merge", a, b, "-o", "m.ndx"], d)
+            vcode, _, verr = nd(["index", "stats", "--verify", "m.ndx"], d) if code == 0 else (code, b"", "")
+            row(f"s23-names: index merge {a} {b} (an index of no documents)", f"neardup index merge {a} {b} -o m.ndx; neardup index stats --verify m.ndx", "no panic; a merge that verifies, or exit 2 naming it",
+                f"exit {code}, verify {vcode}; {short(err + verr, 60)}", not crashed(code, err) and (code == 0 and vcode == 0 or code == 2))
+        with tmpfs(d, "64k") as mnt:
+            if mnt is None:
+                row("s23-names: step summary when --update fails", "", "", "skipped (not root)", True)
+                return
+            fill(mnt)
+            with open(os.path.join(d, "s.md"), "w") as f:
+                f.write("# an earlier step\n")
+            before = sha(os.path.join(d, "s.md"))
+            code, _, err = nd(["check", "-q", "--output-format", "github", "--step-summary", "s.md", "--index", os.path.join(mnt, "s.ndx"), "--update", "r.jsonl"], d)
+            row("s23-names: --step-summary when --update fails on a full disk", "neardup check --output-format github --step-summary s.md --index full/s.ndx --update r.jsonl",
+                "exit 2; s.md as it was", f"exit {code}; s.md {'unchanged' if sha(os.path.join(d, 's.md')) == before else 'CHANGED'}; {short(err, 50)}",
+                code == 2 and sha(os.path.join(d, "s.md")) == before)
+
+
+def case_s23_resident():
+    """Session 23: records holding 1 MB besides a short text (300 MB), at
+    --memory-limit 64M: peak resident set (file pages of mapped inputs
+    included) within the limit plus a fixed allowance (64 MiB)."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "fat.jsonl"), "w") as f:
+            raw = "x" * (1 << 20)
+            for i in range(300):
+                f.write(json.dumps({"id": i, "raw": raw, "text": f"short text number {i % 30} here with a few words"}) + "\n")
+        limit = ["--memory-limit", "64M", "--tmp-dir", d]
+        for args, stdin in [(["clean", "-q", *limit, "fat.jsonl", "-o", "o.jsonl"], None), (["clean", "-q", "--annotate", *limit, "fat.jsonl", "-o", "o.jsonl"], None),
+                            (["clean", "-q", "--annotate", *limit, "fat.jsonl", "--out-dir", "od"], None), (["clean", "-q", "--annotate", *limit, "-", "-o", "o.jsonl"], "fat.jsonl"),
+                            (["clean", "-q", *limit, "fat.jsonl", "-o", "o.jsonl", "--index", "f.ndx", "--update"], None), (["scan", "-q", *limit, "fat.jsonl"], None)]:
+            code, mib, err = peak_rss(args, d, stdin=open(os.path.join(d, stdin), "rb").read() if stdin else None)
+            shown = " ".join(a for a in args if a not in ("-q", d, "--tmp-dir")) + (f" < {stdin}" if stdin else "")
+            row(f"s23-resident: 300 records of 1 MB, {shown[:60]}", f"neardup {shown}", "exit 0; peak within 64M + 64 MiB", f"exit {code}; {mib} MiB", code == 0 and mib <= 128)
+            if os.path.exists(os.path.join(d, "f.ndx")):
+                os.remove(os.path.join(d, "f.ndx"))
+
+
+def case_s23_dirs():
+    """Session 23: a directory to make where something that is no directory
+    is in the way and its name does not show it (a trailing slash after a
+    file, a link to nothing, a link loop, a path under a file): exit 2
+    saying `not a directory` (issue 14: not `File exists`), nothing made."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.symlink("nowhere", os.path.join(d, "dangling"))
+        os.symlink("loop", os.path.join(d, "loop"))
+        for where in ["r.jsonl/", "dangling", "loop", "loop/spool", "a.txt/x"]:
+            for how, args, env in [("--tmp-dir", ["--tmp-dir", where], None), ("TMPDIR", [], {"TMPDIR": os.path.join(d, where)}), ("--out-dir", ["--out-dir", where], None),
+                                   ("-o", ["-o", os.path.join(where, "o.jsonl")], None)]:
+                before = sorted(os.listdir(d))
+                code, _, err = nd(["clean", "-q", "--memory-limit", "64K", *args, "r.jsonl"], d, env=env)
+                said = "not a directory" in err or "Too many levels of symbolic links" in err
+                ok = code == 2 and said and "File exists" not in err and sorted(os.listdir(d)) == before
+                row(f"s23-dirs: {how} {where}", f"neardup clean --memory-limit 64K {how} {where} r.jsonl", "exit 2 saying what is not a directory; nothing made", f"exit {code}; {short(err, 80)}", ok)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -1759,6 +1991,12 @@ def main():
         ("s22-ids", case_s22_ids),
         ("s22-tiny", case_s22_tiny),
         ("s22-special", case_s22_special),
+        ("s23-parquet", case_s23_parquet),
+        ("s23-trees", case_s23_trees),
+        ("s23-json", case_s23_json),
+        ("s23-names", case_s23_names),
+        ("s23-resident", case_s23_resident),
+        ("s23-dirs", case_s23_dirs),
     ]:
         if args.only in name:
             try:

@@ -43,9 +43,13 @@ impl Use {
     }
 }
 
+mod dirs;
 mod distinct;
 mod durable;
 mod stdio;
+
+pub use dirs::create_dirs;
+use dirs::made_dirs;
 pub use distinct::check_distinct;
 pub use stdio::{check_stdin_apart, check_stdout_apart};
 
@@ -286,38 +290,6 @@ fn live() -> MutexGuard<'static, BTreeSet<PathBuf>> {
 
 fn created() -> MutexGuard<'static, Vec<PathBuf>> {
     CREATED.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Creates directory `dir` and its missing parents, as `create_dir_all`
-/// does, noting each one it creates: a run that fails removes them again
-/// ([`remove_created`]), so that it leaves no trace.
-///
-/// # Errors
-/// When a directory cannot be created.
-pub fn create_dirs(dir: &Path) -> std::io::Result<()> {
-    made_dirs(dir).map(drop)
-}
-
-/// [`create_dirs`], saying which directories it made, the outermost first.
-fn made_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut made = Vec::new();
-    let mut missing = Vec::new();
-    let mut at = Some(dir);
-    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
-        missing.push(d);
-        at = d.parent();
-    }
-    for d in missing.into_iter().rev() {
-        match std::fs::create_dir(d) {
-            Ok(()) => {
-                created().push(d.to_owned());
-                made.push(d.to_owned());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(made)
 }
 
 /// The directory a run in chunks spools to (`--tmp-dir`, or `TMPDIR`'s),

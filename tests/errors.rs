@@ -775,3 +775,58 @@ fn too_few_open_files_for_a_run_in_chunks_is_said_as_such() {
     }
     assert!(said, "no limit ran out at a temporary file");
 }
+
+/// A directory to make (`--tmp-dir`, `--out-dir`, the parent of `-o`) where
+/// something that is no directory is in the way, not seen as such by its
+/// name (`in.jsonl/` with a slash, a link to nothing, a link loop, a path
+/// under a file), was `File exists (os error 17)`, naming no culprit (issue
+/// 14 asked for "not a directory"): now it says what is in the way, exit 2,
+/// and nothing is made.
+#[test]
+fn what_is_in_the_way_of_a_directory_is_named() {
+    use std::fmt::Write;
+    let dir = tempdir();
+    // Too many records to be read whole at 64K: the run spools.
+    let mut records = String::new();
+    for i in 0..300 {
+        writeln!(
+            records,
+            "{{\"id\": {i}, \"text\": \"one two three four five six {i}\"}}"
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("in.jsonl"), records).unwrap();
+    std::os::unix::fs::symlink("nowhere", dir.path().join("dangling")).unwrap();
+    std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
+    let names = || {
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = names();
+    let link = "a symbolic link to nothing (or to a link loop), not a directory";
+    for (args, said) in [
+        (
+            &["--tmp-dir", "in.jsonl/"][..],
+            "in.jsonl/: not a directory",
+        ),
+        (&["--tmp-dir", "dangling"], &format!("dangling: {link}")[..]),
+        (
+            &["--tmp-dir", "loop/spool"],
+            &format!("loop/spool: loop is {link}"),
+        ),
+        (&["--out-dir", "dangling"], &format!("dangling: {link}")),
+        (&["-o", "dangling/o.jsonl"], &format!("dangling: {link}")),
+    ] {
+        let mut all = vec!["clean", "-q", "--memory-limit", "64K"];
+        all.extend_from_slice(args);
+        all.push("in.jsonl");
+        let out = run(dir.path(), &all);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr, format!("neardup: {said}\n"), "{args:?}");
+        assert_eq!(names(), before, "{args:?}");
+    }
+}

@@ -342,10 +342,17 @@ struct Rows {
     /// The 1-based number of the batch's first row.
     first: usize,
     text: usize,
+    /// The input's column of each of the output's `fields`, by position:
+    /// names may repeat (two columns `x`), so a name does not find one.
+    columns: Vec<usize>,
     kept: Vec<u32>,
     texts: Vec<Option<String>>,
     notes: Vec<Note>,
 }
+
+/// Columns (leaves) of an input past which its output is written without
+/// dictionaries: 256 encoders hold about 18 MiB.
+const DICTIONARY_COLUMNS: usize = 256;
 
 /// One Parquet output: rows of one or more inputs of one schema.
 pub(crate) struct Output {
@@ -412,9 +419,16 @@ impl Output {
             .max()
             .unwrap_or(0)
             .max(1);
+        // A dictionary encoder reserves 72 KiB from the start, each column
+        // its own: a file of 20,000 columns and 3 rows (6 MB) reserved 1.4
+        // GiB to be written back (655 MiB resident; an abort under `ulimit
+        // -v 1000000`). Past DICTIONARY_COLUMNS columns, values are written
+        // plain: the same values, whole or in chunks alike.
+        let leaves = meta.file_metadata().schema_descr().num_columns();
         let props = WriterProperties::builder()
             .set_compression(compression)
             .set_max_row_group_row_count(Some(rows))
+            .set_dictionary_enabled(leaves <= DICTIONARY_COLUMNS)
             .build();
         let writer = ArrowWriter::try_new(Vec::new(), Arc::clone(&schema), Some(props))
             .map_err(|e| Self::fail(path, e))?;
@@ -454,6 +468,11 @@ impl Output {
         self.check_columns(path, builder.schema())?;
         let text = text_column(path, builder.schema(), text_field)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let annotated = self.schema.fields().len() > self.fields.len();
+        let columns = (builder.schema().fields().iter().enumerate())
+            .filter(|(_, f)| !annotated || !ANNOTATIONS.contains(&f.name().as_str()))
+            .map(|(at, _)| at)
+            .collect();
         let rows = batch_rows(builder.metadata());
         let reader = builder
             .with_batch_size(rows)
@@ -465,6 +484,7 @@ impl Output {
             batch: None,
             first: 1,
             text,
+            columns,
             kept: Vec::new(),
             texts: Vec::new(),
             notes: Vec::new(),
@@ -596,11 +616,9 @@ impl Output {
         let indices = UInt32Array::from(kept);
         let fail = |e: arrow_schema::ArrowError| Self::fail(&rows.path, e);
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
-        for field in &self.fields {
-            let (at, _) = batch
-                .schema()
-                .column_with_name(field.name())
-                .expect("schemas were compared");
+        // check_columns made the input's columns (less annotations) the
+        // output's, in order.
+        for (field, &at) in self.fields.iter().zip(&rows.columns) {
             let column = if at == rows.text {
                 text_array(field.data_type(), texts).map_err(|e| Self::fail(&rows.path, e))?
             } else {

@@ -1,0 +1,142 @@
+//! Parquet inputs of odd schemas (session 23's hostile pass): every column
+//! of a kept row is written back as it was, however the columns are named.
+
+use crate::util::{run, tempdir};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use std::sync::Arc;
+
+const FIRST: &str = "one two three four five six seven eight nine ten eleven twelve";
+const SECOND: &str = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu";
+
+/// Columns `id`, `text`, `text`, `x`, `x` (Parquet and Arrow allow a name
+/// twice; pyarrow writes such files): a run found each column by its name,
+/// so the second `text` and the second `x` were written with the first's
+/// values (the second `text` became the cleaned text), exit 0.
+#[test]
+fn columns_of_one_name_are_each_written_back_as_they_were() {
+    let dir = tempdir();
+    let texts = [
+        format!("{FIRST}\n\n{SECOND}"),
+        format!("{SECOND}\n\nA paragraph of its own, with enough words to be a block."),
+        "Other words entirely, none of them seen before in this small file.".to_owned(),
+    ];
+    let fields = vec![
+        Field::new("id", DataType::Utf8, false),
+        Field::new("text", DataType::Utf8, false),
+        Field::new("text", DataType::Utf8, false),
+        Field::new("x", DataType::Int64, false),
+        Field::new("x", DataType::Int64, false),
+    ];
+    let schema = Arc::new(Schema::new(fields));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec!["a", "b", "c"])),
+        Arc::new(StringArray::from(
+            texts.iter().map(String::as_str).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(vec!["keep 1", "keep 2", "keep 3"])),
+        Arc::new(Int64Array::from(vec![1, 2, 3])),
+        Arc::new(Int64Array::from(vec![10, 20, 30])),
+    ];
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).unwrap();
+    let file = std::fs::File::create(dir.path().join("dup.parquet")).unwrap();
+    let mut writer = ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    for extra in [&[][..], &["--annotate"], &["--memory-limit", "1M"]] {
+        let mut args = vec![
+            "clean",
+            "-q",
+            "--level",
+            "blocks",
+            "dup.parquet",
+            "-o",
+            "o.parquet",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(dir.path(), &args);
+        assert_eq!(out.code, 0, "{extra:?}: {}", out.stderr);
+        let file = std::fs::File::open(dir.path().join("o.parquet")).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+        assert_eq!(batches.len(), 1, "{extra:?}");
+        let got = &batches[0];
+        let names: Vec<&str> = got
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(&names[..5], ["id", "text", "text", "x", "x"], "{extra:?}");
+        let string = |at: usize| -> Vec<String> {
+            got.column(at)
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap().to_owned())
+                .collect()
+        };
+        let ints = |at: usize| -> Vec<i64> {
+            got.column(at).as_primitive::<Int64Type>().values().to_vec()
+        };
+        // The first `text` is the text column: the second block of row 2 repeats row 1's.
+        assert_eq!(
+            string(1)[1],
+            "A paragraph of its own, with enough words to be a block.",
+            "{extra:?}"
+        );
+        assert_eq!(string(2), ["keep 1", "keep 2", "keep 3"], "{extra:?}");
+        assert_eq!(ints(3), [1, 2, 3], "{extra:?}");
+        assert_eq!(ints(4), [10, 20, 30], "{extra:?}");
+    }
+}
+
+/// A wide table: 20,000 columns of 3 rows (6 MB). Its output's writer made
+/// a dictionary encoder for each column, reserving 72 KiB each from the
+/// start: 1.4 GiB, an abort (`memory allocation of 73744 bytes failed`)
+/// under `ulimit -v 1000000`. The columns come back as they were.
+#[test]
+fn a_wide_table_is_written_back_without_a_dictionary_a_column() {
+    let dir = tempdir();
+    let columns = 20_000;
+    let mut fields = vec![Field::new("text", DataType::Utf8, false)];
+    fields.extend((0..columns).map(|i| Field::new(format!("c{i}"), DataType::Int64, false)));
+    let schema = Arc::new(Schema::new(fields));
+    let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![FIRST, SECOND, FIRST]))];
+    arrays.extend((0..columns).map(|i| -> ArrayRef {
+        let i = i64::try_from(i).unwrap();
+        Arc::new(Int64Array::from(vec![i, i + 1, i + 2]))
+    }));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), arrays).unwrap();
+    let file = std::fs::File::create(dir.path().join("wide.parquet")).unwrap();
+    let plain = parquet::file::properties::WriterProperties::builder()
+        .set_dictionary_enabled(false)
+        .build();
+    let mut writer = ArrowWriter::try_new(file, schema, Some(plain)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let args = ["clean", "-q", "wide.parquet", "-o", "o.parquet"];
+    let out = crate::util::run_limited(dir.path(), "ulimit -v 1000000", &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = std::fs::File::open(dir.path().join("o.parquet")).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    let got = &batches[0];
+    assert_eq!(got.num_columns(), columns + 1);
+    // Row 3 is a copy of row 1, dropped.
+    assert_eq!(got.num_rows(), 2);
+    for at in [1, 777, columns] {
+        let values = got.column(at).as_primitive::<Int64Type>().values().to_vec();
+        let i = i64::try_from(at - 1).unwrap();
+        assert_eq!(values, [i, i + 1], "column {at}");
+    }
+}

@@ -1,0 +1,83 @@
+//! What a run keeps resident of a mapped input while it writes its output
+//! (session 23's hostile pass): pages written out are let go as it goes.
+
+use crate::util::tempdir;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Runs `neardup args...` in `dir` and gives its exit status and peak
+/// resident set (KiB, file pages included), as its `VmHWM` read every few
+/// milliseconds while it runs. (Not `ru_maxrss`: that counts the image of
+/// the process it was forked from, here the test harness, before `exec`.)
+/// A read can only miss a last rise, never see one that was not there.
+fn run_measured(dir: &Path, args: &[&str]) -> (i32, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            return (exit.code().unwrap_or(-1), peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// 150 records each holding 1 MB besides a short text (150 MB), annotated
+/// at `--memory-limit 64M`: the writer let go of the pages it had written
+/// every 1024 records only, so all 150 MB stayed resident (file pages of the
+/// input's mapping, 300 MB for 300 records). Now every 16 MiB too.
+#[test]
+fn pages_of_large_records_are_let_go_as_they_are_written() {
+    let dir = tempdir();
+    let mut file =
+        std::io::BufWriter::new(std::fs::File::create(dir.path().join("fat.jsonl")).unwrap());
+    let raw = "x".repeat(1 << 20);
+    for i in 0..150 {
+        writeln!(
+            file,
+            r#"{{"id":{i},"raw":"{raw}","text":"short text number {} here with a few words"}}"#,
+            i % 30
+        )
+        .unwrap();
+    }
+    file.into_inner().unwrap().sync_all().unwrap();
+    let (code, kib) = run_measured(
+        dir.path(),
+        &[
+            "clean",
+            "-q",
+            "--annotate",
+            "--memory-limit",
+            "64M",
+            "--tmp-dir",
+            ".",
+            "fat.jsonl",
+            "-o",
+            "o.jsonl",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        kib < 100 << 10,
+        "peak resident set {kib} KiB for a 150 MB input at 64M"
+    );
+    let out = std::fs::read_to_string(dir.path().join("o.jsonl")).unwrap();
+    assert_eq!(out.lines().count(), 150);
+    assert_eq!(out.matches(r#""neardup_duplicate":true"#).count(), 120);
+}
