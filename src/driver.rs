@@ -258,11 +258,17 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     let segments = history.map(History::into_segments).unwrap_or_default();
     let clock = Instant::now();
     let (lonely, replayed) = match (plan.memory_limit, &plan.index) {
+        // Cleaned text written to standard output as the chunks come is not
+        // held back for a first reading of standard input.
         (Some(limit), IndexUse::None) => crate::lonely::count(
             &plan.inputs,
             config,
             (chunk_bytes(limit), plan.spool_dir.clone(), plan.page_budget),
-            (limit / 16, progress),
+            (
+                limit / 16,
+                !matches!(plan.destination, Some(Destination::Stdout)),
+                progress,
+            ),
         ),
         _ => (None, None),
     };

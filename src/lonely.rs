@@ -63,14 +63,16 @@ const PIECE: usize = 1 << 20;
 /// (see [`FRESH_AFTER`]); and when an input cannot be read (the run
 /// itself names the error) or the table fills.
 ///
-/// Standard input is read through a copy ([`replay`]): the inputs the run
-/// must read instead of `inputs` come back with the table (`None`: the
+/// Standard input is read through a copy ([`replay`]) when `wait` (the
+/// run's output does not stream to standard output as its chunks come: a
+/// pipeline's reader would wait for the end of its input): the inputs the
+/// run must read instead of `inputs` come back with the table (`None`: the
 /// same inputs).
 pub(crate) fn count(
     inputs: &[InputPath],
     config: &Config,
     reading: (usize, PathBuf, Option<u64>),
-    (bytes, progress): (usize, &dyn Progress),
+    (bytes, wait, progress): (usize, bool, &dyn Progress),
 ) -> (Option<Lonely>, Option<Vec<InputPath>>) {
     if config.method != Method::Minhash || config.level == Level::Blocks {
         return (None, None);
@@ -90,7 +92,9 @@ pub(crate) fn count(
     else {
         return (None, None);
     };
-    let replay = replay::Replay::of(inputs, &reading.1);
+    let replay = wait
+        .then(|| replay::Replay::of(inputs, &reading.1))
+        .flatten();
     if replay.is_none() && inputs.iter().any(InputPath::is_stdin) {
         return (None, None);
     }
