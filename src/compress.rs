@@ -21,11 +21,34 @@ impl Compression {
     /// The format a file name asks for.
     #[must_use]
     pub fn from_name(path: &Path) -> Compression {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("gz" | "gzip") => Compression::Gzip,
-            Some("zst" | "zstd") => Compression::Zstd,
+        let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
+            return Compression::None;
+        };
+        // Any case: `OUT.JSONL.GZ` is gzip as `out.jsonl.gz` is.
+        match extension.to_ascii_lowercase().as_str() {
+            "gz" | "gzip" => Compression::Gzip,
+            "zst" | "zstd" => Compression::Zstd,
             _ => Compression::None,
         }
+    }
+
+    /// The compression a file name asks for that neardup does not write
+    /// (`.bz2`, `.xz`, ...): its name, for a refusal of such an output.
+    #[must_use]
+    pub fn unwritten(path: &Path) -> Option<&'static str> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match extension.as_str() {
+            "bz2" | "bz" | "tbz" | "tbz2" => "bzip2",
+            "xz" | "txz" => "xz",
+            "lzma" => "lzma",
+            "lz4" => "lz4",
+            "br" => "brotli",
+            "lz" => "lzip",
+            "lzo" => "lzop",
+            "z" => "compress",
+            "sz" => "snappy",
+            _ => return None,
+        })
     }
 
     /// The format the first bytes show.
@@ -175,6 +198,21 @@ pub fn decode_error(
         decoded,
         message: e.to_string(),
     }
+}
+
+/// Writes what `fill` writes into `out`, compressed as `path`'s name asks
+/// (`.gz`, `.zst`; else as it is): a report or page named `r.json.gz`.
+///
+/// # Errors
+/// Errors of `fill` and of writing.
+pub fn write_as_named(
+    path: &Path,
+    out: &mut dyn Write,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut encoder = Encoder::new(out, Compression::from_name(path))?;
+    fill(&mut encoder)?;
+    encoder.finish()
 }
 
 /// Wraps a writer so that what is written is compressed; `finish` must be called.

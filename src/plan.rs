@@ -260,6 +260,7 @@ impl Plan {
     pub fn new(config: Config, request: Request) -> Result<Plan> {
         let usage = |message: &str| Err(Error::Usage(message.into()));
         check_report_formats(&request)?;
+        check_output_names(&request)?;
         let index = match (&request.command, &request.index, &request.reference) {
             (Command::IndexBuild(_), Some(_), _) | (Command::IndexBuild(_), _, Some(_)) => {
                 return usage(
@@ -375,6 +376,22 @@ fn check_stdout(request: &Request, to_stdout: bool, report: &ReportTo) -> Result
         ))),
         None => Ok(()),
     }
+}
+
+/// Refuses an output, report or page named for a compression neardup does
+/// not write (`-o out.jsonl.bz2` wrote plain text under that name).
+fn check_output_names(request: &Request) -> Result<()> {
+    let named = [&request.output, &request.report, &request.html];
+    for path in named.into_iter().flatten() {
+        if let Some(format) = crate::compress::Compression::unwritten(path) {
+            return Err(Error::Usage(format!(
+                "{}: neardup writes gzip (.gz) and zstd (.zst), not {format}; name it with one \
+                 of those or with no compression suffix",
+                crate::escape::shown_path(path)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses report formats a command does not write.

@@ -923,3 +923,73 @@ fn annotate_refuses_piped_text_whole_or_chunked() {
         assert!(out.stdout.is_empty(), "{out:?}");
     }
 }
+
+/// Outputs are compressed as their names ask, in any case (`.GZ` too), the
+/// report and the HTML page as well as the cleaned text; a compression
+/// neardup does not write is refused by name (it wrote plain text named
+/// `out.jsonl.bz2`), exit 2, nothing written.
+#[test]
+fn outputs_are_compressed_as_named_or_refused() {
+    use std::io::Read as _;
+    let dir = tempdir();
+    let d = dir.path();
+    let body = "A paragraph long enough to be judged on its own words, as any other.";
+    std::fs::write(
+        d.join("in.jsonl"),
+        format!("{{\"id\":\"a\",\"text\":\"{body}\"}}\n{{\"id\":\"b\",\"text\":\"{body}\"}}\n"),
+    )
+    .unwrap();
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-q",
+            "in.jsonl",
+            "-o",
+            "o.jsonl.GZ",
+            "--report",
+            "r.json.gz",
+            "--json",
+            "--html",
+            "p.html.zst",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let gunzip = |name: &str| {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(d.join(name)).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    };
+    assert_eq!(
+        gunzip("o.jsonl.GZ"),
+        format!("{{\"id\":\"a\",\"text\":\"{body}\"}}\n")
+    );
+    let report: serde_json::Value = serde_json::from_str(&gunzip("r.json.gz")).unwrap();
+    assert_eq!(report["summary"]["dropped_documents"], 1, "{report}");
+    let page = zstd::decode_all(std::fs::File::open(d.join("p.html.zst")).unwrap()).unwrap();
+    assert!(page.starts_with(b"<!DOCTYPE html>"), "{:?}", &page[..20]);
+    let before = crate::util::tree(d);
+    for args in [
+        &["clean", "in.jsonl", "-o", "o.jsonl.bz2"][..],
+        &[
+            "clean",
+            "in.jsonl",
+            "-o",
+            "o.jsonl",
+            "--report",
+            "r.json.XZ",
+        ],
+        &["scan", "in.jsonl", "--html", "p.html.lz4"],
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(
+            out.stderr
+                .contains("neardup writes gzip (.gz) and zstd (.zst), not "),
+            "{out:?}"
+        );
+        assert_eq!(crate::util::tree(d), before, "{args:?}");
+    }
+}
