@@ -60,12 +60,7 @@ fn columns_of_one_name_are_each_written_back_as_they_were() {
         args.extend_from_slice(extra);
         let out = run(dir.path(), &args);
         assert_eq!(out.code, 0, "{extra:?}: {}", out.stderr);
-        let file = std::fs::File::open(dir.path().join("o.parquet")).unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
-        let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+        let batches = batches_of(&dir.path().join("o.parquet"));
         assert_eq!(batches.len(), 1, "{extra:?}");
         let got = &batches[0];
         let names: Vec<&str> = got
@@ -124,12 +119,7 @@ fn a_wide_table_is_written_back_without_a_dictionary_a_column() {
     let args = ["clean", "-q", "wide.parquet", "-o", "o.parquet"];
     let out = crate::util::run_limited(dir.path(), "ulimit -v 1000000", &args);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let file = std::fs::File::open(dir.path().join("o.parquet")).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    let batches = batches_of(&dir.path().join("o.parquet"));
     let got = &batches[0];
     assert_eq!(got.num_columns(), columns + 1);
     // Row 3 is a copy of row 1, dropped.
@@ -139,4 +129,15 @@ fn a_wide_table_is_written_back_without_a_dictionary_a_column() {
         let i = i64::try_from(at - 1).unwrap();
         assert_eq!(values, [i, i + 1], "column {at}");
     }
+}
+
+/// The record batches of the Parquet file at `path`.
+fn batches_of(path: &std::path::Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
