@@ -36,8 +36,12 @@ impl Compression {
     /// (`.bz2`, `.xz`, ...): its name, for a refusal of such an output.
     #[must_use]
     pub fn unwritten(path: &Path) -> Option<&'static str> {
-        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
-        Some(match extension.as_str() {
+        let extension = path.extension()?.to_str()?;
+        // `.Z` is compress(1); `.z` (pack, early gzip) is left alone.
+        if extension == "Z" {
+            return Some("compress");
+        }
+        Some(match extension.to_ascii_lowercase().as_str() {
             "bz2" | "bz" | "tbz" | "tbz2" => "bzip2",
             "xz" | "txz" => "xz",
             "lzma" => "lzma",
@@ -45,7 +49,6 @@ impl Compression {
             "br" => "brotli",
             "lz" => "lzip",
             "lzo" => "lzop",
-            "z" => "compress",
             "sz" => "snappy",
             _ => return None,
         })

@@ -258,17 +258,11 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     let segments = history.map(History::into_segments).unwrap_or_default();
     let clock = Instant::now();
     let (lonely, replayed) = match (plan.memory_limit, &plan.index) {
-        // Cleaned text written to standard output as the chunks come is not
-        // held back for a first reading of standard input.
         (Some(limit), IndexUse::None) => crate::lonely::count(
             &plan.inputs,
             config,
             (chunk_bytes(limit), plan.spool_dir.clone(), plan.page_budget),
-            (
-                limit / 16,
-                !matches!(plan.destination, Some(Destination::Stdout)),
-                progress,
-            ),
+            (limit / 16, plan.output_held(), progress),
         ),
         _ => (None, None),
     };
@@ -540,8 +534,10 @@ impl Underway<'_> {
                 let mut failed = None;
                 let mut staging = std::mem::take(&mut self.staging);
                 let config = &plan.config;
+                // A FIFO or device gets each chunk as it is made, as a pipe does.
+                let flush = !crate::target::staged(path);
                 let written = output::write_compressed(path, &mut staging, |out| {
-                    let mut one = OneStream { out, flush: false };
+                    let mut one = OneStream { out, flush };
                     let mut sink = crate::parquet::Sink::new(&mut one, config, true)
                         .with_page_budget(plan.page_budget);
                     self.annotated(first, &mut sink, &name(path)).map_err(|e| {

@@ -64,10 +64,10 @@ const PIECE: usize = 1 << 20;
 /// itself names the error) or the table fills.
 ///
 /// Standard input is read through a copy ([`replay`]) when `wait` (the
-/// run's output does not stream to standard output as its chunks come: a
-/// pipeline's reader would wait for the end of its input): the inputs the
-/// run must read instead of `inputs` come back with the table (`None`: the
-/// same inputs).
+/// run's cleaned text is held until it ends, not streamed as its chunks
+/// come: a pipeline's reader would wait for the end of the input): the
+/// inputs the run must read instead of `inputs` come back with the table
+/// (`None`: the same inputs).
 pub(crate) fn count(
     inputs: &[InputPath],
     config: &Config,

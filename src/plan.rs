@@ -348,6 +348,19 @@ impl Plan {
         })
     }
 
+    /// Whether the cleaned text is held until the run ends (staged files,
+    /// or none), so that a first reading of standard input delays nothing a
+    /// reader sees: not when it streams to standard output, a pipe, a FIFO
+    /// or a device as the chunks come.
+    #[must_use]
+    pub fn output_held(&self) -> bool {
+        match &self.destination {
+            Some(crate::output::Destination::Stdout) => false,
+            Some(crate::output::Destination::File(path)) => crate::target::staged(path),
+            Some(crate::output::Destination::Dir(_)) | None => true,
+        }
+    }
+
     /// Whether the run is one chunk (no memory limit): every input read whole
     /// before anything is written.
     #[must_use]

@@ -197,6 +197,16 @@ pub enum Target {
     Staged(Staged),
 }
 
+/// Whether what is written to `path` is staged and renamed into place when
+/// the run ends ([`Target::open`]), not written in place as it comes: a
+/// regular file, or nothing yet; not `-`, a device, FIFO or `/dev/fd` link.
+#[must_use]
+pub fn staged(path: &Path) -> bool {
+    path.as_os_str() != "-"
+        && std::fs::metadata(path).map_or(true, |m| m.is_file())
+        && !is_descriptor_link(path)
+}
+
 impl Target {
     /// Opens `path` for writing (`-`: standard output), with the prefix a
     /// staged file's temporary name starts with.

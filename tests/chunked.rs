@@ -266,9 +266,12 @@ fn what_chunked_runs_cannot_do_yet_is_refused_by_name() {
 #[test]
 fn output_starts_before_standard_input_ends() {
     // The first half of the corpus is piped in and the pipe left open: the
-    // first chunks' output must arrive before the rest is written. A run
-    // that waited for the end of its input would never answer (the test
-    // gives up after two minutes), so this fails rather than hangs.
+    // first chunks' output must arrive before the rest is written, on
+    // standard output and into a FIFO named by -o (written in place, not
+    // staged: a first reading of the whole input for its short documents
+    // would hold it back). A run that waited for the end of its input
+    // would never answer (the test gives up after two minutes), so this
+    // fails rather than hangs.
     use std::io::{Read as _, Write as _};
     use std::process::{Command, Stdio};
     let dir = tempdir();
@@ -276,40 +279,62 @@ fn output_starts_before_standard_input_ends() {
     let (text, whole) = corpus_and_output(d);
     let half = text.len() / 2;
     let cut = half + text[half..].iter().position(|&b| b == b'\n').unwrap() + 1;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .current_dir(d)
-        .args(PIPED)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let (sender, received) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut buffer = [0u8; 4096];
-        loop {
-            match stdout.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => sender.send(buffer[..n].to_vec()).unwrap(),
-            }
+    let fifo = d.join("out.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for into_fifo in [false, true] {
+        let mut args = PIPED.to_vec();
+        if into_fifo {
+            args.splice(args.len() - 1.., ["-o", "out.fifo", "-"]);
         }
-    });
-    stdin.write_all(&text[..cut]).unwrap();
-    stdin.flush().unwrap();
-    let first = received
-        .recv_timeout(std::time::Duration::from_secs(120))
-        .expect("no output while the input was still open");
-    assert!(!first.is_empty());
-    stdin.write_all(&text[cut..]).unwrap();
-    drop(stdin);
-    let mut out = first;
-    reader.join().unwrap();
-    out.extend(received.try_iter().flatten());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
-    assert_bytes_eq(&out, &whole, "output streamed from a pipe");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, received) = std::sync::mpsc::channel();
+        let fifo = fifo.clone();
+        let reader = std::thread::spawn(move || {
+            let mut output: Box<dyn std::io::Read> = if into_fifo {
+                Box::new(std::fs::File::open(fifo).unwrap())
+            } else {
+                Box::new(stdout)
+            };
+            let mut buffer = [0u8; 4096];
+            loop {
+                match output.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => sender.send(buffer[..n].to_vec()).unwrap(),
+                }
+            }
+        });
+        stdin.write_all(&text[..cut]).unwrap();
+        stdin.flush().unwrap();
+        let first = received
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("no output while the input was still open");
+        assert!(!first.is_empty());
+        stdin.write_all(&text[cut..]).unwrap();
+        drop(stdin);
+        let mut out = first;
+        reader.join().unwrap();
+        out.extend(received.try_iter().flatten());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+        assert_bytes_eq(
+            &out,
+            &whole,
+            &format!("output streamed from a pipe, {args:?}"),
+        );
+    }
 }
 
 #[test]

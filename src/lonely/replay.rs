@@ -28,10 +28,14 @@ struct Shared {
     len: AtomicU64,
     /// Standard input, read to its end.
     ended: AtomicBool,
-    /// Standard input, or the caller's stream; and a failure to copy what
-    /// was read from it (given to the run where those bytes would be).
-    source: Mutex<(Box<dyn Read + Send>, Option<std::io::Error>)>,
+    /// Standard input, or the caller's stream; and what was read from it
+    /// but could not be copied (a full disk), which the run reads after the
+    /// copy: no byte read is lost.
+    source: Mutex<(Source, Option<Vec<u8>>)>,
 }
+
+/// Standard input, or the caller's stream in its place.
+type Source = Box<dyn Read + Send>;
 
 impl Replay {
     /// A replay of the one input of `inputs` that is standard input, copied
@@ -42,6 +46,7 @@ impl Replay {
         let (Some(input), None) = (stdin.next(), stdin.next()) else {
             return None;
         };
+        std::fs::create_dir_all(dir).ok()?;
         let copy = crate::error::temp_file(dir).ok()?;
         Some(Replay {
             shared: Arc::new(Shared {
@@ -96,8 +101,10 @@ impl Read for Tee {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let shared = &self.0;
         let mut source = shared.source.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(e) = &source.1 {
-            return Err(std::io::Error::new(e.kind(), e.to_string()));
+        let given_up =
+            || std::io::Error::other("standard input could not be copied: the pass is given up");
+        if source.1.is_some() {
+            return Err(given_up());
         }
         let n = source.0.read(buf)?;
         if n == 0 {
@@ -105,11 +112,12 @@ impl Read for Tee {
             return Ok(0);
         }
         let at = shared.len.load(Ordering::Acquire);
-        if let Err(e) = shared.copy.write_all_at(&buf[..n], at) {
-            // The bytes read are lost to the run: it fails where they were.
-            let told = std::io::Error::new(e.kind(), format!("cannot keep a copy of it: {e}"));
-            source.1 = Some(e);
-            return Err(told);
+        if shared.copy.write_all_at(&buf[..n], at).is_err() {
+            // Held for the run (at most one read's bytes), and the copy
+            // cut where they begin; the pass stops here.
+            let _ = shared.copy.set_len(at);
+            source.1 = Some(buf[..n].to_vec());
+            return Err(given_up());
         }
         shared.len.store(at + n as u64, Ordering::Release);
         Ok(n)
@@ -138,11 +146,13 @@ impl Read for Again {
             return Ok(0);
         }
         let mut source = shared.source.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(e) = &source.1 {
-            return Err(std::io::Error::new(
-                e.kind(),
-                format!("a copy of it could not be kept: {e}"),
-            ));
+        if let Some(held) = &mut source.1 {
+            if !held.is_empty() {
+                let n = held.len().min(buf.len());
+                buf[..n].copy_from_slice(&held[..n]);
+                held.drain(..n);
+                return Ok(n);
+            }
         }
         // Not copied: the run reads what the first pass left once.
         source.0.read(buf)
@@ -209,6 +219,38 @@ mod tests {
         assert!(replay.ended());
         assert_eq!(read_all(&replay.replayed(&inputs)), bytes);
         assert_eq!(read_all(&replay.replayed(&inputs)), bytes);
+    }
+
+    #[test]
+    fn bytes_read_but_not_copied_are_read_by_the_run() {
+        // A copy that cannot be written (a full disk): the pass stops, and
+        // the run reads the copy, the bytes held, then the rest.
+        let bytes: Vec<u8> = (0..50_000u32).flat_map(u32::to_le_bytes).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = stdin_reading(&bytes);
+        let mut replay = Replay::of(&inputs, dir.path()).unwrap();
+        let mut first = vec![0; 1000];
+        let teed = replay.teed(&inputs);
+        teed[0]
+            .reader
+            .clone()
+            .unwrap()
+            .read_exact(&mut first)
+            .unwrap();
+        drop(teed);
+        // From here on the copy refuses writes: the same bytes, opened to
+        // read only.
+        let readable = tempfile::NamedTempFile::new_in(dir.path()).unwrap();
+        std::fs::write(readable.path(), &bytes[..1000]).unwrap();
+        Arc::get_mut(&mut replay.shared).unwrap().copy =
+            std::fs::File::open(readable.path()).unwrap();
+        let mut more = vec![0; 777];
+        let teed = replay.teed(&inputs);
+        assert!(teed[0].reader.clone().unwrap().read(&mut more).is_err());
+        assert!(!replay.ended());
+        let got = read_all(&replay.replayed(&inputs));
+        let first_difference = got.iter().zip(&bytes).position(|(a, b)| a != b);
+        assert_eq!((got.len(), first_difference), (bytes.len(), None));
     }
 
     #[test]

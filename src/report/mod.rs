@@ -137,6 +137,16 @@ impl Report {
         held_then_spooled(&self.documents, self.spool.as_ref(), f)
     }
 
+    /// Calls `f` with each near-duplicate cluster, largest first: those held
+    /// in `near_duplicates`, then those spooled (each read back whole:
+    /// [`Report::for_each_cluster_member`] reads a member at a time).
+    ///
+    /// # Errors
+    /// When spooled clusters cannot be read back.
+    pub fn for_each_cluster(&self, f: &mut dyn FnMut(&ClusterReport)) -> std::io::Result<()> {
+        held_then_spooled(self.held_clusters(), self.cluster_spool.as_ref(), f)
+    }
+
     /// Calls `f` with each shared block, in order: those held in
     /// `syndicated`, then those spooled.
     ///
