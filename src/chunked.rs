@@ -181,7 +181,6 @@ impl Held {
     /// # Errors
     /// When the file cannot be made.
     pub fn new(dir: &Path) -> std::io::Result<Held> {
-        std::fs::create_dir_all(dir)?;
         Ok(Held {
             out: CountingWriter {
                 inner: std::io::BufWriter::with_capacity(1 << 20, crate::error::temp_file(dir)?),

@@ -203,21 +203,6 @@ pub fn decode_error(
     }
 }
 
-/// Writes what `fill` writes into `out`, compressed as `path`'s name asks
-/// (`.gz`, `.zst`; else as it is): a report or page named `r.json.gz`.
-///
-/// # Errors
-/// Errors of `fill` and of writing.
-pub fn write_as_named(
-    path: &Path,
-    out: &mut dyn Write,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let mut encoder = Encoder::new(out, Compression::from_name(path))?;
-    fill(&mut encoder)?;
-    encoder.finish()
-}
-
 /// Wraps a writer so that what is written is compressed; `finish` must be called.
 pub enum Encoder<'a> {
     /// No compression.

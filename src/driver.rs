@@ -861,15 +861,11 @@ fn deliver_report(
 ) -> Result<bool> {
     // The HTML page is staged with every other output.
     if let Some(html) = &plan.html {
-        crate::target::write_to(html, staging, |w| {
-            crate::compress::write_as_named(html, w, |w| report::html::write(report, text_of, w))
-        })?;
+        output::write_compressed(html, staging, |w| report::html::write(report, text_of, w))?;
     }
     let write = |w: &mut dyn Write| write_report((report, text_of), plan, w);
     match &plan.report {
-        ReportTo::File(path) => crate::target::write_to(path, staging, |w| {
-            crate::compress::write_as_named(path, w, write)
-        })?,
+        ReportTo::File(path) => output::write_compressed(path, staging, write)?,
         ReportTo::Stdout => {
             let stdout = crate::pipe::stdout_or(plan.streams.report.as_ref());
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);

@@ -127,15 +127,16 @@ impl Error {
     }
 }
 
-/// An unnamed temporary file in `dir`, its failure told as such: a run in
-/// chunks holds a file a segment and a spool, so a low limit on open files
-/// (`ulimit -n`) fails here, which `dir: Too many open files` alone does
-/// not say.
+/// An unnamed temporary file in `dir` (made with its missing parents when
+/// not there), its failure told as such: a run in chunks holds a file a
+/// segment and a spool, so a low limit on open files (`ulimit -n`) fails
+/// here, which `dir: Too many open files` alone does not say.
 ///
 /// # Errors
-/// When the file cannot be made, with what it was for and, for too many
-/// open files, what to raise.
+/// When `dir` cannot be made (its error as it is); when the file cannot be
+/// made, with what it was for and, for too many open files, what to raise.
 pub(crate) fn temp_file(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::create_dir_all(dir)?;
     tempfile::tempfile_in(dir).map_err(|e| {
         let hint = match e.raw_os_error() {
             Some(libc::EMFILE | libc::ENFILE) => {

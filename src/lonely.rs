@@ -119,9 +119,12 @@ fn count_in(
     let mut table = Lonely::with_bytes(bytes);
     let (mut short, mut fresh, mut longer) = (0usize, 0usize, 0usize);
     progress.stage("reading for short documents", total, true);
-    let first_inputs = replay.map_or_else(|| inputs.to_vec(), |r| r.teed(inputs));
     let first = each_document(
-        (&first_inputs, config, progress),
+        (
+            replay.map_or_else(|| inputs.to_vec(), |r| r.teed(inputs)),
+            config,
+            progress,
+        ),
         reading.clone(),
         |is_short, words, shingles| {
             if is_short {
@@ -144,9 +147,12 @@ fn count_in(
     }
     if longer > 0 {
         progress.stage("reading for longer documents", total, true);
-        let second_inputs = replay.map_or_else(|| inputs.to_vec(), |r| r.replayed(inputs));
         let second = each_document(
-            (&second_inputs, config, progress),
+            (
+                replay.map_or_else(|| inputs.to_vec(), |r| r.replayed(inputs)),
+                config,
+                progress,
+            ),
             reading,
             |is_short, _, shingles| {
                 if !is_short {
@@ -165,17 +171,18 @@ fn count_in(
     }
     Some(table)
 }
+
 /// Reads every document of `inputs` (see [`count`]), in input
 /// order, and calls `each` with whether it is short, its words and its
 /// shingles (a short document's distinct) until `each` says stop; whether
 /// every document was read.
 fn each_document(
-    (inputs, config, progress): (&[InputPath], &Config, &dyn Progress),
+    (inputs, config, progress): (Vec<InputPath>, &Config, &dyn Progress),
     (chunk_bytes, dir, page_budget): (usize, PathBuf, Option<u64>),
     mut each: impl FnMut(bool, usize, &[u64]) -> bool,
 ) -> bool {
     let candidates = Candidates::new(config);
-    let mut stream = Stream::new(inputs.to_vec(), config, chunk_bytes / 2, dir)
+    let mut stream = Stream::new(inputs, config, chunk_bytes / 2, dir)
         .with_max_document(chunk_bytes)
         .with_page_budget(page_budget);
     // Read a little at a time: nothing is kept but the table, and a corpus

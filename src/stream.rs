@@ -607,7 +607,7 @@ impl<'c> Stream<'c> {
                     inner: limits.guard(&mut from),
                     read: Arc::new(std::sync::atomic::AtomicU64::new(0)),
                 };
-                let spooled = input::spool(&self.dir, &path, &mut counted).map_err(|e| {
+                let spooled = input::spool(&self.dir, &mut counted).map_err(|e| {
                     failed(
                         e,
                         usize::try_from(counted.read.load(std::sync::atomic::Ordering::Relaxed))
@@ -646,7 +646,6 @@ impl<'c> Stream<'c> {
         size: u64,
         read: Arc<std::sync::atomic::AtomicU64>,
     ) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let file = crate::error::temp_file(&self.dir).map_err(|e| Error::io(&self.dir, e))?;
         let index = self.seen.sources.len();
         self.seen.sources.push(Arc::new(Source {

@@ -165,7 +165,7 @@ fn read_guarded(
         Box::new(reader)
     };
     let read = match spool_in {
-        Some(dir) => spool(dir, name, &mut from),
+        Some(dir) => spool(dir, &mut from),
         None => read_all(&mut from),
     };
     limits.stopped(read.map_err(|e| Error::io(name, e)))
@@ -211,13 +211,11 @@ fn read_all(reader: &mut dyn Read) -> std::io::Result<Data> {
 }
 
 /// Copies `reader` into an unnamed temporary file in `dir` and maps it.
-pub(crate) fn spool(dir: &Path, name: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
-    std::fs::create_dir_all(dir)?;
+pub(crate) fn spool(dir: &Path, reader: &mut dyn Read) -> std::io::Result<Data> {
     // (Its errors are told under the input's name: where it was spooled too.)
     let mut file = crate::error::temp_file(dir)
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?;
     std::io::copy(reader, &mut file)?;
-    let _ = name;
     map_spool(file)
 }
 
@@ -310,7 +308,7 @@ pub(crate) fn load_source_within(
                     released: 0,
                 };
                 crate::compress::decompress_to(&path, &mut reader, compression, |decoded| {
-                    spool(dir, &path, &mut limits.guard(decoded))
+                    spool(dir, &mut limits.guard(decoded))
                 })
             }
             None => crate::compress::decompress_to(&path, &mut &data[..], compression, |decoded| {

@@ -99,7 +99,7 @@ fn is_neardup_file(dir: &Path, name: &std::ffi::OsStr, names: &[std::ffi::OsStri
         if bytes.len() != NAME_MAX {
             return false;
         }
-        let cut = &index[..index.len() - 17];
+        let cut = &index[..index.len() - HASH_TAIL];
         let from = names.partition_point(|n| n.as_encoded_bytes() < cut);
         return names[from..]
             .iter()
@@ -176,6 +176,9 @@ pub(super) fn walk(
 /// Longest file name most file systems take (`NAME_MAX`).
 const NAME_MAX: usize = 255;
 
+/// What [`lock_name`] puts after a name cut short: `~` and 16 hex digits.
+const HASH_TAIL: usize = 17;
+
 /// The name of the lock file beside an index named `name`: `NAME.lock`, or,
 /// when that is longer than a file name may be, the name cut short and a
 /// hash of the whole name (`NAME...~HASH.lock`, 255 bytes): an index named
@@ -188,7 +191,7 @@ pub fn lock_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
         lock.extend_from_slice(bytes);
     } else {
         // Cut at a byte boundary: the name's encoding is bytes (Unix).
-        lock.extend_from_slice(&bytes[..NAME_MAX - ".lock".len() - 17]);
+        lock.extend_from_slice(&bytes[..NAME_MAX - ".lock".len() - HASH_TAIL]);
         lock.extend_from_slice(format!("~{:016x}", xxhash_rust::xxh3::xxh3_64(bytes)).as_bytes());
     }
     lock.extend_from_slice(b".lock");

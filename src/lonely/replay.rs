@@ -46,7 +46,6 @@ impl Replay {
         let (Some(input), None) = (stdin.next(), stdin.next()) else {
             return None;
         };
-        std::fs::create_dir_all(dir).ok()?;
         let copy = crate::error::temp_file(dir).ok()?;
         Some(Replay {
             shared: Arc::new(Shared {

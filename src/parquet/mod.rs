@@ -193,7 +193,6 @@ pub fn load(
     }
     let write_rows = |out: &mut dyn Write| write_records(&path, builder, config, out);
     let data = if let Some(dir) = spool {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let file = crate::error::temp_file(dir).map_err(|e| Error::io(dir, e))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         write_rows(&mut out)?;

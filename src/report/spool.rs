@@ -26,7 +26,6 @@ impl Spool {
     /// # Errors
     /// When the temporary file cannot be made.
     pub fn new(dir: &std::path::Path) -> std::io::Result<Spool> {
-        std::fs::create_dir_all(dir)?;
         Ok(Spool {
             file: std::io::BufWriter::with_capacity(1 << 20, crate::error::temp_file(dir)?),
             count: 0,
@@ -101,9 +100,59 @@ impl Spool {
     /// ending in its line break), as [`Spool::read_back`] reads them.
     pub(super) fn copy_lines(
         &self,
-        (start, end): (u64, u64),
+        range: (u64, u64),
         first: &mut bool,
         out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        self.for_each_piece(range, |part, starts, _| {
+            if starts {
+                if !*first {
+                    out.write_all(b",")?;
+                }
+                *first = false;
+            }
+            out.write_all(part)
+        })
+    }
+
+    /// Copies every entry (a JSON object) to `out` as a line of its own
+    /// that begins with `open` in place of the entry's `{`: a JSON Lines
+    /// report's `{"type":"cluster",` and a cluster's fields, streamed (a
+    /// cluster's line is never held whole).
+    pub(super) fn copy_as_lines(
+        &self,
+        open: &[u8],
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        self.for_each_piece((0, self.len), |part, starts, ends| {
+            let part = if starts {
+                let Some(rest) = part.strip_prefix(b"{") else {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "a report spool entry is not a JSON object",
+                    ));
+                };
+                out.write_all(open)?;
+                rest
+            } else {
+                part
+            };
+            out.write_all(part)?;
+            if ends {
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Calls `f` with the entries between two offsets a piece at a time, as
+    /// [`Spool::read_back`] reads them (never an entry whole): each piece
+    /// without its line break, whether it starts an entry and whether it
+    /// ends one.
+    fn for_each_piece(
+        &self,
+        (start, end): (u64, u64),
+        mut f: impl FnMut(&[u8], bool, bool) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         use std::io::BufRead as _;
         let mut reader = self.read_back((start, end));
@@ -117,53 +166,9 @@ impl Spool {
                 Some(i) => (&piece[..i], true),
                 None => (piece, false),
             };
-            if at_start && (ends || !part.is_empty()) {
-                if !*first {
-                    out.write_all(b",")?;
-                }
-                *first = false;
-            }
-            out.write_all(part)?;
+            f(part, at_start, ends)?;
             at_start = ends;
             let used = part.len() + usize::from(ends);
-            reader.consume(used);
-        }
-    }
-
-    /// Copies every entry (a JSON object) to `out` as a line of its own
-    /// that begins with `open` in place of the entry's `{`: a JSON Lines
-    /// report's `{"type":"cluster",` and a cluster's fields, streamed (a
-    /// cluster's line is never held whole).
-    pub(super) fn copy_as_lines(
-        &self,
-        open: &[u8],
-        out: &mut dyn std::io::Write,
-    ) -> std::io::Result<()> {
-        use std::io::BufRead as _;
-        let mut reader = self.read_back((0, self.len));
-        let mut at_start = true;
-        loop {
-            let piece = reader.fill_buf()?;
-            if piece.is_empty() {
-                return Ok(());
-            }
-            let (mut part, ends) = match memchr::memchr(b'\n', piece) {
-                Some(i) => (&piece[..=i], true),
-                None => (piece, false),
-            };
-            let used = part.len();
-            if at_start {
-                let Some(rest) = part.strip_prefix(b"{") else {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "a report spool entry is not a JSON object",
-                    ));
-                };
-                out.write_all(open)?;
-                part = rest;
-            }
-            out.write_all(part)?;
-            at_start = ends;
             reader.consume(used);
         }
     }

@@ -35,10 +35,7 @@ impl Places {
         };
         let file = match &mut self.file {
             Some(file) => file,
-            file @ None => {
-                std::fs::create_dir_all(dir)?;
-                file.insert(crate::error::temp_file(dir)?)
-            }
+            file @ None => file.insert(crate::error::temp_file(dir)?),
         };
         let mut bytes = Vec::with_capacity(places.len() * TEXT_AT_BYTES);
         for at in places {
