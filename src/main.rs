@@ -9,6 +9,11 @@ use neardup::ExitStatus;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+/// Memory exhausted ends a run as any failure does (exit 2, temporary
+/// files removed), not with an abort.
+#[global_allocator]
+static ALLOCATOR: neardup::target::ExitWhenExhausted = neardup::target::ExitWhenExhausted;
+
 fn main() -> ExitCode {
     neardup::memory::tune_allocator();
     // Interrupted, a run removes the temporary files beside its targets.

@@ -46,11 +46,13 @@ impl Use {
 mod dirs;
 mod distinct;
 mod durable;
+mod exhausted;
 mod stdio;
 
 pub use dirs::create_dirs;
 use dirs::made_dirs;
 pub use distinct::check_distinct;
+pub use exhausted::ExitWhenExhausted;
 pub use stdio::{check_stdin_apart, check_stdout_apart};
 
 /// A file's identity: its canonical name (where it is or would be) and,

@@ -178,17 +178,7 @@ fn a_file_that_cannot_be_mapped_under_ulimit_v_is_streamed_in_chunks() {
 fn many_threads_under_ulimit_v_do_not_abort() {
     let dir = tempdir();
     let d = dir.path();
-    let mut text = String::new();
-    let mut x: u64 = 5;
-    for i in 0..10_000 {
-        let mut words = String::new();
-        for _ in 0..200 {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            let _ = write!(words, "w{} ", (x >> 33) % 3000);
-        }
-        let _ = writeln!(text, "{{\"id\": {i}, \"text\": \"{}\"}}", words.trim_end());
-    }
-    std::fs::write(d.join("big.jsonl"), text).unwrap();
+    std::fs::write(d.join("big.jsonl"), random_records(10_000)).unwrap();
     for threads in ["2", "16"] {
         let out = run_limited(
             d,
@@ -196,6 +186,75 @@ fn many_threads_under_ulimit_v_do_not_abort() {
             &["scan", "-q", "--threads", threads, "big.jsonl"],
         );
         assert_eq!(out.code, 0, "--threads {threads}: {}", out.stderr);
+    }
+}
+
+/// `count` JSON Lines records of 200 words drawn from 3,000 (seeded): about
+/// 1,150 bytes a record.
+fn random_records(count: usize) -> String {
+    let mut text = String::new();
+    let mut x: u64 = 5;
+    for i in 0..count {
+        let mut words = String::new();
+        for _ in 0..200 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let _ = write!(words, "w{} ", (x >> 33) % 3000);
+        }
+        let _ = writeln!(text, "{{\"id\": {i}, \"text\": \"{}\"}}", words.trim_end());
+    }
+    text
+}
+
+/// A run that memory runs out under (a whole run asked for by a
+/// `--memory-limit` above an address-space limit, `ulimit -v`) ends as
+/// any failed run does: exit 2 and a message, its temporary files removed,
+/// the target, the tree and the index as they were. It aborted (`memory
+/// allocation of 1048576 bytes failed`, signal 6), leaving the staged
+/// output beside the target.
+#[cfg(unix)]
+#[test]
+fn memory_running_out_is_an_error_not_an_abort() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("big.jsonl"), random_records(10_000)).unwrap();
+    std::fs::write(d.join("small.jsonl"), "{\"text\": \"a few words here\"}\n").unwrap();
+    let built = run(d, &["index", "build", "-q", "-o", "i.ndx", "small.jsonl"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let index = std::fs::read(d.join("i.ndx")).unwrap();
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    std::fs::write(d.join("out.jsonl"), "old\n").unwrap();
+    let before = names();
+    let runs: [&[&str]; 3] = [
+        &["-o", "out.jsonl"],
+        &["--index", "i.ndx", "--update", "-o", "out.jsonl"],
+        &["--out-dir", "tree/sub"],
+    ];
+    for extra in runs {
+        std::fs::write(d.join("out.jsonl"), "old\n").unwrap();
+        let mut args = vec!["clean", "-q", "--memory-limit", "1000G", "big.jsonl"];
+        args.extend_from_slice(extra);
+        let out = run_limited(d, "ulimit -v 150000", &args);
+        assert_eq!(out.code, 2, "{extra:?}: {out:?}");
+        assert!(
+            out.stderr
+                .starts_with("neardup: out of memory: allocating ")
+                || out.stderr.contains("Cannot allocate memory"),
+            "{extra:?}: {out:?}"
+        );
+        assert_eq!(
+            std::fs::read(d.join("out.jsonl")).unwrap(),
+            b"old\n",
+            "{extra:?}"
+        );
+        assert_eq!(std::fs::read(d.join("i.ndx")).unwrap(), index, "{extra:?}");
+        assert_eq!(names(), before, "{extra:?}");
     }
 }
 
