@@ -10,6 +10,7 @@
 //! ids are the representatives' document indexes, so they do not change from
 //! run to run; which member is kept follows `--keep`, ties going to the earliest.
 
+mod copies;
 pub(crate) mod few;
 pub(crate) mod lonely;
 mod recent;
@@ -20,9 +21,8 @@ use crate::index::{candidate_pairs_after, permuted};
 use crate::jsonl::FieldValue;
 use crate::prior::Prior;
 use crate::sketch::{minhash, simhash};
+pub(crate) use copies::Copies;
 use recent::Recent;
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 
 /// What the document level needs to know about one document.
 #[derive(Clone, Debug, Default)]
@@ -521,8 +521,9 @@ pub fn cluster(
     sizes: &[usize],
     keep_values: &[Option<FieldValue>],
 ) -> DocLevel {
-    let keys = sketches.iter().map(|s| s.keys.as_slice()).collect();
-    cluster_after(keys, sketches, candidates, config, sizes, keep_values, None)
+    let keys: Vec<&[u64]> = sketches.iter().map(|s| s.keys.as_slice()).collect();
+    let pairs = crate::index::candidate_pairs(&keys, candidates.tables());
+    cluster_pairs(pairs, sketches, config, sizes, keep_values, None)
 }
 
 /// [`cluster`] after the documents of an index, which come first: document
@@ -531,6 +532,7 @@ pub fn cluster(
 /// whose representative is in the index keeps it: it was kept by an earlier run.
 /// `keys` are each document's band keys (an exact copy's are its original's,
 /// which it does not hold); they are freed before the pairs are verified.
+/// `None` when memory passes `ceiling` ([`crate::memory::Ceiling`]).
 #[must_use]
 pub fn cluster_after(
     keys: Vec<&[u64]>,
@@ -539,12 +541,13 @@ pub fn cluster_after(
     config: &Config,
     sizes: &[usize],
     keep_values: &[Option<FieldValue>],
-    history: Option<&dyn Prior>,
-) -> DocLevel {
+    (history, ceiling): (Option<&dyn Prior>, Option<crate::memory::Ceiling>),
+) -> Option<DocLevel> {
     let base = history.map_or(0, Prior::documents);
-    let pairs = candidate_pairs_after(&keys, candidates.tables(), base, history);
+    let pairs = candidate_pairs_after(&keys, candidates.tables(), base, history, ceiling)?;
     drop(keys);
-    cluster_pairs(pairs, sketches, config, sizes, keep_values, history)
+    let level = cluster_pairs(pairs, sketches, config, sizes, keep_values, history);
+    Some(level)
 }
 
 /// [`cluster_after`] from its candidate pairs (`candidate_pairs_after` of the
@@ -659,34 +662,6 @@ pub fn cluster_pairs(
         rep_of: rep_of.iter().map(|r| r.map(|(r, _)| r)).collect(),
         candidate_pairs: candidate_count,
         verified_pairs: verified,
-    }
-}
-
-/// The documents of a part of the first pass, by the hash of their word
-/// hashes, to find exact copies: (document, where its words start, how many).
-#[derive(Default)]
-pub(crate) struct Copies(HashMap<u64, (usize, usize, usize)>);
-
-impl Copies {
-    /// The earlier document of which document `d`, whose word hashes are
-    /// `words[at..]`, is an exact copy (`words` holds the part's so far);
-    /// else `d` is remembered as an original.
-    pub(crate) fn original(&mut self, words: &[u64], at: usize, d: usize) -> Option<usize> {
-        let own = &words[at..];
-        let mut text_hash = xxhash_rust::xxh3::Xxh3::new();
-        for w in own {
-            text_hash.update(&w.to_le_bytes());
-        }
-        match self.0.entry(text_hash.digest()) {
-            Entry::Occupied(e) => {
-                let (original, from, len) = *e.get();
-                (words[from..from + len] == *own).then_some(original)
-            }
-            Entry::Vacant(e) => {
-                e.insert((d, at, own.len()));
-                None
-            }
-        }
     }
 }
 

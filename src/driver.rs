@@ -73,7 +73,14 @@ pub fn run<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         .num_threads(threads)
         .build()
         .map_err(|e| Failure::one(Error::Usage(format!("cannot start {threads} threads: {e}"))))?;
-    pool.install(|| execute(plan, progress))
+    let past = |f: &Failure| f.errors().any(|e| matches!(e, Error::PastCeiling { .. }));
+    pool.install(|| match (execute(plan, progress), plan.in_chunks()) {
+        (Err(f), Some(chunked)) if past(&f) => execute(&chunked, progress).map_err(|f| Failure {
+            planned: &[],
+            found: f.found,
+        }),
+        (done, _) => done,
+    })
 }
 
 fn is_broken_pipe(err: &Error) -> bool {
@@ -625,12 +632,13 @@ impl Underway<'_> {
             .then(|| Arc::new(History::from_segments(std::mem::take(&mut self.segments))));
         // One bar for a run in chunks (input bytes read), not one per chunk.
         let engine_progress: &dyn Progress = if one_chunk { self.progress } else { &Silent };
+        let ceiling = plan.whole_within.map(crate::memory::Ceiling::new);
         let mut analysis = analyze_chunk(
             &chunk.corpus,
             config,
             engine_progress,
             history.clone().map(|h| h as Arc<dyn Prior>),
-            (!one_chunk || update, self.lonely.as_ref()),
+            (!one_chunk || update, self.lonely.as_ref(), ceiling),
         )?;
         analysis.indexed_docs = self.indexed_docs;
         if !plan.quiet {

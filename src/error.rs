@@ -112,6 +112,13 @@ pub enum Error {
     /// The command line asks for something that cannot be done.
     #[error("{0}")]
     Usage(String),
+    /// A run of one chunk chosen under `--memory-limit` grew past it; the
+    /// driver makes it again in chunks (see `memory::Ceiling`).
+    #[error("the run grew past --memory-limit ({limit} bytes) as one chunk")]
+    PastCeiling {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 /// Shorthand for results of this crate.

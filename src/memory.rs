@@ -116,6 +116,51 @@ pub fn anonymous_bytes() -> Option<usize> {
     usize::try_from(status_kib(&status, "RssAnon:")? * 1024).ok()
 }
 
+/// The `--memory-limit` a run of one chunk was chosen under (its inputs
+/// counted to fit: `Plan::whole_within`): the keys and candidate pairs of a
+/// flood of near-identical short records can take more than any count of
+/// bytes and lines foresees, and such a run is then made again in chunks,
+/// where the limit holds. Passed when the process's anonymous memory is
+/// above it; never below [`MIN_CEILING`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ceiling(usize);
+
+/// The lowest [`Ceiling`]: what any run holds whatever its input (threads,
+/// a part's buffers of a mebibyte, the allocator's arenas) comes to several
+/// mebibytes, above a `--memory-limit` of a few hundred kilobytes that a
+/// small input is counted to fit under.
+pub const MIN_CEILING: usize = 16 << 20;
+
+impl Ceiling {
+    /// The ceiling of a run of one chunk under `--memory-limit limit`.
+    #[must_use]
+    pub fn new(limit: usize) -> Ceiling {
+        Ceiling(limit.max(MIN_CEILING))
+    }
+
+    /// Whether the process holds more anonymous memory than the ceiling.
+    #[must_use]
+    pub fn passed(self) -> bool {
+        self.passed_with(0)
+    }
+
+    /// Whether the process would hold more anonymous memory than the
+    /// ceiling with `more` bytes besides what it holds.
+    #[must_use]
+    pub fn passed_with(self, more: usize) -> bool {
+        anonymous_bytes().is_some_and(|held| held.saturating_add(more) > self.0)
+    }
+
+    /// The error a run of one chunk under `ceiling` ends with when its
+    /// memory passes it.
+    #[must_use]
+    pub fn past(ceiling: Option<Ceiling>) -> crate::Error {
+        crate::Error::PastCeiling {
+            limit: ceiling.map_or(0, |c| c.0),
+        }
+    }
+}
+
 /// A `/proc/self/status` field given in kB.
 fn status_kib(status: &str, name: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with(name))?;

@@ -332,38 +332,6 @@ fn sketch_document(
     doc_sketch
 }
 
-/// The sketch stage of a plain run with both levels, on one thread: the first
-/// pass over every document (blocks, word hashes, block n-gram counts, the
-/// document's candidate keys), as [`analyze`] makes it. For `benches/`, which
-/// compare it with a plain tokenizing pass over the same bytes; the answer is
-/// the number of word hashes and keys made.
-#[doc(hidden)]
-/// `candidates` are made once per run ([`Candidates::new`]), not per pass.
-#[must_use]
-pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candidates>) -> usize {
-    let mut hll = (config.level == Level::Both).then(Hll::new);
-    let mut words = Vec::new();
-    let (mut hashes, mut bytes) = (Vec::new(), Vec::new());
-    let mut made = 0;
-    let mut part = PartBlocks::default();
-    for doc in &corpus.documents {
-        words.clear();
-        let sketch = sketch_document(
-            corpus,
-            doc,
-            config,
-            candidates,
-            hll.as_mut(),
-            (&mut words, true, (&mut hashes, &mut bytes), &mut |_, _| {
-                None
-            }),
-            (&mut part, &mut Batched::new(&Silent), None),
-        );
-        made += words.len() + sketch.keys.len();
-    }
-    made
-}
-
 /// Word hashes a part of the first pass makes room for at first (1 MiB).
 const WORDS_PART: usize = 1 << 17;
 
@@ -428,20 +396,22 @@ pub fn analyze_after(
     history: Option<Arc<dyn Prior>>,
     keep: bool,
 ) -> crate::Result<Analysis> {
-    analyze_chunk(corpus, config, progress, history, (keep, None))
+    analyze_chunk(corpus, config, progress, history, (keep, None, None))
 }
 
 /// [`analyze_after`] for a chunk of a run in chunks, whose short documents
 /// that share no shingle with another document (`lonely`, counted over every
-/// chunk) are left without keys.
+/// chunk) are left without keys. Memory past `ceiling` ends a run of one
+/// chunk with [`crate::Error::PastCeiling`] ([`crate::memory::Ceiling`]).
 #[allow(clippy::too_many_lines)]
 pub(crate) fn analyze_chunk(
     corpus: &Corpus,
     config: &Config,
     progress: &dyn Progress,
     history: Option<Arc<dyn Prior>>,
-    (keep, lonely): (bool, Option<&Lonely>),
+    (keep, lonely, ceiling): (bool, Option<&Lonely>, Option<crate::memory::Ceiling>),
 ) -> crate::Result<Analysis> {
+    let grew_past = || crate::memory::Ceiling::past(ceiling);
     let hist = history.as_deref();
     let base_docs = hist.map_or(0, Prior::documents);
     let base_blocks = hist.map_or(0, Prior::blocks);
@@ -471,11 +441,17 @@ pub(crate) fn analyze_chunk(
     // With `keep_words`, each part's word hashes, in one piece (taken and let
     // go by the second pass, whose batches are the same parts).
     let mut kept_words: Vec<std::sync::RwLock<Vec<u64>>> = Vec::new();
+    // Under a ceiling, each part first checks the memory held.
+    let stopped = std::sync::atomic::AtomicBool::new(false);
     let parts: Vec<Part> = corpus
         .documents
         .par_chunks(docs_per_part)
         .enumerate()
         .map(|(k, docs)| {
+            if ceiling.is_some_and(crate::memory::Ceiling::passed) {
+                stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Part::default();
+            }
             // (Only for the streamed second pass: with an index, blocks are
             // all sketched before detection, which counts their shingles.)
             let mut hll = (two_passes && hist.is_none()).then(Hll::new);
@@ -561,6 +537,9 @@ pub(crate) fn analyze_chunk(
             (part, doc_sketches, hll, words, copies)
         })
         .collect();
+    if stopped.into_inner() {
+        return Err(grew_past());
+    }
     let mut block_shingles = Hll::new();
     // The document whose keys each document's are (itself but for copies).
     let mut keys_of: Vec<usize> = Vec::new();
@@ -680,14 +659,18 @@ pub(crate) fn analyze_chunk(
                         .unwrap_or_else(PoisonError::into_inner);
                     shingles_of(&part[words_of(d)], config.doc_shingle, config.seed)
                 };
-                keys_of_few(
+                let made = keys_of_few(
                     &mut doc_sketches,
                     &keys_of,
                     &words_in,
                     &shingles_of_doc,
                     c,
                     config,
+                    ceiling,
                 );
+                if !made {
+                    return Err(grew_past());
+                }
                 // (A document's keys are its original's when it is an exact
                 // copy: `keys_of`.)
                 let keys: Vec<&[u64]> = (0..n)
@@ -699,7 +682,8 @@ pub(crate) fn analyze_chunk(
                         }
                     })
                     .collect();
-                let mut pairs = crate::index::candidate_pairs(&keys, c.tables());
+                let mut pairs = crate::index::candidate_pairs_within(&keys, c.tables(), ceiling)
+                    .ok_or_else(grew_past)?;
                 drop(keys);
                 let singles: Vec<(u64, u32)> = (0..n)
                     .filter(|&d| single(d))
@@ -751,7 +735,9 @@ pub(crate) fn analyze_chunk(
                     .map(|d| doc_sketches[keys_of[d]].keys.as_slice())
                     .collect();
                 let (sizes, keep_values) = (sizes(), keep_values());
-                cluster_after(keys, &doc_sketches, c, config, &sizes, &keep_values, hist)
+                let prior = (hist, ceiling);
+                cluster_after(keys, &doc_sketches, c, config, &sizes, &keep_values, prior)
+                    .ok_or_else(grew_past)?
             }
         }
         None => DocLevel {
@@ -992,5 +978,8 @@ pub(crate) fn block_clusters(
     (cluster_ids, members)
 }
 
+mod stage;
 #[cfg(test)]
 mod tests;
+
+pub use stage::sketch_stage;

@@ -234,6 +234,11 @@ pub struct Plan {
     pub index: IndexUse,
     /// The memory a run in chunks works in; `None`: the run is one chunk.
     pub memory_limit: Option<usize>,
+    /// A run of one chunk chosen under `--memory-limit` (its inputs counted
+    /// to fit): the limit. Should its memory pass it anyway (the candidate
+    /// pairs of a flood of near-identical short records), the run is made
+    /// again in chunks ([`Plan::in_chunks`]).
+    pub whole_within: Option<usize>,
     /// What the pages of a Parquet row group may take while they are read
     /// (a page is decompressed whole): a quarter of `--memory-limit` (4 MiB
     /// at least: a page of the usual 1 MB and a row more always fits), or
@@ -326,7 +331,8 @@ impl Plan {
         check_paths(&request, &index, &inputs, destination.as_ref(), &report)?;
         let mut notes = Vec::new();
         let given_limit = request.memory_limit.is_some();
-        let memory_limit = run_memory_limit(&request, &config, &inputs, &mut notes)?;
+        let (memory_limit, whole_within) =
+            run_memory_limit(&request, &config, &inputs, &mut notes)?;
         Ok(Plan {
             config,
             command: request.command,
@@ -339,6 +345,7 @@ impl Plan {
             step_summary: request.step_summary,
             index,
             memory_limit,
+            whole_within,
             page_budget: memory_limit.map(|limit| page_budget(limit, given_limit)),
             spool_dir: request.tmp_dir.unwrap_or_else(std::env::temp_dir),
             notes,
@@ -359,6 +366,37 @@ impl Plan {
             Some(crate::output::Destination::File(path)) => crate::target::staged(path),
             Some(crate::output::Destination::Dir(_)) | None => true,
         }
+    }
+
+    /// This run of one chunk ([`Plan::whole_within`]) in chunks under its
+    /// `--memory-limit` instead; `None` for any other run.
+    #[must_use]
+    pub fn in_chunks(&self) -> Option<Plan> {
+        let limit = self.whole_within?;
+        Some(Plan {
+            config: self.config.clone(),
+            command: self.command.clone(),
+            inputs: self.inputs.clone(),
+            input_errors: Vec::new(),
+            destination: self.destination.clone(),
+            report: self.report.clone(),
+            html: self.html.clone(),
+            format: self.format,
+            step_summary: self.step_summary.clone(),
+            index: self.index.clone(),
+            memory_limit: Some(limit),
+            whole_within: None,
+            page_budget: Some(page_budget(limit, true)),
+            spool_dir: self.spool_dir.clone(),
+            notes: if self.quiet {
+                Vec::new()
+            } else {
+                vec![format!("note: the run grew past --memory-limit {} as one chunk (its inputs counted to fit): working in chunks instead (same output)", human_bytes(limit as u64))]
+            },
+            quiet: self.quiet,
+            verbose: self.verbose,
+            streams: self.streams.clone(),
+        })
     }
 
     /// Whether the run is one chunk (no memory limit): every input read whole
@@ -581,13 +619,15 @@ fn page_budget(limit: usize, given: bool) -> u64 {
 }
 
 /// The memory limit a run works under: `--memory-limit` as given, or one
-/// chosen when a whole run would not fit (saying so in `notes`), or none.
+/// chosen when a whole run would not fit (saying so in `notes`), or none;
+/// and the `--memory-limit` a run of one chunk was chosen under
+/// ([`Plan::whole_within`]).
 fn run_memory_limit(
     request: &Request,
     config: &Config,
     inputs: &[InputPath],
     notes: &mut Vec<String>,
-) -> Result<Option<usize>> {
+) -> Result<(Option<usize>, Option<usize>)> {
     check_available_memory_variable()?;
     Ok(match &request.memory_limit {
         Some(_) if config.keep != Keep::First => {
@@ -595,10 +635,14 @@ fn run_memory_limit(
         }
         Some(given) => {
             let limit = memory_limit(given, request.quiet, notes)?;
-            (!fits_whole(inputs, limit)).then_some(limit)
+            if fits_whole(inputs, limit) {
+                (None, Some(limit))
+            } else {
+                (Some(limit), None)
+            }
         }
-        None if config.keep != Keep::First => None,
-        None => needs_chunks(inputs).inspect(|&(needed, available, limit)| {
+        None if config.keep != Keep::First => (None, None),
+        None => (needs_chunks(inputs).inspect(|&(needed, available, limit)| {
             if !request.quiet {
                 notes.push(format!(
                     "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
@@ -607,7 +651,7 @@ fn run_memory_limit(
                     human_bytes(limit as u64),
                 ));
             }
-        }).map(|(_, _, limit)| limit),
+        }).map(|(_, _, limit)| limit), None),
     })
 }
 

@@ -930,3 +930,47 @@ fn a_flood_of_copies_in_an_index_finds_what_one_run_finds() {
         );
     }
 }
+
+/// A flood of near-identical short records (one word differs) counted to
+/// fit under `--memory-limit` whole (8 bytes a byte of input and 512 a
+/// line: 11.5 MB for these 10,000) takes far more as one chunk: each
+/// record's 120 band keys and a hundred candidate pairs (200,000 such took
+/// 524 MiB at `--memory-limit 256M`). The run stops when its memory would
+/// pass the limit and is made again in chunks, saying so, with a whole
+/// run's output and report.
+#[test]
+fn a_whole_run_past_its_memory_limit_is_made_again_in_chunks() {
+    use std::fmt::Write;
+    let dir = tempdir();
+    let d = dir.path();
+    let mut records = String::new();
+    for i in 0..10_000 {
+        let text = format!("the very same record repeated many times over {i}");
+        writeln!(records, "{{\"id\":\"d{i}\",\"text\":\"{text}\"}}").unwrap();
+    }
+    std::fs::write(d.join("near.jsonl"), records).unwrap();
+    let clean = |extra: &[&str], out: &str, report: &str| {
+        let mut args = vec!["clean", "--json", "--report", report, "-o", out];
+        args.extend_from_slice(extra);
+        args.push("near.jsonl");
+        let done = run(d, &args);
+        no_crash(&done, "near-identical flood");
+        assert_eq!(done.code, 0, "{extra:?}: {done:?}");
+        let mut report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join(report)).unwrap()).unwrap();
+        report["command"] = serde_json::Value::Null;
+        report["parameters"] = serde_json::Value::Null;
+        (done.stderr, std::fs::read(d.join(out)).unwrap(), report)
+    };
+    let (_, whole, whole_report) = clean(&["-q"], "whole.jsonl", "whole.json");
+    let limit = ["--memory-limit", "12M", "--tmp-dir", "spool"];
+    let (said, limited, limited_report) = clean(&limit, "limited.jsonl", "limited.json");
+    assert!(
+        said.contains("note: the run grew past --memory-limit 12.0M as one chunk"),
+        "{said}"
+    );
+    assert_eq!(whole, limited, "the cleaned text");
+    assert!(whole_report == limited_report, "the reports differ");
+    assert_eq!(whole_report["near_duplicates"]["dropped_documents"], 9_999);
+    assert!(!d.join("spool").exists(), "the spool directory is left");
+}

@@ -4,6 +4,7 @@
 
 use super::{Candidates, DocSketch, HEAD};
 use crate::config::{Config, Level};
+use crate::memory::Ceiling;
 use rayon::prelude::*;
 
 /// Most shingles a document has for [`few_shingles`].
@@ -41,7 +42,9 @@ pub(crate) fn single_shingle(words: usize, candidates: &Candidates, config: &Con
 /// where another document holds one of its shingles (an exact copy counts),
 /// and none (no buckets) where no other does. `words_in` gives a document's
 /// words, `shingles_of_doc` the shingles of one with more than [`FEW`].
-/// The candidate pairs are those of making every document's keys.
+/// The candidate pairs are those of making every document's keys. `false`
+/// (no keys made) when the keys would take the memory held past `ceiling`
+/// (a flood of near-identical short records: see [`Ceiling`]).
 pub(crate) fn keys_of_few(
     doc_sketches: &mut [DocSketch],
     keys_of: &[usize],
@@ -49,13 +52,14 @@ pub(crate) fn keys_of_few(
     shingles_of_doc: &(dyn Fn(usize) -> Vec<u64> + Sync),
     candidates: &Candidates,
     config: &Config,
-) {
+    ceiling: Option<Ceiling>,
+) -> bool {
     let n = doc_sketches.len();
     let few = |d: usize| few_shingles(words_in(d), candidates, config);
     let own = |d: usize| keys_of[d] == d;
     let few_docs: Vec<usize> = (0..n).filter(|&d| own(d) && few(d)).collect();
     if few_docs.is_empty() {
-        return;
+        return true;
     }
     let mut shared = vec![false; n];
     // An exact copy holds all of its original's shingles.
@@ -112,6 +116,12 @@ pub(crate) fn keys_of_few(
             }
         }
     }
+    // A key a table, and a vector's header and heap chunk a document.
+    let keyed = few_docs.iter().filter(|&&d| shared[d]).count();
+    let bytes = keyed * (candidates.tables() * std::mem::size_of::<u64>() + 40);
+    if ceiling.is_some_and(|c| c.passed_with(bytes)) {
+        return false;
+    }
     let seed = config.seed;
     doc_sketches
         .par_iter_mut()
@@ -123,6 +133,7 @@ pub(crate) fn keys_of_few(
                 sketch.keys = candidates.keys_only(shingles.into_iter(), seed).keys;
             }
         });
+    true
 }
 
 /// Whether a run keeps the first pass's word hashes instead of the

@@ -29,7 +29,19 @@ pub const BUCKET_RECENT: usize = 8;
 /// `tables` keys (no shingles) takes part in no pair.
 #[must_use]
 pub fn candidate_pairs(keys: &[&[u64]], tables: usize) -> Vec<(u32, u32)> {
-    candidate_pairs_after(keys, tables, 0, None)
+    candidate_pairs_within(keys, tables, None).expect("pairs are always made without a ceiling")
+}
+
+/// [`candidate_pairs`], or `None` once the process's memory passes
+/// `ceiling` (see [`crate::memory::Ceiling`]): the run is then made again
+/// in chunks.
+#[must_use]
+pub fn candidate_pairs_within(
+    keys: &[&[u64]],
+    tables: usize,
+    ceiling: Option<crate::memory::Ceiling>,
+) -> Option<Vec<(u32, u32)>> {
+    candidate_pairs_after(keys, tables, 0, None, ceiling)
 }
 
 /// The candidate pairs of one bucket whose `members` are in input order, the
@@ -55,6 +67,10 @@ pub fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
 /// A document with a single key (of a single shingle: its key in every
 /// table holds the same documents, its copies) is in the first table only,
 /// which gives the pairs of all of them.
+///
+/// `None` when the process's memory passes `ceiling` (checked as each
+/// table's pairs are added, the walk's growth: see
+/// [`crate::memory::Ceiling`]).
 #[must_use]
 #[allow(clippy::too_many_lines)]
 pub fn candidate_pairs_after(
@@ -62,7 +78,12 @@ pub fn candidate_pairs_after(
     tables: usize,
     base: usize,
     history: Option<&dyn crate::prior::Prior>,
-) -> Vec<(u32, u32)> {
+    ceiling: Option<crate::memory::Ceiling>,
+) -> Option<Vec<(u32, u32)>> {
+    let passed = || ceiling.is_some_and(crate::memory::Ceiling::passed);
+    if passed() {
+        return None;
+    }
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
     // Whether a document's keys put it in table `t`.
     let in_table = |k: &[u64], t: usize| k.len() == tables || (t == 0 && k.len() == 1);
@@ -136,8 +157,9 @@ pub fn candidate_pairs_after(
         .map(|d| u32::try_from(d).expect("fewer than 2^32 documents"))
         .collect();
     if keyed.is_empty() && single.is_empty() {
-        return Vec::new();
+        return Some(Vec::new());
     }
+    let stopped = std::sync::atomic::AtomicBool::new(false);
     let seen = std::sync::Mutex::new(std::collections::HashSet::new());
     // Buffers reused from table to table, one set a thread: a table's own,
     // of a few MB each for many documents, were mapped and faulted in anew
@@ -153,6 +175,9 @@ pub fn candidate_pairs_after(
     let union: std::sync::Mutex<[Vec<u64>; 2]> = std::sync::Mutex::default();
     let group_pairs = |group: std::ops::Range<usize>, stored: Option<&Stored>| {
         group.into_par_iter().for_each(|t| {
+            if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
             // (A thread outside the pool takes the first set; nothing
             // inside runs on other threads while the lock is held.)
             let mut held = pool[rayon::current_thread_index().unwrap_or(0) % pool.len()]
@@ -224,18 +249,31 @@ pub fn candidate_pairs_after(
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let [all, spare] = &mut *union;
+            // The union is made beside the pairs so far: what it adds to
+            // the memory held is checked first.
+            let grow = (all.len() + pairs.len()).saturating_sub(spare.capacity());
+            if ceiling.is_some_and(|c| c.passed_with(grow * std::mem::size_of::<u64>())) {
+                stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
             union_into(all, pairs, spare);
             std::mem::swap(all, spare);
         });
     };
     let stored = stored_of();
+    if passed() {
+        return None;
+    }
     group_pairs(0..tables, stored.as_deref());
     drop(pool);
+    if stopped.into_inner() {
+        return None;
+    }
     let [all, spare] = union
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     drop(spare);
-    all.into_iter().map(unpacked).collect()
+    Some(all.into_iter().map(unpacked).collect())
 }
 
 /// A thread's buffers for [`candidate_pairs_after`]: a table's (key,
