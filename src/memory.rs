@@ -117,7 +117,7 @@ pub fn anonymous_bytes() -> Option<usize> {
 }
 
 /// The `--memory-limit` a run of one chunk was chosen under (its inputs
-/// counted to fit: `Plan::whole_within`): the keys and candidate pairs of a
+/// counted to fit: `Plan::fallback`): the keys and candidate pairs of a
 /// flood of near-identical short records can take more than any count of
 /// bytes and lines foresees, and such a run is then made again in chunks,
 /// where the limit holds. Passed when the process's anonymous memory is

@@ -209,6 +209,19 @@ const WHOLE_RUN_PER_INPUT_BYTE: f64 = crate::memory::WHOLE_RUN_PER_INPUT_BYTE as
 /// count (an estimate: news text packs 2.6 to 5 times).
 const COMPRESSED_TEXT_PER_BYTE: f64 = 4.0;
 
+/// When a run of one chunk is made again in chunks ([`Plan::fallback`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fallback {
+    /// The memory the run may hold: `--memory-limit`, or without it the
+    /// memory available.
+    pub ceiling: usize,
+    /// The limit the run in chunks works under: `--memory-limit`, or half
+    /// of the memory available (as a run too large for it takes).
+    pub limit: usize,
+    /// Whether `--memory-limit` was given.
+    pub given: bool,
+}
+
 /// Every decision about a run, made once; see the module's documentation.
 pub struct Plan {
     /// The validated settings.
@@ -234,11 +247,12 @@ pub struct Plan {
     pub index: IndexUse,
     /// The memory a run in chunks works in; `None`: the run is one chunk.
     pub memory_limit: Option<usize>,
-    /// A run of one chunk chosen under `--memory-limit` (its inputs counted
-    /// to fit): the limit. Should its memory pass it anyway (the candidate
-    /// pairs of a flood of near-identical short records), the run is made
-    /// again in chunks ([`Plan::in_chunks`]).
-    pub whole_within: Option<usize>,
+    /// A run of one chunk of files, chosen under `--memory-limit` (its
+    /// inputs counted to fit) or without one (they were counted to fit in
+    /// the memory available): what memory it may reach, and the chunks it is
+    /// made again in should it pass that anyway (the keys and candidate
+    /// pairs of a flood of near-identical short records; [`Plan::in_chunks`]).
+    pub fallback: Option<Fallback>,
     /// What the pages of a Parquet row group may take while they are read
     /// (a page is decompressed whole): a quarter of `--memory-limit` (4 MiB
     /// at least: a page of the usual 1 MB and a row more always fits), or
@@ -331,8 +345,7 @@ impl Plan {
         check_paths(&request, &index, &inputs, destination.as_ref(), &report)?;
         let mut notes = Vec::new();
         let given_limit = request.memory_limit.is_some();
-        let (memory_limit, whole_within) =
-            run_memory_limit(&request, &config, &inputs, &mut notes)?;
+        let (memory_limit, fallback) = run_memory_limit(&request, &config, &inputs, &mut notes)?;
         Ok(Plan {
             config,
             command: request.command,
@@ -345,7 +358,7 @@ impl Plan {
             step_summary: request.step_summary,
             index,
             memory_limit,
-            whole_within,
+            fallback,
             page_budget: memory_limit.map(|limit| page_budget(limit, given_limit)),
             spool_dir: request.tmp_dir.unwrap_or_else(std::env::temp_dir),
             notes,
@@ -368,11 +381,21 @@ impl Plan {
         }
     }
 
-    /// This run of one chunk ([`Plan::whole_within`]) in chunks under its
-    /// `--memory-limit` instead; `None` for any other run.
+    /// This run of one chunk in chunks instead ([`Plan::fallback`]); `None`
+    /// for a run without a fallback.
     #[must_use]
     pub fn in_chunks(&self) -> Option<Plan> {
-        let limit = self.whole_within?;
+        let Fallback {
+            ceiling,
+            limit,
+            given,
+        } = self.fallback?;
+        let [ceiling, limit] = [ceiling, limit].map(|b| human_bytes(b as u64));
+        let note = if given {
+            format!("note: the run grew past --memory-limit {limit} as one chunk (its inputs counted to fit): working in chunks instead (same output)")
+        } else {
+            format!("note: the run grew past the {ceiling} of memory available as one chunk (its inputs counted to fit): working in chunks, as --memory-limit {limit} does (same output; pass --memory-limit to choose)")
+        };
         Some(Plan {
             config: self.config.clone(),
             command: self.command.clone(),
@@ -384,15 +407,11 @@ impl Plan {
             format: self.format,
             step_summary: self.step_summary.clone(),
             index: self.index.clone(),
-            memory_limit: Some(limit),
-            whole_within: None,
-            page_budget: Some(page_budget(limit, true)),
+            memory_limit: Some(self.fallback?.limit),
+            fallback: None,
+            page_budget: Some(page_budget(self.fallback?.limit, given)),
             spool_dir: self.spool_dir.clone(),
-            notes: if self.quiet {
-                Vec::new()
-            } else {
-                vec![format!("note: the run grew past --memory-limit {} as one chunk (its inputs counted to fit): working in chunks instead (same output)", human_bytes(limit as u64))]
-            },
+            notes: if self.quiet { Vec::new() } else { vec![note] },
             quiet: self.quiet,
             verbose: self.verbose,
             streams: self.streams.clone(),
@@ -620,14 +639,13 @@ fn page_budget(limit: usize, given: bool) -> u64 {
 
 /// The memory limit a run works under: `--memory-limit` as given, or one
 /// chosen when a whole run would not fit (saying so in `notes`), or none;
-/// and the `--memory-limit` a run of one chunk was chosen under
-/// ([`Plan::whole_within`]).
+/// and for a run of one chunk of files, its [`Fallback`].
 fn run_memory_limit(
     request: &Request,
     config: &Config,
     inputs: &[InputPath],
     notes: &mut Vec<String>,
-) -> Result<(Option<usize>, Option<usize>)> {
+) -> Result<(Option<usize>, Option<Fallback>)> {
     check_available_memory_variable()?;
     Ok(match &request.memory_limit {
         Some(_) if config.keep != Keep::First => {
@@ -636,13 +654,20 @@ fn run_memory_limit(
         Some(given) => {
             let limit = memory_limit(given, request.quiet, notes)?;
             if fits_whole(inputs, limit) {
-                (None, Some(limit))
+                let fallback = Fallback {
+                    ceiling: limit,
+                    limit,
+                    given: true,
+                };
+                (None, Some(fallback))
             } else {
                 (Some(limit), None)
             }
         }
         None if config.keep != Keep::First => (None, None),
-        None => (needs_chunks(inputs).inspect(|&(needed, available, limit)| {
+        None => match needs_chunks(inputs) {
+            None => (None, fallback_of_files(inputs)),
+            chunks => (chunks.inspect(|&(needed, available, limit)| {
             if !request.quiet {
                 notes.push(format!(
                     "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
@@ -652,6 +677,26 @@ fn run_memory_limit(
                 ));
             }
         }).map(|(_, _, limit)| limit), None),
+        },
+    })
+}
+
+/// The [`Fallback`] of a run of one chunk without `--memory-limit`: the
+/// memory available its ceiling, half of it the limit of its chunks; none
+/// when an input is not a file (standard input, a pipe: read once, it could
+/// not be read again) or the memory available is not known.
+fn fallback_of_files(inputs: &[InputPath]) -> Option<Fallback> {
+    if inputs
+        .iter()
+        .any(|i| i.is_stdin() || crate::input::regular_size(&i.path).is_none())
+    {
+        return None;
+    }
+    let available = usize::try_from(crate::memory::available()?).unwrap_or(usize::MAX);
+    Some(Fallback {
+        ceiling: available,
+        limit: available / 2,
+        given: false,
     })
 }
 

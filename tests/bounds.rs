@@ -973,4 +973,21 @@ fn a_whole_run_past_its_memory_limit_is_made_again_in_chunks() {
     assert!(whole_report == limited_report, "the reports differ");
     assert_eq!(whole_report["near_duplicates"]["dropped_documents"], 9_999);
     assert!(!d.join("spool").exists(), "the spool directory is left");
+    // Without a limit, counted to fit in the memory available (here said
+    // to be 16M), the same: made again in chunks under half of it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .current_dir(d)
+        .env_clear()
+        .env("NEARDUP_AVAILABLE_MEMORY", "16M")
+        .args(["clean", "-o", "auto.jsonl", "near.jsonl"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("the run grew past the 16.0M of memory available as one chunk")
+            && said.contains("as --memory-limit 8.0M does"),
+        "{said}"
+    );
+    assert_eq!(whole, std::fs::read(d.join("auto.jsonl")).unwrap());
 }
