@@ -244,6 +244,12 @@ pub fn candidate_pairs_after(
             {
                 return;
             }
+            // What the table's pairs add to the memory held, first.
+            let more = pair_count(buckets).saturating_sub(pairs.capacity());
+            if ceiling.is_some_and(|c| c.passed_with(more * std::mem::size_of::<u64>())) {
+                stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
             table_pairs(buckets, (base, keys.len()), place, pairs);
             let mut union = union
                 .lock()
@@ -332,6 +338,21 @@ fn table_pairs(
     }
 }
 
+/// How many pairs [`table_pairs`] makes of `buckets`: each later member of
+/// a bucket (not the index's) with at most [`BUCKET_FIRST`] and
+/// [`BUCKET_RECENT`] earlier ones.
+fn pair_count(buckets: &[u32]) -> usize {
+    let (mut count, mut at) = (0, 0);
+    while at < buckets.len() {
+        let (len, prior) = (buckets[at] as usize, buckets[at + 1] as usize);
+        count += (prior.max(1)..len)
+            .map(|i| i.min(BUCKET_FIRST + BUCKET_RECENT))
+            .sum::<usize>();
+        at += 2 + len;
+    }
+    count
+}
+
 /// The index's members of buckets: (table, key, document), sorted.
 type Stored = [(u32, u64, u32)];
 
@@ -402,6 +423,23 @@ mod tests {
         assert_eq!(candidate_pairs(&keys, 2), [(0, 2), (1, 3)]);
         let keys: [&[u64]; 4] = [&[], &[2, 20], &[1, 30], &[3, 20]];
         assert_eq!(candidate_pairs(&keys, 2), [(1, 3)]);
+    }
+
+    #[test]
+    fn pair_count_is_what_table_pairs_makes() {
+        // Buckets of 2, 9, 17 and 40 members, the last with 5 of the index's.
+        let mut buckets = Vec::new();
+        let mut next = 100u32;
+        for (len, prior) in [(2u32, 0u32), (9, 0), (17, 0), (40, 5)] {
+            buckets.extend([len, prior]);
+            buckets.extend(next..next + len);
+            next += len;
+        }
+        let (mut place, mut out) = (Vec::new(), Vec::new());
+        table_pairs(&buckets, (100, 68), &mut place, &mut out);
+        assert_eq!(pair_count(&buckets), out.len());
+        // 1, 1..8, 1..16, and 5..16 then 16 for each of 17..39.
+        assert_eq!(out.len(), 1 + 36 + 136 + (126 + 23 * 16));
     }
 
     #[test]
