@@ -167,12 +167,24 @@ pub fn candidate_pairs_after(
     // pairs and each union of them, made anew in the heap's free holes,
     // faulted in pages of their own (the 19 MB corpus: 4 MiB more resident
     // during this walk, the documents stage's peak). The union of the
-    // tables' pairs so far is one for all threads, with room for the next
-    // (the same whichever thread took which table, in whatever order).
+    // tables' pairs so far is one for all threads (the same whichever thread
+    // took which table, in whatever order), in parts by the later document,
+    // each joined under its own lock: two threads' tables join it at once
+    // (one at a time, the union was 62% of a flood of near-identical
+    // records' time), each thread with room for one part's next union,
+    // reused from part to part (room for the whole union doubled it).
     let pool: Vec<std::sync::Mutex<Buffers>> = (0..rayon::current_num_threads().max(1))
         .map(|_| std::sync::Mutex::default())
         .collect();
-    let union: std::sync::Mutex<[Vec<u64>; 2]> = std::sync::Mutex::default();
+    let union: Vec<std::sync::Mutex<Vec<u64>>> = (0..UNION_PARTS)
+        .map(|_| std::sync::Mutex::default())
+        .collect();
+    // The first later document of each part, packed as its pairs' least.
+    let part_start = |r: usize| {
+        u64::from(
+            base + u32::try_from(r * keys.len() / UNION_PARTS).expect("fewer than 2^32 documents"),
+        ) << 32
+    };
     let group_pairs = |group: std::ops::Range<usize>, stored: Option<&Stored>| {
         group.into_par_iter().for_each(|t| {
             if stopped.load(std::sync::atomic::Ordering::Relaxed) {
@@ -183,7 +195,7 @@ pub fn candidate_pairs_after(
             let mut held = pool[rayon::current_thread_index().unwrap_or(0) % pool.len()]
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let (bucketed, buckets, bytes, (place, pairs)) = &mut *held;
+            let (bucketed, buckets, bytes, (place, pairs, spare)) = &mut *held;
             bucketed.clear();
             bucketed.extend(keyed.iter().map(|&d| (keys[d as usize][t], base + d)));
             if t == 0 {
@@ -251,19 +263,31 @@ pub fn candidate_pairs_after(
                 return;
             }
             table_pairs(buckets, (base, keys.len()), place, pairs);
-            let mut union = union
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let [all, spare] = &mut *union;
-            // The union is made beside the pairs so far: what it adds to
-            // the memory held is checked first.
-            let grow = (all.len() + pairs.len()).saturating_sub(spare.capacity());
-            if ceiling.is_some_and(|c| c.passed_with(grow * std::mem::size_of::<u64>())) {
-                stopped.store(true, std::sync::atomic::Ordering::Relaxed);
-                return;
+            let mut from = 0;
+            for (r, part) in union.iter().enumerate() {
+                let to = if r + 1 == UNION_PARTS {
+                    pairs.len()
+                } else {
+                    from + pairs[from..].partition_point(|&p| p < part_start(r + 1))
+                };
+                let ours = &pairs[from..to];
+                from = to;
+                if ours.is_empty() {
+                    continue;
+                }
+                let mut all = part
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                // A part's union is made beside its pairs so far: what it
+                // adds to the memory held is checked first.
+                let grow = (all.len() + ours.len()).saturating_sub(spare.capacity());
+                if ceiling.is_some_and(|c| c.passed_with(grow * std::mem::size_of::<u64>())) {
+                    stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+                union_into(&all, ours, spare);
+                std::mem::swap(&mut *all, spare);
             }
-            union_into(all, pairs, spare);
-            std::mem::swap(all, spare);
         });
     };
     let stored = stored_of();
@@ -275,21 +299,32 @@ pub fn candidate_pairs_after(
     if stopped.into_inner() {
         return None;
     }
-    let [all, spare] = union
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    drop(spare);
-    Some(all.into_iter().map(unpacked).collect())
+    // The parts in order, each let go once copied.
+    let parts: Vec<Vec<u64>> = union
+        .into_iter()
+        .map(|p| {
+            p.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        all.extend(part.into_iter().map(unpacked));
+    }
+    Some(all)
 }
+
+/// Parts of the union of [`candidate_pairs_after`], by the later document.
+const UNION_PARTS: usize = 16;
 
 /// A thread's buffers for [`candidate_pairs_after`]: a table's (key,
 /// document) list, its buckets and their bytes, where each document is in
-/// them and its pairs.
+/// them, its pairs and room for a part of their union.
 type Buffers = (
     Vec<(u64, u32)>,
     Vec<u32>,
     Vec<u8>,
-    (Vec<(u32, u32)>, Vec<u64>),
+    (Vec<(u32, u32)>, Vec<u64>, Vec<u64>),
 );
 
 /// Marks a document in no bucket of two or more of a table (see
