@@ -41,7 +41,18 @@ impl Compression {
         if extension == "Z" {
             return Some("compress");
         }
+        // An archive: neardup writes one stream, never a tar or zip of
+        // files (`-o out.tgz` wrote plain text under a gzip name, `-o
+        // out.tar.gz` a gzip stream that no tar reads).
+        let tar_inside = Path::new(path.file_stem()?)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tar"));
         Some(match extension.to_ascii_lowercase().as_str() {
+            _ if tar_inside => "tar archives",
+            "tar" | "tgz" | "taz" | "tzst" | "tlz" => "tar archives",
+            "zip" => "zip archives",
+            "7z" => "7-Zip archives",
+            "rar" => "RAR archives",
             "bz2" | "bz" | "tbz" | "tbz2" => "bzip2",
             "xz" | "txz" => "xz",
             "lzma" => "lzma",

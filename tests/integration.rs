@@ -2,6 +2,7 @@
 
 mod bombs;
 mod bounds;
+mod careless;
 mod check;
 mod chunked;
 mod cli;
