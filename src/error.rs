@@ -119,6 +119,10 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The run was withdrawn by what drives it (a library caller whose
+    /// callback raised, or who was interrupted) before it changed any file.
+    #[error("{0}")]
+    Withdrawn(String),
 }
 
 /// Shorthand for results of this crate.

@@ -43,12 +43,16 @@ impl Use {
     }
 }
 
+mod created;
 mod dirs;
 mod distinct;
 mod durable;
 mod exhausted;
 mod stdio;
 
+pub use created::{
+    current_run, enter_run, forget_created, keep_created, note_created, remove_created, RunScope,
+};
 pub use dirs::create_dirs;
 use dirs::made_dirs;
 pub use distinct::check_distinct;
@@ -289,19 +293,11 @@ impl Target {
 /// Temporary files alive now, removed if the process is interrupted.
 static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
-/// Directories and lock files this run created, removed again if it fails
-/// ([`remove_created`]) or is interrupted.
-static CREATED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
 /// Directories already swept of dead processes' temporary files.
 static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
 fn live() -> MutexGuard<'static, BTreeSet<PathBuf>> {
     LIVE.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn created() -> MutexGuard<'static, Vec<PathBuf>> {
-    CREATED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The directory a run in chunks spools to (`--tmp-dir`, or `TMPDIR`'s),
@@ -335,35 +331,6 @@ impl Drop for SpoolDir {
             forget_created(&dir);
         }
     }
-}
-
-/// Notes a file this run created (a lock file), removed if the run is
-/// interrupted; [`forget_created`] when it is removed or kept.
-pub fn note_created(path: &Path) {
-    created().push(path.to_owned());
-}
-
-/// Forgets a file noted by [`note_created`].
-pub fn forget_created(path: &Path) {
-    created().retain(|p| p != path);
-}
-
-/// Removes what this run created and noted (directories, newest first, when
-/// empty; lock files), after a failure: a failed run leaves every file and
-/// directory as it was.
-pub fn remove_created() {
-    let mut created = created();
-    for path in created.drain(..).rev() {
-        if std::fs::remove_dir(&path).is_err() && path.is_file() {
-            let _ = std::fs::remove_file(&path);
-        }
-    }
-}
-
-/// Keeps what this run created (it succeeded): a later run in this process
-/// that fails does not remove it.
-pub fn keep_created() {
-    created().clear();
 }
 
 /// A temporary file beside its target, removed unless renamed over it.
@@ -815,7 +782,7 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
                 for path in live.iter() {
                     let _ = std::fs::remove_file(path);
                 }
-                remove_created();
+                created::remove_all_created();
                 let status = if signal == SIGBUS {
                     // The faulting thread retries its read (and faults)
                     // until the process ends here.

@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 mod spark;
@@ -106,6 +107,8 @@ struct PyProgress {
     callback: Option<Py<PyAny>>,
     said: Mutex<Vec<String>>,
     raised: Raised,
+    /// Set by SIGINT while the run goes on (Python's own handler runs too).
+    interrupted: Arc<AtomicBool>,
 }
 
 impl PyProgress {
@@ -137,6 +140,21 @@ impl Progress for PyProgress {
     }
     fn finish(&self) {
         self.call(|py| Ok(("finish",).into_pyobject(py)?.into_any()));
+    }
+    /// A callback that raised (the progress callable, which the engine
+    /// cannot stop on, included), or Ctrl-C while the engine ran (which
+    /// Python turns into `KeyboardInterrupt` only once the run returns, and
+    /// only on the main thread, while the engine commits on a thread of its
+    /// pool): the run is withdrawn before any file is renamed into place,
+    /// and the exception is raised to the caller with every file as it was.
+    fn proceed(&self) -> Result<(), String> {
+        if self.interrupted.load(Ordering::Relaxed) {
+            return Err("interrupted (Ctrl-C): stopped before writing anything".into());
+        }
+        match &*self.raised.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some(e) => Err(format!("stopped before writing anything: {e}")),
+            None => Ok(()),
+        }
     }
 }
 
@@ -408,6 +426,9 @@ fn run(
     progress: Option<Py<PyAny>>,
     build: Option<PathBuf>,
 ) -> PyResult<Ran> {
+    // A run of its own: another thread's run that fails leaves this one's
+    // directories and lock files alone.
+    let _run = neardup::target::RunScope::enter();
     let options = Options {
         given: options.copy()?,
         function: match command {
@@ -484,10 +505,15 @@ fn run(
     };
     options.done()?;
     let plan = Plan::new(config, request).map_err(|e| usage(&e))?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    // Beside Python's handler, which signal-hook calls after this flag is set.
+    let hook =
+        signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted)).ok();
     let progress = PyProgress {
         callback: progress,
         said: Mutex::new(Vec::new()),
         raised: Arc::clone(&raised),
+        interrupted,
     };
     let (status, errors) = py.detach(|| match neardup::run(&plan, &progress) {
         Ok(status) => (status, Vec::new()),
@@ -496,6 +522,9 @@ fn run(
             failure.errors().map(|e| (kind(e), e.to_string())).collect(),
         ),
     });
+    if let Some(hook) = hook {
+        signal_hook::low_level::unregister(hook);
+    }
     drop(plan);
     if status == ExitStatus::Error {
         // A failed run leaves no directory or lock file it made.
@@ -506,6 +535,8 @@ fn run(
     if let Some(err) = raised.lock().unwrap_or_else(PoisonError::into_inner).take() {
         return Err(err);
     }
+    // Ctrl-C during the run: KeyboardInterrupt now (on the main thread).
+    py.check_signals()?;
     let status = match status {
         ExitStatus::Success => 0,
         ExitStatus::Duplicates => 1,
@@ -549,6 +580,7 @@ type Answer<T> = (Option<T>, Option<(&'static str, String)>);
 #[pyfunction]
 #[allow(clippy::needless_pass_by_value)]
 fn index_merge(py: Python<'_>, a: PathBuf, b: PathBuf, output: PathBuf) -> Answer<(usize, usize)> {
+    let _run = neardup::target::RunScope::enter();
     match py.detach(|| neardup::store::merge_files(&a, &b, &output)) {
         Ok(counts) => {
             neardup::target::keep_created();

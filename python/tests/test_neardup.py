@@ -458,3 +458,94 @@ def test_the_readme_example_says_what_it_gives():
         else:
             exec(statement, namespace)
     assert checked == 2
+
+
+def test_a_progress_callback_that_raises_changes_no_file(tmp_path):
+    # The engine cannot stop on a progress callback; it ran on and wrote
+    # the --out-dir tree and the updated index, then raised.
+    records = corpus(40)
+    given = tmp_path / "given.jsonl"
+    write_jsonl(given, records)
+
+    def stop(event):
+        if event[0] == "stage":
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        neardup.clean(paths=[given], out_dir=tmp_path / "od", progress=stop)
+    index = neardup.Index.create(tmp_path / "seen.ndx")
+    with pytest.raises(RuntimeError, match="stop"):
+        index.update(records, progress=stop)
+    with pytest.raises(RuntimeError, match="stop"):
+        neardup.Index.build(tmp_path / "built.ndx", records, progress=stop)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["given.jsonl"]
+
+
+def test_ctrl_c_during_a_run_changes_no_file(tmp_path):
+    # SIGINT while the engine runs (sent from the callback, on a thread of
+    # the engine's pool): KeyboardInterrupt once it returns, as before, but
+    # nothing written (the run committed on a thread where Python's handler
+    # does not run, and wrote the tree and the index).
+    import subprocess
+    import sys
+    import textwrap
+
+    write_jsonl(tmp_path / "given.jsonl", corpus(40))
+    script = textwrap.dedent(
+        """
+        import os, signal, neardup
+        def interrupt(event):
+            if event[0] == "stage":
+                os.kill(os.getpid(), signal.SIGINT)
+        for run in (
+            lambda: neardup.clean(paths=["given.jsonl"], out_dir="od", progress=interrupt),
+            lambda: neardup.scan(paths=["given.jsonl"], index="seen.ndx", update=True, progress=interrupt),
+        ):
+            try:
+                run()
+                print("finished")
+            except KeyboardInterrupt:
+                print("interrupted")
+        print(sorted(os.listdir(".")))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == ["interrupted", "interrupted", "['given.jsonl']"], done.stdout
+
+
+def test_a_run_that_fails_leaves_another_threads_lock_alone(tmp_path):
+    # What runs create (directories, lock files) was one list for the
+    # process: a run failing on one thread removed the lock file of an
+    # update running on another, while that update held it.
+    given = tmp_path / "given.jsonl"
+    write_jsonl(given, corpus(40))
+    index = tmp_path / "new" / "seen.ndx"
+    lock = tmp_path / "new" / "seen.ndx.lock"
+    started, failed = threading.Event(), threading.Event()
+    done = []
+
+    def wait(event):
+        if event[0] == "stage" and not started.is_set():
+            started.set()
+            failed.wait(60)
+
+    def update():
+        neardup.scan(paths=[given], index=index, update=True, progress=wait)
+        done.append("updated")
+
+    a = threading.Thread(target=update)
+    a.start()
+    try:
+        assert started.wait(60)
+        assert lock.exists()
+        with pytest.raises(neardup.NeardupOSError):
+            neardup.scan(paths=[tmp_path / "missing.jsonl"])
+        assert lock.exists()
+    finally:
+        failed.set()
+        a.join()
+    assert done == ["updated"]
+    assert neardup.Index(index).documents == 40

@@ -2,7 +2,6 @@
 //! parents of `-o`, the spool directory), each noted so that a run that
 //! fails removes them again.
 
-use super::created;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
@@ -30,7 +29,7 @@ pub(super) fn made_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     for d in missing.into_iter().rev() {
         match std::fs::create_dir(d) {
             Ok(()) => {
-                created().push(d.to_owned());
+                super::note_created(d);
                 made.push(d.to_owned());
             }
             Err(e) if e.kind() == ErrorKind::AlreadyExists && d.is_dir() => {}
