@@ -1935,6 +1935,187 @@ def case_s23_dirs():
                 row(f"s23-dirs: {how} {where}", f"neardup clean --memory-limit 64K {how} {where} r.jsonl", "exit 2 saying what is not a directory; nothing made", f"exit {code}; {short(err, 80)}", ok)
 
 
+def case_s24_archives():
+    """Session 24: an output named as an archive (`-o out.tgz` wrote plain
+    text under a gzip name, `out.tar.gz` a gzip stream no tar reads, `.zip`
+    and `.7z` plain text): refused by name, exit 2, nothing written."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        for args in [["-o", "out.tgz"], ["-o", "out.tar.gz"], ["-o", "OUT.TAR.ZST"], ["-o", "out.tar"], ["-o", "out.zip"], ["-o", "out.7z"],
+                     ["-o", "o.jsonl", "--report", "r.json.tgz"], ["-o", "o.jsonl", "--html", "p.html.zip"]]:
+            before = sorted(os.listdir(d))
+            code, _, err = nd(["clean", "-q", "r.jsonl", *args], d)
+            ok = code == 2 and "archives" in err and sorted(os.listdir(d)) == before
+            row(f"s24-archives: clean {' '.join(args)}", f"neardup clean r.jsonl {' '.join(args)}", "exit 2 naming the archive; nothing written",
+                f"exit {code}; {short(err, 70)}" + ("" if sorted(os.listdir(d)) == before else f"; WROTE {sorted(set(os.listdir(d)) - set(before))}"), ok)
+
+
+def index_docs(d, name):
+    code, out, _ = nd(["index", "stats", "--json", name], d)
+    return json.loads(out)["documents"] if code == 0 else None
+
+
+def case_s24_merge():
+    """Session 24: `index merge` corner cases: an index merged with an empty
+    one, then with itself again (a copy of its documents under another
+    header); indexes of other settings; a cut, a flipped header and a
+    flipped data chunk, as A, as B, and with -o onto the other input."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        open(os.path.join(d, "empty.jsonl"), "w").close()
+        nd(["index", "build", "-q", "r.jsonl", "-o", "a.ndx"], d)
+        nd(["index", "build", "-q", "empty.jsonl", "-o", "e.ndx"], d)
+        nd(["index", "build", "-q", "a.txt", "-o", "b.ndx"], d)
+        nd(["index", "merge", "a.ndx", "e.ndx", "-o", "ae.ndx"], d)
+        code, _, err = nd(["index", "merge", "ae.ndx", "a.ndx", "-o", "aea.ndx"], d)
+        docs = index_docs(d, "aea.ndx") if code == 0 else None
+        row("s24-merge: (a + empty) + a", "neardup index merge a.ndx e.ndx -o ae.ndx; neardup index merge ae.ndx a.ndx -o aea.ndx",
+            "refused (exit 2), or each of a's 40 documents once", f"exit {code}; {docs} documents; {short(err, 60)}", code == 2 or docs == 40)
+        for flags, name in [(["--seed", "7"], "seed"), (["--level", "docs"], "level"), (["--doc-shingle", "4"], "doc-shingle"), (["--threshold", "0.7"], "threshold")]:
+            nd(["index", "build", "-q", *flags, "a.txt", "-o", f"x-{name}.ndx"], d)
+            code, _, err = nd(["index", "merge", "a.ndx", f"x-{name}.ndx", "-o", "m.ndx"], d)
+            row(f"s24-merge: an index of other settings ({' '.join(flags)})", f"neardup index merge a.ndx x-{name}.ndx -o m.ndx", "exit 2 naming the setting; no m.ndx",
+                f"exit {code}; {short(err, 70)}", code == 2 and "other settings" in err and not os.path.exists(os.path.join(d, "m.ndx")))
+        with open(os.path.join(d, "b.ndx"), "rb") as f:
+            whole = f.read()
+        bad = {"cut.ndx": whole[: len(whole) // 2], "head.ndx": whole[:40] + bytes([whole[40] ^ 0xFF]) + whole[41:],
+               "chunk.ndx": whole[: len(whole) // 2] + bytes([whole[len(whole) // 2] ^ 1]) + whole[len(whole) // 2 + 1:]}
+        for name, data in bad.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            for a, b, out in [(name, "a.ndx", "m.ndx"), ("a.ndx", name, "m.ndx"), ("a.ndx", name, "a.ndx")]:
+                before = {p: sha(os.path.join(d, p)) for p in ("a.ndx", name)}
+                code, _, err = nd(["index", "merge", a, b, "-o", out], d)
+                same = before == {p: sha(os.path.join(d, p)) for p in ("a.ndx", name)}
+                made = os.path.exists(os.path.join(d, "m.ndx"))
+                row(f"s24-merge: {a} + {b} -o {out}", f"neardup index merge {a} {b} -o {out}", "exit 2 naming the corrupt index; nothing written",
+                    f"exit {code}; {short(err, 60)}" + ("" if same else "; CHANGED") + ("; m.ndx WRITTEN" if made else ""), code == 2 and name in err and same and not made)
+
+
+def case_s24_html():
+    """Session 24: ids and texts that would end the page's script element or
+    inject markup (`</script>`, `<!--`, U+2028, an `<img onerror>`), in the
+    HTML report whole, in chunks and on standard output: the page holds no
+    `</script` but its own three; and a 1 MB id."""
+    body = "A paragraph long enough to be judged on its own words, as any other one here."
+    ids = ["</script><script>alert(1)</script>", "<!--", "x\u2028y", "<img src=x onerror=alert(2)>", "a\"b'c", "\x1b[31mred", "]]><!"]
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "h.jsonl"), "w") as f:
+            for x in ids:
+                f.write(json.dumps({"id": x, "text": body + "\n\n</script><script>alert(3)</script> " + body}) + "\n")
+        for args, page in [(["scan", "-q", "h.jsonl", "--html", "p.html"], "p.html"), (["scan", "-q", "--memory-limit", "64K", "--tmp-dir", d, "h.jsonl", "--html", "p.html"], "p.html"),
+                           (["scan", "-q", "--output-format", "html", "h.jsonl"], None)]:
+            code, out, err = nd(args, d)
+            html = out.decode("utf-8", "replace") if page is None else open(os.path.join(d, page), encoding="utf-8").read()
+            closes = html.count("</script")
+            shown = " ".join(a for a in args if a != d)
+            row(f"s24-html: hostile ids, {shown[:50]}", f"neardup {shown}", "exit 0; only the page's own 3 `</script`", f"exit {code}; {closes} `</script`", code == 0 and closes == 3)
+        with open(os.path.join(d, "big.jsonl"), "w") as f:
+            for i in range(3):
+                f.write(json.dumps({"id": "<" * (1 << 20) + str(i), "text": body}) + "\n")
+        code, _, err = nd(["scan", "-q", "big.jsonl", "--html", "b.html"], d)
+        closes = open(os.path.join(d, "b.html"), encoding="utf-8").read().count("</script") if code == 0 else None
+        row("s24-html: ids of 1 MB of `<`", "neardup scan big.jsonl --html b.html", "exit 0; 3 `</script`", f"exit {code}; {closes}; {short(err, 50)}", code == 0 and closes == 3)
+
+
+def case_s24_parquet_ids():
+    """Session 24: Parquet id columns of NaN (become null), timestamps,
+    dates and decimals: a run, or exit 2 naming the column; never a panic."""
+    try:
+        import datetime
+        import decimal
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        row("s24-parquet-ids", "", "", "skipped (no pyarrow)", True)
+        return
+    body = "A paragraph long enough to be judged on its own words, as any other one here."
+    texts = [body, body, "something else entirely different with its own many words ok"]
+    columns = {"nan": [float("nan"), float("nan"), 1.5], "timestamp": [datetime.datetime(2024, 1, i) for i in (1, 2, 3)],
+               "date": [datetime.date(2024, 1, 1)] * 3, "decimal": [decimal.Decimal("1.10"), decimal.Decimal("2.20"), decimal.Decimal("3.30")]}
+    with tempfile.TemporaryDirectory() as d:
+        for name, ids in columns.items():
+            pq.write_table(pa.table({"id": ids, "text": texts}), os.path.join(d, f"{name}.parquet"))
+            code, out, err = nd(["clean", "-q", f"{name}.parquet", "-o", "o.parquet", "--report", "r.json", "--json"], d)
+            ok = not crashed(code, err) and (code == 0 or (code == 2 and '"id"' in err))
+            row(f"s24-parquet-ids: an id column of {name}", f"neardup clean {name}.parquet -o o.parquet", "exit 0, or exit 2 naming the column", f"exit {code}; {short(err, 70)}", ok)
+
+
+PY_PRELUDE = """
+import neardup, os, json, signal, threading
+body = "A paragraph long enough to be judged on its own words, as any other one here."
+recs = [{"id": i, "text": body if i % 2 else body + " and some more words to be different"} for i in range(40)]
+open("given.jsonl", "w").write("".join(json.dumps(r) + "\\n" for r in recs))
+def stop(event):
+    if event[0] == "stage":
+        raise RuntimeError("stop")
+def interrupt(event):
+    if event[0] == "stage":
+        os.kill(os.getpid(), signal.SIGINT)
+def attempt(run):
+    try:
+        run()
+        print("finished")
+    except BaseException as e:
+        print(type(e).__name__)
+"""
+
+
+def case_s24_python():
+    """Session 24: the Python package (NEARDUP_PYTHON, default this
+    interpreter; skipped when it cannot import neardup) used carelessly: a
+    progress callback that raises, Ctrl-C while the engine runs, a generator
+    that raises during an update, a run failing on one thread while another
+    holds an index's lock, options of the wrong type: a Python exception,
+    never a crash, and no file changed by a run that raised."""
+    python = os.environ.get("NEARDUP_PYTHON", sys.executable)
+    if subprocess.run([python, "-c", "import neardup"], capture_output=True).returncode != 0:
+        row("s24-python", "", "", f"skipped ({python} cannot import neardup)", True)
+        return
+    cases = [
+        ("a progress callback raises in clean(out_dir=)", "attempt(lambda: neardup.clean(paths=['given.jsonl'], out_dir='od', progress=stop))", "RuntimeError"),
+        ("a progress callback raises in an update", "attempt(lambda: neardup.Index.create('seen.ndx').update(recs, progress=stop))", "RuntimeError"),
+        ("a progress callback raises in Index.build", "attempt(lambda: neardup.Index.build('built.ndx', recs, progress=stop))", "RuntimeError"),
+        ("Ctrl-C during clean(out_dir=)", "attempt(lambda: neardup.clean(paths=['given.jsonl'], out_dir='od', progress=interrupt))", "KeyboardInterrupt"),
+        ("Ctrl-C during scan(index=, update=True)", "attempt(lambda: neardup.scan(paths=['given.jsonl'], index='seen.ndx', update=True, progress=interrupt))", "KeyboardInterrupt"),
+        ("a generator raising during an update", "def g():\n    yield from recs\n    raise ValueError('boom')\nattempt(lambda: neardup.Index.create('seen.ndx').update(g()))", "ValueError"),
+        ("threads=2**70", "attempt(lambda: neardup.clean(recs, threads=2**70))", "TypeError"),
+        ("memory_limit=-5", "attempt(lambda: neardup.clean(recs, memory_limit=-5))", "TypeError"),
+        ("threshold=nan", "attempt(lambda: neardup.clean(recs, threshold=float('nan')))", "NeardupError"),
+        ("a record whose text is None", "attempt(lambda: neardup.clean([{'id': 1, 'text': None}]))", "NeardupError"),
+        ("Index.build over its own input", "attempt(lambda: neardup.Index.build('given.jsonl', paths=['given.jsonl']))", "NeardupError"),
+        ("Index of a FIFO", "os.mkfifo('f.ndx')\nattempt(lambda: neardup.Index('f.ndx'))\nos.remove('f.ndx')", "NeardupError"),
+    ]
+    for name, code, expected in cases:
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([python, "-c", PY_PRELUDE + code + "\nprint(sorted(os.listdir('.')))"], cwd=d, capture_output=True, text=True, timeout=120)
+            lines = p.stdout.split("\n")
+            got, left = (lines[0], lines[1]) if len(lines) > 1 else (p.stdout, "")
+            ok = p.returncode == 0 and got == expected and left == "['given.jsonl']"
+            row(f"s24-python: {name}", code.splitlines()[-1][:90], f"{expected}; nothing but given.jsonl", f"rc {p.returncode}; {got}; {left} {short(p.stderr, 60)}", ok)
+    script = PY_PRELUDE + """
+started, failed = threading.Event(), threading.Event()
+def wait(event):
+    if event[0] == "stage" and not started.is_set():
+        started.set()
+        failed.wait(60)
+a = threading.Thread(target=lambda: neardup.scan(paths=["given.jsonl"], index="new/seen.ndx", update=True, progress=wait))
+a.start()
+started.wait(60)
+attempt(lambda: neardup.scan(paths=["missing.jsonl"]))
+print(os.path.exists("new/seen.ndx.lock"))
+failed.set()
+a.join()
+"""
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.run([python, "-c", script], cwd=d, capture_output=True, text=True, timeout=120)
+        lines = p.stdout.split("\n")
+        ok = p.returncode == 0 and lines[:2] == ["NeardupOSError", "True"]
+        row("s24-python: a run failing on one thread while another holds an index's lock", "neardup.scan(missing) beside neardup.scan(index=, update=True) on a thread",
+            "NeardupOSError; the other's lock file still there", f"rc {p.returncode}; {lines[:2]} {short(p.stderr, 60)}", ok)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -1997,6 +2178,11 @@ def main():
         ("s23-names", case_s23_names),
         ("s23-resident", case_s23_resident),
         ("s23-dirs", case_s23_dirs),
+        ("s24-archives", case_s24_archives),
+        ("s24-merge", case_s24_merge),
+        ("s24-html", case_s24_html),
+        ("s24-parquet-ids", case_s24_parquet_ids),
+        ("s24-python", case_s24_python),
     ]:
         if args.only in name:
             try:
