@@ -141,3 +141,111 @@ fn batches_of(path: &std::path::Path) -> Vec<RecordBatch> {
         .map(Result::unwrap)
         .collect()
 }
+
+/// An id or `--keep newest:` column of timestamps, dates, decimals or UUIDs
+/// (common in datasets: pandas and Spark write them) stopped the run
+/// (`column "id" holds Timestamp(µs), not strings or numbers`). Each is read
+/// as the ISO 8601 string (or digits, or UUID) a JSON Lines record holds.
+#[test]
+fn id_and_keep_columns_of_times_dates_decimals_and_uuids_are_read() {
+    use arrow_array::{
+        Date32Array, Decimal128Array, FixedSizeBinaryArray, TimestampMicrosecondArray,
+        TimestampMillisecondArray,
+    };
+    let dir = tempdir();
+    let body = "A paragraph long enough to be judged on its own words, as any other.";
+    let day = 86_400_i64;
+    let fields = vec![
+        Field::new("text", DataType::Utf8, false),
+        Field::new(
+            "ts",
+            DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, None),
+            false,
+        ),
+        Field::new(
+            "scraped",
+            DataType::Timestamp(arrow_schema::TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("day", DataType::Date32, false),
+        Field::new("price", DataType::Decimal128(7, 2), false),
+        Field::new("uuid", DataType::FixedSizeBinary(16), false),
+    ];
+    let schema = Arc::new(Schema::new(fields));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![body, body, "Other words entirely."])),
+        Arc::new(TimestampMicrosecondArray::from(vec![
+            19_723 * day * 1_000_000 + 1_500_000,
+            19_724 * day * 1_000_000,
+            0,
+        ])),
+        Arc::new(
+            TimestampMillisecondArray::from(vec![19_723 * day * 1000, 19_725 * day * 1000, 0])
+                .with_timezone("UTC"),
+        ),
+        Arc::new(Date32Array::from(vec![19_723, 19_724, 0])),
+        Arc::new(
+            Decimal128Array::from(vec![110, -5, 0])
+                .with_precision_and_scale(7, 2)
+                .unwrap(),
+        ),
+        Arc::new(
+            FixedSizeBinaryArray::try_from_iter(
+                [[0x12u8; 16], [0xab; 16], [0; 16]]
+                    .iter()
+                    .map(|b| b.to_vec()),
+            )
+            .unwrap(),
+        ),
+    ];
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).unwrap();
+    let file = std::fs::File::create(dir.path().join("t.parquet")).unwrap();
+    let mut writer = ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["scan", "-q", "--json", "t.parquet"];
+        all.extend_from_slice(args);
+        let out = run(dir.path(), &all);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let cluster = &report["near_duplicates"]["cluster_list"][0];
+        let mut ids: Vec<String> = cluster["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["document"]["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.push(cluster["kept"]["id"].as_str().unwrap().to_owned());
+        ids
+    };
+    assert_eq!(
+        ids(&["--id-field", "ts"]),
+        [
+            "2024-01-01T00:00:01.5",
+            "2024-01-02T00:00:00",
+            "2024-01-01T00:00:01.5"
+        ]
+    );
+    assert_eq!(
+        ids(&["--id-field", "scraped"]),
+        [
+            "2024-01-01T00:00:00Z",
+            "2024-01-03T00:00:00Z",
+            "2024-01-01T00:00:00Z"
+        ]
+    );
+    assert_eq!(
+        ids(&["--id-field", "day"]),
+        ["2024-01-01", "2024-01-02", "2024-01-01"]
+    );
+    assert_eq!(ids(&["--id-field", "price"]), ["1.10", "-0.05", "1.10"]);
+    let uuid = "12121212-1212-1212-1212-121212121212";
+    assert_eq!(ids(&["--id-field", "uuid"])[0], uuid);
+    // The newest copy stays: the second row, by its timestamp.
+    for field in ["scraped", "ts", "day"] {
+        let keep = format!("newest:{field}");
+        let kept = ids(&["--id-field", "day", "--keep", &keep]);
+        assert_eq!(kept[2], "2024-01-02", "{keep}");
+    }
+}

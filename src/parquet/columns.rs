@@ -11,6 +11,7 @@ use arrow_array::{
     LargeStringArray, PrimitiveArray, StringArray, StringViewArray,
 };
 use arrow_schema::{DataType, Schema};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -186,8 +187,8 @@ pub(super) fn json_value(
 ) -> std::result::Result<(), String> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{
-        Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
-        UInt32Type, UInt64Type, UInt8Type,
+        Decimal128Type, Decimal256Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
+        Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
     };
     if column.is_null(row) {
         out.extend_from_slice(b"null");
@@ -234,9 +235,90 @@ pub(super) fn json_value(
             f64::from(column.as_primitive::<Float32Type>().value(row)).into(),
         ),
         DataType::Float64 => number(out, column.as_primitive::<Float64Type>().value(row).into()),
-        other => return Err(format!("holds {other}, not strings or numbers")),
+        DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => {
+            string(out, &time_value(column, row)?);
+        }
+        DataType::Decimal128(..) => {
+            string(
+                out,
+                &column.as_primitive::<Decimal128Type>().value_as_string(row),
+            );
+        }
+        DataType::Decimal256(..) => {
+            string(
+                out,
+                &column.as_primitive::<Decimal256Type>().value_as_string(row),
+            );
+        }
+        DataType::FixedSizeBinary(size) => {
+            // A UUID (16 bytes) in its usual form; other sizes in hex.
+            let bytes = column.as_fixed_size_binary().value(row);
+            let mut hex = String::with_capacity(bytes.len() * 2 + 4);
+            for (i, b) in bytes.iter().enumerate() {
+                if *size == 16 && matches!(i, 4 | 6 | 8 | 10) {
+                    hex.push('-');
+                }
+                write!(hex, "{b:02x}").expect("writes to a string");
+            }
+            string(out, &hex);
+        }
+        other => return Err(format!("holds {other}, not strings, numbers or times")),
     }
     Ok(())
+}
+
+/// Row `row` of a timestamp or date column as the ISO 8601 string a JSON
+/// Lines record would hold (an id, or what `--keep newest:FIELD` compares):
+/// `2024-05-01T09:30:00Z` for an instant (a column with a time zone),
+/// `2024-05-01T09:30:00` for a time without one, `2024-05-01` for a date.
+/// Such columns were refused, and a dataset's `id` or `scrape_time` column
+/// of timestamps is common (pandas and Spark write them).
+fn time_value(column: &dyn Array, row: usize) -> std::result::Result<String, String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{
+        Date32Type, Date64Type, TimestampMicrosecondType, TimestampMillisecondType,
+        TimestampNanosecondType, TimestampSecondType,
+    };
+    use arrow_schema::TimeUnit;
+    use jiff::Timestamp;
+    let utc = |at: Timestamp| jiff::tz::Offset::UTC.to_datetime(at);
+    let out_of_range = |_| "holds a time out of range (beyond the years -9999 to 9999)".to_owned();
+    Ok(match column.data_type() {
+        DataType::Timestamp(unit, zone) => {
+            let at = match unit {
+                TimeUnit::Second => {
+                    Timestamp::from_second(column.as_primitive::<TimestampSecondType>().value(row))
+                }
+                TimeUnit::Millisecond => Timestamp::from_millisecond(
+                    column.as_primitive::<TimestampMillisecondType>().value(row),
+                ),
+                TimeUnit::Microsecond => Timestamp::from_microsecond(
+                    column.as_primitive::<TimestampMicrosecondType>().value(row),
+                ),
+                TimeUnit::Nanosecond => Timestamp::from_nanosecond(i128::from(
+                    column.as_primitive::<TimestampNanosecondType>().value(row),
+                )),
+            }
+            .map_err(out_of_range)?;
+            match zone {
+                Some(_) => at.to_string(),
+                None => utc(at).to_string(),
+            }
+        }
+        DataType::Date32 => {
+            let days = i64::from(column.as_primitive::<Date32Type>().value(row));
+            utc(Timestamp::from_second(days * 86_400).map_err(out_of_range)?)
+                .date()
+                .to_string()
+        }
+        DataType::Date64 => {
+            let millis = column.as_primitive::<Date64Type>().value(row);
+            utc(Timestamp::from_millisecond(millis).map_err(out_of_range)?)
+                .date()
+                .to_string()
+        }
+        other => return Err(format!("holds {other}, not strings, numbers or times")),
+    })
 }
 
 #[cfg(test)]
