@@ -506,9 +506,23 @@ fn run(
     options.done()?;
     let plan = Plan::new(config, request).map_err(|e| usage(&e))?;
     let interrupted = Arc::new(AtomicBool::new(false));
-    // Beside Python's handler, which signal-hook calls after this flag is set.
-    let hook =
-        signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted)).ok();
+    // Beside Python's handler, which signal-hook calls after this flag is
+    // set; only while SIGINT raises KeyboardInterrupt (a caller that ignores
+    // it, or handles it its own way, keeps its runs).
+    let sigint_raises = py
+        .import("signal")
+        .and_then(|signal| {
+            let handler = signal
+                .getattr("getsignal")?
+                .call1((signal.getattr("SIGINT")?,))?;
+            Ok(handler.is(&signal.getattr("default_int_handler")?))
+        })
+        .unwrap_or(false);
+    let hook = sigint_raises
+        .then(|| {
+            signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted)).ok()
+        })
+        .flatten();
     let progress = PyProgress {
         callback: progress,
         said: Mutex::new(Vec::new()),

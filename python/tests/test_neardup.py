@@ -549,3 +549,28 @@ def test_a_run_that_fails_leaves_another_threads_lock_alone(tmp_path):
         a.join()
     assert done == ["updated"]
     assert neardup.Index(index).documents == 40
+
+
+def test_a_caller_that_handles_sigint_itself_keeps_its_run(tmp_path):
+    # Runs are withdrawn on SIGINT only while it raises KeyboardInterrupt.
+    import subprocess
+    import sys
+    import textwrap
+
+    write_jsonl(tmp_path / "given.jsonl", corpus(40))
+    script = textwrap.dedent(
+        """
+        import os, signal, neardup
+        def interrupt(event):
+            if event[0] == "stage":
+                os.kill(os.getpid(), signal.SIGINT)
+        signal.signal(signal.SIGINT, lambda *_: print("handled"))
+        neardup.clean(paths=["given.jsonl"], out_dir="od", progress=interrupt)
+        print(sorted(os.listdir(".")))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["handled", "['given.jsonl', 'od']"], done.stdout
