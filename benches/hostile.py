@@ -2106,6 +2106,31 @@ def case_s24_python():
             got, left = (lines[0], lines[1]) if len(lines) > 1 else (p.stdout, "")
             ok = p.returncode == 0 and got == expected and left == "['given.jsonl']"
             row(f"s24-python: {name}", code.splitlines()[-1][:90], f"{expected}; nothing but given.jsonl", f"rc {p.returncode}; {got}; {left} {short(p.stderr, 60)}", ok)
+    left = """
+import random, sys, threading
+rng = random.Random(1)
+vocab = [f"w{i}" for i in range(3000)]
+many = [{"id": i, "text": " ".join(rng.choice(vocab) for _ in range(60))} for i in range(20000)]
+stream = neardup.clean_stream(many, memory_limit="1M", batch_size=10, index="s.ndx", update=True)
+next(stream)
+if sys.argv[1] == "break":
+    del stream
+    for batch in neardup.clean_stream(many, memory_limit="1M", batch_size=10, index="b.ndx", update=True):
+        break
+    done = []
+    t = threading.Thread(target=lambda: done.append(neardup.scan(many[:100], index="b.ndx", update=True).status), daemon=True)
+    t.start()
+    t.join(60)
+    print(done, neardup.Index("b.ndx").documents if done else None)
+print("exiting", flush=True)
+"""
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.run([python, "-c", PY_PRELUDE + left, "break"], cwd=d, capture_output=True, text=True, timeout=300)
+        lines = p.stdout.split("\n")
+        row("s24-python: `break` out of a clean_stream(update=True) loop, then another update", "for b in neardup.clean_stream(..., index='b.ndx', update=True): break; neardup.scan(..., index='b.ndx', update=True)",
+            "the second update runs at once (the index holds its 100 documents only)", f"rc {p.returncode}; {lines[:1]} {short(p.stderr, 60)}", p.returncode == 0 and lines[0] == "[0] 100")
+        codes = [subprocess.run([python, "-c", PY_PRELUDE + left, "held"], cwd=d, capture_output=True, text=True, timeout=300).returncode for _ in range(8)]
+        row("s24-python: the interpreter exits with a clean_stream still going (8 runs)", "s = neardup.clean_stream(...); next(s); exit", "exit 0 each time", f"exits {codes}", codes == [0] * 8)
     script = PY_PRELUDE + """
 started, failed = threading.Event(), threading.Event()
 def wait(event):

@@ -22,6 +22,7 @@ Three entry points:
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -300,8 +301,11 @@ def _run(
     progress: Any = None,
     output: Optional[Callable[[bytes], Any]] = None,
     build: Optional[str] = None,
+    stop: Optional[threading.Event] = None,
 ) -> Result:
-    """One run of the engine; the cleaned text and the report collected."""
+    """One run of the engine; the cleaned text and the report collected.
+    ``stop``, once set, makes the next read of the records raise
+    :class:`_Stopped` (the run then fails, writing nothing)."""
     collected = bytearray()
     report = bytearray()
     text_field = options.get("text_field") or "text"
@@ -310,7 +314,11 @@ def _run(
     read = _paths(data, paths, options)
     if read is None:
         pieces = _jsonl(data, text_field, id_field)
-        reader = lambda: next(pieces, b"")  # noqa: E731
+
+        def reader() -> bytes:
+            if stop is not None and stop.is_set():
+                raise _Stopped()
+            return next(pieces, b"")
     bar = _Progress(progress)
     try:
         status, errors, said = _native.run(
@@ -416,93 +424,152 @@ def check(
     return _run("check", records, options, paths=paths, name=name, progress=progress)
 
 
+class _Stopped(Exception):
+    """A stream's reader went away: its run stops, writing nothing."""
+
+
+# The runs of streams still going, stopped at exit: a run left going in a
+# thread when the interpreter shut down aborted the process (its thread
+# calling into Python after finalization began).
+_GOING: "set[_StreamRun]" = set()
+_GOING_LOCK = threading.Lock()
+
+
+@atexit.register
+def _stop_streams() -> None:
+    with _GOING_LOCK:
+        going = list(_GOING)
+    for run in going:
+        run.stop()
+
+
+class _StreamRun:
+    """The run behind a :class:`Stream`, on a thread of its own. The thread
+    holds this, not the Stream, so a Stream nobody holds any more (a ``for``
+    loop left with ``break``) is collected and stops its run, which kept
+    reading, and held its index's lock, for ever."""
+
+    _END = object()
+
+    def __init__(self, batch_size: int):
+        self.batch_size = batch_size
+        self.queue: "queue.Queue[Any]" = queue.Queue(maxsize=8)
+        self.stopping = threading.Event()
+        self.pending = b""
+        self.error: Optional[BaseException] = None
+        self.result: Optional[Result] = None
+        self.thread: Optional[threading.Thread] = None
+
+    def start(self, data: Any, options: Dict[str, Any], name: Optional[str], progress: Any) -> None:
+        with _GOING_LOCK:
+            _GOING.add(self)
+        self.thread = threading.Thread(
+            target=self.work, args=(data, options, name, progress), daemon=True
+        )
+        self.thread.start()
+
+    def write(self, piece: bytes) -> bool:
+        # Called by the engine (from its thread) with each piece of output;
+        # complete lines are handed over, in batches.
+        if self.stopping.is_set():
+            return False
+        lines = (self.pending + piece).split(b"\n")
+        self.pending = lines.pop()
+        records = [json.loads(line) for line in lines if line.strip()]
+        for at in range(0, len(records), self.batch_size):
+            while not self.stopping.is_set():
+                try:
+                    self.queue.put(records[at : at + self.batch_size], timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+        return not self.stopping.is_set()
+
+    def work(self, data: Any, options: Dict[str, Any], name: Optional[str], progress: Any) -> None:
+        try:
+            self.result = _run(
+                "clean", data, options, name=name, progress=progress, output=self.write, stop=self.stopping
+            )
+        except _Stopped:
+            pass  # stopped by its reader: nothing to tell
+        except BaseException as e:  # handed to the reader of the stream
+            self.error = e
+        finally:
+            with _GOING_LOCK:
+                _GOING.discard(self)
+            while True:
+                try:
+                    self.queue.put(self._END, timeout=0.1)
+                    break
+                except queue.Full:
+                    if self.stopping.is_set():
+                        break
+
+    def stop(self) -> None:
+        """Stops the run (nothing more is read) and waits for it to end."""
+        self.stopping.set()
+        thread = self.thread
+        if thread is None or thread is threading.current_thread():
+            return
+        while thread.is_alive():
+            try:
+                self.queue.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()
+
+
 class Stream:
     """The cleaned records of :func:`clean_stream`, in batches, as the engine
     writes each chunk. Iterate it for lists of dicts; once it is exhausted,
     ``.report`` (and ``.report_json``, ``.messages``) hold the report. Closing
-    it early (``close()``, or leaving a ``with`` block) stops the run.
+    it early (``close()``, leaving a ``with`` block, or dropping the last
+    reference to it, as ``break`` out of a ``for`` loop over it does) stops
+    the run: nothing more is read, and an index it would update is not.
     """
-
-    _END = object()
 
     def __init__(self, data: Any, options: Dict[str, Any], name: Optional[str], progress: Any, batch_size: int):
         self.batch_size = batch_size
         self.report: Optional[Dict[str, Any]] = None
         self.report_json: Optional[str] = None
         self.messages: List[str] = []
-        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=8)
-        self._stop = threading.Event()
-        self._pending = b""
-        self._error: Optional[BaseException] = None
-        self._result: Optional[Result] = None
-        self._thread = threading.Thread(
-            target=self._work, args=(data, options, name, progress), daemon=True
-        )
-        self._thread.start()
-
-    def _write(self, piece: bytes) -> bool:
-        # Called by the engine (from its thread) with each piece of output;
-        # complete lines are handed over, in batches.
-        if self._stop.is_set():
-            return False
-        lines = (self._pending + piece).split(b"\n")
-        self._pending = lines.pop()
-        records = [json.loads(line) for line in lines if line.strip()]
-        for at in range(0, len(records), self.batch_size):
-            while not self._stop.is_set():
-                try:
-                    self._queue.put(records[at : at + self.batch_size], timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-        return not self._stop.is_set()
-
-    def _work(self, data: Any, options: Dict[str, Any], name: Optional[str], progress: Any) -> None:
-        try:
-            self._result = _run("clean", data, options, name=name, progress=progress, output=self._write)
-        except BaseException as e:  # handed to the reader of the stream
-            self._error = e
-        finally:
-            while True:
-                try:
-                    self._queue.put(self._END, timeout=0.1)
-                    break
-                except queue.Full:
-                    if self._stop.is_set():
-                        break
+        self._run = _StreamRun(batch_size)
+        self._run.start(data, options, name, progress)
 
     def __iter__(self) -> "Stream":
         return self
 
     def __next__(self) -> List[Dict[str, Any]]:
-        item = self._queue.get() if not self._stop.is_set() else self._END
-        if item is self._END:
-            self._thread.join()
-            if self._error is not None:
-                error, self._error = self._error, None
+        run = self._run
+        item = run.queue.get() if not run.stopping.is_set() else run._END
+        if item is run._END:
+            if run.thread is not None:
+                run.thread.join()
+            if run.error is not None:
+                error, run.error = run.error, None
                 raise error
-            if self._result is not None:
-                self.report = self._result.report
-                self.report_json = self._result.report_json
-                self.messages = self._result.messages
+            if run.result is not None:
+                self.report = run.result.report
+                self.report_json = run.result.report_json
+                self.messages = run.result.messages
             raise StopIteration
         return item
 
     def close(self) -> None:
         """Stops the run (nothing more is read) and waits for it to end."""
-        self._stop.set()
-        while self._thread.is_alive():
-            try:
-                self._queue.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        self._thread.join()
+        self._run.stop()
 
     def __enter__(self) -> "Stream":
         return self
 
     def __exit__(self, *_: Any) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        try:
+            self._run.stop()
+        except Exception:  # at interpreter exit, the run may be gone already
+            pass
 
 
 def clean_stream(

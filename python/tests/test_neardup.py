@@ -574,3 +574,51 @@ def test_a_caller_that_handles_sigint_itself_keeps_its_run(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["handled", "['given.jsonl', 'od']"], done.stdout
+
+
+STREAM_LEFT = """
+import json, os, random, sys, threading, neardup
+rng = random.Random(1)
+vocab = [f"w{i}" for i in range(3000)]
+recs = [{"id": i, "text": " ".join(rng.choice(vocab) for _ in range(60))} for i in range(20000)]
+stream = neardup.clean_stream(recs, memory_limit="1M", batch_size=10, index="s.ndx", update=True)
+next(stream)
+if sys.argv[1] == "break":
+    del stream
+    for batch in neardup.clean_stream(recs, memory_limit="1M", batch_size=10, index="b.ndx", update=True):
+        break
+    print(os.path.exists("b.ndx"))
+    done = []
+    t = threading.Thread(target=lambda: done.append(neardup.scan(recs[:100], index="b.ndx", update=True).status), daemon=True)
+    t.start()
+    t.join(60)
+    print(done, neardup.Index("b.ndx").documents if done else None)
+print("exiting", flush=True)
+"""
+
+
+def test_a_stream_left_with_break_stops_its_run(tmp_path):
+    # The stream's thread held the Stream: left with `break`, it was never
+    # collected, its run went on reading and held the index's lock, so the
+    # next update waited for ever.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", STREAM_LEFT, "break"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:3] == ["False", "[0] 100", "exiting"], done.stdout
+
+
+def test_exiting_with_a_stream_still_going_does_not_abort(tmp_path):
+    # A run left going on the stream's thread when the interpreter exited
+    # aborted the process (SIGABRT, exit -6) about one time in three.
+    import subprocess
+    import sys
+
+    for _ in range(8):
+        done = subprocess.run(
+            [sys.executable, "-c", STREAM_LEFT, "held"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0 and done.stdout == "exiting\n", (done.returncode, done.stderr)
