@@ -69,12 +69,9 @@ impl Failure<'_> {
 /// writes). A closed standard output is not one: the run ends with success.
 pub fn run<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Failure<'p>> {
     let threads = plan.config.threads;
-    // The pool's threads work for the caller's run: what they create is
-    // removed if it fails, apart from other runs in this process.
-    let run = crate::target::current_run();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .start_handler(move |_| crate::target::enter_run(run))
+        .start_handler(crate::target::joining_this_run())
         .build()
         .map_err(|e| Failure::one(Error::Usage(format!("cannot start {threads} threads: {e}"))))?;
     let past = |f: &Failure| f.errors().any(|e| matches!(e, Error::PastCeiling { .. }));
@@ -428,9 +425,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     if let Some(index) = staged_index {
         staging.add(index);
     }
-    progress
-        .proceed()
-        .map_err(|why| Failure::one(Error::Withdrawn(why)))?;
+    progress.proceed().map_err(Failure::one)?;
     staging.commit().map_err(Failure::one)?;
     if let Some(mut held) = held {
         held.keep();

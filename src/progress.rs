@@ -17,14 +17,15 @@ pub trait Progress: Sync {
     /// The run is done with its stages (a bar is taken down).
     fn finish(&self) {}
     /// Whether the run may still change files, asked once every output is
-    /// written and before any is renamed into place: `Err` (why) when what
-    /// drives the run has withdrawn it (a Python callback raised, or
-    /// Ctrl-C came while the engine ran), so that such a run changes no
-    /// file. The binary's runs always may (its signals end the process).
+    /// written and before any is renamed into place: an error
+    /// ([`crate::Error::Withdrawn`]) when what drives the run has withdrawn
+    /// it (a Python callback raised, or Ctrl-C came while the engine ran),
+    /// so that such a run changes no file. The binary's runs always may
+    /// (its signals end the process).
     ///
     /// # Errors
     /// Why the run may not go on.
-    fn proceed(&self) -> Result<(), String> {
+    fn proceed(&self) -> crate::Result<()> {
         Ok(())
     }
 }

@@ -50,8 +50,10 @@ mod durable;
 mod exhausted;
 mod stdio;
 
+use created::CREATED;
 pub use created::{
-    current_run, enter_run, forget_created, keep_created, note_created, remove_created, RunScope,
+    current_run, enter_run, forget_created, joining_this_run, keep_created, note_created,
+    remove_created, RunScope,
 };
 pub use dirs::create_dirs;
 use dirs::made_dirs;

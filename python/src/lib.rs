@@ -147,12 +147,16 @@ impl Progress for PyProgress {
     /// only on the main thread, while the engine commits on a thread of its
     /// pool): the run is withdrawn before any file is renamed into place,
     /// and the exception is raised to the caller with every file as it was.
-    fn proceed(&self) -> Result<(), String> {
+    fn proceed(&self) -> neardup::Result<()> {
         if self.interrupted.load(Ordering::Relaxed) {
-            return Err("interrupted (Ctrl-C): stopped before writing anything".into());
+            return Err(Error::Withdrawn(
+                "interrupted (Ctrl-C): stopped before writing anything".into(),
+            ));
         }
         match &*self.raised.lock().unwrap_or_else(PoisonError::into_inner) {
-            Some(e) => Err(format!("stopped before writing anything: {e}")),
+            Some(e) => Err(Error::Withdrawn(format!(
+                "stopped before writing anything: {e}"
+            ))),
             None => Ok(()),
         }
     }

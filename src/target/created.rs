@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// What each run created, with the run's token, oldest first.
-static CREATED: Mutex<Vec<(u64, PathBuf)>> = Mutex::new(Vec::new());
+/// What each run created, with the run's token, oldest first (all of it
+/// removed, every run's, when memory runs out: `exhausted`).
+pub(super) static CREATED: Mutex<Vec<(u64, PathBuf)>> = Mutex::new(Vec::new());
 
 /// The token of the next [`RunScope`].
 static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
@@ -37,6 +38,13 @@ pub fn current_run() -> u64 {
 /// Makes this thread work for `run` (a thread of the pool a run starts).
 pub fn enter_run(run: u64) {
     RUN.with(|r| r.set(run));
+}
+
+/// For a run's thread pool (`start_handler`): each of its threads works for
+/// the run of the thread that makes the pool.
+pub fn joining_this_run() -> impl Fn(usize) + Send + Sync + 'static {
+    let run = current_run();
+    move |_| enter_run(run)
 }
 
 /// A run of its own for the thread that makes it, until dropped: what it

@@ -104,7 +104,7 @@ fn remove_temporaries_now() {
         }
     }
     if let Some(created) = held(super::CREATED.try_lock()) {
-        for path in created.iter().rev() {
+        for (_, path) in created.iter().rev() {
             if std::fs::remove_dir(path).is_err() && path.is_file() {
                 let _ = std::fs::remove_file(path);
             }
