@@ -11,12 +11,7 @@ use crate::util::{run, tempdir, tree};
 fn outputs_named_as_archives_are_refused() {
     let dir = tempdir();
     let d = dir.path();
-    let body = "A paragraph long enough to be judged on its own words, as any other.";
-    std::fs::write(
-        d.join("in.jsonl"),
-        format!("{{\"id\":\"a\",\"text\":\"{body}\"}}\n{{\"id\":\"b\",\"text\":\"{body}\"}}\n"),
-    )
-    .unwrap();
+    crate::util::write_two_copies(&d.join("in.jsonl"));
     let before = tree(d);
     for (args, what) in [
         (&["clean", "in.jsonl", "-o", "out.tgz"][..], "tar archives"),

@@ -82,6 +82,13 @@ pub fn run_limited(dir: &Path, limits: &str, args: &[&str]) -> Output {
     }
 }
 
+/// Writes two JSON Lines records (`a`, `b`) of the same paragraph to `path`.
+pub fn write_two_copies(path: &Path) {
+    let body = "A paragraph long enough to be judged on its own words, as any other.";
+    let record = |id: &str| format!("{{\"id\":\"{id}\",\"text\":\"{body}\"}}\n");
+    std::fs::write(path, record("a") + &record("b")).unwrap();
+}
+
 /// The directory of test inputs.
 pub fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

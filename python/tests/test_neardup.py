@@ -481,39 +481,47 @@ def test_a_progress_callback_that_raises_changes_no_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["given.jsonl"]
 
 
-def test_ctrl_c_during_a_run_changes_no_file(tmp_path):
-    # SIGINT while the engine runs (sent from the callback, on a thread of
-    # the engine's pool): KeyboardInterrupt once it returns, as before, but
-    # nothing written (the run committed on a thread where Python's handler
-    # does not run, and wrote the tree and the index).
+# The head of a script whose progress callback sends SIGINT once the
+# engine runs (on a thread of the engine's pool).
+INTERRUPTING = """
+import os, signal, neardup
+def interrupt(event):
+    if event[0] == "stage":
+        os.kill(os.getpid(), signal.SIGINT)
+"""
+
+
+def python_lines(cwd, script):
+    """Runs `script` in a Python of its own in `cwd`: its lines of output."""
     import subprocess
     import sys
-    import textwrap
 
-    write_jsonl(tmp_path / "given.jsonl", corpus(40))
-    script = textwrap.dedent(
-        """
-        import os, signal, neardup
-        def interrupt(event):
-            if event[0] == "stage":
-                os.kill(os.getpid(), signal.SIGINT)
-        for run in (
-            lambda: neardup.clean(paths=["given.jsonl"], out_dir="od", progress=interrupt),
-            lambda: neardup.scan(paths=["given.jsonl"], index="seen.ndx", update=True, progress=interrupt),
-        ):
-            try:
-                run()
-                print("finished")
-            except KeyboardInterrupt:
-                print("interrupted")
-        print(sorted(os.listdir(".")))
-        """
-    )
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:3] == ["interrupted", "interrupted", "['given.jsonl']"], done.stdout
+    return done.stdout.split("\n")
+
+
+def test_ctrl_c_during_a_run_changes_no_file(tmp_path):
+    # SIGINT while the engine runs: KeyboardInterrupt once it returns, as
+    # before, but nothing written (the run committed on a thread where
+    # Python's handler does not run, and wrote the tree and the index).
+    write_jsonl(tmp_path / "given.jsonl", corpus(40))
+    script = INTERRUPTING + """
+for run in (
+    lambda: neardup.clean(paths=["given.jsonl"], out_dir="od", progress=interrupt),
+    lambda: neardup.scan(paths=["given.jsonl"], index="seen.ndx", update=True, progress=interrupt),
+):
+    try:
+        run()
+        print("finished")
+    except KeyboardInterrupt:
+        print("interrupted")
+print(sorted(os.listdir(".")))
+"""
+    lines = python_lines(tmp_path, script)
+    assert lines[:3] == ["interrupted", "interrupted", "['given.jsonl']"], lines
 
 
 def test_a_run_that_fails_leaves_another_threads_lock_alone(tmp_path):
@@ -553,27 +561,14 @@ def test_a_run_that_fails_leaves_another_threads_lock_alone(tmp_path):
 
 def test_a_caller_that_handles_sigint_itself_keeps_its_run(tmp_path):
     # Runs are withdrawn on SIGINT only while it raises KeyboardInterrupt.
-    import subprocess
-    import sys
-    import textwrap
-
     write_jsonl(tmp_path / "given.jsonl", corpus(40))
-    script = textwrap.dedent(
-        """
-        import os, signal, neardup
-        def interrupt(event):
-            if event[0] == "stage":
-                os.kill(os.getpid(), signal.SIGINT)
-        signal.signal(signal.SIGINT, lambda *_: print("handled"))
-        neardup.clean(paths=["given.jsonl"], out_dir="od", progress=interrupt)
-        print(sorted(os.listdir(".")))
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["handled", "['given.jsonl', 'od']"], done.stdout
+    script = INTERRUPTING + """
+signal.signal(signal.SIGINT, lambda *_: print("handled"))
+neardup.clean(paths=["given.jsonl"], out_dir="od", progress=interrupt)
+print(sorted(os.listdir(".")))
+"""
+    lines = python_lines(tmp_path, script)
+    assert lines[:2] == ["handled", "['given.jsonl', 'od']"], lines
 
 
 STREAM_LEFT = """
