@@ -48,11 +48,13 @@ pub struct Failure<'p> {
 }
 
 impl Failure<'_> {
+    fn owned(found: Vec<Error>) -> Failure<'static> {
+        let planned = &[];
+        Failure { planned, found }
+    }
+
     fn one(e: Error) -> Failure<'static> {
-        Failure {
-            planned: &[],
-            found: vec![e],
-        }
+        Failure::owned(vec![e])
     }
 
     /// Every error, in order.
@@ -75,12 +77,12 @@ pub fn run<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         .build()
         .map_err(|e| Failure::one(Error::Usage(format!("cannot start {threads} threads: {e}"))))?;
     let past = |f: &Failure| f.errors().any(|e| matches!(e, Error::PastCeiling { .. }));
-    pool.install(|| match (execute(plan, progress), plan.in_chunks()) {
-        (Err(f), Some(chunked)) if past(&f) => execute(&chunked, progress).map_err(|f| Failure {
-            planned: &[],
-            found: f.found,
-        }),
-        (done, _) => done,
+    pool.install(|| match execute(plan, progress) {
+        Err(f) if past(&f) => match plan.in_chunks() {
+            Some(chunked) => execute(&chunked, progress).map_err(|f| Failure::owned(f.found)),
+            None => Err(f),
+        },
+        done => done,
     })
 }
 

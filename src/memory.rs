@@ -121,9 +121,15 @@ pub fn anonymous_bytes() -> Option<usize> {
 /// flood of near-identical short records can take more than any count of
 /// bytes and lines foresees, and such a run is then made again in chunks,
 /// where the limit holds. Passed when the process's anonymous memory is
-/// above it; never below [`MIN_CEILING`].
+/// above it (never below [`MIN_CEILING`]), or, under an address-space limit
+/// (`ulimit -v`), when its address space nears that limit: a run's mapped
+/// space (threads' stacks, the allocator's arena, mapped inputs) is far
+/// larger than its resident memory, and an allocation there fails first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ceiling(usize);
+pub struct Ceiling {
+    anonymous: usize,
+    space: Option<usize>,
+}
 
 /// The lowest [`Ceiling`]: what any run holds whatever its input (threads,
 /// a part's buffers of a mebibyte, the allocator's arenas) comes to several
@@ -132,35 +138,46 @@ pub struct Ceiling(usize);
 pub const MIN_CEILING: usize = 16 << 20;
 
 impl Ceiling {
-    /// The ceiling of a run of one chunk under `--memory-limit limit`.
+    /// The ceiling of a run of one chunk whose process may hold `limit`
+    /// bytes of anonymous memory; under an address-space limit, an eighth of
+    /// it (16 MiB at least) is kept free for what comes between two checks.
     #[must_use]
     pub fn new(limit: usize) -> Ceiling {
-        Ceiling(limit.max(MIN_CEILING))
+        let space = address_space_limit()
+            .and_then(|l| usize::try_from(l).ok())
+            .map(|l| l.saturating_sub((l / 8).max(MIN_CEILING)));
+        Ceiling {
+            anonymous: limit.max(MIN_CEILING),
+            space,
+        }
     }
 
-    /// Whether the process holds more anonymous memory than the ceiling.
+    /// Whether the process holds more memory than the ceiling.
     #[must_use]
     pub fn passed(self) -> bool {
         self.passed_with(0)
     }
 
-    /// Whether the process would hold more anonymous memory than the
-    /// ceiling with `more` bytes besides what it holds. (Read from
-    /// `/proc/self/statm`, resident less shared pages: a tenth of the cost
-    /// of `/proc/self/status`, read once a part of the first pass.)
+    /// Whether the process would hold more memory than the ceiling with
+    /// `more` bytes besides what it holds. (Read from `/proc/self/statm`:
+    /// its size, and its resident less shared pages, a tenth of the cost of
+    /// `/proc/self/status`, read once a part of the first pass.)
     #[must_use]
     pub fn passed_with(self, more: usize) -> bool {
-        let held = std::fs::read_to_string("/proc/self/statm")
-            .ok()
-            .and_then(|statm| {
-                let mut pages = statm
-                    .split_whitespace()
-                    .skip(1)
-                    .map(|n| n.parse::<usize>().ok());
-                let (resident, shared) = (pages.next()??, pages.next()??);
-                Some(resident.saturating_sub(shared).saturating_mul(page_size()))
-            });
-        held.is_some_and(|held| held.saturating_add(more) > self.0)
+        let Some(statm) = std::fs::read_to_string("/proc/self/statm").ok() else {
+            return false;
+        };
+        let pages: Vec<usize> = statm
+            .split_whitespace()
+            .take(3)
+            .map_while(|n| n.parse().ok())
+            .collect();
+        let [size, resident, shared] = pages[..] else {
+            return false;
+        };
+        let bytes = |pages: usize| pages.saturating_mul(page_size()).saturating_add(more);
+        bytes(resident.saturating_sub(shared)) > self.anonymous
+            || self.space.is_some_and(|space| bytes(size) > space)
     }
 
     /// The error a run of one chunk under `ceiling` ends with when its
@@ -168,7 +185,7 @@ impl Ceiling {
     #[must_use]
     pub fn past(ceiling: Option<Ceiling>) -> crate::Error {
         crate::Error::PastCeiling {
-            limit: ceiling.map_or(0, |c| c.0),
+            limit: ceiling.map_or(0, |c| c.anonymous),
         }
     }
 }

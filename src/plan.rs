@@ -209,11 +209,30 @@ const WHOLE_RUN_PER_INPUT_BYTE: f64 = crate::memory::WHOLE_RUN_PER_INPUT_BYTE as
 /// count (an estimate: news text packs 2.6 to 5 times).
 const COMPRESSED_TEXT_PER_BYTE: f64 = 4.0;
 
+/// Whether a run of one chunk may be made again in chunks ([`Fallback`]):
+/// not with an HTML page (a run in chunks shows no texts on it), nor with a
+/// FIFO or device written directly (opened before the run, a second attempt
+/// would hang on it or leave its reader an empty stream).
+fn may_fall_back(request: &Request, destination: Option<&Destination>, report: &ReportTo) -> bool {
+    let direct = |path: &std::path::Path| path.as_os_str() != "-" && !crate::target::staged(path);
+    let output = match destination {
+        Some(Destination::File(path)) => Some(path),
+        _ => None,
+    };
+    let report = match report {
+        ReportTo::File(path) => Some(path),
+        _ => None,
+    };
+    request.html.is_none()
+        && request.format != ReportFormat::Html
+        && ![output, report].into_iter().flatten().any(|p| direct(p))
+}
+
 /// When a run of one chunk is made again in chunks ([`Plan::fallback`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fallback {
-    /// The memory the run may hold: `--memory-limit`, or without it the
-    /// memory available.
+    /// The memory the process may hold: what it held before the run and
+    /// `--memory-limit`, or without it the memory available.
     pub ceiling: usize,
     /// The limit the run in chunks works under: `--memory-limit`, or half
     /// of the memory available (as a run too large for it takes).
@@ -345,7 +364,11 @@ impl Plan {
         check_paths(&request, &index, &inputs, destination.as_ref(), &report)?;
         let mut notes = Vec::new();
         let given_limit = request.memory_limit.is_some();
-        let (memory_limit, fallback) = run_memory_limit(&request, &config, &inputs, &mut notes)?;
+        let (memory_limit, mut fallback) =
+            run_memory_limit(&request, &config, &inputs, &mut notes)?;
+        if !may_fall_back(&request, destination.as_ref(), &report) {
+            fallback = None;
+        }
         Ok(Plan {
             config,
             command: request.command,
@@ -385,16 +408,13 @@ impl Plan {
     /// for a run without a fallback.
     #[must_use]
     pub fn in_chunks(&self) -> Option<Plan> {
-        let Fallback {
-            ceiling,
-            limit,
-            given,
-        } = self.fallback?;
-        let [ceiling, limit] = [ceiling, limit].map(|b| human_bytes(b as u64));
+        let Fallback { limit, given, .. } = self.fallback?;
+        // (Without a limit, the chunks take half of the memory available.)
+        let [available, limit] = [limit.saturating_mul(2), limit].map(|b| human_bytes(b as u64));
         let note = if given {
             format!("note: the run grew past --memory-limit {limit} as one chunk (its inputs counted to fit): working in chunks instead (same output)")
         } else {
-            format!("note: the run grew past the {ceiling} of memory available as one chunk (its inputs counted to fit): working in chunks, as --memory-limit {limit} does (same output; pass --memory-limit to choose)")
+            format!("note: the run grew past the {available} of memory available as one chunk (its inputs counted to fit): working in chunks, as --memory-limit {limit} does (same output; pass --memory-limit to choose)")
         };
         Some(Plan {
             config: self.config.clone(),
@@ -655,7 +675,7 @@ fn run_memory_limit(
             let limit = memory_limit(given, request.quiet, notes)?;
             if fits_whole(inputs, limit) {
                 let fallback = Fallback {
-                    ceiling: limit,
+                    ceiling: limit.saturating_add(held_now()),
                     limit,
                     given: true,
                 };
@@ -694,10 +714,17 @@ fn fallback_of_files(inputs: &[InputPath]) -> Option<Fallback> {
     }
     let available = usize::try_from(crate::memory::available()?).unwrap_or(usize::MAX);
     Some(Fallback {
-        ceiling: available,
+        ceiling: available.saturating_add(held_now()),
         limit: available / 2,
         given: false,
     })
+}
+
+/// The anonymous memory the process holds before the run (a library
+/// caller's own, the Python interpreter's): a run's [`Fallback`] counts
+/// what the run adds to it.
+fn held_now() -> usize {
+    crate::memory::anonymous_bytes().unwrap_or(0)
 }
 
 /// Refuses a `NEARDUP_AVAILABLE_MEMORY` that is no size (it was ignored

@@ -295,6 +295,10 @@ impl Target {
 /// Temporary files alive now, removed if the process is interrupted.
 static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
+/// Whether a run's outputs are being renamed into place (for what memory
+/// running out then says: `exhausted`).
+static COMMITTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Directories already swept of dead processes' temporary files.
 static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
@@ -543,6 +547,7 @@ impl Staging {
     /// # Errors
     /// The first rename that fails; later files are removed, not renamed.
     pub fn commit(self) -> Result<()> {
+        COMMITTING.store(true, std::sync::atomic::Ordering::SeqCst);
         durable::flush()?; // every file's data on disk before the first rename
         let _locks = durable::lock_dirs(self.staged.iter().map(|s| parent_dir(&s.target)));
         // Each directory is synced once, not once a file (an `--out-dir` of

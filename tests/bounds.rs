@@ -990,4 +990,31 @@ fn a_whole_run_past_its_memory_limit_is_made_again_in_chunks() {
         "{said}"
     );
     assert_eq!(whole, std::fs::read(d.join("auto.jsonl")).unwrap());
+    // Not made again into a FIFO (opened before the run: a second attempt
+    // waited for ever for a reader gone) nor with an HTML page (a run in
+    // chunks shows no texts): the run goes on as one chunk.
+    assert!(std::process::Command::new("mkfifo")
+        .arg(d.join("out.fifo"))
+        .status()
+        .unwrap()
+        .success());
+    let fifo = d.join("out.fifo");
+    let reader = std::thread::spawn(move || std::fs::read(fifo).unwrap());
+    let into_fifo = ["--memory-limit", "12M", "-o", "out.fifo", "near.jsonl"];
+    let out = crate::util::run_or_hang(d, &[&["clean"][..], &into_fifo].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("grew past"));
+    assert_eq!(reader.join().unwrap(), whole, "the FIFO's reader");
+    let html = [
+        "scan",
+        "-q",
+        "--memory-limit",
+        "12M",
+        "--html",
+        "p.html",
+        "near.jsonl",
+    ];
+    let out = run(d, &html);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!out.stderr.contains("grew past"), "{}", out.stderr);
 }

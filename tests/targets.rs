@@ -860,21 +860,6 @@ fn an_index_merged_with_itself_is_refused() {
     assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
 }
 
-/// `neardup args` in `dir`, killed (and the test failed) if it has not
-/// ended after a minute.
-fn run_or_hang(dir: &Path, args: &[&str]) -> std::process::Output {
-    let mut child = crate::util::spawn(dir, args);
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed().as_secs() > 60 {
-            child.kill().unwrap();
-            panic!("{args:?} hangs");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn an_index_that_is_a_fifo_or_device_is_refused_without_waiting() {
     let dir = tempdir();
@@ -904,7 +889,7 @@ fn an_index_that_is_a_fifo_or_device_is_refused_without_waiting() {
             &["index", "build", "-o", special, "b.jsonl"],
         ];
         for args in cases {
-            let out = run_or_hang(d, args);
+            let out = crate::util::run_or_hang(d, args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
             assert!(
@@ -1022,7 +1007,7 @@ fn a_fifo_device_or_file_given_as_out_dir_is_not_a_directory() {
         for limit in [&[][..], &["--memory-limit", "64K"]] {
             let mut args = vec!["clean", "in.jsonl", "--out-dir", target];
             args.extend_from_slice(limit);
-            let out = run_or_hang(d, &args);
+            let out = crate::util::run_or_hang(d, &args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{target}: {stderr}");
             assert!(

@@ -170,3 +170,18 @@ pub fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
         .spawn()
         .unwrap()
 }
+
+/// `neardup args` in `dir`, killed (and the test failed) if it has not
+/// ended after a minute.
+pub fn run_or_hang(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut child = crate::util::spawn(dir, args);
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            panic!("{args:?} hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}

@@ -86,9 +86,15 @@ fn exhausted(size: usize) -> ! {
     }
     ENDS_IT.with(|e| e.set(true));
     let mut message = [0u8; 512];
-    let len = message_into(size, &mut message);
+    let committing = super::COMMITTING.load(Ordering::SeqCst);
+    let len = message_into(size, committing, &mut message);
     write_stderr(&message[..len]);
-    remove_temporaries_now();
+    write_stderr(if remove_temporaries_now() {
+        b"; its temporary files are removed). "
+    } else {
+        b"; temporary files of its may remain, for the next run to remove). "
+    });
+    write_stderr(b"Pass --memory-limit with less than the memory there is to work in chunks, or raise the limit on memory (ulimit -v)\n");
     end();
 }
 
@@ -96,20 +102,28 @@ fn exhausted(size: usize) -> ! {
 /// thread that may hold their locks itself, as may any other (memory ran
 /// out while it did): what is locked is left to the next run's sweep of
 /// dead processes' temporary files. A path of fewer than 384 bytes is
-/// removed without allocating.
-fn remove_temporaries_now() {
-    if let Some(live) = held(super::LIVE.try_lock()) {
+/// removed without allocating. The locks are kept to the end of the
+/// process (as the signal handler keeps them): no other thread stages or
+/// renames a file after the removal. Whether both locks were taken.
+fn remove_temporaries_now() -> bool {
+    let live = held(super::LIVE.try_lock());
+    if let Some(live) = &live {
         for path in live.iter() {
             let _ = std::fs::remove_file(path);
         }
     }
-    if let Some(created) = held(super::CREATED.try_lock()) {
+    let created = held(super::CREATED.try_lock());
+    if let Some(created) = &created {
         for (_, path) in created.iter().rev() {
             if std::fs::remove_dir(path).is_err() && path.is_file() {
                 let _ = std::fs::remove_file(path);
             }
         }
     }
+    let both = live.is_some() && created.is_some();
+    std::mem::forget(live);
+    std::mem::forget(created);
+    both
 }
 
 /// The guard `try_lock` gave (poisoned or not), or `None` when the lock is
@@ -122,9 +136,10 @@ fn held<G>(r: std::sync::TryLockResult<G>) -> Option<G> {
     }
 }
 
-/// The message for a failed allocation of `size` bytes, written into `out`
-/// without allocating: its length.
-fn message_into(size: usize, out: &mut [u8]) -> usize {
+/// The message's beginning for a failed allocation of `size` bytes (while
+/// the run's outputs were being renamed into place: `committing`), written
+/// into `out` without allocating: its length.
+fn message_into(size: usize, committing: bool, out: &mut [u8]) -> usize {
     let mut digits = [0u8; 20];
     let mut n = size;
     let mut at = digits.len();
@@ -136,10 +151,15 @@ fn message_into(size: usize, out: &mut [u8]) -> usize {
             break;
         }
     }
-    let parts: [&[u8]; 3] = [
+    let parts: [&[u8]; 4] = [
         b"neardup: out of memory: allocating ",
         &digits[at..],
-        b" bytes failed, so the run stopped (no output file was replaced; its temporary files are removed). Pass --memory-limit with less than the memory there is to work in chunks, or raise the limit on memory (ulimit -v)\n",
+        b" bytes failed, so the run stopped ",
+        if committing {
+            b"(as its outputs were put in place: some may be"
+        } else {
+            b"(no output file was replaced"
+        },
     ];
     let mut len = 0;
     for part in parts {
@@ -181,19 +201,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_message_names_the_size_and_what_to_do() {
+    fn the_message_names_the_size_and_what_was_replaced() {
         let mut out = [0u8; 512];
-        let len = message_into(1_146_880, &mut out);
+        let len = message_into(1_146_880, false, &mut out);
         let text = std::str::from_utf8(&out[..len]).unwrap();
         assert!(text.starts_with("neardup: out of memory: allocating 1146880 bytes failed"));
-        assert!(text.contains("--memory-limit") && text.ends_with("(ulimit -v)\n"));
-        let len = message_into(0, &mut out);
-        assert!(std::str::from_utf8(&out[..len])
-            .unwrap()
-            .contains(" 0 bytes"));
-        let len = message_into(usize::MAX, &mut out);
-        assert!(std::str::from_utf8(&out[..len])
-            .unwrap()
-            .contains(&format!(" {} bytes", usize::MAX)));
+        assert!(text.ends_with("(no output file was replaced"));
+        let len = message_into(0, true, &mut out);
+        let text = std::str::from_utf8(&out[..len]).unwrap();
+        assert!(text.contains(" 0 bytes") && text.ends_with("some may be"));
+        let len = message_into(usize::MAX, false, &mut out);
+        let text = std::str::from_utf8(&out[..len]).unwrap();
+        assert!(text.contains(&format!(" {} bytes", usize::MAX)));
     }
 }
