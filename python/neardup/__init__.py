@@ -144,6 +144,23 @@ def _batches(data: Any) -> Iterator[Iterable[Any]]:
             yield (item,)
 
 
+def _json_value(value: Any) -> Any:
+    """A value ``json`` cannot write, as a JSON Lines record would hold it
+    (as neardup reads the same column from Parquet): a date or time as its
+    ISO 8601 string, a decimal as its digits, a UUID as its usual string
+    (``pyarrow.Table.to_pylist`` gives such objects for timestamp, date,
+    decimal and UUID columns)."""
+    import datetime
+    import decimal
+    import uuid
+
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    raise TypeError(f"a value of type {type(value).__name__} is not JSON: {value!r:.60}")
+
+
 def _jsonl(data: Any, text_field: str, id_field: str) -> Iterator[bytes]:
     """The records as JSON Lines, about a megabyte at a time. A string is a
     record of its own: its text, and its position (from 0) as its id."""
@@ -158,7 +175,12 @@ def _jsonl(data: Any, text_field: str, id_field: str) -> Iterator[bytes]:
                 raise TypeError(
                     f"record {n}: expected a dict or a string, got {type(record).__name__}"
                 )
-            line = json.dumps(record, ensure_ascii=False, allow_nan=False).encode() + b"\n"
+            try:
+                line = json.dumps(
+                    record, ensure_ascii=False, allow_nan=False, default=_json_value
+                ).encode() + b"\n"
+            except TypeError as e:
+                raise TypeError(f"record {n}: {e}") from None
             piece.append(line)
             size += len(line)
             n += 1

@@ -133,6 +133,30 @@ def test_arrow_tables_and_batches_give_the_records_dicts_give():
     ]
 
 
+def test_arrow_columns_of_times_dates_and_decimals_are_read():
+    # pyarrow gives datetime, date and Decimal objects for such columns,
+    # which json could not write: the run stopped with a TypeError.
+    pa = pytest.importorskip("pyarrow")
+    import datetime
+    import decimal
+
+    text = "Alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu."
+    table = pa.table(
+        {
+            "id": pa.array([decimal.Decimal("1.10"), decimal.Decimal("2.20")], pa.decimal128(3, 2)),
+            "text": [text, text],
+            "seen": pa.array([datetime.datetime(2024, 1, 1), datetime.datetime(2024, 1, 2)]),
+            "day": pa.array([datetime.date(2024, 1, 1), datetime.date(2024, 1, 2)]),
+        }
+    )
+    result = neardup.clean(table)
+    assert result.records == [
+        {"id": "1.10", "text": text, "seen": "2024-01-01T00:00:00", "day": "2024-01-01"}
+    ]
+    with pytest.raises(TypeError, match=r"record 0: a value of type object is not JSON"):
+        neardup.clean([{"id": 1, "text": text, "x": object()}])
+
+
 def test_other_fields_are_kept_as_they_were():
     records = [
         {"id": 7, "text": "Alpha beta gamma delta epsilon zeta eta theta iota.", "meta": {"a": [1, 2]}},
