@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::input::{InputPath, Source};
 use crate::output::{write_compressed, write_source_part, Annotate, Annotations, CountingWriter};
 use crate::pipeline::Analysis;
-use crate::target::{Staging, Target};
+use crate::targets::{Staging, Target};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -340,7 +340,7 @@ impl Sink for DirSink<'_> {
                 std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
             };
             let other = |e: Error| std::io::Error::other(e.to_string());
-            crate::target::create_dirs(&dir).map_err(failed)?;
+            crate::targets::create_dirs(&dir).map_err(failed)?;
             let (target, file) = if Compression::from_name(&path) == Compression::None {
                 let target = Target::open(&path, ".neardup-").map_err(other)?;
                 let file = match &target {

@@ -27,7 +27,7 @@ use crate::progress::{Progress, Silent};
 use crate::report::{self, Accumulator, Report, Summary};
 use crate::store::{self, History, IndexParams, Segment};
 use crate::stream::{Chunk, Stream};
-use crate::target::{Staged, Staging};
+use crate::targets::{Staged, Staging};
 use crate::ExitStatus;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,7 +73,7 @@ pub fn run<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     let threads = plan.config.threads;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .start_handler(crate::target::joining_this_run())
+        .start_handler(crate::targets::joining_this_run())
         .build()
         .map_err(|e| Failure::one(Error::Usage(format!("cannot start {threads} threads: {e}"))))?;
     let past = |f: &Failure| f.errors().any(|e| matches!(e, Error::PastCeiling { .. }));
@@ -229,7 +229,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     // Made here, and removed when the run ends if it made it (it holds
     // nothing of the run's then).
     let _spool = match plan.memory_limit {
-        Some(_) => Some(crate::target::SpoolDir::make(&plan.spool_dir).map_err(Failure::one)?),
+        Some(_) => Some(crate::targets::SpoolDir::make(&plan.spool_dir).map_err(Failure::one)?),
         None => None,
     };
     let peeked = plan
@@ -546,7 +546,7 @@ impl Underway<'_> {
                 let mut staging = std::mem::take(&mut self.staging);
                 let config = &plan.config;
                 // A FIFO or device gets each chunk as it is made, as a pipe does.
-                let flush = !crate::target::staged(path);
+                let flush = !crate::targets::staged(path);
                 let written = output::write_compressed(path, &mut staging, |out| {
                     let mut one = OneStream { out, flush };
                     let mut sink = crate::parquet::Sink::new(&mut one, config, true)
@@ -907,7 +907,7 @@ fn deliver_report(
         crate::check::write_summary(verdict, &mut summary);
         // A blank line ends the table before whatever a later step appends.
         summary.push('\n');
-        crate::target::write_to(path, staging, |w| {
+        crate::targets::write_to(path, staging, |w| {
             before.map_or(Ok(0), |mut f| std::io::copy(&mut f, w))?;
             w.write_all(summary.as_bytes())
         })?;

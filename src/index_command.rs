@@ -12,8 +12,8 @@ use std::io::Write;
 /// `neardup index stats`.
 pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
     // `index stats i.ndx >> i.ndx` would append the statistics to the index.
-    let read = [neardup::target::Use::new(&args.path, "index")];
-    if let Err(e) = neardup::target::check_stdout_apart(&read, &[]) {
+    let read = [neardup::targets::Use::new(&args.path, "index")];
+    if let Err(e) = neardup::targets::check_stdout_apart(&read, &[]) {
         print_error(&e);
         return ExitStatus::Error;
     }

@@ -109,7 +109,7 @@ mod sizes;
 pub mod sketch;
 pub mod store;
 pub mod stream;
-pub mod target;
+pub mod targets;
 
 /// A seeded stream of pseudo-random numbers for unit tests (the high bits
 /// of a 64-bit linear congruential generator).

@@ -12,12 +12,12 @@ use std::process::ExitCode;
 /// Memory exhausted ends a run as any failure does (exit 2, temporary
 /// files removed), not with an abort.
 #[global_allocator]
-static ALLOCATOR: neardup::target::ExitWhenExhausted = neardup::target::ExitWhenExhausted;
+static ALLOCATOR: neardup::targets::ExitWhenExhausted = neardup::targets::ExitWhenExhausted;
 
 fn main() -> ExitCode {
     neardup::memory::tune_allocator();
     // Interrupted, a run removes the temporary files beside its targets.
-    if let Err(e) = neardup::target::clean_up_on_signals() {
+    if let Err(e) = neardup::targets::clean_up_on_signals() {
         print_error(&format!("warning: cannot watch for signals: {e}"));
     }
     let cli = cli::Cli::parse();
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     };
     if status == ExitStatus::Error {
         // A failed run leaves no directory or lock file it made.
-        neardup::target::remove_created();
+        neardup::targets::remove_created();
     }
     status.into()
 }
@@ -86,7 +86,7 @@ struct StdoutFile {
 impl StdoutFile {
     #[cfg(unix)]
     fn now() -> Option<StdoutFile> {
-        use neardup::target::regular_file;
+        use neardup::targets::regular_file;
         use std::io::Seek;
         use std::os::fd::AsFd;
         let (mut file, id, len) = regular_file(std::io::stdout().as_fd())?;

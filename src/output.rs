@@ -1,5 +1,5 @@
 //! Cleaned output: the kept spans of each document, byte for byte, written
-//! as [`crate::target`] says (a regular file staged beside its destination and
+//! as [`crate::targets`] says (a regular file staged beside its destination and
 //! renamed over it only when the whole run has succeeded, a device or pipe
 //! written directly), so a failed run never leaves a half-written file.
 
@@ -8,7 +8,7 @@ use crate::config::Format;
 use crate::error::{Error, Result};
 use crate::input::{Corpus, InputPath};
 use crate::pipeline::Analysis;
-use crate::target::Staging;
+use crate::targets::Staging;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::Write;
@@ -397,7 +397,7 @@ pub fn plan(
         .filter_map(|(s, _)| s.path.canonicalize().ok())
         .collect();
     let refuse_input = |path: &Path| -> Result<()> {
-        if let Some(canon) = crate::target::canonical_target(path) {
+        if let Some(canon) = crate::targets::canonical_target(path) {
             if inputs.contains(&canon) {
                 return Err(Error::Usage(format!(
                     "{}: output path is also an input; refusing to overwrite it",
@@ -451,18 +451,18 @@ pub fn plan(
     }
 }
 
-/// Writes `fill`'s bytes to `path` as [`crate::target::write_to`] does,
+/// Writes `fill`'s bytes to `path` as [`crate::targets::write_to`] does,
 /// compressing as the file name says (`.gz`, `.zst`).
 ///
 /// # Errors
-/// See [`crate::target::write_to`].
+/// See [`crate::targets::write_to`].
 pub fn write_compressed(
     path: &Path,
     staging: &mut Staging,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     let compression = Compression::from_name(path);
-    crate::target::write_to(path, staging, |out| {
+    crate::targets::write_to(path, staging, |out| {
         let mut encoder = Encoder::new(out, compression)?;
         fill(&mut encoder)?;
         encoder.finish()

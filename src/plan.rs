@@ -12,7 +12,7 @@ use crate::input::InputPath;
 use crate::output::Destination;
 use crate::sizes::{human_bytes, parse_size};
 use crate::store::lock_path;
-use crate::target::{check_distinct, Use};
+use crate::targets::{check_distinct, Use};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -214,7 +214,7 @@ const COMPRESSED_TEXT_PER_BYTE: f64 = 4.0;
 /// FIFO or device written directly (opened before the run, a second attempt
 /// would hang on it or leave its reader an empty stream).
 fn may_fall_back(request: &Request, destination: Option<&Destination>, report: &ReportTo) -> bool {
-    let direct = |path: &std::path::Path| path.as_os_str() != "-" && !crate::target::staged(path);
+    let direct = |path: &std::path::Path| path.as_os_str() != "-" && !crate::targets::staged(path);
     let output = match destination {
         Some(Destination::File(path)) => Some(path),
         _ => None,
@@ -399,7 +399,7 @@ impl Plan {
     pub fn output_held(&self) -> bool {
         match &self.destination {
             Some(crate::output::Destination::Stdout) => false,
-            Some(crate::output::Destination::File(path)) => crate::target::staged(path),
+            Some(crate::output::Destination::File(path)) => crate::targets::staged(path),
             Some(crate::output::Destination::Dir(_)) | None => true,
         }
     }
@@ -608,11 +608,11 @@ fn check_paths(
         || (*report == ReportTo::Stdout && request.streams.report.is_none())
         || request.html.as_deref() == Some(Path::new("-"));
     if uses_stdout {
-        crate::target::check_stdout_apart(&reads, &writes)?;
+        crate::targets::check_stdout_apart(&reads, &writes)?;
     }
     // Standard input read as `-` from a regular file is an input too.
     if inputs.iter().any(InputPath::is_stdin) && request.streams.stdin.is_none() {
-        crate::target::check_stdin_apart(&writes, uses_stdout)?;
+        crate::targets::check_stdin_apart(&writes, uses_stdout)?;
     }
     Ok(())
 }

@@ -432,7 +432,7 @@ fn run(
 ) -> PyResult<Ran> {
     // A run of its own: another thread's run that fails leaves this one's
     // directories and lock files alone.
-    let _run = neardup::target::RunScope::enter();
+    let _run = neardup::targets::RunScope::enter();
     let options = Options {
         given: options.copy()?,
         function: match command {
@@ -546,9 +546,9 @@ fn run(
     drop(plan);
     if status == ExitStatus::Error {
         // A failed run leaves no directory or lock file it made.
-        neardup::target::remove_created();
+        neardup::targets::remove_created();
     } else {
-        neardup::target::keep_created();
+        neardup::targets::keep_created();
     }
     if let Some(err) = raised.lock().unwrap_or_else(PoisonError::into_inner).take() {
         return Err(err);
@@ -598,14 +598,14 @@ type Answer<T> = (Option<T>, Option<(&'static str, String)>);
 #[pyfunction]
 #[allow(clippy::needless_pass_by_value)]
 fn index_merge(py: Python<'_>, a: PathBuf, b: PathBuf, output: PathBuf) -> Answer<(usize, usize)> {
-    let _run = neardup::target::RunScope::enter();
+    let _run = neardup::targets::RunScope::enter();
     match py.detach(|| neardup::store::merge_files(&a, &b, &output)) {
         Ok(counts) => {
-            neardup::target::keep_created();
+            neardup::targets::keep_created();
             (Some(counts), None)
         }
         Err(e) => {
-            neardup::target::remove_created();
+            neardup::targets::remove_created();
             (None, Some((kind(&e), e.to_string())))
         }
     }

@@ -49,7 +49,7 @@ pub(super) fn read_data(
         // process truncates or rewrites the file while it is mapped, reads may
         // see the new bytes or fault (SIGBUS); that is the documented risk of
         // memory maps, as in ripgrep: the fault ends the run with a message
-        // naming the file (`target::clean_up_on_signals`), and --no-mmap
+        // naming the file (`targets::clean_up_on_signals`), and --no-mmap
         // avoids it.
         #[allow(unsafe_code)]
         let mapped = unsafe { memmap2::Mmap::map(&file) };

@@ -341,7 +341,7 @@ pub fn merge_files(
     b: &std::path::Path,
     output: &std::path::Path,
 ) -> crate::Result<(usize, usize)> {
-    use crate::target::{check_distinct, Use};
+    use crate::targets::{check_distinct, Use};
     check_distinct(&[Use::new(a, "index A")], &[Use::new(b, "index B")]).map_err(|_| {
         crate::Error::Usage(format!(
             "{} and {} are one index: merging an index with itself would hold every document twice",

@@ -102,7 +102,7 @@ pub(super) const WINDOWS: usize = 4;
 /// lock (the update replaces that file).
 #[must_use]
 pub fn lock_path(path: &Path) -> PathBuf {
-    let path = crate::target::resolve(path);
+    let path = crate::targets::resolve(path);
     if let Some(name) = path.file_name() {
         return path.with_file_name(crate::input::lock_name(name));
     }
@@ -117,8 +117,8 @@ pub fn lock_path(path: &Path) -> PathBuf {
 ///
 /// # Errors
 /// A [`Error::Usage`] naming the write and the index.
-pub fn check_locks(indexes: &[&Path], writes: &[crate::target::Use]) -> Result<()> {
-    use crate::target::Use;
+pub fn check_locks(indexes: &[&Path], writes: &[crate::targets::Use]) -> Result<()> {
+    use crate::targets::Use;
     let shown = |p: &Path| crate::escape::shown_path(p);
     let mut locks: Vec<Use> = indexes
         .iter()
@@ -130,7 +130,7 @@ pub fn check_locks(indexes: &[&Path], writes: &[crate::target::Use]) -> Result<(
             locks.push(Use::new(w.path.clone(), shown(&index)));
         }
     }
-    crate::target::check_not_locks(&locks, writes)
+    crate::targets::check_not_locks(&locks, writes)
 }
 
 /// An index's exclusive lock, taken by [`lock`]. When this run created the
@@ -156,7 +156,7 @@ impl Lock {
     /// Keeps the lock file when the lock goes (the run succeeded).
     pub fn keep(&mut self) {
         if let Some(path) = self.created.take() {
-            crate::target::forget_created(&path);
+            crate::targets::forget_created(&path);
         }
     }
 }
@@ -167,7 +167,7 @@ impl Drop for Lock {
             // Still held: no other run has taken it, and one waiting on it
             // finds the name gone and takes a new one.
             let _ = std::fs::remove_file(&path);
-            crate::target::forget_created(&path);
+            crate::targets::forget_created(&path);
         }
     }
 }
@@ -192,9 +192,9 @@ fn still_named(file: &File, path: &Path) -> bool {
 
 /// Takes the index's exclusive lock (`PATH.lock`) for an update, saying so on
 /// stderr and waiting when another run holds it; then removes temporary
-/// files that dead runs left beside the index ([`crate::target::sweep`]).
+/// files that dead runs left beside the index ([`crate::targets::sweep`]).
 /// The directories and the lock file it creates are removed if the run
-/// fails ([`Lock`], [`crate::target::remove_created`]).
+/// fails ([`Lock`], [`crate::targets::remove_created`]).
 ///
 /// # Errors
 /// When the lock file cannot be created or locked.
@@ -206,7 +206,7 @@ pub fn lock(path: &Path) -> Result<Lock> {
         .unwrap_or(Path::new("."));
     let mut said = false;
     loop {
-        crate::target::create_dirs(dir).map_err(|e| Error::io(dir, e))?;
+        crate::targets::create_dirs(dir).map_err(|e| Error::io(dir, e))?;
         let open = |new: bool| {
             std::fs::OpenOptions::new()
                 .create_new(new)
@@ -216,7 +216,7 @@ pub fn lock(path: &Path) -> Result<Lock> {
         };
         let (file, created) = match open(true) {
             Ok(file) => {
-                crate::target::note_created(&lock);
+                crate::targets::note_created(&lock);
                 (file, Some(lock.clone()))
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match open(false) {
@@ -271,7 +271,7 @@ pub fn lock(path: &Path) -> Result<Lock> {
             continue;
         }
         // Temporary files of runs that died beside the index go now.
-        crate::target::sweep(dir);
+        crate::targets::sweep(dir);
         return Ok(taken);
     }
 }
@@ -352,7 +352,7 @@ impl Segment {
         std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
         let file = options.open(path).map_err(|e| Error::io(path, e))?;
         if !file.metadata().map_err(|e| Error::io(path, e))?.is_file() {
-            return Err(crate::target::not_regular(path));
+            return Err(crate::targets::not_regular(path));
         }
         let segment = Segment::from_file(path, file, params, lock)?;
         // Only a chunked run's own segments (unnamed files) start later.

@@ -8,7 +8,7 @@ use super::{
     EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
 };
 use crate::error::{Error, Result};
-use crate::target::{Staged, Target};
+use crate::targets::{Staged, Target};
 use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
@@ -493,7 +493,7 @@ fn trim_groups<T, G: PartialEq>(
 
 /// Writes `old` (if any) followed by `delta` into a synced temporary file
 /// beside `path` (links followed), which [`Staged::persist`] (or a
-/// [`crate::target::Staging`]) renames over it.
+/// [`crate::targets::Staging`]) renames over it.
 ///
 /// # Errors
 /// I/O errors, a corrupt chunk met in `old`, or `path` not a regular file.
