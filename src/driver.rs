@@ -636,9 +636,7 @@ impl Underway<'_> {
             .then(|| Arc::new(History::from_segments(std::mem::take(&mut self.segments))));
         // One bar for a run in chunks (input bytes read), not one per chunk.
         let engine_progress: &dyn Progress = if one_chunk { self.progress } else { &Silent };
-        let ceiling = plan
-            .fallback
-            .map(|f| crate::memory::Ceiling::new(f.ceiling));
+        let ceiling = plan.fallback.map(|f| f.ceiling);
         let mut analysis = analyze_chunk(
             &chunk.corpus,
             config,

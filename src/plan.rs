@@ -233,7 +233,7 @@ fn may_fall_back(request: &Request, destination: Option<&Destination>, report: &
 pub struct Fallback {
     /// The memory the process may hold: what it held before the run and
     /// `--memory-limit`, or without it the memory available.
-    pub ceiling: usize,
+    pub ceiling: crate::memory::Ceiling,
     /// The limit the run in chunks works under: `--memory-limit`, or half
     /// of the memory available (as a run too large for it takes).
     pub limit: usize,
@@ -675,7 +675,7 @@ fn run_memory_limit(
             let limit = memory_limit(given, request.quiet, notes)?;
             if fits_whole(inputs, limit) {
                 let fallback = Fallback {
-                    ceiling: limit.saturating_add(held_now()),
+                    ceiling: crate::memory::Ceiling::new(limit.saturating_add(held_now())),
                     limit,
                     given: true,
                 };
@@ -714,7 +714,7 @@ fn fallback_of_files(inputs: &[InputPath]) -> Option<Fallback> {
     }
     let available = usize::try_from(crate::memory::available()?).unwrap_or(usize::MAX);
     Some(Fallback {
-        ceiling: available.saturating_add(held_now()),
+        ceiling: crate::memory::Ceiling::new(available.saturating_add(held_now())),
         limit: available / 2,
         given: false,
     })

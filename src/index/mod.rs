@@ -81,9 +81,6 @@ pub fn candidate_pairs_after(
     ceiling: Option<crate::memory::Ceiling>,
 ) -> Option<Vec<(u32, u32)>> {
     let passed = || ceiling.is_some_and(crate::memory::Ceiling::passed);
-    if passed() {
-        return None;
-    }
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
     // Whether a document's keys put it in table `t`.
     let in_table = |k: &[u64], t: usize| k.len() == tables || (t == 0 && k.len() == 1);
@@ -290,6 +287,8 @@ pub fn candidate_pairs_after(
             }
         });
     };
+    // (Checked once the index's members asked for are held, before any
+    // table's pairs are made.)
     let stored = stored_of();
     if passed() {
         return None;

@@ -100,9 +100,16 @@ fn remove(of: impl Fn(u64) -> bool) {
         .partition::<Vec<_>, _>(|(r, _)| of(*r));
     *created = kept;
     for (_, path) in gone.into_iter().rev() {
-        if std::fs::remove_dir(&path).is_err() && path.is_file() {
-            let _ = std::fs::remove_file(&path);
-        }
+        remove_made(&path);
+    }
+}
+
+/// Removes a directory a run made (when empty) or a lock file it made. A
+/// path of fewer than 384 bytes is removed without allocating (`exhausted`
+/// calls this when memory has run out).
+pub(super) fn remove_made(path: &Path) {
+    if std::fs::remove_dir(path).is_err() && path.is_file() {
+        let _ = std::fs::remove_file(path);
     }
 }
 

@@ -115,9 +115,7 @@ fn remove_temporaries_now() -> bool {
     let created = held(super::CREATED.try_lock());
     if let Some(created) = &created {
         for (_, path) in created.iter().rev() {
-            if std::fs::remove_dir(path).is_err() && path.is_file() {
-                let _ = std::fs::remove_file(path);
-            }
+            super::created::remove_made(path);
         }
     }
     let both = live.is_some() && created.is_some();
