@@ -2153,6 +2153,310 @@ a.join()
             "NeardupOSError; the other's lock file still there", f"rc {p.returncode}; {lines[:2]} {short(p.stderr, 60)}", ok)
 
 
+def case_s25_flags():
+    """Session 25: numeric and string flags at their edges on each
+    subcommand that takes them (empty, negative, -0, 2^64, hex, fullwidth
+    digits, fractions where integers are meant, 1e-400 that reads as 0):
+    exit 2 naming the flag, nothing written."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        edges = [("--threads", ["", "-1", "18446744073709551616", "0x10", "\uff11", "1.5"]), ("--seed", ["18446744073709551616", "-0", "1e3"]),
+                 ("--min-words", ["-1", "1.5"]), ("--threshold", ["0", "-0", "1e-400", "1.0000001", "", "0x1"]), ("--block-threshold", ["0", "1e-400", "1.5"]),
+                 ("--preview", ["-1"]), ("--num-perm", ["18446744073709551616"]), ("--max-gap", ["-1"]), ("--hamming", ["-1"])]
+        for flag, values in edges:
+            for value in values:
+                for sub in (["scan", "-q"], ["index", "build", "-q", "-o", "x.ndx"]):
+                    if flag == "--preview" and sub[0] == "index":
+                        continue
+                    code, _, err = nd([*sub, f"{flag}={value}", "r.jsonl"], d, timeout=60)
+                    made = os.path.exists(os.path.join(d, "x.ndx"))
+                    ok = code == 2 and flag in err and not made and not crashed(code, err)
+                    row(f"s25-flags: {sub[0]} {flag}={value!r}", f"neardup {' '.join(sub)} {flag}='{value}' r.jsonl", "exit 2 naming the flag; nothing written",
+                        f"exit {code}; {short(err, 70)}" + ("; x.ndx WRITTEN" if made else ""), ok)
+                    if made:
+                        os.remove(os.path.join(d, "x.ndx"))
+        for value in ["-1", "99999999999999999999", ""]:
+            code, _, err = nd(["check", "-q", "--output-format", "github", f"--max-annotations={value}", "r.jsonl"], d)
+            row(f"s25-flags: check --max-annotations={value!r}", f"neardup check --output-format github --max-annotations='{value}' r.jsonl", "exit 2 naming the flag",
+                f"exit {code}; {short(err, 70)}", code == 2 and "--max-annotations" in err)
+        for value in ["1", "100K"]:
+            code, _, err = nd(["scan", "--tmp-dir", d, "r.jsonl"], d, env={"NEARDUP_AVAILABLE_MEMORY": value})
+            import re
+            named = re.search(r"as --memory-limit (\S+) does", err)
+            ok = code == 0 and named is not None and named.group(1) == "64.0K"
+            row(f"s25-flags: NEARDUP_AVAILABLE_MEMORY={value} (almost none)", f"NEARDUP_AVAILABLE_MEMORY={value} neardup scan r.jsonl", "a run in chunks; its note names a limit --memory-limit takes (64K at least)",
+                f"exit {code}; {named.group(0) if named else short(err, 60)}", ok)
+
+
+def case_s25_check():
+    """Session 25: `check` limits spelled as a careless user spells them,
+    each exit status as the README gives it (0 within, 1 over, 2 for a value
+    that is no share, errors winning over 1 and --exit-zero); the JSON
+    verdict agreeing with the exit status; --update on exit 1."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)  # r.jsonl: 15 of 40 documents are copies (37.5%)
+        for value, want in [("-0", 1), ("1e-400", 1), (" 5%", 1), ("+5%", 1), ("50 %", 0), ("1", 0), ("100%", 0), ("5e-1", 0), ("5%%", 2), ("-5%", 2), ("inf", 2),
+                            ("nan%", 2), ("0x1", 2), ("\uff15%", 2), ("200%", 2), ("1/2", 2), ("1e309", 2)]:
+            code, _, err = nd(["check", "-q", f"--max-dup-docs={value}", "r.jsonl"], d)
+            row(f"s25-check: --max-dup-docs={value!r}", f"neardup check --max-dup-docs='{value}' r.jsonl", f"exit {want}" + (" naming the flag" if want == 2 else ""),
+                f"exit {code}; {short(err, 60)}", code == want and (want != 2 or "--max-dup-docs" in err))
+        for limits in [["--max-dup-docs", "50%", "--max-dup-blocks", "0", "--max-dup-bytes", "90%"], ["--max-dup-docs", "10%"], []]:
+            code, out, err = nd(["check", "-q", "--json", *limits, "r.jsonl"], d)
+            try:
+                verdict = json.loads(out)["check"]
+                agree = verdict["passed"] == (code == 0) and all(m["passed"] == (m["share"] <= m["limit"]) for m in verdict["measurements"])
+                shown = [(m["name"], m["passed"]) for m in verdict["measurements"]]
+            except (ValueError, KeyError, TypeError) as e:
+                agree, shown = False, repr(e)
+            row(f"s25-check: --json verdict, limits {' '.join(limits) or 'none'}", f"neardup check --json {' '.join(limits)} r.jsonl", "the check object agrees with the exit status",
+                f"exit {code}; {shown}", code in (0, 1) and agree)
+        code, _, err = nd(["check", "-q", "--exit-zero", "r.jsonl", "nope.jsonl"], d)
+        row("s25-check: --exit-zero with a missing input", "neardup check --exit-zero r.jsonl nope.jsonl", "exit 2 (errors win)", f"exit {code}; {short(err, 60)}", code == 2 and "nope.jsonl" in err)
+        code, _, err = nd(["check", "-q", "--index", "c.ndx", "--update", "r.jsonl"], d)
+        docs = index_docs(d, "c.ndx")
+        row("s25-check: --index --update over the limit (exit 1)", "neardup check --index c.ndx --update r.jsonl", "exit 1; the batch remembered (40 documents)",
+            f"exit {code}; index {docs} documents", code == 1 and docs == 40)
+        code, _, err = nd(["check", "-q", "--index", "c.ndx", "--update", "r.jsonl", "nope.jsonl"], d)
+        row("s25-check: --index --update with a missing input", "neardup check --index c.ndx --update r.jsonl nope.jsonl", "exit 2; the index as it was (40)",
+            f"exit {code}; index {index_docs(d, 'c.ndx')} documents", code == 2 and index_docs(d, "c.ndx") == 40)
+
+
+def fionread(fd):
+    import fcntl
+    import struct
+    import termios
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+def case_s25_changing():
+    """Session 25: inputs changing while a run reads them. A mapped input
+    cut short while its pages are written into a FIFO (the write fails with
+    EFAULT) or a pipe: the input named once as truncated, never the output;
+    a file appended to, replaced by a rename, cut and regrown while a run
+    in chunks reads it: exit 0, or 2 with a message naming it, and every
+    output line a whole record."""
+    with tempfile.TemporaryDirectory() as d:
+        write_records(os.path.join(d, "big.jsonl"), 6000, 150)
+        import shutil
+
+        for how, extra in [("FIFO -o", []), ("FIFO -o", ["--memory-limit", "4M", "--tmp-dir", d]), ("stdout pipe", []), ("stdout pipe", ["--memory-limit", "4M", "--tmp-dir", d])]:
+            shutil.copy(os.path.join(d, "big.jsonl"), os.path.join(d, "live.jsonl"))
+            if os.path.lexists(os.path.join(d, "o.fifo")):
+                os.remove(os.path.join(d, "o.fifo"))
+            os.mkfifo(os.path.join(d, "o.fifo"))
+            if how == "stdout pipe":
+                r, w = os.pipe()
+                p = subprocess.Popen([B, "clean", "-q", *extra, "live.jsonl"], cwd=d, stdout=w, stderr=subprocess.PIPE)
+                os.close(w)
+            else:
+                p = subprocess.Popen([B, "clean", "-q", *extra, "live.jsonl", "-o", "o.fifo"], cwd=d, stderr=subprocess.PIPE)
+                r = os.open(os.path.join(d, "o.fifo"), os.O_RDONLY)
+            t = time.time()
+            while fionread(r) < 65536 and time.time() - t < 60:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            os.truncate(os.path.join(d, "live.jsonl"), 100)
+            while os.read(r, 1 << 20):
+                pass
+            os.close(r)
+            err = p.stderr.read().decode("utf-8", "replace")
+            code = p.wait(60)
+            ok = code == 2 and err.startswith("neardup: live.jsonl: truncated while it was read") and err.count("live.jsonl") == 1 and "Bad address" not in err
+            row(f"s25-changing: input cut short while written to a {how} {' '.join(extra[:2])}", f"neardup clean {' '.join(extra[:2])} live.jsonl > {how}; truncate -s 100 live.jsonl",
+                "exit 2 naming the input once as truncated", f"exit {code}; {short(err, 80)}", ok)
+        for how in ["append-half", "append-lines", "rename-replace", "truncate-regrow"]:
+            for extra in [["--memory-limit", "1M", "--tmp-dir", d], ["--memory-limit", "1M", "--tmp-dir", d, "--no-mmap"]]:
+                shutil.copy(os.path.join(d, "big.jsonl"), os.path.join(d, "live.jsonl"))
+                p = subprocess.Popen([B, "clean", "-q", *extra, "live.jsonl", "-o", "ol.jsonl"], cwd=d, stderr=subprocess.PIPE)
+                time.sleep(0.3)
+                if how == "append-half":
+                    with open(os.path.join(d, "live.jsonl"), "a") as f:
+                        f.write('{"id": "half", "text": "abc')
+                elif how == "append-lines":
+                    with open(os.path.join(d, "live.jsonl"), "a") as f:
+                        for i in range(2000):
+                            f.write(json.dumps({"id": f"n{i}", "text": words(100, seed=99999 + i)}) + "\n")
+                elif how == "rename-replace":
+                    with open(os.path.join(d, "new.jsonl"), "w") as f:
+                        f.write('{"text": "x"}\n')
+                    os.rename(os.path.join(d, "new.jsonl"), os.path.join(d, "live.jsonl"))
+                else:
+                    os.truncate(os.path.join(d, "live.jsonl"), 100)
+                    with open(os.path.join(d, "live.jsonl"), "a") as f:
+                        f.write('garbage"\n' * 300000)
+                err = p.stderr.read().decode("utf-8", "replace")
+                code = p.wait(120)
+                whole = True
+                if os.path.exists(os.path.join(d, "ol.jsonl")):
+                    for line in open(os.path.join(d, "ol.jsonl"), "rb"):
+                        try:
+                            json.loads(line)
+                        except ValueError:
+                            whole = False
+                    os.remove(os.path.join(d, "ol.jsonl"))
+                ok = (code == 0 or code == 2 and "live.jsonl" in err) and whole and not crashed(code, err) and not temps(d)
+                row(f"s25-changing: {how} during a chunked run {extra[-1] if extra[-1] == '--no-mmap' else ''}", f"neardup clean --memory-limit 1M {extra[-1] if extra[-1] == '--no-mmap' else ''} live.jsonl -o ol.jsonl ({how})",
+                    "exit 0, or 2 naming the input; whole records out", f"exit {code}; whole {whole}; {short(err, 60)}", ok)
+
+
+def case_s25_concurrent():
+    """Session 25: an --update killed with SIGKILL while it holds the lock,
+    then a new run (no wait, the index as it was, stale temporary files
+    gone); an update in chunks and a whole one at once (no lost update)."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        write_records(os.path.join(d, "big.jsonl"), 6000, 150)
+        for delay in [0.5, 2]:
+            for n in ["k.ndx", "k.ndx.lock"]:
+                if os.path.exists(os.path.join(d, n)):
+                    os.remove(os.path.join(d, n))
+            nd(["index", "build", "-q", "r.jsonl", "-o", "k.ndx"], d)
+            before = sha(os.path.join(d, "k.ndx"))
+            p = subprocess.Popen([B, "clean", "-q", "--memory-limit", "4M", "--tmp-dir", d, "big.jsonl", "--index", "k.ndx", "--update", "-o", "ok.jsonl"], cwd=d, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            p.kill()
+            p.wait()
+            intact = sha(os.path.join(d, "k.ndx")) == before
+            t = time.time()
+            code, _, err = nd(["clean", "-q", "a.txt", "--index", "k.ndx", "--update", "-o", "ok2.txt"], d, timeout=60)
+            took = time.time() - t
+            docs = index_docs(d, "k.ndx")
+            ok = intact and code == 0 and took < 10 and docs == 41 and not temps(d) and not os.path.exists(os.path.join(d, "ok.jsonl"))
+            row(f"s25-concurrent: SIGKILL at {delay}s holding the lock, then a new --update", "neardup clean --memory-limit 4M big.jsonl --index k.ndx --update & kill -9; neardup clean a.txt --index k.ndx --update",
+                "index intact; the new run neither waits nor fails; 41 documents; no temp", f"killed {p.returncode}; intact {intact}; exit {code} in {took:.1f}s; {docs} documents; temps {len(temps(d))}", ok)
+            os.remove(os.path.join(d, "ok2.txt"))
+        for i in range(2):
+            with open(os.path.join(d, f"batch{i}.jsonl"), "w") as f:
+                for j in range(3000):
+                    f.write(json.dumps({"id": f"b{i}-{j}", "text": words(100, seed=10_000 * (i + 1) + j)}) + "\n")
+        for first in ["chunked", "whole", "check"]:
+            for n in ["c.ndx", "c.ndx.lock"]:
+                if os.path.exists(os.path.join(d, n)):
+                    os.remove(os.path.join(d, n))
+            nd(["index", "build", "-q", "a.txt", "-o", "c.ndx"], d)
+            a = ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", d, "batch0.jsonl", "--index", "c.ndx", "--update", "-o", "oa.jsonl"]
+            b = ["clean", "-q", "batch1.jsonl", "--index", "c.ndx", "--update", "-o", "ob.jsonl"]
+            if first == "whole":
+                a, b = b, a
+            if first == "check":
+                b = ["check", "-q", "--exit-zero", "batch1.jsonl", "--index", "c.ndx", "--update"]
+            pa = subprocess.Popen([B] + a, cwd=d, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            time.sleep(0.3)
+            pb = subprocess.Popen([B] + b, cwd=d, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+            codes = [pa.wait(300), pb.wait(300)]
+            docs = index_docs(d, "c.ndx")
+            row(f"s25-concurrent: two --update at once, {first} first", f"neardup {' '.join(a[:2])} ... & neardup {' '.join(b[:2])} ...", "both exit 0; 6,001 documents (none lost)",
+                f"exits {codes}; {docs} documents", codes == [0, 0] and docs == 6001)
+
+
+def case_s25_tmp():
+    """Session 25: --tmp-dir on a 256 KiB tmpfs (full while spooling) and
+    on a read-only one (as root, which a mode bit does not stop): exit 2
+    naming it, nothing left behind, no output, the index as it was."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        write_records(os.path.join(d, "big.jsonl"), 6000, 150)
+        nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
+        with tmpfs(d, "256k") as mnt:
+            if mnt is None:
+                row("s25-tmp: --tmp-dir on a tiny tmpfs", "", "", "skipped (not root)", True)
+                return
+            ro = os.path.join(d, "ro")
+            os.mkdir(ro)
+            if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", ro]).returncode != 0:
+                ro = None
+            try:
+                for where in [mnt] + ([ro, os.path.join(ro, "sub")] if ro else []):
+                    for args, stdin in [(["clean", "-q", "big.jsonl", "-o", "ot.jsonl"], None), (["scan", "-q", "-"], "big.jsonl"),
+                                        (["clean", "-q", "big.jsonl", "-o", "ot.jsonl", "--index", "u.ndx", "--update"], None)]:
+                        before = sha(os.path.join(d, "u.ndx"))
+                        code, _, err = nd([*args[:2], "--memory-limit", "1M", "--tmp-dir", where, *args[2:]], d, stdin=open(os.path.join(d, stdin), "rb").read() if stdin else None)
+                        left = os.listdir(mnt) if os.path.isdir(mnt) else []
+                        ok = code == 2 and os.path.basename(where) in err and not left and not os.path.exists(os.path.join(d, "ot.jsonl")) and sha(os.path.join(d, "u.ndx")) == before and not temps(d)
+                        row(f"s25-tmp: --tmp-dir {os.path.relpath(where, d)} ({'full' if where == mnt else 'read-only'}), {' '.join(args[:2])}{' --update' if '--update' in args else ''}",
+                            f"neardup {' '.join(args[:2])} --memory-limit 1M --tmp-dir {os.path.relpath(where, d)} ...", "exit 2 naming it; nothing left or written",
+                            f"exit {code}; left {left}; {short(err, 70)}", ok)
+            finally:
+                if ro:
+                    subprocess.run(["umount", ro])
+
+
+def case_s25_records():
+    """Session 25: odd records (a byte-order mark before line 2, as `cat`
+    of two files with one makes, CR-only line ends, a 200k-deep text, ids
+    of 100k nested arrays, 1e400, a NUL, a lone surrogate, 200,000 keys, a
+    1 MB key, 10 MB of blanks), whole, in chunks and on standard input; and
+    zstd with a bad checksum, a flipped byte, trailing garbage, two frames:
+    no panic; exit 0, or 2 naming the input (and line); no output after a
+    failure."""
+    cases = {
+        "BOM before line 2": b'{"text":"a b c"}\n\xef\xbb\xbf{"text":"d e f"}\n', "CR-only line ends": b'{"text":"a b c"}\r{"text":"d e f"}\r',
+        "a line of one CR": b'{"text":"a b c"}\n\r\n{"text":"d e f"}\n', "text 200k deep": b'{"text":' + b"[" * 200000 + b"]" * 200000 + b"}\n",
+        "id 100k deep": b'{"id":' + b"[" * 100000 + b"]" * 100000 + b',"text":"a b c"}\n', "ids 1e400 and -0": b'{"id":1e400,"text":"a b c"}\n{"id":-0,"text":"a b c"}\n',
+        "id with NUL": b'{"id":"a\\u0000b","text":"a b c"}\n', "id a lone surrogate": b'{"id":"\\udc00","text":"a b c"}\n{"id":"\\ud800","text":"a b c"}\n',
+        "reversed surrogate pair": b'{"text":"\\udc00\\ud800"}\n', "200,000 keys": b"{" + b",".join(b'"k%d":1' % i for i in range(200000)) + b',"text":"a b c"}\n',
+        "a 1 MB key": b'{"' + b"k" * 1_000_000 + b'":1,"text":"a b c"}\n', "10 MB of blanks": b'{"text":"' + b" " * 10_000_000 + b'"}\n',
+        "U+2028 in text": '{"text":"a\u2028b\u2029c"}\n'.encode(),
+    }
+    with tempfile.TemporaryDirectory() as d:
+        for name, data in cases.items():
+            with open(os.path.join(d, "odd.jsonl"), "wb") as f:
+                f.write(data)
+            for how, extra, stdin in [("whole", [], None), ("chunks", ["--memory-limit", "1M", "--tmp-dir", d], None), ("stdin", ["--memory-limit", "1M", "--tmp-dir", d], data)]:
+                args = ["clean", "-q", *extra, "--format", "jsonl", "-" if stdin else "odd.jsonl", "-o", "oo.jsonl", "--report", "rep.json", "--json"]
+                try:
+                    code, _, err = nd(args, d, stdin=stdin, timeout=60)
+                except subprocess.TimeoutExpired:
+                    code, err = -1, "hung"
+                made = [n for n in ["oo.jsonl", "rep.json"] if os.path.exists(os.path.join(d, n))]
+                named = ("<stdin>" if stdin else "odd.jsonl") in err
+                ok = not crashed(code, err) and (code == 0 and len(made) == 2 or code == 2 and named and not made)
+                row(f"s25-records: {name} ({how})", f"neardup clean {' '.join(extra[:2])} --format jsonl {'- <' if stdin else ''} odd.jsonl -o oo.jsonl --report rep.json",
+                    "exit 0, or 2 naming the input and nothing written", f"exit {code}; made {made}; {short(err, 70)}", ok)
+                for n in made:
+                    os.remove(os.path.join(d, n))
+        r = records().encode()
+        zs = subprocess.run(["zstd", "-q", "--check", "-c"], input=r, capture_output=True).stdout
+        mid = len(zs) // 2
+        for name, data, want in [("badsum.jsonl.zst", zs[:-4] + bytes([zs[-4] ^ 0xFF]) + zs[-3:], 2), ("flipped.jsonl.zst", zs[:mid] + bytes([zs[mid] ^ 0x55]) + zs[mid + 1:], 2),
+                                 ("trailing.jsonl.zst", zs + b"garbage", 2), ("two-frames.jsonl.zst", zs + zs, 0)]:
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            for how, extra, stdin in [("whole", [], None), ("chunks", ["--memory-limit", "1M", "--tmp-dir", d], None), ("stdin", [], data)]:
+                code, _, err = nd(["clean", "-q", *extra, "-" if stdin else name, "-o", "oz.jsonl"], d, stdin=stdin)
+                made = os.path.exists(os.path.join(d, "oz.jsonl"))
+                ok = code == want and (want == 0 and made or want == 2 and not made and ("<stdin>" if stdin else name) in err) and not crashed(code, err)
+                row(f"s25-records: {name} ({how})", f"neardup clean {' '.join(extra[:2])} {'- <' if stdin else ''} {name} -o oz.jsonl", f"exit {want}" + (" naming it, no output" if want else ""),
+                    f"exit {code}; {short(err, 70)}", ok)
+                if made:
+                    os.remove(os.path.join(d, "oz.jsonl"))
+
+
+def case_s25_paths():
+    """Session 25: an --index or --reference that is a symbolic link loop
+    or a dangling link; the same file given twice (by its name, a hard link,
+    a directory and a link to it) to one --out-dir; a directory twice."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.symlink("lp", os.path.join(d, "lp"))
+        for flag in ["--index", "--reference"]:
+            code, _, err = nd(["scan", "-q", flag, "lp", "r.jsonl"], d)
+            row(f"s25-paths: {flag} a symbolic link loop", f"ln -s lp lp; neardup scan {flag} lp r.jsonl", "exit 2 naming the loop (not `no such index`)",
+                f"exit {code}; {short(err, 80)}", code == 2 and "lp: Too many levels of symbolic links" in err and "no such index" not in err)
+        code, _, err = nd(["scan", "-q", "--index", "lp", "--update", "r.jsonl"], d)
+        row("s25-paths: --index a link loop --update", "neardup scan --index lp --update r.jsonl", "exit 2 naming the loop; nothing made",
+            f"exit {code}; {short(err, 80)}", code == 2 and "lp" in err and not crashed(code, err))
+        os.mkdir(os.path.join(d, "d1"))
+        with open(os.path.join(d, "d1", "t.txt"), "w") as f:
+            f.write(TEXT)
+        os.symlink("d1", os.path.join(d, "d2"))
+        os.link(os.path.join(d, "a.txt"), os.path.join(d, "ha.txt"))
+        for args in [["a.txt", "./a.txt"], ["d1", "d2"], ["d1", "d1/t.txt"]]:
+            code, _, err = nd(["clean", "-q", *args, "--out-dir", "od"], d)
+            row(f"s25-paths: clean {' '.join(args)} --out-dir od", f"neardup clean {' '.join(args)} --out-dir od", "exit 2 naming both (one output path); no od",
+                f"exit {code}; {short(err, 80)}", code == 2 and not os.path.exists(os.path.join(d, "od")))
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -2220,6 +2524,13 @@ def main():
         ("s24-html", case_s24_html),
         ("s24-parquet-ids", case_s24_parquet_ids),
         ("s24-python", case_s24_python),
+        ("s25-flags", case_s25_flags),
+        ("s25-check", case_s25_check),
+        ("s25-changing", case_s25_changing),
+        ("s25-concurrent", case_s25_concurrent),
+        ("s25-tmp", case_s25_tmp),
+        ("s25-records", case_s25_records),
+        ("s25-paths", case_s25_paths),
     ]:
         if args.only in name:
             try:
