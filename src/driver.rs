@@ -123,7 +123,7 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
         lock = Some(taken.share().map_err(|e| Error::io(path, e))?);
         held = Some(taken);
     }
-    let history = if path.exists() {
+    let history = if path.try_exists().map_err(|e| Error::io(path, e))? {
         let params = IndexParams::of(&plan.config);
         Some(History::open(path, Some(&params), lock.take())?)
     } else if update {

@@ -65,8 +65,16 @@ fn run(command: &cli::Command) -> ExitStatus {
             if let Some(stdout) = stdout {
                 stdout.cut_back();
             }
+            // A write straight from the pages of an input cut short while
+            // mapped fails with EFAULT: said as that input's truncation.
+            let fault = neardup::targets::faulted::explained(failure.errors());
+            if let Some(message) = &fault {
+                neardup::error::eprint_line(format_args!("{message}"));
+            }
             for e in failure.errors() {
-                print_error(e);
+                if fault.is_none() || !neardup::targets::faulted::is_fault(e) {
+                    print_error(e);
+                }
             }
             ExitStatus::Error
         }

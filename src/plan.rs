@@ -715,7 +715,8 @@ fn fallback_of_files(inputs: &[InputPath]) -> Option<Fallback> {
     let available = usize::try_from(crate::memory::available()?).unwrap_or(usize::MAX);
     Some(Fallback {
         ceiling: crate::memory::Ceiling::new(available.saturating_add(held_now())),
-        limit: available / 2,
+        // Never below what --memory-limit takes (the note names it).
+        limit: (available / 2).max(MIN_MEMORY_LIMIT),
         given: false,
     })
 }
@@ -792,7 +793,11 @@ fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
         clippy::cast_sign_loss
     )]
     (needed > available as f64).then(|| {
-        let limit = usize::try_from(available / 2).unwrap_or(usize::MAX);
+        // Never below what --memory-limit takes: the note names the limit
+        // as one to pass (it said `--memory-limit 0` with 1 byte available).
+        let limit = usize::try_from(available / 2)
+            .unwrap_or(usize::MAX)
+            .max(MIN_MEMORY_LIMIT);
         (needed as u64, available, limit)
     })
 }

@@ -48,6 +48,7 @@ mod dirs;
 mod distinct;
 mod durable;
 mod exhausted;
+pub mod faulted;
 mod stdio;
 
 use created::CREATED;
@@ -795,7 +796,7 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
                     // until the process ends here.
                     crate::error::eprint_line(format_args!(
                         "{}",
-                        bus_error_message(&crate::input::mapped_and_cut_short())
+                        faulted::message(&crate::input::mapped_and_cut_short())
                     ));
                     2
                 } else {
@@ -816,20 +817,6 @@ pub fn not_regular(path: &Path) -> Error {
         "{}: an index is a regular file, not a directory, device, pipe or standard output",
         crate::escape::shown_path(path)
     ))
-}
-
-/// What a SIGBUS means to the user, given the mapped inputs found cut short.
-fn bus_error_message(cut: &[PathBuf]) -> String {
-    let what = if cut.is_empty() {
-        "an input changed or could not be read while it was memory-mapped".to_owned()
-    } else {
-        let names: Vec<String> = cut.iter().map(|p| crate::escape::shown_path(p)).collect();
-        format!(
-            "{}: truncated while it was read (memory-mapped)",
-            names.join(", ")
-        )
-    };
-    format!("neardup: {what}: the run stopped, and no output file was replaced. Run again once it is stable, or pass --no-mmap to read inputs instead of mapping them")
 }
 
 /// See the Unix version: elsewhere, temporary files are left to the next run.

@@ -1,5 +1,7 @@
 //! What a careless user or a hostile file meets that earlier passes did not
-//! try (issue 14, session 24's hostile pass): outputs named as archives.
+//! try (issue 14, session 24's hostile pass): outputs named as archives;
+//! (session 25's) an input cut short while its mapped pages are written into
+//! a FIFO, an index that is a symbolic link loop.
 
 use crate::util::{run, tempdir, tree};
 
@@ -46,4 +48,125 @@ fn outputs_named_as_archives_are_refused() {
     // A name that only looks like one is written as named.
     let out = run(d, &["clean", "-q", "in.jsonl", "-o", "star.jsonl"]);
     assert_eq!(out.code, 0, "{out:?}");
+}
+
+/// An input truncated (log rotation with `copytruncate`) while its mapped
+/// pages are written straight into a FIFO `-o` (written in place): the
+/// write fails with EFAULT, which said `o.fifo: Bad address (os error 14)`,
+/// blaming the output; a run in chunks named the input twice (`big.jsonl,
+/// big.jsonl: truncated ...`). Both say the input's truncation, once.
+#[test]
+fn an_input_cut_short_while_written_into_a_fifo_is_named_once() {
+    use std::io::{Read as _, Write as _};
+    use std::process::{Command, Stdio};
+    let mut text = Vec::new();
+    for i in 0..40_000 {
+        writeln!(
+            text,
+            r#"{{"id":{i},"text":"Record {i} says {} things about {} places and {} more words here."}}"#,
+            i * 7,
+            i * 13,
+            i * 31
+        )
+        .unwrap();
+    }
+    for mode in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
+        let dir = tempdir();
+        let d = dir.path();
+        std::fs::write(d.join("big.jsonl"), &text).unwrap();
+        let fifo = d.join("o.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .args(["clean", "-q"])
+            .args(mode)
+            .args(["big.jsonl", "-o", "o.fifo"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = std::fs::File::open(&fifo).unwrap();
+        let mut first = [0u8; 1];
+        reader.read_exact(&mut first).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("big.jsonl"))
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{mode:?}: {stderr}");
+        assert!(
+            stderr.starts_with("neardup: big.jsonl: truncated while it was read (memory-mapped)"),
+            "{mode:?}: {stderr}"
+        );
+        assert_eq!(stderr.matches("big.jsonl").count(), 1, "{mode:?}: {stderr}");
+        assert!(!stderr.contains("Bad address"), "{mode:?}: {stderr}");
+        assert!(rest.len() + 1 < text.len());
+    }
+}
+
+/// An `--index` or `--reference` that is a symbolic link loop is named as
+/// one, exit 2: it said `no such index; create it with --index lp --update`,
+/// which then fails on the loop.
+#[test]
+fn an_index_that_is_a_link_loop_is_named_as_one() {
+    let dir = tempdir();
+    let d = dir.path();
+    crate::util::write_two_copies(&d.join("in.jsonl"));
+    std::os::unix::fs::symlink("lp", d.join("lp")).unwrap();
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        (names, std::fs::read(d.join("in.jsonl")).unwrap())
+    };
+    let before = listing();
+    for flag in ["--index", "--reference"] {
+        let out = run(d, &["scan", "-q", flag, "lp", "in.jsonl"]);
+        assert_eq!(out.code, 2, "{flag}: {out:?}");
+        assert!(
+            out.stderr
+                .starts_with("neardup: lp: Too many levels of symbolic links"),
+            "{flag}: {out:?}"
+        );
+        assert!(!out.stderr.contains("no such index"), "{flag}: {out:?}");
+        assert_eq!(listing(), before, "{flag}");
+    }
+}
+
+/// Almost no memory available (`NEARDUP_AVAILABLE_MEMORY=1`, a container
+/// about to run out): the run works in chunks and its note names a limit
+/// that `--memory-limit` takes (it said `as --memory-limit 0 does`, a value
+/// refused), and the output is a whole run's.
+#[test]
+fn almost_no_memory_available_names_a_limit_that_is_taken() {
+    use std::process::Command;
+    let dir = tempdir();
+    let d = dir.path();
+    crate::util::write_two_copies(&d.join("in.jsonl"));
+    let whole = run(d, &["clean", "-q", "in.jsonl"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["clean", "in.jsonl", "--tmp-dir", "."])
+        .current_dir(d)
+        .env_clear()
+        .env("NEARDUP_AVAILABLE_MEMORY", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("working in chunks, as --memory-limit 64.0K does"),
+        "{stderr}"
+    );
+    assert_eq!(out.stdout, whole.stdout);
 }

@@ -505,11 +505,15 @@ pub fn mapped_and_cut_short() -> Vec<PathBuf> {
     let mapped = MAPPED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    mapped
+    let mut cut: Vec<PathBuf> = mapped
         .iter()
         .filter(|(path, len)| std::fs::metadata(path).map_or(true, |m| m.len() < *len))
         .map(|(path, _)| path.clone())
-        .collect()
+        .collect();
+    // A file mapped more than once (a run in chunks maps it again) is named once.
+    cut.sort();
+    cut.dedup();
+    cut
 }
 
 /// The format an input is read as, given its first bytes (decompressed):
