@@ -341,6 +341,14 @@ pub fn parse_with(
     plain_ids: bool,
 ) -> Result<Parsed, String> {
     serde_json::from_str::<serde::de::IgnoredAny>(line).map_err(|e| {
+        // Files joined with `cat`, each starting with a byte-order mark: the
+        // one before the first record is skipped, this one is named.
+        if line.starts_with('\u{feff}') {
+            return "a UTF-8 byte-order mark starts this record (one is skipped only before the \
+                    first record: files joined with `cat`?); remove it, e.g. with \
+                    `sed 's/^\\xEF\\xBB\\xBF//'`"
+                .to_owned();
+        }
         // serde_json says "at line 1 column N"; the line is the record's, so
         // only the column is news.
         let message = e.to_string();

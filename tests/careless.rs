@@ -170,3 +170,42 @@ fn almost_no_memory_available_names_a_limit_that_is_taken() {
     );
     assert_eq!(out.stdout, whole.stdout);
 }
+
+/// A byte-order mark before a later record (two files that each start with
+/// one, joined with `cat`) is named as what it is, whole, in chunks and on
+/// standard input: it was `invalid JSON at column 1: expected value`.
+#[test]
+fn a_byte_order_mark_before_a_later_record_is_named() {
+    let dir = tempdir();
+    let d = dir.path();
+    crate::util::write_two_copies(&d.join("one.jsonl"));
+    let one = std::fs::read(d.join("one.jsonl")).unwrap();
+    let mut joined = b"\xef\xbb\xbf".to_vec();
+    joined.extend_from_slice(&one);
+    joined.extend_from_slice(b"\xef\xbb\xbf");
+    joined.extend_from_slice(&one);
+    std::fs::write(d.join("all.jsonl"), &joined).unwrap();
+    let said =
+        "a UTF-8 byte-order mark starts this record (one is skipped only before the first record";
+    for limit in [&[][..], &["--memory-limit", "64K", "--tmp-dir", "."]] {
+        let mut args = vec!["clean", "-q", "all.jsonl", "-o", "o.jsonl"];
+        args.extend_from_slice(limit);
+        let out = run(d, &args);
+        assert_eq!(out.code, 2, "{limit:?}: {out:?}");
+        assert!(
+            out.stderr
+                .starts_with(&format!("neardup: all.jsonl:3: {said}")),
+            "{limit:?}: {out:?}"
+        );
+        assert!(!d.join("o.jsonl").exists());
+        let mut args = vec!["scan", "-q", "-"];
+        args.extend_from_slice(limit);
+        let out = crate::util::run_with_stdin(d, &args, Some(&joined));
+        assert_eq!(out.code, 2, "{limit:?}: {out:?}");
+        assert!(
+            out.stderr
+                .starts_with(&format!("neardup: <stdin>:3: {said}")),
+            "{limit:?}: {out:?}"
+        );
+    }
+}
