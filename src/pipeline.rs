@@ -264,8 +264,12 @@ fn sketch_document(
                 .push(u32::try_from(hashes.len()).expect("fewer than 2^32 words a block"));
         } else if with_blocks {
             let (n, seed) = (config.block_shingle, config.seed);
-            part.sketches
-                .push(Sketch::from_word_hashes_with(hashes, n, seed, bytes));
+            part.sketches.push(if hashes.len() < config.min_words {
+                // (Only its exact key is read, see `block_sketches`.)
+                Sketch::exact_only(hashes, seed, bytes)
+            } else {
+                Sketch::from_word_hashes_with(hashes, n, seed, bytes)
+            });
         } else {
             // Words only, for good (documents).
             part.sketches.push(Sketch {
@@ -332,6 +336,9 @@ fn sketch_document(
     doc_sketch
 }
 
+/// Documents whose blocks the second pass sketches as one task.
+const SKETCH_PIECE: usize = 64;
+
 /// Word hashes a part of the first pass makes room for at first (1 MiB).
 const WORDS_PART: usize = 1 << 17;
 
@@ -346,8 +353,11 @@ fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
 /// only their exact keys when the document was dropped whole (to count the
 /// copies it holds of first copies). With `kept`, the document's word hashes
 /// from the first pass and its blocks' word counts, the text is not read
-/// (nor `blocks`, which may then be empty).
+/// (nor `blocks`, which may then be empty). The sketches are appended to
+/// `out` (one vector for a batch's documents, not one each: a one-line
+/// record's block made an allocation of its own).
 /// `scratch` and `bytes` are buffers reused from document to document.
+#[allow(clippy::too_many_arguments)]
 fn block_sketches(
     corpus: &Corpus,
     d: usize,
@@ -356,11 +366,12 @@ fn block_sketches(
     kept: Option<(&[u64], &[u32])>,
     config: &Config,
     (scratch, bytes): Scratch<'_>,
-) -> Vec<Sketch> {
+    out: &mut Vec<Sketch>,
+) {
     let text = kept.is_none().then(|| corpus.text(&corpus.documents[d]));
     let mut at = 0;
-    (0..kept.map_or(blocks.len(), |(_, counts)| counts.len()))
-        .map(|i| {
+    out.extend(
+        (0..kept.map_or(blocks.len(), |(_, counts)| counts.len())).map(|i| {
             let hashes: &[u64] = if let Some((words, counts)) = kept {
                 let n = counts[i] as usize;
                 at += n;
@@ -372,13 +383,15 @@ fn block_sketches(
                 hash_block_words(content, config.strip_markup, config.seed, scratch);
                 scratch
             };
-            if dropped {
+            if dropped || hashes.len() < config.min_words {
+                // A block shorter than --min-words is never searched for nor
+                // indexed (`detect`): its exact key is all that is read.
                 Sketch::exact_only(hashes, config.seed, bytes)
             } else {
                 Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
             }
-        })
-        .collect()
+        }),
+    );
 }
 
 /// [`analyze`] after the documents and blocks of an index, as if they came
@@ -820,32 +833,44 @@ pub(crate) fn analyze_chunk(
             let part = kept_words
                 .get(k)
                 .map(|w| std::mem::take(&mut *w.write().unwrap_or_else(PoisonError::into_inner)));
-            let per_doc: Vec<Vec<Sketch>> = docs
+            // Pieces of the batch, each sketched into a vector of its own.
+            let pieces: Vec<Vec<Sketch>> = docs
                 .clone()
+                .step_by(SKETCH_PIECE)
+                .collect::<Vec<usize>>()
                 .into_par_iter()
                 .map_init(
                     || (Vec::new(), Vec::new()),
-                    |(scratch, bytes), d| {
-                        let kept = part.as_deref().map(|p| {
-                            (
-                                &p[words_of(d)],
-                                &word_counts[doc_start[d]..doc_start[d + 1]],
-                            )
-                        });
-                        block_sketches(
-                            corpus,
-                            d,
-                            if blocks.is_packed() { &[] } else { &blocks[d] },
-                            dropped[d],
-                            kept,
-                            config,
-                            (scratch, bytes),
-                        )
+                    |(scratch, bytes), first| {
+                        let mut out = Vec::new();
+                        for d in first..(first + SKETCH_PIECE).min(docs.end) {
+                            let kept = part.as_deref().map(|p| {
+                                (
+                                    &p[words_of(d)],
+                                    &word_counts[doc_start[d]..doc_start[d + 1]],
+                                )
+                            });
+                            block_sketches(
+                                corpus,
+                                d,
+                                if blocks.is_packed() { &[] } else { &blocks[d] },
+                                dropped[d],
+                                kept,
+                                config,
+                                (scratch, bytes),
+                                &mut out,
+                            );
+                        }
+                        out
                     },
                 )
                 .collect();
             corpus.release_documents(docs);
-            per_doc.into_iter().flatten().collect()
+            if pieces.len() == 1 {
+                pieces.into_iter().next().unwrap_or_default()
+            } else {
+                pieces.into_iter().flatten().collect()
+            }
         };
         let keys = skip
             .iter()
