@@ -14,6 +14,7 @@ use crate::segment::{Block, Blocks};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
+use second::{block_sketches, SKETCH_PIECE};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -336,9 +337,6 @@ fn sketch_document(
     doc_sketch
 }
 
-/// Documents whose blocks the second pass sketches as one task.
-const SKETCH_PIECE: usize = 64;
-
 /// Word hashes a part of the first pass makes room for at first (1 MiB).
 const WORDS_PART: usize = 1 << 17;
 
@@ -347,51 +345,6 @@ const WORDS_PART: usize = 1 << 17;
 /// keeps ([`crate::cluster::positioned_set`]).
 fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
     crate::cluster::positioned_set(shingles_of(words, config.doc_shingle, config.seed))
-}
-
-/// The second pass over one document (both levels): its blocks' shingles, or
-/// only their exact keys when the document was dropped whole (to count the
-/// copies it holds of first copies). With `kept`, the document's word hashes
-/// from the first pass and its blocks' word counts, the text is not read
-/// (nor `blocks`, which may then be empty). The sketches are appended to
-/// `out` (one vector for a batch's documents, not one each: a one-line
-/// record's block made an allocation of its own).
-/// `scratch` and `bytes` are buffers reused from document to document.
-#[allow(clippy::too_many_arguments)]
-fn block_sketches(
-    corpus: &Corpus,
-    d: usize,
-    blocks: &[Block],
-    dropped: bool,
-    kept: Option<(&[u64], &[u32])>,
-    config: &Config,
-    (scratch, bytes): Scratch<'_>,
-    out: &mut Vec<Sketch>,
-) {
-    let text = kept.is_none().then(|| corpus.text(&corpus.documents[d]));
-    let mut at = 0;
-    out.extend(
-        (0..kept.map_or(blocks.len(), |(_, counts)| counts.len())).map(|i| {
-            let hashes: &[u64] = if let Some((words, counts)) = kept {
-                let n = counts[i] as usize;
-                at += n;
-                &words[at - n..at]
-            } else {
-                let text = text.as_deref().expect("read above when no words are kept");
-                scratch.clear();
-                let content = &text[blocks[i].content.clone()];
-                hash_block_words(content, config.strip_markup, config.seed, scratch);
-                scratch
-            };
-            if dropped || hashes.len() < config.min_words {
-                // A block shorter than --min-words is never searched for nor
-                // indexed (`detect`): its exact key is all that is read.
-                Sketch::exact_only(hashes, config.seed, bytes)
-            } else {
-                Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
-            }
-        }),
-    );
 }
 
 /// [`analyze`] after the documents and blocks of an index, as if they came
@@ -1003,6 +956,7 @@ pub(crate) fn block_clusters(
     (cluster_ids, members)
 }
 
+mod second;
 mod stage;
 #[cfg(test)]
 mod tests;
