@@ -240,7 +240,9 @@ impl BlockFacts<'_> {
 pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecision {
     let blocks = facts.base + facts.doc_start[doc]..facts.base + facts.doc_start[doc + 1];
     let mut out = DocDecision::default();
-    let mut in_run = vec![false; blocks.len()];
+    // Which blocks are in a run: made when the first run is (most documents
+    // have none).
+    let mut in_run: Vec<bool> = Vec::new();
     let mut g = blocks.start;
     let mut previous_end = blocks.start;
     while g < blocks.end {
@@ -271,6 +273,7 @@ pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecisio
             best.insert(0, facts.pair(b - 1, m - 1));
         }
         let last = best.last().expect("a run has its first block").block;
+        in_run.resize(blocks.len(), false);
         for pair in &best {
             in_run[pair.block - blocks.start] = true;
         }
@@ -287,7 +290,7 @@ pub fn decide(doc: usize, facts: &BlockFacts<'_>, config: &Config) -> DocDecisio
         previous_end = g;
     }
     for g in blocks.clone() {
-        if !in_run[g - blocks.start] && facts.is_repeat(g) {
+        if !in_run.get(g - blocks.start).copied().unwrap_or(false) && facts.is_repeat(g) {
             out.kept_short.push(facts.pair(g, facts.cluster_of(g)));
         }
     }

@@ -14,6 +14,7 @@ use crate::segment::{Block, Blocks};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
+use second::{block_sketches, SKETCH_PIECE};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -264,8 +265,12 @@ fn sketch_document(
                 .push(u32::try_from(hashes.len()).expect("fewer than 2^32 words a block"));
         } else if with_blocks {
             let (n, seed) = (config.block_shingle, config.seed);
-            part.sketches
-                .push(Sketch::from_word_hashes_with(hashes, n, seed, bytes));
+            part.sketches.push(if hashes.len() < config.min_words {
+                // (Only its exact key is read, see `block_sketches`.)
+                Sketch::exact_only(hashes, seed, bytes)
+            } else {
+                Sketch::from_word_hashes_with(hashes, n, seed, bytes)
+            });
         } else {
             // Words only, for good (documents).
             part.sketches.push(Sketch {
@@ -340,45 +345,6 @@ const WORDS_PART: usize = 1 << 17;
 /// keeps ([`crate::cluster::positioned_set`]).
 fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
     crate::cluster::positioned_set(shingles_of(words, config.doc_shingle, config.seed))
-}
-
-/// The second pass over one document (both levels): its blocks' shingles, or
-/// only their exact keys when the document was dropped whole (to count the
-/// copies it holds of first copies). With `kept`, the document's word hashes
-/// from the first pass and its blocks' word counts, the text is not read
-/// (nor `blocks`, which may then be empty).
-/// `scratch` and `bytes` are buffers reused from document to document.
-fn block_sketches(
-    corpus: &Corpus,
-    d: usize,
-    blocks: &[Block],
-    dropped: bool,
-    kept: Option<(&[u64], &[u32])>,
-    config: &Config,
-    (scratch, bytes): Scratch<'_>,
-) -> Vec<Sketch> {
-    let text = kept.is_none().then(|| corpus.text(&corpus.documents[d]));
-    let mut at = 0;
-    (0..kept.map_or(blocks.len(), |(_, counts)| counts.len()))
-        .map(|i| {
-            let hashes: &[u64] = if let Some((words, counts)) = kept {
-                let n = counts[i] as usize;
-                at += n;
-                &words[at - n..at]
-            } else {
-                let text = text.as_deref().expect("read above when no words are kept");
-                scratch.clear();
-                let content = &text[blocks[i].content.clone()];
-                hash_block_words(content, config.strip_markup, config.seed, scratch);
-                scratch
-            };
-            if dropped {
-                Sketch::exact_only(hashes, config.seed, bytes)
-            } else {
-                Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
-            }
-        })
-        .collect()
 }
 
 /// [`analyze`] after the documents and blocks of an index, as if they came
@@ -820,32 +786,44 @@ pub(crate) fn analyze_chunk(
             let part = kept_words
                 .get(k)
                 .map(|w| std::mem::take(&mut *w.write().unwrap_or_else(PoisonError::into_inner)));
-            let per_doc: Vec<Vec<Sketch>> = docs
+            // Pieces of the batch, each sketched into a vector of its own.
+            let pieces: Vec<Vec<Sketch>> = docs
                 .clone()
+                .step_by(SKETCH_PIECE)
+                .collect::<Vec<usize>>()
                 .into_par_iter()
                 .map_init(
                     || (Vec::new(), Vec::new()),
-                    |(scratch, bytes), d| {
-                        let kept = part.as_deref().map(|p| {
-                            (
-                                &p[words_of(d)],
-                                &word_counts[doc_start[d]..doc_start[d + 1]],
-                            )
-                        });
-                        block_sketches(
-                            corpus,
-                            d,
-                            if blocks.is_packed() { &[] } else { &blocks[d] },
-                            dropped[d],
-                            kept,
-                            config,
-                            (scratch, bytes),
-                        )
+                    |(scratch, bytes), first| {
+                        let mut out = Vec::new();
+                        for d in first..(first + SKETCH_PIECE).min(docs.end) {
+                            let kept = part.as_deref().map(|p| {
+                                (
+                                    &p[words_of(d)],
+                                    &word_counts[doc_start[d]..doc_start[d + 1]],
+                                )
+                            });
+                            block_sketches(
+                                corpus,
+                                d,
+                                if blocks.is_packed() { &[] } else { &blocks[d] },
+                                dropped[d],
+                                kept,
+                                config,
+                                (scratch, bytes),
+                                &mut out,
+                            );
+                        }
+                        out
                     },
                 )
                 .collect();
             corpus.release_documents(docs);
-            per_doc.into_iter().flatten().collect()
+            if pieces.len() == 1 {
+                pieces.into_iter().next().unwrap_or_default()
+            } else {
+                pieces.into_iter().flatten().collect()
+            }
         };
         let keys = skip
             .iter()
@@ -978,6 +956,7 @@ pub(crate) fn block_clusters(
     (cluster_ids, members)
 }
 
+mod second;
 mod stage;
 #[cfg(test)]
 mod tests;

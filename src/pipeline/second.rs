@@ -1,0 +1,56 @@
+//! The second pass over the blocks (both levels): their sketches, made while
+//! earlier blocks are being decided.
+
+use super::Scratch;
+use crate::config::Config;
+use crate::input::Corpus;
+use crate::segment::Block;
+use crate::shingle::{hash_block_words, Sketch};
+
+/// Documents whose blocks the second pass sketches as one task.
+pub(super) const SKETCH_PIECE: usize = 64;
+
+/// The second pass over one document (both levels): its blocks' shingles, or
+/// only their exact keys when the document was dropped whole (to count the
+/// copies it holds of first copies). With `kept`, the document's word hashes
+/// from the first pass and its blocks' word counts, the text is not read
+/// (nor `blocks`, which may then be empty). The sketches are appended to
+/// `out` (one vector for a batch's documents, not one each: a one-line
+/// record's block made an allocation of its own).
+/// `scratch` and `bytes` are buffers reused from document to document.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn block_sketches(
+    corpus: &Corpus,
+    d: usize,
+    blocks: &[Block],
+    dropped: bool,
+    kept: Option<(&[u64], &[u32])>,
+    config: &Config,
+    (scratch, bytes): Scratch<'_>,
+    out: &mut Vec<Sketch>,
+) {
+    let text = kept.is_none().then(|| corpus.text(&corpus.documents[d]));
+    let mut at = 0;
+    out.extend(
+        (0..kept.map_or(blocks.len(), |(_, counts)| counts.len())).map(|i| {
+            let hashes: &[u64] = if let Some((words, counts)) = kept {
+                let n = counts[i] as usize;
+                at += n;
+                &words[at - n..at]
+            } else {
+                let text = text.as_deref().expect("read above when no words are kept");
+                scratch.clear();
+                let content = &text[blocks[i].content.clone()];
+                hash_block_words(content, config.strip_markup, config.seed, scratch);
+                scratch
+            };
+            if dropped || hashes.len() < config.min_words {
+                // A block shorter than --min-words is never searched for nor
+                // indexed (`detect`): its exact key is all that is read.
+                Sketch::exact_only(hashes, config.seed, bytes)
+            } else {
+                Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
+            }
+        }),
+    );
+}
