@@ -1,10 +1,10 @@
 #!/bin/bash
 # benches/same.sh A B: for target/eval/corpus10k.jsonl and tests/data's inputs, at 1 and 2
 # threads, whole and at --memory-limit 64M: are the cleaned output (md5), the JSON report
-# (less "command") and the exit status of builds A and B the same? Prints each that
+# (less "command") and the exit status of builds A and B the same? (EXTRA="FILES" adds inputs.) Prints each that
 # differs and a count. Scratch files under ${TMPDIR:-/tmp}/neardup-same.
 A=$1; B=$2; W=${TMPDIR:-/tmp}/neardup-same; rm -rf $W; mkdir -p $W/sp; cd "$(dirname "$0")/.."
-inputs="target/eval/corpus10k.jsonl $(ls -d tests/data/*/ | tr '\n' ' ')"
+inputs="target/eval/corpus10k.jsonl $(ls -d tests/data/*/ | tr '\n' ' ') ${EXTRA:-}"
 n=0; differ=0
 for f in $inputs; do
   for T in 1 2; do
