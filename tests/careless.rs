@@ -1,7 +1,8 @@
 //! What a careless user or a hostile file meets that earlier passes did not
 //! try (issue 14, session 24's hostile pass): outputs named as archives;
 //! (session 25's) an input cut short while its mapped pages are written into
-//! a FIFO, an index that is a symbolic link loop.
+//! a FIFO, an index that is a symbolic link loop, a directory with nothing
+//! to read.
 
 use crate::util::{run, tempdir, tree};
 
@@ -208,4 +209,46 @@ fn a_byte_order_mark_before_a_later_record_is_named() {
             "{limit:?}: {out:?}"
         );
     }
+}
+
+/// A directory with nothing to read (empty, only hidden files, or no file a
+/// `--glob` matches) is named, exit 2, for every command: `check` passed an
+/// empty scraper folder, or a `--glob` with a typo, as 0 documents. A
+/// directory with a file, beside it, is read as before.
+#[test]
+fn a_directory_with_nothing_to_read_is_named() {
+    let dir = tempdir();
+    let d = dir.path();
+    for sub in ["empty", "hidden", "some"] {
+        std::fs::create_dir(d.join(sub)).unwrap();
+    }
+    std::fs::write(d.join("hidden/.a.jsonl"), "{\"text\":\"x\"}\n").unwrap();
+    crate::util::write_two_copies(&d.join("some/in.jsonl"));
+    let before = tree(d);
+    for (args, said) in [
+        (&["check", "empty"][..], "empty: no files to read in it"),
+        (
+            &["scan", "some", "hidden"],
+            "hidden: no files to read in it",
+        ),
+        (
+            &["clean", "some", "--glob", "*.txt", "--out-dir", "od"],
+            "some: no file in it matches --glob \"*.txt\"",
+        ),
+        (
+            &["check", "--index", "x.ndx", "--update", "empty"],
+            "empty: no files to read in it",
+        ),
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(
+            out.stderr.starts_with(&format!("neardup: {said}")),
+            "{args:?}: {out:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+        assert_eq!(tree(d), before, "{args:?}: nothing written");
+    }
+    let out = run(d, &["check", "-q", "some", "--glob", "*.jsonl"]);
+    assert_eq!(out.code, 1, "two copies: a duplicate: {out:?}");
 }

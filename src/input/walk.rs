@@ -19,11 +19,35 @@ pub fn expand(paths: &[PathBuf], globs: &[String]) -> (Vec<InputPath>, Vec<Error
         Err(e) => return (out, vec![e]),
     };
     for path in paths {
-        if let Err(e) = expand_one(path, filter.as_ref(), &mut out) {
-            errors.push(e);
+        let before = out.len();
+        match expand_one(path, filter.as_ref(), &mut out) {
+            Err(e) => errors.push(e),
+            // A directory with nothing to read is named, never an empty pass
+            // (`check` passed a scraper's empty output folder, or a --glob
+            // with a typo, as 0 documents).
+            Ok(()) if out.len() == before => errors.push(nothing_in(path, globs)),
+            Ok(()) => {}
         }
     }
     (out, errors)
+}
+
+/// The error for directory `dir`, which holds no file to read (under
+/// `globs`, if any).
+fn nothing_in(dir: &Path, globs: &[String]) -> Error {
+    let message = if globs.is_empty() {
+        "no files to read in it (hidden ones are skipped)".to_string()
+    } else {
+        let shown: Vec<String> = globs.iter().map(|g| format!("--glob {g:?}")).collect();
+        format!(
+            "no file in it matches {} (hidden ones are skipped)",
+            shown.join(" or ")
+        )
+    };
+    Error::io(
+        dir,
+        std::io::Error::new(std::io::ErrorKind::NotFound, message),
+    )
 }
 
 pub(super) fn glob_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {
