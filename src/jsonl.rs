@@ -342,10 +342,10 @@ pub fn parse_with(
 ) -> Result<Parsed, String> {
     serde_json::from_str::<serde::de::IgnoredAny>(line).map_err(|e| {
         // Files joined with `cat`, each starting with a byte-order mark: the
-        // one before the first record is skipped, this one is named.
+        // one at the file's first byte is skipped, this one is named.
         if line.starts_with('\u{feff}') {
-            return "a UTF-8 byte-order mark starts this record (one is skipped only before the \
-                    first record: files joined with `cat`?); remove it, e.g. with \
+            return "a UTF-8 byte-order mark starts this record (one is skipped only at the very \
+                    start of a file: files joined with `cat`?); remove it, e.g. with \
                     `sed 's/^\\xEF\\xBB\\xBF//'`"
                 .to_owned();
         }

@@ -14,7 +14,7 @@ use crate::segment::{Block, Blocks};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
-use second::{block_sketches, SKETCH_PIECE};
+use second::{block_sketches, sketch_piece};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -787,16 +787,17 @@ pub(crate) fn analyze_chunk(
                 .get(k)
                 .map(|w| std::mem::take(&mut *w.write().unwrap_or_else(PoisonError::into_inner)));
             // Pieces of the batch, each sketched into a vector of its own.
+            let piece = sketch_piece(docs.len());
             let pieces: Vec<Vec<Sketch>> = docs
                 .clone()
-                .step_by(SKETCH_PIECE)
+                .step_by(piece)
                 .collect::<Vec<usize>>()
                 .into_par_iter()
                 .map_init(
                     || (Vec::new(), Vec::new()),
                     |(scratch, bytes), first| {
                         let mut out = Vec::new();
-                        for d in first..(first + SKETCH_PIECE).min(docs.end) {
+                        for d in first..(first + piece).min(docs.end) {
                             let kept = part.as_deref().map(|p| {
                                 (
                                     &p[words_of(d)],

@@ -187,7 +187,7 @@ fn a_byte_order_mark_before_a_later_record_is_named() {
     joined.extend_from_slice(&one);
     std::fs::write(d.join("all.jsonl"), &joined).unwrap();
     let said =
-        "a UTF-8 byte-order mark starts this record (one is skipped only before the first record";
+        "a UTF-8 byte-order mark starts this record (one is skipped only at the very start of a file";
     for limit in [&[][..], &["--memory-limit", "64K", "--tmp-dir", "."]] {
         let mut args = vec!["clean", "-q", "all.jsonl", "-o", "o.jsonl"];
         args.extend_from_slice(limit);

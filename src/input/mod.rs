@@ -498,6 +498,16 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
 /// Every input mapped so far, with its length then.
 static MAPPED: std::sync::Mutex<Vec<(PathBuf, u64)>> = std::sync::Mutex::new(Vec::new());
 
+/// Whether this run mapped any input (an EFAULT can come only from the
+/// pages of one).
+#[must_use]
+pub fn any_mapped() -> bool {
+    !MAPPED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .is_empty()
+}
+
 /// The inputs mapped by this run that are now shorter than they were
 /// (truncated while mapped: what makes reading the map fault).
 #[must_use]

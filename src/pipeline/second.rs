@@ -7,8 +7,13 @@ use crate::input::Corpus;
 use crate::segment::Block;
 use crate::shingle::{hash_block_words, Sketch};
 
-/// Documents whose blocks the second pass sketches as one task.
-pub(super) const SKETCH_PIECE: usize = 64;
+/// Documents whose blocks the second pass sketches as one task, of a batch
+/// of `docs`: 64 at most (one vector of sketches a piece, not one a
+/// document), and enough pieces to keep every thread busy (four a thread)
+/// when the batch is small (a run with an index, or in chunks).
+pub(super) fn sketch_piece(docs: usize) -> usize {
+    docs.div_ceil(4 * rayon::current_num_threads()).clamp(1, 64)
+}
 
 /// The second pass over one document (both levels): its blocks' shingles, or
 /// only their exact keys when the document was dropped whole (to count the

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use crate::error::Error;
 
 /// What a fault on a mapped input means to the user, given the mapped
-/// inputs found cut short.
+/// inputs found cut short (none: one was cut short and has grown back since,
+/// as a log still written to does, or changed otherwise).
 pub(super) fn message(cut: &[PathBuf]) -> String {
     let what = if cut.is_empty() {
         "an input changed or could not be read while it was memory-mapped".to_owned()
@@ -21,28 +22,47 @@ pub(super) fn message(cut: &[PathBuf]) -> String {
             names.join(", ")
         )
     };
-    format!("neardup: {what}: the run stopped, and no output file was replaced. Run again once it is stable, or pass --no-mmap to read inputs instead of mapping them")
+    format!("neardup: {what}: the run stopped, and no output file was replaced (what went into a pipe, FIFO or device stays there). Run again once it is stable, or pass --no-mmap to read inputs instead of mapping them")
 }
 
-/// Whether `e` is a read or write the system refused for the memory it was
-/// given (EFAULT): the pages of a mapped input that was cut short.
+/// Whether `e` is, or was caused by, a read or write the system refused for
+/// the memory it was given (EFAULT): the pages of a mapped input that was
+/// cut short. Told by the OS error's code, not by the message (which holds
+/// paths).
 #[must_use]
 pub fn is_fault(e: &Error) -> bool {
-    e.to_string()
-        .contains(&format!("(os error {})", libc::EFAULT))
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+            == Some(libc::EFAULT)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// The message that stands for the errors of a failed run among which a
-/// fault ([`is_fault`]) on a mapped input cut short while it was read:
-/// `None` when there is no such fault, or no mapped input was cut short (the
-/// errors are then said as they are).
+/// fault ([`is_fault`]) on a mapped input: `None` when there is no such
+/// fault, or the run mapped no input (the errors are then said as they
+/// are). Nothing else in a run makes an EFAULT, so a fault with inputs
+/// mapped is told as theirs even when none is shorter by now.
 #[must_use]
 pub fn explained<'e>(mut errors: impl Iterator<Item = &'e Error>) -> Option<String> {
-    if !errors.any(is_fault) {
-        return None;
-    }
-    let cut = crate::input::mapped_and_cut_short();
-    (!cut.is_empty()).then(|| message(&cut))
+    let fault = errors.any(is_fault);
+    explain(
+        fault,
+        crate::input::any_mapped(),
+        crate::input::mapped_and_cut_short,
+    )
+}
+
+/// [`explained`], given whether a fault was among the errors and whether
+/// any input was mapped; `cut` lists the mapped inputs cut short.
+fn explain(fault: bool, mapped: bool, cut: impl FnOnce() -> Vec<PathBuf>) -> Option<String> {
+    (fault && mapped).then(|| message(&cut()))
 }
 
 #[cfg(test)]
@@ -55,9 +75,19 @@ mod tests {
         assert!(is_fault(&fault));
         let full = Error::io("o.fifo", std::io::Error::from_raw_os_error(libc::ENOSPC));
         assert!(!is_fault(&full));
-        // No input of this test was mapped and cut short.
-        assert_eq!(explained([&fault].into_iter()), None);
-        assert_eq!(explained([&full].into_iter()), None);
+        // A path holding the words of a fault is not one.
+        let named = Error::io(
+            "x (os error 14)",
+            std::io::Error::from_raw_os_error(libc::ENOSPC),
+        );
+        assert!(!is_fault(&named));
+        // No input mapped: said as it is.
+        assert_eq!(explain(true, false, Vec::new), None);
+        assert_eq!(explain(false, true, Vec::new), None);
+        // An input cut short and grown back (a log still written to) is
+        // still the cause.
+        let said = explain(true, true, Vec::new).expect("told");
+        assert!(said.starts_with("neardup: an input changed or could not be read"));
     }
 
     #[test]
