@@ -2321,9 +2321,13 @@ def case_s25_concurrent():
             code, _, err = nd(["clean", "-q", "a.txt", "--index", "k.ndx", "--update", "-o", "ok2.txt"], d, timeout=60)
             took = time.time() - t
             docs = index_docs(d, "k.ndx")
-            ok = intact and code == 0 and took < 10 and docs == 41 and not temps(d) and not os.path.exists(os.path.join(d, "ok.jsonl"))
+            # (A run that ended before the kill, on a quiet machine, is whole: 6,000 more.)
+            killed = p.returncode != 0
+            whole = killed and intact and docs == 41 and not os.path.exists(os.path.join(d, "ok.jsonl"))
+            finished = not killed and docs == 6041
+            ok = (whole or finished) and code == 0 and took < 10 and not temps(d)
             row(f"s25-concurrent: SIGKILL at {delay}s holding the lock, then a new --update", "neardup clean --memory-limit 4M big.jsonl --index k.ndx --update & kill -9; neardup clean a.txt --index k.ndx --update",
-                "index intact; the new run neither waits nor fails; 41 documents; no temp", f"killed {p.returncode}; intact {intact}; exit {code} in {took:.1f}s; {docs} documents; temps {len(temps(d))}", ok)
+                "index intact; the new run neither waits nor fails; 41 documents (6,041 if the first ended before the kill); no temp", f"killed {p.returncode}; intact {intact}; exit {code} in {took:.1f}s; {docs} documents; temps {len(temps(d))}", ok)
             os.remove(os.path.join(d, "ok2.txt"))
         for i in range(2):
             with open(os.path.join(d, f"batch{i}.jsonl"), "w") as f:
