@@ -2460,6 +2460,12 @@ def case_s25_paths():
             code, _, err = nd(["clean", "-q", *args, "--out-dir", "od"], d)
             row(f"s25-paths: clean {' '.join(args)} --out-dir od", f"neardup clean {' '.join(args)} --out-dir od", "exit 2 naming both (one output path); no od",
                 f"exit {code}; {short(err, 80)}", code == 2 and not os.path.exists(os.path.join(d, "od")))
+        # A directory with nothing to read: never an empty pass (lead, session 25).
+        os.mkdir(os.path.join(d, "void"))
+        for args in [["check", "void"], ["check", "d1", "--glob", "*.jsonl"], ["clean", "void", "--out-dir", "vo"]]:
+            code, out, err = nd(args, d)
+            row(f"s25-paths: {' '.join(args)} (nothing to read)", f"neardup {' '.join(args)}", "exit 2 naming the directory; nothing written",
+                f"exit {code}; {short(err, 80)}", code == 2 and err.startswith("neardup: void: no files" if "void" in args else "neardup: d1: no file in it matches") and not os.path.exists(os.path.join(d, "vo")))
 
 
 def main():
