@@ -6,6 +6,7 @@
 
 use crate::error::Result;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Copies of a repeated block remembered besides its first copy.
 pub const MEMBERS_KEPT: usize = 16;
@@ -150,4 +151,22 @@ pub trait Prior: Send + Sync {
     /// The stored documents of many LSH buckets (table, key), ascending
     /// (buckets with no documents left out).
     fn buckets(&self, queries: &[(u32, u64)]) -> HashMap<(u32, u64), Vec<u32>>;
+    /// Look-ups for a caller that makes many (see [`Looker`]).
+    fn looker(&self) -> Box<dyn Looker + '_>;
+}
+
+/// Look-ups of one caller that makes many of them (a chunked run's report
+/// and document clusters ask for a record or two of each of their
+/// documents): what was read is kept for the next ones, so records side by
+/// side and a file name met again cost no read. The same answers as
+/// [`Prior`]'s; one a thread.
+pub trait Looker {
+    /// Document `d`.
+    fn doc(&mut self, d: usize) -> DocRecord;
+    /// Document `d` with its id and file name, its record read once.
+    fn doc_named(&mut self, d: usize) -> (DocRecord, String, Arc<str>);
+    /// Block `g`.
+    fn block(&mut self, g: usize) -> BlockRecord;
+    /// The bytes of text and sorted shingles of representative document `d`.
+    fn doc_text(&mut self, d: usize) -> (u64, Vec<u64>);
 }

@@ -63,6 +63,10 @@ pub(super) struct Builder<'a> {
     pub(super) char_indexes: HashMap<usize, CharIndex<'a>>,
     /// Characters of each removal's preview (`--preview`; 0: none).
     pub(super) preview: usize,
+    /// Look-ups into the index (or the run's earlier chunks), made when
+    /// first needed: the many references into it read their records
+    /// side by side, and its file names, once.
+    pub(super) looker: std::cell::RefCell<Option<Box<dyn crate::prior::Looker + 'a>>>,
 }
 
 impl<'a> Builder<'a> {
@@ -78,22 +82,31 @@ impl<'a> Builder<'a> {
             names,
             char_indexes: HashMap::new(),
             preview,
+            looker: std::cell::RefCell::new(None),
         }
+    }
+
+    /// `f` of the looker into the index, made if it was not; `None` when
+    /// the run has no index.
+    pub(super) fn look<T>(&self, f: impl FnOnce(&mut dyn crate::prior::Looker) -> T) -> Option<T> {
+        let h = self.analysis.history.as_deref()?;
+        let mut looker = self.looker.borrow_mut();
+        Some(f(looker.get_or_insert_with(|| h.looker()).as_mut()))
     }
 
     /// A document by its global index (the index's documents first).
     pub(super) fn doc_ref(&self, global: usize) -> DocRef {
         let base = self.analysis.base_docs;
-        if let (Some(h), true) = (&self.analysis.history, global < base) {
-            let d = h.doc(global);
-            let (id, path) = h.doc_strings(global);
-            return DocRef {
-                index: global,
-                id,
-                path: path.into(),
-                line: (d.line > 0).then_some(d.line as usize),
-                indexed: global < self.analysis.indexed_docs,
-            };
+        if global < base {
+            if let Some((d, id, path)) = self.look(|h| h.doc_named(global)) {
+                return DocRef {
+                    index: global,
+                    id,
+                    path,
+                    line: (d.line > 0).then_some(d.line as usize),
+                    indexed: global < self.analysis.indexed_docs,
+                };
+            }
         }
         let d = &self.corpus.documents[global - base];
         DocRef {
@@ -106,8 +119,12 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn place(&mut self, global: usize) -> Place {
-        if let (Some(h), true) = (&self.analysis.history, self.analysis.stored(global)) {
-            let b = h.block(global);
+        let stored = self
+            .analysis
+            .stored(global)
+            .then(|| self.look(|h| h.block(global)))
+            .flatten();
+        if let Some(b) = stored {
             #[allow(clippy::cast_possible_truncation)]
             return Place {
                 document: self.doc_ref(b.doc as usize),
@@ -253,8 +270,7 @@ pub(super) fn preview_of(
         let (doc, blk) = analysis.block(source);
         return preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()]);
     }
-    if let Some(h) = &analysis.history {
-        let stored = h.block(source);
+    if let Some(stored) = b.look(|h| h.block(source)) {
         if let Some(doc) = (stored.doc as usize).checked_sub(analysis.indexed_docs) {
             #[allow(clippy::cast_possible_truncation)]
             let span = stored.bytes[0] as usize..stored.bytes[1] as usize;

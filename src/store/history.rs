@@ -4,9 +4,12 @@
 use super::segment::{Reader, Segment};
 use super::IndexParams;
 use crate::error::Result;
-use crate::prior::{BlockRecord, DocRecord, ExactRecord, Prior, PriorPostings, MEMBERS_KEPT};
+use crate::prior::{
+    BlockRecord, DocRecord, ExactRecord, Looker, Prior, PriorPostings, MEMBERS_KEPT,
+};
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 
 /// What earlier runs (or earlier chunks of this run) saw: one index file, or
 /// several segments that follow each other (a chunked run's), looked up as one.
@@ -63,13 +66,84 @@ impl History {
     }
 
     fn of_doc(&self, d: usize) -> &Segment {
-        let at = self.segments.partition_point(|s| s.doc_base <= d);
-        &self.segments[at.saturating_sub(1)]
+        &self.segments[self.segment_of_doc(d)]
     }
 
     fn of_block(&self, g: usize) -> &Segment {
+        &self.segments[self.segment_of_block(g)]
+    }
+
+    /// The number of the segment holding document `d`.
+    fn segment_of_doc(&self, d: usize) -> usize {
+        let at = self.segments.partition_point(|s| s.doc_base <= d);
+        at.saturating_sub(1)
+    }
+
+    /// The number of the segment holding block `g`.
+    fn segment_of_block(&self, g: usize) -> usize {
         let at = self.segments.partition_point(|s| s.block_base <= g);
-        &self.segments[at.saturating_sub(1)]
+        at.saturating_sub(1)
+    }
+}
+
+/// File names a [`HistoryLooker`] keeps: most documents of a run come from
+/// one file or a few.
+const NAMES_KEPT: usize = 4;
+
+/// Where a file name is: (segment, place in its `strings`).
+type NameAt = (usize, (u64, u32));
+
+/// [`Looker`] of a [`History`]: a [`Segment::looker`] for each segment it
+/// reads (made when first needed), and the file names it read last.
+pub struct HistoryLooker<'h> {
+    history: &'h History,
+    readers: Vec<Option<Reader<'h>>>,
+    /// (where, the name), the most recently used first.
+    names: Vec<(NameAt, Arc<str>)>,
+}
+
+impl<'h> HistoryLooker<'h> {
+    fn reader(&mut self, segment: usize) -> &mut Reader<'h> {
+        let history = self.history;
+        self.readers[segment].get_or_insert_with(|| history.segments[segment].looker())
+    }
+
+    /// The file name at `at` of segment `segment`'s strings.
+    fn name(&mut self, segment: usize, at: (u64, u32)) -> Arc<str> {
+        let key = (segment, at);
+        if let Some(i) = self.names.iter().position(|(k, _)| *k == key) {
+            self.names[..=i].rotate_right(1);
+            return self.names[0].1.clone();
+        }
+        let name: Arc<str> = self.reader(segment).string(at).into();
+        self.names.truncate(NAMES_KEPT - 1);
+        self.names.insert(0, (key, name.clone()));
+        name
+    }
+}
+
+impl Looker for HistoryLooker<'_> {
+    fn doc(&mut self, d: usize) -> DocRecord {
+        let segment = self.history.segment_of_doc(d);
+        self.reader(segment).doc(d)
+    }
+
+    fn doc_named(&mut self, d: usize) -> (DocRecord, String, Arc<str>) {
+        let segment = self.history.segment_of_doc(d);
+        let r = self.reader(segment);
+        let doc = r.doc(d);
+        let id = r.string(doc.id);
+        (doc, id, self.name(segment, doc.path))
+    }
+
+    fn block(&mut self, g: usize) -> BlockRecord {
+        let segment = self.history.segment_of_block(g);
+        self.reader(segment).block(g)
+    }
+
+    fn doc_text(&mut self, d: usize) -> (u64, Vec<u64>) {
+        let segment = self.history.segment_of_doc(d);
+        self.reader(segment).doc_text(d)
     }
 }
 
@@ -195,5 +269,13 @@ impl Prior for History {
             }
         });
         found
+    }
+
+    fn looker(&self) -> Box<dyn Looker + '_> {
+        Box::new(HistoryLooker {
+            history: self,
+            readers: self.segments.iter().map(|_| None).collect(),
+            names: Vec::new(),
+        })
     }
 }

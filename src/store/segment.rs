@@ -64,6 +64,8 @@ pub struct Segment {
     /// One bit per data chunk: already checked against its checksum.
     pub(super) checked: Vec<AtomicU64>,
     pub(super) sums: Vec<u64>,
+    /// Reads of the file made by look-ups (see [`Segment::reads`]).
+    pub(super) reads: AtomicU64,
     /// The first corruption or read error a look-up found; the run ends with it.
     pub(super) corrupt: OnceLock<String>,
     /// An update's exclusive lock, kept while the index is open.
@@ -96,6 +98,11 @@ pub(crate) fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::
 /// merge two places of a segment).
 pub(super) const WINDOW: usize = 64 << 10;
 pub(super) const WINDOWS: usize = 4;
+/// Chunks a [`Segment::looker`] keeps: its callers read four or five places
+/// in turn (records of documents and of blocks, their ids, shingles, and
+/// the records of representatives a little earlier), and a few more keep
+/// them from pushing each other out where records straddle chunks.
+pub(super) const LOOKER_WINDOWS: usize = 8;
 
 /// The lock file beside an index: beside the file a symbolic link names, so
 /// that runs naming one index through a link and by its own name take one
@@ -456,6 +463,7 @@ impl Segment {
             len: usize::try_from(file_len).unwrap_or(usize::MAX),
             meta,
             checked,
+            reads: AtomicU64::new(0),
             sums,
             corrupt: OnceLock::new(),
             _lock: lock,
@@ -522,6 +530,19 @@ impl Segment {
         }
     }
 
+    /// Reads of this segment for look-ups scattered over it that are many
+    /// and often side by side (records of neighbouring documents, a file
+    /// name met again): each read is of the chunks that hold what is asked,
+    /// as [`Segment::reader`]'s are, and a few of them are kept for the
+    /// next look-ups.
+    #[must_use]
+    pub fn looker(&self) -> Reader<'_> {
+        Reader {
+            ahead: CHUNK,
+            ..self.reader()
+        }
+    }
+
     /// Its table.
     #[must_use]
     pub fn meta(&self) -> &Meta {
@@ -584,6 +605,13 @@ impl Segment {
         (read, self.sums.len())
     }
 
+    /// Reads of the file made so far by look-ups into it (not counting
+    /// its opening): what a test sees of how many look-ups shared a read.
+    #[must_use]
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
     /// Checks every chunk of the data (for `index stats --verify`).
     ///
     /// # Errors
@@ -609,6 +637,7 @@ impl Segment {
     /// Reads `len` bytes at `at` into `out`; `false` (and the run fails) on a
     /// read error.
     pub(super) fn pread(&self, at: usize, len: usize, out: &mut Vec<u8>) -> bool {
+        self.reads.fetch_add(1, Ordering::Relaxed);
         out.clear();
         out.resize(len, 0);
         match read_at(&self.file, out, at as u64) {
@@ -717,7 +746,9 @@ impl Reader<'_> {
         let first = (at - DATA) / CHUNK;
         let last = (at + len - 1 - DATA) / CHUNK;
         let start = DATA + first * CHUNK;
-        if self.ahead == 0 {
+        // A looker's long reads (a long document's shingles) are not kept:
+        // its windows stay a few chunks.
+        if self.ahead == 0 || (self.ahead < WINDOW && len > WINDOW) {
             if seg.all_checked(first, last) {
                 return seg.pread(at, len, &mut self.buf).then_some(&self.buf[..]);
             }
@@ -736,7 +767,12 @@ impl Reader<'_> {
             i
         } else {
             let stop = (DATA + (last + 1) * CHUNK).max(start + self.ahead).min(end);
-            let mut b = if self.windows.len() >= WINDOWS {
+            let kept = if self.ahead == CHUNK {
+                LOOKER_WINDOWS
+            } else {
+                WINDOWS
+            };
+            let mut b = if self.windows.len() >= kept {
                 self.windows.pop().map(|w| w.1).unwrap_or_default()
             } else {
                 Vec::new()

@@ -175,3 +175,129 @@ fn reads_ahead_give_what_exact_reads_give() {
     segment.verify().unwrap();
     segment.status().unwrap();
 }
+
+/// What [`two_segments`] wrote: each document's record, id and file name.
+type Written = Vec<(DocRecord, String, String)>;
+
+/// Two segments that follow each other, of 2,000 documents each (one block
+/// apiece) from two files in turn, with ids and shingles; and what was
+/// written (and each document's shingles).
+fn two_segments(dir: &Path) -> (Vec<Segment>, Written, Vec<Vec<u64>>) {
+    let params = IndexParams::of(&crate::config::Config::default());
+    let mut next = crate::test_numbers(11);
+    let (mut segments, mut written, mut shingles) = (Vec::new(), Vec::new(), Vec::new());
+    for s in 0..2u32 {
+        let mut delta = Delta {
+            first_document: u64::from(s) * 2000,
+            first_block: u64::from(s) * 2000,
+            ..Delta::default()
+        };
+        let names = [
+            delta.string(&format!("first-{s}.jsonl")),
+            delta.string(&format!("second-{s}.jsonl")),
+        ];
+        for i in 0..2000u32 {
+            let d = s * 2000 + i;
+            let own: Vec<u64> = (0..next() % 9).map(|_| next()).collect();
+            let at = (
+                delta.doc_shingles.len() as u64,
+                u32::try_from(own.len()).unwrap(),
+            );
+            delta.doc_shingles.extend_from_slice(&own);
+            let id = format!("doc-{d}");
+            let doc = DocRecord {
+                block_start: u64::from(d),
+                rep: d - d % 3,
+                shingles: at,
+                id: delta.string(&id),
+                path: names[(i / 7 % 2) as usize],
+                line: i + 1,
+                bytes: next() % 1000,
+                dropped: false,
+            };
+            delta.docs.push(doc);
+            delta.blocks.push(BlockRecord {
+                cluster: d,
+                doc: d,
+                kind: super::super::KIND_UNIQUE,
+                bytes: [0, doc.bytes],
+                ..BlockRecord::default()
+            });
+            let name = format!("{}-{s}.jsonl", ["first", "second"][(i / 7 % 2) as usize]);
+            written.push((doc, id, name));
+            shingles.push(own);
+        }
+        let label = dir.join(format!("{s}.ndx"));
+        segments.push(write_scratch(dir, &label, delta, &params).unwrap());
+    }
+    (segments, written, shingles)
+}
+
+#[test]
+fn a_looker_answers_as_look_ups_do_with_few_reads() {
+    use crate::prior::Prior;
+    let dir = tempfile::tempdir().unwrap();
+    let (segments, written, shingles) = two_segments(dir.path());
+    let history = super::super::History::from_segments(segments);
+    let reads = |h: &super::super::History| h.segments().iter().map(Segment::reads).sum::<u64>();
+    // Every document's record, id and file name, its block, and the
+    // shingles of the representatives, in order as a chunked run's report
+    // and clusters ask for them.
+    let mut looker = history.looker();
+    for (d, (doc, id, name)) in written.iter().enumerate() {
+        let (got, got_id, got_name) = looker.doc_named(d);
+        assert_eq!(
+            (&got, &got_id, &*got_name),
+            (doc, id, name.as_str()),
+            "document {d}"
+        );
+        assert_eq!(looker.doc(d), *doc);
+        assert_eq!(looker.block(d), history.block(d));
+        assert_eq!(looker.block(d).bytes[1], doc.bytes);
+        let rep = doc.rep as usize;
+        assert_eq!(
+            looker.doc_text(rep),
+            (written[rep].0.bytes, shingles[rep].clone())
+        );
+        assert_eq!(history.doc(d), *doc);
+        assert_eq!(history.doc_strings(d), (id.clone(), name.clone()));
+    }
+    history.status().unwrap();
+    // What that took, against one read (or more) per look-up without one:
+    // a read a chunk of records, of ids and of shingles, give or take.
+    let before = reads(&history);
+    let mut looker = history.looker();
+    for (d, (doc, _, _)) in written.iter().enumerate() {
+        looker.doc_named(d);
+        looker.block(d);
+        looker.doc_text(doc.rep as usize);
+    }
+    let by_looker = reads(&history) - before;
+    let before = reads(&history);
+    for (d, (doc, _, _)) in written.iter().enumerate() {
+        history.doc(d);
+        history.doc_strings(d);
+        history.block(d);
+        history.doc_text(doc.rep as usize);
+    }
+    let one_by_one = reads(&history) - before;
+    assert!(one_by_one >= 4 * written.len() as u64, "{one_by_one}");
+    assert!(
+        by_looker <= 300,
+        "{by_looker} reads for {} documents",
+        written.len()
+    );
+    // Look-ups jumping between the segments, and back to where they were.
+    let mut looker = history.looker();
+    for step in 0..4000usize {
+        let d = (step * 1237) % written.len();
+        let (doc, id, name) = &written[d];
+        let (got, got_id, got_name) = looker.doc_named(d);
+        assert_eq!(
+            (&got, &got_id, &*got_name),
+            (doc, id, name.as_str()),
+            "document {d}"
+        );
+    }
+    history.status().unwrap();
+}
