@@ -43,6 +43,7 @@
 
 mod from_run;
 mod history;
+mod reader;
 mod rejoin;
 mod segment;
 mod write;
