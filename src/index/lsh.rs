@@ -40,7 +40,7 @@ impl Banding {
     /// Ties keep the first found (fewest bands), so the choice is deterministic.
     ///
     /// Choosing weighs about 1,500 bandings for 256 slots (two integrals
-    /// each, see [`cheapest`]); the choice is remembered for the process, so
+    /// each, see `cheapest`); the choice is remembered for the process, so
     /// a run asks for it as often as it likes.
     #[must_use]
     pub fn optimal(threshold: f64, slots: usize) -> Banding {
