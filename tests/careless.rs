@@ -58,19 +58,9 @@ fn outputs_named_as_archives_are_refused() {
 /// big.jsonl: truncated ...`). Both say the input's truncation, once.
 #[test]
 fn an_input_cut_short_while_written_into_a_fifo_is_named_once() {
-    use std::io::{Read as _, Write as _};
+    use std::io::Read as _;
     use std::process::{Command, Stdio};
-    let mut text = Vec::new();
-    for i in 0..40_000 {
-        writeln!(
-            text,
-            r#"{{"id":{i},"text":"Record {i} says {} things about {} places and {} more words here."}}"#,
-            i * 7,
-            i * 13,
-            i * 31
-        )
-        .unwrap();
-    }
+    let text = crate::util::numbered_records(40_000);
     for mode in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
         let dir = tempdir();
         let d = dir.path();

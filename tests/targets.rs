@@ -1025,21 +1025,11 @@ fn a_fifo_device_or_file_given_as_out_dir_is_not_a_directory() {
 
 #[test]
 fn an_input_truncated_while_mapped_ends_the_run_with_a_message() {
-    use std::io::{Read as _, Write as _};
+    use std::io::Read as _;
     // Log rotation with copytruncate: the file shrinks while the run reads
     // it. The run writes to a pipe this test reads only after truncating,
     // so the truncation always comes while most of the file is unread.
-    let mut text = Vec::new();
-    for i in 0..40_000 {
-        writeln!(
-            text,
-            r#"{{"id":{i},"text":"Record {i} says {} things about {} places and {} more words here."}}"#,
-            i * 7,
-            i * 13,
-            i * 31
-        )
-        .unwrap();
-    }
+    let text = crate::util::numbered_records(40_000);
     for mode in MODES {
         let dir = tempdir();
         let d = dir.path();

@@ -185,3 +185,21 @@ pub fn run_or_hang(dir: &Path, args: &[&str]) -> std::process::Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// `n` JSON Lines records of numbered, distinct sentences (a log's worth:
+/// 40,000 are 3.4 MB), for runs that must still be reading when a test acts.
+pub fn numbered_records(n: usize) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut text = Vec::new();
+    for i in 0..n {
+        writeln!(
+            text,
+            r#"{{"id":{i},"text":"Record {i} says {} things about {} places and {} more words here."}}"#,
+            i * 7,
+            i * 13,
+            i * 31
+        )
+        .unwrap();
+    }
+    text
+}
