@@ -58,7 +58,6 @@ fn outputs_named_as_archives_are_refused() {
 /// big.jsonl: truncated ...`). Both say the input's truncation, once.
 #[test]
 fn an_input_cut_short_while_written_into_a_fifo_is_named_once() {
-    use std::io::Read as _;
     use std::process::{Command, Stdio};
     let text = crate::util::numbered_records(40_000);
     for mode in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
@@ -80,16 +79,7 @@ fn an_input_cut_short_while_written_into_a_fifo_is_named_once() {
             .spawn()
             .unwrap();
         let mut reader = std::fs::File::open(&fifo).unwrap();
-        let mut first = [0u8; 1];
-        reader.read_exact(&mut first).unwrap();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(d.join("big.jsonl"))
-            .unwrap()
-            .set_len(0)
-            .unwrap();
-        let mut rest = Vec::new();
-        reader.read_to_end(&mut rest).unwrap();
+        let rest = crate::util::cut_short_while_read(&mut reader, &d.join("big.jsonl"));
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{mode:?}: {stderr}");

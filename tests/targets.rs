@@ -1025,7 +1025,6 @@ fn a_fifo_device_or_file_given_as_out_dir_is_not_a_directory() {
 
 #[test]
 fn an_input_truncated_while_mapped_ends_the_run_with_a_message() {
-    use std::io::Read as _;
     // Log rotation with copytruncate: the file shrinks while the run reads
     // it. The run writes to a pipe this test reads only after truncating,
     // so the truncation always comes while most of the file is unread.
@@ -1044,16 +1043,7 @@ fn an_input_truncated_while_mapped_ends_the_run_with_a_message() {
             .spawn()
             .unwrap();
         let mut stdout = child.stdout.take().unwrap();
-        let mut first = [0u8; 1];
-        stdout.read_exact(&mut first).unwrap();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(d.join("big.jsonl"))
-            .unwrap()
-            .set_len(0)
-            .unwrap();
-        let mut rest = Vec::new();
-        stdout.read_to_end(&mut rest).unwrap();
+        let rest = crate::util::cut_short_while_read(&mut stdout, &d.join("big.jsonl"));
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(

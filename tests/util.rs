@@ -203,3 +203,20 @@ pub fn numbered_records(n: usize) -> Vec<u8> {
     }
     text
 }
+
+/// Truncates the file at `path` to nothing once the run writing into
+/// `output` has written its first byte (while it still reads the file: log
+/// rotation with `copytruncate`); what the run writes after that byte.
+pub fn cut_short_while_read(output: &mut impl std::io::Read, path: &Path) -> Vec<u8> {
+    let mut first = [0u8; 1];
+    output.read_exact(&mut first).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let mut rest = Vec::new();
+    output.read_to_end(&mut rest).unwrap();
+    rest
+}
