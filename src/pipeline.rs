@@ -123,7 +123,7 @@ impl Analysis {
     #[must_use]
     pub fn doc_id(&self, corpus: &Corpus, global: usize) -> String {
         match &self.history {
-            Some(h) if global < self.base_docs => h.doc_strings(global).0,
+            Some(h) if global < self.base_docs => h.doc_id(global),
             _ => corpus
                 .id(&corpus.documents[global - self.base_docs])
                 .into_owned(),
@@ -264,13 +264,8 @@ fn sketch_document(
             part.word_counts
                 .push(u32::try_from(hashes.len()).expect("fewer than 2^32 words a block"));
         } else if with_blocks {
-            let (n, seed) = (config.block_shingle, config.seed);
-            part.sketches.push(if hashes.len() < config.min_words {
-                // (Only its exact key is read, see `block_sketches`.)
-                Sketch::exact_only(hashes, seed, bytes)
-            } else {
-                Sketch::from_word_hashes_with(hashes, n, seed, bytes)
-            });
+            part.sketches
+                .push(second::block_sketch(hashes, false, config, bytes));
         } else {
             // Words only, for good (documents).
             part.sketches.push(Sketch {
@@ -788,14 +783,12 @@ pub(crate) fn analyze_chunk(
                 .map(|w| std::mem::take(&mut *w.write().unwrap_or_else(PoisonError::into_inner)));
             // Pieces of the batch, each sketched into a vector of its own.
             let piece = sketch_piece(docs.len());
-            let pieces: Vec<Vec<Sketch>> = docs
-                .clone()
-                .step_by(piece)
-                .collect::<Vec<usize>>()
+            let pieces: Vec<Vec<Sketch>> = (0..docs.len().div_ceil(piece))
                 .into_par_iter()
                 .map_init(
                     || (Vec::new(), Vec::new()),
-                    |(scratch, bytes), first| {
+                    |(scratch, bytes), k| {
+                        let first = docs.start + k * piece;
                         let mut out = Vec::new();
                         for d in first..(first + piece).min(docs.end) {
                             let kept = part.as_deref().map(|p| {

@@ -134,8 +134,8 @@ pub trait Prior: Send + Sync {
     fn doc(&self, d: usize) -> DocRecord;
     /// One past the last block of document `d`.
     fn doc_end(&self, d: usize) -> usize;
-    /// The id and file name of document `d`.
-    fn doc_strings(&self, d: usize) -> (String, String);
+    /// The id of document `d` (its file name too: [`Looker::doc_named`]).
+    fn doc_id(&self, d: usize) -> String;
     /// Block `g`.
     fn block(&self, g: usize) -> BlockRecord;
     /// The sorted shingles of first copy `g` (empty unless it was indexed).

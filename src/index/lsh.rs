@@ -78,13 +78,12 @@ impl Banding {
     }
 }
 
-/// The banding [`Banding::optimal`] chooses. Its weighted areas are those
-/// under [`Banding::probability`], by the trapezoid rule with 100 steps (enough for comparing S-curves), made
-/// with running products:
-/// for each number of rows, `(1 - j^r)^b` for `b = 1, 2, ...` is the last
-/// band count's times `1 - j^r` at each of the trapezoids' points, not a
-/// power apiece (600,000 `powi` calls for 256 slots took 3 ms of every run,
-/// 2% of a run over 100,000 one-line records).
+/// The banding [`Banding::optimal`] chooses: its weighted areas under
+/// [`Banding::probability`] by the trapezoid rule with 100 steps (enough for
+/// comparing S-curves), made with running products. For each number of rows
+/// `r`, `(1 - j^r)^b` for `b = 1, 2, ...` is the last band count's times
+/// `1 - j^r` at each point, not a power apiece (600,000 `powi` calls for 256
+/// slots took 3 ms of every run, 2% of a run over 100,000 one-line records).
 fn cheapest(threshold: f64, slots: usize) -> Banding {
     const STEPS: u32 = 100;
     // The points of the two integrals, in [0, t] and [t, 1].
@@ -95,15 +94,12 @@ fn cheapest(threshold: f64, slots: usize) -> Banding {
             .collect()
     };
     let (below, above) = (points(0.0, threshold), points(threshold, 1.0));
-    // The trapezoid rule over values at `points` (ends halved).
-    let area = |values: &[f64], width: f64| -> f64 {
-        let inner: f64 = values[1..values.len() - 1].iter().sum();
-        (f64::midpoint(values[0], values[values.len() - 1]) + inner) * (width / f64::from(STEPS))
+    // The trapezoid rule over `f` of each of `misses` (ends halved).
+    let area = |misses: &[f64], f: fn(f64) -> f64, width: f64| -> f64 {
+        let n = misses.len();
+        let inner: f64 = misses[1..n - 1].iter().map(|&p| f(p)).sum();
+        (f64::midpoint(f(misses[0]), f(misses[n - 1])) + inner) * (width / f64::from(STEPS))
     };
-    let mut best = Banding { bands: 1, rows: 1 };
-    let mut best_cost = f64::INFINITY;
-    // In the order `optimal` lists bandings: bands, then rows (the first of
-    // equal costs wins).
     let mut costs: Vec<(Banding, f64)> = (1..=slots)
         .into_par_iter()
         .flat_map_iter(|rows| {
@@ -113,36 +109,35 @@ fn cheapest(threshold: f64, slots: usize) -> Banding {
                 below.iter().map(miss).collect(),
                 above.iter().map(miss).collect(),
             );
-            // (1 - j^r)^b at each point, for b = 1, 2, ...
+            // (1 - j^r)^b at each point, for b = 1, 2, ...: a pair's chance
+            // of missing every band.
             let (mut p_below, mut p_above) = (q_below.clone(), q_above.clone());
-            let mut fp = vec![0.0; p_below.len()];
-            let mut fn_ = vec![0.0; p_above.len()];
             (1..=slots / rows)
                 .map(|bands| {
                     if bands > 1 {
                         p_below.iter_mut().zip(&q_below).for_each(|(p, q)| *p *= q);
                         p_above.iter_mut().zip(&q_above).for_each(|(p, q)| *p *= q);
                     }
-                    // Candidate chance below the threshold; its miss above.
-                    fp.iter_mut().zip(&p_below).for_each(|(f, p)| *f = 1.0 - p);
-                    fn_.iter_mut()
-                        .zip(&p_above)
-                        .for_each(|(f, p)| *f = 1.0 - (1.0 - p));
-                    let cost = (1.0 - FALSE_NEGATIVE_WEIGHT) * area(&fp, threshold)
-                        + FALSE_NEGATIVE_WEIGHT * area(&fn_, 1.0 - threshold);
+                    // Candidates below the threshold; misses above it (as
+                    // `1 - probability`, for the same rounding).
+                    let fp = area(&p_below, |p| 1.0 - p, threshold);
+                    let fn_ = area(&p_above, |p| 1.0 - (1.0 - p), 1.0 - threshold);
+                    let cost = (1.0 - FALSE_NEGATIVE_WEIGHT) * fp + FALSE_NEGATIVE_WEIGHT * fn_;
                     (Banding { bands, rows }, cost)
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
+    // In the order `optimal` always weighed them, bands then rows: of equal
+    // costs, the first wins.
     costs.sort_by_key(|(b, _)| (b.bands, b.rows));
+    let mut best = (Banding { bands: 1, rows: 1 }, f64::INFINITY);
     for (banding, cost) in costs {
-        if cost < best_cost {
-            best_cost = cost;
-            best = banding;
+        if cost < best.1 {
+            best = (banding, cost);
         }
     }
-    best
+    best.0
 }
 
 #[cfg(test)]

@@ -49,13 +49,25 @@ pub(super) fn block_sketches(
                 hash_block_words(content, config.strip_markup, config.seed, scratch);
                 scratch
             };
-            if dropped || hashes.len() < config.min_words {
-                // A block shorter than --min-words is never searched for nor
-                // indexed (`detect`): its exact key is all that is read.
-                Sketch::exact_only(hashes, config.seed, bytes)
-            } else {
-                Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
-            }
+            block_sketch(hashes, dropped, config, bytes)
         }),
     );
+}
+
+/// The sketch of a block of word hashes `hashes`: its shingles and exact
+/// key, or its exact key alone when that is all that is read of it: the
+/// block is shorter than --min-words (never searched for nor indexed,
+/// `detect`), or `exact_only` (a dropped document's, whose copies of first
+/// copies are only counted). `bytes` is scratch.
+pub(super) fn block_sketch(
+    hashes: &[u64],
+    exact_only: bool,
+    config: &Config,
+    bytes: &mut Vec<u8>,
+) -> Sketch {
+    if exact_only || hashes.len() < config.min_words {
+        Sketch::exact_only(hashes, config.seed, bytes)
+    } else {
+        Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
+    }
 }

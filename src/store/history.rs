@@ -176,11 +176,11 @@ impl Prior for History {
         self.of_doc(d).reader().doc_end(d)
     }
 
-    /// The id and file name of document `d`.
-    fn doc_strings(&self, d: usize) -> (String, String) {
+    /// The id of document `d`.
+    fn doc_id(&self, d: usize) -> String {
         let mut r = self.of_doc(d).reader();
         let doc = r.doc(d);
-        (r.string(doc.id), r.string(doc.path))
+        r.string(doc.id)
     }
 
     /// Block `g`.

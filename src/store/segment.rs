@@ -66,7 +66,9 @@ pub struct Segment {
     /// One bit per data chunk: already checked against its checksum.
     pub(super) checked: Vec<AtomicU64>,
     pub(super) sums: Vec<u64>,
-    /// Reads of the file made by look-ups (see [`Segment::reads`]).
+    /// Reads of the file made by look-ups (see `Segment::reads`; kept for
+    /// the tests alone).
+    #[cfg(test)]
     pub(super) reads: AtomicU64,
     /// The first corruption or read error a look-up found; the run ends with it.
     pub(super) corrupt: OnceLock<String>,
@@ -465,6 +467,7 @@ impl Segment {
             len: usize::try_from(file_len).unwrap_or(usize::MAX),
             meta,
             checked,
+            #[cfg(test)]
             reads: AtomicU64::new(0),
             sums,
             corrupt: OnceLock::new(),
@@ -609,6 +612,7 @@ impl Segment {
 
     /// Reads of the file made so far by look-ups into it (not counting
     /// its opening): what a test sees of how many look-ups shared a read.
+    #[cfg(test)]
     #[must_use]
     pub fn reads(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
@@ -639,6 +643,7 @@ impl Segment {
     /// Reads `len` bytes at `at` into `out`; `false` (and the run fails) on a
     /// read error.
     pub(super) fn pread(&self, at: usize, len: usize, out: &mut Vec<u8>) -> bool {
+        #[cfg(test)]
         self.reads.fetch_add(1, Ordering::Relaxed);
         out.clear();
         out.resize(len, 0);

@@ -260,7 +260,7 @@ fn a_looker_answers_as_look_ups_do_with_few_reads() {
             (written[rep].0.bytes, shingles[rep].clone())
         );
         assert_eq!(history.doc(d), *doc);
-        assert_eq!(history.doc_strings(d), (id.clone(), name.clone()));
+        assert_eq!(history.doc_id(d), *id);
     }
     history.status().unwrap();
     // What that took, against one read (or more) per look-up without one:
@@ -276,7 +276,7 @@ fn a_looker_answers_as_look_ups_do_with_few_reads() {
     let before = reads(&history);
     for (d, (doc, _, _)) in written.iter().enumerate() {
         history.doc(d);
-        history.doc_strings(d);
+        history.doc_id(d);
         history.block(d);
         history.doc_text(doc.rep as usize);
     }
