@@ -67,14 +67,12 @@ fn run(command: &cli::Command) -> ExitStatus {
             }
             // A write straight from the pages of an input cut short while
             // mapped fails with EFAULT: said as that input's truncation.
-            let fault = neardup::targets::faulted::explained(failure.errors());
+            let (fault, others) = neardup::targets::faulted::told(failure.errors());
             if let Some(message) = &fault {
-                neardup::error::eprint_line(format_args!("{message}"));
+                neardup::error::eprint_line(format_args!("neardup: {message}"));
             }
-            for e in failure.errors() {
-                if fault.is_none() || !neardup::targets::faulted::is_fault(e) {
-                    print_error(e);
-                }
+            for e in others {
+                print_error(e);
             }
             ExitStatus::Error
         }

@@ -795,7 +795,7 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
                     // The faulting thread retries its read (and faults)
                     // until the process ends here.
                     crate::error::eprint_line(format_args!(
-                        "{}",
+                        "neardup: {}",
                         faulted::message(&crate::input::mapped_and_cut_short())
                     ));
                     2

@@ -342,7 +342,11 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
         glob,
         text: options.flag("text", d.text)?,
         preview: options.whole("preview", d.preview)?,
-        mmap: options.flag("mmap", d.mmap)?,
+        // Read, not mapped, unless asked: a mapped file cut short while the
+        // engine reads it raises SIGBUS, which the command line catches and
+        // ends on, but which would end the Python process (a notebook's
+        // kernel) with no message.
+        mmap: options.flag("mmap", false)?,
         threads,
     };
     config.validate().map_err(|e| usage(&e))?;
@@ -535,10 +539,16 @@ fn run(
     };
     let (status, errors) = py.detach(|| match neardup::run(&plan, &progress) {
         Ok(status) => (status, Vec::new()),
-        Err(failure) => (
-            ExitStatus::Error,
-            failure.errors().map(|e| (kind(e), e.to_string())).collect(),
-        ),
+        Err(failure) => {
+            // A mapped input cut short is told as the command line tells it.
+            let (fault, others) = neardup::targets::faulted::told(failure.errors());
+            let errors = fault
+                .map(|said| ("io", said))
+                .into_iter()
+                .chain(others.into_iter().map(|e| (kind(e), e.to_string())))
+                .collect();
+            (ExitStatus::Error, errors)
+        }
     });
     if let Some(hook) = hook {
         signal_hook::low_level::unregister(hook);

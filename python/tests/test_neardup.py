@@ -548,6 +548,30 @@ print(sorted(os.listdir(".")))
     assert lines[:3] == ["interrupted", "interrupted", "['given.jsonl']"], lines
 
 
+def test_an_input_cut_short_while_read_leaves_python_running(tmp_path):
+    # A log rotated with `copytruncate` while a run reads it: the file is cut
+    # to nothing once the engine has read it. Mapped, reading its lost pages
+    # faulted (SIGBUS) and ended the Python process, with no message. Files
+    # are read by default: the run goes on with what it read. With
+    # mmap=True (the CLI's default) the fault is still the process's end.
+    script = """
+import os, neardup
+def cut(event):
+    if event[0] == "stage" and event[1] != "read":
+        os.truncate("app.jsonl", 0)
+for run in (
+    lambda: neardup.clean(paths=["app.jsonl"], out_dir="od", progress=cut),
+    lambda: neardup.clean(paths=["app.jsonl"], progress=cut),
+):
+    with open("app.jsonl", "w") as f:
+        f.write("".join('{"id": "r%d", "text": "record %d of a log"}\\n' % (i, i) for i in range(40000)))
+    print(run().report["summary"]["documents"])
+print(sorted(os.listdir(".")), len(os.listdir("od")), os.path.getsize("app.jsonl"))
+"""
+    lines = python_lines(tmp_path, script)
+    assert lines[:3] == ["40000", "40000", "['app.jsonl', 'od'] 1 0"], lines
+
+
 def test_a_run_that_fails_leaves_another_threads_lock_alone(tmp_path):
     # What runs create (directories, lock files) was one list for the
     # process: a run failing on one thread removed the lock file of an

@@ -22,7 +22,7 @@ pub(super) fn message(cut: &[PathBuf]) -> String {
             names.join(", ")
         )
     };
-    format!("neardup: {what}: the run stopped, and no output file was replaced (what went into a pipe, FIFO or device stays there). Run again once it is stable, or pass --no-mmap to read inputs instead of mapping them")
+    format!("{what}: the run stopped, and no output file was replaced (what went into a pipe, FIFO or device stays there). Run again once it is stable, or pass --no-mmap to read inputs instead of mapping them")
 }
 
 /// Whether `e` is, or was caused by, a read or write the system refused for
@@ -59,6 +59,23 @@ pub fn explained<'e>(mut errors: impl Iterator<Item = &'e Error>) -> Option<Stri
     )
 }
 
+/// A failed run's errors as they are told: with a fault on a mapped input
+/// among them ([`explained`]), its explanation, said once, and the other
+/// errors (the faults left out: they would name an output, or say only "Bad
+/// address"); else no explanation and every error. The command line prints
+/// these, and the Python package raises them.
+#[must_use]
+pub fn told<'e>(errors: impl Iterator<Item = &'e Error>) -> (Option<String>, Vec<&'e Error>) {
+    let errors: Vec<&Error> = errors.collect();
+    match explained(errors.iter().copied()) {
+        Some(said) => (
+            Some(said),
+            errors.into_iter().filter(|e| !is_fault(e)).collect(),
+        ),
+        None => (None, errors),
+    }
+}
+
 /// [`explained`], given whether a fault was among the errors and whether
 /// any input was mapped; `cut` lists the mapped inputs cut short.
 fn explain(fault: bool, mapped: bool, cut: impl FnOnce() -> Vec<PathBuf>) -> Option<String> {
@@ -87,12 +104,12 @@ mod tests {
         // An input cut short and grown back (a log still written to) is
         // still the cause.
         let said = explain(true, true, Vec::new).expect("told");
-        assert!(said.starts_with("neardup: an input changed or could not be read"));
+        assert!(said.starts_with("an input changed or could not be read"));
     }
 
     #[test]
     fn the_message_names_each_cut_input() {
         let m = message(&[PathBuf::from("app.log")]);
-        assert!(m.starts_with("neardup: app.log: truncated while it was read (memory-mapped)"));
+        assert!(m.starts_with("app.log: truncated while it was read (memory-mapped)"));
     }
 }
