@@ -357,12 +357,16 @@ impl Plan {
             )));
         }
         // Every path is tried and every failure reported before giving up.
-        let (mut inputs, input_errors) = crate::input::expand(&request.paths, &config.glob);
+        let (mut inputs, input_errors, given_twice) =
+            crate::input::expand_noting(&request.paths, &config.glob);
         request.streams.attach(&mut inputs);
         // No path written is one read, or another written: checked before
         // anything is read (or a lock taken).
         check_paths(&request, &index, &inputs, destination.as_ref(), &report)?;
         let mut notes = Vec::new();
+        if !request.quiet {
+            notes.extend(read_once_warning(&given_twice));
+        }
         let given_limit = request.memory_limit.is_some();
         let (memory_limit, mut fallback) =
             run_memory_limit(&request, &config, &inputs, &mut notes)?;
@@ -742,6 +746,28 @@ fn check_available_memory_variable() -> Result<()> {
 /// this one does; a bare `1` or `100` is far more likely a size missing its
 /// unit than a wish for kilobyte chunks.
 pub const MIN_MEMORY_LIMIT: usize = 64 << 10;
+
+/// The warning for files reached from two of the paths given, each read
+/// once ((path left out, path read), [`crate::input::expand_noting`]).
+fn read_once_warning(once: &[(PathBuf, PathBuf)]) -> Option<String> {
+    let same = |(left, read): &(PathBuf, PathBuf)| {
+        let shown = crate::escape::shown_path;
+        if left == read {
+            format!("{} is given twice", shown(left))
+        } else {
+            format!("{} is the same file as {}", shown(left), shown(read))
+        }
+    };
+    match once {
+        [] => None,
+        [one] => Some(format!("warning: {}: read once", same(one))),
+        [first, ..] => Some(format!(
+            "warning: {} files are reached from two of the paths given ({}, ...): each read once",
+            crate::report::thousands(once.len()),
+            same(first)
+        )),
+    }
+}
 
 /// `--memory-limit given`: at least [`MIN_MEMORY_LIMIT`], refused (naming the
 /// flag and the minimum) below it; a limit above the memory available is

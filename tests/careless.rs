@@ -2,7 +2,7 @@
 //! try (issue 14, session 24's hostile pass): outputs named as archives;
 //! (session 25's) an input cut short while its mapped pages are written into
 //! a FIFO, an index that is a symbolic link loop, a directory with nothing
-//! to read.
+//! to read; (session 26's) a file given twice.
 
 use crate::util::{run, tempdir, tree};
 
@@ -231,4 +231,52 @@ fn a_directory_with_nothing_to_read_is_named() {
     }
     let out = run(d, &["check", "-q", "some", "--glob", "*.jsonl"]);
     assert_eq!(out.code, 1, "two copies: a duplicate: {out:?}");
+}
+
+/// A file reached from two of the paths given (named twice, inside a
+/// directory also given, a link to it) is read once, with a warning: read
+/// twice, each of its documents was a duplicate of itself, and `check`
+/// failed a feed with no duplicate in it (`--out-dir` refused the run).
+/// Hard links reached from one path stay files of their own.
+#[test]
+fn a_file_given_twice_is_read_once() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir(d.join("feed")).unwrap();
+    std::fs::write(d.join("feed/a.jsonl"), crate::util::numbered_records(20)).unwrap();
+    std::os::unix::fs::symlink("feed/a.jsonl", d.join("link.jsonl")).unwrap();
+    for (args, said) in [
+        (
+            &["feed/a.jsonl", "feed/a.jsonl"][..],
+            "feed/a.jsonl is given twice: read once",
+        ),
+        (&["feed", "feed/a.jsonl"], "feed/a.jsonl is given twice"),
+        (&["feed", "feed"], "feed/a.jsonl is given twice"),
+        (
+            &["feed", "link.jsonl"],
+            "link.jsonl is the same file as feed/a.jsonl: read once",
+        ),
+    ] {
+        let check = [&["check", "--max-dup-docs", "0", "--json"][..], args].concat();
+        let out = run(d, &check);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains(&format!("neardup: warning: {said}")),
+            "{args:?}: {out:?}"
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["documents"], 20, "{args:?}: {out:?}");
+        let quiet = run(d, &[&["check", "-q"][..], args].concat());
+        assert_eq!((quiet.code, quiet.stderr.as_str()), (0, ""), "{args:?}");
+    }
+    let out = run(d, &["clean", "feed", "feed/a.jsonl", "--out-dir", "od"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        std::fs::read(d.join("od/a.jsonl")).unwrap(),
+        std::fs::read(d.join("feed/a.jsonl")).unwrap()
+    );
+    std::fs::hard_link(d.join("feed/a.jsonl"), d.join("feed/b.jsonl")).unwrap();
+    let out = run(d, &["check", "feed"]);
+    assert_eq!(out.code, 1, "b.jsonl repeats a.jsonl: {out:?}");
+    assert!(!out.stderr.contains("warning"), "{out:?}");
 }

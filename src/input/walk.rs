@@ -10,17 +10,40 @@ use super::*;
 /// come with one error per path that does not exist or directory that cannot
 /// be listed. With `globs`, a walk keeps only files whose path relative to the
 /// walked directory matches one of them (files named directly are always read).
+///
+/// A file reached from two of the paths (named twice, inside a directory
+/// also given, through a link to one of them, or in two directories that
+/// overlap) is read once, where it is first reached ([`expand_noting`]
+/// gives the warning that says so): read twice, each of its documents was a duplicate of
+/// itself, in the report and in `check`'s verdict. Hard links reached from
+/// one path are files of their own, as `--out-dir` mirrors them.
 #[must_use]
 pub fn expand(paths: &[PathBuf], globs: &[String]) -> (Vec<InputPath>, Vec<Error>) {
+    let (inputs, errors, _) = expand_noting(paths, globs);
+    (inputs, errors)
+}
+
+/// [`expand`], with the (path left out, path read) of each file read once
+/// though reached from two paths.
+#[must_use]
+pub fn expand_noting(
+    paths: &[PathBuf],
+    globs: &[String],
+) -> (Vec<InputPath>, Vec<Error>, Vec<(PathBuf, PathBuf)>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let filter = match glob_set(globs) {
         Ok(f) => f,
-        Err(e) => return (out, vec![e]),
+        Err(e) => return (out, vec![e], Vec::new()),
     };
-    for path in paths {
+    // (device, inode) of each input, and the path it was reached from.
+    let mut ids: Vec<Option<FileId>> = Vec::new();
+    let mut roots: Vec<usize> = Vec::new();
+    for (root, path) in paths.iter().enumerate() {
         let before = out.len();
-        match expand_one(path, filter.as_ref(), &mut out) {
+        let result = expand_one(path, filter.as_ref(), &mut out, &mut ids);
+        roots.resize(out.len(), root);
+        match result {
             Err(e) => errors.push(e),
             // A directory with nothing to read is named, never an empty pass
             // (`check` passed a scraper's empty output folder, or a --glob
@@ -29,7 +52,62 @@ pub fn expand(paths: &[PathBuf], globs: &[String]) -> (Vec<InputPath>, Vec<Error
             Ok(()) => {}
         }
     }
-    (out, errors)
+    let (out, once) = read_once(out, &ids, &roots);
+    (out, errors, once)
+}
+
+/// A file's identity: (device, inode).
+type FileId = (u64, u64);
+
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata) -> Option<FileId> {
+    None
+}
+
+/// `inputs` less those that are a file reached before from another path
+/// given (`ids` and `roots` are each input's identity and path given), and
+/// the (path left out, path read) of each.
+fn read_once(
+    inputs: Vec<InputPath>,
+    ids: &[Option<FileId>],
+    roots: &[usize],
+) -> (Vec<InputPath>, Vec<(PathBuf, PathBuf)>) {
+    let mut first: std::collections::HashMap<FileId, (usize, usize)> =
+        std::collections::HashMap::new();
+    let mut again: Vec<(usize, usize)> = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = *id else { continue };
+        match first.get(&id) {
+            Some(&(at, root)) if root != roots[i] => again.push((i, at)),
+            Some(_) => {}
+            None => {
+                first.insert(id, (i, roots[i]));
+            }
+        }
+    }
+    if again.is_empty() {
+        return (inputs, Vec::new());
+    }
+    let pairs = again
+        .iter()
+        .map(|&(i, at)| (inputs[i].path.clone(), inputs[at].path.clone()))
+        .collect();
+    let mut drop = vec![false; inputs.len()];
+    for &(i, _) in &again {
+        drop[i] = true;
+    }
+    let kept = inputs
+        .into_iter()
+        .zip(drop)
+        .filter_map(|(input, drop)| (!drop).then_some(input))
+        .collect();
+    (kept, pairs)
 }
 
 /// The error for directory `dir`, which holds no file to read (under
@@ -72,6 +150,7 @@ pub(super) fn expand_one(
     path: &PathBuf,
     filter: Option<&globset::GlobSet>,
     out: &mut Vec<InputPath>,
+    ids: &mut Vec<Option<FileId>>,
 ) -> Result<()> {
     if path.as_os_str() == "-" {
         out.push(InputPath {
@@ -79,11 +158,12 @@ pub(super) fn expand_one(
             relative: PathBuf::from("stdin"),
             reader: None,
         });
+        ids.push(None);
         return Ok(());
     }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
-        walk(path, Path::new(""), filter, out)?;
+        walk(path, Path::new(""), filter, out, ids)?;
     } else {
         let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
         out.push(InputPath {
@@ -91,6 +171,8 @@ pub(super) fn expand_one(
             relative: name,
             reader: None,
         });
+        // A FIFO or device is not read again by being named again.
+        ids.push(file_id(&meta).filter(|_| meta.is_file()));
     }
     Ok(())
 }
@@ -148,6 +230,7 @@ pub(super) fn walk(
     relative: &Path,
     filter: Option<&globset::GlobSet>,
     out: &mut Vec<InputPath>,
+    ids: &mut Vec<Option<FileId>>,
 ) -> Result<()> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
@@ -171,19 +254,20 @@ pub(super) fn walk(
                     relative: rel,
                     reader: None,
                 });
+                ids.push(None);
             }
             continue;
         };
         if link.is_dir() {
-            walk(&path, &rel, filter, out)?;
+            walk(&path, &rel, filter, out, ids)?;
             continue;
         }
         // Links to files are read; links to directories are not followed,
         // which also rules out link loops. A link to nothing is kept, to be named.
-        let file = if link.file_type().is_symlink() {
-            std::fs::metadata(&path).map_or(true, |m| m.is_file())
+        let (file, id) = if link.file_type().is_symlink() {
+            std::fs::metadata(&path).map_or((true, None), |m| (m.is_file(), file_id(&m)))
         } else {
-            link.is_file()
+            (link.is_file(), file_id(&link))
         };
         if file && filter.is_none_or(|f| f.is_match(&rel)) && !is_neardup_file(dir, name, &entries)
         {
@@ -192,6 +276,7 @@ pub(super) fn walk(
                 relative: rel,
                 reader: None,
             });
+            ids.push(id);
         }
     }
     Ok(())
