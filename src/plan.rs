@@ -760,7 +760,7 @@ fn read_once_warning(once: &[(PathBuf, PathBuf)]) -> Option<String> {
     };
     match once {
         [] => None,
-        [one] => Some(format!("warning: {}: read once", same(one))),
+        [only] => Some(format!("warning: {}: read once", same(only))),
         [first, ..] => Some(format!(
             "warning: {} files are reached from two of the paths given ({}, ...): each read once",
             crate::report::thousands(once.len()),

@@ -60,6 +60,7 @@ pub fn expand_noting(
 type FileId = (u64, u64);
 
 #[cfg(unix)]
+#[allow(clippy::unnecessary_wraps)] // (None where there is no inode)
 fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
     use std::os::unix::fs::MetadataExt;
     Some((meta.dev(), meta.ino()))
