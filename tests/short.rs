@@ -417,3 +417,149 @@ fn short_records_from_standard_input_are_counted_first_in_chunks_too() {
         assert_eq!(report["inputs"][0]["path"], "<stdin>");
     }
 }
+
+/// Writes 20,000 six-word records, 30 copies of one short record among
+/// them, as `short.jsonl` (returning its bytes), and a later batch of their
+/// copies, near copies and a new record as `later.jsonl`.
+fn short_records_and_a_later_batch(d: &std::path::Path) -> u64 {
+    use std::fmt::Write;
+    let record = |i: usize| {
+        (0..6)
+            .map(|k| format!("w{i}x{k}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut text = String::new();
+    for i in 0..20_000 {
+        writeln!(text, "{{\"id\":\"d{i}\",\"text\":\"{}\"}}", record(i)).unwrap();
+        if i == 500 {
+            for c in 0..30 {
+                writeln!(
+                    text,
+                    "{{\"id\":\"flood{c}\",\"text\":\"a flood of the same short record\"}}"
+                )
+                .unwrap();
+            }
+        }
+    }
+    std::fs::write(d.join("short.jsonl"), &text).unwrap();
+    let later = [
+        ("exact7", record(7)),
+        ("near11", format!("{} extra", record(11))),
+        ("flood", "a flood of the same short record".to_owned()),
+        (
+            "floodnear",
+            "a flood of the same short record again".to_owned(),
+        ),
+        ("new", "entirely new words here for once".to_owned()),
+    ];
+    let mut text2 = String::new();
+    for (id, t) in later {
+        writeln!(text2, "{{\"id\":\"{id}\",\"text\":\"{t}\"}}").unwrap();
+    }
+    std::fs::write(d.join("later.jsonl"), text2).unwrap();
+    text.len() as u64
+}
+
+/// The later documents of a report's clusters, by id, with the id of
+/// their cluster's representative.
+fn later_members(report: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for c in report["near_duplicates"]["cluster_list"]
+        .as_array()
+        .unwrap()
+    {
+        let rep = c["representative"]["id"].as_str().unwrap();
+        for m in c["members"].as_array().unwrap() {
+            if m["document"]["path"] == "later.jsonl" {
+                let id = m["document"]["id"].as_str().unwrap();
+                out.push((id.to_owned(), rep.to_owned()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn an_index_of_short_records_is_about_as_small_as_they_are() {
+    // Each record held 128 band records (2.3 KB) for a record of 80 bytes:
+    // an index 26 times its input. Now their shingles stand for them.
+    let dir = tempdir();
+    let d = dir.path();
+    let input = short_records_and_a_later_batch(d);
+    for extra in [&[][..], &["--memory-limit", "64M"][..]] {
+        let mut args = vec!["index", "build", "-q", "short.jsonl", "-o", "short.ndx"];
+        args.extend_from_slice(extra);
+        let out = run(d, &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        let bytes = std::fs::metadata(d.join("short.ndx")).unwrap().len();
+        assert!(
+            bytes < 4 * input,
+            "{extra:?}: index {bytes} bytes, input {input}"
+        );
+        // The later batch's copies are found against it: an exact and a
+        // near copy of a record, and of the flooded record (whose first
+        // copy stands for all).
+        for threads in ["1", "2"] {
+            let out = run(
+                d,
+                &[
+                    "scan",
+                    "--json",
+                    "--threads",
+                    threads,
+                    "--index",
+                    "short.ndx",
+                    "later.jsonl",
+                ],
+            );
+            assert_eq!(out.code, 1, "{out:?}");
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+            assert_eq!(
+                later_members(&report),
+                [
+                    pair("exact7", "d7"),
+                    pair("flood", "flood0"),
+                    pair("floodnear", "flood0"),
+                    pair("near11", "d11"),
+                ],
+                "{extra:?} {threads}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_index_of_another_format_version_is_refused_by_name() {
+    // Version 1 held band records for every document; this build reads
+    // version 2 only. The index is named, the remedy given, and an update
+    // leaves it as it was.
+    let dir = tempdir();
+    let d = dir.path();
+    short_records_and_a_later_batch(d);
+    let out = run(d, &["index", "build", "-q", "later.jsonl", "-o", "old.ndx"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut bytes = std::fs::read(d.join("old.ndx")).unwrap();
+    assert_eq!(&bytes[8..12], &2u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(d.join("old.ndx"), &bytes).unwrap();
+    for args in [
+        &["scan", "--index", "old.ndx", "later.jsonl"][..],
+        &["scan", "--index", "old.ndx", "--update", "later.jsonl"][..],
+        &["index", "stats", "old.ndx"][..],
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains("old.ndx")
+                && out
+                    .stderr
+                    .contains("index format version 1, this neardup reads version 2")
+                && out.stderr.contains("rebuild it with `neardup index build`"),
+            "{args:?}: {out:?}"
+        );
+        assert_eq!(std::fs::read(d.join("old.ndx")).unwrap(), bytes);
+    }
+}

@@ -4,7 +4,7 @@
 
 use super::{
     IndexParams, Meta, SectionEntry, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DATA_START, DOC_LEN,
-    EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN, POSTING_LEN,
+    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use crate::prior::{BlockRecord, DocRecord};
@@ -32,6 +32,7 @@ pub(super) struct Hot {
     pub(super) exact: (SectionEntry, SectionEntry),
     pub(super) postings: (SectionEntry, SectionEntry),
     pub(super) bands: (SectionEntry, SectionEntry),
+    pub(super) few: (SectionEntry, SectionEntry),
 }
 
 impl Hot {
@@ -44,6 +45,7 @@ impl Hot {
             exact: with_dir("exact"),
             postings: with_dir("postings"),
             bands: with_dir("bands"),
+            few: with_dir("few"),
         }
     }
 }
@@ -495,6 +497,8 @@ impl Segment {
             ("postings", POSTING_LEN),
             ("members", MEMBER_LEN),
             ("bands", BAND_LEN),
+            ("few", FEW_LEN),
+            ("few_sets", FEW_LEN),
             ("block_shingles", 8),
             ("doc_shingles", 8),
         ] {
@@ -582,6 +586,7 @@ impl Segment {
             "postings" => POSTING_LEN,
             "members" => MEMBER_LEN,
             "bands" => BAND_LEN,
+            "few" | "few_sets" => FEW_LEN,
             _ => 8,
         };
         usize::try_from(self.section(name).len).unwrap_or(0) / record
