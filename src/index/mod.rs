@@ -512,6 +512,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stored_buckets_keep_their_first_and_last_members() {
+        // Bucket (0, 7) of 20 members, (1, 7) of 3.
+        let mut found: Vec<(u32, u64, u32)> = (0..20).map(|d| (0, 7, d)).collect();
+        found.extend((0..3).map(|d| (1, 7, d)));
+        trim_buckets(&mut found);
+        let first: Vec<u32> = found.iter().filter(|f| f.0 == 0).map(|f| f.2).collect();
+        let kept: Vec<u32> = (0..8).chain(12..20).collect();
+        assert_eq!(first, kept);
+        assert_eq!(found.len(), 16 + 3);
+    }
+
+    #[test]
     fn pairs_come_from_shared_keys_only() {
         // 4 documents, 2 tables.
         let keys: [&[u64]; 4] = [&[1, 10], &[2, 20], &[1, 30], &[3, 20]];
