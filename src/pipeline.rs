@@ -85,7 +85,7 @@ pub struct StoredItems {
     pub doc_shingles: Vec<Option<Vec<u64>>>,
     /// Per document whose keys are its own: its shingles (marks cleared),
     /// when it has few and they give back its band keys exactly
-    /// ([`crate::cluster::few::few_set`]); empty otherwise. Stored instead
+    /// (`cluster::few::few_set`); empty otherwise. Stored instead
     /// of its band records.
     pub few_sets: Vec<Vec<u64>>,
     /// Shingles of the blocks that were indexed as first copies (others empty).

@@ -27,7 +27,8 @@
 //!   asks for as their bucket records (see `crate::cluster::few_buckets`).
 //!   300,000 six-word records held 128 band records each (690 MB).
 //!
-//! # File format (version 2)
+//! # File format (version 2; version 1 is read as version 2 without the
+//! sections of documents of few shingles)
 //!
 //! All integers little-endian. A 64-byte header at offset 0:
 //!
@@ -81,8 +82,13 @@ pub use crate::prior::{
 };
 
 const MAGIC: &[u8; 8] = crate::input::INDEX_MAGIC;
-/// The format version this build reads and writes.
+/// The format version this build writes.
 pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build reads: version 1 is version 2
+/// without the sections of documents of few shingles (each document held
+/// its band records), so it is read as one whose sections are empty; an
+/// update writes it back as version 2.
+pub const OLDEST_READ: u32 = 1;
 const HEADER_LEN: usize = 64;
 const CHUNK: usize = 4096;
 const DATA_START: u64 = CHUNK as u64;
@@ -313,7 +319,7 @@ pub fn stats_json(index: &Segment, path: &std::path::Path, verified: bool) -> se
     let meta = index.meta();
     let mut value = serde_json::json!({
         "path": path.display().to_string(),
-        "format_version": FORMAT_VERSION,
+        "format_version": index.format_version(),
         "bytes": index.file_len(),
         "created": meta.created,
         "updated": meta.updated,

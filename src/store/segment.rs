@@ -4,7 +4,7 @@
 
 use super::{
     IndexParams, Meta, SectionEntry, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DATA_START, DOC_LEN,
-    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN, POSTING_LEN,
+    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN, OLDEST_READ, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use crate::prior::{BlockRecord, DocRecord};
@@ -64,6 +64,8 @@ pub struct Segment {
     pub(super) path: PathBuf,
     pub(super) file: File,
     pub(super) len: usize,
+    /// The format version of the file.
+    pub(super) version: u32,
     pub(super) meta: Meta,
     /// One bit per data chunk: already checked against its checksum.
     pub(super) checked: Vec<AtomicU64>,
@@ -328,11 +330,11 @@ pub(super) fn header(path: &Path, file: &File) -> Result<[u8; HEADER_LEN]> {
         return Err(not_ours());
     }
     let version = u32_at(&header, 8);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READ..=FORMAT_VERSION).contains(&version) {
         return Err(Error::Index {
             path: path.to_owned(),
             message: format!(
-                "index format version {version}, this neardup reads version {FORMAT_VERSION}; rebuild it with `neardup index build`"
+                "index format version {version}, this neardup reads versions {OLDEST_READ} to {FORMAT_VERSION}; rebuild it with `neardup index build`"
             ),
         });
     }
@@ -467,6 +469,7 @@ impl Segment {
             path: path.to_owned(),
             file,
             len: usize::try_from(file_len).unwrap_or(usize::MAX),
+            version: u32_at(bytes, 8),
             meta,
             checked,
             #[cfg(test)]
@@ -562,6 +565,12 @@ impl Segment {
     #[must_use]
     pub fn file_len(&self) -> u64 {
         self.len as u64
+    }
+
+    /// The format version the file was written in.
+    #[must_use]
+    pub fn format_version(&self) -> u32 {
+        self.version
     }
 
     /// Documents held.
