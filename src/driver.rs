@@ -108,6 +108,8 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
     let (path, role, update) = match &plan.index {
         IndexUse::None => return Ok(OpenIndex::default()),
         IndexUse::Build(out) => {
+            // Refused before the run, as well as when the index is written.
+            crate::targets::replaceable_index(out)?;
             let lock = store::lock(out)?;
             return Ok(OpenIndex {
                 _lock: Some(lock.share().map_err(|e| Error::io(out, e))?),

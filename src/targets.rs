@@ -259,6 +259,7 @@ impl Target {
         if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) || is_descriptor_link(path) {
             return Err(not_regular(path));
         }
+        replaceable_index(path)?;
         match Target::open(path, prefix)? {
             Target::Staged(s) => Ok(s),
             _ => Err(not_regular(path)),
@@ -808,6 +809,37 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
             }
         })?;
     Ok(())
+}
+
+/// Refuses to replace a file that is there and is not a neardup index (a
+/// user's file named by mistake as `-o` of `index build` or `index merge`):
+/// an index, an empty file or no file at all may be written over.
+///
+/// # Errors
+/// A [`Error::Usage`] naming the file, when it holds something else; an
+/// [`Error::Io`] when it cannot be read to tell.
+pub fn replaceable_index(path: &Path) -> Result<()> {
+    use std::io::Read;
+    // Asked before opening: opening a FIFO waits for its writer.
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Err(not_regular(path)),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    }
+    let magic = crate::input::INDEX_MAGIC;
+    let mut head = Vec::with_capacity(magic.len());
+    File::open(path)
+        .and_then(|f| f.take(magic.len() as u64).read_to_end(&mut head))
+        .map_err(|e| Error::io(path, e))?;
+    if head.is_empty() || head == magic {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{}: not a neardup index; an index is never written over another file \
+         (remove it, or name another path)",
+        crate::escape::shown_path(path)
+    )))
 }
 
 /// The error for an index named where only a regular file will do.

@@ -633,6 +633,35 @@ fn merged_indexes_find_what_either_holds() {
 }
 
 #[test]
+fn an_index_is_never_written_over_a_file_that_is_not_one() {
+    // `index build -o` and `index merge -o` replaced a user's file named by
+    // mistake (a data file, notes): only an index, an empty file or no file
+    // is written over.
+    let (dir, names) = batches_dir();
+    let d = dir.path();
+    build(d, "a", &names[0]);
+    build(d, "b", &names[1]);
+    let mine = std::fs::read(d.join(&names[2])).unwrap();
+    for args in [
+        vec!["index", "build", "-q", "-o", &names[2], &names[0]],
+        vec!["index", "merge", "a", "b", "-o", &names[2]],
+    ] {
+        let out = expect(d, 2, &args);
+        assert!(
+            out.stderr
+                .contains(&format!("{}: not a neardup index", names[2])),
+            "{out:?}"
+        );
+        assert!(std::fs::read(d.join(&names[2])).unwrap() == mine);
+        assert!(!d.join(format!("{}.lock", names[2])).exists(), "{out:?}");
+    }
+    std::fs::write(d.join("empty"), b"").unwrap();
+    expect(d, 0, &["index", "merge", "a", "b", "-o", "empty"]);
+    expect(d, 0, &["index", "build", "-q", "-o", "a", &names[2]]);
+    assert_eq!(stats(d, "empty")["documents"], 40);
+}
+
+#[test]
 fn a_merged_index_finds_the_copies_one_built_over_both_finds() {
     // A story in batch A, the same story re-headed in batch B (each index
     // holds it as a representative of its own), and a later copy with a new
