@@ -161,7 +161,17 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"a value of type {type(value).__name__} is not JSON: {value!r:.60}")
 
 
-def _jsonl(data: Any, text_field: str, id_field: str) -> Iterator[bytes]:
+def _why(e: BaseException) -> str:
+    if isinstance(e, UnicodeEncodeError):
+        return f"a lone surrogate {e.object[e.start:e.end]!r} is not text (it has no UTF-8)"
+    if isinstance(e, RecursionError):
+        return "it nests too deep (or holds itself)"
+    return str(e)
+
+
+def _jsonl(
+    data: Any, text_field: str, id_field: str, name: Optional[str] = None
+) -> Iterator[bytes]:
     """The records as JSON Lines, about a megabyte at a time. A string is a
     record of its own: its text, and its position (from 0) as its id."""
     piece: List[bytes] = []
@@ -181,6 +191,15 @@ def _jsonl(data: Any, text_field: str, id_field: str) -> Iterator[bytes]:
                 ).encode() + b"\n"
             except TypeError as e:
                 raise TypeError(f"record {n}: {e}") from None
+            except (ValueError, RecursionError) as e:
+                # What JSON Lines cannot hold (NaN, a lone surrogate, an int
+                # of more digits than Python writes, a record that holds
+                # itself or nests too deep), named as the engine names a bad
+                # record: by its line, from 1.
+                raise _native.NeardupError(
+                    f"{name or '<records>'}:{n + 1}: record {n} cannot be written as JSON: "
+                    f"{_why(e)}"
+                ) from None
             piece.append(line)
             size += len(line)
             n += 1
@@ -335,7 +354,7 @@ def _run(
     reader = None
     read = _paths(data, paths, options)
     if read is None:
-        pieces = _jsonl(data, text_field, id_field)
+        pieces = _jsonl(data, text_field, id_field, name)
 
         def reader() -> bytes:
             if stop is not None and stop.is_set():
@@ -347,11 +366,11 @@ def _run(
             command,
             options,
             read or [],
-            input=reader,
+            input=_marked(reader, stop),
             name=name,
-            output=(output or collected.extend) if command == "clean" else None,
+            output=_marked(output or collected.extend, stop) if command == "clean" else None,
             report=report.extend if command != "build" else None,
-            progress=bar.callback,
+            progress=_marked(bar.callback, stop),
             build=build,
         )
     finally:
@@ -450,6 +469,30 @@ class _Stopped(Exception):
     """A stream's reader went away: its run stops, writing nothing."""
 
 
+# The runs (by their stop event) whose callbacks this thread is inside: a
+# callback that closes its own stream (or drops the last reference to it)
+# stops it without waiting for it to end, which would wait for itself.
+_CALLING = threading.local()
+
+
+def _marked(call: Optional[Callable[..., Any]], stop: Optional[threading.Event]):
+    """``call``, noting while it runs that this thread is inside ``stop``'s run."""
+    if call is None or stop is None:
+        return call
+
+    def marked(*args: Any) -> Any:
+        inside = getattr(_CALLING, "runs", None)
+        if inside is None:
+            inside = _CALLING.runs = []
+        inside.append(stop)
+        try:
+            return call(*args)
+        finally:
+            inside.pop()
+
+    return marked
+
+
 # The runs of streams still going, stopped at exit: a run left going in a
 # thread when the interpreter shut down aborted the process (its thread
 # calling into Python after finalization began).
@@ -463,6 +506,10 @@ def _stop_streams() -> None:
         going = list(_GOING)
     for run in going:
         run.stop()
+    # Then any other run on a thread still going (a daemon thread's clean()):
+    # it enters Python no more, which would abort the process once the
+    # interpreter is finalizing.
+    _native.stop_runs()
 
 
 class _StreamRun:
@@ -531,7 +578,13 @@ class _StreamRun:
         """Stops the run (nothing more is read) and waits for it to end."""
         self.stopping.set()
         thread = self.thread
-        if thread is None or thread is threading.current_thread():
+        if (
+            thread is None
+            or thread is threading.current_thread()
+            or any(run is self.stopping for run in getattr(_CALLING, "runs", ()))
+        ):
+            # Called by the run itself (its records, its progress callback):
+            # it stops at its next read or write, once this call returns.
             return
         while thread.is_alive():
             try:
@@ -565,6 +618,12 @@ class Stream:
         run = self._run
         item = run.queue.get() if not run.stopping.is_set() else run._END
         if item is run._END:
+            # Left for the next call, and for a reader on another thread: an
+            # exhausted stream stays exhausted, never waits for more.
+            try:
+                run.queue.put_nowait(run._END)
+            except queue.Full:
+                pass
             if run.thread is not None:
                 run.thread.join()
             if run.error is not None:
@@ -611,6 +670,8 @@ def clean_stream(
     lists of at most ``batch_size`` as each chunk is done, the same records
     as :func:`clean` gives. Returns a :class:`Stream`; its ``.report`` is
     there once it is exhausted. Takes :func:`clean`'s options."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+        raise TypeError(f"batch_size takes a whole number from 1, not {batch_size!r:.40}")
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if "out_dir" in options:

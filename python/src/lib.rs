@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 mod spark;
@@ -34,6 +34,48 @@ fn keep_first(slot: &Raised, err: PyErr) {
         .get_or_insert(err);
 }
 
+/// Set by [`stop_runs`] when the interpreter exits (an `atexit` handler):
+/// from then on a run on another thread than the main one enters Python no
+/// more, neither to call back nor to return, since a thread that takes the
+/// GIL once the interpreter is finalizing is ended by a forced unwind, which
+/// aborts the process ("FATAL: exception not rethrown") through Rust frames.
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Engine threads between deciding to enter Python and leaving it.
+static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether a thread of a run may enter Python: always for a run of the main
+/// thread (the interpreter cannot finalize while it waits for the run),
+/// else until the interpreter exits. [`leave`] once out of Python again.
+fn may_enter(main: bool) -> bool {
+    IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+    if main || !EXITING.load(Ordering::SeqCst) {
+        return true;
+    }
+    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    false
+}
+
+fn leave() {
+    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Calls into Python from an engine thread, unless the interpreter is
+/// exiting (then `Err(None)`).
+fn attach<T>(main: bool, f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T, Option<PyErr>> {
+    if !may_enter(main) {
+        return Err(None);
+    }
+    let done = Python::attach(f);
+    leave();
+    done.map_err(Some)
+}
+
+/// The error a callback gives the engine once the interpreter is exiting.
+fn exiting() -> std::io::Error {
+    std::io::Error::other("the Python interpreter is exiting")
+}
+
 /// Input from a Python callable that returns the next piece of JSON Lines
 /// (`bytes`; empty at the end).
 struct PyReader {
@@ -42,12 +84,13 @@ struct PyReader {
     at: usize,
     ended: bool,
     raised: Raised,
+    main: bool,
 }
 
 impl Read for PyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.at == self.piece.len() && !self.ended {
-            let got = Python::attach(|py| -> PyResult<Vec<u8>> {
+            let got = attach(self.main, |py| -> PyResult<Vec<u8>> {
                 let piece = self.next.call0(py)?;
                 Ok(piece.cast_bound::<PyBytes>(py)?.as_bytes().to_vec())
             });
@@ -57,7 +100,8 @@ impl Read for PyReader {
                     self.piece = piece;
                     self.at = 0;
                 }
-                Err(e) => {
+                Err(None) => return Err(exiting()),
+                Err(Some(e)) => {
                     let message = e.to_string();
                     keep_first(&self.raised, e);
                     return Err(std::io::Error::other(message));
@@ -76,18 +120,20 @@ impl Read for PyReader {
 struct PyWriter {
     write: Py<PyAny>,
     raised: Raised,
+    main: bool,
 }
 
 impl Write for PyWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let called = Python::attach(|py| -> PyResult<bool> {
+        let called = attach(self.main, |py| -> PyResult<bool> {
             let more = self.write.call1(py, (PyBytes::new(py, buf),))?;
             Ok(!more.bind(py).is(pyo3::types::PyBool::new(py, false)))
         });
         match called {
             Ok(true) => Ok(buf.len()),
             Ok(false) => Err(std::io::ErrorKind::BrokenPipe.into()),
-            Err(e) => {
+            Err(None) => Err(exiting()),
+            Err(Some(e)) => {
                 let message = e.to_string();
                 keep_first(&self.raised, e);
                 Err(std::io::Error::other(message))
@@ -109,6 +155,8 @@ struct PyProgress {
     raised: Raised,
     /// Set by SIGINT while the run goes on (Python's own handler runs too).
     interrupted: Arc<AtomicBool>,
+    /// The run is the main thread's (see [`may_enter`]).
+    main: bool,
 }
 
 impl PyProgress {
@@ -116,7 +164,7 @@ impl PyProgress {
         let Some(callback) = &self.callback else {
             return;
         };
-        if let Err(e) = Python::attach(|py| callback.call1(py, (args(py)?,)).map(drop)) {
+        if let Err(Some(e)) = attach(self.main, |py| callback.call1(py, (args(py)?,)).map(drop)) {
             keep_first(&self.raised, e);
         }
     }
@@ -151,6 +199,11 @@ impl Progress for PyProgress {
         if self.interrupted.load(Ordering::Relaxed) {
             return Err(Error::Withdrawn(
                 "interrupted (Ctrl-C): stopped before writing anything".into(),
+            ));
+        }
+        if !self.main && EXITING.load(Ordering::SeqCst) {
+            return Err(Error::Withdrawn(
+                "the Python interpreter is exiting: stopped before writing anything".into(),
             ));
         }
         match &*self.raised.lock().unwrap_or_else(PoisonError::into_inner) {
@@ -458,6 +511,14 @@ fn run(
         _ => return Err(PyValueError::new_err(format!("no command {command}"))),
     };
     let raised = Raised::default();
+    let main = py
+        .import("threading")
+        .and_then(|t| {
+            Ok(t.getattr("current_thread")?
+                .call0()?
+                .is(&t.getattr("main_thread")?.call0()?))
+        })
+        .unwrap_or(false);
     let streams = Streams {
         stdin: input.map(|next| {
             let reader = PyReader {
@@ -466,6 +527,7 @@ fn run(
                 at: 0,
                 ended: false,
                 raised: Arc::clone(&raised),
+                main,
             };
             Reader::new(name.unwrap_or_else(|| "<records>".into()), reader)
         }),
@@ -473,12 +535,14 @@ fn run(
             Writer::new(PyWriter {
                 write,
                 raised: Arc::clone(&raised),
+                main,
             })
         }),
         report: report.map(|write| {
             Writer::new(PyWriter {
                 write,
                 raised: Arc::clone(&raised),
+                main,
             })
         }),
     };
@@ -536,20 +600,35 @@ fn run(
         said: Mutex::new(Vec::new()),
         raised: Arc::clone(&raised),
         interrupted,
+        main,
     };
-    let (status, errors) = py.detach(|| match neardup::run(&plan, &progress) {
-        Ok(status) => (status, Vec::new()),
-        Err(failure) => {
-            // A mapped input cut short is told as the command line tells it.
-            let (fault, others) = neardup::targets::faulted::told(failure.errors());
-            let errors = fault
-                .map(|said| ("io", said))
-                .into_iter()
-                .chain(others.into_iter().map(|e| (kind(e), e.to_string())))
-                .collect();
-            (ExitStatus::Error, errors)
+    let (status, errors) = py.detach(|| {
+        let ran = match neardup::run(&plan, &progress) {
+            Ok(status) => (status, Vec::new()),
+            Err(failure) => {
+                // A mapped input cut short is told as the command line tells it.
+                let (fault, others) = neardup::targets::faulted::told(failure.errors());
+                let errors = fault
+                    .map(|said| ("io", said))
+                    .into_iter()
+                    .chain(others.into_iter().map(|e| (kind(e), e.to_string())))
+                    .collect();
+                (ExitStatus::Error, errors)
+            }
+        };
+        if !may_enter(main) {
+            // The interpreter is exiting: this thread waits for the process
+            // to end, its run withdrawn and what it made removed.
+            if ran.0 == ExitStatus::Error {
+                neardup::targets::remove_created();
+            }
+            loop {
+                std::thread::park();
+            }
         }
+        ran
     });
+    leave();
     if let Some(hook) = hook {
         signal_hook::low_level::unregister(hook);
     }
@@ -575,6 +654,21 @@ fn run(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner);
     Ok((status, errors, said))
+}
+
+/// Called once the interpreter exits (an `atexit` handler): runs on other
+/// threads than the main one (daemon threads) enter Python no more, and
+/// the calls into Python under way are waited for (up to 5 seconds: a
+/// callback that never returns does not keep the process from exiting).
+#[pyfunction]
+fn stop_runs(py: Python<'_>) {
+    EXITING.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while IN_PYTHON.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
 }
 
 /// An index's figures, as `neardup index stats --json` gives them (`verify`:
@@ -627,6 +721,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(index_stats, m)?)?;
     m.add_function(wrap_pyfunction!(index_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(stop_runs, m)?)?;
     m.add("NeardupError", m.py().get_type::<NeardupError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     spark::register(m)?;
