@@ -60,13 +60,60 @@ fn leave() {
     IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
 }
 
+thread_local! {
+    /// The indexes locked by the runs whose callbacks this thread is in.
+    static CALLED_BACK_BY: std::cell::RefCell<Vec<PathBuf>> = const {
+        std::cell::RefCell::new(Vec::new())
+    };
+}
+
+/// How a path to an index is known whether or not the index is there yet:
+/// its directory resolved (links, `..`), and its name.
+fn index_key(path: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| {
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => std::path::Path::new("."),
+            };
+            Ok::<_, std::io::Error>(
+                std::fs::canonicalize(dir)?.join(path.file_name().unwrap_or_default()),
+            )
+        })
+        .unwrap_or_else(|_| path.to_owned())
+}
+
+/// Refuses to lock the index at `path` from a callback of a run that holds
+/// its lock: the lock would be waited for by the run that holds it.
+fn not_locked_by_caller(path: &std::path::Path) -> PyResult<()> {
+    let key = index_key(path);
+    if CALLED_BACK_BY.with(|held| held.borrow().contains(&key)) {
+        return Err(NeardupError::new_err(format!(
+            "{}: the run whose callback this is holds this index's lock (it writes it); \
+             writing it from that callback would wait for that run, which waits for the callback",
+            neardup::escape::shown_path(path)
+        )));
+    }
+    Ok(())
+}
+
 /// Calls into Python from an engine thread, unless the interpreter is
-/// exiting (then `Err(None)`).
-fn attach<T>(main: bool, f: impl FnOnce(Python<'_>) -> PyResult<T>) -> Result<T, Option<PyErr>> {
+/// exiting (then `Err(None)`), noting the index the run locks (`locks`).
+fn attach<T>(
+    main: bool,
+    locks: Option<&PathBuf>,
+    f: impl FnOnce(Python<'_>) -> PyResult<T>,
+) -> Result<T, Option<PyErr>> {
     if !may_enter(main) {
         return Err(None);
     }
+    if let Some(key) = locks {
+        CALLED_BACK_BY.with(|held| held.borrow_mut().push(key.clone()));
+    }
     let done = Python::attach(f);
+    if locks.is_some() {
+        CALLED_BACK_BY.with(|held| held.borrow_mut().pop());
+    }
     leave();
     done.map_err(Some)
 }
@@ -85,12 +132,13 @@ struct PyReader {
     ended: bool,
     raised: Raised,
     main: bool,
+    locks: Option<PathBuf>,
 }
 
 impl Read for PyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.at == self.piece.len() && !self.ended {
-            let got = attach(self.main, |py| -> PyResult<Vec<u8>> {
+            let got = attach(self.main, self.locks.as_ref(), |py| -> PyResult<Vec<u8>> {
                 let piece = self.next.call0(py)?;
                 Ok(piece.cast_bound::<PyBytes>(py)?.as_bytes().to_vec())
             });
@@ -121,11 +169,12 @@ struct PyWriter {
     write: Py<PyAny>,
     raised: Raised,
     main: bool,
+    locks: Option<PathBuf>,
 }
 
 impl Write for PyWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let called = attach(self.main, |py| -> PyResult<bool> {
+        let called = attach(self.main, self.locks.as_ref(), |py| -> PyResult<bool> {
             let more = self.write.call1(py, (PyBytes::new(py, buf),))?;
             Ok(!more.bind(py).is(pyo3::types::PyBool::new(py, false)))
         });
@@ -157,6 +206,8 @@ struct PyProgress {
     interrupted: Arc<AtomicBool>,
     /// The run is the main thread's (see [`may_enter`]).
     main: bool,
+    /// The index the run locks, if any (see [`not_locked_by_caller`]).
+    locks: Option<PathBuf>,
 }
 
 impl PyProgress {
@@ -164,7 +215,9 @@ impl PyProgress {
         let Some(callback) = &self.callback else {
             return;
         };
-        if let Err(Some(e)) = attach(self.main, |py| callback.call1(py, (args(py)?,)).map(drop)) {
+        if let Err(Some(e)) = attach(self.main, self.locks.as_ref(), |py| {
+            callback.call1(py, (args(py)?,)).map(drop)
+        }) {
             keep_first(&self.raised, e);
         }
     }
@@ -510,6 +563,19 @@ fn run(
         ("build", Some(path)) => Command::IndexBuild(path),
         _ => return Err(PyValueError::new_err(format!("no command {command}"))),
     };
+    let index = options.path("index")?;
+    let update = options.flag("update", false)?;
+    // The index this run locks: refused when a run whose callback this is
+    // holds it, and noted for this run's own callbacks.
+    let locked = match &command {
+        Command::IndexBuild(out) => Some(out),
+        _ if update => index.as_ref(),
+        _ => None,
+    };
+    if let Some(path) = locked {
+        not_locked_by_caller(path)?;
+    }
+    let locks = locked.map(|path| index_key(path));
     let raised = Raised::default();
     let main = py
         .import("threading")
@@ -528,6 +594,7 @@ fn run(
                 ended: false,
                 raised: Arc::clone(&raised),
                 main,
+                locks: locks.clone(),
             };
             Reader::new(name.unwrap_or_else(|| "<records>".into()), reader)
         }),
@@ -536,6 +603,7 @@ fn run(
                 write,
                 raised: Arc::clone(&raised),
                 main,
+                locks: locks.clone(),
             })
         }),
         report: report.map(|write| {
@@ -543,6 +611,7 @@ fn run(
                 write,
                 raised: Arc::clone(&raised),
                 main,
+                locks: locks.clone(),
             })
         }),
     };
@@ -566,9 +635,9 @@ fn run(
         html: None,
         format: ReportFormat::Json,
         step_summary: None,
-        index: options.path("index")?,
+        index,
         reference: options.path("reference")?,
-        update: options.flag("update", false)?,
+        update,
         memory_limit: memory_limit(&options)?,
         tmp_dir: options.path("tmp_dir")?,
         quiet: options.flag("quiet", false)?,
@@ -601,6 +670,7 @@ fn run(
         raised: Arc::clone(&raised),
         interrupted,
         main,
+        locks,
     };
     let (status, errors) = py.detach(|| {
         let ran = match neardup::run(&plan, &progress) {
@@ -701,18 +771,26 @@ type Answer<T> = (Option<T>, Option<(&'static str, String)>);
 /// documents of each, or `(kind, message)` when it failed (nothing replaced).
 #[pyfunction]
 #[allow(clippy::needless_pass_by_value)]
-fn index_merge(py: Python<'_>, a: PathBuf, b: PathBuf, output: PathBuf) -> Answer<(usize, usize)> {
+fn index_merge(
+    py: Python<'_>,
+    a: PathBuf,
+    b: PathBuf,
+    output: PathBuf,
+) -> PyResult<Answer<(usize, usize)>> {
+    not_locked_by_caller(&output)?;
     let _run = neardup::targets::RunScope::enter();
-    match py.detach(|| neardup::store::merge_files(&a, &b, &output)) {
-        Ok(counts) => {
-            neardup::targets::keep_created();
-            (Some(counts), None)
-        }
-        Err(e) => {
-            neardup::targets::remove_created();
-            (None, Some((kind(&e), e.to_string())))
-        }
-    }
+    Ok(
+        match py.detach(|| neardup::store::merge_files(&a, &b, &output)) {
+            Ok(counts) => {
+                neardup::targets::keep_created();
+                (Some(counts), None)
+            }
+            Err(e) => {
+                neardup::targets::remove_created();
+                (None, Some((kind(&e), e.to_string())))
+            }
+        },
+    )
 }
 
 /// The engine of the `neardup` package.

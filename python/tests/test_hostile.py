@@ -229,3 +229,84 @@ def test_an_index_is_never_written_over_a_file_that_is_not_one(tmp_path):
     assert neardup.Index.build(tmp_path / "a.ndx", RECORDS).documents == 20
     (tmp_path / "empty.ndx").write_bytes(b"")
     assert a.merge(b, tmp_path / "empty.ndx").documents == 30
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        # The progress callback of an update rebuilds the index.
+        """
+neardup.Index.build("i.ndx", RECORDS[:5])
+def progress(event):
+    if event[0] == "stage":
+        neardup.Index.build("./i.ndx", RECORDS)
+neardup.clean(RECORDS, index="i.ndx", update=True, progress=progress)
+""",
+        # The records of an update update the same index.
+        """
+def records():
+    yield RECORDS[0]
+    neardup.Index.create("i.ndx").update(RECORDS[1:])
+neardup.clean(records(), index="i.ndx", update=True)
+""",
+        # The progress callback of a build merges into the index it builds.
+        """
+neardup.Index.build("a.ndx", RECORDS[:5])
+neardup.Index.build("b.ndx", RECORDS[5:])
+def progress(event):
+    if event[0] == "stage":
+        neardup.Index("a.ndx").merge("b.ndx", output="../" + os.path.basename(os.getcwd()) + "/i.ndx")
+neardup.Index.build("i.ndx", RECORDS, progress=progress)
+""",
+    ],
+    ids=["build-in-update", "update-in-update", "merge-in-build"],
+)
+def test_writing_an_index_from_a_callback_of_its_writer_is_refused(tmp_path, nested):
+    # The nested run waited for the index's lock, held by the run waiting for
+    # the callback: the process hung.
+    done = python(
+        "try:\n"
+        + "".join("    " + line + "\n" for line in nested.strip().splitlines())
+        + "except neardup.NeardupError as e:\n    print(e)\n"
+        + "print(sorted(n for n in os.listdir('.') if n.startswith('i.')))\n",
+        tmp_path,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    said, left = done.stdout.splitlines()
+    assert said.endswith(
+        "i.ndx: the run whose callback this is holds this index's lock (it writes it); "
+        "writing it from that callback would wait for that run, which waits for the callback"
+    ), said
+    # The outer run failed too (it raised the callback's error), changing nothing.
+    assert left in ("[]", "['i.ndx', 'i.ndx.lock']"), left
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+def test_a_failed_run_keeps_no_directory_open(tmp_path):
+    # The directory a run staged its files in stayed open after the run
+    # failed (a callback that raised, a full disk), for as long as the
+    # process lived: the filesystem could not be unmounted ("target is busy").
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+
+    def held() -> set:
+        found = set()
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                found.add(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                pass
+        return {p for p in found if p.startswith(str(tmp_path))}
+
+    def late(event):
+        if event[0] == "finish":
+            raise RuntimeError("late")
+
+    for run in (
+        lambda: neardup.clean(paths=[tmp_path / "in.jsonl"], out_dir=tmp_path / "out", progress=late),
+        lambda: neardup.Index.build(tmp_path / "i.ndx", RECORDS, progress=late),
+    ):
+        with pytest.raises(RuntimeError, match="late"):
+            run()
+        assert held() == set()
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl"]

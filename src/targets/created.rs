@@ -82,10 +82,12 @@ pub fn forget_created(path: &Path) {
 
 /// Removes what this run created and noted (directories, newest first, when
 /// empty; lock files), after a failure: a failed run leaves every file and
-/// directory as it was, and every other run's.
+/// directory as it was, and every other run's. The directories it held open
+/// to flush are closed.
 pub fn remove_created() {
     let run = current_run();
     remove(|r| r == run);
+    super::durable::forget_run(run);
 }
 
 /// Removes what every run created (the process is ending on a signal).
@@ -114,10 +116,12 @@ pub(super) fn remove_made(path: &Path) {
 }
 
 /// Keeps what this run created (it succeeded): a later run in this process
-/// that fails does not remove it.
+/// that fails does not remove it. Any directory it still held open to flush
+/// is closed.
 pub fn keep_created() {
     let run = current_run();
     created().retain(|(r, _)| *r != run);
+    super::durable::forget_run(run);
 }
 
 #[cfg(test)]

@@ -12,9 +12,13 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-/// A directory on each filesystem (by device) that holds files staged since
-/// the last [`flush`], open.
-static PENDING: Mutex<Vec<(u64, File, PathBuf)>> = Mutex::new(Vec::new());
+/// A directory on each filesystem (by device) that holds files a run (by
+/// its token, [`super::current_run`]) staged since its last [`flush`], open.
+static PENDING: Mutex<Vec<(u64, u64, File, PathBuf)>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<(u64, u64, File, PathBuf)>> {
+    PENDING.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Notes that a file is about to be staged in directory `dir`, before any of
 /// its data is written.
@@ -23,9 +27,10 @@ pub(super) fn staging_in(dir: &Path) -> std::io::Result<()> {
     {
         use std::os::unix::fs::MetadataExt;
         let dev = std::fs::metadata(dir)?.dev();
-        let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
-        if !pending.iter().any(|(d, ..)| *d == dev) {
-            pending.push((dev, File::open(dir)?, dir.to_owned()));
+        let run = super::current_run();
+        let mut pending = pending();
+        if !pending.iter().any(|(r, d, ..)| *r == run && *d == dev) {
+            pending.push((run, dev, File::open(dir)?, dir.to_owned()));
         }
     }
     #[cfg(not(target_os = "linux"))]
@@ -50,9 +55,17 @@ pub(super) fn finished(file: &File) -> std::io::Result<()> {
 /// The first filesystem whose flush fails (a write-back error), named by a
 /// directory on it: the run fails with its files not renamed.
 pub(super) fn flush() -> Result<()> {
-    let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(PoisonError::into_inner));
+    let run = super::current_run();
+    let mine: Vec<_> = {
+        let mut pending = pending();
+        let (mine, others) = std::mem::take(&mut *pending)
+            .into_iter()
+            .partition(|(r, ..)| *r == run);
+        *pending = others;
+        mine
+    };
     #[cfg(target_os = "linux")]
-    for (_, fs, dir) in pending {
+    for (_, _, fs, dir) in mine {
         use std::os::unix::io::AsRawFd;
         // SAFETY: syncfs takes an open descriptor, owned by `fs` for the
         // call, and touches no memory of this process.
@@ -63,8 +76,24 @@ pub(super) fn flush() -> Result<()> {
         }
     }
     #[cfg(not(target_os = "linux"))]
-    drop(pending);
+    drop(mine);
     Ok(())
+}
+
+/// Forgets what run `run` staged and did not flush (it failed, or ended):
+/// its directories' descriptors are closed. A process that goes on after a
+/// failed run (the Python package) held one for ever, and with it the
+/// filesystem (`umount`: target is busy).
+pub(super) fn forget_run(run: u64) {
+    let gone: Vec<_> = {
+        let mut pending = pending();
+        let (gone, kept) = std::mem::take(&mut *pending)
+            .into_iter()
+            .partition(|(r, ..)| *r == run);
+        *pending = kept;
+        gone
+    };
+    drop(gone);
 }
 
 /// An exclusive lock (`flock`) on the deepest directory that holds all of
