@@ -172,7 +172,7 @@ CASES = {
     "iterator __next__ raises StopIteration-like": "class I:\n    n = 0\n    def __iter__(self): return self\n    def __next__(self):\n        self.n += 1\n        if self.n > 3: raise StopIteration\n        return RECS[self.n]\nok(neardup.clean(I()).report['summary']['documents'])",
     "mutating iterator": "l = list(RECS)\ndef g():\n    for r in l:\n        l.append(dict(r))\n        if len(l) > 100: break\n        yield r\nok(neardup.clean(g()).report['summary']['documents'])",
     "infinite stream closed": "def g():\n    while True: yield RECS\ns = neardup.clean_stream(g(), memory_limit='1M')\nnext(s); s.close(); ok('closed')",
-    "infinite gen clean timeout-free break": "import itertools\ns = neardup.clean_stream(itertools.repeat(RECS), memory_limit='1M')\nfor i, b in enumerate(s):\n    if i > 2: break\nok('broke')",
+    "infinite gen of new records, break": "import itertools\ns = neardup.clean_stream(({'id': i, 'text': 'w%d x%d y%d z%d v%d u%d' % ((i,) * 6)} for i in itertools.count()), memory_limit='1M', batch_size=10)\nfor i, b in enumerate(s):\n    if i > 2: break\nok('broke')",
     "gen yields non-dict late": "def g():\n    yield from RECS\n    yield 5\nok(neardup.clean(g()))",
     # arrow
     "arrow null text": "import pyarrow as pa\nok(neardup.clean(pa.table({'id': [1, 2], 'text': [BODY, None]})))",
@@ -208,8 +208,8 @@ CASES = {
     "progress=tqdm": "ok(neardup.clean(RECS, progress=True))",
     "progress releases stream": "holder = {}\ndef p(e):\n    holder.pop('s', None)\nholder['s'] = neardup.clean_stream([RECS], progress=p)\nit = iter(holder['s'])\nok([len(b) for b in it])",
     "stream progress raises": "def p(e): raise ValueError('cb')\nok([len(b) for b in neardup.clean_stream([RECS], progress=p)])",
-    "stream progress closes stream": "h = {}\ndef p(e): h['s'].close()\nh['s'] = neardup.clean_stream([RECS], progress=p)\nok([len(b) for b in h['s']])",
-    "stream generator closes stream": "h = {}\ndef g():\n    yield RECS\n    h['s'].close()\n    yield RECS\nh['s'] = neardup.clean_stream(g())\nok([len(b) for b in h['s']])",
+    "stream progress closes stream": "h = {}\nready = threading.Event()\ndef p(e):\n    ready.wait()\n    h['s'].close()\nh['s'] = neardup.clean_stream([RECS], progress=p)\nready.set()\nok([len(b) for b in h['s']])",
+    "stream generator closes stream": "h = {}\nready = threading.Event()\ndef g():\n    yield RECS\n    ready.wait()\n    h['s'].close()\n    yield RECS\nh['s'] = neardup.clean_stream(g())\nready.set()\nok([len(b) for b in h['s']])",
     "stream records drop last ref": "h = {}\nready = threading.Event()\ndef g():\n    yield RECS\n    ready.wait()\n    h.pop('s')\n    yield RECS\nh['s'] = neardup.clean_stream(g())\nready.set(); time.sleep(1)\nok('dropped')",
     "stream in generator re-entrant stream": "def g():\n    yield RECS\n    yield [r for b in neardup.clean_stream([RECS]) for r in b]\nok([len(b) for b in neardup.clean_stream(g())])",
     # threads
@@ -273,9 +273,9 @@ CASES = {
     "out_dir bad input second": "(D/'t').mkdir(); (D/'t'/'a.jsonl').write_text((D/'in.jsonl').read_text()); (D/'t'/'b.jsonl').write_text('{bad\\n'); \ntry: ok(neardup.clean(paths=[D/'t'], out_dir=str(D/'o')))\nfinally: print('o exists', (D/'o').exists())",
     "out_dir = input file": "\ntry: ok(neardup.clean(paths=[D/'in.jsonl'], out_dir=str(D/'in.jsonl')))\nfinally: print((D/'in.jsonl').read_text()[:5])",
     "out_dir in parent of input": "ok(neardup.clean(paths=[D/'in.jsonl'], out_dir=str(D))); print(sorted(os.listdir(D)), (D/'in.jsonl').read_text()[:5])",
-    "out_dir full tmpfs": "import subprocess\n(D/'m').mkdir()\nr = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', str(D/'m')])\nif r.returncode: print('SKIP no mount'); sys.exit(0)\ntry:\n    big = RECS * 2000\n    (D/'big.jsonl').write_text(''.join(json.dumps(dict(r, id=i)) + '\\n' for i, r in enumerate(big)))\n    try: ok(neardup.clean(paths=[D/'big.jsonl'], out_dir=str(D/'m'/'o')))\n    finally: print('left', os.listdir(D/'m'))\nfinally: subprocess.run(['umount', str(D/'m')])",
+    "out_dir full tmpfs": "import subprocess\n(D/'m').mkdir()\nr = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', str(D/'m')])\nif r.returncode: print('SKIP no mount'); sys.exit(0)\ntry:\n    big = [{'id': i, 'text': 'w%d x%d y%d z%d v%d u%d' % ((i,) * 6)} for i in range(20000)]\n    (D/'big.jsonl').write_text(''.join(json.dumps(r) + '\\n' for r in big))\n    try: ok(neardup.clean(paths=[D/'big.jsonl'], out_dir=str(D/'m'/'o')))\n    finally: print('left', os.listdir(D/'m'))\nfinally: subprocess.run(['umount', str(D/'m')])",
     "index on full tmpfs": "import subprocess\n(D/'m').mkdir()\nr = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', str(D/'m')])\nif r.returncode: print('SKIP no mount'); sys.exit(0)\ntry:\n    big = [dict(r, id=i, text=r['text'] + ' %d' % i) for i, r in enumerate(RECS * 300)]\n    try: ok(neardup.Index.build(str(D/'m'/'i.ndx'), big))\n    finally: print('left', os.listdir(D/'m'))\nfinally: subprocess.run(['umount', str(D/'m')])",
-    "tmp_dir full tmpfs": "import subprocess\n(D/'m').mkdir()\nr = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', str(D/'m')])\nif r.returncode: print('SKIP no mount'); sys.exit(0)\ntry:\n    big = [dict(r, id=i, text=r['text'] + ' %d' % i) for i, r in enumerate(RECS * 300)]\n    try: ok([len(b) for b in neardup.clean_stream(big, memory_limit='1', tmp_dir=str(D/'m'))])\n    finally: print('left', os.listdir(D/'m'))\nfinally: subprocess.run(['umount', str(D/'m')])",
+    "tmp_dir full tmpfs": "import subprocess\n(D/'m').mkdir()\nr = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', str(D/'m')])\nif r.returncode: print('SKIP no mount'); sys.exit(0)\ntry:\n    big = [dict(r, id=i, text=r['text'] + ' %d' % i) for i, r in enumerate(RECS * 300)]\n    try: ok([len(b) for b in neardup.clean_stream(big, memory_limit='64K', tmp_dir=str(D/'m'))])\n    finally: print('left', os.listdir(D/'m'))\nfinally: subprocess.run(['umount', str(D/'m')])",
 }
 
 

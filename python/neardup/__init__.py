@@ -714,8 +714,8 @@ class Index:
         **options: Any,
     ) -> "Index":
         """``neardup index build -o PATH``: a new index of ``records`` (or of
-        the files ``paths=``: what :func:`clean` takes), replacing any at
-        ``path``."""
+        the files ``paths=``: what :func:`clean` takes), replacing any index
+        at ``path`` (a file there that is not an index is refused)."""
         _run(
             "build",
             records,

@@ -92,10 +92,13 @@ print(sum(got))
         # The progress callback closes the stream it reports on.
         """
 held = {}
+ready = threading.Event()
 def progress(event):
     if event[0] == "stage":
+        ready.wait()
         held["s"].close()
 held["s"] = neardup.clean_stream([RECORDS], progress=progress, index="i.ndx", update=True)
+ready.set()
 print(list(held["s"]))
 """,
         # The records close the stream that reads them.
