@@ -20,6 +20,16 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<(u64, u64, File, PathBuf)>> {
     PENDING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What run `run` staged, taken out of [`PENDING`].
+fn taken(run: u64) -> Vec<(u64, u64, File, PathBuf)> {
+    let mut pending = pending();
+    let (mine, others) = std::mem::take(&mut *pending)
+        .into_iter()
+        .partition(|(r, ..)| *r == run);
+    *pending = others;
+    mine
+}
+
 /// Notes that a file is about to be staged in directory `dir`, before any of
 /// its data is written.
 pub(super) fn staging_in(dir: &Path) -> std::io::Result<()> {
@@ -55,15 +65,7 @@ pub(super) fn finished(file: &File) -> std::io::Result<()> {
 /// The first filesystem whose flush fails (a write-back error), named by a
 /// directory on it: the run fails with its files not renamed.
 pub(super) fn flush() -> Result<()> {
-    let run = super::current_run();
-    let mine: Vec<_> = {
-        let mut pending = pending();
-        let (mine, others) = std::mem::take(&mut *pending)
-            .into_iter()
-            .partition(|(r, ..)| *r == run);
-        *pending = others;
-        mine
-    };
+    let mine = taken(super::current_run());
     #[cfg(target_os = "linux")]
     for (_, _, fs, dir) in mine {
         use std::os::unix::io::AsRawFd;
@@ -85,15 +87,7 @@ pub(super) fn flush() -> Result<()> {
 /// failed run (the Python package) held one for ever, and with it the
 /// filesystem (`umount`: target is busy).
 pub(super) fn forget_run(run: u64) {
-    let gone: Vec<_> = {
-        let mut pending = pending();
-        let (gone, kept) = std::mem::take(&mut *pending)
-            .into_iter()
-            .partition(|(r, ..)| *r == run);
-        *pending = kept;
-        gone
-    };
-    drop(gone);
+    drop(taken(run));
 }
 
 /// An exclusive lock (`flock`) on the deepest directory that holds all of
