@@ -45,7 +45,7 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
             w,
             "{}: neardup index, format version {}, {} bytes",
             neardup::escape::line_start(&neardup::escape::shown_path(&args.path)),
-            index.format_version(),
+            store::FORMAT_VERSION,
             report::thousands(usize::try_from(index.file_len()).unwrap_or(usize::MAX))
         )?;
         for (name, n) in counts {
