@@ -762,7 +762,7 @@ fn read_once_warning(once: &[(PathBuf, PathBuf)]) -> Option<String> {
         [] => None,
         [only] => Some(format!("warning: {}: read once", same(only))),
         [first, ..] => Some(format!(
-            "warning: {} files are reached from two of the paths given ({}, ...): each read once",
+            "warning: {} files are reached twice ({}, ...): each read once",
             crate::report::thousands(once.len()),
             same(first)
         )),

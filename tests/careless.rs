@@ -234,7 +234,8 @@ fn a_directory_with_nothing_to_read_is_named() {
 }
 
 /// A file reached from two of the paths given (named twice, inside a
-/// directory also given, a link to it) is read once, with a warning: read
+/// directory also given, a link to it), or through a link beside it in one
+/// walk, is read once, with a warning: read
 /// twice, each of its documents was a duplicate of itself, and `check`
 /// failed a feed with no duplicate in it (`--out-dir` refused the run).
 /// Hard links reached from one path stay files of their own.
@@ -275,6 +276,26 @@ fn a_file_given_twice_is_read_once() {
         std::fs::read(d.join("od/a.jsonl")).unwrap(),
         std::fs::read(d.join("feed/a.jsonl")).unwrap()
     );
+    // A link beside the batch it names, in one walk, sorted before it or
+    // after it: the file itself is read.
+    std::os::unix::fs::symlink("a.jsonl", d.join("feed/latest.jsonl")).unwrap();
+    std::os::unix::fs::symlink("a.jsonl", d.join("feed/0.jsonl")).unwrap();
+    let out = run(d, &["check", "--max-dup-docs", "0", "--json", "feed"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "neardup: warning: 2 files are reached twice (feed/0.jsonl is the same file as feed/a.jsonl, ...): each read once"
+        ),
+        "{out:?}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        crate::util::input_paths(&report),
+        ["feed/a.jsonl"],
+        "{out:?}"
+    );
+    std::fs::remove_file(d.join("feed/latest.jsonl")).unwrap();
+    std::fs::remove_file(d.join("feed/0.jsonl")).unwrap();
     std::fs::hard_link(d.join("feed/a.jsonl"), d.join("feed/b.jsonl")).unwrap();
     let out = run(d, &["check", "feed"]);
     assert_eq!(out.code, 1, "b.jsonl repeats a.jsonl: {out:?}");

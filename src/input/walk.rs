@@ -37,7 +37,7 @@ pub fn expand_noting(
         Err(e) => return (out, vec![e], Vec::new()),
     };
     // (device, inode) of each input, and the path it was reached from.
-    let mut ids: Vec<Option<FileId>> = Vec::new();
+    let mut ids: Vec<Reached> = Vec::new();
     let mut roots: Vec<usize> = Vec::new();
     for (root, path) in paths.iter().enumerate() {
         let before = out.len();
@@ -59,6 +59,10 @@ pub fn expand_noting(
 /// A file's identity: (device, inode).
 type FileId = (u64, u64);
 
+/// An input's identity (none for standard input, a FIFO or a device), and
+/// whether a walk reached it through a symbolic link.
+type Reached = (Option<FileId>, bool);
+
 #[cfg(unix)]
 #[allow(clippy::unnecessary_wraps)] // (None where there is no inode)
 fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
@@ -72,24 +76,31 @@ fn file_id(_: &std::fs::Metadata) -> Option<FileId> {
 }
 
 /// `inputs` less those that are a file reached before from another path
-/// given (`ids` and `roots` are each input's identity and path given), and
-/// the (path left out, path read) of each.
+/// given, or through a symbolic link in a walk that reaches the file itself
+/// too (a `latest.jsonl` link beside the batch it names: the file is read,
+/// not the link); `ids` and `roots` are each input's identity and path
+/// given. With the (path left out, path read) of each.
 fn read_once(
     inputs: Vec<InputPath>,
-    ids: &[Option<FileId>],
+    ids: &[Reached],
     roots: &[usize],
 ) -> (Vec<InputPath>, Vec<(PathBuf, PathBuf)>) {
-    let mut first: std::collections::HashMap<FileId, (usize, usize)> =
-        std::collections::HashMap::new();
+    let mut first: std::collections::HashMap<FileId, usize> = std::collections::HashMap::new();
     let mut again: Vec<(usize, usize)> = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let Some(id) = *id else { continue };
-        match first.get(&id) {
-            Some(&(at, root)) if root != roots[i] => again.push((i, at)),
-            Some(_) => {}
+    for (i, &(id, linked)) in ids.iter().enumerate() {
+        let Some(id) = id else { continue };
+        match first.get(&id).copied() {
             None => {
-                first.insert(id, (i, roots[i]));
+                first.insert(id, i);
             }
+            Some(at) if roots[at] != roots[i] || linked => again.push((i, at)),
+            // A link reached before the file itself, in one walk.
+            Some(at) if ids[at].1 => {
+                again.push((at, i));
+                first.insert(id, i);
+            }
+            // Hard links reached from one path: files of their own.
+            Some(_) => {}
         }
     }
     if again.is_empty() {
@@ -151,7 +162,7 @@ pub(super) fn expand_one(
     path: &PathBuf,
     filter: Option<&globset::GlobSet>,
     out: &mut Vec<InputPath>,
-    ids: &mut Vec<Option<FileId>>,
+    ids: &mut Vec<Reached>,
 ) -> Result<()> {
     if path.as_os_str() == "-" {
         out.push(InputPath {
@@ -159,7 +170,7 @@ pub(super) fn expand_one(
             relative: PathBuf::from("stdin"),
             reader: None,
         });
-        ids.push(None);
+        ids.push((None, false));
         return Ok(());
     }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
@@ -173,7 +184,7 @@ pub(super) fn expand_one(
             reader: None,
         });
         // A FIFO or device is not read again by being named again.
-        ids.push(file_id(&meta).filter(|_| meta.is_file()));
+        ids.push((file_id(&meta).filter(|_| meta.is_file()), false));
     }
     Ok(())
 }
@@ -231,7 +242,7 @@ pub(super) fn walk(
     relative: &Path,
     filter: Option<&globset::GlobSet>,
     out: &mut Vec<InputPath>,
-    ids: &mut Vec<Option<FileId>>,
+    ids: &mut Vec<Reached>,
 ) -> Result<()> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
@@ -255,7 +266,7 @@ pub(super) fn walk(
                     relative: rel,
                     reader: None,
                 });
-                ids.push(None);
+                ids.push((None, false));
             }
             continue;
         };
@@ -265,7 +276,8 @@ pub(super) fn walk(
         }
         // Links to files are read; links to directories are not followed,
         // which also rules out link loops. A link to nothing is kept, to be named.
-        let (file, id) = if link.file_type().is_symlink() {
+        let linked = link.file_type().is_symlink();
+        let (file, id) = if linked {
             std::fs::metadata(&path).map_or((true, None), |m| (m.is_file(), file_id(&m)))
         } else {
             (link.is_file(), file_id(&link))
@@ -277,7 +289,7 @@ pub(super) fn walk(
                 relative: rel,
                 reader: None,
             });
-            ids.push(id);
+            ids.push((id, linked));
         }
     }
     Ok(())
