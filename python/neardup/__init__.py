@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import operator
 import os
 import queue
 import threading
@@ -670,8 +671,13 @@ def clean_stream(
     lists of at most ``batch_size`` as each chunk is done, the same records
     as :func:`clean` gives. Returns a :class:`Stream`; its ``.report`` is
     there once it is exhausted. Takes :func:`clean`'s options."""
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
-        raise TypeError(f"batch_size takes a whole number from 1, not {batch_size!r:.40}")
+    # A whole number of any integer type (numpy's too, by `__index__`), not a bool.
+    try:
+        if isinstance(batch_size, bool):
+            raise TypeError
+        batch_size = operator.index(batch_size)
+    except TypeError:
+        raise TypeError(f"batch_size takes a whole number from 1, not {batch_size!r:.40}") from None
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if "out_dir" in options:

@@ -216,6 +216,16 @@ def test_a_batch_size_that_is_not_a_count_is_refused(size):
         neardup.clean_stream([RECORDS], batch_size=size)
 
 
+def test_a_batch_size_of_another_integer_type_is_taken():
+    # numpy's integers are not `int`, but are whole numbers (`__index__`).
+    class Count:
+        def __index__(self):
+            return 2
+
+    stream = neardup.clean_stream([RECORDS[:3]], batch_size=Count())
+    assert [len(batch) for batch in stream] == [2, 1]
+
+
 def test_an_index_is_never_written_over_a_file_that_is_not_one(tmp_path):
     # Index.build and merge replaced a user's file named by mistake.
     mine = tmp_path / "notes.txt"
