@@ -333,6 +333,33 @@ class Result:
         )
 
 
+# The indexes held by the streams each thread reads (thread id -> index
+# keys): an update of one of them on that thread would wait for the stream's
+# run, which waits for the thread to take its next batch.
+_STREAM_HELD: Dict[int, List[str]] = {}
+_STREAM_HELD_LOCK = threading.Lock()
+
+
+def _index_key(path: Any) -> str:
+    """How an index path is known whether or not the index is there yet."""
+    return os.path.realpath(os.fspath(path))
+
+
+def _not_held_by_a_stream(path: Any) -> None:
+    """Refuses to write the index at ``path`` on a thread that reads a
+    stream updating it: the write would wait for the stream's run, which
+    waits for this thread to read on."""
+    key = _index_key(path)
+    with _STREAM_HELD_LOCK:
+        held = key in _STREAM_HELD.get(threading.get_ident(), [])
+    if held:
+        raise NeardupError(
+            f"{os.fspath(path)}: a stream this thread reads (clean_stream(..., update=True)) "
+            "holds this index's lock until it is exhausted or closed; writing it now would "
+            "wait for that stream, which waits for this thread"
+        )
+
+
 def _run(
     command: str,
     data: Any,
@@ -348,6 +375,10 @@ def _run(
     """One run of the engine; the cleaned text and the report collected.
     ``stop``, once set, makes the next read of the records raise
     :class:`_Stopped` (the run then fails, writing nothing)."""
+    if build is not None:
+        _not_held_by_a_stream(build)
+    elif options.get("update") and options.get("index") is not None:
+        _not_held_by_a_stream(options["index"])
     collected = bytearray()
     report = bytearray()
     text_field = options.get("text_field") or "text"
@@ -610,15 +641,43 @@ class Stream:
         self.report_json: Optional[str] = None
         self.messages: List[str] = []
         self._run = _StreamRun(batch_size)
+        # The index its run will hold, noted for the threads that read it.
+        updates = options.get("update") and options.get("index") is not None
+        self._holds = _index_key(options["index"]) if updates else None
+        self._holders: List[int] = []
+        self._hold()
         self._run.start(data, options, name, progress)
+
+    def _hold(self) -> None:
+        """Notes the stream's index for this thread (see `_not_held_by_a_stream`)."""
+        if self._holds is None:
+            return
+        me = threading.get_ident()
+        with _STREAM_HELD_LOCK:
+            if me not in self._holders:
+                self._holders.append(me)
+                _STREAM_HELD.setdefault(me, []).append(self._holds)
+
+    def _release(self) -> None:
+        """Forgets the stream's index for the threads that read it: its run ended."""
+        with _STREAM_HELD_LOCK:
+            for thread in self._holders:
+                held = _STREAM_HELD.get(thread, [])
+                if self._holds in held:
+                    held.remove(self._holds)
+                if not held:
+                    _STREAM_HELD.pop(thread, None)
+            self._holders = []
 
     def __iter__(self) -> "Stream":
         return self
 
     def __next__(self) -> List[Dict[str, Any]]:
         run = self._run
+        self._hold()
         item = run.queue.get() if not run.stopping.is_set() else run._END
         if item is run._END:
+            self._release()
             # Left for the next call, and for a reader on another thread: an
             # exhausted stream stays exhausted, never waits for more.
             try:
@@ -640,6 +699,7 @@ class Stream:
     def close(self) -> None:
         """Stops the run (nothing more is read) and waits for it to end."""
         self._run.stop()
+        self._release()
 
     def __enter__(self) -> "Stream":
         return self
@@ -650,6 +710,7 @@ class Stream:
     def __del__(self) -> None:
         try:
             self._run.stop()
+            self._release()
         except Exception:  # at interpreter exit, the run may be gone already
             pass
 
@@ -780,6 +841,7 @@ class Index:
         with the CLI's messages; returns the merged index."""
         other_path = other.path if isinstance(other, Index) else os.fspath(other)
         output_path = self.path if output is None else os.fspath(output)
+        _not_held_by_a_stream(output_path)
         _, error = _native.index_merge(self.path, other_path, output_path)
         if error is not None:
             _raise([error])

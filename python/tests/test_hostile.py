@@ -295,6 +295,37 @@ def test_writing_an_index_from_a_callback_of_its_writer_is_refused(tmp_path, nes
     assert left in ("[]", "['i.ndx', 'i.ndx.lock']"), left
 
 
+def test_writing_a_streams_index_from_its_reading_loop_is_refused(tmp_path):
+    # The loop that reads a stream updating an index updated it too: the
+    # update waited for the stream's lock, the stream (its queue of 8
+    # batches full) for the loop to read on (found by the session's review):
+    # the process hung. Refused however far the stream's run has gone.
+    done = python(
+        """
+neardup.Index.build("i.ndx", RECORDS[:5])
+stream = neardup.clean_stream([RECORDS[5:], RECORDS[:5]], index="i.ndx", update=True, batch_size=1)
+try:
+    for batch in stream:
+        neardup.Index("./i.ndx").update([RECORDS[0]])
+except neardup.NeardupError as e:
+    print(e)
+stream.close()
+# Once the stream is closed, the index is the thread's to write again.
+print(neardup.Index("i.ndx").update([{"id": "new", "text": BODY}]).report["summary"]["documents"])
+""",
+        tmp_path,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    said, documents = done.stdout.splitlines()
+    assert said == (
+        "./i.ndx: a stream this thread reads (clean_stream(..., update=True)) holds this "
+        "index's lock until it is exhausted or closed; writing it now would wait for that "
+        "stream, which waits for this thread"
+    ), said
+    assert documents == "1", documents
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
 def test_a_failed_run_keeps_no_directory_open(tmp_path):
     # The directory a run staged its files in stayed open after the run
