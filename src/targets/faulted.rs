@@ -44,30 +44,22 @@ pub fn is_fault(e: &Error) -> bool {
     false
 }
 
-/// The message that stands for the errors of a failed run among which a
-/// fault ([`is_fault`]) on a mapped input: `None` when there is no such
-/// fault, or the run mapped no input (the errors are then said as they
-/// are). Nothing else in a run makes an EFAULT, so a fault with inputs
-/// mapped is told as theirs even when none is shorter by now.
-#[must_use]
-pub fn explained<'e>(mut errors: impl Iterator<Item = &'e Error>) -> Option<String> {
-    let fault = errors.any(is_fault);
-    explain(
-        fault,
-        crate::input::any_mapped(),
-        crate::input::mapped_and_cut_short,
-    )
-}
-
-/// A failed run's errors as they are told: with a fault on a mapped input
-/// among them ([`explained`]), its explanation, said once, and the other
+/// A failed run's errors as they are told: with a fault ([`is_fault`]) on a
+/// mapped input among them, its explanation, said once, and the other
 /// errors (the faults left out: they would name an output, or say only "Bad
-/// address"); else no explanation and every error. The command line prints
-/// these, and the Python package raises them.
+/// address"); else no explanation and every error (also when the run mapped
+/// no input). Nothing else in a run makes an EFAULT, so a fault with inputs
+/// mapped is told as theirs even when none is shorter by now. The command
+/// line prints these, and the Python package raises them.
 #[must_use]
 pub fn told<'e>(errors: impl Iterator<Item = &'e Error>) -> (Option<String>, Vec<&'e Error>) {
     let errors: Vec<&Error> = errors.collect();
-    match explained(errors.iter().copied()) {
+    let fault = errors.iter().any(|e| is_fault(e));
+    match explain(
+        fault,
+        crate::input::any_mapped(),
+        crate::input::mapped_and_cut_short,
+    ) {
         Some(said) => (
             Some(said),
             errors.into_iter().filter(|e| !is_fault(e)).collect(),
@@ -76,8 +68,8 @@ pub fn told<'e>(errors: impl Iterator<Item = &'e Error>) -> (Option<String>, Vec
     }
 }
 
-/// [`explained`], given whether a fault was among the errors and whether
-/// any input was mapped; `cut` lists the mapped inputs cut short.
+/// The explanation [`told`] gives, given whether a fault was among the
+/// errors and whether any input was mapped; `cut` lists the mapped inputs cut short.
 fn explain(fault: bool, mapped: bool, cut: impl FnOnce() -> Vec<PathBuf>) -> Option<String> {
     (fault && mapped).then(|| message(&cut()))
 }
