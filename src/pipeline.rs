@@ -1,7 +1,7 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::few::{few_shingles, keeps_words, keys_of_few, single_shingle};
+use crate::cluster::few::{alone_in_run, few_shingles, keeps_words, keys_of_few, single_shingle};
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
 use crate::config::{Config, Level};
@@ -692,8 +692,23 @@ pub(crate) fn analyze_chunk(
                 let (sizes, keep_values) = (sizes(), keep_values());
                 cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, None)
             } else {
+                // Without history, documents that share no shingle with
+                // another of the run are in no pair: their keys are not
+                // searched (an index still stores them).
+                let alone = if hist.is_none() {
+                    alone_in_run(&doc_sketches, &keys_of, c)
+                } else {
+                    Vec::new()
+                };
                 let keys = (0..n)
-                    .map(|d| doc_sketches[keys_of[d]].keys.as_slice())
+                    .map(|d| {
+                        let own = keys_of[d];
+                        if alone.get(own).copied().unwrap_or(false) {
+                            &[]
+                        } else {
+                            doc_sketches[own].keys.as_slice()
+                        }
+                    })
                     .collect();
                 let (sizes, keep_values) = (sizes(), keep_values());
                 let prior = (hist, ceiling);

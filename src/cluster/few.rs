@@ -61,13 +61,6 @@ pub(crate) fn keys_of_few(
     if few_docs.is_empty() {
         return true;
     }
-    let mut shared = vec![false; n];
-    // An exact copy holds all of its original's shingles.
-    for (d, &original) in keys_of.iter().enumerate() {
-        if original != d {
-            shared[original] = true;
-        }
-    }
     // Documents with more shingles are looked through for theirs only
     // when that costs less than the keys it may spare (about 64 look-ups
     // a document of few shingles); else every one is keyed.
@@ -75,47 +68,12 @@ pub(crate) fn keys_of_few(
         .filter(|&d| own(d) && words_in(d) >= config.doc_shingle.saturating_add(FEW))
         .collect();
     let longer_words: usize = longer.iter().map(|&d| words_in(d)).sum();
-    if longer_words > few_docs.len() * 64 {
-        shared.fill(true);
+    let shared = if longer_words > few_docs.len() * 64 {
+        vec![true; n]
     } else {
-        // Each document's distinct shingles, with the document.
-        let mut held: Vec<(u64, u32)> = Vec::new();
-        let mut distinct = Vec::with_capacity(FEW);
-        for &d in &few_docs {
-            distinct.clear();
-            // (MinHash reads a shingle without its mark: see `HEAD`.)
-            distinct.extend(doc_sketches[d].keys.iter().map(|&s| s & !HEAD));
-            distinct.sort_unstable();
-            distinct.dedup();
-            let doc = u32::try_from(d).expect("fewer than 2^32 documents");
-            held.extend(distinct.iter().map(|&s| (s, doc)));
-        }
-        held.sort_unstable();
-        for run in held.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-            for &(_, d) in run {
-                shared[d as usize] = true;
-            }
-        }
-        let found: Vec<u64> = longer
-            .par_iter()
-            .flat_map_iter(|&d| {
-                let mut hits: Vec<u64> = shingles_of_doc(d)
-                    .into_iter()
-                    .map(|s| s & !HEAD)
-                    .filter(|s| held.binary_search_by_key(s, |&(h, _)| h).is_ok())
-                    .collect();
-                hits.sort_unstable();
-                hits.dedup();
-                hits
-            })
-            .collect();
-        for s in found {
-            let at = held.partition_point(|&(h, _)| h < s);
-            for &(_, d) in held[at..].iter().take_while(|&&(h, _)| h == s) {
-                shared[d as usize] = true;
-            }
-        }
-    }
+        let few_set = |d: usize| doc_sketches[d].keys.as_slice();
+        shared_shingles(keys_of, &few_docs, few_set, &longer, shingles_of_doc)
+    };
     // A key a table, and a vector's header and heap chunk a document.
     let keyed = few_docs.iter().filter(|&&d| shared[d]).count();
     let bytes = keyed * (candidates.tables() * std::mem::size_of::<u64>() + 40);
@@ -134,6 +92,102 @@ pub(crate) fn keys_of_few(
             }
         });
     true
+}
+
+/// Documents that share no shingle with another document of the run, of
+/// those with at most [`FEW`] distinct shingles (`sketches[d].shingles`: a
+/// run that keeps the sets, one with an index), under MinHash: whatever
+/// their keys, they are in no candidate pair of the run, as each slot of a
+/// MinHash signature (and of its head's) holds the hash of one of the
+/// document's own shingles (see [`few_shingles`]). Their keys stay (an index
+/// stores them) but need not be searched: 156,000 six-word records spent a
+/// quarter of an index build on the pairs of 128 keys a record, each
+/// bucket one record's. None when looking costs more than it may spare (see
+/// [`keys_of_few`]).
+pub(crate) fn alone_in_run(
+    sketches: &[DocSketch],
+    keys_of: &[usize],
+    candidates: &Candidates,
+) -> Vec<bool> {
+    let n = sketches.len();
+    if !matches!(candidates, Candidates::Minhash { .. }) {
+        return vec![false; n];
+    }
+    let own = |d: usize| keys_of[d] == d;
+    let set = |d: usize| sketches[d].shingles.as_slice();
+    let few_docs: Vec<usize> = (0..n)
+        .filter(|&d| own(d) && (1..=FEW).contains(&set(d).len()))
+        .collect();
+    let longer: Vec<usize> = (0..n).filter(|&d| own(d) && set(d).len() > FEW).collect();
+    let longer_shingles: usize = longer.iter().map(|&d| set(d).len()).sum();
+    if few_docs.is_empty() || longer_shingles > few_docs.len() * 64 {
+        return vec![false; n];
+    }
+    let longer_set = |d: usize| set(d).to_vec();
+    let shared = shared_shingles(keys_of, &few_docs, set, &longer, &longer_set);
+    let mut alone = vec![false; n];
+    for d in few_docs {
+        alone[d] = !shared[d];
+    }
+    alone
+}
+
+/// Which documents share a shingle with another document of the run: of
+/// `few_docs` (whose shingles `few_set` gives), those holding a shingle that
+/// another of them or one of `longer` (whose shingles `longer_set` gives)
+/// holds; and every document an exact copy was made of (`keys_of`: a copy
+/// holds all of its original's shingles). Shingles are compared without
+/// their mark ([`HEAD`]).
+fn shared_shingles<'s>(
+    keys_of: &[usize],
+    few_docs: &[usize],
+    few_set: impl Fn(usize) -> &'s [u64],
+    longer: &[usize],
+    longer_set: &(dyn Fn(usize) -> Vec<u64> + Sync),
+) -> Vec<bool> {
+    let mut shared = vec![false; keys_of.len()];
+    for (d, &original) in keys_of.iter().enumerate() {
+        if original != d {
+            shared[original] = true;
+        }
+    }
+    // Each document's distinct shingles, with the document.
+    let mut held: Vec<(u64, u32)> = Vec::new();
+    let mut distinct = Vec::with_capacity(FEW);
+    for &d in few_docs {
+        distinct.clear();
+        distinct.extend(few_set(d).iter().map(|&s| s & !HEAD));
+        distinct.sort_unstable();
+        distinct.dedup();
+        let doc = u32::try_from(d).expect("fewer than 2^32 documents");
+        held.extend(distinct.iter().map(|&s| (s, doc)));
+    }
+    held.sort_unstable();
+    for run in held.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        for &(_, d) in run {
+            shared[d as usize] = true;
+        }
+    }
+    let found: Vec<u64> = longer
+        .par_iter()
+        .flat_map_iter(|&d| {
+            let mut hits: Vec<u64> = longer_set(d)
+                .into_iter()
+                .map(|s| s & !HEAD)
+                .filter(|s| held.binary_search_by_key(s, |&(h, _)| h).is_ok())
+                .collect();
+            hits.sort_unstable();
+            hits.dedup();
+            hits
+        })
+        .collect();
+    for s in found {
+        let at = held.partition_point(|&(h, _)| h < s);
+        for &(_, d) in held[at..].iter().take_while(|&&(h, _)| h == s) {
+            shared[d as usize] = true;
+        }
+    }
+    shared
 }
 
 /// Whether a run keeps the first pass's word hashes instead of the

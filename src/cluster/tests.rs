@@ -405,3 +405,54 @@ fn a_single_shingles_sketch_has_its_full_sketchs_first_key() {
         }
     }
 }
+
+#[test]
+fn documents_sharing_no_shingle_are_left_out_of_the_search_and_the_pairs_stay() {
+    let config = Config::default();
+    let cands = Candidates::new(&config);
+    let long = format!("{} x1 x2 x3 x4 x5 {}", text(1, 30), text(2, 30));
+    let texts = [
+        "a b c d e f",                   // 0: shares "a b c d e" with 1
+        "a b c d e g",                   // 1
+        "p q r s t u",                   // 2: its own words
+        "k1 k2 x1 x2 x3 x4 x5",          // 3: "x1 .. x5" is in the long one
+        long.as_str(),                   // 4: more than FEW shingles
+        "m n o p2 q2 r2 s2",             // 5: an exact copy's original
+        "m n o p2 q2 r2 s2",             // 6: that copy (keys_of)
+        "v1 v2 v3 v4 v5 v6 v7 v8 v9 v0", // 7: its own words
+    ];
+    let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, &config)).collect();
+    let keys_of = [0, 1, 2, 3, 4, 5, 5, 7];
+    let alone = few::alone_in_run(&docs, &keys_of, &cands);
+    assert_eq!(
+        alone,
+        [false, false, true, false, false, false, false, true]
+    );
+    // The candidate pairs without the lonely documents' keys are those of
+    // every document's.
+    let pairs = |leave_out: bool| {
+        let keys: Vec<&[u64]> = (0..docs.len())
+            .map(|d| {
+                let own = keys_of[d];
+                if leave_out && alone[own] {
+                    &[][..]
+                } else {
+                    docs[own].keys.as_slice()
+                }
+            })
+            .collect();
+        let mut p = candidate_pairs_after(&keys, cands.tables(), 0, None, None).unwrap();
+        p.sort_unstable();
+        p
+    };
+    assert_eq!(pairs(true), pairs(false));
+    assert!(pairs(true).contains(&(0, 1)) && pairs(true).contains(&(5, 6)));
+    // SimHash keys are no shingle's: nothing is left out.
+    let simhash = Config {
+        method: Method::Simhash,
+        ..Config::default()
+    };
+    let cands = Candidates::new(&simhash);
+    let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, &simhash)).collect();
+    assert!(!few::alone_in_run(&docs, &keys_of, &cands).contains(&true));
+}
