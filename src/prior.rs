@@ -148,9 +148,9 @@ pub trait Prior: Send + Sync {
     fn prior_exact(&self, keys: &[u128]) -> HashMap<u128, ExactRecord>;
     /// The last stored copies of first copy `cluster`, ascending.
     fn members(&self, cluster: u32) -> Vec<u32>;
-    /// The stored documents of many LSH buckets (table, key), ascending
-    /// (buckets with no documents left out).
-    fn buckets(&self, queries: &[(u32, u64)]) -> HashMap<(u32, u64), Vec<u32>>;
+    /// The stored documents of many LSH buckets (table, key), added to
+    /// `found` as (table, key, document), in no set order.
+    fn buckets(&self, queries: &[(u32, u64)], found: &mut Vec<(u32, u64, u32)>);
     /// Look-ups for a caller that makes many (see [`Looker`]).
     fn looker(&self) -> Box<dyn Looker + '_>;
 }

@@ -92,8 +92,14 @@ pub fn candidate_pairs_after(
     // spent 18 s of 29 reading 128 times per chunk what one read gives.)
     // Each table's distinct keys are asked for: a flood of equal keys asks
     // for few. What is found is held compactly, 16 bytes a member.
-    let stored_of = || {
-        history.map(|h| {
+    // `None` once the memory held passes `ceiling` (checked before each
+    // range of keys is looked up: 20,000 copies of indexed short records
+    // held 2.5 million members).
+    let stored_of = || -> Option<Option<Vec<(u32, u64, u32)>>> {
+        let Some(h) = history else {
+            return Some(None);
+        };
+        {
             // Each table's distinct keys, ascending (8 bytes a key and
             // table: as much as the keys themselves, at most).
             let distinct: Vec<Vec<u64>> = (0..tables)
@@ -115,6 +121,9 @@ pub fn candidate_pairs_after(
             let mut found: Vec<(u32, u64, u32)> = Vec::new();
             let mut from = vec![0; tables];
             for r in 0..ranges {
+                if passed() {
+                    return None;
+                }
                 // Keys up to `hi`: the `r`-th of `ranges` parts of all
                 // 64-bit values.
                 #[allow(clippy::cast_possible_truncation)]
@@ -126,17 +135,15 @@ pub fn candidate_pairs_after(
                     queries.extend(keys[from[t]..to].iter().map(|&k| (table, k)));
                     from[t] = to;
                 }
-                for ((table, key), members) in h.buckets(&queries) {
-                    found.extend(members.into_iter().map(|d| (table, key, d)));
-                }
+                h.buckets(&queries, &mut found);
             }
             drop(distinct);
             // By table and key, each bucket's members ascending (as
             // `Prior::buckets` gives them).
             found.sort_unstable();
             found.shrink_to_fit();
-            found
-        })
+            Some(Some(found))
+        }
     };
     // Each table's pairs are sorted and deduplicated on their own, and the
     // tables' sets merged as they come: documents with equal keys (a flood of
@@ -207,13 +214,22 @@ pub fn candidate_pairs_after(
             // each): what its pairs depend on.
             buckets.clear();
             let table = u32::try_from(t).expect("few tables");
+            // The index's members of this table's buckets, walked beside its
+            // groups (both in key order), not searched for a group at a time.
+            let mut stored_here = stored.map_or(&[][..], |stored| {
+                let at = stored.partition_point(|&(t, _, _)| t < table);
+                let end = at + stored[at..].partition_point(|&(t, _, _)| t == table);
+                &stored[at..end]
+            });
             for group in bucketed.chunk_by(|a, b| a.0 == b.0) {
-                let found = stored.map_or(&[][..], |stored| {
-                    let key = (table, group[0].0);
-                    let at = stored.partition_point(|&(t, k, _)| (t, k) < key);
-                    let end = at + stored[at..].partition_point(|&(t, k, _)| (t, k) == key);
-                    &stored[at..end]
-                });
+                let key = group[0].0;
+                let skip = stored_here.iter().take_while(|&&(_, k, _)| k < key).count();
+                stored_here = &stored_here[skip..];
+                let end = stored_here
+                    .iter()
+                    .take_while(|&&(_, k, _)| k == key)
+                    .count();
+                let found = &stored_here[..end];
                 if found.len() + group.len() < 2 {
                     continue;
                 }
@@ -289,7 +305,7 @@ pub fn candidate_pairs_after(
     };
     // (Checked once the index's members asked for are held, before any
     // table's pairs are made.)
-    let stored = stored_of();
+    let stored = stored_of()?;
     if passed() {
         return None;
     }

@@ -250,25 +250,17 @@ impl Prior for History {
     /// segment's first and last ones, which hold the first and last ones of
     /// all of them. Looked up segment by segment in key order (see
     /// [`History::prior_postings`]); buckets with no documents are left out.
-    fn buckets(&self, queries: &[(u32, u64)]) -> std::collections::HashMap<(u32, u64), Vec<u32>> {
+    fn buckets(&self, queries: &[(u32, u64)], found: &mut Vec<(u32, u64, u32)>) {
         let mut order: Vec<(u64, u32)> = queries.iter().map(|&(t, k)| (k, t)).collect();
         order.sort_unstable();
         order.dedup();
-        let mut found: std::collections::HashMap<(u32, u64), Vec<u32>> =
-            std::collections::HashMap::new();
         let mut out = Vec::new();
         self.walk_in_order(order.len(), |s, i| {
             let (key, table) = order[i];
             out.clear();
             s.bucket(table, key, &mut out);
-            if !out.is_empty() {
-                found
-                    .entry((table, key))
-                    .or_default()
-                    .extend_from_slice(&out);
-            }
+            found.extend(out.iter().map(|&d| (table, key, d)));
         });
-        found
     }
 
     fn looker(&self) -> Box<dyn Looker + '_> {
