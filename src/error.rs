@@ -168,7 +168,13 @@ pub(crate) fn temp_file(dir: &std::path::Path) -> std::io::Result<std::fs::File>
 /// died) ended the run with exit 101 and no word, its output not written
 /// and an `--update` not made. A message nobody reads changes nothing the
 /// run writes; the exit status still says how it went.
+///
+/// A run whose caller set [`crate::hooks`] hands the line to them instead
+/// (the Python package tells it in the run's messages).
 pub fn eprint_line(line: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
+    if crate::hooks::say(line) {
+        return;
+    }
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }

@@ -533,7 +533,7 @@ impl<'c> Stream<'c> {
                 read: Arc::clone(&read),
             })
         } else {
-            let file = File::open(&input.path).map_err(|e| Error::io(&path, e))?;
+            let file = input::open_input(&input.path).map_err(|e| Error::io(&path, e))?;
             let meta = file.metadata().map_err(|e| Error::io(&path, e))?;
             if meta.is_dir() {
                 return Err(Error::io(

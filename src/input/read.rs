@@ -25,7 +25,7 @@ pub(super) fn read_data(
         let stdin = crate::pipe::stdin_or(input.reader.as_ref());
         return read_guarded(stdin, &name, spool_in, limits);
     }
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = open_input(path).map_err(|e| Error::io(path, e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         return Err(Error::io(
@@ -63,6 +63,78 @@ pub(super) fn read_data(
         // Mapping can fail on special file systems: fall back to reading.
     }
     read_guarded(Whole::new(file, &meta), path, spool_in, limits)
+}
+
+/// Opens an input file to read it. A FIFO is opened without waiting for its
+/// writer (`O_NONBLOCK`, which a reader's open of a FIFO never fails on),
+/// then waited on with `poll` in slices of 100 ms, between which a run whose
+/// caller asked it to stop ([`crate::hooks::stopped`]: Ctrl-C in Python)
+/// gives up: a blocking `open()` waited for a writer that might never come,
+/// and Ctrl-C did not reach Python until one came. Once a writer has written
+/// or come and gone, the descriptor blocks again and is read as before (to
+/// the end its writers make by closing it).
+///
+/// # Errors
+/// What `open` says, or [`std::io::ErrorKind::Interrupted`] when the run was
+/// asked to stop while it waited for a writer.
+pub(crate) fn open_input(path: &Path) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        if std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)?;
+            wait_for_writer(&file)?;
+            return Ok(file);
+        }
+    }
+    File::open(path)
+}
+
+/// Waits until the FIFO `file` (opened with `O_NONBLOCK`) has bytes or a
+/// writer that came and went, then makes its reads block again.
+#[cfg(unix)]
+fn wait_for_writer(file: &File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let fd = file.as_raw_fd();
+    loop {
+        if crate::hooks::stopped() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "stopped while waiting for a writer to open the FIFO",
+            ));
+        }
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd, valid for the call; `fd` is open (owned by `file`).
+        #[allow(unsafe_code)]
+        let ready = unsafe { libc::poll(&raw mut poll, 1, 100) };
+        if ready < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        // POLLHUP comes only once a writer has come and gone (Linux keeps
+        // it back for a reader that has seen no writer yet).
+        if ready > 0 && poll.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            break;
+        }
+    }
+    // SAFETY: F_GETFL/F_SETFL on an open descriptor, no pointers.
+    #[allow(unsafe_code)]
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    #[allow(unsafe_code)]
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// The smallest file that is mapped rather than read.

@@ -41,10 +41,15 @@ pub fn enter_run(run: u64) {
 }
 
 /// For a run's thread pool (`start_handler`): each of its threads works for
-/// the run of the thread that makes the pool.
+/// the run of the thread that makes the pool, with its hooks
+/// ([`crate::hooks`]).
 pub fn joining_this_run() -> impl Fn(usize) + Send + Sync + 'static {
     let run = current_run();
-    move |_| enter_run(run)
+    let hooks = crate::hooks::current();
+    move |_| {
+        enter_run(run);
+        crate::hooks::set(hooks.clone());
+    }
 }
 
 /// A run of its own for the thread that makes it, until dropped: what it

@@ -1,0 +1,104 @@
+//! What the caller of a run (the Python package) asks of the engine's lowest
+//! layers, which have no [`crate::progress::Progress`] in reach: where the
+//! lines they would print on standard error go (the index lock's "waiting"
+//! line, told in the run's messages rather than on a notebook's stderr), and
+//! whether a wait that only the caller can end (a FIFO with no writer) should
+//! stop. Set on the thread that starts a run ([`Scope`]) and taken by the
+//! threads of its pool ([`crate::targets::joining_this_run`]); a run of the
+//! binary has none, and prints and waits as before.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// A run's hooks.
+pub struct Hooks {
+    /// Takes a line meant for standard error (without its line break).
+    pub say: Box<dyn Fn(&str) + Send + Sync>,
+    /// Whether the run is to stop (Ctrl-C in its caller): asked between
+    /// slices of a wait.
+    pub stop: Box<dyn Fn() -> bool + Send + Sync>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<Hooks>>> = const { RefCell::new(None) };
+}
+
+/// The hooks of the run this thread works for, if any.
+#[must_use]
+pub fn current() -> Option<Arc<Hooks>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// Makes `hooks` this thread's (a pool thread joining its run).
+pub fn set(hooks: Option<Arc<Hooks>>) {
+    CURRENT.with(|c| *c.borrow_mut() = hooks);
+}
+
+/// Hooks for the thread that makes it, until dropped (the thread's earlier
+/// ones come back then).
+pub struct Scope {
+    outer: Option<Arc<Hooks>>,
+}
+
+impl Scope {
+    /// Runs on this thread take `hooks` until the scope is dropped.
+    #[must_use]
+    pub fn enter(hooks: Hooks) -> Scope {
+        let outer = current();
+        set(Some(Arc::new(hooks)));
+        Scope { outer }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        set(self.outer.take());
+    }
+}
+
+/// Hands `line` to the run's hooks: `false` when there are none (it is
+/// printed then).
+pub(crate) fn say(line: std::fmt::Arguments<'_>) -> bool {
+    match current() {
+        Some(hooks) => {
+            (hooks.say)(&line.to_string());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Whether the run's caller asked it to stop.
+#[must_use]
+pub fn stopped() -> bool {
+    current().is_some_and(|hooks| (hooks.stop)())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn a_scope_takes_the_lines_and_gives_back_the_outer_hooks() {
+        let said = Arc::new(Mutex::new(Vec::new()));
+        assert!(!say(format_args!("nobody hears this")));
+        {
+            let to = Arc::clone(&said);
+            let _scope = Scope::enter(Hooks {
+                say: Box::new(move |line| to.lock().unwrap().push(line.to_owned())),
+                stop: Box::new(|| true),
+            });
+            crate::error::eprint_line(format_args!("neardup: {} waits", "x"));
+            assert!(stopped());
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .start_handler(crate::targets::joining_this_run())
+                .build()
+                .unwrap();
+            pool.install(|| crate::error::eprint_line(format_args!("from the pool")));
+        }
+        assert!(!stopped());
+        assert_eq!(*said.lock().unwrap(), ["neardup: x waits", "from the pool"]);
+    }
+}
