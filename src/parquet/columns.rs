@@ -267,6 +267,25 @@ pub(super) fn json_value(
     Ok(())
 }
 
+/// A timestamp `nanos` nanoseconds from the Unix epoch as a Parquet input's
+/// timestamp column is read (see [`time_value`]): `2024-05-01T09:30:00Z` for
+/// an instant (`zoned`: a column with a time zone), `2024-05-01T09:30:00` for
+/// a time without one, the fraction of a second given to the nanosecond and
+/// no further than it needs (`.5`, `.000000001`). The Python package writes
+/// an Arrow timestamp column of its records so, to read what the CLI reads.
+///
+/// # Errors
+/// A time beyond the years -9999 to 9999, said as the column's error says it.
+pub fn timestamp_string(nanos: i128, zoned: bool) -> std::result::Result<String, String> {
+    let at = jiff::Timestamp::from_nanosecond(nanos)
+        .map_err(|_| "holds a time out of range (beyond the years -9999 to 9999)".to_owned())?;
+    Ok(if zoned {
+        at.to_string()
+    } else {
+        jiff::tz::Offset::UTC.to_datetime(at).to_string()
+    })
+}
+
 /// Row `row` of a timestamp or date column as the ISO 8601 string a JSON
 /// Lines record would hold (an id, or what `--keep newest:FIELD` compares):
 /// `2024-05-01T09:30:00Z` for an instant (a column with a time zone),
@@ -285,25 +304,23 @@ fn time_value(column: &dyn Array, row: usize) -> std::result::Result<String, Str
     let out_of_range = |_| "holds a time out of range (beyond the years -9999 to 9999)".to_owned();
     Ok(match column.data_type() {
         DataType::Timestamp(unit, zone) => {
-            let at = match unit {
+            let nanos = match unit {
                 TimeUnit::Second => {
-                    Timestamp::from_second(column.as_primitive::<TimestampSecondType>().value(row))
+                    i128::from(column.as_primitive::<TimestampSecondType>().value(row))
+                        * 1_000_000_000
                 }
-                TimeUnit::Millisecond => Timestamp::from_millisecond(
-                    column.as_primitive::<TimestampMillisecondType>().value(row),
-                ),
-                TimeUnit::Microsecond => Timestamp::from_microsecond(
-                    column.as_primitive::<TimestampMicrosecondType>().value(row),
-                ),
-                TimeUnit::Nanosecond => Timestamp::from_nanosecond(i128::from(
-                    column.as_primitive::<TimestampNanosecondType>().value(row),
-                )),
-            }
-            .map_err(out_of_range)?;
-            match zone {
-                Some(_) => at.to_string(),
-                None => utc(at).to_string(),
-            }
+                TimeUnit::Millisecond => {
+                    i128::from(column.as_primitive::<TimestampMillisecondType>().value(row))
+                        * 1_000_000
+                }
+                TimeUnit::Microsecond => {
+                    i128::from(column.as_primitive::<TimestampMicrosecondType>().value(row)) * 1_000
+                }
+                TimeUnit::Nanosecond => {
+                    i128::from(column.as_primitive::<TimestampNanosecondType>().value(row))
+                }
+            };
+            timestamp_string(nanos, zone.is_some())?
         }
         DataType::Date32 => {
             let days = i64::from(column.as_primitive::<Date32Type>().value(row));

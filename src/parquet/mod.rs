@@ -28,6 +28,7 @@ use std::sync::Arc;
 mod columns;
 mod pages;
 
+pub use columns::timestamp_string;
 use columns::{json_value, rows_at_a_time, text_array, text_column};
 
 pub(crate) use pages::{MIN_PAGE_BUDGET, PAGE_SHARE};
