@@ -123,26 +123,68 @@ def _paths(records: Any, paths: Any, options: Dict[str, Any]) -> Optional[List[s
     return None
 
 
-def _batches(data: Any) -> Iterator[Iterable[Any]]:
+# Nanoseconds in a unit of an Arrow timestamp.
+_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def _arrow_rows(batch: Any, first: int, name: Optional[str]) -> List[Any]:
+    """A ``RecordBatch``'s rows as dicts, its timestamp columns as the
+    strings the CLI reads the same Parquet column as (``_native.arrow_times``):
+    ``to_pylist`` gives ``datetime`` objects, which hold no nanoseconds (a
+    column of ``timestamp("ns")`` with any raised pyarrow's ``ValueError``,
+    naming no record) and whose ISO form is not the CLI's (``+00:00`` for
+    ``Z``, ``.500000`` for ``.5``). ``first``: the record number of its first
+    row, for messages."""
+    import pyarrow as pa
+
+    columns = list(batch.columns)
+    changed = False
+    for i, field in enumerate(batch.schema):
+        if not pa.types.is_timestamp(field.type):
+            continue
+        values = batch.column(i).cast(pa.int64()).to_pylist()
+        strings, bad = _native.arrow_times(
+            values, _PER_UNIT[field.type.unit], field.type.tz is not None
+        )
+        if bad is not None:
+            at, why = bad
+            raise NeardupError(
+                f"{name or '<records>'}:{first + at + 1}: column {field.name!r} {why}"
+            )
+        columns[i] = pa.array(strings, pa.string())
+        changed = True
+    if changed:
+        batch = pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+    return batch.to_pylist()
+
+
+def _batches(data: Any, name: Optional[str] = None) -> Iterator[Iterable[Any]]:
     """The input as batches of records (dicts or strings)."""
+    seen = 0
     if hasattr(data, "to_batches") and hasattr(data, "schema"):
         # A pyarrow.Table.
         for batch in data.to_batches():
-            yield batch.to_pylist()
+            yield _arrow_rows(batch, seen, name)
+            seen += batch.num_rows
         return
     if hasattr(data, "to_pylist") and hasattr(data, "schema"):
         # One pyarrow.RecordBatch.
-        yield data.to_pylist()
+        yield _arrow_rows(data, seen, name)
         return
     if isinstance(data, dict):
         raise TypeError("records must be an iterable of dicts or strings, not one dict")
     for item in data:
         if hasattr(item, "to_pylist") and hasattr(item, "schema"):
-            yield item.to_pylist()
+            # A RecordBatch, or a Table (its batches).
+            for batch in item.to_batches() if hasattr(item, "to_batches") else (item,):
+                yield _arrow_rows(batch, seen, name)
+                seen += batch.num_rows
         elif isinstance(item, (list, tuple)):
             yield item
+            seen += len(item)
         else:
             yield (item,)
+            seen += 1
 
 
 def _json_value(value: Any) -> Any:
@@ -178,7 +220,7 @@ def _jsonl(
     piece: List[bytes] = []
     size = 0
     n = 0
-    for batch in _batches(data):
+    for batch in _batches(data, name):
         for record in batch:
             if isinstance(record, str):
                 record = {id_field: n, text_field: record}
@@ -254,12 +296,12 @@ class _Progress:
             self.bar = None
 
 
-def _say(lines: List[str]) -> None:
+def _say(lines: List[str], stacklevel: int = 4) -> None:
     # Warnings and notes, as the CLI prints them; other lines (what `index
     # build` indexed, `verbose=True` figures) stay in `Result.messages`.
     for line in lines:
         if line.startswith(("warning:", "note:")):
-            warnings.warn(line, NeardupWarning, stacklevel=4)
+            warnings.warn(line, NeardupWarning, stacklevel=stacklevel)
 
 
 class Result:
@@ -333,31 +375,20 @@ class Result:
         )
 
 
-# The indexes held by the streams each thread reads (thread id -> index
-# keys): an update of one of them on that thread would wait for the stream's
-# run, which waits for the thread to take its next batch.
-_STREAM_HELD: Dict[int, List[str]] = {}
-_STREAM_HELD_LOCK = threading.Lock()
-
-
-def _index_key(path: Any) -> str:
-    """How an index path is known whether or not the index is there yet."""
-    return os.path.realpath(os.fspath(path))
-
-
-def _not_held_by_a_stream(path: Any) -> None:
-    """Refuses to write the index at ``path`` on a thread that reads a
-    stream updating it: the write would wait for the stream's run, which
-    waits for this thread to read on."""
-    key = _index_key(path)
-    with _STREAM_HELD_LOCK:
-        held = key in _STREAM_HELD.get(threading.get_ident(), [])
-    if held:
+def _check_name(name: Any) -> None:
+    """Refuses a ``name=`` that is not a string, or not text (a lone
+    surrogate has no UTF-8), naming the option."""
+    if name is None:
+        return
+    if not isinstance(name, str):
+        raise TypeError(f"name= takes a string, not {type(name).__name__}")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as e:
         raise NeardupError(
-            f"{os.fspath(path)}: a stream this thread reads (clean_stream(..., update=True)) "
-            "holds this index's lock until it is exhausted or closed; writing it now would "
-            "wait for that stream, which waits for this thread"
-        )
+            f"name=: {name!r:.40} holds a lone surrogate {e.object[e.start:e.end]!r}, "
+            "which is not text (it has no UTF-8)"
+        ) from None
 
 
 def _run(
@@ -375,10 +406,7 @@ def _run(
     """One run of the engine; the cleaned text and the report collected.
     ``stop``, once set, makes the next read of the records raise
     :class:`_Stopped` (the run then fails, writing nothing)."""
-    if build is not None:
-        _not_held_by_a_stream(build)
-    elif options.get("update") and options.get("index") is not None:
-        _not_held_by_a_stream(options["index"])
+    _check_name(name)
     collected = bytearray()
     report = bytearray()
     text_field = options.get("text_field") or "text"
@@ -641,33 +669,31 @@ class Stream:
         self.report_json: Optional[str] = None
         self.messages: List[str] = []
         self._run = _StreamRun(batch_size)
-        # The index its run will hold, noted for the threads that read it.
+        # The index its run will hold, noted (natively, where the runs of
+        # this process note the locks their callbacks hold) for the threads
+        # that read it: an update of it from such a thread is refused.
         updates = options.get("update") and options.get("index") is not None
-        self._holds = _index_key(options["index"]) if updates else None
-        self._holders: List[int] = []
+        self._holds = options["index"] if updates else None
+        self._holders: Dict[int, int] = {}  # thread id -> token
+        self._holders_lock = threading.Lock()
         self._hold()
         self._run.start(data, options, name, progress)
 
     def _hold(self) -> None:
-        """Notes the stream's index for this thread (see `_not_held_by_a_stream`)."""
+        """Notes the stream's index for this thread (see ``_native.hold_stream``)."""
         if self._holds is None:
             return
         me = threading.get_ident()
-        with _STREAM_HELD_LOCK:
+        with self._holders_lock:
             if me not in self._holders:
-                self._holders.append(me)
-                _STREAM_HELD.setdefault(me, []).append(self._holds)
+                self._holders[me] = _native.hold_stream(self._holds)
 
     def _release(self) -> None:
         """Forgets the stream's index for the threads that read it: its run ended."""
-        with _STREAM_HELD_LOCK:
-            for thread in self._holders:
-                held = _STREAM_HELD.get(thread, [])
-                if self._holds in held:
-                    held.remove(self._holds)
-                if not held:
-                    _STREAM_HELD.pop(thread, None)
-            self._holders = []
+        with self._holders_lock:
+            for token in self._holders.values():
+                _native.release(token)
+            self._holders = {}
 
     def __iter__(self) -> "Stream":
         return self
@@ -743,6 +769,7 @@ def clean_stream(
         raise ValueError("batch_size must be at least 1")
     if "out_dir" in options:
         raise TypeError("clean_stream() got an unexpected keyword argument 'out_dir'")
+    _check_name(name)
     options["memory_limit"] = memory_limit
     return Stream(batches, options, name, progress, batch_size)
 
@@ -841,8 +868,8 @@ class Index:
         with the CLI's messages; returns the merged index."""
         other_path = other.path if isinstance(other, Index) else os.fspath(other)
         output_path = self.path if output is None else os.fspath(output)
-        _not_held_by_a_stream(output_path)
-        _, error = _native.index_merge(self.path, other_path, output_path)
+        (_, error), said = _native.index_merge(self.path, other_path, output_path)
+        _say(said, stacklevel=3)
         if error is not None:
             _raise([error])
         return Index(output_path)

@@ -60,59 +60,150 @@ fn leave() {
     IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
 }
 
-thread_local! {
-    /// The indexes locked by the runs whose callbacks this thread is in.
-    static CALLED_BACK_BY: std::cell::RefCell<Vec<PathBuf>> = const {
-        std::cell::RefCell::new(Vec::new())
-    };
+/// An index's lock as the lock code takes it: its lock file
+/// ([`neardup::store::lock_path`]: the index's links followed, `NAME.lock`
+/// beside it), known by its directory's device and inode and its name (every
+/// spelling of the same lock: `./x`, `d/../x`, relative or absolute, a link
+/// to the index or to its directory), or, where that directory is not there
+/// yet, by its absolute path with `.` and `..` taken out. A hard link to an
+/// index has a lock file of its own, so it is another lock: writing it never
+/// waits for this one.
+#[derive(Clone, Debug)]
+struct LockKey {
+    dir: Option<(u64, u64)>,
+    name: std::ffi::OsString,
+    lexical: PathBuf,
 }
 
-/// How a path to an index is known whether or not the index is there yet:
-/// its directory resolved (links, `..`), and its name.
-fn index_key(path: &std::path::Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .or_else(|_| {
-            let dir = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir,
-                _ => std::path::Path::new("."),
-            };
-            Ok::<_, std::io::Error>(
-                std::fs::canonicalize(dir)?.join(path.file_name().unwrap_or_default()),
-            )
-        })
-        .unwrap_or_else(|_| path.to_owned())
-}
-
-/// Refuses to lock the index at `path` from a callback of a run that holds
-/// its lock: the lock would be waited for by the run that holds it.
-fn not_locked_by_caller(path: &std::path::Path) -> PyResult<()> {
-    let key = index_key(path);
-    if CALLED_BACK_BY.with(|held| held.borrow().contains(&key)) {
-        return Err(NeardupError::new_err(format!(
-            "{}: the run whose callback this is holds this index's lock (it writes it); \
-             writing it from that callback would wait for that run, which waits for the callback",
-            neardup::escape::shown_path(path)
-        )));
+impl LockKey {
+    fn of(index: &std::path::Path) -> LockKey {
+        use std::os::unix::fs::MetadataExt;
+        let lock = neardup::store::lock_path(index);
+        let dir = match lock.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => std::path::Path::new("."),
+        };
+        let name = lock.file_name().unwrap_or_default().to_owned();
+        let mut lexical = PathBuf::new();
+        for part in std::path::absolute(dir)
+            .unwrap_or_else(|_| dir.to_owned())
+            .components()
+        {
+            match part {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    lexical.pop();
+                }
+                other => lexical.push(other),
+            }
+        }
+        lexical.push(&name);
+        LockKey {
+            dir: std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino())),
+            name,
+            lexical,
+        }
     }
-    Ok(())
+
+    fn same(&self, other: &LockKey) -> bool {
+        match (self.dir, other.dir) {
+            (Some(a), Some(b)) => a == b && self.name == other.name,
+            _ => self.lexical == other.lexical,
+        }
+    }
+}
+
+/// What holds an index's lock that a thread must not wait for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Holder {
+    /// A run of this thread's that holds the lock is calling back into
+    /// Python on it (its progress callback, its records).
+    Callback,
+    /// A stream updating the index (`clean_stream(..., update=True)`) is
+    /// read by this thread, and its run waits for the thread to read on.
+    Stream,
+}
+
+/// The one registry of locks the threads of this process hold in a way
+/// they cannot wait for: (lock, thread, holder, token).
+static HELD: Mutex<Vec<(LockKey, std::thread::ThreadId, Holder, u64)>> = Mutex::new(Vec::new());
+static NEXT_HOLD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Notes that this thread holds `key` as `holder`, until [`release`]d.
+fn hold(key: LockKey, holder: Holder) -> u64 {
+    let token = NEXT_HOLD.fetch_add(1, Ordering::Relaxed);
+    HELD.lock().unwrap_or_else(PoisonError::into_inner).push((
+        key,
+        std::thread::current().id(),
+        holder,
+        token,
+    ));
+    token
+}
+
+fn release_hold(token: u64) {
+    HELD.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .retain(|held| held.3 != token);
+}
+
+/// Notes that the thread calling this reads a stream that updates the index
+/// at `path` (see [`not_locked_by_caller`]); a token for [`release`].
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)]
+fn hold_stream(path: PathBuf) -> u64 {
+    hold(LockKey::of(&path), Holder::Stream)
+}
+
+/// Forgets what [`hold_stream`] noted (the stream ended or was closed).
+#[pyfunction]
+fn release(token: u64) {
+    release_hold(token);
+}
+
+/// Refuses to lock the index at `path` on a thread that holds its lock in a
+/// way it cannot wait for: from a callback of a run that holds it, or from
+/// the loop that reads a stream updating it; the lock would be waited for by
+/// the run that holds it, which waits for this thread. Every spelling of the
+/// same lock is refused alike ([`LockKey`]).
+fn not_locked_by_caller(path: &std::path::Path) -> PyResult<()> {
+    let key = LockKey::of(path);
+    let me = std::thread::current().id();
+    let holder = HELD
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|(held, thread, _, _)| *thread == me && held.same(&key))
+        .map(|held| held.2);
+    let shown = neardup::escape::shown_path(path);
+    match holder {
+        None => Ok(()),
+        Some(Holder::Callback) => Err(NeardupError::new_err(format!(
+            "{shown}: the run whose callback this is holds this index's lock (it writes it); \
+             writing it from that callback would wait for that run, which waits for the callback"
+        ))),
+        Some(Holder::Stream) => Err(NeardupError::new_err(format!(
+            "{shown}: a stream this thread reads (clean_stream(..., update=True)) holds this \
+             index's lock until it is exhausted or closed; writing it now would wait for that \
+             stream, which waits for this thread"
+        ))),
+    }
 }
 
 /// Calls into Python from an engine thread, unless the interpreter is
 /// exiting (then `Err(None)`), noting the index the run locks (`locks`).
 fn attach<T>(
     main: bool,
-    locks: Option<&PathBuf>,
+    locks: Option<&LockKey>,
     f: impl FnOnce(Python<'_>) -> PyResult<T>,
 ) -> Result<T, Option<PyErr>> {
     if !may_enter(main) {
         return Err(None);
     }
-    if let Some(key) = locks {
-        CALLED_BACK_BY.with(|held| held.borrow_mut().push(key.clone()));
-    }
+    let held = locks.map(|key| hold(key.clone(), Holder::Callback));
     let done = Python::attach(f);
-    if locks.is_some() {
-        CALLED_BACK_BY.with(|held| held.borrow_mut().pop());
+    if let Some(token) = held {
+        release_hold(token);
     }
     leave();
     done.map_err(Some)
@@ -132,7 +223,7 @@ struct PyReader {
     ended: bool,
     raised: Raised,
     main: bool,
-    locks: Option<PathBuf>,
+    locks: Option<LockKey>,
 }
 
 impl Read for PyReader {
@@ -169,7 +260,7 @@ struct PyWriter {
     write: Py<PyAny>,
     raised: Raised,
     main: bool,
-    locks: Option<PathBuf>,
+    locks: Option<LockKey>,
 }
 
 impl Write for PyWriter {
@@ -195,19 +286,42 @@ impl Write for PyWriter {
     }
 }
 
+/// The lines a run says, kept for the caller (`Result.messages`, and
+/// `NeardupWarning` for warnings and notes).
+type Said = Arc<Mutex<Vec<String>>>;
+
+/// A [`neardup::hooks::Hooks::say`] that keeps the lines the engine's lower
+/// layers would print on standard error (`neardup: i.ndx is locked by another
+/// neardup run; waiting for it to finish`) with the run's other lines, as a
+/// note: a notebook's stderr is not where a caller of the package looks.
+fn told_to(said: &Said) -> Box<dyn Fn(&str) + Send + Sync> {
+    let said = Arc::clone(said);
+    Box::new(move |line: &str| {
+        let line = line.strip_prefix("neardup: ").unwrap_or(line);
+        let line = if line.starts_with("warning:") || line.starts_with("note:") {
+            line.to_owned()
+        } else {
+            format!("note: {line}")
+        };
+        said.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line);
+    })
+}
+
 /// Progress to a Python callable (`("stage", name, total, bytes)`,
 /// `("advance", n)`, `("message", text)`, `("finish",)`), and the lines a run
 /// says (warnings, notes), kept for the caller.
 struct PyProgress {
     callback: Option<Py<PyAny>>,
-    said: Mutex<Vec<String>>,
+    said: Said,
     raised: Raised,
     /// Set by SIGINT while the run goes on (Python's own handler runs too).
     interrupted: Arc<AtomicBool>,
     /// The run is the main thread's (see [`may_enter`]).
     main: bool,
     /// The index the run locks, if any (see [`not_locked_by_caller`]).
-    locks: Option<PathBuf>,
+    locks: Option<LockKey>,
 }
 
 impl PyProgress {
@@ -281,6 +395,18 @@ impl Options<'_> {
         name: &str,
         what: &str,
     ) -> PyResult<Option<T>> {
+        self.take_as(name, what, false)
+    }
+
+    /// The option `name` as a `T`, or a `TypeError` saying what it takes
+    /// (`what`); a bool only where one is meant (`bool_ok`): Python's
+    /// `True` is an int, and `threads=True` ran on 1 thread.
+    fn take_as<T: for<'a> FromPyObjectOwned<'a>>(
+        &self,
+        name: &str,
+        what: &str,
+        bool_ok: bool,
+    ) -> PyResult<Option<T>> {
         let Some(value) = self.given.get_item(name)? else {
             return Ok(None);
         };
@@ -288,24 +414,16 @@ impl Options<'_> {
         if value.is_none() {
             return Ok(None);
         }
-        value.extract::<T>().map(Some).map_err(|_| {
-            // The value itself too (shortened): `-1` for a count is an
-            // int, and "got int" alone would not say what is wrong.
-            let shown: String = value
-                .repr()
-                .map_or_else(|_| "?".into(), |r| r.to_string())
-                .chars()
-                .take(40)
-                .collect();
-            PyTypeError::new_err(format!(
-                "{}: expected {what}, got {shown} ({})",
-                flag(name),
-                value
-                    .get_type()
-                    .name()
-                    .map_or_else(|_| "?".into(), |n| n.to_string())
-            ))
-        })
+        if !bool_ok && value.is_instance_of::<pyo3::types::PyBool>() {
+            return Err(wrong_type(name, what, &value));
+        }
+        not_text(name, &value)?;
+        // The value itself too (shortened): `-1` for a count is an int, and
+        // "got int" alone would not say what is wrong.
+        value
+            .extract::<T>()
+            .map(Some)
+            .map_err(|_| wrong_type(name, what, &value))
     }
 
     fn number<T: for<'a> FromPyObjectOwned<'a>>(&self, name: &str, default: T) -> PyResult<T> {
@@ -320,7 +438,9 @@ impl Options<'_> {
     }
 
     fn flag(&self, name: &str, default: bool) -> PyResult<bool> {
-        Ok(self.take(name, "True or False")?.unwrap_or(default))
+        Ok(self
+            .take_as(name, "True or False", true)?
+            .unwrap_or(default))
     }
 
     fn string(&self, name: &str) -> PyResult<Option<String>> {
@@ -366,6 +486,64 @@ impl Options<'_> {
     }
 }
 
+/// A `TypeError` for option `name`, which takes `what` and was given `value`.
+fn wrong_type(name: &str, what: &str, value: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{}: expected {what}, got {} ({})",
+        flag(name),
+        shown(value),
+        value
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".into(), |n| n.to_string())
+    ))
+}
+
+/// A value as it is shown in a message: its `repr`, shortened.
+fn shown(value: &Bound<'_, PyAny>) -> String {
+    value
+        .repr()
+        .map_or_else(|_| "?".into(), |r| r.to_string())
+        .chars()
+        .take(40)
+        .collect()
+}
+
+/// Refuses a string option (or a string in a list of them) that holds a lone
+/// surrogate, which is not text (it has no UTF-8): `name` said, rather than
+/// the `UnicodeEncodeError` of its extraction.
+fn not_text(name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let lone = |v: &Bound<'_, PyAny>| {
+        v.cast::<pyo3::types::PyString>()
+            .ok()
+            .filter(|s| s.to_cow().is_err())
+            .map(|s| {
+                s.call_method1("encode", ("utf-8", "backslashreplace"))
+                    .and_then(|b| b.extract::<Vec<u8>>())
+                    .map_or_else(|_| "?".into(), |b| String::from_utf8_lossy(&b).into_owned())
+            })
+    };
+    let found = lone(value).or_else(|| {
+        let items = value
+            .cast::<pyo3::types::PyList>()
+            .map(|l| l.iter().collect::<Vec<_>>())
+            .or_else(|_| {
+                value
+                    .cast::<pyo3::types::PyTuple>()
+                    .map(|t| t.iter().collect::<Vec<_>>())
+            })
+            .unwrap_or_default();
+        items.iter().find_map(lone)
+    });
+    match found {
+        Some(text) => Err(NeardupError::new_err(format!(
+            "{}: '{text}' holds a lone surrogate, which is not text (it has no UTF-8)",
+            flag(name)
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The CLI flag of an option.
 fn flag(name: &str) -> String {
     format!("--{}", name.replace('_', "-"))
@@ -401,6 +579,7 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
     let glob: Vec<String> = match options.given.get_item("glob")? {
         Some(one) if one.is_instance_of::<pyo3::types::PyString>() => {
             options.given.del_item("glob")?;
+            not_text("glob", &one)?;
             vec![one.extract()?]
         }
         _ => options
@@ -470,6 +649,10 @@ fn limits(options: &Options<'_>) -> PyResult<Limits> {
         if value.is_none() {
             return Ok(None);
         }
+        if value.is_instance_of::<pyo3::types::PyBool>() {
+            return Err(wrong_type(name, "a share such as \"5%\" or 0.05", &value));
+        }
+        not_text(name, &value)?;
         let text = match value.extract::<f64>() {
             Ok(x) => x.to_string(),
             Err(_) => value.str()?.to_string(),
@@ -494,6 +677,14 @@ fn memory_limit(options: &Options<'_>) -> PyResult<Option<String>> {
     if value.is_none() {
         return Ok(None);
     }
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(wrong_type(
+            "memory_limit",
+            "a size such as \"1G\", or bytes",
+            &value,
+        ));
+    }
+    not_text("memory_limit", &value)?;
     match value.extract::<u64>() {
         Ok(bytes) => Ok(Some(bytes.to_string())),
         Err(_) => value.extract::<String>().map(Some).map_err(|_| {
@@ -575,7 +766,7 @@ fn run(
     if let Some(path) = locked {
         not_locked_by_caller(path)?;
     }
-    let locks = locked.map(|path| index_key(path));
+    let locks = locked.map(|path| LockKey::of(path));
     let raised = Raised::default();
     let main = py
         .import("threading")
@@ -666,13 +857,23 @@ fn run(
         .flatten();
     let progress = PyProgress {
         callback: progress,
-        said: Mutex::new(Vec::new()),
+        said: Said::default(),
         raised: Arc::clone(&raised),
         interrupted,
         main,
         locks,
     };
     let (status, errors) = py.detach(|| {
+        // The lines the engine's lower layers would print (the index lock's
+        // "waiting"), and a stop on Ctrl-C for the waits they make (a FIFO
+        // with no writer).
+        let interrupted = Arc::clone(&progress.interrupted);
+        let _hooks = neardup::hooks::Scope::enter(neardup::hooks::Hooks {
+            say: told_to(&progress.said),
+            stop: Box::new(move || {
+                interrupted.load(Ordering::Relaxed) || (!main && EXITING.load(Ordering::SeqCst))
+            }),
+        });
         let ran = match neardup::run(&plan, &progress) {
             Ok(status) => (status, Vec::new()),
             Err(failure) => {
@@ -719,10 +920,7 @@ fn run(
         ExitStatus::Duplicates => 1,
         ExitStatus::Error => 2,
     };
-    let said = progress
-        .said
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
+    let said = std::mem::take(&mut *progress.said.lock().unwrap_or_else(PoisonError::into_inner));
     Ok((status, errors, said))
 }
 
@@ -763,6 +961,9 @@ fn index_stats(py: Python<'_>, path: PathBuf, verify: bool) -> Answer<String> {
     }
 }
 
+/// The lines a call said (warnings and notes), for the caller.
+type Lines = Vec<String>;
+
 /// What a native call gives back: its value, or the error's kind and message.
 type Answer<T> = (Option<T>, Option<(&'static str, String)>);
 
@@ -776,21 +977,54 @@ fn index_merge(
     a: PathBuf,
     b: PathBuf,
     output: PathBuf,
-) -> PyResult<Answer<(usize, usize)>> {
+) -> PyResult<(Answer<(usize, usize)>, Lines)> {
     not_locked_by_caller(&output)?;
     let _run = neardup::targets::RunScope::enter();
-    Ok(
-        match py.detach(|| neardup::store::merge_files(&a, &b, &output)) {
-            Ok(counts) => {
-                neardup::targets::keep_created();
-                (Some(counts), None)
-            }
-            Err(e) => {
-                neardup::targets::remove_created();
-                (None, Some((kind(&e), e.to_string())))
-            }
-        },
-    )
+    let said = Said::default();
+    let merged = py.detach(|| {
+        let _hooks = neardup::hooks::Scope::enter(neardup::hooks::Hooks {
+            say: told_to(&said),
+            stop: Box::new(|| false),
+        });
+        neardup::store::merge_files(&a, &b, &output)
+    });
+    let answer = match merged {
+        Ok(counts) => {
+            neardup::targets::keep_created();
+            (Some(counts), None)
+        }
+        Err(e) => {
+            neardup::targets::remove_created();
+            (None, Some((kind(&e), e.to_string())))
+        }
+    };
+    let said = std::mem::take(&mut *said.lock().unwrap_or_else(PoisonError::into_inner));
+    Ok((answer, said))
+}
+
+/// An Arrow timestamp column's values (`per_unit` nanoseconds each, `None`
+/// for a null; `zoned`: the column has a time zone) as the strings the CLI
+/// reads the same column of a Parquet file as
+/// ([`neardup::parquet::timestamp_string`]), or the first value that is not
+/// a time it can write: its position and why.
+#[pyfunction]
+#[allow(clippy::needless_pass_by_value)]
+fn arrow_times(
+    values: Vec<Option<i64>>,
+    per_unit: i64,
+    zoned: bool,
+) -> (Vec<Option<String>>, Option<(usize, String)>) {
+    let mut strings = Vec::with_capacity(values.len());
+    for (at, value) in values.iter().enumerate() {
+        match value.map(|v| {
+            neardup::parquet::timestamp_string(i128::from(v) * i128::from(per_unit), zoned)
+        }) {
+            None => strings.push(None),
+            Some(Ok(s)) => strings.push(Some(s)),
+            Some(Err(why)) => return (Vec::new(), Some((at, why))),
+        }
+    }
+    (strings, None)
 }
 
 /// The engine of the `neardup` package.
@@ -800,6 +1034,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(index_stats, m)?)?;
     m.add_function(wrap_pyfunction!(index_merge, m)?)?;
     m.add_function(wrap_pyfunction!(stop_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(hold_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(release, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow_times, m)?)?;
     m.add("NeardupError", m.py().get_type::<NeardupError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     spark::register(m)?;

@@ -354,3 +354,273 @@ def test_a_failed_run_keeps_no_directory_open(tmp_path):
             run()
         assert held() == set()
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl"]
+
+
+# Session 27 (issue 14): the loose ends session 26 left.
+
+# How a test spells the index `i.ndx` of its directory, made before the
+# nested write: (setup code, the outer run's spelling, the nested spelling).
+SPELLINGS = {
+    "symlink": ("os.symlink('i.ndx', 'link.ndx')", "i.ndx", "link.ndx"),
+    "dot": ("", "i.ndx", "./i.ndx"),
+    "absolute": ("", "i.ndx", "os.path.abspath('i.ndx')"),
+    "dotdot": ("os.mkdir('sub')", "i.ndx", "'sub/../i.ndx'"),
+    "linked-dir": ("os.symlink('.', 'here')", "i.ndx", "'here/i.ndx'"),
+    # A link to an index not made yet: the lock code follows it.
+    "dangling-link": ("os.symlink('j.ndx', 'link.ndx')", "link.ndx", "'j.ndx'"),
+    # An index whose directory is not there yet: the run makes it.
+    "new-dir": ("", "new/i.ndx", "'./new/i.ndx'"),
+}
+
+
+def _spelled(spelling: str) -> tuple:
+    setup, outer, nested = SPELLINGS[spelling]
+    outer = repr(outer)
+    if not nested.startswith(("'", "os.")):
+        nested = repr(nested)
+    return setup, outer, nested
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+@pytest.mark.parametrize("case", ["callback", "stream"])
+def test_every_spelling_of_a_locked_index_is_refused_alike(tmp_path, spelling, case):
+    # Two registries (a native one for callbacks, a Python one for streams)
+    # normalized paths their own ways, and neither as the lock code names the
+    # lock: a link to an index not made yet, or an index in a directory the
+    # run made, was not refused, and the process hung.
+    setup, outer, nested = _spelled(spelling)
+    if case == "callback":
+        body = f"""
+def records():
+    yield RECORDS[0]
+    neardup.Index.create({nested}).update(RECORDS[1:2])
+try:
+    neardup.clean(records(), index={outer}, update=True)
+except neardup.NeardupError as e:
+    print(str(e).split(": ", 1)[1])
+"""
+    else:
+        body = f"""
+stream = neardup.clean_stream([RECORDS[5:], RECORDS[:5]], index={outer}, update=True, batch_size=1)
+try:
+    for batch in stream:
+        neardup.Index.create({nested}).update([RECORDS[0]])
+except neardup.NeardupError as e:
+    print(str(e).split(": ", 1)[1])
+stream.close()
+"""
+    done = python(setup + "\n" + body, tmp_path, timeout=30)
+    assert done.returncode == 0, done.stderr
+    said = {
+        "callback": "the run whose callback this is holds this index's lock (it writes it); "
+        "writing it from that callback would wait for that run, which waits for the callback",
+        "stream": "a stream this thread reads (clean_stream(..., update=True)) holds this "
+        "index's lock until it is exhausted or closed; writing it now would wait for that "
+        "stream, which waits for this thread",
+    }[case]
+    assert done.stdout.strip() == said, done.stdout
+
+
+@pytest.mark.parametrize("case", ["callback", "stream"])
+def test_a_hard_link_to_a_locked_index_is_another_lock(tmp_path, case):
+    # A hard link has a lock file of its own (`j.ndx.lock`): writing it waits
+    # for nothing, and is not refused.
+    setup = "neardup.Index.build('i.ndx', RECORDS[:5])\nos.link('i.ndx', 'j.ndx')\n"
+    if case == "callback":
+        body = """
+def records():
+    yield RECORDS[0]
+    print(neardup.Index("j.ndx").update(RECORDS[1:2]).report["summary"]["documents"])
+neardup.clean(records(), index="i.ndx", update=True)
+"""
+    else:
+        body = """
+with neardup.clean_stream([RECORDS[5:]], index="i.ndx", update=True, batch_size=100) as stream:
+    for batch in stream:
+        print(neardup.Index("j.ndx").update([RECORDS[0]]).report["summary"]["documents"])
+        break
+"""
+    done = python(setup + body, tmp_path, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"], done.stdout
+
+
+def test_waiting_for_an_index_lock_is_a_message_not_stderr(tmp_path):
+    # "i.ndx is locked by another neardup run; waiting for it to finish" went
+    # straight to standard error (a notebook's log), not to the run's
+    # messages or a NeardupWarning.
+    done = python(
+        """
+import fcntl, warnings
+neardup.Index.build("i.ndx", RECORDS[:5])
+held = open("i.ndx.lock", "a+")
+for run in ("update", "merge"):
+    fcntl.flock(held, fcntl.LOCK_EX)
+    threading.Timer(0.5, lambda: fcntl.flock(held, fcntl.LOCK_UN)).start()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if run == "update":
+            messages = neardup.Index("i.ndx").update(RECORDS[5:]).messages
+        else:
+            neardup.Index.build("b.ndx", [{"id": "b", "text": BODY}])
+            neardup.Index("i.ndx").merge("b.ndx")
+            messages = None
+    print(json.dumps([messages, [(w.category.__name__, str(w.message)) for w in caught]]))
+""",
+        tmp_path,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "locked" not in done.stderr, done.stderr
+    note = "note: i.ndx is locked by another neardup run; waiting for it to finish"
+    update, merge = (json.loads(line) for line in done.stdout.splitlines())
+    assert update[0] == [note], update
+    assert update[1] == [["NeardupWarning", note]], update
+    assert merge[1] == [["NeardupWarning", note]], merge
+
+
+@pytest.mark.parametrize(
+    "option", ["threads", "min_words", "seed", "max_gap", "threshold", "memory_limit"]
+)
+def test_a_bool_is_not_a_count(option):
+    # threads=True ran on 1 thread, min_words=True took 1 word.
+    with pytest.raises(TypeError, match=f"--{option.replace('_', '-')}: expected .*True"):
+        neardup.scan(RECORDS, **{option: True})
+
+
+@pytest.mark.parametrize("option", ["max_dup_docs", "max_dup_blocks", "max_dup_bytes"])
+def test_a_bool_is_not_a_share(option):
+    with pytest.raises(TypeError, match=f"--{option.replace('_', '-')}: expected a share"):
+        neardup.check(RECORDS, **{option: True})
+
+
+def test_a_count_of_another_integer_type_is_taken():
+    class Count:
+        def __init__(self, n):
+            self.n = n
+
+        def __index__(self):
+            return self.n
+
+    taken = neardup.scan(RECORDS, threads=Count(1), min_words=Count(6), seed=Count(42))
+    assert taken.report == neardup.scan(RECORDS, threads=1, min_words=6, seed=42).report
+    numpy = pytest.importorskip("numpy")
+    assert neardup.scan(RECORDS, threads=numpy.int64(1)).report == taken.report
+    assert neardup.check(RECORDS, max_dup_docs=numpy.float64(0.5)).passed
+
+
+@pytest.mark.parametrize(
+    "options, says",
+    [
+        ({"name": "x\ud800"}, r"name=: 'x\\ud800' holds a lone surrogate '\\ud800'"),
+        ({"glob": "*\udcff.txt"}, r"--glob: '\*\\udcff.txt' holds a lone surrogate"),
+        ({"glob": ["*.txt", "\ud800"]}, r"--glob: '\\ud800' holds a lone surrogate"),
+        ({"text_field": "t\ud800"}, r"--text-field: 't\\ud800' holds a lone surrogate"),
+    ],
+    ids=["name", "glob", "glob-list", "text_field"],
+)
+def test_an_option_that_is_not_text_is_named(options, says):
+    # UnicodeEncodeError ("while processing 'name'"), naming no option.
+    with pytest.raises(neardup.NeardupError, match=says):
+        neardup.scan(RECORDS, **options)
+    if "name" in options:
+        with pytest.raises(neardup.NeardupError, match=says):
+            neardup.clean_stream([RECORDS], **options)
+
+
+def test_arrow_timestamps_are_read_as_the_cli_reads_parquet(cli, tmp_path):
+    # A timestamp("ns") column with nanoseconds raised pyarrow's ValueError in
+    # to_pylist, naming no record; and other timestamps came out as Python's
+    # isoformat (`.500000`, `+00:00`), not as the CLI reads the same column
+    # of a Parquet file (`.5`, `Z`).
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    base = 1_700_000_000 * 10**9
+    # Three copies of one text: the newest by `seen` is kept.
+    table = pa.table(
+        {
+            "id": pa.array([base + 1, base + 500_000_000, base + 2_000_000_000], pa.timestamp("ns")),
+            "text": [BODY] * 3,
+            "seen": pa.array([base + 3, base + 2, base + 1], pa.timestamp("ns", tz="UTC")),
+            "ms": pa.array([base // 10**6 + 1, None, base // 10**6], pa.timestamp("ms")),
+        }
+    )
+    pq.write_table(table, tmp_path / "t.parquet")
+    def decided(report):
+        return [
+            (c["representative"]["id"], c["kept"]["id"],
+             [(m["document"]["id"], m["kept"]) for m in c["members"]])
+            for c in report["near_duplicates"]["cluster_list"]
+        ]
+
+    for keep in ("first", "newest:seen", "newest:ms"):
+        done = cli.run("scan", tmp_path / "t.parquet", "--keep", keep, "--json", "-q")
+        expected = decided(json.loads(done.stdout))
+        assert expected and expected == decided(neardup.scan(table, keep=keep).report), keep
+        batches = table.to_batches(max_chunksize=1)
+        assert expected == decided(neardup.scan(batches, keep=keep).report), keep
+    records = neardup.clean(table, keep="newest:seen").records
+    assert [(r["id"], r["seen"], r["ms"]) for r in records] == [
+        ("2023-11-14T22:13:20.000000001", "2023-11-14T22:13:20.000000003Z", "2023-11-14T22:13:20.001")
+    ]
+    # A time the CLI cannot write either is named by its record.
+    far = pa.table({"id": pa.array([0, 2**62], pa.timestamp("s")), "text": [BODY] * 2})
+    with pytest.raises(neardup.NeardupError, match=r"<records>:2: column 'id' holds a time out of range"):
+        neardup.scan(far)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+@pytest.mark.parametrize("memory_limit", [None, "64M"])
+def test_ctrl_c_while_a_fifo_waits_for_its_writer_raises_at_once(tmp_path, memory_limit):
+    # clean(paths=[fifo]) blocked in open() until a writer came, and Ctrl-C
+    # did not reach Python before then: for ever, with no writer.
+    os.mkfifo(tmp_path / "in.fifo")
+    done = python(
+        f"""
+import signal
+threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+started = time.monotonic()
+try:
+    neardup.clean(paths=["in.fifo"], out_dir="out", memory_limit={memory_limit!r})
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", int(time.monotonic() - started))
+print(sorted(os.listdir(".")))
+""",
+        tmp_path,
+        timeout=20,
+    )
+    assert done.returncode == 0, done.stderr
+    said, left = done.stdout.splitlines()
+    # Sent after 0.5 s, raised within a second or two.
+    assert said.split()[0] == "KeyboardInterrupt" and int(said.split()[1]) <= 2, said
+    assert left == "['in.fifo']", left
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_is_read_once_its_writer_comes(tmp_path, cli):
+    # The FIFO is opened without waiting, then waited on: a writer that comes
+    # later is read to its end (the package and the CLI), and one that comes
+    # and goes without a byte is an empty input.
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    lines = "".join(json.dumps(r) + "\n" for r in RECORDS[:3] + RECORDS[:1])
+
+    def write(text, delay):
+        time.sleep(delay)
+        with open(fifo, "w") as f:
+            f.write(text)
+
+    import threading
+    import time
+
+    for text in (lines, ""):
+        writer = threading.Thread(target=write, args=(text, 0.3))
+        writer.start()
+        result = neardup.clean(paths=[fifo])
+        writer.join()
+        assert [r["id"] for r in result.records or []] == (["0", "1", "2"] if text else [])
+    writer = threading.Thread(target=write, args=(lines, 0.3))
+    writer.start()
+    done = cli.run("scan", fifo, "--json", "-q")
+    writer.join()
+    assert json.loads(done.stdout)["summary"]["dropped_documents"] == 1
