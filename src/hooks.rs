@@ -1,10 +1,10 @@
 //! What the caller of a run (the Python package) asks of the engine's lowest
-//! layers, which have no [`crate::progress::Progress`] in reach: where the
+//! layers, which have no `Progress` in reach: where the
 //! lines they would print on standard error go (the index lock's "waiting"
 //! line, told in the run's messages rather than on a notebook's stderr), and
 //! whether a wait that only the caller can end (a FIFO with no writer) should
 //! stop. Set on the thread that starts a run ([`Scope`]) and taken by the
-//! threads of its pool ([`crate::targets::joining_this_run`]); a run of the
+//! threads of its pool (`targets::joining_this_run`); a run of the
 //! binary has none, and prints and waits as before.
 
 use std::cell::RefCell;
@@ -72,33 +72,4 @@ pub(crate) fn say(line: std::fmt::Arguments<'_>) -> bool {
 #[must_use]
 pub fn stopped() -> bool {
     current().is_some_and(|hooks| (hooks.stop)())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Mutex;
-
-    #[test]
-    fn a_scope_takes_the_lines_and_gives_back_the_outer_hooks() {
-        let said = Arc::new(Mutex::new(Vec::new()));
-        assert!(!say(format_args!("nobody hears this")));
-        {
-            let to = Arc::clone(&said);
-            let _scope = Scope::enter(Hooks {
-                say: Box::new(move |line| to.lock().unwrap().push(line.to_owned())),
-                stop: Box::new(|| true),
-            });
-            crate::error::eprint_line(format_args!("neardup: {} waits", "x"));
-            assert!(stopped());
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .start_handler(crate::targets::joining_this_run())
-                .build()
-                .unwrap();
-            pool.install(|| crate::error::eprint_line(format_args!("from the pool")));
-        }
-        assert!(!stopped());
-        assert_eq!(*said.lock().unwrap(), ["neardup: x waits", "from the pool"]);
-    }
 }

@@ -159,4 +159,27 @@ mod tests {
         assert!(a.is_dir() && !b.exists());
         forget_created(&a);
     }
+
+    #[test]
+    fn a_scope_takes_the_lines_and_gives_back_the_outer_hooks() {
+        let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        assert!(!crate::hooks::stopped());
+        {
+            let to = std::sync::Arc::clone(&said);
+            let _scope = crate::hooks::Scope::enter(crate::hooks::Hooks {
+                say: Box::new(move |line| to.lock().unwrap().push(line.to_owned())),
+                stop: Box::new(|| true),
+            });
+            crate::error::eprint_line(format_args!("neardup: {} waits", "x"));
+            assert!(crate::hooks::stopped());
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .start_handler(joining_this_run())
+                .build()
+                .unwrap();
+            pool.install(|| crate::error::eprint_line(format_args!("from the pool")));
+        }
+        assert!(!crate::hooks::stopped());
+        assert_eq!(*said.lock().unwrap(), ["neardup: x waits", "from the pool"]);
+    }
 }
