@@ -417,7 +417,6 @@ impl Options<'_> {
         if !bool_ok && value.is_instance_of::<pyo3::types::PyBool>() {
             return Err(wrong_type(name, what, &value));
         }
-        not_text(name, &value)?;
         // The value itself too (shortened): `-1` for a count is an int, and
         // "got int" alone would not say what is wrong.
         value
@@ -443,7 +442,13 @@ impl Options<'_> {
             .unwrap_or(default))
     }
 
+    /// A string option; one that is not text (a lone surrogate) is refused
+    /// by name. (Paths are not: a name that is not UTF-8 comes from Python
+    /// with its bytes as surrogates, and is taken as those bytes.)
     fn string(&self, name: &str) -> PyResult<Option<String>> {
+        if let Some(value) = self.given.get_item(name)? {
+            not_text(name, &value)?;
+        }
         self.take(name, "a string")
     }
 
@@ -582,9 +587,13 @@ fn config(options: &Options<'_>) -> PyResult<Config> {
             not_text("glob", &one)?;
             vec![one.extract()?]
         }
-        _ => options
-            .take("glob", "a list of patterns")?
-            .unwrap_or_default(),
+        Some(list) => {
+            not_text("glob", &list)?;
+            options
+                .take("glob", "a list of patterns")?
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
     };
     let keep = match options.string("keep")? {
         Some(keep) => Keep::parse(&keep).map_err(|e| usage(&e))?,

@@ -505,7 +505,10 @@ def test_a_count_of_another_integer_type_is_taken():
     taken = neardup.scan(RECORDS, threads=Count(1), min_words=Count(6), seed=Count(42))
     assert taken.report == neardup.scan(RECORDS, threads=1, min_words=6, seed=42).report
     numpy = pytest.importorskip("numpy")
-    assert neardup.scan(RECORDS, threads=numpy.int64(1)).report == taken.report
+    assert (
+        neardup.scan(RECORDS, threads=numpy.int64(1), min_words=numpy.uint8(6)).report
+        == taken.report
+    )
     assert neardup.check(RECORDS, max_dup_docs=numpy.float64(0.5)).passed
 
 
@@ -526,6 +529,16 @@ def test_an_option_that_is_not_text_is_named(options, says):
     if "name" in options:
         with pytest.raises(neardup.NeardupError, match=says):
             neardup.clean_stream([RECORDS], **options)
+
+
+def test_a_path_option_that_is_not_utf8_is_still_a_path(tmp_path):
+    # A file name that is not UTF-8 comes from Python with its bytes as
+    # surrogates; unlike a string option, a path takes them as those bytes.
+    index = str(tmp_path / os.fsdecode(b"i\xff.ndx"))
+    neardup.Index.build(index, RECORDS[:5])
+    result = neardup.scan(RECORDS, index=index, tmp_dir=str(tmp_path / os.fsdecode(b"t\xfe")))
+    assert result.report["summary"]["dropped_documents"] == 5
+    assert os.fsencode(os.path.basename(index)) in os.listdir(os.fsencode(tmp_path))
 
 
 def test_arrow_timestamps_are_read_as_the_cli_reads_parquet(cli, tmp_path):
