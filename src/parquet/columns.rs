@@ -268,7 +268,7 @@ pub(super) fn json_value(
 }
 
 /// A timestamp `nanos` nanoseconds from the Unix epoch as a Parquet input's
-/// timestamp column is read (see [`time_value`]): `2024-05-01T09:30:00Z` for
+/// timestamp column is read (see `time_value`): `2024-05-01T09:30:00Z` for
 /// an instant (`zoned`: a column with a time zone), `2024-05-01T09:30:00` for
 /// a time without one, the fraction of a second given to the nanosecond and
 /// no further than it needs (`.5`, `.000000001`). The Python package writes
