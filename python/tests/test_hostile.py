@@ -609,6 +609,36 @@ print(sorted(os.listdir(".")))
     assert left == "['in.fifo']", left
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="flock")
+def test_ctrl_c_while_another_run_holds_the_index_raises_at_once(tmp_path):
+    # An update waited for the index's lock in a blocking flock, and Ctrl-C
+    # did not reach Python until the other run let go of it.
+    done = python(
+        """
+import fcntl, hashlib, signal
+neardup.Index.build("i.ndx", RECORDS[:10])
+before = hashlib.sha256(open("i.ndx", "rb").read()).hexdigest()
+holder = open("i.ndx.lock", "a")
+fcntl.flock(holder, fcntl.LOCK_EX)
+threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+started = time.monotonic()
+try:
+    neardup.Index("i.ndx").update(RECORDS[10:])
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", int(time.monotonic() - started))
+after = hashlib.sha256(open("i.ndx", "rb").read()).hexdigest()
+print(before == after, neardup.Index("i.ndx").documents)
+""",
+        tmp_path,
+        timeout=20,
+    )
+    assert done.returncode == 0, done.stderr
+    said, index = done.stdout.splitlines()
+    # Sent after 0.5 s, raised within a second or two.
+    assert said.split()[0] == "KeyboardInterrupt" and int(said.split()[1]) <= 2, said
+    assert index == "True 10", index
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
 def test_a_fifo_is_read_once_its_writer_comes(tmp_path, cli):
     # The FIFO is opened without waiting, then waited on: a writer that comes

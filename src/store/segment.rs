@@ -265,7 +265,7 @@ pub fn lock(path: &Path) -> Result<Lock> {
                     ));
                     said = true;
                 }
-                if let Err(e) = taken.file.lock() {
+                if let Err(e) = wait_for_lock(&taken.file) {
                     taken.keep();
                     return Err(Error::io(&lock, e));
                 }
@@ -284,6 +284,35 @@ pub fn lock(path: &Path) -> Result<Lock> {
         // Temporary files of runs that died beside the index go now.
         crate::targets::sweep(dir);
         return Ok(taken);
+    }
+}
+
+/// Waits for another run to let go of the index's lock: blocking, or, for a
+/// run whose caller can stop it ([`crate::hooks`]: Ctrl-C in Python), in
+/// slices of 100 ms between which it gives up when asked to (a blocking
+/// wait kept Ctrl-C from Python until the other run ended).
+///
+/// # Errors
+/// What locking says, or [`std::io::ErrorKind::Interrupted`] when the run
+/// was asked to stop while it waited.
+fn wait_for_lock(file: &std::fs::File) -> std::io::Result<()> {
+    if crate::hooks::current().is_none() {
+        return file.lock();
+    }
+    loop {
+        if crate::hooks::stopped() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "stopped while waiting for another neardup run to finish with the index",
+            ));
+        }
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
     }
 }
 
