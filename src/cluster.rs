@@ -544,7 +544,19 @@ pub fn cluster_after(
     (history, ceiling): (Option<&dyn Prior>, Option<crate::memory::Ceiling>),
 ) -> Option<DocLevel> {
     let base = history.map_or(0, Prior::documents);
-    let pairs = candidate_pairs_after(&keys, candidates.tables(), base, history, ceiling)?;
+    let stored = history.and_then(|h| few::few_stored(h, sketches));
+    let few = stored
+        .as_deref()
+        .map(|docs| few::few_buckets(docs, candidates, config.seed));
+    let pairs = candidate_pairs_after(
+        &keys,
+        candidates.tables(),
+        base,
+        (history, few.as_ref()),
+        ceiling,
+    )?;
+    drop(few);
+    drop(stored);
     drop(keys);
     let level = cluster_pairs(pairs, sketches, config, sizes, keep_values, history);
     Some(level)

@@ -45,7 +45,7 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
             w,
             "{}: neardup index, format version {}, {} bytes",
             neardup::escape::line_start(&neardup::escape::shown_path(&args.path)),
-            store::FORMAT_VERSION,
+            index.format_version(),
             report::thousands(usize::try_from(index.file_len()).unwrap_or(usize::MAX))
         )?;
         for (name, n) in counts {

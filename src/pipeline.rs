@@ -83,6 +83,11 @@ pub struct StoredItems {
     pub keys_of: Vec<usize>,
     /// Per document: its shingles, when it is a representative.
     pub doc_shingles: Vec<Option<Vec<u64>>>,
+    /// Per document whose keys are its own: its shingles (marks cleared),
+    /// when it has few and they give back its band keys exactly
+    /// (`cluster::few::few_set`); empty otherwise. Stored instead
+    /// of its band records.
+    pub few_sets: Vec<Vec<u64>>,
     /// Shingles of the blocks that were indexed as first copies (others empty).
     pub block_shingles: Vec<Vec<u64>>,
     /// Exact keys this run added.
@@ -730,6 +735,20 @@ pub(crate) fn analyze_chunk(
             .iter_mut()
             .map(|d| std::mem::take(&mut d.keys))
             .collect();
+        added.few_sets = match &candidates {
+            Some(c) => doc_sketches
+                .par_iter()
+                .enumerate()
+                .map(|(d, s)| {
+                    if keys_of[d] == d {
+                        crate::cluster::few::few_set(&s.shingles, &added.doc_keys[d], c, config)
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         added.keys_of = keys_of;
         added.doc_shingles = doc_sketches
             .into_iter()

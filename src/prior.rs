@@ -151,6 +151,14 @@ pub trait Prior: Send + Sync {
     /// The stored documents of many LSH buckets (table, key), added to
     /// `found` as (table, key, document), in no set order.
     fn buckets(&self, queries: &[(u32, u64)], found: &mut Vec<(u32, u64, u32)>);
+    /// Whether any document of few shingles is stored without band records
+    /// (see [`Prior::few_docs`]).
+    fn has_few(&self) -> bool;
+    /// The stored documents of few shingles that hold any of `shingles`
+    /// (ascending, no repeats, marks cleared), each with its shingles,
+    /// ascending by document. They have no band records: their band keys
+    /// are made from these sets.
+    fn few_docs(&self, shingles: &[u64]) -> Vec<(u32, Vec<u64>)>;
     /// Look-ups for a caller that makes many (see [`Looker`]).
     fn looker(&self) -> Box<dyn Looker + '_>;
 }

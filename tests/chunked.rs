@@ -971,9 +971,10 @@ fn an_index_holds_one_bucket_entry_for_a_record_of_one_shingle() {
     let d = dir.path();
     let records = as_records;
     let short: Vec<String> = (0..200).map(|i| format!("short{i} record")).collect();
+    // (Of 30 words: one of 20, 16 shingles, is stored by its shingles.)
     let long: Vec<String> = (0..10)
         .map(|i| {
-            (0..20)
+            (0..30)
                 .map(|k| format!("w{i}k{k}"))
                 .collect::<Vec<_>>()
                 .join(" ")

@@ -769,7 +769,7 @@ fn index_stats_tell_items_parameters_size_and_age() {
         "{text}"
     );
     for needle in [
-        "idx: neardup index, format version 1,",
+        "idx: neardup index, format version 2,",
         "created ",
         "ago), 1 run",
         "built with         --bands 120 ",

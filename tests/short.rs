@@ -417,3 +417,243 @@ fn short_records_from_standard_input_are_counted_first_in_chunks_too() {
         assert_eq!(report["inputs"][0]["path"], "<stdin>");
     }
 }
+
+/// Writes 20,000 six-word records, 30 copies of one short record among
+/// them, as `short.jsonl` (returning its bytes), and a later batch of their
+/// copies, near copies and a new record as `later.jsonl`.
+fn short_records_and_a_later_batch(d: &std::path::Path) -> u64 {
+    use std::fmt::Write;
+    let record = |i: usize| {
+        (0..6)
+            .map(|k| format!("w{i}x{k}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut text = String::new();
+    for i in 0..20_000 {
+        writeln!(text, "{{\"id\":\"d{i}\",\"text\":\"{}\"}}", record(i)).unwrap();
+        if i == 500 {
+            for c in 0..30 {
+                writeln!(
+                    text,
+                    "{{\"id\":\"flood{c}\",\"text\":\"a flood of the same short record\"}}"
+                )
+                .unwrap();
+            }
+        }
+    }
+    std::fs::write(d.join("short.jsonl"), &text).unwrap();
+    let later = [
+        ("exact7", record(7)),
+        ("near11", format!("{} extra", record(11))),
+        ("flood", "a flood of the same short record".to_owned()),
+        (
+            "floodnear",
+            "a flood of the same short record again".to_owned(),
+        ),
+        ("new", "entirely new words here for once".to_owned()),
+    ];
+    let mut text2 = String::new();
+    for (id, t) in later {
+        writeln!(text2, "{{\"id\":\"{id}\",\"text\":\"{t}\"}}").unwrap();
+    }
+    std::fs::write(d.join("later.jsonl"), text2).unwrap();
+    text.len() as u64
+}
+
+/// The later documents of a report's clusters, by id, with the id of
+/// their cluster's representative.
+fn later_members(report: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for c in report["near_duplicates"]["cluster_list"]
+        .as_array()
+        .unwrap()
+    {
+        let rep = c["representative"]["id"].as_str().unwrap();
+        for m in c["members"].as_array().unwrap() {
+            if m["document"]["path"] == "later.jsonl" {
+                let id = m["document"]["id"].as_str().unwrap();
+                out.push((id.to_owned(), rep.to_owned()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn an_index_of_short_records_is_about_as_small_as_they_are() {
+    // Each record held 128 band records (2.3 KB) for a record of 80 bytes:
+    // an index 26 times its input. Now their shingles stand for them.
+    let dir = tempdir();
+    let d = dir.path();
+    let input = short_records_and_a_later_batch(d);
+    for extra in [&[][..], &["--memory-limit", "64M"][..]] {
+        let mut args = vec!["index", "build", "-q", "short.jsonl", "-o", "short.ndx"];
+        args.extend_from_slice(extra);
+        let out = run(d, &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        let bytes = std::fs::metadata(d.join("short.ndx")).unwrap().len();
+        assert!(
+            bytes < 4 * input,
+            "{extra:?}: index {bytes} bytes, input {input}"
+        );
+        // The later batch's copies are found against it: an exact and a
+        // near copy of a record, and of the flooded record (whose first
+        // copy stands for all).
+        for threads in ["1", "2"] {
+            let out = run(
+                d,
+                &[
+                    "scan",
+                    "--json",
+                    "--threads",
+                    threads,
+                    "--index",
+                    "short.ndx",
+                    "later.jsonl",
+                ],
+            );
+            assert_eq!(out.code, 0, "{out:?}");
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+            assert_eq!(
+                later_members(&report),
+                [
+                    pair("exact7", "d7"),
+                    pair("flood", "flood0"),
+                    pair("floodnear", "flood0"),
+                    pair("near11", "d11"),
+                ],
+                "{extra:?} {threads}"
+            );
+        }
+    }
+}
+
+/// Sets the format version of the index at `path` and signs its header
+/// again (the header's checksum covers the version).
+fn set_format_version(path: &std::path::Path, version: u32) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[8..12].copy_from_slice(&version.to_le_bytes());
+    let at = |i: usize| {
+        usize::try_from(u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap())).unwrap()
+    };
+    let (table_at, table_len, sums_at) = (at(24), at(32), at(40));
+    let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+    hasher.update(&bytes[..56]);
+    hasher.update(&bytes[sums_at..table_at]);
+    hasher.update(&bytes[table_at..table_at + table_len]);
+    let sum = hasher.digest().to_le_bytes();
+    bytes[56..64].copy_from_slice(&sum);
+    std::fs::write(path, &bytes).unwrap();
+}
+
+#[test]
+fn an_index_of_another_format_version_is_refused_by_name() {
+    // A version this build does not know (a later neardup's): the index is
+    // named, the remedy given, and an update leaves it as it was.
+    let dir = tempdir();
+    let d = dir.path();
+    short_records_and_a_later_batch(d);
+    let out = run(d, &["index", "build", "-q", "later.jsonl", "-o", "new.ndx"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        &std::fs::read(d.join("new.ndx")).unwrap()[8..12],
+        &2u32.to_le_bytes()
+    );
+    set_format_version(&d.join("new.ndx"), 3);
+    let bytes = std::fs::read(d.join("new.ndx")).unwrap();
+    for args in [
+        &["scan", "--index", "new.ndx", "later.jsonl"][..],
+        &["scan", "--index", "new.ndx", "--update", "later.jsonl"][..],
+        &["index", "stats", "new.ndx"][..],
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains("new.ndx")
+                && out
+                    .stderr
+                    .contains("index format version 3, this neardup reads versions 1 to 2")
+                && out.stderr.contains("rebuild it with `neardup index build`"),
+            "{args:?}: {out:?}"
+        );
+        assert_eq!(std::fs::read(d.join("new.ndx")).unwrap(), bytes);
+    }
+}
+
+/// An index of format version 1 (every document with its band records; no
+/// sections for documents of few shingles) is still read, as version 2
+/// with those sections empty, and an update writes it back as version 2.
+/// (Made here as an index of long documents, which puts nothing in those
+/// sections, with its version set to 1.)
+#[test]
+fn an_index_of_format_version_1_is_still_read() {
+    use std::fmt::Write;
+    let dir = tempdir();
+    let d = dir.path();
+    let doc = |i: usize| {
+        (0..40)
+            .map(|k| format!("w{i}y{k}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (mut first, mut later) = (String::new(), String::new());
+    for i in 0..200 {
+        writeln!(first, "{{\"id\":\"d{i}\",\"text\":\"{}\"}}", doc(i)).unwrap();
+    }
+    for i in [3, 50, 199, 1000] {
+        writeln!(
+            later,
+            "{{\"id\":\"l{i}\",\"text\":\"{} and more\"}}",
+            doc(i)
+        )
+        .unwrap();
+    }
+    std::fs::write(d.join("first.jsonl"), first).unwrap();
+    std::fs::write(d.join("later.jsonl"), later).unwrap();
+    let out = run(d, &["index", "build", "-q", "first.jsonl", "-o", "v2.ndx"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    std::fs::copy(d.join("v2.ndx"), d.join("v1.ndx")).unwrap();
+    set_format_version(&d.join("v1.ndx"), 1);
+    let stats = run(d, &["index", "stats", "v1.ndx"]);
+    assert!(
+        stats
+            .stdout
+            .starts_with(b"v1.ndx: neardup index, format version 1,"),
+        "{stats:?}"
+    );
+    let clean = |index: &str| {
+        let out = run(d, &["clean", "-q", "--index", index, "later.jsonl"]);
+        assert_eq!(out.code, 0, "{index}: {out:?}");
+        out.stdout
+    };
+    let kept = clean("v1.ndx");
+    assert_eq!(kept, clean("v2.ndx"));
+    // The three copies of indexed documents are dropped; the new one kept.
+    assert_eq!(
+        kept.iter().filter(|&&b| b == b'\n').count(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&kept)
+    );
+    let out = run(
+        d,
+        &["scan", "-q", "--index", "v1.ndx", "--update", "later.jsonl"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        &std::fs::read(d.join("v1.ndx")).unwrap()[8..12],
+        &2u32.to_le_bytes()
+    );
+    let stats = run(d, &["index", "stats", "--json", "v1.ndx"]);
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(
+        (
+            stats["format_version"].as_u64(),
+            stats["documents"].as_u64()
+        ),
+        (Some(2), Some(204))
+    );
+}

@@ -4,7 +4,9 @@
 
 use super::{Candidates, DocSketch, HEAD};
 use crate::config::{Config, Level};
+use crate::index::FewStored;
 use crate::memory::Ceiling;
+use crate::prior::Prior;
 use rayon::prelude::*;
 
 /// Most shingles a document has for [`few_shingles`].
@@ -200,4 +202,74 @@ fn shared_shingles<'s>(
 /// times ordinary text's time a megabyte, and 256 MiB for 10 MB).
 pub(crate) fn keeps_words(level: Level, history: bool, stores: bool) -> bool {
     level != Level::Blocks && !history && !stores
+}
+
+/// The shingles (marks cleared, ascending) an index stores for a document
+/// instead of its band records (see the module doc of `store`): those of a
+/// document of at most [`FEW`] distinct shingles under MinHash, when they
+/// give back its band keys `keys` exactly (they do unless, under
+/// containment, its head keys were made of fewer shingles than it has);
+/// empty for any other document, whose band records are stored.
+pub(crate) fn few_set(
+    shingles: &[u64],
+    keys: &[u64],
+    candidates: &Candidates,
+    config: &Config,
+) -> Vec<u64> {
+    if !matches!(candidates, Candidates::Minhash { .. })
+        || shingles.is_empty()
+        || shingles.len() > FEW
+        || keys.len() != candidates.tables()
+    {
+        return Vec::new();
+    }
+    let mut set: Vec<u64> = shingles.iter().map(|&s| s & !HEAD).collect();
+    set.sort_unstable();
+    set.dedup();
+    if keys_of_set(&set, candidates, config.seed) == keys {
+        set
+    } else {
+        Vec::new()
+    }
+}
+
+/// The band keys of a document of few shingles from its stored set.
+fn keys_of_set(set: &[u64], candidates: &Candidates, seed: u64) -> Vec<u64> {
+    candidates.keys_only(set.iter().copied(), seed).keys
+}
+
+/// The index's documents of few shingles that may share a bucket with a
+/// document of this run (`sketches`: their shingle sets): those holding
+/// one of this run's shingles. Each slot of such a document's signature
+/// holds the hash of one of its shingles, so its band key in a table is
+/// another document's only if that one holds the band's shingles: one
+/// sharing none of them with any document of this run is in none of its
+/// buckets. `None` when the index holds no such document.
+pub(crate) fn few_stored(
+    history: &dyn Prior,
+    sketches: &[DocSketch],
+) -> Option<Vec<(u32, Vec<u64>)>> {
+    if !history.has_few() {
+        return None;
+    }
+    let mut shingles: Vec<u64> = sketches
+        .iter()
+        .flat_map(|s| s.shingles.iter().map(|&h| h & !HEAD))
+        .collect();
+    shingles.par_sort_unstable();
+    shingles.dedup();
+    Some(history.few_docs(&shingles))
+}
+
+/// [`few_stored`] with the means of making their band keys, for
+/// [`crate::index::candidate_pairs_after`].
+pub(crate) fn few_buckets<'a>(
+    docs: &'a [(u32, Vec<u64>)],
+    candidates: &'a Candidates,
+    seed: u64,
+) -> FewStored<'a> {
+    FewStored {
+        docs,
+        keys: Box::new(move |set: &[u64]| keys_of_set(set, candidates, seed)),
+    }
 }

@@ -41,7 +41,7 @@ pub fn candidate_pairs_within(
     tables: usize,
     ceiling: Option<crate::memory::Ceiling>,
 ) -> Option<Vec<(u32, u32)>> {
-    candidate_pairs_after(keys, tables, 0, None, ceiling)
+    candidate_pairs_after(keys, tables, 0, (None, None), ceiling)
 }
 
 /// The candidate pairs of one bucket whose `members` are in input order, the
@@ -59,6 +59,20 @@ pub fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
     }
 }
 
+/// The index's documents stored without band records (of few shingles:
+/// see the module doc of `store`) that may share a bucket with a document
+/// of the run, each with its shingles, and how their band keys are made
+/// of them.
+pub struct FewStored<'a> {
+    /// (document, its shingles), ascending by document.
+    pub docs: &'a [(u32, Vec<u64>)],
+    /// The band keys of a set of shingles, one a table.
+    pub keys: KeysOfSet<'a>,
+}
+
+/// How the band keys of a set of shingles are made (see [`FewStored`]).
+pub type KeysOfSet<'a> = Box<dyn Fn(&[u64]) -> Vec<u64> + Sync + 'a>;
+
 /// [`candidate_pairs`] for documents numbered from `base` on, after the
 /// documents of an index: each bucket starts with the index's members of it
 /// (which are all a later document is ever paired with), so the pairs are
@@ -67,6 +81,12 @@ pub fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
 /// A document with a single key (of a single shingle: its key in every
 /// table holds the same documents, its copies) is in the first table only,
 /// which gives the pairs of all of them.
+///
+/// The index's documents without band records (`few`) are in the buckets
+/// their keys, made now, ask for: with the index's bucket records, each
+/// bucket's first [`BUCKET_FIRST`] and last [`BUCKET_RECENT`] stored
+/// members are those of an index that held every band record (a bucket's
+/// pairs depend on no others).
 ///
 /// `None` when the process's memory passes `ceiling` (checked as each
 /// table's pairs are added, the walk's growth: see
@@ -77,7 +97,7 @@ pub fn candidate_pairs_after(
     keys: &[&[u64]],
     tables: usize,
     base: usize,
-    history: Option<&dyn crate::prior::Prior>,
+    (history, few): (Option<&dyn crate::prior::Prior>, Option<&FewStored<'_>>),
     ceiling: Option<crate::memory::Ceiling>,
 ) -> Option<Vec<(u32, u32)>> {
     let passed = || ceiling.is_some_and(crate::memory::Ceiling::passed);
@@ -137,10 +157,31 @@ pub fn candidate_pairs_after(
                 }
                 h.buckets(&queries, &mut found);
             }
+            if let Some(few) = few {
+                // Their keys asked for, a bucket record each.
+                let more: Vec<(u32, u64, u32)> = few
+                    .docs
+                    .par_iter()
+                    .flat_map_iter(|(d, set)| {
+                        let made = (few.keys)(set);
+                        let asked = |t: usize, k: &u64| {
+                            made.len() == tables && distinct[t].binary_search(k).is_ok()
+                        };
+                        made.iter()
+                            .enumerate()
+                            .filter(|&(t, k)| asked(t, k))
+                            .map(|(t, &k)| (u32::try_from(t).expect("few tables"), k, *d))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                found.extend(more);
+            }
             drop(distinct);
             // By table and key, each bucket's members ascending (as
-            // `Prior::buckets` gives them).
+            // `Prior::buckets` gives them), its first and last ones kept.
             found.sort_unstable();
+            found.dedup();
+            trim_buckets(&mut found);
             found.shrink_to_fit();
             Some(Some(found))
         }
@@ -329,6 +370,26 @@ pub fn candidate_pairs_after(
     Some(all)
 }
 
+/// Keeps, of each bucket's stored members in `found` ((table, key,
+/// document), sorted), the first [`BUCKET_FIRST`] and last
+/// [`BUCKET_RECENT`]: all its pairs are made with.
+fn trim_buckets(found: &mut Vec<(u32, u64, u32)>) {
+    let mut at = 0;
+    let mut kept = 0;
+    while at < found.len() {
+        let bucket = (found[at].0, found[at].1);
+        let len = found[at..].partition_point(|&(t, k, _)| (t, k) == bucket);
+        for i in 0..len {
+            if i < BUCKET_FIRST || i + BUCKET_RECENT >= len {
+                found[kept] = found[at + i];
+                kept += 1;
+            }
+        }
+        at += len;
+    }
+    found.truncate(kept);
+}
+
 /// Parts of the union of [`candidate_pairs_after`], by the later document.
 const UNION_PARTS: usize = 16;
 
@@ -465,6 +526,18 @@ pub fn single_key_pairs(mut singles: Vec<(u64, u32)>) -> Vec<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_buckets_keep_their_first_and_last_members() {
+        // Bucket (0, 7) of 20 members, (1, 7) of 3.
+        let mut found: Vec<(u32, u64, u32)> = (0..20).map(|d| (0, 7, d)).collect();
+        found.extend((0..3).map(|d| (1, 7, d)));
+        trim_buckets(&mut found);
+        let first: Vec<u32> = found.iter().filter(|f| f.0 == 0).map(|f| f.2).collect();
+        let kept: Vec<u32> = (0..8).chain(12..20).collect();
+        assert_eq!(first, kept);
+        assert_eq!(found.len(), 16 + 3);
+    }
 
     #[test]
     fn pairs_come_from_shared_keys_only() {

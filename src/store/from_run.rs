@@ -105,7 +105,19 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
             .map_or(&[][..], Vec::as_slice);
         // (A document of one shingle has its first table's key only: see
         // `candidate_pairs_after`.)
-        if tables > 0 && (keys.len() == tables || keys.len() == 1) && banded[d] {
+        // A document of few shingles is stored by its shingles, which give
+        // back its band keys (see the module doc of `store`).
+        let few = added
+            .keys_of
+            .get(d)
+            .and_then(|&original| added.few_sets.get(original))
+            .filter(|set| !set.is_empty() && keys.len() == tables);
+        if let (Some(set), true) = (few, banded[d]) {
+            for &shingle in set {
+                delta.few.push((shingle, global));
+                delta.few_sets.push((global, shingle));
+            }
+        } else if tables > 0 && (keys.len() == tables || keys.len() == 1) && banded[d] {
             for (t, &key) in keys.iter().enumerate() {
                 delta.bands.push((key, id32(t), global));
             }

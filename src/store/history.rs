@@ -263,6 +263,36 @@ impl Prior for History {
         });
     }
 
+    fn has_few(&self) -> bool {
+        self.segments.iter().any(|s| s.count("few_sets") > 0)
+    }
+
+    /// Looked up segment by segment in shingle order (see
+    /// [`History::prior_postings`]); the sets read in document order.
+    fn few_docs(&self, shingles: &[u64]) -> Vec<(u32, Vec<u64>)> {
+        let mut docs: Vec<u32> = Vec::new();
+        for s in &self.segments {
+            if s.count("few") == 0 {
+                continue;
+            }
+            let mut r = s.walker();
+            for &shingle in shingles {
+                r.few_holders(shingle, &mut docs);
+            }
+        }
+        docs.sort_unstable();
+        docs.dedup();
+        let mut readers: Vec<Option<super::segment::Reader<'_>>> =
+            self.segments.iter().map(|_| None).collect();
+        docs.into_iter()
+            .map(|d| {
+                let segment = self.segment_of_doc(d as usize);
+                let r = readers[segment].get_or_insert_with(|| self.segments[segment].walker());
+                (d, r.few_set(d))
+            })
+            .collect()
+    }
+
     fn looker(&self) -> Box<dyn Looker + '_> {
         Box::new(HistoryLooker {
             history: self,

@@ -15,9 +15,20 @@
 //!   is chosen among the first copy and the most recent ones);
 //! - per LSH band or SimHash table key, the first and last documents in its
 //!   bucket ([`BUCKET_FIRST`] + [`BUCKET_RECENT`]: all a later document is ever
-//!   paired with).
+//!   paired with), for every document but those of few shingles;
+//! - per document of few shingles (MinHash, at most 16 shingles, whose
+//!   band keys its shingle set gives back exactly): its shingles, both by
+//!   shingle (`few`: shingle, document) and by document (`few_sets`:
+//!   document, shingle), instead of its band records. Every slot of its
+//!   MinHash signature holds the hash of one of its shingles, so it shares
+//!   a bucket only with a document that holds the shingles of that band's
+//!   slots: a later document looks up its own shingles in `few`, makes the
+//!   band keys of the documents found from their sets and takes those it
+//!   asks for as their bucket records (see `crate::cluster::few_buckets`).
+//!   300,000 six-word records held 128 band records each (690 MB).
 //!
-//! # File format (version 1)
+//! # File format (version 2; version 1 is read as version 2 without the
+//! sections of documents of few shingles)
 //!
 //! All integers little-endian. A 64-byte header at offset 0:
 //!
@@ -36,6 +47,11 @@
 //! table and the chunk checksums (0.2% of the file) and checks them; a data
 //! chunk is checked against its checksum the first time a look-up touches it,
 //! so a look-up never reads the index whole and never trusts a flipped byte.
+//!
+//! Version 2 added the sections `few` (12-byte records: shingle u64,
+//! document u32; sorted, with a directory) and `few_sets` (12-byte records:
+//! document u32, shingle u64; sorted); an index of version 1 is refused, to
+//! be rebuilt.
 //!
 //! Updates write a new file beside the old one, fsync it and rename it over the
 //! old one, holding an exclusive lock on `PATH.lock`; readers hold a shared
@@ -66,8 +82,13 @@ pub use crate::prior::{
 };
 
 const MAGIC: &[u8; 8] = crate::input::INDEX_MAGIC;
-/// The format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build reads: version 1 is version 2
+/// without the sections of documents of few shingles (each document held
+/// its band records), so it is read as one whose sections are empty; an
+/// update writes it back as version 2.
+pub const OLDEST_READ: u32 = 1;
 const HEADER_LEN: usize = 64;
 const CHUNK: usize = 4096;
 const DATA_START: u64 = CHUNK as u64;
@@ -81,6 +102,7 @@ const EXACT_LEN: usize = 32;
 const POSTING_LEN: usize = 8;
 const MEMBER_LEN: usize = 8;
 const BAND_LEN: usize = 16;
+const FEW_LEN: usize = 12;
 
 /// Every setting that changes what the index holds. An index is only used
 /// with the settings it was built with: anything else would be a silently
@@ -297,7 +319,7 @@ pub fn stats_json(index: &Segment, path: &std::path::Path, verified: bool) -> se
     let meta = index.meta();
     let mut value = serde_json::json!({
         "path": path.display().to_string(),
-        "format_version": FORMAT_VERSION,
+        "format_version": index.format_version(),
         "bytes": index.file_len(),
         "created": meta.created,
         "updated": meta.updated,
@@ -314,7 +336,7 @@ pub fn stats_json(index: &Segment, path: &std::path::Path, verified: bool) -> se
 /// The count of each kind of record an index holds, by the names
 /// `index stats` gives them.
 #[must_use]
-pub fn stats_counts(index: &Segment) -> [(&'static str, usize); 8] {
+pub fn stats_counts(index: &Segment) -> [(&'static str, usize); 9] {
     [
         ("documents", index.documents()),
         ("blocks", index.blocks()),
@@ -324,6 +346,7 @@ pub fn stats_counts(index: &Segment) -> [(&'static str, usize); 8] {
         ("bucket_entries", index.count("bands")),
         ("block_shingles", index.count("block_shingles")),
         ("document_shingles", index.count("doc_shingles")),
+        ("short_doc_shingles", index.count("few_sets")),
     ]
 }
 

@@ -3,7 +3,8 @@
 
 use super::segment::{u32_at, u64_at, Segment, LOOKER_WINDOWS, WINDOW, WINDOWS};
 use super::{
-    SectionEntry, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DOC_LEN, EXACT_LEN, MEMBER_LEN, POSTING_LEN,
+    SectionEntry, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DOC_LEN, EXACT_LEN, FEW_LEN, MEMBER_LEN,
+    POSTING_LEN,
 };
 use crate::prior::{BlockRecord, DocRecord, ExactRecord};
 
@@ -311,6 +312,34 @@ impl Reader<'_> {
                 Some(b) if u32_at(b, 0) == cluster => {
                     out.push(seg.id(u32_at(b, 4), seg.block_end_id(), "block"));
                 }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// Appends the documents of few shingles that hold `shingle`
+    /// (ascending).
+    pub fn few_holders(&mut self, shingle: u64, out: &mut Vec<u32>) {
+        let seg = self.seg;
+        let records = self.bucket_records(seg.hot.few, FEW_LEN, shingle);
+        for b in records.chunks_exact(FEW_LEN) {
+            if u64_at(b, 0) == shingle {
+                out.push(seg.id(u32_at(b, 8), seg.doc_end_id(), "document"));
+            }
+        }
+    }
+
+    /// The shingles of document `d` of few shingles (empty for another),
+    /// ascending.
+    #[must_use]
+    pub fn few_set(&mut self, d: u32) -> Vec<u64> {
+        let n = self.seg.count("few_sets");
+        let at = self.lower_bound("few_sets", FEW_LEN, (0, n), &d, |b| u32_at(b, 0));
+        let mut out = Vec::new();
+        for i in at..n {
+            match self.record("few_sets", FEW_LEN, i) {
+                Some(b) if u32_at(b, 0) == d => out.push(u64_at(b, 4)),
                 _ => break,
             }
         }

@@ -2,9 +2,11 @@
 //! index that copy a document before them join its cluster, as one run over
 //! both indexes would have decided.
 
+use super::segment::Reader;
 use super::write::Delta;
-use super::Segment;
-use crate::config::{Config, Measure, ValueEnum};
+use super::{IndexParams, Segment, BUCKET_FIRST, BUCKET_RECENT};
+use crate::cluster::Candidates;
+use crate::config::{Config, Measure, Method, ValueEnum};
 use std::collections::BTreeMap;
 
 /// The document level of a merge, as one run over both would have it: each
@@ -27,8 +29,17 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
         threshold: params.threshold,
         ..Config::default()
     };
-    let mut buckets = Buckets::of(delta);
+    let candidates = candidates_of(params);
+    let keys_of = |set: &[u64]| {
+        candidates
+            .as_ref()
+            .map(|c| c.keys_only(set.iter().copied(), params.seed).keys)
+            .unwrap_or_default()
+    };
+    let mut buckets = Buckets::of(delta, &keys_of);
     let mut read = a.reader();
+    let mut a_few = a.walker();
+    let a_has_few = a.count("few_sets") > 0;
     let mut found = Vec::new();
     let mut joined: BTreeMap<u32, u32> = BTreeMap::new();
     let own = |delta: &Delta, d: u32| -> Vec<u64> {
@@ -53,9 +64,25 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             continue;
         }
         let mut reps: Vec<usize> = Vec::new();
-        for (table, key, earlier) in buckets.of_next(d) {
+        let mine = buckets.of_next(d);
+        // The documents of few shingles of `a` that hold one of ours, with
+        // their band keys (see `crate::index::candidate_pairs_after`).
+        let few = if a_has_few && !mine.is_empty() {
+            few_of_a(&own(delta, d), (&mut a_few, &mut read), &keys_of)
+        } else {
+            Vec::new()
+        };
+        for (table, key, earlier) in mine {
             found.clear();
             read.bucket(table, key, &mut found);
+            let t = table as usize;
+            found.extend(
+                few.iter()
+                    .filter(|(_, keys)| keys.get(t) == Some(&key))
+                    .map(|&(c, _)| c),
+            );
+            found.sort_unstable();
+            trim(&mut found);
             reps.extend(found.iter().map(|&c| read.doc(c as usize).rep as usize));
             reps.extend(
                 earlier
@@ -96,6 +123,54 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
     }
 }
 
+/// The documents of few shingles of an index that hold one of `shingles`
+/// (sorted), with their band keys (`keys_of` their sets): looked up with
+/// `walk` in shingle order, their sets read with `read`.
+fn few_of_a(
+    shingles: &[u64],
+    (walk, read): (&mut Reader<'_>, &mut Reader<'_>),
+    keys_of: &dyn Fn(&[u64]) -> Vec<u64>,
+) -> Vec<(u32, Vec<u64>)> {
+    let mut holders = Vec::new();
+    for &shingle in shingles {
+        walk.few_holders(shingle & !crate::cluster::HEAD, &mut holders);
+    }
+    holders.sort_unstable();
+    holders.dedup();
+    holders
+        .into_iter()
+        .map(|c| (c, keys_of(&read.few_set(c))))
+        .collect()
+}
+
+/// The candidate generation an index was built with, when it is MinHash
+/// (the band keys of its documents of few shingles are made with it).
+fn candidates_of(params: &IndexParams) -> Option<Candidates> {
+    if params.method != "minhash" {
+        return None;
+    }
+    let config = Config {
+        method: Method::Minhash,
+        seed: params.seed,
+        doc_shingle: params.doc_shingle,
+        num_perm: params.num_perm?,
+        banding: Some((params.bands?, params.rows?)),
+        measure: Measure::from_str(&params.measure, false).ok()?,
+        threshold: params.threshold,
+        ..Config::default()
+    };
+    Some(Candidates::new(&config))
+}
+
+/// Keeps a bucket's first [`BUCKET_FIRST`] and last [`BUCKET_RECENT`]
+/// members (ascending), as an index keeps them.
+fn trim(members: &mut Vec<u32>) {
+    let len = members.len();
+    if len > BUCKET_FIRST + BUCKET_RECENT {
+        members.drain(BUCKET_FIRST..len - BUCKET_RECENT);
+    }
+}
+
 /// A document's place in a bucket: (table, key, document).
 type Entry = (u32, u64, u32);
 
@@ -115,13 +190,35 @@ struct Buckets {
 }
 
 impl Buckets {
-    fn of(delta: &Delta) -> Buckets {
+    /// The buckets of `delta`'s band records and of the band keys its
+    /// documents of few shingles have (`keys_of` their sets), each trimmed
+    /// to its first and last members, as an index holding every band
+    /// record keeps them.
+    fn of(delta: &Delta, keys_of: &dyn Fn(&[u64]) -> Vec<u64>) -> Buckets {
         let mut in_bucket: Vec<Entry> = delta
             .bands
             .iter()
             .map(|&(key, table, d)| (table, key, d))
             .collect();
+        for set in delta.few_sets.chunk_by(|x, y| x.0 == y.0) {
+            let shingles: Vec<u64> = set.iter().map(|&(_, s)| s).collect();
+            for (t, key) in keys_of(&shingles).into_iter().enumerate() {
+                in_bucket.push((u32::try_from(t).unwrap_or(u32::MAX), key, set[0].0));
+            }
+        }
         in_bucket.sort_unstable();
+        let mut kept = Vec::with_capacity(in_bucket.len());
+        for bucket in in_bucket.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+            let len = bucket.len();
+            kept.extend(
+                bucket
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i < BUCKET_FIRST || i + BUCKET_RECENT >= len)
+                    .map(|(_, e)| *e),
+            );
+        }
+        let in_bucket = kept;
         let mut starts: Vec<u32> = Vec::with_capacity(in_bucket.len());
         for (i, &(table, key, _)) in in_bucket.iter().enumerate() {
             let same = i > 0 && (in_bucket[i - 1].0, in_bucket[i - 1].1) == (table, key);

@@ -4,7 +4,7 @@
 
 use super::{
     IndexParams, Meta, SectionEntry, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DATA_START, DOC_LEN,
-    EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN, POSTING_LEN,
+    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN, OLDEST_READ, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use crate::prior::{BlockRecord, DocRecord};
@@ -32,6 +32,7 @@ pub(super) struct Hot {
     pub(super) exact: (SectionEntry, SectionEntry),
     pub(super) postings: (SectionEntry, SectionEntry),
     pub(super) bands: (SectionEntry, SectionEntry),
+    pub(super) few: (SectionEntry, SectionEntry),
 }
 
 impl Hot {
@@ -44,6 +45,7 @@ impl Hot {
             exact: with_dir("exact"),
             postings: with_dir("postings"),
             bands: with_dir("bands"),
+            few: with_dir("few"),
         }
     }
 }
@@ -62,6 +64,8 @@ pub struct Segment {
     pub(super) path: PathBuf,
     pub(super) file: File,
     pub(super) len: usize,
+    /// The format version of the file.
+    pub(super) version: u32,
     pub(super) meta: Meta,
     /// One bit per data chunk: already checked against its checksum.
     pub(super) checked: Vec<AtomicU64>,
@@ -355,11 +359,11 @@ pub(super) fn header(path: &Path, file: &File) -> Result<[u8; HEADER_LEN]> {
         return Err(not_ours());
     }
     let version = u32_at(&header, 8);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READ..=FORMAT_VERSION).contains(&version) {
         return Err(Error::Index {
             path: path.to_owned(),
             message: format!(
-                "index format version {version}, this neardup reads version {FORMAT_VERSION}; rebuild it with `neardup index build`"
+                "index format version {version}, this neardup reads versions {OLDEST_READ} to {FORMAT_VERSION}; rebuild it with `neardup index build`"
             ),
         });
     }
@@ -494,6 +498,7 @@ impl Segment {
             path: path.to_owned(),
             file,
             len: usize::try_from(file_len).unwrap_or(usize::MAX),
+            version: u32_at(bytes, 8),
             meta,
             checked,
             #[cfg(test)]
@@ -524,6 +529,8 @@ impl Segment {
             ("postings", POSTING_LEN),
             ("members", MEMBER_LEN),
             ("bands", BAND_LEN),
+            ("few", FEW_LEN),
+            ("few_sets", FEW_LEN),
             ("block_shingles", 8),
             ("doc_shingles", 8),
         ] {
@@ -589,6 +596,12 @@ impl Segment {
         self.len as u64
     }
 
+    /// The format version the file was written in.
+    #[must_use]
+    pub fn format_version(&self) -> u32 {
+        self.version
+    }
+
     /// Documents held.
     #[must_use]
     pub fn documents(&self) -> usize {
@@ -611,6 +624,7 @@ impl Segment {
             "postings" => POSTING_LEN,
             "members" => MEMBER_LEN,
             "bands" => BAND_LEN,
+            "few" | "few_sets" => FEW_LEN,
             _ => 8,
         };
         usize::try_from(self.section(name).len).unwrap_or(0) / record

@@ -5,7 +5,7 @@
 use super::{
     now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, SectionEntry,
     Segment, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
-    EXACT_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
+    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use crate::targets::{Staged, Target};
@@ -34,6 +34,11 @@ pub struct Delta {
     pub members: Vec<(u32, u32)>,
     /// New bucket entries (key, table, document).
     pub bands: Vec<(u64, u32, u32)>,
+    /// Shingles of new documents of few shingles, which have no band
+    /// records: (shingle, document).
+    pub few: Vec<(u64, u32)>,
+    /// The same, by document: (document, shingle).
+    pub few_sets: Vec<(u32, u64)>,
     /// Shingles of new indexed first copies.
     pub block_shingles: Vec<u64>,
     /// Shingles of new representative documents.
@@ -56,6 +61,8 @@ impl Delta {
         self.postings.sort_unstable();
         self.members.sort_unstable();
         self.bands.sort_unstable();
+        self.few.sort_unstable();
+        self.few_sets.sort_unstable();
         self
     }
 
@@ -95,6 +102,14 @@ impl Delta {
         delta.bands = records(index, "bands")
             .map(|b| band_of(&b))
             .map(|(key, table, d)| (key, table, d + docs))
+            .collect();
+        delta.few = records(index, "few")
+            .map(|b| few_of(&b))
+            .map(|(shingle, d)| (shingle, d + docs))
+            .collect();
+        delta.few_sets = records(index, "few_sets")
+            .map(|b| few_set_of(&b))
+            .map(|(d, shingle)| (d + docs, shingle))
             .collect();
         let all = |name: &str| (0, u32::try_from(index.count(name)).unwrap_or(u32::MAX));
         delta.block_shingles = read.u64s("block_shingles", all("block_shingles"));
@@ -145,6 +160,8 @@ impl<'a> Items<'a> {
                 "postings" => d.postings.len(),
                 "members" => d.members.len(),
                 "bands" => d.bands.len(),
+                "few" => d.few.len(),
+                "few_sets" => d.few_sets.len(),
                 _ => 0,
             },
             Items::Segment(s) => s.count(name),
@@ -246,6 +263,20 @@ impl<'a> Items<'a> {
             Items::Segment(s) => Box::new(records(s, "bands").map(|b| band_of(&b))),
         }
     }
+
+    fn few(&self) -> Iter<'a, (u64, u32)> {
+        match *self {
+            Items::Delta(d) => Box::new(d.few.iter().copied()),
+            Items::Segment(s) => Box::new(records(s, "few").map(|b| few_of(&b))),
+        }
+    }
+
+    fn few_sets(&self) -> Iter<'a, (u32, u64)> {
+        match *self {
+            Items::Delta(d) => Box::new(d.few_sets.iter().copied()),
+            Items::Segment(s) => Box::new(records(s, "few_sets").map(|b| few_set_of(&b))),
+        }
+    }
 }
 
 /// Every record of section `name` of `s`, in order (`N` bytes each), read
@@ -283,6 +314,16 @@ fn pair_of(b: [u8; POSTING_LEN]) -> (u32, u32) {
 
 fn band_of(b: &[u8; BAND_LEN]) -> (u64, u32, u32) {
     (u64_at(b, 0), u32_at(b, 8), u32_at(b, 12))
+}
+
+/// A `few` record: (shingle, document).
+pub(super) fn few_of(b: &[u8; FEW_LEN]) -> (u64, u32) {
+    (u64_at(b, 0), u32_at(b, 8))
+}
+
+/// A `few_sets` record: (document, shingle).
+pub(super) fn few_set_of(b: &[u8; FEW_LEN]) -> (u32, u64) {
+    (u32_at(b, 0), u64_at(b, 4))
 }
 
 /// Writes whole 4 KiB chunks and their checksums.
@@ -489,6 +530,42 @@ fn trim_groups<T, G: PartialEq>(
         out.extend(kept);
         out.extend(tail);
     })
+}
+
+/// The documents of few shingles (from their `few_sets` records, in
+/// order) that no bucket will keep, ascending: of documents with the same
+/// shingles (a flood of one headline, over many updates), which have the
+/// same band key in every table and so are in the same buckets, each one
+/// with [`BUCKET_FIRST`] of them before it and [`BUCKET_RECENT`] after it.
+/// Later documents come after it, so it never again is among a bucket's
+/// first or last ones, all its pairs are made with: its band records
+/// would have been trimmed.
+fn out_of_every_bucket(sets: impl Iterator<Item = (u32, u64)>) -> Vec<u32> {
+    let mut hashed: Vec<(u128, u32)> = Vec::new();
+    let mut set: Vec<u8> = Vec::new();
+    let mut sets = sets.peekable();
+    while let Some((d, shingle)) = sets.next() {
+        set.clear();
+        set.extend_from_slice(&shingle.to_le_bytes());
+        while let Some((_, s)) = sets.next_if(|&(next, _)| next == d) {
+            set.extend_from_slice(&s.to_le_bytes());
+        }
+        hashed.push((xxhash_rust::xxh3::xxh3_128(&set), d));
+    }
+    hashed.sort_unstable();
+    let mut out = Vec::new();
+    for same in hashed.chunk_by(|a, b| a.0 == b.0) {
+        let len = same.len();
+        if len > BUCKET_FIRST + BUCKET_RECENT {
+            out.extend(
+                same[BUCKET_FIRST..len - BUCKET_RECENT]
+                    .iter()
+                    .map(|&(_, d)| d),
+            );
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 /// Writes `old` (if any) followed by `delta` into a synced temporary file
@@ -717,6 +794,42 @@ fn fill(
             b.extend_from_slice(&r.0.to_le_bytes());
             b.extend_from_slice(&r.1.to_le_bytes());
             b.extend_from_slice(&r.2.to_le_bytes());
+        },
+    )?;
+
+    // Documents of few shingles: their buckets are made when a later
+    // document asks, and trimmed then; those no bucket will keep are left
+    // out now (see `out_of_every_bucket`).
+    let old_sets = || {
+        old.into_iter()
+            .flat_map(|o| records(o, "few_sets"))
+            .map(|b| few_set_of(&b))
+    };
+    let left_out = out_of_every_bucket(merge_sorted(old_sets(), delta.few_sets(), |r| *r));
+    let kept = |d: u32| left_out.binary_search(&d).is_err();
+    let old_few = old
+        .into_iter()
+        .flat_map(|o| records(o, "few"))
+        .map(|b| few_of(&b));
+    s.sorted(
+        "few",
+        count("few") + delta.len("few"),
+        merge_sorted(old_few, delta.few(), |r| *r).filter(|r| kept(r.1)),
+        |r| r.0,
+        |r, b| {
+            b.extend_from_slice(&r.0.to_le_bytes());
+            b.extend_from_slice(&r.1.to_le_bytes());
+        },
+    )?;
+    // Found by binary search: no directory.
+    s.sorted(
+        "few_sets",
+        0,
+        merge_sorted(old_sets(), delta.few_sets(), |r| *r).filter(|r| kept(r.0)),
+        |_| 0,
+        |r, b| {
+            b.extend_from_slice(&r.0.to_le_bytes());
+            b.extend_from_slice(&r.1.to_le_bytes());
         },
     )?;
 

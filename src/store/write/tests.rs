@@ -301,3 +301,24 @@ fn a_looker_answers_as_look_ups_do_with_few_reads() {
     }
     history.status().unwrap();
 }
+
+#[test]
+fn documents_of_one_set_past_the_bucket_windows_are_left_out() {
+    // Documents 0..40 all hold {5, 9}, document 20 holds {5}, 41 {5, 9, 11}:
+    // of the 40 with one set, the first 8 and last 8 stay, and so do the
+    // others (a set of their own).
+    let mut sets: Vec<(u32, u64)> = Vec::new();
+    for d in 0..42u32 {
+        match d {
+            20 => sets.push((d, 5)),
+            41 => sets.extend([(d, 5), (d, 9), (d, 11)]),
+            _ => sets.extend([(d, 5), (d, 9)]),
+        }
+    }
+    let same: Vec<u32> = (0..41).filter(|&d| d != 20).collect();
+    let expected: Vec<u32> = same[BUCKET_FIRST..same.len() - BUCKET_RECENT].to_vec();
+    assert_eq!(out_of_every_bucket(sets.into_iter()), expected);
+    // No more than the windows hold: none left out.
+    let few: Vec<(u32, u64)> = (0..16u32).map(|d| (d, 7)).collect();
+    assert!(out_of_every_bucket(few.into_iter()).is_empty());
+}
