@@ -25,7 +25,19 @@
 //!   slots: a later document looks up its own shingles in `few`, makes the
 //!   band keys of the documents found from their sets and takes those it
 //!   asks for as their bucket records (see `crate::cluster::few_buckets`).
-//!   300,000 six-word records held 128 band records each (690 MB).
+//!   300,000 six-word records held 128 band records each (690 MB). Two
+//!   kinds of them keep band records instead, decided at each write over
+//!   the whole file (every update writes it again; a chunked run's
+//!   segments are written and merged by the same writes): those holding a
+//!   shingle that more than `FEW_HOLDERS` (16, what a bucket keeps) of the
+//!   others stored by their shingles hold (`write::few`), so that a
+//!   look-up of a shingle makes the keys of at most 16 documents a file,
+//!   as a bucket gives at most 16 (60,000 titles that begin with the same
+//!   five words would make every later look-up rebuild the keys of all of
+//!   them); and none of those past the windows of a bucket of copies of
+//!   one set, which are left out (their band records would be trimmed).
+//!   A document once given band records keeps them. Either way its
+//!   candidates are the same.
 //!
 //! # File format (version 2; version 1 is read as version 2 without the
 //! sections of documents of few shingles)
@@ -50,8 +62,8 @@
 //!
 //! Version 2 added the sections `few` (12-byte records: shingle u64,
 //! document u32; sorted, with a directory) and `few_sets` (12-byte records:
-//! document u32, shingle u64; sorted); an index of version 1 is refused, to
-//! be rebuilt.
+//! document u32, shingle u64; sorted); an index of version 1 is read as one
+//! whose two sections are empty, and an update writes it back as version 2.
 //!
 //! Updates write a new file beside the old one, fsync it and rename it over the
 //! old one, holding an exclusive lock on `PATH.lock`; readers hold a shared

@@ -3,10 +3,9 @@
 //! both indexes would have decided.
 
 use super::segment::Reader;
-use super::write::Delta;
-use super::{IndexParams, Segment, BUCKET_FIRST, BUCKET_RECENT};
-use crate::cluster::Candidates;
-use crate::config::{Config, Measure, Method, ValueEnum};
+use super::write::{candidates_of, Delta};
+use super::{Segment, BUCKET_FIRST, BUCKET_RECENT};
+use crate::config::{Config, Measure, ValueEnum};
 use std::collections::BTreeMap;
 
 /// The document level of a merge, as one run over both would have it: each
@@ -38,8 +37,6 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
     };
     let mut buckets = Buckets::of(delta, &keys_of);
     let mut read = a.reader();
-    let mut a_few = a.walker();
-    let a_has_few = a.count("few_sets") > 0;
     let mut found = Vec::new();
     let mut joined: BTreeMap<u32, u32> = BTreeMap::new();
     let own = |delta: &Delta, d: u32| -> Vec<u64> {
@@ -50,6 +47,24 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             .and_then(|s| s.get(..len as usize))
             .map(<[u64]>::to_vec)
             .unwrap_or_default()
+    };
+    // The documents of few shingles of `a` in the buckets of `b`'s
+    // representatives that have any (those looked up below), with their
+    // band keys, found in one walk (see `crate::index::candidate_pairs_after`).
+    let few = if a.count("few_sets") > 0 {
+        let mut shingles: Vec<u64> = (0..delta.docs.len())
+            .filter_map(|i| {
+                let d = docs + u32::try_from(i).ok()?;
+                (delta.docs[i].rep == d && buckets.has(d)).then(|| own(delta, d))
+            })
+            .flatten()
+            .map(|s| s & !crate::cluster::HEAD)
+            .collect();
+        shingles.sort_unstable();
+        shingles.dedup();
+        few_of_a(&shingles, (&mut a.walker(), &mut read), &keys_of, &buckets)
+    } else {
+        Vec::new()
     };
     let length = |delta: &Delta, d: u32| -> usize {
         usize::try_from(delta.docs[(d - docs) as usize].bytes).unwrap_or(usize::MAX)
@@ -64,22 +79,15 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             continue;
         }
         let mut reps: Vec<usize> = Vec::new();
-        let mine = buckets.of_next(d);
-        // The documents of few shingles of `a` that hold one of ours, with
-        // their band keys (see `crate::index::candidate_pairs_after`).
-        let few = if a_has_few && !mine.is_empty() {
-            few_of_a(&own(delta, d), (&mut a_few, &mut read), &keys_of)
-        } else {
-            Vec::new()
-        };
-        for (table, key, earlier) in mine {
+        for (table, key, earlier) in buckets.of_next(d) {
             found.clear();
             read.bucket(table, key, &mut found);
-            let t = table as usize;
+            let at = few.partition_point(|&(t, k, _)| (t, k) < (table, key));
             found.extend(
-                few.iter()
-                    .filter(|(_, keys)| keys.get(t) == Some(&key))
-                    .map(|&(c, _)| c),
+                few[at..]
+                    .iter()
+                    .take_while(|&&(t, k, _)| (t, k) == (table, key))
+                    .map(|&(_, _, c)| c),
             );
             found.sort_unstable();
             trim(&mut found);
@@ -124,42 +132,33 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
 }
 
 /// The documents of few shingles of an index that hold one of `shingles`
-/// (sorted), with their band keys (`keys_of` their sets): looked up with
-/// `walk` in shingle order, their sets read with `read`.
+/// (sorted, marks cleared), as their entries (table, key, document) in the
+/// buckets of `b` (sorted): looked up with `walk` in shingle order, each
+/// one's band keys made once from its set (`keys_of`), read with `read`.
+/// At most [`super::write::FEW_HOLDERS`] of them hold a shingle.
 fn few_of_a(
     shingles: &[u64],
     (walk, read): (&mut Reader<'_>, &mut Reader<'_>),
     keys_of: &dyn Fn(&[u64]) -> Vec<u64>,
-) -> Vec<(u32, Vec<u64>)> {
+    b: &Buckets,
+) -> Vec<Entry> {
     let mut holders = Vec::new();
     for &shingle in shingles {
-        walk.few_holders(shingle & !crate::cluster::HEAD, &mut holders);
+        walk.few_holders(shingle, &mut holders);
     }
     holders.sort_unstable();
     holders.dedup();
-    holders
-        .into_iter()
-        .map(|c| (c, keys_of(&read.few_set(c))))
-        .collect()
-}
-
-/// The candidate generation an index was built with, when it is MinHash
-/// (the band keys of its documents of few shingles are made with it).
-fn candidates_of(params: &IndexParams) -> Option<Candidates> {
-    if params.method != "minhash" {
-        return None;
+    let mut entries: Vec<Entry> = Vec::new();
+    for c in holders {
+        for (t, key) in keys_of(&read.few_set(c)).into_iter().enumerate() {
+            let table = u32::try_from(t).unwrap_or(u32::MAX);
+            if b.holds(table, key) {
+                entries.push((table, key, c));
+            }
+        }
     }
-    let config = Config {
-        method: Method::Minhash,
-        seed: params.seed,
-        doc_shingle: params.doc_shingle,
-        num_perm: params.num_perm?,
-        banding: Some((params.bands?, params.rows?)),
-        measure: Measure::from_str(&params.measure, false).ok()?,
-        threshold: params.threshold,
-        ..Config::default()
-    };
-    Some(Candidates::new(&config))
+    entries.sort_unstable();
+    entries
 }
 
 /// Keeps a bucket's first [`BUCKET_FIRST`] and last [`BUCKET_RECENT`]
@@ -238,6 +237,22 @@ impl Buckets {
             entries_of,
             next: 0,
         }
+    }
+
+    /// Whether document `d` is in any bucket.
+    fn has(&self, d: u32) -> bool {
+        let at = self.entries_of.partition_point(|&(c, _)| c < d);
+        self.entries_of.get(at).is_some_and(|&(c, _)| c == d)
+    }
+
+    /// Whether bucket (`table`, `key`) holds any document.
+    fn holds(&self, table: u32, key: u64) -> bool {
+        let at = self
+            .in_bucket
+            .partition_point(|&(t, k, _)| (t, k) < (table, key));
+        self.in_bucket
+            .get(at)
+            .is_some_and(|&(t, k, _)| (t, k) == (table, key))
     }
 
     /// The buckets of document `d`, each with the entries of its documents

@@ -532,42 +532,6 @@ fn trim_groups<T, G: PartialEq>(
     })
 }
 
-/// The documents of few shingles (from their `few_sets` records, in
-/// order) that no bucket will keep, ascending: of documents with the same
-/// shingles (a flood of one headline, over many updates), which have the
-/// same band key in every table and so are in the same buckets, each one
-/// with [`BUCKET_FIRST`] of them before it and [`BUCKET_RECENT`] after it.
-/// Later documents come after it, so it never again is among a bucket's
-/// first or last ones, all its pairs are made with: its band records
-/// would have been trimmed.
-fn out_of_every_bucket(sets: impl Iterator<Item = (u32, u64)>) -> Vec<u32> {
-    let mut hashed: Vec<(u128, u32)> = Vec::new();
-    let mut set: Vec<u8> = Vec::new();
-    let mut sets = sets.peekable();
-    while let Some((d, shingle)) = sets.next() {
-        set.clear();
-        set.extend_from_slice(&shingle.to_le_bytes());
-        while let Some((_, s)) = sets.next_if(|&(next, _)| next == d) {
-            set.extend_from_slice(&s.to_le_bytes());
-        }
-        hashed.push((xxhash_rust::xxh3::xxh3_128(&set), d));
-    }
-    hashed.sort_unstable();
-    let mut out = Vec::new();
-    for same in hashed.chunk_by(|a, b| a.0 == b.0) {
-        let len = same.len();
-        if len > BUCKET_FIRST + BUCKET_RECENT {
-            out.extend(
-                same[BUCKET_FIRST..len - BUCKET_RECENT]
-                    .iter()
-                    .map(|&(_, d)| d),
-            );
-        }
-    }
-    out.sort_unstable();
-    out
-}
-
 /// Writes `old` (if any) followed by `delta` into a synced temporary file
 /// beside `path` (links followed), which [`Staged::persist`] (or a
 /// [`crate::targets::Staging`]) renames over it.
@@ -783,11 +747,16 @@ fn fill(
         .into_iter()
         .flat_map(|o| records(o, "bands"))
         .map(|b| band_of(&b));
+    // Documents of few shingles that get band records back (see `few`).
+    let not_by_shingles = few::not_by_shingles(old, delta, params);
+    let banded = few::band_records(old, delta, &not_by_shingles.banded, params);
+    let banded_len = banded.len();
     let bands = merge_sorted(old_bands, delta.bands(), |b| *b);
+    let bands = merge_sorted(bands, banded.into_iter(), |b| *b);
     let bands = trim_groups(bands, |b| (b.0, b.1), BUCKET_FIRST, BUCKET_RECENT);
     s.sorted(
         "bands",
-        count("bands") + delta.len("bands"),
+        count("bands") + delta.len("bands") + banded_len,
         bands,
         |b| b.0,
         |r, b| {
@@ -799,14 +768,13 @@ fn fill(
 
     // Documents of few shingles: their buckets are made when a later
     // document asks, and trimmed then; those no bucket will keep are left
-    // out now (see `out_of_every_bucket`).
+    // out now, and those with band records above are not written here.
     let old_sets = || {
         old.into_iter()
             .flat_map(|o| records(o, "few_sets"))
             .map(|b| few_set_of(&b))
     };
-    let left_out = out_of_every_bucket(merge_sorted(old_sets(), delta.few_sets(), |r| *r));
-    let kept = |d: u32| left_out.binary_search(&d).is_err();
+    let kept = |d: u32| not_by_shingles.keeps(d);
     let old_few = old
         .into_iter()
         .flat_map(|o| records(o, "few"))
@@ -951,5 +919,7 @@ fn too_big(path: &Path) -> Error {
     }
 }
 
+mod few;
+pub(super) use few::{candidates_of, FEW_HOLDERS};
 #[cfg(test)]
 mod tests;

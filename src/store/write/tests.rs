@@ -317,8 +317,105 @@ fn documents_of_one_set_past_the_bucket_windows_are_left_out() {
     }
     let same: Vec<u32> = (0..41).filter(|&d| d != 20).collect();
     let expected: Vec<u32> = same[BUCKET_FIRST..same.len() - BUCKET_RECENT].to_vec();
-    assert_eq!(out_of_every_bucket(sets.into_iter()), expected);
+    assert_eq!(few::out_of_every_bucket(sets.into_iter()), expected);
     // No more than the windows hold: none left out.
     let few: Vec<(u32, u64)> = (0..16u32).map(|d| (d, 7)).collect();
-    assert!(out_of_every_bucket(few.into_iter()).is_empty());
+    assert!(few::out_of_every_bucket(few.into_iter()).is_empty());
+}
+
+/// A segment of documents of few shingles only (each one a document of one
+/// block, stored by its set), numbered from `first`.
+fn few_segment(dir: &Path, name: &str, first: u32, sets: &[Vec<u64>]) -> Segment {
+    let params = IndexParams::of(&crate::config::Config::default());
+    let mut delta = Delta {
+        first_document: u64::from(first),
+        first_block: u64::from(first),
+        ..Delta::default()
+    };
+    for (i, set) in sets.iter().enumerate() {
+        let d = first + u32::try_from(i).unwrap();
+        let id = delta.string(&format!("doc-{d}"));
+        delta.docs.push(DocRecord {
+            block_start: u64::from(d),
+            rep: d,
+            id,
+            ..DocRecord::default()
+        });
+        delta.blocks.push(BlockRecord {
+            cluster: d,
+            doc: d,
+            kind: super::super::KIND_UNIQUE,
+            ..BlockRecord::default()
+        });
+        for &s in set {
+            delta.few.push((s, d));
+            delta.few_sets.push((d, s));
+        }
+    }
+    write_scratch(dir, &dir.join(name), delta, &params).unwrap()
+}
+
+#[test]
+fn a_shingle_many_short_documents_hold_gives_them_band_records() {
+    use crate::prior::Prior;
+    let dir = tempfile::tempdir().unwrap();
+    let params = IndexParams::of(&crate::config::Config::default());
+    let candidates = few::candidates_of(&params).expect("MinHash settings");
+    let mut next = crate::test_numbers(27);
+    let mut shingle = || next() & !crate::cluster::HEAD;
+    let (flooded, held) = (shingle(), shingle());
+    // Documents 0..40 hold `flooded` (a title's first words) and three
+    // shingles of their own; 40..56 hold `held` and three of their own.
+    let sets: Vec<Vec<u64>> = (0..56)
+        .map(|d| {
+            let mut set = vec![if d < 40 { flooded } else { held }];
+            set.extend((0..3).map(|_| shingle()));
+            set.sort_unstable();
+            set
+        })
+        .collect();
+    let segment = few_segment(dir.path(), "a.ndx", 0, &sets);
+    // A look-up of a shingle finds at most FEW_HOLDERS documents to make
+    // the band keys of: none for `flooded`, the 16 that hold `held`.
+    assert_eq!(few::FEW_HOLDERS, 16);
+    assert_eq!(segment.count("few_sets"), 16 * 4);
+    let history = super::super::History::from_segments(vec![segment]);
+    assert!(history.few_docs(&[flooded]).is_empty());
+    let found: Vec<u32> = history.few_docs(&[held]).iter().map(|f| f.0).collect();
+    assert_eq!(found, (40..56).collect::<Vec<u32>>());
+    // The 40 have their band records, each bucket trimmed to its first and
+    // last members: what an index holding every band record keeps.
+    let keys: Vec<Vec<u64>> = sets[..40]
+        .iter()
+        .map(|set| candidates.keys_only(set.iter().copied(), params.seed).keys)
+        .collect();
+    let mut queries: Vec<(u32, u64)> = Vec::new();
+    for k in &keys {
+        assert_eq!(k.len(), candidates.tables());
+        queries.extend(k.iter().enumerate().map(|(t, &k)| (u32::try_from(t).unwrap(), k)));
+    }
+    let buckets = history.buckets(&queries);
+    for &(t, key) in &queries {
+        let mut members: Vec<u32> = (0..40u32)
+            .filter(|&d| keys[d as usize][t as usize] == key)
+            .collect();
+        if members.len() > BUCKET_FIRST + BUCKET_RECENT {
+            members.drain(BUCKET_FIRST..members.len() - BUCKET_RECENT);
+        }
+        assert_eq!(buckets.get(&(t, key)), Some(&members), "bucket ({t}, {key})");
+    }
+    // One more document holding `held`, written after them (a later
+    // update, or a chunked run's segments merged): 17 hold it, and all of
+    // them get band records.
+    let mut segments = history.into_segments();
+    let more = few_segment(dir.path(), "b.ndx", 56, &[vec![held, shingle()]]);
+    let merged = append(&segments.remove(0), &more, dir.path(), &dir.path().join("c.ndx"), &params)
+        .unwrap();
+    assert_eq!(merged.count("few_sets"), 0);
+    let history = super::super::History::from_segments(vec![merged]);
+    assert!(history.few_docs(&[held]).is_empty());
+    let first = candidates.keys_only(sets[40].iter().copied(), params.seed).keys;
+    let got = history.buckets(&[(0, first[0])]);
+    assert!(got[&(0, first[0])].contains(&40), "{got:?}");
+    history.status().unwrap();
 }

@@ -1,0 +1,182 @@
+//! Which documents of few shingles a write stores by their shingles (see
+//! the module doc of `store`): those no bucket would keep are left out, and
+//! those holding a shingle that more than [`FEW_HOLDERS`] of them hold get
+//! their band records back, so that a later look-up of a shingle makes the
+//! band keys of at most [`FEW_HOLDERS`] documents a segment.
+
+use super::{few_of, few_set_of, merge_sorted, records, Items};
+use super::{IndexParams, Segment, BUCKET_FIRST, BUCKET_RECENT};
+use crate::cluster::Candidates;
+use crate::config::{Config, Measure, Method, ValueEnum};
+use rayon::prelude::*;
+
+/// Most documents stored by their shingles that hold one shingle, in one
+/// file (an index, or a chunked run's segment). A later document looks its
+/// shingles up and makes the band keys of every document found: a shingle
+/// that many short records share (the first words of a site's titles, a
+/// site's name) would otherwise make each look-up rebuild the keys of all
+/// of them, where a bucket of band records is trimmed to its
+/// [`BUCKET_FIRST`] + [`BUCKET_RECENT`] members. As many as a bucket keeps.
+pub(in crate::store) const FEW_HOLDERS: usize = BUCKET_FIRST + BUCKET_RECENT;
+
+/// The documents of few shingles of a write that are not stored by their
+/// shingles, each list ascending.
+#[derive(Debug, Default)]
+pub(super) struct NotByShingles {
+    /// No bucket would keep them: left out (see [`out_of_every_bucket`]).
+    pub(super) left_out: Vec<u32>,
+    /// They hold a shingle that more than [`FEW_HOLDERS`] others kept hold:
+    /// stored by their band records instead.
+    pub(super) banded: Vec<u32>,
+}
+
+impl NotByShingles {
+    /// Whether document `d`'s shingles are written (`few`, `few_sets`).
+    pub(super) fn keeps(&self, d: u32) -> bool {
+        self.left_out.binary_search(&d).is_err() && self.banded.binary_search(&d).is_err()
+    }
+}
+
+/// The documents of few shingles of `old` and `delta` that are left out or
+/// given band records (see [`NotByShingles`]), counted over both: every
+/// update writes the whole index again, and a chunked run's segments are
+/// merged by the same writes (each segment then holds at most
+/// [`FEW_HOLDERS`] of them a shingle; a run looks up a few segments, as it
+/// reads a few of each bucket). A document given band records keeps them
+/// in every later write. None are given band records when the index's
+/// settings make no band keys from a set (not MinHash: it has none of
+/// them).
+pub(super) fn not_by_shingles(
+    old: Option<&Segment>,
+    delta: &Items<'_>,
+    params: &IndexParams,
+) -> NotByShingles {
+    let old_sets = old
+        .into_iter()
+        .flat_map(|o| records(o, "few_sets"))
+        .map(|b| few_set_of(&b));
+    let left_out = out_of_every_bucket(merge_sorted(old_sets, delta.few_sets(), |r| *r));
+    if candidates_of(params).is_none() {
+        return NotByShingles {
+            left_out,
+            banded: Vec::new(),
+        };
+    }
+    let old_few = old
+        .into_iter()
+        .flat_map(|o| records(o, "few"))
+        .map(|b| few_of(&b));
+    let mut few = merge_sorted(old_few, delta.few(), |r| *r)
+        .filter(|r| left_out.binary_search(&r.1).is_err())
+        .peekable();
+    let mut banded = Vec::new();
+    let mut holders = Vec::new();
+    while let Some((shingle, d)) = few.next() {
+        holders.clear();
+        holders.push(d);
+        while let Some((_, d)) = few.next_if(|r| r.0 == shingle) {
+            holders.push(d);
+        }
+        if holders.len() > FEW_HOLDERS {
+            banded.extend_from_slice(&holders);
+        }
+    }
+    banded.sort_unstable();
+    banded.dedup();
+    NotByShingles { left_out, banded }
+}
+
+/// The band records (key, table, document), sorted, of the documents
+/// `banded` (ascending) of `old` and `delta`: made from their stored sets,
+/// as a later look-up made them (and as the run that indexed them did:
+/// they are stored by their set only when it gives back their keys).
+pub(super) fn band_records(
+    old: Option<&Segment>,
+    delta: &Items<'_>,
+    banded: &[u32],
+    params: &IndexParams,
+) -> Vec<(u64, u32, u32)> {
+    let Some(candidates) = candidates_of(params).filter(|_| !banded.is_empty()) else {
+        return Vec::new();
+    };
+    let old_sets = old
+        .into_iter()
+        .flat_map(|o| records(o, "few_sets"))
+        .map(|b| few_set_of(&b));
+    let mut sets: Vec<(u32, Vec<u64>)> = Vec::with_capacity(banded.len());
+    let wanted = merge_sorted(old_sets, delta.few_sets(), |r| *r)
+        .filter(|r| banded.binary_search(&r.0).is_ok());
+    for (d, shingle) in wanted {
+        match sets.last_mut() {
+            Some((last, set)) if *last == d => set.push(shingle),
+            _ => sets.push((d, vec![shingle])),
+        }
+    }
+    let mut out: Vec<(u64, u32, u32)> = sets
+        .par_iter()
+        .flat_map_iter(|(d, set)| {
+            let keys = candidates.keys_only(set.iter().copied(), params.seed).keys;
+            keys.into_iter()
+                .enumerate()
+                .map(|(t, key)| (key, u32::try_from(t).expect("few tables"), *d))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.par_sort_unstable();
+    out
+}
+
+/// The candidate generation an index was built with, when it is MinHash
+/// (the band keys of its documents of few shingles are made with it).
+pub(in crate::store) fn candidates_of(params: &IndexParams) -> Option<Candidates> {
+    if params.method != "minhash" {
+        return None;
+    }
+    let config = Config {
+        method: Method::Minhash,
+        seed: params.seed,
+        doc_shingle: params.doc_shingle,
+        num_perm: params.num_perm?,
+        banding: Some((params.bands?, params.rows?)),
+        measure: Measure::from_str(&params.measure, false).ok()?,
+        threshold: params.threshold,
+        ..Config::default()
+    };
+    Some(Candidates::new(&config))
+}
+
+/// The documents of few shingles (from their `few_sets` records, in
+/// order) that no bucket will keep, ascending: of documents with the same
+/// shingles (a flood of one headline, over many updates), which have the
+/// same band key in every table and so are in the same buckets, each one
+/// with [`BUCKET_FIRST`] of them before it and [`BUCKET_RECENT`] after it.
+/// Later documents come after it, so it never again is among a bucket's
+/// first or last ones, all its pairs are made with: its band records
+/// would have been trimmed.
+pub(super) fn out_of_every_bucket(sets: impl Iterator<Item = (u32, u64)>) -> Vec<u32> {
+    let mut hashed: Vec<(u128, u32)> = Vec::new();
+    let mut set: Vec<u8> = Vec::new();
+    let mut sets = sets.peekable();
+    while let Some((d, shingle)) = sets.next() {
+        set.clear();
+        set.extend_from_slice(&shingle.to_le_bytes());
+        while let Some((_, s)) = sets.next_if(|&(next, _)| next == d) {
+            set.extend_from_slice(&s.to_le_bytes());
+        }
+        hashed.push((xxhash_rust::xxh3::xxh3_128(&set), d));
+    }
+    hashed.sort_unstable();
+    let mut out = Vec::new();
+    for same in hashed.chunk_by(|a, b| a.0 == b.0) {
+        let len = same.len();
+        if len > BUCKET_FIRST + BUCKET_RECENT {
+            out.extend(
+                same[BUCKET_FIRST..len - BUCKET_RECENT]
+                    .iter()
+                    .map(|&(_, d)| d),
+            );
+        }
+    }
+    out.sort_unstable();
+    out
+}
