@@ -657,3 +657,121 @@ fn an_index_of_format_version_1_is_still_read() {
         (Some(2), Some(204))
     );
 }
+
+/// Titles that begin with the same five words (a site's "breaking news
+/// from the city ..."), and ten that begin with another five.
+fn titles_sharing_their_first_words(d: &std::path::Path) {
+    use std::fmt::Write;
+    let mut text = String::new();
+    for i in 0..300 {
+        let head = if i % 30 == 7 {
+            "a quiet day in the"
+        } else {
+            "breaking news from the city"
+        };
+        writeln!(
+            text,
+            "{{\"id\":\"t{i}\",\"text\":\"{head} w{i}a w{i}b w{i}c\"}}"
+        )
+        .unwrap();
+    }
+    std::fs::write(d.join("titles.jsonl"), text).unwrap();
+    let later = [
+        (
+            "exact5",
+            "breaking news from the city w5a w5b w5c".to_owned(),
+        ),
+        (
+            "near200",
+            "breaking news from the city w200a w200b w200c today".to_owned(),
+        ),
+        ("quiet37", "a quiet day in the w37a w37b w37c".to_owned()),
+        ("new", "breaking news from the city x y z".to_owned()),
+    ];
+    let mut text = String::new();
+    for (id, t) in later {
+        writeln!(text, "{{\"id\":\"{id}\",\"text\":\"{t}\"}}").unwrap();
+    }
+    std::fs::write(d.join("later.jsonl"), text).unwrap();
+}
+
+#[test]
+fn titles_that_share_their_first_words_keep_their_band_records() {
+    // 290 titles hold the shingle of their first five words: stored by
+    // their shingles, every later look-up of it made the band keys of all
+    // of them. A shingle that more than 16 hold gives its holders their
+    // band records back; the ten that begin otherwise stay by their
+    // shingles. A chunked build decides it in each segment it writes and
+    // merges: no more than 16 holders of a shingle in any.
+    let dir = tempdir();
+    let d = dir.path();
+    titles_sharing_their_first_words(d);
+    let mut reports = Vec::new();
+    for extra in [&[][..], &["--memory-limit", "256K"][..]] {
+        let mut args = vec!["index", "build", "-q", "titles.jsonl", "-o", "t.ndx"];
+        args.extend_from_slice(extra);
+        let out = run(d, &args);
+        assert_eq!(out.code, 0, "{out:?}");
+        let stats = run(d, &["index", "stats", "--json", "t.ndx"]);
+        let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+        let by_shingles = stats["short_doc_shingles"].as_u64().unwrap();
+        let buckets = stats["bucket_entries"].as_u64().unwrap();
+        // The ten quiet titles by their 4 shingles each, and at most 16 of
+        // the others (those a chunk's segment held 16 or fewer of).
+        assert!(
+            (40..=(10 + 16) * 4).contains(&by_shingles),
+            "{extra:?}: {by_shingles}"
+        );
+        assert!(buckets > 100, "{extra:?}: {buckets}");
+        for threads in ["1", "2"] {
+            let out = run(
+                d,
+                &[
+                    "scan",
+                    "--json",
+                    "--threads",
+                    threads,
+                    "--index",
+                    "t.ndx",
+                    "later.jsonl",
+                ],
+            );
+            assert_eq!(out.code, 0, "{out:?}");
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+            assert_eq!(
+                later_members(&report),
+                [
+                    pair("exact5", "t5"),
+                    pair("near200", "t200"),
+                    pair("quiet37", "t37"),
+                ],
+                "{extra:?} {threads}"
+            );
+            let out = run(
+                d,
+                &[
+                    "clean",
+                    "-q",
+                    "--threads",
+                    threads,
+                    "--memory-limit",
+                    "256K",
+                    "--index",
+                    "t.ndx",
+                    "later.jsonl",
+                ],
+            );
+            assert_eq!(out.code, 0, "{out:?}");
+            reports.push(out.stdout);
+        }
+    }
+    // Only the new title is kept, whatever the index was built as.
+    assert!(reports.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(
+        String::from_utf8_lossy(&reports[0]).lines().count(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&reports[0])
+    );
+}

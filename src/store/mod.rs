@@ -25,19 +25,18 @@
 //!   slots: a later document looks up its own shingles in `few`, makes the
 //!   band keys of the documents found from their sets and takes those it
 //!   asks for as their bucket records (see `crate::cluster::few_buckets`).
-//!   300,000 six-word records held 128 band records each (690 MB). Two
-//!   kinds of them keep band records instead, decided at each write over
-//!   the whole file (every update writes it again; a chunked run's
-//!   segments are written and merged by the same writes): those holding a
-//!   shingle that more than `FEW_HOLDERS` (16, what a bucket keeps) of the
-//!   others stored by their shingles hold (`write::few`), so that a
+//!   300,000 six-word records held 128 band records each (690 MB). Each
+//!   write decides, over the whole file it writes (every update writes the
+//!   index again; a chunked run's segments are written and merged by the
+//!   same writes), which of them are not stored this way (`write::few`):
+//!   those holding a shingle that more than `FEW_HOLDERS` (16, what a
+//!   bucket keeps) of them hold get their band records back, so that a
 //!   look-up of a shingle makes the keys of at most 16 documents a file,
 //!   as a bucket gives at most 16 (60,000 titles that begin with the same
-//!   five words would make every later look-up rebuild the keys of all of
-//!   them); and none of those past the windows of a bucket of copies of
-//!   one set, which are left out (their band records would be trimmed).
-//!   A document once given band records keeps them. Either way its
-//!   candidates are the same.
+//!   five words made every later look-up rebuild the keys of all of them);
+//!   and of copies of one set, those past the windows of their buckets are
+//!   left out (their band records would be trimmed). A document once given
+//!   band records keeps them; either way its candidates are the same.
 //!
 //! # File format (version 2; version 1 is read as version 2 without the
 //! sections of documents of few shingles)

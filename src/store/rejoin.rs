@@ -49,23 +49,9 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
             .unwrap_or_default()
     };
     // The documents of few shingles of `a` in the buckets of `b`'s
-    // representatives that have any (those looked up below), with their
-    // band keys, found in one walk (see `crate::index::candidate_pairs_after`).
-    let few = if a.count("few_sets") > 0 {
-        let mut shingles: Vec<u64> = (0..delta.docs.len())
-            .filter_map(|i| {
-                let d = docs + u32::try_from(i).ok()?;
-                (delta.docs[i].rep == d && buckets.has(d)).then(|| own(delta, d))
-            })
-            .flatten()
-            .map(|s| s & !crate::cluster::HEAD)
-            .collect();
-        shingles.sort_unstable();
-        shingles.dedup();
-        few_of_a(&shingles, (&mut a.walker(), &mut read), &keys_of, &buckets)
-    } else {
-        Vec::new()
-    };
+    // representatives, with their band keys, found in one walk (see
+    // `crate::index::candidate_pairs_after`).
+    let few = few_of_a(a, (delta, docs), &mut read, &keys_of, &buckets);
     let length = |delta: &Delta, d: u32| -> usize {
         usize::try_from(delta.docs[(d - docs) as usize].bytes).unwrap_or(usize::MAX)
     };
@@ -131,19 +117,41 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
     }
 }
 
-/// The documents of few shingles of an index that hold one of `shingles`
-/// (sorted, marks cleared), as their entries (table, key, document) in the
-/// buckets of `b` (sorted): looked up with `walk` in shingle order, each
-/// one's band keys made once from its set (`keys_of`), read with `read`.
-/// At most [`super::write::FEW_HOLDERS`] of them hold a shingle.
+/// The documents of few shingles of index `a` that hold a shingle of a
+/// representative of `b` (`delta`, numbered from `docs`) that is in any
+/// bucket of `b` (those looked up), as their entries (table, key,
+/// document) in the buckets of `b`, sorted: the shingles looked up in one
+/// walk in shingle order, each document's band keys made once from its set
+/// (`keys_of`, the set read with `read`). At most 16 of them hold a
+/// shingle (`FEW_HOLDERS` in `write::few`).
 fn few_of_a(
-    shingles: &[u64],
-    (walk, read): (&mut Reader<'_>, &mut Reader<'_>),
+    a: &Segment,
+    (delta, docs): (&Delta, u32),
+    read: &mut Reader<'_>,
     keys_of: &dyn Fn(&[u64]) -> Vec<u64>,
     b: &Buckets,
 ) -> Vec<Entry> {
+    if a.count("few_sets") == 0 {
+        return Vec::new();
+    }
+    let mut shingles: Vec<u64> = Vec::new();
+    for (i, doc) in delta.docs.iter().enumerate() {
+        let d = docs + u32::try_from(i).unwrap_or(u32::MAX);
+        if doc.rep == d && b.has(d) {
+            let (at, len) = doc.shingles;
+            let own = usize::try_from(at)
+                .ok()
+                .and_then(|at| delta.doc_shingles.get(at..))
+                .and_then(|s| s.get(..len as usize))
+                .unwrap_or_default();
+            shingles.extend(own.iter().map(|&s| s & !crate::cluster::HEAD));
+        }
+    }
+    shingles.sort_unstable();
+    shingles.dedup();
+    let mut walk = a.walker();
     let mut holders = Vec::new();
-    for &shingle in shingles {
+    for &shingle in &shingles {
         walk.few_holders(shingle, &mut holders);
     }
     holders.sort_unstable();

@@ -920,6 +920,6 @@ fn too_big(path: &Path) -> Error {
 }
 
 mod few;
-pub(super) use few::{candidates_of, FEW_HOLDERS};
+pub(super) use few::candidates_of;
 #[cfg(test)]
 mod tests;

@@ -25,7 +25,7 @@ pub(in crate::store) const FEW_HOLDERS: usize = BUCKET_FIRST + BUCKET_RECENT;
 pub(super) struct NotByShingles {
     /// No bucket would keep them: left out (see [`out_of_every_bucket`]).
     pub(super) left_out: Vec<u32>,
-    /// They hold a shingle that more than [`FEW_HOLDERS`] others kept hold:
+    /// They hold a shingle that more than [`FEW_HOLDERS`] of those kept hold:
     /// stored by their band records instead.
     pub(super) banded: Vec<u32>,
 }

@@ -392,7 +392,11 @@ fn a_shingle_many_short_documents_hold_gives_them_band_records() {
     let mut queries: Vec<(u32, u64)> = Vec::new();
     for k in &keys {
         assert_eq!(k.len(), candidates.tables());
-        queries.extend(k.iter().enumerate().map(|(t, &k)| (u32::try_from(t).unwrap(), k)));
+        queries.extend(
+            k.iter()
+                .enumerate()
+                .map(|(t, &k)| (u32::try_from(t).unwrap(), k)),
+        );
     }
     let buckets = history.buckets(&queries);
     for &(t, key) in &queries {
@@ -402,19 +406,31 @@ fn a_shingle_many_short_documents_hold_gives_them_band_records() {
         if members.len() > BUCKET_FIRST + BUCKET_RECENT {
             members.drain(BUCKET_FIRST..members.len() - BUCKET_RECENT);
         }
-        assert_eq!(buckets.get(&(t, key)), Some(&members), "bucket ({t}, {key})");
+        assert_eq!(
+            buckets.get(&(t, key)),
+            Some(&members),
+            "bucket ({t}, {key})"
+        );
     }
     // One more document holding `held`, written after them (a later
     // update, or a chunked run's segments merged): 17 hold it, and all of
     // them get band records.
     let mut segments = history.into_segments();
     let more = few_segment(dir.path(), "b.ndx", 56, &[vec![held, shingle()]]);
-    let merged = append(&segments.remove(0), &more, dir.path(), &dir.path().join("c.ndx"), &params)
-        .unwrap();
+    let merged = append(
+        &segments.remove(0),
+        &more,
+        dir.path(),
+        &dir.path().join("c.ndx"),
+        &params,
+    )
+    .unwrap();
     assert_eq!(merged.count("few_sets"), 0);
     let history = super::super::History::from_segments(vec![merged]);
     assert!(history.few_docs(&[held]).is_empty());
-    let first = candidates.keys_only(sets[40].iter().copied(), params.seed).keys;
+    let first = candidates
+        .keys_only(sets[40].iter().copied(), params.seed)
+        .keys;
     let got = history.buckets(&[(0, first[0])]);
     assert!(got[&(0, first[0])].contains(&40), "{got:?}");
     history.status().unwrap();
