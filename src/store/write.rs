@@ -751,8 +751,10 @@ fn fill(
     let not_by_shingles = few::not_by_shingles(old, delta, params);
     let banded = few::band_records(old, delta, &not_by_shingles.banded, params);
     let banded_len = banded.len();
-    let bands = merge_sorted(old_bands, delta.bands(), |b| *b);
-    let bands = merge_sorted(bands, banded.into_iter(), |b| *b);
+    // (The few new ones merged first: each of the old index's records then
+    // passes one merge, as before.)
+    let new_bands = merge_sorted(delta.bands(), banded.into_iter(), |b| *b);
+    let bands = merge_sorted(old_bands, new_bands, |b| *b);
     let bands = trim_groups(bands, |b| (b.0, b.1), BUCKET_FIRST, BUCKET_RECENT);
     s.sorted(
         "bands",
