@@ -73,6 +73,9 @@ struct LockKey {
     dir: Option<(u64, u64)>,
     name: std::ffi::OsString,
     lexical: PathBuf,
+    /// The index as given, made absolute: a key made before the run made
+    /// the index's directory is made again when compared.
+    index: PathBuf,
 }
 
 impl LockKey {
@@ -102,13 +105,25 @@ impl LockKey {
             dir: std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino())),
             name,
             lexical,
+            index: std::path::absolute(index).unwrap_or_else(|_| index.to_owned()),
+        }
+    }
+
+    /// The key as it is now: one made while the index's directory was not
+    /// there is made again (the run that holds it has made it since, and a
+    /// link to it, `alias/new/x.ndx` for `new/x.ndx`, differs by name only).
+    fn now(&self) -> std::borrow::Cow<'_, LockKey> {
+        match self.dir {
+            Some(_) => std::borrow::Cow::Borrowed(self),
+            None => std::borrow::Cow::Owned(LockKey::of(&self.index)),
         }
     }
 
     fn same(&self, other: &LockKey) -> bool {
-        match (self.dir, other.dir) {
-            (Some(a), Some(b)) => a == b && self.name == other.name,
-            _ => self.lexical == other.lexical,
+        let (a, b) = (self.now(), other.now());
+        match (a.dir, b.dir) {
+            (Some(x), Some(y)) => x == y && a.name == b.name,
+            _ => a.lexical == b.lexical,
         }
     }
 }

@@ -271,8 +271,19 @@ def progress(event):
         neardup.Index("a.ndx").merge("b.ndx", output="../" + os.path.basename(os.getcwd()) + "/i.ndx")
 neardup.Index.build("i.ndx", RECORDS, progress=progress)
 """,
+        # The progress callback of an update that makes the index's
+        # directory updates it through a link: the run's lock was known by
+        # its path alone, the directory not there yet, and the link's spelling
+        # was not refused (found by the session's review).
+        """
+os.symlink(".", "alias")
+def progress(event):
+    if event[0] == "stage":
+        neardup.Index.create("alias/new/i.ndx").update(RECORDS[:3])
+neardup.clean(RECORDS, index="new/i.ndx", update=True, progress=progress)
+""",
     ],
-    ids=["build-in-update", "update-in-update", "merge-in-build"],
+    ids=["build-in-update", "update-in-update", "merge-in-build", "link-to-a-new-directory"],
 )
 def test_writing_an_index_from_a_callback_of_its_writer_is_refused(tmp_path, nested):
     # The nested run waited for the index's lock, held by the run waiting for
