@@ -463,6 +463,26 @@ fn short_records_and_a_later_batch(d: &std::path::Path) -> u64 {
 
 /// The later documents of a report's clusters, by id, with the id of
 /// their cluster's representative.
+/// [`later_members`] of `scan --json --threads THREADS --index INDEX
+/// later.jsonl` in `d` (which must exit 0).
+fn later_pairs(d: &std::path::Path, index: &str, threads: &str) -> Vec<(String, String)> {
+    let out = run(
+        d,
+        &[
+            "scan",
+            "--json",
+            "--threads",
+            threads,
+            "--index",
+            index,
+            "later.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    later_members(&report)
+}
+
 fn later_members(report: &serde_json::Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for c in report["near_duplicates"]["cluster_list"]
@@ -502,23 +522,9 @@ fn an_index_of_short_records_is_about_as_small_as_they_are() {
         // near copy of a record, and of the flooded record (whose first
         // copy stands for all).
         for threads in ["1", "2"] {
-            let out = run(
-                d,
-                &[
-                    "scan",
-                    "--json",
-                    "--threads",
-                    threads,
-                    "--index",
-                    "short.ndx",
-                    "later.jsonl",
-                ],
-            );
-            assert_eq!(out.code, 0, "{out:?}");
-            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
             assert_eq!(
-                later_members(&report),
+                later_pairs(d, "short.ndx", threads),
                 [
                     pair("exact7", "d7"),
                     pair("flood", "flood0"),
@@ -724,23 +730,9 @@ fn titles_that_share_their_first_words_keep_their_band_records() {
         );
         assert!(buckets > 100, "{extra:?}: {buckets}");
         for threads in ["1", "2"] {
-            let out = run(
-                d,
-                &[
-                    "scan",
-                    "--json",
-                    "--threads",
-                    threads,
-                    "--index",
-                    "t.ndx",
-                    "later.jsonl",
-                ],
-            );
-            assert_eq!(out.code, 0, "{out:?}");
-            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
             assert_eq!(
-                later_members(&report),
+                later_pairs(d, "t.ndx", threads),
                 [
                     pair("exact5", "t5"),
                     pair("near200", "t200"),
