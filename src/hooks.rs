@@ -73,3 +73,29 @@ pub(crate) fn say(line: std::fmt::Arguments<'_>) -> bool {
 pub fn stopped() -> bool {
     current().is_some_and(|hooks| (hooks.stop)())
 }
+
+/// Waits until `ready` says so, asking it again and again (each asking
+/// waits a slice of about 100 ms itself: a `poll` with a timeout, or a
+/// sleep after a failed try), and gives up between two askings when the
+/// run's caller asked it to stop: [`std::io::ErrorKind::Interrupted`],
+/// "stopped while waiting for `what`". A blocking wait kept Ctrl-C from
+/// Python until the wait ended (a FIFO's writer, another run's lock).
+///
+/// # Errors
+/// What `ready` says, or the stop.
+pub(crate) fn wait_in_slices(
+    what: &str,
+    mut ready: impl FnMut() -> std::io::Result<bool>,
+) -> std::io::Result<()> {
+    loop {
+        if stopped() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                format!("stopped while waiting for {what}"),
+            ));
+        }
+        if ready()? {
+            return Ok(());
+        }
+    }
+}

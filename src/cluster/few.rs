@@ -233,8 +233,9 @@ pub(crate) fn few_set(
     }
 }
 
-/// The band keys of a document of few shingles from its stored set.
-fn keys_of_set(set: &[u64], candidates: &Candidates, seed: u64) -> Vec<u64> {
+/// The band keys of a document of few shingles from its stored set (as a
+/// later run, a merge and a write giving band records back make them).
+pub(crate) fn keys_of_set(set: &[u64], candidates: &Candidates, seed: u64) -> Vec<u64> {
     candidates.keys_only(set.iter().copied(), seed).keys
 }
 

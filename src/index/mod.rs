@@ -164,14 +164,11 @@ pub fn candidate_pairs_after(
                     .par_iter()
                     .flat_map_iter(|(d, set)| {
                         let made = (few.keys)(set);
-                        let asked = |t: usize, k: &u64| {
-                            made.len() == tables && distinct[t].binary_search(k).is_ok()
-                        };
-                        made.iter()
+                        let (full, d, distinct) = (made.len() == tables, *d, &distinct);
+                        made.into_iter()
                             .enumerate()
-                            .filter(|&(t, k)| asked(t, k))
-                            .map(|(t, &k)| (u32::try_from(t).expect("few tables"), k, *d))
-                            .collect::<Vec<_>>()
+                            .filter(move |(t, k)| full && distinct[*t].binary_search(k).is_ok())
+                            .map(move |(t, k)| (u32::try_from(t).expect("few tables"), k, d))
                     })
                     .collect();
                 found.extend(more);

@@ -99,13 +99,7 @@ pub(crate) fn open_input(path: &Path) -> std::io::Result<File> {
 fn wait_for_writer(file: &File) -> std::io::Result<()> {
     use std::os::unix::io::AsRawFd;
     let fd = file.as_raw_fd();
-    loop {
-        if crate::hooks::stopped() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "stopped while waiting for a writer to open the FIFO",
-            ));
-        }
+    crate::hooks::wait_in_slices("a writer to open the FIFO", || {
         let mut poll = libc::pollfd {
             fd,
             events: libc::POLLIN,
@@ -116,17 +110,16 @@ fn wait_for_writer(file: &File) -> std::io::Result<()> {
         let ready = unsafe { libc::poll(&raw mut poll, 1, 100) };
         if ready < 0 {
             let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
+            return if e.kind() == std::io::ErrorKind::Interrupted {
+                Ok(false)
+            } else {
+                Err(e)
+            };
         }
         // POLLHUP comes only once a writer has come and gone (Linux keeps
         // it back for a reader that has seen no writer yet).
-        if ready > 0 && poll.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
-            break;
-        }
-    }
+        Ok(ready > 0 && poll.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0)
+    })?;
     // SAFETY: F_GETFL/F_SETFL on an open descriptor, no pointers.
     #[allow(unsafe_code)]
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };

@@ -5,6 +5,7 @@
 use super::segment::Reader;
 use super::write::{candidates_of, Delta};
 use super::{Segment, BUCKET_FIRST, BUCKET_RECENT};
+use crate::cluster::few::keys_of_set;
 use crate::config::{Config, Measure, ValueEnum};
 use std::collections::BTreeMap;
 
@@ -32,22 +33,14 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
     let keys_of = |set: &[u64]| {
         candidates
             .as_ref()
-            .map(|c| c.keys_only(set.iter().copied(), params.seed).keys)
+            .map(|c| keys_of_set(set, c, params.seed))
             .unwrap_or_default()
     };
     let mut buckets = Buckets::of(delta, &keys_of);
     let mut read = a.reader();
     let mut found = Vec::new();
     let mut joined: BTreeMap<u32, u32> = BTreeMap::new();
-    let own = |delta: &Delta, d: u32| -> Vec<u64> {
-        let (at, len) = delta.docs[(d - docs) as usize].shingles;
-        usize::try_from(at)
-            .ok()
-            .and_then(|at| delta.doc_shingles.get(at..))
-            .and_then(|s| s.get(..len as usize))
-            .map(<[u64]>::to_vec)
-            .unwrap_or_default()
-    };
+    let own = |delta: &Delta, d: u32| shingles_at(delta, (d - docs) as usize).to_vec();
     // The documents of few shingles of `a` in the buckets of `b`'s
     // representatives, with their band keys, found in one walk (see
     // `crate::index::candidate_pairs_after`).
@@ -117,6 +110,17 @@ pub(super) fn rejoin_representatives(a: &Segment, delta: &mut Delta, docs: u32) 
     }
 }
 
+/// The stored shingles of `delta`'s `i`-th document (none where its record
+/// points past them).
+fn shingles_at(delta: &Delta, i: usize) -> &[u64] {
+    let (at, len) = delta.docs[i].shingles;
+    usize::try_from(at)
+        .ok()
+        .and_then(|at| delta.doc_shingles.get(at..))
+        .and_then(|s| s.get(..len as usize))
+        .unwrap_or_default()
+}
+
 /// The documents of few shingles of index `a` that hold a shingle of a
 /// representative of `b` (`delta`, numbered from `docs`) that is in any
 /// bucket of `b` (those looked up), as their entries (table, key,
@@ -138,12 +142,7 @@ fn few_of_a(
     for (i, doc) in delta.docs.iter().enumerate() {
         let d = docs + u32::try_from(i).unwrap_or(u32::MAX);
         if doc.rep == d && b.has(d) {
-            let (at, len) = doc.shingles;
-            let own = usize::try_from(at)
-                .ok()
-                .and_then(|at| delta.doc_shingles.get(at..))
-                .and_then(|s| s.get(..len as usize))
-                .unwrap_or_default();
+            let own = shingles_at(delta, i);
             shingles.extend(own.iter().map(|&s| s & !crate::cluster::HEAD));
         }
     }

@@ -303,21 +303,17 @@ fn wait_for_lock(file: &std::fs::File) -> std::io::Result<()> {
     if crate::hooks::current().is_none() {
         return file.lock();
     }
-    loop {
-        if crate::hooks::stopped() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "stopped while waiting for another neardup run to finish with the index",
-            ));
-        }
-        match file.try_lock() {
-            Ok(()) => return Ok(()),
+    crate::hooks::wait_in_slices(
+        "another neardup run to finish with the index",
+        || match file.try_lock() {
+            Ok(()) => Ok(true),
             Err(std::fs::TryLockError::WouldBlock) => {
                 std::thread::sleep(std::time::Duration::from_millis(100));
+                Ok(false)
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(e),
-        }
-    }
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        },
+    )
 }
 
 /// An error naming every setting an index was built with that this run changes.

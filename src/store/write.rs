@@ -279,6 +279,18 @@ impl<'a> Items<'a> {
     }
 }
 
+/// The `few` records of the index a write starts from (none without one),
+/// in order.
+pub(super) fn old_few(old: Option<&Segment>) -> impl Iterator<Item = (u64, u32)> + '_ {
+    old.into_iter().flat_map(|o| Items::Segment(o).few())
+}
+
+/// The `few_sets` records of the index a write starts from (none without
+/// one), in order.
+pub(super) fn old_few_sets(old: Option<&Segment>) -> impl Iterator<Item = (u32, u64)> + '_ {
+    old.into_iter().flat_map(|o| Items::Segment(o).few_sets())
+}
+
 /// Every record of section `name` of `s`, in order (`N` bytes each), read
 /// ahead; a read that fails ends them (and the segment's status says why).
 fn records<'s, const N: usize>(
@@ -771,20 +783,11 @@ fn fill(
     // Documents of few shingles: their buckets are made when a later
     // document asks, and trimmed then; those no bucket will keep are left
     // out now, and those with band records above are not written here.
-    let old_sets = || {
-        old.into_iter()
-            .flat_map(|o| records(o, "few_sets"))
-            .map(|b| few_set_of(&b))
-    };
     let kept = |d: u32| not_by_shingles.keeps(d);
-    let old_few = old
-        .into_iter()
-        .flat_map(|o| records(o, "few"))
-        .map(|b| few_of(&b));
     s.sorted(
         "few",
         count("few") + delta.len("few"),
-        merge_sorted(old_few, delta.few(), |r| *r).filter(|r| kept(r.1)),
+        merge_sorted(old_few(old), delta.few(), |r| *r).filter(|r| kept(r.1)),
         |r| r.0,
         |r, b| {
             b.extend_from_slice(&r.0.to_le_bytes());
@@ -795,7 +798,7 @@ fn fill(
     s.sorted(
         "few_sets",
         0,
-        merge_sorted(old_sets(), delta.few_sets(), |r| *r).filter(|r| kept(r.0)),
+        merge_sorted(old_few_sets(old), delta.few_sets(), |r| *r).filter(|r| kept(r.0)),
         |_| 0,
         |r, b| {
             b.extend_from_slice(&r.0.to_le_bytes());

@@ -4,8 +4,9 @@
 //! their band records back, so that a later look-up of a shingle makes the
 //! band keys of at most [`FEW_HOLDERS`] documents a segment.
 
-use super::{few_of, few_set_of, merge_sorted, records, Items};
+use super::{merge_sorted, old_few, old_few_sets, Items};
 use super::{IndexParams, Segment, BUCKET_FIRST, BUCKET_RECENT};
+use crate::cluster::few::keys_of_set;
 use crate::cluster::Candidates;
 use crate::config::{Config, Measure, Method, ValueEnum};
 use rayon::prelude::*;
@@ -51,22 +52,14 @@ pub(super) fn not_by_shingles(
     delta: &Items<'_>,
     params: &IndexParams,
 ) -> NotByShingles {
-    let old_sets = old
-        .into_iter()
-        .flat_map(|o| records(o, "few_sets"))
-        .map(|b| few_set_of(&b));
-    let left_out = out_of_every_bucket(merge_sorted(old_sets, delta.few_sets(), |r| *r));
+    let left_out = out_of_every_bucket(merge_sorted(old_few_sets(old), delta.few_sets(), |r| *r));
     if candidates_of(params).is_none() {
         return NotByShingles {
             left_out,
             banded: Vec::new(),
         };
     }
-    let old_few = old
-        .into_iter()
-        .flat_map(|o| records(o, "few"))
-        .map(|b| few_of(&b));
-    let mut few = merge_sorted(old_few, delta.few(), |r| *r)
+    let mut few = merge_sorted(old_few(old), delta.few(), |r| *r)
         .filter(|r| left_out.binary_search(&r.1).is_err())
         .peekable();
     let mut banded = Vec::new();
@@ -99,12 +92,8 @@ pub(super) fn band_records(
     let Some(candidates) = candidates_of(params).filter(|_| !banded.is_empty()) else {
         return Vec::new();
     };
-    let old_sets = old
-        .into_iter()
-        .flat_map(|o| records(o, "few_sets"))
-        .map(|b| few_set_of(&b));
     let mut sets: Vec<(u32, Vec<u64>)> = Vec::with_capacity(banded.len());
-    let wanted = merge_sorted(old_sets, delta.few_sets(), |r| *r)
+    let wanted = merge_sorted(old_few_sets(old), delta.few_sets(), |r| *r)
         .filter(|r| banded.binary_search(&r.0).is_ok());
     for (d, shingle) in wanted {
         match sets.last_mut() {
@@ -115,11 +104,11 @@ pub(super) fn band_records(
     let mut out: Vec<(u64, u32, u32)> = sets
         .par_iter()
         .flat_map_iter(|(d, set)| {
-            let keys = candidates.keys_only(set.iter().copied(), params.seed).keys;
-            keys.into_iter()
+            let d = *d;
+            keys_of_set(set, &candidates, params.seed)
+                .into_iter()
                 .enumerate()
-                .map(|(t, key)| (key, u32::try_from(t).expect("few tables"), *d))
-                .collect::<Vec<_>>()
+                .map(move |(t, key)| (key, u32::try_from(t).expect("few tables"), d))
         })
         .collect();
     out.par_sort_unstable();
