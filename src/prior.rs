@@ -159,6 +159,9 @@ pub trait Prior: Send + Sync {
     /// ascending by document. They have no band records: their band keys
     /// are made from these sets.
     fn few_docs(&self, shingles: &[u64]) -> Vec<(u32, Vec<u64>)>;
+    /// Every shingle [`Prior::few_docs`] can find a document by, ascending
+    /// without repeats, when the index holds `most` such records or fewer.
+    fn few_shingles(&self, most: usize) -> Option<Vec<u64>>;
     /// Look-ups for a caller that makes many (see [`Looker`]).
     fn looker(&self) -> Box<dyn Looker + '_>;
 }

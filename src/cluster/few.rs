@@ -253,14 +253,24 @@ pub(crate) fn few_stored(
     if !history.has_few() {
         return None;
     }
+    // When the index holds few such shingles (most corpora have few short
+    // documents), only the run's shingles among them are looked up: the
+    // run's hundreds of thousands of shingles were sorted and each looked up
+    // in every segment, 5% of a run of ordinary text in 14 chunks.
+    let stored = history.few_shingles(FEW_FILTER);
     let mut shingles: Vec<u64> = sketches
         .iter()
         .flat_map(|s| s.shingles.iter().map(|&h| h & !HEAD))
+        .filter(|h| stored.as_ref().is_none_or(|s| s.binary_search(h).is_ok()))
         .collect();
     shingles.par_sort_unstable();
     shingles.dedup();
     Some(history.few_docs(&shingles))
 }
+
+/// Most shingles of short stored documents [`few_stored`] filters the
+/// run's shingles by (a sorted list of 32 KiB: searched from the cache).
+const FEW_FILTER: usize = 4096;
 
 /// [`few_stored`] with the means of making their band keys, for
 /// [`crate::index::candidate_pairs_after`].

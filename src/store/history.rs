@@ -267,6 +267,20 @@ impl Prior for History {
         self.segments.iter().any(|s| s.count("few_sets") > 0)
     }
 
+    fn few_shingles(&self, most: usize) -> Option<Vec<u64>> {
+        if self.segments.iter().map(|s| s.count("few")).sum::<usize>() > most {
+            return None;
+        }
+        let mut shingles = Vec::new();
+        for s in &self.segments {
+            let mut r = s.walker();
+            shingles.extend((0..s.count("few")).map_while(|i| r.few_shingle(i)));
+        }
+        shingles.sort_unstable();
+        shingles.dedup();
+        Some(shingles)
+    }
+
     /// Looked up segment by segment in shingle order (see
     /// [`History::prior_postings`]); the sets read in document order.
     fn few_docs(&self, shingles: &[u64]) -> Vec<(u32, Vec<u64>)> {

@@ -330,6 +330,12 @@ impl Reader<'_> {
         }
     }
 
+    /// The shingle of record `i` of the `few` section (`None` past its end,
+    /// or when it cannot be read: the segment's status then says why).
+    pub fn few_shingle(&mut self, i: usize) -> Option<u64> {
+        self.record("few", FEW_LEN, i).map(|b| u64_at(b, 0))
+    }
+
     /// The shingles of document `d` of few shingles (empty for another),
     /// ascending.
     #[must_use]

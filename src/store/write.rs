@@ -4,8 +4,8 @@
 
 use super::{
     now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, SectionEntry,
-    Segment, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
-    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
+    Segment, BAND_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, EXACT_LEN, FEW_LEN,
+    FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use crate::targets::{Staged, Target};
@@ -123,9 +123,6 @@ impl Delta {
     }
 }
 
-/// Bytes of the `strings` section copied at a time.
-const STRINGS_PIECE: usize = 1 << 20;
-
 /// What is written after an old segment's items: a run's delta (sorted), or
 /// a segment whose documents and blocks follow the old one's (a merge of a
 /// chunked run's segments, streamed without loading it).
@@ -134,7 +131,24 @@ enum Items<'a> {
     Segment(&'a Segment),
 }
 
-type Iter<'a, T> = Box<dyn Iterator<Item = T> + 'a>;
+/// A delta's records or a segment's, one of two iterators: the records of a
+/// merge pass through no virtual call each (boxed, they took a fifth of a
+/// run in chunks' segment writes).
+enum Either<A, B> {
+    Delta(A),
+    Segment(B),
+}
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Delta(a) => a.next(),
+            Either::Segment(b) => b.next(),
+        }
+    }
+}
 
 impl<'a> Items<'a> {
     fn first_document(&self) -> u64 {
@@ -168,83 +182,36 @@ impl<'a> Items<'a> {
         }
     }
 
-    fn docs(&self) -> Iter<'a, DocRecord> {
+    fn docs(&self) -> impl Iterator<Item = DocRecord> + 'a {
         match *self {
-            Items::Delta(d) => Box::new(d.docs.iter().copied()),
+            Items::Delta(d) => Either::Delta(d.docs.iter().copied()),
             Items::Segment(s) => {
                 let mut r = s.walker();
-                Box::new((s.doc_base..s.doc_end_id()).map(move |d| r.doc(d)))
+                Either::Segment((s.doc_base..s.doc_end_id()).map(move |d| r.doc(d)))
             }
         }
     }
 
-    fn blocks(&self) -> Iter<'a, BlockRecord> {
+    fn blocks(&self) -> impl Iterator<Item = BlockRecord> + 'a {
         match *self {
-            Items::Delta(d) => Box::new(d.blocks.iter().copied()),
+            Items::Delta(d) => Either::Delta(d.blocks.iter().copied()),
             Items::Segment(s) => {
                 let mut r = s.walker();
-                Box::new((s.block_base..s.block_end_id()).map(move |g| r.block(g)))
+                Either::Segment((s.block_base..s.block_end_id()).map(move |g| r.block(g)))
             }
         }
     }
 
-    fn u64s(&self, name: &'static str) -> Iter<'a, u64> {
+    fn exact(&self) -> impl Iterator<Item = ExactRecord> + 'a {
         match *self {
-            Items::Delta(d) => Box::new(
-                if name == "block_shingles" {
-                    &d.block_shingles
-                } else {
-                    &d.doc_shingles
-                }
-                .iter()
-                .copied(),
-            ),
-            Items::Segment(s) => {
-                let total = s.count(name);
-                let piece = 1 << 17;
-                let mut r = s.reader();
-                Box::new((0..total.div_ceil(piece)).flat_map(move |p| {
-                    let at = p * piece;
-                    let len = piece.min(total - at);
-                    #[allow(clippy::cast_possible_truncation)]
-                    r.u64s(name, (at as u64, len as u32))
-                }))
-            }
+            Items::Delta(d) => Either::Delta(d.exact.iter().copied()),
+            Items::Segment(s) => Either::Segment(records(s, "exact").map(|b| exact_of(&b))),
         }
     }
 
-    /// The `strings` section (ids and paths), a piece of [`STRINGS_PIECE`]
-    /// bytes at a time. Held whole, and copied once more, it made a run's
-    /// memory twice the ids of its whole corpus: 240 MB of long ids took
-    /// 485 MiB at `--memory-limit 64M` (`--update`, `index build`).
-    fn strings(&self) -> Iter<'a, Vec<u8>> {
+    fn pairs(&self, name: &'static str) -> impl Iterator<Item = (u32, u32)> + 'a {
         match *self {
-            Items::Delta(d) => Box::new(d.strings.chunks(STRINGS_PIECE).map(<[u8]>::to_vec)),
-            Items::Segment(s) => {
-                let len = s.section("strings").len;
-                let piece = STRINGS_PIECE as u64;
-                let mut r = s.reader();
-                Box::new((0..len.div_ceil(piece)).map(move |p| {
-                    let at = p * piece;
-                    let take = u32::try_from((len - at).min(piece)).expect("a piece is small");
-                    r.string_bytes((at, take))
-                        .map(<[u8]>::to_vec)
-                        .unwrap_or_default()
-                }))
-            }
-        }
-    }
-
-    fn exact(&self) -> Iter<'a, ExactRecord> {
-        match *self {
-            Items::Delta(d) => Box::new(d.exact.iter().copied()),
-            Items::Segment(s) => Box::new(records(s, "exact").map(|b| exact_of(&b))),
-        }
-    }
-
-    fn pairs(&self, name: &'static str) -> Iter<'a, (u32, u32)> {
-        match *self {
-            Items::Delta(d) => Box::new(
+            Items::Delta(d) => Either::Delta(
                 if name == "postings" {
                     &d.postings
                 } else {
@@ -253,28 +220,28 @@ impl<'a> Items<'a> {
                 .iter()
                 .copied(),
             ),
-            Items::Segment(s) => Box::new(records(s, name).map(pair_of)),
+            Items::Segment(s) => Either::Segment(records(s, name).map(pair_of)),
         }
     }
 
-    fn bands(&self) -> Iter<'a, (u64, u32, u32)> {
+    fn bands(&self) -> impl Iterator<Item = (u64, u32, u32)> + 'a {
         match *self {
-            Items::Delta(d) => Box::new(d.bands.iter().copied()),
-            Items::Segment(s) => Box::new(records(s, "bands").map(|b| band_of(&b))),
+            Items::Delta(d) => Either::Delta(d.bands.iter().copied()),
+            Items::Segment(s) => Either::Segment(records(s, "bands").map(|b| band_of(&b))),
         }
     }
 
-    fn few(&self) -> Iter<'a, (u64, u32)> {
+    fn few(&self) -> impl Iterator<Item = (u64, u32)> + 'a {
         match *self {
-            Items::Delta(d) => Box::new(d.few.iter().copied()),
-            Items::Segment(s) => Box::new(records(s, "few").map(|b| few_of(&b))),
+            Items::Delta(d) => Either::Delta(d.few.iter().copied()),
+            Items::Segment(s) => Either::Segment(records(s, "few").map(|b| few_of(&b))),
         }
     }
 
-    fn few_sets(&self) -> Iter<'a, (u32, u64)> {
+    fn few_sets(&self) -> impl Iterator<Item = (u32, u64)> + 'a {
         match *self {
-            Items::Delta(d) => Box::new(d.few_sets.iter().copied()),
-            Items::Segment(s) => Box::new(records(s, "few_sets").map(|b| few_set_of(&b))),
+            Items::Delta(d) => Either::Delta(d.few_sets.iter().copied()),
+            Items::Segment(s) => Either::Segment(records(s, "few_sets").map(|b| few_set_of(&b))),
         }
     }
 }
@@ -292,15 +259,35 @@ pub(super) fn old_few_sets(old: Option<&Segment>) -> impl Iterator<Item = (u32, 
 }
 
 /// Every record of section `name` of `s`, in order (`N` bytes each), read
-/// ahead; a read that fails ends them (and the segment's status says why).
+/// a piece of about a mebibyte at a time; a read that fails ends them (and
+/// the segment's status says why). (Read a record at a time, through the
+/// reader's windows, the merges of a run in chunks spent a quarter of its
+/// time on each record's look-ups.)
 fn records<'s, const N: usize>(
     s: &'s Segment,
     name: &'static str,
 ) -> impl Iterator<Item = [u8; N]> + 's {
-    let mut r = s.walker();
-    (0..s.count(name))
-        .map_while(move |i| r.record(name, N, i).map(|b| b.try_into().expect("N bytes")))
+    let (total, offset) = (s.count(name), s.section(name).offset);
+    let per_piece = (PIECE_BYTES / N).max(1);
+    let mut r = s.reader();
+    #[allow(clippy::cast_possible_truncation)]
+    let offset = offset as usize;
+    (0..total.div_ceil(per_piece))
+        .map_while(move |p| {
+            let (at, n) = (p * per_piece, per_piece.min(total - p * per_piece));
+            let bytes = r.read(offset + at * N, n * N)?;
+            Some(
+                bytes
+                    .chunks_exact(N)
+                    .map(|c| <[u8; N]>::try_from(c).expect("N bytes"))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
 }
+
+/// Bytes read or written at once by a write's walks.
+const PIECE_BYTES: usize = 1 << 20;
 
 fn exact_of(b: &[u8; EXACT_LEN]) -> ExactRecord {
     let (source, flags) = (u32_at(b, 24), u32_at(b, 28));
@@ -399,27 +386,71 @@ impl<W: Write> Sections<W> {
     }
 
     /// A section from raw bytes of the old index followed by new records.
-    fn concat(
+    fn concat<T>(
         &mut self,
         name: &str,
         old: Option<&Segment>,
-        new: impl Iterator<Item = Vec<u8>>,
+        new: impl Iterator<Item = T>,
+        encode: impl Fn(&T, &mut Vec<u8>),
     ) -> std::io::Result<()> {
         let start = self.begin();
         if let Some(old) = old {
-            let s = old.section(name);
-            let mut r = old.reader();
-            let mut at = 0;
-            while at < s.len {
-                let take = (s.len - at).min(1 << 20);
-                #[allow(clippy::cast_possible_truncation)]
-                let bytes = r.read((s.offset + at) as usize, take as usize);
-                self.w.write(bytes.unwrap_or(&[]))?;
-                at += take;
+            self.copy(old, name)?;
+        }
+        let mut buf = Vec::with_capacity(PIECE_BYTES);
+        for record in new {
+            encode(&record, &mut buf);
+            if buf.len() >= PIECE_BYTES {
+                self.w.write(&buf)?;
+                buf.clear();
             }
         }
-        for record in new {
-            self.w.write(&record)?;
+        self.w.write(&buf)?;
+        self.end(name, start, 0)
+    }
+
+    /// The bytes of section `name` of `from` as they are.
+    fn copy(&mut self, from: &Segment, name: &str) -> std::io::Result<()> {
+        let s = from.section(name);
+        let mut r = from.reader();
+        let mut at = 0;
+        while at < s.len {
+            let take = (s.len - at).min(PIECE_BYTES as u64);
+            #[allow(clippy::cast_possible_truncation)]
+            let bytes = r.read((s.offset + at) as usize, take as usize);
+            self.w.write(bytes.unwrap_or(&[]))?;
+            at += take;
+        }
+        Ok(())
+    }
+
+    /// A section of the old index's bytes followed by those of `new`'s:
+    /// the sections whose records hold no number a write changes (shingles,
+    /// ids and paths), copied a piece at a time, never held whole.
+    fn concat_raw(
+        &mut self,
+        name: &str,
+        old: Option<&Segment>,
+        new: &Items<'_>,
+    ) -> std::io::Result<()> {
+        let start = self.begin();
+        if let Some(old) = old {
+            self.copy(old, name)?;
+        }
+        match new {
+            Items::Segment(seg) => self.copy(seg, name)?,
+            Items::Delta(d) if name == "strings" => self.w.write(&d.strings)?,
+            Items::Delta(d) => {
+                let values = if name == "block_shingles" {
+                    &d.block_shingles
+                } else {
+                    &d.doc_shingles
+                };
+                for piece in values.chunks(PIECE_BYTES / 8) {
+                    let bytes: Vec<u8> = piece.iter().flat_map(|v| v.to_le_bytes()).collect();
+                    self.w.write(&bytes)?;
+                }
+            }
         }
         self.end(name, start, 0)
     }
@@ -436,17 +467,20 @@ impl<W: Write> Sections<W> {
         let bits = dir_bits(upper_bound);
         let mut counts = vec![0u64; if bits == 0 { 0 } else { 1 << bits }];
         let start = self.begin();
-        let mut buf = Vec::with_capacity(32);
+        let mut buf = Vec::with_capacity(PIECE_BYTES);
         for r in records {
             if bits > 0 {
                 #[allow(clippy::cast_possible_truncation)]
                 let bucket = (key64(&r) >> (64 - bits)) as usize;
                 counts[bucket] += 1;
             }
-            buf.clear();
             encode(&r, &mut buf);
-            self.w.write(&buf)?;
+            if buf.len() >= PIECE_BYTES {
+                self.w.write(&buf)?;
+                buf.clear();
+            }
         }
+        self.w.write(&buf)?;
         self.end(name, start, bits)?;
         if bits > 0 {
             let start = self.begin();
@@ -650,65 +684,44 @@ fn fill(
     let block_sh_base = count("block_shingles") as u64;
     let doc_sh_base = count("doc_shingles") as u64;
 
-    s.concat(
-        "docs",
-        old,
-        delta.docs().map(|d| {
-            let mut b = Vec::with_capacity(DOC_LEN);
-            b.extend_from_slice(&d.block_start.to_le_bytes());
-            b.extend_from_slice(&(d.shingles.0 + doc_sh_base).to_le_bytes());
-            b.extend_from_slice(&(d.id.0 + strings_base).to_le_bytes());
-            b.extend_from_slice(&(d.path.0 + strings_base).to_le_bytes());
-            b.extend_from_slice(&d.bytes.to_le_bytes());
-            for v in [
-                d.rep,
-                d.shingles.1,
-                d.id.1,
-                d.path.1,
-                d.line,
-                u32::from(d.dropped),
-            ] {
-                b.extend_from_slice(&v.to_le_bytes());
-            }
-            b
-        }),
-    )?;
-    s.concat(
-        "blocks",
-        old,
-        delta.blocks().map(|r| {
-            let mut b = Vec::with_capacity(BLOCK_LEN);
-            b.extend_from_slice(&(r.shingles.0 + block_sh_base).to_le_bytes());
-            for v in [r.bytes[0], r.bytes[1], r.chars[0], r.chars[1]] {
-                b.extend_from_slice(&v.to_le_bytes());
-            }
-            for v in [
-                r.cluster,
-                r.doc,
-                r.words,
-                r.kind,
-                r.shingles.1,
-                r.lines[0],
-                r.lines[1],
-                0,
-            ] {
-                b.extend_from_slice(&v.to_le_bytes());
-            }
-            b
-        }),
-    )?;
-    let u64_bytes = |v: u64| v.to_le_bytes().to_vec();
-    s.concat(
-        "block_shingles",
-        old,
-        delta.u64s("block_shingles").map(u64_bytes),
-    )?;
-    s.concat(
-        "doc_shingles",
-        old,
-        delta.u64s("doc_shingles").map(u64_bytes),
-    )?;
-    s.concat("strings", old, delta.strings())?;
+    s.concat("docs", old, delta.docs(), |d, b| {
+        b.extend_from_slice(&d.block_start.to_le_bytes());
+        b.extend_from_slice(&(d.shingles.0 + doc_sh_base).to_le_bytes());
+        b.extend_from_slice(&(d.id.0 + strings_base).to_le_bytes());
+        b.extend_from_slice(&(d.path.0 + strings_base).to_le_bytes());
+        b.extend_from_slice(&d.bytes.to_le_bytes());
+        for v in [
+            d.rep,
+            d.shingles.1,
+            d.id.1,
+            d.path.1,
+            d.line,
+            u32::from(d.dropped),
+        ] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+    })?;
+    s.concat("blocks", old, delta.blocks(), |r, b| {
+        b.extend_from_slice(&(r.shingles.0 + block_sh_base).to_le_bytes());
+        for v in [r.bytes[0], r.bytes[1], r.chars[0], r.chars[1]] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [
+            r.cluster,
+            r.doc,
+            r.words,
+            r.kind,
+            r.shingles.1,
+            r.lines[0],
+            r.lines[1],
+            0,
+        ] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+    })?;
+    s.concat_raw("block_shingles", old, delta)?;
+    s.concat_raw("doc_shingles", old, delta)?;
+    s.concat_raw("strings", old, delta)?;
 
     // Exact keys: one entry per key, the earlier index's on a tie (merges).
     let old_exact = old

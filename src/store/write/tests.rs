@@ -111,10 +111,7 @@ fn strings_are_copied_a_piece_at_a_time() {
         });
     }
     let strings = delta.strings.clone();
-    let pieces: Vec<Vec<u8>> = Items::Delta(&delta).strings().collect();
-    assert!(pieces.len() >= 3);
-    assert!(pieces.iter().all(|p| p.len() <= STRINGS_PIECE));
-    assert_eq!(pieces.concat(), strings);
+    assert!(strings.len() >= 2 * PIECE_BYTES);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ids.ndx");
     let params = IndexParams::of(&crate::config::Config::default());
@@ -123,15 +120,22 @@ fn strings_are_copied_a_piece_at_a_time() {
         .persist()
         .unwrap();
     let segment = Segment::open(&path, None, None).unwrap();
-    let pieces: Vec<Vec<u8>> = Items::Segment(&segment).strings().collect();
-    assert!(pieces.iter().all(|p| p.len() <= STRINGS_PIECE));
-    assert_eq!(pieces.concat(), strings);
-    let mut walk = segment.walker();
+    // Appended to itself (a run's segments merged): both halves' ids read
+    // back.
+    let dir2 = tempfile::tempdir().unwrap();
+    let both = append(&segment, &segment, dir2.path(), &path, &params).unwrap();
+    let mut walk = both.walker();
+    assert_eq!(
+        walk.string_bytes((0, u32::try_from(2 * strings.len()).unwrap())),
+        Some(&[strings.clone(), strings][..].concat()[..])
+    );
     for d in 0..10 {
         let id = walk.doc(d).id;
         assert!(walk.string(id).starts_with(&format!("{d}-xxx")));
+        let later = walk.doc(d + 10).id;
+        assert!(walk.string(later).starts_with(&format!("{d}-xxx")));
     }
-    segment.status().unwrap();
+    both.status().unwrap();
 }
 
 #[test]
@@ -440,5 +444,39 @@ fn a_shingle_many_short_documents_hold_gives_them_band_records() {
     let mut got = Vec::new();
     history.buckets(&[(0, first[0])], &mut got);
     assert!(got.contains(&(0, first[0], 40)), "{got:?}");
+    history.status().unwrap();
+}
+
+#[test]
+fn the_shingles_short_documents_are_found_by_are_listed_up_to_a_bound() {
+    use crate::prior::Prior;
+    let dir = tempfile::tempdir().unwrap();
+    let mut next = crate::test_numbers(31);
+    let mut shingle = || next() & !crate::cluster::HEAD;
+    let sets: Vec<Vec<u64>> = (0..6)
+        .map(|_| {
+            let mut set: Vec<u64> = (0..4).map(|_| shingle()).collect();
+            set.sort_unstable();
+            set
+        })
+        .collect();
+    // Two segments, the second repeating a shingle of the first.
+    let first = few_segment(dir.path(), "a.ndx", 0, &sets[..4]);
+    let mut later = sets[4..].to_vec();
+    later[0][0] = sets[0][0];
+    later[0].sort_unstable();
+    let second = few_segment(dir.path(), "b.ndx", 4, &later);
+    let history = super::super::History::from_segments(vec![first, second]);
+    let mut all: Vec<u64> = sets[..4].iter().chain(&later).flatten().copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 23);
+    // Every shingle a look-up finds a document by, each once; none past
+    // the bound (24 records).
+    assert_eq!(history.few_shingles(24), Some(all.clone()));
+    assert_eq!(history.few_shingles(23), None);
+    for &s in &all {
+        assert!(!history.few_docs(&[s]).is_empty());
+    }
     history.status().unwrap();
 }
