@@ -127,32 +127,76 @@ def _paths(records: Any, paths: Any, options: Dict[str, Any]) -> Optional[List[s
 _PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
+def _holds_time(t: Any) -> bool:
+    """Whether an Arrow type is a timestamp or holds one in a struct or list
+    (what ``_arrow_rows`` rewrites)."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_holds_time(t.field(i).type) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _holds_time(t.value_type)
+    return False
+
+
+def _times_as_strings(array: Any, column: str, record_of: Callable[[int], int], where: str) -> Any:
+    """``array`` with every timestamp in it (at its top, in a struct's fields or
+    in a list's values, at any depth) as the string the CLI reads it as from
+    Parquet; ``record_of`` gives the record (from 0) of an element, for a
+    message naming it (``where`` is the file or ``<records>``)."""
+    import bisect
+
+    import pyarrow as pa
+
+    t = array.type
+    if pa.types.is_timestamp(t):
+        values = array.cast(pa.int64()).to_pylist()
+        strings, bad = _native.arrow_times(values, _PER_UNIT[t.unit], t.tz is not None)
+        if bad is not None:
+            at, why = bad
+            raise NeardupError(f"{where}:{record_of(at) + 1}: column {column!r} {why}")
+        return pa.array(strings, pa.string())
+    if pa.types.is_struct(t):
+        children = [
+            _times_as_strings(child, column, record_of, where) if _holds_time(child.type) else child
+            for child in array.flatten()
+        ]
+        names = [t.field(i).name for i in range(t.num_fields)]
+        return pa.StructArray.from_arrays(children, names=names, mask=array.is_null())
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        offsets = array.offsets.to_pylist()
+        start = offsets[0]
+
+        def element_record(i: int) -> int:
+            return record_of(bisect.bisect_right(offsets, start + i) - 1)
+
+        values = _times_as_strings(array.flatten(), column, element_record, where)
+        shifted = pa.array([o - start for o in offsets], array.offsets.type)
+        kind = pa.LargeListArray if pa.types.is_large_list(t) else pa.ListArray
+        return kind.from_arrays(shifted, values, mask=array.is_null())
+    return array
+
+
 def _arrow_rows(batch: Any, first: int, name: Optional[str]) -> List[Any]:
-    """A ``RecordBatch``'s rows as dicts, its timestamp columns as the
-    strings the CLI reads the same Parquet column as (``_native.arrow_times``):
-    ``to_pylist`` gives ``datetime`` objects, which hold no nanoseconds (a
-    column of ``timestamp("ns")`` with any raised pyarrow's ``ValueError``,
-    naming no record) and whose ISO form is not the CLI's (``+00:00`` for
-    ``Z``, ``.500000`` for ``.5``). ``first``: the record number of its first
-    row, for messages."""
+    """A ``RecordBatch``'s rows as dicts, its timestamps (in a column, or in a
+    struct or list of one, at any depth) as the strings the CLI reads the
+    same Parquet column as (``_native.arrow_times``): ``to_pylist`` gives
+    ``datetime`` objects, which hold no nanoseconds (a ``timestamp("ns")``
+    with any raised pyarrow's ``ValueError``, naming no record) and whose ISO
+    form is not the CLI's (``+00:00`` for ``Z``, ``.500000`` for ``.5``).
+    ``first``: the record number of its first row, for messages."""
     import pyarrow as pa
 
     columns = list(batch.columns)
     changed = False
     for i, field in enumerate(batch.schema):
-        if not pa.types.is_timestamp(field.type):
-            continue
-        values = batch.column(i).cast(pa.int64()).to_pylist()
-        strings, bad = _native.arrow_times(
-            values, _PER_UNIT[field.type.unit], field.type.tz is not None
-        )
-        if bad is not None:
-            at, why = bad
-            raise NeardupError(
-                f"{name or '<records>'}:{first + at + 1}: column {field.name!r} {why}"
+        if _holds_time(field.type):
+            columns[i] = _times_as_strings(
+                batch.column(i), field.name, lambda at: first + at, name or "<records>"
             )
-        columns[i] = pa.array(strings, pa.string())
-        changed = True
+            changed = True
     if changed:
         batch = pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
     return batch.to_pylist()

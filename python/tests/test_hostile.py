@@ -593,6 +593,50 @@ def test_arrow_timestamps_are_read_as_the_cli_reads_parquet(cli, tmp_path):
         neardup.scan(far)
 
 
+def test_timestamps_in_structs_and_lists_are_written_as_top_level_ones():
+    # A timestamp("ns") in a struct or a list column raised pyarrow's
+    # ValueError ("Nanosecond resolution temporal type ... is not safely
+    # convertible"), naming no record: only top-level columns were rewritten.
+    pa = pytest.importorskip("pyarrow")
+    ns = [1_700_000_000 * 10**9 + 1, 1_700_000_000 * 10**9 + 500_000_000, None]
+    top = pa.array(ns, pa.timestamp("ns", tz="UTC"))
+    struct = pa.StructArray.from_arrays(
+        [top, pa.array([1, 2, 3])], names=["seen", "n"], mask=pa.array([False, False, True])
+    )
+    lists = pa.array([[ns[0], None], None, [ns[1]]], pa.list_(pa.timestamp("ns", tz="UTC")))
+    deep = pa.array(
+        [[{"at": ns[0]}], [], [{"at": ns[1]}]],
+        pa.large_list(pa.struct([("at", pa.timestamp("ns", tz="UTC"))])),
+    )
+    other = "other words entirely different from those above, and then some more"
+    table = pa.table(
+        {"id": ["a", "b", "c"], "text": [BODY, BODY, other], "top": top,
+         "s": struct, "l": lists, "d": deep}
+    )
+    for data in (table, table.slice(1), table.to_batches(max_chunksize=1)):
+        records = neardup.clean(data).records
+        for r in records:
+            # Each nested time is the string its top-level twin is written as.
+            if r["s"] is not None:
+                assert r["s"]["seen"] == r["top"] and r["top"].endswith("Z")
+        by_id = {r["id"]: r for r in records}
+        if "a" in by_id:
+            a = by_id["a"]
+            assert a["top"] == "2023-11-14T22:13:20.000000001Z"
+            assert a["s"] == {"seen": a["top"], "n": 1}
+            assert a["l"] == [a["top"], None] and a["d"] == [{"at": a["top"]}]
+        c = by_id["c"]
+        assert c["s"] is None and c["l"] == ["2023-11-14T22:13:20.5Z"]
+        assert c["d"] == [{"at": "2023-11-14T22:13:20.5Z"}]
+    # A time out of range inside a list is named by its record.
+    far = pa.table(
+        {"id": ["x", "y"], "text": [BODY] * 2,
+         "l": pa.array([[0], [0, 2**62]], pa.list_(pa.timestamp("s")))}
+    )
+    with pytest.raises(neardup.NeardupError, match=r"<records>:2: column 'l' holds a time out of range"):
+        neardup.scan(far)
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
 @pytest.mark.parametrize("memory_limit", [None, "64M"])
 def test_ctrl_c_while_a_fifo_waits_for_its_writer_raises_at_once(tmp_path, memory_limit):
