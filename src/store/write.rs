@@ -287,7 +287,7 @@ fn records<'s, const N: usize>(
 }
 
 /// Bytes read or written at once by a write's walks.
-const PIECE_BYTES: usize = 1 << 20;
+const PIECE_BYTES: usize = 256 << 10;
 
 fn exact_of(b: &[u8; EXACT_LEN]) -> ExactRecord {
     let (source, flags) = (u32_at(b, 24), u32_at(b, 28));
