@@ -2481,6 +2481,306 @@ def case_s25_paths():
                 f"exit {code}; {short(err, 80)}", code == 2 and err.startswith("neardup: void: no files" if "void" in args else "neardup: d1: no file in it matches") and not os.path.exists(os.path.join(d, "vo")))
 
 
+def short_records(path, n=300, seed=3, vocab=40):
+    """`n` six-word records of a small vocabulary (each a few shingles,
+    sharing some), a fifth of them copies, as JSON Lines."""
+    import random
+
+    rng = random.Random(seed)
+    texts = [" ".join(f"a{rng.randrange(vocab)}" for _ in range(6)) for _ in range(n)]
+    texts += texts[: n // 5]
+    with open(path, "w") as f:
+        for i, t in enumerate(texts):
+            f.write(json.dumps({"id": i, "text": t}) + "\n")
+        for i in range(60):
+            f.write(json.dumps({"id": f"long{i}", "text": "\n\n".join(words(25, seed=(i * 7 + j) % 30) for j in range(4))}) + "\n")
+
+
+class Crafted:
+    """An index file read for rewriting: its table, sections and records;
+    `seal` gives the bytes with every chunk checksum and the header's made
+    valid again (a crafted file, not a damaged one). Needs the xxhash module."""
+
+    def __init__(self, data):
+        import struct
+
+        self.b = bytearray(data)
+        self.table_at, self.table_len, self.sums_at = struct.unpack_from("<QQQ", self.b, 24)
+        self.table = json.loads(bytes(self.b[self.table_at:self.table_at + self.table_len]))
+
+    def records(self, name, n):
+        s = self.table["sections"][name]
+        return [bytes(self.b[at:at + n]) for at in range(s["offset"], s["offset"] + s["len"], n)]
+
+    def set_records(self, name, recs):
+        s = self.table["sections"][name]
+        data = b"".join(recs)
+        assert len(data) == s["len"], name
+        self.b[s["offset"]:s["offset"] + len(data)] = data
+
+    def seal(self):
+        import struct
+        import xxhash
+
+        sums = b"".join(struct.pack("<Q", xxhash.xxh3_64_intdigest(bytes(self.b[at:at + 4096]))) for at in range(4096, self.sums_at, 4096))
+        table = json.dumps(self.table, separators=(",", ":")).encode()
+        out = bytearray(self.b[: self.sums_at]) + sums + table
+        struct.pack_into("<QQQ", out, 16, len(out), self.sums_at + len(sums), len(table))
+        h = xxhash.xxh3_64()
+        for part in (bytes(out[:56]), sums, table):
+            h.update(part)
+        out[56:64] = struct.pack("<Q", h.intdigest())
+        return bytes(out)
+
+
+def case_s28_crafted():
+    """Session 28: indexes of format 2 crafted with valid checksums but
+    numbers no write makes, in the sections of short documents (few,
+    few_sets) and those a write copies: documents and blocks past the end
+    (2^32 - 1, and the first number past it), unsorted records, one shingle
+    held by every short document, sets with no shingles, sections cut or
+    stretched to the end of the data, a format-1 header over format-2
+    sections. Read (scan, check, stats), updated, merged on either side."""
+    import struct
+
+    try:
+        import xxhash  # noqa: F401
+    except ImportError:
+        row("s28-crafted", "", "", "skipped (no xxhash module: pip install xxhash)", True)
+        return
+    with tempfile.TemporaryDirectory() as d:
+        short_records(os.path.join(d, "f.jsonl"))
+        nd(["index", "build", "-q", "f.jsonl", "-o", "f.ndx"], d)
+        good = open(os.path.join(d, "f.ndx"), "rb").read()
+        docs = index_docs(d, "f.ndx")
+        u32 = lambda v: struct.pack("<I", v)
+
+        def records(name, n, fn):
+            def edit(ix):
+                ix.set_records(name, fn(ix.records(name, n)))
+            return edit
+
+        def last(at, v):
+            return lambda rs: rs[:-1] + [rs[-1][:at] + u32(v) + rs[-1][at + 4:]]
+
+        def no_dir(ix):
+            ix.table["sections"]["few"]["dir_bits"] = 0
+
+        def length(name, f):
+            def edit(ix):
+                s = ix.table["sections"][name]
+                s["len"] = f(s, ix)
+            return edit
+
+        cases = {
+            "few: document 2^32-1": [records("few", 12, last(8, 0xFFFFFFFF))],
+            "few: first document past the end": [records("few", 12, last(8, docs))],
+            "few_sets: document 2^32-1": [records("few_sets", 12, last(0, 0xFFFFFFFF))],
+            "few_sets: first document past the end": [records("few_sets", 12, last(0, docs))],
+            "bands: document 2^32-1": [records("bands", 16, last(12, 0xFFFFFFFF))],
+            "postings: block 2^32-1": [records("postings", 8, last(4, 0xFFFFFFFF))],
+            "members: block 2^32-1": [records("members", 8, last(0, 0xFFFFFFFF))],
+            "exact: source 2^32-1": [records("exact", 32, lambda rs: [rs[0][:24] + u32(0xFFFFFFFF) + rs[0][28:]] + rs[1:])],
+            "few: unsorted": [no_dir, records("few", 12, lambda rs: rs[::-1])],
+            "few_sets: unsorted": [records("few_sets", 12, lambda rs: rs[::-1])],
+            "few: one shingle held by every short document": [no_dir, records("few", 12, lambda rs: sorted((struct.pack("<Q", 12345) + r[8:] for r in rs), key=lambda r: struct.unpack("<I", r[8:])[0]))],
+            "few_sets: no shingles (zero-length sets)": [length("few_sets", lambda s, ix: 0)],
+            "few: cut to half": [no_dir, length("few", lambda s, ix: s["len"] // 24 * 12)],
+            "few: length not a record's": [length("few", lambda s, ix: s["len"] - 5)],
+            "few_sets: stretched to the end of the data": [length("few_sets", lambda s, ix: (ix.sums_at - s["offset"]) // 12 * 12)],
+            "few: directory of 32 bits": [lambda ix: ix.table["sections"]["few"].__setitem__("dir_bits", 32)],
+            "format 1 header over format-2 sections": [lambda ix: ix.b.__setitem__(slice(8, 12), u32(1))],
+        }
+        for name, edits in cases.items():
+            ix = Crafted(good)
+            for e in edits:
+                e(ix)
+            data = ix.seal()
+            outcomes = []
+            ok = True
+            for args in [["scan", "-q", "--index", "x.ndx", "f.jsonl"], ["check", "-q", "--reference", "x.ndx", "f.jsonl"], ["index", "stats", "--verify", "x.ndx"],
+                         ["scan", "-q", "--index", "x.ndx", "--update", "f.jsonl"], ["index", "merge", "f.ndx", "x.ndx", "-o", "m.ndx"], ["index", "merge", "x.ndx", "f.ndx", "-o", "m.ndx"]]:
+                with open(os.path.join(d, "x.ndx"), "wb") as f:
+                    f.write(data)
+                code, _, err = nd(args, d, timeout=120)
+                changed = sha(os.path.join(d, "x.ndx")) != hashlib.sha256(data).hexdigest()[:12]
+                made = os.path.exists(os.path.join(d, "m.ndx"))
+                # A write from it either fails naming it (nothing written,
+                # nothing changed) or writes an index every later run reads.
+                if code == 0 and (made or changed):
+                    target = "m.ndx" if made else "x.ndx"
+                    later, _, later_err = nd(["scan", "-q", "--index", target, "f.jsonl"], d)
+                    if later not in (0, 1):
+                        ok = False
+                        outcomes.append(f"{args[0]} {args[1]}: WROTE AN INDEX A LATER RUN REFUSES ({short(later_err, 50)})")
+                if code == 2 and (changed or made):
+                    ok = False
+                    outcomes.append(f"{args[0]} {args[1]}: FAILED BUT WROTE")
+                if crashed(code, err):
+                    ok = False
+                    outcomes.append(f"{args[0]} {args[1]}: CRASH {short(err, 60)}")
+                outcomes.append(f"{code}")
+                if made:
+                    os.remove(os.path.join(d, "m.ndx"))
+            row(f"s28-crafted: {name}", "neardup scan/check/stats --verify/--update/index merge (both sides) of x.ndx", "no crash; a failed write writes nothing; a write gives an index later runs read",
+                "exits " + " ".join(o for o in outcomes if o.isdigit()) + "".join("; " + o for o in outcomes if not o.isdigit()), ok)
+
+
+def case_s28_merge():
+    """Session 28: `index merge` of format 1 (short documents with band
+    records, the version set to 1) with format 2 (short documents by their
+    shingles), both orders, into a third file and into either input; an
+    index with itself, a copy and another spelling; `index stats` of each."""
+    import struct
+
+    with tempfile.TemporaryDirectory() as d:
+        short_records(os.path.join(d, "f.jsonl"))
+        with open(os.path.join(d, "one.jsonl"), "w") as f:
+            for i in range(40):  # one shingle that 40 hold: band records
+                f.write(json.dumps({"id": f"o{i}", "text": f"alpha bravo charlie delta echo x{i}"}) + "\n")
+        nd(["index", "build", "-q", "f.jsonl", "-o", "f2.ndx"], d)
+        nd(["index", "build", "-q", "one.jsonl", "-o", "f1.ndx"], d)
+        data = bytearray(open(os.path.join(d, "f1.ndx"), "rb").read())
+        data[8:12] = struct.pack("<I", 1)
+        try:
+            import xxhash  # noqa: F401
+            data = Crafted(data).seal()
+        except ImportError:
+            pass  # left at version 2
+        with open(os.path.join(d, "f1.ndx"), "wb") as f:
+            f.write(data)
+        shutil.copy(os.path.join(d, "f1.ndx"), os.path.join(d, "f1copy.ndx"))
+        shutil.copy(os.path.join(d, "f2.ndx"), os.path.join(d, "f2copy.ndx"))
+        for name in ["f1.ndx", "f2.ndx"]:
+            code, out, err = nd(["index", "stats", "--verify", name], d)
+            row(f"s28-merge: index stats --verify {name}", f"neardup index stats --verify {name}", "exit 0, its format named", f"exit {code}; {short(out.decode().splitlines()[0] if out else err, 70)}", code == 0 and b"format version" in out)
+        for a, b in [("f1.ndx", "f2.ndx"), ("f2.ndx", "f1.ndx")]:
+            code, _, err = nd(["index", "merge", a, b, "-o", "m.ndx"], d)
+            docs = index_docs(d, "m.ndx") if code == 0 else None
+            later, _, _ = nd(["scan", "-q", "--index", "m.ndx", "f.jsonl", "one.jsonl"], d)
+            verify, _, _ = nd(["index", "stats", "--verify", "m.ndx"], d)
+            row(f"s28-merge: {a} + {b} (format 1 and 2)", f"neardup index merge {a} {b} -o m.ndx", "exit 0; 40 + the other's documents; later runs read it",
+                f"exit {code}; {docs} documents; verify {verify}; a later scan exits {later}", code == 0 and docs == 40 + index_docs(d, "f2.ndx") and verify == 0 and later in (0, 1))
+            for out in [a, b]:
+                shutil.copy(os.path.join(d, "f1.ndx"), os.path.join(d, "A1.ndx"))
+                shutil.copy(os.path.join(d, "f2.ndx"), os.path.join(d, "A2.ndx"))
+                names = {"f1.ndx": "A1.ndx", "f2.ndx": "A2.ndx"}
+                code, _, err = nd(["index", "merge", names[a], names[b], "-o", names[out]], d)
+                docs = index_docs(d, names[out]) if code == 0 else None
+                row(f"s28-merge: {names[a]} + {names[b]} -o {names[out]} (output an input)", f"neardup index merge {names[a]} {names[b]} -o {names[out]}", "exit 0; the merge replaces it",
+                    f"exit {code}; {docs} documents", code == 0 and docs == 40 + index_docs(d, "f2.ndx"))
+        for a, b in [("f1.ndx", "f1.ndx"), ("f1.ndx", "f1copy.ndx"), ("f2.ndx", "f2copy.ndx"), ("f2.ndx", "./f2.ndx")]:
+            refused(f"s28-merge: {a} with {b} (one index)", ["index", "merge", a, b, "-o", "m2.ndx"], d, [a, b, "m2.ndx"])
+
+
+def case_s28_late():
+    """Session 28: `--update` of an index of short records (format 2) that
+    fails late: standard output a pipe with no reader, the index's own
+    directory full (a 40 MiB tmpfs), the output or report on a full tmpfs;
+    whole and at --memory-limit 64M. The index is left byte for byte."""
+    with tempfile.TemporaryDirectory() as d:
+        write_records_short = lambda path, n, seed: open(path, "w").write("".join(json.dumps({"id": f"{seed}-{i}", "text": words(6, seed=seed * 1000003 + i)}) + "\n" for i in range(n)))
+        write_records_short(os.path.join(d, "a.jsonl"), 100000, 1)
+        write_records_short(os.path.join(d, "b.jsonl"), 100000, 2)
+        nd(["index", "build", "-q", "a.jsonl", "-o", "x.ndx"], d)
+        before = sha(os.path.join(d, "x.ndx"))
+        for limit in [[], ["--memory-limit", "64M", "--tmp-dir", d]]:
+            for args in [["scan", "-q", "--json", "b.jsonl"], ["check", "-q", "b.jsonl"], ["clean", "-q", "b.jsonl", "-o", "-"]]:
+                rfd, wfd = os.pipe()
+                os.close(rfd)
+                with os.fdopen(wfd, "wb") as out:
+                    code, _, err = nd(args + limit + ["--index", "x.ndx", "--update"], d, stdout=out)
+                same = sha(os.path.join(d, "x.ndx")) == before
+                row(f"s28-late: closed stdout, {' '.join(args[:2])} --update {' '.join(limit[:2])}", f"neardup {' '.join(args)} --index x.ndx --update >(closed pipe)", "index unchanged; no panic",
+                    f"exit {code}; index {'unchanged' if same else 'CHANGED'}; {short(err, 60)}", same and not crashed(code, err))
+        with tmpfs(d, "40m") as mnt:
+            if mnt is None:
+                row("s28-late: disk full", "mount tmpfs", "", "skipped (not root)", True)
+                return
+            shutil.copy(os.path.join(d, "x.ndx"), os.path.join(mnt, "x.ndx"))
+            for limit in [[], ["--memory-limit", "64M", "--tmp-dir", d]]:
+                for args in [["scan", "-q", "b.jsonl"], ["check", "-q", "b.jsonl"], ["clean", "-q", "b.jsonl", "-o", "o.jsonl"]]:
+                    code, _, err = nd(args + limit + ["--index", "small/x.ndx", "--update"], d)
+                    same = sha(os.path.join(mnt, "x.ndx")) == before
+                    left = temps(mnt) + temps(d)
+                    row(f"s28-late: the index's disk full, {' '.join(args[:2])} {' '.join(limit[:2])}", f"neardup {' '.join(args)} --index small/x.ndx --update (24 MB index, 40 MiB tmpfs)", "exit 2; index unchanged; no temp, no output",
+                        f"exit {code}; index {'unchanged' if same else 'CHANGED'}; temps {len(left)}; o.jsonl {os.path.exists(os.path.join(d, 'o.jsonl'))}; {short(err, 50)}",
+                        code == 2 and same and not left and not os.path.exists(os.path.join(d, "o.jsonl")))
+            os.remove(os.path.join(mnt, "x.ndx"))
+            fill(mnt)
+            for limit in [[], ["--memory-limit", "64M", "--tmp-dir", d]]:
+                for args in [["clean", "-q", "b.jsonl", "-o", "o.jsonl", "--report", "small/r.json", "--json"], ["clean", "-q", "b.jsonl", "-o", "small/o.jsonl"], ["scan", "-q", "b.jsonl", "--html", "small/r.html"]]:
+                    code, _, err = nd(args + limit + ["--index", "x.ndx", "--update"], d)
+                    same = sha(os.path.join(d, "x.ndx")) == before
+                    row(f"s28-late: {args[-1] if args[-1] != '--json' else args[-2]} on a full disk, --update {' '.join(limit[:2])}", f"neardup {' '.join(args)} --index x.ndx --update", "exit 2; index unchanged; no output",
+                        f"exit {code}; index {'unchanged' if same else 'CHANGED'}; o.jsonl {os.path.exists(os.path.join(d, 'o.jsonl'))}; {short(err, 50)}", code == 2 and same and not os.path.exists(os.path.join(d, "o.jsonl")))
+
+
+def case_s28_kill():
+    """Session 28: kill -9 at 30-95% of an update and of `index merge -o`
+    one of its inputs (indexes of 100,000 six-word records): the index is
+    the old one or the complete new one, and the next update removes the
+    dead run's temporary file."""
+    with tempfile.TemporaryDirectory() as d:
+        for name, seed in [("a.jsonl", 1), ("b.jsonl", 2)]:
+            with open(os.path.join(d, name), "w") as f:
+                f.write("".join(json.dumps({"id": f"{seed}-{i}", "text": words(6, seed=seed * 1000003 + i)}) + "\n" for i in range(100000)))
+        nd(["index", "build", "-q", "b.jsonl", "-o", "y.ndx"], d)
+        for cmd in [["scan", "-q", "--index", "x.ndx", "--update", "b.jsonl"], ["index", "merge", "x.ndx", "y.ndx", "-o", "x.ndx"]]:
+            nd(["index", "build", "-q", "a.jsonl", "-o", "x.ndx"], d)
+            shutil.copy(os.path.join(d, "x.ndx"), os.path.join(d, "x.bak"))
+            t = time.time()
+            nd(cmd, d)
+            full = time.time() - t
+            for frac in [0.3, 0.6, 0.8, 0.9, 0.95]:
+                shutil.copy(os.path.join(d, "x.bak"), os.path.join(d, "x.ndx"))
+                p = subprocess.Popen([B] + cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(full * frac)
+                p.kill()
+                p.wait()
+                old = sha(os.path.join(d, "x.ndx")) == sha(os.path.join(d, "x.bak"))
+                verify, _, _ = nd(["index", "stats", "--verify", "x.ndx"], d)
+                left = len(temps(d))
+                code, _, err = nd(["scan", "-q", "--index", "x.ndx", "--update", "a.jsonl"], d)
+                row(f"s28-kill: kill -9 at {frac:.0%} of {' '.join(cmd[:2])}", f"neardup {' '.join(cmd)}; kill -9; neardup scan --index x.ndx --update a.jsonl",
+                    "the old or the whole new index; the next run removes the temp", f"index {'old' if old else 'new'}, verify {verify}; temps {left} -> {len(temps(d))}; next exit {code}",
+                    verify == 0 and not temps(d) and code in (0, 1) and not crashed(code, err))
+
+
+def case_s28_memory():
+    """Session 28 (--heavy): peak RSS of index runs over short records
+    (300,000 six-word records; floods of 200,000 identical records and of
+    200,000 a word apart) at --memory-limit 64M and 256M: index build,
+    clean --update, check --index, and index merge (which takes no limit).
+    Within the limit + 64 MiB, or exit 2; merge figures are reported."""
+    import random
+
+    with tempfile.TemporaryDirectory() as d:
+        rng = random.Random(14)
+        vocab = ["river", "stone", "market", "council", "budget", "winter", "engine", "garden", "letter", "window", "doctor", "planet"]
+        same = "the very same record repeated over"
+        inputs = {"six": [" ".join(rng.choice(vocab) + str(rng.randrange(500)) for _ in range(6)) for _ in range(300000)],
+                  "six2": [" ".join(rng.choice(vocab) + str(rng.randrange(500)) for _ in range(6)) for _ in range(300000)],
+                  "same": [same] * 200000, "near": [f"{same} w{i}" for i in range(200000)]}
+        for name, texts in inputs.items():
+            with open(os.path.join(d, f"{name}.jsonl"), "w") as f:
+                f.write("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+        for limit in ["64M", "256M"]:
+            mib_limit = int(limit[:-1])
+            for a, b in [("six", "six2"), ("same", "near")]:
+                lim = ["--memory-limit", limit, "--tmp-dir", d]
+                runs = [["index", "build", "-q", *lim, f"{a}.jsonl", "-o", f"{a}.ndx"], ["index", "build", "-q", *lim, f"{b}.jsonl", "-o", f"{b}.ndx"],
+                        ["clean", "-q", *lim, "--index", f"{a}.ndx", "--update", f"{b}.jsonl", "-o", "out.jsonl"], ["check", "-q", *lim, "--index", f"{b}.ndx", f"{a}.jsonl"],
+                        ["index", "merge", f"{b}.ndx", f"{a}.ndx", "-o", "m.ndx"]]
+                for args in runs:
+                    t = time.time()
+                    code, mib, err = peak_rss(args, d)
+                    merge = args[1] == "merge"
+                    ok = not crashed(code, err) and (merge or code == 2 or mib <= mib_limit + 64)
+                    row(f"s28-memory: {' '.join(args[:2])} {a}/{b} at {limit}" + (" (merge takes no limit: reported)" if merge else ""), "neardup " + " ".join(args),
+                        "within the limit + 64 MiB, or exit 2", f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}", ok)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -2555,6 +2855,11 @@ def main():
         ("s25-tmp", case_s25_tmp),
         ("s25-records", case_s25_records),
         ("s25-paths", case_s25_paths),
+        ("s28-crafted", case_s28_crafted),
+        ("s28-merge", case_s28_merge),
+        ("s28-late", case_s28_late),
+        ("s28-kill", case_s28_kill),
+        ("s28-memory", lambda: case_s28_memory() if args.heavy else row("s28-memory", "", "", "skipped (--heavy)", True)),
     ]:
         if args.only in name:
             try:

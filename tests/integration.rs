@@ -7,6 +7,7 @@ mod check;
 mod chunked;
 mod cli;
 mod corpora;
+mod crafted;
 mod determinism;
 mod errors;
 mod golden;

@@ -732,6 +732,16 @@ impl Segment {
         }
     }
 
+    /// A document number read from a record, checked to be one of its own.
+    pub(super) fn doc_id(&self, d: u32) -> u32 {
+        self.id(d, self.doc_end_id(), "document")
+    }
+
+    /// A block number read from a record, checked to be one of its own.
+    pub(super) fn block_id(&self, g: u32) -> u32 {
+        self.id(g, self.block_end_id(), "block")
+    }
+
     /// One past the global number of its last document.
     pub(super) fn doc_end_id(&self) -> usize {
         self.doc_base + self.documents()

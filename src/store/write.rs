@@ -83,32 +83,31 @@ impl Delta {
             r.doc += docs;
             delta.blocks.push(r);
         }
-        delta.exact = records(index, "exact")
-            .map(|b| {
-                let mut e = exact_of(&b);
+        // Each number of `index`'s records checked against its bounds as
+        // it is read (see `Items`): a crafted one past 2^32 - `docs` made
+        // the renumbering overflow.
+        let items = Items::Segment(index);
+        delta.exact = items
+            .exact()
+            .map(|mut e| {
                 e.source += blocks;
                 e.last += blocks;
                 e
             })
             .collect();
-        delta.postings = records(index, "postings")
-            .map(pair_of)
+        delta.postings = (items.pairs("postings"))
             .map(|(fp, g)| (fp, g + blocks))
             .collect();
-        delta.members = records(index, "members")
-            .map(pair_of)
+        delta.members = (items.pairs("members"))
             .map(|(c, g)| (c + blocks, g + blocks))
             .collect();
-        delta.bands = records(index, "bands")
-            .map(|b| band_of(&b))
+        delta.bands = (items.bands())
             .map(|(key, table, d)| (key, table, d + docs))
             .collect();
-        delta.few = records(index, "few")
-            .map(|b| few_of(&b))
+        delta.few = (items.few())
             .map(|(shingle, d)| (shingle, d + docs))
             .collect();
-        delta.few_sets = records(index, "few_sets")
-            .map(|b| few_set_of(&b))
+        delta.few_sets = (items.few_sets())
             .map(|(d, shingle)| (d + docs, shingle))
             .collect();
         let all = |name: &str| (0, u32::try_from(index.count(name)).unwrap_or(u32::MAX));
@@ -205,7 +204,16 @@ impl<'a> Items<'a> {
     fn exact(&self) -> impl Iterator<Item = ExactRecord> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.exact.iter().copied()),
-            Items::Segment(s) => Either::Segment(records(s, "exact").map(|b| exact_of(&b))),
+            Items::Segment(s) => Either::Segment(records(s, "exact").map(|b| {
+                let e = exact_of(&b);
+                // (`last` is never below `source`: its flags are the gap.)
+                let last = s.block_id(e.last);
+                ExactRecord {
+                    source: s.block_id(e.source).min(last),
+                    last,
+                    ..e
+                }
+            })),
         }
     }
 
@@ -220,28 +228,48 @@ impl<'a> Items<'a> {
                 .iter()
                 .copied(),
             ),
-            Items::Segment(s) => Either::Segment(records(s, name).map(pair_of)),
+            Items::Segment(s) => {
+                Either::Segment(records(s, name).map(pair_of).map(move |(k, g)| {
+                    // A posting's key is a fingerprint; a member's, a block.
+                    let k = if name == "members" { s.block_id(k) } else { k };
+                    (k, s.block_id(g))
+                }))
+            }
         }
     }
 
     fn bands(&self) -> impl Iterator<Item = (u64, u32, u32)> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.bands.iter().copied()),
-            Items::Segment(s) => Either::Segment(records(s, "bands").map(|b| band_of(&b))),
+            Items::Segment(s) => Either::Segment(
+                records(s, "bands")
+                    .map(|b| band_of(&b))
+                    .map(|(key, table, d)| (key, table, s.doc_id(d))),
+            ),
         }
     }
 
     fn few(&self) -> impl Iterator<Item = (u64, u32)> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.few.iter().copied()),
-            Items::Segment(s) => Either::Segment(records(s, "few").map(|b| few_of(&b))),
+            Items::Segment(s) => Either::Segment(in_order(
+                s,
+                "few",
+                records(s, "few")
+                    .map(|b| few_of(&b))
+                    .map(|(h, d)| (h, s.doc_id(d))),
+            )),
         }
     }
 
     fn few_sets(&self) -> impl Iterator<Item = (u32, u64)> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.few_sets.iter().copied()),
-            Items::Segment(s) => Either::Segment(records(s, "few_sets").map(|b| few_set_of(&b))),
+            Items::Segment(s) => Either::Segment(in_order(
+                s,
+                "few_sets",
+                (records(s, "few_sets").map(|b| few_set_of(&b))).map(|(d, h)| (s.doc_id(d), h)),
+            )),
         }
     }
 }
@@ -288,6 +316,23 @@ fn records<'s, const N: usize>(
 
 /// Bytes read or written at once by a write's walks.
 const PIECE_BYTES: usize = 256 << 10;
+
+/// `items` of sorted section `name` of `s`, each checked to come after the
+/// one before it (the segment fails otherwise): a write merges them with
+/// others in order, and a look-up bisects them.
+fn in_order<'s, T: Ord + Copy + 's>(
+    s: &'s Segment,
+    name: &'static str,
+    items: impl Iterator<Item = T> + 's,
+) -> impl Iterator<Item = T> + 's {
+    let mut last: Option<T> = None;
+    items.inspect(move |&x| {
+        if last.is_some_and(|l| x < l) {
+            s.fail(format!("the records of section {name} are out of order"));
+        }
+        last = Some(x);
+    })
+}
 
 fn exact_of(b: &[u8; EXACT_LEN]) -> ExactRecord {
     let (source, flags) = (u32_at(b, 24), u32_at(b, 28));
@@ -724,10 +769,7 @@ fn fill(
     s.concat_raw("strings", old, delta)?;
 
     // Exact keys: one entry per key, the earlier index's on a tie (merges).
-    let old_exact = old
-        .into_iter()
-        .flat_map(|o| records(o, "exact"))
-        .map(|b| exact_of(&b));
+    let old_exact = old.into_iter().flat_map(|o| Items::Segment(o).exact());
     let exact = merge_sorted(old_exact, delta.exact(), exact_key);
     let exact = trim_groups(exact, exact_key, 1, 0);
     s.sorted(
@@ -747,8 +789,7 @@ fn fill(
 
     let pairs = |name: &'static str| {
         old.into_iter()
-            .flat_map(move |o| records(o, name))
-            .map(pair_of)
+            .flat_map(move |o| Items::Segment(o).pairs(name))
     };
     let encode_pair = |p: &(u32, u32), b: &mut Vec<u8>| {
         b.extend_from_slice(&p.0.to_le_bytes());
@@ -768,10 +809,7 @@ fn fill(
     // Members are found by binary search: no directory.
     s.sorted("members", 0, members, |_| 0, encode_pair)?;
 
-    let old_bands = old
-        .into_iter()
-        .flat_map(|o| records(o, "bands"))
-        .map(|b| band_of(&b));
+    let old_bands = old.into_iter().flat_map(|o| Items::Segment(o).bands());
     // Documents of few shingles that get band records back (see `few`).
     let not_by_shingles = few::not_by_shingles(old, delta, params);
     let banded = few::band_records(old, delta, &not_by_shingles.banded, params);
