@@ -213,18 +213,23 @@ impl Buckets {
             }
         }
         in_bucket.sort_unstable();
-        let mut kept = Vec::with_capacity(in_bucket.len());
-        for bucket in in_bucket.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
-            let len = bucket.len();
-            kept.extend(
-                bucket
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i < BUCKET_FIRST || i + BUCKET_RECENT >= len)
-                    .map(|(_, e)| *e),
-            );
+        // Trimmed in place: a trimmed copy beside the whole table (and the
+        // table kept to the end of this function) made `index merge` of two
+        // indexes of 300,000 short records peak at 1.7 GB.
+        let (mut at, mut kept) = (0, 0);
+        while at < in_bucket.len() {
+            let (table, key, _) = in_bucket[at];
+            let len = in_bucket[at..].partition_point(|&(t, k, _)| (t, k) == (table, key));
+            for i in 0..len {
+                if i < BUCKET_FIRST || i + BUCKET_RECENT >= len {
+                    in_bucket[kept] = in_bucket[at + i];
+                    kept += 1;
+                }
+            }
+            at += len;
         }
-        let in_bucket = kept;
+        in_bucket.truncate(kept);
+        in_bucket.shrink_to_fit();
         let mut starts: Vec<u32> = Vec::with_capacity(in_bucket.len());
         for (i, &(table, key, _)) in in_bucket.iter().enumerate() {
             let same = i > 0 && (in_bucket[i - 1].0, in_bucket[i - 1].1) == (table, key);
