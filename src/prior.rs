@@ -159,6 +159,12 @@ pub trait Prior: Send + Sync {
     /// ascending by document. They have no band records: their band keys
     /// are made from these sets.
     fn few_docs(&self, shingles: &[u64]) -> Vec<(u32, Vec<u64>)>;
+    /// Of `prints` (ascending, no repeats: the prints of shingles, see
+    /// [`crate::cluster::few::shingle_print`]), those a stored document with
+    /// band records may hold, ascending; `None` when the store does not say
+    /// (an index written without its `banded_shingles`). A document of few
+    /// shingles holding none of them shares no bucket with any such document.
+    fn banded_prints(&self, prints: &[u32]) -> Option<Vec<u32>>;
     /// Look-ups for a caller that makes many (see [`Looker`]).
     fn looker(&self) -> Box<dyn Looker + '_>;
 }

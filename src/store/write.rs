@@ -4,8 +4,9 @@
 
 use super::{
     now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, SectionEntry,
-    Segment, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
-    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
+    Segment, BANDED_LEN, BANDED_SHINGLES, BAND_LEN, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK,
+    DATA_START, DOC_LEN, EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT,
+    POSTING_CAP, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use crate::targets::{Staged, Target};
@@ -39,6 +40,10 @@ pub struct Delta {
     pub few: Vec<(u64, u32)>,
     /// The same, by document: (document, shingle).
     pub few_sets: Vec<(u32, u64)>,
+    /// The prints of the shingles of new documents with band records
+    /// (`banded_shingles`, see the module doc of `store`), in any order;
+    /// `None` when not known (the file is then written without them).
+    pub band_prints: Option<Vec<u32>>,
     /// Shingles of new indexed first copies.
     pub block_shingles: Vec<u64>,
     /// Shingles of new representative documents.
@@ -63,6 +68,10 @@ impl Delta {
         self.bands.sort_unstable();
         self.few.sort_unstable();
         self.few_sets.sort_unstable();
+        if let Some(prints) = &mut self.band_prints {
+            prints.sort_unstable();
+            prints.dedup();
+        }
         self
     }
 
@@ -111,6 +120,7 @@ impl Delta {
             .map(|b| few_set_of(&b))
             .map(|(d, shingle)| (d + docs, shingle))
             .collect();
+        delta.band_prints = Items::Segment(index).band_prints().map(Iterator::collect);
         let all = |name: &str| (0, u32::try_from(index.count(name)).unwrap_or(u32::MAX));
         delta.block_shingles = read.u64s("block_shingles", all("block_shingles"));
         delta.doc_shingles = read.u64s("doc_shingles", all("doc_shingles"));
@@ -162,6 +172,7 @@ impl<'a> Items<'a> {
                 "bands" => d.bands.len(),
                 "few" => d.few.len(),
                 "few_sets" => d.few_sets.len(),
+                BANDED_SHINGLES => d.band_prints.as_ref().map_or(0, Vec::len),
                 _ => 0,
             },
             Items::Segment(s) => s.count(name),
@@ -275,6 +286,22 @@ impl<'a> Items<'a> {
         match *self {
             Items::Delta(d) => Box::new(d.few_sets.iter().copied()),
             Items::Segment(s) => Box::new(records(s, "few_sets").map(|b| few_set_of(&b))),
+        }
+    }
+
+    /// The prints of the shingles of the documents with band records, in
+    /// order (`None` when not known: see [`Delta::band_prints`]).
+    fn band_prints(&self) -> Option<Iter<'a, u32>> {
+        match *self {
+            Items::Delta(d) => d
+                .band_prints
+                .as_ref()
+                .map(|p| Box::new(p.iter().copied()) as Iter<'a, u32>),
+            Items::Segment(s) => s.knows_banded_shingles().then(|| {
+                Box::new(
+                    records(s, BANDED_SHINGLES).map(|b: [u8; BANDED_LEN]| u32::from_le_bytes(b)),
+                ) as Iter<'a, u32>
+            }),
         }
     }
 }
@@ -761,7 +788,7 @@ fn fill(
         .map(|b| band_of(&b));
     // Documents of few shingles that get band records back (see `few`).
     let not_by_shingles = few::not_by_shingles(old, delta, params);
-    let banded = few::band_records(old, delta, &not_by_shingles.banded, params);
+    let (banded, banded_prints) = few::band_records(old, delta, &not_by_shingles.banded, params);
     let banded_len = banded.len();
     // (The few new ones merged first: each of the old index's records then
     // passes one merge, as before.)
@@ -805,6 +832,34 @@ fn fill(
             b.extend_from_slice(&r.1.to_le_bytes());
         },
     )?;
+
+    // The prints of the shingles of every document with band records, when
+    // all are known: the old file's, the new documents', and those of the
+    // documents given band records back above (see the module doc of
+    // `store`). Under SimHash there are none to skip.
+    let old_prints = match old {
+        Some(o) => Items::Segment(o).band_prints(),
+        None => Some(Box::new(std::iter::empty()) as Iter<'_, u32>),
+    };
+    if let (Some(old_prints), Some(new_prints), Some(_)) =
+        (old_prints, delta.band_prints(), few::candidates_of(params))
+    {
+        let upper = count(BANDED_SHINGLES) + delta.len(BANDED_SHINGLES) + banded_prints.len();
+        let new_prints = merge_sorted(new_prints, banded_prints.into_iter(), |p| *p);
+        let mut last = None;
+        let prints = merge_sorted(old_prints, new_prints, |p| *p).filter(move |&p| {
+            let new = last != Some(p);
+            last = Some(p);
+            new
+        });
+        s.sorted(
+            BANDED_SHINGLES,
+            upper,
+            prints,
+            |&p| u64::from(p) << 32,
+            |p, b| b.extend_from_slice(&p.to_le_bytes()),
+        )?;
+    }
 
     let now = now();
     let meta = Meta {
