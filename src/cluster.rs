@@ -533,8 +533,7 @@ pub fn cluster(
 /// `keys` are each document's band keys (an exact copy's are its original's,
 /// which it does not hold); they are freed before the pairs are verified.
 /// `alone` marks the documents that share no shingle with another of the
-/// run (empty: none known): one of them that no look-up in the index can
-/// find either is in no pair, and its keys are left out.
+/// run: their keys are left out unless the index may hold them.
 /// `None` when memory passes `ceiling` ([`crate::memory::Ceiling`]).
 #[must_use]
 pub fn cluster_after(
@@ -551,21 +550,10 @@ pub fn cluster_after(
     let few = stored
         .as_deref()
         .map(|docs| few::few_buckets(docs, sketches, candidates, config.seed));
-    let unmatched = history.map_or_else(Vec::new, |h| {
-        few::unmatched_in_index(h, &keys, sketches, candidates, stored.as_deref())
-    });
-    let keys: Vec<&[u64]> = keys
-        .into_iter()
-        .enumerate()
-        .map(|(d, k)| {
-            let alone = alone.get(d).copied().unwrap_or(false);
-            if alone && unmatched.get(d).copied().unwrap_or(false) {
-                &[]
-            } else {
-                k
-            }
-        })
-        .collect();
+    let unmatched =
+        history.map(|h| few::unmatched_in_index(h, &keys, sketches, candidates, stored.as_deref()));
+    let keys = few::left_out(keys, alone, unmatched.as_deref());
+    let unmatched = unmatched.unwrap_or_default();
     let pairs = candidate_pairs_after(
         &keys,
         candidates.tables(),

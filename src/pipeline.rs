@@ -702,26 +702,15 @@ pub(crate) fn analyze_chunk(
                 cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, None)
             } else {
                 // Documents that share no shingle with another of the run
-                // are in no pair of the run: without history, their keys
-                // are not searched (an index still stores them); with it,
-                // not when the index cannot hold them either (see
-                // `cluster_after`).
+                // (their keys are not searched unless an index may hold
+                // them: see `cluster_after`; an index still stores them).
                 let alone = alone_in_run(&doc_sketches, &keys_of, c);
-                let alone_of = |d: usize| alone.get(keys_of[d]).copied().unwrap_or(false);
-                let keys = (0..n)
-                    .map(|d| {
-                        if hist.is_none() && alone_of(d) {
-                            &[]
-                        } else {
-                            doc_sketches[keys_of[d]].keys.as_slice()
-                        }
-                    })
+                let alone: Vec<bool> = (0..n)
+                    .map(|d| alone.get(keys_of[d]).copied().unwrap_or(false))
                     .collect();
-                let alone: Vec<bool> = if hist.is_some() {
-                    (0..n).map(alone_of).collect()
-                } else {
-                    Vec::new()
-                };
+                let keys = (0..n)
+                    .map(|d| doc_sketches[keys_of[d]].keys.as_slice())
+                    .collect();
                 let (sizes, keep_values) = (sizes(), keep_values());
                 let prior = (hist, ceiling);
                 let run = (&doc_sketches[..], &alone[..]);
@@ -757,9 +746,10 @@ pub(crate) fn analyze_chunk(
                 .collect(),
             None => Vec::new(),
         };
-        added.band_prints = candidates
-            .as_ref()
-            .and_then(|c| crate::cluster::few::band_prints(&doc_sketches, added, &keys_of, c));
+        added.band_prints = candidates.as_ref().and_then(|c| {
+            let stored = (&added.doc_keys[..], &added.few_sets[..]);
+            crate::cluster::few::band_prints(&doc_sketches, stored, &keys_of, c)
+        });
         added.keys_of = keys_of;
         added.doc_shingles = doc_sketches
             .into_iter()

@@ -159,8 +159,8 @@ pub trait Prior: Send + Sync {
     /// ascending by document. They have no band records: their band keys
     /// are made from these sets.
     fn few_docs(&self, shingles: &[u64]) -> Vec<(u32, Vec<u64>)>;
-    /// Of `prints` (ascending, no repeats: the prints of shingles, see
-    /// [`crate::cluster::few::shingle_print`]), those a stored document with
+    /// Of `prints` (ascending, no repeats: the prints of shingles, their
+    /// top 32 bits with the mark cleared), those a stored document with
     /// band records may hold, ascending; `None` when the store does not say
     /// (an index written without its `banded_shingles`). A document of few
     /// shingles holding none of them shares no bucket with any such document.

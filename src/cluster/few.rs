@@ -247,12 +247,13 @@ pub(crate) fn shingle_print(shingle: u64) -> u32 {
 
 /// The prints of the shingles of the documents of a run whose band records
 /// an index stores ([`shingle_print`]), ascending and distinct: those with
-/// keys of their own (an exact copy holds its original's shingles) and no
-/// few set (`few_sets`, stored by their shingles instead), under MinHash
-/// (`None` otherwise: SimHash keys are not of single shingles).
+/// keys of their own (`keys_of`; an exact copy holds its original's
+/// shingles), some (`doc_keys`) and no few set (`few_sets`, stored by their
+/// shingles instead), under MinHash (`None` otherwise: SimHash keys are
+/// not of single shingles).
 pub(crate) fn band_prints(
     sketches: &[DocSketch],
-    added: &crate::pipeline::StoredItems,
+    (doc_keys, few_sets): (&[Vec<u64>], &[Vec<u64>]),
     keys_of: &[usize],
     candidates: &Candidates,
 ) -> Option<Vec<u32>> {
@@ -264,8 +265,8 @@ pub(crate) fn band_prints(
         .enumerate()
         .filter(|&(d, _)| {
             keys_of[d] == d
-                && !added.doc_keys[d].is_empty()
-                && added.few_sets.get(d).is_none_or(Vec::is_empty)
+                && doc_keys.get(d).is_some_and(|k| !k.is_empty())
+                && few_sets.get(d).is_none_or(Vec::is_empty)
         })
         .flat_map_iter(|(_, s)| s.shingles.iter().map(|&h| shingle_print(h)))
         .collect();
@@ -323,6 +324,28 @@ pub(crate) fn unmatched_in_index(
                     held.binary_search(&shingle_print(h)).is_err()
                         && few_held.binary_search(&(h & !HEAD)).is_err()
                 })
+        })
+        .collect()
+}
+
+/// `keys` with those of the documents in no pair left out (empty): those
+/// `alone` in the run ([`alone_in_run`]) that no look-up in the index can
+/// find (`unmatched`, see [`unmatched_in_index`]; every one of them when
+/// there is no index, `None`).
+pub(crate) fn left_out<'k>(
+    keys: Vec<&'k [u64]>,
+    alone: &[bool],
+    unmatched: Option<&[bool]>,
+) -> Vec<&'k [u64]> {
+    keys.into_iter()
+        .enumerate()
+        .map(|(d, k)| {
+            let in_index = unmatched.is_some_and(|u| !u.get(d).copied().unwrap_or(false));
+            if alone.get(d).copied().unwrap_or(false) && !in_index {
+                &[][..]
+            } else {
+                k
+            }
         })
         .collect()
 }

@@ -95,7 +95,7 @@ pub type KeysOfSet<'a> = Box<dyn Fn(&[u64]) -> Vec<u64> + Sync + 'a>;
 ///
 /// The keys of the documents `unmatched` marks (empty: none) are not looked
 /// up in the index (its band records or its documents of few shingles),
-/// which cannot hold them (see `crate::cluster::few::unmatched_in_index`).
+/// which cannot hold them (see `unmatched_in_index` of the cluster stage).
 ///
 /// `None` when the process's memory passes `ceiling` (checked as each
 /// table's pairs are added, the walk's growth: see
