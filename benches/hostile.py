@@ -1650,6 +1650,48 @@ def case_s22_tiny():
             row(f"s22-tiny: six-word records vs ordinary, {' '.join(args[1:4])}{' (stdin)' if stdin else ''}", f"neardup {' '.join(args)} {'- <' if stdin else ''} tiny.jsonl", "within 3x ordinary's time per MB", f"ordinary {o * 1000:.0f} ms/MB, tiny {t * 1000:.0f} ms/MB ({t / o:.1f}x)", t <= 3 * o)
 
 
+
+def case_s28_tiny_index():
+    """Session 28: six-word records against an index of their kind, time per
+    MB against ordinary records against theirs (issues 14 item 9, 18 item
+    5): a check of new records (index format 2's `banded_shingles` lets a
+    short record none of whose shingles a document with band records holds
+    skip its band look-ups), whole and at --memory-limit 64M."""
+    with tempfile.TemporaryDirectory() as d:
+        import random
+
+        rng = random.Random(28)
+        vocab = [f"w{i}" for i in range(20000)]
+
+        def write(name, make, size_wanted):
+            with open(os.path.join(d, name), "w") as f:
+                size = i = 0
+                while size < size_wanted:
+                    line = json.dumps({"id": f"{name}{i}", "text": make()}) + "\n"
+                    f.write(line)
+                    size, i = size + len(line), i + 1
+
+        ordinary = lambda: "\n\n".join(" ".join(rng.choice(vocab) for _ in range(rng.randrange(20, 60))) for _ in range(rng.randrange(2, 8)))
+        tiny = lambda: " ".join(rng.choice(vocab) for _ in range(6))
+        for kind, make in [("ord", ordinary), ("tiny", tiny)]:
+            write(f"{kind}.jsonl", make, 5_000_000)
+            write(f"{kind}.new.jsonl", make, 2_000_000)
+            subprocess.run([B, "index", "build", "-q", "-o", f"{kind}.ndx", f"{kind}.jsonl"], cwd=d, capture_output=True, timeout=600)
+
+        def timed(args, kind):
+            best = None
+            name = f"{kind}.new.jsonl"
+            for _ in range(3):
+                t = time.time()
+                subprocess.run([B] + args + ["--index", f"{kind}.ndx", name], cwd=d, capture_output=True, timeout=600)
+                took = time.time() - t
+                best = took if best is None else min(best, took)
+            return best / (os.path.getsize(os.path.join(d, name)) / 1e6)
+
+        for args in [["check", "-q", "--exit-zero"], ["check", "-q", "--exit-zero", "--memory-limit", "64M", "--tmp-dir", "."]]:
+            o, t = timed(args, "ord"), timed(args, "tiny")
+            row(f"s28-tiny: six-word records vs ordinary against an index of their kind, {' '.join(args[:1] + args[3:5])}", f"neardup {' '.join(args)} --index tiny.ndx tiny.new.jsonl", "within 3x ordinary's time per MB", f"ordinary {o * 1000:.0f} ms/MB, tiny {t * 1000:.0f} ms/MB ({t / o:.1f}x)", t <= 3 * o)
+
 def case_s22_special():
     """Session 22: special files in a walked directory, standard input a
     directory, `-` twice, signals while blocked opening a FIFO output or
@@ -2836,6 +2878,7 @@ def main():
         ("s22-ulimit-v", case_s22_ulimit_v),
         ("s22-ids", case_s22_ids),
         ("s22-tiny", case_s22_tiny),
+        ("s28-tiny-index", case_s28_tiny_index),
         ("s22-special", case_s22_special),
         ("s23-parquet", case_s23_parquet),
         ("s23-trees", case_s23_trees),

@@ -532,11 +532,13 @@ pub fn cluster(
 /// whose representative is in the index keeps it: it was kept by an earlier run.
 /// `keys` are each document's band keys (an exact copy's are its original's,
 /// which it does not hold); they are freed before the pairs are verified.
+/// `alone` marks the documents that share no shingle with another of the
+/// run: their keys are left out unless the index may hold them.
 /// `None` when memory passes `ceiling` ([`crate::memory::Ceiling`]).
 #[must_use]
 pub fn cluster_after(
     keys: Vec<&[u64]>,
-    sketches: &[DocSketch],
+    (sketches, alone): (&[DocSketch], &[bool]),
     candidates: &Candidates,
     config: &Config,
     sizes: &[usize],
@@ -547,12 +549,16 @@ pub fn cluster_after(
     let stored = history.and_then(|h| few::few_stored(h, sketches));
     let few = stored
         .as_deref()
-        .map(|docs| few::few_buckets(docs, candidates, config.seed));
+        .map(|docs| few::few_buckets(docs, sketches, candidates, config.seed));
+    let unmatched =
+        history.map(|h| few::unmatched_in_index(h, &keys, sketches, candidates, stored.as_deref()));
+    let keys = few::left_out(keys, alone, unmatched.as_deref());
+    let unmatched = unmatched.unwrap_or_default();
     let pairs = candidate_pairs_after(
         &keys,
         candidates.tables(),
         base,
-        (history, few.as_ref()),
+        (history, few.as_ref(), &unmatched),
         ceiling,
     )?;
     drop(few);

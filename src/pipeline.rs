@@ -88,6 +88,10 @@ pub struct StoredItems {
     /// (`cluster::few::few_set`); empty otherwise. Stored instead
     /// of its band records.
     pub few_sets: Vec<Vec<u64>>,
+    /// The prints of the shingles of the documents whose band records are
+    /// stored (keys of their own, no few set), when the method is MinHash
+    /// (`cluster::few::shingle_print`; the index's `banded_shingles`).
+    pub band_prints: Option<Vec<u32>>,
     /// Shingles of the blocks that were indexed as first copies (others empty).
     pub block_shingles: Vec<Vec<u64>>,
     /// Exact keys this run added.
@@ -697,27 +701,20 @@ pub(crate) fn analyze_chunk(
                 let (sizes, keep_values) = (sizes(), keep_values());
                 cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, None)
             } else {
-                // Without history, documents that share no shingle with
-                // another of the run are in no pair: their keys are not
-                // searched (an index still stores them).
-                let alone = if hist.is_none() {
-                    alone_in_run(&doc_sketches, &keys_of, c)
-                } else {
-                    Vec::new()
-                };
+                // Documents that share no shingle with another of the run
+                // (their keys are not searched unless an index may hold
+                // them: see `cluster_after`; an index still stores them).
+                let alone = alone_in_run(&doc_sketches, &keys_of, c);
+                let alone: Vec<bool> = (0..n)
+                    .map(|d| alone.get(keys_of[d]).copied().unwrap_or(false))
+                    .collect();
                 let keys = (0..n)
-                    .map(|d| {
-                        let own = keys_of[d];
-                        if alone.get(own).copied().unwrap_or(false) {
-                            &[]
-                        } else {
-                            doc_sketches[own].keys.as_slice()
-                        }
-                    })
+                    .map(|d| doc_sketches[keys_of[d]].keys.as_slice())
                     .collect();
                 let (sizes, keep_values) = (sizes(), keep_values());
                 let prior = (hist, ceiling);
-                cluster_after(keys, &doc_sketches, c, config, &sizes, &keep_values, prior)
+                let run = (&doc_sketches[..], &alone[..]);
+                cluster_after(keys, run, c, config, &sizes, &keep_values, prior)
                     .ok_or_else(grew_past)?
             }
         }
@@ -749,6 +746,10 @@ pub(crate) fn analyze_chunk(
                 .collect(),
             None => Vec::new(),
         };
+        added.band_prints = candidates.as_ref().and_then(|c| {
+            let stored = (&added.doc_keys[..], &added.few_sets[..]);
+            crate::cluster::few::band_prints(&doc_sketches, stored, &keys_of, c)
+        });
         added.keys_of = keys_of;
         added.doc_shingles = doc_sketches
             .into_iter()

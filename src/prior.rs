@@ -162,6 +162,12 @@ pub trait Prior: Send + Sync {
     /// Every shingle [`Prior::few_docs`] can find a document by, ascending
     /// without repeats, when the index holds `most` such records or fewer.
     fn few_shingles(&self, most: usize) -> Option<Vec<u64>>;
+    /// Of `prints` (ascending, no repeats: the prints of shingles, their
+    /// top 32 bits with the mark cleared), those a stored document with
+    /// band records may hold, ascending; `None` when the store does not say
+    /// (an index written without its `banded_shingles`). A document of few
+    /// shingles holding none of them shares no bucket with any such document.
+    fn banded_prints(&self, prints: &[u32]) -> Option<Vec<u32>>;
     /// Look-ups for a caller that makes many (see [`Looker`]).
     fn looker(&self) -> Box<dyn Looker + '_>;
 }

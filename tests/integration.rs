@@ -1,5 +1,6 @@
 //! End-to-end tests of the `neardup` binary and property tests of the library.
 
+mod banded;
 mod bombs;
 mod bounds;
 mod careless;

@@ -239,6 +239,117 @@ pub(crate) fn keys_of_set(set: &[u64], candidates: &Candidates, seed: u64) -> Ve
     candidates.keys_only(set.iter().copied(), seed).keys
 }
 
+/// The print of a shingle in an index's `banded_shingles` (see the module
+/// doc of `store`): its top 32 bits, its mark ([`HEAD`]) cleared.
+pub(crate) fn shingle_print(shingle: u64) -> u32 {
+    u32::try_from((shingle & !HEAD) >> 32).expect("the top 32 bits")
+}
+
+/// The prints of the shingles of the documents of a run whose band records
+/// an index stores ([`shingle_print`]), ascending and distinct: those with
+/// keys of their own (`keys_of`; an exact copy holds its original's
+/// shingles), some (`doc_keys`) and no few set (`few_sets`, stored by their
+/// shingles instead), under MinHash (`None` otherwise: SimHash keys are
+/// not of single shingles).
+pub(crate) fn band_prints(
+    sketches: &[DocSketch],
+    (doc_keys, few_sets): (&[Vec<u64>], &[Vec<u64>]),
+    keys_of: &[usize],
+    candidates: &Candidates,
+) -> Option<Vec<u32>> {
+    if !matches!(candidates, Candidates::Minhash { .. }) {
+        return None;
+    }
+    let mut prints: Vec<u32> = sketches
+        .par_iter()
+        .enumerate()
+        .filter(|&(d, _)| {
+            keys_of[d] == d
+                && doc_keys.get(d).is_some_and(|k| !k.is_empty())
+                && few_sets.get(d).is_none_or(Vec::is_empty)
+        })
+        .flat_map_iter(|(_, s)| s.shingles.iter().map(|&h| shingle_print(h)))
+        .collect();
+    prints.par_sort_unstable();
+    prints.dedup();
+    Some(prints)
+}
+
+/// Which documents of the run no look-up in the index can find: those of
+/// at most [`FEW`] shingles (under MinHash) none of whose prints a document
+/// with band records may hold ([`Prior::banded_prints`]), and none of whose
+/// shingles a stored document of few shingles found for the run (`few`,
+/// see [`few_stored`]) holds. Each slot of a MinHash signature (and of its
+/// head's) holds the hash of one of the document's own shingles, so its key
+/// in a table is a stored document's only if that one holds the shingles of
+/// the band's slots (the argument [`few_stored`] rests on): their keys would
+/// find nothing, and are not looked up (20,000 new one-line records made 2.56
+/// million look-ups). Empty (none such) when the index does not say.
+pub(crate) fn unmatched_in_index(
+    history: &dyn Prior,
+    keys: &[&[u64]],
+    sketches: &[DocSketch],
+    candidates: &Candidates,
+    few: Option<&[(u32, Vec<u64>)]>,
+) -> Vec<bool> {
+    if !matches!(candidates, Candidates::Minhash { .. }) {
+        return Vec::new();
+    }
+    let mut few_held: Vec<u64> = few
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|(_, set)| set.iter().copied())
+        .collect();
+    few_held.sort_unstable();
+    few_held.dedup();
+    let short = |d: usize| !keys[d].is_empty() && (1..=FEW).contains(&sketches[d].shingles.len());
+    let mut prints: Vec<u32> = (0..keys.len().min(sketches.len()))
+        .filter(|&d| short(d))
+        .flat_map(|d| sketches[d].shingles.iter().map(|&h| shingle_print(h)))
+        .collect();
+    if prints.is_empty() {
+        return Vec::new();
+    }
+    prints.par_sort_unstable();
+    prints.dedup();
+    let Some(held) = history.banded_prints(&prints) else {
+        return Vec::new();
+    };
+    (0..keys.len())
+        .into_par_iter()
+        .map(|d| {
+            d < sketches.len()
+                && short(d)
+                && sketches[d].shingles.iter().all(|&h| {
+                    held.binary_search(&shingle_print(h)).is_err()
+                        && few_held.binary_search(&(h & !HEAD)).is_err()
+                })
+        })
+        .collect()
+}
+
+/// `keys` with those of the documents in no pair left out (empty): those
+/// `alone` in the run ([`alone_in_run`]) that no look-up in the index can
+/// find (`unmatched`, see [`unmatched_in_index`]; every one of them when
+/// there is no index, `None`).
+pub(crate) fn left_out<'k>(
+    keys: Vec<&'k [u64]>,
+    alone: &[bool],
+    unmatched: Option<&[bool]>,
+) -> Vec<&'k [u64]> {
+    keys.into_iter()
+        .enumerate()
+        .map(|(d, k)| {
+            let in_index = unmatched.is_some_and(|u| !u.get(d).copied().unwrap_or(false));
+            if alone.get(d).copied().unwrap_or(false) && !in_index {
+                &[][..]
+            } else {
+                k
+            }
+        })
+        .collect()
+}
+
 /// The index's documents of few shingles that may share a bucket with a
 /// document of this run (`sketches`: their shingle sets): those holding
 /// one of this run's shingles. Each slot of such a document's signature
@@ -272,15 +383,43 @@ pub(crate) fn few_stored(
 /// run's shingles by (a sorted list of 32 KiB: searched from the cache).
 const FEW_FILTER: usize = 4096;
 
-/// [`few_stored`] with the means of making their band keys, for
+/// [`few_stored`] with the documents of the run holding their shingles
+/// (`sketches`) and the means of making their band keys, for
 /// [`crate::index::candidate_pairs_after`].
 pub(crate) fn few_buckets<'a>(
     docs: &'a [(u32, Vec<u64>)],
+    sketches: &[DocSketch],
     candidates: &'a Candidates,
     seed: u64,
 ) -> FewStored<'a> {
+    let mut held: Vec<u64> = docs
+        .iter()
+        .flat_map(|(_, set)| set.iter().copied())
+        .collect();
+    held.sort_unstable();
+    held.dedup();
+    let mut holders: Vec<(u64, u32)> = if held.is_empty() {
+        Vec::new()
+    } else {
+        sketches
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(d, s)| {
+                let d = u32::try_from(d).expect("fewer than 2^32 documents");
+                let held = &held;
+                s.shingles
+                    .iter()
+                    .map(|&h| h & !HEAD)
+                    .filter(move |h| held.binary_search(h).is_ok())
+                    .map(move |h| (h, d))
+            })
+            .collect()
+    };
+    holders.par_sort_unstable();
+    holders.dedup();
     FewStored {
         docs,
+        holders,
         keys: Box::new(move |set: &[u64]| keys_of_set(set, candidates, seed)),
     }
 }

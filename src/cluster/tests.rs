@@ -441,7 +441,8 @@ fn documents_sharing_no_shingle_are_left_out_of_the_search_and_the_pairs_stay() 
                 }
             })
             .collect();
-        let mut p = candidate_pairs_after(&keys, cands.tables(), 0, (None, None), None).unwrap();
+        let mut p =
+            candidate_pairs_after(&keys, cands.tables(), 0, (None, None, &[]), None).unwrap();
         p.sort_unstable();
         p
     };

@@ -33,6 +33,7 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
         first_block: base_blocks as u64,
         exact: added.exact,
         postings: added.postings,
+        band_prints: added.band_prints,
         ..Delta::default()
     };
     let mut doc_shingles = added.doc_shingles;

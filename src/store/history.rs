@@ -307,6 +307,23 @@ impl Prior for History {
             .collect()
     }
 
+    /// Looked up segment by segment in print order (see
+    /// [`History::prior_postings`]); `None` unless every segment says.
+    fn banded_prints(&self, prints: &[u32]) -> Option<Vec<u32>> {
+        if !self.segments.iter().all(Segment::knows_banded_shingles) {
+            return None;
+        }
+        let mut held = Vec::new();
+        self.walk_in_order(prints.len(), |s, i| {
+            if s.banded_print(prints[i]) {
+                held.push(prints[i]);
+            }
+        });
+        held.sort_unstable();
+        held.dedup();
+        Some(held)
+    }
+
     fn looker(&self) -> Box<dyn Looker + '_> {
         Box::new(HistoryLooker {
             history: self,

@@ -3,8 +3,8 @@
 
 use super::segment::{u32_at, u64_at, Segment, LOOKER_WINDOWS, WINDOW, WINDOWS};
 use super::{
-    SectionEntry, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DOC_LEN, EXACT_LEN, FEW_LEN, MEMBER_LEN,
-    POSTING_LEN,
+    SectionEntry, BANDED_LEN, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DOC_LEN, EXACT_LEN, FEW_LEN,
+    MEMBER_LEN, POSTING_LEN,
 };
 use crate::prior::{BlockRecord, DocRecord, ExactRecord};
 
@@ -334,6 +334,18 @@ impl Reader<'_> {
     /// or when it cannot be read: the segment's status then says why).
     pub fn few_shingle(&mut self, i: usize) -> Option<u64> {
         self.record("few", FEW_LEN, i).map(|b| u64_at(b, 0))
+    }
+
+    /// Whether a document with band records may hold a shingle of print
+    /// `print` (`false` also for a file without `banded_shingles`).
+    pub fn banded_print(&mut self, print: u32) -> bool {
+        let Some(section) = self.seg.hot.banded else {
+            return false;
+        };
+        let records = self.bucket_records(section, BANDED_LEN, u64::from(print) << 32);
+        records
+            .chunks_exact(BANDED_LEN)
+            .any(|b| u32_at(b, 0) == print)
     }
 
     /// The shingles of document `d` of few shingles (empty for another),

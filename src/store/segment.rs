@@ -3,8 +3,9 @@
 //! the look-ups into its sections.
 
 use super::{
-    IndexParams, Meta, SectionEntry, BAND_LEN, BLOCK_LEN, CHUNK, DATA, DATA_START, DOC_LEN,
-    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN, OLDEST_READ, POSTING_LEN,
+    IndexParams, Meta, SectionEntry, BANDED_LEN, BANDED_SHINGLES, BAND_LEN, BLOCK_LEN, CHUNK, DATA,
+    DATA_START, DOC_LEN, EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBER_LEN,
+    OLDEST_READ, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use crate::prior::{BlockRecord, DocRecord};
@@ -33,6 +34,8 @@ pub(super) struct Hot {
     pub(super) postings: (SectionEntry, SectionEntry),
     pub(super) bands: (SectionEntry, SectionEntry),
     pub(super) few: (SectionEntry, SectionEntry),
+    /// `banded_shingles` and its directory, when the file has them.
+    pub(super) banded: Option<(SectionEntry, SectionEntry)>,
 }
 
 impl Hot {
@@ -46,6 +49,10 @@ impl Hot {
             postings: with_dir("postings"),
             bands: with_dir("bands"),
             few: with_dir("few"),
+            banded: meta
+                .sections
+                .contains_key(BANDED_SHINGLES)
+                .then(|| with_dir(BANDED_SHINGLES)),
         }
     }
 }
@@ -527,6 +534,7 @@ impl Segment {
             ("bands", BAND_LEN),
             ("few", FEW_LEN),
             ("few_sets", FEW_LEN),
+            (BANDED_SHINGLES, BANDED_LEN),
             ("block_shingles", 8),
             ("doc_shingles", 8),
         ] {
@@ -621,9 +629,17 @@ impl Segment {
             "members" => MEMBER_LEN,
             "bands" => BAND_LEN,
             "few" | "few_sets" => FEW_LEN,
+            BANDED_SHINGLES => BANDED_LEN,
             _ => 8,
         };
         usize::try_from(self.section(name).len).unwrap_or(0) / record
+    }
+
+    /// Whether the file says which shingles its documents with band records
+    /// hold (its `banded_shingles` section; see the module doc of `store`).
+    #[must_use]
+    pub fn knows_banded_shingles(&self) -> bool {
+        self.hot.banded.is_some()
     }
 
     /// The first corruption a look-up found, if any: the answer is then void.

@@ -4,8 +4,8 @@
 
 use super::{
     now, u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, SectionEntry,
-    Segment, BAND_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, EXACT_LEN, FEW_LEN,
-    FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
+    Segment, BANDED_LEN, BANDED_SHINGLES, BAND_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START,
+    EXACT_LEN, FEW_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP, POSTING_LEN,
 };
 use crate::error::{Error, Result};
 use crate::targets::{Staged, Target};
@@ -39,6 +39,10 @@ pub struct Delta {
     pub few: Vec<(u64, u32)>,
     /// The same, by document: (document, shingle).
     pub few_sets: Vec<(u32, u64)>,
+    /// The prints of the shingles of new documents with band records
+    /// (`banded_shingles`, see the module doc of `store`), in any order;
+    /// `None` when not known (the file is then written without them).
+    pub band_prints: Option<Vec<u32>>,
     /// Shingles of new indexed first copies.
     pub block_shingles: Vec<u64>,
     /// Shingles of new representative documents.
@@ -63,6 +67,10 @@ impl Delta {
         self.bands.sort_unstable();
         self.few.sort_unstable();
         self.few_sets.sort_unstable();
+        if let Some(prints) = &mut self.band_prints {
+            prints.sort_unstable();
+            prints.dedup();
+        }
         self
     }
 
@@ -110,6 +118,7 @@ impl Delta {
         delta.few_sets = (items.few_sets())
             .map(|(d, shingle)| (d + docs, shingle))
             .collect();
+        delta.band_prints = Items::Segment(index).band_prints().map(Iterator::collect);
         let all = |name: &str| (0, u32::try_from(index.count(name)).unwrap_or(u32::MAX));
         delta.block_shingles = read.u64s("block_shingles", all("block_shingles"));
         delta.doc_shingles = read.u64s("doc_shingles", all("doc_shingles"));
@@ -175,6 +184,7 @@ impl<'a> Items<'a> {
                 "bands" => d.bands.len(),
                 "few" => d.few.len(),
                 "few_sets" => d.few_sets.len(),
+                BANDED_SHINGLES => d.band_prints.as_ref().map_or(0, Vec::len),
                 _ => 0,
             },
             Items::Segment(s) => s.count(name),
@@ -270,6 +280,22 @@ impl<'a> Items<'a> {
                 "few_sets",
                 (records(s, "few_sets").map(|b| few_set_of(&b))).map(|(d, h)| (s.doc_id(d), h)),
             )),
+        }
+    }
+
+    /// The prints of the shingles of the documents with band records, in
+    /// order (`None` when not known: see [`Delta::band_prints`]).
+    fn band_prints(&self) -> Option<impl Iterator<Item = u32> + 'a> {
+        match *self {
+            Items::Delta(d) => d
+                .band_prints
+                .as_ref()
+                .map(|p| Either::Delta(p.iter().copied())),
+            Items::Segment(s) => s.knows_banded_shingles().then(|| {
+                Either::Segment(
+                    records(s, BANDED_SHINGLES).map(|b: [u8; BANDED_LEN]| u32::from_le_bytes(b)),
+                )
+            }),
         }
     }
 }
@@ -812,7 +838,7 @@ fn fill(
     let old_bands = old.into_iter().flat_map(|o| Items::Segment(o).bands());
     // Documents of few shingles that get band records back (see `few`).
     let not_by_shingles = few::not_by_shingles(old, delta, params);
-    let banded = few::band_records(old, delta, &not_by_shingles.banded, params);
+    let (banded, banded_prints) = few::band_records(old, delta, &not_by_shingles.banded, params);
     let banded_len = banded.len();
     // (The few new ones merged first: each of the old index's records then
     // passes one merge, as before.)
@@ -856,6 +882,34 @@ fn fill(
             b.extend_from_slice(&r.1.to_le_bytes());
         },
     )?;
+
+    // The prints of the shingles of every document with band records, when
+    // all are known: the old file's, the new documents', and those of the
+    // documents given band records back above (see the module doc of
+    // `store`). Under SimHash there are none to skip.
+    let old_prints = match old {
+        Some(o) => Items::Segment(o).band_prints().map(Either::Segment),
+        None => Some(Either::Delta(std::iter::empty())),
+    };
+    if let (Some(old_prints), Some(new_prints), Some(_)) =
+        (old_prints, delta.band_prints(), few::candidates_of(params))
+    {
+        let upper = count(BANDED_SHINGLES) + delta.len(BANDED_SHINGLES) + banded_prints.len();
+        let new_prints = merge_sorted(new_prints, banded_prints.into_iter(), |p| *p);
+        let mut last = None;
+        let prints = merge_sorted(old_prints, new_prints, |p| *p).filter(move |&p| {
+            let new = last != Some(p);
+            last = Some(p);
+            new
+        });
+        s.sorted(
+            BANDED_SHINGLES,
+            upper,
+            prints,
+            |&p| u64::from(p) << 32,
+            |p, b| b.extend_from_slice(&p.to_le_bytes()),
+        )?;
+    }
 
     let now = now();
     let meta = Meta {

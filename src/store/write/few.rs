@@ -6,7 +6,7 @@
 
 use super::{merge_sorted, old_few, old_few_sets, Items};
 use super::{IndexParams, Segment, BUCKET_FIRST, BUCKET_RECENT};
-use crate::cluster::few::keys_of_set;
+use crate::cluster::few::{keys_of_set, shingle_print};
 use crate::cluster::Candidates;
 use crate::config::{Config, Measure, Method, ValueEnum};
 use rayon::prelude::*;
@@ -82,15 +82,17 @@ pub(super) fn not_by_shingles(
 /// The band records (key, table, document), sorted, of the documents
 /// `banded` (ascending) of `old` and `delta`: made from their stored sets,
 /// as a later look-up made them (and as the run that indexed them did:
-/// they are stored by their set only when it gives back their keys).
+/// they are stored by their set only when it gives back their keys); and
+/// the prints of their shingles, ascending and distinct (they join
+/// `banded_shingles`).
 pub(super) fn band_records(
     old: Option<&Segment>,
     delta: &Items<'_>,
     banded: &[u32],
     params: &IndexParams,
-) -> Vec<(u64, u32, u32)> {
+) -> (Vec<(u64, u32, u32)>, Vec<u32>) {
     let Some(candidates) = candidates_of(params).filter(|_| !banded.is_empty()) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let mut sets: Vec<(u32, Vec<u64>)> = Vec::with_capacity(banded.len());
     let wanted = merge_sorted(old_few_sets(old), delta.few_sets(), |r| *r)
@@ -112,7 +114,13 @@ pub(super) fn band_records(
         })
         .collect();
     out.par_sort_unstable();
-    out
+    let mut prints: Vec<u32> = sets
+        .iter()
+        .flat_map(|(_, set)| set.iter().map(|&s| shingle_print(s)))
+        .collect();
+    prints.sort_unstable();
+    prints.dedup();
+    (out, prints)
 }
 
 /// The candidate generation an index was built with, when it is MinHash
