@@ -131,6 +131,12 @@ fn numbers_past_the_end(documents: u32) -> Vec<(&'static str, &'static str, usiz
             12,
             Box::new(|r: &mut [Vec<u8>]| r.reverse()),
         ),
+        (
+            "banded-order",
+            "banded_shingles",
+            4,
+            Box::new(|r: &mut [Vec<u8>]| r.reverse()),
+        ),
     ]
 }
 

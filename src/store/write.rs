@@ -292,9 +292,11 @@ impl<'a> Items<'a> {
                 .as_ref()
                 .map(|p| Either::Delta(p.iter().copied())),
             Items::Segment(s) => s.knows_banded_shingles().then(|| {
-                Either::Segment(
+                Either::Segment(in_order(
+                    s,
+                    BANDED_SHINGLES,
                     records(s, BANDED_SHINGLES).map(|b: [u8; BANDED_LEN]| u32::from_le_bytes(b)),
-                )
+                ))
             }),
         }
     }
