@@ -137,9 +137,18 @@ pub fn candidate_pairs_after(
             // table: as much as the keys themselves, at most), but those
             // of the documents `unmatched`.
             let looked_up = |d: usize| !unmatched.get(d).copied().unwrap_or(false);
-            let distinct: Vec<Vec<u64>> = (0..tables)
-                .into_par_iter()
-                .map(|t| {
+            // Made a few tables at a time, the ceiling checked before each
+            // few: 200,000 records a word apart against an index of their
+            // first words held 128 lists of 200,000 keys (205 MB) before the
+            // first check, and a run at --memory-limit 256M reached 400 MiB
+            // before it went on in chunks.
+            let mut distinct: Vec<Vec<u64>> = Vec::with_capacity(tables);
+            let step = 2 * rayon::current_num_threads().max(1);
+            for first in (0..tables).step_by(step) {
+                if passed() {
+                    return None;
+                }
+                distinct.par_extend((first..tables.min(first + step)).into_par_iter().map(|t| {
                     let mut distinct: Vec<u64> = (0..keys.len())
                         .filter(|&d| looked_up(d) && in_table(keys[d], t))
                         .map(|d| keys[d][t])
@@ -148,8 +157,8 @@ pub fn candidate_pairs_after(
                     distinct.dedup();
                     distinct.shrink_to_fit();
                     distinct
-                })
-                .collect();
+                }));
+            }
             let asked: usize = distinct.iter().map(Vec::len).sum();
             let ranges = asked.div_ceil(QUERIES_AT_ONCE).max(1) as u128;
             let mut found: Vec<(u32, u64, u32)> = Vec::new();

@@ -143,7 +143,7 @@ fn reads_ahead_give_what_exact_reads_give() {
     let dir = tempfile::tempdir().unwrap();
     let (path, delta) = big_segment(dir.path());
     let segment = Segment::open(&path, None, None).unwrap();
-    assert!(segment.count("postings") * POSTING_LEN > 4 * super::super::WINDOW);
+    assert!(segment.count("postings") * super::super::POSTING_LEN > 4 * super::super::WINDOW);
     // Postings walked in order, exact look-ups and what was written agree.
     let mut postings = delta.postings.clone();
     postings.sort_unstable();

@@ -1,0 +1,278 @@
+//! What a write reads: the items after the old index's (a run's delta, or
+//! the segment a merge appends), and the records of a segment's sections,
+//! a piece at a time, each number checked as it is read.
+
+use super::super::{
+    u32_at, u64_at, BlockRecord, DocRecord, ExactRecord, Segment, BANDED_LEN, BANDED_SHINGLES,
+    BAND_LEN, EXACT_LEN, FEW_LEN, POSTING_LEN,
+};
+use super::Delta;
+
+/// What is written after an old segment's items: a run's delta (sorted), or
+/// a segment whose documents and blocks follow the old one's (a merge of a
+/// chunked run's segments, streamed without loading it).
+pub(super) enum Items<'a> {
+    Delta(&'a Delta),
+    Segment(&'a Segment),
+}
+
+/// A delta's records or a segment's, one of two iterators: the records of a
+/// merge pass through no virtual call each (boxed, they took a fifth of a
+/// run in chunks' segment writes).
+pub(super) enum Either<A, B> {
+    Delta(A),
+    Segment(B),
+}
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Delta(a) => a.next(),
+            Either::Segment(b) => b.next(),
+        }
+    }
+}
+
+impl<'a> Items<'a> {
+    pub(super) fn first_document(&self) -> u64 {
+        match self {
+            Items::Delta(d) => d.first_document,
+            Items::Segment(s) => s.meta.first_document,
+        }
+    }
+
+    pub(super) fn first_block(&self) -> u64 {
+        match self {
+            Items::Delta(d) => d.first_block,
+            Items::Segment(s) => s.meta.first_block,
+        }
+    }
+
+    pub(super) fn len(&self, name: &str) -> usize {
+        match self {
+            Items::Delta(d) => match name {
+                "docs" => d.docs.len(),
+                "blocks" => d.blocks.len(),
+                "exact" => d.exact.len(),
+                "postings" => d.postings.len(),
+                "members" => d.members.len(),
+                "bands" => d.bands.len(),
+                "few" => d.few.len(),
+                "few_sets" => d.few_sets.len(),
+                BANDED_SHINGLES => d.band_prints.as_ref().map_or(0, Vec::len),
+                _ => 0,
+            },
+            Items::Segment(s) => s.count(name),
+        }
+    }
+
+    pub(super) fn docs(&self) -> impl Iterator<Item = DocRecord> + 'a {
+        match *self {
+            Items::Delta(d) => Either::Delta(d.docs.iter().copied()),
+            Items::Segment(s) => {
+                let mut r = s.walker();
+                Either::Segment((s.doc_base..s.doc_end_id()).map(move |d| r.doc(d)))
+            }
+        }
+    }
+
+    pub(super) fn blocks(&self) -> impl Iterator<Item = BlockRecord> + 'a {
+        match *self {
+            Items::Delta(d) => Either::Delta(d.blocks.iter().copied()),
+            Items::Segment(s) => {
+                let mut r = s.walker();
+                Either::Segment((s.block_base..s.block_end_id()).map(move |g| r.block(g)))
+            }
+        }
+    }
+
+    pub(super) fn exact(&self) -> impl Iterator<Item = ExactRecord> + 'a {
+        match *self {
+            Items::Delta(d) => Either::Delta(d.exact.iter().copied()),
+            Items::Segment(s) => Either::Segment(records(s, "exact").map(|b| {
+                let e = exact_of(&b);
+                // (`last` is never below `source`: its flags are the gap.)
+                let last = s.block_id(e.last);
+                ExactRecord {
+                    source: s.block_id(e.source).min(last),
+                    last,
+                    ..e
+                }
+            })),
+        }
+    }
+
+    pub(super) fn pairs(&self, name: &'static str) -> impl Iterator<Item = (u32, u32)> + 'a {
+        match *self {
+            Items::Delta(d) => Either::Delta(
+                if name == "postings" {
+                    &d.postings
+                } else {
+                    &d.members
+                }
+                .iter()
+                .copied(),
+            ),
+            Items::Segment(s) => {
+                Either::Segment(records(s, name).map(pair_of).map(move |(k, g)| {
+                    // A posting's key is a fingerprint; a member's, a block.
+                    let k = if name == "members" { s.block_id(k) } else { k };
+                    (k, s.block_id(g))
+                }))
+            }
+        }
+    }
+
+    pub(super) fn bands(&self) -> impl Iterator<Item = (u64, u32, u32)> + 'a {
+        match *self {
+            Items::Delta(d) => Either::Delta(d.bands.iter().copied()),
+            Items::Segment(s) => Either::Segment(
+                records(s, "bands")
+                    .map(|b| band_of(&b))
+                    .map(|(key, table, d)| (key, table, s.doc_id(d))),
+            ),
+        }
+    }
+
+    pub(super) fn few(&self) -> impl Iterator<Item = (u64, u32)> + 'a {
+        match *self {
+            Items::Delta(d) => Either::Delta(d.few.iter().copied()),
+            Items::Segment(s) => Either::Segment(in_order(
+                s,
+                "few",
+                records(s, "few")
+                    .map(|b| few_of(&b))
+                    .map(|(h, d)| (h, s.doc_id(d))),
+            )),
+        }
+    }
+
+    pub(super) fn few_sets(&self) -> impl Iterator<Item = (u32, u64)> + 'a {
+        match *self {
+            Items::Delta(d) => Either::Delta(d.few_sets.iter().copied()),
+            Items::Segment(s) => Either::Segment(in_order(
+                s,
+                "few_sets",
+                (records(s, "few_sets").map(|b| few_set_of(&b))).map(|(d, h)| (s.doc_id(d), h)),
+            )),
+        }
+    }
+
+    /// The prints of the shingles of the documents with band records, in
+    /// order (`None` when not known: see [`Delta::band_prints`]).
+    pub(super) fn band_prints(&self) -> Option<impl Iterator<Item = u32> + 'a> {
+        match *self {
+            Items::Delta(d) => d
+                .band_prints
+                .as_ref()
+                .map(|p| Either::Delta(p.iter().copied())),
+            Items::Segment(s) => s.knows_banded_shingles().then(|| {
+                Either::Segment(in_order(
+                    s,
+                    BANDED_SHINGLES,
+                    records(s, BANDED_SHINGLES).map(|b: [u8; BANDED_LEN]| u32::from_le_bytes(b)),
+                ))
+            }),
+        }
+    }
+}
+
+/// The `few` records of the index a write starts from (none without one),
+/// in order.
+pub(in crate::store) fn old_few(old: Option<&Segment>) -> impl Iterator<Item = (u64, u32)> + '_ {
+    old.into_iter().flat_map(|o| Items::Segment(o).few())
+}
+
+/// The `few_sets` records of the index a write starts from (none without
+/// one), in order.
+pub(in crate::store) fn old_few_sets(
+    old: Option<&Segment>,
+) -> impl Iterator<Item = (u32, u64)> + '_ {
+    old.into_iter().flat_map(|o| Items::Segment(o).few_sets())
+}
+
+/// Every record of section `name` of `s`, in order (`N` bytes each), read
+/// a piece of about a mebibyte at a time; a read that fails ends them (and
+/// the segment's status says why). (Read a record at a time, through the
+/// reader's windows, the merges of a run in chunks spent a quarter of its
+/// time on each record's look-ups.)
+pub(super) fn records<'s, const N: usize>(
+    s: &'s Segment,
+    name: &'static str,
+) -> impl Iterator<Item = [u8; N]> + 's {
+    let (total, offset) = (s.count(name), s.section(name).offset);
+    let per_piece = (PIECE_BYTES / N).max(1);
+    let mut r = s.reader();
+    #[allow(clippy::cast_possible_truncation)]
+    let offset = offset as usize;
+    (0..total.div_ceil(per_piece))
+        .map_while(move |p| {
+            let (at, n) = (p * per_piece, per_piece.min(total - p * per_piece));
+            let bytes = r.read(offset + at * N, n * N)?;
+            Some(
+                bytes
+                    .chunks_exact(N)
+                    .map(|c| <[u8; N]>::try_from(c).expect("N bytes"))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+}
+
+/// Bytes read or written at once by a write's walks.
+pub(super) const PIECE_BYTES: usize = 256 << 10;
+
+/// `items` of sorted section `name` of `s`, each checked to come after the
+/// one before it (the segment fails otherwise): a write merges them with
+/// others in order, and a look-up bisects them.
+pub(super) fn in_order<'s, T: Ord + Copy + 's>(
+    s: &'s Segment,
+    name: &'static str,
+    items: impl Iterator<Item = T> + 's,
+) -> impl Iterator<Item = T> + 's {
+    let mut last: Option<T> = None;
+    items.inspect(move |&x| {
+        if last.is_some_and(|l| x < l) {
+            s.fail(format!("the records of section {name} are out of order"));
+        }
+        last = Some(x);
+    })
+}
+
+pub(super) fn exact_of(b: &[u8; EXACT_LEN]) -> ExactRecord {
+    let (source, flags) = (u32_at(b, 24), u32_at(b, 28));
+    ExactRecord {
+        key: u128::from(u64_at(b, 0)) | (u128::from(u64_at(b, 8)) << 64),
+        similarity: f64::from_bits(u64_at(b, 16)),
+        source,
+        last: source.saturating_add(flags >> 1),
+        exact: flags & 1 != 0,
+    }
+}
+
+/// The last u32 of an exact record: bit 0 whether the text is the first
+/// copy's, the bits above how many blocks its source place has after the
+/// first.
+pub(super) fn exact_flags(e: &ExactRecord) -> u32 {
+    u32::from(e.exact) | (e.last - e.source) << 1
+}
+
+pub(super) fn pair_of(b: [u8; POSTING_LEN]) -> (u32, u32) {
+    (u32_at(&b, 0), u32_at(&b, 4))
+}
+
+pub(super) fn band_of(b: &[u8; BAND_LEN]) -> (u64, u32, u32) {
+    (u64_at(b, 0), u32_at(b, 8), u32_at(b, 12))
+}
+
+/// A `few` record: (shingle, document).
+pub(in crate::store) fn few_of(b: &[u8; FEW_LEN]) -> (u64, u32) {
+    (u64_at(b, 0), u32_at(b, 8))
+}
+
+/// A `few_sets` record: (document, shingle).
+pub(in crate::store) fn few_set_of(b: &[u8; FEW_LEN]) -> (u32, u64) {
+    (u32_at(b, 0), u64_at(b, 4))
+}
