@@ -131,6 +131,14 @@ fn numbers_past_the_end(documents: u32) -> Vec<(&'static str, &'static str, usiz
             12,
             Box::new(|r: &mut [Vec<u8>]| r.reverse()),
         ),
+        // Numbers an update or a merge copied as they were (the review of
+        // session 28): a representative one past the end became the next
+        // batch's first document, an id running past the strings read the
+        // next batch's ids.
+        ("docs-rep-next", "docs", 64, last_u32(40, documents)),
+        ("docs-id-long", "docs", 64, last_u32(48, u32::MAX)),
+        ("blocks-doc-next", "blocks", 72, last_u32(44, documents)),
+        ("blocks-shingles-long", "blocks", 72, last_u32(56, u32::MAX)),
         (
             "banded-order",
             "banded_shingles",
@@ -178,4 +186,10 @@ fn a_write_from_an_index_with_numbers_past_its_end_fails_and_changes_nothing() {
             );
         }
     }
+    // A plain read of an id past the strings said "" and exited 1.
+    let out = run(
+        d,
+        &["check", "-q", "--index", "docs-id-long.ndx", "c.jsonl"],
+    );
+    corrupt_named(&out, "docs-id-long.ndx", "check of docs-id-long");
 }

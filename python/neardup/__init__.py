@@ -136,8 +136,10 @@ def _holds_time(t: Any) -> bool:
         return True
     if pa.types.is_struct(t):
         return any(_holds_time(t.field(i).type) for i in range(t.num_fields))
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return _holds_time(t.value_type)
+    if pa.types.is_map(t):
+        return _holds_time(t.key_type) or _holds_time(t.item_type)
     return False
 
 
@@ -172,11 +174,17 @@ def _times_as_strings(array: Any, column: str, record_of: Callable[[int], int], 
         def element_record(i: int) -> int:
             return record_of(bisect.bisect_right(offsets, start + i) - 1)
 
-        values = _times_as_strings(array.flatten(), column, element_record, where)
+        # The values the offsets span, those behind null lists included
+        # (`flatten` leaves those out, and the offsets would then run past).
+        spanned = array.values.slice(start, offsets[-1] - start)
+        values = _times_as_strings(spanned, column, element_record, where)
         shifted = pa.array([o - start for o in offsets], array.offsets.type)
         kind = pa.LargeListArray if pa.types.is_large_list(t) else pa.ListArray
         return kind.from_arrays(shifted, values, mask=array.is_null())
-    return array
+    raise NeardupError(
+        f"{where}: column {column!r} is a {t} of timestamps: a timestamp column, or a struct "
+        "or list of them, is read (their times as strings); convert this one first"
+    )
 
 
 def _arrow_rows(batch: Any, first: int, name: Optional[str]) -> List[Any]:

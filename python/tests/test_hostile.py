@@ -628,6 +628,26 @@ def test_timestamps_in_structs_and_lists_are_written_as_top_level_ones():
         c = by_id["c"]
         assert c["s"] is None and c["l"] == ["2023-11-14T22:13:20.5Z"]
         assert c["d"] == [{"at": "2023-11-14T22:13:20.5Z"}]
+    # Values behind a null list (a list array built from offsets and a
+    # mask) are not dropped: the offsets still span them.
+    offsets = pa.array([0, 2, 4, 5], pa.int32())
+    hidden = pa.ListArray.from_arrays(
+        offsets, pa.array(ns[:2] * 2 + [ns[1]], pa.timestamp("ns")), mask=pa.array([False, True, False])
+    )
+    records = neardup.clean(
+        pa.table({"id": ["a", "b", "c"], "text": [BODY, other, "a third text, nothing like the two others"], "l": hidden})
+    ).records
+    assert [r["l"] for r in records] == [
+        ["2023-11-14T22:13:20.000000001", "2023-11-14T22:13:20.5"], None, ["2023-11-14T22:13:20.5"]
+    ]
+    # A map or a fixed-size list of times is refused by name, not with
+    # pyarrow's ValueError.
+    for odd in (
+        pa.array([[("k", ns[0])]] * 3, pa.map_(pa.string(), pa.timestamp("ns"))),
+        pa.array([[ns[0]]] * 3, pa.list_(pa.timestamp("ns"), 1)),
+    ):
+        with pytest.raises(neardup.NeardupError, match=r"column 'odd' is a .* of timestamps"):
+            neardup.scan(pa.table({"id": ["a", "b", "c"], "text": [BODY] * 3, "odd": odd}))
     # A time out of range inside a list is named by its record.
     far = pa.table(
         {"id": ["x", "y"], "text": [BODY] * 2,

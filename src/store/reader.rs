@@ -113,6 +113,9 @@ impl Reader<'_> {
         let Some(b) = self.record("docs", DOC_LEN, d.wrapping_sub(seg.doc_base)) else {
             return DocRecord::default();
         };
+        if !seg.doc_fits(b) {
+            return DocRecord::default();
+        }
         let flags = u32_at(b, 60);
         DocRecord {
             block_start: u64_at(b, 0).min(seg.meta.first_block + seg.meta.blocks),
@@ -143,6 +146,9 @@ impl Reader<'_> {
         let Some(b) = self.record("blocks", BLOCK_LEN, g.wrapping_sub(seg.block_base)) else {
             return BlockRecord::default();
         };
+        if !seg.block_fits(b) {
+            return BlockRecord::default();
+        }
         BlockRecord {
             shingles: (u64_at(b, 0), u32_at(b, 56)),
             bytes: [u64_at(b, 8), u64_at(b, 16)],

@@ -36,6 +36,9 @@ pub(super) struct Hot {
     pub(super) few: (SectionEntry, SectionEntry),
     /// `banded_shingles` and its directory, when the file has them.
     pub(super) banded: Option<(SectionEntry, SectionEntry)>,
+    /// The lengths in bytes of the sections documents' and blocks' records
+    /// point into: `doc_shingles`, `block_shingles` and `strings`.
+    pub(super) lists: [u64; 3],
 }
 
 impl Hot {
@@ -53,6 +56,7 @@ impl Hot {
                 .sections
                 .contains_key(BANDED_SHINGLES)
                 .then(|| with_dir(BANDED_SHINGLES)),
+            lists: ["doc_shingles", "block_shingles", "strings"].map(|name| entry(name).len),
         }
     }
 }
@@ -746,6 +750,56 @@ impl Segment {
             self.fail(format!("{what} {value} is out of range (at most {bound})"));
             0
         }
+    }
+
+    /// Whether a `docs` record of this segment (its bytes as stored) holds
+    /// only numbers of its own and lists inside its sections; the segment
+    /// fails otherwise. (An update or a merge copies an index's records as
+    /// they are, and what follows them would make a number past its end
+    /// valid: another document's shingles or id.)
+    pub(super) fn doc_fits(&self, b: &[u8]) -> bool {
+        let [doc_shingles, _, strings] = self.hot.lists;
+        let blocks = self.meta.first_block + self.meta.blocks;
+        self.list_fits(
+            "a document's shingles",
+            (u64_at(b, 8), u32_at(b, 44)),
+            8,
+            doc_shingles,
+        ) && self.list_fits("an id", (u64_at(b, 16), u32_at(b, 48)), 1, strings)
+            && self.list_fits("a file name", (u64_at(b, 24), u32_at(b, 52)), 1, strings)
+            && (u64_at(b, 0) <= blocks || {
+                self.fail(format!(
+                    "a document's first block {} is out of range",
+                    u64_at(b, 0)
+                ));
+                false
+            })
+            && (self.id(u32_at(b, 40), self.doc_end_id(), "document") == u32_at(b, 40))
+    }
+
+    /// [`Segment::doc_fits`] for a `blocks` record.
+    pub(super) fn block_fits(&self, b: &[u8]) -> bool {
+        let [_, block_shingles, _] = self.hot.lists;
+        self.list_fits(
+            "a block's shingles",
+            (u64_at(b, 0), u32_at(b, 56)),
+            8,
+            block_shingles,
+        ) && self.id(u32_at(b, 40), self.block_end_id(), "block") == u32_at(b, 40)
+            && self.id(u32_at(b, 44), self.doc_end_id(), "document") == u32_at(b, 44)
+    }
+
+    /// Whether `(at, len)` items of `size` bytes lie in a section of
+    /// `bytes`; the segment fails otherwise.
+    fn list_fits(&self, what: &str, (at, len): (u64, u32), size: u64, bytes: u64) -> bool {
+        let fits = at
+            .checked_add(u64::from(len))
+            .and_then(|end| end.checked_mul(size))
+            .is_some_and(|end| end <= bytes);
+        if !fits {
+            self.fail(format!("{what} runs past the end of its section"));
+        }
+        fits
     }
 
     /// A document number read from a record, checked to be one of its own.

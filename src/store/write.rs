@@ -4,8 +4,8 @@
 
 use super::{
     now, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, SectionEntry, Segment,
-    BANDED_SHINGLES, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, FORMAT_VERSION, HEADER_LEN,
-    MAGIC, MEMBERS_KEPT, POSTING_CAP,
+    BANDED_SHINGLES, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
+    FORMAT_VERSION, HEADER_LEN, MAGIC, MEMBERS_KEPT, POSTING_CAP,
 };
 use crate::error::{Error, Result};
 use crate::targets::{Staged, Target};
@@ -166,6 +166,9 @@ impl<W: Write> ChunkWriter<W> {
     }
 }
 
+/// A check of a record's bytes that fails its segment when it is wrong.
+type RecordCheck = fn(&Segment, &[u8]) -> bool;
+
 /// Sections as they are written.
 struct Sections<W: Write> {
     w: ChunkWriter<W>,
@@ -219,11 +222,28 @@ impl<W: Write> Sections<W> {
     fn copy(&mut self, from: &Segment, name: &str) -> std::io::Result<()> {
         let s = from.section(name);
         let mut r = from.reader();
+        // Documents' and blocks' records are checked as they go (see
+        // `Segment::doc_fits`), whole records a piece.
+        let (record, fits): (u64, RecordCheck) = match name {
+            "docs" => (DOC_LEN as u64, Segment::doc_fits),
+            "blocks" => (BLOCK_LEN as u64, Segment::block_fits),
+            _ => (1, |_, _| true),
+        };
+        let piece = (PIECE_BYTES as u64 / record).max(1) * record;
         let mut at = 0;
         while at < s.len {
-            let take = (s.len - at).min(PIECE_BYTES as u64);
+            let take = (s.len - at).min(piece);
             #[allow(clippy::cast_possible_truncation)]
             let bytes = r.read((s.offset + at) as usize, take as usize);
+            if let Some(bytes) = bytes {
+                if record > 1 {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let all = bytes.chunks_exact(record as usize).all(|b| fits(from, b));
+                    if !all {
+                        return Ok(());
+                    }
+                }
+            }
             self.w.write(bytes.unwrap_or(&[]))?;
             at += take;
         }
