@@ -415,7 +415,7 @@ pub fn candidate_pairs_after(
 /// Keeps, of each bucket's stored members in `found` ((table, key,
 /// document), sorted), the first [`BUCKET_FIRST`] and last
 /// [`BUCKET_RECENT`]: all its pairs are made with.
-fn trim_buckets(found: &mut Vec<(u32, u64, u32)>) {
+pub(crate) fn trim_buckets(found: &mut Vec<(u32, u64, u32)>) {
     let mut at = 0;
     let mut kept = 0;
     while at < found.len() {

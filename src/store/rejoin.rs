@@ -216,19 +216,7 @@ impl Buckets {
         // Trimmed in place: a trimmed copy beside the whole table (and the
         // table kept to the end of this function) made `index merge` of two
         // indexes of 300,000 short records peak at 1.7 GB.
-        let (mut at, mut kept) = (0, 0);
-        while at < in_bucket.len() {
-            let (table, key, _) = in_bucket[at];
-            let len = in_bucket[at..].partition_point(|&(t, k, _)| (t, k) == (table, key));
-            for i in 0..len {
-                if i < BUCKET_FIRST || i + BUCKET_RECENT >= len {
-                    in_bucket[kept] = in_bucket[at + i];
-                    kept += 1;
-                }
-            }
-            at += len;
-        }
-        in_bucket.truncate(kept);
+        crate::index::trim_buckets(&mut in_bucket);
         in_bucket.shrink_to_fit();
         let mut starts: Vec<u32> = Vec::with_capacity(in_bucket.len());
         for (i, &(table, key, _)) in in_bucket.iter().enumerate() {
