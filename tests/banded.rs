@@ -134,21 +134,7 @@ fn members(d: &Path, index: &str, input: &str, threads: &str) -> Vec<(String, St
     );
     assert!(out.code <= 1, "{index} {input}: {out:?}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut pairs = Vec::new();
-    for c in report["near_duplicates"]["cluster_list"]
-        .as_array()
-        .unwrap()
-    {
-        let rep = c["representative"]["id"].as_str().unwrap();
-        for m in c["members"].as_array().unwrap() {
-            if m["document"]["path"] == input {
-                let id = m["document"]["id"].as_str().unwrap();
-                pairs.push((id.to_owned(), rep.to_owned()));
-            }
-        }
-    }
-    pairs.sort();
-    pairs
+    crate::util::members_from(&report, input)
 }
 
 /// The 4 KiB chunks of the index `scan -v` says it read.

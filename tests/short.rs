@@ -461,10 +461,9 @@ fn short_records_and_a_later_batch(d: &std::path::Path) -> u64 {
     text.len() as u64
 }
 
-/// The later documents of a report's clusters, by id, with the id of
-/// their cluster's representative.
-/// [`later_members`] of `scan --json --threads THREADS --index INDEX
-/// later.jsonl` in `d` (which must exit 0).
+/// The documents of `later.jsonl` in the clusters of `scan --json
+/// --threads THREADS --index INDEX later.jsonl` in `d` (which must exit 0),
+/// by id, each with its cluster's representative.
 fn later_pairs(d: &std::path::Path, index: &str, threads: &str) -> Vec<(String, String)> {
     let out = run(
         d,
@@ -480,25 +479,7 @@ fn later_pairs(d: &std::path::Path, index: &str, threads: &str) -> Vec<(String, 
     );
     assert_eq!(out.code, 0, "{out:?}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    later_members(&report)
-}
-
-fn later_members(report: &serde_json::Value) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for c in report["near_duplicates"]["cluster_list"]
-        .as_array()
-        .unwrap()
-    {
-        let rep = c["representative"]["id"].as_str().unwrap();
-        for m in c["members"].as_array().unwrap() {
-            if m["document"]["path"] == "later.jsonl" {
-                let id = m["document"]["id"].as_str().unwrap();
-                out.push((id.to_owned(), rep.to_owned()));
-            }
-        }
-    }
-    out.sort();
-    out
+    crate::util::members_from(&report, "later.jsonl")
 }
 
 #[test]

@@ -220,3 +220,23 @@ pub fn cut_short_while_read(output: &mut impl std::io::Read, path: &Path) -> Vec
     output.read_to_end(&mut rest).unwrap();
     rest
 }
+
+/// The documents of `input` in a `--json` report's clusters, by id, each
+/// with the id of its cluster's representative, sorted.
+pub fn members_from(report: &serde_json::Value, input: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for c in report["near_duplicates"]["cluster_list"]
+        .as_array()
+        .unwrap()
+    {
+        let rep = c["representative"]["id"].as_str().unwrap();
+        for m in c["members"].as_array().unwrap() {
+            if m["document"]["path"] == input {
+                let id = m["document"]["id"].as_str().unwrap();
+                out.push((id.to_owned(), rep.to_owned()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
