@@ -120,21 +120,9 @@ fn without_section(from: &Path, to: &Path) {
 /// (later document, its cluster's representative) of `scan --json` of
 /// `input` against `index`.
 fn members(d: &Path, index: &str, input: &str, threads: &str) -> Vec<(String, String)> {
-    let out = run(
-        d,
-        &[
-            "scan",
-            "--json",
-            "--threads",
-            threads,
-            "--index",
-            index,
-            input,
-        ],
-    );
-    assert!(out.code <= 1, "{index} {input}: {out:?}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    crate::util::members_from(&report, input)
+    let (code, pairs) = crate::util::scan_members(d, index, input, threads);
+    assert!(code <= 1, "{index} {input}: exit {code}");
+    pairs
 }
 
 /// The 4 KiB chunks of the index `scan -v` says it read.

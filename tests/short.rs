@@ -465,21 +465,9 @@ fn short_records_and_a_later_batch(d: &std::path::Path) -> u64 {
 /// --threads THREADS --index INDEX later.jsonl` in `d` (which must exit 0),
 /// by id, each with its cluster's representative.
 fn later_pairs(d: &std::path::Path, index: &str, threads: &str) -> Vec<(String, String)> {
-    let out = run(
-        d,
-        &[
-            "scan",
-            "--json",
-            "--threads",
-            threads,
-            "--index",
-            index,
-            "later.jsonl",
-        ],
-    );
-    assert_eq!(out.code, 0, "{out:?}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    crate::util::members_from(&report, "later.jsonl")
+    let (code, pairs) = crate::util::scan_members(d, index, "later.jsonl", threads);
+    assert_eq!(code, 0, "{index}");
+    pairs
 }
 
 #[test]

@@ -240,3 +240,26 @@ pub fn members_from(report: &serde_json::Value, input: &str) -> Vec<(String, Str
     out.sort();
     out
 }
+
+/// The exit status of `scan --json --threads THREADS --index INDEX INPUT`
+/// in `dir`, and [`members_from`] its report of `INPUT`.
+pub fn scan_members(
+    dir: &Path,
+    index: &str,
+    input: &str,
+    threads: &str,
+) -> (i32, Vec<(String, String)>) {
+    let args = [
+        "scan",
+        "--json",
+        "--threads",
+        threads,
+        "--index",
+        index,
+        input,
+    ];
+    let out = run(dir, &args);
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {out:?}"));
+    (out.code, members_from(&report, input))
+}

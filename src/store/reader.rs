@@ -113,19 +113,11 @@ impl Reader<'_> {
         let Some(b) = self.record("docs", DOC_LEN, d.wrapping_sub(seg.doc_base)) else {
             return DocRecord::default();
         };
-        if !seg.doc_fits(b) {
-            return DocRecord::default();
-        }
-        let flags = u32_at(b, 60);
-        DocRecord {
-            block_start: u64_at(b, 0).min(seg.meta.first_block + seg.meta.blocks),
-            shingles: (u64_at(b, 8), u32_at(b, 44)),
-            id: (u64_at(b, 16), u32_at(b, 48)),
-            path: (u64_at(b, 24), u32_at(b, 52)),
-            bytes: u64_at(b, 32),
-            rep: seg.id(u32_at(b, 40), seg.doc_end_id(), "document"),
-            line: u32_at(b, 56),
-            dropped: flags & 1 != 0,
+        let doc = doc_of(b);
+        if seg.doc_fits(&doc) {
+            doc
+        } else {
+            DocRecord::default()
         }
     }
 
@@ -146,18 +138,11 @@ impl Reader<'_> {
         let Some(b) = self.record("blocks", BLOCK_LEN, g.wrapping_sub(seg.block_base)) else {
             return BlockRecord::default();
         };
-        if !seg.block_fits(b) {
-            return BlockRecord::default();
-        }
-        BlockRecord {
-            shingles: (u64_at(b, 0), u32_at(b, 56)),
-            bytes: [u64_at(b, 8), u64_at(b, 16)],
-            chars: [u64_at(b, 24), u64_at(b, 32)],
-            cluster: seg.id(u32_at(b, 40), seg.block_end_id(), "block"),
-            doc: seg.id(u32_at(b, 44), seg.doc_end_id(), "document"),
-            words: u32_at(b, 48),
-            kind: u32_at(b, 52),
-            lines: [u32_at(b, 60), u32_at(b, 64)],
+        let block = block_of(b);
+        if seg.block_fits(&block) {
+            block
+        } else {
+            BlockRecord::default()
         }
     }
 
@@ -380,5 +365,33 @@ impl Reader<'_> {
                 out.push(seg.id(u32_at(b, 12), seg.doc_end_id(), "document"));
             }
         }
+    }
+}
+
+/// A `docs` record as stored, unchecked (see [`Segment::doc_fits`]).
+pub(super) fn doc_of(b: &[u8]) -> DocRecord {
+    DocRecord {
+        block_start: u64_at(b, 0),
+        shingles: (u64_at(b, 8), u32_at(b, 44)),
+        id: (u64_at(b, 16), u32_at(b, 48)),
+        path: (u64_at(b, 24), u32_at(b, 52)),
+        bytes: u64_at(b, 32),
+        rep: u32_at(b, 40),
+        line: u32_at(b, 56),
+        dropped: u32_at(b, 60) & 1 != 0,
+    }
+}
+
+/// A `blocks` record as stored, unchecked (see [`Segment::block_fits`]).
+pub(super) fn block_of(b: &[u8]) -> BlockRecord {
+    BlockRecord {
+        shingles: (u64_at(b, 0), u32_at(b, 56)),
+        bytes: [u64_at(b, 8), u64_at(b, 16)],
+        chars: [u64_at(b, 24), u64_at(b, 32)],
+        cluster: u32_at(b, 40),
+        doc: u32_at(b, 44),
+        words: u32_at(b, 48),
+        kind: u32_at(b, 52),
+        lines: [u32_at(b, 60), u32_at(b, 64)],
     }
 }

@@ -757,36 +757,26 @@ impl Segment {
     /// fails otherwise. (An update or a merge copies an index's records as
     /// they are, and what follows them would make a number past its end
     /// valid: another document's shingles or id.)
-    pub(super) fn doc_fits(&self, b: &[u8]) -> bool {
+    pub(super) fn doc_fits(&self, d: &DocRecord) -> bool {
         let [doc_shingles, _, strings] = self.hot.lists;
         let blocks = self.meta.first_block + self.meta.blocks;
-        self.list_fits(
-            "a document's shingles",
-            (u64_at(b, 8), u32_at(b, 44)),
-            8,
-            doc_shingles,
-        ) && self.list_fits("an id", (u64_at(b, 16), u32_at(b, 48)), 1, strings)
-            && self.list_fits("a file name", (u64_at(b, 24), u32_at(b, 52)), 1, strings)
-            && (u64_at(b, 0) <= blocks || {
-                self.fail(format!(
-                    "a document's first block {} is out of range",
-                    u64_at(b, 0)
-                ));
+        self.list_fits("a document's shingles", d.shingles, 8, doc_shingles)
+            && self.list_fits("an id", d.id, 1, strings)
+            && self.list_fits("a file name", d.path, 1, strings)
+            && (d.block_start <= blocks || {
+                let start = d.block_start;
+                self.fail(format!("a document's first block {start} is out of range"));
                 false
             })
-            && (self.id(u32_at(b, 40), self.doc_end_id(), "document") == u32_at(b, 40))
+            && self.id(d.rep, self.doc_end_id(), "document") == d.rep
     }
 
     /// [`Segment::doc_fits`] for a `blocks` record.
-    pub(super) fn block_fits(&self, b: &[u8]) -> bool {
+    pub(super) fn block_fits(&self, g: &BlockRecord) -> bool {
         let [_, block_shingles, _] = self.hot.lists;
-        self.list_fits(
-            "a block's shingles",
-            (u64_at(b, 0), u32_at(b, 56)),
-            8,
-            block_shingles,
-        ) && self.id(u32_at(b, 40), self.block_end_id(), "block") == u32_at(b, 40)
-            && self.id(u32_at(b, 44), self.doc_end_id(), "document") == u32_at(b, 44)
+        self.list_fits("a block's shingles", g.shingles, 8, block_shingles)
+            && self.id(g.cluster, self.block_end_id(), "block") == g.cluster
+            && self.id(g.doc, self.doc_end_id(), "document") == g.doc
     }
 
     /// Whether `(at, len)` items of `size` bytes lie in a section of

@@ -225,8 +225,8 @@ impl<W: Write> Sections<W> {
         // Documents' and blocks' records are checked as they go (see
         // `Segment::doc_fits`), whole records a piece.
         let (record, fits): (u64, RecordCheck) = match name {
-            "docs" => (DOC_LEN as u64, Segment::doc_fits),
-            "blocks" => (BLOCK_LEN as u64, Segment::block_fits),
+            "docs" => (DOC_LEN as u64, |s, b| s.doc_fits(&doc_of(b))),
+            "blocks" => (BLOCK_LEN as u64, |s, b| s.block_fits(&block_of(b))),
             _ => (1, |_, _| true),
         };
         let piece = (PIECE_BYTES as u64 / record).max(1) * record;
@@ -786,6 +786,7 @@ fn too_big(path: &Path) -> Error {
 
 mod few;
 mod items;
+use super::reader::{block_of, doc_of};
 pub(super) use few::candidates_of;
 use items::{exact_flags, old_few, old_few_sets, Either, Items, PIECE_BYTES};
 #[cfg(test)]
