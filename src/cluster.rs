@@ -12,6 +12,7 @@
 
 mod copies;
 pub(crate) mod few;
+mod isolated;
 pub(crate) mod lonely;
 mod recent;
 
@@ -552,15 +553,14 @@ pub fn cluster_after(
         .map(|docs| few::few_buckets(docs, sketches, candidates, config.seed));
     let unmatched =
         history.map(|h| few::unmatched_in_index(h, &keys, sketches, candidates, stored.as_deref()));
-    let keys = few::left_out(keys, alone, unmatched.as_deref());
+    let mut keys = few::left_out(keys, alone, unmatched.as_deref());
     let unmatched = unmatched.unwrap_or_default();
-    let pairs = candidate_pairs_after(
-        &keys,
-        candidates.tables(),
-        base,
-        (history, few.as_ref(), &unmatched),
-        ceiling,
-    )?;
+    let (t, docs) = (candidates.tables(), (sketches, &unmatched[..]));
+    let how = (candidates, config.seed);
+    let (few, apart) = isolated::set_apart(history, few, &mut keys, docs, how, base);
+    let mut pairs =
+        candidate_pairs_after(&keys, t, base, (history, few.as_ref(), &unmatched), ceiling)?;
+    pairs.extend(apart);
     drop(few);
     drop(stored);
     drop(keys);

@@ -736,3 +736,52 @@ fn titles_that_share_their_first_words_keep_their_band_records() {
         String::from_utf8_lossy(&reports[0])
     );
 }
+
+/// Copies of indexed short records, alone in their buckets (their pairs
+/// made once, not once a table) or beside near copies, other copies in the
+/// batch and a record stored many times (a bucket's stored members
+/// trimmed): the batch through an index finds what one run over both finds.
+#[test]
+fn copies_of_indexed_short_records_pair_as_in_one_run() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut first: Vec<String> = (0..2000)
+        .map(|r| words('c', r * 30, 6 + r % 9).join(" "))
+        .collect();
+    // One record stored 20 times (its copies in one cluster of the index).
+    let flood = words('f', 0, 7).join(" ");
+    first.extend(std::iter::repeat_n(flood.clone(), 20));
+    let mut later: Vec<String> = (0..150).map(|r| first[r * 7].clone()).collect();
+    later.extend([first[10].clone(), first[10].clone(), flood.clone(), flood]);
+    // A copy and a near copy of one record: not alone in their buckets.
+    later.extend([first[200].clone(), format!("{} more", first[200])]);
+    // A copy of one record and a record holding its words and others.
+    later.extend([first[300].clone(), format!("{} and then some", first[301])]);
+    later.extend((0..50).map(|r| words('n', r * 30, 8).join(" ")));
+    let (b1, b2) = (as_records('a', &first), as_records('b', &later));
+    std::fs::write(d.join("all.jsonl"), [b1.concat(), b2.concat()].concat()).unwrap();
+    std::fs::write(d.join("b1.jsonl"), b1.concat()).unwrap();
+    std::fs::write(d.join("b2.jsonl"), b2.concat()).unwrap();
+    let (whole, whole_report, _) = clean_of(d, "all.jsonl", &["-j", "2"]);
+    // Every copy was dropped (the first 150 of the batch, and the rest of
+    // the copies of record 10 and of the flood), in a run of a few chunks.
+    let kept: Vec<&str> = whole.lines().collect();
+    let kept_id = |id: &str| kept.iter().any(|l| l.contains(&format!("\"{id}\"")));
+    for id in ["b0", "b149", "b150", "b151", "b152", "b153", "b154", "b156"] {
+        assert!(!kept_id(id), "{id} is a copy: kept");
+    }
+    // The records holding a copy's words and a few more are near copies.
+    for id in ["b155", "b157"] {
+        assert!(!kept_id(id), "{id} is a near copy: kept");
+    }
+    for id in ["a0", "a7", "a2000", "b158", "b207"] {
+        assert!(kept_id(id), "{id} is unique or a first copy: dropped");
+    }
+    assert_chunks_and_batches_match(
+        d,
+        "all.jsonl",
+        ["b1.jsonl", "b2.jsonl"],
+        ("1M", 3),
+        (&whole, &whole_report),
+    );
+}

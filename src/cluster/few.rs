@@ -418,7 +418,7 @@ pub(crate) fn few_buckets<'a>(
     holders.par_sort_unstable();
     holders.dedup();
     FewStored {
-        docs,
+        docs: std::borrow::Cow::Borrowed(docs),
         holders,
         keys: Box::new(move |set: &[u64]| keys_of_set(set, candidates, seed)),
     }

@@ -65,7 +65,7 @@ pub fn bucket_pairs(members: &[u32], prior: usize, out: &mut Vec<(u32, u32)>) {
 /// of them.
 pub struct FewStored<'a> {
     /// (document, its shingles), ascending by document.
-    pub docs: &'a [(u32, Vec<u64>)],
+    pub docs: std::borrow::Cow<'a, [(u32, Vec<u64>)]>,
     /// (shingle, document of the run holding it), ascending, of the
     /// shingles of `docs`: the only documents of the run a stored one can
     /// share a bucket with (each slot of its signature holds the hash of one

@@ -296,13 +296,15 @@ impl Prior for History {
         }
         docs.sort_unstable();
         docs.dedup();
-        let mut readers: Vec<Option<super::segment::Reader<'_>>> =
+        // (Each segment's records read on from the last document's.)
+        let mut readers: Vec<Option<(super::segment::Reader<'_>, usize)>> =
             self.segments.iter().map(|_| None).collect();
         docs.into_iter()
             .map(|d| {
                 let segment = self.segment_of_doc(d as usize);
-                let r = readers[segment].get_or_insert_with(|| self.segments[segment].walker());
-                (d, r.few_set(d))
+                let (r, from) =
+                    readers[segment].get_or_insert_with(|| (self.segments[segment].walker(), 0));
+                (d, r.few_set_from(d, from))
             })
             .collect()
     }

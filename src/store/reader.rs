@@ -343,14 +343,38 @@ impl Reader<'_> {
     /// ascending.
     #[must_use]
     pub fn few_set(&mut self, d: u32) -> Vec<u64> {
+        self.few_set_from(d, &mut 0)
+    }
+
+    /// [`Reader::few_set`] of documents asked for in ascending order: `from`
+    /// (0 at first) is where the last one's records ended, and the search
+    /// starts there, in steps that double (the records of 20,000 documents
+    /// found by a check were each searched for in the whole section, a read
+    /// a step, a sixth of its time).
+    pub fn few_set_from(&mut self, d: u32, from: &mut usize) -> Vec<u64> {
         let n = self.seg.count("few_sets");
-        let at = self.lower_bound("few_sets", FEW_LEN, (0, n), &d, |b| u32_at(b, 0));
+        let key = |b: &[u8]| u32_at(b, 0);
+        let (mut lo, mut hi, mut step) = ((*from).min(n), (*from).min(n), 1);
+        while hi < n {
+            match self.record("few_sets", FEW_LEN, hi) {
+                Some(b) if key(b) < d => {
+                    lo = hi + 1;
+                    hi = hi.saturating_add(step).min(n);
+                    step = step.saturating_mul(2);
+                }
+                Some(_) => break,
+                None => return Vec::new(),
+            }
+        }
+        let at = self.lower_bound("few_sets", FEW_LEN, (lo, hi), &d, key);
         let mut out = Vec::new();
+        *from = at;
         for i in at..n {
             match self.record("few_sets", FEW_LEN, i) {
-                Some(b) if u32_at(b, 0) == d => out.push(u64_at(b, 4)),
+                Some(b) if key(b) == d => out.push(u64_at(b, 4)),
                 _ => break,
             }
+            *from = i + 1;
         }
         out
     }

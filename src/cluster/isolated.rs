@@ -1,0 +1,389 @@
+//! Copies of short stored records that nothing else comes near: their
+//! candidate pairs made once, not once a table.
+//!
+//! A document of the run whose band keys are a stored short document's in
+//! every table (an exact copy of it, the usual case when a feed is checked
+//! against what earlier runs saw) shares each of its buckets with that
+//! document. When no other document can share any of those buckets, each
+//! table's bucket is the same set of documents, and gives the same pairs:
+//! they are made once here, and the documents leave the walk over the
+//! tables (20,000 copies of indexed six-word records made 3.9 million
+//! bucket entries, each sorted and walked, for 20,000 pairs).
+//!
+//! Whether another document can share a bucket rests on the argument
+//! [`super::few::few_stored`] rests on: each slot of the MinHash signature
+//! of a document of at most [`super::few::FEW`] shingles holds the hash of
+//! one of its own shingles, so its key in a table is another document's
+//! only if that one holds the shingles of the band's slots. A class of
+//! documents with the same keys in every table is alone in its buckets when
+//! every document holding one of its shingles is in it: every document of
+//! the run holding one (`holders`), every stored short document holding one
+//! (`docs`), and no stored document with band records (their shingles'
+//! prints, `banded`).
+
+use super::few::FEW;
+use super::{Candidates, DocSketch, HEAD, HEAD_SHINGLES};
+use crate::index::{bucket_pairs, trim_buckets, FewStored};
+use crate::prior::Prior;
+use rayon::prelude::*;
+
+/// The classes of [`isolated`] set apart from `few` and `keys` (their
+/// documents' keys emptied: they leave the walk over the tables), with the
+/// pairs they give, for [`super::cluster_after`]. Nothing is set apart when
+/// the index does not say which shingles its documents with band records may
+/// hold.
+pub(crate) fn set_apart<'a>(
+    history: Option<&dyn Prior>,
+    few: Option<FewStored<'a>>,
+    keys: &mut [&[u64]],
+    (sketches, unmatched): (&[DocSketch], &[bool]),
+    (candidates, seed): (&Candidates, u64),
+    base: usize,
+) -> (Option<FewStored<'a>>, Vec<(u32, u32)>) {
+    let tables = candidates.tables();
+    let (Some(history), Some(few)) = (history, few) else {
+        return (None, Vec::new());
+    };
+    if few.docs.is_empty() {
+        return (Some(few), Vec::new());
+    }
+    let mut prints: Vec<u32> = few
+        .docs
+        .iter()
+        .flat_map(|(_, set)| set.iter().map(|&s| super::few::shingle_print(s)))
+        .collect();
+    prints.par_sort_unstable();
+    prints.dedup();
+    let Some(banded) = history.banded_prints(&prints) else {
+        return (Some(few), Vec::new());
+    };
+    let base = u32::try_from(base).expect("fewer than 2^32 documents");
+    let found = isolated(
+        &few.docs,
+        (&few.holders, &banded),
+        (keys, unmatched),
+        sketches,
+        (tables, base),
+        &|set, keys| same_keys(candidates, set, seed, keys),
+    );
+    if found.pairs.is_empty() {
+        return (Some(few), Vec::new());
+    }
+    for (k, apart) in keys.iter_mut().zip(&found.run) {
+        if *apart {
+            *k = &[];
+        }
+    }
+    let docs = few
+        .docs
+        .iter()
+        .zip(&found.stored)
+        .filter(|(_, &apart)| !apart)
+        .map(|(d, _)| d.clone())
+        .collect();
+    let few = FewStored {
+        docs: std::borrow::Cow::Owned(docs),
+        ..few
+    };
+    (Some(few), found.pairs)
+}
+
+/// The classes [`isolated`] found: their pairs, and the documents that
+/// leave the walk over the tables.
+pub(crate) struct Isolated {
+    /// Candidate pairs (earlier, later) of global document numbers: those
+    /// the classes' buckets give in every table.
+    pub pairs: Vec<(u32, u32)>,
+    /// Per document of the run: in a class (its keys leave the walk).
+    pub run: Vec<bool>,
+    /// Per stored document of `docs`: in a class (it leaves `docs`).
+    pub stored: Vec<bool>,
+}
+
+/// The classes of documents alone in their buckets in every table (see the
+/// module doc), each of one or more stored short documents of one set
+/// (`docs`, ascending by document) and the documents of the run (numbered
+/// from `base`) with the keys that set gives (`same` tells whether a run
+/// document of that set has them). `holders` are (shingle, document of the
+/// run holding it) of the shingles of `docs`, ascending; `banded` the prints
+/// (see [`super::few::shingle_print`]) of those shingles that a stored
+/// document with band records may hold, ascending. `keys` are the run's band
+/// keys as the walk would take them (a document without `tables` keys is in
+/// no class), `unmatched` those the walk looks up nowhere in the index (in no
+/// class either).
+#[allow(clippy::too_many_lines)]
+pub(crate) fn isolated(
+    docs: &[(u32, Vec<u64>)],
+    (holders, banded): (&[(u64, u32)], &[u32]),
+    (keys, unmatched): (&[&[u64]], &[bool]),
+    sketches: &[DocSketch],
+    (tables, base): (usize, u32),
+    same: &(dyn Fn(&[u64], &[u64]) -> bool + Sync),
+) -> Isolated {
+    let mut out = Isolated {
+        pairs: Vec::new(),
+        run: vec![false; keys.len()],
+        stored: vec![false; docs.len()],
+    };
+    if docs.is_empty() || tables == 0 {
+        return out;
+    }
+    // (Keys are hashes already: mixed in turn, only to group equal ones.)
+    let hash = |k: &[u64]| {
+        k.iter()
+            .fold(0u64, |h, &x| crate::sketch::mix(h.rotate_left(5) ^ x))
+    };
+    // The documents of the run with keys in every table, by their keys'
+    // hash (equal keys are compared before a document joins a class).
+    let hashes: Vec<u64> = keys
+        .par_iter()
+        .map(|k| if k.len() == tables { hash(k) } else { 0 })
+        .collect();
+    let mut run_by: Vec<(u64, u32)> = (0..keys.len())
+        .filter(|&d| keys[d].len() == tables)
+        .map(|d| {
+            let d32 = u32::try_from(d).expect("fewer than 2^32 documents");
+            (hashes[d], d32)
+        })
+        .collect();
+    run_by.par_sort_unstable();
+    // The stored documents by their sets (equal sets, equal keys).
+    let mut by_set: Vec<usize> = (0..docs.len()).collect();
+    by_set.par_sort_unstable_by(|&a, &b| docs[a].1.cmp(&docs[b].1).then(a.cmp(&b)));
+    // (shingle, stored document of `docs`) of every stored set.
+    let mut held_by: Vec<(u64, usize)> = docs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, set))| set.iter().map(move |&s| (s, i)))
+        .collect();
+    held_by.par_sort_unstable();
+    let print = super::few::shingle_print;
+    let holders_of = |s: u64| {
+        let at = holders.partition_point(|h| h.0 < s);
+        holders[at..].iter().take_while(move |h| h.0 == s)
+    };
+    // Whether a document of the run holds `set`'s shingles and no other.
+    let holds_only = |d: usize, set: &[u64]| {
+        sketches[d]
+            .shingles
+            .iter()
+            .all(|&s| set.binary_search(&(s & !HEAD)).is_ok())
+    };
+    let classes: Vec<(Vec<usize>, Vec<u32>)> = by_set
+        .chunk_by(|&a, &b| docs[a].1 == docs[b].1)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .filter_map(|group| {
+            let set = &docs[group[0]].1;
+            // A document of the run of this very set, whose keys are then
+            // the set's (a stored document is in a bucket of the walk only
+            // beside a document of the run holding one of its shingles).
+            let first = holders_of(*set.first()?).map(|h| h.1 as usize).find(|&d| {
+                keys[d].len() == tables
+                    && same_set(&sketches[d].shingles, set)
+                    && same(set, keys[d])
+            })?;
+            let (class_keys, h) = (keys[first], hashes[first]);
+            let at = run_by.partition_point(|&(x, _)| x < h);
+            let run: Vec<u32> = run_by[at..]
+                .iter()
+                .take_while(|&&(x, _)| x == h)
+                .map(|&(_, d)| d)
+                .collect();
+            // (A group is in document order: its sets are equal.)
+            let in_group = |i: usize| group.binary_search(&i).is_ok();
+            let alone = run.iter().all(|&d| {
+                let d = d as usize;
+                keys[d] == class_keys
+                    && !unmatched.get(d).copied().unwrap_or(false)
+                    && holds_only(d, set)
+            }) && set.iter().all(|&s| {
+                // Every document of the run holding it is of the class,
+                // every stored short one too, and no stored document with
+                // band records may hold it.
+                holders_of(s).all(|h| run.binary_search(&h.1).is_ok())
+                    && held_by[held_by.partition_point(|h| h.0 < s)..]
+                        .iter()
+                        .take_while(|h| h.0 == s)
+                        .all(|h| in_group(h.1))
+                    && banded.binary_search(&print(s)).is_err()
+            });
+            alone.then(|| (group.to_vec(), run))
+        })
+        .collect();
+    for (stored, run) in classes {
+        // The bucket of every table: the stored members (trimmed as a
+        // bucket's are), then the run's, each in document order.
+        let mut members: Vec<(u32, u64, u32)> = stored.iter().map(|&i| (0, 0, docs[i].0)).collect();
+        members.sort_unstable();
+        trim_buckets(&mut members);
+        let prior = members.len();
+        let mut bucket: Vec<u32> = members.into_iter().map(|(_, _, d)| d).collect();
+        bucket.extend(run.iter().map(|&d| base + d));
+        bucket_pairs(&bucket, prior, &mut out.pairs);
+        for i in stored {
+            out.stored[i] = true;
+        }
+        for d in run {
+            out.run[d as usize] = true;
+        }
+    }
+    out
+}
+
+/// Whether `shingles` (a document's, marked) are `set` once their marks are
+/// cleared (ascending, no repeats): a document of at most [`FEW`] shingles
+/// holds each at most twice, with its mark and without.
+fn same_set(shingles: &[u64], set: &[u64]) -> bool {
+    let mut own = [0u64; 2 * FEW];
+    if shingles.len() > own.len() || shingles.len() < set.len() {
+        return false;
+    }
+    for (o, &s) in own.iter_mut().zip(shingles) {
+        *o = s & !HEAD;
+    }
+    let own = &mut own[..shingles.len()];
+    own.sort_unstable();
+    let mut distinct = 0;
+    for i in 0..own.len() {
+        if i == 0 || own[i] != own[i - 1] {
+            if set.get(distinct) != Some(&own[i]) {
+                return false;
+            }
+            distinct += 1;
+        }
+    }
+    distinct == set.len()
+}
+
+/// Whether `keys`, made of a document of the run whose shingles (marks
+/// cleared) are `set`, are the keys [`super::few::keys_of_set`] makes of
+/// `set`. Its MinHash keys are (a signature's slots are minima over the
+/// set, whatever the order and repeats); its head keys, made of its first
+/// shingles in text order, are when those are the set's first, which the
+/// set's head keys alone tell (a sixteenth of a signature's cost: making
+/// every stored copy's keys anew was a fifth of the time of checking 20,000
+/// copies of indexed records).
+pub(crate) fn same_keys(candidates: &Candidates, set: &[u64], seed: u64, keys: &[u64]) -> bool {
+    match candidates {
+        Candidates::Minhash { head: false, .. } => keys.len() == candidates.tables(),
+        Candidates::Minhash { head: true, .. } => {
+            let mut head = Vec::new();
+            candidates.head_keys(&set[..set.len().min(HEAD_SHINGLES)], seed, &mut head);
+            keys.len() == candidates.tables() && keys.ends_with(&head)
+        }
+        Candidates::Simhash { .. } => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn a_document_of_a_set_has_the_keys_of_the_set_when_its_beginning_holds_it() {
+        let config = Config::default();
+        let candidates = Candidates::new(&config);
+        let hash = |i: u64| crate::sketch::mix(i) & !HEAD;
+        // Five shingles, then the first two again and again and a new one
+        // after sixteen: its head keys are of its first two only.
+        let short: Vec<u64> = (0..5).map(hash).collect();
+        let mut long: Vec<u64> = (0..20).map(|i| hash(i % 2)).collect();
+        long.push(hash(9));
+        for (text, expected) in [(short, true), (long, false)] {
+            let sketch = candidates.sketch(text, config.seed);
+            let mut set: Vec<u64> = sketch.shingles.iter().map(|&s| s & !HEAD).collect();
+            set.sort_unstable();
+            set.dedup();
+            let made = super::super::few::keys_of_set(&set, &candidates, config.seed);
+            assert_eq!(made == sketch.keys, expected);
+            assert_eq!(
+                same_keys(&candidates, &set, config.seed, &sketch.keys),
+                expected
+            );
+            assert!(same_set(&sketch.shingles, &set));
+            assert!(!same_set(&sketch.shingles, &set[1..]));
+        }
+    }
+
+    /// Stored documents 0..20 of set {10, 20}; the run's documents from 100.
+    fn stored() -> Vec<(u32, Vec<u64>)> {
+        (0..20).map(|d| (d, vec![10, 20])).collect()
+    }
+
+    #[test]
+    fn a_class_alone_gives_its_bucket_pairs_with_its_stored_members_trimmed() {
+        let docs = stored();
+        let sketches = [
+            DocSketch {
+                shingles: vec![10 | HEAD, 20],
+                keys: Vec::new(),
+            },
+            DocSketch {
+                shingles: vec![30, 40],
+                keys: Vec::new(),
+            },
+        ];
+        let keys: [&[u64]; 2] = [&[1, 2], &[3, 4]];
+        let holders = [(10, 0), (20, 0)];
+        let found = isolated(
+            &docs,
+            (&holders, &[]),
+            (&keys, &[]),
+            &sketches,
+            (2, 100),
+            &|_, _| true,
+        );
+        let earlier: Vec<u32> = (0..8).chain(12..20).collect();
+        let pairs: Vec<(u32, u32)> = earlier.iter().map(|&e| (e, 100)).collect();
+        assert_eq!(found.pairs, pairs);
+        assert_eq!(found.run, [true, false]);
+        assert!(found.stored.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn a_class_with_a_holder_outside_it_or_a_banded_shingle_is_left_to_the_walk() {
+        let docs = stored();
+        let shingles = |s: &[u64]| DocSketch {
+            shingles: s.to_vec(),
+            keys: Vec::new(),
+        };
+        let keys: [&[u64]; 2] = [&[1, 2], &[3, 4]];
+        // The second document holds 20 and another: other keys.
+        let sketches = [shingles(&[10, 20]), shingles(&[20, 50])];
+        let holders = [(10, 0), (20, 0), (20, 1)];
+        let found = isolated(
+            &docs,
+            (&holders, &[]),
+            (&keys, &[]),
+            &sketches,
+            (2, 100),
+            &|_, _| true,
+        );
+        assert!(found.pairs.is_empty() && !found.run[0]);
+        // Alone in the run, but a document with band records may hold 20.
+        let sketches = [shingles(&[10, 20]), shingles(&[30])];
+        let holders = [(10, 0), (20, 0)];
+        let banded = [super::super::few::shingle_print(20)];
+        let found = isolated(
+            &docs,
+            (&holders, &banded),
+            (&keys, &[]),
+            &sketches,
+            (2, 100),
+            &|_, _| true,
+        );
+        assert!(found.pairs.is_empty() && !found.run[0]);
+        // Its keys are not the set's.
+        let found = isolated(
+            &docs,
+            (&holders, &[]),
+            (&keys, &[]),
+            &sketches,
+            (2, 100),
+            &|_, _| false,
+        );
+        assert!(found.pairs.is_empty() && !found.run[0]);
+    }
+}
