@@ -317,7 +317,7 @@ mod tests {
         let docs = stored();
         let sketches = [
             DocSketch {
-                shingles: vec![10 | HEAD, 20],
+                shingles: vec![0xa | HEAD, 20],
                 keys: Vec::new(),
             },
             DocSketch {
