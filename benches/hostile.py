@@ -1677,10 +1677,20 @@ def case_s28_tiny_index():
             write(f"{kind}.jsonl", make, 5_000_000)
             write(f"{kind}.new.jsonl", make, 2_000_000)
             subprocess.run([B, "index", "build", "-q", "-o", f"{kind}.ndx", f"{kind}.jsonl"], cwd=d, capture_output=True, timeout=600)
+            # Session 29: copies of indexed records (a feed scraped again),
+            # 2 MB of them under new ids.
+            with open(os.path.join(d, f"{kind}.jsonl")) as f, open(os.path.join(d, f"{kind}.copy.jsonl"), "w") as out:
+                size = 0
+                for i, line in enumerate(f):
+                    line = json.dumps({"id": f"copy{i}", "text": json.loads(line)["text"]}) + "\n"
+                    size += len(line)
+                    if size > 2_000_000:
+                        break
+                    out.write(line)
 
-        def timed(args, kind):
+        def timed(args, kind, which="new"):
             best = None
-            name = f"{kind}.new.jsonl"
+            name = f"{kind}.{which}.jsonl"
             for _ in range(3):
                 t = time.time()
                 subprocess.run([B] + args + ["--index", f"{kind}.ndx", name], cwd=d, capture_output=True, timeout=600)
@@ -1691,6 +1701,8 @@ def case_s28_tiny_index():
         for args in [["check", "-q", "--exit-zero"], ["check", "-q", "--exit-zero", "--memory-limit", "64M", "--tmp-dir", "."]]:
             o, t = timed(args, "ord"), timed(args, "tiny")
             row(f"s28-tiny: six-word records vs ordinary against an index of their kind, {' '.join(args[:1] + args[3:5])}", f"neardup {' '.join(args)} --index tiny.ndx tiny.new.jsonl", "within 3x ordinary's time per MB", f"ordinary {o * 1000:.0f} ms/MB, tiny {t * 1000:.0f} ms/MB ({t / o:.1f}x)", t <= 3 * o)
+            o, t = timed(args, "ord", "copy"), timed(args, "tiny", "copy")
+            row(f"s29-tiny: copies of indexed six-word records vs of ordinary ones, {' '.join(args[:1] + args[3:5])}", f"neardup {' '.join(args)} --index tiny.ndx tiny.copy.jsonl", "within 3x ordinary's time per MB", f"ordinary {o * 1000:.0f} ms/MB, tiny {t * 1000:.0f} ms/MB ({t / o:.1f}x)", t <= 3 * o)
 
 def case_s22_special():
     """Session 22: special files in a walked directory, standard input a

@@ -169,7 +169,7 @@ pub(crate) fn isolated(
             .iter()
             .all(|&s| set.binary_search(&(s & !HEAD)).is_ok())
     };
-    let classes: Vec<(Vec<usize>, Vec<u32>)> = by_set
+    let classes: Vec<(&[usize], &[(u64, u32)])> = by_set
         .chunk_by(|&a, &b| docs[a].1 == docs[b].1)
         .collect::<Vec<_>>()
         .into_par_iter()
@@ -185,14 +185,12 @@ pub(crate) fn isolated(
             })?;
             let (class_keys, h) = (keys[first], hashes[first]);
             let at = run_by.partition_point(|&(x, _)| x < h);
-            let run: Vec<u32> = run_by[at..]
-                .iter()
-                .take_while(|&&(x, _)| x == h)
-                .map(|&(_, d)| d)
-                .collect();
+            // (Of one hash, in document order.)
+            let run = &run_by[at..at + run_by[at..].partition_point(|&(x, _)| x == h)];
+            let of_run = |d: u32| run.binary_search_by_key(&d, |&(_, x)| x).is_ok();
             // (A group is in document order: its sets are equal.)
             let in_group = |i: usize| group.binary_search(&i).is_ok();
-            let alone = run.iter().all(|&d| {
+            let alone = run.iter().all(|&(_, d)| {
                 let d = d as usize;
                 keys[d] == class_keys
                     && !unmatched.get(d).copied().unwrap_or(false)
@@ -201,30 +199,32 @@ pub(crate) fn isolated(
                 // Every document of the run holding it is of the class,
                 // every stored short one too, and no stored document with
                 // band records may hold it.
-                holders_of(s).all(|h| run.binary_search(&h.1).is_ok())
+                holders_of(s).all(|h| of_run(h.1))
                     && held_by[held_by.partition_point(|h| h.0 < s)..]
                         .iter()
                         .take_while(|h| h.0 == s)
                         .all(|h| in_group(h.1))
                     && banded.binary_search(&print(s)).is_err()
             });
-            alone.then(|| (group.to_vec(), run))
+            alone.then_some((group, run))
         })
         .collect();
+    let (mut members, mut bucket) = (Vec::new(), Vec::new());
     for (stored, run) in classes {
         // The bucket of every table: the stored members (trimmed as a
         // bucket's are), then the run's, each in document order.
-        let mut members: Vec<(u32, u64, u32)> = stored.iter().map(|&i| (0, 0, docs[i].0)).collect();
+        members.clear();
+        members.extend(stored.iter().map(|&i| (0, 0, docs[i].0)));
         members.sort_unstable();
         trim_buckets(&mut members);
-        let prior = members.len();
-        let mut bucket: Vec<u32> = members.into_iter().map(|(_, _, d)| d).collect();
-        bucket.extend(run.iter().map(|&d| base + d));
-        bucket_pairs(&bucket, prior, &mut out.pairs);
-        for i in stored {
+        bucket.clear();
+        bucket.extend(members.iter().map(|&(_, _, d)| d));
+        bucket.extend(run.iter().map(|&(_, d)| base + d));
+        bucket_pairs(&bucket, members.len(), &mut out.pairs);
+        for &i in stored {
             out.stored[i] = true;
         }
-        for d in run {
+        for &(_, d) in run {
             out.run[d as usize] = true;
         }
     }
