@@ -100,6 +100,10 @@ pub(crate) struct Isolated {
     pub stored: Vec<bool>,
 }
 
+/// A class: its stored documents (of `docs`) and its documents of the run
+/// (each with its keys' hash), in document order.
+type Class<'a> = (&'a [usize], &'a [(u64, u32)]);
+
 /// The classes of documents alone in their buckets in every table (see the
 /// module doc), each of one or more stored short documents of one set
 /// (`docs`, ascending by document) and the documents of the run (numbered
@@ -169,7 +173,7 @@ pub(crate) fn isolated(
             .iter()
             .all(|&s| set.binary_search(&(s & !HEAD)).is_ok())
     };
-    let classes: Vec<(&[usize], &[(u64, u32)])> = by_set
+    let classes: Vec<Class<'_>> = by_set
         .chunk_by(|&a, &b| docs[a].1 == docs[b].1)
         .collect::<Vec<_>>()
         .into_par_iter()
