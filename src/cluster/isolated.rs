@@ -311,33 +311,40 @@ mod tests {
         }
     }
 
-    /// Stored documents 0..20 of set {10, 20}; the run's documents from 100.
-    fn stored() -> Vec<(u32, Vec<u64>)> {
-        (0..20).map(|d| (d, vec![10, 20])).collect()
+    /// [`isolated`] of stored documents 0..20 of set {10, 20} and two
+    /// documents of the run (numbered from 100) of `shingles`, with keys
+    /// [1, 2] and [3, 4] (two tables), and `holders`, `banded` as given;
+    /// `same` says whether a run document's keys are its set's.
+    fn found(
+        shingles: [&[u64]; 2],
+        holders: &[(u64, u32)],
+        banded: &[u32],
+        same: bool,
+    ) -> Isolated {
+        let docs: Vec<(u32, Vec<u64>)> = (0..20).map(|d| (d, vec![10, 20])).collect();
+        let sketches = shingles.map(|s| DocSketch {
+            shingles: s.to_vec(),
+            keys: Vec::new(),
+        });
+        let keys: [&[u64]; 2] = [&[1, 2], &[3, 4]];
+        let same = move |_: &[u64], _: &[u64]| same;
+        isolated(
+            &docs,
+            (holders, banded),
+            (&keys, &[]),
+            &sketches,
+            (2, 100),
+            &same,
+        )
     }
 
     #[test]
     fn a_class_alone_gives_its_bucket_pairs_with_its_stored_members_trimmed() {
-        let docs = stored();
-        let sketches = [
-            DocSketch {
-                shingles: vec![0xa | HEAD, 20],
-                keys: Vec::new(),
-            },
-            DocSketch {
-                shingles: vec![30, 40],
-                keys: Vec::new(),
-            },
-        ];
-        let keys: [&[u64]; 2] = [&[1, 2], &[3, 4]];
-        let holders = [(10, 0), (20, 0)];
-        let found = isolated(
-            &docs,
-            (&holders, &[]),
-            (&keys, &[]),
-            &sketches,
-            (2, 100),
-            &|_, _| true,
+        let found = found(
+            [&[0xa | HEAD, 20], &[30, 40]],
+            &[(10, 0), (20, 0)],
+            &[],
+            true,
         );
         let earlier: Vec<u32> = (0..8).chain(12..20).collect();
         let pairs: Vec<(u32, u32)> = earlier.iter().map(|&e| (e, 100)).collect();
@@ -348,46 +355,19 @@ mod tests {
 
     #[test]
     fn a_class_with_a_holder_outside_it_or_a_banded_shingle_is_left_to_the_walk() {
-        let docs = stored();
-        let shingles = |s: &[u64]| DocSketch {
-            shingles: s.to_vec(),
-            keys: Vec::new(),
-        };
-        let keys: [&[u64]; 2] = [&[1, 2], &[3, 4]];
+        let alone = [(10, 0), (20, 0)];
         // The second document holds 20 and another: other keys.
-        let sketches = [shingles(&[10, 20]), shingles(&[20, 50])];
         let holders = [(10, 0), (20, 0), (20, 1)];
-        let found = isolated(
-            &docs,
-            (&holders, &[]),
-            (&keys, &[]),
-            &sketches,
-            (2, 100),
-            &|_, _| true,
-        );
-        assert!(found.pairs.is_empty() && !found.run[0]);
+        let shown = found([&[10, 20], &[20, 50]], &holders, &[], true);
         // Alone in the run, but a document with band records may hold 20.
-        let sketches = [shingles(&[10, 20]), shingles(&[30])];
-        let holders = [(10, 0), (20, 0)];
         let banded = [super::super::few::shingle_print(20)];
-        let found = isolated(
-            &docs,
-            (&holders, &banded),
-            (&keys, &[]),
-            &sketches,
-            (2, 100),
-            &|_, _| true,
-        );
-        assert!(found.pairs.is_empty() && !found.run[0]);
+        let banded = found([&[10, 20], &[30]], &alone, &banded, true);
         // Its keys are not the set's.
-        let found = isolated(
-            &docs,
-            (&holders, &[]),
-            (&keys, &[]),
-            &sketches,
-            (2, 100),
-            &|_, _| false,
-        );
-        assert!(found.pairs.is_empty() && !found.run[0]);
+        let other = found([&[10, 20], &[30]], &alone, &[], false);
+        for found in [shown, banded, other] {
+            assert!(found.pairs.is_empty() && !found.run[0]);
+        }
+        // (Alone, it is a class.)
+        assert!(found([&[10, 20], &[30]], &alone, &[], true).run[0]);
     }
 }
