@@ -2835,6 +2835,185 @@ def case_s28_memory():
                         "within the limit + 64 MiB, or exit 2", f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}", ok)
 
 
+def case_s29_keys():
+    """Session 29: documents with many more keys than the default 128
+    (--num-perm 4096 --bands 4096 --rows 1: 4,104 keys) in a run in chunks:
+    chunks were cut for 128 keys a document. Within the limit + 64 MiB."""
+    with tempfile.TemporaryDirectory() as d:
+        write_records(os.path.join(d, "r.jsonl"), 2000, 30)
+        for limit, args in [("16M", ["scan", "-q", "--level", "docs"]), ("16M", ["index", "build", "-q", "--level", "docs", "-o", "k.ndx"]), ("64M", ["scan", "-q"])]:
+            full = [*args, "--num-perm", "4096", "--bands", "4096", "--rows", "1", "--memory-limit", limit, "--tmp-dir", d, "r.jsonl"]
+            t = time.time()
+            code, mib, err = peak_rss(full, d)
+            row(f"s29-keys: {' '.join(args[:2])} with 4,104 keys a document at {limit}", "neardup " + " ".join(full), "within the limit + 64 MiB, or exit 2",
+                f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}", not crashed(code, err) and (code == 2 or mib <= int(limit[:-1]) + 64))
+
+
+def case_s29_bidi():
+    """Session 29: bidirectional controls (U+202E right-to-left override,
+    U+2066-2069 isolates) in a file name and in ids, in every human-readable
+    output: shown escaped, never raw."""
+    with tempfile.TemporaryDirectory() as d:
+        name = "in\u202elnosj.jsonl"
+        with open(os.path.join(d, name), "w") as f:
+            for i in ["doc\u202efdp.exe", "b\u2066x\u2069", "c\u200f\u061c"]:
+                f.write(json.dumps({"id": i, "text": words(40, seed=1)}) + "\n")
+        for args in [["scan"], ["scan", "-v"], ["check", "--output-format", "github"], ["check"], ["clean", "-v", "-o", "o.jsonl", "--report", "-"], ["index", "build", "-v", "-o", "i.ndx"]]:
+            code, out, err = nd(args + [name], d)
+            text = out.decode("utf-8", "replace") + err
+            raw = [hex(ord(c)) for c in "\u202e\u2066\u2069\u200f\u061c" if c in text]
+            row(f"s29-bidi: {' '.join(args[:2])}", f"neardup {' '.join(args)} in<U+202E>lnosj.jsonl (ids with U+202E, U+2066, U+200F)", "no raw bidirectional control",
+                f"exit {code}; raw {raw}", not crashed(code, err) and not raw)
+
+
+def case_s29_lines():
+    """Session 29: one text file of hundreds of thousands of short lines
+    (each a block) at --memory-limit 64M: a document's blocks and its
+    report entry (400,000 short repeats) are held whole. Within the
+    limit + 64 MiB, or exit 2. (Left failing: see RESULTS session 29.)"""
+    import random
+
+    with tempfile.TemporaryDirectory() as d:
+        rng = random.Random(1)
+        with open(os.path.join(d, "distinct.txt"), "w") as f:
+            f.write("".join(f"w{rng.randrange(1000000)}\n" for _ in range(600000)))
+        with open(os.path.join(d, "short.txt"), "w") as f:
+            f.write("a b c\n" * 400000)
+        for name in ["distinct.txt", "short.txt"]:
+            for args in [["scan", "-q"], ["clean", "-q", "-o", "o.txt"]]:
+                full = [*args, "--memory-limit", "64M", "--tmp-dir", d, name]
+                code, mib, err = peak_rss(full, d)
+                row(f"s29-lines: {name} ({os.path.getsize(os.path.join(d, name)) >> 20} MiB), {args[0]} at 64M", "neardup " + " ".join(full), "within the limit + 64 MiB, or exit 2",
+                    f"exit {code}; peak {mib} MiB; {short(err, 50)}", not crashed(code, err) and (code == 2 or mib <= 128))
+
+
+def case_s29_out_dir():
+    """Session 29: --out-dir targets that are inputs by other routes: two
+    inputs mapped to one target, a target that is a symbolic link or a hard
+    link to an input, an out-dir that is a link to the input's directory."""
+    with tempfile.TemporaryDirectory() as d:
+        for sub in ["d1", "d2"]:
+            os.mkdir(os.path.join(d, sub))
+        with open(os.path.join(d, "d1", "x.txt"), "w") as f:
+            f.write(TEXT)
+        with open(os.path.join(d, "d2", "x.txt"), "w") as f:
+            f.write(words(200, seed=9) + "\n")
+        with open(os.path.join(d, "x.txt"), "w") as f:
+            f.write(words(200, seed=10) + "\n")
+        inputs = ["x.txt", "d1/x.txt", "d2/x.txt"]
+        refused("s29-out-dir: two directories with one relative name", ["clean", "-q", "d1", "d2", "--out-dir", "o1"], d, inputs)
+        refused("s29-out-dir: a file and a directory holding its name", ["clean", "-q", "x.txt", "d1", "--out-dir", "o2"], d, inputs)
+        os.mkdir(os.path.join(d, "o3"))
+        os.symlink("../x.txt", os.path.join(d, "o3", "x.txt"))
+        refused("s29-out-dir: the target a symbolic link to the input", ["clean", "-q", "x.txt", "--out-dir", "o3"], d, inputs)
+        os.mkdir(os.path.join(d, "o4"))
+        os.link(os.path.join(d, "x.txt"), os.path.join(d, "o4", "x.txt"))
+        refused("s29-out-dir: the target a hard link to the input", ["clean", "-q", "x.txt", "--out-dir", "o4"], d, inputs)
+        os.symlink("d1", os.path.join(d, "o5"))
+        refused("s29-out-dir: --out-dir a link to the input's directory", ["clean", "-q", "d1", "--out-dir", "o5"], d, inputs)
+
+
+def case_s29_compressed():
+    """Session 29: compressed inputs in several frames or members: zstd
+    frames with skippable frames before, between and after them (as pzstd
+    writes), gzip of two members, `.json.gz` holding JSON Lines; as files
+    and on standard input, whole and at --memory-limit 64K: the same
+    cleaned bytes as the plain file."""
+    import struct
+
+    with tempfile.TemporaryDirectory() as d:
+        plain = records(400).encode()
+        with open(os.path.join(d, "r.jsonl"), "wb") as f:
+            f.write(plain)
+        whole = nd(["clean", "-q", "r.jsonl"], d)[1]
+        cut = plain.rfind(b"\n", 0, len(plain) // 2) + 1
+        z = [subprocess.run(["zstd", "-q", "-c"], input=p, capture_output=True).stdout for p in (plain[:cut], plain[cut:])]
+        g = [subprocess.run(["gzip", "-c"], input=p, capture_output=True).stdout for p in (plain[:cut], plain[cut:])]
+        skip = struct.pack("<II", 0x184D2A50, 4) + b"\0\0\0\0"
+        made = {"skip.jsonl.zst": skip + z[0] + skip + z[1] + skip, "two.jsonl.zst": z[0] + z[1], "two.jsonl.gz": g[0] + g[1], "r.json.gz": g[0] + g[1]}
+        for name, data in made.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            for limit in [[], ["--memory-limit", "64K", "--tmp-dir", d]]:
+                for how in ["file", "stdin"]:
+                    if how == "file":
+                        code, out, err = nd(["clean", "-q", *limit, name], d)
+                    else:
+                        code, out, err = nd(["clean", "-q", *limit, "-"], d, stdin=data)
+                    row(f"s29-compressed: {name} ({how}) {' '.join(limit[:2])}", f"neardup clean {' '.join(limit[:2])} {name if how == 'file' else '- < ' + name}", "the plain file's cleaned bytes",
+                        f"exit {code}; {'same' if out == whole else 'DIFFERENT'}; {short(err, 50)}", code == 0 and out == whole)
+
+
+def case_s29_truncated():
+    """Session 29: Parquet, gzip and zstd inputs cut to 5,000 bytes while a
+    run reads them (whole, in chunks, and clean -o): exit 0 or 2 naming the
+    file, never a crash or SIGBUS."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as d:
+        write_records(os.path.join(d, "src.jsonl"), 60000, 120)
+        rows = [json.loads(line) for line in open(os.path.join(d, "src.jsonl"))]
+        pq.write_table(pa.table({"id": [str(r["id"]) for r in rows], "text": [r["text"] for r in rows]}), os.path.join(d, "src.parquet"), row_group_size=2000)
+        subprocess.run("gzip -1 -c src.jsonl > src.jsonl.gz; zstd -q -1 -c src.jsonl > src.jsonl.zst", shell=True, cwd=d)
+        for name in ["src.parquet", "src.jsonl.gz", "src.jsonl.zst"]:
+            ext = name[3:]
+            for args in [["scan", "-q"], ["scan", "-q", "--memory-limit", "16M", "--tmp-dir", d], ["clean", "-q", "-o", "o" + ext]]:
+                shutil.copy(os.path.join(d, name), os.path.join(d, "t" + ext))
+                p = subprocess.Popen([B] + args + ["t" + ext], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                time.sleep(0.3)
+                os.truncate(os.path.join(d, "t" + ext), 5000)
+                err = p.stderr.read().decode()
+                code = p.wait()
+                row(f"s29-truncated: {name} cut while read, {' '.join(args[:4])}", f"neardup {' '.join(args[:4])} t{ext}; truncate -s 5000 t{ext}", "exit 0, or 2 naming the file",
+                    f"exit {code}; {short(err, 70)}", code == 0 or (code == 2 and "t" + ext in err))
+
+
+def case_s29_signals():
+    """Session 29: the rarer signals the README lists (SIGQUIT, SIGUSR1,
+    SIGALRM, SIGXCPU) and SIGTERM, during runs writing Parquet, an HTML page,
+    a step summary with --update, compressed outputs, and a run in chunks
+    spooling standard input: exit 128 + the signal (or 0 if it finished
+    first), no temporary file, nothing changed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as d:
+        os.mkdir(os.path.join(d, "sp"))
+        write_records(os.path.join(d, "big.jsonl"), 20000, 120)
+        rows = [json.loads(line) for line in open(os.path.join(d, "big.jsonl"))]
+        pq.write_table(pa.table({"id": [str(r["id"]) for r in rows], "text": [r["text"] for r in rows]}), os.path.join(d, "big.parquet"))
+        nd(["index", "build", "-q", "big.jsonl", "-o", "i.ndx"], d)
+        outs = ["o.parquet", "o.html", "o.md", "o.jsonl", "o.json", "o.jsonl.zst", "o.json.gz"]
+        cmds = [["clean", "-q", "big.parquet", "-o", "o.parquet"], ["scan", "-q", "big.jsonl", "--html", "o.html"],
+                ["check", "-q", "big.jsonl", "--step-summary", "o.md", "--index", "i.ndx", "--update"],
+                ["clean", "-q", "--memory-limit", "4M", "--tmp-dir", "sp", "-", "-o", "o.jsonl", "--report", "o.json", "--json"],
+                ["clean", "-q", "big.jsonl", "-o", "o.jsonl.zst", "--report", "o.json.gz", "--json"]]
+        for args in cmds:
+            for sig in [signal.SIGQUIT, signal.SIGUSR1, signal.SIGALRM, signal.SIGXCPU, signal.SIGTERM]:
+                for n in outs:
+                    with open(os.path.join(d, n), "w") as f:
+                        f.write("old\n")
+                before = sha(os.path.join(d, "i.ndx"))
+                stdin = open(os.path.join(d, "big.jsonl"), "rb") if "-" in args else subprocess.DEVNULL
+                p = subprocess.Popen([B] + args, cwd=d, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                time.sleep(0.5)
+                p.send_signal(sig)
+                try:
+                    p.wait(120)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+                left = temps(d) + os.listdir(os.path.join(d, "sp"))
+                changed = [n for n in outs if open(os.path.join(d, n), "rb").read() != b"old\n"]
+                killed = p.returncode == 128 + sig
+                ok = (killed or p.returncode in (0, 1)) and not left and (not killed or (not changed and sha(os.path.join(d, "i.ndx")) == before))
+                row(f"s29-signals: {signal.Signals(sig).name} at 0.5s, {' '.join(args[:2])} {args[-1]}", "neardup " + " ".join(args), "exit 128 + signal (or done); no temp; nothing changed",
+                    f"exit {p.returncode}; left {len(left)}; changed {changed}", ok)
+                if sha(os.path.join(d, "i.ndx")) != before:
+                    nd(["index", "build", "-q", "big.jsonl", "-o", "i.ndx"], d)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -2915,6 +3094,13 @@ def main():
         ("s28-late", case_s28_late),
         ("s28-kill", case_s28_kill),
         ("s28-memory", lambda: case_s28_memory() if args.heavy else row("s28-memory", "", "", "skipped (--heavy)", True)),
+        ("s29-keys", case_s29_keys),
+        ("s29-bidi", case_s29_bidi),
+        ("s29-lines", case_s29_lines),
+        ("s29-out-dir", case_s29_out_dir),
+        ("s29-compressed", case_s29_compressed),
+        ("s29-truncated", case_s29_truncated),
+        ("s29-signals", case_s29_signals),
     ]:
         if args.only in name:
             try:

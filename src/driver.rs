@@ -34,11 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Bytes of memory per byte of text a chunk costs at both levels (sketches,
-/// block index, report): 12 measured on the 250 MB corpus, 14 late in the
-/// 5 GB corpus's run, whose peak went 1,129 -> 1,083 MiB at a 1 GiB limit
-/// with 14 (`benches/RESULTS.md`).
-pub const MEMORY_PER_TEXT_BYTE: usize = 14;
+pub use crate::stream::MEMORY_PER_TEXT_BYTE;
 
 /// Why a run failed: every error, in the order found (the plan's first).
 #[derive(Debug)]

@@ -1,6 +1,6 @@
 //! Names and text from inputs as human-readable output shows them: control
 //! characters (line breaks, ANSI escapes, C1 controls, Unicode line and
-//! paragraph separators) written as Rust escapes (`\n`, `\u{1b}`), so a
+//! paragraph separators, bidirectional controls) written as Rust escapes (`\n`, `\u{1b}`), so a
 //! document id or a file name cannot start a line of its own (a GitHub
 //! workflow command) or drive the terminal; bytes of a file name that are not
 //! UTF-8 written as `\xNN`, so two such names stay distinct. JSON output keeps
@@ -11,9 +11,22 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Whether `c` is shown escaped.
+/// Whether `c` is shown escaped: a control character, a line or paragraph
+/// separator, or a bidirectional control (`\u{202e}`, right-to-left
+/// override, shows `a\u{202e}txt.exe` as `aexe.txt`: the order a terminal
+/// or a GitHub annotation draws the rest of the line in is the input's).
 fn escaped(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{61c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// `text` with every control character escaped.
@@ -88,6 +101,10 @@ mod tests {
         assert_eq!(
             printable("doc\n::error::X\r\u{1b}[31m\u{85}\u{2028}"),
             "doc\\n::error::X\\r\\u{1b}[31m\\u{85}\\u{2028}"
+        );
+        assert_eq!(
+            printable("a\u{202e}txt.exe \u{2066}x\u{2069} \u{200f}\u{61c} שלום"),
+            "a\\u{202e}txt.exe \\u{2066}x\\u{2069} \\u{200f}\\u{61c} שלום"
         );
     }
 

@@ -30,6 +30,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod cost;
+pub use cost::MEMORY_PER_TEXT_BYTE;
 mod places;
 use places::Places;
 
@@ -111,24 +113,6 @@ pub struct Chunk {
     pub complete: usize,
 }
 
-/// What a document costs a chunk besides its text, in bytes of text (each
-/// byte of which costs `MEMORY_PER_TEXT_BYTE`, 14): its table entry, blocks,
-/// band keys, candidate pairs, decision and report entry, and the 120 band
-/// records its index segment is written with, about 6 KB a document in a
-/// chunked run of one-word records. Counted by text alone, a flood of
-/// 200,000 one-word records made one chunk at `--memory-limit 64M` (1 GiB).
-pub const DOCUMENT_COST: usize = 512;
-
-/// The bytes a document counts as in a chunk: its text's, its id's (800 KB
-/// ids, a careless `--id-field` or a hostile file, made chunks of 300 such
-/// records at `--memory-limit 64M` hold 240 MB of them) and
-/// [`DOCUMENT_COST`].
-fn chunk_cost(doc: &Document) -> usize {
-    doc.len
-        .saturating_add(doc.id_bytes())
-        .saturating_add(DOCUMENT_COST)
-}
-
 /// Inputs read a piece at a time; see the module's documentation.
 pub struct Stream<'c> {
     config: &'c Config,
@@ -165,6 +149,8 @@ pub struct Stream<'c> {
     max_document: usize,
     /// Bytes a Parquet row group's pages may take being read (`None`: any).
     page_budget: Option<u64>,
+    /// What a document costs a chunk besides its text ([`cost::document_cost`]).
+    document_cost: usize,
 }
 
 struct Open {
@@ -251,6 +237,7 @@ impl<'c> Stream<'c> {
             other_errors: Vec::new(),
             max_document: usize::MAX,
             page_budget: None,
+            document_cost: cost::document_cost(config),
         }
     }
 
@@ -339,7 +326,7 @@ impl<'c> Stream<'c> {
     }
 
     /// The next documents, `chunk_bytes` bytes of text at most, each
-    /// document counted with [`DOCUMENT_COST`] bytes more (one document at
+    /// document counted with [`cost::document_cost`] bytes more (one document at
     /// least), or `None` once every input is read.
     ///
     /// # Errors
@@ -354,7 +341,7 @@ impl<'c> Stream<'c> {
         // table is allocated once, at its size.
         let (mut count, mut bytes) = (0, 0usize);
         for next in &self.pending {
-            let cost = chunk_cost(next);
+            let cost = cost::chunk_cost(next, self.document_cost);
             if count > 0 && bytes.saturating_add(cost) > chunk_bytes {
                 break;
             }
@@ -877,7 +864,7 @@ impl<'c> Stream<'c> {
     fn push_documents(&mut self, source: usize, mut docs: Vec<Document>) {
         for doc in &mut docs {
             doc.source = source;
-            self.pending_bytes += chunk_cost(doc);
+            self.pending_bytes += cost::chunk_cost(doc, self.document_cost);
         }
         if self.pending.is_empty() {
             // Taken as they are, not copied (80 bytes a record).

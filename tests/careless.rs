@@ -2,7 +2,8 @@
 //! try (issue 14, session 24's hostile pass): outputs named as archives;
 //! (session 25's) an input cut short while its mapped pages are written into
 //! a FIFO, an index that is a symbolic link loop, a directory with nothing
-//! to read; (session 26's) a file given twice.
+//! to read; (session 26's) a file given twice; (session 29's) names with
+//! bidirectional controls.
 
 use crate::util::{run, tempdir, tree};
 
@@ -300,4 +301,41 @@ fn a_file_given_twice_is_read_once() {
     let out = run(d, &["check", "feed"]);
     assert_eq!(out.code, 1, "b.jsonl repeats a.jsonl: {out:?}");
     assert!(!out.stderr.contains("warning"), "{out:?}");
+}
+
+/// A right-to-left override (U+202E) in a file name or an id reorders what
+/// a terminal or a GitHub annotation draws after it (`a\u{202e}txt.exe`
+/// reads `aexe.txt`): the text report, `check`'s annotations and `-v` show
+/// it, and the other bidirectional controls, escaped as control characters
+/// are (session 29's hostile pass: they were written raw).
+#[test]
+fn bidirectional_controls_in_names_and_ids_are_shown_escaped() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = "the quick brown fox jumps over the lazy dog again and again today";
+    let records = ["doc\u{202e}fdp.exe", "b\u{2066}x\u{2069}"]
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "text": text}).to_string() + "\n")
+        .collect::<String>();
+    let name = "in\u{202e}lnosj.jsonl";
+    std::fs::write(d.join(name), records).unwrap();
+    for args in [
+        &["scan", "-v", name][..],
+        &["check", "--output-format", "github", name][..],
+        &["check", name][..],
+    ] {
+        let out = run(d, args);
+        assert!(out.code == 0 || out.code == 1, "{args:?}: {out:?}");
+        let all = out.stdout_str() + &out.stderr;
+        for c in ['\u{202e}', '\u{2066}', '\u{2069}'] {
+            assert!(!all.contains(c), "{args:?}: {c:?} raw in {all}");
+        }
+        assert!(all.contains(r"in\u{202e}lnosj.jsonl"), "{args:?}: {all}");
+    }
+    let out = run(d, &["scan", name]);
+    assert!(
+        out.stdout_str().contains(r"b\u{2066}x\u{2069}"),
+        "{}",
+        out.stdout_str()
+    );
 }

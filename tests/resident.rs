@@ -81,3 +81,48 @@ fn pages_of_large_records_are_let_go_as_they_are_written() {
     assert_eq!(out.lines().count(), 150);
     assert_eq!(out.matches(r#""neardup_duplicate":true"#).count(), 120);
 }
+
+/// 2,000 records of 30 words with 4,104 keys a document (`--num-perm 4096
+/// --bands 4096 --rows 1`) at `--memory-limit 16M`: chunks were cut for the
+/// 128 keys of the default banding, so the run in chunks took all 2,000 in
+/// one and peaked at 110 MiB in a release build (session 29's hostile pass;
+/// 342 MiB for 5,000 at 64M). Chunks are now cut by what a document's keys
+/// cost: 26 MiB (release), 54 (debug).
+#[test]
+fn chunks_are_cut_for_the_keys_documents_have() {
+    let dir = tempdir();
+    let mut file =
+        std::io::BufWriter::new(std::fs::File::create(dir.path().join("r.jsonl")).unwrap());
+    for i in 0..2000u64 {
+        let text: Vec<String> = (0..30)
+            .map(|k| format!("w{}", (i * 7919 + k * 104_729) % 5000))
+            .collect();
+        writeln!(file, r#"{{"id":{i},"text":"{}"}}"#, text.join(" ")).unwrap();
+    }
+    file.into_inner().unwrap().sync_all().unwrap();
+    let (code, kib) = run_measured(
+        dir.path(),
+        &[
+            "scan",
+            "-q",
+            "--level",
+            "docs",
+            "--num-perm",
+            "4096",
+            "--bands",
+            "4096",
+            "--rows",
+            "1",
+            "--memory-limit",
+            "16M",
+            "--tmp-dir",
+            ".",
+            "r.jsonl",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        kib < 80 << 10,
+        "peak resident set {kib} KiB at --memory-limit 16M (the limit and 64 MiB allowed)"
+    );
+}

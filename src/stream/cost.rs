@@ -1,0 +1,88 @@
+//! What a document costs a chunk, in bytes of text (each of which costs
+//! [`MEMORY_PER_TEXT_BYTE`] of memory): chunks are cut by this count.
+
+use crate::cluster::Candidates;
+use crate::config::{Config, Level};
+use crate::input::Document;
+
+/// Bytes of memory per byte of text a chunk costs at both levels (sketches,
+/// block index, report): 12 measured on the 250 MB corpus, 14 late in the
+/// 5 GB corpus's run, whose peak went 1,129 -> 1,083 MiB at a 1 GiB limit
+/// with 14 (`benches/RESULTS.md`).
+pub const MEMORY_PER_TEXT_BYTE: usize = 14;
+
+/// What a document costs a chunk besides its text at the default settings,
+/// in bytes of text: its table entry, blocks, band keys, candidate pairs,
+/// decision and report entry, and the 120 band records its index segment is
+/// written with, about 6 KB a document in a chunked run of one-word records.
+/// Counted by text alone, a flood of 200,000 one-word records made one chunk
+/// at `--memory-limit 64M` (1 GiB).
+pub const DOCUMENT_COST: usize = 512;
+
+/// The keys (120 bands and 8 of the beginning) and signature slots
+/// [`DOCUMENT_COST`] counts.
+const COUNTED_KEYS: usize = 128;
+const COUNTED_SLOTS: usize = 256;
+
+/// Memory each key a document has past [`COUNTED_KEYS`] costs a chunk: the
+/// key in the chunk's tables, its band record in the chunk's index segment
+/// and in the sort that writes it, and a share of the candidate pairs.
+const KEY_BYTES: usize = 48;
+
+/// [`DOCUMENT_COST`], and more for a run whose documents have more keys or
+/// slots than the defaults give them (`--num-perm 4096 --bands 4096 --rows
+/// 1`, 4,104 keys a document, or `--method simhash --hamming 20`, 1,771
+/// tables): counted at 128 keys, such a run at `--memory-limit 64M` peaked at
+/// 325 MiB.
+#[must_use]
+pub fn document_cost(config: &Config) -> usize {
+    if config.level == Level::Blocks {
+        return DOCUMENT_COST;
+    }
+    let keys = Candidates::new(config).tables();
+    let more = keys.saturating_sub(COUNTED_KEYS).saturating_mul(KEY_BYTES)
+        + config.num_perm.saturating_sub(COUNTED_SLOTS) * 8;
+    DOCUMENT_COST + more.div_ceil(MEMORY_PER_TEXT_BYTE)
+}
+
+/// The bytes a document counts as in a chunk: its text's, its id's (800 KB
+/// ids, a careless `--id-field` or a hostile file, made chunks of 300 such
+/// records at `--memory-limit 64M` hold 240 MB of them) and `document_cost`.
+pub fn chunk_cost(doc: &Document, document_cost: usize) -> usize {
+    doc.len
+        .saturating_add(doc.id_bytes())
+        .saturating_add(document_cost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_with_more_keys_cost_a_chunk_more() {
+        let default = Config::default();
+        assert_eq!(document_cost(&default), DOCUMENT_COST);
+        let many = Config {
+            num_perm: 4096,
+            banding: Some((4096, 1)),
+            ..Config::default()
+        };
+        // 4,104 keys and 4,096 slots: about 16 KB of text a document.
+        assert!(
+            document_cost(&many) > 30 * DOCUMENT_COST,
+            "{}",
+            document_cost(&many)
+        );
+        let simhash = Config {
+            method: crate::config::Method::Simhash,
+            hamming: 20,
+            ..Config::default()
+        };
+        assert!(document_cost(&simhash) > 10 * DOCUMENT_COST);
+        let blocks = Config {
+            level: Level::Blocks,
+            ..many
+        };
+        assert_eq!(document_cost(&blocks), DOCUMENT_COST);
+    }
+}
