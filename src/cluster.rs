@@ -555,9 +555,9 @@ pub fn cluster_after(
         history.map(|h| few::unmatched_in_index(h, &keys, sketches, candidates, stored.as_deref()));
     let mut keys = few::left_out(keys, alone, unmatched.as_deref());
     let unmatched = unmatched.unwrap_or_default();
-    let (t, docs) = (candidates.tables(), (sketches, &unmatched[..]));
-    let how = (candidates, config.seed);
-    let (few, apart) = isolated::set_apart(history, few, &mut keys, docs, how, base);
+    let (run, made_by) = ((sketches, &unmatched[..]), (candidates, config.seed));
+    let (few, apart) = isolated::set_apart(history, few, &mut keys, run, made_by, base);
+    let t = candidates.tables();
     let mut pairs =
         candidate_pairs_after(&keys, t, base, (history, few.as_ref(), &unmatched), ceiling)?;
     pairs.extend(apart);

@@ -738,9 +738,11 @@ fn titles_that_share_their_first_words_keep_their_band_records() {
 }
 
 /// Copies of indexed short records, alone in their buckets (their pairs
-/// made once, not once a table) or beside near copies, other copies in the
-/// batch and a record stored many times (a bucket's stored members
-/// trimmed): the batch through an index finds what one run over both finds.
+/// made once, not once a table: `cluster/isolated.rs`) or beside near
+/// copies, other copies in the batch and a record stored 20 times (a
+/// bucket's 16 stored members, as the index keeps them; the unit tests
+/// trim more): the batch through an index, and in chunks, find what one run
+/// over both finds. (A review's debug count saw classes set apart here.)
 #[test]
 fn copies_of_indexed_short_records_pair_as_in_one_run() {
     let dir = tempdir();
@@ -755,7 +757,8 @@ fn copies_of_indexed_short_records_pair_as_in_one_run() {
     later.extend([first[10].clone(), first[10].clone(), flood.clone(), flood]);
     // A copy and a near copy of one record: not alone in their buckets.
     later.extend([first[200].clone(), format!("{} more", first[200])]);
-    // A copy of one record and a record holding its words and others.
+    // A copy of one record, and a record holding the next one's words and
+    // three more.
     later.extend([first[300].clone(), format!("{} and then some", first[301])]);
     later.extend((0..50).map(|r| words('n', r * 30, 8).join(" ")));
     let (b1, b2) = (as_records('a', &first), as_records('b', &later));

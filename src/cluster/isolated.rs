@@ -235,40 +235,24 @@ pub(crate) fn isolated(
     out
 }
 
-/// Whether `shingles` (a document's, marked) are `set` once their marks are
-/// cleared (ascending, no repeats): a document of at most [`FEW`] shingles
-/// holds each at most twice, with its mark and without.
+/// Whether `shingles` (a document's positioned set: distinct hashes,
+/// ascending, some marked [`HEAD`] in their lowest bit) are `set` once their
+/// marks are cleared.
 fn same_set(shingles: &[u64], set: &[u64]) -> bool {
-    let mut own = [0u64; 2 * FEW];
-    if shingles.len() > own.len() || shingles.len() < set.len() {
-        return false;
-    }
-    for (o, &s) in own.iter_mut().zip(shingles) {
-        *o = s & !HEAD;
-    }
-    let own = &mut own[..shingles.len()];
-    own.sort_unstable();
-    let mut distinct = 0;
-    for i in 0..own.len() {
-        if i == 0 || own[i] != own[i - 1] {
-            if set.get(distinct) != Some(&own[i]) {
-                return false;
-            }
-            distinct += 1;
-        }
-    }
-    distinct == set.len()
+    shingles.len() == set.len() && shingles.iter().zip(set).all(|(&s, &t)| s & !HEAD == t)
 }
 
 /// Whether `keys`, made of a document of the run whose shingles (marks
 /// cleared) are `set`, are the keys [`super::few::keys_of_set`] makes of
-/// `set`. Its MinHash keys are (a signature's slots are minima over the
-/// set, whatever the order and repeats); its head keys, made of its first
-/// shingles in text order, are when those are the set's first, which the
-/// set's head keys alone tell (a sixteenth of a signature's cost: making
-/// every stored copy's keys anew was a fifth of the time of checking 20,000
-/// copies of indexed records).
+/// `set`. Its MinHash keys always are: a signature's slots are minima over
+/// the set, whatever the order and repeats. Its head keys are made of its
+/// first [`HEAD_SHINGLES`] shingles in text order, the set's of all of the
+/// set (a set of at most [`FEW`] shingles, no more than [`HEAD_SHINGLES`]):
+/// comparing the head keys alone tells (a sixteenth of a signature's cost;
+/// making every stored copy's keys anew was a fifth of the time of checking
+/// 20,000 copies of indexed records).
 pub(crate) fn same_keys(candidates: &Candidates, set: &[u64], seed: u64, keys: &[u64]) -> bool {
+    const _: () = assert!(FEW <= HEAD_SHINGLES, "a short set is its own head");
     match candidates {
         Candidates::Minhash { head: false, .. } => keys.len() == candidates.tables(),
         Candidates::Minhash { head: true, .. } => {
@@ -311,27 +295,32 @@ mod tests {
         }
     }
 
-    /// [`isolated`] of stored documents 0..20 of set {10, 20} and two
-    /// documents of the run (numbered from 100) of `shingles`, with keys
-    /// [1, 2] and [3, 4] (two tables), and `holders`, `banded` as given;
-    /// `same` says whether a run document's keys are its set's.
+    /// [`isolated`] of stored documents 0..20 of set {10, 20} (and, with
+    /// `other`, document 20 of set {20, 30}) and two documents of the run
+    /// (numbered from 100) of `shingles`, with keys [1, 2] and [3, 4] (two
+    /// tables), `unmatched` as given (the first), and `holders`, `banded`
+    /// as given; `same` says whether a run document's keys are its set's.
     fn found(
         shingles: [&[u64]; 2],
-        holders: &[(u64, u32)],
-        banded: &[u32],
+        (holders, banded): (&[(u64, u32)], &[u32]),
+        (other, unmatched): (bool, bool),
         same: bool,
     ) -> Isolated {
-        let docs: Vec<(u32, Vec<u64>)> = (0..20).map(|d| (d, vec![10, 20])).collect();
+        let mut docs: Vec<(u32, Vec<u64>)> = (0..20).map(|d| (d, vec![10, 20])).collect();
+        if other {
+            docs.push((20, vec![20, 30]));
+        }
         let sketches = shingles.map(|s| DocSketch {
             shingles: s.to_vec(),
             keys: Vec::new(),
         });
         let keys: [&[u64]; 2] = [&[1, 2], &[3, 4]];
         let same = move |_: &[u64], _: &[u64]| same;
+        let unmatched = [unmatched, false];
         isolated(
             &docs,
             (holders, banded),
-            (&keys, &[]),
+            (&keys, &unmatched),
             &sketches,
             (2, 100),
             &same,
@@ -340,12 +329,9 @@ mod tests {
 
     #[test]
     fn a_class_alone_gives_its_bucket_pairs_with_its_stored_members_trimmed() {
-        let found = found(
-            [&[0xa | HEAD, 20], &[30, 40]],
-            &[(10, 0), (20, 0)],
-            &[],
-            true,
-        );
+        let holders = [(10, 0), (20, 0)];
+        let shingles: [&[u64]; 2] = [&[0xa | HEAD, 20], &[30, 40]];
+        let found = found(shingles, (&holders, &[]), (false, false), true);
         let earlier: Vec<u32> = (0..8).chain(12..20).collect();
         let pairs: Vec<(u32, u32)> = earlier.iter().map(|&e| (e, 100)).collect();
         assert_eq!(found.pairs, pairs);
@@ -358,16 +344,25 @@ mod tests {
         let alone = [(10, 0), (20, 0)];
         // The second document holds 20 and another: other keys.
         let holders = [(10, 0), (20, 0), (20, 1)];
-        let shown = found([&[10, 20], &[20, 50]], &holders, &[], true);
+        let shown = found(
+            [&[10, 20], &[20, 50]],
+            (&holders, &[]),
+            (false, false),
+            true,
+        );
         // Alone in the run, but a document with band records may hold 20.
         let banded = [super::super::few::shingle_print(20)];
-        let banded = found([&[10, 20], &[30]], &alone, &banded, true);
+        let banded = found([&[10, 20], &[30]], (&alone, &banded), (false, false), true);
         // Its keys are not the set's.
-        let other = found([&[10, 20], &[30]], &alone, &[], false);
-        for found in [shown, banded, other] {
+        let other_keys = found([&[10, 20], &[30]], (&alone, &[]), (false, false), false);
+        // A stored document of another set holds 20.
+        let stored = found([&[10, 20], &[30]], (&alone, &[]), (true, false), true);
+        // The walk looks its keys up nowhere in the index.
+        let unmatched = found([&[10, 20], &[30]], (&alone, &[]), (false, true), true);
+        for found in [shown, banded, other_keys, stored, unmatched] {
             assert!(found.pairs.is_empty() && !found.run[0]);
         }
         // (Alone, it is a class.)
-        assert!(found([&[10, 20], &[30]], &alone, &[], true).run[0]);
+        assert!(found([&[10, 20], &[30]], (&alone, &[]), (false, false), true).run[0]);
     }
 }

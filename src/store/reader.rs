@@ -351,6 +351,7 @@ impl Reader<'_> {
     /// starts there, in steps that double (the records of 20,000 documents
     /// found by a check were each searched for in the whole section, a read
     /// a step, a sixth of its time).
+    #[must_use]
     pub fn few_set_from(&mut self, d: u32, from: &mut usize) -> Vec<u64> {
         let n = self.seg.count("few_sets");
         let key = |b: &[u8]| u32_at(b, 0);
