@@ -96,7 +96,14 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
 
 /// `neardup index merge`.
 pub fn merge(args: &cli::MergeArgs) -> ExitStatus {
-    let merged = store::merge_files(&args.a, &args.b, &args.output).map(|(a, b)| {
+    let merged = store::merge_files(
+        &args.a,
+        &args.b,
+        &args.output,
+        args.memory_limit.as_deref(),
+        args.tmp_dir.as_deref(),
+    )
+    .map(|(a, b)| {
         neardup::error::eprint_line(format_args!(
             "neardup: merged {} ({} documents) and {} ({} documents) into {}",
             neardup::escape::shown_path(&args.a),

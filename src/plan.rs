@@ -772,7 +772,7 @@ fn read_once_warning(once: &[(PathBuf, PathBuf)]) -> Option<String> {
 /// `--memory-limit given`: at least [`MIN_MEMORY_LIMIT`], refused (naming the
 /// flag and the minimum) below it; a limit above the memory available is
 /// taken as given, with a note that the memory there is bounds the run.
-fn memory_limit(given: &str, quiet: bool, notes: &mut Vec<String>) -> Result<usize> {
+pub(crate) fn memory_limit(given: &str, quiet: bool, notes: &mut Vec<String>) -> Result<usize> {
     let limit = parse_size("--memory-limit", given)?;
     if limit < MIN_MEMORY_LIMIT {
         return Err(Error::Usage(format!(

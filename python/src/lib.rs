@@ -1010,7 +1010,7 @@ fn index_merge(
             say: told_to(&said),
             stop: Box::new(|| false),
         });
-        neardup::store::merge_files(&a, &b, &output)
+        neardup::store::merge_files(&a, &b, &output, None, None)
     });
     let answer = match merged {
         Ok(counts) => {
