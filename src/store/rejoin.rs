@@ -113,8 +113,24 @@ pub(super) fn rejoin_representatives(
             .filter(|&(d, _)| last.replace(d) != Some(d))
             .count()
     };
+    // The documents of few shingles of `a` that hold a shingle of a
+    // representative of `b`: their band keys join the buckets (numbered
+    // below `docs`, they come first in each once sorted).
+    let holders = few_of_a(a, b, &reps, quarter);
     b.status()?;
-    let total = b.count("bands") + few_docs.saturating_mul(tables);
+    let total = b.count("bands") + (few_docs + holders.len()).saturating_mul(tables);
+    if holders.len().saturating_mul(8) > quarter {
+        return Err(too_large(
+            b,
+            memory,
+            format!(
+                "the {} documents of few shingles of {} its documents share shingles with take 8 bytes each while it is merged",
+                crate::report::thousands(holders.len()),
+                crate::escape::shown_path(a.path())
+            ),
+            holders.len().saturating_mul(8 * 4),
+        ));
+    }
     let parts = total.saturating_mul(ENTRY).div_ceil(quarter).max(1);
     if parts > MAX_PARTS {
         return Err(too_large(
@@ -134,11 +150,12 @@ pub(super) fn rejoin_representatives(
     // Documents of few shingles: their keys made from their sets, a
     // thousand documents at a time on every thread.
     let mut sets: Vec<(u32, Vec<u64>)> = Vec::new();
-    let few_keys = |sets: &mut Vec<(u32, Vec<u64>)>, store: &mut Parts| -> Result<()> {
+    // (`base`: the number of the first document of the index they are of.)
+    let few_keys = |sets: &mut Vec<(u32, Vec<u64>)>, store: &mut Parts, base: u32| -> Result<()> {
         let keys: Vec<Vec<u64>> = sets.par_iter().map(|(_, set)| keys_of(set)).collect();
         for ((d, _), keys) in sets.iter().zip(keys) {
             for (t, key) in keys.into_iter().enumerate() {
-                store.push((u32::try_from(t).unwrap_or(u32::MAX), key, d + docs))?;
+                store.push((u32::try_from(t).unwrap_or(u32::MAX), key, d + base))?;
             }
         }
         sets.clear();
@@ -149,32 +166,52 @@ pub(super) fn rejoin_representatives(
             Some((last, set)) if *last == d => set.push(shingle),
             _ => {
                 if sets.len() >= 1024 {
-                    few_keys(&mut sets, &mut store)?;
+                    few_keys(&mut sets, &mut store, docs)?;
                 }
                 sets.push((d, vec![shingle]));
             }
         }
     }
-    few_keys(&mut sets, &mut store)?;
-    // The documents of few shingles of `a` that hold a shingle of a
-    // representative of `b`, in its buckets with their band keys (numbered
-    // below `docs`: first in each bucket once sorted).
-    for (c, keys) in few_of_a(a, b, &reps, quarter, &keys_of) {
-        for (t, key) in keys.into_iter().enumerate() {
-            store.push((u32::try_from(t).unwrap_or(u32::MAX), key, c))?;
+    few_keys(&mut sets, &mut store, docs)?;
+    // (Their sets read in one walk of `a`'s: a look-up each, by bisection,
+    // read a record a probe.)
+    for (c, shingle) in old_few_sets(Some(a)) {
+        if holders.binary_search(&c).is_err() {
+            continue;
+        }
+        match sets.last_mut() {
+            Some((last, set)) if *last == c => set.push(shingle),
+            _ => {
+                if sets.len() >= 1024 {
+                    few_keys(&mut sets, &mut store, 0)?;
+                }
+                sets.push((c, vec![shingle]));
+            }
         }
     }
+    few_keys(&mut sets, &mut store, 0)?;
+    // Their representatives, read in one walk: each bucket they are in asks
+    // for them (read where asked, in the order of the buckets, a chunk of
+    // `a` a read made most of a merge of copies of short records).
+    let holder_reps: Vec<u32> = {
+        let mut walk = a.walker();
+        holders.iter().map(|&c| walk.doc(c as usize).rep).collect()
+    };
+    let rep_in_a = |read: &mut Reader<'_>, c: u32| match holders.binary_search(&c) {
+        Ok(i) => holder_reps[i],
+        Err(_) => read.doc(c as usize).rep,
+    };
     b.status()?;
     a.status()?;
 
-    let mut read = a.reader();
+    let mut read = a.looker();
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut deduped = 0;
     let mut found = Vec::new();
     let mut a_reps = Vec::new();
     for part in 0..parts {
         let mut entries = store.take(part)?;
-        entries.sort_unstable();
+        entries.par_sort_unstable();
         for bucket in entries.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
             let (table, key) = (bucket[0].0, bucket[0].1);
             let split = bucket.partition_point(|&(_, _, c)| c < docs);
@@ -193,7 +230,7 @@ pub(super) fn rejoin_representatives(
             found.sort_unstable();
             trim(&mut found);
             a_reps.clear();
-            a_reps.extend(found.iter().map(|&c| read.doc(c as usize).rep));
+            a_reps.extend(found.iter().map(|&c| rep_in_a(&mut read, c)));
             for (i, &d) in kept.iter().enumerate() {
                 if asks(d) {
                     pairs.extend(a_reps.iter().map(|&r| (d, r)));
@@ -201,7 +238,7 @@ pub(super) fn rejoin_representatives(
                 }
             }
             if pairs.len() > 2 * deduped + (1 << 16) {
-                pairs.sort_unstable();
+                pairs.par_sort_unstable();
                 pairs.dedup();
                 deduped = pairs.len();
                 if pairs.len() * 8 > quarter {
@@ -220,12 +257,12 @@ pub(super) fn rejoin_representatives(
         a.status()?;
     }
     drop(store);
-    pairs.sort_unstable();
+    pairs.par_sort_unstable();
     pairs.dedup();
 
     // Verified in the order of the documents: a document of `b` before
     // this one counts by the representative it has now.
-    let mut b_read = b.reader();
+    let mut b_read = b.looker();
     let mut joined: Vec<(u32, u32)> = Vec::new();
     let now = |joined: &[(u32, u32)], c: u32| -> u32 {
         if c < docs {
@@ -341,21 +378,14 @@ fn meets_bands_of(a: &Segment, b: &Segment, minhash: bool) -> Vec<bool> {
 }
 
 /// The documents of few shingles of index `a` that hold a shingle of a
-/// representative of `b` (`reps`: each document's representative), each
-/// with its band keys (`keys_of` its set), ascending. The representatives'
-/// shingles are looked up in shingle order, `budget` bytes of them at a
-/// time. (A document of `a` in a bucket of a representative of `b` holds
-/// one of its shingles, as each slot of a signature holds the hash of one
-/// of the document's shingles: these are all of `a`'s documents of few
-/// shingles its buckets can hold. At most 16 of them hold a shingle,
-/// `FEW_HOLDERS` in `write::few`.)
-fn few_of_a(
-    a: &Segment,
-    b: &Segment,
-    reps: &[u32],
-    budget: usize,
-    keys_of: &(dyn Fn(&[u64]) -> Vec<u64> + Sync),
-) -> Vec<(u32, Vec<u64>)> {
+/// representative of `b` (`reps`: each document's representative),
+/// ascending. The representatives' shingles are looked up in shingle order,
+/// `budget` bytes of them at a time. (A document of `a` in a bucket of a
+/// representative of `b` holds one of its shingles, as each slot of a
+/// signature holds the hash of one of the document's shingles: these are
+/// all of `a`'s documents of few shingles its buckets can hold. At most 16
+/// of them hold a shingle, `FEW_HOLDERS` in `write::few`.)
+fn few_of_a(a: &Segment, b: &Segment, reps: &[u32], budget: usize) -> Vec<u32> {
     if a.count("few_sets") == 0 {
         return Vec::new();
     }
@@ -384,11 +414,7 @@ fn few_of_a(
         }
     }
     look_up(&mut shingles, &mut holders);
-    let mut read = a.reader();
-    let sets: Vec<(u32, Vec<u64>)> = holders.iter().map(|&c| (c, read.few_set(c))).collect();
-    sets.into_par_iter()
-        .map(|(c, set)| (c, keys_of(&set)))
-        .collect()
+    holders
 }
 
 /// Keeps a bucket's first [`BUCKET_FIRST`] and last [`BUCKET_RECENT`]
