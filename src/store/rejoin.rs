@@ -75,6 +75,7 @@ const MAX_PARTS: usize = 512;
 /// # Errors
 /// What must be held not fitting in `memory` (`too large`), the temporary
 /// files failing, or a corrupt index.
+#[allow(clippy::too_many_lines)]
 pub(super) fn rejoin_representatives(
     a: &Segment,
     b: &Segment,
@@ -97,7 +98,7 @@ pub(super) fn rejoin_representatives(
             .map(|c| keys_of_set(set, c, params.seed))
             .unwrap_or_default()
     };
-    let n = b.documents();
+    let count = b.documents();
     let quarter = (memory.limit / 4).max(1);
     let tables = candidates
         .as_ref()
@@ -114,7 +115,7 @@ pub(super) fn rejoin_representatives(
     let needs = |holders: usize| {
         let entries = b.count("bands") + (few_docs + holders).saturating_mul(tables);
         [
-            n.saturating_mul(PER_DOC),
+            count.saturating_mul(PER_DOC),
             holders.saturating_mul(8),
             entries.saturating_mul(ENTRY).div_ceil(MAX_PARTS),
         ]
@@ -123,13 +124,13 @@ pub(super) fn rejoin_representatives(
         .unwrap_or(0)
         .saturating_mul(4)
     };
-    if n.saturating_mul(PER_DOC) > quarter {
+    if count.saturating_mul(PER_DOC) > quarter {
         return Err(too_large(
             b,
             memory,
-            format!(
+            &format!(
                 "its {} documents take {} bytes a document while it is merged",
-                crate::report::thousands(n),
+                crate::report::thousands(count),
                 PER_DOC
             ),
             needs(0),
@@ -137,7 +138,7 @@ pub(super) fn rejoin_representatives(
     }
     // Each document's representative, as `b` numbers them.
     let mut walk = b.walker();
-    let reps: Vec<u32> = (0..n).map(|d| walk.doc(d).rep).collect();
+    let reps: Vec<u32> = (0..count).map(|d| walk.doc(d).rep).collect();
     drop(walk);
     b.status()?;
     let asks = |d: u32| reps[(d - docs) as usize] == d - docs;
@@ -150,7 +151,7 @@ pub(super) fn rejoin_representatives(
         return Err(too_large(
             b,
             memory,
-            format!(
+            &format!(
                 "the {} documents of few shingles of {} its documents share shingles with take 8 bytes each while it is merged",
                 crate::report::thousands(holders.len()),
                 crate::escape::shown_path(a.path())
@@ -164,7 +165,7 @@ pub(super) fn rejoin_representatives(
         return Err(too_large(
             b,
             memory,
-            format!(
+            &format!(
                 "its {} bucket entries ({ENTRY} bytes each) need more than {MAX_PARTS} parts of a quarter of the limit",
                 crate::report::thousands(total)
             ),
@@ -275,7 +276,7 @@ pub(super) fn rejoin_representatives(
                     return Err(too_large(
                         b,
                         memory,
-                        format!(
+                        &format!(
                             "its documents and the earlier ones sharing their buckets make more than {} pairs",
                             crate::report::thousands(pairs.len())
                         ),
@@ -290,6 +291,23 @@ pub(super) fn rejoin_representatives(
     pairs.par_sort_unstable();
     pairs.dedup();
 
+    drop(read);
+    Ok(join_in_order((a, b), docs, &reps, &pairs, &config))
+}
+
+/// The representatives of `b` (numbered after `a`'s `docs` documents;
+/// `reps`: each one's representative as `b` numbers them) that join an
+/// earlier cluster, from `pairs` (document, an earlier one sharing a
+/// bucket with it: a representative of `a`, or a document of `b`),
+/// sorted: verified in the order of the documents with the run's rule.
+fn join_in_order(
+    (a, b): (&Segment, &Segment),
+    docs: u32,
+    reps: &[u32],
+    pairs: &[(u32, u32)],
+    config: &Config,
+) -> Vec<(u32, u32)> {
+    let mut read = a.looker();
     // Verified in the order of the documents: a document of `b` before
     // this one counts by the representative it has now.
     let mut b_read = b.looker();
@@ -298,14 +316,14 @@ pub(super) fn rejoin_representatives(
         if c < docs {
             return c;
         }
-        let r = reps[(c - docs) as usize] + docs;
-        match joined.binary_search_by_key(&r, |j| j.0) {
-            Ok(i) if r <= c => joined[i].1,
-            _ => r,
+        let rep = reps[(c - docs) as usize] + docs;
+        match joined.binary_search_by_key(&rep, |j| j.0) {
+            Ok(i) if rep <= c => joined[i].1,
+            _ => rep,
         }
     };
     for group in pairs.chunk_by(|x, y| x.0 == y.0) {
-        let d = group[0].0;
+        let doc = group[0].0;
         let mut found: Vec<usize> = group
             .iter()
             .map(|&(_, c)| now(&joined, c) as usize)
@@ -323,24 +341,24 @@ pub(super) fn rejoin_representatives(
             })
             .unzip();
         let sets: Vec<&[u64]> = sets.iter().map(Vec::as_slice).collect();
-        let (ours_bytes, ours) = b_read.doc_text((d - docs) as usize);
+        let (ours_bytes, ours) = b_read.doc_text((doc - docs) as usize);
         let best = crate::cluster::best_representative(
             (&ours, usize::try_from(ours_bytes).unwrap_or(usize::MAX)),
             &found,
             &sets,
             &lengths,
-            &config,
+            config,
         );
         if let Some((r, _)) = best {
-            joined.push((d, u32::try_from(r).unwrap_or(u32::MAX)));
+            joined.push((doc, u32::try_from(r).unwrap_or(u32::MAX)));
         }
     }
-    Ok(joined)
+    joined
 }
 
 /// The error of a merge whose tables (`what`) do not fit in `memory`:
 /// naming the later index, the limit, and one that would do (`needs`).
-fn too_large(b: &Segment, memory: &MergeMemory, what: String, needs: usize) -> Error {
+fn too_large(b: &Segment, memory: &MergeMemory, what: &str, needs: usize) -> Error {
     let human = |n: usize| crate::sizes::human_bytes(u64::try_from(n).unwrap_or(u64::MAX));
     let limit = match &memory.given {
         Some(given) => format!("--memory-limit {given}"),
