@@ -388,24 +388,20 @@ pub fn stats_counts(index: &Segment) -> [(&'static str, usize); 9] {
 /// be `a` or `b`: merging a batch's index into a main one) under its lock.
 /// Refuses one index given twice (by name or by file identity: it would hold
 /// every document twice) and indexes built with other settings. What the
-/// merge holds is bounded by `memory_limit` (`--memory-limit`: a size; by
-/// default half the memory available, at most [`MERGE_DEFAULT_LIMIT`]),
-/// its temporary files under `tmp_dir` (default: the system's temporary
-/// directory). Returns the documents of `a` and of `b`.
+/// merge holds is bounded by `memory` (see `crate::plan::merge_memory`).
+/// Returns the documents of `a` and of `b`.
 ///
 /// # Errors
 /// Either index unreadable, corrupt or built otherwise; the two one index;
-/// a limit that is no size or below 64K, or too small for the merge (`too
-/// large`); the output not writable (nothing is replaced then).
+/// `memory` too small for the merge (`too large`); the output not writable
+/// (nothing is replaced then).
 pub fn merge_files(
     a: &std::path::Path,
     b: &std::path::Path,
     output: &std::path::Path,
-    memory_limit: Option<&str>,
-    tmp_dir: Option<&std::path::Path>,
+    memory: &MergeMemory,
 ) -> crate::Result<(usize, usize)> {
     use crate::targets::{check_distinct, Use};
-    let memory = merge_memory(memory_limit, tmp_dir)?;
     check_distinct(&[Use::new(a, "index A")], &[Use::new(b, "index B")]).map_err(|_| {
         crate::Error::Usage(format!(
             "{} and {} are one index: merging an index with itself would hold every document twice",
@@ -430,41 +426,9 @@ pub fn merge_files(
             crate::escape::shown_path(b_path)
         )));
     }
-    merge(&a, &b, output, &memory)?.persist()?;
+    merge(&a, &b, output, memory)?.persist()?;
     lock.keep();
     Ok((a.documents(), b.documents()))
-}
-
-/// What `index merge` holds at most without `--memory-limit` (when half
-/// the memory available is more): its buckets are then made in parts of
-/// 256 MiB at most.
-pub const MERGE_DEFAULT_LIMIT: usize = 1 << 30;
-
-/// `index merge`'s budget: `--memory-limit` as the other commands read it,
-/// or half the memory available up to [`MERGE_DEFAULT_LIMIT`].
-fn merge_memory(
-    given: Option<&str>,
-    tmp_dir: Option<&std::path::Path>,
-) -> crate::Result<MergeMemory> {
-    let limit = match given {
-        Some(given) => {
-            let mut notes = Vec::new();
-            let limit = crate::plan::memory_limit(given, false, &mut notes)?;
-            for note in notes {
-                crate::error::eprint_line(format_args!("{note}"));
-            }
-            limit
-        }
-        None => crate::memory::available()
-            .and_then(|a| usize::try_from(a / 2).ok())
-            .map_or(MERGE_DEFAULT_LIMIT, |half| half.min(MERGE_DEFAULT_LIMIT))
-            .max(crate::plan::MIN_MEMORY_LIMIT),
-    };
-    Ok(MergeMemory {
-        limit,
-        given: given.map(str::to_owned),
-        tmp_dir: tmp_dir.map_or_else(std::env::temp_dir, std::path::Path::to_path_buf),
-    })
 }
 
 /// Whether two index files have the same header: the same length, table
