@@ -388,7 +388,8 @@ pub fn stats_counts(index: &Segment) -> [(&'static str, usize); 9] {
 /// be `a` or `b`: merging a batch's index into a main one) under its lock.
 /// Refuses one index given twice (by name or by file identity: it would hold
 /// every document twice) and indexes built with other settings. What the
-/// merge holds is bounded by `memory` (see `crate::plan::merge_memory`).
+/// merge holds is bounded by `memory` (`--memory-limit`, settled by the
+/// command before the merge).
 /// Returns the documents of `a` and of `b`.
 ///
 /// # Errors
