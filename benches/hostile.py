@@ -3014,6 +3014,51 @@ def case_s29_signals():
                     nd(["index", "build", "-q", "big.jsonl", "-o", "i.ndx"], d)
 
 
+def case_s29_merge_memory():
+    """Session 29 (issue 14): `index merge` takes --memory-limit. Two indexes
+    of 300,000 six-word records each (as s28-memory makes them), merged at
+    --memory-limit 64M and 256M (--tmp-dir the case's directory): peak RSS
+    within the limit + 64 MiB, and the merged index the unlimited merge's
+    byte for byte (but for its time of update); at 64K, exit 2 naming what
+    did not fit, the output (a copy of A) and both inputs unchanged."""
+    import random
+    import struct
+
+    def but_time(path):
+        data = open(path, "rb").read()
+        table_at, table_len = struct.unpack_from("<QQ", data, 24)
+        table = json.loads(data[table_at:table_at + table_len])
+        table.pop("updated", None)
+        return data[:56] + data[64:table_at], table
+
+    with tempfile.TemporaryDirectory() as d:
+        rng = random.Random(14)
+        vocab = ["river", "stone", "market", "council", "budget", "winter", "engine", "garden", "letter", "window", "doctor", "planet"]
+        for name in ["six", "six2"]:
+            with open(os.path.join(d, f"{name}.jsonl"), "w") as f:
+                for i in range(300000):
+                    f.write(json.dumps({"id": f"d{i}", "text": " ".join(rng.choice(vocab) + str(rng.randrange(500)) for _ in range(6))}) + "\n")
+            nd(["index", "build", "-q", f"{name}.jsonl", "-o", f"{name}.ndx"], d, timeout=600)
+        t = time.time()
+        code, mib, err = peak_rss(["index", "merge", "six.ndx", "six2.ndx", "-o", "whole.ndx"], d)
+        row("s29-merge: six/six2 without --memory-limit", "neardup index merge six.ndx six2.ndx -o whole.ndx", "exit 0; well below the 1,431 MiB of session 28",
+            f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}", code == 0 and mib < 700)
+        for limit in ["64M", "256M"]:
+            t = time.time()
+            args = ["index", "merge", "--memory-limit", limit, "--tmp-dir", d, "six.ndx", "six2.ndx", "-o", "m.ndx"]
+            code, mib, err = peak_rss(args, d)
+            same = code == 0 and but_time(os.path.join(d, "m.ndx")) == but_time(os.path.join(d, "whole.ndx"))
+            row(f"s29-merge: six/six2 at --memory-limit {limit}", "neardup " + " ".join(args), "exit 0; within the limit + 64 MiB; the unlimited merge's bytes",
+                f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {'same bytes' if same else 'DIFFERENT'}; {short(err, 50)}",
+                code == 0 and mib <= int(limit[:-1]) + 64 and same)
+        shutil.copy(os.path.join(d, "six.ndx"), os.path.join(d, "out.ndx"))
+        args = ["index", "merge", "--memory-limit", "64K", "--tmp-dir", d, "six.ndx", "six2.ndx", "-o", "out.ndx"]
+        refused("s29-merge: six/six2 at --memory-limit 64K", args, d, ["six.ndx", "six2.ndx", "out.ndx"])
+        code, _, err = nd(args, d)
+        row("s29-merge: the message at 64K", "neardup " + " ".join(args), "names B, too large, the limit and one to raise it to",
+            f"exit {code}; {short(err, 150)}", code == 2 and "six2.ndx: too large" in err and "--memory-limit 64K" in err and "raise --memory-limit to" in err)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -3101,6 +3146,7 @@ def main():
         ("s29-compressed", case_s29_compressed),
         ("s29-truncated", case_s29_truncated),
         ("s29-signals", case_s29_signals),
+        ("s29-merge-memory", case_s29_merge_memory),
     ]:
         if args.only in name:
             try:

@@ -118,6 +118,17 @@ pub struct MergeArgs {
     /// The merged index to write (A or B to replace that index with the merge).
     #[arg(short = 'o', long = "output", value_name = "OUT", required = true)]
     pub output: PathBuf,
+    /// Hold at most about SIZE (e.g. 1G, 512M; 64K at least) while B's
+    /// documents are joined to A's clusters: their buckets are made in
+    /// parts kept under --tmp-dir. A merge that cannot fit stops with an
+    /// error naming what did not, writing nothing. Default: half the memory
+    /// available, at most 1G. Same merged index at any limit.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+    /// Where the merge keeps the parts of its buckets (default: the
+    /// system's temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub tmp_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -96,16 +96,19 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
 
 /// `neardup index merge`.
 pub fn merge(args: &cli::MergeArgs) -> ExitStatus {
-    let merged = store::merge_files(&args.a, &args.b, &args.output).map(|(a, b)| {
-        neardup::error::eprint_line(format_args!(
-            "neardup: merged {} ({} documents) and {} ({} documents) into {}",
-            neardup::escape::shown_path(&args.a),
-            report::thousands(a),
-            neardup::escape::shown_path(&args.b),
-            report::thousands(b),
-            neardup::escape::shown_path(&args.output)
-        ));
-    });
+    let memory = neardup::plan::merge_memory(args.memory_limit.as_deref(), args.tmp_dir.as_deref());
+    let merged = memory
+        .and_then(|memory| store::merge_files(&args.a, &args.b, &args.output, &memory))
+        .map(|(a, b)| {
+            neardup::error::eprint_line(format_args!(
+                "neardup: merged {} ({} documents) and {} ({} documents) into {}",
+                neardup::escape::shown_path(&args.a),
+                report::thousands(a),
+                neardup::escape::shown_path(&args.b),
+                report::thousands(b),
+                neardup::escape::shown_path(&args.output)
+            ));
+        });
     match merged {
         Ok(()) => ExitStatus::Success,
         Err(e) => {

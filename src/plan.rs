@@ -769,6 +769,43 @@ fn read_once_warning(once: &[(PathBuf, PathBuf)]) -> Option<String> {
     }
 }
 
+/// What `index merge` holds at most without `--memory-limit` (when half
+/// the memory available is more): its buckets are then made in parts of
+/// 256 MiB at most.
+pub const MERGE_DEFAULT_LIMIT: usize = 1 << 30;
+
+/// `index merge`'s budget: `--memory-limit` as the other commands read it,
+/// or half the memory available up to [`MERGE_DEFAULT_LIMIT`]; its
+/// temporary files under `tmp_dir` (default: the system's temporary
+/// directory).
+///
+/// # Errors
+/// A limit that is no size, or below 64K.
+pub fn merge_memory(
+    given: Option<&str>,
+    tmp_dir: Option<&std::path::Path>,
+) -> Result<crate::store::MergeMemory> {
+    let limit = match given {
+        Some(given) => {
+            let mut notes = Vec::new();
+            let limit = memory_limit(given, false, &mut notes)?;
+            for note in notes {
+                crate::error::eprint_line(format_args!("{note}"));
+            }
+            limit
+        }
+        None => crate::memory::available()
+            .and_then(|a| usize::try_from(a / 2).ok())
+            .map_or(MERGE_DEFAULT_LIMIT, |half| half.min(MERGE_DEFAULT_LIMIT))
+            .max(MIN_MEMORY_LIMIT),
+    };
+    Ok(crate::store::MergeMemory {
+        limit,
+        given: given.map(str::to_owned),
+        tmp_dir: tmp_dir.map_or_else(std::env::temp_dir, std::path::Path::to_path_buf),
+    })
+}
+
 /// `--memory-limit given`: at least [`MIN_MEMORY_LIMIT`], refused (naming the
 /// flag and the minimum) below it; a limit above the memory available is
 /// taken as given, with a note that the memory there is bounds the run.

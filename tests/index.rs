@@ -1111,3 +1111,228 @@ fn an_index_named_with_255_bytes_has_a_lock_too() {
         std::fs::remove_file(d.join("feed").join(&locks[0])).unwrap();
     }
 }
+
+/// An index file's bytes but for the time of its last update (the header's
+/// checksum over it, and its table's `updated`): two merges of the same
+/// indexes made a second apart differ there only.
+fn index_bytes_but_time(path: &Path) -> (Vec<u8>, Value) {
+    let bytes = std::fs::read(path).unwrap();
+    let u64_at = |at: usize| {
+        usize::try_from(u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())).unwrap()
+    };
+    let (table_at, table_len) = (u64_at(24), u64_at(32));
+    let mut table: Value = serde_json::from_slice(&bytes[table_at..table_at + table_len]).unwrap();
+    table.as_object_mut().unwrap().remove("updated");
+    let mut data = bytes[..56].to_vec();
+    data.extend_from_slice(&bytes[64..table_at]);
+    (data, table)
+}
+
+/// Two batches of short records (six words of 60) and longer documents,
+/// B holding copies of A's records (some a word longer) and of its own.
+fn merge_batches(d: &Path, per_batch: usize) {
+    let mut rng = Lcg(29);
+    let mut words = word_source(29);
+    let short = |rng: &mut Lcg| {
+        let w: Vec<String> = (0..6).map(|_| format!("v{}", rng.next(60))).collect();
+        w.join(" ")
+    };
+    let mut a = Vec::new();
+    for i in 0..per_batch {
+        a.push(if i % 4 == 3 {
+            words(80)
+        } else {
+            short(&mut rng)
+        });
+    }
+    let mut b: Vec<String> = Vec::new();
+    for i in 0..per_batch {
+        b.push(match i % 5 {
+            0 => a[rng.next(a.len())].clone(),
+            1 => format!("{} more", a[rng.next(a.len())]),
+            2 if !b.is_empty() => b[rng.next(b.len())].clone(),
+            3 => words(80),
+            _ => short(&mut rng),
+        });
+    }
+    for (name, texts) in [("a.jsonl", &a), ("b.jsonl", &b)] {
+        let lines: String = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| json_line(&format!("{name}{i}"), t))
+            .collect();
+        std::fs::write(d.join(name), lines).unwrap();
+    }
+    build(d, "a.ndx", "a.jsonl");
+    build(d, "b.ndx", "b.jsonl");
+}
+
+#[test]
+fn a_merge_under_a_small_memory_limit_is_the_whole_merge() {
+    // `index merge` held its later index whole, and its buckets (128
+    // entries a document: 1.1 GB for 300,000 six-word records); under
+    // --memory-limit they are made in parts kept under --tmp-dir (at 64K,
+    // 16 KiB of entries a part: dozens here), with the same merged index.
+    let dir = tempdir();
+    let d = dir.path();
+    merge_batches(d, 400);
+    std::fs::create_dir(d.join("spill")).unwrap();
+    expect(
+        d,
+        0,
+        &["index", "merge", "a.ndx", "b.ndx", "-o", "whole.ndx"],
+    );
+    for limit in ["64K", "1M"] {
+        let out = expect(
+            d,
+            0,
+            &[
+                "index",
+                "merge",
+                "--memory-limit",
+                limit,
+                "--tmp-dir",
+                "spill",
+                "a.ndx",
+                "b.ndx",
+                "-o",
+                "parts.ndx",
+            ],
+        );
+        assert!(
+            out.stderr.contains("merged a.ndx (400 documents)"),
+            "{out:?}"
+        );
+        let (whole, parts) = (
+            index_bytes_but_time(&d.join("whole.ndx")),
+            index_bytes_but_time(&d.join("parts.ndx")),
+        );
+        assert_eq!(parts.1, whole.1, "the tables at {limit}");
+        assert_bytes_eq(&parts.0, &whole.0, &format!("the merged index at {limit}"));
+        // The parts are unnamed files: none is left.
+        assert_eq!(std::fs::read_dir(d.join("spill")).unwrap().count(), 0);
+    }
+    // B's copies of A's records joined A's clusters: checked against the
+    // merged index, B is all copies of what it holds, A's records too.
+    let out = check_run(d, "parts.ndx", &["--max-dup-docs", "99%", "b.jsonl"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    // Whole and in parts, look-ups give the same answers.
+    let scan = |index: &str| {
+        run(
+            d,
+            &["scan", "--json", "--index", index, "a.jsonl", "b.jsonl"],
+        )
+    };
+    let (whole, parts) = (scan("whole.ndx"), scan("parts.ndx"));
+    assert_eq!(whole.code, parts.code);
+    let without_command = |out: &crate::util::Output| {
+        let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("command");
+        v["index"].as_object_mut().unwrap().remove("path");
+        v
+    };
+    assert_eq!(without_command(&whole), without_command(&parts));
+}
+
+#[test]
+fn a_merge_that_cannot_fit_its_memory_limit_says_so_and_writes_nothing() {
+    let dir = tempdir();
+    let d = dir.path();
+    merge_batches(d, 4000);
+    std::fs::copy(d.join("a.ndx"), d.join("out.ndx")).unwrap();
+    let before: Vec<Vec<u8>> = ["a.ndx", "b.ndx", "out.ndx"]
+        .iter()
+        .map(|f| std::fs::read(d.join(f)).unwrap())
+        .collect();
+    for out_name in ["out.ndx", "b.ndx", "new.ndx"] {
+        let out = expect(
+            d,
+            2,
+            &[
+                "index",
+                "merge",
+                "--memory-limit",
+                "64K",
+                "a.ndx",
+                "b.ndx",
+                "-o",
+                out_name,
+            ],
+        );
+        assert!(
+            out.stderr.contains("neardup: b.ndx: too large: ")
+                && out
+                    .stderr
+                    .contains("--memory-limit 64K holds (index merge)")
+                && out.stderr.contains("raise --memory-limit to "),
+            "{out:?}"
+        );
+        let after: Vec<Vec<u8>> = ["a.ndx", "b.ndx", "out.ndx"]
+            .iter()
+            .map(|f| std::fs::read(d.join(f)).unwrap())
+            .collect();
+        assert!(after == before, "a failed merge changed a file");
+        assert!(!d.join("new.ndx").exists(), "{out:?}");
+        let temps = std::fs::read_dir(d)
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().starts_with(".neardup")
+            })
+            .count();
+        assert_eq!(temps, 0, "temporary files left: {out:?}");
+    }
+    // Below the smallest limit, or no size: refused as the other commands do.
+    for (limit, says) in [
+        ("1", "less than its minimum, 64K"),
+        ("lots", "--memory-limit"),
+    ] {
+        let out = expect(
+            d,
+            2,
+            &[
+                "index",
+                "merge",
+                "--memory-limit",
+                limit,
+                "a.ndx",
+                "b.ndx",
+                "-o",
+                "new.ndx",
+            ],
+        );
+        assert!(out.stderr.contains(says), "{out:?}");
+        assert!(!d.join("new.ndx").exists());
+    }
+    // The limit it names is enough.
+    let out = expect(
+        d,
+        2,
+        &[
+            "index",
+            "merge",
+            "--memory-limit",
+            "64K",
+            "a.ndx",
+            "b.ndx",
+            "-o",
+            "new.ndx",
+        ],
+    );
+    let named = out.stderr.split("raise --memory-limit to ").nth(1).unwrap();
+    let named = named.split(' ').next().unwrap();
+    expect(
+        d,
+        0,
+        &[
+            "index",
+            "merge",
+            "--memory-limit",
+            named,
+            "a.ndx",
+            "b.ndx",
+            "-o",
+            "new.ndx",
+        ],
+    );
+}

@@ -1010,7 +1010,8 @@ fn index_merge(
             say: told_to(&said),
             stop: Box::new(|| false),
         });
-        neardup::store::merge_files(&a, &b, &output)
+        neardup::plan::merge_memory(None, None)
+            .and_then(|memory| neardup::store::merge_files(&a, &b, &output, &memory))
     });
     let answer = match merged {
         Ok(counts) => {

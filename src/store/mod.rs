@@ -97,6 +97,7 @@ use std::collections::BTreeMap;
 
 pub use from_run::delta;
 pub use history::History;
+pub use rejoin::MergeMemory;
 pub use segment::*;
 pub use write::{append, append_durably, merge, write, write_scratch, Delta};
 
@@ -386,16 +387,20 @@ pub fn stats_counts(index: &Segment) -> [(&'static str, usize); 9] {
 /// those of `a`, as if one run had read both, written to `output` (which may
 /// be `a` or `b`: merging a batch's index into a main one) under its lock.
 /// Refuses one index given twice (by name or by file identity: it would hold
-/// every document twice) and indexes built with other settings. Returns the
-/// documents of `a` and of `b`.
+/// every document twice) and indexes built with other settings. What the
+/// merge holds is bounded by `memory` (`--memory-limit`, settled by the
+/// command before the merge).
+/// Returns the documents of `a` and of `b`.
 ///
 /// # Errors
 /// Either index unreadable, corrupt or built otherwise; the two one index;
-/// the output not writable (nothing is replaced then).
+/// `memory` too small for the merge (`too large`); the output not writable
+/// (nothing is replaced then).
 pub fn merge_files(
     a: &std::path::Path,
     b: &std::path::Path,
     output: &std::path::Path,
+    memory: &MergeMemory,
 ) -> crate::Result<(usize, usize)> {
     use crate::targets::{check_distinct, Use};
     check_distinct(&[Use::new(a, "index A")], &[Use::new(b, "index B")]).map_err(|_| {
@@ -422,7 +427,7 @@ pub fn merge_files(
             crate::escape::shown_path(b_path)
         )));
     }
-    merge(&a, &b, output)?.persist()?;
+    merge(&a, &b, output, memory)?.persist()?;
     lock.keep();
     Ok((a.documents(), b.documents()))
 }

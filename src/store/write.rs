@@ -2,6 +2,7 @@
 //! into a temporary file that replaces the old one only once it is complete
 //! and on disk.
 
+use super::rejoin::MergeMemory;
 use super::{
     now, BlockRecord, DocRecord, ExactRecord, IndexParams, Meta, SectionEntry, Segment,
     BANDED_SHINGLES, BLOCK_LEN, BUCKET_FIRST, BUCKET_RECENT, CHUNK, DATA_START, DOC_LEN,
@@ -72,62 +73,6 @@ impl Delta {
             prints.dedup();
         }
         self
-    }
-
-    /// Everything in `index`, renumbered to follow `docs` documents and
-    /// `blocks` blocks (for a merge; 0 and 0 for segments that already follow).
-    fn from_history(index: &Segment, docs: u32, blocks: u32) -> Delta {
-        let mut delta = Delta::default();
-        let mut read = index.walker();
-        for d in index.doc_base..index.doc_end_id() {
-            let mut r = read.doc(d);
-            r.block_start += u64::from(blocks);
-            r.rep += docs;
-            delta.docs.push(r);
-        }
-        for g in index.block_base..index.block_end_id() {
-            let mut r = read.block(g);
-            r.cluster += blocks;
-            r.doc += docs;
-            delta.blocks.push(r);
-        }
-        // Each number of `index`'s records checked against its bounds as
-        // it is read (see `Items`): a crafted one past 2^32 - `docs` made
-        // the renumbering overflow.
-        let items = Items::Segment(index);
-        delta.exact = items
-            .exact()
-            .map(|mut e| {
-                e.source += blocks;
-                e.last += blocks;
-                e
-            })
-            .collect();
-        delta.postings = (items.pairs("postings"))
-            .map(|(fp, g)| (fp, g + blocks))
-            .collect();
-        delta.members = (items.pairs("members"))
-            .map(|(c, g)| (c + blocks, g + blocks))
-            .collect();
-        delta.bands = (items.bands())
-            .map(|(key, table, d)| (key, table, d + docs))
-            .collect();
-        delta.few = (items.few())
-            .map(|(shingle, d)| (shingle, d + docs))
-            .collect();
-        delta.few_sets = (items.few_sets())
-            .map(|(d, shingle)| (d + docs, shingle))
-            .collect();
-        delta.band_prints = Items::Segment(index).band_prints().map(Iterator::collect);
-        let all = |name: &str| (0, u32::try_from(index.count(name)).unwrap_or(u32::MAX));
-        delta.block_shingles = read.u64s("block_shingles", all("block_shingles"));
-        delta.doc_shingles = read.u64s("doc_shingles", all("doc_shingles"));
-        let strings = index.section("strings").len;
-        delta.strings = read
-            .string_bytes((0, u32::try_from(strings).unwrap_or(u32::MAX)))
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default();
-        delta
     }
 }
 
@@ -264,7 +209,7 @@ impl<W: Write> Sections<W> {
             self.copy(old, name)?;
         }
         match new {
-            Items::Segment(seg) => self.copy(seg, name)?,
+            Items::Segment(seg) => self.copy(seg.seg, name)?,
             Items::Delta(d) if name == "strings" => self.w.write(&d.strings)?,
             Items::Delta(d) => {
                 let values = if name == "block_shingles" {
@@ -459,7 +404,7 @@ fn read_well(old: Option<&Segment>, items: &Items<'_>) -> Result<()> {
         old.status()?;
     }
     if let Items::Segment(s) = items {
-        s.status()?;
+        s.seg.status()?;
     }
     Ok(())
 }
@@ -550,7 +495,7 @@ fn fill(
     s.concat_raw("strings", old, delta)?;
 
     // Exact keys: one entry per key, the earlier index's on a tie (merges).
-    let old_exact = old.into_iter().flat_map(|o| Items::Segment(o).exact());
+    let old_exact = old.into_iter().flat_map(|o| Items::segment(o).exact());
     let exact = merge_sorted(old_exact, delta.exact(), exact_key);
     let exact = trim_groups(exact, exact_key, 1, 0);
     s.sorted(
@@ -570,7 +515,7 @@ fn fill(
 
     let pairs = |name: &'static str| {
         old.into_iter()
-            .flat_map(move |o| Items::Segment(o).pairs(name))
+            .flat_map(move |o| Items::segment(o).pairs(name))
     };
     let encode_pair = |p: &(u32, u32), b: &mut Vec<u8>| {
         b.extend_from_slice(&p.0.to_le_bytes());
@@ -590,7 +535,7 @@ fn fill(
     // Members are found by binary search: no directory.
     s.sorted("members", 0, members, |_| 0, encode_pair)?;
 
-    let old_bands = old.into_iter().flat_map(|o| Items::Segment(o).bands());
+    let old_bands = old.into_iter().flat_map(|o| Items::segment(o).bands());
     // Documents of few shingles that get band records back (see `few`).
     let not_by_shingles = few::not_by_shingles(old, delta, params);
     let (banded, banded_prints) = few::band_records(old, delta, &not_by_shingles.banded, params);
@@ -643,7 +588,7 @@ fn fill(
     // documents given band records back above (see the module doc of
     // `store`). Under SimHash there are none to skip.
     let old_prints = match old {
-        Some(o) => Items::Segment(o).band_prints().map(Either::Segment),
+        Some(o) => Items::segment(o).band_prints().map(Either::Segment),
         None => Some(Either::Delta(std::iter::empty())),
     };
     if let (Some(old_prints), Some(new_prints), Some(_)) =
@@ -712,13 +657,15 @@ fn fill(
 /// Merges index `b` after index `a` into `out`: look-ups then find the earlier
 /// copy of anything either holds. Representatives of `b` that are near
 /// duplicates of documents before them join their clusters, as in one run
-/// over both (`rejoin_representatives` in `rejoin.rs`); blocks are not re-detected (a block
-/// first seen in both stays a first copy in each): build one index over both
-/// corpora for the one-run answer there.
+/// over both (`rejoin_representatives` in `rejoin.rs`, within `memory`);
+/// blocks are not re-detected (a block first seen in both stays a first
+/// copy in each): build one index over both corpora for the one-run answer
+/// there. `b` is streamed, renumbered after `a`, never loaded.
 ///
 /// # Errors
-/// Different parameters, I/O errors or corruption.
-pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<Staged> {
+/// Different parameters, I/O errors or corruption, or what the rejoin holds
+/// not fitting in `memory`.
+pub fn merge(a: &Segment, b: &Segment, out: &Path, memory: &MergeMemory) -> Result<Staged> {
     let differences = a
         .meta
         .params
@@ -735,14 +682,21 @@ pub fn merge(a: &Segment, b: &Segment, out: &Path) -> Result<Staged> {
     }
     let docs = u32::try_from(a.documents()).map_err(|_| too_big(out))?;
     let blocks = u32::try_from(a.blocks()).map_err(|_| too_big(out))?;
-    if (a.blocks() + b.blocks()) as u64 > u64::from(u32::MAX) {
+    if (a.blocks() + b.blocks()) as u64 > u64::from(u32::MAX)
+        || (a.documents() + b.documents()) as u64 > u64::from(u32::MAX)
+    {
         return Err(too_big(out));
     }
-    let mut delta = Delta::from_history(b, docs, blocks);
+    let joined = super::rejoin::rejoin_representatives(a, b, docs, memory)?;
     b.status()?;
-    super::rejoin::rejoin_representatives(a, &mut delta, docs);
     a.status()?;
-    write(out, Some(a), delta, &a.meta.params)
+    let later = Items::Segment(Shifted {
+        seg: b,
+        docs,
+        blocks,
+        joined: &joined,
+    });
+    write_items(out, Some(a), &later, &a.meta.params)
 }
 
 /// Writes segment `b`, whose documents and blocks follow `a`'s (a chunked
@@ -760,7 +714,7 @@ pub fn append(
     label: &Path,
     params: &IndexParams,
 ) -> Result<Segment> {
-    scratch_items(dir, label, Some(a), &Items::Segment(b), params)
+    scratch_items(dir, label, Some(a), &Items::segment(b), params)
 }
 
 /// [`append`] into an index (`a`, or none yet, updated by a chunked run):
@@ -774,7 +728,7 @@ pub fn append_durably(
     out: &Path,
     params: &IndexParams,
 ) -> Result<Staged> {
-    write_items(out, a, &Items::Segment(b), params)
+    write_items(out, a, &Items::segment(b), params)
 }
 
 fn too_big(path: &Path) -> Error {
@@ -788,6 +742,7 @@ mod few;
 mod items;
 use super::reader::{block_of, doc_of};
 pub(super) use few::candidates_of;
-use items::{exact_flags, old_few, old_few_sets, Either, Items, PIECE_BYTES};
+use items::{exact_flags, old_few, Either, Items, Shifted, PIECE_BYTES};
+pub(super) use items::{old_bands, old_few_sets};
 #[cfg(test)]
 mod tests;

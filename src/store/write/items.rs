@@ -10,10 +10,37 @@ use super::Delta;
 
 /// What is written after an old segment's items: a run's delta (sorted), or
 /// a segment whose documents and blocks follow the old one's (a merge of a
-/// chunked run's segments, streamed without loading it).
+/// chunked run's segments, or `index merge`'s later index), streamed
+/// without loading it.
 pub(super) enum Items<'a> {
     Delta(&'a Delta),
-    Segment(&'a Segment),
+    Segment(Shifted<'a>),
+}
+
+/// A segment's items as a write reads them: numbered after `docs`
+/// documents and `blocks` blocks (`index merge`'s later index, whose
+/// numbers start at 0; 0 and 0 for a chunked run's segment, whose numbers
+/// already follow), with the representatives a merge joined to an earlier
+/// cluster (`joined`: (representative, the representative it joins),
+/// ascending; see `rejoin.rs`).
+#[derive(Clone, Copy)]
+pub(super) struct Shifted<'a> {
+    pub(super) seg: &'a Segment,
+    pub(super) docs: u32,
+    pub(super) blocks: u32,
+    pub(super) joined: &'a [(u32, u32)],
+}
+
+impl<'a> Items<'a> {
+    /// A segment's items as they are numbered.
+    pub(super) fn segment(seg: &'a Segment) -> Items<'a> {
+        Items::Segment(Shifted {
+            seg,
+            docs: 0,
+            blocks: 0,
+            joined: &[],
+        })
+    }
 }
 
 /// A delta's records or a segment's, one of two iterators: the records of a
@@ -39,14 +66,14 @@ impl<'a> Items<'a> {
     pub(super) fn first_document(&self) -> u64 {
         match self {
             Items::Delta(d) => d.first_document,
-            Items::Segment(s) => s.meta.first_document,
+            Items::Segment(s) => s.seg.meta.first_document,
         }
     }
 
     pub(super) fn first_block(&self) -> u64 {
         match self {
             Items::Delta(d) => d.first_block,
-            Items::Segment(s) => s.meta.first_block,
+            Items::Segment(s) => s.seg.meta.first_block,
         }
     }
 
@@ -64,16 +91,37 @@ impl<'a> Items<'a> {
                 BANDED_SHINGLES => d.band_prints.as_ref().map_or(0, Vec::len),
                 _ => 0,
             },
-            Items::Segment(s) => s.count(name),
+            Items::Segment(s) => s.seg.count(name),
         }
     }
 
     pub(super) fn docs(&self) -> impl Iterator<Item = DocRecord> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.docs.iter().copied()),
-            Items::Segment(s) => {
-                let mut r = s.walker();
-                Either::Segment((s.doc_base..s.doc_end_id()).map(move |d| r.doc(d)))
+            Items::Segment(Shifted {
+                seg,
+                docs,
+                blocks,
+                joined,
+            }) => {
+                let mut r = seg.walker();
+                Either::Segment((seg.doc_base..seg.doc_end_id()).map(move |d| {
+                    let mut doc = r.doc(d);
+                    // (Each number checked against the segment's own
+                    // counts, which the merge checked fit after `docs`.)
+                    doc.block_start += u64::from(blocks);
+                    doc.rep += docs;
+                    let this = u32::try_from(d).unwrap_or(u32::MAX).saturating_add(docs);
+                    if doc.rep <= this {
+                        if let Ok(i) = joined.binary_search_by_key(&doc.rep, |j| j.0) {
+                            // The representative itself is dropped; its
+                            // members follow it into the earlier cluster.
+                            doc.dropped |= doc.rep == this;
+                            doc.rep = joined[i].1;
+                        }
+                    }
+                    doc
+                }))
             }
         }
     }
@@ -81,9 +129,16 @@ impl<'a> Items<'a> {
     pub(super) fn blocks(&self) -> impl Iterator<Item = BlockRecord> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.blocks.iter().copied()),
-            Items::Segment(s) => {
-                let mut r = s.walker();
-                Either::Segment((s.block_base..s.block_end_id()).map(move |g| r.block(g)))
+            Items::Segment(Shifted {
+                seg, docs, blocks, ..
+            }) => {
+                let mut r = seg.walker();
+                Either::Segment((seg.block_base..seg.block_end_id()).map(move |g| {
+                    let mut block = r.block(g);
+                    block.cluster += blocks;
+                    block.doc += docs;
+                    block
+                }))
             }
         }
     }
@@ -91,16 +146,18 @@ impl<'a> Items<'a> {
     pub(super) fn exact(&self) -> impl Iterator<Item = ExactRecord> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.exact.iter().copied()),
-            Items::Segment(s) => Either::Segment(records(s, "exact").map(|b| {
-                let e = exact_of(&b);
-                // (`last` is never below `source`: its flags are the gap.)
-                let last = s.block_id(e.last);
-                ExactRecord {
-                    source: s.block_id(e.source).min(last),
-                    last,
-                    ..e
-                }
-            })),
+            Items::Segment(Shifted { seg: s, blocks, .. }) => {
+                Either::Segment(records(s, "exact").map(move |b| {
+                    let e = exact_of(&b);
+                    // (`last` is never below `source`: its flags are the gap.)
+                    let last = s.block_id(e.last);
+                    ExactRecord {
+                        source: s.block_id(e.source).min(last) + blocks,
+                        last: last + blocks,
+                        ..e
+                    }
+                }))
+            }
         }
     }
 
@@ -115,11 +172,15 @@ impl<'a> Items<'a> {
                 .iter()
                 .copied(),
             ),
-            Items::Segment(s) => {
+            Items::Segment(Shifted { seg: s, blocks, .. }) => {
                 Either::Segment(records(s, name).map(pair_of).map(move |(k, g)| {
                     // A posting's key is a fingerprint; a member's, a block.
-                    let k = if name == "members" { s.block_id(k) } else { k };
-                    (k, s.block_id(g))
+                    let k = if name == "members" {
+                        s.block_id(k) + blocks
+                    } else {
+                        k
+                    };
+                    (k, s.block_id(g) + blocks)
                 }))
             }
         }
@@ -128,10 +189,10 @@ impl<'a> Items<'a> {
     pub(super) fn bands(&self) -> impl Iterator<Item = (u64, u32, u32)> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.bands.iter().copied()),
-            Items::Segment(s) => Either::Segment(
+            Items::Segment(Shifted { seg: s, docs, .. }) => Either::Segment(
                 records(s, "bands")
                     .map(|b| band_of(&b))
-                    .map(|(key, table, d)| (key, table, s.doc_id(d))),
+                    .map(move |(key, table, d)| (key, table, s.doc_id(d) + docs)),
             ),
         }
     }
@@ -139,12 +200,12 @@ impl<'a> Items<'a> {
     pub(super) fn few(&self) -> impl Iterator<Item = (u64, u32)> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.few.iter().copied()),
-            Items::Segment(s) => Either::Segment(in_order(
+            Items::Segment(Shifted { seg: s, docs, .. }) => Either::Segment(in_order(
                 s,
                 "few",
                 records(s, "few")
                     .map(|b| few_of(&b))
-                    .map(|(h, d)| (h, s.doc_id(d))),
+                    .map(move |(h, d)| (h, s.doc_id(d) + docs)),
             )),
         }
     }
@@ -152,10 +213,11 @@ impl<'a> Items<'a> {
     pub(super) fn few_sets(&self) -> impl Iterator<Item = (u32, u64)> + 'a {
         match *self {
             Items::Delta(d) => Either::Delta(d.few_sets.iter().copied()),
-            Items::Segment(s) => Either::Segment(in_order(
+            Items::Segment(Shifted { seg: s, docs, .. }) => Either::Segment(in_order(
                 s,
                 "few_sets",
-                (records(s, "few_sets").map(|b| few_set_of(&b))).map(|(d, h)| (s.doc_id(d), h)),
+                (records(s, "few_sets").map(|b| few_set_of(&b)))
+                    .map(move |(d, h)| (s.doc_id(d) + docs, h)),
             )),
         }
     }
@@ -168,7 +230,7 @@ impl<'a> Items<'a> {
                 .band_prints
                 .as_ref()
                 .map(|p| Either::Delta(p.iter().copied())),
-            Items::Segment(s) => s.knows_banded_shingles().then(|| {
+            Items::Segment(Shifted { seg: s, .. }) => s.knows_banded_shingles().then(|| {
                 Either::Segment(in_order(
                     s,
                     BANDED_SHINGLES,
@@ -182,7 +244,15 @@ impl<'a> Items<'a> {
 /// The `few` records of the index a write starts from (none without one),
 /// in order.
 pub(in crate::store) fn old_few(old: Option<&Segment>) -> impl Iterator<Item = (u64, u32)> + '_ {
-    old.into_iter().flat_map(|o| Items::Segment(o).few())
+    old.into_iter().flat_map(|o| Items::segment(o).few())
+}
+
+/// The band records (key, table, document) of an index, in order (none
+/// without one).
+pub(in crate::store) fn old_bands(
+    old: Option<&Segment>,
+) -> impl Iterator<Item = (u64, u32, u32)> + '_ {
+    old.into_iter().flat_map(|o| Items::segment(o).bands())
 }
 
 /// The `few_sets` records of the index a write starts from (none without
@@ -190,7 +260,7 @@ pub(in crate::store) fn old_few(old: Option<&Segment>) -> impl Iterator<Item = (
 pub(in crate::store) fn old_few_sets(
     old: Option<&Segment>,
 ) -> impl Iterator<Item = (u32, u64)> + '_ {
-    old.into_iter().flat_map(|o| Items::Segment(o).few_sets())
+    old.into_iter().flat_map(|o| Items::segment(o).few_sets())
 }
 
 /// Every record of section `name` of `s`, in order (`N` bytes each), read
