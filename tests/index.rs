@@ -1234,6 +1234,25 @@ fn a_merge_under_a_small_memory_limit_is_the_whole_merge() {
     assert_eq!(without_command(&whole), without_command(&parts));
 }
 
+/// `index merge --memory-limit LIMIT a.ndx b.ndx -o OUT` in `d`, which
+/// must exit `code`.
+fn merge(d: &std::path::Path, code: i32, limit: &str, out: &str) -> crate::util::Output {
+    expect(
+        d,
+        code,
+        &[
+            "index",
+            "merge",
+            "--memory-limit",
+            limit,
+            "a.ndx",
+            "b.ndx",
+            "-o",
+            out,
+        ],
+    )
+}
+
 #[test]
 fn a_merge_that_cannot_fit_its_memory_limit_says_so_and_writes_nothing() {
     let dir = tempdir();
@@ -1245,20 +1264,7 @@ fn a_merge_that_cannot_fit_its_memory_limit_says_so_and_writes_nothing() {
         .map(|f| std::fs::read(d.join(f)).unwrap())
         .collect();
     for out_name in ["out.ndx", "b.ndx", "new.ndx"] {
-        let out = expect(
-            d,
-            2,
-            &[
-                "index",
-                "merge",
-                "--memory-limit",
-                "64K",
-                "a.ndx",
-                "b.ndx",
-                "-o",
-                out_name,
-            ],
-        );
+        let out = merge(d, 2, "64K", out_name);
         assert!(
             out.stderr.contains("neardup: b.ndx: too large: ")
                 && out
@@ -1287,52 +1293,13 @@ fn a_merge_that_cannot_fit_its_memory_limit_says_so_and_writes_nothing() {
         ("1", "less than its minimum, 64K"),
         ("lots", "--memory-limit"),
     ] {
-        let out = expect(
-            d,
-            2,
-            &[
-                "index",
-                "merge",
-                "--memory-limit",
-                limit,
-                "a.ndx",
-                "b.ndx",
-                "-o",
-                "new.ndx",
-            ],
-        );
+        let out = merge(d, 2, limit, "new.ndx");
         assert!(out.stderr.contains(says), "{out:?}");
         assert!(!d.join("new.ndx").exists());
     }
     // The limit it names is enough.
-    let out = expect(
-        d,
-        2,
-        &[
-            "index",
-            "merge",
-            "--memory-limit",
-            "64K",
-            "a.ndx",
-            "b.ndx",
-            "-o",
-            "new.ndx",
-        ],
-    );
+    let out = merge(d, 2, "64K", "new.ndx");
     let named = out.stderr.split("raise --memory-limit to ").nth(1).unwrap();
     let named = named.split(' ').next().unwrap();
-    expect(
-        d,
-        0,
-        &[
-            "index",
-            "merge",
-            "--memory-limit",
-            named,
-            "a.ndx",
-            "b.ndx",
-            "-o",
-            "new.ndx",
-        ],
-    );
+    merge(d, 0, named, "new.ndx");
 }
