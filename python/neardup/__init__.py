@@ -912,15 +912,34 @@ class Index:
         self,
         other: Union["Index", str, "os.PathLike[str]"],
         output: Union[str, "os.PathLike[str]", None] = None,
+        *,
+        memory_limit: Union[str, int, None] = None,
+        tmp_dir: Union[str, "os.PathLike[str]", None] = None,
     ) -> "Index":
         """``neardup index merge SELF OTHER -o OUTPUT``: the documents of
         ``other`` after this index's, as if one run had read both, written to
         ``output`` (default: this index, replaced once the merge is complete).
-        Refuses one index given twice and indexes built with other settings,
-        with the CLI's messages; returns the merged index."""
+        ``memory_limit`` (``"256M"``, or bytes) and ``tmp_dir`` are the CLI's
+        ``--memory-limit`` and ``--tmp-dir``: a merge that cannot fit raises
+        ``NeardupError`` and writes nothing. Refuses one index given twice and
+        indexes built with other settings, with the CLI's messages; returns
+        the merged index."""
         other_path = other.path if isinstance(other, Index) else os.fspath(other)
         output_path = self.path if output is None else os.fspath(output)
-        (_, error), said = _native.index_merge(self.path, other_path, output_path)
+        if memory_limit is not None:
+            if isinstance(memory_limit, bool) or not isinstance(memory_limit, (str, int)):
+                raise TypeError(
+                    "memory_limit: expected a size such as \"1G\", or bytes, "
+                    f"not {type(memory_limit).__name__}"
+                )
+            if isinstance(memory_limit, int):
+                if memory_limit < 0:
+                    raise NeardupError(f"--memory-limit: {memory_limit} is not a size")
+                memory_limit = str(memory_limit)
+        tmp = None if tmp_dir is None else os.fspath(tmp_dir)
+        (_, error), said = _native.index_merge(
+            self.path, other_path, output_path, memory_limit, tmp
+        )
         _say(said, stacklevel=3)
         if error is not None:
             _raise([error])

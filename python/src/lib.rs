@@ -991,16 +991,20 @@ type Lines = Vec<String>;
 /// What a native call gives back: its value, or the error's kind and message.
 type Answer<T> = (Option<T>, Option<(&'static str, String)>);
 
-/// `neardup index merge A B -o OUTPUT`: the documents of `b` after those of
-/// `a`, written to `output` (which may be `a`), with the CLI's checks; the
-/// documents of each, or `(kind, message)` when it failed (nothing replaced).
+/// `neardup index merge A B -o OUTPUT [--memory-limit L] [--tmp-dir D]`: the
+/// documents of `b` after those of `a`, written to `output` (which may be
+/// `a`), with the CLI's checks; the documents of each, or `(kind, message)`
+/// when it failed (nothing replaced).
 #[pyfunction]
 #[allow(clippy::needless_pass_by_value)]
+#[pyo3(signature = (a, b, output, memory_limit=None, tmp_dir=None))]
 fn index_merge(
     py: Python<'_>,
     a: PathBuf,
     b: PathBuf,
     output: PathBuf,
+    memory_limit: Option<String>,
+    tmp_dir: Option<PathBuf>,
 ) -> PyResult<(Answer<(usize, usize)>, Lines)> {
     not_locked_by_caller(&output)?;
     let _run = neardup::targets::RunScope::enter();
@@ -1010,7 +1014,7 @@ fn index_merge(
             say: told_to(&said),
             stop: Box::new(|| false),
         });
-        neardup::plan::merge_memory(None, None)
+        neardup::plan::merge_memory(memory_limit.as_deref(), tmp_dir.as_deref())
             .and_then(|memory| neardup::store::merge_files(&a, &b, &output, &memory))
     });
     let answer = match merged {

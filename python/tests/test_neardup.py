@@ -3,6 +3,7 @@ written, the same report, the same error messages."""
 
 import doctest
 import json
+import random
 import threading
 from pathlib import Path
 
@@ -447,6 +448,40 @@ def test_a_merge_the_cli_refuses_is_refused_and_changes_nothing(tmp_path):
     with pytest.raises(neardup.NeardupOSError, match="missing.ndx"):
         a.merge(tmp_path / "missing.ndx")
     assert (tmp_path / "a.ndx").read_bytes() == before
+
+
+def test_a_merge_takes_the_cli_memory_limit_and_tmp_dir(tmp_path):
+    # Six-word records of a vocabulary of 60 words (their shingles shared by
+    # many: many buckets to join), the later ones some copies of earlier ones.
+    rng = random.Random(29)
+
+    def short(i):
+        return {"id": f"s{i}", "text": " ".join(f"v{rng.randrange(60)}" for _ in range(6))}
+
+    first = [short(i) for i in range(4000)]
+    later = [dict(first[rng.randrange(4000)], id=f"c{i}") if i % 5 == 0 else short(i) for i in range(4000)]
+    a = neardup.Index.build(tmp_path / "a.ndx", first)
+    neardup.Index.build(tmp_path / "b.ndx", later)
+    before = (tmp_path / "a.ndx").read_bytes()
+    # Too small a limit: the CLI's message, and nothing written.
+    with pytest.raises(neardup.NeardupError, match="too large.*raise --memory-limit to"):
+        a.merge(tmp_path / "b.ndx", tmp_path / "small.ndx", memory_limit="64K")
+    assert not (tmp_path / "small.ndx").exists()
+    assert (tmp_path / "a.ndx").read_bytes() == before
+    # Bytes or a size, spilled under tmp_dir: the unlimited merge's records.
+    whole = a.merge(tmp_path / "b.ndx", tmp_path / "whole.ndx").stats()
+    for limit in [1 << 20, "4M"]:
+        out = tmp_path / f"at-{limit}.ndx"
+        merged = a.merge(tmp_path / "b.ndx", out, memory_limit=limit, tmp_dir=tmp_path)
+        stats = merged.stats(verify=True)
+        for key in ("documents", "blocks", "exact_keys", "postings", "copies", "bucket_entries"):
+            assert stats[key] == whole[key], (limit, key)
+    for wrong in [True, 1.5, ["1G"]]:
+        with pytest.raises(TypeError, match="memory_limit"):
+            a.merge(tmp_path / "b.ndx", tmp_path / "x.ndx", memory_limit=wrong)
+    with pytest.raises(neardup.NeardupError, match="--memory-limit"):
+        a.merge(tmp_path / "b.ndx", tmp_path / "x.ndx", memory_limit="lots")
+    assert not (tmp_path / "x.ndx").exists()
 
 
 @pytest.mark.parametrize("threads", [1, 2])
