@@ -326,7 +326,7 @@ impl<'c> Stream<'c> {
     }
 
     /// The next documents, `chunk_bytes` bytes of text at most, each
-    /// document counted with [`cost::document_cost`] bytes more (one document at
+    /// document counted with `cost::document_cost` bytes more (one document at
     /// least), or `None` once every input is read.
     ///
     /// # Errors
