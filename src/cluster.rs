@@ -551,12 +551,13 @@ pub fn cluster_after(
     let few = stored
         .as_deref()
         .map(|docs| few::few_buckets(docs, sketches, candidates, config.seed));
-    let unmatched =
-        history.map(|h| few::unmatched_in_index(h, &keys, sketches, candidates, stored.as_deref()));
+    let (unmatched, banded) = history
+        .map(|h| few::unmatched_in_index(h, &keys, sketches, candidates, stored.as_deref()))
+        .map_or((None, None), |(u, b)| (Some(u), b));
     let mut keys = few::left_out(keys, alone, unmatched.as_deref());
     let unmatched = unmatched.unwrap_or_default();
     let (run, made_by) = ((sketches, &unmatched[..]), (candidates, config.seed));
-    let (few, apart) = isolated::set_apart(history, few, &mut keys, run, made_by, base);
+    let (few, apart) = isolated::set_apart(banded.as_deref(), few, &mut keys, run, made_by, base);
     let t = candidates.tables();
     let mut pairs =
         candidate_pairs_after(&keys, t, base, (history, few.as_ref(), &unmatched), ceiling)?;

@@ -284,16 +284,19 @@ pub(crate) fn band_prints(
 /// in a table is a stored document's only if that one holds the shingles of
 /// the band's slots (the argument [`few_stored`] rests on): their keys would
 /// find nothing, and are not looked up (20,000 new one-line records made 2.56
-/// million look-ups). Empty (none such) when the index does not say.
+/// million look-ups). Empty (none such) when the index does not say. With
+/// them, those of the prints looked up (of every such document's shingles)
+/// that a document with band records may hold (`None` when none were looked
+/// up, or the index does not say).
 pub(crate) fn unmatched_in_index(
     history: &dyn Prior,
     keys: &[&[u64]],
     sketches: &[DocSketch],
     candidates: &Candidates,
     few: Option<&[(u32, Vec<u64>)]>,
-) -> Vec<bool> {
+) -> (Vec<bool>, Option<Vec<u32>>) {
     if !matches!(candidates, Candidates::Minhash { .. }) {
-        return Vec::new();
+        return (Vec::new(), None);
     }
     let mut few_held: Vec<u64> = few
         .unwrap_or_default()
@@ -308,14 +311,14 @@ pub(crate) fn unmatched_in_index(
         .flat_map(|d| sketches[d].shingles.iter().map(|&h| shingle_print(h)))
         .collect();
     if prints.is_empty() {
-        return Vec::new();
+        return (Vec::new(), None);
     }
     prints.par_sort_unstable();
     prints.dedup();
     let Some(held) = history.banded_prints(&prints) else {
-        return Vec::new();
+        return (Vec::new(), None);
     };
-    (0..keys.len())
+    let unmatched = (0..keys.len())
         .into_par_iter()
         .map(|d| {
             d < sketches.len()
@@ -325,7 +328,8 @@ pub(crate) fn unmatched_in_index(
                         && few_held.binary_search(&(h & !HEAD)).is_err()
                 })
         })
-        .collect()
+        .collect();
+    (unmatched, Some(held))
 }
 
 /// `keys` with those of the documents in no pair left out (empty): those

@@ -24,16 +24,18 @@
 use super::few::FEW;
 use super::{Candidates, DocSketch, HEAD, HEAD_SHINGLES};
 use crate::index::{bucket_pairs, trim_buckets, FewStored};
-use crate::prior::Prior;
 use rayon::prelude::*;
 
 /// The classes of [`isolated`] set apart from `few` and `keys` (their
 /// documents' keys emptied: they leave the walk over the tables), with the
-/// pairs they give, for [`super::cluster_after`]. Nothing is set apart when
-/// the index does not say which shingles its documents with band records may
-/// hold.
+/// pairs they give, for [`super::cluster_after`]. `banded` are the prints of
+/// the run's short documents' shingles that a stored document with band
+/// records may hold ([`super::few::unmatched_in_index`] looked them up): a
+/// class's set is a short document's of the run, so its prints are among
+/// them. Nothing is set apart without them (the index does not say, or the
+/// run has no short document).
 pub(crate) fn set_apart<'a>(
-    history: Option<&dyn Prior>,
+    banded: Option<&[u32]>,
     few: Option<FewStored<'a>>,
     keys: &mut [&[u64]],
     (sketches, unmatched): (&[DocSketch], &[bool]),
@@ -41,26 +43,16 @@ pub(crate) fn set_apart<'a>(
     base: usize,
 ) -> (Option<FewStored<'a>>, Vec<(u32, u32)>) {
     let tables = candidates.tables();
-    let (Some(history), Some(few)) = (history, few) else {
+    let Some(few) = few else {
         return (None, Vec::new());
     };
-    if few.docs.is_empty() {
-        return (Some(few), Vec::new());
-    }
-    let mut prints: Vec<u32> = few
-        .docs
-        .iter()
-        .flat_map(|(_, set)| set.iter().map(|&s| super::few::shingle_print(s)))
-        .collect();
-    prints.par_sort_unstable();
-    prints.dedup();
-    let Some(banded) = history.banded_prints(&prints) else {
+    let Some(banded) = banded.filter(|_| !few.docs.is_empty()) else {
         return (Some(few), Vec::new());
     };
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
     let found = isolated(
         &few.docs,
-        (&few.holders, &banded),
+        (&few.holders, banded),
         (keys, unmatched),
         sketches,
         (tables, base),
