@@ -135,16 +135,7 @@ impl<'a> Builder<'a> {
         }
         let (doc, block) = self.analysis.block(global);
         let (span, lines) = (block.span.clone(), [block.first_line, block.last_line]);
-        let corpus = self.corpus;
-        if self.char_indexes.len() >= 64 && !self.char_indexes.contains_key(&doc) {
-            // Only a few documents' texts are held: the one at hand and the
-            // first copies it points to.
-            self.char_indexes.clear();
-        }
-        let index = self
-            .char_indexes
-            .entry(doc)
-            .or_insert_with(|| CharIndex::new(corpus.text(&corpus.documents[doc])));
+        let index = self.char_index(doc);
         let chars = [index.chars_before(span.start), index.chars_before(span.end)];
         Place {
             document: self.doc_ref(self.analysis.base_docs + doc),
@@ -152,6 +143,26 @@ impl<'a> Builder<'a> {
             chars,
             lines,
         }
+    }
+
+    /// This chunk's document `doc`: its text (a JSON Lines record's decoded
+    /// once, not for each block of it: 1,000 previews of a record of 10 MB
+    /// took 13 s) and where its characters are.
+    fn char_index(&mut self, doc: usize) -> &CharIndex<'a> {
+        let corpus = self.corpus;
+        if self.char_indexes.len() >= 64 && !self.char_indexes.contains_key(&doc) {
+            // Only a few documents' texts are held: the one at hand and the
+            // first copies it points to.
+            self.char_indexes.clear();
+        }
+        self.char_indexes
+            .entry(doc)
+            .or_insert_with(|| CharIndex::new(corpus.text(&corpus.documents[doc])))
+    }
+
+    /// The content of this chunk's block `block` of document `doc`.
+    pub(super) fn content(&mut self, doc: usize, block: &crate::segment::Block) -> &str {
+        &self.char_index(doc).text[block.content.clone()]
     }
 
     pub(super) fn removal(&mut self, pair: &Pair) -> Removal {
@@ -166,8 +177,8 @@ impl<'a> Builder<'a> {
             removed: self.analysis.is_dropped(pair.block),
             preview: (self.preview > 0).then(|| {
                 let (doc, block) = self.analysis.block(pair.block);
-                let text = self.corpus.text(&self.corpus.documents[doc]);
-                preview_chars(&text[block.content.clone()], self.preview)
+                let n = self.preview;
+                preview_chars(self.content(doc, block), n)
             }),
         }
     }
@@ -261,14 +272,14 @@ pub fn ratio(part: usize, whole: usize) -> f64 {
 /// no text) that of this chunk's copy `block`.
 pub(super) fn preview_of(
     earlier: &dyn Texts,
-    b: &Builder<'_>,
+    b: &mut Builder<'_>,
     source: usize,
     block: usize,
 ) -> String {
     let analysis = b.analysis;
     if !analysis.stored(source) {
         let (doc, blk) = analysis.block(source);
-        return preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()]);
+        return preview(b.content(doc, blk));
     }
     if let Some(stored) = b.look(|h| h.block(source)) {
         if let Some(doc) = (stored.doc as usize).checked_sub(analysis.indexed_docs) {
@@ -283,7 +294,7 @@ pub(super) fn preview_of(
         }
     }
     let (doc, blk) = analysis.block(block);
-    preview(&b.corpus.text(&b.corpus.documents[doc])[blk.content.clone()])
+    preview(b.content(doc, blk))
 }
 
 /// Builds the report of a finished analysis.
@@ -670,7 +681,12 @@ impl Accumulator {
                 self.removed_block_bytes += report.removed_bytes;
                 match &mut self.spool {
                     Some(spool) => {
-                        if let Err(e) = spool.push(&report) {
+                        // Written as it is serialized: a document of 400,000
+                        // repeated lines has an entry of 200 MB, held once.
+                        let written = spool.push_streamed(|out| {
+                            serde_json::to_writer(out, &report).map_err(std::io::Error::from)
+                        });
+                        if let Err(e) = written {
                             self.spool_error.get_or_insert(e);
                         }
                     }
