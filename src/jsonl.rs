@@ -98,6 +98,13 @@ fn scan_value(line: &[u8], start: usize) -> usize {
 /// anything else. The length of [`unescape`]'s result, without making it.
 #[must_use]
 pub fn decoded_len(raw: &str) -> Option<usize> {
+    decoded_len_and_lines(raw).map(|(len, _)| len)
+}
+
+/// [`decoded_len`], and the lines and paragraphs of the value ([`Lines`]
+/// of the decoded text, escaped line breaks included).
+#[must_use]
+pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
     let bytes = raw.as_bytes();
     if bytes.len() < 2 || bytes[0] != b'"' || bytes[bytes.len() - 1] != b'"' {
         return None;
@@ -110,14 +117,22 @@ pub fn decoded_len(raw: &str) -> Option<usize> {
         }
         u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
     };
-    let (mut len, mut i) = (0, 0);
+    let (mut len, mut i, mut lines) = (0, 0, Lines::default());
     while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
         len += at;
         i += at;
+        if at > 0 {
+            lines.text();
+        }
         match *body.get(i + 1)? {
             b'u' => {
                 let code = hex(i + 2)?;
                 i += 6;
+                match code {
+                    0x0A => lines.feed(),
+                    0x0D => lines.carriage_return(),
+                    _ => lines.text(),
+                }
                 if (0xD800..0xDC00).contains(&code) {
                     if body.get(i..i + 2)? != b"\\u" {
                         return None;
@@ -131,14 +146,127 @@ pub fn decoded_len(raw: &str) -> Option<usize> {
                     len += char::from_u32(code)?.len_utf8();
                 }
             }
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+            b'n' => {
+                lines.feed();
+                len += 1;
+                i += 2;
+            }
+            b'r' => {
+                lines.carriage_return();
+                len += 1;
+                i += 2;
+            }
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b't' => {
+                lines.text();
                 len += 1;
                 i += 2;
             }
             _ => return None,
         }
     }
-    Some(len + body.len() - i)
+    if body.len() > i {
+        lines.text();
+    }
+    lines.finish();
+    Some((len + body.len() - i, lines))
+}
+
+/// The lines of a text (ended by `\n`, `\r\n` or a lone `\r`, or by its
+/// end), blank ones not counted, and its paragraphs: about the blocks the
+/// segmenter makes of it, by which a run's chunks count a text of many
+/// short lines (its blocks cost more than their bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lines {
+    /// Lines with text.
+    pub lines: usize,
+    /// Runs of lines with text between blank lines.
+    pub paragraphs: usize,
+    /// The current line has text.
+    text: bool,
+    /// Some line had text.
+    seen: bool,
+    /// A blank line came after text.
+    blank: bool,
+    /// The last character was a carriage return (a line feed after it ends
+    /// the same line).
+    after_return: bool,
+}
+
+impl Lines {
+    /// Counts the lines of `text`.
+    #[must_use]
+    pub fn of(text: &[u8]) -> Lines {
+        let mut lines = Lines::default();
+        let mut line_start = 0;
+        for at in memchr::memchr2_iter(b'\n', b'\r', text) {
+            if at > line_start {
+                lines.text();
+            }
+            if text[at] == b'\n' {
+                lines.feed();
+            } else {
+                lines.carriage_return();
+            }
+            line_start = at + 1;
+        }
+        if text.len() > line_start {
+            lines.text();
+        }
+        lines.finish();
+        lines
+    }
+
+    fn text(&mut self) {
+        self.after_return = false;
+        if !self.text {
+            self.text = true;
+            self.paragraphs += usize::from(self.blank || !self.seen);
+            self.seen = true;
+            self.blank = false;
+        }
+    }
+
+    /// Ends the text: its last line counts though no break ends it.
+    fn finish(&mut self) {
+        if self.text {
+            self.lines += 1;
+            self.text = false;
+        }
+    }
+
+    fn end_line(&mut self) {
+        if self.text {
+            self.lines += 1;
+            self.text = false;
+        } else if self.seen {
+            self.blank = true;
+        }
+    }
+
+    fn feed(&mut self) {
+        if !std::mem::take(&mut self.after_return) {
+            self.end_line();
+        }
+    }
+
+    fn carriage_return(&mut self) {
+        self.end_line();
+        self.after_return = true;
+    }
+
+    /// About the blocks `mode` makes of the text: its lines or paragraphs.
+    /// (As a `u32`, the largest one for more.)
+    #[must_use]
+    pub fn blocks(&self, mode: crate::config::BlockMode) -> u32 {
+        use crate::config::BlockMode;
+        let blocks = match mode {
+            BlockMode::Lines => self.lines,
+            BlockMode::Paragraphs => self.paragraphs,
+            BlockMode::Auto if self.paragraphs > 1 => self.paragraphs,
+            BlockMode::Auto => self.lines,
+        };
+        u32::try_from(blocks).unwrap_or(u32::MAX)
+    }
 }
 
 /// The value of a JSON string literal `raw` (quotes included) that is known
@@ -286,6 +414,8 @@ fn time(text: &str) -> Option<jiff::Timestamp> {
 pub struct Parsed {
     /// Bytes of the decoded text field.
     pub text_len: usize,
+    /// The decoded text field's lines and paragraphs.
+    pub text_lines: Lines,
     /// The id field as a string (a non-string id is shown as its JSON), if present.
     pub id: Option<String>,
     /// Byte range of the id field's raw JSON value within the line.
@@ -383,10 +513,10 @@ pub fn parse_with(
     let raw = &line[text_value.clone()];
     // Only measured here (it is decoded when used); serde_json looks at what
     // is not a plain, valid string, to say what is wrong with it.
-    let text_len = match decoded_len(raw) {
-        Some(len) => len,
+    let (text_len, text_lines) = match decoded_len_and_lines(raw) {
+        Some(measured) => measured,
         None => match serde_json::from_str::<serde_json::Value>(raw) {
-            Ok(serde_json::Value::String(s)) => s.len(),
+            Ok(serde_json::Value::String(s)) => (s.len(), Lines::of(s.as_bytes())),
             Ok(other) => {
                 return Err(format!(
                     "field {text_field:?} is {}, not a string",
@@ -404,6 +534,7 @@ pub fn parse_with(
     });
     Ok(Parsed {
         text_len,
+        text_lines,
         id: id.flatten(),
         id_value,
         text_value,
@@ -544,6 +675,44 @@ mod tests {
         ] {
             assert_eq!(decoded_len(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn lines_are_counted_alike_in_a_json_string_and_in_text() {
+        use crate::config::BlockMode;
+        // (text, lines with text, paragraphs)
+        for (text, lines, paragraphs) in [
+            ("", 0, 0),
+            ("\n\r\n", 0, 0),
+            ("one line", 1, 1),
+            ("one line\n", 1, 1),
+            ("a\nb\nc", 3, 1),
+            ("a\r\nb\r\n", 2, 1),
+            ("a\rb\rc\r", 3, 1),
+            ("\n\na\nb\n\n\nc\n\r\nd", 4, 3),
+            ("a\r\n\r\nb\r\n\r\nc", 3, 3),
+            ("\t\n \n", 2, 1),
+        ] {
+            let counted = Lines::of(text.as_bytes());
+            assert_eq!(
+                (counted.lines, counted.paragraphs),
+                (lines, paragraphs),
+                "{text:?}"
+            );
+            let raw = serde_json::to_string(text).unwrap();
+            assert_eq!(
+                decoded_len_and_lines(&raw),
+                Some((text.len(), counted)),
+                "{raw}"
+            );
+            let auto = if paragraphs > 1 { paragraphs } else { lines };
+            assert_eq!(counted.blocks(BlockMode::Auto) as usize, auto);
+            assert_eq!(counted.blocks(BlockMode::Lines) as usize, lines);
+        }
+        // Breaks written as \u escapes, and a surrogate pair on a line.
+        let raw = r#""a\u000a\u000d\u000ab\u000A\ud83d\ude00\n""#;
+        let (len, lines) = decoded_len_and_lines(raw).unwrap();
+        assert_eq!((len, lines.lines, lines.paragraphs), (11, 3, 2));
     }
 
     #[test]

@@ -392,6 +392,17 @@ pub(crate) fn analyze_chunk(
     let with_blocks = config.level != Level::Docs;
     let candidates = with_docs.then(|| Candidates::new(config));
     let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text_len(d)).sum();
+    // A run of one chunk under a ceiling whose documents have more blocks
+    // than it can hold (a text of 800,000 short lines, counted to fit by its
+    // bytes and lines: its blocks' report entries took 610 MB at
+    // `--memory-limit 512M`) is made in chunks at once, where each document
+    // is counted by its blocks.
+    if let Some(ceiling) = ceiling {
+        let blocks: usize = corpus.documents.iter().map(|d| d.blocks as usize).sum();
+        if ceiling.passed_with(blocks.saturating_mul(crate::memory::BLOCK_MEMORY)) {
+            return Err(grew_past());
+        }
+    }
     progress.stage("sketching", total_bytes as u64, true);
     // With both levels, blocks are sketched in a second pass, once the
     // document level has run: the documents' shingle sets are gone by then

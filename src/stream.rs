@@ -494,17 +494,8 @@ impl<'c> Stream<'c> {
             };
             let index = self.seen.sources.len();
             if source.format == Format::Text {
-                if source.data.len() > self.max_document {
-                    return Err(Error::TooLarge {
-                        path: input::display_path(&source.input),
-                        message: format!(
-                            "one document of {} bytes of text, more than one chunk of this run holds ({} bytes); raise --memory-limit or split it",
-                            source.data.len(),
-                            self.max_document
-                        ),
-                    });
-                }
                 let (docs, _) = input::documents(&source, self.config)?;
+                self.refuse_too_large(&source, &docs)?;
                 self.push_documents(index, docs);
                 self.seen.sources.push(Arc::new(source));
             } else {
@@ -605,6 +596,7 @@ impl<'c> Stream<'c> {
                 let source =
                     input::checked_source(input, data, Format::Text, self.config, Some(&self.dir))?;
                 let (docs, _) = input::documents(&source, self.config)?;
+                self.refuse_too_large(&source, &docs)?;
                 let index = self.seen.sources.len();
                 self.push_documents(index, docs);
                 self.seen.sources.push(Arc::new(source));
@@ -806,18 +798,11 @@ impl<'c> Stream<'c> {
     /// Locates the records of `range` of the open source, which starts and
     /// ends a line, and lets its pages go.
     fn locate(&mut self, source: &Source, range: Range<usize>) -> Result<()> {
+        let lines_before = self.open.as_ref().expect("a source is open").lines;
+        let (docs, bad, lines) =
+            input::records_in(source, self.config, range.clone(), lines_before)?;
+        self.refuse_too_large(source, &docs)?;
         let open = self.open.as_mut().expect("a source is open");
-        let (docs, bad, lines) = input::records_in(source, self.config, range.clone(), open.lines)?;
-        if let Some(big) = docs.iter().find(|d| d.len > self.max_document) {
-            return Err(Error::Record {
-                path: input::display_path(&source.input),
-                line: big.record.as_ref().map_or(0, input::Record::line),
-                message: format!(
-                    "too large: a text of {} bytes, more than one chunk of this run holds ({} bytes); raise --memory-limit or split it",
-                    big.len, self.max_document
-                ),
-            });
-        }
         open.lines += lines;
         open.located = range.end;
         if open.spooling.is_none() {
@@ -859,6 +844,42 @@ impl<'c> Stream<'c> {
             .extend(places, spooled)
             .map_err(|e| Error::io(&self.dir, e))?;
         Ok(())
+    }
+
+    /// Refuses the first of `docs` (read from `source`) whose text costs
+    /// more than one chunk holds: by its bytes, or by its lines when they
+    /// cost more ([`cost::text_cost`]).
+    fn refuse_too_large(&self, source: &Source, docs: &[Document]) -> Result<()> {
+        let Some(big) = docs.iter().find(|d| cost::too_large(d, self.max_document)) else {
+            return Ok(());
+        };
+        let lines = if big.len > self.max_document {
+            String::new()
+        } else {
+            format!(
+                " in about {} blocks (a block counts as {} bytes with its report entry)",
+                big.blocks,
+                cost::BLOCK_COST
+            )
+        };
+        let len = big.len;
+        let holds = self.max_document;
+        let path = input::display_path(&source.input);
+        Err(match &big.record {
+            None => Error::TooLarge {
+                path,
+                message: format!(
+                    "one document of {len} bytes of text{lines}, more than one chunk of this run holds ({holds} bytes); raise --memory-limit or split it"
+                ),
+            },
+            Some(record) => Error::Record {
+                path,
+                line: record.line(),
+                message: format!(
+                    "too large: a text of {len} bytes{lines}, more than one chunk of this run holds ({holds} bytes); raise --memory-limit or split it"
+                ),
+            },
+        })
     }
 
     fn push_documents(&mut self, source: usize, mut docs: Vec<Document>) {

@@ -126,3 +126,71 @@ fn chunks_are_cut_for_the_keys_documents_have() {
         "peak resident set {kib} KiB at --memory-limit 16M (the limit and 64 MiB allowed)"
     );
 }
+
+/// A text of many short lines: each line is a block, and each block that
+/// repeats an earlier one has a report entry, a kilobyte or two of memory for
+/// a few bytes of text. Counted by its bytes alone, one text file of 150,000
+/// lines of `a b c` (900 KB) fitted a chunk at `--memory-limit 16M` and
+/// peaked near 200 MB (482 MB for 400,000 lines at 64M: session 29's hostile
+/// pass). A document is now counted by its blocks as well: refused by name
+/// when one chunk cannot hold them, and read whole under a limit that can.
+#[test]
+fn texts_of_many_short_lines_stay_within_the_limit_or_are_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = "a b c\n".repeat(150_000);
+    std::fs::write(d.join("lines.txt"), &text).unwrap();
+    let record = serde_json::json!({"id": "many", "text": text});
+    std::fs::write(
+        d.join("lines.jsonl"),
+        format!("{{\"id\":\"one\",\"text\":\"a b c\"}}\n{record}\n"),
+    )
+    .unwrap();
+    for (name, at) in [
+        ("lines.txt", "lines.txt: "),
+        ("lines.jsonl", "lines.jsonl:2: "),
+    ] {
+        let args = [
+            "scan",
+            "--json",
+            "--memory-limit",
+            "16M",
+            "--tmp-dir",
+            ".",
+            name,
+        ];
+        let (code, kib) = run_measured(d, &args);
+        assert!(code == 0 || code == 2, "{name}: exit {code}");
+        assert!(
+            kib < 80 << 10,
+            "{name}: peak resident set {kib} KiB at --memory-limit 16M (the limit and 64 MiB allowed)"
+        );
+        let out = crate::util::run(d, &args);
+        assert_eq!(out.code, 2, "{name}: {out:?}");
+        assert!(
+            out.stderr.contains(at) && out.stderr.contains("about 150000 blocks"),
+            "{name}: {out:?}"
+        );
+        // Under a limit that holds it, the same output as without one.
+        let whole = crate::util::run(d, &["clean", "-q", name, "-o", "whole.out"]);
+        assert_eq!(whole.code, 0, "{whole:?}");
+        let limited = crate::util::run(
+            d,
+            &[
+                "clean",
+                "-q",
+                "--memory-limit",
+                "1G",
+                name,
+                "-o",
+                "limited.out",
+            ],
+        );
+        assert_eq!(limited.code, 0, "{limited:?}");
+        assert_eq!(
+            std::fs::read(d.join("whole.out")).unwrap(),
+            std::fs::read(d.join("limited.out")).unwrap(),
+            "{name}"
+        );
+    }
+}

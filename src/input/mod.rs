@@ -261,6 +261,9 @@ pub struct Document {
     pub record: Option<Record>,
     /// Bytes of the (decoded) text.
     pub len: usize,
+    /// About the blocks of its text (`jsonl::Lines::blocks`), which a chunk
+    /// counts it by when they cost more than its text.
+    pub blocks: u32,
 }
 
 impl Document {
@@ -286,6 +289,7 @@ impl Document {
             source,
             record: None,
             len,
+            blocks: 0,
         }
     }
 }
@@ -453,6 +457,7 @@ impl Corpus {
                 source: corpus.sources.len(),
                 record: None,
                 len: bytes.len(),
+                blocks: crate::jsonl::Lines::of(&bytes).blocks(crate::config::BlockMode::Lines),
             });
             corpus.sources.push(Arc::new(Source {
                 input: InputPath {
@@ -686,6 +691,7 @@ pub(crate) fn documents(source: &Source, config: &Config) -> Result<(Vec<Documen
             source: 0,
             record: None,
             len: source.data.len(),
+            blocks: crate::jsonl::Lines::of(&source.data).blocks(config.blocks),
         };
         return Ok((vec![doc], Vec::new()));
     }
@@ -776,6 +782,7 @@ pub(crate) fn records_in(
                 keep: parsed.keep.map(Box::new),
             }),
             len: parsed.text_len,
+            blocks: parsed.text_lines.blocks(config.blocks),
         }))
     };
     // Each piece's documents and skipped records; without `--on-error skip`

@@ -45,11 +45,33 @@ pub fn document_cost(config: &Config) -> usize {
     DOCUMENT_COST + more.div_ceil(MEMORY_PER_TEXT_BYTE)
 }
 
-/// The bytes a document counts as in a chunk: its text's, its id's (800 KB
-/// ids, a careless `--id-field` or a hostile file, made chunks of 300 such
-/// records at `--memory-limit 64M` hold 240 MB of them) and `document_cost`.
-pub fn chunk_cost(doc: &Document, document_cost: usize) -> usize {
+/// What each block of a document past its first costs a chunk at least, in
+/// bytes of text ([`crate::memory::BLOCK_MEMORY`] of memory).
+pub const BLOCK_COST: usize = crate::memory::BLOCK_MEMORY / MEMORY_PER_TEXT_BYTE;
+
+/// Blocks that a document is never refused for: their memory (16 MiB) is
+/// within what every run is allowed past its limit.
+const FEW_BLOCKS: usize = (16 << 20) / crate::memory::BLOCK_MEMORY;
+
+/// Whether one chunk of `max` bytes of text cannot hold `doc`: its text is
+/// longer, or its blocks, more than a few, cost more.
+pub fn too_large(doc: &Document, max: usize) -> bool {
+    doc.len > max || (doc.blocks as usize > FEW_BLOCKS && text_cost(doc) > max)
+}
+
+/// The bytes of text a document counts as: its text's, or [`BLOCK_COST`]
+/// for each of its blocks when that is more (a text of short lines).
+pub fn text_cost(doc: &Document) -> usize {
     doc.len
+        .max((doc.blocks as usize).saturating_mul(BLOCK_COST))
+}
+
+/// The bytes a document counts as in a chunk: its text's ([`text_cost`]),
+/// its id's (800 KB ids, a careless `--id-field` or a hostile file, made
+/// chunks of 300 such records at `--memory-limit 64M` hold 240 MB of them)
+/// and `document_cost`.
+pub fn chunk_cost(doc: &Document, document_cost: usize) -> usize {
+    text_cost(doc)
         .saturating_add(doc.id_bytes())
         .saturating_add(document_cost)
 }
