@@ -10,6 +10,7 @@
 //! ids are the representatives' document indexes, so they do not change from
 //! run to run; which member is kept follows `--keep`, ties going to the earliest.
 
+mod after;
 mod copies;
 pub(crate) mod few;
 mod isolated;
@@ -18,10 +19,11 @@ mod recent;
 
 use crate::config::{Config, Keep, Measure, Method};
 use crate::index::lsh::Banding;
-use crate::index::{candidate_pairs_after, permuted};
+use crate::index::permuted;
 use crate::jsonl::FieldValue;
 use crate::prior::Prior;
 use crate::sketch::{minhash, simhash};
+pub use after::{cluster_after, RunDocs};
 pub(crate) use copies::Copies;
 use recent::Recent;
 
@@ -525,48 +527,6 @@ pub fn cluster(
     let keys: Vec<&[u64]> = sketches.iter().map(|s| s.keys.as_slice()).collect();
     let pairs = crate::index::candidate_pairs(&keys, candidates.tables());
     cluster_pairs(pairs, sketches, config, sizes, keep_values, None)
-}
-
-/// [`cluster`] after the documents of an index, which come first: document
-/// ids in clusters are then global (the index's documents, then these), while
-/// `cluster_of` and `dropped` are indexed by this run's documents. A cluster
-/// whose representative is in the index keeps it: it was kept by an earlier run.
-/// `keys` are each document's band keys (an exact copy's are its original's,
-/// which it does not hold); they are freed before the pairs are verified.
-/// `alone` marks the documents that share no shingle with another of the
-/// run: their keys are left out unless the index may hold them.
-/// `None` when memory passes `ceiling` ([`crate::memory::Ceiling`]).
-#[must_use]
-pub fn cluster_after(
-    keys: Vec<&[u64]>,
-    (sketches, alone): (&[DocSketch], &[bool]),
-    candidates: &Candidates,
-    config: &Config,
-    sizes: &[usize],
-    keep_values: &[Option<FieldValue>],
-    (history, ceiling): (Option<&dyn Prior>, Option<crate::memory::Ceiling>),
-) -> Option<DocLevel> {
-    let base = history.map_or(0, Prior::documents);
-    let stored = history.and_then(|h| few::few_stored(h, sketches));
-    let few = stored
-        .as_deref()
-        .map(|docs| few::few_buckets(docs, sketches, candidates, config.seed));
-    let (unmatched, banded) = history
-        .map(|h| few::unmatched_in_index(h, &keys, sketches, candidates, stored.as_deref()))
-        .map_or((None, None), |(u, b)| (Some(u), b));
-    let mut keys = few::left_out(keys, alone, unmatched.as_deref());
-    let unmatched = unmatched.unwrap_or_default();
-    let (run, made_by) = ((sketches, &unmatched[..]), (candidates, config.seed));
-    let (few, apart) = isolated::set_apart(banded.as_deref(), few, &mut keys, run, made_by, base);
-    let t = candidates.tables();
-    let mut pairs =
-        candidate_pairs_after(&keys, t, base, (history, few.as_ref(), &unmatched), ceiling)?;
-    pairs.extend(apart);
-    drop(few);
-    drop(stored);
-    drop(keys);
-    let level = cluster_pairs(pairs, sketches, config, sizes, keep_values, history);
-    Some(level)
 }
 
 /// [`cluster_after`] from its candidate pairs (`candidate_pairs_after` of the

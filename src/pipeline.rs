@@ -1,14 +1,16 @@
 //! The only place where stages meet: segment and sketch every document in
 //! parallel, detect repeats in input order, decide runs in parallel.
 
-use crate::cluster::few::{alone_in_run, few_shingles, keeps_words, keys_of_few, single_shingle};
+use crate::cluster::few::{
+    alone_in_run, defers_keys, few_shingles, keeps_words, keys_of_few, single_shingle,
+};
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
 use crate::input::Corpus;
-use crate::prior::{ExactRecord, Prior};
+use crate::prior::Prior;
 use crate::progress::{Batched, Progress, Silent};
 use crate::segment::{Block, Blocks};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
@@ -18,6 +20,7 @@ use second::{block_sketches, sketch_piece};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
+pub use stored::StoredItems;
 
 /// Everything the block engine found, indexed by document and by global block
 /// index (blocks numbered in input order across all documents).
@@ -68,36 +71,6 @@ pub struct Analysis {
     pub timings: Timings,
     /// What an index update needs of this run, when asked for.
     pub added: Option<StoredItems>,
-}
-
-/// What the sketch stages found that an index update stores, kept past the
-/// point where a plain run frees it.
-#[derive(Default)]
-pub struct StoredItems {
-    /// Per document: its band or table keys (empty without the document
-    /// level, and for an exact copy of an earlier document, whose keys are
-    /// its original's: see `keys_of`).
-    pub doc_keys: Vec<Vec<u64>>,
-    /// Per document: the document whose keys are its own (itself but for
-    /// exact copies).
-    pub keys_of: Vec<usize>,
-    /// Per document: its shingles, when it is a representative.
-    pub doc_shingles: Vec<Option<Vec<u64>>>,
-    /// Per document whose keys are its own: its shingles (marks cleared),
-    /// when it has few and they give back its band keys exactly
-    /// (`cluster::few::few_set`); empty otherwise. Stored instead
-    /// of its band records.
-    pub few_sets: Vec<Vec<u64>>,
-    /// The prints of the shingles of the documents whose band records are
-    /// stored (keys of their own, no few set), when the method is MinHash
-    /// (`cluster::few::shingle_print`; the index's `banded_shingles`).
-    pub band_prints: Option<Vec<u32>>,
-    /// Shingles of the blocks that were indexed as first copies (others empty).
-    pub block_shingles: Vec<Vec<u64>>,
-    /// Exact keys this run added.
-    pub exact: Vec<ExactRecord>,
-    /// Postings this run added.
-    pub postings: Vec<(u32, u32)>,
 }
 
 /// Wall time of the engine's stages.
@@ -257,7 +230,12 @@ fn sketch_document(
     config: &Config,
     candidates: Option<&Candidates>,
     mut block_ngrams: Option<&mut Hll>,
-    (words, keep_words, (hashes, bytes), known): (&mut Vec<u64>, bool, Scratch<'_>, Known<'_>),
+    (words, (keep_words, defer), (hashes, bytes), known): (
+        &mut Vec<u64>,
+        (bool, bool),
+        Scratch<'_>,
+        Known<'_>,
+    ),
     (part, progress, lonely): (&mut PartBlocks, &mut Batched<'_>, Option<&Lonely>),
 ) -> DocSketch {
     let with_blocks = config.level != Level::Docs;
@@ -333,6 +311,13 @@ fn sketch_document(
                 // up in every earlier chunk's segments and wrote 128 keys a
                 // one-line record.
                 c.sketch_single(shingles[0], config.seed)
+            } else if defer && few_shingles(own, c, config) {
+                // Its keys are made by the document level if its walk over
+                // the tables takes it (see `defers_keys`).
+                DocSketch {
+                    shingles: crate::cluster::positioned_set(shingles),
+                    keys: Vec::new(),
+                }
             } else {
                 c.sketch(shingles, config.seed)
             }
@@ -410,6 +395,7 @@ pub(crate) fn analyze_chunk(
     // sketches are never held at once.
     let two_passes = with_docs && with_blocks;
     let keep_words = keeps_words(config.level, hist.is_some(), added.is_some());
+    let defer = defers_keys(keep_words, added.is_some(), hist.is_some());
     // With two passes, the block index is sized from the distinct word
     // n-grams of long enough blocks, counted here: the blocks' shingles are
     // made later, while earlier blocks are being decided.
@@ -492,7 +478,7 @@ pub(crate) fn analyze_chunk(
                     hll.as_mut(),
                     (
                         &mut words,
-                        keep_words,
+                        (keep_words, defer),
                         (&mut hashes, &mut bytes),
                         &mut known,
                     ),
@@ -722,9 +708,17 @@ pub(crate) fn analyze_chunk(
                 let keys = (0..n)
                     .map(|d| doc_sketches[keys_of[d]].keys.as_slice())
                     .collect();
+                // The originals sketched without their keys (see `defers_keys`):
+                // every other with shingles has keys.
+                let deferred: Vec<bool> = (0..n)
+                    .map(|d| {
+                        let s = &doc_sketches[d];
+                        defer && keys_of[d] == d && s.keys.is_empty() && !s.shingles.is_empty()
+                    })
+                    .collect();
                 let (sizes, keep_values) = (sizes(), keep_values());
                 let prior = (hist, ceiling);
-                let run = (&doc_sketches[..], &alone[..]);
+                let run = (&doc_sketches[..], &alone[..], (&keys_of[..], &deferred[..]));
                 cluster_after(keys, run, c, config, &sizes, &keep_values, prior)
                     .ok_or_else(grew_past)?
             }
@@ -998,6 +992,7 @@ pub(crate) fn block_clusters(
 
 mod second;
 mod stage;
+mod stored;
 #[cfg(test)]
 mod tests;
 

@@ -287,10 +287,11 @@ pub(crate) fn band_prints(
 /// million look-ups). Empty (none such) when the index does not say. With
 /// them, those of the prints looked up (of every such document's shingles)
 /// that a document with band records may hold (`None` when none were looked
-/// up, or the index does not say).
+/// up, or the index does not say). A document has keys when `keys` has
+/// some or they are `pending` (see [`keys_of_pending`]).
 pub(crate) fn unmatched_in_index(
     history: &dyn Prior,
-    keys: &[&[u64]],
+    (keys, pending): (&[&[u64]], &[bool]),
     sketches: &[DocSketch],
     candidates: &Candidates,
     few: Option<&[(u32, Vec<u64>)]>,
@@ -305,7 +306,8 @@ pub(crate) fn unmatched_in_index(
         .collect();
     few_held.sort_unstable();
     few_held.dedup();
-    let short = |d: usize| !keys[d].is_empty() && (1..=FEW).contains(&sketches[d].shingles.len());
+    let keyed = |d: usize| !keys[d].is_empty() || pending.get(d).copied().unwrap_or(false);
+    let short = |d: usize| keyed(d) && (1..=FEW).contains(&sketches[d].shingles.len());
     let mut prints: Vec<u32> = (0..keys.len().min(sketches.len()))
         .filter(|&d| short(d))
         .flat_map(|d| sketches[d].shingles.iter().map(|&h| shingle_print(h)))
@@ -335,9 +337,11 @@ pub(crate) fn unmatched_in_index(
 /// `keys` with those of the documents in no pair left out (empty): those
 /// `alone` in the run ([`alone_in_run`]) that no look-up in the index can
 /// find (`unmatched`, see [`unmatched_in_index`]; every one of them when
-/// there is no index, `None`).
+/// there is no index, `None`). Those left out are cleared in `pending`
+/// (their keys need not be made).
 pub(crate) fn left_out<'k>(
     keys: Vec<&'k [u64]>,
+    pending: &mut [bool],
     alone: &[bool],
     unmatched: Option<&[bool]>,
 ) -> Vec<&'k [u64]> {
@@ -346,12 +350,70 @@ pub(crate) fn left_out<'k>(
         .map(|(d, k)| {
             let in_index = unmatched.is_some_and(|u| !u.get(d).copied().unwrap_or(false));
             if alone.get(d).copied().unwrap_or(false) && !in_index {
+                if let Some(p) = pending.get_mut(d) {
+                    *p = false;
+                }
                 &[][..]
             } else {
                 k
             }
         })
         .collect()
+}
+
+/// Whether a run with an index that stores nothing leaves the keys of its
+/// documents of few shingles ([`few_shingles`]) to the document level
+/// (their sketches then hold their shingle sets and no keys): made there
+/// only for those the walk over the tables takes ([`keys_of_pending`]).
+/// Those alone in the run and in the index, and copies of stored records
+/// set apart with them ([`super::isolated`]), need none: 28,000 copies of
+/// indexed six-word records spent a third of their time on signatures and
+/// band keys that were never searched. A run that stores its documents
+/// (an index update, a run in chunks) stores their keys, and makes them as
+/// it sketches.
+pub(crate) fn defers_keys(keeps_words: bool, stores: bool, history: bool) -> bool {
+    !keeps_words && !stores && history
+}
+
+/// The keys of the documents still `pending` (whose keys were left to the
+/// document level, see [`defers_keys`], and that the walk over the tables
+/// takes), made once an original (`keys_of`: an exact copy's are its
+/// original's) from its shingle set, and `keys` with them. A document of
+/// few shingles has at most [`FEW`] of them in text order, no more than
+/// [`super::HEAD_SHINGLES`]: its head keys are of all of them, and its keys
+/// are those of its set, whatever their order and repeats (as
+/// [`keys_of_set`] makes a stored one's).
+pub(crate) fn keys_of_pending<'k>(
+    keys: &mut [&'k [u64]],
+    pending: &[bool],
+    keys_of: &[usize],
+    (made, sketches): (&'k mut Vec<Vec<u64>>, &[DocSketch]),
+    (candidates, seed): (&Candidates, u64),
+) {
+    const _: () = assert!(FEW <= super::HEAD_SHINGLES, "a short set is its own head");
+    let mut wanted: Vec<usize> = (0..keys.len())
+        .filter(|&d| pending[d])
+        .map(|d| keys_of[d])
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    *made = wanted
+        .par_iter()
+        .map(|&d| {
+            let set = sketches[d].shingles.iter().map(|&s| s & !HEAD);
+            candidates.keys_only(set, seed).keys
+        })
+        .collect();
+    let made: &'k [Vec<u64>] = made;
+    for d in 0..keys.len() {
+        if pending[d] {
+            let at = wanted.binary_search(&keys_of[d]).expect("wanted above");
+            keys[d] = &made[at];
+        }
+    }
 }
 
 /// The index's documents of few shingles that may share a bucket with a

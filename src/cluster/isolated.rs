@@ -33,11 +33,12 @@ use rayon::prelude::*;
 /// records may hold ([`super::few::unmatched_in_index`] looked them up): a
 /// class's set is a short document's of the run, so its prints are among
 /// them. Nothing is set apart without them (the index does not say, or the
-/// run has no short document).
+/// run has no short document). `pending` are the documents whose keys are
+/// not made yet (see [`isolated`]); those set apart are cleared in it.
 pub(crate) fn set_apart<'a>(
     banded: Option<&[u32]>,
     few: Option<FewStored<'a>>,
-    keys: &mut [&[u64]],
+    (keys, pending): (&mut [&[u64]], &mut [bool]),
     (sketches, unmatched): (&[DocSketch], &[bool]),
     (candidates, seed): (&Candidates, u64),
     base: usize,
@@ -53,7 +54,7 @@ pub(crate) fn set_apart<'a>(
     let found = isolated(
         &few.docs,
         (&few.holders, banded),
-        (keys, unmatched),
+        (keys, unmatched, pending),
         sketches,
         (tables, base),
         &|set, keys| same_keys(candidates, set, seed, keys),
@@ -61,9 +62,9 @@ pub(crate) fn set_apart<'a>(
     if found.pairs.is_empty() {
         return (Some(few), Vec::new());
     }
-    for (k, apart) in keys.iter_mut().zip(&found.run) {
+    for ((k, pending), apart) in keys.iter_mut().zip(pending.iter_mut()).zip(&found.run) {
         if *apart {
-            *k = &[];
+            (*k, *pending) = (&[], false);
         }
     }
     let docs = few
@@ -92,26 +93,37 @@ pub(crate) struct Isolated {
     pub stored: Vec<bool>,
 }
 
-/// A class: its stored documents (of `docs`) and its documents of the run
-/// (each with its keys' hash), in document order.
-type Class<'a> = (&'a [usize], &'a [(u64, u32)]);
+/// A class: its stored documents (of `docs`) and its documents of the run,
+/// in document order.
+type Class<'a> = (&'a [usize], Vec<u32>);
 
 /// The classes of documents alone in their buckets in every table (see the
 /// module doc), each of one or more stored short documents of one set
 /// (`docs`, ascending by document) and the documents of the run (numbered
-/// from `base`) with the keys that set gives (`same` tells whether a run
-/// document of that set has them). `holders` are (shingle, document of the
-/// run holding it) of the shingles of `docs`, ascending; `banded` the prints
-/// (see [`super::few::shingle_print`]) of those shingles that a stored
-/// document with band records may hold, ascending. `keys` are the run's band
-/// keys as the walk would take them (a document without `tables` keys is in
-/// no class), `unmatched` those the walk looks up nowhere in the index (in no
-/// class either).
-#[allow(clippy::too_many_lines)]
+/// from `base`) with the keys that set gives. `holders` are (shingle,
+/// document of the run holding it) of the shingles of `docs`, ascending;
+/// `banded` the prints (see [`super::few::shingle_print`]) of those shingles
+/// that a stored document with band records may hold, ascending. `keys` are
+/// the run's band keys as the walk would take them (a document without
+/// `tables` keys is in no class), but for the documents `pending`, whose keys
+/// are not made yet and are those [`super::few::keys_of_set`] makes of their
+/// set (documents of at most [`FEW`] shingles in text order: see
+/// [`same_keys`]); `unmatched` those the walk looks up nowhere in the index
+/// (in no class either). `same` tells whether keys of a document of the run
+/// whose set is a stored one are the keys that set gives.
+///
+/// A class's documents of the run are those holding one of its shingles:
+/// a document of the run with its keys holds one of them (each slot of a
+/// signature is the hash of one of the document's shingles, and the
+/// signatures of sets sharing none share no slot's value), and a document
+/// holding one with other keys, or other shingles too, leaves the class to
+/// the walk. A pending document is of a class when its set is the class's,
+/// and leaves it to the walk when its set is a part of it (whose keys may be
+/// the class's or not: they are not made to tell).
 pub(crate) fn isolated(
     docs: &[(u32, Vec<u64>)],
     (holders, banded): (&[(u64, u32)], &[u32]),
-    (keys, unmatched): (&[&[u64]], &[bool]),
+    (keys, unmatched, pending): (&[&[u64]], &[bool], &[bool]),
     sketches: &[DocSketch],
     (tables, base): (usize, u32),
     same: &(dyn Fn(&[u64], &[u64]) -> bool + Sync),
@@ -124,25 +136,7 @@ pub(crate) fn isolated(
     if docs.is_empty() || tables == 0 {
         return out;
     }
-    // (Keys are hashes already: mixed in turn, only to group equal ones.)
-    let hash = |k: &[u64]| {
-        k.iter()
-            .fold(0u64, |h, &x| crate::sketch::mix(h.rotate_left(5) ^ x))
-    };
-    // The documents of the run with keys in every table, by their keys'
-    // hash (equal keys are compared before a document joins a class).
-    let hashes: Vec<u64> = keys
-        .par_iter()
-        .map(|k| if k.len() == tables { hash(k) } else { 0 })
-        .collect();
-    let mut run_by: Vec<(u64, u32)> = (0..keys.len())
-        .filter(|&d| keys[d].len() == tables)
-        .map(|d| {
-            let d32 = u32::try_from(d).expect("fewer than 2^32 documents");
-            (hashes[d], d32)
-        })
-        .collect();
-    run_by.par_sort_unstable();
+    let flag = |of: &[bool], d: usize| of.get(d).copied().unwrap_or(false);
     // The stored documents by their sets (equal sets, equal keys).
     let mut by_set: Vec<usize> = (0..docs.len()).collect();
     by_set.par_sort_unstable_by(|&a, &b| docs[a].1.cmp(&docs[b].1).then(a.cmp(&b)));
@@ -171,37 +165,45 @@ pub(crate) fn isolated(
         .into_par_iter()
         .filter_map(|group| {
             let set = &docs[group[0]].1;
-            // A document of the run of this very set, whose keys are then
-            // the set's (a stored document is in a bucket of the walk only
-            // beside a document of the run holding one of its shingles).
-            let first = holders_of(*set.first()?).map(|h| h.1 as usize).find(|&d| {
-                keys[d].len() == tables
-                    && same_set(&sketches[d].shingles, set)
-                    && same(set, keys[d])
-            })?;
-            let (class_keys, h) = (keys[first], hashes[first]);
-            let at = run_by.partition_point(|&(x, _)| x < h);
-            // (Of one hash, in document order.)
-            let run = &run_by[at..at + run_by[at..].partition_point(|&(x, _)| x == h)];
-            let of_run = |d: u32| run.binary_search_by_key(&d, |&(_, x)| x).is_ok();
             // (A group is in document order: its sets are equal.)
             let in_group = |i: usize| group.binary_search(&i).is_ok();
-            let alone = run.iter().all(|&(_, d)| {
-                let d = d as usize;
-                keys[d] == class_keys
-                    && !unmatched.get(d).copied().unwrap_or(false)
-                    && holds_only(d, set)
-            }) && set.iter().all(|&s| {
-                // Every document of the run holding it is of the class,
-                // every stored short one too, and no stored document with
-                // band records may hold it.
-                holders_of(s).all(|h| of_run(h.1))
-                    && held_by[held_by.partition_point(|h| h.0 < s)..]
-                        .iter()
-                        .take_while(|h| h.0 == s)
-                        .all(|h| in_group(h.1))
+            // Every stored short document holding one of its shingles is
+            // of the class, and no stored document with band records may
+            // hold one.
+            let others = set.iter().all(|&s| {
+                held_by[held_by.partition_point(|h| h.0 < s)..]
+                    .iter()
+                    .take_while(|h| h.0 == s)
+                    .all(|h| in_group(h.1))
                     && banded.binary_search(&print(s)).is_err()
             });
+            if !others {
+                return None;
+            }
+            // The documents of the run holding one of its shingles, in
+            // document order.
+            let mut run: Vec<u32> = set
+                .iter()
+                .flat_map(|&s| holders_of(s).map(|h| h.1))
+                .collect();
+            run.sort_unstable();
+            run.dedup();
+            // One with keys made, of this very set and with its keys: the
+            // keys every other with keys made must have.
+            let of_set = |d: usize| same_set(&sketches[d].shingles, set);
+            let first = run.iter().map(|&d| d as usize).find(|&d| {
+                !flag(pending, d) && keys[d].len() == tables && of_set(d) && same(set, keys[d])
+            });
+            let alone = !run.is_empty()
+                && run.iter().all(|&d| {
+                    let d = d as usize;
+                    let keyed = if flag(pending, d) {
+                        of_set(d)
+                    } else {
+                        first.is_some_and(|f| keys[d].len() == tables && keys[d] == keys[f])
+                    };
+                    keyed && !flag(unmatched, d) && holds_only(d, set)
+                });
             alone.then_some((group, run))
         })
         .collect();
@@ -215,12 +217,12 @@ pub(crate) fn isolated(
         trim_buckets(&mut members);
         bucket.clear();
         bucket.extend(members.iter().map(|&(_, _, d)| d));
-        bucket.extend(run.iter().map(|&(_, d)| base + d));
+        bucket.extend(run.iter().map(|&d| base + d));
         bucket_pairs(&bucket, members.len(), &mut out.pairs);
         for &i in stored {
             out.stored[i] = true;
         }
-        for &(_, d) in run {
+        for &d in &run {
             out.run[d as usize] = true;
         }
     }
@@ -292,11 +294,12 @@ mod tests {
     /// (numbered from 100) of `shingles`, with keys [1, 2] and [3, 4] (two
     /// tables), `unmatched` as given (the first), and `holders`, `banded`
     /// as given; `same` says whether a run document's keys are its set's.
+    /// The documents `pending` have no keys (made later).
     fn found(
         shingles: [&[u64]; 2],
         (holders, banded): (&[(u64, u32)], &[u32]),
         (other, unmatched): (bool, bool),
-        same: bool,
+        (same, pending): (bool, [bool; 2]),
     ) -> Isolated {
         let mut docs: Vec<(u32, Vec<u64>)> = (0..20).map(|d| (d, vec![10, 20])).collect();
         if other {
@@ -307,23 +310,31 @@ mod tests {
             keys: Vec::new(),
         });
         let keys: [&[u64]; 2] = [&[1, 2], &[3, 4]];
+        let keys: Vec<&[u64]> = keys
+            .iter()
+            .zip(pending)
+            .map(|(&k, p)| if p { &[][..] } else { k })
+            .collect();
         let same = move |_: &[u64], _: &[u64]| same;
         let unmatched = [unmatched, false];
         isolated(
             &docs,
             (holders, banded),
-            (&keys, &unmatched),
+            (&keys, &unmatched, &pending),
             &sketches,
             (2, 100),
             &same,
         )
     }
 
+    /// No document pending.
+    const KEYED: [bool; 2] = [false, false];
+
     #[test]
     fn a_class_alone_gives_its_bucket_pairs_with_its_stored_members_trimmed() {
         let holders = [(10, 0), (20, 0)];
         let shingles: [&[u64]; 2] = [&[0xa | HEAD, 20], &[30, 40]];
-        let found = found(shingles, (&holders, &[]), (false, false), true);
+        let found = found(shingles, (&holders, &[]), (false, false), (true, KEYED));
         let earlier: Vec<u32> = (0..8).chain(12..20).collect();
         let pairs: Vec<(u32, u32)> = earlier.iter().map(|&e| (e, 100)).collect();
         assert_eq!(found.pairs, pairs);
@@ -340,21 +351,50 @@ mod tests {
             [&[10, 20], &[20, 50]],
             (&holders, &[]),
             (false, false),
-            true,
+            (true, KEYED),
         );
+        let run: [&[u64]; 2] = [&[10, 20], &[30]];
         // Alone in the run, but a document with band records may hold 20.
         let banded = [super::super::few::shingle_print(20)];
-        let banded = found([&[10, 20], &[30]], (&alone, &banded), (false, false), true);
+        let banded = found(run, (&alone, &banded), (false, false), (true, KEYED));
         // Its keys are not the set's.
-        let other_keys = found([&[10, 20], &[30]], (&alone, &[]), (false, false), false);
+        let other_keys = found(run, (&alone, &[]), (false, false), (false, KEYED));
         // A stored document of another set holds 20.
-        let stored = found([&[10, 20], &[30]], (&alone, &[]), (true, false), true);
+        let stored = found(run, (&alone, &[]), (true, false), (true, KEYED));
         // The walk looks its keys up nowhere in the index.
-        let unmatched = found([&[10, 20], &[30]], (&alone, &[]), (false, true), true);
+        let unmatched = found(run, (&alone, &[]), (false, true), (true, KEYED));
         for found in [shown, banded, other_keys, stored, unmatched] {
             assert!(found.pairs.is_empty() && !found.run[0]);
         }
         // (Alone, it is a class.)
-        assert!(found([&[10, 20], &[30]], (&alone, &[]), (false, false), true).run[0]);
+        assert!(found(run, (&alone, &[]), (false, false), (true, KEYED)).run[0]);
+    }
+
+    #[test]
+    fn a_document_without_keys_is_of_a_class_when_its_set_is_the_class_set() {
+        let both = [(10, 0), (10, 1), (20, 0), (20, 1)];
+        let run: [&[u64]; 2] = [&[10, 20], &[0xa | HEAD, 20]];
+        // Without keys, both; or beside one with the set's keys.
+        for pending in [[true, true], [false, true], [true, false]] {
+            let found = found(run, (&both, &[]), (false, false), (true, pending));
+            assert_eq!(found.run, [true, true], "{pending:?}");
+            // (The later one is paired with the first 8 and last 8 before it.)
+            assert!(found.pairs.contains(&(100, 101)) && found.pairs.len() == 32);
+        }
+        // Beside one whose keys may not be the set's: left to the walk (its
+        // keys are not compared with keys never made).
+        let unproven = found(run, (&both, &[]), (false, false), (false, [true, false]));
+        // Holding a part of the set (its keys may be the set's, or not):
+        // left to the walk with the class.
+        let part = [(10, 0), (10, 1), (20, 0)];
+        let partial = found(
+            [&[10, 20], &[10]],
+            (&part, &[]),
+            (false, false),
+            (true, [false, true]),
+        );
+        for found in [unproven, partial] {
+            assert!(found.pairs.is_empty() && found.run == [false, false]);
+        }
     }
 }

@@ -28,9 +28,12 @@ pub fn sketch_stage(corpus: &Corpus, config: &Config, candidates: Option<&Candid
             config,
             candidates,
             hll.as_mut(),
-            (&mut words, true, (&mut hashes, &mut bytes), &mut |_, _| {
-                None
-            }),
+            (
+                &mut words,
+                (true, false),
+                (&mut hashes, &mut bytes),
+                &mut |_, _| None,
+            ),
             (&mut part, &mut Batched::new(&Silent), None),
         );
         made += words.len() + sketch.keys.len();
