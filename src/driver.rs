@@ -121,20 +121,9 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
         lock = Some(taken.share().map_err(|e| Error::io(path, e))?);
         held = Some(taken);
     }
-    // An empty file is no index yet, as for `index build -o` and `index
-    // merge -o` (`crate::targets::replaceable_index`): `--update` starts
-    // the index there (a name `mktemp` made), a read says there is none.
-    let empty = |m: std::fs::Metadata| m.is_file() && m.len() == 0;
-    let history = if std::fs::metadata(path).is_ok_and(empty) && update {
+    // An empty file is no index yet (as for `index build -o`).
+    let history = if store::empty_index(path, update)? {
         None
-    } else if std::fs::metadata(path).is_ok_and(empty) {
-        return Err(Error::Index {
-            path: path.clone(),
-            message: format!(
-                "an empty file, no index yet; start it with `--index {} --update` or `neardup index build`",
-                path.display()
-            ),
-        });
     } else if path.try_exists().map_err(|e| Error::io(path, e))? {
         let params = IndexParams::of(&plan.config);
         Some(History::open(path, Some(&params), lock.take())?)

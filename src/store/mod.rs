@@ -431,7 +431,9 @@ pub fn merge_files(
             crate::escape::shown_path(b_path)
         )));
     }
-    // (Settings that differ are refused by name in `merge`.)
+    let merged = merge(&a, &b, output, memory)?;
+    // Asked of the merge made (its temporary file goes unless renamed in):
+    // a corrupt index is named as such first, and settings that differ.
     let overlap = (a.meta().params == b.meta().params)
         .then(|| overlap::held_by_other(&a, &b, memory.limit / 4))
         .flatten();
@@ -441,6 +443,7 @@ pub fn merge_files(
         } else {
             (a_path, b_path)
         };
+        drop(merged);
         return Err(crate::Error::Usage(format!(
             "{}: {} already in {} (the same ids, files, lines and blocks): merging would hold {} twice (nothing was written)",
             crate::escape::shown_path(held),
@@ -452,7 +455,7 @@ pub fn merge_files(
             if count == 1 { "it" } else { "each of them" },
         )));
     }
-    merge(&a, &b, output, memory)?.persist()?;
+    merged.persist()?;
     lock.keep();
     Ok((a.documents(), b.documents()))
 }
