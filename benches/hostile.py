@@ -3059,6 +3059,132 @@ def case_s29_merge_memory():
             f"exit {code}; {short(err, 150)}", code == 2 and "six2.ndx: too large" in err and "--memory-limit 64K" in err and "raise --memory-limit to" in err)
 
 
+def case_s30_merge():
+    """Session 30 (issue 14): `index merge` of an index with one that already
+    holds its documents ((a + empty) + a, a + (a + b), (a + b) + b) is
+    refused by name, nothing written; a copy of a's file under another name
+    is merged (other documents)."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        open(os.path.join(d, "empty.jsonl"), "w").close()
+        shutil.copy(os.path.join(d, "r.jsonl"), os.path.join(d, "r2.jsonl"))
+        for src, out in [("r.jsonl", "a.ndx"), ("empty.jsonl", "e.ndx"), ("a.txt", "b.ndx"), ("r2.jsonl", "a2.ndx")]:
+            nd(["index", "build", "-q", src, "-o", out], d)
+        nd(["index", "merge", "a.ndx", "e.ndx", "-o", "ae.ndx"], d)
+        nd(["index", "merge", "a.ndx", "b.ndx", "-o", "ab.ndx"], d)
+        for a, b in [("ae.ndx", "a.ndx"), ("a.ndx", "ae.ndx"), ("ab.ndx", "b.ndx"), ("b.ndx", "ab.ndx"), ("ab.ndx", "a.ndx")]:
+            refused(f"s30-merge: {a} + {b}", ["index", "merge", a, b, "-o", "m.ndx"], d, ["a.ndx", "ab.ndx", "ae.ndx", "m.ndx"])
+        code, _, err = nd(["index", "merge", "a.ndx", "a2.ndx", "-o", "aa2.ndx"], d)
+        docs = index_docs(d, "aa2.ndx") if code == 0 else None
+        row("s30-merge: a + (a's file copied under another name)", "neardup index merge a.ndx a2.ndx -o aa2.ndx", "exit 0, 80 documents",
+            f"exit {code}; {docs} documents; {short(err, 60)}", code == 0 and docs == 80)
+
+
+def case_s30_empty_index():
+    """Session 30: an empty file (what mktemp makes) as --index --update,
+    index build -o and index merge -o: each starts an index there; a file
+    holding anything else is written over by none."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        nd(["index", "build", "-q", "r.jsonl", "-o", "a.ndx"], d)
+        for name, args in [("u.ndx", ["clean", "-q", "--index", "u.ndx", "--update", "r.jsonl", "-o", "o.jsonl"]),
+                           ("b.ndx", ["index", "build", "-q", "a.txt", "-o", "b.ndx"]),
+                           ("m.ndx", ["index", "merge", "a.ndx", "b.ndx", "-o", "m.ndx"])]:
+            open(os.path.join(d, name), "w").close()
+            code, _, err = nd(args, d)
+            docs = index_docs(d, name)
+            row(f"s30-empty-index: {name} empty", "neardup " + " ".join(args), "exit 0, an index there",
+                f"exit {code}; {docs} documents; {short(err, 60)}", code == 0 and docs in (1, 40, 41))
+        for args in [["clean", "-q", "--index", "x.ndx", "--update", "r.jsonl", "-o", "o2.jsonl"], ["index", "build", "-q", "a.txt", "-o", "x.ndx"],
+                     ["index", "merge", "a.ndx", "b.ndx", "-o", "x.ndx"]]:
+            with open(os.path.join(d, "x.ndx"), "w") as f:
+                f.write("old\n")
+            refused("s30-empty-index: x.ndx holds a user's text", args, d, ["x.ndx"])
+
+
+def case_s30_hamming():
+    """Session 30: --hamming above 10 is refused by name (20 made every pair
+    a candidate); 10 runs."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        for k in ["11", "20"]:
+            refused(f"s30-hamming: --hamming {k}", ["scan", "--method", "simhash", "--hamming", k, "r.jsonl"], d, ["r.jsonl"])
+        code, _, err = nd(["scan", "-q", "--method", "simhash", "--hamming", "10", "r.jsonl"], d)
+        row("s30-hamming: --hamming 10", "neardup scan -q --method simhash --hamming 10 r.jsonl", "exit 0", f"exit {code}; {short(err, 60)}", code == 0)
+
+
+def case_s30_paths():
+    """Session 30: outputs named like inputs through `..`, a hard link, a
+    symbolic link, a trailing `/.` of the directory: refused, nothing
+    changed."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        os.link(os.path.join(d, "r.jsonl"), os.path.join(d, "hard.jsonl"))
+        os.symlink("r.jsonl", os.path.join(d, "soft.jsonl"))
+        nd(["index", "build", "-q", "a.txt", "-o", "x.ndx"], d)
+        keep = ["r.jsonl", "x.ndx", "a.txt"]
+        for args in [["clean", "sub/../r.jsonl", "-o", "r.jsonl"], ["clean", "r.jsonl", "-o", "./sub/../r.jsonl"],
+                     ["clean", "r.jsonl", "-o", "o.jsonl", "--report", "sub/../r.jsonl"], ["clean", "r.jsonl", "-o", "hard.jsonl"],
+                     ["clean", "soft.jsonl", "-o", "r.jsonl"], ["index", "build", "r.jsonl", "-o", "sub/../r.jsonl"],
+                     ["clean", "--index", "sub/../r.jsonl", "--update", "a.txt", "-o", "o.txt"],
+                     ["clean", "--index", "x.ndx", "--update", "r.jsonl", "-o", "sub/../x.ndx"],
+                     ["scan", "r.jsonl", "--html", "hard.jsonl"], ["clean", "r.jsonl", "--out-dir", "sub/.."]]:
+            refused("s30-paths: " + " ".join(args[1:]), args, d, keep)
+
+
+def case_s30_parquet_out():
+    """Session 30: a Parquet input whose other column is corrupt (read only
+    to write kept rows back): `clean -o out.parquet` names the input alone
+    (it said `out.parquet: in.parquet: ...`), no output."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "in.parquet")
+        pq.write_table(pa.table({"text": [f"row {i} has a few words of its own, {i * 7}" for i in range(400)],
+                                 "blob": [f"blob {i} " + "q r s t u v " * (50 + i % 7) for i in range(400)]}),
+                       path, compression="snappy", use_dictionary=False)
+        meta = pq.ParquetFile(path).metadata.row_group(0).column(1)
+        start = meta.data_page_offset
+        data = bytearray(open(path, "rb").read())
+        mid = start + meta.total_compressed_size // 2
+        for i in range(mid, mid + 256):
+            data[i] ^= 0x5A
+        open(path, "wb").write(bytes(data))
+        for limit in [[], ["--memory-limit", "16M", "--tmp-dir", "."]]:
+            code, _, err = nd(["clean", "-q", "in.parquet", "-o", "out.parquet", *limit], d)
+            row(f"s30-parquet-out: other column corrupt, clean -o out.parquet {' '.join(limit[:2])}", "neardup clean -q in.parquet -o out.parquet",
+                "exit 2 naming in.parquet alone, no out.parquet", f"exit {code}; {short(err, 80)}",
+                code == 2 and err.startswith("neardup: in.parquet: ") and "out.parquet" not in err and not os.path.exists(os.path.join(d, "out.parquet")))
+
+
+def case_s30_banded_memory():
+    """Session 30: two indexes of 150,000 six-word records in groups of 10
+    sharing five words, the same groups in both: merged (and one updated
+    with the other's records), 20 records hold each shared shingle, so all
+    get their 128 band records back in the write, which held them whole
+    (1,334 MiB for 300,000 + 300,000 at --memory-limit 64M). Within the
+    limit + 64 MiB now."""
+    import random
+
+    with tempfile.TemporaryDirectory() as d:
+        rng0 = random.Random(0)
+        vocab = [f"w{i}" for i in range(5000)]
+        prefixes = [" ".join(rng0.choice(vocab) for _ in range(5)) for _ in range(15000)]
+        for name, seed in [("fa", 1), ("fb", 2)]:
+            rng = random.Random(seed)
+            with open(os.path.join(d, f"{name}.jsonl"), "w") as f:
+                for i in range(150000):
+                    f.write(json.dumps({"id": f"{seed}-{i}", "text": prefixes[i % 15000] + " " + rng.choice(vocab) + str(seed)}) + "\n")
+            nd(["index", "build", "-q", "--memory-limit", "256M", "--tmp-dir", d, f"{name}.jsonl", "-o", f"{name}.ndx"], d, timeout=600)
+        for args in [["index", "merge", "--memory-limit", "64M", "--tmp-dir", d, "fa.ndx", "fb.ndx", "-o", "m.ndx"],
+                     ["clean", "-q", "--index", "fa.ndx", "--update", "--memory-limit", "64M", "--tmp-dir", d, "fb.jsonl", "-o", "o.jsonl"]]:
+            t = time.time()
+            code, mib, err = peak_rss(args, d)
+            row(f"s30-banded-memory: {args[0]} {args[1]} at 64M", "neardup " + " ".join(args), "exit 0; within the limit + 64 MiB",
+                f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}", code == 0 and mib <= 128)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -3147,6 +3273,12 @@ def main():
         ("s29-truncated", case_s29_truncated),
         ("s29-signals", case_s29_signals),
         ("s29-merge-memory", case_s29_merge_memory),
+        ("s30-merge", case_s30_merge),
+        ("s30-empty-index", case_s30_empty_index),
+        ("s30-hamming", case_s30_hamming),
+        ("s30-paths", case_s30_paths),
+        ("s30-parquet-out", case_s30_parquet_out),
+        ("s30-banded-memory", case_s30_banded_memory),
     ]:
         if args.only in name:
             try:

@@ -266,23 +266,27 @@ struct OpenOutput {
 /// The buffered writer of one `--out-dir` file, whose errors name the file
 /// (the run's error names the directory).
 struct Named {
-    name: String,
+    path: PathBuf,
     out: std::io::BufWriter<std::fs::File>,
 }
 
 impl Named {
-    fn named(&self, e: &std::io::Error) -> std::io::Error {
-        std::io::Error::new(e.kind(), format!("{}: {e}", self.name))
+    /// The error `e` of writing this file, carried whole (see
+    /// [`Error::io`]): a write straight from a mapped input cut short fails
+    /// with EFAULT, which [`crate::targets::faulted`] tells by its OS error
+    /// as the input's truncation (`od: od/in.jsonl: Bad address` before).
+    fn named(&self, e: std::io::Error) -> std::io::Error {
+        Error::io(&self.path, e).carried()
     }
 }
 
 impl Write for Named {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.out.write(buf).map_err(|e| self.named(&e))
+        self.out.write(buf).map_err(|e| self.named(e))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush().map_err(|e| self.named(&e))
+        self.out.flush().map_err(|e| self.named(e))
     }
 }
 
@@ -308,8 +312,7 @@ impl<'a> DirSink<'a> {
         else {
             return Ok(());
         };
-        let named =
-            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+        let named = |e: std::io::Error| Error::io(&path, e).carried();
         out.flush().map_err(named)?;
         let unnamed = out.into_inner().map_err(|e| named(e.into_error()))?;
         let staged = match target {
@@ -321,7 +324,7 @@ impl<'a> DirSink<'a> {
                 std::io::copy(&mut plain, out).map(|_| ())
             }),
         };
-        staged.map_err(|e| std::io::Error::other(e.to_string()))
+        staged.map_err(Error::carried)
     }
 }
 
@@ -336,10 +339,8 @@ impl Sink for DirSink<'_> {
                 Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
                 _ => PathBuf::from("."),
             };
-            let failed = |e: std::io::Error| {
-                std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))
-            };
-            let other = |e: Error| std::io::Error::other(e.to_string());
+            let failed = |e: std::io::Error| Error::io(&dir, e).carried();
+            let other = Error::carried;
             crate::targets::create_dirs(&dir).map_err(failed)?;
             let (target, file) = if Compression::from_name(&path) == Compression::None {
                 let target = Target::open(&path, ".neardup-").map_err(other)?;
@@ -357,7 +358,7 @@ impl Sink for DirSink<'_> {
                 source,
                 target,
                 out: Named {
-                    name: crate::escape::shown_path(&path),
+                    path: path.clone(),
                     out: std::io::BufWriter::with_capacity(1 << 16, file),
                 },
                 path,

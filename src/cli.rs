@@ -355,7 +355,9 @@ pub struct Common {
     /// LSH rows per band (with --bands).
     #[arg(long, requires = "bands", value_name = "N", help_heading = "Documents")]
     pub rows: Option<usize>,
-    /// SimHash: largest Hamming distance between candidate fingerprints.
+    /// SimHash: largest Hamming distance between candidate fingerprints, at
+    /// most 10 (above it nearly every pair of documents would be compared:
+    /// refused).
     #[arg(
         long,
         default_value_t = Config::default().hamming,

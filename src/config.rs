@@ -306,8 +306,11 @@ impl Config {
                 )));
             }
         }
-        if self.hamming > 20 {
-            return Err(Error::Usage("--hamming must be at most 20".into()));
+        if self.hamming > MAX_HAMMING {
+            return Err(Error::Usage(format!(
+                "--hamming {} is more than {MAX_HAMMING}: past it the tables' keys are too short to tell documents apart, and nearly every pair of documents is compared (--hamming 20: 20,000 records did not finish in 10 minutes)",
+                self.hamming
+            )));
         }
         if self.text_field.is_empty() || self.id_field.is_empty() {
             return Err(Error::Usage(
@@ -330,6 +333,15 @@ impl Config {
         Ok(())
     }
 }
+
+/// Largest `--hamming`. The 64 bits are cut into k + 3 blocks and each of
+/// the C(k + 3, 3) tables is keyed by 3 of them, 3 x 64 / (k + 3) bits: 15
+/// at 10 (286 tables), 13.7 at 11, 8.3 at 20 (1,771 tables), where nearly
+/// every pair of documents shares a key. 3,000 records of 120 words took
+/// 0.4 s at 3, 0.6 s at 10, 1.1 s at 11, 6.3 s at 14 and 14 s at 16; 20,000
+/// at `--memory-limit 64M` 5 s at 3, 21 s at 10 and 39 s at 12
+/// (`benches/RESULTS.md`, session 30).
+pub const MAX_HAMMING: u32 = 10;
 
 /// Most worker threads per core: more only add start-up and coordination
 /// (`--threads 10000` took minutes on a 7 KB file).

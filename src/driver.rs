@@ -121,7 +121,10 @@ fn open_index(plan: &Plan) -> Result<OpenIndex> {
         lock = Some(taken.share().map_err(|e| Error::io(path, e))?);
         held = Some(taken);
     }
-    let history = if path.try_exists().map_err(|e| Error::io(path, e))? {
+    // An empty file is no index yet (as for `index build -o`).
+    let history = if store::empty_index(path, update)? {
+        None
+    } else if path.try_exists().map_err(|e| Error::io(path, e))? {
         let params = IndexParams::of(&plan.config);
         Some(History::open(path, Some(&params), lock.take())?)
     } else if update {

@@ -129,12 +129,43 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// Wraps an I/O error with the path it happened on.
+    /// Wraps an I/O error with the path it happened on. An error of this
+    /// crate carried in it ([`Error::carried`]: an input's, met while an
+    /// output's writer read it, as a Parquet output copies its input's rows)
+    /// is given back as it is: it names the file that failed (a Parquet
+    /// input cut while `clean -o out.parquet` ran was told as
+    /// `out.parquet: in.parquet: ...`).
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        type Inner = dyn std::error::Error + Send + Sync;
+        if source.get_ref().is_some_and(<Inner>::is::<Error>) {
+            let kind = source.kind();
+            match source.into_inner().map(<Inner>::downcast::<Error>) {
+                Some(Ok(carried)) => return *carried,
+                Some(Err(other)) => {
+                    return Error::Io {
+                        path: path.into(),
+                        source: std::io::Error::new(kind, other),
+                    }
+                }
+                None => {
+                    return Error::Io {
+                        path: path.into(),
+                        source: kind.into(),
+                    }
+                }
+            }
+        }
         Error::Io {
             path: path.into(),
             source,
         }
+    }
+
+    /// This error as an I/O error (for a writer's callback), given back
+    /// whole by [`Error::io`].
+    #[must_use]
+    pub fn carried(self) -> std::io::Error {
+        std::io::Error::other(self)
     }
 }
 

@@ -183,13 +183,22 @@ pub struct Lines {
     pub paragraphs: usize,
     /// The current line has text.
     text: bool,
-    /// Some line had text.
-    seen: bool,
-    /// A blank line came after text.
-    blank: bool,
+    paragraph: Paragraph,
     /// The last character was a carriage return (a line feed after it ends
     /// the same line).
     after_return: bool,
+}
+
+/// Where [`Lines`] is among paragraphs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Paragraph {
+    /// Before any text.
+    #[default]
+    NotYet,
+    /// In one.
+    In,
+    /// At a blank line after one.
+    After,
 }
 
 impl Lines {
@@ -220,9 +229,8 @@ impl Lines {
         self.after_return = false;
         if !self.text {
             self.text = true;
-            self.paragraphs += usize::from(self.blank || !self.seen);
-            self.seen = true;
-            self.blank = false;
+            self.paragraphs += usize::from(self.paragraph != Paragraph::In);
+            self.paragraph = Paragraph::In;
         }
     }
 
@@ -238,8 +246,8 @@ impl Lines {
         if self.text {
             self.lines += 1;
             self.text = false;
-        } else if self.seen {
-            self.blank = true;
+        } else if self.paragraph == Paragraph::In {
+            self.paragraph = Paragraph::After;
         }
     }
 
@@ -260,10 +268,9 @@ impl Lines {
     pub fn blocks(&self, mode: crate::config::BlockMode) -> u32 {
         use crate::config::BlockMode;
         let blocks = match mode {
-            BlockMode::Lines => self.lines,
             BlockMode::Paragraphs => self.paragraphs,
             BlockMode::Auto if self.paragraphs > 1 => self.paragraphs,
-            BlockMode::Auto => self.lines,
+            BlockMode::Lines | BlockMode::Auto => self.lines,
         };
         u32::try_from(blocks).unwrap_or(u32::MAX)
     }

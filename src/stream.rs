@@ -846,9 +846,8 @@ impl<'c> Stream<'c> {
         Ok(())
     }
 
-    /// Refuses the first of `docs` (read from `source`) whose text costs
-    /// more than one chunk holds: by its bytes, or by its lines when they
-    /// cost more ([`cost::text_cost`]).
+    /// Refuses the first of `docs` (read from `source`) that one chunk
+    /// cannot hold ([`cost::too_large`]).
     fn refuse_too_large(&self, source: &Source, docs: &[Document]) -> Result<()> {
         let Some(big) = docs.iter().find(|d| cost::too_large(d, self.max_document)) else {
             return Ok(());

@@ -122,6 +122,49 @@ fn threads_above_eight_per_core_are_capped_with_a_note() {
     assert!(!one.stderr.contains("per core"), "{one:?}");
 }
 
+/// `--method simhash --hamming 20` (the largest allowed before) keyed its
+/// 1,771 tables by 8 bits each: every pair of documents was a candidate, and
+/// 20,000 records did not finish in 10 minutes. Above 10 it is refused by
+/// name, in every command that takes it; 10 runs, and --help says so.
+#[test]
+fn a_hamming_distance_that_compares_every_pair_is_refused() {
+    let dir = tempdir();
+    let d = dir.path();
+    crate::util::write_two_copies(&d.join("w.jsonl"));
+    let simhash = ["--method", "simhash", "--hamming"];
+    for k in ["11", "20"] {
+        for command in [
+            &["scan"][..],
+            &["clean", "-o", "o.jsonl"],
+            &["check"],
+            &["index", "build", "-o", "x.ndx"],
+        ] {
+            let mut args = command.to_vec();
+            args.extend_from_slice(&simhash);
+            args.extend_from_slice(&[k, "w.jsonl"]);
+            let out = run(d, &args);
+            assert_eq!(out.code, 2, "{args:?}: {out:?}");
+            assert!(
+                out.stderr
+                    .starts_with(&format!("neardup: --hamming {k} is more than 10: ")),
+                "{args:?}: {out:?}"
+            );
+            assert!(!d.join("o.jsonl").exists() && !d.join("x.ndx").exists());
+        }
+    }
+    let out = run(
+        d,
+        &["scan", "--method", "simhash", "--hamming", "10", "w.jsonl"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout_str().contains("1 duplicate"),
+        "the two copies are found: {out:?}"
+    );
+    let help = run(d, &["scan", "--help"]).stdout_str();
+    assert!(help.contains("at most 10"), "{help}");
+}
+
 #[test]
 fn threads_capped_under_quiet_say_nothing() {
     let dir = tempdir();

@@ -339,3 +339,41 @@ fn bidirectional_controls_in_names_and_ids_are_shown_escaped() {
         out.stdout_str()
     );
 }
+
+/// The same under `--out-dir`, whose file for the input is a FIFO (written
+/// in place): the write's EFAULT was told as `od: od/big.jsonl: Bad address
+/// (os error 14)`, naming the output (the directory's writer wrapped the OS
+/// error in a message, so it was no longer known as a fault).
+#[test]
+fn an_input_cut_short_while_written_into_an_out_dir_is_named() {
+    use std::process::{Command, Stdio};
+    let text = crate::util::numbered_records(40_000);
+    for mode in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
+        let dir = tempdir();
+        let d = dir.path();
+        std::fs::write(d.join("big.jsonl"), &text).unwrap();
+        std::fs::create_dir(d.join("od")).unwrap();
+        let fifo = d.join("od/big.jsonl");
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .args(["clean", "-q"])
+            .args(mode)
+            .args(["big.jsonl", "--out-dir", "od"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = std::fs::File::open(&fifo).unwrap();
+        let rest = crate::util::cut_short_while_read(&mut reader, &d.join("big.jsonl"));
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{mode:?}: {stderr}");
+        assert!(
+            stderr.starts_with("neardup: big.jsonl: truncated while it was read (memory-mapped)"),
+            "{mode:?}: {stderr}"
+        );
+        assert!(!stderr.contains("Bad address"), "{mode:?}: {stderr}");
+        assert!(rest.len() + 1 < text.len());
+    }
+}

@@ -978,3 +978,82 @@ fn a_large_page_of_another_column_is_refused_when_the_output_reads_it() {
         Some(&*format!("{blob}0"))
     );
 }
+
+#[test]
+fn an_input_that_fails_while_its_rows_are_written_back_is_named_alone() {
+    // A `blob` column (never read to find copies, read to write every kept
+    // row back) whose data is overwritten in the file: the run finds copies
+    // in `text` and fails writing the output. The error is the input's (a
+    // Parquet input cut while `clean -o out.parquet` ran was told as
+    // `out.parquet: in.parquet: ...`).
+    let dir = tempdir();
+    let d = dir.path();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("text", DataType::Utf8, false),
+        Field::new("blob", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(
+                (0..400)
+                    .map(|i| Some(format!("row {i} has a few words of its own, {}", i * 7)))
+                    .collect::<StringArray>(),
+            ),
+            Arc::new(
+                (0..400)
+                    .map(|i| Some(format!("blob {i} {}", "q r s t u v ".repeat(50 + i % 7))))
+                    .collect::<StringArray>(),
+            ),
+        ],
+    )
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
+        .build();
+    let path = d.join("in.parquet");
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let meta = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+        .unwrap()
+        .metadata()
+        .clone();
+    let blob = meta.row_group(0).column(1);
+    let (start, len) = blob.byte_range();
+    let (start, len) = (
+        usize::try_from(start).unwrap(),
+        usize::try_from(len).unwrap(),
+    );
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in &mut bytes[start + len / 2..start + len / 2 + 256] {
+        *b ^= 0x5A;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let scan = run(d, &["scan", "-q", "in.parquet"]);
+    assert_eq!(scan.code, 0, "the text column is whole: {scan:?}");
+    for mode in [&[][..], &["--memory-limit", "16M", "--tmp-dir", "spool"]] {
+        let mut args = vec!["clean", "-q", "in.parquet", "-o", "out.parquet"];
+        args.extend_from_slice(mode);
+        let failed = run(d, &args);
+        assert_eq!(failed.code, 2, "{args:?}: {failed:?}");
+        assert!(
+            failed.stderr.starts_with("neardup: in.parquet: ")
+                && !failed.stderr.contains("out.parquet"),
+            "{args:?}: {}",
+            failed.stderr
+        );
+        assert!(!d.join("out.parquet").exists());
+    }
+    std::fs::create_dir(d.join("od")).unwrap();
+    let failed = run(d, &["clean", "-q", "in.parquet", "--out-dir", "od"]);
+    assert_eq!(failed.code, 2, "{failed:?}");
+    assert!(
+        failed.stderr.starts_with("neardup: in.parquet: ") && !failed.stderr.contains("od/"),
+        "{}",
+        failed.stderr
+    );
+    assert!(std::fs::read_dir(d.join("od")).unwrap().next().is_none());
+}

@@ -194,3 +194,94 @@ fn texts_of_many_short_lines_stay_within_the_limit_or_are_refused() {
         );
     }
 }
+
+/// Six-word records in groups of 10 sharing five words, in two indexes of
+/// the same groups: merged, 20 short records hold each shared shingle, more
+/// than the 16 a look-up may rebuild, so every one gets its 128 band records
+/// back when the merge is written. Those records (16 bytes each, 2 KiB a
+/// record) were made and sorted whole: 1,334 MiB for 300,000 + 300,000 at
+/// `--memory-limit 64M` (a release build; 1,563 MiB for `--update` of one
+/// with the other). They are now sorted a batch at a time, in unnamed files
+/// beside the output past 16 MiB. Here 25,000 + 25,000 (100 MiB of band
+/// records) at `--memory-limit 1M`: within the limit and 64 MiB.
+#[test]
+fn short_records_given_band_records_by_a_merge_are_sorted_in_runs() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (name, seed) in [("a", 1u64), ("b", 2)] {
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(d.join(format!("{name}.jsonl"))).unwrap(),
+        );
+        for i in 0..25_000u64 {
+            let group = i % 2500;
+            let prefix: Vec<String> = (0..5)
+                .map(|k| format!("p{}", (group * 7919 + k * 104_729) % 100_003))
+                .collect();
+            let last = (i * 31 + seed * 1_000_003) % 1_000_033;
+            writeln!(
+                file,
+                r#"{{"id":"{name}{i}","text":"{} q{last}x{seed}"}}"#,
+                prefix.join(" ")
+            )
+            .unwrap();
+        }
+        file.into_inner().unwrap().sync_all().unwrap();
+        let out = crate::util::run(
+            d,
+            &[
+                "index",
+                "build",
+                "-q",
+                &format!("{name}.jsonl"),
+                "-o",
+                &format!("{name}.ndx"),
+            ],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    let (code, kib) = run_measured(
+        d,
+        &[
+            "index",
+            "merge",
+            "--memory-limit",
+            "1M",
+            "--tmp-dir",
+            ".",
+            "a.ndx",
+            "b.ndx",
+            "-o",
+            "m.ndx",
+        ],
+    );
+    assert_eq!(code, 0);
+    let stats = crate::util::run(d, &["index", "stats", "--json", "m.ndx"]);
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert!(
+        stats["bucket_entries"].as_u64().unwrap() > 6_000_000,
+        "the records got band records back: {stats}"
+    );
+    assert!(
+        kib < 65 << 10,
+        "peak resident set {kib} KiB at --memory-limit 1M (the limit and 64 MiB allowed)"
+    );
+    // Nothing left beside the output.
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "a.jsonl",
+            "a.ndx",
+            "a.ndx.lock",
+            "b.jsonl",
+            "b.ndx",
+            "b.ndx.lock",
+            "m.ndx",
+            "m.ndx.lock"
+        ]
+    );
+}

@@ -1286,3 +1286,171 @@ fn standard_error_closed_ends_no_run() {
     let stats = run(d, &["index", "stats", "--verify", "u.ndx"]);
     assert_eq!(stats.code, 0, "{stats:?}");
 }
+
+#[test]
+fn an_index_already_holding_the_others_documents_is_not_merged_into_it() {
+    let dir = tempdir();
+    let d = dir.path();
+    let ndx = indexed(d);
+    std::fs::write(d.join("empty.jsonl"), "").unwrap();
+    // A copy of a.jsonl under another name: other documents (a merge of
+    // copies is what `index merge` is for); and a.jsonl with one record
+    // changed: not every document is in the other.
+    std::fs::copy(d.join("a.jsonl"), d.join("a2.jsonl")).unwrap();
+    std::fs::create_dir(d.join("changed")).unwrap();
+    let a = std::fs::read_to_string(d.join("a.jsonl")).unwrap();
+    let first = a.find('\n').unwrap();
+    let changed = format!(
+        "{{\"id\":\"new\",\"text\":\"a record of its own\"}}{}",
+        &a[first..]
+    );
+    std::fs::write(d.join("changed/a.jsonl"), changed).unwrap();
+    for (input, out) in [
+        ("empty.jsonl", "e.ndx"),
+        ("b.jsonl", "b.ndx"),
+        ("a2.jsonl", "a2.ndx"),
+    ] {
+        let built = run(d, &["index", "build", "-q", "-o", out, input]);
+        assert_eq!(built.code, 0, "{built:?}");
+    }
+    // (Built there, it names its input `a.jsonl` too.)
+    let built = run(
+        &d.join("changed"),
+        &["index", "build", "-q", "-o", "../c.ndx", "a.jsonl"],
+    );
+    assert_eq!(built.code, 0, "{built:?}");
+    for (a, b, out) in [
+        ("seen.ndx", "e.ndx", "ae.ndx"),
+        ("seen.ndx", "b.ndx", "ab.ndx"),
+        ("seen.ndx", "a2.ndx", "aa2.ndx"),
+        ("seen.ndx", "c.ndx", "ac.ndx"),
+        ("e.ndx", "seen.ndx", "ea.ndx"),
+    ] {
+        let merged = run(d, &["index", "merge", a, b, "-o", out]);
+        assert_eq!(merged.code, 0, "{a} + {b}: {merged:?}");
+    }
+    let docs = |name: &str| {
+        let out = run(d, &["index", "stats", "--json", name]);
+        let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        stats["documents"].as_u64().unwrap()
+    };
+    let a_docs = docs("seen.ndx");
+    assert!(a_docs > 10 && docs("ae.ndx") == a_docs && docs("aa2.ndx") == 2 * a_docs);
+    // (a + empty) + a, a + (a + empty), (a + b) + a, b + (a + b), and the
+    // output one of them: refused by name, nothing written.
+    std::fs::copy(d.join("ab.ndx"), d.join("ab-copy.ndx")).unwrap();
+    for (a, b, out, held, holder) in [
+        ("ae.ndx", "seen.ndx", "m.ndx", "seen.ndx", "ae.ndx"),
+        // (As many documents either way: B is named.)
+        ("seen.ndx", "ae.ndx", "m.ndx", "ae.ndx", "seen.ndx"),
+        ("ea.ndx", "seen.ndx", "m.ndx", "seen.ndx", "ea.ndx"),
+        ("ab.ndx", "seen.ndx", "m.ndx", "seen.ndx", "ab.ndx"),
+        ("b.ndx", "ab.ndx", "m.ndx", "b.ndx", "ab.ndx"),
+        ("ab.ndx", "b.ndx", "ab.ndx", "b.ndx", "ab.ndx"),
+    ] {
+        let before = std::fs::read(d.join(out)).ok();
+        let merged = run(d, &["index", "merge", a, b, "-o", out]);
+        assert_eq!(merged.code, 2, "{a} + {b}: {merged:?}");
+        assert!(
+            merged.stderr.contains(&format!("neardup: {held}: all "))
+                && merged.stderr.contains(&format!("already in {holder}")),
+            "{a} + {b}: {merged:?}"
+        );
+        assert_eq!(std::fs::read(d.join(out)).ok(), before, "{out} changed");
+        assert!(temporaries(d).is_empty(), "{:?}", temporaries(d));
+    }
+    assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
+    assert_eq!(
+        std::fs::read(d.join("ab.ndx")).unwrap(),
+        std::fs::read(d.join("ab-copy.ndx")).unwrap()
+    );
+}
+
+#[test]
+fn an_empty_file_is_no_index_yet_for_update_build_and_merge_alike() {
+    let dir = tempdir();
+    let d = dir.path();
+    indexed(d);
+    let expected = run(d, &["index", "build", "-q", "-o", "built.ndx", "b.jsonl"]);
+    assert_eq!(expected.code, 0, "{expected:?}");
+    let stats = |name: &str| {
+        let out = run(d, &["index", "stats", "--json", name]);
+        assert_eq!(out.code, 0, "{name}: {out:?}");
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for k in ["path", "bytes", "created", "updated", "runs"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    // An empty file (what `mktemp` makes) is where each command starts an
+    // index.
+    for (name, args) in [
+        (
+            "u.ndx",
+            &[
+                "clean", "-q", "--index", "u.ndx", "--update", "-o", "o.jsonl", "b.jsonl",
+            ][..],
+        ),
+        (
+            "c.ndx",
+            &[
+                "check",
+                "-q",
+                "--exit-zero",
+                "--index",
+                "c.ndx",
+                "--update",
+                "b.jsonl",
+            ],
+        ),
+        (
+            "bu.ndx",
+            &["index", "build", "-q", "-o", "bu.ndx", "b.jsonl"],
+        ),
+    ] {
+        std::fs::write(d.join(name), "").unwrap();
+        let out = run(d, args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert_eq!(stats(name), stats("built.ndx"), "{args:?}");
+    }
+    std::fs::write(d.join("m.ndx"), "").unwrap();
+    let merged = run(
+        d,
+        &["index", "merge", "seen.ndx", "built.ndx", "-o", "m.ndx"],
+    );
+    assert_eq!(merged.code, 0, "{merged:?}");
+    // Read without --update, an empty file is no index: said so.
+    std::fs::write(d.join("r.ndx"), "").unwrap();
+    for flag in ["--index", "--reference"] {
+        let out = run(d, &["scan", flag, "r.ndx", "b.jsonl"]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr.contains("r.ndx: an empty file, no index yet"),
+            "{out:?}"
+        );
+    }
+    // A file holding anything else is written over by none of the three.
+    for (args, what) in [
+        (
+            &[
+                "clean", "-q", "--index", "x.ndx", "--update", "-o", "o2.jsonl", "b.jsonl",
+            ][..],
+            "not a neardup index",
+        ),
+        (
+            &["index", "build", "-q", "-o", "x.ndx", "b.jsonl"],
+            "not a neardup index",
+        ),
+        (
+            &["index", "merge", "seen.ndx", "built.ndx", "-o", "x.ndx"],
+            "not a neardup index",
+        ),
+    ] {
+        std::fs::write(d.join("x.ndx"), "notes\n").unwrap();
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stderr.contains(what), "{args:?}: {out:?}");
+        assert_eq!(std::fs::read(d.join("x.ndx")).unwrap(), b"notes\n");
+        assert!(!d.join("o2.jsonl").exists());
+    }
+}

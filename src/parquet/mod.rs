@@ -370,13 +370,15 @@ pub(crate) struct Output {
 }
 
 impl Output {
+    /// An error of input `path` (carried to whoever writes the output:
+    /// it names the input, see [`Error::io`]).
     fn fail(path: &Path, e: impl std::fmt::Display) -> std::io::Error {
-        std::io::Error::other(format!("{}: {e}", path.display()))
+        failed(path, e).carried()
     }
 
     /// An output with the schema of `path` (plus the annotations).
     fn new(path: &Path, annotate: bool) -> std::io::Result<Output> {
-        let (builder, _) = open(path).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let (builder, _) = open(path).map_err(Error::carried)?;
         Output::of(path, builder.schema(), builder.metadata(), annotate)
     }
 
@@ -450,10 +452,9 @@ impl Output {
         text_field: &str,
         page_budget: Option<u64>,
     ) -> std::io::Result<()> {
-        let as_io = |e: Error| std::io::Error::other(e.to_string());
-        let (builder, file) = open(path).map_err(as_io)?;
+        let (builder, file) = open(path).map_err(Error::carried)?;
         if let Some(budget) = page_budget {
-            check_pages(path, &file, &builder, None, budget).map_err(as_io)?;
+            check_pages(path, &file, &builder, None, budget).map_err(Error::carried)?;
         }
         self.begin_with(path, builder, text_field)
     }
@@ -466,8 +467,7 @@ impl Output {
         text_field: &str,
     ) -> std::io::Result<()> {
         self.check_columns(path, builder.schema())?;
-        let text = text_column(path, builder.schema(), text_field)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let text = text_column(path, builder.schema(), text_field).map_err(Error::carried)?;
         let annotated = self.schema.fields().len() > self.fields.len();
         let columns = (builder.schema().fields().iter().enumerate())
             .filter(|(_, f)| !annotated || !ANNOTATIONS.contains(&f.name().as_str()))
@@ -503,11 +503,13 @@ impl Output {
                 .collect()
         };
         if columns(&mut schema.fields().iter()) != columns(&mut self.fields.iter()) {
-            return Err(std::io::Error::other(format!(
-                "{}: its columns differ from those of {}; one Parquet output takes inputs with the same columns (use --out-dir)",
-                path.display(),
-                self.first.display()
-            )));
+            return Err(Self::fail(
+                path,
+                format!(
+                    "its columns differ from those of {}; one Parquet output takes inputs with the same columns (use --out-dir)",
+                    crate::escape::shown_path(&self.first)
+                ),
+            ));
         }
         Ok(())
     }

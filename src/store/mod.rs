@@ -85,6 +85,7 @@
 
 mod from_run;
 mod history;
+mod overlap;
 mod reader;
 mod rejoin;
 mod segment;
@@ -387,13 +388,16 @@ pub fn stats_counts(index: &Segment) -> [(&'static str, usize); 9] {
 /// those of `a`, as if one run had read both, written to `output` (which may
 /// be `a` or `b`: merging a batch's index into a main one) under its lock.
 /// Refuses one index given twice (by name or by file identity: it would hold
-/// every document twice) and indexes built with other settings. What the
+/// every document twice), one that already holds every document of the
+/// other (`(a + empty) + a`: see `overlap.rs`) and indexes built with other
+/// settings. What the
 /// merge holds is bounded by `memory` (`--memory-limit`, settled by the
 /// command before the merge).
 /// Returns the documents of `a` and of `b`.
 ///
 /// # Errors
-/// Either index unreadable, corrupt or built otherwise; the two one index;
+/// Either index unreadable, corrupt or built otherwise; the two one index,
+/// or one holding the other's documents;
 /// `memory` too small for the merge (`too large`); the output not writable
 /// (nothing is replaced then).
 pub fn merge_files(
@@ -427,7 +431,31 @@ pub fn merge_files(
             crate::escape::shown_path(b_path)
         )));
     }
-    merge(&a, &b, output, memory)?.persist()?;
+    let merged = merge(&a, &b, output, memory)?;
+    // Asked of the merge made (its temporary file goes unless renamed in):
+    // a corrupt index is named as such first, and settings that differ.
+    let overlap = (a.meta().params == b.meta().params)
+        .then(|| overlap::held_by_other(&a, &b, memory.limit / 4))
+        .flatten();
+    if let Some((b_held, count)) = overlap {
+        let (held, holder) = if b_held {
+            (b_path, a_path)
+        } else {
+            (a_path, b_path)
+        };
+        drop(merged);
+        return Err(crate::Error::Usage(format!(
+            "{}: {} already in {} (the same ids, files, lines and blocks): merging would hold {} twice (nothing was written)",
+            crate::escape::shown_path(held),
+            match count {
+                1 => "its one document is".to_owned(),
+                n => format!("all {} of its documents are", crate::report::thousands(n)),
+            },
+            crate::escape::shown_path(holder),
+            if count == 1 { "it" } else { "each of them" },
+        )));
+    }
+    merged.persist()?;
     lock.keep();
     Ok((a.documents(), b.documents()))
 }

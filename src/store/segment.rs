@@ -327,6 +327,29 @@ fn wait_for_lock(file: &std::fs::File) -> std::io::Result<()> {
     )
 }
 
+/// Whether `path` is an empty file, which is no index yet (`--index PATH`):
+/// `--update` starts the index there, as `index build -o` and `index merge
+/// -o` write over an empty file (`crate::targets::replaceable_index`; a
+/// name `mktemp` made).
+///
+/// # Errors
+/// An empty file read without `--update` (`update` false): said so.
+pub fn empty_index(path: &Path, update: bool) -> Result<bool> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+        return Ok(false);
+    }
+    if update {
+        return Ok(true);
+    }
+    Err(Error::Index {
+        path: path.to_owned(),
+        message: format!(
+            "an empty file, no index yet; start it with `--index {} --update` or `neardup index build`",
+            path.display()
+        ),
+    })
+}
+
 /// An error naming every setting an index was built with that this run changes.
 pub(super) fn same_params(path: &Path, built: &IndexParams, run: &IndexParams) -> Result<()> {
     let differences = built.differences(run);

@@ -387,7 +387,7 @@ fn scratch_items(
     params: &IndexParams,
 ) -> Result<Segment> {
     let file = crate::error::temp_file(dir).map_err(|e| Error::io(label, e))?;
-    fill(&file, old, items, params).map_err(|e| {
+    fill(&file, old, items, params, dir).map_err(|e| {
         Error::io(
             label,
             std::io::Error::new(e.kind(), format!("writing failed: {e}")),
@@ -416,7 +416,11 @@ fn write_items(
     params: &IndexParams,
 ) -> Result<Staged> {
     let temp = Target::open_regular(path, ".neardup-index-")?;
-    fill(temp.file(), old, items, params).map_err(|e| Error::io(path, e))?;
+    let beside = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fill(temp.file(), old, items, params, beside).map_err(|e| Error::io(path, e))?;
     read_well(old, items)?;
     temp.sync()?;
     Ok(temp)
@@ -428,11 +432,14 @@ fn exact_key(e: &ExactRecord) -> (u64, u64) {
 }
 
 #[allow(clippy::too_many_lines)]
+/// Writes the index of `old` and `delta` into `file`; what it sorts past a
+/// bound goes in unnamed files under `spill`.
 fn fill(
     file: &std::fs::File,
     old: Option<&Segment>,
     delta: &Items<'_>,
     params: &IndexParams,
+    spill: &Path,
 ) -> std::io::Result<Meta> {
     let out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut header_page = ChunkWriter {
@@ -538,11 +545,14 @@ fn fill(
     let old_bands = old.into_iter().flat_map(|o| Items::segment(o).bands());
     // Documents of few shingles that get band records back (see `few`).
     let not_by_shingles = few::not_by_shingles(old, delta, params);
-    let (banded, banded_prints) = few::band_records(old, delta, &not_by_shingles.banded, params);
+    let (banded, banded_prints) =
+        few::band_records(old, delta, &not_by_shingles.banded, params, spill)?;
     let banded_len = banded.len();
+    let (banded, read_back) = banded.sorted()?;
+    let banded = banded.map(few::band_record);
     // (The few new ones merged first: each of the old index's records then
     // passes one merge, as before.)
-    let new_bands = merge_sorted(delta.bands(), banded.into_iter(), |b| *b);
+    let new_bands = merge_sorted(delta.bands(), banded, |b| *b);
     let bands = merge_sorted(old_bands, new_bands, |b| *b);
     let bands = trim_groups(bands, |b| (b.0, b.1), BUCKET_FIRST, BUCKET_RECENT);
     s.sorted(
@@ -556,6 +566,9 @@ fn fill(
             b.extend_from_slice(&r.2.to_le_bytes());
         },
     )?;
+    if let Some(e) = read_back.take() {
+        return Err(e);
+    }
 
     // Documents of few shingles: their buckets are made when a later
     // document asks, and trimmed then; those no bucket will keep are left
@@ -740,6 +753,7 @@ fn too_big(path: &Path) -> Error {
 
 mod few;
 mod items;
+mod runs;
 use super::reader::{block_of, doc_of};
 pub(super) use few::candidates_of;
 use items::{exact_flags, old_few, Either, Items, Shifted, PIECE_BYTES};
