@@ -9,7 +9,7 @@ use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel,
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
-use crate::input::Corpus;
+use crate::input::{Corpus, Document};
 use crate::prior::Prior;
 use crate::progress::{Batched, Progress, Silent};
 use crate::segment::{Block, Blocks};
@@ -383,7 +383,7 @@ pub(crate) fn analyze_chunk(
     // `--memory-limit 512M`) is made in chunks at once, where each document
     // is counted by its blocks.
     if let Some(ceiling) = ceiling {
-        let blocks: usize = corpus.documents.iter().map(|d| d.blocks as usize).sum();
+        let blocks: usize = corpus.documents.iter().map(Document::more_blocks).sum();
         if ceiling.passed_with(blocks.saturating_mul(crate::memory::BLOCK_MEMORY)) {
             return Err(grew_past());
         }

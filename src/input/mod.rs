@@ -280,6 +280,11 @@ impl Document {
         given + read
     }
 
+    /// Its blocks past the first (which its document cost counts).
+    pub(crate) fn more_blocks(&self) -> usize {
+        (self.blocks as usize).saturating_sub(1)
+    }
+
     /// A record whose text is not at hand, counted by its source and the
     /// bytes of its text only (a report made from many machines' findings
     /// reads no more of it).

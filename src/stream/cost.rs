@@ -56,14 +56,13 @@ const FEW_BLOCKS: usize = (16 << 20) / crate::memory::BLOCK_MEMORY;
 /// Whether one chunk of `max` bytes of text cannot hold `doc`: its text is
 /// longer, or its blocks, more than a few, cost more.
 pub fn too_large(doc: &Document, max: usize) -> bool {
-    doc.len > max || (doc.blocks as usize > FEW_BLOCKS && text_cost(doc) > max)
+    doc.len > max || (doc.more_blocks() > FEW_BLOCKS && text_cost(doc) > max)
 }
 
 /// The bytes of text a document counts as: its text's, or [`BLOCK_COST`]
-/// for each of its blocks when that is more (a text of short lines).
+/// for each of its blocks past the first when that is more (a text of short lines).
 pub fn text_cost(doc: &Document) -> usize {
-    doc.len
-        .max((doc.blocks as usize).saturating_mul(BLOCK_COST))
+    doc.len.max(doc.more_blocks().saturating_mul(BLOCK_COST))
 }
 
 /// The bytes a document counts as in a chunk: its text's ([`text_cost`]),
