@@ -119,11 +119,11 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
     };
     let (mut len, mut i, mut lines) = (0, 0, Lines::default());
     while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
-        len += at;
-        i += at;
-        if at > 0 {
+        if has_text(&body[i..i + at]) {
             lines.text();
         }
+        len += at;
+        i += at;
         match *body.get(i + 1)? {
             b'u' => {
                 let code = hex(i + 2)?;
@@ -131,6 +131,7 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
                 match code {
                     0x0A => lines.feed(),
                     0x0D => lines.carriage_return(),
+                    c if char::from_u32(c).is_some_and(char::is_whitespace) => {}
                     _ => lines.text(),
                 }
                 if (0xD800..0xDC00).contains(&code) {
@@ -156,7 +157,11 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
                 len += 1;
                 i += 2;
             }
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b't' => {
+            b'f' | b't' => {
+                len += 1;
+                i += 2;
+            }
+            b'"' | b'\\' | b'/' | b'b' => {
                 lines.text();
                 len += 1;
                 i += 2;
@@ -164,15 +169,22 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
             _ => return None,
         }
     }
-    if body.len() > i {
+    if has_text(&body[i..]) {
         lines.text();
     }
     lines.finish();
     Some((len + body.len() - i, lines))
 }
 
+/// Whether `bytes` hold more than ASCII white space (a line of only that is
+/// blank to the segmenter).
+fn has_text(bytes: &[u8]) -> bool {
+    bytes.iter().any(|b| !b.is_ascii_whitespace())
+}
+
 /// The lines of a text (ended by `\n`, `\r\n` or a lone `\r`, or by its
-/// end), blank ones not counted, and its paragraphs: about the blocks the
+/// end), blank ones (white space only) not counted, and its paragraphs:
+/// about the blocks the
 /// segmenter makes of it, by which a run's chunks count a text of many
 /// short lines (its blocks cost more than their bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -208,7 +220,7 @@ impl Lines {
         let mut lines = Lines::default();
         let mut line_start = 0;
         for at in memchr::memchr2_iter(b'\n', b'\r', text) {
-            if at > line_start {
+            if has_text(&text[line_start..at]) {
                 lines.text();
             }
             if text[at] == b'\n' {
@@ -218,7 +230,7 @@ impl Lines {
             }
             line_start = at + 1;
         }
-        if text.len() > line_start {
+        if has_text(&text[line_start..]) {
             lines.text();
         }
         lines.finish();
@@ -698,7 +710,10 @@ mod tests {
             ("a\rb\rc\r", 3, 1),
             ("\n\na\nb\n\n\nc\n\r\nd", 4, 3),
             ("a\r\n\r\nb\r\n\r\nc", 3, 3),
-            ("\t\n \n", 2, 1),
+            ("\t\n \n", 0, 0),
+            // White space only is a blank line, as the segmenter has it.
+            ("p one\n \np two\n\t\r\np three", 3, 3),
+            ("a\u{3}b\n\u{c}\n", 1, 1),
         ] {
             let counted = Lines::of(text.as_bytes());
             assert_eq!(

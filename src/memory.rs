@@ -217,15 +217,14 @@ fn status_kib(status: &str, name: &str) -> Option<u64> {
 /// work in chunks, and a whole run's read stops at what it leaves room for.
 pub const WHOLE_RUN_PER_INPUT_BYTE: u64 = 8;
 
-/// Bytes of memory each block of a document past its first may take: its
-/// span, sketch, verdict and exact key (and, in a run in chunks, its records
-/// for the chunks after it: about 300 bytes in all) and, when it repeats, its
-/// report entry (a removal and its three places, made, spooled and read
-/// back: up to 2 KB more). Counted by their bytes, the 600,000 one-word
-/// lines of one 4 MB text file peaked at 180 MB at `--memory-limit 64M`, and
-/// 200,000 repeated paragraphs of eight words (9.8 MB) at 606 MB at
-/// `--memory-limit 256M` (`benches/RESULTS.md`).
-pub const BLOCK_MEMORY: usize = 2400;
+/// Bytes of memory each block of a document past its first takes at least:
+/// its span, sketch, verdict and exact key and, in a run in chunks, its
+/// records for the chunks after it (600,000 one-word lines of one 4 MB text
+/// file peaked at 175 MiB, about 300 bytes a block, where a chunk counted
+/// them by their bytes as 56 MB). A block that repeats costs a report entry
+/// besides (up to 2 KB), which this does not foresee: 400,000 lines of
+/// `a b c` take 301 MiB (`benches/RESULTS.md`).
+pub const BLOCK_MEMORY: usize = 400;
 
 /// Memory the process may still take, in bytes: what Linux calls available
 /// (`MemAvailable`), or less when a control group caps the process (a

@@ -378,10 +378,9 @@ pub(crate) fn analyze_chunk(
     let candidates = with_docs.then(|| Candidates::new(config));
     let total_bytes: usize = corpus.documents.iter().map(|d| corpus.text_len(d)).sum();
     // A run of one chunk under a ceiling whose documents have more blocks
-    // than it can hold (a text of 800,000 short lines, counted to fit by its
-    // bytes and lines: its blocks' report entries took 610 MB at
-    // `--memory-limit 512M`) is made in chunks at once, where each document
-    // is counted by its blocks.
+    // than it can hold (a text of a million short lines, counted to fit by
+    // its bytes and lines) is made in chunks at once, where each document is
+    // counted by its blocks: the ceiling is watched only in the stages below.
     if let Some(ceiling) = ceiling {
         let blocks: usize = corpus.documents.iter().map(Document::more_blocks).sum();
         if ceiling.passed_with(blocks.saturating_mul(crate::memory::BLOCK_MEMORY)) {

@@ -416,9 +416,9 @@ impl Plan {
         // (Without a limit, the chunks take half of the memory available.)
         let [available, limit] = [limit.saturating_mul(2), limit].map(|b| human_bytes(b as u64));
         let note = if given {
-            format!("note: the run grew past --memory-limit {limit} as one chunk (its inputs counted to fit): working in chunks instead (same output)")
+            format!("note: the run would pass --memory-limit {limit} as one chunk (its inputs counted to fit): working in chunks instead (same output)")
         } else {
-            format!("note: the run grew past the {available} of memory available as one chunk (its inputs counted to fit): working in chunks, as --memory-limit {limit} does (same output; pass --memory-limit to choose)")
+            format!("note: the run would pass the {available} of memory available as one chunk (its inputs counted to fit): working in chunks, as --memory-limit {limit} does (same output; pass --memory-limit to choose)")
         };
         Some(Plan {
             config: self.config.clone(),

@@ -856,7 +856,7 @@ impl<'c> Stream<'c> {
             String::new()
         } else {
             format!(
-                " in about {} blocks (a block counts as {} bytes with its report entry)",
+                " in about {} blocks (a block counts as {} bytes)",
                 big.blocks,
                 cost::BLOCK_COST
             )

@@ -1009,7 +1009,7 @@ fn a_whole_run_past_its_memory_limit_is_made_again_in_chunks() {
     let limit = ["--memory-limit", "12M", "--tmp-dir", "spool"];
     let (said, limited, limited_report) = clean(&limit, "limited.jsonl", "limited.json");
     assert!(
-        said.contains("note: the run grew past --memory-limit 12.0M as one chunk"),
+        said.contains("note: the run would pass --memory-limit 12.0M as one chunk"),
         "{said}"
     );
     assert_eq!(whole, limited, "the cleaned text");
@@ -1028,7 +1028,7 @@ fn a_whole_run_past_its_memory_limit_is_made_again_in_chunks() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert!(
-        said.contains("the run grew past the 16.0M of memory available as one chunk")
+        said.contains("the run would pass the 16.0M of memory available as one chunk")
             && said.contains("as --memory-limit 8.0M does"),
         "{said}"
     );
@@ -1046,7 +1046,7 @@ fn a_whole_run_past_its_memory_limit_is_made_again_in_chunks() {
     let into_fifo = ["--memory-limit", "12M", "-o", "out.fifo", "near.jsonl"];
     let out = crate::util::run_or_hang(d, &[&["clean"][..], &into_fifo].concat());
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("grew past"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("would pass"));
     assert_eq!(reader.join().unwrap(), whole, "the FIFO's reader");
     let html = [
         "scan",
@@ -1059,5 +1059,5 @@ fn a_whole_run_past_its_memory_limit_is_made_again_in_chunks() {
     ];
     let out = run(d, &html);
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(!out.stderr.contains("grew past"), "{}", out.stderr);
+    assert!(!out.stderr.contains("would pass"), "{}", out.stderr);
 }

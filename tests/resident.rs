@@ -127,13 +127,14 @@ fn chunks_are_cut_for_the_keys_documents_have() {
     );
 }
 
-/// A text of many short lines: each line is a block, and each block that
-/// repeats an earlier one has a report entry, a kilobyte or two of memory for
-/// a few bytes of text. Counted by its bytes alone, one text file of 150,000
-/// lines of `a b c` (900 KB) fitted a chunk at `--memory-limit 16M` and
-/// peaked near 200 MB (482 MB for 400,000 lines at 64M: session 29's hostile
-/// pass). A document is now counted by its blocks as well: refused by name
-/// when one chunk cannot hold them, and read whole under a limit that can.
+/// A text of many short lines: each line is a block, of a few hundred bytes
+/// of memory for a few bytes of text, and each block that repeats an earlier
+/// one has a report entry besides. Counted by its bytes alone, one text file
+/// of 150,000 lines of `a b c` (900 KB) fitted a chunk at `--memory-limit
+/// 16M` and peaked near 190 MiB (470 MiB for 400,000 lines at 64M: session
+/// 29's hostile pass). A document is now counted by its blocks as well:
+/// refused by name when one chunk cannot hold them, and read whole under a
+/// limit that can.
 #[test]
 fn texts_of_many_short_lines_stay_within_the_limit_or_are_refused() {
     let dir = tempdir();
