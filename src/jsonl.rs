@@ -176,6 +176,16 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
     Some((len + body.len() - i, lines))
 }
 
+/// A document's blocks as `lines` count them, none when the run makes no
+/// blocks (`--level docs`).
+pub(crate) fn counted_blocks(config: &crate::config::Config, lines: impl FnOnce() -> Lines) -> u32 {
+    if config.level == crate::config::Level::Docs {
+        0
+    } else {
+        lines().blocks(config.blocks)
+    }
+}
+
 /// Whether `bytes` hold more than ASCII white space (a line of only that is
 /// blank to the segmenter).
 fn has_text(bytes: &[u8]) -> bool {

@@ -299,16 +299,6 @@ impl Document {
     }
 }
 
-/// A document's blocks as `lines` count them, none when the run makes no
-/// blocks (`--level docs`).
-fn counted_blocks(config: &Config, lines: impl FnOnce() -> crate::jsonl::Lines) -> u32 {
-    if config.level == crate::config::Level::Docs {
-        0
-    } else {
-        lines().blocks(config.blocks)
-    }
-}
-
 /// The text held by the raw JSON string at `raw` in `source`, decoded
 /// (borrowed when the string has no escapes).
 pub(crate) fn json_text(source: &Source, raw: Range<usize>) -> Cow<'_, str> {
@@ -706,7 +696,7 @@ pub(crate) fn documents(source: &Source, config: &Config) -> Result<(Vec<Documen
             source: 0,
             record: None,
             len: source.data.len(),
-            blocks: counted_blocks(config, || crate::jsonl::Lines::of(&source.data)),
+            blocks: crate::jsonl::counted_blocks(config, || crate::jsonl::Lines::of(&source.data)),
         };
         return Ok((vec![doc], Vec::new()));
     }
@@ -797,7 +787,7 @@ pub(crate) fn records_in(
                 keep: parsed.keep.map(Box::new),
             }),
             len: parsed.text_len,
-            blocks: counted_blocks(config, || parsed.text_lines),
+            blocks: crate::jsonl::counted_blocks(config, || parsed.text_lines),
         }))
     };
     // Each piece's documents and skipped records; without `--on-error skip`
