@@ -172,7 +172,8 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
     if has_text(&body[i..]) {
         lines.text();
     }
-    lines.finish();
+    // The last line counts though no break ends it.
+    lines.end_line();
     Some((len + body.len() - i, lines))
 }
 
@@ -243,7 +244,8 @@ impl Lines {
         if has_text(&text[line_start..]) {
             lines.text();
         }
-        lines.finish();
+        // The last line counts though no break ends it.
+        lines.end_line();
         lines
     }
 
@@ -253,14 +255,6 @@ impl Lines {
             self.text = true;
             self.paragraphs += usize::from(self.paragraph != Paragraph::In);
             self.paragraph = Paragraph::In;
-        }
-    }
-
-    /// Ends the text: its last line counts though no break ends it.
-    fn finish(&mut self) {
-        if self.text {
-            self.lines += 1;
-            self.text = false;
         }
     }
 

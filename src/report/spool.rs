@@ -208,36 +208,6 @@ impl Spool {
         use std::io::Write as _;
         self.file.flush()
     }
-
-    /// Calls `f` with each spooled document's JSON, in order.
-    ///
-    /// # Errors
-    /// When the file cannot be read back.
-    pub fn for_each_json(
-        &self,
-        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        self.first_json(usize::MAX, f)
-    }
-
-    /// [`Spool::for_each_json`] for the first `n` entries only.
-    pub(super) fn first_json(
-        &self,
-        n: usize,
-        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        use std::io::BufRead as _;
-        let mut reader = self.read_back((0, self.len));
-        let mut line = Vec::new();
-        for _ in 0..n {
-            line.clear();
-            if reader.read_until(b'\n', &mut line)? == 0 {
-                break;
-            }
-            f(line.strip_suffix(b"\n").unwrap_or(&line))?;
-        }
-        Ok(())
-    }
 }
 
 /// Bytes `at..end` of a spool's file, read where they are (positioned
