@@ -2,7 +2,7 @@
 //! parallel, detect repeats in input order, decide runs in parallel.
 
 use crate::cluster::few::{
-    alone_in_run, defers_keys, few_shingles, keeps_words, keys_of_few, single_shingle,
+    alone_in_run, defers_keys, few_set, few_shingles, keeps_words, keys_of_few, single_shingle,
 };
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
@@ -742,7 +742,7 @@ pub(crate) fn analyze_chunk(
                 .enumerate()
                 .map(|(d, s)| {
                     if keys_of[d] == d {
-                        crate::cluster::few::few_set(&s.shingles, &added.doc_keys[d], c, config)
+                        few_set(&s.shingles, (&added.doc_keys[d], defer), c, config)
                     } else {
                         Vec::new()
                     }

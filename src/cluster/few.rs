@@ -209,24 +209,28 @@ pub(crate) fn keeps_words(level: Level, history: bool, stores: bool) -> bool {
 /// document of at most [`FEW`] distinct shingles under MinHash, when they
 /// give back its band keys `keys` exactly (they do unless, under
 /// containment, its head keys were made of fewer shingles than it has);
-/// empty for any other document, whose band records are stored.
+/// empty for any other document, whose band records are stored. A document
+/// whose keys were `deferred` (an original of a run that [`defers_keys`],
+/// sketched without keys: see [`keys_of_pending`]) has those of its set,
+/// and its set is given without making them.
 pub(crate) fn few_set(
     shingles: &[u64],
-    keys: &[u64],
+    (keys, deferred): (&[u64], bool),
     candidates: &Candidates,
     config: &Config,
 ) -> Vec<u64> {
+    let deferred = deferred && keys.is_empty();
     if !matches!(candidates, Candidates::Minhash { .. })
         || shingles.is_empty()
         || shingles.len() > FEW
-        || keys.len() != candidates.tables()
+        || (keys.len() != candidates.tables() && !deferred)
     {
         return Vec::new();
     }
     let mut set: Vec<u64> = shingles.iter().map(|&s| s & !HEAD).collect();
     set.sort_unstable();
     set.dedup();
-    if keys_of_set(&set, candidates, config.seed) == keys {
+    if deferred || keys_of_set(&set, candidates, config.seed) == keys {
         set
     } else {
         Vec::new()
@@ -369,10 +373,13 @@ pub(crate) fn left_out<'k>(
 /// set apart with them ([`super::isolated`]), need none: 28,000 copies of
 /// indexed six-word records spent a third of their time on signatures and
 /// band keys that were never searched. A run that stores its documents
-/// (an index update, a run in chunks) stores their keys, and makes them as
-/// it sketches.
+/// (`index build`, an index update, a run in chunks) defers them too: an
+/// index stores such a document's shingle set, not its band records
+/// ([`few_set`] of a document whose keys were deferred is its set), so its
+/// keys were made only to be checked against that set and dropped (an
+/// `index build` of six-word records spent most of its time on them).
 pub(crate) fn defers_keys(keeps_words: bool, stores: bool, history: bool) -> bool {
-    !keeps_words && !stores && history
+    !keeps_words && (stores || history)
 }
 
 /// The keys of the documents still `pending` (whose keys were left to the

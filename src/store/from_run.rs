@@ -107,12 +107,13 @@ pub fn delta(corpus: &Corpus, analysis: &mut Analysis) -> Delta {
         // (A document of one shingle has its first table's key only: see
         // `candidate_pairs_after`.)
         // A document of few shingles is stored by its shingles, which give
-        // back its band keys (see the module doc of `store`).
+        // back its band keys (see the module doc of `store`); its keys may
+        // not have been made (`few::defers_keys`).
         let few = added
             .keys_of
             .get(d)
             .and_then(|&original| added.few_sets.get(original))
-            .filter(|set| !set.is_empty() && keys.len() == tables);
+            .filter(|set| !set.is_empty() && (keys.len() == tables || keys.is_empty()));
         if let (Some(set), true) = (few, banded[d]) {
             for &shingle in set {
                 delta.few.push((shingle, global));
