@@ -854,49 +854,71 @@ fn short_records_cleaned_against_an_index_keep_what_one_run_keeps() {
     }
 }
 
+/// The two parts and the later batch of
+/// [`short_records_stored_without_their_keys_are_found_by_a_later_run`]:
+/// 1,200 short records (a near copy of one of the first 600 every seventh
+/// of the last 600), and 100 ordinary ones `with_ordinary`; copies, near
+/// copies and new records for later.
+fn stored_and_later(with_ordinary: bool) -> (Vec<String>, Vec<String>) {
+    let mut first: Vec<String> = Vec::new();
+    for r in 0..1200 {
+        let w = words('c', r * 30, 6 + r % 14);
+        first.push(if r >= 600 && r % 7 == 3 {
+            // A near copy of a record of the first part.
+            let original = &first[r - 600];
+            if r % 2 == 0 {
+                format!("{original} more")
+            } else {
+                let w: Vec<&str> = original.split(' ').collect();
+                format!("{} other", w[..w.len() - 1].join(" "))
+            }
+        } else if r % 10 == 9 {
+            vec![w[..6].join(" "); 2].join(" ")
+        } else {
+            w.join(" ")
+        });
+    }
+    if with_ordinary {
+        first.extend((0..100).map(|r| words('o', r * 100, 80).join(" ")));
+    }
+    let mut later = Vec::new();
+    for r in 0..300 {
+        let original = &first[r * 4];
+        let w: Vec<&str> = original.split(' ').collect();
+        match r % 5 {
+            0 => later.push(original.clone()),
+            1 => later.push(format!("{original} more")),
+            2 => later.push(w[1..].join(" ")),
+            3 => later.push(format!("{} other", w[..w.len() - 1].join(" "))),
+            _ => later.extend([original.clone(), original.clone()]),
+        }
+        later.push(words('n', r * 30, 6 + r % 9).join(" "));
+    }
+    if with_ordinary {
+        later.push(first[1250].clone());
+    }
+    (first, later)
+}
+
 /// Short records stored by a run that stores (`index build`, at 1 and 2
-/// threads and in chunks; `scan --index --update` of a second part): their
-/// band keys are not made, and the
-/// index stores their shingle sets (`cluster::few::defers_keys`), alone or
-/// beside ordinary records. A batch of copies, near copies and new records
-/// checked against each index keeps what one run over both keeps, and the
-/// indexes built whole at 1 and 2 threads are the same bytes. (It fails
-/// when a short record whose keys were not made is stored with neither its
-/// set nor its band records, or with another set.)
+/// threads and in chunks; an update of an index holding short records,
+/// whole and in chunks; the parts built apart and merged): their band keys
+/// are made only where the run's own walk over the tables takes them, and
+/// the index stores their shingle sets (`cluster::few::defers_keys`),
+/// alone or beside ordinary records. The update keeps of its part what one
+/// run over both parts keeps (near copies of stored short records and of
+/// each other among them); a batch of copies, near copies and new records
+/// checked against each index keeps what one run over everything keeps;
+/// and the indexes built whole at 1 and 2 threads hold the same items. (It
+/// fails when a short record whose keys were not made is stored with
+/// neither its set nor its band records, or with another set, or when the
+/// keys the walk needs are not made.)
 #[test]
 fn short_records_stored_without_their_keys_are_found_by_a_later_run() {
     let dir = tempdir();
     let d = dir.path();
     for with_ordinary in [false, true] {
-        let mut first: Vec<String> = (0..1200)
-            .map(|r| {
-                let w = words('c', r * 30, 6 + r % 14);
-                if r % 10 == 9 {
-                    vec![w[..6].join(" "); 2].join(" ")
-                } else {
-                    w.join(" ")
-                }
-            })
-            .collect();
-        if with_ordinary {
-            first.extend((0..100).map(|r| words('o', r * 100, 80).join(" ")));
-        }
-        let mut later = Vec::new();
-        for r in 0..300 {
-            let original = &first[r * 4];
-            let w: Vec<&str> = original.split(' ').collect();
-            match r % 5 {
-                0 => later.push(original.clone()),
-                1 => later.push(format!("{original} more")),
-                2 => later.push(w[1..].join(" ")),
-                3 => later.push(format!("{} other", w[..w.len() - 1].join(" "))),
-                _ => later.extend([original.clone(), original.clone()]),
-            }
-            later.push(words('n', r * 30, 6 + r % 9).join(" "));
-        }
-        if with_ordinary {
-            later.push(first[1250].clone());
-        }
+        let (first, later) = stored_and_later(with_ordinary);
         let (b1, b2) = (as_records('a', &first), as_records('b', &later));
         std::fs::write(d.join("all.jsonl"), [b1.concat(), b2.concat()].concat()).unwrap();
         std::fs::write(d.join("b1.jsonl"), b1.concat()).unwrap();
@@ -913,29 +935,58 @@ fn short_records_stored_without_their_keys_are_found_by_a_later_run() {
             assert!(!kept_id(id), "{id} is a copy or a near copy: kept");
         }
         assert!(kept_id("b1") && kept_id("b3"), "new records dropped");
-        let build = |name: &str, extra: &[&str]| {
-            let mut args = vec!["index", "build", "-q", "-o", name, "b1.jsonl"];
+        // What one run keeps of the second part: not its near copies of
+        // the first part's records.
+        let (part, _, _) = clean_of(d, "b1.jsonl", &["-j", "2"]);
+        let second = |l: &&str| {
+            let id: serde_json::Value = serde_json::from_str(l).unwrap();
+            id["id"].as_str().unwrap()[1..].parse::<usize>().unwrap() >= 600
+        };
+        let kept_later: String = part.split_inclusive('\n').filter(second).collect();
+        assert_eq!(
+            kept_later.lines().count(),
+            b1.len() - 600 - (600..1200).filter(|r| r % 7 == 3).count(),
+            "{kept_later}"
+        );
+        let build = |name: &str, input: &str, extra: &[&str]| {
+            let mut args = vec!["index", "build", "-q", "-o", name, input];
             args.extend_from_slice(extra);
             let out = run(d, &args);
             assert_eq!(out.code, 0, "{out:?}");
         };
-        build("j1.ndx", &["-j", "1"]);
-        build("j2.ndx", &["-j", "2"]);
-        build("m.ndx", &["--memory-limit", "1M"]);
-        let read = |name: &str| std::fs::read(d.join(name)).unwrap();
-        assert!(
-            read("j1.ndx") == read("j2.ndx"),
-            "index build at 1 and 2 threads"
-        );
-        // A first part built, the second added by an update.
-        let out = run(d, &["index", "build", "-q", "-o", "u.ndx", "b1a.jsonl"]);
+        build("j1.ndx", "b1.jsonl", &["-j", "1"]);
+        build("j2.ndx", "b1.jsonl", &["-j", "2"]);
+        build("m.ndx", "b1.jsonl", &["--memory-limit", "1M"]);
+        let stats = |name: &str| {
+            let mut v = crate::index::stats(d, name);
+            // (A run in chunks writes the input's path once a chunk.)
+            v.as_object_mut().unwrap().remove("bytes");
+            v
+        };
+        assert_eq!(stats("j1.ndx"), stats("j2.ndx"), "1 and 2 threads");
+        assert_eq!(stats("j1.ndx"), stats("m.ndx"), "whole and in chunks");
+        // The first part built, the second added by an update (at 1 and 2
+        // threads, and in chunks), which finds its near copies of the
+        // first part's short records in the index.
+        for (name, extra) in [
+            ("u1.ndx", &["-j", "1"][..]),
+            ("u2.ndx", &["-j", "2"]),
+            ("um.ndx", &["--memory-limit", "1M"]),
+        ] {
+            build(name, "b1a.jsonl", &[]);
+            let mut args = vec!["--index", name, "--update"];
+            args.extend_from_slice(extra);
+            let (updated, _, _) = clean_of(d, "b1b.jsonl", &args);
+            assert_eq!(updated, kept_later, "{name}: the update of the second part");
+        }
+        // The parts built apart and merged.
+        build("a.ndx", "b1a.jsonl", &[]);
+        build("b.ndx", "b1b.jsonl", &[]);
+        let out = run(d, &["index", "merge", "a.ndx", "b.ndx", "-o", "ab.ndx"]);
         assert_eq!(out.code, 0, "{out:?}");
-        let out = run(
-            d,
-            &["scan", "-q", "--index", "u.ndx", "--update", "b1b.jsonl"],
-        );
-        assert_eq!(out.code, 0, "{out:?}");
-        for index in ["j1.ndx", "j2.ndx", "m.ndx", "u.ndx"] {
+        for index in [
+            "j1.ndx", "j2.ndx", "m.ndx", "u1.ndx", "u2.ndx", "um.ndx", "ab.ndx",
+        ] {
             let (cleaned, _, _) = clean_of(d, "b2.jsonl", &["--index", index]);
             assert_eq!(
                 cleaned, kept,
