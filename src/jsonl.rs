@@ -292,6 +292,115 @@ impl Lines {
     }
 }
 
+/// The line breaks of a file read in pieces, before the run reads it: an
+/// upper bound of its blocks, by which a run under `--memory-limit` tells
+/// whether its inputs fit whole (`plan::fits_whole`). A `\n`, a lone `\r`
+/// and, in a file of JSON Lines (its first character after white space and
+/// a byte-order mark a `{`), the escapes `\n`, `\r`, `\u000a` and `\u000d`
+/// in its strings each count: a text of many short lines ended by carriage
+/// returns, or held in one record, has as many blocks, though its bytes
+/// hold few newlines.
+#[derive(Debug, Default)]
+pub(crate) struct Breaks {
+    /// Breaks counted so far.
+    count: u64,
+    /// Whether escapes count: `None` until the first character is seen.
+    json: Option<bool>,
+    /// The end of the last piece, not told yet (a `\r`, an escape or a
+    /// byte-order mark cut short): at most 6 bytes.
+    carry: Vec<u8>,
+    /// Whether what was told last is an escaped break: one right after it
+    /// (`\n\n` between paragraphs, `\r\n`) ends no other block.
+    after_escape: bool,
+}
+
+impl Breaks {
+    /// Counts the breaks of the next piece of the file.
+    pub(crate) fn feed(&mut self, piece: &[u8]) {
+        let joined;
+        let bytes: &[u8] = if self.carry.is_empty() {
+            piece
+        } else {
+            let mut carry = std::mem::take(&mut self.carry);
+            carry.extend_from_slice(piece);
+            joined = carry;
+            &joined
+        };
+        let json = match self.json {
+            Some(json) => json,
+            None => {
+                const MARK: &[u8] = b"\xEF\xBB\xBF";
+                let body = bytes.strip_prefix(MARK).unwrap_or(bytes);
+                match body.iter().find(|b| !b.is_ascii_whitespace()) {
+                    // A byte-order mark cut short.
+                    Some(_) if bytes.len() < MARK.len() && MARK.starts_with(bytes) => {
+                        self.carry = bytes.to_vec();
+                        return;
+                    }
+                    Some(&first) => *self.json.insert(first == b'{'),
+                    // White space only so far (no escapes in it): the next
+                    // piece tells.
+                    None => true,
+                }
+            }
+        };
+        let mut i = 0;
+        // Where the last escaped break ended (0: at the start of `bytes`).
+        let mut escape_end = self.after_escape.then_some(0);
+        loop {
+            let found = if json {
+                memchr::memchr3(b'\n', b'\r', b'\\', &bytes[i..])
+            } else {
+                memchr::memchr2(b'\n', b'\r', &bytes[i..])
+            };
+            let Some(at) = found.map(|at| i + at) else {
+                self.after_escape = escape_end == Some(bytes.len());
+                return;
+            };
+            // The bytes a break or escape at `at` needs to be told.
+            let needs = match bytes[at] {
+                b'\n' => 1,
+                b'\r' => 2,
+                _ if bytes.get(at + 1) == Some(&b'u') => 6,
+                _ => 2,
+            };
+            if bytes.len() - at < needs {
+                self.after_escape = escape_end == Some(at);
+                self.carry = bytes[at..].to_vec();
+                return;
+            }
+            let tail = &bytes[at + 1..at + needs];
+            let escaped = bytes[at] == b'\\'
+                && match tail[0] {
+                    b'n' | b'r' => true,
+                    b'u' => tail[1..4] == *b"000" && matches!(tail[4] | 0x20, b'a' | b'd'),
+                    _ => false,
+                };
+            self.count += u64::from(match bytes[at] {
+                b'\n' => true,
+                // A `\r\n` is counted at its `\n`.
+                b'\r' => tail[0] != b'\n',
+                _ => escaped && escape_end != Some(at),
+            });
+            // An escape is passed whole (`\\n` is a backslash and an `n`).
+            i = at
+                + match bytes[at] {
+                    b'\\' if escaped => needs,
+                    b'\\' => 2,
+                    _ => 1,
+                };
+            if escaped {
+                escape_end = Some(i);
+            }
+        }
+    }
+
+    /// The breaks of the whole file (a `\r` at its very end is one).
+    pub(crate) fn finish(self) -> u64 {
+        self.count + u64::from(self.carry.first() == Some(&b'\r'))
+    }
+}
+
 /// The value of a JSON string literal `raw` (quotes included) that is known
 /// to be valid: it was parsed when the input was loaded. Runs of plain bytes
 /// are copied whole; only escapes are decoded (borrowed when there are none).
@@ -698,6 +807,48 @@ mod tests {
         ] {
             assert_eq!(decoded_len(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn breaks_count_lone_returns_and_escaped_breaks_in_json_lines() {
+        let count = |file: &[u8], piece: usize| {
+            let mut breaks = Breaks::default();
+            for part in file.chunks(piece) {
+                breaks.feed(part);
+            }
+            breaks.finish()
+        };
+        for (file, breaks) in [
+            (&b"a\nb\nc"[..], 2),
+            (b"a\rb\rc\r", 3),
+            (b"a\r\nb\r\n", 2),
+            // A text file's backslashes are text (LaTeX, code).
+            (b"\\ref a \\n b \\u000a\n", 1),
+            // JSON Lines: escaped breaks in strings count, an escaped
+            // backslash before an n does not.
+            (b"{\"text\": \"a\\nb\\rc\\u000Ad\\u000de\"}\n", 5),
+            (b"{\"text\": \"a\\\\nb \\u0041 \\\"n\"}\n", 1),
+            // Escaped breaks in a row end one block: paragraphs, `\r\n`.
+            (b"{\"text\": \"a\\n\\nb\\r\\nc\\n\\u000a\\n\"}\n", 4),
+            (b"\xEF\xBB\xBF \n {\"text\": \"a\\nb\"}", 2),
+            (b" \n\n", 2),
+            (b"", 0),
+        ] {
+            for piece in [1, 2, 3, 5, 7, 64] {
+                assert_eq!(
+                    count(file, piece),
+                    breaks,
+                    "{:?} in pieces of {piece}",
+                    String::from_utf8_lossy(file)
+                );
+            }
+        }
+        // A text of 10,000 short lines held in one record has 10,000 breaks
+        // to count, as the same text as a file of lines ended by `\r`.
+        let text: String = (0..10_000).map(|i| format!("w{i}\n")).collect();
+        let record = serde_json::json!({ "text": text }).to_string();
+        assert_eq!(count(record.as_bytes(), 1 << 16), 10_000);
+        assert_eq!(count(text.replace('\n', "\r").as_bytes(), 1 << 16), 10_000);
     }
 
     #[test]

@@ -907,26 +907,28 @@ fn fits_whole(inputs: &[InputPath], limit: usize) -> bool {
 }
 
 /// The bytes of text the file at `path` holds (decoded, when compressed)
-/// and its lines (a last one without a newline counted), read up to a
-/// little past `most` bytes; `None` when it cannot be read or decoded.
+/// and its lines (a last one without a newline counted; lines ended by a
+/// lone `\r`, and in JSON Lines those of a string's escaped breaks, count
+/// too: [`crate::jsonl::Breaks`]), read up to a little past `most` bytes;
+/// `None` when it cannot be read or decoded.
 fn text_and_lines(path: &Path, most: u64) -> Option<(u64, u64)> {
     let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
     let compression = crate::compress::Compression::from_name(path);
     let mut text = crate::compress::decoder(file, compression).ok()?;
-    let (mut bytes, mut lines) = (0u64, 1u64);
+    let (mut bytes, mut breaks) = (0u64, crate::jsonl::Breaks::default());
     let mut buf = vec![0; 1 << 16];
     while bytes <= most {
         match text.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 bytes += n as u64;
-                lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+                breaks.feed(&buf[..n]);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return None,
         }
     }
-    Some((bytes, lines))
+    Some((bytes, 1 + breaks.finish()))
 }
 
 /// Bytes of text the input at `path` holds: a compressed file's by what it
