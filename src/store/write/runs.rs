@@ -233,8 +233,10 @@ pub(in crate::store) enum Sorted<R: Record = u128> {
         readers: Vec<BufReader<std::fs::File>>,
         heap: BinaryHeap<Reverse<(R, usize)>>,
         error: ReadError,
-        /// The last record given, when repeats are dropped.
-        last: Option<Option<R>>,
+        /// Whether repeats are dropped.
+        distinct: bool,
+        /// The last record given.
+        last: Option<R>,
     },
 }
 
@@ -257,7 +259,8 @@ impl<R: Record> Sorted<R> {
             readers,
             heap,
             error: error.clone(),
-            last: distinct.then_some(None),
+            distinct,
+            last: None,
         }
     }
 }
@@ -272,19 +275,15 @@ impl<R: Record> Iterator for Sorted<R> {
                 readers,
                 heap,
                 error,
+                distinct,
                 last,
             } => loop {
                 let Reverse((v, i)) = heap.pop()?;
                 if let Some(w) = next(&mut readers[i], error) {
                     heap.push(Reverse((w, i)));
                 }
-                match last {
-                    Some(last) if *last == Some(v) => {}
-                    Some(last) => {
-                        *last = Some(v);
-                        return Some(v);
-                    }
-                    None => return Some(v),
+                if !*distinct || last.replace(v) != Some(v) {
+                    return Some(v);
                 }
             },
         }
