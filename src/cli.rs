@@ -120,13 +120,14 @@ pub struct MergeArgs {
     pub output: PathBuf,
     /// Hold at most about SIZE (e.g. 1G, 512M; 64K at least) while B's
     /// documents are joined to A's clusters: their buckets are made in
-    /// parts kept under --tmp-dir. A merge that cannot fit stops with an
-    /// error naming what did not, writing nothing. Default: half the memory
+    /// parts, and the candidate pairs sorted in runs, kept under --tmp-dir.
+    /// A merge that cannot fit stops before it makes them, with an error
+    /// naming what did not, writing nothing. Default: half the memory
     /// available, at most 1G. Same merged index at any limit.
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
-    /// Where the merge keeps the parts of its buckets (default: the
-    /// system's temporary directory).
+    /// Where the merge keeps the parts of its buckets and the runs of its
+    /// pairs (default: the system's temporary directory).
     #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<PathBuf>,
 }

@@ -1234,6 +1234,80 @@ fn a_merge_under_a_small_memory_limit_is_the_whole_merge() {
     assert_eq!(without_command(&whole), without_command(&parts));
 }
 
+/// Two batches of eight-word records in groups of 40 sharing their first
+/// five words (near, not copies: a third of their shingles shared), so
+/// that B's buckets hold many representatives of B and make many pairs.
+fn grouped_batches(d: &Path, per_batch: usize) {
+    let mut words = word_source(31);
+    for (name, seed) in [("a", 1u64), ("b", 2)] {
+        let mut rng = Lcg(seed);
+        let prefixes: Vec<String> = (0..per_batch / 40)
+            .map(|_| words(5).trim_end_matches('.').to_owned())
+            .collect();
+        let lines: String = (0..per_batch)
+            .map(|i| {
+                let prefix = &prefixes[rng.next(prefixes.len())];
+                let tail: Vec<String> = (0..3).map(|_| format!("w{}", rng.next(5000))).collect();
+                json_line(
+                    &format!("{name}{i}"),
+                    &format!("{prefix} {}", tail.join(" ")),
+                )
+            })
+            .collect();
+        std::fs::write(d.join(format!("{name}.jsonl")), lines).unwrap();
+        build(d, &format!("{name}.ndx"), &format!("{name}.jsonl"));
+    }
+}
+
+#[test]
+fn a_merge_whose_pairs_pass_its_memory_limit_keeps_them_in_runs() {
+    // The pairs a merge verifies (a document of B, an earlier document
+    // sharing a bucket with it) were held whole, and a merge making more
+    // than a quarter of its limit of them stopped, `too large`, after most
+    // of its work (two of 300,000 eight-word records in groups of 40 at
+    // --memory-limit 64M: 2.6 million pairs, exit 2 after two minutes).
+    // They are kept in sorted runs under --tmp-dir now: at 64K here (2,048
+    // pairs a run; B makes about 39,000, and main's merge stopped at 64K,
+    // 128K and 256K), the merged index is the unlimited merge's, at one
+    // thread and at two. (3,200 documents of B take 16,000 of the 16,384
+    // bytes a quarter of 64K holds for them.)
+    let dir = tempdir();
+    let d = dir.path();
+    grouped_batches(d, 3200);
+    std::fs::create_dir(d.join("spill")).unwrap();
+    expect(
+        d,
+        0,
+        &["index", "merge", "a.ndx", "b.ndx", "-o", "whole.ndx"],
+    );
+    let whole = index_bytes_but_time(&d.join("whole.ndx"));
+    for threads in ["1", "2"] {
+        let out = crate::util::run_limited(
+            d,
+            &format!("export RAYON_NUM_THREADS={threads}"),
+            &[
+                "index",
+                "merge",
+                "--memory-limit",
+                "64K",
+                "--tmp-dir",
+                "spill",
+                "a.ndx",
+                "b.ndx",
+                "-o",
+                "runs.ndx",
+            ],
+        );
+        assert_eq!(out.code, 0, "at {threads} threads: {out:?}");
+        let runs = index_bytes_but_time(&d.join("runs.ndx"));
+        assert_eq!(runs.1, whole.1, "the tables at {threads} threads");
+        assert_bytes_eq(&runs.0, &whole.0, &format!("at {threads} threads"));
+        // The runs are unnamed files: none is left.
+        assert_eq!(std::fs::read_dir(d.join("spill")).unwrap().count(), 0);
+        std::fs::remove_file(d.join("runs.ndx")).unwrap();
+    }
+}
+
 /// `index merge --memory-limit LIMIT a.ndx b.ndx -o OUT` in `d`, which
 /// must exit `code`.
 fn merge(d: &std::path::Path, code: i32, limit: &str, out: &str) -> crate::util::Output {

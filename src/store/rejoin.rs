@@ -3,6 +3,7 @@
 //! both indexes would have decided, within a memory budget.
 
 use super::segment::Reader;
+use super::write::runs::Runs;
 use super::write::{candidates_of, old_bands, old_few_sets};
 use super::{Segment, BUCKET_FIRST, BUCKET_RECENT};
 use crate::cluster::few::{keys_of_set, shingle_print};
@@ -69,12 +70,15 @@ const MAX_PARTS: usize = 512;
 /// parts, by table and key, each part a quarter of `memory` (in temporary
 /// files under its directory when there are several), and read back one
 /// part at a time: a bucket lies in one part, so each part gives the pairs
-/// (document, earlier document) its buckets make, and the pairs, sorted,
-/// are verified in the order of the documents, as before.
+/// (document, earlier document) its buckets make. The pairs are kept a
+/// quarter of `memory` at a time, sorted and without repeats, in temporary
+/// files under its directory past that, and read back merged: verified in
+/// the order of the documents, as before.
 ///
 /// # Errors
-/// What must be held not fitting in `memory` (`too large`), the temporary
-/// files failing, or a corrupt index.
+/// What must be held for the whole merge not fitting in `memory` (`too
+/// large`, before the buckets are made), the temporary files failing, or a
+/// corrupt index.
 #[allow(clippy::too_many_lines)]
 pub(super) fn rejoin_representatives(
     a: &Segment,
@@ -148,15 +152,17 @@ pub(super) fn rejoin_representatives(
     let holders = few_of_a(a, b, &reps, quarter);
     b.status()?;
     if holders.len().saturating_mul(8) > quarter {
+        // (`few_of_a` stops counting here: any of `a`'s documents may be
+        // one, so the limit named holds them all.)
         return Err(too_large(
             b,
             memory,
             &format!(
-                "the {} documents of few shingles of {} its documents share shingles with take 8 bytes each while it is merged",
+                "at least {} documents of few shingles of {} its documents share shingles with take 8 bytes each while it is merged",
                 crate::report::thousands(holders.len()),
                 crate::escape::shown_path(a.path())
             ),
-            needs(holders.len()),
+            needs(holders.len().max(a.documents())),
         ));
     }
     let total = b.count("bands") + (few_docs + holders.len()).saturating_mul(tables);
@@ -235,8 +241,12 @@ pub(super) fn rejoin_representatives(
     a.status()?;
 
     let mut read = a.looker();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut deduped = 0;
+    // The pairs, a quarter of the limit at a time, sorted into runs under
+    // the temporary directory past it, each pair once (they repeat, once a
+    // bucket two documents share; 64M held 2.6 million, and a merge that
+    // made more stopped, `too large`, after most of its work).
+    let io = |e| Error::io(&memory.tmp_dir, e);
+    let mut pairs: Runs<u64> = Runs::distinct(&memory.tmp_dir, quarter / 8);
     let mut found = Vec::new();
     let mut a_reps = Vec::new();
     for part in 0..parts {
@@ -264,47 +274,41 @@ pub(super) fn rejoin_representatives(
             a_reps.extend(found.iter().map(|&c| rep_in_a(&mut read, c)));
             for (i, &d) in kept.iter().enumerate() {
                 if asks(d) {
-                    pairs.extend(a_reps.iter().map(|&r| (d, r)));
-                    pairs.extend(kept[..i].iter().map(|&c| (d, c)));
-                }
-            }
-            if pairs.len() > 2 * deduped + (1 << 16) {
-                pairs.par_sort_unstable();
-                pairs.dedup();
-                deduped = pairs.len();
-                if pairs.len() * 8 > quarter {
-                    return Err(too_large(
-                        b,
-                        memory,
-                        &format!(
-                            "its documents and the earlier ones sharing their buckets make more than {} pairs",
-                            crate::report::thousands(pairs.len())
-                        ),
-                        memory.limit.saturating_mul(2),
-                    ));
+                    for &c in a_reps.iter().chain(&kept[..i]) {
+                        pairs.push(pair(d, c)).map_err(io)?;
+                    }
                 }
             }
         }
         a.status()?;
     }
     drop(store);
-    pairs.par_sort_unstable();
-    pairs.dedup();
-
     drop(read);
-    Ok(join_in_order((a, b), docs, &reps, &pairs, &config))
+    let (pairs, read_back) = pairs.sorted().map_err(io)?;
+    let joined = join_in_order((a, b), docs, &reps, pairs, &config);
+    if let Some(e) = read_back.take() {
+        return Err(io(e));
+    }
+    Ok(joined)
+}
+
+/// A pair (document, an earlier document sharing a bucket with it) as one
+/// integer: pairs sort as the tuples do.
+fn pair(d: u32, c: u32) -> u64 {
+    u64::from(d) << 32 | u64::from(c)
 }
 
 /// The representatives of `b` (numbered after `a`'s `docs` documents;
 /// `reps`: each one's representative as `b` numbers them) that join an
 /// earlier cluster, from `pairs` (document, an earlier one sharing a
-/// bucket with it: a representative of `a`, or a document of `b`),
-/// sorted: verified in the order of the documents with the run's rule.
+/// bucket with it: a representative of `a`, or a document of `b`; see
+/// [`pair`]), ascending and distinct: verified in the order of the
+/// documents with the run's rule.
 fn join_in_order(
     (a, b): (&Segment, &Segment),
     docs: u32,
     reps: &[u32],
-    pairs: &[(u32, u32)],
+    pairs: impl Iterator<Item = u64>,
     config: &Config,
 ) -> Vec<(u32, u32)> {
     let mut read = a.looker();
@@ -322,12 +326,15 @@ fn join_in_order(
             _ => rep,
         }
     };
-    for group in pairs.chunk_by(|x, y| x.0 == y.0) {
-        let doc = group[0].0;
-        let mut found: Vec<usize> = group
-            .iter()
-            .map(|&(_, c)| now(&joined, c) as usize)
-            .collect();
+    #[allow(clippy::cast_possible_truncation)]
+    let mut pairs = pairs.map(|p| ((p >> 32) as u32, p as u32)).peekable();
+    let mut found: Vec<usize> = Vec::new();
+    while let Some((doc, c)) = pairs.next() {
+        found.clear();
+        found.push(now(&joined, c) as usize);
+        while let Some((_, c)) = pairs.next_if(|p| p.0 == doc) {
+            found.push(now(&joined, c) as usize);
+        }
         found.sort_unstable();
         found.dedup();
         let (lengths, sets): (Vec<usize>, Vec<Vec<u64>>) = found
@@ -470,6 +477,11 @@ fn few_of_a(a: &Segment, b: &Segment, reps: &[u32], budget: usize) -> Vec<u32> {
         shingles.extend(own.iter().map(|&s| s & !crate::cluster::HEAD));
         if shingles.len() * 8 > budget {
             look_up(&mut shingles, &mut holders);
+            if holders.len().saturating_mul(8) > budget {
+                // More than the merge may hold: the caller refuses it, and
+                // the rest of the walk would not change that.
+                return holders;
+            }
         }
     }
     look_up(&mut shingles, &mut holders);

@@ -544,7 +544,7 @@ fn fill(
 
     let old_bands = old.into_iter().flat_map(|o| Items::segment(o).bands());
     // Documents of few shingles that get band records back (see `few`).
-    let not_by_shingles = few::not_by_shingles(old, delta, params);
+    let not_by_shingles = few::not_by_shingles(old, delta, params, spill)?;
     let (banded, banded_prints) =
         few::band_records(old, delta, &not_by_shingles.banded, params, spill)?;
     let banded_len = banded.len();
@@ -753,7 +753,7 @@ fn too_big(path: &Path) -> Error {
 
 mod few;
 mod items;
-mod runs;
+pub(super) mod runs;
 use super::reader::{block_of, doc_of};
 pub(super) use few::candidates_of;
 use items::{exact_flags, old_few, Either, Items, Shifted, PIECE_BYTES};

@@ -3,7 +3,8 @@
 //! (a k-way merge), so that what a write makes of its own (the band records
 //! of short documents given them back: 128 of 16 bytes a document, 1.2 GB
 //! for 600,000 short records merged at `--memory-limit 64M`) is never held
-//! whole.
+//! whole. A merge's candidate pairs (`rejoin.rs`) are kept the same way,
+//! without repeats.
 
 use rayon::prelude::*;
 use std::cmp::Reverse;
@@ -12,50 +13,116 @@ use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Records a batch holds before it is sorted and written out: 16 MiB.
-pub(super) const BATCH: usize = 1 << 20;
+/// Records a batch holds before it is sorted and written out: 16 MiB of
+/// `u128`s.
+pub(in crate::store) const BATCH: usize = 1 << 20;
 /// Bytes read ahead from the files, over all of them.
 const READ_AHEAD: usize = 8 << 20;
-const RECORD: usize = 16;
 /// Files kept at most: past it they are merged into one (a low limit on
 /// open files holds every other file a run keeps open too).
 const MAX_FILES: usize = 64;
 
-/// Records (`u128`s, sorted as integers) taken in batches of at most
-/// `batch`, sorted when read back ([`Runs::sorted`]).
-pub(super) struct Runs {
+/// What [`Runs`] sort: integers, sorted as such, kept in files as their
+/// little-endian bytes.
+pub(in crate::store) trait Record: Copy + Ord + Send + std::fmt::Debug {
+    /// Bytes of one, in memory and in a file.
+    const BYTES: usize;
+    /// Its bytes, written to `out`.
+    ///
+    /// # Errors
+    /// `out` failing.
+    fn put(self, out: &mut impl Write) -> std::io::Result<()>;
+    /// The record of `bytes` ([`Record::BYTES`] of them).
+    fn of(bytes: &[u8]) -> Self;
+}
+
+impl Record for u128 {
+    const BYTES: usize = 16;
+    fn put(self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(&self.to_le_bytes())
+    }
+    fn of(bytes: &[u8]) -> Self {
+        u128::from_le_bytes(bytes.try_into().expect("16 bytes"))
+    }
+}
+
+impl Record for u64 {
+    const BYTES: usize = 8;
+    fn put(self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(&self.to_le_bytes())
+    }
+    fn of(bytes: &[u8]) -> Self {
+        u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
+    }
+}
+
+/// Records taken in batches of at most `batch`, sorted when read back
+/// ([`Runs::sorted`]); without repeats when made [`Runs::distinct`].
+pub(in crate::store) struct Runs<R: Record = u128> {
     dir: PathBuf,
     batch: usize,
-    held: Vec<u128>,
+    distinct: bool,
+    held: Vec<R>,
     files: Vec<std::fs::File>,
     count: usize,
 }
 
-impl Runs {
+impl<R: Record> Runs<R> {
     /// Runs whose files (when a batch fills) go in `dir`.
-    pub(super) fn new(dir: &Path, batch: usize) -> Runs {
+    pub(in crate::store) fn new(dir: &Path, batch: usize) -> Runs<R> {
         Runs {
             dir: dir.to_owned(),
             batch: batch.max(1),
+            distinct: false,
             held: Vec::new(),
             files: Vec::new(),
             count: 0,
         }
     }
 
-    /// Records taken so far.
-    pub(super) fn len(&self) -> usize {
+    /// Runs that give each record back once however often it was taken: a
+    /// full batch is sorted and its repeats dropped, and it is written out
+    /// only when that leaves more than half of it (the pairs of a merge
+    /// repeat, each once a bucket its two documents share).
+    pub(in crate::store) fn distinct(dir: &Path, batch: usize) -> Runs<R> {
+        Runs {
+            distinct: true,
+            ..Runs::new(dir, batch)
+        }
+    }
+
+    /// Records taken so far (repeats counted).
+    pub(in crate::store) fn len(&self) -> usize {
         self.count
+    }
+
+    /// Temporary files written so far.
+    #[cfg(test)]
+    pub(in crate::store) fn files(&self) -> usize {
+        self.files.len()
     }
 
     /// Takes `record`.
     ///
     /// # Errors
     /// The batch's file failing.
-    pub(super) fn push(&mut self, record: u128) -> std::io::Result<()> {
+    pub(in crate::store) fn push(&mut self, record: R) -> std::io::Result<()> {
+        if self.held.len() == self.held.capacity() {
+            // Grown by doubling, never past a batch.
+            let room = (self.held.capacity() * 2).max(1024).min(self.batch);
+            self.held
+                .reserve_exact(room.saturating_sub(self.held.len()));
+        }
         self.held.push(record);
         self.count += 1;
         if self.held.len() >= self.batch {
+            if self.distinct {
+                self.held.par_sort_unstable();
+                self.held.dedup();
+                if self.held.len() <= self.batch / 2 {
+                    return Ok(());
+                }
+            }
             self.spill()?;
         }
         Ok(())
@@ -63,10 +130,13 @@ impl Runs {
 
     fn spill(&mut self) -> std::io::Result<()> {
         self.held.par_sort_unstable();
+        if self.distinct {
+            self.held.dedup();
+        }
         let file = crate::error::temp_file(&self.dir)?;
         let mut out = BufWriter::with_capacity(1 << 16, file);
-        for r in &self.held {
-            out.write_all(&r.to_le_bytes())?;
+        for &r in &self.held {
+            r.put(&mut out)?;
         }
         let mut file = out
             .into_inner()
@@ -83,11 +153,11 @@ impl Runs {
     /// The files merged into one.
     fn compact(&mut self) -> std::io::Result<()> {
         let error = ReadError::default();
-        let merged = Sorted::of(std::mem::take(&mut self.files), &error);
+        let merged: Sorted<R> = Sorted::of(std::mem::take(&mut self.files), self.distinct, &error);
         let file = crate::error::temp_file(&self.dir)?;
         let mut out = BufWriter::with_capacity(1 << 16, file);
         for r in merged {
-            out.write_all(&r.to_le_bytes())?;
+            r.put(&mut out)?;
         }
         if let Some(e) = error.take() {
             return Err(e);
@@ -100,33 +170,38 @@ impl Runs {
         Ok(())
     }
 
-    /// Every record taken, ascending, and where a failed read of a file is
-    /// told (the records then end early: look there once they are used).
+    /// Every record taken, ascending (once each when [`Runs::distinct`]),
+    /// and where a failed read of a file is told (the records then end
+    /// early: look there once they are used).
     ///
     /// # Errors
     /// The last batch's file failing.
-    pub(super) fn sorted(mut self) -> std::io::Result<(Sorted, ReadError)> {
+    pub(in crate::store) fn sorted(mut self) -> std::io::Result<(Sorted<R>, ReadError)> {
         let error = ReadError::default();
         if self.files.is_empty() {
             self.held.par_sort_unstable();
-            return Ok((Sorted::Held(self.held.into_iter()), error));
+            if self.distinct {
+                self.held.dedup();
+            }
+            let held = Sorted::Held(self.held.into_iter());
+            return Ok((held, error));
         }
         if !self.held.is_empty() {
             self.spill()?;
         }
         self.held = Vec::new();
-        let sorted = Sorted::of(self.files, &error);
+        let sorted = Sorted::of(self.files, self.distinct, &error);
         Ok((sorted, error))
     }
 }
 
 /// The first error reading the files back, if any.
 #[derive(Clone, Default)]
-pub(super) struct ReadError(Arc<Mutex<Option<std::io::Error>>>);
+pub(in crate::store) struct ReadError(Arc<Mutex<Option<std::io::Error>>>);
 
 impl ReadError {
     /// The error, taken.
-    pub(super) fn take(&self) -> Option<std::io::Error> {
+    pub(in crate::store) fn take(&self) -> Option<std::io::Error> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
@@ -138,10 +213,11 @@ impl ReadError {
     }
 }
 
-fn next(reader: &mut BufReader<std::fs::File>, error: &ReadError) -> Option<u128> {
-    let mut bytes = [0u8; RECORD];
-    match reader.read_exact(&mut bytes) {
-        Ok(()) => Some(u128::from_le_bytes(bytes)),
+fn next<R: Record>(reader: &mut BufReader<std::fs::File>, error: &ReadError) -> Option<R> {
+    let mut bytes = [0u8; 16];
+    let bytes = &mut bytes[..R::BYTES];
+    match reader.read_exact(bytes) {
+        Ok(()) => Some(R::of(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
         Err(e) => {
             error.set(e);
@@ -151,19 +227,24 @@ fn next(reader: &mut BufReader<std::fs::File>, error: &ReadError) -> Option<u128
 }
 
 /// The records of [`Runs`], ascending.
-pub(super) enum Sorted {
-    Held(std::vec::IntoIter<u128>),
+pub(in crate::store) enum Sorted<R: Record = u128> {
+    Held(std::vec::IntoIter<R>),
     Files {
         readers: Vec<BufReader<std::fs::File>>,
-        heap: BinaryHeap<Reverse<(u128, usize)>>,
+        heap: BinaryHeap<Reverse<(R, usize)>>,
         error: ReadError,
+        /// Whether repeats are dropped.
+        distinct: bool,
+        /// The last record given.
+        last: Option<R>,
     },
 }
 
-impl Sorted {
-    /// The records of sorted `files`, merged; a failed read told in `error`.
-    fn of(files: Vec<std::fs::File>, error: &ReadError) -> Sorted {
-        let ahead = (READ_AHEAD / files.len().max(1)).clamp(RECORD * 256, 1 << 16);
+impl<R: Record> Sorted<R> {
+    /// The records of sorted `files`, merged (repeats dropped when
+    /// `distinct`); a failed read told in `error`.
+    fn of(files: Vec<std::fs::File>, distinct: bool, error: &ReadError) -> Sorted<R> {
+        let ahead = (READ_AHEAD / files.len().max(1)).clamp(R::BYTES * 256, 1 << 16);
         let mut readers: Vec<BufReader<std::fs::File>> = files
             .into_iter()
             .map(|f| BufReader::with_capacity(ahead, f))
@@ -178,27 +259,33 @@ impl Sorted {
             readers,
             heap,
             error: error.clone(),
+            distinct,
+            last: None,
         }
     }
 }
 
-impl Iterator for Sorted {
-    type Item = u128;
+impl<R: Record> Iterator for Sorted<R> {
+    type Item = R;
 
-    fn next(&mut self) -> Option<u128> {
+    fn next(&mut self) -> Option<R> {
         match self {
             Sorted::Held(held) => held.next(),
             Sorted::Files {
                 readers,
                 heap,
                 error,
-            } => {
+                distinct,
+                last,
+            } => loop {
                 let Reverse((v, i)) = heap.pop()?;
                 if let Some(w) = next(&mut readers[i], error) {
                     heap.push(Reverse((w, i)));
                 }
-                Some(v)
-            }
+                if !*distinct || last.replace(v) != Some(v) {
+                    return Some(v);
+                }
+            },
         }
     }
 }
@@ -227,6 +314,33 @@ mod tests {
             assert!(error.take().is_none());
         }
         // Unnamed files: nothing is left in the directory.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn distinct_runs_give_back_each_record_once_held_or_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        // Pairs as a merge makes them: each repeated, some many times.
+        let values: Vec<u64> = (0..30_000u64)
+            .map(|i| ((i * 7919 % 1009) << 32) | (i % 5))
+            .collect();
+        let mut expected = values.clone();
+        expected.sort_unstable();
+        expected.dedup();
+        assert!(expected.len() < values.len() / 2);
+        for batch in [1, 2, 7, 1000, 4000, 40_000] {
+            let mut runs = Runs::distinct(dir.path(), batch);
+            for &v in &values {
+                runs.push(v).unwrap();
+            }
+            assert_eq!(runs.len(), values.len());
+            // A batch of 1,000 holds 1,000 records at most: spilled.
+            assert_eq!(runs.files() > 0, batch <= 4000, "batch {batch}");
+            assert!(runs.held.capacity() <= batch.max(1), "batch {batch}");
+            let (sorted, error) = runs.sorted().unwrap();
+            assert_eq!(sorted.collect::<Vec<_>>(), expected, "batch {batch}");
+            assert!(error.take().is_none());
+        }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

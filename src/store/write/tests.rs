@@ -321,10 +321,17 @@ fn documents_of_one_set_past_the_bucket_windows_are_left_out() {
     }
     let same: Vec<u32> = (0..41).filter(|&d| d != 20).collect();
     let expected: Vec<u32> = same[BUCKET_FIRST..same.len() - BUCKET_RECENT].to_vec();
-    assert_eq!(few::out_of_every_bucket(sets.into_iter()), expected);
+    let dir = tempfile::tempdir().unwrap();
+    // Held whole, and sorted in runs of 1 and 5 documents in files.
+    for batch in [1, 5, 1 << 20] {
+        let out = few::out_of_every_bucket(sets.iter().copied(), dir.path(), batch).unwrap();
+        assert_eq!(out, expected, "batch {batch}");
+    }
     // No more than the windows hold: none left out.
     let few: Vec<(u32, u64)> = (0..16u32).map(|d| (d, 7)).collect();
-    assert!(few::out_of_every_bucket(few.into_iter()).is_empty());
+    let out = few::out_of_every_bucket(few.into_iter(), dir.path(), 5).unwrap();
+    assert!(out.is_empty());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 /// A segment of documents of few shingles only (each one a document of one
