@@ -201,7 +201,7 @@ pub fn write_github(
             )
         });
     })?;
-    report.for_each_document(&mut |doc| {
+    report.for_each_document_outline(&mut |doc, _| {
         for run in &doc.runs {
             top.offer((0, run.bytes), || {
                 let (file, record_line) = doc_label_for_annotation(&doc.document);

@@ -298,9 +298,10 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             Tally::Totals(Summary::default())
         } else {
             let mut report = Accumulator::new(config, plan.command.name());
+            // Documents' entries go to disk (a report can be larger than
+            // the run's memory): in chunks all, whole only those too large.
+            report.spool_large_documents(&plan.spool_dir);
             if !plan.one_chunk() {
-                // The report's documents go to disk as they come: a corpus's
-                // report can be larger than the memory the run may use.
                 report
                     .spool_documents(&plan.spool_dir)
                     .map_err(|e| Failure::one(Error::io(&plan.spool_dir, e)))?;

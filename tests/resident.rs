@@ -248,6 +248,59 @@ fn an_html_page_of_lines_ended_by_returns_or_escaped_stays_within_the_limit() {
     }
 }
 
+/// A text of 300,000 repeated short lines: each line is a short repeat of
+/// the first, and the document's report entry lists 299,999 of them (about
+/// 130 MB as JSON, 160 MB held). The entry is written into a spool as it is
+/// made and read back past the removals nothing prints: main held it whole
+/// and took 238 MiB at --memory-limit 128M (text, JSON and JSON Lines alike).
+#[test]
+#[ignore = "heavy: a minute or more in a debug build; .ci/run runs it in release"]
+fn a_report_entry_of_many_repeated_lines_is_never_held_whole() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("lines.txt"), "a b c\n".repeat(300_000)).unwrap();
+    for format in ["text", "json", "jsonl"] {
+        let args = [
+            "scan",
+            "--output-format",
+            format,
+            "--memory-limit",
+            "128M",
+            "--tmp-dir",
+            ".",
+            "lines.txt",
+        ];
+        let (code, kib) = run_measured(d, &args);
+        assert_eq!(code, 0, "{format}");
+        assert!(
+            kib < 192 << 10,
+            "{format}: peak resident set {kib} KiB at --memory-limit 128M (the limit and 64 MiB allowed)"
+        );
+    }
+    let out = crate::util::run(
+        d,
+        &["scan", "--json", "--memory-limit", "128M", "lines.txt"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = &report["documents"][0];
+    let repeats = doc["short_repeats"].as_array().unwrap();
+    assert_eq!(repeats.len(), 299_999);
+    assert_eq!(
+        repeats[299_998]["repeat"]["lines"],
+        serde_json::json!([300_000, 300_000])
+    );
+    assert_eq!(
+        repeats[299_998]["first_copy"]["lines"],
+        serde_json::json!([1, 1])
+    );
+    let text = crate::util::run(d, &["scan", "--memory-limit", "128M", "lines.txt"]);
+    assert!(
+        text.stdout_str().contains("299,999 short repeats kept"),
+        "{text:?}"
+    );
+}
+
 /// Six-word records in groups of 10 sharing five words, in two indexes of
 /// the same groups: merged, 20 short records hold each shared shingle, more
 /// than the 16 a look-up may rebuild, so every one gets its 128 band records

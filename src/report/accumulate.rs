@@ -186,70 +186,6 @@ impl<'a> Builder<'a> {
     pub(super) fn span_len(&self, global: usize) -> usize {
         self.analysis.block(global).1.span.len()
     }
-
-    /// The entry of this chunk's document `doc`, which has runs or short
-    /// repeats.
-    pub(super) fn doc_report(&mut self, doc: usize) -> DocReport {
-        let analysis = self.analysis;
-        let decision = &analysis.decisions[doc];
-        let mut runs = Vec::new();
-        for run in &decision.runs {
-            let first = run.pairs.first().expect("runs are never empty");
-            let last = run.pairs.last().expect("runs are never empty");
-            let source_doc = analysis.doc_of_block(first.mirror);
-            let (src_first, src_last) = (first.mirror, last.mirror_last);
-            let sims: Vec<f64> = run.pairs.iter().map(|p| p.similarity).collect();
-            #[allow(clippy::cast_precision_loss)]
-            let mean = sims.iter().sum::<f64>() / sims.len() as f64;
-            let interruptions = run
-                .interruptions
-                .iter()
-                .map(|r| Interruption {
-                    lines: [
-                        analysis.block(r.start).1.first_line,
-                        analysis.block(r.end - 1).1.last_line,
-                    ],
-                    blocks: r.len(),
-                    bytes: r.clone().map(|g| self.span_len(g)).sum(),
-                })
-                .collect();
-            runs.push(RunReport {
-                lines: [
-                    analysis.block(first.block).1.first_line,
-                    analysis.block(last.block).1.last_line,
-                ],
-                blocks: run.pairs.len(),
-                bytes: run.pairs.iter().map(|p| self.span_len(p.block)).sum(),
-                source: self.doc_ref(source_doc),
-                source_lines: [
-                    analysis.lines_of(src_first)[0],
-                    analysis.lines_of(src_last)[1],
-                ],
-                similarity: Similarity {
-                    min: round(sims.iter().copied().fold(f64::INFINITY, f64::min)),
-                    mean: round(mean),
-                },
-                exact: run.pairs.iter().all(|p| p.exact),
-                interruptions,
-                removals: run.pairs.iter().map(|p| self.removal(p)).collect(),
-            });
-        }
-        let (removed_blocks, removed_bytes) = analysis.removed(doc);
-        let corpus = self.corpus;
-        DocReport {
-            document: self.doc_ref(analysis.base_docs + doc),
-            bytes: corpus.text_len(&corpus.documents[doc]),
-            blocks: analysis.blocks[doc].len(),
-            removed_blocks,
-            removed_bytes,
-            runs,
-            short_repeats: decision
-                .kept_short
-                .iter()
-                .map(|p| self.removal(p))
-                .collect(),
-        }
-    }
 }
 
 pub(super) fn round(x: f64) -> f64 {
@@ -481,6 +417,9 @@ pub struct Accumulator {
     pub(super) names: Vec<std::sync::Arc<str>>,
     /// Where documents go instead of `documents`, when spooling.
     pub(super) spool: Option<Spool>,
+    /// Where a spool of documents is made when a document's entry is too
+    /// large to hold ([`Accumulator::spool_large_documents`]).
+    pub(super) spool_dir: Option<std::path::PathBuf>,
     /// Where shared blocks' places and previews go, when spooling, and the
     /// spool they are copied to in the report's order when it is finished.
     pub(super) shared_spool: Option<(Spool, Spool)>,
@@ -545,6 +484,7 @@ impl Accumulator {
             inputs: Vec::new(),
             names: Vec::new(),
             spool: None,
+            spool_dir: None,
             shared_spool: None,
             cluster_spool: None,
             with_repeats: 0,
@@ -567,6 +507,13 @@ impl Accumulator {
             clusters: HashMap::new(),
         });
         Ok(())
+    }
+
+    /// Documents held until one comes whose entry is too large to hold (a
+    /// text of many repeated lines): that one and those after it go to a
+    /// spool made in `dir` then.
+    pub fn spool_large_documents(&mut self, dir: &std::path::Path) {
+        self.spool_dir = Some(dir.to_path_buf());
     }
 
     /// Adds one chunk: `corpus` holds its documents (with every source read
@@ -661,12 +608,29 @@ impl Accumulator {
             })
             .collect();
         let mut released = 0;
+        // A spooled document of many removals is written as it is
+        // serialized, a removal at a time, on this thread (below).
+        let large = |doc: usize| {
+            super::streamed::removals(analysis, doc) > super::streamed::STREAMED_REMOVALS
+        };
+        if self.spool.is_none() && with_entries.iter().any(|&d| large(d)) {
+            if let Some(dir) = &self.spool_dir {
+                match Spool::new(dir) {
+                    Ok(spool) => self.spool = Some(spool),
+                    Err(e) => {
+                        self.spool_error.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        let spooled = self.spool.is_some();
+        let streamed = |doc: usize| spooled && large(doc);
         for batch in with_entries.chunks(doc_batch) {
-            let reports: Vec<DocReport> = batch
+            let reports: Vec<Option<DocReport>> = batch
                 .par_iter()
                 .map_init(
                     || Builder::new(corpus, analysis, &names, preview),
-                    |b, &doc| b.doc_report(doc),
+                    |b, &doc| (!streamed(doc)).then(|| b.doc_report(doc)),
                 )
                 .collect();
             // The pages of the documents done leave the resident set (first
@@ -674,23 +638,30 @@ impl Accumulator {
             let done = batch.last().map_or(released, |&d| d + 1);
             corpus.release_documents(released..done);
             released = done;
-            for report in reports {
-                self.runs += report.runs.len();
-                self.short_repeats += report.short_repeats.len();
+            for (&doc, report) in batch.iter().zip(reports) {
+                let decision = &analysis.decisions[doc];
+                self.runs += decision.runs.len();
+                self.short_repeats += decision.kept_short.len();
                 self.with_repeats += 1;
-                self.removed_block_bytes += report.removed_bytes;
-                match &mut self.spool {
-                    Some(spool) => {
-                        // Written as it is serialized: a document of 400,000
-                        // repeated lines has an entry of 200 MB, held once.
-                        let written = spool.push_streamed(|out| {
-                            serde_json::to_writer(out, &report).map_err(std::io::Error::from)
-                        });
-                        if let Err(e) = written {
-                            self.spool_error.get_or_insert(e);
-                        }
+                self.removed_block_bytes += analysis.removed(doc).1;
+                let written = match (report, &mut self.spool) {
+                    // Written as it is serialized: a document of 400,000
+                    // repeated lines has an entry of 200 MB, held once.
+                    (Some(report), Some(spool)) => spool.push_streamed(|out| {
+                        serde_json::to_writer(out, &report).map_err(std::io::Error::from)
+                    }),
+                    (Some(report), None) => {
+                        self.documents.push(report);
+                        Ok(())
                     }
-                    None => self.documents.push(report),
+                    (None, Some(spool)) => {
+                        let mut b = Builder::new(corpus, analysis, &names, preview);
+                        spool.push_streamed(|out| b.write_doc_report(doc, out))
+                    }
+                    (None, None) => unreachable!("entries are streamed into a spool only"),
+                };
+                if let Err(e) = written {
+                    self.spool_error.get_or_insert(e);
                 }
             }
         }

@@ -77,7 +77,9 @@ use std::collections::{BTreeMap, HashMap};
 mod accumulate;
 mod dropped;
 mod spool;
+mod streamed;
 mod text;
+mod thin;
 
 pub use accumulate::*;
 pub use spool::*;
@@ -322,13 +324,12 @@ impl Report {
         };
         line(out, "header", &header)?;
         let mut failed: Option<std::io::Error> = None;
-        self.for_each_document(&mut |d| {
-            if failed.is_none() {
-                failed = line(out, "document", d).err();
-            }
-        })?;
-        if let Some(e) = failed.take() {
-            return Err(e);
+        for d in &self.documents {
+            line(out, "document", d)?;
+        }
+        if let Some(spool) = &self.spool {
+            // As for clusters below: a document's line is never held whole.
+            spool.copy_as_lines(br#"{"type":"document","#, out)?;
         }
         for c in self.held_clusters() {
             line(out, "cluster", c)?;

@@ -331,15 +331,29 @@ pub(super) fn held_then_spooled<T: serde::de::DeserializeOwned>(
     for item in held {
         f(item);
     }
-    if let Some(spool) = spool {
+    match spool {
+        Some(spool) => spool.for_each_entry(&mut |item: T| f(&item)),
+        None => Ok(()),
+    }
+}
+
+impl Spool {
+    /// Calls `f` with each entry, read as `T`.
+    ///
+    /// # Errors
+    /// When the file cannot be read back, or holds something else.
+    pub(super) fn for_each_entry<T: serde::de::DeserializeOwned>(
+        &self,
+        f: &mut dyn FnMut(T),
+    ) -> std::io::Result<()> {
         // Read from the file as parsed, not a line at a time: a document of
         // 200,000 repeated paragraphs has an entry of 130 MB.
-        let entries = serde_json::Deserializer::from_reader(spool.read_back((0, spool.len)));
+        let entries = serde_json::Deserializer::from_reader(self.read_back((0, self.len)));
         for item in entries.into_iter::<T>() {
-            f(&item.map_err(std::io::Error::from)?);
+            f(item.map_err(std::io::Error::from)?);
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A near-duplicate cluster without its members, as a walk over them sees it.

@@ -239,7 +239,7 @@ pub fn write_text(
         let largest = report.first_clusters(top)?;
         render_near_duplicates(out, near, &largest, &report.parameters.documents, top);
     }
-    report.for_each_document(&mut |doc: &DocReport| {
+    report.for_each_document_outline(&mut |doc: &DocReport, short_repeats: usize| {
         // Only documents that lost something; short repeats kept elsewhere
         // count in the totals.
         if doc.removed_blocks == 0 {
@@ -323,18 +323,18 @@ pub fn write_text(
                 );
             }
         }
-        if !doc.short_repeats.is_empty() {
+        if short_repeats > 0 {
             let shown: Vec<String> = doc
                 .short_repeats
                 .iter()
-                .take(5)
+                .take(super::thin::NAMED_SHORT_REPEATS)
                 .map(|r| r.repeat.lines[0].to_string())
                 .collect();
-            let more = doc.short_repeats.len().saturating_sub(5);
+            let more = short_repeats.saturating_sub(shown.len());
             let _ = writeln!(
                 out,
                 "  {} too short to judge repeat earlier text, kept (line {}{}; --drop-short removes them)",
-                plural(doc.short_repeats.len(), "block"),
+                plural(short_repeats, "block"),
                 shown.join(", "),
                 if more > 0 {
                     format!(", +{more} more")
