@@ -71,18 +71,8 @@ enum Slot {
 /// The documents whose text the page shows, by index.
 fn shown_documents(report: &Report) -> std::io::Result<BTreeSet<usize>> {
     let mut shown = BTreeSet::new();
-    report.for_each_document(&mut |doc| {
-        shown.insert(doc.document.index);
-        for run in &doc.runs {
-            shown.insert(run.source.index);
-            for r in &run.removals {
-                shown.insert(r.first_copy.document.index);
-                shown.insert(r.aligned_with.document.index);
-            }
-        }
-        for r in &doc.short_repeats {
-            shown.insert(r.first_copy.document.index);
-        }
+    report.for_each_named_document(&mut |index| {
+        shown.insert(index);
     })?;
     report.for_each_cluster_member(&mut |cluster, m| {
         if cluster.size > 1 {
