@@ -203,36 +203,6 @@ pub fn ratio(part: usize, whole: usize) -> f64 {
     }
 }
 
-/// The preview of first copy `source`: its own text when this chunk or the
-/// whole corpus has it, else (a first copy stored in an index, which holds
-/// no text) that of this chunk's copy `block`.
-pub(super) fn preview_of(
-    earlier: &dyn Texts,
-    b: &mut Builder<'_>,
-    source: usize,
-    block: usize,
-) -> String {
-    let analysis = b.analysis;
-    if !analysis.stored(source) {
-        let (doc, blk) = analysis.block(source);
-        return preview(b.content(doc, blk));
-    }
-    if let Some(stored) = b.look(|h| h.block(source)) {
-        if let Some(doc) = (stored.doc as usize).checked_sub(analysis.indexed_docs) {
-            #[allow(clippy::cast_possible_truncation)]
-            let span = stored.bytes[0] as usize..stored.bytes[1] as usize;
-            // Empty when it cannot be read back: the run fails with why.
-            return earlier
-                .text_of(doc)
-                .get(span)
-                .map(preview)
-                .unwrap_or_default();
-        }
-    }
-    let (doc, blk) = analysis.block(block);
-    preview(b.content(doc, blk))
-}
-
 /// Builds the report of a finished analysis.
 #[must_use]
 pub fn build(corpus: &Corpus, analysis: &Analysis, config: &Config, command: &str) -> Report {
@@ -567,12 +537,18 @@ impl Accumulator {
         } else {
             (4096, 1024)
         };
+        let texts = super::previews::EarlierTexts::default();
         for batch in new_shared.chunks(shared_batch) {
             let made: Vec<(Place, String)> = batch
                 .par_iter()
                 .map_init(
                     || Builder::new(corpus, analysis, &names, preview),
-                    |b, &(source, block)| (b.place(source), preview_of(earlier, b, source, block)),
+                    |b, &(source, block)| {
+                        (
+                            b.place(source),
+                            super::previews::preview_of((earlier, &texts), b, source, block),
+                        )
+                    },
                 )
                 .collect();
             for (&(source, _), (place, text)) in batch.iter().zip(made) {

@@ -76,6 +76,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod accumulate;
 mod dropped;
+mod previews;
 mod spool;
 mod streamed;
 mod text;
