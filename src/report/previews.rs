@@ -50,11 +50,19 @@ impl EarlierTexts {
                 .find(|(d, _)| *d == doc)
                 .map(|(_, t)| t.clone())
         };
-        if let Some(text) = held(&self.0.lock().unwrap_or_else(|e| e.into_inner())) {
+        if let Some(text) = held(
+            &self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ) {
             return text;
         }
         let text: std::sync::Arc<str> = earlier.text_of(doc).into();
-        let mut texts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut texts = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
         if texts.len() >= 16 || bytes + text.len() > 16 << 20 {
             texts.clear();
