@@ -377,3 +377,59 @@ fn an_input_cut_short_while_written_into_an_out_dir_is_named() {
         assert!(rest.len() + 1 < text.len());
     }
 }
+
+/// A FIFO `-o` whose reader leaves before the run is done (`--index X
+/// --update`): exit 0, as for a closed standard output, the index not
+/// updated, and the message names the FIFO (it said "standard output was
+/// closed" though standard output was never written).
+#[test]
+fn a_fifo_output_whose_reader_leaves_is_named_and_the_index_kept() {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let text = crate::util::numbered_records(40_000);
+    for mode in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
+        let dir = tempdir();
+        let d = dir.path();
+        std::fs::write(d.join("big.jsonl"), &text).unwrap();
+        crate::util::write_two_copies(&d.join("seen.jsonl"));
+        let built = run(d, &["index", "build", "-q", "-o", "seen.ndx", "seen.jsonl"]);
+        assert_eq!(built.code, 0, "{built:?}");
+        let before = tree(d);
+        let made = Command::new("mkfifo")
+            .arg(d.join("o.fifo"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .args(["clean"])
+            .args(mode)
+            .args([
+                "big.jsonl",
+                "-o",
+                "o.fifo",
+                "--index",
+                "seen.ndx",
+                "--update",
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = std::fs::File::open(d.join("o.fifo")).unwrap();
+        let mut first = [0u8; 100];
+        reader.read_exact(&mut first).unwrap();
+        drop(reader);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "neardup: o.fifo was closed before the run was complete: the index was not updated"
+            ),
+            "{mode:?}: {stderr}"
+        );
+        assert!(!stderr.contains("standard output"), "{mode:?}: {stderr}");
+        std::fs::remove_file(d.join("o.fifo")).unwrap();
+        assert_eq!(tree(d), before, "{mode:?}");
+    }
+}
