@@ -493,20 +493,24 @@ fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
 }
 
 /// The value of a field a keep policy compares (`--keep newest:FIELD`).
-/// Ordered: missing < numbers < times < strings; strings that hold a number
-/// count as one, and RFC 3339 times (and dates) as the instants they name.
+/// Ordered: missing < other strings < numbers < times, so a value read as a
+/// number or a time outranks one that is not (`"yesterday"` is not newer
+/// than `2024-05-01`) and a time outranks a number (epoch seconds and RFC
+/// 3339 times mixed in one field: the times win); strings that hold a
+/// number count as one, RFC 3339 times (and dates) as the instants they
+/// name, and other strings compare among themselves by their bytes.
 #[derive(Clone, Debug, PartialEq, PartialOrd)]
 pub enum FieldValue {
     /// Missing, null, or not a number or string.
     Missing,
+    /// Any other string.
+    Text(String),
     /// A number (or a string holding one).
     Number(f64),
     /// An RFC 3339 time (`2024-05-01T09:30:00+02:00`, or `Z`), compared as
     /// an instant whatever its offset; a time without an offset, or a date,
     /// counts as UTC.
     Time(jiff::Timestamp),
-    /// Any other string.
-    Text(String),
 }
 
 impl FieldValue {

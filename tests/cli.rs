@@ -865,6 +865,39 @@ fn annotate_names_the_kept_record_and_the_bytes_removed() {
 }
 
 #[test]
+fn keep_newest_ranks_text_below_numbers_below_times() {
+    // One story under four kinds of `ts`: nothing, free text, a number
+    // (epoch seconds) and a date. The time stays; without it the number;
+    // without both the text: text never outranks what reads as a time.
+    let dir = tempdir();
+    let story = "The council approved the new budget for the harbour district after a long \
+                 debate on Tuesday evening with many residents present and speaking.";
+    let record = |id: &str, ts: &str| format!("{{\"id\":\"{id}\",{ts}\"text\":\"{story}\"}}\n");
+    let all = [
+        ("none", ""),
+        ("text", "\"ts\":\"yesterday\","),
+        ("number", "\"ts\":1714550000,"),
+        ("time", "\"ts\":\"2023-01-01\","),
+    ];
+    for (first, stays) in [(4, "time"), (3, "number"), (2, "text")] {
+        let input: String = all[..first].iter().map(|(id, ts)| record(id, ts)).collect();
+        std::fs::write(dir.path().join("docs.jsonl"), input).unwrap();
+        let out = run(
+            dir.path(),
+            &["clean", "-q", "--keep", "newest:ts", "docs.jsonl"],
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        let kept: Vec<Value> = out
+            .stdout_str()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0]["id"], stays, "{kept:?}");
+    }
+}
+
+#[test]
 fn progress_into_a_file_is_plain_lines() {
     // Standard input has no known total: a spinner and a count, never
     // `0/0 (100%)`; into a pipe, no ANSI sequences.
