@@ -130,6 +130,10 @@ pub struct MergeArgs {
     /// pairs (default: the system's temporary directory).
     #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<PathBuf>,
+    /// Print nothing to standard error but errors (not the line naming
+    /// what was merged).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]

@@ -100,6 +100,9 @@ pub fn merge(args: &cli::MergeArgs) -> ExitStatus {
     let merged = memory
         .and_then(|memory| store::merge_files(&args.a, &args.b, &args.output, &memory))
         .map(|(a, b)| {
+            if args.quiet {
+                return;
+            }
             neardup::error::eprint_line(format_args!(
                 "neardup: merged {} ({} documents) and {} ({} documents) into {}",
                 neardup::escape::shown_path(&args.a),

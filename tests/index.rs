@@ -603,8 +603,18 @@ fn merged_indexes_find_what_either_holds() {
     let d = dir.path();
     build(d, "a", &names[0]);
     build(d, "b", &names[1]);
-    expect(d, 0, &["index", "merge", "a", "b", "-o", "ab"]);
+    let merged = expect(d, 0, &["index", "merge", "a", "b", "-o", "ab"]);
+    assert!(
+        merged
+            .stderr
+            .starts_with("neardup: merged a (20 documents) and b (20 documents) into ab"),
+        "{merged:?}"
+    );
     assert_eq!(stats(d, "ab")["documents"], 40);
+    // `-q`, as every other command takes it: nothing said, the same index.
+    let quiet = expect(d, 0, &["index", "merge", "-q", "a", "b", "-o", "ab-q"]);
+    assert_eq!(quiet.stderr, "", "{quiet:?}");
+    assert_eq!(stats(d, "ab-q"), stats(d, "ab"));
     for name in &names[..2] {
         let out = check_run(d, "ab", &["--max-dup-docs", "99%", name]);
         assert_eq!(out.code, 1, "{name} is all in the merged index: {out:?}");
