@@ -431,21 +431,19 @@ pub fn merge_files(
             crate::escape::shown_path(b_path)
         )));
     }
-    // Asked before the merge is made, so the refusal comes before the work;
-    // a corrupt index is still named as such first (every chunk of both is
-    // checked before "already in" is said), and settings that differ are
-    // the merge's to name.
+    let merged = merge(&a, &b, output, memory)?;
+    // Asked of the merge made (its temporary file goes unless renamed in):
+    // a corrupt index is named as such first, and settings that differ.
     let overlap = (a.meta().params == b.meta().params)
         .then(|| overlap::held_by_other(&a, &b, memory.limit / 4))
         .flatten();
     if let Some((b_held, count)) = overlap {
-        a.verify()?;
-        b.verify()?;
         let (held, holder) = if b_held {
             (b_path, a_path)
         } else {
             (a_path, b_path)
         };
+        drop(merged);
         return Err(crate::Error::Usage(format!(
             "{}: {} already in {} (the same ids, files, lines and blocks): merging would hold {} twice (nothing was written)",
             crate::escape::shown_path(held),
@@ -457,7 +455,6 @@ pub fn merge_files(
             if count == 1 { "it" } else { "each of them" },
         )));
     }
-    let merged = merge(&a, &b, output, memory)?;
     merged.persist()?;
     lock.keep();
     Ok((a.documents(), b.documents()))
