@@ -5,6 +5,7 @@
 //! chunks, and writes the same index, every time.
 
 use super::{chunk_bytes, Tally, Underway, MEMORY_PER_TEXT_BYTE};
+use crate::cluster::lonely::Lonely;
 use crate::error::Result;
 use crate::stream::Chunk;
 use std::time::Instant;
@@ -52,6 +53,6 @@ impl Underway<'_> {
             + self.unresolved.capacity() * std::mem::size_of::<(usize, usize, u128)>()
             + self.annotations.held_bytes()
             + self.parts.held_bytes()
-            + self.lonely.as_ref().map_or(0, |l| l.held_bytes())
+            + self.lonely.as_ref().map_or(0, Lonely::held_bytes)
     }
 }
