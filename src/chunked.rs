@@ -25,6 +25,12 @@ pub struct PartWriter {
 }
 
 impl PartWriter {
+    /// Bytes of memory it holds (a count for each input).
+    #[must_use]
+    pub fn held_bytes(&self) -> usize {
+        self.written.capacity() * std::mem::size_of::<usize>()
+    }
+
     /// Writes a chunk (its documents, and the number of sources before the
     /// one it ends in, which are read to their end). With [`Annotate::Later`], records are written
     /// without their fields, and where those go (bytes into the sink) is

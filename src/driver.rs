@@ -39,6 +39,8 @@ use delivery::{closed_early, deliver_report};
 
 pub use crate::stream::MEMORY_PER_TEXT_BYTE;
 
+mod held;
+
 /// Why a run failed: every error, in the order found (the plan's first).
 #[derive(Debug)]
 pub struct Failure<'p> {
@@ -509,24 +511,6 @@ fn chunk_bytes(limit: usize) -> usize {
 }
 
 impl Underway<'_> {
-    /// The next chunk: everything, for a run of one chunk; else what the
-    /// memory the run does not hold yet leaves room for.
-    fn next_chunk(&mut self) -> Result<Option<Chunk>> {
-        let clock = Instant::now();
-        let budget = self.plan.memory_limit.map_or(usize::MAX, |limit| {
-            // What the run holds for the whole corpus (where documents' texts
-            // are, clusters, shared-block counts) grows chunk after chunk; the
-            // next chunk gets the rest of the limit, down to a quarter of it.
-            // Chunk boundaries never change the answer.
-            let held = crate::memory::anonymous_bytes().unwrap_or(0);
-            let room = limit.saturating_sub(held).max(limit / 4);
-            (room / MEMORY_PER_TEXT_BYTE).clamp(4096, chunk_bytes(limit))
-        });
-        let chunk = self.stream.next_chunk(budget);
-        self.spent.read += clock.elapsed();
-        chunk
-    }
-
     /// Runs every chunk, writing the output to `sink` (or, with
     /// `--annotate` over several chunks, holding it until the clusters are
     /// whole), starting with `first`.

@@ -116,6 +116,26 @@ pub fn anonymous_bytes() -> Option<usize> {
     usize::try_from(status_kib(&status, "RssAnon:")? * 1024).ok()
 }
 
+/// Bytes a `BTreeMap` entry of `entry` bytes (key and value) takes: its
+/// nodes hold 11 entries and are two thirds full on average.
+#[must_use]
+pub const fn btree_entry(entry: usize) -> usize {
+    entry * 3 / 2
+}
+
+/// Bytes a `HashMap` of `capacity` entries of `entry` bytes takes (a
+/// control byte an entry, and its table an eighth larger than it holds).
+#[must_use]
+pub const fn hash_table(capacity: usize, entry: usize) -> usize {
+    capacity * (entry + 1) * 8 / 7
+}
+
+/// The bytes of one entry of `map` (its key and value).
+#[must_use]
+pub const fn size_of_entry<K, V, S>(_map: &std::collections::HashMap<K, V, S>) -> usize {
+    std::mem::size_of::<(K, V)>()
+}
+
 /// The `--memory-limit` a run of one chunk was chosen under (its inputs
 /// counted to fit: `Plan::fallback`): the keys and candidate pairs of a
 /// flood of near-identical short records can take more than any count of

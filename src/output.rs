@@ -350,6 +350,22 @@ impl Annotations {
         }
     }
 
+    /// Bytes of memory its tables take (by their capacities, which grow
+    /// alike in every run of the same input).
+    #[must_use]
+    pub fn held_bytes(&self) -> usize {
+        use crate::memory::{hash_table, size_of_entry};
+        let ids: usize = self.representatives.values().map(|(_, id)| id.len()).sum();
+        self.marks.capacity() * 8
+            + hash_table(self.members.capacity(), size_of_entry(&self.members))
+            + hash_table(
+                self.representatives.capacity(),
+                size_of_entry(&self.representatives),
+            )
+            + hash_table(self.removed.capacity(), size_of_entry(&self.removed))
+            + ids
+    }
+
     /// The fields of document `doc` (a global index), with a leading comma.
     #[must_use]
     pub fn fields(&self, doc: usize) -> String {

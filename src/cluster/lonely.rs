@@ -21,6 +21,12 @@ pub(crate) struct Lonely {
 const PER_WORD: usize = 32;
 
 impl Lonely {
+    /// Bytes of memory its counters take.
+    #[must_use]
+    pub fn held_bytes(&self) -> usize {
+        self.counters.capacity() * std::mem::size_of::<u64>()
+    }
+
     /// An empty table of about `bytes` bytes (at least 4 KiB).
     #[must_use]
     pub fn with_bytes(bytes: usize) -> Lonely {

@@ -268,6 +268,20 @@ impl std::io::BufRead for Releasing<'_> {
     }
 }
 
+impl Data {
+    /// Bytes of the heap it takes, by its length: owned bytes, and a text
+    /// that is not UTF-8 as it is read (mapped and spooled bytes are the
+    /// page cache's).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Data::Owned(bytes) => bytes.len(),
+            Data::Lossy(lossy) => lossy.text.len() + lossy.raw.heap_bytes(),
+            Data::Mapped(_) | Data::Spooled(..) => 0,
+        }
+    }
+}
+
 /// Reads `reader` to its end into memory.
 fn read_all(reader: &mut dyn Read) -> std::io::Result<Data> {
     let mut bytes = Vec::new();

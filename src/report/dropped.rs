@@ -49,6 +49,11 @@ impl DroppedCopies {
         self.merged = self.counts.len();
     }
 
+    /// Bytes its counts take (their list's capacity).
+    pub(super) fn held_bytes(&self) -> usize {
+        self.counts.capacity() * std::mem::size_of::<(u32, u32, u32)>()
+    }
+
     /// (first copy, documents, copies) of each first copy, in order.
     pub(super) fn counted(mut self) -> Vec<(u32, u32, u32)> {
         self.merge();

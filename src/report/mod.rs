@@ -76,6 +76,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod accumulate;
 mod dropped;
+mod held;
 mod previews;
 mod spool;
 mod streamed;

@@ -621,6 +621,18 @@ impl Segment {
         &self.meta
     }
 
+    /// Bytes of memory it holds while open: its table of sections and a
+    /// checksum and a bit for each chunk of its data (the rest is read from
+    /// the file as it is needed).
+    #[must_use]
+    pub fn held_bytes(&self) -> usize {
+        std::mem::size_of::<Segment>()
+            + self.path.as_os_str().len()
+            + self.meta.sections.len() * 64
+            + self.checked.capacity() * std::mem::size_of::<AtomicU64>()
+            + self.sums.capacity() * std::mem::size_of::<u64>()
+    }
+
     /// Size of the file in bytes.
     #[must_use]
     pub fn file_len(&self) -> u64 {

@@ -75,6 +75,33 @@ pub fn chunk_cost(doc: &Document, document_cost: usize) -> usize {
         .saturating_add(document_cost)
 }
 
+impl super::Stream<'_> {
+    /// Bytes of memory the stream holds for the whole run, which grow as
+    /// inputs are read: the inputs held in memory (files of less than 64
+    /// KiB, text that is not UTF-8), each input's entry and name, where
+    /// documents have their text when that is not spooled, and what was
+    /// passed over. (Not the documents read ahead for the next chunk: that
+    /// chunk counts them.) Counted from lengths, so the same from run to
+    /// run.
+    #[must_use]
+    pub fn held_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let seen = &self.seen;
+        let sources: usize = seen
+            .sources
+            .iter()
+            .map(|s| {
+                let names = s.input.path.as_os_str().len() + s.input.relative.as_os_str().len();
+                size_of::<crate::input::Source>() + names + s.data.heap_bytes()
+            })
+            .sum();
+        sources
+            + seen.sources.capacity() * size_of::<usize>()
+            + seen.places.held_bytes()
+            + seen.skipped.capacity() * size_of::<crate::Error>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

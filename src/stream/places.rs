@@ -47,6 +47,12 @@ impl Places {
         file.write_all(&bytes)
     }
 
+    /// Bytes of memory it takes: the places held (none when they are in
+    /// the file).
+    pub(super) fn held_bytes(&self) -> usize {
+        self.held.capacity() * std::mem::size_of::<TextAt>()
+    }
+
     /// Where document `doc` has its text; `None` (the error kept for
     /// [`Texts::failure`]) when the file cannot be read back.
     pub(super) fn get(&self, doc: usize) -> Option<TextAt> {
