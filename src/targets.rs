@@ -425,6 +425,7 @@ impl Staged {
     pub fn sync(&self) -> Result<()> {
         self.file()
             .sync_all()
+            .and_then(|()| durable::synced(self.file()))
             .map_err(|e| Error::io(&self.target, e))
     }
 
@@ -584,7 +585,8 @@ pub fn write_to(
 ) -> Result<()> {
     let mut target = Target::open(path, ".neardup-")?;
     {
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, target.writer());
+        let ahead = durable::Ahead::new(&mut target);
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, ahead);
         fill(&mut buffered).map_err(|e| Error::io(path, e))?;
         buffered.flush().map_err(|e| Error::io(path, e))?;
     }
