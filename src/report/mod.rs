@@ -75,6 +75,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 mod accumulate;
+mod doc_text;
 mod dropped;
 mod previews;
 mod spool;
@@ -85,6 +86,7 @@ mod thin;
 pub use accumulate::*;
 pub use spool::*;
 pub use text::*;
+pub(crate) use thin::{DocHead, DocWalk, RunHead, Seen};
 
 pub mod html;
 
