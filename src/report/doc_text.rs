@@ -4,9 +4,9 @@
 //! interruptions) is kept until the run ends: in memory up to a megabyte,
 //! then in an unnamed file beside the report's spool.
 
+use super::thin::{DocHead, DocWalk, RunHead, Seen};
 #[allow(clippy::wildcard_imports)]
 use super::*;
-use super::thin::{DocHead, DocWalk, RunHead, Seen};
 use std::fmt::Write as _;
 use std::io::{Read as _, Seek as _, Write as _};
 

@@ -77,6 +77,7 @@ use std::collections::{BTreeMap, HashMap};
 mod accumulate;
 mod doc_text;
 mod dropped;
+mod named;
 mod previews;
 mod spool;
 mod streamed;

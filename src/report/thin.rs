@@ -3,7 +3,7 @@
 //! removals, and its first few short repeats, handed to a [`DocWalk`] as
 //! they are read (a text of 800,000 repeated lines has 800,000 removals, 520
 //! bytes each when held; one of 200,000 repeated paragraphs has 190,000
-//! runs), and the documents an entry names, for the HTML page.
+//! runs).
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
@@ -134,7 +134,7 @@ fn walk_held(doc: &DocReport, walk: &mut dyn DocWalk) {
 /// A [`DocReport`]'s fields, named without allocating.
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "snake_case")]
-enum DocField {
+pub(super) enum DocField {
     Document,
     Bytes,
     Blocks,
@@ -149,7 +149,7 @@ enum DocField {
 /// A [`RunReport`]'s fields, named without allocating.
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "snake_case")]
-enum RunField {
+pub(super) enum RunField {
     Lines,
     Blocks,
     Bytes,
@@ -513,87 +513,5 @@ impl<'de> Deserialize<'de> for ShortRepeats {
             }
         }
         d.deserialize_seq(First)
-    }
-}
-
-/// A document reference read for its index alone.
-#[derive(Deserialize)]
-struct DocIndex {
-    index: usize,
-}
-
-/// A place read for its document's index alone.
-#[derive(Deserialize)]
-struct PlaceIndex {
-    document: DocIndex,
-}
-
-/// The documents a removal names.
-#[derive(Deserialize)]
-struct RemovalIndexes {
-    first_copy: PlaceIndex,
-    aligned_with: PlaceIndex,
-}
-
-/// The documents a run names.
-#[derive(Deserialize)]
-struct RunIndexes {
-    source: DocIndex,
-    removals: Vec<RemovalIndexes>,
-}
-
-/// The documents a short repeat names.
-#[derive(Deserialize)]
-struct ShortIndex {
-    first_copy: PlaceIndex,
-}
-
-/// The documents an entry names.
-#[derive(Deserialize)]
-struct DocIndexes {
-    document: DocIndex,
-    runs: Vec<RunIndexes>,
-    short_repeats: Vec<ShortIndex>,
-}
-
-impl Report {
-    /// Calls `f` with the index of each document the documents' entries name
-    /// (each document with repeats, the sources of its runs, and the first
-    /// copies and aligned blocks of its removals), in their order and
-    /// repeated as often as they are named: a spooled entry is read for
-    /// those numbers alone (16 bytes a removal, not 520).
-    ///
-    /// # Errors
-    /// When spooled documents cannot be read back.
-    pub(crate) fn for_each_named_document(&self, f: &mut dyn FnMut(usize)) -> std::io::Result<()> {
-        for doc in &self.documents {
-            f(doc.document.index);
-            for run in &doc.runs {
-                f(run.source.index);
-                for r in &run.removals {
-                    f(r.first_copy.document.index);
-                    f(r.aligned_with.document.index);
-                }
-            }
-            for r in &doc.short_repeats {
-                f(r.first_copy.document.index);
-            }
-        }
-        if let Some(spool) = &self.spool {
-            spool.for_each_entry(&mut |doc: DocIndexes| {
-                f(doc.document.index);
-                for run in &doc.runs {
-                    f(run.source.index);
-                    for r in &run.removals {
-                        f(r.first_copy.document.index);
-                        f(r.aligned_with.document.index);
-                    }
-                }
-                for r in &doc.short_repeats {
-                    f(r.first_copy.document.index);
-                }
-            })?;
-        }
-        Ok(())
     }
 }
