@@ -286,3 +286,34 @@ impl DocWalk for DocText<'_, '_> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_deferred_past_a_megabyte_comes_back_whole_from_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut deferred = Deferred::new(Some(dir.path()));
+        for round in 0..2 {
+            let mut expected = String::new();
+            // Lines of three-byte characters, so that the file's pieces end
+            // inside characters: 2.6 MB, past HELD twice.
+            for i in 0..40_000 {
+                let line = format!("    line {i}: \"{}\" {round}\n", "’".repeat(i % 37 + 3));
+                deferred.push(format_args!("{line}"));
+                expected.push_str(&line);
+            }
+            assert!(deferred.spilled && expected.len() > 2 * HELD);
+            let mut out = String::new();
+            deferred.drain(&mut out).unwrap();
+            assert_eq!(out.len(), expected.len());
+            assert!(out == expected, "round {round}");
+            assert!(!deferred.spilled && deferred.text.is_empty());
+        }
+        // Without a directory, all of it is held.
+        let mut held = Deferred::new(None);
+        held.push(format_args!("{}", "x".repeat(2 * HELD)));
+        assert!(held.file.is_none() && held.text.len() == 2 * HELD);
+    }
+}

@@ -189,13 +189,13 @@ impl<'de> serde::de::Visitor<'de> for DocSeed<'_> {
         let walk = self.walk;
         let (mut document, mut bytes, mut blocks) = (None, None, None);
         let (mut removed_blocks, mut removed_bytes) = (None, None);
-        let mut begun = false;
+        let mut started = false;
         let mut short = ShortRepeats::default();
         let mut begin = |walk: &mut dyn DocWalk,
                          document: &Option<DocRef>,
                          fields: [Option<usize>; 4]|
          -> Result<(), A::Error> {
-            if begun {
+            if started {
                 return Ok(());
             }
             let (Some(document), [Some(bytes), Some(blocks), Some(rb), Some(rbytes)]) =
@@ -210,7 +210,7 @@ impl<'de> serde::de::Visitor<'de> for DocSeed<'_> {
                 removed_blocks: rb,
                 removed_bytes: rbytes,
             });
-            begun = true;
+            started = true;
             Ok(())
         };
         while let Some(key) = map.next_key::<DocField>()? {
