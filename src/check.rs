@@ -7,7 +7,7 @@
 //! 1). With no limit given, any duplicate document or repeated byte fails it.
 
 use crate::error::{Error, Result};
-use crate::report::{doc_label_for_annotation, Report};
+use crate::report::{doc_label_for_annotation, DocHead, DocRef, DocWalk, Report, RunHead, Seen};
 pub use crate::report::{CheckReport, Measurement};
 use std::fmt::Write as _;
 
@@ -201,37 +201,9 @@ pub fn write_github(
             )
         });
     })?;
-    report.for_each_document_outline(&mut |doc, _| {
-        for run in &doc.runs {
-            top.offer((0, run.bytes), || {
-                let (file, record_line) = doc_label_for_annotation(&doc.document);
-                // For a text file the run's own lines; for a JSON Lines record, its line.
-                let (line, end) = if doc.document.line.is_some() {
-                    (record_line, record_line)
-                } else {
-                    (run.lines[0], run.lines[1])
-                };
-                let source = if run.source.index == doc.document.index {
-                    "earlier in the same document".to_owned()
-                } else {
-                    crate::report::doc_label(&run.source)
-                };
-                format!(
-                    "::warning file={},line={line},endLine={end},title={}::{}",
-                    escape_property(&file),
-                    escape_property("neardup: repeated text"),
-                    escape_data(&format!(
-                        "{} {} {} of {source}: {}, {} bytes, similarity {:.2}",
-                        crate::report::lines(run.lines),
-                        crate::report::repeat_verb(run.lines),
-                        crate::report::lines(run.source_lines),
-                        crate::report::plural(run.blocks, "block"),
-                        run.bytes,
-                        run.similarity.min
-                    )),
-                )
-            });
-        }
+    report.walk_documents(&mut RunAnnotations {
+        top: &mut top,
+        doc: None,
     })?;
     let (shown, more) = top.finish();
     for line in shown {
@@ -303,6 +275,66 @@ pub fn write_summary(check: &CheckReport, out: &mut dyn std::fmt::Write) {
 
 /// The `max` most important annotations offered, without holding the rest:
 /// by rank (kind, then size), ties to the earliest offered.
+/// Offers an annotation for each run of each document, as the documents'
+/// entries are read (their removals are read past).
+struct RunAnnotations<'t> {
+    top: &'t mut Top,
+    /// The document whose runs come.
+    doc: Option<DocRef>,
+}
+
+impl DocWalk for RunAnnotations<'_> {
+    fn wants_details(&self) -> bool {
+        false
+    }
+
+    fn document(&mut self, head: &DocHead<'_>) {
+        self.doc = Some(head.document.clone());
+    }
+
+    fn run(&mut self, run: &RunHead<'_>) {
+        let Some(doc) = &self.doc else { return };
+        self.top.offer((0, run.bytes), || {
+            let (file, record_line) = doc_label_for_annotation(doc);
+            // For a text file the run's own lines; for a JSON Lines record, its line.
+            let (line, end) = if doc.line.is_some() {
+                (record_line, record_line)
+            } else {
+                (run.lines[0], run.lines[1])
+            };
+            let source = if run.source.index == doc.index {
+                "earlier in the same document".to_owned()
+            } else {
+                crate::report::doc_label(run.source)
+            };
+            format!(
+                "::warning file={},line={line},endLine={end},title={}::{}",
+                escape_property(&file),
+                escape_property("neardup: repeated text"),
+                escape_data(&format!(
+                    "{} {} {} of {source}: {}, {} bytes, similarity {:.2}",
+                    crate::report::lines(run.lines),
+                    crate::report::repeat_verb(run.lines),
+                    crate::report::lines(run.source_lines),
+                    crate::report::plural(run.blocks, "block"),
+                    run.bytes,
+                    run.similarity.min
+                )),
+            )
+        });
+    }
+
+    fn interruption(&mut self, _: &crate::report::Interruption) {}
+
+    fn removal(&mut self, _: &Seen<'_>) {}
+
+    fn run_end(&mut self) {}
+
+    fn document_end(&mut self, _: &[usize], _: usize) {
+        self.doc = None;
+    }
+}
+
 struct Top {
     max: usize,
     /// A min-heap on importance: the least important kept is on top.

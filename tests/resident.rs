@@ -301,6 +301,82 @@ fn a_report_entry_of_many_repeated_lines_is_never_held_whole() {
     );
 }
 
+/// A text of 200,000 paragraphs drawn from 1,000 distinct ones (8.9 MB):
+/// nearly every paragraph repeats an earlier one apart from its
+/// neighbours, so the document's entry lists 187,000 runs of one block,
+/// and the text report and `check`'s annotations print a line for each.
+/// They read the spooled entry back holding every run and its most similar
+/// removal (466 MiB at --memory-limit 256M, text and annotations alike, with
+/// an HTML page or without); now a run at a time, its lines written as it
+/// is read.
+#[test]
+#[ignore = "heavy: a minute or more in a debug build; .ci/run runs it in release"]
+fn a_report_entry_of_many_runs_is_printed_as_it_is_read() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut seed = 32u64;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let distinct: Vec<String> = (0..1000)
+        .map(|_| {
+            (0..8)
+                .map(|_| format!("w{}", next(2000)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let paragraphs: Vec<&str> = (0..200_000)
+        .map(|_| distinct[usize::try_from(next(1000)).unwrap()].as_str())
+        .collect();
+    std::fs::write(d.join("para.txt"), paragraphs.join("\n\n") + "\n").unwrap();
+    for format in [
+        &["--output-format", "text"][..],
+        &["--output-format", "github"],
+        &["--html", "page.html"],
+    ] {
+        let args = [
+            &["check", "--memory-limit", "256M", "--tmp-dir", "."][..],
+            format,
+            &["para.txt"],
+        ]
+        .concat();
+        let (code, kib) = run_measured(d, &args);
+        assert_eq!(code, 1, "{format:?}");
+        assert!(
+            kib < 320 << 10,
+            "{format:?}: peak resident set {kib} KiB at --memory-limit 256M (the limit and 64 MiB allowed)"
+        );
+    }
+    // Every run has its line, in order, its lines after the last one's.
+    let out = crate::util::run(d, &["scan", "--memory-limit", "256M", "para.txt"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let text = out.stdout_str();
+    let runs: Vec<&str> = text.lines().filter(|l| l.starts_with("  line")).collect();
+    let all: Vec<&str> = text.lines().collect();
+    let total = all
+        .len()
+        .checked_sub(2)
+        .and_then(|at| all[at].split(" removed in ").nth(1))
+        .and_then(|rest| rest.split(" runs").next())
+        .map(|n| n.replace(',', "").parse::<usize>().unwrap());
+    assert_eq!(Some(runs.len()), total, "{}", &text[text.len() - 400..]);
+    assert!(runs.len() > 150_000, "{}", runs.len());
+    let first_line = |l: &str| -> usize {
+        let l = l.trim_start();
+        l.strip_prefix("lines ")
+            .or_else(|| l.strip_prefix("line "))
+            .and_then(|r| r.split([' ', '-']).next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(runs.windows(2).all(|w| first_line(w[0]) < first_line(w[1])));
+}
+
 /// Six-word records in groups of 10 sharing five words, in two indexes of
 /// the same groups: merged, 20 short records hold each shared shingle, more
 /// than the 16 a look-up may rebuild, so every one gets its 128 band records

@@ -75,8 +75,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 mod accumulate;
+mod doc_text;
 mod dropped;
 mod held;
+mod named;
 mod previews;
 mod spool;
 mod streamed;
@@ -86,6 +88,7 @@ mod thin;
 pub use accumulate::*;
 pub use spool::*;
 pub use text::*;
+pub(crate) use thin::{DocHead, DocWalk, RunHead, Seen};
 
 pub mod html;
 

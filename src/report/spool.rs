@@ -12,6 +12,8 @@ pub struct Spool {
     pub(super) count: usize,
     /// Bytes written.
     pub(super) len: u64,
+    /// The directory it is in (where reading it back may put more).
+    pub(super) dir: std::path::PathBuf,
 }
 
 impl PartialEq for Spool {
@@ -30,6 +32,7 @@ impl Spool {
             file: std::io::BufWriter::with_capacity(1 << 20, crate::error::temp_file(dir)?),
             count: 0,
             len: 0,
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -77,7 +80,7 @@ impl Spool {
     /// their size up to a megabyte (a report's clusters of a few one-line
     /// records read a megabyte apiece with a megabyte's buffer: a third of a
     /// chunked run's time).
-    fn read_back(&self, (start, end): (u64, u64)) -> std::io::BufReader<Stretch<'_>> {
+    pub(super) fn read_back(&self, (start, end): (u64, u64)) -> std::io::BufReader<Stretch<'_>> {
         let len = end.saturating_sub(start);
         std::io::BufReader::with_capacity(
             usize::try_from(len.min(1 << 20)).unwrap_or(1 << 20),
@@ -212,7 +215,7 @@ impl Spool {
 
 /// Bytes `at..end` of a spool's file, read where they are (positioned
 /// reads: neither a second descriptor nor the file's offset).
-struct Stretch<'f> {
+pub(super) struct Stretch<'f> {
     file: &'f std::fs::File,
     at: u64,
     end: u64,

@@ -1,8 +1,9 @@
-//! Documents' entries read back for the text report and annotations, which
-//! print a run's header, its removals spread over several blocks or with a
-//! preview, and the first few short repeats: the other removals are read
-//! past, not held (a text of 800,000 repeated lines has 800,000 of them, 520
-//! bytes each when held).
+//! Documents' entries read back for the text report and annotations a
+//! piece at a time: a document's head, each run's head, interruptions and
+//! removals, and its first few short repeats, handed to a [`DocWalk`] as
+//! they are read (a text of 800,000 repeated lines has 800,000 removals, 520
+//! bytes each when held; one of 200,000 repeated paragraphs has 190,000
+//! runs).
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
@@ -10,239 +11,507 @@ use super::*;
 /// Short repeats the text report names by their line (the rest it counts).
 pub(super) const NAMED_SHORT_REPEATS: usize = 5;
 
-/// A [`DocReport`] read with only the removals something prints.
-#[derive(Deserialize)]
-struct ThinDoc {
-    document: DocRef,
-    bytes: usize,
-    blocks: usize,
-    removed_blocks: usize,
-    removed_bytes: usize,
-    runs: Vec<ThinRun>,
-    #[serde(deserialize_with = "first_short_repeats")]
-    short_repeats: (Vec<Removal>, usize),
+/// A document with repeats, without its runs and short repeats.
+pub(crate) struct DocHead<'a> {
+    pub document: &'a DocRef,
+    pub bytes: usize,
+    pub blocks: usize,
+    pub removed_blocks: usize,
+    pub removed_bytes: usize,
 }
 
-/// A [`RunReport`] read with only the removals something prints.
+/// A run without its interruptions and removals.
+pub(crate) struct RunHead<'a> {
+    pub lines: [usize; 2],
+    pub blocks: usize,
+    pub bytes: usize,
+    pub source: &'a DocRef,
+    pub source_lines: [usize; 2],
+    pub similarity: &'a Similarity,
+    pub exact: bool,
+}
+
+/// A run's removal as the text report sees it.
+pub(crate) struct Seen<'a> {
+    /// The repeat's lines.
+    pub lines: [usize; 2],
+    pub similarity: f64,
+    /// When its text is spread over several blocks of the first copy's
+    /// document: that document, and the lines from the first block's first
+    /// to the last one's last.
+    pub spread: Option<(&'a DocRef, [usize; 2])>,
+    pub preview: Option<&'a str>,
+}
+
+/// What reads documents' entries piece by piece, in their order: a
+/// document's head, then each run's head, its interruptions and removals
+/// (either may come first) and its end, then the document's end with its
+/// first [`NAMED_SHORT_REPEATS`] short repeats' first lines and their count.
+pub(crate) trait DocWalk {
+    /// Whether runs' interruptions and removals are wanted (else read past).
+    fn wants_details(&self) -> bool;
+    fn document(&mut self, head: &DocHead<'_>);
+    fn run(&mut self, head: &RunHead<'_>);
+    fn interruption(&mut self, gap: &Interruption);
+    fn removal(&mut self, removal: &Seen<'_>);
+    fn run_end(&mut self);
+    fn document_end(&mut self, short_lines: &[usize], short_repeats: usize);
+}
+
+impl Report {
+    /// Hands each document with repeats to `walk`, in order, as
+    /// [`Report::for_each_document`] does: those held, then those spooled,
+    /// each read a removal at a time (an entry of 200,000 runs, or of
+    /// 800,000 removals, is never held).
+    ///
+    /// # Errors
+    /// When spooled documents cannot be read back.
+    pub(crate) fn walk_documents(&self, walk: &mut dyn DocWalk) -> std::io::Result<()> {
+        for doc in &self.documents {
+            walk_held(doc, walk);
+        }
+        if let Some(spool) = &self.spool {
+            use serde::de::DeserializeSeed as _;
+            let mut de = serde_json::Deserializer::from_reader(spool.read_back((0, spool.len)));
+            for _ in 0..spool.count {
+                DocSeed { walk: &mut *walk }
+                    .deserialize(&mut de)
+                    .map_err(std::io::Error::from)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`Report::walk_documents`] for a document held whole.
+fn walk_held(doc: &DocReport, walk: &mut dyn DocWalk) {
+    walk.document(&DocHead {
+        document: &doc.document,
+        bytes: doc.bytes,
+        blocks: doc.blocks,
+        removed_blocks: doc.removed_blocks,
+        removed_bytes: doc.removed_bytes,
+    });
+    for run in &doc.runs {
+        walk.run(&RunHead {
+            lines: run.lines,
+            blocks: run.blocks,
+            bytes: run.bytes,
+            source: &run.source,
+            source_lines: run.source_lines,
+            similarity: &run.similarity,
+            exact: run.exact,
+        });
+        if walk.wants_details() {
+            for gap in &run.interruptions {
+                walk.interruption(gap);
+            }
+            for r in &run.removals {
+                walk.removal(&Seen {
+                    lines: r.repeat.lines,
+                    similarity: r.similarity,
+                    spread: r.first_copy_last.as_ref().map(|last| {
+                        (
+                            &r.first_copy.document,
+                            [r.first_copy.lines[0], last.lines[1]],
+                        )
+                    }),
+                    preview: r.preview.as_deref(),
+                });
+            }
+        }
+        walk.run_end();
+    }
+    let short_lines: Vec<usize> = doc
+        .short_repeats
+        .iter()
+        .take(NAMED_SHORT_REPEATS)
+        .map(|r| r.repeat.lines[0])
+        .collect();
+    walk.document_end(&short_lines, doc.short_repeats.len());
+}
+
+/// A [`DocReport`]'s fields, named without allocating.
 #[derive(Deserialize)]
-struct ThinRun {
+#[serde(field_identifier, rename_all = "snake_case")]
+pub(super) enum DocField {
+    Document,
+    Bytes,
+    Blocks,
+    RemovedBlocks,
+    RemovedBytes,
+    Runs,
+    ShortRepeats,
+    #[serde(other)]
+    Other,
+}
+
+/// A [`RunReport`]'s fields, named without allocating.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+pub(super) enum RunField {
+    Lines,
+    Blocks,
+    Bytes,
+    Source,
+    SourceLines,
+    Similarity,
+    Exact,
+    Interruptions,
+    Removals,
+    #[serde(other)]
+    Other,
+}
+
+fn out_of_order<E: serde::de::Error>(what: &str) -> E {
+    E::custom(format!("a report spool entry lists {what} before its head"))
+}
+
+/// Reads one spooled document, handing it to `walk` as it is read (its
+/// head's fields come before its lists: the spool writes them so).
+struct DocSeed<'w> {
+    walk: &'w mut dyn DocWalk,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for DocSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for DocSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a document's report entry")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let walk = self.walk;
+        let (mut document, mut bytes, mut blocks) = (None, None, None);
+        let (mut removed_blocks, mut removed_bytes) = (None, None);
+        let mut started = false;
+        let mut short = ShortRepeats::default();
+        let mut begin = |walk: &mut dyn DocWalk,
+                         document: &Option<DocRef>,
+                         fields: [Option<usize>; 4]|
+         -> Result<(), A::Error> {
+            if started {
+                return Ok(());
+            }
+            let (Some(document), [Some(bytes), Some(blocks), Some(rb), Some(rbytes)]) =
+                (document, fields)
+            else {
+                return Err(out_of_order("its runs or short repeats"));
+            };
+            walk.document(&DocHead {
+                document,
+                bytes,
+                blocks,
+                removed_blocks: rb,
+                removed_bytes: rbytes,
+            });
+            started = true;
+            Ok(())
+        };
+        while let Some(key) = map.next_key::<DocField>()? {
+            match key {
+                DocField::Document => document = Some(map.next_value::<DocRef>()?),
+                DocField::Bytes => bytes = Some(map.next_value::<usize>()?),
+                DocField::Blocks => blocks = Some(map.next_value::<usize>()?),
+                DocField::RemovedBlocks => removed_blocks = Some(map.next_value::<usize>()?),
+                DocField::RemovedBytes => removed_bytes = Some(map.next_value::<usize>()?),
+                DocField::Runs => {
+                    begin(
+                        walk,
+                        &document,
+                        [bytes, blocks, removed_blocks, removed_bytes],
+                    )?;
+                    map.next_value_seed(RunsSeed { walk: &mut *walk })?;
+                }
+                DocField::ShortRepeats => {
+                    begin(
+                        walk,
+                        &document,
+                        [bytes, blocks, removed_blocks, removed_bytes],
+                    )?;
+                    short = map.next_value::<ShortRepeats>()?;
+                }
+                DocField::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        begin(
+            walk,
+            &document,
+            [bytes, blocks, removed_blocks, removed_bytes],
+        )?;
+        walk.document_end(&short.first_lines, short.count);
+        Ok(())
+    }
+}
+
+/// A document's runs, each handed to the walk as it is read.
+struct RunsSeed<'w> {
+    walk: &'w mut dyn DocWalk,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RunsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RunsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of runs")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(RunSeed {
+                walk: &mut *self.walk,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+/// One run, handed to the walk as it is read.
+struct RunSeed<'w> {
+    walk: &'w mut dyn DocWalk,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RunSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RunSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a run")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let walk = self.walk;
+        let mut head = RunFields::default();
+        let mut begun = false;
+        while let Some(key) = map.next_key::<RunField>()? {
+            match key {
+                RunField::Lines => head.lines = Some(map.next_value()?),
+                RunField::Blocks => head.blocks = Some(map.next_value()?),
+                RunField::Bytes => head.bytes = Some(map.next_value()?),
+                RunField::Source => head.source = Some(map.next_value()?),
+                RunField::SourceLines => head.source_lines = Some(map.next_value()?),
+                RunField::Similarity => head.similarity = Some(map.next_value()?),
+                RunField::Exact => head.exact = Some(map.next_value()?),
+                RunField::Interruptions => {
+                    if !begun {
+                        head.begin(walk)?;
+                        begun = true;
+                    }
+                    if walk.wants_details() {
+                        map.next_value_seed(Interruptions { walk: &mut *walk })?;
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                RunField::Removals => {
+                    if !begun {
+                        head.begin(walk)?;
+                        begun = true;
+                    }
+                    if walk.wants_details() {
+                        map.next_value_seed(Removals { walk: &mut *walk })?;
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                RunField::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        if !begun {
+            head.begin(walk)?;
+        }
+        walk.run_end();
+        Ok(())
+    }
+}
+
+/// A run's head as its fields are read.
+#[derive(Default)]
+struct RunFields {
+    lines: Option<[usize; 2]>,
+    blocks: Option<usize>,
+    bytes: Option<usize>,
+    source: Option<DocRef>,
+    source_lines: Option<[usize; 2]>,
+    similarity: Option<Similarity>,
+    exact: Option<bool>,
+}
+
+impl RunFields {
+    /// Hands the run's head to `walk`, all of it read.
+    fn begin<E: serde::de::Error>(&self, walk: &mut dyn DocWalk) -> Result<(), E> {
+        let (
+            Some(lines),
+            Some(blocks),
+            Some(bytes),
+            Some(source),
+            Some(source_lines),
+            Some(similarity),
+            Some(exact),
+        ) = (
+            self.lines,
+            self.blocks,
+            self.bytes,
+            self.source.as_ref(),
+            self.source_lines,
+            self.similarity.as_ref(),
+            self.exact,
+        )
+        else {
+            return Err(out_of_order("a run's removals or interruptions"));
+        };
+        walk.run(&RunHead {
+            lines,
+            blocks,
+            bytes,
+            source,
+            source_lines,
+            similarity,
+            exact,
+        });
+        Ok(())
+    }
+}
+
+/// A run's interruptions, each handed to the walk as it is read.
+struct Interruptions<'w> {
+    walk: &'w mut dyn DocWalk,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Interruptions<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Interruptions<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of interruptions")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(gap) = seq.next_element::<Interruption>()? {
+            self.walk.interruption(&gap);
+        }
+        Ok(())
+    }
+}
+
+/// A place read for its lines alone.
+#[derive(Deserialize)]
+struct LinesOf {
     lines: [usize; 2],
-    blocks: usize,
-    bytes: usize,
-    source: DocRef,
-    source_lines: [usize; 2],
-    similarity: Similarity,
-    exact: bool,
-    interruptions: Vec<Interruption>,
-    #[serde(deserialize_with = "shown_removals")]
-    removals: Vec<Removal>,
 }
 
-/// Whether the text report prints a line of its own for `r`.
-fn shown(r: &Removal) -> bool {
-    r.first_copy_last.is_some() || r.preview.is_some()
+/// A removal's first copy: its document and lines.
+#[derive(Deserialize)]
+struct FirstCopy {
+    document: DocRef,
+    lines: [usize; 2],
 }
 
-/// A run's removals that [`shown`] keeps, and the first of the most similar
-/// (the run's header names the highest similarity), in their order.
-fn shown_removals<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Removal>, D::Error> {
-    struct Shown;
-    impl<'de> serde::de::Visitor<'de> for Shown {
-        type Value = Vec<Removal>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a list of removals")
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut kept: Vec<Removal> = Vec::new();
-            // The most similar removal not kept, and where it goes.
-            let mut best: Option<(usize, Removal)> = None;
-            let mut max = f64::NEG_INFINITY;
-            while let Some(r) = seq.next_element::<Removal>()? {
-                let higher = r.similarity > max;
-                if higher {
-                    max = r.similarity;
-                }
-                if shown(&r) {
-                    if higher {
-                        best = None;
-                    }
-                    kept.push(r);
-                } else if higher {
-                    best = Some((kept.len(), r));
-                }
-            }
-            if let Some((at, r)) = best {
-                kept.insert(at, r);
-            }
-            Ok(kept)
-        }
+/// A removal read for what the text report prints of it.
+#[derive(Deserialize)]
+struct ThinRemoval {
+    repeat: LinesOf,
+    first_copy: FirstCopy,
+    first_copy_last: Option<LinesOf>,
+    similarity: f64,
+    preview: Option<String>,
+}
+
+/// A run's removals, each handed to the walk as it is read.
+struct Removals<'w> {
+    walk: &'w mut dyn DocWalk,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Removals<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
     }
-    d.deserialize_seq(Shown)
 }
 
-/// The first [`NAMED_SHORT_REPEATS`] short repeats, and how many there are.
-fn first_short_repeats<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<(Vec<Removal>, usize), D::Error> {
-    struct First;
-    impl<'de> serde::de::Visitor<'de> for First {
-        type Value = (Vec<Removal>, usize);
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a list of removals")
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut kept = Vec::new();
-            let mut count = 0;
-            while kept.len() < NAMED_SHORT_REPEATS {
-                let Some(r) = seq.next_element::<Removal>()? else {
-                    return Ok((kept, count));
-                };
-                kept.push(r);
-                count += 1;
-            }
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                count += 1;
-            }
-            Ok((kept, count))
-        }
+impl<'de> serde::de::Visitor<'de> for Removals<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of removals")
     }
-    d.deserialize_seq(First)
-}
-
-impl Report {
-    /// Calls `f` with each document with repeats, in order, as
-    /// [`Report::for_each_document`] does, and the number of its short
-    /// repeats; a spooled document comes with only the removals the text
-    /// report prints (those spread over several blocks or with a preview, and
-    /// the most similar of each run) and its first
-    /// [`NAMED_SHORT_REPEATS`] short repeats.
-    ///
-    /// # Errors
-    /// When spooled documents cannot be read back.
-    pub(crate) fn for_each_document_outline(
-        &self,
-        f: &mut dyn FnMut(&DocReport, usize),
-    ) -> std::io::Result<()> {
-        for doc in &self.documents {
-            f(doc, doc.short_repeats.len());
-        }
-        if let Some(spool) = &self.spool {
-            spool.for_each_entry(&mut |thin: ThinDoc| {
-                let (short_repeats, count) = thin.short_repeats;
-                let doc = DocReport {
-                    document: thin.document,
-                    bytes: thin.bytes,
-                    blocks: thin.blocks,
-                    removed_blocks: thin.removed_blocks,
-                    removed_bytes: thin.removed_bytes,
-                    runs: thin
-                        .runs
-                        .into_iter()
-                        .map(|r| RunReport {
-                            lines: r.lines,
-                            blocks: r.blocks,
-                            bytes: r.bytes,
-                            source: r.source,
-                            source_lines: r.source_lines,
-                            similarity: r.similarity,
-                            exact: r.exact,
-                            interruptions: r.interruptions,
-                            removals: r.removals,
-                        })
-                        .collect(),
-                    short_repeats,
-                };
-                f(&doc, count);
-            })?;
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(r) = seq.next_element::<ThinRemoval>()? {
+            let first = &r.first_copy;
+            self.walk.removal(&Seen {
+                lines: r.repeat.lines,
+                similarity: r.similarity,
+                spread: r
+                    .first_copy_last
+                    .as_ref()
+                    .map(|last| (&first.document, [first.lines[0], last.lines[1]])),
+                preview: r.preview.as_deref(),
+            });
         }
         Ok(())
     }
 }
 
-/// A document reference read for its index alone.
-#[derive(Deserialize)]
-struct DocIndex {
-    index: usize,
+/// The first [`NAMED_SHORT_REPEATS`] short repeats' first lines, and how
+/// many there are (the rest are read past).
+#[derive(Default)]
+struct ShortRepeats {
+    first_lines: Vec<usize>,
+    count: usize,
 }
 
-/// A place read for its document's index alone.
-#[derive(Deserialize)]
-struct PlaceIndex {
-    document: DocIndex,
-}
-
-/// The documents a removal names.
-#[derive(Deserialize)]
-struct RemovalIndexes {
-    first_copy: PlaceIndex,
-    aligned_with: PlaceIndex,
-}
-
-/// The documents a run names.
-#[derive(Deserialize)]
-struct RunIndexes {
-    source: DocIndex,
-    removals: Vec<RemovalIndexes>,
-}
-
-/// The documents a short repeat names.
-#[derive(Deserialize)]
-struct ShortIndex {
-    first_copy: PlaceIndex,
-}
-
-/// The documents an entry names.
-#[derive(Deserialize)]
-struct DocIndexes {
-    document: DocIndex,
-    runs: Vec<RunIndexes>,
-    short_repeats: Vec<ShortIndex>,
-}
-
-impl Report {
-    /// Calls `f` with the index of each document the documents' entries name
-    /// (each document with repeats, the sources of its runs, and the first
-    /// copies and aligned blocks of its removals), in their order and
-    /// repeated as often as they are named: a spooled entry is read for
-    /// those numbers alone (16 bytes a removal, not 520).
-    ///
-    /// # Errors
-    /// When spooled documents cannot be read back.
-    pub(crate) fn for_each_named_document(&self, f: &mut dyn FnMut(usize)) -> std::io::Result<()> {
-        for doc in &self.documents {
-            f(doc.document.index);
-            for run in &doc.runs {
-                f(run.source.index);
-                for r in &run.removals {
-                    f(r.first_copy.document.index);
-                    f(r.aligned_with.document.index);
-                }
+impl<'de> Deserialize<'de> for ShortRepeats {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct First;
+        impl<'de> serde::de::Visitor<'de> for First {
+            type Value = ShortRepeats;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of removals")
             }
-            for r in &doc.short_repeats {
-                f(r.first_copy.document.index);
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                #[derive(Deserialize)]
+                struct Repeat {
+                    repeat: LinesOf,
+                }
+                let mut out = ShortRepeats::default();
+                while out.first_lines.len() < NAMED_SHORT_REPEATS {
+                    let Some(r) = seq.next_element::<Repeat>()? else {
+                        return Ok(out);
+                    };
+                    out.first_lines.push(r.repeat.lines[0]);
+                    out.count += 1;
+                }
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    out.count += 1;
+                }
+                Ok(out)
             }
         }
-        if let Some(spool) = &self.spool {
-            spool.for_each_entry(&mut |doc: DocIndexes| {
-                f(doc.document.index);
-                for run in &doc.runs {
-                    f(run.source.index);
-                    for r in &run.removals {
-                        f(r.first_copy.document.index);
-                        f(r.aligned_with.document.index);
-                    }
-                }
-                for r in &doc.short_repeats {
-                    f(r.first_copy.document.index);
-                }
-            })?;
-        }
-        Ok(())
+        d.deserialize_seq(First)
     }
 }
