@@ -3380,6 +3380,92 @@ def case_s31_flood():
                     row(f"s31-flood: {name}, {' '.join(args[:3])}, {threads} thread(s) at 16M", "neardup " + " ".join(full), "exit 0/1; within the limit + 64 MiB",
                         f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}", code in (0, 1) and mib <= 80)
 
+def snapshot(d):
+    """Every file under `d` (relative path -> hash; links as their target)."""
+    found = {}
+    for root, dirs, files in os.walk(d):
+        for name in files + [x for x in dirs if os.path.islink(os.path.join(root, x))]:
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, d)
+            found[rel] = "-> " + os.readlink(path) if os.path.islink(path) else sha(path)
+    return found
+
+
+def changes(before, after):
+    """What differs between two snapshots, briefly."""
+    out = [f"+{p}" for p in after if p not in before] + [f"-{p}" for p in before if p not in after]
+    out += [f"~{p}" for p in before if p in after and before[p] != after[p]]
+    return out
+
+
+def dup_records(path, count=3000, copies=3, length=80):
+    """`count` JSON Lines records, each text `copies` times (a report of many clusters)."""
+    with open(path, "w") as f:
+        for i in range(count):
+            f.write(json.dumps({"id": f"doc-{i}", "text": words(length, seed=i // copies)}) + "\n")
+
+
+def case_s32_disk():
+    """Session 32: disk full on the one target of several that does not
+    fit (an --html page, a --step-summary appended to, a report on standard
+    output, a compressed, Parquet or --annotate output, an index merge, a
+    --tmp-dir), each with an --update: exit 2, every file as it was (the
+    index, the step summary, the outputs beside it, no lock or temp left)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for name, args, shell in [
+        ("--html on a full disk, check --step-summary --update", ["check", "-q", "--output-format", "github", "--step-summary", "s.md", "--index", "u.ndx", "--update", "--html", "small/p.html", "big.jsonl"], None),
+        ("--html on a full disk, clean -o --update", ["clean", "-q", "big.jsonl", "-o", "out.jsonl", "--html", "small/p.html", "--index", "u.ndx", "--update"], None),
+        ("--html on a full disk, in chunks", ["clean", "-q", "big.jsonl", "-o", "out.jsonl", "--html", "small/p.html", "--index", "u.ndx", "--update", "--memory-limit", "1M", "--tmp-dir", "."], None),
+        ("--step-summary on a full disk, --update", ["check", "-q", "--output-format", "github", "--step-summary", "small/s.md", "--index", "u.ndx", "--update", "big.jsonl"], None),
+        ("--report on a full disk, --out-dir --update", ["clean", "-q", "big.jsonl", "--out-dir", "od", "--report", "small/r.json", "--json", "--index", "u.ndx", "--update"], None),
+        ("--report text on a full disk, in chunks", ["clean", "-q", "big.jsonl", "-o", "out.jsonl", "--report", "small/r.txt", "--memory-limit", "1M", "--tmp-dir", ".", "--index", "u.ndx", "--update"], None),
+        ("scan --json > a file on a full disk, --update", ["scan", "-q", "--json", "--index", "u.ndx", "--update", "big.jsonl"], "small/x.json"),
+        ("clean > a file on a full disk, in chunks, --update", ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", ".", "--index", "u.ndx", "--update", "big.jsonl"], "small/x.jsonl"),
+        ("-o .gz on a full disk, --update", ["clean", "-q", "big.jsonl", "-o", "small/o.jsonl.gz", "--index", "u.ndx", "--update"], None),
+        ("-o .zst on a full disk, in chunks, --update", ["clean", "-q", "big.jsonl", "-o", "small/o.jsonl.zst", "--memory-limit", "1M", "--tmp-dir", ".", "--index", "u.ndx", "--update"], None),
+        ("--annotate -o on a full disk, --update", ["clean", "-q", "--annotate", "big.jsonl", "-o", "small/o.jsonl", "--index", "u.ndx", "--update"], None),
+        ("-o .parquet on a full disk, --update", ["clean", "-q", "big.parquet", "-o", "small/o.parquet", "--index", "u.ndx", "--update"], None),
+        ("--out-dir of Parquet on a full disk, --update", ["clean", "-q", "big.parquet", "--out-dir", "small/od", "--index", "u.ndx", "--update"], None),
+        ("index merge -o on a full disk", ["index", "merge", "u.ndx", "b.ndx", "-o", "small/m.ndx"], None),
+        ("index merge -o on a full disk, --memory-limit 64K", ["index", "merge", "--memory-limit", "64K", "--tmp-dir", ".", "u.ndx", "b.ndx", "-o", "small/m.ndx"], None),
+        ("--tmp-dir on a full disk, --update", ["scan", "-q", "--memory-limit", "1M", "--tmp-dir", "small", "--index", "u.ndx", "--update", "big.jsonl"], None),
+        ("--tmp-dir on a full disk, clean -o --update", ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", "small", "--index", "u.ndx", "--update", "big.jsonl", "-o", "out.jsonl"], None),
+        ("index merge --tmp-dir on a full disk", ["index", "merge", "--memory-limit", "64K", "--tmp-dir", "small", "u.ndx", "b.ndx", "-o", "m.ndx"], None),
+    ]:
+        with tempfile.TemporaryDirectory() as d:
+            dup_records(os.path.join(d, "big.jsonl"))
+            rows = [json.loads(line) for line in open(os.path.join(d, "big.jsonl"))]
+            pq.write_table(pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows]}), os.path.join(d, "big.parquet"))
+            with open(os.path.join(d, "a.txt"), "w") as f:
+                f.write(TEXT)
+            write_records(os.path.join(d, "other.jsonl"), 300, 60)
+            assert nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)[0] == 0
+            assert nd(["index", "build", "-q", "big.jsonl", "-o", "b.ndx"], d)[0] == 0
+            for kept in ["s.md", "out.jsonl"]:
+                with open(os.path.join(d, kept), "w") as f:
+                    f.write("old\n")
+            with tmpfs(d, "64k") as mnt:
+                if mnt is None:
+                    row("s32-disk", "mount tmpfs", "", "skipped (not root)", True)
+                    return
+                with open(os.path.join(mnt, "s.md"), "w") as f:
+                    f.write("old\n")
+                if shell:
+                    open(os.path.join(d, shell), "w").close()
+                fill(mnt)
+                before = snapshot(d)
+                if shell:
+                    with open(os.path.join(d, shell), "ab") as out:
+                        code, _, err = nd(args, d, stdout=out)
+                else:
+                    code, _, err = nd(args, d)
+                diff = changes(before, snapshot(d))
+                shown = "neardup " + " ".join(args) + (f" >> {shell}" if shell else "")
+                row(f"s32-disk: {name}", shown, "exit 2 naming the target; every file as it was",
+                    f"exit {code}; {short(err, 70)}; changed {diff}", code == 2 and not diff and not crashed(code, err) and err.startswith("neardup:"))
+
 
 def main():
     global B
@@ -3480,6 +3566,7 @@ def main():
         ("s31-writes", case_s31_writes),
         ("s31-flags", case_s31_flags),
         ("s31-flood", case_s31_flood),
+        ("s32-disk", case_s32_disk),
     ]:
         if args.only in name:
             try:
