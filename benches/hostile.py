@@ -3466,6 +3466,31 @@ def case_s32_disk():
                 row(f"s32-disk: {name}", shown, "exit 2 naming the target; every file as it was",
                     f"exit {code}; {short(err, 70)}; changed {diff}", code == 2 and not diff and not crashed(code, err) and err.startswith("neardup:"))
 
+def case_s32_memory():
+    """Session 32: Parquet written back under --memory-limit 16M from a
+    file of one row group (what pyarrow's write_table makes of up to a
+    million rows): 60,000 rows of a short text and 1 KiB of random hex
+    (60 MB that does not compress, every row kept), to -o, --out-dir and
+    with --annotate, at 1 and 2 threads: within the limit + 64 MiB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import random
+
+    with tempfile.TemporaryDirectory() as d:
+        rng = random.Random(32)
+        n = 60000
+        texts = [f"record {i} of the batch says w{i % 97} w{i % 89} w{i % 83} today" for i in range(n)]
+        blobs = [rng.randbytes(512).hex() for _ in range(n)]
+        # Pages of 256 KiB (pyarrow's default pages of this blob column, 3.7 MB
+        # with its dictionary, are refused at 16M by name, as they should be).
+        pq.write_table(pa.table({"id": list(range(n)), "text": texts, "blob": blobs}), os.path.join(d, "one.parquet"), use_dictionary=False, data_page_size=256 << 10)
+        for args in [["clean", "-q", "one.parquet", "-o", "o.parquet"], ["clean", "-q", "one.parquet", "--out-dir", "od"], ["clean", "-q", "--annotate", "one.parquet", "-o", "o.parquet"]]:
+            for threads in ["1", "2"]:
+                full = [*args, "--threads", threads, "--memory-limit", "16M", "--tmp-dir", "."]
+                code, mib, err = peak_rss(full, d)
+                row(f"s32-memory: one row group of 60 MB, {' '.join(args[2:])}, {threads} thread(s) at 16M", "neardup " + " ".join(full), "exit 0; within the limit + 64 MiB",
+                    f"exit {code}; peak {mib} MiB; {short(err, 50)}", code == 0 and mib <= 80)
+
 
 def main():
     global B
@@ -3567,6 +3592,7 @@ def main():
         ("s31-flags", case_s31_flags),
         ("s31-flood", case_s31_flood),
         ("s32-disk", case_s32_disk),
+        ("s32-memory", case_s32_memory),
     ]:
         if args.only in name:
             try:
