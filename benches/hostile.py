@@ -3491,6 +3491,44 @@ def case_s32_memory():
                 row(f"s32-memory: one row group of 60 MB, {' '.join(args[2:])}, {threads} thread(s) at 16M", "neardup " + " ".join(full), "exit 0; within the limit + 64 MiB",
                     f"exit {code}; peak {mib} MiB; {short(err, 50)}", code == 0 and mib <= 80)
 
+def case_s32_tiny():
+    """Session 32: tiny records (six words) against ordinary ones, time per
+    MB, with --method simhash (whole and in chunks at 16M), --annotate and
+    Parquet in and out at 16M: within 3x (the best of 3 runs each)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import random
+
+    with tempfile.TemporaryDirectory() as d:
+        rng = random.Random(9)
+        vocab = [f"w{i}" for i in range(20000)]
+        for name, make in [("ord", lambda: "\n\n".join(" ".join(rng.choice(vocab) for _ in range(rng.randrange(20, 60))) for _ in range(rng.randrange(2, 8)))),
+                           ("tiny", lambda: " ".join(rng.choice(vocab) for _ in range(6)))]:
+            texts, size = [], 0
+            with open(os.path.join(d, name + ".jsonl"), "w") as f:
+                while size < 5_000_000:
+                    texts.append(make())
+                    line = json.dumps({"id": len(texts), "text": texts[-1]}) + "\n"
+                    f.write(line)
+                    size += len(line)
+            pq.write_table(pa.table({"id": list(range(len(texts))), "text": texts}), os.path.join(d, name + ".parquet"))
+
+        def timed(args, name):
+            best = None
+            for _ in range(3):
+                t = time.time()
+                subprocess.run([B] + args + [name], cwd=d, capture_output=True, timeout=600)
+                took = time.time() - t
+                best = took if best is None else min(best, took)
+            return best / (os.path.getsize(os.path.join(d, name)) / 1e6)
+
+        limit = ["--memory-limit", "16M", "--tmp-dir", "."]
+        for args, ext in [(["scan", "-q", "--method", "simhash"], "jsonl"), (["scan", "-q", "--method", "simhash", *limit], "jsonl"),
+                          (["clean", "-q", "--annotate", *limit, "-o", "o.jsonl"], "jsonl"), (["clean", "-q", *limit, "-o", "o.parquet"], "parquet")]:
+            o, t = timed(args, "ord." + ext), timed(args, "tiny." + ext)
+            row(f"s32-tiny: six-word records vs ordinary, {' '.join(a for a in args[1:] if a not in ('-q', '--tmp-dir', '.', '-o', 'o.jsonl', 'o.parquet'))} .{ext}", f"neardup {' '.join(args)} tiny.{ext}",
+                "within 3x ordinary's time per MB", f"ordinary {o * 1000:.0f} ms/MB, tiny {t * 1000:.0f} ms/MB ({t / o:.1f}x)", t <= 3 * o)
+
 
 def main():
     global B
@@ -3593,6 +3631,7 @@ def main():
         ("s31-flood", case_s31_flood),
         ("s32-disk", case_s32_disk),
         ("s32-memory", case_s32_memory),
+        ("s32-tiny", case_s32_tiny),
     ]:
         if args.only in name:
             try:
