@@ -3381,13 +3381,18 @@ def case_s31_flood():
                         f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}", code in (0, 1) and mib <= 80)
 
 def snapshot(d):
-    """Every file under `d` (relative path -> hash; links as their target)."""
+    """Every file under `d` (relative path -> hash; links as their target,
+    FIFOs, sockets and devices by their type, never opened)."""
     found = {}
     for root, dirs, files in os.walk(d):
         for name in files + [x for x in dirs if os.path.islink(os.path.join(root, x))]:
             path = os.path.join(root, name)
             rel = os.path.relpath(path, d)
-            found[rel] = "-> " + os.readlink(path) if os.path.islink(path) else sha(path)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                found[rel] = "-> " + os.readlink(path)
+            else:
+                found[rel] = sha(path) if stat.S_ISREG(mode) else f"special {stat.S_IFMT(mode):o}"
     return found
 
 
@@ -3529,6 +3534,47 @@ def case_s32_tiny():
             row(f"s32-tiny: six-word records vs ordinary, {' '.join(a for a in args[1:] if a not in ('-q', '--tmp-dir', '.', '-o', 'o.jsonl', 'o.parquet'))} .{ext}", f"neardup {' '.join(args)} tiny.{ext}",
                 "within 3x ordinary's time per MB", f"ordinary {o * 1000:.0f} ms/MB, tiny {t * 1000:.0f} ms/MB ({t / o:.1f}x)", t <= 3 * o)
 
+def case_s32_paths():
+    """Session 32: outputs that alias through --out-dir (the index, report
+    or page named as the file the tree would hold), /proc/self/cwd, a
+    Unix socket as -o, a symlink loop as input, two arguments whose files
+    land on one --out-dir path, and a run waiting to write a FIFO with no
+    reader stopped by SIGTERM: refused (exit 2, nothing changed) or
+    stopped with nothing changed."""
+    import socket
+
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
+        keep = ["r.jsonl", "a.txt", "u.ndx"]
+        for flag in ["--index", "--report", "--html"]:
+            extra = ["--update"] if flag == "--index" else []
+            refused(f"s32-paths: --out-dir od with {flag} od/r.jsonl", ["clean", "-q", "r.jsonl", "--out-dir", "od", flag, "od/r.jsonl", *extra], d, keep)
+        refused("s32-paths: --report /proc/self/cwd/r.jsonl (the input)", ["clean", "-q", "r.jsonl", "-o", "o.jsonl", "--report", "/proc/self/cwd/r.jsonl"], d, keep)
+        refused("s32-paths: --index /proc/self/cwd/u.ndx --update, -o u.ndx", ["clean", "-q", "a.txt", "--index", "/proc/self/cwd/u.ndx", "--update", "-o", "u.ndx"], d, keep)
+        os.mkdir(os.path.join(d, "d1"))
+        os.mkdir(os.path.join(d, "d2"))
+        shutil.copy(os.path.join(d, "a.txt"), os.path.join(d, "d1", "x.txt"))
+        shutil.copy(os.path.join(d, "a.txt"), os.path.join(d, "d2", "x.txt"))
+        refused("s32-paths: two directories' x.txt onto one --out-dir path", ["clean", "-q", "d1", "d2", "--out-dir", "od"], d, keep + ["d1/x.txt", "d2/x.txt"])
+        os.symlink("loop", os.path.join(d, "loop"))
+        refused("s32-paths: a symlink loop as input", ["scan", "-q", "loop"], d, keep)
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(os.path.join(d, "sock"))
+        try:
+            refused("s32-paths: -o a Unix socket", ["clean", "-q", "r.jsonl", "-o", "sock"], d, keep)
+            still = stat.S_ISSOCK(os.lstat(os.path.join(d, "sock")).st_mode)
+            row("s32-paths: -o a Unix socket, kept", "neardup clean r.jsonl -o sock", "still a socket", f"socket {still}", still)
+        finally:
+            s.close()
+        os.mkfifo(os.path.join(d, "fifo"))
+        before = snapshot(d)
+        p = subprocess.Popen([B, "clean", "-q", "a.txt", "--index", "u.ndx", "--update", "-o", "fifo"], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        code = terminated_after(p, 2)
+        diff = changes(before, snapshot(d))
+        row("s32-paths: -o a FIFO with no reader, --update, SIGTERM while it waits", "neardup clean a.txt --index u.ndx --update -o fifo; kill -TERM",
+            "exit 143; every file as it was", f"exit {code}; changed {diff}", code == 143 and not diff)
+
 
 def main():
     global B
@@ -3632,6 +3678,7 @@ def main():
         ("s32-disk", case_s32_disk),
         ("s32-memory", case_s32_memory),
         ("s32-tiny", case_s32_tiny),
+        ("s32-paths", case_s32_paths),
     ]:
         if args.only in name:
             try:
