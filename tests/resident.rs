@@ -416,13 +416,20 @@ fn a_parquet_output_holds_no_more_of_a_row_group_than_the_limit_allows() {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                char::from(b"0123456789abcdef"[(state & 15) as usize])
+                char::from(b"0123456789abcdef"[usize::try_from(state & 15).unwrap()])
             })
             .collect::<String>()
     };
     let blobs: Vec<String> = (0..rows).map(|_| blob()).collect();
     let texts: Vec<String> = (0..rows)
-        .map(|i| format!("record {i} of the batch says w{} w{} w{} today", i % 97, i % 89, i % 83))
+        .map(|i| {
+            format!(
+                "record {i} of the batch says w{} w{} w{} today",
+                i % 97,
+                i % 89,
+                i % 83
+            )
+        })
         .collect();
     let schema = Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
@@ -430,7 +437,9 @@ fn a_parquet_output_holds_no_more_of_a_row_group_than_the_limit_allows() {
         Field::new("blob", DataType::Utf8, false),
     ]));
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(0..i64::try_from(rows).unwrap())),
+        Arc::new(Int64Array::from_iter_values(
+            0..i64::try_from(rows).unwrap(),
+        )),
         Arc::new(StringArray::from_iter_values(&texts)),
         Arc::new(StringArray::from_iter_values(&blobs)),
     ];
