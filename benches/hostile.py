@@ -3380,6 +3380,201 @@ def case_s31_flood():
                     row(f"s31-flood: {name}, {' '.join(args[:3])}, {threads} thread(s) at 16M", "neardup " + " ".join(full), "exit 0/1; within the limit + 64 MiB",
                         f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}", code in (0, 1) and mib <= 80)
 
+def snapshot(d):
+    """Every file under `d` (relative path -> hash; links as their target,
+    FIFOs, sockets and devices by their type, never opened)."""
+    found = {}
+    for root, dirs, files in os.walk(d):
+        for name in files + [x for x in dirs if os.path.islink(os.path.join(root, x))]:
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, d)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                found[rel] = "-> " + os.readlink(path)
+            else:
+                found[rel] = sha(path) if stat.S_ISREG(mode) else f"special {stat.S_IFMT(mode):o}"
+    return found
+
+
+def changes(before, after):
+    """What differs between two snapshots, briefly."""
+    out = [f"+{p}" for p in after if p not in before] + [f"-{p}" for p in before if p not in after]
+    out += [f"~{p}" for p in before if p in after and before[p] != after[p]]
+    return out
+
+
+def dup_records(path, count=3000, copies=3, length=80):
+    """`count` JSON Lines records, each text `copies` times (a report of many clusters)."""
+    with open(path, "w") as f:
+        for i in range(count):
+            f.write(json.dumps({"id": f"doc-{i}", "text": words(length, seed=i // copies)}) + "\n")
+
+
+def case_s32_disk():
+    """Session 32: disk full on the one target of several that does not
+    fit (an --html page, a --step-summary appended to, a report on standard
+    output, a compressed, Parquet or --annotate output, an index merge, a
+    --tmp-dir), each with an --update: exit 2, every file as it was (the
+    index, the step summary, the outputs beside it, no lock or temp left)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for name, args, shell in [
+        ("--html on a full disk, check --step-summary --update", ["check", "-q", "--output-format", "github", "--step-summary", "s.md", "--index", "u.ndx", "--update", "--html", "small/p.html", "big.jsonl"], None),
+        ("--html on a full disk, clean -o --update", ["clean", "-q", "big.jsonl", "-o", "out.jsonl", "--html", "small/p.html", "--index", "u.ndx", "--update"], None),
+        ("--html on a full disk, in chunks", ["clean", "-q", "big.jsonl", "-o", "out.jsonl", "--html", "small/p.html", "--index", "u.ndx", "--update", "--memory-limit", "1M", "--tmp-dir", "."], None),
+        ("--step-summary on a full disk, --update", ["check", "-q", "--output-format", "github", "--step-summary", "small/s.md", "--index", "u.ndx", "--update", "big.jsonl"], None),
+        ("--report on a full disk, --out-dir --update", ["clean", "-q", "big.jsonl", "--out-dir", "od", "--report", "small/r.json", "--json", "--index", "u.ndx", "--update"], None),
+        ("--report text on a full disk, in chunks", ["clean", "-q", "big.jsonl", "-o", "out.jsonl", "--report", "small/r.txt", "--memory-limit", "1M", "--tmp-dir", ".", "--index", "u.ndx", "--update"], None),
+        ("scan --json > a file on a full disk, --update", ["scan", "-q", "--json", "--index", "u.ndx", "--update", "big.jsonl"], "small/x.json"),
+        ("clean > a file on a full disk, in chunks, --update", ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", ".", "--index", "u.ndx", "--update", "big.jsonl"], "small/x.jsonl"),
+        ("-o .gz on a full disk, --update", ["clean", "-q", "big.jsonl", "-o", "small/o.jsonl.gz", "--index", "u.ndx", "--update"], None),
+        ("-o .zst on a full disk, in chunks, --update", ["clean", "-q", "big.jsonl", "-o", "small/o.jsonl.zst", "--memory-limit", "1M", "--tmp-dir", ".", "--index", "u.ndx", "--update"], None),
+        ("--annotate -o on a full disk, --update", ["clean", "-q", "--annotate", "big.jsonl", "-o", "small/o.jsonl", "--index", "u.ndx", "--update"], None),
+        ("-o .parquet on a full disk, --update", ["clean", "-q", "big.parquet", "-o", "small/o.parquet", "--index", "u.ndx", "--update"], None),
+        ("--out-dir of Parquet on a full disk, --update", ["clean", "-q", "big.parquet", "--out-dir", "small/od", "--index", "u.ndx", "--update"], None),
+        ("index merge -o on a full disk", ["index", "merge", "u.ndx", "b.ndx", "-o", "small/m.ndx"], None),
+        ("index merge -o on a full disk, --memory-limit 64K", ["index", "merge", "--memory-limit", "64K", "--tmp-dir", ".", "u.ndx", "b.ndx", "-o", "small/m.ndx"], None),
+        ("--tmp-dir on a full disk, --update", ["scan", "-q", "--memory-limit", "1M", "--tmp-dir", "small", "--index", "u.ndx", "--update", "big.jsonl"], None),
+        ("--tmp-dir on a full disk, clean -o --update", ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", "small", "--index", "u.ndx", "--update", "big.jsonl", "-o", "out.jsonl"], None),
+        ("index merge --tmp-dir on a full disk", ["index", "merge", "--memory-limit", "64K", "--tmp-dir", "small", "u.ndx", "b.ndx", "-o", "m.ndx"], None),
+    ]:
+        with tempfile.TemporaryDirectory() as d:
+            dup_records(os.path.join(d, "big.jsonl"))
+            rows = [json.loads(line) for line in open(os.path.join(d, "big.jsonl"))]
+            pq.write_table(pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows]}), os.path.join(d, "big.parquet"))
+            with open(os.path.join(d, "a.txt"), "w") as f:
+                f.write(TEXT)
+            write_records(os.path.join(d, "other.jsonl"), 300, 60)
+            assert nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)[0] == 0
+            assert nd(["index", "build", "-q", "big.jsonl", "-o", "b.ndx"], d)[0] == 0
+            for kept in ["s.md", "out.jsonl"]:
+                with open(os.path.join(d, kept), "w") as f:
+                    f.write("old\n")
+            with tmpfs(d, "64k") as mnt:
+                if mnt is None:
+                    row("s32-disk", "mount tmpfs", "", "skipped (not root)", True)
+                    return
+                with open(os.path.join(mnt, "s.md"), "w") as f:
+                    f.write("old\n")
+                if shell:
+                    open(os.path.join(d, shell), "w").close()
+                fill(mnt)
+                before = snapshot(d)
+                if shell:
+                    with open(os.path.join(d, shell), "ab") as out:
+                        code, _, err = nd(args, d, stdout=out)
+                else:
+                    code, _, err = nd(args, d)
+                diff = changes(before, snapshot(d))
+                shown = "neardup " + " ".join(args) + (f" >> {shell}" if shell else "")
+                row(f"s32-disk: {name}", shown, "exit 2 naming the target; every file as it was",
+                    f"exit {code}; {short(err, 70)}; changed {diff}", code == 2 and not diff and not crashed(code, err) and err.startswith("neardup:"))
+
+def case_s32_memory():
+    """Session 32: Parquet written back under --memory-limit 16M from a
+    file of one row group (what pyarrow's write_table makes of up to a
+    million rows): 60,000 rows of a short text and 1 KiB of random hex
+    (60 MB that does not compress, every row kept), to -o, --out-dir and
+    with --annotate, at 1 and 2 threads: within the limit + 64 MiB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import random
+
+    with tempfile.TemporaryDirectory() as d:
+        rng = random.Random(32)
+        n = 60000
+        texts = [f"record {i} of the batch says w{i % 97} w{i % 89} w{i % 83} today" for i in range(n)]
+        blobs = [rng.randbytes(512).hex() for _ in range(n)]
+        # Pages of 256 KiB (pyarrow's default pages of this blob column, 3.7 MB
+        # with its dictionary, are refused at 16M by name, as they should be).
+        pq.write_table(pa.table({"id": list(range(n)), "text": texts, "blob": blobs}), os.path.join(d, "one.parquet"), use_dictionary=False, data_page_size=256 << 10)
+        for args in [["clean", "-q", "one.parquet", "-o", "o.parquet"], ["clean", "-q", "one.parquet", "--out-dir", "od"], ["clean", "-q", "--annotate", "one.parquet", "-o", "o.parquet"]]:
+            for threads in ["1", "2"]:
+                full = [*args, "--threads", threads, "--memory-limit", "16M", "--tmp-dir", "."]
+                code, mib, err = peak_rss(full, d)
+                row(f"s32-memory: one row group of 60 MB, {' '.join(args[2:])}, {threads} thread(s) at 16M", "neardup " + " ".join(full), "exit 0; within the limit + 64 MiB",
+                    f"exit {code}; peak {mib} MiB; {short(err, 50)}", code == 0 and mib <= 80)
+
+def case_s32_tiny():
+    """Session 32: tiny records (six words) against ordinary ones, time per
+    MB, with --method simhash (whole and in chunks at 16M), --annotate and
+    Parquet in and out at 16M: within 3x (the best of 3 runs each)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import random
+
+    with tempfile.TemporaryDirectory() as d:
+        rng = random.Random(9)
+        vocab = [f"w{i}" for i in range(20000)]
+        for name, make in [("ord", lambda: "\n\n".join(" ".join(rng.choice(vocab) for _ in range(rng.randrange(20, 60))) for _ in range(rng.randrange(2, 8)))),
+                           ("tiny", lambda: " ".join(rng.choice(vocab) for _ in range(6)))]:
+            texts, size = [], 0
+            with open(os.path.join(d, name + ".jsonl"), "w") as f:
+                while size < 5_000_000:
+                    texts.append(make())
+                    line = json.dumps({"id": len(texts), "text": texts[-1]}) + "\n"
+                    f.write(line)
+                    size += len(line)
+            pq.write_table(pa.table({"id": list(range(len(texts))), "text": texts}), os.path.join(d, name + ".parquet"))
+
+        def timed(args, name):
+            best = None
+            for _ in range(3):
+                t = time.time()
+                subprocess.run([B] + args + [name], cwd=d, capture_output=True, timeout=600)
+                took = time.time() - t
+                best = took if best is None else min(best, took)
+            return best / (os.path.getsize(os.path.join(d, name)) / 1e6)
+
+        limit = ["--memory-limit", "16M", "--tmp-dir", "."]
+        for args, ext in [(["scan", "-q", "--method", "simhash"], "jsonl"), (["scan", "-q", "--method", "simhash", *limit], "jsonl"),
+                          (["clean", "-q", "--annotate", *limit, "-o", "o.jsonl"], "jsonl"), (["clean", "-q", *limit, "-o", "o.parquet"], "parquet")]:
+            o, t = timed(args, "ord." + ext), timed(args, "tiny." + ext)
+            row(f"s32-tiny: six-word records vs ordinary, {' '.join(a for a in args[1:] if a not in ('-q', '--tmp-dir', '.', '-o', 'o.jsonl', 'o.parquet'))} .{ext}", f"neardup {' '.join(args)} tiny.{ext}",
+                "within 3x ordinary's time per MB", f"ordinary {o * 1000:.0f} ms/MB, tiny {t * 1000:.0f} ms/MB ({t / o:.1f}x)", t <= 3 * o)
+
+def case_s32_paths():
+    """Session 32: outputs that alias through --out-dir (the index, report
+    or page named as the file the tree would hold), /proc/self/cwd, a
+    Unix socket as -o, a symlink loop as input, two arguments whose files
+    land on one --out-dir path, and a run waiting to write a FIFO with no
+    reader stopped by SIGTERM: refused (exit 2, nothing changed) or
+    stopped with nothing changed."""
+    import socket
+
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
+        keep = ["r.jsonl", "a.txt", "u.ndx"]
+        for flag in ["--index", "--report", "--html"]:
+            extra = ["--update"] if flag == "--index" else []
+            refused(f"s32-paths: --out-dir od with {flag} od/r.jsonl", ["clean", "-q", "r.jsonl", "--out-dir", "od", flag, "od/r.jsonl", *extra], d, keep)
+        refused("s32-paths: --report /proc/self/cwd/r.jsonl (the input)", ["clean", "-q", "r.jsonl", "-o", "o.jsonl", "--report", "/proc/self/cwd/r.jsonl"], d, keep)
+        refused("s32-paths: --index /proc/self/cwd/u.ndx --update, -o u.ndx", ["clean", "-q", "a.txt", "--index", "/proc/self/cwd/u.ndx", "--update", "-o", "u.ndx"], d, keep)
+        os.mkdir(os.path.join(d, "d1"))
+        os.mkdir(os.path.join(d, "d2"))
+        shutil.copy(os.path.join(d, "a.txt"), os.path.join(d, "d1", "x.txt"))
+        shutil.copy(os.path.join(d, "a.txt"), os.path.join(d, "d2", "x.txt"))
+        refused("s32-paths: two directories' x.txt onto one --out-dir path", ["clean", "-q", "d1", "d2", "--out-dir", "od"], d, keep + ["d1/x.txt", "d2/x.txt"])
+        os.symlink("loop", os.path.join(d, "loop"))
+        refused("s32-paths: a symlink loop as input", ["scan", "-q", "loop"], d, keep)
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(os.path.join(d, "sock"))
+        try:
+            refused("s32-paths: -o a Unix socket", ["clean", "-q", "r.jsonl", "-o", "sock"], d, keep)
+            still = stat.S_ISSOCK(os.lstat(os.path.join(d, "sock")).st_mode)
+            row("s32-paths: -o a Unix socket, kept", "neardup clean r.jsonl -o sock", "still a socket", f"socket {still}", still)
+        finally:
+            s.close()
+        os.mkfifo(os.path.join(d, "fifo"))
+        before = snapshot(d)
+        p = subprocess.Popen([B, "clean", "-q", "a.txt", "--index", "u.ndx", "--update", "-o", "fifo"], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        code = terminated_after(p, 2)
+        diff = changes(before, snapshot(d))
+        row("s32-paths: -o a FIFO with no reader, --update, SIGTERM while it waits", "neardup clean a.txt --index u.ndx --update -o fifo; kill -TERM",
+            "exit 143; every file as it was", f"exit {code}; changed {diff}", code == 143 and not diff)
+
 
 def main():
     global B
@@ -3480,6 +3675,10 @@ def main():
         ("s31-writes", case_s31_writes),
         ("s31-flags", case_s31_flags),
         ("s31-flood", case_s31_flood),
+        ("s32-disk", case_s32_disk),
+        ("s32-memory", case_s32_memory),
+        ("s32-tiny", case_s32_tiny),
+        ("s32-paths", case_s32_paths),
     ]:
         if args.only in name:
             try:

@@ -468,3 +468,93 @@ fn short_records_given_band_records_by_a_merge_are_sorted_in_runs() {
         ]
     );
 }
+
+/// A Parquet file of one row group (as `pyarrow.parquet.write_table` writes
+/// up to a million rows): 60,000 rows of a short text and 1 KiB of random
+/// hex each (60 MB that does not compress, every row kept), cleaned to Parquet at
+/// `--memory-limit 16M`. The writer held 32 MiB of the output's row group
+/// however low the limit (81 MiB resident, 80 allowed: session 32's
+/// hostile pass); under a limit it now writes the row group out once it
+/// holds the pages' budget, a quarter of the limit. Every row is written.
+#[test]
+fn a_parquet_output_holds_no_more_of_a_row_group_than_the_limit_allows() {
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    let dir = tempdir();
+    let d = dir.path();
+    let rows = 60_000usize;
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut blob = || {
+        (0..1024)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(b"0123456789abcdef"[usize::try_from(state & 15).unwrap()])
+            })
+            .collect::<String>()
+    };
+    let blobs: Vec<String> = (0..rows).map(|_| blob()).collect();
+    let texts: Vec<String> = (0..rows)
+        .map(|i| {
+            format!(
+                "record {i} of the batch says w{} w{} w{} today",
+                i % 97,
+                i % 89,
+                i % 83
+            )
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("text", DataType::Utf8, false),
+        Field::new("blob", DataType::Utf8, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(
+            0..i64::try_from(rows).unwrap(),
+        )),
+        Arc::new(StringArray::from_iter_values(&texts)),
+        Arc::new(StringArray::from_iter_values(&blobs)),
+    ];
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).unwrap();
+    // Pages of 256 KiB: a page is read whole, and larger ones are refused
+    // at 16M by name.
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_dictionary_enabled(false)
+        .set_data_page_size_limit(256 << 10)
+        .build();
+    let file = std::fs::File::create(d.join("one.parquet")).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let (code, kib) = run_measured(
+        d,
+        &[
+            "clean",
+            "-q",
+            "--memory-limit",
+            "16M",
+            "--tmp-dir",
+            ".",
+            "one.parquet",
+            "-o",
+            "out.parquet",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        kib < 80 << 10,
+        "peak resident set {kib} KiB at --memory-limit 16M (the limit and 64 MiB allowed)"
+    );
+    let out = std::fs::File::open(d.join("out.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(out)
+        .unwrap()
+        .build()
+        .unwrap();
+    let kept: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(kept, rows, "no text is a near copy of another");
+}

@@ -367,6 +367,10 @@ pub(crate) struct Output {
     /// The input whose schema it has.
     first: PathBuf,
     rows: Option<Rows>,
+    /// Under a memory limit: the bytes the writer may hold of a row group
+    /// (its encoded pages and what it buffers) before the row group is
+    /// written, if fewer than [`ROW_GROUP_BYTES`].
+    held_at_most: Option<usize>,
 }
 
 impl Output {
@@ -441,6 +445,7 @@ impl Output {
             schema,
             first: path.to_owned(),
             rows: None,
+            held_at_most: None,
         })
     }
 
@@ -672,7 +677,11 @@ impl Output {
     ) -> std::io::Result<()> {
         let writer = self.writer.as_mut().expect("an output that writes");
         writer.write(batch).map_err(|e| Self::fail(path, e))?;
-        if writer.in_progress_size() > ROW_GROUP_BYTES {
+        if writer.in_progress_size() > ROW_GROUP_BYTES
+            || self
+                .held_at_most
+                .is_some_and(|most| writer.memory_size() > most)
+        {
             writer.flush().map_err(|e| Self::fail(path, e))?;
         }
         self.drain(out)
@@ -787,7 +796,14 @@ impl ChunkSink for Sink<'_> {
         }
         let output = match self.output.take() {
             Some(output) => output,
-            None => Output::new(&input.path, self.config.annotate)?,
+            None => Output {
+                // A row group held whole (32 MiB) would take twice what
+                // --memory-limit 16M allows: it is cut at the pages' budget.
+                held_at_most: self
+                    .page_budget
+                    .map(|budget| usize::try_from(budget).unwrap_or(usize::MAX)),
+                ..Output::new(&input.path, self.config.annotate)?
+            },
         };
         let output = self.output.insert(output);
         // The rows kept of the input before (into the same stream).
