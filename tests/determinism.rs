@@ -2,6 +2,7 @@
 //! without memory maps, compared byte for byte (never sorted first).
 
 use crate::golden::{cases, outputs};
+use crate::util::Lcg;
 
 #[test]
 fn thread_count_and_mmap_do_not_change_any_output() {
@@ -28,19 +29,6 @@ fn repeated_runs_give_the_same_bytes() {
     let first = outputs(case, &["--threads", "2"]);
     for _ in 0..3 {
         assert!(outputs(case, &["--threads", "2"]) == first);
-    }
-}
-
-/// A small deterministic generator (an LCG).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) as usize) % n
     }
 }
 

@@ -2,24 +2,11 @@
 //! find what one run over all of them finds; bad, foreign, locked or half-written
 //! indexes are handled as a user would expect.
 
-use crate::util::{assert_bytes_eq, data_dir, run, tempdir};
+use crate::util::{assert_bytes_eq, data_dir, run, tempdir, Lcg};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
-
-/// A small deterministic generator (64-bit LCG).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) as usize) % n
-    }
-}
 
 const WORDS: &[&str] = &[
     "council", "budget", "river", "harbour", "minister", "strike", "ferry", "storm", "market",
