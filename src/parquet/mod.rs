@@ -95,8 +95,13 @@ pub(crate) fn decodes_within(input: &InputPath, config: &Config, most: u64) -> b
         || decoded_size(&input.path).is_some_and(|decoded| decoded <= most)
 }
 
-/// Bytes of encoded rows the writer holds before it closes a row group.
-const ROW_GROUP_BYTES: usize = 32 << 20;
+/// Bytes the writer may hold of a row group (its encoded pages and what its
+/// encoders buffer) before it closes the row group. One figure whatever
+/// `--memory-limit` says, so that the file's bytes do not depend on it: a
+/// run in chunks writes the row groups of a whole run. 32 MiB held at
+/// `--memory-limit 16M` peaked at 85 MiB; 8 MiB keeps a run within the
+/// limit and its allowance, with row groups of tens of megabytes of text.
+const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// The columns `--annotate` adds, as in JSON Lines records (all but
 /// `neardup_removed_bytes`).
@@ -367,10 +372,6 @@ pub(crate) struct Output {
     /// The input whose schema it has.
     first: PathBuf,
     rows: Option<Rows>,
-    /// Under a memory limit: the bytes the writer may hold of a row group
-    /// (its encoded pages and what it buffers) before the row group is
-    /// written, if fewer than [`ROW_GROUP_BYTES`].
-    held_at_most: Option<usize>,
 }
 
 impl Output {
@@ -445,7 +446,6 @@ impl Output {
             schema,
             first: path.to_owned(),
             rows: None,
-            held_at_most: None,
         })
     }
 
@@ -677,11 +677,7 @@ impl Output {
     ) -> std::io::Result<()> {
         let writer = self.writer.as_mut().expect("an output that writes");
         writer.write(batch).map_err(|e| Self::fail(path, e))?;
-        if writer.in_progress_size() > ROW_GROUP_BYTES
-            || self
-                .held_at_most
-                .is_some_and(|most| writer.memory_size() > most)
-        {
+        if writer.memory_size() > ROW_GROUP_BYTES {
             writer.flush().map_err(|e| Self::fail(path, e))?;
         }
         self.drain(out)
@@ -796,14 +792,7 @@ impl ChunkSink for Sink<'_> {
         }
         let output = match self.output.take() {
             Some(output) => output,
-            None => Output {
-                // A row group held whole (32 MiB) would take twice what
-                // --memory-limit 16M allows: it is cut at the pages' budget.
-                held_at_most: self
-                    .page_budget
-                    .map(|budget| usize::try_from(budget).unwrap_or(usize::MAX)),
-                ..Output::new(&input.path, self.config.annotate)?
-            },
+            None => Output::new(&input.path, self.config.annotate)?,
         };
         let output = self.output.insert(output);
         // The rows kept of the input before (into the same stream).
