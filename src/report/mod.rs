@@ -77,6 +77,7 @@ use std::collections::{BTreeMap, HashMap};
 mod accumulate;
 mod doc_text;
 mod dropped;
+mod each;
 mod held;
 mod named;
 mod previews;

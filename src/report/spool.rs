@@ -2,6 +2,7 @@
 //! when the report is written.
 
 #[allow(clippy::wildcard_imports)]
+use super::each::Each;
 use super::*;
 
 /// Documents of a report written to an unnamed temporary file, one JSON
@@ -428,41 +429,16 @@ impl<'de> serde::de::Visitor<'de> for MemberWalk<'_> {
                         representative,
                         kept,
                     };
-                    map.next_value_seed(Members {
-                        head,
-                        f: &mut *self.f,
-                    })?;
+                    let f = &mut *self.f;
+                    map.next_value_seed(Each::new(
+                        "a list of cluster members",
+                        |member: ClusterMember| f(head, &member),
+                    ))?;
                 }
                 _ => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
-        }
-        Ok(())
-    }
-}
-
-/// A cluster's list of members, each handed to `f` as it is read.
-struct Members<'a, 'f> {
-    head: ClusterHeadRef<'a>,
-    f: &'f mut dyn FnMut(ClusterHeadRef<'_>, &ClusterMember),
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Members<'_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Members<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a list of cluster members")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(member) = seq.next_element::<ClusterMember>()? {
-            (self.f)(self.head, &member);
         }
         Ok(())
     }

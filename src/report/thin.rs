@@ -6,6 +6,7 @@
 //! runs).
 
 #[allow(clippy::wildcard_imports)]
+use super::each::Each;
 use super::*;
 
 /// Short repeats the text report names by their line (the rest it counts).
@@ -315,7 +316,10 @@ impl<'de> serde::de::Visitor<'de> for RunSeed<'_> {
                         begun = true;
                     }
                     if walk.wants_details() {
-                        map.next_value_seed(Interruptions { walk: &mut *walk })?;
+                        map.next_value_seed(Each::new(
+                            "a list of interruptions",
+                            |gap: Interruption| walk.interruption(&gap),
+                        ))?;
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
@@ -326,7 +330,18 @@ impl<'de> serde::de::Visitor<'de> for RunSeed<'_> {
                         begun = true;
                     }
                     if walk.wants_details() {
-                        map.next_value_seed(Removals { walk: &mut *walk })?;
+                        map.next_value_seed(Each::new("a list of removals", |r: ThinRemoval| {
+                            let first = &r.first_copy;
+                            walk.removal(&Seen {
+                                lines: r.repeat.lines,
+                                similarity: r.similarity,
+                                spread: r
+                                    .first_copy_last
+                                    .as_ref()
+                                    .map(|last| (&first.document, [first.lines[0], last.lines[1]])),
+                                preview: r.preview.as_deref(),
+                            });
+                        }))?;
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
@@ -392,31 +407,6 @@ impl RunFields {
     }
 }
 
-/// A run's interruptions, each handed to the walk as it is read.
-struct Interruptions<'w> {
-    walk: &'w mut dyn DocWalk,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Interruptions<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Interruptions<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a list of interruptions")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(gap) = seq.next_element::<Interruption>()? {
-            self.walk.interruption(&gap);
-        }
-        Ok(())
-    }
-}
-
 /// A place read for its lines alone.
 #[derive(Deserialize)]
 struct LinesOf {
@@ -438,40 +428,6 @@ struct ThinRemoval {
     first_copy_last: Option<LinesOf>,
     similarity: f64,
     preview: Option<String>,
-}
-
-/// A run's removals, each handed to the walk as it is read.
-struct Removals<'w> {
-    walk: &'w mut dyn DocWalk,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Removals<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Removals<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a list of removals")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(r) = seq.next_element::<ThinRemoval>()? {
-            let first = &r.first_copy;
-            self.walk.removal(&Seen {
-                lines: r.repeat.lines,
-                similarity: r.similarity,
-                spread: r
-                    .first_copy_last
-                    .as_ref()
-                    .map(|last| (&first.document, [first.lines[0], last.lines[1]])),
-                preview: r.preview.as_deref(),
-            });
-        }
-        Ok(())
-    }
 }
 
 /// The first [`NAMED_SHORT_REPEATS`] short repeats' first lines, and how
