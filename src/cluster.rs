@@ -16,6 +16,7 @@ pub(crate) mod few;
 mod isolated;
 pub(crate) mod lonely;
 mod recent;
+mod verdicts;
 
 use crate::config::{Config, Keep, Measure, Method};
 use crate::index::lsh::Banding;
@@ -25,7 +26,6 @@ use crate::prior::Prior;
 use crate::sketch::{minhash, simhash};
 pub use after::{cluster_after, RunDocs};
 pub(crate) use copies::Copies;
-use recent::Recent;
 
 /// What the document level needs to know about one document.
 #[derive(Clone, Debug, Default)]
@@ -545,55 +545,14 @@ pub fn cluster_pairs(
     let candidate_count = pairs.len();
     // Group by the later document.
     pairs.sort_unstable_by_key(|&(a, b)| (b, a));
-    let mut rep_of: Vec<Option<(usize, f64)>> = vec![None; n];
-    // Per document: it joined its cluster by holding the representative.
-    let mut held = vec![false; n];
     let holding = holding_policy(config);
-    let mut verified = 0;
-    let mut reps = Vec::new();
-    // What the index says of its documents, read once for the many later
-    // documents that ask (a flood of copies of a document of an earlier
-    // chunk asked for its record and shingles once each: a read apiece).
-    let mut looked_up = Recent::default();
-    for group in pairs.chunk_by(|x, y| x.1 == y.1) {
-        let d = group[0].1 as usize - base;
-        reps.clear();
-        reps.extend(group.iter().map(|&(c, _)| {
-            let c = c as usize;
-            match history {
-                Some(h) if c < base => looked_up.rep(h, c),
-                _ => rep_of[c - base].map_or(c, |(r, _)| r),
-            }
-        }));
-        reps.sort_unstable();
-        reps.dedup();
-        if let Some(h) = history {
-            looked_up.fetch_shingles(h, &reps[..reps.partition_point(|&r| r < base)]);
-        }
-        let sets: Vec<&[u64]> = reps
-            .iter()
-            .map(|&r| {
-                if r < base {
-                    looked_up.shingles(r)
-                } else {
-                    sketches[r - base].shingles.as_slice()
-                }
-            })
-            .collect();
-        verified += reps.len();
-        let length = |r: usize| {
-            r.checked_sub(base)
-                .map_or_else(|| looked_up.bytes(r), |r| sizes[r])
-        };
-        let lengths: Vec<usize> = reps.iter().map(|&r| length(r)).collect();
-        let ours = (sketches[d].shingles.as_slice(), sizes[d]);
-        let mut best = best_representative(ours, &reps, &sets, &lengths, config);
-        if best.is_none() && holding {
-            best = held_representative(&sketches[d].shingles, &reps, &sets, base, config);
-            held[d] = best.is_some();
-        }
-        rep_of[d] = best;
-    }
+    let inputs = verdicts::Inputs {
+        sketches,
+        sizes,
+        config,
+        holding,
+    };
+    let (mut rep_of, held, verified) = verdicts::verdicts(&pairs, &inputs, history);
     if holding {
         unjoin_unheld(&mut rep_of, &held, sketches, sizes, base, config);
     }
