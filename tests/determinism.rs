@@ -171,17 +171,17 @@ fn a_flood_of_short_records_is_made_whole_or_in_chunks_by_a_count() {
     let dir = crate::util::tempdir();
     let d = dir.path();
     let mut rng = Lcg(146);
-    let records: String = (0..30_000)
-        .map(|i| {
-            let g = i / 10;
-            let words: Vec<String> = ["a", "b", "c", "d", "e"]
-                .iter()
-                .map(|w| format!("g{g}{w}"))
-                .chain([format!("x{}", rng.next(1_000_000))])
-                .collect();
-            format!("{{\"id\":{i},\"text\":\"{}\"}}\n", words.join(" "))
-        })
-        .collect();
+    let mut records = String::new();
+    for i in 0..30_000 {
+        let g = i / 10;
+        let mut words: Vec<String> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|w| format!("g{g}{w}"))
+            .collect();
+        words.push(format!("x{}", rng.next(1_000_000)));
+        let text = words.join(" ");
+        records.push_str(&(serde_json::json!({"id": i, "text": text}).to_string() + "\n"));
+    }
     std::fs::write(d.join("flood.jsonl"), records).unwrap();
     for (limit, chunked) in [("48M", true), ("80M", false)] {
         let threads = ["1", "2", "2", "1"];

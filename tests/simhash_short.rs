@@ -24,7 +24,7 @@ fn six_word_records(seed: u64, n: usize) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        out.push_str(&format!("{{\"id\":{i},\"text\":\"{text}\"}}\n"));
+        out.push_str(&(serde_json::json!({"id": i, "text": text}).to_string() + "\n"));
         texts.push(text);
     }
     out
