@@ -199,11 +199,13 @@ impl Ceiling {
     /// counted by the run from its own tables (the same at any number of
     /// threads and in every run), pass the limit: the run is then made in
     /// chunks. Never without a count (no `--memory-limit`: the memory
-    /// available is no fixed number either).
+    /// available is no fixed number either), nor below [`MIN_CEILING`], as
+    /// the resident set (a limit of a few hundred kilobytes that small
+    /// inputs are counted to fit under is read whole).
     #[must_use]
     pub fn counted_past(self, more: usize) -> bool {
         self.counted
-            .is_some_and(|(need, limit)| need.saturating_add(more) > limit)
+            .is_some_and(|(need, limit)| need.saturating_add(more) > limit.max(MIN_CEILING))
     }
 
     /// Whether the process holds more memory than the ceiling.
