@@ -91,6 +91,20 @@ fn is_broken_pipe(err: &Error) -> bool {
     matches!(err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
+/// The filter of the bucket keys a run in chunks stores ([`store::KeysSeen`]),
+/// a sixteenth of its limit: under SimHash (every document has a key in every
+/// table, almost all of them its alone; MinHash's short documents are spared
+/// their keys instead, see [`Lonely`]), at the document level, when the
+/// run's segments are all its own (`fresh`: an index's keys are not in it).
+fn keys_seen(plan: &Plan, fresh: bool) -> Option<Arc<store::KeysSeen>> {
+    let config = &plan.config;
+    let limit = plan.memory_limit?;
+    (fresh
+        && config.method == crate::config::Method::Simhash
+        && config.level != crate::config::Level::Blocks)
+        .then(|| Arc::new(store::KeysSeen::with_bytes(limit / 16)))
+}
+
 /// The index a run was opened with.
 #[derive(Default)]
 struct OpenIndex {
@@ -214,6 +228,9 @@ struct Underway<'p> {
     staging: Staging,
     /// Short documents no other document shares a shingle with.
     lonely: Option<Lonely>,
+    /// Every bucket key the run's segments hold, under SimHash in a run in
+    /// chunks without an index (see [`store::KeysSeen`]).
+    keys_seen: Option<Arc<store::KeysSeen>>,
 }
 
 #[allow(clippy::too_many_lines)]
@@ -272,6 +289,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         report: index_report,
     } = index;
     let segments = history.map(History::into_segments).unwrap_or_default();
+    let keys_seen = keys_seen(plan, segments.is_empty());
     let clock = Instant::now();
     let (lonely, replayed) = match (plan.memory_limit, &plan.index) {
         (Some(limit), IndexUse::None) => crate::lonely::count(
@@ -337,6 +355,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         announced: 0,
         staging: Staging::new(),
         lonely,
+        keys_seen,
     };
     running.spent.sketch += clock.elapsed();
     if !plan.one_chunk() {
@@ -621,8 +640,10 @@ impl Underway<'_> {
         let update = plan.index.writes().is_some();
         // With nothing stored yet, the engine runs without a history; it
         // keeps what a segment or the index needs only when one is made.
-        let history = (!self.segments.is_empty())
-            .then(|| Arc::new(History::from_segments(std::mem::take(&mut self.segments))));
+        let history = (!self.segments.is_empty()).then(|| {
+            let segments = std::mem::take(&mut self.segments);
+            Arc::new(History::from_segments(segments).with_keys_seen(self.keys_seen.clone()))
+        });
         // One bar for a run in chunks (input bytes read), not one per chunk.
         let engine_progress: &dyn Progress = if one_chunk { self.progress } else { &Silent };
         let ceiling = plan.fallback.map(|f| f.ceiling);
@@ -766,6 +787,13 @@ impl Underway<'_> {
     /// segment into the one before it while it is at least half that one's
     /// size (never into the index's).
     fn push_segment(&mut self, delta: store::Delta) -> Result<()> {
+        if let Some(seen) = self.keys_seen.as_mut() {
+            // Held by no history between chunks.
+            let seen = Arc::get_mut(seen).expect("no history holds the keys seen");
+            for &(key, table, _) in &delta.bands {
+                seen.add(table, key);
+            }
+        }
         let dir = self.plan.spool_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let params = IndexParams::of(&self.plan.config);

@@ -294,7 +294,7 @@ impl Lines {
 
 /// The line breaks of a file read in pieces, before the run reads it: an
 /// upper bound of its blocks, by which a run under `--memory-limit` tells
-/// whether its inputs fit whole (`plan::fits_whole`). A `\n`, a lone `\r`
+/// whether its inputs fit whole (`plan::whole_need`). A `\n`, a lone `\r`
 /// and, in a file of JSON Lines (its first character after white space and
 /// a byte-order mark a `{`), the escapes `\n`, `\r`, `\u000a` and `\u000d`
 /// in its strings each count: a text of many short lines ended by carriage

@@ -145,10 +145,22 @@ pub const fn size_of_entry<K, V, S>(_map: &std::collections::HashMap<K, V, S>) -
 /// (`ulimit -v`), when its address space nears that limit: a run's mapped
 /// space (threads' stacks, the allocator's arena, mapped inputs) is far
 /// larger than its resident memory, and an allocation there fails first.
+///
+/// Under `--memory-limit`, the growths a count of its inputs does not foresee
+/// (the keys of short documents that share shingles, candidate pairs, an
+/// index's members asked for) are first counted ([`Ceiling::counted_past`]):
+/// what the plan counted the inputs to need, and those growths, against the
+/// limit. The count is the same from run to run and at any number of
+/// threads, so such a run is made whole or in chunks, and writes the same
+/// index, every time (by the resident set alone, a flood of near-identical
+/// short records came out whole at one thread and in chunks at two). The
+/// resident set stays the last word, for what no count foresees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ceiling {
     anonymous: usize,
     space: Option<usize>,
+    /// (What the plan counted the run's inputs to need, the limit.)
+    counted: Option<(usize, usize)>,
 }
 
 /// The lowest [`Ceiling`]: what any run holds whatever its input (threads,
@@ -169,7 +181,31 @@ impl Ceiling {
         Ceiling {
             anonymous: limit.max(MIN_CEILING),
             space,
+            counted: None,
         }
+    }
+
+    /// The ceiling with a count: inputs counted to need `need` bytes of
+    /// memory, under `limit` (see [`Ceiling::counted_past`]).
+    #[must_use]
+    pub fn counting(self, need: usize, limit: usize) -> Ceiling {
+        Ceiling {
+            counted: Some((need, limit)),
+            ..self
+        }
+    }
+
+    /// Whether what the plan counted the inputs to need and `more` bytes,
+    /// counted by the run from its own tables (the same at any number of
+    /// threads and in every run), pass the limit: the run is then made in
+    /// chunks. Never without a count (no `--memory-limit`: the memory
+    /// available is no fixed number either), nor below [`MIN_CEILING`], as
+    /// the resident set (a limit of a few hundred kilobytes that small
+    /// inputs are counted to fit under is read whole).
+    #[must_use]
+    pub fn counted_past(self, more: usize) -> bool {
+        self.counted
+            .is_some_and(|(need, limit)| need.saturating_add(more) > limit.max(MIN_CEILING))
     }
 
     /// Whether the process holds more memory than the ceiling.

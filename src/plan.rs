@@ -677,9 +677,11 @@ fn run_memory_limit(
         }
         Some(given) => {
             let limit = memory_limit(given, request.quiet, notes)?;
-            if fits_whole(inputs, limit) {
+            if let Some(need) = whole_need(inputs, limit) {
+                let need = usize::try_from(need).unwrap_or(usize::MAX);
                 let fallback = Fallback {
-                    ceiling: crate::memory::Ceiling::new(limit.saturating_add(held_now())),
+                    ceiling: crate::memory::Ceiling::new(limit.saturating_add(held_now()))
+                        .counting(need, limit),
                     limit,
                     given: true,
                 };
@@ -874,7 +876,8 @@ fn needs_chunks(inputs: &[InputPath]) -> Option<(u64, u64, usize)> {
 /// groups; `benches/RESULTS.md`).
 const WHOLE_RUN_PER_LINE: u64 = 512;
 
-/// Whether `inputs` fit under `limit` in a run of one chunk, counted at
+/// The memory `inputs` need in a run of one chunk, when they fit under
+/// `limit` (`None`: they do not), counted at
 /// [`WHOLE_RUN_PER_INPUT_BYTE`] a byte of text (a compressed file's as it
 /// decodes) and [`WHOLE_RUN_PER_LINE`] a line: the run then reads them whole
 /// (as a run without a limit does, and as fast) instead of in chunks sized
@@ -882,7 +885,7 @@ const WHOLE_RUN_PER_LINE: u64 = 512;
 /// chunk's band records): a generous `--memory-limit` made small inputs
 /// slower and larger. Never with standard input (its size is not known) or
 /// Parquet, nor where an input cannot be read to count (the run names it).
-fn fits_whole(inputs: &[InputPath], limit: usize) -> bool {
+fn whole_need(inputs: &[InputPath], limit: usize) -> Option<u64> {
     let limit = u64::try_from(limit).unwrap_or(u64::MAX);
     let mut need = 0u64;
     for input in inputs {
@@ -890,20 +893,18 @@ fn fits_whole(inputs: &[InputPath], limit: usize) -> bool {
             || crate::parquet::is_parquet_name(&input.path)
             || crate::input::regular_size(&input.path).is_none()
         {
-            return false;
+            return None;
         }
         let most = (limit - need) / crate::memory::WHOLE_RUN_PER_INPUT_BYTE;
-        let Some((bytes, lines)) = text_and_lines(&input.path, most) else {
-            return false;
-        };
+        let (bytes, lines) = text_and_lines(&input.path, most)?;
         need = need
             .saturating_add(bytes.saturating_mul(crate::memory::WHOLE_RUN_PER_INPUT_BYTE))
             .saturating_add(lines.saturating_mul(WHOLE_RUN_PER_LINE));
         if need > limit {
-            return false;
+            return None;
         }
     }
-    true
+    Some(need)
 }
 
 /// The bytes of text the file at `path` holds (decoded, when compressed)

@@ -22,5 +22,6 @@ mod pipes;
 mod props;
 mod resident;
 mod short;
+mod simhash_short;
 mod targets;
 mod util;

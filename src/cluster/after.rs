@@ -59,7 +59,11 @@ pub fn cluster_after(
         made_by,
         base,
     );
-    few::keys_of_pending(&mut keys, &pending, keys_of, (&mut made, sketches), made_by);
+    let (candidates_of, seed) = made_by;
+    let making = (candidates_of, seed, ceiling);
+    if !few::keys_of_pending(&mut keys, &pending, keys_of, (&mut made, sketches), making) {
+        return None;
+    }
     let t = candidates.tables();
     let mut pairs =
         candidate_pairs_after(&keys, t, base, (history, few.as_ref(), &unmatched), ceiling)?;

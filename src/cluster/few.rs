@@ -79,7 +79,8 @@ pub(crate) fn keys_of_few(
     // A key a table, and a vector's header and heap chunk a document.
     let keyed = few_docs.iter().filter(|&&d| shared[d]).count();
     let bytes = keyed * (candidates.tables() * std::mem::size_of::<u64>() + 40);
-    if ceiling.is_some_and(|c| c.passed_with(bytes)) {
+    // (Counted first, the same in every run: see `Ceiling`.)
+    if ceiling.is_some_and(|c| c.counted_past(bytes) || c.passed_with(bytes)) {
         return false;
     }
     let seed = config.seed;
@@ -389,24 +390,32 @@ pub(crate) fn defers_keys(keeps_words: bool, stores: bool, history: bool) -> boo
 /// few shingles has at most [`FEW`] of them in text order, no more than
 /// [`super::HEAD_SHINGLES`]: its head keys are of all of them, and its keys
 /// are those of its set, whatever their order and repeats (as
-/// [`keys_of_set`] makes a stored one's).
+/// [`keys_of_set`] makes a stored one's). `false` (no keys made) when the
+/// keys would pass `ceiling`, counted first (a flood of near-identical
+/// short records: 100,000 six-word records in groups of ten took 106 MB
+/// of keys here; see [`Ceiling`]).
 pub(crate) fn keys_of_pending<'k>(
     keys: &mut [&'k [u64]],
     pending: &[bool],
     keys_of: &[usize],
     (made, sketches): (&'k mut Vec<Vec<u64>>, &[DocSketch]),
-    (candidates, seed): (&Candidates, u64),
-) {
+    (candidates, seed, ceiling): (&Candidates, u64, Option<Ceiling>),
+) -> bool {
     const _: () = assert!(FEW <= super::HEAD_SHINGLES, "a short set is its own head");
     let mut wanted: Vec<usize> = (0..keys.len())
         .filter(|&d| pending[d])
         .map(|d| keys_of[d])
         .collect();
     if wanted.is_empty() {
-        return;
+        return true;
     }
     wanted.sort_unstable();
     wanted.dedup();
+    // A key a table, and a vector's header and heap chunk a document.
+    let bytes = wanted.len() * (candidates.tables() * std::mem::size_of::<u64>() + 40);
+    if ceiling.is_some_and(|c| c.counted_past(bytes) || c.passed_with(bytes)) {
+        return false;
+    }
     *made = wanted
         .par_iter()
         .map(|&d| {
@@ -421,6 +430,7 @@ pub(crate) fn keys_of_pending<'k>(
             keys[d] = &made[at];
         }
     }
+    true
 }
 
 /// The index's documents of few shingles that may share a bucket with a

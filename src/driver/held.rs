@@ -36,7 +36,7 @@ impl Underway<'_> {
     /// blocks, clusters and counts, the inputs held in memory and where
     /// documents' texts are, the segments of earlier chunks, copies waiting
     /// for their first copies, annotations, and the table of short
-    /// documents' shingles.
+    /// documents' shingles, and the filter of stored bucket keys.
     fn held(&self) -> usize {
         let tally = match &self.tally {
             Tally::Report(report) => report.held_bytes(),
@@ -54,5 +54,6 @@ impl Underway<'_> {
             + self.annotations.held_bytes()
             + self.parts.held_bytes()
             + self.lonely.as_ref().map_or(0, Lonely::held_bytes)
+            + self.keys_seen.as_ref().map_or(0, |s| s.held_bytes())
     }
 }

@@ -114,6 +114,7 @@ pub fn candidate_pairs_after(
     ceiling: Option<crate::memory::Ceiling>,
 ) -> Option<Vec<(u32, u32)>> {
     let passed = || ceiling.is_some_and(crate::memory::Ceiling::passed);
+    let counted_past = |more: usize| ceiling.is_some_and(|c| c.counted_past(more));
     let base = u32::try_from(base).expect("fewer than 2^32 documents");
     // Whether a document's keys put it in table `t`.
     let in_table = |k: &[u64], t: usize| k.len() == tables || (t == 0 && k.len() == 1);
@@ -163,8 +164,11 @@ pub fn candidate_pairs_after(
             let ranges = asked.div_ceil(QUERIES_AT_ONCE).max(1) as u128;
             let mut found: Vec<(u32, u64, u32)> = Vec::new();
             let mut from = vec![0; tables];
+            let distinct_bytes = asked * std::mem::size_of::<u64>();
             for r in 0..ranges {
-                if passed() {
+                // (The members found counted first, the same in every run.)
+                let held = distinct_bytes + found.len() * std::mem::size_of::<(u32, u64, u32)>();
+                if counted_past(held) || passed() {
                     return None;
                 }
                 // Keys up to `hi`: the `r`-th of `ranges` parts of all
@@ -247,6 +251,9 @@ pub fn candidate_pairs_after(
         return Some(Vec::new());
     }
     let stopped = std::sync::atomic::AtomicBool::new(false);
+    // The pairs in the union so far: its final size is the same whichever
+    // thread took which table, so the count decides alike in every run.
+    let in_union = std::sync::atomic::AtomicUsize::new(0);
     let seen = std::sync::Mutex::new(std::collections::HashSet::new());
     // Buffers reused from table to table, one set a thread: a table's own,
     // of a few MB each for many documents, were mapped and faulted in anew
@@ -381,8 +388,15 @@ pub fn candidate_pairs_after(
                     stopped.store(true, std::sync::atomic::Ordering::Relaxed);
                     return;
                 }
+                let before = all.len();
                 union_into(&all, ours, spare);
                 std::mem::swap(&mut *all, spare);
+                let added = all.len() - before;
+                let now = in_union.fetch_add(added, std::sync::atomic::Ordering::Relaxed) + added;
+                if counted_past(now * std::mem::size_of::<u64>()) {
+                    stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
             }
         });
     };
@@ -394,7 +408,9 @@ pub fn candidate_pairs_after(
     }
     group_pairs(0..tables, stored.as_deref());
     drop(pool);
-    if stopped.into_inner() {
+    // The whole union counted (a count past the limit stopped some thread
+    // early, or would have, had it come sooner).
+    if stopped.into_inner() || counted_past(in_union.into_inner() * std::mem::size_of::<u64>()) {
         return None;
     }
     // The parts in order, each let go once copied.

@@ -16,6 +16,9 @@ use std::sync::Arc;
 /// Document and block numbers are global: the first segment's come first.
 pub struct History {
     segments: Vec<Segment>,
+    /// Every bucket key the segments hold, when known (see
+    /// [`super::KeysSeen`]): a key it never saw is not looked up.
+    keys_seen: Option<Arc<super::KeysSeen>>,
 }
 
 impl History {
@@ -26,13 +29,26 @@ impl History {
     pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<History> {
         Ok(History {
             segments: vec![Segment::open(path, params, lock)?],
+            keys_seen: None,
         })
     }
 
     /// Segments that follow each other, in order (none: an empty history).
     #[must_use]
     pub fn from_segments(segments: Vec<Segment>) -> History {
-        History { segments }
+        History {
+            segments,
+            keys_seen: None,
+        }
+    }
+
+    /// [`History::from_segments`] whose bucket keys are all in `keys_seen`
+    /// (added as each segment's delta was made, and merged segments hold
+    /// no key their parts did not): the keys it never saw are not looked up.
+    #[must_use]
+    pub fn with_keys_seen(mut self, keys_seen: Option<Arc<super::KeysSeen>>) -> History {
+        self.keys_seen = keys_seen;
+        self
     }
 
     /// The segments, in order.
@@ -251,7 +267,10 @@ impl Prior for History {
     /// all of them. Looked up segment by segment in key order (see
     /// [`History::prior_postings`]); buckets with no documents are left out.
     fn buckets(&self, queries: &[(u32, u64)], found: &mut Vec<(u32, u64, u32)>) {
-        let mut order: Vec<(u64, u32)> = queries.iter().map(|&(t, k)| (k, t)).collect();
+        let seen =
+            |&&(t, k): &&(u32, u64)| self.keys_seen.as_ref().is_none_or(|s| s.may_hold(t, k));
+        let mut order: Vec<(u64, u32)> =
+            queries.iter().filter(seen).map(|&(t, k)| (k, t)).collect();
         order.sort_unstable();
         order.dedup();
         let mut out = Vec::new();

@@ -85,6 +85,7 @@
 
 mod from_run;
 mod history;
+mod keys_seen;
 mod overlap;
 mod reader;
 mod rejoin;
@@ -98,6 +99,7 @@ use std::collections::BTreeMap;
 
 pub use from_run::delta;
 pub use history::History;
+pub use keys_seen::KeysSeen;
 pub use rejoin::MergeMemory;
 pub use segment::*;
 pub use write::{append, append_durably, merge, write, write_scratch, Delta};

@@ -42,7 +42,17 @@ pub fn document_cost(config: &Config) -> usize {
     let keys = Candidates::new(config).tables();
     let more = keys.saturating_sub(COUNTED_KEYS).saturating_mul(KEY_BYTES)
         + config.num_perm.saturating_sub(COUNTED_SLOTS) * 8;
-    DOCUMENT_COST + more.div_ceil(MEMORY_PER_TEXT_BYTE)
+    // Fewer SimHash tables cost less: 20 at `--hamming 3`, which counted as
+    // 128 keys made chunks of 2,100 six-word records at `--memory-limit 16M`
+    // (37 chunks for 5 MB, peak 16 MiB). (MinHash's count stays as it was
+    // measured, its short documents' keys spared or not.)
+    let fewer = match config.method {
+        crate::config::Method::Simhash => {
+            COUNTED_KEYS.saturating_sub(keys) * KEY_BYTES / MEMORY_PER_TEXT_BYTE
+        }
+        crate::config::Method::Minhash => 0,
+    };
+    DOCUMENT_COST + more.div_ceil(MEMORY_PER_TEXT_BYTE) - fewer
 }
 
 /// What each block of a document past its first costs a chunk at least, in
@@ -127,6 +137,15 @@ mod tests {
             ..Config::default()
         };
         assert!(document_cost(&simhash) > 10 * DOCUMENT_COST);
+        // 20 tables at --hamming 3: 108 keys fewer than counted.
+        let fewer = Config {
+            method: crate::config::Method::Simhash,
+            ..Config::default()
+        };
+        assert_eq!(
+            document_cost(&fewer),
+            DOCUMENT_COST - 108 * KEY_BYTES / MEMORY_PER_TEXT_BYTE
+        );
         let blocks = Config {
             level: Level::Blocks,
             ..many
