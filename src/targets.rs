@@ -637,16 +637,26 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
+            for signal in signals.forever() {
                 // A run renaming its outputs into place finishes first: its
-                // outputs and index are then all new, not some of them.
-                let (waited, _renaming) = match RENAMING.try_lock() {
+                // outputs and index are then all new, not some of them, and
+                // it has passed the point where stopping could leave them
+                // as they were: it ends as a finished run (a later signal
+                // stops it). A fault (SIGBUS) is never passed over.
+                let (waited, renaming) = match RENAMING.try_lock() {
                     Ok(held) => (false, held),
                     Err(std::sync::TryLockError::Poisoned(held)) => (false, held.into_inner()),
                     Err(std::sync::TryLockError::WouldBlock) => {
                         (true, RENAMING.lock().unwrap_or_else(PoisonError::into_inner))
                     }
                 };
+                if waited && signal != SIGBUS {
+                    drop(renaming);
+                    crate::error::eprint_line(format_args!(
+                        "neardup: the signal came while the run's outputs were renamed into place: the run finishes (every output, and the index if any, is in place)"
+                    ));
+                    continue;
+                }
                 // The locks are held to the end: no rename or new temporary
                 // file slips in after the removal.
                 let live = live();
@@ -663,11 +673,6 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
                     ));
                     2
                 } else {
-                    if waited {
-                        crate::error::eprint_line(format_args!(
-                            "neardup: the signal came while the run's outputs were renamed into place: they are all in place (and the index updated, if any), as a finished run leaves them"
-                        ));
-                    }
                     128 + signal
                 };
                 // Ending here is the point: the signal's own exit status.
