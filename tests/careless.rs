@@ -458,6 +458,14 @@ fn files_named_as_dead_runs(d: &Path, dead_input: &str, dead_reference: &str, de
     std::os::unix::fs::symlink(dead_input, d.join("link.jsonl")).unwrap();
 }
 
+/// How many documents the index `name` in `d` holds.
+fn documents(d: &Path, name: &str) -> u64 {
+    let out = run(d, &["index", "stats", "--json", name]);
+    assert_eq!(out.code, 0, "{name}: {out:?}");
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    stats["documents"].as_u64().unwrap()
+}
+
 /// A file a run reads is never removed as a dead run's temporary file,
 /// whatever its name: an input, a `--reference` or an `--index` named
 /// `.neardup-PID-XXXXXX.tmp` (PID long gone) were deleted by the sweep of
@@ -470,12 +478,6 @@ fn files_a_run_reads_are_never_swept_as_temporary_files() {
     let dead_input = ".neardup-4194399-5-a1b2c3.tmp";
     let dead_reference = ".neardup-4194399-abcdef.tmp";
     let dead_index = ".neardup-index-4194399-7-d4e5f6.tmp";
-    let documents = |d: &Path, name: &str| {
-        let out = run(d, &["index", "stats", "--json", name]);
-        assert_eq!(out.code, 0, "{name}: {out:?}");
-        let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        stats["documents"].as_u64().unwrap()
-    };
     for (args, reads) in [
         (
             &[
