@@ -3576,6 +3576,164 @@ def case_s32_paths():
             "exit 143; every file as it was", f"exit {code}; changed {diff}", code == 143 and not diff)
 
 
+def index_documents(d, name):
+    """How many documents the index `name` holds (-1: none there)."""
+    code, out, _ = nd(["index", "stats", "--json", name], d)
+    return json.loads(out)["documents"] if code == 0 else -1
+
+
+def case_s33_sweep():
+    """Session 33: files a run reads (or updates) that are named as a dead
+    run's temporary file (`.neardup-PID-XXXXXX.tmp`, PID long gone: a copy
+    of a directory with a killed run's leftovers, a user's own name): the
+    sweep of dead runs' files beside a target or an index removed the run's
+    own input before reading it, the read-only `--reference` of a `clean`,
+    the index an `--update` was about to read, and a user's
+    `.neardup-old.tmp`. Every such file must stay as it was (the index
+    updated, not lost); the run succeeds. Each case in a directory of its
+    own."""
+    dead_in, dead_ref, dead_ndx = ".neardup-4194399-5-a1b2c3.tmp", ".neardup-4194399-abcdef.tmp", ".neardup-index-4194399-7-d4e5f6.tmp"
+    for name, args, reads in [
+        ("an input so named", ["clean", "-q", "--format", "jsonl", dead_in, "-o", "o.jsonl"], [dead_in]),
+        ("an input through a link", ["clean", "-q", "link.jsonl", "-o", "o.jsonl"], [dead_in]),
+        ("--reference so named", ["clean", "-q", "--reference", dead_ref, "r.jsonl", "-o", "o.jsonl"], [dead_ref]),
+        ("--index so named, --update", ["scan", "-q", "--index", dead_ndx, "--update", "r.jsonl"], []),
+        ("index merge of two so named", ["index", "merge", "-q", dead_ref, dead_ndx, "-o", "m.ndx"], [dead_ref, dead_ndx]),
+        ("a user's .neardup-old.tmp beside -o", ["clean", "-q", "r.jsonl", "-o", "o.jsonl"], []),
+    ]:
+        with tempfile.TemporaryDirectory() as d:
+            setup(d)
+            nd(["index", "build", "-q", "r.jsonl", "-o", "ref.ndx"], d)
+            nd(["index", "build", "-q", "a.txt", "-o", "a.ndx"], d)
+            os.rename(os.path.join(d, "ref.ndx"), os.path.join(d, dead_ref))
+            os.rename(os.path.join(d, "a.ndx"), os.path.join(d, dead_ndx))
+            shutil.copy(os.path.join(d, "r.jsonl"), os.path.join(d, dead_in))
+            shutil.copy(os.path.join(d, "r.jsonl"), os.path.join(d, ".neardup-old.tmp"))
+            os.symlink(dead_in, os.path.join(d, "link.jsonl"))
+            keep = reads + [".neardup-old.tmp"]
+            before = {p: sha(os.path.join(d, p)) for p in keep}
+            held = index_documents(d, dead_ndx)
+            code, _, err = nd(args, d)
+            after = {p: sha(os.path.join(d, p)) for p in keep}
+            gone = [p for p in keep if before[p] != after[p]]
+            if "--update" in args and index_documents(d, dead_ndx) != held + 40:
+                gone.append(f"{dead_ndx} holds {index_documents(d, dead_ndx)} documents, not {held} + 40")
+            row(f"s33-sweep: {name}", "neardup " + " ".join(args), "exit 0; every file the run reads as it was (an updated index there), a user's .neardup-old.tmp too",
+                f"exit {code}; {'removed/changed ' + str(gone) if gone else 'kept'}; {short(err, 60)}", code == 0 and not gone)
+
+def case_s33_nonblocking():
+    """Session 33: standard input and output that a parent left
+    non-blocking (O_NONBLOCK on a pipe it shares, as event loops do): a
+    slowly written input pipe, and an output pipe read only after 0.5 s,
+    whole and at --memory-limit 1M. The run stopped part way with
+    `Resource temporarily unavailable (os error 11)`, exit 2; it must wait
+    and give the bytes ordinary pipes give."""
+    import fcntl
+
+    def nonblock(fd):
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+
+    with tempfile.TemporaryDirectory() as d:
+        dup_records(os.path.join(d, "big.jsonl"), count=20000, copies=2, length=20)
+        with open(os.path.join(d, "big.jsonl"), "rb") as f:
+            data = f.read()
+        for limit in [[], ["--memory-limit", "1M", "--tmp-dir", "."]]:
+            args = ["clean", "-q", "--format", "jsonl", *limit]
+            _, expected, _ = nd(args + ["big.jsonl"], d)
+            r, w = os.pipe()
+            nonblock(r)
+            p = subprocess.Popen([B] + args + ["-"], cwd=d, stdin=r, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            os.close(r)
+
+            def feed():
+                try:
+                    for i in range(0, len(data), 65536):
+                        os.write(w, data[i:i + 65536])
+                        time.sleep(0.005)
+                except OSError:
+                    pass
+                os.close(w)
+
+            t = threading.Thread(target=feed)
+            t.start()
+            out, err = p.communicate(timeout=300)
+            t.join()
+            row(f"s33-nonblocking: standard input non-blocking {' '.join(limit[:2])}", f"slow writer | neardup {' '.join(args)} - (O_NONBLOCK)", "exit 0, the bytes of a blocking pipe",
+                f"exit {p.returncode}; same {out == expected}; {short(err.decode('utf-8', 'replace'), 70)}", p.returncode == 0 and out == expected)
+            r, w = os.pipe()
+            nonblock(w)
+            p = subprocess.Popen([B] + args + ["big.jsonl"], cwd=d, stdout=w, stderr=subprocess.PIPE)
+            os.close(w)
+            time.sleep(0.5)
+            got = b""
+            while True:
+                b = os.read(r, 65536)
+                if not b:
+                    break
+                got += b
+            os.close(r)
+            err = p.stderr.read().decode("utf-8", "replace")
+            p.wait()
+            row(f"s33-nonblocking: standard output non-blocking {' '.join(limit[:2])}", f"neardup {' '.join(args)} big.jsonl (O_NONBLOCK) | late reader", "exit 0, the bytes of a blocking pipe",
+                f"exit {p.returncode}; {len(got)} of {len(expected)} bytes; {short(err, 70)}", p.returncode == 0 and got == expected)
+
+
+def case_s33_help():
+    """Session 33: `--help` and `--version` into a full device (mknod 1,7,
+    as root): they exited 0 having written nothing; a failed write is exit
+    2 with a message. Into a null device: exit 0."""
+    if os.geteuid() != 0:
+        row("s33-help", "", "", "skipped (not root)", True)
+        return
+    with tempfile.TemporaryDirectory() as d:
+        os.mknod(os.path.join(d, "full"), 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+        for args in [["--help"], ["--version"], ["index", "merge", "--help"], ["help", "check"]]:
+            with open(os.path.join(d, "full"), "wb") as full:
+                code, _, err = nd(args, d, stdout=full)
+            row(f"s33-help: {' '.join(args)} > a full device", f"neardup {' '.join(args)} > full", "exit 2 saying the write failed",
+                f"exit {code}; {short(err, 70)}", code == 2 and "No space left" in err and not crashed(code, err))
+
+
+def case_s33_commit():
+    """Session 33: SIGTERM while a run renames 20,000 staged --out-dir files
+    into place (just after the first one changed): the tree was left part
+    new, part old (7-26 of 20,000 new), exit 143. It must be all old or all
+    new, no temporary file left, and exit 0 exactly when all new (as the
+    s20-signals rows ask)."""
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(os.path.join(d, "in"))
+        os.makedirs(os.path.join(d, "od"))
+        n = 20000
+        for i in range(n):
+            with open(os.path.join(d, "in", f"f{i:05d}.txt"), "w") as f:
+                f.write(f"document {i} with words of its own {i * 7} and {i % 17}\n")
+            with open(os.path.join(d, "od", f"f{i:05d}.txt"), "w") as f:
+                f.write("old\n")
+        for after in [0.0, 0.05]:
+            for i in range(n):
+                with open(os.path.join(d, "od", f"f{i:05d}.txt"), "w") as f:
+                    f.write("old\n")
+            p = subprocess.Popen([B, "clean", "-q", "in", "--out-dir", "od"], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            first = os.path.join(d, "od", "f00000.txt")
+            start = time.time()
+            while p.poll() is None and time.time() - start < 300:
+                with open(first) as f:
+                    if f.read() != "old\n":
+                        break
+                time.sleep(0.001)
+            time.sleep(after)
+            p.send_signal(signal.SIGTERM)
+            err = p.stderr.read().decode("utf-8", "replace")
+            code = p.wait()
+            old_count = 0
+            for i in range(n):
+                with open(os.path.join(d, "od", f"f{i:05d}.txt")) as f:
+                    old_count += f.read() == "old\n"
+            left = temps(d)
+            row(f"s33-commit: SIGTERM {after}s after the first of 20,000 --out-dir renames", "neardup clean in --out-dir od; kill -TERM once od/f00000.txt changed",
+                "all old or all new; no temporary file", f"exit {code}; {old_count} old of {n}; temps {len(left)}; {short(err, 60)}", old_count in (0, n) and not left and (code == 0) == (old_count == 0) and "panicked" not in err)
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -3679,6 +3837,10 @@ def main():
         ("s32-memory", case_s32_memory),
         ("s32-tiny", case_s32_tiny),
         ("s32-paths", case_s32_paths),
+        ("s33-sweep", case_s33_sweep),
+        ("s33-nonblocking", case_s33_nonblocking),
+        ("s33-help", case_s33_help),
+        ("s33-commit", case_s33_commit),
     ]:
         if args.only in name:
             try:

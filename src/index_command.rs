@@ -143,7 +143,7 @@ impl Delivered {
 
 pub fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Delivered {
     let stdout = std::io::stdout();
-    let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut lock = std::io::BufWriter::with_capacity(1 << 16, neardup::pipe::Ready(stdout.lock()));
     match fill(&mut lock).and_then(|()| lock.flush()) {
         Ok(()) => Delivered::Written,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Delivered::Closed,

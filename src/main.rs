@@ -20,7 +20,10 @@ fn main() -> ExitCode {
     if let Err(e) = neardup::targets::clean_up_on_signals() {
         print_error(&format!("warning: cannot watch for signals: {e}"));
     }
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_failed(&e),
+    };
     let status = match &cli.command {
         cli::Command::Index(cli::IndexCommand::Stats(args)) => index_command::stats(args),
         cli::Command::Index(cli::IndexCommand::Merge(args)) => index_command::merge(args),
@@ -41,6 +44,20 @@ fn main() -> ExitCode {
         neardup::targets::remove_created();
     }
     status.into()
+}
+
+/// Arguments that are no run: an error (exit 2), or `--help` and
+/// `--version`, whose text goes to standard output: a write there that
+/// fails (a full disk) is said, exit 2, not passed over with exit 0 (a
+/// closed pipe, `neardup --help | head`, is not a failure).
+fn parse_failed(e: &clap::Error) -> ExitCode {
+    match e.print() {
+        Err(err) if !e.use_stderr() && err.kind() != std::io::ErrorKind::BrokenPipe => {
+            print_error(&format!("writing the help: {err}"));
+            ExitCode::from(2)
+        }
+        _ => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)),
+    }
 }
 
 /// A run: its plan, then the run itself.

@@ -50,6 +50,34 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+#[cfg(unix)]
+mod ready;
+#[cfg(unix)]
+pub use ready::Ready;
+
+/// Elsewhere a descriptor is taken as it is (see the Unix version).
+#[cfg(not(unix))]
+#[derive(Debug)]
+pub struct Ready<T>(pub T);
+
+#[cfg(not(unix))]
+impl<T: Read> Read for Ready<T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+#[cfg(not(unix))]
+impl<T: Write> Write for Ready<T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// What `-` reads in a run (see `plan::Streams`), and the name
 /// messages and reports give it (instead of `<stdin>`). Clones share the
 /// stream; reads take turns.
@@ -133,19 +161,21 @@ impl std::fmt::Debug for Writer {
     }
 }
 
-/// Standard output, or the caller's writer in its place.
+/// Standard output (waiting where it is non-blocking: [`Ready`]), or the
+/// caller's writer in its place.
 pub(crate) fn stdout_or(writer: Option<&Writer>) -> Box<dyn Write + '_> {
     match writer {
         Some(w) => Box::new(w.clone()),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(Ready(std::io::stdout().lock())),
     }
 }
 
-/// Standard input, or the caller's reader in its place.
+/// Standard input (waiting where it is non-blocking: [`Ready`]), or the
+/// caller's reader in its place.
 pub(crate) fn stdin_or(reader: Option<&Reader>) -> Box<dyn Read + Send> {
     match reader {
         Some(r) => Box::new(r.clone()),
-        None => Box::new(std::io::stdin()),
+        None => Box::new(Ready(std::io::stdin())),
     }
 }
 

@@ -6,7 +6,7 @@
 //! process that died, by the next run writing beside them.
 
 use crate::error::{Error, Result};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,6 +50,7 @@ mod durable;
 mod exhausted;
 pub mod faulted;
 mod stdio;
+mod sweep;
 
 use created::CREATED;
 pub use created::{
@@ -61,6 +62,8 @@ use dirs::made_dirs;
 pub use distinct::check_distinct;
 pub use exhausted::ExitWhenExhausted;
 pub use stdio::{check_stdin_apart, check_stdout_apart};
+use sweep::own_start;
+pub use sweep::sweep;
 
 /// A file's identity: its canonical name (where it is or would be) and,
 /// when it exists, its device and inode (following links).
@@ -197,8 +200,8 @@ fn is_descriptor_link(path: &Path) -> bool {
 
 /// Where one output goes.
 pub enum Target {
-    /// Standard output (`-`).
-    Stdout(std::io::Stdout),
+    /// Standard output (`-`), waited for where it is non-blocking.
+    Stdout(crate::pipe::Ready<std::io::Stdout>),
     /// A file written in place: a device, FIFO, socket or descriptor link.
     Direct(File, PathBuf),
     /// A regular file (or a path not there yet), written under a temporary
@@ -224,7 +227,7 @@ impl Target {
     /// When the path is a directory, or cannot be opened or staged beside.
     pub fn open(path: &Path, prefix: &str) -> Result<Target> {
         if path.as_os_str() == "-" {
-            return Ok(Target::Stdout(std::io::stdout()));
+            return Ok(Target::Stdout(crate::pipe::Ready(std::io::stdout())));
         }
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => Err(Error::io(
@@ -301,8 +304,11 @@ static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// running out then says: `exhausted`).
 static COMMITTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Directories already swept of dead processes' temporary files.
-static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+/// Held while a run renames its staged files into place: a signal waits
+/// for it, so that it stops a run before its first rename or after its
+/// last, never between (an `--out-dir` half new and half old, an index not
+/// told of outputs already in place).
+static RENAMING: Mutex<()> = Mutex::new(());
 
 fn live() -> MutexGuard<'static, BTreeSet<PathBuf>> {
     LIVE.lock().unwrap_or_else(PoisonError::into_inner)
@@ -558,6 +564,7 @@ impl Staging {
         // file (the index) is renamed.
         let last = self.staged.len().saturating_sub(1);
         let mut unsynced: BTreeSet<PathBuf> = BTreeSet::new();
+        let _renaming = RENAMING.lock().unwrap_or_else(PoisonError::into_inner);
         for (i, staged) in self.staged.into_iter().enumerate() {
             if i == last {
                 for dir in std::mem::take(&mut unsynced) {
@@ -591,162 +598,6 @@ pub fn write_to(
         buffered.flush().map_err(|e| Error::io(path, e))?;
     }
     target.finish(staging)
-}
-
-/// Removes the temporary files of processes that no longer run from `dir`
-/// (once per directory and run; also when a run takes an index's lock):
-/// `.neardup-PID-START-*.tmp` and `.neardup-index-PID-START-*.tmp` whose
-/// process `PID` is gone or is another process now (one that started at
-/// another time: the PID was reused). Names of earlier versions are swept
-/// too: `.neardup-PID-*.tmp` when no process `PID` runs or it started after
-/// the file was last written, and `.neardup-*.tmp` (no PID) when no process
-/// holds the file open. Linux only: elsewhere whether a process lives is not
-/// known, and nothing is removed.
-pub fn sweep(dir: &Path) {
-    if !Path::new("/proc/self/stat").exists() {
-        return;
-    }
-    {
-        let mut swept = SWEPT.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
-        if !swept.get_or_insert_with(HashSet::new).insert(key) {
-            return;
-        }
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let me = std::process::id();
-    let mut open = None;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(owner) = name.to_str().and_then(temp_owner) else {
-            continue;
-        };
-        let path = entry.path();
-        let stale = match owner {
-            Owner::Process(pid, _) | Owner::Pid(pid) if pid == me => false,
-            Owner::Process(pid, start) => process_start(pid) != Some(start),
-            Owner::Pid(pid) => match (process_started_at(pid), modified(&path)) {
-                (None, _) => true,
-                // The file's owner wrote it after it started: a process
-                // that started later (2 s: the boot time's precision) is
-                // another one with the same PID.
-                (Some(started), Some(written)) => started > written + 2.0,
-                (Some(_), None) => false,
-            },
-            Owner::Unknown => !open.get_or_insert_with(open_files).as_ref().is_none_or(
-                |open: &HashSet<PathBuf>| path.canonicalize().is_ok_and(|p| open.contains(&p)),
-            ),
-        };
-        if stale {
-            let _ = std::fs::remove_file(&path);
-        }
-    }
-}
-
-/// Who wrote a temporary file, as its name tells.
-#[derive(Debug, PartialEq, Eq)]
-enum Owner {
-    /// `PID-START-XXXXXX`: the process and when it started.
-    Process(u32, u64),
-    /// `PID-XXXXXX`: an earlier version's name, with the PID only.
-    Pid(u32),
-    /// `XXXXXX`: an earlier version's name, without a PID.
-    Unknown,
-}
-
-/// The owner in a temporary file's name (`.neardup-PID-START-XXXXXX.tmp`,
-/// `.neardup-index-PID-START-XXXXXX.tmp`, and the earlier `PID-XXXXXX` and
-/// `XXXXXX` forms); `None` for any other name.
-fn temp_owner(name: &str) -> Option<Owner> {
-    fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
-        if s.bytes().all(|b| b.is_ascii_digit()) {
-            s.parse().ok()
-        } else {
-            None
-        }
-    }
-    let rest = name.strip_prefix(".neardup-")?.strip_suffix(".tmp")?;
-    let rest = rest.strip_prefix("index-").unwrap_or(rest);
-    let parts: Vec<&str> = rest.split('-').collect();
-    let random = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
-    match parts[..] {
-        [pid, start, r] if random(r) => Some(Owner::Process(number(pid)?, number(start)?)),
-        [pid, r] if random(r) => Some(Owner::Pid(number(pid)?)),
-        [r] if random(r) => Some(Owner::Unknown),
-        _ => None,
-    }
-}
-
-/// When process `pid` started, in clock ticks after boot (field 22 of
-/// `/proc/PID/stat`); `None` when it does not run.
-fn process_start(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may hold anything.
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// When this process started (see [`process_start`]; 0 when unknown).
-fn own_start() -> u64 {
-    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *START.get_or_init(|| process_start(std::process::id()).unwrap_or(0))
-}
-
-/// When process `pid` started, in seconds since the epoch.
-fn process_started_at(pid: u32) -> Option<f64> {
-    let ticks = process_start(pid)?;
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let boot: f64 = stat
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
-        .parse()
-        .ok()?;
-    // SAFETY: sysconf only reads a configuration value.
-    #[allow(unsafe_code)]
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    #[allow(clippy::cast_precision_loss)]
-    (hz > 0).then(|| boot + ticks as f64 / hz as f64)
-}
-
-/// When a file was last written, in seconds since the epoch.
-fn modified(path: &Path) -> Option<f64> {
-    let time = std::fs::metadata(path).ok()?.modified().ok()?;
-    Some(
-        time.duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_secs_f64(),
-    )
-}
-
-/// Every file some process holds open (`/proc/*/fd`); `None` when a
-/// process's descriptors cannot be read (another user's): then whether a
-/// file is open is not known.
-fn open_files() -> Option<HashSet<PathBuf>> {
-    let mut open = HashSet::new();
-    for process in std::fs::read_dir("/proc").ok()?.flatten() {
-        if !process
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        {
-            continue;
-        }
-        let fds = match std::fs::read_dir(process.path().join("fd")) {
-            Ok(fds) => fds,
-            // Gone since the directory was listed.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(_) => return None,
-        };
-        for fd in fds.flatten() {
-            if let Ok(target) = std::fs::read_link(fd.path()) {
-                open.insert(target);
-            }
-        }
-    }
-    Some(open)
 }
 
 /// Removes every live temporary file when SIGINT, SIGTERM, SIGHUP, SIGQUIT,
@@ -786,8 +637,27 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                // The lock is held to the end: no rename or new temporary
+            for signal in signals.forever() {
+                // A run renaming its outputs into place finishes first: its
+                // outputs and index are then all new, not some of them, and
+                // it has passed the point where stopping could leave them
+                // as they were: it ends as a finished run (a later signal
+                // stops it). A fault (SIGBUS) is never passed over.
+                let (waited, renaming) = match RENAMING.try_lock() {
+                    Ok(held) => (false, held),
+                    Err(std::sync::TryLockError::Poisoned(held)) => (false, held.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        (true, RENAMING.lock().unwrap_or_else(PoisonError::into_inner))
+                    }
+                };
+                if waited && signal != SIGBUS {
+                    drop(renaming);
+                    crate::error::eprint_line(format_args!(
+                        "neardup: the signal came while the run's outputs were renamed into place: the run finishes (every output, and the index if any, is in place)"
+                    ));
+                    continue;
+                }
+                // The locks are held to the end: no rename or new temporary
                 // file slips in after the removal.
                 let live = live();
                 for path in live.iter() {
@@ -865,78 +735,6 @@ pub fn clean_up_on_signals() -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn temporary_names_carry_the_pid_and_start() {
-        assert_eq!(
-            temp_owner(".neardup-123-456-abcdef.tmp"),
-            Some(Owner::Process(123, 456))
-        );
-        assert_eq!(
-            temp_owner(".neardup-index-77-9-x1y2z3.tmp"),
-            Some(Owner::Process(77, 9))
-        );
-        assert_eq!(temp_owner(".neardup-123-abcdef.tmp"), Some(Owner::Pid(123)));
-        assert_eq!(temp_owner(".neardup-abcdef.tmp"), Some(Owner::Unknown));
-        assert_eq!(
-            temp_owner(".neardup-index-abcdef.tmp"),
-            Some(Owner::Unknown)
-        );
-        assert_eq!(temp_owner("notes-12-ab.tmp"), None);
-        assert_eq!(temp_owner(".neardup-12-.tmp"), None);
-        assert_eq!(temp_owner(".neardup-x-1-ab.tmp"), None);
-        assert!(process_start(std::process::id()).is_some_and(|s| s > 0));
-    }
-
-    #[test]
-    fn a_dead_process_temporary_file_is_swept_and_a_live_one_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        // PIDs above the kernel's limit (2^22) never run; PID 1 always does.
-        let init = process_start(1).unwrap();
-        let swept = [
-            ".neardup-index-4194305-7-abcdef.tmp".to_owned(),
-            ".neardup-4194305-abcdef.tmp".to_owned(),
-            // PID 1 now is not the process that wrote these: it started at
-            // another time, or after the file was last written.
-            format!(".neardup-1-{}-abcdef.tmp", init + 1),
-            ".neardup-1-oldpid.tmp".to_owned(),
-            // No PID, and no process holds it open.
-            ".neardup-nopid1.tmp".to_owned(),
-        ];
-        let kept = [
-            format!(".neardup-1-{init}-abcdef.tmp"),
-            ".neardup-1-newpid.tmp".to_owned(),
-            ".neardup-index-nopid2.tmp".to_owned(),
-            "keep.tmp".to_owned(),
-        ];
-        for name in swept.iter().chain(&kept) {
-            std::fs::write(d.join(name), b"x").unwrap();
-        }
-        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1000);
-        File::options()
-            .write(true)
-            .open(d.join(".neardup-1-oldpid.tmp"))
-            .unwrap()
-            .set_modified(long_ago)
-            .unwrap();
-        let held = File::open(d.join(".neardup-index-nopid2.tmp")).unwrap();
-        let staged = Staged::beside(&d.join("out.txt"), ".neardup-").unwrap();
-        let mine = staged.path().file_name().unwrap().to_str().unwrap();
-        assert_eq!(
-            temp_owner(mine),
-            Some(Owner::Process(std::process::id(), own_start()))
-        );
-        for name in &swept {
-            assert!(!d.join(name).exists(), "{name} was left");
-        }
-        for name in &kept {
-            assert!(d.join(name).exists(), "{name} was removed");
-        }
-        drop((staged, held));
-        let left = std::fs::read_dir(d).unwrap().count();
-        assert_eq!(left, kept.len(), "the dropped temporary file is gone");
-    }
 
     #[test]
     fn a_symlink_is_resolved_and_what_it_names_replaced() {

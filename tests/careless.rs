@@ -3,9 +3,13 @@
 //! (session 25's) an input cut short while its mapped pages are written into
 //! a FIFO, an index that is a symbolic link loop, a directory with nothing
 //! to read; (session 26's) a file given twice; (session 29's) names with
-//! bidirectional controls.
+//! bidirectional controls; (session 33's) files a run reads that are named
+//! as a dead run's temporary files, standard input and output left
+//! non-blocking, help that cannot be written, a signal while the outputs
+//! are renamed into place.
 
 use crate::util::{run, tempdir, tree};
+use std::path::Path;
 
 /// An output named as an archive (`out.tgz`, `out.tar.gz`, `out.tar`,
 /// `out.zip`) is refused by name, exit 2, nothing written: neardup writes
@@ -432,4 +436,355 @@ fn a_fifo_output_whose_reader_leaves_is_named_and_the_index_kept() {
         std::fs::remove_file(d.join("o.fifo")).unwrap();
         assert_eq!(tree(d), before, "{mode:?}");
     }
+}
+
+/// In `d`: two copies of a record (`in.jsonl`), three records
+/// (`other.jsonl`), indexes of each named as dead runs' files
+/// (`dead_reference`, `dead_index`), a copy of `in.jsonl` as `dead_input`
+/// and as `.neardup-old.tmp`, and `link.jsonl` naming `dead_input`.
+fn files_named_as_dead_runs(d: &Path, dead_input: &str, dead_reference: &str, dead_index: &str) {
+    crate::util::write_two_copies(&d.join("in.jsonl"));
+    std::fs::write(d.join("other.jsonl"), crate::util::numbered_records(3)).unwrap();
+    // Made under ordinary names (a run sweeps the directory it writes
+    // into), then named as a dead run's files.
+    for (input, index) in [("in.jsonl", "ref.ndx"), ("other.jsonl", "other.ndx")] {
+        let out = run(d, &["index", "build", "-q", "-o", index, input]);
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    std::fs::rename(d.join("ref.ndx"), d.join(dead_reference)).unwrap();
+    std::fs::rename(d.join("other.ndx"), d.join(dead_index)).unwrap();
+    std::fs::copy(d.join("in.jsonl"), d.join(dead_input)).unwrap();
+    std::fs::copy(d.join("in.jsonl"), d.join(".neardup-old.tmp")).unwrap();
+    std::os::unix::fs::symlink(dead_input, d.join("link.jsonl")).unwrap();
+}
+
+/// How many documents the index `name` in `d` holds.
+fn documents(d: &Path, name: &str) -> u64 {
+    let out = run(d, &["index", "stats", "--json", name]);
+    assert_eq!(out.code, 0, "{name}: {out:?}");
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    stats["documents"].as_u64().unwrap()
+}
+
+/// A file a run reads is never removed as a dead run's temporary file,
+/// whatever its name: an input, a `--reference` or an `--index` named
+/// `.neardup-PID-XXXXXX.tmp` (PID long gone) were deleted by the sweep of
+/// the directory the run wrote into (the input before it was read, the
+/// reference after a `clean` that must never change it). A name that only
+/// looks like one (`.neardup-old.tmp`: no six-character random part, as
+/// every version's temporary files have) is no temporary file at all.
+#[test]
+fn files_a_run_reads_are_never_swept_as_temporary_files() {
+    let dead_input = ".neardup-4194399-5-a1b2c3.tmp";
+    let dead_reference = ".neardup-4194399-abcdef.tmp";
+    let dead_index = ".neardup-index-4194399-7-d4e5f6.tmp";
+    for (args, reads) in [
+        (
+            &[
+                "clean", "-q", "--format", "jsonl", dead_input, "-o", "o.jsonl",
+            ][..],
+            &[dead_input][..],
+        ),
+        (
+            &["clean", "-q", "link.jsonl", "-o", "o.jsonl"],
+            &[dead_input],
+        ),
+        (
+            &[
+                "clean",
+                "-q",
+                "--format",
+                "jsonl",
+                ".neardup-old.tmp",
+                "-o",
+                "o.jsonl",
+            ],
+            &[".neardup-old.tmp"],
+        ),
+        (
+            &[
+                "clean",
+                "-q",
+                "--reference",
+                dead_reference,
+                "in.jsonl",
+                "-o",
+                "o.jsonl",
+            ],
+            &[dead_reference],
+        ),
+        (
+            &[
+                "scan",
+                "-q",
+                "--index",
+                dead_index,
+                "--update",
+                "other.jsonl",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "index",
+                "merge",
+                "-q",
+                dead_reference,
+                dead_index,
+                "-o",
+                "m.ndx",
+            ],
+            &[dead_reference, dead_index],
+        ),
+    ] {
+        let dir = tempdir();
+        let d = dir.path();
+        files_named_as_dead_runs(d, dead_input, dead_reference, dead_index);
+        let held = documents(d, dead_index);
+        let kept: Vec<&str> = reads.iter().copied().chain([".neardup-old.tmp"]).collect();
+        let read = || {
+            kept.iter()
+                .map(|n| std::fs::read(d.join(n)).ok())
+                .collect::<Vec<_>>()
+        };
+        let before = read();
+        let out = run(d, args);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert!(before.iter().all(Option::is_some));
+        assert!(
+            read() == before,
+            "{args:?} removed or changed one of {kept:?}"
+        );
+        if args.contains(&"--update") {
+            assert_eq!(
+                documents(d, dead_index),
+                held + 3,
+                "{args:?}: the index updated"
+            );
+        }
+    }
+    // A file of that name that no run reads is still swept.
+    let dir = tempdir();
+    let d = dir.path();
+    crate::util::write_two_copies(&d.join("in.jsonl"));
+    std::fs::copy(d.join("in.jsonl"), d.join(".neardup-4194398-abcdef.tmp")).unwrap();
+    let out = run(d, &["clean", "-q", "in.jsonl", "-o", "o.jsonl"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        !d.join(".neardup-4194398-abcdef.tmp").exists(),
+        "a dead run's file stays"
+    );
+}
+
+/// A pipe end with `O_NONBLOCK` set, as a parent with an event loop leaves
+/// the pipes it shares with its children.
+fn non_blocking(end: impl Into<std::os::fd::OwnedFd>) -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::from(end.into());
+    // SAFETY: fcntl on a descriptor this test owns.
+    #[allow(unsafe_code)]
+    unsafe {
+        let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+        assert_eq!(
+            libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK),
+            0
+        );
+    }
+    file
+}
+
+/// Standard input or output that a parent left non-blocking is waited for:
+/// a run read a slowly written pipe, or wrote more than a pipe holds before
+/// its reader came, and stopped part way with `Resource temporarily
+/// unavailable (os error 11)`, exit 2. Now the same bytes as through
+/// ordinary pipes, whole and in chunks.
+#[test]
+fn non_blocking_standard_input_and_output_are_waited_for() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let dir = tempdir();
+    let d = dir.path();
+    let records = crate::util::numbered_records(20_000);
+    std::fs::write(d.join("in.jsonl"), &records).unwrap();
+    for limit in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
+        let mut args = vec!["clean", "-q", "--format", "jsonl"];
+        args.extend_from_slice(limit);
+        let expected = run(d, &[&args[..], &["in.jsonl"]].concat());
+        assert_eq!(expected.code, 0, "{expected:?}");
+        assert!(expected.stdout.len() > 500_000, "more than a pipe holds");
+        // Standard input written a piece at a time into a non-blocking pipe.
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args(&args)
+            .arg("-")
+            .current_dir(d)
+            .env_clear()
+            .stdin(Stdio::from(non_blocking(reader)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Written from a thread of its own: a run in chunks writes output
+        // before its input ends, which this thread reads meanwhile.
+        let sent = records.clone();
+        let feeder = std::thread::spawn(move || {
+            for piece in sent.chunks(64 * 1024) {
+                writer.write_all(piece).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
+        let out = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{limit:?} stdin: {stderr}");
+        assert!(out.stdout == expected.stdout, "{limit:?}: stdin read whole");
+        // Standard output a non-blocking pipe whose reader comes late.
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .args(&args)
+            .arg("in.jsonl")
+            .current_dir(d)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(non_blocking(writer)))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).unwrap();
+        let status = child.wait().unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{limit:?} stdout: {stderr}");
+        assert!(got == expected.stdout, "{limit:?}: stdout written whole");
+    }
+}
+
+/// `--help` and `--version` print to standard output; when that write
+/// fails (a full disk, here a full device made with mknod) the run says so
+/// and exits 2: it exited 0 having written nothing. A closed pipe (`neardup
+/// --help | head -1`) and a bad argument are as before.
+#[cfg(unix)]
+#[test]
+fn help_that_cannot_be_written_is_an_error() {
+    use std::process::{Command, Stdio};
+    let dir = tempdir();
+    let d = dir.path();
+    // As root (the CI's user), in a temporary directory, never in /dev.
+    for (name, minor) in [("full", "7"), ("null", "3")] {
+        let made = Command::new("mknod")
+            .arg(d.join(name))
+            .args(["c", "1", minor])
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["clean", "--help"],
+        &["help"],
+    ] {
+        for (name, code) in [("full", 2), ("null", 0)] {
+            let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
+                .args(args)
+                .stdout(Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(d.join(name))
+                        .unwrap(),
+                ))
+                .stderr(Stdio::piped())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(code), "{args:?} > {name}: {stderr}");
+            if code == 2 {
+                assert!(
+                    stderr.contains("neardup: writing the help: No space left on device"),
+                    "{args:?}: {stderr}"
+                );
+            }
+        }
+    }
+    let out = run(d, &["scan", "--no-such-flag"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--no-such-flag"), "{out:?}");
+}
+
+/// A signal that comes while a run renames its staged outputs into place
+/// (an `--out-dir` of thousands of files takes a while) waits for the last
+/// rename, and the run finishes (exit 0): the tree is then all new, never
+/// part new and part old as it was (SIGTERM just after the first file
+/// changed left 7 to 26 of 20,000 new, exit 143). Before the renames
+/// begin, a signal leaves everything old (exit 143).
+#[cfg(unix)]
+#[test]
+fn a_signal_while_outputs_are_renamed_leaves_all_old_or_all_new() {
+    use std::process::{Command, Stdio};
+    let dir = tempdir();
+    let d = dir.path();
+    let files = 5_000;
+    std::fs::create_dir_all(d.join("in")).unwrap();
+    std::fs::create_dir_all(d.join("od")).unwrap();
+    for i in 0..files {
+        std::fs::write(
+            d.join(format!("in/f{i:05}.txt")),
+            format!(
+                "document {i} holds words of its own, {} and {}\n",
+                i * 7,
+                i % 17
+            ),
+        )
+        .unwrap();
+        std::fs::write(d.join(format!("od/f{i:05}.txt")), "old\n").unwrap();
+    }
+    let olds = || {
+        (0..files)
+            .filter(|i| std::fs::read(d.join(format!("od/f{i:05}.txt"))).unwrap() == b"old\n")
+            .count()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(["clean", "-q", "in", "--out-dir", "od"])
+        .current_dir(d)
+        .env_clear()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first file renamed into place: the renames have begun.
+    let started = std::time::Instant::now();
+    while std::fs::read(d.join("od/f00000.txt")).unwrap() == b"old\n" {
+        assert!(started.elapsed().as_secs() < 120, "no rename began");
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let old = olds();
+    assert!(old == 0 || old == files, "{old} of {files} old: {stderr}");
+    // Stopped before its renames, a run changed nothing; caught during
+    // them, it finished (a signal just after them stops it as usual).
+    let finished = out.status.code() == Some(0);
+    assert!(
+        (old == files && out.status.code() == Some(143))
+            || (old == 0 && (finished || out.status.code() == Some(143))),
+        "{:?}: {stderr}",
+        out.status
+    );
+    let left = std::fs::read_dir(d.join("od")).unwrap().count();
+    assert_eq!(left, files, "no temporary file left");
 }

@@ -93,6 +93,7 @@ pub fn remove_created() {
     let run = current_run();
     remove(|r| r == run);
     super::durable::forget_run(run);
+    super::sweep::forget_reads(run);
 }
 
 /// Removes what every run created (the process is ending on a signal).
@@ -127,6 +128,7 @@ pub fn keep_created() {
     let run = current_run();
     created().retain(|(r, _)| *r != run);
     super::durable::forget_run(run);
+    super::sweep::forget_reads(run);
 }
 
 #[cfg(test)]

@@ -22,6 +22,14 @@ pub fn check_distinct<'a>(reads: &'a [Use], writes: &'a [Use]) -> Result<()> {
             .collect()
     };
     let (reads, writes) = (identified(reads), identified(writes));
+    // No run removes what it reads (or an index it updates) as a dead
+    // run's temporary file.
+    super::sweep::keep_reads(
+        reads
+            .iter()
+            .chain(&writes)
+            .filter_map(|(_, id)| Some((id.name.as_deref()?, id.file?))),
+    );
     // Each path is looked up by name and by file among those before it, not
     // compared with each: an `--out-dir` of 100,000 files would otherwise
     // make 10^10 comparisons. The first match in order is named, as a scan
