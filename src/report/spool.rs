@@ -2,7 +2,6 @@
 //! when the report is written.
 
 #[allow(clippy::wildcard_imports)]
-use super::each::Each;
 use super::*;
 
 /// Documents of a report written to an unnamed temporary file, one JSON
@@ -430,7 +429,7 @@ impl<'de> serde::de::Visitor<'de> for MemberWalk<'_> {
                         kept,
                     };
                     let f = &mut *self.f;
-                    map.next_value_seed(Each::new(
+                    map.next_value_seed(super::each::Each::new(
                         "a list of cluster members",
                         |member: ClusterMember| f(head, &member),
                     ))?;

@@ -6,7 +6,6 @@
 //! runs).
 
 #[allow(clippy::wildcard_imports)]
-use super::each::Each;
 use super::*;
 
 /// Short repeats the text report names by their line (the rest it counts).
@@ -316,7 +315,7 @@ impl<'de> serde::de::Visitor<'de> for RunSeed<'_> {
                         begun = true;
                     }
                     if walk.wants_details() {
-                        map.next_value_seed(Each::new(
+                        map.next_value_seed(super::each::Each::new(
                             "a list of interruptions",
                             |gap: Interruption| walk.interruption(&gap),
                         ))?;
@@ -330,18 +329,20 @@ impl<'de> serde::de::Visitor<'de> for RunSeed<'_> {
                         begun = true;
                     }
                     if walk.wants_details() {
-                        map.next_value_seed(Each::new("a list of removals", |r: ThinRemoval| {
-                            let first = &r.first_copy;
-                            walk.removal(&Seen {
-                                lines: r.repeat.lines,
-                                similarity: r.similarity,
-                                spread: r
-                                    .first_copy_last
-                                    .as_ref()
-                                    .map(|last| (&first.document, [first.lines[0], last.lines[1]])),
-                                preview: r.preview.as_deref(),
-                            });
-                        }))?;
+                        map.next_value_seed(super::each::Each::new(
+                            "a list of removals",
+                            |r: ThinRemoval| {
+                                let first = &r.first_copy;
+                                walk.removal(&Seen {
+                                    lines: r.repeat.lines,
+                                    similarity: r.similarity,
+                                    spread: r.first_copy_last.as_ref().map(|last| {
+                                        (&first.document, [first.lines[0], last.lines[1]])
+                                    }),
+                                    preview: r.preview.as_deref(),
+                                });
+                            },
+                        ))?;
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
