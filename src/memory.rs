@@ -130,6 +130,19 @@ pub const fn hash_table(capacity: usize, entry: usize) -> usize {
     capacity * (entry + 1) * 8 / 7
 }
 
+/// The 64-bit words of a table of about `bytes` bytes whose slots are
+/// found by masking a hash: a power of two, at least 512 (4 KiB), and no
+/// more than `bytes` past that.
+#[must_use]
+pub const fn power_of_two_words(bytes: usize) -> usize {
+    let words = if bytes / 8 > 512 { bytes / 8 } else { 512 };
+    if words.is_power_of_two() {
+        words
+    } else {
+        words.next_power_of_two() / 2
+    }
+}
+
 /// The bytes of one entry of `map` (its key and value).
 #[must_use]
 pub const fn size_of_entry<K, V, S>(_map: &std::collections::HashMap<K, V, S>) -> usize {

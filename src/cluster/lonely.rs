@@ -30,12 +30,7 @@ impl Lonely {
     /// An empty table of about `bytes` bytes (at least 4 KiB).
     #[must_use]
     pub fn with_bytes(bytes: usize) -> Lonely {
-        let words = (bytes / 8).max(512);
-        let words = if words.is_power_of_two() {
-            words
-        } else {
-            words.next_power_of_two() / 2
-        };
+        let words = crate::memory::power_of_two_words(bytes);
         Lonely {
             counters: vec![0; words],
             mask: words * PER_WORD - 1,

@@ -26,12 +26,7 @@ impl KeysSeen {
     /// `bytes` rounded down to a power of two).
     #[must_use]
     pub fn with_bytes(bytes: usize) -> KeysSeen {
-        let words = (bytes / 8).max(512);
-        let words = if words.is_power_of_two() {
-            words
-        } else {
-            words.next_power_of_two() / 2
-        };
+        let words = crate::memory::power_of_two_words(bytes);
         KeysSeen {
             bits: vec![0; words],
             mask: words * 64 - 1,
