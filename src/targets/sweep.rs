@@ -79,9 +79,12 @@ fn removable(_: &Path) -> bool {
 /// too: `.neardup-PID-*.tmp` when no process `PID` runs or it started after
 /// the file was last written, and `.neardup-*.tmp` (no PID) when no process
 /// holds the file open. Linux only: elsewhere whether a process lives is not
-/// known, and nothing is removed.
+/// known, and nothing is removed; nor on a filesystem shared over the
+/// network (NFS, SMB, Ceph, Lustre, a FUSE mount...), where a PID names a
+/// process of whichever machine made the file: one that runs there is not in
+/// this machine's `/proc`.
 pub fn sweep(dir: &Path) {
-    if !Path::new("/proc/self/stat").exists() {
+    if !Path::new("/proc/self/stat").exists() || shared_over_network(dir) != Some(false) {
         return;
     }
     {
@@ -121,6 +124,56 @@ pub fn sweep(dir: &Path) {
             let _ = std::fs::remove_file(&path);
         }
     }
+}
+
+/// Whether `dir` is on a filesystem other machines may write too, by its
+/// type (`statfs`): network filesystems, and FUSE mounts, which may be one
+/// (sshfs); `None` when that cannot be told (then nothing is swept).
+#[cfg(target_os = "linux")]
+fn shared_over_network(dir: &Path) -> Option<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    // The magic numbers of `statfs(2)` and <linux/magic.h>.
+    const SHARED: [u32; 14] = [
+        0x6969,      // NFS
+        0x517B,      // SMB
+        0xFE53_4D42, // SMB2
+        0xFF53_4D42, // CIFS
+        0x0102_1997, // 9P (v9fs)
+        0x5346_414F, // AFS
+        0x6B41_4653, // kAFS
+        0x00C3_6400, // Ceph
+        0x0BD0_0BD0, // Lustre
+        0x4750_4653, // GPFS
+        0x6573_5546, // FUSE (sshfs, and others)
+        0x564C,      // NCP
+        0x7461_636F, // OCFS2
+        0x0116_1970, // GFS2
+    ];
+    let name = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut fs = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `name` is a NUL-terminated path and `fs` room for the answer,
+    // read only when the call succeeds.
+    #[allow(unsafe_code)]
+    let fs = unsafe {
+        if libc::statfs(name.as_ptr(), fs.as_mut_ptr()) != 0 {
+            return None;
+        }
+        fs.assume_init()
+    };
+    // A word of 32 or 64 bits, signed on some targets: its low 32 bits.
+    #[allow(
+        clippy::unnecessary_cast,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let kind = fs.f_type as u32;
+    Some(SHARED.contains(&kind))
+}
+
+/// Elsewhere (where [`sweep`] removes nothing anyway) nothing is known.
+#[cfg(not(target_os = "linux"))]
+fn shared_over_network(_: &Path) -> Option<bool> {
+    None
 }
 
 /// Who wrote a temporary file, as its name tells.
@@ -263,9 +316,61 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
+    fn a_network_filesystem_is_told_from_a_local_one() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(shared_over_network(dir.path()).is_some());
+        assert_eq!(shared_over_network(&dir.path().join("absent")), None);
+        // Every local and every network or FUSE filesystem mounted here.
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+        let mut seen = 0;
+        for line in mounts.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let [_, at, kind, ..] = fields[..] else {
+                continue;
+            };
+            let local = [
+                "ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "f2fs",
+            ]
+            .contains(&kind);
+            let shared = [
+                "nfs", "nfs4", "cifs", "smb3", "9p", "ceph", "lustre", "gpfs",
+            ]
+            .contains(&kind)
+                || kind.starts_with("fuse.");
+            // Mount points with spaces are escaped (`\040`), and another
+            // may hide one: read only those that are what they were.
+            let Some(told) = shared_over_network(Path::new(at)) else {
+                continue;
+            };
+            if (local || shared) && !at.contains('\\') && mounted_kind(at, &mounts) == Some(kind) {
+                assert_eq!(told, shared, "{at} is {kind}");
+                seen += 1;
+            }
+        }
+        assert!(
+            seen > 0,
+            "no filesystem of a known kind is mounted:\n{mounts}"
+        );
+    }
+
+    /// The kind of the filesystem mounted last at `at` (what a path there reaches).
+    #[cfg(target_os = "linux")]
+    fn mounted_kind<'a>(at: &str, mounts: &'a str) -> Option<&'a str> {
+        mounts.lines().rev().find_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f.get(1) == Some(&at)).then(|| f.get(2).copied()).flatten()
+        })
+    }
+
+    #[test]
     fn a_dead_process_temporary_file_is_swept_and_a_live_one_kept() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
+        if shared_over_network(d) != Some(false) {
+            eprintln!("skipped: {} is not known to be local", d.display());
+            return;
+        }
         // PIDs above the kernel's limit (2^22) never run; PID 1 always does.
         let init = process_start(1).unwrap();
         let swept = [
