@@ -128,7 +128,10 @@ fn nothing_in(dir: &Path, globs: &[String]) -> Error {
     let message = if globs.is_empty() {
         "no files to read in it (hidden ones are skipped)".to_string()
     } else {
-        let shown: Vec<String> = globs.iter().map(|g| format!("--glob {g:?}")).collect();
+        let shown: Vec<String> = globs
+            .iter()
+            .map(|g| format!("--glob {}", shown_glob(g)))
+            .collect();
         format!(
             "no file in it matches {} (hidden ones are skipped)",
             shown.join(" or ")
