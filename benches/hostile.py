@@ -3734,6 +3734,127 @@ def case_s33_commit():
                 "all old or all new; no temporary file", f"exit {code}; {old_count} old of {n}; temps {len(left)}; {short(err, 60)}", old_count in (0, n) and not left and (code == 0) == (old_count == 0) and "panicked" not in err)
 
 
+def as_nobody(args, cwd):
+    """`neardup args` as the user nobody (setpriv, as root), else as the
+    user running this: (exit, stderr), or None when it cannot be run so."""
+    if os.geteuid() != 0:
+        code, _, err = nd(args, cwd)
+        return code, err
+    if shutil.which("setpriv") is None:
+        return None
+    p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", B] + args, cwd=cwd,
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+    return p.returncode, p.stderr.decode("utf-8", "replace")
+
+
+def case_s34_readonly():
+    """Session 34: a read-only (0444) existing target in a writable
+    directory, as an unprivileged user: the rename replaced it (a shell's
+    `>` and `cp` refuse). Refused before anything is read, exit 2, naming
+    it, every file as it was."""
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)
+        setup(d)
+        for root, dirs, files in os.walk(d):
+            for n in dirs:
+                os.chmod(os.path.join(root, n), 0o777)
+        nd(["index", "build", "-q", "r.jsonl", "-o", "i.ndx"], d)
+        shutil.copy(os.path.join(d, "i.ndx"), os.path.join(d, "j.ndx"))
+        os.makedirs(os.path.join(d, "od"))
+        os.chmod(os.path.join(d, "od"), 0o777)
+        for n in ["o.jsonl", "rep.txt", "p.html", "od/r.jsonl", "s.md"]:
+            with open(os.path.join(d, n), "w") as f:
+                f.write("old\n")
+        watched = ["o.jsonl", "rep.txt", "p.html", "od/r.jsonl", "s.md", "i.ndx", "j.ndx", "r.jsonl"]
+        for n in watched[:-1]:
+            os.chmod(os.path.join(d, n), 0o444)
+        for args, named in [(["clean", "-q", "r.jsonl", "-o", "o.jsonl"], "o.jsonl (-o)"),
+                            (["clean", "-q", "r.jsonl", "-o", "new.jsonl", "--report", "rep.txt"], "rep.txt (--report)"),
+                            (["scan", "-q", "r.jsonl", "--html", "p.html"], "p.html (--html)"),
+                            (["clean", "-q", "r.jsonl", "--out-dir", "od"], "od/r.jsonl (--out-dir output)"),
+                            (["check", "-q", "r.jsonl", "--step-summary", "s.md"], "s.md (--step-summary)"),
+                            (["clean", "-q", "a.txt", "--index", "i.ndx", "--update", "-o", "new.txt"], "i.ndx (--index)"),
+                            (["index", "build", "-q", "r.jsonl", "-o", "i.ndx"], "i.ndx (index build -o)"),
+                            (["index", "merge", "i.ndx", "j.ndx", "-o", "j.ndx"], "j.ndx (index merge -o)")]:
+            before = {n: sha(os.path.join(d, n)) for n in watched}
+            got = as_nobody(args, d)
+            if got is None:
+                row("s34-readonly", "", "", "skipped (no setpriv)", True)
+                return
+            code, err = got
+            changed = [n for n in watched if sha(os.path.join(d, n)) != before[n]]
+            row(f"s34-readonly: a 0444 {named.split(' (')[1][:-1]} as nobody", "setpriv --reuid=nobody neardup " + " ".join(args),
+                "exit 2 naming it (not writable); every file as it was", f"exit {code}; {short(err, 70)}" + (f"; CHANGED {changed}" if changed else ""),
+                code == 2 and f"{named}: not writable" in err and not changed and not crashed(code, err))
+        if os.geteuid() == 0:
+            code, _, err = nd(["clean", "-q", "r.jsonl", "-o", "o.jsonl"], d)
+            row("s34-readonly: a 0444 -o as root", "neardup clean r.jsonl -o o.jsonl (0444, as root)", "replaced, exit 0 (root's `>` writes it too)",
+                f"exit {code}; {'replaced' if not old(os.path.join(d, 'o.jsonl')) else 'old'}; {short(err, 50)}", code == 0 and not old(os.path.join(d, "o.jsonl")))
+
+
+def case_s34_padding():
+    """Session 34: gzip with trailing zero bytes (a tape or `dd` block's
+    padding: GNU gzip decompresses it) was an error; other trailing bytes
+    are an error naming their byte offset, and zstd takes none (as the
+    zstd tool)."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        raw = open(os.path.join(d, "r.jsonl"), "rb").read()
+        import gzip as gz
+        member = gz.compress(raw, mtime=0)
+        two = gz.compress(raw[:5000], mtime=0) + gz.compress(raw[5000:], mtime=0)
+        zst = subprocess.run(["zstd", "-q", "-c"], input=raw, stdout=subprocess.PIPE).stdout if shutil.which("zstd") else None
+        _, want, _ = nd(["clean", "-q", "r.jsonl"], d)
+        for name, data in [("pad.jsonl.gz", member + bytes(512)), ("pad1.jsonl.gz", member + b"\0"), ("two.jsonl.gz", two + bytes(10_000))]:
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            for how, args, stdin in [("whole", ["clean", "-q", name], None), ("in chunks", ["clean", "-q", "--memory-limit", "64K", "--tmp-dir", d, name], None),
+                                     ("standard input", ["clean", "-q", "-"], data)]:
+                code, out, err = nd(args, d, stdin=stdin)
+                row(f"s34-padding: {name} ({how})", "neardup " + " ".join(args), "exit 0; the same output as the file unpadded",
+                    f"exit {code}; {'same' if out == want else 'DIFFERENT'}; {short(err, 70)}", code == 0 and out == want)
+        cases = [("garbage.jsonl.gz", member + b"garbage\n", len(member)), ("zeros-garbage.jsonl.gz", member + b"\0\0\0x", len(member) + 3)]
+        if zst is not None:
+            cases += [("pad.jsonl.zst", zst + bytes(512), len(zst)), ("garbage.jsonl.zst", zst + b"garbage", len(zst))]
+        for name, data, offset in cases:
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+            code, _, err = nd(["scan", "-q", name], d)
+            row(f"s34-padding: {name}", f"neardup scan {name}", f"exit 2 naming byte offset {offset}",
+                f"exit {code}; {short(err, 90)}", code == 2 and name in err and f"byte offset {offset}," in err)
+
+
+def case_s34_glob():
+    """Session 34: `--glob` of 100,000 `*` said `error building NFA` without
+    naming the glob; a long glob that matches nothing was printed whole
+    (120 KB of message)."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        for glob, other in [("*" * 100_000, ["--glob", "*.txt"]), ("[a-z]*" * 20_000, [])]:
+            code, _, err = nd(["scan", "-q", ".", *other, "--glob", glob], d)
+            row(f"s34-glob: {len(glob):,} characters of {glob[:3]!r}", f"neardup scan . {' '.join(other)} --glob '{glob[:6]}...'", "exit 2 naming --glob and the pattern, shortened",
+                f"exit {code}; {short(err, 90)}", code == 2 and f'--glob "{glob[:20]}' in err and "characters)" in err and len(err) < 600)
+
+
+def case_s34_check_pipe():
+    """Session 34: `check` whose reader closed the pipe (`check ... | head`,
+    the reader gone before the report) exited 0 over the limit: a CI gate
+    with `pipefail` passed. Its verdict stands: 1 over, 0 under."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        with open(os.path.join(d, "one.txt"), "w") as f:
+            f.write("A single paragraph of words of its own.\n")
+        for name, want in [("r.jsonl", 1), ("one.txt", 0)]:
+            for fmt in ["text", "json", "github"]:
+                r, w = os.pipe()
+                os.close(r)
+                p = subprocess.run([B, "check", name, "--output-format", fmt], cwd=d, stdout=w, stderr=subprocess.PIPE, timeout=120)
+                os.close(w)
+                err = p.stderr.decode("utf-8", "replace")
+                row(f"s34-check-pipe: check {name} --output-format {fmt}, reader gone", f"neardup check {name} --output-format {fmt} \\| (closed)",
+                    f"exit {want}", f"exit {p.returncode}; {short(err, 60)}", p.returncode == want and not crashed(p.returncode, err))
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -3841,6 +3962,10 @@ def main():
         ("s33-nonblocking", case_s33_nonblocking),
         ("s33-help", case_s33_help),
         ("s33-commit", case_s33_commit),
+        ("s34-readonly", case_s34_readonly),
+        ("s34-padding", case_s34_padding),
+        ("s34-glob", case_s34_glob),
+        ("s34-check-pipe", case_s34_check_pipe),
     ]:
         if args.only in name:
             try:

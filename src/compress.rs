@@ -3,8 +3,11 @@
 //! compressed stream on standard input is read too).
 
 use crate::error::{Error, Result};
+use members::{GzMembers, ZstdFrames};
 use std::io::{Read, Write};
 use std::path::Path;
+
+mod members;
 
 /// A compression format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,14 +131,13 @@ pub fn decompress_to<T>(
         Compression::None => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::Gzip => {
             let mut r = Counting {
-                inner: flate2::read::MultiGzDecoder::new(bytes),
+                inner: GzMembers::new(bytes),
                 read: 0,
             };
             sink(&mut r).map_err(|e| fail(r.read, e))
         }
         Compression::Zstd => {
-            let decoder =
-                zstd::stream::read::Decoder::with_buffer(bytes).map_err(|e| fail(0, e))?;
+            let decoder = ZstdFrames::new(bytes).map_err(|e| fail(0, e))?;
             let mut r = Counting {
                 inner: decoder,
                 read: 0,
@@ -161,8 +163,8 @@ pub fn decoder<'a>(
     }
     Ok(match compression {
         Compression::None => Box::new(raw),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
+        Compression::Gzip => Box::new(GzMembers::new(raw)),
+        Compression::Zstd => Box::new(ZstdFrames::new(raw)?),
     })
 }
 

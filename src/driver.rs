@@ -441,7 +441,14 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             if !deliver_report(plan, (&report, Some(text_of)), progress, &mut staging)
                 .map_err(Failure::one)?
             {
-                return Ok(closed_early(None, updating, &staging, progress));
+                // `check`'s verdict stands when its reader stopped reading
+                // (`neardup check ... | head`): exit 0 would pass a gate.
+                let closed = closed_early(None, updating, &staging, progress);
+                return Ok(if status == ExitStatus::Duplicates {
+                    status
+                } else {
+                    closed
+                });
             }
         }
         Tally::Totals(summary) => {

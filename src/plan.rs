@@ -594,6 +594,7 @@ fn check_paths(
     .chain(request.reference.as_deref())
     .collect();
     crate::store::check_locks(&indexes, &writes)?;
+    let replaced = writes.len();
     writes.extend(locks);
     if let Some(dir) = &request.tmp_dir {
         if dir.exists() && !dir.is_dir() {
@@ -604,6 +605,8 @@ fn check_paths(
         }
     }
     check_distinct(&reads, &writes)?;
+    // (The lock files are the run's own: opened, never replaced.)
+    crate::targets::check_writable(&writes[..replaced])?;
     check_parents(&writes)?;
     // Standard output, when the run writes there (a library caller's
     // streams aside) and it is a regular file, is compared too.

@@ -51,6 +51,8 @@ mod exhausted;
 pub mod faulted;
 mod stdio;
 mod sweep;
+#[cfg(unix)]
+mod writable;
 
 use created::CREATED;
 pub use created::{
@@ -64,6 +66,17 @@ pub use exhausted::ExitWhenExhausted;
 pub use stdio::{check_stdin_apart, check_stdout_apart};
 use sweep::own_start;
 pub use sweep::sweep;
+#[cfg(unix)]
+pub use writable::check_writable;
+
+/// Every path may be written where `access(2)` cannot be asked.
+///
+/// # Errors
+/// None.
+#[cfg(not(unix))]
+pub fn check_writable(_writes: &[Use]) -> Result<()> {
+    Ok(())
+}
 
 /// A file's identity: its canonical name (where it is or would be) and,
 /// when it exists, its device and inode (following links).

@@ -11,6 +11,7 @@ mod corpora;
 mod crafted;
 mod determinism;
 mod errors;
+mod faults;
 mod golden;
 mod html;
 mod index;

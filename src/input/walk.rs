@@ -128,7 +128,10 @@ fn nothing_in(dir: &Path, globs: &[String]) -> Error {
     let message = if globs.is_empty() {
         "no files to read in it (hidden ones are skipped)".to_string()
     } else {
-        let shown: Vec<String> = globs.iter().map(|g| format!("--glob {g:?}")).collect();
+        let shown: Vec<String> = globs
+            .iter()
+            .map(|g| format!("--glob {}", shown_glob(g)))
+            .collect();
         format!(
             "no file in it matches {} (hidden ones are skipped)",
             shown.join(" or ")
@@ -144,18 +147,47 @@ pub(super) fn glob_set(globs: &[String]) -> Result<Option<globset::GlobSet>> {
     if globs.is_empty() {
         return Ok(None);
     }
-    let mut builder = globset::GlobSetBuilder::new();
-    for glob in globs {
-        let compiled = globset::GlobBuilder::new(glob)
+    let compile = |glob: &String| {
+        globset::GlobBuilder::new(glob)
             .literal_separator(true)
             .build()
-            .map_err(|e| Error::Usage(format!("--glob {glob:?}: {e}")))?;
-        builder.add(compiled);
+            .map_err(|e| Error::Usage(format!("--glob {}: {e}", shown_glob(glob))))
+    };
+    let mut builder = globset::GlobSetBuilder::new();
+    for glob in globs {
+        builder.add(compile(glob)?);
     }
-    builder
-        .build()
-        .map(Some)
-        .map_err(|e| Error::Usage(format!("--glob: {e}")))
+    builder.build().map(Some).map_err(|e| {
+        // The set is built at once (a regex too large for its limits: a
+        // pattern of 100,000 `*`): the first glob that fails alone is named.
+        let failing = globs.iter().find(|glob| {
+            compile(glob).is_ok_and(|g| globset::GlobSetBuilder::new().add(g).build().is_err())
+        });
+        match failing {
+            Some(glob) => Error::Usage(format!(
+                "--glob {}: too complex to match ({e})",
+                shown_glob(glob)
+            )),
+            None => Error::Usage(format!(
+                "--glob: the {} patterns together are too complex to match ({e})",
+                globs.len()
+            )),
+        }
+    })
+}
+
+/// A glob as a message shows it: quoted and escaped, its first 40
+/// characters when it is longer (and how long it is).
+fn shown_glob(glob: &str) -> String {
+    const SHOWN: usize = 40;
+    match glob.char_indices().nth(SHOWN) {
+        None => format!("{glob:?}"),
+        Some((cut, _)) => format!(
+            "{:?}... ({} characters)",
+            &glob[..cut],
+            glob.chars().count()
+        ),
+    }
 }
 
 pub(super) fn expand_one(

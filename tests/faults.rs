@@ -1,0 +1,303 @@
+//! Session 34's hostile pass (issue 14): a read-only target replaced where a
+//! shell's `>` refuses it, gzip's zero padding (tape and `dd` blocks) and
+//! trailing garbage, a `--glob` too complex to match, and `check` whose
+//! reader stopped reading.
+
+use crate::util::{gzip, run, run_with_stdin, tempdir, tree};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// `neardup args...` in `dir` as the unprivileged user `nobody` when the
+/// tests run as root (a mode bit does not stop root), else as the user
+/// running the tests: `None` when that cannot be done here (no `setpriv`,
+/// or `nobody` cannot run the binary where it was built).
+fn unprivileged(dir: &Path, args: &[&str]) -> Option<crate::util::Output> {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !root {
+        return Some(run(dir, args));
+    }
+    let setpriv = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_neardup"))
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .stdin(Stdio::null())
+            .output()
+            .ok()
+    };
+    if !setpriv(&["--version"]).is_some_and(|o| o.status.success()) {
+        eprintln!("skipped: cannot run the binary as nobody (setpriv)");
+        return None;
+    }
+    let out = setpriv(args)?;
+    Some(crate::util::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A read-only (0444) existing target in a writable directory is refused
+/// before anything is read, exit 2, naming it and its role, every file as
+/// it was: `-o`, `--report`, `--html`, an `--out-dir` file, the index of
+/// `--update`, `index build -o`, `index merge -o` (the rename needs only the
+/// directory to be writable, and replaced them all). Root may write a 0444
+/// file with `>`, and so replaces it.
+#[test]
+fn read_only_targets_are_refused_as_a_shell_refuses_them() {
+    let dir = tempdir();
+    let d = dir.path();
+    chmod(d, 0o777);
+    crate::util::write_two_copies(&d.join("in.jsonl"));
+    chmod(&d.join("in.jsonl"), 0o644);
+    let built = run(d, &["index", "build", "-q", "in.jsonl", "-o", "i.ndx"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    std::fs::copy(d.join("i.ndx"), d.join("j.ndx")).unwrap();
+    std::fs::create_dir(d.join("od")).unwrap();
+    chmod(&d.join("od"), 0o777);
+    for name in ["o.jsonl", "r.txt", "p.html", "od/in.jsonl"] {
+        std::fs::write(d.join(name), "old\n").unwrap();
+    }
+    for name in [
+        "o.jsonl",
+        "r.txt",
+        "p.html",
+        "od/in.jsonl",
+        "i.ndx",
+        "j.ndx",
+    ] {
+        chmod(&d.join(name), 0o444);
+    }
+    let before = tree(d);
+    for (args, named) in [
+        (
+            &["clean", "-q", "in.jsonl", "-o", "o.jsonl"][..],
+            "o.jsonl (-o)",
+        ),
+        (
+            &[
+                "clean",
+                "-q",
+                "in.jsonl",
+                "-o",
+                "new.jsonl",
+                "--report",
+                "r.txt",
+            ],
+            "r.txt (--report)",
+        ),
+        (
+            &["scan", "-q", "in.jsonl", "--html", "p.html"],
+            "p.html (--html)",
+        ),
+        (
+            &["clean", "-q", "in.jsonl", "--out-dir", "od"],
+            "od/in.jsonl (--out-dir output)",
+        ),
+        (
+            &["scan", "-q", "in.jsonl", "--index", "i.ndx", "--update"],
+            "i.ndx (--index)",
+        ),
+        (
+            &["index", "build", "-q", "in.jsonl", "-o", "i.ndx"],
+            "i.ndx (index build -o)",
+        ),
+        (
+            &["index", "merge", "i.ndx", "j.ndx", "-o", "i.ndx"],
+            "i.ndx (index merge -o)",
+        ),
+    ] {
+        let Some(out) = unprivileged(d, args) else {
+            return;
+        };
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(
+            out.stderr
+                .contains(&format!("{named}: not writable (mode 0444)")),
+            "{args:?}: {out:?}"
+        );
+        assert_eq!(tree(d), before, "{args:?} changed a file");
+    }
+    // A writable file is replaced as before, and root replaces a 0444 one
+    // (as `>` run by root writes it).
+    chmod(&d.join("o.jsonl"), 0o666);
+    let out = unprivileged(d, &["clean", "-q", "in.jsonl", "-o", "o.jsonl"]).unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_ne!(std::fs::read(d.join("o.jsonl")).unwrap(), b"old\n");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if root {
+        let out = run(d, &["clean", "-q", "in.jsonl", "-o", "p.html"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_ne!(std::fs::read(d.join("p.html")).unwrap(), b"old\n");
+    }
+}
+
+/// Records with duplicates, and what `scan --json` reports of them.
+fn records() -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..60 {
+        let words: Vec<String> = (0..40).map(|w| format!("w{}", (i % 20) * 50 + w)).collect();
+        out.extend(format!("{{\"id\":\"d{i}\",\"text\":\"{}\"}}\n", words.join(" ")).bytes());
+    }
+    out
+}
+
+/// A gzip file padded with zero bytes after its last member (what a tape
+/// or `dd` block leaves; GNU gzip reads it) is read as the file without the
+/// padding: whole, from standard input, in chunks, and with two members.
+/// Any other trailing byte stays an error naming its byte offset; a zstd
+/// file takes no trailing byte at all, zero or not, as the `zstd` tool.
+#[test]
+fn gzip_zero_padding_is_read_and_other_trailing_bytes_are_named() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = records();
+    let gz = gzip(&text);
+    let mut two = gzip(&text[..text.len() / 2]);
+    two.extend(gzip(&text[text.len() / 2..]));
+    let padded = |member: &[u8], tail: &[u8]| [member, tail].concat();
+    std::fs::write(d.join("plain.jsonl"), &text).unwrap();
+    let want = run(d, &["clean", "-q", "plain.jsonl"]);
+    assert_eq!(want.code, 0, "{want:?}");
+    let zeros = vec![0u8; 10_000];
+    for (name, bytes) in [
+        ("pad.jsonl.gz", padded(&gz, &zeros)),
+        ("one.jsonl.gz", padded(&gz, &[0])),
+        ("two.jsonl.gz", padded(&two, &zeros)),
+    ] {
+        std::fs::write(d.join(name), &bytes).unwrap();
+        for args in [
+            vec!["clean", "-q", name],
+            vec![
+                "clean",
+                "-q",
+                "--memory-limit",
+                "64K",
+                "--tmp-dir",
+                ".",
+                name,
+            ],
+        ] {
+            let out = run(d, &args);
+            assert_eq!(out.code, 0, "{args:?}: {out:?}");
+            assert_eq!(out.stdout, want.stdout, "{args:?}");
+        }
+        let out = run_with_stdin(d, &["clean", "-q", "-"], Some(&bytes));
+        assert_eq!(out.code, 0, "stdin {name}: {out:?}");
+        assert_eq!(out.stdout, want.stdout, "stdin {name}");
+    }
+    let zst = zstd::encode_all(&text[..], 3).unwrap();
+    for (name, bytes, offset) in [
+        ("garbage.jsonl.gz", padded(&gz, b"garbage"), gz.len()),
+        (
+            "zeros-then-garbage.jsonl.gz",
+            padded(&gz, b"\0\0\0x"),
+            gz.len() + 3,
+        ),
+        ("pad.jsonl.zst", padded(&zst, &zeros), zst.len()),
+        ("garbage.jsonl.zst", padded(&zst, b"garbage"), zst.len()),
+    ] {
+        std::fs::write(d.join(name), &bytes).unwrap();
+        for args in [
+            vec!["scan", "-q", name],
+            vec![
+                "scan",
+                "-q",
+                "--memory-limit",
+                "64K",
+                "--tmp-dir",
+                ".",
+                name,
+            ],
+        ] {
+            let out = run(d, &args);
+            assert_eq!(out.code, 2, "{args:?}: {out:?}");
+            assert!(
+                out.stderr.contains(name)
+                    && out
+                        .stderr
+                        .contains(&format!("trailing data at byte offset {offset},")),
+                "{args:?}: {out:?}"
+            );
+        }
+    }
+}
+
+/// A `--glob` too complex to match (100,000 `*`: the regex it makes is over
+/// its size limit) is refused naming the flag and the pattern, shortened.
+#[test]
+fn a_glob_too_complex_is_named() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir(d.join("in")).unwrap();
+    crate::util::write_two_copies(&d.join("in/a.jsonl"));
+    let glob = "*".repeat(100_000);
+    let out = run(
+        d,
+        &["scan", "-q", "in", "--glob", "*.jsonl", "--glob", &glob],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "neardup: --glob \"{}\"... (100000 characters)",
+            &glob[..40]
+        )),
+        "{out:?}"
+    );
+    assert!(out.stderr.len() < 500, "{out:?}");
+    // A long glob that matches nothing is shown shortened too.
+    let glob = "[a-z]*".repeat(20_000);
+    let out = run(d, &["scan", "-q", "in", "--glob", &glob]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("no file in it matches --glob \"[a-z]*")
+            && out.stderr.contains("... (120000 characters)")
+            && out.stderr.len() < 500,
+        "{out:?}"
+    );
+}
+
+/// `check` whose standard output is closed before it writes its report
+/// (`neardup check docs | head`, the reader gone) keeps its verdict: exit 1
+/// over the limit (exit 0 passed a CI gate), 0 under it.
+#[test]
+fn check_keeps_its_verdict_when_its_reader_is_gone() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("dup.jsonl"), records()).unwrap();
+    std::fs::write(d.join("one.txt"), "A single paragraph of its own words.\n").unwrap();
+    for (input, want) in [("dup.jsonl", 1), ("one.txt", 0)] {
+        for format in ["text", "json", "github"] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+                .args(["check", input, "--output-format", format])
+                .current_dir(d)
+                .env_clear()
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(want),
+                "check {input} --output-format {format}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
