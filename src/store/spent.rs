@@ -2,10 +2,11 @@
 //! its scratch segments hold, and the space of a merge's inputs given back
 //! as the merge reads them.
 //!
-//! A run in chunks writes each chunk's items as a segment and merges a new
-//! segment into the one before it (see `crate::driver`). A merge reads its
-//! two inputs once, section by section in the order they lie in the file,
-//! and writes the merged segment; the inputs are dropped after it. Held
+//! A run in chunks writes each chunk's items as a segment and merges a
+//! new segment into the one before it (the driver's `push_segment`). A
+//! merge reads its two inputs once, section by section in the order they
+//! lie in the file, and writes the merged segment; the inputs are dropped
+//! after it. Held
 //! whole until then, the inputs and the output took twice the segments'
 //! size at every large merge: a 300 MB corpus at `--memory-limit 256M`
 //! peaked at 2.7 GB of temporary files, 1.4 GB between merges. So the
@@ -19,8 +20,8 @@ use super::segment::Segment;
 use super::{CHUNK, DATA_START};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// What a merge reads of a spent segment before it gives it back (holes
-/// punched every 256 KiB read made a run's system time three times).
+/// What a merge reads of a spent segment before it gives it back: few
+/// large holes, not a system call for every piece a merge reads (256 KiB).
 const RELEASE_STEP: u64 = 16 << 20;
 
 /// Bytes the scratch segments of this process hold on disk now (written,
