@@ -502,6 +502,18 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         if let Some(memory) = crate::memory::usage() {
             progress.say(&memory);
         }
+        let spooled = store::scratch_peak();
+        if spooled > 0 {
+            #[allow(clippy::cast_precision_loss)]
+            let per_byte = spooled as f64 / (text_bytes as f64).max(1.0);
+            #[allow(clippy::cast_precision_loss)]
+            let mb = |bytes: u64| bytes as f64 / 1e6;
+            progress.say(&format!(
+                "temporary space: the spooled index took at most {:.1} MB of --tmp-dir ({per_byte:.2} bytes a byte of text), {:.1} MB between merges",
+                mb(spooled),
+                mb(store::scratch_settled()),
+            ));
+        }
         if let Some((path, (read, all))) = index_chunks {
             progress.say(&format!(
                 "index {}: read {} of {} 4 KiB chunks ({})",
@@ -806,12 +818,16 @@ impl Underway<'_> {
         let params = IndexParams::of(&self.plan.config);
         let segment = store::write_scratch(&dir, &label(&mut self.made, &dir), delta, &params)?;
         self.segments.push(segment);
+        store::note_settled();
         while let [.., older, newer] = &self.segments[self.base..] {
             if newer.file_len() * 2 < older.file_len() {
                 break;
             }
+            // The two are spent by the merge (their space given back as it
+            // reads them), so taken out first: a failed merge fails the run.
+            let newer = self.segments.pop().expect("two or more");
+            let older = self.segments.pop().expect("two or more");
             let merged = store::append(older, newer, &dir, &label(&mut self.made, &dir), &params)?;
-            self.segments.truncate(self.segments.len() - 2);
             self.segments.push(merged);
         }
         Ok(())
@@ -868,10 +884,11 @@ impl Underway<'_> {
         while run.len() > 1 {
             let newer = run.pop().expect("two or more");
             let older = run.pop().expect("two or more");
-            let merged = store::append(&older, &newer, dir, &label(&mut self.made, dir), &params)?;
+            let merged = store::append(older, newer, dir, &label(&mut self.made, dir), &params)?;
             run.push(merged);
         }
-        store::append_durably(self.segments.first(), &run[0], path, &params)
+        let run = run.pop().expect("one");
+        store::append_durably(self.segments.first(), run, path, &params)
     }
 }
 

@@ -1174,3 +1174,54 @@ fn long_ids_count_in_a_chunk() {
     // 50 of the 200 are copies of earlier ones.
     assert_eq!(report(&whole)["summary"]["dropped_documents"], 50);
 }
+
+#[test]
+fn a_merge_of_spooled_segments_needs_little_more_disk_than_the_segments() {
+    // The segments a merge reads are given back as it reads them: at no
+    // moment does `--tmp-dir` hold a merge's inputs and its output whole
+    // (twice the segments' size at each large merge, before). `-v` says
+    // the most the spooled index took and the most it held between merges.
+    let dir = tempdir();
+    let d = dir.path();
+    let text: String = (0..6)
+        .map(|i| {
+            crate::index::batches()
+                .concat()
+                .replace("Story ", &format!("Story {i}-"))
+        })
+        .collect();
+    std::fs::write(d.join("all.jsonl"), text).unwrap();
+    let whole = run(d, &["clean", "-q", "all.jsonl"]);
+    let out = run(
+        d,
+        &[
+            "clean",
+            "-v",
+            "--memory-limit",
+            "128K",
+            "--tmp-dir",
+            "spool",
+            "all.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_bytes_eq(&out.stdout, &whole.stdout, "the output");
+    let err = &out.stderr;
+    let line = err
+        .lines()
+        .find(|l| l.contains("temporary space: the spooled index took at most"))
+        .unwrap_or_else(|| panic!("no figure of temporary space: {err}"));
+    let figures: Vec<f64> = line
+        .split(' ')
+        .filter_map(|w| {
+            w.trim_matches(|c| c == '(' || c == ')' || c == ',')
+                .parse()
+                .ok()
+        })
+        .collect();
+    let [peak, per_byte, settled] = figures[..] else {
+        panic!("{line}")
+    };
+    assert!(per_byte > 0.0 && settled > 0.0, "{line}");
+    assert!(peak < 1.5 * settled, "{line}");
+}

@@ -90,6 +90,7 @@ mod overlap;
 mod reader;
 mod rejoin;
 mod segment;
+mod spent;
 mod write;
 
 use crate::config::Config;
@@ -102,6 +103,7 @@ pub use history::History;
 pub use keys_seen::KeysSeen;
 pub use rejoin::MergeMemory;
 pub use segment::*;
+pub use spent::{note_settled, scratch_peak, scratch_settled};
 pub use write::{append, append_durably, merge, write, write_scratch, Delta};
 
 pub use crate::detect::POSTING_CAP;

@@ -37,6 +37,13 @@ impl Reader<'_> {
         if len == 0 {
             return Some(&[]);
         }
+        if seg.released(at) {
+            seg.fail(format!(
+                "bytes {at}..{} were read after a merge gave them back",
+                at + len
+            ));
+            return None;
+        }
         // Most reads of a walk fall in the window read last.
         if (self.windows.first()).is_some_and(|(s, b)| *s <= at && at + len <= s + b.len()) {
             let (s, b) = &self.windows[0];

@@ -89,6 +89,14 @@ pub struct Segment {
     pub(super) corrupt: OnceLock<String>,
     /// An update's exclusive lock, kept while the index is open.
     pub(super) _lock: Option<File>,
+    /// A run's scratch segment, its bytes counted (see `spent.rs`).
+    pub(super) scratch: bool,
+    /// A merge's input, given back as the merge reads it (see `spent.rs`).
+    pub(super) spent: bool,
+    /// The data before this byte was given back (spent segments).
+    pub(super) released: AtomicU64,
+    /// Bytes of it given back that the file system kept (no holes).
+    pub(super) unpunched: AtomicU64,
 }
 
 /// Reads `buf.len()` bytes of `file` at `at`.
@@ -536,6 +544,10 @@ impl Segment {
             sums,
             corrupt: OnceLock::new(),
             _lock: lock,
+            scratch: false,
+            spent: false,
+            released: AtomicU64::new(DATA_START),
+            unpunched: AtomicU64::new(0),
         };
         history.check_counts()?;
         Ok(history)

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::targets::{Staged, Target};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
@@ -77,15 +78,26 @@ impl Delta {
 }
 
 /// Writes whole 4 KiB chunks and their checksums.
-struct ChunkWriter<W: Write> {
+struct ChunkWriter<'c, W: Write> {
     out: W,
     chunk: Vec<u8>,
     sums: Vec<u64>,
     /// Bytes written so far, the header page included.
     pos: u64,
+    /// Bytes written to a scratch segment, counted as they go (see
+    /// `spent.rs`); `None` for another file.
+    counted: Option<&'c Cell<u64>>,
 }
 
-impl<W: Write> ChunkWriter<W> {
+impl<W: Write> ChunkWriter<'_, W> {
+    /// Counts `bytes` written to a scratch segment.
+    fn count(&self, bytes: u64) {
+        if let Some(counted) = self.counted {
+            counted.set(counted.get() + bytes);
+            super::spent::grew(bytes);
+        }
+    }
+
     fn write(&mut self, mut bytes: &[u8]) -> std::io::Result<()> {
         self.pos += bytes.len() as u64;
         while !bytes.is_empty() {
@@ -95,6 +107,7 @@ impl<W: Write> ChunkWriter<W> {
             if self.chunk.len() == CHUNK {
                 self.sums.push(xxh3_64(&self.chunk));
                 self.out.write_all(&self.chunk)?;
+                self.count(CHUNK as u64);
                 self.chunk.clear();
             }
         }
@@ -115,12 +128,12 @@ impl<W: Write> ChunkWriter<W> {
 type RecordCheck = fn(&Segment, &[u8]) -> bool;
 
 /// Sections as they are written.
-struct Sections<W: Write> {
-    w: ChunkWriter<W>,
+struct Sections<'c, W: Write> {
+    w: ChunkWriter<'c, W>,
     table: BTreeMap<String, SectionEntry>,
 }
 
-impl<W: Write> Sections<W> {
+impl<W: Write> Sections<'_, W> {
     fn begin(&mut self) -> u64 {
         self.w.pos
     }
@@ -191,6 +204,8 @@ impl<W: Write> Sections<W> {
             }
             self.w.write(bytes.unwrap_or(&[]))?;
             at += take;
+            // A merge's spent input gives back what it read.
+            from.release_before(s.offset + at);
         }
         Ok(())
     }
@@ -387,14 +402,31 @@ fn scratch_items(
     params: &IndexParams,
 ) -> Result<Segment> {
     let file = crate::error::temp_file(dir).map_err(|e| Error::io(label, e))?;
-    fill(&file, old, items, params, dir).map_err(|e| {
-        Error::io(
-            label,
-            std::io::Error::new(e.kind(), format!("writing failed: {e}")),
-        )
-    })?;
-    read_well(old, items)?;
-    Segment::from_file(label, file, None, None)
+    let counted = Cell::new(0);
+    let filled = fill(&file, old, items, params, dir, Some(&counted));
+    let written = || {
+        filled.as_ref().map_err(|e| {
+            Error::io(
+                label,
+                std::io::Error::new(e.kind(), format!("writing failed: {e}")),
+            )
+        })?;
+        read_well(old, items)?;
+        Segment::from_file(label, file, None, None)
+    };
+    match written() {
+        Ok(mut segment) => {
+            // Counted off when it goes (see `spent.rs`).
+            super::spent::shrank(counted.get());
+            super::spent::grew(segment.file_len());
+            segment.mark_scratch();
+            Ok(segment)
+        }
+        Err(e) => {
+            super::spent::shrank(counted.get());
+            Err(e)
+        }
+    }
 }
 
 /// Whether the segments a write read from were read without error (their
@@ -420,7 +452,7 @@ fn write_items(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    fill(temp.file(), old, items, params, beside).map_err(|e| Error::io(path, e))?;
+    fill(temp.file(), old, items, params, beside, None).map_err(|e| Error::io(path, e))?;
     read_well(old, items)?;
     temp.sync()?;
     Ok(temp)
@@ -433,13 +465,16 @@ fn exact_key(e: &ExactRecord) -> (u64, u64) {
 
 #[allow(clippy::too_many_lines)]
 /// Writes the index of `old` and `delta` into `file`; what it sorts past a
-/// bound goes in unnamed files under `spill`.
+/// bound goes in unnamed files under `spill`. The bytes written to a
+/// scratch segment are `counted`; a merge's spent inputs are given back as
+/// it reads them (see `spent.rs`).
 fn fill(
     file: &std::fs::File,
     old: Option<&Segment>,
     delta: &Items<'_>,
     params: &IndexParams,
     spill: &Path,
+    counted: Option<&Cell<u64>>,
 ) -> std::io::Result<Meta> {
     let out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut header_page = ChunkWriter {
@@ -447,10 +482,19 @@ fn fill(
         chunk: Vec::new(),
         sums: Vec::new(),
         pos: 0,
+        counted,
     };
     // The header page is written last, outside the checksummed data.
     header_page.out.write_all(&[0u8; CHUNK])?;
+    header_page.count(DATA_START);
     header_page.pos = DATA_START;
+    // Once a section is written, the spent inputs' copies of it (and all
+    // before it) are read no more.
+    let read = |name: &str| {
+        for seg in [old, delta.read_from()].into_iter().flatten() {
+            seg.release_section(name);
+        }
+    };
     let mut s = Sections {
         w: header_page,
         table: BTreeMap::new(),
@@ -479,6 +523,7 @@ fn fill(
             b.extend_from_slice(&v.to_le_bytes());
         }
     })?;
+    read("docs");
     s.concat("blocks", old, delta.blocks(), |r, b| {
         b.extend_from_slice(&(r.shingles.0 + block_sh_base).to_le_bytes());
         for v in [r.bytes[0], r.bytes[1], r.chars[0], r.chars[1]] {
@@ -497,9 +542,13 @@ fn fill(
             b.extend_from_slice(&v.to_le_bytes());
         }
     })?;
+    read("blocks");
     s.concat_raw("block_shingles", old, delta)?;
+    read("block_shingles");
     s.concat_raw("doc_shingles", old, delta)?;
+    read("doc_shingles");
     s.concat_raw("strings", old, delta)?;
+    read("strings");
 
     // Exact keys: one entry per key, the earlier index's on a tie (merges).
     let old_exact = old.into_iter().flat_map(|o| Items::segment(o).exact());
@@ -519,6 +568,7 @@ fn fill(
             b.extend_from_slice(&exact_flags(e).to_le_bytes());
         },
     )?;
+    read("exact");
 
     let pairs = |name: &'static str| {
         old.into_iter()
@@ -537,10 +587,12 @@ fn fill(
         |p| u64::from(p.0) << 32,
         encode_pair,
     )?;
+    read("postings");
     let members = merge_sorted(pairs("members"), delta.pairs("members"), |p| *p);
     let members = trim_groups(members, |p| p.0, 0, MEMBERS_KEPT);
     // Members are found by binary search: no directory.
     s.sorted("members", 0, members, |_| 0, encode_pair)?;
+    read("members");
 
     let old_bands = old.into_iter().flat_map(|o| Items::segment(o).bands());
     // Documents of few shingles that get band records back (see `few`).
@@ -569,6 +621,7 @@ fn fill(
     if let Some(e) = read_back.take() {
         return Err(e);
     }
+    read("bands");
 
     // Documents of few shingles: their buckets are made when a later
     // document asks, and trimmed then; those no bucket will keep are left
@@ -584,6 +637,7 @@ fn fill(
             b.extend_from_slice(&r.1.to_le_bytes());
         },
     )?;
+    read("few");
     // Found by binary search: no directory.
     s.sorted(
         "few_sets",
@@ -595,6 +649,7 @@ fn fill(
             b.extend_from_slice(&r.1.to_le_bytes());
         },
     )?;
+    read("few_sets");
 
     // The prints of the shingles of every document with band records, when
     // all are known: the old file's, the new documents', and those of the
@@ -623,6 +678,7 @@ fn fill(
             |p, b| b.extend_from_slice(&p.to_le_bytes()),
         )?;
     }
+    read(BANDED_SHINGLES);
 
     let now = now();
     let meta = Meta {
@@ -643,6 +699,7 @@ fn fill(
     let table = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
     w.out.write_all(&sums)?;
     w.out.write_all(&table)?;
+    w.count((sums.len() + table.len()) as u64);
     let table_at = sums_at + sums.len() as u64;
     let file_len = table_at + table.len() as u64;
     let mut header = Vec::with_capacity(HEADER_LEN);
@@ -714,34 +771,40 @@ pub fn merge(a: &Segment, b: &Segment, out: &Path, memory: &MergeMemory) -> Resu
 
 /// Writes segment `b`, whose documents and blocks follow `a`'s (a chunked
 /// run's segments), after `a` into an unnamed scratch file in `dir` (see
-/// [`write_scratch`]): exactly
-/// the segment one would have had by writing both chunks' items at once. `b`
-/// is streamed, never loaded.
+/// [`write_scratch`]): exactly the segment one would have had by writing
+/// both chunks' items at once. `b` is streamed, never loaded. Both are
+/// spent: a scratch segment's disk space is given back as the merge reads
+/// it (see `spent.rs`), so that the merge needs little more than the
+/// merged segment's size, not twice it.
 ///
 /// # Errors
 /// I/O errors or corruption.
 pub fn append(
-    a: &Segment,
-    b: &Segment,
+    mut a: Segment,
+    mut b: Segment,
     dir: &Path,
     label: &Path,
     params: &IndexParams,
 ) -> Result<Segment> {
-    scratch_items(dir, label, Some(a), &Items::segment(b), params)
+    a.spend();
+    b.spend();
+    scratch_items(dir, label, Some(&a), &Items::segment(&b), params)
 }
 
 /// [`append`] into an index (`a`, or none yet, updated by a chunked run):
-/// synced, staged beside `out`, as [`write()`] does.
+/// synced, staged beside `out`, as [`write()`] does. `b` is spent (a
+/// scratch segment is given back as it is read); `a` is left as it is.
 ///
 /// # Errors
 /// See [`write()`].
 pub fn append_durably(
     a: Option<&Segment>,
-    b: &Segment,
+    mut b: Segment,
     out: &Path,
     params: &IndexParams,
 ) -> Result<Staged> {
-    write_items(out, a, &Items::segment(b), params)
+    b.spend();
+    write_items(out, a, &Items::segment(&b), params)
 }
 
 fn too_big(path: &Path) -> Error {

@@ -63,6 +63,14 @@ impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> 
 }
 
 impl<'a> Items<'a> {
+    /// The segment whose items these are (none for a delta).
+    pub(super) fn read_from(&self) -> Option<&'a Segment> {
+        match self {
+            Items::Delta(_) => None,
+            Items::Segment(s) => Some(s.seg),
+        }
+    }
+
     pub(super) fn first_document(&self) -> u64 {
         match self {
             Items::Delta(d) => d.first_document,
@@ -281,12 +289,16 @@ pub(super) fn records<'s, const N: usize>(
         .map_while(move |p| {
             let (at, n) = (p * per_piece, per_piece.min(total - p * per_piece));
             let bytes = r.read(offset + at * N, n * N)?;
-            Some(
-                bytes
-                    .chunks_exact(N)
-                    .map(|c| <[u8; N]>::try_from(c).expect("N bytes"))
-                    .collect::<Vec<_>>(),
-            )
+            let piece = bytes
+                .chunks_exact(N)
+                .map(|c| <[u8; N]>::try_from(c).expect("N bytes"))
+                .collect::<Vec<_>>();
+            // A merge's spent input gives back what it read (but for the
+            // sections of documents of few shingles, read more than once).
+            if !matches!(name, "few" | "few_sets") {
+                s.release_before((offset + (at + n) * N) as u64);
+            }
+            Some(piece)
         })
         .flatten()
 }

@@ -123,7 +123,8 @@ fn strings_are_copied_a_piece_at_a_time() {
     // Appended to itself (a run's segments merged): both halves' ids read
     // back.
     let dir2 = tempfile::tempdir().unwrap();
-    let both = append(&segment, &segment, dir2.path(), &path, &params).unwrap();
+    let again = Segment::open(&path, None, None).unwrap();
+    let both = append(segment, again, dir2.path(), &path, &params).unwrap();
     let mut walk = both.walker();
     assert_eq!(
         walk.string_bytes((0, u32::try_from(2 * strings.len()).unwrap())),
@@ -435,8 +436,8 @@ fn a_shingle_many_short_documents_hold_gives_them_band_records() {
     let mut segments = history.into_segments();
     let more = few_segment(dir.path(), "b.ndx", 56, &[vec![held, shingle()]]);
     let merged = append(
-        &segments.remove(0),
-        &more,
+        segments.remove(0),
+        more,
         dir.path(),
         &dir.path().join("c.ndx"),
         &params,
