@@ -21,6 +21,12 @@ RECS = [{"id": str(i), "text": BODY + (" more" if i % 2 else "")} for i in range
 (D / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in RECS))
 def ok(x):
     print("OK", repr(x)[:100])
+def want(holds, what):
+    # A wrong answer (bytes that differ, a file changed, a document lost) is
+    # flagged as a crash is: exit 3.
+    if not holds:
+        print("WRONG", repr(what)[:300], flush=True)
+        os._exit(3)
 '''
 
 CASES = {
@@ -276,6 +282,82 @@ CASES = {
     "out_dir full tmpfs": "import subprocess\n(D/'m').mkdir()\nr = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', str(D/'m')])\nif r.returncode: print('SKIP no mount'); sys.exit(0)\ntry:\n    big = [{'id': i, 'text': 'w%d x%d y%d z%d v%d u%d' % ((i,) * 6)} for i in range(20000)]\n    (D/'big.jsonl').write_text(''.join(json.dumps(r) + '\\n' for r in big))\n    try: ok(neardup.clean(paths=[D/'big.jsonl'], out_dir=str(D/'m'/'o')))\n    finally: print('left', os.listdir(D/'m'))\nfinally: subprocess.run(['umount', str(D/'m')])",
     "index on full tmpfs": "import subprocess\n(D/'m').mkdir()\nr = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', str(D/'m')])\nif r.returncode: print('SKIP no mount'); sys.exit(0)\ntry:\n    big = [dict(r, id=i, text=r['text'] + ' %d' % i) for i, r in enumerate(RECS * 300)]\n    try: ok(neardup.Index.build(str(D/'m'/'i.ndx'), big))\n    finally: print('left', os.listdir(D/'m'))\nfinally: subprocess.run(['umount', str(D/'m')])",
     "tmp_dir full tmpfs": "import subprocess\n(D/'m').mkdir()\nr = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', str(D/'m')])\nif r.returncode: print('SKIP no mount'); sys.exit(0)\ntry:\n    big = [dict(r, id=i, text=r['text'] + ' %d' % i) for i, r in enumerate(RECS * 300)]\n    try: ok([len(b) for b in neardup.clean_stream(big, memory_limit='64K', tmp_dir=str(D/'m'))])\n    finally: print('left', os.listdir(D/'m'))\nfinally: subprocess.run(['umount', str(D/'m')])",
+    # session 34: arguments not tried before, documents, threads, Ctrl-C, fork, an
+    # index shared with the CLI, outputs aimed at inputs
+    # s34: wrong types and values, arguments not tried before
+    "s34-Index(pathlib)": "neardup.Index.build(D/'i.ndx', RECS); i = neardup.Index(D/'i.ndx'); want(i.documents == 20, 'docs'); ok(i)",
+    "s34-Index(bytes)": "neardup.Index.build(str(D/'i.ndx'), RECS); ok(neardup.Index(bytes(D/'i.ndx')))",
+    "s34-index=bytes": "neardup.Index.build(str(D/'i.ndx'), RECS); ok(neardup.clean(RECS, index=bytes(D/'i.ndx')))",
+    "s34-index=pathlib update": "i = neardup.clean(RECS, index=D/'i.ndx', update=True); want(neardup.Index(D/'i.ndx').documents == 20, 'docs'); ok(i)",
+    "s34-out_dir=pathlib": "r = neardup.clean(paths=[D/'in.jsonl'], out_dir=D/'o'); want(os.listdir(D/'o') == ['in.jsonl'], 'o'); ok(r)",
+    "s34-tmp_dir=bytes": "ok([len(b) for b in neardup.clean_stream([RECS], memory_limit='1', tmp_dir=bytes(D))])",
+    "s34-merge other=None": "a = neardup.Index.build(str(D/'a.ndx'), RECS); ok(a.merge(None))",
+    "s34-merge other=5": "a = neardup.Index.build(str(D/'a.ndx'), RECS); ok(a.merge(5))",
+    "s34-merge memory_limit=1.5": "a = neardup.Index.build(str(D/'a.ndx'), RECS); b = neardup.Index.build(str(D/'b.ndx'), RECS[:3]); ok(a.merge(b, memory_limit=1.5))",
+    "s34-merge memory_limit=nan str": "a = neardup.Index.build(str(D/'a.ndx'), RECS); b = neardup.Index.build(str(D/'b.ndx'), RECS[:3]); ok(a.merge(b, memory_limit='nan'))",
+    "s34-merge memory_limit=2**70": "a = neardup.Index.build(str(D/'a.ndx'), RECS); b = neardup.Index.build(str(D/'b.ndx'), RECS[:3]); ok(a.merge(b, memory_limit=2**70))",
+    "s34-merge memory_limit surrogate": "a = neardup.Index.build(str(D/'a.ndx'), RECS); b = neardup.Index.build(str(D/'b.ndx'), RECS[:3]); ok(a.merge(b, memory_limit='1\\ud800G'))",
+    "s34-merge tmp_dir=5": "a = neardup.Index.build(str(D/'a.ndx'), RECS); b = neardup.Index.build(str(D/'b.ndx'), RECS[:3]); ok(a.merge(b, tmp_dir=5))",
+    "s34-merge output=other": "a = neardup.Index.build(str(D/'a.ndx'), RECS); b = neardup.Index.build(str(D/'b.ndx'), [{'id': 'x', 'text': 'other words entirely here for the index'}]); m = a.merge(b, str(D/'b.ndx')); want(m.documents == 21, m.documents); ok(m)",
+    "s34-merge output=input jsonl": "a = neardup.Index.build(str(D/'a.ndx'), RECS); b = neardup.Index.build(str(D/'b.ndx'), RECS[:3]); before = (D/'in.jsonl').read_bytes()\ntry: ok(a.merge(b, D/'in.jsonl'))\nfinally: want((D/'in.jsonl').read_bytes() == before, 'input changed')",
+    "s34-stats verify=None": "neardup.Index.build(str(D/'i.ndx'), RECS); ok(neardup.Index(str(D/'i.ndx')).stats(verify=None))",
+    "s34-glob tuple": "(D/'t').mkdir(); (D/'t'/'a.jsonl').write_text((D/'in.jsonl').read_text()); (D/'t'/'b.txt').write_text('x'); r = neardup.scan(paths=[D/'t'], glob=('*.jsonl',)); want(len(r.report['inputs']) == 1, r.report['inputs']); ok(r)",
+    "s34-glob generator": "(D/'t').mkdir(); (D/'t'/'a.jsonl').write_text((D/'in.jsonl').read_text()); ok(neardup.scan(paths=[D/'t'], glob=(g for g in ['*.jsonl'])))",
+    "s34-glob set": "(D/'t').mkdir(); (D/'t'/'a.jsonl').write_text((D/'in.jsonl').read_text()); ok(neardup.scan(paths=[D/'t'], glob={'*.jsonl'}))",
+    "s34-glob bytes": "(D/'t').mkdir(); (D/'t'/'a.jsonl').write_text((D/'in.jsonl').read_text()); ok(neardup.scan(paths=[D/'t'], glob=b'*.jsonl'))",
+    "s34-text_field=bytes": "ok(neardup.clean(RECS, text_field=b'text'))",
+    "s34-keep=bytes": "ok(neardup.clean(RECS, keep=b'first'))",
+    "s34-threshold numpy nan": "import numpy as np\nok(neardup.clean(RECS, threshold=np.float64('nan')))",
+    "s34-seed=-1": "ok(neardup.clean(RECS, seed=-1))",
+    "s34-preview=-1": "ok(neardup.clean(RECS, preview=-1))",
+    "s34-records bytes items": "ok(neardup.clean([b'abc', b'def']))",
+    "s34-records range": "ok(neardup.clean(range(3)))",
+    "s34-records set of str": "r = neardup.clean({BODY, BODY + ' x'}); ok(r)",
+    "s34-records mappingproxy": "import types\nok(neardup.clean([types.MappingProxyType({'id': 1, 'text': BODY})]))",
+    "s34-records tuple items": "r = neardup.clean([(BODY, BODY)]); want(len(r.records) == 1, r.records); ok(r.records)",
+    "s34-records generator of Paths": "ok(neardup.clean(p for p in [D/'in.jsonl']))",
+    "s34-records str text not path": "ok(neardup.clean(BODY))",
+    "s34-paths=dict": "ok(neardup.clean(paths={'a': 1}))",
+    "s34-paths generator str raises": "def g():\n    yield str(D/'in.jsonl')\n    raise ValueError('gen')\nok(neardup.clean(paths=g()))",
+    "s34-stream generator raises midway, no tmp left": "(D/'tmp').mkdir()\ndef g():\n    for i in range(50):\n        yield [{'id': f'{i}-{j}', 'text': f'w{i} x{j} y{i} z{j} v{i} u{j} t{i}'} for j in range(200)]\n    raise RuntimeError('midway')\ntry: ok([len(b) for b in neardup.clean_stream(g(), memory_limit='64K', tmp_dir=D/'tmp', index=str(D/'i.ndx'), update=True)])\nexcept RuntimeError as e: want(os.listdir(D/'tmp') == [] and not (D/'i.ndx').exists(), (os.listdir(D/'tmp'), os.listdir(D))); ok(e)",
+    # documents
+    "s34-text empty and blank": "r = neardup.clean([{'id': i, 'text': t} for i, t in enumerate(['', ' ', '\\n\\n', '\\t', BODY, BODY])]); ok([x['id'] for x in r.records])",
+    "s34-text all NUL 10MB": "r = neardup.clean([{'id': 1, 'text': '\\x00' * 10_000_000}, {'id': 2, 'text': '\\x00' * 10_000_000}]); ok((len(r.records), r.report['summary']['documents']))",
+    "s34-text line separators same as CLI": "import subprocess\nrecs = [{'id': i, 'text': BODY + s + BODY.upper()} for i, s in enumerate(['\\u2028', '\\u2029', '\\x85', '\\r', '\\r\\n', '\\x0b', '\\x0c', '\\x1c'])] * 2\n(D/'s.jsonl').write_bytes(b''.join(json.dumps(r, ensure_ascii=False).encode() + b'\\n' for r in recs))\nr = neardup.clean(recs)\nr2 = neardup.clean(paths=[D/'s.jsonl'])\nwant(r.output == r2.output, 'records vs path')\ncli = os.environ.get('NEARDUP_BIN')\nif cli:\n    o = subprocess.run([cli, 'clean', str(D/'s.jsonl'), '-q'], capture_output=True).stdout\n    want(o == r.output, 'cli')\nok(len(r.records))",
+    "s34-text surrogate pair as two code points": "ok(neardup.clean([{'id': 1, 'text': BODY + '\\ud83d\\ude00'}]))",
+    "s34-text fsdecoded bytes": "ok(neardup.clean([{'id': 1, 'text': os.fsdecode(b'caf\\xe9 ' * 10)}]))",
+    "s34-text 1e5 empty records": "r = neardup.clean(['' for _ in range(100000)]); ok(r.report['summary']['documents'])",
+    "s34-missing text field": "ok(neardup.clean([{'id': 1, 'text': BODY}, {'id': 2}]))",
+    "s34-id NUL": "r = neardup.clean([{'id': 'a\\x00b', 'text': BODY}, {'id': 'c\\x00', 'text': BODY}], annotate=True); ok(r.records)",
+    "s34-keep newest mixed types": "r = neardup.clean([{'id': i, 'text': BODY, 'ts': v} for i, v in enumerate([1, '2', None, 3.5, [1], True])], keep='newest:ts'); ok([x['id'] for x in r.records])",
+    "s34-memory_limit tiny huge record": "ok(neardup.clean([{'id': 1, 'text': 'word ' * 2_000_000}], memory_limit='1M'))",
+    # threads, same bytes
+    "s34-threads same bytes as serial": "big = [{'id': i, 'text': BODY + ' ' + ' '.join('w%d' % ((i * 7 + k) % 97) for k in range(30))} for i in range(3000)]\n(D/'big.jsonl').write_text(''.join(json.dumps(r) + '\\n' for r in big))\nserial = neardup.clean(paths=[D/'big.jsonl'], threads=1)\nouts = []\ndef f(t):\n    outs.append(neardup.clean(paths=[D/'big.jsonl'], threads=t))\nts = [threading.Thread(target=f, args=(1 + k % 3,)) for k in range(8)]\n[t.start() for t in ts]; [t.join() for t in ts]\nwant(all(o.output == serial.output and o.report_json == serial.report_json for o in outs), 'bytes differ')\nok(len(serial.output))",
+    "s34-GIL released during a run": "big = [{'id': i, 'text': BODY + ' ' + ' '.join('w%d' % ((i * 7 + k) % 997) for k in range(60))} for i in range(20000)]\n(D/'big.jsonl').write_text(''.join(json.dumps(r) + '\\n' for r in big))\nn = [0]; stop = [False]\ndef count():\n    while not stop[0]: n[0] += 1\nt = threading.Thread(target=count); t.start()\nt0 = time.time(); r = neardup.clean(paths=[D/'big.jsonl'], threads=1); dt = time.time() - t0\nstop[0] = True; t.join()\nprint('run', round(dt, 2), 's, counted', n[0])\nwant(n[0] > 100000 * dt, 'counter starved')\nok(r)",
+    # Ctrl-C
+    "s34-SIGINT during long paths run": "big = [{'id': i, 'text': BODY + ' ' + ' '.join('w%d' % ((i * 7 + k) % 997) for k in range(60))} for i in range(60000)]\n(D/'big.jsonl').write_text(''.join(json.dumps(r) + '\\n' for r in big))\nt0 = time.time(); neardup.scan(paths=[D/'big.jsonl'], threads=1); full = time.time() - t0\nthreading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\nt0 = time.time()\ntry: neardup.clean(paths=[D/'big.jsonl'], out_dir=str(D/'o'), threads=1); print('no KI')\nexcept KeyboardInterrupt: print('KI after', round(time.time() - t0, 2), 'of', round(full, 2)); want(not (D/'o').exists(), 'o left')\nok('done')",
+    "s34-SIGINT during stream read": "def g():\n    for i in range(10**6): yield [{'id': f'{i}-{j}', 'text': f'w{i} x{j} y{i} z{j} v{i} u{j} t{i}'} for j in range(100)]\ns = neardup.clean_stream(g(), memory_limit='1M', tmp_dir=str(D))\nthreading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\ntry:\n    for b in s: pass\nexcept KeyboardInterrupt: print('KI')\ns.close(); ok(sorted(os.listdir(D)))",
+    "s34-call after KeyboardInterrupt same bytes": "a = neardup.clean(RECS)\ndef g():\n    yield from RECS\n    raise KeyboardInterrupt\ntry: neardup.clean(g())\nexcept KeyboardInterrupt: pass\nb = neardup.clean(RECS); want(a.output == b.output and a.report_json == b.report_json, 'differ'); ok(b)",
+    "s34-call after errors same bytes": "a = neardup.clean(RECS, threads=2)\nfor bad in ([{'id': 1, 'text': 1}], [{'id': 1, 'text': 'a\\ud800'}]):\n    try: neardup.clean(bad)\n    except neardup.NeardupError: pass\ntry: neardup.clean(paths=[D/'nope'])\nexcept neardup.NeardupOSError: pass\nb = neardup.clean(RECS, threads=2); want(a.output == b.output and a.report_json == b.report_json, 'differ'); ok(b)",
+    # fork
+    "s34-multiprocessing fork pool after a run": "import multiprocessing as mp\nfirst = neardup.clean(RECS, threads=2)\ndef f(k):\n    return neardup.clean(RECS, threads=2).output\nwith mp.get_context('fork').Pool(2) as p:\n    outs = p.map(f, range(4), chunksize=1)\nwant(all(o == first.output for o in outs), 'differ'); ok(len(outs))",
+    "s34-multiprocessing spawn pool": "import multiprocessing as mp\nfirst = neardup.clean(RECS, threads=2)\nwith mp.get_context('spawn').Pool(2) as p:\n    outs = p.map(neardup.scan, [RECS] * 2)\nwant(all(o.report_json == neardup.scan(RECS).report_json for o in outs), 'differ'); ok(len(outs))",
+    "s34-fork while another thread updates index": "neardup.Index.build(str(D/'i.ndx'), RECS[:2])\ndef g():\n    for i in range(100): yield [{'id': f'p{i}-{j}', 'text': BODY + f' p{i} {j}'} for j in range(20)]\nt = threading.Thread(target=lambda: neardup.Index(str(D/'i.ndx')).update(g())); t.start(); time.sleep(0.2)\npid = os.fork()\nif pid == 0:\n    signal.alarm(30)\n    r = neardup.Index(str(D/'i.ndx')).update([{'id': 'child', 'text': BODY + ' child'}]); print('child', r.status, flush=True); os._exit(0)\n_, st = os.waitpid(pid, 0); t.join(); want(st == 0, st); ok(neardup.Index(str(D/'i.ndx')).documents)",
+    # an index shared with the CLI
+    "s34-index shared with CLI updates": "import subprocess\ncli = os.environ['NEARDUP_BIN']\nneardup.Index.build(str(D/'i.ndx'), RECS[:2])\nfor k in range(3): (D/f'c{k}.jsonl').write_text(''.join(json.dumps({'id': f'c{k}-{i}', 'text': BODY + f' cli {k} {i}'}) + '\\n' for i in range(300)))\nps = [subprocess.Popen([cli, 'scan', str(D/f'c{k}.jsonl'), '--index', str(D/'i.ndx'), '--update', '-q']) for k in range(3)]\nerrs = []\ndef f(k):\n    try: neardup.Index(str(D/'i.ndx')).update([{'id': f'p{k}-{i}', 'text': BODY + f' py {k} {i}'} for i in range(300)])\n    except Exception as e: errs.append(repr(e))\nts = [threading.Thread(target=f, args=(k,)) for k in range(3)]\n[t.start() for t in ts]; [t.join() for t in ts]; rcs = [p.wait() for p in ps]\nn = neardup.Index(str(D/'i.ndx')).documents\nwant(n == 2 + 1800 and not errs and rcs == [0, 0, 0], (n, errs, rcs)); ok(n)",
+    "s34-CLI waits for a Python stream's index": "import subprocess\ncli = os.environ['NEARDUP_BIN']\nneardup.Index.build(str(D/'i.ndx'), RECS[:2])\ns = neardup.clean_stream([[{'id': f'p{i}', 'text': f'stream record {i} with words w{i} x{i} y{i} z{i} of its own'}] for i in range(50)], index=str(D/'i.ndx'), update=True, batch_size=1)\nnext(s)\np = subprocess.Popen([cli, 'scan', str(D/'in.jsonl'), '--index', str(D/'i.ndx'), '--update', '-q'], stderr=subprocess.PIPE)\ntime.sleep(1); want(p.poll() is None, 'CLI did not wait')\nrest = list(s); rc = p.wait(); err = p.stderr.read().decode()\nn = neardup.Index(str(D/'i.ndx')).documents\nwant(rc == 0 and n == 2 + 50 + 20, (rc, n, err)); ok((n, err[:80]))",
+    "s34-CLI merge into index Python reads": "import subprocess\ncli = os.environ['NEARDUP_BIN']\na = neardup.Index.build(str(D/'a.ndx'), RECS); neardup.Index.build(str(D/'b.ndx'), [{'id': 'x', 'text': 'other words entirely here for the index'}])\nerrs = []\ndef f():\n    for _ in range(20):\n        try: neardup.clean(RECS, index=str(D/'a.ndx'))\n        except Exception as e: errs.append(repr(e)[:100])\nt = threading.Thread(target=f); t.start()\nsubprocess.run([cli, 'index', 'merge', str(D/'a.ndx'), str(D/'b.ndx'), '-o', str(D/'a.ndx')], check=True)\nt.join(); want(not errs, errs); n = neardup.Index(str(D/'a.ndx')).documents; want(n == 21, n); ok(n)",
+    # outputs aimed at inputs
+    "s34-tmp_dir = out_dir": "r = neardup.clean(paths=[D/'in.jsonl'], out_dir=str(D/'o'), memory_limit='1', tmp_dir=str(D/'o')); ok(sorted(os.listdir(D/'o')))",
+    "s34-tmp_dir = input file": "ok([len(b) for b in neardup.clean_stream([RECS], memory_limit='1', tmp_dir=str(D/'in.jsonl'))]); print((D/'in.jsonl').read_text()[:5])",
+    "s34-index = input file": "before = (D/'in.jsonl').read_bytes()\ntry: ok(neardup.clean(paths=[D/'in.jsonl'], index=str(D/'in.jsonl'), update=True))\nfinally: want((D/'in.jsonl').read_bytes() == before, 'input changed')",
+    "s34-reference = index updated": "neardup.Index.build(str(D/'i.ndx'), RECS[:2]); ok(neardup.clean(RECS, index=str(D/'i.ndx'), update=True, reference=str(D/'i.ndx')))",
+    "s34-build into walked dir": "(D/'t').mkdir(); (D/'t'/'a.jsonl').write_text((D/'in.jsonl').read_text()); i = neardup.Index.build(str(D/'t'/'i.ndx'), paths=[D/'t']); r = neardup.scan(paths=[D/'t']); want(len(r.report['inputs']) == 1, r.report['inputs']); ok(i.documents)",
+    "s34-records of a file with \\r between fields": "(D/'cr.jsonl').write_bytes(b'{\"id\": 1,\\r\"text\": \"' + BODY.encode() + b'\"}\\n'); r = neardup.clean(paths=[D/'cr.jsonl']); want(r.records == [{'id': 1, 'text': BODY}], r.records); ok(r.records)",
+    # the Spark job's arguments, refused before Spark is asked (no session)
+    "s34-spark partitions=-1": "import neardup.spark as ns\ntry: ns.clean(None, [str(D/'in.jsonl')], str(D/'o.jsonl'), partitions=-1)\nexcept (TypeError, ValueError, ns.InputError) as e: ok(e)\nexcept Exception as e: want(False, e)",
+    "s34-spark top=-1": "import neardup.spark as ns\ntry: ns.clean(None, [str(D/'in.jsonl')], str(D/'o.jsonl'), report=str(D/'r.txt'), top=-1)\nexcept (TypeError, ValueError, ns.InputError) as e: ok(e)\nexcept Exception as e: want(False, e)",
+    "s34-spark output under a file": "import neardup.spark as ns\ntry: ns.clean(None, [str(D/'in.jsonl')], str(D/'in.jsonl') + '/o.jsonl')\nexcept (TypeError, ValueError, ns.InputError) as e: ok(e)\nexcept Exception as e: want(False, e)",
 }
 
 

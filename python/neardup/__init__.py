@@ -394,7 +394,10 @@ class Result:
         self.messages = messages
         self.records: Optional[List[Dict[str, Any]]] = None
         if records and all(i.get("format") == "jsonl" for i in self.report.get("inputs", [])):
-            self.records = [json.loads(line) for line in output.splitlines() if line.strip()]
+            # Lines end at "\n" only: a record copied as its input had it may
+            # hold a "\r" between its fields (JSON's whitespace), where
+            # `splitlines` cut it in two (a JSONDecodeError).
+            self.records = [json.loads(line) for line in output.split(b"\n") if line.strip()]
         self.annotations: Optional[List[Dict[str, Any]]] = None
         if annotate and self.records is not None:
             self.annotations = [
@@ -932,6 +935,14 @@ class Index:
                     "memory_limit: expected a size such as \"1G\", or bytes, "
                     f"not {type(memory_limit).__name__}"
                 )
+            if isinstance(memory_limit, str):
+                try:
+                    memory_limit.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise NeardupError(
+                        f"--memory-limit: {memory_limit!r:.40} holds a lone surrogate, which is "
+                        "not text (it has no UTF-8)"
+                    ) from None
             if isinstance(memory_limit, int):
                 if memory_limit < 0:
                     raise NeardupError(f"--memory-limit: {memory_limit} is not a size")

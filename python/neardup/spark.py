@@ -51,6 +51,7 @@ import argparse
 import array
 import bisect
 import math
+import operator
 import os
 import stat
 import struct
@@ -378,6 +379,9 @@ def clean(
     Returns the run's figures (documents, bytes; bytes shuffled by stage is
     for Spark's UI). Raises `InputError` on bad input (nothing is written)
     and `ValueError` on bad options."""
+    inputs, output, report, html = _paths_given(inputs, output, report, html)
+    partitions = _count("partitions", partitions, 1, none_ok=True)
+    top = _count("top", top, 0)
     options = dict(options or {})
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
@@ -386,6 +390,7 @@ def clean(
     if output_format not in REPORT_FORMATS:
         raise ValueError(f"--output-format {output_format} is not taken by the Spark job yet")
     _refuse_shared_outputs([("-o", output), ("--report", report), ("--html", html)])
+    _check_parents([("-o", output), ("--report", report), ("--html", html)])
     if options.get("format") == "text":
         raise ValueError("--format text is not taken by the Spark job (it reads JSON Lines and Parquet)")
     sc = spark.sparkContext
@@ -440,6 +445,74 @@ def clean(
         )
     finally:
         feats.unpersist()
+
+
+def _paths_given(inputs, output, report, html):
+    """`clean()`'s paths as strings: `inputs` one path (`str` or
+    `os.PathLike`) or an iterable of them, each output a path, "-" or (the
+    report and page) None. A `str` given as `inputs` is one path, not its
+    letters (each of which was read as a missing file), and a `pathlib.Path`
+    is taken where a string is (as output, it failed once the job had run)."""
+    def one(what: str, path: Any) -> str:
+        if isinstance(path, os.PathLike):
+            path = os.fspath(path)
+        if not isinstance(path, str):
+            raise TypeError(f"{what}: expected a path (str or os.PathLike), got {type(path).__name__}")
+        if not path:
+            raise ValueError(f"{what}: a path cannot be empty")
+        return path
+
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    elif isinstance(inputs, (bytes, dict)) or not hasattr(inputs, "__iter__"):
+        raise TypeError(f"inputs: expected a path or a list of paths, got {type(inputs).__name__}")
+    inputs = [one(f"inputs: item {n}", p) for n, p in enumerate(inputs)]
+    if not inputs:
+        raise ValueError("inputs is empty: give at least one file or directory (the job does not read standard input)")
+    return (
+        inputs,
+        one("output", output),
+        None if report is None else one("report", report),
+        None if html is None else one("html", html),
+    )
+
+
+def _count(name: str, value: Any, least: int, none_ok: bool = False) -> Optional[int]:
+    """A whole number from `least` (any integer type, not a bool), as the
+    command line's `--partitions` and `--top` take it: `partitions=-1` cut
+    the input into one partition a byte."""
+    if value is None and none_ok:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected a whole number from {least}, got {value!r:.40}") from None
+    if value < least:
+        raise ValueError(f"--{name} must be at least {least}, not {value}")
+    return value
+
+
+def _check_parents(outputs: Sequence[Tuple[str, Optional[str]]]) -> None:
+    """Refuses, before the job runs, an output whose directory cannot be
+    made, with `clean`'s message (a file stands where a directory is
+    needed: `-o notes.txt/out.jsonl`); a missing directory is made when the
+    output is written, as `clean` makes it."""
+    for flag, path in outputs:
+        if path is None or path == "-":
+            continue
+        at = os.path.dirname(path)
+        while at:
+            try:
+                st = os.stat(at)
+            except OSError:
+                parent = os.path.dirname(at)
+                at = parent if parent != at else ""
+                continue
+            if not stat.S_ISDIR(st.st_mode):
+                raise InputError([f"{path} ({flag}): cannot be written: {at} is not a directory"])
+            break
 
 
 def _decide_and_write(
@@ -894,6 +967,14 @@ class _Target:
             return
         self.path = os.path.realpath(path)
         directory = os.path.dirname(self.path)
+        # Missing directories are made, as `clean -o new/out.jsonl` makes
+        # them, and removed again if the job fails.
+        self.made: List[str] = []
+        at = directory
+        while at and not os.path.isdir(at):
+            self.made.append(at)
+            at = os.path.dirname(at)
+        os.makedirs(directory, exist_ok=True)
         fd, self.temp = tempfile.mkstemp(prefix=f".neardup-{os.getpid()}-", suffix=".tmp", dir=directory)
         # The mode of the file replaced, or a new file's (0666 less the
         # umask), as the CLI gives it; not mkstemp's 0600.
@@ -923,6 +1004,11 @@ class _Target:
             self.file.close()
             os.unlink(self.temp)
             self.temp = None
+            for made in getattr(self, "made", ()):
+                try:
+                    os.rmdir(made)
+                except OSError:
+                    break
         elif self.file is not sys.stdout.buffer:
             self.file.close()
 

@@ -596,3 +596,79 @@ def test_on_error_skip_equals_the_cli(cli, spark, tmp_path, small, partitions, c
     skipped = json.loads(report)["skipped"]
     assert len(skipped) == 4 and "b.jsonl.gz: truncated or corrupt gzip stream" in skipped[3]
     assert b'{"id": "x", "text": 3}\nnot json\n' in got.read_bytes()
+
+
+# Session 34: the job's arguments as a careless caller gives them.
+
+
+def test_paths_may_be_pathlib_and_one_input_a_string(cli, spark, tmp_path, small):
+    """A `str` given as `inputs` is one path (each of its letters was read as a
+    missing file); `pathlib.Path` inputs, output and report are taken (a
+    Path output failed with AttributeError once the whole job had run)."""
+    expected = tmp_path / "cli.jsonl"
+    run_cli(cli, [small / "a.jsonl"], expected, "--report", tmp_path / "cli.json", "--json")
+    for n, inputs in enumerate((str(small / "a.jsonl"), small / "a.jsonl", [small / "a.jsonl"])):
+        got = tmp_path / f"got{n}.jsonl"
+        neardup_spark.clean(
+            spark, inputs, got, quiet=True, report=tmp_path / f"got{n}.json", output_format="json"
+        )
+        assert got.read_bytes() == expected.read_bytes()
+        assert (tmp_path / f"got{n}.json").read_bytes() == (tmp_path / "cli.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "arguments,error",
+    [
+        ({"partitions": 0}, ValueError),
+        ({"partitions": -1}, ValueError),
+        ({"partitions": True}, TypeError),
+        ({"partitions": "3"}, TypeError),
+        ({"partitions": 2.5}, TypeError),
+        ({"top": -1}, ValueError),
+        ({"inputs": []}, ValueError),
+        ({"inputs": [b"a.jsonl"]}, TypeError),
+        ({"inputs": [None]}, TypeError),
+        ({"output": None}, TypeError),
+        ({"output": ""}, ValueError),
+        ({"report": 5}, TypeError),
+    ],
+)
+def test_arguments_of_the_wrong_kind_are_refused_before_the_job(tmp_path, small, arguments, error):
+    """Before any Spark call (no session is needed to refuse them):
+    `partitions=-1` cut the input into a partition a byte (a file of a
+    gigabyte into a billion tasks), and `top=-1` failed with pyo3's
+    OverflowError once the whole job had run."""
+    given = {"inputs": [str(small)], "output": str(tmp_path / "o.jsonl"), "report": None}
+    given.update(arguments)
+    inputs, output = given.pop("inputs"), given.pop("output")
+    with pytest.raises(error):
+        neardup_spark.clean(None, inputs, output, quiet=True, **given)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_in_a_directory_not_made_yet_is_made_as_the_cli_makes_it(cli, spark, tmp_path, small):
+    """`clean -o new/dir/out.jsonl` makes the directories; the job ran to its
+    end and failed there (FileNotFoundError, nothing written)."""
+    run_cli(cli, [small / "a.jsonl"], tmp_path / "cli" / "x" / "out.jsonl", "--report", tmp_path / "cli" / "r.json", "--json")
+    got = tmp_path / "new" / "x" / "out.jsonl"
+    neardup_spark.clean(
+        spark, [str(small / "a.jsonl")], str(got), quiet=True,
+        report=str(tmp_path / "rep" / "r.json"), output_format="json",
+    )
+    assert got.read_bytes() == (tmp_path / "cli" / "x" / "out.jsonl").read_bytes()
+    assert (tmp_path / "rep" / "r.json").read_bytes() == (tmp_path / "cli" / "r.json").read_bytes()
+
+
+def test_an_output_under_a_file_is_refused_before_the_job_as_the_cli_refuses_it(cli, tmp_path, small):
+    """`-o notes.txt/out.jsonl`: the CLI's message and exit status 2, before
+    Spark starts (the job ran to its end and failed with NotADirectoryError)."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    for flags in (["-o", str(notes / "o.jsonl")], ["-o", str(tmp_path / "o.jsonl"), "--report", str(notes / "r.json")]):
+        refused = cli.run("clean", small / "a.jsonl", *flags, check=False)
+        assert refused.returncode == 2
+        with pytest.raises(neardup_spark.InputError) as e:
+            neardup_spark.clean(None, [str(small / "a.jsonl")], flags[1], quiet=True, report=flags[3] if len(flags) > 2 else None)
+        assert f"neardup: {e.value}" == refused.stderr.decode().strip()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert notes.read_text() == "mine"
