@@ -1183,7 +1183,7 @@ fn a_merge_of_spooled_segments_needs_little_more_disk_than_the_segments() {
     // the most the spooled index took and the most it held between merges.
     let dir = tempdir();
     let d = dir.path();
-    let text: String = (0..6)
+    let text: String = (0..24)
         .map(|i| {
             crate::index::batches()
                 .concat()
@@ -1223,5 +1223,7 @@ fn a_merge_of_spooled_segments_needs_little_more_disk_than_the_segments() {
         panic!("{line}")
     };
     assert!(per_byte > 0.0 && settled > 0.0, "{line}");
-    assert!(peak < 1.5 * settled, "{line}");
+    // 24 stories' copies: 6.2 MB at most against 4.8 between merges (1.29);
+    // 7.1 MB (1.48) when a merge holds its inputs whole.
+    assert!(peak < 1.4 * settled, "{line}");
 }
