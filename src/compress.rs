@@ -3,7 +3,7 @@
 //! compressed stream on standard input is read too).
 
 use crate::error::{Error, Result};
-use members::{GzMembers, ZstdFrames};
+use members::{Counted, GzMembers, ZstdFrames};
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -111,18 +111,14 @@ pub fn decompress_to<T>(
     compression: Compression,
     sink: impl FnOnce(&mut dyn Read) -> std::io::Result<T>,
 ) -> Result<T> {
-    struct Counting<R> {
-        inner: R,
-        read: usize,
-    }
-    impl<R: Read> Read for Counting<R> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.inner.read(buf)?;
-            self.read += n;
-            Ok(n)
-        }
-    }
-    let fail = |decoded: usize, e: std::io::Error| decode_error(path, compression, decoded, &e);
+    let fail = |decoded: u64, e: std::io::Error| {
+        decode_error(
+            path,
+            compression,
+            usize::try_from(decoded).unwrap_or(usize::MAX),
+            &e,
+        )
+    };
     // An empty file holds no documents, whatever its name says (as an empty
     // plain file does): there is no stream in it to be corrupt.
     let empty = bytes.fill_buf().map_err(|e| Error::io(path, e))?.is_empty();
@@ -130,19 +126,13 @@ pub fn decompress_to<T>(
         _ if empty => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::None => sink(bytes).map_err(|e| Error::io(path, e)),
         Compression::Gzip => {
-            let mut r = Counting {
-                inner: GzMembers::new(bytes),
-                read: 0,
-            };
-            sink(&mut r).map_err(|e| fail(r.read, e))
+            let mut r = Counted::new(GzMembers::new(bytes));
+            sink(&mut r).map_err(|e| fail(r.consumed, e))
         }
         Compression::Zstd => {
             let decoder = ZstdFrames::new(bytes).map_err(|e| fail(0, e))?;
-            let mut r = Counting {
-                inner: decoder,
-                read: 0,
-            };
-            sink(&mut r).map_err(|e| fail(r.read, e))
+            let mut r = Counted::new(decoder);
+            sink(&mut r).map_err(|e| fail(r.consumed, e))
         }
     }
 }

@@ -6,13 +6,20 @@
 
 use std::io::{BufRead, Read};
 
-/// A reader of `R` that counts the bytes consumed from it.
-struct Counted<R> {
+/// A reader of `R` that counts the bytes consumed from it (read, or
+/// consumed from its buffer).
+pub(super) struct Counted<R> {
     inner: R,
-    consumed: u64,
+    pub(super) consumed: u64,
 }
 
-impl<R: BufRead> Read for Counted<R> {
+impl<R> Counted<R> {
+    pub(super) fn new(inner: R) -> Counted<R> {
+        Counted { inner, consumed: 0 }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.consumed += n as u64;
@@ -48,10 +55,7 @@ pub(super) struct GzMembers<R: BufRead> {
 impl<R: BufRead> GzMembers<R> {
     pub(super) fn new(raw: R) -> GzMembers<R> {
         GzMembers {
-            member: Some(flate2::bufread::GzDecoder::new(Counted {
-                inner: raw,
-                consumed: 0,
-            })),
+            member: Some(flate2::bufread::GzDecoder::new(Counted::new(raw))),
         }
     }
 }
@@ -113,10 +117,7 @@ pub(super) struct ZstdFrames<R: BufRead> {
 impl<R: BufRead> ZstdFrames<R> {
     pub(super) fn new(raw: R) -> std::io::Result<Self> {
         Ok(ZstdFrames {
-            frame: Some(Self::frame(Counted {
-                inner: raw,
-                consumed: 0,
-            })?),
+            frame: Some(Self::frame(Counted::new(raw))?),
         })
     }
 

@@ -233,7 +233,7 @@ mod tests {
         let label = dir.path().join("part");
         let scratch =
             |first, n| write_scratch(dir.path(), &label, delta(first, n), &params).unwrap();
-        let (a, b) = (scratch(0, 3000), scratch(3000, 2000));
+        let (a, b) = (scratch(0, 300), scratch(300, 200));
         let lens = [a.file_len(), b.file_len()];
         // Descriptors of the two files that outlive the segments.
         let files = [a.file.try_clone().unwrap(), b.file.try_clone().unwrap()];
@@ -252,7 +252,7 @@ mod tests {
         }
         // The same merge of segments that are not spent (as an index a
         // user named is not): the same data, chunk for chunk.
-        let (mut a, mut b) = (scratch(0, 3000), scratch(3000, 2000));
+        let (mut a, mut b) = (scratch(0, 300), scratch(300, 200));
         a.scratch = false;
         b.scratch = false;
         let files = [a.file.try_clone().unwrap(), b.file.try_clone().unwrap()];
@@ -263,7 +263,7 @@ mod tests {
         }
         // Every document's bucket records and block shingles found.
         let mut r = merged.reader();
-        for d in [delta(0, 3000), delta(3000, 2000)] {
+        for d in [delta(0, 300), delta(300, 200)] {
             for &(key, table, doc) in d.bands.iter().step_by(97) {
                 let mut found = Vec::new();
                 r.bucket(table, key, &mut found);
