@@ -381,7 +381,12 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     let updating = plan.index.writes().is_some();
     match running.deliver(first) {
         Err(e) if is_broken_pipe(&e) => {
-            return Ok(closed_early(Some(&e), updating, &running.staging, progress));
+            return Ok(closed_early(
+                Some(&e),
+                (updating, ExitStatus::Success),
+                &running.staging,
+                progress,
+            ));
         }
         Err(e) => return Err(Failure::one(e)),
         Ok(()) => {}
@@ -441,14 +446,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             if !deliver_report(plan, (&report, Some(text_of)), progress, &mut staging)
                 .map_err(Failure::one)?
             {
-                // `check`'s verdict stands when its reader stopped reading
-                // (`neardup check ... | head`): exit 0 would pass a gate.
-                let closed = closed_early(None, updating, &staging, progress);
-                return Ok(if status == ExitStatus::Duplicates {
-                    status
-                } else {
-                    closed
-                });
+                return Ok(closed_early(None, (updating, status), &staging, progress));
             }
         }
         Tally::Totals(summary) => {

@@ -62,12 +62,13 @@ pub(super) fn deliver_report(
 }
 
 /// Standard output (or the FIFO whose write failed with `broken`) closed
-/// before the run's output was complete (`| head`): exit 0, as a closed pipe
-/// does, with nothing renamed into place (the staged files are removed),
-/// saying so when that leaves something undone.
+/// before the run's output was complete (`| head`): the run's `status`, as
+/// a closed pipe leaves it (0, or `check`'s 1 over its limits: exit 0 would
+/// pass a gate), with nothing renamed into place (the staged files are
+/// removed), saying so when that leaves something undone.
 pub(super) fn closed_early(
     broken: Option<&Error>,
-    updating: bool,
+    (updating, status): (bool, ExitStatus),
     staging: &Staging,
     progress: &dyn Progress,
 ) -> ExitStatus {
@@ -86,7 +87,7 @@ pub(super) fn closed_early(
             "{closed} was closed before the run was complete: no output file was written"
         ));
     }
-    ExitStatus::Success
+    status
 }
 
 /// Writes the report in the plan's format. JSON is serialized straight into
