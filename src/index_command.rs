@@ -142,6 +142,10 @@ impl Delivered {
 }
 
 pub fn print_stdout(fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Delivered {
+    if neardup::targets::stdout_closed_at_start() {
+        print_error(&"standard output is closed (`>&-`): what this command prints would be lost");
+        return Delivered::Failed;
+    }
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::with_capacity(1 << 16, neardup::pipe::Ready(stdout.lock()));
     match fill(&mut lock).and_then(|()| lock.flush()) {

@@ -14,6 +14,31 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: neardup::targets::ExitWhenExhausted = neardup::targets::ExitWhenExhausted;
 
+/// Notes, before Rust's runtime opens `/dev/null` in place of a closed
+/// standard stream, which of them the process started with closed
+/// (`neardup clean in.jsonl >&-`), so that a run writing there is refused
+/// instead of losing its output with exit 0. Functions in `.init_array` run
+/// before `main` and before the runtime's set-up.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // a placement in a section the loader calls, no unsafe operation
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STREAMS: extern "C" fn() = note_closed_streams;
+
+#[cfg(target_os = "linux")]
+extern "C" fn note_closed_streams() {
+    let mut closed = 0;
+    for fd in 0..3 {
+        #[allow(unsafe_code)]
+        // SAFETY: F_GETFD reads a descriptor's flags and changes nothing;
+        // it fails (EBADF) only for a descriptor that is not open.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            closed |= 1 << fd;
+        }
+    }
+    neardup::targets::note_closed_at_start(closed);
+}
+
 fn main() -> ExitCode {
     neardup::memory::tune_allocator();
     // Interrupted, a run removes the temporary files beside its targets.

@@ -608,18 +608,41 @@ fn check_paths(
     // (The lock files are the run's own: opened, never replaced.)
     crate::targets::check_writable(&writes[..replaced])?;
     check_parents(&writes)?;
-    // Standard output, when the run writes there (a library caller's
-    // streams aside) and it is a regular file, is compared too.
-    let uses_stdout = (matches!(destination, Some(Destination::Stdout))
-        && request.streams.stdout.is_none())
-        || (*report == ReportTo::Stdout && request.streams.report.is_none())
-        || request.html.as_deref() == Some(Path::new("-"));
+    check_standard_streams(request, inputs, destination, report, (&reads, &writes))
+}
+
+/// Refuses a run that writes into a standard output closed by the shell,
+/// or into one that is a regular file it reads or writes by name, and one
+/// that reads `-` from a closed standard input or from a file it writes (a
+/// library caller's streams aside).
+fn check_standard_streams(
+    request: &Request,
+    inputs: &[InputPath],
+    destination: Option<&Destination>,
+    report: &ReportTo,
+    (reads, writes): (&[Use], &[Use]),
+) -> Result<()> {
+    // Standard output, when the run writes there: open, and when it is a
+    // regular file, compared too.
+    let text = matches!(destination, Some(Destination::Stdout)) && request.streams.stdout.is_none();
+    let report = *report == ReportTo::Stdout && request.streams.report.is_none();
+    let page = request.html.as_deref() == Some(Path::new("-"));
+    let uses_stdout = text || report || page;
     if uses_stdout {
-        crate::targets::check_stdout_apart(&reads, &writes)?;
+        let what = if text {
+            "the cleaned text"
+        } else if report {
+            "the report"
+        } else {
+            "the HTML page"
+        };
+        crate::targets::check_stdout_open(what)?;
+        crate::targets::check_stdout_apart(reads, writes)?;
     }
     // Standard input read as `-` from a regular file is an input too.
     if inputs.iter().any(InputPath::is_stdin) && request.streams.stdin.is_none() {
-        crate::targets::check_stdin_apart(&writes, uses_stdout)?;
+        crate::targets::check_stdin_open()?;
+        crate::targets::check_stdin_apart(writes, uses_stdout)?;
     }
     Ok(())
 }

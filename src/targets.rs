@@ -63,7 +63,10 @@ pub use dirs::create_dirs;
 use dirs::made_dirs;
 pub use distinct::check_distinct;
 pub use exhausted::ExitWhenExhausted;
-pub use stdio::{check_stdin_apart, check_stdout_apart};
+pub use stdio::{
+    check_stdin_apart, check_stdin_open, check_stdout_apart, check_stdout_open,
+    note_closed_at_start, stdout_closed_at_start,
+};
 use sweep::own_start;
 pub use sweep::sweep;
 #[cfg(unix)]

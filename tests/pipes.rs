@@ -156,3 +156,76 @@ fn a_pipe_by_dev_fd_is_read_once_in_chunks() {
         );
     }
 }
+
+/// A standard stream closed by the shell (`>&-`, `<&-`) is not taken for
+/// `/dev/null`, which Rust's runtime opens in its place before `main`: a run
+/// writing its cleaned text, report or page there, or reading `-`, is
+/// refused before it reads anything (exit 2), so `--update` leaves the index
+/// as it was, and `check` cannot pass (0) or fail (1) unseen. A run writing
+/// only to files runs as before.
+#[test]
+fn a_standard_stream_closed_by_the_shell_is_refused_not_taken_for_dev_null() {
+    let dir = tempdir();
+    let d = dir.path();
+    let batches = crate::index::batches();
+    std::fs::write(d.join("a.jsonl"), batches[..2].concat()).unwrap();
+    std::fs::write(d.join("b.jsonl"), batches[2..].concat()).unwrap();
+    let built = crate::util::run(d, &["index", "build", "-q", "-o", "seen.ndx", "a.jsonl"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let index = std::fs::read(d.join("seen.ndx")).unwrap();
+    let bin = env!("CARGO_BIN_EXE_neardup");
+    // `args` run by sh with `redirect` (the binary is $0).
+    let shell = |args: &str, redirect: &str| {
+        let out = Command::new("sh")
+            .args(["-c", &format!("exec \"$0\" {args} {redirect}"), bin])
+            .current_dir(d)
+            .env_clear()
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for mode in ["", "--memory-limit 64K --tmp-dir spool"] {
+        for (args, what) in [
+            (
+                format!("clean -q {mode} --index seen.ndx --update b.jsonl"),
+                "the cleaned text",
+            ),
+            (
+                format!("check -q {mode} --index seen.ndx --update b.jsonl"),
+                "the report",
+            ),
+            (
+                format!("clean -q {mode} b.jsonl -o o.jsonl --html -"),
+                "the HTML page",
+            ),
+        ] {
+            let (code, stderr) = shell(&args, ">&-");
+            assert_eq!(code, Some(2), "{args}: {stderr}");
+            assert!(
+                stderr.contains(&format!(
+                    "standard output is closed (`>&-`): {what} would be lost"
+                )),
+                "{args}: {stderr}"
+            );
+            assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), index, "{args}");
+        }
+        let (code, stderr) = shell(&format!("clean -q {mode} - -o o.jsonl"), "<&-");
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("standard input (-) is closed"), "{stderr}");
+        assert!(!d.join("o.jsonl").exists());
+        // Written to a file, the same run goes ahead with standard output
+        // closed; to /dev/null (open), it is what the user asked for.
+        let (code, stderr) = shell(&format!("clean -q {mode} b.jsonl -o o.jsonl"), ">&-");
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(d.join("o.jsonl").exists());
+        std::fs::remove_file(d.join("o.jsonl")).unwrap();
+        let (code, stderr) = shell(&format!("clean -q {mode} b.jsonl"), ">/dev/null");
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    let (code, stderr) = shell("index stats seen.ndx", ">&-");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("standard output is closed"), "{stderr}");
+}

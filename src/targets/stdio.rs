@@ -4,6 +4,60 @@
 
 use super::{Identity, Use};
 use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// The standard streams the process started with closed (bit 0 input, 1
+/// output, 2 error), as the binary notes them before Rust's runtime opens
+/// `/dev/null` in their place: `neardup clean in.jsonl >&-` would otherwise
+/// write the cleaned text into `/dev/null` and exit 0, and a run with
+/// `--update` would update its index though its output was lost.
+static CLOSED_AT_START: AtomicU8 = AtomicU8::new(0);
+
+/// Notes which standard streams the process started with closed (bit 0
+/// input, 1 output, 2 error). Called by the binary before `main`; a library
+/// caller never calls it, and its streams count as open.
+pub fn note_closed_at_start(streams: u8) {
+    CLOSED_AT_START.store(streams, Ordering::Relaxed);
+}
+
+/// Whether standard output was closed when the process started.
+#[must_use]
+pub fn stdout_closed_at_start() -> bool {
+    CLOSED_AT_START.load(Ordering::Relaxed) & 0b010 != 0
+}
+
+/// Whether standard input was closed when the process started.
+fn stdin_closed_at_start() -> bool {
+    CLOSED_AT_START.load(Ordering::Relaxed) & 0b001 != 0
+}
+
+/// Refuses a run (exit 2) that would write `what` into a standard output
+/// the process started with closed (`>&-`): what it wrote would be lost.
+///
+/// # Errors
+/// A [`Error::Usage`] naming what would have gone there.
+pub fn check_stdout_open(what: &str) -> Result<()> {
+    if stdout_closed_at_start() {
+        return Err(Error::Usage(format!(
+            "standard output is closed (`>&-`): {what} would be lost; send standard output to a file, or to /dev/null to discard it"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a run (exit 2) that reads `-` from a standard input the process
+/// started with closed (`<&-`), which would read as empty.
+///
+/// # Errors
+/// A [`Error::Usage`] saying so.
+pub fn check_stdin_open() -> Result<()> {
+    if stdin_closed_at_start() {
+        return Err(Error::Usage(
+            "standard input (-) is closed (`<&-`): there is nothing to read; give the input's path, or redirect standard input from it".into(),
+        ));
+    }
+    Ok(())
+}
 
 /// Refuses a run (exit 2) whose standard output is a regular file it also
 /// reads or writes by name (`neardup clean in.jsonl >> in.jsonl`: the
