@@ -580,6 +580,7 @@ impl<'c> Stream<'c> {
                     hint: input::CHUNK_HINT,
                     stop: &stop,
                     compressed: compression != Compression::None,
+                    bad_line: None,
                 };
                 let mut counted = CountingReader {
                     inner: limits.guard(&mut from),
