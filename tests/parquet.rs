@@ -719,67 +719,6 @@ fn a_parquet_file_without_rows_is_zero_documents() {
 }
 
 #[test]
-fn an_empty_parquet_file_is_zero_documents_as_an_empty_gzip_file_is() {
-    // `touch batch.parquet` (a writer that died before its first byte): no
-    // documents, as `touch batch.jsonl.gz`; its output is as empty, and
-    // the rows of the other inputs are what they are without it.
-    let dir = tempdir();
-    let d = dir.path();
-    let rows = rows();
-    let half = rows.len() / 2;
-    write_parquet(&d.join("a.parquet"), &rows[..half], &DataType::Utf8, 16);
-    write_parquet(&d.join("b.parquet"), &rows[half..], &DataType::Utf8, 16);
-    std::fs::write(d.join("empty.parquet"), b"").unwrap();
-    for chunked in [&[][..], &["--memory-limit", "64K", "--tmp-dir", "."]] {
-        let with = |args: &[&str]| {
-            let mut args = args.to_vec();
-            args.extend_from_slice(chunked);
-            run(d, &args)
-        };
-        let out = with(&["scan", "empty.parquet"]);
-        assert_eq!(out.code, 0, "{out:?}");
-        assert!(out.stdout_str().starts_with("0 documents"), "{out:?}");
-        let out = with(&["clean", "-q", "empty.parquet", "-o", "o.parquet"]);
-        assert_eq!(out.code, 0, "{out:?}");
-        assert_eq!(std::fs::read(d.join("o.parquet")).unwrap(), b"");
-        let out = with(&[
-            "clean",
-            "-q",
-            "a.parquet",
-            "b.parquet",
-            "-o",
-            "want.parquet",
-        ]);
-        assert_eq!(out.code, 0, "{out:?}");
-        let args = ["clean", "-q", "a.parquet", "empty.parquet", "b.parquet"];
-        let out = with(&[&args[..], &["-o", "got.parquet"]].concat());
-        assert_eq!(out.code, 0, "{out:?}");
-        assert_eq!(
-            read_parquet(&d.join("got.parquet")),
-            read_parquet(&d.join("want.parquet"))
-        );
-        let out = with(&[&args[..], &["--out-dir", "od"]].concat());
-        assert_eq!(out.code, 0, "{out:?}");
-        assert_eq!(std::fs::read(d.join("od/empty.parquet")).unwrap(), b"");
-        assert!(read_parquet(&d.join("od/a.parquet")).1.num_rows() > 0);
-        std::fs::remove_dir_all(d.join("od")).unwrap();
-    }
-    let out = run(
-        d,
-        &[
-            "index",
-            "build",
-            "-q",
-            "empty.parquet",
-            "a.parquet",
-            "-o",
-            "i.ndx",
-        ],
-    );
-    assert_eq!(out.code, 0, "{out:?}");
-}
-
-#[test]
 fn a_small_parquet_file_of_large_rows_counts_by_what_it_decodes_to() {
     // 40 rows of 200 KB each (8 MB of text) in a file of a few KB: on a
     // machine with 32 MB available the run works in chunks by itself (read
