@@ -33,7 +33,6 @@ mod read;
 mod walk;
 
 pub(crate) use bad_line::BadLine;
-
 pub(crate) use read::is_blank;
 pub(crate) use read::*;
 pub use walk::*;
