@@ -39,12 +39,56 @@ extern "C" fn note_closed_streams() {
     neardup::targets::note_closed_at_start(closed);
 }
 
+/// The stack the command runs on: the size a main thread has by default.
+const STACK: usize = 8 << 20;
+
 fn main() -> ExitCode {
     neardup::memory::tune_allocator();
     // Interrupted, a run removes the temporary files beside its targets.
     if let Err(e) = neardup::targets::clean_up_on_signals() {
         print_error(&format!("warning: cannot watch for signals: {e}"));
     }
+    // The main thread's stack is what `ulimit -s` gave it: at 64 KiB even
+    // `--version` overflowed it (abort, exit 134). Under a limit below the
+    // usual 8 MiB the command runs on a thread of its own, whose stack is
+    // that whatever the limit (threads' stacks are mapped, not bounded by
+    // it); where no thread can be started (`ulimit -u` too), on this one.
+    if !main_stack_is_small() {
+        return command();
+    }
+    let command = std::thread::Builder::new()
+        .name("main".into())
+        .stack_size(STACK)
+        .spawn(command);
+    match command {
+        Ok(running) => running
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Err(_) => self::command(),
+    }
+}
+
+/// Whether `ulimit -s` holds the main thread's stack under [`STACK`].
+#[cfg(unix)]
+fn main_stack_is_small() -> bool {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given, nothing else.
+    #[allow(unsafe_code)]
+    let read = unsafe { libc::getrlimit(libc::RLIMIT_STACK, &raw mut limit) } == 0;
+    read && limit.rlim_cur != libc::RLIM_INFINITY
+        && usize::try_from(limit.rlim_cur).is_ok_and(|cur| cur < STACK)
+}
+
+#[cfg(not(unix))]
+fn main_stack_is_small() -> bool {
+    false
+}
+
+/// The command line's command, run (see [`main`]).
+fn command() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return parse_failed(&e),

@@ -570,8 +570,7 @@ impl<'c> Stream<'c> {
                 )));
             }
             if !jsonl {
-                // Text: one document, read whole (into the spool), up to
-                // what a chunk holds and to its first NUL byte (binary).
+                // Text: one document read whole (spooled), up to a chunk or its first NUL byte.
                 let stop = std::cell::RefCell::new(None);
                 let limits = input::Limits {
                     refuse_binary: !self.config.text,
@@ -580,6 +579,7 @@ impl<'c> Stream<'c> {
                     hint: input::CHUNK_HINT,
                     stop: &stop,
                     compressed: compression != Compression::None,
+                    bad_line: None,
                 };
                 let mut counted = CountingReader {
                     inner: limits.guard(&mut from),

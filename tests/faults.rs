@@ -1,9 +1,10 @@
 //! Session 34's hostile pass (issue 14): a read-only target replaced where a
 //! shell's `>` refuses it, gzip's zero padding (tape and `dd` blocks) and
 //! trailing garbage, a `--glob` too complex to match, and `check` whose
-//! reader stopped reading.
+//! reader stopped reading. Session 35's: a small stack (`ulimit -s`), an
+//! endless stream read as JSON Lines whose first line is no record.
 
-use crate::util::{gzip, run, run_with_stdin, tempdir, tree};
+use crate::util::{gzip, run, run_limited, run_with_stdin, tempdir, tree};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -300,4 +301,96 @@ fn check_keeps_its_verdict_when_its_reader_is_gone() {
             );
         }
     }
+}
+
+#[test]
+fn a_small_stack_limit_is_no_abort() {
+    // `ulimit -s 64` is the main thread's stack: `--version` overflowed it
+    // (abort, exit 134) before the command runs on a stack of its own.
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("r.jsonl"), records()).unwrap();
+    for args in [
+        &["--version"][..],
+        &["scan", "r.jsonl"],
+        &["clean", "-q", "r.jsonl", "-o", "-"],
+        &["index", "build", "-q", "r.jsonl", "-o", "i.ndx"],
+    ] {
+        let want = run(d, args);
+        let out = run_limited(d, "ulimit -s 64", args);
+        assert_eq!(
+            (out.code, &out.stdout),
+            (want.code, &want.stdout),
+            "{args:?}: {out:?}"
+        );
+        assert!(!out.stderr.contains("overflow"), "{out:?}");
+    }
+}
+
+/// Runs `neardup args` with standard input `head`, then `y` lines for
+/// ever (until the run stops reading).
+fn endless_stdin(dir: &Path, args: &[&str], head: &[u8]) -> crate::util::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let head = head.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let lines = b"y\n".repeat(1 << 15);
+        let mut fed = head.len();
+        if stdin.write_all(&head).is_err() {
+            return fed;
+        }
+        // Past 8 GB it would be read to the end of memory anyway.
+        while fed < 8 << 30 && stdin.write_all(&lines).is_ok() {
+            fed += lines.len();
+        }
+        fed
+    });
+    let out = child.wait_with_output().unwrap();
+    let fed = feeder.join().unwrap();
+    assert!(fed < 64 << 20, "{fed} bytes fed before the run stopped");
+    crate::util::Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn an_endless_stream_read_as_json_lines_stops_at_its_first_bad_line() {
+    // `yes | neardup scan --format jsonl -` read 2.5 GB (a quarter of
+    // memory) before `too large`: line 1 is no JSON, and that is the error.
+    let dir = tempdir();
+    let d = dir.path();
+    let args = ["scan", "-q", "--format", "jsonl", "-"];
+    let out = endless_stdin(d, &args, b"");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("<stdin>:1: invalid JSON at column 1"),
+        "{out:?}"
+    );
+    let good = b"{\"id\":1,\"text\":\"a b c d\"}\n\n".to_vec();
+    let out = endless_stdin(d, &args, &good);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("<stdin>:3: invalid JSON at column 1"),
+        "{out:?}"
+    );
+    // The first error of what was read is told: a record before the line.
+    let bad = [&good[..], b"{\"id\":2}\n"].concat();
+    let out = endless_stdin(d, &args, &bad);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("<stdin>:3: record has no \"text\" field"),
+        "{out:?}"
+    );
 }

@@ -249,3 +249,86 @@ fn id_and_keep_columns_of_times_dates_decimals_and_uuids_are_read() {
         assert_eq!(kept[2], "2024-01-02", "{keep}");
     }
 }
+
+/// Writes rows `(id, text)` as a Parquet file.
+fn write_rows(path: &std::path::Path, rows: &[(i64, String)]) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("text", DataType::Utf8, false),
+    ]));
+    let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0)));
+    let texts: ArrayRef = Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.1)));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![ids, texts]).unwrap();
+    let mut writer =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// `touch batch.parquet` (a writer that died before its first byte) was
+/// `not a readable Parquet file` (yet zero documents under a memory limit),
+/// where `touch batch.jsonl.gz` is zero documents: now so is it, its output
+/// as empty, and the rows of the other inputs are what they are without it.
+#[test]
+fn an_empty_parquet_file_is_zero_documents_as_an_empty_gzip_file_is() {
+    let dir = tempdir();
+    let d = dir.path();
+    // Twelve rows, each fourth a copy of the one three before it.
+    let text = |i: i64| {
+        let i = if i % 4 == 3 { i - 3 } else { i };
+        (0..12)
+            .map(|w| format!("w{i}x{w}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let rows: Vec<(i64, String)> = (0..12).map(|i| (i, text(i))).collect();
+    write_rows(&d.join("a.parquet"), &rows[..6]);
+    write_rows(&d.join("b.parquet"), &rows[6..]);
+    std::fs::write(d.join("empty.parquet"), b"").unwrap();
+    for chunked in [&[][..], &["--memory-limit", "64K", "--tmp-dir", "."]] {
+        let with = |args: &[&str]| {
+            let mut args = args.to_vec();
+            args.extend_from_slice(chunked);
+            run(d, &args)
+        };
+        let out = with(&["scan", "empty.parquet"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(out.stdout_str().starts_with("0 documents"), "{out:?}");
+        let out = with(&["clean", "-q", "empty.parquet", "-o", "o.parquet"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(std::fs::read(d.join("o.parquet")).unwrap(), b"");
+        let out = with(&[
+            "clean",
+            "-q",
+            "a.parquet",
+            "b.parquet",
+            "-o",
+            "want.parquet",
+        ]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let args = ["clean", "-q", "a.parquet", "empty.parquet", "b.parquet"];
+        let out = with(&[&args[..], &["-o", "got.parquet"]].concat());
+        assert_eq!(out.code, 0, "{out:?}");
+        let want = batches_of(&d.join("want.parquet"));
+        assert_eq!(want.iter().map(RecordBatch::num_rows).sum::<usize>(), 9);
+        assert_eq!(batches_of(&d.join("got.parquet")), want);
+        let out = with(&[&args[..], &["--out-dir", "od"]].concat());
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(std::fs::read(d.join("od/empty.parquet")).unwrap(), b"");
+        assert_eq!(batches_of(&d.join("od/a.parquet"))[0].num_rows(), 5);
+        std::fs::remove_dir_all(d.join("od")).unwrap();
+    }
+    let out = run(
+        d,
+        &[
+            "index",
+            "build",
+            "-q",
+            "empty.parquet",
+            "a.parquet",
+            "-o",
+            "i.ndx",
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+}

@@ -28,9 +28,11 @@ use std::ops::{Deref, Range};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod bad_line;
 mod read;
 mod walk;
 
+pub(crate) use bad_line::BadLine;
 pub(crate) use read::is_blank;
 pub(crate) use read::*;
 pub use walk::*;

@@ -359,6 +359,7 @@ pub(crate) fn load_source_within(
         ),
     };
     let stop = std::cell::RefCell::new(None);
+    let bad_line = std::cell::Cell::new(None);
     let limits = Limits {
         refuse_binary,
         max,
@@ -366,6 +367,7 @@ pub(crate) fn load_source_within(
         hint,
         stop: &stop,
         compressed: false,
+        bad_line: (named == Format::Jsonl && config.on_error == OnError::Fail).then_some(&bad_line),
     };
     let mut data = read_data(&input, config, spool_in, &limits)?;
     let compression = match Compression::from_name(&input.path) {
@@ -397,6 +399,9 @@ pub(crate) fn load_source_within(
             }),
         };
         data = limits.stopped(decoded)?;
+    }
+    if let Some(bad) = bad_line.get() {
+        return Err(super::bad_line::error_at(input, data, bad, config));
     }
     let format = format_of_content(&input, config, &data);
     checked_source(input, data, format, config, spool_in)
@@ -493,6 +498,7 @@ pub(crate) struct Guard<'a, R> {
     inner: R,
     at: usize,
     limits: &'a Limits<'a>,
+    lines: Option<super::bad_line::LineCheck<'a>>,
 }
 
 /// What a [`Guard`] stops at, and where it says why.
@@ -504,6 +510,10 @@ pub(crate) struct Limits<'a> {
     pub(crate) stop: &'a std::cell::RefCell<Option<Error>>,
     /// Whether the bytes guarded are decoded from a compressed input.
     pub(crate) compressed: bool,
+    /// JSON Lines read whole that must parse (`--on-error fail`): the read
+    /// ends after the first line that cannot be a record, said here
+    /// ([`super::bad_line`]).
+    pub(crate) bad_line: Option<&'a std::cell::Cell<Option<BadLine>>>,
 }
 
 impl<'a> Limits<'a> {
@@ -512,6 +522,7 @@ impl<'a> Limits<'a> {
             inner,
             at: 0,
             limits: self,
+            lines: self.bad_line.map(super::bad_line::LineCheck::new),
         }
     }
 
@@ -527,6 +538,13 @@ impl<'a> Limits<'a> {
 
 impl<R: Read> Read for Guard<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self
+            .lines
+            .as_ref()
+            .is_some_and(super::bad_line::LineCheck::done)
+        {
+            return Ok(0);
+        }
         let n = self.inner.read(buf)?;
         let limits = self.limits;
         // UTF-16 or UTF-32 (NUL bytes galore) is refused by its byte-order
@@ -570,6 +588,9 @@ impl<R: Read> Read for Guard<'_, R> {
                 },
             }
         } else {
+            if let Some(lines) = &mut self.lines {
+                lines.pass(&buf[..n], self.at);
+            }
             self.at += n;
             return Ok(n);
         };

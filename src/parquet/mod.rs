@@ -71,6 +71,9 @@ fn batch_rows(meta: &ParquetMetaData) -> usize {
 /// (a 170 KB file of 2,000 rows of 1 MB each is 2 GB, not 680 KB). `None`
 /// when it cannot be read (the run names the error when it reads it).
 pub(crate) fn decoded_size(path: &Path) -> Option<u64> {
+    if is_empty_file(path) {
+        return Some(0);
+    }
     let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).ok()?).ok()?;
     let bytes = |g: &::parquet::file::metadata::RowGroupMetaData| {
         let rows = u64::try_from(g.num_rows()).unwrap_or(0);
@@ -118,6 +121,13 @@ const ANNOTATIONS: [&str; 5] = [
 #[must_use]
 pub fn is_parquet_name(path: &Path) -> bool {
     crate::input::is_parquet_name(path)
+}
+
+/// Whether `path` is a regular file of no bytes: no Parquet file (it has
+/// no footer) but an empty input, as an empty `.jsonl.gz` is (`touch
+/// batch.parquet`): it holds no documents, and its output is as empty.
+fn is_empty_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
 }
 
 fn failed(path: &Path, what: impl std::fmt::Display) -> Error {
@@ -191,6 +201,13 @@ pub fn load(
             &path,
             "Parquet cannot be read from standard input (its footer comes last); name the file",
         ));
+    }
+    if is_empty_file(&input.path) {
+        return Ok(Source {
+            input,
+            format: Format::Parquet,
+            data: crate::input::Data::Owned(Vec::new()),
+        });
     }
     let (builder, file) = open(&input.path)?;
     if let Some(budget) = page_budget {
@@ -783,10 +800,17 @@ impl ChunkSink for Sink<'_> {
         if self.current.as_ref().is_some_and(|c| c.0 == source) {
             return Ok(self);
         }
+        let parquet = crate::input::format_of(input, self.config) == Format::Parquet;
+        // An empty file (no Parquet file, no documents) adds nothing to one
+        // output for every input, whose rows kept so far wait for the next.
+        if parquet && self.one_file && self.output.is_some() && is_empty_file(&input.path) {
+            return Ok(self);
+        }
         if !self.one_file {
             self.close()?;
         }
-        if crate::input::format_of(input, self.config) != Format::Parquet {
+        // Else it passes through, as other inputs do: an empty output.
+        if !parquet || is_empty_file(&input.path) {
             self.current = None;
             return self.inner.to(source, input);
         }
