@@ -271,7 +271,7 @@ pub fn positioned_set(mut set: Vec<u64>) -> Vec<u64> {
     for (i, s) in set.iter_mut().enumerate() {
         *s = (*s & !HEAD) | u64::from(5 * i < 2 * n);
     }
-    set.sort_unstable();
+    crate::hashsort::sort_by_hash(&mut set, |&s| s);
     // A hash found in and after the head first occurs in it.
     set.dedup_by(|later, kept| {
         let same = *later & !HEAD == *kept & !HEAD;
