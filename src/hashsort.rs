@@ -27,6 +27,8 @@ pub(crate) fn sort_by_hash<T: Ord>(items: &mut [T], top: impl Fn(&T) -> u64) {
         return;
     }
     let bits = (n / PER_RANGE).ilog2().min(MAX_BITS);
+    // (At most `MAX_BITS` bits: a usize.)
+    #[allow(clippy::cast_possible_truncation)]
     let range_of = |item: &T| (top(item) >> (64 - bits)) as usize;
     let ranges = 1usize << bits;
     let mut ends = vec![0usize; ranges];
@@ -71,12 +73,12 @@ mod tests {
 
     #[test]
     fn sorts_as_a_comparison_sort_does() {
-        for n in [0, 1, 2, 255, 256, 257, 1000, 8191, 20_000] {
+        for n in [0u32, 1, 2, 255, 256, 257, 1000, 8191, 20_000] {
             for spread in [u64::MAX, 0xFF, 0] {
                 // Hashes with repeats (a doc id after each), spread over all
                 // values, over few, or all equal.
                 let items: Vec<(u64, u32)> = (0..n)
-                    .map(|i| (mix(i as u64 % 7_000) & spread, (n - i) as u32 % 13))
+                    .map(|i| (mix(u64::from(i) % 7_000) & spread, (n - i) % 13))
                     .collect();
                 let mut expected = items.clone();
                 expected.sort_unstable();
