@@ -271,7 +271,7 @@ pub fn positioned_set(mut set: Vec<u64>) -> Vec<u64> {
     for (i, s) in set.iter_mut().enumerate() {
         *s = (*s & !HEAD) | u64::from(5 * i < 2 * n);
     }
-    set.sort_unstable();
+    crate::hashsort::sort_by_hash(&mut set, |&s| s);
     // A hash found in and after the head first occurs in it.
     set.dedup_by(|later, kept| {
         let same = *later & !HEAD == *kept & !HEAD;
@@ -310,17 +310,25 @@ fn common_at_least(a: &[u64], b: &[u64], need: usize) -> Option<(usize, usize)> 
     }
     // The walk of `common`, and a test (which fails once, at the end) of
     // whether the shingles left in either set can still make up `need`.
+    // A step lowers `count` plus the shingles left in the shorter set by
+    // one at most (a match leaves it as it was): from a test passed with
+    // `slack` to spare, the next `slack` steps pass it too, and are taken
+    // without it (it was a fifth of the verification's instructions).
     let (mut i, mut j, mut count, mut in_head) = (0, 0, 0, 0);
     while i < a.len() && j < b.len() {
-        if count + (a.len() - i).min(b.len() - j) < need {
+        let left = (a.len() - i).min(b.len() - j);
+        if count + left < need {
             return None;
         }
-        let (ours, theirs) = (a[i] & !HEAD, b[j] & !HEAD);
-        let same = ours == theirs;
-        count += usize::from(same);
-        in_head += usize::from(same && b[j] & HEAD != 0);
-        i += usize::from(ours <= theirs);
-        j += usize::from(ours >= theirs);
+        // (At most `left` steps: neither set runs out before their end.)
+        for _ in 0..(count + left - need).clamp(1, left) {
+            let (ours, theirs) = (a[i] & !HEAD, b[j] & !HEAD);
+            let same = ours == theirs;
+            count += usize::from(same);
+            in_head += usize::from(same && b[j] & HEAD != 0);
+            i += usize::from(ours <= theirs);
+            j += usize::from(ours >= theirs);
+        }
     }
     (count >= need).then_some((count, in_head))
 }

@@ -89,6 +89,7 @@ pub mod distributed;
 mod driver;
 pub mod error;
 pub mod escape;
+mod hashsort;
 pub mod hooks;
 pub mod index;
 pub mod input;
