@@ -116,25 +116,36 @@ impl<'a> LineCheck<'a> {
 /// before it that does not parse, else the bad line's own.
 pub(crate) fn error_at(input: InputPath, data: Data, bad: BadLine, config: &Config) -> Error {
     let path = display_path(&input);
-    let end = bad.end.min(data.len());
-    let mut line = data[bad.start.min(end)..end].to_vec();
-    if bad.start == 0 && line.starts_with(BOM) {
+    let mut end = bad.end.min(data.len());
+    let start = bad.start.min(end);
+    // A line cut short (no newline read) ends with its last whole character.
+    if data.get(end) != Some(&b'\n') {
+        if let Err(e) = std::str::from_utf8(&data[start..end]) {
+            if e.error_len().is_none() {
+                end = start + e.valid_up_to();
+            }
+        }
+    }
+    let mut line = data[start..end].to_vec();
+    if start == 0 && line.starts_with(BOM) {
         line.drain(..BOM.len());
     }
     if line.last() == Some(&b'\r') {
         line.pop();
     }
-    let before = match data {
+    // Invalid UTF-8 in the line or before it is told first (after any bad
+    // record before it), as when the whole input is read.
+    let read = match data {
         Data::Owned(mut bytes) => {
-            bytes.truncate(bad.start);
+            bytes.truncate(end);
             bytes
         }
-        other => other[..bad.start.min(other.len())].to_vec(),
+        other => other[..end].to_vec(),
     };
-    match checked_source(input, Data::Owned(before), Format::Jsonl, config, None) {
+    match checked_source(input, Data::Owned(read), Format::Jsonl, config, None) {
         Err(e) => return e,
         Ok(source) => {
-            if let Err(e) = records_in(&source, config, 0..source.data.len(), 0) {
+            if let Err(e) = records_in(&source, config, 0..start, 0) {
                 return e;
             }
         }
