@@ -111,7 +111,7 @@ struct OpenIndex {
     history: Option<History>,
     /// A second descriptor of the update's lock, for an index that does not
     /// exist yet (an existing index holds it while open).
-    _lock: Option<std::fs::File>,
+    _lock: Option<crate::targets::LockDescriptor>,
     /// The update's lock, held until the index is renamed into place at the
     /// end of the run (the opened index's descriptor goes before then), and
     /// its lock file removed then if the run created it and failed.

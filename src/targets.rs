@@ -49,6 +49,7 @@ mod distinct;
 mod durable;
 mod exhausted;
 pub mod faulted;
+mod forked;
 mod stdio;
 mod sweep;
 #[cfg(unix)]
@@ -63,6 +64,7 @@ pub use dirs::create_dirs;
 use dirs::made_dirs;
 pub use distinct::check_distinct;
 pub use exhausted::ExitWhenExhausted;
+pub use forked::LockDescriptor;
 pub use stdio::{
     check_stdin_apart, check_stdin_open, check_stdout_apart, check_stdout_open,
     note_closed_at_start, stdout_closed_at_start,

@@ -23,6 +23,7 @@ Three entry points:
 from __future__ import annotations
 
 import atexit
+import io
 import json
 import operator
 import os
@@ -77,6 +78,13 @@ def _is_path(data: Any) -> bool:
     return isinstance(data, (str, os.PathLike))
 
 
+def _path(p: Any) -> str:
+    """A path (``str``, ``bytes`` as ``os.fsencode`` gives one, or
+    ``os.PathLike``) as a ``str``, bytes that are not UTF-8 as surrogate
+    escapes (as ``os.fsdecode`` gives them; the file's own name)."""
+    return os.fsdecode(p)
+
+
 def _paths(records: Any, paths: Any, options: Dict[str, Any]) -> Optional[List[str]]:
     """The paths a run reads (``None``: it reads ``records``), from
     ``paths=`` (a path or an iterable of paths) or from ``records`` (a
@@ -86,34 +94,44 @@ def _paths(records: Any, paths: Any, options: Dict[str, Any]) -> Optional[List[s
     if paths is not None:
         if records is not None:
             raise TypeError("give records or paths=, not both")
-        if _is_path(paths):
-            return [os.fspath(paths)]
-        if isinstance(paths, (bytes, dict)) or not hasattr(paths, "__iter__"):
+        if _is_path(paths) or isinstance(paths, bytes):
+            return [_path(paths)]
+        if isinstance(paths, (dict, io.IOBase)) or not hasattr(paths, "__iter__"):
             raise TypeError(
-                f"paths= takes a path or an iterable of paths (str or os.PathLike), "
+                f"paths= takes a path or an iterable of paths (str, bytes or os.PathLike), "
                 f"not {type(paths).__name__}"
             )
         found = []
         for n, p in enumerate(paths):
-            if not _is_path(p):
+            if not (_is_path(p) or isinstance(p, bytes)):
                 raise TypeError(
-                    f"paths=: item {n} is {type(p).__name__}, not a path (str or os.PathLike)"
+                    f"paths=: item {n} is {type(p).__name__}, not a path (str, bytes or "
+                    "os.PathLike)" + (": give the file's name (f.name)" if isinstance(p, io.IOBase) else "")
                 )
-            found.append(os.fspath(p))
+            found.append(_path(p))
         if not found:
             raise ValueError("paths= is empty: give at least one path")
         return found
     if records is None:
         raise TypeError("give records, a pyarrow Table or batches, or paths=")
     if _is_path(records):
-        return [os.fspath(records)]
+        return [_path(records)]
+    if isinstance(records, (bytes, bytearray, memoryview, io.IOBase)):
+        # An open file iterated gave its lines as texts (a JSON Lines file's
+        # records deduplicated as strings of JSON), bytes gave numbers.
+        what = "an open file" if isinstance(records, io.IOBase) else type(records).__name__
+        raise TypeError(
+            f"records is {what}: give a file to read as the CLI reads it by its path "
+            "(paths=[...], or its name as a str or os.PathLike), or the records themselves "
+            "(dicts or strings; [line for line in f] for a file's lines as texts)"
+        )
     if isinstance(records, (list, tuple)) and any(isinstance(r, os.PathLike) for r in records):
         if not all(isinstance(r, os.PathLike) for r in records):
             raise TypeError(
                 "records mix paths (os.PathLike) with records or strings (which are texts); "
                 "pass the files as paths=[...]"
             )
-        return [os.fspath(p) for p in records]
+        return [_path(p) for p in records]
     if options.get("out_dir") is not None:
         raise TypeError(
             "out_dir= writes one cleaned file per input file: give the files as paths=[...] "
@@ -625,6 +643,19 @@ def _stop_streams() -> None:
     # it enters Python no more, which would abort the process once the
     # interpreter is finalizing.
     _native.stop_runs()
+
+
+# A forked child (``os.fork()``, ``multiprocessing``'s fork start method)
+# holds none of the index locks its parent's runs hold: the engine lets go of
+# its copies of them in the child, and the registry of locks noted as held
+# (by a run calling back, by a stream's readers) is emptied there, so that an
+# update in the child waits for its parent's run as for another process's.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_native.fork_before,
+        after_in_parent=_native.fork_parent,
+        after_in_child=_native.fork_child,
+    )
 
 
 class _StreamRun:

@@ -53,12 +53,14 @@ import bisect
 import math
 import operator
 import os
+import re
 import stat
 import struct
 import sys
 import tempfile
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from neardup._native import NeardupError
 from neardup._native import spark as _native
 
 
@@ -113,17 +115,25 @@ NOT_YET: Dict[str, bool] = {
 }
 
 
-class InputError(Exception):
-    """Bad input: the job stops before writing anything (exit status 2)."""
+class InputError(NeardupError):
+    """Bad input: the job stops before writing anything (exit status 2). A
+    `neardup.NeardupError` (a `ValueError`)."""
 
     def __init__(self, messages: Sequence[str]):
         super().__init__("\n".join(messages))
         self.messages = list(messages)
 
 
-#: A file of the input: (path, bytes of text, ends with a newline, starts
-#: with a UTF-8 byte-order mark, kind: `PLAIN`, `COMPRESSED` or `PARQUET`).
-File = Tuple[str, int, bool, bool, int]
+class JobError(NeardupError, RuntimeError):
+    """Spark gave up on a task (an executor failed as often as Spark
+    retries it): what failed there, without Java's traceback; nothing is
+    written (exit status 2). A `neardup.NeardupError` and a `RuntimeError`."""
+
+
+#: A file of the input: (path as given or found, bytes of text, ends with a
+#: newline, starts with a UTF-8 byte-order mark, kind: `PLAIN`, `COMPRESSED`
+#: or `PARQUET`, the path Hadoop reads it by: its glob characters escaped).
+File = Tuple[str, int, bool, bool, int, str]
 
 #: Kinds of input files: JSON Lines as they are, compressed JSON Lines (read
 #: whole on one executor), Parquet (read whole on one executor into the
@@ -166,6 +176,12 @@ def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
 
     def visit(fs, status, shown: str) -> None:
         if status.isDirectory():
+            not_utf8 = _names_not_utf8(fs, status)
+            if not_utf8:
+                # Refused by name (the walk goes no further here: Java
+                # would list such a name as one no file has).
+                errors.extend(_not_utf8(shown.rstrip("/") + "/" + os.fsdecode(n)) for n in not_utf8)
+                return
             children = sorted(
                 fs.listStatus(status.getPath()),
                 key=lambda s: s.getPath().getName().encode("utf-8", "surrogateescape"),
@@ -173,27 +189,140 @@ def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
             names = {c.getPath().getName(): c for c in children}
             for child in children:
                 name = child.getPath().getName()
-                if name.startswith(".") or _neardup_file(fs, child, names):
+                # A FIFO, device or socket in a directory is passed over,
+                # as `clean`'s walk passes over it.
+                if name.startswith(".") or _special_input(fs, child) or _neardup_file(fs, child, names):
                     continue
                 visit(fs, child, shown.rstrip("/") + "/" + name)
+            return
+        if ":" in status.getPath().getName() and fs.getUri().getScheme() == "file":
+            # Hadoop's local file system reads a file with its checksum file
+            # beside it, `.NAME.crc`, a relative path it cannot make of a
+            # name holding a colon (a URISyntaxException from the job).
+            errors.append(
+                f"{shown}: a file name holding ':', which Hadoop's local file system cannot "
+                "read (it makes a path of `.NAME.crc` beside it); rename it (neardup clean reads it)"
+            )
             return
         name = shown.lower()
         if name.endswith((".bz2", ".xz")):
             raise InputError(
                 [f"{shown}: bzip2 and xz are not read by the Spark job (nor by neardup clean); recompress it as .gz or .zst"]
             )
-        found.append((shown, status.getLen(), *ends(fs, status, shown)))
+        found.append((shown, status.getLen(), *ends(fs, status, shown), _glob_escaped(status.getPath())))
 
+    local_default = jvm.org.apache.hadoop.fs.FileSystem.get(conf).getUri().getScheme() == "file"
     for given in paths:
-        path = jvm.org.apache.hadoop.fs.Path(given)
+        unnamed = _not_utf8(given)
+        if unnamed is not None:
+            errors.append(unnamed)
+            continue
+        path = jvm.org.apache.hadoop.fs.Path(_hadoop_name(given, local_default))
         fs = path.getFileSystem(conf)
         if not fs.exists(path):
             errors.append(f"{given}: No such file or directory (os error 2)")
             continue
-        visit(fs, fs.getFileStatus(path), given)
+        status = fs.getFileStatus(path)
+        special = _special_input(fs, status)
+        if special is not None:
+            errors.append(
+                f"{given}: {special}, which the Spark job cannot read: its executors read each "
+                "input two or three times, by name; copy it to a file first (neardup clean "
+                "reads it once)"
+            )
+            continue
+        visit(fs, status, given)
     if errors:
         raise InputError(errors)
     return _files_on_executors(sc, found, options)
+
+
+def _not_utf8(given: str) -> Optional[str]:
+    """Why a path given cannot be read by Spark: a name that is not UTF-8
+    (as Python gives such a name: with lone surrogates), which no Java
+    string holds."""
+    try:
+        given.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        shown = os.fsencode(given).decode("utf-8", "backslashreplace")
+        return (
+            f"{shown}: the name is not UTF-8, which Spark (Java) cannot name a file by; "
+            "rename it (neardup clean reads it)"
+        )
+
+
+def _names_not_utf8(fs, status) -> List[bytes]:
+    """The names in a directory of the local file system that are not
+    UTF-8 (Java lists them with U+FFFD in place of their bytes, a file no
+    one can open by that name), but for hidden ones, which a walk passes
+    over."""
+    if fs.getUri().getScheme() != "file":
+        return []
+    try:
+        names = os.listdir(os.fsencode(status.getPath().toUri().getPath()))
+    except (OSError, ValueError):
+        return []
+    bad = []
+    for name in sorted(names):
+        try:
+            name.decode("utf-8")
+        except UnicodeDecodeError:
+            if not name.startswith(b"."):
+                bad.append(name)
+    return bad
+
+
+#: The start of a URI: a scheme and its colon (`hdfs:`, `file:`, `s3a:`).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _hadoop_name(given: str, local_default: bool) -> str:
+    """A path given as Hadoop's `Path` must be spelled to name it: a URI
+    (`hdfs://host/x`, `file:/x`) as it is, and a path of the default file
+    system whose first part holds a colon (`a b:c.jsonl`, which Hadoop read
+    as a URI of scheme `a b` and refused) after `./`. A name that could be a
+    URI (`x:y.jsonl`) is one, unless the default file system is the local
+    one and a file of that name is there."""
+    head = given.split("/", 1)[0]
+    if ":" not in head:
+        return given
+    if _SCHEME.match(head) and not (local_default and "://" not in given and os.path.lexists(given)):
+        return given
+    return "./" + given
+
+
+def _glob_escaped(path) -> str:
+    """A Hadoop `Path` as the string Spark's readers (`newAPIHadoopFile`,
+    `binaryFiles`) take to read that file and no other: they read their
+    argument as a comma-separated list of glob patterns, so `a[1].jsonl`
+    named `a1.jsonl` (or nothing) and `a,b.jsonl` the files `a` and
+    `b.jsonl`. Glob characters are escaped with a backslash, and a comma is
+    written `{\\,}` (a group of one escaped comma: the list is not cut
+    inside braces)."""
+    uri = path.toUri()
+    scheme, authority, name = uri.getScheme(), uri.getAuthority(), uri.getPath()
+    name = re.sub(r"([\\\[\]{}*?])", r"\\\1", name).replace(",", "{\\,}")
+    if scheme is None:
+        return name
+    return f"{scheme}://{authority}{name}" if authority else f"{scheme}:{name}"
+
+
+def _special_input(fs, status) -> Optional[str]:
+    """What a file of the local file system is when it is not a regular file
+    or a directory (`a FIFO`, `a device`, `a socket`); Hadoop tells them
+    apart from files by nothing (a FIFO was read as an empty file)."""
+    if fs.getUri().getScheme() != "file":
+        return None
+    try:
+        mode = os.stat(status.getPath().toUri().getPath()).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    return "a socket" if stat.S_ISSOCK(mode) else "a device"
 
 
 #: The first bytes of a neardup index file.
@@ -272,7 +401,7 @@ def _files_on_executors(sc, files: List[File], options: Dict[str, Any]):
         return (f, ends, None, footer)
 
     found = sc.union(
-        [sc.binaryFiles(files[f][0], 1).map(lambda kv, f=f: ends(f, kv[1])) for f in whole]
+        [sc.binaryFiles(files[f][5], 1).map(lambda kv, f=f: ends(f, kv[1])) for f in whole]
     ).collect()
     errors = [(f, message) for f, _, message, _ in sorted(found) if message is not None]
     if errors and options.get("on_error") != "skip":
@@ -281,7 +410,7 @@ def _files_on_executors(sc, files: List[File], options: Dict[str, Any]):
     footers = {}
     for f, ends, _, footer in found:
         if ends is not None:
-            files[f] = (files[f][0], *ends, files[f][4])
+            files[f] = (files[f][0], *ends, *files[f][4:])
         if footer is not None:
             footers[f] = footer
     passed_over = {f for f, _ in errors}
@@ -331,16 +460,16 @@ def _read_lines(sc, files: Sequence[File], partitions: Optional[int], options: D
     rdds = []
     per_file = []
     file_of: List[int] = []
-    for f, (path, *_, kind) in enumerate(files):
+    for f, (path, _, _, _, kind, read) in enumerate(files):
         if kind == PARQUET:
-            per_file.append(sc.binaryFiles(path, 1))
+            per_file.append(sc.binaryFiles(read, 1))
             rdd = per_file[-1].flatMap(lambda kv, path=path: _parquet_lines(path, kv[1], options))
         elif kind == COMPRESSED:
-            rdd = sc.binaryFiles(path, 1).flatMap(lambda kv, path=path: _decompressed_lines(path, kv[1]))
+            rdd = sc.binaryFiles(read, 1).flatMap(lambda kv, path=path: _decompressed_lines(path, kv[1]))
             per_file.append(rdd)
         else:
             rdd = sc.newAPIHadoopFile(
-                path,
+                read,
                 "org.apache.hadoop.mapreduce.lib.input.TextInputFormat",
                 "org.apache.hadoop.io.LongWritable",
                 "org.apache.hadoop.io.Text",
@@ -381,6 +510,12 @@ def clean(
     and `ValueError` on bad options."""
     inputs, output, report, html = _paths_given(inputs, output, report, html)
     partitions = _count("partitions", partitions, 1, none_ok=True)
+    if partitions is not None and partitions > _MOST_PARTITIONS:
+        # (2**70 cut the input into one partition a byte.)
+        raise ValueError(
+            f"--partitions {partitions}: Spark makes at most {_MOST_PARTITIONS:,} partitions "
+            "(it counts them in a 32-bit integer)"
+        )
     top = _count("top", top, 0)
     options = dict(options or {})
     unknown = sorted(set(options) - set(OPTIONS))
@@ -393,6 +528,17 @@ def clean(
     _check_parents([("-o", output), ("--report", report), ("--html", html)])
     if options.get("format") == "text":
         raise ValueError("--format text is not taken by the Spark job (it reads JSON Lines and Parquet)")
+    try:
+        return _job_run(spark, job, inputs, output, options, partitions, quiet, report, output_format, top, html)
+    except Exception as e:
+        failure = _failed_task(e)
+        if failure is None:
+            raise
+        raise JobError(failure) from None
+
+
+def _job_run(spark, job, inputs, output, options, partitions, quiet, report, output_format, top, html):
+    """`clean()` once its arguments are checked: the job."""
     sc = spark.sparkContext
     files, footers, skipped_files, ranks = _hadoop_files(sc, inputs, options)
     if skipped_files and not files:
@@ -445,6 +591,51 @@ def clean(
         )
     finally:
         feats.unpersist()
+
+
+#: The most partitions Spark makes (an RDD's partitions are numbered by a
+#: Java `int`).
+_MOST_PARTITIONS = 2**31 - 1
+
+
+def _failed_task(error: BaseException) -> Optional[str]:
+    """What failed, when `error` is Spark giving up on a task of the job (it
+    failed as often as Spark tries it): the executor's error (a Python
+    exception's last line, or the Java exception's) and where, in one line,
+    for `JobError`. PySpark raises a worker's Python exception as its
+    `PythonException`, and a Java failure as `Py4JJavaError` of a
+    `SparkException`."""
+    kind = type(error)
+    text = str(error)
+    if kind.__name__ == "PythonException" and kind.__module__.startswith("pyspark"):
+        worker = text.split("\nJVM stacktrace:")[0]
+        lines = [line.strip() for line in worker.splitlines() if line.strip()]
+        cause = lines[-1] if lines else "an exception in a Python worker"
+    elif kind.__name__ == "Py4JJavaError":
+        try:
+            if "SparkException" not in str(error.java_exception.toString()):
+                return None
+        except Exception:  # the JVM is gone: the error as Py4J says it
+            pass
+        python = re.search(r"PythonException:.*?\n(.*?)\n\s*(?:\n|\tat )", text, re.S)
+        lost = re.search(r"most recent failure: Lost task [^:]*?\): ([^\n]+)", text)
+        if python:
+            lines = [line.strip() for line in python.group(1).splitlines() if line.strip()]
+            cause = lines[-1] if lines else "an exception in a Python worker"
+        elif lost:
+            cause = lost.group(1).strip()
+        else:
+            cause = text.strip().splitlines()[0] if text.strip() else kind.__name__
+    else:
+        return None
+    where = re.search(r"(Task \S+ in stage \S+ failed \d+ times?)", text)
+    hint = ""
+    if "No module named 'neardup'" in cause or "No module named 'pyarrow'" in cause:
+        hint = " (the package must be installed on every worker: pip install ./python pyspark)"
+    return (
+        f"the Spark job failed on an executor: {cause[:1000]}{hint}"
+        + (f" ({where.group(1)}; nothing was written)" if where else " (nothing was written)")
+    )
 
 
 def _paths_given(inputs, output, report, html):
@@ -898,7 +1089,7 @@ def _report(
     starts = [offset[-1]] * (len(files) + 1)
     for f in reversed(range(len(files))):
         starts[f] = first_line.get(f, starts[f + 1])
-    file_rows = [(name, size, starts[f], kind == PARQUET) for f, (name, size, *_, kind) in enumerate(files)]
+    file_rows = [(name, size, starts[f], kind == PARQUET) for f, (name, size, _, _, kind, _) in enumerate(files)]
     blank = frozenset(blank_lines)
     line_lens = [None if i in blank else n for i, n in enumerate(lens)]
     level = None

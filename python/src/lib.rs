@@ -21,7 +21,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+mod held;
 mod spark;
+
+use held::{not_locked_by_caller, Holder, LockKey};
 
 /// The first Python exception raised by a callback while the engine ran: it
 /// is raised again once the run is over, instead of the I/O error the engine
@@ -49,160 +52,28 @@ static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
 /// else until the interpreter exits. [`leave`] once out of Python again.
 fn may_enter(main: bool) -> bool {
     IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+    MINE.set(MINE.get() + 1);
     if main || !EXITING.load(Ordering::SeqCst) {
         return true;
     }
-    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    leave();
     false
 }
 
 fn leave() {
     IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    MINE.set(MINE.get().saturating_sub(1));
 }
 
-/// An index's lock as the lock code takes it: its lock file
-/// ([`neardup::store::lock_path`]: the index's links followed, `NAME.lock`
-/// beside it), known by its directory's device and inode and its name (every
-/// spelling of the same lock: `./x`, `d/../x`, relative or absolute, a link
-/// to the index or to its directory), or, where that directory is not there
-/// yet, by its absolute path with `.` and `..` taken out. A hard link to an
-/// index has a lock file of its own, so it is another lock: writing it never
-/// waits for this one.
-#[derive(Clone, Debug)]
-struct LockKey {
-    dir: Option<(u64, u64)>,
-    name: std::ffi::OsString,
-    lexical: PathBuf,
-    /// The index as given, made absolute: a key made before the run made
-    /// the index's directory is made again when compared.
-    index: PathBuf,
+thread_local! {
+    /// This thread's part of [`IN_PYTHON`].
+    static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-impl LockKey {
-    fn of(index: &std::path::Path) -> LockKey {
-        use std::os::unix::fs::MetadataExt;
-        let lock = neardup::store::lock_path(index);
-        let dir = match lock.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => std::path::Path::new("."),
-        };
-        let name = lock.file_name().unwrap_or_default().to_owned();
-        let mut lexical = PathBuf::new();
-        for part in std::path::absolute(dir)
-            .unwrap_or_else(|_| dir.to_owned())
-            .components()
-        {
-            match part {
-                std::path::Component::CurDir => {}
-                std::path::Component::ParentDir => {
-                    lexical.pop();
-                }
-                other => lexical.push(other),
-            }
-        }
-        lexical.push(&name);
-        LockKey {
-            dir: std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino())),
-            name,
-            lexical,
-            index: std::path::absolute(index).unwrap_or_else(|_| index.to_owned()),
-        }
-    }
-
-    /// The key as it is now: one made while the index's directory was not
-    /// there is made again (the run that holds it has made it since, and a
-    /// link to it, `alias/new/x.ndx` for `new/x.ndx`, differs by name only).
-    fn now(&self) -> std::borrow::Cow<'_, LockKey> {
-        match self.dir {
-            Some(_) => std::borrow::Cow::Borrowed(self),
-            None => std::borrow::Cow::Owned(LockKey::of(&self.index)),
-        }
-    }
-
-    fn same(&self, other: &LockKey) -> bool {
-        let (a, b) = (self.now(), other.now());
-        match (a.dir, b.dir) {
-            (Some(x), Some(y)) => x == y && a.name == b.name,
-            _ => a.lexical == b.lexical,
-        }
-    }
-}
-
-/// What holds an index's lock that a thread must not wait for.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Holder {
-    /// A run of this thread's that holds the lock is calling back into
-    /// Python on it (its progress callback, its records).
-    Callback,
-    /// A stream updating the index (`clean_stream(..., update=True)`) is
-    /// read by this thread, and its run waits for the thread to read on.
-    Stream,
-}
-
-/// The one registry of locks the threads of this process hold in a way
-/// they cannot wait for: (lock, thread, holder, token).
-static HELD: Mutex<Vec<(LockKey, std::thread::ThreadId, Holder, u64)>> = Mutex::new(Vec::new());
-static NEXT_HOLD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// Notes that this thread holds `key` as `holder`, until [`release`]d.
-fn hold(key: LockKey, holder: Holder) -> u64 {
-    let token = NEXT_HOLD.fetch_add(1, Ordering::Relaxed);
-    HELD.lock().unwrap_or_else(PoisonError::into_inner).push((
-        key,
-        std::thread::current().id(),
-        holder,
-        token,
-    ));
-    token
-}
-
-fn release_hold(token: u64) {
-    HELD.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .retain(|held| held.3 != token);
-}
-
-/// Notes that the thread calling this reads a stream that updates the index
-/// at `path` (see [`not_locked_by_caller`]); a token for [`release`].
-#[pyfunction]
-#[allow(clippy::needless_pass_by_value)]
-fn hold_stream(path: PathBuf) -> u64 {
-    hold(LockKey::of(&path), Holder::Stream)
-}
-
-/// Forgets what [`hold_stream`] noted (the stream ended or was closed).
-#[pyfunction]
-fn release(token: u64) {
-    release_hold(token);
-}
-
-/// Refuses to lock the index at `path` on a thread that holds its lock in a
-/// way it cannot wait for: from a callback of a run that holds it, or from
-/// the loop that reads a stream updating it; the lock would be waited for by
-/// the run that holds it, which waits for this thread. Every spelling of the
-/// same lock is refused alike ([`LockKey`]).
-fn not_locked_by_caller(path: &std::path::Path) -> PyResult<()> {
-    let key = LockKey::of(path);
-    let me = std::thread::current().id();
-    let holder = HELD
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .find(|(held, thread, _, _)| *thread == me && held.same(&key))
-        .map(|held| held.2);
-    let shown = neardup::escape::shown_path(path);
-    match holder {
-        None => Ok(()),
-        Some(Holder::Callback) => Err(NeardupError::new_err(format!(
-            "{shown}: the run whose callback this is holds this index's lock (it writes it); \
-             writing it from that callback would wait for that run, which waits for the callback"
-        ))),
-        Some(Holder::Stream) => Err(NeardupError::new_err(format!(
-            "{shown}: a stream this thread reads (clean_stream(..., update=True)) holds this \
-             index's lock until it is exhausted or closed; writing it now would wait for that \
-             stream, which waits for this thread"
-        ))),
-    }
+/// In a forked child: only the forking thread is there, and only its calls
+/// into Python are under way.
+fn forked_in_python() {
+    IN_PYTHON.store(MINE.get(), Ordering::SeqCst);
 }
 
 /// Calls into Python from an engine thread, unless the interpreter is
@@ -215,10 +86,10 @@ fn attach<T>(
     if !may_enter(main) {
         return Err(None);
     }
-    let held = locks.map(|key| hold(key.clone(), Holder::Callback));
+    let held = locks.map(|key| held::hold(key.clone(), Holder::Callback));
     let done = Python::attach(f);
     if let Some(token) = held {
-        release_hold(token);
+        held::release_hold(token);
     }
     leave();
     done.map_err(Some)
@@ -1063,8 +934,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(index_stats, m)?)?;
     m.add_function(wrap_pyfunction!(index_merge, m)?)?;
     m.add_function(wrap_pyfunction!(stop_runs, m)?)?;
-    m.add_function(wrap_pyfunction!(hold_stream, m)?)?;
-    m.add_function(wrap_pyfunction!(release, m)?)?;
+    m.add_function(wrap_pyfunction!(held::hold_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(held::release, m)?)?;
+    m.add_function(wrap_pyfunction!(held::fork_before, m)?)?;
+    m.add_function(wrap_pyfunction!(held::fork_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(held::fork_child, m)?)?;
     m.add_function(wrap_pyfunction!(arrow_times, m)?)?;
     m.add("NeardupError", m.py().get_type::<NeardupError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -624,6 +624,8 @@ def test_paths_may_be_pathlib_and_one_input_a_string(cli, spark, tmp_path, small
         ({"partitions": True}, TypeError),
         ({"partitions": "3"}, TypeError),
         ({"partitions": 2.5}, TypeError),
+        ({"partitions": 2**70}, ValueError),
+        ({"partitions": 2**31}, ValueError),
         ({"top": -1}, ValueError),
         ({"inputs": []}, ValueError),
         ({"inputs": [b"a.jsonl"]}, TypeError),
@@ -672,3 +674,114 @@ def test_an_output_under_a_file_is_refused_before_the_job_as_the_cli_refuses_it(
         assert f"neardup: {e.value}" == refused.stderr.decode().strip()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     assert notes.read_text() == "mine"
+
+
+# Session 35: inputs the command line reads and the job did not; a task that
+# fails for good.
+
+
+def odd_names(base):
+    """A directory of files whose names Hadoop read as globs, lists or URIs,
+    beside the decoys those readings named (`a1.jsonl` for `a[1].jsonl`, `x`
+    and `y.jsonl` for `x,y.jsonl`); each input holds a copy of the first."""
+    base.mkdir()
+    body = "A paragraph long enough to be judged on its own words, as any other one."
+    names = ["a[1].jsonl", "x,y.jsonl", "st*r?.jsonl", "{b}.jsonl", "back\\slash.jsonl", "pct%41.jsonl"]
+    for n, name in enumerate(names):
+        (base / name).write_text(
+            json.dumps({"id": name, "text": body}) + "\n"
+            + json.dumps({"id": f"{name}-own", "text": f"words of {n} only: " + " ".join(f"w{n}x{k}" for k in range(20))}) + "\n"
+        )
+    for decoy in ["a1.jsonl", "x", "y.jsonl", "stXrY.jsonl", "b.jsonl", "pctA.jsonl"]:
+        (base / "decoys").mkdir(exist_ok=True)
+        (base / "decoys" / decoy).write_text(json.dumps({"id": f"decoy {decoy}", "text": body + " decoy"}) + "\n")
+        (base / decoy).write_text(json.dumps({"id": f"decoy {decoy}", "text": body + " decoy"}) + "\n")
+    return names
+
+
+def test_odd_names_are_read_as_the_cli_reads_them(cli, spark, tmp_path):
+    """A file named `a[1].jsonl` was read by Hadoop as the glob `a[1].jsonl`
+    (the file `a1.jsonl`), `x,y.jsonl` as the two files `x` and `y.jsonl`;
+    given by name or found in a walk, each is now read as itself: output
+    and JSON report as the CLI's."""
+    names = odd_names(tmp_path / "odd")
+    for inputs in ([tmp_path / "odd" / n for n in names], [tmp_path / "odd"]):
+        figures = same_as_cli(cli, spark, tmp_path, inputs, 2, report="json")
+        read = {i["path"] for i in json.loads(figures["report"])["inputs"]}
+        assert {f"{tmp_path}/odd/{n}" for n in names} <= read
+        assert figures["documents"] == 2 * len(names) + (12 if len(inputs) == 1 else 0)
+
+
+def test_odd_names_on_the_command_line_are_read_as_the_cli_reads_them(cli, tmp_path):
+    """Relative names, as a shell gives them; `a b:c.jsonl` was a URI of
+    scheme `a b` to Hadoop (`URISyntaxException` from deep in the job), and
+    a colon in a file's name is one Hadoop's local file system cannot read
+    (its checksum file `.a b:c.jsonl.crc` is no path to it): refused by
+    name before the job, exit 2, nothing written."""
+    names = odd_names(tmp_path / "odd")
+    odd = tmp_path / "odd"
+    done = subprocess.run([str(cli.path), "clean", *names, "-o", "cli.jsonl", "--report", "cli.json", "--json"],
+                          cwd=odd, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    ran = spark_clean(odd, *names, "-o", "spark.jsonl", "--report", "spark.json", "--json", "--master", "local[2]")
+    assert ran.returncode == 0, ran.stderr
+    assert (odd / "spark.jsonl").read_bytes() == (odd / "cli.jsonl").read_bytes()
+    assert (odd / "spark.json").read_bytes() == (odd / "cli.json").read_bytes()
+    (odd / "a b:c.jsonl").write_text((odd / names[0]).read_text())
+    ran = spark_clean(odd, names[0], "a b:c.jsonl", "-o", "colon.jsonl", "--master", "local[1]")
+    assert ran.returncode == 2
+    assert ran.stderr.strip().splitlines()[-1] == (
+        "neardup: a b:c.jsonl: a file name holding ':', which Hadoop's local file system cannot "
+        "read (it makes a path of `.NAME.crc` beside it); rename it (neardup clean reads it)"
+    )
+    assert not (odd / "colon.jsonl").exists()
+
+
+def test_a_fifo_is_refused_by_name_and_passed_over_in_a_walk_as_the_cli_does(cli, spark, tmp_path, small):
+    """A FIFO given as an input was read by Hadoop as an empty file: 0
+    documents, exit 0, its records lost. The job reads each input two or
+    three times, so it refuses one by name before the job (nothing is
+    written, and the FIFO is never opened); in a walked directory one is
+    passed over, as `clean`'s walk passes over it."""
+    tree = tmp_path / "tree"
+    shutil.copytree(small, tree)
+    fifo = tree / "b" / "feed.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(neardup_spark.InputError, match=r"feed\.jsonl: a FIFO \(named pipe\), which the Spark job cannot read") as e:
+        neardup_spark.clean(spark, [str(tree / "a.jsonl"), str(fifo)], str(tmp_path / "o.jsonl"), quiet=True)
+    assert isinstance(e.value, neardup_spark.NeardupError)
+    assert not (tmp_path / "o.jsonl").exists()
+    same_as_cli(cli, spark, tmp_path, [tree], 2, report="json")
+
+
+def test_a_name_that_is_not_utf8_is_refused_by_name_before_the_job(spark, tmp_path):
+    """Python names a file whose name is not UTF-8 with lone surrogates,
+    which no Java string holds: `Py4JError` from deep in the job. Refused
+    by name (its bytes as the CLI shows them) before the job."""
+    bad = os.fsdecode(os.fsencode(str(tmp_path)) + b"/caf\xe9.jsonl")
+    Path(bad).write_text('{"id": 1, "text": "words"}\n')
+    with pytest.raises(neardup_spark.InputError, match=r"caf\\xe9\.jsonl: the name is not UTF-8"):
+        neardup_spark.clean(spark, [bad], str(tmp_path / "o.jsonl"), quiet=True)
+    assert sorted(os.listdir(os.fsencode(str(tmp_path)))) == [b"caf\xe9.jsonl"]
+
+
+def test_a_task_that_fails_for_good_is_one_line_naming_what_failed(tmp_path, small):
+    """Workers whose Python lacks the package (`pip install` on the driver
+    only): each task failed, and the job ended in a Java traceback of some
+    hundred lines. Now: exit 2, one line naming the executor's error and the
+    remedy, no traceback, nothing written."""
+    bare = shutil.which("python3", path="/usr/bin")
+    if bare is None or subprocess.run([bare, "-c", "import neardup"], capture_output=True).returncode == 0:
+        pytest.skip("no Python without the package to run workers with")
+    done = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", str(small / "a.jsonl"), "-o", "o.jsonl", "--master", "local[1]"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYSPARK_PYTHON": bare},
+    )
+    assert done.returncode == 2, done.stderr
+    said = done.stderr.strip().splitlines()[-1]
+    assert said.startswith("neardup: the Spark job failed on an executor: ModuleNotFoundError: No module named 'neardup'"), done.stderr
+    assert "pip install ./python" in said and "nothing was written" in said
+    # (Spark's executor logs the worker's traceback; the job's own error is
+    # the one line above, not a Python traceback of the driver.)
+    assert "neardup/spark.py" not in done.stderr and "Py4J" not in done.stderr
+    assert list(tmp_path.iterdir()) == []

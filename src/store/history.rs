@@ -7,7 +7,6 @@ use crate::error::Result;
 use crate::prior::{
     BlockRecord, DocRecord, ExactRecord, Looker, Prior, PriorPostings, MEMBERS_KEPT,
 };
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,7 +25,11 @@ impl History {
     ///
     /// # Errors
     /// See [`Segment::open`].
-    pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<History> {
+    pub fn open(
+        path: &Path,
+        params: Option<&IndexParams>,
+        lock: Option<crate::targets::LockDescriptor>,
+    ) -> Result<History> {
         Ok(History {
             segments: vec![Segment::open(path, params, lock)?],
             keys_seen: None,

@@ -88,7 +88,7 @@ pub struct Segment {
     /// The first corruption or read error a look-up found; the run ends with it.
     pub(super) corrupt: OnceLock<String>,
     /// An update's exclusive lock, kept while the index is open.
-    pub(super) _lock: Option<File>,
+    pub(super) _lock: Option<crate::targets::LockDescriptor>,
     /// A run's scratch segment, its bytes counted (see `spent.rs`).
     pub(super) scratch: bool,
     /// A merge's input, given back as the merge reads it (see `spent.rs`).
@@ -172,10 +172,15 @@ pub fn check_locks(indexes: &[&Path], writes: &[crate::targets::Use]) -> Result<
 /// [`Lock::keep`] was called (the run succeeded): a failed run leaves no
 /// lock file behind. The removal happens while the lock is held, and a run
 /// that takes a lock checks that its file is still the one by that name,
-/// so that a run waiting on a removed file takes the lock again.
+/// so that a run waiting on a removed file takes the lock again. Its
+/// descriptors are let go of in a child this process forks
+/// ([`crate::targets::LockDescriptor`]): a child holds none of its parent's
+/// locks, and removes none of their files.
 pub struct Lock {
-    file: File,
+    file: crate::targets::LockDescriptor,
     created: Option<PathBuf>,
+    /// The process that took it.
+    pid: u32,
 }
 
 impl Lock {
@@ -183,7 +188,7 @@ impl Lock {
     ///
     /// # Errors
     /// When the descriptor cannot be duplicated.
-    pub fn share(&self) -> std::io::Result<File> {
+    pub fn share(&self) -> std::io::Result<crate::targets::LockDescriptor> {
         self.file.try_clone()
     }
 
@@ -197,6 +202,11 @@ impl Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
+        if std::process::id() != self.pid {
+            // A forked child's copy (a Python callback forked, and the child
+            // went on with the run): the file is the parent's lock's.
+            return;
+        }
         if let Some(path) = self.created.take() {
             // Still held: no other run has taken it, and one waiting on it
             // finds the name gone and takes a new one.
@@ -277,8 +287,12 @@ pub fn lock(path: &Path) -> Result<Lock> {
             },
             Err(e) => return Err(Error::io(&lock, e)),
         };
-        let mut taken = Lock { file, created };
-        match taken.file.try_lock() {
+        let mut taken = Lock {
+            file: crate::targets::LockDescriptor::new(file),
+            created,
+            pid: std::process::id(),
+        };
+        match taken.file.file().try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 if !said {
@@ -288,7 +302,7 @@ pub fn lock(path: &Path) -> Result<Lock> {
                     ));
                     said = true;
                 }
-                if let Err(e) = wait_for_lock(&taken.file) {
+                if let Err(e) = wait_for_lock(taken.file.file()) {
                     taken.keep();
                     return Err(Error::io(&lock, e));
                 }
@@ -299,7 +313,7 @@ pub fn lock(path: &Path) -> Result<Lock> {
                 return Err(Error::io(&lock, e));
             }
         }
-        if !still_named(&taken.file, &lock) {
+        if !still_named(taken.file.file(), &lock) {
             // Not ours to remove (the name is gone or another file's now).
             taken.keep();
             continue;
@@ -425,7 +439,11 @@ impl Segment {
     /// # Errors
     /// A missing, truncated or corrupt file, another format version, or
     /// parameters other than `params` (when given).
-    pub fn open(path: &Path, params: Option<&IndexParams>, lock: Option<File>) -> Result<Segment> {
+    pub fn open(
+        path: &Path,
+        params: Option<&IndexParams>,
+        lock: Option<crate::targets::LockDescriptor>,
+    ) -> Result<Segment> {
         // Without O_NONBLOCK, opening a FIFO waits for a writer that may
         // never come; an index is mapped, so only a regular file will do.
         let mut options = std::fs::OpenOptions::new();
@@ -457,7 +475,7 @@ impl Segment {
         path: &Path,
         file: File,
         params: Option<&IndexParams>,
-        lock: Option<File>,
+        lock: Option<crate::targets::LockDescriptor>,
     ) -> Result<Segment> {
         let header = header(path, &file)?;
         let (bytes, file_len): (&[u8], u64) = (&header, u64_at(&header, 16));

@@ -231,7 +231,7 @@ pub(super) fn forget_run(run: u64) {
 /// each. One descriptor, however many directories a tree of outputs has.
 /// (Locks are advisory and nothing is written for them; a directory that
 /// cannot be opened or locked is renamed into unlocked, as before.)
-pub(super) fn lock_dirs(dirs: impl IntoIterator<Item = PathBuf>) -> Option<File> {
+pub(super) fn lock_dirs(dirs: impl IntoIterator<Item = PathBuf>) -> Option<super::LockDescriptor> {
     // Each directory once (an `--out-dir` of 100,000 files has few), then
     // resolved: one `realpath` a directory, not a file.
     let dirs: std::collections::BTreeSet<PathBuf> = dirs.into_iter().collect();
@@ -248,13 +248,14 @@ pub(super) fn lock_dirs(dirs: impl IntoIterator<Item = PathBuf>) -> Option<File>
                 .collect(),
         });
     }
-    let file = File::open(common?).ok()?;
+    // Noted before it is locked: a child forked meanwhile lets go of it.
+    let file = super::LockDescriptor::new(File::open(common?).ok()?);
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
         // SAFETY: `flock` on a descriptor this function owns.
         #[allow(unsafe_code)]
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0;
+        let locked = unsafe { libc::flock(file.file().as_raw_fd(), libc::LOCK_EX) } == 0;
         locked.then_some(file)
     }
     #[cfg(not(unix))]
