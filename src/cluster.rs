@@ -286,18 +286,35 @@ pub fn positioned_set(mut set: Vec<u64>) -> Vec<u64> {
 /// Shingles common to two positioned sets ([`positioned_set`]), and how many
 /// of them are in `b`'s head.
 fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
-    // Without branches on the comparison (it goes either way at random):
-    // the walk steps past the smaller hash, or past both when they match.
-    let (mut i, mut j, mut count, mut in_head) = (0, 0, 0, 0);
-    while i < a.len() && j < b.len() {
-        let (ours, theirs) = (a[i] & !HEAD, b[j] & !HEAD);
-        let same = ours == theirs;
-        count += usize::from(same);
-        in_head += usize::from(same && b[j] & HEAD != 0);
-        i += usize::from(ours <= theirs);
-        j += usize::from(ours >= theirs);
+    let mut walk = Walk::default();
+    while walk.i < a.len() && walk.j < b.len() {
+        walk.step(a, b);
     }
-    (count, in_head)
+    (walk.count, walk.in_head)
+}
+
+/// Where a walk of two positioned sets is, and what it has found.
+#[derive(Default)]
+struct Walk {
+    i: usize,
+    j: usize,
+    count: usize,
+    in_head: usize,
+}
+
+impl Walk {
+    /// One step, past the smaller hash or past both when they match (no
+    /// branch on the comparison: it goes either way at random). Neither set
+    /// may be at its end.
+    #[inline]
+    fn step(&mut self, a: &[u64], b: &[u64]) {
+        let (ours, theirs) = (a[self.i] & !HEAD, b[self.j] & !HEAD);
+        let same = ours == theirs;
+        self.count += usize::from(same);
+        self.in_head += usize::from(same && b[self.j] & HEAD != 0);
+        self.i += usize::from(ours <= theirs);
+        self.j += usize::from(ours >= theirs);
+    }
 }
 
 /// [`common`] of `a` and `b` when they have `need` shingles in common or
@@ -314,23 +331,18 @@ fn common_at_least(a: &[u64], b: &[u64], need: usize) -> Option<(usize, usize)> 
     // one at most (a match leaves it as it was): from a test passed with
     // `slack` to spare, the next `slack` steps pass it too, and are taken
     // without it (it was a fifth of the verification's instructions).
-    let (mut i, mut j, mut count, mut in_head) = (0, 0, 0, 0);
-    while i < a.len() && j < b.len() {
-        let left = (a.len() - i).min(b.len() - j);
-        if count + left < need {
+    let mut walk = Walk::default();
+    while walk.i < a.len() && walk.j < b.len() {
+        let left = (a.len() - walk.i).min(b.len() - walk.j);
+        if walk.count + left < need {
             return None;
         }
         // (At most `left` steps: neither set runs out before their end.)
-        for _ in 0..(count + left - need).clamp(1, left) {
-            let (ours, theirs) = (a[i] & !HEAD, b[j] & !HEAD);
-            let same = ours == theirs;
-            count += usize::from(same);
-            in_head += usize::from(same && b[j] & HEAD != 0);
-            i += usize::from(ours <= theirs);
-            j += usize::from(ours >= theirs);
+        for _ in 0..(walk.count + left - need).clamp(1, left) {
+            walk.step(a, b);
         }
     }
-    (count >= need).then_some((count, in_head))
+    (walk.count >= need).then_some((walk.count, walk.in_head))
 }
 
 /// The fewest of `n` shingles whose share, `k as f64 / n as f64`, is at
