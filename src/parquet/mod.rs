@@ -801,16 +801,17 @@ impl ChunkSink for Sink<'_> {
             return Ok(self);
         }
         let parquet = crate::input::format_of(input, self.config) == Format::Parquet;
+        let empty = parquet && is_empty_file(&input.path);
         // An empty file (no Parquet file, no documents) adds nothing to one
         // output for every input, whose rows kept so far wait for the next.
-        if parquet && self.one_file && self.output.is_some() && is_empty_file(&input.path) {
+        if empty && self.one_file && self.output.is_some() {
             return Ok(self);
         }
         if !self.one_file {
             self.close()?;
         }
         // Else it passes through, as other inputs do: an empty output.
-        if !parquet || is_empty_file(&input.path) {
+        if !parquet || empty {
             self.current = None;
             return self.inner.to(source, input);
         }
