@@ -123,10 +123,12 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
         u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
     };
     let (mut len, mut i, mut lines) = (0, 0, Lines::default());
+    let mut memo = None;
     while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
         if has_text(&body[i..i + at]) {
             lines.text();
         }
+        lines.expansion += crate::normalize::expansion_with(&body[i..i + at], &mut memo);
         len += at;
         i += at;
         match *body.get(i + 1)? {
@@ -143,13 +145,23 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
                     if body.get(i..i + 2)? != b"\\u" {
                         return None;
                     }
-                    if !(0xDC00..0xE000).contains(&hex(i + 2)?) {
+                    let low = hex(i + 2)?;
+                    if !(0xDC00..0xE000).contains(&low) {
                         return None;
                     }
+                    let pair = 0x1_0000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                    lines.expansion += char::from_u32(pair).map_or(0, |c| {
+                        memo.get_or_insert_with(crate::normalize::Memo::default)
+                            .get(c)
+                    });
                     i += 6;
                     len += 4;
                 } else {
-                    len += char::from_u32(code)?.len_utf8();
+                    let c = char::from_u32(code)?;
+                    lines.expansion += memo
+                        .get_or_insert_with(crate::normalize::Memo::default)
+                        .get(c);
+                    len += c.len_utf8();
                 }
             }
             b'n' => {
@@ -177,6 +189,7 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
     if has_text(&body[i..]) {
         lines.text();
     }
+    lines.expansion += crate::normalize::expansion_with(&body[i..], &mut memo);
     // The last line counts though no break ends it.
     lines.end_line();
     Some((len + body.len() - i, lines))
@@ -209,6 +222,9 @@ pub struct Lines {
     pub lines: usize,
     /// Runs of lines with text between blank lines.
     pub paragraphs: usize,
+    /// Bytes normalization may add to the text
+    /// ([`crate::normalize::expansion`]).
+    pub expansion: usize,
     /// The current line has text.
     text: bool,
     paragraph: Paragraph,
@@ -251,6 +267,7 @@ impl Lines {
         }
         // The last line counts though no break ends it.
         lines.end_line();
+        lines.expansion = crate::normalize::expansion(text);
         lines
     }
 

@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 mod citation;
+mod expansion;
 mod notes;
 
 /// The text a rewrite of `text` made: `out`, when it rewrote anything (all
@@ -35,6 +36,7 @@ fn rewritten(text: &str, out: Option<String>, copied: usize) -> Cow<'_, str> {
     }
 }
 pub use citation::{expand_page_ranges, given_initials};
+pub use expansion::{char_expansion, expansion, expansion_with, Expansion, Memo};
 pub use notes::trailing_notes;
 
 /// Normalizes `text` for hashing (see the module documentation).

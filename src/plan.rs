@@ -905,7 +905,8 @@ const WHOLE_RUN_PER_LINE: u64 = 512;
 /// The memory `inputs` need in a run of one chunk, when they fit under
 /// `limit` (`None`: they do not), counted at
 /// [`WHOLE_RUN_PER_INPUT_BYTE`] a byte of text (a compressed file's as it
-/// decodes) and [`WHOLE_RUN_PER_LINE`] a line: the run then reads them whole
+/// decodes; with what normalization may add) and [`WHOLE_RUN_PER_LINE`] a
+/// line: the run then reads them whole
 /// (as a run without a limit does, and as fast) instead of in chunks sized
 /// for inputs of any size, whose documents cost several kilobytes each (a
 /// chunk's band records): a generous `--memory-limit` made small inputs
@@ -922,9 +923,13 @@ fn whole_need(inputs: &[InputPath], limit: usize) -> Option<u64> {
             return None;
         }
         let most = (limit - need) / crate::memory::WHOLE_RUN_PER_INPUT_BYTE;
-        let (bytes, lines) = text_and_lines(&input.path, most)?;
+        let (bytes, lines, expansion) = text_and_lines(&input.path, most)?;
         need = need
-            .saturating_add(bytes.saturating_mul(crate::memory::WHOLE_RUN_PER_INPUT_BYTE))
+            .saturating_add(
+                bytes
+                    .saturating_add(expansion)
+                    .saturating_mul(crate::memory::WHOLE_RUN_PER_INPUT_BYTE),
+            )
             .saturating_add(lines.saturating_mul(WHOLE_RUN_PER_LINE));
         if need > limit {
             return None;
@@ -936,13 +941,16 @@ fn whole_need(inputs: &[InputPath], limit: usize) -> Option<u64> {
 /// The bytes of text the file at `path` holds (decoded, when compressed)
 /// and its lines (a last one without a newline counted; lines ended by a
 /// lone `\r`, and in JSON Lines those of a string's escaped breaks, count
-/// too: [`crate::jsonl::Breaks`]), read up to a little past `most` bytes;
-/// `None` when it cannot be read or decoded.
-fn text_and_lines(path: &Path, most: u64) -> Option<(u64, u64)> {
+/// too: [`crate::jsonl::Breaks`]), and the bytes normalization may add to
+/// it ([`crate::normalize::Expansion`]: 6 MB of U+FDFA is 66 MB to hash),
+/// read up to a little past `most` bytes; `None` when it cannot be read or
+/// decoded.
+fn text_and_lines(path: &Path, most: u64) -> Option<(u64, u64, u64)> {
     let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
     let compression = crate::compress::Compression::from_name(path);
     let mut text = crate::compress::decoder(file, compression).ok()?;
     let (mut bytes, mut breaks) = (0u64, crate::jsonl::Breaks::default());
+    let mut expansion = crate::normalize::Expansion::default();
     let mut buf = vec![0; 1 << 16];
     while bytes <= most {
         match text.read(&mut buf) {
@@ -950,12 +958,13 @@ fn text_and_lines(path: &Path, most: u64) -> Option<(u64, u64)> {
             Ok(n) => {
                 bytes += n as u64;
                 breaks.feed(&buf[..n]);
+                expansion.feed(&buf[..n]);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return None,
         }
     }
-    Some((bytes, 1 + breaks.finish()))
+    Some((bytes, 1 + breaks.finish(), expansion.finish()))
 }
 
 /// Bytes of text the input at `path` holds: a compressed file's by what it
@@ -976,7 +985,7 @@ fn text_bytes(path: &Path, most: u64) -> Option<u64> {
         // Parquet is compressed inside; its footer tells by how much.
         crate::parquet::decoded_size(path).unwrap_or(estimate)
     } else if compression != crate::compress::Compression::None {
-        text_and_lines(path, most).map_or(estimate, |(bytes, _)| bytes)
+        text_and_lines(path, most).map_or(estimate, |(bytes, _, _)| bytes)
     } else {
         size
     })

@@ -849,36 +849,7 @@ impl<'c> Stream<'c> {
     /// Refuses the first of `docs` (read from `source`) that one chunk
     /// cannot hold ([`cost::too_large`]).
     fn refuse_too_large(&self, source: &Source, docs: &[Document]) -> Result<()> {
-        let Some(big) = docs.iter().find(|d| cost::too_large(d, self.max_document)) else {
-            return Ok(());
-        };
-        let lines = if big.len > self.max_document {
-            String::new()
-        } else {
-            format!(
-                " in about {} blocks (a block counts as {} bytes)",
-                big.blocks,
-                cost::BLOCK_COST
-            )
-        };
-        let len = big.len;
-        let holds = self.max_document;
-        let path = input::display_path(&source.input);
-        Err(match &big.record {
-            None => Error::TooLarge {
-                path,
-                message: format!(
-                    "one document of {len} bytes of text{lines}, more than one chunk of this run holds ({holds} bytes); raise --memory-limit or split it"
-                ),
-            },
-            Some(record) => Error::Record {
-                path,
-                line: record.line(),
-                message: format!(
-                    "too large: a text of {len} bytes{lines}, more than one chunk of this run holds ({holds} bytes); raise --memory-limit or split it"
-                ),
-            },
-        })
+        cost::refuse_too_large(source, docs, self.max_document)
     }
 
     fn push_documents(&mut self, source: usize, mut docs: Vec<Document>) {

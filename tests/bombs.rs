@@ -291,3 +291,82 @@ fn an_address_space_limit_bounds_the_memory_available() {
         "{stderr}"
     );
 }
+
+/// Text that normalization makes many times longer (U+FDFA, 3 bytes, is 18
+/// characters and 4 words under NFKC: 33 bytes) is counted by what is
+/// hashed, not by its bytes: 6 MB of it at `--memory-limit 64M` made one
+/// chunk and peaked at 100 MiB, a 50 MB record at `--memory-limit 1G` took
+/// 1.1 GiB and four minutes (session 35's hostile pass). A record whose
+/// normalized text is more than a chunk holds is refused by its line, as a
+/// long one is; records that fit are run in chunks, with the output a run
+/// without a limit gives.
+#[test]
+fn text_that_normalization_makes_longer_is_counted_by_its_normalized_length() {
+    let dir = tempdir();
+    let d = dir.path();
+    // 600 KB of text, 6.6 MB normalized: more than a chunk at 16M holds.
+    let mut big = String::from("{\"id\": \"ok\", \"text\": \"a few words of text\"}\n");
+    writeln!(
+        big,
+        "{{\"id\": \"big\", \"text\": \"{}\"}}",
+        "\u{FDFA}".repeat(200_000)
+    )
+    .unwrap();
+    std::fs::write(d.join("big.jsonl"), &big).unwrap();
+    // The same as JSON escapes (`\ufdfa`, 6 bytes), and as a text file.
+    let escaped = format!("{{\"text\": \"{}\"}}\n", "\\ufdfa".repeat(200_000));
+    std::fs::write(d.join("escaped.jsonl"), &escaped).unwrap();
+    std::fs::write(d.join("big.txt"), "\u{FDFA}".repeat(200_000)).unwrap();
+    for (input, place) in [
+        (
+            "big.jsonl",
+            "big.jsonl:2: too large: a text of 600000 bytes (6600000 once normalized",
+        ),
+        (
+            "escaped.jsonl",
+            "escaped.jsonl:1: too large: a text of 600000 bytes (6600000 once normalized",
+        ),
+        (
+            "big.txt",
+            "big.txt: too large: one document of 600000 bytes of text (6600000 once normalized",
+        ),
+    ] {
+        let out = run(
+            d,
+            &[
+                "clean",
+                "-q",
+                "--memory-limit",
+                "16M",
+                input,
+                "-o",
+                "o.jsonl",
+            ],
+        );
+        let stderr = &out.stderr;
+        assert_eq!(out.code, 2, "{input}: {stderr}");
+        assert!(stderr.contains(place), "{input}: {stderr}");
+        assert!(
+            !d.join("o.jsonl").exists(),
+            "{input}: an output was written"
+        );
+    }
+    // Six records of 50 KB (550 KB normalized each): chunks of two at 16M,
+    // whose output is the whole run's.
+    let mut six = String::new();
+    for i in 0..6 {
+        let text = format!("{} record {i}", "\u{FDFA}".repeat(16_000 + i));
+        writeln!(six, "{}", serde_json::json!({"id": i, "text": text})).unwrap();
+    }
+    std::fs::write(d.join("six.jsonl"), &six).unwrap();
+    let whole = run(d, &["clean", "-q", "six.jsonl"]);
+    assert_eq!(whole.code, 0);
+    let out = run(d, &["clean", "-v", "--memory-limit", "16M", "six.jsonl"]);
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 0, "{stderr}");
+    assert!(
+        stderr.contains("6 documents, 0.3 MB in 3 chunks"),
+        "{stderr}"
+    );
+    assert_eq!(out.stdout, whole.stdout, "{stderr}");
+}

@@ -29,10 +29,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod bad_line;
+mod mapped;
 mod read;
 mod walk;
 
 pub(crate) use bad_line::BadLine;
+pub(crate) use mapped::MAPPED;
+pub use mapped::{any_mapped, mapped_and_cut_short, release_map_range, release_pages};
 pub(crate) use read::is_blank;
 pub(crate) use read::*;
 pub use walk::*;
@@ -111,42 +114,6 @@ pub struct Source {
     pub format: Format,
     /// Its bytes, checked to be UTF-8.
     pub data: Data,
-}
-
-/// Drops a read-only file mapping's pages from the process (its resident set),
-/// leaving them in the page cache: the next read faults them back in.
-#[cfg(unix)]
-pub fn release_pages(map: &memmap2::Mmap) {
-    // SAFETY: the mapping is read-only and backed by a file that is never
-    // written while mapped (an input or a spooled file), so
-    // MADV_DONTNEED only unmaps pages; later reads see the same bytes again.
-    #[allow(unsafe_code)]
-    let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
-}
-
-/// See the Unix version; elsewhere nothing is released.
-#[cfg(not(unix))]
-pub fn release_pages(_: &memmap2::Mmap) {}
-
-/// Drops the pages of `range` of a read-only file mapping (whole pages
-/// inside it) from the resident set; the bytes stay readable.
-pub fn release_map_range(map: &memmap2::Mmap, range: Range<usize>) {
-    #[cfg(unix)]
-    {
-        const PAGE: usize = 4096;
-        let start = range.start.div_ceil(PAGE) * PAGE;
-        let end = (range.end.min(map.len()) / PAGE) * PAGE;
-        if end > start {
-            // SAFETY: as in `release_pages`: a read-only file mapping loses
-            // only its page table entries.
-            #[allow(unsafe_code)]
-            let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
-            };
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (map, range);
 }
 
 impl Data {
@@ -266,6 +233,10 @@ pub struct Document {
     /// About the blocks of its text (`jsonl::Lines::blocks`), which a chunk
     /// counts it by when they cost more than its text.
     pub blocks: u32,
+    /// Bytes normalization may add to its text
+    /// ([`crate::normalize::expansion`]; `u32::MAX` for more), which a chunk
+    /// counts it by too.
+    pub expansion: u32,
 }
 
 impl Document {
@@ -297,8 +268,20 @@ impl Document {
             record: None,
             len,
             blocks: 0,
+            expansion: 0,
         }
     }
+
+    /// About the bytes of its text once normalized (what hashing reads):
+    /// its own and what normalization may add.
+    pub(crate) fn normalized_len(&self) -> usize {
+        self.len.saturating_add(self.expansion as usize)
+    }
+}
+
+/// `expansion` as [`Document::expansion`] holds it.
+pub(crate) fn expansion_u32(expansion: usize) -> u32 {
+    u32::try_from(expansion).unwrap_or(u32::MAX)
 }
 
 /// The text held by the raw JSON string at `raw` in `source`, decoded
@@ -459,12 +442,14 @@ impl Corpus {
         for (id, text) in texts {
             let id = id.into();
             let bytes = text.into().into_bytes();
+            let lines = crate::jsonl::Lines::of(&bytes);
             corpus.documents.push(Document {
                 id: Some(id.clone().into()),
                 source: corpus.sources.len(),
                 record: None,
                 len: bytes.len(),
-                blocks: crate::jsonl::Lines::of(&bytes).blocks(crate::config::BlockMode::Lines),
+                blocks: lines.blocks(crate::config::BlockMode::Lines),
+                expansion: expansion_u32(lines.expansion),
             });
             corpus.sources.push(Arc::new(Source {
                 input: InputPath {
@@ -505,37 +490,6 @@ pub fn format_of(input: &InputPath, config: &Config) -> Format {
         }
         other => other,
     }
-}
-
-/// Every input mapped so far, with its length then.
-static MAPPED: std::sync::Mutex<Vec<(PathBuf, u64)>> = std::sync::Mutex::new(Vec::new());
-
-/// Whether this run mapped any input (an EFAULT can come only from the
-/// pages of one).
-#[must_use]
-pub fn any_mapped() -> bool {
-    !MAPPED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .is_empty()
-}
-
-/// The inputs mapped by this run that are now shorter than they were
-/// (truncated while mapped: what makes reading the map fault).
-#[must_use]
-pub fn mapped_and_cut_short() -> Vec<PathBuf> {
-    let mapped = MAPPED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut cut: Vec<PathBuf> = mapped
-        .iter()
-        .filter(|(path, len)| std::fs::metadata(path).map_or(true, |m| m.len() < *len))
-        .map(|(path, _)| path.clone())
-        .collect();
-    // A file mapped more than once (a run in chunks maps it again) is named once.
-    cut.sort();
-    cut.dedup();
-    cut
 }
 
 /// The format an input is read as, given its first bytes (decompressed):
@@ -699,6 +653,7 @@ pub(crate) fn documents(source: &Source, config: &Config) -> Result<(Vec<Documen
             record: None,
             len: source.data.len(),
             blocks: crate::jsonl::counted_blocks(config, || crate::jsonl::Lines::of(&source.data)),
+            expansion: expansion_u32(crate::normalize::expansion(&source.data)),
         };
         return Ok((vec![doc], Vec::new()));
     }
@@ -750,11 +705,7 @@ pub(crate) fn records_in(
         // Each line is taken as text alone (on every thread): the input was
         // checked to be UTF-8, and a line ends at an ASCII byte.
         let body = std::str::from_utf8(body).expect("inputs are checked to be UTF-8 when read");
-        let fields = (
-            config.text_field.as_str(),
-            config.id_field.as_str(),
-            keep_field,
-        );
+        let fields = (&*config.text_field, &*config.id_field, keep_field);
         let parsed = jsonl::parse_with(body, fields, true).map_err(|message| Error::Record {
             path: path.clone(),
             line,
@@ -790,6 +741,7 @@ pub(crate) fn records_in(
             }),
             len: parsed.text_len,
             blocks: crate::jsonl::counted_blocks(config, || parsed.text_lines),
+            expansion: expansion_u32(parsed.text_lines.expansion),
         }))
     };
     // Each piece's documents and skipped records; without `--on-error skip`

@@ -63,16 +63,60 @@ pub const BLOCK_COST: usize = crate::memory::BLOCK_MEMORY / MEMORY_PER_TEXT_BYTE
 /// within what every run is allowed past its limit.
 const FEW_BLOCKS: usize = (16 << 20) / crate::memory::BLOCK_MEMORY;
 
-/// Whether one chunk of `max` bytes of text cannot hold `doc`: its text is
-/// longer, or its blocks, more than a few, cost more.
+/// Whether one chunk of `max` bytes of text cannot hold `doc`: its text,
+/// normalized, is longer, or its blocks, more than a few, cost more.
 pub fn too_large(doc: &Document, max: usize) -> bool {
-    doc.len > max || (doc.more_blocks() > FEW_BLOCKS && text_cost(doc) > max)
+    doc.normalized_len() > max || (doc.more_blocks() > FEW_BLOCKS && text_cost(doc) > max)
 }
 
-/// The bytes of text a document counts as: its text's, or [`BLOCK_COST`]
-/// for each of its blocks past the first when that is more (a text of short lines).
+/// The bytes of text a document counts as: its text's once normalized (what
+/// is hashed: `Document::expansion` more than its bytes for text such as
+/// U+FDFA, 3 bytes and 33 normalized), or [`BLOCK_COST`] for each of its
+/// blocks past the first when that is more (a text of short lines).
 pub fn text_cost(doc: &Document) -> usize {
-    doc.len.max(doc.more_blocks().saturating_mul(BLOCK_COST))
+    doc.normalized_len()
+        .max(doc.more_blocks().saturating_mul(BLOCK_COST))
+}
+
+/// Refuses the first of `docs` (read from `source`) that one chunk of `max`
+/// bytes of text cannot hold ([`too_large`]), naming its file and line.
+pub(super) fn refuse_too_large(
+    source: &crate::input::Source,
+    docs: &[Document],
+    max: usize,
+) -> crate::error::Result<()> {
+    use crate::error::Error;
+    let Some(big) = docs.iter().find(|d| too_large(d, max)) else {
+        return Ok(());
+    };
+    let lines = if big.len > max {
+        String::new()
+    } else if big.normalized_len() > max {
+        // U+FDFA: 3 bytes, 33 once normalized.
+        format!(" ({} once normalized for hashing)", big.normalized_len())
+    } else {
+        format!(
+            " in about {} blocks (a block counts as {BLOCK_COST} bytes)",
+            big.blocks
+        )
+    };
+    let len = big.len;
+    let path = crate::input::display_path(&source.input);
+    Err(match &big.record {
+        None => Error::TooLarge {
+            path,
+            message: format!(
+                "one document of {len} bytes of text{lines}, more than one chunk of this run holds ({max} bytes); raise --memory-limit or split it"
+            ),
+        },
+        Some(record) => Error::Record {
+            path,
+            line: record.line(),
+            message: format!(
+                "too large: a text of {len} bytes{lines}, more than one chunk of this run holds ({max} bytes); raise --memory-limit or split it"
+            ),
+        },
+    })
 }
 
 /// The bytes a document counts as in a chunk: its text's ([`text_cost`]),
