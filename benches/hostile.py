@@ -3969,9 +3969,10 @@ def case_s35_nfkc():
     bytes) normalizes to 18 characters (33 bytes, 4 words): a chunk counted
     by its bytes of text holds 11 times the normalized text and 10 times the
     shingles of ordinary text, and 6 MB of such records at `--memory-limit
-    64M` peak at about 100 MiB. NOT FIXED (see RESULTS.md, session 35): this
-    row fails on main and on the branch. A character followed by 25 million
-    combining marks, and 50 MB of one word or of no space, stay bounded."""
+    64M` peak at about 100 MiB. Fixed in session 36 (a chunk counts text by
+    its normalized length, `normalize::expansion`): 17 MiB. A character
+    followed by 25 million combining marks, and 50 MB of one word or of no
+    space, stay bounded."""
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "fdfa.jsonl"), "w") as f:
             for i in range(60):
