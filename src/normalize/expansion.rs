@@ -81,23 +81,53 @@ pub fn expansion(text: &[u8]) -> usize {
 /// escapes) looks its characters up once.
 pub fn expansion_with(text: &[u8], memo: &mut Option<Memo>) -> usize {
     let mut extra = references(text);
-    if text.is_ascii() {
-        return extra;
-    }
-    let memo = memo.get_or_insert_with(Memo::default);
-    for chunk in text.utf8_chunks() {
-        let mut rest = chunk.valid();
-        while let Some(at) = rest.bytes().position(|b| !b.is_ascii()) {
-            rest = &rest[at..];
-            let c = rest
-                .chars()
-                .next()
-                .expect("a character starts at a non-ASCII byte of a str");
-            extra = extra.saturating_add(memo.get(c));
-            rest = &rest[c.len_utf8()..];
+    let mut i = 0;
+    while let Some(at) = first_non_ascii(&text[i..]).map(|at| i + at) {
+        match char_at(&text[at..]) {
+            Some(c) => {
+                let memo = memo.get_or_insert_with(Memo::default);
+                extra = extra.saturating_add(memo.get(c));
+                i = at + c.len_utf8();
+            }
+            None => i = at + 1,
         }
     }
     extra
+}
+
+/// Where the first byte of `bytes` that is not ASCII is, found 8 bytes at a
+/// time (most text is ASCII).
+fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for (k, word) in words.by_ref().enumerate() {
+        let high = u64::from_le_bytes(word.try_into().expect("8 bytes")) & HIGH;
+        if high != 0 {
+            return Some(8 * k + high.trailing_zeros() as usize / 8);
+        }
+    }
+    let tail = bytes.len() - words.remainder().len();
+    words
+        .remainder()
+        .iter()
+        .position(|b| !b.is_ascii())
+        .map(|at| tail + at)
+}
+
+/// The character UTF-8 `bytes` start with, if they start with one that is
+/// whole.
+fn char_at(bytes: &[u8]) -> Option<char> {
+    let width = match bytes.first()? {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => return None,
+    };
+    std::str::from_utf8(bytes.get(..width)?)
+        .ok()?
+        .chars()
+        .next()
 }
 
 /// What the numeric character references of `text` (`&#` and digits, up to a
@@ -105,7 +135,10 @@ pub fn expansion_with(text: &[u8], memo: &mut Option<Memo>) -> usize {
 /// reference's own bytes.
 fn references(text: &[u8]) -> usize {
     let mut extra = 0usize;
-    for at in memchr::memmem::find_iter(text, b"&#") {
+    for at in memchr::memchr_iter(b'&', text) {
+        if text.get(at + 1) != Some(&b'#') {
+            continue;
+        }
         if let Some((c, len)) = reference(&text[at..]) {
             extra = extra.saturating_add((c.len_utf8() + char_expansion(c)).saturating_sub(len));
         }
@@ -195,10 +228,7 @@ impl Expansion {
                     if rest.len() < width {
                         return self.wait(rest);
                     }
-                    std::str::from_utf8(&rest[..width])
-                        .ok()
-                        .and_then(|s| s.chars().next())
-                        .map_or((0, 1), |c| (self.memo.get(c), width))
+                    char_at(rest).map_or((0, 1), |c| (self.memo.get(c), width))
                 }
             };
             self.extra = self.extra.saturating_add(extra as u64);
@@ -251,6 +281,20 @@ mod tests {
             "\u{4E2D}\u{6587}",
         ] {
             assert_eq!(expansion(text.as_bytes()), 0, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_first_byte_not_ascii_is_found_at_every_place() {
+        for len in 0..20 {
+            for at in 0..=len {
+                let mut bytes = vec![b'a'; len];
+                if at < len {
+                    bytes[at] = 0xC3;
+                }
+                let expected = (at < len).then_some(at);
+                assert_eq!(first_non_ascii(&bytes), expected, "{len} {at}");
+            }
         }
     }
 
