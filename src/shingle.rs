@@ -281,7 +281,13 @@ fn hash_plain_words(text: &[u8], seed: u64, out: &mut Vec<u64>) -> bool {
         i += len;
     }
     if word_start != usize::MAX {
-        plain_word_apart(text, (word_start, text.len(), upper), seed, &mut initials, out);
+        plain_word_apart(
+            text,
+            (word_start, text.len(), upper),
+            seed,
+            &mut initials,
+            out,
+        );
     }
     initials.flush(seed, out);
     true
@@ -559,9 +565,33 @@ mod tests {
         // upper case in any place, single letters (initials), apostrophes,
         // digits and a few separators the fast path passes over.
         let pieces = [
-            "a", "B", "cd", "Ef", "GHI", "jklmnop", "QRSTUVWXy", "z0", "42", "7", "it's",
-            "O'Neil", "\u{2019}t", "e-mail", "--", ",", ".", ";", " ", "  ", "\n", "\t",
-            "\u{00A0}", "\u{2014}", "averyveryverylongwordofthirtyfivebyt", "x.Y.", "(R.)",
+            "a",
+            "B",
+            "cd",
+            "Ef",
+            "GHI",
+            "jklmnop",
+            "QRSTUVWXy",
+            "z0",
+            "42",
+            "7",
+            "it's",
+            "O'Neil",
+            "\u{2019}t",
+            "e-mail",
+            "--",
+            ",",
+            ".",
+            ";",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "\u{00A0}",
+            "\u{2014}",
+            "averyveryverylongwordofthirtyfivebyt",
+            "x.Y.",
+            "(R.)",
         ];
         let mut state = 0x1234_5678_9ABC_DEF0u64;
         for round in 0..3000 {

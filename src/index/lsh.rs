@@ -227,7 +227,15 @@ mod tests {
             .map(|i| crate::sketch::mix(i).rotate_left((i % 64) as u32))
             .collect();
         values.extend([0, 1, u64::MAX, u64::MAX - 1, 1 << 63, 0x8000_0000]);
-        for seed in [0, 1, 42, 0xFFFF_FFFF, 1 << 32, u64::MAX, 0x0123_4567_89AB_CDEF] {
+        for seed in [
+            0,
+            1,
+            42,
+            0xFFFF_FFFF,
+            1 << 32,
+            u64::MAX,
+            0x0123_4567_89AB_CDEF,
+        ] {
             let mut keys = Vec::new();
             let banding = Banding {
                 bands: values.len(),
@@ -265,7 +273,10 @@ mod tests {
         // Three slots a band: the general path, the same definition.
         let mut keys = Vec::new();
         Banding { bands: 5, rows: 3 }.keys(&values, 9, &mut keys);
-        let bytes: Vec<u8> = values[12..15].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes: Vec<u8> = values[12..15]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         assert_eq!(keys[4], xxh3_64_with_seed(&bytes, 9 ^ 4));
         // Fewer bands than slots: the first `bands` slots only.
         let mut keys = vec![7];
