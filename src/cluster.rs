@@ -159,21 +159,27 @@ impl Candidates {
     /// takes the shingles as they are made (a minimum ignores order and
     /// repeats): they are never collected, sorted or deduplicated.
     #[must_use]
-    pub fn keys_only(&self, shingles: impl ExactSizeIterator<Item = u64>, seed: u64) -> DocSketch {
+    pub fn keys_only(
+        &self,
+        shingles: impl ExactSizeIterator<Item = u64> + Clone,
+        seed: u64,
+    ) -> DocSketch {
         let keys = match self {
-            Candidates::Minhash { .. } => {
+            Candidates::Minhash { head, .. } => {
                 let room = if shingles.len() == 0 {
                     0
                 } else {
                     self.tables()
                 };
                 let mut keys = Vec::with_capacity(room);
-                let mut start = Vec::with_capacity(HEAD_SHINGLES);
-                let shingles = shingles.inspect(|&s| {
-                    if start.len() < HEAD_SHINGLES {
-                        start.push(s);
-                    }
-                });
+                // The first shingles made again for the head keys, rather
+                // than kept as they go by: a test on every shingle of the
+                // signature's loop cost more than making 16 twice.
+                let start: Vec<u64> = if *head {
+                    shingles.clone().take(HEAD_SHINGLES).collect()
+                } else {
+                    Vec::new()
+                };
                 self.minhash_keys(shingles.map(|s| s & !HEAD), seed, &mut keys);
                 self.head_keys(&start, seed, &mut keys);
                 keys
@@ -223,16 +229,19 @@ impl Candidates {
         if !matches!(self, Candidates::Minhash { head: true, .. }) || start.is_empty() {
             return;
         }
-        let signature: Vec<u64> = (0..HEAD_BANDS * HEAD_ROWS)
-            .map(|slot| {
-                let salt = crate::sketch::mix(seed ^ HEAD_SALT.wrapping_mul(slot as u64 + 1));
-                start
-                    .iter()
-                    .map(|&s| crate::sketch::mix((s & !HEAD) ^ salt))
-                    .min()
-                    .unwrap_or(u64::MAX)
-            })
-            .collect();
+        let mut salts = [0u64; HEAD_BANDS * HEAD_ROWS];
+        for (slot, salt) in salts.iter_mut().enumerate() {
+            *salt = crate::sketch::mix(seed ^ HEAD_SALT.wrapping_mul(slot as u64 + 1));
+        }
+        // A shingle at a time over all the slots (a loop of known length),
+        // the same minimum in each slot as a slot at a time.
+        let mut signature = [u64::MAX; HEAD_BANDS * HEAD_ROWS];
+        for &s in start {
+            let s = s & !HEAD;
+            for (min, &salt) in signature.iter_mut().zip(&salts) {
+                *min = (*min).min(crate::sketch::mix(s ^ salt));
+            }
+        }
         let banding = Banding {
             bands: HEAD_BANDS,
             rows: HEAD_ROWS,

@@ -458,3 +458,43 @@ fn documents_sharing_no_shingle_are_left_out_of_the_search_and_the_pairs_stay() 
     let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, &simhash)).collect();
     assert!(!few::alone_in_run(&docs, &keys_of, &cands).contains(&true));
 }
+
+#[test]
+fn head_keys_take_each_slots_minimum_over_the_first_shingles() {
+    let config = Config::default();
+    let cands = Candidates::new(&config);
+    assert!(matches!(cands, Candidates::Minhash { head: true, .. }));
+    let seed = config.seed;
+    for n in [0u64, 1, 2, 5, 15, 16, 17, 40, 300] {
+        // Hashes with the head bit set on some, as sketches hold them.
+        let shingles: Vec<u64> = (0..n).map(|i| crate::sketch::mix(i * 31 + n)).collect();
+        let start = &shingles[..shingles.len().min(HEAD_SHINGLES)];
+        // Slot by slot, as the keys are defined.
+        let mut want = Vec::new();
+        if !start.is_empty() {
+            let signature: Vec<u64> = (0..HEAD_BANDS * HEAD_ROWS)
+                .map(|slot| {
+                    let salt = crate::sketch::mix(seed ^ HEAD_SALT.wrapping_mul(slot as u64 + 1));
+                    start
+                        .iter()
+                        .map(|&s| crate::sketch::mix((s & !HEAD) ^ salt))
+                        .min()
+                        .unwrap()
+                })
+                .collect();
+            Banding {
+                bands: HEAD_BANDS,
+                rows: HEAD_ROWS,
+            }
+            .keys(&signature, seed ^ HEAD_SALT, &mut want);
+        }
+        let mut got = Vec::new();
+        cands.head_keys(start, seed, &mut got);
+        assert_eq!(got, want, "{n} shingles");
+        // The keys without the set: the band keys, then these.
+        let only = cands.keys_only(shingles.iter().copied(), seed).keys;
+        assert_eq!(only, cands.sketch(shingles.clone(), seed).keys, "{n}");
+        assert_eq!(only[only.len() - want.len()..], want[..], "{n}");
+        assert_eq!(only.len(), if n == 0 { 0 } else { cands.tables() }, "{n}");
+    }
+}
