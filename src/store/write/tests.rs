@@ -516,7 +516,7 @@ fn chunk_delta(first: u32, seed: u64) -> Delta {
             path: name,
             line: i + 1,
             bytes: next() % 1000,
-            dropped: d % 3 != 0,
+            dropped: !d.is_multiple_of(3),
         };
         delta.docs.push(doc);
         let len = u32::try_from(next() % 12).unwrap();
@@ -532,7 +532,7 @@ fn chunk_delta(first: u32, seed: u64) -> Delta {
             ..BlockRecord::default()
         });
         for table in 0..20u32 {
-            let key = if next() % 10 == 0 {
+            let key = if next().is_multiple_of(10) {
                 next() % 50
             } else {
                 next()
@@ -543,7 +543,7 @@ fn chunk_delta(first: u32, seed: u64) -> Delta {
         delta
             .postings
             .extend((0..4).map(|_| ((next() % 5000) as u32, d)));
-        if d % 3 != 0 {
+        if !d.is_multiple_of(3) {
             delta.members.push((d - d % 3, d));
         }
         delta.exact.push(ExactRecord {
