@@ -507,9 +507,10 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             #[allow(clippy::cast_precision_loss)]
             let mb = |bytes: u64| bytes as f64 / 1e6;
             progress.say(&format!(
-                "temporary space: the spooled index took at most {:.1} MB of --tmp-dir ({per_byte:.2} bytes a byte of text), {:.1} MB between merges",
+                "temporary space: the spooled index took at most {:.1} MB of --tmp-dir ({per_byte:.2} bytes a byte of text), {:.1} MB between merges, {:.1} MB written in all",
                 mb(spooled),
                 mb(store::scratch_settled()),
+                mb(store::scratch_written()),
             ));
         }
         if let Some((path, (read, all))) = index_chunks {
@@ -802,7 +803,8 @@ impl Underway<'_> {
 
     /// Writes a chunk's items as a new segment, then merges the newest
     /// segment into the one before it while it is at least half that one's
-    /// size (never into the index's).
+    /// size (never into the index's). Items that would be merged at once
+    /// are written straight into the newest segment.
     fn push_segment(&mut self, delta: store::Delta) -> Result<()> {
         if let Some(seen) = self.keys_seen.as_mut() {
             // Held by no history between chunks.
@@ -814,11 +816,22 @@ impl Underway<'_> {
         let dir = self.plan.spool_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let params = IndexParams::of(&self.plan.config);
-        let segment = store::write_scratch(&dir, &label(&mut self.made, &dir), delta, &params)?;
+        let name = label(&mut self.made, &dir);
+        let into_newest = self.segments[self.base..]
+            .last()
+            .is_some_and(|newest| merged(delta.stored_bytes(), newest.file_len()));
+        let segment = if into_newest {
+            // Its own segment would be merged into the newest at once: one
+            // write of the two, not a write, a read and a write.
+            let newest = self.segments.pop().expect("a newest segment");
+            store::append_delta(newest, delta, &dir, &name, &params)?
+        } else {
+            store::write_scratch(&dir, &name, delta, &params)?
+        };
         self.segments.push(segment);
         store::note_settled();
         while let [.., older, newer] = &self.segments[self.base..] {
-            if newer.file_len() * 2 < older.file_len() {
+            if !merged(newer.file_len(), older.file_len()) {
                 break;
             }
             // The two are spent by the merge (their space given back as it
@@ -888,6 +901,12 @@ impl Underway<'_> {
         let run = run.pop().expect("one");
         store::append_durably(self.segments.first(), run, path, &params)
     }
+}
+
+/// Whether a run in chunks merges a segment of `newer` bytes into the one
+/// before it of `older` bytes: when it is at least half its size.
+fn merged(newer: u64, older: u64) -> bool {
+    newer.saturating_mul(2) >= older
 }
 
 /// The name of the next segment in messages (segments are unnamed files in

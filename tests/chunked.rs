@@ -1180,7 +1180,8 @@ fn a_merge_of_spooled_segments_needs_little_more_disk_than_the_segments() {
     // The segments a merge reads are given back as it reads them: at no
     // moment does `--tmp-dir` hold a merge's inputs and its output whole
     // (twice the segments' size at each large merge, before). `-v` says
-    // the most the spooled index took and the most it held between merges.
+    // the most the spooled index took, the most it held between merges and
+    // what it wrote in all.
     let dir = tempdir();
     let d = dir.path();
     let text: String = (0..24)
@@ -1219,10 +1220,13 @@ fn a_merge_of_spooled_segments_needs_little_more_disk_than_the_segments() {
                 .ok()
         })
         .collect();
-    let [peak, per_byte, settled] = figures[..] else {
+    let [peak, per_byte, settled, written] = figures[..] else {
         panic!("{line}")
     };
     assert!(per_byte > 0.0 && settled > 0.0, "{line}");
+    // What was written in all (every segment and merge) is at least what
+    // the segments held at once.
+    assert!(written >= settled, "{line}");
     // 24 stories' copies: 6.2 MB at most against 4.8 between merges (1.29);
     // 7.1 MB (1.48) when a merge holds its inputs whole.
     assert!(peak < 1.4 * settled, "{line}");

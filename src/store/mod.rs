@@ -103,8 +103,8 @@ pub use history::History;
 pub use keys_seen::KeysSeen;
 pub use rejoin::MergeMemory;
 pub use segment::*;
-pub use spent::{note_settled, scratch_peak, scratch_settled};
-pub use write::{append, append_durably, merge, write, write_scratch, Delta};
+pub use spent::{note_settled, scratch_peak, scratch_settled, scratch_written};
+pub use write::{append, append_delta, append_durably, merge, write, write_scratch, Delta};
 
 pub use crate::detect::POSTING_CAP;
 pub use crate::index::{BUCKET_FIRST, BUCKET_RECENT};

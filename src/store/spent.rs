@@ -29,6 +29,22 @@ const RELEASE_STEP: u64 = 16 << 20;
 static HELD: AtomicU64 = AtomicU64::new(0);
 static PEAK: AtomicU64 = AtomicU64::new(0);
 static SETTLED: AtomicU64 = AtomicU64::new(0);
+/// Bytes written to scratch segments in all (merges' outputs included).
+static WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// Counts `bytes` written to a scratch segment (see [`scratch_written`]).
+pub(super) fn wrote(bytes: u64) {
+    WRITTEN.fetch_add(bytes, Ordering::Relaxed);
+    grew(bytes);
+}
+
+/// The bytes this process wrote to scratch segments in all: each chunk's
+/// segment and every merge's output (what a run in chunks costs in
+/// writes, against [`scratch_peak`], what it needs of the disk).
+#[must_use]
+pub fn scratch_written() -> u64 {
+    WRITTEN.load(Ordering::Relaxed)
+}
 
 /// Counts `bytes` more written to a scratch segment.
 pub(super) fn grew(bytes: u64) {

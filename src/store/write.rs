@@ -61,13 +61,42 @@ impl Delta {
         (at, u32::try_from(s.len()).unwrap_or(u32::MAX))
     }
 
+    /// About the bytes its records take in a segment (directories and
+    /// padding aside): what [`Segment::file_len`] of its segment would
+    /// be, to weigh it against a segment's before it is written.
+    #[must_use]
+    pub fn stored_bytes(&self) -> u64 {
+        use super::{BANDED_LEN, BAND_LEN, EXACT_LEN, FEW_LEN, MEMBER_LEN, POSTING_LEN};
+        let records = [
+            (self.docs.len(), DOC_LEN),
+            (self.blocks.len(), BLOCK_LEN),
+            (self.exact.len(), EXACT_LEN),
+            (self.postings.len(), POSTING_LEN),
+            (self.members.len(), MEMBER_LEN),
+            (self.bands.len(), BAND_LEN),
+            (self.few.len() + self.few_sets.len(), FEW_LEN),
+            (self.band_prints.as_ref().map_or(0, Vec::len), BANDED_LEN),
+            (self.block_shingles.len() + self.doc_shingles.len(), 8),
+            (self.strings.len(), 1),
+        ];
+        records
+            .iter()
+            .map(|&(n, len)| (n * len) as u64)
+            .sum::<u64>()
+            + DATA_START
+    }
+
     /// The delta with its records in the order a segment stores them.
     fn sorted(mut self) -> Delta {
+        // Band keys, shingles and fingerprints are hashes: spread by their
+        // top bits first, in the order `sort_unstable` gives (a chunk of
+        // six-word records under SimHash has 20 band records a document:
+        // their comparison sort was a tenth of a run in chunks).
         self.exact.sort_unstable_by_key(exact_key);
-        self.postings.sort_unstable();
+        crate::hashsort::sort_by_hash(&mut self.postings, |p| u64::from(p.0) << 32);
         self.members.sort_unstable();
-        self.bands.sort_unstable();
-        self.few.sort_unstable();
+        crate::hashsort::sort_by_hash(&mut self.bands, |b| b.0);
+        crate::hashsort::sort_by_hash(&mut self.few, |f| f.0);
         self.few_sets.sort_unstable();
         if let Some(prints) = &mut self.band_prints {
             prints.sort_unstable();
@@ -94,7 +123,7 @@ impl<W: Write> ChunkWriter<'_, W> {
     fn count(&self, bytes: u64) {
         if let Some(counted) = self.counted {
             counted.set(counted.get() + bytes);
-            super::spent::grew(bytes);
+            super::spent::wrote(bytes);
         }
     }
 
@@ -789,6 +818,24 @@ pub fn append(
     a.spend();
     b.spend();
     scratch_items(dir, label, Some(&a), &Items::segment(&b), params)
+}
+
+/// [`append`] of `a` and the segment [`write_scratch`] would make of
+/// `delta` (whose documents and blocks follow `a`'s), without writing and
+/// reading that segment: a chunk's items merged straight into the segment
+/// before it. `a` is spent.
+///
+/// # Errors
+/// See [`write()`].
+pub fn append_delta(
+    mut a: Segment,
+    delta: Delta,
+    dir: &Path,
+    label: &Path,
+    params: &IndexParams,
+) -> Result<Segment> {
+    a.spend();
+    scratch_items(dir, label, Some(&a), &Items::Delta(&delta.sorted()), params)
 }
 
 /// [`append`] into an index (`a`, or none yet, updated by a chunked run):

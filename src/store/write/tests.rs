@@ -488,3 +488,140 @@ fn the_shingles_short_documents_are_found_by_are_listed_up_to_a_bound() {
     }
     history.status().unwrap();
 }
+
+/// A chunk's items: 1,500 documents of one block each after `first`, with
+/// band records (a tenth of their keys shared, so buckets are trimmed in
+/// a merge), postings, exact keys, copies, shingles and names.
+fn chunk_delta(first: u32, seed: u64) -> Delta {
+    let mut next = crate::test_numbers(seed);
+    let mut delta = Delta {
+        first_document: u64::from(first),
+        first_block: u64::from(first),
+        ..Delta::default()
+    };
+    let name = delta.string(&format!("chunk-{first}.jsonl"));
+    for i in 0..1500u32 {
+        let d = first + i;
+        let own: Vec<u64> = (0..next() % 9).map(|_| next()).collect();
+        let at = (
+            delta.doc_shingles.len() as u64,
+            u32::try_from(own.len()).unwrap(),
+        );
+        delta.doc_shingles.extend_from_slice(&own);
+        let doc = DocRecord {
+            block_start: u64::from(d),
+            rep: d - d % 3,
+            shingles: at,
+            id: delta.string(&format!("doc-{d}")),
+            path: name,
+            line: i + 1,
+            bytes: next() % 1000,
+            dropped: !d.is_multiple_of(3),
+        };
+        delta.docs.push(doc);
+        let len = u32::try_from(next() % 12).unwrap();
+        let shingles = (delta.block_shingles.len() as u64, len);
+        delta.block_shingles.extend((0..len).map(|_| next()));
+        delta.blocks.push(BlockRecord {
+            cluster: d,
+            doc: d,
+            words: len,
+            kind: super::super::KIND_UNIQUE,
+            shingles,
+            bytes: [0, doc.bytes],
+            ..BlockRecord::default()
+        });
+        for table in 0..20u32 {
+            let key = if next().is_multiple_of(10) {
+                next() % 50
+            } else {
+                next()
+            };
+            delta.bands.push((key, table, d));
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        delta
+            .postings
+            .extend((0..4).map(|_| ((next() % 5000) as u32, d)));
+        if !d.is_multiple_of(3) {
+            delta.members.push((d - d % 3, d));
+        }
+        delta.exact.push(ExactRecord {
+            key: (u128::from(next()) << 64) | u128::from(next()),
+            similarity: 1.0,
+            source: d,
+            last: d,
+            exact: true,
+        });
+    }
+    delta
+}
+
+/// The bytes of every section of `s`, by name.
+fn sections_of(s: &Segment) -> Vec<(String, Vec<u8>)> {
+    let mut r = s.reader();
+    s.meta()
+        .sections
+        .iter()
+        .map(|(name, e)| {
+            #[allow(clippy::cast_possible_truncation)]
+            let bytes = r.read(e.offset as usize, e.len as usize).unwrap().to_vec();
+            (name.clone(), bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_chunk_written_straight_into_the_segment_before_it_is_their_merge() {
+    // `append_delta` (a run in chunks' items merged into the newest segment
+    // without a segment of their own) makes the segment `append` makes of
+    // the two segments: every section the same bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let params = IndexParams::of(&crate::config::Config::default());
+    let old = |tag: &str| write_scratch(d, &d.join(tag), chunk_delta(0, 3), &params).unwrap();
+    let newer = write_scratch(d, &d.join("b"), chunk_delta(1500, 4), &params).unwrap();
+    let merged = append(old("a"), newer, d, &d.join("ab"), &params).unwrap();
+    let straight =
+        append_delta(old("a2"), chunk_delta(1500, 4), d, &d.join("ab2"), &params).unwrap();
+    assert_eq!(merged.documents(), 3000);
+    assert_eq!(straight.documents(), 3000);
+    assert!(merged.count("bands") > 40_000, "{}", merged.count("bands"));
+    let (a, b) = (sections_of(&merged), sections_of(&straight));
+    assert_eq!(
+        a.iter().map(|s| &s.0).collect::<Vec<_>>(),
+        b.iter().map(|s| &s.0).collect::<Vec<_>>()
+    );
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "section {name} differs");
+    }
+    // The estimate the driver weighs it by is near the segment's size.
+    let estimate = chunk_delta(1500, 4).stored_bytes();
+    let len = write_scratch(d, &d.join("c"), chunk_delta(1500, 4), &params)
+        .unwrap()
+        .file_len();
+    assert!(
+        estimate <= len && estimate * 5 / 4 >= len,
+        "{estimate} {len}"
+    );
+}
+
+#[test]
+fn a_delta_is_sorted_as_a_comparison_sort_sorts_it() {
+    let mut delta = chunk_delta(0, 5);
+    // A flood of one key besides.
+    delta.bands.extend((0..3000).map(|d| (7, 3, d)));
+    delta.few = (0..5000u32).map(|d| (u64::from(d % 40) << 58, d)).collect();
+    let (mut bands, mut postings, mut few) = (
+        delta.bands.clone(),
+        delta.postings.clone(),
+        delta.few.clone(),
+    );
+    bands.sort_unstable();
+    postings.sort_unstable();
+    few.sort_unstable();
+    let sorted = delta.sorted();
+    assert_eq!(sorted.bands, bands);
+    assert_eq!(sorted.postings, postings);
+    assert_eq!(sorted.few, few);
+}
