@@ -3987,6 +3987,59 @@ def case_s35_nfkc():
             f"exit {code}; peak {mib} MiB; {short(err, 60)}", code == 0 and mib <= 272 and not crashed(code, err))
 
 
+def case_s36_zero_tail():
+    """Session 36: a JSON Lines file (mapped, a regular file) whose tail is
+    zeros, as a crash on ext4 or a preallocated log leaves it: line 4 is
+    no record from its first byte, but the run read the whole file first,
+    1 GB resident at `--memory-limit 64M` (7-14 s); a sparse file of 1 TB
+    never ended. It stops at the first bad line, as a stream does (s35-endless)."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        head = b"".join(open(os.path.join(d, "r.jsonl"), "rb").readlines()[:3])
+        for name, size, line in [("tail.jsonl", 1 << 30, 4), ("sparse.jsonl", 1 << 40, 1)]:
+            with open(os.path.join(d, name), "wb") as f:
+                if line > 1:
+                    f.write(head)
+                f.truncate(size)
+            for limit in [[], ["--memory-limit", "64M", "--tmp-dir", d]]:
+                for args in [["scan", "-q"], ["clean", "-q", "-o", "o.jsonl"]]:
+                    start = time.time()
+                    try:
+                        code, mib, err = peak_rss(args[:2] + limit + [name] + args[2:], d, timeout=120)
+                    except subprocess.TimeoutExpired:
+                        code, mib, err = "hung", -1, ""
+                    took = time.time() - start
+                    made = os.path.exists(os.path.join(d, "o.jsonl"))
+                    ok = code == 2 and f"{name}:{line}: invalid JSON at column 1" in err and took < 20 and 0 <= mib < 200 and not made
+                    row(f"s36-zero-tail: {name} ({size >> 20} MiB, zeros from line {line}), {args[0]} {' '.join(limit[:2])}", f"neardup {args[0]} {' '.join(limit[:2])} {name}",
+                        f"exit 2 at once naming line {line}; under 200 MiB; no output", f"exit {code} after {took:.1f}s; peak {mib} MiB; {short(err, 70)}", ok)
+                    if made:
+                        os.remove(os.path.join(d, "o.jsonl"))
+            os.remove(os.path.join(d, name))
+
+
+def case_s36_keep_time():
+    """Session 36: `--keep newest:FIELD` with the sentinel date `9999-12-31`
+    (a common "no end" value) and `9999-12-31T23:59:59Z`: past the end of
+    jiff's Timestamp (9999-12-30T22:00Z) they ranked as text, below every
+    time, so `2024-05-01` was kept as the newest."""
+    with tempfile.TemporaryDirectory() as d:
+        t = words(60, seed=1)
+        for late in ["9999-12-31", "9999-12-31T23:59:59Z", "9999-12-31T12:00:00"]:
+            with open(os.path.join(d, "k.jsonl"), "w") as f:
+                f.write(json.dumps({"id": "old", "text": t, "ts": "2024-05-01"}) + "\n")
+                f.write(json.dumps({"id": "late", "text": t, "ts": late}) + "\n")
+                f.write(json.dumps({"id": "older", "text": t, "ts": "1999-01-01T00:00:00Z"}) + "\n")
+            for limit in [["-j", "1"], ["-j", "2"]]:
+                code, out, err = nd(["scan", "-q", "--json", "--keep", "newest:ts", *limit, "k.jsonl"], d)
+                try:
+                    kept = json.loads(out)["near_duplicates"]["cluster_list"][0]["kept"]["id"]
+                except (ValueError, KeyError, IndexError):
+                    kept = None
+                row(f"s36-keep-time: newest of 2024-05-01, {late}, 1999 {' '.join(limit[:2])}", f"neardup scan --json --keep newest:ts {' '.join(limit[:2])} k.jsonl",
+                    f"exit 0; {late} kept", f"exit {code}; kept {kept}; {short(err, 60)}", code == 0 and kept == "late")
+
+
 def main():
     global B
     ap = argparse.ArgumentParser()
@@ -4102,6 +4155,8 @@ def main():
         ("s35-endless", case_s35_endless),
         ("s35-empty-parquet", case_s35_empty_parquet),
         ("s35-nfkc", case_s35_nfkc),
+        ("s36-zero-tail", case_s36_zero_tail),
+        ("s36-keep-time", case_s36_keep_time),
     ]:
         if args.only in name:
             try:

@@ -531,8 +531,11 @@ pub enum FieldValue {
     Number(f64),
     /// An RFC 3339 time (`2024-05-01T09:30:00+02:00`, or `Z`), compared as
     /// an instant whatever its offset; a time without an offset, or a date,
-    /// counts as UTC.
-    Time(jiff::Timestamp),
+    /// counts as UTC. Held as nanoseconds from the Unix epoch, so that the
+    /// whole of years -9999 to 9999 compares (a `jiff::Timestamp` ends at
+    /// 9999-12-30T22:00Z, and `9999-12-31`, a common "no end" date, ranked
+    /// as text, below every time).
+    Time(i128),
 }
 
 impl FieldValue {
@@ -552,18 +555,23 @@ impl FieldValue {
 
 /// The instant an RFC 3339 time names; a time without an offset, or a
 /// date, is taken as UTC.
-fn time(text: &str) -> Option<jiff::Timestamp> {
+fn time(text: &str) -> Option<i128> {
+    use jiff::civil::{DateTime, Time};
     if let Ok(t) = text.parse::<jiff::Timestamp>() {
-        return Some(t);
+        return Some(t.as_nanosecond());
     }
-    let civil = text
-        .parse::<jiff::civil::DateTime>()
-        .or_else(|_| {
-            text.parse::<jiff::civil::Date>()
-                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
-        })
-        .ok()?;
-    jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()
+    // A date, a time without an offset, or an instant beyond what a
+    // `jiff::Timestamp` holds (`9999-12-31T23:59:59Z`): its civil time and
+    // offset.
+    let pieces = jiff::fmt::temporal::Pieces::parse(text).ok()?;
+    let offset = pieces
+        .to_numeric_offset()
+        .map_or(0, jiff::tz::Offset::seconds);
+    let civil = pieces
+        .date()
+        .to_datetime(pieces.time().unwrap_or(Time::midnight()));
+    let since = civil.duration_since(DateTime::constant(1970, 1, 1, 0, 0, 0, 0));
+    Some(since.as_nanos() - i128::from(offset) * 1_000_000_000)
 }
 
 /// A parsed record: its text and id, and where the raw text value sits in the line.
@@ -802,6 +810,14 @@ mod tests {
             FieldValue::Text("not a time".into())
         );
         assert_eq!(value("\"17\""), FieldValue::Number(17.0));
+        // Past a `jiff::Timestamp`'s end (9999-12-30T22:00Z): still times, in
+        // order, above every earlier one.
+        let end = value("\"9999-12-31\"");
+        assert!(matches!(end, FieldValue::Time(_)));
+        assert!(end > value("\"9999-12-30\""));
+        assert!(value("\"9999-12-31T23:59:59Z\"") > end);
+        assert!(value("\"9999-12-31T23:59:59+14:00\"") < value("\"9999-12-31T23:59:59Z\""));
+        assert!(value("\"-9999-01-01\"") < value("\"0000-01-01\""));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! trailing garbage, a `--glob` too complex to match, and `check` whose
 //! reader stopped reading. Session 35's: a small stack (`ulimit -s`), an
 //! endless stream read as JSON Lines whose first line is no record.
+//! Session 36's: a mapped JSON Lines file whose tail is zeros.
 
 use crate::util::{gzip, run, run_limited, run_with_stdin, tempdir, tree};
 use std::os::unix::fs::PermissionsExt;
@@ -393,4 +394,46 @@ fn an_endless_stream_read_as_json_lines_stops_at_its_first_bad_line() {
             .contains("<stdin>:3: record has no \"text\" field"),
         "{out:?}"
     );
+}
+
+#[test]
+fn a_json_lines_file_whose_tail_is_zeros_stops_at_its_first_bad_line() {
+    // What a crash leaves of a log (ext4 keeps the size, not the data) or a
+    // preallocated file: the zeros are no record from their first byte, but
+    // a mapped file was read whole before the error (1 GB resident at
+    // --memory-limit 64M), and a sparse one of a terabyte never ended.
+    let dir = tempdir();
+    let d = dir.path();
+    let good = b"{\"id\":1,\"text\":\"a b c d\"}\n\n".to_vec();
+    for (head, want) in [
+        (&b""[..], "z.jsonl:1: invalid JSON at column 1"),
+        (&good[..], "z.jsonl:3: invalid JSON at column 1"),
+        // The first error of what was read is told: a record before it.
+        (
+            &[&good[..], b"{\"id\":2}\n"].concat()[..],
+            "z.jsonl:3: record has no \"text\" field",
+        ),
+    ] {
+        let path = d.join("z.jsonl");
+        std::fs::write(&path, head).unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        // Sparse: no disk is taken.
+        file.set_len(1 << 40).unwrap();
+        drop(file);
+        for limit in [&[][..], &["--memory-limit", "64M", "--tmp-dir", "."][..]] {
+            for args in [&["scan", "-q"][..], &["clean", "-q", "-o", "o.jsonl"][..]] {
+                let args: Vec<&str> = args
+                    .iter()
+                    .chain(limit)
+                    .copied()
+                    .chain(["z.jsonl"])
+                    .collect();
+                let out = crate::util::run_or_hang(d, &args);
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+                assert!(err.contains(want), "{args:?}: {err}");
+                assert!(!d.join("o.jsonl").exists(), "{args:?}");
+            }
+        }
+    }
 }

@@ -63,6 +63,11 @@ impl<'a> LineCheck<'a> {
         matches!(self.state, State::Done)
     }
 
+    /// The bad line found, once [`LineCheck::done`].
+    pub(crate) fn found(&self) -> Option<BadLine> {
+        self.found.get()
+    }
+
     /// Follows `bytes`, which start at byte `at` of the stream.
     pub(crate) fn pass(&mut self, bytes: &[u8], at: usize) {
         let mut i = 0;
@@ -116,23 +121,8 @@ impl<'a> LineCheck<'a> {
 /// before it that does not parse, else the bad line's own.
 pub(crate) fn error_at(input: InputPath, data: Data, bad: BadLine, config: &Config) -> Error {
     let path = display_path(&input);
-    let mut end = bad.end.min(data.len());
-    let start = bad.start.min(end);
-    // A line cut short (no newline read) ends with its last whole character.
-    if data.get(end) != Some(&b'\n') {
-        if let Err(e) = std::str::from_utf8(&data[start..end]) {
-            if e.error_len().is_none() {
-                end = start + e.valid_up_to();
-            }
-        }
-    }
-    let mut line = data[start..end].to_vec();
-    if start == 0 && line.starts_with(BOM) {
-        line.drain(..BOM.len());
-    }
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
+    let (start, end) = line_range(&data, bad);
+    let line = data[start..end].to_vec();
     // Invalid UTF-8 in the line or before it is told first (after any bad
     // record before it), as when the whole input is read.
     let read = match data {
@@ -150,7 +140,58 @@ pub(crate) fn error_at(input: InputPath, data: Data, bad: BadLine, config: &Conf
             }
         }
     }
-    let text = String::from_utf8_lossy(&line);
+    line_error(path, &line, start, bad.line, config)
+}
+
+/// The bytes of `bad` in `data` as far as they were read: a line cut short
+/// (no newline read) ends with its last whole character.
+fn line_range(data: &[u8], bad: BadLine) -> (usize, usize) {
+    let mut end = bad.end.min(data.len());
+    let start = bad.start.min(end);
+    if data.get(end) != Some(&b'\n') {
+        if let Err(e) = std::str::from_utf8(&data[start..end]) {
+            if e.error_len().is_none() {
+                end = start + e.valid_up_to();
+            }
+        }
+    }
+    (start, end)
+}
+
+/// The error of a mapped file read as JSON Lines whose encoding check
+/// stopped at `bad`, its first line that cannot be a record (see
+/// `read::check_pieces`): the first record before it that does not parse,
+/// else the line's own. Nothing past the line is read, so a file whose
+/// tail is zeros (preallocated, or what a crash leaves) is told at once,
+/// not after reading it all (a sparse file of a terabyte never ended).
+pub(crate) fn error_in(source: &super::Source, bad: BadLine, config: &Config) -> Error {
+    if let Err(e) = records_in(source, config, 0..bad.start, 0) {
+        return e;
+    }
+    let (start, end) = line_range(&source.data, bad);
+    line_error(
+        display_path(&source.input),
+        &source.data[start..end],
+        start,
+        bad.line,
+        config,
+    )
+}
+
+/// The message of a line `bytes` (from byte `start`) that cannot be a record.
+fn line_error(
+    path: std::path::PathBuf,
+    bytes: &[u8],
+    start: usize,
+    line: usize,
+    config: &Config,
+) -> Error {
+    let mut bytes = bytes;
+    if start == 0 {
+        bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    }
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    let text = String::from_utf8_lossy(bytes);
     let fields = (
         config.text_field.as_str(),
         config.id_field.as_str(),
@@ -161,7 +202,7 @@ pub(crate) fn error_at(input: InputPath, data: Data, bad: BadLine, config: &Conf
         .unwrap_or_else(|| "invalid record: expected a JSON object".to_owned());
     Error::Record {
         path,
-        line: bad.line,
+        line,
         message,
     }
 }

@@ -845,10 +845,10 @@ mod tests {
         // A text file reads on past invalid UTF-8, naming its first bad byte,
         // and still refuses a NUL after it.
         assert_eq!(
-            check_pieces(p, b"ok\ncaf\xe9 \xe9", true, true, 2, &mut |_| {}).unwrap(),
+            check_pieces(p, b"ok\ncaf\xe9 \xe9", true, true, 2, None, &mut |_| {}).unwrap(),
             Some((2, 6))
         );
-        assert!(check_pieces(p, b"caf\xe9\0", true, true, 2, &mut |_| {}).is_err());
+        assert!(check_pieces(p, b"caf\xe9\0", true, true, 2, None, &mut |_| {}).is_err());
         assert_eq!(&*lossy_text(b"caf\xe9 \xF0\x9F ok \xC3"), "caf? ?? ok ?");
     }
 
@@ -885,7 +885,7 @@ mod tests {
                 );
                 // A chunked run's check, piece by piece, says the same.
                 let mut covered = 0;
-                let by_pieces = check_pieces(path, &bytes, false, false, piece, &mut |r| {
+                let by_pieces = check_pieces(path, &bytes, false, false, piece, None, &mut |r| {
                     assert_eq!(r.start, covered);
                     covered = r.end;
                 })

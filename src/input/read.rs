@@ -432,6 +432,13 @@ pub(crate) fn checked_source(
         });
     }
     let refuse_binary = text && !config.text;
+    // A mapped file read as JSON Lines stops at its first line that cannot
+    // be a record, as a stream does (see `bad_line`).
+    let bad_line = std::cell::Cell::new(None);
+    let mut lines = (format == Format::Jsonl
+        && config.on_error == OnError::Fail
+        && matches!(data, Data::Mapped(_)))
+    .then(|| super::bad_line::LineCheck::new(&bad_line));
     let checked = if spool_in.is_some() {
         // A chunked run: check in pieces and let each piece's pages go, so
         // that a large input is never resident whole.
@@ -441,12 +448,21 @@ pub(crate) fn checked_source(
             refuse_binary,
             text,
             CHECKED_AT_ONCE,
+            lines.as_mut(),
             &mut |r| {
                 data.release_range(r);
             },
         )
     } else {
-        check_pieces(&path, &data, refuse_binary, text, usize::MAX, &mut |_| {})
+        check_pieces(
+            &path,
+            &data,
+            refuse_binary,
+            text,
+            usize::MAX,
+            lines.as_mut(),
+            &mut |_| {},
+        )
     };
     if let Ok(Some(first)) = checked {
         let text = lossy_text(&data);
@@ -461,6 +477,9 @@ pub(crate) fn checked_source(
         format,
         data,
     };
+    if let (Ok(_), Some(bad)) = (&checked, bad_line.get()) {
+        return Err(super::bad_line::error_in(&source, bad, config));
+    }
     match checked {
         // The first error in the file is told, as when it is read a piece
         // at a time: a malformed record before the bad byte comes first.
@@ -618,7 +637,16 @@ pub(super) fn lossy_text(bytes: &[u8]) -> Box<str> {
 /// Applies the encoding policy to an input's bytes (see [`check_pieces`]).
 #[cfg(test)]
 pub(super) fn check_bytes(path: &Path, bytes: &[u8], refuse_binary: bool) -> Result<()> {
-    check_pieces(path, bytes, refuse_binary, false, usize::MAX, &mut |_| {}).map(|_| ())
+    check_pieces(
+        path,
+        bytes,
+        refuse_binary,
+        false,
+        usize::MAX,
+        None,
+        &mut |_| {},
+    )
+    .map(|_| ())
 }
 
 /// Applies the encoding policy to an input's bytes, `piece` bytes at a time
@@ -631,13 +659,31 @@ pub(super) fn check_pieces(
     refuse_binary: bool,
     lossy: bool,
     piece: usize,
+    mut lines: Option<&mut super::bad_line::LineCheck<'_>>,
     checked: &mut dyn FnMut(Range<usize>),
 ) -> Result<Option<(usize, usize)>> {
     check_start(path, bytes)?;
     let mut first_invalid = None;
     let mut at = 0;
+    // Lines are followed a piece at a time, so that a bad line is found
+    // without reading much past it.
+    let piece = if lines.is_some() {
+        piece.min(CHECKED_AT_ONCE)
+    } else {
+        piece
+    };
     while at < bytes.len() {
-        let end = char_start(bytes, at.saturating_add(piece));
+        let mut end = char_start(bytes, at.saturating_add(piece));
+        let mut stop = false;
+        if let Some(lines) = lines.as_mut() {
+            lines.pass(&bytes[at..end], at);
+            if let Some(bad) = lines.found() {
+                // Only what was read of the bad line, and what came before
+                // it, is checked.
+                end = char_start(bytes, bad.end.clamp(at, end));
+                stop = true;
+            }
+        }
         let part = &bytes[at..end];
         if refuse_binary {
             if let Some(offset) = memchr::memchr(0, part) {
@@ -664,6 +710,9 @@ pub(super) fn check_pieces(
         }
         checked(at..end);
         at = end;
+        if stop {
+            break;
+        }
     }
     Ok(first_invalid)
 }
