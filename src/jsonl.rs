@@ -339,15 +339,8 @@ pub(crate) struct Breaks {
 impl Breaks {
     /// Counts the breaks of the next piece of the file.
     pub(crate) fn feed(&mut self, piece: &[u8]) {
-        let joined;
-        let bytes: &[u8] = if self.carry.is_empty() {
-            piece
-        } else {
-            let mut carry = std::mem::take(&mut self.carry);
-            carry.extend_from_slice(piece);
-            joined = carry;
-            &joined
-        };
+        let mut joined = Vec::new();
+        let bytes = crate::normalize::after_carry(&mut self.carry, piece, &mut joined);
         let json = if let Some(json) = self.json {
             json
         } else {

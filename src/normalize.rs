@@ -36,6 +36,7 @@ fn rewritten(text: &str, out: Option<String>, copied: usize) -> Cow<'_, str> {
     }
 }
 pub use citation::{expand_page_ranges, given_initials};
+pub(crate) use expansion::after_carry;
 pub use expansion::{char_expansion, expansion, expansion_with, Expansion, Memo};
 pub use notes::trailing_notes;
 

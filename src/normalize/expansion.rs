@@ -171,21 +171,29 @@ pub struct Expansion {
     carry: Vec<u8>,
 }
 
+/// `piece` after `carry`, the end of the piece before it that was kept for
+/// it (then emptied; joined in `joined`): one piece of a file read in pieces.
+pub(crate) fn after_carry<'a>(
+    carry: &mut Vec<u8>,
+    piece: &'a [u8],
+    joined: &'a mut Vec<u8>,
+) -> &'a [u8] {
+    if carry.is_empty() {
+        return piece;
+    }
+    *joined = std::mem::take(carry);
+    joined.extend_from_slice(piece);
+    joined
+}
+
 /// The longest reference or escape waited for across pieces.
 const LONGEST: usize = 16;
 
 impl Expansion {
     /// Counts the next piece.
     pub fn feed(&mut self, piece: &[u8]) {
-        let joined;
-        let bytes: &[u8] = if self.carry.is_empty() {
-            piece
-        } else {
-            let mut carry = std::mem::take(&mut self.carry);
-            carry.extend_from_slice(piece);
-            joined = carry;
-            &joined
-        };
+        let mut joined = Vec::new();
+        let bytes = after_carry(&mut self.carry, piece, &mut joined);
         let mut i = 0;
         while let Some(at) = bytes[i..]
             .iter()

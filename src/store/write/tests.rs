@@ -42,22 +42,34 @@ fn directory_size_follows_the_record_count() {
 }
 
 /// A segment several read-ahead windows long, with lists of every size.
+/// Adds to `delta` the one block (unique, of fewer than `most` random
+/// shingles, `bytes` long) of document `doc`.
+fn push_block(
+    delta: &mut Delta,
+    next: &mut impl FnMut() -> u64,
+    (doc, most): (u32, u64),
+    bytes: u64,
+) {
+    let len = u32::try_from(next() % most).unwrap();
+    let shingles = (delta.block_shingles.len() as u64, len);
+    delta.block_shingles.extend((0..len).map(|_| next()));
+    delta.blocks.push(BlockRecord {
+        cluster: doc,
+        doc,
+        words: len,
+        kind: super::super::KIND_UNIQUE,
+        shingles,
+        bytes: [0, bytes],
+        ..BlockRecord::default()
+    });
+}
+
 fn big_segment(dir: &Path) -> (std::path::PathBuf, Delta) {
     let n = 3000u32;
     let mut delta = Delta::default();
     let mut next = crate::test_numbers(7);
     for i in 0..n {
-        let len = u32::try_from(next() % 40).unwrap();
-        let shingles = (delta.block_shingles.len() as u64, len);
-        delta.block_shingles.extend((0..len).map(|_| next()));
-        delta.blocks.push(BlockRecord {
-            cluster: i,
-            doc: i,
-            words: len,
-            kind: super::super::KIND_UNIQUE,
-            shingles,
-            ..BlockRecord::default()
-        });
+        push_block(&mut delta, &mut next, (i, 40), 0);
         let id = delta.string(&format!("doc-{i}"));
         delta.docs.push(DocRecord {
             block_start: u64::from(i),
@@ -519,18 +531,7 @@ fn chunk_delta(first: u32, seed: u64) -> Delta {
             dropped: !d.is_multiple_of(3),
         };
         delta.docs.push(doc);
-        let len = u32::try_from(next() % 12).unwrap();
-        let shingles = (delta.block_shingles.len() as u64, len);
-        delta.block_shingles.extend((0..len).map(|_| next()));
-        delta.blocks.push(BlockRecord {
-            cluster: d,
-            doc: d,
-            words: len,
-            kind: super::super::KIND_UNIQUE,
-            shingles,
-            bytes: [0, doc.bytes],
-            ..BlockRecord::default()
-        });
+        push_block(&mut delta, &mut next, (d, 12), doc.bytes);
         for table in 0..20u32 {
             let key = if next().is_multiple_of(10) {
                 next() % 50
