@@ -647,13 +647,20 @@ pub(crate) fn documents(source: &Source, config: &Config) -> Result<(Vec<Documen
         if source.data.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
+        // Lines (and, with them, the expansion) are counted only where the
+        // run makes blocks.
+        let lines = (config.level != crate::config::Level::Docs)
+            .then(|| crate::jsonl::Lines::of(&source.data));
         let doc = Document {
             id: None,
             source: 0,
             record: None,
             len: source.data.len(),
-            blocks: crate::jsonl::counted_blocks(config, || crate::jsonl::Lines::of(&source.data)),
-            expansion: expansion_u32(crate::normalize::expansion(&source.data)),
+            blocks: lines.map_or(0, |l| l.blocks(config.blocks)),
+            expansion: expansion_u32(lines.map_or_else(
+                || crate::normalize::expansion(&source.data),
+                |l| l.expansion,
+            )),
         };
         return Ok((vec![doc], Vec::new()));
     }

@@ -117,17 +117,23 @@ fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
 /// The character UTF-8 `bytes` start with, if they start with one that is
 /// whole.
 fn char_at(bytes: &[u8]) -> Option<char> {
-    let width = match bytes.first()? {
-        0x00..=0x7F => 1,
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF7 => 4,
-        _ => return None,
-    };
+    let width = utf8_width(*bytes.first()?)?;
     std::str::from_utf8(bytes.get(..width)?)
         .ok()?
         .chars()
         .next()
+}
+
+/// The bytes of the UTF-8 character whose first byte is `lead`, if it can
+/// start one.
+fn utf8_width(lead: u8) -> Option<usize> {
+    match lead {
+        0x00..=0x7F => Some(1),
+        0xC0..=0xDF => Some(2),
+        0xE0..=0xEF => Some(3),
+        0xF0..=0xF7 => Some(4),
+        _ => None,
+    }
 }
 
 /// What the numeric character references of `text` (`&#` and digits, up to a
@@ -139,23 +145,26 @@ fn references(text: &[u8]) -> usize {
         if text.get(at + 1) != Some(&b'#') {
             continue;
         }
-        if let Some((c, len)) = reference(&text[at..]) {
-            extra = extra.saturating_add((c.len_utf8() + char_expansion(c)).saturating_sub(len));
+        if let Some((added, _)) = reference(&text[at..]) {
+            extra = extra.saturating_add(added);
         }
     }
     extra
 }
 
-/// The character of the numeric character reference `text` starts with, and
-/// the reference's length through its `;`.
-fn reference(text: &[u8]) -> Option<(char, usize)> {
-    let end = text.iter().take(16).position(|&b| b == b';')?;
+/// What the numeric character reference `text` starts with adds (its
+/// character and that one's [`char_expansion`], less its own bytes), and
+/// its length through the `;`.
+fn reference(text: &[u8]) -> Option<(usize, usize)> {
+    let end = text.iter().take(LONGEST).position(|&b| b == b';')?;
     let number = std::str::from_utf8(&text[2..end]).ok()?;
     let value = match number.strip_prefix(['x', 'X']) {
         Some(hex) => u32::from_str_radix(hex, 16).ok()?,
         None => number.parse().ok()?,
     };
-    Some((char::from_u32(value)?, end + 1))
+    let c = char::from_u32(value)?;
+    let len = end + 1;
+    Some(((c.len_utf8() + char_expansion(c)).saturating_sub(len), len))
 }
 
 /// [`expansion`] of a text read in pieces (a file counted before a run reads
@@ -220,19 +229,12 @@ impl Expansion {
                         if !ended && rest.len() < LONGEST {
                             return self.wait(rest);
                         }
-                        reference(rest).map_or((0, 1), |(c, len)| {
-                            ((c.len_utf8() + char_expansion(c)).saturating_sub(len), len)
-                        })
+                        reference(rest).unwrap_or((0, 1))
                     }
                     Some(_) => (0, 1),
                 },
                 lead => {
-                    let width = match lead {
-                        0xC0..=0xDF => 2,
-                        0xE0..=0xEF => 3,
-                        0xF0..=0xF7 => 4,
-                        _ => 1,
-                    };
+                    let width = utf8_width(lead).unwrap_or(1);
                     if rest.len() < width {
                         return self.wait(rest);
                     }
