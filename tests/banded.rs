@@ -3,7 +3,7 @@
 //! whose shingles is there skips its band look-ups. Answers are those of an
 //! index without it (written before it), which is still read.
 
-use crate::util::{run, tempdir};
+use crate::util::{run, run_ok, tempdir};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -160,8 +160,7 @@ fn the_prints_of_banded_shingles_spare_look_ups_and_change_no_answer() {
     for extra in [&[][..], &["--memory-limit", "256K"][..]] {
         let mut args = vec!["index", "build", "-q", "first.jsonl", "-o", "x.ndx"];
         args.extend_from_slice(extra);
-        let out = run(d, &args);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &args);
         assert!(has_section(&d.join("x.ndx")), "{extra:?}");
         without_section(&d.join("x.ndx"), &d.join("old.ndx"));
         for threads in ["1", "2"] {
@@ -208,12 +207,10 @@ fn the_prints_of_banded_shingles_spare_look_ups_and_change_no_answer() {
     };
     assert_eq!(strip(&out), strip(&out_old));
     // `index merge` keeps it only when both indexes have it.
-    let out = run(d, &["index", "build", "-q", "new.jsonl", "-o", "n.ndx"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["index", "build", "-q", "new.jsonl", "-o", "n.ndx"]);
     without_section(&d.join("n.ndx"), &d.join("old-n.ndx"));
     for (b, kept) in [("n.ndx", true), ("old-n.ndx", false)] {
-        let out = run(d, &["index", "merge", "-o", "m.ndx", "x.ndx", b]);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &["index", "merge", "-o", "m.ndx", "x.ndx", b]);
         assert_eq!(has_section(&d.join("m.ndx")), kept, "{b}");
     }
 }
@@ -223,8 +220,7 @@ fn a_corrupt_banded_shingles_section_is_refused_by_name() {
     let dir = tempdir();
     let d = dir.path();
     inputs(d);
-    let out = run(d, &["index", "build", "-q", "first.jsonl", "-o", "x.ndx"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["index", "build", "-q", "first.jsonl", "-o", "x.ndx"]);
     let (json, _) = table(&d.join("x.ndx"));
     let section = &json["sections"]["banded_shingles"];
     let (offset, len) = (

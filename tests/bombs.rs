@@ -3,7 +3,7 @@
 //! `--no-mmap`, standard input. Each ends as a clear error or a run in
 //! chunks, after reading no more than it must.
 
-use crate::util::{run, run_limited, tempdir};
+use crate::util::{assert_holds, assert_prints, run, run_limited, run_ok, tempdir};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -51,19 +51,16 @@ fn a_text_on_standard_input_larger_than_a_chunk_is_refused_as_it_arrives() {
         None,
     );
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("<stdin>: too large: holds more than "),
-        "{stderr}"
-    );
-    assert!(stderr.contains("raise --memory-limit"), "{stderr}");
+    assert_holds(&stderr, "<stdin>: too large: holds more than ");
+    assert_holds(&stderr, "raise --memory-limit");
     // A first line that never ends, on standard input, is no better.
     let mut line = b"{\"text\": \"".to_vec();
     line.resize(8 << 20, b'a');
     let (code, stderr) = run_with(d, &["scan", "--memory-limit", "4M", "-"], &line, None);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(
-        stderr.contains("<stdin>: too large: its first line is longer than "),
-        "{stderr}"
+    assert_holds(
+        &stderr,
+        "<stdin>: too large: its first line is longer than ",
     );
 }
 
@@ -121,15 +118,11 @@ fn records_that_decompress_past_the_memory_available_are_read_in_chunks() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&chunked.stderr);
     assert_eq!(chunked.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("working in chunks"), "{stderr}");
+    assert_holds(&stderr, "working in chunks");
     // The same records, given whole, are the same scan.
-    let whole = run(d, &["scan", "--json", "r.jsonl.zst"]);
-    assert_eq!(whole.code, 0, "{whole:?}");
+    let whole = run_ok(d, &["scan", "--json", "r.jsonl.zst"]);
     assert_eq!(whole.stdout, chunked.stdout);
-    assert!(
-        whole.stdout_str().contains("\"documents\":12000"),
-        "{whole:?}"
-    );
+    assert_prints(&whole, "\"documents\":12000");
 }
 
 /// Under an address-space limit (`ulimit -v`) smaller than a JSON Lines
@@ -218,8 +211,7 @@ fn memory_running_out_is_an_error_not_an_abort() {
     let d = dir.path();
     std::fs::write(d.join("big.jsonl"), random_records(10_000)).unwrap();
     std::fs::write(d.join("small.jsonl"), "{\"text\": \"a few words here\"}\n").unwrap();
-    let built = run(d, &["index", "build", "-q", "-o", "i.ndx", "small.jsonl"]);
-    assert_eq!(built.code, 0, "{built:?}");
+    run_ok(d, &["index", "build", "-q", "-o", "i.ndx", "small.jsonl"]);
     let index = std::fs::read(d.join("i.ndx")).unwrap();
     let names = || {
         let mut names: Vec<String> = std::fs::read_dir(d)
@@ -364,9 +356,6 @@ fn text_that_normalization_makes_longer_is_counted_by_its_normalized_length() {
     let out = run(d, &["clean", "-v", "--memory-limit", "16M", "six.jsonl"]);
     let stderr = &out.stderr;
     assert_eq!(out.code, 0, "{stderr}");
-    assert!(
-        stderr.contains("6 documents, 0.3 MB in 3 chunks"),
-        "{stderr}"
-    );
+    assert_holds(stderr, "6 documents, 0.3 MB in 3 chunks");
     assert_eq!(out.stdout, whole.stdout, "{stderr}");
 }

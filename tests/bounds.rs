@@ -1,8 +1,13 @@
 //! Careless flags and hostile inputs: no panic, no injected output lines,
 //! compressed input recognised, corrupt index fields refused.
 
-use crate::util::{data_dir, run, run_with_stdin, tempdir, Output};
+use crate::util::{
+    assert_holds, assert_prints, assert_says, data_dir, run, run_exit, run_ok, run_with_stdin,
+    tempdir, Output,
+};
 use std::path::Path;
+
+mod floods;
 
 /// Asserts the run did not panic or abort.
 #[track_caller]
@@ -23,15 +28,11 @@ fn min_words_zero_with_a_wordless_block_runs() {
     let dir = tempdir();
     std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
     for threads in ["1", "3"] {
-        let out = run(
+        let out = run_ok(
             dir.path(),
             &["scan", "--min-words", "0", "--threads", threads, "p.txt"],
         );
-        assert_eq!(out.code, 0, "{out:?}");
-        assert!(
-            out.stdout_str().contains("line 5 repeats line 1"),
-            "{out:?}"
-        );
+        assert_prints(&out, "line 5 repeats line 1");
     }
 }
 
@@ -109,8 +110,7 @@ fn no_flag_value_panics() {
 fn threads_above_eight_per_core_are_capped_with_a_note() {
     let dir = tempdir();
     std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
-    let capped = run(dir.path(), &["scan", "--threads", "1000000", "p.txt"]);
-    assert_eq!(capped.code, 0, "{capped:?}");
+    let capped = run_ok(dir.path(), &["scan", "--threads", "1000000", "p.txt"]);
     assert!(
         capped
             .stderr
@@ -152,11 +152,10 @@ fn a_hamming_distance_that_compares_every_pair_is_refused() {
             assert!(!d.join("o.jsonl").exists() && !d.join("x.ndx").exists());
         }
     }
-    let out = run(
+    let out = run_ok(
         d,
         &["scan", "--method", "simhash", "--hamming", "10", "w.jsonl"],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stdout_str().contains("1 duplicate"),
         "the two copies are found: {out:?}"
@@ -169,8 +168,7 @@ fn a_hamming_distance_that_compares_every_pair_is_refused() {
 fn threads_capped_under_quiet_say_nothing() {
     let dir = tempdir();
     std::fs::write(dir.path().join("p.txt"), NO_WORDS).unwrap();
-    let capped = run(dir.path(), &["scan", "-q", "--threads", "1000000", "p.txt"]);
-    assert_eq!(capped.code, 0, "{capped:?}");
+    let capped = run_ok(dir.path(), &["scan", "-q", "--threads", "1000000", "p.txt"]);
     assert_eq!(capped.stderr, "", "{capped:?}");
 }
 
@@ -196,8 +194,7 @@ fn memory_limits_below_the_minimum_or_beyond_64_bits_are_refused() {
     }
     // The minimum itself works, and a limit above the memory there is runs
     // (as the memory allows) with a note saying so.
-    let least = run(dir.path(), &["scan", "--memory-limit", "64K", "p.txt"]);
-    assert_eq!(least.code, 0, "{least:?}");
+    let least = run_ok(dir.path(), &["scan", "--memory-limit", "64K", "p.txt"]);
     let whole = run(dir.path(), &["scan", "p.txt"]);
     assert_eq!(least.stdout, whole.stdout);
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"));
@@ -210,9 +207,9 @@ fn memory_limits_below_the_minimum_or_beyond_64_bits_are_refused() {
     assert_eq!(above.status.code(), Some(0), "{above:?}");
     assert_eq!(above.stdout, whole.stdout);
     let stderr = String::from_utf8_lossy(&above.stderr);
-    assert!(
-        stderr.contains("--memory-limit 999999T is more than the 1.0G of memory available"),
-        "{stderr}"
+    assert_holds(
+        &stderr,
+        "--memory-limit 999999T is more than the 1.0G of memory available",
     );
     // The variable that says how much memory there is must be a size too.
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"));
@@ -289,19 +286,14 @@ fn ids_and_file_names_cannot_inject_lines_or_escapes() {
     let d = dir.path();
     let name = "in\n::error::X.jsonl";
     std::fs::write(d.join(name), hostile_records()).unwrap();
-    let text = run(d, &["scan", name]);
-    assert_eq!(text.code, 0, "{text:?}");
+    let text = run_ok(d, &["scan", name]);
     no_injection(&text.stdout_str(), "text report");
     assert!(
         text.stdout_str().contains(r"[doc\n::error::X]"),
         "the id is shown escaped: {text:?}"
     );
-    assert!(
-        text.stdout_str().contains(r"e\u{1b}[31mred\r::warning::Y"),
-        "{text:?}"
-    );
-    let github = run(d, &["check", "--format", "github", name]);
-    assert_eq!(github.code, 1, "{github:?}");
+    assert_prints(&text, r"e\u{1b}[31mred\r::warning::Y");
+    let github = run_exit(d, 1, &["check", "--format", "github", name]);
     no_injection(&github.stdout_str(), "github annotations");
     no_injection(&github.stderr, "github stderr");
     // JSON keeps the ids as they are (serde escapes them).
@@ -311,9 +303,8 @@ fn ids_and_file_names_cannot_inject_lines_or_escapes() {
     // An error about the file names it escaped on stderr.
     let bad = "bad\n::error::X.jsonl";
     std::fs::write(d.join(bad), "{\"text\": 3}\n").unwrap();
-    let err = run(d, &["scan", bad]);
-    assert_eq!(err.code, 2, "{err:?}");
-    assert!(err.stderr.contains(r"bad\n::error::X.jsonl:1: "), "{err:?}");
+    let err = run_exit(d, 2, &["scan", bad]);
+    assert_says(&err, r"bad\n::error::X.jsonl:1: ");
     no_injection(&err.stderr, "stderr");
 }
 
@@ -354,13 +345,11 @@ fn a_name_beginning_a_line_cannot_be_a_workflow_command() {
         }
         assert_ne!(out.code, 2, "{command:?}: {out:?}");
     }
-    let built = run(
+    run_ok(
         d,
         &["index", "build", "::error::X.txt", "-o", "::error::X.ndx"],
     );
-    assert_eq!(built.code, 0, "{built:?}");
-    let stats = run(d, &["index", "stats", "::error::X.ndx"]);
-    assert_eq!(stats.code, 0, "{stats:?}");
+    let stats = run_ok(d, &["index", "stats", "::error::X.ndx"]);
     assert!(
         stats
             .stdout_str()
@@ -380,33 +369,17 @@ fn file_names_found_by_walking_are_escaped_in_every_message() {
         std::fs::write(d.join(sub).join(name), b"caf\xe9 words in a line\n").unwrap();
     }
     // `-v` names each input read, with the warning for invalid UTF-8.
-    let verbose = run(d, &["scan", "-v", "one"]);
-    assert_eq!(verbose.code, 0, "{verbose:?}");
-    assert!(
-        verbose
-            .stderr
-            .contains(r"read one/l\n::error::X.txt as text"),
-        "{verbose:?}"
-    );
-    assert!(
-        verbose
-            .stderr
-            .contains(r"warning: one/l\n::error::X.txt:1: invalid UTF-8"),
-        "{verbose:?}"
-    );
+    let verbose = run_ok(d, &["scan", "-v", "one"]);
+    assert_says(&verbose, r"read one/l\n::error::X.txt as text");
+    assert_says(&verbose, r"warning: one/l\n::error::X.txt:1: invalid UTF-8");
     no_injection(&verbose.stderr, "-v");
     // Two inputs for one file under --out-dir.
-    let both = run(d, &["clean", "one", "two", "--out-dir", "out"]);
-    assert_eq!(both.code, 2, "{both:?}");
-    assert!(both.stderr.contains("would both be written to"), "{both:?}");
+    let both = run_exit(d, 2, &["clean", "one", "two", "--out-dir", "out"]);
+    assert_says(&both, "would both be written to");
     no_injection(&both.stderr, "--out-dir collision");
     // An --out-dir that is the input tree.
-    let over = run(d, &["clean", "one", "--out-dir", "one"]);
-    assert_eq!(over.code, 2, "{over:?}");
-    assert!(
-        over.stderr.contains("a run never writes a file it reads"),
-        "{over:?}"
-    );
+    let over = run_exit(d, 2, &["clean", "one", "--out-dir", "one"]);
+    assert_says(&over, "a run never writes a file it reads");
     no_injection(&over.stderr, "--out-dir over the input");
 }
 
@@ -463,12 +436,10 @@ fn lone_json_surrogate_names_file_line_and_column() {
         "{\"text\":\"fine\"}\n{\"id\":\"a\",\"text\":\"hello \\ud800 world\"}\n",
     )
     .unwrap();
-    let out = run(dir.path(), &["scan", "s.jsonl"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains(r#"s.jsonl:2: field "text": lone UTF-16 surrogate \ud800 at column 25"#),
-        "{out:?}"
+    let out = run_exit(dir.path(), 2, &["scan", "s.jsonl"]);
+    assert_says(
+        &out,
+        r#"s.jsonl:2: field "text": lone UTF-16 surrogate \ud800 at column 25"#,
     );
 }
 
@@ -514,8 +485,7 @@ fn copy_wire(d: &Path) {
 /// bytes of an index built from it.
 fn wire_index(d: &Path) -> Vec<u8> {
     copy_wire(d);
-    let out = run(d, &["index", "build", "-q", "-o", "wire.ndx", "w.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["index", "build", "-q", "-o", "wire.ndx", "w.jsonl"]);
     std::fs::read(d.join("wire.ndx")).unwrap()
 }
 
@@ -564,8 +534,7 @@ fn crafted_index_fields_are_corrupt_index_errors() {
     let good = wire_index(d);
     // Resealed unchanged, it is still a good index.
     std::fs::write(d.join("same.ndx"), reseal(&good, |_| {})).unwrap();
-    let same = run(d, &["scan", "--index", "same.ndx", "w.jsonl"]);
-    assert_eq!(same.code, 0, "{same:?}");
+    run_ok(d, &["scan", "--index", "same.ndx", "w.jsonl"]);
     let big = serde_json::json!(1u64 << 63);
     let max = serde_json::json!(u64::MAX);
     let cases: Vec<(&str, Edit<'_>)> = vec![
@@ -638,8 +607,7 @@ fn crafted_first_numbers_in_range_are_corrupt_index_errors_on_look_up() {
         corpus.push('\n');
     }
     std::fs::write(d.join("w.jsonl"), corpus).unwrap();
-    let built = run(d, &["index", "build", "-q", "-o", "x.ndx", "w.jsonl"]);
-    assert_eq!(built.code, 0, "{built:?}");
+    run_ok(d, &["index", "build", "-q", "-o", "x.ndx", "w.jsonl"]);
     let good = std::fs::read(d.join("x.ndx")).unwrap();
     for (field, count) in [("first_block", "blocks"), ("first_document", "documents")] {
         let file = format!("{field}.ndx");
@@ -693,14 +661,12 @@ fn a_text_bomb_is_a_clear_error_with_or_without_a_memory_limit() {
     let text = "the same line of text again and again\n".repeat(1 << 20);
     std::fs::write(d.join("t.txt.zst"), zst(text.as_bytes())).unwrap();
     // In chunks: a document larger than a chunk.
-    let out = run(d, &["scan", "--memory-limit", "4M", "t.txt.zst"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("neardup: t.txt.zst: too large: decompresses to more than "),
-        "{out:?}"
+    let out = run_exit(d, 2, &["scan", "--memory-limit", "4M", "t.txt.zst"]);
+    assert_says(
+        &out,
+        "neardup: t.txt.zst: too large: decompresses to more than ",
     );
-    assert!(out.stderr.contains("raise --memory-limit"), "{out:?}");
+    assert_says(&out, "raise --memory-limit");
     // No limit: the run counts the bytes it decompresses to, more than
     // the memory available holds, and works in chunks.
     let whole = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
@@ -712,20 +678,14 @@ fn a_text_bomb_is_a_clear_error_with_or_without_a_memory_limit() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&whole.stderr);
     assert_eq!(whole.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("working in chunks"), "{stderr}");
-    assert!(
-        stderr.contains("t.txt.zst: too large: decompresses to more than "),
-        "{stderr}"
-    );
+    assert_holds(&stderr, "working in chunks");
+    assert_holds(&stderr, "t.txt.zst: too large: decompresses to more than ");
     // A plain text file larger than a chunk: the same rule.
     std::fs::write(d.join("t.txt"), &text).unwrap();
-    let plain = run(d, &["scan", "--memory-limit", "4M", "t.txt"]);
-    assert_eq!(plain.code, 2, "{plain:?}");
-    assert!(
-        plain
-            .stderr
-            .contains("t.txt: too large: one document of 39845888 bytes of text"),
-        "{plain:?}"
+    let plain = run_exit(d, 2, &["scan", "--memory-limit", "4M", "t.txt"]);
+    assert_says(
+        &plain,
+        "t.txt: too large: one document of 39845888 bytes of text",
     );
 }
 
@@ -737,13 +697,8 @@ fn a_record_larger_than_a_chunk_is_named_by_line() {
     records.push_str(&serde_json::json!({"text": "word ".repeat(1 << 20)}).to_string());
     records.push('\n');
     std::fs::write(d.join("r.jsonl.zst"), zst(records.as_bytes())).unwrap();
-    let out = run(d, &["scan", "--memory-limit", "4M", "r.jsonl.zst"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("r.jsonl.zst:2: too large: a text of 5242880 bytes"),
-        "{out:?}"
-    );
+    let out = run_exit(d, 2, &["scan", "--memory-limit", "4M", "r.jsonl.zst"]);
+    assert_says(&out, "r.jsonl.zst:2: too large: a text of 5242880 bytes");
 }
 
 #[test]
@@ -756,308 +711,8 @@ fn an_index_of_the_old_containment_rule_is_refused() {
     let new = wire_index(d);
     let old = reseal(&new, |t| t["params"]["engine"] = serde_json::json!(1));
     std::fs::write(d.join("old.ndx"), old).unwrap();
-    let out = run(d, &["scan", "--index", "old.ndx", "w.jsonl"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("built with other settings"), "{out:?}");
+    let out = run_exit(d, 2, &["scan", "--index", "old.ndx", "w.jsonl"]);
+    assert_says(&out, "built with other settings");
     let engine = format!("--engine 1 (this run: {})", neardup::store::ENGINE_VERSION);
-    assert!(out.stderr.contains(&engine), "{out:?}");
-}
-
-/// 3,000 records: one-word ones in 23 groups, 600 identical eight-word
-/// ones, and 100 distinct two-word ones (fewer words than a shingle).
-fn flood() -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    for i in 0..3000 {
-        let text = match i % 5 {
-            0..=2 => format!("word{}", i % 30),
-            3 => "the very same record repeated many times over".to_owned(),
-            _ if i % 30 == 4 => format!("two words{i}"),
-            _ => format!("word{}", i % 30),
-        };
-        writeln!(out, "{{\"id\":\"d{i}\",\"text\":\"{text}\"}}").unwrap();
-    }
-    out
-}
-
-#[test]
-fn floods_of_short_and_identical_records_cluster_alike_in_any_run() {
-    let reports = reports_in_any_run(&flood());
-    let near = &reports[0]["near_duplicates"];
-    // 23 groups of one word and the identical records: 24 clusters, each
-    // keeping its first record; the 100 two-word records are unique.
-    let clusters = near["cluster_list"].as_array().expect("cluster list");
-    assert_eq!(clusters.len(), 24, "{near}");
-    let sizes: u64 = clusters.iter().map(|c| c["size"].as_u64().unwrap()).sum();
-    assert_eq!(sizes, 2900, "{near}");
-    assert_eq!(clusters[0]["size"], 600, "{near}");
-    assert_eq!(clusters[0]["representative"]["id"], "d3", "{near}");
-    for c in clusters {
-        assert_eq!(c["kept"], c["representative"], "{c}");
-    }
-    for (i, r) in reports.iter().enumerate().skip(1) {
-        assert_eq!(&reports[0], r, "run {i} differs");
-    }
-}
-
-/// The JSON reports of `records` (JSON Lines) at 1 and 3 threads and in
-/// chunks at 2, without their parameters and command (which differ).
-fn reports_in_any_run(records: &str) -> Vec<serde_json::Value> {
-    let dir = tempdir();
-    std::fs::write(dir.path().join("flood.jsonl"), records).unwrap();
-    let mut reports = Vec::new();
-    for args in [
-        &["--threads", "1"][..],
-        &["--threads", "3"],
-        &["--threads", "2", "--memory-limit", "1M"],
-    ] {
-        let mut all = vec!["scan", "--json", "flood.jsonl"];
-        all.extend_from_slice(args);
-        let out = run(dir.path(), &all);
-        no_crash(&out, "flood");
-        assert_eq!(out.code, 0, "{out:?}");
-        let mut report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        report["parameters"] = serde_json::Value::Null;
-        report["command"] = serde_json::Value::Null;
-        reports.push(report);
-    }
-    reports
-}
-
-/// 600 records of four paragraphs, the second and fourth one shared by all;
-/// every third record is a copy of the one before it (dropped whole, its
-/// copies of the shared paragraph counted apart, at the end).
-fn copies_in_dropped() -> String {
-    use std::fmt::Write;
-    let shared =
-        "this boilerplate paragraph is shared by every single record of the whole corpus here";
-    let para = |k: usize, salt: usize| {
-        (0..40)
-            .map(|j| format!("w{}", (k * 7919 + salt * 104_729 + j * 31) % 100_003))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut out = String::new();
-    for i in 0..600 {
-        let k = if i % 3 == 2 { i - 1 } else { i };
-        let text = format!(
-            "{}\\n\\n{shared}\\n\\n{}\\n\\n{shared}",
-            para(k, 1),
-            para(k, 2)
-        );
-        writeln!(out, "{{\"id\":\"r{i}\",\"text\":\"{text}\"}}").unwrap();
-    }
-    out
-}
-
-#[test]
-fn copies_in_documents_dropped_whole_count_alike_in_any_run() {
-    let reports = reports_in_any_run(&copies_in_dropped());
-    let syndicated = &reports[0]["syndicated"];
-    // Every record holds the shared paragraph twice, those dropped whole
-    // too: each is one document of the 600, each copy one of the 1,200.
-    assert_eq!(syndicated[0]["documents"], 600, "{syndicated}");
-    assert_eq!(syndicated[0]["copies"], 1200, "{syndicated}");
-    assert!(
-        reports[0]["summary"]["dropped_documents"].as_u64().unwrap() >= 200,
-        "{}",
-        reports[0]["summary"]
-    );
-    assert_eq!(reports[0], reports[1], "1 and 3 threads differ");
-    assert_eq!(reports[0], reports[2], "the run in chunks differs");
-}
-
-/// 1,200 records of nine words a word apart (which word, and to what, varies
-/// with the record), every fifth one an exact copy of the first: each has
-/// dozens of candidate representatives, compared with boilerplate discounted.
-fn near_flood() -> String {
-    use std::fmt::Write;
-    let base = [
-        "the", "very", "same", "record", "repeated", "many", "times", "over", "again",
-    ];
-    let mut out = String::new();
-    for i in 0..1200 {
-        let mut words = base.map(str::to_owned);
-        if i % 5 != 0 {
-            words[i % 9] = format!("w{}", i % 37);
-        }
-        let text = words.join(" ");
-        writeln!(out, "{{\"id\":\"n{i}\",\"text\":\"{text}\"}}").unwrap();
-    }
-    out
-}
-
-#[test]
-fn floods_of_records_a_word_apart_report_alike_in_any_run() {
-    let reports = reports_in_any_run(&near_flood());
-    let near = &reports[0]["near_duplicates"];
-    // The 240 exact copies of the first record are one cluster with it (and
-    // the records a word from it that pass), and the pairs are many.
-    let clusters = near["cluster_list"].as_array().expect("cluster list");
-    assert!(clusters[0]["size"].as_u64().unwrap() >= 240, "{near}");
-    assert!(near["candidate_pairs"].as_u64().unwrap() > 1200, "{near}");
-    assert_eq!(reports[0], reports[1], "1 and 3 threads differ");
-    assert_eq!(reports[0], reports[2], "the run in chunks differs");
-}
-
-/// Records for an index in two batches: the first holds 60 copies of one
-/// record (more than the first and last documents an index keeps of a
-/// bucket), records a word from it among them, and unrelated ones; the
-/// second more copies and records a word apart.
-fn flood_batches() -> [String; 2] {
-    use std::fmt::Write;
-    let same = "the very same record repeated many times over again";
-    let mut batches = [String::new(), String::new()];
-    for i in 0..130 {
-        let text = match i % 7 {
-            _ if i % 13 == 5 => same.replacen("many", &format!("w{i}"), 1),
-            3 => format!(
-                "unrelated {i} words of its own kind here and there {}",
-                i * 7
-            ),
-            _ => same.to_owned(),
-        };
-        let batch = usize::from(i >= 90);
-        writeln!(batches[batch], "{{\"id\":\"f{i}\",\"text\":\"{text}\"}}").unwrap();
-    }
-    batches
-}
-
-#[test]
-fn a_flood_of_copies_in_an_index_finds_what_one_run_finds() {
-    let dir = tempdir();
-    let d = dir.path();
-    let batches = flood_batches();
-    std::fs::write(d.join("all.jsonl"), batches.concat()).unwrap();
-    std::fs::write(d.join("b1.jsonl"), &batches[0]).unwrap();
-    std::fs::write(d.join("b2.jsonl"), &batches[1]).unwrap();
-    let whole = run(d, &["clean", "-q", "all.jsonl"]);
-    assert_eq!(whole.code, 0, "{whole:?}");
-    let kept = whole.stdout_str().lines().count();
-    assert!(kept < 40, "the copies are dropped: {kept} kept");
-    for threads in ["1", "2"] {
-        let index = format!("idx-{threads}.ndx");
-        let mut cleaned = Vec::new();
-        for batch in ["b1.jsonl", "b2.jsonl"] {
-            let out = run(
-                d,
-                &[
-                    "clean", "-q", "--index", &index, "--update", "-j", threads, batch,
-                ],
-            );
-            assert_eq!(out.code, 0, "{out:?}");
-            cleaned.extend(out.stdout);
-        }
-        assert_eq!(
-            String::from_utf8(cleaned).unwrap(),
-            whole.stdout_str(),
-            "--threads {threads}: the batches cleaned one after another"
-        );
-        // And in chunks smaller than the first batch.
-        let chunked = run(
-            d,
-            &[
-                "clean",
-                "-q",
-                "--memory-limit",
-                "1M",
-                "-j",
-                threads,
-                "all.jsonl",
-            ],
-        );
-        assert_eq!(
-            chunked.stdout_str(),
-            whole.stdout_str(),
-            "--threads {threads}"
-        );
-    }
-}
-
-/// A flood of near-identical short records (one word differs) counted to
-/// fit under `--memory-limit` whole (8 bytes a byte of input and 512 a
-/// line: 11.5 MB for these 10,000) takes far more as one chunk: each
-/// record's 120 band keys and a hundred candidate pairs (200,000 such took
-/// 524 MiB at `--memory-limit 256M`). The run stops when its memory would
-/// pass the limit and is made again in chunks, saying so, with a whole
-/// run's output and report.
-#[test]
-fn a_whole_run_past_its_memory_limit_is_made_again_in_chunks() {
-    use std::fmt::Write;
-    let dir = tempdir();
-    let d = dir.path();
-    let mut records = String::new();
-    for i in 0..10_000 {
-        let text = format!("the very same record repeated many times over {i}");
-        writeln!(records, "{{\"id\":\"d{i}\",\"text\":\"{text}\"}}").unwrap();
-    }
-    std::fs::write(d.join("near.jsonl"), records).unwrap();
-    let clean = |extra: &[&str], out: &str, report: &str| {
-        let mut args = vec!["clean", "--json", "--report", report, "-o", out];
-        args.extend_from_slice(extra);
-        args.push("near.jsonl");
-        let done = run(d, &args);
-        no_crash(&done, "near-identical flood");
-        assert_eq!(done.code, 0, "{extra:?}: {done:?}");
-        let mut report: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(d.join(report)).unwrap()).unwrap();
-        report["command"] = serde_json::Value::Null;
-        report["parameters"] = serde_json::Value::Null;
-        (done.stderr, std::fs::read(d.join(out)).unwrap(), report)
-    };
-    let (_, whole, whole_report) = clean(&["-q"], "whole.jsonl", "whole.json");
-    let limit = ["--memory-limit", "12M", "--tmp-dir", "spool"];
-    let (said, limited, limited_report) = clean(&limit, "limited.jsonl", "limited.json");
-    assert!(
-        said.contains("note: the run would pass --memory-limit 12.0M as one chunk"),
-        "{said}"
-    );
-    assert_eq!(whole, limited, "the cleaned text");
-    assert!(whole_report == limited_report, "the reports differ");
-    assert_eq!(whole_report["near_duplicates"]["dropped_documents"], 9_999);
-    assert!(!d.join("spool").exists(), "the spool directory is left");
-    // Without a limit, counted to fit in the memory available (here said
-    // to be 16M), the same: made again in chunks under half of it.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .current_dir(d)
-        .env_clear()
-        .env("NEARDUP_AVAILABLE_MEMORY", "16M")
-        .args(["clean", "-o", "auto.jsonl", "near.jsonl"])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(
-        said.contains("the run would pass the 16.0M of memory available as one chunk")
-            && said.contains("as --memory-limit 8.0M does"),
-        "{said}"
-    );
-    assert_eq!(whole, std::fs::read(d.join("auto.jsonl")).unwrap());
-    // Not made again into a FIFO (opened before the run: a second attempt
-    // waited for ever for a reader gone) nor with an HTML page (a run in
-    // chunks shows no texts): the run goes on as one chunk.
-    assert!(std::process::Command::new("mkfifo")
-        .arg(d.join("out.fifo"))
-        .status()
-        .unwrap()
-        .success());
-    let fifo = d.join("out.fifo");
-    let reader = std::thread::spawn(move || std::fs::read(fifo).unwrap());
-    let into_fifo = ["--memory-limit", "12M", "-o", "out.fifo", "near.jsonl"];
-    let out = crate::util::run_or_hang(d, &[&["clean"][..], &into_fifo].concat());
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("would pass"));
-    assert_eq!(reader.join().unwrap(), whole, "the FIFO's reader");
-    let html = [
-        "scan",
-        "-q",
-        "--memory-limit",
-        "12M",
-        "--html",
-        "p.html",
-        "near.jsonl",
-    ];
-    let out = run(d, &html);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(!out.stderr.contains("would pass"), "{}", out.stderr);
+    assert_says(&out, &engine);
 }

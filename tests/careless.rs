@@ -8,7 +8,7 @@
 //! non-blocking, help that cannot be written, a signal while the outputs
 //! are renamed into place.
 
-use crate::util::{run, tempdir, tree};
+use crate::util::{assert_holds, assert_says, run, run_exit, run_ok, tempdir, tree};
 use std::path::Path;
 
 /// An output named as an archive (`out.tgz`, `out.tar.gz`, `out.tar`,
@@ -52,8 +52,36 @@ fn outputs_named_as_archives_are_refused() {
         assert_eq!(tree(d), before, "{args:?}");
     }
     // A name that only looks like one is written as named.
-    let out = run(d, &["clean", "-q", "in.jsonl", "-o", "star.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["clean", "-q", "in.jsonl", "-o", "star.jsonl"]);
+}
+
+/// `clean -q MODE big.jsonl TARGET` in `d`, with `big.jsonl` (`text`) cut
+/// short once the run has written its first byte into `fifo`: exit 2, the
+/// input's truncation told and no bad address; its standard error.
+#[track_caller]
+fn cut_short_into(d: &Path, mode: &[&str], target: &[&str], fifo: &Path, text: &[u8]) -> String {
+    use std::process::{Command, Stdio};
+    let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .current_dir(d)
+        .args(["clean", "-q"])
+        .args(mode)
+        .arg("big.jsonl")
+        .args(target)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::fs::File::open(fifo).unwrap();
+    let rest = crate::util::cut_short_while_read(&mut reader, &d.join("big.jsonl"));
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{mode:?}: {stderr}");
+    assert!(
+        stderr.starts_with("neardup: big.jsonl: truncated while it was read (memory-mapped)"),
+        "{mode:?}: {stderr}"
+    );
+    assert!(!stderr.contains("Bad address"), "{mode:?}: {stderr}");
+    assert!(rest.len() + 1 < text.len());
+    stderr
 }
 
 /// An input truncated (log rotation with `copytruncate`) while its mapped
@@ -63,38 +91,15 @@ fn outputs_named_as_archives_are_refused() {
 /// big.jsonl: truncated ...`). Both say the input's truncation, once.
 #[test]
 fn an_input_cut_short_while_written_into_a_fifo_is_named_once() {
-    use std::process::{Command, Stdio};
     let text = crate::util::numbered_records(40_000);
     for mode in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
         let dir = tempdir();
         let d = dir.path();
         std::fs::write(d.join("big.jsonl"), &text).unwrap();
         let fifo = d.join("o.fifo");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-            .current_dir(d)
-            .args(["clean", "-q"])
-            .args(mode)
-            .args(["big.jsonl", "-o", "o.fifo"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut reader = std::fs::File::open(&fifo).unwrap();
-        let rest = crate::util::cut_short_while_read(&mut reader, &d.join("big.jsonl"));
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{mode:?}: {stderr}");
-        assert!(
-            stderr.starts_with("neardup: big.jsonl: truncated while it was read (memory-mapped)"),
-            "{mode:?}: {stderr}"
-        );
+        crate::util::mkfifo(&fifo);
+        let stderr = cut_short_into(d, mode, &["-o", "o.fifo"], &fifo, &text);
         assert_eq!(stderr.matches("big.jsonl").count(), 1, "{mode:?}: {stderr}");
-        assert!(!stderr.contains("Bad address"), "{mode:?}: {stderr}");
-        assert!(rest.len() + 1 < text.len());
     }
 }
 
@@ -139,8 +144,7 @@ fn almost_no_memory_available_names_a_limit_that_is_taken() {
     let dir = tempdir();
     let d = dir.path();
     crate::util::write_two_copies(&d.join("in.jsonl"));
-    let whole = run(d, &["clean", "-q", "in.jsonl"]);
-    assert_eq!(whole.code, 0, "{whole:?}");
+    let whole = run_ok(d, &["clean", "-q", "in.jsonl"]);
     let out = Command::new(env!("CARGO_BIN_EXE_neardup"))
         .args(["clean", "in.jsonl", "--tmp-dir", "."])
         .current_dir(d)
@@ -150,10 +154,7 @@ fn almost_no_memory_available_names_a_limit_that_is_taken() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("working in chunks, as --memory-limit 64.0K does"),
-        "{stderr}"
-    );
+    assert_holds(&stderr, "working in chunks, as --memory-limit 64.0K does");
     assert_eq!(out.stdout, whole.stdout);
 }
 
@@ -275,8 +276,7 @@ fn a_file_given_twice_is_read_once() {
         let quiet = run(d, &[&["check", "-q"][..], args].concat());
         assert_eq!((quiet.code, quiet.stderr.as_str()), (0, ""), "{args:?}");
     }
-    let out = run(d, &["clean", "feed", "feed/a.jsonl", "--out-dir", "od"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["clean", "feed", "feed/a.jsonl", "--out-dir", "od"]);
     assert_eq!(
         std::fs::read(d.join("od/a.jsonl")).unwrap(),
         std::fs::read(d.join("feed/a.jsonl")).unwrap()
@@ -285,14 +285,8 @@ fn a_file_given_twice_is_read_once() {
     // after it: the file itself is read.
     std::os::unix::fs::symlink("a.jsonl", d.join("feed/latest.jsonl")).unwrap();
     std::os::unix::fs::symlink("a.jsonl", d.join("feed/0.jsonl")).unwrap();
-    let out = run(d, &["check", "--max-dup-docs", "0", "--json", "feed"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stderr.contains(
-            "neardup: warning: 2 files are reached twice (feed/0.jsonl is the same file as feed/a.jsonl, ...): each read once"
-        ),
-        "{out:?}"
-    );
+    let out = run_ok(d, &["check", "--max-dup-docs", "0", "--json", "feed"]);
+    assert_says(&out, "neardup: warning: 2 files are reached twice (feed/0.jsonl is the same file as feed/a.jsonl, ...): each read once");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         crate::util::input_paths(&report),
@@ -350,7 +344,6 @@ fn bidirectional_controls_in_names_and_ids_are_shown_escaped() {
 /// error in a message, so it was no longer known as a fault).
 #[test]
 fn an_input_cut_short_while_written_into_an_out_dir_is_named() {
-    use std::process::{Command, Stdio};
     let text = crate::util::numbered_records(40_000);
     for mode in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
         let dir = tempdir();
@@ -358,27 +351,8 @@ fn an_input_cut_short_while_written_into_an_out_dir_is_named() {
         std::fs::write(d.join("big.jsonl"), &text).unwrap();
         std::fs::create_dir(d.join("od")).unwrap();
         let fifo = d.join("od/big.jsonl");
-        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-        assert!(made.success());
-        let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-            .current_dir(d)
-            .args(["clean", "-q"])
-            .args(mode)
-            .args(["big.jsonl", "--out-dir", "od"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut reader = std::fs::File::open(&fifo).unwrap();
-        let rest = crate::util::cut_short_while_read(&mut reader, &d.join("big.jsonl"));
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{mode:?}: {stderr}");
-        assert!(
-            stderr.starts_with("neardup: big.jsonl: truncated while it was read (memory-mapped)"),
-            "{mode:?}: {stderr}"
-        );
-        assert!(!stderr.contains("Bad address"), "{mode:?}: {stderr}");
-        assert!(rest.len() + 1 < text.len());
+        crate::util::mkfifo(&fifo);
+        cut_short_into(d, mode, &["--out-dir", "od"], &fifo, &text);
     }
 }
 
@@ -396,14 +370,9 @@ fn a_fifo_output_whose_reader_leaves_is_named_and_the_index_kept() {
         let d = dir.path();
         std::fs::write(d.join("big.jsonl"), &text).unwrap();
         crate::util::write_two_copies(&d.join("seen.jsonl"));
-        let built = run(d, &["index", "build", "-q", "-o", "seen.ndx", "seen.jsonl"]);
-        assert_eq!(built.code, 0, "{built:?}");
+        run_ok(d, &["index", "build", "-q", "-o", "seen.ndx", "seen.jsonl"]);
         let before = tree(d);
-        let made = Command::new("mkfifo")
-            .arg(d.join("o.fifo"))
-            .status()
-            .unwrap();
-        assert!(made.success());
+        crate::util::mkfifo(&d.join("o.fifo"));
         let child = Command::new(env!("CARGO_BIN_EXE_neardup"))
             .current_dir(d)
             .args(["clean"])
@@ -448,8 +417,7 @@ fn files_named_as_dead_runs(d: &Path, dead_input: &str, dead_reference: &str, de
     // Made under ordinary names (a run sweeps the directory it writes
     // into), then named as a dead run's files.
     for (input, index) in [("in.jsonl", "ref.ndx"), ("other.jsonl", "other.ndx")] {
-        let out = run(d, &["index", "build", "-q", "-o", index, input]);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &["index", "build", "-q", "-o", index, input]);
     }
     std::fs::rename(d.join("ref.ndx"), d.join(dead_reference)).unwrap();
     std::fs::rename(d.join("other.ndx"), d.join(dead_index)).unwrap();
@@ -568,8 +536,7 @@ fn files_a_run_reads_are_never_swept_as_temporary_files() {
     let d = dir.path();
     crate::util::write_two_copies(&d.join("in.jsonl"));
     std::fs::copy(d.join("in.jsonl"), d.join(".neardup-4194398-abcdef.tmp")).unwrap();
-    let out = run(d, &["clean", "-q", "in.jsonl", "-o", "o.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["clean", "-q", "in.jsonl", "-o", "o.jsonl"]);
     assert!(
         !d.join(".neardup-4194398-abcdef.tmp").exists(),
         "a dead run's file stays"
@@ -609,8 +576,7 @@ fn non_blocking_standard_input_and_output_are_waited_for() {
     for limit in [&[][..], &["--memory-limit", "1M", "--tmp-dir", "."]] {
         let mut args = vec!["clean", "-q", "--format", "jsonl"];
         args.extend_from_slice(limit);
-        let expected = run(d, &[&args[..], &["in.jsonl"]].concat());
-        assert_eq!(expected.code, 0, "{expected:?}");
+        let expected = run_ok(d, &[&args[..], &["in.jsonl"]].concat());
         assert!(expected.stdout.len() > 500_000, "more than a pipe holds");
         // Standard input written a piece at a time into a non-blocking pipe.
         let (reader, mut writer) = std::io::pipe().unwrap();
@@ -676,14 +642,8 @@ fn help_that_cannot_be_written_is_an_error() {
     use std::process::{Command, Stdio};
     let dir = tempdir();
     let d = dir.path();
-    // As root (the CI's user), in a temporary directory, never in /dev.
-    for (name, minor) in [("full", "7"), ("null", "3")] {
-        let made = Command::new("mknod")
-            .arg(d.join(name))
-            .args(["c", "1", minor])
-            .status()
-            .unwrap();
-        assert!(made.success());
+    for (name, minor) in [("full", 7), ("null", 3)] {
+        crate::util::mknod(&d.join(name), minor);
     }
     for args in [
         &["--help"][..],
@@ -713,9 +673,8 @@ fn help_that_cannot_be_written_is_an_error() {
             }
         }
     }
-    let out = run(d, &["scan", "--no-such-flag"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("--no-such-flag"), "{out:?}");
+    let out = run_exit(d, 2, &["scan", "--no-such-flag"]);
+    assert_says(&out, "--no-such-flag");
 }
 
 /// A signal that comes while a run renames its staged outputs into place

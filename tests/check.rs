@@ -1,7 +1,7 @@
 //! `neardup check`: exit codes, the GitHub output and the JSON summary, as
 //! golden files beside the near-duplicate-docs case (`UPDATE_GOLDEN=1` rewrites).
 
-use crate::util::{assert_bytes_eq, data_dir, run};
+use crate::util::{assert_bytes_eq, assert_says, data_dir, run, run_exit, run_ok};
 use serde_json::Value;
 
 fn golden(name: &str, actual: &[u8]) {
@@ -75,11 +75,7 @@ fn format_is_the_input_format_only() {
     // github, with a warning; the input is still read by content.
     let out = check(&["--format", "github", "--max-dup-docs", "10%"]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("--format github is read as --output-format github"),
-        "{out:?}"
-    );
+    assert_says(&out, "--format github is read as --output-format github");
     let new = check(&["--output-format", "github", "--max-dup-docs", "10%"]);
     assert_bytes_eq(&out.stdout, &new.stdout, "--format github");
     // Conflicting report formats are an error, whichever comes first.
@@ -90,10 +86,7 @@ fn format_is_the_input_format_only() {
     ] {
         let out = check(args);
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
-        assert!(
-            out.stderr.contains("conflicts with --output-format"),
-            "{out:?}"
-        );
+        assert_says(&out, "conflicts with --output-format");
         assert!(out.stdout.is_empty());
     }
     // Elsewhere github is no format at all.
@@ -101,12 +94,8 @@ fn format_is_the_input_format_only() {
         &["scan", "--output-format", "github", "wire.jsonl"][..],
         &["scan", "--format", "github", "wire.jsonl"],
     ] {
-        let out = run(&data_dir().join("near-duplicate-docs"), args);
-        assert_eq!(out.code, 2, "{out:?}");
-        assert!(
-            out.stderr.contains("neardup check --output-format github"),
-            "{out:?}"
-        );
+        let out = run_exit(&data_dir().join("near-duplicate-docs"), 2, args);
+        assert_says(&out, "neardup check --output-format github");
     }
 }
 
@@ -159,8 +148,7 @@ fn github_annotations_are_capped_largest_first() {
     for (extra, shown) in [(&[][..], 10), (&["--max-annotations", "50"][..], 50)] {
         let mut args = vec!["check", "--output-format", "github", "batch.jsonl"];
         args.extend_from_slice(extra);
-        let out = run(dir.path(), &args);
-        assert_eq!(out.code, 1, "{out:?}");
+        let out = run_exit(dir.path(), 1, &args);
         let text = out.stdout_str();
         let warnings: Vec<&str> = text
             .lines()
@@ -279,11 +267,10 @@ fn two_days() -> tempfile::TempDir {
     let lines: Vec<&str> = wire.lines().collect();
     std::fs::write(dir.path().join("day1.jsonl"), lines[..4].join("\n") + "\n").unwrap();
     std::fs::write(dir.path().join("day2.jsonl"), lines[4..].join("\n") + "\n").unwrap();
-    let built = run(
+    run_ok(
         dir.path(),
         &["index", "build", "-q", "-o", "seen.ndx", "day1.jsonl"],
     );
-    assert_eq!(built.code, 0, "{built:?}");
     dir
 }
 
@@ -293,8 +280,9 @@ fn checks_against_an_index_are_golden() {
     let d = dir.path();
     // Today's batch alone holds no duplicate; against yesterday's it does.
     let alone = run(d, &["check", "day2.jsonl"]);
-    let indexed = run(
+    let indexed = run_exit(
         d,
+        1,
         &[
             "check",
             "--index",
@@ -306,13 +294,12 @@ fn checks_against_an_index_are_golden() {
             "day2.jsonl",
         ],
     );
-    assert_eq!(indexed.code, 1, "{indexed:?}");
     assert!(alone.code == 0 || alone.stdout != indexed.stdout);
     golden("check-index.github", &indexed.stdout);
     let text = indexed.stdout_str();
     assert!(text.contains("(indexed)"), "{text}");
     assert!(text.contains("file=day2.jsonl,line="), "{text}");
-    let json = run(
+    let json = run_ok(
         d,
         &[
             "check",
@@ -327,7 +314,6 @@ fn checks_against_an_index_are_golden() {
             "day2.jsonl",
         ],
     );
-    assert_eq!(json.code, 0, "{json:?}");
     golden("check-index.json", &json.stdout);
     let again = run(
         d,

@@ -2,8 +2,13 @@
 //! what the chunks before it stored on disk, gives the whole run's output and
 //! report byte for byte.
 
-use crate::util::{assert_bytes_eq, data_dir, run, run_with_stdin, tempdir};
+use crate::util::{
+    assert_bytes_eq, assert_holds, assert_says, data_dir, run, run_exit, run_ok, run_with_stdin,
+    tempdir,
+};
 use std::fmt::Write as _;
+
+mod segments;
 
 /// The index tests' generated corpus (80 documents, 60 KB), and a limit that
 /// cuts it into about fifteen chunks.
@@ -67,7 +72,7 @@ fn chunked_runs_write_and_report_what_whole_runs_do() {
         run(d, &["clean", "-q", "-o", "whole.jsonl.gz", "all.jsonl"]).code,
         0
     );
-    let out = run(
+    run_ok(
         d,
         &[
             "clean",
@@ -79,7 +84,6 @@ fn chunked_runs_write_and_report_what_whole_runs_do() {
             "all.jsonl",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let read = |name: &str| {
         run(
             d,
@@ -136,8 +140,7 @@ fn out_dir_gets_the_whole_runs_files() {
         ),
     )
     .unwrap();
-    let whole = run(d, &["clean", "-q", "--out-dir", "whole", "corpus"]);
-    assert_eq!(whole.code, 0, "{whole:?}");
+    run_ok(d, &["clean", "-q", "--out-dir", "whole", "corpus"]);
     let files = |root: &std::path::Path| {
         let mut out = Vec::new();
         let mut stack = vec![root.to_owned()];
@@ -174,7 +177,7 @@ fn out_dir_gets_the_whole_runs_files() {
     assert!(g_out.len() < std::fs::read(corpus.join("g.txt")).unwrap().len());
     for threads in ["1", "2"] {
         let out_dir = format!("chunked{threads}");
-        let out = run(
+        run_ok(
             d,
             &[
                 "clean",
@@ -188,7 +191,6 @@ fn out_dir_gets_the_whole_runs_files() {
                 "corpus",
             ],
         );
-        assert_eq!(out.code, 0, "{out:?}");
         let got = files(&d.join(&out_dir));
         assert_eq!(
             got.iter().map(|f| &f.0).collect::<Vec<_>>(),
@@ -223,11 +225,10 @@ fn standard_input_and_compressed_inputs_are_spooled_not_held() {
         zstd::encode_all(&std::fs::read(wire.join("wire.jsonl")).unwrap()[..], 3).unwrap(),
     )
     .unwrap();
-    let out = run(
+    let out = run_ok(
         d,
         &["clean", "-q", "--memory-limit", "64K", "wire.jsonl.zst"],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     assert_bytes_eq(
         &out.stdout,
         &plain.stdout,
@@ -280,11 +281,7 @@ fn output_starts_before_standard_input_ends() {
     let half = text.len() / 2;
     let cut = half + text[half..].iter().position(|&b| b == b'\n').unwrap() + 1;
     let fifo = d.join("out.fifo");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    crate::util::mkfifo(&fifo);
     for into_fifo in [false, true] {
         let mut args = PIPED.to_vec();
         if into_fifo {
@@ -410,7 +407,7 @@ fn a_stream_cut_short_keeps_what_came_before_with_on_error_skip() {
     let mut zst = frames[..2].concat();
     zst.extend_from_slice(&frames[2][..frames[2].len() / 2]);
     std::fs::write(d.join("cut.jsonl.zst"), zst).unwrap();
-    let out = run(
+    let out = run_ok(
         d,
         &[
             "clean",
@@ -425,7 +422,6 @@ fn a_stream_cut_short_keeps_what_came_before_with_on_error_skip() {
             "cut.jsonl.zst",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
     let skipped = report["skipped"].as_array().unwrap();
@@ -478,106 +474,6 @@ fn a_chunked_run_shows_one_bar_for_its_input() {
     );
     assert!(!with.stderr.contains("sketching"), "{with:?}");
     assert!(without.stderr.is_empty(), "{without:?}");
-}
-
-/// What an index holds, by `index stats`: the files of whole and chunked
-/// runs differ in their times, and in the file name, which each chunk's
-/// items carry once.
-fn index_items(dir: &std::path::Path, index: &str) -> serde_json::Value {
-    let mut stats = crate::index::stats(dir, index);
-    stats.as_object_mut().unwrap().remove("bytes");
-    stats
-}
-
-#[test]
-fn chunked_runs_read_and_update_indexes_as_whole_runs_do() {
-    // The corpus's four batches cleaned one after another against an index
-    // that each run updates, in two directories: whole runs in one, chunked
-    // runs in the other. Each batch's output and report are byte for byte
-    // the same, and so are the index's items after each batch; then the whole corpus
-    // is checked against each index (--reference, and --index read only)
-    // with the same findings.
-    let dir = tempdir();
-    let batches = crate::index::batches();
-    let dirs = [dir.path().join("whole"), dir.path().join("chunked")];
-    for d in &dirs {
-        std::fs::create_dir_all(d).unwrap();
-        for (i, batch) in batches.iter().enumerate() {
-            std::fs::write(d.join(format!("day{i}.jsonl")), batch).unwrap();
-        }
-        std::fs::write(d.join("all.jsonl"), batches.concat()).unwrap();
-    }
-    let with_limit = |chunked: bool, args: &[&str]| {
-        let mut all: Vec<String> = args.iter().map(ToString::to_string).collect();
-        if chunked {
-            all.splice(1..1, ["--memory-limit".to_string(), SMALL.to_string()]);
-        }
-        let all: Vec<&str> = all.iter().map(String::as_str).collect();
-        run(&dirs[usize::from(chunked)], &all)
-    };
-    for i in 0..batches.len() {
-        let name = format!("day{i}.jsonl");
-        let args = [
-            "clean",
-            "-q",
-            "--index",
-            "seen.ndx",
-            "--update",
-            "--report",
-            "report.json",
-            "--json",
-            &name,
-        ];
-        let whole = with_limit(false, &args);
-        let chunked = with_limit(true, &args);
-        assert_eq!(whole.code, 0, "{whole:?}");
-        assert_eq!(chunked.code, 0, "{chunked:?}");
-        assert_bytes_eq(&chunked.stdout, &whole.stdout, &format!("{name} cleaned"));
-        assert_bytes_eq(
-            &std::fs::read(dirs[1].join("report.json")).unwrap(),
-            &std::fs::read(dirs[0].join("report.json")).unwrap(),
-            &format!("report of {name}"),
-        );
-        assert_eq!(
-            index_items(&dirs[1], "seen.ndx"),
-            index_items(&dirs[0], "seen.ndx"),
-            "index after {name}"
-        );
-    }
-    for args in [
-        &["scan", "--json", "--reference", "seen.ndx", "all.jsonl"][..],
-        &["check", "--json", "--index", "seen.ndx", "all.jsonl"],
-    ] {
-        let whole = with_limit(false, args);
-        let chunked = with_limit(true, args);
-        assert_eq!(chunked.code, whole.code, "{chunked:?}");
-        assert!(whole.stdout_str().contains("\"indexed\":true"), "{whole:?}");
-        assert_bytes_eq(&chunked.stdout, &whole.stdout, &format!("{args:?}"));
-    }
-    // `index build` too: the same items as one built by a whole run.
-    let whole = run(
-        &dirs[0],
-        &["index", "build", "-o", "built.ndx", "all.jsonl"],
-    );
-    let chunked = run(
-        &dirs[1],
-        &[
-            "index",
-            "build",
-            "--memory-limit",
-            SMALL,
-            "-o",
-            "built.ndx",
-            "all.jsonl",
-        ],
-    );
-    assert_eq!(chunked.code, 0, "{chunked:?}");
-    assert_eq!(chunked.stderr, whole.stderr);
-    assert_eq!(
-        index_items(&dirs[1], "built.ndx"),
-        index_items(&dirs[0], "built.ndx"),
-        "built index"
-    );
 }
 
 #[test]
@@ -646,8 +542,7 @@ fn annotated_chunked_runs_mark_what_whole_runs_mark() {
             }
             args.extend(extra);
             args.push("in");
-            let result = run(d, &args);
-            assert_eq!(result.code, 0, "{result:?}");
+            run_ok(d, &args);
             files.push(crate::util::tree(&d.join(out)));
             std::fs::remove_dir_all(d.join(out)).unwrap();
         }
@@ -682,11 +577,8 @@ fn a_run_too_big_for_memory_works_in_chunks_by_itself() {
     assert!(small.status.success(), "{small:?}");
     let stderr = String::from_utf8_lossy(&small.stderr);
     // Half of 100K is below the smallest --memory-limit, which it takes.
-    assert!(
-        stderr.contains("working in chunks, as --memory-limit 64.0K does"),
-        "{stderr}"
-    );
-    assert!(stderr.contains(" chunks: "), "{stderr}");
+    assert_holds(&stderr, "working in chunks, as --memory-limit 64.0K does");
+    assert_holds(&stderr, " chunks: ");
     assert_bytes_eq(&small.stdout, &whole, "chunked by itself");
     // With room, a whole run.
     let roomy = run_with("1G");
@@ -768,8 +660,9 @@ fn inputs_that_fit_under_the_memory_limit_whole_are_read_whole() {
         assert!(stderr.contains(" chunks: "), "{limit} {input}: {stderr}");
         assert_bytes_eq(&out.stdout, &whole, &format!("{limit} {input}"));
     }
-    let keep = run(
+    run_exit(
         d,
+        2,
         &[
             "clean",
             "--memory-limit",
@@ -779,7 +672,6 @@ fn inputs_that_fit_under_the_memory_limit_whole_are_read_whole() {
             "all.jsonl",
         ],
     );
-    assert_eq!(keep.code, 2, "{keep:?}");
     // Records of one short word cost a whole run far more than their bytes
     // (a few hundred bytes each): 20,000 of them (300 KB) under a limit 20
     // times their bytes are still read in chunks.
@@ -791,7 +683,7 @@ fn inputs_that_fit_under_the_memory_limit_whole_are_read_whole() {
     }
     std::fs::write(d.join("tiny.jsonl"), &tiny).unwrap();
     let limit = format!("{}K", tiny.len() * 20 / 1024);
-    let out = run(
+    let out = run_ok(
         d,
         &[
             "clean",
@@ -803,7 +695,6 @@ fn inputs_that_fit_under_the_memory_limit_whole_are_read_whole() {
             "tiny.jsonl",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains(" chunks: "), "{limit}: {out:?}");
 }
 
@@ -849,23 +740,17 @@ fn a_json_array_is_refused_not_cleaned_as_text() {
             assert!(!d.join("out.json").exists(), "{what}");
         }
     }
-    let text = run(
+    run_ok(
         d,
         &["clean", "--format", "text", "-o", "out.json", "docs.json"],
     );
-    assert_eq!(text.code, 0, "{text:?}");
     assert!(d.join("out.json").exists());
     // Pretty-printed objects one after another (`jq .`) likewise; text that
     // starts with a brace but is no JSON (RTF) is still text.
     let pretty = records.join("\n");
     std::fs::write(d.join("jq.json"), &pretty).unwrap();
-    let out = run(d, &["clean", "-o", "jq.out", "jq.json"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("jq.json:1: pretty-printed JSON, not JSON Lines"),
-        "{out:?}"
-    );
+    let out = run_exit(d, 2, &["clean", "-o", "jq.out", "jq.json"]);
+    assert_says(&out, "jq.json:1: pretty-printed JSON, not JSON Lines");
     assert!(!d.join("jq.out").exists());
     std::fs::write(d.join("x.rtf"), "{\\rtf1\\ansi hello}\n").unwrap();
     assert_eq!(
@@ -897,337 +782,10 @@ fn a_spool_that_cannot_be_written_is_named_as_given() {
     );
     let stderr = &out.stderr;
     assert_eq!(out.code, 2, "{stderr}");
-    assert!(
-        stderr.contains(
-            "neardup: spool (this run's spooled index, part 1): writing failed: File too large"
-        ),
-        "{stderr}"
+    assert_holds(
+        stderr,
+        "neardup: spool (this run's spooled index, part 1): writing failed: File too large",
     );
     assert!(!stderr.contains("segment-"), "{stderr}");
     assert!(!d.join("spool").exists(), "the run made it, and failed");
-}
-
-/// `n` records of one to three words (each a single shingle), every fifth
-/// a copy of one far before it, and every fiftieth a document of twenty
-/// words; JSON Lines.
-fn one_line_records(n: usize) -> String {
-    let word = |i: usize| format!("w{}x{}", i % 97, i % 89);
-    let mut texts: Vec<String> = Vec::new();
-    for i in 0..n {
-        let text = if i % 50 == 49 {
-            (0..20)
-                .map(|k| word(i * 31 + k))
-                .collect::<Vec<_>>()
-                .join(" ")
-        } else if i % 5 == 4 && i > 1000 {
-            texts[(i * 7) % 1000].clone()
-        } else {
-            (0..=i % 3)
-                .map(|k| word(i * 13 + k))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        texts.push(text);
-    }
-    as_records(&texts)
-}
-
-/// `texts` as JSON Lines records `r0`, `r1`, ... (texts without quotes).
-fn as_records(texts: &[String]) -> String {
-    use std::fmt::Write as _;
-    texts
-        .iter()
-        .enumerate()
-        .fold(String::new(), |mut out, (i, t)| {
-            let _ = writeln!(out, "{{\"id\":\"r{i}\",\"text\":\"{t}\"}}");
-            out
-        })
-}
-
-#[test]
-fn one_line_records_in_chunks_pair_as_in_one_run() {
-    // Records of a single shingle are looked up by one band key (their key
-    // in every table holds the same documents): their copies in later
-    // chunks are still found, as one run finds them.
-    let dir = tempdir();
-    let d = dir.path();
-    std::fs::write(d.join("short.jsonl"), one_line_records(3000)).unwrap();
-    for args in [
-        &["scan", "--json", "short.jsonl"][..],
-        &["clean", "-q", "short.jsonl"],
-        &["scan", "--json", "--level", "docs", "short.jsonl"],
-    ] {
-        let whole = run(d, args);
-        assert_eq!(whole.code, 0, "{whole:?}");
-        for threads in ["1", "2"] {
-            let mut chunked = vec![args[0], "--memory-limit", SMALL, "-j", threads];
-            chunked.extend_from_slice(&args[1..]);
-            let out = run(d, &chunked);
-            assert_eq!(out.code, 0, "{out:?}");
-            assert_bytes_eq(
-                &out.stdout,
-                &whole.stdout,
-                &format!("{args:?} at -j {threads}"),
-            );
-        }
-    }
-    // (In chunks indeed, and with copies to find.)
-    let out = run(d, &["scan", "-v", "--memory-limit", SMALL, "short.jsonl"]);
-    assert!(out.stderr.contains(" chunks: "), "{out:?}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&run(d, &["scan", "--json", "short.jsonl"]).stdout).unwrap();
-    assert!(
-        report["near_duplicates"]["verified_pairs"]
-            .as_u64()
-            .unwrap()
-            >= 300,
-        "{}",
-        report["near_duplicates"]
-    );
-}
-
-#[test]
-fn an_index_holds_one_bucket_entry_for_a_record_of_one_shingle() {
-    // 128 bucket entries a one-line record (one a table) made a chunked run
-    // write, sort and look up 128 times what one entry tells.
-    let dir = tempdir();
-    let d = dir.path();
-    let records = as_records;
-    let short: Vec<String> = (0..200).map(|i| format!("short{i} record")).collect();
-    // (Of 30 words: one of 20, 16 shingles, is stored by its shingles.)
-    let long: Vec<String> = (0..10)
-        .map(|i| {
-            (0..30)
-                .map(|k| format!("w{i}k{k}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    std::fs::write(d.join("long.jsonl"), records(&long)).unwrap();
-    std::fs::write(d.join("both.jsonl"), records(&[short, long].concat())).unwrap();
-    let entries = |input: &str, index: &str| {
-        let out = run(d, &["index", "build", "-q", input, "-o", index]);
-        assert_eq!(out.code, 0, "{out:?}");
-        crate::index::stats(d, index)["bucket_entries"]
-            .as_u64()
-            .unwrap()
-    };
-    let per_long = entries("long.jsonl", "long.ndx") / 10;
-    assert!(per_long > 1, "{per_long}");
-    assert_eq!(entries("both.jsonl", "both.ndx"), 200 + 10 * per_long);
-    // Copies of the short records in a later batch are found through them.
-    std::fs::write(
-        d.join("later.jsonl"),
-        "{\"id\":\"a\",\"text\":\"short7 record\"}\n{\"id\":\"b\",\"text\":\"new words\"}\n",
-    )
-    .unwrap();
-    let out = run(d, &["scan", "--json", "--index", "both.ndx", "later.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        report["near_duplicates"]["verified_pairs"], 1,
-        "{}",
-        report["near_duplicates"]
-    );
-}
-
-/// A record without its abstract, then the same record with it: under
-/// `--keep fullest` a whole run keeps the fuller one in the first's place
-/// (the first adds nothing to it); by default (`first`) both are kept, the
-/// later one adding text; a run in chunks would have written the first by
-/// then, so `--keep fullest` is refused with `--memory-limit`, by name.
-#[test]
-fn a_later_fuller_copy_replaces_the_first_in_a_whole_run_only() {
-    use std::fmt::Write;
-    let dir = tempdir();
-    let d = dir.path();
-    let record = "Title: Early mobilisation after stroke in a randomised trial of two hundred patients\nAuthors: Smith, J. and Jones, K.\nJournal: Stroke Research 12(3) 101-110";
-    let abstract_ = "We randomised two hundred patients within a day of their stroke to early or usual mobilisation and measured independence at three months, finding no difference between the groups in any of the outcomes we had chosen before the trial began.";
-    let mut filler = String::new();
-    for i in 0..1500 {
-        let (a, b, c) = (i * 7, i * 13, i * 31);
-        writeln!(
-            filler,
-            "{{\"id\":\"u{i}\",\"text\":\"unrelated record number {i} about topic {a} with words {b} and {c}\"}}"
-        )
-        .unwrap();
-    }
-    let records = format!(
-        "{{\"id\":\"short\",\"text\":{}}}\n{filler}{{\"id\":\"full\",\"text\":{}}}\n",
-        serde_json::to_string(record).unwrap(),
-        serde_json::to_string(&format!("{record}\n\n{abstract_}")).unwrap(),
-    );
-    std::fs::write(d.join("r.jsonl"), records).unwrap();
-    let ids = |args: &[&str]| -> Vec<String> {
-        let mut all = vec!["clean", "-q", "--level", "docs", "r.jsonl"];
-        all.extend_from_slice(args);
-        let out = run(d, &all);
-        assert_eq!(out.code, 0, "{out:?}");
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .filter(|id| !id.starts_with('u'))
-            .collect()
-    };
-    assert_eq!(ids(&["--keep", "fullest"]), ["full"]);
-    assert_eq!(ids(&[]), ["short", "full"]);
-    for limit in ["64K", "256K", "1G"] {
-        assert_eq!(
-            ids(&["--memory-limit", limit]),
-            ["short", "full"],
-            "{limit}"
-        );
-        let out = run(
-            d,
-            &[
-                "clean",
-                "-q",
-                "--keep",
-                "fullest",
-                "--memory-limit",
-                limit,
-                "r.jsonl",
-            ],
-        );
-        assert_eq!(out.code, 2, "{out:?}");
-        assert!(out.stdout.is_empty(), "{out:?}");
-        assert!(out.stderr.contains("--keep"), "{}", out.stderr);
-    }
-}
-
-/// A chunk counts its documents' ids with their text: 200 records of
-/// 64 KiB ids (a careless `--id-field`, a hostile file) make a chunk each
-/// at `--memory-limit 1M` (74,898 bytes a chunk), where counted by their
-/// text alone 20 went to a chunk, and 300 records of 800 KB ids to one
-/// chunk of 240 MB at 64M. The answer is the whole run's.
-#[test]
-fn long_ids_count_in_a_chunk() {
-    let dir = tempdir();
-    let d = dir.path();
-    let mut text = String::new();
-    for i in 0..200 {
-        let words: Vec<String> = (0..50).map(|k| format!("w{}-{k}", i % 150)).collect();
-        let _ = writeln!(
-            text,
-            "{{\"id\": \"{i}-{}\", \"text\": \"{}\"}}",
-            "x".repeat(64 << 10),
-            words.join(" ")
-        );
-    }
-    std::fs::write(d.join("ids.jsonl"), text).unwrap();
-    let whole = run(
-        d,
-        &[
-            "clean",
-            "ids.jsonl",
-            "-o",
-            "whole.jsonl",
-            "--report",
-            "-",
-            "--json",
-        ],
-    );
-    assert_eq!(whole.code, 0, "{whole:?}");
-    let chunked = run(
-        d,
-        &[
-            "clean",
-            "-v",
-            "--memory-limit",
-            "1M",
-            "--tmp-dir",
-            ".",
-            "ids.jsonl",
-            "-o",
-            "chunked.jsonl",
-            "--report",
-            "-",
-            "--json",
-        ],
-    );
-    assert_eq!(chunked.code, 0, "{chunked:?}");
-    let chunks: usize = chunked
-        .stderr
-        .split(" chunks:")
-        .next()
-        .and_then(|s| s.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no chunk count: {}", chunked.stderr));
-    assert!(chunks >= 150, "{chunks} chunks: {}", chunked.stderr);
-    assert_bytes_eq(
-        &std::fs::read(d.join("chunked.jsonl")).unwrap(),
-        &std::fs::read(d.join("whole.jsonl")).unwrap(),
-        "cleaned output",
-    );
-    let report = |out: &crate::util::Output| {
-        let mut r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        r.as_object_mut().unwrap().remove("command");
-        r
-    };
-    assert_eq!(report(&chunked), report(&whole));
-    // 50 of the 200 are copies of earlier ones.
-    assert_eq!(report(&whole)["summary"]["dropped_documents"], 50);
-}
-
-#[test]
-fn a_merge_of_spooled_segments_needs_little_more_disk_than_the_segments() {
-    // The segments a merge reads are given back as it reads them: at no
-    // moment does `--tmp-dir` hold a merge's inputs and its output whole
-    // (twice the segments' size at each large merge, before). `-v` says
-    // the most the spooled index took, the most it held between merges and
-    // what it wrote in all.
-    let dir = tempdir();
-    let d = dir.path();
-    let text: String = (0..24)
-        .map(|i| {
-            crate::index::batches()
-                .concat()
-                .replace("Story ", &format!("Story {i}-"))
-        })
-        .collect();
-    std::fs::write(d.join("all.jsonl"), text).unwrap();
-    let whole = run(d, &["clean", "-q", "all.jsonl"]);
-    let out = run(
-        d,
-        &[
-            "clean",
-            "-v",
-            "--memory-limit",
-            "128K",
-            "--tmp-dir",
-            "spool",
-            "all.jsonl",
-        ],
-    );
-    assert_eq!(out.code, 0, "{out:?}");
-    assert_bytes_eq(&out.stdout, &whole.stdout, "the output");
-    let err = &out.stderr;
-    let line = err
-        .lines()
-        .find(|l| l.contains("temporary space: the spooled index took at most"))
-        .unwrap_or_else(|| panic!("no figure of temporary space: {err}"));
-    let figures: Vec<f64> = line
-        .split(' ')
-        .filter_map(|w| {
-            w.trim_matches(|c| c == '(' || c == ')' || c == ',')
-                .parse()
-                .ok()
-        })
-        .collect();
-    let [peak, per_byte, settled, written] = figures[..] else {
-        panic!("{line}")
-    };
-    assert!(per_byte > 0.0 && settled > 0.0, "{line}");
-    // What was written in all (every segment and merge) is at least what
-    // the segments held at once.
-    assert!(written >= settled, "{line}");
-    // 24 stories' copies: 6.2 MB at most against 4.8 between merges (1.29);
-    // 7.1 MB (1.48) when a merge holds its inputs whole.
-    assert!(peak < 1.4 * settled, "{line}");
 }

@@ -102,7 +102,7 @@ fn chunks_said(stderr: &str) -> usize {
 #[test]
 #[ignore = "heavy: a minute in a debug build; .ci/run runs it in release"]
 fn a_run_in_chunks_writes_the_same_index_every_time() {
-    use crate::util::run;
+    use crate::util::run_ok;
     let dir = crate::util::tempdir();
     let d = dir.path();
     std::fs::write(d.join("a.jsonl"), records(7, 0, 3_000)).unwrap();
@@ -115,8 +115,7 @@ fn a_run_in_chunks_writes_the_same_index_every_time() {
         let mut args = vec!["index", "build", "-v", "--threads", t];
         args.extend_from_slice(&limit);
         args.extend_from_slice(&["b.jsonl", "-o", &out]);
-        let done = run(d, &args);
-        assert_eq!(done.code, 0, "{done:?}");
+        let done = run_ok(d, &args);
         assert!(chunks_said(&done.stderr) >= 5, "{}", done.stderr);
         built.push(index_less_times(&d.join(out)));
     }
@@ -128,8 +127,7 @@ fn a_run_in_chunks_writes_the_same_index_every_time() {
         );
     }
     // An update of an index (built whole from batch A) with batch B.
-    let base = run(d, &["index", "build", "-q", "a.jsonl", "-o", "a.ndx"]);
-    assert_eq!(base.code, 0, "{base:?}");
+    run_ok(d, &["index", "build", "-q", "a.jsonl", "-o", "a.ndx"]);
     let mut updated = Vec::new();
     let mut cleaned = Vec::new();
     for (i, t) in threads.iter().enumerate() {
@@ -138,8 +136,7 @@ fn a_run_in_chunks_writes_the_same_index_every_time() {
         let mut args = vec!["clean", "-v", "--threads", t, "--index", &index, "--update"];
         args.extend_from_slice(&limit);
         args.extend_from_slice(&["b.jsonl", "-o", &out]);
-        let done = run(d, &args);
-        assert_eq!(done.code, 0, "{done:?}");
+        let done = run_ok(d, &args);
         assert!(chunks_said(&done.stderr) >= 5, "{}", done.stderr);
         updated.push(index_less_times(&d.join(index)));
         cleaned.push(std::fs::read(d.join(out)).unwrap());
@@ -167,7 +164,7 @@ fn a_run_in_chunks_writes_the_same_index_every_time() {
 #[test]
 #[ignore = "heavy: half a minute in a debug build; .ci/run runs it in release"]
 fn a_flood_of_short_records_is_made_whole_or_in_chunks_by_a_count() {
-    use crate::util::run;
+    use crate::util::run_ok;
     let dir = crate::util::tempdir();
     let d = dir.path();
     let mut rng = Lcg(146);
@@ -202,8 +199,7 @@ fn a_flood_of_short_records_is_made_whole_or_in_chunks_by_a_count() {
                 "-o",
                 &out,
             ];
-            let done = run(d, &args);
-            assert_eq!(done.code, 0, "{done:?}");
+            let done = run_ok(d, &args);
             let said = done.stderr.contains(" chunks: ");
             assert_eq!(said, chunked, "{limit}, --threads {t}: {}", done.stderr);
             built.push(index_less_times(&d.join(out)));

@@ -4,7 +4,10 @@
 //! byte offset) and leaves existing outputs alone.
 
 use crate::cli::seed_dir;
-use crate::util::{data_dir, run, run_with_stdin, tempdir, tree};
+use crate::util::{
+    assert_holds, assert_prints, assert_says, data_dir, run, run_exit, run_ok, run_with_stdin,
+    tempdir, tree,
+};
 use serde_json::Value;
 use std::path::Path;
 
@@ -98,13 +101,11 @@ fn latin1_text_is_read_losslessly_with_a_warning() {
     for extra in [&[][..], &["--memory-limit", "64K"][..]] {
         let mut args = vec!["clean", "page.txt"];
         args.extend_from_slice(extra);
-        let out = run(dir.path(), &args);
-        assert_eq!(out.code, 0, "{out:?}");
+        let out = run_ok(dir.path(), &args);
         assert_eq!(out.stdout, expected, "{out:?}");
-        assert!(
-            out.stderr
-                .contains("warning: page.txt:3: invalid UTF-8 at byte offset 13: read as text"),
-            "{out:?}"
+        assert_says(
+            &out,
+            "warning: page.txt:3: invalid UTF-8 at byte offset 13: read as text",
         );
     }
     let out = run(dir.path(), &["scan", "--json", "page.txt"]);
@@ -139,7 +140,7 @@ fn empty_input_is_zero_documents() {
             args.extend_from_slice(extra);
             let out = run_with_stdin(dir.path(), &args, Some(b""));
             assert_eq!(out.code, 0, "{input} {extra:?}: {out:?}");
-            assert!(out.stdout_str().contains("0 documents"), "{out:?}");
+            assert_prints(&out, "0 documents");
             let mut args = vec!["clean", input];
             args.extend_from_slice(extra);
             let out = run_with_stdin(dir.path(), &args, Some(b""));
@@ -149,8 +150,7 @@ fn empty_input_is_zero_documents() {
         let mut args = vec!["clean", "--out-dir", "out", "empty.txt", "empty.jsonl"];
         args.extend_from_slice(&["empty.jsonl.gz", "empty.txt.zst"]);
         args.extend_from_slice(extra);
-        let out = run(dir.path(), &args);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(dir.path(), &args);
         for name in ["empty.txt", "empty.jsonl"] {
             assert_eq!(
                 std::fs::read(dir.path().join("out").join(name)).unwrap(),
@@ -177,33 +177,23 @@ fn a_run_whose_every_input_was_skipped_fails() {
     for extra in [&[][..], &["--memory-limit", "64K"][..]] {
         let mut args = vec!["check", "batch"];
         args.extend_from_slice(extra);
-        let out = run(dir.path(), &args);
-        assert_eq!(out.code, 2, "{out:?}");
-        assert!(
-            out.stderr
-                .contains("nothing to read: every input was skipped (2 inputs)"),
-            "{out:?}"
-        );
+        let out = run_exit(dir.path(), 2, &args);
+        assert_says(&out, "nothing to read: every input was skipped (2 inputs)");
         // Saying why: no report lists the skipped inputs, and -q or not,
         // no warning has said it yet.
         for why in [
             "batch/a.bin: binary file (NUL byte at byte offset 4)",
             "batch/b.bin: binary file (NUL byte at byte offset 0)",
         ] {
-            assert!(out.stderr.contains(why), "{out:?}");
+            assert_says(&out, why);
         }
         let mut quiet = vec!["scan", "-q", "batch/b.bin"];
         quiet.extend_from_slice(extra);
-        let out = run(dir.path(), &quiet);
-        assert_eq!(out.code, 2, "{out:?}");
-        assert!(
-            out.stderr.contains("(1 input): batch/b.bin: binary file"),
-            "{out:?}"
-        );
+        let out = run_exit(dir.path(), 2, &quiet);
+        assert_says(&out, "(1 input): batch/b.bin: binary file");
         let mut args = vec!["clean", "-o", "out.txt", "--on-error", "skip", "batch"];
         args.extend_from_slice(extra);
-        let out = run(dir.path(), &args);
-        assert_eq!(out.code, 2, "{out:?}");
+        run_exit(dir.path(), 2, &args);
         assert!(!dir.path().join("out.txt").exists());
     }
     // One readable input among them is a run.
@@ -241,7 +231,7 @@ fn json_lines_are_found_by_content() {
             assert_eq!(report["summary"]["documents"], 3, "{input} {extra:?}");
             assert_eq!(report["summary"]["dropped_documents"], 1, "{input}");
             assert_eq!(report["inputs"][0]["format"], "jsonl", "{input}");
-            assert!(out.stderr.contains(" as JSON Lines"), "{out:?}");
+            assert_says(&out, " as JSON Lines");
         }
         // --format text reads the file as one document.
         let mut args = vec!["scan", "--json", "--format", "text", "d.json"];
@@ -252,8 +242,7 @@ fn json_lines_are_found_by_content() {
         assert_eq!(report["inputs"][0]["format"], "text");
     }
     // Cleaned, a `.json` stays JSON Lines on standard output.
-    let out = run(dir.path(), &["clean", "d.json"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    let out = run_ok(dir.path(), &["clean", "d.json"]);
     assert_eq!(out.stdout_str().lines().count(), 2, "{out:?}");
     // Text whose first line is not one JSON object stays text.
     std::fs::write(
@@ -334,7 +323,7 @@ fn several_text_files_need_an_out_dir() {
 #[test]
 fn clean_writes_no_temporary_files_next_to_the_output() {
     let dir = tempdir();
-    let out = run(
+    run_ok(
         &seed_dir(),
         &[
             "clean",
@@ -346,7 +335,6 @@ fn clean_writes_no_temporary_files_next_to_the_output() {
             "article.txt",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let names: Vec<String> = tree(dir.path()).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["a.txt", "r.json"]);
     let report: Value =
@@ -396,11 +384,10 @@ fn a_text_file_that_copies_another_is_not_written() {
         "Something else entirely, unrelated.\n",
     )
     .unwrap();
-    let out = run(
+    run_ok(
         dir.path(),
         &["clean", "--out-dir", "out", "--report", "report.txt", "in"],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let names: Vec<String> = tree(&dir.path().join("out"))
         .into_iter()
         .map(|(n, _)| n)
@@ -412,11 +399,10 @@ fn a_text_file_that_copies_another_is_not_written() {
         "{report}"
     );
     // At the block level alone, b.txt is written without its repeated paragraphs.
-    let out = run(
+    run_ok(
         dir.path(),
         &["clean", "--level", "blocks", "--out-dir", "out2", "in"],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("out2/b.txt")).unwrap(),
         ""
@@ -506,8 +492,7 @@ fn a_dangling_link_beside_records_is_named_not_counted_as_text() {
         );
         assert!(!dir.path().join("out.jsonl").exists());
         let args = [&args[..], &["--on-error", "skip"]].concat();
-        let out = run(dir.path(), &args);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(dir.path(), &args);
         assert_eq!(
             std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap(),
             record
@@ -522,8 +507,7 @@ fn directory_symlink_loops_end() {
     std::fs::create_dir(dir.path().join("in")).unwrap();
     std::fs::write(dir.path().join("in/a.txt"), "some text here for a block\n").unwrap();
     std::os::unix::fs::symlink("..", dir.path().join("in/loop")).unwrap();
-    let out = run(dir.path(), &["scan", "--json", "in"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    let out = run_ok(dir.path(), &["scan", "--json", "in"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["inputs"].as_array().unwrap().len(), 1);
 }
@@ -542,7 +526,7 @@ fn a_full_disk_is_a_write_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert_holds(&stderr, "No space left on device");
 }
 
 #[test]
@@ -550,8 +534,7 @@ fn crlf_jsonl_records_keep_their_line_ends() {
     let dir = tempdir();
     let input = "{\"id\":1,\"text\":\"one paragraph that is long enough to be judged\\n\\none paragraph that is long enough to be judged\"}\r\n{\"id\":2,\"text\":\"x\"}\r\n";
     std::fs::write(dir.path().join("w.jsonl"), input).unwrap();
-    let out = run(dir.path(), &["clean", "-q", "w.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    let out = run_ok(dir.path(), &["clean", "-q", "w.jsonl"]);
     assert_eq!(
         out.stdout_str(),
         "{\"id\":1,\"text\":\"one paragraph that is long enough to be judged\\n\\n\"}\r\n{\"id\":2,\"text\":\"x\"}\r\n"
@@ -628,13 +611,8 @@ fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
     }
     // A dangling link is a file that cannot be read: named, exit 2.
     std::os::unix::fs::symlink("gone.txt", corpus.join("zz-dangling.txt")).unwrap();
-    let out = run(dir.path(), &["scan", "-q", "corpus"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("zz-dangling.txt: No such file or directory"),
-        "{out:?}"
-    );
+    let out = run_exit(dir.path(), 2, &["scan", "-q", "corpus"]);
+    assert_says(&out, "zz-dangling.txt: No such file or directory");
     std::fs::remove_file(corpus.join("zz-dangling.txt")).unwrap();
     // Files removed while the run walks and reads the tree: each run either
     // read a file before it went (an open file stays readable) or names it.
@@ -664,10 +642,7 @@ fn a_file_that_disappears_mid_run_is_named_or_read_never_half_read() {
         match out.status.code() {
             Some(0) => {}
             Some(2) if on_error == "fail" => {
-                assert!(
-                    stderr.contains("00999.txt: No such file or directory"),
-                    "{stderr}"
-                );
+                assert_holds(&stderr, "00999.txt: No such file or directory");
             }
             code => panic!("exit {code:?} with --on-error {on_error}: {stderr}"),
         }
@@ -707,14 +682,9 @@ fn bad_records_past_the_first_thousand_lines_are_named_by_their_line() {
             "-o",
             "out.jsonl",
         ];
-        let out = run(dir.path(), &[&args[..], &["in.jsonl"]].concat());
-        assert_eq!(out.code, 0, "{out:?}");
+        let out = run_ok(dir.path(), &[&args[..], &["in.jsonl"]].concat());
         for line in [1500, 2600] {
-            assert!(
-                out.stderr
-                    .contains(&format!("skipped in.jsonl:{line}: invalid JSON")),
-                "{out:?}"
-            );
+            assert_says(&out, &format!("skipped in.jsonl:{line}: invalid JSON"));
         }
         // Bad records and the blank line are copied as they are; the rest
         // are unique and kept.
@@ -769,7 +739,7 @@ fn too_few_open_files_for_a_run_in_chunks_is_said_as_such() {
             code => panic!("{limit}: exit {code}: {stderr}"),
         }
         if stderr.contains("cannot create a temporary file: Too many open files") {
-            assert!(stderr.contains("raise it (`ulimit -n`)"), "{stderr}");
+            assert_holds(stderr, "raise it (`ulimit -n`)");
             said = true;
         }
     }

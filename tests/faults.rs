@@ -5,7 +5,9 @@
 //! endless stream read as JSON Lines whose first line is no record.
 //! Session 36's: a mapped JSON Lines file whose tail is zeros.
 
-use crate::util::{gzip, run, run_limited, run_with_stdin, tempdir, tree};
+use crate::util::{
+    assert_says, gzip, run, run_exit, run_limited, run_ok, run_with_stdin, tempdir, tree,
+};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -37,12 +39,7 @@ fn unprivileged(dir: &Path, args: &[&str]) -> Option<crate::util::Output> {
         eprintln!("skipped: cannot run the binary as nobody (setpriv)");
         return None;
     }
-    let out = setpriv(args)?;
-    Some(crate::util::Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    })
+    setpriv(args).map(crate::util::Output::from)
 }
 
 fn chmod(path: &Path, mode: u32) {
@@ -62,8 +59,7 @@ fn read_only_targets_are_refused_as_a_shell_refuses_them() {
     chmod(d, 0o777);
     crate::util::write_two_copies(&d.join("in.jsonl"));
     chmod(&d.join("in.jsonl"), 0o644);
-    let built = run(d, &["index", "build", "-q", "in.jsonl", "-o", "i.ndx"]);
-    assert_eq!(built.code, 0, "{built:?}");
+    run_ok(d, &["index", "build", "-q", "in.jsonl", "-o", "i.ndx"]);
     std::fs::copy(d.join("i.ndx"), d.join("j.ndx")).unwrap();
     std::fs::create_dir(d.join("od")).unwrap();
     chmod(&d.join("od"), 0o777);
@@ -141,8 +137,7 @@ fn read_only_targets_are_refused_as_a_shell_refuses_them() {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     if root {
-        let out = run(d, &["clean", "-q", "in.jsonl", "-o", "p.html"]);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &["clean", "-q", "in.jsonl", "-o", "p.html"]);
         assert_ne!(std::fs::read(d.join("p.html")).unwrap(), b"old\n");
     }
 }
@@ -155,6 +150,15 @@ fn records() -> Vec<u8> {
         out.extend(format!("{{\"id\":\"d{i}\",\"text\":\"{}\"}}\n", words.join(" ")).bytes());
     }
     out
+}
+
+/// `COMMAND -q NAME`, whole and in chunks of 64K.
+fn whole_and_in_chunks<'a>(command: &'a str, name: &'a str) -> [Vec<&'a str>; 2] {
+    let limit = ["--memory-limit", "64K", "--tmp-dir", "."];
+    [
+        vec![command, "-q", name],
+        [&[command, "-q"][..], &limit, &[name]].concat(),
+    ]
 }
 
 /// A gzip file padded with zero bytes after its last member (what a tape
@@ -172,8 +176,7 @@ fn gzip_zero_padding_is_read_and_other_trailing_bytes_are_named() {
     two.extend(gzip(&text[text.len() / 2..]));
     let padded = |member: &[u8], tail: &[u8]| [member, tail].concat();
     std::fs::write(d.join("plain.jsonl"), &text).unwrap();
-    let want = run(d, &["clean", "-q", "plain.jsonl"]);
-    assert_eq!(want.code, 0, "{want:?}");
+    let want = run_ok(d, &["clean", "-q", "plain.jsonl"]);
     let zeros = vec![0u8; 10_000];
     for (name, bytes) in [
         ("pad.jsonl.gz", padded(&gz, &zeros)),
@@ -181,18 +184,7 @@ fn gzip_zero_padding_is_read_and_other_trailing_bytes_are_named() {
         ("two.jsonl.gz", padded(&two, &zeros)),
     ] {
         std::fs::write(d.join(name), &bytes).unwrap();
-        for args in [
-            vec!["clean", "-q", name],
-            vec![
-                "clean",
-                "-q",
-                "--memory-limit",
-                "64K",
-                "--tmp-dir",
-                ".",
-                name,
-            ],
-        ] {
+        for args in whole_and_in_chunks("clean", name) {
             let out = run(d, &args);
             assert_eq!(out.code, 0, "{args:?}: {out:?}");
             assert_eq!(out.stdout, want.stdout, "{args:?}");
@@ -213,18 +205,7 @@ fn gzip_zero_padding_is_read_and_other_trailing_bytes_are_named() {
         ("garbage.jsonl.zst", padded(&zst, b"garbage"), zst.len()),
     ] {
         std::fs::write(d.join(name), &bytes).unwrap();
-        for args in [
-            vec!["scan", "-q", name],
-            vec![
-                "scan",
-                "-q",
-                "--memory-limit",
-                "64K",
-                "--tmp-dir",
-                ".",
-                name,
-            ],
-        ] {
+        for args in whole_and_in_chunks("scan", name) {
             let out = run(d, &args);
             assert_eq!(out.code, 2, "{args:?}: {out:?}");
             assert!(
@@ -247,11 +228,11 @@ fn a_glob_too_complex_is_named() {
     std::fs::create_dir(d.join("in")).unwrap();
     crate::util::write_two_copies(&d.join("in/a.jsonl"));
     let glob = "*".repeat(100_000);
-    let out = run(
+    let out = run_exit(
         d,
+        2,
         &["scan", "-q", "in", "--glob", "*.jsonl", "--glob", &glob],
     );
-    assert_eq!(out.code, 2, "{out:?}");
     assert!(
         out.stderr.starts_with(&format!(
             "neardup: --glob \"{}\"... (100000 characters)",
@@ -262,8 +243,7 @@ fn a_glob_too_complex_is_named() {
     assert!(out.stderr.len() < 500, "{out:?}");
     // A long glob that matches nothing is shown shortened too.
     let glob = "[a-z]*".repeat(20_000);
-    let out = run(d, &["scan", "-q", "in", "--glob", &glob]);
-    assert_eq!(out.code, 2, "{out:?}");
+    let out = run_exit(d, 2, &["scan", "-q", "in", "--glob", &glob]);
     assert!(
         out.stderr.contains("no file in it matches --glob \"[a-z]*")
             && out.stderr.contains("... (120000 characters)")
@@ -358,11 +338,7 @@ fn endless_stdin(dir: &Path, args: &[&str], head: &[u8]) -> crate::util::Output 
     let out = child.wait_with_output().unwrap();
     let fed = feeder.join().unwrap();
     assert!(fed < 64 << 20, "{fed} bytes fed before the run stopped");
-    crate::util::Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::util::Output::from(out)
 }
 
 #[test]
@@ -374,26 +350,16 @@ fn an_endless_stream_read_as_json_lines_stops_at_its_first_bad_line() {
     let args = ["scan", "-q", "--format", "jsonl", "-"];
     let out = endless_stdin(d, &args, b"");
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr.contains("<stdin>:1: invalid JSON at column 1"),
-        "{out:?}"
-    );
+    assert_says(&out, "<stdin>:1: invalid JSON at column 1");
     let good = b"{\"id\":1,\"text\":\"a b c d\"}\n\n".to_vec();
     let out = endless_stdin(d, &args, &good);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr.contains("<stdin>:3: invalid JSON at column 1"),
-        "{out:?}"
-    );
+    assert_says(&out, "<stdin>:3: invalid JSON at column 1");
     // The first error of what was read is told: a record before the line.
     let bad = [&good[..], b"{\"id\":2}\n"].concat();
     let out = endless_stdin(d, &args, &bad);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("<stdin>:3: record has no \"text\" field"),
-        "{out:?}"
-    );
+    assert_says(&out, "<stdin>:3: record has no \"text\" field");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! `--json`, with the texts of the documents it shows. (`.ci/run` also opens
 //! the seed's page in headless Chromium and checks its highlights.)
 
-use crate::util::{data_dir, run, tempdir};
+use crate::util::{assert_says, data_dir, run, run_exit, run_ok, tempdir};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -91,11 +91,10 @@ fn assert_self_contained(html: &str) {
 fn scan_page(dir: &Path, input: &str) -> (String, Value, BTreeMap<usize, String>, Value) {
     let pages = tempdir();
     let page = pages.path().join("page.html");
-    let out = run(
+    let out = run_ok(
         dir,
         &["scan", "--json", "--html", page.to_str().unwrap(), input],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let html = read(&page);
     let (report, texts) = payload(&html);
     let json = serde_json::from_slice(&out.stdout).expect("--json parses");
@@ -251,10 +250,9 @@ fn html_beside_every_report_on_scan_check_and_clean() {
     );
     assert_eq!(pages[2].1["command"], "clean");
     // Cleaned text on standard output still gets its page (and its totals line).
-    let out = run(d, &["clean", "--html", "stdout.html", "article.txt"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    let out = run_ok(d, &["clean", "--html", "stdout.html", "article.txt"]);
     assert_eq!(out.stdout, std::fs::read(d.join("clean.txt")).unwrap());
-    assert!(out.stderr.contains("removed 14 of 32 blocks"), "{out:?}");
+    assert_says(&out, "removed 14 of 32 blocks");
     let (report, texts) = payload(&read(&d.join("stdout.html")));
     assert_eq!(report["summary"]["removed_blocks"], 14);
     assert_eq!(texts.len(), 1);
@@ -268,7 +266,7 @@ fn same_page_at_any_thread_count() {
         .iter()
         .map(|threads| {
             let page = dir.path().join(format!("{threads}.html"));
-            let out = run(
+            run_ok(
                 &case,
                 &[
                     "scan",
@@ -279,7 +277,6 @@ fn same_page_at_any_thread_count() {
                     "wire.jsonl",
                 ],
             );
-            assert_eq!(out.code, 0, "{out:?}");
             std::fs::read(page).unwrap()
         })
         .collect();
@@ -322,18 +319,14 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
     let d = dir.path();
     let article = std::fs::read(d.join("article.txt")).unwrap();
     // The input itself.
-    let out = run(d, &["scan", "--html", "article.txt", "article.txt"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("article.txt (--html) is also article.txt (input)"),
-        "{out:?}"
-    );
+    let out = run_exit(d, 2, &["scan", "--html", "article.txt", "article.txt"]);
+    assert_says(&out, "article.txt (--html) is also article.txt (input)");
     assert_eq!(std::fs::read(d.join("article.txt")).unwrap(), article);
     // A directory that cannot be made: no page, and no report either.
     std::fs::write(d.join("file"), "x").unwrap();
-    let out = run(
+    let out = run_exit(
         d,
+        2,
         &[
             "clean",
             "-o",
@@ -345,15 +338,15 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
             "article.txt",
         ],
     );
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("file"), "{out:?}");
+    assert_says(&out, "file");
     assert!(
         !d.join("r.txt").exists(),
         "the report was written after the page failed"
     );
     // `index build` writes no report.
-    let out = run(
+    let out = run_exit(
         d,
+        2,
         &[
             "index",
             "build",
@@ -364,8 +357,7 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
             "article.txt",
         ],
     );
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("--html is a report of"), "{out:?}");
+    assert_says(&out, "--html is a report of");
     assert!(!d.join("x.ndx").exists() && !d.join("p.html").exists());
     // `--html -` and another output on standard output would be one
     // stream of both.
@@ -401,8 +393,7 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
         assert!(!d.join("c.txt").exists());
     }
     // The page alone there is fine.
-    let out = run(d, &["clean", "--html", "-", "-o", "c.txt", "article.txt"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    let out = run_ok(d, &["clean", "--html", "-", "-o", "c.txt", "article.txt"]);
     assert!(out.stdout.starts_with(b"<!DOCTYPE html>"), "{out:?}");
 }
 
@@ -410,7 +401,7 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
 fn output_format_html_writes_the_page_html_writes() {
     let dir = with_article();
     let d = dir.path();
-    let out = run(
+    let out = run_ok(
         d,
         &[
             "scan",
@@ -421,7 +412,6 @@ fn output_format_html_writes_the_page_html_writes() {
             "article.txt",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout_str().starts_with("<!DOCTYPE html>"));
     assert_eq!(out.stdout, read(&d.join("page.html")).into_bytes());
 }

@@ -3,7 +3,7 @@
 //! report), and written back with its schema and every other column as it
 //! was.
 
-use crate::util::{assert_bytes_eq, run, tempdir};
+use crate::util::{assert_bytes_eq, assert_holds, json_lines, run, run_exit, run_ok, tempdir};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, ArrayRef, Int64Array, LargeStringArray, RecordBatch, StringArray};
@@ -183,15 +183,6 @@ fn arrow_cast_utf8(column: &dyn Array) -> StringArray {
     }
 }
 
-/// The records of a JSON Lines output.
-fn records(bytes: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8(bytes.to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 /// A JSON report with its inputs' names, formats and sizes left out, and the
 /// file names in it made one.
 fn comparable(report: &[u8], name: &str) -> serde_json::Value {
@@ -216,7 +207,7 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
     let rows = rows();
     write_jsonl(&d.join("all.jsonl"), &rows);
     write_parquet(&d.join("all.parquet"), &rows, &DataType::Utf8, 16);
-    let jsonl = run(
+    run_ok(
         d,
         &[
             "clean",
@@ -229,8 +220,7 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
             "--json",
         ],
     );
-    assert_eq!(jsonl.code, 0, "{jsonl:?}");
-    let expected = records(&std::fs::read(d.join("out.jsonl")).unwrap());
+    let expected = json_lines(&std::fs::read(d.join("out.jsonl")).unwrap());
     // Something was dropped and something cleaned, or the test proves nothing.
     assert!(expected.len() < rows.len() - 5, "{}", expected.len());
     let cleaned = expected
@@ -243,7 +233,7 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
     assert!(cleaned > 3, "{cleaned}");
     let mut first = None;
     for threads in ["1", "3"] {
-        let out = run(
+        run_ok(
             d,
             &[
                 "clean",
@@ -258,7 +248,6 @@ fn parquet_is_cleaned_as_the_same_json_lines_are() {
                 "--json",
             ],
         );
-        assert_eq!(out.code, 0, "{out:?}");
         let bytes = std::fs::read(d.join("out.parquet")).unwrap();
         match &first {
             None => first = Some(bytes),
@@ -308,11 +297,10 @@ fn string_types_and_compressions_are_read_and_kept() {
     let d = dir.path();
     let rows = rows();
     write_parquet(&d.join("utf8.parquet"), &rows, &DataType::Utf8, 100);
-    let base = run(
+    run_ok(
         d,
         &["clean", "-q", "utf8.parquet", "-o", "utf8.out.parquet"],
     );
-    assert_eq!(base.code, 0, "{base:?}");
     let (_, expected) = read_parquet(&d.join("utf8.out.parquet"));
     for (name, ty, compression) in [
         (
@@ -349,8 +337,7 @@ fn string_types_and_compressions_are_read_and_kept() {
         let input = format!("{name}.parquet");
         let output = format!("{name}.out.parquet");
         write_parquet_with(&d.join(&input), &rows, &ty, 7, compression);
-        let out = run(d, &["clean", "-q", &input, "-o", &output]);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &["clean", "-q", &input, "-o", &output]);
         let (schema, batch) = read_parquet(&d.join(&output));
         assert_eq!(schema.field_with_name("text").unwrap().data_type(), &ty);
         assert_eq!(
@@ -377,11 +364,10 @@ fn annotate_adds_the_json_lines_fields_as_columns() {
     let rows = rows();
     write_jsonl(&d.join("all.jsonl"), &rows);
     write_parquet(&d.join("all.parquet"), &rows, &DataType::Utf8, 16);
-    let jsonl = run(d, &["clean", "-q", "--annotate", "all.jsonl"]);
-    assert_eq!(jsonl.code, 0, "{jsonl:?}");
-    let expected = records(&jsonl.stdout);
+    let jsonl = run_ok(d, &["clean", "-q", "--annotate", "all.jsonl"]);
+    let expected = json_lines(&jsonl.stdout);
     assert_eq!(expected.len(), rows.len());
-    let out = run(
+    run_ok(
         d,
         &[
             "clean",
@@ -392,7 +378,6 @@ fn annotate_adds_the_json_lines_fields_as_columns() {
             "ann.parquet",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let (schema, batch) = read_parquet(&d.join("ann.parquet"));
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(
@@ -456,12 +441,10 @@ fn chunked_runs_write_the_parquet_whole_runs_do() {
     for extra in [&[][..], &["--annotate"]] {
         let mut whole = vec!["clean", "-q", "all.parquet", "-o", "whole.parquet"];
         whole.extend_from_slice(extra);
-        let out = run(d, &whole);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &whole);
         let mut whole_dir = vec!["clean", "-q", "tree", "--out-dir", "whole-tree"];
         whole_dir.extend_from_slice(extra);
-        let out = run(d, &whole_dir);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &whole_dir);
         let expected = std::fs::read(d.join("whole.parquet")).unwrap();
         let expected_tree = crate::util::tree(&d.join("whole-tree"));
         assert_eq!(expected_tree.len(), 3);
@@ -471,8 +454,7 @@ fn chunked_runs_write_the_parquet_whole_runs_do() {
                 args.extend_from_slice(&["--tmp-dir", "spool"]);
                 args.extend_from_slice(target);
                 args.extend_from_slice(extra);
-                let out = run(d, &args);
-                assert_eq!(out.code, 0, "{out:?}");
+                run_ok(d, &args);
             };
             let what = format!("{extra:?} -j {threads}");
             chunked(&["all.parquet", "-o", "chunked.parquet"]);
@@ -521,19 +503,15 @@ fn bad_parquet_inputs_are_named_and_exit_2() {
     // Columns that are not there, or not strings.
     let out = run(d, &["scan", "--text-field", "body", "good.parquet"]);
     assert_eq!(out.code, 2);
-    assert!(
-        out.stderr
-            .contains("good.parquet: no column \"body\" (columns: id, text, n, url)"),
-        "{}",
-        out.stderr
+    assert_holds(
+        &out.stderr,
+        "good.parquet: no column \"body\" (columns: id, text, n, url)",
     );
     let out = run(d, &["scan", "--text-field", "n", "good.parquet"]);
     assert_eq!(out.code, 2);
-    assert!(
-        out.stderr
-            .contains("good.parquet: column \"n\" holds Int64, not strings"),
-        "{}",
-        out.stderr
+    assert_holds(
+        &out.stderr,
+        "good.parquet: column \"n\" holds Int64, not strings",
     );
     // A text column of bytes that are not UTF-8 is named by row.
     let schema = Arc::new(Schema::new(vec![Field::new(
@@ -555,14 +533,10 @@ fn bad_parquet_inputs_are_named_and_exit_2() {
     .unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
-    let out = run(d, &["clean", "latin1.parquet", "-o", "out.parquet"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr.contains(
-            "latin1.parquet: row 2: column \"text\" holds bytes that are not UTF-8 (at byte 3"
-        ),
-        "{}",
-        out.stderr
+    let out = run_exit(d, 2, &["clean", "latin1.parquet", "-o", "out.parquet"]);
+    assert_holds(
+        &out.stderr,
+        "latin1.parquet: row 2: column \"text\" holds bytes that are not UTF-8 (at byte 3",
     );
     assert!(!d.join("out.parquet").exists());
 }
@@ -574,16 +548,13 @@ fn null_texts_fail_or_pass_through_with_on_error_skip() {
     let mut rows = rows();
     rows[6].text = None;
     write_parquet(&d.join("nulls.parquet"), &rows, &DataType::Utf8, 16);
-    let out = run(d, &["clean", "nulls.parquet", "-o", "out.parquet"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("nulls.parquet:7: field \"text\" is null, not a string"),
-        "{}",
-        out.stderr
+    let out = run_exit(d, 2, &["clean", "nulls.parquet", "-o", "out.parquet"]);
+    assert_holds(
+        &out.stderr,
+        "nulls.parquet:7: field \"text\" is null, not a string",
     );
     assert!(!d.join("out.parquet").exists());
-    let out = run(
+    let out = run_ok(
         d,
         &[
             "clean",
@@ -594,12 +565,7 @@ fn null_texts_fail_or_pass_through_with_on_error_skip() {
             "out.parquet",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stderr.contains("warning: skipped nulls.parquet:7"),
-        "{}",
-        out.stderr
-    );
+    assert_holds(&out.stderr, "warning: skipped nulls.parquet:7");
     let (_, batch) = read_parquet(&d.join("out.parquet"));
     let ids = strings(&batch, "id");
     let at = ids
@@ -652,8 +618,9 @@ fn parquet_goes_to_parquet_only() {
         &DataType::LargeUtf8,
         16,
     );
-    let out = run(
+    let out = run_exit(
         d,
+        2,
         &[
             "clean",
             "-q",
@@ -663,29 +630,25 @@ fn parquet_goes_to_parquet_only() {
             "out.parquet",
         ],
     );
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("large.parquet: its columns differ from those of a.parquet"),
-        "{}",
-        out.stderr
+    assert_holds(
+        &out.stderr,
+        "large.parquet: its columns differ from those of a.parquet",
     );
     assert!(!d.join("out.parquet").exists());
     assert_eq!(
         run(d, &["clean", "-q", "all.parquet", "-o", "one.parquet"]).code,
         0
     );
-    let out = run(
+    run_ok(
         d,
         &["clean", "-q", "a.parquet", "b.parquet", "-o", "two.parquet"],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let (_, one) = read_parquet(&d.join("one.parquet"));
     let (_, two) = read_parquet(&d.join("two.parquet"));
     assert_eq!(strings(&two, "id"), strings(&one, "id"));
     assert_eq!(strings(&two, "text"), strings(&one, "text"));
     // `scan` and `check` read it like any input.
-    let out = run(
+    run_ok(
         d,
         &[
             "check",
@@ -698,7 +661,6 @@ fn parquet_goes_to_parquet_only() {
             "all.parquet",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
 }
 
 #[test]
@@ -709,8 +671,7 @@ fn a_parquet_file_without_rows_is_zero_documents() {
     for chunked in [&[][..], &["--memory-limit", "64K", "--tmp-dir", "spool"]] {
         let mut args = vec!["clean", "-q", "empty.parquet", "-o", "out.parquet"];
         args.extend_from_slice(chunked);
-        let out = run(d, &args);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &args);
         let (schema, batch) = read_parquet(&d.join("out.parquet"));
         assert_eq!(schema, read_parquet(&d.join("empty.parquet")).0);
         assert_eq!(batch.num_rows(), 0);
@@ -747,7 +708,7 @@ fn a_small_parquet_file_of_large_rows_counts_by_what_it_decodes_to() {
     let small = run_with("32M", "small.parquet");
     assert!(small.status.success(), "{small:?}");
     let stderr = String::from_utf8_lossy(&small.stderr);
-    assert!(stderr.contains("working in chunks"), "{stderr}");
+    assert_holds(&stderr, "working in chunks");
     let roomy = run_with("1G", "whole.parquet");
     assert!(roomy.status.success(), "{roomy:?}");
     assert!(
@@ -773,27 +734,7 @@ fn one_large_page(path: &Path, rows: usize, row_bytes: usize) {
             t
         })
         .collect();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Utf8, false),
-        Field::new("text", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        Arc::clone(&schema),
-        vec![
-            Arc::new(
-                (0..rows)
-                    .map(|i| Some(format!("p{i}")))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                texts
-                    .iter()
-                    .map(|t| Some(t.as_str()))
-                    .collect::<StringArray>(),
-            ),
-        ],
-    )
-    .unwrap();
+    let ids = (0..rows).map(|i| format!("p{i}")).collect();
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             parquet::basic::ZstdLevel::try_new(9).unwrap(),
@@ -801,6 +742,19 @@ fn one_large_page(path: &Path, rows: usize, row_bytes: usize) {
         .set_dictionary_enabled(false)
         .set_data_page_size_limit(1 << 30)
         .build();
+    write_columns(path, [("id", ids), ("text", texts)], props);
+}
+
+/// Writes two string columns (no nulls) named and filled as `columns` say.
+fn write_columns(path: &Path, columns: [(&str, Vec<String>); 2], props: WriterProperties) {
+    let fields = columns
+        .iter()
+        .map(|(name, _)| Field::new(*name, DataType::Utf8, false));
+    let schema = Arc::new(Schema::new(fields.collect::<Vec<_>>()));
+    let arrays = columns.map(|(_, values)| -> ArrayRef {
+        Arc::new(values.into_iter().map(Some).collect::<StringArray>())
+    });
+    let batch = RecordBatch::try_new(Arc::clone(&schema), arrays.to_vec()).unwrap();
     let mut writer =
         ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, Some(props)).unwrap();
     writer.write(&batch).unwrap();
@@ -905,8 +859,7 @@ fn column_chunks_outside_the_file_are_corrupt_not_a_crash() {
     for limit in [&[][..], &["--memory-limit", "16M"]] {
         let mut args = vec!["clean", "hollow.parquet", "-o", "out.parquet"];
         args.extend_from_slice(limit);
-        let out = run(d, &args);
-        assert_eq!(out.code, 2, "{out:?}");
+        let out = run_exit(d, 2, &args);
         assert!(
             out.stderr
                 .contains("hollow.parquet: corrupt Parquet file: row group 0, column")
@@ -918,6 +871,13 @@ fn column_chunks_outside_the_file_are_corrupt_not_a_crash() {
     }
 }
 
+/// `n` texts of a few words, each its own.
+fn own_texts(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("row {i} has a few words of its own, {}", i * 7))
+        .collect()
+}
+
 #[test]
 fn a_large_page_of_another_column_is_refused_when_the_output_reads_it() {
     // The texts are small; a `blob` column (not read to find copies, but
@@ -925,43 +885,23 @@ fn a_large_page_of_another_column_is_refused_when_the_output_reads_it() {
     let dir = tempdir();
     let d = dir.path();
     let blob = "x y z ".repeat(45_000);
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("text", DataType::Utf8, false),
-        Field::new("blob", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        Arc::clone(&schema),
-        vec![
-            Arc::new(
-                (0..32)
-                    .map(|i| Some(format!("row {i} has a few words of its own, {}", i * 7)))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                (0..32)
-                    .map(|i| Some(format!("{blob}{i}")))
-                    .collect::<StringArray>(),
-            ),
-        ],
-    )
-    .unwrap();
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(parquet::basic::ZstdLevel::default()))
         .set_dictionary_enabled(false)
         .set_data_page_size_limit(1 << 30)
         .build();
-    let file = std::fs::File::create(d.join("blob.parquet")).unwrap();
-    let mut writer = ArrowWriter::try_new(file, schema, Some(props)).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    let columns = [
+        ("text", own_texts(32)),
+        ("blob", (0..32).map(|i| format!("{blob}{i}")).collect()),
+    ];
+    write_columns(&d.join("blob.parquet"), columns, props);
     let limited = ["--memory-limit", "16M", "--tmp-dir", "spool"];
     let mut scan = vec!["scan", "-q", "blob.parquet"];
     scan.extend_from_slice(&limited);
     assert_eq!(run(d, &scan).code, 0);
     let mut clean = vec!["clean", "-q", "blob.parquet", "-o", "out.parquet"];
     clean.extend_from_slice(&limited);
-    let out = run(d, &clean);
-    assert_eq!(out.code, 2, "{out:?}");
+    let out = run_exit(d, 2, &clean);
     assert!(
         out.stderr.contains("blob.parquet: too large: row group 0")
             && out.stderr.contains("(column blob: "),
@@ -969,8 +909,7 @@ fn a_large_page_of_another_column_is_refused_when_the_output_reads_it() {
         out.stderr
     );
     assert!(!d.join("out.parquet").exists());
-    let out = run(d, &["clean", "-q", "blob.parquet", "-o", "out.parquet"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["clean", "-q", "blob.parquet", "-o", "out.parquet"]);
     // (The texts are near copies: the first row is kept, its blob whole.)
     let (_, kept) = read_parquet(&d.join("out.parquet"));
     assert_eq!(
@@ -988,35 +927,17 @@ fn an_input_that_fails_while_its_rows_are_written_back_is_named_alone() {
     // `out.parquet: in.parquet: ...`).
     let dir = tempdir();
     let d = dir.path();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("text", DataType::Utf8, false),
-        Field::new("blob", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        Arc::clone(&schema),
-        vec![
-            Arc::new(
-                (0..400)
-                    .map(|i| Some(format!("row {i} has a few words of its own, {}", i * 7)))
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                (0..400)
-                    .map(|i| Some(format!("blob {i} {}", "q r s t u v ".repeat(50 + i % 7))))
-                    .collect::<StringArray>(),
-            ),
-        ],
-    )
-    .unwrap();
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_dictionary_enabled(false)
         .build();
     let path = d.join("in.parquet");
-    let mut writer =
-        ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, Some(props)).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    let blobs = (0..400).map(|i| format!("blob {i} {}", "q r s t u v ".repeat(50 + i % 7)));
+    write_columns(
+        &path,
+        [("text", own_texts(400)), ("blob", blobs.collect())],
+        props,
+    );
     let meta = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
         .unwrap()
         .metadata()
@@ -1048,8 +969,7 @@ fn an_input_that_fails_while_its_rows_are_written_back_is_named_alone() {
         assert!(!d.join("out.parquet").exists());
     }
     std::fs::create_dir(d.join("od")).unwrap();
-    let failed = run(d, &["clean", "-q", "in.parquet", "--out-dir", "od"]);
-    assert_eq!(failed.code, 2, "{failed:?}");
+    let failed = run_exit(d, 2, &["clean", "-q", "in.parquet", "--out-dir", "od"]);
     assert!(
         failed.stderr.starts_with("neardup: in.parquet: ") && !failed.stderr.contains("od/"),
         "{}",

@@ -1,7 +1,7 @@
 //! Parquet inputs of odd schemas (session 23's hostile pass): every column
 //! of a kept row is written back as it was, however the columns are named.
 
-use crate::util::{run, tempdir};
+use crate::util::{run, run_ok, tempdir};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -318,7 +318,7 @@ fn an_empty_parquet_file_is_zero_documents_as_an_empty_gzip_file_is() {
         assert_eq!(batches_of(&d.join("od/a.parquet"))[0].num_rows(), 5);
         std::fs::remove_dir_all(d.join("od")).unwrap();
     }
-    let out = run(
+    run_ok(
         d,
         &[
             "index",
@@ -330,5 +330,4 @@ fn an_empty_parquet_file_is_zero_documents_as_an_empty_gzip_file_is() {
             "i.ndx",
         ],
     );
-    assert_eq!(out.code, 0, "{out:?}");
 }

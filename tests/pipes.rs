@@ -5,7 +5,7 @@
 //! run reads it once, and its output is what the same bytes in a regular
 //! file give.
 
-use crate::util::tempdir;
+use crate::util::{assert_holds, run_ok, tempdir};
 use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -17,11 +17,7 @@ use std::process::Command;
 fn run_with_fifo(dir: &Path, fifo: &str, bytes: Vec<u8>, args: &[&str]) -> (i32, String) {
     let path = dir.join(fifo);
     let _ = std::fs::remove_file(&path);
-    assert!(Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .unwrap()
-        .success());
+    crate::util::mkfifo(&path);
     let mut child = crate::util::spawn(dir, args);
     // The writer opens the FIFO once; a run that opens it again, after
     // this writer closed it, waits for ever (killed below). A run that
@@ -76,8 +72,7 @@ fn a_fifo_named_as_input_is_read_once_whole_and_in_chunks() {
     std::fs::write(d.join("in.jsonl"), &text).unwrap();
     std::fs::create_dir(d.join("spool")).unwrap();
     let gz = crate::util::gzip(&text);
-    let expected = crate::util::run(d, &["clean", "-q", "in.jsonl", "-o", "expected.jsonl"]);
-    assert_eq!(expected.code, 0, "{expected:?}");
+    run_ok(d, &["clean", "-q", "in.jsonl", "-o", "expected.jsonl"]);
     let expected = std::fs::read(d.join("expected.jsonl")).unwrap();
     assert!(!expected.is_empty());
     let chunked = ["--memory-limit", "64K", "--tmp-dir", "spool"];
@@ -136,8 +131,7 @@ fn a_pipe_by_dev_fd_is_read_once_in_chunks() {
         ("in.jsonl", "--format jsonl"),
         ("a.txt", ""),
     ] {
-        let expected = crate::util::run(d, &["clean", "-q", input, "-o", "expected"]);
-        assert_eq!(expected.code, 0, "{expected:?}");
+        run_ok(d, &["clean", "-q", input, "-o", "expected"]);
         let script = format!(
             "exec \"$0\" clean -q --memory-limit 64K --tmp-dir spool {flags} <(cat {input}) -o o"
         );
@@ -170,8 +164,7 @@ fn a_standard_stream_closed_by_the_shell_is_refused_not_taken_for_dev_null() {
     let batches = crate::index::batches();
     std::fs::write(d.join("a.jsonl"), batches[..2].concat()).unwrap();
     std::fs::write(d.join("b.jsonl"), batches[2..].concat()).unwrap();
-    let built = crate::util::run(d, &["index", "build", "-q", "-o", "seen.ndx", "a.jsonl"]);
-    assert_eq!(built.code, 0, "{built:?}");
+    run_ok(d, &["index", "build", "-q", "-o", "seen.ndx", "a.jsonl"]);
     let index = std::fs::read(d.join("seen.ndx")).unwrap();
     let bin = env!("CARGO_BIN_EXE_neardup");
     // `args` run by sh with `redirect` (the binary is $0).
@@ -214,7 +207,7 @@ fn a_standard_stream_closed_by_the_shell_is_refused_not_taken_for_dev_null() {
         }
         let (code, stderr) = shell(&format!("clean -q {mode} - -o o.jsonl"), "<&-");
         assert_eq!(code, Some(2), "{stderr}");
-        assert!(stderr.contains("standard input (-) is closed"), "{stderr}");
+        assert_holds(&stderr, "standard input (-) is closed");
         assert!(!d.join("o.jsonl").exists());
         // Written to a file, the same run goes ahead with standard output
         // closed; to /dev/null (open), it is what the user asked for.
@@ -227,5 +220,5 @@ fn a_standard_stream_closed_by_the_shell_is_refused_not_taken_for_dev_null() {
     }
     let (code, stderr) = shell("index stats seen.ndx", ">&-");
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("standard output is closed"), "{stderr}");
+    assert_holds(&stderr, "standard output is closed");
 }

@@ -1,7 +1,7 @@
 //! What a run keeps resident of a mapped input while it writes its output
 //! (session 23's hostile pass): pages written out are let go as it goes.
 
-use crate::util::tempdir;
+use crate::util::{assert_prints, run_ok, tempdir};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -127,6 +127,34 @@ fn chunks_are_cut_for_the_keys_documents_have() {
     );
 }
 
+/// Writes `lines.jsonl`: a record of one short line, then one of `text`.
+fn short_then_many(d: &Path, text: &str) {
+    let record = serde_json::json!({"id": "many", "text": text});
+    std::fs::write(
+        d.join("lines.jsonl"),
+        format!("{{\"id\":\"one\",\"text\":\"a b c\"}}\n{record}\n"),
+    )
+    .unwrap();
+}
+
+/// `args` on the 150,000 lines of `name` stay within 80 MiB (measured;
+/// `with` says how they ran) and are refused naming the document (`at`).
+#[track_caller]
+fn within_the_limit_or_refused(d: &Path, args: &[&str], name: &str, at: &str, with: &str) {
+    let (code, kib) = run_measured(d, args);
+    assert!(code == 0 || code == 2, "{name}: exit {code}");
+    assert!(
+        kib < 80 << 10,
+        "{name}: peak resident set {kib} KiB at --memory-limit 16M{with} (the limit and 64 MiB allowed)"
+    );
+    let out = crate::util::run(d, args);
+    assert_eq!(out.code, 2, "{name}: {out:?}");
+    assert!(
+        out.stderr.contains(at) && out.stderr.contains("about 150000 blocks"),
+        "{name}: {out:?}"
+    );
+}
+
 /// A text of many short lines: each line is a block, of a few hundred bytes
 /// of memory for a few bytes of text, and each block that repeats an earlier
 /// one has a report entry besides. Counted by its bytes alone, one text file
@@ -141,12 +169,7 @@ fn texts_of_many_short_lines_stay_within_the_limit_or_are_refused() {
     let d = dir.path();
     let text = "a b c\n".repeat(150_000);
     std::fs::write(d.join("lines.txt"), &text).unwrap();
-    let record = serde_json::json!({"id": "many", "text": text});
-    std::fs::write(
-        d.join("lines.jsonl"),
-        format!("{{\"id\":\"one\",\"text\":\"a b c\"}}\n{record}\n"),
-    )
-    .unwrap();
+    short_then_many(d, &text);
     for (name, at) in [
         ("lines.txt", "lines.txt: "),
         ("lines.jsonl", "lines.jsonl:2: "),
@@ -160,22 +183,10 @@ fn texts_of_many_short_lines_stay_within_the_limit_or_are_refused() {
             ".",
             name,
         ];
-        let (code, kib) = run_measured(d, &args);
-        assert!(code == 0 || code == 2, "{name}: exit {code}");
-        assert!(
-            kib < 80 << 10,
-            "{name}: peak resident set {kib} KiB at --memory-limit 16M (the limit and 64 MiB allowed)"
-        );
-        let out = crate::util::run(d, &args);
-        assert_eq!(out.code, 2, "{name}: {out:?}");
-        assert!(
-            out.stderr.contains(at) && out.stderr.contains("about 150000 blocks"),
-            "{name}: {out:?}"
-        );
+        within_the_limit_or_refused(d, &args, name, at, "");
         // Under a limit that holds it, the same output as without one.
-        let whole = crate::util::run(d, &["clean", "-q", name, "-o", "whole.out"]);
-        assert_eq!(whole.code, 0, "{whole:?}");
-        let limited = crate::util::run(
+        run_ok(d, &["clean", "-q", name, "-o", "whole.out"]);
+        run_ok(
             d,
             &[
                 "clean",
@@ -187,7 +198,6 @@ fn texts_of_many_short_lines_stay_within_the_limit_or_are_refused() {
                 "limited.out",
             ],
         );
-        assert_eq!(limited.code, 0, "{limited:?}");
         assert_eq!(
             std::fs::read(d.join("whole.out")).unwrap(),
             std::fs::read(d.join("limited.out")).unwrap(),
@@ -211,12 +221,7 @@ fn an_html_page_of_lines_ended_by_returns_or_escaped_stays_within_the_limit() {
     let d = dir.path();
     let text = "a b c\n".repeat(150_000);
     std::fs::write(d.join("returns.txt"), text.replace('\n', "\r")).unwrap();
-    let record = serde_json::json!({"id": "many", "text": text});
-    std::fs::write(
-        d.join("lines.jsonl"),
-        format!("{{\"id\":\"one\",\"text\":\"a b c\"}}\n{record}\n"),
-    )
-    .unwrap();
+    short_then_many(d, &text);
     for (name, at) in [
         ("returns.txt", "returns.txt: "),
         ("lines.jsonl", "lines.jsonl:2: "),
@@ -232,18 +237,7 @@ fn an_html_page_of_lines_ended_by_returns_or_escaped_stays_within_the_limit() {
             ".",
             name,
         ];
-        let (code, kib) = run_measured(d, &args);
-        assert!(code == 0 || code == 2, "{name}: exit {code}");
-        assert!(
-            kib < 80 << 10,
-            "{name}: peak resident set {kib} KiB at --memory-limit 16M with --html (the limit and 64 MiB allowed)"
-        );
-        let out = crate::util::run(d, &args);
-        assert_eq!(out.code, 2, "{name}: {out:?}");
-        assert!(
-            out.stderr.contains(at) && out.stderr.contains("about 150000 blocks"),
-            "{name}: {out:?}"
-        );
+        within_the_limit_or_refused(d, &args, name, at, " with --html");
         assert!(!d.join("page.html").exists(), "{name}");
     }
 }
@@ -277,11 +271,10 @@ fn a_report_entry_of_many_repeated_lines_is_never_held_whole() {
             "{format}: peak resident set {kib} KiB at --memory-limit 128M (the limit and 64 MiB allowed)"
         );
     }
-    let out = crate::util::run(
+    let out = run_ok(
         d,
         &["scan", "--json", "--memory-limit", "128M", "lines.txt"],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let doc = &report["documents"][0];
     let repeats = doc["short_repeats"].as_array().unwrap();
@@ -295,10 +288,7 @@ fn a_report_entry_of_many_repeated_lines_is_never_held_whole() {
         serde_json::json!([1, 1])
     );
     let text = crate::util::run(d, &["scan", "--memory-limit", "128M", "lines.txt"]);
-    assert!(
-        text.stdout_str().contains("299,999 short repeats kept"),
-        "{text:?}"
-    );
+    assert_prints(&text, "299,999 short repeats kept");
 }
 
 /// A text of 200,000 paragraphs drawn from 1,000 distinct ones (8.9 MB):
@@ -352,8 +342,7 @@ fn a_report_entry_of_many_runs_is_printed_as_it_is_read() {
         );
     }
     // Every run has its line, in order, its lines after the last one's.
-    let out = crate::util::run(d, &["scan", "--memory-limit", "256M", "para.txt"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    let out = run_ok(d, &["scan", "--memory-limit", "256M", "para.txt"]);
     let text = out.stdout_str();
     let runs: Vec<&str> = text.lines().filter(|l| l.starts_with("  line")).collect();
     let all: Vec<&str> = text.lines().collect();
@@ -409,7 +398,7 @@ fn short_records_given_band_records_by_a_merge_are_sorted_in_runs() {
             .unwrap();
         }
         file.into_inner().unwrap().sync_all().unwrap();
-        let out = crate::util::run(
+        run_ok(
             d,
             &[
                 "index",
@@ -420,7 +409,6 @@ fn short_records_given_band_records_by_a_merge_are_sorted_in_runs() {
                 &format!("{name}.ndx"),
             ],
         );
-        assert_eq!(out.code, 0, "{out:?}");
     }
     let (code, kib) = run_measured(
         d,

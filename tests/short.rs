@@ -5,7 +5,7 @@ use neardup::input::Corpus;
 use neardup::pipeline::{analyze, analyze_after};
 use neardup::progress::Silent;
 
-use crate::util::{run, tempdir};
+use crate::util::{run, run_ok, tempdir};
 
 #[test]
 fn documents_of_few_shingles_pair_as_when_every_one_is_keyed() {
@@ -480,8 +480,7 @@ fn an_index_of_short_records_is_about_as_small_as_they_are() {
     for extra in [&[][..], &["--memory-limit", "64M"][..]] {
         let mut args = vec!["index", "build", "-q", "short.jsonl", "-o", "short.ndx"];
         args.extend_from_slice(extra);
-        let out = run(d, &args);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &args);
         let bytes = std::fs::metadata(d.join("short.ndx")).unwrap().len();
         assert!(
             bytes < 4 * input,
@@ -531,8 +530,7 @@ fn an_index_of_another_format_version_is_refused_by_name() {
     let dir = tempdir();
     let d = dir.path();
     short_records_and_a_later_batch(d);
-    let out = run(d, &["index", "build", "-q", "later.jsonl", "-o", "new.ndx"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["index", "build", "-q", "later.jsonl", "-o", "new.ndx"]);
     assert_eq!(
         &std::fs::read(d.join("new.ndx")).unwrap()[8..12],
         &2u32.to_le_bytes()
@@ -588,8 +586,7 @@ fn an_index_of_format_version_1_is_still_read() {
     }
     std::fs::write(d.join("first.jsonl"), first).unwrap();
     std::fs::write(d.join("later.jsonl"), later).unwrap();
-    let out = run(d, &["index", "build", "-q", "first.jsonl", "-o", "v2.ndx"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["index", "build", "-q", "first.jsonl", "-o", "v2.ndx"]);
     std::fs::copy(d.join("v2.ndx"), d.join("v1.ndx")).unwrap();
     set_format_version(&d.join("v1.ndx"), 1);
     let stats = run(d, &["index", "stats", "v1.ndx"]);
@@ -613,11 +610,10 @@ fn an_index_of_format_version_1_is_still_read() {
         "{}",
         String::from_utf8_lossy(&kept)
     );
-    let out = run(
+    run_ok(
         d,
         &["scan", "-q", "--index", "v1.ndx", "--update", "later.jsonl"],
     );
-    assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
         &std::fs::read(d.join("v1.ndx")).unwrap()[8..12],
         &2u32.to_le_bytes()
@@ -685,8 +681,7 @@ fn titles_that_share_their_first_words_keep_their_band_records() {
     for extra in [&[][..], &["--memory-limit", "256K"][..]] {
         let mut args = vec!["index", "build", "-q", "titles.jsonl", "-o", "t.ndx"];
         args.extend_from_slice(extra);
-        let out = run(d, &args);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &args);
         let stats = run(d, &["index", "stats", "--json", "t.ndx"]);
         let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
         let by_shingles = stats["short_doc_shingles"].as_u64().unwrap();
@@ -709,7 +704,7 @@ fn titles_that_share_their_first_words_keep_their_band_records() {
                 ],
                 "{extra:?} {threads}"
             );
-            let out = run(
+            let out = run_ok(
                 d,
                 &[
                     "clean",
@@ -723,7 +718,6 @@ fn titles_that_share_their_first_words_keep_their_band_records() {
                     "later.jsonl",
                 ],
             );
-            assert_eq!(out.code, 0, "{out:?}");
             reports.push(out.stdout);
         }
     }
@@ -844,8 +838,7 @@ fn short_records_cleaned_against_an_index_keep_what_one_run_keeps() {
         assert!(!kept_id(id), "{id} ({i}) is a copy or a near copy: kept");
     }
     assert!(kept_id("b1") && kept_id("b3"), "new records dropped");
-    let out = run(d, &["index", "build", "-q", "-o", "t.ndx", "b1.jsonl"]);
-    assert_eq!(out.code, 0, "{out:?}");
+    run_ok(d, &["index", "build", "-q", "-o", "t.ndx", "b1.jsonl"]);
     for extra in [&["-j", "1"][..], &["-j", "2"], &["--memory-limit", "64M"]] {
         let mut args = vec!["--index", "t.ndx"];
         args.extend_from_slice(extra);
@@ -951,8 +944,7 @@ fn short_records_stored_without_their_keys_are_found_by_a_later_run() {
         let build = |name: &str, input: &str, extra: &[&str]| {
             let mut args = vec!["index", "build", "-q", "-o", name, input];
             args.extend_from_slice(extra);
-            let out = run(d, &args);
-            assert_eq!(out.code, 0, "{out:?}");
+            run_ok(d, &args);
         };
         build("j1.ndx", "b1.jsonl", &["-j", "1"]);
         build("j2.ndx", "b1.jsonl", &["-j", "2"]);
@@ -982,8 +974,7 @@ fn short_records_stored_without_their_keys_are_found_by_a_later_run() {
         // The parts built apart and merged.
         build("a.ndx", "b1a.jsonl", &[]);
         build("b.ndx", "b1b.jsonl", &[]);
-        let out = run(d, &["index", "merge", "a.ndx", "b.ndx", "-o", "ab.ndx"]);
-        assert_eq!(out.code, 0, "{out:?}");
+        run_ok(d, &["index", "merge", "a.ndx", "b.ndx", "-o", "ab.ndx"]);
         for index in [
             "j1.ndx", "j2.ndx", "m.ndx", "u1.ndx", "u2.ndx", "um.ndx", "ab.ndx",
         ] {

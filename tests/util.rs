@@ -16,6 +16,16 @@ impl Output {
     }
 }
 
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Self {
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -31,6 +41,38 @@ impl std::fmt::Debug for Output {
 /// Runs `neardup args...` in `dir` with an empty environment.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
     run_with_stdin(dir, args, None)
+}
+
+/// [`run`], asserting that the run exits 0.
+#[track_caller]
+pub fn run_ok(dir: &Path, args: &[&str]) -> Output {
+    run_exit(dir, 0, args)
+}
+
+/// [`run`], asserting that the run exits `code`.
+#[track_caller]
+pub fn run_exit(dir: &Path, code: i32, args: &[&str]) -> Output {
+    let out = run(dir, args);
+    assert_eq!(out.code, code, "{out:?}");
+    out
+}
+
+/// Asserts that the run's standard error holds `text`.
+#[track_caller]
+pub fn assert_says(out: &Output, text: &str) {
+    assert!(out.stderr.contains(text), "{out:?}");
+}
+
+/// Asserts that the run's standard output holds `text`.
+#[track_caller]
+pub fn assert_prints(out: &Output, text: &str) {
+    assert!(out.stdout_str().contains(text), "{out:?}");
+}
+
+/// Asserts that `stderr` (a run's standard error) holds `text`.
+#[track_caller]
+pub fn assert_holds(stderr: &str, text: &str) {
+    assert!(stderr.contains(text), "{stderr}");
 }
 
 /// Like [`run`], feeding `stdin` to the process.
@@ -54,11 +96,7 @@ pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output
         pipe.write_all(bytes).expect("write stdin");
     }
     let out = child.wait_with_output().expect("the binary finishes");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from(out)
 }
 
 /// Runs `neardup args...` in `dir` with an empty environment, under
@@ -75,11 +113,26 @@ pub fn run_limited(dir: &Path, limits: &str, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("the shell starts");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from(out)
+}
+
+/// Makes a FIFO at `path`.
+#[track_caller]
+pub fn mkfifo(path: &Path) {
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+/// Makes the character device 1,`minor` at `path` (3 a null device, 7 a
+/// full one).
+#[track_caller]
+pub fn mknod(path: &Path, minor: u32) {
+    // As root (the CI's user), in a temporary directory, never in /dev.
+    let status = Command::new("mknod")
+        .arg(path)
+        .args(["c", "1", &minor.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "mknod {}", path.display());
 }
 
 /// Writes two JSON Lines records (`a`, `b`) of the same paragraph to `path`.
@@ -145,6 +198,15 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(bytes).unwrap();
     gz.finish().unwrap()
+}
+
+/// The records of a JSON Lines output.
+pub fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// The `path` of each input a JSON report lists, in its order.
