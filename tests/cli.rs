@@ -696,7 +696,7 @@ fn text_report_reads_well() {
         dir.path(),
         &["scan", "--blocks", "lines", "--preview", "12", "one.txt"],
     );
-    assert_prints(&out, " line 3: \"The same sen\"\n");
+    assert_prints(&out, "    line 3: \"The same sen\"\n");
     let out = run(
         dir.path(),
         &[

@@ -133,16 +133,18 @@ fn the_circle_finder_finds_circles() {
 fn no_source_file_over_a_thousand_lines_and_main_is_short() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
+    // Each folder holds Rust files; fuzz/ is checked when there is one.
     for dir in ["src", "tests", "benches", "python/src", "fuzz"] {
-        if root.join(dir).is_dir() {
+        let before = files.len();
+        if dir != "fuzz" || root.join(dir).is_dir() {
             rust_files(&root.join(dir), &mut files);
+            assert!(files.len() > before, "no .rs file under {dir}/");
         }
     }
-    assert!(files.len() > 50, "too few .rs files found: {}", files.len());
     for file in &files {
         let lines = fs::read_to_string(file).unwrap().lines().count();
         assert!(lines <= 1000, "{} has {lines} lines", file.display());
-        if file.ends_with("src/main.rs") {
+        if file.ends_with("main.rs") {
             assert!(lines <= 400, "main.rs has {lines} lines");
         }
     }
