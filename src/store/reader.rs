@@ -117,15 +117,10 @@ impl Reader<'_> {
     #[must_use]
     pub fn doc(&mut self, d: usize) -> DocRecord {
         let seg = self.seg;
-        let Some(b) = self.record("docs", DOC_LEN, d.wrapping_sub(seg.doc_base)) else {
-            return DocRecord::default();
-        };
-        let doc = doc_of(b);
-        if seg.doc_fits(&doc) {
-            doc
-        } else {
-            DocRecord::default()
-        }
+        self.record("docs", DOC_LEN, d.wrapping_sub(seg.doc_base))
+            .map(doc_of)
+            .filter(|doc| seg.doc_fits(doc))
+            .unwrap_or_default()
     }
 
     /// One past the last block of document `d`.
@@ -142,15 +137,10 @@ impl Reader<'_> {
     #[must_use]
     pub fn block(&mut self, g: usize) -> BlockRecord {
         let seg = self.seg;
-        let Some(b) = self.record("blocks", BLOCK_LEN, g.wrapping_sub(seg.block_base)) else {
-            return BlockRecord::default();
-        };
-        let block = block_of(b);
-        if seg.block_fits(&block) {
-            block
-        } else {
-            BlockRecord::default()
-        }
+        self.record("blocks", BLOCK_LEN, g.wrapping_sub(seg.block_base))
+            .map(block_of)
+            .filter(|block| seg.block_fits(block))
+            .unwrap_or_default()
     }
 
     pub(super) fn u64s(&mut self, section: &str, (at, len): (u64, u32)) -> Vec<u64> {
