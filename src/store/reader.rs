@@ -337,13 +337,7 @@ impl Reader<'_> {
     }
 
     /// The shingles of document `d` of few shingles (empty for another),
-    /// ascending.
-    #[must_use]
-    pub fn few_set(&mut self, d: u32) -> Vec<u64> {
-        self.few_set_from(d, &mut 0)
-    }
-
-    /// [`Reader::few_set`] of documents asked for in ascending order: `from`
+    /// ascending, for documents asked for in ascending order: `from`
     /// (0 at first) is where the last one's records ended, and the search
     /// starts there, in steps that double (the records of 20,000 documents
     /// found by a check were each searched for in the whole section, a read
