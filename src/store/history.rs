@@ -30,10 +30,9 @@ impl History {
         params: Option<&IndexParams>,
         lock: Option<crate::targets::LockDescriptor>,
     ) -> Result<History> {
-        Ok(History {
-            segments: vec![Segment::open(path, params, lock)?],
-            keys_seen: None,
-        })
+        Ok(History::from_segments(vec![Segment::open(
+            path, params, lock,
+        )?]))
     }
 
     /// Segments that follow each other, in order (none: an empty history).
