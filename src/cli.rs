@@ -402,7 +402,7 @@ pub struct Common {
     #[arg(
         long,
         short = 'j',
-        default_value_t = 0,
+        default_value_t = Config::default().threads,
         value_name = "N",
         help_heading = "Input"
     )]
