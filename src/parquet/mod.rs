@@ -108,13 +108,9 @@ const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// The columns `--annotate` adds, as in JSON Lines records (all but
 /// `neardup_removed_bytes`).
-const ANNOTATIONS: [&str; 5] = [
-    crate::config::ANNOTATION_FIELDS[0],
-    crate::config::ANNOTATION_FIELDS[1],
-    crate::config::ANNOTATION_FIELDS[2],
-    crate::config::ANNOTATION_FIELDS[3],
-    crate::config::ANNOTATION_FIELDS[4],
-];
+const ANNOTATIONS: &[&str; 5] = crate::config::ANNOTATION_FIELDS
+    .first_chunk()
+    .expect("6 fields");
 
 /// Whether an input is read as Parquet: `--format parquet`, or a name
 /// ending in `.parquet` with `--format auto`.
