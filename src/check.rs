@@ -92,12 +92,9 @@ pub fn evaluate(report: &Report, limits: Limits) -> CheckReport {
     }
 }
 
-fn label(name: &str) -> &str {
-    match name {
-        "duplicate_documents" => "duplicate documents",
-        "repeated_blocks" => "repeated blocks",
-        _ => "repeated bytes",
-    }
+/// A measurement's name in words (`repeated_blocks`: repeated blocks).
+fn label(name: &str) -> String {
+    name.replace('_', " ")
 }
 
 fn percent(x: f64) -> String {
@@ -273,8 +270,6 @@ pub fn write_summary(check: &CheckReport, out: &mut dyn std::fmt::Write) {
     }
 }
 
-/// The `max` most important annotations offered, without holding the rest:
-/// by rank (kind, then size), ties to the earliest offered.
 /// Offers an annotation for each run of each document, as the documents'
 /// entries are read (their removals are read past).
 struct RunAnnotations<'t> {
@@ -335,6 +330,8 @@ impl DocWalk for RunAnnotations<'_> {
     }
 }
 
+/// The `max` most important annotations offered, without holding the rest:
+/// by rank (kind, then size), ties to the earliest offered.
 struct Top {
     max: usize,
     /// A min-heap on importance: the least important kept is on top.

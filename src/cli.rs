@@ -402,7 +402,7 @@ pub struct Common {
     #[arg(
         long,
         short = 'j',
-        default_value_t = 0,
+        default_value_t = Config::default().threads,
         value_name = "N",
         help_heading = "Input"
     )]
@@ -478,9 +478,18 @@ impl Command {
     pub fn plan(&self) -> Option<(&Common, neardup::Result<Plan>)> {
         use neardup::plan::Command as RunCommand;
         let usage = |e: String| neardup::Error::Usage(e);
-        let (common, command, name) = match self {
-            Command::Scan(args) => (&args.common, RunCommand::Scan, "scan"),
-            Command::Clean(args) => (&args.common, RunCommand::Clean, "clean"),
+        let (common, name) = match self {
+            Command::Scan(args) => (&args.common, "scan"),
+            Command::Clean(args) => (&args.common, "clean"),
+            Command::Check(args) => (&args.common, "check"),
+            Command::Index(IndexCommand::Build(args)) => (&args.common, "index build"),
+            _ => return None,
+        };
+        let format = match common.report_format(name) {
+            Ok(format) => format,
+            Err(e) => return Some((common, Err(usage(e)))),
+        };
+        let (command, clean, check) = match self {
             Command::Check(args) => {
                 let share = |flag: &str, value: &Option<String>| {
                     value
@@ -495,36 +504,22 @@ impl Command {
                         dup_bytes: share("--max-dup-bytes", &args.max_dup_bytes)?,
                     })
                 })();
-                let limits = match (args.common.report_format("check"), limits) {
-                    (Err(e), _) => return Some((&args.common, Err(usage(e)))),
-                    (_, Err(e)) => return Some((&args.common, Err(e))),
-                    (_, Ok(limits)) => limits,
+                let limits = match limits {
+                    Ok(limits) => limits,
+                    Err(e) => return Some((common, Err(e))),
                 };
-                let check = RunCommand::Check {
-                    limits,
-                    exit_zero: args.exit_zero,
-                };
-                (&args.common, check, "check")
+                let exit_zero = args.exit_zero;
+                (RunCommand::Check { limits, exit_zero }, None, Some(args))
             }
-            Command::Index(IndexCommand::Build(args)) => (
-                &args.common,
-                RunCommand::IndexBuild(args.output.clone()),
-                "index build",
-            ),
-            _ => return None,
-        };
-        let format = match common.report_format(name) {
-            Ok(format) => format,
-            Err(e) => return Some((common, Err(usage(e)))),
+            Command::Clean(args) => (RunCommand::Clean, Some(args), None),
+            Command::Index(IndexCommand::Build(args)) => {
+                (RunCommand::IndexBuild(args.output.clone()), None, None)
+            }
+            _ => (RunCommand::Scan, None, None),
         };
         if common.format == FormatArg::Github && !common.quiet {
             neardup::error::eprint_line(format_args!("neardup: warning: --format is the input format; --format github is read as --output-format github, its new name"));
         }
-        let (clean, check) = match self {
-            Command::Clean(args) => (Some(args), None),
-            Command::Check(args) => (None, Some(args)),
-            _ => (None, None),
-        };
         let request = Request {
             command,
             paths: common.paths.clone(),

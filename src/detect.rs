@@ -384,7 +384,7 @@ impl<'h> Detector<'h> {
     }
 }
 
-/// What [`detect`] found.
+/// What [`detect_after`] found.
 pub struct Detection {
     /// The verdict per block.
     pub matches: Vec<Match>,
@@ -403,18 +403,6 @@ pub struct Detection {
 /// Runs the detector over every block, in order, after the blocks of
 /// `history` (if any); blocks with `skip` set are [`Match::Skipped`] and are
 /// neither repeats nor first copies. Sources in the matches are global ids.
-#[must_use]
-pub fn detect(
-    sketches: &[Sketch],
-    skip: &[bool],
-    doc_of: &[u32],
-    config: &Config,
-    progress: &dyn crate::progress::Progress,
-) -> Detection {
-    detect_after(sketches, skip, doc_of, config, progress, None, false)
-}
-
-/// [`detect`] after the blocks of an index.
 #[must_use]
 pub fn detect_after(
     sketches: &[Sketch],

@@ -261,10 +261,7 @@ impl indicatif::TermLike for PlainStderr {
         Ok(())
     }
     fn write_line(&self, s: &str) -> std::io::Result<()> {
-        if !s.trim().is_empty() {
-            neardup::error::eprint_line(format_args!("{s}"));
-        }
-        Ok(())
+        self.write_str(s)
     }
     fn write_str(&self, s: &str) -> std::io::Result<()> {
         if !s.trim().is_empty() {

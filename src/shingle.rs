@@ -456,6 +456,13 @@ pub fn intersection(a: &[u64], b: &[u64]) -> usize {
 mod tests {
     use super::*;
 
+    /// The word hashes of `text` (seed 3).
+    fn words(text: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        hash_text_words(text, 3, &mut out);
+        out
+    }
+
     #[test]
     fn shingle_counts() {
         let s = Sketch::new("one two three four five six seven", 5, 1);
@@ -475,11 +482,6 @@ mod tests {
 
     #[test]
     fn initials_are_one_word_however_written() {
-        let words = |text: &str| {
-            let mut out = Vec::new();
-            hash_text_words(text, 3, &mut out);
-            out
-        };
         let ra = words("Agha RA, 2016");
         assert_eq!(ra.len(), 3);
         for text in ["Agha, R. A., 2016", "Agha R.A. 2016", "AGHA, R.-A. (2016)"] {
@@ -499,11 +501,6 @@ mod tests {
 
     #[test]
     fn given_names_and_short_page_ranges_hash_as_initials_and_whole_ranges() {
-        let words = |text: &str| {
-            let mut out = Vec::new();
-            hash_text_words(text, 3, &mut out);
-            out
-        };
         let initials = words("Lencioni, R. and Gillams, A. R.\nLancet Oncol\n621-628");
         for text in [
             "Lencioni, Riccardo and Gillams, Alice R.\nLancet Oncol\n621-8",

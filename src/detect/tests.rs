@@ -1,26 +1,17 @@
 use super::*;
 
 fn run(texts: &[&str], config: &Config) -> Vec<Match> {
-    let sketches: Vec<Sketch> = texts
-        .iter()
-        .map(|t| Sketch::new(t, config.block_shingle, config.seed))
-        .collect();
     // Each text a document of its own.
     let docs: Vec<u32> = (0..texts.len())
         .map(|d| u32::try_from(d).unwrap())
         .collect();
-    run_in(&sketches, &docs, config)
+    run_in(&sketches(texts, config), &docs, config)
 }
 
 fn run_in(sketches: &[Sketch], doc_of: &[u32], config: &Config) -> Vec<Match> {
-    detect(
-        sketches,
-        &vec![false; sketches.len()],
-        doc_of,
-        config,
-        &crate::progress::Silent,
-    )
-    .matches
+    let skip = vec![false; sketches.len()];
+    let silent = &crate::progress::Silent;
+    detect_after(sketches, &skip, doc_of, config, silent, None, false).matches
 }
 
 fn sketches(texts: &[&str], config: &Config) -> Vec<Sketch> {

@@ -19,7 +19,7 @@
 //!    block of a kept document is a first copy whatever comes before it, and
 //!    nothing it adds to the detector is ever read by another block: its
 //!    keys are its own. So [`detect_shared`] runs the detector
-//!    ([`crate::detect::detect`]) with the shingles of the blocks that share a
+//!    ([`crate::detect::detect_after`]) with the shingles of the blocks that share a
 //!    key only; the others keep their positions, as skipped blocks (batches
 //!    and places are counted in positions), so the driver holds a word count
 //!    a block of the corpus here, as in step 4.
@@ -34,7 +34,7 @@
 use crate::cluster::{cluster_pairs, Candidates, DocSketch};
 use crate::config::{Config, Level, OnError};
 use crate::decide::{decide, BlockFacts, DocDecision};
-use crate::detect::{detect, Match};
+use crate::detect::{detect_after, Match};
 use crate::jsonl::{self, FieldValue};
 use crate::progress::Silent;
 use crate::report::Summary;
@@ -393,7 +393,7 @@ pub fn detect_shared(
         let position = u32::try_from(i - start[doc as usize]).expect("32 bits fit");
         block_number(doc, position)
     };
-    let found = detect(&sketches, &skip, &doc_of, config, &Silent);
+    let found = detect_after(&sketches, &skip, &doc_of, config, &Silent, None, false);
     let repeats = found
         .matches
         .iter()

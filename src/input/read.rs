@@ -439,31 +439,22 @@ pub(crate) fn checked_source(
         && config.on_error == OnError::Fail
         && matches!(data, Data::Mapped(_)))
     .then(|| super::bad_line::LineCheck::new(&bad_line));
-    let checked = if spool_in.is_some() {
-        // A chunked run: check in pieces and let each piece's pages go, so
-        // that a large input is never resident whole.
-        check_pieces(
-            &path,
-            &data,
-            refuse_binary,
-            text,
-            CHECKED_AT_ONCE,
-            lines.as_mut(),
-            &mut |r| {
+    // A chunked run: check in pieces and let each piece's pages go, so
+    // that a large input is never resident whole.
+    let chunked = spool_in.is_some();
+    let checked = check_pieces(
+        &path,
+        &data,
+        refuse_binary,
+        text,
+        if chunked { CHECKED_AT_ONCE } else { usize::MAX },
+        lines.as_mut(),
+        &mut |r| {
+            if chunked {
                 data.release_range(r);
-            },
-        )
-    } else {
-        check_pieces(
-            &path,
-            &data,
-            refuse_binary,
-            text,
-            usize::MAX,
-            lines.as_mut(),
-            &mut |_| {},
-        )
-    };
+            }
+        },
+    );
     if let Ok(Some(first)) = checked {
         let text = lossy_text(&data);
         data = Data::Lossy(Box::new(Lossy {

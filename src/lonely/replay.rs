@@ -181,6 +181,13 @@ mod tests {
         out
     }
 
+    /// Reads the first `n` bytes of the first input, and no more.
+    fn read_some(inputs: &[InputPath], n: usize) {
+        let mut first = vec![0; n];
+        let mut reader = inputs[0].reader.clone().unwrap();
+        reader.read_exact(&mut first).unwrap();
+    }
+
     #[test]
     fn what_the_first_pass_read_is_read_again_then_the_rest() {
         let bytes: Vec<u8> = (0..100_000u32).flat_map(u32::to_le_bytes).collect();
@@ -188,13 +195,7 @@ mod tests {
         let inputs = stdin_reading(&bytes);
         let replay = Replay::of(&inputs, dir.path()).unwrap();
         // The first pass reads a part and stops.
-        let mut first = vec![0; 12_345];
-        replay.teed(&inputs)[0]
-            .reader
-            .clone()
-            .unwrap()
-            .read_exact(&mut first)
-            .unwrap();
+        read_some(&replay.teed(&inputs), 12_345);
         assert!(!replay.ended());
         let again = replay.replayed(&inputs);
         assert_eq!(
@@ -228,15 +229,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let inputs = stdin_reading(&bytes);
         let mut replay = Replay::of(&inputs, dir.path()).unwrap();
-        let mut first = vec![0; 1000];
-        let teed = replay.teed(&inputs);
-        teed[0]
-            .reader
-            .clone()
-            .unwrap()
-            .read_exact(&mut first)
-            .unwrap();
-        drop(teed);
+        read_some(&replay.teed(&inputs), 1000);
         // From here on the copy refuses writes: the same bytes, opened to
         // read only.
         let readable = tempfile::NamedTempFile::new_in(dir.path()).unwrap();

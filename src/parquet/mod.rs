@@ -108,13 +108,9 @@ const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// The columns `--annotate` adds, as in JSON Lines records (all but
 /// `neardup_removed_bytes`).
-const ANNOTATIONS: [&str; 5] = [
-    crate::config::ANNOTATION_FIELDS[0],
-    crate::config::ANNOTATION_FIELDS[1],
-    crate::config::ANNOTATION_FIELDS[2],
-    crate::config::ANNOTATION_FIELDS[3],
-    crate::config::ANNOTATION_FIELDS[4],
-];
+const ANNOTATIONS: &[&str; 5] = crate::config::ANNOTATION_FIELDS
+    .first_chunk()
+    .expect("6 fields");
 
 /// Whether an input is read as Parquet: `--format parquet`, or a name
 /// ending in `.parquet` with `--format auto`.
@@ -561,23 +557,15 @@ impl Output {
             Some(serde_json::Value::String(s)) => Some(s),
             _ => None,
         };
+        let field = |i: usize| value.get(ANNOTATIONS[i]);
         let note = Note {
-            cluster: value
-                .get(ANNOTATIONS[0])
-                .and_then(serde_json::Value::as_i64),
-            size: value
-                .get(ANNOTATIONS[1])
-                .and_then(serde_json::Value::as_i64),
-            representative: value
-                .get(ANNOTATIONS[2])
+            cluster: field(0).and_then(serde_json::Value::as_i64),
+            size: field(1).and_then(serde_json::Value::as_i64),
+            representative: field(2)
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_owned),
-            similarity: value
-                .get(ANNOTATIONS[3])
-                .and_then(serde_json::Value::as_f64),
-            duplicate: value
-                .get(ANNOTATIONS[4])
-                .and_then(serde_json::Value::as_bool),
+            similarity: field(3).and_then(serde_json::Value::as_f64),
+            duplicate: field(4).and_then(serde_json::Value::as_bool),
         };
         loop {
             let rows = self.rows.as_mut().expect("records follow begin");

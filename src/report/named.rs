@@ -2,6 +2,7 @@
 //! their texts): a spooled entry is read a removal at a time, for those
 //! numbers alone.
 
+use super::each::Each;
 use super::thin::{DocField, RunField};
 #[allow(clippy::wildcard_imports)]
 use super::*;
@@ -75,10 +76,6 @@ enum Names<'f> {
     Runs(&'f mut dyn FnMut(usize)),
     /// One run.
     Run(&'f mut dyn FnMut(usize)),
-    /// A run's removals.
-    Removals(&'f mut dyn FnMut(usize)),
-    /// A document's short repeats.
-    ShortRepeats(&'f mut dyn FnMut(usize)),
 }
 
 impl<'de> DeserializeSeed<'de> for Names<'_> {
@@ -86,7 +83,7 @@ impl<'de> DeserializeSeed<'de> for Names<'_> {
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         match self {
             Names::Document(_) | Names::Run(_) => d.deserialize_map(self),
-            _ => d.deserialize_seq(self),
+            Names::Runs(_) => d.deserialize_seq(self),
         }
     }
 }
@@ -98,7 +95,6 @@ impl<'de> Visitor<'de> for Names<'_> {
             Names::Document(_) => "a document's report entry",
             Names::Runs(_) => "a list of runs",
             Names::Run(_) => "a run",
-            Names::Removals(_) | Names::ShortRepeats(_) => "a list of removals",
         })
     }
 
@@ -109,9 +105,12 @@ impl<'de> Visitor<'de> for Names<'_> {
                     match key {
                         DocField::Document => f(map.next_value::<DocIndex>()?.index),
                         DocField::Runs => map.next_value_seed(Names::Runs(&mut *f))?,
-                        DocField::ShortRepeats => {
-                            map.next_value_seed(Names::ShortRepeats(&mut *f))?;
-                        }
+                        DocField::ShortRepeats => map.next_value_seed(Each::new(
+                            "a list of removals",
+                            |r: ShortIndex| {
+                                f(r.first_copy.document.index);
+                            },
+                        ))?,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -122,14 +121,20 @@ impl<'de> Visitor<'de> for Names<'_> {
                 while let Some(key) = map.next_key::<RunField>()? {
                     match key {
                         RunField::Source => f(map.next_value::<DocIndex>()?.index),
-                        RunField::Removals => map.next_value_seed(Names::Removals(&mut *f))?,
+                        RunField::Removals => map.next_value_seed(Each::new(
+                            "a list of removals",
+                            |r: RemovalIndexes| {
+                                f(r.first_copy.document.index);
+                                f(r.aligned_with.document.index);
+                            },
+                        ))?,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
             }
-            _ => {
+            Names::Runs(_) => {
                 return Err(serde::de::Error::invalid_type(
                     serde::de::Unexpected::Map,
                     &self,
@@ -142,17 +147,6 @@ impl<'de> Visitor<'de> for Names<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         match self {
             Names::Runs(f) => while seq.next_element_seed(Names::Run(&mut *f))?.is_some() {},
-            Names::Removals(f) => {
-                while let Some(r) = seq.next_element::<RemovalIndexes>()? {
-                    f(r.first_copy.document.index);
-                    f(r.aligned_with.document.index);
-                }
-            }
-            Names::ShortRepeats(f) => {
-                while let Some(r) = seq.next_element::<ShortIndex>()? {
-                    f(r.first_copy.document.index);
-                }
-            }
             _ => {
                 return Err(serde::de::Error::invalid_type(
                     serde::de::Unexpected::Seq,

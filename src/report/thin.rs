@@ -187,53 +187,21 @@ impl<'de> serde::de::Visitor<'de> for DocSeed<'_> {
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let walk = self.walk;
-        let (mut document, mut bytes, mut blocks) = (None, None, None);
-        let (mut removed_blocks, mut removed_bytes) = (None, None);
-        let mut started = false;
+        let mut head = DocFields::default();
         let mut short = ShortRepeats::default();
-        let mut begin = |walk: &mut dyn DocWalk,
-                         document: &Option<DocRef>,
-                         fields: [Option<usize>; 4]|
-         -> Result<(), A::Error> {
-            if started {
-                return Ok(());
-            }
-            let (Some(document), [Some(bytes), Some(blocks), Some(rb), Some(rbytes)]) =
-                (document, fields)
-            else {
-                return Err(out_of_order("its runs or short repeats"));
-            };
-            walk.document(&DocHead {
-                document,
-                bytes,
-                blocks,
-                removed_blocks: rb,
-                removed_bytes: rbytes,
-            });
-            started = true;
-            Ok(())
-        };
         while let Some(key) = map.next_key::<DocField>()? {
             match key {
-                DocField::Document => document = Some(map.next_value::<DocRef>()?),
-                DocField::Bytes => bytes = Some(map.next_value::<usize>()?),
-                DocField::Blocks => blocks = Some(map.next_value::<usize>()?),
-                DocField::RemovedBlocks => removed_blocks = Some(map.next_value::<usize>()?),
-                DocField::RemovedBytes => removed_bytes = Some(map.next_value::<usize>()?),
+                DocField::Document => head.document = Some(map.next_value()?),
+                DocField::Bytes => head.bytes = Some(map.next_value()?),
+                DocField::Blocks => head.blocks = Some(map.next_value()?),
+                DocField::RemovedBlocks => head.removed_blocks = Some(map.next_value()?),
+                DocField::RemovedBytes => head.removed_bytes = Some(map.next_value()?),
                 DocField::Runs => {
-                    begin(
-                        walk,
-                        &document,
-                        [bytes, blocks, removed_blocks, removed_bytes],
-                    )?;
+                    head.begin(walk)?;
                     map.next_value_seed(RunsSeed { walk: &mut *walk })?;
                 }
                 DocField::ShortRepeats => {
-                    begin(
-                        walk,
-                        &document,
-                        [bytes, blocks, removed_blocks, removed_bytes],
-                    )?;
+                    head.begin(walk)?;
                     short = map.next_value::<ShortRepeats>()?;
                 }
                 DocField::Other => {
@@ -241,12 +209,40 @@ impl<'de> serde::de::Visitor<'de> for DocSeed<'_> {
                 }
             }
         }
-        begin(
-            walk,
-            &document,
-            [bytes, blocks, removed_blocks, removed_bytes],
-        )?;
+        head.begin(walk)?;
         walk.document_end(&short.first_lines, short.count);
+        Ok(())
+    }
+}
+
+/// A document's head as its fields are read.
+#[derive(Default)]
+struct DocFields {
+    document: Option<DocRef>,
+    bytes: Option<usize>,
+    blocks: Option<usize>,
+    removed_blocks: Option<usize>,
+    removed_bytes: Option<usize>,
+    /// Whether the head has been handed to the walk.
+    begun: bool,
+}
+
+impl DocFields {
+    /// Hands the document's head to `walk` once, all of it read.
+    fn begin<E: serde::de::Error>(&mut self, walk: &mut dyn DocWalk) -> Result<(), E> {
+        if !self.begun {
+            let head = (|| {
+                Some(DocHead {
+                    document: self.document.as_ref()?,
+                    bytes: self.bytes?,
+                    blocks: self.blocks?,
+                    removed_blocks: self.removed_blocks?,
+                    removed_bytes: self.removed_bytes?,
+                })
+            })();
+            walk.document(&head.ok_or_else(|| out_of_order("its runs or short repeats"))?);
+            self.begun = true;
+        }
         Ok(())
     }
 }
@@ -299,7 +295,6 @@ impl<'de> serde::de::Visitor<'de> for RunSeed<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let walk = self.walk;
         let mut head = RunFields::default();
-        let mut begun = false;
         while let Some(key) = map.next_key::<RunField>()? {
             match key {
                 RunField::Lines => head.lines = Some(map.next_value()?),
@@ -309,52 +304,41 @@ impl<'de> serde::de::Visitor<'de> for RunSeed<'_> {
                 RunField::SourceLines => head.source_lines = Some(map.next_value()?),
                 RunField::Similarity => head.similarity = Some(map.next_value()?),
                 RunField::Exact => head.exact = Some(map.next_value()?),
+                RunField::Interruptions | RunField::Removals if !walk.wants_details() => {
+                    head.begin(walk)?;
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
                 RunField::Interruptions => {
-                    if !begun {
-                        head.begin(walk)?;
-                        begun = true;
-                    }
-                    if walk.wants_details() {
-                        map.next_value_seed(super::each::Each::new(
-                            "a list of interruptions",
-                            |gap: Interruption| walk.interruption(&gap),
-                        ))?;
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
-                    }
+                    head.begin(walk)?;
+                    map.next_value_seed(super::each::Each::new(
+                        "a list of interruptions",
+                        |gap: Interruption| walk.interruption(&gap),
+                    ))?;
                 }
                 RunField::Removals => {
-                    if !begun {
-                        head.begin(walk)?;
-                        begun = true;
-                    }
-                    if walk.wants_details() {
-                        map.next_value_seed(super::each::Each::new(
-                            "a list of removals",
-                            |r: ThinRemoval| {
-                                let first = &r.first_copy;
-                                walk.removal(&Seen {
-                                    lines: r.repeat.lines,
-                                    similarity: r.similarity,
-                                    spread: r.first_copy_last.as_ref().map(|last| {
-                                        (&first.document, [first.lines[0], last.lines[1]])
-                                    }),
-                                    preview: r.preview.as_deref(),
-                                });
-                            },
-                        ))?;
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
-                    }
+                    head.begin(walk)?;
+                    map.next_value_seed(super::each::Each::new(
+                        "a list of removals",
+                        |r: ThinRemoval| {
+                            let first = &r.first_copy;
+                            walk.removal(&Seen {
+                                lines: r.repeat.lines,
+                                similarity: r.similarity,
+                                spread: r
+                                    .first_copy_last
+                                    .as_ref()
+                                    .map(|last| (&first.document, [first.lines[0], last.lines[1]])),
+                                preview: r.preview.as_deref(),
+                            });
+                        },
+                    ))?;
                 }
                 RunField::Other => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
         }
-        if !begun {
-            head.begin(walk)?;
-        }
+        head.begin(walk)?;
         walk.run_end();
         Ok(())
     }
@@ -370,40 +354,28 @@ struct RunFields {
     source_lines: Option<[usize; 2]>,
     similarity: Option<Similarity>,
     exact: Option<bool>,
+    /// Whether the head has been handed to the walk.
+    begun: bool,
 }
 
 impl RunFields {
-    /// Hands the run's head to `walk`, all of it read.
-    fn begin<E: serde::de::Error>(&self, walk: &mut dyn DocWalk) -> Result<(), E> {
-        let (
-            Some(lines),
-            Some(blocks),
-            Some(bytes),
-            Some(source),
-            Some(source_lines),
-            Some(similarity),
-            Some(exact),
-        ) = (
-            self.lines,
-            self.blocks,
-            self.bytes,
-            self.source.as_ref(),
-            self.source_lines,
-            self.similarity.as_ref(),
-            self.exact,
-        )
-        else {
-            return Err(out_of_order("a run's removals or interruptions"));
-        };
-        walk.run(&RunHead {
-            lines,
-            blocks,
-            bytes,
-            source,
-            source_lines,
-            similarity,
-            exact,
-        });
+    /// Hands the run's head to `walk` once, all of it read.
+    fn begin<E: serde::de::Error>(&mut self, walk: &mut dyn DocWalk) -> Result<(), E> {
+        if !self.begun {
+            let head = (|| {
+                Some(RunHead {
+                    lines: self.lines?,
+                    blocks: self.blocks?,
+                    bytes: self.bytes?,
+                    source: self.source.as_ref()?,
+                    source_lines: self.source_lines?,
+                    similarity: self.similarity.as_ref()?,
+                    exact: self.exact?,
+                })
+            })();
+            walk.run(&head.ok_or_else(|| out_of_order("a run's removals or interruptions"))?);
+            self.begun = true;
+        }
         Ok(())
     }
 }

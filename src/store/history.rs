@@ -30,10 +30,9 @@ impl History {
         params: Option<&IndexParams>,
         lock: Option<crate::targets::LockDescriptor>,
     ) -> Result<History> {
-        Ok(History {
-            segments: vec![Segment::open(path, params, lock)?],
-            keys_seen: None,
-        })
+        Ok(History::from_segments(vec![Segment::open(
+            path, params, lock,
+        )?]))
     }
 
     /// Segments that follow each other, in order (none: an empty history).
@@ -167,12 +166,10 @@ impl Looker for HistoryLooker<'_> {
 }
 
 impl Prior for History {
-    /// Documents held.
     fn documents(&self) -> usize {
         self.segments.last().map_or(0, Segment::doc_end_id)
     }
 
-    /// Blocks held.
     fn blocks(&self) -> usize {
         self.segments.last().map_or(0, Segment::block_end_id)
     }
@@ -185,34 +182,28 @@ impl Prior for History {
         self.segments.iter().try_for_each(Segment::status)
     }
 
-    /// Document `d`.
     fn doc(&self, d: usize) -> DocRecord {
         self.of_doc(d).doc(d)
     }
 
-    /// One past the last block of document `d`.
     fn doc_end(&self, d: usize) -> usize {
         self.of_doc(d).reader().doc_end(d)
     }
 
-    /// The id of document `d`.
     fn doc_id(&self, d: usize) -> String {
         let mut r = self.of_doc(d).reader();
         let doc = r.doc(d);
         r.string(doc.id)
     }
 
-    /// Block `g`.
     fn block(&self, g: usize) -> BlockRecord {
         self.of_block(g).block(g)
     }
 
-    /// The sorted shingles of first copy `g` (empty unless it was indexed).
     fn block_shingles(&self, g: usize) -> Vec<u64> {
         self.of_block(g).reader().block_shingles(g)
     }
 
-    /// The sorted shingles of representative document `d`.
     fn doc_text(&self, d: usize) -> (u64, Vec<u64>) {
         self.of_doc(d).reader().doc_text(d)
     }
@@ -253,7 +244,6 @@ impl Prior for History {
         found
     }
 
-    /// The last stored copies of first copy `cluster`, ascending.
     fn members(&self, cluster: u32) -> Vec<u32> {
         let mut out: Vec<u32> = self
             .segments

@@ -117,15 +117,10 @@ impl Reader<'_> {
     #[must_use]
     pub fn doc(&mut self, d: usize) -> DocRecord {
         let seg = self.seg;
-        let Some(b) = self.record("docs", DOC_LEN, d.wrapping_sub(seg.doc_base)) else {
-            return DocRecord::default();
-        };
-        let doc = doc_of(b);
-        if seg.doc_fits(&doc) {
-            doc
-        } else {
-            DocRecord::default()
-        }
+        self.record("docs", DOC_LEN, d.wrapping_sub(seg.doc_base))
+            .map(doc_of)
+            .filter(|doc| seg.doc_fits(doc))
+            .unwrap_or_default()
     }
 
     /// One past the last block of document `d`.
@@ -142,15 +137,10 @@ impl Reader<'_> {
     #[must_use]
     pub fn block(&mut self, g: usize) -> BlockRecord {
         let seg = self.seg;
-        let Some(b) = self.record("blocks", BLOCK_LEN, g.wrapping_sub(seg.block_base)) else {
-            return BlockRecord::default();
-        };
-        let block = block_of(b);
-        if seg.block_fits(&block) {
-            block
-        } else {
-            BlockRecord::default()
-        }
+        self.record("blocks", BLOCK_LEN, g.wrapping_sub(seg.block_base))
+            .map(block_of)
+            .filter(|block| seg.block_fits(block))
+            .unwrap_or_default()
     }
 
     pub(super) fn u64s(&mut self, section: &str, (at, len): (u64, u32)) -> Vec<u64> {
@@ -347,13 +337,7 @@ impl Reader<'_> {
     }
 
     /// The shingles of document `d` of few shingles (empty for another),
-    /// ascending.
-    #[must_use]
-    pub fn few_set(&mut self, d: u32) -> Vec<u64> {
-        self.few_set_from(d, &mut 0)
-    }
-
-    /// [`Reader::few_set`] of documents asked for in ascending order: `from`
+    /// ascending, for documents asked for in ascending order: `from`
     /// (0 at first) is where the last one's records ended, and the search
     /// starts there, in steps that double (the records of 20,000 documents
     /// found by a check were each searched for in the whole section, a read

@@ -197,8 +197,9 @@ fn punch_hole(_file: &std::fs::File, _at: u64, _len: u64) -> bool {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    use super::super::write::tests::unique_block;
     use super::super::{append, write_scratch, Delta, IndexParams};
-    use crate::prior::{BlockRecord, DocRecord};
+    use crate::prior::BlockRecord;
     use std::os::unix::fs::MetadataExt;
 
     /// A chunk's items: `n` documents of one block each from document
@@ -216,20 +217,10 @@ mod tests {
             let mut shingles: Vec<u64> = (0..40).map(|_| next()).collect();
             shingles.sort_unstable();
             delta.block_shingles.extend_from_slice(&shingles);
-            let id = delta.string(&format!("doc-{d}"));
-            delta.docs.push(DocRecord {
-                block_start: u64::from(d),
-                rep: d,
-                id,
-                path,
-                ..DocRecord::default()
-            });
+            delta.push_doc(d, &format!("doc-{d}")).path = path;
             delta.blocks.push(BlockRecord {
-                cluster: d,
-                doc: d,
-                kind: super::super::KIND_UNIQUE,
                 shingles: (at, 40),
-                ..BlockRecord::default()
+                ..unique_block(d)
             });
             for t in 0..120 {
                 delta.bands.push((next(), t, d));

@@ -869,4 +869,4 @@ pub(super) use few::candidates_of;
 use items::{exact_flags, old_few, Either, Items, Shifted, PIECE_BYTES};
 pub(super) use items::{old_bands, old_few_sets};
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

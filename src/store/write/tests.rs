@@ -41,6 +41,31 @@ fn directory_size_follows_the_record_count() {
     assert!(dir_bits(usize::MAX) <= 30);
 }
 
+impl Delta {
+    /// Adds document `d`, its own representative, whose blocks start at
+    /// block `d`, of id `id`.
+    pub(in crate::store) fn push_doc(&mut self, d: u32, id: &str) -> &mut DocRecord {
+        let id = self.string(id);
+        self.docs.push(DocRecord {
+            block_start: u64::from(d),
+            rep: d,
+            id,
+            ..DocRecord::default()
+        });
+        self.docs.last_mut().expect("pushed")
+    }
+}
+
+/// Block `d`, a first copy of document `d`.
+pub(in crate::store) fn unique_block(d: u32) -> BlockRecord {
+    BlockRecord {
+        cluster: d,
+        doc: d,
+        kind: super::super::KIND_UNIQUE,
+        ..BlockRecord::default()
+    }
+}
+
 /// A segment several read-ahead windows long, with lists of every size.
 /// Adds to `delta` the one block (unique, of fewer than `most` random
 /// shingles, `bytes` long) of document `doc`.
@@ -54,13 +79,10 @@ fn push_block(
     let shingles = (delta.block_shingles.len() as u64, len);
     delta.block_shingles.extend((0..len).map(|_| next()));
     delta.blocks.push(BlockRecord {
-        cluster: doc,
-        doc,
         words: len,
-        kind: super::super::KIND_UNIQUE,
         shingles,
         bytes: [0, bytes],
-        ..BlockRecord::default()
+        ..unique_block(doc)
     });
 }
 
@@ -70,13 +92,7 @@ fn big_segment(dir: &Path) -> (std::path::PathBuf, Delta) {
     let mut next = crate::test_numbers(7);
     for i in 0..n {
         push_block(&mut delta, &mut next, (i, 40), 0);
-        let id = delta.string(&format!("doc-{i}"));
-        delta.docs.push(DocRecord {
-            block_start: u64::from(i),
-            rep: i,
-            id,
-            ..DocRecord::default()
-        });
+        delta.push_doc(i, &format!("doc-{i}"));
         for _ in 0..next() % 30 {
             // 20,000 fingerprints spread over all 32-bit values, as the
             // high halves of shingle hashes are (the directory buckets
@@ -108,19 +124,8 @@ fn strings_are_copied_a_piece_at_a_time() {
     // whole, and an index written from them reads every id back.
     let mut delta = Delta::default();
     for i in 0..10u32 {
-        delta.blocks.push(BlockRecord {
-            cluster: i,
-            doc: i,
-            kind: super::super::KIND_UNIQUE,
-            ..BlockRecord::default()
-        });
-        let id = delta.string(&format!("{i}-{}", "x".repeat(300 << 10)));
-        delta.docs.push(DocRecord {
-            block_start: u64::from(i),
-            rep: i,
-            id,
-            ..DocRecord::default()
-        });
+        delta.blocks.push(unique_block(i));
+        delta.push_doc(i, &format!("{i}-{}", "x".repeat(300 << 10)));
     }
     let strings = delta.strings.clone();
     assert!(strings.len() >= 2 * PIECE_BYTES);
@@ -234,11 +239,8 @@ fn two_segments(dir: &Path) -> (Vec<Segment>, Written, Vec<Vec<u64>>) {
             };
             delta.docs.push(doc);
             delta.blocks.push(BlockRecord {
-                cluster: d,
-                doc: d,
-                kind: super::super::KIND_UNIQUE,
                 bytes: [0, doc.bytes],
-                ..BlockRecord::default()
+                ..unique_block(d)
             });
             let name = format!("{}-{s}.jsonl", ["first", "second"][(i / 7 % 2) as usize]);
             written.push((doc, id, name));
@@ -358,19 +360,8 @@ fn few_segment(dir: &Path, name: &str, first: u32, sets: &[Vec<u64>]) -> Segment
     };
     for (i, set) in sets.iter().enumerate() {
         let d = first + u32::try_from(i).unwrap();
-        let id = delta.string(&format!("doc-{d}"));
-        delta.docs.push(DocRecord {
-            block_start: u64::from(d),
-            rep: d,
-            id,
-            ..DocRecord::default()
-        });
-        delta.blocks.push(BlockRecord {
-            cluster: d,
-            doc: d,
-            kind: super::super::KIND_UNIQUE,
-            ..BlockRecord::default()
-        });
+        delta.push_doc(d, &format!("doc-{d}"));
+        delta.blocks.push(unique_block(d));
         for &s in set {
             delta.few.push((s, d));
             delta.few_sets.push((d, s));
