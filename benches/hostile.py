@@ -63,6 +63,19 @@ def old(path):
         return False
 
 
+def write(path, data):
+    """Writes `data`, text or bytes, to `path`."""
+    with open(path, "w" if isinstance(data, str) else "wb") as f:
+        f.write(data)
+
+
+def remove(d, *names):
+    """Removes those of `names` (in `d`) that are there."""
+    for n in names:
+        if os.path.exists(os.path.join(d, n)):
+            os.remove(os.path.join(d, n))
+
+
 def sha(path):
     try:
         with open(path, "rb") as f:
@@ -97,14 +110,16 @@ def short(err, n=110):
     return err[:n] + ("..." if len(err) > n else "")
 
 
-def terminated_after(p, seconds):
-    """SIGTERM to process `p` after `seconds`: its exit status, or "hung" (then killed)."""
+def terminated_after(p, seconds, sig=signal.SIGTERM, wait=10):
+    """`sig` to process `p` after `seconds`: its exit status within `wait`
+    seconds, or "hung" (then killed)."""
     time.sleep(seconds)
-    p.send_signal(signal.SIGTERM)
+    p.send_signal(sig)
     try:
-        return p.wait(10)
+        return p.wait(wait)
     except subprocess.TimeoutExpired:
         p.kill()
+        p.wait()
         return "hung"
 
 
@@ -131,13 +146,18 @@ def write_records(path, count, length):
 
 
 def setup(d):
-    with open(os.path.join(d, "r.jsonl"), "w") as f:
-        f.write(records())
-    with open(os.path.join(d, "a.txt"), "w") as f:
-        f.write(TEXT)
+    write(os.path.join(d, "r.jsonl"), records())
+    write(os.path.join(d, "a.txt"), TEXT)
     os.mkdir(os.path.join(d, "sub"))
-    with open(os.path.join(d, "sub", "b.txt"), "w") as f:
-        f.write(TEXT)
+    write(os.path.join(d, "sub", "b.txt"), TEXT)
+
+
+@contextlib.contextmanager
+def set_up():
+    """A case's temporary directory, with `setup`'s files."""
+    with tempfile.TemporaryDirectory() as d:
+        setup(d)
+        yield d
 
 
 def refused(case, args, d, expect_unchanged, pass_fds=(), env=None):
@@ -164,8 +184,7 @@ def passed_over(case, args, d, index):
 
 
 def case_aliases():
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.symlink("r.jsonl", os.path.join(d, "link.jsonl"))
         os.link(os.path.join(d, "r.jsonl"), os.path.join(d, "hard.jsonl"))
         absolute = os.path.join(d, "r.jsonl")
@@ -214,8 +233,7 @@ def case_aliases():
 
 
 def case_targets():
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         whole = nd(["clean", "-q", "r.jsonl", "-o", "-"], d)[1]
         # FIFO as -o, --report, --html.
         for flag in ["-o", "--report", "--html"]:
@@ -257,8 +275,7 @@ def case_targets():
                 code, _, err = nd(["check", "-q", "r.jsonl", "--index", "u.ndx", "--update"], d, stdout=out)
             row("3: check --update, stdout a full device", "neardup check r.jsonl --index u.ndx --update > ./full", "exit 2, index unchanged", f"exit {code}; index {'unchanged' if sha(os.path.join(d, 'u.ndx')) == before else 'CHANGED'}; {short(err, 60)}", code == 2 and sha(os.path.join(d, "u.ndx")) == before)
         # Symlinks.
-        with open(os.path.join(d, "target.txt"), "w") as f:
-            f.write("old\n")
+        write(os.path.join(d, "target.txt"), "old\n")
         os.symlink("target.txt", os.path.join(d, "tl.jsonl"))
         code, _, err = nd(["clean", "-q", "r.jsonl", "-o", "tl.jsonl"], d)
         is_link = os.path.islink(os.path.join(d, "tl.jsonl"))
@@ -317,15 +334,13 @@ def fill(mnt):
 
 
 def case_disk_full():
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         write_records(os.path.join(d, "big.jsonl"), 2000, 150)
         with tmpfs(d) as mnt:
             if mnt is None:
                 row("3/4: disk full", "mount tmpfs", "", "skipped (not root)", True)
                 return
-            with open(os.path.join(mnt, "old.jsonl"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(mnt, "old.jsonl"), "old\n")
             for limit in [[], ["--memory-limit", "1M"]]:
                 code, _, err = nd(["clean", "-q", *limit, "big.jsonl", "-o", "small/old.jsonl"], d)
                 left = temps(mnt)
@@ -333,8 +348,7 @@ def case_disk_full():
             # The report fails after the output was written: nothing changes.
             nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
             before = sha(os.path.join(d, "u.ndx"))
-            with open(os.path.join(d, "out.jsonl"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(d, "out.jsonl"), "old\n")
             fill(mnt)
             code, _, err = nd(["clean", "-q", "big.jsonl", "--index", "u.ndx", "--update", "-o", "out.jsonl", "--report", "small/rep.json", "--json"], d)
             ok = code == 2 and sha(os.path.join(d, "u.ndx")) == before and open(os.path.join(d, "out.jsonl")).read() == "old\n"
@@ -346,10 +360,8 @@ def case_disk_full():
             names = []
             for i in range(4):
                 name = f"t{i}.txt"
-                with open(os.path.join(d, name), "w") as f:
-                    f.write("\n\n".join(words(60, seed=1000 * i + j) for j in range(1200)))
-                with open(os.path.join(tree, name), "w") as f:
-                    f.write("old\n")
+                write(os.path.join(d, name), "\n\n".join(words(60, seed=1000 * i + j) for j in range(1200)))
+                write(os.path.join(tree, name), "old\n")
                 names.append(name)
             code, _, err = nd(["clean", "-q", *names, "--out-dir", "small/tree"], d)
             olds = [open(os.path.join(tree, n)).read() == "old\n" for n in names]
@@ -363,8 +375,7 @@ def case_disk_full():
 def case_file_size_limit():
     with tempfile.TemporaryDirectory() as d:
         write_records(os.path.join(d, "big.jsonl"), 2000, 150)
-        with open(os.path.join(d, "o.jsonl"), "w") as f:
-            f.write("old\n")
+        write(os.path.join(d, "o.jsonl"), "old\n")
         for args in [["clean", "-q", "big.jsonl", "-o", "o.jsonl"], ["index", "build", "-q", "big.jsonl", "-o", "i.ndx"]]:
             p = subprocess.run(["bash", "-c", f"ulimit -f 200; exec {B} " + " ".join(args)], cwd=d, capture_output=True)
             err = p.stderr.decode()
@@ -374,8 +385,7 @@ def case_file_size_limit():
             code2, _, err2 = nd(args, d)
             left2 = temps(d)
             row(f"3: ulimit -f (SIGXFSZ) during {args[0]} {args[1] if args[0] == 'index' else ''}", f"ulimit -f 200; neardup {' '.join(args)}", "exit 2 or killed; old intact; rerun leaves no temp", f"exit {p.returncode}; old {'intact' if intact else 'CHANGED'}; temps {len(left)} then {len(left2)} after rerun (exit {code2}); {short(err, 60)}", intact and not left2 and code2 == 0)
-            with open(os.path.join(d, "o.jsonl"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(d, "o.jsonl"), "old\n")
 
 
 def case_signals():
@@ -387,16 +397,9 @@ def case_signals():
                          ["clean", "-q", "big.jsonl", "--index", "i.ndx", "--update", "-o", "o2.jsonl"],
                          ["index", "build", "-q", "big.jsonl", "-o", "b.ndx"]]:
                 for delay in [0.3, 1.5]:
-                    with open(os.path.join(d, "o.jsonl"), "w") as f:
-                        f.write("old\n")
+                    write(os.path.join(d, "o.jsonl"), "old\n")
                     p = subprocess.Popen([B] + args, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                    time.sleep(delay)
-                    p.send_signal(sig)
-                    try:
-                        p.wait(30)
-                    except subprocess.TimeoutExpired:
-                        p.kill()
-                        p.wait()
+                    terminated_after(p, delay, sig, 30)
                     left = temps(d)
                     spool = os.listdir(os.path.join(d, "sp"))
                     code2, _, err2 = nd(args, d)
@@ -404,9 +407,7 @@ def case_signals():
                     spool2 = os.listdir(os.path.join(d, "sp"))
                     ok = (sig == signal.SIGKILL or (not left and not spool)) and not left2 and not spool2 and code2 == 0
                     row(f"6: {signal.Signals(sig).name} at {delay}s, {' '.join(args[:2])}", f"neardup {' '.join(args)}", "no temp (or removed by the rerun)", f"exit {p.returncode}; temps {len(left)}, spool {len(spool)}; rerun exit {code2}, temps {len(left2)}, spool {len(spool2)}", ok)
-                    for n in ["i.ndx", "b.ndx"]:
-                        if os.path.exists(os.path.join(d, n)):
-                            os.remove(os.path.join(d, n))
+                    remove(d, "i.ndx", "b.ndx")
 
 
 def case_truncate():
@@ -448,12 +449,10 @@ def case_bombs(heavy):
         subprocess.run(["zstd", "-q", "-3", raw, "-o", os.path.join(d, "bomb.txt.zst")], check=True)
         subprocess.run(["bash", "-c", f"gzip -1 -c {raw} > {d}/bomb.txt.gz"], check=True)
         skippable = b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"\0\0\0\0"
-        with open(os.path.join(d, "skip.zst"), "wb") as f:
-            f.write(skippable + open(os.path.join(d, "bomb.txt.zst"), "rb").read())
+        write(os.path.join(d, "skip.zst"), skippable + open(os.path.join(d, "bomb.txt.zst"), "rb").read())
         # Concatenated frames: a small one then the bomb.
         small = subprocess.run(["zstd", "-q", "-c"], input=text, capture_output=True).stdout
-        with open(os.path.join(d, "concat.txt.zst"), "wb") as f:
-            f.write(small + open(os.path.join(d, "bomb.txt.zst"), "rb").read())
+        write(os.path.join(d, "concat.txt.zst"), small + open(os.path.join(d, "bomb.txt.zst"), "rb").read())
         os.remove(raw)
         for name in ["bomb.txt.zst", "bomb.txt.gz", "skip.zst", "concat.txt.zst"]:
             for limit in ["64M", None]:
@@ -503,8 +502,7 @@ def case_json():
     with tempfile.TemporaryDirectory() as d:
         for name, data in cases.items():
             path = os.path.join(d, "in.jsonl")
-            with open(path, "wb") as f:
-                f.write(data)
+            write(path, data)
             for cmd in [["scan", "-q"], ["clean", "-q", "-o", "out.jsonl", "--report", "rep.txt"], ["check", "-q", "--output-format", "github"]]:
                 code, out, err = nd(cmd + ["in.jsonl"], d)
                 text = err + out.decode("utf-8", "replace")
@@ -515,24 +513,20 @@ def case_json():
                     os.remove(os.path.join(d, "rep.txt"))
                 ok = not crashed(code, err) and not injected and (code != 2 or "in.jsonl" in err)
                 row(f"JSON: {name}, {cmd[0]}", f"neardup {' '.join(cmd)} in.jsonl", "no panic; error names file:line", f"exit {code}; {short(err, 90)}", ok)
-                if os.path.exists(os.path.join(d, "out.jsonl")):
-                    os.remove(os.path.join(d, "out.jsonl"))
+                remove(d, "out.jsonl")
 
 
 def case_names():
     with tempfile.TemporaryDirectory() as d:
         names = ["new\nline.txt", "esc\x1b[31mred.txt", "cr\r::error::x.txt", "::error::lead.txt", "tab\tx.txt"]
         for n in names:
-            with open(os.path.join(d, n), "w") as f:
-                f.write(TEXT)
+            write(os.path.join(d, n), TEXT)
         bad = os.path.join(d, b"bad\xff\xfe.txt".decode("utf-8", "surrogateescape"))
         bad2 = os.path.join(d, b"bad\xff\xfd.txt".decode("utf-8", "surrogateescape"))
         for p in [bad, bad2]:
-            with open(p, "w") as f:
-                f.write(TEXT)
+            write(p, TEXT)
         binary = os.path.join(d, "bin\n::error::b.txt")
-        with open(binary, "wb") as f:
-            f.write(b"\0\0\0binary")
+        write(binary, b"\0\0\0binary")
         everything = names + [os.path.basename(bad), os.path.basename(bad2)]
         for cmd in [["scan"], ["scan", "--json"], ["check", "--output-format", "github"], ["check"], ["scan", "--progress", "always"], ["scan", "--output-format", "jsonl"]]:
             code, out, err = nd(cmd + everything + [os.path.basename(binary)], d)
@@ -561,8 +555,7 @@ def case_names():
 
 
 def case_threads():
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         for n in ["10000", "0", "1", "3"]:
             t = time.time()
             code, out, err = nd(["scan", "-q", "--threads", n, "r.jsonl"], d, timeout=120)
@@ -570,8 +563,7 @@ def case_threads():
 
 
 def case_index_crafted():
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         nd(["index", "build", "-q", "r.jsonl", "-o", "i.ndx"], d)
         data = bytearray(open(os.path.join(d, "i.ndx"), "rb").read())
         import random
@@ -585,8 +577,7 @@ def case_index_crafted():
                 bad[pos] = rng.randrange(256)
             if trial % 10 == 9:
                 bad = bad[: rng.randrange(len(bad))]
-            with open(os.path.join(d, "bad.ndx"), "wb") as f:
-                f.write(bad)
+            write(os.path.join(d, "bad.ndx"), bad)
             for cmd in [["scan", "-q", "--index", "bad.ndx", "a.txt"], ["index", "stats", "bad.ndx"], ["index", "merge", "bad.ndx", "i.ndx", "-o", "m.ndx"]]:
                 code, _, err = nd(cmd, d, timeout=60)
                 if crashed(code, err):
@@ -595,14 +586,12 @@ def case_index_crafted():
         row("11: 60 corrupted indexes (random bytes, truncated)", "neardup scan --index bad.ndx; index stats; index merge", "no panic", f"{crashes} crashes", crashes == 0)
 
 def case_inputs(heavy):
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         # A directory with a symlink loop and a link to its parent.
         os.mkdir(os.path.join(d, "loop"))
         os.symlink(".", os.path.join(d, "loop", "self"))
         os.symlink("..", os.path.join(d, "loop", "up"))
-        with open(os.path.join(d, "loop", "x.txt"), "w") as f:
-            f.write(TEXT)
+        write(os.path.join(d, "loop", "x.txt"), TEXT)
         code, out, err = nd(["scan", "-q", "loop"], d, timeout=60)
         row("inputs: a directory with symlink loops", "neardup scan loop/ (loop/self -> ., loop/up -> ..)", "ends, each file once", f"exit {code}; {short(err, 80)}", code in (0, 1, 2) and not crashed(code, err))
         # A FIFO as an input, fed by a writer.
@@ -628,16 +617,14 @@ def case_inputs(heavy):
             row("inputs: an endless device with --text at 64M", "neardup scan --text --memory-limit 64M ./zero", "no abort (an error or a bounded run)", f"exit {code}; {short(err, 90)}", code in (0, 1, 2) and not crashed(code, err))
         # Empty and blank inputs.
         for name, data in [("empty.txt", b""), ("blank.txt", b"\n\n\n   \n"), ("empty.jsonl", b""), ("ws.jsonl", b"  \n\t\n")]:
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
             code, out, err = nd(["clean", "-q", name, "-o", "o-" + name], d)
             row(f"inputs: {name}", f"neardup clean {name} -o o-{name}", "exit 0, empty output", f"exit {code}; {short(err, 60)}", code == 0 and not crashed(code, err))
         # Many files under a small descriptor limit.
         many = os.path.join(d, "many")
         os.mkdir(many)
         for i in range(3000):
-            with open(os.path.join(many, f"f{i}.txt"), "w") as f:
-                f.write(words(30, seed=i % 100) + "\n")
+            write(os.path.join(many, f"f{i}.txt"), words(30, seed=i % 100) + "\n")
         p = subprocess.run(["bash", "-c", f"ulimit -n 64; exec {B} scan -q many"], cwd=d, capture_output=True)
         err = p.stderr.decode()
         row("inputs: 3,000 files under ulimit -n 64", "ulimit -n 64; neardup scan many/", "runs", f"exit {p.returncode}; {short(err, 80)}", p.returncode in (0, 1) and not crashed(p.returncode, err))
@@ -649,10 +636,8 @@ def case_inputs(heavy):
             line = words(3_000_000, seed=5)
             line = (line + " ") * ((100 << 20) // len(line) + 1)
             line = line[: 100 << 20]
-            with open(os.path.join(d, "line.txt"), "w") as f:
-                f.write(line)
-            with open(os.path.join(d, "line.jsonl"), "w") as f:
-                f.write(json.dumps({"text": line}) + "\n")
+            write(os.path.join(d, "line.txt"), line)
+            write(os.path.join(d, "line.jsonl"), json.dumps({"text": line}) + "\n")
             for name in ["line.txt", "line.jsonl"]:
                 for limit in [[], ["--memory-limit", "256M", "--tmp-dir", d]]:
                     t = time.time()
@@ -661,8 +646,7 @@ def case_inputs(heavy):
 
 
 def case_more_writes():
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         write_records(os.path.join(d, "big.jsonl"), 3000, 150)
         nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
         nd(["index", "build", "-q", "big.jsonl", "-o", "big.ndx"], d)
@@ -699,8 +683,7 @@ def case_more_writes():
         row("1/3: two --update runs on one index at once", "neardup clean batch0 --index c.ndx --update & neardup clean batch1 --index c.ndx --update", "both exit 0; the index holds both batches", f"exits {codes}; stats {json.dumps(docs)[:80]}", codes == [0, 0] and "1000" in json.dumps(stats))
 
 def case_stdout():
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         nd(["index", "build", "-q", "r.jsonl", "-o", "i.ndx"], d)
         before = {p: sha(os.path.join(d, p)) for p in ["r.jsonl", "i.ndx"]}
         for args, target in [(["clean", "-q", "r.jsonl"], "r.jsonl"), (["scan", "-q", "r.jsonl"], "r.jsonl"), (["check", "-q", "r.jsonl"], "r.jsonl"),
@@ -721,8 +704,7 @@ def case_stdout():
 
 def case_stdin():
     """Session 17: standard input from a regular file is an input too."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.symlink("r.jsonl", os.path.join(d, "link.jsonl"))
         os.link(os.path.join(d, "r.jsonl"), os.path.join(d, "hard.jsonl"))
         for limit in [[], ["--memory-limit", "1M", "--tmp-dir", d]]:
@@ -738,8 +720,7 @@ def case_stdin():
                 same = sha(os.path.join(d, "r.jsonl")) == before
                 row(f"1: stdin = {args[-1]} ({args[-2]}) {' '.join(limit[:2])}", f"neardup {' '.join(args)} < r.jsonl", "exit 2, input unchanged", f"exit {p.returncode}; input {'unchanged' if same else 'CHANGED'}; {short(err, 70)}", p.returncode == 2 and same)
             for args in [["clean", "-q", *limit, "-"], ["scan", "-q", *limit, "-"]]:
-                with open(os.path.join(d, "r.jsonl"), "w") as f:
-                    f.write(records())
+                write(os.path.join(d, "r.jsonl"), records())
                 before = sha(os.path.join(d, "r.jsonl"))
                 with open(os.path.join(d, "r.jsonl"), "rb") as stdin, open(os.path.join(d, "r.jsonl"), "ab") as out:
                     p = subprocess.run([B] + args, cwd=d, stdin=stdin, stdout=out, stderr=subprocess.PIPE, timeout=120)
@@ -750,15 +731,12 @@ def case_stdin():
 
 def case_paths():
     """Session 17: out-dirs and inputs that overlap by links and nesting."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         tree = os.path.join(d, "tree")
         os.makedirs(os.path.join(tree, "s1"))
         for i in range(4):
-            with open(os.path.join(tree, f"f{i}.jsonl"), "w") as f:
-                f.write(records(30))
-            with open(os.path.join(tree, "s1", f"g{i}.jsonl"), "w") as f:
-                f.write(records(20))
+            write(os.path.join(tree, f"f{i}.jsonl"), records(30))
+            write(os.path.join(tree, "s1", f"g{i}.jsonl"), records(20))
         files = [os.path.join("tree", "f0.jsonl"), os.path.join("tree", "s1", "g0.jsonl")]
 
         def fresh(name):
@@ -790,14 +768,11 @@ def case_paths():
         os.makedirs(os.path.join(d, "d1"))
         os.makedirs(os.path.join(d, "d2"))
         for n in ["d1", "d2"]:
-            with open(os.path.join(d, n, "x.txt"), "w") as f:
-                f.write(TEXT + n + "\n")
+            write(os.path.join(d, n, "x.txt"), TEXT + n + "\n")
         refused("1: two dirs with one file name into one --out-dir", ["clean", "-q", "d1", "d2", "--out-dir", "o6"], d, ["d1/x.txt", "d2/x.txt"])
         os.mkdir(os.path.join(d, "in2"))
-        with open(os.path.join(d, "in2", "r.jsonl"), "w") as f:
-            f.write(records())
-        with open(os.path.join(d, "o7.jsonl"), "w") as f:
-            f.write("old\n")
+        write(os.path.join(d, "in2", "r.jsonl"), records())
+        write(os.path.join(d, "o7.jsonl"), "old\n")
         os.symlink("../o7.jsonl", os.path.join(d, "in2", "zz.jsonl"))
         refused("1: input dir holds a link to -o", ["clean", "-q", "in2", "-o", "o7.jsonl"], d, ["o7.jsonl"])
         nd(["index", "build", "-q", "a.txt", "-o", "i3.ndx"], d)
@@ -805,8 +780,7 @@ def case_paths():
         os.symlink("../i3.ndx", os.path.join(d, "in3", "i.ndx"))
         # (A directory with nothing else to read is an error since session
         # 25: it holds a batch beside the link.)
-        with open(os.path.join(d, "in3", "r.jsonl"), "w") as f:
-            f.write(records())
+        write(os.path.join(d, "in3", "r.jsonl"), records())
         # Session 19: a walk passes over neardup indexes (and links to them):
         # the index is updated, never read as text.
         passed_over("1: input dir holds a link to the --update index", ["clean", "-q", "in3", "--index", "i3.ndx", "--update", "-o", "o8.jsonl"], d, "i3.ndx")
@@ -817,11 +791,9 @@ def case_paths():
         # A file where the tree needs a directory, and the reverse.
         for name, blocker in [("o9", "s1"), ("o10", "s1/g1.jsonl")]:
             o = fresh(name)
-            with open(os.path.join(o, "f0.jsonl"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(o, "f0.jsonl"), "old\n")
             if blocker == "s1":
-                with open(os.path.join(o, "s1"), "w") as f:
-                    f.write("old\n")
+                write(os.path.join(o, "s1"), "old\n")
             else:
                 os.makedirs(os.path.join(o, blocker))
             code, _, err = nd(["clean", "-q", "tree", "--out-dir", name], d)
@@ -829,8 +801,7 @@ def case_paths():
         # Special files in a walked directory, a socket named.
         sp = os.path.join(d, "specials")
         os.mkdir(sp)
-        with open(os.path.join(sp, "a.txt"), "w") as f:
-            f.write(TEXT)
+        write(os.path.join(sp, "a.txt"), TEXT)
         os.mkfifo(os.path.join(sp, "p.txt"))
         import socket
         sock = socket.socket(socket.AF_UNIX)
@@ -846,14 +817,12 @@ def case_paths():
 
 def case_readonly():
     """Session 17: a read-only file system (tmpfs remounted read-only)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         with tmpfs(d, "4m") as mnt:
             if mnt is None:
                 row("faults: read-only", "mount tmpfs", "", "skipped (not root)", True)
                 return
-            with open(os.path.join(mnt, "o.jsonl"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(mnt, "o.jsonl"), "old\n")
             nd(["index", "build", "-q", "r.jsonl", "-o", "small/i.ndx"], d)
             before = sha(os.path.join(mnt, "i.ndx"))
             subprocess.run(["mount", "-o", "remount,ro", mnt], check=True)
@@ -872,8 +841,7 @@ def case_compressed():
     """Session 17: cut, empty, concatenated and foreign compressed inputs
     (session 19: an empty file named as compressed holds no documents, as an
     empty plain file does)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         r = open(os.path.join(d, "r.jsonl"), "rb").read()
         gz = subprocess.run(["gzip", "-c"], input=r, capture_output=True).stdout
         zs = subprocess.run(["zstd", "-q", "-c"], input=r, capture_output=True).stdout
@@ -885,8 +853,7 @@ def case_compressed():
             "two-members.jsonl.gz": (gz + gz, 0), "skippable-between.jsonl.zst": (zs + skip + zs + skip, 0), "only-skippable.jsonl.zst": (skip, 0),
         }
         for name, (data, want) in cases.items():
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
             for limit in [[], ["--memory-limit", "1M", "--tmp-dir", d]]:
                 code, _, err = nd(["scan", "-q", *limit, name], d)
                 row(f"7: {name} {' '.join(limit[:2])}", f"neardup scan {' '.join(limit[:2])} {name}", f"exit {want}" + (", names the file" if want else ""), f"exit {code}; {short(err, 70)}", code == want and (want == 0 or name in err) and not crashed(code, err))
@@ -896,20 +863,17 @@ def case_compressed():
             p = subprocess.run([tool, "-c"], input=r, capture_output=True)
             if p.returncode != 0:
                 continue
-            with open(os.path.join(d, f"c.jsonl.{ext}"), "wb") as f:
-                f.write(p.stdout)
+            write(os.path.join(d, f"c.jsonl.{ext}"), p.stdout)
             code, _, err = nd(["scan", "-q", f"c.jsonl.{ext}"], d)
             row(f"inputs: an unsupported .{ext} alone", f"neardup scan -q c.jsonl.{ext}", "exit 2 saying why (binary), naming it", f"exit {code}; {short(err, 90)}", code == 2 and f"c.jsonl.{ext}" in err)
-        with open(os.path.join(d, "n.bin"), "wb") as f:
-            f.write(b"x\0y")
+        write(os.path.join(d, "n.bin"), b"x\0y")
         code, _, err = nd(["scan", "-q", "--memory-limit", "1M", "--tmp-dir", d, "n.bin"], d)
         row("inputs: only a binary file, in chunks", "neardup scan -q --memory-limit 1M n.bin", "exit 2 saying why, naming it", f"exit {code}; {short(err, 90)}", code == 2 and "n.bin: binary file" in err)
 
 
 def case_messages():
     """Session 17: control characters in values echoed by error messages."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         evil = "x\n::error::E\x1b[31m"
         for args in [["scan", "--text-field", evil, "r.jsonl"], ["scan", "--index", evil, "r.jsonl"], ["scan", "--glob", "[" + evil, "."],
                      ["scan", "--memory-limit", evil, "r.jsonl"], ["scan", "--keep", "newest:" + evil, "r.jsonl"], ["clean", "r.jsonl", "-o", "missing/" + evil + "/x/../../y", "--tmp-dir", "a.txt"],
@@ -922,8 +886,7 @@ def case_messages():
 
 def case_flags():
     """Session 17: extreme numbers for every numeric flag."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         big = "18446744073709551615"
         for flags in [["--block-shingle", big], ["--doc-shingle", "4294967296"], ["--num-perm", "0"], ["--num-perm", "100000000"], ["--bands", "0", "--rows", "4"],
                       ["--bands", "1000000", "--rows", "1"], ["--hamming", "1000000"], ["--max-gap", big], ["--min-words", big], ["--min-words", "0"], ["--top", big],
@@ -949,12 +912,9 @@ def case_kill_out_dir():
         for delay in [2, 5]:
             subprocess.run(["rm", "-rf", os.path.join(d, "out")])
             os.mkdir(os.path.join(d, "out"))
-            with open(os.path.join(d, "out", "f00.jsonl"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(d, "out", "f00.jsonl"), "old\n")
             p = subprocess.Popen([B] + args, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(delay)
-            p.kill()
-            p.wait()
+            terminated_after(p, delay, signal.SIGKILL)
             left = temps(os.path.join(d, "out"))
             intact = old(os.path.join(d, "out", "f00.jsonl"))
             code, _, err = nd(args, d, timeout=900)
@@ -963,12 +923,10 @@ def case_kill_out_dir():
 
 def case_s18_walk():
     """Session 18: a walked input directory that the run (or an earlier one) writes into."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.mkdir(os.path.join(d, "dir"))
         for n, k in [("x.jsonl", 40), ("y.jsonl", 30)]:
-            with open(os.path.join(d, "dir", n), "w") as f:
-                f.write(records(k))
+            write(os.path.join(d, "dir", n), records(k))
         for args, made in [(["index", "build", "-q", "dir", "-o", "dir/i.ndx"], "dir/i.ndx"), (["clean", "-q", "dir", "-o", "dir/o.jsonl"], "dir/o.jsonl"),
                            (["clean", "-q", "dir", "-o", "o.jsonl", "--report", "dir/rep.txt"], "dir/rep.txt"), (["clean", "-q", "dir", "-o", "o.jsonl", "--html", "dir/p.html"], "dir/p.html"),
                            (["clean", "-q", "dir", "-o", "o.jsonl", "--index", "dir/u.ndx", "--update"], "dir/u.ndx"), (["clean", "-q", "dir", "--out-dir", "dir/out"], "dir/out/x.jsonl")]:
@@ -988,8 +946,7 @@ def case_s18_walk():
 
 def case_s18_tmp():
     """Session 18: TMPDIR and --tmp-dir missing, a file, full."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         write_records(os.path.join(d, "big.jsonl"), 3000, 150)
         code, _, err = nd(["scan", "-q", "--memory-limit", "64K", "r.jsonl"], d, env={"TMPDIR": os.path.join(d, "a.txt")})
         row("s18: TMPDIR a file", "TMPDIR=a.txt neardup scan --memory-limit 64K r.jsonl", "exit 2 saying not a directory, file intact", f"exit {code}; {short(err, 80)}", code == 2 and "not a directory" in err and sha(os.path.join(d, "a.txt")) != "")
@@ -1000,8 +957,7 @@ def case_s18_tmp():
         with tmpfs(d) as mnt:
             if mnt is None:
                 return
-            with open(os.path.join(d, "o.jsonl"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(d, "o.jsonl"), "old\n")
             code, _, err = nd(["clean", "-q", "--memory-limit", "1M", "--tmp-dir", "small", "big.jsonl", "-o", "o.jsonl"], d)
             row("s18: --tmp-dir on a full tmpfs", "neardup clean --memory-limit 1M --tmp-dir small big.jsonl -o o.jsonl", "exit 2, output old, spool empty", f"exit {code}; out {'old' if old(os.path.join(d, 'o.jsonl')) else 'CHANGED'}; spool {os.listdir(mnt)}; {short(err, 60)}", code == 2 and old(os.path.join(d, "o.jsonl")) and not os.listdir(mnt))
 
@@ -1011,8 +967,7 @@ def case_s18_many():
     with tempfile.TemporaryDirectory() as d:
         os.mkdir(os.path.join(d, "many"))
         for i in range(10000):
-            with open(os.path.join(d, "many", f"f{i:05}.txt"), "w") as f:
-                f.write(f"word{i} other{i % 7} thing{i % 13}\n")
+            write(os.path.join(d, "many", f"f{i:05}.txt"), f"word{i} other{i % 7} thing{i % 13}\n")
         t = time.time()
         try:
             code, _, err = nd(["clean", "-q", "many", "--out-dir", "out"], d, timeout=240)
@@ -1036,8 +991,7 @@ def case_s18_parquet():
         fixed = {"cut footer": data[:-20], "magic PAR2": b"PAR2" + data[4:], "footer length 2^32-1": data[:-8] + (0xFFFFFFFF).to_bytes(4, "little") + b"PAR1",
                  "footer length 0": data[:-8] + bytes(4) + b"PAR1", "only PAR1PAR1": b"PAR1PAR1", "empty": b"", "text": b"hello world\n"}
         for name, bad in fixed.items():
-            with open(os.path.join(d, "bad.parquet"), "wb") as f:
-                f.write(bad)
+            write(os.path.join(d, "bad.parquet"), bad)
             code, _, err = nd(["scan", "-q", "bad.parquet"], d, timeout=60)
             row(f"s18: Parquet {name}", "neardup scan bad.parquet", "exit 2 naming it", f"exit {code}; {short(err, 70)}", code == 2 and "bad.parquet" in err)
         rng = random.Random(18)
@@ -1047,8 +1001,7 @@ def case_s18_parquet():
             for _ in range(rng.choice([1, 2, 4, 16])):
                 pos = rng.randrange(fstart, len(data) - 8) if t % 2 else rng.randrange(len(data))
                 bad[pos] = rng.choice([0, 0xFF, 0x7F, 0x80, rng.randrange(256)])
-            with open(os.path.join(d, "bad.parquet"), "wb") as f:
-                f.write(bad)
+            write(os.path.join(d, "bad.parquet"), bad)
             for args in (["scan", "-q"], ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", d, "-o", "o.parquet"]):
                 try:
                     code, _, err = nd(args + ["bad.parquet"], d, timeout=60)
@@ -1063,8 +1016,7 @@ def case_s20_pipes():
     """Session 20: inputs read only once, named by path: a FIFO (plain, and
     named *.jsonl.gz) and bash's `<(cmd)` (/dev/fd/N), whole and in chunks;
     the output must be the regular file's, without waiting for ever."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         with open(os.path.join(d, "r.jsonl.gz"), "wb") as f:
             import gzip
             f.write(gzip.compress(open(os.path.join(d, "r.jsonl"), "rb").read()))
@@ -1134,8 +1086,7 @@ def case_s20_signals():
             for sig in [signal.SIGTERM, signal.SIGINT]:
                 for delay in [0.3, 1.0, 2.0, 3.0]:
                     for n in names:
-                        with open(os.path.join(d, "od", n), "w") as f:
-                            f.write("old\n")
+                        write(os.path.join(d, "od", n), "old\n")
                     p = subprocess.Popen([B, "clean", "-q", *limit, "tree", "--out-dir", "od"], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                     time.sleep(delay)
                     p.send_signal(sig)
@@ -1149,8 +1100,7 @@ def case_s20_signals():
 def case_s20_flags():
     """Session 20: flags at their edges not tried before, variables of the
     environment, and paths that are not what they must be."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.mkdir(os.path.join(d, "dir"))
         os.mkfifo(os.path.join(d, "tfifo"))
         for flags in [["--bands", "64", "--rows", "8"], ["--doc-shingle", "0"], ["--block-shingle", "10000"], ["--threshold=-1"], ["--threshold", "1e308"],
@@ -1185,8 +1135,7 @@ def case_s20_records():
             f.write(json.dumps({"id": "big", "text": "word " * 400000}) + "\n")
             for i in range(5):
                 f.write(json.dumps({"id": i, "text": "a b c d e f g"}) + "\n")
-        with open(os.path.join(d, "big.txt"), "w") as f:
-            f.write("x" * 3_000_000 + "\n")
+        write(os.path.join(d, "big.txt"), "x" * 3_000_000 + "\n")
         for limit in ["64K", "1M"]:
             for name in ["big.jsonl", "big.txt"]:
                 code, _, err = nd(["clean", "-q", "--memory-limit", limit, "--tmp-dir", d, name, "-o", "o"], d, timeout=120)
@@ -1201,8 +1150,7 @@ def case_s20_summary():
     """Session 20: a large step summary already there (a job's earlier
     steps) is kept, and copied, not held: peak memory within
     --memory-limit 64M plus a fixed allowance (64 MiB)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         with open(os.path.join(d, "sum.md"), "wb") as f:
             for _ in range(300):
                 f.write(b"x" * (1 << 20))
@@ -1218,10 +1166,8 @@ def case_s20_summary():
 def case_s20_parents():
     """Session 20: a path to write under a file: refused before any output
     (a run streaming cleaned text to a pipe sent it all, then failed)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
-        with open(os.path.join(d, "notes.txt"), "w") as f:
-            f.write("old\n")
+    with set_up() as d:
+        write(os.path.join(d, "notes.txt"), "old\n")
         for args in [["clean", "r.jsonl", "--report", "notes.txt/r.txt"], ["clean", "r.jsonl", "--html", "notes.txt/p.html"],
                      ["clean", "r.jsonl", "--memory-limit", "64K", "--tmp-dir", ".", "--report", "notes.txt/a/r.txt"],
                      ["check", "--output-format", "github", "r.jsonl", "--step-summary", "notes.txt/s.md"]]:
@@ -1269,10 +1215,8 @@ def case_s21_names():
     removals, a skipped input, `index stats`) starting with `::`."""
     with tempfile.TemporaryDirectory() as d:
         block = "a paragraph long enough to be judged a repeated block of words here"
-        with open(os.path.join(d, "::error::X.txt"), "w") as f:
-            f.write(f"opening words of the file\n\n{block}\n\nmiddle words apart\n\n{block}\n")
-        with open(os.path.join(d, "::warning::Y.txt"), "wb") as f:
-            f.write(b"binary\0file")
+        write(os.path.join(d, "::error::X.txt"), f"opening words of the file\n\n{block}\n\nmiddle words apart\n\n{block}\n")
+        write(os.path.join(d, "::warning::Y.txt"), b"binary\0file")
         nd(["index", "build", "-q", "::error::X.txt", "-o", "::error::X.ndx"], d)
         for args in [["scan"], ["check"], ["scan", "--preview", "80"], ["clean", "--out-dir", "od", "--report", "-"], ["clean", "--out-dir", "od2", "--memory-limit", "64K", "--tmp-dir", ".", "--report", "-"]]:
             code, out, err = nd(args + ["::error::X.txt", "::warning::Y.txt"], d)
@@ -1286,13 +1230,11 @@ def case_s21_names():
 def case_s21_zstd():
     """Session 21: zstd frames declaring windows of 128 MiB to 2 GiB
     (`zstd --long=27..31`, made by hand): read, or refused saying why."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         r = open(os.path.join(d, "r.jsonl"), "rb").read()
         for log in [27, 28, 31]:
             name = f"w{log}.jsonl.zst"
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(zstd_frame(log, r))
+            write(os.path.join(d, name), zstd_frame(log, r))
             for limit in [[], ["--memory-limit", "64M", "--tmp-dir", d]]:
                 code, mib, err = peak_rss(["scan", "-q", *limit, name], d)
                 ok = (code == 0 if log == 27 else code == 2 and name in err and "window" in err and "corrupt" not in err) and mib < 200 and not crashed(code, err)
@@ -1304,8 +1246,7 @@ def case_s21_zstd():
 def case_s21_gzip():
     """Session 21: gzip header fields of 64 KiB and 1 MiB, names that lie
     about the content, bad trailers."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         r = open(os.path.join(d, "r.jsonl"), "rb").read()
         import gzip
 
@@ -1316,8 +1257,7 @@ def case_s21_gzip():
             "cut-in-name.jsonl.gz": (gzip_member(r, name=b"n" * 100)[:60], 2),
         }
         for name, (data, want) in cases.items():
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
             for limit in [[], ["--memory-limit", "64K", "--tmp-dir", d]]:
                 code, _, err = nd(["clean", "-q", *limit, name, "-o", "o.jsonl"], d)
                 made = os.path.exists(os.path.join(d, "o.jsonl"))
@@ -1330,15 +1270,13 @@ def case_s21_gzip():
 def case_s21_encodings():
     """Session 21: byte-order marks (UTF-8 kept byte for byte; UTF-16/32
     refused by name), CRLF, on every way in."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         r = open(os.path.join(d, "r.jsonl"), "rb").read()
         a = open(os.path.join(d, "a.txt"), "rb").read()
         files = {"bom.txt": b"\xef\xbb\xbf" + a, "bom.jsonl": b"\xef\xbb\xbf" + r, "bomcrlf.jsonl": b"\xef\xbb\xbf" + r.replace(b"\n", b"\r\n"),
                  "u16.jsonl": r.decode().encode("utf-16"), "u16be.txt": b"\xfe\xff" + a.decode().encode("utf-16-be"), "u32.txt": a.decode().encode("utf-32")}
         for name, data in files.items():
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
         nd(["clean", "-q", "a.txt", "-o", "plain.txt"], d)
         nd(["clean", "-q", "r.jsonl", "-o", "plain.jsonl"], d)
         for name in files:
@@ -1388,8 +1326,7 @@ def case_s21_ulimit_v():
 def case_s21_closed_stdout():
     """Session 21: standard output closed before the run starts (its read
     end gone), with `--update`: exit quietly or say so; the index unchanged."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         write_records(os.path.join(d, "big.jsonl"), 3000, 150)
         for limit in [[], ["--memory-limit", "1M", "--tmp-dir", d]]:
             for args in [["clean", "-q", "big.jsonl", "-o", "-"], ["scan", "-q", "big.jsonl"], ["check", "-q", "big.jsonl"], ["scan", "-q", "--json", "big.jsonl"],
@@ -1402,15 +1339,13 @@ def case_s21_closed_stdout():
                     code, _, err = nd(args + limit + ["--index", "u.ndx", "--update"], d, stdout=out)
                 same = sha(os.path.join(d, "u.ndx")) == before
                 row(f"s21-stdout: closed stdout, {' '.join(args[:2] + args[4:])} --update {' '.join(limit[:2])}", f"neardup {' '.join(args)} --index u.ndx --update >&-(closed pipe)", "index unchanged; no panic", f"exit {code}; index {'unchanged' if same else 'CHANGED'}; {short(err, 60)}", same and not crashed(code, err))
-                if os.path.exists(os.path.join(d, "o.jsonl")):
-                    os.remove(os.path.join(d, "o.jsonl"))
+                remove(d, "o.jsonl")
 
 
 def case_s21_concurrent():
     """Session 21: `index merge` reading or writing an index an `--update`
     holds; two runs writing one `-o` at once."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         for i in range(2):
             with open(os.path.join(d, f"batch{i}.jsonl"), "w") as f:
                 for j in range(3000):
@@ -1440,13 +1375,11 @@ def case_s21_concurrent():
 def case_s21_limits():
     """Session 21: `ulimit -n 32` with 500 files; `ulimit -f` during an
     `--out-dir`, `--html` and `--update --json` run."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.mkdir(os.path.join(d, "many"))
         lines = records().splitlines()
         for i in range(500):
-            with open(os.path.join(d, "many", f"f{i}.jsonl"), "w") as f:
-                f.write(lines[i % 40].replace('"id": "d', f'"id": "f{i}-d') + "\n")
+            write(os.path.join(d, "many", f"f{i}.jsonl"), lines[i % 40].replace('"id": "d', f'"id": "f{i}-d') + "\n")
         nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
         for args in [["clean", "-q", "many", "-o", "o.jsonl", "--index", "u.ndx", "--update"], ["clean", "-q", "--memory-limit", "64K", "--tmp-dir", ".", "many", "-o", "o2.jsonl", "--report", "r.txt"],
                      ["clean", "-q", "many", "--out-dir", "od"], ["scan", "-q", "--html", "p.html", "many"]]:
@@ -1462,8 +1395,7 @@ def case_s21_limits():
                      ["scan", "-q", "tree", "--html", "p.html"], ["scan", "-q", "tree", "--index", "u.ndx", "--update", "--json"]]:
             subprocess.run(["rm", "-rf", os.path.join(d, "od"), os.path.join(d, "p.html")])
             os.mkdir(os.path.join(d, "od"))
-            with open(os.path.join(d, "od", "f0.jsonl"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(d, "od", "f0.jsonl"), "old\n")
             p = subprocess.run(["bash", "-c", f"ulimit -f 1000; exec {B} " + " ".join(args)], cwd=d, capture_output=True, timeout=300)
             err = p.stderr.decode()
             ok = p.returncode == 2 and old(os.path.join(d, "od", "f0.jsonl")) and os.listdir(os.path.join(d, "od")) == ["f0.jsonl"] and sha(os.path.join(d, "u.ndx")) == before and not temps(d) and not os.path.exists(os.path.join(d, "p.html"))
@@ -1473,8 +1405,7 @@ def case_s21_limits():
 def case_s21_index():
     """Session 21: an index built with other settings, cut at every eighth
     of its length, given as an input."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         write_records(os.path.join(d, "big.jsonl"), 2000, 120)
         for flags in [["--doc-shingle", "3"], ["--num-perm", "128"], ["--seed", "7"], ["--method", "simhash"], ["--bands", "32", "--rows", "4"]]:
             nd(["index", "build", "-q", *flags, "big.jsonl", "-o", "s.ndx"], d)
@@ -1489,8 +1420,7 @@ def case_s21_index():
             for args in [["scan", "-q", "a.txt", "--index", "cut.ndx"], ["clean", "-q", "a.txt", "-o", "oc.txt", "--index", "cut.ndx", "--update"], ["index", "stats", "cut.ndx"], ["index", "merge", "cut.ndx", "t.ndx", "-o", "mc.ndx"]]:
                 # Cut again before each command: an update may have made an
                 # index there.
-                with open(os.path.join(d, "cut.ndx"), "wb") as f:
-                    f.write(data[: len(data) * k // 8])
+                write(os.path.join(d, "cut.ndx"), data[: len(data) * k // 8])
                 code, _, err = nd(args, d, timeout=60)
                 made = [n for n in ["oc.txt", "mc.ndx"] if os.path.exists(os.path.join(d, n))]
                 if k == 0 and "--update" in args:
@@ -1510,10 +1440,8 @@ def case_s21_index():
 def case_s22_stderr():
     """Session 22: standard error a pipe whose reader has gone (`|& head`
     done): no panic; the run writes what it would."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
-        with open(os.path.join(d, "latin1.txt"), "wb") as f:
-            f.write(TEXT.encode() + b"caf\xe9 au lait\n")
+    with set_up() as d:
+        write(os.path.join(d, "latin1.txt"), TEXT.encode() + b"caf\xe9 au lait\n")
         nd(["index", "build", "-q", "a.txt", "-o", "m1.ndx"], d)
         nd(["index", "build", "-q", "r.jsonl", "-o", "m2.ndx"], d)
         for args, made in [(["clean", "r.jsonl", "-o", "o1.jsonl"], "o1.jsonl"), (["scan", "-v", "r.jsonl"], None), (["clean", "--progress", "always", "r.jsonl", "-o", "o2.jsonl"], "o2.jsonl"),
@@ -1532,8 +1460,7 @@ def case_s22_stderr():
 def case_s22_lock():
     """Session 22: an index's lock file that is a symbolic link (to nothing,
     into a missing directory, to the input), a FIFO or a directory."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         nd(["index", "build", "-q", "a.txt", "-o", "s.ndx"], d)
         nd(["index", "build", "-q", "r.jsonl", "-o", "t.ndx"], d)
         runs = [(["clean", "-q", "r.jsonl", "--index", "s.ndx", "--update", "-o", "o.jsonl"], "s.ndx.lock"), (["index", "build", "-q", "r.jsonl", "-o", "s.ndx"], "s.ndx.lock"),
@@ -1610,8 +1537,7 @@ def case_s22_ids():
                     r = random.Random(i % groups)
                     f.write(json.dumps({"id": f"{i}-" + "I" * (800 << 10), "text": " ".join(r.choice(vocab) for _ in range(100))}) + "\n")
             for args in [["scan", "-q"], ["check", "-q", "--output-format", "github"], ["clean", "-q", "-o", "o.jsonl", "--index", "u.ndx", "--update"]]:
-                if os.path.exists(os.path.join(d, "u.ndx")):
-                    os.remove(os.path.join(d, "u.ndx"))
+                remove(d, "u.ndx")
                 code, mib, err = peak_rss(args + ["--memory-limit", "64M", "--tmp-dir", d, name], d)
                 row(f"s22-ids: 300 records with 800 KB ids ({name}), {' '.join(args[:2])} at 64M", f"neardup {' '.join(args)} --memory-limit 64M {name}", "peak under 64 MiB + 100 MiB", f"exit {code}; peak {mib} MiB", code in (0, 1) and mib < 164)
 
@@ -1715,11 +1641,9 @@ def case_s22_special():
     """Session 22: special files in a walked directory, standard input a
     directory, `-` twice, signals while blocked opening a FIFO output or
     waiting on a lock, odd --memory-limit spellings, pathological texts."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.mkdir(os.path.join(d, "walk"))
-        with open(os.path.join(d, "walk", "t.txt"), "w") as f:
-            f.write(TEXT)
+        write(os.path.join(d, "walk", "t.txt"), TEXT)
         os.mkfifo(os.path.join(d, "walk", "ff"))
         import socket
 
@@ -1764,8 +1688,7 @@ def case_s22_special():
                  "ZWJ": "\u200d" * (n // 3), "Smith J, ": "Smith J, Doe J, Roe R.\n" * (n // 23), "[a]. ": "[a]. " * (n // 5) + "\n"}
         times = {}
         for k, text in texts.items():
-            with open(os.path.join(d, "p.txt"), "w") as f:
-                f.write(text)
+            write(os.path.join(d, "p.txt"), text)
             t = time.time()
             code, _, err = nd(["scan", "-q", "--threads", "1", "--strip-markup", "p.txt"], d, timeout=120)
             times[k] = (time.time() - t) / (len(text.encode()) / 1e6)
@@ -1813,8 +1736,7 @@ def case_s23_parquet():
         for name, (arrays, names, at, want) in dups.items():
             table("dup.parquet", arrays, names)
             for extra in [[], ["--annotate"], ["--memory-limit", "1M", "--tmp-dir", d]]:
-                if os.path.exists(os.path.join(d, "o.parquet")):
-                    os.remove(os.path.join(d, "o.parquet"))
+                remove(d, "o.parquet")
                 code, _, err = nd(["clean", "-q", "--level", "blocks", *extra, "dup.parquet", "-o", "o.parquet"], d)
                 got = "no output"
                 ok = False
@@ -1916,8 +1838,7 @@ def case_s23_json():
     }
     with tempfile.TemporaryDirectory() as d:
         for name, (data, want) in cases.items():
-            with open(os.path.join(d, "in.jsonl"), "w") as f:
-                f.write(data)
+            write(os.path.join(d, "in.jsonl"), data)
             for extra in [[], ["--memory-limit", "64K", "--tmp-dir", d]]:
                 code, out, err = nd(["clean", "-q", "--level", "blocks", *extra, "in.jsonl"], d)
                 got = out.decode("utf-8", "replace")
@@ -1929,12 +1850,9 @@ def case_s23_names():
     """Session 23: --out-dir names of inputs that have none (standard input
     is `stdin`, a process substitution `63`) beside files of those names;
     an index merged with an empty one; a step summary when the run fails."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
-        with open(os.path.join(d, "stdin"), "w") as f:
-            f.write(TEXT)
-        with open(os.path.join(d, "63"), "w") as f:
-            f.write(TEXT)
+    with set_up() as d:
+        write(os.path.join(d, "stdin"), TEXT)
+        write(os.path.join(d, "63"), TEXT)
         code, _, err = nd(["clean", "-q", "-", "stdin", "--out-dir", "od"], d, stdin=TEXT.encode())
         row("s23-names: `-` and a file named stdin into one --out-dir", "neardup clean - stdin --out-dir od < a.txt", "exit 2 naming both; no od", f"exit {code}; {short(err, 70)}",
             code == 2 and "stdin" in err and not os.path.exists(os.path.join(d, "od")))
@@ -1946,8 +1864,7 @@ def case_s23_names():
         nd(["index", "build", "-q", "empty.jsonl", "-o", "e.ndx"], d)
         nd(["index", "build", "-q", "r.jsonl", "-o", "r.ndx"], d)
         for a, b in [("e.ndx", "e.ndx"), ("e.ndx", "r.ndx"), ("r.ndx", "e.ndx")]:
-            if os.path.exists(os.path.join(d, "m.ndx")):
-                os.remove(os.path.join(d, "m.ndx"))
+            remove(d, "m.ndx")
             code, _, err = nd(["index", "merge", a, b, "-o", "m.ndx"], d)
             vcode, _, verr = nd(["index", "stats", "--verify", "m.ndx"], d) if code == 0 else (code, b"", "")
             row(f"s23-names: index merge {a} {b} (an index of no documents)", f"neardup index merge {a} {b} -o m.ndx; neardup index stats --verify m.ndx", "no panic; a merge that verifies, or exit 2 naming it",
@@ -1957,8 +1874,7 @@ def case_s23_names():
                 row("s23-names: step summary when --update fails", "", "", "skipped (not root)", True)
                 return
             fill(mnt)
-            with open(os.path.join(d, "s.md"), "w") as f:
-                f.write("# an earlier step\n")
+            write(os.path.join(d, "s.md"), "# an earlier step\n")
             before = sha(os.path.join(d, "s.md"))
             code, _, err = nd(["check", "-q", "--output-format", "github", "--step-summary", "s.md", "--index", os.path.join(mnt, "s.ndx"), "--update", "r.jsonl"], d)
             row("s23-names: --step-summary when --update fails on a full disk", "neardup check --output-format github --step-summary s.md --index full/s.ndx --update r.jsonl",
@@ -1982,8 +1898,7 @@ def case_s23_resident():
             code, mib, err = peak_rss(args, d, stdin=open(os.path.join(d, stdin), "rb").read() if stdin else None)
             shown = " ".join(a for a in args if a not in ("-q", d, "--tmp-dir")) + (f" < {stdin}" if stdin else "")
             row(f"s23-resident: 300 records of 1 MB, {shown[:60]}", f"neardup {shown}", "exit 0; peak within 64M + 64 MiB", f"exit {code}; {mib} MiB", code == 0 and mib <= 128)
-            if os.path.exists(os.path.join(d, "f.ndx")):
-                os.remove(os.path.join(d, "f.ndx"))
+            remove(d, "f.ndx")
 
 
 def case_s23_dirs():
@@ -1991,8 +1906,7 @@ def case_s23_dirs():
     is in the way and its name does not show it (a trailing slash after a
     file, a link to nothing, a link loop, a path under a file): exit 2
     saying `not a directory` (issue 14: not `File exists`), nothing made."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.symlink("nowhere", os.path.join(d, "dangling"))
         os.symlink("loop", os.path.join(d, "loop"))
         for where in ["r.jsonl/", "dangling", "loop", "loop/spool", "a.txt/x"]:
@@ -2009,8 +1923,7 @@ def case_s24_archives():
     """Session 24: an output named as an archive (`-o out.tgz` wrote plain
     text under a gzip name, `out.tar.gz` a gzip stream no tar reads, `.zip`
     and `.7z` plain text): refused by name, exit 2, nothing written."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         for args in [["-o", "out.tgz"], ["-o", "out.tar.gz"], ["-o", "OUT.TAR.ZST"], ["-o", "out.tar"], ["-o", "out.zip"], ["-o", "out.7z"],
                      ["-o", "o.jsonl", "--report", "r.json.tgz"], ["-o", "o.jsonl", "--html", "p.html.zip"]]:
             before = sorted(os.listdir(d))
@@ -2030,8 +1943,7 @@ def case_s24_merge():
     one, then with itself again (a copy of its documents under another
     header); indexes of other settings; a cut, a flipped header and a
     flipped data chunk, as A, as B, and with -o onto the other input."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         open(os.path.join(d, "empty.jsonl"), "w").close()
         nd(["index", "build", "-q", "r.jsonl", "-o", "a.ndx"], d)
         nd(["index", "build", "-q", "empty.jsonl", "-o", "e.ndx"], d)
@@ -2051,8 +1963,7 @@ def case_s24_merge():
         bad = {"cut.ndx": whole[: len(whole) // 2], "head.ndx": whole[:40] + bytes([whole[40] ^ 0xFF]) + whole[41:],
                "chunk.ndx": whole[: len(whole) // 2] + bytes([whole[len(whole) // 2] ^ 1]) + whole[len(whole) // 2 + 1:]}
         for name, data in bad.items():
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
             for a, b, out in [(name, "a.ndx", "m.ndx"), ("a.ndx", name, "m.ndx"), ("a.ndx", name, "a.ndx")]:
                 before = {p: sha(os.path.join(d, p)) for p in ("a.ndx", name)}
                 code, _, err = nd(["index", "merge", a, b, "-o", out], d)
@@ -2228,8 +2139,7 @@ def case_s25_flags():
     subcommand that takes them (empty, negative, -0, 2^64, hex, fullwidth
     digits, fractions where integers are meant, 1e-400 that reads as 0):
     exit 2 naming the flag, nothing written."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         edges = [("--threads", ["", "-1", "18446744073709551616", "0x10", "\uff11", "1.5"]), ("--seed", ["18446744073709551616", "-0", "1e3"]),
                  ("--min-words", ["-1", "1.5"]), ("--threshold", ["0", "-0", "1e-400", "1.0000001", "", "0x1"]), ("--block-threshold", ["0", "1e-400", "1.5"]),
                  ("--preview", ["-1"]), ("--num-perm", ["18446744073709551616"]), ("--max-gap", ["-1"]), ("--hamming", ["-1"])]
@@ -2263,8 +2173,7 @@ def case_s25_check():
     each exit status as the README gives it (0 within, 1 over, 2 for a value
     that is no share, errors winning over 1 and --exit-zero); the JSON
     verdict agreeing with the exit status; --update on exit 1."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)  # r.jsonl: 15 of 40 documents are copies (37.5%)
+    with set_up() as d:  # r.jsonl: 15 of 40 documents are copies (37.5%)
         for value, want in [("-0", 1), ("1e-400", 1), (" 5%", 1), ("+5%", 1), ("50 %", 0), ("1", 0), ("100%", 0), ("5e-1", 0), ("5%%", 2), ("-5%", 2), ("inf", 2),
                             ("nan%", 2), ("0x1", 2), ("\uff15%", 2), ("200%", 2), ("1/2", 2), ("1e309", 2)]:
             code, _, err = nd(["check", "-q", f"--max-dup-docs={value}", "r.jsonl"], d)
@@ -2347,8 +2256,7 @@ def case_s25_changing():
                         for i in range(2000):
                             f.write(json.dumps({"id": f"n{i}", "text": words(100, seed=99999 + i)}) + "\n")
                 elif how == "rename-replace":
-                    with open(os.path.join(d, "new.jsonl"), "w") as f:
-                        f.write('{"text": "x"}\n')
+                    write(os.path.join(d, "new.jsonl"), '{"text": "x"}\n')
                     os.rename(os.path.join(d, "new.jsonl"), os.path.join(d, "live.jsonl"))
                 else:
                     os.truncate(os.path.join(d, "live.jsonl"), 100)
@@ -2373,19 +2281,14 @@ def case_s25_concurrent():
     """Session 25: an --update killed with SIGKILL while it holds the lock,
     then a new run (no wait, the index as it was, stale temporary files
     gone); an update in chunks and a whole one at once (no lost update)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         write_records(os.path.join(d, "big.jsonl"), 6000, 150)
         for delay in [0.5, 2]:
-            for n in ["k.ndx", "k.ndx.lock"]:
-                if os.path.exists(os.path.join(d, n)):
-                    os.remove(os.path.join(d, n))
+            remove(d, "k.ndx", "k.ndx.lock")
             nd(["index", "build", "-q", "r.jsonl", "-o", "k.ndx"], d)
             before = sha(os.path.join(d, "k.ndx"))
             p = subprocess.Popen([B, "clean", "-q", "--memory-limit", "4M", "--tmp-dir", d, "big.jsonl", "--index", "k.ndx", "--update", "-o", "ok.jsonl"], cwd=d, stderr=subprocess.DEVNULL)
-            time.sleep(delay)
-            p.kill()
-            p.wait()
+            terminated_after(p, delay, signal.SIGKILL)
             intact = sha(os.path.join(d, "k.ndx")) == before
             t = time.time()
             code, _, err = nd(["clean", "-q", "a.txt", "--index", "k.ndx", "--update", "-o", "ok2.txt"], d, timeout=60)
@@ -2404,9 +2307,7 @@ def case_s25_concurrent():
                 for j in range(3000):
                     f.write(json.dumps({"id": f"b{i}-{j}", "text": words(100, seed=10_000 * (i + 1) + j)}) + "\n")
         for first in ["chunked", "whole", "check"]:
-            for n in ["c.ndx", "c.ndx.lock"]:
-                if os.path.exists(os.path.join(d, n)):
-                    os.remove(os.path.join(d, n))
+            remove(d, "c.ndx", "c.ndx.lock")
             nd(["index", "build", "-q", "a.txt", "-o", "c.ndx"], d)
             a = ["clean", "-q", "--memory-limit", "1M", "--tmp-dir", d, "batch0.jsonl", "--index", "c.ndx", "--update", "-o", "oa.jsonl"]
             b = ["clean", "-q", "batch1.jsonl", "--index", "c.ndx", "--update", "-o", "ob.jsonl"]
@@ -2427,8 +2328,7 @@ def case_s25_tmp():
     """Session 25: --tmp-dir on a 256 KiB tmpfs (full while spooling) and
     on a read-only one (as root, which a mode bit does not stop): exit 2
     naming it, nothing left behind, no output, the index as it was."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         write_records(os.path.join(d, "big.jsonl"), 6000, 150)
         nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
         with tmpfs(d, "256k") as mnt:
@@ -2474,8 +2374,7 @@ def case_s25_records():
     }
     with tempfile.TemporaryDirectory() as d:
         for name, data in cases.items():
-            with open(os.path.join(d, "odd.jsonl"), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, "odd.jsonl"), data)
             for how, extra, stdin in [("whole", [], None), ("chunks", ["--memory-limit", "1M", "--tmp-dir", d], None), ("stdin", ["--memory-limit", "1M", "--tmp-dir", d], data)]:
                 args = ["clean", "-q", *extra, "--format", "jsonl", "-" if stdin else "odd.jsonl", "-o", "oo.jsonl", "--report", "rep.json", "--json"]
                 try:
@@ -2495,8 +2394,7 @@ def case_s25_records():
         mid = len(zs) // 2
         for name, data, want in [("badsum.jsonl.zst", zs[:-4] + bytes([zs[-4] ^ 0xFF]) + zs[-3:], 2), ("flipped.jsonl.zst", zs[:mid] + bytes([zs[mid] ^ 0x55]) + zs[mid + 1:], 2),
                                  ("trailing.jsonl.zst", zs + b"garbage", 2), ("two-frames.jsonl.zst", zs + zs, 0)]:
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
             for how, extra, stdin in [("whole", [], None), ("chunks", ["--memory-limit", "1M", "--tmp-dir", d], None), ("stdin", [], data)]:
                 code, _, err = nd(["clean", "-q", *extra, "-" if stdin else name, "-o", "oz.jsonl"], d, stdin=stdin)
                 made = os.path.exists(os.path.join(d, "oz.jsonl"))
@@ -2511,8 +2409,7 @@ def case_s25_paths():
     """Session 25: an --index or --reference that is a symbolic link loop
     or a dangling link; the same file given twice (by its name, a hard link,
     a directory and a link to it) to one --out-dir; a directory twice."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.symlink("lp", os.path.join(d, "lp"))
         for flag in ["--index", "--reference"]:
             code, _, err = nd(["scan", "-q", flag, "lp", "r.jsonl"], d)
@@ -2522,8 +2419,7 @@ def case_s25_paths():
         row("s25-paths: --index a link loop --update", "neardup scan --index lp --update r.jsonl", "exit 2 naming the loop; nothing made",
             f"exit {code}; {short(err, 80)}", code == 2 and "lp" in err and not crashed(code, err))
         os.mkdir(os.path.join(d, "d1"))
-        with open(os.path.join(d, "d1", "t.txt"), "w") as f:
-            f.write(TEXT)
+        write(os.path.join(d, "d1", "t.txt"), TEXT)
         os.symlink("d1", os.path.join(d, "d2"))
         os.link(os.path.join(d, "a.txt"), os.path.join(d, "ha.txt"))
         # The same file reached from two paths is read once, with a warning
@@ -2661,8 +2557,7 @@ def case_s28_crafted():
             ok = True
             for args in [["scan", "-q", "--index", "x.ndx", "f.jsonl"], ["check", "-q", "--reference", "x.ndx", "f.jsonl"], ["index", "stats", "--verify", "x.ndx"],
                          ["scan", "-q", "--index", "x.ndx", "--update", "f.jsonl"], ["index", "merge", "f.ndx", "x.ndx", "-o", "m.ndx"], ["index", "merge", "x.ndx", "f.ndx", "-o", "m.ndx"]]:
-                with open(os.path.join(d, "x.ndx"), "wb") as f:
-                    f.write(data)
+                write(os.path.join(d, "x.ndx"), data)
                 code, _, err = nd(args, d, timeout=120)
                 changed = sha(os.path.join(d, "x.ndx")) != hashlib.sha256(data).hexdigest()[:12]
                 made = os.path.exists(os.path.join(d, "m.ndx"))
@@ -2708,8 +2603,7 @@ def case_s28_merge():
             data = Crafted(data).seal()
         except ImportError:
             pass  # left at version 2
-        with open(os.path.join(d, "f1.ndx"), "wb") as f:
-            f.write(data)
+        write(os.path.join(d, "f1.ndx"), data)
         shutil.copy(os.path.join(d, "f1.ndx"), os.path.join(d, "f1copy.ndx"))
         shutil.copy(os.path.join(d, "f2.ndx"), os.path.join(d, "f2copy.ndx"))
         for name in ["f1.ndx", "f2.ndx"]:
@@ -2784,8 +2678,7 @@ def case_s28_kill():
     dead run's temporary file."""
     with tempfile.TemporaryDirectory() as d:
         for name, seed in [("a.jsonl", 1), ("b.jsonl", 2)]:
-            with open(os.path.join(d, name), "w") as f:
-                f.write("".join(json.dumps({"id": f"{seed}-{i}", "text": words(6, seed=seed * 1000003 + i)}) + "\n" for i in range(100000)))
+            write(os.path.join(d, name), "".join(json.dumps({"id": f"{seed}-{i}", "text": words(6, seed=seed * 1000003 + i)}) + "\n" for i in range(100000)))
         nd(["index", "build", "-q", "b.jsonl", "-o", "y.ndx"], d)
         for cmd in [["scan", "-q", "--index", "x.ndx", "--update", "b.jsonl"], ["index", "merge", "x.ndx", "y.ndx", "-o", "x.ndx"]]:
             nd(["index", "build", "-q", "a.jsonl", "-o", "x.ndx"], d)
@@ -2796,9 +2689,7 @@ def case_s28_kill():
             for frac in [0.3, 0.6, 0.8, 0.9, 0.95]:
                 shutil.copy(os.path.join(d, "x.bak"), os.path.join(d, "x.ndx"))
                 p = subprocess.Popen([B] + cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(full * frac)
-                p.kill()
-                p.wait()
+                terminated_after(p, full * frac, signal.SIGKILL)
                 old = sha(os.path.join(d, "x.ndx")) == sha(os.path.join(d, "x.bak"))
                 verify, _, _ = nd(["index", "stats", "--verify", "x.ndx"], d)
                 left = len(temps(d))
@@ -2824,8 +2715,7 @@ def case_s28_memory():
                   "six2": [" ".join(rng.choice(vocab) + str(rng.randrange(500)) for _ in range(6)) for _ in range(300000)],
                   "same": [same] * 200000, "near": [f"{same} w{i}" for i in range(200000)]}
         for name, texts in inputs.items():
-            with open(os.path.join(d, f"{name}.jsonl"), "w") as f:
-                f.write("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+            write(os.path.join(d, f"{name}.jsonl"), "".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
         for limit in ["64M", "256M"]:
             mib_limit = int(limit[:-1])
             for a, b in [("six", "six2"), ("same", "near")]:
@@ -2882,10 +2772,8 @@ def case_s29_lines():
 
     with tempfile.TemporaryDirectory() as d:
         rng = random.Random(1)
-        with open(os.path.join(d, "distinct.txt"), "w") as f:
-            f.write("".join(f"w{rng.randrange(1000000)}\n" for _ in range(600000)))
-        with open(os.path.join(d, "short.txt"), "w") as f:
-            f.write("a b c\n" * 400000)
+        write(os.path.join(d, "distinct.txt"), "".join(f"w{rng.randrange(1000000)}\n" for _ in range(600000)))
+        write(os.path.join(d, "short.txt"), "a b c\n" * 400000)
         for name in ["distinct.txt", "short.txt"]:
             for args in [["scan", "-q"], ["clean", "-q", "-o", "o.txt"]]:
                 full = [*args, "--memory-limit", "64M", "--tmp-dir", d, name]
@@ -2901,12 +2789,9 @@ def case_s29_out_dir():
     with tempfile.TemporaryDirectory() as d:
         for sub in ["d1", "d2"]:
             os.mkdir(os.path.join(d, sub))
-        with open(os.path.join(d, "d1", "x.txt"), "w") as f:
-            f.write(TEXT)
-        with open(os.path.join(d, "d2", "x.txt"), "w") as f:
-            f.write(words(200, seed=9) + "\n")
-        with open(os.path.join(d, "x.txt"), "w") as f:
-            f.write(words(200, seed=10) + "\n")
+        write(os.path.join(d, "d1", "x.txt"), TEXT)
+        write(os.path.join(d, "d2", "x.txt"), words(200, seed=9) + "\n")
+        write(os.path.join(d, "x.txt"), words(200, seed=10) + "\n")
         inputs = ["x.txt", "d1/x.txt", "d2/x.txt"]
         refused("s29-out-dir: two directories with one relative name", ["clean", "-q", "d1", "d2", "--out-dir", "o1"], d, inputs)
         refused("s29-out-dir: a file and a directory holding its name", ["clean", "-q", "x.txt", "d1", "--out-dir", "o2"], d, inputs)
@@ -2930,8 +2815,7 @@ def case_s29_compressed():
 
     with tempfile.TemporaryDirectory() as d:
         plain = records(400).encode()
-        with open(os.path.join(d, "r.jsonl"), "wb") as f:
-            f.write(plain)
+        write(os.path.join(d, "r.jsonl"), plain)
         whole = nd(["clean", "-q", "r.jsonl"], d)[1]
         cut = plain.rfind(b"\n", 0, len(plain) // 2) + 1
         z = [subprocess.run(["zstd", "-q", "-c"], input=p, capture_output=True).stdout for p in (plain[:cut], plain[cut:])]
@@ -2939,8 +2823,7 @@ def case_s29_compressed():
         skip = struct.pack("<II", 0x184D2A50, 4) + b"\0\0\0\0"
         made = {"skip.jsonl.zst": skip + z[0] + skip + z[1] + skip, "two.jsonl.zst": z[0] + z[1], "two.jsonl.gz": g[0] + g[1], "r.json.gz": g[0] + g[1]}
         for name, data in made.items():
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
             for limit in [[], ["--memory-limit", "64K", "--tmp-dir", d]]:
                 for how in ["file", "stdin"]:
                     if how == "file":
@@ -2999,18 +2882,11 @@ def case_s29_signals():
         for args in cmds:
             for sig in [signal.SIGQUIT, signal.SIGUSR1, signal.SIGALRM, signal.SIGXCPU, signal.SIGTERM]:
                 for n in outs:
-                    with open(os.path.join(d, n), "w") as f:
-                        f.write("old\n")
+                    write(os.path.join(d, n), "old\n")
                 before = sha(os.path.join(d, "i.ndx"))
                 stdin = open(os.path.join(d, "big.jsonl"), "rb") if "-" in args else subprocess.DEVNULL
                 p = subprocess.Popen([B] + args, cwd=d, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                time.sleep(0.5)
-                p.send_signal(sig)
-                try:
-                    p.wait(120)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+                terminated_after(p, 0.5, sig, 120)
                 left = temps(d) + os.listdir(os.path.join(d, "sp"))
                 changed = [n for n in outs if open(os.path.join(d, n), "rb").read() != b"old\n"]
                 killed = p.returncode == 128 + sig
@@ -3071,8 +2947,7 @@ def case_s30_merge():
     holds its documents ((a + empty) + a, a + (a + b), (a + b) + b) is
     refused by name, nothing written; a copy of a's file under another name
     is merged (other documents)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         open(os.path.join(d, "empty.jsonl"), "w").close()
         shutil.copy(os.path.join(d, "r.jsonl"), os.path.join(d, "r2.jsonl"))
         for src, out in [("r.jsonl", "a.ndx"), ("empty.jsonl", "e.ndx"), ("a.txt", "b.ndx"), ("r2.jsonl", "a2.ndx")]:
@@ -3091,8 +2966,7 @@ def case_s30_empty_index():
     """Session 30: an empty file (what mktemp makes) as --index --update,
     index build -o and index merge -o: each starts an index there; a file
     holding anything else is written over by none."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         nd(["index", "build", "-q", "r.jsonl", "-o", "a.ndx"], d)
         for name, args in [("u.ndx", ["clean", "-q", "--index", "u.ndx", "--update", "r.jsonl", "-o", "o.jsonl"]),
                            ("b.ndx", ["index", "build", "-q", "a.txt", "-o", "b.ndx"]),
@@ -3104,16 +2978,14 @@ def case_s30_empty_index():
                 f"exit {code}; {docs} documents; {short(err, 60)}", code == 0 and docs in (1, 40, 41))
         for args in [["clean", "-q", "--index", "x.ndx", "--update", "r.jsonl", "-o", "o2.jsonl"], ["index", "build", "-q", "a.txt", "-o", "x.ndx"],
                      ["index", "merge", "a.ndx", "b.ndx", "-o", "x.ndx"]]:
-            with open(os.path.join(d, "x.ndx"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(d, "x.ndx"), "old\n")
             refused("s30-empty-index: x.ndx holds a user's text", args, d, ["x.ndx"])
 
 
 def case_s30_hamming():
     """Session 30: --hamming above 10 is refused by name (20 made every pair
     a candidate); 10 runs."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         for k in ["11", "20"]:
             refused(f"s30-hamming: --hamming {k}", ["scan", "--method", "simhash", "--hamming", k, "r.jsonl"], d, ["r.jsonl"])
         code, _, err = nd(["scan", "-q", "--method", "simhash", "--hamming", "10", "r.jsonl"], d)
@@ -3124,8 +2996,7 @@ def case_s30_paths():
     """Session 30: outputs named like inputs through `..`, a hard link, a
     symbolic link, a trailing `/.` of the directory: refused, nothing
     changed."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         os.link(os.path.join(d, "r.jsonl"), os.path.join(d, "hard.jsonl"))
         os.symlink("r.jsonl", os.path.join(d, "soft.jsonl"))
         nd(["index", "build", "-q", "a.txt", "-o", "x.ndx"], d)
@@ -3202,12 +3073,10 @@ def short_line_files(d):
 
     rng = random.Random(31)
     text = "".join(f"w{rng.randrange(1000000)}\n" for _ in range(600000))
-    with open(os.path.join(d, "distinct.txt"), "w") as f:
-        f.write(text)
+    write(os.path.join(d, "distinct.txt"), text)
     with open(os.path.join(d, "cr.txt"), "w", newline="") as f:
         f.write(text.replace("\n", "\r"))
-    with open(os.path.join(d, "one.jsonl"), "w") as f:
-        f.write(json.dumps({"id": "many", "text": text}) + "\n" + json.dumps({"id": "small", "text": "a few words of another record"}) + "\n")
+    write(os.path.join(d, "one.jsonl"), json.dumps({"id": "many", "text": text}) + "\n" + json.dumps({"id": "small", "text": "a few words of another record"}) + "\n")
 
 
 def case_s31_lines_html():
@@ -3247,8 +3116,7 @@ def case_s31_lines():
     lines at 512M are left to their own fix.)"""
     with tempfile.TemporaryDirectory() as d:
         short_line_files(d)
-        with open(os.path.join(d, "abc.txt"), "w") as f:
-            f.write("a b c\n" * 400000)
+        write(os.path.join(d, "abc.txt"), "a b c\n" * 400000)
         for name in ["distinct.txt", "cr.txt", "one.jsonl", "abc.txt"]:
             for limit in ["256M", "1G"]:
                 for args in [["scan", "-q", "--json"], ["clean", "-q", "-o", "o.out"], ["index", "build", "-q", "-o", "o.ndx"], ["scan", "-q", "--html", "p.html"]]:
@@ -3259,9 +3127,7 @@ def case_s31_lines():
                     row(f"s31-lines: {name}, {' '.join(args[:3])} at {limit}", "neardup " + " ".join(full), "within the limit + 64 MiB, or exit 2 naming the file",
                         f"exit {code}; peak {mib} MiB; {time.time() - t:.1f}s; {short(err, 50)}",
                         not crashed(code, err) and (mib <= allowed if code != 2 else name.split(".")[0] in err))
-                    for n in ["o.out", "o.ndx", "p.html"]:
-                        if os.path.exists(os.path.join(d, n)):
-                            os.remove(os.path.join(d, n))
+                    remove(d, "o.out", "o.ndx", "p.html")
 
 
 def case_s31_writes():
@@ -3274,8 +3140,7 @@ def case_s31_writes():
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         shutil.copy(os.path.join(d, "r.jsonl"), os.path.join(d, "s.jsonl"))
         for args in [["clean", "-q", "-", "-o", "/proc/self/fd/0"], ["clean", "-q", "/proc/self/fd/0", "-o", "s.jsonl"], ["clean", "-q", "/dev/stdin", "-o", "s.jsonl"],
                      ["clean", "-q", "-", "-o", "o.jsonl", "--report", "/dev/stdin"], ["index", "build", "-q", "-", "-o", "/dev/stdin"], ["scan", "-q", "/dev/stdin", "--html", "s.jsonl"]]:
@@ -3312,8 +3177,7 @@ def case_s31_writes():
             t.start()
             code, _, err = nd(["clean", "-q", src, "-o", target], d, timeout=60)
             t.join(10)
-            with open(os.path.join(d, "got." + target), "wb") as f:
-                f.write(got.get("bytes", b""))
+            write(os.path.join(d, "got." + target), got.get("bytes", b""))
             if target.endswith(".parquet"):
                 same = pq.read_table(os.path.join(d, "got." + target)).equals(pq.read_table(os.path.join(d, "want." + target)))
             else:
@@ -3329,8 +3193,7 @@ def case_s31_flags():
     it (one took 278 s on a 7 KB file), --min-words 0 with punctuation-only
     paragraphs in each subcommand and in chunks, a zstd skippable frame that
     says it holds 4 GiB on standard input and as a file: no panic, no hang."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         for n in ["10000", "4294967296"]:
             for args in [["index", "build", "-q", "r.jsonl", "-o", "t.ndx"], ["clean", "-q", "r.jsonl", "--out-dir", "od"], ["check", "-q", "r.jsonl"],
                          ["scan", "-q", "--memory-limit", "16M", "--tmp-dir", ".", "r.jsonl"], ["clean", "-q", "r.jsonl", "--index", "u.ndx", "--update", "-o", "o.jsonl"]]:
@@ -3341,8 +3204,7 @@ def case_s31_flags():
         with open(os.path.join(d, "p.jsonl"), "w") as f:
             for i in range(2):
                 f.write(json.dumps({"id": i, "text": "!!! ???\n\n... ,,,\n\n" + words(20, seed=1)}) + "\n")
-        with open(os.path.join(d, "p.txt"), "w") as f:
-            f.write("!!! ???\n\n... ,,,\n\n!!! ???\n")
+        write(os.path.join(d, "p.txt"), "!!! ???\n\n... ,,,\n\n!!! ???\n")
         for args in [["scan", "-q"], ["check", "-q"], ["clean", "-q", "-o", "o.out"], ["index", "build", "-q", "-o", "m.ndx"], ["scan", "-q", "--memory-limit", "16M", "--tmp-dir", "."],
                      ["clean", "-q", "--drop-short", "-o", "o.out"], ["scan", "-q", "--level", "blocks", "--blocks", "lines"]]:
             for name in ["p.jsonl", "p.txt"]:
@@ -3350,8 +3212,7 @@ def case_s31_flags():
                 row(f"s31-flags: --min-words 0, punctuation only, {' '.join(a for a in args if a not in ('-q', '--tmp-dir', '.', '-o', 'o.out', 'm.ndx'))} {name}", f"neardup {' '.join(args)} --min-words 0 {name}", "no panic; exit 0/1",
                     f"exit {code}; {short(err, 60)}", code in (0, 1) and not crashed(code, err))
         frame = b"\x50\x2a\x4d\x18\xff\xff\xff\xff" + open(os.path.join(d, "r.jsonl"), "rb").read()[:100]
-        with open(os.path.join(d, "skip.jsonl.zst"), "wb") as f:
-            f.write(frame)
+        write(os.path.join(d, "skip.jsonl.zst"), frame)
         for args, stdin in [(["scan", "-q", "-"], frame), (["scan", "-q", "--memory-limit", "16M", "--tmp-dir", ".", "-"], frame), (["scan", "-q", "skip.jsonl.zst"], None)]:
             code, _, err = nd(args, d, stdin=stdin, timeout=60)
             row(f"s31-flags: a skippable frame saying 4 GiB, {' '.join(args[2:])}", f"neardup {' '.join(args)}", "exit 2 naming the input (cut short)",
@@ -3443,20 +3304,17 @@ def case_s32_disk():
             dup_records(os.path.join(d, "big.jsonl"))
             rows = [json.loads(line) for line in open(os.path.join(d, "big.jsonl"))]
             pq.write_table(pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows]}), os.path.join(d, "big.parquet"))
-            with open(os.path.join(d, "a.txt"), "w") as f:
-                f.write(TEXT)
+            write(os.path.join(d, "a.txt"), TEXT)
             write_records(os.path.join(d, "other.jsonl"), 300, 60)
             assert nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)[0] == 0
             assert nd(["index", "build", "-q", "big.jsonl", "-o", "b.ndx"], d)[0] == 0
             for kept in ["s.md", "out.jsonl"]:
-                with open(os.path.join(d, kept), "w") as f:
-                    f.write("old\n")
+                write(os.path.join(d, kept), "old\n")
             with tmpfs(d, "64k") as mnt:
                 if mnt is None:
                     row("s32-disk", "mount tmpfs", "", "skipped (not root)", True)
                     return
-                with open(os.path.join(mnt, "s.md"), "w") as f:
-                    f.write("old\n")
+                write(os.path.join(mnt, "s.md"), "old\n")
                 if shell:
                     open(os.path.join(d, shell), "w").close()
                 fill(mnt)
@@ -3543,8 +3401,7 @@ def case_s32_paths():
     stopped with nothing changed."""
     import socket
 
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         nd(["index", "build", "-q", "a.txt", "-o", "u.ndx"], d)
         keep = ["r.jsonl", "a.txt", "u.ndx"]
         for flag in ["--index", "--report", "--html"]:
@@ -3601,8 +3458,7 @@ def case_s33_sweep():
         ("index merge of two so named", ["index", "merge", "-q", dead_ref, dead_ndx, "-o", "m.ndx"], [dead_ref, dead_ndx]),
         ("a user's .neardup-old.tmp beside -o", ["clean", "-q", "r.jsonl", "-o", "o.jsonl"], []),
     ]:
-        with tempfile.TemporaryDirectory() as d:
-            setup(d)
+        with set_up() as d:
             nd(["index", "build", "-q", "r.jsonl", "-o", "ref.ndx"], d)
             nd(["index", "build", "-q", "a.txt", "-o", "a.ndx"], d)
             os.rename(os.path.join(d, "ref.ndx"), os.path.join(d, dead_ref))
@@ -3705,14 +3561,11 @@ def case_s33_commit():
         os.makedirs(os.path.join(d, "od"))
         n = 20000
         for i in range(n):
-            with open(os.path.join(d, "in", f"f{i:05d}.txt"), "w") as f:
-                f.write(f"document {i} with words of its own {i * 7} and {i % 17}\n")
-            with open(os.path.join(d, "od", f"f{i:05d}.txt"), "w") as f:
-                f.write("old\n")
+            write(os.path.join(d, "in", f"f{i:05d}.txt"), f"document {i} with words of its own {i * 7} and {i % 17}\n")
+            write(os.path.join(d, "od", f"f{i:05d}.txt"), "old\n")
         for after in [0.0, 0.05]:
             for i in range(n):
-                with open(os.path.join(d, "od", f"f{i:05d}.txt"), "w") as f:
-                    f.write("old\n")
+                write(os.path.join(d, "od", f"f{i:05d}.txt"), "old\n")
             p = subprocess.Popen([B, "clean", "-q", "in", "--out-dir", "od"], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             first = os.path.join(d, "od", "f00000.txt")
             start = time.time()
@@ -3763,8 +3616,7 @@ def case_s34_readonly():
         os.makedirs(os.path.join(d, "od"))
         os.chmod(os.path.join(d, "od"), 0o777)
         for n in ["o.jsonl", "rep.txt", "p.html", "od/r.jsonl", "s.md"]:
-            with open(os.path.join(d, n), "w") as f:
-                f.write("old\n")
+            write(os.path.join(d, n), "old\n")
         watched = ["o.jsonl", "rep.txt", "p.html", "od/r.jsonl", "s.md", "i.ndx", "j.ndx", "r.jsonl"]
         for n in watched[:-1]:
             os.chmod(os.path.join(d, n), 0o444)
@@ -3797,8 +3649,7 @@ def case_s34_padding():
     padding: GNU gzip decompresses it) was an error; other trailing bytes
     are an error naming their byte offset, and zstd takes none (as the
     zstd tool)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         raw = open(os.path.join(d, "r.jsonl"), "rb").read()
         import gzip as gz
         member = gz.compress(raw, mtime=0)
@@ -3806,8 +3657,7 @@ def case_s34_padding():
         zst = subprocess.run(["zstd", "-q", "-c"], input=raw, stdout=subprocess.PIPE).stdout if shutil.which("zstd") else None
         _, want, _ = nd(["clean", "-q", "r.jsonl"], d)
         for name, data in [("pad.jsonl.gz", member + bytes(512)), ("pad1.jsonl.gz", member + b"\0"), ("two.jsonl.gz", two + bytes(10_000))]:
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
             for how, args, stdin in [("whole", ["clean", "-q", name], None), ("in chunks", ["clean", "-q", "--memory-limit", "64K", "--tmp-dir", d, name], None),
                                      ("standard input", ["clean", "-q", "-"], data)]:
                 code, out, err = nd(args, d, stdin=stdin)
@@ -3817,8 +3667,7 @@ def case_s34_padding():
         if zst is not None:
             cases += [("pad.jsonl.zst", zst + bytes(512), len(zst)), ("garbage.jsonl.zst", zst + b"garbage", len(zst))]
         for name, data, offset in cases:
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(data)
+            write(os.path.join(d, name), data)
             code, _, err = nd(["scan", "-q", name], d)
             row(f"s34-padding: {name}", f"neardup scan {name}", f"exit 2 naming byte offset {offset}",
                 f"exit {code}; {short(err, 90)}", code == 2 and name in err and f"byte offset {offset}," in err)
@@ -3828,8 +3677,7 @@ def case_s34_glob():
     """Session 34: `--glob` of 100,000 `*` said `error building NFA` without
     naming the glob; a long glob that matches nothing was printed whole
     (120 KB of message)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         for glob, other in [("*" * 100_000, ["--glob", "*.txt"]), ("[a-z]*" * 20_000, [])]:
             code, _, err = nd(["scan", "-q", ".", *other, "--glob", glob], d)
             row(f"s34-glob: {len(glob):,} characters of {glob[:3]!r}", f"neardup scan . {' '.join(other)} --glob '{glob[:6]}...'", "exit 2 naming --glob and the pattern, shortened",
@@ -3840,10 +3688,8 @@ def case_s34_check_pipe():
     """Session 34: `check` whose reader closed the pipe (`check ... | head`,
     the reader gone before the report) exited 0 over the limit: a CI gate
     with `pipefail` passed. Its verdict stands: 1 over, 0 under."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
-        with open(os.path.join(d, "one.txt"), "w") as f:
-            f.write("A single paragraph of words of its own.\n")
+    with set_up() as d:
+        write(os.path.join(d, "one.txt"), "A single paragraph of words of its own.\n")
         for name, want in [("r.jsonl", 1), ("one.txt", 0)]:
             for fmt in ["text", "json", "github"]:
                 r, w = os.pipe()
@@ -3859,8 +3705,7 @@ def case_s35_stack():
     """Session 35: a small stack (`ulimit -s 64`, the main thread's): even
     `--version` overflowed it, `thread 'main' has overflowed its stack`,
     abort (exit 134). The command runs on a thread of its own stack."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         want = {}
         cases = [["--version"], ["scan", "-q", "r.jsonl"], ["clean", "-q", "r.jsonl", "-o", "o.jsonl"],
                  ["clean", "-q", "--memory-limit", "64K", "--tmp-dir", d, "r.jsonl", "-o", "o.jsonl"], ["index", "build", "-q", "r.jsonl", "-o", "i.ndx"]]
@@ -3880,8 +3725,7 @@ def case_s35_endless():
     stream whose line 1 is no record (`yes`, a zero device) read to a
     quarter of memory (2.5 GB, 18 s) before `too large`. The error comes at
     the first bad line (the first error of what was read before it)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         good = b'{"id":1,"text":"a b c d"}\n'
         for name, head, line, want in [("yes", b"", 1, "invalid JSON at column 1"), ("a record, then yes", good, 2, "invalid JSON at column 1"),
                                        ("a bad record, then yes", good + b'{"id":2}\n', 2, "no \"text\" field")]:
@@ -3889,8 +3733,7 @@ def case_s35_endless():
                 fifo = os.path.join(d, "in.jsonl")
                 if os.path.exists(fifo):
                     os.unlink(fifo)
-                with open(os.path.join(d, "head.bin"), "wb") as f:
-                    f.write(head)
+                write(os.path.join(d, "head.bin"), head)
                 feeder = "cat head.bin; yes"
                 if how == "FIFO":
                     os.mkfifo(fifo)
@@ -3980,8 +3823,7 @@ def case_s35_nfkc():
         code, mib, err = peak_rss(["clean", "-q", "--memory-limit", "64M", "--tmp-dir", d, "fdfa.jsonl", "-o", "o.jsonl"], d)
         row("s35-nfkc: 6 MB of U+FDFA records at --memory-limit 64M", "neardup clean --memory-limit 64M fdfa.jsonl -o o.jsonl", "exit 0; peak within 64 + 16 MiB",
             f"exit {code}; peak {mib} MiB; {short(err, 60)}", code == 0 and mib <= 80 and not crashed(code, err))
-        with open(os.path.join(d, "marks.txt"), "w") as f:
-            f.write("a" + "\u0301" * 5_000_000 + "\n")
+        write(os.path.join(d, "marks.txt"), "a" + "\u0301" * 5_000_000 + "\n")
         code, mib, err = peak_rss(["scan", "-q", "--memory-limit", "256M", "marks.txt"], d)
         row("s35-nfkc: one letter and 5M combining marks at --memory-limit 256M", "neardup scan --memory-limit 256M marks.txt", "exit 0; peak within 256 + 16 MiB",
             f"exit {code}; peak {mib} MiB; {short(err, 60)}", code == 0 and mib <= 272 and not crashed(code, err))
@@ -3993,8 +3835,7 @@ def case_s36_zero_tail():
     no record from its first byte, but the run read the whole file first,
     1 GB resident at `--memory-limit 64M` (7-14 s); a sparse file of 1 TB
     never ended. It stops at the first bad line, as a stream does (s35-endless)."""
-    with tempfile.TemporaryDirectory() as d:
-        setup(d)
+    with set_up() as d:
         head = b"".join(open(os.path.join(d, "r.jsonl"), "rb").readlines()[:3])
         for name, size, line in [("tail.jsonl", 1 << 30, 4), ("sparse.jsonl", 1 << 40, 1)]:
             with open(os.path.join(d, name), "wb") as f:

@@ -28,39 +28,16 @@ b2 = [rng.choice(titles + b1) if i % 5 == 4 else title() for i in range(2000)]
 dump("b2", b2)
 dump("b3", [near(rng.choice(b2)) if i % 4 == 3 else title() for i in range(500)])
 PY
-norm='import json,sys
-r=json.load(sys.stdin)
-def strip(v):
-    if isinstance(v,dict):
-        return {k:strip(x) for k,x in v.items() if k not in ("command","timings","seconds","elapsed","engine_version")}
-    if isinstance(v,list): return [strip(x) for x in v]
-    return v
-print(json.dumps(strip(r),sort_keys=True))'
-n=0; differ=0
-for T in 1 2; do
-  for mode in whole chunk; do
-    extra=""; [ $mode = chunk ] && extra="--memory-limit 256K --tmp-dir $W/sp"
-    for tag in a b; do
-      bin=$A; [ $tag = b ] && bin=$B
-      o=$W/$tag; rm -rf $o; mkdir -p $o $W/sp; cd $o
-      run() { name=$1; shift; "$@" > $o/$name.stdout 2> $o/$name.err; echo $? > $o/$name.rc; }
-      rep() { python3 -c "$norm" < $o/$1 > $o/$1.n 2>/dev/null; rm -f $o/$1; }
-      run build $bin index build -q --threads $T $extra ../in/titles.jsonl -o ix.ndx
-      run read $bin clean -q --threads $T $extra --index ix.ndx ../in/b1.jsonl -o read.out --report read.rep --json; rep read.rep
-      run up1 $bin clean -q --threads $T $extra --index ix.ndx --update ../in/b1.jsonl -o up1.out --report up1.rep --json; rep up1.rep
-      run up2 $bin scan -q --threads $T $extra --index ix.ndx --update ../in/b2.jsonl --json; rep up2.stdout
-      run check $bin check -q --threads $T $extra --index ix.ndx --json ../in/b3.jsonl; rep check.stdout
-      run bb $bin index build -q --threads $T $extra ../in/b3.jsonl -o b3.ndx
-      run merge $bin index merge ix.ndx b3.ndx -o m.ndx
-      run m3 $bin clean -q --threads $T $extra --index m.ndx ../in/b2.jsonl -o m3.out --report m3.rep --json; rep m3.rep
-      rm -f $o/*.ndx $o/*.lock
-      (cd $o && for f in $(ls | sort); do md5sum < $f | sed "s|-|$f|"; done) > $W/$tag.sum
-      cd - > /dev/null
-    done
-    n=$((n+1))
-    if ! cmp -s $W/a.sum $W/b.sum; then
-      differ=$((differ+1)); echo "DIFFER: T=$T $mode"; diff $W/a.sum $W/b.sum
-    fi
-  done
-done
-echo "$n combinations (8 runs each), $differ differ"
+strip="command timings seconds elapsed engine_version"; limit=256K; runs=8
+tag_runs() {
+  cd $o
+  run build $bin index build -q --threads $T $extra ../in/titles.jsonl -o ix.ndx
+  run read $bin clean -q --threads $T $extra --index ix.ndx ../in/b1.jsonl -o read.out --report read.rep --json; rep read.rep
+  run up1 $bin clean -q --threads $T $extra --index ix.ndx --update ../in/b1.jsonl -o up1.out --report up1.rep --json; rep up1.rep
+  run up2 $bin scan -q --threads $T $extra --index ix.ndx --update ../in/b2.jsonl --json; rep up2.stdout
+  run check $bin check -q --threads $T $extra --index ix.ndx --json ../in/b3.jsonl; rep check.stdout
+  run bb $bin index build -q --threads $T $extra ../in/b3.jsonl -o b3.ndx
+  run merge $bin index merge ix.ndx b3.ndx -o m.ndx
+  run m3 $bin clean -q --threads $T $extra --index m.ndx ../in/b2.jsonl -o m3.out --report m3.rep --json; rep m3.rep
+}
+. benches/same_runs.sh

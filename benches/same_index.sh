@@ -8,45 +8,24 @@
 A=$1; B=$2; W=${TMPDIR:-/tmp}/neardup-same-index; rm -rf $W; mkdir -p $W/in
 cd "$(dirname "$0")/.."
 python3 benches/short_inputs.py $W/in ${SCALE:-1}
-norm='import json,sys
-r=json.load(sys.stdin)
-def strip(v):
-    if isinstance(v,dict):
-        return {k:strip(x) for k,x in v.items() if k not in ("command","created","updated","bytes","path","format_version","bucket_entries","short_doc_shingles","short_document_shingles","timings","seconds","elapsed","engine_version")}
-    if isinstance(v,list): return [strip(x) for x in v]
-    return v
-print(json.dumps(strip(r),sort_keys=True))'
-n=0; differ=0
-for T in 1 2; do
-  for mode in whole chunk; do
-    extra=""; [ $mode = chunk ] && extra="--memory-limit 64M --tmp-dir $W/sp"
-    for tag in a b; do
-      bin=$A; [ $tag = b ] && bin=$B
-      o=$W/$tag; rm -rf $o; mkdir -p $o $W/sp
-      run() { name=$1; shift; "$@" > $o/$name.stdout 2> $o/$name.err; echo $? > $o/$name.rc; }
-      stats() { $bin index stats --json $o/$1 | python3 -c "$norm" > $o/$1.stats; }
-      rep() { python3 -c "$norm" < $o/$1 > $o/$1.n 2>/dev/null; rm -f $o/$1; }
-      run build $bin index build -q --threads $T $extra $W/in/b1.jsonl -o $o/ix.ndx; stats ix.ndx
-      cp $o/ix.ndx $o/ix0.ndx
-      run read $bin clean -q --threads $T $extra --index $o/ix.ndx $W/in/b2.jsonl -o $o/read.out --report $o/read.rep --json; rep read.rep
-      run up1 $bin clean -q --threads $T $extra --index $o/ix.ndx --update $W/in/b2.jsonl -o $o/up1.out --report $o/up1.rep --json; rep up1.rep; stats ix.ndx
-      run up2 $bin clean -q --threads $T $extra --index $o/ix.ndx --update $W/in/b3.jsonl -o $o/up2.out --report $o/up2.rep --json; rep up2.rep; stats ix.ndx
-      for k in 1 2 3; do
-        run flood$k $bin scan -q --threads $T $extra --index $o/ix.ndx --update $W/in/b4.jsonl --json; python3 -c "$norm" < $o/flood$k.stdout > $o/flood$k.n 2>/dev/null; rm -f $o/flood$k.stdout
-      done
-      stats ix.ndx
-      run check $bin check -q --threads $T $extra --index $o/ix.ndx --json $W/in/b3.jsonl; python3 -c "$norm" < $o/check.stdout > $o/check.n 2>/dev/null; rm -f $o/check.stdout
-      run b2 $bin index build -q --threads $T $extra $W/in/b2.jsonl -o $o/ix2.ndx
-      run merge $bin index merge $o/ix0.ndx $o/ix2.ndx -o $o/m.ndx; stats m.ndx
-      run m3 $bin clean -q --threads $T $extra --index $o/m.ndx $W/in/b3.jsonl -o $o/m3.out --report $o/m3.rep --json; rep m3.rep
-      run ref $bin clean -q --threads $T $extra --reference $o/ix0.ndx $W/in/b2.jsonl $W/in/b3.jsonl -o $o/ref.out --report $o/ref.rep --json; rep ref.rep
-      rm -f $o/*.ndx $o/*.lock; sed -i "s|$o/|DIR/|g" $o/*.err
-      (cd $o && for f in $(ls | sort); do md5sum < $f | sed "s|-|$f|"; done) > $W/$tag.sum
-    done
-    n=$((n+1))
-    if ! cmp -s $W/a.sum $W/b.sum; then
-      differ=$((differ+1)); echo "DIFFER: T=$T $mode"; diff $W/a.sum $W/b.sum
-    fi
+strip="command created updated bytes path format_version bucket_entries short_doc_shingles
+  short_document_shingles timings seconds elapsed engine_version"; limit=64M; runs=12
+tag_runs() {
+  stats() { $bin index stats --json $o/$1 | python3 -c "$norm" $strip > $o/$1.stats; }
+  run build $bin index build -q --threads $T $extra $W/in/b1.jsonl -o $o/ix.ndx; stats ix.ndx
+  cp $o/ix.ndx $o/ix0.ndx
+  run read $bin clean -q --threads $T $extra --index $o/ix.ndx $W/in/b2.jsonl -o $o/read.out --report $o/read.rep --json; rep read.rep
+  run up1 $bin clean -q --threads $T $extra --index $o/ix.ndx --update $W/in/b2.jsonl -o $o/up1.out --report $o/up1.rep --json; rep up1.rep; stats ix.ndx
+  run up2 $bin clean -q --threads $T $extra --index $o/ix.ndx --update $W/in/b3.jsonl -o $o/up2.out --report $o/up2.rep --json; rep up2.rep; stats ix.ndx
+  for k in 1 2 3; do
+    run flood$k $bin scan -q --threads $T $extra --index $o/ix.ndx --update $W/in/b4.jsonl --json; rep flood$k.stdout flood$k.n
   done
-done
-echo "$n combinations (12 runs each), $differ differ"
+  stats ix.ndx
+  run check $bin check -q --threads $T $extra --index $o/ix.ndx --json $W/in/b3.jsonl; rep check.stdout check.n
+  run b2 $bin index build -q --threads $T $extra $W/in/b2.jsonl -o $o/ix2.ndx
+  run merge $bin index merge $o/ix0.ndx $o/ix2.ndx -o $o/m.ndx; stats m.ndx
+  run m3 $bin clean -q --threads $T $extra --index $o/m.ndx $W/in/b3.jsonl -o $o/m3.out --report $o/m3.rep --json; rep m3.rep
+  run ref $bin clean -q --threads $T $extra --reference $o/ix0.ndx $W/in/b2.jsonl $W/in/b3.jsonl -o $o/ref.out --report $o/ref.rep --json; rep ref.rep
+  sed -i "s|$o/|DIR/|g" $o/*.err
+}
+. benches/same_runs.sh

@@ -671,6 +671,14 @@ fn run(
                 .is(&t.getattr("main_thread")?.call0()?))
         })
         .unwrap_or(false);
+    let writer = |write| {
+        Writer::new(PyWriter {
+            write,
+            raised: Arc::clone(&raised),
+            main,
+            locks: locks.clone(),
+        })
+    };
     let streams = Streams {
         stdin: input.map(|next| {
             let reader = PyReader {
@@ -684,22 +692,8 @@ fn run(
             };
             Reader::new(name.unwrap_or_else(|| "<records>".into()), reader)
         }),
-        stdout: output.map(|write| {
-            Writer::new(PyWriter {
-                write,
-                raised: Arc::clone(&raised),
-                main,
-                locks: locks.clone(),
-            })
-        }),
-        report: report.map(|write| {
-            Writer::new(PyWriter {
-                write,
-                raised: Arc::clone(&raised),
-                main,
-                locks: locks.clone(),
-            })
-        }),
+        stdout: output.map(&writer),
+        report: report.map(&writer),
     };
     let paths = if streams.stdin.is_some() {
         vec![PathBuf::from("-")]

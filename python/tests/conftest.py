@@ -4,6 +4,7 @@ test data."""
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SHARED = ROOT.parent / "shared" / "corpora"
+BODY = "A paragraph long enough to be judged on its own words, as any other."
 
 
 def _binary() -> Path:
@@ -65,3 +67,18 @@ def write_jsonl(path: Path, records: list) -> None:
     with open(path, "wb") as f:
         for record in records:
             f.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+
+
+def python(code: str, cwd: Path, *argv: str, timeout=60, prelude="") -> subprocess.CompletedProcess:
+    """`code` (after `prelude`) in a Python of its own, in `cwd`, given
+    `argv`; a hang fails the test."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", prelude + code, *argv],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"hung (more than {timeout} s):\n{code}\n{e.stdout}\n{e.stderr}")

@@ -5,40 +5,33 @@ pass is benches/pyhostile.py."""
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
+from functools import partial
 
 import pytest
 
 import neardup
+from conftest import BODY, python as run_python
 
-BODY = "A paragraph long enough to be judged on its own words, as any other."
 # Twenty records, none a copy of another.
 RECORDS = [
     {"id": str(i), "text": " ".join(f"word{i}x{j}" for j in range(30))} for i in range(20)
 ]
 
 PRELUDE = f"""
-import os, sys, json, threading, time
+import os, sys, json, signal, threading, time
 import neardup
 BODY = {BODY!r}
 RECORDS = {RECORDS!r}
-"""
-
-
-def python(code: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    """`code` (after PRELUDE) in a Python of its own; a hang fails the test."""
+def interrupted(run):
+    # Ctrl-C 0.5 s into run(): says when KeyboardInterrupt was raised.
+    threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
     try:
-        return subprocess.run(
-            [sys.executable, "-c", PRELUDE + code],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"hung (more than {timeout} s):\n{code}")
+        run()
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", int(time.monotonic() - started))
+"""
+python = partial(run_python, prelude=PRELUDE)
 
 
 def test_an_exhausted_stream_stays_exhausted(tmp_path):
@@ -162,16 +155,7 @@ def test_exiting_with_a_run_going_in_a_daemon_thread_does_not_abort(tmp_path, ki
     before = (tmp_path / "i.ndx").read_bytes()
     listed = sorted(os.listdir(tmp_path))
     for _ in range(3):
-        try:
-            done = subprocess.run(
-                [sys.executable, "-c", PRELUDE + DAEMON_RUN, kind],
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail("the process did not exit")
+        done = python(DAEMON_RUN, tmp_path, kind)
         assert (done.returncode, done.stdout) == (0, "exiting\n"), done.stderr
         # The update withdrawn: the index as it was, no file left.
         assert (tmp_path / "i.ndx").read_bytes() == before
@@ -665,13 +649,7 @@ def test_ctrl_c_while_a_fifo_waits_for_its_writer_raises_at_once(tmp_path, memor
     os.mkfifo(tmp_path / "in.fifo")
     done = python(
         f"""
-import signal
-threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-started = time.monotonic()
-try:
-    neardup.clean(paths=["in.fifo"], out_dir="out", memory_limit={memory_limit!r})
-except KeyboardInterrupt:
-    print("KeyboardInterrupt", int(time.monotonic() - started))
+interrupted(lambda: neardup.clean(paths=["in.fifo"], out_dir="out", memory_limit={memory_limit!r}))
 print(sorted(os.listdir(".")))
 """,
         tmp_path,
@@ -690,17 +668,12 @@ def test_ctrl_c_while_another_run_holds_the_index_raises_at_once(tmp_path):
     # did not reach Python until the other run let go of it.
     done = python(
         """
-import fcntl, hashlib, signal
+import fcntl, hashlib
 neardup.Index.build("i.ndx", RECORDS[:10])
 before = hashlib.sha256(open("i.ndx", "rb").read()).hexdigest()
 holder = open("i.ndx.lock", "a")
 fcntl.flock(holder, fcntl.LOCK_EX)
-threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-started = time.monotonic()
-try:
-    neardup.Index("i.ndx").update(RECORDS[10:])
-except KeyboardInterrupt:
-    print("KeyboardInterrupt", int(time.monotonic() - started))
+interrupted(lambda: neardup.Index("i.ndx").update(RECORDS[10:]))
 after = hashlib.sha256(open("i.ndx", "rb").read()).hexdigest()
 print(before == after, neardup.Index("i.ndx").documents)
 """,

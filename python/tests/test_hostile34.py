@@ -7,8 +7,7 @@ import json
 import pytest
 
 import neardup
-
-BODY = "A paragraph long enough to be judged on its own words, as any other."
+from conftest import BODY
 
 
 def test_a_record_with_a_carriage_return_between_its_fields_is_one_record(tmp_path, cli):

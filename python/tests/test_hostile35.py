@@ -3,13 +3,11 @@ forked child and its parent's index locks. The whole pass is
 benches/pyhostile.py (its `s35-` cases). Each case runs in a Python of its
 own, with a timeout: what failed here hung."""
 
-import subprocess
-import sys
-from pathlib import Path
+from functools import partial
 
 import pytest
 
-BODY = "A paragraph long enough to be judged on its own words, as any other."
+from conftest import BODY, python as run_python
 
 PRELUDE = f"""
 import os, signal, sys, threading, time
@@ -20,21 +18,28 @@ def batch(tag, n=20):
 def child_status(pid):
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
+def updating(*more):
+    # An update of i.ndx (built of 2 records) on a thread, held once it has
+    # read 20 records until the event it gives is set (then it reads `more`).
+    neardup.Index.build("i.ndx", batch("first", 2))
+    reading, go = threading.Event(), threading.Event()
+    def records():
+        yield from batch("a")
+        reading.set()
+        go.wait(60)
+        yield from more
+    t = threading.Thread(target=lambda: neardup.Index("i.ndx").update(records()))
+    t.start()
+    assert reading.wait(60)
+    return t, go
+def update_later():
+    # Another update of i.ndx on a thread, waited for 20 s at most.
+    later = threading.Thread(target=lambda: neardup.Index("i.ndx").update(batch("later")), daemon=True)
+    later.start()
+    later.join(20)
+    print("waited" if later.is_alive() else "updated", neardup.Index("i.ndx").documents)
 """
-
-
-def python(code: str, cwd: Path, timeout: float = 90) -> subprocess.CompletedProcess:
-    """`code` (after PRELUDE) in a Python of its own; a hang fails the test."""
-    try:
-        return subprocess.run(
-            [sys.executable, "-c", PRELUDE + code],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as e:
-        pytest.fail(f"hung (more than {timeout} s):\n{code}\n{e.stdout}\n{e.stderr}")
+python = partial(run_python, timeout=90, prelude=PRELUDE)
 
 
 def test_a_forked_child_waits_for_its_parents_update_and_then_updates(tmp_path):
@@ -45,16 +50,7 @@ def test_a_forked_child_waits_for_its_parents_update_and_then_updates(tmp_path):
     # parent's update was done.
     done = python(
         """
-neardup.Index.build("i.ndx", batch("first", 2))
-reading, go = threading.Event(), threading.Event()
-def records():
-    yield from batch("a")
-    reading.set()
-    go.wait(60)
-    yield from batch("b")
-t = threading.Thread(target=lambda: neardup.Index("i.ndx").update(records()))
-t.start()
-assert reading.wait(60)
+t, go = updating(*batch("b"))
 pid = os.fork()
 if pid == 0:
     signal.alarm(30)
@@ -78,15 +74,7 @@ def test_a_parent_updates_its_index_while_a_child_forked_during_an_update_lives(
     # child lived: the child's copies of the lock kept it held.
     done = python(
         """
-neardup.Index.build("i.ndx", batch("first", 2))
-reading, go = threading.Event(), threading.Event()
-def records():
-    yield from batch("a")
-    reading.set()
-    go.wait(60)
-t = threading.Thread(target=lambda: neardup.Index("i.ndx").update(records()))
-t.start()
-assert reading.wait(60)
+t, go = updating()
 pid = os.fork()
 if pid == 0:
     signal.alarm(60)
@@ -94,10 +82,7 @@ if pid == 0:
     os._exit(0)
 go.set()
 t.join()
-later = threading.Thread(target=lambda: neardup.Index("i.ndx").update(batch("later")), daemon=True)
-later.start()
-later.join(20)
-print("waited" if later.is_alive() else "updated", neardup.Index("i.ndx").documents)
+update_later()
 os.kill(pid, signal.SIGKILL)
 child_status(pid)
 """,
@@ -152,15 +137,7 @@ def test_a_multiprocessing_fork_pool_made_during_an_update_updates_the_index(tmp
     done = python(
         """
 import multiprocessing as mp
-neardup.Index.build("i.ndx", batch("first", 2))
-reading, go = threading.Event(), threading.Event()
-def records():
-    yield from batch("a")
-    reading.set()
-    go.wait(60)
-t = threading.Thread(target=lambda: neardup.Index("i.ndx").update(records()))
-t.start()
-assert reading.wait(60)
+t, go = updating()
 def work(k):
     signal.alarm(30)
     return neardup.Index("i.ndx").update(batch(f"w{k}", 3)).status
@@ -169,10 +146,7 @@ with mp.get_context("fork").Pool(2) as pool:
     go.set()
     t.join()
     print("workers", statuses.get(60))
-    later = threading.Thread(target=lambda: neardup.Index("i.ndx").update(batch("later")), daemon=True)
-    later.start()
-    later.join(20)
-    print("waited" if later.is_alive() else "updated", neardup.Index("i.ndx").documents)
+    update_later()
 """,
         tmp_path,
         timeout=120,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import neardup
-from conftest import DATA, ROOT, SHARED, read_jsonl, write_jsonl
+from conftest import DATA, ROOT, SHARED, python, read_jsonl, write_jsonl
 
 WIRE = DATA / "near-duplicate-docs" / "wire.jsonl"
 RECORDS = DATA / "jsonl" / "records.jsonl"
@@ -552,12 +552,7 @@ def interrupt(event):
 
 def python_lines(cwd, script):
     """Runs `script` in a Python of its own in `cwd`: its lines of output."""
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+    done = python(script, cwd, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.split("\n")
 
@@ -679,12 +674,7 @@ def test_a_stream_left_with_break_stops_its_run(tmp_path):
     # The stream's thread held the Stream: left with `break`, it was never
     # collected, its run went on reading and held the index's lock, so the
     # next update waited for ever.
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", STREAM_LEFT, "break"], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
+    done = python(STREAM_LEFT, tmp_path, "break", timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:3] == ["False", "[0] 100", "exiting"], done.stdout
 
@@ -692,11 +682,6 @@ def test_a_stream_left_with_break_stops_its_run(tmp_path):
 def test_exiting_with_a_stream_still_going_does_not_abort(tmp_path):
     # A run left going on the stream's thread when the interpreter exited
     # aborted the process (SIGABRT, exit -6) about one time in three.
-    import subprocess
-    import sys
-
     for _ in range(8):
-        done = subprocess.run(
-            [sys.executable, "-c", STREAM_LEFT, "held"], cwd=tmp_path, capture_output=True, text=True, timeout=300
-        )
+        done = python(STREAM_LEFT, tmp_path, "held", timeout=300)
         assert done.returncode == 0 and done.stdout == "exiting\n", (done.returncode, done.stderr)

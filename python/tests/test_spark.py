@@ -45,6 +45,16 @@ def spark():
     session.stop()
 
 
+def spark_clean(*args, cwd=None):
+    """`python -m neardup.spark clean ARGS...` run in `cwd`, its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "clean", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+
+
 def option_flags(options):
     flags = []
     for name, value in options.items():
@@ -173,33 +183,20 @@ def test_the_command_line(cli, tmp_path, small):
     expected = tmp_path / "cli.jsonl"
     said = run_cli(cli, [small], expected)
     got = tmp_path / "spark.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(got), "--master", "local[2]"],
-        capture_output=True,
-        text=True,
-    )
+    done = spark_clean(small, "-o", got, "--master", "local[2]")
     assert done.returncode == 0, done.stderr
     assert got.read_bytes() == expected.read_bytes()
     assert said in done.stderr
 
     # --report: the text report, and no line of totals.
     run_cli(cli, [small], expected, "--report", tmp_path / "cli.txt")
-    done = subprocess.run(
-        [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(got),
-         "--master", "local[2]", "--report", str(tmp_path / "spark.txt")],
-        capture_output=True,
-        text=True,
-    )
+    done = spark_clean(small, "-o", got, "--master", "local[2]", "--report", tmp_path / "spark.txt")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "spark.txt").read_bytes() == (tmp_path / "cli.txt").read_bytes()
     assert said not in done.stderr
     # As the CLI: --json needs --report.
     refused = cli.run("clean", small, "-o", tmp_path / "x.jsonl", "--json", check=False)
-    done = subprocess.run(
-        [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(tmp_path / "x.jsonl"), "--json"],
-        capture_output=True,
-        text=True,
-    )
+    done = spark_clean(small, "-o", tmp_path / "x.jsonl", "--json")
     assert (refused.returncode, done.returncode) == (2, 2)
     assert refused.stderr.decode().strip() in done.stderr
     assert not (tmp_path / "x.jsonl").exists()
@@ -211,11 +208,7 @@ def test_the_command_line(cli, tmp_path, small):
     refused = cli.run("clean", bad, "-o", tmp_path / "x.jsonl", check=False)
     assert refused.returncode == 2
     before = got.read_bytes()
-    done = subprocess.run(
-        [sys.executable, "-m", "neardup.spark", "clean", str(bad), "-o", str(got), "--master", "local[2]"],
-        capture_output=True,
-        text=True,
-    )
+    done = spark_clean(bad, "-o", got, "--master", "local[2]")
     assert done.returncode == 2
     assert "a.jsonl:701: field \"text\" is a number, not a string" in done.stderr
     assert refused.stderr.decode().strip() in done.stderr
@@ -242,12 +235,9 @@ def test_an_output_that_is_a_directory_is_refused_before_the_job(cli, tmp_path, 
     for flags in (["-o", str(small)], ["-o", str(tmp_path / "o.jsonl"), "--report", str(small)]):
         refused = cli.run("clean", small, *flags, check=False)
         assert refused.returncode == 2
-        code = subprocess.run(
-            [sys.executable, "-m", "neardup.spark", "clean", str(small), *flags],
-            capture_output=True,
-        )
-        assert code.returncode == 2, code.stderr.decode()
-        assert code.stderr.decode().strip() == refused.stderr.decode().strip()
+        code = spark_clean(small, *flags)
+        assert code.returncode == 2, code.stderr
+        assert code.stderr.strip() == refused.stderr.decode().strip()
         assert not (tmp_path / "o.jsonl").exists()
         assert not [p for p in small.iterdir() if p.name.startswith(".neardup-")]
 
@@ -360,12 +350,7 @@ def test_a_corrupt_compressed_input_is_refused_as_the_cli_refuses_it(cli, spark,
 )
 def test_options_not_taken_yet_are_refused_by_name(tmp_path, small, flags):
     got = tmp_path / "out.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-m", "neardup.spark", "clean", str(small), "-o", str(got), *flags],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = spark_clean(small, "-o", got, *flags, cwd=tmp_path)
     assert done.returncode == 2
     assert f"neardup: {flags[0]} is not taken by the Spark job yet" in done.stderr
     assert list(tmp_path.iterdir()) == []
@@ -522,16 +507,6 @@ def test_html_equals_the_cli(cli, spark, tmp_path, small, capsys):
     assert (tmp_path / "u.html").read_bytes() == page
 
 
-def spark_clean(cwd, *args):
-    """`python -m neardup.spark clean ARGS...` run in `cwd`, its output as text."""
-    return subprocess.run(
-        [sys.executable, "-m", "neardup.spark", "clean", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-    )
-
-
 @pytest.mark.parametrize(
     "flags",
     [["-o", "o.jsonl", "--html", "o.jsonl"], ["-o", "o.jsonl", "--report", "r", "--html", "r"],
@@ -541,7 +516,7 @@ def spark_clean(cwd, *args):
 def test_html_paths_are_refused_as_the_cli_refuses_them(cli, tmp_path, small, flags):
     flags = [f if f.startswith("-") else str(tmp_path / f) for f in flags]
     refused = cli.run("clean", small, *flags, check=False)
-    done = spark_clean(tmp_path, small, *flags)
+    done = spark_clean(small, *flags, cwd=tmp_path)
     assert (refused.returncode, done.returncode) == (2, 2)
     assert done.stderr.strip() == refused.stderr.decode().strip()
     assert list(tmp_path.iterdir()) == []
@@ -557,7 +532,7 @@ def test_a_run_whose_every_input_is_skipped_says_why_as_the_cli_does(cli, tmp_pa
         (tree / name).write_bytes(gzip.compress(b'{"id": "1", "text": "x y z"}\n' * 50)[:30])
     flags = ["-o", str(tmp_path / "o.jsonl"), "--on-error", "skip"]
     refused = cli.run("clean", tree, *flags, check=False)
-    done = spark_clean(tmp_path, tree, *flags)
+    done = spark_clean(tree, *flags, cwd=tmp_path)
     assert (refused.returncode, done.returncode) == (2, 2)
     # (Spark's own log lines come first.)
     said = done.stderr.strip().splitlines()[-1]
@@ -723,12 +698,12 @@ def test_odd_names_on_the_command_line_are_read_as_the_cli_reads_them(cli, tmp_p
     done = subprocess.run([str(cli.path), "clean", *names, "-o", "cli.jsonl", "--report", "cli.json", "--json"],
                           cwd=odd, capture_output=True)
     assert done.returncode == 0, done.stderr
-    ran = spark_clean(odd, *names, "-o", "spark.jsonl", "--report", "spark.json", "--json", "--master", "local[2]")
+    ran = spark_clean(*names, "-o", "spark.jsonl", "--report", "spark.json", "--json", "--master", "local[2]", cwd=odd)
     assert ran.returncode == 0, ran.stderr
     assert (odd / "spark.jsonl").read_bytes() == (odd / "cli.jsonl").read_bytes()
     assert (odd / "spark.json").read_bytes() == (odd / "cli.json").read_bytes()
     (odd / "a b:c.jsonl").write_text((odd / names[0]).read_text())
-    ran = spark_clean(odd, names[0], "a b:c.jsonl", "-o", "colon.jsonl", "--master", "local[1]")
+    ran = spark_clean(names[0], "a b:c.jsonl", "-o", "colon.jsonl", "--master", "local[1]", cwd=odd)
     assert ran.returncode == 2
     assert ran.stderr.strip().splitlines()[-1] == (
         "neardup: a b:c.jsonl: a file name holding ':', which Hadoop's local file system cannot "
