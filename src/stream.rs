@@ -495,7 +495,7 @@ impl<'c> Stream<'c> {
             let index = self.seen.sources.len();
             if source.format == Format::Text {
                 let (docs, _) = input::documents(&source, self.config)?;
-                self.refuse_too_large(&source, &docs)?;
+                cost::refuse_too_large(&source, &docs, self.max_document)?;
                 self.push_documents(index, docs);
                 self.seen.sources.push(Arc::new(source));
             } else {
@@ -596,7 +596,7 @@ impl<'c> Stream<'c> {
                 let source =
                     input::checked_source(input, data, Format::Text, self.config, Some(&self.dir))?;
                 let (docs, _) = input::documents(&source, self.config)?;
-                self.refuse_too_large(&source, &docs)?;
+                cost::refuse_too_large(&source, &docs, self.max_document)?;
                 let index = self.seen.sources.len();
                 self.push_documents(index, docs);
                 self.seen.sources.push(Arc::new(source));
@@ -801,7 +801,7 @@ impl<'c> Stream<'c> {
         let lines_before = self.open.as_ref().expect("a source is open").lines;
         let (docs, bad, lines) =
             input::records_in(source, self.config, range.clone(), lines_before)?;
-        self.refuse_too_large(source, &docs)?;
+        cost::refuse_too_large(source, &docs, self.max_document)?;
         let open = self.open.as_mut().expect("a source is open");
         open.lines += lines;
         open.located = range.end;
@@ -844,12 +844,6 @@ impl<'c> Stream<'c> {
             .extend(places, spooled)
             .map_err(|e| Error::io(&self.dir, e))?;
         Ok(())
-    }
-
-    /// Refuses the first of `docs` (read from `source`) that one chunk
-    /// cannot hold ([`cost::too_large`]).
-    fn refuse_too_large(&self, source: &Source, docs: &[Document]) -> Result<()> {
-        cost::refuse_too_large(source, docs, self.max_document)
     }
 
     fn push_documents(&mut self, source: usize, mut docs: Vec<Document>) {

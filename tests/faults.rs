@@ -263,22 +263,12 @@ fn check_keeps_its_verdict_when_its_reader_is_gone() {
     std::fs::write(d.join("one.txt"), "A single paragraph of its own words.\n").unwrap();
     for (input, want) in [("dup.jsonl", 1), ("one.txt", 0)] {
         for format in ["text", "json", "github"] {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-                .args(["check", input, "--output-format", format])
-                .current_dir(d)
-                .env_clear()
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            drop(child.stdout.take());
-            let out = child.wait_with_output().unwrap();
+            let args = ["check", input, "--output-format", format];
+            let out = crate::util::run_stdout_closed(d, &args);
             assert_eq!(
-                out.status.code(),
-                Some(want),
+                out.code, want,
                 "check {input} --output-format {format}: {}",
-                String::from_utf8_lossy(&out.stderr)
+                out.stderr
             );
         }
     }

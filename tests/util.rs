@@ -99,6 +99,22 @@ pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output
     Output::from(out)
 }
 
+/// Like [`run`], its standard output closed before it writes anything (a
+/// reader that went away: `neardup check docs | head`).
+pub fn run_stdout_closed(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    drop(child.stdout.take());
+    Output::from(child.wait_with_output().expect("the binary finishes"))
+}
+
 /// Runs `neardup args...` in `dir` with an empty environment, under
 /// `limits`: shell commands (`ulimit -v 700000`, `trap '' XFSZ; ulimit -f
 /// 40`) that `/bin/sh` runs before it executes the binary.

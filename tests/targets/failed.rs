@@ -75,19 +75,9 @@ fn check_whose_standard_output_fails_does_not_update_the_index() {
         // then), saying the index was not updated.
         let verdict = run_in(d, mode, &["check", "-q", "--index", "seen.ndx", "b.jsonl"]).code;
         assert_eq!(verdict, 1);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-            .args(&all)
-            .current_dir(d)
-            .env_clear()
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(verdict), "{stderr}");
-        assert_holds(&stderr, "the index was not updated");
+        let out = crate::util::run_stdout_closed(d, &all);
+        assert_eq!(out.code, verdict, "{}", out.stderr);
+        assert_holds(&out.stderr, "the index was not updated");
         assert_eq!(std::fs::read(d.join("seen.ndx")).unwrap(), ndx);
         assert!(temporaries(d).is_empty());
     }
