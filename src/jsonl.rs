@@ -141,7 +141,7 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
                     c if char::from_u32(c).is_some_and(char::is_whitespace) => {}
                     _ => lines.text(),
                 }
-                if (0xD800..0xDC00).contains(&code) {
+                let c = if (0xD800..0xDC00).contains(&code) {
                     if body.get(i..i + 2)? != b"\\u" {
                         return None;
                     }
@@ -149,20 +149,15 @@ pub fn decoded_len_and_lines(raw: &str) -> Option<(usize, Lines)> {
                     if !(0xDC00..0xE000).contains(&low) {
                         return None;
                     }
-                    let pair = 0x1_0000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-                    lines.expansion += char::from_u32(pair).map_or(0, |c| {
-                        memo.get_or_insert_with(crate::normalize::Memo::default)
-                            .get(c)
-                    });
                     i += 6;
-                    len += 4;
+                    char::from_u32(0x1_0000 + ((code - 0xD800) << 10) + (low - 0xDC00))?
                 } else {
-                    let c = char::from_u32(code)?;
-                    lines.expansion += memo
-                        .get_or_insert_with(crate::normalize::Memo::default)
-                        .get(c);
-                    len += c.len_utf8();
-                }
+                    char::from_u32(code)?
+                };
+                lines.expansion += memo
+                    .get_or_insert_with(crate::normalize::Memo::default)
+                    .get(c);
+                len += c.len_utf8();
             }
             b'n' => {
                 lines.feed();
