@@ -441,10 +441,10 @@ pub fn intersection(a: &[u64], b: &[u64]) -> usize {
     // Past the smaller hash, or both when they match, with no branch on the
     // comparison: hashes interleave at random, so it was mispredicted often.
     while i < a.len() && j < b.len() {
-        let (x, y) = (a[i], b[j]);
-        count += usize::from(x == y);
-        i += usize::from(x <= y);
-        j += usize::from(x >= y);
+        let (ours, theirs) = (a[i], b[j]);
+        count += usize::from(ours == theirs);
+        i += usize::from(ours <= theirs);
+        j += usize::from(ours >= theirs);
     }
     count
 }
