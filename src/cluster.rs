@@ -457,7 +457,8 @@ pub fn under_half(rep_bytes: usize, doc_bytes: usize) -> bool {
 /// A footer or license that several earlier documents carry thus counts for
 /// little on both sides of the fraction, so two documents that share only it
 /// are not near duplicates, while a story copied with other boilerplate still
-/// is. With no `others` it is [`similarity`] under containment.
+/// is. With no `others` it is [`similarity`] under containment. Each of the
+/// sets is sorted and holds a hash once, as [`positioned_set`] makes them.
 #[must_use]
 pub fn discounted_containment(a: &[u64], b: &[u64], others: &[&[u64]]) -> f64 {
     if a.is_empty() || b.is_empty() {
