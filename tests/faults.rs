@@ -302,10 +302,7 @@ fn a_small_stack_limit_is_no_abort() {
 /// ever (until the run stops reading).
 fn endless_stdin(dir: &Path, args: &[&str], head: &[u8]) -> crate::util::Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
+    let mut child = crate::util::command(dir, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -4,7 +4,7 @@
 use crate::util::{assert_prints, run_ok, tempdir};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Runs `neardup args...` in `dir` and gives its exit status and peak
 /// resident set (KiB, file pages included), as its `VmHWM` read every few
@@ -12,10 +12,7 @@ use std::process::{Command, Stdio};
 /// the process it was forked from, here the test harness, before `exec`.)
 /// A read can only miss a last rise, never see one that was not there.
 fn run_measured(dir: &Path, args: &[&str]) -> (i32, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
+    let mut child = crate::util::command(dir, args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -75,12 +75,17 @@ pub fn assert_holds(stderr: &str, text: &str) {
     assert!(stderr.contains(text), "{stderr}");
 }
 
+/// `neardup args...` to run in `dir` with an empty environment; its
+/// standard streams are the caller's to choose.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_neardup"));
+    command.args(args).current_dir(dir).env_clear();
+    command
+}
+
 /// Like [`run`], feeding `stdin` to the process.
 pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
+    let mut child = command(dir, args)
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -102,15 +107,7 @@ pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output
 /// Like [`run`], its standard output closed before it writes anything (a
 /// reader that went away: `neardup check docs | head`).
 pub fn run_stdout_closed(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
+    let mut child = spawn(dir, args);
     drop(child.stdout.take());
     Output::from(child.wait_with_output().expect("the binary finishes"))
 }
@@ -238,15 +235,12 @@ pub fn input_paths(report: &serde_json::Value) -> Vec<&str> {
 /// `neardup args` started in `dir` (no environment, no standard input, its
 /// output and errors piped), for a test that waits for it with a timeout.
 pub fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+    command(dir, args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
-        .unwrap()
+        .expect("the binary starts")
 }
 
 /// `neardup args` in `dir`, killed (and the test failed) if it has not
