@@ -384,6 +384,18 @@ fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
     in_head == 0 && 5 * shared < 3 * whole
 }
 
+/// Whether all that a document (`ours`) shares with a representative is
+/// after the document's own first 40% and is less than 60% of it: the
+/// document's beginning (its headline and story) is not in the
+/// representative, only its end, as when a story carries the license or
+/// footer that makes up most of a short note before it. A copy starts as its
+/// source does, or with a header shorter than the rest. `shared` is how many
+/// shingles they have in common (only then is the walk made again, for
+/// where they fall in `ours`).
+fn only_its_end(ours: &[u64], rep: &[u64], shared: usize) -> bool {
+    5 * shared < 3 * ours.len() && only_the_end(common(rep, ours), ours.len())
+}
+
 /// Whether `part` is a small part of `whole` that is not its beginning: they
 /// share less than a quarter of `whole`'s shingles, and more than a quarter
 /// of what they share first occurs after `whole`'s first 40%. A copy cut
@@ -671,7 +683,11 @@ pub fn best_representative(
                 let found = common_at_least(ours, sets[i], need);
                 let (shared, _) = found.unwrap_or_default();
                 let whole = sets[i].len();
-                if found.is_none_or(|c| only_the_end(c, whole) || scattered_pieces(c, whole)) {
+                if found.is_none_or(|c| {
+                    only_the_end(c, whole)
+                        || scattered_pieces(c, whole)
+                        || only_its_end(ours, sets[i], c.0)
+                }) {
                     0.0
                 } else if sets.len() == 1 {
                     // (`similarity` under containment.)

@@ -64,6 +64,32 @@ fn a_note_sharing_only_the_end_of_a_story_is_not_its_copy() {
 }
 
 #[test]
+fn a_story_sharing_only_its_end_with_a_note_is_not_its_copy() {
+    let config = Config::default();
+    let license = text(3, 110);
+    // A short note (a headline and a lede) carrying a license, the first
+    // document to carry it: the license is 80% of it.
+    let note = format!("{} {license}", text(5, 28));
+    // A story of its own with the same license: 52% of its shingles are in
+    // the note, all of them after its first 40% (its own text comes first).
+    let story = format!("{} {license}", text(1, 100));
+    // A copy of the note with a new headline: what it shares with the note
+    // starts in its first words.
+    let copy = format!("{} {}", text(7, 6), note);
+    let (level, docs) = three(&[&note, &story, &copy], &[138, 210, 144], &config);
+    let plain = similarity(&docs[1].shingles, &docs[0].shingles, Measure::Containment);
+    assert!((0.5..0.6).contains(&plain), "{plain}");
+    assert_eq!(level.dropped, [false, false, true]);
+    assert_eq!(level.rep_of, [None, None, Some(0)]);
+    // A story whose own text comes after the license (the license is its
+    // beginning) shares the note's text in its head: plain containment
+    // decides, as before.
+    let late = format!("{license} {}", text(1, 100));
+    let (level, _) = three(&[&note, &late, &text(9, 50)], &[138, 210, 50], &config);
+    assert_eq!(level.dropped, [false, true, false]);
+}
+
+#[test]
 fn keep_policies_pick_their_member() {
     let members = [(0, 1.0), (3, 0.9), (5, 0.95)];
     let sizes = [10, 0, 0, 30, 0, 30];
