@@ -94,7 +94,7 @@ impl Candidates {
     pub fn tables(&self) -> usize {
         match self {
             Candidates::Minhash { banding, head, .. } => {
-                banding.bands + if *head { HEAD_BANDS } else { 0 }
+                banding.bands + if *head { HEAD_BANDS + 1 } else { 0 }
             }
             Candidates::Simhash { masks, .. } => masks.len(),
         }
@@ -120,10 +120,12 @@ impl Candidates {
             }
         }
         let start: Vec<u64> = shingles.iter().take(HEAD_SHINGLES).copied().collect();
+        let end: Vec<u64> = shingles[shingles.len().saturating_sub(TAIL_SHINGLES)..].to_vec();
         let set = positioned_set(shingles);
         if let Candidates::Minhash { .. } = self {
             self.minhash_keys(set.iter().map(|&s| s & !HEAD), seed, &mut keys);
             self.head_keys(&start, seed, &mut keys);
+            self.tail_key(end, seed, &mut keys);
         }
         DocSketch {
             shingles: set,
@@ -172,16 +174,22 @@ impl Candidates {
                     self.tables()
                 };
                 let mut keys = Vec::with_capacity(room);
-                // The first shingles made again for the head keys, rather
-                // than kept as they go by: a test on every shingle of the
-                // signature's loop cost more than making 16 twice.
-                let start: Vec<u64> = if *head {
-                    shingles.clone().take(HEAD_SHINGLES).collect()
+                // The first and last shingles made again for the head and
+                // tail keys, rather than kept as they go by: a test on every
+                // shingle of the signature's loop cost more than making 16
+                // twice.
+                let (start, end): (Vec<u64>, Vec<u64>) = if *head {
+                    let skip = shingles.len().saturating_sub(TAIL_SHINGLES);
+                    (
+                        shingles.clone().take(HEAD_SHINGLES).collect(),
+                        shingles.clone().skip(skip).collect(),
+                    )
                 } else {
-                    Vec::new()
+                    (Vec::new(), Vec::new())
                 };
                 self.minhash_keys(shingles.map(|s| s & !HEAD), seed, &mut keys);
                 self.head_keys(&start, seed, &mut keys);
+                self.tail_key(end, seed, &mut keys);
                 keys
             }
             Candidates::Simhash { .. } => self.sketch(shingles.collect(), seed).keys,
@@ -225,6 +233,34 @@ impl Candidates {
     /// source shares few of its shingles (Jaccard 0.06 for a headline and
     /// lede kept of a long story, which the bands tuned for half the source
     /// miss) but holds its beginning, so these keys meet.
+    /// The tail key of a document's end, `end` (its last [`TAIL_SHINGLES`]
+    /// shingles in text order), after its head keys: one key of those
+    /// shingles' distinct hashes, whatever their order. Documents whose last
+    /// 20 words or so are the same share it: copies that keep their source's
+    /// end, and documents that end with the same footer or license. The
+    /// second are what it is for: they become candidates of one another, so
+    /// that a footer is known as boilerplate from the second document that
+    /// carries it on, wherever their stories differ too much for the band
+    /// keys to meet (a note that is a headline and a license is compared with
+    /// the stories that carry the license, not only with an earlier note that
+    /// is the same license). A document of at most [`TAIL_SHINGLES`]
+    /// shingles has the key of its set, as a stored one's is made.
+    fn tail_key(&self, mut end: Vec<u64>, seed: u64, keys: &mut Vec<u64>) {
+        if !matches!(self, Candidates::Minhash { head: true, .. }) || end.is_empty() {
+            return;
+        }
+        for s in &mut end {
+            *s &= !HEAD;
+        }
+        end.sort_unstable();
+        end.dedup();
+        let mut key = crate::sketch::mix(seed ^ TAIL_SALT);
+        for &s in &end {
+            key = crate::sketch::mix(key ^ s);
+        }
+        keys.push(key);
+    }
+
     fn head_keys(&self, start: &[u64], seed: u64, keys: &mut Vec<u64>) {
         if !matches!(self, Candidates::Minhash { head: true, .. }) || start.is_empty() {
             return;
@@ -249,6 +285,12 @@ impl Candidates {
         banding.keys(&signature, seed ^ HEAD_SALT, keys);
     }
 }
+
+/// Shingles of a document's end that its tail key is made of (under
+/// containment, after its head keys): about its last 20 words.
+pub const TAIL_SHINGLES: usize = 16;
+/// Salt of the tail key (apart from the band and head keys').
+const TAIL_SALT: u64 = 0xC2B2_AE3D_27D4_EB4F;
 
 /// Shingles of a document's beginning that its head keys are made of
 /// (under containment, after its band keys): about a headline and the first

@@ -22,7 +22,7 @@
 //! prints, `banded`).
 
 use super::few::FEW;
-use super::{Candidates, DocSketch, HEAD, HEAD_SHINGLES};
+use super::{Candidates, DocSketch, HEAD, HEAD_SHINGLES, TAIL_SHINGLES};
 use crate::index::{bucket_pairs, trim_buckets, FewStored};
 use rayon::prelude::*;
 
@@ -244,15 +244,19 @@ fn same_set(shingles: &[u64], set: &[u64]) -> bool {
 /// set (a set of at most [`FEW`] shingles, no more than [`HEAD_SHINGLES`]):
 /// comparing the head keys alone tells (a sixteenth of a signature's cost;
 /// making every stored copy's keys anew was a fifth of the time of checking
-/// 20,000 copies of indexed records).
+/// 20,000 copies of indexed records). Its tail key is of the set too,
+/// made of its distinct hashes whatever their order; it is compared with
+/// them.
 pub(crate) fn same_keys(candidates: &Candidates, set: &[u64], seed: u64, keys: &[u64]) -> bool {
     const _: () = assert!(FEW <= HEAD_SHINGLES, "a short set is its own head");
+    const _: () = assert!(FEW <= TAIL_SHINGLES, "a short set is its own tail");
     match candidates {
         Candidates::Minhash { head: false, .. } => keys.len() == candidates.tables(),
         Candidates::Minhash { head: true, .. } => {
-            let mut head = Vec::new();
-            candidates.head_keys(&set[..set.len().min(HEAD_SHINGLES)], seed, &mut head);
-            keys.len() == candidates.tables() && keys.ends_with(&head)
+            let mut edges = Vec::new();
+            candidates.head_keys(&set[..set.len().min(HEAD_SHINGLES)], seed, &mut edges);
+            candidates.tail_key(set.to_vec(), seed, &mut edges);
+            keys.len() == candidates.tables() && keys.ends_with(&edges)
         }
         Candidates::Simhash { .. } => false,
     }

@@ -200,7 +200,10 @@ pub struct IndexParams {
 /// build's; and a document over twice its representative's length is its
 /// copy only when 60% of it is in it (`cluster::under_half`), so an older
 /// index may hold such a document as dropped.
-pub const ENGINE_VERSION: u32 = 10;
+/// 11: under containment a document has one more key, its tail key (of its
+/// last shingles: `cluster::Candidates::tail_key`), so an older index has
+/// one table fewer than this build's.
+pub const ENGINE_VERSION: u32 = 11;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])
