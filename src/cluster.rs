@@ -233,6 +233,30 @@ impl Candidates {
     /// source shares few of its shingles (Jaccard 0.06 for a headline and
     /// lede kept of a long story, which the bands tuned for half the source
     /// miss) but holds its beginning, so these keys meet.
+    fn head_keys(&self, start: &[u64], seed: u64, keys: &mut Vec<u64>) {
+        if !matches!(self, Candidates::Minhash { head: true, .. }) || start.is_empty() {
+            return;
+        }
+        let mut salts = [0u64; HEAD_BANDS * HEAD_ROWS];
+        for (slot, salt) in salts.iter_mut().enumerate() {
+            *salt = crate::sketch::mix(seed ^ HEAD_SALT.wrapping_mul(slot as u64 + 1));
+        }
+        // A shingle at a time over all the slots (a loop of known length),
+        // the same minimum in each slot as a slot at a time.
+        let mut signature = [u64::MAX; HEAD_BANDS * HEAD_ROWS];
+        for &s in start {
+            let s = s & !HEAD;
+            for (min, &salt) in signature.iter_mut().zip(&salts) {
+                *min = (*min).min(crate::sketch::mix(s ^ salt));
+            }
+        }
+        let banding = Banding {
+            bands: HEAD_BANDS,
+            rows: HEAD_ROWS,
+        };
+        banding.keys(&signature, seed ^ HEAD_SALT, keys);
+    }
+
     /// The tail key of a document's end, `end` (its last [`TAIL_SHINGLES`]
     /// shingles in text order), after its head keys: one key of those
     /// shingles' distinct hashes, whatever their order. Documents whose last
@@ -259,30 +283,6 @@ impl Candidates {
             key = crate::sketch::mix(key ^ s);
         }
         keys.push(key);
-    }
-
-    fn head_keys(&self, start: &[u64], seed: u64, keys: &mut Vec<u64>) {
-        if !matches!(self, Candidates::Minhash { head: true, .. }) || start.is_empty() {
-            return;
-        }
-        let mut salts = [0u64; HEAD_BANDS * HEAD_ROWS];
-        for (slot, salt) in salts.iter_mut().enumerate() {
-            *salt = crate::sketch::mix(seed ^ HEAD_SALT.wrapping_mul(slot as u64 + 1));
-        }
-        // A shingle at a time over all the slots (a loop of known length),
-        // the same minimum in each slot as a slot at a time.
-        let mut signature = [u64::MAX; HEAD_BANDS * HEAD_ROWS];
-        for &s in start {
-            let s = s & !HEAD;
-            for (min, &salt) in signature.iter_mut().zip(&salts) {
-                *min = (*min).min(crate::sketch::mix(s ^ salt));
-            }
-        }
-        let banding = Banding {
-            bands: HEAD_BANDS,
-            rows: HEAD_ROWS,
-        };
-        banding.keys(&signature, seed ^ HEAD_SALT, keys);
     }
 }
 
