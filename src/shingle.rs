@@ -425,6 +425,24 @@ impl Iterator for Shingles<'_> {
         Some(mix(sum ^ self.seed))
     }
 
+    /// The window `n` ahead, its sum made anew from its own words (a
+    /// window's sum depends on them only), not rolled through the `n`
+    /// windows before it: `skip` to a document's last shingles (its tail
+    /// key) reads 16 of them, not all.
+    fn nth(&mut self, n: usize) -> Option<u64> {
+        if n > 0 {
+            let to = self.next.saturating_add(n).min(self.words.len());
+            let mut sum = 0u64;
+            let start = self.words.get(to..to + self.width.saturating_sub(1));
+            for &w in start.unwrap_or(&[]) {
+                sum = sum.wrapping_mul(ROLL).wrapping_add(w);
+            }
+            self.next = to;
+            self.sum = sum;
+        }
+        self.next()
+    }
+
     fn size_hint(&self) -> (usize, Option<usize>) {
         let left = (self.words.len() + 1).saturating_sub(self.next + self.width.max(1));
         let left = if self.width == 0 { 0 } else { left };
@@ -624,6 +642,37 @@ mod tests {
         assert_ne!(shingles_of(&[a, b], 2, 7), shingles_of(&[b, a], 2, 7));
         assert_ne!(shingles_of(&[a, b], 2, 7), shingles_of(&[a, b], 2, 8));
         assert_ne!(shingles_of(&[a, a], 2, 7), shingles_of(&[b, b], 2, 7));
+    }
+
+    #[test]
+    fn a_jump_ahead_gives_the_windows_a_walk_gives() {
+        for len in [0u64, 1, 2, 4, 5, 6, 17, 40] {
+            let words: Vec<u64> = (1..=len).map(|i| crate::sketch::mix(i % 13)).collect();
+            for n in [1, 2, 5, 41] {
+                let rolled: Vec<u64> = shingle_hashes(&words, n, 7).collect();
+                for skip in 0..rolled.len() + 3 {
+                    let mut jumped = shingle_hashes(&words, n, 7);
+                    assert_eq!(
+                        jumped.nth(skip),
+                        rolled.get(skip).copied(),
+                        "{len} {n} {skip}"
+                    );
+                    // And the windows after it, rolled on from there.
+                    let rest: Vec<u64> = jumped.collect();
+                    assert_eq!(
+                        rest,
+                        rolled.get(skip + 1..).unwrap_or(&[]),
+                        "{len} {n} {skip}"
+                    );
+                    let skipped: Vec<u64> = shingle_hashes(&words, n, 7).skip(skip).collect();
+                    assert_eq!(
+                        skipped,
+                        rolled.get(skip..).unwrap_or(&[]),
+                        "{len} {n} {skip}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
