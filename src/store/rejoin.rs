@@ -93,6 +93,8 @@ pub(super) fn rejoin_representatives(
     let config = Config {
         measure: Measure::from_str(&params.measure, false).unwrap_or(Measure::Containment),
         threshold: params.threshold,
+        // (Its seam, as a run with these settings weighs quoting.)
+        doc_shingle: params.doc_shingle,
         ..Config::default()
     };
     let candidates = candidates_of(params);
