@@ -49,7 +49,8 @@ pub enum Candidates {
         /// Densification walks for the run's seed.
         walks: minhash::Walks,
         /// Whether [`HEAD_BANDS`] more keys are made from the document's
-        /// beginning (under containment, [`HEAD_SHINGLES`]).
+        /// beginning (under containment, [`HEAD_SHINGLES`]), and one from its
+        /// end (its tail key, [`TAIL_SHINGLES`]).
         head: bool,
     },
     /// SimHash fingerprints within `hamming` bits, in permuted tables.

@@ -102,7 +102,8 @@ pub(crate) fn keys_of_few(
 /// run that keeps the sets, one with an index), under MinHash: whatever
 /// their keys, they are in no candidate pair of the run, as each slot of a
 /// MinHash signature (and of its head's) holds the hash of one of the
-/// document's own shingles (see [`few_shingles`]). Their keys stay (an index
+/// document's own shingles, and its tail key is another's only if that one
+/// ends with the same shingles (see [`few_shingles`]). Their keys stay (an index
 /// stores them) but need not be searched: 156,000 six-word records spent a
 /// quarter of an index build on the pairs of 128 keys a record, each
 /// bucket one record's. None when looking costs more than it may spare (see
@@ -209,7 +210,8 @@ pub(crate) fn keeps_words(level: Level, history: bool, stores: bool) -> bool {
 /// instead of its band records (see the module doc of `store`): those of a
 /// document of at most [`FEW`] distinct shingles under MinHash, when they
 /// give back its band keys `keys` exactly (they do unless, under
-/// containment, its head keys were made of fewer shingles than it has);
+/// containment, its head keys or its tail key were made of fewer shingles
+/// than it has);
 /// empty for any other document, whose band records are stored. A document
 /// whose keys were `deferred` (an original of a run that [`defers_keys`],
 /// sketched without keys: see [`keys_of_pending`]) has those of its set,
@@ -287,7 +289,8 @@ pub(crate) fn band_prints(
 /// see [`few_stored`]) holds. Each slot of a MinHash signature (and of its
 /// head's) holds the hash of one of the document's own shingles, so its key
 /// in a table is a stored document's only if that one holds the shingles of
-/// the band's slots (the argument [`few_stored`] rests on): their keys would
+/// the band's slots, and its tail key only if that one's last shingles are
+/// its own (the argument [`few_stored`] rests on): their keys would
 /// find nothing, and are not looked up (20,000 new one-line records made 2.56
 /// million look-ups). Empty (none such) when the index does not say. With
 /// them, those of the prints looked up (of every such document's shingles)

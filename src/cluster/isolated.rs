@@ -14,7 +14,8 @@
 //! [`super::few::few_stored`] rests on: each slot of the MinHash signature
 //! of a document of at most [`super::few::FEW`] shingles holds the hash of
 //! one of its own shingles, so its key in a table is another document's
-//! only if that one holds the shingles of the band's slots. A class of
+//! only if that one holds the shingles of the band's slots (its tail key,
+//! of its distinct shingles, only if that one ends with them). A class of
 //! documents with the same keys in every table is alone in its buckets when
 //! every document holding one of its shingles is in it: every document of
 //! the run holding one (`holders`), every stored short document holding one
