@@ -428,13 +428,12 @@ fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
 }
 
 /// Whether all that a document (`ours`) shares with a representative is
-/// after the document's own first 40% and is less than 60% of it: the
-/// document's beginning (its headline and story) is not in the
-/// representative, only its end, as when a story carries the license or
-/// footer that makes up most of a short note before it. A copy starts as its
-/// source does, or with a header shorter than the rest. `shared` is how many
-/// shingles they have in common (only then is the walk made again, for
-/// where they fall in `ours`).
+/// after its own first 40% and is less than 60% of it: its beginning (its
+/// headline and story) is not in the representative, only its end, as when
+/// a story carries the license that is most of a short note before it. A copy
+/// starts as its source does, or after a header shorter than the rest.
+/// `shared`: how many shingles they have in common (only then is the walk
+/// made again, for where they fall in `ours`).
 fn only_its_end(ours: &[u64], rep: &[u64], shared: usize) -> bool {
     5 * shared < 3 * ours.len() && only_the_end(common(rep, ours), ours.len())
 }
