@@ -279,11 +279,9 @@ impl Candidates {
         }
         end.sort_unstable();
         end.dedup();
-        let mut key = crate::sketch::mix(seed ^ TAIL_SALT);
-        for &s in &end {
-            key = crate::sketch::mix(key ^ s);
-        }
-        keys.push(key);
+        // One band of them all, keyed as every band is.
+        let rows = end.len();
+        Banding { bands: 1, rows }.keys(&end, seed ^ TAIL_SALT, keys);
     }
 }
 
