@@ -23,9 +23,11 @@ of benches/make_corpus.py) and reports, against that truth:
                      shingles: the measure directional containment bounds, since at least
                      half of a dropped document's distinct shingles are in the kept one)
 
-With --held-is-copy, the truth also puts each "contained" document in the group of the
-"contains" document after it that holds it whole: the issue's rule that a document adding nothing
-to a later one may be dropped for it.
+With --held-is-copy, the truth also puts each "contained" document (and its copies) in the
+group of the "contains" document that holds it whole: the issue's rule that a document adding
+nothing to another may be dropped for it. make_corpus.py writes the pair one after the other,
+as groups "gN" and "gN+1"; the pair is found by those names, so the truth holds for the same
+records in any order (a corpus shuffled to see what order changes).
 
 Usage: python3 benches/eval_detection.py CORPUS.jsonl [--setting "ARGS"]... [--held-is-copy]
        (default settings: the default, jaccard 0.8, the old containment 0.7)
@@ -55,10 +57,14 @@ def shingles(text, n=5):
 
 def held_groups(docs):
     """Group per document when a "contained" one is in its "contains" one's group."""
+    contained = {d["group"] for d in docs if "contained" in d.get("kind", [])}
     moved = {}
-    for i in range(1, len(docs)):
-        if "contains" in docs[i].get("kind", []) and "contained" in docs[i - 1].get("kind", []):
-            moved[docs[i - 1]["group"]] = docs[i]["group"]
+    for d in docs:
+        group = d.get("group", "")
+        if "contains" in d.get("kind", []) and group[1:].isdigit():
+            held = f"g{int(group[1:]) - 1}"
+            if held in contained:
+                moved[held] = group
     return [moved.get(d.get("group", i), d.get("group", i)) for i, d in enumerate(docs)]
 
 
