@@ -670,7 +670,10 @@ pub fn cluster_pairs(
     let decided = across.and_then(|a| a.kept.as_ref());
     for c in &mut clusters {
         if let Some(kept) = decided {
-            c.kept = kept.get(&c.representative).copied().unwrap_or(c.representative);
+            c.kept = kept
+                .get(&c.representative)
+                .copied()
+                .unwrap_or(c.representative);
         } else if c.representative >= base {
             let local: Vec<(usize, f64)> = c.members.iter().map(|&(m, s)| (m - base, s)).collect();
             c.kept = if holding {
@@ -867,7 +870,6 @@ fn holds_beginning(rep: &[u64], ours: &[u64], shared: (usize, usize)) -> bool {
 fn own_share(config: &Config) -> f64 {
     MIN_OWN_SHARE.min(config.threshold)
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -697,16 +697,15 @@ impl<'p> Underway<'p> {
             config,
             engine_progress,
             history.clone().map(|h| h as Arc<dyn Prior>),
-            (!one_chunk || update, self.lonely.as_ref(), ceiling, self.across.as_deref()),
+            (
+                !one_chunk || update,
+                self.lonely.as_ref(),
+                ceiling,
+                self.across.as_deref(),
+            ),
         )?;
         analysis.indexed_docs = self.indexed_docs;
-        if let Some(joins) = &mut self.held_joins {
-            let level = &analysis.doc_level;
-            joins.extend(level.held.iter().enumerate().filter(|(_, &h)| h).map(|(d, _)| {
-                let rep = level.rep_of[d].expect("a member that held its representative");
-                (rep, analysis.base_docs + d)
-            }));
-        }
+        self.note_held_joins(&analysis);
         if !plan.quiet {
             for skipped in &self.stream.seen().skipped[self.warned..] {
                 self.progress.say(&format!("warning: skipped {skipped}"));

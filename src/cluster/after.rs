@@ -72,6 +72,13 @@ pub fn cluster_after(
     drop(stored);
     drop(keys);
     drop(made);
-    let level = cluster_pairs(pairs, sketches, config, sizes, keep_values, (history, across));
+    let level = cluster_pairs(
+        pairs,
+        sketches,
+        config,
+        sizes,
+        keep_values,
+        (history, across),
+    );
     Some(level)
 }

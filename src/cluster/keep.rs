@@ -45,7 +45,7 @@ impl AcrossChunks {
 }
 
 /// The member each cluster keeps under `--keep fullest`, over a whole run in
-/// chunks, as [`holding_all`] chooses it in a whole run: `held` are the
+/// chunks, as `holding_all` chooses it in a whole run: `held` are the
 /// (representative, member) pairs of the documents that joined a cluster by
 /// holding its representative, in input order; `history` holds every
 /// document of the run, with its representative, bytes of text and shingle
@@ -58,7 +58,7 @@ pub fn decide_fullest(
     history: &dyn Prior,
     config: &Config,
 ) -> BTreeMap<usize, usize> {
-    let mut clusters: BTreeMap<usize, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    let mut clusters: BTreeMap<usize, Members> = BTreeMap::new();
     for &(rep, member) in held {
         clusters.entry(rep).or_default().1.push(member);
     }
@@ -76,7 +76,7 @@ pub fn decide_fullest(
         }
     }
     drop(looker);
-    let clusters: Vec<(usize, (Vec<usize>, Vec<usize>))> = clusters.into_iter().collect();
+    let clusters: Vec<(usize, Members)> = clusters.into_iter().collect();
     clusters
         .into_par_iter()
         .filter_map(|(rep, (members, held))| {
@@ -85,6 +85,10 @@ pub fn decide_fullest(
         })
         .collect()
 }
+
+/// A cluster's members but its representative, and those of them that
+/// joined it by holding it.
+type Members = (Vec<usize>, Vec<usize>);
 
 /// [`holding_all`] of one cluster whose sets are read from `history`: the
 /// first of the representative and the members that joined it by holding it
@@ -107,7 +111,10 @@ fn first_holding_all(
         let (bytes, set) = history.doc_text(m);
         for (i, &k) in tried.iter().enumerate() {
             if holding[i] && k != m {
-                let kept = (&sets[i].1[..], usize::try_from(sets[i].0).unwrap_or(usize::MAX));
+                let kept = (
+                    &sets[i].1[..],
+                    usize::try_from(sets[i].0).unwrap_or(usize::MAX),
+                );
                 let member = (&set[..], usize::try_from(bytes).unwrap_or(usize::MAX));
                 holding[i] = holds_set(kept, member, config);
             }

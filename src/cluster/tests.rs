@@ -1,6 +1,6 @@
 use super::*;
-use crate::index::candidate_pairs_after;
 use crate::config::Keep;
+use crate::index::candidate_pairs_after;
 
 fn doc(text: &str, candidates: &Candidates, config: &Config) -> DocSketch {
     let words: Vec<&str> = text.split(' ').collect();

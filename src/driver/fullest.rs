@@ -79,6 +79,21 @@ pub(super) fn first_pass(
     ))
 }
 
+impl Underway<'_> {
+    /// In the first pass, notes the chunk's documents that joined a cluster
+    /// by holding its representative.
+    pub(super) fn note_held_joins(&mut self, analysis: &crate::Analysis) {
+        if let Some(joins) = &mut self.held_joins {
+            let level = &analysis.doc_level;
+            let held = level.held.iter().enumerate().filter(|(_, &h)| h);
+            joins.extend(held.map(|(d, _)| {
+                let rep = level.rep_of[d].expect("a member that held its representative");
+                (rep, analysis.base_docs + d)
+            }));
+        }
+    }
+}
+
 /// The first pass's plan: the run's inputs and settings, the document level
 /// alone, nothing written and nothing said (the run itself says it).
 fn first_pass_plan(plan: &Plan) -> Plan {

@@ -76,5 +76,9 @@ pub(super) fn block_sketch(
 /// word hashes, marked where they first occur: the set [`crate::cluster::Candidates::sketch`]
 /// keeps ([`crate::cluster::positioned_set`]).
 pub(super) fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
-    crate::cluster::positioned_set(crate::shingle::shingles_of(words, config.doc_shingle, config.seed))
+    crate::cluster::positioned_set(crate::shingle::shingles_of(
+        words,
+        config.doc_shingle,
+        config.seed,
+    ))
 }

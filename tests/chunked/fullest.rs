@@ -11,19 +11,24 @@ use std::fmt::Write as _;
 /// from its source; and records of their own between them.
 fn corpus() -> String {
     let mut rng = Lcg(40);
-    let mut word = |rng: &mut Lcg| format!("w{}", rng.next(5000));
+    let word = |rng: &mut Lcg| format!("w{}", rng.next(5000));
     let stories: Vec<Vec<String>> = (0..36)
         .map(|_| {
             let paragraphs = 3 + rng.next(5);
             (0..paragraphs)
-                .map(|_| (0..20).map(|_| word(&mut rng)).collect::<Vec<_>>().join(" "))
+                .map(|_| {
+                    (0..20)
+                        .map(|_| word(&mut rng))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .collect()
         })
         .collect();
     let mut records: Vec<String> = Vec::new();
     for (s, story) in stories.iter().enumerate() {
         records.push(story.join("\n\n"));
-        records.push(story[..1 + rng.next(story.len() - 1)].join("\n\n"));
+        records.push(story[..=rng.next(story.len() - 1)].join("\n\n"));
         if s % 3 == 0 {
             records.push(format!("Headline {s} today\n\n{}", story.join("\n\n")));
         }
@@ -93,7 +98,11 @@ fn a_run_in_chunks_keeps_the_fullest_copy_a_whole_run_keeps() {
     let mut to_file = args.to_vec();
     to_file.extend(["c.jsonl.gz", "-o", "out.jsonl"]);
     assert_eq!(run(d, &to_file).code, 0);
-    assert_bytes_eq(&std::fs::read(d.join("out.jsonl")).unwrap(), &expected, "gz");
+    assert_bytes_eq(
+        &std::fs::read(d.join("out.jsonl")).unwrap(),
+        &expected,
+        "gz",
+    );
     // Every record the whole run keeps, nothing else.
     assert!(json_lines(&expected).len() < corpus().lines().count());
 }
@@ -111,7 +120,10 @@ fn what_a_run_in_chunks_cannot_keep_fullest_with_is_refused_by_name() {
         assert_holds(&out.stderr, says);
     };
     refused(&["--annotate", "c.jsonl"], "does not work with --annotate");
-    refused(&["--index", "i.ndx", "c.jsonl"], "does not work with --index");
+    refused(
+        &["--index", "i.ndx", "c.jsonl"],
+        "does not work with --index",
+    );
     let stdin = crate::util::run_with_stdin(
         d,
         &["clean", "--keep", "fullest", "--memory-limit", "64K", "-"],
@@ -120,7 +132,11 @@ fn what_a_run_in_chunks_cannot_keep_fullest_with_is_refused_by_name() {
     assert_eq!(stdin.code, 2, "{stdin:?}");
     assert_holds(&stdin.stderr, "standard input (-) can be read only once");
     for keep in ["longest", "max:n", "newest:t"] {
-        let out = run_exit(d, 2, &["clean", "--keep", keep, "--memory-limit", "64K", "c.jsonl"]);
+        let out = run_exit(
+            d,
+            2,
+            &["clean", "--keep", keep, "--memory-limit", "64K", "c.jsonl"],
+        );
         assert_holds(&out.stderr, "keeps the first or the fullest");
     }
     assert!(!d.join("i.ndx").exists());
