@@ -103,7 +103,7 @@ pub enum Keep {
     /// containment: at least the threshold of its own shingles, its
     /// beginning among them) and every other member: the earliest such then
     /// replaces it, as the first adds nothing to it. A run in chunks decides
-    /// it in a first pass over every chunk (`crate::cluster::AcrossChunks`).
+    /// it in a first pass over every chunk, before it writes any.
     Fullest,
     /// The first in input order.
     First,
