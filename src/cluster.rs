@@ -14,11 +14,12 @@ mod after;
 mod copies;
 pub(crate) mod few;
 mod isolated;
+mod keep;
 pub(crate) mod lonely;
 mod recent;
 mod verdicts;
 
-use crate::config::{Config, Keep, Measure, Method};
+use crate::config::{Config, Measure, Method};
 use crate::index::lsh::Banding;
 use crate::index::permuted;
 use crate::jsonl::FieldValue;
@@ -26,6 +27,8 @@ use crate::prior::Prior;
 use crate::sketch::{minhash, simhash};
 pub use after::{cluster_after, RunDocs};
 pub(crate) use copies::Copies;
+use keep::{choose, holding_all, holding_policy, unjoin_unheld};
+pub use keep::{decide_fullest, AcrossChunks};
 
 /// What the document level needs to know about one document.
 #[derive(Clone, Debug, Default)]
@@ -590,6 +593,9 @@ pub struct DocLevel {
     /// Per document: the representative it was verified against (a global
     /// document id), `None` for representatives and unclustered documents.
     pub rep_of: Vec<Option<usize>>,
+    /// Per document: it joined its representative's cluster by holding it
+    /// (`--keep fullest` and `longest`), so it may be kept in its place.
+    pub held: Vec<bool>,
     /// Candidate pairs the sketches proposed.
     pub candidate_pairs: usize,
     /// Pairs compared on their real shingle sets.
@@ -607,11 +613,13 @@ pub fn cluster(
 ) -> DocLevel {
     let keys: Vec<&[u64]> = sketches.iter().map(|s| s.keys.as_slice()).collect();
     let pairs = crate::index::candidate_pairs(&keys, candidates.tables());
-    cluster_pairs(pairs, sketches, config, sizes, keep_values, None)
+    cluster_pairs(pairs, sketches, config, sizes, keep_values, (None, None))
 }
 
 /// [`cluster_after`] from its candidate pairs (`candidate_pairs_after` of the
 /// sketches' keys): only the shingle sets of documents in them are read.
+/// In a run in chunks under `--keep fullest`, `across` says which documents
+/// are an index's and, in its second pass, which member each cluster keeps.
 #[must_use]
 pub fn cluster_pairs(
     mut pairs: Vec<(u32, u32)>,
@@ -619,7 +627,7 @@ pub fn cluster_pairs(
     config: &Config,
     sizes: &[usize],
     keep_values: &[Option<FieldValue>],
-    history: Option<&dyn Prior>,
+    (history, across): (Option<&dyn Prior>, Option<&AcrossChunks>),
 ) -> DocLevel {
     let n = sketches.len();
     let base = history.map_or(0, Prior::documents);
@@ -632,6 +640,7 @@ pub fn cluster_pairs(
         sizes,
         config,
         holding,
+        indexed: across.map_or(base, |a| a.indexed),
     };
     let (mut rep_of, held, verified) = verdicts::verdicts(&pairs, &inputs, history);
     if holding {
@@ -658,8 +667,14 @@ pub fn cluster_pairs(
         }
     }
     let mut dropped = vec![false; n];
+    let decided = across.and_then(|a| a.kept.as_ref());
     for c in &mut clusters {
-        if c.representative >= base {
+        if let Some(kept) = decided {
+            c.kept = kept
+                .get(&c.representative)
+                .copied()
+                .unwrap_or(c.representative);
+        } else if c.representative >= base {
             let local: Vec<(usize, f64)> = c.members.iter().map(|&(m, s)| (m - base, s)).collect();
             c.kept = if holding {
                 let members: Vec<usize> = local.iter().map(|&(m, _)| m).collect();
@@ -674,11 +689,17 @@ pub fn cluster_pairs(
             }
         }
     }
+    // A representative whose kept member comes in a later chunk, with none
+    // of its other members in this one.
+    for (&r, _) in decided.into_iter().flat_map(|k| k.range(base..base + n)) {
+        dropped[r - base] = true;
+    }
     DocLevel {
         clusters,
         cluster_of,
         dropped,
         rep_of: rep_of.iter().map(|r| r.map(|(r, _)| r)).collect(),
+        held,
         candidate_pairs: candidate_count,
         verified_pairs: verified,
     }
@@ -848,150 +869,6 @@ fn holds_beginning(rep: &[u64], ours: &[u64], shared: (usize, usize)) -> bool {
 /// one for it to be dropped (see [`MIN_OWN_SHARE`]).
 fn own_share(config: &Config) -> f64 {
     MIN_OWN_SHARE.min(config.threshold)
-}
-
-/// `--keep longest` under containment: the longest member (ties: the
-/// earliest) that holds [`own_share`] of every other member's own shingles,
-/// so that no member is dropped for a kept one that lacks most of its text.
-/// At most [`LONGEST_TRIED`] are tried.
-fn longest_holding_all(
-    members: &[usize],
-    sizes: &[usize],
-    sketches: &[DocSketch],
-    config: &Config,
-) -> Option<usize> {
-    let mut by_size = members.to_vec();
-    by_size.sort_by_key(|&m| (std::cmp::Reverse(sizes[m]), m));
-    by_size.into_iter().take(LONGEST_TRIED).find(|&k| {
-        members
-            .iter()
-            .all(|&m| m == k || holds(k, m, sketches, sizes, config))
-    })
-}
-
-/// Whether the run's keep policy lets a later document that holds a
-/// representative join its cluster and replace it (`--keep fullest` and
-/// `longest`, under containment).
-fn holding_policy(config: &Config) -> bool {
-    matches!(config.keep, Keep::Fullest | Keep::Longest) && config.measure == Measure::Containment
-}
-
-/// The member a holding policy ([`holding_policy`]) keeps, when one holds
-/// [`own_share`] of every other member's own shingles: under `--keep
-/// longest` the longest such ([`longest_holding_all`]); under `--keep
-/// fullest` the representative when it holds them all (as `first` keeps
-/// it), else the earliest of the members that joined by holding it (`held`)
-/// that does. At most [`LONGEST_TRIED`] are tried.
-fn holding_all(
-    members: &[usize],
-    held: &[bool],
-    sizes: &[usize],
-    sketches: &[DocSketch],
-    config: &Config,
-) -> Option<usize> {
-    if config.keep == Keep::Longest {
-        return longest_holding_all(members, sizes, sketches, config);
-    }
-    let holds_all = |k: usize| {
-        members
-            .iter()
-            .all(|&m| m == k || holds(k, m, sketches, sizes, config))
-    };
-    // A cluster no member joined by holding it: every member is held by the
-    // representative (it passed the plain share against it).
-    if !members[1..].iter().any(|&m| held[m]) {
-        return Some(members[0]);
-    }
-    std::iter::once(members[0])
-        .chain(members[1..].iter().copied().filter(|&m| held[m]))
-        .take(LONGEST_TRIED)
-        .find(|&k| holds_all(k))
-}
-
-/// Whether `kept` holds [`own_share`] of `member`'s own shingles.
-/// (Of a kept one under half the member's length, [`MIN_OWN_SHARE`], as a
-/// representative must hold: `sizes` are the documents' bytes of text.)
-fn holds(
-    kept: usize,
-    member: usize,
-    sketches: &[DocSketch],
-    sizes: &[usize],
-    config: &Config,
-) -> bool {
-    let share = if under_half(sizes[kept], sizes[member]) {
-        MIN_OWN_SHARE
-    } else {
-        own_share(config)
-    };
-    similarity(
-        &sketches[member].shingles,
-        &sketches[kept].shingles,
-        Measure::Containment,
-    ) >= share
-}
-
-/// Before `--keep longest` chooses (containment): in a cluster where no
-/// member holds every other, the representative is kept, and the members
-/// that joined it by holding it ([`held_representative`]) but are not held
-/// by it leave the cluster, kept, rather than be dropped for it.
-fn unjoin_unheld(
-    rep_of: &mut [Option<(usize, f64)>],
-    held: &[bool],
-    sketches: &[DocSketch],
-    sizes: &[usize],
-    base: usize,
-    config: &Config,
-) {
-    let mut members_of: std::collections::BTreeMap<usize, Vec<usize>> =
-        std::collections::BTreeMap::new();
-    for (d, rep) in rep_of.iter().enumerate() {
-        if let Some((r, _)) = *rep {
-            if r >= base {
-                members_of
-                    .entry(r - base)
-                    .or_insert_with(|| vec![r - base])
-                    .push(d);
-            }
-        }
-    }
-    for (r, members) in members_of {
-        if holding_all(&members, held, sizes, sketches, config).is_none() {
-            for &m in &members[1..] {
-                if !holds(r, m, sketches, sizes, config) {
-                    rep_of[m] = None;
-                }
-            }
-        }
-    }
-}
-
-/// Longest members `--keep longest` tries under containment.
-const LONGEST_TRIED: usize = 8;
-
-/// The member a keep policy keeps; ties go to the earliest.
-fn choose(
-    members: &[(usize, f64)],
-    keep: &Keep,
-    sizes: &[usize],
-    keep_values: &[Option<FieldValue>],
-) -> usize {
-    let mut best = members[0].0;
-    for &(m, _) in &members[1..] {
-        let better = match keep {
-            Keep::Fullest | Keep::First => false,
-            Keep::Longest => sizes[m] > sizes[best],
-            Keep::Newest(_) | Keep::Max(_) => {
-                let (a, b) = (&keep_values[m], &keep_values[best]);
-                a.as_ref()
-                    .zip(b.as_ref())
-                    .is_some_and(|(a, b)| a.partial_cmp(b) == Some(std::cmp::Ordering::Greater))
-            }
-        };
-        if better {
-            best = m;
-        }
-    }
-    best
 }
 
 #[cfg(test)]

@@ -102,8 +102,8 @@ pub enum Keep {
     /// The first in input order, unless a later member holds it (under
     /// containment: at least the threshold of its own shingles, its
     /// beginning among them) and every other member: the earliest such then
-    /// replaces it, as the first adds nothing to it. A whole run only (it
-    /// needs every member of a cluster, as `longest` does).
+    /// replaces it, as the first adds nothing to it. A run in chunks decides
+    /// it in a first pass over every chunk, before it writes any.
     Fullest,
     /// The first in input order.
     First,

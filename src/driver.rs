@@ -16,6 +16,7 @@
 
 use crate::chunked::{DirSink, Held, OneStream, PartWriter, Sink};
 use crate::cluster::lonely::Lonely;
+use crate::cluster::AcrossChunks;
 use crate::config::OnError;
 use crate::error::{Error, Result};
 use crate::input::{self, InputPath, Texts};
@@ -36,6 +37,7 @@ use std::time::{Duration, Instant};
 
 mod delivery;
 use delivery::{closed_early, deliver_report};
+mod fullest;
 
 pub use crate::stream::MEMORY_PER_TEXT_BYTE;
 
@@ -231,6 +233,11 @@ struct Underway<'p> {
     /// Every bucket key the run's segments hold, under SimHash in a run in
     /// chunks without an index (see [`store::KeysSeen`]).
     keys_seen: Option<Arc<store::KeysSeen>>,
+    /// `--keep fullest` in chunks: what spans the chunks ([`AcrossChunks`]);
+    /// in its first pass, the documents that joined a cluster by holding its
+    /// representative, as (representative, document).
+    across: Option<Arc<AcrossChunks>>,
+    held_joins: Option<Vec<(usize, usize)>>,
 }
 
 #[allow(clippy::too_many_lines)]
@@ -300,6 +307,10 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         ),
         _ => (None, None),
     };
+    // Under `--keep fullest` in chunks, the member each cluster keeps,
+    // decided over every chunk before anything is written.
+    let (across, made, lonely, first_pass_took) =
+        fullest::first_pass(plan, progress, lonely).map_err(Failure::one)?;
     let stream = match plan.memory_limit {
         // The HTML page shows the texts of a run of one chunk (a run in
         // chunks no longer holds them when it writes its report).
@@ -331,33 +342,11 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             }
             Tally::Report(Box::new(report))
         };
-    let mut running = Underway {
-        plan,
-        progress,
-        stream,
-        base: segments.len(),
-        indexed_docs: segments.first().map_or(0, Segment::documents),
-        segments,
-        made: 0,
-        last_delta: None,
-        unresolved: Vec::new(),
-        last_exact: std::collections::HashMap::new(),
-        tally,
-        parts: PartWriter::default(),
-        annotations: Annotations::default(),
-        warned: 0,
-        chunks: 0,
-        documents: 0,
-        text_bytes: 0,
-        blocks: 0,
-        spent: Spent::default(),
-        shown: 0,
-        announced: 0,
-        staging: Staging::new(),
-        lonely,
-        keys_seen,
-    };
+    let mut running = Underway::start(plan, progress, stream, segments, tally);
+    (running.lonely, running.keys_seen, running.made) = (lonely, keys_seen, made);
+    running.across = across.map(Arc::new);
     running.spent.sketch += clock.elapsed();
+    running.spent.documents += first_pass_took;
     if !plan.one_chunk() {
         progress.stage("reading", running.stream.input_total().unwrap_or(0), true);
     }
@@ -547,7 +536,45 @@ fn chunk_bytes(limit: usize) -> usize {
     (limit / MEMORY_PER_TEXT_BYTE).max(4096)
 }
 
-impl Underway<'_> {
+impl<'p> Underway<'p> {
+    /// A run that has read nothing yet, after the index's `segments`.
+    fn start(
+        plan: &'p Plan,
+        progress: &'p dyn Progress,
+        stream: Stream<'p>,
+        segments: Vec<Segment>,
+        tally: Tally,
+    ) -> Underway<'p> {
+        Underway {
+            plan,
+            progress,
+            stream,
+            base: segments.len(),
+            indexed_docs: segments.first().map_or(0, Segment::documents),
+            segments,
+            made: 0,
+            last_delta: None,
+            unresolved: Vec::new(),
+            last_exact: std::collections::HashMap::new(),
+            tally,
+            parts: PartWriter::default(),
+            annotations: Annotations::default(),
+            warned: 0,
+            chunks: 0,
+            documents: 0,
+            text_bytes: 0,
+            blocks: 0,
+            spent: Spent::default(),
+            shown: 0,
+            announced: 0,
+            staging: Staging::new(),
+            lonely: None,
+            keys_seen: None,
+            across: None,
+            held_joins: None,
+        }
+    }
+
     /// Runs every chunk, writing the output to `sink` (or, with
     /// `--annotate` over several chunks, holding it until the clusters are
     /// whole), starting with `first`.
@@ -670,9 +697,15 @@ impl Underway<'_> {
             config,
             engine_progress,
             history.clone().map(|h| h as Arc<dyn Prior>),
-            (!one_chunk || update, self.lonely.as_ref(), ceiling),
+            (
+                !one_chunk || update,
+                self.lonely.as_ref(),
+                ceiling,
+                self.across.as_deref(),
+            ),
         )?;
         analysis.indexed_docs = self.indexed_docs;
+        self.note_held_joins(&analysis);
         if !plan.quiet {
             for skipped in &self.stream.seen().skipped[self.warned..] {
                 self.progress.say(&format!("warning: skipped {skipped}"));
@@ -723,8 +756,11 @@ impl Underway<'_> {
         // is known once the chunk's output is written, so output never waits
         // for input beyond its chunk.)
         let last = !self.stream.has_more()?;
-        let delta = (!last || update).then(|| store::delta(&chunk.corpus, &mut analysis));
-        if last && !update {
+        // (The first pass of `--keep fullest` keeps every chunk's: its end
+        // reads every document's record.)
+        let all = update || self.held_joins.is_some();
+        let delta = (!last || all).then(|| store::delta(&chunk.corpus, &mut analysis));
+        if last && !all {
             self.last_exact = analysis
                 .added
                 .take()
@@ -739,7 +775,7 @@ impl Underway<'_> {
                 .into_segments();
         }
         match delta {
-            Some(delta) if last => self.last_delta = Some(delta),
+            Some(delta) if last && update => self.last_delta = Some(delta),
             Some(delta) => self.push_segment(delta)?,
             None => {}
         }

@@ -5,7 +5,8 @@ use crate::cluster::few::{
     alone_in_run, defers_keys, few_set, few_shingles, keeps_words, keys_of_few, single_shingle,
 };
 use crate::cluster::lonely::Lonely;
-use crate::cluster::{cluster_after, cluster_pairs, Candidates, Copies, DocLevel, DocSketch};
+use crate::cluster::{cluster_after, cluster_pairs, AcrossChunks, Candidates, Copies};
+use crate::cluster::{DocLevel, DocSketch};
 use crate::config::{Config, Level};
 use crate::decide::{decide, BlockFacts, DocDecision};
 use crate::detect::{detect_after, detect_streamed, Detection, Match};
@@ -16,7 +17,7 @@ use crate::segment::{Block, Blocks};
 use crate::shingle::{hash_block_words, shingle_hashes, shingles_of, Sketch};
 use crate::sketch::hll::Hll;
 use rayon::prelude::*;
-use second::{block_sketches, sketch_piece};
+use second::{block_sketches, doc_shingle_set, sketch_piece};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -329,13 +330,6 @@ fn sketch_document(
 /// Word hashes a part of the first pass makes room for at first (1 MiB).
 const WORDS_PART: usize = 1 << 17;
 
-/// The distinct, sorted `config.doc_shingle`-word shingles of a document's
-/// word hashes, marked where they first occur: the set [`Candidates::sketch`]
-/// keeps ([`crate::cluster::positioned_set`]).
-fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
-    crate::cluster::positioned_set(shingles_of(words, config.doc_shingle, config.seed))
-}
-
 /// [`analyze`] after the documents and blocks of an index, as if they came
 /// first in the input; `keep` keeps what an index update needs.
 ///
@@ -351,20 +345,21 @@ pub fn analyze_after(
     history: Option<Arc<dyn Prior>>,
     keep: bool,
 ) -> crate::Result<Analysis> {
-    analyze_chunk(corpus, config, progress, history, (keep, None, None))
+    analyze_chunk(corpus, config, progress, history, (keep, None, None, None))
 }
 
 /// [`analyze_after`] for a chunk of a run in chunks, whose short documents
 /// that share no shingle with another document (`lonely`, counted over every
 /// chunk) are left without keys. Memory past `ceiling` ends a run of one
-/// chunk with [`crate::Error::PastCeiling`] ([`crate::memory::Ceiling`]).
+/// chunk with [`crate::Error::PastCeiling`] ([`crate::memory::Ceiling`]);
+/// `across` spans the chunks under `--keep fullest` ([`AcrossChunks`]).
 #[allow(clippy::too_many_lines)]
 pub(crate) fn analyze_chunk(
     corpus: &Corpus,
     config: &Config,
     progress: &dyn Progress,
     history: Option<Arc<dyn Prior>>,
-    (keep, lonely, ceiling): (bool, Option<&Lonely>, Option<crate::memory::Ceiling>),
+    (keep, lonely, ceiling, across): stored::ChunkRun<'_>,
 ) -> crate::Result<Analysis> {
     let grew_past = || crate::memory::Ceiling::past(ceiling);
     let hist = history.as_deref();
@@ -694,8 +689,8 @@ pub(crate) fn analyze_chunk(
                 for (d, set) in verified.into_iter().zip(sets) {
                     doc_sketches[d].shingles = set;
                 }
-                let (sizes, keep_values) = (sizes(), keep_values());
-                cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, None)
+                let (sizes, keep_values, within) = (sizes(), keep_values(), (None, across));
+                cluster_pairs(pairs, &doc_sketches, config, &sizes, &keep_values, within)
             } else {
                 // Documents that share no shingle with another of the run
                 // (their keys are not searched unless an index may hold
@@ -716,7 +711,7 @@ pub(crate) fn analyze_chunk(
                     })
                     .collect();
                 let (sizes, keep_values) = (sizes(), keep_values());
-                let prior = (hist, ceiling);
+                let prior = (hist, ceiling, across);
                 let run = (&doc_sketches[..], &alone[..], (&keys_of[..], &deferred[..]));
                 cluster_after(keys, run, c, config, &sizes, &keep_values, prior)
                     .ok_or_else(grew_past)?
@@ -759,7 +754,9 @@ pub(crate) fn analyze_chunk(
             .into_iter()
             .enumerate()
             .map(|(d, s)| {
-                let rep = doc_level.rep_of.get(d).copied().flatten().is_none();
+                // (Every document's, in the first pass of `--keep fullest`.)
+                let rep = doc_level.rep_of.get(d).copied().flatten().is_none()
+                    || across.is_some_and(AcrossChunks::first_pass);
                 (with_docs && rep).then_some(s.shingles)
             })
             .collect();

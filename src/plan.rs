@@ -16,6 +16,8 @@ use crate::targets::{check_distinct, Use};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+mod keep;
+
 /// What the command does besides analysing.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -367,6 +369,7 @@ impl Plan {
         if !request.quiet {
             notes.extend(read_once_warning(&given_twice));
         }
+        keep::check_in_chunks(&request, &config, &index, &inputs)?;
         let given_limit = request.memory_limit.is_some();
         let (memory_limit, mut fallback) =
             run_memory_limit(&request, &config, &inputs, &mut notes)?;
@@ -698,9 +701,6 @@ fn run_memory_limit(
 ) -> Result<(Option<usize>, Option<Fallback>)> {
     check_available_memory_variable()?;
     Ok(match &request.memory_limit {
-        Some(_) if config.keep != Keep::First => {
-            return Err(Error::Usage("--memory-limit keeps the first of near-duplicate documents: it does not work with --keep".into()));
-        }
         Some(given) => {
             let limit = memory_limit(given, request.quiet, notes)?;
             if let Some(need) = whole_need(inputs, limit) {

@@ -30,7 +30,7 @@ pub fn cluster_after(
     config: &Config,
     sizes: &[usize],
     keep_values: &[Option<FieldValue>],
-    (history, ceiling): (Option<&dyn Prior>, Option<crate::memory::Ceiling>),
+    (history, ceiling, across): super::keep::After<'_>,
 ) -> Option<DocLevel> {
     let base = history.map_or(0, Prior::documents);
     let stored = history.and_then(|h| few::few_stored(h, sketches));
@@ -72,6 +72,13 @@ pub fn cluster_after(
     drop(stored);
     drop(keys);
     drop(made);
-    let level = cluster_pairs(pairs, sketches, config, sizes, keep_values, history);
+    let level = cluster_pairs(
+        pairs,
+        sketches,
+        config,
+        sizes,
+        keep_values,
+        (history, across),
+    );
     Some(level)
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::Keep;
 use crate::index::candidate_pairs_after;
 
 fn doc(text: &str, candidates: &Candidates, config: &Config) -> DocSketch {

@@ -24,6 +24,9 @@ pub(super) struct Inputs<'a> {
     /// Whether a document may join by holding its representative
     /// ([`held_representative`]).
     pub holding: bool,
+    /// Documents below it are an index's: kept by an earlier run, none is
+    /// joined by holding it.
+    pub indexed: usize,
 }
 
 /// A document's representative and their similarity, if it joined one.
@@ -50,7 +53,8 @@ pub(super) fn verdicts(
 
 /// The verdict of document `d` against the representatives `reps`
 /// (ascending, distinct), whose shingle sets are `sets` and bytes of text
-/// `lengths`; ids from `base` on are this run's.
+/// `lengths`; ids from `base` on are this run's (and this run's chunks'
+/// from `inputs.indexed` on, which a document may join by holding them).
 fn verdict(
     d: usize,
     (reps, sets, lengths): (&[usize], &[&[u64]], &[usize]),
@@ -60,7 +64,8 @@ fn verdict(
     let ours = inputs.sketches[d].shingles.as_slice();
     let best = best_representative((ours, inputs.sizes[d]), reps, sets, lengths, inputs.config);
     if best.is_none() && inputs.holding {
-        let joined = held_representative(ours, reps, sets, base, inputs.config);
+        let joinable = base.min(inputs.indexed);
+        let joined = held_representative(ours, reps, sets, joinable, inputs.config);
         return (joined, joined.is_some());
     }
     (best, false)
@@ -225,6 +230,7 @@ mod tests {
             sizes: &sizes,
             config: &config,
             holding: false,
+            indexed: 0,
         };
         // One walk in input order, every earlier verdict known.
         let mut walked: Vec<Option<(usize, f64)>> = vec![None; n];

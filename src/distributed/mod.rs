@@ -267,7 +267,7 @@ pub fn cluster_documents(
             keys: Vec::new(),
         })
         .collect();
-    let level = cluster_pairs(pairs, &sketches, config, &sizes, &keep_values, None);
+    let level = cluster_pairs(pairs, &sketches, config, &sizes, &keep_values, (None, None));
     let dropped = level
         .dropped
         .iter()

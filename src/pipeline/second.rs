@@ -71,3 +71,14 @@ pub(super) fn block_sketch(
         Sketch::from_word_hashes_with(hashes, config.block_shingle, config.seed, bytes)
     }
 }
+
+/// The distinct, sorted `config.doc_shingle`-word shingles of a document's
+/// word hashes, marked where they first occur: the set [`crate::cluster::Candidates::sketch`]
+/// keeps ([`crate::cluster::positioned_set`]).
+pub(super) fn doc_shingle_set(words: &[u64], config: &Config) -> Vec<u64> {
+    crate::cluster::positioned_set(crate::shingle::shingles_of(
+        words,
+        config.doc_shingle,
+        config.seed,
+    ))
+}

@@ -1,6 +1,19 @@
 //! What an index update keeps of a run ([`StoredItems`]).
 
+use crate::cluster::lonely::Lonely;
+use crate::cluster::AcrossChunks;
 use crate::prior::ExactRecord;
+
+/// What a chunk is analysed with besides its documents
+/// ([`super::analyze_chunk`]): whether to keep what a segment or an index
+/// stores, the short documents alone in the whole run, the memory ceiling of
+/// a run of one chunk, and what spans the chunks under `--keep fullest`.
+pub(crate) type ChunkRun<'a> = (
+    bool,
+    Option<&'a Lonely>,
+    Option<crate::memory::Ceiling>,
+    Option<&'a AcrossChunks>,
+);
 
 /// What the sketch stages found that an index update stores, kept past the
 /// point where a plain run frees it.

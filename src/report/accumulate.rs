@@ -94,6 +94,21 @@ impl<'a> Builder<'a> {
         Some(f(looker.get_or_insert_with(|| h.looker()).as_mut()))
     }
 
+    /// The kept member of `c` as the report names it: its representative
+    /// while the kept one has not been read (`--keep fullest` in chunks, a
+    /// fuller copy in a later chunk), and `None` when the kept one was named
+    /// before this chunk.
+    pub(super) fn kept_ref(&self, c: &crate::cluster::Cluster, again: bool) -> Option<DocRef> {
+        let base = self.analysis.base_docs;
+        let read = c.kept < base + self.corpus.documents.len();
+        match (again, read) {
+            (false, true) => Some(self.doc_ref(c.kept)),
+            (false, false) => Some(self.doc_ref(c.representative)),
+            (true, true) if c.kept >= base => Some(self.doc_ref(c.kept)),
+            (true, _) => None,
+        }
+    }
+
     /// A document by its global index (the index's documents first).
     pub(super) fn doc_ref(&self, global: usize) -> DocRef {
         let base = self.analysis.base_docs;
@@ -309,12 +324,15 @@ impl ClusterSpool {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => e.insert(HeldCluster {
                     representative: self.parts.push(&b.doc_ref(c.representative))?,
-                    kept: self.parts.push(&b.doc_ref(c.kept))?,
+                    kept: (0, 0),
                     size: 0,
                     members: Stretches::default(),
                 }),
             };
             let again = held.size > 0;
+            if let Some(kept) = b.kept_ref(c, again) {
+                held.kept = self.parts.push(&kept)?;
+            }
             let start = self.parts.len;
             for &(m, similarity) in &c.members {
                 if again && m == c.representative {
@@ -707,7 +725,7 @@ impl Accumulator {
                     id: c.representative,
                     size: 0,
                     representative: b.doc_ref(c.representative),
-                    kept: b.doc_ref(c.kept),
+                    kept: b.doc_ref(c.representative),
                     members: Vec::new(),
                 });
             // A cluster met again (its representative in an index or an
@@ -715,6 +733,9 @@ impl Accumulator {
             // again; skipped as such, not by a search of the members (200,000
             // identical records took 70 s so).
             let again = !entry.members.is_empty();
+            if let Some(kept) = b.kept_ref(c, again) {
+                entry.kept = kept;
+            }
             for &(m, similarity) in &c.members {
                 if again && m == c.representative {
                     continue;

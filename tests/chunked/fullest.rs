@@ -1,0 +1,143 @@
+//! `--keep fullest` in a run in chunks: a first pass decides over every
+//! chunk which member each cluster keeps, so a fuller copy that comes chunks
+//! after the text it holds replaces it as in a whole run.
+
+use crate::util::{assert_bytes_eq, assert_holds, json_lines, run, run_exit, tempdir, Lcg};
+use std::fmt::Write as _;
+
+/// Stories of 60-140 words (paragraphs of 20), each written whole in some
+/// places and, in others, a copy cut short (its first paragraphs) or given a
+/// new headline, in an order where the cut copy often comes first, far
+/// from its source; and records of their own between them.
+fn corpus() -> String {
+    let mut rng = Lcg(40);
+    let word = |rng: &mut Lcg| format!("w{}", rng.next(5000));
+    let stories: Vec<Vec<String>> = (0..36)
+        .map(|_| {
+            let paragraphs = 3 + rng.next(5);
+            (0..paragraphs)
+                .map(|_| {
+                    (0..20)
+                        .map(|_| word(&mut rng))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        })
+        .collect();
+    let mut records: Vec<String> = Vec::new();
+    for (s, story) in stories.iter().enumerate() {
+        records.push(story.join("\n\n"));
+        records.push(story[..=rng.next(story.len() - 1)].join("\n\n"));
+        if s % 3 == 0 {
+            records.push(format!("Headline {s} today\n\n{}", story.join("\n\n")));
+        }
+    }
+    for i in 0..60 {
+        let own: Vec<String> = (0..30 + rng.next(40)).map(|_| word(&mut rng)).collect();
+        records.push(format!("record {i} {}", own.join(" ")));
+    }
+    // Shuffled: a cut copy before its source as often as after it.
+    for i in (1..records.len()).rev() {
+        records.swap(i, rng.next(i + 1));
+    }
+    let mut text = String::new();
+    for (i, r) in records.iter().enumerate() {
+        let r = serde_json::to_string(r).unwrap();
+        writeln!(text, "{{\"id\":\"r{i}\",\"text\":{r}}}").unwrap();
+    }
+    text
+}
+
+#[test]
+fn a_run_in_chunks_keeps_the_fullest_copy_a_whole_run_keeps() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("c.jsonl"), corpus()).unwrap();
+    let fullest = ["--keep", "fullest"];
+    // The whole run keeps a later member in some clusters, and those differ
+    // from what `--keep first` keeps: the case the first pass is for.
+    let scan = run(d, &["scan", "--json", "--keep", "fullest", "c.jsonl"]);
+    let report: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
+    let later = report["near_duplicates"]["cluster_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kept"]["index"] != c["representative"]["index"])
+        .count();
+    assert!(later >= 5, "{later} clusters keep a later member");
+    let first = run(d, &["clean", "-q", "c.jsonl"]);
+    for args in [
+        &["clean", "-q", "c.jsonl"][..],
+        &["scan", "--json", "c.jsonl"],
+        &["scan", "c.jsonl"],
+        &["check", "--json", "--max-dup-docs", "5%", "c.jsonl"],
+        &["clean", "-q", "--level", "docs", "c.jsonl"],
+    ] {
+        let mut whole = vec![args[0]];
+        whole.extend_from_slice(&fullest);
+        whole.extend_from_slice(&args[1..]);
+        let expected = run(d, &whole);
+        assert!(expected.code == 0 || expected.code == 1, "{expected:?}");
+        if args == ["clean", "-q", "c.jsonl"] {
+            assert_ne!(expected.stdout, first.stdout, "fullest keeps other copies");
+        }
+        for (limit, threads) in [("64K", "1"), ("64K", "2"), ("200K", "2")] {
+            let mut chunked = whole.clone();
+            chunked.splice(1..1, ["--memory-limit", limit, "-j", threads]);
+            let got = run(d, &chunked);
+            assert_eq!(got.code, expected.code, "{chunked:?}: {got:?}");
+            assert_bytes_eq(&got.stdout, &expected.stdout, &format!("{chunked:?}"));
+        }
+    }
+    // Compressed, and written to a file.
+    let gz = crate::util::gzip(&std::fs::read(d.join("c.jsonl")).unwrap());
+    std::fs::write(d.join("c.jsonl.gz"), gz).unwrap();
+    let expected = run(d, &["clean", "-q", "--keep", "fullest", "c.jsonl"]).stdout;
+    let args = ["clean", "-q", "--keep", "fullest", "--memory-limit", "64K"];
+    let mut to_file = args.to_vec();
+    to_file.extend(["c.jsonl.gz", "-o", "out.jsonl"]);
+    assert_eq!(run(d, &to_file).code, 0);
+    assert_bytes_eq(
+        &std::fs::read(d.join("out.jsonl")).unwrap(),
+        &expected,
+        "gz",
+    );
+    // Every record the whole run keeps, nothing else.
+    assert!(json_lines(&expected).len() < corpus().lines().count());
+}
+
+#[test]
+fn what_a_run_in_chunks_cannot_keep_fullest_with_is_refused_by_name() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("c.jsonl"), corpus()).unwrap();
+    let refused = |extra: &[&str], says: &str| {
+        let mut args = vec!["clean", "--keep", "fullest", "--memory-limit", "64K"];
+        args.extend_from_slice(extra);
+        let out = run_exit(d, 2, &args);
+        assert!(out.stdout.is_empty(), "{out:?}");
+        assert_holds(&out.stderr, says);
+    };
+    refused(&["--annotate", "c.jsonl"], "does not work with --annotate");
+    refused(
+        &["--index", "i.ndx", "c.jsonl"],
+        "does not work with --index",
+    );
+    let stdin = crate::util::run_with_stdin(
+        d,
+        &["clean", "--keep", "fullest", "--memory-limit", "64K", "-"],
+        Some(b"{\"text\":\"a b c d e f\"}\n"),
+    );
+    assert_eq!(stdin.code, 2, "{stdin:?}");
+    assert_holds(&stdin.stderr, "standard input (-) can be read only once");
+    for keep in ["longest", "max:n", "newest:t"] {
+        let out = run_exit(
+            d,
+            2,
+            &["clean", "--keep", keep, "--memory-limit", "64K", "c.jsonl"],
+        );
+        assert_holds(&out.stderr, "keeps the first or the fullest");
+    }
+    assert!(!d.join("i.ndx").exists());
+}
