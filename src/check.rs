@@ -375,7 +375,7 @@ impl DocWalk for RunAnnotations<'_> {
                 (run.lines[0], run.lines[1])
             };
             let source = if run.source.index == doc.index {
-                "earlier in the same document".to_owned()
+                "the same document".to_owned()
             } else {
                 crate::report::doc_label(run.source)
             };

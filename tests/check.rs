@@ -470,3 +470,26 @@ fn a_share_just_over_its_limit_reads_as_over() {
         assert_eq!(share <= limit, passed, "{m}");
     }
 }
+
+/// A repeat inside one document (session 40's hostile pass): its GitHub
+/// annotation read `line 5 repeats line 1 of earlier in the same document`.
+#[test]
+fn a_repeat_inside_a_document_is_annotated_as_of_the_same_document() {
+    let dir = crate::util::tempdir();
+    let para = "A paragraph long enough to be judged on its own words, as any other.";
+    let text =
+        format!("{para}\n\nSomething else entirely, between the two copies of it.\n\n{para}\n");
+    std::fs::write(dir.path().join("f.txt"), text).unwrap();
+    let out = run_exit(
+        dir.path(),
+        1,
+        &["check", "--output-format", "github", "f.txt"],
+    );
+    assert!(
+        out.stdout_str().starts_with(
+            "::warning file=f.txt,line=5,endLine=5,title=neardup%3A repeated text::\
+             line 5 repeats line 1 of the same document: 1 block, 69 bytes, similarity 1.00\n"
+        ),
+        "{out:?}"
+    );
+}
