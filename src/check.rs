@@ -473,6 +473,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // exactly the double, not near it
     fn a_percentage_is_the_double_nearest_its_fraction() {
         // 0.007 / 100 as floats is 7.000000000000001e-5, over 7 of 100,000.
         for (text, exact) in [("0.007%", 7e-5), ("0.3%", 0.003), ("7e-1%", 0.007)] {
@@ -488,6 +489,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // exactly the double, not near it
     fn the_shown_share_is_on_the_side_of_its_limit_that_the_verdict_says() {
         let over = measure("duplicate_documents", 1, 20_001, 4e-5);
         assert!(!over.passed);

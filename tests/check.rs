@@ -446,10 +446,8 @@ fn a_share_just_over_its_limit_reads_as_over() {
     // Within a limit that the share to 4 decimals is over: 2 of 3 is
     // 0.66666…, within 66.667% but 0.6667 is over it.
     let body = "A paragraph long enough to be judged on its own words, as any other.";
-    let three: String = ["a", "b", "c"]
-        .iter()
-        .map(|id| format!("{{\"id\":\"{id}\",\"text\":\"{body}\"}}\n"))
-        .collect();
+    let record = |id: &str| format!("{{\"id\":\"{id}\",\"text\":\"{body}\"}}\n");
+    let three = record("a") + &record("b") + &record("c");
     std::fs::write(d.join("three.jsonl"), three).unwrap();
     for (limit, passed, verdict) in [
         ("66.667%", true, "66.7% (2 of 3), within 66.667%\n"),
@@ -460,7 +458,7 @@ fn a_share_just_over_its_limit_reads_as_over() {
         ),
     ] {
         let args = ["check", "-q", "--max-dup-docs", limit, "three.jsonl"];
-        let text = run_exit(d, if passed { 0 } else { 1 }, &args).stdout_str();
+        let text = run_exit(d, i32::from(!passed), &args).stdout_str();
         assert!(text.contains(verdict), "{text}");
         let json = run(d, &[&args[..], &["--json"]].concat());
         let report: Value = serde_json::from_slice(&json.stdout).unwrap();
