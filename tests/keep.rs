@@ -1,9 +1,9 @@
 //! `--keep max:FIELD` and `newest:FIELD` (session 40's hostile pass):
 //! numbers were compared as doubles, so that integers 100 apart past 2^53
 //! tied (the first stayed) and `1e400`, or a Parquet double's infinity, ranked
-//! as missing.
+//! as missing; and a field no record holds made the policy `first` unsaid.
 
-use crate::util::{run_ok, tempdir};
+use crate::util::{run, run_ok, tempdir};
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use std::path::Path;
@@ -121,4 +121,71 @@ fn parquet_integers_and_infinities_are_compared_by_value() {
         "b"
     );
     assert_eq!(kept(doubles(vec![None, Some(f64::NEG_INFINITY)])), "b");
+}
+
+#[test]
+fn a_field_no_record_holds_is_warned_of_once() {
+    let dir = tempdir();
+    let d = dir.path();
+    let record = |id: &str| format!("{{\"id\":\"{id}\",\"n\":null,\"text\":\"{BODY}\"}}\n");
+    std::fs::write(
+        d.join("in.jsonl"),
+        record("a") + &record("b") + &record("c"),
+    )
+    .unwrap();
+    std::fs::write(d.join("f.txt"), format!("{BODY}\n")).unwrap();
+    std::fs::write(d.join("g.txt"), format!("{BODY}\n")).unwrap();
+    let first = run_ok(d, &["clean", "-q", "in.jsonl"]);
+    for (field, input) in [("date", "in.jsonl"), ("n", "in.jsonl"), ("date", "f.txt")] {
+        for policy in ["max", "newest"] {
+            let keep = format!("{policy}:{field}");
+            let inputs: &[&str] = if input == "f.txt" {
+                &["f.txt", "g.txt"]
+            } else {
+                &[input]
+            };
+            let args = [
+                &["clean", "--keep", &keep][..],
+                inputs,
+                &["--out-dir", "out"],
+            ]
+            .concat();
+            let out = run(d, &args);
+            assert_eq!(out.code, 0, "{out:?}");
+            let warning = format!(
+                "neardup: warning: no record has a value in the field \"{field}\" that --keep {keep} reads: the first of each cluster is kept\n"
+            );
+            assert_eq!(out.stderr.matches(&warning).count(), 1, "{}", out.stderr);
+            let quiet = run_ok(d, &[&args[..], &["-q"]].concat());
+            assert_eq!(quiet.stderr, "", "-q says nothing");
+            std::fs::remove_dir_all(d.join("out")).unwrap();
+        }
+    }
+    // The output is `first`'s; a field one record holds is not warned of.
+    let max = run_ok(d, &["clean", "-q", "--keep", "max:date", "in.jsonl"]);
+    assert_eq!(max.stdout, first.stdout);
+    let held =
+        record("a") + &record("b") + &format!("{{\"id\":\"c\",\"n\":1,\"text\":\"{BODY}\"}}\n");
+    std::fs::write(d.join("in.jsonl"), held).unwrap();
+    let out = run_ok(d, &["clean", "--keep", "max:n", "in.jsonl"]);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    assert_eq!(crate::util::json_lines(&out.stdout)[0]["id"], "c");
+    // A run in chunks does not take such a policy, by name.
+    let chunked = run(
+        d,
+        &[
+            "clean",
+            "--keep",
+            "max:date",
+            "--memory-limit",
+            "64M",
+            "in.jsonl",
+        ],
+    );
+    assert_eq!(chunked.code, 2);
+    assert!(
+        chunked.stderr.contains("does not work with --keep"),
+        "{}",
+        chunked.stderr
+    );
 }
