@@ -24,16 +24,30 @@ pub struct Limits {
 
 /// Parses `5%`, `0.05` or `5.5 %` into a fraction.
 ///
+/// A percentage's decimal point is moved in the text, not divided out as a
+/// float: `0.007%` is the double nearest 7e-5, as 7 of 100,000 is, so a share
+/// exactly at its limit is within it.
+///
 /// # Errors
 /// A [`Error::Usage`] naming the flag when the value is not a share in [0, 1].
 pub fn parse_share(flag: &str, text: &str) -> Result<f64> {
     let trimmed = text.trim();
-    let (number, scale) = match trimmed.strip_suffix('%') {
-        Some(n) => (n.trim(), 100.0),
-        None => (trimmed, 1.0),
+    let value = match trimmed.strip_suffix('%') {
+        Some(number) => {
+            let number = number.trim();
+            let (mantissa, exponent) = match number.split_once(['e', 'E']) {
+                Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().ok()),
+                None => (number, Some(0)),
+            };
+            exponent
+                .and_then(|e| e.checked_sub(2))
+                .and_then(|e| format!("{mantissa}e{e}").parse::<f64>().ok())
+        }
+        None => trimmed.parse::<f64>().ok(),
     };
-    match number.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v / scale <= 1.0 => Ok(v / scale),
+    match value {
+        // `abs` makes `-0` the 0 it means.
+        Some(v) if v.is_finite() && (0.0..=1.0).contains(&v) => Ok(v.abs()),
         _ => Err(Error::Usage(format!(
             "{flag} takes a share such as 5% or 0.05, not {text:?}"
         ))),
@@ -71,23 +85,49 @@ pub fn evaluate(report: &Report, limits: Limits) -> CheckReport {
     ];
     let measurements: Vec<Measurement> = rows
         .into_iter()
-        .filter_map(|(name, count, total, limit)| {
-            let limit = limit?;
-            // Compare exact counts, not rounded shares: 0 of n is within 0%.
-            let passed = count as f64 <= limit * total as f64 + 1e-9;
-            Some(Measurement {
-                name: name.to_owned(),
-                count,
-                total,
-                share: crate::report::ratio(count, total),
-                limit,
-                passed,
-            })
-        })
+        .filter_map(|(name, count, total, limit)| Some(measure(name, count, total, limit?)))
         .collect();
     let passed = measurements.iter().all(|m| m.passed);
     CheckReport {
         measurements,
+        passed,
+    }
+}
+
+/// `count / total` unrounded, 0 for an empty whole.
+#[allow(clippy::cast_precision_loss)]
+fn exact_share(count: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        count as f64 / total as f64
+    }
+}
+
+/// The share the JSON report gives: rounded to 4 decimals as the report's
+/// other ratios are, or to as many more as keep it on the side of `limit`
+/// that `passed` says (unrounded at worst), so that a script comparing
+/// `share` with `limit` reaches the verdict (1 of 20,001 over a limit of
+/// 0.004% is 0.00005, not 0).
+fn shown_share(share: f64, limit: f64, passed: bool) -> f64 {
+    (4..=17)
+        .filter_map(|decimals| format!("{share:.decimals$}").parse::<f64>().ok())
+        .find(|rounded| (*rounded <= limit) == passed)
+        .unwrap_or(share)
+}
+
+/// `count` of `total` against `limit`.
+fn measure(name: &str, count: usize, total: usize, limit: f64) -> Measurement {
+    // The unrounded share against the limit (both the doubles nearest their
+    // exact values, so a share at its limit is within it).
+    let share = exact_share(count, total);
+    let passed = share <= limit;
+    Measurement {
+        name: name.to_owned(),
+        count,
+        total,
+        share: shown_share(share, limit, passed),
+        limit,
         passed,
     }
 }
@@ -97,18 +137,55 @@ fn label(name: &str) -> String {
     name.replace('_', " ")
 }
 
+/// A number of percent or points: one decimal, or under 0.1 two significant
+/// digits, so that what is not nothing never reads as 0.
+fn figure(x: f64) -> String {
+    if x == 0.0 || x.abs() >= 0.1 {
+        return format!("{x:.1}");
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let decimals = (1.0 - x.abs().log10().floor()) as usize;
+    format!("{x:.decimals$}").trim_end_matches('0').to_owned()
+}
+
 fn percent(x: f64) -> String {
     let p = x * 100.0;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0}%")
+    let whole = p.round();
+    if (p - whole).abs() < 1e-9 && (whole != 0.0 || p == 0.0) {
+        format!("{whole:.0}%")
     } else {
-        format!("{p:.1}%")
+        format!("{}%", figure(p))
     }
 }
 
-/// How far a share is over its limit, in percentage points.
+/// A limit in percent as given: the shortest decimal of the fraction with its
+/// point moved (0.00004 is 0.004%, 0.33333 is 33.333%), so that a share
+/// over it does not read as over a rounded limit it is within.
+fn limit_percent(limit: f64) -> String {
+    // `Display` of a double is its shortest decimal, never in exponent form.
+    let decimal = format!("{limit}");
+    let (whole, fraction) = decimal.split_once('.').unwrap_or((&decimal, ""));
+    let fraction = format!("{fraction:0<2}");
+    let (moved, rest) = fraction.split_at(2);
+    let digits = format!("{whole}{moved}");
+    let whole = match digits.trim_start_matches('0') {
+        "" => "0",
+        trimmed => trimmed,
+    };
+    if rest.is_empty() {
+        format!("{whole}%")
+    } else {
+        format!("{whole}.{rest}%")
+    }
+}
+
+/// How far a share is over its limit, in percentage points (from the counts,
+/// not the rounded share).
 fn points_over(m: &Measurement) -> String {
-    format!("{:.1} points", (m.share - m.limit) * 100.0)
+    format!(
+        "{} points",
+        figure((exact_share(m.count, m.total) - m.limit) * 100.0)
+    )
 }
 
 /// The human verdict: one line per limit, saying which failed and by how much.
@@ -122,15 +199,15 @@ pub fn render_text(check: &CheckReport) -> String {
     );
     for m in &check.measurements {
         let verdict = if m.passed {
-            format!("within {}", percent(m.limit))
+            format!("within {}", limit_percent(m.limit))
         } else {
-            format!("over {} by {}", percent(m.limit), points_over(m))
+            format!("over {} by {}", limit_percent(m.limit), points_over(m))
         };
         let _ = writeln!(
             out,
             "  {}: {} ({} of {}), {verdict}",
             label(&m.name),
-            percent(m.share),
+            percent(exact_share(m.count, m.total)),
             m.count,
             m.total
         );
@@ -228,10 +305,10 @@ pub fn write_github(
             escape_data(&format!(
                 "{} {} ({} of {}) is over the limit of {}",
                 label(&m.name),
-                percent(m.share),
+                percent(exact_share(m.count, m.total)),
                 m.count,
                 m.total,
-                percent(m.limit)
+                limit_percent(m.limit)
             )),
         );
     }
@@ -257,10 +334,10 @@ pub fn write_summary(check: &CheckReport, out: &mut dyn std::fmt::Write) {
             out,
             "| {} | {} | {} of {} | {} | {} |",
             label(&m.name),
-            percent(m.share),
+            percent(exact_share(m.count, m.total)),
             m.count,
             m.total,
-            percent(m.limit),
+            limit_percent(m.limit),
             if m.passed {
                 "within".to_owned()
             } else {
@@ -298,7 +375,7 @@ impl DocWalk for RunAnnotations<'_> {
                 (run.lines[0], run.lines[1])
             };
             let source = if run.source.index == doc.index {
-                "earlier in the same document".to_owned()
+                "the same document".to_owned()
             } else {
                 crate::report::doc_label(run.source)
             };
@@ -392,6 +469,53 @@ mod tests {
         assert!(parse_share("--max-dup-docs", "150%").is_err());
         assert!(parse_share("--max-dup-docs", "-1").is_err());
         assert!(parse_share("--max-dup-docs", "five").is_err());
+        assert!(parse_share("--max-dup-docs", "inf%").is_err());
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp)] // exactly the double, not near it
+    fn a_percentage_is_the_double_nearest_its_fraction() {
+        // 0.007 / 100 as floats is 7.000000000000001e-5, over 7 of 100,000.
+        for (text, exact) in [("0.007%", 7e-5), ("0.3%", 0.003), ("7e-1%", 0.007)] {
+            assert_eq!(
+                parse_share("--max-dup-docs", text).unwrap(),
+                exact,
+                "{text}"
+            );
+        }
+        let limit = parse_share("--max-dup-docs", "0.007%").unwrap();
+        assert!(measure("duplicate_documents", 7, 100_000, limit).passed);
+        assert!(!measure("duplicate_documents", 8, 100_000, limit).passed);
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp)] // exactly the double, not near it
+    fn the_shown_share_is_on_the_side_of_its_limit_that_the_verdict_says() {
+        let over = measure("duplicate_documents", 1, 20_001, 4e-5);
+        assert!(!over.passed);
+        assert_eq!(over.share, 5e-5, "4 decimals would be 0, within the limit");
+        let within = measure("duplicate_documents", 3, 7, 0.5);
+        assert_eq!((within.share, within.passed), (0.4286, true));
+        // Just under a limit that 4 decimals would round it over.
+        let under = measure("duplicate_documents", 99_999, 1_000_000, 0.099_999);
+        assert!(under.passed && under.share <= 0.099_999, "{under:?}");
+    }
+
+    #[test]
+    fn percentages_and_points_that_are_not_nothing_never_read_0() {
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.05), "5%");
+        assert_eq!(percent(3.0 / 7.0), "42.9%");
+        assert_eq!(percent(1.0 / 20_001.0), "0.005%");
+        assert_eq!(limit_percent(4e-5), "0.004%");
+        assert_eq!(limit_percent(0.333_33), "33.333%");
+        assert_eq!(limit_percent(0.1), "10%");
+        assert_eq!(limit_percent(0.0), "0%");
+        assert_eq!(limit_percent(1.0), "100%");
+        let over = measure("duplicate_documents", 1, 20_001, 4e-5);
+        assert_eq!(points_over(&over), "0.001 points");
+        let far = measure("duplicate_documents", 3, 7, 0.1);
+        assert_eq!(points_over(&far), "32.9 points");
     }
 
     #[test]

@@ -216,6 +216,9 @@ struct Underway<'p> {
     annotations: Annotations,
     /// Skipped inputs warned of so far.
     warned: usize,
+    /// Whether a record read so far has a value in the field that `--keep
+    /// newest:`/`max:` reads.
+    keep_read: bool,
     chunks: usize,
     documents: usize,
     text_bytes: usize,
@@ -396,6 +399,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         stream,
         tally,
         warned,
+        keep_read,
         spent,
         chunks,
         documents,
@@ -408,6 +412,13 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     if !plan.quiet {
         for skipped in &seen.skipped[warned..] {
             progress.say(&format!("warning: skipped {skipped}"));
+        }
+        // A misspelt field, or text files, made it `--keep first` unsaid.
+        if let Some(field) = config.keep.field().filter(|_| documents > 0 && !keep_read) {
+            progress.say(&format!(
+                "warning: no record has a value in the field {field:?} that --keep {} reads: the first of each cluster is kept",
+                crate::escape::printable(&config.keep.to_string())
+            ));
         }
     }
     let mut status = ExitStatus::Success;
@@ -560,6 +571,7 @@ impl<'p> Underway<'p> {
             parts: PartWriter::default(),
             annotations: Annotations::default(),
             warned: 0,
+            keep_read: false,
             chunks: 0,
             documents: 0,
             text_bytes: 0,
@@ -822,6 +834,11 @@ impl<'p> Underway<'p> {
         self.spent.runs += t.decide;
         self.chunks += 1;
         self.documents += chunk.corpus.documents.len();
+        self.keep_read = self.keep_read
+            || chunk.corpus.documents.iter().any(|d| {
+                let keep = d.record.as_ref().and_then(|r| r.keep.as_deref());
+                keep.is_some_and(|v| *v != crate::jsonl::FieldValue::Missing)
+            });
         self.text_bytes += chunk
             .corpus
             .documents

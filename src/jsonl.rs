@@ -4,6 +4,10 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+mod keep;
+
+pub use keep::FieldValue;
+
 /// Top-level fields of one valid JSON object, each given to `each` as its raw
 /// key span and raw value span (no list made: a record is parsed once).
 /// The caller checks validity first (with `serde_json`), so this scanner only has
@@ -502,66 +506,6 @@ fn key_is(line: &str, raw: Range<usize>, name: &str) -> bool {
     serde_json::from_str::<String>(raw).is_ok_and(|k| k == name)
 }
 
-/// The value of a field a keep policy compares (`--keep newest:FIELD`).
-/// Ordered: missing < other strings < numbers < times, so a value read as a
-/// number or a time outranks one that is not (`"yesterday"` is not newer
-/// than `2024-05-01`) and a time outranks a number (epoch seconds and RFC
-/// 3339 times mixed in one field: the times win); strings that hold a
-/// number count as one, RFC 3339 times (and dates) as the instants they
-/// name, and other strings compare among themselves by their bytes.
-#[derive(Clone, Debug, PartialEq, PartialOrd)]
-pub enum FieldValue {
-    /// Missing, null, or not a number or string.
-    Missing,
-    /// Any other string.
-    Text(String),
-    /// A number (or a string holding one).
-    Number(f64),
-    /// An RFC 3339 time (`2024-05-01T09:30:00+02:00`, or `Z`), compared as
-    /// an instant whatever its offset; a time without an offset, or a date,
-    /// counts as UTC. Held as nanoseconds from the Unix epoch, so that the
-    /// whole of years -9999 to 9999 compares (a `jiff::Timestamp` ends at
-    /// 9999-12-30T22:00Z, and `9999-12-31`, a common "no end" date, ranked
-    /// as text, below every time).
-    Time(i128),
-}
-
-impl FieldValue {
-    fn from_raw(raw: &str) -> FieldValue {
-        match serde_json::from_str::<serde_json::Value>(raw) {
-            Ok(serde_json::Value::Number(n)) => {
-                n.as_f64().map_or(FieldValue::Missing, FieldValue::Number)
-            }
-            Ok(serde_json::Value::String(s)) => match s.trim().parse::<f64>() {
-                Ok(n) if n.is_finite() => FieldValue::Number(n),
-                _ => time(s.trim()).map_or(FieldValue::Text(s), FieldValue::Time),
-            },
-            _ => FieldValue::Missing,
-        }
-    }
-}
-
-/// The instant an RFC 3339 time names; a time without an offset, or a
-/// date, is taken as UTC.
-fn time(text: &str) -> Option<i128> {
-    use jiff::civil::{DateTime, Time};
-    if let Ok(t) = text.parse::<jiff::Timestamp>() {
-        return Some(t.as_nanosecond());
-    }
-    // A date, a time without an offset, or an instant beyond what a
-    // `jiff::Timestamp` holds (`9999-12-31T23:59:59Z`): its civil time and
-    // offset.
-    let pieces = jiff::fmt::temporal::Pieces::parse(text).ok()?;
-    let offset = pieces
-        .to_numeric_offset()
-        .map_or(0, jiff::tz::Offset::seconds);
-    let civil = pieces
-        .date()
-        .to_datetime(pieces.time().unwrap_or(Time::midnight()));
-    let since = civil.duration_since(DateTime::constant(1970, 1, 1, 0, 0, 0, 0));
-    Some(since.as_nanos() - i128::from(offset) * 1_000_000_000)
-}
-
 /// A parsed record: its text and id, and where the raw text value sits in the line.
 #[derive(Debug)]
 pub struct Parsed {
@@ -778,34 +722,6 @@ mod tests {
         let err = parse(other, "text", "id", None).unwrap_err();
         assert!(err.contains("at column"), "{err}");
         assert!(!err.contains("surrogate"), "{err}");
-    }
-
-    #[test]
-    fn times_compare_as_instants_not_strings() {
-        let value = |raw: &str| FieldValue::from_raw(raw);
-        // 09:30 at +02:00 is 07:30 UTC: earlier than 08:00Z, though it sorts
-        // after it as a string.
-        let a = value("\"2024-05-01T09:30:00+02:00\"");
-        let b = value("\"2024-05-01T08:00:00Z\"");
-        assert!(matches!(a, FieldValue::Time(_)));
-        assert!(a < b);
-        // Fractions of a second, and dates (UTC midnight).
-        assert!(value("\"2024-05-01T08:00:00.5Z\"") > b);
-        assert!(value("\"2024-05-02\"") > b);
-        assert!(value("\"2024-05-01\"") < b);
-        assert_eq!(
-            value("\"not a time\""),
-            FieldValue::Text("not a time".into())
-        );
-        assert_eq!(value("\"17\""), FieldValue::Number(17.0));
-        // Past a `jiff::Timestamp`'s end (9999-12-30T22:00Z): still times, in
-        // order, above every earlier one.
-        let end = value("\"9999-12-31\"");
-        assert!(matches!(end, FieldValue::Time(_)));
-        assert!(end > value("\"9999-12-30\""));
-        assert!(value("\"9999-12-31T23:59:59Z\"") > end);
-        assert!(value("\"9999-12-31T23:59:59+14:00\"") < value("\"9999-12-31T23:59:59Z\""));
-        assert!(value("\"-9999-01-01\"") < value("\"0000-01-01\""));
     }
 
     #[test]

@@ -400,3 +400,94 @@ fn spooled_clusters_report_what_held_ones_do() {
         .collect();
     assert_eq!(warnings.len(), 4, "{github:?}");
 }
+
+/// A share just over its limit (session 40's hostile pass): 1 duplicate of
+/// 20,001 documents over a limit of 0.004% read `0% (1 of 20001), over 0.0%
+/// by -0.0 points`, and the JSON said `"share":0,"limit":4e-05,"passed":false`,
+/// a share within its limit that failed. The share shows as much as it is,
+/// the limit as given, the excess as positive, and the JSON share is over
+/// the limit exactly when it failed.
+#[test]
+fn a_share_just_over_its_limit_reads_as_over() {
+    let dir = crate::util::tempdir();
+    let d = dir.path();
+    let mut input = crate::util::numbered_records(20_000);
+    input.extend_from_slice(
+        br#"{"id":"again","text":"Record 5 says 35 things about 65 places and 155 more words here."}
+"#,
+    );
+    std::fs::write(d.join("many.jsonl"), input).unwrap();
+    let args = ["check", "-q", "--max-dup-docs", "0.004%", "many.jsonl"];
+    let text = run_exit(d, 1, &args).stdout_str();
+    assert!(
+        text.contains("duplicate documents: 0.005% (1 of 20001), over 0.004% by 0.001 points\n"),
+        "{text}"
+    );
+    let github = run_exit(d, 1, &[&args[..], &["--output-format", "github"]].concat());
+    let github = github.stdout_str();
+    assert!(
+        github.contains("::error title=neardup check failed::duplicate documents 0.005%25 (1 of 20001) is over the limit of 0.004%25\n"),
+        "{github}"
+    );
+    assert!(
+        github.contains(
+            "| duplicate documents | 0.005% | 1 of 20001 | 0.004% | over by 0.001 points |"
+        ),
+        "{github}"
+    );
+    let json = run_exit(d, 1, &[&args[..], &["--json"]].concat());
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let m = &report["check"]["measurements"][0];
+    assert_eq!(m["passed"], false, "{m}");
+    let (share, limit) = (m["share"].as_f64().unwrap(), m["limit"].as_f64().unwrap());
+    assert!(share > limit, "{m}");
+    assert_eq!((share, limit), (5e-5, 4e-5), "{m}");
+
+    // Within a limit that the share to 4 decimals is over: 2 of 3 is
+    // 0.66666…, within 66.667% but 0.6667 is over it.
+    let body = "A paragraph long enough to be judged on its own words, as any other.";
+    let record = |id: &str| format!("{{\"id\":\"{id}\",\"text\":\"{body}\"}}\n");
+    let three = record("a") + &record("b") + &record("c");
+    std::fs::write(d.join("three.jsonl"), three).unwrap();
+    for (limit, passed, verdict) in [
+        ("66.667%", true, "66.7% (2 of 3), within 66.667%\n"),
+        (
+            "66.666%",
+            false,
+            "66.7% (2 of 3), over 66.666% by 0.00067 points\n",
+        ),
+    ] {
+        let args = ["check", "-q", "--max-dup-docs", limit, "three.jsonl"];
+        let text = run_exit(d, i32::from(!passed), &args).stdout_str();
+        assert!(text.contains(verdict), "{text}");
+        let json = run(d, &[&args[..], &["--json"]].concat());
+        let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+        let m = &report["check"]["measurements"][0];
+        let (share, limit) = (m["share"].as_f64().unwrap(), m["limit"].as_f64().unwrap());
+        assert_eq!(m["passed"], passed, "{m}");
+        assert_eq!(share <= limit, passed, "{m}");
+    }
+}
+
+/// A repeat inside one document (session 40's hostile pass): its GitHub
+/// annotation read `line 5 repeats line 1 of earlier in the same document`.
+#[test]
+fn a_repeat_inside_a_document_is_annotated_as_of_the_same_document() {
+    let dir = crate::util::tempdir();
+    let para = "A paragraph long enough to be judged on its own words, as any other.";
+    let text =
+        format!("{para}\n\nSomething else entirely, between the two copies of it.\n\n{para}\n");
+    std::fs::write(dir.path().join("f.txt"), text).unwrap();
+    let out = run_exit(
+        dir.path(),
+        1,
+        &["check", "--output-format", "github", "f.txt"],
+    );
+    assert!(
+        out.stdout_str().starts_with(
+            "::warning file=f.txt,line=5,endLine=5,title=neardup%3A repeated text::\
+             line 5 repeats line 1 of the same document: 1 block, 69 bytes, similarity 1.00\n"
+        ),
+        "{out:?}"
+    );
+}

@@ -15,6 +15,7 @@ mod faults;
 mod golden;
 mod html;
 mod index;
+mod keep;
 mod layout;
 mod parents;
 mod parquet;

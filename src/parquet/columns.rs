@@ -210,6 +210,13 @@ pub(super) fn json_value(
     let number = |out: &mut Vec<u8>, n: serde_json::Value| {
         serde_json::to_writer(out, &n).expect("numbers always serialize");
     };
+    // JSON has no infinity: a literal past a double's range, which JSON
+    // Lines readers (and `--keep max:FIELD`) take as one; NaN is `null`.
+    let double = |out: &mut Vec<u8>, x: f64| match x {
+        f64::INFINITY => out.extend_from_slice(b"1e999"),
+        f64::NEG_INFINITY => out.extend_from_slice(b"-1e999"),
+        _ => number(out, x.into()),
+    };
     match column.data_type() {
         DataType::Utf8 => string(out, column.as_string::<i32>().value(row)),
         DataType::LargeUtf8 => string(out, column.as_string::<i64>().value(row)),
@@ -230,11 +237,11 @@ pub(super) fn json_value(
         DataType::UInt16 => number(out, column.as_primitive::<UInt16Type>().value(row).into()),
         DataType::UInt32 => number(out, column.as_primitive::<UInt32Type>().value(row).into()),
         DataType::UInt64 => number(out, column.as_primitive::<UInt64Type>().value(row).into()),
-        DataType::Float32 => number(
+        DataType::Float32 => double(
             out,
-            f64::from(column.as_primitive::<Float32Type>().value(row)).into(),
+            f64::from(column.as_primitive::<Float32Type>().value(row)),
         ),
-        DataType::Float64 => number(out, column.as_primitive::<Float64Type>().value(row).into()),
+        DataType::Float64 => double(out, column.as_primitive::<Float64Type>().value(row)),
         DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => {
             string(out, &time_value(column, row)?);
         }

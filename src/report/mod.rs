@@ -45,7 +45,8 @@
 //! - `skipped[]`: inputs and records passed over, as error messages naming the
 //!   file and line (binary files; with `--on-error skip`, bad files and records)
 //! - `check` (`neardup check` only): `measurements[]` {`name`, `count`, `total`,
-//!   `share`, `limit`, `passed`} and `passed`
+//!   `share`, `limit`, `passed`} and `passed`; `share` is `count / total` to 4
+//!   decimals, or as many more as keep it over `limit` exactly when not `passed`
 //! - `syndicated[]`: blocks found in two or more documents, by `documents`
 //!   descending, then `copies` descending, then input order (a document dropped
 //!   whole as a near duplicate counts where it holds an exact copy of a block
@@ -398,7 +399,8 @@ pub struct Measurement {
     pub count: usize,
     /// Out of how many.
     pub total: usize,
-    /// `count / total`, rounded to 4 decimals.
+    /// `count / total`, rounded to 4 decimals, or to as many more as keep it
+    /// over `limit` exactly when the check failed.
     pub share: f64,
     /// The limit, as a fraction.
     pub limit: f64,
