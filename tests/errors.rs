@@ -501,6 +501,43 @@ fn a_dangling_link_beside_records_is_named_not_counted_as_text() {
     }
 }
 
+/// A link to nothing reached twice (directories that overlap, or named and
+/// in a directory given) is named once, as a file reached twice is read
+/// once: every failure is reported, each once, whole and in chunks.
+#[test]
+fn a_dangling_link_reached_twice_is_named_once() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("d/x")).unwrap();
+    let text = "alpha beta gamma delta epsilon zeta eta theta iota.\n";
+    std::fs::write(d.join("d/x/a.txt"), text).unwrap();
+    std::os::unix::fs::symlink("nowhere", d.join("d/x/dangling")).unwrap();
+    let said = "d/x/dangling: No such file or directory";
+    for paths in [
+        &["d", "d/x"][..],
+        &["d", "d/x/dangling"],
+        &["d/x/dangling", "d"],
+    ] {
+        for limit in [&[][..], &["--memory-limit", "64K"]] {
+            let args = [&["scan"][..], paths, limit].concat();
+            let out = run(d, &args);
+            assert_error(&out, said);
+            assert_eq!(out.stderr.matches(said).count(), 1, "{args:?}: {out:?}");
+        }
+    }
+    let out = run_ok(
+        d,
+        &["scan", "d", "d/x", "--on-error", "skip", "--json", "-q"],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["skipped"].as_array().map(Vec::len),
+        Some(1),
+        "{out:?}"
+    );
+    assert_eq!(out.stderr, "", "{out:?}");
+}
+
 #[test]
 fn directory_symlink_loops_end() {
     let dir = tempdir();

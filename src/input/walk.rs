@@ -48,12 +48,18 @@ pub fn expand_noting(
     // (device, inode) of each input, and the path it was reached from.
     let mut ids: Vec<Reached> = Vec::new();
     let mut roots: Vec<usize> = Vec::new();
+    // Links to nothing named, whose error is told once: a walk that reaches
+    // one too leaves it out.
+    let mut named_dangling = Vec::new();
     for (root, path) in paths.iter().enumerate() {
         let before = out.len();
         let result = expand_one(path, filter.as_ref(), stdin, &mut out, &mut ids);
         roots.resize(out.len(), root);
         match result {
-            Err(e) => errors.push(e),
+            Err(e) => {
+                named_dangling.extend(dangling_link(path));
+                errors.push(e);
+            }
             // A directory with nothing to read is named, never an empty pass
             // (`check` passed a scraper's empty output folder, or a --glob
             // with a typo, as 0 documents).
@@ -61,8 +67,31 @@ pub fn expand_noting(
             Ok(()) => {}
         }
     }
+    if !named_dangling.is_empty() {
+        let keep: Vec<bool> = ids
+            .iter()
+            .map(|(id, _)| id.is_none_or(|id| !named_dangling.contains(&id)))
+            .collect();
+        retain_where(&mut out, &keep);
+        retain_where(&mut ids, &keep);
+        retain_where(&mut roots, &keep);
+    }
     let (out, once) = read_once(out, &ids, &roots);
     (out, errors, once)
+}
+
+/// The identity of the link itself when `path` is a symbolic link to
+/// nothing (or a loop), as a walk knows it.
+fn dangling_link(path: &Path) -> Option<FileId> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    let dangling = link.file_type().is_symlink() && std::fs::metadata(path).is_err();
+    file_id(&link).filter(|_| dangling)
+}
+
+/// `items` less those whose place in `keep` is false.
+fn retain_where<T>(items: &mut Vec<T>, keep: &[bool]) {
+    let mut at = keep.iter();
+    items.retain(|_| at.next().copied().unwrap_or(true));
 }
 
 /// A path given (or reached by a walk) as a message names it: `-` is
@@ -81,8 +110,8 @@ pub fn shown_given(path: &Path) -> String {
 type FileId = (u64, u64);
 
 /// An input's identity (none for a FIFO, a device, or standard input that
-/// is not a regular file), and whether a walk reached it through a symbolic
-/// link.
+/// is not a regular file; a link to nothing's is the link's own), and
+/// whether a walk reached it through a symbolic link.
 type Reached = (Option<FileId>, bool);
 
 #[cfg(unix)]
@@ -351,12 +380,15 @@ pub(super) fn walk(
             continue;
         }
         // Links to files are read; links to directories are not followed,
-        // which also rules out link loops. A link to nothing is kept, to be named.
-        let linked = link.file_type().is_symlink();
-        let (file, id) = if linked {
-            std::fs::metadata(&path).map_or((true, None), |m| (m.is_file(), file_id(&m)))
+        // which also rules out link loops. A link to nothing is kept, to be
+        // named, and known by the link itself: walks that overlap name it
+        // once, as they read a file once.
+        let (file, id, linked) = if link.file_type().is_symlink() {
+            std::fs::metadata(&path).map_or((true, file_id(&link), false), |m| {
+                (m.is_file(), file_id(&m), true)
+            })
         } else {
-            (link.is_file(), file_id(&link))
+            (link.is_file(), file_id(&link), false)
         };
         if file && filter.is_none_or(|f| f.is_match(&rel)) && !is_neardup_file(dir, name, &entries)
         {
