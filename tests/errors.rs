@@ -473,6 +473,52 @@ fn utf16_is_refused_by_name() {
     }
 }
 
+/// A file that `auto` reads by its content, whose first line holds a JSON
+/// object and more (a comment after it, two objects run together), is
+/// named as a JSON Lines record would be, by line and column: it was called
+/// pretty-printed JSON (`jq -c .`), which nothing in it is. Exit 2, whole
+/// and in chunks, nothing written; JSON spread over lines keeps its hint.
+#[test]
+fn a_first_line_with_an_object_and_more_is_named_as_invalid_json() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("cm.txt"), "{\"text\":\"alpha beta\"} // comment\n").unwrap();
+    std::fs::write(d.join("two.md"), "\n{\"text\":\"a b\"}{\"text\":\"c d\"}\n").unwrap();
+    std::fs::write(d.join("pp.json"), "{\"text\": \"a b\",\n \"id\": 1}\n").unwrap();
+    let text = "(pass --format text to clean it as plain text)";
+    for limit in [&[][..], &["--memory-limit", "64K"]] {
+        for (name, said) in [
+            (
+                "cm.txt",
+                format!("cm.txt:1: invalid JSON at column 23: trailing characters {text}"),
+            ),
+            (
+                "two.md",
+                format!("two.md:2: invalid JSON at column 15: trailing characters {text}"),
+            ),
+            (
+                "pp.json",
+                "pp.json:1: pretty-printed JSON, not JSON Lines".to_owned(),
+            ),
+        ] {
+            let args = [&["clean", "-o", "out.txt", name][..], limit].concat();
+            let out = run(d, &args);
+            assert_error(&out, &said);
+            assert!(
+                !out.stderr.contains("pretty") || name == "pp.json",
+                "{out:?}"
+            );
+            assert!(!d.join("out.txt").exists(), "{args:?}");
+        }
+    }
+    // As JSON Lines, the same words.
+    let out = run(d, &["scan", "--format", "jsonl", "cm.txt"]);
+    assert_error(
+        &out,
+        "cm.txt:1: invalid JSON at column 23: trailing characters",
+    );
+}
+
 #[test]
 fn a_dangling_link_beside_records_is_named_not_counted_as_text() {
     // A tree of JSON Lines and a dangling `.txt` link, cleaned to one
