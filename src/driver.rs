@@ -360,6 +360,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         read => {
             let mut found: Vec<Error> = read.err().into_iter().collect();
             found.extend(running.stream.other_errors());
+            found.extend(running.stream.errors_after());
             return Err(Failure {
                 planned: &plan.input_errors,
                 found,
@@ -380,7 +381,14 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
                 progress,
             ));
         }
-        Err(e) => return Err(Failure::one(e)),
+        Err(e) => {
+            // A later chunk's input failed: the other inputs that fail are
+            // named too, as a run of one chunk names them.
+            let mut found = vec![e];
+            found.extend(running.stream.other_errors());
+            found.extend(running.stream.errors_after());
+            return Err(Failure::owned(found));
+        }
         Ok(()) => {}
     }
     progress.finish();

@@ -555,6 +555,18 @@ pub fn is_plain_id(raw: &str) -> bool {
     raw.len() >= 2 && raw.starts_with('"') && !raw.contains('\\')
 }
 
+/// What is wrong with a record that is not JSON, as serde_json says it of
+/// the line: `invalid JSON at column 23: trailing characters` (serde_json
+/// says "at line 1 column N"; the line is the record's, so only the column
+/// is news).
+pub(crate) fn invalid_json(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let what = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |at| &message[..at]);
+    format!("invalid JSON at column {}: {what}", e.column())
+}
+
 /// [`parse`], with the fields named (text, id, keep); with `plain_ids`, an
 /// id that is a string without escapes ([`is_plain_id`]) is left in the
 /// line (`id` is `None`, `id_value` says where): the first pass over a
@@ -576,13 +588,7 @@ pub fn parse_with(
                     `sed 's/^\\xEF\\xBB\\xBF//'`"
                 .to_owned();
         }
-        // serde_json says "at line 1 column N"; the line is the record's, so
-        // only the column is news.
-        let message = e.to_string();
-        let what = message
-            .rfind(" at line ")
-            .map_or(message.as_str(), |at| &message[..at]);
-        format!("invalid JSON at column {}: {what}", e.column())
+        invalid_json(&e)
     })?;
     if !line.trim_start().starts_with('{') {
         return Err("invalid record: expected a JSON object".into());

@@ -358,9 +358,11 @@ impl Plan {
                 request.format.name()
             )));
         }
-        // Every path is tried and every failure reported before giving up.
+        // Every path is tried and every failure reported before giving up;
+        // `-` from a file also named is read once, as a file named twice is.
+        let stdin = crate::input::stdin_file().filter(|_| request.streams.stdin.is_none());
         let (mut inputs, input_errors, given_twice) =
-            crate::input::expand_noting(&request.paths, &config.glob);
+            crate::input::expand_noting(&request.paths, &config.glob, stdin);
         request.streams.attach(&mut inputs);
         // No path written is one read, or another written: checked before
         // anything is read (or a lock taken).
@@ -779,7 +781,7 @@ pub const MIN_MEMORY_LIMIT: usize = 64 << 10;
 /// once ((path left out, path read), [`crate::input::expand_noting`]).
 fn read_once_warning(once: &[(PathBuf, PathBuf)]) -> Option<String> {
     let same = |(left, read): &(PathBuf, PathBuf)| {
-        let shown = crate::escape::shown_path;
+        let shown = crate::input::shown_given;
         if left == read {
             format!("{} is given twice", shown(left))
         } else {

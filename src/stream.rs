@@ -34,6 +34,7 @@ mod cost;
 pub use cost::MEMORY_PER_TEXT_BYTE;
 mod places;
 use places::Places;
+mod rest;
 
 /// Input bytes read (and located) at most at a time.
 pub const PIECE: usize = 64 << 20;
@@ -144,6 +145,8 @@ pub struct Stream<'c> {
     /// Errors of other inputs found with the one [`Stream::next_chunk`]
     /// returned (a run of one chunk reads every input, and names every error).
     other_errors: Vec<Error>,
+    /// An input's error ended the reading ([`Stream::errors_after`]).
+    failed: bool,
     /// Bytes of text one document may hold (and a compressed text input
     /// decode to): one chunk's.
     max_document: usize,
@@ -235,6 +238,7 @@ impl<'c> Stream<'c> {
             dir,
             keep_places: false,
             other_errors: Vec::new(),
+            failed: false,
             max_document: usize::MAX,
             page_budget: None,
             document_cost: cost::document_cost(config),
@@ -400,7 +404,8 @@ impl<'c> Stream<'c> {
             return Ok(false);
         };
         if let Err(e) = step {
-            let skipped = input::passed_over(e, self.config)?;
+            let skipped = input::passed_over(e, self.config)
+                .inspect_err(|e| self.failed = self.of_input(e))?;
             if let Some(open) = self.close() {
                 self.cut(open)?;
             }

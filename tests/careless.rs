@@ -301,6 +301,51 @@ fn a_file_given_twice_is_read_once() {
     assert!(!out.stderr.contains("warning"), "{out:?}");
 }
 
+/// Standard input redirected from a file also named (`neardup clean -
+/// a.jsonl < a.jsonl`) is that file reached twice: read once, where first
+/// given, with a warning, whole and in chunks, to `--out-dir` and to `-o`
+/// (read twice, each of its records was dropped as a copy of itself, and
+/// `--out-dir` wrote its file empty).
+#[test]
+fn standard_input_from_a_file_also_named_is_read_once() {
+    let dir = tempdir();
+    let d = dir.path();
+    let records = crate::util::numbered_records(20);
+    std::fs::write(d.join("a.jsonl"), &records).unwrap();
+    let from_a = |args: &[&str]| {
+        let stdin = std::fs::File::open(d.join("a.jsonl")).unwrap();
+        let out = crate::util::command(d, args).stdin(stdin).output().unwrap();
+        let out = crate::util::Output::from(out);
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        out
+    };
+    let later = "neardup: warning: a.jsonl is the same file as standard input (-): read once";
+    let earlier = "neardup: warning: standard input (-) is the same file as a.jsonl: read once";
+    let out = from_a(&["clean", "-", "a.jsonl", "--out-dir", "od"]);
+    assert_says(&out, later);
+    assert_eq!(tree(&d.join("od")), [("stdin".to_owned(), records.clone())]);
+    for chunks in [&[][..], &["--memory-limit", "64K"]] {
+        for (args, said) in [
+            (&["clean", "-", "a.jsonl", "-o", "o.jsonl"][..], later),
+            (&["clean", "a.jsonl", "-", "-o", "o.jsonl"], earlier),
+        ] {
+            let out = from_a(&[args, chunks].concat());
+            assert_says(&out, said);
+            assert_eq!(
+                std::fs::read(d.join("o.jsonl")).unwrap(),
+                records,
+                "{args:?}"
+            );
+        }
+    }
+    let out = from_a(&["check", "--max-dup-docs", "0", "--json", "-", "a.jsonl"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["documents"], 20, "{out:?}");
+    // From a pipe, standard input is another stream: both are read.
+    let piped = crate::util::run_with_stdin(d, &["check", "-", "a.jsonl"], Some(&records));
+    assert_eq!(piped.code, 1, "{piped:?}");
+}
+
 /// A right-to-left override (U+202E) in a file name or an id reorders what
 /// a terminal or a GitHub annotation draws after it (`a\u{202e}txt.exe`
 /// reads `aexe.txt`): the text report, `check`'s annotations and `-v` show

@@ -790,3 +790,72 @@ fn a_spool_that_cannot_be_written_is_named_as_given() {
     assert!(!stderr.contains("segment-"), "{stderr}");
     assert!(!d.join("spool").exists(), "the run made it, and failed");
 }
+
+/// A run in chunks stopped by a bad input names every input that fails, as
+/// a whole run does: it named only the first, and each further bad file
+/// took another run to find. The files after the first bad one are read
+/// for their first errors alone (streamed, compressed, read whole in a
+/// batch, invalid UTF-8): the same lines, exit 2, nothing written.
+#[test]
+fn a_run_in_chunks_names_every_input_that_fails() {
+    let dir = tempdir();
+    let d = dir.path();
+    let records = |tag: &str| {
+        (0..300).fold(String::new(), |mut all, i| {
+            let _ = writeln!(
+                all,
+                r#"{{"text":"word{i} other words here to fill the line up {tag}"}}"#
+            );
+            all
+        })
+    };
+    std::fs::write(d.join("a.jsonl"), records("a") + "{\"text\": 5}\n").unwrap();
+    std::fs::write(d.join("b.txt"), "a small text file of words\n").unwrap();
+    std::fs::write(d.join("c.jsonl"), "{\"text\":\"fine\"}\n{\"text\": \n").unwrap();
+    std::fs::write(
+        d.join("d.jsonl.gz"),
+        crate::util::gzip((records("d") + "{\"id\": 1}\n").as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(d.join("e.jsonl"), records("e")).unwrap();
+    let mut f = records("f").into_bytes();
+    let bad = f.len() + 9;
+    f.extend_from_slice(b"{\"text\":\"\xff\"}\n");
+    std::fs::write(d.join("f.jsonl"), f).unwrap();
+    let utf8 = format!("neardup: f.jsonl:301: invalid UTF-8 at byte offset {bad}");
+    let said = [
+        "neardup: a.jsonl:301: field \"text\" is a number, not a string",
+        "neardup: c.jsonl:2: invalid JSON at column 9: EOF while parsing a value",
+        "neardup: d.jsonl.gz:301: record has no \"text\" field",
+        &utf8,
+    ];
+    let inputs = [
+        "a.jsonl",
+        "b.txt",
+        "c.jsonl",
+        "d.jsonl.gz",
+        "e.jsonl",
+        "f.jsonl",
+    ];
+    for args in [
+        &["scan", "-q"][..],
+        &["scan", "-q", "--memory-limit", SMALL],
+        &["clean", "-q", "--memory-limit", SMALL, "--out-dir", "od"],
+    ] {
+        let out = run_exit(d, 2, &[args, &inputs[..]].concat());
+        assert_eq!(out.stderr.lines().collect::<Vec<_>>(), said, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+        assert!(!d.join("od").exists(), "{args:?}");
+    }
+    // The first bad input read whole in a batch, then those streamed.
+    let first = ["c.jsonl", "a.jsonl", "e.jsonl", "f.jsonl"];
+    let out = run_exit(
+        d,
+        2,
+        &[&["scan", "-q", "--memory-limit", SMALL][..], &first].concat(),
+    );
+    assert_eq!(
+        out.stderr.lines().collect::<Vec<_>>(),
+        [said[1], said[0], said[3]]
+    );
+}

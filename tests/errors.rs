@@ -473,6 +473,52 @@ fn utf16_is_refused_by_name() {
     }
 }
 
+/// A file that `auto` reads by its content, whose first line holds a JSON
+/// object and more (a comment after it, two objects run together), is
+/// named as a JSON Lines record would be, by line and column: it was called
+/// pretty-printed JSON (`jq -c .`), which nothing in it is. Exit 2, whole
+/// and in chunks, nothing written; JSON spread over lines keeps its hint.
+#[test]
+fn a_first_line_with_an_object_and_more_is_named_as_invalid_json() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("cm.txt"), "{\"text\":\"alpha beta\"} // comment\n").unwrap();
+    std::fs::write(d.join("two.md"), "\n{\"text\":\"a b\"}{\"text\":\"c d\"}\n").unwrap();
+    std::fs::write(d.join("pp.json"), "{\"text\": \"a b\",\n \"id\": 1}\n").unwrap();
+    let text = "(pass --format text to clean it as plain text)";
+    for limit in [&[][..], &["--memory-limit", "64K"]] {
+        for (name, said) in [
+            (
+                "cm.txt",
+                format!("cm.txt:1: invalid JSON at column 23: trailing characters {text}"),
+            ),
+            (
+                "two.md",
+                format!("two.md:2: invalid JSON at column 15: trailing characters {text}"),
+            ),
+            (
+                "pp.json",
+                "pp.json:1: pretty-printed JSON, not JSON Lines".to_owned(),
+            ),
+        ] {
+            let args = [&["clean", "-o", "out.txt", name][..], limit].concat();
+            let out = run(d, &args);
+            assert_error(&out, &said);
+            assert!(
+                !out.stderr.contains("pretty") || name == "pp.json",
+                "{out:?}"
+            );
+            assert!(!d.join("out.txt").exists(), "{args:?}");
+        }
+    }
+    // As JSON Lines, the same words.
+    let out = run(d, &["scan", "--format", "jsonl", "cm.txt"]);
+    assert_error(
+        &out,
+        "cm.txt:1: invalid JSON at column 23: trailing characters",
+    );
+}
+
 #[test]
 fn a_dangling_link_beside_records_is_named_not_counted_as_text() {
     // A tree of JSON Lines and a dangling `.txt` link, cleaned to one
@@ -499,6 +545,43 @@ fn a_dangling_link_beside_records_is_named_not_counted_as_text() {
         );
         std::fs::remove_file(dir.path().join("out.jsonl")).unwrap();
     }
+}
+
+/// A link to nothing reached twice (directories that overlap, or named and
+/// in a directory given) is named once, as a file reached twice is read
+/// once: every failure is reported, each once, whole and in chunks.
+#[test]
+fn a_dangling_link_reached_twice_is_named_once() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("d/x")).unwrap();
+    let text = "alpha beta gamma delta epsilon zeta eta theta iota.\n";
+    std::fs::write(d.join("d/x/a.txt"), text).unwrap();
+    std::os::unix::fs::symlink("nowhere", d.join("d/x/dangling")).unwrap();
+    let said = "d/x/dangling: No such file or directory";
+    for paths in [
+        &["d", "d/x"][..],
+        &["d", "d/x/dangling"],
+        &["d/x/dangling", "d"],
+    ] {
+        for limit in [&[][..], &["--memory-limit", "64K"]] {
+            let args = [&["scan"][..], paths, limit].concat();
+            let out = run(d, &args);
+            assert_error(&out, said);
+            assert_eq!(out.stderr.matches(said).count(), 1, "{args:?}: {out:?}");
+        }
+    }
+    let out = run_ok(
+        d,
+        &["scan", "d", "d/x", "--on-error", "skip", "--json", "-q"],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["skipped"].as_array().map(Vec::len),
+        Some(1),
+        "{out:?}"
+    );
+    assert_eq!(out.stderr, "", "{out:?}");
 }
 
 #[test]

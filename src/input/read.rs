@@ -418,17 +418,15 @@ pub(crate) fn checked_source(
 ) -> Result<Source> {
     let path = display_path(&input);
     let text = format == Format::Text;
-    if let Some(json) = json_not_lines(&data).filter(|_| text && config.format == Format::Auto) {
+    if let Some((line, message)) =
+        json_not_lines(&data).filter(|_| text && config.format == Format::Auto)
+    {
         // Cleaned as text, its lines would be cut as repeated blocks and the
         // output would no longer parse.
-        let convert = if json == "a JSON array" { "'.[]'" } else { "." };
         return Err(Error::Record {
             path,
-            line: 1,
-            message: format!(
-                "{json}, not JSON Lines (one record per line): convert it with `jq -c {convert}`, \
-                 or pass --format text to clean it as plain text"
-            ),
+            line,
+            message,
         });
     }
     let refuse_binary = text && !config.text;
@@ -486,17 +484,40 @@ pub(crate) fn checked_source(
     }
 }
 
-/// What JSON an input's bytes start (after a UTF-8 byte-order mark and white
-/// space), when it is JSON that `auto` must not take for text: records
-/// exported as one array (`[{` or `["`), or pretty-printed objects (`{` then a
-/// key on a later line, as `jq .` writes them; an object on one line is JSON
-/// Lines and never gets here).
-fn json_not_lines(data: &[u8]) -> Option<&'static str> {
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    let mut bytes = data.iter().copied().filter(|b| !b.is_ascii_whitespace());
+/// Why an input's bytes, which start (after a UTF-8 byte-order mark and
+/// white space) as JSON that `auto` must not take for text, are refused,
+/// and the line it is said of: records exported as one array (`[{` or
+/// `["`), or pretty-printed objects (`{` then a key, the object not closed
+/// on its line, as `jq .` writes them). A first line that holds an object
+/// and more (`{...} // note`, `{...}{...}`) or is not JSON is named as a
+/// JSON Lines record would be: nothing in it is pretty-printed. (An object
+/// on one line is JSON Lines and never gets here.)
+fn json_not_lines(data: &[u8]) -> Option<(usize, String)> {
+    let data = data.strip_prefix(BOM).unwrap_or(data);
+    let start = data.iter().position(|b| !b.is_ascii_whitespace())?;
+    let mut bytes = data[start..]
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace());
+    let text = "pass --format text to clean it as plain text";
+    let convert = |json: &str, jq: &str| {
+        format!(
+            "{json}, not JSON Lines (one record per line): convert it with `jq -c {jq}`, or {text}"
+        )
+    };
     match (bytes.next(), bytes.next()) {
-        (Some(b'['), Some(b'{' | b'"')) => Some("a JSON array"),
-        (Some(b'{'), Some(b'"')) => Some("pretty-printed JSON"),
+        (Some(b'['), Some(b'{' | b'"')) => Some((1, convert("a JSON array", "'.[]'"))),
+        (Some(b'{'), Some(b'"')) => {
+            let from = memchr::memrchr(b'\n', &data[..start]).map_or(0, |at| at + 1);
+            let to = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |len| start + len);
+            match serde_json::from_slice::<serde::de::IgnoredAny>(&data[from..to]) {
+                Err(e) if !e.is_eof() => {
+                    let line = 1 + memchr::memchr_iter(b'\n', &data[..from]).count();
+                    Some((line, format!("{} ({text})", crate::jsonl::invalid_json(&e))))
+                }
+                _ => Some((1, convert("pretty-printed JSON", "."))),
+            }
+        }
         _ => None,
     }
 }

@@ -12,23 +12,32 @@ use super::*;
 /// walked directory matches one of them (files named directly are always read).
 ///
 /// A file reached from two of the paths (named twice, inside a directory
-/// also given, through a link to one of them, or in two directories that
-/// overlap) is read once, where it is first reached ([`expand_noting`]
+/// also given, through a link to one of them, in two directories that
+/// overlap, or as `-` from a standard input redirected from it) is read
+/// once, where it is first reached ([`expand_noting`]
 /// gives the warning that says so): read twice, each of its documents was a duplicate of
 /// itself, in the report and in `check`'s verdict. Hard links reached from
 /// one path are files of their own, as `--out-dir` mirrors them.
 #[must_use]
 pub fn expand(paths: &[PathBuf], globs: &[String]) -> (Vec<InputPath>, Vec<Error>) {
-    let (inputs, errors, _) = expand_noting(paths, globs);
+    let stdin = paths
+        .iter()
+        .any(|p| p.as_os_str() == "-")
+        .then(stdin_file)
+        .flatten();
+    let (inputs, errors, _) = expand_noting(paths, globs, stdin);
     (inputs, errors)
 }
 
 /// [`expand`], with the (path left out, path read) of each file read once
-/// though reached from two paths.
+/// though reached from two paths; `stdin` is the (device, inode) of the
+/// regular file `-` reads ([`stdin_file`]; `None` for a pipe, a terminal,
+/// or a caller's stream in its place).
 #[must_use]
 pub fn expand_noting(
     paths: &[PathBuf],
     globs: &[String],
+    stdin: Option<(u64, u64)>,
 ) -> (Vec<InputPath>, Vec<Error>, Vec<(PathBuf, PathBuf)>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -39,12 +48,18 @@ pub fn expand_noting(
     // (device, inode) of each input, and the path it was reached from.
     let mut ids: Vec<Reached> = Vec::new();
     let mut roots: Vec<usize> = Vec::new();
+    // Links to nothing named, whose error is told once: a walk that reaches
+    // one too leaves it out.
+    let mut named_dangling = Vec::new();
     for (root, path) in paths.iter().enumerate() {
         let before = out.len();
-        let result = expand_one(path, filter.as_ref(), &mut out, &mut ids);
+        let result = expand_one(path, filter.as_ref(), stdin, &mut out, &mut ids);
         roots.resize(out.len(), root);
         match result {
-            Err(e) => errors.push(e),
+            Err(e) => {
+                named_dangling.extend(dangling_link(path));
+                errors.push(e);
+            }
             // A directory with nothing to read is named, never an empty pass
             // (`check` passed a scraper's empty output folder, or a --glob
             // with a typo, as 0 documents).
@@ -52,14 +67,50 @@ pub fn expand_noting(
             Ok(()) => {}
         }
     }
+    if !named_dangling.is_empty() {
+        let keep: Vec<bool> = ids
+            .iter()
+            .map(|(id, _)| id.is_none_or(|id| !named_dangling.contains(&id)))
+            .collect();
+        retain_where(&mut out, &keep);
+        retain_where(&mut ids, &keep);
+        retain_where(&mut roots, &keep);
+    }
     let (out, once) = read_once(out, &ids, &roots);
     (out, errors, once)
+}
+
+/// The identity of the link itself when `path` is a symbolic link to
+/// nothing (or a loop), as a walk knows it.
+fn dangling_link(path: &Path) -> Option<FileId> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    let dangling = link.file_type().is_symlink() && std::fs::metadata(path).is_err();
+    file_id(&link).filter(|_| dangling)
+}
+
+/// `items` less those whose place in `keep` is false.
+fn retain_where<T>(items: &mut Vec<T>, keep: &[bool]) {
+    let mut at = keep.iter();
+    items.retain(|_| at.next().copied().unwrap_or(true));
+}
+
+/// A path given (or reached by a walk) as a message names it: `-` is
+/// standard input (redirected from a file that is also named, for the
+/// warning of [`expand_noting`]'s files read once).
+#[must_use]
+pub fn shown_given(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard input (-)".to_owned()
+    } else {
+        crate::escape::shown_path(path)
+    }
 }
 
 /// A file's identity: (device, inode).
 type FileId = (u64, u64);
 
-/// An input's identity (none for standard input, a FIFO or a device), and
+/// An input's identity (none for a FIFO, a device, or standard input that
+/// is not a regular file; a link to nothing's is the link's own), and
 /// whether a walk reached it through a symbolic link.
 type Reached = (Option<FileId>, bool);
 
@@ -72,6 +123,25 @@ fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
 
 #[cfg(not(unix))]
 fn file_id(_: &std::fs::Metadata) -> Option<FileId> {
+    None
+}
+
+/// The (device, inode) of the process's standard input when it is a
+/// regular file (`neardup clean - a.jsonl < a.jsonl`): the file `-` reads,
+/// which has no name on the command line.
+#[cfg(unix)]
+#[must_use]
+pub fn stdin_file() -> Option<(u64, u64)> {
+    use std::os::fd::AsFd as _;
+    let stdin = File::from(std::io::stdin().as_fd().try_clone_to_owned().ok()?);
+    let meta = stdin.metadata().ok()?;
+    file_id(&meta).filter(|_| meta.is_file())
+}
+
+/// Elsewhere, standard input is compared with no file.
+#[cfg(not(unix))]
+#[must_use]
+pub fn stdin_file() -> Option<(u64, u64)> {
     None
 }
 
@@ -190,9 +260,12 @@ fn shown_glob(glob: &str) -> String {
     }
 }
 
+/// Expands one path given into `out` (with each input's identity in
+/// `ids`); `stdin` is the identity of the regular file `-` reads.
 pub(super) fn expand_one(
     path: &PathBuf,
     filter: Option<&globset::GlobSet>,
+    stdin: Option<FileId>,
     out: &mut Vec<InputPath>,
     ids: &mut Vec<Reached>,
 ) -> Result<()> {
@@ -202,7 +275,7 @@ pub(super) fn expand_one(
             relative: PathBuf::from("stdin"),
             reader: None,
         });
-        ids.push((None, false));
+        ids.push((stdin, false));
         return Ok(());
     }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
@@ -307,12 +380,15 @@ pub(super) fn walk(
             continue;
         }
         // Links to files are read; links to directories are not followed,
-        // which also rules out link loops. A link to nothing is kept, to be named.
-        let linked = link.file_type().is_symlink();
-        let (file, id) = if linked {
-            std::fs::metadata(&path).map_or((true, None), |m| (m.is_file(), file_id(&m)))
+        // which also rules out link loops. A link to nothing is kept, to be
+        // named, and known by the link itself: walks that overlap name it
+        // once, as they read a file once.
+        let (file, id, linked) = if link.file_type().is_symlink() {
+            std::fs::metadata(&path).map_or((true, file_id(&link), false), |m| {
+                (m.is_file(), file_id(&m), true)
+            })
         } else {
-            (link.is_file(), file_id(&link))
+            (link.is_file(), file_id(&link), false)
         };
         if file && filter.is_none_or(|f| f.is_match(&rel)) && !is_neardup_file(dir, name, &entries)
         {
