@@ -313,7 +313,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     // Under `--keep fullest` in chunks, the member each cluster keeps,
     // decided over every chunk before anything is written.
     let (across, made, lonely, first_pass_took) =
-        fullest::first_pass(plan, progress, lonely).map_err(Failure::one)?;
+        fullest::first_pass(plan, progress, lonely).map_err(Failure::owned)?;
     let stream = match plan.memory_limit {
         // The HTML page shows the texts of a run of one chunk (a run in
         // chunks no longer holds them when it writes its report).

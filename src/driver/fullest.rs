@@ -7,7 +7,7 @@ use super::{keys_seen, Summary, Tally, Underway};
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{decide_fullest, AcrossChunks};
 use crate::config::{Config, Keep, Level};
-use crate::error::Result;
+use crate::error::Error;
 use crate::plan::{IndexUse, Plan, ReportTo};
 use crate::prior::Prior;
 use crate::progress::Progress;
@@ -27,13 +27,13 @@ type FirstPass = (Option<AcrossChunks>, usize, Option<Lonely>, Duration);
 /// cluster keeps ([`decide_fullest`]). Any other run gets its `lonely` back.
 ///
 /// # Errors
-/// What reading the inputs or storing the chunks finds: the run's first
-/// error, as the run itself would find it.
+/// What reading the inputs or storing the chunks finds: the errors the run
+/// itself would name (every input that fails, as in a whole run).
 pub(super) fn first_pass(
     plan: &Plan,
     progress: &dyn Progress,
     lonely: Option<Lonely>,
-) -> Result<FirstPass> {
+) -> std::result::Result<FirstPass, Vec<Error>> {
     let Some(limit) = plan.memory_limit else {
         return Ok((None, 0, lonely, Duration::ZERO));
     };
@@ -60,12 +60,19 @@ pub(super) fn first_pass(
         running.stream.input_total().unwrap_or(0),
         true,
     );
-    let chunk = running.next_chunk()?;
-    running.chunks(chunk, None, "")?;
+    if let Err(e) = running
+        .next_chunk()
+        .and_then(|chunk| running.chunks(chunk, None, ""))
+    {
+        let mut found = vec![e];
+        found.extend(running.stream.other_errors());
+        found.extend(running.stream.errors_after());
+        return Err(found);
+    }
     let held = running.held_joins.take().unwrap_or_default();
     let history = History::from_segments(std::mem::take(&mut running.segments));
     let kept = decide_fullest(&held, &history, &plan.config);
-    history.status()?;
+    history.status().map_err(|e| vec![e])?;
     drop(history);
     let across = AcrossChunks {
         indexed: 0,

@@ -141,3 +141,29 @@ fn what_a_run_in_chunks_cannot_keep_fullest_with_is_refused_by_name() {
     }
     assert!(!d.join("i.ndx").exists());
 }
+
+/// A bad record found by the first pass stops the run as the run's own
+/// reading would: every input that fails is named, nothing is written.
+#[test]
+fn the_first_pass_names_every_input_that_fails() {
+    let dir = tempdir();
+    let d = dir.path();
+    for name in ["e1.jsonl", "e2.jsonl"] {
+        let mut text = corpus();
+        text.push_str("{\"text\": 5}\n");
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let whole = run_exit(
+        d,
+        2,
+        &["clean", "-q", "--keep", "fullest", "e1.jsonl", "e2.jsonl"],
+    );
+    let args = ["clean", "-q", "--keep", "fullest", "--memory-limit", "64K"];
+    let mut chunked = args.to_vec();
+    chunked.extend(["e1.jsonl", "e2.jsonl", "-o", "out.jsonl"]);
+    let out = run_exit(d, 2, &chunked);
+    assert_eq!(out.stderr, whole.stderr);
+    assert_holds(&out.stderr, "e1.jsonl:");
+    assert_holds(&out.stderr, "e2.jsonl:");
+    assert!(!d.join("out.jsonl").exists());
+}
