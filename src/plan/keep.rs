@@ -40,10 +40,10 @@ pub(super) fn check_in_chunks(
         i.is_stdin() || std::fs::metadata(&i.path).is_ok_and(|m| !m.is_file() && !m.is_dir())
     });
     if let Some(input) = once {
-        let name = if input.is_stdin() {
-            "standard input (-)".to_string()
-        } else {
-            crate::escape::shown_path(&input.path)
+        let name = match &input.reader {
+            Some(reader) => format!("the stream {}", crate::escape::shown_path(reader.name())),
+            None if input.is_stdin() => "standard input (-)".to_string(),
+            None => crate::escape::shown_path(&input.path),
         };
         return usage(format!("--keep fullest with --memory-limit reads its inputs twice, and {name} can be read only once: save it to a file first, or drop --memory-limit to run whole"));
     }
