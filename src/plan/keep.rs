@@ -37,7 +37,9 @@ pub(super) fn check_in_chunks(
     }
     // Read twice: standard input and pipes named as files are read once.
     let once = inputs.iter().find(|i| {
-        i.is_stdin() || std::fs::metadata(&i.path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+        i.is_stdin()
+            || i.reader.is_some()
+            || std::fs::metadata(&i.path).is_ok_and(|m| !m.is_file() && !m.is_dir())
     });
     if let Some(input) = once {
         let name = match &input.reader {
