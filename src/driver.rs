@@ -348,7 +348,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     let mut running = Underway::start(plan, progress, stream, segments, tally);
     (running.lonely, running.keys_seen, running.made) = (lonely, keys_seen, made);
     running.across = across.map(Arc::new);
-    running.spent.sketch += clock.elapsed();
+    running.spent.sketch += clock.elapsed().saturating_sub(first_pass_took);
     running.spent.documents += first_pass_took;
     if !plan.one_chunk() {
         progress.stage("reading", running.stream.input_total().unwrap_or(0), true);
