@@ -428,46 +428,6 @@ fn file_names_that_are_not_utf8_stay_distinct() {
     assert_eq!(paths, [r"n\xff.txt", r"n\xfe.txt"]);
 }
 
-/// A name with a backslash (`a\xff.txt` typed as it reads) showed as the
-/// name with the byte 0xFF does, so a report could not tell the two apart:
-/// a backslash in a name is itself escaped, `\\`, in the JSON report, the
-/// text report and messages; a name that is UTF-8 without one is shown as
-/// it is.
-#[cfg(unix)]
-#[test]
-fn a_backslash_in_a_file_name_cannot_pass_for_an_escape() {
-    use std::os::unix::ffi::OsStrExt as _;
-    let dir = tempdir();
-    let d = dir.path();
-    std::fs::create_dir(d.join("in")).unwrap();
-    let b = "The quick brown fox jumps over the lazy dog near the river bank while the farmer watches from his porch and drinks tea.";
-    let byte = std::ffi::OsStr::from_bytes(b"a\xff.txt");
-    std::fs::write(
-        d.join("in").join(byte),
-        format!("{b}\n\n{b}\n\nunique words of this file here are plenty ok\n"),
-    )
-    .unwrap();
-    std::fs::write(d.join("in").join(r"a\xff.txt"), format!("{b}\n")).unwrap();
-    std::fs::write(d.join("in").join("plain é.txt"), "a few words of its own\n").unwrap();
-    let out = run(d, &["scan", "in", "--json", "-q"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        crate::util::input_paths(&report),
-        [r"in/a\\xff.txt", r"in/a\xff.txt", "in/plain é.txt"]
-    );
-    let text = run(d, &["scan", "in", "-q"]).stdout_str();
-    assert!(
-        text.contains(r"in/a\\xff.txt") && text.contains(r"in/a\xff.txt:"),
-        "{text}"
-    );
-    // Messages name it so too.
-    std::fs::write(d.join(r"b\n.jsonl"), "not json\n").unwrap();
-    let out = run(d, &["scan", r"b\n.jsonl"]);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert_says(&out, r"neardup: b\\n.jsonl:1: invalid JSON");
-}
-
 #[test]
 fn lone_json_surrogate_names_file_line_and_column() {
     let dir = tempdir();
