@@ -321,14 +321,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             Stream::whole(plan.inputs.clone(), config).keeping_texts()
         }
         None => Stream::whole(plan.inputs.clone(), config),
-        Some(limit) => Stream::new(
-            replayed.unwrap_or_else(|| plan.inputs.clone()),
-            config,
-            chunk_bytes(limit) / 2,
-            plan.spool_dir.clone(),
-        )
-        .with_max_document(chunk_bytes(limit))
-        .with_page_budget(plan.page_budget),
+        Some(limit) => chunked_stream(replayed.unwrap_or_else(|| plan.inputs.clone()), plan, limit),
     };
     let tally =
         if matches!(plan.report, ReportTo::Totals | ReportTo::Nowhere) && plan.html.is_none() {
@@ -551,6 +544,19 @@ fn check_destination<'i>(
 
 /// Bytes of text a chunk holds at most under a memory limit (a chunk holds
 /// one document at least).
+/// The stream a run in chunks of `plan` reads `inputs` through, under
+/// `limit` bytes of memory.
+fn chunked_stream(inputs: Vec<InputPath>, plan: &Plan, limit: usize) -> Stream<'_> {
+    Stream::new(
+        inputs,
+        &plan.config,
+        chunk_bytes(limit) / 2,
+        plan.spool_dir.clone(),
+    )
+    .with_max_document(chunk_bytes(limit))
+    .with_page_budget(plan.page_budget)
+}
+
 fn chunk_bytes(limit: usize) -> usize {
     (limit / MEMORY_PER_TEXT_BYTE).max(4096)
 }

@@ -101,10 +101,7 @@ fn first_holding_all(
     history: &dyn Prior,
     config: &Config,
 ) -> usize {
-    let tried: Vec<usize> = std::iter::once(rep)
-        .chain(held.iter().copied())
-        .take(LONGEST_TRIED)
-        .collect();
+    let tried: Vec<usize> = tried_for_fullest(rep, held.iter().copied()).collect();
     let sets: Vec<(u64, Vec<u64>)> = tried.iter().map(|&k| history.doc_text(k)).collect();
     let mut holding = vec![true; tried.len()];
     for &m in std::iter::once(&rep).chain(members) {
@@ -179,10 +176,18 @@ pub(super) fn holding_all(
     if !members[1..].iter().any(|&m| held[m]) {
         return Some(members[0]);
     }
-    std::iter::once(members[0])
-        .chain(members[1..].iter().copied().filter(|&m| held[m]))
-        .take(LONGEST_TRIED)
-        .find(|&k| holds_all(k))
+    tried_for_fullest(
+        members[0],
+        members[1..].iter().copied().filter(|&m| held[m]),
+    )
+    .find(|&k| holds_all(k))
+}
+
+/// The members `--keep fullest` tries to keep, in order: the
+/// representative, then the members that joined it by holding it, at most
+/// [`LONGEST_TRIED`] in all (a whole run and a run in chunks alike).
+fn tried_for_fullest(rep: usize, held: impl Iterator<Item = usize>) -> impl Iterator<Item = usize> {
+    std::iter::once(rep).chain(held).take(LONGEST_TRIED)
 }
 
 /// Whether `kept` holds [`own_share`] of `member`'s own shingles.

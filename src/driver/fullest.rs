@@ -12,7 +12,6 @@ use crate::plan::{IndexUse, Plan, ReportTo};
 use crate::prior::Prior;
 use crate::progress::Progress;
 use crate::store::History;
-use crate::stream::Stream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,22 +33,12 @@ pub(super) fn first_pass(
     progress: &dyn Progress,
     lonely: Option<Lonely>,
 ) -> std::result::Result<FirstPass, Vec<Error>> {
-    let Some(limit) = plan.memory_limit else {
+    let (Some(limit), Keep::Fullest) = (plan.memory_limit, &plan.config.keep) else {
         return Ok((None, 0, lonely, Duration::ZERO));
     };
-    if plan.config.keep != Keep::Fullest {
-        return Ok((None, 0, lonely, Duration::ZERO));
-    }
     let started = Instant::now();
     let first = first_pass_plan(plan);
-    let stream = Stream::new(
-        first.inputs.clone(),
-        &first.config,
-        super::chunk_bytes(limit) / 2,
-        first.spool_dir.clone(),
-    )
-    .with_max_document(super::chunk_bytes(limit))
-    .with_page_budget(first.page_budget);
+    let stream = super::chunked_stream(first.inputs.clone(), &first, limit);
     let tally = Tally::Totals(Summary::default());
     let mut running = Underway::start(&first, progress, stream, Vec::new(), tally);
     (running.lonely, running.keys_seen) = (lonely, keys_seen(&first, true));

@@ -54,6 +54,16 @@ pub struct InputPath {
 }
 
 impl InputPath {
+    /// Whether a run can read it a second time: a file (or a path that is
+    /// not there, whose error the reading names), not standard input, a
+    /// caller's stream, a FIFO or a device, whose bytes come once.
+    #[must_use]
+    pub fn read_again(&self) -> bool {
+        !self.is_stdin()
+            && self.reader.is_none()
+            && std::fs::metadata(&self.path).map_or(true, |m| m.is_file())
+    }
+
     /// Whether this is standard input (or the caller's stream in its place).
     #[must_use]
     pub fn is_stdin(&self) -> bool {

@@ -35,17 +35,10 @@ pub(super) fn check_in_chunks(
     if let Some(other) = other {
         return usage(format!("--keep fullest with --memory-limit does not work with {other} yet: drop --memory-limit to run whole, or keep the first copy (--keep first)"));
     }
-    // Read twice: standard input and pipes named as files are read once.
-    let once = inputs.iter().find(|i| {
-        i.is_stdin()
-            || i.reader.is_some()
-            || std::fs::metadata(&i.path).is_ok_and(|m| !m.is_file() && !m.is_dir())
-    });
-    if let Some(input) = once {
+    if let Some(input) = inputs.iter().find(|i| !i.read_again()) {
         let name = match &input.reader {
             Some(reader) => format!("the stream {}", crate::escape::shown_path(reader.name())),
-            None if input.is_stdin() => "standard input (-)".to_string(),
-            None => crate::escape::shown_path(&input.path),
+            None => crate::input::shown_given(&input.path),
         };
         return usage(format!("--keep fullest with --memory-limit reads its inputs twice, and {name} can be read only once: save it to a file first, or drop --memory-limit to run whole"));
     }

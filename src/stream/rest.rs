@@ -20,13 +20,10 @@ impl Stream<'_> {
         if !std::mem::take(&mut self.failed) {
             return Vec::new();
         }
-        let regular = |input: &InputPath| {
-            !input.is_stdin() && std::fs::metadata(&input.path).map_or(true, |m| m.is_file())
-        };
         let rest: Vec<InputPath> = std::mem::take(&mut self.inputs)
             .into_iter()
             .map(|(input, _)| input)
-            .filter(regular)
+            .filter(InputPath::read_again)
             .collect();
         let mut found = Vec::new();
         for input in rest {
