@@ -805,7 +805,7 @@ pub fn best_representative(
             Measure::Jaccard => sim,
             Measure::Containment => like,
         };
-        if best.is_none_or(|(_, s, l)| like > l || (like == l && sim > s)) {
+        if best.is_none_or(|(_, s, l)| (like, sim) > (l, s)) {
             best = Some((r, sim, like));
         }
     }

@@ -616,7 +616,11 @@ fn a_copy_joins_the_representative_most_like_it_not_a_longer_one_holding_it() {
     let config = Config::default();
     let copy = text(1, 100);
     let words: Vec<&str> = copy.split(' ').collect();
-    let own = format!("{} x1 x2 x3 {}", words[..50].join(" "), words[53..].join(" "));
+    let own = format!(
+        "{} x1 x2 x3 {}",
+        words[..50].join(" "),
+        words[53..].join(" ")
+    );
     let longer = format!("{copy} {}", text(2, 130));
     let (level, docs) = three(&[&own, &longer, &copy], &[100, 230, 100], &config);
     assert_eq!(level.dropped, [false, false, true]);
