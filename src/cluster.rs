@@ -720,7 +720,8 @@ pub fn best_representative(
     lengths: &[usize],
     config: &Config,
 ) -> Option<(usize, f64)> {
-    let mut best: Option<(usize, f64)> = None;
+    // (representative, similarity, how like ours it is as a whole)
+    let mut best: Option<(usize, f64, f64)> = None;
     // How many representatives hold each of our shingles, counted once for
     // all of them (made when the first one passes the plain share).
     let mut counts: Option<Vec<u32>> = None;
@@ -728,6 +729,8 @@ pub fn best_representative(
     let need = least_shared(ours.len(), own_share(config));
     let need_of_short = least_shared(ours.len(), MIN_OWN_SHARE.max(own_share(config)));
     for (i, &r) in reps.iter().enumerate() {
+        // The plain Jaccard of the two sets, under containment.
+        let mut like = 0.0;
         let sim = match config.measure {
             Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
             Measure::Containment => {
@@ -744,6 +747,7 @@ pub fn best_representative(
                 let found = common_at_least(ours, sets[i], need);
                 let (shared, _) = found.unwrap_or_default();
                 let whole = sets[i].len();
+                like = shared as f64 / (ours.len() + whole - shared).max(1) as f64;
                 if found.is_none_or(|c| {
                     only_the_end(c, whole)
                         || scattered_pieces(c, whole)
@@ -788,11 +792,24 @@ pub fn best_representative(
                 }
             }
         };
-        if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
-            best = Some((r, sim));
+        if sim < config.threshold {
+            continue;
+        }
+        // Of the representatives it passes, a document joins the one most
+        // like it as a whole, not the one that holds most of it: a longer
+        // text that holds it and adds a clause of its own (a license's
+        // variant: BSD-3-Clause holds BSD-2-Clause) stands for it only when
+        // the text it is a copy of is not there too. Then the most similar,
+        // then the earliest. (Under Jaccard the two orders are one.)
+        let like = match config.measure {
+            Measure::Jaccard => sim,
+            Measure::Containment => like,
+        };
+        if best.is_none_or(|(_, s, l)| (like, sim) > (l, s)) {
+            best = Some((r, sim, like));
         }
     }
-    best
+    best.map(|(r, sim, _)| (r, sim))
 }
 
 /// The sets among `sets` that quote `sets[i]`: the one that holds `share` of

@@ -605,3 +605,26 @@ fn head_keys_take_each_slots_minimum_over_the_first_shingles() {
         assert_eq!(only.len(), if n == 0 { 0 } else { cands.tables() }, "{n}");
     }
 }
+
+#[test]
+fn a_copy_joins_the_representative_most_like_it_not_a_longer_one_holding_it() {
+    // A text (B, with three words of its own), then a longer one that holds
+    // all of the copy's text and adds more than as much again (A: a
+    // license's variant with clauses of its own, not B's copy), then the
+    // copy (D). D passes both; A holds every shingle of it, B all but a
+    // few, yet D is B's copy, not A's: it joins B.
+    let config = Config::default();
+    let copy = text(1, 100);
+    let words: Vec<&str> = copy.split(' ').collect();
+    let own = format!(
+        "{} x1 x2 x3 {}",
+        words[..50].join(" "),
+        words[53..].join(" ")
+    );
+    let longer = format!("{copy} {}", text(2, 130));
+    let (level, docs) = three(&[&own, &longer, &copy], &[100, 230, 100], &config);
+    assert_eq!(level.dropped, [false, false, true]);
+    let held = |r: usize| similarity(&docs[2].shingles, &docs[r].shingles, Measure::Containment);
+    assert!(held(1) > held(0), "the longer text holds more of the copy");
+    assert_eq!(level.rep_of[2], Some(0));
+}
