@@ -124,13 +124,6 @@ fn what_a_run_in_chunks_cannot_keep_fullest_with_is_refused_by_name() {
         &["--index", "i.ndx", "c.jsonl"],
         "does not work with --index",
     );
-    let stdin = crate::util::run_with_stdin(
-        d,
-        &["clean", "--keep", "fullest", "--memory-limit", "64K", "-"],
-        Some(b"{\"text\":\"a b c d e f\"}\n"),
-    );
-    assert_eq!(stdin.code, 2, "{stdin:?}");
-    assert_holds(&stdin.stderr, "standard input (-) can be read only once");
     for keep in ["longest", "max:n", "newest:t"] {
         let out = run_exit(
             d,
