@@ -11,8 +11,7 @@ use crate::error::{Error, Result};
 /// a FIFO, is copied under `--tmp-dir` as the first pass reads it, and read
 /// again from the copy); `longest`, `newest` and `max` choose among every
 /// member of a cluster by what no chunk holds of the others. Under
-/// `fullest` the run must not use or build an index, nor annotate (not
-/// yet).
+/// `fullest` the run must not use or build an index (not yet).
 pub(super) fn check_in_chunks(request: &Request, config: &Config, index: &IndexUse) -> Result<()> {
     if request.memory_limit.is_none() || config.keep == Keep::First {
         return Ok(());
@@ -25,7 +24,6 @@ pub(super) fn check_in_chunks(request: &Request, config: &Config, index: &IndexU
     let other = match index {
         IndexUse::Read { role, .. } => format!("--{role}"),
         IndexUse::Build(_) => "index build".into(),
-        IndexUse::None if config.annotate => "--annotate".into(),
         IndexUse::None => return Ok(()),
     };
     usage(format!("--keep fullest with --memory-limit does not work with {other} yet: drop --memory-limit to run whole, or keep the first copy (--keep first)"))

@@ -119,7 +119,6 @@ fn what_a_run_in_chunks_cannot_keep_fullest_with_is_refused_by_name() {
         assert!(out.stdout.is_empty(), "{out:?}");
         assert_holds(&out.stderr, says);
     };
-    refused(&["--annotate", "c.jsonl"], "does not work with --annotate");
     refused(
         &["--index", "i.ndx", "c.jsonl"],
         "does not work with --index",
