@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 /// places and, in others, a copy cut short (its first paragraphs) or given a
 /// new headline, in an order where the cut copy often comes first, far
 /// from its source; and records of their own between them.
-fn corpus() -> String {
+pub(super) fn corpus() -> String {
     let mut rng = Lcg(40);
     let word = |rng: &mut Lcg| format!("w{}", rng.next(5000));
     let stories: Vec<Vec<String>> = (0..36)
