@@ -49,6 +49,16 @@ fn run_with_fifo(dir: &Path, fifo: &str, bytes: &[u8], args: &[&str]) -> Output 
         drop(std::fs::OpenOptions::new().write(true).open(&path));
         panic!("{args:?} waits for ever on the FIFO {fifo}");
     };
+    if !writer.is_finished() {
+        // A run that never opened the FIFO (refused): a reader that comes
+        // and goes lets the writer's open end (its write then fails).
+        drop(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path),
+        );
+    }
     writer.join().unwrap();
     Output::from(out)
 }
