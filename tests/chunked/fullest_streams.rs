@@ -49,15 +49,12 @@ fn run_with_fifo(dir: &Path, fifo: &str, bytes: &[u8], args: &[&str]) -> Output 
         drop(std::fs::OpenOptions::new().write(true).open(&path));
         panic!("{args:?} waits for ever on the FIFO {fifo}");
     };
-    if !writer.is_finished() {
+    while !writer.is_finished() {
         // A run that never opened the FIFO (refused): a reader that comes
         // and goes lets the writer's open end (its write then fails).
-        drop(
-            std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&path),
-        );
+        let mut reader = std::fs::OpenOptions::new();
+        drop(reader.read(true).write(true).open(&path));
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
     writer.join().unwrap();
     Output::from(out)
