@@ -92,30 +92,31 @@ pub(crate) fn count(
     else {
         return (None, None);
     };
-    if let Some(copied) = copied {
-        let table = count_in(
-            inputs,
-            Some(copied),
-            Past::Copied,
-            config,
-            reading,
-            (bytes, total, progress),
-        );
-        return (table, None);
-    }
-    let replay = wait.then(|| Replay::of_stdin(inputs, &reading.1)).flatten();
+    // The run's own copies, read as far as each pass goes; else standard
+    // input copied here (when `wait`), whose rest the run reads once.
+    let made = if copied.is_none() && wait {
+        Replay::of_stdin(inputs, &reading.1)
+    } else {
+        None
+    };
+    let replay = copied.or(made.as_ref());
     if replay.is_none() && inputs.iter().any(InputPath::is_stdin) {
         return (None, None);
     }
+    let past = if copied.is_some() {
+        Past::Copied
+    } else {
+        Past::Once
+    };
     let table = count_in(
         inputs,
-        replay.as_ref(),
-        Past::Once,
+        replay,
+        past,
         config,
         reading,
         (bytes, total, progress),
     );
-    (table, replay.map(|r| r.read(inputs, Past::Once)))
+    (table, made.map(|r| r.read(inputs, Past::Once)))
 }
 
 /// [`count`] once it knows how its inputs are read.

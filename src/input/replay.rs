@@ -66,8 +66,9 @@ struct Source {
     /// run would open it: opening a FIFO waits for its writer).
     path: Option<PathBuf>,
     /// What was read but could not be copied (a full disk), which readings
-    /// after it read after the copy: no byte read is lost.
+    /// after it read after the copy: no byte read is lost; and why.
     held: Option<Vec<u8>>,
+    failed: String,
 }
 
 impl Source {
@@ -147,12 +148,14 @@ impl Shared {
                 from: Some(crate::pipe::stdin_or(input.reader.as_ref())),
                 path: None,
                 held: None,
+                failed: String::new(),
             }
         } else {
             Source {
                 from: None,
                 path: Some(input.path.clone()),
                 held: None,
+                failed: String::new(),
             }
         };
         Arc::new(Shared {
@@ -222,7 +225,7 @@ impl Again {
             ))
         };
         if source.held.is_some() {
-            return Err(not_copied(&"an earlier copy failed"));
+            return Err(not_copied(&source.failed));
         }
         let n = source.read(buf)?;
         if n == 0 {
@@ -234,6 +237,7 @@ impl Again {
             // read's bytes), and the copy cut where they begin.
             let _ = shared.copy.set_len(self.at);
             source.held = Some(buf[..n].to_vec());
+            source.failed = e.to_string();
             return Err(not_copied(&e));
         }
         self.at += n as u64;
@@ -339,15 +343,16 @@ mod tests {
             std::fs::File::open(readable.path()).unwrap();
         let mut more = vec![0; 777];
         let copied = replay.read(&inputs, Past::Copied);
-        let failed = copied[0].reader.clone().unwrap().read(&mut more);
-        assert!(failed
-            .unwrap_err()
-            .to_string()
-            .contains("cannot copy it into"));
-        // A reading that would copy too fails, and names the directory.
+        let mut reader = copied[0].reader.clone().unwrap();
+        reader.read_exact(&mut [0; 1000]).unwrap();
+        let failed = reader.read(&mut more);
+        let message = failed.unwrap_err().to_string();
+        assert!(message.contains("cannot copy it into"), "{message}");
+        // A reading that would copy too fails, and says why.
         let again = replay.read(&inputs, Past::Copied);
         let mut reader = again[0].reader.clone().unwrap();
-        assert!(reader.read_exact(&mut vec![0; 1001]).is_err());
+        let again = reader.read_exact(&mut vec![0; 1001]).unwrap_err();
+        assert_eq!(again.to_string(), message);
         assert!(!replay.ended());
         let got = read_all(&replay.read(&inputs, Past::Once));
         let first_difference = got.iter().zip(&bytes).position(|(a, b)| a != b);
