@@ -53,7 +53,7 @@ pub struct InputPath {
     /// What `-` reads instead of standard input: a library caller's stream
     /// (`plan::Streams`), named as it says. A run that reads an input that
     /// comes once more than once reads it here from its copy
-    /// ([`Replay`]), the path still telling its format and compression.
+    /// (`input::Replay`), the path still telling its format and compression.
     pub reader: Option<crate::pipe::Reader>,
 }
 
