@@ -24,15 +24,13 @@
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{Candidates, HEAD};
 use crate::config::{Config, Level, Method};
-use crate::input::{regular_size, InputPath, Texts};
+use crate::input::{regular_size, InputPath, Past, Replay, Texts};
 use crate::progress::Progress;
 use crate::segment::{segment_into, Block};
 use crate::shingle::{hash_block_words, shingle_hashes};
 use crate::stream::Stream;
 use rayon::prelude::*;
 use std::path::PathBuf;
-
-mod replay;
 
 /// Words of a longer document read per short one before the first pass is
 /// given up (as [`crate::cluster::few::keys_of_few`] gives up looking
@@ -63,13 +61,15 @@ const PIECE: usize = 1 << 20;
 /// (see [`FRESH_AFTER`]); and when an input cannot be read (the run
 /// itself names the error) or the table fills.
 ///
-/// Standard input is read through a copy ([`replay`]) when `wait` (the
+/// Standard input is read through a copy ([`Replay`]) when `wait` (the
 /// run's cleaned text is held until it ends, not streamed as its chunks
 /// come: a pipeline's reader would wait for the end of the input): the
 /// inputs the run must read instead of `inputs` come back with the table
-/// (`None`: the same inputs).
+/// (`None`: the same inputs). A run that copies every input that comes
+/// once itself (`--keep fullest`) gives its copies as `copied`: the pass
+/// reads them, each as far as it goes, and makes none of its own.
 pub(crate) fn count(
-    inputs: &[InputPath],
+    (inputs, copied): (&[InputPath], Option<&Replay>),
     config: &Config,
     reading: (usize, PathBuf, Option<u64>),
     (bytes, wait, progress): (usize, bool, &dyn Progress),
@@ -78,11 +78,11 @@ pub(crate) fn count(
         return (None, None);
     }
     // Regular files and standard input (copied as it is read: pipes and
-    // FIFOs named as files are read once).
+    // FIFOs named as files are read once, unless copied).
     let Some(total) = inputs
         .iter()
         .map(|i| {
-            if i.is_stdin() {
+            if i.is_stdin() || (copied.is_some() && !i.read_again()) {
                 Some(0)
             } else {
                 regular_size(&i.path)
@@ -92,26 +92,38 @@ pub(crate) fn count(
     else {
         return (None, None);
     };
-    let replay = wait
-        .then(|| replay::Replay::of(inputs, &reading.1))
-        .flatten();
+    // The run's own copies, read as far as each pass goes; else standard
+    // input copied here (when `wait`), whose rest the run reads once.
+    let made = if copied.is_none() && wait {
+        Replay::of_stdin(inputs, &reading.1)
+    } else {
+        None
+    };
+    let replay = copied.or(made.as_ref());
     if replay.is_none() && inputs.iter().any(InputPath::is_stdin) {
         return (None, None);
     }
+    let past = if copied.is_some() {
+        Past::Copied
+    } else {
+        Past::Once
+    };
     let table = count_in(
         inputs,
-        replay.as_ref(),
+        replay,
+        past,
         config,
         reading,
         (bytes, total, progress),
     );
-    (table, replay.map(|r| r.replayed(inputs)))
+    (table, made.map(|r| r.read(inputs, Past::Once)))
 }
 
 /// [`count`] once it knows how its inputs are read.
 fn count_in(
     inputs: &[InputPath],
-    replay: Option<&replay::Replay>,
+    replay: Option<&Replay>,
+    past: Past,
     config: &Config,
     reading: (usize, PathBuf, Option<u64>),
     (bytes, total, progress): (usize, u64, &dyn Progress),
@@ -121,7 +133,7 @@ fn count_in(
     progress.stage("reading for short documents", total, true);
     let first = each_document(
         (
-            replay.map_or_else(|| inputs.to_vec(), |r| r.teed(inputs)),
+            replay.map_or_else(|| inputs.to_vec(), |r| r.read(inputs, Past::Copied)),
             config,
             progress,
         ),
@@ -149,7 +161,7 @@ fn count_in(
         progress.stage("reading for longer documents", total, true);
         let second = each_document(
             (
-                replay.map_or_else(|| inputs.to_vec(), |r| r.replayed(inputs)),
+                replay.map_or_else(|| inputs.to_vec(), |r| r.read(inputs, past)),
                 config,
                 progress,
             ),

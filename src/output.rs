@@ -321,7 +321,10 @@ pub(crate) fn annotation_fields(cluster: Option<InCluster<'_>>, removed: usize) 
 /// `--annotate` in a chunked run: a cluster grows until the run ends (and a
 /// record written alone may become a representative), so every record's
 /// fields are made then, from what the chunks' clusters said. With `--keep
-/// first` (the only policy chunked runs take) the representative is kept.
+/// first` the representative is kept; with `--keep fullest` the member the
+/// first pass chose, which every chunk's clusters name, and whose id is
+/// known once its own chunk is read (it may come chunks after the
+/// records that name it).
 #[derive(Default)]
 pub struct Annotations {
     /// Where each record's fields go in the held output, in document order.
@@ -329,8 +332,9 @@ pub struct Annotations {
     /// Per document in a cluster (by global index): its representative and
     /// its similarity to it.
     members: HashMap<usize, (usize, f64)>,
-    /// Per representative: its cluster's size and its id.
-    representatives: HashMap<usize, (usize, String)>,
+    /// Per representative: its cluster's size, the member kept and its id
+    /// (once its chunk is read).
+    representatives: HashMap<usize, (usize, usize, Option<String>)>,
     /// Per document that lost blocks (by global index): the bytes removed.
     removed: HashMap<usize, usize>,
 }
@@ -345,15 +349,20 @@ impl Annotations {
                 self.removed.insert(analysis.base_docs + doc, removed);
             }
         }
+        let read = analysis.base_docs + corpus.documents.len();
         for cluster in &analysis.doc_level.clusters {
             let rep = cluster.representative;
+            let entry = self
+                .representatives
+                .entry(rep)
+                .or_insert((0, cluster.kept, None));
+            if entry.2.is_none() && cluster.kept < read {
+                entry.2 = Some(analysis.doc_id(corpus, cluster.kept));
+            }
             for &(member, similarity) in &cluster.members {
                 if let std::collections::hash_map::Entry::Vacant(e) = self.members.entry(member) {
                     e.insert((rep, similarity));
-                    self.representatives
-                        .entry(rep)
-                        .or_insert_with(|| (0, analysis.doc_id(corpus, rep)))
-                        .0 += 1;
+                    entry.0 += 1;
                 }
             }
         }
@@ -364,7 +373,11 @@ impl Annotations {
     #[must_use]
     pub fn held_bytes(&self) -> usize {
         use crate::memory::{hash_table, size_of_entry};
-        let ids: usize = self.representatives.values().map(|(_, id)| id.len()).sum();
+        let ids: usize = self
+            .representatives
+            .values()
+            .map(|(_, _, id)| id.as_ref().map_or(0, String::len))
+            .sum();
         self.marks.capacity() * 8
             + hash_table(self.members.capacity(), size_of_entry(&self.members))
             + hash_table(
@@ -380,13 +393,15 @@ impl Annotations {
     pub fn fields(&self, doc: usize) -> String {
         annotation_fields(
             self.members.get(&doc).map(|&(rep, similarity)| {
-                let (size, id) = &self.representatives[&rep];
+                let (size, kept, id) = &self.representatives[&rep];
                 InCluster {
                     representative: rep,
                     size: *size,
-                    representative_id: id,
+                    representative_id: id
+                        .as_deref()
+                        .expect("the member kept is read by the run's end"),
                     similarity,
-                    duplicate: doc != rep,
+                    duplicate: doc != *kept,
                 }
             }),
             self.removed.get(&doc).copied().unwrap_or(0),

@@ -371,7 +371,7 @@ impl Plan {
         if !request.quiet {
             notes.extend(read_once_warning(&given_twice));
         }
-        keep::check_in_chunks(&request, &config, &index, &inputs)?;
+        keep::check_in_chunks(&request, &config, &index)?;
         let given_limit = request.memory_limit.is_some();
         let (memory_limit, mut fallback) =
             run_memory_limit(&request, &config, &inputs, &mut notes)?;

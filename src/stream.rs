@@ -510,7 +510,8 @@ impl<'c> Stream<'c> {
             return Ok(());
         }
         let path = input::display_path(&input);
-        let raw: Box<dyn Read + Send> = if input.is_stdin() {
+        // (A FIFO copied to be read again reads the copy: [`input::Replay`].)
+        let raw: Box<dyn Read + Send> = if input.is_stdin() || input.reader.is_some() {
             Box::new(CountingReader {
                 inner: crate::pipe::stdin_or(input.reader.as_ref()),
                 read: Arc::clone(&read),

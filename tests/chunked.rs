@@ -9,6 +9,7 @@ use crate::util::{
 use std::fmt::Write as _;
 
 mod fullest;
+mod fullest_streams;
 mod segments;
 
 /// The index tests' generated corpus (80 documents, 60 KB), and a limit that

@@ -8,6 +8,7 @@ use crate::cluster::lonely::Lonely;
 use crate::cluster::{decide_fullest, AcrossChunks};
 use crate::config::{Config, Keep, Level};
 use crate::error::Error;
+use crate::input::{InputPath, Past, Replay};
 use crate::plan::{IndexUse, Plan, ReportTo};
 use crate::prior::Prior;
 use crate::progress::Progress;
@@ -20,10 +21,27 @@ use std::time::{Duration, Instant};
 /// lonely short documents back, and the time it took.
 type FirstPass = (Option<AcrossChunks>, usize, Option<Lonely>, Duration);
 
+/// Under `--keep fullest` in chunks, the copies of the inputs that come
+/// once (standard input, a caller's stream, a FIFO or a pipe: [`Replay`]),
+/// which the first pass makes as it reads them and the run reads again
+/// under their own names; `None` for any other run, or when every input is
+/// a file.
+///
+/// # Errors
+/// A copy that cannot be made under `--tmp-dir`.
+pub(super) fn copies(plan: &Plan) -> crate::error::Result<Option<Replay>> {
+    if plan.memory_limit.is_none() || plan.config.keep != Keep::Fullest {
+        return Ok(None);
+    }
+    let dir = &plan.spool_dir;
+    Replay::of_streams(&plan.inputs, dir).map_err(|e| Error::io(dir, e))
+}
+
 /// Runs the first pass of a run in chunks under `--keep fullest` over the
-/// run's inputs (files, read again by the run): the document level alone,
-/// every document stored with its shingle set, then the member each
-/// cluster keeps ([`decide_fullest`]). Any other run gets its `lonely` back.
+/// run's inputs (files, read again by the run, and the `copied` inputs
+/// that come once): the document level alone, every document stored with
+/// its shingle set, then the member each cluster keeps
+/// ([`decide_fullest`]). Any other run gets its `lonely` back.
 ///
 /// # Errors
 /// What reading the inputs or storing the chunks finds: the errors the run
@@ -32,12 +50,17 @@ pub(super) fn first_pass(
     plan: &Plan,
     progress: &dyn Progress,
     lonely: Option<Lonely>,
+    copied: Option<&Replay>,
 ) -> std::result::Result<FirstPass, Vec<Error>> {
     let (Some(limit), Keep::Fullest) = (plan.memory_limit, &plan.config.keep) else {
         return Ok((None, 0, lonely, Duration::ZERO));
     };
     let started = Instant::now();
-    let first = first_pass_plan(plan);
+    let inputs = copied.map_or_else(
+        || plan.inputs.clone(),
+        |c| c.read(&plan.inputs, Past::Copied),
+    );
+    let first = first_pass_plan(plan, inputs);
     let stream = super::chunked_stream(first.inputs.clone(), &first, limit);
     let tally = Tally::Totals(Summary::default());
     let mut running = Underway::start(&first, progress, stream, Vec::new(), tally);
@@ -92,7 +115,7 @@ impl Underway<'_> {
 
 /// The first pass's plan: the run's inputs and settings, the document level
 /// alone, nothing written and nothing said (the run itself says it).
-fn first_pass_plan(plan: &Plan) -> Plan {
+fn first_pass_plan(plan: &Plan, inputs: Vec<InputPath>) -> Plan {
     Plan {
         config: Config {
             level: Level::Docs,
@@ -100,7 +123,7 @@ fn first_pass_plan(plan: &Plan) -> Plan {
             ..plan.config.clone()
         },
         command: plan.command.clone(),
-        inputs: plan.inputs.clone(),
+        inputs,
         input_errors: Vec::new(),
         destination: None,
         report: ReportTo::Nowhere,

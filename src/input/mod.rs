@@ -31,6 +31,7 @@ use std::sync::Arc;
 mod bad_line;
 mod mapped;
 mod read;
+mod replay;
 mod walk;
 
 pub(crate) use bad_line::BadLine;
@@ -38,6 +39,7 @@ pub(crate) use mapped::MAPPED;
 pub use mapped::{any_mapped, mapped_and_cut_short, release_map_range, release_pages};
 pub(crate) use read::is_blank;
 pub(crate) use read::*;
+pub(crate) use replay::{Past, Replay};
 pub use walk::*;
 
 /// One input file as named on the command line or found by a walk.
@@ -49,7 +51,9 @@ pub struct InputPath {
     /// was named directly); `--out-dir` mirrors it.
     pub relative: PathBuf,
     /// What `-` reads instead of standard input: a library caller's stream
-    /// (`plan::Streams`), named as it says.
+    /// (`plan::Streams`), named as it says. A run that reads an input that
+    /// comes once more than once reads it here from its copy
+    /// (`input::Replay`), the path still telling its format and compression.
     pub reader: Option<crate::pipe::Reader>,
 }
 

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 /// places and, in others, a copy cut short (its first paragraphs) or given a
 /// new headline, in an order where the cut copy often comes first, far
 /// from its source; and records of their own between them.
-fn corpus() -> String {
+pub(super) fn corpus() -> String {
     let mut rng = Lcg(40);
     let word = |rng: &mut Lcg| format!("w{}", rng.next(5000));
     let stories: Vec<Vec<String>> = (0..36)
@@ -119,18 +119,10 @@ fn what_a_run_in_chunks_cannot_keep_fullest_with_is_refused_by_name() {
         assert!(out.stdout.is_empty(), "{out:?}");
         assert_holds(&out.stderr, says);
     };
-    refused(&["--annotate", "c.jsonl"], "does not work with --annotate");
     refused(
         &["--index", "i.ndx", "c.jsonl"],
         "does not work with --index",
     );
-    let stdin = crate::util::run_with_stdin(
-        d,
-        &["clean", "--keep", "fullest", "--memory-limit", "64K", "-"],
-        Some(b"{\"text\":\"a b c d e f\"}\n"),
-    );
-    assert_eq!(stdin.code, 2, "{stdin:?}");
-    assert_holds(&stdin.stderr, "standard input (-) can be read only once");
     for keep in ["longest", "max:n", "newest:t"] {
         let out = run_exit(
             d,
