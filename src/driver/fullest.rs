@@ -60,12 +60,13 @@ pub(super) fn first_pass(
     }
     let held = running.held_joins.take().unwrap_or_default();
     let history = History::from_segments(std::mem::take(&mut running.segments));
-    let kept = decide_fullest(&held, &history, &plan.config);
+    let (kept, unjoined) = decide_fullest(&held, &history, &plan.config);
     history.status().map_err(|e| vec![e])?;
     drop(history);
     let across = AcrossChunks {
         indexed: 0,
         kept: Some(kept),
+        unjoined,
     };
     Ok((
         Some(across),

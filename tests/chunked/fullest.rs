@@ -167,3 +167,60 @@ fn the_first_pass_names_every_input_that_fails() {
     assert_holds(&out.stderr, "e2.jsonl:");
     assert!(!d.join("out.jsonl").exists());
 }
+
+/// A story (R), a copy with a dateline and a paragraph of its own (M), which
+/// joins it, and chunks later a fuller copy (H) that holds R but not M's
+/// paragraph: no member holds every other, so a whole run keeps R and H
+/// leaves the cluster, kept. A run in chunks decided that over the part of
+/// the cluster each chunk held and dropped H.
+#[test]
+fn a_fuller_copy_that_holds_no_whole_cluster_stays_in_chunks_as_whole() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut rng = Lcg(7);
+    let mut words = |n: usize| -> String {
+        (0..n)
+            .map(|_| format!("w{}", rng.next(5000)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (head, p1, p2, p3) = (words(8), words(22), words(30), words(30));
+    let story = [head.as_str(), &p1, &p2, &p3, "Reuter"].join("\n\n");
+    let dateline = format!("SYDNEY {head}");
+    let own = words(75);
+    let with_dateline = [dateline.as_str(), &p1, &p2, &own, &p3, "Reuter"].join("\n\n");
+    let (inserted, footer) = (words(200), words(15));
+    let fuller = [head.as_str(), &p1, &inserted, &p2, &p3, &footer].join("\n\n");
+    let mut records = vec![story, with_dateline];
+    records.extend((0..3).map(|i| format!("record {i} {}", words(300))));
+    records.push(fuller);
+    let mut text = String::new();
+    for (i, r) in records.iter().enumerate() {
+        let r = serde_json::to_string(r).unwrap();
+        writeln!(text, "{{\"id\":\"r{i}\",\"text\":{r}}}").unwrap();
+    }
+    std::fs::write(d.join("c.jsonl"), text).unwrap();
+    for args in [
+        &["clean", "-q", "--level", "docs", "c.jsonl"][..],
+        &["clean", "-q", "c.jsonl"],
+        &["scan", "--json", "c.jsonl"],
+    ] {
+        let mut whole = vec![args[0], "--keep", "fullest"];
+        whole.extend_from_slice(&args[1..]);
+        let expected = run(d, &whole);
+        if args[0] == "clean" {
+            let ids: Vec<String> = json_lines(&expected.stdout)
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(ids, ["r0", "r2", "r3", "r4", "r5"], "{whole:?}");
+        }
+        for threads in ["1", "2"] {
+            let mut chunked = whole.clone();
+            chunked.splice(1..1, ["--memory-limit", "64K", "-j", threads]);
+            let got = run(d, &chunked);
+            assert_eq!(got.code, expected.code, "{chunked:?}: {got:?}");
+            assert_bytes_eq(&got.stdout, &expected.stdout, &format!("{chunked:?}"));
+        }
+    }
+}
