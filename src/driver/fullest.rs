@@ -8,17 +8,26 @@ use crate::cluster::lonely::Lonely;
 use crate::cluster::{decide_fullest, AcrossChunks};
 use crate::config::{Config, Keep, Level};
 use crate::error::Error;
+use crate::input::InputPath;
 use crate::plan::{IndexUse, Plan, ReportTo};
 use crate::prior::Prior;
 use crate::progress::Progress;
 use crate::store::History;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// What the first pass gives the run: what spans its chunks (`None` when
 /// the run needs no first pass), the segments' names it used, the table of
-/// lonely short documents back, and the time it took.
-type FirstPass = (Option<AcrossChunks>, usize, Option<Lonely>, Duration);
+/// lonely short documents back, the time it took, and what its inputs were
+/// when it began.
+type FirstPass = (
+    Option<AcrossChunks>,
+    usize,
+    Option<Lonely>,
+    Duration,
+    Stamps,
+);
 
 /// Runs the first pass of a run in chunks under `--keep fullest` over the
 /// run's inputs (files, read again by the run): the document level alone,
@@ -34,9 +43,10 @@ pub(super) fn first_pass(
     lonely: Option<Lonely>,
 ) -> std::result::Result<FirstPass, Vec<Error>> {
     let (Some(limit), Keep::Fullest) = (plan.memory_limit, &plan.config.keep) else {
-        return Ok((None, 0, lonely, Duration::ZERO));
+        return Ok((None, 0, lonely, Duration::ZERO, Stamps::default()));
     };
     let started = Instant::now();
+    let stamps = Stamps::take(&plan.inputs);
     let first = first_pass_plan(plan);
     let stream = super::chunked_stream(first.inputs.clone(), &first, limit);
     let tally = Tally::Totals(Summary::default());
@@ -73,7 +83,78 @@ pub(super) fn first_pass(
         running.made,
         running.lonely.take(),
         started.elapsed(),
+        stamps,
     ))
+}
+
+/// What each input file was when the first pass of `--keep fullest` began
+/// (its device and inode, length and time of last change), so that a file
+/// replaced or written to before the run has read it the second time
+/// stops the run: the first pass's answer (the members each cluster keeps,
+/// by their place in the input) is about the bytes it read, and would drop
+/// other records of other bytes.
+#[derive(Debug, Default)]
+pub(super) struct Stamps(Vec<(PathBuf, Option<Stamp>)>);
+
+/// A file's identity and state, as [`Stamps`] compares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    id: Option<(u64, u64)>,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    fn of(path: &std::path::Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            Some((meta.dev(), meta.ino()))
+        };
+        #[cfg(not(unix))]
+        let id = None;
+        Some(Stamp {
+            id,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+}
+
+impl Stamps {
+    fn take(inputs: &[InputPath]) -> Stamps {
+        Stamps(
+            inputs
+                .iter()
+                .map(|input| (input.path.clone(), Stamp::of(&input.path)))
+                .collect(),
+        )
+    }
+
+    /// Every input that is not what it was when the first pass began.
+    ///
+    /// # Errors
+    /// One for each such input, naming it.
+    pub(super) fn check(&self) -> std::result::Result<(), Vec<Error>> {
+        let changed: Vec<Error> = self
+            .0
+            .iter()
+            .filter(|(path, before)| Stamp::of(path) != *before)
+            .map(|(path, _)| {
+                let message = "changed while --keep fullest with --memory-limit read it (it reads \
+                     its inputs twice, and the second reading must see the bytes the first \
+                     saw): the run stopped, and no output file was replaced (what went into a \
+                     pipe, FIFO or device stays there); run it again once the file is complete";
+                Error::io(path, std::io::Error::other(message))
+            })
+            .collect();
+        if changed.is_empty() {
+            Ok(())
+        } else {
+            Err(changed)
+        }
+    }
 }
 
 impl Underway<'_> {
