@@ -643,14 +643,19 @@ pub fn cluster_pairs(
         indexed: across.map_or(base, |a| a.indexed),
     };
     let (mut rep_of, held, verified) = verdicts::verdicts(&pairs, &inputs, history);
-    if holding {
+    // A run in chunks decides who leaves a cluster over the whole cluster,
+    // in its first pass (`AcrossChunks::unjoined`), not over one chunk's
+    // part of it; its documents keep the representatives the verdicts gave
+    // them, which later chunks' verdicts read, as a whole run's do.
+    if holding && across.is_none() {
         unjoin_unheld(&mut rep_of, &held, sketches, sizes, base, config);
     }
+    let unjoined = |d: usize| across.is_some_and(|a| a.unjoined.contains(&(d + base)));
     let mut clusters: Vec<Cluster> = Vec::new();
     let mut cluster_of = vec![None; n];
     let mut index_of_rep = std::collections::HashMap::new();
     for d in 0..n {
-        if let Some((r, sim)) = rep_of[d] {
+        if let Some((r, sim)) = rep_of[d].filter(|_| !unjoined(d)) {
             let index = *index_of_rep.entry(r).or_insert_with(|| {
                 clusters.push(Cluster {
                     representative: r,

@@ -317,6 +317,21 @@ impl Config {
                 "--text-field and --id-field must not be empty".into(),
             ));
         }
+        // The text field is read as the text alone: an id or a keep value
+        // read from it was never there (ids `file:line`, and a warning that
+        // no record has a value for --keep).
+        if self.id_field == self.text_field {
+            return Err(Error::Usage(format!(
+                "--id-field {0:?} is the field --text-field reads: name the field of the records' ids (or leave --id-field out)",
+                self.id_field
+            )));
+        }
+        if let Some(field) = self.keep.field().filter(|f| *f == self.text_field) {
+            return Err(Error::Usage(format!(
+                "--keep {} compares the field --text-field reads ({field:?}), the text itself: name a field of times or numbers, such as a record's date",
+                crate::escape::printable(&self.keep.to_string())
+            )));
+        }
         if self.annotate {
             // Written after the record's own fields, they would hide them.
             for (flag, field) in [

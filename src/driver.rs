@@ -315,8 +315,9 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     };
     // Under `--keep fullest` in chunks, the member each cluster keeps,
     // decided over every chunk before anything is written.
-    let (across, made, lonely, first_pass_took) =
+    let (across, made, lonely, first_pass_took, stamps) =
         fullest::first_pass(plan, progress, lonely, copied.as_ref()).map_err(Failure::owned)?;
+    stamps.check().map_err(Failure::owned)?;
     let stream = match plan.memory_limit {
         // The HTML page shows the texts of a run of one chunk (a run in
         // chunks no longer holds them when it writes its report).
@@ -391,6 +392,8 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         }
         Ok(()) => {}
     }
+    // The second reading of `--keep fullest` read what the first did.
+    stamps.check().map_err(Failure::owned)?;
     progress.finish();
     let index_chunks = (running.base == 1).then(|| {
         let index = &running.segments[0];

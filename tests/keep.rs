@@ -189,3 +189,35 @@ fn a_field_no_record_holds_is_warned_of_once() {
         chunked.stderr
     );
 }
+
+/// The text field is read as the text alone: `--keep max:text` was warned
+/// of as a field no record holds (every record holds it) and `--id-field
+/// text` gave every record its `file:line`, each exit 0. Both are refused
+/// by name now, exit 2, nothing written.
+#[test]
+fn a_keep_or_id_field_that_is_the_text_field_is_refused_by_name() {
+    let dir = tempdir();
+    let d = dir.path();
+    let record = |id: &str| format!("{{\"id\":\"{id}\",\"text\":\"{BODY}\"}}\n");
+    std::fs::write(d.join("in.jsonl"), record("a") + &record("b")).unwrap();
+    for (args, says) in [
+        (
+            &["--keep", "max:text"][..],
+            "--keep max:text compares the field --text-field reads (\"text\")",
+        ),
+        (
+            &["--keep", "newest:body", "--text-field", "body"],
+            "--keep newest:body compares the field --text-field reads (\"body\")",
+        ),
+        (
+            &["--id-field", "text"],
+            "--id-field \"text\" is the field --text-field reads",
+        ),
+    ] {
+        let all = [&["clean", "in.jsonl", "-o", "out.jsonl"][..], args].concat();
+        let out = run(d, &all);
+        assert_eq!(out.code, 2, "{all:?}: {out:?}");
+        assert!(out.stderr.contains(says), "{all:?}: {}", out.stderr);
+        assert!(!d.join("out.jsonl").exists());
+    }
+}

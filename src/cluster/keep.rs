@@ -7,7 +7,7 @@ use crate::config::{Config, Keep, Measure};
 use crate::jsonl::FieldValue;
 use crate::prior::Prior;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What [`super::cluster_after`] reads besides the run's documents: the
 /// history, the memory ceiling and what spans a run's chunks.
@@ -33,6 +33,11 @@ pub struct AcrossChunks {
     /// The first pass's answer (`None` while it is made): each
     /// representative whose cluster keeps another member, and that member.
     pub kept: Option<BTreeMap<usize, usize>>,
+    /// Also the first pass's: the members that leave their cluster, kept,
+    /// because no member tried holds every other (as a whole run's
+    /// `unjoin_unheld` decides over the whole cluster, never over the part
+    /// of it one chunk holds).
+    pub unjoined: BTreeSet<usize>,
 }
 
 impl AcrossChunks {
@@ -45,25 +50,27 @@ impl AcrossChunks {
 }
 
 /// The member each cluster keeps under `--keep fullest`, over a whole run in
-/// chunks, as `holding_all` chooses it in a whole run: `held` are the
-/// (representative, member) pairs of the documents that joined a cluster by
-/// holding its representative, in input order; `history` holds every
-/// document of the run, with its representative, bytes of text and shingle
-/// set (the first pass's). Only clusters that such a member joined can keep
-/// another than their representative. Returns those that do, with the
-/// member kept.
+/// chunks, as `unjoin_unheld` and `holding_all` choose it in a whole run:
+/// `held` are the (representative, member) pairs of the documents that
+/// joined a cluster by holding its representative, in input order;
+/// `history` holds every document of the run, with its representative (as
+/// the verdicts gave it: no chunk unjoins a member), bytes of text and
+/// shingle set (the first pass's). Only clusters that such a member joined
+/// can keep another than their representative. Returns those that do, with
+/// the member kept; and the members that leave their cluster, kept, where no
+/// member tried holds every other (those the representative does not hold).
 #[must_use]
 pub fn decide_fullest(
     held: &[(usize, usize)],
     history: &dyn Prior,
     config: &Config,
-) -> BTreeMap<usize, usize> {
+) -> (BTreeMap<usize, usize>, BTreeSet<usize>) {
     let mut clusters: BTreeMap<usize, Members> = BTreeMap::new();
     for &(rep, member) in held {
         clusters.entry(rep).or_default().1.push(member);
     }
     if clusters.is_empty() {
-        return BTreeMap::new();
+        return Default::default();
     }
     // Every member of those clusters, from the documents' records.
     let mut looker = history.looker();
@@ -77,13 +84,25 @@ pub fn decide_fullest(
     }
     drop(looker);
     let clusters: Vec<(usize, Members)> = clusters.into_iter().collect();
-    clusters
+    let decided: Vec<(usize, Result<usize, Vec<usize>>)> = clusters
         .into_par_iter()
-        .filter_map(|(rep, (members, held))| {
+        .map(|(rep, (members, held))| {
             let kept = first_holding_all(rep, &members, &held, history, config);
-            (kept != rep).then_some((rep, kept))
+            (rep, kept)
         })
-        .collect()
+        .collect();
+    let mut kept = BTreeMap::new();
+    let mut unjoined = BTreeSet::new();
+    for (rep, decision) in decided {
+        match decision {
+            Ok(k) if k != rep => {
+                kept.insert(rep, k);
+            }
+            Ok(_) => {}
+            Err(left) => unjoined.extend(left),
+        }
+    }
+    (kept, unjoined)
 }
 
 /// A cluster's members but its representative, and those of them that
@@ -92,28 +111,37 @@ type Members = (Vec<usize>, Vec<usize>);
 
 /// [`holding_all`] of one cluster whose sets are read from `history`: the
 /// first of the representative and the members that joined it by holding it
-/// (`held`, at most [`LONGEST_TRIED`] tried) that holds every other member,
-/// else the representative. Members are read one at a time.
+/// (`held`, at most [`LONGEST_TRIED`] tried) that holds every other member;
+/// when none does, the members the representative does not hold (which
+/// leave the cluster, as [`unjoin_unheld`] makes them). Members are read
+/// one at a time.
 fn first_holding_all(
     rep: usize,
     members: &[usize],
     held: &[usize],
     history: &dyn Prior,
     config: &Config,
-) -> usize {
+) -> Result<usize, Vec<usize>> {
     let tried: Vec<usize> = tried_for_fullest(rep, held.iter().copied()).collect();
     let sets: Vec<(u64, Vec<u64>)> = tried.iter().map(|&k| history.doc_text(k)).collect();
     let mut holding = vec![true; tried.len()];
+    let mut unheld = Vec::new();
     for &m in std::iter::once(&rep).chain(members) {
         let (bytes, set) = history.doc_text(m);
+        let member = (&set[..], usize::try_from(bytes).unwrap_or(usize::MAX));
         for (i, &k) in tried.iter().enumerate() {
-            if holding[i] && k != m {
+            // The representative (tried first) is held against every
+            // member, for the members it does not hold.
+            if (holding[i] || i == 0) && k != m {
                 let kept = (
                     &sets[i].1[..],
                     usize::try_from(sets[i].0).unwrap_or(usize::MAX),
                 );
-                let member = (&set[..], usize::try_from(bytes).unwrap_or(usize::MAX));
-                holding[i] = holds_set(kept, member, config);
+                let holds = holds_set(kept, member, config);
+                holding[i] &= holds;
+                if i == 0 && !holds {
+                    unheld.push(m);
+                }
             }
         }
     }
@@ -121,7 +149,7 @@ fn first_holding_all(
         .iter()
         .zip(&holding)
         .find_map(|(&k, &all)| all.then_some(k))
-        .unwrap_or(rep)
+        .ok_or(unheld)
 }
 
 /// `--keep longest` under containment: the longest member (ties: the

@@ -13,13 +13,21 @@ use crate::plan::{IndexUse, Plan, ReportTo};
 use crate::prior::Prior;
 use crate::progress::Progress;
 use crate::store::History;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// What the first pass gives the run: what spans its chunks (`None` when
 /// the run needs no first pass), the segments' names it used, the table of
-/// lonely short documents back, and the time it took.
-type FirstPass = (Option<AcrossChunks>, usize, Option<Lonely>, Duration);
+/// lonely short documents back, the time it took, and what its inputs were
+/// when it began.
+type FirstPass = (
+    Option<AcrossChunks>,
+    usize,
+    Option<Lonely>,
+    Duration,
+    Stamps,
+);
 
 /// Under `--keep fullest` in chunks, the copies of the inputs that come
 /// once (standard input, a caller's stream, a FIFO or a pipe: [`Replay`]),
@@ -53,9 +61,12 @@ pub(super) fn first_pass(
     copied: Option<&Replay>,
 ) -> std::result::Result<FirstPass, Vec<Error>> {
     let (Some(limit), Keep::Fullest) = (plan.memory_limit, &plan.config.keep) else {
-        return Ok((None, 0, lonely, Duration::ZERO));
+        return Ok((None, 0, lonely, Duration::ZERO, Stamps::default()));
     };
     let started = Instant::now();
+    // (Only what is read again from its path: a copied stream is read
+    // again from its copy, and a FIFO's times move as it is written to.)
+    let stamps = Stamps::take(&plan.inputs);
     let inputs = copied.map_or_else(
         || plan.inputs.clone(),
         |c| c.read(&plan.inputs, Past::Copied),
@@ -83,19 +94,92 @@ pub(super) fn first_pass(
     }
     let held = running.held_joins.take().unwrap_or_default();
     let history = History::from_segments(std::mem::take(&mut running.segments));
-    let kept = decide_fullest(&held, &history, &plan.config);
+    let (kept, unjoined) = decide_fullest(&held, &history, &plan.config);
     history.status().map_err(|e| vec![e])?;
     drop(history);
     let across = AcrossChunks {
         indexed: 0,
         kept: Some(kept),
+        unjoined,
     };
     Ok((
         Some(across),
         running.made,
         running.lonely.take(),
         started.elapsed(),
+        stamps,
     ))
+}
+
+/// What each input file was when the first pass of `--keep fullest` began
+/// (its device and inode, length and time of last change), so that a file
+/// replaced or written to before the run has read it the second time
+/// stops the run: the first pass's answer (the members each cluster keeps,
+/// by their place in the input) is about the bytes it read, and would drop
+/// other records of other bytes.
+#[derive(Debug, Default)]
+pub(super) struct Stamps(Vec<(PathBuf, Option<Stamp>)>);
+
+/// A file's identity and state, as [`Stamps`] compares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    id: Option<(u64, u64)>,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    fn of(path: &std::path::Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            Some((meta.dev(), meta.ino()))
+        };
+        #[cfg(not(unix))]
+        let id = None;
+        Some(Stamp {
+            id,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+}
+
+impl Stamps {
+    fn take(inputs: &[InputPath]) -> Stamps {
+        Stamps(
+            inputs
+                .iter()
+                .filter(|input| input.read_again())
+                .map(|input| (input.path.clone(), Stamp::of(&input.path)))
+                .collect(),
+        )
+    }
+
+    /// Every input that is not what it was when the first pass began.
+    ///
+    /// # Errors
+    /// One for each such input, naming it.
+    pub(super) fn check(&self) -> std::result::Result<(), Vec<Error>> {
+        let changed: Vec<Error> = self
+            .0
+            .iter()
+            .filter(|(path, before)| Stamp::of(path) != *before)
+            .map(|(path, _)| {
+                let message = "changed while --keep fullest with --memory-limit read it (it reads \
+                     its inputs twice, and the second reading must see the bytes the first \
+                     saw): the run stopped, and no output file was replaced (what went into a \
+                     pipe, FIFO or device stays there); run it again once the file is complete";
+                Error::io(path, std::io::Error::other(message))
+            })
+            .collect();
+        if changed.is_empty() {
+            Ok(())
+        } else {
+            Err(changed)
+        }
+    }
 }
 
 impl Underway<'_> {

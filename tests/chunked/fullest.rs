@@ -159,3 +159,110 @@ fn the_first_pass_names_every_input_that_fails() {
     assert_holds(&out.stderr, "e2.jsonl:");
     assert!(!d.join("out.jsonl").exists());
 }
+
+/// A story (R), a copy with a dateline and a paragraph of its own (M), which
+/// joins it, and chunks later a fuller copy (H) that holds R but not M's
+/// paragraph: no member holds every other, so a whole run keeps R and H
+/// leaves the cluster, kept. A run in chunks decided that over the part of
+/// the cluster each chunk held and dropped H.
+#[test]
+fn a_fuller_copy_that_holds_no_whole_cluster_stays_in_chunks_as_whole() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut rng = Lcg(7);
+    let mut words = |n: usize| -> String {
+        (0..n)
+            .map(|_| format!("w{}", rng.next(5000)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (head, p1, p2, p3) = (words(8), words(22), words(30), words(30));
+    let story = [head.as_str(), &p1, &p2, &p3, "Reuter"].join("\n\n");
+    let dateline = format!("SYDNEY {head}");
+    let own = words(75);
+    let with_dateline = [dateline.as_str(), &p1, &p2, &own, &p3, "Reuter"].join("\n\n");
+    let (inserted, footer) = (words(200), words(15));
+    let fuller = [head.as_str(), &p1, &inserted, &p2, &p3, &footer].join("\n\n");
+    let mut records = vec![story, with_dateline];
+    records.extend((0..3).map(|i| format!("record {i} {}", words(300))));
+    records.push(fuller);
+    let mut text = String::new();
+    for (i, r) in records.iter().enumerate() {
+        let r = serde_json::to_string(r).unwrap();
+        writeln!(text, "{{\"id\":\"r{i}\",\"text\":{r}}}").unwrap();
+    }
+    std::fs::write(d.join("c.jsonl"), text).unwrap();
+    for args in [
+        &["clean", "-q", "--level", "docs", "c.jsonl"][..],
+        &["clean", "-q", "c.jsonl"],
+        &["scan", "--json", "c.jsonl"],
+    ] {
+        let mut whole = vec![args[0], "--keep", "fullest"];
+        whole.extend_from_slice(&args[1..]);
+        let expected = run(d, &whole);
+        if args[0] == "clean" {
+            let ids: Vec<String> = json_lines(&expected.stdout)
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(ids, ["r0", "r2", "r3", "r4", "r5"], "{whole:?}");
+        }
+        for threads in ["1", "2"] {
+            let mut chunked = whole.clone();
+            chunked.splice(1..1, ["--memory-limit", "64K", "-j", threads]);
+            let got = run(d, &chunked);
+            assert_eq!(got.code, expected.code, "{chunked:?}: {got:?}");
+            assert_bytes_eq(&got.stdout, &expected.stdout, &format!("{chunked:?}"));
+        }
+    }
+}
+
+/// An input replaced while a run in chunks under `--keep fullest` reads it
+/// twice: the first pass's answer (which records each cluster keeps, by
+/// their place) is about other bytes than the second pass reads, and
+/// dropped records of the new file that were no one's duplicates. The run
+/// now stops, naming the file, and writes nothing.
+#[test]
+fn an_input_replaced_between_the_two_readings_stops_the_run() {
+    use std::io::BufRead as _;
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("c.jsonl"), crate::util::numbered_records(4000)).unwrap();
+    let mut other: Vec<&[u8]> = Vec::new();
+    let records = crate::util::numbered_records(3000);
+    other.extend(records.split_inclusive(|&b| b == b'\n').rev());
+    std::fs::write(d.join("new.jsonl"), other.concat()).unwrap();
+    let mut child = crate::util::spawn(
+        d,
+        &[
+            "clean",
+            "--progress",
+            "always",
+            "--keep",
+            "fullest",
+            "--memory-limit",
+            "64K",
+            "c.jsonl",
+            "-o",
+            "out.jsonl",
+        ],
+    );
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        said.push_str(&line);
+        // The first pass's first line of progress (`N docs [...]`: the
+        // pass before it reads for short documents).
+        if line.contains(" docs [") {
+            std::fs::rename(d.join("new.jsonl"), d.join("c.jsonl")).unwrap();
+            break;
+        }
+        line.clear();
+    }
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{said}");
+    assert_holds(&said, "c.jsonl: changed while --keep fullest");
+    assert!(!d.join("out.jsonl").exists(), "{said}");
+}
