@@ -85,12 +85,6 @@ fn index_less_times(path: &std::path::Path) -> (Vec<u8>, serde_json::Value) {
     (data, table)
 }
 
-/// Chunks said by `-v` (`... MB in N chunks: ...`).
-fn chunks_said(stderr: &str) -> usize {
-    let (before, _) = stderr.split_once(" chunks: ").expect("a run in chunks");
-    before.rsplit(' ').next().unwrap().parse().unwrap()
-}
-
 /// A run in chunks cut each chunk by the process's resident set, which moves
 /// with timing, the allocator and the number of threads: its output and
 /// report were the same every time, but the index it wrote was not (its
@@ -116,7 +110,11 @@ fn a_run_in_chunks_writes_the_same_index_every_time() {
         args.extend_from_slice(&limit);
         args.extend_from_slice(&["b.jsonl", "-o", &out]);
         let done = run_ok(d, &args);
-        assert!(chunks_said(&done.stderr) >= 5, "{}", done.stderr);
+        assert!(
+            crate::util::chunks_said(&done.stderr) >= 5,
+            "{}",
+            done.stderr
+        );
         built.push(index_less_times(&d.join(out)));
     }
     for (i, other) in built.iter().enumerate().skip(1) {
@@ -137,7 +135,11 @@ fn a_run_in_chunks_writes_the_same_index_every_time() {
         args.extend_from_slice(&limit);
         args.extend_from_slice(&["b.jsonl", "-o", &out]);
         let done = run_ok(d, &args);
-        assert!(chunks_said(&done.stderr) >= 5, "{}", done.stderr);
+        assert!(
+            crate::util::chunks_said(&done.stderr) >= 5,
+            "{}",
+            done.stderr
+        );
         updated.push(index_less_times(&d.join(index)));
         cleaned.push(std::fs::read(d.join(out)).unwrap());
     }

@@ -6,58 +6,7 @@
 //! file give.
 
 use crate::util::{assert_holds, run_ok, tempdir};
-use std::io::Write as _;
-use std::path::Path;
 use std::process::Command;
-
-/// `neardup args` in `dir` while a thread writes `bytes` into the FIFO
-/// `fifo` (opened for writing once: a second open of the FIFO by the run
-/// would wait for a writer that never comes). Fails instead of waiting
-/// for ever; returns the exit code and standard error.
-fn run_with_fifo(dir: &Path, fifo: &str, bytes: Vec<u8>, args: &[&str]) -> (i32, String) {
-    let path = dir.join(fifo);
-    let _ = std::fs::remove_file(&path);
-    crate::util::mkfifo(&path);
-    let mut child = crate::util::spawn(dir, args);
-    // The writer opens the FIFO once; a run that opens it again, after
-    // this writer closed it, waits for ever (killed below). A run that
-    // closes it early makes this writer fail (ignored: the output tells).
-    let writer = std::thread::spawn(move || {
-        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
-            let _ = f.write_all(&bytes);
-        }
-    });
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed().as_secs() > 60 {
-            child.kill().unwrap();
-            unblock(&dir.join(fifo));
-            panic!("{args:?} waits for ever on the FIFO {fifo}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    if !writer.is_finished() {
-        // The run never opened the FIFO (or failed first).
-        unblock(&dir.join(fifo));
-    }
-    writer.join().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Lets a writer waiting to open the FIFO `path` go on: opened for reading
-/// and writing, a FIFO never waits (Linux), and it is closed at once.
-fn unblock(path: &Path) {
-    drop(
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path),
-    );
-}
 
 /// The index tests' 80 documents with near copies, as JSON Lines.
 fn records() -> Vec<u8> {
@@ -102,8 +51,8 @@ fn a_fifo_named_as_input_is_read_once_whole_and_in_chunks() {
         let mut args = vec!["clean", "-q"];
         args.extend_from_slice(flags);
         args.extend_from_slice(&[fifo, "-o", "o.jsonl"]);
-        let (code, stderr) = run_with_fifo(d, fifo, bytes.clone(), &args);
-        assert_eq!(code, 0, "{args:?}: {stderr}");
+        let out = crate::util::run_with_fifo(d, fifo, bytes, &args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
         crate::util::assert_bytes_eq(
             &std::fs::read(d.join("o.jsonl")).unwrap(),
             &expected,

@@ -52,12 +52,6 @@ fn clean(d: &std::path::Path, input: &str, extra: &[&str]) -> (Vec<u8>, serde_js
     )
 }
 
-/// Chunks said by `-v` (`... MB in N chunks: ...`).
-fn chunks_said(stderr: &str) -> usize {
-    let (before, _) = stderr.split_once(" chunks: ").expect("a run in chunks");
-    before.rsplit(' ').next().unwrap().parse().unwrap()
-}
-
 /// The keys a chunk never stored are not looked up in its segment (see
 /// `store::KeysSeen`): the near and exact copies whose first copy is in an
 /// earlier chunk are found, the candidate pairs are those of one run, and
@@ -86,7 +80,7 @@ fn six_word_records_in_chunks_under_simhash_find_what_one_run_finds() {
             "sp",
         ];
         let (out, report, stderr) = clean(d, "six.jsonl", &limit);
-        assert!(chunks_said(&stderr) >= 4, "{stderr}");
+        assert!(crate::util::chunks_said(&stderr) >= 4, "{stderr}");
         assert!(out == whole, "{threads} thread(s): the output differs");
         assert_eq!(report, whole_report, "{threads} thread(s)");
     }
@@ -102,6 +96,6 @@ fn six_word_records_under_simhash_are_cut_by_their_own_keys() {
     std::fs::write(d.join("six.jsonl"), six_word_records(34, 16_000)).unwrap();
     let limit = ["--memory-limit", "4M", "--tmp-dir", "sp"];
     let (_, _, stderr) = clean(d, "six.jsonl", &limit);
-    let chunks = chunks_said(&stderr);
+    let chunks = crate::util::chunks_said(&stderr);
     assert!((4..=16).contains(&chunks), "{chunks} chunks: {stderr}");
 }

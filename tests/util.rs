@@ -135,6 +135,59 @@ pub fn mkfifo(path: &Path) {
     assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
 }
 
+/// Lets a writer waiting to open the FIFO `path` go on: opened for reading
+/// and writing, a FIFO never waits (Linux), and it is closed at once.
+pub fn unblock(path: &Path) {
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path),
+    );
+}
+
+/// `neardup args` in `dir` while a thread writes `bytes` into the FIFO
+/// `fifo` (made anew), opened for writing once: a run that opens it again,
+/// after this writer closed it, would wait for a writer that never comes.
+/// Fails instead of waiting for ever; a run that closes it early makes the
+/// writer fail (ignored: the output tells).
+pub fn run_with_fifo(dir: &Path, fifo: &str, bytes: &[u8], args: &[&str]) -> Output {
+    let path = dir.join(fifo);
+    let _ = std::fs::remove_file(&path);
+    mkfifo(&path);
+    let child = spawn(dir, args);
+    let (to_write, at) = (bytes.to_vec(), path.clone());
+    let writer = std::thread::spawn(move || {
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(at) {
+            let _ = std::io::Write::write_all(&mut f, &to_write);
+        }
+    });
+    // Waited for on a thread of its own, its output read as it comes (a
+    // run writing its cleaned text to a pipe would fill it and wait).
+    let (sent, got) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sent.send(child.wait_with_output().unwrap()));
+    let Ok(out) = got.recv_timeout(std::time::Duration::from_secs(120)) else {
+        // A writer that comes and goes ends the run's second wait.
+        drop(std::fs::OpenOptions::new().write(true).open(&path));
+        panic!("{args:?} waits for ever on the FIFO {fifo}");
+    };
+    while !writer.is_finished() {
+        // A run that never opened the FIFO (refused, or failed first): a
+        // reader that comes and goes lets the writer's open end.
+        unblock(&path);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    writer.join().unwrap();
+    Output::from(out)
+}
+
+/// Chunks said by `-v` (`... MB in N chunks: ...`).
+#[track_caller]
+pub fn chunks_said(stderr: &str) -> usize {
+    let (before, _) = stderr.split_once(" chunks: ").expect("a run in chunks");
+    before.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
 /// Makes the character device 1,`minor` at `path` (3 a null device, 7 a
 /// full one).
 #[track_caller]

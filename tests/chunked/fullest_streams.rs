@@ -4,61 +4,13 @@
 //! copy, so both give a whole run's output and report, byte for byte.
 
 use super::fullest::corpus;
-use crate::util::{assert_bytes_eq, assert_holds, command, gzip, run_with_stdin, tempdir, Output};
-use std::io::Write as _;
+use crate::util::{
+    assert_bytes_eq, assert_holds, chunks_said, gzip, run_with_stdin, tempdir, Output,
+};
 use std::path::Path;
-use std::process::Stdio;
 
 /// A limit that cuts [`corpus`] into many chunks.
 const SMALL: &str = "64K";
-
-/// The chunks a `-v` run says it took.
-fn chunks(stderr: &str) -> usize {
-    let (before, _) = stderr.split_once(" chunks: ").unwrap_or(("", ""));
-    before
-        .rsplit(' ')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-/// `neardup args` in `dir` while a thread writes `bytes` into the FIFO
-/// `fifo` (made anew), opened once; the run's output. Fails, rather than
-/// waits for ever, when the run opens the FIFO again after its writer
-/// closed it.
-fn run_with_fifo(dir: &Path, fifo: &str, bytes: &[u8], args: &[&str]) -> Output {
-    let path = dir.join(fifo);
-    let _ = std::fs::remove_file(&path);
-    crate::util::mkfifo(&path);
-    let child = command(dir, args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (to_write, at) = (bytes.to_vec(), path.clone());
-    let writer = std::thread::spawn(move || {
-        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(at) {
-            let _ = f.write_all(&to_write);
-        }
-    });
-    let (sent, got) = std::sync::mpsc::channel();
-    std::thread::spawn(move || sent.send(child.wait_with_output().unwrap()));
-    let Ok(out) = got.recv_timeout(std::time::Duration::from_secs(120)) else {
-        // A writer that comes and goes ends the run's second wait.
-        drop(std::fs::OpenOptions::new().write(true).open(&path));
-        panic!("{args:?} waits for ever on the FIFO {fifo}");
-    };
-    while !writer.is_finished() {
-        // A run that never opened the FIFO (refused): a reader that comes
-        // and goes lets the writer's open end (its write then fails).
-        let mut reader = std::fs::OpenOptions::new();
-        drop(reader.read(true).write(true).open(&path));
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    writer.join().unwrap();
-    Output::from(out)
-}
 
 /// How a test feeds the corpus to a run.
 #[derive(Clone, Copy, Debug)]
@@ -84,7 +36,7 @@ impl Feed {
             }
             Feed::Fifo => {
                 args.push("in.fifo");
-                run_with_fifo(dir, "in.fifo", text, &args)
+                crate::util::run_with_fifo(dir, "in.fifo", text, &args)
             }
         }
     }
@@ -115,7 +67,7 @@ fn same_as_whole(dir: &Path, feed: Feed, args: &[&str], text: &[u8]) {
         let what = format!("{feed:?} {chunked:?}");
         let got = feed.run(dir, &chunked, text);
         assert_eq!(got.code, whole.code, "{what}: {got:?}");
-        assert!(chunks(&got.stderr) >= 5, "{what}: {}", got.stderr);
+        assert!(chunks_said(&got.stderr) >= 5, "{what}: {}", got.stderr);
         assert_bytes_eq(&got.stdout, &whole.stdout, &what);
         if let (Some(got), Some(whole)) = (report("chunked.json"), &whole_report) {
             assert_bytes_eq(&got, whole, &format!("{what}: the report"));
