@@ -55,6 +55,7 @@ import re
 import shlex
 import subprocess
 import sys
+import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("NEARDUP", os.path.join(ROOT, "target", "release", "neardup"))
@@ -119,7 +120,6 @@ def extract_debian(data):
 
 def extract_scancode(wheel, data):
     """ScanCode's license texts from a scancode-toolkit wheel."""
-    import zipfile
     out = []
     with zipfile.ZipFile(wheel) as z:
         for name in sorted(z.namelist()):

@@ -735,7 +735,7 @@ pub fn best_representative(
     let need_of_short = least_shared(ours.len(), MIN_OWN_SHARE.max(own_share(config)));
     for (i, &r) in reps.iter().enumerate() {
         // The plain Jaccard of the two sets, under containment.
-        let mut like = 0.0;
+        let mut like = None;
         let sim = match config.measure {
             Measure::Jaccard => similarity(ours, sets[i], Measure::Jaccard),
             Measure::Containment => {
@@ -752,7 +752,7 @@ pub fn best_representative(
                 let found = common_at_least(ours, sets[i], need);
                 let (shared, _) = found.unwrap_or_default();
                 let whole = sets[i].len();
-                like = shared as f64 / (ours.len() + whole - shared).max(1) as f64;
+                like = Some(shared as f64 / (ours.len() + whole - shared).max(1) as f64);
                 if found.is_none_or(|c| {
                     only_the_end(c, whole)
                         || scattered_pieces(c, whole)
@@ -806,10 +806,7 @@ pub fn best_representative(
         // variant: BSD-3-Clause holds BSD-2-Clause) stands for it only when
         // the text it is a copy of is not there too. Then the most similar,
         // then the earliest. (Under Jaccard the two orders are one.)
-        let like = match config.measure {
-            Measure::Jaccard => sim,
-            Measure::Containment => like,
-        };
+        let like = like.unwrap_or(sim);
         if best.is_none_or(|(_, s, l)| (like, sim) > (l, s)) {
             best = Some((r, sim, like));
         }

@@ -315,9 +315,9 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     };
     // Under `--keep fullest` in chunks, the member each cluster keeps,
     // decided over every chunk before anything is written.
-    let (across, made, lonely, first_pass_took, stamps) =
-        fullest::first_pass(plan, progress, lonely, copied.as_ref()).map_err(Failure::owned)?;
-    stamps.check().map_err(Failure::owned)?;
+    let pass = fullest::first_pass(plan, progress, lonely, copied.as_ref());
+    let pass = pass.map_err(Failure::owned)?;
+    pass.stamps.check().map_err(Failure::owned)?;
     let stream = match plan.memory_limit {
         // The HTML page shows the texts of a run of one chunk (a run in
         // chunks no longer holds them when it writes its report).
@@ -347,10 +347,10 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             Tally::Report(Box::new(report))
         };
     let mut running = Underway::start(plan, progress, stream, segments, tally);
-    (running.lonely, running.keys_seen, running.made) = (lonely, keys_seen, made);
-    running.across = across.map(Arc::new);
-    running.spent.sketch += clock.elapsed().saturating_sub(first_pass_took);
-    running.spent.documents += first_pass_took;
+    (running.lonely, running.keys_seen, running.made) = (pass.lonely, keys_seen, pass.made);
+    running.across = pass.across.map(Arc::new);
+    running.spent.sketch += clock.elapsed().saturating_sub(pass.took);
+    running.spent.documents += pass.took;
     if !plan.one_chunk() {
         progress.stage("reading", running.stream.input_total().unwrap_or(0), true);
     }
@@ -393,7 +393,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         Ok(()) => {}
     }
     // The second reading of `--keep fullest` read what the first did.
-    stamps.check().map_err(Failure::owned)?;
+    pass.stamps.check().map_err(Failure::owned)?;
     progress.finish();
     let index_chunks = (running.base == 1).then(|| {
         let index = &running.segments[0];
@@ -552,8 +552,6 @@ fn check_destination<'i>(
     Ok(())
 }
 
-/// Bytes of text a chunk holds at most under a memory limit (a chunk holds
-/// one document at least).
 /// The stream a run in chunks of `plan` reads `inputs` through, under
 /// `limit` bytes of memory.
 fn chunked_stream(inputs: Vec<InputPath>, plan: &Plan, limit: usize) -> Stream<'_> {
@@ -567,6 +565,8 @@ fn chunked_stream(inputs: Vec<InputPath>, plan: &Plan, limit: usize) -> Stream<'
     .with_page_budget(plan.page_budget)
 }
 
+/// Bytes of text a chunk holds at most under a memory limit (a chunk holds
+/// one document at least).
 fn chunk_bytes(limit: usize) -> usize {
     (limit / MEMORY_PER_TEXT_BYTE).max(4096)
 }

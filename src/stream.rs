@@ -511,7 +511,7 @@ impl<'c> Stream<'c> {
         }
         let path = input::display_path(&input);
         // (A FIFO copied to be read again reads the copy: [`input::Replay`].)
-        let raw: Box<dyn Read + Send> = if input.is_stdin() || input.reader.is_some() {
+        let raw: Box<dyn Read + Send> = if input.from_reader() {
             Box::new(CountingReader {
                 inner: crate::pipe::stdin_or(input.reader.as_ref()),
                 read: Arc::clone(&read),

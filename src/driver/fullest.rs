@@ -17,17 +17,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-/// What the first pass gives the run: what spans its chunks (`None` when
-/// the run needs no first pass), the segments' names it used, the table of
-/// lonely short documents back, the time it took, and what its inputs were
-/// when it began.
-type FirstPass = (
-    Option<AcrossChunks>,
-    usize,
-    Option<Lonely>,
-    Duration,
-    Stamps,
-);
+/// What the first pass gives the run.
+pub(super) struct FirstPass {
+    /// What spans the run's chunks (`None` when it needs no first pass).
+    pub across: Option<AcrossChunks>,
+    /// The segments' names it used.
+    pub made: usize,
+    /// The table of lonely short documents, back.
+    pub lonely: Option<Lonely>,
+    /// The time it took.
+    pub took: Duration,
+    /// What its inputs were when it began.
+    pub stamps: Stamps,
+}
 
 /// Under `--keep fullest` in chunks, the copies of the inputs that come
 /// once (standard input, a caller's stream, a FIFO or a pipe: [`Replay`]),
@@ -61,7 +63,13 @@ pub(super) fn first_pass(
     copied: Option<&Replay>,
 ) -> std::result::Result<FirstPass, Vec<Error>> {
     let (Some(limit), Keep::Fullest) = (plan.memory_limit, &plan.config.keep) else {
-        return Ok((None, 0, lonely, Duration::ZERO, Stamps::default()));
+        return Ok(FirstPass {
+            across: None,
+            made: 0,
+            lonely,
+            took: Duration::ZERO,
+            stamps: Stamps::default(),
+        });
     };
     let started = Instant::now();
     // (Only what is read again from its path: a copied stream is read
@@ -102,13 +110,13 @@ pub(super) fn first_pass(
         kept: Some(kept),
         unjoined,
     };
-    Ok((
-        Some(across),
-        running.made,
-        running.lonely.take(),
-        started.elapsed(),
+    Ok(FirstPass {
+        across: Some(across),
+        made: running.made,
+        lonely: running.lonely.take(),
+        took: started.elapsed(),
         stamps,
-    ))
+    })
 }
 
 /// What each input file was when the first pass of `--keep fullest` began

@@ -63,9 +63,15 @@ impl InputPath {
     /// caller's stream, a FIFO or a device, whose bytes come once.
     #[must_use]
     pub fn read_again(&self) -> bool {
-        !self.is_stdin()
-            && self.reader.is_none()
-            && std::fs::metadata(&self.path).map_or(true, |m| m.is_file())
+        !self.from_reader() && std::fs::metadata(&self.path).map_or(true, |m| m.is_file())
+    }
+
+    /// Whether it is read from a stream, not opened by its path: standard
+    /// input, a caller's stream in its place, or the copy of an input that
+    /// comes once read again (`input::Replay`).
+    #[must_use]
+    pub fn from_reader(&self) -> bool {
+        self.is_stdin() || self.reader.is_some()
     }
 
     /// Whether this is standard input (or the caller's stream in its place).

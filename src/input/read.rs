@@ -20,7 +20,7 @@ pub(super) fn read_data(
     limits: &Limits<'_>,
 ) -> Result<Data> {
     let path = &input.path;
-    if input.is_stdin() || input.reader.is_some() {
+    if input.from_reader() {
         let name = display_path(input);
         let stdin = crate::pipe::stdin_or(input.reader.as_ref());
         return read_guarded(stdin, &name, spool_in, limits);

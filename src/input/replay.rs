@@ -67,8 +67,7 @@ struct Source {
     path: Option<PathBuf>,
     /// What was read but could not be copied (a full disk), which readings
     /// after it read after the copy: no byte read is lost; and why.
-    held: Option<Vec<u8>>,
-    failed: String,
+    held: Option<(Vec<u8>, String)>,
 }
 
 impl Source {
@@ -143,20 +142,11 @@ impl Replay {
 
 impl Shared {
     fn new(input: &InputPath, copy: File, dir: &Path) -> Arc<Shared> {
-        let source = if input.is_stdin() || input.reader.is_some() {
-            Source {
-                from: Some(crate::pipe::stdin_or(input.reader.as_ref())),
-                path: None,
-                held: None,
-                failed: String::new(),
-            }
-        } else {
-            Source {
-                from: None,
-                path: Some(input.path.clone()),
-                held: None,
-                failed: String::new(),
-            }
+        let streamed = input.from_reader();
+        let source = Source {
+            from: streamed.then(|| crate::pipe::stdin_or(input.reader.as_ref())),
+            path: (!streamed).then(|| input.path.clone()),
+            held: None,
         };
         Arc::new(Shared {
             name: display_path(input),
@@ -199,7 +189,7 @@ impl Read for Again {
         match self.past {
             Past::Copied => self.copied(&mut source, buf),
             Past::Once => {
-                if let Some(held) = &mut source.held {
+                if let Some((held, _)) = &mut source.held {
                     if !held.is_empty() {
                         let n = held.len().min(buf.len());
                         buf[..n].copy_from_slice(&held[..n]);
@@ -224,8 +214,8 @@ impl Again {
                 crate::escape::shown_path(&shared.dir)
             ))
         };
-        if source.held.is_some() {
-            return Err(not_copied(&source.failed));
+        if let Some((_, failed)) = &source.held {
+            return Err(not_copied(failed));
         }
         let n = source.read(buf)?;
         if n == 0 {
@@ -236,8 +226,7 @@ impl Again {
             // Held for a reading that reads the rest once (at most one
             // read's bytes), and the copy cut where they begin.
             let _ = shared.copy.set_len(self.at);
-            source.held = Some(buf[..n].to_vec());
-            source.failed = e.to_string();
+            source.held = Some((buf[..n].to_vec(), e.to_string()));
             return Err(not_copied(&e));
         }
         self.at += n as u64;
