@@ -16,6 +16,7 @@ pub(crate) mod few;
 mod isolated;
 mod keep;
 pub(crate) mod lonely;
+mod quotes;
 mod recent;
 mod verdicts;
 
@@ -29,6 +30,8 @@ pub use after::{cluster_after, RunDocs};
 pub(crate) use copies::Copies;
 use keep::{choose, holding_all, holding_policy, unjoin_unheld};
 pub use keep::{decide_fullest, AcrossChunks};
+use quotes::Holding;
+pub use quotes::Quotes;
 
 /// What the document level needs to know about one document.
 #[derive(Clone, Debug, Default)]
@@ -545,6 +548,33 @@ fn holders(a: &[u64], sets: &[&[u64]]) -> Vec<u32> {
     counts
 }
 
+/// Every shingle of `sets`, marks cleared, sorted: a shingle as many times
+/// as sets hold it.
+fn every_shingle(sets: &[&[u64]]) -> Vec<u64> {
+    let mut all: Vec<(u64, usize)> = sets
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.iter().map(move |&x| (x & !HEAD, i)))
+        .collect();
+    all.sort_unstable();
+    // (A set counts once, as in [`holders`].)
+    all.dedup();
+    all.into_iter().map(|(x, _)| x).collect()
+}
+
+/// Per shingle of `a`, one of the sets [`every_shingle`] made `all` from:
+/// how many of the others hold it (as [`holders`] of the others counts).
+fn others_holding(a: &[u64], all: &[u64]) -> Vec<u32> {
+    a.iter()
+        .map(|&s| {
+            let s = s & !HEAD;
+            let from = all.partition_point(|&x| x < s);
+            let n = all[from..].partition_point(|&x| x == s);
+            u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX)
+        })
+        .collect()
+}
+
 /// [`discounted_containment`] of `a` in `b` from `counts`, the holders of
 /// each shingle of `a` ([`holders`]); with `b_counted`, `b` is among them and
 /// is taken out of each count (the others are the rest). The sums run over
@@ -641,6 +671,7 @@ pub fn cluster_pairs(
         config,
         holding,
         indexed: across.map_or(base, |a| a.indexed),
+        quotes: Quotes::default(),
     };
     let (mut rep_of, held, verified) = verdicts::verdicts(&pairs, &inputs, history);
     // A run in chunks decides who leaves a cluster over the whole cluster,
@@ -724,6 +755,7 @@ pub fn best_representative(
     sets: &[&[u64]],
     lengths: &[usize],
     config: &Config,
+    quotes: &Quotes,
 ) -> Option<(usize, f64)> {
     // (representative, similarity, how like ours it is as a whole)
     let mut best: Option<(usize, f64, f64)> = None;
@@ -778,21 +810,26 @@ pub fn best_representative(
                     // more than a seam: the n - 1 shingles that cross the
                     // join of two texts, as where a doubled copy starts
                     // again and the quoting text goes on otherwise.)
-                    let mut quoting = quoters(sets, i, own_share(config));
+                    let mut quoting = quoters((reps, sets), i, own_share(config), quotes);
                     if !quoting.is_empty() {
                         let seam = config.doc_shingle.saturating_sub(1);
                         let more = shared + seam + 1;
                         quoting.retain(|&j| common_at_least(ours, sets[j], more).is_none());
                     }
+                    let counts = counts.get_or_insert_with(|| holders(ours, sets));
                     if quoting.is_empty() {
-                        let counts = counts.get_or_insert_with(|| holders(ours, sets));
                         discounted_given(ours, sets[i], counts, true)
                     } else {
-                        let rest: Vec<&[u64]> = (0..sets.len())
-                            .filter(|j| !quoting.contains(j))
-                            .map(|j| sets[j])
+                        // The holders but the quoting ones: what they hold
+                        // taken out of the count of all (one walk of ours a
+                        // quoting set, not one a set that is not).
+                        let quoting: Vec<&[u64]> = quoting.iter().map(|&j| sets[j]).collect();
+                        let rest: Vec<u32> = counts
+                            .iter()
+                            .zip(holders(ours, &quoting))
+                            .map(|(all, q)| all - q)
                             .collect();
-                        discounted_given(ours, sets[i], &holders(ours, &rest), true)
+                        discounted_given(ours, sets[i], &rest, true)
                     }
                 }
             }
@@ -816,13 +853,23 @@ pub fn best_representative(
 
 /// The sets among `sets` that quote `sets[i]`: the one that holds `share` of
 /// its shingles when it is the only one, else those that hold all of them.
-fn quoters(sets: &[&[u64]], i: usize, share: f64) -> Vec<usize> {
-    let len = sets[i].len();
+/// (Asked of `quotes` first: two representatives' answer does not change.)
+fn quoters(
+    (reps, sets): (&[usize], &[&[u64]]),
+    i: usize,
+    share: f64,
+    quotes: &Quotes,
+) -> Vec<usize> {
+    let need = least_shared(sets[i].len(), share);
     let holding: Vec<(usize, bool)> = (0..sets.len())
         .filter(|&j| j != i)
         .filter_map(|j| {
-            let (shared, _) = common_at_least(sets[i], sets[j], least_shared(len, share))?;
-            Some((j, shared == len))
+            let walk = || common_at_least(sets[i], sets[j], need).map(|(shared, _)| shared);
+            match quotes.holding((reps[i], sets[i]), reps[j], walk) {
+                Holding::Less => None,
+                Holding::Enough => Some((j, false)),
+                Holding::All => Some((j, true)),
+            }
         })
         .collect();
     match holding.as_slice() {
@@ -846,6 +893,7 @@ fn held_representative(
     config: &Config,
 ) -> Option<(usize, f64)> {
     let mut best: Option<(usize, f64)> = None;
+    let mut all: Option<Vec<u64>> = None;
     for (i, &r) in reps.iter().enumerate() {
         if r < base {
             continue;
@@ -859,10 +907,16 @@ fn held_representative(
         if only_the_end(shared, ours.len()) || !holds_beginning(sets[i], ours, shared) {
             continue;
         }
-        // The other representatives stand for the boilerplate.
-        let mut others: Vec<&[u64]> = sets[..i].to_vec();
-        others.extend_from_slice(&sets[i + 1..]);
-        let sim = discounted_containment(sets[i], ours, &others);
+        // The other representatives stand for the boilerplate: how many
+        // hold each of its shingles, read from every set's shingles sorted
+        // together (made once for the document, not a walk of every other
+        // set for each representative it holds: quadratic in candidates).
+        let sim = if sets.len() == 1 || sets[i].is_empty() || ours.is_empty() {
+            discounted_containment(sets[i], ours, &[])
+        } else {
+            let all = all.get_or_insert_with(|| every_shingle(sets));
+            discounted_given(sets[i], ours, &others_holding(sets[i], all), false)
+        };
         if sim >= config.threshold && best.is_none_or(|(_, s)| sim > s) {
             best = Some((r, sim));
         }

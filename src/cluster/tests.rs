@@ -628,3 +628,72 @@ fn a_copy_joins_the_representative_most_like_it_not_a_longer_one_holding_it() {
     assert!(held(1) > held(0), "the longer text holds more of the copy");
     assert_eq!(level.rep_of[2], Some(0));
 }
+
+/// Shingle sets that each hold most of one pool, as license texts share
+/// their clauses: every set holds much of every other.
+fn pooled_sets(n: usize) -> Vec<Vec<u64>> {
+    let pool: Vec<u64> = (0..400u64)
+        .map(|i| xxhash_rust::xxh3::xxh3_64(&i.to_le_bytes()))
+        .collect();
+    (0..n)
+        .map(|k| {
+            positioned_set(
+                pool.iter()
+                    .enumerate()
+                    .filter(|&(i, _)| {
+                        let key = [i.to_le_bytes(), k.to_le_bytes()].concat();
+                        xxhash_rust::xxh3::xxh3_64(&key) % 10 < 6
+                    })
+                    .map(|(_, &h)| h)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_holders_read_from_every_set_sorted_are_those_of_one_walk_a_set() {
+    let sets = pooled_sets(12);
+    let refs: Vec<&[u64]> = sets.iter().map(Vec::as_slice).collect();
+    let all = every_shingle(&refs);
+    for i in 0..refs.len() {
+        let mut others = refs[..i].to_vec();
+        others.extend_from_slice(&refs[i + 1..]);
+        let walked = holders(refs[i], &others);
+        assert!(walked.iter().any(|&n| n >= 2), "the sets share shingles");
+        assert_eq!(others_holding(refs[i], &all), walked);
+    }
+}
+
+#[test]
+fn what_one_document_learnt_of_who_quotes_whom_is_true_for_the_next() {
+    // A short text, a long one quoting it whole, one of its own. Which
+    // representatives quote the short one depends on the two alone, so it
+    // is remembered from one document's candidates to the next's, by pair.
+    let config = Config::default();
+    let cands = Candidates::new(&config);
+    let short = text(1, 60);
+    let texts = [
+        short.clone(),
+        format!("{} {short} {}", text(2, 150), text(3, 150)),
+        text(4, 200),
+    ];
+    let docs: Vec<DocSketch> = texts.iter().map(|t| doc(t, &cands, &config)).collect();
+    let set = |i: usize| docs[i].shingles.as_slice();
+    let quotes = Quotes::default();
+    let share = own_share(&config);
+    for _ in 0..2 {
+        let all = quoters((&[0, 1, 2], &[set(0), set(1), set(2)]), 0, share, &quotes);
+        assert_eq!(all, [1]);
+        assert!(quoters((&[0, 2], &[set(0), set(2)]), 0, share, &quotes).is_empty());
+        assert_eq!(
+            quoters((&[0, 1], &[set(0), set(1)]), 0, share, &quotes),
+            [1]
+        );
+        // Ids are the documents', wherever they stand among the candidates.
+        assert_eq!(
+            quoters((&[2, 0, 1], &[set(2), set(0), set(1)]), 1, share, &quotes),
+            [2]
+        );
+    }
+}

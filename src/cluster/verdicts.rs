@@ -11,7 +11,7 @@
 //! order.
 
 use super::recent::Recent;
-use super::{best_representative, held_representative, DocSketch};
+use super::{best_representative, held_representative, DocSketch, Quotes};
 use crate::config::Config;
 use crate::prior::Prior;
 use rayon::prelude::*;
@@ -27,6 +27,8 @@ pub(super) struct Inputs<'a> {
     /// Documents below it are an index's: kept by an earlier run, none is
     /// joined by holding it.
     pub indexed: usize,
+    /// Which representatives quote which, as the verdicts find out.
+    pub quotes: Quotes,
 }
 
 /// A document's representative and their similarity, if it joined one.
@@ -62,7 +64,14 @@ fn verdict(
     inputs: &Inputs<'_>,
 ) -> (Option<(usize, f64)>, bool) {
     let ours = inputs.sketches[d].shingles.as_slice();
-    let best = best_representative((ours, inputs.sizes[d]), reps, sets, lengths, inputs.config);
+    let best = best_representative(
+        (ours, inputs.sizes[d]),
+        reps,
+        sets,
+        lengths,
+        inputs.config,
+        &inputs.quotes,
+    );
     if best.is_none() && inputs.holding {
         let joinable = base.min(inputs.indexed);
         let joined = held_representative(ours, reps, sets, joinable, inputs.config);
@@ -231,6 +240,7 @@ mod tests {
             config: &config,
             holding: false,
             indexed: 0,
+            quotes: Quotes::default(),
         };
         // One walk in input order, every earlier verdict known.
         let mut walked: Vec<Option<(usize, f64)>> = vec![None; n];

@@ -331,6 +331,7 @@ fn join_in_order(
     #[allow(clippy::cast_possible_truncation)]
     let mut pairs = pairs.map(|p| ((p >> 32) as u32, p as u32)).peekable();
     let mut found: Vec<usize> = Vec::new();
+    let quotes = crate::cluster::Quotes::default();
     while let Some((doc, c)) = pairs.next() {
         found.clear();
         found.push(now(&joined, c) as usize);
@@ -357,6 +358,7 @@ fn join_in_order(
             &sets,
             &lengths,
             config,
+            &quotes,
         );
         if let Some((r, _)) = best {
             joined.push((doc, u32::try_from(r).unwrap_or(u32::MAX)));

@@ -1,0 +1,114 @@
+//! How much of one representative another holds, remembered for the later
+//! documents that ask again.
+//!
+//! [`super::best_representative`] asks, of each representative a document
+//! passes, which of its other candidates' representatives *quote* it (hold
+//! most or all of it). The answer depends on the two representatives alone
+//! (their shingle sets do not change during a run), yet it was worked out
+//! anew for every later document that had both among its candidates: where
+//! documents share most of their text with most others (license texts, a
+//! site's pages), a document has hundreds of candidates and the walks were
+//! quadratic in them, 90% of a run's time. Remembered here, each pair of
+//! representatives is walked once. The answers are the walks' own, so the
+//! verdicts do not depend on what is remembered.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Pairs remembered at most (about 10 MiB); past that, later pairs are
+/// walked each time they are asked, as before.
+const CAP: usize = 1 << 19;
+
+/// Shards, so that threads deciding documents side by side seldom wait.
+const SHARDS: usize = 16;
+
+/// How much of a representative's shingle set another holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holding {
+    /// Fewer than the shingles asked.
+    Less,
+    /// At least the shingles asked, not all.
+    Enough,
+    /// All of them.
+    All,
+}
+
+/// Answers of [`Holding`] by (quoted, quoting) representative ids, for one
+/// set of shingle sets and one number asked per set: made for one call that
+/// decides documents, never kept past it.
+pub struct Quotes {
+    shards: Vec<Mutex<HashMap<u64, Holding>>>,
+}
+
+impl Default for Quotes {
+    fn default() -> Quotes {
+        Quotes {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+}
+
+impl Quotes {
+    /// How much of representative `i`'s set `a` representative `j`
+    /// holds. `walk` finds out: the count of shingles they share when it is
+    /// at least what counts as enough (a number that depends on `a` alone,
+    /// so the same at every call for `i`), else `None`.
+    pub fn holding(
+        &self,
+        (i, a): (usize, &[u64]),
+        j: usize,
+        walk: impl FnOnce() -> Option<usize>,
+    ) -> Holding {
+        let answer = |shared: Option<usize>| match shared {
+            None => Holding::Less,
+            Some(n) if n == a.len() => Holding::All,
+            Some(_) => Holding::Enough,
+        };
+        let (Ok(i32), Ok(j32)) = (u32::try_from(i), u32::try_from(j)) else {
+            return answer(walk());
+        };
+        let key = (u64::from(i32) << 32) | u64::from(j32);
+        // A multiplicative hash of the pair picks the shard.
+        #[allow(clippy::cast_possible_truncation)]
+        let shard = &self.shards[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize % SHARDS];
+        if let Some(&known) = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return known;
+        }
+        let found = answer(walk());
+        let mut map = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() < CAP / SHARDS {
+            map.insert(key, found);
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_walked_once_and_given_again() {
+        let quotes = Quotes::default();
+        let a = [1u64, 2, 3];
+        let mut walks = 0;
+        for _ in 0..3 {
+            let h = quotes.holding((7, &a), 9, || {
+                walks += 1;
+                Some(3)
+            });
+            assert_eq!(h, Holding::All);
+        }
+        assert_eq!(walks, 1);
+        // Another pair, and the same pair the other way round, are their own.
+        assert_eq!(quotes.holding((9, &a), 7, || Some(2)), Holding::Enough);
+        assert_eq!(quotes.holding((7, &a), 8, || None), Holding::Less);
+        assert_eq!(quotes.holding((7, &a), 9, || None), Holding::All);
+    }
+}
