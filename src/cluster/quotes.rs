@@ -33,7 +33,7 @@ pub enum Holding {
     All,
 }
 
-/// Answers of [`Holding`] by (quoted, quoting) representative ids, for one
+/// How much of one representative another holds, by (quoted, quoting) ids, for one
 /// set of shingle sets and one number asked per set: made for one call that
 /// decides documents, never kept past it.
 pub struct Quotes {
