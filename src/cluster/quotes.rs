@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Pairs remembered at most (about 10 MiB); past that, later pairs are
-/// walked each time they are asked, as before.
+/// Pairs remembered at most (about 10 MiB): a shard that holds its part
+/// starts again empty (see [`Quotes::holding`]).
 const CAP: usize = 1 << 19;
 
 /// Shards, so that threads deciding documents side by side seldom wait.
@@ -82,9 +82,12 @@ impl Quotes {
         let mut map = shard
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() < CAP / SHARDS {
-            map.insert(key, found);
+        // Full, a shard starts again: the pairs asked next are most often
+        // those of the representatives just seen, not the first ones.
+        if map.len() >= CAP / SHARDS {
+            map.clear();
         }
+        map.insert(key, found);
         found
     }
 }
