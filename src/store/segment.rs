@@ -742,11 +742,30 @@ impl Segment {
         self.reads.load(Ordering::Relaxed)
     }
 
-    /// Checks every chunk of the data (for `index stats --verify`).
+    /// Checks every chunk of the data (for `index stats --verify`), and
+    /// that the header's page holds nothing past the header: its padding
+    /// is in no checksum (the header is written last, over it), and every
+    /// version wrote it as zeros.
     ///
     /// # Errors
-    /// The first chunk that fails.
+    /// The first byte of the padding that is not zero, or the first chunk
+    /// that fails.
     pub fn verify(&self) -> Result<()> {
+        let mut padding = Vec::new();
+        if !self.pread(HEADER_LEN, DATA - HEADER_LEN, &mut padding) {
+            return self.status();
+        }
+        if let Some(at) = padding.iter().position(|&b| b != 0) {
+            let at = HEADER_LEN + at;
+            return Err(corrupt(
+                &self.path,
+                format_args!(
+                    "byte offset {at} of the header's page is {:#04x}, not the zero padding \
+                     (bytes {HEADER_LEN}..{DATA}; flipped or overwritten bytes)",
+                    padding[at - HEADER_LEN]
+                ),
+            ));
+        }
         let end = DATA + self.sums.len() * CHUNK;
         let mut r = self.walker();
         let mut at = DATA;
