@@ -312,9 +312,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             Stream::whole(plan.inputs.clone(), config).keeping_texts()
         }
         None => Stream::whole(plan.inputs.clone(), config),
-        Some(limit) => {
-            chunked_stream(inputs.unwrap_or_else(|| plan.inputs.clone()), plan, limit)
-        }
+        Some(limit) => chunked_stream(inputs.unwrap_or_else(|| plan.inputs.clone()), plan, limit),
     };
     let tally =
         if matches!(plan.report, ReportTo::Totals | ReportTo::Nowhere) && plan.html.is_none() {

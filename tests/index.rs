@@ -395,7 +395,10 @@ fn verify_finds_a_flipped_byte_in_the_header_padding() {
         std::fs::write(d.join("padded"), &flipped).unwrap();
         let out = run(d, &["index", "stats", "--verify", "padded"]);
         assert_eq!(out.code, 2, "{at}: {out:?}");
-        assert_says(&out, &format!("neardup: padded: corrupt index: byte offset {at} "));
+        assert_says(
+            &out,
+            &format!("neardup: padded: corrupt index: byte offset {at} "),
+        );
         assert!(out.stdout.is_empty(), "{at}: {out:?}");
         let json = run(d, &["index", "stats", "--json", "--verify", "padded"]);
         assert_eq!(json.code, 2, "{at}: {json:?}");

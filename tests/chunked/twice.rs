@@ -59,7 +59,10 @@ fn an_input_replaced_after_the_short_document_count_stops_the_run() {
         let status = child.wait().unwrap();
         assert!(said.contains("reading for short documents"), "{said}");
         assert_eq!(status.code(), Some(2), "{args:?}: {said}");
-        assert_holds(&said, "c.jsonl: changed while a run with --memory-limit read it");
+        assert_holds(
+            &said,
+            "c.jsonl: changed while a run with --memory-limit read it",
+        );
         assert!(!d.join("out.jsonl").exists(), "{args:?}: {said}");
     }
 }
