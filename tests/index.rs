@@ -407,6 +407,41 @@ fn verify_finds_a_flipped_byte_in_the_header_padding() {
     }
 }
 
+/// A header that names a table of hundreds of megabytes (what a table of a
+/// few hundred bytes of JSON never is: a file of zeros given a header, or
+/// one made so) had the table read whole into memory before its checksum
+/// refused it: a sparse file of 8 GB took 37 s and 8 GB of memory, a
+/// larger one than memory ran it out. The length is refused as read.
+#[test]
+fn a_header_naming_a_huge_table_is_refused_before_reading_it() {
+    let (dir, names) = batches_dir();
+    let d = dir.path();
+    build(d, "good", &names[0]);
+    let mut header = std::fs::read(d.join("good")).unwrap()[..4096].to_vec();
+    let len: u64 = 256 << 20;
+    // File length, table offset and length, checksums' offset (none).
+    for (at, v) in [(16, len), (24, 4096), (32, len - 4096), (40, 4096)] {
+        header[at..at + 8].copy_from_slice(&u64::to_le_bytes(v));
+    }
+    let file = std::fs::File::create(d.join("huge.ndx")).unwrap();
+    std::io::Write::write_all(&mut &file, &header).unwrap();
+    // Sparse: no disk is taken.
+    file.set_len(len).unwrap();
+    drop(file);
+    for args in [
+        &["index", "stats", "huge.ndx"][..],
+        &["index", "stats", "--verify", "huge.ndx"],
+        &["check", "--index", "huge.ndx", names[0].as_str()],
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert_says(
+            &out,
+            "huge.ndx: corrupt index: the header (bytes 24..40) says its table has 268431360 bytes",
+        );
+    }
+}
+
 #[test]
 fn a_reference_index_flags_leaks_and_is_never_written() {
     let (dir, names) = batches_dir();

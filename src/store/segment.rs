@@ -394,6 +394,10 @@ pub(super) fn corrupt(path: &Path, what: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The most bytes an index's table (its JSON [`Meta`]: settings, counts and
+/// a dozen sections) may have; it has a few hundred.
+const TABLE_MAX: u64 = 1 << 20;
+
 /// The header of index file `path`, checked to be one of ours, of this
 /// format version and as long as the file.
 pub(super) fn header(path: &Path, file: &File) -> Result<[u8; HEADER_LEN]> {
@@ -490,6 +494,19 @@ impl Segment {
             || table_at < sums_at
         {
             return Err(corrupt(path, "the header's offsets are inconsistent"));
+        }
+        // The table (a few kilobytes of JSON) is read whole, before the
+        // header's checksum can be checked: a header naming one of
+        // gigabytes (a file of zeros with a header, or made so) was read
+        // into memory whole, and a larger one than memory ran it out.
+        if table_len > TABLE_MAX {
+            return Err(corrupt(
+                path,
+                format_args!(
+                    "the header (bytes 24..40) says its table has {table_len} bytes, more than \
+                     any table's {TABLE_MAX}"
+                ),
+            ));
         }
         let chunks = usize::try_from((sums_at - data_start) / CHUNK as u64).unwrap_or(usize::MAX);
         let sums_len = chunks
