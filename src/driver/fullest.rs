@@ -61,7 +61,10 @@ pub(super) fn read_before(
     let copied = copies(plan).map_err(|e| vec![e])?;
     // (Only what is read again from its path: a copied stream is read
     // again from its copy, and a FIFO's times move as it is written to.)
-    let stamps = Stamps::take(&plan.inputs, plan.config.keep == Keep::Fullest);
+    let stamps = match plan.memory_limit {
+        Some(_) => Stamps::take(&plan.inputs, plan.config.keep == Keep::Fullest),
+        None => Stamps::default(),
+    };
     let (lonely, replayed) = match (plan.memory_limit, &plan.index) {
         (Some(limit), IndexUse::None) => crate::lonely::count(
             (&plan.inputs, copied.as_ref()),
