@@ -303,6 +303,7 @@ impl Plan {
         let usage = |message: &str| Err(Error::Usage(message.into()));
         check_report_formats(&request)?;
         check_output_names(&request)?;
+        check_no_dash_index(&request)?;
         let index = match (&request.command, &request.index, &request.reference) {
             (Command::IndexBuild(_), Some(_), _) | (Command::IndexBuild(_), _, Some(_)) => {
                 return usage(
@@ -755,6 +756,17 @@ fn fallback_of_files(inputs: &[InputPath]) -> Option<Fallback> {
 /// what the run adds to it.
 fn held_now() -> usize {
     crate::memory::anonymous_bytes().unwrap_or(0)
+}
+
+/// Refuses `-` as an index to read (`--index -`, `--reference -`): one is
+/// mapped, and standard input comes once; read as a file so named, it was
+/// `no such index; create it with ...`.
+fn check_no_dash_index(request: &Request) -> Result<()> {
+    let mut named = request.index.iter().chain(&request.reference);
+    match named.find(|p| *p == Path::new("-")) {
+        Some(dash) => Err(crate::targets::not_regular(dash)),
+        None => Ok(()),
+    }
 }
 
 /// Refuses a `NEARDUP_AVAILABLE_MEMORY` that is no size (it was ignored

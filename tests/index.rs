@@ -442,6 +442,38 @@ fn a_header_naming_a_huge_table_is_refused_before_reading_it() {
     }
 }
 
+/// `-` as an index to read (`--index -`, `--reference -`, `index stats -`,
+/// `index merge a -`): read as a file named `-`, it was `-: no such index;
+/// create it with `--index - --update`` (which is refused: an index is no
+/// stream) or `-: No such file or directory`. It is refused as standard
+/// input, as `index build -o -` is refused as standard output.
+#[test]
+fn dash_as_an_index_to_read_is_refused_as_standard_input() {
+    let (dir, names) = batches_dir();
+    let d = dir.path();
+    build(d, "good", &names[0]);
+    let batch = names[0].as_str();
+    for args in [
+        &["check", "--index", "-", batch][..],
+        &["scan", "--reference", "-", batch],
+        &["index", "stats", "-"],
+        &["index", "stats", "--verify", "-"],
+        &["index", "merge", "good", "-", "-o", "m.ndx"],
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert_says(
+            &out,
+            "neardup: -: an index is a regular file, not a directory, device, pipe, standard input",
+        );
+        assert!(!out.stderr.contains("create it"), "{args:?}: {out:?}");
+        assert!(
+            !d.join("-").exists() && !d.join("m.ndx").exists(),
+            "{args:?}"
+        );
+    }
+}
+
 #[test]
 fn a_reference_index_flags_leaks_and_is_never_written() {
     let (dir, names) = batches_dir();

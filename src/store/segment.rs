@@ -448,6 +448,10 @@ impl Segment {
         params: Option<&IndexParams>,
         lock: Option<crate::targets::LockDescriptor>,
     ) -> Result<Segment> {
+        // `-` (`index stats -`) is standard input, not a file named so.
+        if path == Path::new("-") {
+            return Err(crate::targets::not_regular(path));
+        }
         // Without O_NONBLOCK, opening a FIFO waits for a writer that may
         // never come; an index is mapped, so only a regular file will do.
         let mut options = std::fs::OpenOptions::new();
