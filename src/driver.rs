@@ -301,23 +301,10 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
     let segments = history.map(History::into_segments).unwrap_or_default();
     let keys_seen = keys_seen(plan, segments.is_empty());
     let clock = Instant::now();
-    // Under `--keep fullest` in chunks, the inputs that come once are
-    // copied as they are first read, and read again from their copies.
-    let copied = fullest::copies(plan).map_err(Failure::one)?;
-    let (lonely, replayed) = match (plan.memory_limit, &plan.index) {
-        (Some(limit), IndexUse::None) => crate::lonely::count(
-            (&plan.inputs, copied.as_ref()),
-            config,
-            (chunk_bytes(limit), plan.spool_dir.clone(), plan.page_budget),
-            (limit / 16, plan.output_held(), progress),
-        ),
-        _ => (None, None),
-    };
-    // Under `--keep fullest` in chunks, the member each cluster keeps,
-    // decided over every chunk before anything is written.
-    let pass = fullest::first_pass(plan, progress, lonely, copied.as_ref());
-    let pass = pass.map_err(Failure::owned)?;
-    pass.stamps.check().map_err(Failure::owned)?;
+    // What reads the inputs before the run does (short documents, then
+    // `--keep fullest`'s first pass), and the inputs the run reads.
+    let fullest::Before { pass, inputs } =
+        fullest::read_before(plan, progress).map_err(Failure::owned)?;
     let stream = match plan.memory_limit {
         // The HTML page shows the texts of a run of one chunk (a run in
         // chunks no longer holds them when it writes its report).
@@ -325,11 +312,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
             Stream::whole(plan.inputs.clone(), config).keeping_texts()
         }
         None => Stream::whole(plan.inputs.clone(), config),
-        Some(limit) => {
-            let again = copied.map(|c| c.read(&plan.inputs, crate::input::Past::Copied));
-            let inputs = replayed.or(again).unwrap_or_else(|| plan.inputs.clone());
-            chunked_stream(inputs, plan, limit)
-        }
+        Some(limit) => chunked_stream(inputs.unwrap_or_else(|| plan.inputs.clone()), plan, limit),
     };
     let tally =
         if matches!(plan.report, ReportTo::Totals | ReportTo::Nowhere) && plan.html.is_none() {
@@ -392,7 +375,7 @@ fn execute<'p>(plan: &'p Plan, progress: &dyn Progress) -> Result<ExitStatus, Fa
         }
         Ok(()) => {}
     }
-    // The second reading of `--keep fullest` read what the first did.
+    // The run read what the readings before it did.
     pass.stamps.check().map_err(Failure::owned)?;
     progress.finish();
     let index_chunks = (running.base == 1).then(|| {

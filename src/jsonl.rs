@@ -567,6 +567,27 @@ pub(crate) fn invalid_json(e: &serde_json::Error) -> String {
     format!("invalid JSON at column {}: {what}", e.column())
 }
 
+/// What is wrong with a record `body` (at byte `start` of its input) that
+/// does not parse and holds a NUL byte: no JSON text holds one (a string
+/// holds it as `\u0000`), so the input is binary, or holds a run of zeros
+/// (what a crash or a preallocation leaves), and is named so, by the
+/// first NUL's byte offset, not as JSON that is merely malformed. `None`
+/// without a NUL. `decompressed`: the offset is in the decompressed bytes.
+pub(crate) fn nul_in_record(body: &[u8], start: usize, decompressed: bool) -> Option<String> {
+    let at = memchr::memchr(0, body)?;
+    let offset = if decompressed {
+        "decompressed byte offset"
+    } else {
+        "byte offset"
+    };
+    Some(format!(
+        "a NUL byte at {offset} {} (column {}): the file looks binary (or holds zeros, as a \
+         crash or a preallocation leaves them), not JSON Lines text",
+        start + at,
+        at + 1
+    ))
+}
+
 /// [`parse`], with the fields named (text, id, keep); with `plain_ids`, an
 /// id that is a string without escapes ([`is_plain_id`]) is left in the
 /// line (`id` is `None`, `id_value` says where): the first pass over a

@@ -204,8 +204,35 @@ impl StdoutFile {
             // written after this goes where the cut is, leaving no hole.
             let _ = self.file.seek(std::io::SeekFrom::Start(self.start));
         }
+        // A write that failed (a full disk, `ulimit -f`) leaves its bytes
+        // in standard output's own buffer, which the process writes as it
+        // exits: at the cut, a piece of a record. Nothing of a failed run
+        // goes there any more.
+        discard_stdout();
     }
 }
+
+/// Points standard output at a pipe whose reader is gone, so that what its
+/// buffer still holds fails to be written there (EPIPE: SIGPIPE is
+/// ignored) instead of reaching the file it was.
+#[cfg(unix)]
+fn discard_stdout() {
+    use std::os::fd::AsRawFd;
+    let Ok((reader, writer)) = std::io::pipe() else {
+        return;
+    };
+    drop(reader);
+    #[allow(unsafe_code)]
+    // SAFETY: dup2 makes descriptor 1 a copy of `writer`, which is open
+    // (closing the file descriptor 1 was); `std::io::stdout()` writes to
+    // descriptor 1 whatever it names.
+    unsafe {
+        libc::dup2(writer.as_raw_fd(), libc::STDOUT_FILENO);
+    }
+}
+
+#[cfg(not(unix))]
+fn discard_stdout() {}
 
 /// The progress bar on standard error (hidden unless asked for or on a
 /// terminal), and whether standard error is a terminal.

@@ -17,6 +17,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 mod keep;
+mod merge;
+pub use merge::{merge_memory, MERGE_DEFAULT_LIMIT};
 
 /// What the command does besides analysing.
 #[derive(Clone, Debug, PartialEq)]
@@ -301,6 +303,7 @@ impl Plan {
         let usage = |message: &str| Err(Error::Usage(message.into()));
         check_report_formats(&request)?;
         check_output_names(&request)?;
+        check_no_dash_index(&request)?;
         let index = match (&request.command, &request.index, &request.reference) {
             (Command::IndexBuild(_), Some(_), _) | (Command::IndexBuild(_), _, Some(_)) => {
                 return usage(
@@ -601,14 +604,7 @@ fn check_paths(
     crate::store::check_locks(&indexes, &writes)?;
     let replaced = writes.len();
     writes.extend(locks);
-    if let Some(dir) = &request.tmp_dir {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::Usage(format!(
-                "{}: --tmp-dir is not a directory",
-                crate::escape::shown_path(dir)
-            )));
-        }
-    }
+    merge::check_tmp_dir(request.tmp_dir.as_deref())?;
     check_distinct(&reads, &writes)?;
     // (The lock files are the run's own: opened, never replaced.)
     crate::targets::check_writable(&writes[..replaced])?;
@@ -762,6 +758,17 @@ fn held_now() -> usize {
     crate::memory::anonymous_bytes().unwrap_or(0)
 }
 
+/// Refuses `-` as an index to read (`--index -`, `--reference -`): one is
+/// mapped, and standard input comes once; read as a file so named, it was
+/// `no such index; create it with ...`.
+fn check_no_dash_index(request: &Request) -> Result<()> {
+    let mut named = request.index.iter().chain(&request.reference);
+    match named.find(|p| *p == Path::new("-")) {
+        Some(dash) => Err(crate::targets::not_regular(dash)),
+        None => Ok(()),
+    }
+}
+
 /// Refuses a `NEARDUP_AVAILABLE_MEMORY` that is no size (it was ignored
 /// without a word, the memory seen taken instead).
 fn check_available_memory_variable() -> Result<()> {
@@ -797,43 +804,6 @@ fn read_once_warning(once: &[(PathBuf, PathBuf)]) -> Option<String> {
             same(first)
         )),
     }
-}
-
-/// What `index merge` holds at most without `--memory-limit` (when half
-/// the memory available is more): its buckets are then made in parts of
-/// 256 MiB at most.
-pub const MERGE_DEFAULT_LIMIT: usize = 1 << 30;
-
-/// `index merge`'s budget: `--memory-limit` as the other commands read it,
-/// or half the memory available up to [`MERGE_DEFAULT_LIMIT`]; its
-/// temporary files under `tmp_dir` (default: the system's temporary
-/// directory).
-///
-/// # Errors
-/// A limit that is no size, or below 64K.
-pub fn merge_memory(
-    given: Option<&str>,
-    tmp_dir: Option<&std::path::Path>,
-) -> Result<crate::store::MergeMemory> {
-    let limit = match given {
-        Some(given) => {
-            let mut notes = Vec::new();
-            let limit = memory_limit(given, false, &mut notes)?;
-            for note in notes {
-                crate::error::eprint_line(format_args!("{note}"));
-            }
-            limit
-        }
-        None => crate::memory::available()
-            .and_then(|a| usize::try_from(a / 2).ok())
-            .map_or(MERGE_DEFAULT_LIMIT, |half| half.min(MERGE_DEFAULT_LIMIT))
-            .max(MIN_MEMORY_LIMIT),
-    };
-    Ok(crate::store::MergeMemory {
-        limit,
-        given: given.map(str::to_owned),
-        tmp_dir: tmp_dir.map_or_else(std::env::temp_dir, std::path::Path::to_path_buf),
-    })
 }
 
 /// `--memory-limit given`: at least [`MIN_MEMORY_LIMIT`], refused (naming the

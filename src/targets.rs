@@ -736,7 +736,7 @@ pub fn replaceable_index(path: &Path) -> Result<()> {
 #[must_use]
 pub fn not_regular(path: &Path) -> Error {
     Error::Usage(format!(
-        "{}: an index is a regular file, not a directory, device, pipe or standard output",
+        "{}: an index is a regular file, not a directory, device, pipe, standard input or standard output",
         crate::escape::shown_path(path)
     ))
 }

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 mod fullest;
 mod fullest_streams;
 mod segments;
+mod twice;
 
 /// The index tests' generated corpus (80 documents, 60 KB), and a limit that
 /// cuts it into about fifteen chunks.

@@ -280,6 +280,75 @@ fn malformed_json_line_names_file_and_line() {
     );
 }
 
+/// A NUL byte in a JSON Lines record (a binary file named `.jsonl`, or the
+/// zeros a crash or a preallocation leaves at a file's end) was told as
+/// `invalid JSON at column 19: control character (\u0000-\u001F) found
+/// while parsing a string`: JSON that is merely malformed. It is named as a
+/// NUL byte, by its byte offset in the file (decompressed for `.gz`) and
+/// the line, as the file looking binary; still exit 2, nothing written.
+#[test]
+fn a_nul_byte_in_json_lines_is_named_by_its_byte_offset() {
+    let dir = tempdir();
+    let d = dir.path();
+    let first = "{\"id\":1,\"text\":\"hello world\"}\n";
+    let bytes = format!("{first}{{\"id\":2,\"text\":\"hel\0lo\"}}\n");
+    std::fs::write(d.join("nul.jsonl"), &bytes).unwrap();
+    std::fs::write(d.join("nul.jsonl.gz"), crate::util::gzip(bytes.as_bytes())).unwrap();
+    // A record cut short by zeros to the file's end.
+    let zeros = format!("{first}{{\"id\":2,\"text\":\"cut{}", "\0".repeat(70_000));
+    std::fs::write(d.join("zeros.jsonl"), zeros).unwrap();
+    // Named `.json`, told JSON Lines by its first line.
+    std::fs::write(d.join("first.json"), "{\"text\":\"a\0b\"}\n").unwrap();
+    let said = "the file looks binary";
+    for (args, needle) in [
+        (
+            &["scan", "nul.jsonl"][..],
+            "nul.jsonl:2: a NUL byte at byte offset 49 (column 20): ",
+        ),
+        (
+            &["scan", "--on-error", "skip", "nul.jsonl"],
+            "nul.jsonl:2: a NUL byte at byte offset 49",
+        ),
+        (
+            &["scan", "--memory-limit", "64K", "nul.jsonl"],
+            "nul.jsonl:2: a NUL byte at byte offset 49",
+        ),
+        (
+            &["scan", "nul.jsonl.gz"],
+            "nul.jsonl.gz:2: a NUL byte at decompressed byte offset 49",
+        ),
+        (
+            &["scan", "zeros.jsonl"],
+            "zeros.jsonl:2: a NUL byte at byte offset 49 (column 20): ",
+        ),
+        (
+            &["scan", "--no-mmap", "zeros.jsonl"],
+            "zeros.jsonl:2: a NUL byte at byte offset 49",
+        ),
+        (
+            &["scan", "first.json"],
+            "first.json:1: a NUL byte at byte offset 10 (column 11): ",
+        ),
+    ] {
+        let out = run(d, args);
+        if args.contains(&"skip") {
+            assert_eq!(out.code, 0, "{out:?}");
+            assert_says(&out, &format!("warning: skipped {needle}"));
+        } else {
+            assert_error(&out, needle);
+        }
+        assert_says(&out, said);
+        assert!(!out.stderr.contains("invalid JSON"), "{args:?}: {out:?}");
+    }
+    let out = run_with_stdin(
+        d,
+        &["scan", "--format", "jsonl", "-"],
+        Some(bytes.as_bytes()),
+    );
+    assert_error(&out, "<stdin>:2: a NUL byte at byte offset 49");
+    clean_keeps_output(d, "nul.jsonl", "nul.jsonl:2: a NUL byte at byte offset 49");
+}
+
 #[test]
 fn every_bad_input_is_reported_not_just_the_first() {
     let dir = tempdir();

@@ -359,8 +359,14 @@ fn a_json_lines_file_whose_tail_is_zeros_stops_at_its_first_bad_line() {
     let d = dir.path();
     let good = b"{\"id\":1,\"text\":\"a b c d\"}\n\n".to_vec();
     for (head, want) in [
-        (&b""[..], "z.jsonl:1: invalid JSON at column 1"),
-        (&good[..], "z.jsonl:3: invalid JSON at column 1"),
+        (
+            &b""[..],
+            "z.jsonl:1: a NUL byte at byte offset 0 (column 1)",
+        ),
+        (
+            &good[..],
+            "z.jsonl:3: a NUL byte at byte offset 27 (column 1)",
+        ),
         // The first error of what was read is told: a record before it.
         (
             &[&good[..], b"{\"id\":2}\n"].concat()[..],

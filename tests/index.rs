@@ -376,6 +376,104 @@ fn corrupt_or_truncated_indexes_are_errors_not_panics() {
     assert_eq!(std::fs::read(d.join("flipped")).unwrap(), flipped);
 }
 
+/// The rest of the header's 4 KiB page (bytes 64 to 4096) is zero padding
+/// that no checksum covers (the header's own covers its 64 bytes, the
+/// chunks' the data after the page): a byte flipped there passed
+/// `index stats --verify`, which says it checks every byte. It is now
+/// named, with its offset; look-ups, which never read the padding, still
+/// work with such a file.
+#[test]
+fn verify_finds_a_flipped_byte_in_the_header_padding() {
+    let (dir, names) = batches_dir();
+    let d = dir.path();
+    build(d, "good", &names[0]);
+    let good = std::fs::read(d.join("good")).unwrap();
+    expect(d, 0, &["index", "stats", "--verify", "good"]);
+    for at in [64, 200, 255, 4095] {
+        let mut flipped = good.clone();
+        flipped[at] ^= 0x10;
+        std::fs::write(d.join("padded"), &flipped).unwrap();
+        let out = run(d, &["index", "stats", "--verify", "padded"]);
+        assert_eq!(out.code, 2, "{at}: {out:?}");
+        assert_says(
+            &out,
+            &format!("neardup: padded: corrupt index: byte offset {at} "),
+        );
+        assert!(out.stdout.is_empty(), "{at}: {out:?}");
+        let json = run(d, &["index", "stats", "--json", "--verify", "padded"]);
+        assert_eq!(json.code, 2, "{at}: {json:?}");
+        expect(d, 0, &["index", "stats", "padded"]);
+        assert_eq!(std::fs::read(d.join("padded")).unwrap(), flipped);
+    }
+}
+
+/// A header that names a table of hundreds of megabytes (what a table of a
+/// few hundred bytes of JSON never is: a file of zeros given a header, or
+/// one made so) had the table read whole into memory before its checksum
+/// refused it: a sparse file of 8 GB took 37 s and 8 GB of memory, a
+/// larger one than memory ran it out. The length is refused as read.
+#[test]
+fn a_header_naming_a_huge_table_is_refused_before_reading_it() {
+    let (dir, names) = batches_dir();
+    let d = dir.path();
+    build(d, "good", &names[0]);
+    let mut header = std::fs::read(d.join("good")).unwrap()[..4096].to_vec();
+    let len: u64 = 256 << 20;
+    // File length, table offset and length, checksums' offset (none).
+    for (at, v) in [(16, len), (24, 4096), (32, len - 4096), (40, 4096)] {
+        header[at..at + 8].copy_from_slice(&u64::to_le_bytes(v));
+    }
+    let file = std::fs::File::create(d.join("huge.ndx")).unwrap();
+    std::io::Write::write_all(&mut &file, &header).unwrap();
+    // Sparse: no disk is taken.
+    file.set_len(len).unwrap();
+    drop(file);
+    for args in [
+        &["index", "stats", "huge.ndx"][..],
+        &["index", "stats", "--verify", "huge.ndx"],
+        &["check", "--index", "huge.ndx", names[0].as_str()],
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert_says(
+            &out,
+            "huge.ndx: corrupt index: the header (bytes 24..40) says its table has 268431360 bytes",
+        );
+    }
+}
+
+/// `-` as an index to read (`--index -`, `--reference -`, `index stats -`,
+/// `index merge a -`): read as a file named `-`, it was `-: no such index;
+/// create it with `--index - --update`` (which is refused: an index is no
+/// stream) or `-: No such file or directory`. It is refused as standard
+/// input, as `index build -o -` is refused as standard output.
+#[test]
+fn dash_as_an_index_to_read_is_refused_as_standard_input() {
+    let (dir, names) = batches_dir();
+    let d = dir.path();
+    build(d, "good", &names[0]);
+    let batch = names[0].as_str();
+    for args in [
+        &["check", "--index", "-", batch][..],
+        &["scan", "--reference", "-", batch],
+        &["index", "stats", "-"],
+        &["index", "stats", "--verify", "-"],
+        &["index", "merge", "good", "-", "-o", "m.ndx"],
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert_says(
+            &out,
+            "neardup: -: an index is a regular file, not a directory, device, pipe, standard input",
+        );
+        assert!(!out.stderr.contains("create it"), "{args:?}: {out:?}");
+        assert!(
+            !d.join("-").exists() && !d.join("m.ndx").exists(),
+            "{args:?}"
+        );
+    }
+}
+
 #[test]
 fn a_reference_index_flags_leaks_and_is_never_written() {
     let (dir, names) = batches_dir();

@@ -171,3 +171,32 @@ fn a_standard_stream_closed_by_the_shell_is_refused_not_taken_for_dev_null() {
     assert_eq!(code, Some(2), "{stderr}");
     assert_holds(&stderr, "standard output is closed");
 }
+
+/// A FIFO named twice (`neardup clean in.fifo in.fifo`): its two readings
+/// shared its one stream of bytes, opened together (records cut in two and
+/// named as bad JSON, or one reading given everything and the other
+/// nothing); in chunks the second open came after the writer had gone and
+/// waited for ever. It is read once, with the warning a file named twice
+/// gets, whole and in chunks, and cleans as the same bytes in a file do.
+#[test]
+fn a_fifo_named_twice_is_read_once_with_a_warning() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = records();
+    std::fs::write(d.join("in.jsonl"), &text).unwrap();
+    let chunked = ["--memory-limit", "64K", "--tmp-dir", "spool"];
+    let fullest = ["--keep", "fullest"];
+    for flags in [&[][..], &chunked, &[&chunked[..], &fullest].concat()] {
+        let mut args = vec!["clean"];
+        args.extend_from_slice(flags);
+        let mut expected = args.clone();
+        expected.push("in.jsonl");
+        let expected = crate::util::run(d, &expected);
+        assert_eq!(expected.code, 0, "{expected:?}");
+        args.extend_from_slice(&["in.fifo", "in.fifo"]);
+        let out = crate::util::run_with_fifo(d, "in.fifo", &text, &args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert_holds(&out.stderr, "warning: in.fifo is given twice: read once");
+        crate::util::assert_bytes_eq(&out.stdout, &expected.stdout, &format!("{args:?}"));
+    }
+}

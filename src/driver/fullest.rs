@@ -3,7 +3,7 @@
 //! anything is written ([`AcrossChunks`]). The second pass is the run
 //! itself, which keeps those members.
 
-use super::{keys_seen, Summary, Tally, Underway};
+use super::{chunk_bytes, keys_seen, Summary, Tally, Underway};
 use crate::cluster::lonely::Lonely;
 use crate::cluster::{decide_fullest, AcrossChunks};
 use crate::config::{Config, Keep, Level};
@@ -27,8 +27,62 @@ pub(super) struct FirstPass {
     pub lonely: Option<Lonely>,
     /// The time it took.
     pub took: Duration,
-    /// What its inputs were when it began.
+    /// What its inputs were when the first reading began (set by
+    /// [`read_before`]).
     pub stamps: Stamps,
+}
+
+/// What the readings before the run give it.
+pub(super) struct Before {
+    /// `--keep fullest`'s first pass (empty for any other run), with the
+    /// table of lonely short documents and the stamps of the files read.
+    pub pass: FirstPass,
+    /// The inputs the run reads, where not the plan's: copies of those
+    /// that come once.
+    pub inputs: Option<Vec<InputPath>>,
+}
+
+/// Reads the inputs of a run in chunks before the run does: the count of
+/// short documents' shingles (without an index), then the first pass of
+/// `--keep fullest`. What each file was before the first reading is
+/// stamped, when a reading's answer is used (a count given up, or a run
+/// with no first pass, read nothing the run relies on), and checked now
+/// and again once the run has read it ([`Stamps::check`]).
+///
+/// # Errors
+/// As [`copies`] and [`first_pass`], and every file that changed since it
+/// was first read.
+pub(super) fn read_before(
+    plan: &Plan,
+    progress: &dyn Progress,
+) -> std::result::Result<Before, Vec<Error>> {
+    // Under `--keep fullest` in chunks, the inputs that come once are
+    // copied as they are first read, and read again from their copies.
+    let copied = copies(plan).map_err(|e| vec![e])?;
+    // (Only what is read again from its path: a copied stream is read
+    // again from its copy, and a FIFO's times move as it is written to.)
+    let stamps = match plan.memory_limit {
+        Some(_) => Stamps::take(&plan.inputs, plan.config.keep == Keep::Fullest),
+        None => Stamps::default(),
+    };
+    let (lonely, replayed) = match (plan.memory_limit, &plan.index) {
+        (Some(limit), IndexUse::None) => crate::lonely::count(
+            (&plan.inputs, copied.as_ref()),
+            &plan.config,
+            (chunk_bytes(limit), plan.spool_dir.clone(), plan.page_budget),
+            (limit / 16, plan.output_held(), progress),
+        ),
+        _ => (None, None),
+    };
+    let counted = lonely.is_some();
+    let mut pass = first_pass(plan, progress, lonely, copied.as_ref())?;
+    if counted || pass.across.is_some() {
+        pass.stamps = stamps;
+    }
+    pass.stamps.check()?;
+    let again = copied.map(|c| c.read(&plan.inputs, Past::Copied));
+    let inputs = plan.memory_limit.and(replayed.or(again));
+    Ok(Before { pass, inputs })
 }
 
 /// Under `--keep fullest` in chunks, the copies of the inputs that come
@@ -72,9 +126,6 @@ pub(super) fn first_pass(
         });
     };
     let started = Instant::now();
-    // (Only what is read again from its path: a copied stream is read
-    // again from its copy, and a FIFO's times move as it is written to.)
-    let stamps = Stamps::take(&plan.inputs);
     let inputs = copied.map_or_else(
         || plan.inputs.clone(),
         |c| c.read(&plan.inputs, Past::Copied),
@@ -115,18 +166,25 @@ pub(super) fn first_pass(
         made: running.made,
         lonely: running.lonely.take(),
         took: started.elapsed(),
-        stamps,
+        stamps: Stamps::default(),
     })
 }
 
-/// What each input file was when the first pass of `--keep fullest` began
-/// (its device and inode, length and time of last change), so that a file
-/// replaced or written to before the run has read it the second time
-/// stops the run: the first pass's answer (the members each cluster keeps,
-/// by their place in the input) is about the bytes it read, and would drop
-/// other records of other bytes.
+/// What each input file was when the first reading of a run in chunks
+/// began (its device and inode, length and time of last change), so that a
+/// file replaced or written to before the run has read it the second time
+/// stops the run: the first pass's answer under `--keep fullest` (the
+/// members each cluster keeps, by their place in the input) is about the
+/// bytes it read, and would drop other records of other bytes; and the
+/// count of short documents' shingles would take a short document of the
+/// new bytes for one no other document shares a shingle with, and keep its
+/// copies.
 #[derive(Debug, Default)]
-pub(super) struct Stamps(Vec<(PathBuf, Option<Stamp>)>);
+pub(super) struct Stamps {
+    files: Vec<(PathBuf, Option<Stamp>)>,
+    /// Whether the run keeps `--keep fullest` (which its message names).
+    fullest: bool,
+}
 
 /// A file's identity and state, as [`Stamps`] compares them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,14 +213,13 @@ impl Stamp {
 }
 
 impl Stamps {
-    fn take(inputs: &[InputPath]) -> Stamps {
-        Stamps(
-            inputs
-                .iter()
-                .filter(|input| input.read_again())
-                .map(|input| (input.path.clone(), Stamp::of(&input.path)))
-                .collect(),
-        )
+    fn take(inputs: &[InputPath], fullest: bool) -> Stamps {
+        let files = inputs
+            .iter()
+            .filter(|input| input.read_again())
+            .map(|input| (input.path.clone(), Stamp::of(&input.path)))
+            .collect();
+        Stamps { files, fullest }
     }
 
     /// Every input that is not what it was when the first pass began.
@@ -170,15 +227,25 @@ impl Stamps {
     /// # Errors
     /// One for each such input, naming it.
     pub(super) fn check(&self) -> std::result::Result<(), Vec<Error>> {
+        let (run, first) = if self.fullest {
+            ("--keep fullest with --memory-limit", "")
+        } else {
+            (
+                "a run with --memory-limit",
+                " (first for the shingles of its short documents)",
+            )
+        };
         let changed: Vec<Error> = self
-            .0
+            .files
             .iter()
             .filter(|(path, before)| Stamp::of(path) != *before)
             .map(|(path, _)| {
-                let message = "changed while --keep fullest with --memory-limit read it (it reads \
-                     its inputs twice, and the second reading must see the bytes the first \
-                     saw): the run stopped, and no output file was replaced (what went into a \
-                     pipe, FIFO or device stays there); run it again once the file is complete";
+                let message = format!(
+                    "changed while {run} read it (it reads its inputs twice{first}, and the \
+                     second reading must see the bytes the first saw): the run stopped, and no \
+                     output file was replaced (what went into a pipe, FIFO or device stays \
+                     there); run it again once the file is complete"
+                );
                 Error::io(path, std::io::Error::other(message))
             })
             .collect();

@@ -186,9 +186,11 @@ fn line_error(
     line: usize,
     config: &Config,
 ) -> Error {
-    let mut bytes = bytes;
+    let (mut bytes, mut start) = (bytes, start);
     if start == 0 {
-        bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        if let Some(rest) = bytes.strip_prefix(BOM) {
+            (bytes, start) = (rest, BOM.len());
+        }
     }
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
     let text = String::from_utf8_lossy(bytes);
@@ -200,6 +202,9 @@ fn line_error(
     let message = crate::jsonl::parse_with(&text, fields, true)
         .err()
         .unwrap_or_else(|| "invalid record: expected a JSON object".to_owned());
+    let decompressed =
+        crate::compress::Compression::from_name(&path) != crate::compress::Compression::None;
+    let message = crate::jsonl::nul_in_record(bytes, start, decompressed).unwrap_or(message);
     Error::Record {
         path,
         line,

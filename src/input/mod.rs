@@ -699,6 +699,7 @@ pub(crate) fn records_in(
     lines_before: usize,
 ) -> Result<(Vec<Document>, Vec<Error>, usize)> {
     let path = display_path(&source.input);
+    let decompressed = Compression::from_name(&source.input.path) != Compression::None;
     let bytes: &[u8] = &source.data[..range.end];
     let keep_field = config.keep.field();
     // Lines are cut as bytes, at each newline found by `memchr`, into pieces
@@ -736,7 +737,7 @@ pub(crate) fn records_in(
         let parsed = jsonl::parse_with(body, fields, true).map_err(|message| Error::Record {
             path: path.clone(),
             line,
-            message,
+            message: jsonl::nul_in_record(body.as_bytes(), start, decompressed).unwrap_or(message),
         })?;
         let at = |offset: usize| {
             u32::try_from(offset).map_err(|_| Error::Record {

@@ -493,7 +493,10 @@ pub(crate) fn checked_source(
 /// JSON Lines record would be: nothing in it is pretty-printed. (An object
 /// on one line is JSON Lines and never gets here.)
 fn json_not_lines(data: &[u8]) -> Option<(usize, String)> {
-    let data = data.strip_prefix(BOM).unwrap_or(data);
+    let (data, bom) = match data.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (data, 0),
+    };
     let start = data.iter().position(|b| !b.is_ascii_whitespace())?;
     let mut bytes = data[start..]
         .iter()
@@ -513,7 +516,11 @@ fn json_not_lines(data: &[u8]) -> Option<(usize, String)> {
             match serde_json::from_slice::<serde::de::IgnoredAny>(&data[from..to]) {
                 Err(e) if !e.is_eof() => {
                     let line = 1 + memchr::memchr_iter(b'\n', &data[..from]).count();
-                    Some((line, format!("{} ({text})", crate::jsonl::invalid_json(&e))))
+                    // (Not "pass --format text" for a NUL: the file would be skipped.)
+                    let nul = crate::jsonl::nul_in_record(&data[from..to], bom + from, false);
+                    let what = nul
+                        .unwrap_or_else(|| format!("{} ({text})", crate::jsonl::invalid_json(&e)));
+                    Some((line, what))
                 }
                 _ => Some((1, convert("pretty-printed JSON", "."))),
             }

@@ -109,8 +109,8 @@ pub fn shown_given(path: &Path) -> String {
 /// A file's identity: (device, inode).
 type FileId = (u64, u64);
 
-/// An input's identity (none for a FIFO, a device, or standard input that
-/// is not a regular file; a link to nothing's is the link's own), and
+/// An input's identity (none for a device, or standard input that is not
+/// a regular file; a link to nothing's is the link's own), and
 /// whether a walk reached it through a symbolic link.
 type Reached = (Option<FileId>, bool);
 
@@ -124,6 +124,17 @@ fn file_id(meta: &std::fs::Metadata) -> Option<FileId> {
 #[cfg(not(unix))]
 fn file_id(_: &std::fs::Metadata) -> Option<FileId> {
     None
+}
+
+/// Whether `meta` is a FIFO's.
+#[cfg(unix)]
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type())
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 /// The (device, inode) of the process's standard input when it is a
@@ -288,8 +299,15 @@ pub(super) fn expand_one(
             relative: name,
             reader: None,
         });
-        // A FIFO or device is not read again by being named again.
-        ids.push((file_id(&meta).filter(|_| meta.is_file()), false));
+        // A FIFO named twice is read once, as a file is: its two readings
+        // shared its bytes (opened together, records were cut in two, or
+        // one reading took them all; in chunks, the second open waited for
+        // ever for a writer). A device is not read again by being named
+        // again.
+        ids.push((
+            file_id(&meta).filter(|_| meta.is_file() || is_fifo(&meta)),
+            false,
+        ));
     }
     Ok(())
 }

@@ -53,6 +53,9 @@
 //! | 48 | data start (u64, 4096) |
 //! | 56 | xxh3-64 of bytes 0..56, the checksums and the table |
 //!
+//! The rest of the first 4 KiB page (bytes 64..4096) is zeros, in no
+//! checksum: no look-up reads it, and `index stats --verify` checks it.
+//!
 //! Sections start on 4 KiB boundaries between the data start and the
 //! checksums; the table says where each one is. Opening reads the header, the
 //! table and the chunk checksums (0.2% of the file) and checks them; a data

@@ -394,6 +394,10 @@ pub(super) fn corrupt(path: &Path, what: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The most bytes an index's table (its JSON [`Meta`]: settings, counts and
+/// a dozen sections) may have; it has a few hundred.
+const TABLE_MAX: u64 = 1 << 20;
+
 /// The header of index file `path`, checked to be one of ours, of this
 /// format version and as long as the file.
 pub(super) fn header(path: &Path, file: &File) -> Result<[u8; HEADER_LEN]> {
@@ -444,6 +448,10 @@ impl Segment {
         params: Option<&IndexParams>,
         lock: Option<crate::targets::LockDescriptor>,
     ) -> Result<Segment> {
+        // `-` (`index stats -`) is standard input, not a file named so.
+        if path == Path::new("-") {
+            return Err(crate::targets::not_regular(path));
+        }
         // Without O_NONBLOCK, opening a FIFO waits for a writer that may
         // never come; an index is mapped, so only a regular file will do.
         let mut options = std::fs::OpenOptions::new();
@@ -490,6 +498,19 @@ impl Segment {
             || table_at < sums_at
         {
             return Err(corrupt(path, "the header's offsets are inconsistent"));
+        }
+        // The table (a few kilobytes of JSON) is read whole, before the
+        // header's checksum can be checked: a header naming one of
+        // gigabytes (a file of zeros with a header, or made so) was read
+        // into memory whole, and a larger one than memory ran it out.
+        if table_len > TABLE_MAX {
+            return Err(corrupt(
+                path,
+                format_args!(
+                    "the header (bytes 24..40) says its table has {table_len} bytes, more than \
+                     any table's {TABLE_MAX}"
+                ),
+            ));
         }
         let chunks = usize::try_from((sums_at - data_start) / CHUNK as u64).unwrap_or(usize::MAX);
         let sums_len = chunks
@@ -742,11 +763,30 @@ impl Segment {
         self.reads.load(Ordering::Relaxed)
     }
 
-    /// Checks every chunk of the data (for `index stats --verify`).
+    /// Checks every chunk of the data (for `index stats --verify`), and
+    /// that the header's page holds nothing past the header: its padding
+    /// is in no checksum (the header is written last, over it), and every
+    /// version wrote it as zeros.
     ///
     /// # Errors
-    /// The first chunk that fails.
+    /// The first byte of the padding that is not zero, or the first chunk
+    /// that fails.
     pub fn verify(&self) -> Result<()> {
+        let mut padding = Vec::new();
+        if !self.pread(HEADER_LEN, DATA - HEADER_LEN, &mut padding) {
+            return self.status();
+        }
+        if let Some(at) = padding.iter().position(|&b| b != 0) {
+            let at = HEADER_LEN + at;
+            return Err(corrupt(
+                &self.path,
+                format_args!(
+                    "byte offset {at} of the header's page is {:#04x}, not the zero padding \
+                     (bytes {HEADER_LEN}..{DATA}; flipped or overwritten bytes)",
+                    padding[at - HEADER_LEN]
+                ),
+            ));
+        }
         let end = DATA + self.sums.len() * CHUNK;
         let mut r = self.walker();
         let mut at = DATA;

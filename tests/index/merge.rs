@@ -364,3 +364,37 @@ fn a_merge_that_cannot_fit_its_memory_limit_says_so_and_writes_nothing() {
     let named = named.split(' ').next().unwrap();
     merge(d, 0, named, "new.ndx");
 }
+
+/// `index merge --tmp-dir` naming a file (or a FIFO) was not looked at: a
+/// merge that spilled failed with `spill: File exists (os error 17)`, one
+/// that did not took the flag as given. It is refused by name before
+/// anything is read, as every run refuses it, and nothing is written.
+#[test]
+fn a_merge_whose_tmp_dir_is_not_a_directory_is_refused_by_name() {
+    let dir = tempdir();
+    let d = dir.path();
+    merge_batches(d, 100);
+    std::fs::write(d.join("spill"), "a file\n").unwrap();
+    crate::util::mkfifo(&d.join("fifo"));
+    for (limit, tmp) in [("64K", "spill"), ("1G", "spill"), ("64K", "fifo")] {
+        let args = [
+            "index",
+            "merge",
+            "--memory-limit",
+            limit,
+            "--tmp-dir",
+            tmp,
+            "a.ndx",
+            "b.ndx",
+            "-o",
+            "m.ndx",
+        ];
+        let out = expect(d, 2, &args);
+        assert_says(
+            &out,
+            &format!("neardup: {tmp}: --tmp-dir is not a directory"),
+        );
+        assert!(!d.join("m.ndx").exists(), "{args:?}");
+    }
+    assert_eq!(std::fs::read(d.join("spill")).unwrap(), b"a file\n");
+}

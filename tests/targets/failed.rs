@@ -356,6 +356,48 @@ fn a_failed_run_leaves_no_partial_output_in_a_standard_output_file() {
     assert!(log == b"kept\n", "{} bytes", log.len());
 }
 
+/// Standard output appended to a regular file that fills (a full disk;
+/// here `ulimit -f`): the run fails and cuts the file back to where it
+/// stood, but the bytes of the write that failed stayed in standard
+/// output's buffer, and the process wrote them at the cut as it exited:
+/// the log ended in a piece of a record (`ilon mu kappa ... "}`).
+#[test]
+fn a_standard_output_file_that_fills_is_left_as_it_was() {
+    for mode in MODES {
+        for command in ["clean", "scan"] {
+            let dir = tempdir();
+            let d = dir.path();
+            corpus(d);
+            std::fs::write(d.join("log.txt"), "kept\n").unwrap();
+            let mut args = vec![command, "-q"];
+            args.extend_from_slice(mode);
+            args.push("in.jsonl");
+            // 8 blocks of 512 bytes: the output (60 KB cleaned, or the
+            // report) does not fit after the 5 bytes there.
+            let out = Command::new("/bin/sh")
+                .arg("-c")
+                .arg("trap '' XFSZ; ulimit -f 8 && exec \"$0\" \"$@\" >> log.txt")
+                .arg(env!("CARGO_BIN_EXE_neardup"))
+                .args(&args)
+                .current_dir(d)
+                .env_clear()
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains("File too large"), "{args:?}: {stderr}");
+            let log = std::fs::read(d.join("log.txt")).unwrap();
+            assert!(
+                log == b"kept\n",
+                "{args:?}: {} bytes: {:?}",
+                log.len(),
+                String::from_utf8_lossy(&log[..log.len().min(200)])
+            );
+        }
+    }
+}
+
 #[test]
 fn an_input_truncated_while_mapped_ends_the_run_with_a_message() {
     // Log rotation with copytruncate: the file shrinks while the run reads
