@@ -296,6 +296,33 @@ pub fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
         .expect("the binary starts")
 }
 
+/// `neardup args` in `dir` with `--progress always`, whose input `input`
+/// is replaced by `new` (a rename, as an editor or a sync does) once its
+/// standard error shows the first line of a pass's progress (`N docs [...]`,
+/// which follows the count of short documents); what it said and its exit
+/// status.
+pub fn replaced_once_read(
+    dir: &Path,
+    args: &[&str],
+    (new, input): (&str, &str),
+) -> (String, std::process::ExitStatus) {
+    use std::io::BufRead as _;
+    let mut child = spawn(dir, args);
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    let mut said = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).expect("standard error read") > 0 {
+        said.push_str(&line);
+        if line.contains(" docs [") {
+            std::fs::rename(dir.join(new), dir.join(input)).expect("renamed");
+            break;
+        }
+        line.clear();
+    }
+    std::io::Read::read_to_string(&mut stderr, &mut said).expect("standard error read");
+    (said, child.wait().expect("the run ends"))
+}
+
 /// `neardup args` in `dir`, killed (and the test failed) if it has not
 /// ended after a minute.
 pub fn run_or_hang(dir: &Path, args: &[&str]) -> std::process::Output {

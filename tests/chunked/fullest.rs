@@ -224,7 +224,6 @@ fn a_fuller_copy_that_holds_no_whole_cluster_stays_in_chunks_as_whole() {
 /// now stops, naming the file, and writes nothing.
 #[test]
 fn an_input_replaced_between_the_two_readings_stops_the_run() {
-    use std::io::BufRead as _;
     let dir = tempdir();
     let d = dir.path();
     std::fs::write(d.join("c.jsonl"), crate::util::numbered_records(4000)).unwrap();
@@ -232,7 +231,8 @@ fn an_input_replaced_between_the_two_readings_stops_the_run() {
     let records = crate::util::numbered_records(3000);
     other.extend(records.split_inclusive(|&b| b == b'\n').rev());
     std::fs::write(d.join("new.jsonl"), other.concat()).unwrap();
-    let mut child = crate::util::spawn(
+    // (The first pass's first line of progress comes after the count's.)
+    let (said, status) = crate::util::replaced_once_read(
         d,
         &[
             "clean",
@@ -246,22 +246,8 @@ fn an_input_replaced_between_the_two_readings_stops_the_run() {
             "-o",
             "out.jsonl",
         ],
+        ("new.jsonl", "c.jsonl"),
     );
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut said = String::new();
-    let mut line = String::new();
-    while stderr.read_line(&mut line).unwrap() > 0 {
-        said.push_str(&line);
-        // The first pass's first line of progress (`N docs [...]`: the
-        // pass before it reads for short documents).
-        if line.contains(" docs [") {
-            std::fs::rename(d.join("new.jsonl"), d.join("c.jsonl")).unwrap();
-            break;
-        }
-        line.clear();
-    }
-    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
-    let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(2), "{said}");
     assert_holds(&said, "c.jsonl: changed while --keep fullest");
     assert!(!d.join("out.jsonl").exists(), "{said}");

@@ -6,8 +6,7 @@
 //! repeats another could be taken for one no document shares a shingle
 //! with, and its copy kept.
 
-use crate::util::{assert_holds, tempdir};
-use std::io::BufRead as _;
+use crate::util::{assert_holds, replaced_once_read, tempdir};
 
 /// A file replaced while a run in chunks reads it for its short documents
 /// (the first reading) or before the run has read it again stops the run,
@@ -41,22 +40,9 @@ fn an_input_replaced_after_the_short_document_count_stops_the_run() {
             "out.jsonl",
         ];
         args.splice(3..3, keep.iter().copied());
-        let mut child = crate::util::spawn(d, &args);
-        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut said = String::new();
-        let mut line = String::new();
-        while stderr.read_line(&mut line).unwrap() > 0 {
-            said.push_str(&line);
-            // The run's first line of progress (`N docs [...]`), after the
-            // count's (`reading for short documents [...]`).
-            if line.contains(" docs [") {
-                std::fs::rename(d.join("new.jsonl"), d.join("c.jsonl")).unwrap();
-                break;
-            }
-            line.clear();
-        }
-        std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
-        let status = child.wait().unwrap();
+        // (The run's first line of progress comes after the count's,
+        // `reading for short documents [...]`.)
+        let (said, status) = replaced_once_read(d, &args, ("new.jsonl", "c.jsonl"));
         assert!(said.contains("reading for short documents"), "{said}");
         assert_eq!(status.code(), Some(2), "{args:?}: {said}");
         assert_holds(
