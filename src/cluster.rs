@@ -671,7 +671,7 @@ pub fn cluster_pairs(
         config,
         holding,
         indexed: across.map_or(base, |a| a.indexed),
-        quotes: Quotes::default(),
+        quotes: Quotes::for_shingles(sketches.iter().map(|s| s.shingles.len()).sum()),
     };
     let (mut rep_of, held, verified) = verdicts::verdicts(&pairs, &inputs, history);
     // A run in chunks decides who leaves a cluster over the whole cluster,

@@ -15,9 +15,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Pairs remembered at most (about 10 MiB): a shard that holds its part
-/// starts again empty (see [`Quotes::holding`]).
+/// Pairs remembered at most (about 17 MiB), whatever the documents: a
+/// shard that holds its part starts again empty (see [`Quotes::holding`]).
 const CAP: usize = 1 << 19;
+
+/// Pairs remembered at least (a few hundred KiB).
+const FLOOR: usize = 1 << 13;
 
 /// Shards, so that threads deciding documents side by side seldom wait.
 const SHARDS: usize = 16;
@@ -38,17 +41,29 @@ pub enum Holding {
 /// decides documents, never kept past it.
 pub struct Quotes {
     shards: Vec<Mutex<HashMap<u64, Holding>>>,
+    /// Pairs a shard remembers at most.
+    per_shard: usize,
 }
 
 impl Default for Quotes {
     fn default() -> Quotes {
-        Quotes {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-        }
+        Quotes::for_shingles(usize::MAX)
     }
 }
 
 impl Quotes {
+    /// A memory for documents holding `shingles` shingles in all: a pair
+    /// takes about 34 bytes, so it remembers a quarter as many pairs (its
+    /// size about the sets' own 8 bytes a shingle, which a run in chunks
+    /// keeps within `--memory-limit`), between [`FLOOR`] and [`CAP`].
+    #[must_use]
+    pub fn for_shingles(shingles: usize) -> Quotes {
+        Quotes {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            per_shard: (shingles / 4).clamp(FLOOR, CAP) / SHARDS,
+        }
+    }
+
     /// How much of representative `i`'s set `a` representative `j`
     /// holds. `walk` finds out: the count of shingles they share when it is
     /// at least what counts as enough (a number that depends on `a` alone,
@@ -84,7 +99,7 @@ impl Quotes {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Full, a shard starts again: the pairs asked next are most often
         // those of the representatives just seen, not the first ones.
-        if map.len() >= CAP / SHARDS {
+        if map.len() >= self.per_shard {
             map.clear();
         }
         map.insert(key, found);

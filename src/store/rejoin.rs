@@ -331,7 +331,8 @@ fn join_in_order(
     #[allow(clippy::cast_possible_truncation)]
     let mut pairs = pairs.map(|p| ((p >> 32) as u32, p as u32)).peekable();
     let mut found: Vec<usize> = Vec::new();
-    let quotes = crate::cluster::Quotes::default();
+    // (Its least: a merge keeps within --memory-limit what it reads.)
+    let quotes = crate::cluster::Quotes::for_shingles(0);
     while let Some((doc, c)) = pairs.next() {
         found.clear();
         found.push(now(&joined, c) as usize);
