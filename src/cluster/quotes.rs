@@ -55,7 +55,7 @@ impl Quotes {
     /// A memory for documents holding `shingles` shingles in all: a pair
     /// takes about 34 bytes, so it remembers a quarter as many pairs (its
     /// size about the sets' own 8 bytes a shingle, which a run in chunks
-    /// keeps within `--memory-limit`), between [`FLOOR`] and [`CAP`].
+    /// keeps within `--memory-limit`), between 2^13 and 2^19 pairs.
     #[must_use]
     pub fn for_shingles(shingles: usize) -> Quotes {
         Quotes {
