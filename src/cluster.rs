@@ -865,7 +865,7 @@ fn quoters(
         .filter(|&j| j != i)
         .filter_map(|j| {
             let walk = || common_at_least(sets[i], sets[j], need).map(|(shared, _)| shared);
-            match quotes.holding((reps[i], sets[i]), reps[j], walk) {
+            match quotes.holding((reps[i], sets[i].len()), reps[j], walk) {
                 Holding::Less => None,
                 Holding::Enough => Some((j, false)),
                 Holding::All => Some((j, true)),

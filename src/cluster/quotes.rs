@@ -64,19 +64,19 @@ impl Quotes {
         }
     }
 
-    /// How much of representative `i`'s set `a` representative `j`
-    /// holds. `walk` finds out: the count of shingles they share when it is
+    /// How much of representative `i`'s set, of `len` shingles,
+    /// representative `j` holds. `walk` finds out: the count of shingles they share when it is
     /// at least what counts as enough (a number that depends on `a` alone,
     /// so the same at every call for `i`), else `None`.
     pub fn holding(
         &self,
-        (i, a): (usize, &[u64]),
+        (i, len): (usize, usize),
         j: usize,
         walk: impl FnOnce() -> Option<usize>,
     ) -> Holding {
         let answer = |shared: Option<usize>| match shared {
             None => Holding::Less,
-            Some(n) if n == a.len() => Holding::All,
+            Some(n) if n == len => Holding::All,
             Some(_) => Holding::Enough,
         };
         let (Ok(i32), Ok(j32)) = (u32::try_from(i), u32::try_from(j)) else {
@@ -117,7 +117,7 @@ mod tests {
         let a = [1u64, 2, 3];
         let mut walks = 0;
         for _ in 0..3 {
-            let h = quotes.holding((7, &a), 9, || {
+            let h = quotes.holding((7, a.len()), 9, || {
                 walks += 1;
                 Some(3)
             });
@@ -125,8 +125,8 @@ mod tests {
         }
         assert_eq!(walks, 1);
         // Another pair, and the same pair the other way round, are their own.
-        assert_eq!(quotes.holding((9, &a), 7, || Some(2)), Holding::Enough);
-        assert_eq!(quotes.holding((7, &a), 8, || None), Holding::Less);
-        assert_eq!(quotes.holding((7, &a), 9, || None), Holding::All);
+        assert_eq!(quotes.holding((9, a.len()), 7, || Some(2)), Holding::Enough);
+        assert_eq!(quotes.holding((7, a.len()), 8, || None), Holding::Less);
+        assert_eq!(quotes.holding((7, a.len()), 9, || None), Holding::All);
     }
 }
