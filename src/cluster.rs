@@ -16,6 +16,7 @@ pub(crate) mod few;
 mod isolated;
 mod keep;
 pub(crate) mod lonely;
+mod places;
 mod quotes;
 mod recent;
 mod verdicts;
@@ -30,13 +31,15 @@ pub use after::{cluster_after, RunDocs};
 pub(crate) use copies::Copies;
 use keep::{choose, holding_all, holding_policy, unjoin_unheld};
 pub use keep::{decide_fullest, AcrossChunks};
+use places::{framed, holds_beginning, in_head, only_its_end, only_the_end, scattered_pieces};
+pub use places::{positioned_set, MARK};
 use quotes::Holding;
 pub use quotes::Quotes;
 
 /// What the document level needs to know about one document.
 #[derive(Clone, Debug, Default)]
 pub struct DocSketch {
-    /// Distinct shingle hashes, sorted, each marked in its lowest bit with
+    /// Distinct shingle hashes, sorted, each marked in its low bits with
     /// where it first occurs ([`positioned_set`]).
     pub shingles: Vec<u64>,
     /// One candidate key per table (LSH band or SimHash table).
@@ -120,7 +123,7 @@ impl Candidates {
         let mut keys = Vec::with_capacity(room);
         if let Candidates::Simhash { masks, .. } = self {
             if !shingles.is_empty() {
-                let mut unmarked: Vec<u64> = shingles.iter().map(|&s| s & !HEAD).collect();
+                let mut unmarked: Vec<u64> = shingles.iter().map(|&s| s & !MARK).collect();
                 unmarked.sort_unstable();
                 let fingerprint = simhash::fingerprint(&unmarked, seed);
                 permuted::keys(fingerprint, masks, &mut keys);
@@ -130,7 +133,7 @@ impl Candidates {
         let end: Vec<u64> = shingles[shingles.len().saturating_sub(TAIL_SHINGLES)..].to_vec();
         let set = positioned_set(shingles);
         if let Candidates::Minhash { .. } = self {
-            self.minhash_keys(set.iter().map(|&s| s & !HEAD), seed, &mut keys);
+            self.minhash_keys(set.iter().map(|&s| s & !MARK), seed, &mut keys);
             self.head_keys(&start, seed, &mut keys);
             self.tail_key(end, seed, &mut keys);
         }
@@ -151,7 +154,7 @@ impl Candidates {
             return self.sketch(vec![shingle], seed);
         };
         // The signature's value in every slot (see `minhash::signature_of`).
-        let value = crate::sketch::mix((shingle & !HEAD) ^ seed);
+        let value = crate::sketch::mix((shingle & !MARK) ^ seed);
         let mut keys = Vec::with_capacity(1);
         Banding {
             bands: 1,
@@ -194,7 +197,7 @@ impl Candidates {
                 } else {
                     (Vec::new(), Vec::new())
                 };
-                self.minhash_keys(shingles.map(|s| s & !HEAD), seed, &mut keys);
+                self.minhash_keys(shingles.map(|s| s & !MARK), seed, &mut keys);
                 self.head_keys(&start, seed, &mut keys);
                 self.tail_key(end, seed, &mut keys);
                 keys
@@ -252,7 +255,7 @@ impl Candidates {
         // the same minimum in each slot as a slot at a time.
         let mut signature = [u64::MAX; HEAD_BANDS * HEAD_ROWS];
         for &s in start {
-            let s = s & !HEAD;
+            let s = s & !MARK;
             for (min, &salt) in signature.iter_mut().zip(&salts) {
                 *min = (*min).min(crate::sketch::mix(s ^ salt));
             }
@@ -281,7 +284,7 @@ impl Candidates {
             return;
         }
         for s in &mut end {
-            *s &= !HEAD;
+            *s &= !MARK;
         }
         end.sort_unstable();
         end.dedup();
@@ -312,33 +315,6 @@ pub const HEAD_ROWS: usize = 2;
 /// Salt of the head keys' slots and bands (apart from the band keys').
 const HEAD_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// The bit of a document shingle that says it first occurs in the first 40%
-/// of the document's shingles (its *head*): the shingle's hash is its other
-/// 63 bits. Sets are sorted by the whole value, which orders them by hash as
-/// well.
-pub const HEAD: u64 = 1;
-
-/// A document's shingle set from its shingle hashes in text order (repeats
-/// kept): distinct hashes, sorted, each marked [`HEAD`] when it first occurs
-/// in the first 40% of the document's shingles.
-#[must_use]
-pub fn positioned_set(mut set: Vec<u64>) -> Vec<u64> {
-    let n = set.len();
-    for (i, s) in set.iter_mut().enumerate() {
-        *s = (*s & !HEAD) | u64::from(5 * i < 2 * n);
-    }
-    crate::hashsort::sort_by_hash(&mut set, |&s| s);
-    // A hash found in and after the head first occurs in it.
-    set.dedup_by(|later, kept| {
-        let same = *later & !HEAD == *kept & !HEAD;
-        if same {
-            *kept |= *later & HEAD;
-        }
-        same
-    });
-    set
-}
-
 /// Shingles common to two positioned sets ([`positioned_set`]), and how many
 /// of them are in `b`'s head.
 fn common(a: &[u64], b: &[u64]) -> (usize, usize) {
@@ -364,10 +340,10 @@ impl Walk {
     /// may be at its end.
     #[inline]
     fn step(&mut self, a: &[u64], b: &[u64]) {
-        let (ours, theirs) = (a[self.i] & !HEAD, b[self.j] & !HEAD);
+        let (ours, theirs) = (a[self.i] & !MARK, b[self.j] & !MARK);
         let same = ours == theirs;
         self.count += usize::from(same);
-        self.in_head += usize::from(same && b[self.j] & HEAD != 0);
+        self.in_head += usize::from(same && in_head(b[self.j]));
         self.i += usize::from(ours <= theirs);
         self.j += usize::from(ours >= theirs);
     }
@@ -419,38 +395,6 @@ fn least_shared(n: usize, share: f64) -> usize {
         k += 1;
     }
     k
-}
-
-/// Whether all that `part` shares with `whole` is after `whole`'s first 40%
-/// and is less than 60% of it: `whole`'s own beginning (its headline and
-/// lede) is not in `part`, only its end, as when two documents share only a
-/// footer or license. A copy, even a truncated one, holds its source's
-/// beginning. From what `part` and `whole` have in common ([`common`]) and
-/// `whole`'s size.
-fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
-    in_head == 0 && 5 * shared < 3 * whole
-}
-
-/// Whether all that a document (`ours`) shares with a representative is
-/// after its own first 40% and is less than 60% of it: its beginning (its
-/// headline and story) is not in the representative, only its end, as when
-/// a story carries the license that is most of a short note before it. A copy
-/// starts as its source does, or after a header shorter than the rest.
-/// `shared`: how many shingles they have in common (only then is the walk
-/// made again, for where they fall in `ours`).
-fn only_its_end(ours: &[u64], rep: &[u64], shared: usize) -> bool {
-    5 * shared < 3 * ours.len() && only_the_end(common(rep, ours), ours.len())
-}
-
-/// Whether `part` is a small part of `whole` that is not its beginning: they
-/// share less than a quarter of `whole`'s shingles, and more than a quarter
-/// of what they share first occurs after `whole`'s first 40%. A copy cut
-/// short holds its source's beginning; a short text whose pieces are found
-/// all over a much longer one (clauses a long license shares with a short
-/// one) is not a copy of it. From what `part` and `whole` have in common
-/// ([`common`]) and `whole`'s size.
-fn scattered_pieces((shared, in_head): (usize, usize), whole: usize) -> bool {
-    4 * shared < whole && 4 * in_head < 3 * shared
 }
 
 /// Smallest size ratio of two documents for which containment verification is
@@ -539,7 +483,7 @@ fn holders(a: &[u64], sets: &[&[u64]]) -> Vec<u32> {
         // random, and its misses were most of this walk's time.
         let (mut i, mut j) = (0, 0);
         while i < a.len() && j < set.len() {
-            let (ours, theirs) = (a[i] & !HEAD, set[j] & !HEAD);
+            let (ours, theirs) = (a[i] & !MARK, set[j] & !MARK);
             counts[i] += u32::from(ours == theirs);
             i += usize::from(ours <= theirs);
             j += usize::from(ours >= theirs);
@@ -554,7 +498,7 @@ fn every_shingle(sets: &[&[u64]]) -> Vec<u64> {
     let mut all: Vec<(u64, usize)> = sets
         .iter()
         .enumerate()
-        .flat_map(|(i, s)| s.iter().map(move |&x| (x & !HEAD, i)))
+        .flat_map(|(i, s)| s.iter().map(move |&x| (x & !MARK, i)))
         .collect();
     all.sort_unstable();
     // (A set counts once, as in [`holders`].)
@@ -567,7 +511,7 @@ fn every_shingle(sets: &[&[u64]]) -> Vec<u64> {
 fn others_holding(a: &[u64], all: &[u64]) -> Vec<u32> {
     a.iter()
         .map(|&s| {
-            let s = s & !HEAD;
+            let s = s & !MARK;
             let from = all.partition_point(|&x| x < s);
             let n = all[from..].partition_point(|&x| x == s);
             u32::try_from(n.saturating_sub(1)).unwrap_or(u32::MAX)
@@ -583,11 +527,11 @@ fn discounted_given(a: &[u64], b: &[u64], counts: &[u32], b_counted: bool) -> f6
     let mut in_b = 0;
     let (mut common, mut total) = (0.0, 0.0);
     for (&s, &count) in a.iter().zip(counts) {
-        let s = s & !HEAD;
-        while in_b < b.len() && b[in_b] & !HEAD < s {
+        let s = s & !MARK;
+        while in_b < b.len() && b[in_b] & !MARK < s {
             in_b += 1;
         }
-        let here = in_b < b.len() && b[in_b] & !HEAD == s;
+        let here = in_b < b.len() && b[in_b] & !MARK == s;
         let n = count - u32::from(b_counted && here);
         let weight = 1.0 / f64::from((1 + n) * (1 + n) * (1 + n));
         total += weight;
@@ -789,6 +733,7 @@ pub fn best_representative(
                     only_the_end(c, whole)
                         || scattered_pieces(c, whole)
                         || only_its_end(ours, sets[i], c.0)
+                        || framed(ours, sets[i])
                 }) {
                     0.0
                 } else if sets.len() == 1 {
@@ -904,7 +849,10 @@ fn held_representative(
         let Some(shared) = common_at_least(sets[i], ours, need) else {
             continue;
         };
-        if only_the_end(shared, ours.len()) || !holds_beginning(sets[i], ours, shared) {
+        if only_the_end(shared, ours.len())
+            || !holds_beginning(sets[i], ours, shared)
+            || framed(sets[i], ours)
+        {
             continue;
         }
         // The other representatives stand for the boilerplate: how many
@@ -922,20 +870,6 @@ fn held_representative(
         }
     }
     best
-}
-
-/// Whether `ours` holds `rep` as a fuller copy holds a shorter one: what
-/// they share is not only `rep`'s end ([`only_the_end`]: none of it first
-/// occurs in `rep`'s first 40%, and it is less than 60% of `rep`), nor pieces
-/// scattered over a much longer `ours` ([`scattered_pieces`]). A record
-/// followed by its abstract, or a story after a copy of it cut short, holds
-/// the shorter text's beginning; a short note whose long shared footer a
-/// longer story carries does not hold the story's beginning (its own text is
-/// not in it), nor does a long license whose clauses include a short
-/// license's, in other places. `shared` is what `rep` has in common with
-/// `ours` ([`common`]).
-fn holds_beginning(rep: &[u64], ours: &[u64], shared: (usize, usize)) -> bool {
-    !scattered_pieces(shared, ours.len()) && !only_the_end(common(ours, rep), rep.len())
 }
 
 /// The plain share of a document's own shingles that must be in the kept

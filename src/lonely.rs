@@ -22,7 +22,7 @@
 //! answer is the same either way, and the table stays within its bytes.
 
 use crate::cluster::lonely::Lonely;
-use crate::cluster::{Candidates, HEAD};
+use crate::cluster::{Candidates, MARK};
 use crate::config::{Config, Level, Method};
 use crate::input::{regular_size, InputPath, Past, Replay, Texts};
 use crate::progress::Progress;
@@ -228,7 +228,7 @@ fn each_document(
                     let is_short = Lonely::short(words.len(), &candidates, config);
                     let mut shingles: Vec<u64> =
                         shingle_hashes(&words, config.doc_shingle, config.seed)
-                            .map(|s| s & !HEAD)
+                            .map(|s| s & !MARK)
                             .collect();
                     if is_short {
                         shingles.sort_unstable();

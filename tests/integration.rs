@@ -25,5 +25,6 @@ mod props;
 mod resident;
 mod short;
 mod simhash_short;
+mod sites;
 mod targets;
 mod util;

@@ -2,7 +2,7 @@
 //! band keys are made only where another document holds one of their
 //! shingles, the only way they can share a bucket.
 
-use super::{Candidates, DocSketch, HEAD};
+use super::{Candidates, DocSketch, MARK};
 use crate::config::{Config, Level};
 use crate::index::FewStored;
 use crate::memory::Ceiling;
@@ -141,7 +141,7 @@ pub(crate) fn alone_in_run(
 /// another of them or one of `longer` (whose shingles `longer_set` gives)
 /// holds; and every document an exact copy was made of (`keys_of`: a copy
 /// holds all of its original's shingles). Shingles are compared without
-/// their mark ([`HEAD`]).
+/// their mark ([`MARK`]).
 fn shared_shingles<'s>(
     keys_of: &[usize],
     few_docs: &[usize],
@@ -160,7 +160,7 @@ fn shared_shingles<'s>(
     let mut distinct = Vec::with_capacity(FEW);
     for &d in few_docs {
         distinct.clear();
-        distinct.extend(few_set(d).iter().map(|&s| s & !HEAD));
+        distinct.extend(few_set(d).iter().map(|&s| s & !MARK));
         distinct.sort_unstable();
         distinct.dedup();
         let doc = u32::try_from(d).expect("fewer than 2^32 documents");
@@ -177,7 +177,7 @@ fn shared_shingles<'s>(
         .flat_map_iter(|&d| {
             let mut hits: Vec<u64> = longer_set(d)
                 .into_iter()
-                .map(|s| s & !HEAD)
+                .map(|s| s & !MARK)
                 .filter(|s| held.binary_search_by_key(s, |&(h, _)| h).is_ok())
                 .collect();
             hits.sort_unstable();
@@ -230,7 +230,7 @@ pub(crate) fn few_set(
     {
         return Vec::new();
     }
-    let mut set: Vec<u64> = shingles.iter().map(|&s| s & !HEAD).collect();
+    let mut set: Vec<u64> = shingles.iter().map(|&s| s & !MARK).collect();
     set.sort_unstable();
     set.dedup();
     if deferred || keys_of_set(&set, candidates, config.seed) == keys {
@@ -247,9 +247,9 @@ pub(crate) fn keys_of_set(set: &[u64], candidates: &Candidates, seed: u64) -> Ve
 }
 
 /// The print of a shingle in an index's `banded_shingles` (see the module
-/// doc of `store`): its top 32 bits, its mark ([`HEAD`]) cleared.
+/// doc of `store`): its top 32 bits, its mark ([`MARK`]) cleared.
 pub(crate) fn shingle_print(shingle: u64) -> u32 {
-    u32::try_from((shingle & !HEAD) >> 32).expect("the top 32 bits")
+    u32::try_from((shingle & !MARK) >> 32).expect("the top 32 bits")
 }
 
 /// The prints of the shingles of the documents of a run whose band records
@@ -335,7 +335,7 @@ pub(crate) fn unmatched_in_index(
                 && short(d)
                 && sketches[d].shingles.iter().all(|&h| {
                     held.binary_search(&shingle_print(h)).is_err()
-                        && few_held.binary_search(&(h & !HEAD)).is_err()
+                        && few_held.binary_search(&(h & !MARK)).is_err()
                 })
         })
         .collect();
@@ -422,7 +422,7 @@ pub(crate) fn keys_of_pending<'k>(
     *made = wanted
         .par_iter()
         .map(|&d| {
-            let set = sketches[d].shingles.iter().map(|&s| s & !HEAD);
+            let set = sketches[d].shingles.iter().map(|&s| s & !MARK);
             candidates.keys_only(set, seed).keys
         })
         .collect();
@@ -457,7 +457,7 @@ pub(crate) fn few_stored(
     let stored = history.few_shingles(FEW_FILTER);
     let mut shingles: Vec<u64> = sketches
         .iter()
-        .flat_map(|s| s.shingles.iter().map(|&h| h & !HEAD))
+        .flat_map(|s| s.shingles.iter().map(|&h| h & !MARK))
         .filter(|h| stored.as_ref().is_none_or(|s| s.binary_search(h).is_ok()))
         .collect();
     shingles.par_sort_unstable();
@@ -495,7 +495,7 @@ pub(crate) fn few_buckets<'a>(
                 let held = &held;
                 s.shingles
                     .iter()
-                    .map(|&h| h & !HEAD)
+                    .map(|&h| h & !MARK)
                     .filter(move |h| held.binary_search(h).is_ok())
                     .map(move |h| (h, d))
             })

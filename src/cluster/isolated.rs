@@ -23,7 +23,7 @@
 //! prints, `banded`).
 
 use super::few::FEW;
-use super::{Candidates, DocSketch, HEAD, HEAD_SHINGLES, TAIL_SHINGLES};
+use super::{Candidates, DocSketch, HEAD_SHINGLES, MARK, TAIL_SHINGLES};
 use crate::index::{bucket_pairs, trim_buckets, FewStored};
 use rayon::prelude::*;
 
@@ -158,7 +158,7 @@ pub(crate) fn isolated(
         sketches[d]
             .shingles
             .iter()
-            .all(|&s| set.binary_search(&(s & !HEAD)).is_ok())
+            .all(|&s| set.binary_search(&(s & !MARK)).is_ok())
     };
     let classes: Vec<Class<'_>> = by_set
         .chunk_by(|&a, &b| docs[a].1 == docs[b].1)
@@ -231,10 +231,10 @@ pub(crate) fn isolated(
 }
 
 /// Whether `shingles` (a document's positioned set: distinct hashes,
-/// ascending, some marked [`HEAD`] in their lowest bit) are `set` once their
+/// ascending, marked with their place ([`MARK`])) are `set` once their
 /// marks are cleared.
 fn same_set(shingles: &[u64], set: &[u64]) -> bool {
-    shingles.len() == set.len() && shingles.iter().zip(set).all(|(&s, &t)| s & !HEAD == t)
+    shingles.len() == set.len() && shingles.iter().zip(set).all(|(&s, &t)| s & !MARK == t)
 }
 
 /// Whether `keys`, made of a document of the run whose shingles (marks
@@ -272,7 +272,7 @@ mod tests {
     fn a_document_of_a_set_has_the_keys_of_the_set_when_its_beginning_holds_it() {
         let config = Config::default();
         let candidates = Candidates::new(&config);
-        let hash = |i: u64| crate::sketch::mix(i) & !HEAD;
+        let hash = |i: u64| crate::sketch::mix(i) & !MARK;
         // Five shingles, then the first two again and again and a new one
         // after sixteen: its head keys are of its first two only.
         let short: Vec<u64> = (0..5).map(hash).collect();
@@ -280,7 +280,7 @@ mod tests {
         long.push(hash(9));
         for (text, expected) in [(short, true), (long, false)] {
             let sketch = candidates.sketch(text, config.seed);
-            let mut set: Vec<u64> = sketch.shingles.iter().map(|&s| s & !HEAD).collect();
+            let mut set: Vec<u64> = sketch.shingles.iter().map(|&s| s & !MARK).collect();
             set.sort_unstable();
             set.dedup();
             let made = super::super::few::keys_of_set(&set, &candidates, config.seed);
@@ -306,9 +306,9 @@ mod tests {
         (other, unmatched): (bool, bool),
         (same, pending): (bool, [bool; 2]),
     ) -> Isolated {
-        let mut docs: Vec<(u32, Vec<u64>)> = (0..20).map(|d| (d, vec![10, 20])).collect();
+        let mut docs: Vec<(u32, Vec<u64>)> = (0..20).map(|d| (d, vec![h(10), h(20)])).collect();
         if other {
-            docs.push((20, vec![20, 30]));
+            docs.push((20, vec![h(20), h(30)]));
         }
         let sketches = shingles.map(|s| DocSketch {
             shingles: s.to_vec(),
@@ -332,13 +332,18 @@ mod tests {
         )
     }
 
+    /// A shingle hash from a small number: clear of the place mark.
+    const fn h(x: u64) -> u64 {
+        x << 5
+    }
+
     /// No document pending.
     const KEYED: [bool; 2] = [false, false];
 
     #[test]
     fn a_class_alone_gives_its_bucket_pairs_with_its_stored_members_trimmed() {
-        let holders = [(10, 0), (20, 0)];
-        let shingles: [&[u64]; 2] = [&[0xa | HEAD, 20], &[30, 40]];
+        let holders = [(h(10), 0), (h(20), 0)];
+        let shingles: [&[u64]; 2] = [&[h(10) | 3, h(20)], &[h(30), h(40)]];
         let found = found(shingles, (&holders, &[]), (false, false), (true, KEYED));
         let earlier: Vec<u32> = (0..8).chain(12..20).collect();
         let pairs: Vec<(u32, u32)> = earlier.iter().map(|&e| (e, 100)).collect();
@@ -349,18 +354,18 @@ mod tests {
 
     #[test]
     fn a_class_with_a_holder_outside_it_or_a_banded_shingle_is_left_to_the_walk() {
-        let alone = [(10, 0), (20, 0)];
+        let alone = [(h(10), 0), (h(20), 0)];
         // The second document holds 20 and another: other keys.
-        let holders = [(10, 0), (20, 0), (20, 1)];
+        let holders = [(h(10), 0), (h(20), 0), (h(20), 1)];
         let shown = found(
-            [&[10, 20], &[20, 50]],
+            [&[h(10), h(20)], &[h(20), h(50)]],
             (&holders, &[]),
             (false, false),
             (true, KEYED),
         );
-        let run: [&[u64]; 2] = [&[10, 20], &[30]];
+        let run: [&[u64]; 2] = [&[h(10), h(20)], &[h(30)]];
         // Alone in the run, but a document with band records may hold 20.
-        let banded = [super::super::few::shingle_print(20)];
+        let banded = [super::super::few::shingle_print(h(20))];
         let banded = found(run, (&alone, &banded), (false, false), (true, KEYED));
         // Its keys are not the set's.
         let other_keys = found(run, (&alone, &[]), (false, false), (false, KEYED));
@@ -377,8 +382,8 @@ mod tests {
 
     #[test]
     fn a_document_without_keys_is_of_a_class_when_its_set_is_the_class_set() {
-        let both = [(10, 0), (10, 1), (20, 0), (20, 1)];
-        let run: [&[u64]; 2] = [&[10, 20], &[0xa | HEAD, 20]];
+        let both = [(h(10), 0), (h(10), 1), (h(20), 0), (h(20), 1)];
+        let run: [&[u64]; 2] = [&[h(10), h(20)], &[h(10) | 3, h(20)]];
         // Without keys, both; or beside one with the set's keys.
         for pending in [[true, true], [false, true], [true, false]] {
             let found = found(run, (&both, &[]), (false, false), (true, pending));
@@ -391,9 +396,9 @@ mod tests {
         let unproven = found(run, (&both, &[]), (false, false), (false, [true, false]));
         // Holding a part of the set (its keys may be the set's, or not):
         // left to the walk with the class.
-        let part = [(10, 0), (10, 1), (20, 0)];
+        let part = [(h(10), 0), (h(10), 1), (h(20), 0)];
         let partial = found(
-            [&[10, 20], &[10]],
+            [&[h(10), h(20)], &[h(10)]],
             (&part, &[]),
             (false, false),
             (true, [false, true]),

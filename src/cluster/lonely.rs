@@ -2,7 +2,7 @@
 //! module): which shingles of short documents another document holds too.
 
 use super::few::{few_shingles, single_shingle};
-use super::{Candidates, HEAD};
+use super::{Candidates, MARK};
 use crate::config::Config;
 
 /// Which shingles of short documents another document holds too: 2-bit
@@ -40,7 +40,7 @@ impl Lonely {
 
     /// The three counters of shingle `s` (its position mark left out).
     fn slots(&self, s: u64) -> [usize; 3] {
-        let s = s & !HEAD;
+        let s = s & !MARK;
         #[allow(clippy::cast_possible_truncation)]
         let at = |h: u64| (h >> 20) as usize & self.mask;
         [

@@ -206,7 +206,11 @@ pub struct IndexParams {
 /// 11: under containment a document has one more key, its tail key (of its
 /// last shingles: `cluster::Candidates::tail_key`), so an older index has
 /// one table fewer than this build's.
-pub const ENGINE_VERSION: u32 = 11;
+/// 12: a document's shingle hashes keep 59 bits, the low 5 marking the
+/// twentieth of the document where the shingle first occurs (two documents
+/// that share only a frame around middles of their own are not copies:
+/// `cluster::framed`), so an older index's marks mean another thing.
+pub const ENGINE_VERSION: u32 = 12;
 
 impl IndexParams {
     /// The parameters of a run: those of its report ([`Parameters::of`])

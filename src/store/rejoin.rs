@@ -479,7 +479,7 @@ fn few_of_a(a: &Segment, b: &Segment, reps: &[u32], budget: usize) -> Vec<u32> {
             continue;
         }
         let (_, own) = read.doc_text(i);
-        shingles.extend(own.iter().map(|&s| s & !crate::cluster::HEAD));
+        shingles.extend(own.iter().map(|&s| s & !crate::cluster::MARK));
         if shingles.len() * 8 > budget {
             look_up(&mut shingles, &mut holders);
             if holders.len().saturating_mul(8) > budget {

@@ -377,7 +377,7 @@ fn a_shingle_many_short_documents_hold_gives_them_band_records() {
     let params = IndexParams::of(&crate::config::Config::default());
     let candidates = few::candidates_of(&params).expect("MinHash settings");
     let mut next = crate::test_numbers(27);
-    let mut shingle = || next() & !crate::cluster::HEAD;
+    let mut shingle = || next() & !crate::cluster::MARK;
     let (flooded, held) = (shingle(), shingle());
     // Documents 0..40 hold `flooded` (a title's first words) and three
     // shingles of their own; 40..56 hold `held` and three of their own.
@@ -463,7 +463,7 @@ fn the_shingles_short_documents_are_found_by_are_listed_up_to_a_bound() {
     use crate::prior::Prior;
     let dir = tempfile::tempdir().unwrap();
     let mut next = crate::test_numbers(31);
-    let mut shingle = || next() & !crate::cluster::HEAD;
+    let mut shingle = || next() & !crate::cluster::MARK;
     let sets: Vec<Vec<u64>> = (0..6)
         .map(|_| {
             let mut set: Vec<u64> = (0..4).map(|_| shingle()).collect();
