@@ -733,7 +733,7 @@ pub fn best_representative(
                     only_the_end(c, whole)
                         || scattered_pieces(c, whole)
                         || only_its_end(ours, sets[i], c.0)
-                        || framed(ours, sets[i])
+                        || framed(ours, sets[i], c.0)
                 }) {
                     0.0
                 } else if sets.len() == 1 {
@@ -851,7 +851,7 @@ fn held_representative(
         };
         if only_the_end(shared, ours.len())
             || !holds_beginning(sets[i], ours, shared)
-            || framed(sets[i], ours)
+            || framed(sets[i], ours, shared.0)
         {
             continue;
         }
