@@ -158,6 +158,37 @@ fn percent(x: f64) -> String {
     }
 }
 
+/// A measurement's share in percent as the text, GitHub and Markdown verdicts
+/// show it: [`percent`], or with as many more decimals as put it on the side
+/// of its limit (as [`limit_percent`] shows it) that the verdict says, as the
+/// JSON share is ([`shown_share`]): 2 of 3 within a limit of 66.667% reads
+/// 66.667%, not 66.7%, over it; 1 of 9,999 over a limit of 0.01% reads
+/// 0.010001%, not 0.01%, at it.
+fn share_percent(m: &Measurement) -> String {
+    let share = exact_share(m.count, m.total);
+    let shown = percent(share);
+    let limit: f64 = limit_percent(m.limit)
+        .trim_end_matches('%')
+        .parse()
+        .expect("a limit's percent is a decimal");
+    let on_its_side = |text: &str| {
+        text.trim_end_matches('%')
+            .parse::<f64>()
+            .is_ok_and(|p| (p <= limit) == m.passed)
+    };
+    if on_its_side(&shown) {
+        return shown;
+    }
+    let p = share * 100.0;
+    (2..=17)
+        .map(|decimals| {
+            let text = format!("{p:.decimals$}");
+            format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+        })
+        .find(|text| on_its_side(text))
+        .unwrap_or_else(|| format!("{p}%"))
+}
+
 /// A limit in percent as given: the shortest decimal of the fraction with its
 /// point moved (0.00004 is 0.004%, 0.33333 is 33.333%), so that a share
 /// over it does not read as over a rounded limit it is within.
@@ -207,7 +238,7 @@ pub fn render_text(check: &CheckReport) -> String {
             out,
             "  {}: {} ({} of {}), {verdict}",
             label(&m.name),
-            percent(exact_share(m.count, m.total)),
+            share_percent(m),
             m.count,
             m.total
         );
@@ -305,7 +336,7 @@ pub fn write_github(
             escape_data(&format!(
                 "{} {} ({} of {}) is over the limit of {}",
                 label(&m.name),
-                percent(exact_share(m.count, m.total)),
+                share_percent(m),
                 m.count,
                 m.total,
                 limit_percent(m.limit)
@@ -334,7 +365,7 @@ pub fn write_summary(check: &CheckReport, out: &mut dyn std::fmt::Write) {
             out,
             "| {} | {} | {} of {} | {} | {} |",
             label(&m.name),
-            percent(exact_share(m.count, m.total)),
+            share_percent(m),
             m.count,
             m.total,
             limit_percent(m.limit),

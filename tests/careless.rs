@@ -792,3 +792,31 @@ fn a_signal_while_outputs_are_renamed_leaves_all_old_or_all_new() {
     let left = std::fs::read_dir(d.join("od")).unwrap().count();
     assert_eq!(left, files, "no temporary file left");
 }
+
+/// A `.zst` file whose frame checksum is wrong (a flipped bit in its last
+/// byte): a whole run said `after 0 decompressed bytes`, a run in chunks
+/// `after 37962` (session 43's hostile pass). Both name the frame's size,
+/// from a file and from standard input.
+#[test]
+fn a_wrong_zstd_checksum_is_named_alike_whole_and_in_chunks() {
+    let dir = tempdir();
+    let d = dir.path();
+    let text = crate::util::numbered_records(300);
+    let mut c = zstd::bulk::Compressor::new(3).unwrap();
+    c.include_checksum(true).unwrap();
+    let mut packed = c.compress(&text).unwrap();
+    *packed.last_mut().unwrap() ^= 1;
+    std::fs::write(d.join("bad.jsonl.zst"), &packed).unwrap();
+    let said = format!(
+        "bad.jsonl.zst: truncated or corrupt zstd stream after {} decompressed bytes",
+        text.len()
+    );
+    for mode in [&[][..], &["--memory-limit", "1M"]] {
+        let out = run_exit(d, 2, &[&["scan", "bad.jsonl.zst"][..], mode].concat());
+        assert_says(&out, &said);
+        let args = [&["scan", "--format", "jsonl", "-"][..], mode].concat();
+        let out = crate::util::run_with_stdin(d, &args, Some(&packed));
+        assert_eq!(out.code, 2, "{out:?}");
+        assert_says(&out, &said.replace("bad.jsonl.zst", "<stdin>"));
+    }
+}

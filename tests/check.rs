@@ -450,7 +450,7 @@ fn a_share_just_over_its_limit_reads_as_over() {
     let three = record("a") + &record("b") + &record("c");
     std::fs::write(d.join("three.jsonl"), three).unwrap();
     for (limit, passed, verdict) in [
-        ("66.667%", true, "66.7% (2 of 3), within 66.667%\n"),
+        ("66.667%", true, "66.667% (2 of 3), within 66.667%\n"),
         (
             "66.666%",
             false,
@@ -467,6 +467,52 @@ fn a_share_just_over_its_limit_reads_as_over() {
         assert_eq!(m["passed"], passed, "{m}");
         assert_eq!(share <= limit, passed, "{m}");
     }
+}
+
+/// A share shown beside its limit reads on the side of it that the verdict
+/// says (session 43's hostile pass): 1 of 9,999 over 0.01% read `0.01% (1 of
+/// 9999), over 0.01%`, and 2 of 3 within 66.667% read `66.7% (2 of 3), within
+/// 66.667%`, in the text verdict, the `::error` line and the Markdown table.
+#[test]
+fn a_shown_share_is_on_the_side_of_its_shown_limit() {
+    let dir = crate::util::tempdir();
+    let d = dir.path();
+    let mut input = crate::util::numbered_records(9_998);
+    input.extend_from_slice(
+        br#"{"id":"again","text":"Record 5 says 35 things about 65 places and 155 more words here."}
+"#,
+    );
+    std::fs::write(d.join("many.jsonl"), input).unwrap();
+    let args = ["check", "-q", "--max-dup-docs", "0.01%", "many.jsonl"];
+    let text = run_exit(d, 1, &args).stdout_str();
+    assert!(
+        text.contains("duplicate documents: 0.010001% (1 of 9999), over 0.01% by "),
+        "{text}"
+    );
+    let github = run_exit(d, 1, &[&args[..], &["--output-format", "github"]].concat());
+    let github = github.stdout_str();
+    assert!(
+        github
+            .contains("duplicate documents 0.010001%25 (1 of 9999) is over the limit of 0.01%25\n"),
+        "{github}"
+    );
+    assert!(
+        github.contains("| duplicate documents | 0.010001% | 1 of 9999 | 0.01% | over by "),
+        "{github}"
+    );
+    // Within: never shown over the limit.
+    let args = ["check", "-q", "--max-dup-docs", "0.010001%", "many.jsonl"];
+    let text = run_exit(d, 1, &args).stdout_str();
+    assert!(
+        text.contains("duplicate documents: 0.0100010001% (1 of 9999), over 0.010001% by "),
+        "{text}"
+    );
+    let args = ["check", "-q", "--max-dup-docs", "0.0101%", "many.jsonl"];
+    let text = run_exit(d, 0, &args).stdout_str();
+    assert!(
+        text.contains("duplicate documents: 0.01% (1 of 9999), within 0.0101%\n"),
+        "{text}"
+    );
 }
 
 /// A repeat inside one document (session 40's hostile pass): its GitHub

@@ -111,20 +111,142 @@ impl<R: BufRead> Read for GzMembers<R> {
 /// The decoded text of a zstd file of one or more frames (skippable ones
 /// included), and nothing after them.
 pub(super) struct ZstdFrames<R: BufRead> {
-    frame: Option<zstd::stream::read::Decoder<'static, Counted<R>>>,
+    frame: Option<zstd::stream::read::Decoder<'static, Counted<Peeked<R>>>>,
+    /// The current frame's content size, when its header declares it.
+    declared: Option<u64>,
+    /// How much of the current frame has been returned.
+    returned: u64,
 }
 
 impl<R: BufRead> ZstdFrames<R> {
     pub(super) fn new(raw: R) -> std::io::Result<Self> {
-        Ok(ZstdFrames {
-            frame: Some(Self::frame(Counted::new(raw))?),
-        })
+        let mut frames = ZstdFrames {
+            frame: None,
+            declared: None,
+            returned: 0,
+        };
+        frames.start(Counted::new(Peeked {
+            head: Vec::new(),
+            at: 0,
+            inner: raw,
+        }))?;
+        Ok(frames)
     }
 
-    fn frame(raw: Counted<R>) -> std::io::Result<zstd::stream::read::Decoder<'static, Counted<R>>> {
-        Ok(zstd::stream::read::Decoder::with_buffer(raw)?.single_frame())
+    /// Starts the frame at the front of `raw`, noting the content size its
+    /// header declares.
+    fn start(&mut self, mut raw: Counted<Peeked<R>>) -> std::io::Result<()> {
+        self.declared = zstd::zstd_safe::get_frame_content_size(raw.inner.peek(HEADER_MAX)?)
+            .ok()
+            .flatten();
+        self.returned = 0;
+        self.frame = Some(zstd::stream::read::Decoder::with_buffer(raw)?.single_frame());
+        Ok(())
+    }
+
+    /// A decoding error of the current frame. A wrong checksum is found once
+    /// the whole frame is decoded, but the decoder drops what the failing
+    /// read decoded (the whole frame, when the reader's buffer held it): the
+    /// bytes of the frame's declared size not returned are counted as
+    /// decoded ([`Unreturned`]), so that a whole run (reading into a large
+    /// buffer) and a run in chunks (a piece at a time) name the same offset.
+    fn failed(&self, e: std::io::Error) -> std::io::Error {
+        match self.declared {
+            Some(size) if size > self.returned && e.to_string().contains("checksum") => {
+                std::io::Error::new(
+                    e.kind(),
+                    Unreturned {
+                        bytes: size - self.returned,
+                        message: e.to_string(),
+                    },
+                )
+            }
+            _ => e,
+        }
     }
 }
+
+/// The most bytes a zstd frame's header takes.
+const HEADER_MAX: usize = 18;
+
+/// A reader that can look `n` bytes ahead however its buffer is cut (a
+/// stream whose first bytes were read apart to tell its format hands them
+/// over 4 bytes first): the bytes looked at are read into `head` and served
+/// from there first.
+pub(super) struct Peeked<R> {
+    head: Vec<u8>,
+    at: usize,
+    inner: R,
+}
+
+impl<R: BufRead> Peeked<R> {
+    /// The next `n` bytes, or fewer at the end of the stream.
+    fn peek(&mut self, n: usize) -> std::io::Result<&[u8]> {
+        while self.head.len() - self.at < n {
+            let more = match self.inner.fill_buf() {
+                Ok(more) => more,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if more.is_empty() {
+                break;
+            }
+            let take = more.len().min(n - (self.head.len() - self.at));
+            self.head.extend_from_slice(&more[..take]);
+            self.inner.consume(take);
+        }
+        let end = self.head.len().min(self.at + n);
+        Ok(&self.head[self.at..end])
+    }
+}
+
+impl<R: BufRead> Read for Peeked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let have = self.fill_buf()?;
+        let n = have.len().min(buf.len());
+        buf[..n].copy_from_slice(&have[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Peeked<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.at < self.head.len() {
+            Ok(&self.head[self.at..])
+        } else {
+            self.inner.fill_buf()
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if self.at < self.head.len() {
+            self.at += amount;
+            if self.at >= self.head.len() {
+                self.head.clear();
+                self.at = 0;
+            }
+        } else {
+            self.inner.consume(amount);
+        }
+    }
+}
+
+/// A frame's decoding error after `bytes` more decoded bytes than were
+/// returned (see [`ZstdFrames::failed`]).
+#[derive(Debug)]
+pub(super) struct Unreturned {
+    pub(super) bytes: u64,
+    message: String,
+}
+
+impl std::fmt::Display for Unreturned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Unreturned {}
 
 impl<R: BufRead> Read for ZstdFrames<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -132,7 +254,11 @@ impl<R: BufRead> Read for ZstdFrames<R> {
             let Some(frame) = self.frame.as_mut() else {
                 return Ok(0);
             };
-            let n = frame.read(buf)?;
+            let n = match frame.read(buf) {
+                Ok(n) => n,
+                Err(e) => return Err(self.failed(e)),
+            };
+            self.returned += n as u64;
             if n > 0 || buf.is_empty() {
                 return Ok(n);
             }
@@ -142,7 +268,7 @@ impl<R: BufRead> Read for ZstdFrames<R> {
                 None => return Ok(0),
                 // A frame (0xFD2FB528) or a skippable one (0x184D2A5?),
                 // little-endian: its header says the rest.
-                Some(&b) if b == 0x28 || b & 0xF0 == 0x50 => self.frame = Some(Self::frame(raw)?),
+                Some(&b) if b == 0x28 || b & 0xF0 == 0x50 => self.start(raw)?,
                 Some(_) => {
                     return Err(trailing(
                         raw.consumed,
