@@ -401,6 +401,16 @@ fn spooled_clusters_report_what_held_ones_do() {
     assert_eq!(warnings.len(), 4, "{github:?}");
 }
 
+/// `many.jsonl` in `d`: `n` numbered records and a copy of record 5.
+fn many_with_a_copy(d: &std::path::Path, n: usize) {
+    let mut input = crate::util::numbered_records(n);
+    input.extend_from_slice(
+        br#"{"id":"again","text":"Record 5 says 35 things about 65 places and 155 more words here."}
+"#,
+    );
+    std::fs::write(d.join("many.jsonl"), input).unwrap();
+}
+
 /// A share just over its limit (session 40's hostile pass): 1 duplicate of
 /// 20,001 documents over a limit of 0.004% read `0% (1 of 20001), over 0.0%
 /// by -0.0 points`, and the JSON said `"share":0,"limit":4e-05,"passed":false`,
@@ -411,12 +421,7 @@ fn spooled_clusters_report_what_held_ones_do() {
 fn a_share_just_over_its_limit_reads_as_over() {
     let dir = crate::util::tempdir();
     let d = dir.path();
-    let mut input = crate::util::numbered_records(20_000);
-    input.extend_from_slice(
-        br#"{"id":"again","text":"Record 5 says 35 things about 65 places and 155 more words here."}
-"#,
-    );
-    std::fs::write(d.join("many.jsonl"), input).unwrap();
+    many_with_a_copy(d, 20_000);
     let args = ["check", "-q", "--max-dup-docs", "0.004%", "many.jsonl"];
     let text = run_exit(d, 1, &args).stdout_str();
     assert!(
@@ -477,12 +482,7 @@ fn a_share_just_over_its_limit_reads_as_over() {
 fn a_shown_share_is_on_the_side_of_its_shown_limit() {
     let dir = crate::util::tempdir();
     let d = dir.path();
-    let mut input = crate::util::numbered_records(9_998);
-    input.extend_from_slice(
-        br#"{"id":"again","text":"Record 5 says 35 things about 65 places and 155 more words here."}
-"#,
-    );
-    std::fs::write(d.join("many.jsonl"), input).unwrap();
+    many_with_a_copy(d, 9_998);
     let args = ["check", "-q", "--max-dup-docs", "0.01%", "many.jsonl"];
     let text = run_exit(d, 1, &args).stdout_str();
     assert!(
