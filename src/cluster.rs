@@ -31,7 +31,9 @@ pub use after::{cluster_after, RunDocs};
 pub(crate) use copies::Copies;
 use keep::{choose, holding_all, holding_policy, unjoin_unheld};
 pub use keep::{decide_fullest, AcrossChunks};
-use places::{framed, holds_beginning, in_head, only_its_end, only_the_end, scattered_pieces};
+use places::{
+    framed, holds_beginning, in_head, only_its_end_or_framed, only_the_end, scattered_pieces,
+};
 pub use places::{positioned_set, MARK};
 use quotes::Holding;
 pub use quotes::Quotes;
@@ -732,8 +734,7 @@ pub fn best_representative(
                 if found.is_none_or(|c| {
                     only_the_end(c, whole)
                         || scattered_pieces(c, whole)
-                        || only_its_end(ours, sets[i], c.0)
-                        || framed(ours, sets[i], c.0)
+                        || only_its_end_or_framed(ours, sets[i], c.0)
                 }) {
                     0.0
                 } else if sets.len() == 1 {

@@ -15,12 +15,12 @@ pub const MARK: u64 = 0x1f;
 const PLACES: usize = 20;
 
 /// Places of a document's *head*, its first 40% (a headline and lede).
-const HEAD_PLACES: u64 = 8;
+const HEAD_PLACES: usize = 8;
 
 /// Whether a marked shingle first occurs in its document's head.
 #[inline]
 pub(super) fn in_head(s: u64) -> bool {
-    s & MARK < HEAD_PLACES
+    place(s) < HEAD_PLACES
 }
 
 /// Where in its document a marked shingle first occurs ([`MARK`]).
@@ -53,17 +53,6 @@ pub fn positioned_set(mut set: Vec<u64>) -> Vec<u64> {
 /// `whole`'s size.
 pub(super) fn only_the_end((shared, in_head): (usize, usize), whole: usize) -> bool {
     in_head == 0 && 5 * shared < 3 * whole
-}
-
-/// Whether all that a document (`ours`) shares with a representative is
-/// after its own first 40% and is less than 60% of it: its beginning (its
-/// headline and story) is not in the representative, only its end, as when
-/// a story carries the license that is most of a short note before it. A copy
-/// starts as its source does, or after a header shorter than the rest.
-/// `shared`: how many shingles they have in common (only then is the walk
-/// made again, for where they fall in `ours`).
-pub(super) fn only_its_end(ours: &[u64], rep: &[u64], shared: usize) -> bool {
-    5 * shared < 3 * ours.len() && only_the_end(common(rep, ours), ours.len())
 }
 
 /// Whether `part` is a small part of `whole` that is not its beginning: they
@@ -100,11 +89,43 @@ const MIDDLE_SHARED: usize = 10;
 /// document with fewer of its own than a middle holds has none, and the
 /// sets are not walked).
 pub(super) fn framed(a: &[u64], b: &[u64], shared: usize) -> bool {
-    let own = |set: &[u64]| set.len().saturating_sub(shared);
-    if own(a).min(own(b)) < MIDDLE_SHINGLES {
+    may_be_framed(a, b, shared) && {
+        let [of_a, of_b] = by_place(a, b);
+        own_middle(&of_a) && own_middle(&of_b)
+    }
+}
+
+/// Whether what a document (`ours`) shares with a representative is not
+/// what a copy shares: only its own end, or a frame ([`framed`]). Its own
+/// end: all of it is after `ours`'s first 40% and is less than 60% of it,
+/// so that its beginning (its headline and story) is not in the
+/// representative, as when a story carries the license that is most of a
+/// short note before it (a copy starts as its source does, or after a
+/// header shorter than the rest). `shared`: how many shingles they have in
+/// common; the sets are walked once for both rules, and only when one of
+/// them can hold.
+pub(super) fn only_its_end_or_framed(ours: &[u64], rep: &[u64], shared: usize) -> bool {
+    let its_end = 5 * shared < 3 * ours.len();
+    let frame = may_be_framed(ours, rep, shared);
+    if !its_end && !frame {
         return false;
     }
-    // Per place: shingles, and how many of them the other holds.
+    let [of_ours, of_rep] = by_place(ours, rep);
+    let in_head = of_ours[..HEAD_PLACES].iter().map(|p| p[1]).sum();
+    (its_end && only_the_end((shared, in_head), ours.len()))
+        || (frame && own_middle(&of_ours) && own_middle(&of_rep))
+}
+
+/// Whether each of two sets with `shared` shingles in common has enough of
+/// its own for a middle ([`framed`]).
+fn may_be_framed(a: &[u64], b: &[u64], shared: usize) -> bool {
+    let own = |set: &[u64]| set.len().saturating_sub(shared);
+    own(a).min(own(b)) >= MIDDLE_SHINGLES
+}
+
+/// Per place ([`MARK`]) of `a` and of `b`: its shingles, and how many of
+/// them the other holds.
+fn by_place(a: &[u64], b: &[u64]) -> [[[usize; 2]; PLACES]; 2] {
     let mut of_a = [[0usize; 2]; PLACES];
     let mut of_b = [[0usize; 2]; PLACES];
     for &s in a {
@@ -123,7 +144,7 @@ pub(super) fn framed(a: &[u64], b: &[u64], shared: usize) -> bool {
         in_a += usize::from(ours <= theirs);
         in_b += usize::from(ours >= theirs);
     }
-    own_middle(&of_a) && own_middle(&of_b)
+    [of_a, of_b]
 }
 
 /// Whether a document with these (shingles, shared) per place has an own
