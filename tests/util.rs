@@ -298,9 +298,11 @@ pub fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
 
 /// `neardup args` in `dir` with `--progress always`, whose input `input`
 /// is replaced by `new` (a rename, as an editor or a sync does) once its
-/// standard error shows the first line of a pass's progress (`N docs [...]`,
-/// which follows the count of short documents); what it said and its exit
-/// status.
+/// standard error shows the first line of a reading's progress (the count
+/// of short documents', `reading for short documents [...]`, or a pass's,
+/// `N docs [...]`): after the run took what its inputs were, and before it
+/// ends, however loaded the machine (a run whose pass drew no line before
+/// it ended was never renamed under); what it said and its exit status.
 pub fn replaced_once_read(
     dir: &Path,
     args: &[&str],
@@ -313,7 +315,7 @@ pub fn replaced_once_read(
     let mut line = String::new();
     while stderr.read_line(&mut line).expect("standard error read") > 0 {
         said.push_str(&line);
-        if line.contains(" docs [") {
+        if line.contains(" docs [") || line.contains("reading for short documents") {
             std::fs::rename(dir.join(new), dir.join(input)).expect("renamed");
             break;
         }
