@@ -364,7 +364,7 @@ impl Plan {
         // Every path is tried and every failure reported before giving up;
         // `-` from a file also named is read once, as a file named twice is.
         let stdin = crate::input::stdin_file().filter(|_| request.streams.stdin.is_none());
-        let (mut inputs, input_errors, given_twice) =
+        let (mut inputs, input_errors, walked) =
             crate::input::expand_noting(&request.paths, &config.glob, stdin);
         request.streams.attach(&mut inputs);
         // No path written is one read, or another written: checked before
@@ -372,7 +372,8 @@ impl Plan {
         check_paths(&request, &index, &inputs, destination.as_ref(), &report)?;
         let mut notes = Vec::new();
         if !request.quiet {
-            notes.extend(read_once_warning(&given_twice));
+            notes.extend(read_once_warning(&walked.once));
+            notes.extend(walked.passed_over_warning());
         }
         keep::check_in_chunks(&request, &config, &index)?;
         let given_limit = request.memory_limit.is_some();

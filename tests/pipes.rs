@@ -200,3 +200,48 @@ fn a_fifo_named_twice_is_read_once_with_a_warning() {
         crate::util::assert_bytes_eq(&out.stdout, &expected.stdout, &format!("{args:?}"));
     }
 }
+
+/// FIFOs, sockets and devices found by walking a directory are not read (a
+/// FIFO with no writer would stop the walk for ever) and never passed over
+/// unseen: each is named in a warning, and the files beside them are read.
+#[test]
+fn fifos_and_sockets_in_a_walked_directory_are_named_not_read() {
+    let dir = tempdir();
+    let tree = dir.path().join("in");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("a.txt"), "a text file with enough words in it\n").unwrap();
+    std::fs::write(
+        tree.join("sub/b.txt"),
+        "another file with other words in it\n",
+    )
+    .unwrap();
+    crate::util::mkfifo(&tree.join("feed.fifo"));
+    let out = run_ok(dir.path(), &["scan", "--json", "in"]);
+    assert_holds(
+        &out.stderr,
+        "warning: in/feed.fifo: a FIFO in a walked directory, not read (name it to read it)",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        crate::util::input_paths(&report),
+        ["in/a.txt", "in/sub/b.txt"]
+    );
+    // Several are counted, the first named; a glob that leaves them out,
+    // or -q, says nothing of them.
+    let _socket = std::os::unix::net::UnixListener::bind(tree.join("sub/s.sock")).unwrap();
+    let out = run_ok(dir.path(), &["clean", "in", "--out-dir", "od"]);
+    assert_holds(
+        &out.stderr,
+        "warning: 2 FIFOs, sockets or devices in walked directories are not read (in/feed.fifo: a FIFO, ...; name one to read it)",
+    );
+    let written = crate::util::tree(&dir.path().join("od"));
+    let names: Vec<&str> = written.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["a.txt", "sub/b.txt"]);
+    for args in [
+        &["scan", "--glob", "**/*.txt", "in"][..],
+        &["scan", "-q", "in"][..],
+    ] {
+        let out = run_ok(dir.path(), args);
+        assert!(!out.stderr.contains("not read"), "{args:?}: {}", out.stderr);
+    }
+}

@@ -29,21 +29,58 @@ pub fn expand(paths: &[PathBuf], globs: &[String]) -> (Vec<InputPath>, Vec<Error
     (inputs, errors)
 }
 
-/// [`expand`], with the (path left out, path read) of each file read once
-/// though reached from two paths; `stdin` is the (device, inode) of the
-/// regular file `-` reads ([`stdin_file`]; `None` for a pipe, a terminal,
-/// or a caller's stream in its place).
+/// What [`expand_noting`] notes beside the inputs and errors: the (path left
+/// out, path read) of each file read once though reached from two paths,
+/// and the FIFOs, sockets and devices walks passed over.
+#[derive(Debug, Default)]
+pub struct Noted {
+    /// Files reached twice: (path left out, path read).
+    pub once: Vec<(PathBuf, PathBuf)>,
+    /// Entries of walked directories that are not files (a FIFO, a socket,
+    /// a device), with what each is: a walk reads none of them (a FIFO
+    /// with no writer would stop it for ever, a device may never end), and
+    /// names each so that none is passed over unseen.
+    pub passed_over: Vec<(PathBuf, &'static str)>,
+}
+
+impl Noted {
+    /// The warning for what walks passed over, if any: `warning:
+    /// corpus/feed.fifo: a FIFO in a walked directory, not read (name it to
+    /// read it)`, or, for several, how many and the first.
+    #[must_use]
+    pub fn passed_over_warning(&self) -> Option<String> {
+        let shown =
+            |(path, what): &(PathBuf, &str)| format!("{}: {what}", crate::escape::shown_path(path));
+        match self.passed_over.as_slice() {
+            [] => None,
+            [only] => Some(format!(
+                "warning: {} in a walked directory, not read (name it to read it)",
+                shown(only)
+            )),
+            [first, ..] => Some(format!(
+                "warning: {} FIFOs, sockets or devices in walked directories are not read ({}, ...; name one to read it)",
+                crate::report::thousands(self.passed_over.len()),
+                shown(first)
+            )),
+        }
+    }
+}
+
+/// [`expand`], with what it noted ([`Noted`]); `stdin` is the (device,
+/// inode) of the regular file `-` reads ([`stdin_file`]; `None` for a pipe,
+/// a terminal, or a caller's stream in its place).
 #[must_use]
 pub fn expand_noting(
     paths: &[PathBuf],
     globs: &[String],
     stdin: Option<(u64, u64)>,
-) -> (Vec<InputPath>, Vec<Error>, Vec<(PathBuf, PathBuf)>) {
+) -> (Vec<InputPath>, Vec<Error>, Noted) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
+    let mut noted = Noted::default();
     let filter = match glob_set(globs) {
         Ok(f) => f,
-        Err(e) => return (out, vec![e], Vec::new()),
+        Err(e) => return (out, vec![e], noted),
     };
     // (device, inode) of each input, and the path it was reached from.
     let mut ids: Vec<Reached> = Vec::new();
@@ -53,7 +90,13 @@ pub fn expand_noting(
     let mut named_dangling = Vec::new();
     for (root, path) in paths.iter().enumerate() {
         let before = out.len();
-        let result = expand_one(path, filter.as_ref(), stdin, &mut out, &mut ids);
+        let result = expand_one(
+            path,
+            filter.as_ref(),
+            stdin,
+            (&mut out, &mut ids),
+            &mut noted.passed_over,
+        );
         roots.resize(out.len(), root);
         match result {
             Err(e) => {
@@ -77,7 +120,8 @@ pub fn expand_noting(
         retain_where(&mut roots, &keep);
     }
     let (out, once) = read_once(out, &ids, &roots);
-    (out, errors, once)
+    noted.once = once;
+    (out, errors, noted)
 }
 
 /// The identity of the link itself when `path` is a symbolic link to
@@ -135,6 +179,31 @@ fn is_fifo(meta: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_fifo(_: &std::fs::Metadata) -> bool {
     false
+}
+
+/// What a walk's entry that is neither a file nor a directory is, as a
+/// message names it ([`Noted::passed_over`]); `None` for a file or a
+/// directory.
+#[cfg(unix)]
+fn not_a_file(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if kind.is_char_device() {
+        Some("a character device")
+    } else if kind.is_block_device() {
+        Some("a block device")
+    } else {
+        None
+    }
+}
+
+#[cfg(not(unix))]
+fn not_a_file(_: &std::fs::Metadata) -> Option<&'static str> {
+    None
 }
 
 /// The (device, inode) of the process's standard input when it is a
@@ -272,13 +341,14 @@ fn shown_glob(glob: &str) -> String {
 }
 
 /// Expands one path given into `out` (with each input's identity in
-/// `ids`); `stdin` is the identity of the regular file `-` reads.
+/// `ids`, and what a walk passes over in `passed`); `stdin` is the identity
+/// of the regular file `-` reads.
 pub(super) fn expand_one(
     path: &PathBuf,
     filter: Option<&globset::GlobSet>,
     stdin: Option<FileId>,
-    out: &mut Vec<InputPath>,
-    ids: &mut Vec<Reached>,
+    (out, ids): (&mut Vec<InputPath>, &mut Vec<Reached>),
+    passed: &mut Vec<(PathBuf, &'static str)>,
 ) -> Result<()> {
     if path.as_os_str() == "-" {
         out.push(InputPath {
@@ -291,7 +361,7 @@ pub(super) fn expand_one(
     }
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
-        walk(path, Path::new(""), filter, out, ids)?;
+        walk(path, Path::new(""), filter, (out, ids), passed)?;
     } else {
         let name = path.file_name().map_or_else(|| path.clone(), PathBuf::from);
         out.push(InputPath {
@@ -359,13 +429,14 @@ fn is_neardup_file(dir: &Path, name: &std::ffi::OsStr, names: &[std::ffi::OsStri
 }
 
 /// Files under `dir` in sorted order; `filter` (the `--glob` patterns) is
-/// matched against paths relative to the walked directory.
+/// matched against paths relative to the walked directory. FIFOs, sockets
+/// and devices that it matches go to `passed`, with what each is.
 pub(super) fn walk(
     dir: &Path,
     relative: &Path,
     filter: Option<&globset::GlobSet>,
-    out: &mut Vec<InputPath>,
-    ids: &mut Vec<Reached>,
+    (out, ids): (&mut Vec<InputPath>, &mut Vec<Reached>),
+    passed: &mut Vec<(PathBuf, &'static str)>,
 ) -> Result<()> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
@@ -394,20 +465,26 @@ pub(super) fn walk(
             continue;
         };
         if link.is_dir() {
-            walk(&path, &rel, filter, out, ids)?;
+            walk(&path, &rel, filter, (&mut *out, &mut *ids), passed)?;
             continue;
         }
         // Links to files are read; links to directories are not followed,
         // which also rules out link loops. A link to nothing is kept, to be
         // named, and known by the link itself: walks that overlap name it
         // once, as they read a file once.
-        let (file, id, linked) = if link.file_type().is_symlink() {
-            std::fs::metadata(&path).map_or((true, file_id(&link), false), |m| {
-                (m.is_file(), file_id(&m), true)
+        let (file, id, linked, special) = if link.file_type().is_symlink() {
+            std::fs::metadata(&path).map_or((true, file_id(&link), false, None), |m| {
+                (m.is_file(), file_id(&m), true, not_a_file(&m))
             })
         } else {
-            (link.is_file(), file_id(&link), false)
+            (link.is_file(), file_id(&link), false, not_a_file(&link))
         };
+        if let Some(what) = special {
+            if filter.is_none_or(|f| f.is_match(&rel)) {
+                passed.push((path, what));
+            }
+            continue;
+        }
         if file && filter.is_none_or(|f| f.is_match(&rel)) && !is_neardup_file(dir, name, &entries)
         {
             out.push(InputPath {
