@@ -378,7 +378,7 @@ impl Plan {
         keep::check_in_chunks(&request, &config, &index)?;
         let given_limit = request.memory_limit.is_some();
         let (memory_limit, mut fallback) =
-            run_memory_limit(&request, &config, &inputs, &mut notes)?;
+            run_memory_limit((&request, &config, &index), &inputs, &mut notes)?;
         if !may_fall_back(&request, destination.as_ref(), &report) {
             fallback = None;
         }
@@ -690,19 +690,19 @@ fn page_budget(limit: usize, given: bool) -> u64 {
 }
 
 /// The memory limit a run works under: `--memory-limit` as given, or one
-/// chosen when a whole run would not fit (saying so in `notes`), or none;
-/// and for a run of one chunk of files, its [`Fallback`].
+/// chosen when a whole run would not fit (saying so in `notes`; under a
+/// `--keep` that does not work in chunks, the note says the run is whole),
+/// or none; and for a run of one chunk of files, its [`Fallback`].
 fn run_memory_limit(
-    request: &Request,
-    config: &Config,
+    (request, config, index): (&Request, &Config, &IndexUse),
     inputs: &[InputPath],
     notes: &mut Vec<String>,
 ) -> Result<(Option<usize>, Option<Fallback>)> {
     check_available_memory_variable()?;
-    Ok(match &request.memory_limit {
-        Some(given) => {
-            let limit = memory_limit(given, request.quiet, notes)?;
-            if let Some(need) = whole_need(inputs, limit) {
+    if let Some(given) = &request.memory_limit {
+        let limit = memory_limit(given, request.quiet, notes)?;
+        return Ok(match whole_need(inputs, limit) {
+            Some(need) => {
                 let need = usize::try_from(need).unwrap_or(usize::MAX);
                 let fallback = Fallback {
                     ceiling: crate::memory::Ceiling::new(limit.saturating_add(held_now()))
@@ -711,25 +711,46 @@ fn run_memory_limit(
                     given: true,
                 };
                 (None, Some(fallback))
-            } else {
-                (Some(limit), None)
             }
-        }
-        None if config.keep != Keep::First => (None, None),
-        None => match needs_chunks(inputs) {
-            None => (None, fallback_of_files(inputs)),
-            chunks => (chunks.inspect(|&(needed, available, limit)| {
-            if !request.quiet {
-                notes.push(format!(
-                    "note: a whole run of these inputs would take about {} of memory, and {} is available: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
-                    human_bytes(needed),
-                    human_bytes(available),
-                    human_bytes(limit as u64),
-                ));
-            }
-        }).map(|(_, _, limit)| limit), None),
-        },
-    })
+            None => (Some(limit), None),
+        });
+    }
+    // What --memory-limit takes: the first or the fullest copy kept (the
+    // fullest not yet with an index).
+    let chunks_work = match config.keep {
+        Keep::First => true,
+        Keep::Fullest => matches!(index, IndexUse::None),
+        _ => false,
+    };
+    let Some((needed, available, limit)) = needs_chunks(inputs) else {
+        let fallback = (config.keep == Keep::First).then(|| fallback_of_files(inputs));
+        return Ok((None, fallback.flatten()));
+    };
+    let whole = format!(
+        "note: a whole run of these inputs would take about {} of memory, and {} is available",
+        human_bytes(needed),
+        human_bytes(available),
+    );
+    let note = if chunks_work {
+        format!(
+            "{whole}: working in chunks, as --memory-limit {} does (same output; pass --memory-limit to choose, --tmp-dir for where chunks are kept)",
+            human_bytes(limit as u64),
+        )
+    } else {
+        let with = if config.keep == Keep::Fullest {
+            " with an index yet"
+        } else {
+            ""
+        };
+        format!(
+            "{whole}, and --keep {} does not work in chunks{with}: working whole (should memory run out, the run stops, exit 2, and no file is changed)",
+            config.keep,
+        )
+    };
+    if !request.quiet {
+        notes.push(note);
+    }
+    Ok((chunks_work.then_some(limit), None))
 }
 
 /// The [`Fallback`] of a run of one chunk without `--memory-limit`: the

@@ -252,3 +252,56 @@ fn an_input_replaced_between_the_two_readings_stops_the_run() {
     assert_holds(&said, "c.jsonl: changed while --keep fullest");
     assert!(!d.join("out.jsonl").exists(), "{said}");
 }
+
+/// Without `--memory-limit`, a run too big for the memory available works
+/// in chunks by itself under `--keep fullest` as under `first` (the whole
+/// run's output); a `--keep` that cannot work in chunks runs whole and says
+/// so, rather than leave the user to guess why memory ran short.
+#[test]
+fn a_run_too_big_for_memory_keeps_the_fullest_in_chunks_by_itself() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("c.jsonl"), corpus()).unwrap();
+    let run_with = |available: &str, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_neardup"))
+            .current_dir(d)
+            .env("NEARDUP_AVAILABLE_MEMORY", available)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        (
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for keep in ["fullest", "longest", "newest:id"] {
+        let args = ["clean", "-v", "--keep", keep, "c.jsonl"];
+        let (whole, roomy) = run_with("1G", &args);
+        assert!(!roomy.contains("note:"), "{keep}: {roomy}");
+        let (small, says) = run_with("100K", &args);
+        assert_bytes_eq(&small, &whole, keep);
+        if keep == "fullest" {
+            assert_holds(&says, "working in chunks, as --memory-limit 64.0K does");
+            assert_holds(&says, " chunks: ");
+        } else {
+            assert_holds(
+                &says,
+                &format!("and --keep {keep} does not work in chunks: working whole"),
+            );
+            assert!(!says.contains("working in chunks"), "{keep}: {says}");
+        }
+    }
+    // Fullest with an index cannot work in chunks yet: whole, and said.
+    let (_, says) = run_with(
+        "100K",
+        &[
+            "clean", "--keep", "fullest", "--index", "i.ndx", "--update", "c.jsonl", "-o",
+            "o.jsonl",
+        ],
+    );
+    assert_holds(
+        &says,
+        "--keep fullest does not work in chunks with an index yet",
+    );
+}
