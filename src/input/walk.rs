@@ -59,7 +59,7 @@ impl Noted {
             )),
             [first, ..] => Some(format!(
                 "warning: {} FIFOs, sockets or devices in walked directories are not read ({}, ...; name one to read it)",
-                crate::report::thousands(self.passed_over.len()),
+                crate::sizes::thousands(self.passed_over.len()),
                 shown(first)
             )),
         }

@@ -4,19 +4,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-/// `1234567` as `1,234,567`.
-#[must_use]
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::sizes::thousands;
 
 /// `part / whole` as a percentage with one decimal.
 #[must_use]
