@@ -1,5 +1,6 @@
 //! Sizes as people write them (`1G`, `512M`): read for `--memory-limit` and
-//! `NEARDUP_AVAILABLE_MEMORY`, written in notes.
+//! `NEARDUP_AVAILABLE_MEMORY`, written in notes; and counts as they are
+//! written (`1,234,567`).
 
 use crate::error::{Error, Result};
 
