@@ -708,6 +708,8 @@ pub fn best_representative(
     // How many representatives hold each of our shingles, counted once for
     // all of them (made when the first one passes the plain share).
     let mut counts: Option<Vec<u32>> = None;
+    // Our shingles by place, counted once when a rule on places needs them.
+    let mut ours_totals = None;
     // Shingles a representative must share with ours for the plain share.
     let need = least_shared(ours.len(), own_share(config));
     let need_of_short = least_shared(ours.len(), MIN_OWN_SHARE.max(own_share(config)));
@@ -727,14 +729,14 @@ pub fn best_representative(
                 } else {
                     need
                 };
-                let found = common_at_least(ours, sets[i], need);
-                let (shared, _) = found.unwrap_or_default();
+                let found = places::shared_at_least(ours, sets[i], need);
+                let shared = found.as_ref().map_or(0, |f| f.count);
                 let whole = sets[i].len();
                 like = Some(shared as f64 / (ours.len() + whole - shared).max(1) as f64);
-                if found.is_none_or(|c| {
-                    only_the_end(c, whole)
-                        || scattered_pieces(c, whole)
-                        || only_its_end_or_framed(ours, sets[i], c.0)
+                if found.as_ref().is_none_or(|f| {
+                    only_the_end(f.in_head_of_b(), whole)
+                        || scattered_pieces(f.in_head_of_b(), whole)
+                        || only_its_end_or_framed((ours, &mut ours_totals), sets[i], f)
                 }) {
                     0.0
                 } else if sets.len() == 1 {

@@ -102,18 +102,28 @@ pub(super) fn framed(a: &[u64], b: &[u64], shared: usize) -> bool {
 /// representative, as when a story carries the license that is most of a
 /// short note before it (a copy starts as its source does, or after a
 /// header shorter than the rest). `shared`: how many shingles they have in
-/// common; the sets are walked once for both rules, and only when one of
-/// them can hold.
-pub(super) fn only_its_end_or_framed(ours: &[u64], rep: &[u64], shared: usize) -> bool {
+/// common, by place ([`shared_at_least`] of `ours` and `rep`); the sets
+/// are counted by place only when one of the rules can hold (`ours` once
+/// for all representatives: `ours_totals`, filled when first needed).
+pub(super) fn only_its_end_or_framed(
+    (ours, ours_totals): (&[u64], &mut Option<Totals>),
+    rep: &[u64],
+    found: &Shared,
+) -> bool {
+    let shared = found.count;
     let its_end = 5 * shared < 3 * ours.len();
     let frame = may_be_framed(ours, rep, shared);
     if !its_end && !frame {
         return false;
     }
-    let [of_ours, of_rep] = by_place(ours, rep);
-    let in_head = of_ours[..HEAD_PLACES].iter().map(|p| p[1]).sum();
+    let in_head = found.of_a[..HEAD_PLACES].iter().sum();
     (its_end && only_the_end((shared, in_head), ours.len()))
-        || (frame && own_middle(&of_ours) && own_middle(&of_rep))
+        || (frame
+            && own_middle(&joined(
+                ours_totals.get_or_insert_with(|| totals(ours)),
+                &found.of_a,
+            ))
+            && own_middle(&joined(&totals(rep), &found.of_b)))
 }
 
 /// Whether each of two sets with `shared` shingles in common has enough of
@@ -123,28 +133,85 @@ fn may_be_framed(a: &[u64], b: &[u64], shared: usize) -> bool {
     own(a).min(own(b)) >= MIDDLE_SHINGLES
 }
 
+/// What a walk of two positioned sets `a` and `b` found: how many shingles
+/// they share, and of those, how many first occur in each place ([`MARK`])
+/// of `a` and of `b`.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Shared {
+    /// Shingles in both.
+    pub count: usize,
+    /// Per place of `a`, its shingles that `b` holds.
+    of_a: [usize; PLACES],
+    /// Per place of `b`, its shingles that `a` holds.
+    of_b: [usize; PLACES],
+}
+
+impl Shared {
+    /// The shared shingles that first occur in `b`'s head, with the count:
+    /// what [`only_the_end`] and [`scattered_pieces`] read of a pair.
+    pub(super) fn in_head_of_b(&self) -> (usize, usize) {
+        (self.count, self.of_b[..HEAD_PLACES].iter().sum())
+    }
+}
+
+/// The shingles `a` and `b` share, by place of each ([`Shared`]), if they
+/// are `need` or more; the walk stops once the shingles left cannot make up
+/// `need`, as most candidates' cannot by far. One walk for the share and
+/// the rules on places: a pair that passes the share is not walked again.
+pub(super) fn shared_at_least(a: &[u64], b: &[u64], need: usize) -> Option<Shared> {
+    if a.len().min(b.len()) < need {
+        return None;
+    }
+    let mut found = Shared::default();
+    let (mut in_a, mut in_b) = (0, 0);
+    while in_a < a.len() && in_b < b.len() {
+        let left = (a.len() - in_a).min(b.len() - in_b);
+        if found.count + left < need {
+            return None;
+        }
+        // A step lowers `count` plus the shingles left in the shorter set
+        // by one at most: from a test passed with `slack` to spare, the
+        // next `slack` steps pass it too, and are taken without it. (No
+        // branch on a match: it goes either way at random.)
+        for _ in 0..(found.count + left - need).clamp(1, left) {
+            let (ours, theirs) = (a[in_a] & !MARK, b[in_b] & !MARK);
+            let same = usize::from(ours == theirs);
+            found.count += same;
+            found.of_a[place(a[in_a])] += same;
+            found.of_b[place(b[in_b])] += same;
+            in_a += usize::from(ours <= theirs);
+            in_b += usize::from(ours >= theirs);
+        }
+    }
+    (found.count >= need).then_some(found)
+}
+
+/// How many of a set's shingles first occur in each place ([`MARK`]).
+pub(super) type Totals = [usize; PLACES];
+
+/// A set's [`Totals`].
+fn totals(set: &[u64]) -> Totals {
+    let mut totals = [0; PLACES];
+    for &s in set {
+        totals[place(s)] += 1;
+    }
+    totals
+}
+
+/// Per place: a set's shingles ([`Totals`]) and how many of them the other
+/// set holds (`shared`, per place).
+fn joined(totals: &Totals, shared: &[usize; PLACES]) -> [[usize; 2]; PLACES] {
+    std::array::from_fn(|p| [totals[p], shared[p]])
+}
+
 /// Per place ([`MARK`]) of `a` and of `b`: its shingles, and how many of
 /// them the other holds.
 fn by_place(a: &[u64], b: &[u64]) -> [[[usize; 2]; PLACES]; 2] {
-    let mut of_a = [[0usize; 2]; PLACES];
-    let mut of_b = [[0usize; 2]; PLACES];
-    for &s in a {
-        of_a[place(s)][0] += 1;
-    }
-    for &s in b {
-        of_b[place(s)][0] += 1;
-    }
-    // (No branch on a match: it goes either way at random.)
-    let (mut in_a, mut in_b) = (0, 0);
-    while in_a < a.len() && in_b < b.len() {
-        let (ours, theirs) = (a[in_a] & !MARK, b[in_b] & !MARK);
-        let same = usize::from(ours == theirs);
-        of_a[place(a[in_a])][1] += same;
-        of_b[place(b[in_b])][1] += same;
-        in_a += usize::from(ours <= theirs);
-        in_b += usize::from(ours >= theirs);
-    }
-    [of_a, of_b]
+    let found = shared_at_least(a, b, 0).unwrap_or_default();
+    [
+        joined(&totals(a), &found.of_a),
+        joined(&totals(b), &found.of_b),
+    ]
 }
 
 /// Whether a document with these (shingles, shared) per place has an own
@@ -210,6 +277,50 @@ mod tests {
                     && framing(sum(last + 1..PLACES))
             })
         })
+    }
+
+    #[test]
+    fn the_walk_by_place_counts_what_each_place_shares() {
+        // Random positioned sets of 0 to 80 shingles from a small pool (so
+        // that they share some), at every `need` from 0 to past their sizes:
+        // the walk gives the shared count and, per place of each set, the
+        // shingles the other holds, exactly when `need` or more are shared.
+        let mut next = crate::test_numbers(5);
+        let pool: Vec<u64> = (0..120).map(|_| (next() << 17) ^ next()).collect();
+        let set = |next: &mut dyn FnMut() -> u64| -> Vec<u64> {
+            let n = usize::try_from(next() % 81).unwrap();
+            positioned_set(
+                (0..n)
+                    .map(|_| pool[usize::try_from(next() % 120).unwrap()])
+                    .collect(),
+            )
+        };
+        let held_by_place = |set: &[u64], other: &[u64]| {
+            let mut places = [0; PLACES];
+            for &s in set {
+                if other.iter().any(|&o| o & !MARK == s & !MARK) {
+                    places[place(s)] += 1;
+                }
+            }
+            places
+        };
+        let mut passed = 0;
+        for _ in 0..300 {
+            let (a, b) = (set(&mut next), set(&mut next));
+            let (of_a, of_b) = (held_by_place(&a, &b), held_by_place(&b, &a));
+            let count: usize = of_a.iter().sum();
+            assert_eq!(count, of_b.iter().sum::<usize>());
+            assert_eq!(Shared { count, of_a, of_b }.in_head_of_b(), common(&a, &b));
+            for need in 0..=a.len().max(b.len()) + 1 {
+                let found = shared_at_least(&a, &b, need);
+                assert_eq!(found.is_some(), count >= need, "{need}");
+                if let Some(found) = found {
+                    assert_eq!((found.count, found.of_a, found.of_b), (count, of_a, of_b));
+                    passed += usize::from(need > 0);
+                }
+            }
+        }
+        assert!(passed > 1000, "{passed}");
     }
 
     #[test]
