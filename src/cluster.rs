@@ -849,12 +849,12 @@ fn held_representative(
         // (One walk that stops once the plain share cannot be met, as most
         // candidates' cannot, for the plain share and where it falls.)
         let need = least_shared(sets[i].len(), own_share(config));
-        let Some(shared) = common_at_least(sets[i], ours, need) else {
+        let Some(found) = places::shared_at_least(sets[i], ours, need) else {
             continue;
         };
-        if only_the_end(shared, ours.len())
-            || !holds_beginning(sets[i], ours, shared)
-            || framed(sets[i], ours, shared.0)
+        if only_the_end(found.in_head_of_b(), ours.len())
+            || !holds_beginning(sets[i], ours, &found)
+            || framed(sets[i], ours, &found)
         {
             continue;
         }

@@ -3,8 +3,6 @@
 //! license), pieces scattered over a longer text, or a frame around middles
 //! of their own (pages of one site). Neither of those is a copy.
 
-use super::common;
-
 /// The low bits of a document shingle that say where in the document it
 /// first occurs: its *place*, the twentieth of the document's shingles it
 /// first occurs in (0 to 19). The shingle's hash is its other 59 bits. Sets
@@ -85,14 +83,13 @@ const MIDDLE_SHARED: usize = 10;
 /// text on one side at least: an inserted paragraph is a middle of the copy
 /// alone, a dropped one of the source alone, and new headers and footers
 /// are no middle. However much of each page the frame is, neither is a copy
-/// of the other. `shared`: how many shingles they have in common (a
-/// document with fewer of its own than a middle holds has none, and the
-/// sets are not walked).
-pub(super) fn framed(a: &[u64], b: &[u64], shared: usize) -> bool {
-    may_be_framed(a, b, shared) && {
-        let [of_a, of_b] = by_place(a, b);
-        own_middle(&of_a) && own_middle(&of_b)
-    }
+/// of the other. `found`: what they have in common, by place
+/// ([`shared_at_least`] of `a` and `b`; a document with fewer of its own
+/// than a middle holds has none, and the sets are not counted by place).
+pub(super) fn framed(a: &[u64], b: &[u64], found: &Shared) -> bool {
+    may_be_framed(a, b, found.count)
+        && own_middle(&joined(&totals(a), &found.of_a))
+        && own_middle(&joined(&totals(b), &found.of_b))
 }
 
 /// Whether what a document (`ours`) shares with a representative is not
@@ -204,16 +201,6 @@ fn joined(totals: &Totals, shared: &[usize; PLACES]) -> [[usize; 2]; PLACES] {
     std::array::from_fn(|p| [totals[p], shared[p]])
 }
 
-/// Per place ([`MARK`]) of `a` and of `b`: its shingles, and how many of
-/// them the other holds.
-fn by_place(a: &[u64], b: &[u64]) -> [[[usize; 2]; PLACES]; 2] {
-    let found = shared_at_least(a, b, 0).unwrap_or_default();
-    [
-        joined(&totals(a), &found.of_a),
-        joined(&totals(b), &found.of_b),
-    ]
-}
-
 /// Whether a document with these (shingles, shared) per place has an own
 /// middle ([`framed`]).
 fn own_middle(places: &[[usize; 2]; PLACES]) -> bool {
@@ -248,14 +235,17 @@ fn own_middle(places: &[[usize; 2]; PLACES]) -> bool {
 /// the shorter text's beginning; a short note whose long shared footer a
 /// longer story carries does not hold the story's beginning (its own text is
 /// not in it), nor does a long license whose clauses include a short
-/// license's, in other places. `shared` is what `rep` has in common with
-/// `ours` ([`common`]).
-pub(super) fn holds_beginning(rep: &[u64], ours: &[u64], shared: (usize, usize)) -> bool {
-    !scattered_pieces(shared, ours.len()) && !only_the_end(common(ours, rep), rep.len())
+/// license's, in other places. `found` is what `rep` has in common with
+/// `ours`, by place ([`shared_at_least`] of `rep` and `ours`).
+pub(super) fn holds_beginning(rep: &[u64], ours: &[u64], found: &Shared) -> bool {
+    let in_rep_head = found.of_a[..HEAD_PLACES].iter().sum();
+    !scattered_pieces(found.in_head_of_b(), ours.len())
+        && !only_the_end((found.count, in_rep_head), rep.len())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::common;
     use super::*;
 
     /// [`own_middle`] as its definition reads: every range summed anew.
