@@ -275,16 +275,7 @@ mod tests {
         // that they share some), at every `need` from 0 to past their sizes:
         // the walk gives the shared count and, per place of each set, the
         // shingles the other holds, exactly when `need` or more are shared.
-        let mut next = crate::test_numbers(5);
-        let pool: Vec<u64> = (0..120).map(|_| (next() << 17) ^ next()).collect();
-        let set = |next: &mut dyn FnMut() -> u64| -> Vec<u64> {
-            let n = usize::try_from(next() % 81).unwrap();
-            positioned_set(
-                (0..n)
-                    .map(|_| pool[usize::try_from(next() % 120).unwrap()])
-                    .collect(),
-            )
-        };
+        let mut set = super::super::tests::random_sets(5, 120, 80);
         let held_by_place = |set: &[u64], other: &[u64]| {
             let mut places = [0; PLACES];
             for &s in set {
@@ -296,7 +287,7 @@ mod tests {
         };
         let mut passed = 0;
         for _ in 0..300 {
-            let (a, b) = (set(&mut next), set(&mut next));
+            let (a, b) = (set(), set());
             let (of_a, of_b) = (held_by_place(&a, &b), held_by_place(&b, &a));
             let count: usize = of_a.iter().sum();
             assert_eq!(count, of_b.iter().sum::<usize>());

@@ -454,24 +454,30 @@ fn a_later_document_that_shares_only_a_long_footer_does_not_replace_the_first() 
     assert!(level.clusters.is_empty());
 }
 
+/// Random positioned sets of 0 to `most` shingles drawn from a pool of
+/// `pool` hashes (so that two share some), from `seed`.
+pub(super) fn random_sets(seed: u64, pool: usize, most: u64) -> impl FnMut() -> Vec<u64> {
+    let mut next = crate::test_numbers(seed);
+    let pool: Vec<u64> = (0..pool).map(|_| (next() << 17) ^ next()).collect();
+    move || {
+        let n = next() % (most + 1);
+        positioned_set(
+            (0..n)
+                .map(|_| pool[usize::try_from(next()).unwrap() % pool.len()])
+                .collect(),
+        )
+    }
+}
+
 #[test]
 fn a_walk_that_stops_early_agrees_with_the_whole_walk() {
     // Random positioned sets of 0 to 60 shingles drawn from a small pool (so
     // that they share some), compared at every `need` from 0 to past their
     // sizes: the bounded walk gives `common` exactly when at least `need`
     // are common, and nothing otherwise.
-    let mut next = crate::test_numbers(3);
-    let pool: Vec<u64> = (0..90).map(|_| (next() << 17) ^ next()).collect();
-    let set = |next: &mut dyn FnMut() -> u64| -> Vec<u64> {
-        let n = usize::try_from(next() % 61).unwrap();
-        positioned_set(
-            (0..n)
-                .map(|_| pool[usize::try_from(next() % 90).unwrap()])
-                .collect(),
-        )
-    };
+    let mut set = random_sets(3, 90, 60);
     for _ in 0..300 {
-        let (a, b) = (set(&mut next), set(&mut next));
+        let (a, b) = (set(), set());
         let whole = common(&a, &b);
         for need in 0..=a.len().max(b.len()) + 1 {
             let bounded = common_at_least(&a, &b, need);
