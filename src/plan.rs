@@ -648,13 +648,19 @@ fn check_standard_streams(
     Ok(())
 }
 
-/// Refuses, before anything is read or written, a path to write whose
-/// directory cannot be made: a file (or other non-directory) stands where
-/// the path needs a directory (`--report notes.txt/r.txt`). A run writing
-/// its cleaned text to standard output would otherwise stream it all and
-/// then fail at the report.
+/// Refuses, before anything is read or written, a path to write that is a
+/// directory (`--report reports`), or whose directory cannot be made: a
+/// file (or other non-directory) stands where the path needs a directory
+/// (`--report notes.txt/r.txt`). A run writing its cleaned text to standard
+/// output would otherwise stream it all and then fail at the report.
 fn check_parents(writes: &[Use]) -> Result<()> {
     for write in writes {
+        if write.is_path() && std::fs::metadata(&write.path).is_ok_and(|m| m.is_dir()) {
+            return Err(Error::Usage(format!(
+                "{}: cannot be written: it is a directory",
+                write.shown()
+            )));
+        }
         let mut at = write.path.parent();
         while let Some(dir) = at.filter(|d| !d.as_os_str().is_empty()) {
             match std::fs::metadata(dir) {

@@ -61,3 +61,48 @@ fn a_path_to_write_under_a_file_is_refused_before_any_output() {
         assert_eq!(std::fs::read(d.join("notes.txt")).unwrap(), b"old\n");
     }
 }
+
+/// A directory named where a file is written (`--report reports/`, an
+/// `--out-dir` file whose name a directory holds) is refused before anything
+/// is read: `clean in.jsonl --report adir` streamed the whole cleaned text to
+/// standard output, and `check` printed its verdict, before failing with
+/// `adir: is a directory`, which named no flag.
+#[test]
+fn a_directory_named_as_a_file_to_write_is_refused_before_any_output() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("in.jsonl"), crate::index::batches().concat()).unwrap();
+    std::fs::create_dir_all(d.join("adir")).unwrap();
+    std::fs::create_dir_all(d.join("od/in.jsonl")).unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["clean", "in.jsonl", "--report", "adir"],
+            "adir (--report)",
+        ),
+        (&["clean", "in.jsonl", "--html", "adir"], "adir (--html)"),
+        (&["clean", "in.jsonl", "-o", "adir"], "adir (-o)"),
+        (
+            &["check", "in.jsonl", "--step-summary", "adir"],
+            "adir (--step-summary)",
+        ),
+        (
+            &["clean", "in.jsonl", "--out-dir", "od"],
+            "od/in.jsonl (--out-dir output)",
+        ),
+    ];
+    for (args, named) in cases {
+        for limit in [&[][..], &["--memory-limit", "64K"]] {
+            let args = [args, limit].concat();
+            let out = run(d, &args);
+            assert_eq!(out.code, 2, "{args:?}: {out:?}");
+            assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+            assert!(
+                out.stderr
+                    .contains(&format!("{named}: cannot be written: it is a directory")),
+                "{args:?}: {out:?}"
+            );
+        }
+    }
+    assert_eq!(crate::util::tree(&d.join("adir")), vec![]);
+    assert_eq!(crate::util::tree(&d.join("od")), vec![]);
+}
