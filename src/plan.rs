@@ -459,10 +459,17 @@ impl Plan {
 }
 
 /// Refuses two outputs into standard output (the cleaned text, the report,
-/// `--html -`): one stream of both could not be taken apart.
+/// `--html -`, `--step-summary -`): one stream of both could not be taken
+/// apart.
 fn check_stdout(request: &Request, to_stdout: bool, report: &ReportTo) -> Result<()> {
     if to_stdout && *report == ReportTo::Stdout && !request.streams.apart() {
         return Err(Error::Usage("the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE".into()));
+    }
+    if request.step_summary.as_deref() == Some(std::path::Path::new("-"))
+        && *report == ReportTo::Stdout
+        && request.streams.report.is_none()
+    {
+        return Err(Error::Usage("the report and the step summary cannot both go to standard output; give --step-summary FILE".into()));
     }
     if request.html.as_deref() != Some(std::path::Path::new("-")) {
         return Ok(());

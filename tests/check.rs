@@ -235,6 +235,35 @@ fn step_summary_is_appended_to_its_file() {
     );
 }
 
+/// `--step-summary -` with the report on standard output (always, under
+/// `check`) is refused before anything is read, as `--html -` is: the JSON
+/// report was followed on standard output by the Markdown table, and no
+/// longer parsed.
+#[test]
+fn a_step_summary_to_standard_output_beside_the_report_is_refused() {
+    let dir = crate::util::tempdir();
+    std::fs::write(dir.path().join("batch.jsonl"), batch_with_many_duplicates()).unwrap();
+    for format in ["json", "text", "github", "html"] {
+        let out = run(
+            dir.path(),
+            &[
+                "check",
+                "--output-format",
+                format,
+                "--step-summary",
+                "-",
+                "batch.jsonl",
+            ],
+        );
+        assert_eq!(out.code, 2, "{format}: {out:?}");
+        assert!(out.stdout.is_empty(), "{format}: {out:?}");
+        assert_says(
+            &out,
+            "the report and the step summary cannot both go to standard output; give --step-summary FILE",
+        );
+    }
+}
+
 #[test]
 fn json_summary_is_golden_and_stable() {
     let out = check(&[
