@@ -536,6 +536,13 @@ fn check_paths(
     report: &ReportTo,
 ) -> Result<()> {
     if let Some(Destination::Dir(dir)) = destination {
+        if dir.as_os_str() == "-" {
+            return Err(Error::Usage(
+                "-: --out-dir names a directory to write, not standard output: give -o - for one \
+                 stream there, or ./- for a directory named -"
+                    .into(),
+            ));
+        }
         // (A device, pipe or file there: `create_dir` would say "File
         // exists".)
         if dir.exists() && !dir.is_dir() {

@@ -1,6 +1,7 @@
-//! A path to write under a file (`--report notes.txt/r.txt`) is refused
-//! before anything is read or written: a run streaming its cleaned text to
-//! standard output used to send all of it and only then fail at the report.
+//! A path to write under a file (`--report notes.txt/r.txt`), or that is a
+//! directory, is refused before anything is read or written: a run
+//! streaming its cleaned text to standard output used to send all of it and
+//! only then fail at the report. So is `--out-dir -`.
 
 use crate::util::{run, tempdir};
 
@@ -105,4 +106,28 @@ fn a_directory_named_as_a_file_to_write_is_refused_before_any_output() {
     }
     assert_eq!(crate::util::tree(&d.join("adir")), vec![]);
     assert_eq!(crate::util::tree(&d.join("od")), vec![]);
+}
+
+/// `--out-dir -` is refused as standard output, before anything is read:
+/// it made a directory named `-` and mirrored the inputs there, where
+/// `-o -` is standard output. `./-` still names a directory.
+#[test]
+fn dash_as_an_out_dir_is_refused_as_standard_output() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("in.jsonl"), crate::index::batches().concat()).unwrap();
+    let out = run(d, &["clean", "in.jsonl", "--out-dir", "-"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "-: --out-dir names a directory to write, not standard output: give -o - for one \
+             stream there, or ./- for a directory named -"
+        ),
+        "{out:?}"
+    );
+    assert!(!d.join("-").exists());
+    let out = run(d, &["clean", "-q", "in.jsonl", "--out-dir", "./-"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(d.join("-/in.jsonl").is_file());
 }
