@@ -302,6 +302,10 @@ impl Plan {
     pub fn new(config: Config, request: Request) -> Result<Plan> {
         let usage = |message: &str| Err(Error::Usage(message.into()));
         check_report_formats(&request)?;
+        if config.annotate && matches!(request.command, Command::Check { .. }) {
+            // (Annotating keeps every document: their bytes counted as none.)
+            return usage("--annotate marks the records `clean` writes; `check` measures what a run drops: leave --annotate out");
+        }
         check_output_names(&request)?;
         check_no_dash_index(&request)?;
         let index = match (&request.command, &request.index, &request.reference) {
