@@ -3,6 +3,22 @@
 
 use std::path::PathBuf;
 
+/// Why a file with a NUL byte is not read: a neardup index, a file named
+/// for a compression neardup does not read (`x.jsonl.xz`, whose bytes
+/// `--text` would read as one document of noise), or binary.
+fn binary_reason(path: &std::path::Path, offset: usize, index: bool) -> String {
+    if index {
+        return "a neardup index, not text: give it to --index or --reference".to_owned();
+    }
+    let binary = format!("binary file (NUL byte at byte offset {offset})");
+    match crate::compress::Compression::unwritten(path) {
+        Some(format) => format!(
+            "{binary}: neardup reads gzip (.gz) and zstd (.zst), not {format}; decompress it first"
+        ),
+        None => format!("{binary}; pass --text to read it anyway"),
+    }
+}
+
 /// Anything that can go wrong while reading inputs or writing outputs.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,11 +49,7 @@ pub enum Error {
     #[error(
         "{}: {}",
         crate::escape::shown_path(path),
-        if *index {
-            "a neardup index, not text: give it to --index or --reference".to_owned()
-        } else {
-            format!("binary file (NUL byte at byte offset {offset}); pass --text to read it anyway")
-        }
+        binary_reason(path, *offset, *index)
     )]
     Binary {
         /// The file.
