@@ -626,7 +626,7 @@ fn check_paths(
     check_distinct(&reads, &writes)?;
     // (The lock files are the run's own: opened, never replaced.)
     crate::targets::check_writable(&writes[..replaced])?;
-    check_parents(&writes)?;
+    crate::targets::check_parents(&writes)?;
     check_standard_streams(request, inputs, destination, report, (&reads, &writes))
 }
 
@@ -662,40 +662,6 @@ fn check_standard_streams(
     if inputs.iter().any(InputPath::is_stdin) && request.streams.stdin.is_none() {
         crate::targets::check_stdin_open()?;
         crate::targets::check_stdin_apart(writes, uses_stdout)?;
-    }
-    Ok(())
-}
-
-/// Refuses, before anything is read or written, a path to write that is a
-/// directory (`--report reports`), or whose directory cannot be made: a
-/// file (or other non-directory) stands where the path needs a directory
-/// (`--report notes.txt/r.txt`). A run writing its cleaned text to standard
-/// output would otherwise stream it all and then fail at the report.
-fn check_parents(writes: &[Use]) -> Result<()> {
-    for write in writes {
-        if write.is_path() && std::fs::metadata(&write.path).is_ok_and(|m| m.is_dir()) {
-            return Err(Error::Usage(format!(
-                "{}: cannot be written: it is a directory",
-                write.shown()
-            )));
-        }
-        let mut at = write.path.parent();
-        while let Some(dir) = at.filter(|d| !d.as_os_str().is_empty()) {
-            match std::fs::metadata(dir) {
-                Ok(meta) if meta.is_dir() => break,
-                Ok(_) => {
-                    return Err(Error::Usage(format!(
-                        "{} ({}): cannot be written: {} is not a directory",
-                        crate::escape::shown_path(&write.path),
-                        write.role,
-                        crate::escape::shown_path(dir)
-                    )))
-                }
-                // Missing (made when written), or not to be seen: the write
-                // names what stops it.
-                Err(_) => at = dir.parent(),
-            }
-        }
     }
     Ok(())
 }

@@ -131,3 +131,52 @@ fn dash_as_an_out_dir_is_refused_as_standard_output() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(d.join("-/in.jsonl").is_file());
 }
+
+/// A path to write whose name ends as a directory's (`--report reports/`,
+/// `--index seen.ndx/ --update`, not there yet) is refused before anything
+/// is read: its staged file could not be renamed into place, and the run
+/// failed only after it had renamed the cleaned output over `-o`'s file,
+/// exit 2 with the old output gone.
+#[test]
+fn a_name_ending_as_a_directory_is_refused_before_the_output_is_replaced() {
+    let dir = tempdir();
+    let d = dir.path();
+    std::fs::write(d.join("in.jsonl"), crate::index::batches().concat()).unwrap();
+    std::fs::write(d.join("o.jsonl"), "old output\n").unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (&["--report", "reports/"], "reports/ (--report)"),
+        (&["--report", "reports/."], "reports/. (--report)"),
+        (&["--html", "page/"], "page/ (--html)"),
+        (&["--index", "seen.ndx/", "--update"], "seen.ndx/ (--index)"),
+        (&["-o", "o.jsonl/"], "o.jsonl/ (-o)"),
+    ];
+    for (flags, named) in cases {
+        for limit in [&[][..], &["--memory-limit", "64K"]] {
+            let mut args = vec!["clean", "in.jsonl"];
+            if flags[0] != "-o" {
+                args.extend(["-o", "o.jsonl"]);
+            }
+            args.extend_from_slice(flags);
+            args.extend_from_slice(limit);
+            let out = run(d, &args);
+            assert_eq!(out.code, 2, "{args:?}: {out:?}");
+            assert!(
+                out.stderr.contains(&format!(
+                    "{named}: cannot be written: its name ends as a directory's"
+                )),
+                "{args:?}: {out:?}"
+            );
+            assert_eq!(
+                std::fs::read(d.join("o.jsonl")).unwrap(),
+                b"old output\n",
+                "{args:?}"
+            );
+        }
+    }
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["in.jsonl", "o.jsonl"]);
+}
