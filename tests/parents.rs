@@ -133,8 +133,8 @@ fn dash_as_an_out_dir_is_refused_as_standard_output() {
 }
 
 /// A path to write whose name ends as a directory's (`--report reports/`,
-/// `--index seen.ndx/ --update`, not there yet) is refused before anything
-/// is read: its staged file could not be renamed into place, and the run
+/// `--index seen.ndx/ --update`, not there yet, or a link to one) is
+/// refused before anything is read: its staged file could not be renamed into place, and the run
 /// failed only after it had renamed the cleaned output over `-o`'s file,
 /// exit 2 with the old output gone.
 #[test]
@@ -143,7 +143,19 @@ fn a_name_ending_as_a_directory_is_refused_before_the_output_is_replaced() {
     let d = dir.path();
     std::fs::write(d.join("in.jsonl"), crate::index::batches().concat()).unwrap();
     std::fs::write(d.join("o.jsonl"), "old output\n").unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    // A link to such a name, or to a path under a file.
+    std::os::unix::fs::symlink("pages/", d.join("to-dir")).unwrap();
+    std::fs::write(d.join("notes.txt"), "old\n").unwrap();
+    std::os::unix::fs::symlink("notes.txt/r.txt", d.join("under-file")).unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--report", "to-dir"],
+            "to-dir (--report): cannot be written: its name ends",
+        ),
+        (
+            &["--report", "under-file"],
+            "under-file (--report): cannot be written: notes.txt is not",
+        ),
         (&["--report", "reports/"], "reports/ (--report)"),
         (&["--report", "reports/."], "reports/. (--report)"),
         (&["--html", "page/"], "page/ (--html)"),
@@ -160,12 +172,12 @@ fn a_name_ending_as_a_directory_is_refused_before_the_output_is_replaced() {
             args.extend_from_slice(limit);
             let out = run(d, &args);
             assert_eq!(out.code, 2, "{args:?}: {out:?}");
-            assert!(
-                out.stderr.contains(&format!(
-                    "{named}: cannot be written: its name ends as a directory's"
-                )),
-                "{args:?}: {out:?}"
-            );
+            let said = if named.contains("cannot") {
+                (*named).to_owned()
+            } else {
+                format!("{named}: cannot be written: its name ends as a directory's")
+            };
+            assert!(out.stderr.contains(&said), "{args:?}: {out:?}");
             assert_eq!(
                 std::fs::read(d.join("o.jsonl")).unwrap(),
                 b"old output\n",
@@ -178,5 +190,8 @@ fn a_name_ending_as_a_directory_is_refused_before_the_output_is_replaced() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["in.jsonl", "o.jsonl"]);
+    assert_eq!(
+        names,
+        ["in.jsonl", "notes.txt", "o.jsonl", "to-dir", "under-file"]
+    );
 }

@@ -65,17 +65,20 @@ fn in_the_way(dir: &Path, in_way: &Path) -> std::io::Error {
 /// file cannot be renamed into place: the run failed after renaming the
 /// others), or whose directory cannot be made: a file (or other
 /// non-directory) stands where the path needs a directory (`--report
-/// notes.txt/r.txt`). A run writing its cleaned text to standard output
-/// would otherwise stream it all and then fail at the report.
+/// notes.txt/r.txt`). A symbolic link is judged by the path it names. A
+/// run writing its cleaned text to standard output would otherwise stream
+/// it all and then fail at the report.
 ///
 /// # Errors
 /// A [`Error::Usage`] naming the path, its role and why.
 pub fn check_parents(writes: &[Use]) -> Result<()> {
     for write in writes.iter().filter(|w| w.is_path()) {
-        let name = write.path.as_os_str().to_string_lossy();
+        // (What a symbolic link names is what the staged file replaces.)
+        let target = super::resolve(&write.path);
+        let name = target.as_os_str().to_string_lossy();
         let why = if name.ends_with(std::path::is_separator) || name.ends_with("/.") {
             Some("its name ends as a directory's")
-        } else if std::fs::metadata(&write.path).is_ok_and(|m| m.is_dir()) {
+        } else if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
             Some("it is a directory")
         } else {
             None
@@ -86,7 +89,7 @@ pub fn check_parents(writes: &[Use]) -> Result<()> {
                 write.shown()
             )));
         }
-        let mut at = write.path.parent();
+        let mut at = target.parent();
         while let Some(dir) = at.filter(|d| !d.as_os_str().is_empty()) {
             match std::fs::metadata(dir) {
                 Ok(meta) if meta.is_dir() => break,
