@@ -6,12 +6,12 @@ use std::path::PathBuf;
 /// Why a file with a NUL byte is not read: a neardup index, a file named
 /// for a compression neardup does not read (`x.jsonl.xz`, whose bytes
 /// `--text` would read as one document of noise), or binary.
-fn binary_reason(path: &std::path::Path, offset: usize, index: bool) -> String {
+fn binary_reason(offset: usize, index: bool, compressed: Option<&str>) -> String {
     if index {
         return "a neardup index, not text: give it to --index or --reference".to_owned();
     }
     let binary = format!("binary file (NUL byte at byte offset {offset})");
-    match crate::compress::Compression::unwritten(path) {
+    match compressed {
         Some(format) => format!(
             "{binary}: neardup reads gzip (.gz) and zstd (.zst), not {format}; decompress it first"
         ),
@@ -49,7 +49,7 @@ pub enum Error {
     #[error(
         "{}: {}",
         crate::escape::shown_path(path),
-        binary_reason(path, *offset, *index)
+        binary_reason(*offset, *index, *compressed)
     )]
     Binary {
         /// The file.
@@ -58,6 +58,9 @@ pub enum Error {
         offset: usize,
         /// Whether the file starts as a neardup index does.
         index: bool,
+        /// The compression its name says, where neardup does not read it
+        /// (`xz` for `x.jsonl.xz`), as the refusal of such an output names it.
+        compressed: Option<&'static str>,
     },
     /// The input starts with a UTF-16 or UTF-32 byte-order mark.
     #[error(
