@@ -36,7 +36,8 @@ impl Compression {
     }
 
     /// The compression a file name asks for that neardup does not write
-    /// (`.bz2`, `.xz`, ...): its name, for a refusal of such an output.
+    /// (`.bz2`, `.xz`, ...): its name, for a refusal of such an output (and
+    /// for an input of that name found binary, which neardup does not read).
     #[must_use]
     pub fn unwritten(path: &Path) -> Option<&'static str> {
         let extension = path.extension()?.to_str()?;

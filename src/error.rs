@@ -3,6 +3,22 @@
 
 use std::path::PathBuf;
 
+/// Why a file with a NUL byte is not read: a neardup index, a file named
+/// for a compression neardup does not read (`x.jsonl.xz`, whose bytes
+/// `--text` would read as one document of noise), or binary.
+fn binary_reason(offset: usize, index: bool, compressed: Option<&str>) -> String {
+    if index {
+        return "a neardup index, not text: give it to --index or --reference".to_owned();
+    }
+    let binary = format!("binary file (NUL byte at byte offset {offset})");
+    match compressed {
+        Some(format) => format!(
+            "{binary}: neardup reads gzip (.gz) and zstd (.zst), not {format}; decompress it first"
+        ),
+        None => format!("{binary}; pass --text to read it anyway"),
+    }
+}
+
 /// Anything that can go wrong while reading inputs or writing outputs.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,11 +49,7 @@ pub enum Error {
     #[error(
         "{}: {}",
         crate::escape::shown_path(path),
-        if *index {
-            "a neardup index, not text: give it to --index or --reference".to_owned()
-        } else {
-            format!("binary file (NUL byte at byte offset {offset}); pass --text to read it anyway")
-        }
+        binary_reason(*offset, *index, *compressed)
     )]
     Binary {
         /// The file.
@@ -46,6 +58,9 @@ pub enum Error {
         offset: usize,
         /// Whether the file starts as a neardup index does.
         index: bool,
+        /// The compression its name says, where neardup does not read it
+        /// (`xz` for `x.jsonl.xz`), as the refusal of such an output names it.
+        compressed: Option<&'static str>,
     },
     /// The input starts with a UTF-16 or UTF-32 byte-order mark.
     #[error(

@@ -302,6 +302,10 @@ impl Plan {
     pub fn new(config: Config, request: Request) -> Result<Plan> {
         let usage = |message: &str| Err(Error::Usage(message.into()));
         check_report_formats(&request)?;
+        if config.annotate && matches!(request.command, Command::Check { .. }) {
+            // (Annotating keeps every document: their bytes counted as none.)
+            return usage("--annotate marks the records `clean` writes; `check` measures what a run drops: leave --annotate out");
+        }
         check_output_names(&request)?;
         check_no_dash_index(&request)?;
         let index = match (&request.command, &request.index, &request.reference) {
@@ -460,10 +464,17 @@ impl Plan {
 }
 
 /// Refuses two outputs into standard output (the cleaned text, the report,
-/// `--html -`): one stream of both could not be taken apart.
+/// `--html -`, `--step-summary -`): one stream of both could not be taken
+/// apart.
 fn check_stdout(request: &Request, to_stdout: bool, report: &ReportTo) -> Result<()> {
     if to_stdout && *report == ReportTo::Stdout && !request.streams.apart() {
         return Err(Error::Usage("the cleaned text and the report cannot both go to standard output; give -o FILE or --report FILE".into()));
+    }
+    if request.step_summary.as_deref() == Some(std::path::Path::new("-"))
+        && *report == ReportTo::Stdout
+        && request.streams.report.is_none()
+    {
+        return Err(Error::Usage("the report and the step summary cannot both go to standard output; give --step-summary FILE".into()));
     }
     if request.html.as_deref() != Some(std::path::Path::new("-")) {
         return Ok(());
@@ -530,6 +541,13 @@ fn check_paths(
     report: &ReportTo,
 ) -> Result<()> {
     if let Some(Destination::Dir(dir)) = destination {
+        if dir.as_os_str() == "-" {
+            return Err(Error::Usage(
+                "-: --out-dir names a directory to write, not standard output: give -o - for one \
+                 stream there, or ./- for a directory named -"
+                    .into(),
+            ));
+        }
         // (A device, pipe or file there: `create_dir` would say "File
         // exists".)
         if dir.exists() && !dir.is_dir() {
@@ -609,7 +627,7 @@ fn check_paths(
     check_distinct(&reads, &writes)?;
     // (The lock files are the run's own: opened, never replaced.)
     crate::targets::check_writable(&writes[..replaced])?;
-    check_parents(&writes)?;
+    crate::targets::check_parents(&writes)?;
     check_standard_streams(request, inputs, destination, report, (&reads, &writes))
 }
 
@@ -645,34 +663,6 @@ fn check_standard_streams(
     if inputs.iter().any(InputPath::is_stdin) && request.streams.stdin.is_none() {
         crate::targets::check_stdin_open()?;
         crate::targets::check_stdin_apart(writes, uses_stdout)?;
-    }
-    Ok(())
-}
-
-/// Refuses, before anything is read or written, a path to write whose
-/// directory cannot be made: a file (or other non-directory) stands where
-/// the path needs a directory (`--report notes.txt/r.txt`). A run writing
-/// its cleaned text to standard output would otherwise stream it all and
-/// then fail at the report.
-fn check_parents(writes: &[Use]) -> Result<()> {
-    for write in writes {
-        let mut at = write.path.parent();
-        while let Some(dir) = at.filter(|d| !d.as_os_str().is_empty()) {
-            match std::fs::metadata(dir) {
-                Ok(meta) if meta.is_dir() => break,
-                Ok(_) => {
-                    return Err(Error::Usage(format!(
-                        "{} ({}): cannot be written: {} is not a directory",
-                        crate::escape::shown_path(&write.path),
-                        write.role,
-                        crate::escape::shown_path(dir)
-                    )))
-                }
-                // Missing (made when written), or not to be seen: the write
-                // names what stops it.
-                Err(_) => at = dir.parent(),
-            }
-        }
     }
     Ok(())
 }

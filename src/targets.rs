@@ -60,8 +60,8 @@ pub use created::{
     current_run, enter_run, forget_created, joining_this_run, keep_created, note_created,
     remove_created, RunScope,
 };
-pub use dirs::create_dirs;
 use dirs::made_dirs;
+pub use dirs::{check_parents, create_dirs};
 pub use distinct::check_distinct;
 pub use exhausted::ExitWhenExhausted;
 pub use forked::LockDescriptor;

@@ -820,3 +820,56 @@ fn a_wrong_zstd_checksum_is_named_alike_whole_and_in_chunks() {
         assert_says(&out, &said.replace("bad.jsonl.zst", "<stdin>"));
     }
 }
+
+/// An input named for a compression neardup does not read (`x.jsonl.xz`,
+/// `.bz2`, a `.tar.gz` of files) is binary, and the warning said `pass
+/// --text to read it anyway`, which reads the compressed bytes as one text
+/// document (and `clean --out-dir` wrote them back unchanged). It now says
+/// what neardup reads, and to decompress the file first.
+#[test]
+fn an_input_compressed_as_neardup_does_not_read_is_named_so() {
+    let dir = tempdir();
+    let d = dir.path();
+    // The first bytes of an xz stream and of a bzip2 one, with their NULs.
+    std::fs::write(
+        d.join("x.jsonl.xz"),
+        b"\xFD7zXZ\x00\x00\x04\xE6\xD6\xB4\x46",
+    )
+    .unwrap();
+    std::fs::write(d.join("y.txt.bz2"), b"BZh91AY&SY\x00\x00\x01\x02").unwrap();
+    // A tar of files, gzipped: read as gzip, and the tar inside is binary.
+    let mut tar = b"notes.txt".to_vec();
+    tar.resize(512, 0);
+    std::fs::write(d.join("z.tar.gz"), crate::util::gzip(&tar)).unwrap();
+    std::fs::write(d.join("plain.bin"), b"ab\x00cd").unwrap();
+    for (input, said) in [
+        (
+            "x.jsonl.xz",
+            "x.jsonl.xz: binary file (NUL byte at byte offset 5): neardup reads gzip (.gz) and \
+             zstd (.zst), not xz; decompress it first",
+        ),
+        (
+            "y.txt.bz2",
+            "y.txt.bz2: binary file (NUL byte at byte offset 10): neardup reads gzip (.gz) and \
+             zstd (.zst), not bzip2; decompress it first",
+        ),
+        (
+            "z.tar.gz",
+            "z.tar.gz: binary file (NUL byte at byte offset 9): neardup reads gzip (.gz) and \
+             zstd (.zst), not tar archives; decompress it first",
+        ),
+        // A file whose name says nothing may be text: --text is offered.
+        (
+            "plain.bin",
+            "plain.bin: binary file (NUL byte at byte offset 2); pass --text to read it anyway",
+        ),
+    ] {
+        let out = run_exit(d, 2, &["scan", input]);
+        assert_holds(&out.stderr, said);
+        assert_eq!(
+            input == "plain.bin",
+            out.stderr.contains("--text"),
+            "{out:?}"
+        );
+    }
+}

@@ -235,6 +235,77 @@ fn step_summary_is_appended_to_its_file() {
     );
 }
 
+/// `--step-summary -` with the report on standard output (always, under
+/// `check`) is refused before anything is read, as `--html -` is: the JSON
+/// report was followed on standard output by the Markdown table, and no
+/// longer parsed.
+#[test]
+fn a_step_summary_to_standard_output_beside_the_report_is_refused() {
+    let dir = crate::util::tempdir();
+    std::fs::write(dir.path().join("batch.jsonl"), batch_with_many_duplicates()).unwrap();
+    for format in ["json", "text", "github", "html"] {
+        let out = run(
+            dir.path(),
+            &[
+                "check",
+                "--output-format",
+                format,
+                "--step-summary",
+                "-",
+                "batch.jsonl",
+            ],
+        );
+        assert_eq!(out.code, 2, "{format}: {out:?}");
+        assert!(out.stdout.is_empty(), "{format}: {out:?}");
+        assert_says(
+            &out,
+            "the report and the step summary cannot both go to standard output; give --step-summary FILE",
+        );
+    }
+}
+
+/// `check --annotate` is refused: annotating keeps every document, so the
+/// bytes of near-duplicate documents counted as none, and a batch that was
+/// two copies of itself passed `--max-dup-bytes 10%` (repeated bytes 0%).
+#[test]
+fn annotate_is_refused_by_check() {
+    let dir = crate::util::tempdir();
+    let batch = batch_with_many_duplicates();
+    std::fs::write(dir.path().join("batch.jsonl"), &batch).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--annotate",
+            "--max-dup-docs",
+            "100%",
+            "--max-dup-bytes",
+            "10%",
+            "batch.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_says(
+        &out,
+        "--annotate marks the records `clean` writes; `check` measures what a run drops",
+    );
+    // Without it, the same limits fail the batch.
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "-q",
+            "--max-dup-docs",
+            "100%",
+            "--max-dup-bytes",
+            "10%",
+            "batch.jsonl",
+        ],
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+}
+
 #[test]
 fn json_summary_is_golden_and_stable() {
     let out = check(&[

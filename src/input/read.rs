@@ -609,6 +609,7 @@ impl<R: Read> Read for Guard<'_, R> {
                 path: limits.path.to_owned(),
                 offset: self.at + offset,
                 index: self.at == 0 && buf[..n].starts_with(INDEX_MAGIC),
+                compressed: crate::compress::Compression::unwritten(limits.path),
             }
         } else if self.at.saturating_add(n) > limits.max {
             Error::TooLarge {
@@ -710,6 +711,7 @@ pub(super) fn check_pieces(
                     path: path.to_owned(),
                     offset: at + offset,
                     index: bytes.starts_with(INDEX_MAGIC),
+                    compressed: crate::compress::Compression::unwritten(path),
                 });
             }
         }

@@ -430,6 +430,7 @@ pub fn merge_files(
     })?;
     check_locks(&[a, b, output], &[Use::new(output, "index merge -o")])?;
     crate::targets::check_writable(&[Use::new(output, "index merge -o")])?;
+    crate::targets::check_parents(&[Use::new(output, "index merge -o")])?;
     check_distinct(
         &[Use::new(a, "index A"), Use::new(b, "index B")],
         &[Use::new(lock_path(output), "the output's lock file")],

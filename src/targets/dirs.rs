@@ -1,7 +1,10 @@
 //! Directories a run makes for what it writes (an `--out-dir` tree, the
 //! parents of `-o`, the spool directory), each noted so that a run that
-//! fails removes them again.
+//! fails removes them again; and the check, before the run, that each path
+//! it writes can be a file there.
 
+use super::Use;
+use crate::error::{Error, Result};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
@@ -55,4 +58,54 @@ fn in_the_way(dir: &Path, in_way: &Path) -> std::io::Error {
         format!("{} is {what}", crate::escape::shown_path(in_way))
     };
     std::io::Error::new(ErrorKind::NotADirectory, message)
+}
+
+/// Refuses, before anything is read or written, a path to write that is a
+/// directory (`--report reports`) or named as one (`reports/`, whose staged
+/// file cannot be renamed into place: the run failed after renaming the
+/// others), or whose directory cannot be made: a file (or other
+/// non-directory) stands where the path needs a directory (`--report
+/// notes.txt/r.txt`). A symbolic link is judged by the path it names. A
+/// run writing its cleaned text to standard output would otherwise stream
+/// it all and then fail at the report.
+///
+/// # Errors
+/// A [`Error::Usage`] naming the path, its role and why.
+pub fn check_parents(writes: &[Use]) -> Result<()> {
+    for write in writes.iter().filter(|w| w.is_path()) {
+        // (What a symbolic link names is what the staged file replaces.)
+        let target = super::resolve(&write.path);
+        let name = target.as_os_str().to_string_lossy();
+        let why = if name.ends_with(std::path::is_separator) || name.ends_with("/.") {
+            Some("its name ends as a directory's")
+        } else if std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+            Some("it is a directory")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(Error::Usage(format!(
+                "{}: cannot be written: {why}",
+                write.shown()
+            )));
+        }
+        let mut at = target.parent();
+        while let Some(dir) = at.filter(|d| !d.as_os_str().is_empty()) {
+            match std::fs::metadata(dir) {
+                Ok(meta) if meta.is_dir() => break,
+                Ok(_) => {
+                    return Err(Error::Usage(format!(
+                        "{} ({}): cannot be written: {} is not a directory",
+                        crate::escape::shown_path(&write.path),
+                        write.role,
+                        crate::escape::shown_path(dir)
+                    )))
+                }
+                // Missing (made when written), or not to be seen: the write
+                // names what stops it.
+                Err(_) => at = dir.parent(),
+            }
+        }
+    }
+    Ok(())
 }

@@ -398,3 +398,20 @@ fn a_merge_whose_tmp_dir_is_not_a_directory_is_refused_by_name() {
     }
     assert_eq!(std::fs::read(d.join("spill")).unwrap(), b"a file\n");
 }
+
+/// `index merge ... -o m.ndx/` (a name that ends as a directory's) is
+/// refused by name before anything is read, as runs refuse it: the merge
+/// was made and then failed as `m.ndx/: Not a directory (os error 20)`,
+/// naming no flag.
+#[test]
+fn a_merge_into_a_name_ending_as_a_directory_is_refused_by_name() {
+    let dir = tempdir();
+    let d = dir.path();
+    merge_batches(d, 100);
+    let out = expect(d, 2, &["index", "merge", "a.ndx", "b.ndx", "-o", "m.ndx/"]);
+    assert_says(
+        &out,
+        "neardup: m.ndx/ (index merge -o): cannot be written: its name ends as a directory's",
+    );
+    assert!(!d.join("m.ndx").exists());
+}
