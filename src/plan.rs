@@ -302,10 +302,7 @@ impl Plan {
     pub fn new(config: Config, request: Request) -> Result<Plan> {
         let usage = |message: &str| Err(Error::Usage(message.into()));
         check_report_formats(&request)?;
-        if config.annotate && matches!(request.command, Command::Check { .. }) {
-            // (Annotating keeps every document: their bytes counted as none.)
-            return usage("--annotate marks the records `clean` writes; `check` measures what a run drops: leave --annotate out");
-        }
+        check_annotate(&config, &request)?;
         check_output_names(&request)?;
         check_no_dash_index(&request)?;
         let index = match (&request.command, &request.index, &request.reference) {
@@ -461,6 +458,15 @@ impl Plan {
     pub fn one_chunk(&self) -> bool {
         self.memory_limit.is_none()
     }
+}
+
+/// Refuses `check --annotate`: annotating keeps every document, so the
+/// bytes of near-duplicate documents would count as none.
+fn check_annotate(config: &Config, request: &Request) -> Result<()> {
+    if config.annotate && matches!(request.command, Command::Check { .. }) {
+        return Err(Error::Usage("--annotate marks the records `clean` writes; `check` measures what a run drops: leave --annotate out".into()));
+    }
+    Ok(())
 }
 
 /// Refuses two outputs into standard output (the cleaned text, the report,
