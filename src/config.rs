@@ -321,10 +321,21 @@ impl Config {
         // read from it was never there (ids `file:line`, and a warning that
         // no record has a value for --keep).
         if self.id_field == self.text_field {
-            return Err(Error::Usage(format!(
-                "--id-field {0:?} is the field --text-field reads: name the field of the records' ids (or leave --id-field out)",
-                self.id_field
-            )));
+            // (`id` is the default id field: a user who named only
+            // `--text-field id` never gave --id-field.)
+            return Err(Error::Usage(
+                if self.id_field == Config::default().id_field {
+                    format!(
+                    "--text-field {0:?} is the field ids are read from by default (--id-field {0:?}): give --id-field FIELD to name the field of the records' ids",
+                    self.text_field
+                )
+                } else {
+                    format!(
+                    "--id-field {0:?} is the field --text-field reads: name the field of the records' ids (or leave --id-field out)",
+                    self.id_field
+                )
+                },
+            ));
         }
         if let Some(field) = self.keep.field().filter(|f| *f == self.text_field) {
             return Err(Error::Usage(format!(

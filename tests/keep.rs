@@ -213,6 +213,11 @@ fn a_keep_or_id_field_that_is_the_text_field_is_refused_by_name() {
             &["--id-field", "text"],
             "--id-field \"text\" is the field --text-field reads",
         ),
+        // The default id field: --id-field was never given.
+        (
+            &["--text-field", "id"],
+            "--text-field \"id\" is the field ids are read from by default (--id-field \"id\"): give --id-field FIELD",
+        ),
     ] {
         let all = [&["clean", "in.jsonl", "-o", "out.jsonl"][..], args].concat();
         let out = run(d, &all);
