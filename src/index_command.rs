@@ -96,7 +96,11 @@ pub fn stats(args: &cli::StatsArgs) -> ExitStatus {
 
 /// `neardup index merge`.
 pub fn merge(args: &cli::MergeArgs) -> ExitStatus {
-    let memory = neardup::plan::merge_memory(args.memory_limit.as_deref(), args.tmp_dir.as_deref());
+    let memory = neardup::plan::merge_memory(
+        args.memory_limit.as_deref(),
+        args.tmp_dir.as_deref(),
+        args.quiet,
+    );
     let merged = memory
         .and_then(|memory| store::merge_files(&args.a, &args.b, &args.output, &memory))
         .map(|(a, b)| {

@@ -879,7 +879,7 @@ fn index_merge(
             say: told_to(&said),
             stop: Box::new(|| false),
         });
-        neardup::plan::merge_memory(memory_limit.as_deref(), tmp_dir.as_deref())
+        neardup::plan::merge_memory(memory_limit.as_deref(), tmp_dir.as_deref(), false)
             .and_then(|memory| neardup::store::merge_files(&a, &b, &output, &memory))
     });
     let answer = match merged {

@@ -12,7 +12,8 @@ pub const MERGE_DEFAULT_LIMIT: usize = 1 << 30;
 /// `index merge`'s budget: `--memory-limit` as the other commands read it,
 /// or half the memory available up to [`MERGE_DEFAULT_LIMIT`]; its
 /// temporary files under `tmp_dir` (default: the system's temporary
-/// directory).
+/// directory). A limit above the memory available is noted on standard
+/// error, as the other commands note it, unless `quiet`.
 ///
 /// # Errors
 /// A limit that is no size, or below 64K; a `tmp_dir` that is there and
@@ -20,14 +21,15 @@ pub const MERGE_DEFAULT_LIMIT: usize = 1 << 30;
 pub fn merge_memory(
     given: Option<&str>,
     tmp_dir: Option<&std::path::Path>,
+    quiet: bool,
 ) -> Result<crate::store::MergeMemory> {
     check_tmp_dir(tmp_dir)?;
     let limit = match given {
         Some(given) => {
             let mut notes = Vec::new();
-            let limit = memory_limit(given, false, &mut notes)?;
+            let limit = memory_limit(given, quiet, &mut notes)?;
             for note in notes {
-                crate::error::eprint_line(format_args!("{note}"));
+                crate::error::eprint_line(format_args!("neardup: {note}"));
             }
             limit
         }

@@ -415,3 +415,29 @@ fn a_merge_into_a_name_ending_as_a_directory_is_refused_by_name() {
     );
     assert!(!d.join("m.ndx").exists());
 }
+
+/// A `--memory-limit` above the memory available is noted as the other
+/// commands note it, named as neardup's (`neardup: note: ...`), and not
+/// under `-q`: the note was unnamed and said under `-q` too.
+#[test]
+fn a_merge_limit_above_the_memory_available_is_noted_unless_quiet() {
+    let dir = tempdir();
+    let d = dir.path();
+    merge_batches(d, 100);
+    for quiet in [false, true] {
+        let mut args = vec!["index", "merge", "--memory-limit", "2G", "a.ndx", "b.ndx"];
+        args.extend(["-o", "m.ndx"]);
+        if quiet {
+            args.push("-q");
+        }
+        let out = crate::util::command(d, &args)
+            .env("NEARDUP_AVAILABLE_MEMORY", "1G")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let note = "neardup: note: --memory-limit 2G is more than the 1.0G of memory available";
+        assert_eq!(stderr.contains(note), !quiet, "{stderr}");
+        assert_eq!(stderr.contains("note:"), !quiet, "{stderr}");
+    }
+}
