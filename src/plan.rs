@@ -16,6 +16,7 @@ use crate::targets::{check_distinct, Use};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+mod formats;
 mod keep;
 mod merge;
 pub use merge::{merge_memory, MERGE_DEFAULT_LIMIT};
@@ -301,8 +302,8 @@ impl Plan {
     /// A [`Error::Usage`] for requests that cannot be met together.
     pub fn new(config: Config, request: Request) -> Result<Plan> {
         let usage = |message: &str| Err(Error::Usage(message.into()));
-        check_report_formats(&request)?;
-        check_annotate(&config, &request)?;
+        formats::check_report_formats(&request)?;
+        formats::check_annotate(&config, &request)?;
         check_output_names(&request)?;
         check_no_dash_index(&request)?;
         let index = match (&request.command, &request.index, &request.reference) {
@@ -460,15 +461,6 @@ impl Plan {
     }
 }
 
-/// Refuses `check --annotate`: annotating keeps every document, so the
-/// bytes of near-duplicate documents would count as none.
-fn check_annotate(config: &Config, request: &Request) -> Result<()> {
-    if config.annotate && matches!(request.command, Command::Check { .. }) {
-        return Err(Error::Usage("--annotate marks the records `clean` writes; `check` measures what a run drops: leave --annotate out".into()));
-    }
-    Ok(())
-}
-
 /// Refuses two outputs into standard output (the cleaned text, the report,
 /// `--html -`, `--step-summary -`): one stream of both could not be taken
 /// apart.
@@ -510,22 +502,6 @@ fn check_output_names(request: &Request) -> Result<()> {
                 crate::escape::shown_path(path)
             )));
         }
-    }
-    Ok(())
-}
-
-/// Refuses report formats a command does not write.
-fn check_report_formats(request: &Request) -> Result<()> {
-    let check = matches!(request.command, Command::Check { .. });
-    if matches!(request.format, ReportFormat::Github { .. }) && !check {
-        return Err(Error::Usage(
-            "--format github is a report format of `neardup check`".into(),
-        ));
-    }
-    if request.html.is_some() && matches!(request.command, Command::IndexBuild(_)) {
-        return Err(Error::Usage(
-            "--html is a report of `scan`, `check` and `clean`".into(),
-        ));
     }
     Ok(())
 }

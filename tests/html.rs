@@ -359,6 +359,40 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
     );
     assert_says(&out, "--html is a report of");
     assert!(!d.join("x.ndx").exists() && !d.join("p.html").exists());
+    // Nor a report in another format: taken and ignored, `--json` printed
+    // nothing a script could read.
+    for format in [
+        &["--json"][..],
+        &["--output-format", "jsonl"],
+        &["--output-format", "html"],
+    ] {
+        let args = [
+            &["index", "build", "-o", "x.ndx"][..],
+            format,
+            &["article.txt"],
+        ]
+        .concat();
+        let out = run_exit(d, 2, &args);
+        assert_says(&out, "`index build` writes an index and no report");
+        assert!(
+            out.stdout.is_empty() && !d.join("x.ndx").exists(),
+            "{args:?}"
+        );
+    }
+    run_exit(
+        d,
+        0,
+        &[
+            "index",
+            "build",
+            "-q",
+            "--output-format",
+            "text",
+            "-o",
+            "x.ndx",
+            "article.txt",
+        ],
+    );
     // `--html -` and another output on standard output would be one
     // stream of both.
     for (args, other) in [
