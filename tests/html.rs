@@ -359,7 +359,61 @@ fn bad_html_targets_fail_and_leave_every_file_alone() {
     );
     assert_says(&out, "--html is a report of");
     assert!(!d.join("x.ndx").exists() && !d.join("p.html").exists());
+    // `--html -` and another output on standard output would be one
+    // stream of both.
+    for (args, other) in [
+        (&["scan", "--html", "-", "article.txt"][..], "the report"),
+        (&["check", "--html", "-", "article.txt"][..], "the report"),
+        (
+            &["clean", "--html", "-", "article.txt"][..],
+            "the cleaned text",
+        ),
+        (
+            &[
+                "clean",
+                "--html",
+                "-",
+                "--report",
+                "-",
+                "-o",
+                "c.txt",
+                "article.txt",
+            ][..],
+            "the report",
+        ),
+    ] {
+        let out = run(d, args);
+        assert_eq!((out.code, out.stdout.len()), (2, 0), "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains(&format!(
+                "{other} and the HTML page cannot both go to standard output"
+            )),
+            "{args:?}: {out:?}"
+        );
+        assert!(!d.join("c.txt").exists());
+    }
+    // The page alone there is fine.
+    let out = run_ok(d, &["clean", "--html", "-", "-o", "c.txt", "article.txt"]);
     assert!(out.stdout.starts_with(b"<!DOCTYPE html>"), "{out:?}");
+}
+
+#[test]
+fn output_format_html_writes_the_page_html_writes() {
+    let dir = with_article();
+    let d = dir.path();
+    let out = run_ok(
+        d,
+        &[
+            "scan",
+            "--output-format",
+            "html",
+            "--html",
+            "page.html",
+            "article.txt",
+        ],
+    );
+    assert!(out.stdout_str().starts_with("<!DOCTYPE html>"));
+    assert_eq!(out.stdout, read(&d.join("page.html")).into_bytes());
 }
 
 /// `index build` writes no report in any format: taken and ignored,
@@ -406,23 +460,4 @@ fn index_build_refuses_a_report_format() {
         ],
     );
     assert!(d.join("x.ndx").exists());
-}
-
-#[test]
-fn output_format_html_writes_the_page_html_writes() {
-    let dir = with_article();
-    let d = dir.path();
-    let out = run_ok(
-        d,
-        &[
-            "scan",
-            "--output-format",
-            "html",
-            "--html",
-            "page.html",
-            "article.txt",
-        ],
-    );
-    assert!(out.stdout_str().starts_with("<!DOCTYPE html>"));
-    assert_eq!(out.stdout, read(&d.join("page.html")).into_bytes());
 }
