@@ -166,6 +166,16 @@ fn number(text: &str) -> Option<FieldValue> {
 /// date, is taken as UTC.
 fn time(text: &str) -> Option<i128> {
     use jiff::civil::{DateTime, Time};
+    // RFC 3339's offsets end at ±23:59; jiff reads them to ±25:59:59, and
+    // `+25:00` would have named an instant.
+    const MOST_OFFSET: i32 = 23 * 3600 + 59 * 60;
+    if jiff::fmt::temporal::Pieces::parse(text)
+        .ok()
+        .and_then(|p| p.to_numeric_offset())
+        .is_some_and(|o| o.seconds().abs() > MOST_OFFSET)
+    {
+        return None;
+    }
     if let Ok(t) = text.parse::<jiff::Timestamp>() {
         return Some(t.as_nanosecond());
     }
@@ -213,6 +223,19 @@ mod tests {
         assert!(value("\"9999-12-31T23:59:59Z\"") > end);
         assert!(value("\"9999-12-31T23:59:59+14:00\"") < value("\"9999-12-31T23:59:59Z\""));
         assert!(value("\"-9999-01-01\"") < value("\"0000-01-01\""));
+        // Offsets as RFC 3339 writes them, up to ±23:59: past it, text.
+        assert!(matches!(
+            value("\"2024-05-01T08:00:00+23:59\""),
+            FieldValue::Time(_)
+        ));
+        assert!(matches!(
+            value("\"2024-05-01T08:00:00-23:59\""),
+            FieldValue::Time(_)
+        ));
+        for far in ["+25:00", "-24:00", "+24:30"] {
+            let raw = format!("\"2024-05-01T08:00:00{far}\"");
+            assert!(matches!(value(&raw), FieldValue::Text(_)), "{raw}");
+        }
     }
 
     #[test]
