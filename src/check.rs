@@ -48,6 +48,11 @@ pub fn parse_share(flag: &str, text: &str) -> Result<f64> {
     match value {
         // `abs` makes `-0` the 0 it means.
         Some(v) if v.is_finite() && (0.0..=1.0).contains(&v) => Ok(v.abs()),
+        // (`5` or `5.` most likely meant 5%.)
+        Some(v) if v > 1.0 && !trimmed.ends_with('%') => Err(Error::Usage(format!(
+            "{flag} takes a share such as 5% or 0.05, not {text:?}: a share without % is at most 1 (for a percentage, write {}%)",
+            trimmed.trim_end_matches('.')
+        ))),
         _ => Err(Error::Usage(format!(
             "{flag} takes a share such as 5% or 0.05, not {text:?}"
         ))),
@@ -501,6 +506,19 @@ mod tests {
         assert!(parse_share("--max-dup-docs", "-1").is_err());
         assert!(parse_share("--max-dup-docs", "five").is_err());
         assert!(parse_share("--max-dup-docs", "inf%").is_err());
+        // A bare number over 1 most likely meant a percentage: said so.
+        for (given, meant) in [("5", "5%"), ("5.", "5%"), ("12.5", "12.5%")] {
+            let e = parse_share("--max-dup-docs", given)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("write {meant})")), "{e}");
+        }
+        let e = parse_share("--max-dup-docs", "150%")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("write"), "{e}");
+        // `50.%` is 50%, as `50.` is 50.
+        assert!((parse_share("--max-dup-docs", "50.%").unwrap() - 0.5).abs() < 1e-12);
     }
 
     #[test]
