@@ -818,6 +818,19 @@ fn an_empty_file_is_no_index_yet_for_update_build_and_merge_alike() {
         let out = run_exit(d, 2, &["scan", flag, "r.ndx", "b.jsonl"]);
         assert_says(&out, "r.ndx: an empty file, no index yet");
     }
+    // And so do `index stats` and `index merge` (which said "not a neardup
+    // index (no NEARDUPI header)" of it).
+    for args in [
+        &["index", "stats", "r.ndx"][..],
+        &["index", "merge", "r.ndx", "built.ndx", "-o", "m2.ndx"],
+    ] {
+        let out = run_exit(d, 2, args);
+        assert_says(
+            &out,
+            "r.ndx: an empty file, no index yet; make one with `neardup index build`",
+        );
+        assert!(!d.join("m2.ndx").exists());
+    }
     // A file holding anything else is written over by none of the three.
     for (args, what) in [
         (

@@ -406,6 +406,13 @@ pub(super) fn header(path: &Path, file: &File) -> Result<[u8; HEADER_LEN]> {
         path: path.to_owned(),
         message: "not a neardup index (no NEARDUPI header)".into(),
     };
+    if len == 0 {
+        // (Made by `touch` or `mktemp`, or left by a build that never ran.)
+        return Err(Error::Index {
+            path: path.to_owned(),
+            message: "an empty file, no index yet; make one with `neardup index build` or a run's `--index PATH --update`".into(),
+        });
+    }
     let mut header = [0u8; HEADER_LEN];
     if len < HEADER_LEN as u64 {
         return Err(not_ours());
