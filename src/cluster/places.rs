@@ -98,9 +98,9 @@ pub(super) fn framed(a: &[u64], b: &[u64], found: &Shared) -> bool {
 /// so that its beginning (its headline and story) is not in the
 /// representative, as when a story carries the license that is most of a
 /// short note before it (a copy starts as its source does, or after a
-/// header shorter than the rest). `shared`: how many shingles they have in
-/// common, by place ([`shared_at_least`] of `ours` and `rep`); the sets
-/// are counted by place only when one of the rules can hold (`ours` once
+/// header shorter than the rest). `found`: what they have in common, by
+/// place ([`shared_at_least`] of `ours` and `rep`); the sets' own shingles
+/// are counted by place only when one of the rules can hold (`ours`'s once
 /// for all representatives: `ours_totals`, filled when first needed).
 pub(super) fn only_its_end_or_framed(
     (ours, ours_totals): (&[u64], &mut Option<Totals>),
