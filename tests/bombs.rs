@@ -213,14 +213,7 @@ fn memory_running_out_is_an_error_not_an_abort() {
     std::fs::write(d.join("small.jsonl"), "{\"text\": \"a few words here\"}\n").unwrap();
     run_ok(d, &["index", "build", "-q", "-o", "i.ndx", "small.jsonl"]);
     let index = std::fs::read(d.join("i.ndx")).unwrap();
-    let names = || {
-        let mut names: Vec<String> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    };
+    let names = || crate::util::names_in(d);
     std::fs::write(d.join("out.jsonl"), "old\n").unwrap();
     let before = names();
     let runs: [&[&str]; 3] = [

@@ -185,11 +185,7 @@ fn a_name_ending_as_a_directory_is_refused_before_the_output_is_replaced() {
             );
         }
     }
-    let mut names: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = crate::util::names_in(d);
     assert_eq!(
         names,
         ["in.jsonl", "notes.txt", "o.jsonl", "to-dir", "under-file"]

@@ -434,11 +434,7 @@ fn short_records_given_band_records_by_a_merge_are_sorted_in_runs() {
         "peak resident set {kib} KiB at --memory-limit 1M (the limit and 64 MiB allowed)"
     );
     // Nothing left beside the output.
-    let mut names: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = crate::util::names_in(d);
     assert_eq!(
         names,
         [
