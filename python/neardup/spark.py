@@ -141,7 +141,7 @@ File = Tuple[str, int, bool, bool, int, str]
 PLAIN, COMPRESSED, PARQUET = 0, 1, 2
 
 
-def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
+def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any], quiet: bool = False):
     """Every file under `paths`, in the order `neardup clean` reads them:
     given paths as given, directories walked in sorted byte order of names,
     hidden entries skipped. A compressed file (gzip or Zstandard, by its
@@ -154,6 +154,9 @@ def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
     conf = sc._jsc.hadoopConfiguration()
     found: List[File] = []
     errors: List[str] = []
+    # FIFOs, sockets and devices a walk passed over: (path, what), named in
+    # a warning as `clean` names them.
+    passed_over: List[Tuple[str, str]] = []
 
     job = _native.Job(options)
 
@@ -191,7 +194,12 @@ def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
                 name = child.getPath().getName()
                 # A FIFO, device or socket in a directory is passed over,
                 # as `clean`'s walk passes over it.
-                if name.startswith(".") or _special_input(fs, child) or _neardup_file(fs, child, names):
+                if name.startswith("."):
+                    continue
+                if _special_input(fs, child):
+                    passed_over.append((shown.rstrip("/") + "/" + name, _walked_special(child)))
+                    continue
+                if _neardup_file(fs, child, names):
                     continue
                 visit(fs, child, shown.rstrip("/") + "/" + name)
             return
@@ -234,7 +242,32 @@ def _hadoop_files(sc, paths: Sequence[str], options: Dict[str, Any]):
         visit(fs, status, given)
     if errors:
         raise InputError(errors)
+    if passed_over and not quiet:
+        print(f"neardup: {_passed_over_warning(passed_over)}", file=sys.stderr)
     return _files_on_executors(sc, found, options)
+
+
+def _walked_special(status) -> str:
+    """What a FIFO, socket or device a walk passes over is, in `clean`'s
+    words."""
+    mode = os.stat(status.getPath().toUri().getPath()).st_mode
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a character device" if stat.S_ISCHR(mode) else "a block device"
+
+
+def _passed_over_warning(passed_over: Sequence[Tuple[str, str]]) -> str:
+    """The warning `clean` gives of what its walks passed over."""
+    if len(passed_over) == 1:
+        path, what = passed_over[0]
+        return f"warning: {path}: {what} in a walked directory, not read (name it to read it)"
+    path, what = passed_over[0]
+    return (
+        f"warning: {len(passed_over):,} FIFOs, sockets or devices in walked directories are not "
+        f"read ({path}: {what}, ...; name one to read it)"
+    )
 
 
 def _not_utf8(given: str) -> Optional[str]:
@@ -540,7 +573,7 @@ def clean(
 def _job_run(spark, job, inputs, output, options, partitions, quiet, report, output_format, top, html):
     """`clean()` once its arguments are checked: the job."""
     sc = spark.sparkContext
-    files, footers, skipped_files, ranks = _hadoop_files(sc, inputs, options)
+    files, footers, skipped_files, ranks = _hadoop_files(sc, inputs, options, quiet)
     if skipped_files and not files:
         raise InputError([_every_input_skipped([m for _, m in sorted(skipped_files)])])
     refused = _native.Job.parquet_destination([(f[0], f[4] == PARQUET) for f in files], output)
@@ -1226,9 +1259,9 @@ def _refuse_shared_outputs(outputs: Sequence[Tuple[str, Optional[str]]]) -> None
     given = [(flag, path) for flag, path in outputs if path is not None]
     # As the CLI says it, before the job runs (renaming the finished output
     # onto a directory failed with a traceback at the job's end).
-    for _, path in given:
+    for flag, path in given:
         if path != "-" and os.path.isdir(path):
-            raise InputError([f"{path}: is a directory"])
+            raise InputError([f"{path} ({flag}): cannot be written: it is a directory"])
     for i, (flag_a, a) in enumerate(given):
         for flag_b, b in given[i + 1:]:
             if a == b == "-":

@@ -229,7 +229,8 @@ def test_a_report_is_never_an_input_or_the_output(cli, spark, tmp_path, small):
 
 
 def test_an_output_that_is_a_directory_is_refused_before_the_job(cli, tmp_path, small):
-    """As the CLI refuses it (`neardup: DIR: is a directory`, exit 2), before
+    """As the CLI refuses it (`neardup: DIR (-o): cannot be written: it is a
+    directory`, exit 2), before
     Spark starts; the job used to run and end in a traceback (exit 1) when
     it renamed its output onto the directory, here one of its inputs."""
     for flags in (["-o", str(small)], ["-o", str(tmp_path / "o.jsonl"), "--report", str(small)]):
@@ -712,12 +713,12 @@ def test_odd_names_on_the_command_line_are_read_as_the_cli_reads_them(cli, tmp_p
     assert not (odd / "colon.jsonl").exists()
 
 
-def test_a_fifo_is_refused_by_name_and_passed_over_in_a_walk_as_the_cli_does(cli, spark, tmp_path, small):
+def test_a_fifo_is_refused_by_name_and_passed_over_in_a_walk_as_the_cli_does(cli, spark, tmp_path, small, capsys):
     """A FIFO given as an input was read by Hadoop as an empty file: 0
     documents, exit 0, its records lost. The job reads each input two or
     three times, so it refuses one by name before the job (nothing is
     written, and the FIFO is never opened); in a walked directory one is
-    passed over, as `clean`'s walk passes over it."""
+    passed over, as `clean`'s walk passes over it, with its warning."""
     tree = tmp_path / "tree"
     shutil.copytree(small, tree)
     fifo = tree / "b" / "feed.jsonl"
@@ -726,7 +727,19 @@ def test_a_fifo_is_refused_by_name_and_passed_over_in_a_walk_as_the_cli_does(cli
         neardup_spark.clean(spark, [str(tree / "a.jsonl"), str(fifo)], str(tmp_path / "o.jsonl"), quiet=True)
     assert isinstance(e.value, neardup_spark.NeardupError)
     assert not (tmp_path / "o.jsonl").exists()
-    same_as_cli(cli, spark, tmp_path, [tree], 2, report="json")
+    expected = tmp_path / "cli.jsonl"
+    said = run_cli(cli, [tree], expected, "--report", tmp_path / "cli.json", "--json")
+    warning = f"neardup: warning: {fifo}: a FIFO in a walked directory, not read (name it to read it)\n"
+    assert said == warning
+    got = tmp_path / "spark.jsonl"
+    capsys.readouterr()
+    neardup_spark.clean(spark, [str(tree)], str(got), {}, partitions=2, report=str(tmp_path / "spark.json"), output_format="json")
+    assert got.read_bytes() == expected.read_bytes()
+    assert (tmp_path / "spark.json").read_bytes() == (tmp_path / "cli.json").read_bytes()
+    assert warning in capsys.readouterr().err
+    # Quiet, nothing.
+    neardup_spark.clean(spark, [str(tree)], str(got), {}, partitions=2, quiet=True, report=str(tmp_path / "spark.json"), output_format="json")
+    assert "not read" not in capsys.readouterr().err
 
 
 def test_a_name_that_is_not_utf8_is_refused_by_name_before_the_job(spark, tmp_path):
