@@ -115,10 +115,18 @@ fn exact_share(count: usize, total: usize) -> f64 {
 /// `share` with `limit` reaches the verdict (1 of 20,001 over a limit of
 /// 0.004% is 0.00005, not 0).
 fn shown_share(share: f64, limit: f64, passed: bool) -> f64 {
-    (4..=17)
-        .filter_map(|decimals| format!("{share:.decimals$}").parse::<f64>().ok())
-        .find(|rounded| (*rounded <= limit) == passed)
+    on_its_side(share, limit, passed, 4)
+        .and_then(|text| text.parse().ok())
         .unwrap_or(share)
+}
+
+/// `x` written with the fewest decimals, `least` or more, whose value is on
+/// the side of `limit` that the verdict says (`passed`: at or under it);
+/// `None` when no count of decimals up to 17 puts it there.
+fn on_its_side(x: f64, limit: f64, passed: bool, least: usize) -> Option<String> {
+    (least..=17)
+        .map(|decimals| format!("{x:.decimals$}"))
+        .find(|text| text.parse::<f64>().is_ok_and(|r| (r <= limit) == passed))
 }
 
 /// `count` of `total` against `limit`.
@@ -176,22 +184,18 @@ fn share_percent(m: &Measurement) -> String {
         .trim_end_matches('%')
         .parse()
         .expect("a limit's percent is a decimal");
-    let on_its_side = |text: &str| {
-        text.trim_end_matches('%')
-            .parse::<f64>()
-            .is_ok_and(|p| (p <= limit) == m.passed)
-    };
-    if on_its_side(&shown) {
+    let shown_side = shown
+        .trim_end_matches('%')
+        .parse::<f64>()
+        .is_ok_and(|p| (p <= limit) == m.passed);
+    if shown_side {
         return shown;
     }
     let p = share * 100.0;
-    (2..=17)
-        .map(|decimals| {
-            let text = format!("{p:.decimals$}");
-            format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
-        })
-        .find(|text| on_its_side(text))
-        .unwrap_or_else(|| format!("{p}%"))
+    on_its_side(p, limit, m.passed, 2).map_or_else(
+        || format!("{p}%"),
+        |text| format!("{}%", text.trim_end_matches('0').trim_end_matches('.')),
+    )
 }
 
 /// A limit in percent as given: the shortest decimal of the fraction with its

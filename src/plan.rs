@@ -687,13 +687,9 @@ fn run_memory_limit(
             None => (Some(limit), None),
         });
     }
-    // What --memory-limit takes: the first or the fullest copy kept (the
-    // fullest not yet with an index).
-    let chunks_work = match config.keep {
-        Keep::First => true,
-        Keep::Fullest => matches!(index, IndexUse::None),
-        _ => false,
-    };
+    // What --memory-limit takes ([`keep::not_in_chunks`]).
+    let not_in_chunks = keep::not_in_chunks(&config.keep, index);
+    let chunks_work = not_in_chunks.is_none();
     let Some((needed, available, limit)) = needs_chunks(inputs) else {
         let fallback = (config.keep == Keep::First).then(|| fallback_of_files(inputs));
         return Ok((None, fallback.flatten()));
@@ -709,10 +705,9 @@ fn run_memory_limit(
             human_bytes(limit as u64),
         )
     } else {
-        let with = if config.keep == Keep::Fullest {
-            " with an index yet"
-        } else {
-            ""
+        let with = match not_in_chunks {
+            Some(keep::NotInChunks::With(_)) => " with an index yet",
+            _ => "",
         };
         format!(
             "{whole}, and --keep {} does not work in chunks{with}: working whole (should memory run out, the run stops, exit 2, and no file is changed)",

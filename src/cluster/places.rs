@@ -113,8 +113,7 @@ pub(super) fn only_its_end_or_framed(
     if !its_end && !frame {
         return false;
     }
-    let in_head = found.of_a[..HEAD_PLACES].iter().sum();
-    (its_end && only_the_end((shared, in_head), ours.len()))
+    (its_end && only_the_end(found.in_head_of_a(), ours.len()))
         || (frame
             && own_middle(&joined(
                 ours_totals.get_or_insert_with(|| totals(ours)),
@@ -144,8 +143,13 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    /// The shared shingles that first occur in `b`'s head, with the count:
+    /// The shared shingles that first occur in `a`'s head, with the count:
     /// what [`only_the_end`] and [`scattered_pieces`] read of a pair.
+    pub(super) fn in_head_of_a(&self) -> (usize, usize) {
+        (self.count, self.of_a[..HEAD_PLACES].iter().sum())
+    }
+
+    /// [`Shared::in_head_of_a`] of `b`.
     pub(super) fn in_head_of_b(&self) -> (usize, usize) {
         (self.count, self.of_b[..HEAD_PLACES].iter().sum())
     }
@@ -238,9 +242,8 @@ fn own_middle(places: &[[usize; 2]; PLACES]) -> bool {
 /// license's, in other places. `found` is what `rep` has in common with
 /// `ours`, by place ([`shared_at_least`] of `rep` and `ours`).
 pub(super) fn holds_beginning(rep: &[u64], ours: &[u64], found: &Shared) -> bool {
-    let in_rep_head = found.of_a[..HEAD_PLACES].iter().sum();
     !scattered_pieces(found.in_head_of_b(), ours.len())
-        && !only_the_end((found.count, in_rep_head), rep.len())
+        && !only_the_end(found.in_head_of_a(), rep.len())
 }
 
 #[cfg(test)]

@@ -169,11 +169,13 @@ fn time(text: &str) -> Option<i128> {
     // RFC 3339's offsets end at ±23:59; jiff reads them to ±25:59:59, and
     // `+25:00` would have named an instant.
     const MOST_OFFSET: i32 = 23 * 3600 + 59 * 60;
-    if jiff::fmt::temporal::Pieces::parse(text)
-        .ok()
-        .and_then(|p| p.to_numeric_offset())
-        .is_some_and(|o| o.seconds().abs() > MOST_OFFSET)
-    {
+    // (Parsed once, for the offset's test and for the civil time below.)
+    let pieces = jiff::fmt::temporal::Pieces::parse(text).ok();
+    let offset = pieces
+        .as_ref()
+        .and_then(jiff::fmt::temporal::Pieces::to_numeric_offset)
+        .map_or(0, jiff::tz::Offset::seconds);
+    if offset.abs() > MOST_OFFSET {
         return None;
     }
     if let Ok(t) = text.parse::<jiff::Timestamp>() {
@@ -182,10 +184,7 @@ fn time(text: &str) -> Option<i128> {
     // A date, a time without an offset, or an instant beyond what a
     // `jiff::Timestamp` holds (`9999-12-31T23:59:59Z`): its civil time and
     // offset.
-    let pieces = jiff::fmt::temporal::Pieces::parse(text).ok()?;
-    let offset = pieces
-        .to_numeric_offset()
-        .map_or(0, jiff::tz::Offset::seconds);
+    let pieces = pieces?;
     let civil = pieces
         .date()
         .to_datetime(pieces.time().unwrap_or(Time::midnight()));

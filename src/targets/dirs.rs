@@ -95,9 +95,8 @@ pub fn check_parents(writes: &[Use]) -> Result<()> {
                 Ok(meta) if meta.is_dir() => break,
                 Ok(_) => {
                     return Err(Error::Usage(format!(
-                        "{} ({}): cannot be written: {} is not a directory",
-                        crate::escape::shown_path(&write.path),
-                        write.role,
+                        "{}: cannot be written: {} is not a directory",
+                        write.shown(),
                         crate::escape::shown_path(dir)
                     )))
                 }
